@@ -1,0 +1,462 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DedupeTTL is how long a platform event id is remembered. It outlasts
+// both platforms' retry windows: Slack retries for about 5 minutes, Lark
+// for about 7 hours.
+const DedupeTTL = 24 * time.Hour
+
+// Translator renders catalog messages; bot/i18n implements it.
+type Translator interface {
+	// T renders key in lang with name/value pairs filling {name}
+	// placeholders. A missing key renders as the key itself.
+	T(lang, key string, args ...any) string
+	// Has reports whether key exists in lang.
+	Has(lang, key string) bool
+}
+
+// Options configures a Bot.
+type Options struct {
+	Store      Store
+	Translator Translator
+	Roster     *Roster                        // the configured roster; administrators may override it
+	Groups     map[string]map[Platform]string // group key → platform → chat id
+	Location   *time.Location                 // deployment time zone (Asia/Shanghai)
+	Lang       string                         // deployment language: "zh-CN" or "en"
+	Now        func() time.Time               // the clock; time.Now when nil
+	Logger     *slog.Logger
+}
+
+// Bot is the platform-neutral core: it routes requests to commands, keeps
+// the roster, writes the audit log and sends notices.
+type Bot struct {
+	Store Store
+	Loc   *time.Location
+	Lang  string
+	Now   func() time.Time
+	Log   *slog.Logger
+
+	tr     Translator
+	roster *Roster
+	groups map[string]map[Platform]string
+
+	reg         registry
+	middlewares []Middleware
+
+	mu       sync.RWMutex
+	adapters map[Platform]Adapter
+	sender   Sender
+}
+
+// Middleware wraps the request pipeline: func(HandlerFunc) HandlerFunc.
+type Middleware func(HandlerFunc) HandlerFunc
+
+// New returns a bot. Store and Translator are required.
+func New(o Options) (*Bot, error) {
+	if o.Store == nil || o.Translator == nil {
+		return nil, fmt.Errorf("bot: Store and Translator are required")
+	}
+	b := &Bot{
+		Store: o.Store, tr: o.Translator, roster: o.Roster, groups: o.Groups,
+		Loc: o.Location, Lang: o.Lang, Now: o.Now, Log: o.Logger,
+		adapters: map[Platform]Adapter{},
+	}
+	if b.roster == nil {
+		b.roster = &Roster{}
+	}
+	if b.Loc == nil {
+		b.Loc = time.UTC
+	}
+	if b.Lang == "" {
+		b.Lang = "zh-CN"
+	}
+	if b.Now == nil {
+		b.Now = time.Now
+	}
+	if b.Log == nil {
+		b.Log = slog.Default()
+	}
+	return b, nil
+}
+
+// Register adds commands. Names and aliases must be unique.
+func (b *Bot) Register(cmds ...*Command) error {
+	for _, c := range cmds {
+		if err := b.reg.add(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Commands returns the registered commands in registration order.
+func (b *Bot) Commands() []*Command { return slices.Clone(b.reg.cmds) }
+
+// Use adds a middleware around every request; the first added is
+// outermost.
+func (b *Bot) Use(m Middleware) { b.middlewares = append(b.middlewares, m) }
+
+// AddAdapter makes a platform reachable for notices.
+func (b *Bot) AddAdapter(a Adapter) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.adapters[a.Platform()] = a
+}
+
+// Adapter returns the adapter of platform p.
+func (b *Bot) Adapter(p Platform) (Adapter, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	a, ok := b.adapters[p]
+	return a, ok
+}
+
+// SetSender replaces direct delivery, e.g. by a durable outbox.
+func (b *Bot) SetSender(s Sender) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sender = s
+}
+
+// T renders a catalog message.
+func (b *Bot) T(lang, key string, args ...any) string { return b.tr.T(lang, key, args...) }
+
+// Translator returns the catalog.
+func (b *Bot) Translator() Translator { return b.tr }
+
+// Handle runs one request through dedupe, identity, authorisation and
+// the command, and never panics: a crash in a handler becomes an error
+// answer and a log line.
+func (b *Bot) Handle(ctx context.Context, req *Request) (resp *Response) {
+	if req.Time.IsZero() {
+		req.Time = b.Now()
+	}
+	if req.Lang == "" {
+		req.Lang = b.Lang
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			b.Log.Error("handler panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			resp = b.errorResponse(req, &Error{Code: EINTERNAL})
+		}
+		if resp != nil {
+			b.renderMentions(req.Platform, resp)
+		}
+	}()
+	h := b.dispatch
+	h = b.identify(h)
+	h = b.dedupe(h)
+	for i := len(b.middlewares) - 1; i >= 0; i-- {
+		h = b.middlewares[i](h)
+	}
+	resp, err := h(ctx, req)
+	if err != nil {
+		return b.errorResponse(req, err)
+	}
+	if resp == nil {
+		resp = &Response{}
+	}
+	return resp
+}
+
+// dedupe drops platform retries of an event already claimed.
+func (b *Bot) dedupe(next HandlerFunc) HandlerFunc {
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if req.EventID == "" {
+			return next(ctx, req)
+		}
+		first, err := b.Store.Claim(ctx, "event:"+string(req.Platform)+":"+req.EventID, DedupeTTL)
+		if err != nil {
+			return nil, err
+		}
+		if !first {
+			b.Log.Info("duplicate event dropped", "platform", req.Platform, "event", req.EventID)
+			return &Response{Duplicate: true}, nil
+		}
+		return next(ctx, req)
+	}
+}
+
+// identify maps the platform user to a roster person.
+func (b *Bot) identify(next HandlerFunc) HandlerFunc {
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if req.Kind == KindSchedule {
+			r, err := b.Roster(ctx)
+			if err != nil {
+				return nil, err
+			}
+			req.Roster = r
+			return next(ctx, req)
+		}
+		r, err := b.Roster(ctx)
+		if err != nil {
+			return nil, err
+		}
+		req.Roster = r
+		p, ok := r.ByPlatformID(req.Platform, req.UserID)
+		if !ok {
+			var admins []string
+			for _, a := range r.Admins() {
+				admins = append(admins, a.DisplayName(req.Lang))
+			}
+			who := strings.Join(admins, b.T(req.Lang, "list.sep"))
+			if who == "" {
+				who = b.T(req.Lang, "roster.no_admin")
+			}
+			b.Log.Info("request from unknown user", "platform", req.Platform, "user", req.UserID)
+			return Text(b.T(req.Lang, "error.not_in_roster", "user", req.UserName, "admins", who)), nil
+		}
+		req.Person = p
+		req.Lang = b.LangOf(ctx, p)
+		return next(ctx, req)
+	}
+}
+
+// dispatch finds the command or action and checks its rule.
+func (b *Bot) dispatch(ctx context.Context, req *Request) (*Response, error) {
+	switch req.Kind {
+	case KindAction:
+		a, ok := b.reg.actions[req.Action]
+		if !ok {
+			return nil, Errorf(EINVALID, "error.unknown_action")
+		}
+		if a.Allow != nil && !a.Allow(req.Roster, req.Person) {
+			return b.refuse(ctx, req, req.Action, req.Value)
+		}
+		return a.Run(ctx, req)
+	default:
+		return b.runLine(ctx, req)
+	}
+}
+
+func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
+	text := CleanLine(req.Text)
+	if len(text) > MaxLineLen {
+		return nil, Errorf(EINVALID, "error.too_long", "max", MaxLineLen)
+	}
+	if text == "" {
+		return Text(b.T(req.Lang, "error.empty")), nil
+	}
+	ln := Tokenize(text)
+	if len(ln.Words) == 0 {
+		return nil, Errorf(EINVALID, "error.no_verb").WithExample("help.try")
+	}
+	verb := b.reg.find(ln.Words[0])
+	if verb == nil {
+		sugg := b.reg.suggest(ln.Words[0])
+		if len(sugg) == 0 {
+			return Text(b.T(req.Lang, "error.unknown_verb", "verb", ln.Words[0])), nil
+		}
+		return Text(b.T(req.Lang, "error.unknown_verb_suggest", "verb", ln.Words[0], "suggestions", strings.Join(sugg, ", "))), nil
+	}
+	p := &Parsed{Verb: verb, Options: ln.Options}
+	args := ln.Words[1:]
+	if len(verb.Subs) > 0 {
+		if len(args) > 0 {
+			p.Sub = verb.Sub(args[0])
+		}
+		switch {
+		case p.Sub != nil:
+			args = args[1:]
+		case verb.Default != "" && len(args) > 0:
+			p.Sub = verb.Sub(verb.Default)
+		case verb.Run == nil:
+			if len(args) > 0 {
+				return Text(b.T(req.Lang, "error.unknown_sub", "sub", args[0], "verb", verb.Name) + "\n\n" + b.HelpFor(req.Lang, verb)), nil
+			}
+			return Text(b.HelpFor(req.Lang, verb)), nil
+		}
+	}
+	p.Args = args
+	req.Command = p
+	if verb.Allow != nil && !verb.Allow(req.Roster, req.Person) {
+		return b.refuse(ctx, req, verb.Name, "")
+	}
+	if p.Sub != nil {
+		if p.Sub.Allow != nil && !p.Sub.Allow(req.Roster, req.Person) {
+			return b.refuse(ctx, req, verb.Name+"."+p.Sub.Name, "")
+		}
+		return p.Sub.Run(ctx, req)
+	}
+	return verb.Run(ctx, req)
+}
+
+// refuse answers a person without permission and audits the refusal.
+func (b *Bot) refuse(ctx context.Context, req *Request, what, record string) (*Response, error) {
+	if err := b.AuditResult(ctx, req, what, record, "", ResultRefused); err != nil {
+		return nil, err
+	}
+	return &Response{Replies: []Reply{{Text: b.T(req.Lang, "error.forbidden")}}, Toast: b.T(req.Lang, "error.forbidden")}, nil
+}
+
+// errorResponse turns an error into an answer in the user's language.
+func (b *Bot) errorResponse(req *Request, err error) *Response {
+	lang := req.Lang
+	var text string
+	var e *Error
+	errors.As(err, &e)
+	switch {
+	case e != nil && e.Code == EINTERNAL && e.Key == "":
+		b.Log.Error("internal error", "err", err)
+		text = b.T(lang, "error.internal")
+	case e != nil && e.Code == EUNAVAILABLE:
+		b.Log.Warn("dependency unavailable", "err", err)
+		text = b.T(lang, "error.unavailable")
+	case e != nil && e.Key != "":
+		text = b.T(lang, e.Key, e.Args...)
+		if e.Example != "" {
+			ex := e.Example
+			if b.tr.Has(lang, ex) {
+				ex = b.T(lang, ex)
+			}
+			text += "\n" + b.T(lang, "error.example", "example", ex)
+		}
+	default:
+		b.Log.Error("internal error", "err", err)
+		text = b.T(lang, "error.internal")
+	}
+	return &Response{Replies: []Reply{{Text: text}}, Toast: text}
+}
+
+// Text is a response with one private text reply.
+func Text(s string) *Response { return &Response{Replies: []Reply{{Text: s}}} }
+
+// Roster returns the configured roster with the administrators' stored
+// changes applied.
+func (b *Bot) Roster(ctx context.Context) (*Roster, error) {
+	docs, err := b.Store.List(ctx, CollRoster)
+	if err != nil {
+		return nil, err
+	}
+	over := make([]*Person, 0, len(docs))
+	for _, d := range docs {
+		var p Person
+		if err := json.Unmarshal(d.Data, &p); err != nil {
+			return nil, &Error{Code: EINTERNAL, Err: fmt.Errorf("roster %s: %w", d.ID, err)}
+		}
+		over = append(over, &p)
+	}
+	return b.roster.withOverrides(over), nil
+}
+
+// BaseRoster returns the configured roster without stored changes.
+func (b *Bot) BaseRoster() *Roster { return b.roster }
+
+// Prefs are a person's stored preferences.
+type Prefs struct {
+	Lang string `json:"lang,omitempty"`
+}
+
+// LangOf returns the language for p: the stored preference, the roster
+// entry's, or the deployment's.
+func (b *Bot) LangOf(ctx context.Context, p *Person) string {
+	if p == nil {
+		return b.Lang
+	}
+	if doc, err := b.Store.Get(ctx, CollPrefs, p.ID); err == nil {
+		var pr Prefs
+		if json.Unmarshal(doc, &pr) == nil && pr.Lang != "" {
+			return pr.Lang
+		}
+	}
+	if p.Lang != "" {
+		return p.Lang
+	}
+	return b.Lang
+}
+
+// Group returns the chat ids of group key per platform.
+func (b *Bot) Group(key string) map[Platform]string { return b.groups[key] }
+
+// Groups returns every configured group key, sorted.
+func (b *Bot) Groups() []string {
+	var out []string
+	for k := range b.groups {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// MentionTag returns a placeholder that each adapter renders as a mention
+// of p in its own markup (Slack <@U…>, Lark <at user_id=…>, console @名).
+func MentionTag(p *Person) string { return "{{@" + p.ID + "}}" }
+
+// renderMentions replaces mention placeholders in a response.
+func (b *Bot) renderMentions(p Platform, resp *Response) {
+	if resp == nil {
+		return
+	}
+	for i := range resp.Replies {
+		resp.Replies[i].Text = b.mentions(p, resp.Replies[i].Text)
+		resp.Replies[i].Card = b.mentionsCard(p, resp.Replies[i].Card)
+	}
+	resp.Toast = b.mentions(p, resp.Toast)
+}
+
+func (b *Bot) mentionsCard(p Platform, c *Card) *Card {
+	if c == nil {
+		return nil
+	}
+	cc := *c
+	cc.Text = b.mentions(p, c.Text)
+	cc.Note = b.mentions(p, c.Note)
+	cc.Fields = slices.Clone(c.Fields)
+	for i := range cc.Fields {
+		cc.Fields[i].Value = b.mentions(p, cc.Fields[i].Value)
+	}
+	return &cc
+}
+
+func (b *Bot) mentions(p Platform, s string) string {
+	if !strings.Contains(s, "{{@") {
+		return s
+	}
+	a, _ := b.Adapter(p)
+	var out strings.Builder
+	for {
+		i := strings.Index(s, "{{@")
+		if i < 0 {
+			out.WriteString(s)
+			return out.String()
+		}
+		j := strings.Index(s[i:], "}}")
+		if j < 0 {
+			out.WriteString(s)
+			return out.String()
+		}
+		out.WriteString(s[:i])
+		id := s[i+3 : i+j]
+		out.WriteString(b.mentionOf(a, p, id))
+		s = s[i+j+2:]
+	}
+}
+
+func (b *Bot) mentionOf(a Adapter, p Platform, personID string) string {
+	person, ok := b.roster.Person(personID)
+	if !ok {
+		if r, err := b.Roster(context.Background()); err == nil {
+			person, ok = r.Person(personID)
+		}
+	}
+	if !ok {
+		return "@" + personID
+	}
+	uid := person.IDs[p]
+	if a == nil || uid == "" {
+		return "@" + person.Name
+	}
+	return a.Mention(uid, person.Name)
+}

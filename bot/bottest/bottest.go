@@ -1,0 +1,272 @@
+// Package bottest starts a real bot for tests in two lines: the demo
+// roster, the catalog, an in-memory (or given) store, a fake clock and a
+// recording adapter.
+package bottest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/bot/i18n"
+)
+
+// Clock is a fake clock; safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the fake time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// Shanghai is Asia/Shanghai, the deployments' time zone.
+var Shanghai = mustLoc("Asia/Shanghai")
+
+func mustLoc(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// Start is the fake clock's default start: Tuesday 2026-12-01 09:00 in
+// Shanghai, the first working day of December 2026.
+var Start = time.Date(2026, 12, 1, 9, 0, 0, 0, Shanghai)
+
+// Recorder is an adapter that records what the bot sends.
+type Recorder struct {
+	P  bot.Platform
+	mu sync.Mutex
+	// Sent holds every message in send order.
+	sent []bot.Outgoing
+	seq  int
+	// Fail, when set, makes Send fail.
+	Fail error
+}
+
+var _ bot.Adapter = (*Recorder)(nil)
+
+// Platform implements bot.Adapter.
+func (r *Recorder) Platform() bot.Platform { return r.P }
+
+// Run implements bot.Adapter; it blocks until ctx is done.
+func (r *Recorder) Run(ctx context.Context, _ bot.Handler) error {
+	<-ctx.Done()
+	return nil
+}
+
+// Send implements bot.Adapter.
+func (r *Recorder) Send(_ context.Context, m bot.Outgoing) (bot.MessageRef, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Fail != nil {
+		return bot.MessageRef{}, r.Fail
+	}
+	r.sent = append(r.sent, m)
+	if m.Update != nil {
+		return *m.Update, nil
+	}
+	r.seq++
+	chat := m.ChatID
+	if chat == "" {
+		chat = "dm:" + m.UserID
+	}
+	return bot.MessageRef{Platform: r.P, ChatID: chat, ID: fmt.Sprint(r.seq)}, nil
+}
+
+// Mention implements bot.Adapter.
+func (r *Recorder) Mention(userID, _ string) string { return "@" + userID }
+
+// Sent returns a copy of the recorded messages.
+func (r *Recorder) Sent() []bot.Outgoing {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bot.Outgoing(nil), r.sent...)
+}
+
+// Reset forgets the recorded messages.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = nil
+}
+
+// Env is a running test bot.
+type Env struct {
+	T       testing.TB
+	Bot     *bot.Bot
+	Store   bot.Store
+	Clock   *Clock
+	Adapter *Recorder
+	Config  *config.Config
+	Catalog *i18n.Catalog
+}
+
+// Option changes how New builds the environment.
+type Option func(*envOptions)
+
+type envOptions struct {
+	store  bot.Store
+	config *config.Config
+}
+
+// WithStore uses s instead of an in-memory store.
+func WithStore(s bot.Store) Option { return func(o *envOptions) { o.store = s } }
+
+// WithConfig uses c instead of the demo configuration.
+func WithConfig(c *config.Config) Option { return func(o *envOptions) { o.config = c } }
+
+// New returns a bot on the demo roster with a console recorder adapter.
+// Register the commands under test with e.Bot.Register.
+func New(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	o := envOptions{}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.config == nil {
+		o.config = config.Demo()
+	}
+	clock := NewClock(Start)
+	if o.store == nil {
+		m := NewMem()
+		m.Now = clock.Now
+		o.store = m
+	}
+	cat := i18n.MustLoad()
+	b, err := bot.New(bot.Options{
+		Store: o.store, Translator: cat, Roster: o.config.Roster(), Groups: o.config.ChatGroups(),
+		Location: o.config.Location(), Lang: o.config.Lang, Now: clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &Recorder{P: bot.Console}
+	b.AddAdapter(rec)
+	return &Env{T: t, Bot: b, Store: o.store, Clock: clock, Adapter: rec, Config: o.config, Catalog: cat}
+}
+
+// Must registers commands or fails the test.
+func (e *Env) Must(cmds ...*bot.Command) *Env {
+	e.T.Helper()
+	if err := e.Bot.Register(cmds...); err != nil {
+		e.T.Fatal(err)
+	}
+	return e
+}
+
+// Person returns the demo person with roster id (or name), failing the test
+// when there is none.
+func (e *Env) Person(id string) *bot.Person {
+	e.T.Helper()
+	r, err := e.Bot.Roster(context.Background())
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	p, ok := r.Person(id)
+	if !ok {
+		p, ok = r.FindPerson(id)
+	}
+	if !ok {
+		e.T.Fatalf("no person %q in the roster", id)
+	}
+	return p
+}
+
+// Command runs a command line as person (a roster id or name) on the
+// console platform.
+func (e *Env) Command(person, line string) *bot.Response {
+	e.T.Helper()
+	p := e.Person(person)
+	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, ChatID: "巡纪协作群", Text: line})
+}
+
+// Click presses a button as person.
+func (e *Env) Click(person string, b bot.Button) *bot.Response {
+	e.T.Helper()
+	p := e.Person(person)
+	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, ChatID: "巡纪协作群", Action: b.Action, Value: b.Value})
+}
+
+// TZ renders a catalog message in Chinese.
+func (e *Env) TZ(key string, args ...any) string { return e.Catalog.T(i18n.ZH, key, args...) }
+
+// Text joins every reply's text and card of resp, for assertions.
+func Text(resp *bot.Response) string {
+	if resp == nil {
+		return ""
+	}
+	var s []string
+	for _, r := range resp.Replies {
+		if r.Text != "" {
+			s = append(s, r.Text)
+		}
+		if r.Card != nil {
+			s = append(s, CardText(r.Card))
+		}
+	}
+	if resp.Toast != "" {
+		s = append(s, resp.Toast)
+	}
+	return strings.Join(s, "\n")
+}
+
+// CardText flattens a card for assertions.
+func CardText(c *bot.Card) string {
+	if c == nil {
+		return ""
+	}
+	s := []string{c.Title, c.Text}
+	for _, f := range c.Fields {
+		s = append(s, f.Label+": "+f.Value)
+	}
+	for _, b := range c.Buttons {
+		s = append(s, "["+b.Label+"]")
+	}
+	s = append(s, c.Note)
+	return strings.Join(s, "\n")
+}
+
+// FindButton returns the button with action on card, failing the test
+// when there is none.
+func FindButton(t testing.TB, c *bot.Card, action string) bot.Button {
+	t.Helper()
+	if c == nil {
+		t.Fatalf("no card, looking for button %q", action)
+	}
+	for _, b := range c.Buttons {
+		if b.Action == action {
+			return b
+		}
+	}
+	t.Fatalf("card %q has no button %q", c.Title, action)
+	return bot.Button{}
+}

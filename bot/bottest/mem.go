@@ -1,0 +1,157 @@
+package bottest
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// Mem is an in-memory bot.Store for command tests. Storage behaviour
+// itself is tested against bbolt and real Redis in storage/storetest.
+type Mem struct {
+	mu     sync.Mutex
+	docs   map[string]map[string][]byte
+	seqs   map[string]int64
+	claims map[string]time.Time
+	Now    func() time.Time
+	// Fail, when set, makes every call return it (a store outage).
+	Fail error
+}
+
+var _ bot.Store = (*Mem)(nil)
+
+// NewMem returns an empty store.
+func NewMem() *Mem {
+	return &Mem{docs: map[string]map[string][]byte{}, seqs: map[string]int64{}, claims: map[string]time.Time{}, Now: time.Now}
+}
+
+func (m *Mem) coll(c string) map[string][]byte {
+	if m.docs[c] == nil {
+		m.docs[c] = map[string][]byte{}
+	}
+	return m.docs[c]
+}
+
+// Get implements bot.Store.
+func (m *Mem) Get(_ context.Context, coll, id string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return nil, m.Fail
+	}
+	d, ok := m.coll(coll)[id]
+	if !ok {
+		return nil, bot.ErrNotFound(coll, id)
+	}
+	return slices.Clone(d), nil
+}
+
+// Create implements bot.Store.
+func (m *Mem) Create(_ context.Context, coll, id string, doc []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return m.Fail
+	}
+	if _, ok := m.coll(coll)[id]; ok {
+		return bot.ErrExists(coll, id)
+	}
+	m.coll(coll)[id] = slices.Clone(doc)
+	return nil
+}
+
+// Update implements bot.Store.
+func (m *Mem) Update(_ context.Context, coll, id string, fn func([]byte) ([]byte, error)) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return m.Fail
+	}
+	d, ok := m.coll(coll)[id]
+	if !ok {
+		return bot.ErrNotFound(coll, id)
+	}
+	nd, err := fn(slices.Clone(d))
+	if err != nil {
+		return err
+	}
+	m.coll(coll)[id] = slices.Clone(nd)
+	return nil
+}
+
+// Put implements bot.Store.
+func (m *Mem) Put(_ context.Context, coll, id string, doc []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return m.Fail
+	}
+	m.coll(coll)[id] = slices.Clone(doc)
+	return nil
+}
+
+// Delete implements bot.Store.
+func (m *Mem) Delete(_ context.Context, coll, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return m.Fail
+	}
+	delete(m.coll(coll), id)
+	return nil
+}
+
+// List implements bot.Store.
+func (m *Mem) List(_ context.Context, coll string) ([]bot.Doc, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return nil, m.Fail
+	}
+	var out []bot.Doc
+	for id, d := range m.coll(coll) {
+		out = append(out, bot.Doc{ID: id, Data: slices.Clone(d)})
+	}
+	slices.SortFunc(out, func(a, b bot.Doc) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// NextSeq implements bot.Store.
+func (m *Mem) NextSeq(_ context.Context, name string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return 0, m.Fail
+	}
+	m.seqs[name]++
+	return m.seqs[name], nil
+}
+
+// Claim implements bot.Store.
+func (m *Mem) Claim(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return false, m.Fail
+	}
+	now := m.Now()
+	if exp, ok := m.claims[key]; ok && now.Before(exp) {
+		return false, nil
+	}
+	m.claims[key] = now.Add(ttl)
+	return true, nil
+}
+
+// Ping implements bot.Store.
+func (m *Mem) Ping(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.Fail
+}
+
+// Close implements bot.Store.
+func (m *Mem) Close() error { return nil }

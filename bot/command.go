@@ -1,0 +1,202 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// HandlerFunc handles a parsed command or a button click. It returns the
+// answer to the sender, or an error the router translates (a *Error for
+// anything the user should read).
+type HandlerFunc func(ctx context.Context, req *Request) (*Response, error)
+
+// Rule decides whether a person may run a command or press a button. A
+// nil Rule allows every roster member.
+type Rule func(r *Roster, p *Person) bool
+
+// Kinds allows members of any body of the given party kinds, and
+// administrators.
+func Kinds(kinds ...PartyKind) Rule {
+	return func(r *Roster, p *Person) bool { return p.Admin || r.HasKind(p, kinds...) }
+}
+
+// AdminOnly allows administrators only.
+func AdminOnly(_ *Roster, p *Person) bool { return p.Admin }
+
+// Command is one verb, declared as data so help writes itself (after
+// shomali11/slacker). User-facing texts come from the catalog by
+// convention: cmd.<name>.summary, and for each sub-command
+// cmd.<name>.<sub>.summary, .usage and .example; a verb without
+// sub-commands has cmd.<name>.usage and cmd.<name>.example.
+type Command struct {
+	Name    string   // English verb, e.g. "clue"
+	Aliases []string // other names, at least one Chinese, e.g. "线索"
+	Subs    []*Subcommand
+	// Default names the sub-command used when the word after the verb is
+	// not a sub-command ("progress ZG-2026-0001 60%" means "progress log …").
+	// When empty, a verb with sub-commands and no match answers with help.
+	Default string
+	Allow   Rule
+	Run     HandlerFunc // for a verb without sub-commands
+	Actions []*Action   // button handlers this command owns
+	Hidden  bool        // left out of the command list in help
+}
+
+// Subcommand is one sub-command of a verb.
+type Subcommand struct {
+	Name    string
+	Aliases []string
+	Allow   Rule
+	Run     HandlerFunc
+}
+
+// Action handles clicks on buttons whose action id is ID.
+type Action struct {
+	ID    string
+	Allow Rule
+	Run   HandlerFunc
+}
+
+// Names returns the name and the aliases.
+func (c *Command) Names() []string { return append([]string{c.Name}, c.Aliases...) }
+
+// Names returns the name and the aliases.
+func (s *Subcommand) Names() []string { return append([]string{s.Name}, s.Aliases...) }
+
+// Sub returns the sub-command named or aliased word.
+func (c *Command) Sub(word string) *Subcommand {
+	for _, s := range c.Subs {
+		if matchName(s.Names(), word) {
+			return s
+		}
+	}
+	return nil
+}
+
+func matchName(names []string, word string) bool {
+	for _, n := range names {
+		if strings.EqualFold(n, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// registry holds the commands and actions.
+type registry struct {
+	cmds    []*Command
+	actions map[string]*Action
+}
+
+func (r *registry) add(c *Command) error {
+	if c.Name == "" || (c.Run == nil && len(c.Subs) == 0) {
+		return fmt.Errorf("command %q: needs a name and a handler or sub-commands", c.Name)
+	}
+	for _, n := range c.Names() {
+		if other := r.find(n); other != nil {
+			return fmt.Errorf("command %q: name %q already used by %q", c.Name, n, other.Name)
+		}
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Subs {
+		if s.Run == nil {
+			return fmt.Errorf("command %q sub %q: no handler", c.Name, s.Name)
+		}
+		for _, n := range s.Names() {
+			if seen[strings.ToLower(n)] {
+				return fmt.Errorf("command %q: sub-command name %q used twice", c.Name, n)
+			}
+			seen[strings.ToLower(n)] = true
+		}
+	}
+	if c.Default != "" && c.Sub(c.Default) == nil {
+		return fmt.Errorf("command %q: default sub-command %q not declared", c.Name, c.Default)
+	}
+	if r.actions == nil {
+		r.actions = map[string]*Action{}
+	}
+	for _, a := range c.Actions {
+		if _, dup := r.actions[a.ID]; dup || a.Run == nil {
+			return fmt.Errorf("command %q: action %q duplicated or without handler", c.Name, a.ID)
+		}
+		r.actions[a.ID] = a
+	}
+	r.cmds = append(r.cmds, c)
+	return nil
+}
+
+func (r *registry) find(word string) *Command {
+	for _, c := range r.cmds {
+		if matchName(c.Names(), word) {
+			return c
+		}
+	}
+	return nil
+}
+
+// suggest returns up to three known verbs closest to word.
+func (r *registry) suggest(word string) []string {
+	type cand struct {
+		name string
+		dist int
+	}
+	w := strings.ToLower(word)
+	var cs []cand
+	for _, c := range r.cmds {
+		if c.Hidden {
+			continue
+		}
+		best := -1
+		for _, n := range c.Names() {
+			ln := strings.ToLower(n)
+			d := levenshtein(w, ln)
+			if strings.HasPrefix(ln, w) || strings.HasPrefix(w, ln) {
+				d = min(d, 1)
+			}
+			if best < 0 || d < best {
+				best = d
+			}
+		}
+		limit := max(1, min(3, len([]rune(w))/2))
+		if best <= limit {
+			cs = append(cs, cand{c.Name, best})
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].dist < cs[j].dist })
+	var out []string
+	for _, c := range cs {
+		if !slices.Contains(out, c.name) {
+			out = append(out, c.name)
+		}
+		if len(out) == 3 {
+			break
+		}
+	}
+	return out
+}
+
+// levenshtein is the edit distance over runes; a dozen lines, so not
+// worth a dependency.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

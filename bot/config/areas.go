@@ -1,0 +1,90 @@
+package config
+
+import (
+	"time"
+)
+
+// ClueConfig holds the clue-transfer settings (问题线索移送).
+type ClueConfig struct {
+	// DeadlineDays is the default handling deadline, in calendar days.
+	DeadlineDays int `yaml:"deadline_days"`
+	// AckReminder is how long an unacknowledged clue waits before the
+	// receiving body is reminded, e.g. "48h".
+	AckReminder time.Duration `yaml:"ack_reminder"`
+	// AckEscalate is how long before the inspection office is told.
+	AckEscalate time.Duration `yaml:"ack_escalate"`
+	// PriorityFactor divides the reminder times for priority clues.
+	PriorityFactor int `yaml:"priority_factor"`
+}
+
+func (c *ClueConfig) defaults() {
+	if c.DeadlineDays == 0 {
+		c.DeadlineDays = 30
+	}
+	if c.AckReminder == 0 {
+		c.AckReminder = 48 * time.Hour
+	}
+	if c.AckEscalate == 0 {
+		c.AckEscalate = 96 * time.Hour
+	}
+	if c.PriorityFactor == 0 {
+		c.PriorityFactor = 2
+	}
+}
+
+func (c *ClueConfig) validate() []error {
+	var errs []error
+	if c.DeadlineDays < 1 || c.DeadlineDays > 365 {
+		errs = append(errs, fieldErr("clue.deadline_days", "must be between 1 and 365, not %d", c.DeadlineDays))
+	}
+	if c.AckReminder < time.Hour {
+		errs = append(errs, fieldErr("clue.ack_reminder", "must be at least 1h, not %s", c.AckReminder))
+	}
+	if c.AckEscalate < c.AckReminder {
+		errs = append(errs, fieldErr("clue.ack_escalate", "must not be shorter than clue.ack_reminder"))
+	}
+	if c.PriorityFactor < 1 {
+		errs = append(errs, fieldErr("clue.priority_factor", "must be at least 1"))
+	}
+	return errs
+}
+
+// ProgressConfig holds the rectification-progress settings (整改进度).
+type ProgressConfig struct {
+	// EscalateMonths: a unit overdue or unreported this many months in a
+	// row is reported to the leader in charge.
+	EscalateMonths int `yaml:"escalate_months"`
+}
+
+func (c *ProgressConfig) defaults() {
+	if c.EscalateMonths == 0 {
+		c.EscalateMonths = 2
+	}
+}
+
+func (c *ProgressConfig) validate() []error {
+	if c.EscalateMonths < 1 {
+		return []error{fieldErr("progress.escalate_months", "must be at least 1")}
+	}
+	return nil
+}
+
+// CosignConfig holds the co-signature settings (三方共同签字).
+type CosignConfig struct {
+	// Reminder is how long a party may leave a request unsigned before its
+	// members are reminded.
+	Reminder time.Duration `yaml:"reminder"`
+}
+
+func (c *CosignConfig) defaults() {
+	if c.Reminder == 0 {
+		c.Reminder = 48 * time.Hour
+	}
+}
+
+func (c *CosignConfig) validate() []error {
+	if c.Reminder < time.Hour {
+		return []error{fieldErr("cosign.reminder", "must be at least 1h, not %s", c.Reminder)}
+	}
+	return nil
+}

@@ -1,0 +1,326 @@
+// Package config loads and validates xunji's YAML configuration and
+// turns it into the core's roster and groups. Secrets never live here:
+// tokens and keys come from environment variables (see cmd/xunji).
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Timezone string                 `yaml:"timezone"`
+	Lang     string                 `yaml:"lang"`
+	Store    StoreConfig            `yaml:"store"`
+	HTTP     HTTPConfig             `yaml:"http"`
+	Bodies   []BodyConfig           `yaml:"bodies"`
+	People   []PersonConfig         `yaml:"people"`
+	Groups   map[string]GroupConfig `yaml:"groups"`
+	// Notices names the group that receives each kind of notice, e.g.
+	// clue: coordination.
+	Notices   map[string]string `yaml:"notices"`
+	Clue      ClueConfig        `yaml:"clue"`
+	Progress  ProgressConfig    `yaml:"progress"`
+	Cosign    CosignConfig      `yaml:"cosign"`
+	Schedules []ScheduleConfig  `yaml:"schedules"`
+	Holidays  HolidayConfig     `yaml:"holidays"`
+
+	loc *time.Location
+}
+
+// StoreConfig chooses the store.
+type StoreConfig struct {
+	Kind     string `yaml:"kind"`      // "bolt" (default) or "redis"
+	Path     string `yaml:"path"`      // bolt file
+	RedisURL string `yaml:"redis_url"` // redis://host:port/db; REDIS_URL overrides it
+	Prefix   string `yaml:"prefix"`    // key prefix in Redis
+}
+
+// HTTPConfig is the shared listener for Slack and Lark callbacks,
+// /healthz and /metrics.
+type HTTPConfig struct {
+	Addr string `yaml:"addr"`
+}
+
+// BodyConfig is one concrete body of a party kind.
+type BodyConfig struct {
+	ID     string `yaml:"id"`
+	Kind   string `yaml:"kind"`
+	Name   string `yaml:"name"`
+	NameEn string `yaml:"name_en"`
+	Group  string `yaml:"group"`
+}
+
+// PersonConfig is one roster member.
+type PersonConfig struct {
+	ID      string `yaml:"id"`
+	Name    string `yaml:"name"`
+	NameEn  string `yaml:"name_en"`
+	Bodies  []string `yaml:"bodies"`
+	Admin   bool     `yaml:"admin"`
+	Lang    string   `yaml:"lang"`
+	Slack   string   `yaml:"slack"`
+	Lark    string   `yaml:"lark"`
+	Console string   `yaml:"console"`
+}
+
+// GroupConfig is a chat group, present on one or more platforms.
+type GroupConfig struct {
+	Name    string `yaml:"name"`
+	Slack   string `yaml:"slack"`
+	Lark    string `yaml:"lark"`
+	Console string `yaml:"console"`
+}
+
+// ScheduleConfig is one cadence (the scheduling issue fills in the rules).
+type ScheduleConfig struct {
+	Name  string `yaml:"name"`
+	Rule  string `yaml:"rule"`
+	Group string `yaml:"group"`
+	Job   string `yaml:"job"`
+}
+
+// HolidayConfig overrides the official holiday calendar locally.
+type HolidayConfig struct {
+	Extra   []string `yaml:"extra"`   // additional days off, 2026-12-31
+	Workday []string `yaml:"workday"` // additional working days
+}
+
+//go:embed demo.yaml
+var demoYAML []byte
+
+// Demo returns the built-in demo district (shared/DEMO.md): every party
+// filled, console names set, so a newcomer can try every command offline.
+func Demo() *Config {
+	c, err := Parse(demoYAML)
+	if err != nil {
+		panic("config: demo.yaml is invalid: " + err.Error())
+	}
+	return c
+}
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes and validates a configuration. Unknown keys are errors
+// (a typo must not silently drop a setting); every error names the key.
+func Parse(data []byte) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c.defaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) defaults() {
+	if c.Timezone == "" {
+		c.Timezone = "Asia/Shanghai"
+	}
+	if c.Lang == "" {
+		c.Lang = "zh-CN"
+	}
+	if c.Store.Kind == "" {
+		c.Store.Kind = "bolt"
+	}
+	if c.Store.Path == "" {
+		c.Store.Path = "xunji.db"
+	}
+	if c.Store.RedisURL == "" {
+		c.Store.RedisURL = "redis://127.0.0.1:6379/0"
+	}
+	if c.Store.Prefix == "" {
+		c.Store.Prefix = "xunji:"
+	}
+	if c.HTTP.Addr == "" {
+		c.HTTP.Addr = ":8080"
+	}
+	c.Clue.defaults()
+	c.Progress.defaults()
+	c.Cosign.defaults()
+}
+
+// fieldErr formats an error that names the key.
+func fieldErr(key, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...))
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		errs = append(errs, fieldErr("timezone", "unknown time zone %q (use an IANA name such as Asia/Shanghai)", c.Timezone))
+	}
+	c.loc = loc
+	switch strings.ToLower(c.Lang) {
+	case "zh-cn", "zh", "en", "en-us":
+	default:
+		errs = append(errs, fieldErr("lang", "must be zh-CN or en, not %q", c.Lang))
+	}
+	switch c.Store.Kind {
+	case "bolt", "redis":
+	default:
+		errs = append(errs, fieldErr("store.kind", "must be bolt or redis, not %q", c.Store.Kind))
+	}
+	bodies := map[string]bool{}
+	for i, b := range c.Bodies {
+		key := fmt.Sprintf("bodies[%d]", i)
+		switch {
+		case b.ID == "":
+			errs = append(errs, fieldErr(key+".id", "is required"))
+		case bodies[b.ID]:
+			errs = append(errs, fieldErr(key+".id", "%q is used twice", b.ID))
+		}
+		bodies[b.ID] = true
+		if !bot.PartyKind(b.Kind).Valid() {
+			errs = append(errs, fieldErr(key+".kind", "unknown party kind %q (one of %s)", b.Kind, kindList()))
+		}
+		if b.Name == "" {
+			errs = append(errs, fieldErr(key+".name", "is required"))
+		}
+		if b.Group != "" {
+			if _, ok := c.Groups[b.Group]; !ok {
+				errs = append(errs, fieldErr(key+".group", "unknown group %q", b.Group))
+			}
+		}
+	}
+	people := map[string]bool{}
+	platformIDs := map[string]string{}
+	for i, p := range c.People {
+		key := fmt.Sprintf("people[%d]", i)
+		switch {
+		case p.ID == "":
+			errs = append(errs, fieldErr(key+".id", "is required"))
+		case people[p.ID]:
+			errs = append(errs, fieldErr(key+".id", "%q is used twice", p.ID))
+		}
+		people[p.ID] = true
+		if p.Name == "" {
+			errs = append(errs, fieldErr(key+".name", "is required"))
+		}
+		if len(p.Bodies) == 0 {
+			errs = append(errs, fieldErr(key+".bodies", "a person must belong to at least one body"))
+		}
+		for j, b := range p.Bodies {
+			if !bodies[b] {
+				errs = append(errs, fieldErr(fmt.Sprintf("%s.bodies[%d]", key, j), "unknown body %q", b))
+			}
+		}
+		for plat, id := range map[string]string{"slack": p.Slack, "lark": p.Lark, "console": p.Console} {
+			if id == "" {
+				continue
+			}
+			k := plat + ":" + id
+			if other, dup := platformIDs[k]; dup {
+				errs = append(errs, fieldErr(key+"."+plat, "id %q is also used by %q", id, other))
+			}
+			platformIDs[k] = p.ID
+		}
+		if p.Lang != "" && !strings.HasPrefix(strings.ToLower(p.Lang), "en") && !strings.HasPrefix(strings.ToLower(p.Lang), "zh") {
+			errs = append(errs, fieldErr(key+".lang", "must be zh-CN or en, not %q", p.Lang))
+		}
+	}
+	for kind, g := range c.Notices {
+		if _, ok := c.Groups[g]; !ok {
+			errs = append(errs, fieldErr("notices."+kind, "unknown group %q", g))
+		}
+	}
+	errs = append(errs, c.Clue.validate()...)
+	errs = append(errs, c.Progress.validate()...)
+	errs = append(errs, c.Cosign.validate()...)
+	return errors.Join(errs...)
+}
+
+func kindList() string {
+	var s []string
+	for _, k := range bot.PartyKinds {
+		s = append(s, string(k))
+	}
+	return strings.Join(s, ", ")
+}
+
+// Location returns the deployment time zone.
+func (c *Config) Location() *time.Location { return c.loc }
+
+// Roster builds the core roster.
+func (c *Config) Roster() *bot.Roster {
+	r := &bot.Roster{}
+	for _, b := range c.Bodies {
+		r.Bodies = append(r.Bodies, bot.Body{ID: b.ID, Kind: bot.PartyKind(b.Kind), Name: b.Name, NameEn: b.NameEn, Group: b.Group})
+	}
+	for _, p := range c.People {
+		ids := map[bot.Platform]string{}
+		if p.Slack != "" {
+			ids[bot.Slack] = p.Slack
+		}
+		if p.Lark != "" {
+			ids[bot.Lark] = p.Lark
+		}
+		console := p.Console
+		if console == "" {
+			console = p.Name
+		}
+		ids[bot.Console] = console
+		r.People = append(r.People, &bot.Person{ID: p.ID, Name: p.Name, NameEn: p.NameEn, Bodies: append([]string(nil), p.Bodies...), Admin: p.Admin, Lang: p.Lang, IDs: ids})
+	}
+	return r
+}
+
+// ChatGroups returns group key → platform → chat id.
+func (c *Config) ChatGroups() map[string]map[bot.Platform]string {
+	out := map[string]map[bot.Platform]string{}
+	for k, g := range c.Groups {
+		m := map[bot.Platform]string{}
+		if g.Slack != "" {
+			m[bot.Slack] = g.Slack
+		}
+		if g.Lark != "" {
+			m[bot.Lark] = g.Lark
+		}
+		console := g.Console
+		if console == "" {
+			console = g.Name
+		}
+		if console == "" {
+			console = k
+		}
+		m[bot.Console] = console
+		out[k] = m
+	}
+	return out
+}
+
+// NoticeGroup returns the group for a kind of notice, falling back to
+// "coordination".
+func (c *Config) NoticeGroup(kind string) string {
+	if g, ok := c.Notices[kind]; ok {
+		return g
+	}
+	return "coordination"
+}

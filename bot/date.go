@@ -1,0 +1,146 @@
+package bot
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A date argument is a calendar day in the deployment's time zone; its
+// time is midnight there. These are the forms people type.
+var (
+	reISODate   = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$`)
+	reMonthDay  = regexp.MustCompile(`^(\d{1,2})[-/.](\d{1,2})$`)
+	reZhFull    = regexp.MustCompile(`^(\d{4})年(\d{1,2})月(\d{1,2})[日号]?$`)
+	reZhMD      = regexp.MustCompile(`^(\d{1,2})月(\d{1,2})[日号]?$`)
+	reRelative  = regexp.MustCompile(`^\+(\d{1,4})\s*(d|w|m|天|日|周|个月|月)?$`)
+	reCompact   = regexp.MustCompile(`^(\d{4})(\d{2})(\d{2})$`)
+	dateExample = "2026-12-31, 12-31, +7d, 12月31日"
+)
+
+// ParseDate parses a date argument relative to now in loc:
+//
+//	2026-12-31, 2026/12/31, 20261231, 2026年12月31日
+//	12-31, 12/31, 12月31日 (this year; next year if already past)
+//	+7d, +2w, +1m, +7天, +2周, +1个月 (from today)
+//	today, tomorrow, 今天, 明天, 后天
+//
+// It returns midnight of that day in loc. An impossible date such as
+// 2026-02-30 is an EINVALID error naming the input, with an example.
+func ParseDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	now = now.In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	in := strings.ToLower(strings.TrimSpace(s))
+	bad := func() (time.Time, error) {
+		return time.Time{}, Errorf(EINVALID, "error.bad_date", "input", s, "examples", dateExample)
+	}
+	if in == "" || len(in) > 32 {
+		return bad()
+	}
+	switch in {
+	case "today", "今天", "今日":
+		return today, nil
+	case "tomorrow", "明天", "明日":
+		return today.AddDate(0, 0, 1), nil
+	case "后天":
+		return today.AddDate(0, 0, 2), nil
+	}
+	if m := reRelative.FindStringSubmatch(in); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		switch m[2] {
+		case "", "d", "天", "日":
+			return today.AddDate(0, 0, n), nil
+		case "w", "周":
+			return today.AddDate(0, 0, 7*n), nil
+		default: // months
+			return addMonthsClamped(today, n), nil
+		}
+	}
+	var y, mo, d int
+	yearGiven := true
+	switch {
+	case reISODate.MatchString(in):
+		y, mo, d = atoi3(reISODate.FindStringSubmatch(in))
+	case reZhFull.MatchString(in):
+		y, mo, d = atoi3(reZhFull.FindStringSubmatch(in))
+	case reCompact.MatchString(in):
+		y, mo, d = atoi3(reCompact.FindStringSubmatch(in))
+	case reMonthDay.MatchString(in):
+		m := reMonthDay.FindStringSubmatch(in)
+		mo, _ = strconv.Atoi(m[1])
+		d, _ = strconv.Atoi(m[2])
+		y, yearGiven = today.Year(), false
+	case reZhMD.MatchString(in):
+		m := reZhMD.FindStringSubmatch(in)
+		mo, _ = strconv.Atoi(m[1])
+		d, _ = strconv.Atoi(m[2])
+		y, yearGiven = today.Year(), false
+	default:
+		return bad()
+	}
+	if y < 2000 || y > 2100 {
+		return bad()
+	}
+	t, ok := validDate(y, mo, d, loc)
+	if !ok && !yearGiven {
+		// 2-29 typed in a non-leap year may be meant for the next leap year;
+		// only accept it if that next year makes it valid.
+		t, ok = validDate(y+1, mo, d, loc)
+	}
+	if !ok {
+		return bad()
+	}
+	if !yearGiven && t.Before(today) {
+		if t2, ok := validDate(y+1, mo, d, loc); ok {
+			t = t2
+		}
+	}
+	return t, nil
+}
+
+func atoi3(m []string) (int, int, int) {
+	a, _ := strconv.Atoi(m[1])
+	b, _ := strconv.Atoi(m[2])
+	c, _ := strconv.Atoi(m[3])
+	return a, b, c
+}
+
+func validDate(y, m, d int, loc *time.Location) (time.Time, bool) {
+	if m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, loc)
+	return t, t.Year() == y && int(t.Month()) == m && t.Day() == d
+}
+
+// addMonthsClamped adds n months, keeping the day within the target
+// month (Jan 31 + 1 month = Feb 28/29, not Mar 3).
+func addMonthsClamped(t time.Time, n int) time.Time {
+	first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, t.Location()).AddDate(0, n, 0)
+	last := first.AddDate(0, 1, -1).Day()
+	d := t.Day()
+	if d > last {
+		d = last
+	}
+	return time.Date(first.Year(), first.Month(), d, 0, 0, 0, 0, t.Location())
+}
+
+// FormatDate renders a date as 2026-12-31.
+func FormatDate(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(loc).Format("2006-01-02")
+}
+
+// FormatTime renders a moment as 2026-12-31 09:00.
+func FormatTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(loc).Format("2006-01-02 15:04")
+}

@@ -1,0 +1,78 @@
+package bot
+
+import (
+	"strings"
+)
+
+// HelpAll lists the commands a person can see, in lang.
+func (b *Bot) HelpAll(lang string) string {
+	var s strings.Builder
+	s.WriteString(b.T(lang, "help.header"))
+	for _, c := range b.reg.cmds {
+		if c.Hidden {
+			continue
+		}
+		s.WriteString("\n• ")
+		s.WriteString(b.names(lang, c.Names()))
+		s.WriteString(" — ")
+		s.WriteString(b.T(lang, "cmd."+c.Name+".summary"))
+	}
+	s.WriteString("\n\n")
+	s.WriteString(b.T(lang, "help.footer"))
+	return s.String()
+}
+
+// HelpFor describes one verb and its sub-commands, in lang.
+func (b *Bot) HelpFor(lang string, c *Command) string {
+	var s strings.Builder
+	s.WriteString(b.names(lang, c.Names()))
+	s.WriteString(" — ")
+	s.WriteString(b.T(lang, "cmd."+c.Name+".summary"))
+	if len(c.Subs) == 0 || c.Run != nil {
+		b.usage(&s, lang, "cmd."+c.Name, "  ")
+	}
+	for _, sc := range c.Subs {
+		s.WriteString("\n• ")
+		s.WriteString(b.names(lang, sc.Names()))
+		s.WriteString(" — ")
+		key := "cmd." + c.Name + "." + sc.Name
+		s.WriteString(b.T(lang, key+".summary"))
+		b.usage(&s, lang, key, "    ")
+	}
+	return s.String()
+}
+
+func (b *Bot) usage(s *strings.Builder, lang, key, indent string) {
+	if b.tr.Has(lang, key+".usage") {
+		s.WriteString("\n" + indent + b.T(lang, "help.usage", "usage", b.T(lang, key+".usage")))
+	}
+	if b.tr.Has(lang, key+".example") {
+		s.WriteString("\n" + indent + b.T(lang, "help.example", "example", b.T(lang, key+".example")))
+	}
+}
+
+// names renders "clue（线索）" in Chinese and "clue (线索)" in English.
+func (b *Bot) names(lang string, names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return b.T(lang, "help.names", "name", names[0], "aliases", strings.Join(names[1:], b.T(lang, "list.sep")))
+}
+
+// FindCommand returns the command named or aliased word.
+func (b *Bot) FindCommand(word string) *Command { return b.reg.find(word) }
+
+// UsageError is an EINVALID error for a command whose arguments are
+// wrong: what was wrong (key, args) and the example of the right form
+// from cmd.<verb>.<sub>.example.
+func UsageError(req *Request, key string, args ...any) *Error {
+	e := Errorf(EINVALID, key, args...)
+	if req != nil && req.Command != nil {
+		k := "cmd." + req.Command.Verb.Name
+		if req.Command.Sub != nil {
+			k += "." + req.Command.Sub.Name
+		}
+		e.Example = k + ".example"
+	}
+	return e
+}

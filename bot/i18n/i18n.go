@@ -1,0 +1,132 @@
+// Package i18n is xunji's message catalog: every user-facing text, in
+// Simplified Chinese (the default) and English. Messages live in embedded
+// YAML files, one pair per area (catalog/<area>.zh-CN.yaml and
+// catalog/<area>.en.yaml), so each command package owns its texts.
+// Placeholders are {name}, filled from name/value argument pairs, so
+// translations can order them freely.
+package i18n
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The supported languages.
+const (
+	ZH = "zh-CN"
+	EN = "en"
+)
+
+// Langs lists the supported languages.
+var Langs = []string{ZH, EN}
+
+//go:embed catalog/*.yaml
+var files embed.FS
+
+// Catalog holds the messages of every language.
+type Catalog struct {
+	msgs map[string]map[string]string // lang → key → text
+}
+
+// Load reads the embedded catalog. It fails on a malformed file or a key
+// defined twice in one language.
+func Load() (*Catalog, error) { return LoadFS(files, "catalog") }
+
+// MustLoad is Load for program start-up and tests.
+func MustLoad() *Catalog {
+	c, err := Load()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// LoadFS reads catalog files named <area>.<lang>.yaml from dir of fsys.
+func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
+	c := &Catalog{msgs: map[string]map[string]string{}}
+	for _, l := range Langs {
+		c.msgs[l] = map[string]string{}
+	}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		base := strings.TrimSuffix(name, ".yaml")
+		dot := strings.LastIndex(base, ".")
+		if dot < 0 {
+			return nil, fmt.Errorf("i18n: %s: name must be <area>.<lang>.yaml", name)
+		}
+		lang := base[dot+1:]
+		m, ok := c.msgs[lang]
+		if !ok {
+			return nil, fmt.Errorf("i18n: %s: unknown language %q", name, lang)
+		}
+		data, err := fs.ReadFile(fsys, path.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		var kv map[string]string
+		if err := yaml.Unmarshal(data, &kv); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", name, err)
+		}
+		for k, v := range kv {
+			if _, dup := m[k]; dup {
+				return nil, fmt.Errorf("i18n: %s: key %q defined twice", name, k)
+			}
+			m[k] = strings.TrimRight(v, "\n")
+		}
+	}
+	return c, nil
+}
+
+// Norm maps a language tag to a supported language: anything English is
+// "en", everything else the default Chinese.
+func Norm(lang string) string {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(lang)), "en") {
+		return EN
+	}
+	return ZH
+}
+
+// Has reports whether key exists in lang.
+func (c *Catalog) Has(lang, key string) bool {
+	_, ok := c.msgs[Norm(lang)][key]
+	return ok
+}
+
+// T renders key in lang, replacing {name} with the value following
+// "name" in args. A missing key renders as the key, so it shows up in
+// tests rather than as an empty message.
+func (c *Catalog) T(lang, key string, args ...any) string {
+	s, ok := c.msgs[Norm(lang)][key]
+	if !ok {
+		return key
+	}
+	if len(args) == 0 || !strings.Contains(s, "{") {
+		return s
+	}
+	pairs := make([]string, 0, len(args))
+	for i := 0; i+1 < len(args); i += 2 {
+		pairs = append(pairs, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(args[i+1]))
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+// Keys returns the keys of lang, sorted.
+func (c *Catalog) Keys(lang string) []string {
+	m := c.msgs[Norm(lang)]
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,74 @@
+package i18n
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+	"testing/fstest"
+)
+
+// Every key must exist in both languages, or one language would show a
+// raw key to its users.
+func TestEveryKeyInBothLanguages(t *testing.T) {
+	c := MustLoad()
+	zh, en := c.Keys(ZH), c.Keys(EN)
+	for _, k := range zh {
+		if !c.Has(EN, k) {
+			t.Errorf("key %q is in zh-CN but not in en", k)
+		}
+	}
+	for _, k := range en {
+		if !c.Has(ZH, k) {
+			t.Errorf("key %q is in en but not in zh-CN", k)
+		}
+	}
+	if len(zh) == 0 {
+		t.Fatal("catalog is empty")
+	}
+}
+
+// Placeholders must match between languages, or a translation would drop
+// or invent a value.
+func TestPlaceholdersMatch(t *testing.T) {
+	c := MustLoad()
+	re := regexp.MustCompile(`\{[a-z_]+\}`)
+	for _, k := range c.Keys(ZH) {
+		a := re.FindAllString(c.T(ZH, k), -1)
+		b := re.FindAllString(c.T(EN, k), -1)
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(slices.Compact(a), slices.Compact(b)) {
+			t.Errorf("key %q: zh-CN placeholders %v, en %v", k, a, b)
+		}
+	}
+}
+
+func TestRender(t *testing.T) {
+	fsys := fstest.MapFS{
+		"c/a.zh-CN.yaml": {Data: []byte("greet: \"{name}，你好，{name}\"\n")},
+		"c/a.en.yaml":    {Data: []byte("greet: \"Hello {name}\"\n")},
+	}
+	c, err := LoadFS(fsys, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.T("zh-CN", "greet", "name", "王明"); got != "王明，你好，王明" {
+		t.Errorf("zh: %q", got)
+	}
+	if got := c.T("en-US", "greet", "name", "Wang"); got != "Hello Wang" {
+		t.Errorf("en: %q", got)
+	}
+	if got := c.T("zh-CN", "missing"); got != "missing" {
+		t.Errorf("missing key renders as %q, want the key", got)
+	}
+}
+
+func TestDuplicateKeyAcrossFilesRefused(t *testing.T) {
+	fsys := fstest.MapFS{
+		"c/a.zh-CN.yaml": {Data: []byte("k: a\n")},
+		"c/b.zh-CN.yaml": {Data: []byte("k: b\n")},
+	}
+	if _, err := LoadFS(fsys, "c"); err == nil {
+		t.Fatal("duplicate key across files was accepted")
+	}
+}

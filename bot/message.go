@@ -1,0 +1,163 @@
+package bot
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Kind says what an incoming request is.
+type Kind int
+
+// The kinds of incoming request.
+const (
+	// KindCommand is a command line: "/clue list", "@xunji clue list" or a
+	// direct message "clue list" all arrive as a KindCommand whose Text is
+	// the line without the mention.
+	KindCommand Kind = iota
+	// KindAction is a button click on a card.
+	KindAction
+	// KindSchedule is a request that comes from the clock, not a person.
+	KindSchedule
+)
+
+// Request is a platform-neutral incoming event. Adapters fill the
+// platform fields; the router fills Person, Lang and the parsed command.
+type Request struct {
+	Kind     Kind
+	Platform Platform
+	UserID   string // platform user id of the sender
+	UserName string // display name the platform gave, for logs and refusals
+	ChatID   string // platform chat / channel id ("" for a direct message with no chat)
+	Direct   bool   // true in a one-to-one chat with the bot
+	EventID  string // platform event id for dedupe; "" when the platform gives none
+	Time     time.Time
+
+	// KindCommand and KindSchedule.
+	Text string
+
+	// KindAction.
+	Action  string     // action id of the clicked button, e.g. "clue.ack"
+	Value   string     // value the button carries, e.g. "XS-2026-0001"
+	Message MessageRef // the message that carried the card
+
+	// Set by the router.
+	Person  *Person
+	Roster  *Roster
+	Lang    string
+	Command *Parsed
+}
+
+// Response is what the router answers to one request. The adapter renders
+// it in its platform's form: Slack ephemeral / in_channel replies, Lark
+// replies and card-callback answers, console output.
+type Response struct {
+	Replies []Reply
+	// Toast is a short confirmation for a button click (a Lark toast, a
+	// Slack ephemeral line, a console line).
+	Toast string
+	// Duplicate is true when the request was a platform retry already
+	// handled; adapters answer 200 and show nothing.
+	Duplicate bool
+}
+
+// Reply is one answer message.
+type Reply struct {
+	Text string
+	Card *Card
+	// Public makes the reply visible to the whole chat; otherwise only the
+	// sender sees it where the platform allows that.
+	Public bool
+	// Replace updates the card that carried the clicked button instead of
+	// posting a new message (KindAction only).
+	Replace bool
+}
+
+// Card is a platform-neutral message card.
+type Card struct {
+	Title   string   `json:"title"`
+	Color   Color    `json:"color,omitempty"`
+	Text    string   `json:"text,omitempty"`
+	Fields  []Field  `json:"fields,omitempty"`
+	Buttons []Button `json:"buttons,omitempty"`
+	Note    string   `json:"note,omitempty"` // small print at the bottom: who acted, when
+}
+
+// Color hints at the state a card shows.
+type Color string
+
+// Card colours, mapped to each platform's nearest template.
+const (
+	Blue   Color = "blue"
+	Green  Color = "green"
+	Orange Color = "orange"
+	Red    Color = "red"
+	Grey   Color = "grey"
+)
+
+// Field is one labelled value on a card.
+type Field struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// Button is a card button; Action routes the click to its handler and
+// Value carries the record id (and anything else the handler needs).
+type Button struct {
+	Label  string `json:"label"`
+	Action string `json:"action"`
+	Value  string `json:"value"`
+	Style  string `json:"style,omitempty"` // "primary", "danger" or ""
+}
+
+// MessageRef identifies a message an adapter posted, so it can be updated.
+type MessageRef struct {
+	Platform Platform `json:"platform"`
+	ChatID   string   `json:"chat_id"`
+	ID       string   `json:"id"` // Slack ts, Lark message_id, console sequence
+}
+
+// Outgoing is one message to send. It is plain data so that it can be
+// stored in a durable outbox before it is sent.
+type Outgoing struct {
+	Platform Platform    `json:"platform"`
+	ChatID   string      `json:"chat_id,omitempty"` // post to this chat, or
+	UserID   string      `json:"user_id,omitempty"` // send to this user directly
+	Text     string      `json:"text,omitempty"`
+	Card     *Card       `json:"card,omitempty"`
+	Update   *MessageRef `json:"update,omitempty"` // edit this message instead of posting
+	// Key is an idempotency key: the same key is never shown twice where
+	// the platform supports it (Lark uuid).
+	Key string `json:"key,omitempty"`
+}
+
+// Handler handles one request; *Bot implements it.
+type Handler interface {
+	Handle(ctx context.Context, req *Request) *Response
+}
+
+// Adapter connects the bot to one chat platform.
+type Adapter interface {
+	// Platform names the platform.
+	Platform() Platform
+	// Run receives events and passes them to h until ctx is done.
+	Run(ctx context.Context, h Handler) error
+	// Send posts or updates a message.
+	Send(ctx context.Context, m Outgoing) (MessageRef, error)
+	// Mention renders a mention of the platform user userID, whose name
+	// is name, in the platform's markup.
+	Mention(userID, name string) string
+}
+
+// HTTPAdapter is an adapter that receives events over HTTP on the shared
+// listener; Mount registers its routes.
+type HTTPAdapter interface {
+	Adapter
+	Mount(mux *http.ServeMux, h Handler)
+}
+
+// Sender delivers outgoing messages. The default sends through the
+// adapter directly; a durable outbox can stand in its place.
+type Sender interface {
+	Send(ctx context.Context, m Outgoing) (MessageRef, error)
+}

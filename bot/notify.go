@@ -1,0 +1,120 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Notice is a message the bot posts on its own initiative: to a named
+// group (on every platform where the group has a chat), or directly to a
+// person (on every platform where the person has an id). Texts are
+// already in the target's language; see LangOf.
+type Notice struct {
+	Group    string // group key from the configuration, or
+	PersonID string // roster person id
+	Text     string
+	Card     *Card
+	// Key makes sends idempotent: the same key and target is not shown twice
+	// where the platform supports it (Lark uuid).
+	Key string
+}
+
+// Notify sends n and returns the references of the posted messages, so a
+// card can be updated later. A target with no chat on any running
+// platform is not an error: there is nobody to tell there. Failures on
+// one platform do not stop the others; their errors are joined.
+func (b *Bot) Notify(ctx context.Context, n Notice) ([]MessageRef, error) {
+	outs, err := b.outgoing(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	var refs []MessageRef
+	var errs []error
+	for _, o := range outs {
+		ref, err := b.Send(ctx, o)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", o.Platform, err))
+			continue
+		}
+		refs = append(refs, ref)
+	}
+	return refs, errors.Join(errs...)
+}
+
+func (b *Bot) outgoing(ctx context.Context, n Notice) ([]Outgoing, error) {
+	b.mu.RLock()
+	platforms := make([]Platform, 0, len(b.adapters))
+	for p := range b.adapters {
+		platforms = append(platforms, p)
+	}
+	b.mu.RUnlock()
+	slices.Sort(platforms)
+	var outs []Outgoing
+	switch {
+	case n.Group != "":
+		chats := b.groups[n.Group]
+		for _, p := range platforms {
+			if id := chats[p]; id != "" {
+				outs = append(outs, Outgoing{Platform: p, ChatID: id, Text: n.Text, Card: n.Card, Key: keyFor(n.Key, p, id)})
+			}
+		}
+	case n.PersonID != "":
+		r, err := b.Roster(ctx)
+		if err != nil {
+			return nil, err
+		}
+		person, ok := r.Person(n.PersonID)
+		if !ok {
+			return nil, Errorf(ENOTFOUND, "error.no_person", "name", n.PersonID)
+		}
+		for _, p := range platforms {
+			if id := person.IDs[p]; id != "" {
+				outs = append(outs, Outgoing{Platform: p, UserID: id, Text: n.Text, Card: n.Card, Key: keyFor(n.Key, p, id)})
+			}
+		}
+	}
+	for i := range outs {
+		outs[i].Text = b.mentions(outs[i].Platform, outs[i].Text)
+		outs[i].Card = b.mentionsCard(outs[i].Platform, outs[i].Card)
+	}
+	return outs, nil
+}
+
+func keyFor(key string, p Platform, target string) string {
+	if key == "" {
+		return ""
+	}
+	return key + ":" + string(p) + ":" + target
+}
+
+// Send delivers one message through the configured Sender, or straight
+// through its platform's adapter.
+func (b *Bot) Send(ctx context.Context, o Outgoing) (MessageRef, error) {
+	b.mu.RLock()
+	s := b.sender
+	a := b.adapters[o.Platform]
+	b.mu.RUnlock()
+	if s != nil {
+		return s.Send(ctx, o)
+	}
+	if a == nil {
+		return MessageRef{}, fmt.Errorf("no adapter for platform %q", o.Platform)
+	}
+	return a.Send(ctx, o)
+}
+
+// UpdateCards replaces the card of each posted message in refs, e.g. a
+// clue's announcement after it was acknowledged by command rather than
+// by button.
+func (b *Bot) UpdateCards(ctx context.Context, refs []MessageRef, card *Card) error {
+	var errs []error
+	for _, r := range refs {
+		ref := r
+		if _, err := b.Send(ctx, Outgoing{Platform: r.Platform, ChatID: r.ChatID, Card: b.mentionsCard(r.Platform, card), Update: &ref}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

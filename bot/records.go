@@ -1,0 +1,143 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Collection names used in the store.
+const (
+	CollAudit    = "audit"
+	CollRoster   = "roster" // administrators' roster changes
+	CollPrefs    = "prefs"
+	CollRounds   = "rounds"
+	CollClues    = "clues"
+	CollItems    = "items" // rectification items
+	CollCosigns  = "cosigns"
+	CollMeetings = "meetings"
+)
+
+// ID prefixes of the human-readable record ids (XS-2026-0001).
+const (
+	PrefixClue     = "XS" // 线索
+	PrefixItem     = "ZG" // 整改
+	PrefixCosign   = "QZ" // 签字
+	PrefixRound    = "XC" // 巡察
+	PrefixMeeting  = "HY" // 会议
+)
+
+// NewID returns the next human-readable id for prefix in year, e.g.
+// XS-2026-0001. Numbers are sequential per prefix and year and unique
+// across concurrent creators and processes sharing a store.
+func NewID(ctx context.Context, s Store, prefix string, year int) (string, error) {
+	n, err := s.NextSeq(ctx, fmt.Sprintf("id:%s:%d", prefix, year))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s-%d-%04d", prefix, year, n), nil
+}
+
+// Collection is a typed view of one store collection; records are JSON.
+type Collection[T any] struct {
+	Store Store
+	Name  string
+}
+
+// Records returns the typed collection name of s.
+func Records[T any](s Store, name string) Collection[T] { return Collection[T]{Store: s, Name: name} }
+
+// Get loads one record.
+func (c Collection[T]) Get(ctx context.Context, id string) (*T, error) {
+	doc, err := c.Store.Get(ctx, c.Name, id)
+	if err != nil {
+		return nil, err
+	}
+	var v T
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return nil, &Error{Code: EINTERNAL, Err: fmt.Errorf("%s/%s: %w", c.Name, id, err)}
+	}
+	return &v, nil
+}
+
+// Create stores a new record; ECONFLICT if the id exists.
+func (c Collection[T]) Create(ctx context.Context, id string, v *T) error {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Err: err}
+	}
+	return c.Store.Create(ctx, c.Name, id, doc)
+}
+
+// Put stores a record, replacing any.
+func (c Collection[T]) Put(ctx context.Context, id string, v *T) error {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Err: err}
+	}
+	return c.Store.Put(ctx, c.Name, id, doc)
+}
+
+// Update applies fn to the current record atomically and returns the
+// stored result. fn may run more than once under contention; an error
+// from it aborts the update.
+func (c Collection[T]) Update(ctx context.Context, id string, fn func(*T) error) (*T, error) {
+	var out T
+	err := c.Store.Update(ctx, c.Name, id, func(cur []byte) ([]byte, error) {
+		var v T
+		if err := json.Unmarshal(cur, &v); err != nil {
+			return nil, &Error{Code: EINTERNAL, Err: err}
+		}
+		if err := fn(&v); err != nil {
+			return nil, err
+		}
+		out = v
+		return json.Marshal(v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// List returns every record in id order.
+func (c Collection[T]) List(ctx context.Context) ([]*T, error) {
+	docs, err := c.Store.List(ctx, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(docs))
+	for _, d := range docs {
+		var v T
+		if err := json.Unmarshal(d.Data, &v); err != nil {
+			return nil, &Error{Code: EINTERNAL, Err: errors.Join(fmt.Errorf("%s/%s", c.Name, d.ID), err)}
+		}
+		out = append(out, &v)
+	}
+	return out, nil
+}
+
+// Round is an inspection round (巡察轮次).
+type Round struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Team         string    `json:"team"`         // body id of the inspection team
+	Organisation string    `json:"organisation"` // body id of the inspected organisation
+	Attached     []string  `json:"attached"`     // body ids: supervision room, stationed group, supervisor office
+	Start        time.Time `json:"start"`
+	End          time.Time `json:"end"`
+	Feedback     time.Time `json:"feedback"` // 反馈之日: supervision of rectification passes to the attached bodies
+	CreatedBy    string    `json:"created_by"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// History is one step in a record's life, shown by "show" commands.
+type History struct {
+	Time     time.Time `json:"time"`
+	Person   string    `json:"person"`
+	Platform Platform  `json:"platform"`
+	Action   string    `json:"action"`
+	Note     string    `json:"note,omitempty"`
+}
