@@ -22,11 +22,11 @@ const (
 
 // ID prefixes of the human-readable record ids (XS-2026-0001).
 const (
-	PrefixClue     = "XS" // 线索
-	PrefixItem     = "ZG" // 整改
-	PrefixCosign   = "QZ" // 签字
-	PrefixRound    = "XC" // 巡察
-	PrefixMeeting  = "HY" // 会议
+	PrefixClue    = "XS" // 线索
+	PrefixItem    = "ZG" // 整改
+	PrefixCosign  = "QZ" // 签字
+	PrefixRound   = "XC" // 巡察
+	PrefixMeeting = "HY" // 会议
 )
 
 // NewID returns the next human-readable id for prefix in year, e.g.

@@ -64,9 +64,9 @@ type BodyConfig struct {
 
 // PersonConfig is one roster member.
 type PersonConfig struct {
-	ID      string `yaml:"id"`
-	Name    string `yaml:"name"`
-	NameEn  string `yaml:"name_en"`
+	ID      string   `yaml:"id"`
+	Name    string   `yaml:"name"`
+	NameEn  string   `yaml:"name_en"`
 	Bodies  []string `yaml:"bodies"`
 	Admin   bool     `yaml:"admin"`
 	Lang    string   `yaml:"lang"`
