@@ -37,6 +37,18 @@ type Options struct {
 	Lang       string                         // deployment language: "zh-CN" or "en"
 	Now        func() time.Time               // the clock; time.Now when nil
 	Logger     *slog.Logger
+	Calendar   Calendar // working days; weekends only when nil
+}
+
+// Calendar answers working-day questions (bot/workday implements it with
+// the official Chinese holiday table).
+type Calendar interface {
+	IsWorkday(t time.Time) bool
+	// AddWorkdays returns the same time of day n working days after t.
+	AddWorkdays(t time.Time, n int) time.Time
+	// OnOrAfter returns t if it falls on a working day, else the same time
+	// on the next working day.
+	OnOrAfter(t time.Time) time.Time
 }
 
 // Bot is the platform-neutral core: it routes requests to commands, keeps
@@ -47,12 +59,14 @@ type Bot struct {
 	Lang  string
 	Now   func() time.Time
 	Log   *slog.Logger
+	Cal   Calendar
 
 	tr     Translator
 	roster *Roster
 	groups map[string]map[Platform]string
 
 	reg         registry
+	jobs        []Job
 	middlewares []Middleware
 
 	mu       sync.RWMutex
@@ -70,7 +84,7 @@ func New(o Options) (*Bot, error) {
 	}
 	b := &Bot{
 		Store: o.Store, tr: o.Translator, roster: o.Roster, groups: o.Groups,
-		Loc: o.Location, Lang: o.Lang, Now: o.Now, Log: o.Logger,
+		Loc: o.Location, Lang: o.Lang, Now: o.Now, Log: o.Logger, Cal: o.Calendar,
 		adapters: map[Platform]Adapter{},
 	}
 	if b.roster == nil {
@@ -87,6 +101,9 @@ func New(o Options) (*Bot, error) {
 	}
 	if b.Log == nil {
 		b.Log = slog.Default()
+	}
+	if b.Cal == nil {
+		b.Cal = weekends{b.Loc}
 	}
 	return b, nil
 }
@@ -459,4 +476,29 @@ func (b *Bot) mentionOf(a Adapter, p Platform, personID string) string {
 		return "@" + person.Name
 	}
 	return a.Mention(uid, person.Name)
+}
+
+// weekends is the fallback calendar: Monday to Friday.
+type weekends struct{ loc *time.Location }
+
+func (w weekends) IsWorkday(t time.Time) bool {
+	d := t.In(w.loc).Weekday()
+	return d != time.Saturday && d != time.Sunday
+}
+
+func (w weekends) AddWorkdays(t time.Time, n int) time.Time {
+	for n > 0 {
+		t = t.AddDate(0, 0, 1)
+		if w.IsWorkday(t) {
+			n--
+		}
+	}
+	return t
+}
+
+func (w weekends) OnOrAfter(t time.Time) time.Time {
+	for !w.IsWorkday(t) {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t
 }

@@ -165,6 +165,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	b, err := bot.New(bot.Options{
 		Store: o.store, Translator: cat, Roster: o.config.Roster(), Groups: o.config.ChatGroups(),
 		Location: o.config.Location(), Lang: o.config.Lang, Now: clock.Now,
+		Calendar: o.config.Calendar(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/workday"
 )
 
 // Config is the whole configuration file.
@@ -251,6 +252,11 @@ func (c *Config) validate() error {
 			errs = append(errs, fieldErr("notices."+kind, "unknown group %q", g))
 		}
 	}
+	if loc != nil {
+		if _, err := workday.New(loc, c.Holidays.Extra, c.Holidays.Workday); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	errs = append(errs, c.Clue.validate()...)
 	errs = append(errs, c.Progress.validate()...)
 	errs = append(errs, c.Cosign.validate()...)
@@ -263,6 +269,15 @@ func kindList() string {
 		s = append(s, string(k))
 	}
 	return strings.Join(s, ", ")
+}
+
+// Calendar returns the working-day calendar with the local overrides.
+func (c *Config) Calendar() *workday.Calendar {
+	cal, err := workday.New(c.loc, c.Holidays.Extra, c.Holidays.Workday)
+	if err != nil {
+		panic(err) // validate checked the dates
+	}
+	return cal
 }
 
 // Location returns the deployment time zone.

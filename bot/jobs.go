@@ -1,0 +1,51 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Job is periodic background work a command package needs, such as
+// sending reminders for unacknowledged clues. The scheduler (cmd/xunji,
+// on gocron) runs each job every Every; jobs must be idempotent, because a
+// run can repeat after a crash, and must decide what is due from the
+// clock they are given, so tests drive them with a fake clock.
+type Job struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context, now time.Time) error
+}
+
+// AddJob registers a periodic job.
+func (b *Bot) AddJob(j Job) error {
+	if j.Name == "" || j.Every <= 0 || j.Run == nil {
+		return fmt.Errorf("bot: job %q needs a name, a period and a function", j.Name)
+	}
+	for _, o := range b.jobs {
+		if o.Name == j.Name {
+			return fmt.Errorf("bot: job %q registered twice", j.Name)
+		}
+	}
+	b.jobs = append(b.jobs, j)
+	return nil
+}
+
+// Jobs returns the registered jobs.
+func (b *Bot) Jobs() []Job { return append([]Job(nil), b.jobs...) }
+
+// RunJobs runs every job once at now, in registration order, and returns
+// the first error after trying them all. Tests call it after moving the
+// fake clock.
+func (b *Bot) RunJobs(ctx context.Context, now time.Time) error {
+	var first error
+	for _, j := range b.jobs {
+		if err := j.Run(ctx, now); err != nil {
+			b.Log.Error("job failed", "job", j.Name, "err", err)
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
