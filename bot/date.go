@@ -51,14 +51,19 @@ func ParseDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	}
 	if m := reRelative.FindStringSubmatch(in); m != nil {
 		n, _ := strconv.Atoi(m[1])
+		var t time.Time
 		switch m[2] {
 		case "", "d", "天", "日":
-			return today.AddDate(0, 0, n), nil
+			t = today.AddDate(0, 0, n)
 		case "w", "周":
-			return today.AddDate(0, 0, 7*n), nil
+			t = today.AddDate(0, 0, 7*n)
 		default: // months
-			return addMonthsClamped(today, n), nil
+			t = addMonthsClamped(today, n)
 		}
+		if t.Year() > today.Year()+10 {
+			return bad()
+		}
+		return t, nil
 	}
 	var y, mo, d int
 	yearGiven := true
@@ -86,10 +91,9 @@ func ParseDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
 		return bad()
 	}
 	t, ok := validDate(y, mo, d, loc)
-	if !ok && !yearGiven {
-		// 2-29 typed in a non-leap year may be meant for the next leap year;
-		// only accept it if that next year makes it valid.
-		t, ok = validDate(y+1, mo, d, loc)
+	for i := 1; !ok && !yearGiven && i <= 4; i++ {
+		// 2-29 typed in a non-leap year means the next leap year's.
+		t, ok = validDate(y+i, mo, d, loc)
 	}
 	if !ok {
 		return bad()

@@ -1,0 +1,270 @@
+// Package admin holds the commands every deployment has: help, whoami,
+// roster (with the administrators' changes) and the language preference.
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
+)
+
+// Register adds help, whoami, roster and lang to b.
+func Register(b *bot.Bot, _ *config.Config) error {
+	h := &handlers{b: b}
+	return b.Register(
+		&bot.Command{Name: "help", Aliases: []string{"帮助", "xunji", "巡纪", "?", "？"}, Run: h.help},
+		&bot.Command{Name: "whoami", Aliases: []string{"我是谁", "我的身份"}, Run: h.whoami},
+		&bot.Command{
+			Name: "roster", Aliases: []string{"名册", "人员"},
+			Subs: []*bot.Subcommand{
+				{Name: "list", Aliases: []string{"列表", "全部"}, Run: h.list},
+				{Name: "show", Aliases: []string{"查看"}, Run: h.show},
+				{Name: "add", Aliases: []string{"添加", "加入"}, Allow: bot.AdminOnly, Run: h.add},
+				{Name: "remove", Aliases: []string{"移除", "删除"}, Allow: bot.AdminOnly, Run: h.remove},
+			},
+			Run: h.list,
+		},
+		&bot.Command{Name: "lang", Aliases: []string{"语言", "language"}, Run: h.lang},
+	)
+}
+
+type handlers struct{ b *bot.Bot }
+
+func (h *handlers) help(_ context.Context, req *bot.Request) (*bot.Response, error) {
+	words := req.Command.Args
+	if len(words) == 0 {
+		return bot.Text(h.b.HelpAll(req.Lang)), nil
+	}
+	c := h.b.FindCommand(words[0])
+	if c == nil {
+		return nil, bot.UsageError(req, "error.unknown_verb", "verb", words[0])
+	}
+	return bot.Text(h.b.HelpFor(req.Lang, c)), nil
+}
+
+func (h *handlers) whoami(_ context.Context, req *bot.Request) (*bot.Response, error) {
+	p := req.Person
+	var lines []string
+	for _, id := range p.Bodies {
+		if body, ok := req.Roster.Body(id); ok {
+			lines = append(lines, h.b.T(req.Lang, "admin.whoami.body", "body", body.DisplayName(req.Lang), "kind", h.b.T(req.Lang, "party."+string(body.Kind))))
+		}
+	}
+	role := ""
+	if p.Admin {
+		role = h.b.T(req.Lang, "admin.whoami.admin")
+	}
+	text := h.b.T(req.Lang, "admin.whoami", "name", p.DisplayName(req.Lang), "platform", string(req.Platform), "user", req.UserID, "role", role, "bodies", strings.Join(lines, "\n"), "lang", req.Lang)
+	return bot.Text(text), nil
+}
+
+// list shows every party kind with its bodies and members.
+func (h *handlers) list(_ context.Context, req *bot.Request) (*bot.Response, error) {
+	if len(req.Command.Args) > 0 && req.Command.Sub == nil {
+		return h.show(context.Background(), req)
+	}
+	r := req.Roster
+	var s strings.Builder
+	s.WriteString(h.b.T(req.Lang, "admin.roster.header", "bodies", len(r.Bodies), "people", len(r.People)))
+	for _, k := range bot.PartyKinds {
+		bodies := r.BodiesOf(k)
+		if len(bodies) == 0 {
+			continue
+		}
+		s.WriteString("\n\n【" + h.b.T(req.Lang, "party."+string(k)) + "】")
+		for _, body := range bodies {
+			s.WriteString("\n• " + body.DisplayName(req.Lang) + " (" + body.ID + ")：")
+			s.WriteString(h.names(req, r.Members(body.ID)))
+		}
+	}
+	return bot.Text(s.String()), nil
+}
+
+func (h *handlers) names(req *bot.Request, people []*bot.Person) string {
+	if len(people) == 0 {
+		return h.b.T(req.Lang, "admin.roster.nobody")
+	}
+	var n []string
+	for _, p := range people {
+		name := p.DisplayName(req.Lang)
+		if p.Admin {
+			name += h.b.T(req.Lang, "admin.roster.admin_mark")
+		}
+		n = append(n, name)
+	}
+	return strings.Join(n, h.b.T(req.Lang, "list.sep"))
+}
+
+// show lists one body's members, or one person's bodies.
+func (h *handlers) show(_ context.Context, req *bot.Request) (*bot.Response, error) {
+	q := req.Command.Rest(0)
+	if q == "" {
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.b.T(req.Lang, "admin.arg.body_or_person"))
+	}
+	r := req.Roster
+	if body, ok := r.FindBody(q); ok {
+		return bot.Text(h.b.T(req.Lang, "admin.roster.body", "body", body.DisplayName(req.Lang), "kind", h.b.T(req.Lang, "party."+string(body.Kind)), "members", h.names(req, r.Members(body.ID)))), nil
+	}
+	if p, ok := r.FindPerson(q); ok {
+		var bodies []string
+		for _, id := range p.Bodies {
+			if body, ok := r.Body(id); ok {
+				bodies = append(bodies, body.DisplayName(req.Lang))
+			}
+		}
+		return bot.Text(h.b.T(req.Lang, "admin.roster.person", "name", p.DisplayName(req.Lang), "bodies", strings.Join(bodies, h.b.T(req.Lang, "list.sep")))), nil
+	}
+	return nil, bot.UsageError(req, "admin.roster.no_match", "name", q)
+}
+
+// add puts a person into a body: roster add <name> <body> [slack:U…] [lark:ou_…] [console:名].
+// A new person is created; an existing one gains the body and any ids given.
+func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	name, bodyQ := req.Command.Arg(0), req.Command.Arg(1)
+	if name == "" || bodyQ == "" || len(req.Command.Args) > 2 {
+		return nil, bot.UsageError(req, "admin.roster.add_usage")
+	}
+	r := req.Roster
+	body, ok := r.FindBody(bodyQ)
+	if !ok {
+		return nil, bot.UsageError(req, "error.no_body", "name", bodyQ)
+	}
+	p, exists := r.FindPerson(name)
+	var np bot.Person
+	if exists {
+		np = *p
+		np.Bodies = slices.Clone(p.Bodies)
+		np.IDs = map[bot.Platform]string{}
+		for k, v := range p.IDs {
+			np.IDs[k] = v
+		}
+		if np.InBody(body.ID) && !hasIDOptions(req) {
+			return nil, bot.UsageError(req, "admin.roster.already", "name", np.Name, "body", body.DisplayName(req.Lang))
+		}
+	} else {
+		if strings.ContainsAny(name, " \t{}@") || len([]rune(name)) > 32 {
+			return nil, bot.UsageError(req, "admin.roster.bad_name", "name", name)
+		}
+		np = bot.Person{ID: newPersonID(r, name), Name: name, IDs: map[bot.Platform]string{bot.Console: name}}
+	}
+	if !np.InBody(body.ID) {
+		np.Bodies = append(np.Bodies, body.ID)
+	}
+	for _, plat := range []bot.Platform{bot.Slack, bot.Lark, bot.Console} {
+		v := req.Command.Opt(string(plat))
+		if v == "" {
+			continue
+		}
+		if other, taken := r.ByPlatformID(plat, v); taken && other.ID != np.ID {
+			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", v, "name", other.Name)
+		}
+		np.IDs[plat] = v
+	}
+	np.Removed = false
+	doc, err := json.Marshal(np)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.b.Store.Put(ctx, bot.CollRoster, np.ID, doc); err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
+		return nil, err
+	}
+	return bot.Text(h.b.T(req.Lang, "admin.roster.added", "name", np.Name, "body", body.DisplayName(req.Lang))), nil
+}
+
+func hasIDOptions(req *bot.Request) bool {
+	return req.Command.HasOpt(string(bot.Slack), string(bot.Lark), string(bot.Console))
+}
+
+func newPersonID(r *bot.Roster, name string) string {
+	base := "p_" + name
+	id := base
+	for i := 2; ; i++ {
+		if _, taken := r.Person(id); !taken {
+			return id
+		}
+		id = fmt.Sprintf("%s_%d", base, i)
+	}
+}
+
+// remove takes a person out of one body, or out of the roster.
+func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	name, bodyQ := req.Command.Arg(0), req.Command.Arg(1)
+	if name == "" || len(req.Command.Args) > 2 {
+		return nil, bot.UsageError(req, "admin.roster.remove_usage")
+	}
+	r := req.Roster
+	p, ok := r.FindPerson(name)
+	if !ok {
+		return nil, bot.UsageError(req, "error.no_person", "name", name)
+	}
+	np := *p
+	np.Bodies = slices.Clone(p.Bodies)
+	detail := "all"
+	msg := ""
+	if bodyQ != "" {
+		body, ok := r.FindBody(bodyQ)
+		if !ok {
+			return nil, bot.UsageError(req, "error.no_body", "name", bodyQ)
+		}
+		if !np.InBody(body.ID) {
+			return nil, bot.UsageError(req, "admin.roster.not_member", "name", np.Name, "body", body.DisplayName(req.Lang))
+		}
+		np.Bodies = slices.DeleteFunc(np.Bodies, func(id string) bool { return id == body.ID })
+		detail = body.ID
+		msg = h.b.T(req.Lang, "admin.roster.removed_from", "name", np.Name, "body", body.DisplayName(req.Lang))
+	}
+	if len(np.Bodies) == 0 || bodyQ == "" {
+		if np.Admin && len(adminsExcept(r, np.ID)) == 0 {
+			return nil, bot.UsageError(req, "admin.roster.last_admin", "name", np.Name)
+		}
+		np.Removed = true
+		msg = h.b.T(req.Lang, "admin.roster.removed", "name", np.Name)
+	}
+	doc, err := json.Marshal(np)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.b.Store.Put(ctx, bot.CollRoster, np.ID, doc); err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "roster.remove", np.ID, detail); err != nil {
+		return nil, err
+	}
+	return bot.Text(msg), nil
+}
+
+func adminsExcept(r *bot.Roster, id string) []*bot.Person {
+	return slices.DeleteFunc(r.Admins(), func(p *bot.Person) bool { return p.ID == id })
+}
+
+// lang sets the sender's language: lang zh | lang en.
+func (h *handlers) lang(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	arg := strings.ToLower(req.Command.Arg(0))
+	var lang string
+	switch arg {
+	case "zh", "zh-cn", "cn", "中文", "chinese":
+		lang = "zh-CN"
+	case "en", "en-us", "english", "英文", "英语":
+		lang = "en"
+	case "":
+		return bot.Text(h.b.T(req.Lang, "admin.lang.current", "lang", req.Lang)), nil
+	default:
+		return nil, bot.UsageError(req, "admin.lang.bad", "lang", arg)
+	}
+	doc, _ := json.Marshal(bot.Prefs{Lang: lang})
+	if err := h.b.Store.Put(ctx, bot.CollPrefs, req.Person.ID, doc); err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "prefs.lang", req.Person.ID, lang); err != nil {
+		return nil, err
+	}
+	return bot.Text(h.b.T(lang, "admin.lang.set")), nil
+}

@@ -1,0 +1,346 @@
+// Package bolt implements bot.Store on a local bbolt file, for
+// single-process deployments. bbolt serialises write transactions, so every
+// read-modify-write below runs inside one write transaction and cannot lose
+// an update; each commit is fsynced, so an acknowledged write survives a
+// crash of the process.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// Top-level buckets. Collections are nested buckets under docsBucket so a
+// collection name can never collide with the store's own bookkeeping.
+var (
+	docsBucket     = []byte("docs")
+	seqBucket      = []byte("seq")
+	claimsBucket   = []byte("claims")    // key -> expiry (unix nanos, big endian)
+	claimExpBucket = []byte("claim_exp") // expiry||key -> nil, for cheap sweeping
+)
+
+// sweepLimit bounds how many expired claims one Claim call deletes, so a
+// large backlog is cleaned up gradually instead of stalling one caller.
+const sweepLimit = 64
+
+// openTimeout is how long Open waits for the file lock. bbolt's default is
+// to wait forever, which makes a second process hang silently.
+const openTimeout = time.Second
+
+// Store is a bot.Store backed by a bbolt file.
+type Store struct {
+	db  *bbolt.DB
+	now func() time.Time
+}
+
+var _ bot.Store = (*Store)(nil)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithNow sets the clock used for claim expiry; tests inject a fake clock.
+// The default is time.Now.
+func WithNow(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// Open opens (creating if needed) the bbolt file at path, creating its
+// parent directory. If another process holds the file, Open fails with an
+// EUNAVAILABLE error after about a second instead of blocking.
+func Open(path string, opts ...Option) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: create directory for %s: %w", path, err))
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: openTimeout})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: %s is locked by another process (is another xunji running?): %w", path, err))
+	}
+	if err != nil {
+		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: open %s: %w", path, err))
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{docsBucket, seqBucket, claimsBucket, claimExpBucket} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: initialise %s: %w", path, err))
+	}
+	s := &Store{db: db, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+// Get returns the document coll/id, or an ENOTFOUND error.
+func (s *Store) Get(ctx context.Context, coll, id string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var doc []byte
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		if b := collBucket(tx, coll); b != nil {
+			// Values are only valid inside the transaction: copy out.
+			doc = clone(b.Get([]byte(id)))
+		}
+		if doc == nil {
+			return bot.ErrNotFound(coll, id)
+		}
+		return nil
+	})
+	return doc, wrap(err)
+}
+
+// Create stores a new document; ECONFLICT if coll/id exists.
+func (s *Store) Create(ctx context.Context, coll, id string, doc []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return wrap(s.db.Update(func(tx *bbolt.Tx) error {
+		b, err := createCollBucket(tx, coll)
+		if err != nil {
+			return err
+		}
+		if b.Get([]byte(id)) != nil {
+			return bot.ErrExists(coll, id)
+		}
+		return b.Put([]byte(id), nonNil(doc))
+	}))
+}
+
+// Update atomically replaces coll/id with fn(current). The whole
+// read-modify-write runs in one bbolt write transaction, so fn is called
+// exactly once. An error from fn aborts the transaction and is returned
+// unchanged.
+func (s *Store) Update(ctx context.Context, coll, id string, fn func(current []byte) ([]byte, error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var fnErr error
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := collBucket(tx, coll)
+		var cur []byte
+		if b != nil {
+			cur = b.Get([]byte(id))
+		}
+		if cur == nil {
+			return bot.ErrNotFound(coll, id)
+		}
+		// cur points into the read-only mmap; fn gets its own copy.
+		next, err := fn(clone(cur))
+		if err != nil {
+			fnErr = err
+			return err
+		}
+		return b.Put([]byte(id), nonNil(next))
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return wrap(err)
+}
+
+// Put stores a document whether or not it exists.
+func (s *Store) Put(ctx context.Context, coll, id string, doc []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return wrap(s.db.Update(func(tx *bbolt.Tx) error {
+		b, err := createCollBucket(tx, coll)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(id), nonNil(doc))
+	}))
+}
+
+// Delete removes coll/id; deleting a missing document is not an error.
+func (s *Store) Delete(ctx context.Context, coll, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return wrap(s.db.Update(func(tx *bbolt.Tx) error {
+		b := collBucket(tx, coll)
+		if b == nil {
+			return nil
+		}
+		return b.Delete([]byte(id))
+	}))
+}
+
+// List returns every document of coll in ascending id (byte) order, which
+// is bbolt's key order.
+func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var docs []bot.Doc
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := collBucket(tx, coll)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil { // a nested bucket, never created by this package
+				return nil
+			}
+			docs = append(docs, bot.Doc{ID: string(k), Data: clone(v)})
+			return nil
+		})
+	})
+	return docs, wrap(err)
+}
+
+// NextSeq atomically increments and returns the named counter, starting
+// at 1.
+func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n uint64
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(seqBucket)
+		if v := b.Get([]byte(name)); len(v) == 8 {
+			n = binary.BigEndian.Uint64(v)
+		}
+		n++
+		return b.Put([]byte(name), binary.BigEndian.AppendUint64(nil, n))
+	})
+	if err != nil {
+		return 0, wrap(err)
+	}
+	return int64(n), nil
+}
+
+// Claim records key as seen for ttl (at least a millisecond). It returns
+// true for the first claim and false while an unexpired claim exists.
+// Expired claims count as absent; each call also deletes a few of them.
+func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	ttl = max(ttl, time.Millisecond)
+	now := s.now().UnixNano()
+	var claimed bool
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		claims, exp := tx.Bucket(claimsBucket), tx.Bucket(claimExpBucket)
+		if err := sweep(claims, exp, now); err != nil {
+			return err
+		}
+		if v := claims.Get([]byte(key)); len(v) == 8 {
+			if int64(binary.BigEndian.Uint64(v)) > now {
+				return nil // held by an unexpired claim
+			}
+			// Expired but not yet swept: drop its index entry too.
+			if err := exp.Delete(expKey(v, key)); err != nil {
+				return err
+			}
+		}
+		expiry := binary.BigEndian.AppendUint64(nil, uint64(now+int64(ttl)))
+		if err := claims.Put([]byte(key), expiry); err != nil {
+			return err
+		}
+		if err := exp.Put(expKey(expiry, key), []byte{}); err != nil {
+			return err
+		}
+		claimed = true
+		return nil
+	})
+	return claimed, wrap(err)
+}
+
+// sweep deletes up to sweepLimit claims that expired at or before now. The
+// expiry index is ordered by time, so the expired ones come first.
+func sweep(claims, exp *bbolt.Bucket, now int64) error {
+	var dead [][]byte
+	c := exp.Cursor()
+	for k, _ := c.First(); k != nil && len(dead) < sweepLimit; k, _ = c.Next() {
+		if len(k) < 8 || int64(binary.BigEndian.Uint64(k[:8])) > now {
+			break
+		}
+		dead = append(dead, clone(k))
+	}
+	// Delete after iterating: deleting under a bbolt cursor can skip keys.
+	for _, k := range dead {
+		key := k[8:]
+		// Only drop the claim if it still has this expiry (not re-claimed).
+		if v := claims.Get(key); bytes.Equal(v, k[:8]) {
+			if err := claims.Delete(key); err != nil {
+				return err
+			}
+		}
+		if err := exp.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Ping reports whether the database is open and readable.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return wrap(s.db.View(func(*bbolt.Tx) error { return nil }))
+}
+
+// Close closes the database file, releasing its lock.
+func (s *Store) Close() error {
+	return wrap(s.db.Close())
+}
+
+func collBucket(tx *bbolt.Tx, coll string) *bbolt.Bucket {
+	return tx.Bucket(docsBucket).Bucket([]byte(coll))
+}
+
+func createCollBucket(tx *bbolt.Tx, coll string) (*bbolt.Bucket, error) {
+	return tx.Bucket(docsBucket).CreateBucketIfNotExists([]byte(coll))
+}
+
+func expKey(expiry []byte, key string) []byte {
+	return append(clone(expiry), key...)
+}
+
+// wrap passes coded errors through and marks bbolt failures (closed
+// database, I/O errors) as the store being unavailable.
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *bot.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return bot.ErrUnavailable(fmt.Errorf("bolt: %w", err))
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}
+
+// nonNil stores an empty document as an empty value: bbolt reads back a
+// nil value as "missing".
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

@@ -1,0 +1,290 @@
+package bolt
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/storage/storetest"
+)
+
+func openTemp(t *testing.T, opts ...Option) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sub", "xunji.db") // sub/ checks MkdirAll
+	s, err := Open(path, opts...)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, path
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) bot.Store {
+		s, _ := openTemp(t)
+		return s
+	})
+}
+
+func TestFileMode(t *testing.T) {
+	_, path := openTemp(t)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := fi.Mode().Perm(); mode != 0o600 {
+		t.Fatalf("file mode = %v, want 0600", mode)
+	}
+}
+
+func TestReopen(t *testing.T) {
+	ctx := t.Context()
+	s, path := openTemp(t)
+	if err := s.Create(ctx, "things", "a", []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NextSeq(ctx, "ids"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(ctx); bot.ErrorCode(err) != bot.EUNAVAILABLE {
+		t.Fatalf("Ping after Close = %v, want EUNAVAILABLE", err)
+	}
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if got, err := s.Get(ctx, "things", "a"); err != nil || string(got) != "kept" {
+		t.Fatalf("Get after reopen = %q, %v; want kept", got, err)
+	}
+	if n, err := s.NextSeq(ctx, "ids"); err != nil || n != 2 {
+		t.Fatalf("NextSeq after reopen = %d, %v; want 2", n, err)
+	}
+}
+
+// A second opener must get a clear error within about a second, not hang.
+// flock locks are per open file, so this works within one process too.
+func TestLockedByOther(t *testing.T) {
+	_, path := openTemp(t)
+	start := time.Now()
+	s2, err := Open(path)
+	if err == nil {
+		_ = s2.Close()
+		t.Fatal("second Open of a locked file succeeded")
+	}
+	if bot.ErrorCode(err) != bot.EUNAVAILABLE || !errors.Is(err, bbolt.ErrTimeout) {
+		t.Fatalf("second Open: %v, want EUNAVAILABLE wrapping bbolt.ErrTimeout", err)
+	}
+	if !strings.Contains(err.Error(), "locked by another process") {
+		t.Fatalf("error %q does not say the file is locked", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("second Open took %v", el)
+	}
+}
+
+// fakeClock is an adjustable clock safe for concurrent use.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestClaimExpiryClock(t *testing.T) {
+	ctx := t.Context()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s, _ := openTemp(t, WithNow(clock.Now))
+
+	claim := func(key string, want bool) {
+		t.Helper()
+		got, err := s.Claim(ctx, key, time.Minute)
+		if err != nil {
+			t.Fatalf("Claim(%s): %v", key, err)
+		}
+		if got != want {
+			t.Fatalf("Claim(%s) at %v = %v, want %v", key, clock.Now().Format(time.TimeOnly), got, want)
+		}
+	}
+	claim("k", true)
+	clock.Advance(time.Minute - time.Nanosecond)
+	claim("k", false) // still held one nanosecond before expiry
+	clock.Advance(time.Nanosecond)
+	claim("k", true) // free exactly at expiry, and claimed anew
+	clock.Advance(time.Second)
+	claim("k", false) // the new claim runs from the re-claim time
+}
+
+// Expired claims are deleted by later claims, not kept forever.
+func TestClaimSweep(t *testing.T) {
+	ctx := t.Context()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s, _ := openTemp(t, WithNow(clock.Now))
+	const n = 3 * sweepLimit
+	for i := range n {
+		if ok, err := s.Claim(ctx, fmt.Sprintf("old%03d", i), time.Second); err != nil || !ok {
+			t.Fatalf("Claim: %v, %v", ok, err)
+		}
+	}
+	clock.Advance(time.Hour)
+	for i := range 3 { // each call sweeps up to sweepLimit
+		if ok, err := s.Claim(ctx, fmt.Sprintf("new%d", i), time.Hour); err != nil || !ok {
+			t.Fatalf("Claim: %v, %v", ok, err)
+		}
+	}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{claimsBucket, claimExpBucket} {
+			if got := tx.Bucket(b).Stats().KeyN; got != 3 {
+				return fmt.Errorf("bucket %s has %d keys after sweeping, want 3", b, got)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An expired-but-unswept claim of the same key is replaced cleanly.
+	clock.Advance(2 * time.Hour)
+	if ok, err := s.Claim(ctx, "new0", time.Hour); err != nil || !ok {
+		t.Fatalf("re-Claim after expiry = %v, %v; want true", ok, err)
+	}
+}
+
+func TestEmptyDocument(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t)
+	if err := s.Create(ctx, "things", "empty", nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "things", "empty")
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Get of an empty document = %q, %v; want empty, nil", got, err)
+	}
+}
+
+const (
+	helperEnv = "XUNJI_BOLT_HELPER_PATH"
+	helperDoc = "survivor"
+)
+
+// TestHelperProcess is the child of TestKill9Durability, not a test on its
+// own: it writes a document, reports "ok" and then waits to be killed.
+func TestHelperProcess(t *testing.T) {
+	path := os.Getenv(helperEnv)
+	if path == "" {
+		t.Skip("helper process for TestKill9Durability")
+	}
+	s, err := Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper open:", err)
+		os.Exit(2)
+	}
+	if err := s.Create(context.Background(), "things", helperDoc, []byte(`{"alive":true}`)); err != nil {
+		fmt.Fprintln(os.Stderr, "helper create:", err)
+		os.Exit(2)
+	}
+	fmt.Println("ok")
+	// Block until killed. If the parent dies first our stdin pipe closes,
+	// so no orphan is left behind.
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}
+
+// An acknowledged write survives SIGKILL: nothing is buffered in the
+// process, and a killed writer leaves neither a corrupt file nor a stale
+// lock.
+func TestKill9Durability(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "xunji.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), helperEnv+"="+path)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	defer func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
+
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if sc.Text() == "ok" {
+				ready <- nil
+				_, _ = io.Copy(io.Discard, stdout)
+				return
+			}
+		}
+		ready <- fmt.Errorf("helper exited before ok: %v", sc.Err())
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			_ = cmd.Wait()
+			t.Fatalf("%v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("helper did not report ok within 30s; stderr:\n%s", stderr.String())
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed = true
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("helper was not killed by SIGKILL: %v", err)
+	}
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("reopen after SIGKILL: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	got, err := s.Get(t.Context(), "things", helperDoc)
+	if err != nil || string(got) != `{"alive":true}` {
+		t.Fatalf("document after SIGKILL = %q, %v; want it intact", got, err)
+	}
+}

@@ -1,0 +1,356 @@
+// Package redis implements bot.Store on a Redis server, so several xunji
+// processes can share state. Layout, under a configurable key prefix:
+//
+//	{prefix}doc:{coll}:{id}  string   the JSON document
+//	{prefix}idx:{coll}       zset     ids of coll, all with score 0 so they
+//	                                  sort bytewise (List order)
+//	{prefix}seq:{name}       string   NextSeq counter (INCR)
+//	{prefix}claim:{key}      string   Claim marker with a PX expiry
+//
+// Multi-key writes use MULTI or a Lua script, so a single Redis node (or a
+// Sentinel-managed primary) is required; Redis Cluster is not supported.
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// DefaultPrefix is the key prefix used unless WithPrefix says otherwise.
+const DefaultPrefix = "xunji:"
+
+const (
+	// maxUpdateAttempts bounds optimistic retries of Update before it gives
+	// up with ECONFLICT; with the jittered backoff that is seconds of
+	// sustained contention on one document.
+	maxUpdateAttempts = 100
+	// maxBackoff caps the jittered pause between Update attempts.
+	maxBackoff = 20 * time.Millisecond
+	// mgetChunk bounds the keys per MGET so List of a big collection does
+	// not build one huge reply.
+	mgetChunk = 500
+)
+
+// createScript creates the document only if absent and indexes it in the
+// same atomic step. KEYS: doc, idx. ARGV: document, id.
+var createScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+	redis.call('ZADD', KEYS[2], 0, ARGV[2])
+	return 1
+end
+return 0
+`)
+
+// Store is a bot.Store backed by Redis.
+type Store struct {
+	c      *redis.Client
+	prefix string
+}
+
+var _ bot.Store = (*Store)(nil)
+
+// Option configures a Store.
+type Option func(*config)
+
+type config struct {
+	prefix     string
+	clientOpts []func(*redis.Options)
+}
+
+// WithPrefix sets the prefix of every key the store uses (default
+// DefaultPrefix), so deployments and tests can share one server.
+func WithPrefix(p string) Option {
+	return func(c *config) { c.prefix = p }
+}
+
+// WithClientOptions adjusts the client options parsed from the URL (for
+// example timeouts) before the client is created. It has no effect on New.
+func WithClientOptions(fn func(*redis.Options)) Option {
+	return func(c *config) { c.clientOpts = append(c.clientOpts, fn) }
+}
+
+// Open connects to the server at url (redis://[user:password@]host:port/db,
+// rediss:// for TLS, see redis.ParseURL) and pings it, so a wrong address
+// fails at startup with an EUNAVAILABLE error rather than on first use.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	cfg := newConfig(opts)
+	ro, err := redis.ParseURL(url)
+	if err != nil {
+		// The URL may hold a password; ParseURL's errors do not echo it.
+		return nil, fmt.Errorf("redis store: %w", err)
+	}
+	for _, fn := range cfg.clientOpts {
+		fn(ro)
+	}
+	s := &Store{c: redis.NewClient(ro), prefix: cfg.prefix}
+	if err := s.Ping(ctx); err != nil {
+		_ = s.c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New wraps an existing client without contacting the server. The Store
+// takes ownership: Close closes the client.
+func New(c *redis.Client, opts ...Option) *Store {
+	return &Store{c: c, prefix: newConfig(opts).prefix}
+}
+
+func newConfig(opts []Option) config {
+	cfg := config{prefix: DefaultPrefix}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
+// Client returns the underlying client, for features beyond bot.Store
+// such as distributed locks. Keys used that way should start with Prefix.
+func (s *Store) Client() *redis.Client { return s.c }
+
+// Prefix returns the key prefix of this store.
+func (s *Store) Prefix() string { return s.prefix }
+
+func (s *Store) docKey(coll, id string) string { return s.prefix + "doc:" + coll + ":" + id }
+func (s *Store) idxKey(coll string) string     { return s.prefix + "idx:" + coll }
+
+// checkColl rejects collection names that would make doc keys ambiguous
+// ("a:b"+"c" and "a"+"b:c" would share a key). Collections are fixed names
+// in code, so this is a programming error (EINTERNAL).
+func checkColl(coll string) error {
+	if coll == "" || strings.Contains(coll, ":") {
+		return fmt.Errorf("redis store: invalid collection name %q (empty or contains ':')", coll)
+	}
+	return nil
+}
+
+// Get returns the document coll/id, or an ENOTFOUND error.
+func (s *Store) Get(ctx context.Context, coll, id string) ([]byte, error) {
+	if err := checkColl(coll); err != nil {
+		return nil, err
+	}
+	doc, err := s.c.Get(ctx, s.docKey(coll, id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, bot.ErrNotFound(coll, id)
+	}
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return doc, nil
+}
+
+// Create stores a new document; ECONFLICT if coll/id exists.
+func (s *Store) Create(ctx context.Context, coll, id string, doc []byte) error {
+	if err := checkColl(coll); err != nil {
+		return err
+	}
+	n, err := createScript.Run(ctx, s.c, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Int()
+	if err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return bot.ErrExists(coll, id)
+	}
+	return nil
+}
+
+// Update atomically replaces coll/id with fn(current) using optimistic
+// concurrency: WATCH the document, read it, and write it back in
+// MULTI/EXEC, which Redis refuses if anyone else wrote it meanwhile; then
+// retry with jittered backoff, at most maxUpdateAttempts times before an
+// ECONFLICT error. fn may therefore run more than once. An error from fn
+// aborts the update and is returned unchanged.
+func (s *Store) Update(ctx context.Context, coll, id string, fn func(current []byte) ([]byte, error)) error {
+	if err := checkColl(coll); err != nil {
+		return err
+	}
+	key := s.docKey(coll, id)
+	for attempt := range maxUpdateAttempts {
+		var fnErr error
+		err := s.c.Watch(ctx, func(tx *redis.Tx) error {
+			cur, err := tx.Get(ctx, key).Bytes()
+			if errors.Is(err, redis.Nil) {
+				return bot.ErrNotFound(coll, id)
+			}
+			if err != nil {
+				return err
+			}
+			next, err := fn(cur)
+			if err != nil {
+				fnErr = err
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, next, 0)
+				// Idempotent; repairs the index should it ever drift.
+				p.ZAdd(ctx, s.idxKey(coll), redis.Z{Member: id})
+				return nil
+			})
+			return err
+		}, key)
+		switch {
+		case err == nil:
+			return nil
+		case fnErr != nil:
+			return fnErr
+		case !errors.Is(err, redis.TxFailedErr):
+			return mapErr(err)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return mapErr(err)
+		}
+	}
+	return &bot.Error{
+		Code: bot.ECONFLICT,
+		Key:  "error.conflict",
+		Args: []any{"id", id},
+		Err:  fmt.Errorf("%s/%s: update gave up after %d conflicting attempts", coll, id, maxUpdateAttempts),
+	}
+}
+
+// backoff waits a random time up to an exponentially growing cap, so
+// contending writers spread out instead of colliding in lockstep.
+func backoff(ctx context.Context, attempt int) error {
+	limit := min(time.Millisecond<<min(attempt, 8), maxBackoff)
+	t := time.NewTimer(rand.N(limit) + time.Microsecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Put stores a document whether or not it exists.
+func (s *Store) Put(ctx context.Context, coll, id string, doc []byte) error {
+	if err := checkColl(coll); err != nil {
+		return err
+	}
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.docKey(coll, id), doc, 0)
+		p.ZAdd(ctx, s.idxKey(coll), redis.Z{Member: id})
+		return nil
+	})
+	return mapErr(err)
+}
+
+// Delete removes coll/id; deleting a missing document is not an error.
+func (s *Store) Delete(ctx context.Context, coll, id string) error {
+	if err := checkColl(coll); err != nil {
+		return err
+	}
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.docKey(coll, id))
+		p.ZRem(ctx, s.idxKey(coll), id)
+		return nil
+	})
+	return mapErr(err)
+}
+
+// List returns every document of coll in ascending id (byte) order. It is
+// not a snapshot: a document deleted between reading the index and the
+// documents is left out.
+func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
+	if err := checkColl(coll); err != nil {
+		return nil, err
+	}
+	ids, err := s.c.ZRange(ctx, s.idxKey(coll), 0, -1).Result()
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	docs := make([]bot.Doc, 0, len(ids))
+	for chunk := range chunks(ids, mgetChunk) {
+		keys := make([]string, len(chunk))
+		for i, id := range chunk {
+			keys[i] = s.docKey(coll, id)
+		}
+		vals, err := s.c.MGet(ctx, keys...).Result()
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		for i, v := range vals {
+			str, ok := v.(string)
+			if !ok { // nil: deleted since ZRANGE
+				continue
+			}
+			docs = append(docs, bot.Doc{ID: chunk[i], Data: []byte(str)})
+		}
+	}
+	return docs, nil
+}
+
+func chunks(s []string, n int) func(func([]string) bool) {
+	return func(yield func([]string) bool) {
+		for len(s) > 0 {
+			c := s[:min(n, len(s))]
+			s = s[len(c):]
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
+
+// NextSeq atomically increments and returns the named counter, starting
+// at 1 (INCR), shared by every process using the same prefix.
+func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
+	n, err := s.c.Incr(ctx, s.prefix+"seq:"+name).Result()
+	return n, mapErr(err)
+}
+
+// Claim records key as seen for ttl (at least a millisecond) with
+// SET NX PX: true for the first claim, false while an unexpired claim
+// exists. Redis drops the key at expiry.
+func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	// Round up to whole milliseconds: PX has millisecond resolution, and a
+	// zero expiry would mean "never expire".
+	ttl = (max(ttl, time.Millisecond) + time.Millisecond - 1).Truncate(time.Millisecond)
+	ok, err := s.c.SetNX(ctx, s.prefix+"claim:"+key, 1, ttl).Result()
+	return ok, mapErr(err)
+}
+
+// Ping reports whether the server is reachable (PING).
+func (s *Store) Ping(ctx context.Context) error {
+	return mapErr(s.c.Ping(ctx).Err())
+}
+
+// Close closes the client and its connections.
+func (s *Store) Close() error {
+	return s.c.Close()
+}
+
+// mapErr codes errors for the core: anything that means the server could
+// not be reached or cannot serve right now (network errors, timeouts, a
+// closed client, a loading or read-only replica) is EUNAVAILABLE; other
+// server errors are EINTERNAL. The cause stays wrapped, so errors.Is still
+// sees context.Canceled and the like.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *bot.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	var re redis.Error
+	if errors.As(err, &re) && !transient(err) {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return bot.ErrUnavailable(fmt.Errorf("redis: %w", err))
+}
+
+// transient reports server errors that mean "not now" rather than "wrong".
+func transient(err error) bool {
+	return redis.IsLoadingError(err) || redis.IsReadOnlyError(err) ||
+		redis.IsMasterDownError(err) || redis.IsClusterDownError(err) ||
+		redis.IsTryAgainError(err) || redis.IsMaxClientsError(err)
+}

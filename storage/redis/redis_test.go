@@ -1,0 +1,276 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/storage/storetest"
+)
+
+// These tests need a real server. They fail rather than skip without one,
+// so a missing Redis is never mistaken for a passing suite.
+func redisURL() string {
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/15"
+}
+
+func testPrefix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "xunjitest:" + hex.EncodeToString(b[:]) + ":"
+}
+
+// openTest opens a store on a fresh prefix and, at cleanup, deletes every
+// key under the prefix and closes the store.
+func openTest(t *testing.T, prefix string) *Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := Open(ctx, redisURL(), WithPrefix(prefix))
+	if err != nil {
+		t.Fatalf("cannot reach Redis at %s: %v\nstart a server (e.g. `redis-server` or `docker run -p 6379:6379 redis`) or set REDIS_URL", redisURL(), err)
+	}
+	t.Cleanup(func() {
+		cleanup(t, s.Client(), prefix)
+		_ = s.Close()
+	})
+	return s
+}
+
+func cleanup(t *testing.T, c *redis.Client, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// The prefix is hex and ':' only, so it needs no glob escaping.
+	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("cleanup scan of %s*: %v", prefix, err)
+		return
+	}
+	for len(keys) > 0 {
+		n := min(500, len(keys))
+		if err := c.Del(ctx, keys[:n]...).Err(); err != nil {
+			t.Errorf("cleanup del: %v", err)
+			return
+		}
+		keys = keys[n:]
+	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) bot.Store {
+		return openTest(t, testPrefix())
+	})
+}
+
+func TestKeyLayout(t *testing.T) {
+	ctx := t.Context()
+	prefix := testPrefix()
+	s := openTest(t, prefix)
+	if err := s.Create(ctx, "things", "a", []byte("doc")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NextSeq(ctx, "ids"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Claim(ctx, "evt", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	c := s.Client()
+	if got, err := c.Get(ctx, prefix+"doc:things:a").Result(); err != nil || got != "doc" {
+		t.Errorf("doc key = %q, %v", got, err)
+	}
+	if got, err := c.ZRange(ctx, prefix+"idx:things", 0, -1).Result(); err != nil || !slices.Equal(got, []string{"a"}) {
+		t.Errorf("index = %v, %v", got, err)
+	}
+	if got, err := c.Get(ctx, prefix+"seq:ids").Result(); err != nil || got != "1" {
+		t.Errorf("seq key = %q, %v", got, err)
+	}
+	if ttl, err := c.PTTL(ctx, prefix+"claim:evt").Result(); err != nil || ttl <= 0 || ttl > time.Hour {
+		t.Errorf("claim key ttl = %v, %v; want (0, 1h]", ttl, err)
+	}
+	// Nothing escapes the prefix.
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	if err != nil || len(keys) != 4 {
+		t.Errorf("keys under prefix = %v, %v; want 4", keys, err)
+	}
+}
+
+func TestInvalidCollection(t *testing.T) {
+	s := openTest(t, testPrefix())
+	for _, coll := range []string{"", "a:b"} {
+		err := s.Put(t.Context(), coll, "x", []byte("doc"))
+		if bot.ErrorCode(err) != bot.EINTERNAL {
+			t.Errorf("Put into collection %q = %v, want EINTERNAL", coll, err)
+		}
+	}
+}
+
+// Two Stores with separate connection pools on one prefix behave like two
+// xunji processes sharing the server: no lost updates, no repeated ids.
+func TestTwoStoresShareState(t *testing.T) {
+	prefix := testPrefix()
+	a, b := openTest(t, prefix), openTest(t, prefix)
+	ctx := t.Context()
+	if err := a.Create(ctx, "things", "c", []byte(`{"n":0}`)); err != nil {
+		t.Fatal(err)
+	}
+	const workers, perWorker = 20, 20
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		seqs []int64
+		errs []error
+	)
+	for w := range workers {
+		s := a
+		if w%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			for range perWorker {
+				err := s.Update(ctx, "things", "c", func(cur []byte) ([]byte, error) {
+					var v struct{ N int }
+					if err := json.Unmarshal(cur, &v); err != nil {
+						return nil, err
+					}
+					v.N++
+					return json.Marshal(v)
+				})
+				n, err2 := s.NextSeq(ctx, "ids")
+				mu.Lock()
+				if err = errors.Join(err, err2); err != nil {
+					errs = append(errs, err)
+				}
+				seqs = append(seqs, n)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d errors, first: %v", len(errs), errs[0])
+	}
+	doc, err := b.Get(ctx, "things", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ N int }
+	if err := json.Unmarshal(doc, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.N != workers*perWorker {
+		t.Fatalf("counter = %d, want %d (lost updates across stores)", v.N, workers*perWorker)
+	}
+	slices.Sort(seqs)
+	for i, n := range seqs {
+		if n != int64(i+1) {
+			t.Fatalf("NextSeq values across stores: index %d is %d, want %d", i, n, i+1)
+		}
+	}
+}
+
+// unreachable shortens every timeout and retry so a dead server is
+// reported in well under a second.
+func unreachable(o *redis.Options) {
+	o.DialTimeout = 200 * time.Millisecond
+	o.ReadTimeout = 200 * time.Millisecond
+	o.WriteTimeout = 200 * time.Millisecond
+	o.PoolTimeout = 200 * time.Millisecond
+	o.MaxRetries = -1
+	o.DialerRetries = 1
+}
+
+func TestUnreachable(t *testing.T) {
+	const url = "redis://127.0.0.1:1/0" // port 1: connection refused
+	const quick = 3 * time.Second
+	ctx := t.Context()
+
+	start := time.Now()
+	s, err := Open(ctx, url, WithClientOptions(unreachable))
+	if err == nil {
+		_ = s.Close()
+		t.Fatal("Open of an unreachable server succeeded")
+	}
+	if bot.ErrorCode(err) != bot.EUNAVAILABLE {
+		t.Fatalf("Open: %v (code %q), want EUNAVAILABLE", err, bot.ErrorCode(err))
+	}
+	if el := time.Since(start); el > quick {
+		t.Fatalf("Open took %v", el)
+	}
+
+	// A store whose server went away after startup (New does not dial).
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable(opt)
+	s = New(redis.NewClient(opt))
+	t.Cleanup(func() { _ = s.Close() })
+	ops := map[string]func() error{
+		"Ping": func() error { return s.Ping(ctx) },
+		"Get": func() error {
+			_, err := s.Get(ctx, "things", "a")
+			return err
+		},
+		"Update": func() error {
+			return s.Update(ctx, "things", "a", func(b []byte) ([]byte, error) { return b, nil })
+		},
+		"Claim": func() error {
+			_, err := s.Claim(ctx, "k", time.Minute)
+			return err
+		},
+	}
+	for name, op := range ops {
+		start := time.Now()
+		err := op()
+		if bot.ErrorCode(err) != bot.EUNAVAILABLE {
+			t.Errorf("%s: %v (code %q), want EUNAVAILABLE", name, err, bot.ErrorCode(err))
+		}
+		if el := time.Since(start); el > quick {
+			t.Errorf("%s took %v", name, el)
+		}
+	}
+}
+
+func TestClosedStoreUnavailable(t *testing.T) {
+	s := openTest(t, testPrefix())
+	// A second handle on the same server, closed at once.
+	c := redis.NewClient(s.Client().Options())
+	closed := New(c)
+	_ = closed.Close()
+	err := closed.Ping(t.Context())
+	if bot.ErrorCode(err) != bot.EUNAVAILABLE || !errors.Is(err, redis.ErrClosed) {
+		t.Fatalf("Ping on a closed store: %v, want EUNAVAILABLE wrapping redis.ErrClosed", err)
+	}
+}
+
+func TestCanceledContext(t *testing.T) {
+	s := openTest(t, testPrefix())
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := s.Get(ctx, "things", "a")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Get with canceled context: %v, want context.Canceled in the chain", err)
+	}
+	if !strings.Contains(err.Error(), "canceled") {
+		t.Fatalf("error %q does not mention cancellation", err)
+	}
+}
