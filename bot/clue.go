@@ -1,0 +1,136 @@
+package bot
+
+import (
+	"slices"
+	"time"
+)
+
+// ClueStatus is where a problem clue stands in its handling.
+type ClueStatus string
+
+// The statuses of a clue: transferred → acknowledged → verifying →
+// concluded, or returned from any open step.
+const (
+	ClueTransferred  ClueStatus = "transferred"  // 已移送, awaiting acknowledgement
+	ClueAcknowledged ClueStatus = "acknowledged" // 已签收
+	ClueVerifying    ClueStatus = "verifying"    // 核查中
+	ClueConcluded    ClueStatus = "concluded"    // 已办结
+	ClueReturned     ClueStatus = "returned"     // 已退回
+)
+
+// ClueStatuses lists the statuses in workflow order.
+var ClueStatuses = []ClueStatus{ClueTransferred, ClueAcknowledged, ClueVerifying, ClueConcluded, ClueReturned}
+
+// Closed reports whether s is a final status.
+func (s ClueStatus) Closed() bool { return s == ClueConcluded || s == ClueReturned }
+
+// clueMoves is the transition table; every other move is refused.
+var clueMoves = map[ClueStatus][]ClueStatus{
+	ClueTransferred:  {ClueAcknowledged, ClueReturned},
+	ClueAcknowledged: {ClueVerifying, ClueReturned},
+	ClueVerifying:    {ClueConcluded, ClueReturned},
+}
+
+// ClueNext returns the statuses a clue in s may move to.
+func ClueNext(s ClueStatus) []ClueStatus { return slices.Clone(clueMoves[s]) }
+
+// ClueCanMove reports whether a clue may move from one status to another.
+func ClueCanMove(from, to ClueStatus) bool { return slices.Contains(clueMoves[from], to) }
+
+// ClueConclusion is how a concluded clue was disposed of.
+type ClueConclusion string
+
+// The conclusions of a clue.
+const (
+	ConclusionFiled           ClueConclusion = "filed"           // 立案 (filed for case review)
+	ConclusionOther           ClueConclusion = "other"           // 其他方式处置
+	ConclusionUnsubstantiated ClueConclusion = "unsubstantiated" // 不实
+)
+
+// ClueConclusions lists the conclusions in display order.
+var ClueConclusions = []ClueConclusion{ConclusionFiled, ConclusionOther, ConclusionUnsubstantiated}
+
+// Clue is a problem clue (问题线索) transferred from an inspection round to
+// a receiving body. Title and Substance are confidential: only the
+// receiving body, the transferring body and the inspection office may
+// read them (see Entitled). Everything else may appear on group cards.
+type Clue struct {
+	ID               string         `json:"id"` // XS-2026-0001
+	Round            string         `json:"round,omitempty"`
+	FromBody         string         `json:"from_body"`              // body id of the transferring team or office
+	Body             string         `json:"body"`                   // body id of the receiving body
+	Organisation     string         `json:"organisation,omitempty"` // body id of the inspected organisation; "" when not in the roster
+	OrganisationName string         `json:"organisation_name"`      // its name as resolved or typed
+	Title            string         `json:"title"`                  // confidential
+	Substance        string         `json:"substance"`              // confidential
+	Deadline         time.Time      `json:"deadline"`               // a date: midnight in the deployment zone
+	Priority         bool           `json:"priority,omitempty"`     // 优先处置
+	Status           ClueStatus     `json:"status"`
+	Conclusion       ClueConclusion `json:"conclusion,omitempty"`
+	CreatedBy        string         `json:"created_by"` // person id
+	CreatedAt        time.Time      `json:"created_at"`
+	AckBy            string         `json:"ack_by,omitempty"`
+	AckAt            time.Time      `json:"ack_at,omitzero"`
+	VerifyAt         time.Time      `json:"verify_at,omitzero"`
+	ClosedBy         string         `json:"closed_by,omitempty"` // who concluded or returned it
+	ClosedAt         time.Time      `json:"closed_at,omitzero"`
+	RemindedAt       time.Time      `json:"reminded_at,omitzero"`  // acknowledgement reminder sent to the receiving body
+	EscalatedAt      time.Time      `json:"escalated_at,omitzero"` // inspection office told it is still unacknowledged
+	Cards            []MessageRef   `json:"cards,omitempty"`       // group announcements, updated on every change
+	History          []History      `json:"history,omitempty"`
+}
+
+// Open reports whether the clue is still being handled.
+func (c *Clue) Open() bool { return !c.Status.Closed() }
+
+// OverdueAt reports whether the clue is open and its deadline date is
+// before the date of now in loc ("overdue" means today is after the
+// deadline day).
+func (c *Clue) OverdueAt(now time.Time, loc *time.Location) bool {
+	if !c.Open() || c.Deadline.IsZero() {
+		return false
+	}
+	return dayOf(now, loc).After(dayOf(c.Deadline, loc))
+}
+
+// StatusAt returns the status the clue had at t, from its timestamps
+// (ClueTransferred for a moment before its creation too, so callers
+// filter by CreatedAt first).
+func (c *Clue) StatusAt(t time.Time) ClueStatus {
+	switch {
+	case c.Status.Closed() && !c.ClosedAt.IsZero() && !c.ClosedAt.After(t):
+		return c.Status
+	case !c.VerifyAt.IsZero() && !c.VerifyAt.After(t):
+		return ClueVerifying
+	case !c.AckAt.IsZero() && !c.AckAt.After(t):
+		return ClueAcknowledged
+	}
+	return ClueTransferred
+}
+
+// Entitled reports whether p may read the clue's confidential title,
+// substance and history: members of the receiving body, of the
+// transferring body and of any inspection office body, and the person
+// who transferred it. Administrator rights alone do not entitle.
+func (c *Clue) Entitled(r *Roster, p *Person) bool {
+	if p == nil || r == nil {
+		return false
+	}
+	if p.ID == c.CreatedBy || p.InBody(c.Body) || (c.FromBody != "" && p.InBody(c.FromBody)) {
+		return true
+	}
+	for _, id := range p.Bodies {
+		if b, ok := r.Body(id); ok && b.Kind == InspectionOffice {
+			return true
+		}
+	}
+	return false
+}
+
+func dayOf(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}

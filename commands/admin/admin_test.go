@@ -1,0 +1,248 @@
+package admin_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/admin"
+)
+
+func newEnv(t *testing.T, extra ...*bot.Command) *bottest.Env {
+	t.Helper()
+	env := bottest.New(t)
+	if err := admin.Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	env.Must(extra...)
+	return env
+}
+
+func TestHelpListsCommandsInChinese(t *testing.T) {
+	env := newEnv(t)
+	for _, line := range []string{"help", "帮助", "/帮助", "@巡纪 帮助"[len("@巡纪 "):]} {
+		got := bottest.Text(env.Command("lina", line))
+		for _, want := range []string{env.TZ("help.header"), "roster（名册、人员）", env.TZ("cmd.roster.summary"), "whoami", env.TZ("cmd.lang.summary")} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%q: answer lacks %q:\n%s", line, want, got)
+			}
+		}
+	}
+}
+
+func TestHelpForOneVerbShowsUsageAndExamples(t *testing.T) {
+	env := newEnv(t)
+	got := bottest.Text(env.Command("lina", "帮助 名册"))
+	for _, want := range []string{env.TZ("cmd.roster.add.usage"), env.TZ("cmd.roster.add.example"), "add（添加、加入）"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("help roster lacks %q:\n%s", want, got)
+		}
+	}
+	got = bottest.Text(env.Command("lina", "help nosuch"))
+	if !strings.Contains(got, env.TZ("error.unknown_verb", "verb", "nosuch")) || !strings.Contains(got, env.TZ("cmd.help.example")) {
+		t.Errorf("help for an unknown verb: %s", got)
+	}
+}
+
+func TestUnknownVerbSuggestsClosest(t *testing.T) {
+	env := newEnv(t)
+	got := bottest.Text(env.Command("lina", "rostr"))
+	if !strings.Contains(got, "rostr") || !strings.Contains(got, "roster") {
+		t.Errorf("unknown verb answer: %s", got)
+	}
+	got = bottest.Text(env.Command("lina", "名"))
+	if !strings.Contains(got, "roster") {
+		t.Errorf("a Chinese prefix should suggest roster: %s", got)
+	}
+	got = bottest.Text(env.Command("lina", "zzzzzzzz"))
+	if got != env.TZ("error.unknown_verb", "verb", "zzzzzzzz") {
+		t.Errorf("nothing close: %s", got)
+	}
+}
+
+func TestEmptyAndHostileInputAnswered(t *testing.T) {
+	env := newEnv(t)
+	for _, line := range []string{"", "   ", "/", "\u200b", "“”", "😀😀😀", strings.Repeat("线", 9000), "\x00\xff", `"`, "：：：", "名册 添加"} {
+		resp := env.Command("lina", line)
+		if got := bottest.Text(resp); got == "" {
+			t.Errorf("input %q got no answer", line)
+		}
+	}
+	if got := bottest.Text(env.Command("lina", "")); got != env.TZ("error.empty") {
+		t.Errorf("empty command: %q", got)
+	}
+}
+
+func TestUnknownUserGetsPoliteAnswerAndNothingChanges(t *testing.T) {
+	env := newEnv(t)
+	resp := env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Slack, UserID: "U999", UserName: "stranger", Text: "roster add 钱进 room2"})
+	got := bottest.Text(resp)
+	if !strings.Contains(got, "王明") || !strings.Contains(got, "stranger") {
+		t.Errorf("unknown user answer should name the user and the administrator: %s", got)
+	}
+	if docs, _ := env.Store.List(context.Background(), bot.CollRoster); len(docs) != 0 {
+		t.Errorf("roster changed by an unknown user: %d docs", len(docs))
+	}
+}
+
+func TestWhoami(t *testing.T) {
+	env := newEnv(t)
+	got := bottest.Text(env.Command("hejun", "我是谁"))
+	for _, want := range []string{"何军", "区纪委监委第一监督检查室", "区委组织部", env.TZ("party.consulted_dept")} {
+		if !strings.Contains(got, want) {
+			t.Errorf("whoami lacks %q: %s", want, got)
+		}
+	}
+}
+
+func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
+	env := newEnv(t)
+	ctx := context.Background()
+	got := bottest.Text(env.Command("wangming", "名册 添加 钱进 第二监督检查室 lark:ou_qianjin"))
+	if got != env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室") {
+		t.Fatalf("add: %s", got)
+	}
+	r, err := env.Bot.Roster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := r.ByPlatformID(bot.Lark, "ou_qianjin")
+	if !ok || !p.InBody("room2") {
+		t.Fatalf("added person not in roster: %+v", p)
+	}
+	// The new member can now use the bot from Lark.
+	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Lark, UserID: "ou_qianjin", Text: "whoami"})
+	if !strings.Contains(bottest.Text(resp), "区纪委监委第二监督检查室") {
+		t.Errorf("new member's whoami: %s", bottest.Text(resp))
+	}
+	// A second body for an existing configured person.
+	env.Command("wangming", "roster add 陈静 case")
+	r, _ = env.Bot.Roster(ctx)
+	if p, _ := r.Person("chenjing"); !p.InBody("case") || !p.InBody("group3") {
+		t.Errorf("chenjing bodies after add: %v", p.Bodies)
+	}
+	got = bottest.Text(env.Command("wangming", "名册 移除 钱进"))
+	if got != env.TZ("admin.roster.removed", "name", "钱进") {
+		t.Fatalf("remove: %s", got)
+	}
+	r, _ = env.Bot.Roster(ctx)
+	if _, ok := r.ByPlatformID(bot.Lark, "ou_qianjin"); ok {
+		t.Error("removed person still in roster")
+	}
+	entries, err := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "roster.") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 3 || entries[0].Person != "wangming" || entries[0].Action != "roster.add" || entries[2].Action != "roster.remove" {
+		t.Errorf("audit entries: %+v", entries)
+	}
+}
+
+func TestRosterChangesRefusedForNonAdminAndAudited(t *testing.T) {
+	env := newEnv(t)
+	ctx := context.Background()
+	got := bottest.Text(env.Command("lina", "roster add 钱进 room2"))
+	if !strings.Contains(got, env.TZ("error.forbidden")) {
+		t.Errorf("non-admin add: %s", got)
+	}
+	if docs, _ := env.Store.List(ctx, bot.CollRoster); len(docs) != 0 {
+		t.Error("roster changed by a non-administrator")
+	}
+	refused, _ := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return e.Result == bot.ResultRefused })
+	if len(refused) != 1 || refused[0].Person != "lina" || refused[0].Action != "roster.add" {
+		t.Errorf("refusal not audited: %+v", refused)
+	}
+}
+
+func TestRosterBadInputAnswersWithExample(t *testing.T) {
+	env := newEnv(t)
+	cases := map[string]string{
+		"roster add 钱进":                         env.TZ("admin.roster.add_usage"),
+		"roster add 钱进 nowhere":                 env.TZ("error.no_body", "name", "nowhere"),
+		"roster add 钱进 room2 lark:ou_demo_lina": env.TZ("admin.roster.id_taken", "id", "ou_demo_lina", "name", "李娜"),
+		"roster remove 王明":                      env.TZ("admin.roster.last_admin", "name", "王明"),
+		"roster remove 李娜 room2":                env.TZ("admin.roster.not_member", "name", "李娜", "body", "区纪委监委第二监督检查室"),
+	}
+	for line, want := range cases {
+		got := bottest.Text(env.Command("wangming", line))
+		if !strings.HasPrefix(got, want) || !strings.Contains(got, env.TZ("error.example", "example", "")) {
+			t.Errorf("%q:\n got %q\nwant %q + example", line, got, want)
+		}
+	}
+}
+
+func TestLangPreferenceSwitchesAnswers(t *testing.T) {
+	env := newEnv(t)
+	if got := bottest.Text(env.Command("lina", "lang en")); got != env.Catalog.T("en", "admin.lang.set") {
+		t.Fatalf("lang en: %s", got)
+	}
+	if got := bottest.Text(env.Command("lina", "help")); !strings.HasPrefix(got, env.Catalog.T("en", "help.header")) {
+		t.Errorf("help after lang en is not English: %s", got)
+	}
+	// Others keep Chinese.
+	if got := bottest.Text(env.Command("zhangwei", "help")); !strings.HasPrefix(got, env.TZ("help.header")) {
+		t.Errorf("another person's help changed language: %s", got)
+	}
+	if got := bottest.Text(env.Command("lina", "语言 klingon")); !strings.Contains(got, env.Catalog.T("en", "admin.lang.bad", "lang", "klingon")) {
+		t.Errorf("bad language: %s", got)
+	}
+}
+
+func TestBadDateArgumentAnswered(t *testing.T) {
+	env := newEnv(t)
+	env.Must(&bot.Command{Name: "due", Aliases: []string{"期限"}, Run: func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		d, err := bot.ParseDate(req.Command.Arg(0), req.Time, env.Bot.Loc)
+		if err != nil {
+			return nil, err
+		}
+		return bot.Text(d.Format("2006-01-02")), nil
+	}})
+	got := bottest.Text(env.Command("lina", "due 2026-02-30"))
+	if !strings.Contains(got, "2026-02-30") || !strings.Contains(got, "12月31日") {
+		t.Errorf("bad date answer: %s", got)
+	}
+	if got := bottest.Text(env.Command("lina", "期限 12月31日")); got != "2026-12-31" {
+		t.Errorf("good date: %s", got)
+	}
+}
+
+func TestHandlerPanicBecomesAnswer(t *testing.T) {
+	cmd := &bot.Command{Name: "boom", Aliases: []string{"炸"}, Run: func(context.Context, *bot.Request) (*bot.Response, error) {
+		var m map[string]int
+		m["x"]++
+		return nil, nil
+	}}
+	env := newEnv(t, cmd)
+	if got := bottest.Text(env.Command("lina", "boom")); got != env.TZ("error.internal") {
+		t.Errorf("panic answer: %s", got)
+	}
+}
+
+func TestDuplicateEventHandledOnce(t *testing.T) {
+	n := 0
+	cmd := &bot.Command{Name: "count", Aliases: []string{"计数"}, Run: func(context.Context, *bot.Request) (*bot.Response, error) {
+		n++
+		return bot.Text("ok"), nil
+	}}
+	env := newEnv(t, cmd)
+	for i := 0; i < 3; i++ {
+		resp := env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Slack, UserID: "U0LINA", EventID: "Ev111", Text: "count"})
+		if i > 0 && !resp.Duplicate {
+			t.Errorf("delivery %d not marked duplicate", i+1)
+		}
+	}
+	if n != 1 {
+		t.Errorf("handler ran %d times, want 1", n)
+	}
+}
+
+func TestStoreOutageAnswersUnavailable(t *testing.T) {
+	env := newEnv(t)
+	env.Store.(*bottest.Mem).Fail = bot.ErrUnavailable(errors.New("connection refused"))
+	if got := bottest.Text(env.Command("lina", "whoami")); got != env.TZ("error.unavailable") {
+		t.Errorf("outage answer: %s", got)
+	}
+}
