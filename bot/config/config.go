@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -131,13 +133,66 @@ func Parse(data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, namedYAMLError(data, err)
 	}
 	c.defaults()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+var reLine = regexp.MustCompile(`line (\d+): `)
+
+// namedYAMLError rewrites yaml's "line N: cannot unmarshal …" messages to
+// name the key at that line, so the error says what to fix.
+func namedYAMLError(data []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return errors.New(msg)
+	}
+	return errors.New(reLine.ReplaceAllStringFunc(msg, func(m string) string {
+		n, _ := strconv.Atoi(reLine.FindStringSubmatch(m)[1])
+		if key := keyAtLine(&root, "", n); key != "" {
+			return m + key + ": "
+		}
+		return m
+	}))
+}
+
+// keyAtLine returns the dotted path of the first mapping key or sequence
+// item on line.
+func keyAtLine(n *yaml.Node, path string, line int) string {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if k := keyAtLine(c, path, line); k != "" {
+				return k
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			if n.Content[i].Line == line {
+				return p
+			}
+			if k := keyAtLine(n.Content[i+1], p, line); k != "" {
+				return k
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if k := keyAtLine(c, p, line); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 func (c *Config) defaults() {

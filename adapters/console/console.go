@@ -1,0 +1,253 @@
+// Package console is the terminal adapter, xunji's zero-configuration
+// default: you act as a roster member (switch with "as 名字"), type
+// commands as you would in a chat, and press a card's buttons by their
+// number.
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// Adapter is the console adapter.
+type Adapter struct {
+	in   io.Reader
+	out  io.Writer
+	tr   bot.Translator
+	lang string
+	chat string
+
+	mu      sync.Mutex
+	as      string // console id of the person acting
+	seq     int    // message numbers
+	buttons []pressable
+}
+
+type pressable struct {
+	b   bot.Button
+	ref bot.MessageRef
+}
+
+var _ bot.Adapter = (*Adapter)(nil)
+
+// Options configures the adapter.
+type Options struct {
+	In   io.Reader
+	Out  io.Writer
+	As   string         // console id (name) to act as at start
+	Chat string         // the chat the typed commands come from
+	Tr   bot.Translator // for the adapter's own prompts
+	Lang string
+}
+
+// New returns a console adapter.
+func New(o Options) *Adapter {
+	if o.Chat == "" {
+		o.Chat = "console"
+	}
+	return &Adapter{in: o.In, out: o.Out, tr: o.Tr, lang: o.Lang, as: o.As, chat: o.Chat}
+}
+
+// Platform implements bot.Adapter.
+func (a *Adapter) Platform() bot.Platform { return bot.Console }
+
+// Mention implements bot.Adapter.
+func (a *Adapter) Mention(_, name string) string { return "@" + name }
+
+// As returns the console id of the person acting.
+func (a *Adapter) As() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.as
+}
+
+func (a *Adapter) t(key string, args ...any) string { return a.tr.T(a.lang, key, args...) }
+
+// Run reads lines until EOF, "exit" or ctx is done. It returns nil at the
+// end of input so the program can shut down.
+func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(a.in)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	a.printf("%s\n", a.t("console.welcome", "name", a.As()))
+	a.prompt()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			if quit := a.handleLine(ctx, h, line); quit {
+				return nil
+			}
+			a.prompt()
+		}
+	}
+}
+
+func (a *Adapter) prompt() { a.printf("%s> ", a.As()) }
+
+// handleLine runs one typed line; it reports whether the user quit.
+func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bool {
+	line = strings.TrimSpace(line)
+	fields := strings.Fields(line)
+	switch {
+	case line == "":
+		return false
+	case line == "exit" || line == "quit" || line == "退出":
+		return true
+	case len(fields) >= 1 && (fields[0] == "as" || fields[0] == "切换" || fields[0] == "--as"):
+		if len(fields) != 2 {
+			a.printf("%s\n", a.t("console.as_usage"))
+			return false
+		}
+		a.mu.Lock()
+		a.as = fields[1]
+		a.mu.Unlock()
+		a.printf("%s\n", a.t("console.as", "name", fields[1]))
+		return false
+	}
+	if n, ok := buttonNumber(line); ok {
+		a.mu.Lock()
+		var p *pressable
+		if n >= 1 && n <= len(a.buttons) {
+			p = &a.buttons[n-1]
+		}
+		a.mu.Unlock()
+		if p == nil {
+			a.printf("%s\n", a.t("console.no_button", "n", n))
+			return false
+		}
+		resp := h.Handle(ctx, &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: a.As(), UserName: a.As(), ChatID: p.ref.ChatID, Action: p.b.Action, Value: p.b.Value, Message: p.ref})
+		a.render(resp, p.ref)
+		return false
+	}
+	resp := h.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: a.As(), UserName: a.As(), ChatID: a.chat, Text: line})
+	a.render(resp, bot.MessageRef{})
+	return false
+}
+
+// buttonNumber reads "3", "#3" or "[3]" as a button press.
+func buttonNumber(s string) (int, bool) {
+	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "#"), "["), "]")
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+func (a *Adapter) render(resp *bot.Response, clicked bot.MessageRef) {
+	if resp == nil || resp.Duplicate {
+		return
+	}
+	shown := false
+	for _, r := range resp.Replies {
+		ref := a.nextRef(a.chat)
+		if r.Replace && clicked.ID != "" {
+			ref = clicked
+			a.printf("%s\n", a.t("console.updated", "id", clicked.ID))
+		} else if r.Public {
+			a.printf("%s\n", a.t("console.to_chat", "chat", a.chat))
+		}
+		a.print(r.Text, r.Card, ref)
+		shown = true
+	}
+	if resp.Toast != "" && !shown {
+		a.printf("» %s\n", resp.Toast)
+	}
+}
+
+func (a *Adapter) nextRef(chat string) bot.MessageRef {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.seq++
+	return bot.MessageRef{Platform: bot.Console, ChatID: chat, ID: strconv.Itoa(a.seq)}
+}
+
+// Send implements bot.Adapter: notices are printed with their target.
+func (a *Adapter) Send(_ context.Context, m bot.Outgoing) (bot.MessageRef, error) {
+	var ref bot.MessageRef
+	switch {
+	case m.Update != nil:
+		ref = *m.Update
+		a.printf("\n%s\n", a.t("console.updated", "id", ref.ID))
+	case m.ChatID != "":
+		ref = a.nextRef(m.ChatID)
+		a.printf("\n%s\n", a.t("console.to_chat", "chat", m.ChatID))
+	default:
+		ref = a.nextRef("dm:" + m.UserID)
+		a.printf("\n%s\n", a.t("console.to_person", "name", m.UserID))
+	}
+	a.print(m.Text, m.Card, ref)
+	return ref, nil
+}
+
+func (a *Adapter) print(text string, card *bot.Card, ref bot.MessageRef) {
+	var s strings.Builder
+	if text != "" {
+		s.WriteString(text)
+		s.WriteString("\n")
+	}
+	if card != nil {
+		s.WriteString(a.cardText(card, ref))
+	}
+	a.printf("%s", s.String())
+}
+
+var colorMark = map[bot.Color]string{bot.Blue: "🔵", bot.Green: "🟢", bot.Orange: "🟠", bot.Red: "🔴", bot.Grey: "⚪"}
+
+// cardText renders a card as a box with numbered buttons.
+func (a *Adapter) cardText(c *bot.Card, ref bot.MessageRef) string {
+	var s strings.Builder
+	mark := colorMark[c.Color]
+	if mark == "" {
+		mark = "▪"
+	}
+	fmt.Fprintf(&s, "┌ %s %s\n", mark, c.Title)
+	if c.Text != "" {
+		for _, l := range strings.Split(c.Text, "\n") {
+			fmt.Fprintf(&s, "│ %s\n", l)
+		}
+	}
+	for _, f := range c.Fields {
+		fmt.Fprintf(&s, "│ %s：%s\n", f.Label, f.Value)
+	}
+	if len(c.Buttons) > 0 {
+		var bs []string
+		a.mu.Lock()
+		for _, b := range c.Buttons {
+			a.buttons = append(a.buttons, pressable{b: b, ref: ref})
+			bs = append(bs, fmt.Sprintf("[%d] %s", len(a.buttons), b.Label))
+		}
+		a.mu.Unlock()
+		fmt.Fprintf(&s, "│ %s\n", strings.Join(bs, "  "))
+	}
+	if c.Note != "" {
+		fmt.Fprintf(&s, "│ %s\n", c.Note)
+	}
+	s.WriteString("└─\n")
+	return s.String()
+}
+
+func (a *Adapter) printf(format string, args ...any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	fmt.Fprintf(a.out, format, args...)
+}

@@ -1,0 +1,330 @@
+// Command xunji runs the inspection–discipline collaboration bot.
+//
+// With no configuration it starts the console adapter on an embedded
+// bbolt store and the demo district, so it can be tried offline:
+//
+//	go run ./cmd/xunji
+//
+// With a configuration file (-config or XUNJI_CONFIG) and platform
+// secrets in the environment it serves Slack and/or Lark.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/bot/i18n"
+	"github.com/xunji-bot/xunji/commands/admin"
+	boltstore "github.com/xunji-bot/xunji/storage/bolt"
+	redisstore "github.com/xunji-bot/xunji/storage/redis"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	if err := m.ParseFlags(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "xunji:", err)
+		os.Exit(2)
+	}
+	err := m.Run(ctx)
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "xunji:", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the program: configuration, store, bot, adapters, scheduler
+// and HTTP listener, wired here and nowhere else.
+type Main struct {
+	ConfigPath string
+	As         string // console person
+	Console    string // "auto", "on" or "off"
+	Stdin      io.Reader
+	Stdout     io.Writer
+	Stderr     io.Writer
+	Getenv     func(string) string
+
+	Config *config.Config
+	Store  bot.Store
+	Bot    *bot.Bot
+	Log    *slog.Logger
+
+	// HTTPAddr is the bound listener address once Run has started it.
+	HTTPAddr string
+	ready    chan struct{}
+	closers  []func() error
+}
+
+// NewMain returns a Main reading the process's streams and environment.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Console: "auto", ready: make(chan struct{})}
+}
+
+// ParseFlags reads the command line.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("xunji", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.ConfigPath, "config", m.Getenv("XUNJI_CONFIG"), "configuration file (env XUNJI_CONFIG); none: the demo district")
+	fs.StringVar(&m.As, "as", "王明", "console: the roster member to act as")
+	fs.StringVar(&m.Console, "console", "auto", "console adapter: auto (when no platform is configured), on or off")
+	return fs.Parse(args)
+}
+
+// Ready is closed once Run has started everything (for tests).
+func (m *Main) Ready() <-chan struct{} { return m.ready }
+
+// Run starts the bot and blocks until ctx is done or the console input
+// ends; in-flight work finishes before it returns.
+func (m *Main) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := m.setup(ctx); err != nil {
+		return err
+	}
+	b := m.Bot
+
+	var adapters []bot.Adapter
+	var httpAdapters []bot.HTTPAdapter
+	for _, a := range m.platformAdapters() {
+		adapters = append(adapters, a)
+		if ha, ok := a.(bot.HTTPAdapter); ok {
+			httpAdapters = append(httpAdapters, ha)
+		}
+	}
+	useConsole := m.Console == "on" || (m.Console == "auto" && len(adapters) == 0)
+	var con *console.Adapter
+	if useConsole {
+		con = console.New(console.Options{In: m.Stdin, Out: m.Stdout, As: m.As, Chat: m.consoleChat(), Tr: b.Translator(), Lang: b.Lang})
+		adapters = append(adapters, con)
+	}
+	if len(adapters) == 0 {
+		return errors.New("no adapter to run: configure Slack or Lark, or run with -console on")
+	}
+	for _, a := range adapters {
+		b.AddAdapter(a)
+	}
+
+	// The shared HTTP listener: platform callbacks and /healthz.
+	var srv *http.Server
+	addr := m.Getenv("XUNJI_HTTP_ADDR")
+	if addr == "" && len(httpAdapters) > 0 {
+		addr = m.Config.HTTP.Addr
+	}
+	if addr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", m.healthz)
+		for _, ha := range httpAdapters {
+			ha.Mount(mux, b)
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+		m.HTTPAddr = ln.Addr().String()
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.Log.Error("http server stopped", "err", err)
+				cancel()
+			}
+		}()
+		m.Log.Info("listening", "addr", m.HTTPAddr)
+	}
+
+	sched, err := m.startJobs(ctx)
+	if err != nil {
+		return err
+	}
+
+	var wg sync.WaitGroup
+	for _, a := range adapters {
+		wg.Add(1)
+		go func(a bot.Adapter) {
+			defer wg.Done()
+			err := a.Run(ctx, b)
+			if err != nil && ctx.Err() == nil {
+				m.Log.Error("adapter stopped", "platform", a.Platform(), "err", err)
+			}
+			if a == bot.Adapter(con) { // the console's input ended: the session is over
+				cancel()
+			}
+		}(a)
+	}
+	m.Log.Info("xunji started", "adapters", len(adapters), "store", m.Config.Store.Kind, "tz", m.Config.Timezone)
+	close(m.ready)
+	<-ctx.Done()
+
+	m.Log.Info("shutting down")
+	shutdownCtx, done := context.WithTimeout(context.Background(), 20*time.Second)
+	defer done()
+	if srv != nil {
+		_ = srv.Shutdown(shutdownCtx) // waits for in-flight HTTP requests
+	}
+	wg.Wait() // adapters wait for their background work
+	if sched != nil {
+		_ = sched.Shutdown()
+	}
+	return nil
+}
+
+func (m *Main) setup(ctx context.Context) error {
+	level := slog.LevelInfo
+	if m.Console == "on" || m.ConfigPath == "" {
+		level = slog.LevelWarn // keep the terminal for the conversation
+	}
+	if v := m.Getenv("XUNJI_LOG_LEVEL"); v != "" {
+		_ = level.UnmarshalText([]byte(v))
+	}
+	m.Log = slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+
+	demo := m.ConfigPath == ""
+	if demo {
+		m.Config = config.Demo()
+	} else {
+		c, err := config.Load(m.ConfigPath)
+		if err != nil {
+			return err
+		}
+		m.Config = c
+	}
+	if p := m.Getenv("XUNJI_STORE_PATH"); p != "" {
+		m.Config.Store.Path = p
+	}
+	if u := m.Getenv("REDIS_URL"); u != "" && m.Config.Store.Kind == "redis" {
+		m.Config.Store.RedisURL = u
+	}
+	switch m.Config.Store.Kind {
+	case "redis":
+		s, err := redisstore.Open(ctx, m.Config.Store.RedisURL, redisstore.WithPrefix(m.Config.Store.Prefix))
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		m.Store = s
+	default:
+		s, err := boltstore.Open(m.Config.Store.Path)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", m.Config.Store.Path, err)
+		}
+		m.Store = s
+	}
+	m.closers = append(m.closers, m.Store.Close)
+
+	cat, err := i18n.Load()
+	if err != nil {
+		return err
+	}
+	b, err := bot.New(bot.Options{
+		Store: m.Store, Translator: cat, Roster: m.Config.Roster(), Groups: m.Config.ChatGroups(),
+		Location: m.Config.Location(), Lang: i18n.Norm(m.Config.Lang), Logger: m.Log, Calendar: m.Config.Calendar(),
+	})
+	if err != nil {
+		return err
+	}
+	m.Bot = b
+	if err := registerCommands(b, m.Config); err != nil {
+		return err
+	}
+	if demo {
+		if err := seedDemo(ctx, b); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	return nil
+}
+
+// registerCommands adds every command package.
+func registerCommands(b *bot.Bot, c *config.Config) error {
+	for _, reg := range []func(*bot.Bot, *config.Config) error{
+		admin.Register,
+	} {
+		if err := reg(b, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// platformAdapters returns the Slack and Lark adapters configured by
+// environment variables.
+func (m *Main) platformAdapters() []bot.Adapter { return nil }
+
+func (m *Main) consoleChat() string {
+	if g := m.Bot.Group(m.Config.NoticeGroup("clue")); g != nil && g[bot.Console] != "" {
+		return g[bot.Console]
+	}
+	return "console"
+}
+
+// startJobs runs the command packages' periodic jobs on gocron, in the
+// deployment's time zone. Each job is idempotent, and a job never runs
+// twice at once in this process (singleton mode).
+func (m *Main) startJobs(ctx context.Context) (gocron.Scheduler, error) {
+	jobs := m.Bot.Jobs()
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	s, err := gocron.NewScheduler(gocron.WithLocation(m.Bot.Loc))
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range jobs {
+		j := j
+		_, err := s.NewJob(gocron.DurationJob(j.Every), gocron.NewTask(func() {
+			if err := j.Run(ctx, m.Bot.Now()); err != nil {
+				m.Log.Error("job failed", "job", j.Name, "err", err)
+			}
+		}), gocron.WithName(j.Name), gocron.WithSingletonMode(gocron.LimitModeReschedule))
+		if err != nil {
+			return nil, fmt.Errorf("job %s: %w", j.Name, err)
+		}
+	}
+	s.Start()
+	return s, nil
+}
+
+// healthz reports whether the store answers.
+func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	if err := m.Store.Ping(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, `{"status":"unavailable","store":%q}`+"\n", strings.ReplaceAll(bot.ErrorCode(err), `"`, ""))
+		return
+	}
+	fmt.Fprintln(w, `{"status":"ok","store":"ok"}`)
+}
+
+// Close releases the store; it is safe to call after a failed Run.
+func (m *Main) Close() error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i]())
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot/i18n"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// runConsole runs the program on the demo configuration with input as
+// the terminal and returns what it printed.
+func runConsole(t *testing.T, dir, input string) string {
+	t.Helper()
+	var out bytes.Buffer
+	m := NewMain()
+	m.Stdin = strings.NewReader(input)
+	m.Stdout = &out
+	m.Stderr = io.Discard
+	m.Getenv = env(map[string]string{"XUNJI_STORE_PATH": filepath.Join(dir, "xunji.db")})
+	if err := m.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func TestNoConfigStartsConsoleDemo(t *testing.T) {
+	cat := i18n.MustLoad()
+	out := runConsole(t, t.TempDir(), "帮助\nhelp\nfoo\n线索 x\n\n切换 赵强\n我是谁\n")
+	for _, want := range []string{
+		cat.T("zh-CN", "console.welcome", "name", "王明"),
+		cat.T("zh-CN", "help.header"),
+		cat.T("zh-CN", "cmd.roster.summary"),
+		cat.T("zh-CN", "error.unknown_verb", "verb", "foo"),
+		cat.T("zh-CN", "console.as", "name", "赵强"),
+		"区纪委监委第二监督检查室",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.yaml")
+	cases := map[string]string{
+		"timezone: Mars/Olympus\n":                      "timezone",
+		"store: {kind: sqlite}\n":                       "store.kind",
+		"bodies: [{id: a, kind: nope, name: A}]\n":      "bodies[0].kind",
+		"people: [{id: p, name: P, bodies: [ghost]}]\n": "people[0].bodies",
+		"tiemzone: Asia/Shanghai\n":                     "tiemzone",
+		"clue: {deadline_days: 999}\n":                  "clue.deadline_days",
+		"clue: {ack_reminder: soon}\n":                  "soon",
+	}
+	for yaml, key := range cases {
+		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m := NewMain()
+		m.Stdin = strings.NewReader("")
+		m.Stdout = io.Discard
+		m.Stderr = io.Discard
+		m.Getenv = env(nil)
+		m.ConfigPath = path
+		err := m.Run(context.Background())
+		_ = m.Close()
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("config %q: error %v, want one naming %q", yaml, err, key)
+		}
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	m := NewMain()
+	m.Stdin = strings.NewReader("")
+	m.Stdout = io.Discard
+	m.Stderr = io.Discard
+	m.Getenv = env(map[string]string{"XUNJI_STORE_PATH": filepath.Join(t.TempDir(), "x.db"), "XUNJI_HTTP_ADDR": "127.0.0.1:0"})
+	m.Console = "on"
+	m.Stdin = blockingReader{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	select {
+	case <-m.Ready():
+	case err := <-done:
+		t.Fatalf("run ended early: %v", err)
+	}
+	resp, err := http.Get("http://" + m.HTTPAddr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"ok"`) {
+		t.Errorf("healthz: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type blockingReader struct{}
+
+func (blockingReader) Read([]byte) (int, error) { select {} }
+
+// TestAcknowledgedRecordSurvivesKill9 runs the program as a child
+// process, changes the roster, waits for the acknowledgement, kills the
+// child with SIGKILL and checks on restart that the change is there.
+func TestAcknowledgedRecordSurvivesKill9(t *testing.T) {
+	if os.Getenv("XUNJI_CHILD") == "1" {
+		return
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "xunji.db")
+	cat := i18n.MustLoad()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$")
+	cmd.Env = append(os.Environ(), "XUNJI_CHILD=1", "XUNJI_STORE_PATH="+db)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if _, err := io.WriteString(stdin, "名册 添加 钱进 第二监督检查室 lark:ou_qianjin\n"); err != nil {
+		t.Fatal(err)
+	}
+	ack := cat.T("zh-CN", "admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室")
+	got := make(chan bool, 1)
+	go func() {
+		r := bufio.NewReader(stdout)
+		var seen strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			seen.Write(buf[:n])
+			if strings.Contains(seen.String(), ack) {
+				got <- true
+				return
+			}
+			if err != nil {
+				got <- false
+				return
+			}
+		}
+	}()
+	select {
+	case ok := <-got:
+		if !ok {
+			t.Fatal("child ended before acknowledging")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no acknowledgement from the child")
+	}
+	if err := cmd.Process.Signal(os.Kill); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	out := runConsole(t, dir, "名册 查看 钱进\n")
+	if !strings.Contains(out, cat.T("zh-CN", "admin.roster.person", "name", "钱进", "bodies", "区纪委监委第二监督检查室")) {
+		t.Errorf("after kill -9 and restart the roster change is gone:\n%s", out)
+	}
+}
+
+// TestChildProcess is the program run by TestAcknowledgedRecordSurvivesKill9.
+func TestChildProcess(t *testing.T) {
+	if os.Getenv("XUNJI_CHILD") != "1" {
+		return // only meaningful as the child of TestAcknowledgedRecordSurvivesKill9
+	}
+	m := NewMain()
+	m.Stderr = io.Discard
+	_ = m.ParseFlags(nil)
+	_ = m.Run(context.Background())
+}
