@@ -1,0 +1,85 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+)
+
+// counter is a tiny command with a card whose button changes state.
+func counter(presses *int) *bot.Command {
+	card := func(n int) *bot.Card {
+		return &bot.Card{Title: "计数", Color: bot.Blue, Fields: []bot.Field{{Label: "次数", Value: strings.Repeat("|", n)}},
+			Buttons: []bot.Button{{Label: "加一", Action: "count.inc", Value: "c1"}}}
+	}
+	return &bot.Command{
+		Name: "count", Aliases: []string{"计数"},
+		Run: func(context.Context, *bot.Request) (*bot.Response, error) {
+			return &bot.Response{Replies: []bot.Reply{{Card: card(*presses), Public: true}}}, nil
+		},
+		Actions: []*bot.Action{{ID: "count.inc", Run: func(_ context.Context, req *bot.Request) (*bot.Response, error) {
+			*presses++
+			return &bot.Response{Toast: "+1 by " + req.Person.Name, Replies: []bot.Reply{{Card: card(*presses), Replace: true}}}, nil
+		}}},
+	}
+}
+
+func TestCardButtonsPressedByNumberAndPersonSwitch(t *testing.T) {
+	env := bottest.New(t)
+	presses := 0
+	env.Must(counter(&presses))
+	var out bytes.Buffer
+	a := console.New(console.Options{
+		In:  strings.NewReader("计数\n1\n切换 赵强\n#1\n9\n切换\n"),
+		Out: &out, As: "王明", Chat: "巡纪协作群", Tr: env.Bot.Translator(), Lang: "zh-CN",
+	})
+	env.Bot.AddAdapter(a)
+	if err := a.Run(context.Background(), env.Bot); err != nil {
+		t.Fatal(err)
+	}
+	if presses != 2 {
+		t.Errorf("button pressed %d times, want 2", presses)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"┌ 🔵 计数", "[1] 加一", // the card with a numbered button
+		env.TZ("console.updated", "id", "1"), "次数：||", // updated in place after two presses
+		env.TZ("console.as", "name", "赵强"), "赵强> ",
+		env.TZ("console.no_button", "n", 9),
+		env.TZ("console.as_usage"),
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestNoticesShowTheirTarget(t *testing.T) {
+	env := bottest.New(t)
+	var out bytes.Buffer
+	a := console.New(console.Options{Out: &out, Tr: env.Bot.Translator(), Lang: "zh-CN"})
+	ref, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, ChatID: "巡纪协作群", Text: "通知"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, UserID: "赵强", Text: "私信内容"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, Update: &ref, Card: &bot.Card{Title: "新卡片"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{env.TZ("console.to_chat", "chat", "巡纪协作群"), "通知", env.TZ("console.to_person", "name", "赵强"), "私信内容", env.TZ("console.updated", "id", ref.ID), "新卡片"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if a.Mention("赵强", "赵强") != "@赵强" {
+		t.Error("console mention")
+	}
+}
