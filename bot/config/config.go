@@ -86,14 +86,6 @@ type GroupConfig struct {
 	Console string `yaml:"console"`
 }
 
-// ScheduleConfig is one cadence (the scheduling issue fills in the rules).
-type ScheduleConfig struct {
-	Name  string `yaml:"name"`
-	Rule  string `yaml:"rule"`
-	Group string `yaml:"group"`
-	Job   string `yaml:"job"`
-}
-
 // HolidayConfig overrides the official holiday calendar locally.
 type HolidayConfig struct {
 	Extra   []string `yaml:"extra"`   // additional days off, 2026-12-31
