@@ -76,7 +76,8 @@ type Clue struct {
 	ClosedAt         time.Time      `json:"closed_at,omitzero"`
 	RemindedAt       time.Time      `json:"reminded_at,omitzero"`  // acknowledgement reminder sent to the receiving body
 	EscalatedAt      time.Time      `json:"escalated_at,omitzero"` // inspection office told it is still unacknowledged
-	Cards            []MessageRef   `json:"cards,omitempty"`       // group announcements, updated on every change
+	UpdatedAt        time.Time      `json:"updated_at,omitzero"`
+	Cards            []MessageRef   `json:"cards,omitempty"` // group announcements, updated on every change
 	History          []History      `json:"history,omitempty"`
 }
 

@@ -48,4 +48,3 @@ func (c *ClueConfig) validate() []error {
 	}
 	return errs
 }
-

@@ -19,4 +19,3 @@ func (c *ProgressConfig) validate() []error {
 	}
 	return nil
 }
-

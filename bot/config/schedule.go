@@ -7,4 +7,3 @@ type ScheduleConfig struct {
 	Group string `yaml:"group"`
 	Job   string `yaml:"job"`
 }
-

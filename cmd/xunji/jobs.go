@@ -33,4 +33,3 @@ func (m *Main) startJobs(ctx context.Context) (gocron.Scheduler, error) {
 	s.Start()
 	return s, nil
 }
-
