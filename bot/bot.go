@@ -67,6 +67,7 @@ type Bot struct {
 
 	reg         registry
 	jobs        []Job
+	tasks       map[string]Task
 	middlewares []Middleware
 
 	mu       sync.RWMutex

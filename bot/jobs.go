@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -48,4 +49,46 @@ func (b *Bot) RunJobs(ctx context.Context, now time.Time) error {
 		}
 	}
 	return first
+}
+
+// Task is work that runs on a calendar rule from the configuration
+// ("monthly: first working day 09:00"), as opposed to a Job's fixed
+// period: the monthly progress notice, the case office's quarterly clue
+// summary, meeting notices. Command packages register tasks by name; the
+// scheduler (bot/schedule) runs the task a schedule names, once across
+// replicas, and passes the scheduled time it is running for.
+type Task struct {
+	Name string // e.g. "clue.quarterly_summary"
+	Run  func(ctx context.Context, at time.Time) error
+}
+
+// AddTask registers a scheduled task.
+func (b *Bot) AddTask(t Task) error {
+	if t.Name == "" || t.Run == nil {
+		return fmt.Errorf("bot: task %q needs a name and a function", t.Name)
+	}
+	if _, dup := b.tasks[t.Name]; dup {
+		return fmt.Errorf("bot: task %q registered twice", t.Name)
+	}
+	if b.tasks == nil {
+		b.tasks = map[string]Task{}
+	}
+	b.tasks[t.Name] = t
+	return nil
+}
+
+// Task returns the task named name.
+func (b *Bot) Task(name string) (Task, bool) {
+	t, ok := b.tasks[name]
+	return t, ok
+}
+
+// TaskNames returns the registered task names, sorted.
+func (b *Bot) TaskNames() []string {
+	out := make([]string, 0, len(b.tasks))
+	for n := range b.tasks {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }
