@@ -71,6 +71,16 @@ type Reply struct {
 	// Replace updates the card that carried the clicked button instead of
 	// posting a new message (KindAction only).
 	Replace bool
+	// Files are attachments (a chart, a spreadsheet) sent with the reply.
+	Files []File
+}
+
+// File is an attachment. Adapters upload it in their platform's way
+// (Slack files upload, Lark im/v1/files); the console saves it to disk.
+type File struct {
+	Name string `json:"name"` // e.g. "整改进度-2026-12.xlsx"
+	MIME string `json:"mime"`
+	Data []byte `json:"data"`
 }
 
 // Card is a platform-neutral message card.
@@ -126,6 +136,7 @@ type Outgoing struct {
 	Text     string      `json:"text,omitempty"`
 	Card     *Card       `json:"card,omitempty"`
 	Update   *MessageRef `json:"update,omitempty"` // edit this message instead of posting
+	Files    []File      `json:"files,omitempty"`
 	// Key is an idempotency key: the same key is never shown twice where
 	// the platform supports it (Lark uuid).
 	Key string `json:"key,omitempty"`

@@ -16,6 +16,7 @@ type Notice struct {
 	PersonID string // roster person id
 	Text     string
 	Card     *Card
+	Files    []File
 	// Key makes sends idempotent: the same key and target is not shown twice
 	// where the platform supports it (Lark uuid).
 	Key string
@@ -57,7 +58,7 @@ func (b *Bot) outgoing(ctx context.Context, n Notice) ([]Outgoing, error) {
 		chats := b.groups[n.Group]
 		for _, p := range platforms {
 			if id := chats[p]; id != "" {
-				outs = append(outs, Outgoing{Platform: p, ChatID: id, Text: n.Text, Card: n.Card, Key: keyFor(n.Key, p, id)})
+				outs = append(outs, Outgoing{Platform: p, ChatID: id, Text: n.Text, Card: n.Card, Files: n.Files, Key: keyFor(n.Key, p, id)})
 			}
 		}
 	case n.PersonID != "":
@@ -71,7 +72,7 @@ func (b *Bot) outgoing(ctx context.Context, n Notice) ([]Outgoing, error) {
 		}
 		for _, p := range platforms {
 			if id := person.IDs[p]; id != "" {
-				outs = append(outs, Outgoing{Platform: p, UserID: id, Text: n.Text, Card: n.Card, Key: keyFor(n.Key, p, id)})
+				outs = append(outs, Outgoing{Platform: p, UserID: id, Text: n.Text, Card: n.Card, Files: n.Files, Key: keyFor(n.Key, p, id)})
 			}
 		}
 	}
