@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +25,7 @@ type Adapter struct {
 	tr   bot.Translator
 	lang string
 	chat string
+	dir  string
 
 	mu      sync.Mutex
 	as      string // console id of the person acting
@@ -45,6 +48,8 @@ type Options struct {
 	Chat string         // the chat the typed commands come from
 	Tr   bot.Translator // for the adapter's own prompts
 	Lang string
+	// FilesDir is where attachments are saved; "xunji-files" when empty.
+	FilesDir string
 }
 
 // New returns a console adapter.
@@ -52,7 +57,10 @@ func New(o Options) *Adapter {
 	if o.Chat == "" {
 		o.Chat = "console"
 	}
-	return &Adapter{in: o.In, out: o.Out, tr: o.Tr, lang: o.Lang, as: o.As, chat: o.Chat}
+	if o.FilesDir == "" {
+		o.FilesDir = "xunji-files"
+	}
+	return &Adapter{in: o.In, out: o.Out, tr: o.Tr, lang: o.Lang, as: o.As, chat: o.Chat, dir: o.FilesDir}
 }
 
 // Platform implements bot.Adapter.
@@ -167,6 +175,7 @@ func (a *Adapter) render(resp *bot.Response, clicked bot.MessageRef) {
 			a.printf("%s\n", a.t("console.to_chat", "chat", a.chat))
 		}
 		a.print(r.Text, r.Card, ref)
+		a.save(r.Files)
 		shown = true
 	}
 	if resp.Toast != "" && !shown {
@@ -196,7 +205,28 @@ func (a *Adapter) Send(_ context.Context, m bot.Outgoing) (bot.MessageRef, error
 		a.printf("\n%s\n", a.t("console.to_person", "name", m.UserID))
 	}
 	a.print(m.Text, m.Card, ref)
+	a.save(m.Files)
 	return ref, nil
+}
+
+// save writes attachments to the files directory and prints their paths.
+func (a *Adapter) save(files []bot.File) {
+	for _, f := range files {
+		name := filepath.Base(filepath.Clean("/" + f.Name)) // no path from the file name
+		if name == "/" || name == "." {
+			name = "attachment"
+		}
+		path := filepath.Join(a.dir, name)
+		err := os.MkdirAll(a.dir, 0o755)
+		if err == nil {
+			err = os.WriteFile(path, f.Data, 0o644)
+		}
+		if err != nil {
+			a.printf("%s\n", a.t("console.file_failed", "name", name, "err", err.Error()))
+			continue
+		}
+		a.printf("%s\n", a.t("console.file_saved", "path", path, "size", len(f.Data)))
+	}
 }
 
 func (a *Adapter) print(text string, card *bot.Card, ref bot.MessageRef) {

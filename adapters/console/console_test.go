@@ -3,6 +3,8 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,12 +64,13 @@ func TestCardButtonsPressedByNumberAndPersonSwitch(t *testing.T) {
 func TestNoticesShowTheirTarget(t *testing.T) {
 	env := bottest.New(t)
 	var out bytes.Buffer
-	a := console.New(console.Options{Out: &out, Tr: env.Bot.Translator(), Lang: "zh-CN"})
+	dir := t.TempDir()
+	a := console.New(console.Options{Out: &out, Tr: env.Bot.Translator(), Lang: "zh-CN", FilesDir: dir})
 	ref, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, ChatID: "巡纪协作群", Text: "通知"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, UserID: "赵强", Text: "私信内容"}); err != nil {
+	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, UserID: "赵强", Text: "私信内容", Files: []bot.File{{Name: "../进度.xlsx", Data: []byte("PK")}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, Update: &ref, Card: &bot.Card{Title: "新卡片"}}); err != nil {
@@ -78,6 +81,13 @@ func TestNoticesShowTheirTarget(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
+	}
+	saved := filepath.Join(dir, "进度.xlsx")
+	if data, err := os.ReadFile(saved); err != nil || string(data) != "PK" {
+		t.Errorf("attachment not saved inside the files directory: %v %q", err, data)
+	}
+	if !strings.Contains(got, env.TZ("console.file_saved", "path", saved, "size", 2)) {
+		t.Errorf("no saved-file line:\n%s", got)
 	}
 	if a.Mention("赵强", "赵强") != "@赵强" {
 		t.Error("console mention")
