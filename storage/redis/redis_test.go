@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -272,5 +273,48 @@ func TestCanceledContext(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "canceled") {
 		t.Fatalf("error %q does not mention cancellation", err)
+	}
+}
+
+// Record ids (XS-2026-0001) must be sequential and unique across several
+// processes sharing one Redis: two store handles stand for two processes.
+func TestRecordIDsUniqueAcrossProcesses(t *testing.T) {
+	prefix := testPrefix()
+	a, b := openTest(t, prefix), openTest(t, prefix)
+	ctx := context.Background()
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func(s bot.Store) {
+			defer wg.Done()
+			for j := 0; j < 5; j++ {
+				id, err := bot.NewID(ctx, s, bot.PrefixClue, 2026)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if seen[id] {
+					t.Errorf("id %s issued twice", id)
+				}
+				seen[id] = true
+				mu.Unlock()
+			}
+		}([]bot.Store{a, b}[i%2])
+	}
+	wg.Wait()
+	for n := 1; n <= 200; n++ {
+		if id := fmt.Sprintf("XS-2026-%04d", n); !seen[id] {
+			t.Errorf("id %s missing: ids are not sequential", id)
+		}
+	}
+	// Another year and another prefix start at 1.
+	if id, _ := bot.NewID(ctx, a, bot.PrefixClue, 2027); id != "XS-2027-0001" {
+		t.Errorf("first id of 2027 = %s", id)
+	}
+	if id, _ := bot.NewID(ctx, a, bot.PrefixItem, 2026); id != "ZG-2026-0001" {
+		t.Errorf("first rectification id = %s", id)
 	}
 }
