@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -171,4 +172,21 @@ type HTTPAdapter interface {
 // adapter directly; a durable outbox can stand in its place.
 type Sender interface {
 	Send(ctx context.Context, m Outgoing) (MessageRef, error)
+}
+
+// ErrQueued is returned by a Sender that accepted a message for later
+// delivery (a durable outbox while the platform is down). The message is
+// not lost; it has no MessageRef yet.
+var ErrQueued = errors.New("message queued for later delivery")
+
+// RetryAfter is implemented by adapter errors that say when to try again
+// (Slack 429 Retry-After, Lark rate-limit codes).
+type RetryAfter interface {
+	RetryAfter() time.Duration
+}
+
+// Permanent is implemented by adapter errors that retrying cannot fix
+// (a channel that does not exist, a bot removed from a chat).
+type Permanent interface {
+	Permanent() bool
 }

@@ -35,6 +35,9 @@ func (b *Bot) Notify(ctx context.Context, n Notice) ([]MessageRef, error) {
 	var errs []error
 	for _, o := range outs {
 		ref, err := b.Send(ctx, o)
+		if errors.Is(err, ErrQueued) {
+			continue // delivered later by the outbox; no reference to keep
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", o.Platform, err))
 			continue
@@ -113,7 +116,7 @@ func (b *Bot) UpdateCards(ctx context.Context, refs []MessageRef, card *Card) er
 	var errs []error
 	for _, r := range refs {
 		ref := r
-		if _, err := b.Send(ctx, Outgoing{Platform: r.Platform, ChatID: r.ChatID, Card: b.mentionsCard(r.Platform, card), Update: &ref}); err != nil {
+		if _, err := b.Send(ctx, Outgoing{Platform: r.Platform, ChatID: r.ChatID, Card: b.mentionsCard(r.Platform, card), Update: &ref}); err != nil && !errors.Is(err, ErrQueued) {
 			errs = append(errs, err)
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/i18n"
+	"github.com/xunji-bot/xunji/bot/outbox"
 	"github.com/xunji-bot/xunji/commands/admin"
 	boltstore "github.com/xunji-bot/xunji/storage/bolt"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
@@ -70,6 +71,7 @@ type Main struct {
 	Store  bot.Store
 	Bot    *bot.Bot
 	Log    *slog.Logger
+	Outbox *outbox.Outbox
 
 	// HTTPAddr is the bound listener address once Run has started it.
 	HTTPAddr string
@@ -125,6 +127,9 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, a := range adapters {
 		b.AddAdapter(a)
 	}
+	// Every notice goes through the durable outbox.
+	m.Outbox = outbox.New(b, outbox.Options{})
+	b.SetSender(m.Outbox)
 
 	// The shared HTTP listener: platform callbacks and /healthz.
 	var srv *http.Server
@@ -159,6 +164,12 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	var wg sync.WaitGroup
+	outboxCtx, stopOutbox := context.WithCancel(context.Background())
+	outboxDone := make(chan struct{})
+	go func() {
+		defer close(outboxDone)
+		_ = m.Outbox.Run(outboxCtx)
+	}()
 	for _, a := range adapters {
 		wg.Add(1)
 		go func(a bot.Adapter) {
@@ -186,6 +197,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if sched != nil {
 		_ = sched.Shutdown()
 	}
+	// The outbox stops last, after the work that may still queue messages;
+	// what it could not send stays stored for the next start.
+	stopOutbox()
+	<-outboxDone
 	return nil
 }
 

@@ -1,0 +1,191 @@
+package bot
+
+import (
+	"slices"
+	"time"
+)
+
+// Co-signature states (Cosign.State).
+const (
+	CosignOpen      = "open"      // waiting for the parties
+	CosignComplete  = "complete"  // every party confirmed
+	CosignDeclined  = "declined"  // a party declined; back with the creator, who may re-open it
+	CosignWithdrawn = "withdrawn" // withdrawn by its creator; final
+)
+
+// States of one party of a co-signature (CosignParty.State).
+const (
+	PartyWaiting   = "waiting"
+	PartyConfirmed = "confirmed"
+	PartyDeclined  = "declined"
+)
+
+// Signing orders of a co-signature template.
+const (
+	OrderFree       = "free"       // parties sign in any order
+	OrderSequential = "sequential" // only the next party in template order may sign
+)
+
+// Subject kinds a co-signature is about.
+const (
+	SubjectImmediateFix = "immediate_fix" // 即知即改事项
+	SubjectPlan         = "plan"          // 整改方案
+	SubjectResults      = "results"       // 整改成效
+	SubjectReport       = "report"        // 整改报告
+)
+
+// SubjectKinds lists the subject kinds in a stable order.
+var SubjectKinds = []string{SubjectImmediateFix, SubjectPlan, SubjectResults, SubjectReport}
+
+// CosignTemplate describes one kind of co-signature as data: the three-
+// party signature of an immediate-fix item (三方共同签字), the six-party
+// joint evaluation (六方联评), or any other a deployment configures.
+type CosignTemplate struct {
+	Name    string   `json:"name" yaml:"name"`       // e.g. "three"
+	Aliases []string `json:"aliases" yaml:"aliases"` // names users type, e.g. "三方"
+	// Title and TitleEn name the template on cards; built-in templates
+	// leave them empty and use the catalog (cosign.template.<name>).
+	Title    string       `json:"title,omitempty" yaml:"title"`
+	TitleEn  string       `json:"title_en,omitempty" yaml:"title_en"`
+	Roles    []CosignRole `json:"roles" yaml:"roles"`
+	Order    string       `json:"order" yaml:"order"`       // OrderFree or OrderSequential
+	Subjects []string     `json:"subjects" yaml:"subjects"` // allowed subject kinds, the first is the default
+	// HandoverTo names the role whose body takes over supervision of the
+	// rectification when every party has confirmed (监督整改责任移交); empty
+	// when completion hands nothing over.
+	HandoverTo string `json:"handover_to,omitempty" yaml:"handover_to"`
+}
+
+// CosignRole is one party of a template.
+type CosignRole struct {
+	Key     string      `json:"key" yaml:"key"`         // e.g. "inspection_team"
+	Kinds   []PartyKind `json:"kinds" yaml:"kinds"`     // bodies of these kinds may fill the role
+	Options []string    `json:"options" yaml:"options"` // command-line option names, e.g. "team", "巡察组"
+	// Label and LabelEn name the role; built-in roles use the catalog
+	// (cosign.role.<key>).
+	Label   string `json:"label,omitempty" yaml:"label"`
+	LabelEn string `json:"label_en,omitempty" yaml:"label_en"`
+}
+
+// CosignParty is one party of a co-signature request and its answer.
+type CosignParty struct {
+	Role    string `json:"role"`
+	Label   string `json:"label,omitempty"` // copied from the template role
+	LabelEn string `json:"label_en,omitempty"`
+	Body    string `json:"body"` // body id
+	State   string `json:"state"`
+	// By, At and Platform record who answered for the party and when.
+	By       string    `json:"by,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+	Platform Platform  `json:"platform,omitempty"`
+	Reason   string    `json:"reason,omitempty"` // why it declined
+	// Since is when the party could first sign in the current opening
+	// (sequential order: when the previous party confirmed); zero while it
+	// is still queued. RemindAt and EscalateAt follow from it.
+	Since      time.Time `json:"since,omitzero"`
+	RemindAt   time.Time `json:"remind_at,omitzero"`
+	EscalateAt time.Time `json:"escalate_at,omitzero"`
+	Reminded   time.Time `json:"reminded,omitzero"`
+	Escalated  time.Time `json:"escalated,omitzero"`
+}
+
+// CosignHandover records that supervision of the rectification passed to
+// a body (监督整改责任移交); rectification items read it.
+type CosignHandover struct {
+	To   string    `json:"to"`   // body id
+	Date time.Time `json:"date"` // midnight in the deployment's zone
+}
+
+// CosignEvent is one step in a co-signature's life.
+type CosignEvent struct {
+	Time     time.Time `json:"time"`
+	Person   string    `json:"person,omitempty"` // "" for the scheduler
+	Platform Platform  `json:"platform,omitempty"`
+	Action   string    `json:"action"`         // create, confirm, decline, reopen, withdraw, remind, escalate, complete
+	Body     string    `json:"body,omitempty"` // the party concerned
+	Note     string    `json:"note,omitempty"` // reason, changed description
+}
+
+// Cosign is a co-signature request (三方共同签字 / 六方联评), id QZ-2026-0001.
+type Cosign struct {
+	ID          string `json:"id"`
+	Template    string `json:"template"`
+	Title       string `json:"title,omitempty"` // copied from the template
+	TitleEn     string `json:"title_en,omitempty"`
+	Subject     string `json:"subject"` // a SubjectKinds value
+	Description string `json:"description"`
+	Item        string `json:"item,omitempty"`  // rectification item id ZG-…, as typed
+	Round       string `json:"round,omitempty"` // inspection round id XC-…
+	Order       string `json:"order"`
+	HandoverTo  string `json:"handover_to,omitempty"` // role key, from the template
+
+	Parties []CosignParty `json:"parties"`
+	State   string        `json:"state"`
+
+	CreatedBy   string          `json:"created_by"`
+	CreatedAt   time.Time       `json:"created_at"`
+	OpenedAt    time.Time       `json:"opened_at"` // last (re)opening
+	Opens       int             `json:"opens"`     // 1, plus one per re-opening
+	CompletedAt time.Time       `json:"completed_at,omitzero"`
+	Handover    *CosignHandover `json:"handover,omitempty"`
+	Cards       []MessageRef    `json:"cards,omitempty"` // posted cards, updated on every change
+	History     []CosignEvent   `json:"history"`
+
+	// JustCompleted is set, never stored, by the update that moved the
+	// request to complete, so exactly that update announces it.
+	JustCompleted bool `json:"-"`
+}
+
+// PartyOf returns the index of the party filled by body, or -1.
+func (c *Cosign) PartyOf(body string) int {
+	return slices.IndexFunc(c.Parties, func(p CosignParty) bool { return p.Body == body })
+}
+
+// Confirmed counts the parties that confirmed.
+func (c *Cosign) Confirmed() int {
+	n := 0
+	for _, p := range c.Parties {
+		if p.State == PartyConfirmed {
+			n++
+		}
+	}
+	return n
+}
+
+// Next returns the index of the first party that has not confirmed, or
+// -1 when all have.
+func (c *Cosign) Next() int {
+	return slices.IndexFunc(c.Parties, func(p CosignParty) bool { return p.State != PartyConfirmed })
+}
+
+// CanSign reports whether party i may sign now: the request is open, the
+// party has not confirmed and, in sequential order, it is the next one.
+func (c *Cosign) CanSign(i int) bool {
+	if c.State != CosignOpen || i < 0 || i >= len(c.Parties) || c.Parties[i].State == PartyConfirmed {
+		return false
+	}
+	return c.Order != OrderSequential || i == c.Next()
+}
+
+// Waiting returns the indexes of the parties that may sign now.
+func (c *Cosign) Waiting() []int {
+	var out []int
+	for i := range c.Parties {
+		if c.CanSign(i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Overdue returns the indexes of the parties that may sign now and are
+// past their reminder time at now.
+func (c *Cosign) Overdue(now time.Time) []int {
+	var out []int
+	for _, i := range c.Waiting() {
+		if at := c.Parties[i].RemindAt; !at.IsZero() && !now.Before(at) {
+			out = append(out, i)
+		}
+	}
+	return out
+}

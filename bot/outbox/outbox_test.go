@@ -1,0 +1,227 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/outbox"
+)
+
+type rateLimited struct{ after time.Duration }
+
+func (e rateLimited) Error() string             { return "rate limited" }
+func (e rateLimited) RetryAfter() time.Duration { return e.after }
+
+type gone struct{}
+
+func (gone) Error() string   { return "channel_not_found" }
+func (gone) Permanent() bool { return true }
+
+func newOutbox(t *testing.T) (*bottest.Env, *outbox.Outbox) {
+	t.Helper()
+	env := bottest.New(t)
+	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
+	env.Bot.SetSender(x)
+	return env, x
+}
+
+func pendingCount(t *testing.T, s bot.Store, coll string) int {
+	t.Helper()
+	docs, err := s.List(context.Background(), coll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(docs)
+}
+
+func msg(chat, text string) bot.Outgoing {
+	return bot.Outgoing{Platform: bot.Console, ChatID: chat, Text: text}
+}
+
+func TestDeliveredAtOnceWhenThePlatformIsUp(t *testing.T) {
+	env, x := newOutbox(t)
+	ref, err := x.Send(context.Background(), msg("g1", "hello"))
+	if err != nil || ref.ID == "" {
+		t.Fatalf("send: %v %+v", err, ref)
+	}
+	if n := len(env.Adapter.Sent()); n != 1 {
+		t.Errorf("sent %d messages, want 1", n)
+	}
+	if n := pendingCount(t, env.Store, outbox.Coll); n != 0 {
+		t.Errorf("%d entries left in the outbox", n)
+	}
+}
+
+// A platform down for ten minutes loses nothing, and when it returns
+// each chat's messages go out in the order they were written.
+func TestPlatformOutageLosesNothingAndKeepsOrder(t *testing.T) {
+	env, x := newOutbox(t)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("503 service unavailable")
+	var want []string
+	for i := 0; i < 20; i++ {
+		chat := fmt.Sprintf("g%d", i%2)
+		text := fmt.Sprintf("%s-%02d", chat, i)
+		if _, err := x.Send(ctx, msg(chat, text)); !errors.Is(err, bot.ErrQueued) {
+			t.Fatalf("send %d during the outage: %v, want ErrQueued", i, err)
+		}
+		want = append(want, text)
+		env.Clock.Advance(30 * time.Second) // 20 messages over 10 minutes
+		if _, err := x.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(env.Adapter.Sent()); n != 0 {
+		t.Fatalf("%d messages went out while the platform was down", n)
+	}
+	if n := pendingCount(t, env.Store, outbox.Coll); n != 20 {
+		t.Fatalf("outbox holds %d entries, want 20", n)
+	}
+	env.Adapter.Fail = nil
+	env.Clock.Advance(10 * time.Minute)
+	sent, err := x.Flush(ctx)
+	if err != nil || sent != 20 {
+		t.Fatalf("flush after recovery: sent %d, err %v", sent, err)
+	}
+	got := map[string][]string{}
+	for _, m := range env.Adapter.Sent() {
+		got[m.ChatID] = append(got[m.ChatID], m.Text)
+	}
+	for _, chat := range []string{"g0", "g1"} {
+		var w []string
+		for _, s := range want {
+			if s[:2] == chat {
+				w = append(w, s)
+			}
+		}
+		if fmt.Sprint(got[chat]) != fmt.Sprint(w) {
+			t.Errorf("chat %s order:\n got %v\nwant %v", chat, got[chat], w)
+		}
+	}
+	if n := pendingCount(t, env.Store, outbox.Coll); n != 0 {
+		t.Errorf("%d entries left after recovery", n)
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	env, x := newOutbox(t)
+	ctx := context.Background()
+	env.Adapter.Fail = rateLimited{after: 30 * time.Second}
+	if _, err := x.Send(ctx, msg("g", "a")); !errors.Is(err, bot.ErrQueued) {
+		t.Fatal(err)
+	}
+	env.Adapter.Fail = nil
+	env.Clock.Advance(29 * time.Second)
+	if n, _ := x.Flush(ctx); n != 0 {
+		t.Errorf("sent %d before Retry-After elapsed", n)
+	}
+	env.Clock.Advance(2 * time.Second)
+	if n, _ := x.Flush(ctx); n != 1 {
+		t.Errorf("sent %d after Retry-After, want 1", n)
+	}
+}
+
+func TestPermanentFailureIsKeptAsDeadLetter(t *testing.T) {
+	env, x := newOutbox(t)
+	ctx := context.Background()
+	env.Adapter.Fail = gone{}
+	_, _ = x.Send(ctx, msg("g", "a"))
+	if pendingCount(t, env.Store, outbox.Coll) != 0 || pendingCount(t, env.Store, outbox.CollDead) != 1 {
+		t.Error("a permanent failure should move the entry to the dead letters")
+	}
+}
+
+// Entries written by a process that died are sent by the next one.
+func TestEntriesSurviveARestart(t *testing.T) {
+	env, x := newOutbox(t)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("connection reset")
+	_, _ = x.Send(ctx, msg("g", "before the crash"))
+	env.Adapter.Fail = nil
+	env.Clock.Advance(time.Minute)
+	restarted := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
+	if n, err := restarted.Flush(ctx); err != nil || n != 1 {
+		t.Fatalf("restarted outbox sent %d, err %v", n, err)
+	}
+	if got := env.Adapter.Sent(); len(got) != 1 || got[0].Text != "before the crash" {
+		t.Errorf("sent after restart: %+v", got)
+	}
+}
+
+// Two replicas flushing the same outbox send each entry once.
+func TestReplicasSendEachEntryOnce(t *testing.T) {
+	env, x := newOutbox(t)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("down")
+	for i := 0; i < 30; i++ {
+		_, _ = x.Send(ctx, msg(fmt.Sprintf("g%d", i%5), fmt.Sprint(i)))
+	}
+	env.Adapter.Fail = nil
+	env.Clock.Advance(time.Hour)
+	y := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
+	var wg sync.WaitGroup
+	for _, o := range []*outbox.Outbox{x, y} {
+		wg.Add(1)
+		go func(o *outbox.Outbox) {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				_, _ = o.Flush(ctx)
+			}
+		}(o)
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, m := range env.Adapter.Sent() {
+		seen[m.Text]++
+	}
+	if len(seen) != 30 {
+		t.Errorf("%d distinct messages sent, want 30", len(seen))
+	}
+	for text, n := range seen {
+		if n != 1 {
+			t.Errorf("message %s sent %d times", text, n)
+		}
+	}
+}
+
+func TestNotifyThroughTheOutboxDuringAnOutage(t *testing.T) {
+	env, x := newOutbox(t)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("down")
+	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Text: "通知"})
+	if err != nil || len(refs) != 0 {
+		t.Fatalf("notify during an outage: refs %v, err %v (want queued, no error)", refs, err)
+	}
+	depth, oldest, err := x.Stats(ctx)
+	if err != nil || depth != 1 {
+		t.Fatalf("stats: %d %v %v", depth, oldest, err)
+	}
+	env.Clock.Advance(90 * time.Second)
+	if _, oldest, _ := x.Stats(ctx); oldest != 90*time.Second {
+		t.Errorf("oldest entry age = %v, want 90s", oldest)
+	}
+}
+
+func TestPacingSpacesMessagesToOneChat(t *testing.T) {
+	env := bottest.New(t)
+	pace := 30 * time.Millisecond
+	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{bot.Console: pace}, Now: time.Now})
+	ctx := context.Background()
+	start := time.Now()
+	for i := 0; i < 4; i++ {
+		if _, err := x.Send(ctx, msg("g", fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three gaps of at least the pace: a lower bound, not a timing assertion
+	// on speed.
+	if el := time.Since(start); el < 3*pace {
+		t.Errorf("4 messages to one chat took %v, want at least %v", el, 3*pace)
+	}
+}

@@ -1,0 +1,285 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Collections of the rectification-progress records (整改进度).
+const (
+	CollProgressMonths = "progress_months" // monthly collection and notice state, id "2026-12"
+	CollProgressChecks = "progress_checks" // relay checks, id "<kind>:<body>:<2026-12>"
+)
+
+// ItemStatus is where a rectification item stands.
+type ItemStatus string
+
+// The statuses of a rectification item.
+const (
+	ItemOpen ItemStatus = "open" // 整改中
+	ItemDone ItemStatus = "done" // 已完成 (100%)
+)
+
+// Item is a rectification item (整改事项): a problem an inspected
+// organisation (the responsible unit) must fix by a deadline, under the
+// supervision of one or more discipline bodies, with the history of
+// progress the unit and its supervisors logged.
+type Item struct {
+	ID          string     `json:"id"` // ZG-2026-0001
+	Round       string     `json:"round,omitempty"`
+	Unit        string     `json:"unit"`        // body id of the responsible unit
+	Title       string     `json:"title"`       // not confidential: items are discussed in groups
+	Deadline    time.Time  `json:"deadline"`    // a date: midnight in the deployment zone
+	Supervisors []string   `json:"supervisors"` // body ids: supervision room, stationed group, supervisor office
+	Immediate   bool       `json:"immediate,omitempty"`
+	Source      string     `json:"source,omitempty"` // body id of the creating team or office
+	Percent     int        `json:"percent"`          // 0–100, the latest logged
+	Status      ItemStatus `json:"status"`
+	DoneAt      time.Time  `json:"done_at,omitzero"`
+	CreatedBy   string     `json:"created_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at,omitzero"`
+	// Progress is every logged update, oldest first; never rewritten.
+	Progress []ProgressEntry `json:"progress,omitempty"`
+	// Unreported lists the months ("2026-12") whose collection closed
+	// without an update of this item (未报送).
+	Unreported []string     `json:"unreported,omitempty"`
+	Cards      []MessageRef `json:"cards,omitempty"`
+	History    []History    `json:"history,omitempty"` // creation, import, checks
+}
+
+// ProgressEntry is one logged progress update: who, when, through which
+// platform, the percentage before and after, and the note.
+type ProgressEntry struct {
+	Time     time.Time `json:"time"`
+	Person   string    `json:"person"`
+	Platform Platform  `json:"platform"`
+	From     int       `json:"from"`
+	Percent  int       `json:"percent"`
+	Note     string    `json:"note,omitempty"`
+	// Correction is set when a supervisor lowered the percentage; Reason
+	// says why.
+	Correction bool   `json:"correction,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// Open reports whether the item is still being rectified.
+func (it *Item) Open() bool { return it.Status != ItemDone }
+
+// OpenAt reports whether the item existed and was not done at t.
+func (it *Item) OpenAt(t time.Time) bool {
+	return !it.CreatedAt.After(t) && (it.Status != ItemDone || it.DoneAt.IsZero() || it.DoneAt.After(t))
+}
+
+// DoneBy reports whether the item existed and was done at t.
+func (it *Item) DoneBy(t time.Time) bool {
+	return !it.CreatedAt.After(t) && it.Status == ItemDone && !it.DoneAt.After(t)
+}
+
+// PercentAt returns the percentage logged last at or before t.
+func (it *Item) PercentAt(t time.Time) int {
+	p := 0
+	for _, e := range it.Progress {
+		if e.Time.After(t) {
+			break
+		}
+		p = e.Percent
+	}
+	return p
+}
+
+// OverdueAt reports whether the item was open at now and now's date is
+// after its deadline date ("overdue" means today is after the deadline day).
+func (it *Item) OverdueAt(now time.Time, loc *time.Location) bool {
+	if !it.OpenAt(now) || it.Deadline.IsZero() {
+		return false
+	}
+	return dayOf(now, loc).After(dayOf(it.Deadline, loc))
+}
+
+// UpdatedBetween reports whether a progress entry was logged in [from, to).
+func (it *Item) UpdatedBetween(from, to time.Time) bool {
+	return slices.ContainsFunc(it.Progress, func(e ProgressEntry) bool { return !e.Time.Before(from) && e.Time.Before(to) })
+}
+
+// SupervisedBy reports whether the body with id supervises the item.
+func (it *Item) SupervisedBy(id string) bool { return slices.Contains(it.Supervisors, id) }
+
+// IsSupervisor reports whether p belongs to one of the item's supervising
+// bodies.
+func (it *Item) IsSupervisor(p *Person) bool {
+	return p != nil && slices.ContainsFunc(it.Supervisors, p.InBody)
+}
+
+// MayLog reports whether p may log progress on the item: members of the
+// responsible unit and of its supervising bodies.
+func (it *Item) MayLog(p *Person) bool { return p.InBody(it.Unit) || it.IsSupervisor(p) }
+
+// UnitReport states one responsible unit's answer to a monthly collection.
+type UnitReport struct {
+	Unit  string   `json:"unit"`
+	Items []string `json:"items"` // the open items it was asked about
+	// Reminded holds the indexes of the configured reminders already sent.
+	Reminded []int `json:"reminded,omitempty"`
+	// Missing is filled when the collection closes: the asked items with
+	// no update by the deadline. Empty after the close means reported.
+	Missing []string     `json:"missing,omitempty"`
+	Prompts []MessageRef `json:"prompts,omitempty"`
+}
+
+// Unreported reports whether the unit failed the closed collection.
+func (u *UnitReport) Unreported() bool { return len(u.Missing) > 0 }
+
+// OrgFigures are one organisation's rectification figures at a moment.
+// Total = Open + Done; Overdue ⊆ Open; Unreported counts the items asked
+// about in the month's collection with no update.
+type OrgFigures struct {
+	Unit       string `json:"unit"` // body id; "" for the total
+	Total      int    `json:"total"`
+	Open       int    `json:"open"`
+	Done       int    `json:"done"`
+	Overdue    int    `json:"overdue"`
+	Unreported int    `json:"unreported"`
+	Immediate  int    `json:"immediate"`   // immediate-fix items among Total
+	PercentSum int    `json:"percent_sum"` // sum of the items' percentages
+}
+
+// Rate is the completion rate in whole percent: Done / Total.
+func (f OrgFigures) Rate() int {
+	if f.Total == 0 {
+		return 0
+	}
+	return (f.Done*100 + f.Total/2) / f.Total
+}
+
+// Average is the mean logged percentage in whole percent.
+func (f OrgFigures) Average() int {
+	if f.Total == 0 {
+		return 0
+	}
+	return (f.PercentSum + f.Total/2) / f.Total
+}
+
+// Weak reports whether the organisation had an overdue or unreported
+// item: the precondition for naming it a special-inspection candidate.
+func (f OrgFigures) Weak() bool { return f.Overdue > 0 || f.Unreported > 0 }
+
+// ProgressMonth is the state of one month's collection (月度进度收集) and
+// monthly notice (每月汇总通报).
+type ProgressMonth struct {
+	ID string `json:"id"` // "2026-12"
+	// Collection; zero StartedAt when the month had none.
+	StartedAt   time.Time    `json:"started_at,omitzero"`
+	WindowStart time.Time    `json:"window_start,omitzero"` // updates from here on count for the month
+	Deadline    time.Time    `json:"deadline,omitzero"`     // a date: the last day to report
+	Units       []UnitReport `json:"units,omitempty"`
+	ClosedAt    time.Time    `json:"closed_at,omitzero"` // unreported units marked
+	// Notice.
+	NoticeAt    time.Time    `json:"notice_at,omitzero"`
+	Figures     []OrgFigures `json:"figures,omitempty"` // per organisation, at NoticeAt
+	Special     []string     `json:"special,omitempty"` // candidates for special inspection (专项督查)
+	Escalated   []string     `json:"escalated,omitempty"`
+	NoticeCards []MessageRef `json:"notice_cards,omitempty"`
+}
+
+// Unit returns the report of unit, or nil.
+func (m *ProgressMonth) Unit(id string) *UnitReport {
+	for i := range m.Units {
+		if m.Units[i].Unit == id {
+			return &m.Units[i]
+		}
+	}
+	return nil
+}
+
+// Closed reports whether the collection's deadline passed and the
+// unreported units were marked.
+func (m *ProgressMonth) Closed() bool { return !m.ClosedAt.IsZero() }
+
+// Unreported returns the units marked unreported, in collection order.
+func (m *ProgressMonth) Unreported() []string {
+	var out []string
+	for _, u := range m.Units {
+		if u.Unreported() {
+			out = append(out, u.Unit)
+		}
+	}
+	return out
+}
+
+// FiguresOf returns the stored notice figures of unit.
+func (m *ProgressMonth) FiguresOf(unit string) (OrgFigures, bool) {
+	for _, f := range m.Figures {
+		if f.Unit == unit {
+			return f, true
+		}
+	}
+	return OrgFigures{}, false
+}
+
+// MonthID returns the month id ("2026-12") of t in loc.
+func MonthID(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01") }
+
+// PrevMonthID returns the id of the month before id ("2026-01" → "2025-12").
+func PrevMonthID(id string) string {
+	var y, m int
+	if _, err := fmt.Sscanf(id, "%d-%d", &y, &m); err != nil {
+		return ""
+	}
+	m--
+	if m == 0 {
+		y, m = y-1, 12
+	}
+	return fmt.Sprintf("%04d-%02d", y, m)
+}
+
+// CheckKind is one of the relay follow-up checks (接力跟进).
+type CheckKind string
+
+// The relay checks this feature prompts.
+const (
+	CheckStationed  CheckKind = "stationed"  // 派驻纪检监察组每月整改进度督查
+	CheckSupervisor CheckKind = "supervisor" // 派出监察员办公室每两个月监督检查
+)
+
+// CheckResult is the outcome a body records for its check.
+type CheckResult string
+
+// Check results.
+const (
+	CheckPending CheckResult = ""       // prompted, not yet recorded
+	CheckPassed  CheckResult = "passed" // 无问题
+	CheckIssues  CheckResult = "issues" // 发现问题
+)
+
+// CheckFinding is a problem a check found on one item.
+type CheckFinding struct {
+	Item   string    `json:"item"`
+	Note   string    `json:"note"`
+	Person string    `json:"person"`
+	Time   time.Time `json:"time"`
+}
+
+// Check is one scheduled relay check of a supervising body over the
+// items it supervises.
+type Check struct {
+	ID         string         `json:"id"` // "<kind>:<body>:<2026-12>"
+	Kind       CheckKind      `json:"kind"`
+	Body       string         `json:"body"`
+	Period     string         `json:"period"` // month id of the prompt
+	Items      []string       `json:"items"`  // the items listed in the prompt
+	PromptedAt time.Time      `json:"prompted_at"`
+	Result     CheckResult    `json:"result,omitempty"`
+	Note       string         `json:"note,omitempty"`
+	Findings   []CheckFinding `json:"findings,omitempty"`
+	RecordedBy string         `json:"recorded_by,omitempty"`
+	RecordedAt time.Time      `json:"recorded_at,omitzero"`
+	Platform   Platform       `json:"platform,omitempty"`
+	Cards      []MessageRef   `json:"cards,omitempty"`
+}
+
+// CheckID returns the id of the check of kind by body for period.
+func CheckID(kind CheckKind, body, period string) string {
+	return string(kind) + ":" + body + ":" + period
+}
