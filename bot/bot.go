@@ -106,6 +106,10 @@ func New(o Options) (*Bot, error) {
 	if b.Cal == nil {
 		b.Cal = weekends{b.Loc}
 	}
+	b.jobs = append(b.jobs, Job{Name: "inbox.recover", Every: 30 * time.Second, Run: func(ctx context.Context, _ time.Time) error {
+		_, err := b.RecoverInbox(ctx, InboxGrace)
+		return err
+	}})
 	return b, nil
 }
 
@@ -192,7 +196,7 @@ func (b *Bot) Handle(ctx context.Context, req *Request) (resp *Response) {
 // dedupe drops platform retries of an event already claimed.
 func (b *Bot) dedupe(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		if req.EventID == "" {
+		if req.EventID == "" || req.Accepted {
 			return next(ctx, req)
 		}
 		first, err := b.Store.Claim(ctx, "event:"+string(req.Platform)+":"+req.EventID, DedupeTTL)

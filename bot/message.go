@@ -42,11 +42,18 @@ type Request struct {
 	Value   string     // value the button carries, e.g. "XS-2026-0001"
 	Message MessageRef // the message that carried the card
 
+	// ResponseURL is where a platform accepts a late answer (Slack), kept
+	// so a request recovered from the inbox can still answer there.
+	ResponseURL string `json:",omitempty"`
+	// Accepted is set once the request is in the durable inbox, where its
+	// event id was already claimed.
+	Accepted bool `json:",omitempty"`
+
 	// Set by the router.
-	Person  *Person
-	Roster  *Roster
-	Lang    string
-	Command *Parsed
+	Person  *Person `json:"-"`
+	Roster  *Roster `json:"-"`
+	Lang    string  `json:"-"`
+	Command *Parsed `json:"-"`
 }
 
 // Response is what the router answers to one request. The adapter renders
@@ -146,6 +153,20 @@ type Outgoing struct {
 // Handler handles one request; *Bot implements it.
 type Handler interface {
 	Handle(ctx context.Context, req *Request) *Response
+}
+
+// DurableHandler is a Handler with a durable inbox (*Bot implements it).
+// An adapter that must acknowledge before the work is done calls Accept
+// before acknowledging and Process after: a process killed in between
+// leaves the request in the inbox, and it is handled after restart or by
+// another replica, its answer delivered as a message.
+type DurableHandler interface {
+	Handler
+	// Accept stores req. dup is true for a platform retry of an event
+	// already accepted; the adapter acknowledges it and does nothing more.
+	Accept(ctx context.Context, req *Request) (ticket string, dup bool, err error)
+	// Process handles an accepted request and removes it from the inbox.
+	Process(ctx context.Context, ticket string, req *Request) *Response
 }
 
 // Adapter connects the bot to one chat platform.

@@ -212,6 +212,13 @@ func (e *Env) Command(person, line string) *bot.Response {
 	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, ChatID: "巡纪协作群", Text: line})
 }
 
+// Direct runs a command line as person in a one-to-one chat with the bot.
+func (e *Env) Direct(person, line string) *bot.Response {
+	e.T.Helper()
+	p := e.Person(person)
+	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, Direct: true, Text: line})
+}
+
 // Click presses a button as person.
 func (e *Env) Click(person string, b bot.Button) *bot.Response {
 	e.T.Helper()

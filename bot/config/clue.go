@@ -9,7 +9,9 @@ type ClueConfig struct {
 	// DeadlineDays is the default handling deadline, in calendar days.
 	DeadlineDays int `yaml:"deadline_days"`
 	// AckReminder is how long an unacknowledged clue waits before the
-	// receiving body is reminded, e.g. "48h".
+	// receiving body is reminded, e.g. "48h". It is counted in working
+	// time: only time on working days counts, so 48h is 2 working days.
+	// Reminders go out only 09:00–18:00 on working days.
 	AckReminder time.Duration `yaml:"ack_reminder"`
 	// AckEscalate is how long before the inspection office is told.
 	AckEscalate time.Duration `yaml:"ack_escalate"`

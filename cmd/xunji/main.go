@@ -31,6 +31,7 @@ import (
 	"github.com/xunji-bot/xunji/bot/i18n"
 	"github.com/xunji-bot/xunji/bot/outbox"
 	"github.com/xunji-bot/xunji/commands/admin"
+	"github.com/xunji-bot/xunji/commands/clue"
 	boltstore "github.com/xunji-bot/xunji/storage/bolt"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
@@ -273,6 +274,7 @@ func (m *Main) setup(ctx context.Context) error {
 func registerCommands(b *bot.Bot, c *config.Config) error {
 	for _, reg := range []func(*bot.Bot, *config.Config) error{
 		admin.Register,
+		clue.Register,
 	} {
 		if err := reg(b, c); err != nil {
 			return err

@@ -1,0 +1,132 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// CollInbox holds requests accepted but not yet processed.
+const CollInbox = "inbox"
+
+// InboxGrace is how old an inbox entry must be before RecoverInbox takes
+// it over: younger ones are still being processed by the process that
+// accepted them.
+const InboxGrace = time.Minute
+
+// inboxLease bounds how long one process may hold a request before
+// another may take it over.
+const inboxLease = 5 * time.Minute
+
+type inboxEntry struct {
+	Req      *Request  `json:"req"`
+	Accepted time.Time `json:"accepted"`
+}
+
+var _ DurableHandler = (*Bot)(nil)
+
+// Accept implements DurableHandler.
+func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
+	if req.Time.IsZero() {
+		req.Time = b.Now()
+	}
+	if req.EventID != "" {
+		first, err := b.Store.Claim(ctx, "event:"+string(req.Platform)+":"+req.EventID, DedupeTTL)
+		if err != nil {
+			return "", false, err
+		}
+		if !first {
+			return "", true, nil
+		}
+	}
+	req.Accepted = true
+	seq, err := b.Store.NextSeq(ctx, CollInbox)
+	if err != nil {
+		return "", false, err
+	}
+	ticket := fmt.Sprintf("%012d", seq)
+	doc, err := json.Marshal(inboxEntry{Req: req, Accepted: b.Now()})
+	if err != nil {
+		return "", false, &Error{Code: EINTERNAL, Err: err}
+	}
+	if err := b.Store.Create(ctx, CollInbox, ticket, doc); err != nil {
+		return "", false, err
+	}
+	return ticket, false, nil
+}
+
+// Process implements DurableHandler. It answers Duplicate when another
+// process already holds the request.
+func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Response {
+	got, err := b.Store.Claim(ctx, "inbox:"+ticket, inboxLease)
+	if err != nil {
+		return b.errorResponse(req, err)
+	}
+	if !got {
+		return &Response{Duplicate: true}
+	}
+	resp := b.Handle(ctx, req)
+	if err := b.Store.Delete(context.WithoutCancel(ctx), CollInbox, ticket); err != nil {
+		b.Log.Error("inbox: handled but not removed", "ticket", ticket, "err", err)
+	}
+	return resp
+}
+
+// RecoverInbox handles requests accepted at least grace ago and never
+// processed — their process died after acknowledging — and delivers
+// their answers as messages: public replies to the chat, private ones to
+// the sender directly. It returns how many it handled.
+func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error) {
+	docs, err := b.Store.List(ctx, CollInbox)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, d := range docs {
+		var e inboxEntry
+		if err := json.Unmarshal(d.Data, &e); err != nil || e.Req == nil {
+			b.Log.Error("inbox: unreadable entry dropped", "ticket", d.ID, "err", err)
+			_ = b.Store.Delete(ctx, CollInbox, d.ID)
+			continue
+		}
+		if b.Now().Sub(e.Accepted) < grace {
+			continue
+		}
+		resp := b.Process(ctx, d.ID, e.Req)
+		if resp.Duplicate {
+			continue
+		}
+		n++
+		b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
+		if err := b.deliverLate(ctx, e.Req, resp); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// deliverLate sends the answer to a request whose original reply channel
+// is gone.
+func (b *Bot) deliverLate(ctx context.Context, req *Request, resp *Response) error {
+	var errs []error
+	for _, r := range resp.Replies {
+		o := Outgoing{Platform: req.Platform, Text: r.Text, Card: r.Card, Files: r.Files}
+		switch {
+		case r.Replace && req.Message.ID != "":
+			ref := req.Message
+			o.Update = &ref
+			o.ChatID = ref.ChatID
+		case r.Public && req.ChatID != "":
+			o.ChatID = req.ChatID
+		default:
+			o.UserID = req.UserID
+		}
+		if _, err := b.Send(ctx, o); err != nil && !errors.Is(err, ErrQueued) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,333 @@
+// Package clue is the clue-transfer capability (问题线索移送): an inspection
+// team or the inspection office transfers a problem clue to a receiving
+// body; the coordination group sees a card without the substance, the
+// receiving body gets the substance by direct message, acknowledges,
+// verifies and concludes or returns it; unacknowledged clues are
+// reminded and escalated; the case office's quarterly summary is
+// computed from the records.
+package clue
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
+)
+
+// ReceivingKinds are the party kinds a clue may be transferred to.
+var ReceivingKinds = []bot.PartyKind{
+	bot.SupervisionRoom, bot.StationedGroup, bot.SupervisorOffice, bot.CaseOffice, bot.GrassrootsCommission,
+}
+
+// senderKinds may transfer clues.
+var senderKinds = []bot.PartyKind{bot.InspectionTeam, bot.InspectionOffice}
+
+// memberKinds may use the clue command at all: the inspection side and
+// the discipline bodies. Inspected organisations, consulted departments
+// and the committee are refused (and audited) by the router.
+var memberKinds = append(slices.Clone(senderKinds), ReceivingKinds...)
+
+// ReminderJobEvery is how often the reminder job looks for due reminders.
+const ReminderJobEvery = 15 * time.Minute
+
+// Office hours in which reminders are sent, on working days only.
+const (
+	officeOpen  = 9
+	officeClose = 18
+)
+
+const (
+	maxTitle     = 100  // runes
+	maxSubstance = 4000 // runes
+	maxNote      = 1000 // runes
+	maxListed    = 50
+)
+
+var reID = regexp.MustCompile(`^(?i)XS-\d{4}-\d{4,}$`)
+
+// handler holds what every sub-command needs.
+type handler struct {
+	b            *bot.Bot
+	cfg          config.ClueConfig
+	clueGroup    string // coordination group for announcements
+	summaryGroup string // inspection office group for the summary
+	clues        bot.Collection[bot.Clue]
+}
+
+func newHandler(b *bot.Bot, cfg *config.Config) *handler {
+	return &handler{
+		b: b, cfg: cfg.Clue,
+		clueGroup:    cfg.NoticeGroup("clue"),
+		summaryGroup: summaryGroup(cfg),
+		clues:        bot.Records[bot.Clue](b.Store, bot.CollClues),
+	}
+}
+
+func summaryGroup(cfg *config.Config) string {
+	if g, ok := cfg.Notices["summary"]; ok {
+		return g
+	}
+	return "inspection_office"
+}
+
+// SummaryTask is the name of the quarterly summary task for schedules.
+const SummaryTask = "clue.quarterly_summary"
+
+// Register adds the clue command, its reminder job (every
+// ReminderJobEvery) and the quarterly summary task (SummaryTask) to b.
+func Register(b *bot.Bot, cfg *config.Config) error {
+	h := newHandler(b, cfg)
+	if err := b.Register(h.command()); err != nil {
+		return err
+	}
+	if err := b.AddJob(bot.Job{Name: "clue.reminders", Every: ReminderJobEvery, Run: h.remind}); err != nil {
+		return err
+	}
+	return b.AddTask(bot.Task{Name: SummaryTask, Run: SummaryJob(b, cfg)})
+}
+
+func (h *handler) command() *bot.Command {
+	receivers := bot.Kinds(ReceivingKinds...)
+	return &bot.Command{
+		Name:    "clue",
+		Aliases: []string{"线索"},
+		Allow:   bot.Kinds(memberKinds...),
+		Subs: []*bot.Subcommand{
+			{Name: "transfer", Aliases: []string{"移送", "移交"}, Allow: bot.Kinds(senderKinds...), Run: h.transfer},
+			{Name: "show", Aliases: []string{"查看"}, Run: h.show},
+			{Name: "list", Aliases: []string{"列表"}, Run: h.list},
+			{Name: "ack", Aliases: []string{"签收"}, Allow: receivers, Run: h.ackCommand},
+			{Name: "verify", Aliases: []string{"核查"}, Allow: receivers, Run: h.verify},
+			{Name: "feedback", Aliases: []string{"反馈"}, Allow: receivers, Run: h.feedback},
+			{Name: "conclude", Aliases: []string{"办结"}, Allow: receivers, Run: h.conclude},
+			{Name: "return", Aliases: []string{"退回"}, Allow: receivers, Run: h.giveBack},
+			{Name: "history", Aliases: []string{"记录"}, Run: h.history},
+			{Name: "summary", Aliases: []string{"汇总"}, Allow: bot.Kinds(bot.CaseOffice, bot.InspectionOffice), Run: h.summary},
+		},
+		Actions: []*bot.Action{{ID: "clue.ack", Allow: receivers, Run: h.ackButton}},
+	}
+}
+
+// t renders a catalog message.
+func (h *handler) t(lang, key string, args ...any) string { return h.b.T(lang, key, args...) }
+
+// argID reads the clue id in argument i.
+func argID(req *bot.Request, i int) (string, error) {
+	id := strings.TrimSpace(req.Command.Arg(i))
+	if id == "" {
+		return "", bot.UsageError(req, "clue.error.need_id")
+	}
+	if !reID.MatchString(id) {
+		return "", bot.UsageError(req, "clue.error.bad_id", "input", id)
+	}
+	return strings.ToUpper(id), nil
+}
+
+// load returns a clue or a not-found error that names it.
+func (h *handler) load(ctx context.Context, id string) (*bot.Clue, error) {
+	c, err := h.clues.Get(ctx, id)
+	if bot.IsNotFound(err) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "clue.error.not_found", "id", id)
+	}
+	return c, err
+}
+
+// refuse audits a refusal and returns the coded error the person reads.
+func (h *handler) refuse(ctx context.Context, req *bot.Request, action, id, key string, args ...any) error {
+	if err := h.b.AuditResult(ctx, req, action, id, "", bot.ResultRefused); err != nil {
+		return err
+	}
+	return bot.Errorf(bot.EUNAUTHORIZED, key, args...)
+}
+
+// bodyName names a body in lang, falling back to its id.
+func bodyName(r *bot.Roster, id, lang string) string {
+	if r != nil {
+		if b, ok := r.Body(id); ok {
+			return b.DisplayName(lang)
+		}
+	}
+	if id == "" {
+		return "-"
+	}
+	return id
+}
+
+// personName names a person in lang, falling back to the id.
+func personName(r *bot.Roster, id, lang string) string {
+	if r != nil {
+		if p, ok := r.Person(id); ok {
+			return p.DisplayName(lang)
+		}
+	}
+	if id == "" {
+		return "-"
+	}
+	return id
+}
+
+func (h *handler) roster(ctx context.Context, req *bot.Request) (*bot.Roster, error) {
+	if req != nil && req.Roster != nil {
+		return req.Roster, nil
+	}
+	return h.b.Roster(ctx)
+}
+
+func (h *handler) statusLabel(lang string, c *bot.Clue) string {
+	s := h.t(lang, "clue.status."+string(c.Status))
+	if c.Status == bot.ClueConcluded && c.Conclusion != "" {
+		s = h.t(lang, "clue.status.concluded_as", "conclusion", h.t(lang, "clue.conclusion."+string(c.Conclusion)))
+	}
+	return s
+}
+
+func (h *handler) yesNo(lang string, v bool) string {
+	if v {
+		return h.t(lang, "clue.yes")
+	}
+	return h.t(lang, "clue.no")
+}
+
+func cardColor(c *bot.Clue) bot.Color {
+	switch c.Status {
+	case bot.ClueTransferred:
+		if c.Priority {
+			return bot.Red
+		}
+		return bot.Orange
+	case bot.ClueConcluded:
+		return bot.Green
+	case bot.ClueReturned:
+		return bot.Grey
+	}
+	return bot.Blue
+}
+
+func (h *handler) ackBtn(lang, id string) bot.Button {
+	return bot.Button{Label: h.t(lang, "clue.button.ack"), Action: "clue.ack", Value: id, Style: "primary"}
+}
+
+// publicFields are what anyone who sees the group card may read: never
+// the title or the substance.
+func (h *handler) publicFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
+	return []bot.Field{
+		{Label: h.t(lang, "clue.field.organisation"), Value: c.OrganisationName},
+		{Label: h.t(lang, "clue.field.body"), Value: bodyName(r, c.Body, lang)},
+		{Label: h.t(lang, "clue.field.deadline"), Value: bot.FormatDate(c.Deadline, h.b.Loc)},
+		{Label: h.t(lang, "clue.field.priority"), Value: h.yesNo(lang, c.Priority)},
+		{Label: h.t(lang, "clue.field.status"), Value: h.statusLabel(lang, c)},
+	}
+}
+
+// note is the small print of a card: who transferred and acknowledged
+// the clue, and when.
+func (h *handler) note(r *bot.Roster, lang string, c *bot.Clue) string {
+	lines := []string{h.t(lang, "clue.note.transferred", "person", mention(r, c.CreatedBy), "from", bodyName(r, c.FromBody, lang), "time", bot.FormatTime(c.CreatedAt, h.b.Loc))}
+	if c.AckBy != "" {
+		lines = append(lines, h.t(lang, "clue.note.acknowledged", "person", mention(r, c.AckBy), "time", bot.FormatTime(c.AckAt, h.b.Loc)))
+	}
+	if c.Status.Closed() {
+		lines = append(lines, h.t(lang, "clue.note.closed."+string(c.Status), "person", mention(r, c.ClosedBy), "time", bot.FormatTime(c.ClosedAt, h.b.Loc)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func mention(r *bot.Roster, id string) string {
+	if r != nil {
+		if p, ok := r.Person(id); ok {
+			return bot.MentionTag(p)
+		}
+	}
+	return id
+}
+
+// groupCard is the announcement in the coordination group, in the
+// deployment language: id, organisation, receiving body, deadline,
+// priority and status — never the title or the substance.
+func (h *handler) groupCard(r *bot.Roster, c *bot.Clue) *bot.Card {
+	lang := h.b.Lang
+	card := &bot.Card{
+		Title:  h.t(lang, "clue.card.title", "id", c.ID),
+		Color:  cardColor(c),
+		Text:   h.t(lang, "clue.card.confidential"),
+		Fields: h.publicFields(r, lang, c),
+		Note:   h.note(r, lang, c),
+	}
+	if c.Status == bot.ClueTransferred {
+		card.Buttons = []bot.Button{h.ackBtn(lang, c.ID)}
+	}
+	return card
+}
+
+// detailCard is the full clue for an entitled reader, in lang: the
+// public fields, the title and substance, and the history.
+func (h *handler) detailCard(r *bot.Roster, lang string, c *bot.Clue, withButton bool) *bot.Card {
+	fields := []bot.Field{{Label: h.t(lang, "clue.field.title"), Value: c.Title}}
+	fields = append(fields, h.publicFields(r, lang, c)...)
+	fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.from"), Value: bodyName(r, c.FromBody, lang)})
+	if c.Round != "" {
+		fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.round"), Value: c.Round})
+	}
+	var text strings.Builder
+	text.WriteString(h.t(lang, "clue.detail.substance", "substance", c.Substance))
+	if len(c.History) > 0 {
+		text.WriteString("\n\n")
+		text.WriteString(h.t(lang, "clue.detail.history"))
+		for _, e := range c.History {
+			text.WriteString("\n• ")
+			text.WriteString(h.historyLine(r, lang, e))
+		}
+	}
+	card := &bot.Card{
+		Title:  h.t(lang, "clue.card.detail_title", "id", c.ID),
+		Color:  cardColor(c),
+		Text:   text.String(),
+		Fields: fields,
+		Note:   h.note(r, lang, c),
+	}
+	if withButton && c.Status == bot.ClueTransferred {
+		card.Buttons = []bot.Button{h.ackBtn(lang, c.ID)}
+	}
+	return card
+}
+
+func (h *handler) historyLine(r *bot.Roster, lang string, e bot.History) string {
+	who := personName(r, e.Person, lang)
+	if e.Person == "" {
+		who = h.t(lang, "clue.scheduler")
+	}
+	s := h.t(lang, "clue.history.line", "time", bot.FormatTime(e.Time, h.b.Loc), "person", who, "action", h.t(lang, "clue.action."+e.Action))
+	if e.Note != "" {
+		s += h.t(lang, "clue.history.note", "note", e.Note)
+	}
+	return s
+}
+
+// privately shows a confidential card only to the requester: directly
+// in a one-to-one chat, else by direct message with a pointer in the
+// chat, so a group never sees it even where a platform has no
+// sender-only replies.
+func (h *handler) privately(ctx context.Context, req *bot.Request, card *bot.Card) (*bot.Response, error) {
+	if req.Direct {
+		return &bot.Response{Replies: []bot.Reply{{Card: card}}}, nil
+	}
+	refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Card: card})
+	if err != nil || len(refs) == 0 {
+		h.b.Log.Warn("clue: direct message failed", "person", req.Person.ID, "err", err)
+		return bot.Text(h.t(req.Lang, "clue.dm_failed")), nil
+	}
+	return bot.Text(h.t(req.Lang, "clue.sent_privately")), nil
+}
+
+// dayStart is midnight of the day of t in loc.
+func dayStart(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}
+
+// tooLong reports whether s is longer than n runes.
+func tooLong(s string, n int) bool { return len([]rune(s)) > n }

@@ -1,0 +1,272 @@
+package clue
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// change is one step of a clue's handling by the receiving body.
+type change struct {
+	action     string         // ack, verify, feedback, conclude, return
+	to         bot.ClueStatus // "" for feedback: a note without a status change
+	conclusion bot.ClueConclusion
+	note       string
+}
+
+// conclusionWords maps what people type to a conclusion.
+var conclusionWords = map[string]bot.ClueConclusion{
+	"立案": bot.ConclusionFiled, "filed": bot.ConclusionFiled, "case": bot.ConclusionFiled,
+	"其他方式处置": bot.ConclusionOther, "其他方式": bot.ConclusionOther, "其他": bot.ConclusionOther, "other": bot.ConclusionOther,
+	"不实": bot.ConclusionUnsubstantiated, "unsubstantiated": bot.ConclusionUnsubstantiated, "unfounded": bot.ConclusionUnsubstantiated,
+}
+
+func (h *handler) ackCommand(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id, err := argID(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	note, err := h.noteArg(req, 1, false)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.apply(ctx, req, id, change{action: "ack", to: bot.ClueAcknowledged, note: note})
+	if err != nil {
+		return nil, err
+	}
+	return bot.Text(h.t(req.Lang, "clue.done.ack", "id", c.ID, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))), nil
+}
+
+// ackButton handles the 签收 button on the group card and on the direct
+// message; the clicked card is replaced by its updated form.
+func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id := strings.ToUpper(strings.TrimSpace(req.Value))
+	if !reID.MatchString(id) {
+		return nil, bot.Errorf(bot.EINVALID, "error.unknown_action")
+	}
+	c, err := h.apply(ctx, req, id, change{action: "ack", to: bot.ClueAcknowledged})
+	if err != nil {
+		return nil, err
+	}
+	card := h.groupCard(req.Roster, c)
+	if req.Message.ID != "" && !hasRef(c.Cards, req.Message) {
+		// The button was on the direct message, whose reader is a member
+		// of the receiving body (apply checked it).
+		card = h.detailCard(req.Roster, req.Lang, c, false)
+	}
+	return &bot.Response{
+		Toast:   h.t(req.Lang, "clue.done.ack", "id", c.ID, "deadline", bot.FormatDate(c.Deadline, h.b.Loc)),
+		Replies: []bot.Reply{{Card: card, Replace: true}},
+	}, nil
+}
+
+func (h *handler) verify(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id, err := argID(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	note, err := h.noteArg(req, 1, false)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.apply(ctx, req, id, change{action: "verify", to: bot.ClueVerifying, note: note})
+	if err != nil {
+		return nil, err
+	}
+	return bot.Text(h.t(req.Lang, "clue.done.verify", "id", c.ID)), nil
+}
+
+func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id, err := argID(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	note, err := h.noteArg(req, 1, true)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.apply(ctx, req, id, change{action: "feedback", note: note})
+	if err != nil {
+		return nil, err
+	}
+	return bot.Text(h.t(req.Lang, "clue.done.feedback", "id", c.ID)), nil
+}
+
+func (h *handler) conclude(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id, err := argID(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	word := strings.TrimSpace(req.Command.Arg(1))
+	if word == "" {
+		return nil, bot.UsageError(req, "clue.error.need_conclusion")
+	}
+	concl, ok := conclusionWords[strings.ToLower(word)]
+	if !ok {
+		return nil, bot.UsageError(req, "clue.error.bad_conclusion", "input", word)
+	}
+	note, err := h.noteArg(req, 2, true)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.apply(ctx, req, id, change{action: "conclude", to: bot.ClueConcluded, conclusion: concl, note: note})
+	if err != nil {
+		return nil, err
+	}
+	return bot.Text(h.t(req.Lang, "clue.done.conclude", "id", c.ID, "conclusion", h.t(req.Lang, "clue.conclusion."+string(concl)))), nil
+}
+
+// giveBack is clue return (退回): "return" is a Go keyword.
+func (h *handler) giveBack(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id, err := argID(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	note, err := h.noteArg(req, 1, true)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.apply(ctx, req, id, change{action: "return", to: bot.ClueReturned, note: note})
+	if err != nil {
+		return nil, err
+	}
+	return bot.Text(h.t(req.Lang, "clue.done.return", "id", c.ID)), nil
+}
+
+// noteArg reads the note from argument i on; required says whether it
+// may be empty.
+func (h *handler) noteArg(req *bot.Request, i int, required bool) (string, error) {
+	note := strings.TrimSpace(req.Command.Rest(i))
+	if len(req.Command.Options) > 0 {
+		return "", bot.UsageError(req, "clue.error.note_option")
+	}
+	if required && note == "" {
+		return "", bot.UsageError(req, "error.missing_arg", "what", h.t(req.Lang, "clue.arg.note"))
+	}
+	if tooLong(note, maxNote) {
+		return "", bot.UsageError(req, "clue.error.too_long", "what", h.t(req.Lang, "clue.arg.note"), "max", maxNote)
+	}
+	return note, nil
+}
+
+// apply checks that the person belongs to the receiving body and that
+// the move is allowed from the clue's current status, records it
+// atomically, audits it, then updates the group cards and tells the
+// transferring side.
+func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch change) (*bot.Clue, error) {
+	c, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r := req.Roster
+	if !req.Person.InBody(c.Body) {
+		return nil, h.refuse(ctx, req, "clue."+ch.action, id, "clue.error.not_member", "id", id, "body", bodyName(r, c.Body, req.Lang))
+	}
+	now := h.b.Now()
+	var from bot.ClueStatus
+	updated, err := h.clues.Update(ctx, id, func(v *bot.Clue) error {
+		from = v.Status
+		if err := h.allowed(req.Lang, v, ch); err != nil {
+			return err
+		}
+		switch ch.to {
+		case bot.ClueAcknowledged:
+			v.AckBy, v.AckAt = req.Person.ID, now
+		case bot.ClueVerifying:
+			v.VerifyAt = now
+		case bot.ClueConcluded, bot.ClueReturned:
+			v.ClosedBy, v.ClosedAt = req.Person.ID, now
+			v.Conclusion = ch.conclusion
+		}
+		if ch.to != "" {
+			v.Status = ch.to
+		}
+		v.UpdatedAt = now
+		v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: ch.action, Note: ch.note})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	detail := fmt.Sprintf("from=%s", from)
+	if ch.to != "" {
+		detail += " to=" + string(ch.to)
+	}
+	if ch.conclusion != "" {
+		detail += " conclusion=" + string(ch.conclusion)
+	}
+	if err := h.b.Audit(ctx, req, "clue."+ch.action, id, detail); err != nil {
+		return nil, err
+	}
+	if ch.to != "" {
+		var refs []bot.MessageRef
+		for _, ref := range updated.Cards {
+			if ref != req.Message {
+				refs = append(refs, ref)
+			}
+		}
+		if err := h.b.UpdateCards(ctx, refs, h.groupCard(r, updated)); err != nil {
+			h.b.Log.Warn("clue: card update failed", "clue", id, "err", err)
+		}
+	}
+	if ch.action == "feedback" || ch.to.Closed() {
+		h.tellSender(ctx, r, updated, req.Person, ch)
+	}
+	return updated, nil
+}
+
+// allowed refuses a move the transition table does not allow, saying
+// what the clue's status is and what may be done next.
+func (h *handler) allowed(lang string, v *bot.Clue, ch change) error {
+	if v.Status.Closed() {
+		return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
+	}
+	ok := bot.ClueCanMove(v.Status, ch.to)
+	if ch.to == "" { // feedback, once the clue is in the receiving body's hands
+		ok = v.Status == bot.ClueAcknowledged || v.Status == bot.ClueVerifying
+	}
+	if ok {
+		return nil
+	}
+	var next []string
+	for _, s := range bot.ClueNext(v.Status) {
+		next = append(next, h.t(lang, "clue.next."+string(s), "id", v.ID))
+	}
+	if v.Status == bot.ClueAcknowledged || v.Status == bot.ClueVerifying {
+		next = append(next, h.t(lang, "clue.next.feedback", "id", v.ID))
+	}
+	return bot.Errorf(bot.ECONFLICT, "clue.error.illegal", "id", v.ID, "status", h.statusLabel(lang, v),
+		"action", h.t(lang, "clue.action."+ch.action), "next", strings.Join(next, h.t(lang, "list.sep")))
+}
+
+// tellSender sends the transferring body (and the person who transferred
+// the clue) the receiving body's feedback or conclusion by direct
+// message: they are entitled to the note.
+func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *bot.Clue, actor *bot.Person, ch change) {
+	targets := r.Members(c.FromBody)
+	if p, ok := r.Person(c.CreatedBy); ok && !p.InBody(c.FromBody) {
+		targets = append(targets, p)
+	}
+	for _, p := range targets {
+		if p.ID == actor.ID {
+			continue
+		}
+		lang := h.b.LangOf(ctx, p)
+		text := h.t(lang, "clue.dm."+ch.action, "id", c.ID, "body", bodyName(r, c.Body, lang),
+			"person", actor.DisplayName(lang), "status", h.statusLabel(lang, c), "note", ch.note)
+		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Text: text, Key: fmt.Sprintf("clue:%s:%s:%d", c.ID, ch.action, len(c.History))}); err != nil {
+			h.b.Log.Warn("clue: direct message failed", "clue", c.ID, "person", p.ID, "err", err)
+		}
+	}
+}
+
+func hasRef(refs []bot.MessageRef, m bot.MessageRef) bool {
+	for _, r := range refs {
+		if r == m {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,192 @@
+package clue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// errNotDue aborts a reminder update that another run already made or
+// that the clue's new status makes pointless.
+var errNotDue = errors.New("clue: reminder no longer due")
+
+// ReminderTimes returns when an unacknowledged clue's receiving body is
+// reminded and when the inspection office is told. The configured
+// durations count working time only: 48h is two working days, and a
+// weekend or holiday in between does not count. Priority clues divide
+// both by the priority factor.
+func ReminderTimes(cal bot.Calendar, loc *time.Location, c *bot.Clue, reminder, escalate time.Duration, factor int) (remind, esc time.Time) {
+	if c.Priority && factor > 1 {
+		reminder /= time.Duration(factor)
+		escalate /= time.Duration(factor)
+	}
+	return addWorkingTime(cal, loc, c.CreatedAt, reminder), addWorkingTime(cal, loc, c.CreatedAt, escalate)
+}
+
+// addWorkingTime returns the moment d of working-day time after t: time
+// on days off does not count.
+func addWorkingTime(cal bot.Calendar, loc *time.Location, t time.Time, d time.Duration) time.Time {
+	t = t.In(loc)
+	for i := 0; i < 3660 && d > 0; i++ { // bounded: ten years of days
+		next := dayStart(t, loc).AddDate(0, 0, 1)
+		if !cal.IsWorkday(t) {
+			t = next
+			continue
+		}
+		rem := next.Sub(t)
+		if d <= rem {
+			return t.Add(d)
+		}
+		d -= rem
+		t = next
+	}
+	return t
+}
+
+// officeHours reports whether now is a moment to send reminders: a
+// working day, between 09:00 and 18:00. Outside them, due reminders wait
+// for the next run that is inside.
+func officeHours(cal bot.Calendar, loc *time.Location, now time.Time) bool {
+	now = now.In(loc)
+	return cal.IsWorkday(now) && now.Hour() >= officeOpen && now.Hour() < officeClose
+}
+
+// remind is the reminder job: for each clue still unacknowledged, it
+// reminds the receiving body once when the reminder time has passed, and
+// tells the inspection office once when the escalation time has passed.
+// The clue records that each was sent, so re-runs and concurrent runs
+// do not repeat them.
+func (h *handler) remind(ctx context.Context, now time.Time) error {
+	if !officeHours(h.b.Cal, h.b.Loc, now) {
+		return nil
+	}
+	all, err := h.clues.List(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := h.b.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range all {
+		if c.Status != bot.ClueTransferred {
+			continue
+		}
+		remindAt, escAt := ReminderTimes(h.b.Cal, h.b.Loc, c, h.cfg.AckReminder, h.cfg.AckEscalate, h.cfg.PriorityFactor)
+		if c.RemindedAt.IsZero() && !now.Before(remindAt) {
+			if err := h.sendReminder(ctx, r, c.ID, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if c.EscalatedAt.IsZero() && !now.Before(escAt) {
+			if err := h.sendEscalation(ctx, r, c.ID, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// mark records atomically that a reminder or escalation was sent; it
+// returns errNotDue when another run got there first or the clue was
+// acknowledged meanwhile.
+func (h *handler) mark(ctx context.Context, id, action string, now time.Time, field func(*bot.Clue) *time.Time) (*bot.Clue, error) {
+	return h.clues.Update(ctx, id, func(v *bot.Clue) error {
+		if v.Status != bot.ClueTransferred || !field(v).IsZero() {
+			return errNotDue
+		}
+		*field(v) = now
+		v.History = append(v.History, bot.History{Time: now, Action: action})
+		return nil
+	})
+}
+
+func (h *handler) sendReminder(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
+	c, err := h.mark(ctx, id, "remind", now, func(v *bot.Clue) *time.Time { return &v.RemindedAt })
+	if errors.Is(err, errNotDue) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.b.Audit(ctx, nil, "clue.remind", id, "body="+c.Body); err != nil {
+		return err
+	}
+	var errs []error
+	members := r.Members(c.Body)
+	for _, m := range members {
+		lang := h.b.LangOf(ctx, m)
+		text := h.t(lang, "clue.remind.body", "mention", bot.MentionTag(m), "id", c.ID, "organisation", c.OrganisationName,
+			"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
+		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text, Key: "clue:" + id + ":remind"}); err != nil {
+			errs = append(errs, fmt.Errorf("clue %s reminder to %s: %w", id, m.ID, err))
+		}
+	}
+	if len(members) == 0 {
+		// Nobody to remind: the office must know at once.
+		h.b.Log.Warn("clue: receiving body has no members", "clue", id, "body", c.Body)
+	}
+	return errors.Join(errs...)
+}
+
+func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
+	c, err := h.mark(ctx, id, "escalate", now, func(v *bot.Clue) *time.Time { return &v.EscalatedAt })
+	if errors.Is(err, errNotDue) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.b.Audit(ctx, nil, "clue.escalate", id, "body="+c.Body); err != nil {
+		return err
+	}
+	lang := h.b.Lang
+	days := workdaysSince(h.b.Cal, h.b.Loc, c.CreatedAt, now)
+	text := h.t(lang, "clue.escalate.office", "id", c.ID, "organisation", c.OrganisationName, "body", bodyName(r, c.Body, lang),
+		"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "days", days, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
+	if g := officeGroup(r); g != "" {
+		_, err := h.b.Notify(ctx, bot.Notice{Group: g, Text: text, Key: "clue:" + id + ":escalate"})
+		return err
+	}
+	var errs []error
+	for _, b := range r.BodiesOf(bot.InspectionOffice) {
+		for _, m := range r.Members(b.ID) {
+			ml := h.b.LangOf(ctx, m)
+			t := h.t(ml, "clue.escalate.office", "id", c.ID, "organisation", c.OrganisationName, "body", bodyName(r, c.Body, ml),
+				"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "days", days, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
+			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: t, Key: "clue:" + id + ":escalate"}); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// officeGroup is the chat group of the inspection office body, if any.
+func officeGroup(r *bot.Roster) string {
+	for _, b := range r.BodiesOf(bot.InspectionOffice) {
+		if b.Group != "" {
+			return b.Group
+		}
+	}
+	return ""
+}
+
+// workdaysSince counts the working days from t's day (exclusive) to
+// now's day (inclusive).
+func workdaysSince(cal bot.Calendar, loc *time.Location, t, now time.Time) int {
+	n := 0
+	for d := dayStart(t, loc).AddDate(0, 0, 1); !d.After(now); d = d.AddDate(0, 0, 1) {
+		if cal.IsWorkday(d) {
+			n++
+		}
+		if n > 3660 {
+			break
+		}
+	}
+	return n
+}

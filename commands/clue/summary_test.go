@@ -1,0 +1,254 @@
+package clue
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+)
+
+func day(y int, m time.Month, d, h int) time.Time {
+	return time.Date(y, m, d, h, 0, 0, 0, bottest.Shanghai)
+}
+
+// seed stores a known set of clues around the fourth quarter of 2026.
+func seed(t *testing.T, env *bottest.Env) []*bot.Clue {
+	t.Helper()
+	var zero time.Time
+	mk := func(id, body string, created, ack, verify, closed time.Time, st bot.ClueStatus, concl bot.ClueConclusion, deadline time.Time, prio bool) *bot.Clue {
+		return &bot.Clue{ID: id, Body: body, FromBody: "team1", CreatedBy: "lina", OrganisationName: "区财政局党组",
+			Title: "t-" + id, Substance: "s-" + id, CreatedAt: created, AckAt: ack, VerifyAt: verify, ClosedAt: closed,
+			Status: st, Conclusion: concl, Deadline: deadline, Priority: prio}
+	}
+	clues := []*bot.Clue{
+		// A: room2, concluded (filed) in the period: 1 day to acknowledge, 30 to conclude.
+		mk("XS-2026-0001", "room2", day(2026, 10, 10, 9), day(2026, 10, 11, 9), day(2026, 10, 12, 9), day(2026, 11, 9, 9), bot.ClueConcluded, bot.ConclusionFiled, day(2026, 11, 30, 0), false),
+		// B: room2, still verifying, deadline 12-01 passed: overdue. 2 days to acknowledge.
+		mk("XS-2026-0002", "room2", day(2026, 11, 1, 9), day(2026, 11, 3, 9), day(2026, 11, 4, 9), zero, bot.ClueVerifying, "", day(2026, 12, 1, 0), false),
+		// C: group3, unacknowledged, deadline next year: not overdue.
+		mk("XS-2026-0003", "group3", day(2026, 12, 1, 9), zero, zero, zero, bot.ClueTransferred, "", day(2027, 1, 15, 0), false),
+		// D: group3, transferred before the period, returned within it.
+		mk("XS-2026-0004", "group3", day(2026, 9, 1, 9), day(2026, 9, 2, 9), zero, day(2026, 10, 5, 9), bot.ClueReturned, "", day(2026, 10, 1, 0), false),
+		// E: room2, closed before the period: not in it.
+		mk("XS-2026-0005", "room2", day(2026, 8, 1, 9), day(2026, 8, 2, 9), day(2026, 8, 3, 9), day(2026, 9, 15, 9), bot.ClueConcluded, bot.ConclusionOther, day(2026, 9, 30, 0), false),
+		// F: transferred after the period: not in it.
+		mk("XS-2027-0001", "sup_chengguan", day(2027, 1, 5, 9), zero, zero, zero, bot.ClueTransferred, "", day(2027, 2, 5, 0), false),
+		// G: room2, transferred in December, acknowledged only in January:
+		// unacknowledged at the end of the period.
+		mk("XS-2026-0006", "room2", day(2026, 12, 20, 9), day(2027, 1, 2, 9), zero, zero, bot.ClueAcknowledged, "", day(2027, 1, 19, 0), false),
+		// H: group3, priority, concluded unsubstantiated: half a day to
+		// acknowledge, 20 days to conclude.
+		mk("XS-2026-0007", "group3", day(2026, 10, 1, 0), day(2026, 10, 1, 12), day(2026, 10, 2, 0), day(2026, 10, 21, 0), bot.ClueConcluded, bot.ConclusionUnsubstantiated, day(2026, 10, 31, 0), true),
+	}
+	coll := bot.Records[bot.Clue](env.Store, bot.CollClues)
+	for _, c := range clues {
+		if err := coll.Create(t.Context(), c.ID, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return clues
+}
+
+const dayDur = 24 * time.Hour
+
+func TestSummaryFiguresOfASeededQuarter(t *testing.T) {
+	env := newEnv(t)
+	seed(t, env)
+	from, to := day(2026, 10, 1, 0), day(2027, 1, 1, 0)
+	s, err := Summarise(t.Context(), env.Bot, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Bodies) != 2 || s.Bodies[0].Body != "room2" || s.Bodies[1].Body != "group3" {
+		t.Fatalf("bodies %+v", s.Bodies)
+	}
+	room2, group3 := s.Bodies[0], s.Bodies[1]
+	check := func(name string, got, want any) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	check("room2 total", room2.Total, 3)
+	check("room2 new", room2.New, 3)
+	check("room2 concluded", room2.ByStatus[bot.ClueConcluded], 1)
+	check("room2 verifying", room2.ByStatus[bot.ClueVerifying], 1)
+	check("room2 transferred (G at the end of the period)", room2.ByStatus[bot.ClueTransferred], 1)
+	check("room2 acknowledged", room2.ByStatus[bot.ClueAcknowledged], 0)
+	check("room2 overdue", room2.Overdue, 1)
+	check("room2 avg ack", room2.AvgAck, 36*time.Hour)
+	check("room2 avg conclude", room2.AvgConclude, 30*dayDur)
+	check("room2 filed", room2.ByConclusion[bot.ConclusionFiled], 1)
+
+	check("group3 total", group3.Total, 3)
+	check("group3 new", group3.New, 2)
+	check("group3 returned", group3.ByStatus[bot.ClueReturned], 1)
+	check("group3 concluded", group3.ByStatus[bot.ClueConcluded], 1)
+	check("group3 transferred", group3.ByStatus[bot.ClueTransferred], 1)
+	check("group3 overdue", group3.Overdue, 0)
+	check("group3 priority", group3.Priority, 1)
+	check("group3 avg ack", group3.AvgAck, 18*time.Hour)
+	check("group3 avg conclude", group3.AvgConclude, 20*dayDur)
+
+	check("total", s.All.Total, 6)
+	check("total acknowledged", s.All.Acknowledged, 4)
+	check("total avg ack", s.All.AvgAck, 27*time.Hour)
+	check("total avg conclude", s.All.AvgConclude, 25*dayDur)
+}
+
+// The figures add up: each body's statuses sum to its total, the bodies
+// sum to the total, and every count equals a count over the records.
+func TestSummaryAddsUpToTheRecords(t *testing.T) {
+	env := newEnv(t)
+	clues := seed(t, env)
+	periods := [][2]time.Time{
+		{day(2026, 10, 1, 0), day(2027, 1, 1, 0)},
+		{day(2026, 7, 1, 0), day(2026, 10, 1, 0)},
+		{day(2026, 1, 1, 0), day(2028, 1, 1, 0)},
+		{day(2026, 11, 2, 0), day(2026, 11, 3, 0)},
+	}
+	for _, p := range periods {
+		from, to := p[0], p[1]
+		s, err := Summarise(t.Context(), env.Bot, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := to.Add(-time.Nanosecond)
+		var inPeriod int
+		perBody := map[string]int{}
+		perBodyStatus := map[string]map[bot.ClueStatus]int{}
+		for _, c := range clues {
+			if c.CreatedAt.Before(to) && !(c.Status.Closed() && c.ClosedAt.Before(from)) {
+				inPeriod++
+				perBody[c.Body]++
+				if perBodyStatus[c.Body] == nil {
+					perBodyStatus[c.Body] = map[bot.ClueStatus]int{}
+				}
+				perBodyStatus[c.Body][c.StatusAt(end)]++
+			}
+		}
+		if s.All.Total != inPeriod {
+			t.Errorf("%v: total %d, records %d", from, s.All.Total, inPeriod)
+		}
+		sum, sumStatus := 0, map[bot.ClueStatus]int{}
+		for _, f := range s.Bodies {
+			sum += f.Total
+			if f.Total != perBody[f.Body] {
+				t.Errorf("%v %s: total %d, records %d", from, f.Body, f.Total, perBody[f.Body])
+			}
+			bs := 0
+			for _, st := range bot.ClueStatuses {
+				bs += f.ByStatus[st]
+				sumStatus[st] += f.ByStatus[st]
+				if f.ByStatus[st] != perBodyStatus[f.Body][st] {
+					t.Errorf("%v %s %s: %d, records %d", from, f.Body, st, f.ByStatus[st], perBodyStatus[f.Body][st])
+				}
+			}
+			if bs != f.Total {
+				t.Errorf("%v %s: statuses sum to %d, total %d", from, f.Body, bs, f.Total)
+			}
+			cs := 0
+			for _, c := range bot.ClueConclusions {
+				cs += f.ByConclusion[c]
+			}
+			if cs != f.ByStatus[bot.ClueConcluded] {
+				t.Errorf("%v %s: conclusions sum to %d, concluded %d", from, f.Body, cs, f.ByStatus[bot.ClueConcluded])
+			}
+		}
+		if sum != s.All.Total {
+			t.Errorf("%v: bodies sum to %d, total %d", from, sum, s.All.Total)
+		}
+		for _, st := range bot.ClueStatuses {
+			if sumStatus[st] != s.All.ByStatus[st] {
+				t.Errorf("%v %s: bodies sum to %d, total %d", from, st, sumStatus[st], s.All.ByStatus[st])
+			}
+		}
+	}
+}
+
+func TestSummaryCommand(t *testing.T) {
+	env := newEnv(t)
+	seed(t, env)
+	env.Clock.Set(day(2027, 1, 4, 10))
+	resp := env.Command("sunli", "线索 汇总 2026年第四季度 发布")
+	text := bottest.Text(resp)
+	mustContain(t, "summary", text, "2026-10-01 至 2026-12-31", "区纪委监委第二监督检查室", "共 3 条（本期新移送 3）", "逾期 1",
+		"平均签收用时 1.5 天", "平均办结用时 30.0 天", "合计", "共 6 条", "平均签收用时 1.1 天", "平均办结用时 25.0 天", "立案 1", "已发布")
+	mustNotContain(t, "summary", text, "t-XS", "s-XS")
+	posted := postedIn(env, officeChat)
+	if len(posted) != 1 || !strings.Contains(bottest.CardText(posted[0].Card), "共 6 条") {
+		t.Fatalf("summary not posted to the office group: %+v", posted)
+	}
+	for _, line := range []string{"clue summary 2026Q4", "线索 汇总 从:10-01 至:2026-12-31"} {
+		mustContain(t, line, bottest.Text(env.Command("wangming", line)), "共 6 条")
+	}
+	mustContain(t, "bad quarter", bottest.Text(env.Command("sunli", "线索 汇总 第五季度")), "无法识别季度", "正确格式示例")
+	mustContain(t, "bad period", bottest.Text(env.Command("sunli", "线索 汇总 从:2026-12-01 至:2026-11-01")), "开始日期必须早于")
+	mustContain(t, "team member", bottest.Text(env.Command("lina", "线索 汇总")), "没有权限")
+}
+
+// The scheduler hook summarises the previous quarter and posts it once,
+// however often it runs.
+func TestSummaryJobPostsThePreviousQuarterOnce(t *testing.T) {
+	env := newEnv(t)
+	seed(t, env)
+	task, ok := env.Bot.Task(SummaryTask)
+	if !ok {
+		t.Fatalf("task %s not registered", SummaryTask)
+	}
+	job := task.Run
+	now := day(2027, 1, 4, 9)
+	env.Clock.Set(now)
+	for range 3 {
+		if err := job(t.Context(), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	posted := postedIn(env, officeChat)
+	if len(posted) != 1 {
+		t.Fatalf("want one posted summary, got %d", len(posted))
+	}
+	mustContain(t, "job summary", bottest.CardText(posted[0].Card), "2026-10-01 至 2026-12-31", "共 6 条")
+	if n := len(audits(t, env, func(e bot.AuditEntry) bool { return e.Action == "clue.summary" && e.Person == "" })); n != 1 {
+		t.Errorf("%d summary audit entries", n)
+	}
+}
+
+func TestOverdueExport(t *testing.T) {
+	env := newEnv(t)
+	seed(t, env)
+	tests := []struct {
+		now  time.Time
+		want []string
+	}{
+		{day(2026, 12, 1, 12), nil}, // the deadline day itself is not overdue
+		{day(2026, 12, 2, 0), []string{"XS-2026-0002"}},
+		{day(2027, 1, 20, 9), []string{"XS-2026-0002", "XS-2026-0003", "XS-2026-0006"}},
+	}
+	for _, tc := range tests {
+		got, err := Overdue(t.Context(), env.Bot, tc.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range got {
+			ids = append(ids, c.ID)
+		}
+		if strings.Join(ids, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%v: overdue %v, want %v", tc.now, ids, tc.want)
+		}
+	}
+}
+
+func TestQuarter(t *testing.T) {
+	from, to := Quarter(day(2026, 12, 31, 23), bottest.Shanghai)
+	if !from.Equal(day(2026, 10, 1, 0)) || !to.Equal(day(2027, 1, 1, 0)) {
+		t.Errorf("Q4: %v %v", from, to)
+	}
+	from, to = Quarter(day(2027, 1, 1, 0), bottest.Shanghai)
+	if !from.Equal(day(2027, 1, 1, 0)) || !to.Equal(day(2027, 4, 1, 0)) {
+		t.Errorf("Q1: %v %v", from, to)
+	}
+}

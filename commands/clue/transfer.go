@@ -1,0 +1,256 @@
+package clue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// priorityWords mark a clue for priority handling (优先处置) when given
+// as the last word of a transfer.
+var priorityWords = []string{"priority", "urgent", "优先", "优先处置"}
+
+// transferOptions are the options clue transfer understands; anything
+// else is refused, because an unquoted "金额:50万" in the substance would
+// otherwise silently vanish into an option.
+var transferOptions = []string{"deadline", "期限", "due", "round", "轮次", "priority", "优先"}
+
+// transfer: clue transfer <receiving body> <organisation> <title> <substance…> [deadline:…] [round:…] [priority]
+func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	p := req.Command
+	r := req.Roster
+	lang := req.Lang
+	for k := range p.Options {
+		if !slices.Contains(transferOptions, k) {
+			return nil, bot.UsageError(req, "clue.error.unknown_option", "option", k)
+		}
+	}
+	args := slices.Clone(p.Args)
+	priority := false
+	if p.HasOpt("priority", "优先") {
+		switch strings.ToLower(p.Opt("priority", "优先")) {
+		case "no", "false", "0", "否", "不":
+		default:
+			priority = true
+		}
+	}
+	for len(args) > 0 && slices.ContainsFunc(priorityWords, func(w string) bool { return strings.EqualFold(w, args[len(args)-1]) }) {
+		priority = true
+		args = args[:len(args)-1]
+	}
+	switch len(args) {
+	case 0:
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.body"))
+	case 1:
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.organisation"))
+	case 2:
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.title"))
+	case 3:
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.substance"))
+	}
+	body, err := h.receivingBody(req, args[0])
+	if err != nil {
+		return nil, err
+	}
+	orgID, orgName, err := h.organisation(req, args[1])
+	if err != nil {
+		return nil, err
+	}
+	title := strings.TrimSpace(args[2])
+	substance := strings.TrimSpace(strings.Join(args[3:], " "))
+	switch {
+	case title == "":
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.title"))
+	case substance == "":
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.substance"))
+	case tooLong(title, maxTitle):
+		return nil, bot.UsageError(req, "clue.error.too_long", "what", h.t(lang, "clue.arg.title"), "max", maxTitle)
+	case tooLong(substance, maxSubstance):
+		return nil, bot.UsageError(req, "clue.error.too_long", "what", h.t(lang, "clue.arg.substance"), "max", maxSubstance)
+	}
+
+	now := h.b.Now().In(h.b.Loc)
+	today := dayStart(now, h.b.Loc)
+	deadline := today.AddDate(0, 0, h.cfg.DeadlineDays)
+	if s := p.Opt("deadline", "期限", "due"); s != "" {
+		d, err := bot.ParseDate(s, now, h.b.Loc)
+		if err != nil {
+			var e *bot.Error
+			if errors.As(err, &e) {
+				e.Example = "cmd.clue.transfer.example"
+			}
+			return nil, err
+		}
+		if d.Before(today) {
+			return nil, bot.UsageError(req, "clue.error.deadline_past", "date", bot.FormatDate(d, h.b.Loc))
+		}
+		deadline = d
+	} else if p.HasOpt("deadline", "期限", "due") {
+		return nil, bot.UsageError(req, "clue.error.empty_option", "option", "deadline / 期限")
+	}
+
+	from := senderBody(r, req.Person)
+	roundID := strings.ToUpper(strings.TrimSpace(p.Opt("round", "轮次")))
+	if roundID != "" {
+		round, err := bot.Records[bot.Round](h.b.Store, bot.CollRounds).Get(ctx, roundID)
+		if bot.IsNotFound(err) {
+			return nil, bot.UsageError(req, "clue.error.no_round", "id", roundID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if orgID != "" && round.Organisation != "" && round.Organisation != orgID {
+			return nil, bot.UsageError(req, "clue.error.round_org", "id", roundID, "organisation", bodyName(r, round.Organisation, lang))
+		}
+		if req.Person.InBody(round.Team) {
+			from = round.Team
+		}
+	}
+
+	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixClue, now.Year())
+	if err != nil {
+		return nil, err
+	}
+	c := &bot.Clue{
+		ID: id, Round: roundID, FromBody: from, Body: body.ID,
+		Organisation: orgID, OrganisationName: orgName,
+		Title: title, Substance: substance, Deadline: deadline, Priority: priority,
+		Status: bot.ClueTransferred, CreatedBy: req.Person.ID, CreatedAt: now, UpdatedAt: now,
+		History: []bot.History{{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "transfer"}},
+	}
+	if err := h.clues.Create(ctx, id, c); err != nil {
+		return nil, err
+	}
+	// The audit detail names no title or substance: the log is read more
+	// widely than the clue.
+	detail := fmt.Sprintf("body=%s organisation=%s deadline=%s priority=%t", body.ID, orgName, bot.FormatDate(deadline, h.b.Loc), priority)
+	if roundID != "" {
+		detail += " round=" + roundID
+	}
+	if err := h.b.Audit(ctx, req, "clue.transfer", id, detail); err != nil {
+		return nil, err
+	}
+
+	// Notices go after the record is committed.
+	var failed bool
+	refs, err := h.b.Notify(ctx, bot.Notice{Group: h.clueGroup, Card: h.groupCard(r, c), Key: "clue:" + id + ":card"})
+	if err != nil {
+		failed = true
+		h.b.Log.Warn("clue: announcement failed", "clue", id, "err", err)
+	}
+	if len(refs) > 0 {
+		if c2, err := h.clues.Update(ctx, id, func(v *bot.Clue) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+			h.b.Log.Warn("clue: could not keep card references", "clue", id, "err", err)
+		} else {
+			c = c2
+		}
+	}
+	members := r.Members(body.ID)
+	for _, m := range members {
+		ml := h.b.LangOf(ctx, m)
+		n := bot.Notice{PersonID: m.ID, Text: h.t(ml, "clue.dm.transferred", "id", id, "body", body.DisplayName(ml)), Card: h.detailCard(r, ml, c, true), Key: "clue:" + id + ":dm"}
+		if _, err := h.b.Notify(ctx, n); err != nil {
+			failed = true
+			h.b.Log.Warn("clue: direct message failed", "clue", id, "person", m.ID, "err", err)
+		}
+	}
+
+	text := h.t(lang, "clue.transferred", "id", id, "body", body.DisplayName(lang), "deadline", bot.FormatDate(deadline, h.b.Loc), "members", len(members))
+	if len(members) == 0 {
+		text += "\n" + h.t(lang, "clue.warn.no_members", "body", body.DisplayName(lang))
+	}
+	if priority {
+		text += "\n" + h.t(lang, "clue.transferred_priority")
+	}
+	if failed {
+		text += "\n" + h.t(lang, "clue.notify_failed")
+	}
+	if !req.Direct {
+		text += "\n" + h.t(lang, "clue.tip.direct")
+	}
+	return bot.Text(text), nil
+}
+
+// receivingBody resolves the typed receiving body among the receiving
+// kinds, explaining an ambiguous or unknown name.
+func (h *handler) receivingBody(req *bot.Request, s string) (bot.Body, error) {
+	if b, ok := req.Roster.FindBody(s, ReceivingKinds...); ok {
+		return b, nil
+	}
+	lang := req.Lang
+	if cands := candidates(req.Roster, s, ReceivingKinds...); len(cands) > 1 {
+		return bot.Body{}, bot.UsageError(req, "clue.error.ambiguous_body", "name", s, "bodies", joinNames(cands, lang, h.t(lang, "list.sep")))
+	}
+	if other, ok := req.Roster.FindBody(s); ok {
+		return bot.Body{}, bot.UsageError(req, "clue.error.not_receiver", "name", other.DisplayName(lang), "bodies", joinNames(receivers(req.Roster), lang, h.t(lang, "list.sep")))
+	}
+	return bot.Body{}, bot.UsageError(req, "clue.error.no_receiver", "name", s, "bodies", joinNames(receivers(req.Roster), lang, h.t(lang, "list.sep")))
+}
+
+// organisation resolves the inspected organisation to a roster body when
+// it is one; an organisation not in the roster is kept by the name typed,
+// since rosters list only the bodies the bot talks to.
+func (h *handler) organisation(req *bot.Request, s string) (string, string, error) {
+	s = strings.TrimSpace(s)
+	if b, ok := req.Roster.FindBody(s, bot.ResponsibleUnit); ok {
+		return b.ID, b.Name, nil
+	}
+	if cands := candidates(req.Roster, s, bot.ResponsibleUnit); len(cands) > 1 {
+		lang := req.Lang
+		return "", "", bot.UsageError(req, "clue.error.ambiguous_org", "name", s, "bodies", joinNames(cands, lang, h.t(lang, "list.sep")))
+	}
+	if tooLong(s, maxTitle) || s == "" {
+		return "", "", bot.UsageError(req, "clue.error.too_long", "what", h.t(req.Lang, "clue.arg.organisation"), "max", maxTitle)
+	}
+	return "", s, nil
+}
+
+func receivers(r *bot.Roster) []bot.Body {
+	var out []bot.Body
+	for _, b := range r.Bodies {
+		if slices.Contains(ReceivingKinds, b.Kind) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// candidates returns the bodies of kinds whose name contains s.
+func candidates(r *bot.Roster, s string, kinds ...bot.PartyKind) []bot.Body {
+	var out []bot.Body
+	ls := strings.ToLower(strings.TrimSpace(s))
+	if ls == "" {
+		return nil
+	}
+	for _, b := range r.Bodies {
+		if slices.Contains(kinds, b.Kind) && (strings.Contains(b.Name, s) || strings.Contains(strings.ToLower(b.NameEn), ls)) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func joinNames(bs []bot.Body, lang, sep string) string {
+	names := make([]string, 0, len(bs))
+	for _, b := range bs {
+		names = append(names, b.DisplayName(lang))
+	}
+	return strings.Join(names, sep)
+}
+
+// senderBody is the body a clue is transferred from: the person's first
+// inspection team, else their inspection office body.
+func senderBody(r *bot.Roster, p *bot.Person) string {
+	for _, kind := range senderKinds {
+		for _, id := range p.Bodies {
+			if b, ok := r.Body(id); ok && b.Kind == kind {
+				return b.ID
+			}
+		}
+	}
+	return ""
+}
