@@ -1,0 +1,102 @@
+package bot_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+)
+
+func countingEnv(t *testing.T, n *atomic.Int32, opts ...bottest.Option) *bottest.Env {
+	env := bottest.New(t, opts...)
+	env.Must(&bot.Command{Name: "count", Aliases: []string{"计数"}, Run: func(context.Context, *bot.Request) (*bot.Response, error) {
+		n.Add(1)
+		return &bot.Response{Replies: []bot.Reply{{Text: "counted", Public: true}, {Text: "just for you"}}}, nil
+	}})
+	return env
+}
+
+func slackReq(event string) *bot.Request {
+	return &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", ChatID: "C1", EventID: event, Text: "count"}
+}
+
+func TestAcceptThenProcessHandlesOnceAndEmptiesTheInbox(t *testing.T) {
+	var n atomic.Int32
+	env := countingEnv(t, &n)
+	ctx := context.Background()
+	req := slackReq("Ev1")
+	ticket, dup, err := env.Bot.Accept(ctx, req)
+	if err != nil || dup {
+		t.Fatalf("accept: %v dup=%v", err, dup)
+	}
+	// The platform retries before the first delivery was processed.
+	if _, dup, _ := env.Bot.Accept(ctx, slackReq("Ev1")); !dup {
+		t.Error("a retry of an accepted event was accepted again")
+	}
+	resp := env.Bot.Process(ctx, ticket, req)
+	if bottest.Text(resp) == "" || n.Load() != 1 {
+		t.Fatalf("process: %q, handled %d times", bottest.Text(resp), n.Load())
+	}
+	if docs, _ := env.Store.List(ctx, bot.CollInbox); len(docs) != 0 {
+		t.Errorf("%d requests left in the inbox", len(docs))
+	}
+	if _, err := env.Bot.RecoverInbox(ctx, 0); err != nil || n.Load() != 1 {
+		t.Errorf("recovery re-ran a processed request: %d", n.Load())
+	}
+}
+
+// A process killed after acknowledging and before processing: the request
+// is handled after restart and its answers delivered as messages.
+func TestRecoverInboxHandlesAbandonedRequests(t *testing.T) {
+	var n atomic.Int32
+	env := countingEnv(t, &n)
+	ctx := context.Background()
+	if _, _, err := env.Bot.Accept(ctx, slackReq("Ev2")); err != nil {
+		t.Fatal(err)
+	}
+	// Younger than the grace period: its process may still be at work.
+	if got, _ := env.Bot.RecoverInbox(ctx, bot.InboxGrace); got != 0 {
+		t.Fatalf("recovered a request still within its grace period")
+	}
+	env.Clock.Advance(2 * time.Minute)
+	restarted := countingEnv(t, &n, bottest.WithStore(env.Store))
+	restarted.Clock.Set(env.Clock.Now())
+	got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace)
+	if err != nil || got != 1 || n.Load() != 1 {
+		t.Fatalf("recovered %d (handled %d), err %v", got, n.Load(), err)
+	}
+	sent := restarted.Adapter.Sent()
+	if len(sent) != 2 || sent[0].ChatID != "C1" || sent[0].Text != "counted" || sent[1].UserID != "李娜" || sent[1].Text != "just for you" {
+		t.Errorf("late answers: %+v", sent)
+	}
+}
+
+func TestTwoReplicasRecoverARequestOnce(t *testing.T) {
+	var n atomic.Int32
+	a := countingEnv(t, &n)
+	b := countingEnv(t, &n, bottest.WithStore(a.Store))
+	ctx := context.Background()
+	for i := 0; i < 10; i++ {
+		if _, _, err := a.Bot.Accept(ctx, slackReq("Ev-r"+string(rune('a'+i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Clock.Advance(time.Hour)
+	b.Clock.Set(a.Clock.Now())
+	var wg sync.WaitGroup
+	for _, e := range []*bottest.Env{a, b} {
+		wg.Add(1)
+		go func(e *bottest.Env) {
+			defer wg.Done()
+			_, _ = e.Bot.RecoverInbox(ctx, bot.InboxGrace)
+		}(e)
+	}
+	wg.Wait()
+	if n.Load() != 10 {
+		t.Errorf("10 abandoned requests handled %d times across two replicas", n.Load())
+	}
+}
