@@ -262,6 +262,7 @@ func ParseRule(text string, loc *time.Location) (*Rule, error) {
 		return parseCron(text, cronText, loc)
 	}
 	r := &Rule{text: strings.TrimSpace(text), hour: 9}
+	s = strings.TrimSpace(reSpaces.ReplaceAllString(strings.ReplaceAll(s, ",", " "), " "))
 	rest, ok := r.takePeriod(s)
 	if !ok {
 		return nil, fmt.Errorf("%q: start with how often (monthly, quarterly, annually, every 2 months, weekly, every working day, 每月, 每季度, 每年 …); write e.g. %s", text, ruleExamples)
@@ -287,8 +288,7 @@ func ParseRule(text string, loc *time.Location) (*Rule, error) {
 
 func normalize(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.NewReplacer("：", ":", "，", " ", "、", " ", ",", ", ", "　", " ").Replace(s)
-	s = strings.ReplaceAll(s, ", ", " ")
+	s = strings.NewReplacer("：", ":", "，", " ", "、", " ", "　", " ").Replace(s)
 	return strings.TrimSpace(reSpaces.ReplaceAllString(s, " "))
 }
 
@@ -313,8 +313,9 @@ func cronPart(s string) (string, bool) {
 }
 
 func parseCron(text, expr string, loc *time.Location) (*Rule, error) {
-	// The original text keeps the case of month and day names; cron
-	// accepts them in any case.
+	// gocron's own cron implementation (robfig/cron, seconds optional), so
+	// a rule means what it would mean to gocron's CronJob. The reference
+	// time only checks that the expression matches some day at all.
 	c := gocron.NewDefaultCron(true)
 	if err := c.IsValid(expr, loc, time.Now()); err != nil {
 		return nil, fmt.Errorf("%q: not a valid cron expression (minute hour day-of-month month day-of-week, an optional seconds field first): %v", text, err)

@@ -29,6 +29,7 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/i18n"
+	"github.com/xunji-bot/xunji/bot/metrics"
 	"github.com/xunji-bot/xunji/bot/outbox"
 	"github.com/xunji-bot/xunji/commands/admin"
 	"github.com/xunji-bot/xunji/commands/clue"
@@ -68,11 +69,12 @@ type Main struct {
 	Stderr     io.Writer
 	Getenv     func(string) string
 
-	Config *config.Config
-	Store  bot.Store
-	Bot    *bot.Bot
-	Log    *slog.Logger
-	Outbox *outbox.Outbox
+	Config  *config.Config
+	Store   bot.Store
+	Bot     *bot.Bot
+	Log     *slog.Logger
+	Outbox  *outbox.Outbox
+	Metrics *metrics.Metrics
 
 	// HTTPAddr is the bound listener address once Run has started it.
 	HTTPAddr string
@@ -131,6 +133,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// Every notice goes through the durable outbox.
 	m.Outbox = outbox.New(b, outbox.Options{})
 	b.SetSender(m.Outbox)
+	m.Metrics.WatchOutbox(m.Outbox.Stats)
 
 	// The shared HTTP listener: platform callbacks and /healthz.
 	var srv *http.Server
@@ -141,6 +144,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if addr != "" {
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /healthz", m.healthz)
+		mux.Handle("GET /metrics", m.Metrics.Handler())
 		for _, ha := range httpAdapters {
 			ha.Mount(mux, b)
 		}
@@ -259,6 +263,8 @@ func (m *Main) setup(ctx context.Context) error {
 		return err
 	}
 	m.Bot = b
+	m.Metrics = metrics.New()
+	b.Use(m.Metrics.Middleware())
 	if err := registerCommands(b, m.Config); err != nil {
 		return err
 	}

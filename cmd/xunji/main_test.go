@@ -91,7 +91,7 @@ func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
 	}
 }
 
-func TestHealthz(t *testing.T) {
+func TestHealthzAndMetrics(t *testing.T) {
 	m := NewMain()
 	m.Stdin = strings.NewReader("")
 	m.Stdout = io.Discard
@@ -115,6 +115,15 @@ func TestHealthz(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"ok"`) {
 		t.Errorf("healthz: %d %s", resp.StatusCode, body)
+	}
+	resp, err = http.Get("http://" + m.HTTPAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "xunji_outbox_depth 0") {
+		t.Errorf("/metrics lacks the outbox depth:\n%.500s", body)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -1,0 +1,116 @@
+// Package metrics exposes xunji's Prometheus metrics
+// (github.com/prometheus/client_golang): events received, deduplicated
+// and rejected by reason, command latency, outbox depth and age, and
+// scheduled runs.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// Metrics holds the collectors on a registry of their own.
+type Metrics struct {
+	Registry   *prometheus.Registry
+	received   *prometheus.CounterVec
+	duplicates *prometheus.CounterVec
+	rejected   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	scheduled  *prometheus.CounterVec
+}
+
+// New returns metrics registered with the Go and process collectors.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: r,
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xunji_events_received_total", Help: "Requests received from the platforms, by platform and kind.",
+		}, []string{"platform", "kind"}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xunji_events_deduplicated_total", Help: "Platform retries dropped because the event was already handled.",
+		}, []string{"platform"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xunji_events_rejected_total", Help: "Requests refused before handling, by reason (signature, stale, token, decrypt, too_large, malformed).",
+		}, []string{"platform", "reason"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "xunji_command_duration_seconds", Help: "Time to handle a request, by kind and verb.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"kind", "verb"}),
+		scheduled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xunji_scheduled_runs_total", Help: "Scheduled runs by schedule and result (run, catchup, missed, failed).",
+		}, []string{"schedule", "result"}),
+	}
+	r.MustRegister(m.received, m.duplicates, m.rejected, m.latency, m.scheduled,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+var kindNames = map[bot.Kind]string{bot.KindCommand: "command", bot.KindAction: "action", bot.KindSchedule: "schedule"}
+
+// Middleware counts and times every request.
+func (m *Metrics) Middleware() bot.Middleware {
+	return func(next bot.HandlerFunc) bot.HandlerFunc {
+		return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+			start := time.Now()
+			kind := kindNames[req.Kind]
+			m.received.WithLabelValues(string(req.Platform), kind).Inc()
+			resp, err := next(ctx, req)
+			if resp != nil && resp.Duplicate {
+				m.duplicates.WithLabelValues(string(req.Platform)).Inc()
+				return resp, err
+			}
+			verb := "-"
+			switch {
+			case req.Command != nil && req.Command.Verb != nil:
+				verb = req.Command.Verb.Name
+			case req.Kind == bot.KindAction:
+				verb = req.Action
+			}
+			m.latency.WithLabelValues(kind, verb).Observe(time.Since(start).Seconds())
+			return resp, err
+		}
+	}
+}
+
+// Rejected counts a request refused before handling.
+func (m *Metrics) Rejected(p bot.Platform, reason string) {
+	m.rejected.WithLabelValues(string(p), reason).Inc()
+}
+
+// Scheduled counts a scheduled run's result.
+func (m *Metrics) Scheduled(schedule, result string) {
+	m.scheduled.WithLabelValues(schedule, result).Inc()
+}
+
+// WatchOutbox exports the outbox depth and the age of its oldest entry,
+// read from stats at scrape time.
+func (m *Metrics) WatchOutbox(stats func(context.Context) (int, time.Duration, error)) {
+	read := func() (int, time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, age, err := stats(ctx)
+		if err != nil {
+			return -1, -1
+		}
+		return n, age
+	}
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "xunji_outbox_depth", Help: "Messages waiting in the outbox (-1: store unreachable)."},
+			func() float64 { n, _ := read(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "xunji_outbox_oldest_age_seconds", Help: "Age of the oldest waiting message (-1: store unreachable)."},
+			func() float64 { _, a := read(); return a.Seconds() }),
+	)
+}
+
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}

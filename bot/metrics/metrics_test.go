@@ -1,0 +1,48 @@
+package metrics_test
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/metrics"
+)
+
+func TestMetricsCountAndExpose(t *testing.T) {
+	env := bottest.New(t)
+	m := metrics.New()
+	env.Bot.Use(m.Middleware())
+	env.Must(&bot.Command{Name: "ping", Aliases: []string{"乒"}, Run: func(context.Context, *bot.Request) (*bot.Response, error) {
+		return bot.Text("pong"), nil
+	}})
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Slack, UserID: "U0LINA", EventID: "Ev1", Text: "ping"})
+	}
+	m.Rejected(bot.Slack, "signature")
+	m.Scheduled("monthly_meeting", "run")
+	m.WatchOutbox(func(context.Context) (int, time.Duration, error) { return 4, 90 * time.Second, nil })
+
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, want := range []string{
+		`xunji_events_received_total{kind="command",platform="slack"} 3`,
+		`xunji_events_deduplicated_total{platform="slack"} 2`,
+		`xunji_events_rejected_total{platform="slack",reason="signature"} 1`,
+		`xunji_command_duration_seconds_count{kind="command",verb="ping"} 1`,
+		`xunji_scheduled_runs_total{result="run",schedule="monthly_meeting"} 1`,
+		`xunji_outbox_depth 4`,
+		`xunji_outbox_oldest_age_seconds 90`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
