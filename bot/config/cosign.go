@@ -2,6 +2,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/xunji-bot/xunji/bot"
 )
 
 // CosignConfig holds the co-signature settings (三方共同签字).
@@ -9,6 +11,9 @@ type CosignConfig struct {
 	// Reminder is how long a party may leave a request unsigned before its
 	// members are reminded.
 	Reminder time.Duration `yaml:"reminder"`
+	// Templates add co-signature forms beyond the built-in three-party
+	// (three) and six-party (six) ones; checked at start-up.
+	Templates []bot.CosignTemplate `yaml:"templates"`
 }
 
 func (c *CosignConfig) defaults() {

@@ -33,6 +33,7 @@ import (
 	"github.com/xunji-bot/xunji/bot/outbox"
 	"github.com/xunji-bot/xunji/commands/admin"
 	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/cosign"
 	boltstore "github.com/xunji-bot/xunji/storage/bolt"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
@@ -281,12 +282,19 @@ func registerCommands(b *bot.Bot, c *config.Config) error {
 	for _, reg := range []func(*bot.Bot, *config.Config) error{
 		admin.Register,
 		clue.Register,
+		registerCosign,
 	} {
 		if err := reg(b, c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// registerCosign adds co-signatures with the built-in templates and those
+// of the configuration.
+func registerCosign(b *bot.Bot, c *config.Config) error {
+	return cosign.RegisterWith(b, c, append(cosign.Builtin(), c.Cosign.Templates...))
 }
 
 // platformAdapters returns the Slack and Lark adapters configured by

@@ -1,0 +1,264 @@
+package cosign
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// create handles "cosign new": it resolves the parties (typed, or from
+// the inspection round, or the only body of the role's kind), stores the
+// request and posts its card to the group.
+func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	cmd := req.Command
+	lang := req.Lang
+	tname := cmd.Opt(commonOptions["template"]...)
+	if tname == "" {
+		tname = m.templates[0].Name
+	}
+	tpl, ok := m.template(tname)
+	if !ok {
+		return nil, bot.UsageError(req, "cosign.err.template", "name", tname, "templates", m.templateNames())
+	}
+	if err := m.checkOptions(req, tpl); err != nil {
+		return nil, err
+	}
+	subject := tpl.Subjects[0]
+	if s := cmd.Opt(commonOptions["kind"]...); s != "" {
+		subject = ""
+		for _, k := range tpl.Subjects {
+			if slices.ContainsFunc(subjectNames[k], func(n string) bool { return strings.EqualFold(n, s) }) {
+				subject = k
+			}
+		}
+		if subject == "" {
+			var allowed []string
+			for _, k := range tpl.Subjects {
+				allowed = append(allowed, m.b.T(lang, "cosign.subject."+k))
+			}
+			return nil, bot.UsageError(req, "cosign.err.kind", "kind", s, "kinds", strings.Join(allowed, m.b.T(lang, "list.sep")))
+		}
+	}
+	item := strings.ToUpper(cmd.Opt(commonOptions["item"]...))
+	if item != "" && !reItemID.MatchString(item) {
+		return nil, bot.UsageError(req, "cosign.err.item", "item", cmd.Opt(commonOptions["item"]...))
+	}
+	desc := strings.TrimSpace(cmd.Rest(0))
+	if desc == "" && item == "" {
+		return nil, bot.UsageError(req, "cosign.err.description")
+	}
+	if utf8.RuneCountInString(desc) > maxDescription {
+		return nil, bot.UsageError(req, "cosign.err.too_long", "max", maxDescription)
+	}
+	var round *bot.Round
+	if rid := strings.ToUpper(cmd.Opt(commonOptions["round"]...)); rid != "" {
+		if !reRoundID.MatchString(rid) {
+			return nil, bot.UsageError(req, "cosign.err.round", "round", cmd.Opt(commonOptions["round"]...))
+		}
+		r, err := bot.Records[bot.Round](m.b.Store, bot.CollRounds).Get(ctx, rid)
+		if bot.IsNotFound(err) {
+			return nil, bot.UsageError(req, "cosign.err.no_round", "round", rid)
+		}
+		if err != nil {
+			return nil, err
+		}
+		round = r
+	}
+	parties, err := m.resolveParties(req, tpl, round)
+	if err != nil {
+		return nil, err
+	}
+
+	now := m.b.Now()
+	id, err := bot.NewID(ctx, m.b.Store, bot.PrefixCosign, now.In(m.b.Loc).Year())
+	if err != nil {
+		return nil, err
+	}
+	c := &bot.Cosign{
+		ID: id, Template: tpl.Name, Title: tpl.Title, TitleEn: tpl.TitleEn, Subject: subject,
+		Description: desc, Item: item, Order: tpl.Order, HandoverTo: tpl.HandoverTo,
+		Parties: parties, State: bot.CosignOpen, CreatedBy: req.Person.ID, CreatedAt: now, Opens: 1,
+		History: []bot.CosignEvent{{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "create"}},
+	}
+	if round != nil {
+		c.Round = round.ID
+	}
+	m.open(c, now)
+	if err := m.coll.Create(ctx, id, c); err != nil {
+		return nil, err
+	}
+	if err := m.b.Audit(ctx, req, "cosign.create", id, m.auditParties(c)); err != nil {
+		return nil, err
+	}
+	group := m.cfg.NoticeGroup("cosign")
+	m.postCard(ctx, req.Roster, c, group)
+	return bot.Text(m.b.T(lang, "cosign.created", "id", id, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang))), nil
+}
+
+// checkOptions refuses option keys that are neither common nor a role
+// option of tpl, so a typo does not silently drop a party.
+func (m *module) checkOptions(req *bot.Request, tpl bot.CosignTemplate) error {
+	known := map[string]bool{}
+	for _, o := range commonOptions {
+		for _, n := range o {
+			known[strings.ToLower(n)] = true
+		}
+	}
+	for _, r := range tpl.Roles {
+		for _, n := range r.Options {
+			known[strings.ToLower(n)] = true
+		}
+	}
+	var keys []string
+	for k := range req.Command.Options {
+		if !known[k] {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	var opts []string
+	for _, r := range tpl.Roles {
+		opts = append(opts, r.Options...)
+	}
+	for _, k := range []string{"template", "kind", "item", "round"} {
+		opts = append(opts, commonOptions[k]...)
+	}
+	return bot.UsageError(req, "cosign.err.option", "option", strings.Join(keys, ", "), "options", strings.Join(opts, ", "))
+}
+
+// resolveParties fills each role of tpl: the body typed as the role's
+// option, else the round's body of that kind, else the only body of that
+// kind in the roster.
+func (m *module) resolveParties(req *bot.Request, tpl bot.CosignTemplate, round *bot.Round) ([]bot.CosignParty, error) {
+	r := req.Roster
+	lang := req.Lang
+	var out []bot.CosignParty
+	seen := map[string]string{}
+	for _, role := range tpl.Roles {
+		label := m.roleLabel(role.Key, role.Label, role.LabelEn, lang)
+		var body bot.Body
+		typed := req.Command.Opt(role.Options...)
+		switch {
+		case typed != "":
+			b, ok := r.FindBody(typed, role.Kinds...)
+			if !ok {
+				return nil, bot.UsageError(req, "cosign.err.body", "name", typed, "role", label, "choices", m.bodyChoices(r, role.Kinds, lang))
+			}
+			body = b
+		default:
+			b, ok := roundBody(r, round, role.Kinds)
+			if !ok {
+				b, ok = onlyBody(r, role.Kinds)
+			}
+			if !ok {
+				return nil, bot.UsageError(req, "cosign.err.missing_party", "role", label, "option", optionFor(role, lang), "choices", m.bodyChoices(r, role.Kinds, lang))
+			}
+			body = b
+		}
+		if other, dup := seen[body.ID]; dup {
+			return nil, bot.UsageError(req, "cosign.err.same_body", "body", body.DisplayName(lang), "role", label, "other", other)
+		}
+		seen[body.ID] = label
+		if len(r.Members(body.ID)) == 0 {
+			return nil, bot.UsageError(req, "cosign.err.no_members", "body", body.DisplayName(lang))
+		}
+		out = append(out, bot.CosignParty{Role: role.Key, Label: role.Label, LabelEn: role.LabelEn, Body: body.ID, State: bot.PartyWaiting})
+	}
+	return out, nil
+}
+
+// roundBody returns the body of one of kinds that round names: its team,
+// the inspected organisation, or the first attached body.
+func roundBody(r *bot.Roster, round *bot.Round, kinds []bot.PartyKind) (bot.Body, bool) {
+	if round == nil {
+		return bot.Body{}, false
+	}
+	for _, id := range append([]string{round.Team, round.Organisation}, round.Attached...) {
+		if b, ok := r.Body(id); ok && slices.Contains(kinds, b.Kind) {
+			return b, true
+		}
+	}
+	return bot.Body{}, false
+}
+
+// onlyBody returns the roster's body of kinds when there is exactly one.
+func onlyBody(r *bot.Roster, kinds []bot.PartyKind) (bot.Body, bool) {
+	var found []bot.Body
+	for _, k := range kinds {
+		found = append(found, r.BodiesOf(k)...)
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return bot.Body{}, false
+}
+
+func (m *module) bodyChoices(r *bot.Roster, kinds []bot.PartyKind, lang string) string {
+	var names []string
+	for _, k := range kinds {
+		for _, b := range r.BodiesOf(k) {
+			names = append(names, b.DisplayName(lang))
+		}
+	}
+	if len(names) == 0 {
+		return m.b.T(lang, "cosign.none")
+	}
+	return strings.Join(names, m.b.T(lang, "list.sep"))
+}
+
+func (m *module) templateNames() string {
+	var s []string
+	for _, t := range m.templates {
+		s = append(s, t.Name)
+		s = append(s, t.Aliases...)
+	}
+	return strings.Join(s, ", ")
+}
+
+// auditParties is the audit detail of a request's parties: role=body.
+func (m *module) auditParties(c *bot.Cosign) string {
+	var s []string
+	for _, p := range c.Parties {
+		s = append(s, p.Role+"="+p.Body)
+	}
+	return fmt.Sprintf("template=%s subject=%s item=%s round=%s parties=%s", c.Template, c.Subject, c.Item, c.Round, strings.Join(s, ","))
+}
+
+// postCard posts the request's card to group and keeps the message
+// references on the record so later changes update every copy.
+func (m *module) postCard(ctx context.Context, r *bot.Roster, c *bot.Cosign, group string) {
+	refs, err := m.b.Notify(ctx, bot.Notice{Group: group, Card: m.card(r, c), Key: fmt.Sprintf("cosign-card:%s:%d", c.ID, c.Opens)})
+	if err != nil {
+		m.b.Log.Error("cosign: posting card failed", "id", c.ID, "err", err)
+	}
+	if len(refs) == 0 {
+		return
+	}
+	if _, err := m.coll.Update(ctx, c.ID, func(cur *bot.Cosign) error {
+		for _, ref := range refs {
+			if !slices.Contains(cur.Cards, ref) {
+				cur.Cards = append(cur.Cards, ref)
+			}
+		}
+		return nil
+	}); err != nil {
+		m.b.Log.Error("cosign: keeping card references failed", "id", c.ID, "err", err)
+		return
+	}
+	c.Cards = append(c.Cards, refs...)
+}
+
+// groupName is the display name of a notice group.
+func (m *module) groupName(key string) string {
+	if g, ok := m.cfg.Groups[key]; ok && g.Name != "" {
+		return g.Name
+	}
+	return key
+}

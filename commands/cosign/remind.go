@@ -1,0 +1,198 @@
+package cosign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// open starts an opening of c at now: in free order every unconfirmed
+// party may sign from now; in sequential order only the next one.
+func (m *module) open(c *bot.Cosign, now time.Time) {
+	c.OpenedAt = now
+	for i := range c.Parties {
+		p := &c.Parties[i]
+		p.Since, p.RemindAt, p.EscalateAt, p.Reminded, p.Escalated = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	}
+	if c.Order == bot.OrderSequential {
+		if n := c.Next(); n >= 0 {
+			m.activate(c, n, now)
+		}
+		return
+	}
+	for i := range c.Parties {
+		if c.Parties[i].State != bot.PartyConfirmed {
+			m.activate(c, i, now)
+		}
+	}
+}
+
+// activate starts party i's clock: when it is reminded and when the
+// inspection office is told.
+func (m *module) activate(c *bot.Cosign, i int, now time.Time) {
+	p := &c.Parties[i]
+	p.Since = now
+	p.RemindAt, p.EscalateAt = m.dueTimes(now)
+}
+
+// dueTimes interprets cosign.reminder from since. A reminder of a day or
+// more counts working days (48h = two working days, so a request posted on
+// Friday afternoon is reminded on Tuesday afternoon, not over the
+// weekend); a shorter one counts hours. The escalation follows after a
+// second period. Both fall within working hours on working days.
+func (m *module) dueTimes(since time.Time) (remind, escalate time.Time) {
+	d := m.cfg.Cosign.Reminder
+	if d <= 0 {
+		d = 48 * time.Hour
+	}
+	const day = 24 * time.Hour
+	if d >= day {
+		n := int((d + day/2) / day)
+		return m.workingTime(m.b.Cal.AddWorkdays(since, n)), m.workingTime(m.b.Cal.AddWorkdays(since, 2*n))
+	}
+	remind = m.workingTime(since.Add(d))
+	return remind, m.workingTime(remind.Add(d))
+}
+
+// workingTime returns t, or the next moment within working hours
+// (09:00–18:00 on a working day).
+func (m *module) workingTime(t time.Time) time.Time {
+	t = t.In(m.b.Loc)
+	for range 400 {
+		y, mo, d := t.Date()
+		switch {
+		case !m.b.Cal.IsWorkday(t) || t.Hour() >= workEnd:
+			t = time.Date(y, mo, d+1, workStart, 0, 0, 0, m.b.Loc)
+		case t.Hour() < workStart:
+			return time.Date(y, mo, d, workStart, 0, 0, 0, m.b.Loc)
+		default:
+			return t
+		}
+	}
+	return t
+}
+
+// inWorkingHours reports whether reminders may be sent at now.
+func (m *module) inWorkingHours(now time.Time) bool {
+	now = now.In(m.b.Loc)
+	return m.b.Cal.IsWorkday(now) && now.Hour() >= workStart && now.Hour() < workEnd
+}
+
+// escalationGroup is where unsigned requests are reported to the
+// inspection office: notices.cosign_escalation, else notices.summary.
+func (m *module) escalationGroup() string {
+	if g, ok := m.cfg.Notices["cosign_escalation"]; ok {
+		return g
+	}
+	return m.cfg.NoticeGroup("summary")
+}
+
+// remind is the reminder job: each party that may sign and has not is
+// reminded once by direct message to its members after its reminder
+// time, and reported once to the inspection office after its escalation
+// time; never outside working hours. Claims are made in an atomic update
+// first, so processes running the job at once remind only once.
+func (m *module) remind(ctx context.Context, now time.Time) error {
+	if !m.inWorkingHours(now) {
+		return nil
+	}
+	all, err := m.coll.List(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := m.b.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range all {
+		if dueParties(c, now) {
+			errs = append(errs, m.remindOne(ctx, r, c.ID, now))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func dueParties(c *bot.Cosign, now time.Time) bool {
+	for _, i := range c.Waiting() {
+		p := c.Parties[i]
+		if p.RemindAt.IsZero() {
+			continue
+		}
+		if (p.Reminded.IsZero() && !now.Before(p.RemindAt)) || (p.Escalated.IsZero() && !now.Before(p.EscalateAt)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
+	var remind, escalate []int
+	c, err := m.coll.Update(ctx, id, func(c *bot.Cosign) error {
+		remind, escalate = nil, nil
+		if c.State != bot.CosignOpen {
+			return nil
+		}
+		for _, i := range c.Waiting() {
+			p := &c.Parties[i]
+			if p.RemindAt.IsZero() {
+				continue
+			}
+			if p.Reminded.IsZero() && !now.Before(p.RemindAt) {
+				p.Reminded = now
+				remind = append(remind, i)
+				c.History = append(c.History, bot.CosignEvent{Time: now, Action: "remind", Body: p.Body})
+			}
+			if p.Escalated.IsZero() && !now.Before(p.EscalateAt) {
+				p.Escalated = now
+				escalate = append(escalate, i)
+				c.History = append(c.History, bot.CosignEvent{Time: now, Action: "escalate", Body: p.Body})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, i := range remind {
+		p := c.Parties[i]
+		var told []string
+		for _, person := range r.Members(p.Body) {
+			lang := m.b.LangOf(ctx, person)
+			text := m.b.T(lang, "cosign.remind.dm", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang),
+				"party", m.partyName(r, p, lang), "since", bot.FormatTime(p.Since, m.b.Loc))
+			key := fmt.Sprintf("cosign-remind:%s:%d:%s", c.ID, c.Opens, p.Body)
+			if _, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Text: text, Key: key}); err != nil {
+				errs = append(errs, err)
+			}
+			told = append(told, person.ID)
+		}
+		if err := m.b.Audit(ctx, nil, "cosign.remind", c.ID, "body="+p.Body+" members="+strings.Join(told, ",")); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(escalate) > 0 {
+		lang := m.b.Lang
+		var parties, bodies []string
+		for _, i := range escalate {
+			p := c.Parties[i]
+			parties = append(parties, m.b.T(lang, "cosign.escalate.party", "party", m.partyName(r, p, lang), "since", bot.FormatTime(p.Since, m.b.Loc)))
+			bodies = append(bodies, p.Body)
+		}
+		text := m.b.T(lang, "cosign.escalate.notice", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang),
+			"parties", strings.Join(parties, "\n"), "creator", m.personName(r, c.CreatedBy, lang))
+		key := fmt.Sprintf("cosign-escalate:%s:%d:%s", c.ID, c.Opens, strings.Join(bodies, ","))
+		if _, err := m.b.Notify(ctx, bot.Notice{Group: m.escalationGroup(), Text: text, Key: key}); err != nil {
+			errs = append(errs, err)
+		}
+		if err := m.b.Audit(ctx, nil, "cosign.escalate", c.ID, "bodies="+strings.Join(bodies, ",")+" group="+m.escalationGroup()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
