@@ -270,7 +270,9 @@ func (a *Adapter) cardText(c *bot.Card, ref bot.MessageRef) string {
 		fmt.Fprintf(&s, "│ %s\n", strings.Join(bs, "  "))
 	}
 	if c.Note != "" {
-		fmt.Fprintf(&s, "│ %s\n", c.Note)
+		for _, l := range strings.Split(c.Note, "\n") {
+			fmt.Fprintf(&s, "│ %s\n", l)
+		}
 	}
 	s.WriteString("└─\n")
 	return s.String()

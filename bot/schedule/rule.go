@@ -53,16 +53,6 @@ func (r *Rule) String() string { return r.text }
 // IsCron reports whether the rule is a cron expression.
 func (r *Rule) IsCron() bool { return r.cron != nil }
 
-// HasSeconds reports whether the rule may fire at a second other than 0
-// (a cron expression with a seconds field).
-func (r *Rule) HasSeconds() bool {
-	if r.cron == nil {
-		return false
-	}
-	f := strings.Fields(r.cronExpr)
-	return len(f) == 6 && f[0] != "0"
-}
-
 // Next returns the first time after after that the rule names, computed
 // in loc with cal's working days; false if there is none within a
 // reasonable horizon (a rule that never matches).
