@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/i18n"
+)
+
+// startRedis runs a private redis-server on a free port, so the test can
+// stop and restart it without touching the shared server.
+func startRedis(t *testing.T, port int) *exec.Cmd {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server is needed for the fault test (apt-get install redis-server): %v", err)
+	}
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return cmd
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("private redis-server did not start: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the port, bounded by the deadline
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// With Redis down, commands get a clear "temporarily unavailable" answer
+// and /healthz reports the outage; when Redis is back the bot recovers by
+// itself.
+func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
+	port := freePort(t)
+	srv := startRedis(t, port)
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "xunji.yaml")
+	demo, err := os.ReadFile("../../bot/config/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(demo), "store:\n  kind: bolt\n  path: xunji-demo.db\n", "store:\n  kind: redis\n", 1)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMain()
+	m.Stdin = blockingReader{}
+	m.Stdout = io.Discard
+	m.Stderr = io.Discard
+	m.Console = "on"
+	m.ConfigPath = cfgPath
+	m.Getenv = env(map[string]string{"REDIS_URL": fmt.Sprintf("redis://127.0.0.1:%d/0", port), "XUNJI_HTTP_ADDR": "127.0.0.1:0"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+		_ = m.Close()
+	}()
+	select {
+	case <-m.Ready():
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	cat := i18n.MustLoad()
+	ask := func() string {
+		resp := m.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", Text: "我是谁"})
+		var s []string
+		for _, r := range resp.Replies {
+			s = append(s, r.Text)
+		}
+		return strings.Join(s, "\n")
+	}
+	health := func() int {
+		resp, err := http.Get("http://" + m.HTTPAddr + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := ask(); !strings.Contains(got, "区委第一巡察组") {
+		t.Fatalf("before the outage: %s", got)
+	}
+	if code := health(); code != 200 {
+		t.Fatalf("healthz before the outage: %d", code)
+	}
+
+	_ = srv.Process.Kill()
+	_ = srv.Wait()
+	if got := ask(); got != cat.T("zh-CN", "error.unavailable") {
+		t.Errorf("during the outage: %q, want the unavailable answer", got)
+	}
+	if code := health(); code != http.StatusServiceUnavailable {
+		t.Errorf("healthz during the outage: %d, want 503", code)
+	}
+
+	srv = startRedis(t, port)
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(ask(), "区委第一巡察组") {
+		if time.Now().After(deadline) {
+			t.Fatal("the bot did not recover after Redis came back")
+		}
+		time.Sleep(50 * time.Millisecond) // bounded polling while go-redis reconnects
+	}
+	if code := health(); code != 200 {
+		t.Errorf("healthz after recovery: %d", code)
+	}
+}
