@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/lark"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/i18n"
@@ -113,7 +114,11 @@ func (m *Main) Run(ctx context.Context) error {
 
 	var adapters []bot.Adapter
 	var httpAdapters []bot.HTTPAdapter
-	for _, a := range m.platformAdapters() {
+	platforms, err := m.platformAdapters()
+	if err != nil {
+		return err
+	}
+	for _, a := range platforms {
 		adapters = append(adapters, a)
 		if ha, ok := a.(bot.HTTPAdapter); ok {
 			httpAdapters = append(httpAdapters, ha)
@@ -299,7 +304,18 @@ func registerCosign(b *bot.Bot, c *config.Config) error {
 
 // platformAdapters returns the Slack and Lark adapters configured by
 // environment variables.
-func (m *Main) platformAdapters() []bot.Adapter { return nil }
+func (m *Main) platformAdapters() ([]bot.Adapter, error) {
+	var out []bot.Adapter
+	if c, ok := lark.ConfigFrom(m.Getenv); ok {
+		a, err := lark.New(c, lark.WithLogger(m.Log), lark.WithRejectHook(func(reason string) { m.Metrics.Rejected(bot.Lark, reason) }))
+		if err != nil {
+			return nil, fmt.Errorf("lark: %w", err)
+		}
+		m.Log.Info("lark adapter", "config", c)
+		out = append(out, a)
+	}
+	return out, nil
+}
 
 func (m *Main) consoleChat() string {
 	if g := m.Bot.Group(m.Config.NoticeGroup("clue")); g != nil && g[bot.Console] != "" {

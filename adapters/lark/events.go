@@ -1,0 +1,482 @@
+package lark
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// httpHandler serves Lark's HTTP callbacks. Everything that proves the
+// request came from Lark is checked before the SDK dispatcher runs a
+// handler: the body size, decryption, the verification token (the SDK
+// checks it only for url_verification), the signature (the SDK skips it
+// for url_verification) and a timestamp window (the SDK has none). A
+// request failing any of them gets 401 and reaches no handler.
+func (a *Adapter) httpHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBody {
+			a.rejected("too_large")
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				a.rejected("too_large")
+				http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		req := &larkevent.EventReq{Header: r.Header, Body: body, RequestURI: r.RequestURI}
+		if err := a.verify(r.Context(), req); err != nil {
+			a.log.Warn("lark callback refused", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
+			a.rejected("unauthorized")
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		resp := a.disp.Handle(r.Context(), req)
+		for k, vs := range resp.Header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(resp.Body)
+	})
+}
+
+// verify checks that req comes from Lark, with the SDK's own parsing,
+// decryption and signature functions.
+func (a *Adapter) verify(ctx context.Context, req *larkevent.EventReq) error {
+	cipher, err := a.disp.ParseReq(ctx, req)
+	if err != nil {
+		return err
+	}
+	plain, err := a.disp.DecryptEvent(ctx, cipher)
+	if err != nil {
+		return err
+	}
+	var fuzzy larkevent.EventFuzzy
+	if err := json.Unmarshal([]byte(plain), &fuzzy); err != nil {
+		return fmt.Errorf("body is not an event: %w", err)
+	}
+	if fuzzy.Encrypt != "" {
+		return errors.New("encrypted body but no encrypt key configured")
+	}
+	token := fuzzy.Token
+	if fuzzy.Header != nil {
+		token = fuzzy.Header.Token
+	}
+	if subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.VerificationToken)) != 1 {
+		return errors.New("verification token mismatch")
+	}
+	if a.cfg.EncryptKey == "" {
+		return nil
+	}
+	signed := req.Header[larkevent.EventSignature] != nil
+	if larkevent.ReqType(fuzzy.Type) == larkevent.ReqTypeChallenge && !signed {
+		// Lark's SDKs do not require a signature on the challenge; it is
+		// encrypted with the key and carries the token.
+		return nil
+	}
+	if err := a.disp.VerifySign(ctx, req); err != nil {
+		return err
+	}
+	ts, err := strconv.ParseInt(firstHeader(req.Header, larkevent.EventRequestTimestamp), 10, 64)
+	if err != nil {
+		return errors.New("bad request timestamp")
+	}
+	if d := a.now().Sub(time.Unix(ts, 0)); d > signWindow || d < -signWindow {
+		return fmt.Errorf("request timestamp %d outside the window", ts)
+	}
+	return nil
+}
+
+func firstHeader(h map[string][]string, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func eventID(b *larkevent.EventV2Base) string {
+	if b == nil || b.Header == nil {
+		return ""
+	}
+	return b.Header.EventID
+}
+
+// onMessage handles im.message.receive_v1. It decides quickly whether
+// the message is for the bot and acknowledges at once; the core runs in
+// the background, so the answer is well within Lark's 3 seconds. When
+// the handler has a durable inbox (bot.DurableHandler), the request is
+// stored before the acknowledgement, so a process that dies before
+// finishing leaves it for recovery instead of losing it.
+func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) error {
+	if e.Event == nil || e.Event.Message == nil || e.Event.Sender == nil {
+		return nil
+	}
+	h := a.handler()
+	if h == nil {
+		return errors.New("lark: no handler mounted")
+	}
+	msg, sender := e.Event.Message, e.Event.Sender
+	if str(sender.SenderType) != "user" || sender.SenderId == nil || str(sender.SenderId.OpenId) == "" {
+		return nil // the bot itself or another app
+	}
+	openID := str(sender.SenderId.OpenId)
+	direct := str(msg.ChatType) == "p2p"
+	ev := eventID(e.EventV2Base)
+	idCtx, cancel := context.WithTimeout(ctx, time.Second)
+	botID := a.botOpenID(idCtx)
+	cancel()
+	if botID != "" && openID == botID {
+		return nil
+	}
+	if !direct && !mentionsBot(msg.Mentions, botID) {
+		return nil
+	}
+	if str(msg.MessageType) != "text" {
+		if direct {
+			return a.track(func(ctx context.Context) { a.answerUnsupported(ctx, h, msg, openID, ev) })
+		}
+		return nil
+	}
+	var content struct {
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(str(msg.Content)), &content); err != nil {
+		a.log.Warn("lark message with unreadable content", "message", str(msg.MessageId), "err", err)
+		return nil
+	}
+	req := &bot.Request{
+		Kind:     bot.KindCommand,
+		Platform: bot.Lark,
+		UserID:   openID,
+		ChatID:   str(msg.ChatId),
+		Direct:   direct,
+		EventID:  ev,
+		Text:     commandText(content.Text, msg.Mentions, botID),
+	}
+	answer := func(ctx context.Context, resp *bot.Response) {
+		if resp == nil || resp.Duplicate {
+			return
+		}
+		for i, r := range resp.Replies {
+			a.replyTo(ctx, str(msg.MessageId), r, uuidFor(ev, "reply", strconv.Itoa(i)))
+		}
+	}
+	dh, durable := h.(bot.DurableHandler)
+	if !durable {
+		return a.track(func(ctx context.Context) { answer(ctx, h.Handle(ctx, req)) })
+	}
+	ticket, dup, err := dh.Accept(ctx, req)
+	if err != nil {
+		return fmt.Errorf("lark: accepting event %s: %w", ev, err) // Lark re-delivers it
+	}
+	if dup {
+		return nil
+	}
+	if err := a.track(func(ctx context.Context) { answer(ctx, dh.Process(ctx, ticket, req)) }); err != nil {
+		a.log.Info("lark event left in the inbox for recovery", "event", ev, "ticket", ticket)
+	}
+	return nil
+}
+
+// mentionsBot reports whether mentions include the bot. Without the
+// bot's open_id any mention counts: with the usual permission
+// (im:message.group_at_msg:readonly) Lark only delivers group messages
+// that mention the bot.
+func mentionsBot(ms []*larkim.MentionEvent, botID string) bool {
+	for _, m := range ms {
+		if m == nil {
+			continue
+		}
+		if botID == "" {
+			return true
+		}
+		if m.Id != nil && str(m.Id.OpenId) == botID {
+			return true
+		}
+	}
+	return false
+}
+
+// commandText turns the text of a message into a command line: the
+// bot's mention keys (@_user_N) are removed, other people's become
+// "@Name", which the core resolves against the roster.
+func commandText(text string, ms []*larkim.MentionEvent, botID string) string {
+	for _, m := range ms {
+		if m == nil || m.Key == nil || *m.Key == "" {
+			continue
+		}
+		isBot := m.Id != nil && botID != "" && str(m.Id.OpenId) == botID
+		if botID == "" {
+			// Unknown bot id: a mention at the start of the line is the
+			// bot being addressed.
+			isBot = strings.HasPrefix(strings.TrimSpace(text), *m.Key)
+		}
+		repl := " "
+		if !isBot {
+			repl = "@" + str(m.Name)
+		}
+		text = replaceKey(text, *m.Key, repl)
+	}
+	return strings.Join(strings.Fields(text), " ")
+}
+
+// replaceKey replaces the mention key k in s, but not a longer key that
+// starts with it (@_user_1 inside @_user_10).
+func replaceKey(s, k, repl string) string {
+	var out strings.Builder
+	for {
+		i := strings.Index(s, k)
+		if i < 0 {
+			out.WriteString(s)
+			return out.String()
+		}
+		end := i + len(k)
+		if end < len(s) && s[end] >= '0' && s[end] <= '9' {
+			out.WriteString(s[:end])
+			s = s[end:]
+			continue
+		}
+		out.WriteString(s[:i])
+		out.WriteString(repl)
+		s = s[end:]
+	}
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// answerUnsupported tells someone who sent a picture, file or sticker in
+// a direct chat that only text commands are understood.
+func (a *Adapter) answerUnsupported(ctx context.Context, h bot.Handler, msg *larkim.EventMessage, openID, ev string) {
+	if t := a.text(ctx, h, openID, "lark.unsupported_message"); t != "" {
+		a.replyTo(ctx, str(msg.MessageId), bot.Reply{Text: t}, uuidFor(ev, "unsupported"))
+	}
+}
+
+// replyTo answers message id with r. Lark bots have no ephemeral text
+// message, so a private reply is a quoted reply like a public one.
+func (a *Adapter) replyTo(ctx context.Context, messageID string, r bot.Reply, uuid string) {
+	if r.Text == "" && r.Card == nil {
+		return
+	}
+	if _, err := a.reply(ctx, messageID, r.Text, r.Card, uuid); err != nil {
+		a.log.Error("lark reply failed", "message", messageID, "err", err)
+	}
+}
+
+// onCard handles card.action.trigger. Lark waits at most 3 seconds for
+// the answer (a toast and the updated card), so the core gets
+// cardBudget; when it is slower the answer is a "working on it" toast
+// and the card is patched when the core is done.
+func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
+	empty := &callback.CardActionTriggerResponse{}
+	if e.Event == nil || e.Event.Action == nil || e.Event.Operator == nil {
+		return empty, nil
+	}
+	action, value := valueString(e.Event.Action.Value["action"]), valueString(e.Event.Action.Value["value"])
+	if action == "" {
+		return empty, nil // not one of ours
+	}
+	h := a.handler()
+	if h == nil {
+		return nil, errors.New("lark: no handler mounted")
+	}
+	var chatID, messageID string
+	if c := e.Event.Context; c != nil {
+		chatID, messageID = c.OpenChatID, c.OpenMessageID
+	}
+	ev := eventID(e.EventV2Base)
+	req := &bot.Request{
+		Kind:     bot.KindAction,
+		Platform: bot.Lark,
+		UserID:   e.Event.Operator.OpenID,
+		ChatID:   chatID,
+		EventID:  ev,
+		Action:   action,
+		Value:    value,
+		Message:  bot.MessageRef{Platform: bot.Lark, ChatID: chatID, ID: messageID},
+	}
+	var (
+		mu       sync.Mutex
+		result   *bot.Response
+		finished bool
+		tooLate  bool
+		done     = make(chan struct{})
+	)
+	err := a.track(func(ctx context.Context) {
+		resp := h.Handle(ctx, req)
+		mu.Lock()
+		if tooLate {
+			mu.Unlock()
+			a.finishLateCard(ctx, req, resp)
+			return
+		}
+		result, finished = resp, true
+		mu.Unlock()
+		close(done)
+	})
+	if err != nil {
+		return nil, err
+	}
+	timer := time.NewTimer(a.cardBudget)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+	}
+	mu.Lock()
+	if finished {
+		resp := result
+		mu.Unlock()
+		return a.cardAnswer(req, resp), nil
+	}
+	tooLate = true
+	mu.Unlock()
+	a.log.Info("lark card action slower than the callback budget; answering later", "action", action, "event", ev)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	return &callback.CardActionTriggerResponse{Toast: toast(a.text(ctx, h, req.UserID, "lark.card_pending"))}, nil
+}
+
+func valueString(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+func toast(s string) *callback.Toast {
+	if s == "" {
+		return nil
+	}
+	return &callback.Toast{Type: "info", Content: s}
+}
+
+// cardAnswer renders the core's answer to a click in time: the toast,
+// the replaced card, and any other replies posted to the chat.
+func (a *Adapter) cardAnswer(req *bot.Request, resp *bot.Response) *callback.CardActionTriggerResponse {
+	out := &callback.CardActionTriggerResponse{}
+	if resp == nil || resp.Duplicate {
+		return out
+	}
+	out.Toast = toast(resp.Toast)
+	var rest []bot.Reply
+	for _, r := range resp.Replies {
+		if r.Replace && r.Card != nil && out.Card == nil {
+			out.Card = &callback.Card{Type: "raw", Data: json.RawMessage(renderCard(r.Card, ""))}
+			continue
+		}
+		if r.Card == nil && r.Text == resp.Toast {
+			continue // the toast already says it
+		}
+		rest = append(rest, r)
+	}
+	if len(rest) > 0 {
+		_ = a.track(func(ctx context.Context) { a.postReplies(ctx, req, rest) })
+	}
+	return out
+}
+
+// finishLateCard applies an answer that missed the callback budget: the
+// card is patched and the other replies posted. The toast can no longer
+// be shown, so when nothing else would tell the user, it is posted.
+func (a *Adapter) finishLateCard(ctx context.Context, req *bot.Request, resp *bot.Response) {
+	if resp == nil || resp.Duplicate {
+		return
+	}
+	var rest []bot.Reply
+	patched := false
+	for _, r := range resp.Replies {
+		if r.Replace && r.Card != nil && !patched && req.Message.ID != "" {
+			patched = true
+			if err := a.patchCard(ctx, req.Message.ID, "", r.Card); err != nil {
+				a.log.Error("lark late card update failed", "message", req.Message.ID, "err", err)
+			}
+			continue
+		}
+		if r.Card == nil && r.Text == resp.Toast {
+			continue
+		}
+		rest = append(rest, r)
+	}
+	if !patched && len(rest) == 0 && resp.Toast != "" {
+		rest = append(rest, bot.Reply{Text: resp.Toast})
+	}
+	a.postReplies(ctx, req, rest)
+}
+
+// postReplies posts replies to a click into the card's chat.
+func (a *Adapter) postReplies(ctx context.Context, req *bot.Request, rs []bot.Reply) {
+	for i, r := range rs {
+		if r.Text == "" && r.Card == nil {
+			continue
+		}
+		o := bot.Outgoing{Platform: bot.Lark, ChatID: req.ChatID, Text: r.Text, Card: r.Card, Key: uuidFor(req.EventID, "card", strconv.Itoa(i))}
+		if o.ChatID == "" {
+			o.UserID = req.UserID
+		}
+		if _, err := a.Send(ctx, o); err != nil {
+			a.log.Error("lark reply to card action failed", "chat", req.ChatID, "err", err)
+		}
+	}
+}
+
+// core is what the adapter needs of the core for its own few texts;
+// *bot.Bot has it.
+type core interface {
+	T(lang, key string, args ...any) string
+	Roster(ctx context.Context) (*bot.Roster, error)
+	LangOf(ctx context.Context, p *bot.Person) string
+}
+
+// text renders a catalog message for the Lark user userID in the user's
+// language, when h is the core ("" otherwise).
+func (a *Adapter) text(ctx context.Context, h bot.Handler, userID, key string) string {
+	c, ok := h.(core)
+	if !ok {
+		return ""
+	}
+	lang := c.LangOf(ctx, nil) // the deployment's language
+	if r, err := c.Roster(ctx); err == nil {
+		if p, ok := r.ByPlatformID(bot.Lark, userID); ok {
+			lang = c.LangOf(ctx, p)
+		}
+	}
+	return c.T(lang, key)
+}
+
+func (a *Adapter) rejected(reason string) {
+	if a.onReject != nil {
+		a.onReject(reason)
+	}
+}
