@@ -27,6 +27,7 @@ import (
 
 	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/i18n"
@@ -306,6 +307,14 @@ func registerCosign(b *bot.Bot, c *config.Config) error {
 // environment variables.
 func (m *Main) platformAdapters() ([]bot.Adapter, error) {
 	var out []bot.Adapter
+	if c, ok := slack.ConfigFrom(m.Getenv); ok {
+		a, err := slack.New(c, slack.WithLogger(m.Log), slack.WithRejectHook(func(reason string) { m.Metrics.Rejected(bot.Slack, reason) }))
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		m.Log.Info("slack adapter", "config", c)
+		out = append(out, a)
+	}
 	if c, ok := lark.ConfigFrom(m.Getenv); ok {
 		a, err := lark.New(c, lark.WithLogger(m.Log), lark.WithRejectHook(func(reason string) { m.Metrics.Rejected(bot.Lark, reason) }))
 		if err != nil {

@@ -1,0 +1,174 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+)
+
+// replayWindow is how far a request's timestamp may be from now.
+const replayWindow = 5 * time.Minute
+
+// readVerified reads the raw body and checks its signature before
+// anything is parsed. On failure it has answered already (401, 413 or
+// 400) and returns false.
+func (a *Adapter) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.ContentLength > MaxBodyBytes {
+		a.refuse(w, "too_large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			a.refuse(w, "too_large", http.StatusRequestEntityTooLarge)
+		} else {
+			a.refuse(w, "malformed", http.StatusBadRequest)
+		}
+		return nil, false
+	}
+	if err := a.verify(r.Header, body); err != nil {
+		a.log.Warn("slack request refused", "path", r.URL.Path, "reason", err)
+		a.refuse(w, "unauthorized", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
+// refuse answers a request that does not reach the bot.
+func (a *Adapter) refuse(w http.ResponseWriter, reason string, status int) {
+	if a.onReject != nil {
+		a.onReject(reason)
+	}
+	http.Error(w, http.StatusText(status), status)
+}
+
+// verify checks the v0 signature of body: the timestamp within five
+// minutes of now, then the HMAC over the raw bytes.
+func (a *Adapter) verify(h http.Header, body []byte) error {
+	ts, err := strconv.ParseInt(h.Get("X-Slack-Request-Timestamp"), 10, 64)
+	if err != nil {
+		return slackgo.ErrMissingHeaders
+	}
+	if a.now().Sub(time.Unix(ts, 0)).Abs() > replayWindow {
+		return slackgo.ErrExpiredTimestamp
+	}
+	sv, err := slackgo.NewSecretsVerifier(h, a.cfg.SigningSecret)
+	if err != nil {
+		return err
+	}
+	if _, err := sv.Write(body); err != nil {
+		return err
+	}
+	return sv.Ensure()
+}
+
+// serveEvents is POST /slack/events, the Events API.
+func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readVerified(w, r)
+	if !ok {
+		return
+	}
+	var outer outerEvent
+	if err := json.Unmarshal(body, &outer); err != nil {
+		a.refuse(w, "malformed", http.StatusBadRequest)
+		return
+	}
+	switch outer.Type {
+	case "url_verification":
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, outer.Challenge)
+		return
+	case "app_rate_limited":
+		a.log.Warn("slack is rate limiting events to this app")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	retry := r.Header.Get("X-Slack-Retry-Num")
+	req, o, err := a.eventRequest(body)
+	if err != nil {
+		a.log.Debug("slack event not handled", "event", outer.EventID, "reason", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if retry != "" {
+		a.log.Info("slack event redelivered", "event", outer.EventID, "retry", retry, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+	}
+	h := a.currentHandler()
+	if h == nil || !a.handle(r.Context(), h, req, o) {
+		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// serveCommands is POST /slack/commands, the slash commands.
+func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readVerified(w, r)
+	if !ok {
+		return
+	}
+	// SlashCommandParse reads the form from the body, so give it the
+	// verified bytes again.
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	s, err := slackgo.SlashCommandParse(r)
+	if err != nil {
+		a.refuse(w, "malformed", http.StatusBadRequest)
+		return
+	}
+	h := a.currentHandler()
+	if h == nil {
+		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	accepted := a.slash(r.Context(), h, s, func(m *message) {
+		if m == nil {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(m)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	})
+	if !accepted {
+		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
+	}
+}
+
+// serveInteractions is POST /slack/interactions, Block Kit clicks.
+func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readVerified(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil || form.Get("payload") == "" {
+		a.refuse(w, "malformed", http.StatusBadRequest)
+		return
+	}
+	var ic slackgo.InteractionCallback
+	if err := json.Unmarshal([]byte(form.Get("payload")), &ic); err != nil {
+		a.refuse(w, "malformed", http.StatusBadRequest)
+		return
+	}
+	req, o, err := actionRequest(&ic)
+	if err != nil {
+		a.log.Debug("slack interaction not handled", "reason", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	h := a.currentHandler()
+	if h == nil || !a.handle(r.Context(), h, req, o) {
+		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

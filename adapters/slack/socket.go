@@ -1,0 +1,128 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// runSocket runs the Socket Mode client until ctx is done. Each envelope
+// is acknowledged as soon as its work is accepted (a slash command's
+// answer rides on its acknowledgement when it is ready within ackWait);
+// the work runs in the background like in HTTP mode.
+func (a *Adapter) runSocket(ctx context.Context, h bot.Handler) error {
+	client := socketmode.New(a.api)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- client.RunContext(ctx) }()
+	a.log.Info("slack adapter ready", "mode", a.cfg.Mode)
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			return nil
+		case err := <-done:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("slack: socket mode: %w", err)
+		case evt := <-client.Events:
+			a.socketEvent(ctx, client, h, evt)
+		}
+	}
+}
+
+func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h bot.Handler, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		a.log.Debug("slack socket mode connecting")
+	case socketmode.EventTypeConnected:
+		a.log.Info("slack socket mode connected")
+	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
+		a.log.Debug("slack socket mode", "frame", evt.Type)
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth,
+		socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+		a.log.Warn("slack socket mode problem", "type", evt.Type, "detail", socketErr(evt.Data))
+	case socketmode.EventTypeEventsAPI:
+		req, o, err := a.eventRequest(evt.Request.Payload)
+		if err != nil {
+			a.log.Debug("slack event not handled", "envelope", evt.Request.EnvelopeID, "reason", err)
+			a.ack(ctx, client, evt.Request, nil)
+			return
+		}
+		if evt.Request.RetryAttempt > 0 {
+			a.log.Info("slack event redelivered", "event", req.EventID, "retry", evt.Request.RetryAttempt, "reason", evt.Request.RetryReason)
+		}
+		// Acknowledge only work accepted: while shutting down, Slack
+		// redelivers the envelope to another connection.
+		if a.handle(ctx, h, req, o) {
+			a.ack(ctx, client, evt.Request, nil)
+		}
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slackgo.SlashCommand)
+		if !ok {
+			a.ack(ctx, client, evt.Request, nil)
+			return
+		}
+		envelope := evt.Request
+		// Wait for the answer off the event loop, so other envelopes are
+		// acknowledged meanwhile.
+		go a.slash(ctx, h, cmd, func(m *message) {
+			if m == nil || !envelope.AcceptsResponsePayload {
+				a.ack(ctx, client, envelope, nil)
+				return
+			}
+			a.ack(ctx, client, envelope, m)
+		})
+	case socketmode.EventTypeInteractive:
+		ic, ok := evt.Data.(slackgo.InteractionCallback)
+		if !ok {
+			a.ack(ctx, client, evt.Request, nil)
+			return
+		}
+		req, o, err := actionRequest(&ic)
+		if err != nil {
+			a.log.Debug("slack interaction not handled", "reason", err)
+			a.ack(ctx, client, evt.Request, nil)
+			return
+		}
+		if a.handle(ctx, h, req, o) {
+			a.ack(ctx, client, evt.Request, nil)
+		}
+	default:
+		if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			a.ack(ctx, client, evt.Request, nil)
+		}
+	}
+}
+
+// ack acknowledges an envelope, with payload when there is one.
+func (a *Adapter) ack(ctx context.Context, client *socketmode.Client, req *socketmode.Request, payload *message) {
+	if req == nil || req.EnvelopeID == "" {
+		return
+	}
+	res := socketmode.Response{EnvelopeID: req.EnvelopeID}
+	if payload != nil {
+		res.Payload = payload
+	}
+	if err := client.SendCtx(ctx, res); err != nil && !errors.Is(err, context.Canceled) {
+		a.log.Warn("slack envelope not acknowledged", "envelope", req.EnvelopeID, "err", err)
+	}
+}
+
+func socketErr(data any) any {
+	switch d := data.(type) {
+	case *slackgo.ConnectionErrorEvent:
+		return d.ErrorObj
+	case error:
+		return d
+	default:
+		return data
+	}
+}
