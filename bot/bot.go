@@ -38,6 +38,9 @@ type Options struct {
 	Now        func() time.Time               // the clock; time.Now when nil
 	Logger     *slog.Logger
 	Calendar   Calendar // working days; weekends only when nil
+	// InboxGrace is how long an accepted request may wait for its own
+	// process before another takes it over (InboxGrace when zero).
+	InboxGrace time.Duration
 }
 
 // Calendar answers working-day questions (bot/workday implements it with
@@ -106,8 +109,12 @@ func New(o Options) (*Bot, error) {
 	if b.Cal == nil {
 		b.Cal = weekends{b.Loc}
 	}
-	b.jobs = append(b.jobs, Job{Name: "inbox.recover", Every: 30 * time.Second, Run: func(ctx context.Context, _ time.Time) error {
-		_, err := b.RecoverInbox(ctx, InboxGrace)
+	grace := o.InboxGrace
+	if grace <= 0 {
+		grace = InboxGrace
+	}
+	b.jobs = append(b.jobs, Job{Name: "inbox.recover", Every: min(30*time.Second, grace/2), Run: func(ctx context.Context, _ time.Time) error {
+		_, err := b.RecoverInbox(ctx, grace)
 		return err
 	}})
 	return b, nil

@@ -262,9 +262,16 @@ func (m *Main) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var grace time.Duration
+	if v := m.Getenv("XUNJI_INBOX_GRACE"); v != "" { // for tests of crash recovery
+		if grace, err = time.ParseDuration(v); err != nil {
+			return fmt.Errorf("XUNJI_INBOX_GRACE: %w", err)
+		}
+	}
 	b, err := bot.New(bot.Options{
 		Store: m.Store, Translator: cat, Roster: m.Config.Roster(), Groups: m.Config.ChatGroups(),
 		Location: m.Config.Location(), Lang: i18n.Norm(m.Config.Lang), Logger: m.Log, Calendar: m.Config.Calendar(),
+		InboxGrace: grace,
 	})
 	if err != nil {
 		return err
