@@ -72,3 +72,12 @@ func (b *Bot) AuditLog(ctx context.Context, keep func(AuditEntry) bool) ([]Audit
 	}
 	return out, nil
 }
+
+// Refuse audits a refused action on record and returns the EUNAUTHORIZED
+// error whose catalog message key (with args) the person reads.
+func (b *Bot) Refuse(ctx context.Context, req *Request, action, record, key string, args ...any) error {
+	if err := b.AuditResult(ctx, req, action, record, "", ResultRefused); err != nil {
+		return err
+	}
+	return Errorf(EUNAUTHORIZED, key, args...)
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -141,3 +143,20 @@ type History struct {
 	Action   string    `json:"action"`
 	Note     string    `json:"note,omitempty"`
 }
+
+// RecordID reads positional argument i as a record id with prefix
+// (XS-2026-0001; lower case accepted), answering a usage error with an
+// example when it is missing or malformed.
+func RecordID(req *Request, i int, prefix string) (string, error) {
+	id := strings.ToUpper(strings.TrimSpace(req.Command.Arg(i)))
+	example := prefix + "-2026-0001"
+	if id == "" {
+		return "", UsageError(req, "error.need_id", "example", example)
+	}
+	if !reRecordID.MatchString(id) || !strings.HasPrefix(id, prefix+"-") {
+		return "", UsageError(req, "error.bad_id", "input", req.Command.Arg(i), "example", example)
+	}
+	return id, nil
+}
+
+var reRecordID = regexp.MustCompile(`^[A-Z]{2}-\d{4}-\d{4,}$`)

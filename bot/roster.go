@@ -247,3 +247,32 @@ func (r *Roster) withOverrides(over []*Person) *Roster {
 	}
 	return out
 }
+
+// BodyName names the body id in lang, falling back to the id itself (a
+// body removed from the configuration still reads sensibly in old
+// records) and to "-" for no body.
+func (r *Roster) BodyName(id, lang string) string {
+	if r != nil {
+		if b, ok := r.Body(id); ok {
+			return b.DisplayName(lang)
+		}
+	}
+	if id == "" {
+		return "-"
+	}
+	return id
+}
+
+// PersonName names the person id in lang, with the same fallbacks as
+// BodyName.
+func (r *Roster) PersonName(id, lang string) string {
+	if r != nil {
+		if p, ok := r.Person(id); ok {
+			return p.DisplayName(lang)
+		}
+	}
+	if id == "" {
+		return "-"
+	}
+	return id
+}

@@ -43,7 +43,7 @@ const catchUpTolerance = 2 * time.Minute
 // Schedule is one compiled cadence from the configuration.
 type Schedule struct {
 	Name      string
-	Title     string
+	Title     string // as configured; see Label
 	Rule      *Rule
 	Task      string
 	Group     string
@@ -185,9 +185,6 @@ func Compile(scs []config.ScheduleConfig, loc *time.Location, cal bot.Calendar, 
 			fail("name", "%q is used twice", sc.Name)
 		}
 		names[sc.Name] = true
-		if s.Title == "" {
-			s.Title = sc.Name
-		}
 		if sc.Job == "" {
 			fail("job", "is required: the task to run, e.g. meeting.notice")
 		}
@@ -253,6 +250,14 @@ func parseCatchUp(s string) (time.Duration, bool, error) {
 		return 0, false, fmt.Errorf("%q: write same_day, none or a duration such as 4h", s)
 	}
 	return l.D + time.Duration(l.Days)*24*time.Hour, false, nil
+}
+
+// Label is the title, or the name when the schedule has no title.
+func (s *Schedule) Label() string {
+	if s.Title != "" {
+		return s.Title
+	}
+	return s.Name
 }
 
 // Location returns the zone the schedule runs in.

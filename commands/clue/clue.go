@@ -136,40 +136,6 @@ func (h *handler) load(ctx context.Context, id string) (*bot.Clue, error) {
 	return c, err
 }
 
-// refuse audits a refusal and returns the coded error the person reads.
-func (h *handler) refuse(ctx context.Context, req *bot.Request, action, id, key string, args ...any) error {
-	if err := h.b.AuditResult(ctx, req, action, id, "", bot.ResultRefused); err != nil {
-		return err
-	}
-	return bot.Errorf(bot.EUNAUTHORIZED, key, args...)
-}
-
-// bodyName names a body in lang, falling back to its id.
-func bodyName(r *bot.Roster, id, lang string) string {
-	if r != nil {
-		if b, ok := r.Body(id); ok {
-			return b.DisplayName(lang)
-		}
-	}
-	if id == "" {
-		return "-"
-	}
-	return id
-}
-
-// personName names a person in lang, falling back to the id.
-func personName(r *bot.Roster, id, lang string) string {
-	if r != nil {
-		if p, ok := r.Person(id); ok {
-			return p.DisplayName(lang)
-		}
-	}
-	if id == "" {
-		return "-"
-	}
-	return id
-}
-
 func (h *handler) roster(ctx context.Context, req *bot.Request) (*bot.Roster, error) {
 	if req != nil && req.Roster != nil {
 		return req.Roster, nil
@@ -216,7 +182,7 @@ func (h *handler) ackBtn(lang, id string) bot.Button {
 func (h *handler) publicFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
 	return []bot.Field{
 		{Label: h.t(lang, "clue.field.organisation"), Value: c.OrganisationName},
-		{Label: h.t(lang, "clue.field.body"), Value: bodyName(r, c.Body, lang)},
+		{Label: h.t(lang, "clue.field.body"), Value: r.BodyName(c.Body, lang)},
 		{Label: h.t(lang, "clue.field.deadline"), Value: bot.FormatDate(c.Deadline, h.b.Loc)},
 		{Label: h.t(lang, "clue.field.priority"), Value: h.yesNo(lang, c.Priority)},
 		{Label: h.t(lang, "clue.field.status"), Value: h.statusLabel(lang, c)},
@@ -226,7 +192,7 @@ func (h *handler) publicFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Fi
 // note is the small print of a card: who transferred and acknowledged
 // the clue, and when.
 func (h *handler) note(r *bot.Roster, lang string, c *bot.Clue) string {
-	lines := []string{h.t(lang, "clue.note.transferred", "person", mention(r, c.CreatedBy), "from", bodyName(r, c.FromBody, lang), "time", bot.FormatTime(c.CreatedAt, h.b.Loc))}
+	lines := []string{h.t(lang, "clue.note.transferred", "person", mention(r, c.CreatedBy), "from", r.BodyName(c.FromBody, lang), "time", bot.FormatTime(c.CreatedAt, h.b.Loc))}
 	if c.AckBy != "" {
 		lines = append(lines, h.t(lang, "clue.note.acknowledged", "person", mention(r, c.AckBy), "time", bot.FormatTime(c.AckAt, h.b.Loc)))
 	}
@@ -268,7 +234,7 @@ func (h *handler) groupCard(r *bot.Roster, c *bot.Clue) *bot.Card {
 func (h *handler) detailCard(r *bot.Roster, lang string, c *bot.Clue, withButton bool) *bot.Card {
 	fields := []bot.Field{{Label: h.t(lang, "clue.field.title"), Value: c.Title}}
 	fields = append(fields, h.publicFields(r, lang, c)...)
-	fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.from"), Value: bodyName(r, c.FromBody, lang)})
+	fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.from"), Value: r.BodyName(c.FromBody, lang)})
 	if c.Round != "" {
 		fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.round"), Value: c.Round})
 	}
@@ -296,7 +262,7 @@ func (h *handler) detailCard(r *bot.Roster, lang string, c *bot.Clue, withButton
 }
 
 func (h *handler) historyLine(r *bot.Roster, lang string, e bot.History) string {
-	who := personName(r, e.Person, lang)
+	who := r.PersonName(e.Person, lang)
 	if e.Person == "" {
 		who = h.t(lang, "clue.scheduler")
 	}

@@ -162,7 +162,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch cha
 	}
 	r := req.Roster
 	if !req.Person.InBody(c.Body) {
-		return nil, h.refuse(ctx, req, "clue."+ch.action, id, "clue.error.not_member", "id", id, "body", bodyName(r, c.Body, req.Lang))
+		return nil, h.b.Refuse(ctx, req, "clue."+ch.action, id, "clue.error.not_member", "id", id, "body", r.BodyName(c.Body, req.Lang))
 	}
 	now := h.b.Now()
 	var from bot.ClueStatus
@@ -254,7 +254,7 @@ func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *bot.Clue, ac
 			continue
 		}
 		lang := h.b.LangOf(ctx, p)
-		text := h.t(lang, "clue.dm."+ch.action, "id", c.ID, "body", bodyName(r, c.Body, lang),
+		text := h.t(lang, "clue.dm."+ch.action, "id", c.ID, "body", r.BodyName(c.Body, lang),
 			"person", actor.DisplayName(lang), "status", h.statusLabel(lang, c), "note", ch.note)
 		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Text: text, Key: fmt.Sprintf("clue:%s:%s:%d", c.ID, ch.action, len(c.History))}); err != nil {
 			h.b.Log.Warn("clue: direct message failed", "clue", c.ID, "person", p.ID, "err", err)

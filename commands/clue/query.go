@@ -21,7 +21,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 		return nil, err
 	}
 	if !c.Entitled(req.Roster, req.Person) {
-		return nil, h.refuse(ctx, req, "clue.show", id, "clue.error.confidential", "id", id)
+		return nil, h.b.Refuse(ctx, req, "clue.show", id, "clue.error.confidential", "id", id)
 	}
 	// Reads of confidential content leave a trace too.
 	if err := h.b.Audit(ctx, req, "clue.show", id, ""); err != nil {
@@ -42,7 +42,7 @@ func (h *handler) history(ctx context.Context, req *bot.Request) (*bot.Response,
 		return nil, err
 	}
 	if !c.Entitled(req.Roster, req.Person) {
-		return nil, h.refuse(ctx, req, "clue.history", id, "clue.error.confidential", "id", id)
+		return nil, h.b.Refuse(ctx, req, "clue.history", id, "clue.error.confidential", "id", id)
 	}
 	if err := h.b.Audit(ctx, req, "clue.history", id, ""); err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (h *handler) history(ctx context.Context, req *bot.Request) (*bot.Response,
 	lang := req.Lang
 	var s strings.Builder
 	for _, e := range entries {
-		who := personName(req.Roster, e.Person, lang)
+		who := req.Roster.PersonName(e.Person, lang)
 		if e.Person == "" {
 			who = h.t(lang, "clue.scheduler")
 		}
@@ -157,7 +157,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 		s.WriteString("\n• ")
 		s.WriteString(h.t(lang, "clue.list.row", "id", c.ID, "organisation", c.OrganisationName,
-			"body", bodyName(req.Roster, c.Body, lang), "status", h.statusLabel(lang, c),
+			"body", req.Roster.BodyName(c.Body, lang), "status", h.statusLabel(lang, c),
 			"deadline", bot.FormatDate(c.Deadline, h.b.Loc)))
 		if c.OverdueAt(now, h.b.Loc) {
 			s.WriteString(h.t(lang, "clue.list.overdue"))

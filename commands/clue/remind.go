@@ -146,7 +146,7 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, 
 	}
 	lang := h.b.Lang
 	days := workdaysSince(h.b.Cal, h.b.Loc, c.CreatedAt, now)
-	text := h.t(lang, "clue.escalate.office", "id", c.ID, "organisation", c.OrganisationName, "body", bodyName(r, c.Body, lang),
+	text := h.t(lang, "clue.escalate.office", "id", c.ID, "organisation", c.OrganisationName, "body", r.BodyName(c.Body, lang),
 		"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "days", days, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
 	if g := officeGroup(r); g != "" {
 		_, err := h.b.Notify(ctx, bot.Notice{Group: g, Text: text, Key: "clue:" + id + ":escalate"})
@@ -156,7 +156,7 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, 
 	for _, b := range r.BodiesOf(bot.InspectionOffice) {
 		for _, m := range r.Members(b.ID) {
 			ml := h.b.LangOf(ctx, m)
-			t := h.t(ml, "clue.escalate.office", "id", c.ID, "organisation", c.OrganisationName, "body", bodyName(r, c.Body, ml),
+			t := h.t(ml, "clue.escalate.office", "id", c.ID, "organisation", c.OrganisationName, "body", r.BodyName(c.Body, ml),
 				"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "days", days, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
 			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: t, Key: "clue:" + id + ":escalate"}); err != nil {
 				errs = append(errs, err)

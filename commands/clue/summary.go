@@ -282,7 +282,7 @@ func (h *handler) summaryCard(r *bot.Roster, lang string, s Summary) *bot.Card {
 		return card
 	}
 	for _, f := range s.Bodies {
-		card.Fields = append(card.Fields, bot.Field{Label: bodyName(r, f.Body, lang), Value: h.figuresText(lang, f)})
+		card.Fields = append(card.Fields, bot.Field{Label: r.BodyName(f.Body, lang), Value: h.figuresText(lang, f)})
 	}
 	card.Fields = append(card.Fields, bot.Field{Label: h.t(lang, "clue.summary.total"), Value: h.figuresText(lang, s.All)})
 	card.Note = h.t(lang, "clue.summary.note")

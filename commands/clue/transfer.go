@@ -104,7 +104,7 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 			return nil, err
 		}
 		if orgID != "" && round.Organisation != "" && round.Organisation != orgID {
-			return nil, bot.UsageError(req, "clue.error.round_org", "id", roundID, "organisation", bodyName(r, round.Organisation, lang))
+			return nil, bot.UsageError(req, "clue.error.round_org", "id", roundID, "organisation", r.BodyName(round.Organisation, lang))
 		}
 		if req.Person.InBody(round.Team) {
 			from = round.Team

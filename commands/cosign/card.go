@@ -140,21 +140,13 @@ func (m *module) partyList(r *bot.Roster, c *bot.Cosign, lang string) string {
 	return strings.Join(s, "\n")
 }
 
-func (m *module) bodyName(r *bot.Roster, id, lang string) string {
-	if b, ok := r.Body(id); ok {
-		return b.DisplayName(lang)
-	}
-	return id
-}
+func (m *module) bodyName(r *bot.Roster, id, lang string) string { return r.BodyName(id, lang) }
 
 func (m *module) personName(r *bot.Roster, id, lang string) string {
 	if id == "" {
 		return m.b.T(lang, "cosign.scheduler")
 	}
-	if p, ok := r.Person(id); ok {
-		return p.DisplayName(lang)
-	}
-	return id
+	return r.PersonName(id, lang)
 }
 
 // describe is the request's description, or its item when it has none.
