@@ -95,7 +95,16 @@ func (it *Item) OverdueAt(now time.Time, loc *time.Location) bool {
 	if !it.OpenAt(now) || it.Deadline.IsZero() {
 		return false
 	}
-	return dayOf(now, loc).After(dayOf(it.Deadline, loc))
+	return itemDay(now, loc).After(itemDay(it.Deadline, loc))
+}
+
+// itemDay is midnight of t's day in loc.
+func itemDay(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
 // UpdatedBetween reports whether a progress entry was logged in [from, to).

@@ -36,6 +36,7 @@ import (
 	"github.com/xunji-bot/xunji/commands/admin"
 	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/cosign"
+	"github.com/xunji-bot/xunji/commands/progress"
 	boltstore "github.com/xunji-bot/xunji/storage/bolt"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
@@ -296,6 +297,7 @@ func registerCommands(b *bot.Bot, c *config.Config) error {
 		admin.Register,
 		clue.Register,
 		registerCosign,
+		progress.Register,
 	} {
 		if err := reg(b, c); err != nil {
 			return err

@@ -1,0 +1,295 @@
+package progress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// checkKinds maps each relay check to the party kind that runs it.
+var checkKinds = map[bot.CheckKind]bot.PartyKind{
+	bot.CheckStationed:  bot.StationedGroup,
+	bot.CheckSupervisor: bot.SupervisorOffice,
+}
+
+// promptChecks is the task progress.stationed_check (every month) or
+// progress.supervisor_check (every two months; the cadence is the
+// schedule's): each body of the kind that supervises items is asked to
+// run its check, with the list of the items it supervises and their
+// state, and to record the result with "progress check". One check per
+// body and month; a repeated run does nothing.
+func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.Time) error {
+	at = at.In(h.b.Loc)
+	period := bot.MonthID(at, h.b.Loc)
+	r, err := h.b.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	all, err := h.items.List(ctx)
+	if err != nil {
+		return err
+	}
+	sortItems(r, all)
+	var errs []error
+	for _, body := range r.BodiesOf(checkKinds[kind]) {
+		var list []*bot.Item
+		for _, it := range all {
+			if it.SupervisedBy(body.ID) && !it.CreatedAt.After(at) && (it.OpenAt(at) || it.DoneAt.After(at.AddDate(0, -2, 0))) {
+				list = append(list, it)
+			}
+		}
+		if len(list) == 0 {
+			continue
+		}
+		c := &bot.Check{ID: bot.CheckID(kind, body.ID, period), Kind: kind, Body: body.ID, Period: period, PromptedAt: at}
+		for _, it := range list {
+			c.Items = append(c.Items, it.ID)
+		}
+		if err := h.checks.Create(ctx, c.ID, c); err != nil {
+			if bot.ErrorCode(err) != bot.ECONFLICT {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if err := h.b.Audit(ctx, nil, "progress.check.prompt", c.ID, fmt.Sprintf("items=%s", strings.Join(c.Items, ","))); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		refs, err := h.sendCheck(ctx, r, c, body, list, at)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if len(refs) > 0 {
+			if _, err := h.checks.Update(ctx, c.ID, func(v *bot.Check) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *handler) sendCheck(ctx context.Context, r *bot.Roster, c *bot.Check, body bot.Body, list []*bot.Item, at time.Time) ([]bot.MessageRef, error) {
+	key := "progress:" + c.ID + ":prompt"
+	if body.Group != "" {
+		return h.b.Notify(ctx, bot.Notice{Group: body.Group, Card: h.checkCard(r, c, list, h.b.Lang, at), Key: key})
+	}
+	var refs []bot.MessageRef
+	var errs []error
+	for _, p := range r.Members(body.ID) {
+		rs, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Card: h.checkCard(r, c, list, h.b.LangOf(ctx, p), at), Key: key})
+		refs = append(refs, rs...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return refs, errors.Join(errs...)
+}
+
+func (h *handler) checkCard(r *bot.Roster, c *bot.Check, list []*bot.Item, lang string, at time.Time) *bot.Card {
+	card := &bot.Card{
+		Title: h.t(lang, "progress.check."+string(c.Kind)+".title", "month", h.monthLabel(lang, c.Period), "body", r.BodyName(c.Body, lang)),
+		Text:  h.t(lang, "progress.check.text", "count", len(list)),
+		Color: bot.Blue,
+		Note:  h.t(lang, "progress.check.note"),
+	}
+	for _, it := range list {
+		card.Fields = append(card.Fields, bot.Field{
+			Label: it.ID + " " + r.BodyName(it.Unit, lang),
+			Value: h.t(lang, "progress.check.item", "title", it.Title, "status", h.statusLabel(lang, it, at), "deadline", bot.FormatDate(it.Deadline, h.b.Loc)),
+		})
+	}
+	if c.Result != bot.CheckPending {
+		card.Color = bot.Green
+		if c.Result == bot.CheckIssues {
+			card.Color = bot.Orange
+		}
+		card.Note = h.t(lang, "progress.check.recorded", "result", h.t(lang, "progress.check.result."+string(c.Result)),
+			"person", c.RecordedBy, "time", bot.FormatTime(c.RecordedAt, h.b.Loc), "note", orDash(c.Note))
+		if p, ok := r.Person(c.RecordedBy); ok {
+			card.Note = h.t(lang, "progress.check.recorded", "result", h.t(lang, "progress.check.result."+string(c.Result)),
+				"person", p.DisplayName(lang), "time", bot.FormatTime(c.RecordedAt, h.b.Loc), "note", orDash(c.Note))
+		}
+	} else {
+		card.Buttons = []bot.Button{{Label: h.t(lang, "progress.button.check_ok"), Action: "progress.check_ok", Value: c.ID, Style: "primary"}}
+	}
+	return card
+}
+
+var (
+	passedWords = []string{"passed", "ok", "pass", "通过", "无问题", "合格"}
+	issuesWords = []string{"issues", "issue", "problem", "发现问题", "有问题", "问题"}
+)
+
+// checkCmd: progress check <通过|发现问题> [note…] | progress check ZG-… <finding…>
+// [body:…] [period:2026-12]. Records the result of the person's body's
+// latest check (or the named one); a finding on an item is kept on the
+// check and in the item's history and marks the check "issues found".
+func (h *handler) checkCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	p := req.Command
+	lang := req.Lang
+	for k := range p.Options {
+		if !slices.Contains([]string{"body", "单位", "period", "月份"}, k) {
+			return nil, bot.UsageError(req, "progress.error.unknown_option", "option", k)
+		}
+	}
+	first := p.Arg(0)
+	if first == "" {
+		return nil, bot.UsageError(req, "progress.check.need_result")
+	}
+	var result bot.CheckResult
+	var item string
+	switch {
+	case reItemID.MatchString(first):
+		item, result = strings.ToUpper(first), bot.CheckIssues
+	case hasWord(passedWords, first):
+		result = bot.CheckPassed
+	case hasWord(issuesWords, first):
+		result = bot.CheckIssues
+	default:
+		return nil, bot.UsageError(req, "progress.check.bad_result", "input", first)
+	}
+	note := strings.TrimSpace(p.Rest(1))
+	if (result == bot.CheckIssues || item != "") && note == "" {
+		return nil, bot.UsageError(req, "progress.check.need_note")
+	}
+	if tooLong(note, maxNote) {
+		return nil, bot.UsageError(req, "progress.error.too_long", "what", h.t(lang, "progress.arg.note"), "max", maxNote)
+	}
+	c, err := h.findCheck(ctx, req, p.Opt("body", "单位"), p.Opt("period", "月份"))
+	if err != nil {
+		return nil, err
+	}
+	if item != "" && !slices.Contains(c.Items, item) {
+		return nil, bot.UsageError(req, "progress.check.not_listed", "id", item, "check", c.ID)
+	}
+	c, err = h.recordCheck(ctx, req, c.ID, result, item, note)
+	if err != nil {
+		return nil, err
+	}
+	return bot.Text(h.t(lang, "progress.check.saved", "body", req.Roster.BodyName(c.Body, lang), "month", h.monthLabel(lang, c.Period),
+		"result", h.t(lang, "progress.check.result."+string(c.Result)))), nil
+}
+
+// findCheck returns the check the person means: of the named body (or
+// the person's only checking body) for the named period (or the latest).
+func (h *handler) findCheck(ctx context.Context, req *bot.Request, bodyArg, period string) (*bot.Check, error) {
+	r := req.Roster
+	var bodies []string
+	for _, id := range req.Person.Bodies {
+		if b, ok := r.Body(id); ok && (b.Kind == bot.StationedGroup || b.Kind == bot.SupervisorOffice) {
+			bodies = append(bodies, id)
+		}
+	}
+	if bodyArg != "" {
+		b, ok := r.FindBody(bodyArg, bot.StationedGroup, bot.SupervisorOffice)
+		if !ok {
+			return nil, bot.UsageError(req, "progress.error.unknown_supervisor", "input", bodyArg)
+		}
+		if !slices.Contains(bodies, b.ID) {
+			return nil, h.b.Refuse(ctx, req, "progress.check", b.ID, "progress.check.not_member", "body", b.DisplayName(req.Lang))
+		}
+		bodies = []string{b.ID}
+	}
+	all, err := h.checks.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var best *bot.Check
+	for _, c := range all {
+		if !slices.Contains(bodies, c.Body) || (period != "" && c.Period != period) {
+			continue
+		}
+		if best == nil || c.PromptedAt.After(best.PromptedAt) {
+			best = c
+		}
+	}
+	if best == nil {
+		return nil, bot.UsageError(req, "progress.check.none")
+	}
+	return best, nil
+}
+
+// recordCheck stores a result (and an item finding) on check id, after
+// checking that the person belongs to the checking body.
+func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, result bot.CheckResult, item, note string) (*bot.Check, error) {
+	cur, err := h.checks.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !req.Person.InBody(cur.Body) {
+		return nil, h.b.Refuse(ctx, req, "progress.check", id, "progress.check.not_member", "body", req.Roster.BodyName(cur.Body, req.Lang))
+	}
+	now := h.b.Now()
+	c, err := h.checks.Update(ctx, id, func(v *bot.Check) error {
+		// A finding never turns into a pass: "issues" sticks once recorded.
+		if v.Result != bot.CheckIssues {
+			v.Result = result
+		}
+		if item != "" {
+			v.Findings = append(v.Findings, bot.CheckFinding{Item: item, Note: note, Person: req.Person.ID, Time: now})
+		} else {
+			v.Note = note
+		}
+		v.RecordedBy, v.RecordedAt, v.Platform = req.Person.ID, now, req.Platform
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if item != "" {
+		if _, err := h.items.Update(ctx, item, func(v *bot.Item) error {
+			v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "check", Note: note})
+			return nil
+		}); err != nil && !bot.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	detail := "result=" + string(c.Result)
+	if item != "" {
+		detail += " item=" + item
+	}
+	if err := h.b.Audit(ctx, req, "progress.check", id, detail); err != nil {
+		return nil, err
+	}
+	if len(c.Cards) > 0 {
+		if r, err := h.b.Roster(ctx); err == nil {
+			if err := h.b.UpdateCards(ctx, c.Cards, h.checkCard(r, c, h.checkItems(ctx, c), h.b.Lang, c.PromptedAt)); err != nil {
+				h.b.Log.Warn("progress: check card update failed", "check", id, "err", err)
+			}
+		}
+	}
+	return c, nil
+}
+
+func (h *handler) checkItems(ctx context.Context, c *bot.Check) []*bot.Item {
+	var out []*bot.Item
+	for _, id := range c.Items {
+		if it, err := h.items.Get(ctx, id); err == nil {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// checkOKButton records "no issues" from the check's card.
+func (h *handler) checkOKButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	c, err := h.checks.Get(ctx, req.Value)
+	if bot.IsNotFound(err) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "progress.check.none")
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err = h.recordCheck(ctx, req, c.ID, bot.CheckPassed, "", "")
+	if err != nil {
+		return nil, err
+	}
+	toast := h.t(req.Lang, "progress.check.saved", "body", req.Roster.BodyName(c.Body, req.Lang), "month", h.monthLabel(req.Lang, c.Period),
+		"result", h.t(req.Lang, "progress.check.result."+string(c.Result)))
+	return &bot.Response{Toast: toast, Replies: []bot.Reply{{Card: h.checkCard(req.Roster, c, h.checkItems(ctx, c), req.Lang, c.PromptedAt), Replace: true}}}, nil
+}

@@ -1,0 +1,416 @@
+package progress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// collect is the task progress.collect: on the configured working day it
+// asks each responsible unit with open items for this month's update of
+// each, in the unit's group or by direct message to its contacts. The
+// deadline is CollectDays working days later. Running it again for the
+// same month does nothing.
+func (h *handler) collect(ctx context.Context, at time.Time) error {
+	at = at.In(h.b.Loc)
+	month := bot.MonthID(at, h.b.Loc)
+	r, err := h.b.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	all, err := h.items.List(ctx)
+	if err != nil {
+		return err
+	}
+	byUnit := map[string][]string{}
+	for _, it := range all {
+		if it.OpenAt(at) {
+			byUnit[it.Unit] = append(byUnit[it.Unit], it.ID)
+		}
+	}
+	var units []bot.UnitReport
+	for _, u := range unitBodies(r) {
+		if ids := byUnit[u.ID]; len(ids) > 0 {
+			units = append(units, bot.UnitReport{Unit: u.ID, Items: ids})
+		}
+	}
+	deadline := dayStart(h.b.Cal.AddWorkdays(at, h.cfg.CollectDays), h.b.Loc)
+	window := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, h.b.Loc)
+	if prev, err := h.months.Get(ctx, bot.PrevMonthID(month)); err == nil && !prev.Deadline.IsZero() {
+		// Updates up to the previous collection's deadline counted for it.
+		if end := prev.Deadline.AddDate(0, 0, 1); end.After(window) {
+			window = end
+		}
+	} else if err != nil && !bot.IsNotFound(err) {
+		return err
+	}
+	set := func(m *bot.ProgressMonth) error {
+		if !m.StartedAt.IsZero() {
+			return errStop
+		}
+		m.ID, m.StartedAt, m.WindowStart, m.Deadline, m.Units = month, at, window, deadline, units
+		return nil
+	}
+	m, err := h.months.Update(ctx, month, set)
+	if bot.IsNotFound(err) {
+		m = &bot.ProgressMonth{}
+		_ = set(m)
+		err = h.months.Create(ctx, month, m)
+		if bot.ErrorCode(err) == bot.ECONFLICT {
+			m, err = h.months.Update(ctx, month, set)
+		}
+	}
+	switch {
+	case errors.Is(err, errStop):
+		return nil // already started by an earlier run
+	case err != nil:
+		return err
+	}
+	nItems := 0
+	for _, u := range units {
+		nItems += len(u.Items)
+	}
+	if err := h.b.Audit(ctx, nil, "progress.collect", month, fmt.Sprintf("units=%d items=%d deadline=%s", len(units), nItems, bot.FormatDate(deadline, h.b.Loc))); err != nil {
+		return err
+	}
+	items := map[string]*bot.Item{}
+	for _, it := range all {
+		items[it.ID] = it
+	}
+	var errs []error
+	for _, u := range m.Units {
+		refs, err := h.promptUnit(ctx, r, m, u, items, "prompt", at)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("unit %s: %w", u.Unit, err))
+		}
+		if len(refs) > 0 {
+			if _, err := h.months.Update(ctx, month, func(v *bot.ProgressMonth) error {
+				if ur := v.Unit(u.Unit); ur != nil {
+					ur.Prompts = append(ur.Prompts, refs...)
+				}
+				return nil
+			}); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// unitTargets returns where a unit is asked: its group, or else its
+// configured contacts (else every member) by direct message.
+func (h *handler) unitTargets(r *bot.Roster, unit string) (group string, people []*bot.Person) {
+	if b, ok := r.Body(unit); ok && b.Group != "" {
+		return b.Group, nil
+	}
+	if ids, ok := h.cfg.Contacts[unit]; ok {
+		for _, id := range ids {
+			if p, ok := r.Person(id); ok {
+				people = append(people, p)
+			}
+		}
+		return "", people
+	}
+	return "", r.Members(unit)
+}
+
+// promptUnit sends a unit the collection prompt (kind "prompt") or a
+// reminder (kind "remind") listing the items still to report (for a
+// reminder, only those).
+func (h *handler) promptUnit(ctx context.Context, r *bot.Roster, m *bot.ProgressMonth, u bot.UnitReport, items map[string]*bot.Item, kind string, now time.Time) ([]bot.MessageRef, error) {
+	group, people := h.unitTargets(r, u.Unit)
+	ids := u.Items
+	if kind == "remind" {
+		ids = h.pending(m, u, items, now)
+	}
+	key := "progress:" + m.ID + ":" + kind + ":" + u.Unit
+	if group != "" {
+		return h.b.Notify(ctx, bot.Notice{Group: group, Card: h.promptCard(r, m, u.Unit, ids, items, h.b.Lang, kind), Key: key})
+	}
+	var refs []bot.MessageRef
+	var errs []error
+	for _, p := range people {
+		lang := h.b.LangOf(ctx, p)
+		card := h.promptCard(r, m, u.Unit, ids, items, lang, kind)
+		card.Text = bot.MentionTag(p) + " " + card.Text
+		rs, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Card: card, Key: key})
+		refs = append(refs, rs...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(people) == 0 {
+		h.b.Log.Warn("progress: responsible unit has nobody to ask", "unit", u.Unit, "month", m.ID)
+	}
+	return refs, errors.Join(errs...)
+}
+
+func (h *handler) promptCard(r *bot.Roster, m *bot.ProgressMonth, unit string, ids []string, items map[string]*bot.Item, lang, kind string) *bot.Card {
+	c := &bot.Card{
+		Title: h.t(lang, "progress."+kind+".title", "month", h.monthLabel(lang, m.ID), "unit", r.BodyName(unit, lang)),
+		Text:  h.t(lang, "progress."+kind+".text", "deadline", bot.FormatDate(m.Deadline, h.b.Loc), "count", len(ids)),
+		Color: bot.Blue,
+		Note:  h.t(lang, "progress.prompt.note", "example", h.exampleID(ids)),
+	}
+	if kind == "remind" {
+		c.Color = bot.Orange
+	}
+	for i, id := range ids {
+		it := items[id]
+		if it == nil {
+			continue
+		}
+		c.Fields = append(c.Fields, bot.Field{
+			Label: it.ID + " " + it.Title,
+			Value: h.t(lang, "progress.prompt.item", "percent", it.Percent, "deadline", bot.FormatDate(it.Deadline, h.b.Loc)),
+		})
+		if i < maxButtons {
+			c.Buttons = append(c.Buttons, bot.Button{Label: h.t(lang, "progress.button.same_id", "id", it.ID), Action: "progress.same", Value: it.ID + "@" + m.ID})
+		}
+	}
+	return c
+}
+
+func (h *handler) exampleID(ids []string) string {
+	if len(ids) > 0 {
+		return ids[0]
+	}
+	return "ZG-2026-0001"
+}
+
+// pending returns the unit's asked items that have no update in the
+// month's window up to now and are still open.
+func (h *handler) pending(m *bot.ProgressMonth, u bot.UnitReport, items map[string]*bot.Item, now time.Time) []string {
+	var out []string
+	for _, id := range u.Items {
+		it := items[id]
+		if it == nil {
+			continue
+		}
+		if !it.UpdatedBetween(m.WindowStart, now.Add(time.Nanosecond)) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// workdaysBefore returns the day n working days before day (n = 0: day).
+func (h *handler) workdaysBefore(day time.Time, n int) time.Time {
+	for i := 0; i < 366 && n > 0; i++ {
+		day = day.AddDate(0, 0, -1)
+		if h.b.Cal.IsWorkday(day) {
+			n--
+		}
+	}
+	return day
+}
+
+// ReminderTimes returns when the units that have not reported for m are
+// reminded: each configured reminder counted back in working days from
+// the deadline day, at its time of day.
+func (h *handler) reminderTimes(m *bot.ProgressMonth) []time.Time {
+	out := make([]time.Time, len(h.cfg.Reminders))
+	for i, rc := range h.cfg.Reminders {
+		out[i] = h.workdaysBefore(dayStart(m.Deadline, h.b.Loc), rc.BeforeDays).Add(h.cfg.ReminderOffset(i))
+	}
+	return out
+}
+
+// remindJob is the periodic job progress.reminders: it closes the
+// collections whose deadline day has passed (marking units "not
+// reported"), and, on working days within office hours only, reminds the
+// units that have not reported yet when a configured reminder time has
+// come. Each reminder is sent at most once per unit; a reminder whose
+// day passed while the bot was down is sent at the next office hour
+// before the deadline, once.
+func (h *handler) remindJob(ctx context.Context, now time.Time) error {
+	months, err := h.months.List(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range months {
+		if m.StartedAt.IsZero() || m.Closed() {
+			continue
+		}
+		if dayStart(now, h.b.Loc).After(dayStart(m.Deadline, h.b.Loc)) {
+			if err := h.close(ctx, m.ID, now); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if !h.officeHours(now) {
+			continue
+		}
+		if err := h.remindMonth(ctx, m, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *handler) remindMonth(ctx context.Context, m *bot.ProgressMonth, now time.Time) error {
+	var due []int
+	for i, t := range h.reminderTimes(m) {
+		if !now.Before(t) && t.After(m.StartedAt) {
+			due = append(due, i)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	all, err := h.items.List(ctx)
+	if err != nil {
+		return err
+	}
+	items := map[string]*bot.Item{}
+	for _, it := range all {
+		items[it.ID] = it
+	}
+	r, err := h.b.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, u := range m.Units {
+		if len(h.pending(m, u, items, now)) == 0 {
+			continue
+		}
+		var newly []int
+		for _, i := range due {
+			if !slices.Contains(u.Reminded, i) {
+				newly = append(newly, i)
+			}
+		}
+		if len(newly) == 0 {
+			continue
+		}
+		// Claim the reminder in the record first, so a concurrent or
+		// repeated run does not send it again.
+		_, err := h.months.Update(ctx, m.ID, func(v *bot.ProgressMonth) error {
+			ur := v.Unit(u.Unit)
+			if ur == nil || v.Closed() {
+				return errStop
+			}
+			claimed := false
+			for _, i := range newly {
+				if !slices.Contains(ur.Reminded, i) {
+					ur.Reminded = append(ur.Reminded, i)
+					claimed = true
+				}
+			}
+			if !claimed {
+				return errStop
+			}
+			return nil
+		})
+		if errors.Is(err, errStop) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		pend := h.pending(m, u, items, now)
+		if err := h.b.Audit(ctx, nil, "progress.remind", m.ID, fmt.Sprintf("unit=%s items=%s", u.Unit, strings.Join(pend, ","))); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := h.promptUnit(ctx, r, m, u, items, "remind", now); err != nil {
+			errs = append(errs, fmt.Errorf("remind %s: %w", u.Unit, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// close marks the collection of month closed: each unit's asked items
+// without an update by the end of the deadline day are "not reported"
+// (未报送) for the month, on the month record and on each item.
+func (h *handler) close(ctx context.Context, month string, now time.Time) error {
+	all, err := h.items.List(ctx)
+	if err != nil {
+		return err
+	}
+	items := map[string]*bot.Item{}
+	for _, it := range all {
+		items[it.ID] = it
+	}
+	m, err := h.months.Update(ctx, month, func(v *bot.ProgressMonth) error {
+		if v.Closed() || v.StartedAt.IsZero() {
+			return errStop
+		}
+		end := dayStart(v.Deadline, h.b.Loc).AddDate(0, 0, 1)
+		for i := range v.Units {
+			u := &v.Units[i]
+			u.Missing = nil
+			for _, id := range u.Items {
+				if it := items[id]; it != nil && !it.UpdatedBetween(v.WindowStart, end) {
+					u.Missing = append(u.Missing, id)
+				}
+			}
+		}
+		v.ClosedAt = now
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, u := range m.Units {
+		if !u.Unreported() {
+			continue
+		}
+		for _, id := range u.Missing {
+			if _, err := h.items.Update(ctx, id, func(v *bot.Item) error {
+				if slices.Contains(v.Unreported, month) {
+					return errStop
+				}
+				v.Unreported = append(v.Unreported, month)
+				return nil
+			}); err != nil && !errors.Is(err, errStop) {
+				errs = append(errs, err)
+			}
+		}
+		if err := h.b.Audit(ctx, nil, "progress.unreported", month, fmt.Sprintf("unit=%s items=%s", u.Unit, strings.Join(u.Missing, ","))); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// closeDue closes every collection whose deadline day is before now's.
+func (h *handler) closeDue(ctx context.Context, now time.Time) error {
+	months, err := h.months.List(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range months {
+		if !m.StartedAt.IsZero() && !m.Closed() && dayStart(now, h.b.Loc).After(dayStart(m.Deadline, h.b.Loc)) {
+			errs = append(errs, h.close(ctx, m.ID, now))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Unreported returns the responsible units (body ids) marked "not
+// reported" (未报送) in the collection of month ("2026-12"): empty while
+// the collection is open or when the month had none.
+func Unreported(ctx context.Context, b *bot.Bot, month string) ([]string, error) {
+	m, err := bot.Records[bot.ProgressMonth](b.Store, bot.CollProgressMonths).Get(ctx, month)
+	if bot.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.Unreported(), nil
+}

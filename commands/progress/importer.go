@@ -1,0 +1,316 @@
+package progress
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// Import columns and the header names offices use for them (case and
+// surrounding spaces ignored). Unit, title, deadline and supervisor are
+// required; immediate and round are optional; other columns are ignored.
+var importColumns = map[string][]string{
+	"unit":       {"责任单位", "整改责任单位", "被巡察单位", "被巡察党组织", "单位", "unit", "organisation", "organization", "responsible unit"},
+	"title":      {"整改事项", "整改问题", "问题", "事项", "问题描述", "title", "item", "problem"},
+	"deadline":   {"整改时限", "完成时限", "时限", "期限", "deadline", "due", "due date"},
+	"supervisor": {"监督单位", "监督主体", "督促单位", "监督", "supervisor", "supervisors", "supervising body"},
+	"immediate":  {"即知即改", "立行立改", "是否即知即改", "immediate", "immediate fix"},
+	"round":      {"巡察轮次", "轮次", "round"},
+}
+
+var requiredColumns = []string{"unit", "title", "deadline", "supervisor"}
+
+var (
+	yesWords = []string{"是", "y", "yes", "true", "1", "√", "✓", "即知即改", "立行立改"}
+	noWords  = []string{"否", "n", "no", "false", "0", "×", "-", ""}
+)
+
+// RowError is what is wrong with one row of an import sheet: Row is the
+// row number a person sees in the sheet (the header is row 1 when it is
+// the first line), Key and Args the catalog message.
+type RowError struct {
+	Row  int
+	Key  string
+	Args []any
+}
+
+// ImportError lists every bad row of a refused import; nothing was
+// imported.
+type ImportError struct {
+	Rows []RowError
+}
+
+func (e *ImportError) Error() string {
+	var s []string
+	for _, r := range e.Rows {
+		s = append(s, fmt.Sprintf("row %d: %s", r.Row, r.Key))
+	}
+	return "progress: import refused: " + strings.Join(s, "; ")
+}
+
+// Import creates rectification items from a CSV or XLSX sheet (format
+// "csv" or "xlsx"), the form offices already keep: a header row naming
+// the columns (责任单位, 整改事项, 整改时限, 监督单位, optional 即知即改 and
+// 巡察轮次), then one item per row. It is all or nothing: if any row is
+// bad it returns an *ImportError listing every bad row and creates
+// nothing. req names the importing person (a member of an inspection
+// team or the inspection office, or an administrator) for the records
+// and the audit. It returns the ids created, in row order.
+func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, format string) ([]string, error) {
+	if req == nil || req.Person == nil {
+		return nil, bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+	}
+	r := req.Roster
+	if r == nil {
+		var err error
+		if r, err = b.Roster(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if !req.Person.Admin && !r.HasKind(req.Person, creatorKinds...) {
+		if err := b.AuditResult(ctx, req, "progress.import", "", "", bot.ResultRefused); err != nil {
+			return nil, err
+		}
+		return nil, bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+	}
+	rows, err := readSheet(data, format)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{b: b, items: bot.Records[bot.Item](b.Store, bot.CollItems)}
+	lang := req.Lang
+	if lang == "" {
+		lang = b.Lang
+	}
+	// The header is the first row with any content.
+	hdr := -1
+	for i, row := range rows {
+		if !blank(row) {
+			hdr = i
+			break
+		}
+	}
+	if hdr < 0 {
+		return nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
+	}
+	cols := map[string]int{}
+	for j, name := range rows[hdr] {
+		name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff")))
+		for col, names := range importColumns {
+			if _, dup := cols[col]; !dup && hasWord(names, name) {
+				cols[col] = j
+			}
+		}
+	}
+	var missing []string
+	for _, c := range requiredColumns {
+		if _, ok := cols[c]; !ok {
+			missing = append(missing, importColumns[c][0])
+		}
+	}
+	if len(missing) > 0 {
+		return nil, bot.Errorf(bot.EINVALID, "progress.import.columns", "columns", strings.Join(missing, b.T(lang, "list.sep")))
+	}
+	taken, err := h.taken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := b.Now().In(b.Loc)
+	cell := func(row []string, col string) string {
+		j, ok := cols[col]
+		if !ok || j >= len(row) {
+			return ""
+		}
+		return strings.TrimSpace(row[j])
+	}
+	var items []*bot.Item
+	var bad []RowError
+	for i := hdr + 1; i < len(rows); i++ {
+		row := rows[i]
+		if blank(row) {
+			continue
+		}
+		if len(items)+len(bad) >= maxImport {
+			return nil, bot.Errorf(bot.EINVALID, "progress.import.too_many", "max", maxImport)
+		}
+		in := itemInput{Unit: cell(row, "unit"), Title: cell(row, "title"), Deadline: sheetDate(cell(row, "deadline")),
+			Supervisors: cell(row, "supervisor"), Round: cell(row, "round")}
+		imm := cell(row, "immediate")
+		switch {
+		case hasWord(yesWords, imm):
+			in.Immediate = true
+		case hasWord(noWords, imm):
+		default:
+			bad = append(bad, RowError{Row: i + 1, Key: "progress.import.bad_immediate", Args: []any{"input", imm}})
+			continue
+		}
+		it, key, args := h.validate(r, in, now, taken, lang)
+		if key != "" {
+			bad = append(bad, RowError{Row: i + 1, Key: key, Args: args})
+			continue
+		}
+		it.Source = creatorBody(r, req.Person)
+		items = append(items, it)
+	}
+	if len(bad) > 0 {
+		return nil, &ImportError{Rows: bad}
+	}
+	if len(items) == 0 {
+		return nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
+	}
+	var created []string
+	for _, it := range items {
+		if err := h.store(ctx, req, it, now, "import"); err != nil {
+			// Nothing half-imported: take back what this import created.
+			for _, id := range created {
+				if derr := b.Store.Delete(ctx, bot.CollItems, id); derr != nil {
+					err = errors.Join(err, derr)
+				}
+			}
+			return nil, err
+		}
+		created = append(created, it.ID)
+	}
+	for _, it := range items {
+		if err := b.Audit(ctx, req, "progress.create", it.ID, "import "+auditDetail(it, b.Loc)); err != nil {
+			return created, err
+		}
+	}
+	if err := b.Audit(ctx, req, "progress.import", "", fmt.Sprintf("format=%s items=%d first=%s last=%s", format, len(created), created[0], created[len(created)-1])); err != nil {
+		return created, err
+	}
+	return created, nil
+}
+
+func blank(row []string) bool {
+	for _, c := range row {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// sheetDate turns a spreadsheet's date cell into what bot.ParseDate
+// reads: an Excel serial day number (a raw XLSX date cell) becomes
+// 2006-01-02, and a trailing time of day ("2026/12/31 0:00:00") is
+// dropped.
+func sheetDate(s string) string {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f > 20000 && f < 80000 {
+		if t, err := excelize.ExcelDateToTime(f, false); err == nil {
+			return t.Format("2006-01-02")
+		}
+	}
+	if d, _, ok := strings.Cut(s, " "); ok {
+		return d
+	}
+	return s
+}
+
+// readSheet returns the rows of the first sheet of an XLSX file, or of a
+// CSV file (UTF-8 with or without BOM, or GB 18030/GBK as Excel saves it
+// on Chinese Windows).
+func readSheet(data []byte, format string) ([][]string, error) {
+	switch strings.ToLower(strings.TrimPrefix(format, ".")) {
+	case "csv":
+		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+		if !utf8.Valid(data) {
+			dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+			if err != nil {
+				return nil, bot.Errorf(bot.EINVALID, "progress.import.unreadable", "format", "CSV")
+			}
+			data = dec
+		}
+		cr := csv.NewReader(bytes.NewReader(data))
+		cr.FieldsPerRecord = -1
+		cr.LazyQuotes = true
+		var rows [][]string
+		for {
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, bot.Errorf(bot.EINVALID, "progress.import.unreadable", "format", "CSV")
+			}
+			rows = append(rows, rec)
+			if len(rows) > maxImport+100 {
+				return nil, bot.Errorf(bot.EINVALID, "progress.import.too_many", "max", maxImport)
+			}
+		}
+		return rows, nil
+	case "xlsx":
+		f, err := excelize.OpenReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, bot.Errorf(bot.EINVALID, "progress.import.unreadable", "format", "XLSX")
+		}
+		defer f.Close()
+		sheets := f.GetSheetList()
+		if len(sheets) == 0 {
+			return nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
+		}
+		rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
+		if err != nil {
+			return nil, bot.Errorf(bot.EINVALID, "progress.import.unreadable", "format", "XLSX")
+		}
+		if len(rows) > maxImport+100 {
+			return nil, bot.Errorf(bot.EINVALID, "progress.import.too_many", "max", maxImport)
+		}
+		return rows, nil
+	}
+	return nil, bot.Errorf(bot.EINVALID, "progress.import.format", "format", format)
+}
+
+// importCmd: progress import <path> — console only, since the chat
+// platforms' file download is not part of the core yet.
+func (h *handler) importCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if req.Platform != bot.Console {
+		return bot.Text(h.t(req.Lang, "progress.import.console_only")), nil
+	}
+	path := strings.TrimSpace(req.Command.Rest(0))
+	if path == "" {
+		return nil, bot.UsageError(req, "progress.import.need_path")
+	}
+	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	if format != "csv" && format != "xlsx" {
+		return nil, bot.UsageError(req, "progress.import.format", "format", filepath.Ext(path))
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.IsDir() {
+		return nil, bot.UsageError(req, "progress.import.no_file", "path", path)
+	}
+	if st.Size() > maxFileBytes {
+		return nil, bot.UsageError(req, "progress.import.too_big", "max", maxFileBytes>>20)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, bot.UsageError(req, "progress.import.no_file", "path", path)
+	}
+	ids, err := Import(ctx, h.b, req, data, format)
+	var ie *ImportError
+	if errors.As(err, &ie) {
+		var s strings.Builder
+		s.WriteString(h.t(req.Lang, "progress.import.refused", "count", len(ie.Rows)))
+		for _, r := range ie.Rows {
+			s.WriteString("\n• " + h.t(req.Lang, "progress.import.row", "row", r.Row, "error", h.t(req.Lang, r.Key, r.Args...)))
+		}
+		return bot.Text(s.String()), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bot.Text(h.t(req.Lang, "progress.import.done", "count", len(ids), "first", ids[0], "last", ids[len(ids)-1])), nil
+}

@@ -1,0 +1,383 @@
+package progress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// immediateWords mark an immediate-fix item (即知即改) as the last word of
+// "progress new", and as a yes in an import sheet's column.
+var immediateWords = []string{"immediate", "即知即改", "立行立改"}
+
+var newOptions = []string{"deadline", "期限", "时限", "supervisor", "supervisors", "监督", "监督单位", "round", "轮次", "immediate", "即知即改"}
+
+// create: progress new <organisation> <title…> deadline:… supervisor:a,b [immediate] [round:…]
+func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	p := req.Command
+	lang := req.Lang
+	for k := range p.Options {
+		if !slices.Contains(newOptions, k) {
+			return nil, bot.UsageError(req, "progress.error.unknown_option", "option", k)
+		}
+	}
+	args := slices.Clone(p.Args)
+	immediate := p.HasOpt("immediate", "即知即改")
+	for len(args) > 0 && isImmediateWord(args[len(args)-1]) {
+		immediate = true
+		args = args[:len(args)-1]
+	}
+	switch len(args) {
+	case 0:
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "progress.arg.unit"))
+	case 1:
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "progress.arg.title"))
+	}
+	now := h.b.Now().In(h.b.Loc)
+	in := itemInput{Unit: args[0], Title: strings.Join(args[1:], " "), Deadline: p.Opt("deadline", "期限", "时限"),
+		Supervisors: p.Opt("supervisor", "supervisors", "监督", "监督单位"), Round: p.Opt("round", "轮次"), Immediate: immediate}
+	taken, err := h.taken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	it, key, kv := h.validate(req.Roster, in, now, taken, lang)
+	if key != "" {
+		return nil, bot.UsageError(req, key, kv...)
+	}
+	it.Source = creatorBody(req.Roster, req.Person)
+	if err := h.store(ctx, req, it, now, "create"); err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "progress.create", it.ID, auditDetail(it, h.b.Loc)); err != nil {
+		return nil, err
+	}
+	card := h.card(req.Roster, it, h.b.Lang, now)
+	refs, err := h.b.Notify(ctx, bot.Notice{Group: h.itemGroup, Card: card, Key: "progress:" + it.ID + ":card"})
+	if err != nil {
+		h.b.Log.Warn("progress: item card failed", "item", it.ID, "err", err)
+	}
+	if len(refs) > 0 {
+		if _, err := h.items.Update(ctx, it.ID, func(v *bot.Item) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+			h.b.Log.Warn("progress: could not keep card references", "item", it.ID, "err", err)
+		}
+	}
+	text := h.t(lang, "progress.created", "id", it.ID, "unit", req.Roster.BodyName(it.Unit, lang), "deadline", bot.FormatDate(it.Deadline, h.b.Loc))
+	return &bot.Response{Replies: []bot.Reply{{Text: text, Card: h.card(req.Roster, it, lang, now)}}}, nil
+}
+
+func isImmediateWord(s string) bool {
+	return slices.ContainsFunc(immediateWords, func(w string) bool { return strings.EqualFold(w, s) })
+}
+
+// itemInput is an item as typed or read from a sheet row.
+type itemInput struct {
+	Unit, Title, Deadline, Supervisors, Round string
+	Immediate                                 bool
+}
+
+// validate resolves an input into an item (without id), or returns the
+// catalog key and arguments of what is wrong. taken maps unit|title of
+// the existing items to their ids, and of earlier rows of the same import
+// to ""; validate adds the new item's key.
+func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map[string]string, lang string) (*bot.Item, string, []any) {
+	unitName := strings.TrimSpace(in.Unit)
+	unit, ok := r.FindBody(unitName, bot.ResponsibleUnit)
+	if !ok {
+		return nil, "progress.error.unknown_unit", []any{"input", unitName}
+	}
+	title := strings.TrimSpace(in.Title)
+	switch {
+	case title == "":
+		return nil, "error.missing_arg", []any{"what", h.t(lang, "progress.arg.title")}
+	case tooLong(title, maxTitle):
+		return nil, "progress.error.too_long", []any{"what", h.t(lang, "progress.arg.title"), "max", maxTitle}
+	}
+	if strings.TrimSpace(in.Deadline) == "" {
+		return nil, "progress.error.need_deadline", nil
+	}
+	deadline, err := bot.ParseDate(in.Deadline, now, h.b.Loc)
+	if err != nil {
+		return nil, "progress.error.bad_deadline", []any{"input", in.Deadline}
+	}
+	if strings.TrimSpace(in.Supervisors) == "" {
+		return nil, "progress.error.need_supervisor", nil
+	}
+	var sups []string
+	for _, s := range splitList(in.Supervisors) {
+		b, ok := r.FindBody(s, SupervisingKinds...)
+		if !ok {
+			return nil, "progress.error.unknown_supervisor", []any{"input", s}
+		}
+		if !slices.Contains(sups, b.ID) {
+			sups = append(sups, b.ID)
+		}
+	}
+	key := unit.ID + "|" + title
+	if id, dup := taken[key]; dup {
+		if id == "" {
+			return nil, "progress.error.duplicate_row", []any{"title", title}
+		}
+		return nil, "progress.error.duplicate", []any{"id", id, "title", title}
+	}
+	taken[key] = ""
+	return &bot.Item{
+		Round: strings.ToUpper(strings.TrimSpace(in.Round)), Unit: unit.ID, Title: title, Deadline: deadline,
+		Supervisors: sups, Immediate: in.Immediate, Status: bot.ItemOpen,
+	}, "", nil
+}
+
+// taken maps unit|title of every existing item to its id.
+func (h *handler) taken(ctx context.Context) (map[string]string, error) {
+	all, err := h.items.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(all))
+	for _, it := range all {
+		out[it.Unit+"|"+it.Title] = it.ID
+	}
+	return out, nil
+}
+
+// store gives it an id and creates it.
+func (h *handler) store(ctx context.Context, req *bot.Request, it *bot.Item, now time.Time, action string) error {
+	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixItem, now.Year())
+	if err != nil {
+		return err
+	}
+	it.ID = id
+	it.CreatedAt, it.UpdatedAt = now, now
+	if req != nil && req.Person != nil {
+		it.CreatedBy = req.Person.ID
+		it.History = append(it.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: action})
+	}
+	return h.items.Create(ctx, id, it)
+}
+
+func auditDetail(it *bot.Item, loc *time.Location) string {
+	return fmt.Sprintf("unit=%s deadline=%s supervisors=%s immediate=%t", it.Unit, bot.FormatDate(it.Deadline, loc), strings.Join(it.Supervisors, ","), it.Immediate)
+}
+
+// splitList splits "a,b、c，d" into its trimmed parts.
+func splitList(s string) []string {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ';' || r == '；' })
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// creatorBody is the inspection team or office body p creates items for.
+func creatorBody(r *bot.Roster, p *bot.Person) string {
+	for _, k := range creatorKinds {
+		for _, id := range p.Bodies {
+			if b, ok := r.Body(id); ok && b.Kind == k {
+				return id
+			}
+		}
+	}
+	return ""
+}
+
+// statusLabel renders "60% · 整改中（已逾期）".
+func (h *handler) statusLabel(lang string, it *bot.Item, now time.Time) string {
+	s := h.t(lang, "progress.status."+string(it.Status), "percent", it.Percent)
+	if it.OverdueAt(now, h.b.Loc) {
+		s += h.t(lang, "progress.overdue_mark")
+	}
+	return s
+}
+
+func (h *handler) yesNo(lang string, v bool) string {
+	if v {
+		return h.t(lang, "progress.yes")
+	}
+	return h.t(lang, "progress.no")
+}
+
+// card is the item's card, with the buttons to log from it.
+func (h *handler) card(r *bot.Roster, it *bot.Item, lang string, now time.Time) *bot.Card {
+	c := &bot.Card{
+		Title: h.t(lang, "progress.card.title", "id", it.ID),
+		Text:  it.Title,
+		Color: bot.Blue,
+		Fields: []bot.Field{
+			{Label: h.t(lang, "progress.field.unit"), Value: r.BodyName(it.Unit, lang)},
+			{Label: h.t(lang, "progress.field.deadline"), Value: bot.FormatDate(it.Deadline, h.b.Loc)},
+			{Label: h.t(lang, "progress.field.supervisors"), Value: h.bodyNames(r, it.Supervisors, lang)},
+			{Label: h.t(lang, "progress.field.immediate"), Value: h.yesNo(lang, it.Immediate)},
+			{Label: h.t(lang, "progress.field.progress"), Value: h.statusLabel(lang, it, now)},
+		},
+	}
+	switch {
+	case !it.Open():
+		c.Color = bot.Green
+	case it.OverdueAt(now, h.b.Loc):
+		c.Color = bot.Red
+	}
+	if n := len(it.Progress); n > 0 {
+		e := it.Progress[n-1]
+		c.Note = h.t(lang, "progress.card.last", "time", bot.FormatTime(e.Time, h.b.Loc), "person", r.PersonName(e.Person, lang), "percent", e.Percent, "note", orDash(e.Note))
+	} else {
+		c.Note = h.t(lang, "progress.card.hint", "id", it.ID)
+	}
+	if it.Open() {
+		c.Buttons = []bot.Button{
+			{Label: h.t(lang, "progress.button.same"), Action: "progress.same", Value: it.ID},
+			{Label: h.t(lang, "progress.button.done"), Action: "progress.done", Value: it.ID, Style: "primary"},
+		}
+	}
+	return c
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}
+
+// refreshCards updates the item's group cards after a change.
+func (h *handler) refreshCards(ctx context.Context, r *bot.Roster, it *bot.Item, now time.Time) {
+	if len(it.Cards) == 0 {
+		return
+	}
+	if err := h.b.UpdateCards(ctx, it.Cards, h.card(r, it, h.b.Lang, now)); err != nil {
+		h.b.Log.Warn("progress: card update failed", "item", it.ID, "err", err)
+	}
+}
+
+// show: progress show ZG-…
+func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id, err := argID(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	it, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	lang, r, now := req.Lang, req.Roster, h.b.Now()
+	var s strings.Builder
+	s.WriteString(h.t(lang, "progress.history.header", "id", it.ID))
+	if len(it.Progress) == 0 {
+		s.WriteString("\n" + h.t(lang, "progress.history.none"))
+	}
+	for _, e := range it.Progress {
+		key := "progress.history.entry"
+		if e.Correction {
+			key = "progress.history.correction"
+		}
+		s.WriteString("\n• " + h.t(lang, key, "time", bot.FormatTime(e.Time, h.b.Loc), "person", r.PersonName(e.Person, lang),
+			"platform", string(e.Platform), "from", e.From, "percent", e.Percent, "note", orDash(e.Note), "reason", e.Reason))
+	}
+	for _, ev := range it.History {
+		if ev.Action == "check" {
+			s.WriteString("\n• " + h.t(lang, "progress.history.check", "time", bot.FormatTime(ev.Time, h.b.Loc), "person", r.PersonName(ev.Person, lang), "note", ev.Note))
+		}
+	}
+	if len(it.Unreported) > 0 {
+		var ms []string
+		for _, m := range it.Unreported {
+			ms = append(ms, h.monthLabel(lang, m))
+		}
+		s.WriteString("\n" + h.t(lang, "progress.history.unreported", "months", strings.Join(ms, h.t(lang, "list.sep"))))
+	}
+	return &bot.Response{Replies: []bot.Reply{{Card: h.card(r, it, lang, now), Text: s.String()}}}, nil
+}
+
+// listFilter is what "progress list" selects.
+type listFilter struct {
+	mine, overdue, open, done bool
+	unit                      string
+}
+
+var (
+	mineWords    = []string{"mine", "my", "我的"}
+	overdueWords = []string{"overdue", "逾期"}
+	openWords    = []string{"open", "在办", "整改中", "未完成"}
+	doneWords    = []string{"done", "已完成", "完成"}
+)
+
+func hasWord(words []string, w string) bool {
+	return slices.ContainsFunc(words, func(x string) bool { return strings.EqualFold(x, w) })
+}
+
+// list: progress list [mine] [overdue] [open|done] [<organisation>|unit:…]
+func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	p := req.Command
+	lang, r := req.Lang, req.Roster
+	var f listFilter
+	for k := range p.Options {
+		if k != "unit" && k != "单位" {
+			return nil, bot.UsageError(req, "progress.error.unknown_option", "option", k)
+		}
+	}
+	unitArg := p.Opt("unit", "单位")
+	for _, a := range p.Args {
+		switch {
+		case hasWord(mineWords, a):
+			f.mine = true
+		case hasWord(overdueWords, a):
+			f.overdue = true
+		case hasWord(openWords, a):
+			f.open = true
+		case hasWord(doneWords, a):
+			f.done = true
+		case unitArg == "":
+			unitArg = a
+		default:
+			return nil, bot.UsageError(req, "progress.error.bad_filter", "input", a)
+		}
+	}
+	if unitArg != "" {
+		b, ok := r.FindBody(unitArg, bot.ResponsibleUnit)
+		if !ok {
+			return nil, bot.UsageError(req, "progress.error.unknown_unit", "input", unitArg)
+		}
+		f.unit = b.ID
+	}
+	all, err := h.items.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := h.b.Now()
+	var out []*bot.Item
+	for _, it := range all {
+		switch {
+		case f.mine && !it.MayLog(req.Person) && it.CreatedBy != req.Person.ID && !(it.Source != "" && req.Person.InBody(it.Source)):
+		case f.overdue && !it.OverdueAt(now, h.b.Loc):
+		case f.open && !it.Open():
+		case f.done && it.Open():
+		case f.unit != "" && it.Unit != f.unit:
+		default:
+			out = append(out, it)
+		}
+	}
+	if len(out) == 0 {
+		return bot.Text(h.t(lang, "progress.list.empty")), nil
+	}
+	sortItems(r, out)
+	var s strings.Builder
+	s.WriteString(h.t(lang, "progress.list.header", "count", len(out)))
+	for i, it := range out {
+		if i == maxListed {
+			s.WriteString("\n" + h.t(lang, "progress.list.more", "count", len(out)-maxListed))
+			break
+		}
+		s.WriteString("\n• " + h.t(lang, "progress.list.line", "id", it.ID, "unit", r.BodyName(it.Unit, lang), "status", h.statusLabel(lang, it, now),
+			"deadline", bot.FormatDate(it.Deadline, h.b.Loc), "title", it.Title))
+	}
+	return bot.Text(s.String()), nil
+}
+
+// errStop aborts an update whose precondition no longer holds.
+var errStop = errors.New("progress: precondition no longer holds")

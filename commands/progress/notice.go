@@ -1,0 +1,501 @@
+package progress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/progress/chart"
+)
+
+// Report is the rectification figures of one month, as the monthly
+// notice (区委巡察办每月汇总通报) shows them.
+type Report struct {
+	Month string    // "2026-12"
+	At    time.Time // the figures are as of this moment
+	// Orgs are the figures per responsible unit that has items, in roster
+	// order; Total is their sum.
+	Orgs  []bot.OrgFigures
+	Total bot.OrgFigures
+	// Collected is true when the month had a collection; Closed when its
+	// deadline passed, so Unreported counts are final.
+	Collected, Closed bool
+	// Special are the candidates for special inspection (专项督查) by the
+	// rule of SpecialCandidates.
+	Special []string
+	// Escalate are the units overdue or unreported for the configured
+	// number of consecutive months (约谈提醒).
+	Escalate []string
+	// Prev is the previous month's notice figures, for "since last month".
+	Prev *bot.ProgressMonth
+}
+
+// Figures computes per-organisation figures at at from the items and the
+// month's collection m (nil when the month had none): an item counts if
+// it existed at at; done/open/overdue as of at; unreported are the items
+// the unit was asked about that had no update — final once the
+// collection closed, so far before that.
+func Figures(r *bot.Roster, items []*bot.Item, m *bot.ProgressMonth, at time.Time, loc *time.Location) ([]bot.OrgFigures, bot.OrgFigures) {
+	byUnit := map[string]*bot.OrgFigures{}
+	for _, it := range items {
+		if it.CreatedAt.After(at) {
+			continue
+		}
+		f := byUnit[it.Unit]
+		if f == nil {
+			f = &bot.OrgFigures{Unit: it.Unit}
+			byUnit[it.Unit] = f
+		}
+		f.Total++
+		if it.DoneBy(at) {
+			f.Done++
+		} else {
+			f.Open++
+			if it.OverdueAt(at, loc) {
+				f.Overdue++
+			}
+		}
+		if it.Immediate {
+			f.Immediate++
+		}
+		f.PercentSum += it.PercentAt(at)
+	}
+	if m != nil && !m.StartedAt.IsZero() && !m.StartedAt.After(at) {
+		idx := map[string]*bot.Item{}
+		for _, it := range items {
+			idx[it.ID] = it
+		}
+		for _, u := range m.Units {
+			f := byUnit[u.Unit]
+			if f == nil {
+				continue
+			}
+			if m.Closed() && !m.ClosedAt.After(at) {
+				f.Unreported += len(u.Missing)
+				continue
+			}
+			for _, id := range u.Items {
+				if it := idx[id]; it != nil && !it.UpdatedBetween(m.WindowStart, at.Add(time.Nanosecond)) {
+					f.Unreported++
+				}
+			}
+		}
+	}
+	var out []bot.OrgFigures
+	var total bot.OrgFigures
+	seen := map[string]bool{}
+	add := func(f *bot.OrgFigures) {
+		out = append(out, *f)
+		total.Total += f.Total
+		total.Open += f.Open
+		total.Done += f.Done
+		total.Overdue += f.Overdue
+		total.Unreported += f.Unreported
+		total.Immediate += f.Immediate
+		total.PercentSum += f.PercentSum
+	}
+	for _, b := range r.Bodies {
+		if f := byUnit[b.ID]; f != nil {
+			add(f)
+			seen[b.ID] = true
+		}
+	}
+	// Units removed from the roster still count, after the others.
+	var rest []string
+	for id := range byUnit {
+		if !seen[id] {
+			rest = append(rest, id)
+		}
+	}
+	slices.Sort(rest)
+	for _, id := range rest {
+		add(byUnit[id])
+	}
+	return out, total
+}
+
+// SpecialCandidates applies the documented rule for naming candidates for
+// special inspection (专项督查): among the organisations with at least one
+// overdue or unreported item, the lowest completion rate first; ties go
+// to more overdue items, then more unreported items, then the lower
+// average progress, then roster order. At most n are named.
+func SpecialCandidates(orgs []bot.OrgFigures, n int) []string {
+	var weak []bot.OrgFigures
+	for _, f := range orgs {
+		if f.Weak() {
+			weak = append(weak, f)
+		}
+	}
+	slices.SortStableFunc(weak, func(a, b bot.OrgFigures) int {
+		switch {
+		case a.Rate() != b.Rate():
+			return a.Rate() - b.Rate()
+		case a.Overdue != b.Overdue:
+			return b.Overdue - a.Overdue
+		case a.Unreported != b.Unreported:
+			return b.Unreported - a.Unreported
+		}
+		return a.Average() - b.Average()
+	})
+	var out []string
+	for i := 0; i < len(weak) && i < n; i++ {
+		out = append(out, weak[i].Unit)
+	}
+	return out
+}
+
+// report computes the month's report at at. A stored notice's figures
+// are reused, so a repeated run shows what the first one did.
+func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Report, *bot.ProgressMonth, error) {
+	month := bot.MonthID(at, h.b.Loc)
+	m, err := h.months.Get(ctx, month)
+	if bot.IsNotFound(err) {
+		m, err = nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	items, err := h.items.List(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := &Report{Month: month, At: at}
+	if m != nil && !m.NoticeAt.IsZero() {
+		rep.At = m.NoticeAt
+		rep.Orgs, rep.Special, rep.Escalate = m.Figures, m.Special, m.Escalated
+		for _, f := range m.Figures {
+			rep.Total.Total += f.Total
+			rep.Total.Open += f.Open
+			rep.Total.Done += f.Done
+			rep.Total.Overdue += f.Overdue
+			rep.Total.Unreported += f.Unreported
+			rep.Total.Immediate += f.Immediate
+			rep.Total.PercentSum += f.PercentSum
+		}
+	} else {
+		rep.Orgs, rep.Total = Figures(r, items, m, at, h.b.Loc)
+		rep.Special = SpecialCandidates(rep.Orgs, h.cfg.SpecialCount)
+		esc, err := h.escalations(ctx, month, rep.Orgs)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.Escalate = esc
+	}
+	if m != nil {
+		rep.Collected = !m.StartedAt.IsZero() && !m.StartedAt.After(at)
+		rep.Closed = m.Closed() && !m.ClosedAt.After(at)
+	}
+	if prev, err := h.months.Get(ctx, bot.PrevMonthID(month)); err == nil && !prev.NoticeAt.IsZero() {
+		rep.Prev = prev
+	} else if err != nil && !bot.IsNotFound(err) {
+		return nil, nil, err
+	}
+	return rep, m, nil
+}
+
+// escalations returns the units whose figures were weak (an overdue or
+// unreported item) in this month and in each of the EscalateMonths-1
+// months before it, by the stored notices.
+func (h *handler) escalations(ctx context.Context, month string, orgs []bot.OrgFigures) ([]string, error) {
+	var out []string
+	for _, f := range orgs {
+		if !f.Weak() {
+			continue
+		}
+		streak, id := 1, month
+		for streak < h.cfg.EscalateMonths {
+			id = bot.PrevMonthID(id)
+			pm, err := h.months.Get(ctx, id)
+			if bot.IsNotFound(err) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			pf, ok := pm.FiguresOf(f.Unit)
+			if pm.NoticeAt.IsZero() || !ok || !pf.Weak() {
+				break
+			}
+			streak++
+		}
+		if streak >= h.cfg.EscalateMonths {
+			out = append(out, f.Unit)
+		}
+	}
+	return out, nil
+}
+
+// monthlyNotice is the task progress.monthly_notice: it closes due
+// collections, computes the month's figures, stores them (the next
+// month's notice compares with them), escalates the units overdue or
+// unreported for EscalateMonths consecutive months to the leader in
+// charge, and posts the notice with the chart and the XLSX export to the
+// inspection office's group. A second run for the same month does not
+// post again.
+func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
+	at = at.In(h.b.Loc)
+	if err := h.closeDue(ctx, at); err != nil {
+		return err
+	}
+	r, err := h.b.Roster(ctx)
+	if err != nil {
+		return err
+	}
+	rep, m, err := h.report(ctx, r, at)
+	if err != nil {
+		return err
+	}
+	if m != nil && !m.NoticeAt.IsZero() && len(m.NoticeCards) > 0 {
+		return nil
+	}
+	first := false
+	set := func(v *bot.ProgressMonth) error {
+		if !v.NoticeAt.IsZero() {
+			return errStop
+		}
+		v.ID, v.NoticeAt, v.Figures, v.Special, v.Escalated = rep.Month, at, rep.Orgs, rep.Special, rep.Escalate
+		return nil
+	}
+	_, err = h.months.Update(ctx, rep.Month, set)
+	if bot.IsNotFound(err) {
+		nm := &bot.ProgressMonth{}
+		_ = set(nm)
+		err = h.months.Create(ctx, rep.Month, nm)
+		if bot.ErrorCode(err) == bot.ECONFLICT {
+			_, err = h.months.Update(ctx, rep.Month, set)
+		}
+	}
+	switch {
+	case errors.Is(err, errStop):
+	case err != nil:
+		return err
+	default:
+		first = true
+	}
+	var errs []error
+	if first {
+		detail := fmt.Sprintf("total=%d done=%d open=%d overdue=%d unreported=%d special=%s escalate=%s", rep.Total.Total, rep.Total.Done,
+			rep.Total.Open, rep.Total.Overdue, rep.Total.Unreported, strings.Join(rep.Special, ","), strings.Join(rep.Escalate, ","))
+		if err := h.b.Audit(ctx, nil, "progress.notice", rep.Month, detail); err != nil {
+			return err
+		}
+		for _, u := range rep.Escalate {
+			if err := h.escalate(ctx, r, rep, u); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	lang := h.b.Lang
+	files, err := h.files(ctx, r, rep, lang)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	refs, err := h.b.Notify(ctx, bot.Notice{Group: h.noticeGrp, Card: h.noticeCard(r, rep, lang), Files: files, Key: "progress:" + rep.Month + ":notice"})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(refs) > 0 {
+		if _, err := h.months.Update(ctx, rep.Month, func(v *bot.ProgressMonth) error { v.NoticeCards = append(v.NoticeCards, refs...); return nil }); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// escalate reports a unit to the leader in charge (约谈提醒): to the
+// escalation group when one is configured, else to each member of the
+// district committee bodies directly; and audits it.
+func (h *handler) escalate(ctx context.Context, r *bot.Roster, rep *Report, unit string) error {
+	f, _ := rep.orgOf(unit)
+	if err := h.b.Audit(ctx, nil, "progress.escalate", unit, fmt.Sprintf("month=%s months=%d overdue=%d unreported=%d", rep.Month, h.cfg.EscalateMonths, f.Overdue, f.Unreported)); err != nil {
+		return err
+	}
+	text := func(lang string) string {
+		return h.t(lang, "progress.escalate.text", "unit", r.BodyName(unit, lang), "months", h.cfg.EscalateMonths,
+			"month", h.monthLabel(lang, rep.Month), "overdue", f.Overdue, "unreported", f.Unreported, "open", f.Open, "rate", f.Rate())
+	}
+	key := "progress:" + rep.Month + ":escalate:" + unit
+	if h.escalation != "" {
+		_, err := h.b.Notify(ctx, bot.Notice{Group: h.escalation, Text: text(h.b.Lang), Key: key})
+		return err
+	}
+	var errs []error
+	for _, b := range r.BodiesOf(bot.DistrictCommittee) {
+		for _, p := range r.Members(b.ID) {
+			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Text: text(h.b.LangOf(ctx, p)), Key: key}); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (rep *Report) orgOf(unit string) (bot.OrgFigures, bool) {
+	for _, f := range rep.Orgs {
+		if f.Unit == unit {
+			return f, true
+		}
+	}
+	return bot.OrgFigures{Unit: unit}, false
+}
+
+// noticeCard renders the monthly notice.
+func (h *handler) noticeCard(r *bot.Roster, rep *Report, lang string) *bot.Card {
+	t := rep.Total
+	var text []string
+	text = append(text, h.t(lang, "progress.notice.total", "total", t.Total, "done", t.Done, "open", t.Open, "overdue", t.Overdue,
+		"unreported", t.Unreported, "rate", t.Rate(), "average", t.Average()))
+	switch {
+	case !rep.Collected:
+		text = append(text, h.t(lang, "progress.notice.no_collection"))
+	case !rep.Closed:
+		text = append(text, h.t(lang, "progress.notice.collection_open"))
+	}
+	if len(rep.Orgs) == 0 {
+		text = append(text, h.t(lang, "progress.notice.no_items"))
+	}
+	text = append(text, h.t(lang, "progress.notice.rule", "count", h.cfg.SpecialCount))
+	if len(rep.Special) > 0 {
+		text = append(text, h.t(lang, "progress.notice.special", "units", h.bodyNames(r, rep.Special, lang)))
+	} else {
+		text = append(text, h.t(lang, "progress.notice.special_none"))
+	}
+	if len(rep.Escalate) > 0 {
+		text = append(text, h.t(lang, "progress.notice.escalate", "months", h.cfg.EscalateMonths, "units", h.bodyNames(r, rep.Escalate, lang)))
+	}
+	text = append(text, h.t(lang, "progress.notice.legend"))
+	c := &bot.Card{
+		Title: h.t(lang, "progress.notice.title", "month", h.monthLabel(lang, rep.Month)),
+		Text:  strings.Join(text, "\n"),
+		Color: bot.Blue,
+		Note:  h.t(lang, "progress.notice.note", "time", bot.FormatTime(rep.At, h.b.Loc)),
+	}
+	if len(rep.Special) > 0 || len(rep.Escalate) > 0 {
+		c.Color = bot.Orange
+	}
+	for _, f := range rep.Orgs {
+		v := h.t(lang, "progress.notice.org", "total", f.Total, "done", f.Done, "open", f.Open, "overdue", f.Overdue,
+			"unreported", f.Unreported, "rate", f.Rate(), "average", f.Average())
+		v += "\n" + h.change(lang, rep, f)
+		c.Fields = append(c.Fields, bot.Field{Label: r.BodyName(f.Unit, lang), Value: v})
+	}
+	return c
+}
+
+// change describes what changed for f since the previous month's notice.
+func (h *handler) change(lang string, rep *Report, f bot.OrgFigures) string {
+	if rep.Prev == nil {
+		return h.t(lang, "progress.change.first")
+	}
+	p, ok := rep.Prev.FiguresOf(f.Unit)
+	if !ok {
+		return h.t(lang, "progress.change.new_unit")
+	}
+	return h.t(lang, "progress.change.text", "rate", signed(f.Rate()-p.Rate()), "done", max(0, f.Done-p.Done),
+		"added", max(0, f.Total-p.Total), "overdue", signed(f.Overdue-p.Overdue))
+}
+
+func signed(n int) string {
+	if n > 0 {
+		return fmt.Sprintf("+%d", n)
+	}
+	return fmt.Sprint(n)
+}
+
+// Chart draws the completion chart of rep (completion rate and average
+// progress per organisation) as a PNG of width × height pixels. Names the
+// embedded font cannot draw fall back to the body id.
+func Chart(b *bot.Bot, r *bot.Roster, rep *Report, lang string, width, height int) ([]byte, error) {
+	if len(rep.Orgs) == 0 {
+		return nil, errors.New("progress: no organisation to chart")
+	}
+	rate := chart.Series{Name: b.T(lang, "progress.chart.rate"), Color: color.RGBA{0x2b, 0x6c, 0xb0, 0xff}}
+	avg := chart.Series{Name: b.T(lang, "progress.chart.average"), Color: color.RGBA{0xf0, 0x8c, 0x2a, 0xff}}
+	var labels []string
+	for _, f := range rep.Orgs {
+		name := r.BodyName(f.Unit, lang)
+		if !chart.Fits(name) {
+			name = f.Unit
+		}
+		labels = append(labels, name)
+		rate.Values = append(rate.Values, float64(f.Rate()))
+		avg.Values = append(avg.Values, float64(f.Average()))
+	}
+	title := b.T(lang, "progress.chart.title", "month", monthLabel(b, lang, rep.Month))
+	if !chart.Fits(title) {
+		title = rep.Month
+	}
+	return chart.Bars{
+		Title: title, XLabel: b.T(lang, "progress.chart.axis"), Labels: labels, Series: []chart.Series{rate, avg},
+		Max: 100, Unit: "%", Width: width, Height: height,
+	}.PNG()
+}
+
+func monthLabel(b *bot.Bot, lang, id string) string {
+	return (&handler{b: b}).monthLabel(lang, id)
+}
+
+// files are the notice's attachments: the chart and the XLSX export.
+func (h *handler) files(ctx context.Context, r *bot.Roster, rep *Report, lang string) ([]bot.File, error) {
+	var out []bot.File
+	var errs []error
+	if len(rep.Orgs) > 0 {
+		png, err := Chart(h.b, r, rep, lang, h.cfg.ChartWidth, h.cfg.ChartHeight)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			out = append(out, bot.File{Name: h.t(lang, "progress.file.chart", "month", rep.Month), MIME: "image/png", Data: png})
+		}
+	}
+	x, err := Export(ctx, h.b, rep.At, lang)
+	if err != nil {
+		errs = append(errs, err)
+	} else {
+		out = append(out, bot.File{Name: h.t(lang, "progress.file.export", "month", rep.Month), MIME: XLSXMIME, Data: x})
+	}
+	return out, errors.Join(errs...)
+}
+
+// reportCmd: progress report — the current month's figures so far, with
+// the chart and the export, to the person asking.
+func (h *handler) reportCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if len(req.Command.Args) > 0 {
+		return nil, bot.UsageError(req, "progress.error.bad_filter", "input", req.Command.Arg(0))
+	}
+	now := h.b.Now().In(h.b.Loc)
+	month := bot.MonthID(now, h.b.Loc)
+	m, err := h.months.Get(ctx, month)
+	if bot.IsNotFound(err) {
+		m, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	items, err := h.items.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Month: month, At: now}
+	rep.Orgs, rep.Total = Figures(req.Roster, items, m, now, h.b.Loc)
+	rep.Special = SpecialCandidates(rep.Orgs, h.cfg.SpecialCount)
+	if rep.Escalate, err = h.escalations(ctx, month, rep.Orgs); err != nil {
+		return nil, err
+	}
+	if m != nil {
+		rep.Collected = !m.StartedAt.IsZero()
+		rep.Closed = m.Closed()
+	}
+	if prev, err := h.months.Get(ctx, bot.PrevMonthID(month)); err == nil && !prev.NoticeAt.IsZero() {
+		rep.Prev = prev
+	}
+	files, err := h.files(ctx, req.Roster, rep, req.Lang)
+	if err != nil {
+		h.b.Log.Warn("progress: report attachments failed", "err", err)
+	}
+	return &bot.Response{Replies: []bot.Reply{{Card: h.noticeCard(req.Roster, rep, req.Lang), Files: files}}}, nil
+}
