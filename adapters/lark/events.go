@@ -180,7 +180,20 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 			return
 		}
 		for i, r := range resp.Replies {
-			a.replyTo(ctx, str(msg.MessageId), r, uuidFor(ev, "reply", strconv.Itoa(i)))
+			uuid := uuidFor(ev, "reply", strconv.Itoa(i))
+			a.replyTo(ctx, str(msg.MessageId), r, uuid)
+			if len(r.Files) == 0 {
+				continue
+			}
+			// Lark has no private message in a group: a private answer's
+			// files go to the sender directly, never to the group.
+			idType, to := "open_id", openID
+			if r.Public || direct {
+				idType, to = "chat_id", str(msg.ChatId)
+			}
+			if err := a.sendFiles(ctx, idType, to, r.Files, uuid); err != nil {
+				a.log.Error("lark: attachments not sent", "message", str(msg.MessageId), "err", err)
+			}
 		}
 	}
 	dh, durable := h.(bot.DurableHandler)

@@ -35,10 +35,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, err
 		}
 		return ref, a.patchCard(ctx, ref.ID, m.Text, m.Card)
 	}
-	if len(m.Files) > 0 {
-		a.log.Warn("lark: attachments are not supported yet; sending the message without them", "files", len(m.Files))
-	}
-	if m.Text == "" && m.Card == nil {
+	if m.Text == "" && m.Card == nil && len(m.Files) == 0 {
 		return bot.MessageRef{}, permanentError{errors.New("lark: empty message")}
 	}
 	idType, to := "chat_id", m.ChatID
@@ -49,6 +46,9 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, err
 		return bot.MessageRef{}, permanentError{errors.New("lark: message without chat or user")}
 	}
 	uuid := uuidFor(m.Key)
+	if m.Text == "" && m.Card == nil { // attachments only
+		return bot.MessageRef{Platform: bot.Lark, ChatID: m.ChatID}, a.sendFiles(ctx, idType, to, m.Files, uuid)
+	}
 	msgType, body := content(m.Text, m.Card)
 	req := larkim.NewCreateMessageReqBuilder().ReceiveIdType(idType).
 		Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId(to).MsgType(msgType).Content(body).Uuid(uuid).Build()).
@@ -69,6 +69,11 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, err
 	}
 	if ref.ChatID == "" {
 		ref.ChatID = m.ChatID
+	}
+	if len(m.Files) > 0 {
+		if err := a.sendFiles(ctx, idType, to, m.Files, uuid); err != nil {
+			return ref, err
+		}
 	}
 	return ref, nil
 }
