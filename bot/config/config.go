@@ -36,6 +36,8 @@ type Config struct {
 	Clue      ClueConfig        `yaml:"clue"`
 	Progress  ProgressConfig    `yaml:"progress"`
 	Cosign    CosignConfig      `yaml:"cosign"`
+	Consult   ConsultConfig     `yaml:"consult"`
+	Round     RoundConfig       `yaml:"round"`
 	Schedules []ScheduleConfig  `yaml:"schedules"`
 	Holidays  HolidayConfig     `yaml:"holidays"`
 

@@ -34,9 +34,12 @@ import (
 	"github.com/xunji-bot/xunji/bot/metrics"
 	"github.com/xunji-bot/xunji/bot/outbox"
 	"github.com/xunji-bot/xunji/commands/admin"
+	"github.com/xunji-bot/xunji/commands/assess"
 	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/consult"
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/progress"
+	"github.com/xunji-bot/xunji/commands/round"
 	boltstore "github.com/xunji-bot/xunji/storage/bolt"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
@@ -298,6 +301,9 @@ func registerCommands(b *bot.Bot, c *config.Config) error {
 		clue.Register,
 		registerCosign,
 		progress.Register,
+		registerRound,
+		registerConsult,
+		assess.Register,
 	} {
 		if err := reg(b, c); err != nil {
 			return err
@@ -310,6 +316,16 @@ func registerCommands(b *bot.Bot, c *config.Config) error {
 // of the configuration.
 func registerCosign(b *bot.Bot, c *config.Config) error {
 	return cosign.RegisterWith(b, c, append(cosign.Builtin(), c.Cosign.Templates...))
+}
+
+// registerRound adds inspection rounds with the configured settings.
+func registerRound(b *bot.Bot, c *config.Config) error {
+	return round.RegisterWith(b, c, round.Config(c.Round))
+}
+
+// registerConsult adds information requests with the configured settings.
+func registerConsult(b *bot.Bot, c *config.Config) error {
+	return consult.RegisterWith(b, c, consult.Config(c.Consult))
 }
 
 // platformAdapters returns the Slack and Lark adapters configured by

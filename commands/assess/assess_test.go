@@ -1,0 +1,415 @@
+package assess
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+)
+
+func newEnv(t *testing.T) *bottest.Env {
+	t.Helper()
+	env := bottest.New(t)
+	if err := Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	seed(t, env)
+	return env
+}
+
+func at(env *bottest.Env, m, d, h int) time.Time {
+	return time.Date(2026, time.Month(m), d, h, 0, 0, 0, env.Bot.Loc)
+}
+
+func create[T any](t *testing.T, env *bottest.Env, coll, id string, v *T) {
+	t.Helper()
+	if err := bot.Records[T](env.Store, coll).Create(context.Background(), id, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seed stores a data set whose figures are worked out by hand in want
+// below; the clock ends at Tuesday 2026-12-15 10:00.
+func seed(t *testing.T, env *bottest.Env) {
+	t.Helper()
+	ctx := context.Background()
+	clue := func(id, body string, created time.Time, priority bool, ack time.Time, deadline time.Time, status bot.ClueStatus, closed time.Time) {
+		create(t, env, bot.CollClues, id, &bot.Clue{ID: id, Body: body, FromBody: "team1", OrganisationName: "区财政局党组", Title: "t", Substance: "s",
+			CreatedAt: created, Priority: priority, AckAt: ack, Deadline: deadline, Status: status, ClosedAt: closed})
+	}
+	none := time.Time{}
+	// Acknowledged after the reminder time (Wed 11-04 09:00); concluded in time.
+	clue("XS-2026-0001", "room2", at(env, 11, 2, 9), false, at(env, 11, 5, 10), at(env, 11, 30, 0), bot.ClueConcluded, at(env, 11, 20, 10))
+	// Acknowledged in time; still verifying after its deadline day 11-15.
+	clue("XS-2026-0002", "room2", at(env, 11, 2, 9), false, at(env, 11, 3, 9), at(env, 11, 15, 0), bot.ClueVerifying, none)
+	// Priority (reminder after one working day, 11-11 09:00), never acknowledged.
+	clue("XS-2026-0003", "group3", at(env, 11, 10, 9), true, none, at(env, 12, 31, 0), bot.ClueTransferred, none)
+	// All in time.
+	clue("XS-2026-0004", "room1", at(env, 11, 2, 9), false, at(env, 11, 2, 10), at(env, 11, 20, 0), bot.ClueConcluded, at(env, 11, 19, 10))
+	// Late to acknowledge in September (Q3), overdue from 10-01 (Q4).
+	clue("XS-2026-0005", "group3", at(env, 9, 1, 9), false, none, at(env, 9, 30, 0), bot.ClueTransferred, none)
+
+	month := func(id string, closed time.Time, units ...bot.UnitReport) {
+		create(t, env, bot.CollProgressMonths, id, &bot.ProgressMonth{ID: id, StartedAt: closed.AddDate(0, 0, -7), ClosedAt: closed, Units: units})
+	}
+	month("2026-09", at(env, 9, 9, 18), bot.UnitReport{Unit: "finance", Items: []string{"ZG-2026-0001"}, Missing: []string{"ZG-2026-0001"}})
+	month("2026-11", at(env, 11, 9, 18),
+		bot.UnitReport{Unit: "finance", Items: []string{"ZG-2026-0001", "ZG-2026-0002", "ZG-2026-0003"}, Missing: []string{"ZG-2026-0001", "ZG-2026-0002"}},
+		bot.UnitReport{Unit: "chengguan", Items: []string{"ZG-2026-0004"}},
+		bot.UnitReport{Unit: "housing", Items: []string{"ZG-2026-0005"}, Missing: []string{"ZG-2026-0005"}})
+	// Collecting, not closed: nothing counts yet.
+	create(t, env, bot.CollProgressMonths, "2026-12", &bot.ProgressMonth{ID: "2026-12", StartedAt: at(env, 12, 1, 9),
+		Units: []bot.UnitReport{{Unit: "finance", Items: []string{"ZG-2026-0001"}, Missing: nil}}})
+
+	party := func(body, state string, signed, remind time.Time) bot.CosignParty {
+		return bot.CosignParty{Body: body, State: state, At: signed, Since: remind.AddDate(0, 0, -2), RemindAt: remind}
+	}
+	create(t, env, bot.CollCosigns, "QZ-2026-0001", &bot.Cosign{ID: "QZ-2026-0001", State: bot.CosignOpen, Parties: []bot.CosignParty{
+		party("team1", bot.PartyConfirmed, at(env, 11, 18, 10), at(env, 11, 20, 9)),
+		party("group3", bot.PartyWaiting, none, at(env, 11, 20, 9)),
+		party("finance", bot.PartyConfirmed, at(env, 11, 21, 10), at(env, 11, 20, 9)),
+	}})
+	create(t, env, bot.CollCosigns, "QZ-2026-0002", &bot.Cosign{ID: "QZ-2026-0002", State: bot.CosignWithdrawn,
+		Parties: []bot.CosignParty{party("sup_chengguan", bot.PartyWaiting, none, at(env, 11, 25, 9))},
+		History: []bot.CosignEvent{{Time: at(env, 11, 24, 9), Action: "withdraw"}}})
+	create(t, env, bot.CollCosigns, "QZ-2026-0003", &bot.Cosign{ID: "QZ-2026-0003", State: bot.CosignOpen, Parties: []bot.CosignParty{
+		party("chengguan", bot.PartyWaiting, none, at(env, 12, 3, 9)),
+		party("sup_chengguan", bot.PartyWaiting, none, at(env, 12, 20, 9)), // not due yet
+	}})
+
+	check := func(kind bot.CheckKind, body, period string, result bot.CheckResult, recorded time.Time) {
+		id := bot.CheckID(kind, body, period)
+		create(t, env, bot.CollProgressChecks, id, &bot.Check{ID: id, Kind: kind, Body: body, Period: period, Result: result, RecordedAt: recorded})
+	}
+	check(bot.CheckStationed, "group3", "2026-10", bot.CheckPending, none)
+	check(bot.CheckStationed, "group3", "2026-11", bot.CheckPassed, at(env, 11, 20, 10))
+	check(bot.CheckSupervisor, "sup_chengguan", "2026-10", bot.CheckIssues, at(env, 12, 2, 10)) // after its two months
+	check(bot.CheckStationed, "group3", "2026-12", bot.CheckPending, none)                      // cycle not over
+
+	attend := func(p string) bot.MeetingAnswer { return bot.MeetingAnswer{Person: p, Answer: bot.AnswerAttend} }
+	create(t, env, bot.CollMeetings, "HY-2026-0001", &bot.Meeting{ID: "HY-2026-0001", Kind: bot.MeetingWork, Time: at(env, 11, 2, 15), State: bot.MeetingScheduled,
+		Answers: []bot.MeetingAnswer{attend("zhaoqiang"), attend("hejun"), attend("liuyang"), attend("luoxia"), attend("sunli"), {Person: "chenjing", Answer: bot.AnswerAbsent}}})
+	create(t, env, bot.CollMeetings, "HY-2026-0002", &bot.Meeting{ID: "HY-2026-0002", Kind: bot.MeetingJoint, Time: at(env, 11, 10, 15), State: bot.MeetingCancelled})
+	create(t, env, bot.CollMeetings, "HY-2026-0003", &bot.Meeting{ID: "HY-2026-0003", Kind: bot.MeetingWork, Time: at(env, 12, 20, 15), State: bot.MeetingScheduled})
+
+	env.Clock.Set(at(env, 11, 13, 10))
+	must(t, env.Bot.Audit(ctx, nil, "clue.escalate", "XS-2026-0003", "body=group3"))
+	must(t, env.Bot.Audit(ctx, nil, "clue.remind", "XS-2026-0003", "body=group3"))
+	env.Clock.Set(at(env, 11, 25, 10))
+	must(t, env.Bot.Audit(ctx, nil, "cosign.escalate", "QZ-2026-0001", "bodies=group3"))
+	env.Clock.Set(at(env, 12, 15, 10))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// want is figure → body → record ids, worked out by hand from seed.
+type want map[string]map[string][]string
+
+var wantQ4 = want{
+	FigClueAckLate:      {"room2": {"XS-2026-0001"}, "group3": {"XS-2026-0003"}},
+	FigClueConcludeLate: {"room2": {"XS-2026-0002"}, "group3": {"XS-2026-0005"}},
+	FigProgressMissing:  {"finance": {"ZG-2026-0001@2026-11", "ZG-2026-0002@2026-11"}, "housing": {"ZG-2026-0005@2026-11"}},
+	FigCosignUnsigned:   {"group3": {"QZ-2026-0001"}, "finance": {"QZ-2026-0001"}, "chengguan": {"QZ-2026-0003"}},
+	FigCheckMissing:     {"group3": {"stationed:group3:2026-10"}, "sup_chengguan": {"supervisor:sup_chengguan:2026-10"}},
+	FigMeetingMissed:    {"group3": {"HY-2026-0001"}},
+}
+
+func TestFiguresEqualTheRecordsBehindThem(t *testing.T) {
+	env := newEnv(t)
+	tests := []struct {
+		period string
+		want   want
+		escal  int
+	}{
+		{"2026年第四季度", wantQ4, 2},
+		{"2026Q4", wantQ4, 2},
+		{"2026年11月", want{
+			FigClueAckLate:      {"room2": {"XS-2026-0001"}, "group3": {"XS-2026-0003"}},
+			FigClueConcludeLate: {"room2": {"XS-2026-0002"}},
+			FigProgressMissing:  wantQ4[FigProgressMissing],
+			FigCosignUnsigned:   {"group3": {"QZ-2026-0001"}, "finance": {"QZ-2026-0001"}},
+			FigCheckMissing:     {"group3": {"stationed:group3:2026-10"}},
+			FigMeetingMissed:    {"group3": {"HY-2026-0001"}},
+		}, 2},
+		{"2026-12", want{
+			FigCosignUnsigned: {"chengguan": {"QZ-2026-0003"}},
+			FigCheckMissing:   {"sup_chengguan": {"supervisor:sup_chengguan:2026-10"}},
+		}, 0},
+		{"2026Q3", want{
+			FigClueAckLate:     {"group3": {"XS-2026-0005"}},
+			FigProgressMissing: {"finance": {"ZG-2026-0001@2026-09"}},
+		}, 0},
+		{"2026年", want{
+			FigClueAckLate:      {"room2": {"XS-2026-0001"}, "group3": {"XS-2026-0003", "XS-2026-0005"}},
+			FigClueConcludeLate: wantQ4[FigClueConcludeLate],
+			FigProgressMissing:  {"finance": {"ZG-2026-0001@2026-09", "ZG-2026-0001@2026-11", "ZG-2026-0002@2026-11"}, "housing": {"ZG-2026-0005@2026-11"}},
+			FigCosignUnsigned:   wantQ4[FigCosignUnsigned],
+			FigCheckMissing:     wantQ4[FigCheckMissing],
+			FigMeetingMissed:    wantQ4[FigMeetingMissed],
+		}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.period, func(t *testing.T) {
+			p, ok := ParsePeriod(tc.period, env.Bot.Loc)
+			if !ok {
+				t.Fatalf("period %q not parsed", tc.period)
+			}
+			a, err := Compute(context.Background(), env.Bot, env.Config, p, env.Bot.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := 0
+			for _, f := range Figures {
+				total := 0
+				for _, body := range a.Rows {
+					var ids []string
+					for _, r := range a.Behind(f, body) {
+						ids = append(ids, r.ID)
+					}
+					slices.Sort(ids)
+					exp := slices.Clone(tc.want[f][body])
+					slices.Sort(exp)
+					if !slices.Equal(ids, exp) {
+						t.Errorf("%s %s: records %v, want %v", f, body, ids, exp)
+					}
+					if a.Count(f, body) != len(exp) {
+						t.Errorf("%s %s: figure %d, want %d records", f, body, a.Count(f, body), len(exp))
+					}
+					total += a.Count(f, body)
+				}
+				if a.Total(f) != total {
+					t.Errorf("%s: total %d is not the sum of the bodies' %d", f, a.Total(f), total)
+				}
+				sum += total
+			}
+			if sum != len(a.Records) {
+				t.Errorf("figures sum to %d, records %d", sum, len(a.Records))
+			}
+			for f, bodies := range tc.want {
+				for body := range bodies {
+					if !slices.Contains(a.Rows, body) {
+						t.Errorf("%s: body %s has no row", f, body)
+					}
+				}
+			}
+			if len(a.Escalations) != tc.escal {
+				t.Errorf("escalations %d, want %d", len(a.Escalations), tc.escal)
+			}
+		})
+	}
+}
+
+func TestAssessCommandDrillsDownAndExports(t *testing.T) {
+	env := newEnv(t)
+	text := bottest.Text(env.Command("wangming", "考核 2026年第四季度"))
+	mustContain(t, "card", text, "督查推进考核 · 2026Q4", "线索签收超时: 2", "整改进度未报: 3", "签字超时: 3", "缺席会议: 1",
+		"区纪委监委派驻第三纪检监察组：线索签收超时 1、线索办结超期 1、签字超时 1、督查未记录 1、缺席会议 1", "区财政局党组：整改进度未报 2、签字超时 1")
+
+	text = bottest.Text(env.Command("zhenghua", "考核 2026Q4 明细:签收超时 单位:第二监督检查室"))
+	mustContain(t, "detail", text, "共 1 项", "XS-2026-0001", "2026-11-05 10:00 才签收")
+	mustNotContain(t, "detail", text, "XS-2026-0003")
+	text = bottest.Text(env.Command("wangming", "考核 2026Q4 明细:进度未报"))
+	mustContain(t, "detail all", text, "共 3 项", "ZG-2026-0001@2026-11", "ZG-2026-0005@2026-11")
+
+	resp := env.Command("wangming", "考核 2026Q4 导出")
+	var file *bot.File
+	for _, r := range resp.Replies {
+		for i := range r.Files {
+			file = &r.Files[i]
+		}
+	}
+	if file == nil || !strings.HasSuffix(file.Name, ".xlsx") {
+		t.Fatalf("no xlsx file in %+v", resp)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(file.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := x.GetRows("考核指标")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every cell of the figures sheet equals the count of its records.
+	byName := map[string][]string{}
+	for _, row := range rows[3:] {
+		byName[row[0]] = row
+	}
+	r := env.Bot.BaseRoster()
+	for _, body := range []string{"room1", "room2", "group3", "sup_chengguan", "finance", "housing", "chengguan"} {
+		b, _ := r.Body(body)
+		row := byName[b.Name]
+		if row == nil {
+			t.Fatalf("no row for %s in %v", b.Name, rows)
+		}
+		for i, f := range Figures {
+			if got, exp := row[i+1], fmt.Sprint(len(wantQ4[f][body])); got != exp {
+				t.Errorf("xlsx %s %s = %s, want %s", b.Name, f, got, exp)
+			}
+		}
+	}
+	total := byName["合计"]
+	if total == nil || total[len(Figures)+1] != "13" {
+		t.Errorf("xlsx total row %v, want 13 in all", total)
+	}
+	recs, err := x.GetRows("明细")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs)-1 != 13 {
+		t.Errorf("xlsx records sheet has %d records, want 13", len(recs)-1)
+	}
+
+	// Only the inspection office and the district committee.
+	for _, who := range []string{"zhaoqiang", "lina", "zhoutao"} {
+		mustContain(t, who, bottest.Text(env.Command(who, "考核 2026Q4")), "没有权限")
+	}
+	for _, line := range []string{"考核 2026Q5", "考核 明年", "考核 2026Q4 明细:迟到", "考核 2026Q4 单位:第二监督检查室", "考核 2026Q4 颜色:红"} {
+		mustContain(t, line, bottest.Text(env.Command("wangming", line)), "示例")
+	}
+}
+
+func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
+	env := newEnv(t)
+	ctx := context.Background()
+	// Drafting is for the inspection office.
+	mustContain(t, "committee drafts", bottest.Text(env.Command("zhenghua", "专报 2026Q4")), "没有权限")
+	mustContain(t, "team drafts", bottest.Text(env.Command("lina", "专报 起草 2026Q4")), "没有权限")
+
+	env.Adapter.Reset()
+	resp := env.Direct("wangming", `专报 起草 2026年第四季度 备注:"建议对派驻第三纪检监察组进行约谈提醒"`)
+	if len(env.Adapter.Sent()) != 0 {
+		t.Errorf("drafting sent messages: %+v", env.Adapter.Sent())
+	}
+	if len(resp.Replies) != 1 || len(resp.Replies[0].Files) != 1 {
+		t.Fatalf("want one reply with the document, got %+v", resp)
+	}
+	doc := resp.Replies[0].Files[0]
+	if !strings.HasSuffix(doc.Name, ".md") || !strings.HasPrefix(doc.MIME, "text/markdown") {
+		t.Errorf("document %s (%s)", doc.Name, doc.MIME)
+	}
+	md := string(doc.Data)
+	mustContain(t, "markdown", md, "# 关于2026Q4巡纪协作工作问题和不足的专报", "本期巡纪协作中发现问题 13 项",
+		"### （一）线索签收超时：2 项", "| 区纪委监委第二监督检查室 | 1 | XS-2026-0001 |", "| 区财政局党组 | 2 | ZG-2026-0001@2026-11、ZG-2026-0002@2026-11 |",
+		"线索逾期未签收，已报告巡察办：XS-2026-0003", "建议对派驻第三纪检监察组进行约谈提醒")
+	mustNotContain(t, "markdown", md, "clue.remind", "XS-2026-0004")
+	card := resp.Replies[0].Card
+	mustContain(t, "summary", bottest.CardText(card), "ZB-2026-0001", "协作问题 13 项", "发送区委")
+
+	// A non-office click is refused; the office's click sends it to 郑华 only.
+	mustContain(t, "committee clicks", bottest.Text(env.Click("zhenghua", bottest.FindButton(t, card, ActionSend))), "没有权限")
+	resp = env.Click("wangming", bottest.FindButton(t, card, ActionSend))
+	mustContain(t, "sent", bottest.Text(resp), "已发送给区委联系人：郑华")
+	sent := env.Adapter.Sent()
+	if len(sent) != 1 || sent[0].UserID != "郑华" || sent[0].ChatID != "" {
+		t.Fatalf("want one direct message to 郑华, got %+v", sent)
+	}
+	if len(sent[0].Files) != 1 || string(sent[0].Files[0].Data) != md {
+		t.Error("the committee did not get the document as drafted")
+	}
+	mustContain(t, "notice", sent[0].Text, "专报", "ZB-2026-0001", "13")
+	// Once only.
+	mustContain(t, "again", bottest.Text(env.Command("wangming", "专报 发送 ZB-2026-0001")), "不再重复发送")
+	if len(env.Adapter.Sent()) != 1 {
+		t.Error("sent twice")
+	}
+	rep, err := bot.Records[bot.SpecialReport](env.Store, bot.CollReports).Get(ctx, "ZB-2026-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SentBy != "wangming" || !slices.Equal(rep.SentTo, []string{"zhenghua"}) || rep.SentAt.IsZero() {
+		t.Errorf("report record: %+v", rep)
+	}
+	es, err := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "report") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Action+":"+e.Result+":"+e.Person)
+	}
+	exp := []string{"report:refused:zhenghua", "report:refused:lina", "report.draft:ok:wangming", "report.send:refused:zhenghua", "report.send:ok:wangming"}
+	if !slices.Equal(got, exp) {
+		t.Errorf("audit %v, want %v", got, exp)
+	}
+	for _, line := range []string{"专报 起草 2026Q9", "专报 发送", "专报 发送 ZB-x", "专报 起草 2026Q4 颜色:红"} {
+		mustContain(t, line, bottest.Text(env.Command("wangming", line)), "示例")
+	}
+	mustContain(t, "missing", bottest.Text(env.Command("wangming", "专报 发送 ZB-2026-0404")), "找不到专报")
+}
+
+func TestParsePeriod(t *testing.T) {
+	loc := bottest.Shanghai
+	tests := []struct {
+		in, label, from, to string
+	}{
+		{"2026-11", "2026-11", "2026-11-01", "2026-12-01"},
+		{"2026年11月", "2026-11", "2026-11-01", "2026-12-01"},
+		{"2026年1月", "2026-01", "2026-01-01", "2026-02-01"},
+		{"2026Q4", "2026Q4", "2026-10-01", "2027-01-01"},
+		{"2026q1", "2026Q1", "2026-01-01", "2026-04-01"},
+		{"2026年第四季度", "2026Q4", "2026-10-01", "2027-01-01"},
+		{"2026年第2季度", "2026Q2", "2026-04-01", "2026-07-01"},
+		{"2026", "2026", "2026-01-01", "2027-01-01"},
+		{"2026年", "2026", "2026-01-01", "2027-01-01"},
+	}
+	for _, tc := range tests {
+		p, ok := ParsePeriod(tc.in, loc)
+		if !ok || p.Label != tc.label || bot.FormatDate(p.From, loc) != tc.from || bot.FormatDate(p.To, loc) != tc.to {
+			t.Errorf("%s: %+v %v", tc.in, p, ok)
+		}
+	}
+	for _, bad := range []string{"", "2026-13", "2026Q5", "1999", "2026年第五季度", "Q4", "11月", "2026-11-01"} {
+		if _, ok := ParsePeriod(bad, loc); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestHelpTexts(t *testing.T) {
+	env := newEnv(t)
+	for _, lang := range []string{"zh-CN", "en"} {
+		for _, k := range []string{"cmd.assess.summary", "cmd.assess.usage", "cmd.assess.example", "cmd.report.summary"} {
+			if !env.Catalog.Has(lang, k) {
+				t.Errorf("%s: missing %s", lang, k)
+			}
+		}
+		for _, s := range env.Bot.FindCommand("report").Subs {
+			for _, k := range []string{"summary", "usage", "example"} {
+				if key := "cmd.report." + s.Name + "." + k; !env.Catalog.Has(lang, key) {
+					t.Errorf("%s: missing %s", lang, key)
+				}
+			}
+		}
+	}
+}
+
+func mustContain(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: want %q in:\n%s", what, w, got)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, what, got string, bad ...string) {
+	t.Helper()
+	for _, w := range bad {
+		if strings.Contains(got, w) {
+			t.Errorf("%s: must not contain %q:\n%s", what, w, got)
+		}
+	}
+}

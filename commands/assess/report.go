@@ -1,0 +1,321 @@
+package assess
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+var reReportID = regexp.MustCompile(`^(?i)ZB-\d{4}-\d{4,}$`)
+
+// maxIDs bounds the record ids listed per body in the report's tables.
+const maxIDs = 20
+
+const maxNoteLen = 2000 // runes
+
+func (h *handler) reportCommand() *bot.Command {
+	office := bot.Kinds(bot.InspectionOffice)
+	return &bot.Command{
+		Name:    "report",
+		Aliases: []string{"专报"},
+		Default: "special",
+		Allow:   office,
+		Subs: []*bot.Subcommand{
+			{Name: "special", Aliases: []string{"专报", "起草"}, Run: h.draft},
+			{Name: "send", Aliases: []string{"发送", "报送"}, Run: h.sendCmd},
+		},
+		Actions: []*bot.Action{{ID: ActionSend, Allow: office, Run: h.sendButton}},
+	}
+}
+
+// draft: report special <period> [note:"…"] drafts the special report as
+// a Markdown document for the office to edit and send.
+func (h *handler) draft(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	p := req.Command
+	lang := req.Lang
+	for k := range p.Options {
+		if !containsFold(optNote, k) {
+			return nil, bot.UsageError(req, "assess.error.unknown_option", "option", k)
+		}
+	}
+	if len(p.Args) > 1 {
+		return nil, bot.UsageError(req, "assess.error.extra_args", "input", p.Rest(1))
+	}
+	per, err := h.period(req, p.Arg(0))
+	if err != nil {
+		return nil, err
+	}
+	note := strings.TrimSpace(p.Opt(optNote...))
+	if len([]rune(note)) > maxNoteLen {
+		return nil, bot.UsageError(req, "assess.error.too_long", "max", maxNoteLen)
+	}
+	now := h.b.Now()
+	a, err := Compute(ctx, h.b, h.cfg, per, now)
+	if err != nil {
+		return nil, err
+	}
+	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixReport, now.In(h.b.Loc).Year())
+	if err != nil {
+		return nil, err
+	}
+	r := req.Roster
+	rep := &bot.SpecialReport{
+		ID: id, Period: per.Label, From: per.From, To: per.To,
+		Markdown:  Markdown(h.b, r, a, h.b.Lang, id, req.Person, note),
+		Summary:   h.summary(a, h.b.Lang, id),
+		CreatedBy: req.Person.ID, CreatedAt: now,
+	}
+	if err := h.reports.Create(ctx, id, rep); err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "report.draft", id, fmt.Sprintf("period=%s records=%d escalations=%d", per.Label, len(a.Records), len(a.Escalations))); err != nil {
+		return nil, err
+	}
+	card := &bot.Card{
+		Title:   h.t(lang, "report.card.title", "id", id, "period", per.Label),
+		Color:   bot.Blue,
+		Text:    h.summary(a, lang, id) + "\n\n" + h.t(lang, "report.card.how", "id", id),
+		Buttons: []bot.Button{{Label: h.t(lang, "report.button.send"), Action: ActionSend, Value: id, Style: "primary"}},
+	}
+	return &bot.Response{Replies: []bot.Reply{{Card: card, Files: []bot.File{h.file(rep)}}}}, nil
+}
+
+func (h *handler) file(rep *bot.SpecialReport) bot.File {
+	return bot.File{Name: h.t(h.b.Lang, "report.file", "period", rep.Period, "id", rep.ID), MIME: mdMIME, Data: []byte(rep.Markdown)}
+}
+
+// summary is the chat text that goes with the document.
+func (h *handler) summary(a *Assessment, lang, id string) string {
+	var parts []string
+	total := 0
+	for _, f := range Figures {
+		n := a.Total(f)
+		total += n
+		if n > 0 {
+			parts = append(parts, h.t(lang, "assess.part", "figure", h.t(lang, "assess.figure."+f), "count", n))
+		}
+	}
+	if total == 0 {
+		return h.t(lang, "report.summary.clean", "id", id, "period", a.Period.Label, "escalations", len(a.Escalations))
+	}
+	return h.t(lang, "report.summary", "id", id, "period", a.Period.Label, "total", total,
+		"parts", strings.Join(parts, h.t(lang, "list.sep")), "escalations", len(a.Escalations))
+}
+
+var zhNumerals = []string{"一", "二", "三", "四", "五", "六", "七", "八", "九", "十"}
+
+func numeral(lang string, i int) string {
+	if !bot.IsEnglish(lang) && i < len(zhNumerals) {
+		return zhNumerals[i]
+	}
+	return fmt.Sprint(i + 1)
+}
+
+// Markdown drafts the special report (专报) of a in lang: the overview, one
+// section per figure with a table of the bodies and the records behind
+// their counts, the escalations of the period, and the office's
+// suggestions (note, or a placeholder to fill in).
+func Markdown(b *bot.Bot, r *bot.Roster, a *Assessment, lang, id string, author *bot.Person, note string) string {
+	t := func(key string, args ...any) string { return b.T(lang, key, args...) }
+	var s strings.Builder
+	line := func(v string) { s.WriteString(v + "\n") }
+	line("# " + t("report.md.title", "period", a.Period.Label))
+	line("")
+	line("> " + t("report.md.draft"))
+	line("")
+	who := "-"
+	if author != nil {
+		who = author.DisplayName(lang)
+	}
+	line("- " + t("report.md.id", "id", id))
+	line("- " + t("report.md.period", "from", bot.FormatDate(a.Period.From, b.Loc), "to", bot.FormatDate(a.Period.To.AddDate(0, 0, -1), b.Loc), "asof", bot.FormatTime(a.AsOf, b.Loc)))
+	line("- " + t("report.md.author", "person", who))
+	line("")
+	line("## " + t("report.md.h_overview"))
+	line("")
+	total := 0
+	var parts []string
+	for _, f := range Figures {
+		n := a.Total(f)
+		total += n
+		parts = append(parts, t("assess.part", "figure", t("assess.figure."+f), "count", n))
+	}
+	if total == 0 {
+		line(t("report.md.overview_clean", "escalations", len(a.Escalations)))
+	} else {
+		flagged := 0
+		for _, body := range a.Rows {
+			if len(a.Behind("", body)) > 0 {
+				flagged++
+			}
+		}
+		line(t("report.md.overview", "total", total, "bodies", flagged, "parts", strings.Join(parts, t("list.sep")), "escalations", len(a.Escalations)))
+	}
+	line("")
+	line("## " + t("report.md.h_problems"))
+	line("")
+	for i, f := range Figures {
+		n := a.Total(f)
+		line("### " + t("report.md.h_figure", "n", numeral(lang, i), "figure", t("assess.figure."+f), "count", n))
+		line("")
+		line(t("assess.explain." + f))
+		line("")
+		if n == 0 {
+			line(t("report.md.none"))
+			line("")
+			continue
+		}
+		line("| " + t("assess.col.body") + " | " + t("report.md.col_count") + " | " + t("assess.col.record") + " |")
+		line("|---|---:|---|")
+		for _, body := range a.Rows {
+			recs := a.Behind(f, body)
+			if len(recs) == 0 {
+				continue
+			}
+			var ids []string
+			for j, rec := range recs {
+				if j == maxIDs {
+					ids = append(ids, t("report.md.more", "count", len(recs)-maxIDs))
+					break
+				}
+				ids = append(ids, rec.ID)
+			}
+			line(fmt.Sprintf("| %s | %d | %s |", mdCell(r.BodyName(body, lang)), len(recs), mdCell(strings.Join(ids, t("list.sep")))))
+		}
+		line("")
+	}
+	line("## " + t("report.md.h_escalations"))
+	line("")
+	if len(a.Escalations) == 0 {
+		line(t("report.md.none"))
+	}
+	for _, e := range a.Escalations {
+		action := e.Action
+		if b.Translator().Has(lang, "report.esc."+e.Action) {
+			action = t("report.esc." + e.Action)
+		}
+		line("- " + t("report.md.escalation", "time", bot.FormatTime(e.Time, b.Loc), "action", action, "record", e.Record))
+	}
+	line("")
+	line("## " + t("report.md.h_next"))
+	line("")
+	if note != "" {
+		line(note)
+	} else {
+		line(t("report.md.next_placeholder"))
+	}
+	line("")
+	line("---")
+	line(t("report.md.footer"))
+	return s.String()
+}
+
+// mdCell keeps a table cell on one line and its pipes literal.
+func mdCell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "|", `\|`)
+}
+
+// sendCmd: report send <ZB id>
+func (h *handler) sendCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id := strings.TrimSpace(req.Command.Arg(0))
+	if id == "" {
+		return nil, bot.UsageError(req, "report.error.need_id")
+	}
+	if !reReportID.MatchString(id) {
+		return nil, bot.UsageError(req, "report.error.bad_id", "input", id)
+	}
+	text, err := h.send(ctx, req, strings.ToUpper(id))
+	if err != nil {
+		return nil, err
+	}
+	return bot.Text(text), nil
+}
+
+func (h *handler) sendButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id := strings.TrimSpace(req.Value)
+	if !reReportID.MatchString(id) {
+		return nil, bot.Errorf(bot.EINVALID, "error.unknown_action")
+	}
+	text, err := h.send(ctx, req, strings.ToUpper(id))
+	if err != nil {
+		return nil, err
+	}
+	return &bot.Response{Toast: text, Replies: []bot.Reply{{Text: text}}}, nil
+}
+
+var errSent = errors.New("report: already sent")
+
+// send posts the draft to the district committee's contacts only — each
+// member of a district_committee body, by direct message — once.
+func (h *handler) send(ctx context.Context, req *bot.Request, id string) (string, error) {
+	lang := req.Lang
+	r := req.Roster
+	var to []string
+	for _, bd := range r.BodiesOf(bot.DistrictCommittee) {
+		for _, m := range r.Members(bd.ID) {
+			if !containsFold(to, m.ID) {
+				to = append(to, m.ID)
+			}
+		}
+	}
+	if len(to) == 0 {
+		return "", bot.Errorf(bot.EINVALID, "report.error.no_committee")
+	}
+	now := h.b.Now()
+	rep, err := h.reports.Update(ctx, id, func(v *bot.SpecialReport) error {
+		if !v.SentAt.IsZero() {
+			return errSent
+		}
+		v.SentAt, v.SentBy, v.SentTo = now, req.Person.ID, to
+		return nil
+	})
+	if bot.IsNotFound(err) {
+		return "", bot.Errorf(bot.ENOTFOUND, "report.error.not_found", "id", id)
+	}
+	if errors.Is(err, errSent) {
+		cur, gerr := h.reports.Get(ctx, id)
+		if gerr != nil {
+			return "", gerr
+		}
+		return h.t(lang, "report.already_sent", "id", id, "time", bot.FormatTime(cur.SentAt, h.b.Loc)), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := h.b.Audit(ctx, req, "report.send", id, "period="+rep.Period+" to="+strings.Join(to, ",")); err != nil {
+		return "", err
+	}
+	var refs []bot.MessageRef
+	var failed []string
+	for _, pid := range to {
+		p, _ := r.Person(pid)
+		l := h.b.LangOf(ctx, p)
+		text := h.t(l, "report.sent_notice", "id", id, "period", rep.Period, "summary", rep.Summary)
+		got, err := h.b.Notify(ctx, bot.Notice{PersonID: pid, Text: text, Files: []bot.File{h.file(rep)}, Key: "report:" + id})
+		refs = append(refs, got...)
+		if err != nil || len(got) == 0 {
+			h.b.Log.Warn("report: sending to the committee failed", "report", id, "person", pid, "err", err)
+			failed = append(failed, p.DisplayName(lang))
+		}
+	}
+	if len(refs) > 0 {
+		if _, err := h.reports.Update(ctx, id, func(v *bot.SpecialReport) error { v.Messages = append(v.Messages, refs...); return nil }); err != nil {
+			h.b.Log.Warn("report: keeping message references failed", "report", id, "err", err)
+		}
+	}
+	var names []string
+	for _, pid := range to {
+		if p, ok := r.Person(pid); ok {
+			names = append(names, p.DisplayName(lang))
+		}
+	}
+	out := h.t(lang, "report.sent", "id", id, "people", strings.Join(names, h.t(lang, "list.sep")))
+	if len(failed) > 0 {
+		out += "\n" + h.t(lang, "report.send_failed", "people", strings.Join(failed, h.t(lang, "list.sep")))
+	}
+	return out, nil
+}

@@ -1,0 +1,536 @@
+// Package round is the inspection rounds (巡察轮次) and the situation
+// exchange during a round (巡中重要情况互通): the inspection office creates
+// a round with its team, the inspected organisation, the attached
+// discipline bodies and the dates; setting the feedback date tells the
+// attached bodies that their day-to-day supervision of the rectification
+// starts (DOMAIN.md, "After"); the team reports important situations to
+// the attached bodies only, who acknowledge them, and a problem fixed on
+// the spot (立行立改) becomes an immediate-fix rectification item with its
+// three-party co-signature at one click.
+package round
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
+)
+
+// Button action ids.
+const (
+	ActionAck = "round.ack" // value: QK id; the clicker's receiving bodies acknowledge
+	ActionFix = "round.fix" // value: QK id; make the immediate-fix item and co-signature
+)
+
+// Config is the rounds' configuration. The lead may add it to
+// bot/config as `round:` with the same fields and convert it.
+type Config struct {
+	// ImmediateDeadlineDays is the deadline, in calendar days from the
+	// click, of an immediate-fix item made from a situation report.
+	ImmediateDeadlineDays int `yaml:"immediate_deadline_days"`
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	if c.ImmediateDeadlineDays <= 0 {
+		c.ImmediateDeadlineDays = 7
+	}
+}
+
+// AttachedKinds are the party kinds that may be attached to a round: they
+// receive its situation reports and supervise its rectification.
+var AttachedKinds = []bot.PartyKind{bot.SupervisionRoom, bot.StationedGroup, bot.SupervisorOffice, bot.GrassrootsCommission}
+
+const (
+	maxName      = 100  // runes
+	maxSituation = 2000 // runes
+	maxListed    = 50
+	// maxTitle bounds the item title and co-signature description made
+	// from a situation (progress: 200, cosign: 500).
+	maxTitle = 200
+)
+
+var (
+	reRoundID     = regexp.MustCompile(`^(?i)XC-\d{4}-\d{4,}$`)
+	reSituationID = regexp.MustCompile(`^(?i)QK-\d{4}-\d{4,}$`)
+	reItemID      = regexp.MustCompile(`ZG-\d{4}-\d{4,}`)
+	reCosignID    = regexp.MustCompile(`QZ-\d{4}-\d{4,}`)
+)
+
+// immediateWords mark a situation as fixed on the spot when typed as the
+// last word of "round report".
+var immediateWords = []string{"立行立改", "即知即改", "immediate"}
+
+// Option names people type.
+var (
+	optStart    = []string{"start", "开始", "起"}
+	optEnd      = []string{"end", "结束", "止"}
+	optFeedback = []string{"feedback", "反馈"}
+	optAttached = []string{"attached", "附属", "协同", "联系"}
+	optName     = []string{"name", "名称"}
+)
+
+type handler struct {
+	b          *bot.Bot
+	cfg        *config.Config
+	rc         Config
+	group      string // coordination group for new rounds
+	rounds     bot.Collection[bot.Round]
+	situations bot.Collection[bot.Situation]
+}
+
+// Register adds the round command (轮次, 巡察) with the default Config.
+func Register(b *bot.Bot, cfg *config.Config) error { return RegisterWith(b, cfg, Config{}) }
+
+// RegisterWith adds the round command with rc.
+func RegisterWith(b *bot.Bot, cfg *config.Config, rc Config) error {
+	if b == nil || cfg == nil {
+		return fmt.Errorf("round: a bot and a configuration are required")
+	}
+	rc.Defaults()
+	h := &handler{
+		b: b, cfg: cfg, rc: rc, group: noticeGroup(cfg),
+		rounds:     bot.Records[bot.Round](b.Store, bot.CollRounds),
+		situations: bot.Records[bot.Situation](b.Store, bot.CollSituations),
+	}
+	return b.Register(h.command())
+}
+
+func noticeGroup(cfg *config.Config) string {
+	if g, ok := cfg.Notices["round"]; ok {
+		return g
+	}
+	return cfg.NoticeGroup("clue")
+}
+
+func (h *handler) command() *bot.Command {
+	office := bot.Kinds(bot.InspectionOffice)
+	return &bot.Command{
+		Name:    "round",
+		Aliases: []string{"轮次", "巡察"},
+		Subs: []*bot.Subcommand{
+			{Name: "new", Aliases: []string{"新建"}, Allow: office, Run: h.create},
+			{Name: "list", Aliases: []string{"列表"}, Run: h.list},
+			{Name: "show", Aliases: []string{"查看"}, Run: h.show},
+			{Name: "feedback", Aliases: []string{"反馈"}, Allow: bot.Kinds(bot.InspectionOffice, bot.InspectionTeam), Run: h.feedback},
+			{Name: "report", Aliases: []string{"通报", "情况"}, Allow: bot.Kinds(bot.InspectionOffice, bot.InspectionTeam), Run: h.report},
+		},
+		Actions: []*bot.Action{
+			{ID: ActionAck, Run: h.ackButton},
+			{ID: ActionFix, Allow: bot.Kinds(bot.InspectionOffice, bot.InspectionTeam), Run: h.fixButton},
+		},
+	}
+}
+
+func (h *handler) t(lang, key string, args ...any) string { return h.b.T(lang, key, args...) }
+
+// Get returns the round with id (XC-2026-0001), or a not-found error that
+// names it, for other packages (consultations, assessment).
+func Get(ctx context.Context, b *bot.Bot, id string) (*bot.Round, error) {
+	r, err := bot.Records[bot.Round](b.Store, bot.CollRounds).Get(ctx, strings.ToUpper(id))
+	if bot.IsNotFound(err) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "round.error.not_found", "id", id)
+	}
+	return r, err
+}
+
+func (h *handler) argRound(req *bot.Request, i int) (string, error) {
+	id := strings.TrimSpace(req.Command.Arg(i))
+	if id == "" {
+		return "", bot.UsageError(req, "round.error.need_id")
+	}
+	if !reRoundID.MatchString(id) {
+		return "", bot.UsageError(req, "round.error.bad_id", "input", id)
+	}
+	return strings.ToUpper(id), nil
+}
+
+func (h *handler) load(ctx context.Context, id string) (*bot.Round, error) { return Get(ctx, h.b, id) }
+
+func (h *handler) bodyNames(r *bot.Roster, ids []string, lang string) string {
+	if len(ids) == 0 {
+		return "-"
+	}
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		names = append(names, r.BodyName(id, lang))
+	}
+	return strings.Join(names, h.t(lang, "list.sep"))
+}
+
+func dayStart(t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}
+
+func tooLong(s string, n int) bool { return len([]rune(s)) > n }
+
+// checkOptions refuses options that are not in known, naming them.
+func checkOptions(req *bot.Request, known ...[]string) error {
+	var bad []string
+	for k := range req.Command.Options {
+		if !slices.ContainsFunc(known, func(names []string) bool { return slices.Contains(names, k) }) {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return bot.UsageError(req, "round.error.unknown_option", "option", strings.Join(bad, ", "))
+}
+
+// create: round new <team> <organisation> start:… end:… [feedback:…] attached:a,b [name:…]
+func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	p := req.Command
+	lang := req.Lang
+	r := req.Roster
+	if err := checkOptions(req, optStart, optEnd, optFeedback, optAttached, optName); err != nil {
+		return nil, err
+	}
+	if len(p.Args) < 1 {
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "round.arg.team"))
+	}
+	if len(p.Args) < 2 {
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "round.arg.organisation"))
+	}
+	if len(p.Args) > 2 {
+		return nil, bot.UsageError(req, "round.error.extra_args", "input", p.Rest(2))
+	}
+	team, ok := r.FindBody(p.Arg(0), bot.InspectionTeam)
+	if !ok {
+		return nil, bot.UsageError(req, "round.error.unknown_team", "input", p.Arg(0), "choices", h.choices(r, lang, bot.InspectionTeam))
+	}
+	org, ok := r.FindBody(p.Arg(1), bot.ResponsibleUnit)
+	if !ok {
+		return nil, bot.UsageError(req, "round.error.unknown_organisation", "input", p.Arg(1), "choices", h.choices(r, lang, bot.ResponsibleUnit))
+	}
+	now := h.b.Now().In(h.b.Loc)
+	date := func(keys []string, required bool) (time.Time, error) {
+		s := p.Opt(keys...)
+		if s == "" {
+			if required {
+				return time.Time{}, bot.UsageError(req, "round.error.need_date", "option", keys[0]+" / "+keys[1])
+			}
+			return time.Time{}, nil
+		}
+		d, err := bot.ParseDate(s, now, h.b.Loc)
+		if err != nil {
+			return time.Time{}, bot.UsageError(req, "error.bad_date", "input", s, "examples", "2026-09-01, 9月1日")
+		}
+		return d, nil
+	}
+	start, err := date(optStart, true)
+	if err != nil {
+		return nil, err
+	}
+	end, err := date(optEnd, true)
+	if err != nil {
+		return nil, err
+	}
+	feedback, err := date(optFeedback, false)
+	if err != nil {
+		return nil, err
+	}
+	if end.Before(start) {
+		return nil, bot.UsageError(req, "round.error.end_before_start")
+	}
+	if !feedback.IsZero() && feedback.Before(start) {
+		return nil, bot.UsageError(req, "round.error.feedback_before_start")
+	}
+	var attached []string
+	for _, s := range splitList(p.Opt(optAttached...)) {
+		b, ok := r.FindBody(s, AttachedKinds...)
+		if !ok {
+			return nil, bot.UsageError(req, "round.error.unknown_attached", "input", s, "choices", h.choices(r, lang, AttachedKinds...))
+		}
+		if !slices.Contains(attached, b.ID) {
+			attached = append(attached, b.ID)
+		}
+	}
+	if len(attached) == 0 {
+		return nil, bot.UsageError(req, "round.error.need_attached", "choices", h.choices(r, lang, AttachedKinds...))
+	}
+	name := strings.TrimSpace(p.Opt(optName...))
+	if name == "" {
+		name = h.t(h.b.Lang, "round.default_name", "team", team.DisplayName(h.b.Lang), "organisation", org.DisplayName(h.b.Lang))
+	}
+	if tooLong(name, maxName) {
+		return nil, bot.UsageError(req, "round.error.too_long", "what", h.t(lang, "round.arg.name"), "max", maxName)
+	}
+	all, err := h.rounds.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range all {
+		if o.Team == team.ID && o.Organisation == org.ID && o.Start.Equal(start) {
+			return nil, bot.UsageError(req, "round.error.duplicate", "id", o.ID)
+		}
+	}
+	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixRound, start.Year())
+	if err != nil {
+		return nil, err
+	}
+	rd := &bot.Round{
+		ID: id, Name: name, Team: team.ID, Organisation: org.ID, Attached: attached,
+		Start: start, End: end, Feedback: feedback, CreatedBy: req.Person.ID, CreatedAt: h.b.Now(),
+	}
+	if err := h.rounds.Create(ctx, id, rd); err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "round.create", id, fmt.Sprintf("team=%s organisation=%s attached=%s start=%s end=%s feedback=%s",
+		team.ID, org.ID, strings.Join(attached, ","), bot.FormatDate(start, h.b.Loc), bot.FormatDate(end, h.b.Loc), bot.FormatDate(feedback, h.b.Loc))); err != nil {
+		return nil, err
+	}
+	if _, err := h.b.Notify(ctx, bot.Notice{Group: h.group, Card: h.card(r, rd, h.b.Lang), Key: "round:" + id + ":created"}); err != nil {
+		h.b.Log.Warn("round: announcement failed", "round", id, "err", err)
+	}
+	return &bot.Response{Replies: []bot.Reply{{Text: h.t(lang, "round.created", "id", id, "name", name), Card: h.card(r, rd, lang)}}}, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '，' || r == '、' || r == ';' || r == '；' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (h *handler) choices(r *bot.Roster, lang string, kinds ...bot.PartyKind) string {
+	var names []string
+	for _, k := range kinds {
+		for _, b := range r.BodiesOf(k) {
+			names = append(names, b.DisplayName(lang))
+		}
+	}
+	if len(names) == 0 {
+		return "-"
+	}
+	return strings.Join(names, h.t(lang, "list.sep"))
+}
+
+// card shows a round; nothing in it is confidential.
+func (h *handler) card(r *bot.Roster, rd *bot.Round, lang string) *bot.Card {
+	return &bot.Card{
+		Title: h.t(lang, "round.card.title", "id", rd.ID, "name", rd.Name),
+		Color: bot.Blue,
+		Fields: []bot.Field{
+			{Label: h.t(lang, "round.field.team"), Value: r.BodyName(rd.Team, lang)},
+			{Label: h.t(lang, "round.field.organisation"), Value: r.BodyName(rd.Organisation, lang)},
+			{Label: h.t(lang, "round.field.attached"), Value: h.bodyNames(r, rd.Attached, lang)},
+			{Label: h.t(lang, "round.field.dates"), Value: h.t(lang, "round.dates", "start", bot.FormatDate(rd.Start, h.b.Loc), "end", bot.FormatDate(rd.End, h.b.Loc))},
+			{Label: h.t(lang, "round.field.feedback"), Value: bot.FormatDate(rd.Feedback, h.b.Loc)},
+			{Label: h.t(lang, "round.field.phase"), Value: h.t(lang, "round.phase."+phase(rd, h.b.Now(), h.b.Loc))},
+		},
+		Note: h.t(lang, "round.card.note", "person", r.PersonName(rd.CreatedBy, lang), "time", bot.FormatTime(rd.CreatedAt, h.b.Loc)),
+	}
+}
+
+// phase names where a round stands at now: before, during, after the
+// inspection, and in day-to-day supervision from the feedback day.
+func phase(rd *bot.Round, now time.Time, loc *time.Location) string {
+	today := dayStart(now, loc)
+	switch {
+	case !rd.Feedback.IsZero() && !today.Before(dayStart(rd.Feedback, loc)):
+		return "supervision"
+	case today.Before(dayStart(rd.Start, loc)):
+		return "before"
+	case !rd.End.IsZero() && today.After(dayStart(rd.End, loc)):
+		return "after"
+	}
+	return "during"
+}
+
+// list: every round, newest first.
+func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if len(req.Command.Args) > 0 || len(req.Command.Options) > 0 {
+		return nil, bot.UsageError(req, "round.error.extra_args", "input", strings.TrimSpace(req.Command.Rest(0)))
+	}
+	all, err := h.rounds.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lang := req.Lang
+	if len(all) == 0 {
+		return bot.Text(h.t(lang, "round.list.empty")), nil
+	}
+	slices.Reverse(all)
+	var s strings.Builder
+	s.WriteString(h.t(lang, "round.list.header", "count", len(all)))
+	for i, rd := range all {
+		if i == maxListed {
+			s.WriteString("\n" + h.t(lang, "round.list.more", "count", len(all)-maxListed))
+			break
+		}
+		s.WriteString("\n• " + h.t(lang, "round.list.line", "id", rd.ID, "team", req.Roster.BodyName(rd.Team, lang),
+			"organisation", req.Roster.BodyName(rd.Organisation, lang), "start", bot.FormatDate(rd.Start, h.b.Loc),
+			"feedback", bot.FormatDate(rd.Feedback, h.b.Loc), "phase", h.t(lang, "round.phase."+phase(rd, h.b.Now(), h.b.Loc))))
+	}
+	return bot.Text(s.String()), nil
+}
+
+// show: the round's card and, for those who may read them, its
+// situation reports with their acknowledgements.
+func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id, err := h.argRound(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	lang := req.Lang
+	card := h.card(req.Roster, rd, lang)
+	sits, err := h.situations.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	hidden := 0
+	for _, s := range sits {
+		if s.Round != rd.ID {
+			continue
+		}
+		if !s.MayRead(req.Roster, req.Person) {
+			hidden++
+			continue
+		}
+		lines = append(lines, h.situationLine(req.Roster, s, lang))
+	}
+	if len(lines) > 0 || hidden > 0 {
+		text := h.t(lang, "round.show.situations", "count", len(lines)+hidden)
+		if len(lines) > 0 {
+			text += "\n• " + strings.Join(lines, "\n• ")
+		}
+		if hidden > 0 {
+			text += "\n" + h.t(lang, "round.show.hidden", "count", hidden)
+		}
+		card.Text = text
+	}
+	if len(lines) > 0 && !req.Direct {
+		// Situation texts are for the attached bodies only: not in a group.
+		refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Card: card})
+		if err != nil || len(refs) == 0 {
+			return bot.Text(h.t(lang, "round.dm_failed")), nil
+		}
+		return bot.Text(h.t(lang, "round.sent_privately")), nil
+	}
+	return &bot.Response{Replies: []bot.Reply{{Card: card}}}, nil
+}
+
+func (h *handler) situationLine(r *bot.Roster, s *bot.Situation, lang string) string {
+	line := h.t(lang, "round.situation.line", "id", s.ID, "time", bot.FormatTime(s.CreatedAt, h.b.Loc), "text", s.Text,
+		"acked", s.Acknowledged(), "total", len(s.To))
+	if s.Immediate {
+		line += h.t(lang, "round.situation.immediate_mark")
+	}
+	if s.Cosign != "" {
+		line += h.t(lang, "round.situation.fixed", "item", orDash(s.Item), "cosign", s.Cosign)
+	}
+	return line
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// feedback: round feedback <id> <date> sets the feedback date and tells
+// the attached bodies that their day-to-day supervision starts that day.
+func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id, err := h.argRound(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	lang := req.Lang
+	ds := req.Command.Arg(1)
+	if ds == "" {
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "round.arg.feedback"))
+	}
+	if len(req.Command.Args) > 2 || len(req.Command.Options) > 0 {
+		return nil, bot.UsageError(req, "round.error.extra_args", "input", strings.TrimSpace(req.Command.Rest(2)))
+	}
+	day, err := bot.ParseDate(ds, h.b.Now(), h.b.Loc)
+	if err != nil {
+		return nil, bot.UsageError(req, "error.bad_date", "input", ds, "examples", "2026-11-20, 11月20日")
+	}
+	cur, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !req.Roster.HasKind(req.Person, bot.InspectionOffice) && !req.Person.InBody(cur.Team) && !req.Person.Admin {
+		return nil, h.b.Refuse(ctx, req, "round.feedback", id, "round.error.not_team", "id", id)
+	}
+	if day.Before(dayStart(cur.Start, h.b.Loc)) {
+		return nil, bot.UsageError(req, "round.error.feedback_before_start")
+	}
+	var before time.Time
+	rd, err := h.rounds.Update(ctx, id, func(v *bot.Round) error {
+		before = v.Feedback
+		v.Feedback = day
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "round.feedback", id, fmt.Sprintf("from=%s to=%s", bot.FormatDate(before, h.b.Loc), bot.FormatDate(day, h.b.Loc))); err != nil {
+		return nil, err
+	}
+	r := req.Roster
+	var failed []string
+	for _, body := range rd.Attached {
+		text := func(l string) string {
+			return h.t(l, "round.feedback.notice", "id", rd.ID, "name", rd.Name, "organisation", r.BodyName(rd.Organisation, l),
+				"body", r.BodyName(body, l), "date", bot.FormatDate(day, h.b.Loc))
+		}
+		if _, err := h.tellBody(ctx, r, body, "round:"+id+":feedback:"+bot.FormatDate(day, h.b.Loc), func(l string) bot.Notice { return bot.Notice{Text: text(l)} }); err != nil {
+			h.b.Log.Warn("round: feedback notice failed", "round", id, "body", body, "err", err)
+			failed = append(failed, r.BodyName(body, lang))
+		}
+	}
+	out := h.t(lang, "round.feedback.set", "id", id, "date", bot.FormatDate(day, h.b.Loc), "bodies", h.bodyNames(r, rd.Attached, lang))
+	if len(failed) > 0 {
+		out += "\n" + h.t(lang, "round.notify_failed", "bodies", strings.Join(failed, h.t(lang, "list.sep")))
+	}
+	return bot.Text(out), nil
+}
+
+// tellBody sends a notice to one body: to its own chat group when it has
+// one, else to each member directly in the member's language. It returns
+// the references of the posted messages.
+func (h *handler) tellBody(ctx context.Context, r *bot.Roster, body, key string, build func(lang string) bot.Notice) ([]bot.MessageRef, error) {
+	if b, ok := r.Body(body); ok && b.Group != "" {
+		n := build(h.b.Lang)
+		n.Group, n.Key = b.Group, key
+		return h.b.Notify(ctx, n)
+	}
+	var refs []bot.MessageRef
+	var errs []error
+	members := r.Members(body)
+	if len(members) == 0 {
+		return nil, fmt.Errorf("round: body %s has no members", body)
+	}
+	for _, m := range members {
+		n := build(h.b.LangOf(ctx, m))
+		n.PersonID, n.Key = m.ID, key
+		got, err := h.b.Notify(ctx, n)
+		refs = append(refs, got...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return refs, fmt.Errorf("round: notice to %s: %w", body, errs[0])
+	}
+	return refs, nil
+}
