@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// seedDemo stores the demo district's inspection round (shared/DEMO.md)
-// the first time the demo starts; later starts keep what users changed.
+// seedDemo fills the demo district (shared/DEMO.md) the first time the
+// demo starts: the round, a priority clue, three rectification items (one
+// immediate-fix awaiting the three-party signature) and its
+// co-signature. Everything after the round is created through the
+// commands, as the people would, so it is audited like any other record.
+// Later starts keep what users changed.
 func seedDemo(ctx context.Context, b *bot.Bot) error {
 	rounds := bot.Records[bot.Round](b.Store, bot.CollRounds)
 	const id = "XC-2026-0001"
@@ -26,6 +31,19 @@ func seedDemo(ctx context.Context, b *bot.Bot) error {
 	}
 	if err := rounds.Create(ctx, id, r); err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
 		return err
+	}
+	deadline := b.Now().In(b.Loc).AddDate(0, 3, 0).Format("2006-01-02")
+	for _, step := range []struct{ as, line string }{
+		{"李娜", `线索 移送 第二监督检查室 区财政局党组 "违规发放补贴" "2025年以来以加班费名义违规发放补贴约50万元" 期限:+30d 轮次:XC-2026-0001 优先`},
+		{"李娜", `进度 新建 区财政局党组 "专项资金管理制度不健全" 期限:` + deadline + ` 监督:第二监督检查室,派驻第三纪检监察组`},
+		{"李娜", `进度 新建 区财政局党组 "政府采购程序执行不严格" 期限:` + deadline + ` 监督:第二监督检查室`},
+		{"李娜", `进度 新建 区财政局党组 "公务用车登记不规范" 期限:+15d 监督:派驻第三纪检监察组 即知即改`},
+		{"李娜", `会签 新建 "公务用车登记不规范" 轮次:XC-2026-0001 item:ZG-` + fmt.Sprint(b.Now().In(b.Loc).Year()) + `-0003`},
+	} {
+		resp := b.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: step.as, Text: step.line})
+		if resp == nil || len(resp.Replies) == 0 {
+			b.Log.Warn("demo: a seed step gave no answer", "line", step.line)
+		}
 	}
 	return nil
 }

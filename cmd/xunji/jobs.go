@@ -3,16 +3,35 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/go-co-op/gocron/v2"
+
+	"github.com/xunji-bot/xunji/bot/schedule"
+	"github.com/xunji-bot/xunji/bot/schedule/redislock"
+	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
 
-// startJobs runs the command packages' periodic jobs on gocron, in the
-// deployment's time zone. Each job is idempotent, and a job never runs
-// twice at once in this process (singleton mode).
+// startJobs runs, on one gocron scheduler in the deployment's time zone
+// (whatever the server's zone is):
+//
+//   - the command packages' periodic jobs (bot.Job), each idempotent and
+//     never twice at once in this process (singleton mode);
+//   - the configured schedules (bot/schedule): each occurrence runs once
+//     across replicas and restarts, missed runs are caught up within their
+//     window or reported to the inspection office.
+//
+// Call it after every command package has registered its tasks. With the
+// Redis store the schedule jobs also take a Redis lock, so of several
+// processes only one looks at a schedule at a time; the lock expires by
+// itself if its holder dies.
 func (m *Main) startJobs(ctx context.Context) (gocron.Scheduler, error) {
 	jobs := m.Bot.Jobs()
-	if len(jobs) == 0 {
+	runner, err := schedule.New(m.Bot, m.Config, schedule.WithInstance(m.instance()))
+	if err != nil {
+		return nil, err
+	}
+	if len(jobs) == 0 && len(runner.Schedules()) == 0 {
 		return nil, nil
 	}
 	s, err := gocron.NewScheduler(gocron.WithLocation(m.Bot.Loc))
@@ -27,9 +46,27 @@ func (m *Main) startJobs(ctx context.Context) (gocron.Scheduler, error) {
 			}
 		}), gocron.WithName(j.Name), gocron.WithSingletonMode(gocron.LimitModeReschedule))
 		if err != nil {
+			_ = s.Shutdown()
 			return nil, fmt.Errorf("job %s: %w", j.Name, err)
 		}
 	}
+	var opts []gocron.JobOption
+	if rs, ok := m.Store.(*redisstore.Store); ok {
+		opts = append(opts, gocron.WithDistributedJobLocker(redislock.New(rs.Client(), rs.Prefix()+"lock:", redislock.DefaultTTL)))
+	}
+	if _, err := runner.AddJobs(ctx, s, opts...); err != nil {
+		_ = s.Shutdown()
+		return nil, err
+	}
 	s.Start()
 	return s, nil
+}
+
+// instance names this process in the schedules' run history.
+func (m *Main) instance() string {
+	if v := m.Getenv("XUNJI_INSTANCE"); v != "" {
+		return v
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }

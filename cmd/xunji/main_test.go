@@ -46,7 +46,7 @@ func runConsole(t *testing.T, dir, input string) string {
 
 func TestNoConfigStartsConsoleDemo(t *testing.T) {
 	cat := i18n.MustLoad()
-	out := runConsole(t, t.TempDir(), "帮助\nhelp\nfoo\n线索 x\n\n切换 赵强\n我是谁\n")
+	out := runConsole(t, t.TempDir(), "帮助\nhelp\nfoo\n线索 x\n\n切换 赵强\n我是谁\n线索 列表\n会签 列表\n进度 列表\n")
 	for _, want := range []string{
 		cat.T("zh-CN", "console.welcome", "name", "王明"),
 		cat.T("zh-CN", "help.header"),
@@ -54,6 +54,8 @@ func TestNoConfigStartsConsoleDemo(t *testing.T) {
 		cat.T("zh-CN", "error.unknown_verb", "verb", "foo"),
 		cat.T("zh-CN", "console.as", "name", "赵强"),
 		"区纪委监委第二监督检查室",
+		// the demo district's records (shared/DEMO.md), seeded at first start
+		"XS-2026-0001", "QZ-2026-0001", "ZG-2026-0003", "公务用车登记不规范",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("console output lacks %q:\n%s", want, out)
