@@ -85,7 +85,7 @@ type Meeting struct {
 	Reminded     time.Time       `json:"reminded,omitzero"`
 	Answers      []MeetingAnswer `json:"answers,omitempty"`
 	Notes        []MeetingNote   `json:"notes,omitempty"`
-	Cards        []MessageRef    `json:"cards,omitempty"` // posted notice cards, updated on every change
+	Cards        []MessageRef    `json:"cards,omitempty"`      // posted notice cards, updated on every change
 	CreatedBy    string          `json:"created_by,omitempty"` // "" for the scheduler
 	CreatedAt    time.Time       `json:"created_at"`
 	UpdatedAt    time.Time       `json:"updated_at,omitzero"`
@@ -110,8 +110,8 @@ func (m *Meeting) SetAnswer(person, answer string, at time.Time, p Platform) boo
 			if a.Answer == answer {
 				return false
 			}
-			m.Answers[i] = MeetingAnswer{Person: person, Answer: answer, At: at, Platform: p}
-			return true
+			m.Answers = slices.Delete(m.Answers, i, i+1) // answers stay in the order given
+			break
 		}
 	}
 	m.Answers = append(m.Answers, MeetingAnswer{Person: person, Answer: answer, At: at, Platform: p})

@@ -12,6 +12,7 @@ import (
 
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
 
+	"github.com/xunji-bot/xunji/adapters/lark/larktest"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
@@ -66,7 +67,7 @@ func TestCryptoVectorsDecrypt(t *testing.T) {
 		}
 	}
 	// The test's own encryption is the documented algorithm.
-	if got, err := larkevent.EventDecrypt(encrypt(t, "test key", []byte(`{"a":1}`)), "test key"); err != nil || string(got) != `{"a":1}` {
+	if got, err := larkevent.EventDecrypt(larktest.Encrypt("test key", []byte(`{"a":1}`)), "test key"); err != nil || string(got) != `{"a":1}` {
 		t.Errorf("round trip: %q, %v", got, err)
 	}
 }
@@ -112,7 +113,7 @@ func TestURLVerification(t *testing.T) {
 // bot info lookup is made to fail: then any mention addresses the bot.
 func TestEncryptedSignedFixtureMessage(t *testing.T) {
 	hs := newHarness(t, "test key")
-	hs.fake.botInfo = false
+	hs.fake.SetBotInfo(false)
 	hs.a.now = func() time.Time { return time.Unix(1608725989, 0) }
 	hdr := http.Header{}
 	hdr.Set("X-Lark-Request-Timestamp", "1608725989")
@@ -126,7 +127,7 @@ func TestEncryptedSignedFixtureMessage(t *testing.T) {
 	if len(calls) != 1 || calls[0].Path != "/open-apis/im/v1/messages/om_5ce6d572455d361153b7cb51da133945/reply" {
 		t.Fatalf("calls %+v", calls)
 	}
-	if got := calls[0].content(t)["text"].(string); !strings.Contains(got, "名册") {
+	if got := contentOf(t, calls[0])["text"].(string); !strings.Contains(got, "名册") {
 		t.Errorf("reply %q is not the not-in-roster answer", got)
 	}
 
@@ -143,7 +144,7 @@ func TestGroupMentionRepliesInChat(t *testing.T) {
 		t.Run("key="+key, func(t *testing.T) {
 			hs := newHarness(t, key)
 			ev := msgEvent(t, "ev_group_1", "group", coordChat, wangming, "text", "@_user_1  /tally",
-				mention{"@_user_1", testBotID, "巡纪"})
+				larktest.BotMention("@_user_1"))
 			if status, body := hs.post("/lark/events", ev); status != http.StatusOK || !strings.Contains(body, "success") {
 				t.Fatalf("got %d %s", status, body)
 			}
@@ -152,10 +153,10 @@ func TestGroupMentionRepliesInChat(t *testing.T) {
 				t.Fatalf("want one reply, got %+v", calls)
 			}
 			c := calls[0]
-			if c.Path != "/open-apis/im/v1/messages/om_ev_group_1/reply" || c.Body["msg_type"] != "interactive" || c.uuid() == "" {
+			if c.Path != "/open-apis/im/v1/messages/om_ev_group_1/reply" || c.Body["msg_type"] != "interactive" || c.UUID() == "" {
 				t.Fatalf("reply %+v", c)
 			}
-			card := c.content(t)
+			card := contentOf(t, c)
 			if card["schema"] != "2.0" || !contains(string(mustJSON(card)), `**count**: 1`, `<at id=ou_demo_wangming></at>`, `"tally.inc"`) {
 				t.Errorf("card %s", mustJSON(card))
 			}
@@ -186,12 +187,12 @@ func TestDirectMessage(t *testing.T) {
 	t.Run("picture gets the short help", func(t *testing.T) {
 		hs.post("/lark/events", msgEvent(t, "ev_dm_2", "p2p", "oc_dm_lina", lina, "image", ""))
 		calls := hs.fake.Calls()
-		if len(calls) != 2 || calls[1].content(t)["text"] != hs.env.TZ("lark.unsupported_message") {
+		if len(calls) != 2 || contentOf(t, calls[1])["text"] != hs.env.TZ("lark.unsupported_message") {
 			t.Fatalf("calls %+v", calls)
 		}
 	})
 	t.Run("picture in a group is ignored", func(t *testing.T) {
-		hs.post("/lark/events", msgEvent(t, "ev_grp_img", "group", coordChat, lina, "image", "", mention{"@_user_1", testBotID, "巡纪"}))
+		hs.post("/lark/events", msgEvent(t, "ev_grp_img", "group", coordChat, lina, "image", "", larktest.BotMention("@_user_1")))
 		if n := len(hs.fake.Calls()); n != 2 {
 			t.Fatalf("%d calls", n)
 		}
@@ -203,9 +204,9 @@ func TestIgnoredMessages(t *testing.T) {
 	app := msgEvent(t, "ev_app", "p2p", "oc_x", "ou_other_app", "text", "tally")
 	app = bytes.Replace(app, []byte(`"sender_type":"user"`), []byte(`"sender_type":"app"`), 1)
 	for name, ev := range map[string][]byte{
-		"the bot itself":            msgEvent(t, "ev_self", "group", coordChat, testBotID, "text", "@_user_1 tally", mention{"@_user_1", testBotID, "巡纪"}),
+		"the bot itself":            msgEvent(t, "ev_self", "group", coordChat, testBotID, "text", "@_user_1 tally", larktest.BotMention("@_user_1")),
 		"another app":               app,
-		"group without the bot":     msgEvent(t, "ev_nobot", "group", coordChat, wangming, "text", "@_user_1 tally", mention{"@_user_1", lina, "李娜"}),
+		"group without the bot":     msgEvent(t, "ev_nobot", "group", coordChat, wangming, "text", "@_user_1 tally", larktest.Mention{Key: "@_user_1", OpenID: lina, Name: "李娜"}),
 		"group with no mention":     msgEvent(t, "ev_nomention", "group", coordChat, wangming, "text", "tally"),
 		"unknown event type":        bytes.Replace(msgEvent(t, "ev_other", "p2p", "oc_x", wangming, "text", "tally"), []byte("im.message.receive_v1"), []byte("im.chat.updated_v1"), 1),
 		"malformed message content": bytes.Replace(msgEvent(t, "ev_bad", "p2p", "oc_x", wangming, "text", "tally"), []byte(`{\"text\":\"tally\"}`), []byte(`not json`), 1),
@@ -225,15 +226,15 @@ func TestIgnoredMessages(t *testing.T) {
 }
 
 func TestCommandText(t *testing.T) {
-	ms := func(xs ...mention) []*larkimMention { return toMentions(xs) }
+	ms := func(xs ...larktest.Mention) []*larkimMention { return toMentions(xs) }
 	tests := []struct {
 		text, bot, want string
 		ms              []*larkimMention
 	}{
-		{"@_user_1 clue list", testBotID, "clue list", ms(mention{"@_user_1", testBotID, "巡纪"})},
-		{"@_user_1 /clue assign XS-1 @_user_2", testBotID, "/clue assign XS-1 @李娜", ms(mention{"@_user_1", testBotID, "巡纪"}, mention{"@_user_2", lina, "李娜"})},
-		{"进度 @_user_10 @_user_1", testBotID, "进度 @Ten", ms(mention{"@_user_1", testBotID, "巡纪"}, mention{"@_user_10", "ou_10", "Ten"})},
-		{"@_user_1 help", "", "help", ms(mention{"@_user_1", "ou_x", "巡纪"})},
+		{"@_user_1 clue list", testBotID, "clue list", ms(larktest.BotMention("@_user_1"))},
+		{"@_user_1 /clue assign XS-1 @_user_2", testBotID, "/clue assign XS-1 @李娜", ms(larktest.BotMention("@_user_1"), larktest.Mention{Key: "@_user_2", OpenID: lina, Name: "李娜"})},
+		{"进度 @_user_10 @_user_1", testBotID, "进度 @Ten", ms(larktest.BotMention("@_user_1"), larktest.Mention{Key: "@_user_10", OpenID: "ou_10", Name: "Ten"})},
+		{"@_user_1 help", "", "help", ms(larktest.Mention{Key: "@_user_1", OpenID: "ou_x", Name: "巡纪"})},
 	}
 	for _, tt := range tests {
 		if got := commandText(tt.text, tt.ms, tt.bot); got != tt.want {
@@ -293,8 +294,8 @@ func TestCardClickSlowerThanBudget(t *testing.T) {
 	if len(calls) != 1 || calls[0].Method != http.MethodPatch || calls[0].Path != "/open-apis/im/v1/messages/"+cardMsgID {
 		t.Fatalf("calls %+v", calls)
 	}
-	if !strings.Contains(string(mustJSON(calls[0].content(t))), `**count**: 1`) {
-		t.Errorf("patched card %v", calls[0].content(t))
+	if !strings.Contains(string(mustJSON(contentOf(t, calls[0]))), `**count**: 1`) {
+		t.Errorf("patched card %v", contentOf(t, calls[0]))
 	}
 }
 
@@ -314,27 +315,27 @@ func TestRefusedRequests(t *testing.T) {
 			return bytes.Replace(cardEvent(t, "ev_refused", lina, "tally.inc", tallyValue), []byte(testToken), []byte("forged"), 1), nil
 		}},
 		{"encrypted body without a key configured", "", func(t *testing.T, hs *harness) ([]byte, http.Header) {
-			return sealBody(t, "test key", ev(t), time.Now())
+			return larktest.Seal("test key", ev(t), time.Now())
 		}},
 		{"wrong token inside an encrypted body", "test key", func(t *testing.T, hs *harness) ([]byte, http.Header) {
-			return sealBody(t, "test key", bytes.Replace(ev(t), []byte(testToken), []byte("forged"), 1), time.Now())
+			return larktest.Seal("test key", bytes.Replace(ev(t), []byte(testToken), []byte("forged"), 1), time.Now())
 		}},
 		{"bad signature", "test key", func(t *testing.T, hs *harness) ([]byte, http.Header) {
-			b, h := sealBody(t, "test key", ev(t), time.Now())
+			b, h := larktest.Seal("test key", ev(t), time.Now())
 			h.Set(larkevent.EventSignature, strings.Repeat("0", 64))
 			return b, h
 		}},
 		{"no signature", "test key", func(t *testing.T, hs *harness) ([]byte, http.Header) {
-			b, _ := sealBody(t, "test key", ev(t), time.Now())
+			b, _ := larktest.Seal("test key", ev(t), time.Now())
 			return b, nil
 		}},
 		{"body changed after signing", "test key", func(t *testing.T, hs *harness) ([]byte, http.Header) {
-			_, h := sealBody(t, "test key", ev(t), time.Now())
-			other, _ := sealBody(t, "test key", ev(t), time.Now())
+			_, h := larktest.Seal("test key", ev(t), time.Now())
+			other, _ := larktest.Seal("test key", ev(t), time.Now())
 			return other, h
 		}},
 		{"encrypted with another key", "test key", func(t *testing.T, hs *harness) ([]byte, http.Header) {
-			b, _ := sealBody(t, "other key", ev(t), time.Now())
+			b, _ := larktest.Seal("other key", ev(t), time.Now())
 			ts, nonce := "1", "n"
 			h := http.Header{}
 			h.Set(larkevent.EventRequestTimestamp, ts)
@@ -432,7 +433,7 @@ func TestBodyOverOneMiBRefused(t *testing.T) {
 func TestMessageDuringShutdownIsRecovered(t *testing.T) {
 	hs := newHarness(t, "")
 	hs.a.drain()
-	if status, _ := hs.post("/lark/events", msgEvent(t, "ev_late", "group", coordChat, wangming, "text", "@_user_1 tally", mention{"@_user_1", testBotID, "巡纪"})); status != http.StatusOK {
+	if status, _ := hs.post("/lark/events", msgEvent(t, "ev_late", "group", coordChat, wangming, "text", "@_user_1 tally", larktest.BotMention("@_user_1"))); status != http.StatusOK {
 		t.Fatalf("status %d", status)
 	}
 	if calls := hs.fake.Calls(); len(calls) != 0 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/lark/larktest"
 	"github.com/xunji-bot/xunji/bot"
 )
 
@@ -45,24 +46,24 @@ func TestSend(t *testing.T) {
 		c.Body["receive_id"] != coordChat || c.Body["msg_type"] != "interactive" {
 		t.Errorf("card send %+v", c)
 	}
-	if u := c.uuid(); len(u) > 50 || u == "" || u == "clue.announce:XS-2026-0001:lark:"+coordChat {
+	if u := c.UUID(); len(u) > 50 || u == "" || u == "clue.announce:XS-2026-0001:lark:"+coordChat {
 		t.Errorf("uuid %q: a key over 50 characters must be hashed", u)
 	}
-	content := c.content(t)
+	content := contentOf(t, c)
 	if content["header"].(map[string]any)["template"] != "orange" || !strings.Contains(string(mustJSON(content)), `{"action":"clue.ack","value":"XS-2026-0001"}`) {
 		t.Errorf("card %s", mustJSON(content))
 	}
 	c = calls[1]
 	if c.Query.Get("receive_id_type") != "open_id" || c.Body["receive_id"] != lina || c.Body["msg_type"] != "text" ||
-		c.content(t)["text"] != `你好 <at user_id="ou_demo_lina">李娜</at>` || len(c.uuid()) != 32 {
+		contentOf(t, c)["text"] != `你好 <at user_id="ou_demo_lina">李娜</at>` || len(c.UUID()) != 32 {
 		t.Errorf("text send %+v", c)
 	}
 	c = calls[2]
-	if c.Method != http.MethodPatch || c.Path != "/open-apis/im/v1/messages/"+ref.ID || c.content(t)["header"].(map[string]any)["template"] != "green" {
+	if c.Method != http.MethodPatch || c.Path != "/open-apis/im/v1/messages/"+ref.ID || contentOf(t, c)["header"].(map[string]any)["template"] != "green" {
 		t.Errorf("card update %+v", c)
 	}
 	c = calls[3]
-	if c.Method != http.MethodPut || c.Path != "/open-apis/im/v1/messages/"+ref2.ID || c.content(t)["text"] != "edited" {
+	if c.Method != http.MethodPut || c.Path != "/open-apis/im/v1/messages/"+ref2.ID || contentOf(t, c)["text"] != "edited" {
 		t.Errorf("text edit %+v", c)
 	}
 	for _, c := range calls {
@@ -70,8 +71,8 @@ func TestSend(t *testing.T) {
 			t.Errorf("%s %s without the tenant token", c.Method, c.Path)
 		}
 	}
-	if hs.fake.tokens != 1 {
-		t.Errorf("tenant token fetched %d times; the SDK should cache it", hs.fake.tokens)
+	if hs.fake.TokenFetches() != 1 {
+		t.Errorf("tenant token fetched %d times; the SDK should cache it", hs.fake.TokenFetches())
 	}
 }
 
@@ -80,22 +81,22 @@ func TestSendRetries(t *testing.T) {
 	out := bot.Outgoing{Platform: bot.Lark, ChatID: coordChat, Text: "hello"}
 	tests := []struct {
 		name      string
-		fail      []failure
+		fail      []larktest.Failure
 		wantErr   bool
 		wantCalls int
 	}{
-		{"gateway rate limit", []failure{{status: 429, code: 99991400}, {status: 429, code: 99991400}}, false, 3},
-		{"chat rate limit", []failure{{status: 400, code: 230020}}, false, 2},
-		{"tenant rate limit", []failure{{status: 400, code: 11232}}, false, 2},
-		{"server error", []failure{{status: 503, code: 0}}, false, 2},
-		{"answer lost after the send", []failure{{status: 502, code: 0, deliver: true}}, false, 2},
-		{"persistent failure gives up", []failure{{status: 500}, {status: 500}, {status: 500}, {status: 500}, {status: 500}}, true, 5},
-		{"permanent error is not retried", []failure{{status: 400, code: 230002}}, true, 1},
+		{"gateway rate limit", []larktest.Failure{{Status: 429, Code: 99991400}, {Status: 429, Code: 99991400}}, false, 3},
+		{"chat rate limit", []larktest.Failure{{Status: 400, Code: 230020}}, false, 2},
+		{"tenant rate limit", []larktest.Failure{{Status: 400, Code: 11232}}, false, 2},
+		{"server error", []larktest.Failure{{Status: 503, Code: 0}}, false, 2},
+		{"answer lost after the send", []larktest.Failure{{Status: 502, Code: 0, Deliver: true}}, false, 2},
+		{"persistent failure gives up", []larktest.Failure{{Status: 500}, {Status: 500}, {Status: 500}, {Status: 500}, {Status: 500}}, true, 5},
+		{"permanent error is not retried", []larktest.Failure{{Status: 400, Code: 230002}}, true, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hs := newHarness(t, "")
-			hs.fake.failNext(tt.fail...)
+			hs.fake.FailNext(tt.fail...)
 			_, err := hs.a.Send(ctx, out)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err %v", err)
@@ -105,8 +106,8 @@ func TestSendRetries(t *testing.T) {
 				t.Fatalf("%d calls, want %d", len(calls), tt.wantCalls)
 			}
 			for _, c := range calls {
-				if c.uuid() != calls[0].uuid() {
-					t.Fatalf("retry changed the uuid: %q, %q", calls[0].uuid(), c.uuid())
+				if c.UUID() != calls[0].UUID() {
+					t.Fatalf("retry changed the uuid: %q, %q", calls[0].UUID(), c.UUID())
 				}
 			}
 			if shown := len(hs.fake.Shown()); !tt.wantErr && shown != 1 {
@@ -132,7 +133,7 @@ func TestSendRetries(t *testing.T) {
 	})
 	t.Run("cancelled context stops retrying", func(t *testing.T) {
 		hs := newHarness(t, "")
-		hs.fake.failNext(failure{status: 500}, failure{status: 500})
+		hs.fake.FailNext(larktest.Failure{Status: 500}, larktest.Failure{Status: 500})
 		ctx, cancel := context.WithCancel(ctx)
 		cancel()
 		if _, err := hs.a.Send(ctx, out); err == nil {
@@ -158,7 +159,7 @@ func TestNotifyRendersMentions(t *testing.T) {
 		t.Fatalf("refs %+v", refs)
 	}
 	c := hs.fake.Calls()[0]
-	if c.content(t)["text"] != `请 <at user_id="ou_demo_lina">李娜</at> 签收` || c.uuid() != "n1:lark:"+coordChat {
+	if contentOf(t, c)["text"] != `请 <at user_id="ou_demo_lina">李娜</at> 签收` || c.UUID() != "n1:lark:"+coordChat {
 		t.Fatalf("call %+v", c)
 	}
 }

@@ -7,90 +7,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gorilla/websocket"
-	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
-
+	"github.com/xunji-bot/xunji/adapters/lark/larktest"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
-
-// wsConn is the server side of a long connection the SDK client opened.
-type wsConn struct {
-	*websocket.Conn
-	appID, appSecret string
-}
-
-// wsEndpoint answers the SDK's POST /callback/ws/endpoint with the URL of
-// the fake's own WebSocket, and a client config that neither reconnects
-// nor pings during a test.
-func (f *fakeLark) wsEndpoint(w http.ResponseWriter, r *http.Request) {
-	var creds struct{ AppID, AppSecret string }
-	_ = json.NewDecoder(r.Body).Decode(&creds)
-	if creds.AppSecret != "secret" {
-		writeJSON(w, 200, map[string]any{"code": 403, "msg": "bad credentials"})
-		return
-	}
-	wsURL := "ws" + strings.TrimPrefix(f.URL, "http") + "/ws/conn?device_id=dev1&service_id=7&app=" + creds.AppID
-	writeJSON(w, 200, larkws.EndpointResp{Code: 0, Data: &larkws.Endpoint{
-		Url: wsURL, ClientConfig: &larkws.ClientConfig{PingInterval: 3600, ReconnectInterval: 3600},
-	}})
-}
-
-func (f *fakeLark) serveWS() {
-	f.wsConns = make(chan *wsConn, 1)
-	f.wsServer = func(w http.ResponseWriter, r *http.Request) {
-		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		f.wsConns <- &wsConn{Conn: c, appID: r.URL.Query().Get("app")}
-	}
-}
-
-// push sends payload as one data frame of type typ and returns the
-// client's reply frame payload.
-func (c *wsConn) push(t *testing.T, id, typ string, payload []byte) larkws.Response {
-	t.Helper()
-	frame := larkws.Frame{SeqID: 1, LogID: 1, Service: 7, Method: int32(larkws.FrameTypeData), Payload: payload}
-	hs := larkws.Headers{}
-	hs.Add(larkws.HeaderType, typ)
-	hs.Add(larkws.HeaderMessageID, id)
-	hs.Add(larkws.HeaderSum, "1")
-	hs.Add(larkws.HeaderSeq, "0")
-	hs.Add(larkws.HeaderTraceID, "trace-"+id)
-	frame.Headers = hs
-	b, err := frame.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteMessage(websocket.BinaryMessage, b); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for {
-		_, msg, err := c.ReadMessage()
-		if err != nil {
-			t.Fatalf("reading the reply to %s: %v", id, err)
-		}
-		var f larkws.Frame
-		if err := f.Unmarshal(msg); err != nil {
-			t.Fatal(err)
-		}
-		h := larkws.Headers(f.Headers)
-		if larkws.FrameType(f.Method) != larkws.FrameTypeData || h.GetString(larkws.HeaderMessageID) != id {
-			continue // a ping
-		}
-		if h.GetString(larkws.HeaderBizRt) == "" {
-			t.Errorf("reply to %s has no biz_rt", id)
-		}
-		var resp larkws.Response
-		if err := json.Unmarshal(f.Payload, &resp); err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-}
 
 // The long connection mode, end to end: the real SDK ws client fetches
 // the endpoint, dials the fake's WebSocket and receives protobuf frames;
@@ -100,8 +20,7 @@ func TestLongConnection(t *testing.T) {
 	env := bottest.New(t)
 	gate := make(chan struct{})
 	env.Must(tallyCommand(env.Store, gate))
-	fake := newFakeLark(t)
-	fake.serveWS()
+	fake := larktest.NewServer(t)
 	cfg := testConfig(fake, "")
 	cfg.Mode, cfg.VerificationToken = ModeWS, ""
 	a, err := New(cfg, WithLogger(quietLogger()))
@@ -114,15 +33,15 @@ func TestLongConnection(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	go func() { runErr <- a.Run(ctx, env.Bot) }()
-	conn := <-fake.wsConns
+	conn := <-fake.WSConns()
 	defer conn.Close()
-	if conn.appID != cfg.AppID {
-		t.Fatalf("connected for app %q", conn.appID)
+	if conn.AppID != cfg.AppID {
+		t.Fatalf("connected for app %q", conn.AppID)
 	}
 
 	// A message event: acknowledged with 200 at once, answered later.
-	resp := conn.push(t, "m1", "event", msgEvent(t, "ev_ws_1", "group", coordChat, wangming, "text", "@_user_1 tally",
-		mention{"@_user_1", testBotID, "巡纪"}))
+	resp := conn.Push(t, "m1", "event", msgEvent(t, "ev_ws_1", "group", coordChat, wangming, "text", "@_user_1 tally",
+		larktest.BotMention("@_user_1")))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("event reply %+v", resp)
 	}
@@ -133,7 +52,7 @@ func TestLongConnection(t *testing.T) {
 	}
 
 	// A card callback: the toast and card travel in the reply frame.
-	resp = conn.push(t, "m2", "event", cardEvent(t, "ev_ws_card", lina, "tally.inc", tallyValue))
+	resp = conn.Push(t, "m2", "event", cardEvent(t, "ev_ws_card", lina, "tally.inc", tallyValue))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("card reply %+v", resp)
 	}
@@ -152,7 +71,7 @@ func TestLongConnection(t *testing.T) {
 	}
 
 	// The same event pushed again (a re-delivery) has no effect.
-	conn.push(t, "m3", "event", cardEvent(t, "ev_ws_card", lina, "tally.inc", tallyValue))
+	conn.Push(t, "m3", "event", cardEvent(t, "ev_ws_card", lina, "tally.inc", tallyValue))
 	a.wait()
 	n, _ := env.Store.NextSeq(context.Background(), "test.tally")
 	if n != 3 {
@@ -166,7 +85,7 @@ func TestLongConnection(t *testing.T) {
 }
 
 func TestLongConnectionRefusedCredentials(t *testing.T) {
-	fake := newFakeLark(t)
+	fake := larktest.NewServer(t)
 	cfg := testConfig(fake, "")
 	cfg.Mode, cfg.AppSecret = ModeWS, "wrong"
 	a, err := New(cfg, WithLogger(quietLogger()))
@@ -179,7 +98,7 @@ func TestLongConnectionRefusedCredentials(t *testing.T) {
 }
 
 func TestLongConnectionModeMountsNoRoutes(t *testing.T) {
-	fake := newFakeLark(t)
+	fake := larktest.NewServer(t)
 	cfg := testConfig(fake, "")
 	cfg.Mode, cfg.VerificationToken = ModeWS, ""
 	a, err := New(cfg, WithLogger(quietLogger()))

@@ -11,14 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
 // blocksOf decodes the blocks a call carried.
-func blocksOf(t *testing.T, c apiCall) []map[string]any {
+func blocksOf(t *testing.T, c slacktest.Call) []map[string]any {
 	t.Helper()
-	raw := c.field("blocks")
+	raw := c.Field("blocks")
 	if raw == "" {
 		return nil
 	}
@@ -108,7 +109,7 @@ func TestFixtureSigningVectorsFollowTheV0Scheme(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			body := fixture(t, v.BodyFile)
 			ts := v.Headers["X-Slack-Request-Timestamp"]
-			if got := sign(v.SigningSecret, ts, body); got != v.Headers["X-Slack-Signature"] {
+			if got := slacktest.Signature(v.SigningSecret, ts, body); got != v.Headers["X-Slack-Signature"] {
 				t.Fatalf("recomputed signature %s, fixture says %s", got, v.Headers["X-Slack-Signature"])
 			}
 			path := PathEvents
@@ -138,20 +139,20 @@ func TestFixtureSigningVectorsFollowTheV0Scheme(t *testing.T) {
 }
 
 func TestForgedRequestsAreRefusedAndNeverHandled(t *testing.T) {
-	body := mentionEvent(t, "EvForged", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
+	body := slacktest.AppMention("EvForged", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
 	fresh := strconv.FormatInt(time.Now().Unix(), 10)
 	cases := []struct {
 		name   string
 		body   []byte
 		header http.Header
 	}{
-		{"wrong secret", body, signedHeader("some-other-secret", time.Now(), body)},
-		{"body changed after signing", []byte(strings.Replace(string(body), "bump", "shout", 1)), signedHeader(testSecret, time.Now(), body)},
+		{"wrong secret", body, slacktest.Sign("some-other-secret", time.Now(), body)},
+		{"body changed after signing", []byte(strings.Replace(string(body), "bump", "shout", 1)), slacktest.Sign(testSecret, time.Now(), body)},
 		{"no signature headers", body, http.Header{}},
 		{"timestamp without signature", body, http.Header{"X-Slack-Request-Timestamp": {fresh}}},
-		{"signature not v0", body, http.Header{"X-Slack-Request-Timestamp": {fresh}, "X-Slack-Signature": {strings.Replace(sign(testSecret, fresh, body), "v0=", "v1=", 1)}}},
+		{"signature not v0", body, http.Header{"X-Slack-Request-Timestamp": {fresh}, "X-Slack-Signature": {strings.Replace(slacktest.Signature(testSecret, fresh, body), "v0=", "v1=", 1)}}},
 		{"signature not hex", body, http.Header{"X-Slack-Request-Timestamp": {fresh}, "X-Slack-Signature": {"v0=zz"}}},
-		{"timestamp not a number", body, http.Header{"X-Slack-Request-Timestamp": {"soon"}, "X-Slack-Signature": {sign(testSecret, "soon", body)}}},
+		{"timestamp not a number", body, http.Header{"X-Slack-Request-Timestamp": {"soon"}, "X-Slack-Signature": {slacktest.Signature(testSecret, "soon", body)}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -173,7 +174,7 @@ func TestForgedRequestsAreRefusedAndNeverHandled(t *testing.T) {
 			if got := counter(t, hs.env.Store, "bump"); got != 0 {
 				t.Errorf("counter %d after forged requests, want 0", got)
 			}
-			if calls := hs.fake.callsOf("chat.postEphemeral"); len(calls) != 0 {
+			if calls := hs.fake.CallsOf("chat.postEphemeral"); len(calls) != 0 {
 				t.Errorf("forged request was answered: %v", calls)
 			}
 		})
@@ -181,7 +182,7 @@ func TestForgedRequestsAreRefusedAndNeverHandled(t *testing.T) {
 }
 
 func TestRequestsOutsideTheFiveMinuteWindowAreRefused(t *testing.T) {
-	body := mentionEvent(t, "EvStale", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
+	body := slacktest.AppMention("EvStale", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
 	cases := []struct {
 		name     string
 		signedAt time.Time
@@ -194,7 +195,7 @@ func TestRequestsOutsideTheFiveMinuteWindowAreRefused(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			hs := newHarness(t, c.opts...)
-			wantStatus(t, hs.postEvent(body, signedHeader(testSecret, c.signedAt, body)), http.StatusUnauthorized)
+			wantStatus(t, hs.postEvent(body, slacktest.Sign(testSecret, c.signedAt, body)), http.StatusUnauthorized)
 			hs.settle()
 			if n := hs.h.n.Load(); n != 0 {
 				t.Errorf("stale request reached the bot %d times", n)
@@ -206,7 +207,7 @@ func TestRequestsOutsideTheFiveMinuteWindowAreRefused(t *testing.T) {
 	}
 	t.Run("signed four minutes ago is still accepted", func(t *testing.T) {
 		hs := newHarness(t)
-		wantStatus(t, hs.postEvent(body, signedHeader(testSecret, time.Now().Add(-4*time.Minute), body)), http.StatusOK)
+		wantStatus(t, hs.postEvent(body, slacktest.Sign(testSecret, time.Now().Add(-4*time.Minute), body)), http.StatusOK)
 		hs.settle()
 		if got := counter(t, hs.env.Store, "bump"); got != 1 {
 			t.Errorf("counter %d, want 1", got)
@@ -234,7 +235,7 @@ func TestBodiesOverOneMebibyteAreRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, v := range signedHeader(testSecret, time.Now(), big) {
+		for k, v := range slacktest.Sign(testSecret, time.Now(), big) {
 			req.Header[k] = v
 		}
 		resp, err := http.DefaultClient.Do(req)
@@ -251,12 +252,12 @@ func TestBodiesOverOneMebibyteAreRefused(t *testing.T) {
 
 func TestAppMentionRunsTheCommandAndAnswersPrivately(t *testing.T) {
 	hs := newHarness(t)
-	resp := hs.postEvent(mentionEvent(t, "EvMention1", "U0LINA", coordChat, "<@U0XUNJIBOT> count"), nil)
+	resp := hs.postEvent(slacktest.AppMention("EvMention1", "U0LINA", coordChat, "<@U0XUNJIBOT> count"), nil)
 	wantStatus(t, resp, http.StatusOK)
 
-	call := hs.fake.await("chat.postEphemeral", 1)[0]
-	if call.field("channel") != coordChat || call.field("user") != "U0LINA" {
-		t.Errorf("ephemeral to channel %q user %q, want %s U0LINA", call.field("channel"), call.field("user"), coordChat)
+	call := hs.fake.Await("chat.postEphemeral", 1)[0]
+	if call.Field("channel") != coordChat || call.Field("user") != "U0LINA" {
+		t.Errorf("ephemeral to channel %q user %q, want %s U0LINA", call.Field("channel"), call.Field("user"), coordChat)
 	}
 	blocks := blocksOf(t, call)
 	if len(blocks) == 0 || blocks[0]["type"] != "header" {
@@ -278,20 +279,20 @@ func TestAppMentionRunsTheCommandAndAnswersPrivately(t *testing.T) {
 
 func TestPublicReplyIsPostedToTheChannelWithSlackMentions(t *testing.T) {
 	hs := newHarness(t)
-	body := mentionEvent(t, "EvShout", "U0LINA", coordChat, "<@U0XUNJIBOT> shout")
+	body := slacktest.AppMention("EvShout", "U0LINA", coordChat, "<@U0XUNJIBOT> shout")
 	m := map[string]any{}
 	_ = json.Unmarshal(body, &m)
 	m["event"].(map[string]any)["thread_ts"] = "1764550000.000100"
 	wantStatus(t, hs.postEvent(mustJSON(t, m), nil), http.StatusOK)
-	call := hs.fake.await("chat.postMessage", 1)[0]
-	if call.field("channel") != coordChat || call.field("thread_ts") != "1764550000.000100" {
-		t.Errorf("posted to %q thread %q", call.field("channel"), call.field("thread_ts"))
+	call := hs.fake.Await("chat.postMessage", 1)[0]
+	if call.Field("channel") != coordChat || call.Field("thread_ts") != "1764550000.000100" {
+		t.Errorf("posted to %q thread %q", call.Field("channel"), call.Field("thread_ts"))
 	}
-	if got, want := call.field("text"), "hello from <@U0LINA>"; got != want {
+	if got, want := call.Field("text"), "hello from <@U0LINA>"; got != want {
 		t.Errorf("text %q, want %q", got, want)
 	}
 	hs.settle()
-	if n := len(hs.fake.callsOf("chat.postEphemeral")); n != 0 {
+	if n := len(hs.fake.CallsOf("chat.postEphemeral")); n != 0 {
 		t.Errorf("%d ephemeral posts for a public reply", n)
 	}
 }
@@ -299,9 +300,9 @@ func TestPublicReplyIsPostedToTheChannelWithSlackMentions(t *testing.T) {
 func TestDirectMessageIsACommand(t *testing.T) {
 	hs := newHarness(t)
 	wantStatus(t, hs.postEvent(messageEvent(t, "EvDM1", nil), nil), http.StatusOK)
-	call := hs.fake.await("chat.postMessage", 1)[0]
-	if call.field("channel") != "D0LINA" {
-		t.Errorf("answered in %q, want the direct message D0LINA", call.field("channel"))
+	call := hs.fake.Await("chat.postMessage", 1)[0]
+	if call.Field("channel") != "D0LINA" {
+		t.Errorf("answered in %q, want the direct message D0LINA", call.Field("channel"))
 	}
 	if !strings.Contains(allText(blocksOf(t, call)), "Counter c1") {
 		t.Errorf("no counter card in %v", call.Form)
@@ -332,18 +333,18 @@ func TestEventsThatAreNotCommandsAreIgnored(t *testing.T) {
 			return messageEvent(t, "EvJoin", func(ev map[string]any) { ev["subtype"] = "channel_join" })
 		}},
 		{"a channel message without a mention (fixture as is)", func(t *testing.T) []byte {
-			return fixture(t, "events_message_channels.json")
+			return slacktest.Fixture("events_message_channels.json")
 		}},
 		{"a mention by a bot", func(t *testing.T) []byte {
 			m := map[string]any{}
-			_ = json.Unmarshal(mentionEvent(t, "EvBotMention", "U0LINA", coordChat, "<@U0XUNJIBOT> count"), &m)
+			_ = json.Unmarshal(slacktest.AppMention("EvBotMention", "U0LINA", coordChat, "<@U0XUNJIBOT> count"), &m)
 			m["event"].(map[string]any)["bot_id"] = "B0OTHER"
 			return mustJSON(t, m)
 		}},
 		{"an event type the bot does not handle", func(t *testing.T) []byte {
-			m := fixtureJSON(t, "events_app_mention.json")
-			m["event"] = map[string]any{"type": "reaction_added", "user": "U0LINA", "reaction": "thumbsup"}
-			return mustJSON(t, m)
+			return slacktest.EditEvent(slacktest.Fixture("events_app_mention.json"), func(outer, _ map[string]any) {
+				outer["event"] = map[string]any{"type": "reaction_added", "user": "U0LINA", "reaction": "thumbsup"}
+			})
 		}},
 	}
 	for _, c := range cases {
@@ -361,22 +362,22 @@ func TestEventsThatAreNotCommandsAreIgnored(t *testing.T) {
 func TestEventIsAcknowledgedBeforeTheWorkFinishes(t *testing.T) {
 	hs := newHarness(t)
 	// "slow" blocks until released, so the 200 can only come first.
-	wantStatus(t, hs.postEvent(mentionEvent(t, "EvSlow", "U0LINA", coordChat, "<@U0XUNJIBOT> slow"), nil), http.StatusOK)
-	if n := len(hs.fake.callsOf("chat.postEphemeral")); n != 0 {
+	wantStatus(t, hs.postEvent(slacktest.AppMention("EvSlow", "U0LINA", coordChat, "<@U0XUNJIBOT> slow"), nil), http.StatusOK)
+	if n := len(hs.fake.CallsOf("chat.postEphemeral")); n != 0 {
 		t.Fatalf("answered before the work finished: %d posts", n)
 	}
 	close(hs.release)
-	call := hs.fake.await("chat.postEphemeral", 1)[0]
-	if call.field("text") != "slow done" {
-		t.Errorf("text %q", call.field("text"))
+	call := hs.fake.Await("chat.postEphemeral", 1)[0]
+	if call.Field("text") != "slow done" {
+		t.Errorf("text %q", call.Field("text"))
 	}
 }
 
 func TestRetriedEventHasOneEffect(t *testing.T) {
 	hs := newHarness(t)
-	body := mentionEvent(t, "EvRetry", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
+	body := slacktest.AppMention("EvRetry", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
 	for retry := range 3 {
-		header := signedHeader(testSecret, time.Now(), body)
+		header := slacktest.Sign(testSecret, time.Now(), body)
 		if retry > 0 {
 			header.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
 			header.Set("X-Slack-Retry-Reason", "http_timeout")
@@ -387,7 +388,7 @@ func TestRetriedEventHasOneEffect(t *testing.T) {
 	if got := counter(t, hs.env.Store, "bump"); got != 1 {
 		t.Errorf("counter %d after three deliveries, want 1", got)
 	}
-	if n := len(hs.fake.callsOf("chat.postEphemeral")); n != 1 {
+	if n := len(hs.fake.CallsOf("chat.postEphemeral")); n != 1 {
 		t.Errorf("%d answers after three deliveries, want 1", n)
 	}
 	for _, r := range hs.h.requests() {
@@ -425,7 +426,7 @@ func TestSlashCommandAnswerIsEphemeralUnlessPublic(t *testing.T) {
 				t.Errorf("answer %q lacks %q", text, c.wantText)
 			}
 			hs.settle()
-			if n := len(hs.fake.callsOf("response_url")); n != 0 {
+			if n := len(hs.fake.CallsOf("response_url")); n != 0 {
 				t.Errorf("%d response_url posts for an answer that fitted in the acknowledgement", n)
 			}
 		})
@@ -456,7 +457,7 @@ func TestSlashCommandNamesTheVerb(t *testing.T) {
 			t.Errorf("%s %q → %q, want %q", c.command, c.text, reqs[i].Text, c.want)
 		}
 		if reqs[i].EventID != "trig-verb-"+strconv.Itoa(i) || reqs[i].UserName != "username" ||
-			reqs[i].ResponseURL != hs.fake.responseURL("trig-verb-"+strconv.Itoa(i)) {
+			reqs[i].ResponseURL != hs.fake.ResponseURL("trig-verb-"+strconv.Itoa(i)) {
 			t.Errorf("request %+v: want the trigger id as event id, the user name and the response_url", reqs[i])
 		}
 	}
@@ -470,8 +471,8 @@ func TestSlowSlashCommandAnswersThroughResponseURL(t *testing.T) {
 		t.Errorf("acknowledgement body %q, want empty", body)
 	}
 	close(hs.release)
-	call := hs.fake.await("response_url", 1)[0]
-	if call.Path != "/response/trig-slow" || call.field("response_type") != "ephemeral" || call.field("text") != "slow done" {
+	call := hs.fake.Await("response_url", 1)[0]
+	if call.Path != "/response/trig-slow" || call.Field("response_type") != "ephemeral" || call.Field("text") != "slow done" {
 		t.Errorf("response_url call %+v", call)
 	}
 }
@@ -482,15 +483,15 @@ func TestButtonClickUpdatesTheCardAndChangesState(t *testing.T) {
 	payload := clickPayload(t, hs.fake, "U0LINA", coordChat, ts, "count.inc", "c1", "trig-click-1")
 	wantStatus(t, hs.postInteraction(payload), http.StatusOK)
 
-	update := hs.fake.await("chat.update", 1)[0]
-	if update.field("channel") != coordChat || update.field("ts") != ts {
-		t.Errorf("updated %q/%q, want %s/%s", update.field("channel"), update.field("ts"), coordChat, ts)
+	update := hs.fake.Await("chat.update", 1)[0]
+	if update.Field("channel") != coordChat || update.Field("ts") != ts {
+		t.Errorf("updated %q/%q, want %s/%s", update.Field("channel"), update.Field("ts"), coordChat, ts)
 	}
 	if text := allText(blocksOf(t, update)); !strings.Contains(text, "*Value*\n1") {
 		t.Errorf("updated card %q does not show the new value", text)
 	}
-	toast := hs.fake.await("response_url", 1)[0]
-	if toast.field("text") != "+1" || toast.field("response_type") != "ephemeral" || toast.field("replace_original") != "false" {
+	toast := hs.fake.Await("response_url", 1)[0]
+	if toast.Field("text") != "+1" || toast.Field("response_type") != "ephemeral" || toast.Field("replace_original") != "false" {
 		t.Errorf("toast %+v", toast.JSON)
 	}
 	if got := counter(t, hs.env.Store, "c1"); got != 1 {
@@ -508,13 +509,13 @@ func TestButtonClickUpdatesTheCardAndChangesState(t *testing.T) {
 	if got := counter(t, hs.env.Store, "c1"); got != 1 {
 		t.Errorf("counter %d after a repeated click, want 1", got)
 	}
-	if n := len(hs.fake.callsOf("chat.update")); n != 1 {
+	if n := len(hs.fake.CallsOf("chat.update")); n != 1 {
 		t.Errorf("%d updates after a repeated click, want 1", n)
 	}
 
 	// A new click counts again.
 	wantStatus(t, hs.postInteraction(clickPayload(t, hs.fake, "U0LINA", coordChat, ts, "count.inc", "c1", "trig-click-2")), http.StatusOK)
-	hs.fake.await("chat.update", 2)
+	hs.fake.Await("chat.update", 2)
 	if got := counter(t, hs.env.Store, "c1"); got != 2 {
 		t.Errorf("counter %d after a second click, want 2", got)
 	}
@@ -526,28 +527,28 @@ func TestClickOnAnEphemeralCardReplacesItThroughResponseURL(t *testing.T) {
 	_ = json.Unmarshal(clickPayload(t, hs.fake, "U0LINA", coordChat, "1764550800.000043", "count.inc", "c2", "trig-eph"), &m)
 	m["container"].(map[string]any)["is_ephemeral"] = true
 	wantStatus(t, hs.postInteraction(mustJSON(t, m)), http.StatusOK)
-	calls := hs.fake.await("response_url", 2)
+	calls := hs.fake.Await("response_url", 2)
 	var replaced bool
 	for _, c := range calls {
-		if c.field("replace_original") == "true" && strings.Contains(allText(c.JSON["blocks"]), "*Value*\n1") {
+		if c.Field("replace_original") == "true" && strings.Contains(allText(c.JSON["blocks"]), "*Value*\n1") {
 			replaced = true
 		}
 	}
 	if !replaced {
 		t.Errorf("no replace_original with the new card among %+v", calls)
 	}
-	if n := len(hs.fake.callsOf("chat.update")); n != 0 {
+	if n := len(hs.fake.CallsOf("chat.update")); n != 0 {
 		t.Errorf("chat.update called %d times on an ephemeral message", n)
 	}
 }
 
 func TestUnknownUserGetsThePoliteAnswer(t *testing.T) {
 	hs := newHarness(t)
-	wantStatus(t, hs.postEvent(mentionEvent(t, "EvStranger", "U0STRANGER", coordChat, "<@U0XUNJIBOT> bump"), nil), http.StatusOK)
-	call := hs.fake.await("chat.postEphemeral", 1)[0]
+	wantStatus(t, hs.postEvent(slacktest.AppMention("EvStranger", "U0STRANGER", coordChat, "<@U0XUNJIBOT> bump"), nil), http.StatusOK)
+	call := hs.fake.Await("chat.postEphemeral", 1)[0]
 	want := hs.env.TZ("error.not_in_roster", "user", "<@U0STRANGER>", "admins", admins(t, hs))
-	if call.field("user") != "U0STRANGER" || call.field("text") != want {
-		t.Errorf("answer to %q: %q, want %q", call.field("user"), call.field("text"), want)
+	if call.Field("user") != "U0STRANGER" || call.Field("text") != want {
+		t.Errorf("answer to %q: %q, want %q", call.Field("user"), call.Field("text"), want)
 	}
 	if got := counter(t, hs.env.Store, "bump"); got != 0 {
 		t.Errorf("a stranger's command ran: counter %d", got)
@@ -573,7 +574,7 @@ func TestRunWaitsForWorkInFlightAndThenRefusesNewEvents(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- env.a.Run(ctx, env.mounted) }()
 
-	wantStatus(t, env.postEvent(mentionEvent(t, "EvInFlight", "U0LINA", coordChat, "<@U0XUNJIBOT> slow"), nil), http.StatusOK)
+	wantStatus(t, env.postEvent(slacktest.AppMention("EvInFlight", "U0LINA", coordChat, "<@U0XUNJIBOT> slow"), nil), http.StatusOK)
 	cancel()
 	select {
 	case err := <-done:
@@ -589,11 +590,11 @@ func TestRunWaitsForWorkInFlightAndThenRefusesNewEvents(t *testing.T) {
 	case <-time.After(waitFor):
 		t.Fatal("Run did not return after the work finished")
 	}
-	if n := len(env.fake.callsOf("chat.postEphemeral")); n != 1 {
+	if n := len(env.fake.CallsOf("chat.postEphemeral")); n != 1 {
 		t.Errorf("%d answers delivered during shutdown, want 1", n)
 	}
 	// Shut down: Slack is told to try again later, and nothing runs.
-	wantStatus(t, env.postEvent(mentionEvent(t, "EvLate", "U0LINA", coordChat, "<@U0XUNJIBOT> bump"), nil), http.StatusServiceUnavailable)
+	wantStatus(t, env.postEvent(slacktest.AppMention("EvLate", "U0LINA", coordChat, "<@U0XUNJIBOT> bump"), nil), http.StatusServiceUnavailable)
 	if got := counter(t, env.env.Store, "bump"); got != 0 {
 		t.Errorf("counter %d after shutdown, want 0", got)
 	}
@@ -601,9 +602,9 @@ func TestRunWaitsForWorkInFlightAndThenRefusesNewEvents(t *testing.T) {
 
 func TestPlainHandlerWithoutAnInboxIsServedToo(t *testing.T) {
 	hs := newHarnessWith(t, harnessConfig{plain: true})
-	body := mentionEvent(t, "EvPlain", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
+	body := slacktest.AppMention("EvPlain", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
 	for retry := range 3 {
-		header := signedHeader(testSecret, time.Now(), body)
+		header := slacktest.Sign(testSecret, time.Now(), body)
 		if retry > 0 {
 			header.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
 		}
@@ -611,7 +612,7 @@ func TestPlainHandlerWithoutAnInboxIsServedToo(t *testing.T) {
 	}
 	const ts = "1764550800.000099"
 	wantStatus(t, hs.postInteraction(clickPayload(t, hs.fake, "U0LINA", coordChat, ts, "count.inc", "p1", "trig-plain")), http.StatusOK)
-	hs.fake.await("chat.update", 1)
+	hs.fake.Await("chat.update", 1)
 	hs.settle()
 	if got := counter(t, hs.env.Store, "bump"); got != 1 {
 		t.Errorf("bump counter %d after three deliveries, want 1", got)
@@ -624,7 +625,7 @@ func TestPlainHandlerWithoutAnInboxIsServedToo(t *testing.T) {
 func TestRequestsAreRefusedWhileTheStoreIsDownAndRedeliveryWorks(t *testing.T) {
 	store := &flakyStore{Store: bottest.NewMem()}
 	hs := newHarnessWith(t, harnessConfig{store: store})
-	event := mentionEvent(t, "EvStoreDown", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
+	event := slacktest.AppMention("EvStoreDown", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
 	click := clickPayload(t, hs.fake, "U0LINA", coordChat, "1764550800.000123", "count.inc", "s1", "trig-store-down")
 
 	store.down.Store(true)
@@ -638,11 +639,11 @@ func TestRequestsAreRefusedWhileTheStoreIsDownAndRedeliveryWorks(t *testing.T) {
 
 	// Slack delivers again once the store is back: handled once.
 	store.down.Store(false)
-	header := signedHeader(testSecret, time.Now(), event)
+	header := slacktest.Sign(testSecret, time.Now(), event)
 	header.Set("X-Slack-Retry-Num", "1")
 	wantStatus(t, hs.postEvent(event, header), http.StatusOK)
 	wantStatus(t, hs.postInteraction(click), http.StatusOK)
-	hs.fake.await("chat.update", 1)
+	hs.fake.Await("chat.update", 1)
 	hs.settle()
 	if got := counter(t, store.Store, "bump"); got != 1 {
 		t.Errorf("bump counter %d after redelivery, want 1", got)
@@ -667,16 +668,16 @@ func TestPrivateFilesGoToTheDirectMessageAndPublicOnesToTheChannel(t *testing.T)
 			if body := readAll(t, resp); !strings.Contains(body, "exported") {
 				t.Errorf("acknowledgement %q lacks the reply text", body)
 			}
-			done := hs.fake.await("files.completeUploadExternal", 1)[0]
-			if done.field("channel_id") != c.wantChannel {
-				t.Errorf("file shared in %q, want %q", done.field("channel_id"), c.wantChannel)
+			done := hs.fake.Await("files.completeUploadExternal", 1)[0]
+			if done.Field("channel_id") != c.wantChannel {
+				t.Errorf("file shared in %q, want %q", done.Field("channel_id"), c.wantChannel)
 			}
-			up := hs.fake.await("upload", 1)[0]
-			if up.field("filename") != "进度.csv" || up.field("content") != "项目,进度\nZG-1,60%\n" {
-				t.Errorf("uploaded %q with %q", up.field("filename"), up.field("content"))
+			up := hs.fake.Await("upload", 1)[0]
+			if up.Field("filename") != "进度.csv" || up.Field("content") != "项目,进度\nZG-1,60%\n" {
+				t.Errorf("uploaded %q with %q", up.Field("filename"), up.Field("content"))
 			}
 			hs.settle()
-			if n := len(hs.fake.callsOf("response_url")); n != 0 {
+			if n := len(hs.fake.CallsOf("response_url")); n != 0 {
 				t.Errorf("the text was sent again through response_url (%d calls)", n)
 			}
 		})

@@ -27,11 +27,11 @@ func TestSendPostsACardAsBlockKit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	call := hs.fake.await("chat.postMessage", 1)[0]
+	call := hs.fake.Await("chat.postMessage", 1)[0]
 	if ref.Platform != bot.Slack || ref.ChatID != coordChat || ref.ID == "" {
 		t.Errorf("ref %+v", ref)
 	}
-	if got, want := call.field("text"), "线索 XS-2026-0001\n待签收 <@U0LINA> &amp; team"; got != want {
+	if got, want := call.Field("text"), "线索 XS-2026-0001\n待签收 <@U0LINA> &amp; team"; got != want {
 		t.Errorf("fallback text %q, want %q", got, want)
 	}
 	blocks := blocksOf(t, call)
@@ -82,12 +82,12 @@ func TestSendToAUserOpensTheDirectMessageOnce(t *testing.T) {
 			t.Errorf("ref %+v, want the direct message D0LINA", ref)
 		}
 	}
-	opens := hs.fake.callsOf("conversations.open")
-	if len(opens) != 1 || opens[0].field("users") != "U0LINA" {
+	opens := hs.fake.CallsOf("conversations.open")
+	if len(opens) != 1 || opens[0].Field("users") != "U0LINA" {
 		t.Errorf("conversations.open calls %v, want one for U0LINA", opens)
 	}
-	posts := hs.fake.callsOf("chat.postMessage")
-	if len(posts) != 2 || posts[1].field("channel") != "D0LINA" || posts[1].field("text") != "请签收" {
+	posts := hs.fake.CallsOf("chat.postMessage")
+	if len(posts) != 2 || posts[1].Field("channel") != "D0LINA" || posts[1].Field("text") != "请签收" {
 		t.Errorf("posts %v", posts)
 	}
 }
@@ -102,11 +102,11 @@ func TestSendWithUpdateEditsTheMessage(t *testing.T) {
 	if ref != msg {
 		t.Errorf("ref %+v, want %+v", ref, msg)
 	}
-	call := hs.fake.await("chat.update", 1)[0]
-	if call.field("channel") != coordChat || call.field("ts") != msg.ID || !strings.Contains(allText(blocksOf(t, call)), "线索 XS-2026-0001") {
+	call := hs.fake.Await("chat.update", 1)[0]
+	if call.Field("channel") != coordChat || call.Field("ts") != msg.ID || !strings.Contains(allText(blocksOf(t, call)), "线索 XS-2026-0001") {
 		t.Errorf("chat.update %v", call.Form)
 	}
-	if n := len(hs.fake.callsOf("chat.postMessage")); n != 0 {
+	if n := len(hs.fake.CallsOf("chat.postMessage")); n != 0 {
 		t.Errorf("%d new posts for an update", n)
 	}
 }
@@ -121,14 +121,14 @@ func TestSendUploadsFilesAfterTheMessage(t *testing.T) {
 	if ref.ChatID != coordChat || ref.ID == "" {
 		t.Errorf("ref %+v", ref)
 	}
-	done := hs.fake.await("files.completeUploadExternal", 1)[0]
-	if done.field("channel_id") != coordChat || !strings.Contains(done.field("files"), "summary.xlsx") {
+	done := hs.fake.Await("files.completeUploadExternal", 1)[0]
+	if done.Field("channel_id") != coordChat || !strings.Contains(done.Field("files"), "summary.xlsx") {
 		t.Errorf("completeUploadExternal %v", done.Form)
 	}
-	if up := hs.fake.await("upload", 1)[0]; up.field("content") != string(f.Data) || up.Auth != "Bearer xoxb-test" {
+	if up := hs.fake.Await("upload", 1)[0]; up.Field("content") != string(f.Data) || up.Auth != "Bearer xoxb-test" {
 		t.Errorf("upload %+v", up)
 	}
-	if n := len(hs.fake.callsOf("chat.postMessage")); n != 1 {
+	if n := len(hs.fake.CallsOf("chat.postMessage")); n != 1 {
 		t.Errorf("%d messages, want 1", n)
 	}
 
@@ -140,7 +140,7 @@ func TestSendUploadsFilesAfterTheMessage(t *testing.T) {
 	if ref.ChatID != "D0ZHAOQIANG" || ref.ID == "" {
 		t.Errorf("ref %+v", ref)
 	}
-	if n := len(hs.fake.callsOf("chat.postMessage")); n != 1 {
+	if n := len(hs.fake.CallsOf("chat.postMessage")); n != 1 {
 		t.Errorf("a message was posted for files alone (%d)", n)
 	}
 }
@@ -173,15 +173,15 @@ func TestNoticeFromTheBotReachesTheSlackGroupChannel(t *testing.T) {
 	if slackRef == nil || slackRef.ChatID != coordChat {
 		t.Fatalf("refs %+v, want one in %s", refs, coordChat)
 	}
-	call := hs.fake.await("chat.postMessage", 1)[0]
-	if got, want := call.field("text"), "请 <@U0LINA> 签收"; got != want {
+	call := hs.fake.Await("chat.postMessage", 1)[0]
+	if got, want := call.Field("text"), "请 <@U0LINA> 签收"; got != want {
 		t.Errorf("text %q, want %q", got, want)
 	}
 }
 
 func TestRateLimitedPostIsRetriedAfterRetryAfter(t *testing.T) {
 	hs := newHarness(t)
-	hs.fake.failNext("chat.postMessage", http.StatusTooManyRequests)
+	hs.fake.FailNext("chat.postMessage", http.StatusTooManyRequests)
 	start := time.Now()
 	if _, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, ChatID: coordChat, Text: "hi"}); err != nil {
 		t.Fatal(err)
@@ -189,32 +189,32 @@ func TestRateLimitedPostIsRetriedAfterRetryAfter(t *testing.T) {
 	if elapsed := time.Since(start); elapsed < time.Second {
 		t.Errorf("retried after %v, before Retry-After: 1", elapsed)
 	}
-	if n := hs.fake.attemptsOf("chat.postMessage"); n != 2 {
+	if n := hs.fake.Attempts("chat.postMessage"); n != 2 {
 		t.Errorf("%d attempts, want 2", n)
 	}
-	if n := len(hs.fake.callsOf("chat.postMessage")); n != 1 {
+	if n := len(hs.fake.CallsOf("chat.postMessage")); n != 1 {
 		t.Errorf("%d messages posted, want 1", n)
 	}
 }
 
 func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
 	hs := newHarness(t)
-	hs.fake.failNext("chat.postMessage", http.StatusInternalServerError, http.StatusServiceUnavailable)
+	hs.fake.FailNext("chat.postMessage", http.StatusInternalServerError, http.StatusServiceUnavailable)
 	if _, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, ChatID: coordChat, Text: "hi"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := hs.fake.attemptsOf("chat.postMessage"); n != 3 {
+	if n := hs.fake.Attempts("chat.postMessage"); n != 3 {
 		t.Errorf("%d attempts, want 3", n)
 	}
 }
 
 func TestPersistentServerErrorsGiveUp(t *testing.T) {
 	hs := newHarness(t)
-	hs.fake.failNext("chat.postMessage", 500, 500, 500, 500, 500)
+	hs.fake.FailNext("chat.postMessage", 500, 500, 500, 500, 500)
 	if _, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, ChatID: coordChat, Text: "hi"}); err == nil {
 		t.Fatal("Send succeeded against a failing server")
 	}
-	if n := hs.fake.attemptsOf("chat.postMessage"); n != 4 {
+	if n := hs.fake.Attempts("chat.postMessage"); n != 4 {
 		t.Errorf("%d attempts, want 4 (one and three retries)", n)
 	}
 }
@@ -226,21 +226,21 @@ func TestSendErrorsSayWhetherAndWhenToRetry(t *testing.T) {
 		return err
 	}
 
-	hs.fake.failNext("chat.postMessage", http.StatusTooManyRequests)
+	hs.fake.FailNext("chat.postMessage", http.StatusTooManyRequests)
 	err := send()
 	var ra bot.RetryAfter
 	if !errors.As(err, &ra) || ra.RetryAfter() != time.Second {
 		t.Errorf("429: %v, want a bot.RetryAfter of 1s", err)
 	}
 
-	hs.fake.failWith("chat.postMessage", "channel_not_found")
+	hs.fake.FailWith("chat.postMessage", "channel_not_found")
 	err = send()
 	var perm bot.Permanent
 	if !errors.As(err, &perm) || !perm.Permanent() || !strings.Contains(err.Error(), "channel_not_found") {
 		t.Errorf("channel_not_found: %v, want a permanent error", err)
 	}
 
-	hs.fake.failNext("chat.postMessage", http.StatusBadGateway)
+	hs.fake.FailNext("chat.postMessage", http.StatusBadGateway)
 	err = send()
 	perm, ra = nil, nil
 	if err == nil || errors.As(err, &perm) {

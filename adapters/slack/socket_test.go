@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -27,8 +28,8 @@ func newSocketHarness(t *testing.T) *socketHarness {
 	env := bottest.New(t)
 	release := make(chan struct{})
 	env.Must(testCommands(env.Store, release)...)
-	fake := newFakeSlack(t)
-	a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.apiURL(), Mode: ModeSocket})
+	fake := slacktest.NewServer(t)
+	a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: ModeSocket})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +59,10 @@ func httpRequest(t *testing.T, path string) *http.Request {
 }
 
 // acceptConn waits for the client to dial the fake's websocket.
-func acceptConn(t *testing.T, fake *fakeSlack) *websocket.Conn {
+func acceptConn(t *testing.T, fake *slacktest.Server) *websocket.Conn {
 	t.Helper()
 	select {
-	case conn := <-fake.conns:
+	case conn := <-fake.Conns():
 		t.Cleanup(func() { conn.Close() })
 		return conn
 	case <-time.After(waitFor):
@@ -115,12 +116,12 @@ func TestSocketModeAcknowledgesAndHandlesAnEventsEnvelope(t *testing.T) {
 	if _, ok := ack["payload"]; ok {
 		t.Errorf("events envelope acknowledged with a payload: %v", ack)
 	}
-	call := sh.fake.await("chat.postEphemeral", 1)[0]
+	call := sh.fake.Await("chat.postEphemeral", 1)[0]
 	want := sh.env.TZ("error.not_in_roster", "user", "<@U222>", "admins", admins(t, sh.harness))
-	if call.field("channel") != "C111" || call.field("user") != "U222" || call.field("text") != want {
+	if call.Field("channel") != "C111" || call.Field("user") != "U222" || call.Field("text") != want {
 		t.Errorf("answer %v, want %q to U222 in C111", call.Form, want)
 	}
-	if open := sh.fake.callsOf("apps.connections.open"); open[0].Auth != "Bearer xapp-1-test" {
+	if open := sh.fake.CallsOf("apps.connections.open"); open[0].Auth != "Bearer xapp-1-test" {
 		t.Errorf("apps.connections.open authorised with %q, want the app-level token", open[0].Auth)
 	}
 	req := sh.h.requests()[0]
@@ -131,17 +132,17 @@ func TestSocketModeAcknowledgesAndHandlesAnEventsEnvelope(t *testing.T) {
 
 func TestSocketModeRedeliveredEventHasOneEffect(t *testing.T) {
 	sh := newSocketHarness(t)
-	payload := mentionEvent(t, "EvSocketRetry", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
+	payload := slacktest.AppMention("EvSocketRetry", "U0WANGMING", coordChat, "<@U0XUNJIBOT> bump")
 	for retry, id := range []string{"env-1", "env-2", "env-3"} {
 		sh.write(envelope(t, id, "events_api", payload, retry))
 		sh.awaitAck(id)
 	}
-	sh.fake.await("chat.postEphemeral", 1)
+	sh.fake.Await("chat.postEphemeral", 1)
 	sh.settle()
 	if got := counter(t, sh.env.Store, "bump"); got != 1 {
 		t.Errorf("counter %d after three deliveries, want 1", got)
 	}
-	if n := len(sh.fake.callsOf("chat.postEphemeral")); n != 1 {
+	if n := len(sh.fake.CallsOf("chat.postEphemeral")); n != 1 {
 		t.Errorf("%d answers, want 1", n)
 	}
 }
@@ -180,8 +181,8 @@ func TestSocketModeButtonClickUpdatesTheCard(t *testing.T) {
 	click := clickPayload(t, sh.fake, "U0LINA", coordChat, ts, "count.inc", "c9", "trig-socket-click")
 	sh.write(envelope(t, "env-click", "interactive", click, 0))
 	sh.awaitAck("env-click")
-	update := sh.fake.await("chat.update", 1)[0]
-	if update.field("ts") != ts || !strings.Contains(allText(blocksOf(t, update)), "*Value*\n1") {
+	update := sh.fake.Await("chat.update", 1)[0]
+	if update.Field("ts") != ts || !strings.Contains(allText(blocksOf(t, update)), "*Value*\n1") {
 		t.Errorf("update %v", update.Form)
 	}
 	if got := counter(t, sh.env.Store, "c9"); got != 1 {
@@ -203,10 +204,10 @@ func TestSocketModeReconnectsWhenSlackAsksToDisconnect(t *testing.T) {
 	sh := newSocketHarness(t)
 	sh.write(fixture(t, "socketmode_disconnect.json"))
 	sh.conn = acceptConn(t, sh.fake)
-	sh.write(envelope(t, "env-after", "events_api", mentionEvent(t, "EvAfter", "U0LINA", coordChat, "<@U0XUNJIBOT> bump"), 0))
+	sh.write(envelope(t, "env-after", "events_api", slacktest.AppMention("EvAfter", "U0LINA", coordChat, "<@U0XUNJIBOT> bump"), 0))
 	sh.awaitAck("env-after")
-	sh.fake.await("chat.postEphemeral", 1)
-	if n := len(sh.fake.callsOf("apps.connections.open")); n < 2 {
+	sh.fake.Await("chat.postEphemeral", 1)
+	if n := len(sh.fake.CallsOf("apps.connections.open")); n < 2 {
 		t.Errorf("apps.connections.open called %d times, want a new connection", n)
 	}
 }
@@ -214,9 +215,9 @@ func TestSocketModeReconnectsWhenSlackAsksToDisconnect(t *testing.T) {
 func TestRunFailsWhenTheBotTokenIsRefused(t *testing.T) {
 	for _, mode := range []string{ModeHTTP, ModeSocket} {
 		t.Run(mode, func(t *testing.T) {
-			fake := newFakeSlack(t)
-			fake.failWith("auth.test", "invalid_auth")
-			a, err := New(Config{BotToken: "xoxb-revoked", SigningSecret: "s", AppToken: "xapp-1-test", APIURL: fake.apiURL(), Mode: mode})
+			fake := slacktest.NewServer(t)
+			fake.FailWith("auth.test", "invalid_auth")
+			a, err := New(Config{BotToken: "xoxb-revoked", SigningSecret: "s", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: mode})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,18 +237,18 @@ func TestRunKeepsGoingWhenSlackIsUnreachableAtStart(t *testing.T) {
 	hs.a.mu.Lock()
 	hs.a.botUser = ""
 	hs.a.mu.Unlock()
-	hs.fake.failNext("auth.test", http.StatusServiceUnavailable)
+	hs.fake.FailNext("auth.test", http.StatusServiceUnavailable)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- hs.a.Run(ctx, hs.mounted) }()
 	logs.await(t, "slack auth.test failed; continuing")
-	if n := hs.fake.attemptsOf("auth.test"); n != 2 {
+	if n := hs.fake.Attempts("auth.test"); n != 2 {
 		t.Errorf("%d auth.test attempts, want the harness's and Run's", n)
 	}
 	// Still serving: a mention is answered, with the bot's mention
 	// dropped even though its id is unknown.
-	wantStatus(t, hs.postEvent(mentionEvent(t, "EvNoAuth", "U0LINA", coordChat, "<@U0XUNJIBOT> bump"), nil), http.StatusOK)
-	hs.fake.await("chat.postEphemeral", 1)
+	wantStatus(t, hs.postEvent(slacktest.AppMention("EvNoAuth", "U0LINA", coordChat, "<@U0XUNJIBOT> bump"), nil), http.StatusOK)
+	hs.fake.Await("chat.postEphemeral", 1)
 	if got := counter(t, hs.env.Store, "bump"); got != 1 {
 		t.Errorf("counter %d, want 1", got)
 	}

@@ -4,14 +4,14 @@ package config
 // how. bot/schedule compiles and validates it at start-up (every error
 // names the key, e.g. schedules[2].rule).
 //
-//	- name: work_meeting
-//	  title: 月度工作例会
-//	  rule: "monthly: first working day 09:00"   # or 每月 第一个工作日 09:00, or a cron expression
-//	  job: meeting.notice
-//	  group: coordination
-//	  notice: 3wd          # the task runs 3 working days before the rule's time
-//	  remind: 1h           # meetings: a reminder 1 hour before
-//	  meeting: {kind: work, place: 区委巡察办三楼会议室}
+//   - name: work_meeting
+//     title: 月度工作例会
+//     rule: "monthly: first working day 09:00"   # or 每月 第一个工作日 09:00, or a cron expression
+//     job: meeting.notice
+//     group: coordination
+//     notice: 3wd          # the task runs 3 working days before the rule's time
+//     remind: 1h           # meetings: a reminder 1 hour before
+//     meeting: {kind: work, place: 区委巡察办三楼会议室}
 type ScheduleConfig struct {
 	// Name identifies the schedule (lower-case letters, digits, '_', '-',
 	// '.'); its run history is stored under it.

@@ -69,12 +69,14 @@ func TestThreeProcessesOnOneRedisSendEachNoticeOnce(t *testing.T) {
 	prefix := testPrefix(t)
 	start := at("2026-11-30 12:00")
 	var procs []*woken
+	var held sync.WaitGroup // locks taken and not yet released
 	for i := 0; i < 3; i++ {
 		st := openRedis(t, prefix)
 		fc := clockwork.NewFakeClockAt(start)
 		p := newProc(t, st, fc.Now, monthly)
-		lock := redislock.New(st.Client(), prefix+"lock:", redislock.DefaultTTL)
+		lock := &trackedLocker{Locker: redislock.New(st.Client(), prefix+"lock:", redislock.DefaultTTL), held: &held}
 		procs = append(procs, startGocron(t, p, fc, gocron.WithDistributedJobLocker(lock)))
+		held.Wait()
 	}
 	all := func(f func(w *woken)) {
 		var wg sync.WaitGroup
@@ -84,17 +86,20 @@ func TestThreeProcessesOnOneRedisSendEachNoticeOnce(t *testing.T) {
 		}
 		wg.Wait()
 	}
+	// step wakes all three at to and waits until they are done and their
+	// locks released (gocron releases a lock just after the job's
+	// after-run event; fake minutes pass here in microseconds).
+	step := func(to time.Time) {
+		all(func(w *woken) { w.advanceTo(t, to) })
+		for _, w := range procs {
+			w.wait(t)
+		}
+		held.Wait()
+	}
 	for _, run := range []string{"2026-12-01 09:00", "2027-01-04 09:00", "2027-02-01 09:00"} {
-		before := at(run).Add(-2 * time.Minute)
-		for _, w := range procs {
-			w.advanceTo(t, before)
-			w.wait(t)
-		}
-		// All three wake at the run time together.
-		all(func(w *woken) { w.advanceTo(t, at(run)) })
-		for _, w := range procs {
-			w.wait(t)
-		}
+		step(at(run).Add(-2 * time.Minute))
+		step(at(run)) // all three wake together; one takes the lock and runs it
+		step(at(run).Add(5 * time.Minute))
 	}
 	counts := map[string]int{}
 	for _, w := range procs {
@@ -110,6 +115,32 @@ func TestThreeProcessesOnOneRedisSendEachNoticeOnce(t *testing.T) {
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("notices sent across the three processes = %v, want each once: %v", counts, want)
 	}
+}
+
+// trackedLocker counts the locks held, so a test can wait until they
+// are released.
+type trackedLocker struct {
+	gocron.Locker
+	held *sync.WaitGroup
+}
+
+func (l *trackedLocker) Lock(ctx context.Context, key string) (gocron.Lock, error) {
+	lk, err := l.Locker.Lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	l.held.Add(1)
+	return &trackedLock{lk, l.held}, nil
+}
+
+type trackedLock struct {
+	gocron.Lock
+	held *sync.WaitGroup
+}
+
+func (l *trackedLock) Unlock(ctx context.Context) error {
+	defer l.held.Done()
+	return l.Lock.Unlock(ctx)
 }
 
 func TestRedisLockIsExclusiveExpiresAndIsNotReleasedByAnother(t *testing.T) {
