@@ -461,7 +461,7 @@ func (r *Runner) AddJobs(ctx context.Context, sched gocron.Scheduler, opts ...go
 			gocron.WithStartAt(gocron.WithStartImmediately()),
 		}, opts...)
 		j, err := sched.NewJob(gocron.CronJob(s.Rule.String(), true), gocron.NewTask(func() {
-			if err := r.CheckAt(ctx, name, r.now()); err != nil {
+			if err := r.CheckAt(ctx, name, r.now()); err != nil && ctx.Err() == nil {
 				r.b.Log.Error("schedule check failed", "schedule", name, "err", err)
 			}
 		}), o...)

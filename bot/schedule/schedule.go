@@ -284,36 +284,60 @@ func (s *Schedule) occurrence(raw time.Time) (Occurrence, bool) {
 	return o, true
 }
 
-// Next returns the first occurrence whose Fire time is after after.
-func (s *Schedule) Next(after time.Time) (Occurrence, bool) {
-	after = after.In(s.loc)
-	// Start early enough to see rule times before after that a holiday
-	// move and the lead time push past it.
-	cursor := after.Add(-s.Lead.bound() - 45*24*time.Hour)
-	for i := 0; i < 5000; i++ {
+// each calls fn with the occurrences whose rule time is after from, in
+// order, until fn returns false. Rule times that a holiday move collapses
+// onto one occurrence yield it once (with the earliest rule time).
+func (s *Schedule) each(from time.Time, fn func(Occurrence) bool) {
+	cursor := from.In(s.loc)
+	var prev time.Time
+	for i := 0; i < 100000; i++ {
 		raw, ok := s.Rule.Next(cursor, s.loc, s.cal)
 		if !ok {
-			return Occurrence{}, false
+			return
 		}
 		cursor = raw
-		if o, ok := s.occurrence(raw); ok && o.Fire.After(after) {
-			return o, true
+		o, ok := s.occurrence(raw)
+		if !ok || (!prev.IsZero() && !o.Fire.After(prev)) {
+			continue
+		}
+		prev = o.Fire
+		if !fn(o) {
+			return
 		}
 	}
-	return Occurrence{}, false
+}
+
+// lookBack is how far before a time to start looking for occurrences
+// whose Fire time is after it: a holiday move and the lead time push an
+// occurrence past its rule time.
+func (s *Schedule) lookBack() time.Duration { return s.Lead.bound() + 45*24*time.Hour }
+
+// Next returns the first occurrence whose Fire time is after after.
+func (s *Schedule) Next(after time.Time) (Occurrence, bool) {
+	var found Occurrence
+	ok := false
+	s.each(after.Add(-s.lookBack()), func(o Occurrence) bool {
+		if o.Fire.After(after) {
+			found, ok = o, true
+			return false
+		}
+		return true
+	})
+	return found, ok
 }
 
 // NextN returns the next n occurrences after after.
 func (s *Schedule) NextN(after time.Time, n int) []Occurrence {
 	var out []Occurrence
-	for len(out) < n {
-		o, ok := s.Next(after)
-		if !ok {
-			break
-		}
-		out = append(out, o)
-		after = o.Fire
+	if n <= 0 {
+		return out
 	}
+	s.each(after.Add(-s.lookBack()), func(o Occurrence) bool {
+		if o.Fire.After(after) {
+			out = append(out, o)
+		}
+		return len(out) < n
+	})
 	return out
 }
 
@@ -322,14 +346,13 @@ func (s *Schedule) Last(now time.Time) (Occurrence, bool) {
 	for _, back := range []time.Duration{45 * 24 * time.Hour, 400 * 24 * time.Hour, 800 * 24 * time.Hour} {
 		var last Occurrence
 		found := false
-		after := now.Add(-back - s.Lead.bound())
-		for i := 0; i < 1000; i++ {
-			o, ok := s.Next(after)
-			if !ok || o.Fire.After(now) {
-				break
+		s.each(now.Add(-back-s.Lead.bound()), func(o Occurrence) bool {
+			if o.Fire.After(now) {
+				return false
 			}
-			last, found, after = o, true, o.Fire
-		}
+			last, found = o, true
+			return true
+		})
 		if found {
 			return last, true
 		}
@@ -338,27 +361,26 @@ func (s *Schedule) Last(now time.Time) (Occurrence, bool) {
 }
 
 // Between returns the occurrences whose event is after since and whose
-// Fire time is at or before now, oldest first, at most max of them (the
+// Fire time is at or before now, oldest first, at most limit of them (the
 // latest ones).
 func (s *Schedule) Between(since, now time.Time, limit int) []Occurrence {
 	from := now.Add(-800*24*time.Hour - s.Lead.bound())
-	if f := since.Add(-s.Lead.bound() - 45*24*time.Hour); !since.IsZero() && f.After(from) {
+	if f := since.Add(-s.lookBack()); !since.IsZero() && f.After(from) {
 		from = f
 	}
 	var out []Occurrence
-	for i := 0; i < 100000; i++ {
-		o, ok := s.Next(from)
-		if !ok || o.Fire.After(now) {
-			break
+	s.each(from, func(o Occurrence) bool {
+		if o.Fire.After(now) {
+			return false
 		}
-		from = o.Fire
 		if o.At.After(since) {
 			out = append(out, o)
 			if len(out) > limit {
 				out = out[1:]
 			}
 		}
-	}
+		return true
+	})
 	return out
 }
 

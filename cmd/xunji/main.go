@@ -37,6 +37,7 @@ import (
 	"github.com/xunji-bot/xunji/commands/assess"
 	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/consult"
+	"github.com/xunji-bot/xunji/commands/meeting"
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/progress"
 	"github.com/xunji-bot/xunji/commands/round"
@@ -304,6 +305,7 @@ func registerCommands(b *bot.Bot, c *config.Config) error {
 		registerRound,
 		registerConsult,
 		assess.Register,
+		meeting.Register,
 	} {
 		if err := reg(b, c); err != nil {
 			return err

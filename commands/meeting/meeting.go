@@ -1,0 +1,246 @@
+// Package meeting is the meetings capability (定期交流机制): the monthly
+// work meeting (工作例会), the quarterly joint meeting (联席会) and the
+// annual summary and review meeting (总结点评会), convened by schedules
+// (the task meeting.notice) or ad hoc by the inspection office.
+//
+// A meeting (HY-2026-0001) is a card in the group with its date, time,
+// place and agenda — standing items, items open from last time (overdue
+// clues, unsigned co-signatures, unreported units, the last meeting's
+// decisions) — and 参加 / 请假 buttons whose answers are counted on the
+// card. A reminder goes out before it. The inspection office lists,
+// moves, cancels and attaches minutes to meetings by command.
+//
+// The package also registers the administrators' "schedule" verb
+// (日程), which lists every configured schedule with its next runs.
+package meeting
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/bot/schedule"
+)
+
+// TaskNotice is the task a schedule names to convene a meeting.
+const TaskNotice = "meeting.notice"
+
+// Button action ids; the value is the meeting id.
+const (
+	ActionAttend = "meeting.attend"
+	ActionAbsent = "meeting.absent"
+)
+
+// JobRemind is the reminder job; it runs every JobEvery.
+const (
+	JobRemind = "meeting.remind"
+	JobEvery  = time.Minute
+)
+
+// DefaultRemind is the reminder lead of an ad-hoc meeting, and of a
+// scheduled one whose schedule sets none.
+const DefaultRemind = time.Hour
+
+// Limits of typed texts, in characters.
+const (
+	maxNote   = 2000
+	maxText   = 200
+	maxAgenda = 20
+)
+
+var reMeetingID = regexp.MustCompile(`^HY-\d{4}-\d{4,}$`)
+
+// kindNames are the words users type for each kind.
+var kindNames = map[bot.MeetingKind][]string{
+	bot.MeetingWork:   {"work", "monthly", "工作例会", "例会", "月度例会"},
+	bot.MeetingJoint:  {"joint", "quarterly", "联席会", "联席会议", "季度联席会"},
+	bot.MeetingReview: {"review", "annual", "总结点评会", "点评会", "年度总结"},
+	bot.MeetingOther:  {"other", "adhoc", "ad-hoc", "专题会", "其他"},
+}
+
+// ParseKind returns the kind named s (work, 工作例会, joint, 联席会 …).
+func ParseKind(s string) (bot.MeetingKind, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for _, k := range bot.MeetingKinds {
+		if slices.Contains(kindNames[k], s) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// AgendaSource returns agenda lines for items open at now, in lang; see
+// AddAgendaSource.
+type AgendaSource func(ctx context.Context, b *bot.Bot, lang string, now time.Time) ([]string, error)
+
+var (
+	sourcesMu sync.Mutex
+	sources   []namedSource
+)
+
+type namedSource struct {
+	name string
+	fn   AgendaSource
+}
+
+// AddAgendaSource adds a source of agenda items open from last time,
+// e.g. the progress package's units that have not reported. Overdue
+// clues, unsigned co-signatures and the previous meeting's notes are
+// built in. Sources run in the order added; a name added again replaces
+// the earlier source.
+func AddAgendaSource(name string, fn AgendaSource) {
+	sourcesMu.Lock()
+	defer sourcesMu.Unlock()
+	for i, s := range sources {
+		if s.name == name {
+			sources[i].fn = fn
+			return
+		}
+	}
+	sources = append(sources, namedSource{name, fn})
+}
+
+func agendaSources() []namedSource {
+	sourcesMu.Lock()
+	defer sourcesMu.Unlock()
+	return slices.Clone(sources)
+}
+
+// module holds what the handlers need.
+type module struct {
+	b      *bot.Bot
+	cfg    *config.Config
+	coll   bot.Collection[bot.Meeting]
+	scheds []*schedule.Schedule
+}
+
+// Register adds the meeting (会议) and schedule (日程) commands, the
+// meeting.notice task and the reminder job to b. It validates the
+// configured schedules (errors name the key), so a bad rule stops the
+// start-up.
+func Register(b *bot.Bot, cfg *config.Config) error {
+	scheds, err := schedule.Compile(cfg.Schedules, b.Loc, b.Cal, cfg.Groups)
+	if err != nil {
+		return err
+	}
+	for _, s := range scheds {
+		if s.Task != TaskNotice {
+			continue
+		}
+		if k := s.Meeting.Kind; k != "" {
+			if _, ok := ParseKind(k); !ok {
+				return fmt.Errorf("schedules[%d].meeting.kind: unknown meeting kind %q (work, joint, review or other)", s.Index, k)
+			}
+		}
+	}
+	m := &module{b: b, cfg: cfg, coll: bot.Records[bot.Meeting](b.Store, bot.CollMeetings), scheds: scheds}
+	if err := b.Register(m.command(), m.scheduleCommand()); err != nil {
+		return err
+	}
+	if err := b.AddTask(bot.Task{Name: TaskNotice, Run: m.notice}); err != nil {
+		return err
+	}
+	return b.AddJob(bot.Job{Name: JobRemind, Every: JobEvery, Run: m.remind})
+}
+
+func (m *module) command() *bot.Command {
+	office := bot.Kinds(bot.InspectionOffice)
+	return &bot.Command{
+		Name: "meeting", Aliases: []string{"会议", "开会"},
+		Default: "show",
+		Subs: []*bot.Subcommand{
+			{Name: "list", Aliases: []string{"列表", "清单"}, Run: m.list},
+			{Name: "next", Aliases: []string{"下次", "下一次"}, Run: m.next},
+			{Name: "show", Aliases: []string{"查看", "详情"}, Run: m.show},
+			{Name: "new", Aliases: []string{"新建", "召开"}, Allow: office, Run: m.create},
+			{Name: "move", Aliases: []string{"改期", "调整"}, Allow: office, Run: m.move},
+			{Name: "cancel", Aliases: []string{"取消"}, Allow: office, Run: m.cancel},
+			{Name: "note", Aliases: []string{"纪要", "决定"}, Allow: office, Run: m.note},
+		},
+		Actions: []*bot.Action{
+			{ID: ActionAttend, Run: m.answerButton(bot.AnswerAttend)},
+			{ID: ActionAbsent, Run: m.answerButton(bot.AnswerAbsent)},
+		},
+	}
+}
+
+// load returns the meeting with the id typed or carried by a button.
+func (m *module) load(ctx context.Context, req *bot.Request, id string) (*bot.Meeting, error) {
+	id = strings.ToUpper(strings.TrimSpace(id))
+	if id == "" {
+		return nil, bot.UsageError(req, "meeting.err.no_id")
+	}
+	if !reMeetingID.MatchString(id) {
+		return nil, bot.UsageError(req, "meeting.err.id", "id", id)
+	}
+	mt, err := m.coll.Get(ctx, id)
+	if bot.IsNotFound(err) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "meeting.err.not_found", "id", id)
+	}
+	return mt, err
+}
+
+// all returns every meeting, by time.
+func (m *module) all(ctx context.Context) ([]*bot.Meeting, error) {
+	ms, err := m.coll.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(ms, func(a, b *bot.Meeting) int { return a.Time.Compare(b.Time) })
+	return ms, nil
+}
+
+// kindName is the kind in lang, or the meeting's own title.
+func (m *module) kindName(lang string, k bot.MeetingKind) string {
+	return m.b.T(lang, "meeting.kind."+string(k))
+}
+
+func (m *module) title(lang string, mt *bot.Meeting) string {
+	if mt.Title != "" {
+		return mt.Title
+	}
+	return m.kindName(lang, mt.Kind)
+}
+
+func (m *module) personName(r *bot.Roster, id, lang string) string {
+	if id == "" {
+		return m.b.T(lang, "meeting.scheduler")
+	}
+	if r != nil {
+		if p, ok := r.Person(id); ok {
+			return p.DisplayName(lang)
+		}
+	}
+	return id
+}
+
+// afterWord returns the raw text of the command line after word, so
+// free text keeps its colons and quotes ("决定：下月起…").
+func afterWord(req *bot.Request, word string) string {
+	line := bot.CleanLine(req.Text)
+	for i := 0; i+len(word) <= len(line); i++ {
+		if strings.EqualFold(line[i:i+len(word)], word) {
+			return strings.TrimSpace(line[i+len(word):])
+		}
+	}
+	return ""
+}
+
+// history appends a step to the meeting's history.
+func history(mt *bot.Meeting, req *bot.Request, now time.Time, action, note string) {
+	h := bot.History{Time: now, Action: action, Note: note}
+	if req != nil {
+		h.Platform = req.Platform
+		if req.Person != nil {
+			h.Person = req.Person.ID
+		}
+	}
+	mt.History = append(mt.History, h)
+	mt.UpdatedAt = now
+}

@@ -1,0 +1,302 @@
+package meeting
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/schedule"
+)
+
+// maxOpenItems bounds the items one source adds to an agenda; the rest
+// are counted in one line.
+const maxOpenItems = 10
+
+// errSkip aborts an update that has nothing to do.
+var errSkip = errors.New("meeting: nothing to do")
+
+// notice is the meeting.notice task: it creates the meeting the schedule
+// convenes at at, with the agenda items open from last time, and posts
+// its card to the group. It is idempotent per scheduled run, so a retry
+// after a crash neither creates a second meeting nor posts a second card.
+func (m *module) notice(ctx context.Context, at time.Time) error {
+	run, ok := schedule.RunFrom(ctx)
+	if !ok {
+		run = &schedule.Run{Task: TaskNotice, At: at, Planned: at, Key: TaskNotice + "@" + at.In(m.b.Loc).Format(time.RFC3339)}
+	}
+	now := m.b.Now()
+	mt, err := m.byRun(ctx, run.Key)
+	if err != nil {
+		return err
+	}
+	if mt == nil {
+		if mt, err = m.createScheduled(ctx, run, at, now); err != nil {
+			return err
+		}
+	} else if len(mt.Cards) > 0 {
+		return nil // posted by an earlier attempt
+	}
+	_, err = m.post(ctx, mt, now)
+	return err
+}
+
+// createScheduled stores the meeting a scheduled run convenes.
+func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now time.Time) (*bot.Meeting, error) {
+	kind := bot.MeetingWork
+	if k, ok := ParseKind(run.Meeting.Kind); ok {
+		kind = k
+	}
+	group := run.Group
+	if group == "" {
+		group = m.cfg.NoticeGroup("meeting")
+	}
+	remind := run.Remind
+	if remind <= 0 {
+		remind = DefaultRemind
+	}
+	id, err := bot.NewID(ctx, m.b.Store, bot.PrefixMeeting, at.In(m.b.Loc).Year())
+	if err != nil {
+		return nil, err
+	}
+	mt := &bot.Meeting{
+		ID: id, Kind: kind, Title: run.Title, Time: at, Place: run.Meeting.Place,
+		Agenda: append([]string(nil), run.Meeting.Agenda...), Template: run.Template, Group: group,
+		State: bot.MeetingScheduled, Schedule: run.Schedule, Run: run.Key,
+		RemindBefore: remind, RemindAt: at.Add(-remind), CreatedAt: now,
+	}
+	if run.Moved() {
+		mt.Planned, mt.Holiday = run.Planned, run.Holiday
+	}
+	mt.OpenItems = m.openItems(ctx, mt, now)
+	history(mt, nil, now, "create", run.Key)
+	if err := m.coll.Create(ctx, id, mt); err != nil {
+		return nil, err
+	}
+	if err := m.b.Audit(ctx, nil, "meeting.create", id, "schedule="+run.Schedule+" at="+bot.FormatTime(at, m.b.Loc)); err != nil {
+		return nil, err
+	}
+	return mt, nil
+}
+
+// byRun returns the meeting a scheduled run created, if any.
+func (m *module) byRun(ctx context.Context, key string) (*bot.Meeting, error) {
+	all, err := m.coll.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, mt := range all {
+		if mt.Run == key {
+			return mt, nil
+		}
+	}
+	return nil, nil
+}
+
+// post sends the meeting's card to its group and keeps the message
+// references so later changes update it.
+func (m *module) post(ctx context.Context, mt *bot.Meeting, now time.Time) (*bot.Meeting, error) {
+	r, err := m.b.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := mt.Run
+	if key == "" {
+		key = "meeting:" + mt.ID
+	}
+	refs, sendErr := m.b.Notify(ctx, bot.Notice{Group: mt.Group, Card: m.card(m.b.Lang, r, mt, now), Key: key})
+	if len(refs) == 0 {
+		return mt, sendErr
+	}
+	updated, err := m.coll.Update(ctx, mt.ID, func(x *bot.Meeting) error {
+		x.Cards = append(x.Cards, refs...)
+		return nil
+	})
+	if err != nil {
+		return mt, err
+	}
+	return updated, sendErr
+}
+
+// openItems are the agenda items open from last time: the previous
+// meeting's notes, overdue clues, unsigned co-signatures, and what the
+// added agenda sources report. A source that fails is logged and left
+// out, so the notice still goes out.
+func (m *module) openItems(ctx context.Context, mt *bot.Meeting, now time.Time) []string {
+	lang := m.b.Lang
+	var items []string
+	add := func(name string, lines []string, err error) {
+		if err != nil {
+			m.b.Log.Error("agenda source failed", "source", name, "err", err)
+			return
+		}
+		if len(lines) > maxOpenItems {
+			rest := len(lines) - maxOpenItems
+			lines = append(lines[:maxOpenItems:maxOpenItems], m.b.T(lang, "meeting.agenda.more", "count", rest))
+		}
+		items = append(items, lines...)
+	}
+	lines, err := m.previousNotes(ctx, mt, lang)
+	add("notes", lines, err)
+	lines, err = m.overdueClues(ctx, lang, now)
+	add("clues", lines, err)
+	lines, err = m.unsignedCosigns(ctx, lang, now)
+	add("cosigns", lines, err)
+	lines, err = m.unreported(ctx, lang, now)
+	add("progress", lines, err)
+	for _, s := range agendaSources() {
+		lines, err := s.fn(ctx, m.b, lang, now)
+		add(s.name, lines, err)
+	}
+	return items
+}
+
+// previousNotes are the notes of the latest earlier meeting of the same
+// kind that has any.
+func (m *module) previousNotes(ctx context.Context, mt *bot.Meeting, lang string) ([]string, error) {
+	all, err := m.all(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var prev *bot.Meeting
+	for _, x := range all {
+		if x.ID != mt.ID && x.Kind == mt.Kind && x.Time.Before(mt.Time) && len(x.Notes) > 0 {
+			prev = x
+		}
+	}
+	if prev == nil {
+		return nil, nil
+	}
+	var out []string
+	for _, n := range prev.Notes {
+		out = append(out, m.b.T(lang, "meeting.agenda.note", "id", prev.ID, "date", bot.FormatDate(prev.Time, m.b.Loc), "text", n.Text))
+	}
+	return out, nil
+}
+
+// overdueClues reads the clue records directly (the same rule as
+// commands/clue.Overdue: open, deadline day before today), naming each
+// clue's number, receiving body and deadline — never its substance.
+func (m *module) overdueClues(ctx context.Context, lang string, now time.Time) ([]string, error) {
+	clues, err := bot.Records[bot.Clue](m.b.Store, bot.CollClues).List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := m.b.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range clues {
+		if c.OverdueAt(now, m.b.Loc) {
+			out = append(out, m.b.T(lang, "meeting.agenda.clue", "id", c.ID, "body", r.BodyName(c.Body, lang), "deadline", bot.FormatDate(c.Deadline, m.b.Loc)))
+		}
+	}
+	return out, nil
+}
+
+// unsignedCosigns are the co-signatures with a party past its reminder
+// time (the same rule as commands/cosign.Unsigned).
+func (m *module) unsignedCosigns(ctx context.Context, lang string, now time.Time) ([]string, error) {
+	cs, err := bot.Records[bot.Cosign](m.b.Store, bot.CollCosigns).List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := m.b.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range cs {
+		idx := c.Overdue(now)
+		if len(idx) == 0 {
+			continue
+		}
+		var bodies []string
+		for _, i := range idx {
+			bodies = append(bodies, r.BodyName(c.Parties[i].Body, lang))
+		}
+		out = append(out, m.b.T(lang, "meeting.agenda.cosign", "id", c.ID, "bodies", strings.Join(bodies, m.b.T(lang, "list.sep"))))
+	}
+	return out, nil
+}
+
+// unreported names the units that did not report rectification progress
+// in the latest collection closed by now (the same records as
+// commands/progress.Unreported).
+func (m *module) unreported(ctx context.Context, lang string, now time.Time) ([]string, error) {
+	months, err := bot.Records[bot.ProgressMonth](m.b.Store, bot.CollProgressMonths).List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var last *bot.ProgressMonth
+	for _, pm := range months {
+		if pm.Closed() && !pm.ClosedAt.After(now) && (last == nil || pm.ID > last.ID) {
+			last = pm
+		}
+	}
+	if last == nil || len(last.Unreported()) == 0 {
+		return nil, nil
+	}
+	r, err := m.b.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var units []string
+	for _, u := range last.Unreported() {
+		units = append(units, r.BodyName(u, lang))
+	}
+	return []string{m.b.T(lang, "meeting.agenda.unreported", "month", last.ID, "units", strings.Join(units, m.b.T(lang, "list.sep")))}, nil
+}
+
+// remind is the reminder job: once per meeting, when its reminder time
+// has come and it has not started, it tells the group. The atomic update
+// that sets Reminded decides which process sends it.
+func (m *module) remind(ctx context.Context, now time.Time) error {
+	all, err := m.coll.List(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, mt := range all {
+		if !due(mt, now) {
+			continue
+		}
+		updated, err := m.coll.Update(ctx, mt.ID, func(x *bot.Meeting) error {
+			if !due(x, now) {
+				return errSkip
+			}
+			x.Reminded = now
+			history(x, nil, now, "remind", "")
+			return nil
+		})
+		if errors.Is(err, errSkip) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := m.b.Audit(ctx, nil, "meeting.remind", updated.ID, ""); err != nil {
+			errs = append(errs, err)
+		}
+		lang := m.b.Lang
+		attend, absent := updated.Count()
+		place := updated.Place
+		if place == "" {
+			place = m.b.T(lang, "meeting.place_tbd")
+		}
+		text := m.b.T(lang, "meeting.reminder", "title", m.title(lang, updated), "id", updated.ID, "time", m.when(lang, updated.Time), "place", place, "attend", attend, "absent", absent)
+		if _, err := m.b.Notify(ctx, bot.Notice{Group: updated.Group, Text: text, Key: "meeting.remind:" + updated.ID}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// due reports whether mt's reminder should go out at now.
+func due(mt *bot.Meeting, now time.Time) bool {
+	return mt.State == bot.MeetingScheduled && !mt.RemindAt.IsZero() && mt.Reminded.IsZero() &&
+		!now.Before(mt.RemindAt) && now.Before(mt.Time)
+}
