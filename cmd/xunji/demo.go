@@ -32,13 +32,17 @@ func seedDemo(ctx context.Context, b *bot.Bot) error {
 	if err := rounds.Create(ctx, id, r); err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
 		return err
 	}
-	deadline := b.Now().In(b.Loc).AddDate(0, 3, 0).Format("2006-01-02")
+	now := b.Now().In(b.Loc)
+	deadline := now.AddDate(0, 3, 0).Format("2006-01-02")
+	// The monthly work meeting on the first working day of next month.
+	meetingDay := b.Cal.OnOrAfter(time.Date(now.Year(), now.Month()+1, 1, 9, 0, 0, 0, b.Loc)).Format("2006-01-02")
 	for _, step := range []struct{ as, line string }{
 		{"李娜", `线索 移送 第二监督检查室 区财政局党组 "违规发放补贴" "2025年以来以加班费名义违规发放补贴约50万元" 期限:+30d 轮次:XC-2026-0001 优先`},
 		{"李娜", `进度 新建 区财政局党组 "专项资金管理制度不健全" 期限:` + deadline + ` 监督:第二监督检查室,派驻第三纪检监察组`},
 		{"李娜", `进度 新建 区财政局党组 "政府采购程序执行不严格" 期限:` + deadline + ` 监督:第二监督检查室`},
 		{"李娜", `进度 新建 区财政局党组 "公务用车登记不规范" 期限:+15d 监督:派驻第三纪检监察组 即知即改`},
-		{"李娜", `会签 新建 "公务用车登记不规范" 轮次:XC-2026-0001 item:ZG-` + fmt.Sprint(b.Now().In(b.Loc).Year()) + `-0003`},
+		{"李娜", `会签 新建 "公务用车登记不规范" 轮次:XC-2026-0001 item:ZG-` + fmt.Sprint(now.Year()) + `-0003`},
+		{"王明", `会议 新建 工作例会 ` + meetingDay + ` 09:00 地点:区委巡察办三楼会议室 议程:"通报上月整改和线索办理情况；研究部署本月重点工作"`},
 	} {
 		resp := b.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: step.as, Text: step.line})
 		if resp == nil || len(resp.Replies) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -46,7 +47,9 @@ func runConsole(t *testing.T, dir, input string) string {
 
 func TestNoConfigStartsConsoleDemo(t *testing.T) {
 	cat := i18n.MustLoad()
-	out := runConsole(t, t.TempDir(), "帮助\nhelp\nfoo\n线索 x\n\n切换 赵强\n我是谁\n线索 列表\n会签 列表\n进度 列表\n")
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	year := fmt.Sprint(time.Now().In(sh).Year()) // the seed numbers records in the current year
+	out := runConsole(t, t.TempDir(), "帮助\nhelp\nfoo\n线索 x\n\n切换 赵强\n我是谁\n线索 列表\n会签 列表\n进度 列表\n会议 列表\n")
 	for _, want := range []string{
 		cat.T("zh-CN", "console.welcome", "name", "王明"),
 		cat.T("zh-CN", "help.header"),
@@ -55,7 +58,7 @@ func TestNoConfigStartsConsoleDemo(t *testing.T) {
 		cat.T("zh-CN", "console.as", "name", "赵强"),
 		"区纪委监委第二监督检查室",
 		// the demo district's records (shared/DEMO.md), seeded at first start
-		"XS-2026-0001", "QZ-2026-0001", "ZG-2026-0003", "公务用车登记不规范",
+		"XS-" + year + "-0001", "QZ-" + year + "-0001", "ZG-" + year + "-0003", "公务用车登记不规范", "HY-" + year + "-0001",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("console output lacks %q:\n%s", want, out)
