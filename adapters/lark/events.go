@@ -45,10 +45,19 @@ func (a *Adapter) httpHandler() http.Handler {
 			return
 		}
 		req := &larkevent.EventReq{Header: r.Header, Body: body, RequestURI: r.RequestURI}
-		if err := a.verify(r.Context(), req); err != nil {
+		plain, err := a.verify(r.Context(), req)
+		if err != nil {
 			a.log.Warn("lark callback refused", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
 			a.rejected("unauthorized")
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		// The dispatcher answers 500 to a body it cannot decode, and Lark
+		// would deliver it again for hours: refuse it as malformed.
+		if err := decodable(plain); err != nil {
+			a.log.Warn("lark callback malformed", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
+			a.rejected("malformed")
+			http.Error(w, "malformed", http.StatusBadRequest)
 			return
 		}
 		resp := a.disp.Handle(r.Context(), req)
@@ -63,50 +72,77 @@ func (a *Adapter) httpHandler() http.Handler {
 }
 
 // verify checks that req comes from Lark, with the SDK's own parsing,
-// decryption and signature functions.
-func (a *Adapter) verify(ctx context.Context, req *larkevent.EventReq) error {
+// decryption and signature functions, and returns the plain body.
+func (a *Adapter) verify(ctx context.Context, req *larkevent.EventReq) (string, error) {
 	cipher, err := a.disp.ParseReq(ctx, req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	plain, err := a.disp.DecryptEvent(ctx, cipher)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var fuzzy larkevent.EventFuzzy
 	if err := json.Unmarshal([]byte(plain), &fuzzy); err != nil {
-		return fmt.Errorf("body is not an event: %w", err)
+		return "", fmt.Errorf("body is not an event: %w", err)
 	}
 	if fuzzy.Encrypt != "" {
-		return errors.New("encrypted body but no encrypt key configured")
+		return "", errors.New("encrypted body but no encrypt key configured")
 	}
 	token := fuzzy.Token
 	if fuzzy.Header != nil {
 		token = fuzzy.Header.Token
 	}
 	if subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.VerificationToken)) != 1 {
-		return errors.New("verification token mismatch")
+		return "", errors.New("verification token mismatch")
 	}
 	if a.cfg.EncryptKey == "" {
-		return nil
+		return plain, nil
 	}
 	signed := req.Header[larkevent.EventSignature] != nil
 	if larkevent.ReqType(fuzzy.Type) == larkevent.ReqTypeChallenge && !signed {
 		// Lark's SDKs do not require a signature on the challenge; it is
 		// encrypted with the key and carries the token.
-		return nil
+		return plain, nil
 	}
 	if err := a.disp.VerifySign(ctx, req); err != nil {
-		return err
+		return "", err
 	}
 	ts, err := strconv.ParseInt(firstHeader(req.Header, larkevent.EventRequestTimestamp), 10, 64)
 	if err != nil {
-		return errors.New("bad request timestamp")
+		return "", errors.New("bad request timestamp")
 	}
 	if d := a.now().Sub(time.Unix(ts, 0)); d > signWindow || d < -signWindow {
-		return fmt.Errorf("request timestamp %d outside the window", ts)
+		return "", fmt.Errorf("request timestamp %d outside the window", ts)
 	}
-	return nil
+	return plain, nil
+}
+
+// decodable checks that a verified plain body of an event type the
+// adapter handles decodes into the SDK's type for it, as the dispatcher
+// will decode it.
+func decodable(plain string) error {
+	var fuzzy larkevent.EventFuzzy
+	if err := json.Unmarshal([]byte(plain), &fuzzy); err != nil {
+		return err
+	}
+	eventType := ""
+	if fuzzy.Event != nil {
+		eventType, _ = fuzzy.Event.Type.(string)
+	}
+	if fuzzy.Header != nil {
+		eventType = fuzzy.Header.EventType
+	}
+	var v any
+	switch eventType {
+	case "im.message.receive_v1":
+		v = &larkim.P2MessageReceiveV1{}
+	case "card.action.trigger":
+		v = &callback.CardActionTriggerEvent{}
+	default:
+		return nil // the dispatcher acknowledges types it has no handler for
+	}
+	return json.Unmarshal([]byte(plain), v)
 }
 
 func firstHeader(h map[string][]string, key string) string {

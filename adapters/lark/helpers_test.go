@@ -62,7 +62,7 @@ func (c *countingHandler) Accept(ctx context.Context, req *bot.Request) (string,
 
 // harness is a core bot with the Lark adapter mounted on a test server.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	env   *bottest.Env
 	fake  *larktest.Server
 	a     *Adapter
@@ -86,7 +86,7 @@ func testConfig(fake *larktest.Server, key string) Config {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newHarness(t *testing.T, key string, mod ...func(*Config)) *harness {
+func newHarness(t testing.TB, key string, mod ...func(*Config)) *harness {
 	t.Helper()
 	hs := &harness{t: t, env: bottest.New(t), fake: larktest.NewServer(t), gate: make(chan struct{}), key: key, token: testToken}
 	hs.env.Must(tallyCommand(hs.env.Store, hs.gate))

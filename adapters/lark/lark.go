@@ -134,8 +134,8 @@ type Option func(*Adapter)
 // WithLogger logs through l instead of slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
 
-// WithRejectHook calls f with a reason ("too_large", "unauthorized")
-// for every request refused before handling, for metrics.
+// WithRejectHook calls f with a reason ("too_large", "unauthorized",
+// "malformed") for every request refused before handling, for metrics.
 func WithRejectHook(f func(reason string)) Option { return func(a *Adapter) { a.onReject = f } }
 
 // WithHTTPClient makes Open API calls through c.

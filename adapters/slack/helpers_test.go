@@ -87,7 +87,7 @@ func (f *flakyStore) Claim(ctx context.Context, key string, ttl time.Duration) (
 // harness is a bot with the test commands, the Slack adapter mounted on
 // an HTTP server, and a fake Slack behind it.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	env     *bottest.Env
 	fake    *slacktest.Server
 	a       *Adapter
@@ -117,7 +117,7 @@ type harnessConfig struct {
 	opts   []Option
 }
 
-func newHarnessWith(t *testing.T, c harnessConfig) *harness {
+func newHarnessWith(t testing.TB, c harnessConfig) *harness {
 	t.Helper()
 	hs := buildHarness(t, c)
 	hs.run()
@@ -125,7 +125,7 @@ func newHarnessWith(t *testing.T, c harnessConfig) *harness {
 }
 
 // buildHarness builds a harness without running the adapter.
-func buildHarness(t *testing.T, c harnessConfig) *harness {
+func buildHarness(t testing.TB, c harnessConfig) *harness {
 	t.Helper()
 	if c.secret == "" {
 		c.secret = testSecret

@@ -1,0 +1,150 @@
+package flows_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+)
+
+const (
+	clueTitle     = "虚报冒领专项资金"
+	clueSubstance = "2025年以来虚报培训项目冒领专项资金约50万元"
+	clueNote      = "经核查问题属实，已立案审查"
+	transferLine  = `clue transfer 第二监督检查室 区财政局党组 "` + clueTitle + `" "` + clueSubstance + `" deadline:12-31 priority`
+)
+
+// entitled are the people who may read the clue: the receiving body
+// (赵强), the transferring team (李娜, 张伟) and the inspection office (王明).
+var entitled = map[string]bool{"dm:zhaoqiang": true, "dm:lina": true, "dm:zhangwei": true, "dm:wangming": true,
+	"private:zhaoqiang": true, "private:lina": true, "private:zhangwei": true, "private:wangming": true}
+
+func loadClue(t *testing.T, env *bottest.Env, id string) *bot.Clue {
+	t.Helper()
+	c, err := bot.Records[bot.Clue](env.Store, bot.CollClues).Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// confidential checks that whatever carried the clue's title or
+// substance reached only the people in allowed.
+func confidential(t *testing.T, p platform, allowed map[string]bool) {
+	t.Helper()
+	for _, s := range p.shown() {
+		if (strings.Contains(s.text, clueSubstance) || strings.Contains(s.text, clueTitle)) && !allowed[s.audience] {
+			t.Errorf("the clue reached %s:\n%s", s.audience, s.text)
+		}
+	}
+}
+
+// The clue flow of the issue, on each platform through its test server:
+// 李娜 transfers a clue → the coordination group gets a card without the
+// substance → the substance goes by DM to the receiving body only → an
+// outsider's 签收 is refused and changes nothing → 赵强 signs for it and
+// the card shows who → verify and conclude by command update the card →
+// an outsider asking to see the clue reads nothing of it.
+func TestClueFlow(t *testing.T) {
+	forEachPlatform(t, func(t *testing.T, p platform) {
+		env := p.env()
+		const id = "XS-2026-0001"
+
+		answer := p.command("lina", transferLine)
+		mustContain(t, "transfer answer", answer, id, "区纪委监委第二监督检查室", "2026-12-31")
+		mustNotContain(t, "transfer answer", answer, clueSubstance)
+
+		// The group card: id, organisation, receiving body, deadline,
+		// priority, a 签收 button; never the title or the substance.
+		cards := p.groupCards()
+		if len(cards) != 1 {
+			t.Fatalf("want one card in the coordination group, got %d", len(cards))
+		}
+		announced := cards[0]
+		mustContain(t, "group card", announced.text, id, "区财政局党组", "区纪委监委第二监督检查室", "2026-12-31", "已移送")
+		mustNotContain(t, "group card", announced.text, clueTitle, clueSubstance)
+		ack := announced.find(t, "clue.ack")
+		if ack.value != id {
+			t.Fatalf("签收 carries %q, want %s", ack.value, id)
+		}
+
+		// The substance went by DM to 赵强, the receiving body's only
+		// member, and to nobody else.
+		dms := strings.Join(p.dms("zhaoqiang"), "\n")
+		mustContain(t, "DM to 赵强", dms, id, clueTitle, clueSubstance)
+		confidential(t, p, map[string]bool{"dm:zhaoqiang": true})
+
+		// Outsiders cannot sign for it: 周涛 (the inspected organisation,
+		// refused by the router) and 陈静 (another receiving body, refused
+		// by the clue's own check). Nothing changes.
+		for _, who := range []string{"zhoutao", "chenjing"} {
+			r := p.click(who, announced, ack)
+			if r.card != nil {
+				t.Errorf("%s's refused click replaced the card:\n%s", who, r.card.text)
+			}
+			if strings.TrimSpace(r.text) == "" {
+				t.Errorf("%s was told nothing", who)
+			}
+			mustNotContain(t, who+"'s answer", r.text, clueTitle, clueSubstance, "已签收线索")
+		}
+		if c := loadClue(t, env, id); c.Status != bot.ClueTransferred || c.AckBy != "" {
+			t.Fatalf("refused clicks changed the clue: %s by %q", c.Status, c.AckBy)
+		}
+		if n := len(p.updates(announced)); n != 0 {
+			t.Errorf("refused clicks updated the card %d times", n)
+		}
+
+		// 赵强 signs for it on the card; the card shows who and when.
+		env.Clock.Advance(90 * time.Minute)
+		r := p.click("zhaoqiang", announced, ack)
+		mustContain(t, "赵强's toast", r.text, "已签收线索 "+id)
+		if r.card == nil {
+			t.Fatal("the card was not replaced after 签收")
+		}
+		mustContain(t, "acknowledged card", r.card.text, "已签收", "于 2026-12-01 10:30 签收", p.userID("zhaoqiang"))
+		mustNotContain(t, "acknowledged card", r.card.text, clueTitle, clueSubstance)
+		if len(r.card.buttons) != 0 {
+			t.Errorf("the acknowledged card still has buttons: %v", r.card.buttons)
+		}
+		if c := loadClue(t, env, id); c.Status != bot.ClueAcknowledged || c.AckBy != "zhaoqiang" {
+			t.Fatalf("after 签收: %s by %q", c.Status, c.AckBy)
+		}
+
+		// Verification and conclusion by command; each updates the card.
+		env.Clock.Advance(24 * time.Hour)
+		mustContain(t, "verify", p.command("zhaoqiang", "clue verify "+id+" 已成立核查组"), "已进入核查")
+		env.Clock.Advance(24 * time.Hour)
+		mustContain(t, "conclude", p.command("zhaoqiang", "clue conclude "+id+" 立案 "+clueNote), "已办结（立案）")
+		ups := p.updates(announced)
+		if len(ups) < 2 {
+			t.Fatalf("the card was updated %d times by verify and conclude, want 2", len(ups))
+		}
+		final := ups[len(ups)-1]
+		mustContain(t, "final card", final, "已办结（立案）", "于 2026-12-03 10:30 办结")
+		mustNotContain(t, "final card", final, clueTitle, clueSubstance, clueNote)
+		if c := loadClue(t, env, id); c.Status != bot.ClueConcluded || c.Conclusion != bot.ConclusionFiled {
+			t.Fatalf("after conclude: %s %s", c.Status, c.Conclusion)
+		}
+
+		// 周涛 asks to see it, in the group and directly: refused, and
+		// nothing he or the group could read carries the clue.
+		for _, ask := range []func(string, string) string{p.command, p.direct} {
+			got := ask("zhoutao", "clue show "+id)
+			mustContain(t, "周涛's clue show", got, env.TZ("error.forbidden"))
+			mustNotContain(t, "周涛's clue show", got, clueTitle, clueSubstance, clueNote)
+		}
+		confidential(t, p, entitled)
+		refused, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool {
+			return e.Person == "zhoutao" && e.Result == bot.ResultRefused && strings.HasPrefix(e.Action, "clue")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(refused) != 3 { // the click and the two reads
+			t.Errorf("%d refusals of 周涛 audited, want 3: %+v", len(refused), refused)
+		}
+	})
+}

@@ -1,0 +1,118 @@
+package flows_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/cosign"
+)
+
+// The three-party co-signature flow of the issue, on each platform:
+// opened for round XC-2026-0001 (its team, stationed group and
+// organisation are the parties) → a card with 确认签字 and 退回 → an
+// outsider's click is refused and changes nothing → each party's member
+// signs on the card → the completion is announced exactly once, even
+// when a member clicks again.
+func TestCosignFlow(t *testing.T) {
+	forEachPlatform(t, func(t *testing.T, p platform) {
+		env := p.env()
+		const id = "QZ-2026-0001"
+
+		answer := p.command("lina", `cosign new "公务用车登记不规范" round:XC-2026-0001`)
+		mustContain(t, "cosign new answer", answer, id)
+
+		cards := p.groupCards()
+		if len(cards) != 1 {
+			t.Fatalf("want one card in the coordination group, got %d", len(cards))
+		}
+		posted := cards[0]
+		mustContain(t, "cosign card", posted.text, "三方共同签字 "+id, "公务用车登记不规范", "巡察轮次：XC-2026-0001",
+			"区委第一巡察组", "区纪委监委派驻第三纪检监察组", "区财政局党组", "待签字")
+		sign := posted.find(t, cosign.ActionSign)
+		posted.find(t, cosign.ActionDecline)
+		if sign.value != id {
+			t.Fatalf("确认签字 carries %q, want %s", sign.value, id)
+		}
+
+		// 赵强 is in none of the parties.
+		r := p.click("zhaoqiang", posted, sign)
+		mustContain(t, "outsider's answer", r.text, "您不是 "+id+" 的签字方成员")
+		if r.card != nil {
+			t.Errorf("the refused click replaced the card:\n%s", r.card.text)
+		}
+		get := func() *bot.Cosign {
+			t.Helper()
+			c, err := cosign.Get(context.Background(), env.Bot, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		if c := get(); c.Confirmed() != 0 || c.State != bot.CosignOpen {
+			t.Fatalf("the refused click changed the request: %d confirmed, %s", c.Confirmed(), c.State)
+		}
+
+		steps := []struct{ person, party, toast string }{
+			{"lina", "已确认（李娜，2026-12-01 09:00）", "已签 1/3"},
+			{"chenjing", "已确认（陈静，2026-12-01 09:10）", "已签 2/3"},
+			{"zhoutao", "已确认（周涛，2026-12-01 09:20）", "已签 3/3"},
+		}
+		for i, s := range steps {
+			r := p.click(s.person, posted, sign)
+			mustContain(t, s.person+"'s toast", r.text, s.toast)
+			if r.card == nil {
+				t.Fatalf("%s: the card was not replaced", s.person)
+			}
+			mustContain(t, s.person+"'s card", r.card.text, s.party)
+			if c := get(); c.Confirmed() != i+1 {
+				t.Fatalf("after %s: %d confirmed, want %d", s.person, c.Confirmed(), i+1)
+			}
+			if i < len(steps)-1 && completions(p, id) != 0 {
+				t.Fatalf("completion announced after %d of 3", i+1)
+			}
+			env.Clock.Advance(10 * time.Minute)
+		}
+		c := get()
+		if c.State != bot.CosignComplete || c.Handover == nil || c.Handover.To != "group3" {
+			t.Fatalf("state %s handover %+v; want complete, handed over to group3", c.State, c.Handover)
+		}
+
+		// A second click after completion changes nothing.
+		r = p.click("zhangwei", posted, sign)
+		if strings.TrimSpace(r.text) == "" {
+			t.Error("a click on a complete request was not answered")
+		}
+		if n := completions(p, id); n != 1 {
+			t.Errorf("completion announced %d times, want 1", n)
+		}
+		es, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Record == id })
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[string]int{}
+		for _, e := range es {
+			count[e.Action+"/"+e.Result]++
+		}
+		want := map[string]int{"cosign.create/ok": 1, "cosign.confirm/ok": 3, "cosign.complete/ok": 1, "cosign.sign/refused": 2}
+		for k, n := range want {
+			if count[k] != n {
+				t.Errorf("audit %s: %d, want %d (all: %v)", k, count[k], n, count)
+			}
+		}
+	})
+}
+
+// completions counts the announcements of the completion of id in the
+// coordination group.
+func completions(p platform, id string) int {
+	n := 0
+	for _, s := range p.groupTexts() {
+		if strings.Contains(s, id) && strings.Contains(s, "各方均已确认签字") {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,197 @@
+package flows_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/lark/larktest"
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+)
+
+const larkCoord = "oc_demo_coordination" // the coordination group on Lark (demo.yaml)
+
+// larkPlatform drives the Lark adapter: commands are group messages that
+// @-mention the bot, direct chats are p2p messages, clicks are
+// card.action.trigger callbacks; all encrypted and signed when the app
+// has an Encrypt Key.
+type larkPlatform struct {
+	t      *testing.T
+	e      *bottest.Env
+	fake   *larktest.Server
+	client *larktest.Client
+	key    string
+	ids    seq
+
+	answers []seen            // toasts and cards in callback answers
+	p2p     map[string]string // message id → person, for messages in a one-to-one chat
+}
+
+func newLark(t *testing.T, encryptKey string) *larkPlatform {
+	t.Helper()
+	env := newEnv(t)
+	fake := larktest.NewServer(t)
+	a, err := lark.New(lark.Config{
+		AppID: "cli_flow", AppSecret: larktest.AppSecret, VerificationToken: larktest.VerificationToken,
+		EncryptKey: encryptKey, BaseURL: fake.URL,
+	}, lark.WithLogger(logger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := serve(t, env, a)
+	return &larkPlatform{t: t, e: env, fake: fake, key: encryptKey, client: &larktest.Client{URL: url, EncryptKey: encryptKey}, p2p: map[string]string{}}
+}
+
+func (l *larkPlatform) name() string {
+	if l.key != "" {
+		return "lark (encrypted)"
+	}
+	return "lark"
+}
+
+func (l *larkPlatform) env() *bottest.Env { return l.e }
+
+func (l *larkPlatform) userID(person string) string {
+	l.t.Helper()
+	return l.e.Person(person).IDs[bot.Lark]
+}
+
+// message posts a message event and waits for the bot's reply to it.
+func (l *larkPlatform) message(body []byte, eventID string) string {
+	l.t.Helper()
+	res, err := l.client.Event(body)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if res.Status != http.StatusOK {
+		l.t.Fatalf("message event: status %d: %s", res.Status, res.Body)
+	}
+	id := larktest.MessageID(eventID)
+	l.fake.AwaitFunc("reply to "+id, func() bool { return len(l.fake.Replies(id)) > 0 })
+	return larkText(l.fake.Replies(id))
+}
+
+func (l *larkPlatform) command(person, line string) string {
+	l.t.Helper()
+	ev := l.ids.next("ev")
+	return l.message(larktest.GroupMention(ev, larkCoord, l.userID(person), line), ev)
+}
+
+func (l *larkPlatform) direct(person, line string) string {
+	l.t.Helper()
+	ev := l.ids.next("ev")
+	l.p2p[larktest.MessageID(ev)] = person
+	return l.message(larktest.P2PMessage(ev, l.userID(person), line), ev)
+}
+
+func toCard(ref string, content any) card {
+	k := card{ref: ref, text: larktest.CardText(content)}
+	for _, b := range larktest.CardButtons(content) {
+		k.buttons = append(k.buttons, button{action: b.Action, value: b.Value})
+	}
+	return k
+}
+
+func (l *larkPlatform) groupCards() []card {
+	var out []card
+	for _, c := range l.fake.Cards(larkCoord) {
+		content, err := c.Content()
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		out = append(out, toCard(c.MessageID, content))
+	}
+	return out
+}
+
+func (l *larkPlatform) groupTexts() []string {
+	var out []string
+	for _, c := range l.fake.Messages(larkCoord) {
+		out = append(out, c.Text())
+	}
+	return out
+}
+
+func (l *larkPlatform) dms(person string) []string {
+	var out []string
+	for _, c := range l.fake.DMs(l.userID(person)) {
+		out = append(out, c.Text())
+	}
+	return out
+}
+
+// click posts a card callback. Lark shows the answer's toast to the
+// clicker and its card, in place, to everyone.
+func (l *larkPlatform) click(person string, c card, b button) clicked {
+	l.t.Helper()
+	res, err := l.client.Card(larktest.CardActionEvent(larktest.CardAction{
+		EventID: l.ids.next("card"), Operator: l.userID(person), ChatID: larkCoord, MessageID: c.ref,
+		Action: b.action, Value: b.value,
+	}))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if res.Status != http.StatusOK {
+		l.t.Fatalf("card callback: status %d: %s", res.Status, res.Body)
+	}
+	ans, err := res.CardAnswer()
+	if err != nil {
+		l.t.Fatalf("card callback answer %q: %v", res.Body, err)
+	}
+	out := clicked{text: ans.Toast.Content}
+	l.answers = append(l.answers, seen{audience: "private:" + person, text: ans.Toast.Content})
+	if ans.Card.Data != nil {
+		k := toCard(c.ref, ans.Card.Data)
+		out.card = &k
+		l.answers = append(l.answers, seen{audience: "group", text: k.text})
+	}
+	return out
+}
+
+func (l *larkPlatform) updates(c card) []string {
+	var out []string
+	for _, p := range l.fake.Patches(c.ref) {
+		content, err := p.Content()
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		out = append(out, larktest.CardText(content))
+	}
+	return out
+}
+
+func (l *larkPlatform) shown() []seen {
+	out := append([]seen(nil), l.answers...)
+	for _, c := range l.fake.Shown() {
+		audience := "group"
+		switch {
+		case c.IsCreate() && c.ReceiveIDType() == "open_id":
+			audience = "dm:" + personOf(l.e, bot.Lark, c.ReceiveID())
+		case c.IsReply() && strings.HasPrefix(c.Target, "om_"):
+			// A reply is a quoted message in the chat of the message it
+			// answers: the group, or a person's chat with the bot.
+			audience = l.chatOf(c.Target)
+		}
+		out = append(out, seen{audience: audience, text: c.Text()})
+	}
+	return out
+}
+
+// chatOf says who reads the chat of message id, which the test sent.
+func (l *larkPlatform) chatOf(messageID string) string {
+	if who, ok := l.p2p[messageID]; ok {
+		return "dm:" + who
+	}
+	return "group"
+}
+
+func larkText(cs []larktest.Call) string {
+	var b strings.Builder
+	for _, c := range cs {
+		b.WriteString(c.Text())
+		b.WriteString("\n")
+	}
+	return b.String()
+}
