@@ -245,3 +245,37 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// Attachments are uploaded (images and files separately) and posted as
+// image and file messages to the chat.
+func TestSendUploadsAttachments(t *testing.T) {
+	hs := newHarness(t, "")
+	ctx := context.Background()
+	png := []byte("\x89PNG\r\n\x1a\nfake")
+	xlsx := []byte("PK\x03\x04fake")
+	_, err := hs.a.Send(ctx, bot.Outgoing{Platform: bot.Lark, ChatID: coordChat, Text: "月度通报", Key: "notice-2026-12",
+		Files: []bot.File{{Name: "完成率.png", MIME: "image/png", Data: png}, {Name: "整改进度-2026-12.xlsx", MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: xlsx}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ups := hs.fake.Uploads()
+	if len(ups) != 2 || ups[0].Kind != "image" || string(ups[0].Data) != string(png) ||
+		ups[1].Kind != "file" || ups[1].Name != "整改进度-2026-12.xlsx" || ups[1].Type != "xls" || string(ups[1].Data) != string(xlsx) {
+		t.Fatalf("uploads: %+v", ups)
+	}
+	var types []string
+	for _, c := range hs.fake.Calls() {
+		if c.IsCreate() {
+			types = append(types, c.MsgType())
+		}
+	}
+	if strings.Join(types, ",") != "text,image,file" {
+		t.Errorf("messages posted: %v, want text, image, file", types)
+	}
+	if _, err := hs.a.Send(ctx, bot.Outgoing{Platform: bot.Lark, UserID: lina, Files: []bot.File{{Name: "专报.md", MIME: "text/markdown", Data: []byte("# 专报")}}}); err != nil {
+		t.Fatalf("attachment-only send: %v", err)
+	}
+	if ups := hs.fake.Uploads(); len(ups) != 3 || ups[2].Type != "stream" {
+		t.Errorf("markdown upload: %+v", ups)
+	}
+}
