@@ -70,6 +70,7 @@ type Bot struct {
 
 	reg         registry
 	jobs        []Job
+	inboxGrace  time.Duration
 	tasks       map[string]Task
 	middlewares []Middleware
 
@@ -113,6 +114,7 @@ func New(o Options) (*Bot, error) {
 	if grace <= 0 {
 		grace = InboxGrace
 	}
+	b.inboxGrace = grace
 	b.jobs = append(b.jobs, Job{Name: "inbox.recover", Every: min(30*time.Second, grace/2), Run: func(ctx context.Context, _ time.Time) error {
 		_, err := b.RecoverInbox(ctx, grace)
 		return err

@@ -16,10 +16,6 @@ const CollInbox = "inbox"
 // accepted them.
 const InboxGrace = time.Minute
 
-// inboxLease bounds how long one process may hold a request before
-// another may take it over.
-const inboxLease = 5 * time.Minute
-
 type inboxEntry struct {
 	Req      *Request  `json:"req"`
 	Accepted time.Time `json:"accepted"`
@@ -60,7 +56,10 @@ func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 // Process implements DurableHandler. It answers Duplicate when another
 // process already holds the request.
 func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Response {
-	got, err := b.Store.Claim(ctx, "inbox:"+ticket, inboxLease)
+	// The lease lasts the grace period: a process that dies while handling
+	// blocks the request no longer than that. Handling takes seconds; the
+	// grace (a minute by default) is far beyond it.
+	got, err := b.Store.Claim(ctx, "inbox:"+ticket, b.inboxGrace)
 	if err != nil {
 		return b.errorResponse(req, err)
 	}
@@ -112,8 +111,14 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 // is gone.
 func (b *Bot) deliverLate(ctx context.Context, req *Request, resp *Response) error {
 	var errs []error
-	for _, r := range resp.Replies {
+	for i, r := range resp.Replies {
 		o := Outgoing{Platform: req.Platform, Text: r.Text, Card: r.Card, Files: r.Files}
+		if req.EventID != "" {
+			// The key adapters give the first answer to this event, so a
+			// platform that dedupes (Lark's uuid) shows an answer the dead
+			// process did send only once.
+			o.Key = fmt.Sprintf("%s:reply:%d", req.EventID, i)
+		}
 		switch {
 		case r.Replace && req.Message.ID != "":
 			ref := req.Message
