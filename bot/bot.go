@@ -41,6 +41,10 @@ type Options struct {
 	// InboxGrace is how long an accepted request may wait for its own
 	// process before another takes it over (InboxGrace when zero).
 	InboxGrace time.Duration
+	// CacheTTL is how long the roster and preferences are cached; a change
+	// made in another process shows after at most this long. Default 2s;
+	// negative disables the cache.
+	CacheTTL time.Duration
 }
 
 // Calendar answers working-day questions (bot/workday implements it with
@@ -70,6 +74,9 @@ type Bot struct {
 
 	reg         registry
 	jobs        []Job
+	cacheTTL    time.Duration
+	rosterCache cache[*Roster]
+	prefsCache  cache[map[string]Prefs]
 	inboxGrace  time.Duration
 	tasks       map[string]Task
 	middlewares []Middleware
@@ -115,6 +122,10 @@ func New(o Options) (*Bot, error) {
 		grace = InboxGrace
 	}
 	b.inboxGrace = grace
+	b.cacheTTL = o.CacheTTL
+	if b.cacheTTL == 0 {
+		b.cacheTTL = 2 * time.Second
+	}
 	b.jobs = append(b.jobs, Job{Name: "inbox.recover", Every: min(30*time.Second, grace/2), Run: func(ctx context.Context, _ time.Time) error {
 		_, err := b.RecoverInbox(ctx, grace)
 		return err
@@ -365,8 +376,13 @@ func (b *Bot) errorResponse(req *Request, err error) *Response {
 func Text(s string) *Response { return &Response{Replies: []Reply{{Text: s}}} }
 
 // Roster returns the configured roster with the administrators' stored
-// changes applied.
+// changes applied. It is cached for CacheTTL: a change made through
+// SavePerson shows at once in this process and within CacheTTL in the
+// others, and the hot path of every request saves two store round trips.
 func (b *Bot) Roster(ctx context.Context) (*Roster, error) {
+	if r, ok := b.rosterCache.get(b.cacheTTL); ok {
+		return r, nil
+	}
 	docs, err := b.Store.List(ctx, CollRoster)
 	if err != nil {
 		return nil, err
@@ -379,7 +395,20 @@ func (b *Bot) Roster(ctx context.Context) (*Roster, error) {
 		}
 		over = append(over, &p)
 	}
-	return b.roster.withOverrides(over), nil
+	r := b.roster.withOverrides(over)
+	b.rosterCache.set(r)
+	return r, nil
+}
+
+// SavePerson stores an administrator's change to a person (a new member,
+// a body added or removed, Removed set).
+func (b *Bot) SavePerson(ctx context.Context, p *Person) error {
+	doc, err := json.Marshal(p)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Err: err}
+	}
+	defer b.rosterCache.clear()
+	return b.Store.Put(ctx, CollRoster, p.ID, doc)
 }
 
 // BaseRoster returns the configured roster without stored changes.
@@ -391,21 +420,73 @@ type Prefs struct {
 }
 
 // LangOf returns the language for p: the stored preference, the roster
-// entry's, or the deployment's.
+// entry's, or the deployment's. Preferences are cached like the roster.
 func (b *Bot) LangOf(ctx context.Context, p *Person) string {
 	if p == nil {
 		return b.Lang
 	}
-	if doc, err := b.Store.Get(ctx, CollPrefs, p.ID); err == nil {
-		var pr Prefs
-		if json.Unmarshal(doc, &pr) == nil && pr.Lang != "" {
-			return pr.Lang
+	prefs, ok := b.prefsCache.get(b.cacheTTL)
+	if !ok {
+		prefs = map[string]Prefs{}
+		if docs, err := b.Store.List(ctx, CollPrefs); err == nil {
+			for _, d := range docs {
+				var pr Prefs
+				if json.Unmarshal(d.Data, &pr) == nil {
+					prefs[d.ID] = pr
+				}
+			}
+			b.prefsCache.set(prefs)
 		}
+	}
+	if pr := prefs[p.ID]; pr.Lang != "" {
+		return pr.Lang
 	}
 	if p.Lang != "" {
 		return p.Lang
 	}
 	return b.Lang
+}
+
+// SetPrefs stores a person's preferences.
+func (b *Bot) SetPrefs(ctx context.Context, personID string, pr Prefs) error {
+	doc, err := json.Marshal(pr)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Err: err}
+	}
+	defer b.prefsCache.clear()
+	return b.Store.Put(ctx, CollPrefs, personID, doc)
+}
+
+// cache holds one value for a while. Its clock is the real one, not
+// Bot.Now: tests move the bot's clock by days without meaning to age
+// the cache.
+type cache[T any] struct {
+	mu sync.Mutex
+	at time.Time
+	v  T
+	ok bool
+}
+
+func (c *cache[T]) get(ttl time.Duration) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ok || ttl <= 0 || time.Since(c.at) > ttl {
+		var zero T
+		return zero, false
+	}
+	return c.v, true
+}
+
+func (c *cache[T]) set(v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.v, c.at, c.ok = v, time.Now(), true
+}
+
+func (c *cache[T]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ok = false
 }
 
 // Group returns the chat ids of group key per platform.

@@ -4,7 +4,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -166,11 +165,7 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 		np.IDs[plat] = v
 	}
 	np.Removed = false
-	doc, err := json.Marshal(np)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.b.Store.Put(ctx, bot.CollRoster, np.ID, doc); err != nil {
+	if err := h.b.SavePerson(ctx, &np); err != nil {
 		return nil, err
 	}
 	if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
@@ -228,11 +223,7 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 		np.Removed = true
 		msg = h.b.T(req.Lang, "admin.roster.removed", "name", np.Name)
 	}
-	doc, err := json.Marshal(np)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.b.Store.Put(ctx, bot.CollRoster, np.ID, doc); err != nil {
+	if err := h.b.SavePerson(ctx, &np); err != nil {
 		return nil, err
 	}
 	if err := h.b.Audit(ctx, req, "roster.remove", np.ID, detail); err != nil {
@@ -259,8 +250,7 @@ func (h *handlers) lang(ctx context.Context, req *bot.Request) (*bot.Response, e
 	default:
 		return nil, bot.UsageError(req, "admin.lang.bad", "lang", arg)
 	}
-	doc, _ := json.Marshal(bot.Prefs{Lang: lang})
-	if err := h.b.Store.Put(ctx, bot.CollPrefs, req.Person.ID, doc); err != nil {
+	if err := h.b.SetPrefs(ctx, req.Person.ID, bot.Prefs{Lang: lang}); err != nil {
 		return nil, err
 	}
 	if err := h.b.Audit(ctx, req, "prefs.lang", req.Person.ID, lang); err != nil {

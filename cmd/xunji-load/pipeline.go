@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/bot/i18n"
+	"github.com/xunji-bot/xunji/commands/admin"
+	redisstore "github.com/xunji-bot/xunji/storage/redis"
+)
+
+// The secrets of the in-process pipeline; nothing leaves loopback.
+const (
+	slackSecret = "load-signing-secret"
+	larkKey     = "load encrypt key"
+	larkToken   = "load-verification-token"
+)
+
+// pipeline is the full xunji request path in this process: the Slack
+// and Lark adapters (signature checks, decryption, durable inbox on the
+// real Redis store, dedupe, identity, the command) on one loopback
+// listener, a fake platform API that answers their replies, and the bare
+// handler to compare with.
+type pipeline struct {
+	XunjiURL string // Slack and Lark routes
+	BareURL  string // reads the body, answers 200
+	store    *redisstore.Store
+	prefix   string
+	stop     []func()
+}
+
+func startPipeline(ctx context.Context, redisURL string) (*pipeline, error) {
+	p := &pipeline{prefix: fmt.Sprintf("xunjiload:%d:", time.Now().UnixNano())}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store, err := redisstore.Open(ctx, redisURL, redisstore.WithPrefix(p.prefix))
+	if err != nil {
+		return nil, fmt.Errorf("redis %s: %w", redisURL, err)
+	}
+	p.store = store
+	p.stop = append(p.stop, func() { p.cleanup() })
+
+	api, err := serve(http.HandlerFunc(fakePlatform))
+	if err != nil {
+		return nil, err
+	}
+	p.stop = append(p.stop, api.close)
+
+	cfg := config.Demo()
+	b, err := bot.New(bot.Options{Store: store, Translator: i18n.MustLoad(), Roster: cfg.Roster(), Groups: cfg.ChatGroups(),
+		Location: cfg.Location(), Lang: cfg.Lang, Logger: quiet, Calendar: cfg.Calendar()})
+	if err != nil {
+		return nil, err
+	}
+	if err := admin.Register(b, cfg); err != nil {
+		return nil, err
+	}
+	sa, err := slack.New(slack.Config{BotToken: "xoxb-load", SigningSecret: slackSecret, APIURL: api.url + "/api/", BotUserID: "UXUNJI"}, slack.WithLogger(quiet))
+	if err != nil {
+		return nil, err
+	}
+	la, err := lark.New(lark.Config{AppID: "cli_load", AppSecret: "secret", VerificationToken: larkToken, EncryptKey: larkKey, BaseURL: api.url, BotOpenID: "ou_bot_xunji"}, lark.WithLogger(quiet))
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for _, a := range []bot.HTTPAdapter{sa, la} {
+		b.AddAdapter(a)
+		a.Mount(mux, b)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, a := range []bot.Adapter{sa, la} {
+		wg.Add(1)
+		go func(a bot.Adapter) { defer wg.Done(); _ = a.Run(runCtx, b) }(a)
+	}
+	xs, err := serve(mux)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	p.XunjiURL = xs.url
+	p.stop = append(p.stop, func() { xs.close(); cancel(); wg.Wait() })
+
+	bare, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+	}))
+	if err != nil {
+		return nil, err
+	}
+	p.BareURL = bare.url
+	p.stop = append(p.stop, bare.close)
+	return p, nil
+}
+
+// Close stops everything and removes the run's keys from Redis.
+func (p *pipeline) Close() {
+	for i := len(p.stop) - 1; i >= 0; i-- {
+		p.stop[i]()
+	}
+}
+
+func (p *pipeline) cleanup() {
+	ctx := context.Background()
+	c := p.store.Client()
+	iter := c.Scan(ctx, 0, p.prefix+"*", 1000).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+		if len(keys) == 1000 {
+			c.Del(ctx, keys...)
+			keys = keys[:0]
+		}
+	}
+	if len(keys) > 0 {
+		c.Del(ctx, keys...)
+	}
+	_ = p.store.Close()
+}
+
+type server struct {
+	url   string
+	close func()
+}
+
+func serve(h http.Handler) (*server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = s.Serve(ln) }()
+	return &server{url: "http://" + ln.Addr().String(), close: func() { _ = s.Close() }}, nil
+}
+
+// fakePlatform answers every Slack Web API and Lark Open API call the
+// adapters make with success, so their replies cost what a fast platform
+// costs.
+func fakePlatform(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": "C0DEMOCOORD", "ts": "1700000000.000100", "user_id": "UXUNJI",
+			"channel_id": "D0LOAD", "message_ts": "1700000000.000100"})
+	case strings.HasSuffix(r.URL.Path, "/tenant_access_token/internal"):
+		_ = json.NewEncoder(w).Encode(map[string]any{"code": 0, "msg": "ok", "tenant_access_token": "t-load", "expire": 7200})
+	default:
+		_ = json.NewEncoder(w).Encode(map[string]any{"code": 0, "msg": "success", "data": map[string]any{"message_id": "om_load", "chat_id": "oc_load"}})
+	}
+}
