@@ -36,6 +36,9 @@ type Request struct {
 
 	// KindCommand and KindSchedule.
 	Text string
+	// Files are attachments sent with the command (a spreadsheet to
+	// import), downloaded by the adapter; at most MaxRequestFileSize each.
+	Files []File `json:",omitempty"`
 
 	// KindAction.
 	Action  string     // action id of the clicked button, e.g. "clue.ack"
@@ -82,6 +85,10 @@ type Reply struct {
 	// Files are attachments (a chart, a spreadsheet) sent with the reply.
 	Files []File
 }
+
+// MaxRequestFileSize bounds an attachment an adapter downloads for a
+// request.
+const MaxRequestFileSize = 10 << 20
 
 // File is an attachment. Adapters upload it in their platform's way
 // (Slack files upload, Lark im/v1/files); the console saves it to disk.
