@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -354,3 +355,13 @@ func transient(err error) bool {
 		redis.IsMasterDownError(err) || redis.IsClusterDownError(err) ||
 		redis.IsTryAgainError(err) || redis.IsMaxClientsError(err)
 }
+
+// slogLogger routes go-redis's own messages (reconnect attempts during
+// an outage) to the structured log instead of plain stderr lines.
+type slogLogger struct{}
+
+func (slogLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.WarnContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
+}
+
+func init() { redis.SetLogger(slogLogger{}) }
