@@ -33,6 +33,9 @@ type Report struct {
 	Escalate []string
 	// Prev is the previous month's notice figures, for "since last month".
 	Prev *bot.ProgressMonth
+	// Clues is the clue-handling section (线索办理) since the previous
+	// notice; nil when not computed.
+	Clues *ClueReport
 }
 
 // Figures computes per-organisation figures at at from the items and the
@@ -195,6 +198,9 @@ func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Rep
 	} else if err != nil && !bot.IsNotFound(err) {
 		return nil, nil, err
 	}
+	if err := h.clues(ctx, r, rep); err != nil {
+		return nil, nil, err
+	}
 	return rep, m, nil
 }
 
@@ -234,7 +240,9 @@ func (h *handler) escalations(ctx context.Context, month string, orgs []bot.OrgF
 // collections, computes the month's figures, stores them (the next
 // month's notice compares with them), escalates the units overdue or
 // unreported for EscalateMonths consecutive months to the leader in
-// charge, and posts the notice with the chart and the XLSX export to the
+// charge, and posts the notice — rectification figures and the clue
+// handling since the previous notice (numbers, bodies and deadlines, never
+// a clue's content) — with the chart and the XLSX export to the
 // inspection office's group. A second run for the same month does not
 // post again.
 func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
@@ -280,7 +288,7 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 	var errs []error
 	if first {
 		detail := fmt.Sprintf("total=%d done=%d open=%d overdue=%d unreported=%d special=%s escalate=%s", rep.Total.Total, rep.Total.Done,
-			rep.Total.Open, rep.Total.Overdue, rep.Total.Unreported, strings.Join(rep.Special, ","), strings.Join(rep.Escalate, ","))
+			rep.Total.Open, rep.Total.Overdue, rep.Total.Unreported, strings.Join(rep.Special, ","), strings.Join(rep.Escalate, ",")) + clueAudit(rep.Clues)
 		if err := h.b.Audit(ctx, nil, "progress.notice", rep.Month, detail); err != nil {
 			return err
 		}
@@ -369,6 +377,9 @@ func (h *handler) noticeCard(r *bot.Roster, rep *Report, lang string) *bot.Card 
 		text = append(text, h.t(lang, "progress.notice.escalate", "months", h.cfg.EscalateMonths, "units", h.bodyNames(r, rep.Escalate, lang)))
 	}
 	text = append(text, h.t(lang, "progress.notice.legend"))
+	if rep.Clues != nil {
+		text = append(text, h.t(lang, "progress.notice.clue.legend"))
+	}
 	c := &bot.Card{
 		Title: h.t(lang, "progress.notice.title", "month", h.monthLabel(lang, rep.Month)),
 		Text:  strings.Join(text, "\n"),
@@ -383,6 +394,12 @@ func (h *handler) noticeCard(r *bot.Roster, rep *Report, lang string) *bot.Card 
 			"unreported", f.Unreported, "rate", f.Rate(), "average", f.Average())
 		v += "\n" + h.change(lang, rep, f)
 		c.Fields = append(c.Fields, bot.Field{Label: r.BodyName(f.Unit, lang), Value: v})
+	}
+	if rep.Clues != nil {
+		c.Fields = append(c.Fields, h.clueFields(r, rep.Clues, lang)...)
+		if len(rep.Clues.Overdue) > 0 {
+			c.Color = bot.Orange
+		}
 	}
 	return c
 }
@@ -440,7 +457,8 @@ func monthLabel(b *bot.Bot, lang, id string) string {
 	return (&handler{b: b}).monthLabel(lang, id)
 }
 
-// files are the notice's attachments: the chart and the XLSX export.
+// files are the notice's attachments: the chart and the XLSX export,
+// with the clue sheet when rep has the clue section.
 func (h *handler) files(ctx context.Context, r *bot.Roster, rep *Report, lang string) ([]bot.File, error) {
 	var out []bot.File
 	var errs []error
@@ -453,6 +471,14 @@ func (h *handler) files(ctx context.Context, r *bot.Roster, rep *Report, lang st
 		}
 	}
 	x, err := Export(ctx, h.b, rep.At, lang)
+	if err == nil && rep.Clues != nil {
+		// Without its clue sheet the export still goes out; the error is reported.
+		if withClues, cerr := h.addClueSheet(x, r, rep.Clues, lang); cerr != nil {
+			errs = append(errs, cerr)
+		} else {
+			x = withClues
+		}
+	}
 	if err != nil {
 		errs = append(errs, err)
 	} else {
@@ -492,6 +518,9 @@ func (h *handler) reportCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	if prev, err := h.months.Get(ctx, bot.PrevMonthID(month)); err == nil && !prev.NoticeAt.IsZero() {
 		rep.Prev = prev
+	}
+	if err := h.clues(ctx, req.Roster, rep); err != nil {
+		return nil, err
 	}
 	files, err := h.files(ctx, req.Roster, rep, req.Lang)
 	if err != nil {

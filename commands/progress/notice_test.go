@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -145,7 +146,7 @@ func TestMonthlyNoticeFiguresMatchTheRecords(t *testing.T) {
 	if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 700 {
 		t.Errorf("chart %v, want the configured 1200×700", b)
 	}
-	checkExport(t, env, n.Files[1].Data, map[string]string{fin: "60", cg: "30", hs: "0"})
+	checkExport(t, env, n.Files[1].Data, map[string]string{fin: "60", cg: "30", hs: "0"}, "线索办理")
 	if a := audits(t, env, "progress.notice"); len(a) != 1 || a[0].Record != "2026-12" || !strings.Contains(a[0].Detail, "total=4 done=1 open=3 overdue=1 unreported=1") {
 		t.Errorf("notice audit %+v", a)
 	}
@@ -161,14 +162,16 @@ func TestMonthlyNoticeFiguresMatchTheRecords(t *testing.T) {
 // checkExport opens the XLSX with excelize and checks its rows against
 // the stored items: one row per item with the right unit and progress,
 // and one row per progress entry.
-func checkExport(t *testing.T, env *bottest.Env, data []byte, percents map[string]string) {
+// Sheets beyond the two of the export (the notice's clue sheet) are
+// named in extra.
+func checkExport(t *testing.T, env *bottest.Env, data []byte, percents map[string]string, extra ...string) {
 	t.Helper()
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); !slices.Equal(got, []string{"整改事项", "进度记录"}) {
+	if got := f.GetSheetList(); !slices.Equal(got, append([]string{"整改事项", "进度记录"}, extra...)) {
 		t.Fatalf("sheets %v", got)
 	}
 	rows, err := f.GetRows("整改事项")
@@ -350,5 +353,449 @@ func TestReportAndExportCommandsAttachFiles(t *testing.T) {
 	defer f.Close()
 	if got := fmt.Sprint(f.GetSheetList()); got != "[Items Progress]" {
 		t.Errorf("English sheets %s", got)
+	}
+}
+
+// Confidential markers in every seeded clue's title and substance: none
+// may appear in anything the notice sends.
+const (
+	secretTitle     = "绝密标题"
+	secretSubstance = "举报内容"
+)
+
+// seedClues stores clues directly, as the clue command would have left
+// them, around a notice on 10 December 2026 10:00 whose period starts a
+// month before. Comments give what the notice should count.
+func seedClues(t *testing.T, env *bottest.Env) {
+	t.Helper()
+	ts := func(m time.Month, d, hh int) time.Time { return time.Date(2026, m, d, hh, 0, 0, 0, bottest.Shanghai) }
+	day := func(m time.Month, d int) time.Time { return ts(m, d, 0) }
+	var zero time.Time
+	for i, c := range []struct {
+		body                         string
+		status                       bot.ClueStatus
+		created, ack, verify, closed time.Time
+		deadline                     time.Time
+		priority                     bool
+	}{
+		{"room2", bot.ClueTransferred, ts(11, 20, 9), zero, zero, zero, day(12, 31), false},                     // 1 new, pending
+		{"room2", bot.ClueAcknowledged, ts(10, 1, 9), ts(10, 2, 9), zero, zero, day(11, 30), true},              // 2 overdue 10 days, priority
+		{"group3", bot.ClueVerifying, ts(11, 15, 9), ts(11, 16, 9), ts(11, 20, 9), zero, day(12, 9), false},     // 3 new, overdue 1 day
+		{"group3", bot.ClueConcluded, ts(9, 1, 9), ts(9, 2, 9), ts(9, 3, 9), ts(11, 25, 9), day(10, 31), false}, // 4 concluded in the period
+		{"group3", bot.ClueConcluded, ts(9, 1, 9), ts(9, 2, 9), ts(9, 3, 9), ts(10, 25, 9), day(10, 31), false}, // 5 closed before: not counted
+		{"sup_chengguan", bot.ClueReturned, ts(12, 1, 9), zero, zero, ts(12, 2, 9), day(12, 31), false},         // 6 new, returned
+		{"room2", bot.ClueTransferred, ts(12, 10, 9), zero, zero, zero, day(12, 10), true},                      // 7 new, due today: not overdue
+		{"case", bot.ClueAcknowledged, ts(11, 1, 9), ts(11, 2, 9), zero, zero, day(12, 31), true},               // 8 priority
+		{"room1", bot.ClueTransferred, ts(8, 1, 9), zero, zero, zero, day(9, 30), false},                        // 9 overdue 71 days
+		{"room2", bot.ClueTransferred, ts(11, 10, 10), zero, zero, zero, day(11, 10), false},                    // 10 at the period start: not new; overdue 30 days
+		{"room2", bot.ClueTransferred, ts(12, 10, 11), zero, zero, zero, day(12, 31), false},                    // 11 after the notice: not counted
+		{"room1", bot.ClueVerifying, ts(11, 12, 9), ts(11, 13, 9), ts(11, 14, 9), zero, time.Time{}, false},     // 12 new, no deadline
+	} {
+		id := fmt.Sprintf("XS-2026-%04d", i+1)
+		cl := &bot.Clue{
+			ID: id, FromBody: "team1", Body: c.body, OrganisationName: "区财政局党组",
+			Title: fmt.Sprintf("%s%d", secretTitle, i+1), Substance: fmt.Sprintf("%s%d：某某违规发放津贴", secretSubstance, i+1),
+			Deadline: c.deadline, Priority: c.priority, Status: c.status, CreatedBy: "lina",
+			CreatedAt: c.created, AckAt: c.ack, VerifyAt: c.verify, ClosedAt: c.closed, UpdatedAt: c.created,
+		}
+		if c.status == bot.ClueConcluded {
+			cl.Conclusion = bot.ConclusionFiled
+		}
+		if err := bot.Records[bot.Clue](env.Store, bot.CollClues).Create(ctx, id, cl); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// expectClues recounts the clue figures of the period (from, at] from the
+// stored records with the bot.Clue methods, the way a person would:
+// every clue transferred by at that is open or was closed in the period.
+// It assumes every recorded change happened by at.
+func expectClues(t *testing.T, env *bottest.Env, from, at time.Time) (map[string]ClueFigures, ClueFigures, map[string]bool, []*bot.Clue) {
+	t.Helper()
+	all, err := bot.Records[bot.Clue](env.Store, bot.CollClues).List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[string]ClueFigures{}
+	var total ClueFigures
+	overdue := map[string]bool{}
+	var counted []*bot.Clue
+	for _, c := range all {
+		if c.CreatedAt.After(at) {
+			continue
+		}
+		closedIn := !c.Open() && c.ClosedAt.After(from) && !c.ClosedAt.After(at)
+		if !c.Open() && !closedIn {
+			continue
+		}
+		counted = append(counted, c)
+		count := func(f *ClueFigures) {
+			if c.CreatedAt.After(from) {
+				f.Transferred++
+			}
+			switch c.Status {
+			case bot.ClueTransferred:
+				f.Pending++
+			case bot.ClueAcknowledged:
+				f.Acknowledged++
+			case bot.ClueVerifying:
+				f.Verifying++
+			case bot.ClueConcluded:
+				f.Concluded++
+			case bot.ClueReturned:
+				f.Returned++
+			}
+			if c.OverdueAt(at, env.Bot.Loc) {
+				f.Overdue++
+				overdue[c.ID] = true
+			}
+			if c.Priority && c.Open() {
+				f.Priority++
+			}
+		}
+		count(&total)
+		g := per[c.Body]
+		g.Body = c.Body
+		count(&g)
+		per[c.Body] = g
+	}
+	return per, total, overdue, counted
+}
+
+// cardField returns the value of the field labelled label.
+func cardField(t *testing.T, c *bot.Card, label string) string {
+	t.Helper()
+	if c == nil {
+		t.Fatalf("no card, looking for field %q", label)
+	}
+	for _, f := range c.Fields {
+		if f.Label == label {
+			return f.Value
+		}
+	}
+	t.Fatalf("card %q has no field %q", c.Title, label)
+	return ""
+}
+
+func clueLineZH(env *bottest.Env, f ClueFigures) string {
+	return env.TZ("progress.notice.clue.line", "transferred", f.Transferred, "open", f.Open(), "pending", f.Pending,
+		"acknowledged", f.Acknowledged, "verifying", f.Verifying, "concluded", f.Concluded, "returned", f.Returned,
+		"overdue", f.Overdue, "priority", f.Priority)
+}
+
+// noSecrets fails when a clue's title or substance appears in any text,
+// card, file name or XLSX cell sent.
+func noSecrets(t *testing.T, sent []bot.Outgoing) {
+	t.Helper()
+	for _, o := range sent {
+		texts := []string{outText(o)}
+		for _, f := range o.Files {
+			texts = append(texts, f.Name)
+			if f.MIME == XLSXMIME {
+				texts = append(texts, xlsxCells(t, f.Data)...)
+			}
+		}
+		for _, s := range texts {
+			for _, secret := range []string{secretTitle, secretSubstance, "违规发放津贴"} {
+				notContains(t, s, secret)
+			}
+		}
+	}
+}
+
+// xlsxCells returns every cell of every sheet of an XLSX workbook.
+func xlsxCells(t *testing.T, data []byte) []string {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	for _, sh := range f.GetSheetList() {
+		rows, err := f.GetRows(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			out = append(out, row...)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("empty workbook")
+	}
+	return out
+}
+
+func TestMonthlyNoticeClueSectionAddsUpAndKeepsContentConfidential(t *testing.T) {
+	env, _, _, _, _ := noticeSetup(t)
+	seedClues(t, env)
+	env.Adapter.Reset()
+	runTask(t, env, TaskMonthlyNotice)
+
+	now := env.Clock.Now()
+	from := now.AddDate(0, -1, 0) // no previous notice: the month before
+	per, total, overdue, counted := expectClues(t, env, from, now)
+	// The seeded set, counted by hand, so the recount is checked too.
+	want := ClueFigures{Transferred: 5, Pending: 4, Acknowledged: 2, Verifying: 2, Concluded: 1, Returned: 1, Overdue: 4, Priority: 3}
+	if total != want {
+		t.Fatalf("recount %+v, want %+v", total, want)
+	}
+	if len(counted) != 10 || total.Listed() != len(counted) {
+		t.Fatalf("%d clues counted, %d listed", len(counted), total.Listed())
+	}
+
+	posted := postedIn(env, "巡察办工作群")
+	if len(posted) != 1 {
+		t.Fatalf("notice posted %d times", len(posted))
+	}
+	card := posted[0].Card
+	if card.Color != bot.Orange {
+		t.Errorf("card colour %s with overdue clues", card.Color)
+	}
+	contains(t, card.Text, env.TZ("progress.notice.clue.legend"))
+	heading := env.TZ("progress.notice.clue.heading", "from", "2026-11-10 10:00", "to", "2026-12-10 10:00")
+	contains(t, cardField(t, card, heading), clueLineZH(env, total))
+
+	// One field per receiving body, in roster order, each equal to the recount.
+	r := env.Bot.BaseRoster()
+	var labels []string
+	for _, f := range card.Fields {
+		if strings.HasPrefix(f.Label, "线索·") {
+			labels = append(labels, f.Label)
+		}
+	}
+	var wantLabels []string
+	var sum ClueFigures
+	for _, body := range []string{"room1", "room2", "group3", "sup_chengguan", "case"} {
+		f := per[body]
+		label := env.TZ("progress.notice.clue.body", "body", r.BodyName(body, "zh-CN"))
+		wantLabels = append(wantLabels, label)
+		if got := cardField(t, card, label); got != clueLineZH(env, f) {
+			t.Errorf("%s: card %q, records %q", body, got, clueLineZH(env, f))
+		}
+		sum.Transferred += f.Transferred
+		sum.Pending += f.Pending
+		sum.Acknowledged += f.Acknowledged
+		sum.Verifying += f.Verifying
+		sum.Concluded += f.Concluded
+		sum.Returned += f.Returned
+		sum.Overdue += f.Overdue
+		sum.Priority += f.Priority
+	}
+	if !slices.Equal(labels, wantLabels) {
+		t.Errorf("body fields %v, want %v", labels, wantLabels)
+	}
+	if sum != total || len(per) != len(wantLabels) {
+		t.Errorf("bodies sum to %+v over %d bodies, total %+v", sum, len(per), total)
+	}
+
+	// The overdue list is exactly the overdue clues: number, body, deadline, days.
+	wantOverdue := []string{
+		env.TZ("progress.notice.clue.overdue", "id", "XS-2026-0009", "body", "区纪委监委第一监督检查室", "deadline", "2026-09-30", "days", 71),
+		env.TZ("progress.notice.clue.overdue", "id", "XS-2026-0002", "body", "区纪委监委第二监督检查室", "deadline", "2026-11-30", "days", 10) +
+			env.TZ("progress.notice.clue.priority_mark"),
+		env.TZ("progress.notice.clue.overdue", "id", "XS-2026-0010", "body", "区纪委监委第二监督检查室", "deadline", "2026-11-10", "days", 30),
+		env.TZ("progress.notice.clue.overdue", "id", "XS-2026-0003", "body", "区纪委监委派驻第三纪检监察组", "deadline", "2026-12-09", "days", 1),
+	}
+	got := strings.Split(cardField(t, card, env.TZ("progress.notice.clue.overdue_label", "count", len(overdue))), "\n")
+	if !slices.Equal(got, wantOverdue) {
+		t.Errorf("overdue list\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantOverdue, "\n"))
+	}
+	for _, line := range got {
+		id := line[:len("XS-2026-0000")]
+		if !overdue[id] {
+			t.Errorf("%s listed as overdue", id)
+		}
+	}
+	if len(got) != len(overdue) {
+		t.Errorf("%d listed, %d overdue", len(got), len(overdue))
+	}
+
+	// The XLSX has the same figures and one row per counted clue.
+	if len(posted[0].Files) != 2 {
+		t.Fatalf("attachments %+v", posted[0].Files)
+	}
+	checkClueSheet(t, env, posted[0].Files[1].Data, per, total, overdue, counted)
+
+	if a := audits(t, env, "progress.notice"); len(a) != 1 ||
+		!strings.Contains(a[0].Detail, "clues_transferred=5 clues_open=8 clues_concluded=1 clues_returned=1 clues_overdue=4 overdue_ids=XS-2026-0009,XS-2026-0002,XS-2026-0010,XS-2026-0003") {
+		t.Errorf("notice audit %+v", a)
+	}
+	noSecrets(t, env.Adapter.Sent())
+
+	// The report command shows the same section, without the content either.
+	env.Adapter.Reset()
+	resp := env.Command("wangming", "进度 汇总")
+	if len(resp.Replies) != 1 || len(resp.Replies[0].Files) != 2 {
+		t.Fatalf("report reply %+v", resp.Replies)
+	}
+	contains(t, bottest.Text(resp), clueLineZH(env, total))
+	noSecrets(t, []bot.Outgoing{{Card: resp.Replies[0].Card, Text: resp.Replies[0].Text, Files: resp.Replies[0].Files}})
+	noSecrets(t, env.Adapter.Sent())
+}
+
+// checkClueSheet checks the notice workbook's clue sheet against the
+// recount: the per-body rows and total, then one row per counted clue.
+func checkClueSheet(t *testing.T, env *bottest.Env, data []byte, per map[string]ClueFigures, total ClueFigures, overdue map[string]bool, counted []*bot.Clue) {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("线索办理")
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(first string) int {
+		i := slices.IndexFunc(rows, func(row []string) bool { return len(row) > 0 && row[0] == first })
+		if i < 0 {
+			t.Fatalf("no row starting %q in %v", first, rows)
+		}
+		return i
+	}
+	figRow := func(name string, c ClueFigures) []string {
+		return []string{name, strconv.Itoa(c.Transferred), strconv.Itoa(c.Pending), strconv.Itoa(c.Acknowledged), strconv.Itoa(c.Verifying),
+			strconv.Itoa(c.Open()), strconv.Itoa(c.Concluded), strconv.Itoa(c.Returned), strconv.Itoa(c.Overdue), strconv.Itoa(c.Priority)}
+	}
+	r := env.Bot.BaseRoster()
+	head := find("承办单位")
+	end := find("合计")
+	if end-head-1 != len(per) {
+		t.Errorf("%d body rows for %d bodies", end-head-1, len(per))
+	}
+	for _, row := range rows[head+1 : end] {
+		var body string
+		for id := range per {
+			if r.BodyName(id, "zh-CN") == row[0] {
+				body = id
+			}
+		}
+		if want := figRow(row[0], per[body]); body == "" || !slices.Equal(row, want) {
+			t.Errorf("body row %v, want %v", row, want)
+		}
+	}
+	if want := figRow("合计", total); !slices.Equal(rows[end], want) {
+		t.Errorf("total row %v, want %v", rows[end], want)
+	}
+	list := find("线索编号")
+	if !slices.Equal(rows[list], []string{"线索编号", "承办单位", "状态", "优先处置", "移送日期", "办理期限", "逾期天数", "办结/退回日期"}) {
+		t.Errorf("clue header %v", rows[list])
+	}
+	clueRows := rows[list+1:]
+	if len(clueRows) != len(counted) {
+		t.Fatalf("%d clue rows for %d counted clues", len(clueRows), len(counted))
+	}
+	loc := env.Bot.Loc
+	for _, c := range counted {
+		i := slices.IndexFunc(clueRows, func(row []string) bool { return row[0] == c.ID })
+		if i < 0 {
+			t.Errorf("%s missing from the clue sheet", c.ID)
+			continue
+		}
+		row := clueRows[i]
+		deadline, days := "", "0"
+		if !c.Deadline.IsZero() {
+			deadline = bot.FormatDate(c.Deadline, loc)
+		}
+		if overdue[c.ID] {
+			d := env.Clock.Now().In(loc)
+			dl := c.Deadline.In(loc)
+			days = strconv.Itoa(int(time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC).Sub(time.Date(dl.Year(), dl.Month(), dl.Day(), 0, 0, 0, 0, time.UTC)).Hours() / 24))
+		}
+		if row[1] != r.BodyName(c.Body, "zh-CN") || row[2] != env.TZ("progress.clue_status."+string(c.Status)) ||
+			row[3] != env.TZ(map[bool]string{true: "progress.yes", false: "progress.no"}[c.Priority]) ||
+			row[4] != bot.FormatDate(c.CreatedAt, loc) || row[5] != deadline || row[6] != days {
+			t.Errorf("clue row %v for %s", row, c.ID)
+		}
+		if closed := !c.Open(); closed != (len(row) > 7 && row[7] == bot.FormatDate(c.ClosedAt, loc)) {
+			t.Errorf("clue row %v: closing date for %s (%s)", row, c.ID, c.Status)
+		}
+	}
+}
+
+func TestNextNoticeCountsCluesSinceThePreviousNotice(t *testing.T) {
+	env, _, _, _, _ := noticeSetup(t)
+	seedClues(t, env)
+	runTask(t, env, TaskMonthlyNotice)
+	first := loadMonth(t, env, "2026-12").NoticeAt
+
+	// XS-2026-0011 was transferred just after the December notice; one
+	// more in December, and XS-2026-0001 is concluded in January.
+	clues := bot.Records[bot.Clue](env.Store, bot.CollClues)
+	late := &bot.Clue{ID: "XS-2026-0013", FromBody: "team1", Body: "case", Title: secretTitle + "13", Substance: secretSubstance + "13",
+		Status: bot.ClueTransferred, CreatedBy: "lina", CreatedAt: time.Date(2026, 12, 20, 9, 0, 0, 0, bottest.Shanghai),
+		Deadline: time.Date(2027, 1, 8, 0, 0, 0, 0, bottest.Shanghai)}
+	if err := clues.Create(ctx, late.ID, late); err != nil {
+		t.Fatal(err)
+	}
+	closedAt := time.Date(2027, 1, 5, 10, 0, 0, 0, bottest.Shanghai)
+	if _, err := clues.Update(ctx, "XS-2026-0001", func(c *bot.Clue) error {
+		c.Status, c.AckAt, c.VerifyAt, c.ClosedAt, c.UpdatedAt, c.Conclusion = bot.ClueConcluded, closedAt, closedAt, closedAt, closedAt, bot.ConclusionOther
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	at(env, 2027, 1, 12, 10, 0)
+	env.Adapter.Reset()
+	runTask(t, env, TaskMonthlyNotice)
+
+	now := env.Clock.Now()
+	_, total, overdue, _ := expectClues(t, env, first, now)
+	if total.Transferred != 2 || total.Concluded != 1 || total.Returned != 0 || !overdue["XS-2026-0013"] {
+		t.Fatalf("recount %+v overdue %v", total, overdue)
+	}
+	card := postedIn(env, "巡察办工作群")[0].Card
+	heading := env.TZ("progress.notice.clue.heading", "from", bot.FormatTime(first, env.Bot.Loc), "to", "2027-01-12 10:00")
+	contains(t, cardField(t, card, heading), clueLineZH(env, total))
+	list := cardField(t, card, env.TZ("progress.notice.clue.overdue_label", "count", len(overdue)))
+	if n := strings.Count(list, "\n") + 1; n != len(overdue) {
+		t.Errorf("%d overdue listed, %d overdue:\n%s", n, len(overdue), list)
+	}
+	noSecrets(t, env.Adapter.Sent())
+}
+
+func TestClueFiguresAreAsOfTheNoticeTime(t *testing.T) {
+	env := newEnv(t)
+	loc := env.Bot.Loc
+	ts := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 9, 0, 0, 0, loc) }
+	// Acknowledged in November, overdue from 1 December, concluded on 15 December.
+	c := &bot.Clue{ID: "XS-2026-0001", Body: "room2", Status: bot.ClueConcluded, CreatedAt: ts(11, 1), AckAt: ts(11, 2),
+		VerifyAt: ts(12, 12), ClosedAt: ts(12, 15), UpdatedAt: ts(12, 15), Deadline: time.Date(2026, 11, 30, 0, 0, 0, 0, loc), Priority: true}
+	r := env.Bot.BaseRoster()
+	for _, tc := range []struct {
+		name     string
+		from, at time.Time
+		want     ClueFigures
+	}{
+		{"before the transfer", ts(9, 1), ts(10, 1), ClueFigures{}},
+		{"acknowledged and overdue", ts(11, 10), ts(12, 10), ClueFigures{Body: "room2", Acknowledged: 1, Overdue: 1, Priority: 1}},
+		{"verifying", ts(12, 10), ts(12, 13), ClueFigures{Body: "room2", Verifying: 1, Overdue: 1, Priority: 1}},
+		{"concluded in the period", ts(12, 10), ts(12, 20), ClueFigures{Body: "room2", Concluded: 1}},
+		{"concluded before the period", ts(12, 20), ts(1, 1).AddDate(1, 0, 0), ClueFigures{}},
+		{"transferred in the period", ts(10, 10), ts(11, 1), ClueFigures{Body: "room2", Transferred: 1, Pending: 1, Priority: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := ClueHandling(r, []*bot.Clue{c}, tc.from, tc.at, loc)
+			want := tc.want
+			want.Body = ""
+			if rep.Total != want {
+				t.Errorf("total %+v, want %+v", rep.Total, want)
+			}
+			if tc.want.Listed() == 0 {
+				if len(rep.Bodies) != 0 || len(rep.Rows) != 0 {
+					t.Errorf("counted %+v", rep.Rows)
+				}
+				return
+			}
+			if len(rep.Bodies) != 1 || rep.Bodies[0] != tc.want {
+				t.Errorf("bodies %+v, want %+v", rep.Bodies, tc.want)
+			}
+			if got := len(rep.Overdue); got != tc.want.Overdue {
+				t.Errorf("%d overdue rows", got)
+			}
+		})
 	}
 }
