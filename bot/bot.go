@@ -219,7 +219,7 @@ func (b *Bot) dedupe(next HandlerFunc) HandlerFunc {
 		if req.EventID == "" || req.Accepted {
 			return next(ctx, req)
 		}
-		first, err := b.Store.Claim(ctx, "event:"+string(req.Platform)+":"+req.EventID, DedupeTTL)
+		first, err := b.Store.Claim(ctx, eventKey(req), DedupeTTL)
 		if err != nil {
 			return nil, err
 		}

@@ -23,23 +23,18 @@ type inboxEntry struct {
 
 var _ DurableHandler = (*Bot)(nil)
 
-// Accept implements DurableHandler.
+// Accept implements DurableHandler. The entry is written before the
+// event id is claimed: a process that dies between the two leaves an
+// entry to recover rather than a claimed event nobody handles (which the
+// platform's retry, deduplicated by the claim, could not repair).
 func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 	if req.Time.IsZero() {
 		req.Time = b.Now()
 	}
-	if req.EventID != "" {
-		first, err := b.Store.Claim(ctx, "event:"+string(req.Platform)+":"+req.EventID, DedupeTTL)
-		if err != nil {
-			return "", false, err
-		}
-		if !first {
-			return "", true, nil
-		}
-	}
 	req.Accepted = true
-	// A platform event's id names its ticket (one store round trip fewer on
-	// the acknowledgement path); other requests are numbered.
+	// A platform event's id names its ticket, so a retry while the first
+	// delivery waits in the inbox conflicts with it; other requests are
+	// numbered.
 	ticket := "ev:" + string(req.Platform) + ":" + req.EventID
 	if req.EventID == "" {
 		seq, err := b.Store.NextSeq(ctx, CollInbox)
@@ -58,8 +53,23 @@ func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 		}
 		return "", false, err
 	}
+	if req.EventID != "" {
+		first, err := b.Store.Claim(ctx, eventKey(req), DedupeTTL)
+		if err != nil || !first {
+			// Handled before (or unknown): take the entry back.
+			if derr := b.Store.Delete(context.WithoutCancel(ctx), CollInbox, ticket); derr != nil {
+				b.Log.Error("inbox: cannot take back an entry", "ticket", ticket, "err", derr)
+			}
+			if err != nil {
+				return "", false, err
+			}
+			return "", true, nil
+		}
+	}
 	return ticket, false, nil
 }
+
+func eventKey(req *Request) string { return "event:" + string(req.Platform) + ":" + req.EventID }
 
 // Process implements DurableHandler. It answers Duplicate when another
 // process already holds the request.
@@ -74,11 +84,22 @@ func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Respons
 	if !got {
 		return &Response{Duplicate: true}
 	}
-	resp := b.Handle(ctx, req)
-	if err := b.Store.Delete(context.WithoutCancel(ctx), CollInbox, ticket); err != nil {
+	return b.Handle(ctx, req)
+}
+
+// Done implements DurableHandler. It claims the event id again (a request
+// recovered after a crash before Accept's claim needs it) so a later
+// retry is recognised, then removes the entry.
+func (b *Bot) Done(ctx context.Context, ticket string, req *Request) {
+	ctx = context.WithoutCancel(ctx)
+	if req != nil && req.EventID != "" {
+		if _, err := b.Store.Claim(ctx, eventKey(req), DedupeTTL); err != nil {
+			b.Log.Error("inbox: cannot claim a handled event", "ticket", ticket, "err", err)
+		}
+	}
+	if err := b.Store.Delete(ctx, CollInbox, ticket); err != nil {
 		b.Log.Error("inbox: handled but not removed", "ticket", ticket, "err", err)
 	}
-	return resp
 }
 
 // RecoverInbox handles requests accepted at least grace ago and never
@@ -109,8 +130,10 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		n++
 		b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
 		if err := b.deliverLate(ctx, e.Req, resp); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, err) // left in the inbox: tried again after the lease
+			continue
 		}
+		b.Done(ctx, d.ID, e.Req)
 	}
 	return n, errors.Join(errs...)
 }

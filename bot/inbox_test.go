@@ -41,11 +41,40 @@ func TestAcceptThenProcessHandlesOnceAndEmptiesTheInbox(t *testing.T) {
 	if bottest.Text(resp) == "" || n.Load() != 1 {
 		t.Fatalf("process: %q, handled %d times", bottest.Text(resp), n.Load())
 	}
+	if docs, _ := env.Store.List(ctx, bot.CollInbox); len(docs) != 1 {
+		t.Fatalf("the request left the inbox before its answer was delivered")
+	}
+	env.Bot.Done(ctx, ticket, req)
 	if docs, _ := env.Store.List(ctx, bot.CollInbox); len(docs) != 0 {
 		t.Errorf("%d requests left in the inbox", len(docs))
 	}
 	if _, err := env.Bot.RecoverInbox(ctx, 0); err != nil || n.Load() != 1 {
 		t.Errorf("recovery re-ran a processed request: %d", n.Load())
+	}
+	if _, dup, _ := env.Bot.Accept(ctx, slackReq("Ev1")); !dup {
+		t.Error("a retry after the event was handled was accepted again")
+	}
+	if docs, _ := env.Store.List(ctx, bot.CollInbox); len(docs) != 0 {
+		t.Errorf("a refused retry left %d entries in the inbox", len(docs))
+	}
+}
+
+// A process killed after handling but before its answer went out: the
+// request is still in the inbox, and is handled and answered again.
+func TestAnswerNotDeliveredIsRecovered(t *testing.T) {
+	var n atomic.Int32
+	env := countingEnv(t, &n)
+	ctx := context.Background()
+	req := slackReq("Ev3")
+	ticket, _, err := env.Bot.Accept(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = env.Bot.Process(ctx, ticket, req) // … and the process dies before delivering
+	env.Clock.Advance(2 * time.Minute)
+	got, err := env.Bot.RecoverInbox(ctx, bot.InboxGrace)
+	if err != nil || got != 1 || n.Load() != 2 || len(env.Adapter.Sent()) != 2 {
+		t.Fatalf("recovered %d, handled %d times, %d answers sent, err %v", got, n.Load(), len(env.Adapter.Sent()), err)
 	}
 }
 

@@ -164,16 +164,20 @@ type Handler interface {
 
 // DurableHandler is a Handler with a durable inbox (*Bot implements it).
 // An adapter that must acknowledge before the work is done calls Accept
-// before acknowledging and Process after: a process killed in between
-// leaves the request in the inbox, and it is handled after restart or by
-// another replica, its answer delivered as a message.
+// before acknowledging, Process after, and Done once the answer is
+// delivered: a process killed anywhere in between leaves the request in
+// the inbox, and it is handled after restart or by another replica, its
+// answer delivered as a message.
 type DurableHandler interface {
 	Handler
 	// Accept stores req. dup is true for a platform retry of an event
 	// already accepted; the adapter acknowledges it and does nothing more.
 	Accept(ctx context.Context, req *Request) (ticket string, dup bool, err error)
-	// Process handles an accepted request and removes it from the inbox.
+	// Process handles an accepted request; the request stays in the inbox
+	// until Done. It answers Duplicate when another process holds it.
 	Process(ctx context.Context, ticket string, req *Request) *Response
+	// Done removes the request from the inbox once its answer went out.
+	Done(ctx context.Context, ticket string, req *Request)
 }
 
 // Adapter connects the bot to one chat platform.

@@ -211,6 +211,14 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 		EventID:  ev,
 		Text:     commandText(content.Text, msg.Mentions, botID),
 	}
+	// A command sent as a reply to a file message carries that file
+	// (files_in.go); it is fetched in the background, before the core runs.
+	parent := str(msg.ParentId)
+	withFiles := func(ctx context.Context) {
+		if parent != "" {
+			a.fetchRepliedFile(ctx, req, parent)
+		}
+	}
 	answer := func(ctx context.Context, resp *bot.Response) {
 		if resp == nil || resp.Duplicate {
 			return
@@ -234,7 +242,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 	}
 	dh, durable := h.(bot.DurableHandler)
 	if !durable {
-		return a.track(func(ctx context.Context) { answer(ctx, h.Handle(ctx, req)) })
+		return a.track(func(ctx context.Context) { withFiles(ctx); answer(ctx, h.Handle(ctx, req)) })
 	}
 	ticket, dup, err := dh.Accept(ctx, req)
 	if err != nil {
@@ -243,7 +251,11 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 	if dup {
 		return nil
 	}
-	if err := a.track(func(ctx context.Context) { answer(ctx, dh.Process(ctx, ticket, req)) }); err != nil {
+	if err := a.track(func(ctx context.Context) {
+		withFiles(ctx)
+		answer(ctx, dh.Process(ctx, ticket, req))
+		dh.Done(ctx, ticket, req)
+	}); err != nil {
 		a.log.Info("lark event left in the inbox for recovery", "event", ev, "ticket", ticket)
 	}
 	return nil

@@ -199,9 +199,12 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 		lark.WithLogger(sdkLogger{a.log}),
 		lark.WithLogLevel(larkcore.LogLevelInfo),
 	}
+	// Downloads of inbound files are bounded (files_in.go).
+	var hc larkcore.HttpClient = http.DefaultClient
 	if a.httpClient != nil {
-		copts = append(copts, lark.WithHttpClient(a.httpClient))
+		hc = a.httpClient
 	}
+	copts = append(copts, lark.WithHttpClient(limitDownloads{inner: hc}))
 	a.client = lark.NewClient(cfg.AppID, cfg.AppSecret, copts...)
 	a.disp = dispatcher.NewEventDispatcher(cfg.VerificationToken, cfg.EncryptKey).
 		OnP2MessageReceiveV1(a.onMessage).

@@ -70,6 +70,10 @@ func (d *durableCounting) Process(ctx context.Context, ticket string, req *bot.R
 	return d.bot.Process(ctx, ticket, req)
 }
 
+func (d *durableCounting) Done(ctx context.Context, ticket string, req *bot.Request) {
+	d.bot.Done(ctx, ticket, req)
+}
+
 // flakyStore is a store whose claims fail while down is set: the store
 // is unreachable.
 type flakyStore struct {

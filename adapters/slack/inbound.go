@@ -31,6 +31,9 @@ type origin struct {
 	messageTS   string // clicks: the message that carried the card
 	ephemeral   bool   // clicks: that message was ephemeral
 	action      bool   // the request was a click
+	// files are the files sent with the command, downloaded in the
+	// background work before it runs (files_in.go).
+	files []fileRef
 }
 
 // outerEvent is the part of an Events API body the adapter reads itself.
@@ -45,7 +48,8 @@ var errIgnored = errors.New("event ignored")
 
 // eventRequest turns an Events API body into a command request. It
 // returns errIgnored for events that are not commands: the bot's own
-// messages, edits and other subtypes, channel messages without a mention.
+// messages, edits and subtypes other than file_share (a message with
+// files), channel messages without a mention.
 func (a *Adapter) eventRequest(body []byte) (*bot.Request, origin, error) {
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
@@ -77,12 +81,12 @@ func (a *Adapter) eventRequest(body []byte) (*bot.Request, origin, error) {
 			UserID: e.User, UserName: a.Mention(e.User, ""), ChatID: e.Channel,
 			Text: cleanText(e.Text, self),
 		}
-		return req, origin{channel: e.Channel, user: e.User, threadTS: e.ThreadTimeStamp}, nil
+		return req, origin{channel: e.Channel, user: e.User, threadTS: e.ThreadTimeStamp, files: fileRefs(e.Files)}, nil
 	case *slackevents.MessageEvent:
 		switch {
 		case e.ChannelType != "im":
 			return nil, origin{}, fmt.Errorf("%w: %s message without a mention", errIgnored, e.ChannelType)
-		case e.SubType != "":
+		case e.SubType != "" && e.SubType != "file_share":
 			return nil, origin{}, fmt.Errorf("%w: message subtype %q", errIgnored, e.SubType)
 		case e.BotID != "" || e.User == "" || (self != "" && e.User == self):
 			return nil, origin{}, fmt.Errorf("%w: bot message", errIgnored)
@@ -92,7 +96,11 @@ func (a *Adapter) eventRequest(body []byte) (*bot.Request, origin, error) {
 			UserID: e.User, UserName: a.Mention(e.User, ""), ChatID: e.Channel, Direct: true,
 			Text: cleanText(e.Text, self),
 		}
-		return req, origin{channel: e.Channel, user: e.User, threadTS: e.ThreadTimeStamp, direct: true}, nil
+		o := origin{channel: e.Channel, user: e.User, threadTS: e.ThreadTimeStamp, direct: true}
+		if e.SubType == "file_share" && e.Message != nil {
+			o.files = fileRefs(e.Message.Files)
+		}
+		return req, o, nil
 	default:
 		return nil, origin{}, fmt.Errorf("%w: event %q", errIgnored, ev.InnerEvent.Type)
 	}
@@ -200,24 +208,29 @@ const acceptTimeout = 2 * time.Second
 // work is one accepted request's processing: the core's answer.
 type work func(ctx context.Context) *bot.Response
 
+// finish tells the core the answer went out (the durable inbox lets the
+// request go); a no-op without an inbox.
+type finish func(ctx context.Context)
+
 // begin readies req for background processing. With a durable handler
 // (bot.DurableHandler, which *bot.Bot is) the request is stored first, so
 // a process that dies after acknowledging leaves it for recovery; dup
 // reports a platform retry of a request already accepted, to acknowledge
 // and drop. An error means the request was not accepted: do not
 // acknowledge, so that Slack delivers it again.
-func (a *Adapter) begin(ctx context.Context, h bot.Handler, req *bot.Request) (w work, durable, dup bool, err error) {
+func (a *Adapter) begin(ctx context.Context, h bot.Handler, req *bot.Request) (w work, done finish, durable, dup bool, err error) {
 	dh, ok := h.(bot.DurableHandler)
 	if !ok {
-		return func(ctx context.Context) *bot.Response { return h.Handle(ctx, req) }, false, false, nil
+		return func(ctx context.Context) *bot.Response { return h.Handle(ctx, req) }, func(context.Context) {}, false, false, nil
 	}
 	actx, cancel := context.WithTimeout(ctx, acceptTimeout)
 	defer cancel()
 	ticket, dup, err := dh.Accept(actx, req)
 	if err != nil || dup {
-		return nil, true, dup, err
+		return nil, nil, true, dup, err
 	}
-	return func(ctx context.Context) *bot.Response { return dh.Process(ctx, ticket, req) }, true, false, nil
+	return func(ctx context.Context) *bot.Response { return dh.Process(ctx, ticket, req) },
+		func(ctx context.Context) { dh.Done(ctx, ticket, req) }, true, false, nil
 }
 
 // handle accepts one request and runs it in the background, delivering
@@ -228,7 +241,7 @@ func (a *Adapter) handle(parent context.Context, h bot.Handler, req *bot.Request
 	if a.jobs.isClosed() {
 		return false
 	}
-	w, durable, dup, err := a.begin(parent, h, req)
+	w, done, durable, dup, err := a.begin(parent, h, req)
 	if err != nil {
 		a.log.Error("slack request not accepted", "event", req.EventID, "err", err)
 		return false
@@ -240,7 +253,11 @@ func (a *Adapter) handle(parent context.Context, h bot.Handler, req *bot.Request
 	started := a.jobs.start(func() {
 		ctx, cancel := a.workContext(parent)
 		defer cancel()
+		if len(o.files) > 0 {
+			a.fetchFiles(ctx, req, o.files)
+		}
 		a.deliver(ctx, o, a.plan(w(ctx), o.action))
+		done(ctx)
 	})
 	if !started && durable {
 		a.log.Info("slack request left in the inbox for recovery", "event", req.EventID)
@@ -265,7 +282,7 @@ func (a *Adapter) slash(parent context.Context, h bot.Handler, s slackgo.SlashCo
 	if a.jobs.isClosed() {
 		return false
 	}
-	w, durable, dup, err := a.begin(parent, h, req)
+	w, done, durable, dup, err := a.begin(parent, h, req)
 	if err != nil {
 		a.log.Error("slack command not accepted", "trigger", req.EventID, "err", err)
 		return false
@@ -290,6 +307,7 @@ func (a *Adapter) slash(parent context.Context, h bot.Handler, s slackgo.SlashCo
 			replies = replies[1:]
 		}
 		a.deliver(ctx, o, replies)
+		done(ctx)
 	})
 	if !started {
 		if durable {

@@ -216,7 +216,7 @@ func TestThreeReplicasBehindOneAddress(t *testing.T) {
 	}
 	for i := 0; i < 6; i++ {
 		tok := fmt.Sprintf("probe%d", i)
-		if err := fake.Wait(func() bool { return answers(tok) >= 1 }, 15*time.Second); err != nil {
+		if err := fake.Wait(func() bool { return answers(tok) >= 1 }, 30*time.Second); err != nil {
 			t.Fatalf("command %s not answered: %v", tok, err)
 		}
 	}
@@ -263,7 +263,7 @@ func TestThreeReplicasBehindOneAddress(t *testing.T) {
 	}
 	for _, i := range []int{10, 11, 12, 13, 14, 15, 20, 21, 22, 23} {
 		tok := fmt.Sprintf("probe%d", i)
-		if err := fake.Wait(func() bool { return answers(tok) >= 1 }, 15*time.Second); err != nil {
+		if err := fake.Wait(func() bool { return answers(tok) >= 1 }, 30*time.Second); err != nil {
 			t.Fatalf("after a replica died, command %s not answered: %v", tok, err)
 		}
 	}

@@ -198,7 +198,7 @@ func TestImportXLSX(t *testing.T) {
 	}
 }
 
-func TestImportCommandInTheConsoleOnly(t *testing.T) {
+func TestImportCommandReadsALocalPathInTheConsole(t *testing.T) {
 	env := newEnv(t)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "整改台账.csv")
@@ -217,7 +217,11 @@ func TestImportCommandInTheConsoleOnly(t *testing.T) {
 	contains(t, bottest.Text(env.Command("lina", "进度 导入 "+filepath.Join(dir, "none.csv"))), "none.csv")
 	contains(t, bottest.Text(env.Command("lina", "进度 导入 a.txt")), env.TZ("progress.import.format", "format", ".txt"))
 
+	// A chat platform never reads the bot's disk.
 	p := env.Person("lina")
 	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Slack, UserID: p.IDs[bot.Slack], Text: "进度 导入 " + good})
-	contains(t, bottest.Text(resp), env.TZ("progress.import.console_only"))
+	contains(t, bottest.Text(resp), env.TZ("progress.import.attach_slack"))
+	if itemCount(t, env) != 3 {
+		t.Error("a chat command imported a local file")
+	}
 }

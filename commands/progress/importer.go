@@ -274,11 +274,15 @@ func readSheet(data []byte, format string) ([][]string, error) {
 	return nil, bot.Errorf(bot.EINVALID, "progress.import.format", "format", format)
 }
 
-// importCmd: progress import <path> — console only, since the chat
-// platforms' file download is not part of the core yet.
+// importCmd: progress import — with a CSV or XLSX file sent with the
+// command (req.Files, which the Slack and Lark adapters fill), or in the
+// console with a local path: progress import <path>.
 func (h *handler) importCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if len(req.Files) > 0 {
+		return h.importFile(ctx, req)
+	}
 	if req.Platform != bot.Console {
-		return bot.Text(h.t(req.Lang, "progress.import.console_only")), nil
+		return bot.Text(h.t(req.Lang, attachHelpKey(req))), nil
 	}
 	path := strings.TrimSpace(req.Command.Rest(0))
 	if path == "" {
@@ -299,6 +303,78 @@ func (h *handler) importCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err != nil {
 		return nil, bot.UsageError(req, "progress.import.no_file", "path", path)
 	}
+	return h.runImport(ctx, req, data, format)
+}
+
+// attachHelpKey names the text that tells how to send a sheet with the
+// command on the request's platform.
+func attachHelpKey(req *bot.Request) string {
+	switch {
+	case req.Platform == bot.Slack && req.ResponseURL != "":
+		// A slash command: Slack gives slash commands no files.
+		return "progress.import.attach_slack_slash"
+	case req.Platform == bot.Slack:
+		return "progress.import.attach_slack"
+	case req.Platform == bot.Lark:
+		return "progress.import.attach_lark"
+	}
+	return "progress.import.attach"
+}
+
+// importFile imports the one CSV or XLSX file sent with the command.
+// These answers carry no usage example: the sub-command's example is the
+// console's local path form.
+func (h *handler) importFile(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var sheets []bot.File
+	for _, f := range req.Files {
+		if sheetFormat(f) != "" {
+			sheets = append(sheets, f)
+		}
+	}
+	switch {
+	case len(sheets) == 0:
+		ext := filepath.Ext(req.Files[0].Name)
+		if ext == "" {
+			ext = req.Files[0].Name
+		}
+		return nil, bot.Errorf(bot.EINVALID, "progress.import.format", "format", ext)
+	case len(sheets) > 1:
+		return nil, bot.Errorf(bot.EINVALID, "progress.import.one_file", "count", len(sheets))
+	}
+	f := sheets[0]
+	switch {
+	case len(f.Data) == 0:
+		// The adapter lists a file it could not take (too large, or the
+		// download failed) without its content.
+		return nil, bot.Errorf(bot.EINVALID, "progress.import.not_received", "name", f.Name, "max", maxFileBytes>>20)
+	case len(f.Data) > maxFileBytes:
+		return nil, bot.Errorf(bot.EINVALID, "progress.import.too_big", "max", maxFileBytes>>20)
+	}
+	return h.runImport(ctx, req, f.Data, sheetFormat(f))
+}
+
+// sheetFormat is "csv" or "xlsx" for a file the import reads, by its
+// name's extension or else its MIME type; "" otherwise.
+func sheetFormat(f bot.File) string {
+	switch strings.ToLower(filepath.Ext(f.Name)) {
+	case ".csv":
+		return "csv"
+	case ".xlsx":
+		return "xlsx"
+	}
+	mime, _, _ := strings.Cut(strings.ToLower(f.MIME), ";")
+	switch strings.TrimSpace(mime) {
+	case "text/csv", "application/csv", "text/comma-separated-values":
+		return "csv"
+	case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		return "xlsx"
+	}
+	return ""
+}
+
+// runImport imports data and answers with the ids created, or with every
+// bad row.
+func (h *handler) runImport(ctx context.Context, req *bot.Request, data []byte, format string) (*bot.Response, error) {
 	ids, err := Import(ctx, h.b, req, data, format)
 	var ie *ImportError
 	if errors.As(err, &ie) {

@@ -74,6 +74,10 @@ type Message struct {
 	Mentions  []Mention
 	MessageID string // "om_" + EventID when empty
 	Token     string // verification token; VerificationToken when empty
+	// ParentID is the message this one replies to (parent_id, root_id).
+	ParentID string
+	// FileKey and FileName are the content of a "file" message.
+	FileKey, FileName string
 }
 
 // MessageEvent is the body of an im.message.receive_v1 event, built from
@@ -90,9 +94,15 @@ func MessageEvent(msg Message) []byte {
 	em["chat_id"] = msg.ChatID
 	em["chat_type"] = msg.ChatType
 	em["message_type"] = or(msg.MsgType, "text")
-	if em["message_type"] == "text" {
+	if msg.ParentID != "" {
+		em["parent_id"], em["root_id"] = msg.ParentID, msg.ParentID
+	}
+	switch em["message_type"] {
+	case "text":
 		em["content"] = string(mustJSON(map[string]string{"text": msg.Text}))
-	} else {
+	case "file":
+		em["content"] = string(mustJSON(map[string]string{"file_key": msg.FileKey, "file_name": msg.FileName}))
+	default:
 		em["content"] = `{"image_key":"img_v2_0001"}`
 	}
 	mentions := []any{}

@@ -206,6 +206,10 @@ type Server struct {
 	changed chan struct{}
 	wsConns chan *WSConn
 	uploads []Upload
+	// files are the file messages the fake knows (message id → file),
+	// served by GET im/v1/messages/:id and its resources.
+	files     map[string]FileMessage
+	downloads []string
 }
 
 // Upload is an image or file the bot uploaded (im/v1/images, im/v1/files).
@@ -223,6 +227,7 @@ func NewServer(tb testing.TB) *Server {
 	s := &Server{
 		Timeout: DefaultTimeout, tb: tb, byUUID: map[string]string{}, botInfo: true,
 		changed: make(chan struct{}), wsConns: make(chan *WSConn, 4),
+		files: map[string]FileMessage{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", s.serveToken)
@@ -231,6 +236,8 @@ func NewServer(tb testing.TB) *Server {
 	mux.HandleFunc("POST /open-apis/im/v1/messages/{id}/reply", s.serveMessage)
 	mux.HandleFunc("PATCH /open-apis/im/v1/messages/{id}", s.serveMessage)
 	mux.HandleFunc("PUT /open-apis/im/v1/messages/{id}", s.serveMessage)
+	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}", s.serveGetMessage)
+	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}/resources/{key}", s.serveResource)
 	mux.HandleFunc("POST /open-apis/im/v1/images", s.serveUpload)
 	mux.HandleFunc("POST /open-apis/im/v1/files", s.serveUpload)
 	mux.HandleFunc("POST /callback/ws/endpoint", s.serveWSEndpoint)

@@ -203,6 +203,7 @@ type Server struct {
 	ts         int
 
 	conns chan *websocket.Conn
+	files map[string]hostedFile // file id → content, served under /files/
 }
 
 // NewServer starts a fake Slack; it is closed when the test ends.
@@ -212,12 +213,14 @@ func NewServer(tb testing.TB) *Server {
 		Timeout: DefaultTimeout, tb: tb,
 		attempts: map[string]int{}, fail: map[string][]int{}, failCode: map[string]string{},
 		retryAfter: "1", changed: make(chan struct{}), conns: make(chan *websocket.Conn, 4),
+		files: map[string]hostedFile{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.serveAPI)
 	mux.HandleFunc("/response/{id}", s.serveResponseURL)
 	mux.HandleFunc("/upload/{id}", s.serveUpload)
 	mux.HandleFunc("/ws", s.serveWebsocket)
+	mux.HandleFunc("GET /files/{id}/{name}", s.serveFile)
 	s.srv = httptest.NewServer(mux)
 	tb.Cleanup(s.Close)
 	return s
