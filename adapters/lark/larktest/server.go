@@ -39,6 +39,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
+
+	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
 // Credentials and identity of the fake tenant.
@@ -203,7 +205,7 @@ type Server struct {
 	seq     int
 	botInfo bool
 	tokens  int
-	changed chan struct{}
+	changes bottest.Changes
 	wsConns chan *WSConn
 	uploads []Upload
 	// files are the file messages the fake knows (message id → file),
@@ -226,8 +228,8 @@ func NewServer(tb testing.TB) *Server {
 	tb.Helper()
 	s := &Server{
 		Timeout: DefaultTimeout, tb: tb, byUUID: map[string]string{}, botInfo: true,
-		changed: make(chan struct{}), wsConns: make(chan *WSConn, 4),
-		files: map[string]FileMessage{},
+		wsConns: make(chan *WSConn, 4),
+		files:   map[string]FileMessage{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", s.serveToken)
@@ -364,21 +366,7 @@ func (s *Server) AwaitFunc(what string, cond func() bool) {
 // Wait is AwaitFunc returning an error instead of failing the test, for
 // use outside the test goroutine.
 func (s *Server) Wait(cond func() bool, timeout time.Duration) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		changed := s.changed
-		s.mu.Unlock()
-		if cond() {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-deadline.C:
-			return fmt.Errorf("not reached within %v", timeout)
-		}
-	}
+	return s.changes.Wait(cond, timeout)
 }
 
 // Reset forgets the recorded calls (not the uuids seen, nor injected
@@ -426,8 +414,7 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() {
-		close(s.changed)
-		s.changed = make(chan struct{})
+		s.changes.Broadcast()
 	}()
 	if c.Auth != "Bearer "+TenantToken {
 		s.calls = append(s.calls, c)
@@ -507,8 +494,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	s.seq++
 	u.Key = fmt.Sprintf("%s_fake_%d", map[string]string{"image": "img_v2", "file": "file_v3"}[u.Kind], s.seq)
 	s.uploads = append(s.uploads, u)
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.changes.Broadcast()
 	s.mu.Unlock()
 	data := map[string]any{"file_key": u.Key}
 	if u.Kind == "image" {

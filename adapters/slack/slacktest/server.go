@@ -35,6 +35,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
 // Identity of the fake workspace's bot, as auth.test answers it.
@@ -199,7 +201,7 @@ type Server struct {
 	fail       map[string][]int  // method → statuses to answer first
 	failCode   map[string]string // method → Slack error code to answer once
 	retryAfter string
-	changed    chan struct{}
+	changes    bottest.Changes
 	ts         int
 
 	conns chan *websocket.Conn
@@ -212,7 +214,7 @@ func NewServer(tb testing.TB) *Server {
 	s := &Server{
 		Timeout: DefaultTimeout, tb: tb,
 		attempts: map[string]int{}, fail: map[string][]int{}, failCode: map[string]string{},
-		retryAfter: "1", changed: make(chan struct{}), conns: make(chan *websocket.Conn, 4),
+		retryAfter: "1", conns: make(chan *websocket.Conn, 4),
 		files: map[string]hostedFile{},
 	}
 	mux := http.NewServeMux()
@@ -382,21 +384,7 @@ func (s *Server) AwaitFunc(what string, cond func() bool) {
 // Wait is AwaitFunc returning an error instead of failing the test, for
 // use outside the test goroutine.
 func (s *Server) Wait(cond func() bool, timeout time.Duration) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		changed := s.changed
-		s.mu.Unlock()
-		if cond() {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-deadline.C:
-			return fmt.Errorf("not reached within %v", timeout)
-		}
-	}
+	return s.changes.Wait(cond, timeout)
 }
 
 // Reset forgets the recorded calls and attempts (not injected failures).
@@ -408,8 +396,7 @@ func (s *Server) Reset() {
 }
 
 func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.changes.Broadcast()
 }
 
 func (s *Server) record(c Call) {
