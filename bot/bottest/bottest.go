@@ -280,3 +280,24 @@ func FindButton(t testing.TB, c *bot.Card, action string) bot.Button {
 	t.Fatalf("card %q has no button %q", c.Title, action)
 	return bot.Button{}
 }
+
+// MustContain fails the test (without stopping it) for each of wants not
+// in got; what names the text in the failure.
+func MustContain(t testing.TB, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: want %q in:\n%s", what, w, got)
+		}
+	}
+}
+
+// MustNotContain fails the test for each of bad found in got.
+func MustNotContain(t testing.TB, what, got string, bad ...string) {
+	t.Helper()
+	for _, w := range bad {
+		if strings.Contains(got, w) {
+			t.Errorf("%s: must not contain %q:\n%s", what, w, got)
+		}
+	}
+}

@@ -215,14 +215,14 @@ func TestFiguresEqualTheRecordsBehindThem(t *testing.T) {
 func TestAssessCommandDrillsDownAndExports(t *testing.T) {
 	env := newEnv(t)
 	text := bottest.Text(env.Command("wangming", "考核 2026年第四季度"))
-	mustContain(t, "card", text, "督查推进考核 · 2026Q4", "线索签收超时: 2", "整改进度未报: 3", "签字超时: 3", "缺席会议: 1",
+	bottest.MustContain(t, "card", text, "督查推进考核 · 2026Q4", "线索签收超时: 2", "整改进度未报: 3", "签字超时: 3", "缺席会议: 1",
 		"区纪委监委派驻第三纪检监察组：线索签收超时 1、线索办结超期 1、签字超时 1、督查未记录 1、缺席会议 1", "区财政局党组：整改进度未报 2、签字超时 1")
 
 	text = bottest.Text(env.Command("zhenghua", "考核 2026Q4 明细:签收超时 单位:第二监督检查室"))
-	mustContain(t, "detail", text, "共 1 项", "XS-2026-0001", "2026-11-05 10:00 才签收")
-	mustNotContain(t, "detail", text, "XS-2026-0003")
+	bottest.MustContain(t, "detail", text, "共 1 项", "XS-2026-0001", "2026-11-05 10:00 才签收")
+	bottest.MustNotContain(t, "detail", text, "XS-2026-0003")
 	text = bottest.Text(env.Command("wangming", "考核 2026Q4 明细:进度未报"))
-	mustContain(t, "detail all", text, "共 3 项", "ZG-2026-0001@2026-11", "ZG-2026-0005@2026-11")
+	bottest.MustContain(t, "detail all", text, "共 3 项", "ZG-2026-0001@2026-11", "ZG-2026-0005@2026-11")
 
 	resp := env.Command("wangming", "考核 2026Q4 导出")
 	var file *bot.File
@@ -274,10 +274,10 @@ func TestAssessCommandDrillsDownAndExports(t *testing.T) {
 
 	// Only the inspection office and the district committee.
 	for _, who := range []string{"zhaoqiang", "lina", "zhoutao"} {
-		mustContain(t, who, bottest.Text(env.Command(who, "考核 2026Q4")), "没有权限")
+		bottest.MustContain(t, who, bottest.Text(env.Command(who, "考核 2026Q4")), "没有权限")
 	}
 	for _, line := range []string{"考核 2026Q5", "考核 明年", "考核 2026Q4 明细:迟到", "考核 2026Q4 单位:第二监督检查室", "考核 2026Q4 颜色:红"} {
-		mustContain(t, line, bottest.Text(env.Command("wangming", line)), "示例")
+		bottest.MustContain(t, line, bottest.Text(env.Command("wangming", line)), "示例")
 	}
 }
 
@@ -285,8 +285,8 @@ func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
 	// Drafting is for the inspection office.
-	mustContain(t, "committee drafts", bottest.Text(env.Command("zhenghua", "专报 2026Q4")), "没有权限")
-	mustContain(t, "team drafts", bottest.Text(env.Command("lina", "专报 起草 2026Q4")), "没有权限")
+	bottest.MustContain(t, "committee drafts", bottest.Text(env.Command("zhenghua", "专报 2026Q4")), "没有权限")
+	bottest.MustContain(t, "team drafts", bottest.Text(env.Command("lina", "专报 起草 2026Q4")), "没有权限")
 
 	env.Adapter.Reset()
 	resp := env.Direct("wangming", `专报 起草 2026年第四季度 备注:"建议对派驻第三纪检监察组进行约谈提醒"`)
@@ -301,17 +301,17 @@ func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
 		t.Errorf("document %s (%s)", doc.Name, doc.MIME)
 	}
 	md := string(doc.Data)
-	mustContain(t, "markdown", md, "# 关于2026Q4巡纪协作工作问题和不足的专报", "本期巡纪协作中发现问题 13 项",
+	bottest.MustContain(t, "markdown", md, "# 关于2026Q4巡纪协作工作问题和不足的专报", "本期巡纪协作中发现问题 13 项",
 		"### （一）线索签收超时：2 项", "| 区纪委监委第二监督检查室 | 1 | XS-2026-0001 |", "| 区财政局党组 | 2 | ZG-2026-0001@2026-11、ZG-2026-0002@2026-11 |",
 		"线索逾期未签收，已报告巡察办：XS-2026-0003", "建议对派驻第三纪检监察组进行约谈提醒")
-	mustNotContain(t, "markdown", md, "clue.remind", "XS-2026-0004")
+	bottest.MustNotContain(t, "markdown", md, "clue.remind", "XS-2026-0004")
 	card := resp.Replies[0].Card
-	mustContain(t, "summary", bottest.CardText(card), "ZB-2026-0001", "协作问题 13 项", "发送区委")
+	bottest.MustContain(t, "summary", bottest.CardText(card), "ZB-2026-0001", "协作问题 13 项", "发送区委")
 
 	// A non-office click is refused; the office's click sends it to 郑华 only.
-	mustContain(t, "committee clicks", bottest.Text(env.Click("zhenghua", bottest.FindButton(t, card, ActionSend))), "没有权限")
+	bottest.MustContain(t, "committee clicks", bottest.Text(env.Click("zhenghua", bottest.FindButton(t, card, ActionSend))), "没有权限")
 	resp = env.Click("wangming", bottest.FindButton(t, card, ActionSend))
-	mustContain(t, "sent", bottest.Text(resp), "已发送给区委联系人：郑华")
+	bottest.MustContain(t, "sent", bottest.Text(resp), "已发送给区委联系人：郑华")
 	sent := env.Adapter.Sent()
 	if len(sent) != 1 || sent[0].UserID != "郑华" || sent[0].ChatID != "" {
 		t.Fatalf("want one direct message to 郑华, got %+v", sent)
@@ -319,9 +319,9 @@ func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
 	if len(sent[0].Files) != 1 || string(sent[0].Files[0].Data) != md {
 		t.Error("the committee did not get the document as drafted")
 	}
-	mustContain(t, "notice", sent[0].Text, "专报", "ZB-2026-0001", "13")
+	bottest.MustContain(t, "notice", sent[0].Text, "专报", "ZB-2026-0001", "13")
 	// Once only.
-	mustContain(t, "again", bottest.Text(env.Command("wangming", "专报 发送 ZB-2026-0001")), "不再重复发送")
+	bottest.MustContain(t, "again", bottest.Text(env.Command("wangming", "专报 发送 ZB-2026-0001")), "不再重复发送")
 	if len(env.Adapter.Sent()) != 1 {
 		t.Error("sent twice")
 	}
@@ -345,9 +345,9 @@ func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
 		t.Errorf("audit %v, want %v", got, exp)
 	}
 	for _, line := range []string{"专报 起草 2026Q9", "专报 发送", "专报 发送 ZB-x", "专报 起草 2026Q4 颜色:红"} {
-		mustContain(t, line, bottest.Text(env.Command("wangming", line)), "示例")
+		bottest.MustContain(t, line, bottest.Text(env.Command("wangming", line)), "示例")
 	}
-	mustContain(t, "missing", bottest.Text(env.Command("wangming", "专报 发送 ZB-2026-0404")), "找不到专报")
+	bottest.MustContain(t, "missing", bottest.Text(env.Command("wangming", "专报 发送 ZB-2026-0404")), "找不到专报")
 }
 
 func TestParsePeriod(t *testing.T) {
@@ -392,24 +392,6 @@ func TestHelpTexts(t *testing.T) {
 					t.Errorf("%s: missing %s", lang, key)
 				}
 			}
-		}
-	}
-}
-
-func mustContain(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s: want %q in:\n%s", what, w, got)
-		}
-	}
-}
-
-func mustNotContain(t *testing.T, what, got string, bad ...string) {
-	t.Helper()
-	for _, w := range bad {
-		if strings.Contains(got, w) {
-			t.Errorf("%s: must not contain %q:\n%s", what, w, got)
 		}
 	}
 }

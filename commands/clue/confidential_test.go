@@ -48,7 +48,7 @@ func TestOutsidersCannotReadTheSubstance(t *testing.T) {
 					seen.WriteString(outText(o))
 				}
 			}
-			mustNotContain(t, who, seen.String(), substance, title, "约谈财务科长")
+			bottest.MustNotContain(t, who, seen.String(), substance, title, "约谈财务科长")
 
 			// Every refused read of this clue is in the audit log.
 			refusedReads := audits(t, env, func(e bot.AuditEntry) bool {
@@ -84,19 +84,19 @@ func TestEntitledReadersGetTheSubstancePrivately(t *testing.T) {
 		p := env.Person(who)
 		before := len(env.Adapter.Sent())
 		resp := env.Command(who, "线索 查看 "+id)
-		mustNotContain(t, who+" in the group", bottest.Text(resp), substance)
-		mustContain(t, who+" in the group", bottest.Text(resp), "私信")
+		bottest.MustNotContain(t, who+" in the group", bottest.Text(resp), substance)
+		bottest.MustContain(t, who+" in the group", bottest.Text(resp), "私信")
 		sent := env.Adapter.Sent()[before:]
 		if len(sent) != 1 || sent[0].UserID != p.IDs[bot.Console] {
 			t.Fatalf("%s: want one DM, got %+v", who, sent)
 		}
-		mustContain(t, who+" DM", outText(sent[0]), substance, title)
-		mustContain(t, who+" direct", bottest.Text(direct(env, who, "线索 查看 "+id)), substance)
+		bottest.MustContain(t, who+" DM", outText(sent[0]), substance, title)
+		bottest.MustContain(t, who+" direct", bottest.Text(direct(env, who, "线索 查看 "+id)), substance)
 	}
 	// Titles appear in lists only in a direct chat and only to the entitled.
-	mustNotContain(t, "list in group", bottest.Text(env.Command("lina", "线索 列表")), title)
-	mustContain(t, "list in direct chat", bottest.Text(direct(env, "lina", "线索 列表")), title)
-	mustNotContain(t, "list by outsider", bottest.Text(direct(env, "chenjing", "线索 列表")), title)
+	bottest.MustNotContain(t, "list in group", bottest.Text(env.Command("lina", "线索 列表")), title)
+	bottest.MustContain(t, "list in direct chat", bottest.Text(direct(env, "lina", "线索 列表")), title)
+	bottest.MustNotContain(t, "list by outsider", bottest.Text(direct(env, "chenjing", "线索 列表")), title)
 }
 
 // Across a whole flow, every message that carries the substance goes
@@ -127,6 +127,6 @@ func TestSubstanceOnlyEverGoesToTheEntitled(t *testing.T) {
 		}
 	}
 	for _, e := range audits(t, env, nil) {
-		mustNotContain(t, "audit "+e.Action, e.Detail, substance, title)
+		bottest.MustNotContain(t, "audit "+e.Action, e.Detail, substance, title)
 	}
 }

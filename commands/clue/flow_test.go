@@ -18,7 +18,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 	// Transfer, typed in Chinese.
 	resp := env.Command("lina", transferZH)
 	text := bottest.Text(resp)
-	mustContain(t, "transfer reply", text, "XS-2026-0001", "区纪委监委第二监督检查室", "2026-12-31", "1 人")
+	bottest.MustContain(t, "transfer reply", text, "XS-2026-0001", "区纪委监委第二监督检查室", "2026-12-31", "1 人")
 	id := "XS-2026-0001"
 
 	// The coordination group gets a card with id, organisation, body,
@@ -29,8 +29,8 @@ func TestClueFlowOnConsole(t *testing.T) {
 	}
 	card := posts[0].Card
 	cardText := bottest.CardText(card)
-	mustContain(t, "group card", cardText, id, "区财政局党组", "区纪委监委第二监督检查室", "2026-12-31", "优先处置: 是", "已移送")
-	mustNotContain(t, "group card", cardText, title, substance)
+	bottest.MustContain(t, "group card", cardText, id, "区财政局党组", "区纪委监委第二监督检查室", "2026-12-31", "优先处置: 是", "已移送")
+	bottest.MustNotContain(t, "group card", cardText, title, substance)
 	ack := bottest.FindButton(t, card, "clue.ack")
 	if ack.Value != id {
 		t.Fatalf("ack button carries %q", ack.Value)
@@ -41,7 +41,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 	if len(dms) != 1 {
 		t.Fatalf("want one DM to 赵强, got %d", len(dms))
 	}
-	mustContain(t, "DM to receiving body", outText(dms[0]), substance, title, id)
+	bottest.MustContain(t, "DM to receiving body", outText(dms[0]), substance, title, id)
 	for _, o := range env.Adapter.Sent() {
 		if strings.Contains(outText(o), substance) && o.UserID != "赵强" {
 			t.Errorf("substance sent to %+v", o)
@@ -52,7 +52,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 	// audited. An inspection-team member is refused by the router's rule.
 	for _, who := range []string{"chenjing", "lina"} {
 		r := env.Click(who, ack)
-		mustContain(t, who+" acknowledging", bottest.Text(r), "记录")
+		bottest.MustContain(t, who+" acknowledging", bottest.Text(r), "记录")
 	}
 	if c := loadClue(t, env, id); c.Status != bot.ClueTransferred {
 		t.Fatalf("refused acknowledgement changed status to %s", c.Status)
@@ -70,12 +70,12 @@ func TestClueFlowOnConsole(t *testing.T) {
 	if len(r.Replies) != 1 || !r.Replies[0].Replace || r.Replies[0].Card == nil {
 		t.Fatalf("want the card replaced, got %+v", r)
 	}
-	mustContain(t, "acknowledged card", bottest.CardText(r.Replies[0].Card), "@赵强 于 2026-12-01 10:30 签收", "已签收")
-	mustNotContain(t, "acknowledged card", bottest.CardText(r.Replies[0].Card), substance, title)
+	bottest.MustContain(t, "acknowledged card", bottest.CardText(r.Replies[0].Card), "@赵强 于 2026-12-01 10:30 签收", "已签收")
+	bottest.MustNotContain(t, "acknowledged card", bottest.CardText(r.Replies[0].Card), substance, title)
 	if len(r.Replies[0].Card.Buttons) != 0 {
 		t.Errorf("acknowledged card still has buttons: %+v", r.Replies[0].Card.Buttons)
 	}
-	mustContain(t, "toast", r.Toast, "已签收线索 "+id)
+	bottest.MustContain(t, "toast", r.Toast, "已签收线索 "+id)
 	c := loadClue(t, env, id)
 	if c.Status != bot.ClueAcknowledged || c.AckBy != "zhaoqiang" || !c.AckAt.Equal(bottest.Start.Add(90*time.Minute)) {
 		t.Fatalf("clue after ack: %+v", c)
@@ -89,7 +89,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 	}
 	for _, s := range steps {
 		env.Clock.Advance(24 * time.Hour)
-		mustContain(t, s.line, bottest.Text(env.Command("zhaoqiang", s.line)), s.want)
+		bottest.MustContain(t, s.line, bottest.Text(env.Command("zhaoqiang", s.line)), s.want)
 	}
 	c = loadClue(t, env, id)
 	if c.Status != bot.ClueConcluded || c.Conclusion != bot.ConclusionFiled || c.ClosedBy != "zhaoqiang" {
@@ -102,8 +102,8 @@ func TestClueFlowOnConsole(t *testing.T) {
 		t.Fatal("group card never updated")
 	}
 	last := bottest.CardText(ups[len(ups)-1].Card)
-	mustContain(t, "final group card", last, "已办结（立案）", "@赵强 于 2026-12-04 10:30 办结")
-	mustNotContain(t, "final group card", last, substance, title, "已立案审查")
+	bottest.MustContain(t, "final group card", last, "已办结（立案）", "@赵强 于 2026-12-04 10:30 办结")
+	bottest.MustNotContain(t, "final group card", last, substance, title, "已立案审查")
 
 	// The transferring team hears of feedback and conclusion by DM.
 	for _, uid := range []string{"李娜", "张伟"} {
@@ -111,13 +111,13 @@ func TestClueFlowOnConsole(t *testing.T) {
 		for _, o := range sentTo(env, uid) {
 			got += outText(o)
 		}
-		mustContain(t, "DMs to "+uid, got, "已调取补贴发放凭证", "经核查问题属实")
+		bottest.MustContain(t, "DMs to "+uid, got, "已调取补贴发放凭证", "经核查问题属实")
 	}
 
 	// show keeps the whole history for the entitled.
 	r = direct(env, "lina", "线索 查看 "+id)
 	shown := bottest.Text(r)
-	mustContain(t, "show", shown, substance, title, "移送", "签收", "开始核查：已成立核查组", "反馈：已调取补贴发放凭证", "办结：经核查问题属实")
+	bottest.MustContain(t, "show", shown, substance, title, "移送", "签收", "开始核查：已成立核查组", "反馈：已调取补贴发放凭证", "办结：经核查问题属实")
 
 	// Every state change is in the audit log, in order.
 	var actions []string
@@ -129,7 +129,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 		t.Errorf("audit actions %v, want %s", actions, want)
 	}
 	r = direct(env, "wangming", "线索 记录 "+id)
-	mustContain(t, "history", bottest.Text(r), "移送", "签收", "——已拒绝", "陈静", "办结")
+	bottest.MustContain(t, "history", bottest.Text(r), "移送", "签收", "——已拒绝", "陈静", "办结")
 }
 
 // Acknowledging by command updates every posted card, and the button on
@@ -137,12 +137,12 @@ func TestClueFlowOnConsole(t *testing.T) {
 func TestAcknowledgeByCommandAndByDirectMessageButton(t *testing.T) {
 	env := newEnv(t)
 	id := transfer(t, env, transferZH)
-	mustContain(t, "ack", bottest.Text(env.Command("zhaoqiang", "线索 签收 "+strings.ToLower(id))), "已签收")
+	bottest.MustContain(t, "ack", bottest.Text(env.Command("zhaoqiang", "线索 签收 "+strings.ToLower(id))), "已签收")
 	ups := updatesIn(env, coordChat)
 	if len(ups) != 1 || ups[0].Update.ID != loadClue(t, env, id).Cards[0].ID {
 		t.Fatalf("want the posted card updated once, got %+v", ups)
 	}
-	mustContain(t, "updated card", bottest.CardText(ups[0].Card), "签收")
+	bottest.MustContain(t, "updated card", bottest.CardText(ups[0].Card), "签收")
 
 	id2 := transfer(t, env, transferZH)
 	dm := sentTo(env, "赵强")
@@ -154,7 +154,7 @@ func TestAcknowledgeByCommandAndByDirectMessageButton(t *testing.T) {
 	if len(r.Replies) != 1 || !r.Replies[0].Replace {
 		t.Fatalf("want the DM card replaced: %+v", r)
 	}
-	mustContain(t, "replaced DM card", bottest.CardText(r.Replies[0].Card), id2, substance, "签收")
+	bottest.MustContain(t, "replaced DM card", bottest.CardText(r.Replies[0].Card), id2, substance, "签收")
 }
 
 // Illegal transitions are refused with the current status and the
@@ -182,7 +182,7 @@ func TestIllegalTransitionsAreRefused(t *testing.T) {
 			}
 			before := loadClue(t, env, id)
 			got := bottest.Text(env.Command("zhaoqiang", strings.ReplaceAll(tc.line, "%s", id)))
-			mustContain(t, tc.name, got, tc.want...)
+			bottest.MustContain(t, tc.name, got, tc.want...)
 			after := loadClue(t, env, id)
 			if after.Status != before.Status || len(after.History) != len(before.History) {
 				t.Errorf("refused move changed the clue: %s → %s", before.Status, after.Status)
@@ -214,7 +214,7 @@ func TestTransferBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newEnv(t)
 			got := bottest.Text(env.Command("lina", tc.line))
-			mustContain(t, tc.name, got, tc.want...)
+			bottest.MustContain(t, tc.name, got, tc.want...)
 			if n := len(env.Adapter.Sent()); n != 0 {
 				t.Errorf("%d messages sent for a refused transfer", n)
 			}
@@ -254,7 +254,7 @@ func TestTransferForms(t *testing.T) {
 		t.Errorf("office transfer from %q", c.FromBody)
 	}
 	for _, who := range []string{"zhaoqiang", "zhoutao"} {
-		mustContain(t, who+" transferring", bottest.Text(env.Command(who, transferZH)), "没有权限")
+		bottest.MustContain(t, who+" transferring", bottest.Text(env.Command(who, transferZH)), "没有权限")
 	}
 }
 
@@ -271,7 +271,7 @@ func TestTransferWithRound(t *testing.T) {
 		t.Errorf("round %q", c.Round)
 	}
 	got := bottest.Text(env.Command("lina", `线索 移送 第二监督检查室 城关镇党委 t s 轮次:XC-2026-0001`))
-	mustContain(t, "round mismatch", got, "被巡察单位是区财政局党组")
+	bottest.MustContain(t, "round mismatch", got, "被巡察单位是区财政局党组")
 }
 
 func TestListFilters(t *testing.T) {
@@ -298,8 +298,8 @@ func TestListFilters(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got := bottest.Text(env.Command(tc.who, tc.line))
-		mustContain(t, tc.line, got, tc.want...)
-		mustNotContain(t, tc.line, got, tc.not...)
+		bottest.MustContain(t, tc.line, got, tc.want...)
+		bottest.MustNotContain(t, tc.line, got, tc.not...)
 	}
 }
 

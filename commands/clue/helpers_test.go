@@ -91,24 +91,6 @@ func audits(t *testing.T, env *bottest.Env, keep func(bot.AuditEntry) bool) []bo
 	return es
 }
 
-func mustContain(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s: want %q in:\n%s", what, w, got)
-		}
-	}
-}
-
-func mustNotContain(t *testing.T, what, got string, bad ...string) {
-	t.Helper()
-	for _, w := range bad {
-		if strings.Contains(got, w) {
-			t.Errorf("%s: must not contain %q:\n%s", what, w, got)
-		}
-	}
-}
-
 // direct runs a command line as person in a one-to-one chat.
 func direct(env *bottest.Env, person, line string) *bot.Response {
 	env.T.Helper()

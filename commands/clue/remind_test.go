@@ -67,8 +67,8 @@ func TestUnacknowledgedClueIsRemindedThenEscalatedOnce(t *testing.T) {
 	if len(rem) != 1 {
 		t.Fatalf("want one reminder to 赵强, got %d", len(rem))
 	}
-	mustContain(t, "reminder", rem[0].Text, "@赵强", "签收提醒", id, "线索 签收 "+id)
-	mustNotContain(t, "reminder", rem[0].Text, "内容")
+	bottest.MustContain(t, "reminder", rem[0].Text, "@赵强", "签收提醒", id, "线索 签收 "+id)
+	bottest.MustNotContain(t, "reminder", rem[0].Text, "内容")
 	runAt(t, env, at(12, 3, 9, 15))
 	runAt(t, env, at(12, 4, 11, 0))
 	if n := count(sentTo(env, "赵强")); n != 1 {
@@ -83,7 +83,7 @@ func TestUnacknowledgedClueIsRemindedThenEscalatedOnce(t *testing.T) {
 	if len(esc) != 1 {
 		t.Fatalf("want one notice to the inspection office, got %d", len(esc))
 	}
-	mustContain(t, "escalation", esc[0].Text, id, "区纪委监委第二监督检查室", "4 个工作日未签收")
+	bottest.MustContain(t, "escalation", esc[0].Text, id, "区纪委监委第二监督检查室", "4 个工作日未签收")
 	c := loadClue(t, env, id)
 	if !c.RemindedAt.Equal(at(12, 3, 9, 0)) || !c.EscalatedAt.Equal(at(12, 7, 9, 0)) {
 		t.Errorf("recorded %v %v", c.RemindedAt, c.EscalatedAt)
@@ -140,13 +140,13 @@ func TestPriorityCycleAndAcknowledgedClues(t *testing.T) {
 	if len(rem) != 1 {
 		t.Fatalf("want one reminder (the priority clue), got %d", len(rem))
 	}
-	mustContain(t, "priority reminder", rem[0].Text, prio)
+	bottest.MustContain(t, "priority reminder", rem[0].Text, prio)
 	runAt(t, env, at(12, 3, 9, 0))
 	esc := postedIn(env, officeChat)
 	if len(esc) != 1 {
 		t.Fatalf("want the priority clue escalated after two working days, got %d", len(esc))
 	}
-	mustContain(t, "priority escalation", esc[0].Text, prio)
+	bottest.MustContain(t, "priority escalation", esc[0].Text, prio)
 	runAt(t, env, at(12, 10, 9, 0))
 	if c := loadClue(t, env, acked); !c.RemindedAt.IsZero() || !c.EscalatedAt.IsZero() {
 		t.Errorf("acknowledged clue was reminded: %+v", c)
@@ -185,6 +185,6 @@ func TestEscalationWithoutOfficeGroupGoesToMembers(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("want one escalation to 王明, got %d", len(got))
 	}
-	mustContain(t, "escalation DM", got[0].Text, id, "2 个工作日未签收")
-	mustNotContain(t, "escalation DM", got[0].Text, substance, title)
+	bottest.MustContain(t, "escalation DM", got[0].Text, id, "2 个工作日未签收")
+	bottest.MustNotContain(t, "escalation DM", got[0].Text, substance, title)
 }

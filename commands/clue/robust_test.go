@@ -45,7 +45,7 @@ func TestStoreOutage(t *testing.T) {
 	env := newEnv(t)
 	env.Store.(*bottest.Mem).Fail = bot.ErrUnavailable(errors.New("down"))
 	got := bottest.Text(env.Command("lina", transferZH))
-	mustContain(t, "outage", got, env.TZ("error.unavailable"))
+	bottest.MustContain(t, "outage", got, env.TZ("error.unavailable"))
 	if n := len(env.Adapter.Sent()); n != 0 {
 		t.Errorf("%d messages sent during an outage", n)
 	}
@@ -64,7 +64,7 @@ func TestConcurrentAcknowledgement(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := transfer(t, env, transferZH)
-	mustContain(t, "transfer to two members", bottest.Text(env.Command("lina", transferZH)), "2 人")
+	bottest.MustContain(t, "transfer to two members", bottest.Text(env.Command("lina", transferZH)), "2 人")
 	btn := bot.Button{Action: "clue.ack", Value: id}
 	var wg sync.WaitGroup
 	answers := make([]string, 2)
@@ -77,7 +77,7 @@ func TestConcurrentAcknowledgement(t *testing.T) {
 		if strings.Contains(a, "已签收线索") {
 			ok++
 		} else {
-			mustContain(t, "second acknowledgement", a, "不能「签收」")
+			bottest.MustContain(t, "second acknowledgement", a, "不能「签收」")
 		}
 	}
 	if ok != 1 {
@@ -103,7 +103,7 @@ func TestLanguages(t *testing.T) {
 	if len(dm) != 1 {
 		t.Fatalf("want one DM, got %d", len(dm))
 	}
-	mustContain(t, "English DM", outText(dm[0]), "has received clue "+id, "Substance: "+substance, "Acknowledge", "2nd Supervision & Inspection Room")
-	mustContain(t, "group card", bottest.CardText(postedIn(env, coordChat)[0].Card), "问题线索移送", "签收")
-	mustContain(t, "English reply", bottest.Text(env.Command("zhaoqiang", "clue conclude "+id+" filed x")), "cannot be \"concluded\" now", "acknowledge (clue ack "+id+")")
+	bottest.MustContain(t, "English DM", outText(dm[0]), "has received clue "+id, "Substance: "+substance, "Acknowledge", "2nd Supervision & Inspection Room")
+	bottest.MustContain(t, "group card", bottest.CardText(postedIn(env, coordChat)[0].Card), "问题线索移送", "签收")
+	bottest.MustContain(t, "English reply", bottest.Text(env.Command("zhaoqiang", "clue conclude "+id+" filed x")), "cannot be \"concluded\" now", "acknowledge (clue ack "+id+")")
 }

@@ -174,19 +174,19 @@ func TestSummaryCommand(t *testing.T) {
 	env.Clock.Set(day(2027, 1, 4, 10))
 	resp := env.Command("sunli", "线索 汇总 2026年第四季度 发布")
 	text := bottest.Text(resp)
-	mustContain(t, "summary", text, "2026-10-01 至 2026-12-31", "区纪委监委第二监督检查室", "共 3 条（本期新移送 3）", "逾期 1",
+	bottest.MustContain(t, "summary", text, "2026-10-01 至 2026-12-31", "区纪委监委第二监督检查室", "共 3 条（本期新移送 3）", "逾期 1",
 		"平均签收用时 1.5 天", "平均办结用时 30.0 天", "合计", "共 6 条", "平均签收用时 1.1 天", "平均办结用时 25.0 天", "立案 1", "已发布")
-	mustNotContain(t, "summary", text, "t-XS", "s-XS")
+	bottest.MustNotContain(t, "summary", text, "t-XS", "s-XS")
 	posted := postedIn(env, officeChat)
 	if len(posted) != 1 || !strings.Contains(bottest.CardText(posted[0].Card), "共 6 条") {
 		t.Fatalf("summary not posted to the office group: %+v", posted)
 	}
 	for _, line := range []string{"clue summary 2026Q4", "线索 汇总 从:10-01 至:2026-12-31"} {
-		mustContain(t, line, bottest.Text(env.Command("wangming", line)), "共 6 条")
+		bottest.MustContain(t, line, bottest.Text(env.Command("wangming", line)), "共 6 条")
 	}
-	mustContain(t, "bad quarter", bottest.Text(env.Command("sunli", "线索 汇总 第五季度")), "无法识别季度", "正确格式示例")
-	mustContain(t, "bad period", bottest.Text(env.Command("sunli", "线索 汇总 从:2026-12-01 至:2026-11-01")), "开始日期必须早于")
-	mustContain(t, "team member", bottest.Text(env.Command("lina", "线索 汇总")), "没有权限")
+	bottest.MustContain(t, "bad quarter", bottest.Text(env.Command("sunli", "线索 汇总 第五季度")), "无法识别季度", "正确格式示例")
+	bottest.MustContain(t, "bad period", bottest.Text(env.Command("sunli", "线索 汇总 从:2026-12-01 至:2026-11-01")), "开始日期必须早于")
+	bottest.MustContain(t, "team member", bottest.Text(env.Command("lina", "线索 汇总")), "没有权限")
 }
 
 // The scheduler hook summarises the previous quarter and posts it once,
@@ -210,7 +210,7 @@ func TestSummaryJobPostsThePreviousQuarterOnce(t *testing.T) {
 	if len(posted) != 1 {
 		t.Fatalf("want one posted summary, got %d", len(posted))
 	}
-	mustContain(t, "job summary", bottest.CardText(posted[0].Card), "2026-10-01 至 2026-12-31", "共 6 条")
+	bottest.MustContain(t, "job summary", bottest.CardText(posted[0].Card), "2026-10-01 至 2026-12-31", "共 6 条")
 	if n := len(audits(t, env, func(e bot.AuditEntry) bool { return e.Action == "clue.summary" && e.Person == "" })); n != 1 {
 		t.Errorf("%d summary audit entries", n)
 	}

@@ -2,7 +2,6 @@ package consult
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -59,24 +58,6 @@ func sentTo(env *bottest.Env, uid string) []bot.Outgoing {
 	return out
 }
 
-func mustContain(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s: want %q in:\n%s", what, w, got)
-		}
-	}
-}
-
-func mustNotContain(t *testing.T, what, got string, bad ...string) {
-	t.Helper()
-	for _, w := range bad {
-		if strings.Contains(got, w) {
-			t.Errorf("%s: must not contain %q:\n%s", what, w, got)
-		}
-	}
-}
-
 func audits(t *testing.T, env *bottest.Env, action, result string) []bot.AuditEntry {
 	t.Helper()
 	es, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Action == action && e.Result == result })
@@ -92,7 +73,7 @@ func start(t *testing.T, env *bottest.Env) string {
 	t.Helper()
 	resp := env.Command("wangming", `征询 新建 XC-2026-0001 区委组织部 区审计局 区信访局 期限:2026-12-03`)
 	text := bottest.Text(resp)
-	mustContain(t, "create", text, "ZX-2026-0001", "区委组织部", "区审计局", "区信访局", "2026-12-03")
+	bottest.MustContain(t, "create", text, "ZX-2026-0001", "区委组织部", "区审计局", "区信访局", "2026-12-03")
 	return "ZX-2026-0001"
 }
 
@@ -109,7 +90,7 @@ func TestConsultationAnsweredNoneAndRemindedThenLate(t *testing.T) {
 		if len(got) != 1 || got[0].Card == nil {
 			t.Fatalf("%s: want one request card, got %d messages", who, len(got))
 		}
-		mustContain(t, who, bottest.CardText(got[0].Card), id, "区财政局党组", "2026-12-03", "已回复", "无相关情况")
+		bottest.MustContain(t, who, bottest.CardText(got[0].Card), id, "区财政局党组", "2026-12-03", "已回复", "无相关情况")
 		cards[who] = got[0].Card
 	}
 	if n := len(sentTo(env, "高峰")); n != 0 {
@@ -119,22 +100,22 @@ func TestConsultationAnsweredNoneAndRemindedThenLate(t *testing.T) {
 	// Organisation department: "已回复" answers privately with the exact
 	// command, and the command records the answer.
 	resp := env.Click("hejun", bottest.FindButton(t, cards["何军"], ActionReply))
-	mustContain(t, "reply button", bottest.Text(resp), `征询 回复 ZX-2026-0001 "回复内容"`)
+	bottest.MustContain(t, "reply button", bottest.Text(resp), `征询 回复 ZX-2026-0001 "回复内容"`)
 	if resp.Replies[0].Public {
 		t.Error("the reply instructions must be private")
 	}
 	env.Clock.Advance(time.Hour)
 	resp = env.Direct("hejun", `征询 回复 ZX-2026-0001 "`+answerText+`"`)
-	mustContain(t, "answer", bottest.Text(resp), "已记录区委组织部")
+	bottest.MustContain(t, "answer", bottest.Text(resp), "已记录区委组织部")
 
 	// Audit bureau: one click on "无相关情况".
 	resp = env.Click("maping", bottest.FindButton(t, cards["马萍"], ActionNone))
-	mustContain(t, "none button", bottest.Text(resp), "无相关情况")
+	bottest.MustContain(t, "none button", bottest.Text(resp), "无相关情况")
 	if !resp.Replies[0].Replace {
 		t.Error("the none button should replace the card")
 	}
 	resp = env.Click("maping", bottest.FindButton(t, cards["马萍"], ActionNone))
-	mustContain(t, "second click", bottest.Text(resp), "已回复")
+	bottest.MustContain(t, "second click", bottest.Text(resp), "已回复")
 
 	// Petitions bureau stays silent: nothing before the deadline passes.
 	env.Clock.Set(time.Date(2026, 12, 3, 17, 0, 0, 0, env.Bot.Loc))
@@ -155,7 +136,7 @@ func TestConsultationAnsweredNoneAndRemindedThenLate(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("want exactly one reminder, got %d messages", len(got)-1)
 	}
-	mustContain(t, "reminder", outText(got[1]), "征询提醒", id, "2026-12-03")
+	bottest.MustContain(t, "reminder", outText(got[1]), "征询提醒", id, "2026-12-03")
 	for _, who := range []string{"何军", "马萍"} {
 		if n := len(sentTo(env, who)); n != 1 {
 			t.Errorf("%s answered but got %d messages", who, n)
@@ -189,13 +170,13 @@ func TestConsultationAnsweredNoneAndRemindedThenLate(t *testing.T) {
 	if len(office) != 1 {
 		t.Fatalf("want one escalation to the office group, got %d", len(office))
 	}
-	mustContain(t, "escalation", outText(office[0]), "区信访局", id)
-	mustNotContain(t, "escalation", outText(office[0]), answerText)
+	bottest.MustContain(t, "escalation", outText(office[0]), "区信访局", id)
+	bottest.MustNotContain(t, "escalation", outText(office[0]), answerText)
 
 	// The petitions bureau answers late.
 	env.Clock.Set(time.Date(2026, 12, 8, 11, 0, 0, 0, env.Bot.Loc))
 	resp = env.Direct("luoxia", `征询 回复 ZX-2026-0001 "2026年收到反映该局信访件1件，已转办"`)
-	mustContain(t, "late answer", bottest.Text(resp), "逾期")
+	bottest.MustContain(t, "late answer", bottest.Text(resp), "逾期")
 
 	c := load(t, env, id)
 	tests := []struct {
@@ -228,7 +209,7 @@ func TestConsultationAnsweredNoneAndRemindedThenLate(t *testing.T) {
 
 	// The round's page lists every answer, who gave it and when.
 	page := bottest.Text(env.Direct("wangming", "征询 查看 XC-2026-0001"))
-	mustContain(t, "page", page, answerText, "何军", "2026-12-01 10:00", "无相关情况（马萍", "罗霞", "2026-12-08 11:00", "逾期", "已回复 3/3")
+	bottest.MustContain(t, "page", page, answerText, "何军", "2026-12-01 10:00", "无相关情况（马萍", "罗霞", "2026-12-08 11:00", "逾期", "已回复 3/3")
 }
 
 func TestAnswersAreConfidential(t *testing.T) {
@@ -255,8 +236,8 @@ func TestAnswersAreConfidential(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(audits(t, env, "consult.show", bot.ResultRefused)) + len(audits(t, env, "consult", bot.ResultRefused))
 			text := bottest.Text(env.Direct(tc.person, "征询 查看 "+id))
-			mustContain(t, tc.person, text, tc.see...)
-			mustNotContain(t, tc.person, text, tc.notSee...)
+			bottest.MustContain(t, tc.person, text, tc.see...)
+			bottest.MustNotContain(t, tc.person, text, tc.notSee...)
 			after := len(audits(t, env, "consult.show", bot.ResultRefused)) + len(audits(t, env, "consult", bot.ResultRefused))
 			if tc.refused != (after == before+1) {
 				t.Errorf("refused=%v but refusals went %d → %d", tc.refused, before, after)
@@ -266,19 +247,19 @@ func TestAnswersAreConfidential(t *testing.T) {
 
 	// Asked in a group, the page goes by direct message, never to the chat.
 	resp := env.Command("lina", "征询 查看 "+id)
-	mustContain(t, "group ask", bottest.Text(resp), "私信")
-	mustNotContain(t, "group ask", bottest.Text(resp), answerText)
+	bottest.MustContain(t, "group ask", bottest.Text(resp), "私信")
+	bottest.MustNotContain(t, "group ask", bottest.Text(resp), answerText)
 	// No message to any chat or any person outside the office and the
 	// team ever carries an answer.
 	for _, o := range env.Adapter.Sent() {
 		if o.ChatID != "" || (o.UserID != "王明" && o.UserID != "李娜" && o.UserID != "张伟") {
-			mustNotContain(t, "message to "+o.ChatID+o.UserID, outText(o), answerText)
+			bottest.MustNotContain(t, "message to "+o.ChatID+o.UserID, outText(o), answerText)
 		}
 	}
 	// A department cannot answer for another, nor a stranger at all.
 	card := sentTo(env, "何军")[0].Card
 	resp = env.Click("maping", bottest.FindButton(t, card, ActionNone))
-	mustContain(t, "foreign click", bottest.Text(resp), "不是区委组织部的联系人")
+	bottest.MustContain(t, "foreign click", bottest.Text(resp), "不是区委组织部的联系人")
 	if n := len(audits(t, env, "consult.answer", bot.ResultRefused)); n != 1 {
 		t.Errorf("want the foreign click audited as refused, got %d", n)
 	}
@@ -309,11 +290,11 @@ func TestBadInputAnswersWithAnExample(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.line, func(t *testing.T) {
 			text := bottest.Text(env.Direct(tc.person, tc.line))
-			mustContain(t, tc.line, text, tc.want)
+			bottest.MustContain(t, tc.line, text, tc.want)
 		})
 	}
 	for _, line := range []string{"征询 新建 XC-2026-0001 期限:x", "征询 回复 ZX-2026-0001"} {
-		mustContain(t, line, bottest.Text(env.Direct("wangming", line)), "示例")
+		bottest.MustContain(t, line, bottest.Text(env.Direct("wangming", line)), "示例")
 	}
 	// Garbage button values do not panic.
 	for _, v := range []string{"", "|", "ZX-2026-0001", "ZX-2026-0001|nobody", "x|y"} {

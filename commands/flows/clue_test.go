@@ -54,8 +54,8 @@ func TestClueFlow(t *testing.T) {
 		const id = "XS-2026-0001"
 
 		answer := p.command("lina", transferLine)
-		mustContain(t, "transfer answer", answer, id, "区纪委监委第二监督检查室", "2026-12-31")
-		mustNotContain(t, "transfer answer", answer, clueSubstance)
+		bottest.MustContain(t, "transfer answer", answer, id, "区纪委监委第二监督检查室", "2026-12-31")
+		bottest.MustNotContain(t, "transfer answer", answer, clueSubstance)
 
 		// The group card: id, organisation, receiving body, deadline,
 		// priority, a 签收 button; never the title or the substance.
@@ -64,8 +64,8 @@ func TestClueFlow(t *testing.T) {
 			t.Fatalf("want one card in the coordination group, got %d", len(cards))
 		}
 		announced := cards[0]
-		mustContain(t, "group card", announced.text, id, "区财政局党组", "区纪委监委第二监督检查室", "2026-12-31", "已移送")
-		mustNotContain(t, "group card", announced.text, clueTitle, clueSubstance)
+		bottest.MustContain(t, "group card", announced.text, id, "区财政局党组", "区纪委监委第二监督检查室", "2026-12-31", "已移送")
+		bottest.MustNotContain(t, "group card", announced.text, clueTitle, clueSubstance)
 		ack := announced.find(t, "clue.ack")
 		if ack.value != id {
 			t.Fatalf("签收 carries %q, want %s", ack.value, id)
@@ -74,7 +74,7 @@ func TestClueFlow(t *testing.T) {
 		// The substance went by DM to 赵强, the receiving body's only
 		// member, and to nobody else.
 		dms := strings.Join(p.dms("zhaoqiang"), "\n")
-		mustContain(t, "DM to 赵强", dms, id, clueTitle, clueSubstance)
+		bottest.MustContain(t, "DM to 赵强", dms, id, clueTitle, clueSubstance)
 		confidential(t, p, map[string]bool{"dm:zhaoqiang": true})
 
 		// Outsiders cannot sign for it: 周涛 (the inspected organisation,
@@ -88,7 +88,7 @@ func TestClueFlow(t *testing.T) {
 			if strings.TrimSpace(r.text) == "" {
 				t.Errorf("%s was told nothing", who)
 			}
-			mustNotContain(t, who+"'s answer", r.text, clueTitle, clueSubstance, "已签收线索")
+			bottest.MustNotContain(t, who+"'s answer", r.text, clueTitle, clueSubstance, "已签收线索")
 		}
 		if c := loadClue(t, env, id); c.Status != bot.ClueTransferred || c.AckBy != "" {
 			t.Fatalf("refused clicks changed the clue: %s by %q", c.Status, c.AckBy)
@@ -100,12 +100,12 @@ func TestClueFlow(t *testing.T) {
 		// 赵强 signs for it on the card; the card shows who and when.
 		env.Clock.Advance(90 * time.Minute)
 		r := p.click("zhaoqiang", announced, ack)
-		mustContain(t, "赵强's toast", r.text, "已签收线索 "+id)
+		bottest.MustContain(t, "赵强's toast", r.text, "已签收线索 "+id)
 		if r.card == nil {
 			t.Fatal("the card was not replaced after 签收")
 		}
-		mustContain(t, "acknowledged card", r.card.text, "已签收", "于 2026-12-01 10:30 签收", p.userID("zhaoqiang"))
-		mustNotContain(t, "acknowledged card", r.card.text, clueTitle, clueSubstance)
+		bottest.MustContain(t, "acknowledged card", r.card.text, "已签收", "于 2026-12-01 10:30 签收", p.userID("zhaoqiang"))
+		bottest.MustNotContain(t, "acknowledged card", r.card.text, clueTitle, clueSubstance)
 		if len(r.card.buttons) != 0 {
 			t.Errorf("the acknowledged card still has buttons: %v", r.card.buttons)
 		}
@@ -115,16 +115,16 @@ func TestClueFlow(t *testing.T) {
 
 		// Verification and conclusion by command; each updates the card.
 		env.Clock.Advance(24 * time.Hour)
-		mustContain(t, "verify", p.command("zhaoqiang", "clue verify "+id+" 已成立核查组"), "已进入核查")
+		bottest.MustContain(t, "verify", p.command("zhaoqiang", "clue verify "+id+" 已成立核查组"), "已进入核查")
 		env.Clock.Advance(24 * time.Hour)
-		mustContain(t, "conclude", p.command("zhaoqiang", "clue conclude "+id+" 立案 "+clueNote), "已办结（立案）")
+		bottest.MustContain(t, "conclude", p.command("zhaoqiang", "clue conclude "+id+" 立案 "+clueNote), "已办结（立案）")
 		ups := p.updates(announced)
 		if len(ups) < 2 {
 			t.Fatalf("the card was updated %d times by verify and conclude, want 2", len(ups))
 		}
 		final := ups[len(ups)-1]
-		mustContain(t, "final card", final, "已办结（立案）", "于 2026-12-03 10:30 办结")
-		mustNotContain(t, "final card", final, clueTitle, clueSubstance, clueNote)
+		bottest.MustContain(t, "final card", final, "已办结（立案）", "于 2026-12-03 10:30 办结")
+		bottest.MustNotContain(t, "final card", final, clueTitle, clueSubstance, clueNote)
 		if c := loadClue(t, env, id); c.Status != bot.ClueConcluded || c.Conclusion != bot.ConclusionFiled {
 			t.Fatalf("after conclude: %s %s", c.Status, c.Conclusion)
 		}
@@ -133,8 +133,8 @@ func TestClueFlow(t *testing.T) {
 		// nothing he or the group could read carries the clue.
 		for _, ask := range []func(string, string) string{p.command, p.direct} {
 			got := ask("zhoutao", "clue show "+id)
-			mustContain(t, "周涛's clue show", got, env.TZ("error.forbidden"))
-			mustNotContain(t, "周涛's clue show", got, clueTitle, clueSubstance, clueNote)
+			bottest.MustContain(t, "周涛's clue show", got, env.TZ("error.forbidden"))
+			bottest.MustNotContain(t, "周涛's clue show", got, clueTitle, clueSubstance, clueNote)
 		}
 		confidential(t, p, entitled)
 		refused, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool {

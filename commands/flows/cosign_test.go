@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/cosign"
 )
 
@@ -22,14 +23,14 @@ func TestCosignFlow(t *testing.T) {
 		const id = "QZ-2026-0001"
 
 		answer := p.command("lina", `cosign new "公务用车登记不规范" round:XC-2026-0001`)
-		mustContain(t, "cosign new answer", answer, id)
+		bottest.MustContain(t, "cosign new answer", answer, id)
 
 		cards := p.groupCards()
 		if len(cards) != 1 {
 			t.Fatalf("want one card in the coordination group, got %d", len(cards))
 		}
 		posted := cards[0]
-		mustContain(t, "cosign card", posted.text, "三方共同签字 "+id, "公务用车登记不规范", "巡察轮次：XC-2026-0001",
+		bottest.MustContain(t, "cosign card", posted.text, "三方共同签字 "+id, "公务用车登记不规范", "巡察轮次：XC-2026-0001",
 			"区委第一巡察组", "区纪委监委派驻第三纪检监察组", "区财政局党组", "待签字")
 		sign := posted.find(t, cosign.ActionSign)
 		posted.find(t, cosign.ActionDecline)
@@ -39,7 +40,7 @@ func TestCosignFlow(t *testing.T) {
 
 		// 赵强 is in none of the parties.
 		r := p.click("zhaoqiang", posted, sign)
-		mustContain(t, "outsider's answer", r.text, "您不是 "+id+" 的签字方成员")
+		bottest.MustContain(t, "outsider's answer", r.text, "您不是 "+id+" 的签字方成员")
 		if r.card != nil {
 			t.Errorf("the refused click replaced the card:\n%s", r.card.text)
 		}
@@ -62,11 +63,11 @@ func TestCosignFlow(t *testing.T) {
 		}
 		for i, s := range steps {
 			r := p.click(s.person, posted, sign)
-			mustContain(t, s.person+"'s toast", r.text, s.toast)
+			bottest.MustContain(t, s.person+"'s toast", r.text, s.toast)
 			if r.card == nil {
 				t.Fatalf("%s: the card was not replaced", s.person)
 			}
-			mustContain(t, s.person+"'s card", r.card.text, s.party)
+			bottest.MustContain(t, s.person+"'s card", r.card.text, s.party)
 			if c := get(); c.Confirmed() != i+1 {
 				t.Fatalf("after %s: %d confirmed, want %d", s.person, c.Confirmed(), i+1)
 			}

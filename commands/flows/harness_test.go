@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
@@ -153,24 +152,6 @@ func personOf(env *bottest.Env, p bot.Platform, userID string) string {
 		return person.ID
 	}
 	return userID
-}
-
-func mustContain(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s: want %q in:\n%s", what, w, got)
-		}
-	}
-}
-
-func mustNotContain(t *testing.T, what, got string, bad ...string) {
-	t.Helper()
-	for _, w := range bad {
-		if strings.Contains(got, w) {
-			t.Errorf("%s: must not contain %q:\n%s", what, w, got)
-		}
-	}
 }
 
 // forEachPlatform runs flow on Slack, on Lark with plain callbacks and

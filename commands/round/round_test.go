@@ -37,15 +37,6 @@ func newEnv(t *testing.T) *bottest.Env {
 
 func outText(o bot.Outgoing) string { return o.Text + "\n" + bottest.CardText(o.Card) }
 
-func mustContain(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s: want %q in:\n%s", what, w, got)
-		}
-	}
-}
-
 func audits(t *testing.T, env *bottest.Env, action, result string) []bot.AuditEntry {
 	t.Helper()
 	es, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Action == action && e.Result == result })
@@ -58,7 +49,7 @@ func audits(t *testing.T, env *bottest.Env, action, result string) []bot.AuditEn
 func TestCreateListShowAndFeedback(t *testing.T) {
 	env := newEnv(t)
 	resp := env.Command("wangming", "轮次 新建 第二巡察组 区住建局党组 开始:2027-03-01 结束:2027-04-30 协同:第一监督检查室,河西街道派出监察员办公室")
-	mustContain(t, "create", bottest.Text(resp), "XC-2027-0001", "区委第二巡察组巡察区住建局党组", "区纪委监委第一监督检查室", "河西街道派出监察员办公室", "巡前")
+	bottest.MustContain(t, "create", bottest.Text(resp), "XC-2027-0001", "区委第二巡察组巡察区住建局党组", "区纪委监委第一监督检查室", "河西街道派出监察员办公室", "巡前")
 	rd, err := Get(context.Background(), env.Bot, "XC-2027-0001")
 	if err != nil {
 		t.Fatal(err)
@@ -70,15 +61,15 @@ func TestCreateListShowAndFeedback(t *testing.T) {
 		t.Errorf("want the creation audited, got %d", n)
 	}
 	// Only the inspection office creates rounds.
-	mustContain(t, "team creates", bottest.Text(env.Command("lina", "轮次 新建 第一巡察组 城关镇党委 开始:2027-03-01 结束:2027-04-30 协同:第二监督检查室")), "没有权限")
+	bottest.MustContain(t, "team creates", bottest.Text(env.Command("lina", "轮次 新建 第一巡察组 城关镇党委 开始:2027-03-01 结束:2027-04-30 协同:第二监督检查室")), "没有权限")
 
 	list := bottest.Text(env.Command("zhaoqiang", "轮次 列表"))
-	mustContain(t, "list", list, "XC-2027-0001", roundID, "日常监督")
+	bottest.MustContain(t, "list", list, "XC-2027-0001", roundID, "日常监督")
 
 	// Setting the feedback day tells the attached bodies only.
 	env.Adapter.Reset()
 	resp = env.Command("gaofeng", "轮次 反馈 XC-2027-0001 2027-05-20")
-	mustContain(t, "feedback", bottest.Text(resp), "2027-05-20", "区纪委监委第一监督检查室")
+	bottest.MustContain(t, "feedback", bottest.Text(resp), "2027-05-20", "区纪委监委第一监督检查室")
 	got := map[string]string{}
 	for _, o := range env.Adapter.Sent() {
 		got[o.UserID+o.ChatID] = outText(o)
@@ -86,10 +77,10 @@ func TestCreateListShowAndFeedback(t *testing.T) {
 	if len(got) != 2 {
 		t.Errorf("want notices to 何军 (room1) and 罗霞 (sup_hexi) only, got %v", got)
 	}
-	mustContain(t, "room1", got["何军"], "巡后监督", "2027-05-20", "区纪委监委第一监督检查室")
-	mustContain(t, "sup_hexi", got["罗霞"], "河西街道派出监察员办公室")
+	bottest.MustContain(t, "room1", got["何军"], "巡后监督", "2027-05-20", "区纪委监委第一监督检查室")
+	bottest.MustContain(t, "sup_hexi", got["罗霞"], "河西街道派出监察员办公室")
 	// Another round's team may not set it.
-	mustContain(t, "foreign team", bottest.Text(env.Command("lina", "轮次 反馈 XC-2027-0001 2027-05-21")), "只有轮次")
+	bottest.MustContain(t, "foreign team", bottest.Text(env.Command("lina", "轮次 反馈 XC-2027-0001 2027-05-21")), "只有轮次")
 	if n := len(audits(t, env, "round.feedback", bot.ResultRefused)); n != 1 {
 		t.Errorf("want the refusal audited, got %d", n)
 	}
@@ -99,7 +90,7 @@ func TestSituationReportReachesOnlyTheAttachedBodies(t *testing.T) {
 	env := newEnv(t)
 	resp := env.Command("lina", `轮次 通报 XC-2026-0001 "`+situation+`" 立行立改`)
 	text := bottest.Text(resp)
-	mustContain(t, "report", text, "QK-2026-0001", "区纪委监委第二监督检查室", "转为即知即改事项")
+	bottest.MustContain(t, "report", text, "QK-2026-0001", "区纪委监委第二监督检查室", "转为即知即改事项")
 
 	// Exactly the members of room2 and group3, by direct message; no chat.
 	recipients := map[string]*bot.Card{}
@@ -112,15 +103,15 @@ func TestSituationReportReachesOnlyTheAttachedBodies(t *testing.T) {
 	if len(recipients) != 2 || recipients["赵强"] == nil || recipients["陈静"] == nil {
 		t.Fatalf("want the report sent to 赵强 and 陈静 only, got %v", recipients)
 	}
-	mustContain(t, "card", bottest.CardText(recipients["赵强"]), situation, "已知悉")
+	bottest.MustContain(t, "card", bottest.CardText(recipients["赵强"]), situation, "已知悉")
 
 	// An outsider's click is refused and audited; a recipient's counts once.
-	mustContain(t, "outsider", bottest.Text(env.Click("wufang", bottest.FindButton(t, recipients["赵强"], ActionAck))), "不是发给您所在单位")
+	bottest.MustContain(t, "outsider", bottest.Text(env.Click("wufang", bottest.FindButton(t, recipients["赵强"], ActionAck))), "不是发给您所在单位")
 	if n := len(audits(t, env, "round.ack", bot.ResultRefused)); n != 1 {
 		t.Errorf("want the refused click audited, got %d", n)
 	}
-	mustContain(t, "ack", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已确认知悉")
-	mustContain(t, "ack again", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已由贵单位确认知悉")
+	bottest.MustContain(t, "ack", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已确认知悉")
+	bottest.MustContain(t, "ack again", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已由贵单位确认知悉")
 	s, err := bot.Records[bot.Situation](env.Store, bot.CollSituations).Get(context.Background(), "QK-2026-0001")
 	if err != nil {
 		t.Fatal(err)
@@ -139,12 +130,12 @@ func TestSituationReportReachesOnlyTheAttachedBodies(t *testing.T) {
 		t.Error("the reporter was not told of the acknowledgement")
 	}
 	// The round's page shows the report to the team, not to the unit.
-	mustContain(t, "team page", bottest.Text(env.Direct("zhangwei", "轮次 查看 XC-2026-0001")), situation, "已知悉 1/2")
+	bottest.MustContain(t, "team page", bottest.Text(env.Direct("zhangwei", "轮次 查看 XC-2026-0001")), situation, "已知悉 1/2")
 	page := bottest.Text(env.Direct("zhoutao", "轮次 查看 XC-2026-0001"))
 	if strings.Contains(page, situation) {
 		t.Errorf("the inspected unit read the situation:\n%s", page)
 	}
-	mustContain(t, "unit page", page, "无权查看")
+	bottest.MustContain(t, "unit page", page, "无权查看")
 }
 
 func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
@@ -152,12 +143,12 @@ func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	resp := env.Command("lina", `轮次 通报 XC-2026-0001 "`+situation+`" 立行立改`)
 	fix := bottest.FindButton(t, resp.Replies[0].Card, ActionFix)
 	// Only the round's side may press it.
-	mustContain(t, "room presses", bottest.Text(env.Click("zhaoqiang", fix)), "没有权限")
+	bottest.MustContain(t, "room presses", bottest.Text(env.Click("zhaoqiang", fix)), "没有权限")
 
 	resp = env.Click("zhangwei", fix)
-	mustContain(t, "fix", bottest.Text(resp), "QZ-2026-0001")
+	bottest.MustContain(t, "fix", bottest.Text(resp), "QZ-2026-0001")
 	again := bottest.Text(env.Click("lina", fix))
-	mustContain(t, "double click", again, "已转为即知即改事项", "QZ-2026-0001")
+	bottest.MustContain(t, "double click", again, "已转为即知即改事项", "QZ-2026-0001")
 
 	c, err := cosign.Get(context.Background(), env.Bot, "QZ-2026-0001")
 	if err != nil {
@@ -182,7 +173,7 @@ func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	if len(resp.Replies[0].Card.Buttons) != 0 {
 		t.Error("a plain report offers the immediate-fix button")
 	}
-	mustContain(t, "not immediate", bottest.Text(env.Click("lina", bot.Button{Action: ActionFix, Value: "QK-2026-0002"})), "不是立行立改")
+	bottest.MustContain(t, "not immediate", bottest.Text(env.Click("lina", bot.Button{Action: ActionFix, Value: "QK-2026-0002"})), "不是立行立改")
 }
 
 func TestBadInputAnswersWithAnExample(t *testing.T) {
@@ -206,10 +197,10 @@ func TestBadInputAnswersWithAnExample(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.line, func(t *testing.T) {
-			mustContain(t, tc.line, bottest.Text(env.Command(tc.person, tc.line)), tc.want)
+			bottest.MustContain(t, tc.line, bottest.Text(env.Command(tc.person, tc.line)), tc.want)
 		})
 	}
-	mustContain(t, "example", bottest.Text(env.Command("wangming", "轮次 新建")), "示例")
+	bottest.MustContain(t, "example", bottest.Text(env.Command("wangming", "轮次 新建")), "示例")
 	for _, v := range []string{"", "QK", "QK-2026-0404", "x|y"} {
 		env.Click("chenjing", bot.Button{Action: ActionAck, Value: v})
 		env.Click("lina", bot.Button{Action: ActionFix, Value: v})
@@ -237,7 +228,7 @@ func TestImmediateFixMakesTheRectificationItemWhenProgressIsOn(t *testing.T) {
 	}
 	resp := env.Command("lina", `轮次 通报 XC-2026-0001 "`+situation+`" 立行立改`)
 	text := bottest.Text(env.Click("lina", bottest.FindButton(t, resp.Replies[0].Card, ActionFix)))
-	mustContain(t, "fix", text, "ZG-2026-0001", "QZ-2026-0001")
+	bottest.MustContain(t, "fix", text, "ZG-2026-0001", "QZ-2026-0001")
 	it, err := bot.Records[bot.Item](env.Store, bot.CollItems).Get(context.Background(), "ZG-2026-0001")
 	if err != nil {
 		t.Fatal(err)
