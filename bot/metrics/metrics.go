@@ -45,7 +45,7 @@ func New() *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"kind", "verb"}),
 		scheduled: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "xunji_scheduled_runs_total", Help: "Scheduled runs by schedule and result (run, catchup, missed, failed).",
+			Name: "xunji_scheduled_runs_total", Help: "Scheduled runs by schedule and result (ok, late = caught up, missed, failed, baseline).",
 		}, []string{"schedule", "result"}),
 	}
 	r.MustRegister(m.received, m.duplicates, m.rejected, m.latency, m.scheduled,

@@ -114,6 +114,7 @@ type Runner struct {
 	instance string
 	now      func() time.Time
 	runs     bot.Collection[RunState]
+	observe  func(schedule, status string)
 
 	mu   sync.Mutex
 	done map[string]time.Time // last known LastAt per schedule
@@ -128,6 +129,12 @@ func WithLease(d time.Duration) Option { return func(r *Runner) { r.lease = d } 
 // WithRecheck sets how often a schedule is looked at between its
 // occurrences (DefaultRecheck).
 func WithRecheck(d time.Duration) Option { return func(r *Runner) { r.recheck = d } }
+
+// WithObserver calls f with each recorded outcome (StatusOK, StatusLate
+// for a catch-up, StatusMissed, StatusFailed, StatusBaseline), for metrics.
+func WithObserver(f func(schedule, status string)) Option {
+	return func(r *Runner) { r.observe = f }
+}
 
 // WithInstance names this process in the run history (default host:pid).
 func WithInstance(name string) Option { return func(r *Runner) { r.instance = name } }
@@ -337,6 +344,9 @@ func (r *Runner) run(ctx context.Context, s *Schedule, o Occurrence, now time.Ti
 
 // record writes the outcome for o to the run history and the audit log.
 func (r *Runner) record(ctx context.Context, s *Schedule, o Occurrence, status string, now time.Time, missed int, runErr error) error {
+	if r.observe != nil {
+		r.observe(s.Name, status)
+	}
 	apply := func(st *RunState) error {
 		st.Schedule = s.Name
 		if status == StatusFailed {

@@ -3,6 +3,7 @@ package schedule_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -39,6 +40,11 @@ var monthly = config.ScheduleConfig{Name: "monthly_notice", Title: "月度通报
 
 // newProc starts a process on store s whose clock is now.
 func newProc(t *testing.T, s bot.Store, now func() time.Time, scs ...config.ScheduleConfig) *proc {
+	return newProcWith(t, s, now, nil, scs...)
+}
+
+// newProcWith is newProc with runner options.
+func newProcWith(t *testing.T, s bot.Store, now func() time.Time, opts []schedule.Option, scs ...config.ScheduleConfig) *proc {
 	t.Helper()
 	cfg := config.Demo()
 	cfg.Schedules = scs
@@ -70,7 +76,7 @@ func newProc(t *testing.T, s bot.Store, now func() time.Time, scs ...config.Sche
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := schedule.New(env.Bot, cfg, schedule.WithInstance(t.Name()))
+	r, err := schedule.New(env.Bot, cfg, append([]schedule.Option{schedule.WithInstance(t.Name())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +158,12 @@ func TestRunnerCatchesUpOnceAfterBeingDownOverTheRunTime(t *testing.T) {
 	// Down over 2027-01-04 09:00 (first working day after New Year's Day);
 	// back at 10:30 the same day.
 	clock.Set(at("2027-01-04 10:30"))
-	back := newProc(t, store, clock.Now, monthly)
+	var observed []string
+	back := newProcWith(t, store, clock.Now, []schedule.Option{schedule.WithObserver(func(name, status string) { observed = append(observed, name+":"+status) })}, monthly)
 	back.tick(t, "2027-01-04 10:30")
+	if fmt.Sprint(observed) != "[monthly_notice:late]" {
+		t.Errorf("observed outcomes %v, want one catch-up (late) of monthly_notice", observed)
+	}
 	runs := back.Runs()
 	if len(runs) != 1 || !runs[0].At.Equal(at("2027-01-04 09:00")) || !runs[0].Late {
 		t.Fatalf("runs after restart = %+v, want one late run for 2027-01-04 09:00", runs)

@@ -27,7 +27,8 @@ import (
 // itself if its holder dies.
 func (m *Main) startJobs(ctx context.Context) (gocron.Scheduler, error) {
 	jobs := m.Bot.Jobs()
-	runner, err := schedule.New(m.Bot, m.Config, schedule.WithInstance(m.instance()))
+	runner, err := schedule.New(m.Bot, m.Config, schedule.WithInstance(m.instance()),
+		schedule.WithObserver(m.Metrics.Scheduled))
 	if err != nil {
 		return nil, err
 	}
