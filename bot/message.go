@@ -44,6 +44,11 @@ type Request struct {
 	Action  string     // action id of the clicked button, e.g. "clue.ack"
 	Value   string     // value the button carries, e.g. "XS-2026-0001"
 	Message MessageRef // the message that carried the card
+	// Input is the text the person typed in the form a button with a
+	// Prompt opened (a Slack modal), "" when the platform showed no form
+	// and the click came alone. A handler that needs free text acts on
+	// Input when it is set and otherwise answers with the command to type.
+	Input string `json:",omitempty"`
 
 	// ResponseURL is where a platform accepts a late answer (Slack), kept
 	// so a request recovered from the inbox can still answer there.
@@ -133,6 +138,12 @@ type Button struct {
 	Action string `json:"action"`
 	Value  string `json:"value"`
 	Style  string `json:"style,omitempty"` // "primary", "danger" or ""
+	// Prompt, when set, labels a free-text field the click needs (a
+	// decline's reason, an answer). Platforms that can show a form (Slack
+	// modals) ask for the text first and send it with the click as
+	// Request.Input; the others send the click alone (Input ""), so the
+	// handler must still cope without it.
+	Prompt string `json:"prompt,omitempty"`
 }
 
 // MessageRef identifies a message an adapter posted, so it can be updated.

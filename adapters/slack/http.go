@@ -143,7 +143,8 @@ func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveInteractions is POST /slack/interactions, Block Kit clicks.
+// serveInteractions is POST /slack/interactions: Block Kit clicks and
+// the submissions of the modals prompt buttons open (prompt.go).
 func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 	body, ok := a.readVerified(w, r)
 	if !ok {
@@ -159,16 +160,11 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, "malformed", http.StatusBadRequest)
 		return
 	}
-	req, o, err := actionRequest(&ic)
-	if err != nil {
-		a.log.Debug("slack interaction not handled", "reason", err)
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	h := a.currentHandler()
-	if h == nil || !a.handle(r.Context(), h, req, o) {
+	if h == nil || !a.interaction(r.Context(), h, &ic) {
 		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	// An empty 200 also closes a submitted modal.
 	w.WriteHeader(http.StatusOK)
 }

@@ -72,7 +72,7 @@ func actionBlocks(buttons []bot.Button) []slackgo.Block {
 			flush()
 		}
 		seen[b.Action] = true
-		btn := slackgo.NewButtonBlockElement(b.Action, truncate(b.Value, maxButtonValue), plain(truncate(b.Label, maxButtonText)))
+		btn := slackgo.NewButtonBlockElement(b.Action, buttonValue(b), plain(truncate(b.Label, maxButtonText)))
 		switch b.Style {
 		case "primary":
 			btn.WithStyle(slackgo.StylePrimary)

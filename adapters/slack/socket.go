@@ -86,15 +86,14 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 			a.ack(ctx, client, evt.Request, nil)
 			return
 		}
-		req, o, err := actionRequest(&ic)
-		if err != nil {
-			a.log.Debug("slack interaction not handled", "reason", err)
-			a.ack(ctx, client, evt.Request, nil)
-			return
-		}
-		if a.handle(ctx, h, req, o) {
-			a.ack(ctx, client, evt.Request, nil)
-		}
+		envelope := evt.Request
+		// A prompt button's click waits for views.open; do it off the
+		// event loop. An empty acknowledgement closes a submitted modal.
+		go func() {
+			if a.interaction(ctx, h, &ic) {
+				a.ack(ctx, client, envelope, nil)
+			}
+		}()
 	default:
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
 			a.ack(ctx, client, evt.Request, nil)

@@ -31,27 +31,62 @@ func (h *handler) buttonRefusal(ctx context.Context, req *bot.Request, action, i
 	return &bot.Response{Toast: msg, Replies: []bot.Reply{{Text: msg}}}, nil
 }
 
-// replyButton answers privately with the exact command to type: a
-// button cannot carry free text.
+// replyButton records the answer the person typed in the platform's form
+// (req.Input); without one it answers privately with the exact command
+// to type.
 func (h *handler) replyButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id, dept, err := parseValue(req.Value)
 	if err != nil {
 		return nil, err
+	}
+	lang := req.Lang
+	text := strings.TrimSpace(req.Input)
+	if len([]rune(text)) > maxAnswer {
+		return nil, bot.UsageError(req, "consult.error.too_long", "what", h.t(lang, "consult.arg.answer"), "max", maxAnswer)
 	}
 	c, err := h.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if c.Dept(dept) < 0 || !req.Person.InBody(dept) {
+		if text != "" {
+			return h.buttonRefusal(ctx, req, "consult.answer", id, dept)
+		}
 		return h.buttonRefusal(ctx, req, "consult.reply", id, dept)
 	}
-	lang := req.Lang
+	if text != "" {
+		return h.replyInput(ctx, req, id, dept, text)
+	}
 	line := h.t(lang, "consult.reply.command", "id", id)
 	if len(c.OwnDepts(req.Person)) > 1 {
 		line += " " + h.t(lang, "consult.reply.dept_option", "dept", req.Roster.BodyName(dept, lang))
 	}
-	text := h.t(lang, "consult.reply.how", "command", line, "none", h.t(lang, "consult.reply.none_command", "id", id))
-	return &bot.Response{Toast: h.t(lang, "consult.reply.toast"), Replies: []bot.Reply{{Text: text}}}, nil
+	how := h.t(lang, "consult.reply.how", "command", line, "none", h.t(lang, "consult.reply.none_command", "id", id))
+	return &bot.Response{Toast: h.t(lang, "consult.reply.toast"), Replies: []bot.Reply{{Text: how}}}, nil
+}
+
+// replyInput records the answer typed in a form for dept, like "consult
+// reply", and updates the clicked card in place.
+func (h *handler) replyInput(ctx context.Context, req *bot.Request, id, dept, text string) (*bot.Response, error) {
+	lang := req.Lang
+	none := slices.ContainsFunc(noneWords, func(w string) bool { return strings.EqualFold(w, text) })
+	if none {
+		text = h.t(h.b.Lang, "consult.none_text")
+	}
+	c, err := h.answer(ctx, req, id, dept, text, none, false)
+	if err != nil {
+		return nil, err
+	}
+	key := "consult.answered.text"
+	if none {
+		key = "consult.answered.none"
+	}
+	msg := h.t(lang, key, "id", id, "dept", req.Roster.BodyName(dept, lang))
+	if c.LateAt(c.Dept(dept), h.b.Now(), h.b.Loc) {
+		msg += "\n" + h.t(lang, "consult.answered.late", "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
+	}
+	rd, _ := h.rounds.Get(ctx, c.Round)
+	return &bot.Response{Toast: msg, Replies: []bot.Reply{{Card: h.deptCard(req.Roster, c, rd, dept, lang), Replace: true}}}, nil
 }
 
 // noneButton records "no relevant information" for the department.

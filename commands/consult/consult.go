@@ -23,7 +23,7 @@ import (
 
 // Button action ids; the value is "ZX-2026-0001|<department body id>".
 const (
-	ActionReply = "consult.reply" // answers privately with the command to type
+	ActionReply = "consult.reply" // records the answer typed in a form, or answers with the command to type
 	ActionNone  = "consult.none"  // answers "no relevant information"
 )
 
@@ -369,11 +369,11 @@ func (h *handler) deptCard(r *bot.Roster, c *bot.Consultation, rd *bot.Round, de
 		value := c.ID + "|" + dept
 		if !d.Answered() {
 			card.Buttons = []bot.Button{
-				{Label: h.t(lang, "consult.button.reply"), Action: ActionReply, Value: value, Style: "primary"},
+				{Label: h.t(lang, "consult.button.reply"), Action: ActionReply, Value: value, Prompt: h.t(lang, "consult.reply.prompt"), Style: "primary"},
 				{Label: h.t(lang, "consult.button.none"), Action: ActionNone, Value: value},
 			}
 		} else {
-			card.Buttons = []bot.Button{{Label: h.t(lang, "consult.button.supplement"), Action: ActionReply, Value: value}}
+			card.Buttons = []bot.Button{{Label: h.t(lang, "consult.button.supplement"), Action: ActionReply, Value: value, Prompt: h.t(lang, "consult.reply.prompt")}}
 		}
 	}
 	card.Fields = append(card.Fields, bot.Field{Label: h.t(lang, "consult.field.state"), Value: state})

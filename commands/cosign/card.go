@@ -29,7 +29,7 @@ func (m *module) card(r *bot.Roster, c *bot.Cosign) *bot.Card {
 		card.Color = bot.Blue
 		card.Buttons = []bot.Button{
 			{Label: t("cosign.button.sign"), Action: ActionSign, Value: c.ID, Style: "primary"},
-			{Label: t("cosign.button.decline"), Action: ActionDecline, Value: c.ID, Style: "danger"},
+			{Label: t("cosign.button.decline"), Action: ActionDecline, Value: c.ID, Style: "danger", Prompt: t("cosign.decline.prompt")},
 		}
 	case bot.CosignComplete:
 		card.Color = bot.Green

@@ -281,16 +281,25 @@ func (m *module) changed(ctx context.Context, req *bot.Request, r *bot.Roster, c
 	return &bot.Response{Toast: toast, Replies: []bot.Reply{{Card: card, Replace: true}}}
 }
 
-// declineButton handles "退回 / Decline": a decline needs a reason, which a
-// button cannot carry, so eligible parties are told the command to type.
+// declineButton handles "退回 / Decline": a decline needs a reason. When
+// the platform asked for it in a form (req.Input) the click declines at
+// once; otherwise, or when the person could decline for more than one
+// party, eligible parties are told the command to type.
 func (m *module) declineButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	c, err := m.load(ctx, req, req.Value)
 	if err != nil {
 		return nil, err
 	}
+	reason := strings.TrimSpace(req.Input)
+	if len([]rune(reason)) > maxDescription {
+		return nil, bot.UsageError(req, "cosign.err.too_long", "max", maxDescription)
+	}
 	idx, ref := m.eligible(req.Roster, c, req.Person, req.Lang, false)
 	if ref != nil {
 		return m.refuse(ctx, req, "cosign.decline", c.ID, ref)
+	}
+	if reason != "" && len(idx) == 1 {
+		return m.decline(ctx, req, c.ID, c.Parties[idx[0]].Body, reason)
 	}
 	var lines []string
 	for _, i := range idx {

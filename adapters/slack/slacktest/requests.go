@@ -121,6 +121,7 @@ type Click struct {
 	TriggerID   string // unique per click; the adapter's event id
 	ResponseURL string // Server.ResponseURL(TriggerID) lands on the fake
 	Ephemeral   bool   // the message was ephemeral
+	Label       string // the button's text; the example's when empty
 }
 
 // BlockActions is the JSON payload of a block_actions interaction.
@@ -133,6 +134,9 @@ func BlockActions(c Click) []byte {
 	m["channel"] = map[string]any{"id": c.Channel, "name": "xunji-coordination"}
 	act := m["actions"].([]any)[0].(map[string]any)
 	act["action_id"], act["value"] = c.ActionID, c.Value
+	if c.Label != "" {
+		act["text"] = map[string]any{"type": "plain_text", "text": c.Label, "emoji": true}
+	}
 	return mustJSON(m)
 }
 
@@ -255,4 +259,72 @@ func (r Result) Text() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// Submission describes the submission of a modal (view_submission): who
+// submitted which view, and the text typed in each plain-text field.
+type Submission struct {
+	User            string // who submitted (U…)
+	ViewID          string // the view's id (V…)
+	Hash            string // the view's hash; with ViewID it identifies the submission
+	TriggerID       string // a new trigger for this interaction
+	CallbackID      string // the callback_id the app gave the view
+	PrivateMetadata string // the private_metadata the app gave the view
+	// Values are the typed texts: block_id → action_id → text.
+	Values map[string]map[string]string
+}
+
+// ViewSubmission is the JSON payload of a view_submission interaction,
+// shaped like Slack's documented example
+// (https://api.slack.com/reference/interaction-payloads/views).
+func ViewSubmission(s Submission) []byte {
+	values := map[string]any{}
+	for block, actions := range s.Values {
+		m := map[string]any{}
+		for action, text := range actions {
+			m[action] = map[string]any{"type": "plain_text_input", "value": text}
+		}
+		values[block] = m
+	}
+	return mustJSON(map[string]any{
+		"type":       "view_submission",
+		"team":       map[string]any{"id": TeamID, "domain": "xunji-demo"},
+		"user":       map[string]any{"id": s.User, "username": "user", "name": "user", "team_id": TeamID},
+		"api_app_id": "A0XUNJI",
+		"token":      "verification-token",
+		"trigger_id": s.TriggerID,
+		"view": map[string]any{
+			"id": s.ViewID, "team_id": TeamID, "type": "modal", "hash": s.Hash,
+			"callback_id": s.CallbackID, "private_metadata": s.PrivateMetadata,
+			"state":  map[string]any{"values": values},
+			"app_id": "A0XUNJI", "bot_id": BotID,
+		},
+		"response_urls":         []any{},
+		"is_enterprise_install": false,
+	})
+}
+
+// SubmitView is the view_submission of the modal a views.open call
+// opened, by user, with text typed in each of its plain-text fields.
+func SubmitView(open Call, user, viewID, text string) []byte {
+	view := open.View()
+	s := Submission{User: user, ViewID: viewID, Hash: "h-" + viewID, TriggerID: "trig-" + viewID, Values: map[string]map[string]string{}}
+	s.CallbackID, _ = view["callback_id"].(string)
+	s.PrivateMetadata, _ = view["private_metadata"].(string)
+	walk(view["blocks"], func(m map[string]any) {
+		if m["type"] != "input" {
+			return
+		}
+		el, _ := m["element"].(map[string]any)
+		if el == nil || el["type"] != "plain_text_input" {
+			return
+		}
+		block, _ := m["block_id"].(string)
+		action, _ := el["action_id"].(string)
+		if s.Values[block] == nil {
+			s.Values[block] = map[string]string{}
+		}
+		s.Values[block][action] = text
+	})
+	return ViewSubmission(s)
 }

@@ -10,10 +10,10 @@
 //     with a deadline, and injects failures (HTTP statuses such as 429 with
 //     Retry-After or 5xx, and Slack error codes).
 //   - Builders of real-shaped incoming requests — Events API bodies
-//     (app_mention, message.im), slash command forms, block_actions
-//     interaction payloads — made from public Slack examples, and Sign,
-//     which signs a body with the v0 HMAC scheme at a given time; Client
-//     posts them to a mounted adapter.
+//     (app_mention, message.im), slash command forms, block_actions and
+//     view_submission interaction payloads — made from public Slack
+//     examples, and Sign, which signs a body with the v0 HMAC scheme at a
+//     given time; Client posts them to a mounted adapter.
 //
 // Point the adapter at the server with slack.Config{APIURL: s.APIURL()}
 // (slack.OptionAPIURL for slack-go). The kit does not import the adapter,
@@ -86,6 +86,19 @@ func (c Call) Blocks() []any {
 		_ = json.Unmarshal([]byte(s), &blocks)
 	}
 	return blocks
+}
+
+// View returns the view a views.open (or views.update) call carried,
+// parsed; nil when there is none.
+func (c Call) View() map[string]any {
+	if v, ok := c.JSON["view"].(map[string]any); ok {
+		return v
+	}
+	var v map[string]any
+	if s := c.Form.Get("view"); s != "" {
+		_ = json.Unmarshal([]byte(s), &v)
+	}
+	return v
 }
 
 // HasBlocks reports whether the call carried blocks (a card).
