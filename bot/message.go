@@ -204,6 +204,13 @@ type Adapter interface {
 	Mention(userID, name string) string
 }
 
+// HealthChecker is implemented by adapters that hold a connection of
+// their own (Slack Socket Mode); /healthz reports its Health.
+type HealthChecker interface {
+	// Health returns nil while the adapter can receive events.
+	Health() error
+}
+
 // HTTPAdapter is an adapter that receives events over HTTP on the shared
 // listener; Mount registers its routes.
 type HTTPAdapter interface {

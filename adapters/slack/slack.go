@@ -33,6 +33,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -156,6 +157,8 @@ type Adapter struct {
 
 	jobs jobs
 	pace *pacer
+	// connected is whether the Socket Mode websocket is up.
+	connected atomic.Bool
 
 	// ackWait is how long a slash command waits for its answer so that the
 	// answer can ride on the acknowledgement; past it the acknowledgement

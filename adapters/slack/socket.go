@@ -41,13 +41,21 @@ func (a *Adapter) runSocket(ctx context.Context, h bot.Handler) error {
 func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h bot.Handler, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		a.connected.Store(false)
 		a.log.Debug("slack socket mode connecting")
 	case socketmode.EventTypeConnected:
+		a.connected.Store(true)
 		a.log.Info("slack socket mode connected")
-	case socketmode.EventTypeHello, socketmode.EventTypeDisconnect:
+	case socketmode.EventTypeHello:
+		a.connected.Store(true)
 		a.log.Debug("slack socket mode", "frame", evt.Type)
-	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth,
-		socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+	case socketmode.EventTypeDisconnect:
+		a.connected.Store(false)
+		a.log.Debug("slack socket mode", "frame", evt.Type)
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
+		a.connected.Store(false)
+		a.log.Warn("slack socket mode problem", "type", evt.Type, "detail", socketErr(evt.Data))
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
 		a.log.Warn("slack socket mode problem", "type", evt.Type, "detail", socketErr(evt.Data))
 	case socketmode.EventTypeEventsAPI:
 		req, o, err := a.eventRequest(evt.Request.Payload)
@@ -124,4 +132,15 @@ func socketErr(data any) any {
 	default:
 		return data
 	}
+}
+
+var _ bot.HealthChecker = (*Adapter)(nil)
+
+// Health implements bot.HealthChecker: in Socket Mode, whether the
+// websocket to Slack is up; HTTP mode has no connection of its own.
+func (a *Adapter) Health() error {
+	if a.cfg.Mode == ModeSocket && !a.connected.Load() {
+		return errors.New("slack socket mode not connected")
+	}
+	return nil
 }

@@ -128,6 +128,9 @@ func TestSocketModeAcknowledgesAndHandlesAnEventsEnvelope(t *testing.T) {
 	if req.EventID != "Ev111" || req.UserID != "U222" || req.ChatID != "C111" || req.Kind != bot.KindCommand {
 		t.Errorf("request %+v", req)
 	}
+	if err := sh.a.Health(); err != nil {
+		t.Errorf("health while connected: %v", err)
+	}
 }
 
 func TestSocketModeRedeliveredEventHasOneEffect(t *testing.T) {

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,7 +21,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -360,17 +360,37 @@ func (m *Main) consoleChat() string {
 	return "console"
 }
 
-// healthz reports whether the store answers.
+// healthz reports whether the store answers and whether the adapters
+// that hold a connection of their own are connected.
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	w.Header().Set("Content-Type", "application/json")
+	report := map[string]string{"store": "ok"}
+	ok := true
 	if err := m.Store.Ping(ctx); err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, `{"status":"unavailable","store":%q}`+"\n", strings.ReplaceAll(bot.ErrorCode(err), `"`, ""))
-		return
+		report["store"] = bot.ErrorCode(err)
+		ok = false
 	}
-	fmt.Fprintln(w, `{"status":"ok","store":"ok"}`)
+	for _, p := range []bot.Platform{bot.Console, bot.Slack, bot.Lark} {
+		a, found := m.Bot.Adapter(p)
+		if !found {
+			continue
+		}
+		report[string(p)] = "ok"
+		if hc, can := a.(bot.HealthChecker); can {
+			if err := hc.Health(); err != nil {
+				report[string(p)] = "disconnected"
+				ok = false
+			}
+		}
+	}
+	report["status"] = "ok"
+	w.Header().Set("Content-Type", "application/json")
+	if !ok {
+		report["status"] = "unavailable"
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(report)
 }
 
 // Close releases the store; it is safe to call after a failed Run.

@@ -118,7 +118,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"ok"`) {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"ok"`) || !strings.Contains(string(body), `"console":"ok"`) {
 		t.Errorf("healthz: %d %s", resp.StatusCode, body)
 	}
 	resp, err = http.Get("http://" + m.HTTPAddr + "/metrics")
