@@ -3,6 +3,7 @@ package lark
 import (
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/xunji-bot/xunji/bot"
@@ -70,6 +71,49 @@ type behavior struct {
 	Value buttonValue `json:"value"`
 }
 
+// A button with a Prompt (bot.Button.Prompt) is rendered as a form
+// container of its own (forms may only sit at the card's root): a
+// multi-line input whose placeholder is the prompt, and a submit button
+// with the button's label and the same callback value as a plain button.
+// Submitting sends card.action.trigger with action.value as for a click
+// and action.form_value holding the text under the input's name
+// (inputName, "inputName_N" for the N-th prompt button of a card, since
+// names must be unique in a card); onCard puts it in Request.Input.
+// Shapes: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container
+// and …/interactive-components/input.
+type form struct {
+	Tag      string `json:"tag"`
+	Name     string `json:"name"`
+	Elements []any  `json:"elements"`
+}
+
+type input struct {
+	Tag         string    `json:"tag"`
+	Name        string    `json:"name"`
+	Required    bool      `json:"required"`
+	InputType   string    `json:"input_type"`
+	MaxLength   int       `json:"max_length"`
+	Width       string    `json:"width"`
+	Placeholder plainText `json:"placeholder"`
+}
+
+type submitButton struct {
+	Tag            string     `json:"tag"`
+	Name           string     `json:"name"`
+	Text           plainText  `json:"text"`
+	Type           string     `json:"type"`
+	FormActionType string     `json:"form_action_type"`
+	Behaviors      []behavior `json:"behaviors"`
+}
+
+// inputName names the text field of a prompt form; the callback reads
+// form_value entries named inputName or starting with inputName+"_".
+const inputName = "xunji_input"
+
+// maxInputText is the input's max_length, in characters (Lark allows
+// up to 1,000).
+const maxInputText = 1000
+
 // buttonValue is what a click sends back in action.value.
 type buttonValue struct {
 	Action string `json:"action"`
@@ -101,20 +145,40 @@ func renderCard(c *bot.Card, lead string) []byte {
 		}
 		els = append(els, markdown{Tag: "markdown", Content: strings.Join(lines, "\n")})
 	}
-	if len(c.Buttons) > 0 {
-		cols := make([]column, 0, len(c.Buttons))
-		for _, b := range c.Buttons {
-			typ := "default"
-			if b.Style == "primary" || b.Style == "danger" {
-				typ = b.Style
-			}
-			cols = append(cols, column{Tag: "column", Width: "auto", Elements: []any{button{
-				Tag: "button", Text: plainText{Tag: "plain_text", Content: b.Label}, Type: typ,
-				Behaviors: []behavior{{Type: "callback", Value: buttonValue{Action: b.Action, Value: b.Value}}},
-			}}})
+	var cols []column
+	var forms []any
+	for _, b := range c.Buttons {
+		typ := "default"
+		if b.Style == "primary" || b.Style == "danger" {
+			typ = b.Style
 		}
+		label := plainText{Tag: "plain_text", Content: b.Label}
+		click := []behavior{{Type: "callback", Value: buttonValue{Action: b.Action, Value: b.Value}}}
+		if strings.TrimSpace(b.Prompt) == "" {
+			cols = append(cols, column{Tag: "column", Width: "auto", Elements: []any{button{
+				Tag: "button", Text: label, Type: typ, Behaviors: click,
+			}}})
+			continue
+		}
+		suffix := ""
+		if n := len(forms); n > 0 {
+			suffix = "_" + strconv.Itoa(n+1)
+		}
+		forms = append(forms, form{Tag: "form", Name: "xunji_form" + suffix, Elements: []any{
+			input{
+				Tag: "input", Name: inputName + suffix, Required: true, InputType: "multiline_text",
+				MaxLength: maxInputText, Width: "fill", Placeholder: plainText{Tag: "plain_text", Content: b.Prompt},
+			},
+			submitButton{
+				Tag: "button", Name: "xunji_submit" + suffix, Text: label, Type: typ,
+				FormActionType: "submit", Behaviors: click,
+			},
+		}})
+	}
+	if len(cols) > 0 {
 		els = append(els, columnSet{Tag: "column_set", FlexMode: "flow", HorizontalSpacing: "8px", Columns: cols})
 	}
+	els = append(els, forms...)
 	if c.Note != "" {
 		els = append(els, hr{Tag: "hr"}, markdown{Tag: "markdown", Content: cardMentions(c.Note), TextSize: "notation", TextColor: "grey"})
 	}

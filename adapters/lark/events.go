@@ -382,6 +382,7 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 		Action:   action,
 		Value:    value,
 		Message:  bot.MessageRef{Platform: bot.Lark, ChatID: chatID, ID: messageID},
+		Input:    typedInput(e.Event.Action),
 	}
 	var (
 		mu       sync.Mutex
@@ -423,6 +424,20 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	return &callback.CardActionTriggerResponse{Toast: toast(a.text(ctx, h, req.UserID, "lark.card_pending"))}, nil
+}
+
+// typedInput returns the text typed in a prompt form (card.go): the
+// form_value entry of the form's input, or input_value when the callback
+// comes from an input element itself; "" for a plain click.
+func typedInput(a *callback.CallBackAction) string {
+	for k, v := range a.FormValue {
+		if k == inputName || strings.HasPrefix(k, inputName+"_") {
+			if s := strings.TrimSpace(valueString(v)); s != "" {
+				return s
+			}
+		}
+	}
+	return strings.TrimSpace(a.InputValue)
 }
 
 func valueString(v any) string {

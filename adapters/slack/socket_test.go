@@ -290,3 +290,20 @@ func (l *logWatch) await(t *testing.T, msg string) {
 		}
 	}
 }
+
+func TestHealthReportsSocketModeConnection(t *testing.T) {
+	a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", Mode: ModeSocket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Health() == nil {
+		t.Error("a socket-mode adapter that never connected reports healthy")
+	}
+	h, err := New(Config{BotToken: "xoxb-test", SigningSecret: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Health(); err != nil {
+		t.Errorf("HTTP mode has no connection of its own, yet: %v", err)
+	}
+}

@@ -136,7 +136,8 @@ func P2PMessage(eventID, sender, text string) []byte {
 }
 
 // CardAction describes a card.action.trigger callback: a click on a
-// button whose value is {"action": Action, "value": Value}.
+// button whose value is {"action": Action, "value": Value}, or the
+// submission of a form whose submit button carries that value.
 type CardAction struct {
 	EventID   string
 	Operator  string // who clicked (open_id)
@@ -145,6 +146,15 @@ type CardAction struct {
 	Action    string
 	Value     string
 	Token     string // verification token; VerificationToken when empty
+	// Name is action.name, the name of the clicked button; the fixture's
+	// when empty.
+	Name string
+	// FormValue is action.form_value, the form's fields by input name
+	// (e.g. {"xunji_input": "the reason"}); an empty object when nil.
+	FormValue map[string]string
+	// InputValue is action.input_value, sent by an input element outside
+	// a form; omitted when empty.
+	InputValue string
 }
 
 // CardActionEvent is the body of a card.action.trigger callback, built
@@ -156,7 +166,21 @@ func CardActionEvent(c CardAction) []byte {
 	h["token"] = or(c.Token, VerificationToken)
 	ev := m["event"].(map[string]any)
 	ev["operator"].(map[string]any)["open_id"] = c.Operator
-	ev["action"].(map[string]any)["value"] = map[string]any{"action": c.Action, "value": c.Value}
+	act := ev["action"].(map[string]any)
+	act["value"] = map[string]any{"action": c.Action, "value": c.Value}
+	if c.Name != "" {
+		act["name"] = c.Name
+	}
+	if c.FormValue != nil {
+		fv := map[string]any{}
+		for k, v := range c.FormValue {
+			fv[k] = v
+		}
+		act["form_value"] = fv
+	}
+	if c.InputValue != "" {
+		act["input_value"] = c.InputValue
+	}
 	ctx := ev["context"].(map[string]any)
 	ctx["open_message_id"] = c.MessageID
 	ctx["open_chat_id"] = c.ChatID
