@@ -199,7 +199,7 @@ const (
 func TestHelperProcess(t *testing.T) {
 	path := os.Getenv(helperEnv)
 	if path == "" {
-		t.Skip("helper process for TestKill9Durability")
+		return // only meaningful as the child of TestKill9Durability
 	}
 	s, err := Open(path)
 	if err != nil {
