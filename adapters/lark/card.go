@@ -1,6 +1,7 @@
 package lark
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"regexp"
 	"strconv"
@@ -170,7 +171,7 @@ func renderCard(c *bot.Card, lead string) []byte {
 				MaxLength: maxInputText, Width: "fill", Placeholder: plainText{Tag: "plain_text", Content: b.Prompt},
 			},
 			submitButton{
-				Tag: "button", Name: "xunji_submit" + suffix, Text: label, Type: typ,
+				Tag: "button", Name: submitName(suffix, b.Action, b.Value), Text: label, Type: typ,
 				FormActionType: "submit", Behaviors: click,
 			},
 		}})
@@ -214,4 +215,32 @@ func content(text string, c *bot.Card) (msgType, body string) {
 	}
 	b, _ := json.Marshal(map[string]string{"text": text})
 	return "text", string(b)
+}
+
+// submitName names a form's submit button so that it also carries the
+// button's action and value (hex-encoded: names allow letters, digits and
+// underscores). Public Card 2.0 examples send a form submit's behaviors
+// value in the callback, but not every source agrees; when the value is
+// missing, onCard reads the action back from the name.
+func submitName(suffix, action, value string) string {
+	v, _ := json.Marshal(buttonValue{Action: action, Value: value})
+	return "xunji_submit" + suffix + "_" + hex.EncodeToString(v)
+}
+
+// actionFromName decodes what submitName encoded; ok is false for any
+// other name.
+func actionFromName(name string) (action, value string, ok bool) {
+	if !strings.HasPrefix(name, "xunji_submit") {
+		return "", "", false
+	}
+	i := strings.LastIndex(name, "_")
+	raw, err := hex.DecodeString(name[i+1:])
+	if err != nil {
+		return "", "", false
+	}
+	var bv buttonValue
+	if json.Unmarshal(raw, &bv) != nil || bv.Action == "" {
+		return "", "", false
+	}
+	return bv.Action, bv.Value, true
 }

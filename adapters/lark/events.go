@@ -362,7 +362,12 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 	}
 	action, value := valueString(e.Event.Action.Value["action"]), valueString(e.Event.Action.Value["value"])
 	if action == "" {
-		return empty, nil // not one of ours
+		// A form's submit button may arrive without its value: its name
+		// carries the action too.
+		var ok bool
+		if action, value, ok = actionFromName(e.Event.Action.Name); !ok {
+			return empty, nil // not one of ours
+		}
 	}
 	h := a.handler()
 	if h == nil {

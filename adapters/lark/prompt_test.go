@@ -309,3 +309,23 @@ func TestTypedInput(t *testing.T) {
 		})
 	}
 }
+
+// Should Lark send a form's submit without the button's callback value,
+// the submit button's name still says which action it is.
+func TestFormSubmissionWithoutValueIsReadFromTheButtonName(t *testing.T) {
+	hs := newHarness(t, "")
+	hs.env.Must(noteCommand(hs.env.Store))
+	ev := larktest.CardActionEvent(larktest.CardAction{
+		EventID: "ev_submit_named", Operator: lina, ChatID: coordChat, MessageID: cardMsgID,
+		Name: submitName("", "note.reason", noteValue), FormValue: map[string]string{"xunji_input": "by name"},
+	})
+	if status, body := hs.post(larktest.PathCards, ev); status != http.StatusOK {
+		t.Fatalf("status %d %s", status, body)
+	}
+	if got, ok := hs.storedInput(noteValue); !ok || got != "by name" {
+		t.Fatalf("handler got Input %q (ran: %v)", got, ok)
+	}
+	if _, _, ok := actionFromName("xunji_submit_zz"); ok {
+		t.Error("a name that is not hex decoded as an action")
+	}
+}
