@@ -3,7 +3,9 @@
 // a round with its team, the inspected organisation, the attached
 // discipline bodies and the dates; setting the feedback date tells the
 // attached bodies that their day-to-day supervision of the rectification
-// starts (DOMAIN.md, "After"); the team reports important situations to
+// starts (DOMAIN.md, "After") — and a job tells them on the feedback day
+// when the date was given in advance (feedbackjob.go; dates more than
+// FeedbackGraceDays past are not notified); the team reports important situations to
 // the attached bodies only, who acknowledge them, and a problem fixed on
 // the spot (立行立改) becomes an immediate-fix rectification item with its
 // three-party co-signature at one click.
@@ -82,9 +84,11 @@ type handler struct {
 	group      string // coordination group for new rounds
 	rounds     bot.Collection[bot.Round]
 	situations bot.Collection[bot.Situation]
+	notices    bot.Collection[feedbackNotice]
 }
 
-// Register adds the round command (轮次, 巡察) with the default Config.
+// Register adds the round command (轮次, 巡察) and the feedback-day job
+// (FeedbackJobName) with the default Config.
 func Register(b *bot.Bot, cfg *config.Config) error { return RegisterWith(b, cfg, Config{}) }
 
 // RegisterWith adds the round command with rc.
@@ -97,8 +101,12 @@ func RegisterWith(b *bot.Bot, cfg *config.Config, rc Config) error {
 		b: b, cfg: cfg, rc: rc, group: noticeGroup(cfg),
 		rounds:     bot.Records[bot.Round](b.Store, bot.CollRounds),
 		situations: bot.Records[bot.Situation](b.Store, bot.CollSituations),
+		notices:    bot.Records[feedbackNotice](b.Store, CollFeedbackNotices),
 	}
-	return b.Register(h.command())
+	if err := b.Register(h.command()); err != nil {
+		return err
+	}
+	return b.AddJob(bot.Job{Name: FeedbackJobName, Every: FeedbackJobEvery, Run: h.feedbackJob})
 }
 
 func noticeGroup(cfg *config.Config) string {
@@ -487,22 +495,38 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, err
 	}
 	r := req.Roster
-	var failed []string
-	for _, body := range rd.Attached {
-		text := func(l string) string {
-			return h.t(l, "round.feedback.notice", "id", rd.ID, "name", rd.Name, "organisation", r.BodyName(rd.Organisation, l),
-				"body", r.BodyName(body, l), "date", bot.FormatDate(day, h.b.Loc))
-		}
-		if _, err := h.tellBody(ctx, r, body, "round:"+id+":feedback:"+bot.FormatDate(day, h.b.Loc), func(l string) bot.Notice { return bot.Notice{Text: text(l)} }); err != nil {
-			h.b.Log.Warn("round: feedback notice failed", "round", id, "body", body, "err", err)
-			failed = append(failed, r.BodyName(body, lang))
-		}
+	// Record the notice before sending it, so that the feedback-day job
+	// (feedbackjob.go) does not send it again; the command itself always
+	// tells the bodies, since a person asked for it.
+	if _, err := h.claimFeedbackNotice(ctx, id, bot.FormatDate(day, h.b.Loc), req.Person.ID); err != nil {
+		return nil, err
 	}
+	failed := h.tellFeedback(ctx, r, rd, lang)
 	out := h.t(lang, "round.feedback.set", "id", id, "date", bot.FormatDate(day, h.b.Loc), "bodies", h.bodyNames(r, rd.Attached, lang))
 	if len(failed) > 0 {
 		out += "\n" + h.t(lang, "round.notify_failed", "bodies", strings.Join(failed, h.t(lang, "list.sep")))
 	}
 	return bot.Text(out), nil
+}
+
+// tellFeedback tells each body attached to rd that its day-to-day
+// supervision starts on rd's feedback day, and returns the names (in
+// lang) of the bodies that could not be told. The feedback command and
+// the feedback-day job both send it.
+func (h *handler) tellFeedback(ctx context.Context, r *bot.Roster, rd *bot.Round, lang string) []string {
+	date := bot.FormatDate(rd.Feedback, h.b.Loc)
+	var failed []string
+	for _, body := range rd.Attached {
+		text := func(l string) string {
+			return h.t(l, "round.feedback.notice", "id", rd.ID, "name", rd.Name, "organisation", r.BodyName(rd.Organisation, l),
+				"body", r.BodyName(body, l), "date", date)
+		}
+		if _, err := h.tellBody(ctx, r, body, "round:"+rd.ID+":feedback:"+date, func(l string) bot.Notice { return bot.Notice{Text: text(l)} }); err != nil {
+			h.b.Log.Warn("round: feedback notice failed", "round", rd.ID, "body", body, "err", err)
+			failed = append(failed, r.BodyName(body, lang))
+		}
+	}
+	return failed
 }
 
 // tellBody sends a notice to one body: to its own chat group when it has
