@@ -71,6 +71,19 @@ func (a *Adapter) httpHandler() http.Handler {
 	})
 }
 
+// decrypt is the SDK's DecryptEvent, which in v3.5.3 panics (an inverted
+// slice when the decrypted text has a "}" before its first "{") on a body
+// encrypted with another key; the panic becomes an error, so such a body
+// gets 401 like any other that does not decrypt.
+func (a *Adapter) decrypt(ctx context.Context, cipher string) (plain string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			plain, err = "", fmt.Errorf("body does not decrypt: %v", r)
+		}
+	}()
+	return a.disp.DecryptEvent(ctx, cipher)
+}
+
 // verify checks that req comes from Lark, with the SDK's own parsing,
 // decryption and signature functions, and returns the plain body.
 func (a *Adapter) verify(ctx context.Context, req *larkevent.EventReq) (string, error) {
@@ -78,7 +91,7 @@ func (a *Adapter) verify(ctx context.Context, req *larkevent.EventReq) (string, 
 	if err != nil {
 		return "", err
 	}
-	plain, err := a.disp.DecryptEvent(ctx, cipher)
+	plain, err := a.decrypt(ctx, cipher)
 	if err != nil {
 		return "", err
 	}

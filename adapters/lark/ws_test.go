@@ -34,7 +34,10 @@ func TestLongConnection(t *testing.T) {
 	runErr := make(chan error, 1)
 	go func() { runErr <- a.Run(ctx, env.Bot) }()
 	conn := <-fake.WSConns()
-	defer conn.Close()
+	// The connection is left open when the test ends: closing it makes the
+	// SDK's client disconnect, and in v3.5.3 its disconnect races with the
+	// first round of its own ping loop (a data race inside the SDK that the
+	// race detector reports). The SDK's client cannot be stopped anyway.
 	if conn.AppID != cfg.AppID {
 		t.Fatalf("connected for app %q", conn.AppID)
 	}
