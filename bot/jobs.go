@@ -92,3 +92,18 @@ func (b *Bot) TaskNames() []string {
 	slices.Sort(out)
 	return out
 }
+
+// Office hours: reminders and notices a job sends on its own go out on
+// working days between OfficeOpen and OfficeClose (local time); one that
+// falls due outside waits for the next run inside.
+const (
+	OfficeOpen  = 9
+	OfficeClose = 18
+)
+
+// OfficeHours reports whether t (in loc) is a working day between
+// OfficeOpen and OfficeClose.
+func OfficeHours(cal Calendar, loc *time.Location, t time.Time) bool {
+	t = t.In(loc)
+	return cal.IsWorkday(t) && t.Hour() >= OfficeOpen && t.Hour() < OfficeClose
+}

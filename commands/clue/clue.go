@@ -34,12 +34,6 @@ var memberKinds = append(slices.Clone(senderKinds), ReceivingKinds...)
 // ReminderJobEvery is how often the reminder job looks for due reminders.
 const ReminderJobEvery = 15 * time.Minute
 
-// Office hours in which reminders are sent, on working days only.
-const (
-	officeOpen  = 9
-	officeClose = 18
-)
-
 const (
 	maxTitle     = 100  // runes
 	maxSubstance = 4000 // runes

@@ -46,21 +46,13 @@ func addWorkingTime(cal bot.Calendar, loc *time.Location, t time.Time, d time.Du
 	return t
 }
 
-// officeHours reports whether now is a moment to send reminders: a
-// working day, between 09:00 and 18:00. Outside them, due reminders wait
-// for the next run that is inside.
-func officeHours(cal bot.Calendar, loc *time.Location, now time.Time) bool {
-	now = now.In(loc)
-	return cal.IsWorkday(now) && now.Hour() >= officeOpen && now.Hour() < officeClose
-}
-
 // remind is the reminder job: for each clue still unacknowledged, it
 // reminds the receiving body once when the reminder time has passed, and
 // tells the inspection office once when the escalation time has passed.
 // The clue records that each was sent, so re-runs and concurrent runs
 // do not repeat them.
 func (h *handler) remind(ctx context.Context, now time.Time) error {
-	if !officeHours(h.b.Cal, h.b.Loc, now) {
+	if !bot.OfficeHours(h.b.Cal, h.b.Loc, now) {
 		return nil
 	}
 	all, err := h.clues.List(ctx)

@@ -33,12 +33,6 @@ const (
 	JobEvery = 15 * time.Minute
 )
 
-// Office hours in which reminders are sent, on working days only.
-const (
-	officeOpen  = 9
-	officeClose = 18
-)
-
 // Config is the consultations' configuration. The lead may add it to
 // bot/config as `consult:` with the same fields and convert it
 // (consult.Config(cfg.Consult)).

@@ -189,7 +189,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 // inspection office is told (escalateDays working days later).
 func ReminderTimes(cal bot.Calendar, loc *time.Location, c *bot.Consultation, escalateDays int) (remind, escalate time.Time) {
 	d := dayStart(c.Deadline, loc).AddDate(0, 0, 1)
-	remind = cal.OnOrAfter(time.Date(d.Year(), d.Month(), d.Day(), officeOpen, 0, 0, 0, loc))
+	remind = cal.OnOrAfter(time.Date(d.Year(), d.Month(), d.Day(), bot.OfficeOpen, 0, 0, 0, loc))
 	return remind, cal.AddWorkdays(remind, escalateDays)
 }
 
@@ -201,7 +201,7 @@ var errNotDue = errors.New("consult: not due")
 // the record in an atomic update before it is sent.
 func (h *handler) remind(ctx context.Context, now time.Time) error {
 	l := now.In(h.b.Loc)
-	if !h.b.Cal.IsWorkday(l) || l.Hour() < officeOpen || l.Hour() >= officeClose {
+	if !bot.OfficeHours(h.b.Cal, h.b.Loc, l) {
 		return nil
 	}
 	all, err := h.consults.List(ctx)

@@ -35,12 +35,6 @@ const JobName = "cosign.remind"
 // JobEvery is how often the reminder job looks for unsigned requests.
 const JobEvery = 10 * time.Minute
 
-// Working hours in which reminders are sent, on working days only.
-const (
-	workStart = 9
-	workEnd   = 18
-)
-
 var (
 	reCosignID = regexp.MustCompile(`^QZ-\d{4}-\d{4,}$`)
 	reItemID   = regexp.MustCompile(`^ZG-\d{4}-\d{4,}$`)

@@ -65,10 +65,10 @@ func (m *module) workingTime(t time.Time) time.Time {
 	for range 400 {
 		y, mo, d := t.Date()
 		switch {
-		case !m.b.Cal.IsWorkday(t) || t.Hour() >= workEnd:
-			t = time.Date(y, mo, d+1, workStart, 0, 0, 0, m.b.Loc)
-		case t.Hour() < workStart:
-			return time.Date(y, mo, d, workStart, 0, 0, 0, m.b.Loc)
+		case !m.b.Cal.IsWorkday(t) || t.Hour() >= bot.OfficeClose:
+			t = time.Date(y, mo, d+1, bot.OfficeOpen, 0, 0, 0, m.b.Loc)
+		case t.Hour() < bot.OfficeOpen:
+			return time.Date(y, mo, d, bot.OfficeOpen, 0, 0, 0, m.b.Loc)
 		default:
 			return t
 		}
@@ -79,7 +79,7 @@ func (m *module) workingTime(t time.Time) time.Time {
 // inWorkingHours reports whether reminders may be sent at now.
 func (m *module) inWorkingHours(now time.Time) bool {
 	now = now.In(m.b.Loc)
-	return m.b.Cal.IsWorkday(now) && now.Hour() >= workStart && now.Hour() < workEnd
+	return bot.OfficeHours(m.b.Cal, m.b.Loc, now)
 }
 
 // escalationGroup is where unsigned requests are reported to the

@@ -37,9 +37,6 @@ const (
 	FeedbackGraceDays = 30
 	// CollFeedbackNotices holds one feedbackNotice per round id.
 	CollFeedbackNotices = "round_feedback_notices"
-
-	officeOpen  = 9  // hour the job starts sending, on working days
-	officeClose = 18 // hour it stops
 )
 
 // feedbackNotice records the last feedback date of a round whose
@@ -86,7 +83,7 @@ func (h *handler) claimFeedbackNotice(ctx context.Context, id, date, by string) 
 // has come and that nobody has told yet.
 func (h *handler) feedbackJob(ctx context.Context, now time.Time) error {
 	l := now.In(h.b.Loc)
-	if !h.b.Cal.IsWorkday(l) || l.Hour() < officeOpen || l.Hour() >= officeClose {
+	if !bot.OfficeHours(h.b.Cal, h.b.Loc, l) {
 		return nil
 	}
 	today := dayStart(l, h.b.Loc)
