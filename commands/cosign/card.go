@@ -220,7 +220,13 @@ func (m *module) show(ctx context.Context, req *bot.Request) (*bot.Response, err
 	for _, l := range lines {
 		s = append(s, l.text)
 	}
-	return bot.Text(strings.Join(s, "\n")), nil
+	resp := bot.Text(strings.Join(s, "\n"))
+	if c.State == bot.CosignOpen {
+		// The card with its buttons, so the request can be signed from
+		// here too (a card posted long ago is hard to find in a group).
+		resp.Replies = append(resp.Replies, bot.Reply{Card: m.card(r, c)})
+	}
+	return resp, nil
 }
 
 // reason renders the audit detail of a refusal.

@@ -847,3 +847,24 @@ func TestValidateTemplates(t *testing.T) {
 		})
 	}
 }
+
+// "cosign show" of an open request also gives its card, so it can be
+// signed from there; a completed one has nothing left to press.
+func TestShowGivesTheCardWhileOpen(t *testing.T) {
+	env := newEnv(t)
+	id := open(t, env, "lina", newThree)
+	resp := env.Command("chenjing", "会签 查看 "+id)
+	if len(resp.Replies) != 2 || resp.Replies[1].Card == nil {
+		t.Fatalf("show of an open request: %+v", resp.Replies)
+	}
+	b := bottest.FindButton(t, resp.Replies[1].Card, cosign.ActionSign)
+	env.Click("chenjing", b)
+	env.Click("lina", signButton(id))
+	env.Click("zhoutao", signButton(id))
+	if got := get(t, env, id); got.State != bot.CosignComplete {
+		t.Fatalf("state after three signatures from the shown card and the buttons: %s", got.State)
+	}
+	if resp := env.Command("chenjing", "会签 查看 "+id); len(resp.Replies) != 1 || resp.Replies[0].Card != nil {
+		t.Errorf("show of a completed request still offers a card: %+v", resp.Replies)
+	}
+}
