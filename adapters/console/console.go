@@ -257,7 +257,7 @@ func (a *Adapter) cardText(c *bot.Card, ref bot.MessageRef) string {
 		}
 	}
 	for _, f := range c.Fields {
-		fmt.Fprintf(&s, "│ %s：%s\n", f.Label, f.Value)
+		fmt.Fprintf(&s, "│ %s：%s\n", f.Label, strings.ReplaceAll(f.Value, "\n", "\n│   "))
 	}
 	if len(c.Buttons) > 0 {
 		var bs []string
