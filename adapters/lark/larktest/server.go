@@ -533,7 +533,25 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	keepOpen(c)
 	s.wsConns <- &WSConn{Conn: c, AppID: r.URL.Query().Get("app")}
+}
+
+// openConns keeps the fake's end of every long connection reachable, so
+// the garbage collector never closes it (a net.Conn's finalizer closes
+// its socket): the SDK's ws client (v3.5.3) cannot be stopped, and when
+// its connection drops, its disconnect races with its own ping loop — a
+// data race inside the SDK that -race would report in whatever test runs
+// at that moment. The connections live until the test binary exits.
+var openConns struct {
+	sync.Mutex
+	conns []*websocket.Conn
+}
+
+func keepOpen(c *websocket.Conn) {
+	openConns.Lock()
+	defer openConns.Unlock()
+	openConns.conns = append(openConns.conns, c)
 }
 
 // Push sends payload (an event or card callback body) as one data frame
