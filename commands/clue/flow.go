@@ -23,20 +23,25 @@ var conclusionWords = map[string]bot.ClueConclusion{
 	"不实": bot.ConclusionUnsubstantiated, "unsubstantiated": bot.ConclusionUnsubstantiated, "unfounded": bot.ConclusionUnsubstantiated,
 }
 
-func (h *handler) ackCommand(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	id, err := argID(req, 0)
-	if err != nil {
-		return nil, err
+// step is a sub-command that moves a clue (or, with to == "", records
+// feedback without a move): clue <verb> <id> [note]. The answer names the
+// clue (and its deadline, for texts that show it).
+func (h *handler) step(action string, to bot.ClueStatus, noteRequired bool) bot.HandlerFunc {
+	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		id, err := argID(req, 0)
+		if err != nil {
+			return nil, err
+		}
+		note, err := h.noteArg(req, 1, noteRequired)
+		if err != nil {
+			return nil, err
+		}
+		c, err := h.apply(ctx, req, id, change{action: action, to: to, note: note})
+		if err != nil {
+			return nil, err
+		}
+		return bot.Text(h.t(req.Lang, "clue.done."+action, "id", c.ID, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))), nil
 	}
-	note, err := h.noteArg(req, 1, false)
-	if err != nil {
-		return nil, err
-	}
-	c, err := h.apply(ctx, req, id, change{action: "ack", to: bot.ClueAcknowledged, note: note})
-	if err != nil {
-		return nil, err
-	}
-	return bot.Text(h.t(req.Lang, "clue.done.ack", "id", c.ID, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))), nil
 }
 
 // ackButton handles the 签收 button on the group card and on the direct
@@ -62,38 +67,6 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	}, nil
 }
 
-func (h *handler) verify(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	id, err := argID(req, 0)
-	if err != nil {
-		return nil, err
-	}
-	note, err := h.noteArg(req, 1, false)
-	if err != nil {
-		return nil, err
-	}
-	c, err := h.apply(ctx, req, id, change{action: "verify", to: bot.ClueVerifying, note: note})
-	if err != nil {
-		return nil, err
-	}
-	return bot.Text(h.t(req.Lang, "clue.done.verify", "id", c.ID)), nil
-}
-
-func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	id, err := argID(req, 0)
-	if err != nil {
-		return nil, err
-	}
-	note, err := h.noteArg(req, 1, true)
-	if err != nil {
-		return nil, err
-	}
-	c, err := h.apply(ctx, req, id, change{action: "feedback", note: note})
-	if err != nil {
-		return nil, err
-	}
-	return bot.Text(h.t(req.Lang, "clue.done.feedback", "id", c.ID)), nil
-}
-
 func (h *handler) conclude(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id, err := argID(req, 0)
 	if err != nil {
@@ -116,23 +89,6 @@ func (h *handler) conclude(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, err
 	}
 	return bot.Text(h.t(req.Lang, "clue.done.conclude", "id", c.ID, "conclusion", h.t(req.Lang, "clue.conclusion."+string(concl)))), nil
-}
-
-// giveBack is clue return (退回): "return" is a Go keyword.
-func (h *handler) giveBack(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	id, err := argID(req, 0)
-	if err != nil {
-		return nil, err
-	}
-	note, err := h.noteArg(req, 1, true)
-	if err != nil {
-		return nil, err
-	}
-	c, err := h.apply(ctx, req, id, change{action: "return", to: bot.ClueReturned, note: note})
-	if err != nil {
-		return nil, err
-	}
-	return bot.Text(h.t(req.Lang, "clue.done.return", "id", c.ID)), nil
 }
 
 // noteArg reads the note from argument i on; required says whether it
