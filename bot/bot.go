@@ -78,6 +78,9 @@ type Bot struct {
 	rosterCache cache[*Roster]
 	prefsCache  cache[map[string]Prefs]
 	inboxGrace  time.Duration
+	// held maps the inbox tickets whose lease this process holds to the
+	// lease's end (see Process).
+	held        sync.Map
 	tasks       map[string]Task
 	middlewares []Middleware
 

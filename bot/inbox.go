@@ -23,10 +23,11 @@ type inboxEntry struct {
 
 var _ DurableHandler = (*Bot)(nil)
 
-// Accept implements DurableHandler. The entry is written before the
-// event id is claimed: a process that dies between the two leaves an
-// entry to recover rather than a claimed event nobody handles (which the
-// platform's retry, deduplicated by the claim, could not repair).
+// Accept implements DurableHandler. It stores the request, claims its
+// event id (the dedupe of platform retries) and takes the processing
+// lease for this process, in one atomic step where the store can
+// (InboxStore), so the adapter's Process after the acknowledgement needs
+// no further round trip.
 func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 	if req.Time.IsZero() {
 		req.Time = b.Now()
@@ -43,41 +44,82 @@ func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 		}
 		ticket = fmt.Sprintf("seq:%012d", seq)
 	}
-	doc, err := json.Marshal(inboxEntry{Req: req, Accepted: b.Now()})
+	now := b.Now()
+	doc, err := json.Marshal(inboxEntry{Req: req, Accepted: now})
 	if err != nil {
 		return "", false, &Error{Code: EINTERNAL, Err: err}
 	}
-	if err := b.Store.Create(ctx, CollInbox, ticket, doc); err != nil {
-		if ErrorCode(err) == ECONFLICT {
-			return "", true, nil // the same event already waits in the inbox
-		}
-		return "", false, err
-	}
+	op := InboxOp{Coll: CollInbox, ID: ticket, Doc: doc, Lease: leaseKey(ticket), LeaseTTL: b.inboxGrace}
 	if req.EventID != "" {
-		first, err := b.Store.Claim(ctx, eventKey(req), DedupeTTL)
+		op.Claim, op.ClaimTTL = eventKey(req), DedupeTTL
+	}
+	first, err := b.enqueue(ctx, op)
+	if err != nil || !first {
+		return "", !first && err == nil, err
+	}
+	b.held.Store(ticket, now.Add(b.inboxGrace))
+	return ticket, false, nil
+}
+
+// enqueue is InboxStore.Enqueue, or its equivalent in plain Store calls.
+// The fallback writes the entry before it claims the event id: a process
+// that dies between the two leaves an entry to recover rather than a
+// claimed event nobody handles (which the platform's retry, deduplicated
+// by the claim, could not repair).
+func (b *Bot) enqueue(ctx context.Context, op InboxOp) (bool, error) {
+	if s, ok := b.Store.(InboxStore); ok {
+		return s.Enqueue(ctx, op)
+	}
+	if err := b.Store.Create(ctx, op.Coll, op.ID, op.Doc); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return false, nil // the same event already waits in the inbox
+		}
+		return false, err
+	}
+	if op.Claim != "" {
+		first, err := b.Store.Claim(ctx, op.Claim, op.ClaimTTL)
 		if err != nil || !first {
 			// Handled before (or unknown): take the entry back.
-			if derr := b.Store.Delete(context.WithoutCancel(ctx), CollInbox, ticket); derr != nil {
-				b.Log.Error("inbox: cannot take back an entry", "ticket", ticket, "err", derr)
+			if derr := b.Store.Delete(context.WithoutCancel(ctx), op.Coll, op.ID); derr != nil {
+				b.Log.Error("inbox: cannot take back an entry", "ticket", op.ID, "err", derr)
 			}
-			if err != nil {
-				return "", false, err
-			}
-			return "", true, nil
+			return false, err
 		}
 	}
-	return ticket, false, nil
+	if _, err := b.Store.Claim(ctx, op.Lease, op.LeaseTTL); err != nil {
+		// Stored and claimed: without the lease the request is simply
+		// processed by whoever claims it first, here or in recovery.
+		b.Log.Warn("inbox: lease not taken at acceptance", "ticket", op.ID, "err", err)
+	}
+	return true, nil
+}
+
+// dequeue is InboxStore.Dequeue, or its equivalent in plain Store calls
+// (which leave the lease to expire).
+func (b *Bot) dequeue(ctx context.Context, op InboxOp) error {
+	if s, ok := b.Store.(InboxStore); ok {
+		return s.Dequeue(ctx, op)
+	}
+	var errs []error
+	if op.Claim != "" {
+		if _, err := b.Store.Claim(ctx, op.Claim, op.ClaimTTL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := b.Store.Delete(ctx, op.Coll, op.ID); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 func eventKey(req *Request) string { return "event:" + string(req.Platform) + ":" + req.EventID }
 
+func leaseKey(ticket string) string { return "inbox:" + ticket }
+
 // Process implements DurableHandler. It answers Duplicate when another
-// process already holds the request.
+// process holds the request.
 func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Response {
-	// The lease lasts the grace period: a process that dies while handling
-	// blocks the request no longer than that. Handling takes seconds; the
-	// grace (a minute by default) is far beyond it.
-	got, err := b.Store.Claim(ctx, "inbox:"+ticket, b.inboxGrace)
+	got, err := b.lease(ctx, ticket)
 	if err != nil {
 		return b.errorResponse(req, err)
 	}
@@ -87,17 +129,46 @@ func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Respons
 	return b.Handle(ctx, req)
 }
 
-// Done implements DurableHandler. It claims the event id again (a request
-// recovered after a crash before Accept's claim needs it) so a later
-// retry is recognised, then removes the entry.
-func (b *Bot) Done(ctx context.Context, ticket string, req *Request) {
-	ctx = context.WithoutCancel(ctx)
-	if req != nil && req.EventID != "" {
-		if _, err := b.Store.Claim(ctx, eventKey(req), DedupeTTL); err != nil {
-			b.Log.Error("inbox: cannot claim a handled event", "ticket", ticket, "err", err)
+// lease reports whether this process may handle ticket. A lease taken at
+// acceptance serves while at least half of it is left; a request that
+// waited longer than that is left to recovery once the lease is over,
+// rather than handled with too little lease to finish before another
+// process may take it over. Otherwise (recovery) the lease is claimed
+// now; it lasts the inbox grace, far beyond the seconds handling takes.
+func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
+	now := b.Now()
+	if v, ok := b.held.Load(ticket); ok {
+		end := v.(time.Time)
+		if end.Sub(now) > b.inboxGrace/2 {
+			return true, nil
+		}
+		b.held.Delete(ticket)
+		if end.After(now) {
+			return false, nil
 		}
 	}
-	if err := b.Store.Delete(ctx, CollInbox, ticket); err != nil {
+	got, err := b.Store.Claim(ctx, leaseKey(ticket), b.inboxGrace)
+	if err != nil || !got {
+		return false, err
+	}
+	b.held.Store(ticket, now.Add(b.inboxGrace))
+	return true, nil
+}
+
+// Done implements DurableHandler. For a request this process handled, it
+// claims the event id again (a request recovered after a crash needs it,
+// and it renews the dedupe from the time of handling) and removes the
+// entry with its lease. It does nothing for a request another process
+// holds: that one removes it when its answer is out.
+func (b *Bot) Done(ctx context.Context, ticket string, req *Request) {
+	if _, ok := b.held.LoadAndDelete(ticket); !ok {
+		return
+	}
+	op := InboxOp{Coll: CollInbox, ID: ticket, Lease: leaseKey(ticket)}
+	if req != nil && req.EventID != "" {
+		op.Claim, op.ClaimTTL = eventKey(req), DedupeTTL
+	}
+	if err := b.dequeue(context.WithoutCancel(ctx), op); err != nil {
 		b.Log.Error("inbox: handled but not removed", "ticket", ticket, "err", err)
 	}
 }
@@ -111,6 +182,15 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 	if err != nil {
 		return 0, err
 	}
+	// Forget leases that are over: their requests are recovered below
+	// like any other.
+	now := b.Now()
+	b.held.Range(func(k, v any) bool {
+		if !v.(time.Time).After(now) {
+			b.held.Delete(k)
+		}
+		return true
+	})
 	n := 0
 	var errs []error
 	for _, d := range docs {
@@ -131,6 +211,7 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
 		if err := b.deliverLate(ctx, e.Req, resp); err != nil {
 			errs = append(errs, err) // left in the inbox: tried again after the lease
+			b.held.Delete(d.ID)
 			continue
 		}
 		b.Done(ctx, d.ID, e.Req)

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/storage/bolt"
 )
 
 func countingEnv(t *testing.T, n *atomic.Int32, opts ...bottest.Option) *bottest.Env {
@@ -128,4 +130,91 @@ func TestTwoReplicasRecoverARequestOnce(t *testing.T) {
 	if n.Load() != 10 {
 		t.Errorf("10 abandoned requests handled %d times across two replicas", n.Load())
 	}
+}
+
+// inboxStores runs fn with two replicas' environments on a shared store:
+// the in-memory one, which has only the plain Store methods (the inbox
+// falls back to them), and bbolt, which does each inbox step in one
+// transaction (bot.InboxStore). Both replicas share one clock.
+func inboxStores(t *testing.T, fn func(t *testing.T, a, b *bottest.Env, n *atomic.Int32)) {
+	t.Run("plain Store", func(t *testing.T) {
+		var n atomic.Int32
+		a := countingEnv(t, &n)
+		b := countingEnv(t, &n, bottest.WithStore(a.Store), bottest.WithClock(a.Clock))
+		fn(t, a, b, &n)
+	})
+	t.Run("InboxStore", func(t *testing.T) {
+		clock := bottest.NewClock(bottest.Start)
+		s, err := bolt.Open(filepath.Join(t.TempDir(), "x.db"), bolt.WithNow(clock.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		var n atomic.Int32
+		a := countingEnv(t, &n, bottest.WithStore(s), bottest.WithClock(clock))
+		b := countingEnv(t, &n, bottest.WithStore(s), bottest.WithClock(clock))
+		fn(t, a, b, &n)
+	})
+}
+
+// The lease is taken when the request is accepted: another replica cannot
+// handle it meanwhile, and its Done does not remove a request it did not
+// handle (a replica that gives up must not take an answer away from the
+// one still at work).
+func TestAcceptedRequestBelongsToItsProcess(t *testing.T) {
+	inboxStores(t, func(t *testing.T, a, b *bottest.Env, n *atomic.Int32) {
+		ctx := context.Background()
+		req := slackReq("Ev-own")
+		ticket, dup, err := a.Bot.Accept(ctx, req)
+		if err != nil || dup {
+			t.Fatalf("accept: %v dup=%v", err, dup)
+		}
+		if resp := b.Bot.Process(ctx, ticket, req); !resp.Duplicate {
+			t.Fatalf("another replica handled a request accepted here: %+v", resp)
+		}
+		b.Bot.Done(ctx, ticket, req)
+		if docs, _ := a.Store.List(ctx, bot.CollInbox); len(docs) != 1 {
+			t.Fatalf("a replica that did not handle the request removed it: %d entries", len(docs))
+		}
+		if resp := a.Bot.Process(ctx, ticket, req); resp.Duplicate || n.Load() != 1 {
+			t.Fatalf("the accepting process could not handle its request: %+v, handled %d", resp, n.Load())
+		}
+		a.Bot.Done(ctx, ticket, req)
+		if docs, _ := a.Store.List(ctx, bot.CollInbox); len(docs) != 0 {
+			t.Fatalf("%d entries left after Done", len(docs))
+		}
+		if _, dup, _ := b.Bot.Accept(ctx, slackReq("Ev-own")); !dup {
+			t.Error("a retry after the event was handled was accepted again")
+		}
+	})
+}
+
+// A request that waited so long that less than half of its lease is left
+// is not handled by its process (another could take it over mid-way):
+// recovery handles it, once, after the lease.
+func TestRequestWithLittleLeaseLeftGoesToRecovery(t *testing.T) {
+	inboxStores(t, func(t *testing.T, a, b *bottest.Env, n *atomic.Int32) {
+		ctx := context.Background()
+		req := slackReq("Ev-late")
+		ticket, _, err := a.Bot.Accept(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Clock.Advance(bot.InboxGrace * 3 / 4)
+		if resp := a.Bot.Process(ctx, ticket, req); !resp.Duplicate || n.Load() != 0 {
+			t.Fatalf("handled with a quarter of the lease left: %+v, handled %d", resp, n.Load())
+		}
+		a.Bot.Done(ctx, ticket, req)
+		if got, _ := b.Bot.RecoverInbox(ctx, bot.InboxGrace); got != 0 {
+			t.Fatalf("recovered while the lease still ran")
+		}
+		a.Clock.Advance(bot.InboxGrace / 2)
+		got, err := b.Bot.RecoverInbox(ctx, bot.InboxGrace)
+		if err != nil || got != 1 || n.Load() != 1 {
+			t.Fatalf("recovered %d, handled %d, err %v", got, n.Load(), err)
+		}
+		if docs, _ := a.Store.List(ctx, bot.CollInbox); len(docs) != 0 {
+			t.Fatalf("%d entries left after recovery", len(docs))
+		}
+	})
 }

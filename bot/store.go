@@ -46,3 +46,32 @@ type Doc struct {
 	ID   string
 	Data []byte
 }
+
+// InboxStore is an optional Store capability: each step of the durable
+// inbox as one atomic operation (one round trip on a networked store, one
+// transaction on a local one) instead of two or three Store calls. The
+// inbox uses it when the Store has it and falls back to Create, Claim and
+// Delete otherwise; the result is the same except for the crash windows
+// between those calls, which the fallback closes by recovery.
+type InboxStore interface {
+	// Enqueue stores op.Doc as op.Coll/op.ID and takes the claims op.Claim
+	// (for op.ClaimTTL) and op.Lease (for op.LeaseTTL), all or nothing. It
+	// returns false and changes nothing when the document exists or
+	// op.Claim is held. An empty claim or lease name is not taken.
+	Enqueue(ctx context.Context, op InboxOp) (bool, error)
+	// Dequeue removes op.Coll/op.ID and releases the claim op.Lease, and
+	// takes op.Claim for op.ClaimTTL whether or not it is held (renewing
+	// it), all or nothing. Removing a missing document is not an error.
+	Dequeue(ctx context.Context, op InboxOp) error
+}
+
+// InboxOp is one InboxStore operation. Claim and lease names are those
+// of Store.Claim.
+type InboxOp struct {
+	Coll, ID string
+	Doc      []byte // Enqueue only
+	Claim    string
+	ClaimTTL time.Duration
+	Lease    string
+	LeaseTTL time.Duration // Enqueue only
+}

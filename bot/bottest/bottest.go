@@ -138,7 +138,12 @@ type Option func(*envOptions)
 type envOptions struct {
 	store  bot.Store
 	config *config.Config
+	clock  *Clock
 }
+
+// WithClock uses c instead of a new clock at Start, so that several
+// environments (replicas) share one time.
+func WithClock(c *Clock) Option { return func(o *envOptions) { o.clock = c } }
 
 // WithStore uses s instead of an in-memory store.
 func WithStore(s bot.Store) Option { return func(o *envOptions) { o.store = s } }
@@ -157,7 +162,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	if o.config == nil {
 		o.config = config.Demo()
 	}
-	clock := NewClock(Start)
+	clock := o.clock
+	if clock == nil {
+		clock = NewClock(Start)
+	}
 	if o.store == nil {
 		m := NewMem()
 		m.Now = clock.Now

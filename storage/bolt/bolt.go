@@ -43,7 +43,10 @@ type Store struct {
 	now func() time.Time
 }
 
-var _ bot.Store = (*Store)(nil)
+var (
+	_ bot.Store      = (*Store)(nil)
+	_ bot.InboxStore = (*Store)(nil)
+)
 
 // Option configures a Store.
 type Option func(*Store)
@@ -234,7 +237,6 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	ttl = max(ttl, time.Millisecond)
 	now := s.now().UnixNano()
 	var claimed bool
 	err := s.db.Update(func(tx *bbolt.Tx) error {
@@ -242,26 +244,109 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 		if err := sweep(claims, exp, now); err != nil {
 			return err
 		}
-		if v := claims.Get([]byte(key)); len(v) == 8 {
-			if int64(binary.BigEndian.Uint64(v)) > now {
-				return nil // held by an unexpired claim
-			}
-			// Expired but not yet swept: drop its index entry too.
-			if err := exp.Delete(expKey(v, key)); err != nil {
+		if held(claims, key, now) {
+			return nil
+		}
+		claimed = true
+		return setClaim(claims, exp, key, now+int64(max(ttl, time.Millisecond)))
+	})
+	return claimed, wrap(err)
+}
+
+// held reports whether key has an unexpired claim.
+func held(claims *bbolt.Bucket, key string, now int64) bool {
+	v := claims.Get([]byte(key))
+	return len(v) == 8 && int64(binary.BigEndian.Uint64(v)) > now
+}
+
+// setClaim claims key until expiry, replacing any claim it has.
+func setClaim(claims, exp *bbolt.Bucket, key string, expiry int64) error {
+	if err := dropClaim(claims, exp, key); err != nil {
+		return err
+	}
+	e := binary.BigEndian.AppendUint64(nil, uint64(expiry))
+	if err := claims.Put([]byte(key), e); err != nil {
+		return err
+	}
+	return exp.Put(expKey(e, key), []byte{})
+}
+
+// dropClaim removes key's claim and its expiry index entry.
+func dropClaim(claims, exp *bbolt.Bucket, key string) error {
+	v := claims.Get([]byte(key))
+	if len(v) != 8 {
+		return nil
+	}
+	if err := exp.Delete(expKey(v, key)); err != nil {
+		return err
+	}
+	return claims.Delete([]byte(key))
+}
+
+// Enqueue implements bot.InboxStore in one write transaction.
+func (s *Store) Enqueue(ctx context.Context, op bot.InboxOp) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	now := s.now().UnixNano()
+	var done bool
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		claims, exp := tx.Bucket(claimsBucket), tx.Bucket(claimExpBucket)
+		if err := sweep(claims, exp, now); err != nil {
+			return err
+		}
+		if op.Claim != "" && held(claims, op.Claim, now) {
+			return nil
+		}
+		b, err := createCollBucket(tx, op.Coll)
+		if err != nil {
+			return err
+		}
+		if b.Get([]byte(op.ID)) != nil {
+			return nil
+		}
+		if err := b.Put([]byte(op.ID), nonNil(op.Doc)); err != nil {
+			return err
+		}
+		if op.Claim != "" {
+			if err := setClaim(claims, exp, op.Claim, now+int64(max(op.ClaimTTL, time.Millisecond))); err != nil {
 				return err
 			}
 		}
-		expiry := binary.BigEndian.AppendUint64(nil, uint64(now+int64(ttl)))
-		if err := claims.Put([]byte(key), expiry); err != nil {
-			return err
+		if op.Lease != "" {
+			if err := setClaim(claims, exp, op.Lease, now+int64(max(op.LeaseTTL, time.Millisecond))); err != nil {
+				return err
+			}
 		}
-		if err := exp.Put(expKey(expiry, key), []byte{}); err != nil {
-			return err
-		}
-		claimed = true
+		done = true
 		return nil
 	})
-	return claimed, wrap(err)
+	return done, wrap(err)
+}
+
+// Dequeue implements bot.InboxStore in one write transaction.
+func (s *Store) Dequeue(ctx context.Context, op bot.InboxOp) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := s.now().UnixNano()
+	return wrap(s.db.Update(func(tx *bbolt.Tx) error {
+		claims, exp := tx.Bucket(claimsBucket), tx.Bucket(claimExpBucket)
+		if b := collBucket(tx, op.Coll); b != nil {
+			if err := b.Delete([]byte(op.ID)); err != nil {
+				return err
+			}
+		}
+		if op.Lease != "" {
+			if err := dropClaim(claims, exp, op.Lease); err != nil {
+				return err
+			}
+		}
+		if op.Claim != "" {
+			return setClaim(claims, exp, op.Claim, now+int64(max(op.ClaimTTL, time.Millisecond)))
+		}
+		return nil
+	}))
 }
 
 // sweep deletes up to sweepLimit claims that expired at or before now. The

@@ -9,6 +9,12 @@
 //
 // Multi-key writes use MULTI or a Lua script, so a single Redis node (or a
 // Sentinel-managed primary) is required; Redis Cluster is not supported.
+//
+// Every operation but Update (WATCH/MULTI needs a connection of its own)
+// is one command or script, sent through go-redis's automatic pipelining:
+// commands that many goroutines issue at the same time share one write
+// and one read on one connection, instead of a round trip each. Under
+// load that is most of the cost of a request's store work, on both sides.
 package redis
 
 import (
@@ -42,7 +48,7 @@ const (
 
 // createScript creates the document only if absent and indexes it in the
 // same atomic step. KEYS: doc, idx. ARGV: document, id.
-var createScript = redis.NewScript(`
+var createScript = newScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
 	redis.call('ZADD', KEYS[2], 0, ARGV[2])
 	return 1
@@ -50,13 +56,64 @@ end
 return 0
 `)
 
+// putScript writes the document and indexes it. KEYS: doc, idx. ARGV:
+// document, id.
+var putScript = newScript(`
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], 0, ARGV[2])
+return 1
+`)
+
+// deleteScript removes the document and its index entry. KEYS: doc, idx.
+// ARGV: id.
+var deleteScript = newScript(`
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`)
+
+// enqueueScript is InboxStore.Enqueue. KEYS: doc, idx, claim, lease.
+// ARGV: document, id, claim TTL in ms, lease TTL in ms; a TTL of 0 means
+// that claim is not checked or taken (its key is then a placeholder).
+var enqueueScript = newScript(`
+if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[3]) == 1 then
+	return 0
+end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+	return 0
+end
+redis.call('ZADD', KEYS[2], 0, ARGV[2])
+if ARGV[3] ~= '0' then
+	redis.call('SET', KEYS[3], 1, 'PX', ARGV[3])
+end
+if ARGV[4] ~= '0' then
+	redis.call('SET', KEYS[4], 1, 'PX', ARGV[4])
+end
+return 1
+`)
+
+// dequeueScript is InboxStore.Dequeue. KEYS: doc, idx, claim, lease.
+// ARGV: id, claim TTL in ms (0: no claim; its key is then a placeholder).
+var dequeueScript = newScript(`
+redis.call('DEL', KEYS[1], KEYS[4])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[2] ~= '0' then
+	redis.call('SET', KEYS[3], 1, 'PX', ARGV[2])
+end
+return 1
+`)
+
 // Store is a bot.Store backed by Redis.
 type Store struct {
 	c      *redis.Client
+	ap     *redis.AutoPipeliner
 	prefix string
 }
 
-var _ bot.Store = (*Store)(nil)
+var (
+	_ bot.Store      = (*Store)(nil)
+	_ bot.InboxStore = (*Store)(nil)
+)
 
 // Option configures a Store.
 type Option func(*config)
@@ -91,7 +148,10 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	for _, fn := range cfg.clientOpts {
 		fn(ro)
 	}
-	s := &Store{c: redis.NewClient(ro), prefix: cfg.prefix}
+	s, err := newStore(redis.NewClient(ro), cfg.prefix)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.c.Close()
 		return nil, err
@@ -101,8 +161,73 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 
 // New wraps an existing client without contacting the server. The Store
 // takes ownership: Close closes the client.
-func New(c *redis.Client, opts ...Option) *Store {
-	return &Store{c: c, prefix: newConfig(opts).prefix}
+func New(c *redis.Client, opts ...Option) (*Store, error) {
+	return newStore(c, newConfig(opts).prefix)
+}
+
+func newStore(c *redis.Client, prefix string) (*Store, error) {
+	// The deferred face, so that a caller's context bounds its wait (the
+	// blocking face waits for the batch whatever the context). The
+	// defaults keep one ordered stream: a batch in flight while the next
+	// one gathers.
+	ap, err := c.AsyncAutoPipeline()
+	if err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("redis store: %w", err)
+	}
+	return &Store{c: c, ap: ap, prefix: prefix}, nil
+}
+
+// do sends cmd through the automatic pipeline and waits for its answer or
+// the end of ctx, whichever comes first. It returns an error only when
+// ctx ended first (the command may still run, and cmd must not be read);
+// otherwise the answer, error included, is in cmd.
+func (s *Store) do(ctx context.Context, cmd redis.Cmder) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.ap.Submit(ctx, cmd).WaitContext(ctx); err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// eval runs a script through the automatic pipeline: EVALSHA, and EVAL
+// when the server does not have it (first use, or after a restart).
+func (s *Store) eval(ctx context.Context, sc luaScript, keys []string, args ...any) *redis.Cmd {
+	cmd := redis.NewCmd(ctx, evalArgs("evalsha", sc.hash, keys, args)...)
+	if err := s.do(ctx, cmd); err != nil {
+		return failed(ctx, err)
+	}
+	if !redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		return cmd
+	}
+	cmd = redis.NewCmd(ctx, evalArgs("eval", sc.src, keys, args)...)
+	if err := s.do(ctx, cmd); err != nil {
+		return failed(ctx, err)
+	}
+	return cmd
+}
+
+// luaScript is a script's source and its SHA-1, the name EVALSHA uses.
+type luaScript struct{ src, hash string }
+
+func newScript(src string) luaScript { return luaScript{src: src, hash: redis.NewScript(src).Hash()} }
+
+// failed is a command that did not run, with err as its result.
+func failed(ctx context.Context, err error) *redis.Cmd {
+	cmd := redis.NewCmd(ctx)
+	cmd.SetErr(err)
+	return cmd
+}
+
+func evalArgs(verb, script string, keys []string, args []any) []any {
+	a := make([]any, 0, 3+len(keys)+len(args))
+	a = append(a, verb, script, len(keys))
+	for _, k := range keys {
+		a = append(a, k)
+	}
+	return append(a, args...)
 }
 
 func newConfig(opts []Option) config {
@@ -138,7 +263,11 @@ func (s *Store) Get(ctx context.Context, coll, id string) ([]byte, error) {
 	if err := checkColl(coll); err != nil {
 		return nil, err
 	}
-	doc, err := s.c.Get(ctx, s.docKey(coll, id)).Bytes()
+	cmd := redis.NewStringCmd(ctx, "get", s.docKey(coll, id))
+	if err := s.do(ctx, cmd); err != nil {
+		return nil, mapErr(err)
+	}
+	doc, err := cmd.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, bot.ErrNotFound(coll, id)
 	}
@@ -153,7 +282,7 @@ func (s *Store) Create(ctx context.Context, coll, id string, doc []byte) error {
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	n, err := createScript.Run(ctx, s.c, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Int()
+	n, err := s.eval(ctx, createScript, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Int()
 	if err != nil {
 		return mapErr(err)
 	}
@@ -236,12 +365,7 @@ func (s *Store) Put(ctx context.Context, coll, id string, doc []byte) error {
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.docKey(coll, id), doc, 0)
-		p.ZAdd(ctx, s.idxKey(coll), redis.Z{Member: id})
-		return nil
-	})
-	return mapErr(err)
+	return mapErr(s.eval(ctx, putScript, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Err())
 }
 
 // Delete removes coll/id; deleting a missing document is not an error.
@@ -249,12 +373,7 @@ func (s *Store) Delete(ctx context.Context, coll, id string) error {
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.docKey(coll, id))
-		p.ZRem(ctx, s.idxKey(coll), id)
-		return nil
-	})
-	return mapErr(err)
+	return mapErr(s.eval(ctx, deleteScript, []string{s.docKey(coll, id), s.idxKey(coll)}, id).Err())
 }
 
 // List returns every document of coll in ascending id (byte) order. It is
@@ -264,7 +383,11 @@ func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
 	if err := checkColl(coll); err != nil {
 		return nil, err
 	}
-	ids, err := s.c.ZRange(ctx, s.idxKey(coll), 0, -1).Result()
+	zr := redis.NewStringSliceCmd(ctx, "zrange", s.idxKey(coll), 0, -1)
+	if err := s.do(ctx, zr); err != nil {
+		return nil, mapErr(err)
+	}
+	ids, err := zr.Result()
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -274,7 +397,16 @@ func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
 		for i, id := range chunk {
 			keys[i] = s.docKey(coll, id)
 		}
-		vals, err := s.c.MGet(ctx, keys...).Result()
+		args := make([]any, 0, 1+len(keys))
+		args = append(args, "mget")
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		mg := redis.NewSliceCmd(ctx, args...)
+		if err := s.do(ctx, mg); err != nil {
+			return nil, mapErr(err)
+		}
+		vals, err := mg.Result()
 		if err != nil {
 			return nil, mapErr(err)
 		}
@@ -304,7 +436,11 @@ func chunks(s []string, n int) func(func([]string) bool) {
 // NextSeq atomically increments and returns the named counter, starting
 // at 1 (INCR), shared by every process using the same prefix.
 func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
-	n, err := s.c.Incr(ctx, s.prefix+"seq:"+name).Result()
+	cmd := redis.NewIntCmd(ctx, "incr", s.prefix+"seq:"+name)
+	if err := s.do(ctx, cmd); err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := cmd.Result()
 	return n, mapErr(err)
 }
 
@@ -314,9 +450,68 @@ func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
 func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	// Round up to whole milliseconds: PX has millisecond resolution, and a
 	// zero expiry would mean "never expire".
-	ttl = (max(ttl, time.Millisecond) + time.Millisecond - 1).Truncate(time.Millisecond)
-	ok, err := s.c.SetNX(ctx, s.prefix+"claim:"+key, 1, ttl).Result()
-	return ok, mapErr(err)
+	cmd := redis.NewStatusCmd(ctx, "set", s.claimKey(key), 1, "px", ms(ttl), "nx")
+	if err := s.do(ctx, cmd); err != nil {
+		return false, mapErr(err)
+	}
+	err := cmd.Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil // NX: held
+	}
+	return err == nil, mapErr(err)
+}
+
+func (s *Store) claimKey(key string) string { return s.prefix + "claim:" + key }
+
+// ms is a claim's TTL in whole milliseconds, rounded up to at least one:
+// PX has millisecond resolution, and a zero expiry would mean "never".
+func ms(ttl time.Duration) int64 {
+	return int64((max(ttl, time.Millisecond) + time.Millisecond - 1) / time.Millisecond)
+}
+
+// Enqueue implements bot.InboxStore in one script.
+func (s *Store) Enqueue(ctx context.Context, op bot.InboxOp) (bool, error) {
+	if err := checkColl(op.Coll); err != nil {
+		return false, err
+	}
+	claim, lease := s.inboxClaims(op)
+	n, err := s.eval(ctx, enqueueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
+		op.Doc, op.ID, ttlArg(op.Claim, op.ClaimTTL), ttlArg(op.Lease, op.LeaseTTL)).Int()
+	if err != nil {
+		return false, mapErr(err)
+	}
+	return n == 1, nil
+}
+
+// Dequeue implements bot.InboxStore in one script.
+func (s *Store) Dequeue(ctx context.Context, op bot.InboxOp) error {
+	if err := checkColl(op.Coll); err != nil {
+		return err
+	}
+	claim, lease := s.inboxClaims(op)
+	return mapErr(s.eval(ctx, dequeueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
+		op.ID, ttlArg(op.Claim, op.ClaimTTL)).Err())
+}
+
+// inboxClaims names the claim keys of op; an absent one is given the
+// other's key (or the document's) as a placeholder the scripts ignore.
+func (s *Store) inboxClaims(op bot.InboxOp) (claim, lease string) {
+	claim, lease = s.claimKey(op.Claim), s.claimKey(op.Lease)
+	if op.Claim == "" {
+		claim = s.docKey(op.Coll, op.ID)
+	}
+	if op.Lease == "" {
+		lease = s.docKey(op.Coll, op.ID)
+	}
+	return claim, lease
+}
+
+// ttlArg is a script's TTL argument: 0 for a claim not taken.
+func ttlArg(name string, ttl time.Duration) int64 {
+	if name == "" {
+		return 0
+	}
+	return ms(ttl)
 }
 
 // Ping reports whether the server is reachable (PING).
@@ -324,7 +519,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	return mapErr(s.c.Ping(ctx).Err())
 }
 
-// Close closes the client and its connections.
+// Close closes the client and its connections (and the automatic
+// pipeline with them).
 func (s *Store) Close() error {
 	return s.c.Close()
 }

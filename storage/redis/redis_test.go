@@ -223,7 +223,10 @@ func TestUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	unreachable(opt)
-	s = New(redis.NewClient(opt))
+	s, err = New(redis.NewClient(opt))
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = s.Close() })
 	ops := map[string]func() error{
 		"Ping": func() error { return s.Ping(ctx) },
@@ -255,11 +258,19 @@ func TestClosedStoreUnavailable(t *testing.T) {
 	s := openTest(t, testPrefix())
 	// A second handle on the same server, closed at once.
 	c := redis.NewClient(s.Client().Options())
-	closed := New(c)
+	closed, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_ = closed.Close()
-	err := closed.Ping(t.Context())
+	err = closed.Ping(t.Context())
 	if bot.ErrorCode(err) != bot.EUNAVAILABLE || !errors.Is(err, redis.ErrClosed) {
 		t.Fatalf("Ping on a closed store: %v, want EUNAVAILABLE wrapping redis.ErrClosed", err)
+	}
+	// The pipelined commands too.
+	_, err = closed.Claim(t.Context(), "k", time.Minute)
+	if bot.ErrorCode(err) != bot.EUNAVAILABLE || !errors.Is(err, redis.ErrClosed) {
+		t.Fatalf("Claim on a closed store: %v, want EUNAVAILABLE wrapping redis.ErrClosed", err)
 	}
 }
 
@@ -316,5 +327,65 @@ func TestRecordIDsUniqueAcrossProcesses(t *testing.T) {
 	}
 	if id, _ := bot.NewID(ctx, a, bot.PrefixItem, 2026); id != "ZG-2026-0001" {
 		t.Errorf("first rectification id = %s", id)
+	}
+}
+
+// A restarted server has no scripts cached: the store's pipelined
+// EVALSHA falls back to EVAL, and every scripted operation still works.
+func TestScriptsWorkAfterTheServerForgetsThem(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, testPrefix())
+	for round := range 2 {
+		if err := s.Client().ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("t%d", round)
+		if err := s.Create(ctx, "things", id, []byte("doc")); err != nil {
+			t.Fatalf("Create after SCRIPT FLUSH: %v", err)
+		}
+		if err := s.Put(ctx, "things", id, []byte("doc2")); err != nil {
+			t.Fatalf("Put after SCRIPT FLUSH: %v", err)
+		}
+		if err := s.Delete(ctx, "things", id); err != nil {
+			t.Fatalf("Delete after SCRIPT FLUSH: %v", err)
+		}
+		op := bot.InboxOp{Coll: "inbox", ID: id, Doc: []byte("{}"), Claim: "ev-" + id, ClaimTTL: time.Hour, Lease: "lease-" + id, LeaseTTL: time.Hour}
+		if ok, err := s.Enqueue(ctx, op); err != nil || !ok {
+			t.Fatalf("Enqueue after SCRIPT FLUSH: %v, %v", ok, err)
+		}
+		if err := s.Client().ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Dequeue(ctx, op); err != nil {
+			t.Fatalf("Dequeue after SCRIPT FLUSH: %v", err)
+		}
+		if docs, err := s.List(ctx, "inbox"); err != nil || len(docs) != 0 {
+			t.Fatalf("inbox after Dequeue: %v, %v", docs, err)
+		}
+	}
+}
+
+// The inbox keys follow the documented layout, and the claims expire.
+func TestInboxKeyLayout(t *testing.T) {
+	ctx := t.Context()
+	prefix := testPrefix()
+	s := openTest(t, prefix)
+	op := bot.InboxOp{Coll: "inbox", ID: "ev:slack:E1", Doc: []byte("{}"), Claim: "event:slack:E1", ClaimTTL: time.Hour,
+		Lease: "inbox:ev:slack:E1", LeaseTTL: time.Minute}
+	if ok, err := s.Enqueue(ctx, op); err != nil || !ok {
+		t.Fatalf("Enqueue: %v, %v", ok, err)
+	}
+	c := s.Client()
+	if got, err := c.Get(ctx, prefix+"doc:inbox:ev:slack:E1").Result(); err != nil || got != "{}" {
+		t.Errorf("doc key = %q, %v", got, err)
+	}
+	if ids, err := c.ZRange(ctx, prefix+"idx:inbox", 0, -1).Result(); err != nil || !slices.Equal(ids, []string{"ev:slack:E1"}) {
+		t.Errorf("index = %v, %v", ids, err)
+	}
+	for key, ttl := range map[string]time.Duration{prefix + "claim:event:slack:E1": time.Hour, prefix + "claim:inbox:ev:slack:E1": time.Minute} {
+		got, err := c.PTTL(ctx, key).Result()
+		if err != nil || got <= ttl-5*time.Second || got > ttl {
+			t.Errorf("%s expires in %v (%v), want about %v", key, got, err, ttl)
+		}
 	}
 }

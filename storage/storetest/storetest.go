@@ -26,7 +26,8 @@ const (
 	perWorker = 20
 )
 
-// Run runs the conformance suite. open must return a fresh, empty store for
+// Run runs the conformance suite, and the bot.InboxStore part of it when
+// the store has that capability. open must return a fresh, empty store for
 // each call and register with t.Cleanup whatever releases it (closing the
 // store, deleting its keys); Run never closes the store itself because a
 // backend may need it open to clean up. Subtests run in parallel and also
@@ -61,6 +62,9 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 			t.Parallel()
 			tc.fn(t, open(t))
 		})
+	}
+	if _, ok := open(t).(bot.InboxStore); ok {
+		runInbox(t, open)
 	}
 }
 
