@@ -200,9 +200,14 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 		lark.WithLogLevel(larkcore.LogLevelInfo),
 	}
 	// Downloads of inbound files are bounded (files_in.go).
-	var hc larkcore.HttpClient = http.DefaultClient
-	if a.httpClient != nil {
-		hc = a.httpClient
+	var hc larkcore.HttpClient = a.httpClient
+	if a.httpClient == nil {
+		// Answers and notices to many chats go out concurrently; the
+		// default transport keeps two idle connections per host and would
+		// open (and TLS-handshake) a new one for most of them.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		hc = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	}
 	copts = append(copts, lark.WithHttpClient(limitDownloads{inner: hc}))
 	a.client = lark.NewClient(cfg.AppID, cfg.AppSecret, copts...)

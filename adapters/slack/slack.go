@@ -212,7 +212,12 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 		a.now = time.Now
 	}
 	if a.httpClient == nil {
-		a.httpClient = &http.Client{Timeout: 30 * time.Second}
+		// Answers and notices to many channels go out concurrently; the
+		// default transport keeps two idle connections per host and would
+		// open (and TLS-handshake) a new one for most of them.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		a.httpClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	}
 	a.log = a.log.With("adapter", "slack")
 	a.api = slackgo.New(cfg.BotToken, a.clientOptions()...)

@@ -113,11 +113,48 @@ func (c *Catalog) T(lang, key string, args ...any) string {
 	if len(args) == 0 || !strings.Contains(s, "{") {
 		return s
 	}
-	pairs := make([]string, 0, len(args))
-	for i := 0; i+1 < len(args); i += 2 {
-		pairs = append(pairs, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(args[i+1]))
+	return fill(s, args)
+}
+
+// fill replaces each {name} in s whose name is among args (name, value
+// pairs) with its value; other braces stay as they are. Inserted values
+// are not scanned again. (strings.NewReplacer does the same but builds
+// its lookup table on every call, which showed in profiles: every
+// answer is a catalog message.)
+func fill(s string, args []any) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16*len(args))
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i+1:], '}')
+		if j < 0 {
+			break
+		}
+		name := s[i+1 : i+1+j]
+		v, ok := arg(args, name)
+		if !ok {
+			b.WriteString(s[:i+1]) // not a placeholder of ours: keep the brace
+			s = s[i+1:]
+			continue
+		}
+		b.WriteString(s[:i])
+		b.WriteString(v)
+		s = s[i+1+j+1:]
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	b.WriteString(s)
+	return b.String()
+}
+
+func arg(args []any, name string) (string, bool) {
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok && k == name || !ok && fmt.Sprint(args[i]) == name {
+			return fmt.Sprint(args[i+1]), true
+		}
+	}
+	return "", false
 }
 
 // Keys returns the keys of lang, sorted.

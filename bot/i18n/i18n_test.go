@@ -72,3 +72,25 @@ func TestDuplicateKeyAcrossFilesRefused(t *testing.T) {
 		t.Fatal("duplicate key across files was accepted")
 	}
 }
+
+func TestFillKeepsWhatIsNotAPlaceholder(t *testing.T) {
+	cases := []struct {
+		s    string
+		args []any
+		want string
+	}{
+		{"{a} and {b}", []any{"a", 1, "b", "two"}, "1 and two"},
+		{"{a}{a}", []any{"a", "x"}, "xx"},
+		{"{unknown} {a}", []any{"a", "x"}, "{unknown} x"},
+		{"value with braces: {a}", []any{"a", "{b}", "b", "no"}, "value with braces: {b}"},
+		{"open { brace {a}", []any{"a", "x"}, "open { brace x"},
+		{"unterminated {a", []any{"a", "x"}, "unterminated {a"},
+		{"{}", []any{"a", "x"}, "{}"},
+		{"中文{名}结束", []any{"名", "王明"}, "中文王明结束"},
+	}
+	for _, c := range cases {
+		if got := fill(c.s, c.args); got != c.want {
+			t.Errorf("fill(%q, %v) = %q, want %q", c.s, c.args, got, c.want)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -29,11 +30,25 @@ import (
 )
 
 func main() {
-	rates := flag.String("rates", "250,500,1000,2000", "offered events per second, comma-separated")
+	rates := flag.String("rates", "250,500,1000,2000", "offered events per second, comma-separated (empty: saturation only)")
 	dur := flag.Duration("duration", 5*time.Second, "length of each phase")
 	workers := flag.Int("workers", 32, "concurrent senders in the saturation phase")
 	startup := flag.String("startup", "", "measure start-up and idle RSS of this xunji binary instead")
+	only := flag.String("targets", "slack,lark,bare", "which targets to load, comma-separated")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "xunji-load:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "xunji-load:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *startup != "" {
 		if err := measureStartup(*startup, 5); err != nil {
 			fmt.Fprintln(os.Stderr, "xunji-load:", err)
@@ -42,7 +57,7 @@ func main() {
 		return
 	}
 	var rs []int
-	for _, s := range strings.Split(*rates, ",") {
+	for _, s := range strings.FieldsFunc(*rates, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 || n > 20000 {
 			fmt.Fprintf(os.Stderr, "xunji-load: bad rate %q\n", s)
@@ -65,7 +80,20 @@ func main() {
 		os.Exit(1)
 	}
 	defer p.Close()
-	targets := []target{slackTarget(p.XunjiURL), larkTarget(p.XunjiURL), bareTarget(p.BareURL)}
+	var targets []target
+	for _, name := range strings.Split(*only, ",") {
+		switch strings.TrimSpace(name) {
+		case "slack":
+			targets = append(targets, slackTarget(p.XunjiURL))
+		case "lark":
+			targets = append(targets, larkTarget(p.XunjiURL))
+		case "bare":
+			targets = append(targets, bareTarget(p.BareURL))
+		default:
+			fmt.Fprintf(os.Stderr, "xunji-load: unknown target %q (slack, lark, bare)\n", name)
+			os.Exit(2)
+		}
+	}
 	var seq atomic.Int64
 	var results []Result
 	for _, rate := range rs {

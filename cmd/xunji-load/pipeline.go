@@ -146,18 +146,33 @@ func serve(h http.Handler) (*server, error) {
 }
 
 // fakePlatform answers every Slack Web API and Lark Open API call the
-// adapters make with success, so their replies cost what a fast platform
-// costs.
+// adapters make with success. Its answers are prepared once: a real
+// platform's work is not on this machine, so the fake's should cost as
+// little as possible.
 func fakePlatform(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/"):
-		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": "C0DEMOCOORD", "ts": "1700000000.000100", "user_id": "UXUNJI",
-			"channel_id": "D0LOAD", "message_ts": "1700000000.000100"})
+		_, _ = w.Write(slackOK)
 	case strings.HasSuffix(r.URL.Path, "/tenant_access_token/internal"):
-		_ = json.NewEncoder(w).Encode(map[string]any{"code": 0, "msg": "ok", "tenant_access_token": "t-load", "expire": 7200})
+		_, _ = w.Write(larkTenantToken)
 	default:
-		_ = json.NewEncoder(w).Encode(map[string]any{"code": 0, "msg": "success", "data": map[string]any{"message_id": "om_load", "chat_id": "oc_load"}})
+		_, _ = w.Write(larkOK)
 	}
+}
+
+var (
+	slackOK = mustJSON(map[string]any{"ok": true, "channel": "C0DEMOCOORD", "ts": "1700000000.000100", "user_id": "UXUNJI",
+		"channel_id": "D0LOAD", "message_ts": "1700000000.000100"})
+	larkTenantToken = mustJSON(map[string]any{"code": 0, "msg": "ok", "tenant_access_token": "t-load", "expire": 7200})
+	larkOK          = mustJSON(map[string]any{"code": 0, "msg": "success", "data": map[string]any{"message_id": "om_load", "chat_id": "oc_load"}})
+)
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -74,7 +74,8 @@ type Message struct {
 	Mentions  []Mention
 	MessageID string // "om_" + EventID when empty
 	Token     string // verification token; VerificationToken when empty
-	// ParentID is the message this one replies to (parent_id, root_id).
+	// ParentID is the message this one replies to (parent_id, root_id);
+	// empty for a message that replies to none.
 	ParentID string
 	// FileKey and FileName are the content of a "file" message.
 	FileKey, FileName string
@@ -96,6 +97,11 @@ func MessageEvent(msg Message) []byte {
 	em["message_type"] = or(msg.MsgType, "text")
 	if msg.ParentID != "" {
 		em["parent_id"], em["root_id"] = msg.ParentID, msg.ParentID
+	} else {
+		// The official example is a reply; without ParentID the message
+		// starts a conversation of its own.
+		delete(em, "parent_id")
+		delete(em, "root_id")
 	}
 	switch em["message_type"] {
 	case "text":
