@@ -45,7 +45,7 @@ func (a *Adapter) httpHandler() http.Handler {
 			return
 		}
 		req := &larkevent.EventReq{Header: r.Header, Body: body, RequestURI: r.RequestURI}
-		plain, err := a.verify(r.Context(), req)
+		plain, fuzzy, err := a.verify(r.Context(), req)
 		if err != nil {
 			a.log.Warn("lark callback refused", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
 			a.rejected("unauthorized")
@@ -54,10 +54,19 @@ func (a *Adapter) httpHandler() http.Handler {
 		}
 		// The dispatcher answers 500 to a body it cannot decode, and Lark
 		// would deliver it again for hours: refuse it as malformed.
-		if err := decodable(plain); err != nil {
+		v, err := decode(plain, fuzzy)
+		if err != nil {
 			a.log.Warn("lark callback malformed", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
 			a.rejected("malformed")
 			http.Error(w, "malformed", http.StatusBadRequest)
+			return
+		}
+		if ev, ok := v.(*larkim.P2MessageReceiveV1); ok {
+			// Messages, the bulk of the traffic, go straight to the
+			// handler: the dispatcher would parse, decrypt, verify and
+			// decode the body all over again.
+			ev.RawReq(req)
+			a.answerEvent(w, r, func(ctx context.Context) error { return a.onMessage(ctx, ev) })
 			return
 		}
 		resp := a.disp.Handle(r.Context(), req)
@@ -69,6 +78,31 @@ func (a *Adapter) httpHandler() http.Handler {
 		w.WriteHeader(resp.StatusCode)
 		_, _ = w.Write(resp.Body)
 	})
+}
+
+// answerEvent runs an event handler and answers as the SDK's dispatcher
+// does: 200 {"msg":"success"}, or 500 with the error, which makes Lark
+// deliver the event again (a handler that panics counts as an error).
+func (a *Adapter) answerEvent(w http.ResponseWriter, r *http.Request, handle func(ctx context.Context) error) {
+	err := func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("handler panicked: %v", p)
+			}
+		}()
+		return handle(r.Context())
+	}()
+	w.Header().Set(larkevent.ContentTypeHeader, larkevent.DefaultContentType)
+	msg, status := "success", http.StatusOK
+	if err != nil {
+		a.log.Error("lark event not handled", "path", r.URL.Path, "err", err)
+		msg, status = err.Error(), http.StatusInternalServerError
+	}
+	b, _ := json.Marshal(struct {
+		Msg string `json:"msg"`
+	}{msg})
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // decrypt is the SDK's DecryptEvent, which in v3.5.3 panics (an inverted
@@ -84,61 +118,67 @@ func (a *Adapter) decrypt(ctx context.Context, cipher string) (plain string, err
 	return a.disp.DecryptEvent(ctx, cipher)
 }
 
-// verify checks that req comes from Lark, with the SDK's own parsing,
-// decryption and signature functions, and returns the plain body.
-func (a *Adapter) verify(ctx context.Context, req *larkevent.EventReq) (string, error) {
-	cipher, err := a.disp.ParseReq(ctx, req)
-	if err != nil {
-		return "", err
+// verify checks that req comes from Lark, with the SDK's own decryption
+// and signature functions, and returns the plain body and its envelope.
+func (a *Adapter) verify(ctx context.Context, req *larkevent.EventReq) (string, *larkevent.EventFuzzy, error) {
+	cipher := string(req.Body)
+	if a.cfg.EncryptKey != "" {
+		// What the dispatcher's ParseReq does, without the debug log line
+		// of the whole request it formats whatever the log level.
+		var enc larkevent.EventEncryptMsg
+		if err := json.Unmarshal(req.Body, &enc); err != nil {
+			return "", nil, fmt.Errorf("body is not an encrypted event: %w", err)
+		}
+		if enc.Encrypt == "" {
+			return "", nil, errors.New("encrypted body is blank")
+		}
+		cipher = enc.Encrypt
 	}
 	plain, err := a.decrypt(ctx, cipher)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var fuzzy larkevent.EventFuzzy
 	if err := json.Unmarshal([]byte(plain), &fuzzy); err != nil {
-		return "", fmt.Errorf("body is not an event: %w", err)
+		return "", nil, fmt.Errorf("body is not an event: %w", err)
 	}
 	if fuzzy.Encrypt != "" {
-		return "", errors.New("encrypted body but no encrypt key configured")
+		return "", nil, errors.New("encrypted body but no encrypt key configured")
 	}
 	token := fuzzy.Token
 	if fuzzy.Header != nil {
 		token = fuzzy.Header.Token
 	}
 	if subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.VerificationToken)) != 1 {
-		return "", errors.New("verification token mismatch")
+		return "", nil, errors.New("verification token mismatch")
 	}
 	if a.cfg.EncryptKey == "" {
-		return plain, nil
+		return plain, &fuzzy, nil
 	}
 	signed := req.Header[larkevent.EventSignature] != nil
 	if larkevent.ReqType(fuzzy.Type) == larkevent.ReqTypeChallenge && !signed {
 		// Lark's SDKs do not require a signature on the challenge; it is
 		// encrypted with the key and carries the token.
-		return plain, nil
+		return plain, &fuzzy, nil
 	}
 	if err := a.disp.VerifySign(ctx, req); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	ts, err := strconv.ParseInt(firstHeader(req.Header, larkevent.EventRequestTimestamp), 10, 64)
 	if err != nil {
-		return "", errors.New("bad request timestamp")
+		return "", nil, errors.New("bad request timestamp")
 	}
 	if d := a.now().Sub(time.Unix(ts, 0)); d > signWindow || d < -signWindow {
-		return "", fmt.Errorf("request timestamp %d outside the window", ts)
+		return "", nil, fmt.Errorf("request timestamp %d outside the window", ts)
 	}
-	return plain, nil
+	return plain, &fuzzy, nil
 }
 
-// decodable checks that a verified plain body of an event type the
-// adapter handles decodes into the SDK's type for it, as the dispatcher
-// will decode it.
-func decodable(plain string) error {
-	var fuzzy larkevent.EventFuzzy
-	if err := json.Unmarshal([]byte(plain), &fuzzy); err != nil {
-		return err
-	}
+// decode decodes a verified plain body of an event type the adapter
+// handles into the SDK's type for it, as the dispatcher would; other
+// types give nil (the dispatcher acknowledges types it has no handler
+// for).
+func decode(plain string, fuzzy *larkevent.EventFuzzy) (any, error) {
 	eventType := ""
 	if fuzzy.Event != nil {
 		eventType, _ = fuzzy.Event.Type.(string)
@@ -153,9 +193,12 @@ func decodable(plain string) error {
 	case "card.action.trigger":
 		v = &callback.CardActionTriggerEvent{}
 	default:
-		return nil // the dispatcher acknowledges types it has no handler for
+		return nil, nil
 	}
-	return json.Unmarshal([]byte(plain), v)
+	if err := json.Unmarshal([]byte(plain), v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 func firstHeader(h map[string][]string, key string) string {

@@ -91,7 +91,7 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	retry := r.Header.Get("X-Slack-Retry-Num")
-	req, o, err := a.eventRequest(body)
+	req, o, err := a.callbackRequest(outer)
 	if err != nil {
 		a.log.Debug("slack event not handled", "event", outer.EventID, "reason", err)
 		w.WriteHeader(http.StatusOK)

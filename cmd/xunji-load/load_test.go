@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/xunji-bot/xunji/bot"
 )
 
 func redisURL() string {
@@ -18,8 +20,8 @@ func redisURL() string {
 // benchAck measures the acknowledgement of one request over loopback HTTP
 // with parallel senders; ns/op is the inverse of throughput and p99-ms the
 // 99th-percentile acknowledgement time.
-func benchAck(b *testing.B, pick func(p *pipeline) target) {
-	p, err := startPipeline(context.Background(), redisURL())
+func benchAck(b *testing.B, ingest bool, pick func(p *pipeline) target) {
+	p, err := startPipeline(context.Background(), redisURL(), ingest)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,21 +58,33 @@ func benchAck(b *testing.B, pick func(p *pipeline) target) {
 }
 
 func BenchmarkAckSlackSignedEvent(b *testing.B) {
-	benchAck(b, func(p *pipeline) target { return slackTarget(p.XunjiURL) })
+	benchAck(b, false, func(p *pipeline) target { return slackTarget(p.XunjiURL) })
 }
 
 func BenchmarkAckLarkEncryptedEvent(b *testing.B) {
-	benchAck(b, func(p *pipeline) target { return larkTarget(p.XunjiURL) })
+	benchAck(b, false, func(p *pipeline) target { return larkTarget(p.XunjiURL) })
+}
+
+// The Ingest benchmarks acknowledge events without answering them (the
+// answers wait in the inbox): the acknowledgement path alone.
+func BenchmarkAckIngestSlackSignedEvent(b *testing.B) {
+	benchAck(b, true, func(p *pipeline) target { return slackTarget(p.XunjiURL) })
+}
+
+func BenchmarkAckIngestLarkEncryptedEvent(b *testing.B) {
+	benchAck(b, true, func(p *pipeline) target { return larkTarget(p.XunjiURL) })
 }
 
 func BenchmarkAckBareHandler(b *testing.B) {
-	benchAck(b, func(p *pipeline) target { return bareTarget(p.BareURL) })
+	benchAck(b, false, func(p *pipeline) target { return bareTarget(p.BareURL) })
 }
 
-// TestPipelineAcknowledgesEveryEvent runs a short load through the whole
-// pipeline: every signed or encrypted event is acknowledged with 200.
-func TestPipelineAcknowledgesEveryEvent(t *testing.T) {
-	p, err := startPipeline(context.Background(), redisURL())
+// TestPipelineAcknowledgesAndAnswersEveryEvent runs a short load through
+// the whole pipeline: every signed or encrypted event is acknowledged
+// with 200 and answered through the (fake) platform API, and none is left
+// in the inbox.
+func TestPipelineAcknowledgesAndAnswersEveryEvent(t *testing.T) {
+	p, err := startPipeline(context.Background(), redisURL(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,5 +95,55 @@ func TestPipelineAcknowledgesEveryEvent(t *testing.T) {
 		if r.Sent != 50 || r.OK != 50 || r.Errors != 0 {
 			t.Errorf("%s: sent %d, acknowledged %d, errors %d", tg.Name, r.Sent, r.OK, r.Errors)
 		}
+	}
+	// 50 Slack answers, 50 Lark answers and Lark's tenant token.
+	deadline := time.Now().Add(10 * time.Second)
+	for p.Answers.Load() < 101 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := p.Answers.Load(); got != 101 {
+		t.Errorf("%d calls to the platform API, want 100 answers and one token", got)
+	}
+	waitInbox(t, p, 0)
+}
+
+// In ingest-only mode every acknowledged event waits in the inbox and
+// none is answered.
+func TestIngestOnlyLeavesEveryEventInTheInbox(t *testing.T) {
+	p, err := startPipeline(context.Background(), redisURL(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var seq atomic.Int64
+	for _, tg := range []target{slackTarget(p.XunjiURL), larkTarget(p.XunjiURL)} {
+		r := openLoop(context.Background(), tg, 100, 500*time.Millisecond, &seq)
+		if r.OK != 50 || r.Errors != 0 {
+			t.Errorf("%s: acknowledged %d, errors %d", tg.Name, r.OK, r.Errors)
+		}
+	}
+	waitInbox(t, p, 100)
+	if got := p.Answers.Load(); got != 0 {
+		t.Errorf("%d calls to the platform API in ingest-only mode", got)
+	}
+}
+
+func waitInbox(t *testing.T, p *pipeline, want int) {
+	t.Helper()
+	var docs []bot.Doc
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var err error
+		docs, err = p.store.List(context.Background(), bot.CollInbox)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(docs) == want || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(docs) != want {
+		t.Errorf("%d requests in the inbox, want %d", len(docs), want)
 	}
 }

@@ -35,6 +35,7 @@ func main() {
 	workers := flag.Int("workers", 32, "concurrent senders in the saturation phase")
 	startup := flag.String("startup", "", "measure start-up and idle RSS of this xunji binary instead")
 	only := flag.String("targets", "slack,lark,bare", "which targets to load, comma-separated")
+	ingest := flag.Bool("ingest-only", false, "leave accepted events in the inbox instead of answering them: the acknowledgement path alone")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -74,7 +75,7 @@ func main() {
 		redisURL = "redis://127.0.0.1:6379/15"
 	}
 	ctx := context.Background()
-	p, err := startPipeline(ctx, redisURL)
+	p, err := startPipeline(ctx, redisURL, *ingest)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xunji-load:", err)
 		os.Exit(1)

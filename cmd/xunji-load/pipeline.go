@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xunji-bot/xunji/adapters/lark"
@@ -36,12 +37,28 @@ const (
 type pipeline struct {
 	XunjiURL string // Slack and Lark routes
 	BareURL  string // reads the body, answers 200
+	// Answers counts the calls the adapters made to the fake platform API
+	// (answers, and Lark's token).
+	Answers  atomic.Int64
 	store    *redisstore.Store
 	prefix   string
 	stop     []func()
 }
 
-func startPipeline(ctx context.Context, redisURL string) (*pipeline, error) {
+// ingestOnly is the bot with its processing switched off: requests are
+// verified, decoded, deduplicated and stored in the durable inbox, then
+// left there. It measures the acknowledgement path alone.
+type ingestOnly struct{ *bot.Bot }
+
+func (ingestOnly) Process(context.Context, string, *bot.Request) *bot.Response {
+	return &bot.Response{Duplicate: true}
+}
+
+func (ingestOnly) Done(context.Context, string, *bot.Request) {}
+
+// startPipeline starts the pipeline; with ingest, requests are accepted
+// into the inbox and not processed (see ingestOnly).
+func startPipeline(ctx context.Context, redisURL string, ingest bool) (*pipeline, error) {
 	p := &pipeline{prefix: fmt.Sprintf("xunjiload:%d:", time.Now().UnixNano())}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store, err := redisstore.Open(ctx, redisURL, redisstore.WithPrefix(p.prefix))
@@ -51,7 +68,10 @@ func startPipeline(ctx context.Context, redisURL string) (*pipeline, error) {
 	p.store = store
 	p.stop = append(p.stop, func() { p.cleanup() })
 
-	api, err := serve(http.HandlerFunc(fakePlatform))
+	api, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Answers.Add(1)
+		fakePlatform(w, r)
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -74,16 +94,20 @@ func startPipeline(ctx context.Context, redisURL string) (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	var h bot.Handler = b
+	if ingest {
+		h = ingestOnly{b}
+	}
 	mux := http.NewServeMux()
 	for _, a := range []bot.HTTPAdapter{sa, la} {
 		b.AddAdapter(a)
-		a.Mount(mux, b)
+		a.Mount(mux, h)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, a := range []bot.Adapter{sa, la} {
 		wg.Add(1)
-		go func(a bot.Adapter) { defer wg.Done(); _ = a.Run(runCtx, b) }(a)
+		go func(a bot.Adapter) { defer wg.Done(); _ = a.Run(runCtx, h) }(a)
 	}
 	xs, err := serve(mux)
 	if err != nil {
