@@ -39,10 +39,10 @@ type pipeline struct {
 	BareURL  string // reads the body, answers 200
 	// Answers counts the calls the adapters made to the fake platform API
 	// (answers, and Lark's token).
-	Answers  atomic.Int64
-	store    *redisstore.Store
-	prefix   string
-	stop     []func()
+	Answers atomic.Int64
+	store   *redisstore.Store
+	prefix  string
+	stop    []func()
 }
 
 // ingestOnly is the bot with its processing switched off: requests are
