@@ -168,8 +168,9 @@ type pacer struct {
 	every time.Duration
 	burst float64
 
-	mu sync.Mutex
-	ch map[string]*bucket
+	mu     sync.Mutex
+	ch     map[string]*bucket
+	pruned time.Time // the last prune: at most one per interval
 }
 
 type bucket struct {
@@ -187,8 +188,11 @@ func (p *pacer) wait(ctx context.Context, channel string) error {
 	p.mu.Lock()
 	b := p.ch[channel]
 	if b == nil {
-		if len(p.ch) > 10000 {
+		if len(p.ch) > 10000 && now.Sub(p.pruned) >= p.every {
+			// A scan of the whole map, so not on every new channel: with
+			// more than 10,000 recent channels that was one per post.
 			p.prune(now)
+			p.pruned = now
 		}
 		b = &bucket{tokens: p.burst, at: now}
 		p.ch[channel] = b

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -276,6 +277,45 @@ func TestPacerSpacesPostsToOneChannel(t *testing.T) {
 	cancel()
 	if err := p.wait(cancelled, "C1"); err == nil {
 		t.Error("a wait with a cancelled context succeeded")
+	}
+}
+
+// The pacer forgets channels whose bucket refilled, once there are many,
+// and scans for them at most once per interval, not on every new channel.
+func TestPacerForgetsIdleChannels(t *testing.T) {
+	p := newPacer(20*time.Millisecond, 1)
+	ctx := context.Background()
+	for i := range 10001 {
+		if err := p.wait(ctx, fmt.Sprintf("C%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.wait(ctx, "Cnew"); err != nil { // over 10,000: a scan
+		t.Fatal(err)
+	}
+	first := p.pruned
+	if first.IsZero() {
+		t.Fatal("no scan with over 10,000 channels tracked")
+	}
+	// Within the interval: no second scan, even though more channels come.
+	if err := p.wait(ctx, "Cnew2"); err != nil {
+		t.Fatal(err)
+	}
+	if !p.pruned.Equal(first) && time.Since(first) < p.every {
+		t.Fatal("scanned again within the interval")
+	}
+	time.Sleep(50 * time.Millisecond) // every bucket refills
+	if err := p.wait(ctx, "Clater"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.ch); n != 1 {
+		t.Errorf("%d channels tracked after they all went idle, want only the new one", n)
+	}
+	if err := p.wait(ctx, "Cnext"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.ch); n != 2 {
+		t.Errorf("%d channels tracked, want 2", n)
 	}
 }
 
