@@ -338,6 +338,33 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 	return verb.Run(ctx, req)
 }
 
+// WantsFiles implements FileWanter: whether the command (or sub-command)
+// that text names reads attachments. Text that names no command takes
+// none.
+func (b *Bot) WantsFiles(text string) bool {
+	ln := Tokenize(CleanLine(text))
+	if len(ln.Words) == 0 {
+		return false
+	}
+	verb := b.reg.find(ln.Words[0])
+	if verb == nil {
+		return false
+	}
+	if len(verb.Subs) > 0 {
+		var sub *Subcommand
+		if len(ln.Words) > 1 {
+			sub = verb.Sub(ln.Words[1])
+		}
+		if sub == nil && verb.Default != "" {
+			sub = verb.Sub(verb.Default)
+		}
+		if sub != nil {
+			return sub.Files
+		}
+	}
+	return verb.Files
+}
+
 // refuse answers a person without permission and audits the refusal.
 func (b *Bot) refuse(ctx context.Context, req *Request, what, record string) (*Response, error) {
 	if err := b.AuditResult(ctx, req, what, record, "", ResultRefused); err != nil {

@@ -43,6 +43,10 @@ type Command struct {
 	Run     HandlerFunc // for a verb without sub-commands
 	Actions []*Action   // button handlers this command owns
 	Hidden  bool        // left out of the command list in help
+	// Files marks a command that reads attachments (Request.Files):
+	// adapters download the files sent with, or replied to by, a command
+	// only when it takes them (see Bot.WantsFiles).
+	Files bool
 }
 
 // Subcommand is one sub-command of a verb.
@@ -51,6 +55,7 @@ type Subcommand struct {
 	Aliases []string
 	Allow   Rule
 	Run     HandlerFunc
+	Files   bool // reads attachments, as Command.Files
 }
 
 // Action handles clicks on buttons whose action id is ID.

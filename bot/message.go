@@ -179,6 +179,21 @@ type Handler interface {
 // delivered: a process killed anywhere in between leaves the request in
 // the inbox, and it is handled after restart or by another replica, its
 // answer delivered as a message.
+// FileWanter is implemented by handlers (as *Bot does) that tell
+// adapters whether a command line reads attachments, so that files sent
+// with other commands are not downloaded (and a replied-to message not
+// fetched) for nothing. Adapters without it download every file.
+type FileWanter interface {
+	WantsFiles(text string) bool
+}
+
+// WantsFiles reports whether h wants the files of a request with text:
+// always, unless h says otherwise.
+func WantsFiles(h Handler, text string) bool {
+	fw, ok := h.(FileWanter)
+	return !ok || fw.WantsFiles(text)
+}
+
 type DurableHandler interface {
 	Handler
 	// Accept stores req. dup is true for a platform retry of an event

@@ -271,7 +271,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 	// (files_in.go); it is fetched in the background, before the core runs.
 	parent := str(msg.ParentId)
 	withFiles := func(ctx context.Context) {
-		if parent != "" {
+		if parent != "" && bot.WantsFiles(h, req.Text) {
 			a.fetchRepliedFile(ctx, req, parent)
 		}
 	}

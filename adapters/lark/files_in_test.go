@@ -68,6 +68,25 @@ func TestReplyToAFileMessageImportsIt(t *testing.T) {
 	}
 }
 
+// A reply to a file message with a command that reads no file neither
+// fetches the replied-to message nor downloads its file.
+func TestReplyWithAnotherCommandFetchesNothing(t *testing.T) {
+	hs := importHarness(t)
+	f := hs.fake.AddFileMessage(larktest.FileMessage{MessageID: "om_file_2", ChatID: larktest.P2PChat(lina), Sender: lina, FileName: "整改台账.csv", Data: []byte(importCSV)})
+	hs.post("/lark/events", larktest.Reply("ev_cmd_2", "p2p", f.ChatID, lina, f.MessageID, "whoami"))
+	if got := replyText(t, hs, "om_ev_cmd_2"); got == "" {
+		t.Fatal("no answer")
+	}
+	for _, c := range hs.fake.Calls() {
+		if strings.Contains(c.Path, f.MessageID) {
+			t.Errorf("called %s %s for a command that reads no file", c.Method, c.Path)
+		}
+	}
+	if d := hs.fake.Downloads(); len(d) != 0 {
+		t.Errorf("downloads %v", d)
+	}
+}
+
 func TestImportWithoutAFileOrWithOneTooLarge(t *testing.T) {
 	hs := importHarness(t)
 	// No file: the command says how to send one.

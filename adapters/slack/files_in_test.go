@@ -67,6 +67,19 @@ func TestDirectMessageWithASheetImportsIt(t *testing.T) {
 	}
 }
 
+// Files sent with a command that reads none are not downloaded.
+func TestFilesWithAnotherCommandAreNotDownloaded(t *testing.T) {
+	hs := importHarness(t)
+	f := hs.fake.File("整改台账.csv", "text/csv", []byte(importCSV))
+	got := hs.answer(slacktest.DirectMessageWithFiles("Ev_file_2", "U0LINA", "D0LINA", "whoami", f), "D0LINA")
+	if got == "" {
+		t.Fatal("no answer")
+	}
+	if d := hs.fake.Downloads(); len(d) != 0 {
+		t.Errorf("downloaded %+v for a command that reads no file", d)
+	}
+}
+
 func TestChannelMentionWithASheetImportsIt(t *testing.T) {
 	hs := importHarness(t)
 	f := hs.fake.File("台账.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", []byte("not a real xlsx"))

@@ -74,6 +74,8 @@ func (d *durableCounting) Done(ctx context.Context, ticket string, req *bot.Requ
 	d.bot.Done(ctx, ticket, req)
 }
 
+func (d *durableCounting) WantsFiles(text string) bool { return d.bot.WantsFiles(text) }
+
 // flakyStore is a store whose claims fail while down is set: the store
 // is unreachable.
 type flakyStore struct {

@@ -275,7 +275,7 @@ func (a *Adapter) handle(parent context.Context, h bot.Handler, req *bot.Request
 	started := a.jobs.start(func() {
 		ctx, cancel := a.workContext(parent)
 		defer cancel()
-		if len(o.files) > 0 {
+		if len(o.files) > 0 && bot.WantsFiles(h, req.Text) {
 			a.fetchFiles(ctx, req, o.files)
 		}
 		a.deliver(ctx, o, a.plan(w(ctx), o.action))

@@ -168,6 +168,9 @@ type pacer struct {
 	every time.Duration
 	burst float64
 
+	// keep is how many channels are tracked before idle ones are forgotten.
+	keep int
+
 	mu     sync.Mutex
 	ch     map[string]*bucket
 	pruned time.Time // the last prune: at most one per interval
@@ -179,7 +182,7 @@ type bucket struct {
 }
 
 func newPacer(every time.Duration, burst int) *pacer {
-	return &pacer{every: every, burst: float64(burst), ch: map[string]*bucket{}}
+	return &pacer{every: every, burst: float64(burst), keep: 10000, ch: map[string]*bucket{}}
 }
 
 // wait blocks until a post to channel may go out, or ctx is done.
@@ -188,9 +191,9 @@ func (p *pacer) wait(ctx context.Context, channel string) error {
 	p.mu.Lock()
 	b := p.ch[channel]
 	if b == nil {
-		if len(p.ch) > 10000 && now.Sub(p.pruned) >= p.every {
+		if len(p.ch) > p.keep && now.Sub(p.pruned) >= p.every {
 			// A scan of the whole map, so not on every new channel: with
-			// more than 10,000 recent channels that was one per post.
+			// more than keep recent channels that was one per post.
 			p.prune(now)
 			p.pruned = now
 		}

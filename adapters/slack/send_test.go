@@ -283,37 +283,33 @@ func TestPacerSpacesPostsToOneChannel(t *testing.T) {
 // The pacer forgets channels whose bucket refilled, once there are many,
 // and scans for them at most once per interval, not on every new channel.
 func TestPacerForgetsIdleChannels(t *testing.T) {
-	p := newPacer(20*time.Millisecond, 1)
+	p := newPacer(50*time.Millisecond, 1)
+	p.keep = 100
 	ctx := context.Background()
-	for i := range 10001 {
-		if err := p.wait(ctx, fmt.Sprintf("C%d", i)); err != nil {
+	wait := func(ch string) {
+		t.Helper()
+		if err := p.wait(ctx, ch); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := p.wait(ctx, "Cnew"); err != nil { // over 10,000: a scan
-		t.Fatal(err)
+	for i := range 101 {
+		wait(fmt.Sprintf("C%d", i))
 	}
+	wait("Cnew") // over keep: a scan, which finds every channel busy
 	first := p.pruned
-	if first.IsZero() {
-		t.Fatal("no scan with over 10,000 channels tracked")
+	if first.IsZero() || len(p.ch) != 102 {
+		t.Fatalf("scanned at %v, %d channels tracked", first, len(p.ch))
 	}
-	// Within the interval: no second scan, even though more channels come.
-	if err := p.wait(ctx, "Cnew2"); err != nil {
-		t.Fatal(err)
-	}
+	wait("Cnew2") // within the interval: no second scan
 	if !p.pruned.Equal(first) && time.Since(first) < p.every {
 		t.Fatal("scanned again within the interval")
 	}
-	time.Sleep(50 * time.Millisecond) // every bucket refills
-	if err := p.wait(ctx, "Clater"); err != nil {
-		t.Fatal(err)
-	}
+	time.Sleep(3 * p.every) // every bucket refills
+	wait("Clater")
 	if n := len(p.ch); n != 1 {
 		t.Errorf("%d channels tracked after they all went idle, want only the new one", n)
 	}
-	if err := p.wait(ctx, "Cnext"); err != nil {
-		t.Fatal(err)
-	}
+	wait("Cnext")
 	if n := len(p.ch); n != 2 {
 		t.Errorf("%d channels tracked, want 2", n)
 	}

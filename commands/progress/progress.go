@@ -144,7 +144,7 @@ func (h *handler) command() *bot.Command {
 			{Name: "new", Aliases: []string{"新建"}, Allow: bot.Kinds(creatorKinds...), Run: h.create},
 			{Name: "list", Aliases: []string{"列表"}, Run: h.list},
 			{Name: "show", Aliases: []string{"查看"}, Run: h.show},
-			{Name: "import", Aliases: []string{"导入"}, Allow: bot.Kinds(creatorKinds...), Run: h.importCmd},
+			{Name: "import", Aliases: []string{"导入"}, Allow: bot.Kinds(creatorKinds...), Run: h.importCmd, Files: true},
 			{Name: "export", Aliases: []string{"导出"}, Allow: bot.Kinds(readerKinds...), Run: h.exportCmd},
 			{Name: "report", Aliases: []string{"汇总"}, Allow: bot.Kinds(readerKinds...), Run: h.reportCmd},
 			{Name: "check", Aliases: []string{"检查", "督查"}, Allow: bot.Kinds(bot.StationedGroup, bot.SupervisorOffice), Run: h.checkCmd},
