@@ -21,6 +21,8 @@ type target struct {
 	URL  string
 	// build returns request i's body and headers, signed or sealed now.
 	build func(i int) ([]byte, http.Header)
+	// Answered: xunji answers each request through the platform API.
+	Answered bool
 }
 
 var runID = time.Now().UnixNano()
@@ -40,7 +42,7 @@ func fill(tmpl []byte, event, channel string) []byte {
 }
 
 func slackTarget(base string) target {
-	return target{Name: "slack (signed event)", URL: base + "/slack/events", build: func(i int) ([]byte, http.Header) {
+	return target{Name: "slack (signed event)", URL: base + "/slack/events", Answered: true, build: func(i int) ([]byte, http.Header) {
 		// Each event from its own channel: Slack allows about one post a
 		// second per channel, and the adapter paces its answers to that.
 		body := fill(slackTemplate, fmt.Sprintf("Ev%d-%d", runID, i), fmt.Sprintf("CL%d", i))
@@ -51,7 +53,7 @@ func slackTarget(base string) target {
 }
 
 func larkTarget(base string) target {
-	return target{Name: "lark (encrypted event)", URL: base + "/lark/events", build: func(i int) ([]byte, http.Header) {
+	return target{Name: "lark (encrypted event)", URL: base + "/lark/events", Answered: true, build: func(i int) ([]byte, http.Header) {
 		plain := fill(larkTemplate, fmt.Sprintf("ev-%d-%d", runID, i), fmt.Sprintf("oc_load_%d", i))
 		body, h := larktest.Seal(larkKey, plain, time.Now())
 		h.Set("Content-Type", "application/json")
@@ -61,7 +63,7 @@ func larkTarget(base string) target {
 
 func bareTarget(base string) target {
 	t := slackTarget(base)
-	t.Name, t.URL = "bare net/http (reads body, 200)", base+"/"
+	t.Name, t.URL, t.Answered = "bare net/http (reads body, 200)", base+"/", false
 	return t
 }
 
@@ -75,6 +77,11 @@ type Result struct {
 	Elapsed  time.Duration
 	P50, P99 time.Duration
 	Max      time.Duration
+	// Answered is how many answers the platform API received from the
+	// phase's start until AnsweredIn, when every acknowledged event had
+	// its answer (zero for the bare target and in ingest-only mode).
+	Answered   int
+	AnsweredIn time.Duration
 }
 
 // Throughput is acknowledged requests per second.

@@ -1,7 +1,7 @@
 // Command xunji-load measures how fast xunji acknowledges platform
 // events, against the bare net/http limit, on loopback only.
 //
-//	go run ./cmd/xunji-load                       # 250…2000 events/s, 5 s each
+//	go run ./cmd/xunji-load                       # 250…5000 events/s, 5 s each
 //	go run ./cmd/xunji-load -rates 1000 -duration 10s
 //	go build -o /tmp/xunji ./cmd/xunji && go run ./cmd/xunji-load -startup /tmp/xunji
 //
@@ -13,8 +13,11 @@
 // offers signed Slack events and encrypted Lark events at each rate
 // (open loop), then saturates each target with back-to-back workers, and
 // prints throughput and p50/p99 acknowledgement latency as a Markdown
-// table. With -startup it instead measures a built xunji binary's
-// start-up time and idle memory with the bolt store.
+// table; answered/s is the rate at which the phase's events were answered
+// through the (fake) platform API, counted until the last answer. With
+// -ingest-only, events are acknowledged and left in the inbox: the
+// acknowledgement path alone. With -startup it instead measures a built
+// xunji binary's start-up time and idle memory with the bolt store.
 package main
 
 import (
@@ -30,7 +33,7 @@ import (
 )
 
 func main() {
-	rates := flag.String("rates", "250,500,1000,2000", "offered events per second, comma-separated (empty: saturation only)")
+	rates := flag.String("rates", "250,500,1000,2000,5000", "offered events per second, comma-separated (empty: saturation only)")
 	dur := flag.Duration("duration", 5*time.Second, "length of each phase")
 	workers := flag.Int("workers", 32, "concurrent senders in the saturation phase")
 	startup := flag.String("startup", "", "measure start-up and idle RSS of this xunji binary instead")
@@ -97,27 +100,47 @@ func main() {
 	}
 	var seq atomic.Int64
 	var results []Result
+	// answered runs a phase and, for xunji's targets when events are
+	// answered, waits until every acknowledged event has been answered
+	// through the (fake) platform API.
+	answered := func(t target, phase func() Result) Result {
+		start, before := time.Now(), p.Answers.Load()
+		r := phase()
+		if !t.Answered || *ingest {
+			return r
+		}
+		deadline := time.Now().Add(time.Minute)
+		for p.Answers.Load()-before < int64(r.OK) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		r.Answered, r.AnsweredIn = int(p.Answers.Load()-before), time.Since(start)
+		return r
+	}
 	for _, rate := range rs {
 		for _, t := range targets {
-			results = append(results, openLoop(ctx, t, rate, *dur, &seq))
+			results = append(results, answered(t, func() Result { return openLoop(ctx, t, rate, *dur, &seq) }))
 		}
 	}
 	for _, t := range targets {
-		results = append(results, closedLoop(ctx, t, *workers, *dur, &seq))
+		results = append(results, answered(t, func() Result { return closedLoop(ctx, t, *workers, *dur, &seq) }))
 	}
 	printTable(os.Stdout, results, *workers)
 }
 
 func printTable(w *os.File, rs []Result, workers int) {
-	fmt.Fprintln(w, "| target | offered/s | acknowledged | errors | throughput/s | p50 | p99 | max |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| target | offered/s | acknowledged | errors | throughput/s | p50 | p99 | max | answered/s |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
 		offered := strconv.Itoa(r.Rate)
 		if r.Rate == 0 {
 			offered = fmt.Sprintf("max (%d workers)", workers)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %.0f | %s | %s | %s |\n", r.Target, offered, r.OK, r.Errors, r.Throughput(),
-			ms(r.P50), ms(r.P99), ms(r.Max))
+		ans := "–"
+		if r.AnsweredIn > 0 {
+			ans = fmt.Sprintf("%.0f", float64(min(r.Answered, r.OK))/r.AnsweredIn.Seconds())
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s |\n", r.Target, offered, r.OK, r.Errors, r.Throughput(),
+			ms(r.P50), ms(r.P99), ms(r.Max), ans)
 	}
 }
 
