@@ -82,6 +82,9 @@ type Result struct {
 	// its answer (zero for the bare target and in ingest-only mode).
 	Answered   int
 	AnsweredIn time.Duration
+	// CPUPerEvent is the machine's busy CPU time over the phase per
+	// acknowledged event (zero where /proc/stat is missing).
+	CPUPerEvent time.Duration
 }
 
 // Throughput is acknowledged requests per second.

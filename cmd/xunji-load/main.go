@@ -14,7 +14,9 @@
 // (open loop), then saturates each target with back-to-back workers, and
 // prints throughput and p50/p99 acknowledgement latency as a Markdown
 // table; answered/s is the rate at which the phase's events were answered
-// through the (fake) platform API, counted until the last answer. With
+// through the (fake) platform API, counted until the last answer, and
+// CPU/event the whole machine's busy time over the phase (and its
+// answers) per acknowledged event, from /proc/stat. With
 // -ingest-only, events are acknowledged and left in the inbox: the
 // acknowledgement path alone. With -startup it instead measures a built
 // xunji binary's start-up time and idle memory with the bolt store.
@@ -105,15 +107,18 @@ func main() {
 	// through the (fake) platform API.
 	answered := func(t target, phase func() Result) Result {
 		start, before := time.Now(), p.Answers.Load()
+		busy0, ok0 := machineBusy()
 		r := phase()
-		if !t.Answered || *ingest {
-			return r
+		if t.Answered && !*ingest {
+			deadline := time.Now().Add(time.Minute)
+			for p.Answers.Load()-before < int64(r.OK) && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			r.Answered, r.AnsweredIn = int(p.Answers.Load()-before), time.Since(start)
 		}
-		deadline := time.Now().Add(time.Minute)
-		for p.Answers.Load()-before < int64(r.OK) && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
+		if busy1, ok1 := machineBusy(); ok0 && ok1 && r.OK > 0 {
+			r.CPUPerEvent = (busy1 - busy0) / time.Duration(r.OK)
 		}
-		r.Answered, r.AnsweredIn = int(p.Answers.Load()-before), time.Since(start)
 		return r
 	}
 	for _, rate := range rs {
@@ -128,8 +133,8 @@ func main() {
 }
 
 func printTable(w *os.File, rs []Result, workers int) {
-	fmt.Fprintln(w, "| target | offered/s | acknowledged | errors | throughput/s | p50 | p99 | max | answered/s |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| target | offered/s | acknowledged | errors | throughput/s | p50 | p99 | max | answered/s | CPU/event |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
 		offered := strconv.Itoa(r.Rate)
 		if r.Rate == 0 {
@@ -139,8 +144,12 @@ func printTable(w *os.File, rs []Result, workers int) {
 		if r.AnsweredIn > 0 {
 			ans = fmt.Sprintf("%.0f", float64(min(r.Answered, r.OK))/r.AnsweredIn.Seconds())
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s |\n", r.Target, offered, r.OK, r.Errors, r.Throughput(),
-			ms(r.P50), ms(r.P99), ms(r.Max), ans)
+		cpu := "–"
+		if r.CPUPerEvent > 0 {
+			cpu = fmt.Sprintf("%.0f µs", float64(r.CPUPerEvent.Nanoseconds())/1000)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s | %s |\n", r.Target, offered, r.OK, r.Errors, r.Throughput(),
+			ms(r.P50), ms(r.P99), ms(r.Max), ans, cpu)
 	}
 }
 
