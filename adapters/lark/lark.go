@@ -18,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lark "github.com/larksuite/oapi-sdk-go/v3"
@@ -164,6 +165,7 @@ type Adapter struct {
 	attempts        int
 	now             func() time.Time
 	wsAutoReconnect bool
+	wsUp            atomic.Bool // the long connection is up (wsStateLogger)
 }
 
 var _ bot.HTTPAdapter = (*Adapter)(nil)

@@ -2,9 +2,14 @@ package lark
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
+
+	"github.com/xunji-bot/xunji/bot"
 )
 
 // runWS runs the SDK's long connection client with the same dispatcher
@@ -21,7 +26,7 @@ func (a *Adapter) runWS(ctx context.Context) error {
 	cli := larkws.NewClient(a.cfg.AppID, a.cfg.AppSecret,
 		larkws.WithEventHandler(a.disp),
 		larkws.WithDomain(a.cfg.baseURL()),
-		larkws.WithLogger(sdkLogger{a.log}),
+		larkws.WithLogger(wsStateLogger{sdkLogger{a.log}, a}),
 		larkws.WithLogLevel(larkcore.LogLevelInfo),
 		larkws.WithAutoReconnect(a.wsAutoReconnect),
 	)
@@ -32,5 +37,54 @@ func (a *Adapter) runWS(ctx context.Context) error {
 		return nil
 	case err := <-errc:
 		return err
+	}
+}
+
+var _ bot.HealthChecker = (*Adapter)(nil)
+
+// Health implements bot.HealthChecker: with the long connection, whether
+// it is up; HTTP callbacks have no connection of their own.
+func (a *Adapter) Health() error {
+	if a.cfg.mode() == ModeWS && !a.wsUp.Load() {
+		return errors.New("lark long connection not connected")
+	}
+	return nil
+}
+
+// wsStateLogger is the SDK ws client's logger, which also follows the
+// connection's state: the client (v3.5.3) exposes none, but logs each
+// change. The lines it looks for are pinned by the SDK version in go.mod
+// and by TestLongConnectionHealth, which runs the real client.
+type wsStateLogger struct {
+	sdkLogger
+	a *Adapter
+}
+
+func (l wsStateLogger) Info(ctx context.Context, args ...interface{}) {
+	l.follow(args)
+	l.sdkLogger.Info(ctx, args...)
+}
+
+func (l wsStateLogger) Warn(ctx context.Context, args ...interface{}) {
+	l.follow(args)
+	l.sdkLogger.Warn(ctx, args...)
+}
+
+func (l wsStateLogger) Error(ctx context.Context, args ...interface{}) {
+	l.follow(args)
+	l.sdkLogger.Error(ctx, args...)
+}
+
+func (l wsStateLogger) follow(args []interface{}) {
+	if len(args) == 0 {
+		return
+	}
+	msg := fmt.Sprint(args[0])
+	switch {
+	case strings.HasPrefix(msg, "connected to "):
+		l.a.wsUp.Store(true)
+	case strings.HasPrefix(msg, "disconnected to "), strings.HasPrefix(msg, "connect failed"),
+		strings.HasPrefix(msg, "connection is closed"), strings.HasPrefix(msg, "trying to reconnect"):
+		l.a.wsUp.Store(false)
 	}
 }

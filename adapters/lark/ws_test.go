@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
 	"github.com/xunji-bot/xunji/bot/bottest"
@@ -112,5 +113,62 @@ func TestLongConnectionModeMountsNoRoutes(t *testing.T) {
 	a.Mount(mux, bottest.New(t).Bot)
 	if _, pattern := mux.Handler(httptest.NewRequest(http.MethodPost, "/lark/events", nil)); pattern != "" {
 		t.Fatalf("mounted %q", pattern)
+	}
+}
+
+// /healthz reports the long connection: down until the real SDK client
+// connected, up once it did.
+func TestLongConnectionHealth(t *testing.T) {
+	env := bottest.New(t)
+	fake := larktest.NewServer(t)
+	cfg := testConfig(fake, "")
+	cfg.Mode, cfg.VerificationToken = ModeWS, ""
+	a, err := New(cfg, WithLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wsAutoReconnect = false
+	if a.Health() == nil {
+		t.Fatal("healthy before connecting")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = a.Run(ctx, env.Bot) }()
+	<-fake.WSConns() // left open: see TestLongConnection
+	deadline := time.Now().Add(5 * time.Second)
+	for a.Health() != nil && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := a.Health(); err != nil {
+		t.Fatalf("connected, yet: %v", err)
+	}
+}
+
+// The SDK client's state lines, as v3.5.3 logs them.
+func TestLongConnectionStateFromTheSDKLog(t *testing.T) {
+	a := &Adapter{cfg: Config{Mode: ModeWS}}
+	l := wsStateLogger{sdkLogger{quietLogger()}, a}
+	ctx := context.Background()
+	steps := []struct {
+		log  func(context.Context, ...interface{})
+		line string
+		up   bool
+	}{
+		{l.Info, "connected to wss://open.feishu.cn/callback/ws/endpoint?device_id=1", true},
+		{l.Warn, "ping failed, err: timeout", true},
+		{l.Error, "connection is closed, receive message loop exit", false},
+		{l.Info, "trying to reconnect: 1", false},
+		{l.Error, "connect failed, err: dial tcp: refused", false},
+		{l.Info, "connected to wss://open.feishu.cn/callback/ws/endpoint?device_id=2", true},
+		{l.Info, "disconnected to wss://open.feishu.cn/callback/ws/endpoint?device_id=2", false},
+	}
+	for _, s := range steps {
+		s.log(ctx, s.line, "[conn_id=abc]")
+		if got := a.Health() == nil; got != s.up {
+			t.Fatalf("after %q: healthy %v, want %v", s.line, got, s.up)
+		}
+	}
+	if (&Adapter{cfg: Config{Mode: ModeHTTP}}).Health() != nil {
+		t.Error("HTTP callbacks have no connection of their own, yet unhealthy")
 	}
 }
