@@ -13,6 +13,20 @@ import (
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
+// wsAdapter is an adapter on the long connection to fake, which does
+// not reconnect.
+func wsAdapter(t *testing.T, fake *larktest.Server) (*Adapter, Config) {
+	t.Helper()
+	cfg := testConfig(fake, "")
+	cfg.Mode, cfg.VerificationToken = ModeWS, ""
+	a, err := New(cfg, WithLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.wsAutoReconnect = false
+	return a, cfg
+}
+
 // The long connection mode, end to end: the real SDK ws client fetches
 // the endpoint, dials the fake's WebSocket and receives protobuf frames;
 // a message event is acknowledged and answered through the Open API, a
@@ -22,13 +36,7 @@ func TestLongConnection(t *testing.T) {
 	gate := make(chan struct{})
 	env.Must(tallyCommand(env.Store, gate))
 	fake := larktest.NewServer(t)
-	cfg := testConfig(fake, "")
-	cfg.Mode, cfg.VerificationToken = ModeWS, ""
-	a, err := New(cfg, WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.wsAutoReconnect = false
+	a, cfg := wsAdapter(t, fake)
 	env.Bot.AddAdapter(a)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -121,13 +129,7 @@ func TestLongConnectionModeMountsNoRoutes(t *testing.T) {
 func TestLongConnectionHealth(t *testing.T) {
 	env := bottest.New(t)
 	fake := larktest.NewServer(t)
-	cfg := testConfig(fake, "")
-	cfg.Mode, cfg.VerificationToken = ModeWS, ""
-	a, err := New(cfg, WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.wsAutoReconnect = false
+	a, _ := wsAdapter(t, fake)
 	if a.Health() == nil {
 		t.Fatal("healthy before connecting")
 	}
