@@ -203,10 +203,17 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		if b.Now().Sub(e.Accepted) < grace {
 			continue
 		}
-		resp := b.Process(ctx, d.ID, e.Req)
-		if resp.Duplicate {
+		got, err := b.lease(ctx, d.ID)
+		if err != nil {
+			// No answer to deliver: the store failing here is not the
+			// user's to hear about; the next round tries again.
+			errs = append(errs, err)
 			continue
 		}
+		if !got {
+			continue // another process has it
+		}
+		resp := b.Handle(ctx, e.Req)
 		n++
 		b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
 		if err := b.deliverLate(ctx, e.Req, resp); err != nil {

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -217,4 +218,48 @@ func TestRequestWithLittleLeaseLeftGoesToRecovery(t *testing.T) {
 			t.Fatalf("%d entries left after recovery", len(docs))
 		}
 	})
+}
+
+// claimFails is a store whose Claim fails while fail is set.
+type claimFails struct {
+	bot.Store
+	fail atomic.Bool
+}
+
+func (c *claimFails) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if c.fail.Load() {
+		return false, bot.ErrUnavailable(errors.New("store down"))
+	}
+	return c.Store.Claim(ctx, key, ttl)
+}
+
+// Recovery that cannot take the lease (the store fails) answers nobody
+// and keeps the request for its next round.
+func TestRecoveryWithoutALeaseAnswersNobody(t *testing.T) {
+	var n atomic.Int32
+	clock := bottest.NewClock(bottest.Start)
+	mem := bottest.NewMem()
+	mem.Now = clock.Now
+	store := &claimFails{Store: mem}
+	env := countingEnv(t, &n, bottest.WithStore(store), bottest.WithClock(clock))
+	ctx := context.Background()
+	if _, _, err := env.Bot.Accept(ctx, slackReq("Ev-nolease")); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(2 * time.Minute)
+	restarted := countingEnv(t, &n, bottest.WithStore(store), bottest.WithClock(env.Clock))
+	store.fail.Store(true)
+	if got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace); err == nil || got != 0 {
+		t.Fatalf("recovered %d, err %v; want 0 and the store's error", got, err)
+	}
+	if n.Load() != 0 || len(restarted.Adapter.Sent()) != 0 {
+		t.Fatalf("handled %d times, sent %+v", n.Load(), restarted.Adapter.Sent())
+	}
+	store.fail.Store(false)
+	if got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace); err != nil || got != 1 || n.Load() != 1 {
+		t.Fatalf("second round: recovered %d, handled %d, err %v", got, n.Load(), err)
+	}
+	if docs, _ := store.List(ctx, bot.CollInbox); len(docs) != 0 {
+		t.Fatalf("%d entries left", len(docs))
+	}
 }
