@@ -81,8 +81,10 @@ func (a *Adapter) httpHandler() http.Handler {
 }
 
 // answerEvent runs an event handler and answers as the SDK's dispatcher
-// does: 200 {"msg":"success"}, or 500 with the error, which makes Lark
-// deliver the event again (a handler that panics counts as an error).
+// does: 200 {"msg":"success"}, or 500, which makes Lark deliver the
+// event again (a handler that panics counts as an error). Unlike the
+// dispatcher, the 500 does not carry the error's text (store addresses
+// and the like): that goes to the log.
 func (a *Adapter) answerEvent(w http.ResponseWriter, r *http.Request, handle func(ctx context.Context) error) {
 	err := func() (err error) {
 		defer func() {
@@ -96,7 +98,7 @@ func (a *Adapter) answerEvent(w http.ResponseWriter, r *http.Request, handle fun
 	msg, status := "success", http.StatusOK
 	if err != nil {
 		a.log.Error("lark event not handled", "path", r.URL.Path, "err", err)
-		msg, status = err.Error(), http.StatusInternalServerError
+		msg, status = "internal error", http.StatusInternalServerError
 	}
 	b, _ := json.Marshal(struct {
 		Msg string `json:"msg"`

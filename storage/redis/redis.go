@@ -493,8 +493,9 @@ func (s *Store) Dequeue(ctx context.Context, op bot.InboxOp) error {
 		op.ID, ttlArg(op.Claim, op.ClaimTTL)).Err())
 }
 
-// inboxClaims names the claim keys of op; an absent one is given the
-// other's key (or the document's) as a placeholder the scripts ignore.
+// inboxClaims names the claim keys of op; an absent one gets the
+// document's key as a placeholder, which the scripts ignore (its TTL
+// argument is 0).
 func (s *Store) inboxClaims(op bot.InboxOp) (claim, lease string) {
 	claim, lease = s.claimKey(op.Claim), s.claimKey(op.Lease)
 	if op.Claim == "" {
