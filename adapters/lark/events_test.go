@@ -456,8 +456,8 @@ func TestStoreOutageAsksForRedelivery(t *testing.T) {
 	mem := hs.env.Store.(*bottest.Mem)
 	ev := msgEvent(t, "ev_outage", "p2p", "oc_dm", wangming, "text", "tally")
 	mem.Fail = errors.New("store down")
-	if status, _ := hs.post("/lark/events", ev); status != http.StatusInternalServerError {
-		t.Fatalf("status %d, want 500", status)
+	if status, body := hs.post("/lark/events", ev); status != http.StatusInternalServerError || strings.Contains(body, "store down") {
+		t.Fatalf("status %d, body %q: want 500 without the error's text", status, body)
 	}
 	mem.Fail = nil
 	hs.post("/lark/events", ev)
