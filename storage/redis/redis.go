@@ -10,11 +10,18 @@
 // Multi-key writes use MULTI or a Lua script, so a single Redis node (or a
 // Sentinel-managed primary) is required; Redis Cluster is not supported.
 //
-// Every operation but Update (WATCH/MULTI needs a connection of its own)
-// is one command or script, sent through go-redis's automatic pipelining:
-// commands that many goroutines issue at the same time share one write
-// and one read on one connection, instead of a round trip each. Under
-// load that is most of the cost of a request's store work, on both sides.
+// The reads (Get, List) and the durable inbox's two steps (Enqueue,
+// Dequeue), which every platform event takes, go through go-redis's
+// automatic pipelining: commands that many goroutines issue at the same
+// time share one write and one read on one connection, instead of a round
+// trip each; under load that is most of the cost of a request's store
+// work, on both sides. A pipelined command runs even if its caller
+// stopped waiting (go-redis does not honour a queued command's context),
+// which is harmless for those: a late read is dropped, and a late inbox
+// step leaves what recovery and the platform's retry expect. Every other
+// write (records, counters, claims) uses the plain client, which gives a
+// command up with its caller's context: a write the user was told failed
+// must not land seconds later, when Redis is back.
 package redis
 
 import (
@@ -192,9 +199,10 @@ func (s *Store) do(ctx context.Context, cmd redis.Cmder) error {
 	return nil
 }
 
-// eval runs a script through the automatic pipeline: EVALSHA, and EVAL
-// when the server does not have it (first use, or after a restart).
-func (s *Store) eval(ctx context.Context, sc luaScript, keys []string, args ...any) *redis.Cmd {
+// evalPipelined runs a script through the automatic pipeline: EVALSHA,
+// and EVAL when the server does not have it (first use, or after a
+// restart).
+func (s *Store) evalPipelined(ctx context.Context, sc luaScript, keys []string, args ...any) *redis.Cmd {
 	cmd := redis.NewCmd(ctx, evalArgs("evalsha", sc.hash, keys, args)...)
 	if err := s.do(ctx, cmd); err != nil {
 		return failed(ctx, err)
@@ -209,10 +217,22 @@ func (s *Store) eval(ctx context.Context, sc luaScript, keys []string, args ...a
 	return cmd
 }
 
-// luaScript is a script's source and its SHA-1, the name EVALSHA uses.
-type luaScript struct{ src, hash string }
+// eval runs a script on the plain client (EVALSHA, then EVAL).
+func (s *Store) eval(ctx context.Context, sc luaScript, keys []string, args ...any) *redis.Cmd {
+	return sc.script.Run(ctx, s.c, keys, args...)
+}
 
-func newScript(src string) luaScript { return luaScript{src: src, hash: redis.NewScript(src).Hash()} }
+// luaScript is a script, its source and its SHA-1 (the name EVALSHA
+// uses).
+type luaScript struct {
+	script    *redis.Script
+	src, hash string
+}
+
+func newScript(src string) luaScript {
+	sc := redis.NewScript(src)
+	return luaScript{script: sc, src: src, hash: sc.Hash()}
+}
 
 // failed is a command that did not run, with err as its result.
 func failed(ctx context.Context, err error) *redis.Cmd {
@@ -436,11 +456,7 @@ func chunks(s []string, n int) func(func([]string) bool) {
 // NextSeq atomically increments and returns the named counter, starting
 // at 1 (INCR), shared by every process using the same prefix.
 func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
-	cmd := redis.NewIntCmd(ctx, "incr", s.prefix+"seq:"+name)
-	if err := s.do(ctx, cmd); err != nil {
-		return 0, mapErr(err)
-	}
-	n, err := cmd.Result()
+	n, err := s.c.Incr(ctx, s.prefix+"seq:"+name).Result()
 	return n, mapErr(err)
 }
 
@@ -450,15 +466,8 @@ func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
 func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	// Round up to whole milliseconds: PX has millisecond resolution, and a
 	// zero expiry would mean "never expire".
-	cmd := redis.NewStatusCmd(ctx, "set", s.claimKey(key), 1, "px", ms(ttl), "nx")
-	if err := s.do(ctx, cmd); err != nil {
-		return false, mapErr(err)
-	}
-	err := cmd.Err()
-	if errors.Is(err, redis.Nil) {
-		return false, nil // NX: held
-	}
-	return err == nil, mapErr(err)
+	ok, err := s.c.SetNX(ctx, s.claimKey(key), 1, time.Duration(ms(ttl))*time.Millisecond).Result()
+	return ok, mapErr(err)
 }
 
 func (s *Store) claimKey(key string) string { return s.prefix + "claim:" + key }
@@ -469,13 +478,13 @@ func ms(ttl time.Duration) int64 {
 	return int64((max(ttl, time.Millisecond) + time.Millisecond - 1) / time.Millisecond)
 }
 
-// Enqueue implements bot.InboxStore in one script.
+// Enqueue implements bot.InboxStore in one script, pipelined.
 func (s *Store) Enqueue(ctx context.Context, op bot.InboxOp) (bool, error) {
 	if err := checkColl(op.Coll); err != nil {
 		return false, err
 	}
 	claim, lease := s.inboxClaims(op)
-	n, err := s.eval(ctx, enqueueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
+	n, err := s.evalPipelined(ctx, enqueueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
 		op.Doc, op.ID, ttlArg(op.Claim, op.ClaimTTL), ttlArg(op.Lease, op.LeaseTTL)).Int()
 	if err != nil {
 		return false, mapErr(err)
@@ -483,13 +492,13 @@ func (s *Store) Enqueue(ctx context.Context, op bot.InboxOp) (bool, error) {
 	return n == 1, nil
 }
 
-// Dequeue implements bot.InboxStore in one script.
+// Dequeue implements bot.InboxStore in one script, pipelined.
 func (s *Store) Dequeue(ctx context.Context, op bot.InboxOp) error {
 	if err := checkColl(op.Coll); err != nil {
 		return err
 	}
 	claim, lease := s.inboxClaims(op)
-	return mapErr(s.eval(ctx, dequeueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
+	return mapErr(s.evalPipelined(ctx, dequeueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
 		op.ID, ttlArg(op.Claim, op.ClaimTTL)).Err())
 }
 

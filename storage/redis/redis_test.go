@@ -268,9 +268,13 @@ func TestClosedStoreUnavailable(t *testing.T) {
 		t.Fatalf("Ping on a closed store: %v, want EUNAVAILABLE wrapping redis.ErrClosed", err)
 	}
 	// The pipelined commands too.
-	_, err = closed.Claim(t.Context(), "k", time.Minute)
+	_, err = closed.Get(t.Context(), "things", "a")
 	if bot.ErrorCode(err) != bot.EUNAVAILABLE || !errors.Is(err, redis.ErrClosed) {
-		t.Fatalf("Claim on a closed store: %v, want EUNAVAILABLE wrapping redis.ErrClosed", err)
+		t.Fatalf("Get on a closed store: %v, want EUNAVAILABLE wrapping redis.ErrClosed", err)
+	}
+	_, err = closed.Enqueue(t.Context(), bot.InboxOp{Coll: "inbox", ID: "t1", Doc: []byte("{}")})
+	if bot.ErrorCode(err) != bot.EUNAVAILABLE || !errors.Is(err, redis.ErrClosed) {
+		t.Fatalf("Enqueue on a closed store: %v, want EUNAVAILABLE wrapping redis.ErrClosed", err)
 	}
 }
 
