@@ -123,7 +123,7 @@ func (h *handler) feedbackDue(ctx context.Context, r *bot.Roster, rd *bot.Round,
 		fmt.Sprintf("date=%s to=%s late=%t", date, strings.Join(rd.Attached, ","), late)); err != nil {
 		return err
 	}
-	if failed := h.tellFeedback(ctx, r, rd, h.b.Lang); len(failed) > 0 {
+	if failed := h.tellFeedback(ctx, r, rd, rd.Attached, h.b.Lang); len(failed) > 0 {
 		return fmt.Errorf("round: feedback notice of %s not delivered to %v", rd.ID, failed)
 	}
 	return nil

@@ -1,7 +1,8 @@
 // Package round is the inspection rounds (巡察轮次) and the situation
 // exchange during a round (巡中重要情况互通): the inspection office creates
 // a round with its team, the inspected organisation, the attached
-// discipline bodies and the dates; setting the feedback date tells the
+// discipline bodies and the dates, and may later correct its name, dates
+// and attached bodies (edit.go); setting the feedback date tells the
 // attached bodies that their day-to-day supervision of the rectification
 // starts (DOMAIN.md, "After") — and a job tells them on the feedback day
 // when the date was given in advance (feedbackjob.go; dates more than
@@ -125,6 +126,7 @@ func (h *handler) command() *bot.Command {
 			{Name: "new", Aliases: []string{"新建"}, Allow: office, Run: h.create},
 			{Name: "list", Aliases: []string{"列表"}, Run: h.list},
 			{Name: "show", Aliases: []string{"查看"}, Run: h.show},
+			{Name: "edit", Aliases: []string{"修改", "编辑"}, Allow: office, Run: h.edit},
 			{Name: "feedback", Aliases: []string{"反馈"}, Allow: bot.Kinds(bot.InspectionOffice, bot.InspectionTeam), Run: h.feedback},
 			{Name: "report", Aliases: []string{"通报", "情况"}, Allow: bot.Kinds(bot.InspectionOffice, bot.InspectionTeam), Run: h.report},
 		},
@@ -501,7 +503,7 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 	if _, err := h.claimFeedbackNotice(ctx, id, bot.FormatDate(day, h.b.Loc), req.Person.ID); err != nil {
 		return nil, err
 	}
-	failed := h.tellFeedback(ctx, r, rd, lang)
+	failed := h.tellFeedback(ctx, r, rd, rd.Attached, lang)
 	out := h.t(lang, "round.feedback.set", "id", id, "date", bot.FormatDate(day, h.b.Loc), "bodies", h.bodyNames(r, rd.Attached, lang))
 	if len(failed) > 0 {
 		out += "\n" + h.t(lang, "round.notify_failed", "bodies", strings.Join(failed, h.t(lang, "list.sep")))
@@ -513,10 +515,10 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 // supervision starts on rd's feedback day, and returns the names (in
 // lang) of the bodies that could not be told. The feedback command and
 // the feedback-day job both send it.
-func (h *handler) tellFeedback(ctx context.Context, r *bot.Roster, rd *bot.Round, lang string) []string {
+func (h *handler) tellFeedback(ctx context.Context, r *bot.Roster, rd *bot.Round, bodies []string, lang string) []string {
 	date := bot.FormatDate(rd.Feedback, h.b.Loc)
 	var failed []string
-	for _, body := range rd.Attached {
+	for _, body := range bodies {
 		text := func(l string) string {
 			return h.t(l, "round.feedback.notice", "id", rd.ID, "name", rd.Name, "organisation", r.BodyName(rd.Organisation, l),
 				"body", r.BodyName(body, l), "date", date)

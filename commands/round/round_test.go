@@ -249,3 +249,245 @@ func TestImmediateFixMakesTheRectificationItemWhenProgressIsOn(t *testing.T) {
 		t.Errorf("situation: %+v", s)
 	}
 }
+
+const coordChat = "巡纪协作群" // the demo's coordination group, where round notices go
+
+// groupNotices returns the texts posted to the coordination group.
+func groupNotices(env *bottest.Env) []string {
+	var out []string
+	for _, o := range env.Adapter.Sent() {
+		if o.ChatID == coordChat {
+			out = append(out, outText(o))
+		}
+	}
+	return out
+}
+
+func getRound(t *testing.T, env *bottest.Env, id string) *bot.Round {
+	t.Helper()
+	rd, err := Get(context.Background(), env.Bot, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd
+}
+
+func TestEditExtendsTheRound(t *testing.T) {
+	env := newEnv(t)
+	text := bottest.Text(env.Command("wangming", "轮次 修改 XC-2026-0001 结束:2026-11-15"))
+	change := env.TZ("round.edit.change", "field", env.TZ("round.field.end"), "old", "2026-10-31", "new", "2026-11-15")
+	bottest.MustContain(t, "answer", text, env.TZ("round.edited", "id", roundID), change,
+		env.TZ("round.card.title", "id", roundID, "name", "区委第一巡察组巡察区财政局党组"), "2026-09-01 至 2026-11-15")
+	bottest.MustNotContain(t, "answer", text, env.TZ("round.field.start")+"：", env.TZ("round.field.name")+"：")
+
+	rd := getRound(t, env, roundID)
+	if got := bot.FormatDate(rd.End, env.Bot.Loc); got != "2026-11-15" {
+		t.Errorf("end %s, want 2026-11-15", got)
+	}
+	if bot.FormatDate(rd.Start, env.Bot.Loc) != "2026-09-01" || bot.FormatDate(rd.Feedback, env.Bot.Loc) != "2026-11-20" ||
+		rd.Name != "区委第一巡察组巡察区财政局党组" || strings.Join(rd.Attached, ",") != "room2,group3" || rd.Team != "team1" || rd.Organisation != "finance" {
+		t.Errorf("other fields changed: %+v", rd)
+	}
+	es := audits(t, env, "round.edit", bot.ResultOK)
+	if len(es) != 1 || es[0].Record != roundID || es[0].Person != "wangming" || es[0].Detail != "end=2026-10-31→2026-11-15" {
+		t.Errorf("audit: %+v", es)
+	}
+	// The coordination group is told, in the deployment's language; the
+	// attached bodies are not told one by one.
+	notices := groupNotices(env)
+	if len(notices) != 1 || len(env.Adapter.Sent()) != 1 {
+		t.Fatalf("want one notice to the group, got %d of %d messages", len(notices), len(env.Adapter.Sent()))
+	}
+	bottest.MustContain(t, "notice", notices[0], env.TZ("round.edit.notice", "id", roundID, "name", "区委第一巡察组巡察区财政局党组", "person", "王明"), change)
+}
+
+func TestEditNameAndAttachedBodies(t *testing.T) {
+	env := newEnv(t)
+	const name = "区委第一巡察组对区财政局党组开展常规巡察"
+	text := bottest.Text(env.Command("wangming", "轮次 编辑 xc-2026-0001 名称:"+name))
+	bottest.MustContain(t, "name", text, env.TZ("round.edit.change", "field", env.TZ("round.field.name"), "old", "区委第一巡察组巡察区财政局党组", "new", name),
+		env.TZ("round.card.title", "id", roundID, "name", name))
+	if rd := getRound(t, env, roundID); rd.Name != name {
+		t.Errorf("name %q", rd.Name)
+	}
+
+	// Attached bodies by their Chinese names, with Chinese separators.
+	text = bottest.Text(env.Command("wangming", "轮次 修改 XC-2026-0001 协同:第一监督检查室，城关镇派出监察员办公室"))
+	bottest.MustContain(t, "attached", text, env.TZ("round.edit.change", "field", env.TZ("round.field.attached"),
+		"old", "区纪委监委第二监督检查室、区纪委监委派驻第三纪检监察组", "new", "区纪委监委第一监督检查室、城关镇派出监察员办公室"))
+	if rd := getRound(t, env, roundID); strings.Join(rd.Attached, ",") != "room1,sup_chengguan" || rd.Name != name {
+		t.Errorf("stored round: %+v", rd)
+	}
+	var details []string
+	for _, e := range audits(t, env, "round.edit", bot.ResultOK) {
+		details = append(details, e.Detail)
+	}
+	if want := []string{"name=区委第一巡察组巡察区财政局党组→" + name, "attached=room2,group3→room1,sup_chengguan"}; strings.Join(details, "|") != strings.Join(want, "|") {
+		t.Errorf("audit details %q, want %q", details, want)
+	}
+	notices := groupNotices(env)
+	if len(notices) != 2 {
+		t.Fatalf("want two notices, got %d", len(notices))
+	}
+	bottest.MustContain(t, "attached notice", notices[1], "区纪委监委第一监督检查室、城关镇派出监察员办公室", name)
+}
+
+func TestEditSeveralFieldsAtOnce(t *testing.T) {
+	env := newEnv(t)
+	resp := env.Command("wangming", `round edit XC-2026-0001 start:2026-09-08 end:2026-11-10 name:"区委第一巡察组常规巡察区财政局党组" attached:room2,group3,sup_hexi`)
+	text := bottest.Text(resp)
+	bottest.MustContain(t, "several", text,
+		env.TZ("round.edit.change", "field", env.TZ("round.field.start"), "old", "2026-09-01", "new", "2026-09-08"),
+		env.TZ("round.edit.change", "field", env.TZ("round.field.end"), "old", "2026-10-31", "new", "2026-11-10"),
+		env.TZ("round.edit.change", "field", env.TZ("round.field.name"), "old", "区委第一巡察组巡察区财政局党组", "new", "区委第一巡察组常规巡察区财政局党组"),
+		"河西街道派出监察员办公室")
+	if len(resp.Replies) != 1 || resp.Replies[0].Card == nil {
+		t.Fatalf("want one reply with the round's card: %+v", resp.Replies)
+	}
+	rd := getRound(t, env, roundID)
+	if bot.FormatDate(rd.Start, env.Bot.Loc) != "2026-09-08" || bot.FormatDate(rd.End, env.Bot.Loc) != "2026-11-10" ||
+		rd.Name != "区委第一巡察组常规巡察区财政局党组" || strings.Join(rd.Attached, ",") != "room2,group3,sup_hexi" {
+		t.Errorf("stored round: %+v", rd)
+	}
+	es := audits(t, env, "round.edit", bot.ResultOK)
+	want := "name=区委第一巡察组巡察区财政局党组→区委第一巡察组常规巡察区财政局党组 start=2026-09-01→2026-09-08 end=2026-10-31→2026-11-10 attached=room2,group3→room2,group3,sup_hexi"
+	if len(es) != 1 || es[0].Detail != want {
+		t.Errorf("audit: %+v\nwant detail %q", es, want)
+	}
+	if n := len(groupNotices(env)); n != 1 {
+		t.Errorf("want one notice, got %d", n)
+	}
+}
+
+func TestEditAnswersInThePersonsLanguage(t *testing.T) {
+	env := newEnv(t)
+	if err := env.Store.Put(t.Context(), bot.CollPrefs, "wangming", []byte(`{"lang":"en"}`)); err != nil {
+		t.Fatal(err)
+	}
+	text := bottest.Text(env.Command("wangming", "round edit XC-2026-0001 end:2026-11-15"))
+	bottest.MustContain(t, "English answer", text, env.Catalog.T("en", "round.edited", "id", roundID), "End date: 2026-10-31 → 2026-11-15", "2026-09-01 to 2026-11-15")
+	// The group notice stays in the deployment's language.
+	notices := groupNotices(env)
+	if len(notices) != 1 {
+		t.Fatalf("want one notice, got %d", len(notices))
+	}
+	bottest.MustContain(t, "group notice", notices[0], "【轮次变更】", "结束日期：2026-10-31 → 2026-11-15")
+	bottest.MustContain(t, "English error", bottest.Text(env.Command("wangming", "round edit XC-2026-0001")), env.Catalog.T("en", "round.edit.need_option"), env.Catalog.T("en", "cmd.round.edit.example"))
+}
+
+func TestEditRefusesBadInput(t *testing.T) {
+	env := newEnv(t)
+	// Another round of the same team on the same organisation.
+	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
+	other := &bot.Round{ID: "XC-2026-0002", Name: "区委第一巡察组巡察区财政局党组（上半年）", Team: "team1", Organisation: "finance",
+		Attached: []string{"room2"}, Start: d(3, 2), End: d(4, 30), CreatedBy: "wangming"}
+	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(context.Background(), other.ID, other); err != nil {
+		t.Fatal(err)
+	}
+	tooLongName := strings.Repeat("巡", maxName+1)
+	attachedChoices := "区纪委监委第一监督检查室、区纪委监委第二监督检查室、区纪委监委派驻第三纪检监察组、城关镇派出监察员办公室、河西街道派出监察员办公室"
+	tests := []struct {
+		person, line string
+		want         []string
+	}{
+		{"wangming", "轮次 修改 XC-2026-0001", []string{env.TZ("round.edit.need_option"), env.TZ("error.example", "example", env.TZ("cmd.round.edit.example"))}},
+		{"wangming", "轮次 修改", []string{env.TZ("round.error.need_id")}},
+		{"wangming", "轮次 修改 XC-26 结束:2026-11-15", []string{env.TZ("round.error.bad_id", "input", "XC-26")}},
+		{"wangming", "轮次 修改 XC-2026-0001 多余 结束:2026-11-15", []string{env.TZ("round.error.extra_args", "input", "多余")}},
+		{"wangming", "轮次 修改 XC-2026-0001 期限:2026-11-15", []string{env.TZ("round.error.unknown_option", "option", "期限")}},
+		{"wangming", "轮次 修改 XC-2026-0001 巡察组:第二巡察组", []string{env.TZ("round.error.unknown_option", "option", "巡察组")}},
+		{"wangming", "轮次 修改 XC-2026-0001 反馈:2026-12-20", []string{env.TZ("round.edit.use_feedback"), env.TZ("error.example", "example", env.TZ("cmd.round.feedback.example"))}},
+		{"wangming", "轮次 修改 XC-2026-0001 结束:2026-11-15 feedback:2026-12-20", []string{env.TZ("round.edit.use_feedback")}},
+		{"wangming", "轮次 修改 XC-2026-0001 结束:某天", []string{env.TZ("error.bad_date", "input", "某天", "examples", "2026-09-01, 9月1日")}},
+		{"wangming", "轮次 修改 XC-2026-0001 开始:下周", []string{env.TZ("error.bad_date", "input", "下周", "examples", "2026-09-01, 9月1日")}},
+		{"wangming", "轮次 修改 XC-2026-0001 开始:2026-10-01 结束:2026-09-30", []string{env.TZ("round.error.end_before_start")}},
+		// Checked against the round as it would be: a new end before the current start.
+		{"wangming", "轮次 修改 XC-2026-0001 结束:2026-08-31", []string{env.TZ("round.error.end_before_start")}},
+		// A new start after the current feedback day (2026-11-20).
+		{"wangming", "轮次 修改 XC-2026-0001 开始:2026-11-25 结束:2026-11-30", []string{env.TZ("round.error.feedback_before_start")}},
+		{"wangming", "轮次 修改 XC-2026-0001 协同:区审计局", []string{env.TZ("round.error.unknown_attached", "input", "区审计局", "choices", attachedChoices)}},
+		{"wangming", "轮次 修改 XC-2026-0001 协同:第二巡察组", []string{env.TZ("round.error.unknown_attached", "input", "第二巡察组", "choices", attachedChoices)}},
+		{"wangming", "轮次 修改 XC-2026-0001 协同:，", []string{env.TZ("round.error.need_attached", "choices", attachedChoices)}},
+		{"wangming", "轮次 修改 XC-2026-0001 名称:" + tooLongName, []string{env.TZ("round.error.too_long", "what", env.TZ("round.arg.name"), "max", maxName)}},
+		{"wangming", "轮次 修改 XC-2026-0001 名称:", []string{env.TZ("round.edit.empty_option", "option", "name / 名称")}},
+		{"wangming", "轮次 修改 XC-2026-0001 开始:2026-03-02", []string{env.TZ("round.error.duplicate", "id", "XC-2026-0002")}},
+		{"wangming", "轮次 修改 XC-2026-0404 结束:2026-11-15", []string{env.TZ("round.error.not_found", "id", "XC-2026-0404")}},
+		{"lina", "轮次 修改 XC-2026-0001 结束:2026-11-15", []string{env.TZ("error.forbidden")}},
+		{"zhaoqiang", "轮次 修改 XC-2026-0001 结束:2026-11-15", []string{env.TZ("error.forbidden")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.line, func(t *testing.T) {
+			text := bottest.Text(env.Command(tc.person, tc.line))
+			bottest.MustContain(t, tc.line, text, tc.want...)
+			bottest.MustNotContain(t, tc.line, text, env.TZ("round.edited", "id", roundID))
+		})
+	}
+	if n := len(audits(t, env, "round.edit", bot.ResultOK)); n != 0 {
+		t.Errorf("%d edits audited", n)
+	}
+	if n := len(audits(t, env, "round.edit", bot.ResultRefused)); n != 2 {
+		t.Errorf("want the two refusals audited, got %d", n)
+	}
+	if sent := env.Adapter.Sent(); len(sent) != 0 {
+		t.Errorf("a refused edit sent %d messages", len(sent))
+	}
+	rd := getRound(t, env, roundID)
+	if bot.FormatDate(rd.Start, env.Bot.Loc) != "2026-09-01" || bot.FormatDate(rd.End, env.Bot.Loc) != "2026-10-31" ||
+		rd.Name != "区委第一巡察组巡察区财政局党组" || strings.Join(rd.Attached, ",") != "room2,group3" {
+		t.Errorf("the round changed: %+v", rd)
+	}
+}
+
+func TestEditWithTheCurrentValuesChangesNothing(t *testing.T) {
+	env := newEnv(t)
+	// The same bodies in another order are the same bodies.
+	text := bottest.Text(env.Command("wangming", "轮次 修改 XC-2026-0001 结束:2026-10-31 名称:区委第一巡察组巡察区财政局党组 协同:派驻第三纪检监察组,第二监督检查室"))
+	if want := env.TZ("round.edit.nothing", "id", roundID); text != want {
+		t.Errorf("answer %q, want %q", text, want)
+	}
+	if n := len(audits(t, env, "round.edit", bot.ResultOK)); n != 0 {
+		t.Errorf("%d edits audited", n)
+	}
+	if sent := env.Adapter.Sent(); len(sent) != 0 {
+		t.Errorf("an edit that changed nothing sent %d messages", len(sent))
+	}
+	if rd := getRound(t, env, roundID); strings.Join(rd.Attached, ",") != "room2,group3" {
+		t.Errorf("attached reordered: %v", rd.Attached)
+	}
+}
+
+func TestHelpListsEdit(t *testing.T) {
+	env := newEnv(t)
+	help := bottest.Text(env.Command("lina", "轮次"))
+	bottest.MustContain(t, "help", help, "edit（修改、编辑）", env.TZ("cmd.round.edit.summary"), env.TZ("cmd.round.edit.usage"), "巡察组和被巡察单位不能修改")
+	bottest.MustContain(t, "help en", env.Bot.HelpFor("en", env.Bot.FindCommand("round")), env.Catalog.T("en", "cmd.round.edit.summary"), "round edit <id>")
+}
+
+// A body attached after the feedback day was notified gets that notice
+// itself: neither the feedback command nor the job sends it again.
+func TestEditTellsABodyAttachedAfterTheFeedbackNotice(t *testing.T) {
+	env := newEnv(t)
+	env.Command("wangming", "轮次 反馈 XC-2026-0001 2026-11-20")
+	env.Adapter.Reset()
+	text := bottest.Text(env.Command("wangming", "轮次 修改 XC-2026-0001 协同:第二监督检查室,派驻第三纪检监察组,第一监督检查室"))
+	bottest.MustContain(t, "answer", text, env.TZ("round.edit.told_added", "bodies", "区纪委监委第一监督检查室", "date", "2026-11-20"))
+	got := map[string]string{}
+	for _, o := range env.Adapter.Sent() {
+		got[o.UserID+o.ChatID] = outText(o)
+	}
+	if len(got) != 2 {
+		t.Fatalf("want the group notice and 何军 (room1) told, got %v", got)
+	}
+	bottest.MustContain(t, "room1", got["何军"], "巡后监督", "2026-11-20", "区纪委监委第一监督检查室")
+	if _, ok := got[coordChat]; !ok {
+		t.Errorf("no notice to the coordination group: %v", got)
+	}
+
+	// Dropping a body and attaching none tells nobody directly.
+	env.Adapter.Reset()
+	text = bottest.Text(env.Command("wangming", "轮次 修改 XC-2026-0001 协同:第二监督检查室,派驻第三纪检监察组"))
+	bottest.MustNotContain(t, "answer", text, env.TZ("round.edit.told_added", "bodies", "区纪委监委第一监督检查室", "date", "2026-11-20"))
+	if sent := env.Adapter.Sent(); len(sent) != 1 || sent[0].ChatID != coordChat {
+		t.Errorf("want only the group notice, got %+v", sent)
+	}
+}
