@@ -70,17 +70,8 @@ func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, er
 	}
 	var attached []string
 	if p.HasOpt(optAttached...) {
-		for _, s := range splitList(p.Opt(optAttached...)) {
-			b, ok := r.FindBody(s, AttachedKinds...)
-			if !ok {
-				return nil, bot.UsageError(req, "round.error.unknown_attached", "input", s, "choices", h.choices(r, lang, AttachedKinds...))
-			}
-			if !slices.Contains(attached, b.ID) {
-				attached = append(attached, b.ID)
-			}
-		}
-		if len(attached) == 0 {
-			return nil, bot.UsageError(req, "round.error.need_attached", "choices", h.choices(r, lang, AttachedKinds...))
+		if attached, err = h.attachedBodies(req); err != nil {
+			return nil, err
 		}
 	}
 	name := strings.TrimSpace(p.Opt(optName...))

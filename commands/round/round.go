@@ -253,18 +253,9 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if !feedback.IsZero() && feedback.Before(start) {
 		return nil, bot.UsageError(req, "round.error.feedback_before_start")
 	}
-	var attached []string
-	for _, s := range splitList(p.Opt(optAttached...)) {
-		b, ok := r.FindBody(s, AttachedKinds...)
-		if !ok {
-			return nil, bot.UsageError(req, "round.error.unknown_attached", "input", s, "choices", h.choices(r, lang, AttachedKinds...))
-		}
-		if !slices.Contains(attached, b.ID) {
-			attached = append(attached, b.ID)
-		}
-	}
-	if len(attached) == 0 {
-		return nil, bot.UsageError(req, "round.error.need_attached", "choices", h.choices(r, lang, AttachedKinds...))
+	attached, err := h.attachedBodies(req)
+	if err != nil {
+		return nil, err
 	}
 	name := strings.TrimSpace(p.Opt(optName...))
 	if name == "" {
@@ -301,6 +292,26 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 		h.b.Log.Warn("round: announcement failed", "round", id, "err", err)
 	}
 	return &bot.Response{Replies: []bot.Reply{{Text: h.t(lang, "round.created", "id", id, "name", name), Card: h.card(r, rd, lang)}}}, nil
+}
+
+// attachedBodies resolves the attached: option to body ids, without
+// repeats, answering an unknown body or an empty list with the choices.
+func (h *handler) attachedBodies(req *bot.Request) ([]string, error) {
+	r, lang := req.Roster, req.Lang
+	var attached []string
+	for _, s := range splitList(req.Command.Opt(optAttached...)) {
+		b, ok := r.FindBody(s, AttachedKinds...)
+		if !ok {
+			return nil, bot.UsageError(req, "round.error.unknown_attached", "input", s, "choices", h.choices(r, lang, AttachedKinds...))
+		}
+		if !slices.Contains(attached, b.ID) {
+			attached = append(attached, b.ID)
+		}
+	}
+	if len(attached) == 0 {
+		return nil, bot.UsageError(req, "round.error.need_attached", "choices", h.choices(r, lang, AttachedKinds...))
+	}
+	return attached, nil
 }
 
 func splitList(s string) []string {
