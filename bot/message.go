@@ -173,12 +173,6 @@ type Handler interface {
 	Handle(ctx context.Context, req *Request) *Response
 }
 
-// DurableHandler is a Handler with a durable inbox (*Bot implements it).
-// An adapter that must acknowledge before the work is done calls Accept
-// before acknowledging, Process after, and Done once the answer is
-// delivered: a process killed anywhere in between leaves the request in
-// the inbox, and it is handled after restart or by another replica, its
-// answer delivered as a message.
 // FileWanter is implemented by handlers (as *Bot does) that tell
 // adapters whether a command line reads attachments, so that files sent
 // with other commands are not downloaded (and a replied-to message not
@@ -194,6 +188,12 @@ func WantsFiles(h Handler, text string) bool {
 	return !ok || fw.WantsFiles(text)
 }
 
+// DurableHandler is a Handler with a durable inbox (*Bot implements it).
+// An adapter that must acknowledge before the work is done calls Accept
+// before acknowledging, Process after, and Done once the answer is
+// delivered: a process killed anywhere in between leaves the request in
+// the inbox, and it is handled after restart or by another replica, its
+// answer delivered as a message.
 type DurableHandler interface {
 	Handler
 	// Accept stores req. dup is true for a platform retry of an event
