@@ -151,6 +151,11 @@ type MessageRef struct {
 	Platform Platform `json:"platform"`
 	ChatID   string   `json:"chat_id"`
 	ID       string   `json:"id"` // Slack ts, Lark message_id, console sequence
+	// Pending names the durable outbox's entry for a message that was not
+	// delivered when it was sent (its platform was down): ID is unknown
+	// until the outbox delivers it. An update of a pending message waits in
+	// the outbox until then and is applied to the message delivered.
+	Pending string `json:"pending,omitempty"`
 }
 
 // Outgoing is one message to send. It is plain data so that it can be
@@ -241,7 +246,8 @@ type Sender interface {
 
 // ErrQueued is returned by a Sender that accepted a message for later
 // delivery (a durable outbox while the platform is down). The message is
-// not lost; it has no MessageRef yet.
+// not lost; the MessageRef returned with it is pending (its Pending names
+// the queued entry) or, for an update, empty.
 var ErrQueued = errors.New("message queued for later delivery")
 
 // RetryAfter is implemented by adapter errors that say when to try again

@@ -23,9 +23,11 @@ type Notice struct {
 }
 
 // Notify sends n and returns the references of the posted messages, so a
-// card can be updated later. A target with no chat on any running
-// platform is not an error: there is nobody to tell there. Failures on
-// one platform do not stop the others; their errors are joined.
+// card can be updated later; a message the outbox will deliver later has
+// a pending reference, which UpdateCards handles like any other. A
+// target with no chat on any running platform is not an error: there is
+// nobody to tell there. Failures on one platform do not stop the others;
+// their errors are joined.
 func (b *Bot) Notify(ctx context.Context, n Notice) ([]MessageRef, error) {
 	outs, err := b.outgoing(ctx, n)
 	if err != nil {
@@ -36,7 +38,10 @@ func (b *Bot) Notify(ctx context.Context, n Notice) ([]MessageRef, error) {
 	for _, o := range outs {
 		ref, err := b.Send(ctx, o)
 		if errors.Is(err, ErrQueued) {
-			continue // delivered later by the outbox; no reference to keep
+			if ref.Pending != "" {
+				refs = append(refs, ref) // delivered later by the outbox
+			}
+			continue
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", o.Platform, err))

@@ -29,6 +29,12 @@ import (
 const (
 	Coll     = "outbox"
 	CollDead = "outbox_dead" // entries given up on, kept for the record
+	// CollSent maps an entry that was not delivered when it was sent, and
+	// so was handed out as a pending MessageRef, to the message the
+	// platform later accepted, so that updates of it find it. Only such
+	// entries are recorded (a platform was down), and records keep their
+	// card references for as long as they live, so these are kept too.
+	CollSent = "outbox_sent"
 )
 
 // Entry is one stored message.
@@ -39,6 +45,9 @@ type Entry struct {
 	Attempts int          `json:"attempts"`
 	NextAt   time.Time    `json:"next_at"`
 	LastErr  string       `json:"last_err,omitempty"`
+	// Handed out: a pending MessageRef names this entry, so its delivery
+	// is recorded in CollSent.
+	Handed bool `json:"handed,omitempty"`
 }
 
 func (e *Entry) chat() string {
@@ -113,37 +122,79 @@ func (x *Outbox) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, erro
 		return bot.MessageRef{}, err
 	}
 	now := x.o.Now()
-	e := &Entry{ID: fmt.Sprintf("%012d", seq), Msg: m, Created: now, NextAt: now}
+	e := &Entry{ID: fmt.Sprintf("%012d", seq), Msg: m, Created: now, NextAt: now, Handed: m.Update == nil}
 	if err := x.put(ctx, e, true); err != nil {
 		return bot.MessageRef{}, err
 	}
+	// Queued: a new message is handed out as a pending reference, so that
+	// it can be updated before and after it is delivered.
+	queued := bot.MessageRef{}
+	if e.Handed {
+		queued = bot.MessageRef{Platform: m.Platform, ChatID: m.ChatID, Pending: e.ID}
+	}
 	pending, err := x.pending(ctx)
 	if err != nil {
-		return bot.MessageRef{}, bot.ErrQueued
+		return queued, bot.ErrQueued
 	}
 	for _, p := range pending {
 		if p.ID < e.ID && p.chat() == e.chat() {
 			x.poke()
-			return bot.MessageRef{}, bot.ErrQueued // keep the chat's order
+			return queued, bot.ErrQueued // keep the chat's order
 		}
 	}
 	if wait := x.paceWait(e.chat(), m.Platform, now); wait > 2*time.Second {
 		x.poke()
-		return bot.MessageRef{}, bot.ErrQueued
+		return queued, bot.ErrQueued
 	} else if wait > 0 {
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return bot.MessageRef{}, bot.ErrQueued
+			return queued, bot.ErrQueued
 		}
 	}
 	ref, ok := x.attempt(ctx, e)
 	if !ok {
 		x.poke()
-		return bot.MessageRef{}, bot.ErrQueued
+		return queued, bot.ErrQueued
 	}
 	return ref, nil
 }
+
+// errNotYet delays an update of a message the outbox has not delivered
+// yet; it is not counted as a failure of the platform.
+var errNotYet = errors.New("the message to update is still waiting in the outbox")
+
+// resolve replaces a pending reference in e's update by the message the
+// platform accepted. It returns errNotYet while that message waits in the
+// outbox, and a permanent error when it was given up on.
+func (x *Outbox) resolve(ctx context.Context, e *Entry) error {
+	if e.Msg.Update == nil || e.Msg.Update.Pending == "" {
+		return nil
+	}
+	doc, err := x.store.Get(ctx, CollSent, e.Msg.Update.Pending)
+	if err == nil {
+		var ref bot.MessageRef
+		if err := json.Unmarshal(doc, &ref); err != nil {
+			return permanent{fmt.Errorf("outbox: unreadable delivery record %s: %w", e.Msg.Update.Pending, err)}
+		}
+		e.Msg.Update = &ref
+		e.Msg.ChatID = ref.ChatID
+		return nil
+	}
+	if !bot.IsNotFound(err) {
+		return err
+	}
+	if _, err := x.store.Get(ctx, Coll, e.Msg.Update.Pending); err == nil {
+		return errNotYet
+	} else if !bot.IsNotFound(err) {
+		return err
+	}
+	return permanent{fmt.Errorf("outbox: the message to update (%s) was given up on", e.Msg.Update.Pending)}
+}
+
+type permanent struct{ error }
+
+func (permanent) Permanent() bool { return true }
 
 // attempt delivers e once under a lease and records the outcome.
 func (x *Outbox) attempt(ctx context.Context, e *Entry) (bot.MessageRef, bool) {
@@ -153,10 +204,19 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry) (bot.MessageRef, bool) {
 	}
 	a, ok := x.adapters(e.Msg.Platform)
 	var ref bot.MessageRef
-	var err error
-	if !ok {
+	err := x.resolve(ctx, e)
+	switch {
+	case errors.Is(err, errNotYet):
+		e.Attempts++ // the next look takes a new lease
+		e.NextAt = x.o.Now().Add(x.o.Tick)
+		if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
+			x.o.Log.Error("outbox: cannot record the wait", "id", e.ID, "err", perr)
+		}
+		return bot.MessageRef{}, false
+	case err != nil:
+	case !ok:
 		err = fmt.Errorf("no adapter for platform %q", e.Msg.Platform)
-	} else {
+	default:
 		ref, err = a.Send(ctx, e.Msg)
 	}
 	now := x.o.Now()
@@ -164,6 +224,15 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry) (bot.MessageRef, bool) {
 	x.last[e.chat()] = now
 	x.mu.Unlock()
 	if err == nil {
+		if e.Handed {
+			// Recorded before the entry goes, so that an update finds the
+			// message in one place or the other.
+			if doc, merr := json.Marshal(ref); merr == nil {
+				if perr := x.store.Put(context.WithoutCancel(ctx), CollSent, e.ID, doc); perr != nil {
+					x.o.Log.Error("outbox: delivery not recorded; updates of it will not find it", "id", e.ID, "err", perr)
+				}
+			}
+		}
 		if derr := x.store.Delete(context.WithoutCancel(ctx), Coll, e.ID); derr != nil {
 			x.o.Log.Error("outbox: sent but not removed; it may be sent again", "id", e.ID, "err", derr)
 		}

@@ -195,8 +195,8 @@ func TestNotifyThroughTheOutboxDuringAnOutage(t *testing.T) {
 	ctx := context.Background()
 	env.Adapter.Fail = errors.New("down")
 	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Text: "通知"})
-	if err != nil || len(refs) != 0 {
-		t.Fatalf("notify during an outage: refs %v, err %v (want queued, no error)", refs, err)
+	if err != nil || len(refs) != 1 || refs[0].Pending == "" || refs[0].ID != "" {
+		t.Fatalf("notify during an outage: refs %v, err %v (want one pending reference, no error)", refs, err)
 	}
 	depth, oldest, err := x.Stats(ctx)
 	if err != nil || depth != 1 {
@@ -223,5 +223,108 @@ func TestPacingSpacesMessagesToOneChat(t *testing.T) {
 	// on speed.
 	if el := time.Since(start); el < 3*pace {
 		t.Errorf("4 messages to one chat took %v, want at least %v", el, 3*pace)
+	}
+}
+
+// A card posted while its platform was down has a pending reference;
+// an update of it waits until the card is out, then edits that message.
+func TestUpdateOfAQueuedCardWaitsForIt(t *testing.T) {
+	env, x := newOutbox(t)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("503")
+	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
+	if err != nil || len(refs) != 1 || refs[0].Pending == "" {
+		t.Fatalf("notify: %v %v", refs, err)
+	}
+	// Updated twice while the platform is still down.
+	for _, title := range []string{"v2", "v3"} {
+		if err := env.Bot.UpdateCards(ctx, refs, &bot.Card{Title: title}); err != nil {
+			t.Fatalf("update %s: %v", title, err)
+		}
+	}
+	env.Adapter.Fail = nil
+	env.Clock.Advance(10 * time.Minute)
+	for range 3 { // until the card and both updates are out
+		if _, err := x.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		env.Clock.Advance(time.Minute)
+	}
+	sent := env.Adapter.Sent()
+	if len(sent) != 3 {
+		t.Fatalf("sent %d messages, want the card and two updates: %+v", len(sent), sent)
+	}
+	if sent[0].Update != nil || sent[0].Card.Title != "v1" {
+		t.Fatalf("first sent %+v, want the card v1", sent[0])
+	}
+	for i, title := range []string{"v2", "v3"} {
+		u := sent[i+1]
+		if u.Update == nil || u.Update.ID != "1" || u.Update.Pending != "" || u.Card.Title != title {
+			t.Errorf("update %d: %+v, want card %s on message 1", i+1, u, title)
+		}
+	}
+	if n := pendingCount(t, env.Store, outbox.Coll); n != 0 {
+		t.Errorf("%d entries left", n)
+	}
+
+	// Later updates find the delivered message at once.
+	env.Adapter.Reset()
+	if err := env.Bot.UpdateCards(ctx, refs, &bot.Card{Title: "v4"}); err != nil {
+		t.Fatal(err)
+	}
+	if sent := env.Adapter.Sent(); len(sent) != 1 || sent[0].Update == nil || sent[0].Update.ID != "1" || sent[0].Card.Title != "v4" {
+		t.Errorf("update after delivery: %+v", sent)
+	}
+}
+
+// A direct message that was queued: its update resolves by the delivery
+// record, since the chat of a direct message is known only then.
+func TestUpdateOfAQueuedDirectMessage(t *testing.T) {
+	env, x := newOutbox(t)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("503")
+	ref, err := x.Send(ctx, bot.Outgoing{Platform: bot.Console, UserID: "lina", Card: &bot.Card{Title: "v1"}})
+	if !errors.Is(err, bot.ErrQueued) || ref.Pending == "" {
+		t.Fatalf("send: %+v %v", ref, err)
+	}
+	if _, err := x.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: ref.ChatID, Card: &bot.Card{Title: "v2"}, Update: &ref}); !errors.Is(err, bot.ErrQueued) {
+		t.Fatalf("update before delivery: %v, want ErrQueued", err)
+	}
+	env.Adapter.Fail = nil
+	env.Clock.Advance(time.Minute)
+	for range 3 {
+		if _, err := x.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		env.Clock.Advance(time.Minute)
+	}
+	sent := env.Adapter.Sent()
+	if len(sent) != 2 || sent[1].Update == nil || sent[1].Update.ChatID != "dm:lina" || sent[1].Update.ID != "1" || sent[1].Card.Title != "v2" {
+		t.Fatalf("sent %+v", sent)
+	}
+}
+
+// An update of a message given up on is given up on too.
+func TestUpdateOfADeadMessageIsDead(t *testing.T) {
+	env, x := newOutbox(t)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("503")
+	ref, err := x.Send(ctx, msg("g", "a"))
+	if !errors.Is(err, bot.ErrQueued) {
+		t.Fatal(err)
+	}
+	if _, err := x.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "g", Text: "b", Update: &ref}); !errors.Is(err, bot.ErrQueued) {
+		t.Fatal(err)
+	}
+	env.Adapter.Fail = gone{}
+	env.Clock.Advance(time.Hour)
+	for range 3 {
+		if _, err := x.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		env.Clock.Advance(time.Hour)
+	}
+	if pendingCount(t, env.Store, outbox.Coll) != 0 || pendingCount(t, env.Store, outbox.CollDead) != 2 {
+		t.Errorf("outbox %d, dead %d; want both entries dead", pendingCount(t, env.Store, outbox.Coll), pendingCount(t, env.Store, outbox.CollDead))
 	}
 }

@@ -218,9 +218,12 @@ func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *bot.Clue, ac
 	}
 }
 
+// hasRef reports whether m is one of the posted cards refs. A card that
+// waited in the outbox has a pending reference without the message id:
+// it matches a message in its chat (group cards are one per chat).
 func hasRef(refs []bot.MessageRef, m bot.MessageRef) bool {
 	for _, r := range refs {
-		if r == m {
+		if r == m || r.Pending != "" && r.Platform == m.Platform && r.ChatID != "" && r.ChatID == m.ChatID {
 			return true
 		}
 	}
