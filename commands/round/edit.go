@@ -98,8 +98,8 @@ func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, er
 		if !v.End.IsZero() && v.End.Before(v.Start) {
 			return bot.UsageError(req, "round.error.end_before_start")
 		}
-		if !v.Feedback.IsZero() && v.Feedback.Before(v.Start) {
-			return bot.UsageError(req, "round.error.feedback_before_start")
+		if !v.Feedback.IsZero() && v.Feedback.Before(v.End) {
+			return bot.UsageError(req, "round.error.feedback_before_end", "end", bot.FormatDate(v.End, h.b.Loc))
 		}
 		return nil
 	}

@@ -250,8 +250,8 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if end.Before(start) {
 		return nil, bot.UsageError(req, "round.error.end_before_start")
 	}
-	if !feedback.IsZero() && feedback.Before(start) {
-		return nil, bot.UsageError(req, "round.error.feedback_before_start")
+	if !feedback.IsZero() && feedback.Before(end) {
+		return nil, bot.UsageError(req, "round.error.feedback_before_end", "end", bot.FormatDate(end, h.b.Loc))
 	}
 	attached, err := h.attachedBodies(req)
 	if err != nil {
@@ -492,8 +492,8 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 	if !req.Roster.HasKind(req.Person, bot.InspectionOffice) && !req.Person.InBody(cur.Team) && !req.Person.Admin {
 		return nil, h.b.Refuse(ctx, req, "round.feedback", id, "round.error.not_team", "id", id)
 	}
-	if day.Before(dayStart(cur.Start, h.b.Loc)) {
-		return nil, bot.UsageError(req, "round.error.feedback_before_start")
+	if day.Before(dayStart(cur.End, h.b.Loc)) {
+		return nil, bot.UsageError(req, "round.error.feedback_before_end", "end", bot.FormatDate(cur.End, h.b.Loc))
 	}
 	var before time.Time
 	rd, err := h.rounds.Update(ctx, id, func(v *bot.Round) error {

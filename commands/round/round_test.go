@@ -191,6 +191,9 @@ func TestBadInputAnswersWithAnExample(t *testing.T) {
 		{"wangming", "轮次 查看 XC-2026-0404", "找不到巡察轮次"},
 		{"wangming", "轮次 反馈 XC-2026-0001", "缺少参数"},
 		{"wangming", "轮次 反馈 XC-2026-0001 某天", "无法识别日期"},
+		// Feedback comes after the inspection.
+		{"wangming", "轮次 新建 第二巡察组 区住建局党组 开始:2027-03-01 结束:2027-04-30 反馈:2027-04-15 协同:第一监督检查室", "反馈日期早于巡察结束日期 2027-04-30"},
+		{"wangming", "轮次 反馈 XC-2026-0001 2026-10-15", "反馈日期早于巡察结束日期 2026-10-31"},
 		{"lina", "轮次 通报 XC-2026-0001", "缺少参数"},
 		{"zhaoqiang", "轮次 通报 XC-2026-0001 情况", "没有权限"},
 		{"gaofeng", "轮次 通报 XC-2026-0001 情况", "只有轮次"},
@@ -403,8 +406,10 @@ func TestEditRefusesBadInput(t *testing.T) {
 		{"wangming", "轮次 修改 XC-2026-0001 开始:2026-10-01 结束:2026-09-30", []string{env.TZ("round.error.end_before_start")}},
 		// Checked against the round as it would be: a new end before the current start.
 		{"wangming", "轮次 修改 XC-2026-0001 结束:2026-08-31", []string{env.TZ("round.error.end_before_start")}},
-		// A new start after the current feedback day (2026-11-20).
-		{"wangming", "轮次 修改 XC-2026-0001 开始:2026-11-25 结束:2026-11-30", []string{env.TZ("round.error.feedback_before_start")}},
+		// New dates after the current feedback day (2026-11-20).
+		{"wangming", "轮次 修改 XC-2026-0001 开始:2026-11-25 结束:2026-11-30", []string{env.TZ("round.error.feedback_before_end", "end", "2026-11-30")}},
+		// An extension past the feedback day (2026-11-20).
+		{"wangming", "轮次 修改 XC-2026-0001 结束:2026-11-25", []string{env.TZ("round.error.feedback_before_end", "end", "2026-11-25")}},
 		{"wangming", "轮次 修改 XC-2026-0001 协同:区审计局", []string{env.TZ("round.error.unknown_attached", "input", "区审计局", "choices", attachedChoices)}},
 		{"wangming", "轮次 修改 XC-2026-0001 协同:第二巡察组", []string{env.TZ("round.error.unknown_attached", "input", "第二巡察组", "choices", attachedChoices)}},
 		{"wangming", "轮次 修改 XC-2026-0001 协同:，", []string{env.TZ("round.error.need_attached", "choices", attachedChoices)}},
