@@ -302,7 +302,9 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 	if !durable {
 		return a.track(func(ctx context.Context) { withFiles(ctx); answer(ctx, h.Handle(ctx, req)) })
 	}
-	ticket, dup, err := dh.Accept(ctx, req)
+	actx, cancel := context.WithTimeout(ctx, acceptTimeout)
+	ticket, dup, err := dh.Accept(actx, req)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("lark: accepting event %s: %w", ev, err) // Lark re-delivers it
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
 
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
+	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
@@ -464,5 +466,39 @@ func TestStoreOutageAsksForRedelivery(t *testing.T) {
 	hs.post("/lark/events", ev)
 	if calls := hs.fake.Calls(); len(calls) != 1 {
 		t.Fatalf("calls %+v", calls)
+	}
+}
+
+// deadlineHandler records the deadline of the context Accept gets and
+// fails, as a store that does not answer would.
+type deadlineHandler struct {
+	*countingHandler
+	called   time.Time
+	deadline time.Time
+	has      bool
+}
+
+func (d *deadlineHandler) Accept(ctx context.Context, _ *bot.Request) (string, bool, error) {
+	d.called = time.Now()
+	d.deadline, d.has = ctx.Deadline()
+	return "", false, context.DeadlineExceeded
+}
+
+// Storing a message event is bounded well within Lark's 3 seconds, so a
+// store that does not answer gets Lark a 500 (and a redelivery) in time.
+func TestAcceptIsBoundedWithinLarksDeadline(t *testing.T) {
+	hs := newHarness(t, "")
+	d := &deadlineHandler{countingHandler: hs.h}
+	mux := http.NewServeMux()
+	hs.a.Mount(mux, d)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	hs.srv = srv
+	status, _ := hs.post("/lark/events", msgEvent(t, "ev_stall", "p2p", "oc_dm", wangming, "text", "tally"))
+	if status != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", status)
+	}
+	if !d.has || d.deadline.Sub(d.called) > acceptTimeout || acceptTimeout >= 3*time.Second {
+		t.Fatalf("Accept's context: deadline %v (set %v) %v after the call; want at most %v, under Lark's 3 s", d.deadline, d.has, d.deadline.Sub(d.called), acceptTimeout)
 	}
 }

@@ -45,6 +45,11 @@ const (
 	// cardBudget is how long a card callback waits for the core before it
 	// answers with a "working on it" toast; Lark allows 3 seconds.
 	cardBudget = 2500 * time.Millisecond
+	// acceptTimeout bounds storing a message event in the durable inbox,
+	// which happens before Lark gets its answer (it waits 3 seconds): a
+	// store that does not answer gets a 500 in time, and Lark delivers
+	// the event again.
+	acceptTimeout = 2 * time.Second
 	// workTimeout bounds the background work of one event (the core plus
 	// sending its replies, retries included).
 	workTimeout = 2 * time.Minute
