@@ -449,6 +449,24 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 		Message:  bot.MessageRef{Platform: bot.Lark, ChatID: chatID, ID: messageID},
 		Input:    typedInput(e.Event.Action),
 	}
+	// With a durable inbox the click is stored first, as a message event
+	// is: a process that dies before the card is answered or patched
+	// leaves it for recovery, which patches the card then.
+	handle := func(ctx context.Context) *bot.Response { return h.Handle(ctx, req) }
+	finish := func(context.Context) {}
+	if dh, ok := h.(bot.DurableHandler); ok {
+		actx, cancel := context.WithTimeout(context.Background(), cardAcceptTimeout)
+		ticket, dup, err := dh.Accept(actx, req)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("lark: accepting card action %s: %w", ev, err)
+		}
+		if dup {
+			return empty, nil // a repeat of a click being handled or handled
+		}
+		handle = func(ctx context.Context) *bot.Response { return dh.Process(ctx, ticket, req) }
+		finish = func(ctx context.Context) { dh.Done(ctx, ticket, req) }
+	}
 	var (
 		mu       sync.Mutex
 		result   *bot.Response
@@ -457,11 +475,12 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 		done     = make(chan struct{})
 	)
 	err := a.track(func(ctx context.Context) {
-		resp := h.Handle(ctx, req)
+		resp := handle(ctx)
 		mu.Lock()
 		if tooLate {
 			mu.Unlock()
 			a.finishLateCard(ctx, req, resp)
+			finish(ctx)
 			return
 		}
 		result, finished = resp, true
@@ -469,6 +488,7 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 		close(done)
 	})
 	if err != nil {
+		// Shutting down: a stored click is left to recovery.
 		return nil, err
 	}
 	timer := time.NewTimer(a.cardBudget)
@@ -481,6 +501,9 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 	if finished {
 		resp := result
 		mu.Unlock()
+		// The answer goes back in the callback's response, written as soon
+		// as this returns.
+		finish(context.Background())
 		return a.cardAnswer(req, resp), nil
 	}
 	tooLate = true

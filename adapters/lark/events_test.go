@@ -502,3 +502,48 @@ func TestAcceptIsBoundedWithinLarksDeadline(t *testing.T) {
 		t.Fatalf("Accept's context: deadline %v (set %v) %v after the call; want at most %v, under Lark's 3 s", d.deadline, d.has, d.deadline.Sub(d.called), acceptTimeout)
 	}
 }
+
+// A click stored while the adapter shuts down is not lost: recovery
+// handles it once and patches the card.
+func TestCardClickDuringShutdownIsRecovered(t *testing.T) {
+	hs := newHarness(t, "")
+	hs.a.drain()
+	if status, _ := hs.postNoWait("/lark/cards", cardEvent(t, "ev_card_late", lina, "tally.inc", tallyValue), nil); status == http.StatusOK {
+		t.Fatalf("a click the adapter could not start was answered 200")
+	}
+	if calls := hs.fake.Calls(); len(calls) != 0 {
+		t.Fatalf("handled while shutting down: %+v", calls)
+	}
+	n, err := hs.env.Bot.RecoverInbox(context.Background(), 0)
+	if err != nil || n != 1 {
+		t.Fatalf("recovered %d, %v", n, err)
+	}
+	calls := hs.fake.Calls()
+	if len(calls) != 1 || calls[0].Method != http.MethodPatch || calls[0].Path != "/open-apis/im/v1/messages/"+cardMsgID {
+		t.Fatalf("calls %+v", calls)
+	}
+	// Lark's retry of the same click changes nothing.
+	hs.postNoWait("/lark/cards", cardEvent(t, "ev_card_late", lina, "tally.inc", tallyValue), nil)
+	if n, _ := hs.env.Bot.RecoverInbox(context.Background(), 0); n != 0 || len(hs.fake.Calls()) != 1 {
+		t.Fatalf("the retry was handled again: recovered %d, calls %+v", n, hs.fake.Calls())
+	}
+	if got := hs.tally(); got != 1 {
+		t.Errorf("tally %d, want the click counted once", got)
+	}
+}
+
+// A slow click is stored until its card is patched: recovery finds
+// nothing left afterwards.
+func TestSlowCardClickLeavesNothingInTheInbox(t *testing.T) {
+	hs := newHarness(t, "")
+	hs.a.cardBudget = 20 * time.Millisecond
+	hs.postNoWait("/lark/cards", cardEvent(t, "ev_slow2", lina, "tally.slow", tallyValue), nil)
+	if docs, _ := hs.env.Store.List(context.Background(), bot.CollInbox); len(docs) != 1 {
+		t.Fatalf("%d inbox entries while the click is handled, want 1", len(docs))
+	}
+	close(hs.gate)
+	hs.a.wait()
+	if docs, _ := hs.env.Store.List(context.Background(), bot.CollInbox); len(docs) != 0 {
+		t.Fatalf("%d inbox entries after the card was patched", len(docs))
+	}
+}

@@ -50,6 +50,9 @@ const (
 	// store that does not answer gets a 500 in time, and Lark delivers
 	// the event again.
 	acceptTimeout = 2 * time.Second
+	// cardAcceptTimeout bounds storing a card action in the durable inbox,
+	// which comes out of the card's 2.5-second budget.
+	cardAcceptTimeout = time.Second
 	// workTimeout bounds the background work of one event (the core plus
 	// sending its replies, retries included).
 	workTimeout = 2 * time.Minute
