@@ -231,26 +231,39 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 func (b *Bot) deliverLate(ctx context.Context, req *Request, resp *Response) error {
 	var errs []error
 	for i, r := range resp.Replies {
-		o := Outgoing{Platform: req.Platform, Text: r.Text, Card: r.Card, Files: r.Files}
-		if req.EventID != "" {
-			// The key adapters give the first answer to this event, so a
-			// platform that dedupes (Lark's uuid) shows an answer the dead
-			// process did send only once.
-			o.Key = fmt.Sprintf("%s:reply:%d", req.EventID, i)
-		}
-		switch {
-		case r.Replace && req.Message.ID != "":
-			ref := req.Message
-			o.Update = &ref
-			o.ChatID = ref.ChatID
-		case r.Public && req.ChatID != "":
-			o.ChatID = req.ChatID
-		default:
-			o.UserID = req.UserID
-		}
-		if _, err := b.Send(ctx, o); err != nil && !errors.Is(err, ErrQueued) {
+		if err := b.DeliverLate(ctx, req, i, r); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// DeliverLate implements LateDeliverer: reply i of the answer to req goes
+// through the bot's own sending path (the durable outbox, when there is
+// one) as a message — to the chat when public, to the sender directly
+// when private (no platform keeps a private answer in a group for
+// later), or as an update of the message a click came from. It returns
+// nil once the message is sent or queued.
+func (b *Bot) DeliverLate(ctx context.Context, req *Request, i int, r Reply) error {
+	o := Outgoing{Platform: req.Platform, Text: r.Text, Card: r.Card, Files: r.Files}
+	if req.EventID != "" {
+		// The key adapters give the first answer to this event, so a
+		// platform that dedupes (Lark's uuid) shows an answer the first
+		// attempt did deliver only once.
+		o.Key = fmt.Sprintf("%s:reply:%d", req.EventID, i)
+	}
+	switch {
+	case r.Replace && req.Message.ID != "":
+		ref := req.Message
+		o.Update = &ref
+		o.ChatID = ref.ChatID
+	case r.Public && req.ChatID != "":
+		o.ChatID = req.ChatID
+	default:
+		o.UserID = req.UserID
+	}
+	if _, err := b.Send(ctx, o); err != nil && !errors.Is(err, ErrQueued) {
+		return err
+	}
+	return nil
 }

@@ -193,6 +193,13 @@ func WantsFiles(h Handler, text string) bool {
 	return !ok || fw.WantsFiles(text)
 }
 
+// LateDeliverer is implemented by handlers (as *Bot does) that deliver an
+// answer the adapter could not (the platform failed when it tried)
+// through the bot's durable sending path, so that it is not lost.
+type LateDeliverer interface {
+	DeliverLate(ctx context.Context, req *Request, i int, r Reply) error
+}
+
 // DurableHandler is a Handler with a durable inbox (*Bot implements it).
 // An adapter that must acknowledge before the work is done calls Accept
 // before acknowledging, Process after, and Done once the answer is

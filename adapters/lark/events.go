@@ -283,7 +283,10 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 		}
 		for i, r := range resp.Replies {
 			uuid := uuidFor(ev, "reply", strconv.Itoa(i))
-			a.replyTo(ctx, str(msg.MessageId), r, uuid)
+			if err := a.replyTo(ctx, str(msg.MessageId), r, uuid); err != nil {
+				a.handOver(ctx, h, req, i, r) // the files with it
+				continue
+			}
 			if len(r.Files) == 0 {
 				continue
 			}
@@ -295,6 +298,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 			}
 			if err := a.sendFiles(ctx, idType, to, r.Files, uuid); err != nil {
 				a.log.Error("lark: attachments not sent", "message", str(msg.MessageId), "err", err)
+				a.handOver(ctx, h, req, i, bot.Reply{Files: r.Files, Public: r.Public})
 			}
 		}
 	}
@@ -396,19 +400,37 @@ func str(p *string) string {
 // a direct chat that only text commands are understood.
 func (a *Adapter) answerUnsupported(ctx context.Context, h bot.Handler, msg *larkim.EventMessage, openID, ev string) {
 	if t := a.text(ctx, h, openID, "lark.unsupported_message"); t != "" {
-		a.replyTo(ctx, str(msg.MessageId), bot.Reply{Text: t}, uuidFor(ev, "unsupported"))
+		_ = a.replyTo(ctx, str(msg.MessageId), bot.Reply{Text: t}, uuidFor(ev, "unsupported"))
 	}
 }
 
 // replyTo answers message id with r. Lark bots have no ephemeral text
 // message, so a private reply is a quoted reply like a public one.
-func (a *Adapter) replyTo(ctx context.Context, messageID string, r bot.Reply, uuid string) {
+func (a *Adapter) replyTo(ctx context.Context, messageID string, r bot.Reply, uuid string) error {
 	if r.Text == "" && r.Card == nil {
-		return
+		return nil
 	}
-	if _, err := a.reply(ctx, messageID, r.Text, r.Card, uuid); err != nil {
+	_, err := a.reply(ctx, messageID, r.Text, r.Card, uuid)
+	if err != nil {
 		a.log.Error("lark reply failed", "message", messageID, "err", err)
 	}
+	return err
+}
+
+// handOver gives reply i to req, which Lark did not take, to the
+// handler's durable sending path when it has one (bot.LateDeliverer), so
+// that the answer is not lost to a Lark failure: it arrives as a message
+// (with the same uuid, so one Lark did take after all shows once).
+func (a *Adapter) handOver(ctx context.Context, h bot.Handler, req *bot.Request, i int, r bot.Reply) {
+	dl, ok := h.(bot.LateDeliverer)
+	if !ok {
+		return
+	}
+	if err := dl.DeliverLate(ctx, req, i, r); err != nil {
+		a.log.Error("lark answer lost", "event", req.EventID, "err", err)
+		return
+	}
+	a.log.Info("lark answer handed to the outbox", "event", req.EventID)
 }
 
 // onCard handles card.action.trigger. Lark waits at most 3 seconds for

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/outbox"
 )
 
 func TestSend(t *testing.T) {
@@ -277,5 +278,35 @@ func TestSendUploadsAttachments(t *testing.T) {
 	}
 	if ups := hs.fake.Uploads(); len(ups) != 3 || ups[2].Type != "stream" {
 		t.Errorf("markdown upload: %+v", ups)
+	}
+}
+
+// An answer Lark refuses (it is down) is not lost: it goes to the
+// durable outbox, and out, with the answer's uuid, when Lark is back.
+func TestAnswerLarkRefusedGoesThroughTheOutbox(t *testing.T) {
+	hs := newHarness(t, "")
+	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
+	hs.env.Bot.SetSender(x)
+	var fails []larktest.Failure
+	for range 10 { // the reply's five attempts, then the outbox's first try
+		fails = append(fails, larktest.Failure{Status: http.StatusServiceUnavailable})
+	}
+	hs.fake.FailNext(fails...)
+	if status, _ := hs.post("/lark/events", msgEvent(t, "ev_down", "p2p", "oc_dm", wangming, "text", "tally")); status != http.StatusOK {
+		t.Fatalf("status %d", status)
+	}
+	if shown := hs.fake.Shown(); len(shown) != 0 {
+		t.Fatalf("shown while Lark refused: %+v", shown)
+	}
+	if depth, _, err := x.Stats(context.Background()); err != nil || depth != 1 {
+		t.Fatalf("outbox depth %d (%v), want the answer waiting", depth, err)
+	}
+	hs.env.Clock.Advance(time.Minute)
+	if n, err := x.Flush(context.Background()); err != nil || n != 1 {
+		t.Fatalf("flush: %d, %v", n, err)
+	}
+	shown := hs.fake.Shown()
+	if len(shown) != 1 || !shown[0].IsCreate() || shown[0].Body["receive_id"] != "oc_dm" || shown[0].Body["uuid"] != "ev_down:reply:0" {
+		t.Fatalf("shown %+v", shown)
 	}
 }

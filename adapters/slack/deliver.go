@@ -60,22 +60,40 @@ func (a *Adapter) plan(resp *bot.Response, action bool) []bot.Reply {
 	return replies
 }
 
-// deliver shows replies where the request came from.
-func (a *Adapter) deliver(ctx context.Context, o origin, replies []bot.Reply) {
-	for _, r := range replies {
-		if err := a.deliverOne(ctx, o, r); err != nil {
-			a.log.Error("slack answer not delivered", "channel", o.channel, "user", o.user, "err", err)
+// deliver shows replies where the request came from. What Slack did not
+// take (a reply, or only its files) is handed to the handler's durable
+// sending path when it has one (bot.LateDeliverer), so that an answer is
+// not lost to a Slack failure; it then arrives as a message, a private
+// one by direct message.
+func (a *Adapter) deliver(ctx context.Context, h bot.Handler, req *bot.Request, o origin, replies []bot.Reply) {
+	for i, r := range replies {
+		left, err := a.deliverOne(ctx, o, r)
+		if err == nil {
+			continue
+		}
+		a.log.Error("slack answer not delivered", "channel", o.channel, "user", o.user, "err", err)
+		if dl, ok := h.(bot.LateDeliverer); ok {
+			if err := dl.DeliverLate(ctx, req, i, left); err != nil {
+				a.log.Error("slack answer lost", "channel", o.channel, "user", o.user, "err", err)
+			} else {
+				a.log.Info("slack answer handed to the outbox", "channel", o.channel, "user", o.user)
+			}
 		}
 	}
 }
 
-func (a *Adapter) deliverOne(ctx context.Context, o origin, r bot.Reply) error {
+// deliverOne delivers r; on failure it returns the part of r still to
+// deliver (all of it, or its files once the message went out).
+func (a *Adapter) deliverOne(ctx context.Context, o origin, r bot.Reply) (bot.Reply, error) {
 	if r.Text != "" || r.Card != nil {
 		if err := a.deliverMessage(ctx, o, r); err != nil {
-			return err
+			return r, err
 		}
 	}
-	return a.deliverFiles(ctx, o, r)
+	if err := a.deliverFiles(ctx, o, r); err != nil {
+		return bot.Reply{Files: r.Files, Public: r.Public}, err
+	}
+	return bot.Reply{}, nil
 }
 
 // deliverFiles uploads a reply's files. A file shared in a channel is

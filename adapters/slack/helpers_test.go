@@ -76,6 +76,10 @@ func (d *durableCounting) Done(ctx context.Context, ticket string, req *bot.Requ
 
 func (d *durableCounting) WantsFiles(text string) bool { return d.bot.WantsFiles(text) }
 
+func (d *durableCounting) DeliverLate(ctx context.Context, req *bot.Request, i int, r bot.Reply) error {
+	return d.bot.DeliverLate(ctx, req, i, r)
+}
+
 // flakyStore is a store whose claims fail while down is set: the store
 // is unreachable.
 type flakyStore struct {

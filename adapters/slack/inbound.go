@@ -278,7 +278,7 @@ func (a *Adapter) handle(parent context.Context, h bot.Handler, req *bot.Request
 		if len(o.files) > 0 && bot.WantsFiles(h, req.Text) {
 			a.fetchFiles(ctx, req, o.files)
 		}
-		a.deliver(ctx, o, a.plan(w(ctx), o.action))
+		a.deliver(ctx, h, req, o, a.plan(w(ctx), o.action))
 		done(ctx)
 	})
 	if !started && durable {
@@ -328,7 +328,7 @@ func (a *Adapter) slash(parent context.Context, h bot.Handler, s slackgo.SlashCo
 			}
 			replies = replies[1:]
 		}
-		a.deliver(ctx, o, replies)
+		a.deliver(ctx, h, req, o, replies)
 		done(ctx)
 	})
 	if !started {

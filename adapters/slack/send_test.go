@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/outbox"
 )
 
 var sampleCard = &bot.Card{
@@ -322,5 +324,33 @@ func TestMentionIsSlackMarkup(t *testing.T) {
 	}
 	if hs.a.Platform() != bot.Slack {
 		t.Errorf("Platform = %q", hs.a.Platform())
+	}
+}
+
+// An answer Slack refuses (it is down) is not lost: it goes to the
+// durable outbox and out when Slack is back.
+func TestAnswerSlackRefusedGoesThroughTheOutbox(t *testing.T) {
+	hs := newHarness(t, withRetries(0))
+	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
+	hs.env.Bot.SetSender(x)
+	// The answer, then the outbox's first try.
+	hs.fake.FailNext("chat.postMessage", http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	if r := hs.postEvent(slacktest.DirectMessage("Ev_down", "U0LINA", "D0LINA", "计数"), nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", r.StatusCode)
+	}
+	hs.settle()
+	if posts := hs.fake.Posts("D0LINA"); len(posts) != 0 {
+		t.Fatalf("posted while Slack refused: %+v", posts)
+	}
+	if depth, _, err := x.Stats(context.Background()); err != nil || depth != 1 {
+		t.Fatalf("outbox depth %d (%v), want the answer waiting", depth, err)
+	}
+	hs.env.Clock.Advance(time.Minute)
+	if n, err := x.Flush(context.Background()); err != nil || n != 1 {
+		t.Fatalf("flush: %d, %v", n, err)
+	}
+	posts := hs.fake.Posts("D0LINA")
+	if len(posts) != 1 || !strings.Contains(posts[0].Text(), "Counter c1") {
+		t.Fatalf("posts %+v", posts)
 	}
 }
