@@ -501,7 +501,7 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 		mu.Lock()
 		if tooLate {
 			mu.Unlock()
-			a.finishLateCard(ctx, req, resp)
+			a.finishLateCard(ctx, h, req, resp)
 			finish(ctx)
 			return
 		}
@@ -526,7 +526,7 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 		// The answer goes back in the callback's response, written as soon
 		// as this returns.
 		finish(context.Background())
-		return a.cardAnswer(req, resp), nil
+		return a.cardAnswer(h, req, resp), nil
 	}
 	tooLate = true
 	mu.Unlock()
@@ -570,7 +570,7 @@ func toast(s string) *callback.Toast {
 
 // cardAnswer renders the core's answer to a click in time: the toast,
 // the replaced card, and any other replies posted to the chat.
-func (a *Adapter) cardAnswer(req *bot.Request, resp *bot.Response) *callback.CardActionTriggerResponse {
+func (a *Adapter) cardAnswer(h bot.Handler, req *bot.Request, resp *bot.Response) *callback.CardActionTriggerResponse {
 	out := &callback.CardActionTriggerResponse{}
 	if resp == nil || resp.Duplicate {
 		return out
@@ -588,7 +588,7 @@ func (a *Adapter) cardAnswer(req *bot.Request, resp *bot.Response) *callback.Car
 		rest = append(rest, r)
 	}
 	if len(rest) > 0 {
-		_ = a.track(func(ctx context.Context) { a.postReplies(ctx, req, rest) })
+		_ = a.track(func(ctx context.Context) { a.postReplies(ctx, h, req, rest) })
 	}
 	return out
 }
@@ -596,7 +596,7 @@ func (a *Adapter) cardAnswer(req *bot.Request, resp *bot.Response) *callback.Car
 // finishLateCard applies an answer that missed the callback budget: the
 // card is patched and the other replies posted. The toast can no longer
 // be shown, so when nothing else would tell the user, it is posted.
-func (a *Adapter) finishLateCard(ctx context.Context, req *bot.Request, resp *bot.Response) {
+func (a *Adapter) finishLateCard(ctx context.Context, h bot.Handler, req *bot.Request, resp *bot.Response) {
 	if resp == nil || resp.Duplicate {
 		return
 	}
@@ -607,6 +607,7 @@ func (a *Adapter) finishLateCard(ctx context.Context, req *bot.Request, resp *bo
 			patched = true
 			if err := a.patchCard(ctx, req.Message.ID, "", r.Card); err != nil {
 				a.log.Error("lark late card update failed", "message", req.Message.ID, "err", err)
+				a.handOver(ctx, h, req, 0, r)
 			}
 			continue
 		}
@@ -618,11 +619,12 @@ func (a *Adapter) finishLateCard(ctx context.Context, req *bot.Request, resp *bo
 	if !patched && len(rest) == 0 && resp.Toast != "" {
 		rest = append(rest, bot.Reply{Text: resp.Toast})
 	}
-	a.postReplies(ctx, req, rest)
+	a.postReplies(ctx, h, req, rest)
 }
 
-// postReplies posts replies to a click into the card's chat.
-func (a *Adapter) postReplies(ctx context.Context, req *bot.Request, rs []bot.Reply) {
+// postReplies posts replies to a click into the card's chat; one Lark
+// refuses is handed to the durable sending path (handOver).
+func (a *Adapter) postReplies(ctx context.Context, h bot.Handler, req *bot.Request, rs []bot.Reply) {
 	for i, r := range rs {
 		if r.Text == "" && r.Card == nil {
 			continue
@@ -633,6 +635,7 @@ func (a *Adapter) postReplies(ctx context.Context, req *bot.Request, rs []bot.Re
 		}
 		if _, err := a.Send(ctx, o); err != nil {
 			a.log.Error("lark reply to card action failed", "chat", req.ChatID, "err", err)
+			a.handOver(ctx, h, req, i+1, r)
 		}
 	}
 }

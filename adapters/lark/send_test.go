@@ -310,3 +310,30 @@ func TestAnswerLarkRefusedGoesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("shown %+v", shown)
 	}
 }
+
+// A late card patch Lark refuses waits in the outbox, not lost.
+func TestLateCardPatchLarkRefusedGoesThroughTheOutbox(t *testing.T) {
+	hs := newHarness(t, "")
+	hs.a.cardBudget = 20 * time.Millisecond
+	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
+	hs.env.Bot.SetSender(x)
+	hs.postNoWait("/lark/cards", cardEvent(t, "ev_slow_down", lina, "tally.slow", tallyValue), nil)
+	var fails []larktest.Failure
+	for range 10 { // the patch's five attempts, then the outbox's first try
+		fails = append(fails, larktest.Failure{Status: http.StatusServiceUnavailable})
+	}
+	hs.fake.FailNext(fails...)
+	close(hs.gate)
+	hs.a.wait()
+	if shown := hs.fake.Shown(); len(shown) != 0 {
+		t.Fatalf("shown while Lark refused: %+v", shown)
+	}
+	hs.env.Clock.Advance(time.Minute)
+	if n, err := x.Flush(context.Background()); err != nil || n != 1 {
+		t.Fatalf("flush: %d, %v", n, err)
+	}
+	shown := hs.fake.Shown()
+	if len(shown) != 1 || shown[0].Method != http.MethodPatch || shown[0].Path != "/open-apis/im/v1/messages/"+cardMsgID {
+		t.Fatalf("shown %+v", shown)
+	}
+}
