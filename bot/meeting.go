@@ -72,6 +72,10 @@ type Meeting struct {
 	// units, the last meeting's decisions), added when the notice went out.
 	Agenda    []string `json:"agenda,omitempty"`
 	OpenItems []string `json:"open_items,omitempty"`
+	// OpenItemsIn holds OpenItems in every language of the catalog (key:
+	// language), written at the same time, so that each reader sees them in
+	// their own; OpenItems is the deployment language's.
+	OpenItemsIn map[string][]string `json:"open_items_in,omitempty"`
 	Template  string   `json:"template,omitempty"` // notice text with {placeholders}; "" for the catalog's
 	Group     string   `json:"group"`              // group key the notice went to
 	State     string   `json:"state"`

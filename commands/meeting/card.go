@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/i18n"
 )
 
 // card renders a meeting as its notice card in lang (group cards use the
@@ -114,7 +115,11 @@ func (m *module) holiday(lang, name string) string {
 // agendaText numbers the standing items, then the items open from last
 // time.
 func (m *module) agendaText(lang string, mt *bot.Meeting) string {
-	items := append(append([]string(nil), mt.Agenda...), mt.OpenItems...)
+	open := mt.OpenItems
+	if in, ok := mt.OpenItemsIn[i18n.Norm(lang)]; ok {
+		open = in
+	}
+	items := append(append([]string(nil), mt.Agenda...), open...)
 	if len(items) == 0 {
 		return m.b.T(lang, "meeting.none")
 	}

@@ -186,7 +186,7 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 		RemindBefore: DefaultRemind, RemindAt: at.Add(-DefaultRemind),
 		CreatedBy: req.Person.ID, CreatedAt: req.Time,
 	}
-	mt.OpenItems = m.openItems(ctx, mt, req.Time)
+	m.setOpenItems(ctx, mt, req.Time)
 	history(mt, req, req.Time, "create", "")
 	if err := m.coll.Create(ctx, id, mt); err != nil {
 		return nil, err

@@ -536,3 +536,33 @@ func TestNoteKeepsColonsAndQuotesAndTakesALowerCaseID(t *testing.T) {
 		t.Errorf("notes %+v", mt.Notes)
 	}
 }
+
+// The items open from last time are a snapshot of the notice's moment,
+// kept in every language: a reader who prefers English sees them in
+// English, the group's card in the deployment's Chinese.
+func TestOpenItemsInTheReadersLanguage(t *testing.T) {
+	f := newEnv(t, workMeeting)
+	f.tickAt(t, "2026-12-01 09:00")
+	seedOpenItems(t, f)
+	f.tickAt(t, "2026-12-29 09:00")
+	cards := f.cards(coordination)
+	if len(cards) != 1 {
+		t.Fatalf("group got %d cards", len(cards))
+	}
+	zh := bottest.CardText(cards[0])
+	bottest.MustContain(t, "group card", zh, "2026-11 整改进度未报送", "XS-2026-0001")
+	if err := f.Bot.SetPrefs(context.Background(), "lina", bot.Prefs{Lang: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	resp := f.Command("lina", "meeting show HY-2027-0001")
+	var en string
+	for _, r := range resp.Replies {
+		en += r.Text + "\n" + bottest.CardText(r.Card)
+	}
+	bottest.MustContain(t, "English view", en, "Rectification progress not reported for 2026-11", "Overdue clue XS-2026-0001")
+	bottest.MustNotContain(t, "English view", en, "整改进度未报送")
+	mt := f.meeting(t, "HY-2027-0001")
+	if len(mt.OpenItemsIn["zh-CN"]) == 0 || len(mt.OpenItemsIn["en"]) != len(mt.OpenItemsIn["zh-CN"]) || strings.Join(mt.OpenItems, "|") != strings.Join(mt.OpenItemsIn["zh-CN"], "|") {
+		t.Errorf("open items %q, by language %q", mt.OpenItems, mt.OpenItemsIn)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/i18n"
 	"github.com/xunji-bot/xunji/bot/schedule"
 )
 
@@ -69,7 +70,7 @@ func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now
 	if run.Moved() {
 		mt.Planned, mt.Holiday = run.Planned, run.Holiday
 	}
-	mt.OpenItems = m.openItems(ctx, mt, now)
+	m.setOpenItems(ctx, mt, now)
 	history(mt, nil, now, "create", run.Key)
 	if err := m.coll.Create(ctx, id, mt); err != nil {
 		return nil, err
@@ -123,8 +124,20 @@ func (m *module) post(ctx context.Context, mt *bot.Meeting, now time.Time) (*bot
 // meeting's notes, overdue clues, unsigned co-signatures, and what the
 // added agenda sources report. A source that fails is logged and left
 // out, so the notice still goes out.
-func (m *module) openItems(ctx context.Context, mt *bot.Meeting, now time.Time) []string {
-	lang := m.b.Lang
+// setOpenItems lists on mt the items open from last time, in every
+// language of the catalog: they are a snapshot of that moment, which
+// cannot be rendered again later in another language.
+func (m *module) setOpenItems(ctx context.Context, mt *bot.Meeting, now time.Time) {
+	mt.OpenItems = m.openItems(ctx, mt, now, m.b.Lang)
+	mt.OpenItemsIn = map[string][]string{i18n.Norm(m.b.Lang): mt.OpenItems}
+	for _, lang := range i18n.Langs {
+		if _, done := mt.OpenItemsIn[lang]; !done {
+			mt.OpenItemsIn[lang] = m.openItems(ctx, mt, now, lang)
+		}
+	}
+}
+
+func (m *module) openItems(ctx context.Context, mt *bot.Meeting, now time.Time, lang string) []string {
 	var items []string
 	add := func(name string, lines []string, err error) {
 		if err != nil {
