@@ -76,10 +76,10 @@ type Meeting struct {
 	// language), written at the same time, so that each reader sees them in
 	// their own; OpenItems is the deployment language's.
 	OpenItemsIn map[string][]string `json:"open_items_in,omitempty"`
-	Template  string   `json:"template,omitempty"` // notice text with {placeholders}; "" for the catalog's
-	Group     string   `json:"group"`              // group key the notice went to
-	State     string   `json:"state"`
-	Reason    string   `json:"reason,omitempty"` // why it was cancelled
+	Template    string              `json:"template,omitempty"` // notice text with {placeholders}; "" for the catalog's
+	Group       string              `json:"group"`              // group key the notice went to
+	State       string              `json:"state"`
+	Reason      string              `json:"reason,omitempty"` // why it was cancelled
 	// Schedule and Run name the schedule and its run that convened the
 	// meeting ("" for an ad-hoc meeting); Run makes the notice idempotent.
 	Schedule     string          `json:"schedule,omitempty"`
