@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -198,6 +199,22 @@ func WantsFiles(h Handler, text string) bool {
 // through the bot's durable sending path, so that it is not lost.
 type LateDeliverer interface {
 	DeliverLate(ctx context.Context, req *Request, i int, r Reply) error
+}
+
+// HandOver gives reply i to req, which an adapter could not deliver (the
+// platform refused it), to h's durable sending path when h has one
+// (LateDeliverer), and logs what became of it.
+func HandOver(ctx context.Context, h Handler, req *Request, i int, r Reply, log *slog.Logger) {
+	dl, ok := h.(LateDeliverer)
+	if !ok {
+		return
+	}
+	args := []any{"platform", req.Platform, "event", req.EventID, "chat", req.ChatID, "user", req.UserID}
+	if err := dl.DeliverLate(ctx, req, i, r); err != nil {
+		log.Error("answer lost", append(args, "err", err)...)
+		return
+	}
+	log.Info("answer handed to the outbox", args...)
 }
 
 // DurableHandler is a Handler with a durable inbox (*Bot implements it).

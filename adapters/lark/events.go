@@ -284,7 +284,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 		for i, r := range resp.Replies {
 			uuid := uuidFor(ev, "reply", strconv.Itoa(i))
 			if err := a.replyTo(ctx, str(msg.MessageId), r, uuid); err != nil {
-				a.handOver(ctx, h, req, i, r) // the files with it
+				bot.HandOver(ctx, h, req, i, r, a.log) // the files with it
 				continue
 			}
 			if len(r.Files) == 0 {
@@ -298,7 +298,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 			}
 			if err := a.sendFiles(ctx, idType, to, r.Files, uuid); err != nil {
 				a.log.Error("lark: attachments not sent", "message", str(msg.MessageId), "err", err)
-				a.handOver(ctx, h, req, i, bot.Reply{Files: r.Files, Public: r.Public})
+				bot.HandOver(ctx, h, req, i, bot.Reply{Files: r.Files, Public: r.Public}, a.log)
 			}
 		}
 	}
@@ -415,22 +415,6 @@ func (a *Adapter) replyTo(ctx context.Context, messageID string, r bot.Reply, uu
 		a.log.Error("lark reply failed", "message", messageID, "err", err)
 	}
 	return err
-}
-
-// handOver gives reply i to req, which Lark did not take, to the
-// handler's durable sending path when it has one (bot.LateDeliverer), so
-// that the answer is not lost to a Lark failure: it arrives as a message
-// (with the same uuid, so one Lark did take after all shows once).
-func (a *Adapter) handOver(ctx context.Context, h bot.Handler, req *bot.Request, i int, r bot.Reply) {
-	dl, ok := h.(bot.LateDeliverer)
-	if !ok {
-		return
-	}
-	if err := dl.DeliverLate(ctx, req, i, r); err != nil {
-		a.log.Error("lark answer lost", "event", req.EventID, "err", err)
-		return
-	}
-	a.log.Info("lark answer handed to the outbox", "event", req.EventID)
 }
 
 // onCard handles card.action.trigger. Lark waits at most 3 seconds for
@@ -607,7 +591,7 @@ func (a *Adapter) finishLateCard(ctx context.Context, h bot.Handler, req *bot.Re
 			patched = true
 			if err := a.patchCard(ctx, req.Message.ID, "", r.Card); err != nil {
 				a.log.Error("lark late card update failed", "message", req.Message.ID, "err", err)
-				a.handOver(ctx, h, req, 0, r)
+				bot.HandOver(ctx, h, req, 0, r, a.log)
 			}
 			continue
 		}
@@ -623,7 +607,7 @@ func (a *Adapter) finishLateCard(ctx context.Context, h bot.Handler, req *bot.Re
 }
 
 // postReplies posts replies to a click into the card's chat; one Lark
-// refuses is handed to the durable sending path (handOver).
+// refuses is handed to the durable sending path (bot.HandOver).
 func (a *Adapter) postReplies(ctx context.Context, h bot.Handler, req *bot.Request, rs []bot.Reply) {
 	for i, r := range rs {
 		if r.Text == "" && r.Card == nil {
@@ -635,7 +619,7 @@ func (a *Adapter) postReplies(ctx context.Context, h bot.Handler, req *bot.Reque
 		}
 		if _, err := a.Send(ctx, o); err != nil {
 			a.log.Error("lark reply to card action failed", "chat", req.ChatID, "err", err)
-			a.handOver(ctx, h, req, i+1, r)
+			bot.HandOver(ctx, h, req, i+1, r, a.log)
 		}
 	}
 }

@@ -72,22 +72,8 @@ func (a *Adapter) deliver(ctx context.Context, h bot.Handler, req *bot.Request, 
 			continue
 		}
 		a.log.Error("slack answer not delivered", "channel", o.channel, "user", o.user, "err", err)
-		a.handOver(ctx, h, req, o, i, left)
+		bot.HandOver(ctx, h, req, i, left, a.log)
 	}
-}
-
-// handOver gives reply i to req, which Slack did not take, to the
-// handler's durable sending path when it has one (bot.LateDeliverer).
-func (a *Adapter) handOver(ctx context.Context, h bot.Handler, req *bot.Request, o origin, i int, r bot.Reply) {
-	dl, ok := h.(bot.LateDeliverer)
-	if !ok {
-		return
-	}
-	if err := dl.DeliverLate(ctx, req, i, r); err != nil {
-		a.log.Error("slack answer lost", "channel", o.channel, "user", o.user, "err", err)
-		return
-	}
-	a.log.Info("slack answer handed to the outbox", "channel", o.channel, "user", o.user)
 }
 
 // deliverOne delivers r; on failure it returns the part of r still to

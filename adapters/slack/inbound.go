@@ -325,7 +325,7 @@ func (a *Adapter) slash(parent context.Context, h bot.Handler, s slackgo.SlashCo
 			// cannot, so they follow.
 			if err := a.deliverFiles(ctx, o, replies[0]); err != nil {
 				a.log.Error("slack files not delivered", "channel", o.channel, "user", o.user, "err", err)
-				a.handOver(ctx, h, req, o, 0, bot.Reply{Files: replies[0].Files, Public: replies[0].Public})
+				bot.HandOver(ctx, h, req, 0, bot.Reply{Files: replies[0].Files, Public: replies[0].Public}, a.log)
 			}
 			replies = replies[1:]
 		}
