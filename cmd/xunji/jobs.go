@@ -35,7 +35,7 @@ func (m *Main) startJobs(ctx context.Context) (gocron.Scheduler, error) {
 	if len(jobs) == 0 && len(runner.Schedules()) == 0 {
 		return nil, nil
 	}
-	s, err := gocron.NewScheduler(gocron.WithLocation(m.Bot.Loc))
+	s, err := gocron.NewScheduler(gocron.WithLocation(m.Bot.Loc), gocron.WithClock(m.Clock))
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/adapters/lark"
 	"github.com/xunji-bot/xunji/adapters/slack"
@@ -76,6 +78,9 @@ type Main struct {
 	Stdout     io.Writer
 	Stderr     io.Writer
 	Getenv     func(string) string
+	// Clock is the program's clock: the bot's dates, the outbox and the
+	// scheduler all read it. The real clock unless a test sets another.
+	Clock clockwork.Clock
 
 	Config  *config.Config
 	Store   bot.Store
@@ -92,7 +97,7 @@ type Main struct {
 
 // NewMain returns a Main reading the process's streams and environment.
 func NewMain() *Main {
-	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Console: "auto", ready: make(chan struct{})}
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Console: "auto", Clock: clockwork.NewRealClock(), ready: make(chan struct{})}
 }
 
 // ParseFlags reads the command line.
@@ -276,7 +281,7 @@ func (m *Main) setup(ctx context.Context) error {
 	b, err := bot.New(bot.Options{
 		Store: m.Store, Translator: cat, Roster: m.Config.Roster(), Groups: m.Config.ChatGroups(),
 		Location: m.Config.Location(), Lang: i18n.Norm(m.Config.Lang), Logger: m.Log, Calendar: m.Config.Calendar(),
-		InboxGrace: grace,
+		InboxGrace: grace, Now: m.Clock.Now,
 	})
 	if err != nil {
 		return err

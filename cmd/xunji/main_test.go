@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/i18n"
 )
 
@@ -25,8 +26,15 @@ func env(vars map[string]string) func(string) string {
 // the terminal and returns what it printed.
 func runConsole(t *testing.T, dir, input string) string {
 	t.Helper()
+	return runConsoleAt(t, bottest.Start, dir, input)
+}
+
+// runConsoleAt is runConsole with the program's clock at now.
+func runConsoleAt(t *testing.T, now time.Time, dir, input string) string {
+	t.Helper()
 	var out bytes.Buffer
 	m := NewMain()
+	m.Clock = clockAt(now)
 	m.Stdin = strings.NewReader(input)
 	m.Stdout = &out
 	m.Stderr = io.Discard
@@ -45,25 +53,37 @@ func runConsole(t *testing.T, dir, input string) string {
 	return out.String()
 }
 
+// The demo district is seeded on whatever day the program first starts:
+// its records are numbered in that year and its monthly meeting falls in
+// the next month, at New Year's Eve, on holidays and in years the
+// holiday table does not know alike.
 func TestNoConfigStartsConsoleDemo(t *testing.T) {
 	cat := i18n.MustLoad()
-	sh, _ := time.LoadLocation("Asia/Shanghai")
-	year := fmt.Sprint(time.Now().In(sh).Year()) // the seed numbers records in the current year
-	out := runConsole(t, t.TempDir(), "帮助\nhelp\nfoo\n线索 x\n\n切换 赵强\n我是谁\n线索 列表\n会签 列表\n进度 列表\n会议 列表\n")
-	for _, want := range []string{
-		cat.T("zh-CN", "console.welcome", "name", "王明"),
-		cat.T("zh-CN", "help.header"),
-		cat.T("zh-CN", "cmd.roster.summary"),
-		cat.T("zh-CN", "error.unknown_verb", "verb", "foo"),
-		cat.T("zh-CN", "console.as", "name", "赵强"),
-		"区纪委监委第二监督检查室",
-		// the demo district's records (shared/DEMO.md), seeded at first start
-		"XS-" + year + "-0001", "QZ-" + year + "-0001", "ZG-" + year + "-0003", "公务用车登记不规范", "HY-" + year + "-0001",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("console output lacks %q:\n%s", want, out)
+	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
+		local := now.In(bottest.Shanghai)
+		year := fmt.Sprint(local.Year())
+		// The meeting is on the first working day of next month.
+		next := time.Date(local.Year(), local.Month()+1, 1, 9, 0, 0, 0, bottest.Shanghai)
+		meetingID := fmt.Sprintf("HY-%d-0001", next.Year())
+		out := runConsoleAt(t, now, t.TempDir(), "帮助\nhelp\nfoo\n线索 x\n\n切换 赵强\n我是谁\n线索 列表\n会签 列表\n进度 列表\n会议 列表\n")
+		for _, want := range []string{
+			cat.T("zh-CN", "console.welcome", "name", "王明"),
+			cat.T("zh-CN", "help.header"),
+			cat.T("zh-CN", "cmd.roster.summary"),
+			cat.T("zh-CN", "error.unknown_verb", "verb", "foo"),
+			cat.T("zh-CN", "console.as", "name", "赵强"),
+			"区纪委监委第二监督检查室",
+			// the demo district's records (shared/DEMO.md), seeded at first start
+			"XS-" + year + "-0001", "QZ-" + year + "-0001", "ZG-" + year + "-0003", "公务用车登记不规范",
+			// the items' deadline three months on, the meeting in the next month
+			"时限 " + local.AddDate(0, 3, 0).Format("2006-01-02"),
+			meetingID + " ", " · " + next.Format("2006-01-"),
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("console output lacks %q:\n%s", want, out)
+			}
 		}
-	}
+	})
 }
 
 func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
@@ -82,7 +102,7 @@ func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
 		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		m := NewMain()
+		m := testMain()
 		m.Stdin = strings.NewReader("")
 		m.Stdout = io.Discard
 		m.Stderr = io.Discard
@@ -97,7 +117,7 @@ func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
 }
 
 func TestHealthzAndMetrics(t *testing.T) {
-	m := NewMain()
+	m := testMain()
 	m.Stdin = strings.NewReader("")
 	m.Stdout = io.Discard
 	m.Stderr = io.Discard
@@ -155,7 +175,7 @@ func TestAcknowledgedRecordSurvivesKill9(t *testing.T) {
 	cat := i18n.MustLoad()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$")
-	cmd.Env = append(os.Environ(), "XUNJI_CHILD=1", "XUNJI_STORE_PATH="+db)
+	cmd.Env = append(os.Environ(), "XUNJI_CHILD=1", "XUNJI_STORE_PATH="+db, clockAt(bottest.Start).env())
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +234,7 @@ func TestChildProcess(t *testing.T) {
 	if os.Getenv("XUNJI_CHILD") != "1" {
 		return // only meaningful as the child of TestAcknowledgedRecordSurvivesKill9
 	}
-	m := NewMain()
+	m := childMain(t)
 	m.Stderr = io.Discard
 	_ = m.ParseFlags(nil)
 	_ = m.Run(context.Background())

@@ -22,6 +22,7 @@ import (
 
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
 
@@ -33,7 +34,7 @@ func TestReplicaChild(t *testing.T) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := NewMain()
+	m := childMain(t)
 	if err := m.ParseFlags(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +146,7 @@ func TestThreeReplicasBehindOneAddress(t *testing.T) {
 		_ = store.Close()
 	})
 
+	clock := clockAt(bottest.Start) // one time for every replica
 	var reps []*replica
 	for i := 0; i < 3; i++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestReplicaChild$")
@@ -152,7 +154,7 @@ func TestThreeReplicasBehindOneAddress(t *testing.T) {
 			"XUNJI_REPLICA=1", "XUNJI_CONFIG="+cfgPath, "REDIS_URL="+redisURL,
 			"XUNJI_HTTP_ADDR=127.0.0.1:0", "XUNJI_INBOX_GRACE=2s", fmt.Sprintf("XUNJI_INSTANCE=replica-%d", i),
 			"LARK_APP_ID=cli_test", "LARK_APP_SECRET="+larktest.AppSecret, "LARK_VERIFICATION_TOKEN="+larktest.VerificationToken,
-			"LARK_BASE_URL="+fake.URL, "LARK_BOT_OPEN_ID="+larktest.BotOpenID)
+			"LARK_BASE_URL="+fake.URL, "LARK_BOT_OPEN_ID="+larktest.BotOpenID, clock.env())
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
