@@ -80,7 +80,10 @@ type Bot struct {
 	inboxGrace  time.Duration
 	// held maps the inbox tickets whose lease this process holds to the
 	// lease's end (see Process).
-	held        sync.Map
+	held sync.Map
+	// reserved maps a request in the works to its answers reserved in the
+	// outbox (see reserve).
+	reserved    sync.Map
 	tasks       map[string]Task
 	middlewares []Middleware
 
@@ -98,7 +101,7 @@ func New(o Options) (*Bot, error) {
 		return nil, fmt.Errorf("bot: Store and Translator are required")
 	}
 	b := &Bot{
-		Store: o.Store, tr: o.Translator, roster: o.Roster, groups: o.Groups,
+		Store: unitStore{o.Store}, tr: o.Translator, roster: o.Roster, groups: o.Groups,
 		Loc: o.Location, Lang: o.Lang, Now: o.Now, Log: o.Logger, Cal: o.Calendar,
 		adapters: map[Platform]Adapter{},
 	}
@@ -200,7 +203,7 @@ func (b *Bot) Handle(ctx context.Context, req *Request) (resp *Response) {
 			b.renderMentions(req.Platform, resp)
 		}
 	}()
-	h := b.dispatch
+	h := b.inUnit(b.dispatch)
 	h = b.identify(h)
 	h = b.dedupe(h)
 	for i := len(b.middlewares) - 1; i >= 0; i-- {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -67,7 +68,7 @@ func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 // claimed event nobody handles (which the platform's retry, deduplicated
 // by the claim, could not repair).
 func (b *Bot) enqueue(ctx context.Context, op InboxOp) (bool, error) {
-	if s, ok := b.Store.(InboxStore); ok {
+	if s, ok := b.base().(InboxStore); ok {
 		return s.Enqueue(ctx, op)
 	}
 	if err := b.Store.Create(ctx, op.Coll, op.ID, op.Doc); err != nil {
@@ -97,7 +98,7 @@ func (b *Bot) enqueue(ctx context.Context, op InboxOp) (bool, error) {
 // dequeue is InboxStore.Dequeue, or its equivalent in plain Store calls
 // (which leave the lease to expire).
 func (b *Bot) dequeue(ctx context.Context, op InboxOp) error {
-	if s, ok := b.Store.(InboxStore); ok {
+	if s, ok := b.base().(InboxStore); ok {
 		return s.Dequeue(ctx, op)
 	}
 	var errs []error
@@ -126,7 +127,7 @@ func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Respons
 	if !got {
 		return &Response{Duplicate: true}
 	}
-	return b.Handle(ctx, req)
+	return b.Handle(context.WithValue(ctx, ticketKey{}, ticket), req)
 }
 
 // lease reports whether this process may handle ticket. A lease taken at
@@ -161,6 +162,7 @@ func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
 // entry with its lease. It does nothing for a request another process
 // holds: that one removes it when its answer is out.
 func (b *Bot) Done(ctx context.Context, ticket string, req *Request) {
+	b.release(ctx, req)
 	if _, ok := b.held.LoadAndDelete(ticket); !ok {
 		return
 	}
@@ -213,15 +215,29 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		if !got {
 			continue // another process has it
 		}
-		resp := b.Handle(ctx, e.Req)
+		// The command, its answer (as outbox entries) and the entry's
+		// completion are one unit of work: a crash before its commit
+		// leaves the entry to recover again, after it nothing to repeat.
+		ticket := d.ID
+		err = b.RunUnit(ctx, func(ctx context.Context) error {
+			u := unitFrom(ctx)
+			if _, err := u.Get(ctx, CollInbox, ticket); err != nil {
+				return err // gone: completed elsewhere meanwhile
+			}
+			b.completeInbox(ctx, ticket, e.Req)
+			return b.deliverLate(ctx, e.Req, b.Handle(ctx, e.Req))
+		})
+		if IsNotFound(err) {
+			b.held.Delete(ticket)
+			continue
+		}
 		n++
 		b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
-		if err := b.deliverLate(ctx, e.Req, resp); err != nil {
+		if err != nil {
 			errs = append(errs, err) // left in the inbox: tried again after the lease
 			b.held.Delete(d.ID)
 			continue
 		}
-		b.Done(ctx, d.ID, e.Req)
 	}
 	return n, errors.Join(errs...)
 }
@@ -245,6 +261,17 @@ func (b *Bot) deliverLate(ctx context.Context, req *Request, resp *Response) err
 // later), or as an update of the message a click came from. It returns
 // nil once the message is sent or queued.
 func (b *Bot) DeliverLate(ctx context.Context, req *Request, i int, r Reply) error {
+	if done, err := b.expedite(ctx, req, i, r); done || err != nil {
+		return err // the reserved answer goes now
+	}
+	if _, err := b.Send(ctx, b.lateOutgoing(req, i, r)); err != nil && !errors.Is(err, ErrQueued) {
+		return err
+	}
+	return nil
+}
+
+// lateOutgoing is reply i to req as a message of its own.
+func (b *Bot) lateOutgoing(req *Request, i int, r Reply) Outgoing {
 	o := Outgoing{Platform: req.Platform, Text: r.Text, Card: r.Card, Files: r.Files}
 	if req.EventID != "" {
 		// The key adapters give the first answer to this event, so a
@@ -262,8 +289,162 @@ func (b *Bot) DeliverLate(ctx context.Context, req *Request, i int, r Reply) err
 	default:
 		o.UserID = req.UserID
 	}
-	if _, err := b.Send(ctx, o); err != nil && !errors.Is(err, ErrQueued) {
-		return err
+	return o
+}
+
+type ticketKey struct{}
+
+// completeInbox makes the completion of inbox entry ticket part of the
+// unit of work of ctx: the entry goes, its lease is released and the
+// event id's dedupe claim is renewed, all when the unit commits, and the
+// unit commits only while the entry is still there, so a request is
+// never completed twice (another process that completed it first makes
+// this unit conflict).
+func (b *Bot) completeInbox(ctx context.Context, ticket string, req *Request) {
+	u := unitFrom(ctx)
+	u.requireDoc(CollInbox, ticket)
+	u.set(CollInbox, ticket, nil)
+	u.dropClaim(leaseKey(ticket))
+	if req != nil && req.EventID != "" {
+		u.setClaim(eventKey(req), DedupeTTL)
 	}
+	AfterCommit(ctx, func(context.Context) { b.held.Delete(ticket) })
+}
+
+// inUnit runs the command as one unit of work; for a request from the
+// inbox (Process), the completion of its entry is part of that unit.
+func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		ticket, _ := ctx.Value(ticketKey{}).(string)
+		if InUnit(ctx) {
+			ticket = "" // the outer unit completes it
+		}
+		var resp *Response
+		attempt := 0
+		err := b.RunUnit(ctx, func(ctx context.Context) error {
+			attempt++
+			resp = nil
+			if ticket != "" {
+				if attempt > 1 {
+					// A conflict: had another process completed the
+					// request meanwhile?
+					if _, err := unitFrom(ctx).Get(ctx, CollInbox, ticket); IsNotFound(err) {
+						resp = &Response{Duplicate: true}
+						return nil
+					} else if err != nil {
+						return err
+					}
+				}
+				b.completeInbox(ctx, ticket, req)
+			}
+			r, err := next(ctx, req)
+			resp = r
+			if ticket != "" && committable(err) {
+				out := r
+				if err != nil {
+					out = b.errorResponse(req, err)
+				}
+				if rerr := b.reserve(ctx, req, out); rerr != nil {
+					return rerr
+				}
+			}
+			return err
+		})
+		return resp, err
+	}
+}
+
+// Reserver is a Sender (the durable outbox) that keeps the answers an
+// adapter delivers itself, so that a process that dies after the command
+// committed and before its answer went out loses no answer.
+type Reserver interface {
+	// Reserve stores m as part of the unit of work of ctx, not to be sent
+	// before until. It returns the entry's id.
+	Reserve(ctx context.Context, m Outgoing, until time.Time) (string, error)
+	// Release forgets a reserved message: the adapter delivered it.
+	Release(ctx context.Context, id string) error
+	// Expedite makes a reserved message due now: the adapter could not
+	// deliver it.
+	Expedite(ctx context.Context, id string) error
+}
+
+// reservation holds the reserved answers to one request, between the
+// commit of its unit of work and Done.
+type reservation struct {
+	mu        sync.Mutex
+	ids       []string
+	replies   []Reply
+	expedited map[int]bool
+}
+
+// reserve keeps resp's replies to req in the outbox, in the unit of work
+// of ctx, due only after the inbox grace: the adapter delivers them and
+// Done releases them; a process that dies first leaves them to be
+// delivered late, by whichever process runs the outbox.
+func (b *Bot) reserve(ctx context.Context, req *Request, resp *Response) error {
+	b.mu.RLock()
+	rs, ok := b.sender.(Reserver)
+	b.mu.RUnlock()
+	if !ok || resp == nil || resp.Duplicate || len(resp.Replies) == 0 {
+		return nil
+	}
+	res := &reservation{replies: resp.Replies, expedited: map[int]bool{}}
+	until := b.Now().Add(b.inboxGrace)
+	for i, r := range resp.Replies {
+		id, err := rs.Reserve(ctx, b.lateOutgoing(req, i, r), until)
+		if err != nil {
+			return err
+		}
+		res.ids = append(res.ids, id)
+	}
+	AfterCommit(ctx, func(context.Context) { b.reserved.Store(req, res) })
 	return nil
+}
+
+// release forgets the reserved answers to req that its adapter delivered.
+func (b *Bot) release(ctx context.Context, req *Request) {
+	v, ok := b.reserved.LoadAndDelete(req)
+	if !ok {
+		return
+	}
+	b.mu.RLock()
+	rs, _ := b.sender.(Reserver)
+	b.mu.RUnlock()
+	res := v.(*reservation)
+	res.mu.Lock()
+	defer res.mu.Unlock()
+	for i, id := range res.ids {
+		if res.expedited[i] || rs == nil {
+			continue
+		}
+		if err := rs.Release(context.WithoutCancel(ctx), id); err != nil {
+			b.Log.Error("inbox: a delivered answer was not released; it may be sent again", "entry", id, "err", err)
+		}
+	}
+}
+
+// expedite sends reserved reply i to req now, if r is that reply; it
+// reports whether it did.
+func (b *Bot) expedite(ctx context.Context, req *Request, i int, r Reply) (bool, error) {
+	v, ok := b.reserved.Load(req)
+	if !ok {
+		return false, nil
+	}
+	res := v.(*reservation)
+	res.mu.Lock()
+	defer res.mu.Unlock()
+	if i >= len(res.ids) || res.replies[i].Text != r.Text || res.replies[i].Card != r.Card || len(res.replies[i].Files) != len(r.Files) {
+		return false, nil
+	}
+	b.mu.RLock()
+	rs, _ := b.sender.(Reserver)
+	b.mu.RUnlock()
+	if rs == nil {
+		return false, nil
+	}
+	if err := rs.Expedite(ctx, res.ids[i]); err != nil {
+		return false, err
+	}
+	res.expedited[i] = true
+	return true, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/outbox"
 	"github.com/xunji-bot/xunji/storage/bolt"
 )
 
@@ -44,12 +45,21 @@ func TestAcceptThenProcessHandlesOnceAndEmptiesTheInbox(t *testing.T) {
 	if bottest.Text(resp) == "" || n.Load() != 1 {
 		t.Fatalf("process: %q, handled %d times", bottest.Text(resp), n.Load())
 	}
-	if docs, _ := env.Store.List(ctx, bot.CollInbox); len(docs) != 1 {
-		t.Fatalf("the request left the inbox before its answer was delivered")
-	}
-	env.Bot.Done(ctx, ticket, req)
+	// The command, the completion of its entry and its answers (kept in
+	// the outbox until the adapter has delivered them) are one unit.
 	if docs, _ := env.Store.List(ctx, bot.CollInbox); len(docs) != 0 {
-		t.Errorf("%d requests left in the inbox", len(docs))
+		t.Fatalf("%d requests left in the inbox after the command committed", len(docs))
+	}
+	if docs, _ := env.Store.List(ctx, outbox.Coll); len(docs) != 2 {
+		t.Fatalf("%d answers kept in the outbox while the adapter delivers them, want 2", len(docs))
+	}
+	env.Bot.Done(ctx, ticket, req) // the adapter delivered them
+	if docs, _ := env.Store.List(ctx, outbox.Coll); len(docs) != 0 {
+		t.Errorf("%d answers still kept after the adapter delivered them", len(docs))
+	}
+	env.Clock.Advance(time.Hour)
+	if sent, _ := env.Outbox.Flush(ctx); sent != 0 || len(env.Adapter.Sent()) != 0 {
+		t.Errorf("answers the adapter delivered were sent again: %d", sent)
 	}
 	if _, err := env.Bot.RecoverInbox(ctx, 0); err != nil || n.Load() != 1 {
 		t.Errorf("recovery re-ran a processed request: %d", n.Load())
@@ -62,9 +72,10 @@ func TestAcceptThenProcessHandlesOnceAndEmptiesTheInbox(t *testing.T) {
 	}
 }
 
-// A process killed after handling but before its answer went out: the
-// request is still in the inbox, and is handled and answered again.
-func TestAnswerNotDeliveredIsRecovered(t *testing.T) {
+// A process killed after the command committed but before its answer
+// went out: the command is not run again, and its answers, kept in the
+// outbox, go out as messages once the inbox grace is over.
+func TestAnswerNotDeliveredIsDeliveredLate(t *testing.T) {
 	var n atomic.Int32
 	env := countingEnv(t, &n)
 	ctx := context.Background()
@@ -74,10 +85,50 @@ func TestAnswerNotDeliveredIsRecovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = env.Bot.Process(ctx, ticket, req) // … and the process dies before delivering
-	env.Clock.Advance(2 * time.Minute)
-	got, err := env.Bot.RecoverInbox(ctx, bot.InboxGrace)
-	if err != nil || got != 1 || n.Load() != 2 || len(env.Adapter.Sent()) != 2 {
-		t.Fatalf("recovered %d, handled %d times, %d answers sent, err %v", got, n.Load(), len(env.Adapter.Sent()), err)
+	restarted := countingEnv(t, &n, bottest.WithStore(env.Store))
+	restarted.Clock.Set(env.Clock.Now().Add(bot.InboxGrace / 2))
+	if sent, _ := restarted.Outbox.Flush(ctx); sent != 0 {
+		t.Fatalf("%d answers sent while their adapter may still deliver them", sent)
+	}
+	restarted.Clock.Set(env.Clock.Now().Add(2 * time.Minute))
+	got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace)
+	if err != nil || got != 0 || n.Load() != 1 {
+		t.Fatalf("recovered %d, handled %d times, err %v: a committed command ran again", got, n.Load(), err)
+	}
+	if sent, err := restarted.Outbox.Flush(ctx); err != nil || sent != 2 {
+		t.Fatalf("%d late answers sent, err %v", sent, err)
+	}
+	sent := restarted.Adapter.Sent()
+	if len(sent) != 2 || sent[0].ChatID != "C1" || sent[0].Text != "counted" || sent[1].UserID != "李娜" || sent[1].Text != "just for you" {
+		t.Errorf("late answers: %+v", sent)
+	}
+}
+
+// An adapter whose platform refuses an answer hands it over: the answer
+// kept in the outbox goes at once, and only once (not again when its
+// reservation would have fallen due).
+func TestAnswerHandedOverGoesOnce(t *testing.T) {
+	var n atomic.Int32
+	env := countingEnv(t, &n)
+	ctx := context.Background()
+	req := slackReq("Ev4")
+	ticket, _, err := env.Bot.Accept(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := env.Bot.Process(ctx, ticket, req)
+	// The first reply went out directly; the platform refused the second.
+	bot.HandOver(ctx, env.Bot, req, 1, resp.Replies[1], env.Bot.Log)
+	env.Bot.Done(ctx, ticket, req)
+	if s := env.Adapter.Sent(); len(s) != 1 {
+		t.Fatalf("%d handed-over answers sent at once, want 1", len(s))
+	}
+	env.Clock.Advance(time.Hour)
+	if sent, _ := env.Outbox.Flush(ctx); sent != 0 {
+		t.Errorf("%d answers sent again after the grace", sent)
+	}
+	if s := env.Adapter.Sent(); len(s) != 1 || s[0].Text != "just for you" || s[0].UserID != "李娜" {
+		t.Errorf("sent: %+v", s)
 	}
 }
 

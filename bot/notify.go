@@ -111,6 +111,16 @@ func (b *Bot) Send(ctx context.Context, o Outgoing) (MessageRef, error) {
 	if a == nil {
 		return MessageRef{}, fmt.Errorf("no adapter for platform %q", o.Platform)
 	}
+	if InUnit(ctx) {
+		// Without an outbox nothing keeps the message: it leaves once the
+		// unit of work has committed, and has no reference before.
+		AfterCommit(ctx, func(ctx context.Context) {
+			if _, err := a.Send(ctx, o); err != nil {
+				b.Log.Error("message not sent", "platform", o.Platform, "err", err)
+			}
+		})
+		return MessageRef{}, ErrQueued
+	}
 	return a.Send(ctx, o)
 }
 

@@ -34,8 +34,16 @@ const (
 // NewID returns the next human-readable id for prefix in year, e.g.
 // XS-2026-0001. Numbers are sequential per prefix and year and unique
 // across concurrent creators and processes sharing a store.
+//
+// Inside a unit of work the number is taken when the unit commits, so a
+// unit run again or dropped leaves no gap.
 func NewID(ctx context.Context, s Store, prefix string, year int) (string, error) {
-	n, err := s.NextSeq(ctx, fmt.Sprintf("id:%s:%d", prefix, year))
+	name := fmt.Sprintf("id:%s:%d", prefix, year)
+	next := s.NextSeq
+	if u := unitFrom(ctx); u != nil {
+		next = u.nextGapless
+	}
+	n, err := next(ctx, name)
 	if err != nil {
 		return "", err
 	}

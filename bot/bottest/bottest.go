@@ -5,6 +5,7 @@ package bottest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/i18n"
+	"github.com/xunji-bot/xunji/bot/outbox"
 )
 
 // Clock is a fake clock; safe for concurrent use.
@@ -128,6 +130,7 @@ type Env struct {
 	Store   bot.Store
 	Clock   *Clock
 	Adapter *Recorder
+	Outbox  *outbox.Outbox // the bot's sender; nothing runs it: Flush delivers what waits
 	Config  *config.Config
 	Catalog *i18n.Catalog
 }
@@ -182,7 +185,11 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	rec := &Recorder{P: bot.Console}
 	b.AddAdapter(rec)
-	return &Env{T: t, Bot: b, Store: o.store, Clock: clock, Adapter: rec, Config: o.config, Catalog: cat}
+	// Messages go through the durable outbox, as in the program: a
+	// command's messages leave once its unit of work has committed.
+	ob := outbox.New(b, outbox.Options{Now: clock.Now})
+	b.SetSender(ob)
+	return &Env{T: t, Bot: b, Store: o.store, Clock: clock, Adapter: rec, Outbox: ob, Config: o.config, Catalog: cat}
 }
 
 // Must registers commands or fails the test.
@@ -308,4 +315,24 @@ func MustNotContain(t testing.TB, what, got string, bad ...string) {
 			t.Errorf("%s: must not contain %q:\n%s", what, w, got)
 		}
 	}
+}
+
+// Delivered returns the message a stored reference names: ref itself, or
+// for a reference handed out before its message left the outbox (every
+// message a command sends is, since it leaves after the command's unit of
+// work commits), the message the outbox later delivered.
+func (e *Env) Delivered(ref bot.MessageRef) bot.MessageRef {
+	e.T.Helper()
+	if ref.Pending == "" {
+		return ref
+	}
+	doc, err := e.Store.Get(context.Background(), outbox.CollSent, ref.Pending)
+	if err != nil {
+		e.T.Fatalf("message %s not delivered: %v", ref.Pending, err)
+	}
+	var out bot.MessageRef
+	if err := json.Unmarshal(doc, &out); err != nil {
+		e.T.Fatal(err)
+	}
+	return out
 }

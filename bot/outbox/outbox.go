@@ -48,6 +48,10 @@ type Entry struct {
 	// Handed out: a pending MessageRef names this entry, so its delivery
 	// is recorded in CollSent.
 	Handed bool `json:"handed,omitempty"`
+	// Reserved: an answer its adapter is delivering itself (bot.Reserver).
+	// It holds no chat back: it is sent only if its adapter failed or died,
+	// and is then late whatever its place.
+	Reserved bool `json:"reserved,omitempty"`
 }
 
 func (e *Entry) chat() string {
@@ -132,12 +136,26 @@ func (x *Outbox) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, erro
 	if e.Handed {
 		queued = bot.MessageRef{Platform: m.Platform, ChatID: m.ChatID, Pending: e.ID}
 	}
+	if bot.InUnit(ctx) {
+		// Part of a unit of work: the entry exists once the unit commits,
+		// and only then may the message leave.
+		bot.AfterCommit(ctx, func(ctx context.Context) { _, _ = x.deliver(ctx, e, queued) })
+		return queued, bot.ErrQueued
+	}
+	return x.deliver(ctx, e, queued)
+}
+
+// deliver sends the stored entry e at once when nothing older for the
+// same chat is waiting, and otherwise leaves it to Run. queued is the
+// reference to hand out when it does not go now.
+func (x *Outbox) deliver(ctx context.Context, e *Entry, queued bot.MessageRef) (bot.MessageRef, error) {
+	m, now := e.Msg, x.o.Now()
 	pending, err := x.pending(ctx)
 	if err != nil {
 		return queued, bot.ErrQueued
 	}
 	for _, p := range pending {
-		if p.ID < e.ID && p.chat() == e.chat() {
+		if p.ID < e.ID && p.chat() == e.chat() && !p.Reserved {
 			x.poke()
 			return queued, bot.ErrQueued // keep the chat's order
 		}
@@ -338,7 +356,7 @@ func (x *Outbox) Flush(ctx context.Context) (int, error) {
 		}
 		now := x.o.Now()
 		if e.NextAt.After(now) {
-			blocked[c] = true
+			blocked[c] = blocked[c] || !e.Reserved
 			continue
 		}
 		if wait := x.paceWait(c, e.Msg.Platform, now); wait > 0 {
@@ -349,7 +367,7 @@ func (x *Outbox) Flush(ctx context.Context) (int, error) {
 			}
 		}
 		if _, ok := x.attempt(ctx, e); !ok {
-			blocked[c] = true
+			blocked[c] = blocked[c] || !e.Reserved
 			continue
 		}
 		sent++
@@ -388,4 +406,52 @@ func (x *Outbox) Stats(ctx context.Context) (depth int, oldest time.Duration, er
 	}
 	first := slices.MinFunc(pending, func(a, b *Entry) int { return a.Created.Compare(b.Created) })
 	return len(pending), x.o.Now().Sub(first.Created), nil
+}
+
+var _ bot.Reserver = (*Outbox)(nil)
+
+// Reserve implements bot.Reserver: m is stored (in the unit of work of
+// ctx, when there is one) but not due before until. Its place in its
+// chat's order is taken now.
+func (x *Outbox) Reserve(ctx context.Context, m bot.Outgoing, until time.Time) (string, error) {
+	seq, err := x.store.NextSeq(ctx, Coll)
+	if err != nil {
+		return "", err
+	}
+	e := &Entry{ID: fmt.Sprintf("%012d", seq), Msg: m, Created: x.o.Now(), NextAt: until, Reserved: true}
+	if err := x.put(ctx, e, true); err != nil {
+		return "", err
+	}
+	return e.ID, nil
+}
+
+// Release implements bot.Reserver: the reserved entry goes, and the
+// messages queued behind it in its chat may leave.
+func (x *Outbox) Release(ctx context.Context, id string) error {
+	if err := x.store.Delete(ctx, Coll, id); err != nil {
+		return err
+	}
+	x.poke()
+	return nil
+}
+
+// Expedite implements bot.Reserver: the reserved entry is due now, and
+// goes at once when nothing older for its chat waits, like a message
+// just sent.
+func (x *Outbox) Expedite(ctx context.Context, id string) error {
+	var e Entry
+	err := x.store.Update(ctx, Coll, id, func(cur []byte) ([]byte, error) {
+		if err := json.Unmarshal(cur, &e); err != nil {
+			return nil, err
+		}
+		e.NextAt, e.Reserved = x.o.Now(), false
+		return json.Marshal(&e)
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := x.deliver(ctx, &e, bot.MessageRef{}); err != nil && !errors.Is(err, bot.ErrQueued) {
+		return err
+	}
+	return nil
 }

@@ -139,7 +139,7 @@ func TestAcknowledgeByCommandAndByDirectMessageButton(t *testing.T) {
 	id := transfer(t, env, transferZH)
 	bottest.MustContain(t, "ack", bottest.Text(env.Command("zhaoqiang", "线索 签收 "+strings.ToLower(id))), "已签收")
 	ups := updatesIn(env, coordChat)
-	if len(ups) != 1 || ups[0].Update.ID != loadClue(t, env, id).Cards[0].ID {
+	if len(ups) != 1 || ups[0].Update.ID != env.Delivered(loadClue(t, env, id).Cards[0]).ID {
 		t.Fatalf("want the posted card updated once, got %+v", ups)
 	}
 	bottest.MustContain(t, "updated card", bottest.CardText(ups[0].Card), "签收")

@@ -456,7 +456,7 @@ func chunks(s []string, n int) func(func([]string) bool) {
 // NextSeq atomically increments and returns the named counter, starting
 // at 1 (INCR), shared by every process using the same prefix.
 func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
-	n, err := s.c.Incr(ctx, s.prefix+"seq:"+name).Result()
+	n, err := s.c.Incr(ctx, s.seqKey(name)).Result()
 	return n, mapErr(err)
 }
 
