@@ -30,7 +30,9 @@ func nthWeekday(y int, m time.Month, wd time.Weekday, n int) time.Time {
 	return first.AddDate(0, 0, (int(wd)-int(first.Weekday())+7)%7+7*(n-1))
 }
 
-func clock(d time.Time, h, m int) time.Time { return d.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+func clock(d time.Time, h, m int) time.Time {
+	return d.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+}
 
 // expectedPlanned is what each example rule names in month m of year y
 // (zero when the rule names nothing that month), by plain calendar
