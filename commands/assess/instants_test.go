@@ -35,7 +35,7 @@ func TestAssessPeriodsFromEachInstant(t *testing.T) {
 			create(t, env, bot.CollClues, id, &bot.Clue{ID: id, Body: "room2", FromBody: "team1", OrganisationName: "区财政局党组", Title: "t", Substance: "s",
 				CreatedAt: created, AckAt: created.Add(time.Hour), Deadline: deadline, Status: bot.ClueVerifying})
 		}
-		clue("XS-TEST-0001", today.AddDate(0, 0, -1)) // overdue since today 00:00
+		clue("XS-TEST-0001", today.AddDate(0, 0, -1))  // overdue since today 00:00
 		clue("XS-TEST-0002", qStart.AddDate(0, 0, -2)) // overdue since the previous quarter's last day
 		clue("XS-TEST-0003", today)                    // due today: not overdue yet
 
