@@ -3,6 +3,7 @@ package meeting_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,6 +135,21 @@ func TestMeetingDatesFromEachInstant(t *testing.T) {
 		// Today at 00:00 is never to come.
 		text = bottest.Text(f.Command("wangming", "会议 改期 "+id1+" 今天 00:00"))
 		bottest.MustContain(t, "move to the past", text, f.TZ("meeting.err.past", "time", today.Format("2006-01-02 15:04")))
+
+		// Tomorrow's meeting is reminded once, an hour before.
+		f.Adapter.Reset()
+		for _, at := range []time.Time{tomorrow.Add(-61 * time.Minute), tomorrow.Add(-time.Hour), tomorrow.Add(-59 * time.Minute)} {
+			f.Clock.Set(at.UTC())
+			if err := f.Bot.RunJobs(ctx, at.UTC()); err != nil {
+				t.Fatal(err)
+			}
+			if texts := f.texts(coordination); len(texts) != 0 && at.Before(tomorrow.Add(-time.Hour)) {
+				t.Fatalf("reminded at %s: %v", at, texts)
+			}
+		}
+		if texts := f.texts(coordination); len(texts) != 1 || !strings.Contains(texts[0], id1) {
+			t.Errorf("reminders %v, want one for %s", texts, id1)
+		}
 
 		// The scheduled notice for the next work meeting: the id has the
 		// meeting's year even when the notice goes out the year before.
