@@ -150,3 +150,46 @@ func TestClueDatesFromEachInstant(t *testing.T) {
 		}
 	})
 }
+
+// prevMonthDay is the latest day on or before today that is month m, day d.
+func prevMonthDay(today time.Time, m time.Month, d int) time.Time {
+	for y := today.Year(); ; y-- {
+		if t := bottest.Day(y, m, d); t.Month() == m && !t.After(today) {
+			return t
+		}
+	}
+}
+
+// The bounds of a summary period typed without a year ("从:10-01") are
+// the most recent such day, from each instant and the days around it.
+func TestSummaryPeriodDatesAroundEachInstant(t *testing.T) {
+	bottest.ForEachInstant(t, func(t *testing.T, instant time.Time) {
+		for k := -1; k <= 1; k++ {
+			now := instant.AddDate(0, 0, k)
+			today := bottest.Today(now)
+			tomorrow := today.AddDate(0, 0, 1)
+			cases := []struct {
+				in   string
+				want time.Time
+			}{
+				{"10-01", prevMonthDay(today, 10, 1)},
+				{"1-1", prevMonthDay(today, 1, 1)},
+				{"12月31日", prevMonthDay(today, 12, 31)},
+				{"2-29", prevMonthDay(today, 2, 29)},
+				{"3-1", prevMonthDay(today, 3, 1)},
+				{fmt.Sprintf("%d-%d", today.Month(), today.Day()), today},
+				{fmt.Sprintf("%d-%d", tomorrow.Month(), tomorrow.Day()), prevMonthDay(today, tomorrow.Month(), tomorrow.Day())},
+				{"2026-10-01", bottest.Day(2026, 10, 1)},
+				{"+1d", tomorrow}, // relative dates are taken as given
+			}
+			for _, clock := range []time.Time{now, now.UTC()} {
+				for _, tc := range cases {
+					got, err := pastDate(tc.in, clock, bottest.Shanghai)
+					if err != nil || !got.Equal(tc.want) {
+						t.Errorf("now %s: pastDate(%q) = %s, %v; want %s", clock.Format(time.RFC3339), tc.in, got, err, tc.want)
+					}
+				}
+			}
+		}
+	})
+}
