@@ -8,6 +8,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/config"
 )
 
 // From each instant, on a clock read in UTC: an item's id carries the
@@ -20,7 +21,9 @@ import (
 // day has passed.
 func TestMonthlyCollectionAndNoticeFromEachInstant(t *testing.T) {
 	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
-		env := newEnv(t, bottest.WithClock(bottest.NewClock(now.UTC())))
+		env := newEnv(t, bottest.WithClock(bottest.NewClock(now.UTC())), withConfig(func(c *config.Config) {
+			c.Progress.ChartWidth, c.Progress.ChartHeight = 300, 200 // the smallest: a chart is slow to draw under -race
+		}))
 		today := bottest.Today(now)
 		y, m, d := today.Date()
 
