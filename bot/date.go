@@ -98,8 +98,10 @@ func ParseDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if !ok {
 		return bad()
 	}
-	if !yearGiven && t.Before(today) {
-		if t2, ok := validDate(y+1, mo, d, loc); ok {
+	for next := t.Year() + 1; !yearGiven && t.Before(today) && next <= y+8; next++ {
+		// Already past this year: the next year that has the day (2-29
+		// typed on 2028-03-01 is 2032-02-29, not a day gone by).
+		if t2, ok := validDate(next, mo, d, loc); ok {
 			t = t2
 		}
 	}

@@ -263,8 +263,12 @@ func pastDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
 		return d, err
 	}
 	if d.After(now) && !reYear.MatchString(s) && !strings.HasPrefix(strings.TrimSpace(s), "+") {
-		if prev := d.AddDate(-1, 0, 0); prev.Month() == d.Month() {
-			return prev, nil
+		// The latest year before that has the day: 2-29 is the last leap
+		// year's, not a day to come.
+		for y := d.Year() - 1; y >= d.Year()-8; y-- {
+			if prev := time.Date(y, d.Month(), d.Day(), 0, 0, 0, 0, loc); prev.Month() == d.Month() && !prev.After(now) {
+				return prev, nil
+			}
 		}
 	}
 	return d, nil

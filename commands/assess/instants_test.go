@@ -1,0 +1,70 @@
+package assess
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+)
+
+// quarterLabel is 2027Q1 for a day in January–March 2027.
+func quarterLabel(d time.Time) string {
+	return fmt.Sprintf("%dQ%d", d.Year(), (int(d.Month())-1)/3+1)
+}
+
+// From each instant, on a clock read in UTC: "考核" without a period is
+// the current month in Shanghai; a clue whose deadline day ended at
+// today's midnight counts as concluded late in the current month and
+// quarter (also on the quarter's first day, at 00:00), one whose deadline
+// day was the previous quarter's second-to-last day counts in that
+// quarter only, one due today nowhere yet; a special report's id has
+// the year of its drafting day.
+func TestAssessPeriodsFromEachInstant(t *testing.T) {
+	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
+		env := bottest.New(t, bottest.WithClock(bottest.NewClock(now.UTC())))
+		if err := Register(env.Bot, env.Config); err != nil {
+			t.Fatal(err)
+		}
+		today := bottest.Today(now)
+		qStart := bottest.QuarterStart(now)
+		prevQ := qStart.AddDate(0, 0, -1)
+		clue := func(id string, deadline time.Time) {
+			created := deadline.AddDate(0, 0, -40).Add(9 * time.Hour)
+			create(t, env, bot.CollClues, id, &bot.Clue{ID: id, Body: "room2", FromBody: "team1", OrganisationName: "区财政局党组", Title: "t", Substance: "s",
+				CreatedAt: created, AckAt: created.Add(time.Hour), Deadline: deadline, Status: bot.ClueVerifying})
+		}
+		clue("XS-TEST-0001", today.AddDate(0, 0, -1))  // overdue since today 00:00
+		clue("XS-TEST-0002", qStart.AddDate(0, 0, -2)) // overdue since the previous quarter's last day
+		clue("XS-TEST-0003", today)                    // due today: not overdue yet
+
+		monthFrom := bottest.Day(today.Year(), today.Month(), 1)
+		monthTo := bottest.Day(today.Year(), today.Month()+1, 0)
+		text := bottest.Text(env.Command("wangming", "考核"))
+		bottest.MustContain(t, "考核", text, env.TZ("assess.card.title", "period", monthFrom.Format("2006-01")),
+			env.TZ("assess.period", "label", monthFrom.Format("2006-01"), "from", monthFrom.Format(time.DateOnly), "to", monthTo.Format(time.DateOnly), "asof", now.In(bottest.Shanghai).Format("2006-01-02 15:04")))
+
+		header := func(period string, n int) string {
+			return env.TZ("assess.detail.header", "figure", env.TZ("assess.figure.clue_conclude_late"), "body", env.TZ("assess.all_bodies"), "period", period, "count", n)
+		}
+		text = bottest.Text(env.Command("wangming", "考核 明细:办结超期"))
+		bottest.MustContain(t, "this month", text, header(monthFrom.Format("2006-01"), 1), "XS-TEST-0001")
+		bottest.MustNotContain(t, "this month", text, "XS-TEST-0002", "XS-TEST-0003")
+
+		q, pq := quarterLabel(qStart), quarterLabel(prevQ)
+		text = bottest.Text(env.Command("wangming", "考核 "+q+" 明细:办结超期"))
+		bottest.MustContain(t, "this quarter", text, header(q, 1), "XS-TEST-0001")
+		bottest.MustNotContain(t, "this quarter", text, "XS-TEST-0002", "XS-TEST-0003")
+		text = bottest.Text(env.Command("wangming", "考核 "+q))
+		bottest.MustContain(t, "this quarter", text, env.TZ("assess.period", "label", q, "from", qStart.Format(time.DateOnly),
+			"to", qStart.AddDate(0, 3, -1).Format(time.DateOnly), "asof", now.In(bottest.Shanghai).Format("2006-01-02 15:04")))
+
+		text = bottest.Text(env.Command("wangming", "考核 "+pq+" 明细:办结超期"))
+		bottest.MustContain(t, "previous quarter", text, header(pq, 1), "XS-TEST-0002")
+		bottest.MustNotContain(t, "previous quarter", text, "XS-TEST-0001", "XS-TEST-0003")
+
+		text = bottest.Text(env.Command("wangming", "专报 起草 "+q))
+		bottest.MustContain(t, "专报", text, env.TZ("report.card.title", "id", fmt.Sprintf("%s-%d-0001", bot.PrefixReport, today.Year()), "period", q))
+	})
+}
