@@ -80,6 +80,14 @@ func (m *Metrics) Middleware() bot.Middleware {
 	}
 }
 
+// Deduplicated counts a platform retry dropped because its event was
+// accepted before: wire it to bot.Bot.OnDuplicate, which reports the
+// retries the durable inbox drops (Middleware counts those dropped by
+// the core's Handle).
+func (m *Metrics) Deduplicated(p bot.Platform) {
+	m.duplicates.WithLabelValues(string(p)).Inc()
+}
+
 // Rejected counts a request refused before handling.
 func (m *Metrics) Rejected(p bot.Platform, reason string) {
 	m.rejected.WithLabelValues(string(p), reason).Inc()

@@ -284,6 +284,7 @@ func (m *Main) setup(ctx context.Context) error {
 	m.Bot = b
 	m.Metrics = metrics.New()
 	b.Use(m.Metrics.Middleware())
+	b.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
 	if err := registerCommands(b, m.Config); err != nil {
 		return err
 	}
