@@ -38,7 +38,7 @@ func New() *Metrics {
 			Name: "xunji_events_deduplicated_total", Help: "Platform retries dropped because the event was already handled.",
 		}, []string{"platform"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "xunji_events_rejected_total", Help: "Requests refused before handling, by reason (signature, stale, token, decrypt, too_large, malformed).",
+			Name: "xunji_events_rejected_total", Help: "Requests refused before handling, by reason (too_large, unauthorized, malformed, unavailable, foreign_team, foreign_tenant).",
 		}, []string{"platform", "reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "xunji_command_duration_seconds", Help: "Time to handle a request, by kind and verb.",

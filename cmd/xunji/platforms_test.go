@@ -167,3 +167,42 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// SLACK_TEAM_ID and LARK_TENANT_KEY reach the adapters: a request from
+// another workspace or tenant is refused with 403 and counted in
+// xunji_events_rejected_total, and one from the configured workspace or
+// tenant is accepted.
+func TestRequestsFromAnotherWorkspaceOrTenantAreRefusedAndCounted(t *testing.T) {
+	m, _, _ := platformsMain(t, map[string]string{"SLACK_TEAM_ID": slacktest.TeamID, "LARK_TENANT_KEY": larktest.TenantKey})
+	foreign := slacktest.EditEvent(slacktest.DirectMessage("EvFOREIGN1", "U0DEMOLINA", slacktest.DMChannel("U0DEMOLINA"), "help"),
+		func(outer, _ map[string]any) { outer["team_id"] = "T0OTHER" })
+	if code := postSlack(t, m, slacktest.PathEvents, slacktest.ContentJSON, foreign, nil); code != http.StatusForbidden {
+		t.Errorf("slack event from another workspace: %d, want 403", code)
+	}
+	own := slacktest.DirectMessage("EvOWN1", "U0DEMOLINA", slacktest.DMChannel("U0DEMOLINA"), "help")
+	if code := postSlack(t, m, slacktest.PathEvents, slacktest.ContentJSON, own, nil); code != http.StatusOK {
+		t.Errorf("slack event from the configured workspace: %d, want 200", code)
+	}
+
+	lc := &larktest.Client{URL: "http://" + m.HTTPAddr, EncryptKey: platformsLarkKey}
+	res, err := lc.Event(larktest.MessageEvent(larktest.Message{EventID: "ev_foreign", ChatType: "p2p", ChatID: larktest.P2PChat("ou_x"), Sender: "ou_x", Text: "help", Tenant: "736588c9260f175e"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != http.StatusForbidden {
+		t.Errorf("lark event from another tenant: %d, want 403", res.Status)
+	}
+	if res, err = lc.Event(larktest.P2PMessage("ev_own", "ou_x", "help")); err != nil || res.Status != http.StatusOK {
+		t.Errorf("lark event from the configured tenant: %d %v, want 200", res.Status, err)
+	}
+
+	page := scrape(t, m)
+	for _, want := range []string{
+		`xunji_events_rejected_total{platform="slack",reason="foreign_team"} 1`,
+		`xunji_events_rejected_total{platform="lark",reason="foreign_tenant"} 1`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(page, "xunji_events_"))
+		}
+	}
+}
