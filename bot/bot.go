@@ -86,6 +86,7 @@ type Bot struct {
 	reserved    sync.Map
 	tasks       map[string]Task
 	middlewares []Middleware
+	onDuplicate func(req *Request)
 
 	mu       sync.RWMutex
 	adapters map[Platform]Adapter
@@ -155,6 +156,12 @@ func (b *Bot) Commands() []*Command { return slices.Clone(b.reg.cmds) }
 // Use adds a middleware around every request; the first added is
 // outermost.
 func (b *Bot) Use(m Middleware) { b.middlewares = append(b.middlewares, m) }
+
+// OnDuplicate calls f for every platform retry the durable inbox drops
+// (Accept answering duplicate), e.g. to count it in metrics; retries
+// dropped by Handle's own dedupe go through the middlewares instead. Set
+// it before requests arrive.
+func (b *Bot) OnDuplicate(f func(req *Request)) { b.onDuplicate = f }
 
 // AddAdapter makes a platform reachable for notices.
 func (b *Bot) AddAdapter(a Adapter) {

@@ -78,7 +78,17 @@ type Clue struct {
 	EscalatedAt      time.Time      `json:"escalated_at,omitzero"` // inspection office told it is still unacknowledged
 	UpdatedAt        time.Time      `json:"updated_at,omitzero"`
 	Cards            []MessageRef   `json:"cards,omitempty"` // group announcements, updated on every change
-	History          []History      `json:"history,omitempty"`
+	// DMs are the direct messages that showed the substance with the
+	// acknowledge button: a click is answered with the substance in the
+	// clicked message only when it is one of these and its reader clicked.
+	DMs     []ClueDM  `json:"dms,omitempty"`
+	History []History `json:"history,omitempty"`
+}
+
+// ClueDM is a direct message the bot sent a person about a clue.
+type ClueDM struct {
+	Person  string     `json:"person"` // person id of the reader
+	Message MessageRef `json:"message"`
 }
 
 // Open reports whether the clue is still being handled.

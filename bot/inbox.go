@@ -56,6 +56,9 @@ func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 	}
 	first, err := b.enqueue(ctx, op)
 	if err != nil || !first {
+		if err == nil && b.onDuplicate != nil {
+			b.onDuplicate(req)
+		}
 		return "", !first && err == nil, err
 	}
 	b.held.Store(ticket, now.Add(b.inboxGrace))

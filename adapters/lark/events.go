@@ -61,6 +61,12 @@ func (a *Adapter) httpHandler() http.Handler {
 			http.Error(w, "malformed", http.StatusBadRequest)
 			return
 		}
+		// The challenge, sent when the callback URL is set in the app's
+		// own settings, names no tenant.
+		if larkevent.ReqType(fuzzy.Type) != larkevent.ReqTypeChallenge && !a.tenantAllowed(fuzzy.Header, v) {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
 		if ev, ok := v.(*larkim.P2MessageReceiveV1); ok {
 			// Messages, the bulk of the traffic, go straight to the
 			// handler: the dispatcher would parse, decrypt, verify and
@@ -226,6 +232,9 @@ func eventID(b *larkevent.EventV2Base) string {
 func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) error {
 	if e.Event == nil || e.Event.Message == nil || e.Event.Sender == nil {
 		return nil
+	}
+	if !a.tenantAllowed(header(e.EventV2Base), e) {
+		return nil // acknowledged and dropped: a re-delivery would be refused again
 	}
 	h := a.handler()
 	if h == nil {
@@ -424,6 +433,9 @@ func (a *Adapter) replyTo(ctx context.Context, messageID string, r bot.Reply, uu
 func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
 	empty := &callback.CardActionTriggerResponse{}
 	if e.Event == nil || e.Event.Action == nil || e.Event.Operator == nil {
+		return empty, nil
+	}
+	if !a.tenantAllowed(header(e.EventV2Base), e) {
 		return empty, nil
 	}
 	action, value := valueString(e.Event.Action.Value["action"]), valueString(e.Event.Action.Value["value"])

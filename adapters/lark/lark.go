@@ -84,18 +84,22 @@ type Config struct {
 	// its mentions and its own messages. When empty it is fetched from
 	// /open-apis/bot/v3/info on first need.
 	BotOpenID string
+	// TenantKey is the tenant events and card callbacks must come from
+	// (LARK_TENANT_KEY); one from another is refused. Empty accepts every
+	// tenant (Run warns).
+	TenantKey string
 }
 
 // String describes c without its secrets.
 func (c Config) String() string {
-	return fmt.Sprintf("lark.Config{AppID:%s Mode:%s BaseURL:%s BotOpenID:%s AppSecret:%s VerificationToken:%s EncryptKey:%s}",
-		c.AppID, c.mode(), c.baseURL(), c.BotOpenID, redact(c.AppSecret), redact(c.VerificationToken), redact(c.EncryptKey))
+	return fmt.Sprintf("lark.Config{AppID:%s Mode:%s BaseURL:%s BotOpenID:%s TenantKey:%s AppSecret:%s VerificationToken:%s EncryptKey:%s}",
+		c.AppID, c.mode(), c.baseURL(), c.BotOpenID, c.TenantKey, redact(c.AppSecret), redact(c.VerificationToken), redact(c.EncryptKey))
 }
 
 // LogValue implements slog.LogValuer without the secrets.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("app_id", c.AppID), slog.String("mode", c.mode()),
-		slog.String("base_url", c.baseURL()), slog.Bool("encrypted", c.EncryptKey != ""))
+		slog.String("base_url", c.baseURL()), slog.Bool("encrypted", c.EncryptKey != ""), slog.String("tenant_key", c.TenantKey))
 }
 
 func redact(s string) string {
@@ -133,6 +137,7 @@ func ConfigFrom(getenv func(string) string) (Config, bool) {
 		BaseURL:           strings.TrimSpace(getenv("LARK_BASE_URL")),
 		Mode:              strings.ToLower(strings.TrimSpace(getenv("LARK_MODE"))),
 		BotOpenID:         strings.TrimSpace(getenv("LARK_BOT_OPEN_ID")),
+		TenantKey:         strings.TrimSpace(getenv("LARK_TENANT_KEY")),
 	}
 	return c, c.AppID != ""
 }
@@ -144,7 +149,9 @@ type Option func(*Adapter)
 func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
 
 // WithRejectHook calls f with a reason ("too_large", "unauthorized",
-// "malformed") for every request refused before handling, for metrics.
+// "malformed", "foreign_tenant") for every request refused before
+// handling, for metrics: HTTP callbacks, and long-connection events from
+// another tenant.
 func WithRejectHook(f func(reason string)) Option { return func(a *Adapter) { a.onReject = f } }
 
 // WithHTTPClient makes Open API calls through c.
@@ -261,6 +268,7 @@ func (a *Adapter) Mount(mux *http.ServeMux, h bot.Handler) {
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.setHandler(h)
 	a.log.Info("lark adapter running", "config", a.cfg)
+	a.warnAnyTenant()
 	// Learn the bot's open_id now rather than on the first message.
 	_ = a.track(func(ctx context.Context) { a.botOpenID(ctx) })
 	var err error

@@ -13,8 +13,9 @@ func TestConfigFromEnvReadsTheSlackVariables(t *testing.T) {
 	t.Setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
 	t.Setenv("SLACK_MODE", "Socket")
 	t.Setenv("SLACK_BOT_USER_ID", "U0BOT")
+	t.Setenv("SLACK_TEAM_ID", " T0DEMO ")
 	c, ok := ConfigFromEnv()
-	want := Config{BotToken: "xoxb-1", SigningSecret: "s3cret", AppToken: "xapp-1", APIURL: "http://127.0.0.1:9/api/", Mode: ModeSocket, BotUserID: "U0BOT"}
+	want := Config{BotToken: "xoxb-1", SigningSecret: "s3cret", AppToken: "xapp-1", APIURL: "http://127.0.0.1:9/api/", Mode: ModeSocket, BotUserID: "U0BOT", TeamID: "T0DEMO"}
 	if !ok || c != want {
 		t.Errorf("ConfigFromEnv = %+v, %v; want %+v, true", c, ok, want)
 	}

@@ -80,6 +80,12 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, "malformed", http.StatusBadRequest)
 		return
 	}
+	// The challenge, sent when the Request URL is set in the app's own
+	// settings, names no workspace.
+	if outer.Type != "url_verification" && !a.teamAllowed(outer.TeamID, "event", outer.EventID) {
+		refuseForeignTeam(w)
+		return
+	}
 	switch outer.Type {
 	case "url_verification":
 		w.Header().Set("Content-Type", "text/plain")
@@ -122,6 +128,10 @@ func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, "malformed", http.StatusBadRequest)
 		return
 	}
+	if !a.teamAllowed(s.TeamID, "command", s.TriggerID) {
+		refuseForeignTeam(w)
+		return
+	}
 	h := a.currentHandler()
 	if h == nil {
 		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
@@ -158,6 +168,10 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 	var ic slackgo.InteractionCallback
 	if err := json.Unmarshal([]byte(form.Get("payload")), &ic); err != nil {
 		a.refuse(w, "malformed", http.StatusBadRequest)
+		return
+	}
+	if !a.teamAllowed(ic.Team.ID, "interaction", ic.TriggerID) {
+		refuseForeignTeam(w)
 		return
 	}
 	h := a.currentHandler()

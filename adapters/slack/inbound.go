@@ -41,6 +41,7 @@ type outerEvent struct {
 	Type      string          `json:"type"`
 	Challenge string          `json:"challenge"`
 	EventID   string          `json:"event_id"`
+	TeamID    string          `json:"team_id"`
 	Event     json.RawMessage `json:"event"`
 }
 
@@ -55,6 +56,9 @@ func (a *Adapter) eventRequest(body []byte) (*bot.Request, origin, error) {
 	var outer outerEvent
 	if err := json.Unmarshal(body, &outer); err != nil {
 		return nil, origin{}, fmt.Errorf("%w: %v", errIgnored, err)
+	}
+	if !a.teamAllowed(outer.TeamID, "event", outer.EventID) {
+		return nil, origin{}, errForeignTeam
 	}
 	return a.callbackRequest(outer)
 }

@@ -73,11 +73,14 @@ type Config struct {
 	// BotUserID is the bot's own user id (U…); when empty it is looked up
 	// with auth.test when Run starts.
 	BotUserID string
+	// TeamID is the workspace (T…) requests must come from; a request
+	// from another is refused. Empty accepts every workspace (Run warns).
+	TeamID string
 }
 
 // ConfigFromEnv reads the configuration from SLACK_BOT_TOKEN,
-// SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, SLACK_MODE and
-// SLACK_BOT_USER_ID. ok is false when SLACK_BOT_TOKEN is unset, meaning
+// SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, SLACK_MODE,
+// SLACK_BOT_USER_ID and SLACK_TEAM_ID. ok is false when SLACK_BOT_TOKEN is unset, meaning
 // Slack is not configured.
 func ConfigFromEnv() (Config, bool) { return ConfigFrom(os.Getenv) }
 
@@ -91,20 +94,21 @@ func ConfigFrom(getenv func(string) string) (Config, bool) {
 		APIURL:        get("SLACK_API_URL"),
 		Mode:          strings.ToLower(get("SLACK_MODE")),
 		BotUserID:     get("SLACK_BOT_USER_ID"),
+		TeamID:        get("SLACK_TEAM_ID"),
 	}
 	return c, c.BotToken != ""
 }
 
 // String describes c without its secrets.
 func (c Config) String() string {
-	return fmt.Sprintf("slack.Config{Mode:%s APIURL:%s BotUserID:%s BotToken:%s SigningSecret:%s AppToken:%s}",
-		c.mode(), c.apiURL(), c.BotUserID, redact(c.BotToken), redact(c.SigningSecret), redact(c.AppToken))
+	return fmt.Sprintf("slack.Config{Mode:%s APIURL:%s BotUserID:%s TeamID:%s BotToken:%s SigningSecret:%s AppToken:%s}",
+		c.mode(), c.apiURL(), c.BotUserID, c.TeamID, redact(c.BotToken), redact(c.SigningSecret), redact(c.AppToken))
 }
 
 // LogValue implements slog.LogValuer without the secrets.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("mode", c.mode()), slog.String("api_url", c.apiURL()),
-		slog.String("bot_user_id", c.BotUserID))
+		slog.String("bot_user_id", c.BotUserID), slog.String("team_id", c.TeamID))
 }
 
 func (c Config) mode() string {
@@ -142,8 +146,9 @@ func WithHTTPClient(c *http.Client) Option { return func(a *Adapter) { a.httpCli
 func WithNow(now func() time.Time) Option { return func(a *Adapter) { a.now = now } }
 
 // WithRejectHook calls f with a reason ("too_large", "unauthorized",
-// "malformed", "unavailable") for every HTTP request refused before it
-// reaches the bot, e.g. to count them in metrics.
+// "malformed", "unavailable", "foreign_team") for every request refused
+// before it reaches the bot, e.g. to count them in metrics: HTTP requests,
+// and Socket Mode envelopes from another workspace.
 func WithRejectHook(f func(reason string)) Option { return func(a *Adapter) { a.onReject = f } }
 
 // Adapter is the Slack adapter.
@@ -284,6 +289,7 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	if h == nil {
 		return errors.New("slack: Run needs a handler")
 	}
+	a.warnAnyTeam()
 	if _, err := a.botUserID(ctx); err != nil {
 		var perm bot.Permanent
 		if errors.As(err, &perm) || ctx.Err() != nil {

@@ -60,7 +60,9 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 	case socketmode.EventTypeEventsAPI:
 		req, o, err := a.eventRequest(evt.Request.Payload)
 		if err != nil {
-			a.log.Debug("slack event not handled", "envelope", evt.Request.EnvelopeID, "reason", err)
+			if !errors.Is(err, errForeignTeam) {
+				a.log.Debug("slack event not handled", "envelope", evt.Request.EnvelopeID, "reason", err)
+			}
 			a.ack(ctx, client, evt.Request, nil)
 			return
 		}
@@ -74,7 +76,7 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 		}
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slackgo.SlashCommand)
-		if !ok {
+		if !ok || !a.teamAllowed(cmd.TeamID, "command", cmd.TriggerID) {
 			a.ack(ctx, client, evt.Request, nil)
 			return
 		}
@@ -90,7 +92,7 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 		})
 	case socketmode.EventTypeInteractive:
 		ic, ok := evt.Data.(slackgo.InteractionCallback)
-		if !ok {
+		if !ok || !a.teamAllowed(ic.Team.ID, "interaction", ic.TriggerID) {
 			a.ack(ctx, client, evt.Request, nil)
 			return
 		}

@@ -38,7 +38,7 @@ func New() *Metrics {
 			Name: "xunji_events_deduplicated_total", Help: "Platform retries dropped because the event was already handled.",
 		}, []string{"platform"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "xunji_events_rejected_total", Help: "Requests refused before handling, by reason (signature, stale, token, decrypt, too_large, malformed).",
+			Name: "xunji_events_rejected_total", Help: "Requests refused before handling, by reason (too_large, unauthorized, malformed, unavailable, foreign_team, foreign_tenant).",
 		}, []string{"platform", "reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "xunji_command_duration_seconds", Help: "Time to handle a request, by kind and verb.",
@@ -78,6 +78,14 @@ func (m *Metrics) Middleware() bot.Middleware {
 			return resp, err
 		}
 	}
+}
+
+// Deduplicated counts a platform retry dropped because its event was
+// accepted before: wire it to bot.Bot.OnDuplicate, which reports the
+// retries the durable inbox drops (Middleware counts those dropped by
+// the core's Handle).
+func (m *Metrics) Deduplicated(p bot.Platform) {
+	m.duplicates.WithLabelValues(string(p)).Inc()
 }
 
 // Rejected counts a request refused before handling.

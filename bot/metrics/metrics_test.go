@@ -46,3 +46,30 @@ func TestMetricsCountAndExpose(t *testing.T) {
 		}
 	}
 }
+
+// A platform retry dropped by the durable inbox (Accept answering
+// duplicate, before any middleware runs) is counted once it is wired to
+// the bot's OnDuplicate, as cmd/xunji does.
+func TestInboxDuplicatesAreCounted(t *testing.T) {
+	env := bottest.New(t)
+	m := metrics.New()
+	env.Bot.Use(m.Middleware())
+	env.Bot.OnDuplicate(func(req *bot.Request) { m.Deduplicated(req.Platform) })
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		req := &bot.Request{Kind: bot.KindCommand, Platform: bot.Lark, UserID: "ou_demo_lina", EventID: "ev_inbox_1", Text: "help"}
+		_, dup, err := env.Bot.Accept(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dup != (i > 0) {
+			t.Fatalf("delivery %d: duplicate %v", i+1, dup)
+		}
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	if want := `xunji_events_deduplicated_total{platform="lark"} 2`; !strings.Contains(string(body), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+}

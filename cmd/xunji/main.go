@@ -289,6 +289,7 @@ func (m *Main) setup(ctx context.Context) error {
 	m.Bot = b
 	m.Metrics = metrics.New()
 	b.Use(m.Metrics.Middleware())
+	b.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
 	if err := registerCommands(b, m.Config); err != nil {
 		return err
 	}
@@ -365,14 +366,19 @@ func (m *Main) consoleChat() string {
 	return "console"
 }
 
+// healthzTimeout bounds a /healthz answer.
+const healthzTimeout = 2 * time.Second
+
 // healthz reports whether the store answers and whether the adapters
-// that hold a connection of their own are connected.
+// that hold a connection of their own are connected. It answers within
+// healthzTimeout whatever the checks do: one still running then counts
+// as failed.
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), healthzTimeout)
 	defer cancel()
 	report := map[string]string{"store": "ok"}
 	ok := true
-	if err := m.Store.Ping(ctx); err != nil {
+	if err := within(ctx, m.Store.Ping); err != nil {
 		report["store"] = bot.ErrorCode(err)
 		ok = false
 	}
@@ -383,7 +389,7 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 		}
 		report[string(p)] = "ok"
 		if hc, can := a.(bot.HealthChecker); can {
-			if err := hc.Health(); err != nil {
+			if err := within(ctx, func(context.Context) error { return hc.Health() }); err != nil {
 				report[string(p)] = "disconnected"
 				ok = false
 			}
@@ -396,6 +402,23 @@ func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	_ = json.NewEncoder(w).Encode(report)
+}
+
+// within runs check and returns its error, or an unavailable error as
+// soon as ctx ends if check has not returned by then (it is left to
+// finish on its own).
+func within(ctx context.Context, check func(context.Context) error) error {
+	if err := ctx.Err(); err != nil {
+		return bot.ErrUnavailable(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- check(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return bot.ErrUnavailable(ctx.Err())
+	}
 }
 
 // Close releases the store; it is safe to call after a failed Run.

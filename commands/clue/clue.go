@@ -171,6 +171,20 @@ func (h *handler) ackBtn(lang, id string) bot.Button {
 	return bot.Button{Label: h.t(lang, "clue.button.ack"), Action: "clue.ack", Value: id, Style: "primary"}
 }
 
+// ackButtonOn returns the clue id of card's acknowledge button, if it
+// has one.
+func ackButtonOn(card *bot.Card) (string, bool) {
+	if card == nil {
+		return "", false
+	}
+	for _, b := range card.Buttons {
+		if b.Action == "clue.ack" {
+			return b.Value, true
+		}
+	}
+	return "", false
+}
+
 // publicFields are what anyone who sees the group card may read: never
 // the title or the substance.
 func (h *handler) publicFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
@@ -279,6 +293,10 @@ func (h *handler) privately(ctx context.Context, req *bot.Request, card *bot.Car
 	if err != nil || len(refs) == 0 {
 		h.b.Log.Warn("clue: direct message failed", "person", req.Person.ID, "err", err)
 		return bot.Text(h.t(req.Lang, "clue.dm_failed")), nil
+	}
+	if id, ok := ackButtonOn(card); ok {
+		// Its button may replace it with the substance (ackButton).
+		h.recordDMs(ctx, id, directMessages(req.Person.ID, refs))
 	}
 	return bot.Text(h.t(req.Lang, "clue.sent_privately")), nil
 }

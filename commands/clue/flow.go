@@ -45,7 +45,13 @@ func (h *handler) step(action string, to bot.ClueStatus, noteRequired bool) bot.
 }
 
 // ackButton handles the 签收 button on the group card and on the direct
-// message; the clicked card is replaced by its updated form.
+// message; the clicked card is replaced by its updated form. The
+// substance is written only into a direct message the bot recorded
+// sending the clicker (a member of the receiving body: apply checked
+// it). Any other message, a group card or one the bot has no record of,
+// gets the card without the substance; for a message the bot has no
+// record of, which may be the clicker's direct message whose reference
+// was not kept, the substance follows in a new direct message.
 func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id := strings.ToUpper(strings.TrimSpace(req.Value))
 	if !reID.MatchString(id) {
@@ -55,16 +61,62 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err != nil {
 		return nil, err
 	}
-	card := h.groupCard(req.Roster, c)
-	if req.Message.ID != "" && !hasRef(c.Cards, req.Message) {
-		// The button was on the direct message, whose reader is a member
-		// of the receiving body (apply checked it).
-		card = h.detailCard(req.Roster, req.Lang, c, false)
-	}
-	return &bot.Response{
+	resp := &bot.Response{
 		Toast:   h.t(req.Lang, "clue.done.ack", "id", c.ID, "deadline", bot.FormatDate(c.Deadline, h.b.Loc)),
-		Replies: []bot.Reply{{Card: card, Replace: true}},
-	}, nil
+		Replies: []bot.Reply{{Card: h.groupCard(req.Roster, c), Replace: true}},
+	}
+	switch {
+	case isDMTo(c.DMs, req.Person.ID, req.Message):
+		resp.Replies[0].Card = h.detailCard(req.Roster, req.Lang, c, false)
+	case req.Message.ID != "" && hasRef(c.Cards, req.Message):
+	default:
+		n := bot.Notice{PersonID: req.Person.ID, Card: h.detailCard(req.Roster, req.Lang, c, false), Key: "clue:" + c.ID + ":ack-dm"}
+		if refs, err := h.b.Notify(ctx, n); err != nil || len(refs) == 0 {
+			h.b.Log.Warn("clue: direct message failed", "clue", c.ID, "person", req.Person.ID, "err", err)
+			resp.Replies = append(resp.Replies, bot.Reply{Text: h.t(req.Lang, "clue.dm_failed")})
+		}
+	}
+	return resp, nil
+}
+
+// isDMTo reports whether m is one of the direct messages dms the bot
+// sent person. A reference without a message id (one the outbox had not
+// delivered yet) matches nothing.
+func isDMTo(dms []bot.ClueDM, person string, m bot.MessageRef) bool {
+	if m.ID == "" || person == "" {
+		return false
+	}
+	for _, d := range dms {
+		if d.Person == person && d.Message.Platform == m.Platform && d.Message.ChatID == m.ChatID && d.Message.ID == m.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// directMessages are the references of direct messages sent to person
+// that name a delivered message.
+func directMessages(person string, refs []bot.MessageRef) []bot.ClueDM {
+	var out []bot.ClueDM
+	for _, r := range refs {
+		if r.ID != "" && r.ChatID != "" {
+			out = append(out, bot.ClueDM{Person: person, Message: r})
+		}
+	}
+	return out
+}
+
+// recordDMs keeps the references of direct messages that show the
+// substance with the acknowledge button. A failure is logged: a click on
+// a message not recorded gets the card without the substance, and the
+// substance by a new direct message.
+func (h *handler) recordDMs(ctx context.Context, id string, dms []bot.ClueDM) {
+	if len(dms) == 0 {
+		return
+	}
+	if _, err := h.clues.Update(ctx, id, func(v *bot.Clue) error { v.DMs = append(v.DMs, dms...); return nil }); err != nil {
+		h.b.Log.Warn("clue: could not keep direct message references", "clue", id, "err", err)
+	}
 }
 
 func (h *handler) conclude(ctx context.Context, req *bot.Request) (*bot.Response, error) {

@@ -150,7 +150,7 @@ func TestAcknowledgeByCommandAndByDirectMessageButton(t *testing.T) {
 	btn := bottest.FindButton(t, last.Card, "clue.ack")
 	p := env.Person("zhaoqiang")
 	r := env.Bot.Handle(t.Context(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console], Direct: true,
-		Action: btn.Action, Value: btn.Value, Message: bot.MessageRef{Platform: bot.Console, ChatID: "dm:赵强", ID: "99"}})
+		Action: btn.Action, Value: btn.Value, Message: dmRef(t, env, id2, "zhaoqiang")})
 	if len(r.Replies) != 1 || !r.Replies[0].Replace {
 		t.Fatalf("want the DM card replaced: %+v", r)
 	}

@@ -150,14 +150,18 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 		}
 	}
 	members := r.Members(body.ID)
+	var dms []bot.ClueDM
 	for _, m := range members {
 		ml := h.b.LangOf(ctx, m)
 		n := bot.Notice{PersonID: m.ID, Text: h.t(ml, "clue.dm.transferred", "id", id, "body", body.DisplayName(ml)), Card: h.detailCard(r, ml, c, true), Key: "clue:" + id + ":dm"}
-		if _, err := h.b.Notify(ctx, n); err != nil {
+		sent, err := h.b.Notify(ctx, n)
+		if err != nil {
 			failed = true
 			h.b.Log.Warn("clue: direct message failed", "clue", id, "person", m.ID, "err", err)
 		}
+		dms = append(dms, directMessages(m.ID, sent)...)
 	}
+	h.recordDMs(ctx, id, dms)
 
 	text := h.t(lang, "clue.transferred", "id", id, "body", body.DisplayName(lang), "deadline", bot.FormatDate(deadline, h.b.Loc), "members", len(members))
 	if len(members) == 0 {

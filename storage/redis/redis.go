@@ -524,9 +524,17 @@ func ttlArg(name string, ttl time.Duration) int64 {
 	return ms(ttl)
 }
 
-// Ping reports whether the server is reachable (PING).
+// Ping reports whether the server is reachable (PING). Like the other
+// calls it goes through the automatic pipeline and so answers when ctx
+// ends, also while the server accepts connections but does not answer:
+// the client itself ignores ctx's deadline and waits its read timeout,
+// then retries.
 func (s *Store) Ping(ctx context.Context) error {
-	return mapErr(s.c.Ping(ctx).Err())
+	cmd := redis.NewStatusCmd(ctx, "ping")
+	if err := s.do(ctx, cmd); err != nil {
+		return mapErr(err)
+	}
+	return mapErr(cmd.Err())
 }
 
 // Close closes the client and its connections (and the automatic

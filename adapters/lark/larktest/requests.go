@@ -74,6 +74,7 @@ type Message struct {
 	Mentions  []Mention
 	MessageID string // "om_" + EventID when empty
 	Token     string // verification token; VerificationToken when empty
+	Tenant    string // header.tenant_key; TenantKey when empty
 	// ParentID is the message this one replies to (parent_id, root_id);
 	// empty for a message that replies to none.
 	ParentID string
@@ -88,6 +89,7 @@ func MessageEvent(msg Message) []byte {
 	h := m["header"].(map[string]any)
 	h["event_id"] = msg.EventID
 	h["token"] = or(msg.Token, VerificationToken)
+	h["tenant_key"] = or(msg.Tenant, TenantKey)
 	ev := m["event"].(map[string]any)
 	ev["sender"].(map[string]any)["sender_id"].(map[string]any)["open_id"] = msg.Sender
 	em := ev["message"].(map[string]any)
@@ -152,6 +154,9 @@ type CardAction struct {
 	Action    string
 	Value     string
 	Token     string // verification token; VerificationToken when empty
+	// Tenant is header.tenant_key and operator.tenant_key, as Lark's
+	// documented callback carries both; TenantKey when empty.
+	Tenant string
 	// Name is action.name, the name of the clicked button; the fixture's
 	// when empty.
 	Name string
@@ -170,8 +175,10 @@ func CardActionEvent(c CardAction) []byte {
 	h := m["header"].(map[string]any)
 	h["event_id"] = c.EventID
 	h["token"] = or(c.Token, VerificationToken)
+	h["tenant_key"] = or(c.Tenant, TenantKey)
 	ev := m["event"].(map[string]any)
 	ev["operator"].(map[string]any)["open_id"] = c.Operator
+	ev["operator"].(map[string]any)["tenant_key"] = or(c.Tenant, TenantKey)
 	act := ev["action"].(map[string]any)
 	act["value"] = map[string]any{"action": c.Action, "value": c.Value}
 	if c.Name != "" {

@@ -56,6 +56,9 @@ const (
 	// VerificationToken is the token the builders put in callbacks (the
 	// token of the public im.message.receive_v1 example).
 	VerificationToken = "rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV"
+	// TenantKey is the tenant the builders' events and callbacks come
+	// from (the tenant_key of the public im.message.receive_v1 example).
+	TenantKey = "2ca1d211f64f6438"
 )
 
 // DefaultTimeout is how long the Await helpers wait by default.

@@ -60,10 +60,25 @@ func mustJSON(v any) []byte {
 	return b
 }
 
+// The builders below give every request the fake workspace's TeamID
+// (team_id, team.id), as Slack names the workspace a request comes from.
+
+// inTeam sets the workspace of an Events API body to TeamID.
+func inTeam(m map[string]any) {
+	m["team_id"] = TeamID
+	auths, _ := m["authorizations"].([]any)
+	for _, a := range auths {
+		if a, ok := a.(map[string]any); ok {
+			a["team_id"] = TeamID
+		}
+	}
+}
+
 // AppMention is an Events API app_mention body: user wrote text (which
 // should start with <@BotUserID> as Slack delivers it) in channel.
 func AppMention(eventID, user, channel, text string) []byte {
 	m := fixtureMap("events_app_mention.json")
+	inTeam(m)
 	m["event_id"] = eventID
 	ev := m["event"].(map[string]any)
 	ev["user"], ev["channel"], ev["text"] = user, channel, text
@@ -76,6 +91,7 @@ func AppMention(eventID, user, channel, text string) []byte {
 // for channel).
 func DirectMessage(eventID, user, channel, text string) []byte {
 	m := fixtureMap("events_message_channels.json")
+	inTeam(m)
 	m["event_id"] = eventID
 	ev := m["event"].(map[string]any)
 	ev["user"], ev["channel"], ev["channel_type"], ev["text"] = user, channel, "im", text
@@ -102,6 +118,7 @@ func SlashCommand(command, text, user, channel, triggerID, responseURL string) u
 	if err != nil {
 		panic("slacktest: " + err.Error())
 	}
+	form.Set("team_id", TeamID)
 	form.Set("command", command)
 	form.Set("text", text)
 	form.Set("user_id", user)
@@ -127,6 +144,8 @@ type Click struct {
 // BlockActions is the JSON payload of a block_actions interaction.
 func BlockActions(c Click) []byte {
 	m := fixtureMap("interactivity_block_actions.json")
+	m["team"].(map[string]any)["id"] = TeamID
+	m["user"].(map[string]any)["team_id"] = TeamID
 	m["user"].(map[string]any)["id"] = c.User
 	m["trigger_id"] = c.TriggerID
 	m["response_url"] = c.ResponseURL
