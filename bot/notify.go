@@ -137,3 +137,30 @@ func (b *Bot) UpdateCards(ctx context.Context, refs []MessageRef, card *Card) er
 	}
 	return errors.Join(errs...)
 }
+
+// RefResolver is a Sender (the durable outbox) that tells which message
+// a pending reference (MessageRef.Pending) became once delivered.
+type RefResolver interface {
+	Resolve(ctx context.Context, ref MessageRef) (MessageRef, bool, error)
+}
+
+// Delivered returns the message ref names: ref itself, or for a pending
+// reference the message the outbox delivered for it. ok is false while
+// it has not been delivered (or cannot be told).
+func (b *Bot) Delivered(ctx context.Context, ref MessageRef) (MessageRef, bool) {
+	if ref.Pending == "" {
+		return ref, ref.ID != ""
+	}
+	b.mu.RLock()
+	rr, ok := b.sender.(RefResolver)
+	b.mu.RUnlock()
+	if !ok {
+		return MessageRef{}, false
+	}
+	got, ok, err := rr.Resolve(ctx, ref)
+	if err != nil {
+		b.Log.Warn("a message reference could not be resolved", "pending", ref.Pending, "err", err)
+		return MessageRef{}, false
+	}
+	return got, ok
+}

@@ -455,3 +455,21 @@ func (x *Outbox) Expedite(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+var _ bot.RefResolver = (*Outbox)(nil)
+
+// Resolve implements bot.RefResolver from the delivery records.
+func (x *Outbox) Resolve(ctx context.Context, ref bot.MessageRef) (bot.MessageRef, bool, error) {
+	doc, err := x.store.Get(ctx, CollSent, ref.Pending)
+	if bot.IsNotFound(err) {
+		return bot.MessageRef{}, false, nil
+	}
+	if err != nil {
+		return bot.MessageRef{}, false, err
+	}
+	var out bot.MessageRef
+	if err := json.Unmarshal(doc, &out); err != nil {
+		return bot.MessageRef{}, false, err
+	}
+	return out, true, nil
+}

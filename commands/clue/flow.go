@@ -66,9 +66,9 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 		Replies: []bot.Reply{{Card: h.groupCard(req.Roster, c), Replace: true}},
 	}
 	switch {
-	case isDMTo(c.DMs, req.Person.ID, req.Message):
+	case h.isDMTo(ctx, c.DMs, req.Person.ID, req.Message):
 		resp.Replies[0].Card = h.detailCard(req.Roster, req.Lang, c, false)
-	case req.Message.ID != "" && hasRef(c.Cards, req.Message):
+	case req.Message.ID != "" && h.hasRef(ctx, c.Cards, req.Message):
 	default:
 		n := bot.Notice{PersonID: req.Person.ID, Card: h.detailCard(req.Roster, req.Lang, c, false), Key: "clue:" + c.ID + ":ack-dm"}
 		if refs, err := h.b.Notify(ctx, n); err != nil || len(refs) == 0 {
@@ -80,26 +80,29 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 }
 
 // isDMTo reports whether m is one of the direct messages dms the bot
-// sent person. A reference without a message id (one the outbox had not
-// delivered yet) matches nothing.
-func isDMTo(dms []bot.ClueDM, person string, m bot.MessageRef) bool {
+// sent person. A message the outbox has not delivered yet matches
+// nothing: nobody can have clicked it.
+func (h *handler) isDMTo(ctx context.Context, dms []bot.ClueDM, person string, m bot.MessageRef) bool {
 	if m.ID == "" || person == "" {
 		return false
 	}
 	for _, d := range dms {
-		if d.Person == person && d.Message.Platform == m.Platform && d.Message.ChatID == m.ChatID && d.Message.ID == m.ID {
+		if d.Person != person {
+			continue
+		}
+		if got, ok := h.b.Delivered(ctx, d.Message); ok && got.Platform == m.Platform && got.ChatID == m.ChatID && got.ID == m.ID {
 			return true
 		}
 	}
 	return false
 }
 
-// directMessages are the references of direct messages sent to person
-// that name a delivered message.
+// directMessages are the references of direct messages sent to person,
+// delivered or waiting in the outbox.
 func directMessages(person string, refs []bot.MessageRef) []bot.ClueDM {
 	var out []bot.ClueDM
 	for _, r := range refs {
-		if r.ID != "" && r.ChatID != "" {
+		if r.ID != "" && r.ChatID != "" || r.Pending != "" {
 			out = append(out, bot.ClueDM{Person: person, Message: r})
 		}
 	}
@@ -270,12 +273,11 @@ func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *bot.Clue, ac
 	}
 }
 
-// hasRef reports whether m is one of the posted cards refs. A card that
-// waited in the outbox has a pending reference without the message id:
-// it matches a message in its chat (group cards are one per chat).
-func hasRef(refs []bot.MessageRef, m bot.MessageRef) bool {
+// hasRef reports whether m is one of the posted cards refs, delivered
+// at once or later by the outbox.
+func (h *handler) hasRef(ctx context.Context, refs []bot.MessageRef, m bot.MessageRef) bool {
 	for _, r := range refs {
-		if r == m || r.Pending != "" && r.Platform == m.Platform && r.ChatID != "" && r.ChatID == m.ChatID {
+		if got, ok := h.b.Delivered(ctx, r); ok && got.Platform == m.Platform && got.ChatID == m.ChatID && got.ID == m.ID {
 			return true
 		}
 	}

@@ -1,32 +1,50 @@
 package clue
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// A press on a group card that waited in the outbox (its reference is
-// pending, without the message id) is a press on the group card, not on
-// a direct message.
-func TestHasRefMatchesAPendingGroupCardByChat(t *testing.T) {
-	cards := []bot.MessageRef{
-		{Platform: bot.Slack, ChatID: "C0DEMOCOORD", ID: "1700000000.000100"},
-		{Platform: bot.Lark, ChatID: "oc_coord", Pending: "000000000042"},
-		{Platform: bot.Lark, Pending: "000000000043"}, // a direct message: chat unknown
+// A posted card's reference is the outbox's pending one (the card left
+// after the transfer committed): a press matches it only on the very
+// message the outbox delivered, not on any message in its chat, and a
+// card still waiting in the outbox matches nothing.
+func TestHasRefMatchesTheDeliveredMessage(t *testing.T) {
+	env := newEnv(t)
+	h := &handler{b: env.Bot}
+	ctx := context.Background()
+	id := transfer(t, env, transferZH)
+	card := loadClue(t, env, id).Cards[0]
+	if card.Pending == "" {
+		t.Fatalf("the card's reference is not the outbox's: %+v", card)
 	}
+	got := env.Delivered(card)
 	for _, c := range []struct {
 		m    bot.MessageRef
 		want bool
 	}{
-		{bot.MessageRef{Platform: bot.Slack, ChatID: "C0DEMOCOORD", ID: "1700000000.000100"}, true},
-		{bot.MessageRef{Platform: bot.Slack, ChatID: "C0DEMOCOORD", ID: "1700000000.000200"}, false},
-		{bot.MessageRef{Platform: bot.Lark, ChatID: "oc_coord", ID: "om_1"}, true},
-		{bot.MessageRef{Platform: bot.Lark, ChatID: "oc_dm_lina", ID: "om_2"}, false},
-		{bot.MessageRef{Platform: bot.Slack, ChatID: "oc_coord", ID: "om_1"}, false},
+		{got, true},
+		{bot.MessageRef{Platform: got.Platform, ChatID: got.ChatID, ID: got.ID + "0"}, false},
+		{bot.MessageRef{Platform: bot.Slack, ChatID: got.ChatID, ID: got.ID}, false},
+		{bot.MessageRef{Platform: got.Platform, ChatID: "dm:赵强", ID: got.ID}, false},
 	} {
-		if got := hasRef(cards, c.m); got != c.want {
-			t.Errorf("hasRef(%+v) = %v, want %v", c.m, got, c.want)
+		if ok := h.hasRef(ctx, []bot.MessageRef{card}, c.m); ok != c.want {
+			t.Errorf("hasRef(%+v) = %v, want %v", c.m, ok, c.want)
 		}
+	}
+
+	// A card the platform has not taken yet.
+	env.Adapter.Fail = errors.New("platform down")
+	id2 := transfer(t, env, transferZH)
+	env.Adapter.Fail = nil
+	waiting := loadClue(t, env, id2).Cards[0]
+	if _, ok := env.Bot.Delivered(ctx, waiting); ok {
+		t.Fatal("a card waiting in the outbox counts as delivered")
+	}
+	if h.hasRef(ctx, []bot.MessageRef{waiting}, bot.MessageRef{Platform: got.Platform, ChatID: got.ChatID, ID: "1"}) {
+		t.Error("a card waiting in the outbox matched a message of its chat")
 	}
 }
