@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -57,8 +58,58 @@ func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 	if err != nil || !first {
 		return "", !first && err == nil, err
 	}
-	b.held.Store(ticket, now.Add(b.inboxGrace))
+	b.held.Store(ticket, &hold{until: now.Add(b.inboxGrace)})
 	return ticket, false, nil
+}
+
+// hold is this process's lease on an inbox request. From Process (or
+// recovery) until Done the lease is renewed (KeepClaim), so however long
+// the answer takes — a platform asking to retry after minutes — no
+// process takes the request over while this one still works on it.
+type hold struct {
+	mu      sync.Mutex
+	until   time.Time // the lease's end as last taken or renewed
+	working bool      // being handled: the lease is renewed until Done
+	stop    func()    // ends the renewal
+}
+
+func (h *hold) setUntil(t time.Time) {
+	h.mu.Lock()
+	h.until = t
+	h.mu.Unlock()
+}
+
+// state returns the lease's end and whether the request is being handled.
+func (h *hold) state() (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.until, h.working
+}
+
+// work starts renewing the lease on ticket for as long as ctx lasts.
+func (b *Bot) work(ctx context.Context, ticket string, h *hold) {
+	stop := b.KeepClaim(ctx, leaseKey(ticket), b.inboxGrace, h.setUntil)
+	h.mu.Lock()
+	h.working, h.stop = true, stop
+	h.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		// The work's time is up (and Done not called): the lease runs out
+		// unrenewed, after which recovery may take the request.
+		h.mu.Lock()
+		h.working = false
+		h.mu.Unlock()
+	})
+}
+
+// release ends the renewal of h, if any.
+func (h *hold) release() {
+	h.mu.Lock()
+	stop := h.stop
+	h.stop, h.working = nil, false
+	h.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }
 
 // enqueue is InboxStore.Enqueue, or its equivalent in plain Store calls.
@@ -129,20 +180,29 @@ func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Respons
 	return b.Handle(ctx, req)
 }
 
-// lease reports whether this process may handle ticket. A lease taken at
-// acceptance serves while at least half of it is left; a request that
+// lease reports whether this process may handle ticket, and if so
+// starts renewing its lease until Done (or until ctx ends). A lease taken
+// at acceptance serves while at least half of it is left; a request that
 // waited longer than that is left to recovery once the lease is over,
-// rather than handled with too little lease to finish before another
-// process may take it over. Otherwise (recovery) the lease is claimed
-// now; it lasts the inbox grace, far beyond the seconds handling takes.
+// rather than handled with a lease that may run out before its renewal
+// starts. Otherwise (recovery) the lease is claimed now.
 func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
 	now := b.Now()
 	if v, ok := b.held.Load(ticket); ok {
-		end := v.(time.Time)
-		if end.Sub(now) > b.inboxGrace/2 {
+		h := v.(*hold)
+		h.mu.Lock()
+		if h.working {
+			h.mu.Unlock()
+			return false, nil // already being handled here
+		}
+		if h.until.Sub(now) > b.inboxGrace/2 {
+			h.mu.Unlock()
+			b.work(ctx, ticket, h)
 			return true, nil
 		}
-		b.held.Delete(ticket)
+		end := h.until
+		h.mu.Unlock()
+		b.held.CompareAndDelete(ticket, h)
 		if end.After(now) {
 			return false, nil
 		}
@@ -151,7 +211,11 @@ func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
 	if err != nil || !got {
 		return false, err
 	}
-	b.held.Store(ticket, now.Add(b.inboxGrace))
+	h := &hold{until: now.Add(b.inboxGrace)}
+	if _, loaded := b.held.LoadOrStore(ticket, h); loaded {
+		return false, nil // taken here meanwhile
+	}
+	b.work(ctx, ticket, h)
 	return true, nil
 }
 
@@ -161,9 +225,11 @@ func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
 // entry with its lease. It does nothing for a request another process
 // holds: that one removes it when its answer is out.
 func (b *Bot) Done(ctx context.Context, ticket string, req *Request) {
-	if _, ok := b.held.LoadAndDelete(ticket); !ok {
+	v, ok := b.held.LoadAndDelete(ticket)
+	if !ok {
 		return
 	}
+	v.(*hold).release() // before the lease goes, so no renewal takes it back
 	op := InboxOp{Coll: CollInbox, ID: ticket, Lease: leaseKey(ticket)}
 	if req != nil && req.EventID != "" {
 		op.Claim, op.ClaimTTL = eventKey(req), DedupeTTL
@@ -182,12 +248,12 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 	if err != nil {
 		return 0, err
 	}
-	// Forget leases that are over: their requests are recovered below
-	// like any other.
+	// Forget leases that are over and not renewed: their requests are
+	// recovered below like any other.
 	now := b.Now()
 	b.held.Range(func(k, v any) bool {
-		if !v.(time.Time).After(now) {
-			b.held.Delete(k)
+		if until, working := v.(*hold).state(); !working && !until.After(now) {
+			b.held.CompareAndDelete(k, v)
 		}
 		return true
 	})
@@ -201,6 +267,11 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 			continue
 		}
 		if b.Now().Sub(e.Accepted) < grace {
+			continue
+		}
+		if _, mine := b.held.Load(d.ID); mine {
+			// Being handled here (its lease renewed however long its
+			// answer takes), or waiting for its handling within its lease.
 			continue
 		}
 		got, err := b.lease(ctx, d.ID)
@@ -218,7 +289,9 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
 		if err := b.deliverLate(ctx, e.Req, resp); err != nil {
 			errs = append(errs, err) // left in the inbox: tried again after the lease
-			b.held.Delete(d.ID)
+			if v, ok := b.held.LoadAndDelete(d.ID); ok {
+				v.(*hold).release()
+			}
 			continue
 		}
 		b.Done(ctx, d.ID, e.Req)
