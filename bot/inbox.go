@@ -269,10 +269,10 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		if b.Now().Sub(e.Accepted) < grace {
 			continue
 		}
-		if _, mine := b.held.Load(d.ID); mine {
-			// Being handled here (its lease renewed however long its
-			// answer takes), or waiting for its handling within its lease.
-			continue
+		if v, ok := b.held.Load(d.ID); ok {
+			if _, working := v.(*hold).state(); working {
+				continue // being handled here, its lease renewed however long its answer takes
+			}
 		}
 		got, err := b.lease(ctx, d.ID)
 		if err != nil {
@@ -297,6 +297,23 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		b.Done(ctx, d.ID, e.Req)
 	}
 	return n, errors.Join(errs...)
+}
+
+// TakeTurn implements Orderer: the turn of req's chat (and, in a direct
+// chat, of the direct messages with its sender) with the sender when it
+// keeps order (ChatOrder).
+func (b *Bot) TakeTurn(ctx context.Context, req *Request) (context.Context, bool, func()) {
+	b.mu.RLock()
+	o, ok := b.sender.(ChatOrder)
+	b.mu.RUnlock()
+	if !ok {
+		return ctx, false, func() {}
+	}
+	user := ""
+	if req.Direct || req.ChatID == "" {
+		user = req.UserID
+	}
+	return o.Turn(ctx, req.Platform, req.ChatID, user)
 }
 
 // deliverLate sends the answer to a request whose original reply channel
@@ -330,6 +347,10 @@ func (b *Bot) DeliverLate(ctx context.Context, req *Request, i int, r Reply) err
 		ref := req.Message
 		o.Update = &ref
 		o.ChatID = ref.ChatID
+	case req.Direct && req.UserID != "":
+		// The direct chat, by its user: where the outbox keeps the order
+		// of everything sent to that person.
+		o.UserID = req.UserID
 	case r.Public && req.ChatID != "":
 		o.ChatID = req.ChatID
 	default:

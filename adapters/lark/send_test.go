@@ -306,7 +306,9 @@ func TestAnswerLarkRefusedGoesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("flush: %d, %v", n, err)
 	}
 	shown := hs.fake.Shown()
-	if len(shown) != 1 || !shown[0].IsCreate() || shown[0].Body["receive_id"] != "oc_dm" || shown[0].Body["uuid"] != "ev_down:reply:0" {
+	// To the person, where the outbox keeps the order of everything sent
+	// to them: the direct chat.
+	if len(shown) != 1 || !shown[0].IsCreate() || shown[0].Body["receive_id"] != wangming || shown[0].Body["uuid"] != "ev_down:reply:0" {
 		t.Fatalf("shown %+v", shown)
 	}
 }
