@@ -27,9 +27,9 @@ type platform struct {
 	calls atomic.Int32
 }
 
-func (p *platform) Platform() bot.Platform                     { return bot.Console }
+func (p *platform) Platform() bot.Platform                       { return bot.Console }
 func (p *platform) Run(ctx context.Context, _ bot.Handler) error { <-ctx.Done(); return nil }
-func (p *platform) Mention(id, _ string) string                { return "@" + id }
+func (p *platform) Mention(id, _ string) string                  { return "@" + id }
 
 func (p *platform) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, error) {
 	p.calls.Add(1)
