@@ -36,6 +36,10 @@ type Options struct {
 	Location   *time.Location                 // deployment time zone (Asia/Shanghai)
 	Lang       string                         // deployment language: "zh-CN" or "en"
 	Now        func() time.Time               // the clock; time.Now when nil
+	// SleepUntil waits until Now reads t or ctx is done (returning ctx's
+	// error); background work (lease renewal) waits with it. By default
+	// it sleeps t minus Now on the real clock.
+	SleepUntil func(ctx context.Context, t time.Time) error
 	Logger     *slog.Logger
 	Calendar   Calendar // working days; weekends only when nil
 	// InboxGrace is how long an accepted request may wait for its own
@@ -78,8 +82,9 @@ type Bot struct {
 	rosterCache cache[*Roster]
 	prefsCache  cache[map[string]Prefs]
 	inboxGrace  time.Duration
-	// held maps the inbox tickets whose lease this process holds to the
-	// lease's end (see Process).
+	sleepUntil  func(ctx context.Context, t time.Time) error
+	// held maps the inbox tickets whose lease this process holds to
+	// their *hold (see Process).
 	held sync.Map
 	// reserved maps a request in the works to its answers reserved in the
 	// outbox (see reserve).
@@ -117,6 +122,10 @@ func New(o Options) (*Bot, error) {
 	}
 	if b.Now == nil {
 		b.Now = time.Now
+	}
+	b.sleepUntil = o.SleepUntil
+	if b.sleepUntil == nil {
+		b.sleepUntil = b.sleepReal
 	}
 	if b.Log == nil {
 		b.Log = slog.Default()

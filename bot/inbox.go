@@ -61,8 +61,58 @@ func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 		}
 		return "", !first && err == nil, err
 	}
-	b.held.Store(ticket, now.Add(b.inboxGrace))
+	b.held.Store(ticket, &hold{until: now.Add(b.inboxGrace)})
 	return ticket, false, nil
+}
+
+// hold is this process's lease on an inbox request. From Process (or
+// recovery) until Done the lease is renewed (KeepClaim), so however long
+// the answer takes — a platform asking to retry after minutes — no
+// process takes the request over while this one still works on it.
+type hold struct {
+	mu      sync.Mutex
+	until   time.Time // the lease's end as last taken or renewed
+	working bool      // being handled: the lease is renewed until Done
+	stop    func()    // ends the renewal
+}
+
+func (h *hold) setUntil(t time.Time) {
+	h.mu.Lock()
+	h.until = t
+	h.mu.Unlock()
+}
+
+// state returns the lease's end and whether the request is being handled.
+func (h *hold) state() (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.until, h.working
+}
+
+// work starts renewing the lease on ticket for as long as ctx lasts.
+func (b *Bot) work(ctx context.Context, ticket string, h *hold) {
+	stop := b.KeepClaim(ctx, leaseKey(ticket), b.inboxGrace, h.setUntil)
+	h.mu.Lock()
+	h.working, h.stop = true, stop
+	h.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		// The work's time is up (and Done not called): the lease runs out
+		// unrenewed, after which recovery may take the request.
+		h.mu.Lock()
+		h.working = false
+		h.mu.Unlock()
+	})
+}
+
+// release ends the renewal of h, if any.
+func (h *hold) release() {
+	h.mu.Lock()
+	stop := h.stop
+	h.stop, h.working = nil, false
+	h.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }
 
 // enqueue is InboxStore.Enqueue, or its equivalent in plain Store calls.
@@ -133,20 +183,29 @@ func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Respons
 	return b.Handle(context.WithValue(ctx, ticketKey{}, ticket), req)
 }
 
-// lease reports whether this process may handle ticket. A lease taken at
-// acceptance serves while at least half of it is left; a request that
+// lease reports whether this process may handle ticket, and if so
+// starts renewing its lease until Done (or until ctx ends). A lease taken
+// at acceptance serves while at least half of it is left; a request that
 // waited longer than that is left to recovery once the lease is over,
-// rather than handled with too little lease to finish before another
-// process may take it over. Otherwise (recovery) the lease is claimed
-// now; it lasts the inbox grace, far beyond the seconds handling takes.
+// rather than handled with a lease that may run out before its renewal
+// starts. Otherwise (recovery) the lease is claimed now.
 func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
 	now := b.Now()
 	if v, ok := b.held.Load(ticket); ok {
-		end := v.(time.Time)
-		if end.Sub(now) > b.inboxGrace/2 {
+		h := v.(*hold)
+		h.mu.Lock()
+		if h.working {
+			h.mu.Unlock()
+			return false, nil // already being handled here
+		}
+		if h.until.Sub(now) > b.inboxGrace/2 {
+			h.mu.Unlock()
+			b.work(ctx, ticket, h)
 			return true, nil
 		}
-		b.held.Delete(ticket)
+		end := h.until
+		h.mu.Unlock()
+		b.held.CompareAndDelete(ticket, h)
 		if end.After(now) {
 			return false, nil
 		}
@@ -155,7 +214,11 @@ func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
 	if err != nil || !got {
 		return false, err
 	}
-	b.held.Store(ticket, now.Add(b.inboxGrace))
+	h := &hold{until: now.Add(b.inboxGrace)}
+	if _, loaded := b.held.LoadOrStore(ticket, h); loaded {
+		return false, nil // taken here meanwhile
+	}
+	b.work(ctx, ticket, h)
 	return true, nil
 }
 
@@ -166,9 +229,11 @@ func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
 // holds: that one removes it when its answer is out.
 func (b *Bot) Done(ctx context.Context, ticket string, req *Request) {
 	b.release(ctx, req)
-	if _, ok := b.held.LoadAndDelete(ticket); !ok {
+	v, ok := b.held.LoadAndDelete(ticket)
+	if !ok {
 		return
 	}
+	v.(*hold).release() // before the lease goes, so no renewal takes it back
 	op := InboxOp{Coll: CollInbox, ID: ticket, Lease: leaseKey(ticket)}
 	if req != nil && req.EventID != "" {
 		op.Claim, op.ClaimTTL = eventKey(req), DedupeTTL
@@ -187,12 +252,12 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 	if err != nil {
 		return 0, err
 	}
-	// Forget leases that are over: their requests are recovered below
-	// like any other.
+	// Forget leases that are over and not renewed: their requests are
+	// recovered below like any other.
 	now := b.Now()
 	b.held.Range(func(k, v any) bool {
-		if !v.(time.Time).After(now) {
-			b.held.Delete(k)
+		if until, working := v.(*hold).state(); !working && !until.After(now) {
+			b.held.CompareAndDelete(k, v)
 		}
 		return true
 	})
@@ -207,6 +272,11 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		}
 		if b.Now().Sub(e.Accepted) < grace {
 			continue
+		}
+		if v, ok := b.held.Load(d.ID); ok {
+			if _, working := v.(*hold).state(); working {
+				continue // being handled here, its lease renewed however long its answer takes
+			}
 		}
 		got, err := b.lease(ctx, d.ID)
 		if err != nil {
@@ -227,22 +297,41 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 			if _, err := u.Get(ctx, CollInbox, ticket); err != nil {
 				return err // gone: completed elsewhere meanwhile
 			}
-			b.completeInbox(ctx, ticket, e.Req)
+			b.completeInbox(ctx, ticket, e.Req, true)
 			return b.deliverLate(ctx, e.Req, b.Handle(ctx, e.Req))
 		})
 		if IsNotFound(err) {
-			b.held.Delete(ticket)
+			b.dropHold(ticket)
 			continue
 		}
 		n++
 		b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
 		if err != nil {
 			errs = append(errs, err) // left in the inbox: tried again after the lease
-			b.held.Delete(d.ID)
+			if v, ok := b.held.LoadAndDelete(d.ID); ok {
+				v.(*hold).release()
+			}
 			continue
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// TakeTurn implements Orderer: the turn of req's chat (and, in a direct
+// chat, of the direct messages with its sender) with the sender when it
+// keeps order (ChatOrder).
+func (b *Bot) TakeTurn(ctx context.Context, req *Request) (context.Context, bool, func()) {
+	b.mu.RLock()
+	o, ok := b.sender.(ChatOrder)
+	b.mu.RUnlock()
+	if !ok {
+		return ctx, false, func() {}
+	}
+	user := ""
+	if req.Direct || req.ChatID == "" {
+		user = req.UserID
+	}
+	return o.Turn(ctx, req.Platform, req.ChatID, user)
 }
 
 // deliverLate sends the answer to a request whose original reply channel
@@ -287,6 +376,10 @@ func (b *Bot) lateOutgoing(req *Request, i int, r Reply) Outgoing {
 		ref := req.Message
 		o.Update = &ref
 		o.ChatID = ref.ChatID
+	case req.Direct && req.UserID != "":
+		// The direct chat, by its user: where the outbox keeps the order
+		// of everything sent to that person.
+		o.UserID = req.UserID
 	case r.Public && req.ChatID != "":
 		o.ChatID = req.ChatID
 	default:
@@ -297,21 +390,31 @@ func (b *Bot) lateOutgoing(req *Request, i int, r Reply) Outgoing {
 
 type ticketKey struct{}
 
+// dropHold forgets this process's lease on ticket and stops renewing it.
+func (b *Bot) dropHold(ticket string) {
+	if v, ok := b.held.LoadAndDelete(ticket); ok {
+		v.(*hold).release()
+	}
+}
+
 // completeInbox makes the completion of inbox entry ticket part of the
-// unit of work of ctx: the entry goes, its lease is released and the
-// event id's dedupe claim is renewed, all when the unit commits, and the
-// unit commits only while the entry is still there, so a request is
-// never completed twice (another process that completed it first makes
-// this unit conflict).
-func (b *Bot) completeInbox(ctx context.Context, ticket string, req *Request) {
+// unit of work of ctx: the entry goes and the event id's dedupe claim is
+// renewed when the unit commits, and the unit commits only while the
+// entry is still there, so a request is never completed twice (another
+// process that completed it first makes this unit conflict). With
+// release the lease goes too; otherwise (an adapter still delivers the
+// answers) this process keeps it until Done.
+func (b *Bot) completeInbox(ctx context.Context, ticket string, req *Request, release bool) {
 	u := unitFrom(ctx)
 	u.requireDoc(CollInbox, ticket)
 	u.set(CollInbox, ticket, nil)
-	u.dropClaim(leaseKey(ticket))
 	if req != nil && req.EventID != "" {
 		u.setClaim(eventKey(req), DedupeTTL)
 	}
-	AfterCommit(ctx, func(context.Context) { b.held.Delete(ticket) })
+	if release {
+		u.dropClaim(leaseKey(ticket))
+		AfterCommit(ctx, func(context.Context) { b.dropHold(ticket) })
+	}
 }
 
 // inUnit runs the command as one unit of work; for a request from the
@@ -338,7 +441,7 @@ func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
 						return err
 					}
 				}
-				b.completeInbox(ctx, ticket, req)
+				b.completeInbox(ctx, ticket, req, false)
 			}
 			r, err := next(ctx, req)
 			resp = r
@@ -347,7 +450,7 @@ func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
 				if err != nil {
 					out = b.errorResponse(req, err)
 				}
-				if rerr := b.reserve(ctx, req, out); rerr != nil {
+				if rerr := b.reserve(ctx, ticket, req, out); rerr != nil {
 					return rerr
 				}
 			}
@@ -362,8 +465,9 @@ func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
 // committed and before its answer went out loses no answer.
 type Reserver interface {
 	// Reserve stores m as part of the unit of work of ctx, not to be sent
-	// before until. It returns the entry's id.
-	Reserve(ctx context.Context, m Outgoing, until time.Time) (string, error)
+	// while the claim lease is held (the adapter is at work) nor before
+	// until. It returns the entry's id.
+	Reserve(ctx context.Context, m Outgoing, lease string, until time.Time) (string, error)
 	// Release forgets a reserved message: the adapter delivered it.
 	Release(ctx context.Context, id string) error
 	// Expedite makes a reserved message due now: the adapter could not
@@ -381,10 +485,11 @@ type reservation struct {
 }
 
 // reserve keeps resp's replies to req in the outbox, in the unit of work
-// of ctx, due only after the inbox grace: the adapter delivers them and
-// Done releases them; a process that dies first leaves them to be
-// delivered late, by whichever process runs the outbox.
-func (b *Bot) reserve(ctx context.Context, req *Request, resp *Response) error {
+// of ctx, held while this process holds the request's lease (renewed
+// until Done): the adapter delivers them and Done releases them; a
+// process that dies first leaves them to be delivered late, once its
+// lease is over, by whichever process runs the outbox.
+func (b *Bot) reserve(ctx context.Context, ticket string, req *Request, resp *Response) error {
 	b.mu.RLock()
 	rs, ok := b.sender.(Reserver)
 	b.mu.RUnlock()
@@ -392,9 +497,8 @@ func (b *Bot) reserve(ctx context.Context, req *Request, resp *Response) error {
 		return nil
 	}
 	res := &reservation{replies: resp.Replies, expedited: map[int]bool{}}
-	until := b.Now().Add(b.inboxGrace)
 	for i, r := range resp.Replies {
-		id, err := rs.Reserve(ctx, b.lateOutgoing(req, i, r), until)
+		id, err := rs.Reserve(ctx, b.lateOutgoing(req, i, r), leaseKey(ticket), b.Now())
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -84,13 +85,16 @@ func TestAnswerNotDeliveredIsDeliveredLate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = env.Bot.Process(ctx, ticket, req) // … and the process dies before delivering
-	restarted := countingEnv(t, &n, bottest.WithStore(env.Store))
-	restarted.Clock.Set(env.Clock.Now().Add(bot.InboxGrace / 2))
+	work, die := context.WithCancel(ctx)
+	_ = env.Bot.Process(work, ticket, req)
+	restarted := countingEnv(t, &n, bottest.WithStore(env.Store), bottest.WithClock(env.Clock))
+	env.Clock.Advance(bot.InboxGrace / 2)
 	if sent, _ := restarted.Outbox.Flush(ctx); sent != 0 {
 		t.Fatalf("%d answers sent while their adapter may still deliver them", sent)
 	}
-	restarted.Clock.Set(env.Clock.Now().Add(2 * time.Minute))
+	die()                        // … and the process dies before delivering
+	env.Clock.WaitSleepers(t, 0) // its lease is no longer renewed
+	env.Clock.Advance(2 * time.Minute)
 	got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace)
 	if err != nil || got != 0 || n.Load() != 1 {
 		t.Fatalf("recovered %d, handled %d times, err %v: a committed command ran again", got, n.Load(), err)
@@ -313,4 +317,101 @@ func TestRecoveryWithoutALeaseAnswersNobody(t *testing.T) {
 	if docs, _ := store.List(ctx, bot.CollInbox); len(docs) != 0 {
 		t.Fatalf("%d entries left", len(docs))
 	}
+}
+
+// slowPlatform answers 429 until a time and, like Slack's client, waits
+// out the Retry-After inside the call: a send takes as long as the
+// platform asks.
+type slowPlatform struct {
+	clock *bottest.Clock
+	until time.Time
+	mu    sync.Mutex
+	sent  []bot.Outgoing
+}
+
+func (p *slowPlatform) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, error) {
+	if err := p.clock.SleepUntil(ctx, p.until); err != nil {
+		return bot.MessageRef{}, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sent = append(p.sent, m)
+	return bot.MessageRef{Platform: m.Platform, ChatID: m.ChatID, ID: "m"}, nil
+}
+
+func (p *slowPlatform) Sent() []bot.Outgoing {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]bot.Outgoing(nil), p.sent...)
+}
+
+// A platform asking to retry after five minutes keeps the answer in
+// flight for far longer than the inbox lease. The lease is renewed while
+// the work goes on, so neither this process's recovery nor another
+// replica's takes the request over: one handling, one record, one answer.
+func TestLongRetryAfterNeverAnswersTwice(t *testing.T) {
+	inboxStores(t, func(t *testing.T, a, b *bottest.Env, n *atomic.Int32) {
+		for _, e := range []*bottest.Env{a, b} {
+			e.Must(&bot.Command{Name: "record", Run: func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+				seq, err := e.Store.NextSeq(ctx, "test-records")
+				if err != nil {
+					return nil, err
+				}
+				if err := e.Store.Create(ctx, "test-records", fmt.Sprint(seq), []byte(`{}`)); err != nil {
+					return nil, err
+				}
+				return &bot.Response{Replies: []bot.Reply{{Text: "recorded", Public: true}, {Text: "the case number"}}}, nil
+			}})
+		}
+		ctx := context.Background()
+		platform := &slowPlatform{clock: a.Clock, until: a.Clock.Now().Add(5 * time.Minute)}
+		req := slackReq("Ev-429")
+		req.Text = "record"
+		ticket, _, err := a.Bot.Accept(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { // the adapter's background work
+			defer close(done)
+			resp := a.Bot.Process(ctx, ticket, req)
+			for _, r := range resp.Replies {
+				if _, err := platform.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: req.ChatID, Text: r.Text}); err != nil {
+					t.Error(err)
+				}
+			}
+			a.Bot.Done(ctx, ticket, req)
+		}()
+		a.Clock.WaitSleepers(t, 2) // the lease's renewal and the send
+		for a.Clock.Now().Before(platform.until) {
+			a.Clock.Advance(10 * time.Second)
+			if a.Clock.Now().Before(platform.until) {
+				a.Clock.WaitSleepers(t, 2)
+			}
+			for _, e := range []*bottest.Env{a, b} {
+				if got, err := e.Bot.RecoverInbox(ctx, bot.InboxGrace); got != 0 || err != nil {
+					t.Fatalf("at %v a process recovered %d requests (err %v) still being answered",
+						a.Clock.Now().Sub(bottest.Start), got, err)
+				}
+			}
+		}
+		<-done
+		a.Clock.WaitSleepers(t, 0) // Done ended the renewal
+		a.Clock.Advance(10 * time.Minute)
+		for _, e := range []*bottest.Env{a, b} {
+			if got, err := e.Bot.RecoverInbox(ctx, bot.InboxGrace); got != 0 || err != nil {
+				t.Fatalf("recovered %d after the answer went out, err %v", got, err)
+			}
+		}
+		docs, err := a.Store.List(ctx, "test-records")
+		if err != nil || len(docs) != 1 {
+			t.Errorf("%d records, want 1 (err %v)", len(docs), err)
+		}
+		if sent := platform.Sent(); len(sent) != 2 || sent[0].Text != "recorded" {
+			t.Errorf("sent %+v, want the two replies of one answer", sent)
+		}
+		if docs, _ := a.Store.List(ctx, bot.CollInbox); len(docs) != 0 {
+			t.Errorf("%d entries left in the inbox", len(docs))
+		}
+	})
 }

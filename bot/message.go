@@ -285,3 +285,59 @@ type RetryAfter interface {
 type Permanent interface {
 	Permanent() bool
 }
+
+// ChatOrder is implemented by a Sender that keeps the messages to each
+// chat in order (the durable outbox). An adapter answering a request
+// directly takes the chat's turn first (Turn): with a backlog, its
+// messages must queue behind it.
+type ChatOrder interface {
+	// Turn waits until this process sends nothing else to chat (and to
+	// user directly, when user is set) and reports whether older messages
+	// to them still wait. Until release, the caller sends the chats'
+	// messages: directly when there is no backlog, else through the
+	// Sender (HandOver) with the returned context, which holds the turn.
+	Turn(ctx context.Context, p Platform, chat, user string) (turn context.Context, backlog bool, release func())
+}
+
+// Orderer is implemented by handlers (as *Bot does) whose durable
+// sending path keeps each chat's messages in order (ChatOrder).
+type Orderer interface {
+	// TakeTurn is ChatOrder.Turn for the chat req came from.
+	TakeTurn(ctx context.Context, req *Request) (turn context.Context, backlog bool, release func())
+}
+
+// Turn takes the turn of req's chat through h (Orderer). Without it
+// there is no backlog and nothing to release.
+func Turn(ctx context.Context, h Handler, req *Request) (context.Context, bool, func()) {
+	if o, ok := h.(Orderer); ok {
+		return o.TakeTurn(ctx, req)
+	}
+	return ctx, false, func() {}
+}
+
+// Answer shows replies to req in order, behind any message to its chat
+// still waiting in h's durable sending path: with the chat's turn (see
+// Turn) held, each reply is sent with send, the adapter's direct way,
+// unless older messages wait or an earlier reply failed; those, and
+// what send left undelivered, are handed over (HandOver, as reply
+// first+i) and so queue behind the rest.
+func Answer(ctx context.Context, h Handler, req *Request, replies []Reply, first int, log *slog.Logger,
+	send func(ctx context.Context, r Reply) (left Reply, err error)) {
+	if len(replies) == 0 {
+		return
+	}
+	turn, backlog, release := Turn(ctx, h, req)
+	defer release()
+	for i, r := range replies {
+		if backlog {
+			HandOver(turn, h, req, first+i, r, log)
+			continue
+		}
+		left, err := send(turn, r)
+		if err != nil {
+			log.Error("answer not delivered", "platform", req.Platform, "event", req.EventID, "chat", req.ChatID, "user", req.UserID, "err", err)
+			HandOver(turn, h, req, first+i, left, log)
+			backlog = true // the rest queues behind it
+		}
+	}
+}

@@ -75,3 +75,15 @@ type InboxOp struct {
 	Lease    string
 	LeaseTTL time.Duration // Enqueue only
 }
+
+// ClaimRenewer is an optional Store capability: extending a claim taken
+// with Claim while it is still held, so that a lease on work in progress
+// (an inbox request, an outbox delivery) can last as long as the work
+// does. Both storage backends have it; without it leases are not renewed.
+type ClaimRenewer interface {
+	// Renew extends key's claim to ttl from now and returns true when the
+	// claim is held (unexpired); it returns false and takes nothing when
+	// the claim is free. Claims carry no owner: the caller renews only a
+	// claim it took itself and has kept renewed.
+	Renew(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}

@@ -502,6 +502,15 @@ func (s unitStore) Claim(ctx context.Context, key string, ttl time.Duration) (bo
 	return s.route(ctx).Claim(ctx, key, ttl)
 }
 
+// ClaimHeld reports whether an unexpired claim on key exists; false when
+// the store cannot tell (it is no TxStore).
+func (b *Bot) ClaimHeld(ctx context.Context, key string) (bool, error) {
+	if tx, ok := b.base().(TxStore); ok {
+		return tx.ClaimHeld(ctx, key)
+	}
+	return false, nil
+}
+
 // base returns the backend under the Bot's Store.
 func (b *Bot) base() Store {
 	if s, ok := b.Store.(unitStore); ok {

@@ -286,18 +286,21 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 			a.fetchRepliedFile(ctx, req, parent)
 		}
 	}
+	// Replies go out in order behind any message to the chat still
+	// waiting in the outbox (bot.Answer); one Lark refuses is handed to it.
 	answer := func(ctx context.Context, resp *bot.Response) {
 		if resp == nil || resp.Duplicate {
 			return
 		}
-		for i, r := range resp.Replies {
+		i := -1
+		bot.Answer(ctx, h, req, resp.Replies, 0, a.log, func(ctx context.Context, r bot.Reply) (bot.Reply, error) {
+			i++
 			uuid := uuidFor(ev, "reply", strconv.Itoa(i))
 			if err := a.replyTo(ctx, str(msg.MessageId), r, uuid); err != nil {
-				bot.HandOver(ctx, h, req, i, r, a.log) // the files with it
-				continue
+				return r, err // the files with it
 			}
 			if len(r.Files) == 0 {
-				continue
+				return bot.Reply{}, nil
 			}
 			// Lark has no private message in a group: a private answer's
 			// files go to the sender directly, never to the group.
@@ -307,9 +310,10 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 			}
 			if err := a.sendFiles(ctx, idType, to, r.Files, uuid); err != nil {
 				a.log.Error("lark: attachments not sent", "message", str(msg.MessageId), "err", err)
-				bot.HandOver(ctx, h, req, i, bot.Reply{Files: r.Files, Public: r.Public}, a.log)
+				return bot.Reply{Files: r.Files, Public: r.Public}, err
 			}
-		}
+			return bot.Reply{}, nil
+		})
 	}
 	dh, durable := h.(bot.DurableHandler)
 	if !durable {
@@ -590,8 +594,9 @@ func (a *Adapter) cardAnswer(h bot.Handler, req *bot.Request, resp *bot.Response
 }
 
 // finishLateCard applies an answer that missed the callback budget: the
-// card is patched and the other replies posted. The toast can no longer
-// be shown, so when nothing else would tell the user, it is posted.
+// card is patched and the other replies posted, in the chat's order
+// (bot.Answer). The toast can no longer be shown, so when nothing else
+// would tell the user, it is posted.
 func (a *Adapter) finishLateCard(ctx context.Context, h bot.Handler, req *bot.Request, resp *bot.Response) {
 	if resp == nil || resp.Duplicate {
 		return
@@ -601,29 +606,48 @@ func (a *Adapter) finishLateCard(ctx context.Context, h bot.Handler, req *bot.Re
 	for _, r := range resp.Replies {
 		if r.Replace && r.Card != nil && !patched && req.Message.ID != "" {
 			patched = true
-			if err := a.patchCard(ctx, req.Message.ID, "", r.Card); err != nil {
-				a.log.Error("lark late card update failed", "message", req.Message.ID, "err", err)
-				bot.HandOver(ctx, h, req, 0, r, a.log)
-			}
+			rest = append(rest, r)
 			continue
 		}
 		if r.Card == nil && r.Text == resp.Toast {
 			continue
 		}
+		r.Replace = false
 		rest = append(rest, r)
 	}
 	if !patched && len(rest) == 0 && resp.Toast != "" {
 		rest = append(rest, bot.Reply{Text: resp.Toast})
 	}
-	a.postReplies(ctx, h, req, rest)
+	a.answerClick(ctx, h, req, rest, 0)
 }
 
-// postReplies posts replies to a click into the card's chat; one Lark
-// refuses is handed to the durable sending path (bot.HandOver).
+// postReplies posts replies to a click into the card's chat, in the
+// chat's order; one Lark refuses is handed to the durable sending path.
 func (a *Adapter) postReplies(ctx context.Context, h bot.Handler, req *bot.Request, rs []bot.Reply) {
-	for i, r := range rs {
+	var posts []bot.Reply
+	for _, r := range rs {
 		if r.Text == "" && r.Card == nil {
 			continue
+		}
+		r.Replace = false
+		posts = append(posts, r)
+	}
+	a.answerClick(ctx, h, req, posts, 1)
+}
+
+// answerClick delivers the replies to a click (bot.Answer): the card
+// that carried the button patched (Replace), the others posted to its
+// chat. first is the index of rs[0] for a hand-over.
+func (a *Adapter) answerClick(ctx context.Context, h bot.Handler, req *bot.Request, rs []bot.Reply, first int) {
+	i := first - 1
+	bot.Answer(ctx, h, req, rs, first, a.log, func(ctx context.Context, r bot.Reply) (bot.Reply, error) {
+		i++
+		if r.Replace {
+			if err := a.patchCard(ctx, req.Message.ID, "", r.Card); err != nil {
+				a.log.Error("lark late card update failed", "message", req.Message.ID, "err", err)
+				return r, err
+			}
+			return bot.Reply{}, nil
 		}
 		o := bot.Outgoing{Platform: bot.Lark, ChatID: req.ChatID, Text: r.Text, Card: r.Card, Key: uuidFor(req.EventID, "card", strconv.Itoa(i))}
 		if o.ChatID == "" {
@@ -631,9 +655,10 @@ func (a *Adapter) postReplies(ctx context.Context, h bot.Handler, req *bot.Reque
 		}
 		if _, err := a.Send(ctx, o); err != nil {
 			a.log.Error("lark reply to card action failed", "chat", req.ChatID, "err", err)
-			bot.HandOver(ctx, h, req, i+1, r, a.log)
+			return r, err
 		}
-	}
+		return bot.Reply{}, nil
+	})
 }
 
 // core is what the adapter needs of the core for its own few texts;

@@ -306,7 +306,9 @@ func TestAnswerLarkRefusedGoesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("flush: %d, %v", n, err)
 	}
 	shown := hs.fake.Shown()
-	if len(shown) != 1 || !shown[0].IsCreate() || shown[0].Body["receive_id"] != "oc_dm" || shown[0].Body["uuid"] != "ev_down:reply:0" {
+	// To the person, where the outbox keeps the order of everything sent
+	// to them: the direct chat.
+	if len(shown) != 1 || !shown[0].IsCreate() || shown[0].Body["receive_id"] != wangming || shown[0].Body["uuid"] != "ev_down:reply:0" {
 		t.Fatalf("shown %+v", shown)
 	}
 }
@@ -335,5 +337,40 @@ func TestLateCardPatchLarkRefusedGoesThroughTheOutbox(t *testing.T) {
 	shown := hs.fake.Shown()
 	if len(shown) != 1 || shown[0].Method != http.MethodPatch || shown[0].Path != "/open-apis/im/v1/messages/"+cardMsgID {
 		t.Fatalf("shown %+v", shown)
+	}
+}
+
+// A notice carries no key of its own: the outbox derives one from its
+// entry, so every attempt to send it — the adapter's retries and the
+// outbox's redelivery — carries the same uuid, and Lark shows it once
+// even when an attempt's answer was lost after the message was sent.
+func TestOutboxRedeliveryKeepsTheUUID(t *testing.T) {
+	hs := newHarness(t, "")
+	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
+	hs.env.Bot.SetSender(x)
+	var fails []larktest.Failure
+	for range 5 { // every attempt of the first try: sent, but the answer lost
+		fails = append(fails, larktest.Failure{Status: http.StatusBadGateway, Deliver: true})
+	}
+	hs.fake.FailNext(fails...)
+	ctx := context.Background()
+	if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Lark, ChatID: coordChat, Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
+		t.Fatalf("send: %v, want it queued", err)
+	}
+	hs.env.Clock.Advance(time.Minute)
+	if n, err := x.Flush(ctx); err != nil || n != 1 {
+		t.Fatalf("flush: %d, %v", n, err)
+	}
+	calls := hs.fake.Calls()
+	if len(calls) != 6 {
+		t.Fatalf("%d calls, want five refused and one redelivery", len(calls))
+	}
+	for _, c := range calls {
+		if c.UUID() == "" || c.UUID() != calls[0].UUID() {
+			t.Fatalf("uuids differ between attempts: %q, %q", calls[0].UUID(), c.UUID())
+		}
+	}
+	if shown := hs.fake.Messages(coordChat); len(shown) != 1 {
+		t.Errorf("shown %d times, want once", len(shown))
 	}
 }

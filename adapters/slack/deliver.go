@@ -60,20 +60,18 @@ func (a *Adapter) plan(resp *bot.Response, action bool) []bot.Reply {
 	return replies
 }
 
-// deliver shows replies where the request came from. What Slack did not
-// take (a reply, or only its files) is handed to the handler's durable
-// sending path when it has one (bot.LateDeliverer), so that an answer is
-// not lost to a Slack failure; it then arrives as a message, a private
-// one by direct message.
-func (a *Adapter) deliver(ctx context.Context, h bot.Handler, req *bot.Request, o origin, replies []bot.Reply) {
-	for i, r := range replies {
-		left, err := a.deliverOne(ctx, o, r)
-		if err == nil {
-			continue
-		}
-		a.log.Error("slack answer not delivered", "channel", o.channel, "user", o.user, "err", err)
-		bot.HandOver(ctx, h, req, i, left, a.log)
-	}
+// deliver shows replies where the request came from, in order behind
+// any message to the chat still waiting in the handler's durable
+// sending path (bot.Answer). What Slack did not take (a reply, or only
+// its files), and every reply while older messages wait, is handed to
+// that path, so that an answer is neither lost to a Slack failure nor
+// shown before what was written earlier; it then arrives as a message, a
+// private one by direct message.
+// first is the index of replies[0] in the answer.
+func (a *Adapter) deliver(ctx context.Context, h bot.Handler, req *bot.Request, o origin, replies []bot.Reply, first int) {
+	bot.Answer(ctx, h, req, replies, first, a.log, func(ctx context.Context, r bot.Reply) (bot.Reply, error) {
+		return a.deliverOne(ctx, o, r)
+	})
 }
 
 // deliverOne delivers r; on failure it returns the part of r still to

@@ -76,6 +76,10 @@ func (d *durableCounting) Done(ctx context.Context, ticket string, req *bot.Requ
 
 func (d *durableCounting) WantsFiles(text string) bool { return d.bot.WantsFiles(text) }
 
+func (d *durableCounting) TakeTurn(ctx context.Context, req *bot.Request) (context.Context, bool, func()) {
+	return d.bot.TakeTurn(ctx, req)
+}
+
 func (d *durableCounting) DeliverLate(ctx context.Context, req *bot.Request, i int, r bot.Reply) error {
 	return d.bot.DeliverLate(ctx, req, i, r)
 }

@@ -282,7 +282,7 @@ func (a *Adapter) handle(parent context.Context, h bot.Handler, req *bot.Request
 		if len(o.files) > 0 && bot.WantsFiles(h, req.Text) {
 			a.fetchFiles(ctx, req, o.files)
 		}
-		a.deliver(ctx, h, req, o, a.plan(w(ctx), o.action))
+		a.deliver(ctx, h, req, o, a.plan(w(ctx), o.action), 0)
 		done(ctx)
 	})
 	if !started && durable {
@@ -323,17 +323,34 @@ func (a *Adapter) slash(parent context.Context, h bot.Handler, s slackgo.SlashCo
 		ctx, cancel := a.workContext(parent)
 		defer cancel()
 		replies := a.plan(w(ctx), false)
-		ready <- replies
+		// The first message may ride on the acknowledgement only when
+		// nothing older waits for the chat: the turn is held until the
+		// answer is out, so nothing overtakes it meanwhile.
+		turn, backlog, release := bot.Turn(ctx, h, req)
+		defer release()
+		if backlog {
+			ready <- nil
+		} else {
+			ready <- replies
+		}
+		first := 0
 		if <-taken {
 			// The first message went with the acknowledgement; its files
 			// cannot, so they follow.
-			if err := a.deliverFiles(ctx, o, replies[0]); err != nil {
+			if err := a.deliverFiles(turn, o, replies[0]); err != nil {
 				a.log.Error("slack files not delivered", "channel", o.channel, "user", o.user, "err", err)
-				bot.HandOver(ctx, h, req, 0, bot.Reply{Files: replies[0].Files, Public: replies[0].Public}, a.log)
+				bot.HandOver(turn, h, req, 0, bot.Reply{Files: replies[0].Files, Public: replies[0].Public}, a.log)
+				backlog = true // the rest queues behind them
 			}
-			replies = replies[1:]
+			replies, first = replies[1:], 1
 		}
-		a.deliver(ctx, h, req, o, replies)
+		if backlog {
+			for i, r := range replies {
+				bot.HandOver(turn, h, req, first+i, r, a.log)
+			}
+		} else {
+			a.deliver(turn, h, req, o, replies, first)
+		}
 		done(ctx)
 	})
 	if !started {

@@ -354,3 +354,34 @@ func TestAnswerSlackRefusedGoesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("posts %+v", posts)
 	}
 }
+
+// After an outage the next answer, though Slack is back, does not
+// overtake the one still waiting in the outbox: it queues behind it, and
+// both go out from there.
+func TestAnswerAfterAnOutageQueuesBehindTheBacklog(t *testing.T) {
+	hs := newHarness(t, withRetries(0))
+	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
+	hs.env.Bot.SetSender(x)
+	hs.fake.FailNext("chat.postMessage", http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	for _, ev := range []string{"Ev_first", "Ev_second"} {
+		if r := hs.postEvent(slacktest.DirectMessage(ev, "U0LINA", "D0LINA", "计数"), nil); r.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", r.StatusCode)
+		}
+		hs.settle()
+	}
+	if posts := hs.fake.Posts("D0LINA"); len(posts) != 0 {
+		t.Fatalf("posted ahead of the backlog: %+v", posts)
+	}
+	if depth, _, err := x.Stats(context.Background()); err != nil || depth != 2 {
+		t.Fatalf("outbox depth %d (%v), want both answers waiting", depth, err)
+	}
+	hs.env.Clock.Advance(time.Minute)
+	if n, err := x.Flush(context.Background()); err != nil || n != 2 {
+		t.Fatalf("flush: %d, %v", n, err)
+	}
+	// Both in the outbox's order (the order they were written: see
+	// bot/outbox's order tests); the answers here look alike.
+	if posts := hs.fake.Posts("D0LINA"); len(posts) != 2 {
+		t.Fatalf("%d posts, want the two answers", len(posts))
+	}
+}

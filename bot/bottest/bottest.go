@@ -20,10 +20,17 @@ import (
 	"github.com/xunji-bot/xunji/bot/outbox"
 )
 
-// Clock is a fake clock; safe for concurrent use.
+// Clock is a fake clock; safe for concurrent use. Goroutines that wait
+// on it (SleepUntil) wake when Set or Advance reaches their time.
 type Clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	t       time.Time
+	waiters map[*waiter]struct{}
+}
+
+type waiter struct {
+	at   time.Time
+	wake chan struct{}
 }
 
 // NewClock returns a clock stopped at t.
@@ -41,6 +48,7 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
+	c.fire()
 }
 
 // Advance moves the clock forward by d.
@@ -48,6 +56,64 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+	c.fire()
+}
+
+// fire wakes the waiters whose time has come; c.mu is held.
+func (c *Clock) fire() {
+	for w := range c.waiters {
+		if !w.at.After(c.t) {
+			close(w.wake)
+			delete(c.waiters, w)
+		}
+	}
+}
+
+// SleepUntil waits until the clock reads t or later, or ctx is done (it
+// returns ctx's error then). It is bot.Options.SleepUntil for a bot on
+// this clock.
+func (c *Clock) SleepUntil(ctx context.Context, t time.Time) error {
+	c.mu.Lock()
+	if !t.After(c.t) {
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+	w := &waiter{at: t, wake: make(chan struct{})}
+	if c.waiters == nil {
+		c.waiters = map[*waiter]struct{}{}
+	}
+	c.waiters[w] = struct{}{}
+	c.mu.Unlock()
+	select {
+	case <-w.wake:
+		return nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.waiters, w)
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// Sleepers returns how many goroutines wait in SleepUntil.
+func (c *Clock) Sleepers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+// WaitSleepers waits (on the real clock, up to 10 seconds) until exactly
+// n goroutines wait in SleepUntil: after Advance, the background work it
+// woke has done its step and gone back to sleep.
+func (c *Clock) WaitSleepers(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Sleepers() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines wait on the fake clock, want %d", c.Sleepers(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // Shanghai is Asia/Shanghai, the deployments' time zone.
@@ -177,7 +243,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	cat := i18n.MustLoad()
 	b, err := bot.New(bot.Options{
 		Store: o.store, Translator: cat, Roster: o.config.Roster(), Groups: o.config.ChatGroups(),
-		Location: o.config.Location(), Lang: o.config.Lang, Now: clock.Now,
+		Location: o.config.Location(), Lang: o.config.Lang, Now: clock.Now, SleepUntil: clock.SleepUntil,
 		Calendar: o.config.Calendar(), Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
 	})
 	if err != nil {

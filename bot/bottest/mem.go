@@ -146,6 +146,21 @@ func (m *Mem) Claim(_ context.Context, key string, ttl time.Duration) (bool, err
 	return true, nil
 }
 
+// Renew implements bot.ClaimRenewer.
+func (m *Mem) Renew(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return false, m.Fail
+	}
+	now := m.Now()
+	if exp, ok := m.claims[key]; !ok || !now.Before(exp) {
+		return false, nil
+	}
+	m.claims[key] = now.Add(ttl)
+	return true, nil
+}
+
 // Ping implements bot.Store.
 func (m *Mem) Ping(context.Context) error {
 	m.mu.Lock()

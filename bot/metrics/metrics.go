@@ -24,6 +24,7 @@ type Metrics struct {
 	rejected   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 	scheduled  *prometheus.CounterVec
+	uncertain  *prometheus.CounterVec
 }
 
 // New returns metrics registered with the Go and process collectors.
@@ -47,8 +48,12 @@ func New() *Metrics {
 		scheduled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xunji_scheduled_runs_total", Help: "Scheduled runs by schedule and result (ok, late = caught up, missed, failed, baseline).",
 		}, []string{"schedule", "result"}),
+		uncertain: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xunji_outbox_possible_duplicates_total",
+			Help: "Outbox entries sent again after an attempt that ended unrecorded (its process died mid-send), by platform: the platform may show them twice unless it dedupes (Lark does by uuid; Slack cannot).",
+		}, []string{"platform"}),
 	}
-	r.MustRegister(m.received, m.duplicates, m.rejected, m.latency, m.scheduled,
+	r.MustRegister(m.received, m.duplicates, m.rejected, m.latency, m.scheduled, m.uncertain,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -96,6 +101,12 @@ func (m *Metrics) Rejected(p bot.Platform, reason string) {
 // Scheduled counts a scheduled run's result.
 func (m *Metrics) Scheduled(schedule, result string) {
 	m.scheduled.WithLabelValues(schedule, result).Inc()
+}
+
+// PossibleDuplicate counts an outbox entry sent again after an attempt
+// that ended unrecorded (outbox.Options.Uncertain).
+func (m *Metrics) PossibleDuplicate(p bot.Platform) {
+	m.uncertain.WithLabelValues(string(p)).Inc()
 }
 
 // WatchOutbox exports the outbox depth and the age of its oldest entry,

@@ -5,10 +5,19 @@
 // gave or back off exponentially with jitter, and go out in order per
 // chat within the platform's per-chat rate.
 //
+// Order: every message to a chat leaves in the order it was stored, and
+// after any older one still waiting. Within a process a chat's sends
+// take turns (Turn, for the adapters' direct answers too); across
+// processes an entry is sent only when no older entry for its chat waits.
+//
 // Delivery is at least once: a process killed between the platform's
-// acceptance and the entry's removal sends it again after restart. Lark
-// drops the repeat by the message uuid (Outgoing.Key); Slack has no such
-// key, so a repeat is possible there in that narrow window.
+// acceptance and the entry's removal sends it again after restart. An
+// entry carries an in-flight mark while it is being sent; one found
+// with the mark and no live lease was cut off mid-send, and is counted
+// (Options.Uncertain, xunji_outbox_possible_duplicates_total) before it
+// is sent again. Lark drops the repeat by the message uuid, derived from
+// Outgoing.Key or else from the entry; Slack has no such key, so a
+// repeat is possible there, in that window only.
 package outbox
 
 import (
@@ -19,6 +28,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -48,18 +58,28 @@ type Entry struct {
 	// Handed out: a pending MessageRef names this entry, so its delivery
 	// is recorded in CollSent.
 	Handed bool `json:"handed,omitempty"`
-	// Reserved: an answer its adapter is delivering itself (bot.Reserver).
-	// It holds no chat back: it is sent only if its adapter failed or died,
-	// and is then late whatever its place.
-	Reserved bool `json:"reserved,omitempty"`
+	// Sending is the in-flight mark: set (and stored) before an attempt,
+	// cleared with its outcome. Found set on an entry nobody holds, it
+	// says an attempt ended without a record, perhaps after the platform
+	// took the message.
+	Sending *time.Time `json:"sending,omitempty"`
+	// Reserved: an answer its adapter is delivering itself (bot.Reserver),
+	// not sent while the claim HeldBy (the request's inbox lease) is held.
+	// It holds no chat back: it is sent only if its adapter failed or
+	// died, and is then late whatever its place.
+	Reserved bool   `json:"reserved,omitempty"`
+	HeldBy   string `json:"held_by,omitempty"`
 }
 
-func (e *Entry) chat() string {
-	target := e.Msg.ChatID
-	if target == "" {
-		target = "user:" + e.Msg.UserID
+func (e *Entry) chat() string { return chatKey(e.Msg.Platform, e.Msg.ChatID, e.Msg.UserID) }
+
+// chatKey names the conversation a message goes to: its chat, or the
+// direct messages with its user.
+func chatKey(p bot.Platform, chat, user string) string {
+	if chat == "" {
+		return string(p) + ":user:" + user
 	}
-	return string(e.Msg.Platform) + ":" + target
+	return string(p) + ":" + chat
 }
 
 // Options tunes the outbox.
@@ -75,23 +95,34 @@ type Options struct {
 	Tick time.Duration
 	// Lease is how long a process holds an entry's delivery attempt before
 	// another replica may retry it. Default 30s.
+	// The lease is renewed while the attempt lasts (a platform may keep
+	// a send waiting for its Retry-After), so no replica sends it again
+	// meanwhile.
 	Lease time.Duration
 	Now   func() time.Time
 	Log   *slog.Logger
+	// Uncertain, when set, is told of each entry found cut off mid-send:
+	// its platform may show it twice (metrics.PossibleDuplicate).
+	Uncertain func(bot.Platform)
 }
 
 // Outbox implements bot.Sender.
 type Outbox struct {
+	b        *bot.Bot
 	store    bot.Store
 	adapters func(bot.Platform) (bot.Adapter, bool)
 	o        Options
 
-	mu   sync.Mutex
-	last map[string]time.Time // chat → last send, for pacing
-	wake chan struct{}
+	mu    sync.Mutex
+	last  map[string]time.Time // chat → last send, for pacing
+	gates map[string]*gate     // chat → its turn, while anyone waits for it
+	wake  chan struct{}
 }
 
-var _ bot.Sender = (*Outbox)(nil)
+var (
+	_ bot.Sender    = (*Outbox)(nil)
+	_ bot.ChatOrder = (*Outbox)(nil)
+)
 
 // New returns an outbox that stores entries in s and delivers them with
 // the adapters of b.
@@ -114,68 +145,243 @@ func New(b *bot.Bot, o Options) *Outbox {
 	if o.Log == nil {
 		o.Log = b.Log
 	}
-	return &Outbox{store: b.Store, adapters: b.Adapter, o: o, last: map[string]time.Time{}, wake: make(chan struct{}, 1)}
+	return &Outbox{b: b, store: b.Store, adapters: b.Adapter, o: o, last: map[string]time.Time{}, gates: map[string]*gate{}, wake: make(chan struct{}, 1)}
 }
 
 // Send stores m, then delivers it at once when nothing older for the same
 // chat is waiting. It returns bot.ErrQueued when the message will go out
-// later, and an error only when it could not even be stored.
+// later, and an error only when it could not even be stored. It waits
+// for the chat's turn (see Turn) unless ctx holds it.
 func (x *Outbox) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, error) {
+	if bot.InUnit(ctx) {
+		return x.sendInUnit(ctx, m)
+	}
+	key := chatKey(m.Platform, m.ChatID, m.UserID)
+	direct := true
+	if release, err := x.enter(ctx, key); err != nil {
+		direct = false // stored, and left to Flush
+	} else {
+		defer release()
+	}
 	seq, err := x.store.NextSeq(ctx, Coll)
 	if err != nil {
 		return bot.MessageRef{}, err
 	}
 	now := x.o.Now()
 	e := &Entry{ID: fmt.Sprintf("%012d", seq), Msg: m, Created: now, NextAt: now, Handed: m.Update == nil}
-	if err := x.put(ctx, e, true); err != nil {
-		return bot.MessageRef{}, err
-	}
 	// Queued: a new message is handed out as a pending reference, so that
 	// it can be updated before and after it is delivered.
 	queued := bot.MessageRef{}
 	if e.Handed {
 		queued = bot.MessageRef{Platform: m.Platform, ChatID: m.ChatID, Pending: e.ID}
 	}
-	if bot.InUnit(ctx) {
-		// Part of a unit of work: the entry exists once the unit commits,
-		// and only then may the message leave.
-		bot.AfterCommit(ctx, func(ctx context.Context) { _, _ = x.deliver(ctx, e, queued) })
-		return queued, bot.ErrQueued
+	if direct {
+		backlog, err := x.backlog(ctx, e.ID, key)
+		direct = err == nil && !backlog // keep the chat's order
 	}
-	return x.deliver(ctx, e, queued)
-}
-
-// deliver sends the stored entry e at once when nothing older for the
-// same chat is waiting, and otherwise leaves it to Run. queued is the
-// reference to hand out when it does not go now.
-func (x *Outbox) deliver(ctx context.Context, e *Entry, queued bot.MessageRef) (bot.MessageRef, error) {
-	m, now := e.Msg, x.o.Now()
-	pending, err := x.pending(ctx)
-	if err != nil {
-		return queued, bot.ErrQueued
+	wait := x.paceWait(key, m.Platform, now)
+	if direct && wait <= 2*time.Second {
+		e.Sending = &now // sent at once: stored with its in-flight mark
 	}
-	for _, p := range pending {
-		if p.ID < e.ID && p.chat() == e.chat() && !p.Reserved {
-			x.poke()
-			return queued, bot.ErrQueued // keep the chat's order
-		}
+	if err := x.put(ctx, e, true); err != nil {
+		return bot.MessageRef{}, err
 	}
-	if wait := x.paceWait(e.chat(), m.Platform, now); wait > 2*time.Second {
+	if e.Sending == nil {
 		x.poke()
 		return queued, bot.ErrQueued
-	} else if wait > 0 {
+	}
+	if wait > 0 {
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
+			x.poke()
 			return queued, bot.ErrQueued
 		}
 	}
-	ref, ok := x.attempt(ctx, e)
+	ref, ok := x.attempt(ctx, e, true)
 	if !ok {
 		x.poke()
 		return queued, bot.ErrQueued
 	}
 	return ref, nil
+}
+
+// sendInUnit stores m as part of the unit of work of ctx: the entry
+// exists once the unit commits, and only then may the message leave.
+func (x *Outbox) sendInUnit(ctx context.Context, m bot.Outgoing) (bot.MessageRef, error) {
+	seq, err := x.store.NextSeq(ctx, Coll)
+	if err != nil {
+		return bot.MessageRef{}, err
+	}
+	now := x.o.Now()
+	e := &Entry{ID: fmt.Sprintf("%012d", seq), Msg: m, Created: now, NextAt: now, Handed: m.Update == nil}
+	queued := bot.MessageRef{}
+	if e.Handed {
+		queued = bot.MessageRef{Platform: m.Platform, ChatID: m.ChatID, Pending: e.ID}
+	}
+	if err := x.put(ctx, e, true); err != nil {
+		return bot.MessageRef{}, err
+	}
+	bot.AfterCommit(ctx, func(ctx context.Context) { x.deliverCommitted(ctx, e) })
+	return queued, bot.ErrQueued
+}
+
+// deliverCommitted sends an entry a unit of work stored, as Send sends a
+// new one: at once, in its chat's turn, when nothing older for the chat
+// waits; otherwise Run sends it.
+func (x *Outbox) deliverCommitted(ctx context.Context, e *Entry) {
+	key := e.chat()
+	release, err := x.enter(ctx, key)
+	if err != nil {
+		x.poke()
+		return
+	}
+	defer release()
+	if backlog, err := x.backlog(ctx, e.ID, key); err != nil || backlog {
+		x.poke()
+		return
+	}
+	wait := x.paceWait(key, e.Msg.Platform, x.o.Now())
+	if wait > 2*time.Second {
+		x.poke()
+		return
+	}
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			x.poke()
+			return
+		}
+	}
+	if _, ok := x.attempt(ctx, e, false); !ok {
+		x.poke()
+	}
+}
+
+// backlog reports whether an entry older than id waits for one of the
+// chats. Reserved answers do not count (see Entry.Reserved).
+func (x *Outbox) backlog(ctx context.Context, id string, chats ...string) (bool, error) {
+	pending, err := x.pending(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range pending {
+		if (id == "" || p.ID < id) && !p.Reserved && slices.Contains(chats, p.chat()) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Turn implements bot.ChatOrder. It waits until no other message to
+// the chat (or to user directly, when user is set) is being sent by this
+// process, and reports whether older messages to either still wait in
+// the outbox. Until release, the chats' messages leave only through the
+// caller, which sends them directly when there is no backlog and
+// through Send with the returned context (which holds the turn)
+// otherwise. A store that cannot be read reports no backlog: the direct
+// way is then the only one left.
+func (x *Outbox) Turn(ctx context.Context, p bot.Platform, chat, user string) (context.Context, bool, func()) {
+	var keys []string
+	if chat != "" {
+		keys = append(keys, chatKey(p, chat, ""))
+	}
+	if user != "" {
+		keys = append(keys, chatKey(p, "", user))
+	}
+	release, err := x.enter(ctx, keys...)
+	if err != nil {
+		return ctx, false, func() {}
+	}
+	backlog, err := x.backlog(ctx, "", keys...)
+	if err != nil {
+		x.o.Log.Warn("outbox: backlog unknown; answering directly", "chats", keys, "err", err)
+	}
+	return context.WithValue(ctx, turnKey{x}, heldTurn(keys)), backlog, release
+}
+
+// gate is one chat's turn: a token passed from sender to sender.
+type gate struct {
+	token chan struct{}
+	refs  int
+}
+
+type turnKey struct{ x *Outbox }
+
+// heldTurn lists the chats whose turn a context holds.
+type heldTurn []string
+
+// enter waits for the turn of each chat that ctx does not already hold,
+// in a fixed order (no two callers wait for each other).
+func (x *Outbox) enter(ctx context.Context, chats ...string) (release func(), err error) {
+	held, _ := ctx.Value(turnKey{x}).(heldTurn)
+	chats = slices.Clone(chats)
+	slices.Sort(chats)
+	chats = slices.Compact(chats)
+	var got []string
+	release = func() {
+		for _, c := range got {
+			x.leave(c)
+		}
+	}
+	for _, c := range chats {
+		if slices.Contains(held, c) {
+			continue
+		}
+		g := x.gate(c)
+		select {
+		case g.token <- struct{}{}:
+			got = append(got, c)
+		case <-ctx.Done():
+			x.unref(c)
+			release()
+			return nil, ctx.Err()
+		}
+	}
+	return release, nil
+}
+
+// tryEnter takes chat's turn if nobody has it.
+func (x *Outbox) tryEnter(chat string) bool {
+	g := x.gate(chat)
+	select {
+	case g.token <- struct{}{}:
+		return true
+	default:
+		x.unref(chat)
+		return false
+	}
+}
+
+func (x *Outbox) gate(chat string) *gate {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	g := x.gates[chat]
+	if g == nil {
+		g = &gate{token: make(chan struct{}, 1)}
+		x.gates[chat] = g
+	}
+	g.refs++
+	return g
+}
+
+func (x *Outbox) leave(chat string) {
+	x.mu.Lock()
+	g := x.gates[chat]
+	x.mu.Unlock()
+	<-g.token
+	x.unref(chat)
+}
+
+func (x *Outbox) unref(chat string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if g := x.gates[chat]; g != nil {
+		if g.refs--; g.refs == 0 {
+			delete(x.gates, chat)
+		}
+	}
 }
 
 // errNotYet delays an update of a message the outbox has not delivered
@@ -214,11 +420,32 @@ type permanent struct{ error }
 
 func (permanent) Permanent() bool { return true }
 
-// attempt delivers e once under a lease and records the outcome.
-func (x *Outbox) attempt(ctx context.Context, e *Entry) (bot.MessageRef, bool) {
+// attempt delivers e once under a lease, renewed while the attempt
+// lasts, and records the outcome. The caller has the chat's turn. fresh
+// is an entry Send just stored with its in-flight mark.
+func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.MessageRef, bool) {
 	lease := fmt.Sprintf("outbox:%s:%d", e.ID, e.Attempts)
 	if got, err := x.store.Claim(ctx, lease, x.o.Lease); err != nil || !got {
 		return bot.MessageRef{}, false // another process is on it
+	}
+	stop := x.b.KeepClaim(ctx, lease, x.o.Lease, nil)
+	defer stop()
+	if !fresh {
+		cut, err := x.mark(ctx, e)
+		if err != nil {
+			if !bot.IsNotFound(err) && !errors.Is(err, errMoved) {
+				x.o.Log.Warn("outbox: cannot mark an attempt; trying later", "id", e.ID, "err", err)
+			}
+			return bot.MessageRef{}, false // or sent meanwhile
+		}
+		if cut != nil {
+			// An attempt began and left no outcome: its process died, perhaps
+			// after the platform took the message.
+			x.o.Log.Warn("outbox: an earlier attempt ended unrecorded; the message may show twice", "id", e.ID, "platform", e.Msg.Platform, "since", *cut)
+			if x.o.Uncertain != nil {
+				x.o.Uncertain(e.Msg.Platform)
+			}
+		}
 	}
 	a, ok := x.adapters(e.Msg.Platform)
 	var ref bot.MessageRef
@@ -227,6 +454,7 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry) (bot.MessageRef, bool) {
 	case errors.Is(err, errNotYet):
 		e.Attempts++ // the next look takes a new lease
 		e.NextAt = x.o.Now().Add(x.o.Tick)
+		e.Sending = nil
 		if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
 			x.o.Log.Error("outbox: cannot record the wait", "id", e.ID, "err", perr)
 		}
@@ -235,12 +463,19 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry) (bot.MessageRef, bool) {
 	case !ok:
 		err = fmt.Errorf("no adapter for platform %q", e.Msg.Platform)
 	default:
-		ref, err = a.Send(ctx, e.Msg)
+		m := e.Msg
+		if m.Key == "" {
+			// The same on every attempt: a platform that dedupes (Lark's
+			// uuid) shows a message an attempt cut off mid-way once.
+			m.Key = "outbox:" + e.ID + ":" + strconv.FormatInt(e.Created.UnixNano(), 36)
+		}
+		ref, err = a.Send(ctx, m)
 	}
 	now := x.o.Now()
 	x.mu.Lock()
 	x.last[e.chat()] = now
 	x.mu.Unlock()
+	e.Sending = nil
 	if err == nil {
 		if e.Handed {
 			// Recorded before the entry goes, so that an update finds the
@@ -270,6 +505,34 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry) (bot.MessageRef, bool) {
 		x.o.Log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
 	}
 	return bot.MessageRef{}, false
+}
+
+// errMoved is an entry another attempt changed since it was read.
+var errMoved = errors.New("outbox: entry changed meanwhile")
+
+// mark stores e's in-flight mark and reloads e, unless e is gone (sent)
+// or another attempt moved it on since it was read. It returns the mark
+// an earlier attempt left, if any.
+func (x *Outbox) mark(ctx context.Context, e *Entry) (cut *time.Time, err error) {
+	var cur Entry
+	err = x.store.Update(ctx, Coll, e.ID, func(doc []byte) ([]byte, error) {
+		cur = Entry{}
+		if err := json.Unmarshal(doc, &cur); err != nil {
+			return nil, err
+		}
+		if cur.Attempts != e.Attempts {
+			return nil, errMoved
+		}
+		cut = cur.Sending
+		now := x.o.Now()
+		cur.Sending = &now
+		return json.Marshal(&cur)
+	})
+	if err != nil {
+		return nil, err
+	}
+	*e = cur
+	return cut, nil
 }
 
 // backoff honours a platform's Retry-After, else doubles from 1s up to
@@ -355,18 +618,30 @@ func (x *Outbox) Flush(ctx context.Context) (int, error) {
 			continue
 		}
 		now := x.o.Now()
-		if e.NextAt.After(now) {
-			blocked[c] = blocked[c] || !e.Reserved
+		if e.Reserved {
+			// Its adapter may still deliver it: it waits, holding nobody.
+			if e.NextAt.After(now) || x.heldBy(ctx, e) {
+				continue
+			}
+		} else if e.NextAt.After(now) {
+			blocked[c] = true
+			continue
+		}
+		if !x.tryEnter(c) {
+			blocked[c] = true // this process is sending to the chat now
 			continue
 		}
 		if wait := x.paceWait(c, e.Msg.Platform, now); wait > 0 {
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
+				x.leave(c)
 				return sent, ctx.Err()
 			}
 		}
-		if _, ok := x.attempt(ctx, e); !ok {
+		_, ok := x.attempt(ctx, e, false)
+		x.leave(c)
+		if !ok {
 			blocked[c] = blocked[c] || !e.Reserved
 			continue
 		}
@@ -408,55 +683,64 @@ func (x *Outbox) Stats(ctx context.Context) (depth int, oldest time.Duration, er
 	return len(pending), x.o.Now().Sub(first.Created), nil
 }
 
-var _ bot.Reserver = (*Outbox)(nil)
+var (
+	_ bot.Reserver    = (*Outbox)(nil)
+	_ bot.RefResolver = (*Outbox)(nil)
+)
 
 // Reserve implements bot.Reserver: m is stored (in the unit of work of
-// ctx, when there is one) but not due before until. Its place in its
-// chat's order is taken now.
-func (x *Outbox) Reserve(ctx context.Context, m bot.Outgoing, until time.Time) (string, error) {
+// ctx, when there is one) and not sent while the claim lease is held, nor
+// before until.
+func (x *Outbox) Reserve(ctx context.Context, m bot.Outgoing, lease string, until time.Time) (string, error) {
 	seq, err := x.store.NextSeq(ctx, Coll)
 	if err != nil {
 		return "", err
 	}
-	e := &Entry{ID: fmt.Sprintf("%012d", seq), Msg: m, Created: x.o.Now(), NextAt: until, Reserved: true}
+	e := &Entry{ID: fmt.Sprintf("%012d", seq), Msg: m, Created: x.o.Now(), NextAt: until, Reserved: true, HeldBy: lease}
 	if err := x.put(ctx, e, true); err != nil {
 		return "", err
 	}
 	return e.ID, nil
 }
 
-// Release implements bot.Reserver: the reserved entry goes, and the
-// messages queued behind it in its chat may leave.
-func (x *Outbox) Release(ctx context.Context, id string) error {
-	if err := x.store.Delete(ctx, Coll, id); err != nil {
-		return err
+// heldBy reports whether reserved entry e's adapter may still deliver it
+// (its claim is held). A store that cannot tell says no: the entry then
+// waits for its NextAt only.
+func (x *Outbox) heldBy(ctx context.Context, e *Entry) bool {
+	if e.HeldBy == "" {
+		return false
 	}
-	x.poke()
-	return nil
+	held, err := x.b.ClaimHeld(ctx, e.HeldBy)
+	if err != nil {
+		x.o.Log.Warn("outbox: cannot tell whether a reserved answer is still being delivered; waiting", "id", e.ID, "err", err)
+		return true
+	}
+	return held
 }
 
-// Expedite implements bot.Reserver: the reserved entry is due now, and
-// goes at once when nothing older for its chat waits, like a message
-// just sent.
+// Release implements bot.Reserver: the reserved entry goes.
+func (x *Outbox) Release(ctx context.Context, id string) error {
+	return x.store.Delete(ctx, Coll, id)
+}
+
+// Expedite implements bot.Reserver: the reserved entry becomes a message
+// like any other, due now, and goes at once when nothing older for its
+// chat waits.
 func (x *Outbox) Expedite(ctx context.Context, id string) error {
 	var e Entry
 	err := x.store.Update(ctx, Coll, id, func(cur []byte) ([]byte, error) {
 		if err := json.Unmarshal(cur, &e); err != nil {
 			return nil, err
 		}
-		e.NextAt, e.Reserved = x.o.Now(), false
+		e.NextAt, e.Reserved, e.HeldBy = x.o.Now(), false, ""
 		return json.Marshal(&e)
 	})
 	if err != nil {
 		return err
 	}
-	if _, err := x.deliver(ctx, &e, bot.MessageRef{}); err != nil && !errors.Is(err, bot.ErrQueued) {
-		return err
-	}
+	x.deliverCommitted(ctx, &e)
 	return nil
 }
-
-var _ bot.RefResolver = (*Outbox)(nil)
 
 // Resolve implements bot.RefResolver from the delivery records.
 func (x *Outbox) Resolve(ctx context.Context, ref bot.MessageRef) (bot.MessageRef, bool, error) {

@@ -148,7 +148,7 @@ func (m *Main) Run(ctx context.Context) error {
 		b.AddAdapter(a)
 	}
 	// Every notice goes through the durable outbox.
-	m.Outbox = outbox.New(b, outbox.Options{})
+	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate})
 	b.SetSender(m.Outbox)
 	m.Metrics.WatchOutbox(m.Outbox.Stats)
 

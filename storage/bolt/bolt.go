@@ -253,6 +253,25 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 	return claimed, wrap(err)
 }
 
+// Renew implements bot.ClaimRenewer: an unexpired claim on key is
+// extended to ttl (at least a millisecond) from now.
+func (s *Store) Renew(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	now := s.now().UnixNano()
+	var renewed bool
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		claims, exp := tx.Bucket(claimsBucket), tx.Bucket(claimExpBucket)
+		if !held(claims, key, now) {
+			return nil
+		}
+		renewed = true
+		return setClaim(claims, exp, key, now+int64(max(ttl, time.Millisecond)))
+	})
+	return renewed, wrap(err)
+}
+
 // held reports whether key has an unexpired claim.
 func held(claims *bbolt.Bucket, key string, now int64) bool {
 	v := claims.Get([]byte(key))

@@ -470,6 +470,14 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 	return ok, mapErr(err)
 }
 
+// Renew implements bot.ClaimRenewer with SET XX PX: the claim's expiry
+// is moved to ttl from now only while the key exists (Redis has dropped
+// an expired one).
+func (s *Store) Renew(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := s.c.SetXX(ctx, s.claimKey(key), 1, time.Duration(ms(ttl))*time.Millisecond).Result()
+	return ok, mapErr(err)
+}
+
 func (s *Store) claimKey(key string) string { return s.prefix + "claim:" + key }
 
 // ms is a claim's TTL in whole milliseconds, rounded up to at least one:

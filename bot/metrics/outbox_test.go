@@ -1,0 +1,48 @@
+package metrics_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/metrics"
+	"github.com/xunji-bot/xunji/bot/outbox"
+)
+
+// An outbox entry left in flight by a process that died mid-send is sent
+// again and counted as a possible duplicate, by platform.
+func TestPossibleDuplicatesAreCounted(t *testing.T) {
+	env := bottest.New(t)
+	slack := &bottest.Recorder{P: bot.Slack}
+	env.Bot.AddAdapter(slack)
+	m := metrics.New()
+	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, Uncertain: m.PossibleDuplicate})
+	ctx := context.Background()
+	// What a process killed between Slack's acceptance and the record
+	// leaves behind: the entry with its in-flight mark.
+	began := env.Clock.Now()
+	doc, _ := json.Marshal(outbox.Entry{ID: "000000000001", Msg: bot.Outgoing{Platform: bot.Slack, ChatID: "C1", Text: "hi"},
+		Created: began, NextAt: began, Sending: &began})
+	if err := env.Store.Create(ctx, outbox.Coll, "000000000001", doc); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Minute)
+	if n, err := x.Flush(ctx); n != 1 || err != nil {
+		t.Fatalf("flushed %d, %v", n, err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	if want := `xunji_outbox_possible_duplicates_total{platform="slack"} 1`; !strings.Contains(string(body), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+	if len(slack.Sent()) != 1 {
+		t.Errorf("sent %+v", slack.Sent())
+	}
+}
