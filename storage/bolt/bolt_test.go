@@ -21,7 +21,7 @@ import (
 	"github.com/xunji-bot/xunji/storage/storetest"
 )
 
-func openTemp(t *testing.T, opts ...Option) (*Store, string) {
+func openTemp(t testing.TB, opts ...Option) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sub", "xunji.db") // sub/ checks MkdirAll
 	s, err := Open(path, opts...)
