@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/xunji-bot/xunji/bot"
 )
 
@@ -16,8 +14,18 @@ import (
 // for that operation, and commits/op how many bbolt commits (each one
 // fsynced) it took per operation.
 func benchInbox(b *testing.B, op func(s *Store, i int) error) {
-	s, _ := openTemp(b)
-	commits0 := txid(b, s)
+	for _, d := range []time.Duration{DefaultBatchDelay, 100 * time.Microsecond, 300 * time.Microsecond, 3 * time.Millisecond, 10 * time.Millisecond} {
+		name := "delay=" + d.String()
+		if d == DefaultBatchDelay {
+			name += "(default)"
+		}
+		b.Run(name, func(b *testing.B) { benchInboxDelay(b, d, op) })
+	}
+}
+
+func benchInboxDelay(b *testing.B, delay time.Duration, op func(s *Store, i int) error) {
+	s, _ := openTemp(b, WithBatchDelay(delay))
+	commits0 := lastTxID(b, s)
 	var seq atomic.Int64
 	b.SetParallelism(16)
 	b.ResetTimer()
@@ -30,17 +38,8 @@ func benchInbox(b *testing.B, op func(s *Store, i int) error) {
 		}
 	})
 	b.StopTimer()
-	b.ReportMetric(float64(txid(b, s)-commits0)/float64(b.N), "commits/op")
-}
-
-// txid is the id of the last committed write transaction: one more per
-// commit.
-func txid(b *testing.B, s *Store) int {
-	var id int
-	if err := s.db.View(func(tx *bbolt.Tx) error { id = tx.ID(); return nil }); err != nil {
-		b.Fatal(err)
-	}
-	return id
+	// Each commit gives the next write transaction id.
+	b.ReportMetric(float64(lastTxID(b, s)-commits0)/float64(b.N), "commits/op")
 }
 
 func inboxBenchOp(i int) bot.InboxOp {

@@ -288,3 +288,141 @@ func TestKill9Durability(t *testing.T) {
 		t.Fatalf("document after SIGKILL = %q, %v; want it intact", got, err)
 	}
 }
+
+// Concurrent acknowledgements share commits; each one's outcome is still
+// its own, and all of it is on disk: it survives closing and reopening.
+func TestConcurrentEnqueueSurvivesReopen(t *testing.T) {
+	s, path := openTemp(t)
+	commits0 := lastTxID(t, s)
+	left := storetest.EnqueueMany(t, s)
+	commits := lastTxID(t, s) - commits0
+	// 1,000 Enqueues and 250 Dequeues: far fewer commits when they share
+	// them. Logged, not asserted: how many share one depends on timing.
+	t.Logf("%d commits for 1,250 concurrent inbox operations", commits)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	left.Check(t, s)
+}
+
+// A call whose writes fail does not fail the calls that shared its
+// transaction: bbolt rolls the batch back and runs the others again
+// without it (and in another order), so each call's outcome must come
+// from its last run: of concurrent Creates of one id exactly one
+// succeeds, of concurrent Enqueues of one event exactly one is accepted.
+func TestFailedCallLeavesItsBatchIntact(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t, WithBatchDelay(50*time.Millisecond)) // long enough for all to join one batch
+	const n = 30
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	accepted := make([]bool, n)
+	for i := range n {
+		wg.Go(func() {
+			switch {
+			case i == 7:
+				errs[i] = s.Put(ctx, "things", "", []byte("x")) // bbolt refuses an empty key
+			case i%3 == 0:
+				errs[i] = s.Create(ctx, "things", "same", fmt.Appendf(nil, "%d", i))
+				accepted[i] = errs[i] == nil
+			case i%3 == 1:
+				accepted[i], errs[i] = s.Enqueue(ctx, bot.InboxOp{Coll: bot.CollInbox, ID: fmt.Sprintf("t%02d", i), Doc: []byte("{}"),
+					Claim: "event:same", ClaimTTL: time.Hour, Lease: fmt.Sprintf("lease:%02d", i), LeaseTTL: time.Hour})
+			default:
+				errs[i] = s.Put(ctx, "things", fmt.Sprintf("doc%02d", i), []byte("x"))
+			}
+		})
+	}
+	wg.Wait()
+	creates, enqueues := 0, 0
+	for i, err := range errs {
+		switch {
+		case i == 7:
+			if err == nil {
+				t.Errorf("Put with an empty id succeeded")
+			}
+		case i%3 == 0:
+			if err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
+				t.Errorf("Create %d: %v", i, err)
+			}
+			if accepted[i] {
+				creates++
+			}
+		case i%3 == 1:
+			if err != nil {
+				t.Errorf("Enqueue %d: %v", i, err)
+			}
+			if accepted[i] {
+				enqueues++
+			}
+		default:
+			if err != nil {
+				t.Errorf("Put doc%02d: %v", i, err)
+			}
+		}
+	}
+	if creates != 1 || enqueues != 1 {
+		t.Errorf("%d Creates of one id and %d Enqueues of one event succeeded, want 1 and 1", creates, enqueues)
+	}
+	docs, err := s.List(ctx, "things")
+	if err != nil || len(docs) != 1+10 { // "same" and the ten Puts
+		t.Fatalf("List = %d documents, %v; want 11", len(docs), err)
+	}
+	if docs, _ := s.List(ctx, bot.CollInbox); len(docs) != 1 {
+		t.Fatalf("%d inbox entries, want 1", len(docs))
+	}
+}
+
+// Create's "exists" is a refusal, not a failed transaction: the other
+// calls in its batch commit with it, once.
+func TestCreateConflictInABatch(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t, WithBatchDelay(50*time.Millisecond))
+	if err := s.Create(ctx, "things", "taken", []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	commits0 := lastTxID(t, s)
+	var wg sync.WaitGroup
+	errs := make([]error, 10)
+	for i := range errs {
+		wg.Go(func() {
+			id := fmt.Sprintf("new%d", i)
+			if i%2 == 0 {
+				id = "taken"
+			}
+			errs[i] = s.Create(ctx, "things", id, []byte("second"))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		want := ""
+		if i%2 == 0 {
+			want = bot.ECONFLICT
+		}
+		if bot.ErrorCode(err) != want {
+			t.Errorf("Create %d: %v, want code %q", i, err, want)
+		}
+	}
+	if got, _ := s.Get(ctx, "things", "taken"); string(got) != "first" {
+		t.Errorf("taken = %q, want first", got)
+	}
+	// Normally one commit; more only if the scheduler delayed a caller
+	// past the batch delay, never one per refusal and retry.
+	if n := lastTxID(t, s) - commits0; n > 5 {
+		t.Errorf("%d commits for 10 concurrent Creates", n)
+	}
+}
+
+func lastTxID(t testing.TB, s *Store) int {
+	t.Helper()
+	var id int
+	if err := s.db.View(func(tx *bbolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
