@@ -61,6 +61,14 @@ func larkTarget(base string) target {
 	}}
 }
 
+// referenceTarget sends the Slack target's signed events to the
+// reference server (see referenceHandler).
+func referenceTarget(base string) target {
+	t := slackTarget(base)
+	t.Name, t.URL, t.Answered = "reference (verify + SET NX, 200)", base+"/slack/events", false
+	return t
+}
+
 func bareTarget(base string) target {
 	t := slackTarget(base)
 	t.Name, t.URL, t.Answered = "bare net/http (reads body, 200)", base+"/", false

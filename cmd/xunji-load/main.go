@@ -1,15 +1,23 @@
 // Command xunji-load measures how fast xunji acknowledges platform
-// events, against the bare net/http limit, on loopback only.
+// events, against a reference server and the bare net/http limit, on
+// loopback only.
 //
 //	go run ./cmd/xunji-load                       # 250…5000 events/s, 5 s each
 //	go run ./cmd/xunji-load -rates 1000 -duration 10s
+//	go run ./cmd/xunji-load -rates '' -ingest-only -targets slack,reference -repeat 5
+//	go run ./cmd/xunji-load -store bolt -rates 1000 -ingest-only -targets slack,reference -repeat 5
 //	go build -o /tmp/xunji ./cmd/xunji && go run ./cmd/xunji-load -startup /tmp/xunji
 //
 // It starts, in this process, the full pipeline — the Slack and Lark
 // adapters with signature checks and decryption, the durable inbox and
 // dedupe on the real Redis store at REDIS_URL (default
-// redis://127.0.0.1:6379/15, under a throw-away key prefix), the command
-// — and a bare handler that only reads the body and answers 200. It
+// redis://127.0.0.1:6379/15, under a throw-away key prefix) or, with
+// -store bolt, on a bbolt file in a temporary directory, the command —
+// the reference server (it verifies a Slack event's signature, claims
+// its event id with one Redis SET NX and answers 200: see
+// referenceHandler) and a bare handler that only reads the body and
+// answers 200. Every event comes from its own chat, so per-chat pacing
+// of the answers never holds up the ingest path. It
 // offers signed Slack events and encrypted Lark events at each rate
 // (open loop), then saturates each target with back-to-back workers, and
 // prints throughput and p50/p99 acknowledgement latency as a Markdown
@@ -20,12 +28,19 @@
 // -ingest-only, events are acknowledged and left in the inbox: the
 // acknowledgement path alone. With -startup it instead measures a built
 // xunji binary's start-up time and idle memory with the bolt store.
+//
+// With -repeat n every phase runs n times, the targets of one phase back
+// to back, and a summary follows the table: per target and phase the
+// minimum and median of the throughput and the p99, and the median ratio
+// to the reference's phase of the same round (throughput at saturation,
+// p99 at a fixed rate).
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"strconv"
@@ -39,7 +54,9 @@ func main() {
 	dur := flag.Duration("duration", 5*time.Second, "length of each phase")
 	workers := flag.Int("workers", 32, "concurrent senders in the saturation phase")
 	startup := flag.String("startup", "", "measure start-up and idle RSS of this xunji binary instead")
-	only := flag.String("targets", "slack,lark,bare", "which targets to load, comma-separated")
+	only := flag.String("targets", "slack,lark,reference,bare", "which targets to load, comma-separated (slack, lark, reference, bare)")
+	storeKind := flag.String("store", "redis", "xunji's store: redis (REDIS_URL) or bolt (a file in a temporary directory); the reference always uses Redis")
+	repeat := flag.Int("repeat", 1, "run every phase this many times and summarise (min, median, ratio to the reference)")
 	ingest := flag.Bool("ingest-only", false, "leave accepted events in the inbox instead of answering them: the acknowledgement path alone")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -71,6 +88,10 @@ func main() {
 		}
 		rs = append(rs, n)
 	}
+	if *repeat < 1 || *repeat > 100 {
+		fmt.Fprintln(os.Stderr, "xunji-load: -repeat must be between 1 and 100")
+		os.Exit(2)
+	}
 	if *dur <= 0 || *dur > time.Minute {
 		fmt.Fprintln(os.Stderr, "xunji-load: -duration must be between 0 and 1m")
 		os.Exit(2)
@@ -80,7 +101,7 @@ func main() {
 		redisURL = "redis://127.0.0.1:6379/15"
 	}
 	ctx := context.Background()
-	p, err := startPipeline(ctx, redisURL, *ingest)
+	p, err := startPipeline(ctx, pipelineOptions{RedisURL: redisURL, Ingest: *ingest, Store: *storeKind})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xunji-load:", err)
 		os.Exit(1)
@@ -93,10 +114,12 @@ func main() {
 			targets = append(targets, slackTarget(p.XunjiURL))
 		case "lark":
 			targets = append(targets, larkTarget(p.XunjiURL))
+		case "reference":
+			targets = append(targets, referenceTarget(p.RefURL))
 		case "bare":
 			targets = append(targets, bareTarget(p.BareURL))
 		default:
-			fmt.Fprintf(os.Stderr, "xunji-load: unknown target %q (slack, lark, bare)\n", name)
+			fmt.Fprintf(os.Stderr, "xunji-load: unknown target %q (slack, lark, reference, bare)\n", name)
 			os.Exit(2)
 		}
 	}
@@ -124,17 +147,25 @@ func main() {
 		return r
 	}
 	for _, rate := range rs {
-		for _, t := range targets {
-			results = append(results, answered(t, func() Result { return openLoop(ctx, t, rate, *dur, &seq) }))
+		for range *repeat {
+			for _, t := range targets {
+				results = append(results, answered(t, func() Result { return openLoop(ctx, t, rate, *dur, &seq) }))
+			}
 		}
 	}
-	for _, t := range targets {
-		results = append(results, answered(t, func() Result { return closedLoop(ctx, t, *workers, *dur, &seq) }))
+	for range *repeat {
+		for _, t := range targets {
+			results = append(results, answered(t, func() Result { return closedLoop(ctx, t, *workers, *dur, &seq) }))
+		}
 	}
 	printTable(os.Stdout, results, *workers)
+	if *repeat > 1 {
+		fmt.Println()
+		printSummary(os.Stdout, summarize(results, referenceTarget("").Name), *workers)
+	}
 }
 
-func printTable(w *os.File, rs []Result, workers int) {
+func printTable(w io.Writer, rs []Result, workers int) {
 	fmt.Fprintln(w, "| target | offered/s | acknowledged | errors | throughput/s | p50 | p99 | max | answered/s | CPU/event |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
