@@ -5,17 +5,17 @@
 // crash of the process.
 //
 // The writes on the acknowledgement path — Enqueue and Dequeue of the
-// inbox, Claim, Create, Put and Delete — go through bbolt's DB.Batch:
-// calls made at about the same time from different goroutines share one
-// write transaction and so one commit and one fsync, instead of one each.
-// Each call still returns only after that commit, so durability is
-// unchanged, and each call's reads and writes stay atomic (they run one
-// after another inside the shared transaction). Batch may run a call's
-// function more than once (when another call in the batch fails, the
-// batch is rolled back and run again without it), so those functions
-// reset their results at every run and report refusals such as "already
-// exists" through a variable rather than by failing the shared
-// transaction.
+// inbox, Claim, Create, Put and Delete — go through a group commit (see
+// committer): calls made while a commit is in flight share the next write
+// transaction and so one commit and one fsync, instead of one each. Each
+// call still returns only after that commit, so durability is unchanged,
+// and each call's reads and writes stay atomic (they run one after
+// another inside the shared transaction). As with bbolt's DB.Batch, a
+// call's function may run more than once (when another call in the group
+// fails, the transaction is rolled back and run again without it), so
+// those functions reset their results at every run and report refusals
+// such as "already exists" through a variable rather than by failing the
+// shared transaction.
 package bolt
 
 import (
@@ -50,18 +50,15 @@ const sweepLimit = 64
 // to wait forever, which makes a second process hang silently.
 const openTimeout = time.Second
 
-// DefaultBatchDelay is how long a batched write waits for others to join
-// its transaction before it commits (bbolt's DB.MaxBatchDelay). bbolt's own
-// default, 10 ms, would be added to every acknowledgement when events come
-// one at a time; a commit with its fsync takes a few tenths of a
-// millisecond on a local SSD, so a delay of that order already gathers
-// every acknowledgement in flight under load.
-const DefaultBatchDelay = time.Millisecond
-
 // Store is a bot.Store backed by a bbolt file.
 type Store struct {
 	db  *bbolt.DB
 	now func() time.Time
+	// group commits the batched writes.
+	group *committer
+	// batch runs a write in a transaction shared with concurrent ones:
+	// group.do (benchmarks compare it with bbolt's DB.Batch).
+	batch func(func(*bbolt.Tx) error) error
 }
 
 var (
@@ -76,14 +73,6 @@ type Option func(*Store)
 // The default is time.Now.
 func WithNow(now func() time.Time) Option {
 	return func(s *Store) { s.now = now }
-}
-
-// WithBatchDelay sets how long a batched write waits for others to share
-// its commit (see DefaultBatchDelay); a batch that reaches bbolt's
-// DB.MaxBatchSize (1,000 calls) commits at once.
-// Benchmarks use it to compare settings.
-func WithBatchDelay(d time.Duration) Option {
-	return func(s *Store) { s.db.MaxBatchDelay = d }
 }
 
 // Open opens (creating if needed) the bbolt file at path, creating its
@@ -112,8 +101,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: initialise %s: %w", path, err))
 	}
-	db.MaxBatchDelay = DefaultBatchDelay
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, now: time.Now, group: newCommitter(db)}
+	s.batch = s.group.do
 	for _, o := range opts {
 		o(s)
 	}
@@ -145,7 +134,7 @@ func (s *Store) Create(ctx context.Context, coll, id string, doc []byte) error {
 		return err
 	}
 	var exists bool
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batch(func(tx *bbolt.Tx) error {
 		exists = false
 		b, err := createCollBucket(tx, coll)
 		if err != nil {
@@ -202,7 +191,7 @@ func (s *Store) Put(ctx context.Context, coll, id string, doc []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return wrap(s.db.Batch(func(tx *bbolt.Tx) error {
+	return wrap(s.batch(func(tx *bbolt.Tx) error {
 		b, err := createCollBucket(tx, coll)
 		if err != nil {
 			return err
@@ -216,7 +205,7 @@ func (s *Store) Delete(ctx context.Context, coll, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return wrap(s.db.Batch(func(tx *bbolt.Tx) error {
+	return wrap(s.batch(func(tx *bbolt.Tx) error {
 		b := collBucket(tx, coll)
 		if b == nil {
 			return nil
@@ -278,7 +267,7 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool,
 	}
 	now := s.now().UnixNano()
 	var claimed bool
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batch(func(tx *bbolt.Tx) error {
 		claimed = false
 		claims, exp := tx.Bucket(claimsBucket), tx.Bucket(claimExpBucket)
 		if err := sweep(claims, exp, now); err != nil {
@@ -331,7 +320,7 @@ func (s *Store) Enqueue(ctx context.Context, op bot.InboxOp) (bool, error) {
 	}
 	now := s.now().UnixNano()
 	var done bool
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batch(func(tx *bbolt.Tx) error {
 		done = false
 		claims, exp := tx.Bucket(claimsBucket), tx.Bucket(claimExpBucket)
 		if err := sweep(claims, exp, now); err != nil {
@@ -373,7 +362,7 @@ func (s *Store) Dequeue(ctx context.Context, op bot.InboxOp) error {
 		return err
 	}
 	now := s.now().UnixNano()
-	return wrap(s.db.Batch(func(tx *bbolt.Tx) error {
+	return wrap(s.batch(func(tx *bbolt.Tx) error {
 		claims, exp := tx.Bucket(claimsBucket), tx.Bucket(claimExpBucket)
 		if b := collBucket(tx, op.Coll); b != nil {
 			if err := b.Delete([]byte(op.ID)); err != nil {
@@ -427,8 +416,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return wrap(s.db.View(func(*bbolt.Tx) error { return nil }))
 }
 
-// Close closes the database file, releasing its lock.
+// Close commits the writes already queued, then closes the database
+// file, releasing its lock.
 func (s *Store) Close() error {
+	s.group.close()
 	return wrap(s.db.Close())
 }
 

@@ -310,14 +310,56 @@ func TestConcurrentEnqueueSurvivesReopen(t *testing.T) {
 	left.Check(t, s)
 }
 
+// holdCommitter keeps the group commit busy with a write of its own
+// until release is called, so that the calls made meanwhile all wait for
+// the next commit; queued reports how many do.
+func holdCommitter(t *testing.T, s *Store) (queued func() int, release func()) {
+	t.Helper()
+	entered, unblock := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.batch(func(*bbolt.Tx) error {
+			entered <- struct{}{}
+			<-unblock
+			return nil
+		})
+	}()
+	<-entered
+	queued = func() int {
+		s.group.mu.Lock()
+		defer s.group.mu.Unlock()
+		return len(s.group.queue)
+	}
+	return queued, func() {
+		close(unblock)
+		if err := <-done; err != nil {
+			t.Errorf("holding write: %v", err)
+		}
+	}
+}
+
+// waitQueued waits until n calls wait for the next commit.
+func waitQueued(t *testing.T, queued func() int, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for queued() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls queued, want %d", queued(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // A call whose writes fail does not fail the calls that shared its
-// transaction: bbolt rolls the batch back and runs the others again
-// without it (and in another order), so each call's outcome must come
-// from its last run: of concurrent Creates of one id exactly one
-// succeeds, of concurrent Enqueues of one event exactly one is accepted.
-func TestFailedCallLeavesItsBatchIntact(t *testing.T) {
+// transaction: it gets its error, and the others run again without it
+// and commit, so each call's outcome must come from its last run: of
+// concurrent Creates of one id exactly one succeeds, of concurrent
+// Enqueues of one event exactly one is accepted.
+func TestFailedCallLeavesItsGroupIntact(t *testing.T) {
 	ctx := t.Context()
-	s, _ := openTemp(t, WithBatchDelay(50*time.Millisecond)) // long enough for all to join one batch
+	s, _ := openTemp(t)
+	queued, release := holdCommitter(t, s)
+	commits0 := lastTxID(t, s)
 	const n = 30
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -338,6 +380,8 @@ func TestFailedCallLeavesItsBatchIntact(t *testing.T) {
 			}
 		})
 	}
+	waitQueued(t, queued, n)
+	release()
 	wg.Wait()
 	creates, enqueues := 0, 0
 	for i, err := range errs {
@@ -376,16 +420,21 @@ func TestFailedCallLeavesItsBatchIntact(t *testing.T) {
 	if docs, _ := s.List(ctx, bot.CollInbox); len(docs) != 1 {
 		t.Fatalf("%d inbox entries, want 1", len(docs))
 	}
+	// The holding write's commit, then one for the 29 calls.
+	if got := lastTxID(t, s) - commits0; got != 2 {
+		t.Errorf("%d commits, want 2", got)
+	}
 }
 
-// Create's "exists" is a refusal, not a failed transaction: the other
-// calls in its batch commit with it, once.
-func TestCreateConflictInABatch(t *testing.T) {
+// Create's "exists" is a refusal, not a failed transaction: the calls in
+// its group commit together, once.
+func TestCreateConflictInAGroup(t *testing.T) {
 	ctx := t.Context()
-	s, _ := openTemp(t, WithBatchDelay(50*time.Millisecond))
+	s, _ := openTemp(t)
 	if err := s.Create(ctx, "things", "taken", []byte("first")); err != nil {
 		t.Fatal(err)
 	}
+	queued, release := holdCommitter(t, s)
 	commits0 := lastTxID(t, s)
 	var wg sync.WaitGroup
 	errs := make([]error, 10)
@@ -398,6 +447,8 @@ func TestCreateConflictInABatch(t *testing.T) {
 			errs[i] = s.Create(ctx, "things", id, []byte("second"))
 		})
 	}
+	waitQueued(t, queued, len(errs))
+	release()
 	wg.Wait()
 	for i, err := range errs {
 		want := ""
@@ -411,10 +462,43 @@ func TestCreateConflictInABatch(t *testing.T) {
 	if got, _ := s.Get(ctx, "things", "taken"); string(got) != "first" {
 		t.Errorf("taken = %q, want first", got)
 	}
-	// Normally one commit; more only if the scheduler delayed a caller
-	// past the batch delay, never one per refusal and retry.
-	if n := lastTxID(t, s) - commits0; n > 5 {
-		t.Errorf("%d commits for 10 concurrent Creates", n)
+	if got := lastTxID(t, s) - commits0; got != 2 {
+		t.Errorf("%d commits, want 2 (the holding write's and the group's)", got)
+	}
+}
+
+// Close commits what is queued; a write after Close fails as the store
+// being unavailable.
+func TestCloseCommitsQueuedWrites(t *testing.T) {
+	ctx := t.Context()
+	s, path := openTemp(t)
+	queued, release := holdCommitter(t, s)
+	errs := make(chan error, 5)
+	for i := range 5 {
+		go func() { errs <- s.Put(ctx, "things", fmt.Sprintf("doc%d", i), []byte("x")) }()
+	}
+	waitQueued(t, queued, 5)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	release()
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Errorf("queued Put: %v", err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Put(ctx, "things", "late", []byte("x")); bot.ErrorCode(err) != bot.EUNAVAILABLE {
+		t.Errorf("Put after Close: %v, want EUNAVAILABLE", err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if docs, err := s.List(ctx, "things"); err != nil || len(docs) != 5 {
+		t.Fatalf("after reopening: %d documents, %v; want 5", len(docs), err)
 	}
 }
 
