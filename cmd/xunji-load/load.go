@@ -93,6 +93,11 @@ type Result struct {
 	// CPUPerEvent is the machine's busy CPU time over the phase per
 	// acknowledged event (zero where /proc/stat is missing).
 	CPUPerEvent time.Duration
+	// ProcCPUPerEvent is this process's CPU time (load generator and
+	// servers) and RedisCPUPerEvent the Redis server's, over the phase per
+	// acknowledged event: unlike CPUPerEvent they leave out the machine's
+	// other work.
+	ProcCPUPerEvent, RedisCPUPerEvent time.Duration
 }
 
 // Throughput is acknowledged requests per second.

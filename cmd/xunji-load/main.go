@@ -24,7 +24,10 @@
 // table; answered/s is the rate at which the phase's events were answered
 // through the (fake) platform API, counted until the last answer, and
 // CPU/event (at saturation) the whole machine's busy time over the phase
-// and its answers per acknowledged event, from /proc/stat. With
+// and its answers per acknowledged event, from /proc/stat; process
+// CPU/event is this process's share of it (load generator and servers)
+// and Redis CPU/event the Redis server's (INFO cpu), which leave out
+// whatever else the machine runs. With
 // -ingest-only, events are acknowledged and left in the inbox: the
 // acknowledgement path alone. With -startup it instead measures a built
 // xunji binary's start-up time and idle memory with the bolt store.
@@ -131,6 +134,8 @@ func main() {
 	answered := func(t target, phase func() Result) Result {
 		start, before := time.Now(), p.Answers.Load()
 		busy0, ok0 := machineBusy()
+		proc0, okp0 := processCPU()
+		rcpu0, okr0 := redisCPU(ctx, p.rdb)
 		r := phase()
 		if t.Answered && !*ingest {
 			deadline := time.Now().Add(time.Minute)
@@ -139,10 +144,23 @@ func main() {
 			}
 			r.Answered, r.AnsweredIn = int(p.Answers.Load()-before), time.Since(start)
 		}
-		// Only at saturation: at a few hundred events a second, whatever
-		// else the machine does weighs more than the events.
-		if busy1, ok1 := machineBusy(); ok0 && ok1 && r.OK > 0 && r.Rate == 0 {
-			r.CPUPerEvent = (busy1 - busy0) / time.Duration(r.OK)
+		// CPU per event only at saturation: at a few hundred events a
+		// second, whatever else the machine does weighs more than the
+		// events.
+		busy1, ok1 := machineBusy()
+		proc1, okp1 := processCPU()
+		rcpu1, okr1 := redisCPU(ctx, p.rdb)
+		if r.OK > 0 && r.Rate == 0 {
+			n := time.Duration(r.OK)
+			if ok0 && ok1 {
+				r.CPUPerEvent = (busy1 - busy0) / n
+			}
+			if okp0 && okp1 {
+				r.ProcCPUPerEvent = (proc1 - proc0) / n
+			}
+			if okr0 && okr1 {
+				r.RedisCPUPerEvent = (rcpu1 - rcpu0) / n
+			}
 		}
 		return r
 	}
@@ -166,8 +184,8 @@ func main() {
 }
 
 func printTable(w io.Writer, rs []Result, workers int) {
-	fmt.Fprintln(w, "| target | offered/s | acknowledged | errors | throughput/s | p50 | p99 | max | answered/s | CPU/event |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| target | offered/s | acknowledged | errors | throughput/s | p50 | p99 | max | answered/s | CPU/event | process CPU/event | Redis CPU/event |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
 		offered := strconv.Itoa(r.Rate)
 		if r.Rate == 0 {
@@ -177,13 +195,17 @@ func printTable(w io.Writer, rs []Result, workers int) {
 		if r.AnsweredIn > 0 {
 			ans = fmt.Sprintf("%.0f", float64(min(r.Answered, r.OK))/r.AnsweredIn.Seconds())
 		}
-		cpu := "–"
-		if r.CPUPerEvent > 0 {
-			cpu = fmt.Sprintf("%.0f µs", float64(r.CPUPerEvent.Nanoseconds())/1000)
-		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s | %s |\n", r.Target, offered, r.OK, r.Errors, r.Throughput(),
-			ms(r.P50), ms(r.P99), ms(r.Max), ans, cpu)
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", r.Target, offered, r.OK, r.Errors, r.Throughput(),
+			ms(r.P50), ms(r.P99), ms(r.Max), ans, us(r.CPUPerEvent), us(r.ProcCPUPerEvent), us(r.RedisCPUPerEvent))
 	}
+}
+
+// us shows a CPU time per event, "–" for none.
+func us(d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1000)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

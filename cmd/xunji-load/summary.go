@@ -21,6 +21,11 @@ type summary struct {
 	// divided by the reference's in the same round; zero without a
 	// reference.
 	RatioMin, RatioMed float64
+	// MedCPU is the median of this process's and Redis's CPU time per
+	// event (saturation only), and CPURatio the reference's median over
+	// it: the throughput ratio if both were bound by that CPU alone.
+	MedCPU   time.Duration
+	CPURatio float64
 }
 
 // summarize groups results by phase and target, in the order they first
@@ -52,6 +57,7 @@ func summarize(rs []Result, reference string) []summary {
 		}
 		s.MinTput, s.MedTput = minMedian(tputs)
 		s.MinP99, s.MedP99 = minMedian(p99s)
+		_, s.MedCPU = minMedian(cpus(group))
 		if ref, ok := runs[phase{reference, k.rate}]; ok && k.target != reference && len(ref) == len(group) {
 			var ratios []float64
 			for i, r := range group {
@@ -62,8 +68,23 @@ func summarize(rs []Result, reference string) []summary {
 				}
 			}
 			s.RatioMin, s.RatioMed = minMedian(ratios)
+			if _, refCPU := minMedian(cpus(ref)); refCPU > 0 && s.MedCPU > 0 {
+				s.CPURatio = float64(refCPU) / float64(s.MedCPU)
+			}
 		}
 		out = append(out, s)
+	}
+	return out
+}
+
+// cpus are the runs' process and Redis CPU times per event, where
+// measured.
+func cpus(rs []Result) []time.Duration {
+	var out []time.Duration
+	for _, r := range rs {
+		if c := r.ProcCPUPerEvent + r.RedisCPUPerEvent; c > 0 {
+			out = append(out, c)
+		}
 	}
 	return out
 }
@@ -80,8 +101,8 @@ func minMedian[T float64 | time.Duration](vs []T) (T, T) {
 }
 
 func printSummary(w io.Writer, ss []summary, workers int) {
-	fmt.Fprintln(w, "| target | offered/s | runs | throughput/s min | median | p99 min | median | vs reference (min / median) |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| target | offered/s | runs | throughput/s min | median | p99 min | median | vs reference (min / median) | process + Redis CPU/event | CPU vs reference |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range ss {
 		offered := strconv.Itoa(s.Rate)
 		what := "p99"
@@ -92,7 +113,11 @@ func printSummary(w io.Writer, ss []summary, workers int) {
 		if s.RatioMed > 0 {
 			ratio = fmt.Sprintf("%s %.2f× / %.2f×", what, s.RatioMin, s.RatioMed)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.0f | %s | %s | %s |\n", s.Target, offered, s.Runs, s.MinTput, s.MedTput,
-			ms(s.MinP99), ms(s.MedP99), ratio)
+		cpuRatio := "–"
+		if s.CPURatio > 0 {
+			cpuRatio = fmt.Sprintf("%.2f×", s.CPURatio)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %.0f | %s | %s | %s | %s | %s |\n", s.Target, offered, s.Runs, s.MinTput, s.MedTput,
+			ms(s.MinP99), ms(s.MedP99), ratio, us(s.MedCPU), cpuRatio)
 	}
 }
