@@ -61,6 +61,14 @@ func larkTarget(base string) target {
 	}}
 }
 
+// referenceTarget sends the Slack target's signed events to the
+// reference server (see referenceHandler).
+func referenceTarget(base string) target {
+	t := slackTarget(base)
+	t.Name, t.URL, t.Answered = "reference (verify + SET NX, 200)", base+"/slack/events", false
+	return t
+}
+
 func bareTarget(base string) target {
 	t := slackTarget(base)
 	t.Name, t.URL, t.Answered = "bare net/http (reads body, 200)", base+"/", false
@@ -85,6 +93,11 @@ type Result struct {
 	// CPUPerEvent is the machine's busy CPU time over the phase per
 	// acknowledged event (zero where /proc/stat is missing).
 	CPUPerEvent time.Duration
+	// ProcCPUPerEvent is this process's CPU time (load generator and
+	// servers) and RedisCPUPerEvent the Redis server's, over the phase per
+	// acknowledged event: unlike CPUPerEvent they leave out the machine's
+	// other work.
+	ProcCPUPerEvent, RedisCPUPerEvent time.Duration
 }
 
 // Throughput is acknowledged requests per second.

@@ -1,31 +1,49 @@
 // Command xunji-load measures how fast xunji acknowledges platform
-// events, against the bare net/http limit, on loopback only.
+// events, against a reference server and the bare net/http limit, on
+// loopback only.
 //
 //	go run ./cmd/xunji-load                       # 250…5000 events/s, 5 s each
 //	go run ./cmd/xunji-load -rates 1000 -duration 10s
+//	go run ./cmd/xunji-load -rates '' -ingest-only -targets slack,reference -repeat 5
+//	go run ./cmd/xunji-load -store bolt -rates 1000 -ingest-only -targets slack,reference -repeat 5
 //	go build -o /tmp/xunji ./cmd/xunji && go run ./cmd/xunji-load -startup /tmp/xunji
 //
 // It starts, in this process, the full pipeline — the Slack and Lark
 // adapters with signature checks and decryption, the durable inbox and
 // dedupe on the real Redis store at REDIS_URL (default
-// redis://127.0.0.1:6379/15, under a throw-away key prefix), the command
-// — and a bare handler that only reads the body and answers 200. It
+// redis://127.0.0.1:6379/15, under a throw-away key prefix) or, with
+// -store bolt, on a bbolt file in a temporary directory, the command —
+// the reference server (it verifies a Slack event's signature, claims
+// its event id with one Redis SET NX and answers 200: see
+// referenceHandler) and a bare handler that only reads the body and
+// answers 200. Every event comes from its own chat, so per-chat pacing
+// of the answers never holds up the ingest path. It
 // offers signed Slack events and encrypted Lark events at each rate
 // (open loop), then saturates each target with back-to-back workers, and
 // prints throughput and p50/p99 acknowledgement latency as a Markdown
 // table; answered/s is the rate at which the phase's events were answered
 // through the (fake) platform API, counted until the last answer, and
 // CPU/event (at saturation) the whole machine's busy time over the phase
-// and its answers per acknowledged event, from /proc/stat. With
+// and its answers per acknowledged event, from /proc/stat; process
+// CPU/event is this process's share of it (load generator and servers)
+// and Redis CPU/event the Redis server's (INFO cpu), which leave out
+// whatever else the machine runs. With
 // -ingest-only, events are acknowledged and left in the inbox: the
 // acknowledgement path alone. With -startup it instead measures a built
 // xunji binary's start-up time and idle memory with the bolt store.
+//
+// With -repeat n every phase runs n times, the targets of one phase back
+// to back, and a summary follows the table: per target and phase the
+// minimum and median of the throughput and the p99, and the median ratio
+// to the reference's phase of the same round (throughput at saturation,
+// p99 at a fixed rate).
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"strconv"
@@ -39,7 +57,9 @@ func main() {
 	dur := flag.Duration("duration", 5*time.Second, "length of each phase")
 	workers := flag.Int("workers", 32, "concurrent senders in the saturation phase")
 	startup := flag.String("startup", "", "measure start-up and idle RSS of this xunji binary instead")
-	only := flag.String("targets", "slack,lark,bare", "which targets to load, comma-separated")
+	only := flag.String("targets", "slack,lark,reference,bare", "which targets to load, comma-separated (slack, lark, reference, bare)")
+	storeKind := flag.String("store", "redis", "xunji's store: redis (REDIS_URL) or bolt (a file in a temporary directory); the reference always uses Redis")
+	repeat := flag.Int("repeat", 1, "run every phase this many times and summarise (min, median, ratio to the reference)")
 	ingest := flag.Bool("ingest-only", false, "leave accepted events in the inbox instead of answering them: the acknowledgement path alone")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -71,6 +91,10 @@ func main() {
 		}
 		rs = append(rs, n)
 	}
+	if *repeat < 1 || *repeat > 100 {
+		fmt.Fprintln(os.Stderr, "xunji-load: -repeat must be between 1 and 100")
+		os.Exit(2)
+	}
 	if *dur <= 0 || *dur > time.Minute {
 		fmt.Fprintln(os.Stderr, "xunji-load: -duration must be between 0 and 1m")
 		os.Exit(2)
@@ -80,7 +104,7 @@ func main() {
 		redisURL = "redis://127.0.0.1:6379/15"
 	}
 	ctx := context.Background()
-	p, err := startPipeline(ctx, redisURL, *ingest)
+	p, err := startPipeline(ctx, pipelineOptions{RedisURL: redisURL, Ingest: *ingest, Store: *storeKind})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xunji-load:", err)
 		os.Exit(1)
@@ -93,10 +117,12 @@ func main() {
 			targets = append(targets, slackTarget(p.XunjiURL))
 		case "lark":
 			targets = append(targets, larkTarget(p.XunjiURL))
+		case "reference":
+			targets = append(targets, referenceTarget(p.RefURL))
 		case "bare":
 			targets = append(targets, bareTarget(p.BareURL))
 		default:
-			fmt.Fprintf(os.Stderr, "xunji-load: unknown target %q (slack, lark, bare)\n", name)
+			fmt.Fprintf(os.Stderr, "xunji-load: unknown target %q (slack, lark, reference, bare)\n", name)
 			os.Exit(2)
 		}
 	}
@@ -108,6 +134,8 @@ func main() {
 	answered := func(t target, phase func() Result) Result {
 		start, before := time.Now(), p.Answers.Load()
 		busy0, ok0 := machineBusy()
+		proc0, okp0 := processCPU()
+		rcpu0, okr0 := redisCPU(ctx, p.rdb)
 		r := phase()
 		if t.Answered && !*ingest {
 			deadline := time.Now().Add(time.Minute)
@@ -116,27 +144,48 @@ func main() {
 			}
 			r.Answered, r.AnsweredIn = int(p.Answers.Load()-before), time.Since(start)
 		}
-		// Only at saturation: at a few hundred events a second, whatever
-		// else the machine does weighs more than the events.
-		if busy1, ok1 := machineBusy(); ok0 && ok1 && r.OK > 0 && r.Rate == 0 {
-			r.CPUPerEvent = (busy1 - busy0) / time.Duration(r.OK)
+		// CPU per event only at saturation: at a few hundred events a
+		// second, whatever else the machine does weighs more than the
+		// events.
+		busy1, ok1 := machineBusy()
+		proc1, okp1 := processCPU()
+		rcpu1, okr1 := redisCPU(ctx, p.rdb)
+		if r.OK > 0 && r.Rate == 0 {
+			n := time.Duration(r.OK)
+			if ok0 && ok1 {
+				r.CPUPerEvent = (busy1 - busy0) / n
+			}
+			if okp0 && okp1 {
+				r.ProcCPUPerEvent = (proc1 - proc0) / n
+			}
+			if okr0 && okr1 {
+				r.RedisCPUPerEvent = (rcpu1 - rcpu0) / n
+			}
 		}
 		return r
 	}
 	for _, rate := range rs {
-		for _, t := range targets {
-			results = append(results, answered(t, func() Result { return openLoop(ctx, t, rate, *dur, &seq) }))
+		for range *repeat {
+			for _, t := range targets {
+				results = append(results, answered(t, func() Result { return openLoop(ctx, t, rate, *dur, &seq) }))
+			}
 		}
 	}
-	for _, t := range targets {
-		results = append(results, answered(t, func() Result { return closedLoop(ctx, t, *workers, *dur, &seq) }))
+	for range *repeat {
+		for _, t := range targets {
+			results = append(results, answered(t, func() Result { return closedLoop(ctx, t, *workers, *dur, &seq) }))
+		}
 	}
 	printTable(os.Stdout, results, *workers)
+	if *repeat > 1 {
+		fmt.Println()
+		printSummary(os.Stdout, summarize(results, referenceTarget("").Name), *workers)
+	}
 }
 
-func printTable(w *os.File, rs []Result, workers int) {
-	fmt.Fprintln(w, "| target | offered/s | acknowledged | errors | throughput/s | p50 | p99 | max | answered/s | CPU/event |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+func printTable(w io.Writer, rs []Result, workers int) {
+	fmt.Fprintln(w, "| target | offered/s | acknowledged | errors | throughput/s | p50 | p99 | max | answered/s | CPU/event | process CPU/event | Redis CPU/event |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
 		offered := strconv.Itoa(r.Rate)
 		if r.Rate == 0 {
@@ -146,13 +195,17 @@ func printTable(w *os.File, rs []Result, workers int) {
 		if r.AnsweredIn > 0 {
 			ans = fmt.Sprintf("%.0f", float64(min(r.Answered, r.OK))/r.AnsweredIn.Seconds())
 		}
-		cpu := "–"
-		if r.CPUPerEvent > 0 {
-			cpu = fmt.Sprintf("%.0f µs", float64(r.CPUPerEvent.Nanoseconds())/1000)
-		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s | %s |\n", r.Target, offered, r.OK, r.Errors, r.Throughput(),
-			ms(r.P50), ms(r.P99), ms(r.Max), ans, cpu)
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", r.Target, offered, r.OK, r.Errors, r.Throughput(),
+			ms(r.P50), ms(r.P99), ms(r.Max), ans, us(r.CPUPerEvent), us(r.ProcCPUPerEvent), us(r.RedisCPUPerEvent))
 	}
+}
+
+// us shows a CPU time per event, "–" for none.
+func us(d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1000)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +21,10 @@ import (
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/i18n"
 	"github.com/xunji-bot/xunji/commands/admin"
+	boltstore "github.com/xunji-bot/xunji/storage/bolt"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // The secrets of the in-process pipeline; nothing leaves loopback.
@@ -31,18 +36,31 @@ const (
 
 // pipeline is the full xunji request path in this process: the Slack
 // and Lark adapters (signature checks, decryption, durable inbox on the
-// real Redis store, dedupe, identity, the command) on one loopback
-// listener, a fake platform API that answers their replies, and the bare
-// handler to compare with.
+// real Redis store or a bolt file, dedupe, identity, the command) on one
+// loopback listener, a fake platform API that answers their replies, and
+// the reference and bare handlers to compare with.
 type pipeline struct {
 	XunjiURL string // Slack and Lark routes
 	BareURL  string // reads the body, answers 200
+	RefURL   string // the reference: verifies, one SET NX, answers 200
 	// Answers counts the calls the adapters made to the fake platform API,
 	// but for Lark's tenant token (which the SDK caches per process).
 	Answers atomic.Int64
-	store   *redisstore.Store
+	store   bot.Store
+	rdb     *redis.Client // the run's Redis: the reference's, and the store's with -store redis
 	prefix  string
 	stop    []func()
+}
+
+// pipelineOptions choose what startPipeline builds.
+type pipelineOptions struct {
+	RedisURL string
+	// Ingest: requests are accepted into the inbox and not processed
+	// (see ingestOnly).
+	Ingest bool
+	// Store is "redis" (the default) or "bolt": a bbolt file in a
+	// temporary directory, removed at Close.
+	Store string
 }
 
 // ingestOnly is the bot with its processing switched off: requests are
@@ -56,17 +74,44 @@ func (ingestOnly) Process(context.Context, string, *bot.Request) *bot.Response {
 
 func (ingestOnly) Done(context.Context, string, *bot.Request) {}
 
-// startPipeline starts the pipeline; with ingest, requests are accepted
-// into the inbox and not processed (see ingestOnly).
-func startPipeline(ctx context.Context, redisURL string, ingest bool) (*pipeline, error) {
+// startPipeline starts the pipeline. On failure it stops what it
+// started.
+func startPipeline(ctx context.Context, o pipelineOptions) (*pipeline, error) {
 	p := &pipeline{prefix: fmt.Sprintf("xunjiload:%d:", time.Now().UnixNano())}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := redisstore.Open(ctx, redisURL, redisstore.WithPrefix(p.prefix))
-	if err != nil {
-		return nil, fmt.Errorf("redis %s: %w", redisURL, err)
+	if err := p.start(ctx, o); err != nil {
+		p.Close()
+		return nil, err
 	}
-	p.store = store
-	p.stop = append(p.stop, func() { p.cleanup() })
+	return p, nil
+}
+
+func (p *pipeline) start(ctx context.Context, o pipelineOptions) error {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rs, err := redisstore.Open(ctx, o.RedisURL, redisstore.WithPrefix(p.prefix))
+	if err != nil {
+		return fmt.Errorf("redis %s: %w", o.RedisURL, err)
+	}
+	p.rdb = rs.Client()
+	p.stop = append(p.stop, func() { p.cleanup(); _ = rs.Close() })
+	switch o.Store {
+	case "", "redis":
+		p.store = rs
+	case "bolt":
+		dir, err := os.MkdirTemp("", "xunji-load")
+		if err != nil {
+			return err
+		}
+		p.stop = append(p.stop, func() { _ = os.RemoveAll(dir) })
+		bs, err := boltstore.Open(filepath.Join(dir, "xunji.db"))
+		if err != nil {
+			return err
+		}
+		p.store = bs
+		p.stop = append(p.stop, func() { _ = bs.Close() })
+	default:
+		return fmt.Errorf("unknown store %q (redis, bolt)", o.Store)
+	}
+	store := p.store
 
 	api, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasSuffix(r.URL.Path, "/tenant_access_token/internal") {
@@ -75,7 +120,7 @@ func startPipeline(ctx context.Context, redisURL string, ingest bool) (*pipeline
 		fakePlatform(w, r)
 	}))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p.stop = append(p.stop, api.close)
 
@@ -83,21 +128,21 @@ func startPipeline(ctx context.Context, redisURL string, ingest bool) (*pipeline
 	b, err := bot.New(bot.Options{Store: store, Translator: i18n.MustLoad(), Roster: cfg.Roster(), Groups: cfg.ChatGroups(),
 		Location: cfg.Location(), Lang: cfg.Lang, Logger: quiet, Calendar: cfg.Calendar()})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := admin.Register(b, cfg); err != nil {
-		return nil, err
+		return err
 	}
 	sa, err := slack.New(slack.Config{BotToken: "xoxb-load", SigningSecret: slackSecret, APIURL: api.url + "/api/", BotUserID: "UXUNJI"}, slack.WithLogger(quiet))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	la, err := lark.New(lark.Config{AppID: "cli_load", AppSecret: "secret", VerificationToken: larkToken, EncryptKey: larkKey, BaseURL: api.url, BotOpenID: "ou_bot_xunji"}, lark.WithLogger(quiet))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var h bot.Handler = b
-	if ingest {
+	if o.Ingest {
 		h = ingestOnly{b}
 	}
 	mux := http.NewServeMux()
@@ -114,7 +159,7 @@ func startPipeline(ctx context.Context, redisURL string, ingest bool) (*pipeline
 	xs, err := serve(mux)
 	if err != nil {
 		cancel()
-		return nil, err
+		return err
 	}
 	p.XunjiURL = xs.url
 	p.stop = append(p.stop, func() { xs.close(); cancel(); wg.Wait() })
@@ -124,14 +169,29 @@ func startPipeline(ctx context.Context, redisURL string, ingest bool) (*pipeline
 		w.WriteHeader(http.StatusOK)
 	}))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p.BareURL = bare.url
 	p.stop = append(p.stop, bare.close)
-	return p, nil
+
+	// The reference claims through its own automatic pipeline on the
+	// run's Redis client, as the Redis store does through its own.
+	ap, err := p.rdb.AutoPipeline()
+	if err != nil {
+		return err
+	}
+	p.stop = append(p.stop, func() { _ = ap.Close() })
+	ref, err := serve(referenceHandler(ap, slackSecret, p.prefix+"ref:", bot.DedupeTTL))
+	if err != nil {
+		return err
+	}
+	p.RefURL = ref.url
+	p.stop = append(p.stop, ref.close)
+	return nil
 }
 
-// Close stops everything and removes the run's keys from Redis.
+// Close stops everything, removes the run's keys from Redis and the bolt
+// file.
 func (p *pipeline) Close() {
 	for i := len(p.stop) - 1; i >= 0; i-- {
 		p.stop[i]()
@@ -140,7 +200,7 @@ func (p *pipeline) Close() {
 
 func (p *pipeline) cleanup() {
 	ctx := context.Background()
-	c := p.store.Client()
+	c := p.rdb
 	iter := c.Scan(ctx, 0, p.prefix+"*", 1000).Iterator()
 	var keys []string
 	for iter.Next(ctx) {
@@ -153,7 +213,6 @@ func (p *pipeline) cleanup() {
 	if len(keys) > 0 {
 		c.Del(ctx, keys...)
 	}
-	_ = p.store.Close()
 }
 
 type server struct {

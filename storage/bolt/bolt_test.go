@@ -21,7 +21,7 @@ import (
 	"github.com/xunji-bot/xunji/storage/storetest"
 )
 
-func openTemp(t *testing.T, opts ...Option) (*Store, string) {
+func openTemp(t testing.TB, opts ...Option) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sub", "xunji.db") // sub/ checks MkdirAll
 	s, err := Open(path, opts...)
@@ -287,4 +287,226 @@ func TestKill9Durability(t *testing.T) {
 	if err != nil || string(got) != `{"alive":true}` {
 		t.Fatalf("document after SIGKILL = %q, %v; want it intact", got, err)
 	}
+}
+
+// Concurrent acknowledgements share commits; each one's outcome is still
+// its own, and all of it is on disk: it survives closing and reopening.
+func TestConcurrentEnqueueSurvivesReopen(t *testing.T) {
+	s, path := openTemp(t)
+	commits0 := lastTxID(t, s)
+	left := storetest.EnqueueMany(t, s)
+	commits := lastTxID(t, s) - commits0
+	// 1,000 Enqueues and 250 Dequeues: far fewer commits when they share
+	// them. Logged, not asserted: how many share one depends on timing.
+	t.Logf("%d commits for 1,250 concurrent inbox operations", commits)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	left.Check(t, s)
+}
+
+// holdCommitter keeps the group commit busy with a write of its own
+// until release is called, so that the calls made meanwhile all wait for
+// the next commit; queued reports how many do.
+func holdCommitter(t *testing.T, s *Store) (queued func() int, release func()) {
+	t.Helper()
+	entered, unblock := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.batch(func(*bbolt.Tx) error {
+			entered <- struct{}{}
+			<-unblock
+			return nil
+		})
+	}()
+	<-entered
+	queued = func() int {
+		s.group.mu.Lock()
+		defer s.group.mu.Unlock()
+		return len(s.group.queue)
+	}
+	return queued, func() {
+		close(unblock)
+		if err := <-done; err != nil {
+			t.Errorf("holding write: %v", err)
+		}
+	}
+}
+
+// waitQueued waits until n calls wait for the next commit.
+func waitQueued(t *testing.T, queued func() int, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for queued() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls queued, want %d", queued(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A call whose writes fail does not fail the calls that shared its
+// transaction: it gets its error, and the others run again without it
+// and commit, so each call's outcome must come from its last run: of
+// concurrent Creates of one id exactly one succeeds, of concurrent
+// Enqueues of one event exactly one is accepted.
+func TestFailedCallLeavesItsGroupIntact(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t)
+	queued, release := holdCommitter(t, s)
+	commits0 := lastTxID(t, s)
+	const n = 30
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	accepted := make([]bool, n)
+	for i := range n {
+		wg.Go(func() {
+			switch {
+			case i == 7:
+				errs[i] = s.Put(ctx, "things", "", []byte("x")) // bbolt refuses an empty key
+			case i%3 == 0:
+				errs[i] = s.Create(ctx, "things", "same", fmt.Appendf(nil, "%d", i))
+				accepted[i] = errs[i] == nil
+			case i%3 == 1:
+				accepted[i], errs[i] = s.Enqueue(ctx, bot.InboxOp{Coll: bot.CollInbox, ID: fmt.Sprintf("t%02d", i), Doc: []byte("{}"),
+					Claim: "event:same", ClaimTTL: time.Hour, Lease: fmt.Sprintf("lease:%02d", i), LeaseTTL: time.Hour})
+			default:
+				errs[i] = s.Put(ctx, "things", fmt.Sprintf("doc%02d", i), []byte("x"))
+			}
+		})
+	}
+	waitQueued(t, queued, n)
+	release()
+	wg.Wait()
+	creates, enqueues := 0, 0
+	for i, err := range errs {
+		switch {
+		case i == 7:
+			if err == nil {
+				t.Errorf("Put with an empty id succeeded")
+			}
+		case i%3 == 0:
+			if err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
+				t.Errorf("Create %d: %v", i, err)
+			}
+			if accepted[i] {
+				creates++
+			}
+		case i%3 == 1:
+			if err != nil {
+				t.Errorf("Enqueue %d: %v", i, err)
+			}
+			if accepted[i] {
+				enqueues++
+			}
+		default:
+			if err != nil {
+				t.Errorf("Put doc%02d: %v", i, err)
+			}
+		}
+	}
+	if creates != 1 || enqueues != 1 {
+		t.Errorf("%d Creates of one id and %d Enqueues of one event succeeded, want 1 and 1", creates, enqueues)
+	}
+	docs, err := s.List(ctx, "things")
+	if err != nil || len(docs) != 1+10 { // "same" and the ten Puts
+		t.Fatalf("List = %d documents, %v; want 11", len(docs), err)
+	}
+	if docs, _ := s.List(ctx, bot.CollInbox); len(docs) != 1 {
+		t.Fatalf("%d inbox entries, want 1", len(docs))
+	}
+	// The holding write's commit, then one for the 29 calls.
+	if got := lastTxID(t, s) - commits0; got != 2 {
+		t.Errorf("%d commits, want 2", got)
+	}
+}
+
+// Create's "exists" is a refusal, not a failed transaction: the calls in
+// its group commit together, once.
+func TestCreateConflictInAGroup(t *testing.T) {
+	ctx := t.Context()
+	s, _ := openTemp(t)
+	if err := s.Create(ctx, "things", "taken", []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	queued, release := holdCommitter(t, s)
+	commits0 := lastTxID(t, s)
+	var wg sync.WaitGroup
+	errs := make([]error, 10)
+	for i := range errs {
+		wg.Go(func() {
+			id := fmt.Sprintf("new%d", i)
+			if i%2 == 0 {
+				id = "taken"
+			}
+			errs[i] = s.Create(ctx, "things", id, []byte("second"))
+		})
+	}
+	waitQueued(t, queued, len(errs))
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		want := ""
+		if i%2 == 0 {
+			want = bot.ECONFLICT
+		}
+		if bot.ErrorCode(err) != want {
+			t.Errorf("Create %d: %v, want code %q", i, err, want)
+		}
+	}
+	if got, _ := s.Get(ctx, "things", "taken"); string(got) != "first" {
+		t.Errorf("taken = %q, want first", got)
+	}
+	if got := lastTxID(t, s) - commits0; got != 2 {
+		t.Errorf("%d commits, want 2 (the holding write's and the group's)", got)
+	}
+}
+
+// Close commits what is queued; a write after Close fails as the store
+// being unavailable.
+func TestCloseCommitsQueuedWrites(t *testing.T) {
+	ctx := t.Context()
+	s, path := openTemp(t)
+	queued, release := holdCommitter(t, s)
+	errs := make(chan error, 5)
+	for i := range 5 {
+		go func() { errs <- s.Put(ctx, "things", fmt.Sprintf("doc%d", i), []byte("x")) }()
+	}
+	waitQueued(t, queued, 5)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	release()
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Errorf("queued Put: %v", err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Put(ctx, "things", "late", []byte("x")); bot.ErrorCode(err) != bot.EUNAVAILABLE {
+		t.Errorf("Put after Close: %v, want EUNAVAILABLE", err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if docs, err := s.List(ctx, "things"); err != nil || len(docs) != 5 {
+		t.Fatalf("after reopening: %d documents, %v; want 5", len(docs), err)
+	}
+}
+
+func lastTxID(t testing.TB, s *Store) int {
+	t.Helper()
+	var id int
+	if err := s.db.View(func(tx *bbolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

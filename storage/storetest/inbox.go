@@ -24,6 +24,7 @@ func runInbox(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"DequeueRemovesReleasesAndClaims", testDequeueRemovesReleasesAndClaims},
 		{"DequeueMissing", testDequeueMissing},
 		{"ConcurrentEnqueue", testConcurrentEnqueue},
+		{"ConcurrentEnqueueMany", testConcurrentEnqueueMany},
 	}
 	for _, tc := range tests {
 		t.Run("Inbox/"+tc.name, func(t *testing.T) {
@@ -189,4 +190,135 @@ func testConcurrentEnqueue(t *testing.T, s bot.InboxStore, st bot.Store) {
 	if ids := listIDs(t, st, coll); !slices.Equal(ids, won) {
 		t.Fatalf("List = %v, want only the winner %v", ids, won)
 	}
+}
+
+func testConcurrentEnqueueMany(t *testing.T, s bot.InboxStore, st bot.Store) {
+	EnqueueMany(t, s).Check(t, st)
+}
+
+// Enqueued is what EnqueueMany left in a store, for Check.
+type Enqueued struct {
+	coll string
+	// docs are the documents the winning Enqueue of each kept event
+	// stored, by id; done the ids dequeued afterwards.
+	docs map[string]string
+	done []string
+	// claims are the claim names that must be held.
+	claims []string
+}
+
+// EnqueueMany is many acknowledgements at once: 50 goroutines enqueue
+// 500 different events, each delivered twice at the same moment (a
+// platform retry racing the first delivery); every Enqueue must succeed
+// or be refused as a duplicate, and exactly one of each pair is
+// accepted. Then half of the events are dequeued concurrently. A backend
+// that commits concurrent calls together (storage/bolt) must keep each
+// call's outcome its own. Backends call it directly to check what it
+// left after a restart (Check).
+func EnqueueMany(t *testing.T, s bot.InboxStore) Enqueued {
+	t.Helper()
+	e := Enqueued{coll: unique("inbox"), docs: map[string]string{}}
+	pre := unique("ev")
+	op := func(w, i int) bot.InboxOp {
+		ticket := fmt.Sprintf("%s%04d", pre, w/2*perWorker+i) // workers 2k and 2k+1 deliver the same events
+		return bot.InboxOp{Coll: e.coll, ID: ticket, Doc: fmt.Appendf(nil, `{"worker":%d}`, w),
+			Claim: "event:" + ticket, ClaimTTL: time.Hour, Lease: "lease:" + ticket, LeaseTTL: time.Hour}
+	}
+	var mu sync.Mutex
+	won := map[string][]int{}
+	c := ctx(t)
+	parallel(t, func(w int) error {
+		for i := range perWorker {
+			o := op(w, i)
+			ok, err := s.Enqueue(c, o)
+			if err != nil {
+				return fmt.Errorf("Enqueue %s: %w", o.ID, err)
+			}
+			if ok {
+				mu.Lock()
+				won[o.ID] = append(won[o.ID], w)
+				mu.Unlock()
+			}
+		}
+		return nil
+	})
+	for n := range workers / 2 * perWorker {
+		id := fmt.Sprintf("%s%04d", pre, n)
+		ws := won[id]
+		if len(ws) != 1 {
+			t.Fatalf("event %s accepted by %d Enqueues (workers %v), want exactly 1", id, len(ws), ws)
+		}
+		e.docs[id] = fmt.Sprintf(`{"worker":%d}`, ws[0])
+		e.claims = append(e.claims, "event:"+id)
+	}
+	// The even-numbered events are handled: dequeued, the lease released,
+	// the event claim renewed.
+	parallel(t, func(w int) error {
+		if w%2 != 0 {
+			return nil
+		}
+		for i := range perWorker {
+			o := op(w, i)
+			if (w/2*perWorker+i)%2 != 0 {
+				continue
+			}
+			if err := s.Dequeue(c, bot.InboxOp{Coll: o.Coll, ID: o.ID, Claim: o.Claim, ClaimTTL: time.Hour, Lease: o.Lease}); err != nil {
+				return fmt.Errorf("Dequeue %s: %w", o.ID, err)
+			}
+		}
+		return nil
+	})
+	for n := 0; n < workers/2*perWorker; n += 2 {
+		id := fmt.Sprintf("%s%04d", pre, n)
+		delete(e.docs, id)
+		e.done = append(e.done, id)
+	}
+	for id := range e.docs {
+		e.claims = append(e.claims, "lease:"+id)
+	}
+	return e
+}
+
+// Check verifies that st holds what EnqueueMany left: the kept events'
+// documents as their winners stored them and nothing else, their event
+// claims and leases held, the dequeued events' leases free and their
+// event claims still held.
+func (e Enqueued) Check(t *testing.T, st bot.Store) {
+	t.Helper()
+	var want []string
+	for id := range e.docs {
+		want = append(want, id)
+	}
+	slices.Sort(want)
+	if ids := listIDs(t, st, e.coll); !slices.Equal(ids, want) {
+		t.Fatalf("List = %d entries, want %d (%d events accepted, %d dequeued)", len(ids), len(want), len(e.docs)+len(e.done), len(e.done))
+	}
+	c := ctx(t)
+	for id, doc := range e.docs {
+		if got := mustGet(t, st, e.coll, id); string(got) != doc {
+			t.Fatalf("%s = %s, want the accepted delivery's %s", id, got, doc)
+		}
+	}
+	// Claim takes a free name: the held ones must be refused, the released
+	// leases taken. Concurrently, as many lookups would be.
+	var free []string
+	for _, id := range e.done {
+		free = append(free, "lease:"+id)
+	}
+	check := func(names []string, wantFree bool) {
+		parallel(t, func(w int) error {
+			for i := w; i < len(names); i += workers {
+				got, err := st.Claim(c, names[i], time.Hour)
+				if err != nil {
+					return fmt.Errorf("Claim %s: %w", names[i], err)
+				}
+				if got != wantFree {
+					return fmt.Errorf("Claim %s = %v, want %v", names[i], got, wantFree)
+				}
+			}
+			return nil
+		})
+	}
+	check(e.claims, false)
+	check(free, true)
 }
