@@ -12,14 +12,15 @@ import (
 
 var _ bot.TxStore = (*Store)(nil)
 
-// Commit implements bot.TxStore in one write transaction: a unit of
-// work's checks and writes, all or nothing.
+// Commit implements bot.TxStore in one write transaction, shared with
+// concurrent calls (the group commit): a unit of work's checks and
+// writes, all or nothing.
 func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	now := s.now()
-	return wrap(s.db.Update(func(tx *bbolt.Tx) error {
+	return wrap(s.batch(func(tx *bbolt.Tx) error {
 		return bot.ApplyCommit(boltTarget{tx: tx, now: now}, c)
 	}))
 }
