@@ -282,18 +282,24 @@ func (r *Runner) CheckAt(ctx context.Context, name string, now time.Time) error 
 	}
 	switch {
 	case s.InWindow(latest, now):
-		if err := r.run(ctx, s, latest, now); err != nil {
-			r.b.Log.Error("scheduled task failed", "schedule", name, "task", s.Task, "at", latest.Key(), "err", err)
-			if rerr := r.record(ctx, s, latest, StatusFailed, now, 0, err); rerr != nil {
-				r.b.Log.Error("recording a failed run", "schedule", name, "err", rerr)
-			}
-			return err
-		}
 		status := StatusOK
 		if now.Sub(latest.Fire) > catchUpTolerance {
 			status = StatusLate
 		}
-		if err := r.record(ctx, s, latest, status, now, len(missed), nil); err != nil {
+		// The task's work and the record that it ran are one unit of
+		// work: a process that dies in between has done neither, and the
+		// next look runs it once.
+		err := r.b.RunUnit(ctx, func(ctx context.Context) error {
+			if err := r.run(ctx, s, latest, now); err != nil {
+				return err
+			}
+			return r.record(ctx, s, latest, status, now, len(missed), nil)
+		})
+		if err != nil {
+			r.b.Log.Error("scheduled task failed", "schedule", name, "task", s.Task, "at", latest.Key(), "err", err)
+			if rerr := r.record(ctx, s, latest, StatusFailed, now, 0, err); rerr != nil {
+				r.b.Log.Error("recording a failed run", "schedule", name, "err", rerr)
+			}
 			return err
 		}
 	case st.LastAt.IsZero():
@@ -345,7 +351,7 @@ func (r *Runner) run(ctx context.Context, s *Schedule, o Occurrence, now time.Ti
 // record writes the outcome for o to the run history and the audit log.
 func (r *Runner) record(ctx context.Context, s *Schedule, o Occurrence, status string, now time.Time, missed int, runErr error) error {
 	if r.observe != nil {
-		r.observe(s.Name, status)
+		bot.AfterCommit(ctx, func(context.Context) { r.observe(s.Name, status) })
 	}
 	apply := func(st *RunState) error {
 		st.Schedule = s.Name

@@ -70,12 +70,13 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 		}
 		remindAt, escAt := ReminderTimes(h.b.Cal, h.b.Loc, c, h.cfg.AckReminder, h.cfg.AckEscalate, h.cfg.PriorityFactor)
 		if c.RemindedAt.IsZero() && !now.Before(remindAt) {
-			if err := h.sendReminder(ctx, r, c.ID, now); err != nil {
+			// Each step (mark, audit, notices) is one unit of work.
+			if err := h.b.RunUnit(ctx, func(ctx context.Context) error { return h.sendReminder(ctx, r, c.ID, now) }); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		if c.EscalatedAt.IsZero() && !now.Before(escAt) {
-			if err := h.sendEscalation(ctx, r, c.ID, now); err != nil {
+			if err := h.b.RunUnit(ctx, func(ctx context.Context) error { return h.sendEscalation(ctx, r, c.ID, now) }); err != nil {
 				errs = append(errs, err)
 			}
 		}

@@ -220,10 +220,11 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 				continue
 			}
 			if d.RemindedAt.IsZero() && !now.Before(remindAt) {
-				errs = append(errs, h.sendReminder(ctx, r, c.ID, d.Body, now))
+				// Each step (mark, audit, notices) is one unit of work.
+				errs = append(errs, h.b.RunUnit(ctx, func(ctx context.Context) error { return h.sendReminder(ctx, r, c.ID, d.Body, now) }))
 			}
 			if d.EscalatedAt.IsZero() && !now.Before(escAt) {
-				errs = append(errs, h.sendEscalation(ctx, r, c.ID, d.Body, now))
+				errs = append(errs, h.b.RunUnit(ctx, func(ctx context.Context) error { return h.sendEscalation(ctx, r, c.ID, d.Body, now) }))
 			}
 		}
 	}

@@ -111,7 +111,8 @@ func (m *module) remind(ctx context.Context, now time.Time) error {
 	var errs []error
 	for _, c := range all {
 		if dueParties(c, now) {
-			errs = append(errs, m.remindOne(ctx, r, c.ID, now))
+			// Each request's reminders are one unit of work.
+			errs = append(errs, m.b.RunUnit(ctx, func(ctx context.Context) error { return m.remindOne(ctx, r, c.ID, now) }))
 		}
 	}
 	return errors.Join(errs...)

@@ -276,36 +276,41 @@ func (m *module) remind(ctx context.Context, now time.Time) error {
 		if !due(mt, now) {
 			continue
 		}
-		updated, err := m.coll.Update(ctx, mt.ID, func(x *bot.Meeting) error {
-			if !due(x, now) {
-				return errSkip
-			}
-			x.Reminded = now
-			history(x, nil, now, "remind", "")
-			return nil
-		})
-		if errors.Is(err, errSkip) {
-			continue
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := m.b.Audit(ctx, nil, "meeting.remind", updated.ID, ""); err != nil {
-			errs = append(errs, err)
-		}
-		lang := m.b.Lang
-		attend, absent := updated.Count()
-		place := updated.Place
-		if place == "" {
-			place = m.b.T(lang, "meeting.place_tbd")
-		}
-		text := m.b.T(lang, "meeting.reminder", "title", m.title(lang, updated), "id", updated.ID, "time", m.when(lang, updated.Time), "place", place, "attend", attend, "absent", absent)
-		if _, err := m.b.Notify(ctx, bot.Notice{Group: updated.Group, Text: text, Key: "meeting.remind:" + updated.ID}); err != nil {
-			errs = append(errs, err)
-		}
+		// Each reminder (mark, audit, notice) is one unit of work.
+		errs = append(errs, m.b.RunUnit(ctx, func(ctx context.Context) error { return m.remindOne(ctx, mt.ID, now) }))
 	}
 	return errors.Join(errs...)
+}
+
+// remindOne marks meeting id reminded and tells its group, unless it is
+// no longer due.
+func (m *module) remindOne(ctx context.Context, id string, now time.Time) error {
+	updated, err := m.coll.Update(ctx, id, func(x *bot.Meeting) error {
+		if !due(x, now) {
+			return errSkip
+		}
+		x.Reminded = now
+		history(x, nil, now, "remind", "")
+		return nil
+	})
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := m.b.Audit(ctx, nil, "meeting.remind", updated.ID, ""); err != nil {
+		return err
+	}
+	lang := m.b.Lang
+	attend, absent := updated.Count()
+	place := updated.Place
+	if place == "" {
+		place = m.b.T(lang, "meeting.place_tbd")
+	}
+	text := m.b.T(lang, "meeting.reminder", "title", m.title(lang, updated), "id", updated.ID, "time", m.when(lang, updated.Time), "place", place, "attend", attend, "absent", absent)
+	_, err = m.b.Notify(ctx, bot.Notice{Group: updated.Group, Text: text, Key: "meeting.remind:" + updated.ID})
+	return err
 }
 
 // due reports whether mt's reminder should go out at now.

@@ -239,7 +239,8 @@ func (h *handler) remindJob(ctx context.Context, now time.Time) error {
 			continue
 		}
 		if dayStart(now, h.b.Loc).After(dayStart(m.Deadline, h.b.Loc)) {
-			if err := h.close(ctx, m.ID, now); err != nil {
+			// Closing a month and each month's reminders are units of work.
+			if err := h.b.RunUnit(ctx, func(ctx context.Context) error { return h.close(ctx, m.ID, now) }); err != nil {
 				errs = append(errs, err)
 			}
 			continue
@@ -247,7 +248,7 @@ func (h *handler) remindJob(ctx context.Context, now time.Time) error {
 		if !h.officeHours(now) {
 			continue
 		}
-		if err := h.remindMonth(ctx, m, now); err != nil {
+		if err := h.b.RunUnit(ctx, func(ctx context.Context) error { return h.remindMonth(ctx, m, now) }); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -106,7 +106,8 @@ func (h *handler) feedbackJob(ctx context.Context, now time.Time) error {
 				return err
 			}
 		}
-		errs = append(errs, h.feedbackDue(ctx, r, rd, today))
+		// The claim, the audit entry and the notices are one unit of work.
+		errs = append(errs, h.b.RunUnit(ctx, func(ctx context.Context) error { return h.feedbackDue(ctx, r, rd, today) }))
 	}
 	return errors.Join(errs...)
 }
