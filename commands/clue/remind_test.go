@@ -1,6 +1,9 @@
 package clue
 
 import (
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -187,4 +190,50 @@ func TestEscalationWithoutOfficeGroupGoesToMembers(t *testing.T) {
 	}
 	bottest.MustContain(t, "escalation DM", got[0].Text, id, "2 个工作日未签收")
 	bottest.MustNotContain(t, "escalation DM", got[0].Text, substance, title)
+}
+
+// failingOutboxCommits is a store whose commits that queue a message
+// fail while fail is set.
+type failingOutboxCommits struct {
+	*bottest.Mem
+	fail atomic.Bool
+}
+
+func (f *failingOutboxCommits) Commit(ctx context.Context, c *bot.Commit) error {
+	for _, w := range c.Writes {
+		if f.fail.Load() && w.Coll == "outbox" {
+			return bot.ErrUnavailable(errors.New("store down"))
+		}
+	}
+	return f.Mem.Commit(ctx, c)
+}
+
+// A reminder is marked sent only together with its message: when the
+// message cannot be queued, the clue is not marked reminded, and the next
+// run sends the reminder, once.
+func TestReminderMarkedOnlyWithItsMessage(t *testing.T) {
+	st := &failingOutboxCommits{Mem: bottest.NewMem()}
+	env := bottest.New(t, bottest.WithStore(st))
+	if err := Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	id := transfer(t, env, `线索 移送 第二监督检查室 区财政局党组 标题 内容`)
+	env.Adapter.Reset()
+	st.fail.Store(true)
+	env.Clock.Set(at(12, 3, 9, 0))
+	if err := env.Bot.RunJobs(t.Context(), at(12, 3, 9, 0)); err == nil {
+		t.Error("the reminder job reported no error while the store failed")
+	}
+	st.fail.Store(false)
+	if c := loadClue(t, env, id); !c.RemindedAt.IsZero() || len(sentTo(env, "赵强")) != 0 {
+		t.Fatalf("reminder marked %v with %d messages while its message could not be queued", c.RemindedAt, len(sentTo(env, "赵强")))
+	}
+	runAt(t, env, at(12, 3, 9, 15))
+	runAt(t, env, at(12, 3, 9, 30))
+	if n := len(sentTo(env, "赵强")); n != 1 {
+		t.Fatalf("%d reminders after the store recovered, want 1", n)
+	}
+	if c := loadClue(t, env, id); !c.RemindedAt.Equal(at(12, 3, 9, 15)) {
+		t.Errorf("reminded at %v, want the run after the failure", c.RemindedAt)
+	}
 }
