@@ -429,7 +429,7 @@ func Text(s string) *Response { return &Response{Replies: []Reply{{Text: s}}} }
 // SavePerson shows at once in this process and within CacheTTL in the
 // others, and the hot path of every request saves two store round trips.
 func (b *Bot) Roster(ctx context.Context) (*Roster, error) {
-	if r, ok := b.rosterCache.get(b.cacheTTL); ok {
+	if r, ok := b.rosterCache.get(b.cacheTTL); ok && !wroteIn(ctx, CollRoster) {
 		return r, nil
 	}
 	docs, err := b.Store.List(ctx, CollRoster)
@@ -445,7 +445,9 @@ func (b *Bot) Roster(ctx context.Context) (*Roster, error) {
 		over = append(over, &p)
 	}
 	r := b.roster.withOverrides(over)
-	b.rosterCache.set(r)
+	if !InUnit(ctx) { // a unit's view may hold its own uncommitted changes
+		b.rosterCache.set(r)
+	}
 	return r, nil
 }
 
@@ -456,7 +458,9 @@ func (b *Bot) SavePerson(ctx context.Context, p *Person) error {
 	if err != nil {
 		return &Error{Code: EINTERNAL, Err: err}
 	}
-	defer b.rosterCache.clear()
+	// Forgotten once the change is committed, so that no request caches
+	// the roster from before it meanwhile.
+	defer AfterCommit(ctx, func(context.Context) { b.rosterCache.clear() })
 	return b.Store.Put(ctx, CollRoster, p.ID, doc)
 }
 
@@ -475,7 +479,7 @@ func (b *Bot) LangOf(ctx context.Context, p *Person) string {
 		return b.Lang
 	}
 	prefs, ok := b.prefsCache.get(b.cacheTTL)
-	if !ok {
+	if !ok || wroteIn(ctx, CollPrefs) {
 		prefs = map[string]Prefs{}
 		if docs, err := b.Store.List(ctx, CollPrefs); err == nil {
 			for _, d := range docs {
@@ -484,7 +488,9 @@ func (b *Bot) LangOf(ctx context.Context, p *Person) string {
 					prefs[d.ID] = pr
 				}
 			}
-			b.prefsCache.set(prefs)
+			if !InUnit(ctx) {
+				b.prefsCache.set(prefs)
+			}
 		}
 	}
 	if pr := prefs[p.ID]; pr.Lang != "" {
@@ -502,7 +508,7 @@ func (b *Bot) SetPrefs(ctx context.Context, personID string, pr Prefs) error {
 	if err != nil {
 		return &Error{Code: EINTERNAL, Err: err}
 	}
-	defer b.prefsCache.clear()
+	defer AfterCommit(ctx, func(context.Context) { b.prefsCache.clear() })
 	return b.Store.Put(ctx, CollPrefs, personID, doc)
 }
 

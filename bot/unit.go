@@ -375,6 +375,21 @@ func (u *unit) dropClaim(key string) {
 	u.drops[key] = true
 }
 
+// wroteIn reports whether the unit of work of ctx has written coll: its
+// view of coll is then its own, not a cache's.
+func wroteIn(ctx context.Context, coll string) bool {
+	u := unitFrom(ctx)
+	if u == nil {
+		return false
+	}
+	for _, d := range u.docs {
+		if d.coll == coll {
+			return true
+		}
+	}
+	return false
+}
+
 // requireDoc makes the commit depend on coll/id still existing, whatever
 // its value, without reading it.
 func (u *unit) requireDoc(coll, id string) {

@@ -239,3 +239,40 @@ func TestTwoProcessesCompleteAnEntryOnce(t *testing.T) {
 		t.Logf("%d requests answered by the first process, %d by recovery", direct/2, late/2)
 	})
 }
+
+// The roster cache never holds a unit's uncommitted change: a roster
+// change in a unit that is dropped is not seen afterwards, one that
+// commits is seen at once.
+func TestRosterCacheFollowsCommits(t *testing.T) {
+	env := bottest.New(t)
+	ctx := context.Background()
+	b := env.Bot
+	p := &bot.Person{ID: "qianjin", Name: "钱进", Bodies: []string{"room2"}, IDs: map[bot.Platform]string{bot.Console: "钱进"}}
+	has := func(ctx context.Context) bool {
+		r, err := b.Roster(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ok := r.Person(p.ID)
+		return ok
+	}
+	_ = has(ctx) // the cache is warm
+	err := b.RunUnit(ctx, func(ctx context.Context) error {
+		if err := b.SavePerson(ctx, p); err != nil {
+			return err
+		}
+		if !has(ctx) {
+			t.Error("the unit does not see its own roster change")
+		}
+		return errors.New("dropped")
+	})
+	if err == nil || has(ctx) {
+		t.Fatalf("a dropped roster change is seen (err %v)", err)
+	}
+	if err := b.RunUnit(ctx, func(ctx context.Context) error { return b.SavePerson(ctx, p) }); err != nil {
+		t.Fatal(err)
+	}
+	if !has(ctx) {
+		t.Error("a committed roster change is not seen at once")
+	}
+}
