@@ -390,7 +390,7 @@ func (r *Runner) record(ctx context.Context, s *Schedule, o Occurrence, status s
 		return err
 	}
 	if status != StatusFailed {
-		r.remember(s.Name, o.At)
+		bot.AfterCommit(ctx, func(context.Context) { r.remember(s.Name, o.At) })
 	}
 	detail := fmt.Sprintf("at=%s status=%s by=%s", o.Key(), status, r.instance)
 	if runErr != nil {
