@@ -232,7 +232,9 @@ func (m *Main) setup(ctx context.Context) error {
 		level = slog.LevelWarn // keep the terminal for the conversation
 	}
 	if v := m.Getenv("XUNJI_LOG_LEVEL"); v != "" {
-		_ = level.UnmarshalText([]byte(v))
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("XUNJI_LOG_LEVEL: %q is not a level: use DEBUG, INFO, WARN or ERROR", v)
+		}
 	}
 	m.Log = slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 
@@ -249,7 +251,16 @@ func (m *Main) setup(ctx context.Context) error {
 	if p := m.Getenv("XUNJI_STORE_PATH"); p != "" {
 		m.Config.Store.Path = p
 	}
-	if u := m.Getenv("REDIS_URL"); u != "" && m.Config.Store.Kind == "redis" {
+	if u := m.Getenv("REDIS_URL"); u != "" {
+		if m.Config.Store.Kind != "redis" {
+			// Replicas that each fell back to a file of their own would
+			// each send every scheduled notice: refuse rather than guess.
+			where := "the demo configuration"
+			if !demo {
+				where = m.ConfigPath
+			}
+			return fmt.Errorf("REDIS_URL is set but the store is %s (store.kind in %s): set store.kind: redis to use Redis, or unset REDIS_URL to use the embedded store", m.Config.Store.Kind, where)
+		}
 		m.Config.Store.RedisURL = u
 	}
 	switch m.Config.Store.Kind {

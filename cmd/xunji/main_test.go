@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,7 +176,7 @@ func TestAcknowledgedRecordSurvivesKill9(t *testing.T) {
 	cat := i18n.MustLoad()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$")
-	cmd.Env = append(os.Environ(), "XUNJI_CHILD=1", "XUNJI_STORE_PATH="+db, clockAt(bottest.Start).env())
+	cmd.Env = append(withoutEnv("REDIS_URL"), "XUNJI_CHILD=1", "XUNJI_STORE_PATH="+db, clockAt(bottest.Start).env())
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -238,4 +239,51 @@ func TestChildProcess(t *testing.T) {
 	m.Stderr = io.Discard
 	_ = m.ParseFlags(nil)
 	_ = m.Run(context.Background())
+}
+
+// withoutEnv is the test process's environment less the named
+// variables (a REDIS_URL meant for the tests' Redis is no setting for a
+// child on the embedded store).
+func withoutEnv(names ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// Settings that would make the program run otherwise than the operator
+// believes stop it at start-up, saying which and what to do.
+func TestDivergingSettingsStopStartup(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"REDIS_URL with the embedded store", map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/15"}, []string{"REDIS_URL", "store.kind: redis", "unset REDIS_URL"}},
+		{"unknown log level", map[string]string{"XUNJI_LOG_LEVEL": "LOUD"}, []string{"XUNJI_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARN or ERROR"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := testMain()
+			m.Stdin = strings.NewReader("")
+			m.Stdout = io.Discard
+			m.Stderr = io.Discard
+			tc.env["XUNJI_STORE_PATH"] = filepath.Join(t.TempDir(), "x.db")
+			m.Getenv = env(tc.env)
+			err := m.Run(context.Background())
+			_ = m.Close()
+			if err == nil {
+				t.Fatal("started")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
 }
