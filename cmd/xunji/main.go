@@ -237,6 +237,7 @@ func (m *Main) setup(ctx context.Context) error {
 		}
 	}
 	m.Log = slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	redisstore.SetLogger(m.Log) // the Redis client's own lines too
 
 	demo := m.ConfigPath == ""
 	if demo {

@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -582,8 +583,22 @@ func transient(err error) bool {
 // an outage) to the structured log instead of plain stderr lines.
 type slogLogger struct{}
 
+// clientLog is the logger of go-redis's own messages: slog's default
+// until SetLogger. go-redis has one logger per process, so this is one
+// too.
+var clientLog atomic.Pointer[slog.Logger]
+
+// SetLogger sends the Redis client's own messages (dial failures,
+// reconnects) to l, at WARN, so that they follow the program's log
+// format and level.
+func SetLogger(l *slog.Logger) { clientLog.Store(l) }
+
 func (slogLogger) Printf(ctx context.Context, format string, v ...any) {
-	slog.WarnContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
+	l := clientLog.Load()
+	if l == nil {
+		l = slog.Default()
+	}
+	l.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }
 
 func init() { redis.SetLogger(slogLogger{}) }
