@@ -208,7 +208,13 @@ type envOptions struct {
 	store  bot.Store
 	config *config.Config
 	clock  *Clock
+	grace  time.Duration
 }
+
+// WithInboxGrace sets the bot's inbox grace (bot.Options.InboxGrace):
+// with a real store, whose claims expire in real time, recovery tests
+// need a short one.
+func WithInboxGrace(d time.Duration) Option { return func(o *envOptions) { o.grace = d } }
 
 // WithClock uses c instead of a new clock at Start, so that several
 // environments (replicas) share one time.
@@ -244,7 +250,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	b, err := bot.New(bot.Options{
 		Store: o.store, Translator: cat, Roster: o.config.Roster(), Groups: o.config.ChatGroups(),
 		Location: o.config.Location(), Lang: o.config.Lang, Now: clock.Now, SleepUntil: clock.SleepUntil,
-		Calendar: o.config.Calendar(), Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Calendar: o.config.Calendar(), Logger: slog.New(slog.NewTextHandler(t.Output(), nil)), InboxGrace: o.grace,
 	})
 	if err != nil {
 		t.Fatal(err)

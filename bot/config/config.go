@@ -50,6 +50,10 @@ type StoreConfig struct {
 	Path     string `yaml:"path"`      // bolt file
 	RedisURL string `yaml:"redis_url"` // redis://host:port/db; REDIS_URL overrides it
 	Prefix   string `yaml:"prefix"`    // key prefix in Redis
+	// Replicas: with Redis replicas (Sentinel), each acceptance and each
+	// commit waits until this many replicas have it, so a failover loses
+	// nothing acknowledged. 0 (the default) does not wait.
+	Replicas int `yaml:"replicas"`
 }
 
 // HTTPConfig is the shared listener for Slack and Lark callbacks,
@@ -237,6 +241,9 @@ func (c *Config) validate() error {
 	case "bolt", "redis":
 	default:
 		errs = append(errs, fieldErr("store.kind", "must be bolt or redis, not %q", c.Store.Kind))
+	}
+	if c.Store.Replicas < 0 || c.Store.Replicas > 10 {
+		errs = append(errs, fieldErr("store.replicas", "must be between 0 and 10, not %d", c.Store.Replicas))
 	}
 	bodies := map[string]bool{}
 	for i, b := range c.Bodies {

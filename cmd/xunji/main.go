@@ -266,7 +266,8 @@ func (m *Main) setup(ctx context.Context) error {
 	}
 	switch m.Config.Store.Kind {
 	case "redis":
-		s, err := redisstore.Open(ctx, m.Config.Store.RedisURL, redisstore.WithPrefix(m.Config.Store.Prefix))
+		s, err := redisstore.Open(ctx, m.Config.Store.RedisURL, redisstore.WithPrefix(m.Config.Store.Prefix),
+			redisstore.WithReplicas(m.Config.Store.Replicas, time.Second))
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}

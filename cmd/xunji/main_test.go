@@ -98,6 +98,7 @@ func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
 		"tiemzone: Asia/Shanghai\n":                     "tiemzone",
 		"clue: {deadline_days: 999}\n":                  "clue.deadline_days",
 		"clue: {ack_reminder: soon}\n":                  "soon",
+		"store: {replicas: -1}\n":                       "store.replicas",
 	}
 	for yaml, key := range cases {
 		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {

@@ -134,7 +134,7 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 			return errors.New("redis: commit: unknown write")
 		}
 	}
-	n, err := s.evalPipelined(ctx, commitScript, keys, args...).Int()
+	n, err := s.evalReplicated(ctx, commitScript, keys, args...).Int()
 	if err != nil {
 		return mapErr(err)
 	}

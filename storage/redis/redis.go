@@ -113,9 +113,11 @@ return 1
 
 // Store is a bot.Store backed by Redis.
 type Store struct {
-	c      *redis.Client
-	ap     *redis.AutoPipeliner
-	prefix string
+	c        *redis.Client
+	ap       *redis.AutoPipeliner
+	prefix   string
+	replicas int
+	wait     time.Duration
 }
 
 var (
@@ -129,6 +131,19 @@ type Option func(*config)
 type config struct {
 	prefix     string
 	clientOpts []func(*redis.Options)
+	replicas   int
+	wait       time.Duration
+}
+
+// WithReplicas makes the inbox's acceptance and every unit of work's
+// commit wait until n replicas have the write (Redis WAIT, at most
+// timeout); a write not replicated in time is reported unavailable, so
+// the platform retries the event and the user tries again. With
+// replication being asynchronous, that is what keeps an acknowledged
+// event or a confirmed change across a failover to a replica (Sentinel).
+// n = 0, the default, does not wait.
+func WithReplicas(n int, timeout time.Duration) Option {
+	return func(c *config) { c.replicas, c.wait = n, timeout }
 }
 
 // WithPrefix sets the prefix of every key the store uses (default
@@ -148,23 +163,55 @@ func WithClientOptions(fn func(*redis.Options)) Option {
 // fails at startup with an EUNAVAILABLE error rather than on first use.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg := newConfig(opts)
-	ro, err := redis.ParseURL(url)
-	if err != nil {
-		// The URL may hold a password; ParseURL's errors do not echo it.
-		return nil, fmt.Errorf("redis store: %w", err)
+	var c *redis.Client
+	if strings.Contains(url, "master_name=") {
+		// A Sentinel deployment: the URL names the sentinels and the
+		// primary's name; the client follows failovers.
+		fo, err := redis.ParseFailoverURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("redis store: sentinel URL: %w", err)
+		}
+		c = redis.NewFailoverClient(fo)
+	} else {
+		ro, err := redis.ParseURL(url)
+		if err != nil {
+			// The URL may hold a password; ParseURL's errors do not echo it.
+			return nil, fmt.Errorf("redis store: %w (a Sentinel deployment is named by redis://[:password@]sentinel:26379?master_name=NAME&addr=sentinel2:26379…)", err)
+		}
+		for _, fn := range cfg.clientOpts {
+			fn(ro)
+		}
+		c = redis.NewClient(ro)
 	}
-	for _, fn := range cfg.clientOpts {
-		fn(ro)
-	}
-	s, err := newStore(redis.NewClient(ro), cfg.prefix)
+	s, err := newStore(c, cfg.prefix)
 	if err != nil {
 		return nil, err
 	}
+	s.replicas, s.wait = cfg.replicas, cfg.wait
 	if err := s.Ping(ctx); err != nil {
 		_ = s.c.Close()
 		return nil, err
 	}
+	if err := s.refuseCluster(ctx); err != nil {
+		_ = s.c.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// ErrCluster is returned by Open for a server in Redis Cluster mode.
+var ErrCluster = errors.New("redis store: this is a Redis Cluster node; xunji's atomic steps are scripts over several keys, which a cluster cannot run: use a standalone Redis (redis://host:6379/0) or a Sentinel deployment (redis://sentinel:26379?master_name=NAME&addr=sentinel2:26379)")
+
+// refuseCluster fails when the server runs in cluster mode.
+func (s *Store) refuseCluster(ctx context.Context) error {
+	info, err := s.c.Info(ctx, "cluster").Result()
+	if err != nil {
+		return mapErr(err)
+	}
+	if strings.Contains(info, "cluster_enabled:1") {
+		return ErrCluster
+	}
+	return nil
 }
 
 // New wraps an existing client without contacting the server. The Store
@@ -214,6 +261,41 @@ func (s *Store) evalPipelined(ctx context.Context, sc luaScript, keys []string, 
 	cmd = redis.NewCmd(ctx, evalArgs("eval", sc.src, keys, args)...)
 	if err := s.do(ctx, cmd); err != nil {
 		return failed(ctx, err)
+	}
+	return cmd
+}
+
+// ErrNotReplicated is the cause of the EUNAVAILABLE error of a write that
+// did not reach the replicas WithReplicas asks for in time.
+var ErrNotReplicated = errors.New("redis: the write did not reach enough replicas in time")
+
+// evalReplicated is evalPipelined, followed on the same connection by a
+// WAIT for the replicas WithReplicas asks for.
+func (s *Store) evalReplicated(ctx context.Context, sc luaScript, keys []string, args ...any) *redis.Cmd {
+	if s.replicas == 0 {
+		return s.evalPipelined(ctx, sc, keys, args...)
+	}
+	run := func(verb, script string) (*redis.Cmd, *redis.IntCmd) {
+		var cmd *redis.Cmd
+		var wait *redis.IntCmd
+		_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			cmd = redis.NewCmd(ctx, evalArgs(verb, script, keys, args)...)
+			_ = p.Process(ctx, cmd)
+			wait = redis.NewIntCmd(ctx, "wait", s.replicas, s.wait.Milliseconds())
+			_ = p.Process(ctx, wait)
+			return nil
+		})
+		return cmd, wait
+	}
+	cmd, wait := run("evalsha", sc.hash)
+	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		cmd, wait = run("eval", sc.src)
+	}
+	if cmd.Err() != nil {
+		return cmd
+	}
+	if n, err := wait.Result(); err != nil || n < int64(s.replicas) {
+		return failed(ctx, bot.ErrUnavailable(errors.Join(ErrNotReplicated, err)))
 	}
 	return cmd
 }
@@ -493,7 +575,7 @@ func (s *Store) Enqueue(ctx context.Context, op bot.InboxOp) (bool, error) {
 		return false, err
 	}
 	claim, lease := s.inboxClaims(op)
-	n, err := s.evalPipelined(ctx, enqueueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
+	n, err := s.evalReplicated(ctx, enqueueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
 		op.Doc, op.ID, ttlArg(op.Claim, op.ClaimTTL), ttlArg(op.Lease, op.LeaseTTL)).Int()
 	if err != nil {
 		return false, mapErr(err)
