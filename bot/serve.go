@@ -80,16 +80,17 @@ func Serve(ctx context.Context, h Handler, req *Request, d Delivery) error {
 	}
 	defer close(s.returned)
 	if d.Sync <= 0 {
-		s.ack(ctx, Early{})
+		s.ack(ctx, Early{Later: true})
 		return nil
 	}
 	timer := time.NewTimer(d.Sync)
 	defer timer.Stop()
 	select {
 	case e := <-s.early:
+		e.Later = e.Response == nil // left for recovery
 		s.taken <- s.ack(ctx, e)
 	case <-timer.C:
-		s.ack(ctx, Early{})
+		s.ack(ctx, Early{Later: true})
 		s.taken <- nil
 	}
 	return nil
@@ -159,10 +160,14 @@ type Delivery struct {
 
 // Early is the answer an acknowledgement may carry (Delivery.Sync).
 type Early struct {
-	// Response is the core's answer; nil when it was not ready in time
-	// (or the request is a duplicate, or left for recovery): acknowledge
-	// without it, the replies follow.
+	// Response is the core's answer when it was ready in time; nil
+	// otherwise: acknowledge without it.
 	Response *Response
+	// Later is true when Response is nil and the answer follows after the
+	// acknowledgement (it was not ready within Sync, or there is no Sync);
+	// false with Response nil for a platform retry of a request already
+	// accepted, which shows nothing.
+	Later bool
 	// Replies are Plan's replies to show (none for a duplicate).
 	Replies []Reply
 	// Backlog is true when older messages to the chat still wait (only
