@@ -356,3 +356,41 @@ func TestServeWorksWithAPlainHandler(t *testing.T) {
 		t.Fatalf("steps %q (handled %d), want %q", got, n.Load(), want)
 	}
 }
+
+// A reply whose hand-over the store refuses (expediting its reserved
+// outbox entry failed) is not lost: Done leaves it reserved instead of
+// releasing it, and the outbox sends it once the request's lease is gone.
+func TestAHandOverTheStoreRefusesLeavesTheAnswerReserved(t *testing.T) {
+	var n atomic.Int32
+	env := countingEnv(t, &n)
+	ctx := context.Background()
+	req := slackReq("EvStoreDown")
+	ticket, _, err := env.Bot.Accept(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := env.Bot.Process(ctx, ticket, req)
+	// Reply 0 was delivered directly; the platform refused reply 1, and
+	// the store is down when it is handed over.
+	mem := env.Store.(*bottest.Mem)
+	mem.Fail = errors.New("store down")
+	herr := env.Bot.DeliverLate(ctx, req, 1, resp.Replies[1])
+	mem.Fail = nil
+	if herr != nil {
+		t.Fatalf("hand-over: %v; want it kept in the outbox", herr)
+	}
+	env.Bot.Done(ctx, ticket, req)
+	// Done drops the lease (a store without InboxStore, as here, lets it
+	// run out).
+	env.Clock.Advance(bot.InboxGrace + time.Second)
+	if _, err := env.Outbox.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if sent := env.Adapter.Sent(); len(sent) != 1 || sent[0].Text != "just for you" || sent[0].UserID != "李娜" {
+		t.Fatalf("sent %+v: want the refused reply alone, once", sent)
+	}
+	env.Clock.Advance(time.Hour)
+	if sent, _ := env.Outbox.Flush(ctx); sent != 0 || outboxLen(t, env) != 0 {
+		t.Errorf("%d sent again, %d left", sent, outboxLen(t, env))
+	}
+}
