@@ -549,9 +549,11 @@ func (b *Bot) expedite(ctx context.Context, req *Request, i int, r Reply) (bool,
 	if rs == nil {
 		return false, nil
 	}
+	res.expedited[i] = true // not released by Done either way
 	if err := rs.Expedite(ctx, res.ids[i]); err != nil {
-		return false, err
+		// Still reserved, so not lost: it goes once the request's lease is
+		// over (Done drops it), like the answer of a process that died.
+		b.Log.Warn("inbox: answer left reserved; it goes when the request is done", "entry", res.ids[i], "err", err)
 	}
-	res.expedited[i] = true
 	return true, nil
 }

@@ -314,30 +314,3 @@ func Turn(ctx context.Context, h Handler, req *Request) (context.Context, bool, 
 	}
 	return ctx, false, func() {}
 }
-
-// Answer shows replies to req in order, behind any message to its chat
-// still waiting in h's durable sending path: with the chat's turn (see
-// Turn) held, each reply is sent with send, the adapter's direct way,
-// unless older messages wait or an earlier reply failed; those, and
-// what send left undelivered, are handed over (HandOver, as reply
-// first+i) and so queue behind the rest.
-func Answer(ctx context.Context, h Handler, req *Request, replies []Reply, first int, log *slog.Logger,
-	send func(ctx context.Context, r Reply) (left Reply, err error)) {
-	if len(replies) == 0 {
-		return
-	}
-	turn, backlog, release := Turn(ctx, h, req)
-	defer release()
-	for i, r := range replies {
-		if backlog {
-			HandOver(turn, h, req, first+i, r, log)
-			continue
-		}
-		left, err := send(turn, r)
-		if err != nil {
-			log.Error("answer not delivered", "platform", req.Platform, "event", req.EventID, "chat", req.ChatID, "user", req.UserID, "err", err)
-			HandOver(turn, h, req, first+i, left, log)
-			backlog = true // the rest queues behind it
-		}
-	}
-}

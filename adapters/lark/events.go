@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
@@ -75,6 +74,14 @@ func (a *Adapter) httpHandler() http.Handler {
 			a.answerEvent(w, r, func(ctx context.Context) error { return a.onMessage(ctx, ev) })
 			return
 		}
+		if ev, ok := v.(*callback.CardActionTriggerEvent); ok {
+			// Card callbacks too: their answer is written here, by the
+			// acknowledgement itself (bot.Serve), so the request is done
+			// with only once its answer is out.
+			ev.RawReq(req)
+			a.answerCard(w, r, ev)
+			return
+		}
 		resp := a.disp.Handle(r.Context(), req)
 		for k, vs := range resp.Header {
 			for _, v := range vs {
@@ -100,6 +107,9 @@ func (a *Adapter) answerEvent(w http.ResponseWriter, r *http.Request, handle fun
 		}()
 		return handle(r.Context())
 	}()
+	if errors.Is(err, errWritten) {
+		return
+	}
 	w.Header().Set(larkevent.ContentTypeHeader, larkevent.DefaultContentType)
 	msg, status := "success", http.StatusOK
 	if err != nil {
@@ -112,6 +122,33 @@ func (a *Adapter) answerEvent(w http.ResponseWriter, r *http.Request, handle fun
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
+
+// answerCard serves a card callback and writes its answer, as the SDK's
+// dispatcher would: 200 with the callback response's JSON, or 500 (its
+// error's text only in the log).
+func (a *Adapter) answerCard(w http.ResponseWriter, r *http.Request, ev *callback.CardActionTriggerEvent) {
+	written := false
+	write := func(out *callback.CardActionTriggerResponse) {
+		written = true
+		b, _ := json.Marshal(out)
+		w.Header().Set(larkevent.ContentTypeHeader, larkevent.DefaultContentType)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(b)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	a.answerEvent(w, r, func(ctx context.Context) error {
+		err := a.card(ctx, ev, write)
+		if written {
+			return errWritten
+		}
+		return err
+	})
+}
+
+// errWritten tells answerEvent that the answer is written already.
+var errWritten = errors.New("answer written")
 
 // decrypt is the SDK's DecryptEvent, which in v3.5.3 panics (an inverted
 // slice when the decrypted text has a "}" before its first "{") on a body
@@ -278,64 +315,56 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 		EventID:  ev,
 		Text:     commandText(content.Text, msg.Mentions, botID),
 	}
+	messageID := str(msg.MessageId)
+	d := a.delivery(acceptTimeout)
 	// A command sent as a reply to a file message carries that file
 	// (files_in.go); it is fetched in the background, before the core runs.
-	parent := str(msg.ParentId)
-	withFiles := func(ctx context.Context) {
-		if parent != "" && bot.WantsFiles(h, req.Text) {
-			a.fetchRepliedFile(ctx, req, parent)
+	if parent := str(msg.ParentId); parent != "" {
+		d.Prepare = func(ctx context.Context) {
+			if bot.WantsFiles(h, req.Text) {
+				a.fetchRepliedFile(ctx, req, parent)
+			}
 		}
 	}
-	// Replies go out in order behind any message to the chat still
-	// waiting in the outbox (bot.Answer); one Lark refuses is handed to it.
-	answer := func(ctx context.Context, resp *bot.Response) {
-		if resp == nil || resp.Duplicate {
-			return
+	// Reply i carries the uuid the outbox gives it (bot.DeliverLate), so
+	// that an answer handed over or delivered late is shown once.
+	d.Deliver = func(ctx context.Context, i int, r bot.Reply) (bot.Reply, error) {
+		uuid := uuidFor(ev, "reply", strconv.Itoa(i))
+		if err := a.replyTo(ctx, messageID, r, uuid); err != nil {
+			return r, err // the files with it
 		}
-		i := -1
-		bot.Answer(ctx, h, req, resp.Replies, 0, a.log, func(ctx context.Context, r bot.Reply) (bot.Reply, error) {
-			i++
-			uuid := uuidFor(ev, "reply", strconv.Itoa(i))
-			if err := a.replyTo(ctx, str(msg.MessageId), r, uuid); err != nil {
-				return r, err // the files with it
-			}
-			if len(r.Files) == 0 {
-				return bot.Reply{}, nil
-			}
-			// Lark has no private message in a group: a private answer's
-			// files go to the sender directly, never to the group.
-			idType, to := "open_id", openID
-			if r.Public || direct {
-				idType, to = "chat_id", str(msg.ChatId)
-			}
-			if err := a.sendFiles(ctx, idType, to, r.Files, uuid); err != nil {
-				a.log.Error("lark: attachments not sent", "message", str(msg.MessageId), "err", err)
-				return bot.Reply{Files: r.Files, Public: r.Public}, err
-			}
+		if len(r.Files) == 0 {
 			return bot.Reply{}, nil
-		})
+		}
+		// Lark has no private message in a group: a private answer's
+		// files go to the sender directly, never to the group.
+		idType, to := "open_id", openID
+		if r.Public || direct {
+			idType, to = "chat_id", str(msg.ChatId)
+		}
+		if err := a.sendFiles(ctx, idType, to, r.Files, uuid); err != nil {
+			a.log.Error("lark: attachments not sent", "message", messageID, "err", err)
+			return bot.Reply{Files: r.Files, Public: r.Public}, err
+		}
+		return bot.Reply{}, nil
 	}
-	dh, durable := h.(bot.DurableHandler)
-	if !durable {
-		return a.track(func(ctx context.Context) { withFiles(ctx); answer(ctx, h.Handle(ctx, req)) })
+	switch err := bot.Serve(ctx, h, req, d); {
+	case err == nil, errors.Is(err, bot.ErrInInbox):
+		return nil // acknowledged; a request left in the inbox is recovered
+	default:
+		return fmt.Errorf("lark: event %s: %w", ev, err) // Lark re-delivers it
 	}
-	actx, cancel := context.WithTimeout(ctx, acceptTimeout)
-	ticket, dup, err := dh.Accept(actx, req)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("lark: accepting event %s: %w", ev, err) // Lark re-delivers it
+}
+
+// delivery is the part of bot.Delivery every Lark request shares: work
+// tracked for shutdown (track), accepted within acceptWithin.
+func (a *Adapter) delivery(acceptWithin time.Duration) bot.Delivery {
+	return bot.Delivery{
+		Go:            func(work func()) bool { return a.track(func(context.Context) { work() }) == nil },
+		AcceptTimeout: acceptWithin,
+		Timeout:       workTimeout,
+		Log:           a.log,
 	}
-	if dup {
-		return nil
-	}
-	if err := a.track(func(ctx context.Context) {
-		withFiles(ctx)
-		answer(ctx, dh.Process(ctx, ticket, req))
-		dh.Done(ctx, ticket, req)
-	}); err != nil {
-		a.log.Info("lark event left in the inbox for recovery", "event", ev, "ticket", ticket)
-	}
-	return nil
 }
 
 // mentionsBot reports whether mentions include the bot. Without the
@@ -430,17 +459,33 @@ func (a *Adapter) replyTo(ctx context.Context, messageID string, r bot.Reply, uu
 	return err
 }
 
-// onCard handles card.action.trigger. Lark waits at most 3 seconds for
-// the answer (a toast and the updated card), so the core gets
+// onCard handles card.action.trigger from the long connection, whose
+// client writes the answer it returns.
+func (a *Adapter) onCard(ctx context.Context, e *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
+	var out *callback.CardActionTriggerResponse
+	err := a.card(ctx, e, func(r *callback.CardActionTriggerResponse) { out = r })
+	return out, err
+}
+
+// card serves a card.action.trigger (bot.Serve). Lark waits at most 3
+// seconds for the answer (a toast and the updated card), so the core gets
 // cardBudget; when it is slower the answer is a "working on it" toast
-// and the card is patched when the core is done.
-func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
+// and the card is patched when the core is done. write writes the answer;
+// it is called once, before card returns nil, and not when card returns
+// an error.
+//
+// With a durable inbox the click is stored first, as a message event is:
+// a process that dies before the card is answered or patched leaves it
+// for recovery, which patches the card then.
+func (a *Adapter) card(ctx context.Context, e *callback.CardActionTriggerEvent, write func(*callback.CardActionTriggerResponse)) error {
 	empty := &callback.CardActionTriggerResponse{}
 	if e.Event == nil || e.Event.Action == nil || e.Event.Operator == nil {
-		return empty, nil
+		write(empty)
+		return nil
 	}
 	if !a.tenantAllowed(header(e.EventV2Base), e) {
-		return empty, nil
+		write(empty)
+		return nil
 	}
 	action, value := valueString(e.Event.Action.Value["action"]), valueString(e.Event.Action.Value["value"])
 	if action == "" {
@@ -448,12 +493,13 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 		// carries the action too.
 		var ok bool
 		if action, value, ok = actionFromName(e.Event.Action.Name); !ok {
-			return empty, nil // not one of ours
+			write(empty) // not one of ours
+			return nil
 		}
 	}
 	h := a.handler()
 	if h == nil {
-		return nil, errors.New("lark: no handler mounted")
+		return errors.New("lark: no handler mounted")
 	}
 	var chatID, messageID string
 	if c := e.Event.Context; c != nil {
@@ -471,69 +517,27 @@ func (a *Adapter) onCard(_ context.Context, e *callback.CardActionTriggerEvent) 
 		Message:  bot.MessageRef{Platform: bot.Lark, ChatID: chatID, ID: messageID},
 		Input:    typedInput(e.Event.Action),
 	}
-	// With a durable inbox the click is stored first, as a message event
-	// is: a process that dies before the card is answered or patched
-	// leaves it for recovery, which patches the card then.
-	handle := func(ctx context.Context) *bot.Response { return h.Handle(ctx, req) }
-	finish := func(context.Context) {}
-	if dh, ok := h.(bot.DurableHandler); ok {
-		actx, cancel := context.WithTimeout(context.Background(), cardAcceptTimeout)
-		ticket, dup, err := dh.Accept(actx, req)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("lark: accepting card action %s: %w", ev, err)
+	d := a.delivery(cardAcceptTimeout)
+	d.Sync = a.cardBudget
+	d.Plan = func(resp *bot.Response) []bot.Reply { return cardPlan(req, resp) }
+	d.Ack = func(ctx context.Context, early bot.Early) []bot.Reply {
+		if early.Later {
+			a.log.Info("lark card action slower than the callback budget; answering later", "action", action, "event", ev)
+			tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel()
+			write(&callback.CardActionTriggerResponse{Toast: toast(a.text(tctx, h, req.UserID, "lark.card_pending"))})
+			return nil
 		}
-		if dup {
-			return empty, nil // a repeat of a click being handled or handled
-		}
-		handle = func(ctx context.Context) *bot.Response { return dh.Process(ctx, ticket, req) }
-		finish = func(ctx context.Context) { dh.Done(ctx, ticket, req) }
+		out, left := cardAnswer(early)
+		write(out)
+		return left
 	}
-	var (
-		mu       sync.Mutex
-		result   *bot.Response
-		finished bool
-		tooLate  bool
-		done     = make(chan struct{})
-	)
-	err := a.track(func(ctx context.Context) {
-		resp := handle(ctx)
-		mu.Lock()
-		if tooLate {
-			mu.Unlock()
-			a.finishLateCard(ctx, h, req, resp)
-			finish(ctx)
-			return
-		}
-		result, finished = resp, true
-		mu.Unlock()
-		close(done)
-	})
-	if err != nil {
-		// Shutting down: a stored click is left to recovery.
-		return nil, err
+	d.Deliver = func(ctx context.Context, i int, r bot.Reply) (bot.Reply, error) {
+		return a.deliverToClick(ctx, req, i, r)
 	}
-	timer := time.NewTimer(a.cardBudget)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-	}
-	mu.Lock()
-	if finished {
-		resp := result
-		mu.Unlock()
-		// The answer goes back in the callback's response, written as soon
-		// as this returns.
-		finish(context.Background())
-		return a.cardAnswer(h, req, resp), nil
-	}
-	tooLate = true
-	mu.Unlock()
-	a.log.Info("lark card action slower than the callback budget; answering later", "action", action, "event", ev)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	return &callback.CardActionTriggerResponse{Toast: toast(a.text(ctx, h, req.UserID, "lark.card_pending"))}, nil
+	// A click stored while the adapter shuts down is left to recovery;
+	// Lark gets no answer.
+	return bot.Serve(ctx, h, req, d)
 }
 
 // typedInput returns the text typed in a prompt form (card.go): the
@@ -568,97 +572,78 @@ func toast(s string) *callback.Toast {
 	return &callback.Toast{Type: "info", Content: s}
 }
 
-// cardAnswer renders the core's answer to a click in time: the toast,
-// the replaced card, and any other replies posted to the chat.
-func (a *Adapter) cardAnswer(h bot.Handler, req *bot.Request, resp *bot.Response) *callback.CardActionTriggerResponse {
-	out := &callback.CardActionTriggerResponse{}
-	if resp == nil || resp.Duplicate {
-		return out
-	}
-	out.Toast = toast(resp.Toast)
-	var rest []bot.Reply
+// cardPlan lists what the answer to a click shows, index for index with
+// its replies (bot.Delivery.Plan): the first replaced card patches the
+// card that carried the button, the other replies are posted to its
+// chat, and a reply that only repeats the toast shows nothing. When
+// nothing else would tell the user, the toast follows as a line: the
+// callback's answer shows it as its toast instead, when it is in time.
+func cardPlan(req *bot.Request, resp *bot.Response) []bot.Reply {
+	out := make([]bot.Reply, 0, len(resp.Replies)+1)
+	patched, shown := false, false
 	for _, r := range resp.Replies {
-		if r.Replace && r.Card != nil && out.Card == nil {
-			out.Card = &callback.Card{Type: "raw", Data: json.RawMessage(renderCard(r.Card, ""))}
-			continue
+		switch {
+		case r.Card == nil && r.Text == resp.Toast:
+			r.Text, r.Replace = "", false // the toast already says it
+		case r.Replace && r.Card != nil && !patched && req.Message.ID != "":
+			patched = true
+		default:
+			r.Replace = false
 		}
-		if r.Card == nil && r.Text == resp.Toast {
-			continue // the toast already says it
+		if !r.Replace && (r.Text != "" || r.Card != nil || len(r.Files) > 0) {
+			shown = true
 		}
-		rest = append(rest, r)
+		out = append(out, r)
 	}
-	if len(rest) > 0 {
-		_ = a.track(func(ctx context.Context) { a.postReplies(ctx, h, req, rest) })
+	if !patched && !shown && resp.Toast != "" {
+		out = append(out, bot.Reply{Text: resp.Toast})
 	}
 	return out
 }
 
-// finishLateCard applies an answer that missed the callback budget: the
-// card is patched and the other replies posted, in the chat's order
-// (bot.Answer). The toast can no longer be shown, so when nothing else
-// would tell the user, it is posted.
-func (a *Adapter) finishLateCard(ctx context.Context, h bot.Handler, req *bot.Request, resp *bot.Response) {
-	if resp == nil || resp.Duplicate {
-		return
+// cardAnswer renders the core's answer to a click in time as the
+// callback's answer: the toast and the replaced card. It returns what is
+// left to post (bot.Delivery.Ack).
+func cardAnswer(e bot.Early) (*callback.CardActionTriggerResponse, []bot.Reply) {
+	out := &callback.CardActionTriggerResponse{}
+	if e.Response == nil || e.Response.Duplicate {
+		return out, nil
 	}
-	var rest []bot.Reply
-	patched := false
-	for _, r := range resp.Replies {
-		if r.Replace && r.Card != nil && !patched && req.Message.ID != "" {
-			patched = true
-			rest = append(rest, r)
-			continue
+	out.Toast = toast(e.Response.Toast)
+	left := append([]bot.Reply(nil), e.Replies...)
+	for i, r := range left {
+		switch {
+		case r.Replace && r.Card != nil && out.Card == nil:
+			out.Card = &callback.Card{Type: "raw", Data: json.RawMessage(renderCard(r.Card, ""))}
+			left[i] = bot.Reply{}
+		case i >= len(e.Response.Replies) && r.Card == nil && r.Text == e.Response.Toast:
+			left[i] = bot.Reply{} // the toast as a line: shown as the toast
 		}
-		if r.Card == nil && r.Text == resp.Toast {
-			continue
-		}
-		r.Replace = false
-		rest = append(rest, r)
 	}
-	if !patched && len(rest) == 0 && resp.Toast != "" {
-		rest = append(rest, bot.Reply{Text: resp.Toast})
-	}
-	a.answerClick(ctx, h, req, rest, 0)
+	return out, left
 }
 
-// postReplies posts replies to a click into the card's chat, in the
-// chat's order; one Lark refuses is handed to the durable sending path.
-func (a *Adapter) postReplies(ctx context.Context, h bot.Handler, req *bot.Request, rs []bot.Reply) {
-	var posts []bot.Reply
-	for _, r := range rs {
-		if r.Text == "" && r.Card == nil {
-			continue
-		}
-		r.Replace = false
-		posts = append(posts, r)
-	}
-	a.answerClick(ctx, h, req, posts, 1)
-}
-
-// answerClick delivers the replies to a click (bot.Answer): the card
-// that carried the button patched (Replace), the others posted to its
-// chat. first is the index of rs[0] for a hand-over.
-func (a *Adapter) answerClick(ctx context.Context, h bot.Handler, req *bot.Request, rs []bot.Reply, first int) {
-	i := first - 1
-	bot.Answer(ctx, h, req, rs, first, a.log, func(ctx context.Context, r bot.Reply) (bot.Reply, error) {
-		i++
-		if r.Replace {
-			if err := a.patchCard(ctx, req.Message.ID, "", r.Card); err != nil {
-				a.log.Error("lark late card update failed", "message", req.Message.ID, "err", err)
-				return r, err
-			}
-			return bot.Reply{}, nil
-		}
-		o := bot.Outgoing{Platform: bot.Lark, ChatID: req.ChatID, Text: r.Text, Card: r.Card, Key: uuidFor(req.EventID, "card", strconv.Itoa(i))}
-		if o.ChatID == "" {
-			o.UserID = req.UserID
-		}
-		if _, err := a.Send(ctx, o); err != nil {
-			a.log.Error("lark reply to card action failed", "chat", req.ChatID, "err", err)
+// deliverToClick shows reply i to a click: the card that carried the
+// button patched (Replace), another reply posted to its chat, with the
+// uuid the outbox gives reply i (bot.DeliverLate).
+func (a *Adapter) deliverToClick(ctx context.Context, req *bot.Request, i int, r bot.Reply) (bot.Reply, error) {
+	if r.Replace {
+		if err := a.patchCard(ctx, req.Message.ID, "", r.Card); err != nil {
+			a.log.Error("lark card update failed", "message", req.Message.ID, "err", err)
 			return r, err
 		}
 		return bot.Reply{}, nil
-	})
+	}
+	o := bot.Outgoing{Platform: bot.Lark, ChatID: req.ChatID, Text: r.Text, Card: r.Card, Files: r.Files,
+		Key: uuidFor(req.EventID, "reply", strconv.Itoa(i))}
+	if o.ChatID == "" {
+		o.UserID = req.UserID
+	}
+	if _, err := a.Send(ctx, o); err != nil {
+		a.log.Error("lark reply to card action failed", "chat", req.ChatID, "err", err)
+		return r, err
+	}
+	return bot.Reply{}, nil
 }
 
 // core is what the adapter needs of the core for its own few texts;

@@ -33,9 +33,11 @@ func responseType(r bot.Reply) string {
 	return slackgo.ResponseTypeEphemeral
 }
 
-// plan lists the messages a response shows. A toast is shown as a
-// private line only when nothing else tells the user what happened: no
-// reply at all, or (for a click) only the card updated in place.
+// plan lists the messages a response shows, index for index with its
+// replies (bot.Delivery.Plan): a reply with nothing to show stays in its
+// place, empty. A toast is shown as a private line after them only when
+// nothing else tells the user what happened: no reply at all, or (for a
+// click) only the card updated in place.
 func (a *Adapter) plan(resp *bot.Response, action bool) []bot.Reply {
 	if resp == nil || resp.Duplicate {
 		return nil
@@ -44,6 +46,7 @@ func (a *Adapter) plan(resp *bot.Response, action bool) []bot.Reply {
 	shown := false
 	for _, r := range resp.Replies {
 		if r.Text == "" && r.Card == nil && len(r.Files) == 0 {
+			replies = append(replies, bot.Reply{})
 			continue
 		}
 		if !action {
@@ -58,20 +61,6 @@ func (a *Adapter) plan(resp *bot.Response, action bool) []bot.Reply {
 		replies = append(replies, bot.Reply{Text: resp.Toast})
 	}
 	return replies
-}
-
-// deliver shows replies where the request came from, in order behind
-// any message to the chat still waiting in the handler's durable
-// sending path (bot.Answer). What Slack did not take (a reply, or only
-// its files), and every reply while older messages wait, is handed to
-// that path, so that an answer is neither lost to a Slack failure nor
-// shown before what was written earlier; it then arrives as a message, a
-// private one by direct message.
-// first is the index of replies[0] in the answer.
-func (a *Adapter) deliver(ctx context.Context, h bot.Handler, req *bot.Request, o origin, replies []bot.Reply, first int) {
-	bot.Answer(ctx, h, req, replies, first, a.log, func(ctx context.Context, r bot.Reply) (bot.Reply, error) {
-		return a.deliverOne(ctx, o, r)
-	})
 }
 
 // deliverOne delivers r; on failure it returns the part of r still to

@@ -107,11 +107,9 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		a.log.Info("slack event redelivered", "event", outer.EventID, "retry", retry, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 	}
 	h := a.currentHandler()
-	if h == nil || !a.handle(r.Context(), h, req, o) {
+	if h == nil || !a.handle(r.Context(), h, req, o, func() { w.WriteHeader(http.StatusOK) }) {
 		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
-		return
 	}
-	w.WriteHeader(http.StatusOK)
 }
 
 // serveCommands is POST /slack/commands, the slash commands.
@@ -137,7 +135,7 @@ func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	accepted := a.slash(r.Context(), h, s, func(m *message) {
+	accepted := a.slash(r.Context(), h, s, true, func(m *message) {
 		if m == nil {
 			w.WriteHeader(http.StatusOK)
 			return
@@ -175,10 +173,8 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := a.currentHandler()
-	if h == nil || !a.interaction(r.Context(), h, &ic) {
-		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
-		return
-	}
 	// An empty 200 also closes a submitted modal.
-	w.WriteHeader(http.StatusOK)
+	if h == nil || !a.interaction(r.Context(), h, &ic, func() { w.WriteHeader(http.StatusOK) }) {
+		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
+	}
 }

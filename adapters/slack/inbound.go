@@ -231,150 +231,99 @@ func dropMention(text, self string) string {
 // happens before Slack gets its acknowledgement.
 const acceptTimeout = 2 * time.Second
 
-// work is one accepted request's processing: the core's answer.
-type work func(ctx context.Context) *bot.Response
-
-// finish tells the core the answer went out (the durable inbox lets the
-// request go); a no-op without an inbox.
-type finish func(ctx context.Context)
-
-// begin readies req for background processing. With a durable handler
-// (bot.DurableHandler, which *bot.Bot is) the request is stored first, so
-// a process that dies after acknowledging leaves it for recovery; dup
-// reports a platform retry of a request already accepted, to acknowledge
-// and drop. An error means the request was not accepted: do not
-// acknowledge, so that Slack delivers it again.
-func (a *Adapter) begin(ctx context.Context, h bot.Handler, req *bot.Request) (w work, done finish, durable, dup bool, err error) {
-	dh, ok := h.(bot.DurableHandler)
-	if !ok {
-		return func(ctx context.Context) *bot.Response { return h.Handle(ctx, req) }, func(context.Context) {}, false, false, nil
+// delivery is how req, which came from o, is served (bot.Serve): its
+// work tracked in a.jobs, its files fetched before it runs, its answer
+// shown where it came from.
+func (a *Adapter) delivery(h bot.Handler, req *bot.Request, o origin) bot.Delivery {
+	d := bot.Delivery{
+		Go:            a.jobs.start,
+		AcceptTimeout: acceptTimeout,
+		Timeout:       a.workTimeout,
+		Plan:          func(resp *bot.Response) []bot.Reply { return a.plan(resp, o.action) },
+		Deliver: func(ctx context.Context, _ int, r bot.Reply) (bot.Reply, error) {
+			return a.deliverOne(ctx, o, r)
+		},
+		Log: a.log,
 	}
-	actx, cancel := context.WithTimeout(ctx, acceptTimeout)
-	defer cancel()
-	ticket, dup, err := dh.Accept(actx, req)
-	if err != nil || dup {
-		return nil, nil, true, dup, err
-	}
-	return func(ctx context.Context) *bot.Response { return dh.Process(ctx, ticket, req) },
-		func(ctx context.Context) { dh.Done(ctx, ticket, req) }, true, false, nil
-}
-
-// handle accepts one request and runs it in the background, delivering
-// its answer where it came from. It reports whether Slack may be
-// acknowledged: false when the request could not be accepted (the store
-// is unreachable, or the adapter is shutting down and has no inbox).
-func (a *Adapter) handle(parent context.Context, h bot.Handler, req *bot.Request, o origin) bool {
-	if a.jobs.isClosed() {
-		return false
-	}
-	w, done, durable, dup, err := a.begin(parent, h, req)
-	if err != nil {
-		a.log.Error("slack request not accepted", "event", req.EventID, "err", err)
-		return false
-	}
-	if dup {
-		a.log.Info("duplicate slack event dropped", "event", req.EventID)
-		return true
-	}
-	started := a.jobs.start(func() {
-		ctx, cancel := a.workContext(parent)
-		defer cancel()
-		if len(o.files) > 0 && bot.WantsFiles(h, req.Text) {
-			a.fetchFiles(ctx, req, o.files)
+	if len(o.files) > 0 {
+		d.Prepare = func(ctx context.Context) {
+			if bot.WantsFiles(h, req.Text) {
+				a.fetchFiles(ctx, req, o.files)
+			}
 		}
-		a.deliver(ctx, h, req, o, a.plan(w(ctx), o.action), 0)
-		done(ctx)
-	})
-	if !started && durable {
-		a.log.Info("slack request left in the inbox for recovery", "event", req.EventID)
-		return true
 	}
-	return started
+	return d
 }
 
-// workContext is the context of background work: it keeps the values of
-// parent but not its cancellation, since the request that started the
-// work has already been answered.
-func (a *Adapter) workContext(parent context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(parent), a.workTimeout)
+// handle serves one request (bot.Serve), acknowledged with ack. It
+// reports false, without calling ack, when Slack must not be
+// acknowledged: the request could not be accepted (the store is
+// unreachable, or the adapter is shutting down), and Slack delivers it
+// again.
+func (a *Adapter) handle(ctx context.Context, h bot.Handler, req *bot.Request, o origin, ack func()) bool {
+	if a.jobs.isClosed() {
+		// Refused rather than stored: Slack delivers it again, to an
+		// instance that is not shutting down.
+		return false
+	}
+	d := a.delivery(h, req, o)
+	d.Ack = func(context.Context, bot.Early) []bot.Reply { ack(); return nil }
+	switch err := bot.Serve(ctx, h, req, d); {
+	case err == nil:
+		return true
+	case errors.Is(err, bot.ErrInInbox):
+		ack()
+		return true
+	default:
+		return false
+	}
 }
 
-// slash runs a slash command in the background. If the answer is ready
-// within ackWait, its first message rides on the acknowledgement; ack is
-// called exactly once, with nil for an empty acknowledgement. It reports
-// false, without calling ack, when the command could not be accepted.
-func (a *Adapter) slash(parent context.Context, h bot.Handler, s slackgo.SlashCommand, ack func(*message)) bool {
+// slash serves a slash command. If its answer is ready within ackWait
+// and nothing older waits for the chat, its first message rides on the
+// acknowledgement (when carry allows); ack is called exactly once, with
+// nil for an empty acknowledgement. It reports false, without calling
+// ack, when the command could not be accepted.
+func (a *Adapter) slash(ctx context.Context, h bot.Handler, s slackgo.SlashCommand, carry bool, ack func(*message)) bool {
 	req, o := slashRequest(s)
 	if a.jobs.isClosed() {
 		return false
 	}
-	w, done, durable, dup, err := a.begin(parent, h, req)
-	if err != nil {
-		a.log.Error("slack command not accepted", "trigger", req.EventID, "err", err)
-		return false
+	d := a.delivery(h, req, o)
+	if carry {
+		d.Sync, d.SyncInOrder = a.ackWait, true
 	}
-	if dup {
+	d.Ack = func(_ context.Context, e bot.Early) []bot.Reply {
+		if e.Response == nil || e.Backlog {
+			ack(nil)
+			return nil
+		}
+		for i, r := range e.Replies {
+			if r.Text == "" && r.Card == nil && len(r.Files) == 0 {
+				continue
+			}
+			if r.Text == "" && r.Card == nil {
+				break // files alone cannot ride on it
+			}
+			m := a.replyMessage(r)
+			m.ResponseType = responseType(r)
+			ack(&m)
+			// The message went with the acknowledgement; its files cannot,
+			// so they follow.
+			left := append([]bot.Reply(nil), e.Replies...)
+			left[i] = bot.Reply{Files: r.Files, Public: r.Public}
+			return left
+		}
+		ack(nil)
+		return nil
+	}
+	switch err := bot.Serve(ctx, h, req, d); {
+	case err == nil:
+		return true
+	case errors.Is(err, bot.ErrInInbox):
 		ack(nil)
 		return true
+	default:
+		return false
 	}
-	ready := make(chan []bot.Reply, 1)
-	taken := make(chan bool, 1)
-	started := a.jobs.start(func() {
-		ctx, cancel := a.workContext(parent)
-		defer cancel()
-		replies := a.plan(w(ctx), false)
-		// The first message may ride on the acknowledgement only when
-		// nothing older waits for the chat: the turn is held until the
-		// answer is out, so nothing overtakes it meanwhile.
-		turn, backlog, release := bot.Turn(ctx, h, req)
-		defer release()
-		if backlog {
-			ready <- nil
-		} else {
-			ready <- replies
-		}
-		first := 0
-		if <-taken {
-			// The first message went with the acknowledgement; its files
-			// cannot, so they follow.
-			if err := a.deliverFiles(turn, o, replies[0]); err != nil {
-				a.log.Error("slack files not delivered", "channel", o.channel, "user", o.user, "err", err)
-				bot.HandOver(turn, h, req, 0, bot.Reply{Files: replies[0].Files, Public: replies[0].Public}, a.log)
-				backlog = true // the rest queues behind them
-			}
-			replies, first = replies[1:], 1
-		}
-		if backlog {
-			for i, r := range replies {
-				bot.HandOver(turn, h, req, first+i, r, a.log)
-			}
-		} else {
-			a.deliver(turn, h, req, o, replies, first)
-		}
-		done(ctx)
-	})
-	if !started {
-		if durable {
-			ack(nil) // left in the inbox for recovery
-		}
-		return durable
-	}
-	timer := time.NewTimer(a.ackWait)
-	defer timer.Stop()
-	select {
-	case replies := <-ready:
-		if len(replies) == 0 {
-			ack(nil)
-			taken <- false
-			return true
-		}
-		m := a.replyMessage(replies[0])
-		m.ResponseType = responseType(replies[0])
-		ack(&m)
-		taken <- true
-	case <-timer.C:
-		ack(nil)
-		taken <- false
-	}
-	return true
 }

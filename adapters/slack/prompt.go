@@ -127,29 +127,33 @@ func parsePrompt(value string) (promptValue, bool) {
 }
 
 // interaction handles one interaction payload, from the HTTP route or
-// Socket Mode. It reports whether Slack may be acknowledged (false: the
-// request could not be accepted; Slack should deliver it again).
-func (a *Adapter) interaction(ctx context.Context, h bot.Handler, ic *slackgo.InteractionCallback) bool {
+// Socket Mode, and acknowledges it with ack. It reports false, without
+// calling ack, when the request could not be accepted: Slack should
+// deliver it again.
+func (a *Adapter) interaction(ctx context.Context, h bot.Handler, ic *slackgo.InteractionCallback, ack func()) bool {
 	if ic.Type == slackgo.InteractionTypeViewSubmission {
 		req, o, err := submissionRequest(ic)
 		if err != nil {
 			a.log.Debug("slack view submission not handled", "reason", err)
+			ack()
 			return true
 		}
-		return a.handle(ctx, h, req, o)
+		return a.handle(ctx, h, req, o, ack)
 	}
 	req, o, err := actionRequest(ic)
 	if err != nil {
 		a.log.Debug("slack interaction not handled", "reason", err)
+		ack()
 		return true
 	}
 	if p, ok := parsePrompt(req.Value); ok {
 		req.Value = p.Value
 		if a.openPrompt(ctx, ic, req, p.Prompt) {
+			ack()
 			return true
 		}
 	}
-	return a.handle(ctx, h, req, o)
+	return a.handle(ctx, h, req, o, ack)
 }
 
 // openPrompt opens the modal of a prompt button's click; false when it

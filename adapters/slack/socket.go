@@ -71,9 +71,8 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 		}
 		// Acknowledge only work accepted: while shutting down, Slack
 		// redelivers the envelope to another connection.
-		if a.handle(ctx, h, req, o) {
-			a.ack(ctx, client, evt.Request, nil)
-		}
+		envelope := evt.Request
+		a.handle(ctx, h, req, o, func() { a.ack(ctx, client, envelope, nil) })
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slackgo.SlashCommand)
 		if !ok || !a.teamAllowed(cmd.TeamID, "command", cmd.TriggerID) {
@@ -83,11 +82,7 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 		envelope := evt.Request
 		// Wait for the answer off the event loop, so other envelopes are
 		// acknowledged meanwhile.
-		go a.slash(ctx, h, cmd, func(m *message) {
-			if m == nil || !envelope.AcceptsResponsePayload {
-				a.ack(ctx, client, envelope, nil)
-				return
-			}
+		go a.slash(ctx, h, cmd, envelope.AcceptsResponsePayload, func(m *message) {
 			a.ack(ctx, client, envelope, m)
 		})
 	case socketmode.EventTypeInteractive:
@@ -99,11 +94,7 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 		envelope := evt.Request
 		// A prompt button's click waits for views.open; do it off the
 		// event loop. An empty acknowledgement closes a submitted modal.
-		go func() {
-			if a.interaction(ctx, h, &ic) {
-				a.ack(ctx, client, envelope, nil)
-			}
-		}()
+		go a.interaction(ctx, h, &ic, func() { a.ack(ctx, client, envelope, nil) })
 	default:
 		if evt.Request != nil && evt.Request.EnvelopeID != "" {
 			a.ack(ctx, client, evt.Request, nil)

@@ -69,17 +69,45 @@ func withPlatform(t *testing.T) (*bottest.Env, *outbox.Outbox, *platform) {
 	return env, x, p
 }
 
-// answer is what an adapter does with a command's replies: send them
-// itself, in order behind the chat's backlog (bot.Answer).
+// fixed answers every request with its replies, through the bot's
+// durable sending path (bot.Orderer, bot.LateDeliverer).
+type fixed struct {
+	b       *bot.Bot
+	replies []bot.Reply
+}
+
+func (f fixed) Handle(context.Context, *bot.Request) *bot.Response {
+	return &bot.Response{Replies: f.replies}
+}
+
+func (f fixed) TakeTurn(ctx context.Context, req *bot.Request) (context.Context, bool, func()) {
+	return f.b.TakeTurn(ctx, req)
+}
+
+func (f fixed) DeliverLate(ctx context.Context, req *bot.Request, i int, r bot.Reply) error {
+	return f.b.DeliverLate(ctx, req, i, r)
+}
+
+// answer is what an adapter does with a command's replies (bot.Serve):
+// send them itself, in order behind the chat's backlog.
 func answer(env *bottest.Env, p *platform, req *bot.Request, texts ...string) {
 	var replies []bot.Reply
 	for _, s := range texts {
 		replies = append(replies, bot.Reply{Text: s, Public: true})
 	}
-	bot.Answer(context.Background(), env.Bot, req, replies, 0, env.Bot.Log, func(ctx context.Context, r bot.Reply) (bot.Reply, error) {
-		_, err := p.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: req.ChatID, Text: r.Text})
-		return r, err
+	var wg sync.WaitGroup
+	err := bot.Serve(context.Background(), fixed{env.Bot, replies}, req, bot.Delivery{
+		Go: func(work func()) bool { wg.Go(work); return true },
+		Deliver: func(ctx context.Context, _ int, r bot.Reply) (bot.Reply, error) {
+			_, err := p.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: req.ChatID, Text: r.Text})
+			return r, err
+		},
+		Log: env.Bot.Log,
 	})
+	if err != nil {
+		panic(err)
+	}
+	wg.Wait()
 }
 
 // A platform outage, a backlog, then fresh answers and notices: every
