@@ -85,15 +85,13 @@ func TestAnswerNotDeliveredIsDeliveredLate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work, die := context.WithCancel(ctx)
-	_ = env.Bot.Process(work, ticket, req)
+	_ = env.Bot.Process(ctx, ticket, req)
 	restarted := countingEnv(t, &n, bottest.WithStore(env.Store), bottest.WithClock(env.Clock))
 	env.Clock.Advance(bot.InboxGrace / 2)
 	if sent, _ := restarted.Outbox.Flush(ctx); sent != 0 {
 		t.Fatalf("%d answers sent while their adapter may still deliver them", sent)
 	}
-	die()                        // … and the process dies before delivering
-	env.Clock.WaitSleepers(t, 0) // its lease is no longer renewed
+	bot.Die(env.Bot, ticket) // … and the process dies before delivering
 	env.Clock.Advance(2 * time.Minute)
 	got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace)
 	if err != nil || got != 0 || n.Load() != 1 {

@@ -6,6 +6,7 @@ package bottest
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -250,7 +251,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	b, err := bot.New(bot.Options{
 		Store: o.store, Translator: cat, Roster: o.config.Roster(), Groups: o.config.ChatGroups(),
 		Location: o.config.Location(), Lang: o.config.Lang, Now: clock.Now, SleepUntil: clock.SleepUntil,
-		Calendar: o.config.Calendar(), Logger: slog.New(slog.NewTextHandler(t.Output(), nil)), InboxGrace: o.grace,
+		Calendar: o.config.Calendar(), Logger: slog.New(slog.NewTextHandler(testLog(t), nil)), InboxGrace: o.grace,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -407,4 +408,32 @@ func (e *Env) Delivered(ref bot.MessageRef) bot.MessageRef {
 		e.T.Fatal(err)
 	}
 	return out
+}
+
+// testLog is t's output until the test ends, then nothing: background
+// work that a test left to stop by itself (a lease renewal whose process
+// "died") may log once more, and testing panics on output after a test.
+func testLog(t testing.TB) io.Writer {
+	w := &endingWriter{w: t.Output()}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return w
+}
+
+type endingWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	done bool
+}
+
+func (e *endingWriter) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.done {
+		return len(p), nil
+	}
+	return e.w.Write(p)
 }
