@@ -6,8 +6,8 @@ package bottest
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
