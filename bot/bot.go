@@ -404,7 +404,11 @@ func (b *Bot) errorResponse(req *Request, err error) *Response {
 		text = b.T(lang, "error.internal")
 	case e != nil && e.Code == EUNAVAILABLE:
 		b.Log.Warn("dependency unavailable", "err", err)
-		text = b.T(lang, "error.unavailable")
+		key := "error.unavailable"
+		if e.Key != "" {
+			key = e.Key // e.g. a change the store could not confirm
+		}
+		text = b.T(lang, key)
 	case e != nil && e.Key != "":
 		text = b.T(lang, e.Key, e.Args...)
 		if e.Example != "" {

@@ -80,14 +80,17 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `)
 
-// enqueueScript is InboxStore.Enqueue. KEYS: doc, idx, claim, lease.
-// ARGV: document, id, claim TTL in ms, lease TTL in ms; a TTL of 0 means
-// that claim is not checked or taken (its key is then a placeholder).
+// enqueueScript is InboxStore.Enqueue. KEYS: doc, idx, claim, lease,
+// replication marker. ARGV: document, id, claim TTL in ms, lease TTL in
+// ms (a TTL of 0 means that claim is not checked or taken: its key is
+// then a placeholder), 1 when a duplicate must write the marker.
 var enqueueScript = newScript(`
 if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[3]) == 1 then
+	if ARGV[5] == '1' then redis.call('SET', KEYS[5], 1) end
 	return 0
 end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+	if ARGV[5] == '1' then redis.call('SET', KEYS[5], 1) end
 	return 0
 end
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
@@ -266,7 +269,9 @@ func (s *Store) evalPipelined(ctx context.Context, sc luaScript, keys []string, 
 }
 
 // ErrNotReplicated is the cause of the EUNAVAILABLE error of a write that
-// did not reach the replicas WithReplicas asks for in time.
+// did not reach the replicas WithReplicas asks for in time. The write
+// may still stand (a replica was only slow) or be lost (a failover):
+// the person is told so (error.unconfirmed), not that nothing was done.
 var ErrNotReplicated = errors.New("redis: the write did not reach enough replicas in time")
 
 // evalReplicated is evalPipelined, followed on the same connection by a
@@ -295,9 +300,47 @@ func (s *Store) evalReplicated(ctx context.Context, sc luaScript, keys []string,
 		return cmd
 	}
 	if n, err := wait.Result(); err != nil || n < int64(s.replicas) {
-		return failed(ctx, bot.ErrUnavailable(errors.Join(ErrNotReplicated, err)))
+		return failed(ctx, &bot.Error{Code: bot.EUNAVAILABLE, Key: "error.unconfirmed", Err: errors.Join(ErrNotReplicated, err)})
 	}
 	return cmd
+}
+
+// evalWrite is eval, followed by a WAIT for replicas as evalReplicated.
+func (s *Store) evalWrite(ctx context.Context, sc luaScript, keys []string, args ...any) *redis.Cmd {
+	if s.replicas == 0 {
+		return s.eval(ctx, sc, keys, args...)
+	}
+	return s.evalReplicated(ctx, sc, keys, args...)
+}
+
+// write runs cmd on the plain client and, with replicas to wait for,
+// WAITs for them on the same connection. It returns an error only when
+// the command could not run or was not confirmed; cmd holds its answer.
+func (s *Store) write(ctx context.Context, cmd redis.Cmder) error {
+	if s.replicas == 0 {
+		_ = s.c.Process(ctx, cmd)
+		return nil
+	}
+	var wait *redis.Cmd
+	_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		_ = p.Process(ctx, cmd)
+		wait = p.Do(ctx, "wait", s.replicas, s.wait.Milliseconds())
+		return nil
+	})
+	if err := cmd.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return nil // the command's own error, in cmd
+	}
+	return s.confirmed(wait)
+}
+
+// confirmed checks the answer of a WAIT for the replicas WithReplicas
+// asks for.
+func (s *Store) confirmed(wait *redis.Cmd) error {
+	n, err := wait.Int64()
+	if err != nil || n < int64(s.replicas) {
+		return &bot.Error{Code: bot.EUNAVAILABLE, Key: "error.unconfirmed", Err: errors.Join(ErrNotReplicated, err)}
+	}
+	return nil
 }
 
 // eval runs a script on the plain client (EVALSHA, then EVAL).
@@ -385,7 +428,7 @@ func (s *Store) Create(ctx context.Context, coll, id string, doc []byte) error {
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	n, err := s.eval(ctx, createScript, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Int()
+	n, err := s.evalWrite(ctx, createScript, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Int()
 	if err != nil {
 		return mapErr(err)
 	}
@@ -427,6 +470,9 @@ func (s *Store) Update(ctx context.Context, coll, id string, fn func(current []b
 				p.ZAdd(ctx, s.idxKey(coll), redis.Z{Member: id})
 				return nil
 			})
+			if err == nil && s.replicas > 0 {
+				err = s.confirmed(tx.Do(ctx, "wait", s.replicas, s.wait.Milliseconds()))
+			}
 			return err
 		}, key)
 		switch {
@@ -468,7 +514,7 @@ func (s *Store) Put(ctx context.Context, coll, id string, doc []byte) error {
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	return mapErr(s.eval(ctx, putScript, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Err())
+	return mapErr(s.evalWrite(ctx, putScript, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Err())
 }
 
 // Delete removes coll/id; deleting a missing document is not an error.
@@ -476,7 +522,7 @@ func (s *Store) Delete(ctx context.Context, coll, id string) error {
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	return mapErr(s.eval(ctx, deleteScript, []string{s.docKey(coll, id), s.idxKey(coll)}, id).Err())
+	return mapErr(s.evalWrite(ctx, deleteScript, []string{s.docKey(coll, id), s.idxKey(coll)}, id).Err())
 }
 
 // List returns every document of coll in ascending id (byte) order. It is
@@ -539,7 +585,11 @@ func chunks(s []string, n int) func(func([]string) bool) {
 // NextSeq atomically increments and returns the named counter, starting
 // at 1 (INCR), shared by every process using the same prefix.
 func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
-	n, err := s.c.Incr(ctx, s.seqKey(name)).Result()
+	cmd := redis.NewIntCmd(ctx, "incr", s.seqKey(name))
+	if err := s.write(ctx, cmd); err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := cmd.Result()
 	return n, mapErr(err)
 }
 
@@ -549,16 +599,30 @@ func (s *Store) NextSeq(ctx context.Context, name string) (int64, error) {
 func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	// Round up to whole milliseconds: PX has millisecond resolution, and a
 	// zero expiry would mean "never expire".
-	ok, err := s.c.SetNX(ctx, s.claimKey(key), 1, time.Duration(ms(ttl))*time.Millisecond).Result()
-	return ok, mapErr(err)
+	cmd := redis.NewStatusCmd(ctx, "set", s.claimKey(key), 1, "px", ms(ttl), "nx")
+	if err := s.write(ctx, cmd); err != nil {
+		return false, mapErr(err)
+	}
+	err := cmd.Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	return err == nil, mapErr(err)
 }
 
 // Renew implements bot.ClaimRenewer with SET XX PX: the claim's expiry
 // is moved to ttl from now only while the key exists (Redis has dropped
 // an expired one).
 func (s *Store) Renew(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	ok, err := s.c.SetXX(ctx, s.claimKey(key), 1, time.Duration(ms(ttl))*time.Millisecond).Result()
-	return ok, mapErr(err)
+	cmd := redis.NewStatusCmd(ctx, "set", s.claimKey(key), 1, "px", ms(ttl), "xx")
+	if err := s.write(ctx, cmd); err != nil {
+		return false, mapErr(err)
+	}
+	err := cmd.Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	return err == nil, mapErr(err)
 }
 
 func (s *Store) claimKey(key string) string { return s.prefix + "claim:" + key }
@@ -575,8 +639,11 @@ func (s *Store) Enqueue(ctx context.Context, op bot.InboxOp) (bool, error) {
 		return false, err
 	}
 	claim, lease := s.inboxClaims(op)
-	n, err := s.evalReplicated(ctx, enqueueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
-		op.Doc, op.ID, ttlArg(op.Claim, op.ClaimTTL), ttlArg(op.Lease, op.LeaseTTL)).Int()
+	// With replicas to wait for, a duplicate writes a marker (KEYS[5]):
+	// the WAIT after it then also covers the earlier attempt's writes
+	// that made it a duplicate, which that attempt could not confirm.
+	n, err := s.evalReplicated(ctx, enqueueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease, s.prefix + "replicated"},
+		op.Doc, op.ID, ttlArg(op.Claim, op.ClaimTTL), ttlArg(op.Lease, op.LeaseTTL), min(s.replicas, 1)).Int()
 	if err != nil {
 		return false, mapErr(err)
 	}
@@ -589,7 +656,7 @@ func (s *Store) Dequeue(ctx context.Context, op bot.InboxOp) error {
 		return err
 	}
 	claim, lease := s.inboxClaims(op)
-	return mapErr(s.evalPipelined(ctx, dequeueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
+	return mapErr(s.evalReplicated(ctx, dequeueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
 		op.ID, ttlArg(op.Claim, op.ClaimTTL)).Err())
 }
 
