@@ -140,6 +140,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\n%s, %.0f s", strings.Join(notes, "; "), time.Since(start).Seconds())
 		fmt.Fprintln(stdout)
 		for _, x := range res {
+			if x.Other > 0 || x.Cross > 0 {
+				fmt.Fprintf(stdout, "%s: %d other messages to the sender, %d DMs or answers of the other platform's transfers\n", x.Platform, x.Other, x.Cross)
+			}
 			if len(x.Missed) > 0 {
 				failed = true
 				fmt.Fprintf(stdout, "MISSED (%s): %s\n", x.Platform, strings.Join(x.Missed, "; "))

@@ -176,6 +176,7 @@ type result struct {
 	Inversions         int // pairs of messages shown out of commit order, over every chat
 	Chats              int // chats checked for order
 	Other              int // other messages shown to the sender (errors, "try again")
+	Cross              int // DMs and answers of the other platform's transfers shown here
 	Leaks              int // the substance shown anywhere but the receiver's DM
 	Left               int // inbox and outbox entries left in the store (whole run)
 	PossibleDup        int // xunji_outbox_possible_duplicates_total of the live processes
@@ -231,18 +232,24 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 	}
 	r.mu.Unlock()
 	res.Sent = len(cmds)
+	// The clues of every platform's commands: a group card goes to the
+	// group on every platform it is configured on, so this platform also
+	// shows the cards of the other platform's transfers.
+	own := strings.ToUpper(platform[:1])
 	records := map[string]int{} // tag → records
 	tagOf := map[string]string{}
 	substance := map[string]string{}
 	for _, c := range st.clues {
 		m := tagRe.FindStringSubmatch(c.OrganisationName)
-		if m == nil || !strings.HasPrefix(m[1], strings.ToUpper(platform[:1])) {
+		if m == nil {
 			continue
 		}
-		records[m[1]]++
 		tagOf[c.ID] = m[1]
 		substance[c.ID] = c.Substance
-		res.Clues++
+		if strings.HasPrefix(m[1], own) {
+			records[m[1]]++
+			res.Clues++
+		}
 	}
 	receiver := larkReceiver
 	if platform == "slack" {
@@ -269,16 +276,26 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 		case kindCard:
 			if s.Chat == map[string]string{"slack": slackChannel, "lark": larkChat}[platform] {
 				counts[t][kindCard]++
-				res.Cards++
+				if strings.HasPrefix(t, own) {
+					res.Cards++
+				}
 			}
 		case kindDM:
 			if s.Chat == receiver && strings.Contains(s.Text, substance[s.Clue]) && substance[s.Clue] != "" {
 				counts[t][kindDM]++
-				res.DMs++
+				if strings.HasPrefix(t, own) {
+					res.DMs++
+				} else {
+					res.Cross++
+				}
 			}
 		case kindAnswer:
 			counts[t][kindAnswer]++
-			res.Answers++
+			if strings.HasPrefix(t, own) {
+				res.Answers++
+			} else {
+				res.Cross++
+			}
 		}
 		perChat[s.Chat] = append(perChat[s.Chat], s)
 	}
@@ -298,8 +315,12 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 		res.DupDMs += max(0, n[kindDM]-1)
 		res.DupAnswers += max(0, n[kindAnswer]-1)
 	}
-	for t, n := range counts { // messages of clues no command owns
-		if strings.HasPrefix(t, "?") {
+	for t, n := range counts {
+		if !strings.HasPrefix(t, own) && !strings.HasPrefix(t, "?") { // the other platform's cards, shown here too
+			res.DupCards += max(0, n[kindCard]-1)
+			continue
+		}
+		if strings.HasPrefix(t, "?") { // messages of clues no command owns
 			res.DupCards += n[kindCard]
 			res.DupDMs += n[kindDM]
 			res.DupAnswers += n[kindAnswer]
