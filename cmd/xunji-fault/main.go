@@ -9,7 +9,7 @@
 //	go run ./cmd/xunji-fault -scenario kill9,sigterm -store bolt
 //	go run ./cmd/xunji-fault -scenario platform -platform lark -v
 //
-// Scenarios (see scenarios.go): kill9, sigterm, redis-stop,
+// Scenarios (see scenarios.go): baseline (no fault), kill9, sigterm, redis-stop,
 // redis-freeze, platform, replicas; the Redis ones and replicas are
 // skipped with -store bolt.
 //
@@ -52,7 +52,7 @@ func main() {
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("xunji-fault", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	list := fs.String("scenario", "all", "scenarios to run, comma-separated: kill9, sigterm, redis-stop, redis-freeze, platform, replicas, or all")
+	list := fs.String("scenario", "all", "scenarios to run, comma-separated: baseline, kill9, sigterm, redis-stop, redis-freeze, platform, replicas, or all")
 	platform := fs.String("platform", "both", "slack, lark or both (both: one xunji serving the two at once)")
 	store := fs.String("store", "redis", "redis (a private redis-server) or bolt (a bbolt file); the Redis faults and replicas need redis")
 	bin := fs.String("bin", "", "the xunji binary to test; built from ./cmd/xunji when empty")

@@ -35,6 +35,8 @@ const retryAfter = 40 * time.Second
 
 func scenarios() []scenario {
 	return []scenario{
+		{Name: "baseline", Doc: "no fault: the reference the other scenarios compare with", Wait: 90 * time.Second,
+			Fault: func(*run) error { return nil }},
 		{Name: "kill9", Doc: "xunji killed with SIGKILL mid-flight, restarted a second later", Wait: 90 * time.Second,
 			Fault: func(r *run) error {
 				rep := r.reps[0]
