@@ -111,6 +111,10 @@ func Demo() *Config {
 	return c
 }
 
+// DemoYAML returns the demo district's configuration file, for tools
+// that start the program with a variant of it.
+func DemoYAML() []byte { return append([]byte(nil), demoYAML...) }
+
 // Load reads and validates the file at path.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)

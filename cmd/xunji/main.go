@@ -148,7 +148,13 @@ func (m *Main) Run(ctx context.Context) error {
 		b.AddAdapter(a)
 	}
 	// Every notice goes through the durable outbox.
-	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate})
+	var lease time.Duration
+	if v := m.Getenv("XUNJI_OUTBOX_LEASE"); v != "" { // for tests of crash recovery
+		if lease, err = time.ParseDuration(v); err != nil || lease < time.Second {
+			return fmt.Errorf("XUNJI_OUTBOX_LEASE: %q is not a duration of at least 1s", v)
+		}
+	}
+	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease})
 	b.SetSender(m.Outbox)
 	m.Metrics.WatchOutbox(m.Outbox.Stats)
 

@@ -288,3 +288,39 @@ func TestDivergingSettingsStopStartup(t *testing.T) {
 		})
 	}
 }
+
+// XUNJI_OUTBOX_LEASE shortens the outbox's delivery lease for crash
+// recovery tests; a value that is not a duration of at least a second
+// stops the start with its name.
+func TestOutboxLeaseFromTheEnvironment(t *testing.T) {
+	for _, v := range []string{"soon", "10ms"} {
+		m := testMain()
+		m.Stdin = blockingReader{}
+		m.Stdout, m.Stderr = io.Discard, io.Discard
+		m.Getenv = env(map[string]string{"XUNJI_STORE_PATH": filepath.Join(t.TempDir(), "x.db"), "XUNJI_OUTBOX_LEASE": v})
+		err := m.Run(context.Background())
+		_ = m.Close()
+		if err == nil || !strings.Contains(err.Error(), "XUNJI_OUTBOX_LEASE") {
+			t.Errorf("XUNJI_OUTBOX_LEASE=%s: %v, want an error naming the variable", v, err)
+		}
+	}
+	m := testMain()
+	m.Stdin = blockingReader{}
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	m.Getenv = env(map[string]string{"XUNJI_STORE_PATH": filepath.Join(t.TempDir(), "x.db"), "XUNJI_OUTBOX_LEASE": "3s"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	select {
+	case <-m.Ready():
+	case err := <-done:
+		t.Fatalf("XUNJI_OUTBOX_LEASE=3s: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("did not start")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+	_ = m.Close()
+}

@@ -8,8 +8,9 @@
 //     already seen returns the first message and is not shown again),
 //     records every message call with its parsed body, finds the messages,
 //     cards, replies, card patches and direct messages the bot sent, waits
-//     for calls with a deadline, and injects failures (HTTP statuses such
-//     as 429 with x-ogw-ratelimit-reset or 5xx, with Lark error codes).
+//     for calls with a deadline, injects failures (HTTP statuses such
+//     as 429 with x-ogw-ratelimit-reset or 5xx, with Lark error codes),
+//     one by one or as an outage, and can answer slowly.
 //   - Builders of real-shaped callbacks — im.message.receive_v1 (a group
 //     message that @-mentions the bot, a p2p message) and
 //     card.action.trigger — made from public Lark examples, carrying the
@@ -203,6 +204,8 @@ type Server struct {
 	mu      sync.Mutex
 	calls   []Call
 	fail    []Failure
+	failAll *Failure
+	latency time.Duration
 	byUUID  map[string]string
 	shown   []Call
 	seq     int
@@ -276,6 +279,28 @@ func (s *Server) FailNext(fs ...Failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail = append(s.fail, fs...)
+}
+
+// FailAll makes every message call answer f, after the failures queued
+// by FailNext, until FailAll(nil) ends the outage.
+func (s *Server) FailAll(f *Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f != nil {
+		c := *f
+		f = &c
+	}
+	s.failAll = f
+}
+
+// SetLatency makes every message call wait d before it is answered — and,
+// for a call that succeeds, before it is performed: a client that gives
+// up (or dies) meanwhile still sends the message, as on the real
+// platform. 0 (the default) answers at once.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
 }
 
 // Calls returns every message call so far, failed ones included.
@@ -415,6 +440,12 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewDecoder(r.Body).Decode(&body)
 	c := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Auth: r.Header.Get("Authorization"), Body: body, Target: r.PathValue("id")}
 	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency > 0 {
+		time.Sleep(latency)
+	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() {
 		s.changes.Broadcast()
@@ -428,6 +459,9 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request) {
 	if len(s.fail) > 0 {
 		fl = &s.fail[0]
 		s.fail = s.fail[1:]
+	} else if s.failAll != nil {
+		f := *s.failAll
+		fl = &f
 	}
 	if fl != nil && !fl.Deliver {
 		s.calls = append(s.calls, c)

@@ -7,8 +7,9 @@
 //     views.open, apps.connections.open), response_url posts and the
 //     Socket Mode websocket. It records every call with its parsed body,
 //     finds posted messages, updates and direct messages, waits for calls
-//     with a deadline, and injects failures (HTTP statuses such as 429 with
-//     Retry-After or 5xx, and Slack error codes).
+//     with a deadline, injects failures (HTTP statuses such as 429 with
+//     Retry-After or 5xx, and Slack error codes), one by one or as an
+//     outage, and can answer slowly.
 //   - Builders of real-shaped incoming requests — Events API bodies
 //     (app_mention, message.im), slash command forms, block_actions and
 //     view_submission interaction payloads — made from public Slack
@@ -214,6 +215,8 @@ type Server struct {
 	fail       map[string][]int  // method → statuses to answer first
 	failCode   map[string]string // method → Slack error code to answer once
 	retryAfter string
+	failAll    int
+	latency    time.Duration
 	changes    bottest.Changes
 	ts         int
 
@@ -270,6 +273,26 @@ func (s *Server) FailNext(method string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail[method] = append(s.fail[method], statuses...)
+}
+
+// FailAll makes every Web API call answer the HTTP status (429 with
+// Retry-After, see SetRetryAfter), after the statuses queued by
+// FailNext, until FailAll(0) ends the outage. Failed calls are counted
+// by Attempts but not recorded as calls.
+func (s *Server) FailAll(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failAll = status
+}
+
+// SetLatency makes every Web API call wait d before it is answered — and,
+// for a call that succeeds, before it takes effect: a client that gives
+// up (or dies) meanwhile still posts the message, as on the real
+// platform. 0 (the default) answers at once.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
 }
 
 // FailWith makes the next call of method answer {"ok":false,"error":code}.
@@ -442,11 +465,19 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	method := r.PathValue("method")
 	form, js := readBody(r)
 	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency > 0 {
+		time.Sleep(latency)
+	}
+	s.mu.Lock()
 	s.attempts[method]++
 	s.notifyLocked()
 	var status int
 	if q := s.fail[method]; len(q) > 0 {
 		status, s.fail[method] = q[0], q[1:]
+	} else if s.failAll != 0 {
+		status = s.failAll
 	}
 	code := s.failCode[method]
 	delete(s.failCode, method)
