@@ -228,7 +228,19 @@ func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
 // entry with its lease. It does nothing for a request another process
 // holds: that one removes it when its answer is out.
 func (b *Bot) Done(ctx context.Context, ticket string, req *Request) {
-	b.release(ctx, req)
+	if left := b.release(ctx, req); len(left) > 0 {
+		// The answers went out, but their reservations could not be
+		// removed (the store is unreachable): were the lease to go now,
+		// the outbox would send them again. Keep it and try again.
+		b.finishLater(ticket, req, left)
+		return
+	}
+	b.finish(ctx, ticket, req)
+}
+
+// finish is the end of Done: the lease goes, the entry (if a unit of
+// work has not removed it) and the dedupe claim is renewed.
+func (b *Bot) finish(ctx context.Context, ticket string, req *Request) {
 	v, ok := b.held.LoadAndDelete(ticket)
 	if !ok {
 		return
@@ -508,11 +520,55 @@ func (b *Bot) reserve(ctx context.Context, ticket string, req *Request, resp *Re
 	return nil
 }
 
-// release forgets the reserved answers to req that its adapter delivered.
-func (b *Bot) release(ctx context.Context, req *Request) {
+// releaseRetry bounds how long a process keeps trying to release the
+// reservations of answers it delivered while the store refuses.
+const releaseRetry = 30 * time.Minute
+
+// finishLater keeps the request's lease held (its reserved answers with
+// it) and retries releasing them, with a growing pause, until the store
+// takes it or releaseRetry has passed; then it finishes Done. A process
+// that dies meanwhile lets the lease lapse, and the answers are sent
+// again: the one window left for a second answer, on Slack.
+func (b *Bot) finishLater(ticket string, req *Request, ids []string) {
+	ctx := context.Background()
+	// The request's own renewal ends with its work: renew here instead.
+	if v, ok := b.held.LoadAndDelete(ticket); ok {
+		v.(*hold).release()
+	}
+	h := &hold{until: b.Now().Add(b.inboxGrace), working: true}
+	stop := b.KeepClaim(ctx, leaseKey(ticket), b.inboxGrace, h.setUntil)
+	h.stop = stop
+	b.held.Store(ticket, h) // recovery leaves it alone meanwhile
+	go func() {
+		b.mu.RLock()
+		rs, _ := b.sender.(Reserver)
+		b.mu.RUnlock()
+		end := b.Now().Add(releaseRetry)
+		pause := time.Second
+		for len(ids) > 0 && rs != nil {
+			if b.SleepUntil(ctx, b.Now().Add(pause)) != nil || b.Now().After(end) {
+				b.Log.Error("inbox: delivered answers still reserved; they may be sent again", "ticket", ticket, "entries", ids)
+				break
+			}
+			var left []string
+			for _, id := range ids {
+				if err := rs.Release(ctx, id); err != nil {
+					left = append(left, id)
+				}
+			}
+			ids = left
+			pause = min(2*pause, 30*time.Second)
+		}
+		b.finish(ctx, ticket, req) // stops the renewal, then lets the lease go
+	}()
+}
+
+// release forgets the reserved answers to req that its adapter
+// delivered. It returns those the store did not let go.
+func (b *Bot) release(ctx context.Context, req *Request) (left []string) {
 	v, ok := b.reserved.LoadAndDelete(req)
 	if !ok {
-		return
+		return nil
 	}
 	b.mu.RLock()
 	rs, _ := b.sender.(Reserver)
@@ -525,9 +581,11 @@ func (b *Bot) release(ctx context.Context, req *Request) {
 			continue
 		}
 		if err := rs.Release(context.WithoutCancel(ctx), id); err != nil {
-			b.Log.Error("inbox: a delivered answer was not released; it may be sent again", "entry", id, "err", err)
+			b.Log.Warn("inbox: a delivered answer was not released; trying again", "entry", id, "err", err)
+			left = append(left, id)
 		}
 	}
+	return left
 }
 
 // expedite sends reserved reply i to req now, if r is that reply; it

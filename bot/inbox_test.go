@@ -413,3 +413,66 @@ func TestLongRetryAfterNeverAnswersTwice(t *testing.T) {
 		}
 	})
 }
+
+// failingDeletes is a store whose deletes in the outbox fail while fail
+// is set.
+type failingDeletes struct {
+	*bottest.Mem
+	fail atomic.Bool
+}
+
+func (f *failingDeletes) Delete(ctx context.Context, coll, id string) error {
+	if f.fail.Load() && coll == outbox.Coll {
+		return bot.ErrUnavailable(errors.New("store down"))
+	}
+	return f.Mem.Delete(ctx, coll, id)
+}
+
+// The store refuses when Done releases the answers the adapter has just
+// delivered: the process keeps the request's lease, so the outbox does
+// not send them again however long that lasts, and releases them once
+// the store takes it.
+func TestDeliveredAnswersReleasedAfterTheStoreRecovers(t *testing.T) {
+	var n atomic.Int32
+	st := &failingDeletes{Mem: bottest.NewMem()}
+	env := countingEnv(t, &n, bottest.WithStore(st))
+	st.Mem.Now = env.Clock.Now
+	other := countingEnv(t, &n, bottest.WithStore(st), bottest.WithClock(env.Clock))
+	ctx := context.Background()
+	req := slackReq("Ev-release")
+	ticket, _, err := env.Bot.Accept(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = env.Bot.Process(ctx, ticket, req) // both answers delivered directly
+	st.fail.Store(true)
+	env.Bot.Done(ctx, ticket, req)
+	// Five times the inbox grace: the lease is renewed all along, and the
+	// release is retried.
+	env.Clock.WaitSleepers(t, 2) // the renewal and the retry
+	for range 20 {
+		env.Clock.Advance(bot.InboxGrace / 4)
+		env.Clock.WaitSleepers(t, 2)
+		if sent, _ := other.Outbox.Flush(ctx); sent != 0 {
+			t.Fatalf("%d delivered answers sent again", sent)
+		}
+	}
+	st.fail.Store(false)
+	env.Clock.Advance(30 * time.Second) // the longest pause between tries
+	released := func() bool { docs, _ := st.List(ctx, outbox.Coll); return len(docs) == 0 }
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	limit := time.After(5 * time.Second) // bounded wait for the woken retry
+	for !released() {
+		select {
+		case <-tick.C:
+		case <-limit:
+			t.Fatal("answers still reserved after the store recovered")
+		}
+	}
+	env.Clock.WaitSleepers(t, 0) // and the renewal stopped
+	env.Clock.Advance(time.Hour)
+	if sent, _ := other.Outbox.Flush(ctx); sent != 0 {
+		t.Errorf("%d delivered answers sent again after the release", sent)
+	}
+}
