@@ -339,11 +339,31 @@ func (b *Bot) TakeTurn(ctx context.Context, req *Request) (context.Context, bool
 	if !ok {
 		return ctx, false, func() {}
 	}
-	user := ""
+	chat, user := b.answerChat(req)
 	if req.Direct || req.ChatID == "" {
-		user = req.UserID
+		chat = req.ChatID
 	}
-	return o.Turn(ctx, req.Platform, req.ChatID, user)
+	// The request's own reserved answers are what the caller is about to
+	// show: only messages older than they count as a backlog.
+	before := ""
+	if v, ok := b.reserved.Load(req); ok {
+		res := v.(*reservation)
+		res.mu.Lock()
+		if len(res.ids) > 0 {
+			before = res.ids[0]
+		}
+		res.mu.Unlock()
+	}
+	return o.Turn(ctx, req.Platform, chat, user, before)
+}
+
+// answerChat is the conversation where the adapter shows the answers to
+// req: its chat, or the sender directly for a direct message.
+func (b *Bot) answerChat(req *Request) (chat, user string) {
+	if req.Direct || req.ChatID == "" {
+		return "", req.UserID
+	}
+	return req.ChatID, ""
 }
 
 // deliverLate sends the answer to a request whose original reply channel
@@ -478,8 +498,10 @@ func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
 type Reserver interface {
 	// Reserve stores m as part of the unit of work of ctx, not to be sent
 	// while the claim lease is held (the adapter is at work) nor before
-	// until. It returns the entry's id.
-	Reserve(ctx context.Context, m Outgoing, lease string, until time.Time) (string, error)
+	// until. It keeps its place among the messages to the conversation
+	// where the adapter shows it (chat, or user directly when chat is
+	// empty): later ones wait for it. It returns the entry's id.
+	Reserve(ctx context.Context, m Outgoing, chat, user, lease string, until time.Time) (string, error)
 	// Release forgets a reserved message: the adapter delivered it.
 	Release(ctx context.Context, id string) error
 	// Expedite makes a reserved message due now: the adapter could not
@@ -510,7 +532,8 @@ func (b *Bot) reserve(ctx context.Context, ticket string, req *Request, resp *Re
 	}
 	res := &reservation{replies: resp.Replies, expedited: map[int]bool{}}
 	for i, r := range resp.Replies {
-		id, err := rs.Reserve(ctx, b.lateOutgoing(req, i, r), leaseKey(ticket), b.Now())
+		chat, user := b.answerChat(req)
+		id, err := rs.Reserve(ctx, b.lateOutgoing(req, i, r), chat, user, leaseKey(ticket), b.Now())
 		if err != nil {
 			return err
 		}

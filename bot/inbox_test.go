@@ -107,8 +107,8 @@ func TestAnswerNotDeliveredIsDeliveredLate(t *testing.T) {
 }
 
 // An adapter whose platform refuses an answer hands it over: the answer
-// kept in the outbox goes at once, and only once (not again when its
-// reservation would have fallen due).
+// kept in the outbox goes, in its place, and only once (not again when
+// its reservation would have fallen due).
 func TestAnswerHandedOverGoesOnce(t *testing.T) {
 	var n atomic.Int32
 	env := countingEnv(t, &n)
@@ -122,8 +122,13 @@ func TestAnswerHandedOverGoesOnce(t *testing.T) {
 	// The first reply went out directly; the platform refused the second.
 	bot.HandOver(ctx, env.Bot, req, 1, resp.Replies[1], env.Bot.Log)
 	env.Bot.Done(ctx, ticket, req)
+	// It waited behind the first answer's place (reserved until Done) and
+	// goes with the flush that Done's release wakes.
+	if _, err := env.Outbox.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if s := env.Adapter.Sent(); len(s) != 1 {
-		t.Fatalf("%d handed-over answers sent at once, want 1", len(s))
+		t.Fatalf("%d handed-over answers sent, want 1", len(s))
 	}
 	env.Clock.Advance(time.Hour)
 	if sent, _ := env.Outbox.Flush(ctx); sent != 0 {

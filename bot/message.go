@@ -293,10 +293,12 @@ type Permanent interface {
 type ChatOrder interface {
 	// Turn waits until this process sends nothing else to chat (and to
 	// user directly, when user is set) and reports whether older messages
-	// to them still wait. Until release, the caller sends the chats'
-	// messages: directly when there is no backlog, else through the
-	// Sender (HandOver) with the returned context, which holds the turn.
-	Turn(ctx context.Context, p Platform, chat, user string) (turn context.Context, backlog bool, release func())
+	// to them still wait (older than the entry before, when it is set:
+	// the caller's own reserved answers). Until release, the caller sends
+	// the chats' messages: directly when there is no backlog, else through
+	// the Sender (HandOver) with the returned context, which holds the
+	// turn.
+	Turn(ctx context.Context, p Platform, chat, user, before string) (turn context.Context, backlog bool, release func())
 }
 
 // Orderer is implemented by handlers (as *Bot does) whose durable

@@ -65,13 +65,21 @@ type Entry struct {
 	Sending *time.Time `json:"sending,omitempty"`
 	// Reserved: an answer its adapter is delivering itself (bot.Reserver),
 	// not sent while the claim HeldBy (the request's inbox lease) is held.
-	// It holds no chat back: it is sent only if its adapter failed or
-	// died, and is then late whatever its place.
+	// It keeps its place in the conversation Order, where the adapter
+	// shows it (its message, sent only if the adapter failed or died, may
+	// go elsewhere: a private answer in a group goes to the person
+	// directly): later messages there wait for it.
 	Reserved bool   `json:"reserved,omitempty"`
 	HeldBy   string `json:"held_by,omitempty"`
+	Order    string `json:"order,omitempty"`
 }
 
-func (e *Entry) chat() string { return chatKey(e.Msg.Platform, e.Msg.ChatID, e.Msg.UserID) }
+func (e *Entry) chat() string {
+	if e.Order != "" {
+		return e.Order
+	}
+	return chatKey(e.Msg.Platform, e.Msg.ChatID, e.Msg.UserID)
+}
 
 // chatKey names the conversation a message goes to: its chat, or the
 // direct messages with its user.
@@ -259,15 +267,16 @@ func (x *Outbox) deliverCommitted(ctx context.Context, e *Entry) {
 	}
 }
 
-// backlog reports whether an entry older than id waits for one of the
-// chats. Reserved answers do not count (see Entry.Reserved).
+// backlog reports whether an entry older than id (any, when id is empty)
+// waits for one of the chats; reserved answers count where their adapter
+// shows them (see Entry.Order).
 func (x *Outbox) backlog(ctx context.Context, id string, chats ...string) (bool, error) {
 	pending, err := x.pending(ctx)
 	if err != nil {
 		return false, err
 	}
 	for _, p := range pending {
-		if (id == "" || p.ID < id) && !p.Reserved && slices.Contains(chats, p.chat()) {
+		if (id == "" || p.ID < id) && slices.Contains(chats, p.chat()) {
 			return true, nil
 		}
 	}
@@ -282,7 +291,7 @@ func (x *Outbox) backlog(ctx context.Context, id string, chats ...string) (bool,
 // through Send with the returned context (which holds the turn)
 // otherwise. A store that cannot be read reports no backlog: the direct
 // way is then the only one left.
-func (x *Outbox) Turn(ctx context.Context, p bot.Platform, chat, user string) (context.Context, bool, func()) {
+func (x *Outbox) Turn(ctx context.Context, p bot.Platform, chat, user, before string) (context.Context, bool, func()) {
 	var keys []string
 	if chat != "" {
 		keys = append(keys, chatKey(p, chat, ""))
@@ -294,7 +303,7 @@ func (x *Outbox) Turn(ctx context.Context, p bot.Platform, chat, user string) (c
 	if err != nil {
 		return ctx, false, func() {}
 	}
-	backlog, err := x.backlog(ctx, "", keys...)
+	backlog, err := x.backlog(ctx, before, keys...)
 	if err != nil {
 		x.o.Log.Warn("outbox: backlog unknown; answering directly", "chats", keys, "err", err)
 	}
@@ -619,8 +628,9 @@ func (x *Outbox) Flush(ctx context.Context) (int, error) {
 		}
 		now := x.o.Now()
 		if e.Reserved {
-			// Its adapter may still deliver it: it waits, holding nobody.
+			// Its adapter may still deliver it: it and what follows wait.
 			if e.NextAt.After(now) || x.heldBy(ctx, e) {
+				blocked[c] = true
 				continue
 			}
 		} else if e.NextAt.After(now) {
@@ -642,7 +652,7 @@ func (x *Outbox) Flush(ctx context.Context) (int, error) {
 		_, ok := x.attempt(ctx, e, false)
 		x.leave(c)
 		if !ok {
-			blocked[c] = blocked[c] || !e.Reserved
+			blocked[c] = true
 			continue
 		}
 		sent++
@@ -691,12 +701,13 @@ var (
 // Reserve implements bot.Reserver: m is stored (in the unit of work of
 // ctx, when there is one) and not sent while the claim lease is held, nor
 // before until.
-func (x *Outbox) Reserve(ctx context.Context, m bot.Outgoing, lease string, until time.Time) (string, error) {
+func (x *Outbox) Reserve(ctx context.Context, m bot.Outgoing, chat, user, lease string, until time.Time) (string, error) {
 	seq, err := x.store.NextSeq(ctx, Coll)
 	if err != nil {
 		return "", err
 	}
-	e := &Entry{ID: fmt.Sprintf("%012d", seq), Msg: m, Created: x.o.Now(), NextAt: until, Reserved: true, HeldBy: lease}
+	e := &Entry{ID: fmt.Sprintf("%012d", seq), Msg: m, Created: x.o.Now(), NextAt: until, Reserved: true, HeldBy: lease,
+		Order: chatKey(m.Platform, chat, user)}
 	if err := x.put(ctx, e, true); err != nil {
 		return "", err
 	}
@@ -718,9 +729,14 @@ func (x *Outbox) heldBy(ctx context.Context, e *Entry) bool {
 	return held
 }
 
-// Release implements bot.Reserver: the reserved entry goes.
+// Release implements bot.Reserver: the reserved entry goes, and what
+// waited behind it may leave.
 func (x *Outbox) Release(ctx context.Context, id string) error {
-	return x.store.Delete(ctx, Coll, id)
+	if err := x.store.Delete(ctx, Coll, id); err != nil {
+		return err
+	}
+	x.poke()
+	return nil
 }
 
 // Expedite implements bot.Reserver: the reserved entry becomes a message
