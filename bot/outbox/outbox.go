@@ -304,7 +304,13 @@ func (x *Outbox) Turn(ctx context.Context, p bot.Platform, chat, user, before st
 		return ctx, false, func() {}
 	}
 	backlog, err := x.backlog(ctx, before, keys...)
-	if err != nil {
+	switch {
+	case err != nil && before != "":
+		// The answers are reserved in the outbox: they keep their place
+		// there rather than overtake what may wait.
+		x.o.Log.Warn("outbox: backlog unknown; the answers keep their place in the outbox", "chats", keys, "err", err)
+		backlog = true
+	case err != nil:
 		x.o.Log.Warn("outbox: backlog unknown; answering directly", "chats", keys, "err", err)
 	}
 	return context.WithValue(ctx, turnKey{x}, heldTurn(keys)), backlog, release
