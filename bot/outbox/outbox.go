@@ -114,6 +114,10 @@ type Options struct {
 	Uncertain func(bot.Platform)
 }
 
+// sendTimeout bounds one platform send that has begun; a shutdown waits
+// for it (the program gives its shutdown 20 s).
+const sendTimeout = 15 * time.Second
+
 // Outbox implements bot.Sender.
 type Outbox struct {
 	b        *bot.Bot
@@ -484,7 +488,12 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 			// uuid) shows a message an attempt cut off mid-way once.
 			m.Key = "outbox:" + e.ID + ":" + strconv.FormatInt(e.Created.UnixNano(), 36)
 		}
-		ref, err = a.Send(ctx, m)
+		// A send that has begun runs to its end even when ctx ends (a
+		// shutdown): abandoned, the platform may still take the message
+		// while the entry stays, and it would be sent again.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		ref, err = a.Send(sctx, m)
+		cancel()
 	}
 	now := x.o.Now()
 	x.mu.Lock()
