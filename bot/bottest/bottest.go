@@ -437,3 +437,20 @@ func (e *endingWriter) Write(p []byte) (int, error) {
 	}
 	return e.w.Write(p)
 }
+
+// RunOutbox runs the outbox's delivery loop until the test ends, as the
+// program does: messages that wait their turn (behind another request's
+// answer still being delivered, say) go out by themselves. Tests that
+// count what a Flush sends do not call it.
+func (e *Env) RunOutbox() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = e.Outbox.Run(ctx)
+	}()
+	e.T.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}

@@ -85,6 +85,7 @@ type seen struct {
 func newEnv(t *testing.T) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
+	env.RunOutbox() // as the program: queued messages go out by themselves
 	for _, reg := range []func() error{
 		func() error { return admin.Register(env.Bot, env.Config) },
 		func() error { return clue.Register(env.Bot, env.Config) },
