@@ -454,3 +454,20 @@ func (e *Env) RunOutbox() {
 		<-done
 	})
 }
+
+// Eventually reports whether cond became true within timeout, checking
+// it every 20 ms on the real clock: a bounded wait on a condition (a
+// server starting, a client reconnecting), never a sleep that guesses.
+func Eventually(timeout time.Duration, cond func() bool) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	limit := time.After(timeout)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-limit:
+			return cond()
+		}
+	}
+	return true
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,7 +24,7 @@ func TestReferenceVerifiesAndClaimsOnce(t *testing.T) {
 	}
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
-	prefix := "xunjiload-test:" + strings.ReplaceAll(t.Name(), "/", "_") + ":" + time.Now().Format("150405.000000000") + ":"
+	prefix := "xunjiload-test:" + strings.ReplaceAll(t.Name(), "/", "_") + ":" + rand.Text() + ":" // unique to this run
 	t.Cleanup(func() {
 		keys, _ := rdb.Keys(context.Background(), prefix+"*").Result()
 		if len(keys) > 0 {

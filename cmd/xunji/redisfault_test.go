@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/i18n"
 )
 
@@ -31,7 +32,7 @@ func startRedis(t *testing.T, port int) *exec.Cmd {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	var dialErr error
-	if !eventually(10*time.Second, func() bool {
+	if !bottest.Eventually(10*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err == nil {
 			c.Close()
@@ -42,23 +43,6 @@ func startRedis(t *testing.T, port int) *exec.Cmd {
 		t.Fatalf("private redis-server did not start: %v", dialErr)
 	}
 	return cmd
-}
-
-// eventually reports whether cond became true within timeout, checking
-// it every 20 ms: a wait on a condition, bounded, instead of a sleep
-// that guesses how long something takes.
-func eventually(timeout time.Duration, cond func() bool) bool {
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	limit := time.After(timeout)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-limit:
-			return cond()
-		}
-	}
-	return true
 }
 
 func freePort(t *testing.T) int {
@@ -149,11 +133,11 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 	// made again (the read alone is not proof: the roster may still come
 	// from the cache). Each client connection pool of the Redis client
 	// redials on its own, so the first change may still be refused.
-	if !eventually(15*time.Second, func() bool { return health() == 200 }) {
+	if !bottest.Eventually(15*time.Second, func() bool { return health() == 200 }) {
 		t.Fatal("healthz did not recover after Redis came back")
 	}
 	var last []bot.Reply
-	if !eventually(15*time.Second, func() bool {
+	if !bottest.Eventually(15*time.Second, func() bool {
 		last = m.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", Text: "语言 en"}).Replies
 		return len(last) == 1 && last[0].Text == cat.T("en", "admin.lang.set")
 	}) {

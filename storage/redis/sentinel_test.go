@@ -59,29 +59,13 @@ func startServer(t *testing.T, args ...string) *server {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	c := redis.NewClient(&redis.Options{Addr: s.addr()})
 	defer c.Close()
-	if !waitFor(10*time.Second, func() bool { return c.Ping(context.Background()).Err() == nil }) {
+	if !bottest.Eventually(10*time.Second, func() bool { return c.Ping(context.Background()).Err() == nil }) {
 		t.Fatalf("redis-server %v did not start", all)
 	}
 	return s
 }
 
 func (s *server) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
-
-// waitFor reports whether cond became true within timeout, checking it
-// every 50 ms.
-func waitFor(timeout time.Duration, cond func() bool) bool {
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	limit := time.After(timeout)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-limit:
-			return cond()
-		}
-	}
-	return true
-}
 
 // A server in cluster mode is refused at start-up, with what to use
 // instead: the store's atomic steps are scripts over several keys.
@@ -109,7 +93,7 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 	sc := redis.NewSentinelClient(&redis.Options{Addr: sentinel.addr()})
 	defer sc.Close()
 	ctx := context.Background()
-	if !waitFor(15*time.Second, func() bool {
+	if !bottest.Eventually(15*time.Second, func() bool {
 		r, err := sc.Replicas(ctx, "xj").Result()
 		return err == nil && len(r) == 1
 	}) {
@@ -152,7 +136,7 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 	send := func(i int) {
 		req := &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", ChatID: "C1", EventID: fmt.Sprintf("Ev-sentinel-%d", i), Text: "make"}
 		var ticket string
-		if !waitFor(30*time.Second, func() bool {
+		if !bottest.Eventually(30*time.Second, func() bool {
 			tk, dup, err := env.Bot.Accept(ctx, req)
 			if err == nil && !dup {
 				ticket = tk
@@ -186,7 +170,7 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 			promoted <- err
 			return
 		}
-		if !waitFor(20*time.Second, func() bool {
+		if !bottest.Eventually(20*time.Second, func() bool {
 			addr, err := sc.GetMasterAddrByName(ctx, "xj").Result()
 			return err == nil && len(addr) == 2 && addr[1] == fmt.Sprint(replica.port)
 		}) {
@@ -216,7 +200,7 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 		}
 	}
 	t.Logf("%d events, %d of them while the primary was failed over", n, n-20)
-	if !waitFor(10*time.Second, recoverAll) {
+	if !bottest.Eventually(10*time.Second, recoverAll) {
 		info, _ := store.Client().Info(ctx, "replication").Result()
 		docs, _ := store.List(ctx, bot.CollInbox)
 		_, err := store.Client().Do(ctx, "wait", 1, 200).Result()
