@@ -344,3 +344,45 @@ func TestAttemptCutOffIsCountedAsAPossibleDuplicate(t *testing.T) {
 		t.Errorf("sent %+v: the cut-off message twice, as counted", got)
 	}
 }
+
+// A private answer reserved where its adapter shows it (a group) goes,
+// when the outbox sends it instead, to the person directly: it keeps its
+// place in both conversations, so the person's later direct messages
+// neither overtake it nor are overtaken by it.
+func TestReservedAnswerKeepsItsPlaceWhereItIsSent(t *testing.T) {
+	env, x, p := withPlatform(t)
+	ctx := context.Background()
+	dm := bot.Outgoing{Platform: bot.Console, UserID: "u", Text: "reserved answer"}
+	if _, err := x.Reserve(ctx, dm, "g", "", "", env.Clock.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// A later direct message to the same person, while the reserved
+	// answer waits for its adapter.
+	_, err := env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Console, UserID: "u", Text: "later"})
+	if !errors.Is(err, bot.ErrQueued) {
+		t.Fatalf("a later direct message was not queued behind the reserved answer: %v", err)
+	}
+	if got := p.Sent(); len(got) != 0 {
+		t.Fatalf("sent ahead of the reserved answer: %+v", got)
+	}
+	// Nor does it leave in a flush while the reserved answer is not due.
+	if _, err := x.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Sent(); len(got) != 0 {
+		t.Fatalf("flushed ahead of the reserved answer: %+v", got)
+	}
+	env.Clock.Advance(2 * time.Minute) // the adapter never delivered it
+	for range 3 {
+		if _, err := x.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var texts []string
+	for _, m := range p.Sent() {
+		texts = append(texts, m.Text)
+	}
+	if fmt.Sprint(texts) != "[reserved answer later]" {
+		t.Errorf("sent %v, want the reserved answer first", texts)
+	}
+}

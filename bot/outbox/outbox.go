@@ -74,11 +74,21 @@ type Entry struct {
 	Order    string `json:"order,omitempty"`
 }
 
-func (e *Entry) chat() string {
-	if e.Order != "" {
-		return e.Order
+// dest is the conversation e's message goes to when the outbox sends it.
+func (e *Entry) dest() string { return chatKey(e.Msg.Platform, e.Msg.ChatID, e.Msg.UserID) }
+
+// chats are the conversations e keeps its place in: where its message
+// goes and, for a reserved answer, where its adapter shows it (Order).
+// It waits behind older entries of each, and newer entries of each wait
+// behind it: a private answer in a group that the outbox sends to the
+// person directly must not overtake, nor be overtaken by, the person's
+// other direct messages.
+func (e *Entry) chats() []string {
+	d := e.dest()
+	if e.Order == "" || e.Order == d {
+		return []string{d}
 	}
-	return chatKey(e.Msg.Platform, e.Msg.ChatID, e.Msg.UserID)
+	return []string{e.Order, d}
 }
 
 // chatKey names the conversation a message goes to: its chat, or the
@@ -242,18 +252,18 @@ func (x *Outbox) sendInUnit(ctx context.Context, m bot.Outgoing) (bot.MessageRef
 // new one: at once, in its chat's turn, when nothing older for the chat
 // waits; otherwise Run sends it.
 func (x *Outbox) deliverCommitted(ctx context.Context, e *Entry) {
-	key := e.chat()
-	release, err := x.enter(ctx, key)
+	keys := e.chats()
+	release, err := x.enter(ctx, keys...)
 	if err != nil {
 		x.poke()
 		return
 	}
 	defer release()
-	if backlog, err := x.backlog(ctx, e.ID, key); err != nil || backlog {
+	if backlog, err := x.backlog(ctx, e.ID, keys...); err != nil || backlog {
 		x.poke()
 		return
 	}
-	wait := x.paceWait(key, e.Msg.Platform, x.o.Now())
+	wait := x.paceWait(e.dest(), e.Msg.Platform, x.o.Now())
 	if wait > 2*time.Second {
 		x.poke()
 		return
@@ -280,8 +290,13 @@ func (x *Outbox) backlog(ctx context.Context, id string, chats ...string) (bool,
 		return false, err
 	}
 	for _, p := range pending {
-		if (id == "" || p.ID < id) && slices.Contains(chats, p.chat()) {
-			return true, nil
+		if id != "" && p.ID >= id {
+			continue
+		}
+		for _, c := range p.chats() {
+			if slices.Contains(chats, c) {
+				return true, nil
+			}
 		}
 	}
 	return false, nil
@@ -359,6 +374,25 @@ func (x *Outbox) enter(ctx context.Context, chats ...string) (release func(), er
 		}
 	}
 	return release, nil
+}
+
+// tryEnterAll takes the turn of every chat in chats if nobody has any,
+// and returns how to leave them.
+func (x *Outbox) tryEnterAll(chats []string) (leave func(), ok bool) {
+	var got []string
+	leave = func() {
+		for _, c := range got {
+			x.leave(c)
+		}
+	}
+	for _, c := range chats {
+		if !x.tryEnter(c) {
+			leave()
+			return nil, false
+		}
+		got = append(got, c)
+	}
+	return leave, true
 }
 
 // tryEnter takes chat's turn if nobody has it.
@@ -497,7 +531,7 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 	}
 	now := x.o.Now()
 	x.mu.Lock()
-	x.last[e.chat()] = now
+	x.last[e.dest()] = now
 	x.mu.Unlock()
 	e.Sending = nil
 	if err == nil {
@@ -637,37 +671,44 @@ func (x *Outbox) Flush(ctx context.Context) (int, error) {
 	blocked := map[string]bool{}
 	sent := 0
 	for _, e := range pending { // ascending id: oldest first
-		c := e.chat()
-		if blocked[c] {
+		cs := e.chats()
+		block := func() {
+			for _, c := range cs {
+				blocked[c] = true
+			}
+		}
+		if slices.ContainsFunc(cs, func(c string) bool { return blocked[c] }) {
+			block() // what follows it in its other conversation waits too
 			continue
 		}
 		now := x.o.Now()
 		if e.Reserved {
 			// Its adapter may still deliver it: it and what follows wait.
 			if e.NextAt.After(now) || x.heldBy(ctx, e) {
-				blocked[c] = true
+				block()
 				continue
 			}
 		} else if e.NextAt.After(now) {
-			blocked[c] = true
+			block()
 			continue
 		}
-		if !x.tryEnter(c) {
-			blocked[c] = true // this process is sending to the chat now
+		leave, ok := x.tryEnterAll(cs)
+		if !ok {
+			block() // this process is sending to one of its chats now
 			continue
 		}
-		if wait := x.paceWait(c, e.Msg.Platform, now); wait > 0 {
+		if wait := x.paceWait(e.dest(), e.Msg.Platform, now); wait > 0 {
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
-				x.leave(c)
+				leave()
 				return sent, ctx.Err()
 			}
 		}
-		_, ok := x.attempt(ctx, e, false)
-		x.leave(c)
+		_, ok = x.attempt(ctx, e, false)
+		leave()
 		if !ok {
-			blocked[c] = true
+			block()
 			continue
 		}
 		sent++
