@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/sheet"
 	"github.com/xunji-bot/xunji/commands/progress/chart"
 )
 
@@ -457,8 +458,10 @@ func monthLabel(b *bot.Bot, lang, id string) string {
 	return (&handler{b: b}).monthLabel(lang, id)
 }
 
-// files are the notice's attachments: the chart and the XLSX export,
-// with the clue sheet when rep has the clue section.
+// files are the notice's attachments (also sent by 进度 汇总): the chart
+// and the summary workbook — the export's sheets, with the clue sheets
+// when rep has the clue section. It is named apart from 进度 导出's file,
+// whose contents differ.
 func (h *handler) files(ctx context.Context, r *bot.Roster, rep *Report, lang string) ([]bot.File, error) {
 	var out []bot.File
 	var errs []error
@@ -470,19 +473,18 @@ func (h *handler) files(ctx context.Context, r *bot.Roster, rep *Report, lang st
 			out = append(out, bot.File{Name: h.t(lang, "progress.file.chart", "month", rep.Month), MIME: "image/png", Data: png})
 		}
 	}
-	x, err := Export(ctx, h.b, rep.At, lang)
+	tables, err := exportTables(ctx, h.b, rep.At, lang)
 	if err == nil && rep.Clues != nil {
-		// Without its clue sheet the export still goes out; the error is reported.
-		if withClues, cerr := h.addClueSheet(x, r, rep.Clues, lang); cerr != nil {
-			errs = append(errs, cerr)
-		} else {
-			x = withClues
-		}
+		tables = append(tables, h.clueTables(r, rep.Clues, lang)...)
+	}
+	var x []byte
+	if err == nil {
+		x, err = sheet.Write(h.b.Loc, tables...)
 	}
 	if err != nil {
 		errs = append(errs, err)
 	} else {
-		out = append(out, bot.File{Name: h.t(lang, "progress.file.export", "month", rep.Month), MIME: XLSXMIME, Data: x})
+		out = append(out, bot.File{Name: h.t(lang, "progress.file.summary", "month", rep.Month), MIME: XLSXMIME, Data: x})
 	}
 	return out, errors.Join(errs...)
 }

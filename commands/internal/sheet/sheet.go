@@ -25,7 +25,9 @@ import (
 	"golang.org/x/text/width"
 )
 
-// Date is a day, shown as 2026-12-31; the zero value is an empty cell.
+// Date is a day, shown as 2026-12-31 and stored as the whole serial of
+// its day in the workbook's time zone (the time of day is dropped, so
+// equal days compare equal in a filter); the zero value is an empty cell.
 type Date time.Time
 
 // DateTime is a moment, shown as 2026-12-31 09:30 in the workbook's time
@@ -191,7 +193,7 @@ func setCell(f *excelize.File, st styles, loc *time.Location, sheet, ref string,
 		}
 		return strconv.FormatFloat(math.Round(float64(v)), 'f', 0, 64) + "%", f.SetCellStyle(sheet, ref, ref, st.percent)
 	case Date:
-		return setTime(f, sheet, ref, time.Time(v), loc, st.date, "2006-01-02")
+		return setTime(f, sheet, ref, time.Time(v), loc, st.date, time.DateOnly)
 	case DateTime:
 		return setTime(f, sheet, ref, time.Time(v), loc, st.dateTime, "2006-01-02 15:04")
 	default:
@@ -206,7 +208,10 @@ func setTime(f *excelize.File, sheet, ref string, t time.Time, loc *time.Locatio
 		return "", nil
 	}
 	wall := t.In(loc)
-	naive := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), time.UTC)
+	naive := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, time.UTC)
+	if layout == time.DateOnly {
+		naive = time.Date(wall.Year(), wall.Month(), wall.Day(), 0, 0, 0, 0, time.UTC)
+	}
 	if err := f.SetCellValue(sheet, ref, naive); err != nil {
 		return "", err
 	}

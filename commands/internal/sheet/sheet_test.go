@@ -35,9 +35,9 @@ func TestCellsAreTypedFromEachInstant(t *testing.T) {
 		f := sheettest.Open(t, data)
 		num := func(ref string) float64 { t.Helper(); return sheettest.Number(t, f, "表", ref) }
 		wantSerial := excelSerial(now, bottest.Shanghai)
-		if got := num("B2"); got < wantSerial-1e-6 || got > wantSerial+1e-6 {
-			// A Date keeps the time of day; only the format hides it.
-			t.Errorf("date serial %v, want %v", got, wantSerial)
+		if got, want := num("B2"), float64(int(wantSerial)); got != want {
+			// A Date is the whole day, in Shanghai.
+			t.Errorf("date serial %v, want %v", got, want)
 		}
 		if got := num("C2"); got < wantSerial-1e-6 || got > wantSerial+1e-6 {
 			t.Errorf("time serial %v, want %v", got, wantSerial)
