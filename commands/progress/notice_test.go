@@ -15,6 +15,7 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/internal/sheet/sheettest"
+	"github.com/xunji-bot/xunji/commands/progress/chart"
 )
 
 // noticeSetup builds December 2026: finance with one item at 60% and one
@@ -365,6 +366,112 @@ func TestChartFileHasTheExpectedSize(t *testing.T) {
 	}
 	if _, err := Chart(env.Bot, env.Bot.BaseRoster(), &Report{Month: "2026-12"}, "zh-CN", 800, 600); err == nil {
 		t.Error("a chart without organisations was drawn")
+	}
+}
+
+// The notice chart ranks the units by completion rate, then average
+// progress (not roster order), marks overdue and unreported items, says
+// when the figures were taken, and lays out inside its canvas without
+// overlaps in both languages and at the smallest configurable size.
+func TestChartRanksMarksAndDates(t *testing.T) {
+	env, _, _, _, _ := noticeSetup(t)
+	h, err := newHandler(env.Bot, env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := env.Bot.BaseRoster()
+	rep, _, err := h.report(ctx, r, env.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roster []string
+	for _, f := range rep.Orgs {
+		roster = append(roster, f.Unit)
+	}
+	if want := []string{"finance", "housing", "chengguan"}; !slices.Equal(roster, want) {
+		t.Fatalf("report order %v; the test expects roster order %v", roster, want)
+	}
+	bars, err := chartBars(env.Bot, r, rep, "zh-CN", 1200, 700)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// finance 50 % done; chengguan 0 % done at 30 % on average, one item
+	// overdue; housing 0 % at 0 %, one not reported.
+	if want := []string{"区财政局党组", "城关镇党委", "区住建局党组"}; !slices.Equal(bars.Labels, want) {
+		t.Errorf("chart rows %v, want %v", bars.Labels, want)
+	}
+	if want := []string{"", "逾期 1", "未报送 1"}; !slices.Equal(bars.Marks, want) {
+		t.Errorf("chart marks %q, want %q", bars.Marks, want)
+	}
+	if !slices.Equal(bars.Series[0].Values, []float64{50, 0, 0}) || !slices.Equal(bars.Series[1].Values, []float64{80, 30, 0}) {
+		t.Errorf("chart values %v / %v", bars.Series[0].Values, bars.Series[1].Values)
+	}
+	if want := "数据截至 2026-12-10 10:00"; bars.AsOf != want || bars.Max != 100 {
+		t.Errorf("chart as-of %q max %v, want %q and 100", bars.AsOf, bars.Max, want)
+	}
+	en, err := chartBars(env.Bot, r, rep, "en", 1200, 700)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if en.AsOf != "Data as of 2026-12-10 10:00" || !slices.Equal(en.Marks, []string{"", "overdue 1", "not reported 1"}) {
+		t.Errorf("English chart as-of %q marks %q", en.AsOf, en.Marks)
+	}
+	for _, size := range [][2]int{{1200, 700}, {300, 200}} {
+		for _, lang := range []string{"zh-CN", "en"} {
+			b, err := chartBars(env.Bot, r, rep, lang, size[0], size[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkChartLayout(t, b)
+		}
+	}
+}
+
+// checkChartLayout fails when a box of the chart leaves the canvas or
+// overlaps another, or the PNG drawn is not the declared size or has no
+// ink where a text box is.
+func checkChartLayout(t *testing.T, b chart.Bars) {
+	t.Helper()
+	l, err := b.Layout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range l.Boxes {
+		if !a.Inside(b.Width, b.Height) {
+			t.Errorf("%d×%d: %s %q outside the canvas: %+v", b.Width, b.Height, a.Kind, a.Text, a)
+		}
+		for _, c := range l.Boxes[i+1:] {
+			if a.Overlaps(c) {
+				t.Errorf("%d×%d: %s %q overlaps %s %q", b.Width, b.Height, a.Kind, a.Text, c.Kind, c.Text)
+			}
+		}
+	}
+	data, err := l.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := img.Bounds(); got.Dx() != b.Width || got.Dy() != b.Height {
+		t.Errorf("PNG %v, want %d×%d", got, b.Width, b.Height)
+	}
+	for _, a := range l.Boxes {
+		if !a.IsText() {
+			continue
+		}
+		drawn := false
+		for y := int(a.Y); y < int(a.Y+a.H+1) && !drawn; y++ {
+			for x := int(a.X); x < int(a.X+a.W+1) && !drawn; x++ {
+				if r, g, b, _ := img.At(x, y).RGBA(); min(r, g, b) < 0xc000 {
+					drawn = true
+				}
+			}
+		}
+		if !drawn {
+			t.Errorf("%d×%d: nothing drawn for %s %q", b.Width, b.Height, a.Kind, a.Text)
+		}
 	}
 }
 
