@@ -382,9 +382,16 @@ func (b Bars) Layout() (*Layout, error) {
 		}
 	}
 	// Right: the marks, as wide as the longest but no more than a
-	// quarter of the canvas.
+	// quarter of the canvas: the font shrinks to 7 points before a mark
+	// is shortened.
 	markSize := min(vg.Length(10), labelSize)
 	markMax := W * 0.25
+	for _, m := range b.Marks {
+		if m != "" {
+			_, size := fit(m, markMax, markSize, min(7, markSize))
+			markSize = min(markSize, size)
+		}
+	}
 	marks := make([]string, n)
 	markW := 0.0
 	for i := range marks {

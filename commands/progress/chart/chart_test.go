@@ -48,7 +48,7 @@ func charts() map[string]Bars {
 		"many units": many,
 		"smallest canvas": {
 			Title: "各单位整改完成情况（2027年1月）", AsOf: "数据截至 2027-01-12 10:00", XLabel: "百分比（%）", Max: 100, Unit: "%", Width: 300, Height: 200,
-			Labels: []string{"区财政局党组"}, Marks: []string{"逾期 1"},
+			Labels: []string{"区财政局党组"}, Marks: []string{"逾期 1 · 未报送 1"},
 			Series: series([]float64{0}, []float64{100}),
 		},
 		"english": {
