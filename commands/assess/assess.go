@@ -10,15 +10,13 @@
 package assess
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/commands/internal/sheet"
 )
 
 // ActionSend is the button that sends a special report draft; value: ZB id.
@@ -228,79 +226,45 @@ func (h *handler) detail(r *bot.Roster, a *Assessment, figure, body, lang string
 	return s.String()
 }
 
-// XLSX renders the assessment as a workbook: the figures per body with a
-// total row, and every record behind them.
+// XLSX renders the assessment as a workbook of three tables, one sheet
+// each: the figures per body with a total row, every record behind them,
+// and the period the figures cover. Each sheet prints the period as its
+// page header.
 func XLSX(b *bot.Bot, r *bot.Roster, a *Assessment, lang string) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	sum := b.T(lang, "assess.sheet.figures")
-	rec := b.T(lang, "assess.sheet.records")
-	if err := f.SetSheetName("Sheet1", sum); err != nil {
-		return nil, err
-	}
-	if _, err := f.NewSheet(rec); err != nil {
-		return nil, err
-	}
-	set := func(sheet string, col, row int, v any) error {
-		cell, err := excelize.CoordinatesToCellName(col, row)
-		if err != nil {
-			return err
-		}
-		return f.SetCellValue(sheet, cell, v)
-	}
-	if err := set(sum, 1, 1, b.T(lang, "assess.sheet.title", "period", a.Period.Label, "from", bot.FormatDate(a.Period.From, b.Loc), "to", bot.FormatDate(a.Period.To.AddDate(0, 0, -1), b.Loc), "asof", bot.FormatTime(a.AsOf, b.Loc))); err != nil {
-		return nil, err
-	}
-	head := []string{b.T(lang, "assess.col.body")}
+	last := a.Period.To.AddDate(0, 0, -1)
+	title := b.T(lang, "assess.sheet.title", "period", a.Period.Label, "from", bot.FormatDate(a.Period.From, b.Loc), "to", bot.FormatDate(last, b.Loc), "asof", bot.FormatTime(a.AsOf, b.Loc))
+	figures := sheet.Table{Name: b.T(lang, "assess.sheet.figures"), Header: []string{b.T(lang, "assess.col.body")}, PrintHeader: title}
 	for _, fig := range Figures {
-		head = append(head, b.T(lang, "assess.figure."+fig))
+		figures.Header = append(figures.Header, b.T(lang, "assess.figure."+fig))
 	}
-	head = append(head, b.T(lang, "assess.col.total"))
-	for i, v := range head {
-		if err := set(sum, i+1, 3, v); err != nil {
-			return nil, err
-		}
-	}
-	row := 4
+	figures.Header = append(figures.Header, b.T(lang, "assess.col.total"))
 	for _, body := range append(append([]string(nil), a.Rows...), "") {
 		name := r.BodyName(body, lang)
 		if body == "" {
 			name = b.T(lang, "assess.col.total")
 		}
-		if err := set(sum, 1, row, name); err != nil {
-			return nil, err
-		}
+		row := []any{name}
 		total := 0
-		for i, fig := range Figures {
+		for _, fig := range Figures {
 			n := a.Count(fig, body)
 			total += n
-			if err := set(sum, i+2, row, n); err != nil {
-				return nil, err
-			}
+			row = append(row, n)
 		}
-		if err := set(sum, len(Figures)+2, row, total); err != nil {
-			return nil, err
-		}
-		row++
+		figures.Rows = append(figures.Rows, append(row, total))
 	}
-	for i, v := range []string{b.T(lang, "assess.col.figure"), b.T(lang, "assess.col.body"), b.T(lang, "assess.col.record"), b.T(lang, "assess.col.time"), b.T(lang, "assess.col.detail")} {
-		if err := set(rec, i+1, 1, v); err != nil {
-			return nil, err
-		}
+	records := sheet.Table{
+		Name:        b.T(lang, "assess.sheet.records"),
+		Header:      []string{b.T(lang, "assess.col.figure"), b.T(lang, "assess.col.body"), b.T(lang, "assess.col.record"), b.T(lang, "assess.col.time"), b.T(lang, "assess.col.detail")},
+		PrintHeader: title,
 	}
-	for i, x := range a.Records {
-		for j, v := range []string{b.T(lang, "assess.figure."+x.Figure), r.BodyName(x.Body, lang), x.ID, bot.FormatTime(x.At, b.Loc), Describe(b, lang, x)} {
-			if err := set(rec, j+1, i+2, v); err != nil {
-				return nil, err
-			}
-		}
+	for _, x := range a.Records {
+		records.Rows = append(records.Rows, []any{b.T(lang, "assess.figure."+x.Figure), r.BodyName(x.Body, lang), x.ID, sheet.DateTime(x.At), Describe(b, lang, x)})
 	}
-	_ = f.SetColWidth(sum, "A", "A", 36)
-	_ = f.SetColWidth(rec, "A", "B", 30)
-	_ = f.SetColWidth(rec, "C", "E", 24)
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		return nil, err
+	period := sheet.Table{
+		Name:        b.T(lang, "assess.sheet.period"),
+		Header:      []string{b.T(lang, "assess.col.period"), b.T(lang, "assess.col.from"), b.T(lang, "assess.col.to"), b.T(lang, "assess.col.asof")},
+		Rows:        [][]any{{a.Period.Label, sheet.Date(a.Period.From), sheet.Date(last), sheet.DateTime(a.AsOf)}},
+		PrintHeader: title,
 	}
-	return buf.Bytes(), nil
+	return sheet.Write(b.Loc, figures, records, period)
 }

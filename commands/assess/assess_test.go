@@ -1,7 +1,6 @@
 package assess
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -9,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/internal/sheet/sheettest"
 )
 
 func newEnv(t *testing.T) *bottest.Env {
@@ -234,17 +232,43 @@ func TestAssessCommandDrillsDownAndExports(t *testing.T) {
 	if file == nil || !strings.HasSuffix(file.Name, ".xlsx") {
 		t.Fatalf("no xlsx file in %+v", resp)
 	}
-	x, err := excelize.OpenReader(bytes.NewReader(file.Data))
-	if err != nil {
-		t.Fatal(err)
+	x := sheettest.Open(t, file.Data)
+	if got := x.GetSheetList(); !slices.Equal(got, []string{"考核指标", "明细", "考核期间"}) {
+		t.Errorf("sheets %v", got)
 	}
-	rows, err := x.GetRows("考核指标")
-	if err != nil {
-		t.Fatal(err)
+	// One table per sheet: bold frozen header, autofilter, dimension,
+	// fitted widths; counts are numbers.
+	rows := sheettest.Table(t, file.Data, "考核指标")
+	if rows[0][0] != "单位" || rows[0][len(Figures)+1] != "合计" {
+		t.Errorf("figures header %v", rows[0])
+	}
+	for i := range rows[1:] {
+		for col := 2; col <= len(Figures)+2; col++ {
+			sheettest.Number(t, x, "考核指标", sheettest.Cell(col, i+2))
+			if got := sheettest.Format(t, x, "考核指标", sheettest.Cell(col, i+2)); got != "1" {
+				t.Errorf("count format %q at row %d column %d, want 1 (0)", got, i+2, col)
+			}
+		}
+	}
+	if hf, err := x.GetHeaderFooter("考核指标"); err != nil || hf == nil || !strings.Contains(hf.OddHeader, "2026Q4") {
+		t.Errorf("print header %+v %v, want the period", hf, err)
+	}
+	period := sheettest.Table(t, file.Data, "考核期间")
+	if want := []string{"考核期间", "起始日期", "截止日期", "数据截至"}; !slices.Equal(period[0], want) {
+		t.Errorf("period header %v, want %v", period[0], want)
+	}
+	if want := []string{"2026Q4", "2026-10-01", "2026-12-31", bot.FormatTime(env.Clock.Now(), env.Bot.Loc)}; len(period) != 2 || !slices.Equal(period[1], want) {
+		t.Errorf("period rows %v, want %v", period, want)
+	}
+	for col, fm := range map[int]string{2: "yyyy-mm-dd", 3: "yyyy-mm-dd", 4: "yyyy-mm-dd hh:mm"} {
+		sheettest.Number(t, x, "考核期间", sheettest.Cell(col, 2))
+		if got := sheettest.Format(t, x, "考核期间", sheettest.Cell(col, 2)); got != fm {
+			t.Errorf("period column %d format %q, want %q", col, got, fm)
+		}
 	}
 	// Every cell of the figures sheet equals the count of its records.
 	byName := map[string][]string{}
-	for _, row := range rows[3:] {
+	for _, row := range rows[1:] {
 		byName[row[0]] = row
 	}
 	r := env.Bot.BaseRoster()
@@ -264,9 +288,12 @@ func TestAssessCommandDrillsDownAndExports(t *testing.T) {
 	if total == nil || total[len(Figures)+1] != "13" {
 		t.Errorf("xlsx total row %v, want 13 in all", total)
 	}
-	recs, err := x.GetRows("明细")
-	if err != nil {
-		t.Fatal(err)
+	recs := sheettest.Table(t, file.Data, "明细")
+	for i, rec := range recs[1:] {
+		sheettest.Number(t, x, "明细", sheettest.Cell(4, i+2))
+		if got := sheettest.Format(t, x, "明细", sheettest.Cell(4, i+2)); got != "yyyy-mm-dd hh:mm" {
+			t.Errorf("record %v time format %q", rec, got)
+		}
 	}
 	if len(recs)-1 != 13 {
 		t.Errorf("xlsx records sheet has %d records, want 13", len(recs)-1)

@@ -1,16 +1,14 @@
 package progress
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/sheet"
 )
 
 // ClueFigures are the clue-handling figures of one receiving body (or of
@@ -244,59 +242,43 @@ func (h *handler) overdueLine(r *bot.Roster, lang string, row ClueRow) string {
 	return s
 }
 
-// addClueSheet returns the workbook data with a sheet of the clue
-// figures appended: the period, the figures per receiving body and their
-// total, then one row per clue counted (number, body, status, dates, days
-// overdue; never a title or substance).
-func (h *handler) addClueSheet(data []byte, r *bot.Roster, cr *ClueReport, lang string) ([]byte, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sheet := h.t(lang, "progress.xlsx.clues")
-	if _, err := f.NewSheet(sheet); err != nil {
-		return nil, err
-	}
-	head := func(keys ...string) []any {
-		out := make([]any, len(keys))
+// clueTables are the workbook's clue sheets: the figures per receiving
+// body with their total and the period they cover, and one row per clue
+// counted (number, body, status, dates, days overdue; never a title or
+// substance). Both print the period and the confidentiality note at the
+// top of each page.
+func (h *handler) clueTables(r *bot.Roster, cr *ClueReport, lang string) []sheet.Table {
+	head := func(keys ...string) []string {
+		out := make([]string, len(keys))
 		for i, k := range keys {
 			out[i] = h.t(lang, "progress.xlsx.clue_col."+k)
 		}
 		return out
 	}
+	period := h.t(lang, "progress.xlsx.clue_period", "from", bot.FormatTime(cr.From, h.b.Loc), "to", bot.FormatTime(cr.To, h.b.Loc))
 	fig := func(name string, c ClueFigures) []any {
-		return []any{name, c.Transferred, c.Pending, c.Acknowledged, c.Verifying, c.Open(), c.Concluded, c.Returned, c.Overdue, c.Priority}
+		return []any{name, c.Transferred, c.Pending, c.Acknowledged, c.Verifying, c.Open(), c.Concluded, c.Returned, c.Overdue, c.Priority,
+			sheet.DateTime(cr.From), sheet.DateTime(cr.To)}
 	}
-	rows := [][]any{
-		{h.t(lang, "progress.xlsx.clue_period", "from", bot.FormatTime(cr.From, h.b.Loc), "to", bot.FormatTime(cr.To, h.b.Loc))},
-		{},
-		head("body", "transferred", "pending", "acknowledged", "verifying", "open", "concluded", "returned", "overdue", "priority"),
+	figures := sheet.Table{
+		Name:        h.t(lang, "progress.xlsx.clues"),
+		Header:      head("body", "transferred", "pending", "acknowledged", "verifying", "open", "concluded", "returned", "overdue", "priority", "from", "to"),
+		PrintHeader: period,
 	}
 	for _, c := range cr.Bodies {
-		rows = append(rows, fig(r.BodyName(c.Body, lang), c))
+		figures.Rows = append(figures.Rows, fig(r.BodyName(c.Body, lang), c))
 	}
-	rows = append(rows, fig(h.t(lang, "progress.xlsx.clue_total"), cr.Total), []any{},
-		head("id", "body", "status", "priority_flag", "created", "deadline", "days_overdue", "closed"))
-	date := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return bot.FormatDate(t, h.b.Loc)
+	figures.Rows = append(figures.Rows, fig(h.t(lang, "progress.xlsx.clue_total"), cr.Total))
+	list := sheet.Table{
+		Name:        h.t(lang, "progress.xlsx.clue_list"),
+		Header:      head("id", "body", "status", "priority_flag", "created", "deadline", "days_overdue", "closed"),
+		PrintHeader: period,
 	}
 	for _, row := range cr.Rows {
-		rows = append(rows, []any{row.ID, r.BodyName(row.Body, lang), h.t(lang, "progress.clue_status."+string(row.Status)),
-			h.yesNo(lang, row.Priority), date(row.CreatedAt), date(row.Deadline), row.DaysOverdue, date(row.ClosedAt)})
+		list.Rows = append(list.Rows, []any{row.ID, r.BodyName(row.Body, lang), h.t(lang, "progress.clue_status."+string(row.Status)),
+			h.yesNo(lang, row.Priority), sheet.Date(row.CreatedAt), sheet.Date(row.Deadline), row.DaysOverdue, sheet.Date(row.ClosedAt)})
 	}
-	if err := writeRows(f, sheet, rows); err != nil {
-		return nil, err
-	}
-	_ = f.SetColWidth(sheet, "A", "B", 28)
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return []sheet.Table{figures, list}
 }
 
 // clueAudit is the clue part of the notice's audit detail.

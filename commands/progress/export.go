@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/sheet"
 )
 
 // XLSXMIME is the media type of the export.
@@ -18,6 +17,15 @@ const XLSXMIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 // in lang: a sheet of items (one row each, in roster order of the units)
 // and a sheet of every progress entry (one row each, by item then time).
 func Export(ctx context.Context, b *bot.Bot, at time.Time, lang string) ([]byte, error) {
+	tables, err := exportTables(ctx, b, at, lang)
+	if err != nil {
+		return nil, err
+	}
+	return sheet.Write(b.Loc, tables...)
+}
+
+// exportTables are the two tables of Export.
+func exportTables(ctx context.Context, b *bot.Bot, at time.Time, lang string) ([]sheet.Table, error) {
 	r, err := b.Roster(ctx)
 	if err != nil {
 		return nil, err
@@ -28,77 +36,57 @@ func Export(ctx context.Context, b *bot.Bot, at time.Time, lang string) ([]byte,
 	}
 	sortItems(r, items)
 	h := &handler{b: b}
-	f := excelize.NewFile()
-	defer f.Close()
-
-	itemSheet := b.T(lang, "progress.xlsx.items")
-	logSheet := b.T(lang, "progress.xlsx.log")
-	if err := f.SetSheetName("Sheet1", itemSheet); err != nil {
-		return nil, err
-	}
-	if _, err := f.NewSheet(logSheet); err != nil {
-		return nil, err
-	}
-	head := func(keys ...string) []any {
-		out := make([]any, len(keys))
+	head := func(keys ...string) []string {
+		out := make([]string, len(keys))
 		for i, k := range keys {
 			out[i] = b.T(lang, "progress.xlsx.col."+k)
 		}
 		return out
 	}
-	rows := [][]any{head("id", "unit", "title", "supervisors", "deadline", "immediate", "status", "percent", "overdue", "last_update", "unreported", "created")}
+	itemTable := sheet.Table{
+		Name:   b.T(lang, "progress.xlsx.items"),
+		Header: head("id", "unit", "title", "supervisors", "deadline", "immediate", "status", "percent", "overdue", "last_update", "last_by", "last_note", "unreported", "created"),
+	}
 	for _, it := range items {
 		if it.CreatedAt.After(at) {
 			continue
 		}
-		last := ""
+		var last sheet.DateTime
+		var lastBy, lastNote string
 		if n := len(it.Progress); n > 0 {
 			e := it.Progress[n-1]
-			last = fmt.Sprintf("%s %s %s", bot.FormatTime(e.Time, b.Loc), r.PersonName(e.Person, lang), e.Note)
+			last, lastBy, lastNote = sheet.DateTime(e.Time), r.PersonName(e.Person, lang), e.Note
 		}
-		rows = append(rows, []any{
-			it.ID, r.BodyName(it.Unit, lang), it.Title, h.bodyNames(r, it.Supervisors, lang), bot.FormatDate(it.Deadline, b.Loc),
-			h.yesNo(lang, it.Immediate), b.T(lang, "progress.xlsx.status."+string(it.Status)), it.Percent,
-			h.yesNo(lang, it.OverdueAt(at, b.Loc)), strings.TrimSpace(last), strings.Join(it.Unreported, ","), bot.FormatTime(it.CreatedAt, b.Loc),
+		itemTable.Rows = append(itemTable.Rows, []any{
+			it.ID, r.BodyName(it.Unit, lang), it.Title, h.bodyNames(r, it.Supervisors, lang), sheet.Date(it.Deadline),
+			h.yesNo(lang, it.Immediate), b.T(lang, "progress.xlsx.status."+string(it.Status)), sheet.Percent(it.Percent),
+			h.yesNo(lang, it.OverdueAt(at, b.Loc)), last, lastBy, lastNote, strings.Join(it.Unreported, ","), sheet.DateTime(it.CreatedAt),
 		})
 	}
-	if err := writeRows(f, itemSheet, rows); err != nil {
-		return nil, err
+	logTable := sheet.Table{
+		Name:   b.T(lang, "progress.xlsx.log"),
+		Header: head("id", "unit", "time", "person", "platform", "from", "percent", "note", "correction"),
 	}
-	rows = [][]any{head("id", "unit", "time", "person", "platform", "from", "percent", "note", "correction")}
 	for _, it := range items {
 		for _, e := range it.Progress {
-			rows = append(rows, []any{it.ID, r.BodyName(it.Unit, lang), bot.FormatTime(e.Time, b.Loc), r.PersonName(e.Person, lang),
-				string(e.Platform), e.From, e.Percent, e.Note, e.Reason})
+			logTable.Rows = append(logTable.Rows, []any{it.ID, r.BodyName(it.Unit, lang), sheet.DateTime(e.Time), r.PersonName(e.Person, lang),
+				h.platformName(lang, e.Platform), sheet.Percent(e.From), sheet.Percent(e.Percent), e.Note, e.Reason})
 		}
 	}
-	if err := writeRows(f, logSheet, rows); err != nil {
-		return nil, err
-	}
-	for _, s := range []string{itemSheet, logSheet} {
-		_ = f.SetPanes(s, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
-	}
-	_ = f.SetColWidth(itemSheet, "A", "A", 15)
-	_ = f.SetColWidth(itemSheet, "B", "D", 28)
-	_ = f.SetColWidth(logSheet, "H", "H", 40)
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return []sheet.Table{itemTable, logTable}, nil
 }
 
-func writeRows(f *excelize.File, sheet string, rows [][]any) error {
-	for i, row := range rows {
-		cell, err := excelize.CoordinatesToCellName(1, i+1)
-		if err != nil {
-			return err
-		}
-		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
-			return err
-		}
+// platformName is the platform's name for people (控制台, Slack, 飞书);
+// a platform the catalog does not know shows as its id.
+func (h *handler) platformName(lang string, p bot.Platform) string {
+	if p == "" {
+		return ""
 	}
-	return nil
+	key := "progress.xlsx.platform." + string(p)
+	if !h.b.Translator().Has(lang, key) {
+		return string(p)
+	}
+	return h.t(lang, key)
 }
 
 // exportCmd: progress export — the XLSX of all items and progress.

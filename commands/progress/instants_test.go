@@ -9,6 +9,7 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/commands/internal/sheet/sheettest"
 )
 
 // From each instant, on a clock read in UTC: an item's id carries the
@@ -112,6 +113,51 @@ func TestMonthlyCollectionAndNoticeFromEachInstant(t *testing.T) {
 		i := slices.IndexFunc(pm.Figures, func(f bot.OrgFigures) bool { return f.Unit == "finance" })
 		if !pm.NoticeAt.Equal(noticeAt) || i < 0 || pm.Figures[i].Total != 1 || pm.Figures[i].Overdue != overdue || pm.Figures[i].Unreported != 1 {
 			t.Errorf("notice of %s at %s: %+v; want at %s, finance 1 item, %d overdue, 1 unreported", month, pm.NoticeAt, pm.Figures, noticeAt, overdue)
+		}
+
+		// The chart says when its figures were taken, in Shanghai, and
+		// marks the unit; the workbook's dates are the Shanghai days.
+		h, err := newHandler(env.Bot, env.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, _, err := h.report(ctx, env.Bot.BaseRoster(), env.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bars, err := chartBars(env.Bot, env.Bot.BaseRoster(), rep, "zh-CN", 300, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "数据截至 " + noticeAt.In(bottest.Shanghai).Format("2006-01-02 15:04"); bars.AsOf != want {
+			t.Errorf("chart as-of %q, want %q", bars.AsOf, want)
+		}
+		wantMark := "未报送 1"
+		if overdue == 1 {
+			wantMark = "逾期 1 · 未报送 1"
+		}
+		if !slices.Equal(bars.Marks, []string{wantMark}) {
+			t.Errorf("chart marks %q, want [%q]", bars.Marks, wantMark)
+		}
+		checkChartLayout(t, bars)
+		var book []byte
+		for _, o := range env.Adapter.Sent() {
+			for _, f := range o.Files {
+				if f.MIME == XLSXMIME {
+					book = f.Data
+				}
+			}
+		}
+		if book == nil {
+			t.Fatal("the notice has no workbook")
+		}
+		x := sheettest.Open(t, book)
+		sheettest.Table(t, book, "整改事项")
+		if got := sheettest.Number(t, x, "整改事项", "E2"); got != excelDay(deadline, bottest.Shanghai) {
+			t.Errorf("deadline serial %v, want %v (%s)", got, excelDay(deadline, bottest.Shanghai), deadline.Format(time.DateOnly))
+		}
+		if got := sheettest.Number(t, x, "整改事项", "N2"); !near(got, excelTime(now, bottest.Shanghai)) {
+			t.Errorf("created serial %v, want %v (%s)", got, excelTime(now, bottest.Shanghai), now.In(bottest.Shanghai))
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/sheet"
 	"github.com/xunji-bot/xunji/commands/progress/chart"
 )
 
@@ -425,16 +426,35 @@ func signed(n int) string {
 }
 
 // Chart draws the completion chart of rep (completion rate and average
-// progress per organisation) as a PNG of width × height pixels. Names the
-// embedded font cannot draw fall back to the body id.
+// progress per organisation) as a PNG of width × height pixels.
 func Chart(b *bot.Bot, r *bot.Roster, rep *Report, lang string, width, height int) ([]byte, error) {
-	if len(rep.Orgs) == 0 {
-		return nil, errors.New("progress: no organisation to chart")
+	bars, err := chartBars(b, r, rep, lang, width, height)
+	if err != nil {
+		return nil, err
 	}
+	return bars.PNG()
+}
+
+// chartBars is the chart of rep for a 通报: organisations ranked by
+// completion rate, then average progress (ties in roster order), each
+// marked with its overdue and unreported items, under a line saying when
+// the figures were taken. Names the embedded font cannot draw fall back
+// to the body id.
+func chartBars(b *bot.Bot, r *bot.Roster, rep *Report, lang string, width, height int) (chart.Bars, error) {
+	if len(rep.Orgs) == 0 {
+		return chart.Bars{}, errors.New("progress: no organisation to chart")
+	}
+	orgs := slices.Clone(rep.Orgs)
+	slices.SortStableFunc(orgs, func(x, y bot.OrgFigures) int {
+		if c := y.Rate() - x.Rate(); c != 0 {
+			return c
+		}
+		return y.Average() - x.Average()
+	})
 	rate := chart.Series{Name: b.T(lang, "progress.chart.rate"), Color: color.RGBA{0x2b, 0x6c, 0xb0, 0xff}}
 	avg := chart.Series{Name: b.T(lang, "progress.chart.average"), Color: color.RGBA{0xf0, 0x8c, 0x2a, 0xff}}
-	var labels []string
-	for _, f := range rep.Orgs {
+	var labels, marks []string
+	for _, f := range orgs {
 		name := r.BodyName(f.Unit, lang)
 		if !chart.Fits(name) {
 			name = f.Unit
@@ -442,23 +462,34 @@ func Chart(b *bot.Bot, r *bot.Roster, rep *Report, lang string, width, height in
 		labels = append(labels, name)
 		rate.Values = append(rate.Values, float64(f.Rate()))
 		avg.Values = append(avg.Values, float64(f.Average()))
+		var m []string
+		if f.Overdue > 0 {
+			m = append(m, b.T(lang, "progress.chart.overdue", "count", f.Overdue))
+		}
+		if f.Unreported > 0 {
+			m = append(m, b.T(lang, "progress.chart.unreported", "count", f.Unreported))
+		}
+		marks = append(marks, strings.Join(m, b.T(lang, "progress.chart.mark_sep")))
 	}
 	title := b.T(lang, "progress.chart.title", "month", monthLabel(b, lang, rep.Month))
 	if !chart.Fits(title) {
 		title = rep.Month
 	}
 	return chart.Bars{
-		Title: title, XLabel: b.T(lang, "progress.chart.axis"), Labels: labels, Series: []chart.Series{rate, avg},
+		Title: title, AsOf: b.T(lang, "progress.chart.asof", "time", bot.FormatTime(rep.At, b.Loc)),
+		XLabel: b.T(lang, "progress.chart.axis"), Labels: labels, Marks: marks, Series: []chart.Series{rate, avg},
 		Max: 100, Unit: "%", Width: width, Height: height,
-	}.PNG()
+	}, nil
 }
 
 func monthLabel(b *bot.Bot, lang, id string) string {
 	return (&handler{b: b}).monthLabel(lang, id)
 }
 
-// files are the notice's attachments: the chart and the XLSX export,
-// with the clue sheet when rep has the clue section.
+// files are the notice's attachments (also sent by 进度 汇总): the chart
+// and the summary workbook — the export's sheets, with the clue sheets
+// when rep has the clue section. It is named apart from 进度 导出's file,
+// whose contents differ.
 func (h *handler) files(ctx context.Context, r *bot.Roster, rep *Report, lang string) ([]bot.File, error) {
 	var out []bot.File
 	var errs []error
@@ -470,19 +501,18 @@ func (h *handler) files(ctx context.Context, r *bot.Roster, rep *Report, lang st
 			out = append(out, bot.File{Name: h.t(lang, "progress.file.chart", "month", rep.Month), MIME: "image/png", Data: png})
 		}
 	}
-	x, err := Export(ctx, h.b, rep.At, lang)
+	tables, err := exportTables(ctx, h.b, rep.At, lang)
 	if err == nil && rep.Clues != nil {
-		// Without its clue sheet the export still goes out; the error is reported.
-		if withClues, cerr := h.addClueSheet(x, r, rep.Clues, lang); cerr != nil {
-			errs = append(errs, cerr)
-		} else {
-			x = withClues
-		}
+		tables = append(tables, h.clueTables(r, rep.Clues, lang)...)
+	}
+	var x []byte
+	if err == nil {
+		x, err = sheet.Write(h.b.Loc, tables...)
 	}
 	if err != nil {
 		errs = append(errs, err)
 	} else {
-		out = append(out, bot.File{Name: h.t(lang, "progress.file.export", "month", rep.Month), MIME: XLSXMIME, Data: x})
+		out = append(out, bot.File{Name: h.t(lang, "progress.file.summary", "month", rep.Month), MIME: XLSXMIME, Data: x})
 	}
 	return out, errors.Join(errs...)
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/internal/sheet/sheettest"
+	"github.com/xunji-bot/xunji/commands/progress/chart"
 )
 
 // noticeSetup builds December 2026: finance with one item at 60% and one
@@ -136,7 +138,7 @@ func TestMonthlyNoticeFiguresMatchTheRecords(t *testing.T) {
 	if len(n.Files) != 2 || n.Files[0].MIME != "image/png" || n.Files[1].MIME != XLSXMIME {
 		t.Fatalf("attachments %+v", n.Files)
 	}
-	if n.Files[0].Name != "整改完成情况-2026-12.png" || n.Files[1].Name != "整改进度明细-2026-12.xlsx" {
+	if n.Files[0].Name != "整改完成情况-2026-12.png" || n.Files[1].Name != "整改进度汇总-2026-12.xlsx" {
 		t.Errorf("file names %s, %s", n.Files[0].Name, n.Files[1].Name)
 	}
 	img, err := png.Decode(bytes.NewReader(n.Files[0].Data))
@@ -146,7 +148,7 @@ func TestMonthlyNoticeFiguresMatchTheRecords(t *testing.T) {
 	if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 700 {
 		t.Errorf("chart %v, want the configured 1200×700", b)
 	}
-	checkExport(t, env, n.Files[1].Data, map[string]string{fin: "60", cg: "30", hs: "0"}, "线索办理")
+	checkExport(t, env, n.Files[1].Data, map[string]string{fin: "60", cg: "30", hs: "0"}, "线索办理", "线索明细")
 	if a := audits(t, env, "progress.notice"); len(a) != 1 || a[0].Record != "2026-12" || !strings.Contains(a[0].Detail, "total=4 done=1 open=3 overdue=1 unreported=1") {
 		t.Errorf("notice audit %+v", a)
 	}
@@ -161,30 +163,31 @@ func TestMonthlyNoticeFiguresMatchTheRecords(t *testing.T) {
 
 // checkExport opens the XLSX with excelize and checks its rows against
 // the stored items: one row per item with the right unit and progress,
-// and one row per progress entry.
-// Sheets beyond the two of the export (the notice's clue sheet) are
+// and one row per progress entry; every sheet is one table (bold frozen
+// header, autofilter, dimension, fitted widths) with typed cells: dates
+// and times as Excel dates of the Shanghai wall clock, percentages as
+// fractions with the 0% format, and the platform by its name.
+// Sheets beyond the two of the export (the notice's clue sheets) are
 // named in extra.
 func checkExport(t *testing.T, env *bottest.Env, data []byte, percents map[string]string, extra ...string) {
 	t.Helper()
-	f, err := excelize.OpenReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := sheettest.Open(t, data)
 	if got := f.GetSheetList(); !slices.Equal(got, append([]string{"整改事项", "进度记录"}, extra...)) {
 		t.Fatalf("sheets %v", got)
 	}
-	rows, err := f.GetRows("整改事项")
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range extra {
+		sheettest.Table(t, data, name)
 	}
+	rows := sheettest.Table(t, data, "整改事项")
 	items, _ := bot.Records[bot.Item](env.Store, bot.CollItems).List(ctx)
 	if len(rows) != len(items)+1 {
 		t.Fatalf("%d item rows for %d items", len(rows)-1, len(items))
 	}
-	if rows[0][0] != "编号" || rows[0][1] != "责任单位" || rows[0][7] != "进度（%）" {
-		t.Errorf("header %v", rows[0])
+	want := []string{"编号", "责任单位", "整改事项", "监督单位", "整改时限", "即知即改", "状态", "进度（%）", "是否逾期", "最近报送时间", "最近报送人", "最近报送说明", "未报送月份", "登记时间"}
+	if !slices.Equal(rows[0], want) {
+		t.Errorf("header %v, want %v", rows[0], want)
 	}
+	loc := env.Bot.Loc
 	entries := 0
 	r := env.Bot.BaseRoster()
 	for _, it := range items {
@@ -196,29 +199,71 @@ func checkExport(t *testing.T, env *bottest.Env, data []byte, percents map[strin
 		}
 		row := rows[idx]
 		b, _ := r.Body(it.Unit)
-		if row[1] != b.Name || row[2] != it.Title || row[4] != bot.FormatDate(it.Deadline, env.Bot.Loc) || row[7] != strconv.Itoa(it.Percent) {
+		if row[1] != b.Name || row[2] != it.Title || row[4] != bot.FormatDate(it.Deadline, loc) || row[7] != strconv.Itoa(it.Percent)+"%" ||
+			row[13] != bot.FormatTime(it.CreatedAt, loc) {
 			t.Errorf("row %v for %+v", row, it)
 		}
-		if p, ok := percents[it.ID]; ok && row[7] != p {
-			t.Errorf("%s exported at %s%%, want %s", it.ID, row[7], p)
+		if p, ok := percents[it.ID]; ok && row[7] != p+"%" {
+			t.Errorf("%s exported at %s, want %s%%", it.ID, row[7], p)
 		}
 		if it.Status == bot.ItemDone && row[6] != "已完成" {
 			t.Errorf("%s status %q", it.ID, row[6])
 		}
+		if n := len(it.Progress); n > 0 {
+			e := it.Progress[n-1]
+			if row[9] != bot.FormatTime(e.Time, loc) || row[10] != r.PersonName(e.Person, "zh-CN") || (e.Note != "" && row[11] != e.Note) {
+				t.Errorf("%s last update %v, want %+v", it.ID, row[9:12], e)
+			}
+		}
+		// Typed cells.
+		line := idx + 1
+		if got := sheettest.Number(t, f, "整改事项", sheettest.Cell(5, line)); got != excelDay(it.Deadline, loc) {
+			t.Errorf("%s deadline serial %v, want %v", it.ID, got, excelDay(it.Deadline, loc))
+		}
+		if got := sheettest.Number(t, f, "整改事项", sheettest.Cell(8, line)); got != float64(it.Percent)/100 {
+			t.Errorf("%s percent stored as %v", it.ID, got)
+		}
+		if got := sheettest.Number(t, f, "整改事项", sheettest.Cell(14, line)); !near(got, excelTime(it.CreatedAt, loc)) {
+			t.Errorf("%s created serial %v, want %v", it.ID, got, excelTime(it.CreatedAt, loc))
+		}
+		for col, fm := range map[int]string{5: "yyyy-mm-dd", 8: "9", 14: "yyyy-mm-dd hh:mm"} {
+			if got := sheettest.Format(t, f, "整改事项", sheettest.Cell(col, line)); got != fm {
+				t.Errorf("%s column %d format %q, want %q", it.ID, col, got, fm)
+			}
+		}
 	}
-	logRows, err := f.GetRows("进度记录")
-	if err != nil {
-		t.Fatal(err)
-	}
+	logRows := sheettest.Table(t, data, "进度记录")
 	if len(logRows) != entries+1 {
 		t.Errorf("%d progress rows for %d entries", len(logRows)-1, entries)
 	}
-	for _, row := range logRows[1:] {
-		if len(row) < 7 || !reNewID.MatchString(row[0]) || row[4] != "console" {
+	for i, row := range logRows[1:] {
+		if len(row) < 7 || !reNewID.MatchString(row[0]) || row[4] != "控制台" {
 			t.Errorf("progress row %v", row)
+		}
+		sheettest.Number(t, f, "进度记录", sheettest.Cell(3, i+2))
+		for col, fm := range map[int]string{3: "yyyy-mm-dd hh:mm", 6: "9", 7: "9"} {
+			if got := sheettest.Format(t, f, "进度记录", sheettest.Cell(col, i+2)); got != fm {
+				t.Errorf("progress row %d column %d format %q, want %q", i+2, col, got, fm)
+			}
 		}
 	}
 }
+
+// excelTime is the Excel serial of t's wall clock in loc, computed apart
+// from the code under test: days since 1899-12-30.
+func excelTime(t time.Time, loc *time.Location) float64 {
+	w := t.In(loc)
+	naive := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, time.UTC)
+	return naive.Sub(time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)).Hours() / 24
+}
+
+// excelDay is the serial of t's day in loc.
+func excelDay(t time.Time, loc *time.Location) float64 {
+	w := t.In(loc)
+	return excelTime(time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, loc), loc)
+}
+
+func near(a, b float64) bool { return a-b < 1e-6 && b-a < 1e-6 }
 
 func TestSecondMonthShowsChangesAndEscalates(t *testing.T) {
 	env, fin, _, cg, _ := noticeSetup(t)
@@ -324,21 +369,147 @@ func TestChartFileHasTheExpectedSize(t *testing.T) {
 	}
 }
 
+// The notice chart ranks the units by completion rate, then average
+// progress (not roster order), marks overdue and unreported items, says
+// when the figures were taken, and lays out inside its canvas without
+// overlaps in both languages and at the smallest configurable size.
+func TestChartRanksMarksAndDates(t *testing.T) {
+	env, _, _, _, _ := noticeSetup(t)
+	h, err := newHandler(env.Bot, env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := env.Bot.BaseRoster()
+	rep, _, err := h.report(ctx, r, env.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roster []string
+	for _, f := range rep.Orgs {
+		roster = append(roster, f.Unit)
+	}
+	if want := []string{"finance", "housing", "chengguan"}; !slices.Equal(roster, want) {
+		t.Fatalf("report order %v; the test expects roster order %v", roster, want)
+	}
+	bars, err := chartBars(env.Bot, r, rep, "zh-CN", 1200, 700)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// finance 50 % done; chengguan 0 % done at 30 % on average, one item
+	// overdue; housing 0 % at 0 %, one not reported.
+	if want := []string{"区财政局党组", "城关镇党委", "区住建局党组"}; !slices.Equal(bars.Labels, want) {
+		t.Errorf("chart rows %v, want %v", bars.Labels, want)
+	}
+	if want := []string{"", "逾期 1", "未报送 1"}; !slices.Equal(bars.Marks, want) {
+		t.Errorf("chart marks %q, want %q", bars.Marks, want)
+	}
+	if !slices.Equal(bars.Series[0].Values, []float64{50, 0, 0}) || !slices.Equal(bars.Series[1].Values, []float64{80, 30, 0}) {
+		t.Errorf("chart values %v / %v", bars.Series[0].Values, bars.Series[1].Values)
+	}
+	if want := "数据截至 2026-12-10 10:00"; bars.AsOf != want || bars.Max != 100 {
+		t.Errorf("chart as-of %q max %v, want %q and 100", bars.AsOf, bars.Max, want)
+	}
+	en, err := chartBars(env.Bot, r, rep, "en", 1200, 700)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if en.AsOf != "Data as of 2026-12-10 10:00" || !slices.Equal(en.Marks, []string{"", "overdue 1", "not reported 1"}) {
+		t.Errorf("English chart as-of %q marks %q", en.AsOf, en.Marks)
+	}
+	for _, size := range [][2]int{{1200, 700}, {300, 200}} {
+		for _, lang := range []string{"zh-CN", "en"} {
+			b, err := chartBars(env.Bot, r, rep, lang, size[0], size[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkChartLayout(t, b)
+		}
+	}
+}
+
+// checkChartLayout fails when a box of the chart leaves the canvas or
+// overlaps another, or the PNG drawn is not the declared size or has no
+// ink where a text box is.
+func checkChartLayout(t *testing.T, b chart.Bars) {
+	t.Helper()
+	l, err := b.Layout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range l.Boxes {
+		if !a.Inside(b.Width, b.Height) {
+			t.Errorf("%d×%d: %s %q outside the canvas: %+v", b.Width, b.Height, a.Kind, a.Text, a)
+		}
+		for _, c := range l.Boxes[i+1:] {
+			if a.Overlaps(c) {
+				t.Errorf("%d×%d: %s %q overlaps %s %q", b.Width, b.Height, a.Kind, a.Text, c.Kind, c.Text)
+			}
+		}
+	}
+	data, err := l.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := img.Bounds(); got.Dx() != b.Width || got.Dy() != b.Height {
+		t.Errorf("PNG %v, want %d×%d", got, b.Width, b.Height)
+	}
+	for _, a := range l.Boxes {
+		if !a.IsText() {
+			continue
+		}
+		drawn := false
+		for y := int(a.Y); y < int(a.Y+a.H+1) && !drawn; y++ {
+			for x := int(a.X); x < int(a.X+a.W+1) && !drawn; x++ {
+				if r, g, b, _ := img.At(x, y).RGBA(); min(r, g, b) < 0xc000 {
+					drawn = true
+				}
+			}
+		}
+		if !drawn {
+			t.Errorf("%d×%d: nothing drawn for %s %q", b.Width, b.Height, a.Kind, a.Text)
+		}
+	}
+}
+
 func TestReportAndExportCommandsAttachFiles(t *testing.T) {
 	env, _, _, _, _ := noticeSetup(t)
 	resp := env.Command("lina", "进度 汇总")
 	if len(resp.Replies) != 1 || len(resp.Replies[0].Files) != 2 {
 		t.Fatalf("report reply %+v", resp.Replies)
 	}
+	report := resp
 	contains(t, bottest.Text(resp), env.TZ("progress.notice.total", "total", 4, "done", 1, "open", 3, "overdue", 1, "unreported", 1, "rate", 25, "average", 48))
 	resp = env.Command("zhaoqiang", "progress export")
 	if len(resp.Replies) != 1 || len(resp.Replies[0].Files) != 1 {
 		t.Fatalf("export reply %+v", resp.Replies)
 	}
 	checkExport(t, env, resp.Replies[0].Files[0].Data, nil)
+	// 进度 汇总 (the export with the clue sheets) and 进度 导出 name their
+	// workbooks apart.
+	month := bot.MonthID(env.Clock.Now(), env.Bot.Loc)
+	if got, want := report.Replies[0].Files[1].Name, "整改进度汇总-"+month+".xlsx"; got != want {
+		t.Errorf("report workbook %q, want %q", got, want)
+	}
+	if got, want := resp.Replies[0].Files[0].Name, "整改进度明细-"+month+".xlsx"; got != want {
+		t.Errorf("export workbook %q, want %q", got, want)
+	}
+	if err := env.Bot.SetPrefs(ctx, "wangming", bot.Prefs{Lang: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	english := func(line string) *bot.Response { return env.Command("wangming", line) }
+	if got, want := english("progress export").Replies[0].Files[0].Name, "rectification-items-"+month+".xlsx"; got != want {
+		t.Errorf("English export workbook %q, want %q", got, want)
+	}
+	if got, want := english("progress report").Replies[0].Files[1].Name, "rectification-summary-"+month+".xlsx"; got != want {
+		t.Errorf("English report workbook %q, want %q", got, want)
+	}
 	resp = env.Command("zhoutao", "进度 导出")
 	contains(t, bottest.Text(resp), env.TZ("error.forbidden"))
-	if a := audits(t, env, "progress.export"); len(a) != 2 || a[0].Result != bot.ResultOK || a[1].Result != bot.ResultRefused {
+	if a := audits(t, env, "progress.export"); len(a) != 3 || a[1].Result != bot.ResultOK || a[0].Result != bot.ResultOK || a[2].Result != bot.ResultRefused {
 		t.Errorf("export audit %+v", a)
 	}
 	// English export has English sheet names.
@@ -640,33 +811,31 @@ func TestMonthlyNoticeClueSectionAddsUpAndKeepsContentConfidential(t *testing.T)
 // recount: the per-body rows and total, then one row per counted clue.
 func checkClueSheet(t *testing.T, env *bottest.Env, data []byte, per map[string]ClueFigures, total ClueFigures, overdue map[string]bool, counted []*bot.Clue) {
 	t.Helper()
-	f, err := excelize.OpenReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows("线索办理")
-	if err != nil {
-		t.Fatal(err)
-	}
-	find := func(first string) int {
+	f := sheettest.Open(t, data)
+	rows := sheettest.Table(t, data, "线索办理")
+	find := func(rows [][]string, first string) int {
 		i := slices.IndexFunc(rows, func(row []string) bool { return len(row) > 0 && row[0] == first })
 		if i < 0 {
 			t.Fatalf("no row starting %q in %v", first, rows)
 		}
 		return i
 	}
+	loc := env.Bot.Loc
+	notice := loadMonth(t, env, "2026-12").NoticeAt
 	figRow := func(name string, c ClueFigures) []string {
 		return []string{name, strconv.Itoa(c.Transferred), strconv.Itoa(c.Pending), strconv.Itoa(c.Acknowledged), strconv.Itoa(c.Verifying),
-			strconv.Itoa(c.Open()), strconv.Itoa(c.Concluded), strconv.Itoa(c.Returned), strconv.Itoa(c.Overdue), strconv.Itoa(c.Priority)}
+			strconv.Itoa(c.Open()), strconv.Itoa(c.Concluded), strconv.Itoa(c.Returned), strconv.Itoa(c.Overdue), strconv.Itoa(c.Priority),
+			rows[1][10], bot.FormatTime(notice, loc)}
 	}
 	r := env.Bot.BaseRoster()
-	head := find("承办单位")
-	end := find("合计")
-	if end-head-1 != len(per) {
-		t.Errorf("%d body rows for %d bodies", end-head-1, len(per))
+	if want := []string{"承办单位", "本期移送", "待签收", "已签收", "核查中", "在办合计", "本期办结", "本期退回", "逾期", "在办优先处置", "统计起", "统计止"}; !slices.Equal(rows[0], want) {
+		t.Errorf("figures header %v, want %v", rows[0], want)
 	}
-	for _, row := range rows[head+1 : end] {
+	end := find(rows, "合计")
+	if end != len(rows)-1 || end-1 != len(per) {
+		t.Errorf("%d body rows for %d bodies, total at row %d of %d", end-1, len(per), end+1, len(rows))
+	}
+	for i, row := range rows[1:end] {
 		var body string
 		for id := range per {
 			if r.BodyName(id, "zh-CN") == row[0] {
@@ -676,11 +845,21 @@ func checkClueSheet(t *testing.T, env *bottest.Env, data []byte, per map[string]
 		if want := figRow(row[0], per[body]); body == "" || !slices.Equal(row, want) {
 			t.Errorf("body row %v, want %v", row, want)
 		}
+		for col := 2; col <= 10; col++ {
+			sheettest.Number(t, f, "线索办理", sheettest.Cell(col, i+2))
+		}
+		if got := sheettest.Number(t, f, "线索办理", sheettest.Cell(12, i+2)); !near(got, excelTime(notice, loc)) {
+			t.Errorf("period end serial %v, want %v", got, excelTime(notice, loc))
+		}
 	}
 	if want := figRow("合计", total); !slices.Equal(rows[end], want) {
 		t.Errorf("total row %v, want %v", rows[end], want)
 	}
-	list := find("线索编号")
+	if hf, err := f.GetHeaderFooter("线索办理"); err != nil || hf == nil || !strings.Contains(hf.OddHeader, "线索内容保密") {
+		t.Errorf("print header %+v %v, want the period and the confidentiality note", hf, err)
+	}
+	rows = sheettest.Table(t, data, "线索明细")
+	list := 0
 	if !slices.Equal(rows[list], []string{"线索编号", "承办单位", "状态", "优先处置", "移送日期", "办理期限", "逾期天数", "办结/退回日期"}) {
 		t.Errorf("clue header %v", rows[list])
 	}
@@ -688,7 +867,6 @@ func checkClueSheet(t *testing.T, env *bottest.Env, data []byte, per map[string]
 	if len(clueRows) != len(counted) {
 		t.Fatalf("%d clue rows for %d counted clues", len(clueRows), len(counted))
 	}
-	loc := env.Bot.Loc
 	for _, c := range counted {
 		i := slices.IndexFunc(clueRows, func(row []string) bool { return row[0] == c.ID })
 		if i < 0 {
@@ -713,6 +891,14 @@ func checkClueSheet(t *testing.T, env *bottest.Env, data []byte, per map[string]
 		if closed := !c.Open(); closed != (len(row) > 7 && row[7] == bot.FormatDate(c.ClosedAt, loc)) {
 			t.Errorf("clue row %v: closing date for %s (%s)", row, c.ID, c.Status)
 		}
+		line := i + 2
+		if got := sheettest.Number(t, f, "线索明细", sheettest.Cell(5, line)); got != excelDay(c.CreatedAt, loc) {
+			t.Errorf("%s transferred on serial %v, want %v", c.ID, got, excelDay(c.CreatedAt, loc))
+		}
+		if got := sheettest.Format(t, f, "线索明细", sheettest.Cell(5, line)); got != "yyyy-mm-dd" {
+			t.Errorf("%s transfer date format %q", c.ID, got)
+		}
+		sheettest.Number(t, f, "线索明细", sheettest.Cell(7, line))
 	}
 }
 
@@ -797,5 +983,25 @@ func TestClueFiguresAreAsOfTheNoticeTime(t *testing.T) {
 				t.Errorf("%d overdue rows", got)
 			}
 		})
+	}
+}
+
+// The workbook's platform column names the platform as people call it,
+// in their language; an unknown platform shows as its id.
+func TestPlatformNames(t *testing.T) {
+	env := newEnv(t)
+	h := &handler{b: env.Bot}
+	for _, c := range []struct {
+		lang string
+		p    bot.Platform
+		want string
+	}{
+		{"zh-CN", bot.Console, "控制台"}, {"zh-CN", bot.Slack, "Slack"}, {"zh-CN", bot.Lark, "飞书"},
+		{"en", bot.Console, "Console"}, {"en", bot.Slack, "Slack"}, {"en", bot.Lark, "Lark"},
+		{"zh-CN", "teams", "teams"}, {"zh-CN", "", ""},
+	} {
+		if got := h.platformName(c.lang, c.p); got != c.want {
+			t.Errorf("platformName(%s, %q) = %q, want %q", c.lang, c.p, got, c.want)
+		}
 	}
 }

@@ -1,8 +1,15 @@
 // Package chart draws the rectification-progress charts as PNG with
-// gonum.org/v1/plot. Chinese text renders with an embedded subset of Noto
-// Sans CJK SC (SIL Open Font License 1.1, see fonts/OFL.txt) that holds
-// ASCII and the 7,000-odd GB 2312 characters; Fits tells whether a label
-// can be drawn, so callers can fall back to an id for rarer characters.
+// gonum.org/v1/plot's vector canvas (vg, vgimg). Chinese text renders with
+// an embedded subset of Noto Sans CJK SC (SIL Open Font License 1.1, see
+// fonts/OFL.txt) that holds ASCII and the 7,000-odd GB 2312 characters;
+// Fits tells whether a label can be drawn, so callers can fall back to an
+// id for rarer characters.
+//
+// The chart is laid out here, box by box, rather than by plot.Plot: a
+// notice is printed, so every text must be inside the page and clear of
+// every bar and other text, and plot.Plot neither guarantees that (its
+// legend and value labels were clipped and hidden) nor says where it put
+// things. Layout returns each box drawn, so tests can check exactly that.
 package chart
 
 import (
@@ -11,15 +18,15 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"strconv"
 	"sync"
 
+	xfont "golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/font/sfnt"
-	"gonum.org/v1/plot"
+	"golang.org/x/image/math/fixed"
 	"gonum.org/v1/plot/font"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
@@ -75,20 +82,198 @@ type Series struct {
 }
 
 // Bars describes a horizontal grouped bar chart: one row per label, one
-// bar per series in each row.
+// bar per series in each row, each bar with its value printed at its end,
+// and an optional mark per row at the right (逾期/未报送).
 type Bars struct {
 	Title  string
-	XLabel string
-	Labels []string // row labels, top to bottom
+	AsOf   string // a line under the title, e.g. "数据截至 2026-12-10 10:00"; may be empty
+	XLabel string // under the value axis; may be empty
+	Labels []string
+	// Marks, when set, has one text per label, printed in red at the
+	// right of its row; "" for none.
+	Marks  []string
 	Series []Series
 	Max    float64 // the value axis runs from 0 to Max (100 for percentages)
-	Unit   string  // appended to the value printed at each bar's end, e.g. "%"
+	Unit   string  // appended to the values and ticks, e.g. "%"
 	Width  int     // pixels
 	Height int     // pixels
 }
 
-// PNG draws b and returns the PNG bytes of exactly Width × Height pixels.
-func (b Bars) PNG() ([]byte, error) {
+// Kind names what a Box is.
+type Kind string
+
+// The kinds of boxes in a Layout.
+const (
+	KindTitle  Kind = "title"
+	KindAsOf   Kind = "asof"
+	KindSwatch Kind = "swatch" // a legend's colour square
+	KindLegend Kind = "legend" // a legend's text
+	KindLabel  Kind = "label"  // one line of a row label
+	KindBar    Kind = "bar"
+	KindValue  Kind = "value" // a bar's value
+	KindMark   Kind = "mark"
+	KindTick   Kind = "tick" // a value axis label
+	KindAxis   Kind = "axis" // the value axis title
+)
+
+// Box is one thing drawn, in pixels from the canvas's top-left corner.
+// A text box is the ink bounds of its glyphs, as the font's outlines give
+// them (not the looser line metrics), so boxes can sit close without any
+// glyph crossing another box.
+type Box struct {
+	Kind       Kind
+	Row        int // the row of a label, bar, value or mark; -1 otherwise
+	Series     int // the series of a bar, value, swatch or legend; -1 otherwise
+	Text       string
+	X, Y, W, H float64
+	Color      color.Color
+
+	size   vg.Length // font size of a text box
+	ox, oy float64   // where a text box's baseline starts
+}
+
+// at moves the box so its top-left corner is at (x, y).
+func (a Box) at(x, y float64) Box {
+	a.ox += x - a.X
+	a.oy += y - a.Y
+	a.X, a.Y = x, y
+	return a
+}
+
+// Overlaps reports whether a and b share any area (touching edges do
+// not count).
+func (a Box) Overlaps(b Box) bool {
+	const eps = 0.01
+	return a.X+eps < b.X+b.W && b.X+eps < a.X+a.W && a.Y+eps < b.Y+b.H && b.Y+eps < a.Y+a.H
+}
+
+// Inside reports whether a lies within a w × h canvas.
+func (a Box) Inside(w, h int) bool {
+	return a.X >= 0 && a.Y >= 0 && a.X+a.W <= float64(w) && a.Y+a.H <= float64(h)
+}
+
+// IsText reports whether the box holds text.
+func (a Box) IsText() bool { return a.Kind != KindBar && a.Kind != KindSwatch }
+
+// Layout is where everything of a chart goes.
+type Layout struct {
+	Width, Height int
+	// Plot is the value axis's area: its left edge is 0, its right edge
+	// Max; rows stack from its top to its bottom.
+	Plot  Box
+	Ticks []float64 // the values the axis marks
+	Boxes []Box
+}
+
+// Sizes, in pixels unless named points.
+const (
+	margin     = 12.0
+	gap        = 6.0
+	swatchSize = 11.0
+	minRowFont = 6.0 // points; below this a value is not readable
+	maxBar     = 28.0
+)
+
+var (
+	textColor  = color.RGBA{0x22, 0x22, 0x22, 0xff}
+	mutedColor = color.RGBA{0x55, 0x55, 0x55, 0xff}
+	markColor  = color.RGBA{0xc0, 0x39, 0x2b, 0xff}
+	gridColor  = color.RGBA{0xdd, 0xdd, 0xdd, 0xff}
+	axisColor  = color.RGBA{0x88, 0x88, 0x88, 0xff}
+)
+
+func px(l vg.Length) float64   { return float64(l) * dpi / 72 }
+func toPt(p float64) vg.Length { return vg.Length(p * 72 / dpi) }
+func face(size vg.Length) font.Face {
+	return font.DefaultCache.Lookup(font.Font{Typeface: typeface}, size)
+}
+
+// text makes a text box at (x, y) for s at size.
+func text(kind Kind, s string, size vg.Length, x, y float64, c color.Color) Box {
+	x0, y0, x1, y1 := ink(s, size)
+	b := Box{Kind: kind, Row: -1, Series: -1, Text: s, W: x1 - x0, H: y1 - y0, Color: c, size: size, ox: -x0, oy: -y0}
+	return b.at(x, y)
+}
+
+// ink returns the ink bounds of s drawn at size from the origin, in
+// pixels, y down.
+func ink(s string, size vg.Length) (x0, y0, x1, y1 float64) {
+	f := face(size)
+	ff := f.FontFace(dpi)
+	defer ff.Close()
+	r, _ := xfont.BoundString(ff, s)
+	fx := func(v fixed.Int26_6) float64 { return float64(v) / 64 }
+	return fx(r.Min.X), fx(r.Min.Y), fx(r.Max.X), fx(r.Max.Y)
+}
+
+// width is the ink width of s at size.
+func width(s string, size vg.Length) float64 {
+	x0, _, x1, _ := ink(s, size)
+	return x1 - x0
+}
+
+// lineHeight is the distance between two lines of text at size.
+func lineHeight(size vg.Length) float64 { return px(size) * 1.25 }
+
+// inkHeight is the height of the tallest glyphs of s at size.
+func inkHeight(s string, size vg.Length) float64 {
+	_, y0, _, y1 := ink(s, size)
+	return y1 - y0
+}
+
+// ellipsis ends a shortened text.
+const ellipsis = "…"
+
+// truncate shortens s until it fits w at size, ending it with an
+// ellipsis; "" when not even that fits.
+func truncate(s string, w float64, size vg.Length) string {
+	if width(s, size) <= w {
+		return s
+	}
+	r := []rune(s)
+	for n := len(r) - 1; n > 0; n-- {
+		if t := string(r[:n]) + ellipsis; width(t, size) <= w {
+			return t
+		}
+	}
+	return ""
+}
+
+// fit returns the largest size from want down to least (in half points)
+// at which s fits w, and s itself; at least, s shortened to fit.
+func fit(s string, w float64, want, least vg.Length) (string, vg.Length) {
+	for size := want; size >= least; size -= 0.5 {
+		if width(s, size) <= w {
+			return s, size
+		}
+	}
+	return truncate(s, w, least), least
+}
+
+// wrap breaks s into at most lines lines of width w at size, the last one
+// shortened with an ellipsis if s does not fit.
+func wrap(s string, w float64, size vg.Length, lines int) []string {
+	var out []string
+	r := []rune(s)
+	for len(r) > 0 && len(out) < lines-1 {
+		if width(string(r), size) <= w {
+			break
+		}
+		n := len(r)
+		for n > 1 && width(string(r[:n]), size) > w {
+			n--
+		}
+		out = append(out, string(r[:n]))
+		r = r[n:]
+	}
+	if len(r) > 0 {
+		out = append(out, truncate(string(r), w, size))
+	}
+	return out
+}
+
+// Layout places every part of b on its canvas.
+func (b Bars) Layout() (*Layout, error) {
 	if _, err := load(); err != nil {
 		return nil, fmt.Errorf("chart: font: %w", err)
 	}
@@ -98,107 +283,241 @@ func (b Bars) PNG() ([]byte, error) {
 	if len(b.Labels) == 0 || len(b.Series) == 0 {
 		return nil, errors.New("chart: nothing to draw")
 	}
+	if b.Max <= 0 {
+		return nil, errors.New("chart: Max must be positive")
+	}
 	for _, s := range b.Series {
 		if len(s.Values) != len(b.Labels) {
 			return nil, fmt.Errorf("chart: series %q has %d values for %d labels", s.Name, len(s.Values), len(b.Labels))
 		}
 	}
-	p := plot.New()
-	setFonts(p)
-	p.Title.Text = b.Title
-	p.Title.TextStyle.Font.Size = vg.Points(16)
-	p.X.Label.Text = b.XLabel
-	// Room on the right for the values printed past the longest bar and
-	// for the legend; ticks stop at Max.
-	p.X.Min, p.X.Max = 0, b.Max*1.22
-	p.X.Tick.Marker = ticks{max: b.Max}
-	p.Legend.Top = true
-	p.Legend.Left = false
-	p.Legend.XOffs = 0
-	p.Add(plotter.NewGrid())
+	if b.Marks != nil && len(b.Marks) != len(b.Labels) {
+		return nil, fmt.Errorf("chart: %d marks for %d labels", len(b.Marks), len(b.Labels))
+	}
+	W, H := float64(b.Width), float64(b.Height)
+	l := &Layout{Width: b.Width, Height: b.Height}
+	add := func(bx Box) { l.Boxes = append(l.Boxes, bx) }
+	inner := W - 2*margin
+
+	// Top: the title, centred; the as-of line; the legend.
+	y := margin
+	if b.Title != "" {
+		s, size := fit(b.Title, inner, 15, 8)
+		t := text(KindTitle, s, size, 0, 0, textColor)
+		add(t.at((W-t.W)/2, y))
+		y += lineHeight(size)
+	}
+	if b.AsOf != "" {
+		s, size := fit(b.AsOf, inner, 10, 7)
+		t := text(KindAsOf, s, size, 0, 0, mutedColor)
+		add(t.at((W-t.W)/2, y))
+		y += lineHeight(size)
+	}
+	y += gap / 2
+	{
+		size := vg.Length(10)
+		lh := max(lineHeight(size), swatchSize)
+		x := margin
+		for i, s := range b.Series {
+			name, _ := fit(s.Name, inner-swatchSize-4, size, size)
+			t := text(KindLegend, name, size, 0, 0, textColor)
+			w := swatchSize + 4 + t.W
+			if x > margin && x+w > W-margin {
+				x, y = margin, y+lh+2
+			}
+			add(Box{Kind: KindSwatch, Row: -1, Series: i, X: x, Y: y + (lh-swatchSize)/2, W: swatchSize, H: swatchSize, Color: s.Color})
+			t.Series = i
+			add(t.at(x+swatchSize+4, y+(lh-t.H)/2))
+			x += w + 3*gap
+		}
+		y += lh + gap
+	}
+	plotTop := y
+
+	// Bottom: the axis title, then the tick labels above it.
+	valueText := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + b.Unit }
+	bottom := H - margin
+	var axis *Box
+	if b.XLabel != "" {
+		s, size := fit(b.XLabel, inner, 10, 7)
+		t := text(KindAxis, s, size, 0, 0, mutedColor)
+		t = t.at(0, bottom-t.H)
+		axis = &t
+		bottom = t.Y - 4
+	}
+	tickSize := vg.Length(9)
+	tickH := inkHeight(valueText(b.Max), tickSize)
+	plotBottom := bottom - tickH - 4
 
 	n := len(b.Labels)
-	rows := make([]string, n)
-	// gonum draws the first nominal value at the bottom; people read
-	// rankings from the top.
-	for i, l := range b.Labels {
-		rows[n-1-i] = l
+	rowH := (plotBottom - plotTop) / float64(n)
+	// Bars are at most maxBar thick, so a chart of few rows does not
+	// turn into blocks.
+	barT := min(rowH*0.8/float64(len(b.Series)), maxBar)
+	// A value is printed within its own bar's band, so it never lies on
+	// the other series; its font follows the band.
+	valueSize := vg.Length(10)
+	for valueSize >= minRowFont && inkHeight(valueText(b.Max), valueSize) > barT-2 {
+		valueSize -= 0.5
 	}
-	p.NominalY(rows...)
-
-	p.Y.Min, p.Y.Max = -0.5, float64(n)-0.5
-	// The plot area is the canvas less the title and the value axis.
-	area := float64(b.Height)*72/dpi - 80
-	group := vg.Points(max(area, 40) * 0.7 / float64(n))
-	barW := group / vg.Length(len(b.Series))
-	for si, s := range b.Series {
-		vals := make(plotter.Values, n)
-		for i, v := range s.Values {
-			vals[n-1-i] = v
-		}
-		bc, err := plotter.NewBarChart(vals, barW)
-		if err != nil {
-			return nil, fmt.Errorf("chart: %w", err)
-		}
-		bc.Horizontal = true
-		bc.Color = s.Color
-		bc.LineStyle.Width = 0
-		// Series are stacked top to bottom within a row.
-		bc.Offset = group/2 - barW*vg.Length(si) - barW/2
-		p.Add(bc)
-		p.Legend.Add(s.Name, bc)
-
-		var xys plotter.XYLabels
-		for i, v := range vals {
-			xys.XYs = append(xys.XYs, plotter.XY{X: v, Y: float64(i)})
-			xys.Labels = append(xys.Labels, fmt.Sprintf(" %g%s", v, b.Unit))
-		}
-		labels, err := plotter.NewLabels(xys)
-		if err != nil {
-			return nil, fmt.Errorf("chart: %w", err)
-		}
-		for i := range labels.TextStyle {
-			labels.TextStyle[i].Font = font.Font{Typeface: typeface, Size: vg.Points(10)}
-			labels.TextStyle[i].YAlign = draw.YCenter
-		}
-		labels.Offset = vg.Point{Y: bc.Offset}
-		p.Add(labels)
+	if valueSize < minRowFont {
+		return nil, fmt.Errorf("chart: %d rows of %d bars do not fit in %d pixels of height", n, len(b.Series), b.Height)
 	}
 
-	w := vg.Length(b.Width) * vg.Inch / dpi
-	h := vg.Length(b.Height) * vg.Inch / dpi
+	// Left: the row labels, on up to two lines, as wide as the longest
+	// but no more than three tenths of the canvas.
+	labelSize := vg.Length(11)
+	for labelSize > minRowFont && lineHeight(labelSize) > rowH {
+		labelSize -= 0.5
+	}
+	lh := lineHeight(labelSize)
+	lines := max(1, min(2, int(rowH/lh)))
+	labelMax := W * 0.3
+	labelLines := make([][]string, n)
+	labelW := 0.0
+	for i, s := range b.Labels {
+		labelLines[i] = wrap(s, labelMax, labelSize, lines)
+		for _, ln := range labelLines[i] {
+			labelW = max(labelW, width(ln, labelSize))
+		}
+	}
+	// Right: the marks, as wide as the longest but no more than a
+	// quarter of the canvas: the font shrinks to 7 points before a mark
+	// is shortened.
+	markSize := min(vg.Length(10), labelSize)
+	markMax := W * 0.25
+	for _, m := range b.Marks {
+		if m != "" {
+			_, size := fit(m, markMax, markSize, min(7, markSize))
+			markSize = min(markSize, size)
+		}
+	}
+	marks := make([]string, n)
+	markW := 0.0
+	for i := range marks {
+		if b.Marks != nil && b.Marks[i] != "" {
+			marks[i] = truncate(b.Marks[i], markMax, markSize)
+			markW = max(markW, width(marks[i], markSize))
+		}
+	}
+	x0 := margin + labelW + gap
+	plotRight := W - margin
+	if markW > 0 {
+		plotRight -= markW + gap
+	}
+	valueZone := width(valueText(b.Max), valueSize) + 6
+	barsW := plotRight - x0 - valueZone
+	if barsW < 40 {
+		return nil, fmt.Errorf("chart: %d pixels of width leave no room for the bars", b.Width)
+	}
+	scale := barsW / b.Max
+	l.Plot = Box{Kind: "plot", Row: -1, Series: -1, X: x0, Y: plotTop, W: barsW, H: plotBottom - plotTop}
+
+	em := px(labelSize)
+	for i := range b.Labels {
+		top := plotTop + float64(i)*rowH
+		first := top + (rowH-lh*float64(len(labelLines[i])))/2
+		for j, ln := range labelLines[i] {
+			t := text(KindLabel, ln, labelSize, 0, 0, textColor)
+			// Lines share a baseline grid, whatever their glyphs.
+			baseline := first + float64(j)*lh + (lh-em)/2 + em*0.88
+			t = t.at(x0-gap-t.W, t.Y+baseline-t.oy)
+			t.Row = i
+			add(t)
+		}
+		band := top + (rowH-barT*float64(len(b.Series)))/2
+		for si, s := range b.Series {
+			v := min(max(s.Values[i], 0), b.Max)
+			bt := band + float64(si)*barT
+			if w := v * scale; w > 0 {
+				add(Box{Kind: KindBar, Row: i, Series: si, X: x0, Y: bt + 0.5, W: w, H: barT - 1, Color: s.Color})
+			}
+			t := text(KindValue, valueText(s.Values[i]), valueSize, 0, 0, textColor)
+			t = t.at(x0+v*scale+3, bt+(barT-t.H)/2)
+			t.Row, t.Series = i, si
+			add(t)
+		}
+		if marks[i] != "" {
+			t := text(KindMark, marks[i], markSize, 0, 0, markColor)
+			t = t.at(plotRight+gap, top+(rowH-t.H)/2)
+			t.Row = i
+			add(t)
+		}
+	}
+
+	// Ticks: fifths of Max, or halves, or the ends, whichever leave room
+	// between their labels.
+	tickW := width(valueText(b.Max), tickSize)
+	for _, parts := range []int{5, 2, 1} {
+		if barsW/float64(parts) >= tickW+gap || parts == 1 {
+			for k := 0; k <= parts; k++ {
+				v := b.Max * float64(k) / float64(parts)
+				l.Ticks = append(l.Ticks, v)
+				t := text(KindTick, valueText(v), tickSize, 0, 0, mutedColor)
+				add(t.at(x0+v*scale-t.W/2, plotBottom+4))
+			}
+			break
+		}
+	}
+	if axis != nil {
+		x := x0 + (barsW-axis.W)/2
+		if x < margin || x+axis.W > W-margin {
+			x = (W - axis.W) / 2
+		}
+		add(axis.at(x, axis.Y))
+	}
+	return l, nil
+}
+
+// PNG draws b and returns the PNG bytes of exactly Width × Height pixels.
+func (b Bars) PNG() ([]byte, error) {
+	l, err := b.Layout()
+	if err != nil {
+		return nil, err
+	}
+	return l.PNG()
+}
+
+// PNG draws the layout.
+func (l *Layout) PNG() ([]byte, error) {
+	w := vg.Length(l.Width) * vg.Inch / dpi
+	h := vg.Length(l.Height) * vg.Inch / dpi
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
-	p.Draw(draw.New(c))
+	H := float64(l.Height)
+	pt := func(x, y float64) vg.Point { return vg.Point{X: toPt(x), Y: toPt(H - y)} }
+	line := func(x1, y1, x2, y2 float64, col color.Color) {
+		var p vg.Path
+		p.Move(pt(x1, y1))
+		p.Line(pt(x2, y2))
+		c.SetColor(col)
+		c.SetLineWidth(toPt(1))
+		c.Stroke(p)
+	}
+	p := l.Plot
+	for _, v := range l.Ticks {
+		x := p.X + v/l.Ticks[len(l.Ticks)-1]*p.W
+		line(x, p.Y, x, p.Y+p.H, gridColor)
+	}
+	line(p.X, p.Y, p.X, p.Y+p.H, axisColor)
+	line(p.X, p.Y+p.H, p.X+p.W, p.Y+p.H, axisColor)
+	for _, bx := range l.Boxes {
+		if bx.IsText() {
+			c.SetColor(bx.Color)
+			c.FillString(face(bx.size), pt(bx.ox, bx.oy), bx.Text)
+			continue
+		}
+		var r vg.Path
+		r.Move(pt(bx.X, bx.Y))
+		r.Line(pt(bx.X+bx.W, bx.Y))
+		r.Line(pt(bx.X+bx.W, bx.Y+bx.H))
+		r.Line(pt(bx.X, bx.Y+bx.H))
+		r.Close()
+		c.SetColor(bx.Color)
+		c.Fill(r)
+	}
 	var out bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&out); err != nil {
 		return nil, fmt.Errorf("chart: png: %w", err)
 	}
 	return out.Bytes(), nil
-}
-
-// setFonts makes every text of p use the embedded CJK font.
-func setFonts(p *plot.Plot) {
-	f := func(size float64) font.Font { return font.Font{Typeface: typeface, Size: vg.Points(size)} }
-	p.Title.TextStyle.Font = f(14)
-	p.X.Label.TextStyle.Font = f(12)
-	p.Y.Label.TextStyle.Font = f(12)
-	p.X.Tick.Label.Font = f(11)
-	p.Y.Tick.Label.Font = f(12)
-	p.Legend.TextStyle.Font = f(12)
-}
-
-// ticks marks the value axis at fifths of max, and no further.
-type ticks struct{ max float64 }
-
-func (t ticks) Ticks(_, _ float64) []plot.Tick {
-	var out []plot.Tick
-	for i := 0; i <= 10; i++ {
-		v := t.max * float64(i) / 10
-		tk := plot.Tick{Value: v}
-		if i%2 == 0 {
-			tk.Label = fmt.Sprintf("%g", v)
-		}
-		out = append(out, tk)
-	}
-	return out
 }
