@@ -47,15 +47,18 @@ var reID = regexp.MustCompile(`^(?i)XS-\d{4}-\d{4,}$`)
 type handler struct {
 	b            *bot.Bot
 	cfg          config.ClueConfig
-	clueGroup    string // coordination group for announcements
+	clueGroup    string   // discipline-only group for announcements; "" for none
+	clueBodies   []string // the bodies that sit in it (config.ClueGroupBodies)
 	summaryGroup string // inspection office group for the summary
 	clues        bot.Collection[bot.Clue]
 }
 
 func newHandler(b *bot.Bot, cfg *config.Config) *handler {
+	group, _ := cfg.ClueGroup()
 	return &handler{
 		b: b, cfg: cfg.Clue,
-		clueGroup:    cfg.NoticeGroup("clue"),
+		clueGroup:    group,
+		clueBodies:   cfg.ClueGroupBodies(),
 		summaryGroup: summaryGroup(cfg),
 		clues:        bot.Records[bot.Clue](b.Store, bot.CollClues),
 	}
@@ -155,10 +158,7 @@ func (h *handler) yesNo(lang string, v bool) string {
 func cardColor(c *bot.Clue) bot.Color {
 	switch c.Status {
 	case bot.ClueTransferred:
-		if c.Priority {
-			return bot.Red
-		}
-		return bot.Orange
+		return bot.Orange // not red for priority: the group card must not tell
 	case bot.ClueConcluded:
 		return bot.Green
 	case bot.ClueReturned:
@@ -185,16 +185,46 @@ func ackButtonOn(card *bot.Card) (string, bool) {
 	return "", false
 }
 
-// publicFields are what anyone who sees the group card may read: never
-// the title or the substance.
+// publicFields are what anyone who sees the group card may read: the
+// receiving body, the deadline and the status. Never the title or the
+// substance, and not the inspected unit or the priority flag either: a
+// card read by the wrong person must not tell a unit that a (priority)
+// clue about it exists.
 func (h *handler) publicFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
 	return []bot.Field{
-		{Label: h.t(lang, "clue.field.organisation"), Value: c.OrganisationName},
 		{Label: h.t(lang, "clue.field.body"), Value: r.BodyName(c.Body, lang)},
 		{Label: h.t(lang, "clue.field.deadline"), Value: bot.FormatDate(c.Deadline, h.b.Loc)},
-		{Label: h.t(lang, "clue.field.priority"), Value: h.yesNo(lang, c.Priority)},
 		{Label: h.t(lang, "clue.field.status"), Value: h.statusLabel(lang, c)},
 	}
+}
+
+// entitledFields are the public fields plus the inspected unit and the
+// priority flag, for cards only entitled readers get.
+func (h *handler) entitledFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
+	return append([]bot.Field{
+		{Label: h.t(lang, "clue.field.organisation"), Value: c.OrganisationName},
+		{Label: h.t(lang, "clue.field.priority"), Value: h.yesNo(lang, c.Priority)},
+	}, h.publicFields(r, lang, c)...)
+}
+
+// groupSafe reports whether the clue group is still discipline-only with
+// the current roster (an administrator may have changed it since the
+// configuration was checked): the first member of a sitting body who
+// also belongs to a responsible unit, if any.
+func (h *handler) groupSafe(r *bot.Roster) (person, unit string, ok bool) {
+	for _, id := range h.clueBodies {
+		if b, found := r.Body(id); found && b.Kind == bot.ResponsibleUnit {
+			return "", b.ID, false
+		}
+		for _, m := range r.Members(id) {
+			for _, bid := range m.Bodies {
+				if b, found := r.Body(bid); found && b.Kind == bot.ResponsibleUnit {
+					return m.ID, b.ID, false
+				}
+			}
+		}
+	}
+	return "", "", true
 }
 
 // note is the small print of a card: who transferred and acknowledged
@@ -219,9 +249,9 @@ func mention(r *bot.Roster, id string) string {
 	return id
 }
 
-// groupCard is the announcement in the coordination group, in the
-// deployment language: id, organisation, receiving body, deadline,
-// priority and status — never the title or the substance.
+// groupCard is the announcement in the discipline-only clue group, in
+// the deployment language: id, receiving body, deadline and status —
+// never the title, the substance, the inspected unit or the priority.
 func (h *handler) groupCard(r *bot.Roster, c *bot.Clue) *bot.Card {
 	lang := h.b.Lang
 	card := &bot.Card{
@@ -241,7 +271,7 @@ func (h *handler) groupCard(r *bot.Roster, c *bot.Clue) *bot.Card {
 // public fields, the title and substance, and the history.
 func (h *handler) detailCard(r *bot.Roster, lang string, c *bot.Clue, withButton bool) *bot.Card {
 	fields := []bot.Field{{Label: h.t(lang, "clue.field.title"), Value: c.Title}}
-	fields = append(fields, h.publicFields(r, lang, c)...)
+	fields = append(fields, h.entitledFields(r, lang, c)...)
 	fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.from"), Value: r.BodyName(c.FromBody, lang)})
 	if c.Round != "" {
 		fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.round"), Value: c.Round})

@@ -21,16 +21,24 @@ func TestClueFlowOnConsole(t *testing.T) {
 	bottest.MustContain(t, "transfer reply", text, "XS-2026-0001", "区纪委监委第二监督检查室", "2026-12-31", "1 人")
 	id := "XS-2026-0001"
 
-	// The coordination group gets a card with id, organisation, body,
-	// deadline and priority, and never the title or substance.
-	posts := postedIn(env, coordChat)
+	// The discipline-only clue group gets a card with id, body, deadline
+	// and status: never the title, the substance, the inspected unit or
+	// the priority flag; the coordination group, where the inspected unit
+	// sits, gets nothing.
+	if p := postedIn(env, coordChat); len(p) != 0 {
+		t.Fatalf("clue posted where the inspected unit sits: %+v", p)
+	}
+	posts := postedIn(env, clueChat)
 	if len(posts) != 1 || posts[0].Card == nil {
-		t.Fatalf("want one card in the coordination group, got %+v", posts)
+		t.Fatalf("want one card in the clue group, got %+v", posts)
 	}
 	card := posts[0].Card
 	cardText := bottest.CardText(card)
-	bottest.MustContain(t, "group card", cardText, id, "区财政局党组", "区纪委监委第二监督检查室", "2026-12-31", "优先处置: 是", "已移送")
-	bottest.MustNotContain(t, "group card", cardText, title, substance)
+	bottest.MustContain(t, "group card", cardText, id, "区纪委监委第二监督检查室", "2026-12-31", "已移送")
+	bottest.MustNotContain(t, "group card", cardText, title, substance, "区财政局党组", "优先")
+	if card.Color == bot.Red {
+		t.Error("the group card's colour tells the priority")
+	}
 	ack := bottest.FindButton(t, card, "clue.ack")
 	if ack.Value != id {
 		t.Fatalf("ack button carries %q", ack.Value)
@@ -97,7 +105,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 	}
 
 	// The group card was updated by command too, still without substance.
-	ups := updatesIn(env, coordChat)
+	ups := updatesIn(env, clueChat)
 	if len(ups) == 0 {
 		t.Fatal("group card never updated")
 	}
@@ -138,7 +146,7 @@ func TestAcknowledgeByCommandAndByDirectMessageButton(t *testing.T) {
 	env := newEnv(t)
 	id := transfer(t, env, transferZH)
 	bottest.MustContain(t, "ack", bottest.Text(env.Command("zhaoqiang", "线索 签收 "+strings.ToLower(id))), "已签收")
-	ups := updatesIn(env, coordChat)
+	ups := updatesIn(env, clueChat)
 	if len(ups) != 1 || ups[0].Update.ID != env.Delivered(loadClue(t, env, id).Cards[0]).ID {
 		t.Fatalf("want the posted card updated once, got %+v", ups)
 	}

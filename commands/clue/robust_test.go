@@ -104,6 +104,6 @@ func TestLanguages(t *testing.T) {
 		t.Fatalf("want one DM, got %d", len(dm))
 	}
 	bottest.MustContain(t, "English DM", outText(dm[0]), "has received clue "+id, "Substance: "+substance, "Acknowledge", "2nd Supervision & Inspection Room")
-	bottest.MustContain(t, "group card", bottest.CardText(postedIn(env, coordChat)[0].Card), "问题线索移送", "签收")
+	bottest.MustContain(t, "group card", bottest.CardText(postedIn(env, clueChat)[0].Card), "问题线索移送", "签收")
 	bottest.MustContain(t, "English reply", bottest.Text(env.Command("zhaoqiang", "clue conclude "+id+" filed x")), "cannot be \"concluded\" now", "acknowledge (clue ack "+id+")")
 }

@@ -43,8 +43,10 @@ func confidential(t *testing.T, p platform, allowed map[string]bool) {
 }
 
 // The clue flow of the issue, on each platform through its test server:
-// 李娜 transfers a clue → the coordination group gets a card without the
-// substance → the substance goes by DM to the receiving body only → an
+// 李娜 transfers a clue (directly) → the discipline-only clue group gets a
+// card without the substance, the inspected unit or the priority flag,
+// and the coordination group, where the inspected unit sits, gets nothing
+// → the substance goes by DM to the receiving body only → an
 // outsider's 签收 is refused and changes nothing → 赵强 signs for it and
 // the card shows who → verify and conclude by command update the card →
 // an outsider asking to see the clue reads nothing of it.
@@ -53,19 +55,23 @@ func TestClueFlow(t *testing.T) {
 		env := p.env()
 		const id = "XS-2026-0001"
 
-		answer := p.command("lina", transferLine)
-		bottest.MustContain(t, "transfer answer", answer, id, "区纪委监委第二监督检查室", "2026-12-31")
+		answer := p.direct("lina", transferLine)
+		bottest.MustContain(t, "transfer answer", answer, id, "区纪委监委第二监督检查室", "2026-12-31", "纪检线索群已发布公告")
 		bottest.MustNotContain(t, "transfer answer", answer, clueSubstance)
 
-		// The group card: id, organisation, receiving body, deadline,
-		// priority, a 签收 button; never the title or the substance.
-		cards := p.groupCards()
+		// The clue group card: id, receiving body, deadline, status, a
+		// 签收 button; never the title, the substance, the inspected unit
+		// or the priority flag. Nothing in the coordination group.
+		if n := len(p.groupCards()); n != 0 {
+			t.Fatalf("%d clue cards in the coordination group, where the inspected unit sits", n)
+		}
+		cards := p.clueCards()
 		if len(cards) != 1 {
-			t.Fatalf("want one card in the coordination group, got %d", len(cards))
+			t.Fatalf("want one card in the clue group, got %d", len(cards))
 		}
 		announced := cards[0]
-		bottest.MustContain(t, "group card", announced.text, id, "区财政局党组", "区纪委监委第二监督检查室", "2026-12-31", "已移送")
-		bottest.MustNotContain(t, "group card", announced.text, clueTitle, clueSubstance)
+		bottest.MustContain(t, "group card", announced.text, id, "区纪委监委第二监督检查室", "2026-12-31", "已移送")
+		bottest.MustNotContain(t, "group card", announced.text, clueTitle, clueSubstance, "区财政局党组", "优先")
 		ack := announced.find(t, "clue.ack")
 		if ack.value != id {
 			t.Fatalf("签收 carries %q, want %s", ack.value, id)
@@ -115,9 +121,9 @@ func TestClueFlow(t *testing.T) {
 
 		// Verification and conclusion by command; each updates the card.
 		env.Clock.Advance(24 * time.Hour)
-		bottest.MustContain(t, "verify", p.command("zhaoqiang", "clue verify "+id+" 已成立核查组"), "已进入核查")
+		bottest.MustContain(t, "verify", p.direct("zhaoqiang", "clue verify "+id+" 已成立核查组"), "已进入核查")
 		env.Clock.Advance(24 * time.Hour)
-		bottest.MustContain(t, "conclude", p.command("zhaoqiang", "clue conclude "+id+" 立案 "+clueNote), "已办结（立案）")
+		bottest.MustContain(t, "conclude", p.direct("zhaoqiang", "clue conclude "+id+" 立案 "+clueNote), "已办结（立案）")
 		ups := p.updates(announced)
 		if len(ups) < 2 {
 			t.Fatalf("the card was updated %d times by verify and conclude, want 2", len(ups))
@@ -145,6 +151,10 @@ func TestClueFlow(t *testing.T) {
 		}
 		if len(refused) != 3 { // the click and the two reads
 			t.Errorf("%d refusals of 周涛 audited, want 3: %+v", len(refused), refused)
+		}
+		// The coordination group never heard of the clue.
+		for _, txt := range p.groupTexts() {
+			bottest.MustNotContain(t, "coordination group", txt, id, "线索")
 		}
 	})
 }
