@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -27,7 +28,7 @@ func (s ClueStatus) Closed() bool { return s == ClueConcluded || s == ClueReturn
 // clueMoves is the transition table; every other move is refused.
 var clueMoves = map[ClueStatus][]ClueStatus{
 	ClueTransferred:  {ClueAcknowledged, ClueReturned},
-	ClueAcknowledged: {ClueVerifying, ClueReturned},
+	ClueAcknowledged: {ClueVerifying, ClueConcluded, ClueReturned}, // a disposal may follow receipt at once
 	ClueVerifying:    {ClueConcluded, ClueReturned},
 }
 
@@ -37,18 +38,49 @@ func ClueNext(s ClueStatus) []ClueStatus { return slices.Clone(clueMoves[s]) }
 // ClueCanMove reports whether a clue may move from one status to another.
 func ClueCanMove(from, to ClueStatus) bool { return slices.Contains(clueMoves[from], to) }
 
-// ClueConclusion is how a concluded clue was disposed of.
+// ClueConclusion is how a received clue was disposed of (处置方式), by
+// one of the four methods of the supervision and discipline rules
+// (监督执纪工作规则).
 type ClueConclusion string
 
-// The conclusions of a clue.
+// The four disposal methods.
 const (
-	ConclusionFiled           ClueConclusion = "filed"           // 立案 (filed for case review)
-	ConclusionOther           ClueConclusion = "other"           // 其他方式处置
-	ConclusionUnsubstantiated ClueConclusion = "unsubstantiated" // 不实
+	DisposalTalk    ClueConclusion = "talk_inquiry"             // 谈话函询
+	DisposalVerify  ClueConclusion = "preliminary_verification" // 初步核实; may lead to 立案审查调查 (Clue.CaseOpened)
+	DisposalShelve  ClueConclusion = "filed_for_later"          // 暂存待查
+	DisposalClosure ClueConclusion = "closed"                   // 予以了结
 )
 
-// ClueConclusions lists the conclusions in display order.
-var ClueConclusions = []ClueConclusion{ConclusionFiled, ConclusionOther, ConclusionUnsubstantiated}
+// ClueConclusions lists the disposal methods in the rules' order.
+var ClueConclusions = []ClueConclusion{DisposalTalk, DisposalVerify, DisposalShelve, DisposalClosure}
+
+// Valid reports whether d is one of the four methods.
+func (d ClueConclusion) Valid() bool { return slices.Contains(ClueConclusions, d) }
+
+// The conclusions stored before the four methods, read as one of them
+// (see Clue.UnmarshalJSON).
+const (
+	legacyFiled           ClueConclusion = "filed"           // 立案
+	legacyOther           ClueConclusion = "other"           // 其他方式处置
+	legacyUnsubstantiated ClueConclusion = "unsubstantiated" // 不实
+)
+
+// upgradeConclusion maps a conclusion stored before the four methods:
+// 立案 can only have followed a preliminary verification, so it reads as
+// 初步核实 with the case opened; 不实 is a clue closed with nothing to
+// pursue, 予以了结; 其他方式处置 was neither a case nor a closure, which
+// under the rules is a talk or written inquiry, 谈话函询.
+func upgradeConclusion(d ClueConclusion, caseOpened bool) (ClueConclusion, bool) {
+	switch d {
+	case legacyFiled:
+		return DisposalVerify, true
+	case legacyUnsubstantiated:
+		return DisposalClosure, caseOpened
+	case legacyOther:
+		return DisposalTalk, caseOpened
+	}
+	return d, caseOpened
+}
 
 // Clue is a problem clue (问题线索) transferred from an inspection round to
 // a receiving body. Title and Substance are confidential: only the
@@ -66,7 +98,8 @@ type Clue struct {
 	Deadline         time.Time      `json:"deadline"`               // a date: midnight in the deployment zone
 	Priority         bool           `json:"priority,omitempty"`     // 优先处置
 	Status           ClueStatus     `json:"status"`
-	Conclusion       ClueConclusion `json:"conclusion,omitempty"`
+	Conclusion       ClueConclusion `json:"conclusion,omitempty"` // the disposal method, once concluded
+	CaseOpened       bool           `json:"case_opened,omitempty"` // 立案审查调查, after 初步核实
 	CreatedBy        string         `json:"created_by"` // person id
 	CreatedAt        time.Time      `json:"created_at"`
 	AckBy            string         `json:"ack_by,omitempty"`
@@ -83,6 +116,18 @@ type Clue struct {
 	// clicked message only when it is one of these and its reader clicked.
 	DMs     []ClueDM  `json:"dms,omitempty"`
 	History []History `json:"history,omitempty"`
+}
+
+// UnmarshalJSON reads a stored clue, mapping a conclusion stored before
+// the four disposal methods to one of them (upgradeConclusion), so old
+// records read, count and display in today's terms.
+func (c *Clue) UnmarshalJSON(b []byte) error {
+	type plain Clue
+	if err := json.Unmarshal(b, (*plain)(c)); err != nil {
+		return err
+	}
+	c.Conclusion, c.CaseOpened = upgradeConclusion(c.Conclusion, c.CaseOpened)
+	return nil
 }
 
 // ClueDM is a direct message the bot sent a person about a clue.

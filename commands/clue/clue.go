@@ -100,7 +100,7 @@ func (h *handler) command() *bot.Command {
 			{Name: "ack", Aliases: []string{"签收"}, Allow: receivers, Run: h.step("ack", bot.ClueAcknowledged, false)},
 			{Name: "verify", Aliases: []string{"核查"}, Allow: receivers, Run: h.step("verify", bot.ClueVerifying, false)},
 			{Name: "feedback", Aliases: []string{"反馈"}, Allow: receivers, Run: h.step("feedback", "", true)},
-			{Name: "conclude", Aliases: []string{"办结"}, Allow: receivers, Run: h.conclude},
+			{Name: "conclude", Aliases: []string{"处置", "办结", "dispose"}, Allow: receivers, Run: h.conclude},
 			{Name: "return", Aliases: []string{"退回"}, Allow: receivers, Run: h.step("return", bot.ClueReturned, true)},
 			{Name: "history", Aliases: []string{"记录"}, Run: h.history},
 			{Name: "summary", Aliases: []string{"汇总"}, Allow: bot.Kinds(bot.CaseOffice, bot.InspectionOffice), Run: h.summary},
@@ -143,9 +143,21 @@ func (h *handler) roster(ctx context.Context, req *bot.Request) (*bot.Roster, er
 func (h *handler) statusLabel(lang string, c *bot.Clue) string {
 	s := h.t(lang, "clue.status."+string(c.Status))
 	if c.Status == bot.ClueConcluded && c.Conclusion != "" {
-		s = h.t(lang, "clue.status.concluded_as", "conclusion", h.t(lang, "clue.conclusion."+string(c.Conclusion)))
+		s = h.t(lang, "clue.status.concluded_as", "conclusion", h.disposalLabel(lang, c))
 	}
 	return s
+}
+
+// disposalLabel names a concluded clue's disposal method, with
+// 立案审查调查 when the preliminary verification opened a case.
+func (h *handler) disposalLabel(lang string, c *bot.Clue) string {
+	if c.Conclusion == "" {
+		return ""
+	}
+	if c.CaseOpened {
+		return h.t(lang, "clue.conclusion.case_opened")
+	}
+	return h.t(lang, "clue.conclusion."+string(c.Conclusion))
 }
 
 func (h *handler) yesNo(lang string, v bool) string {

@@ -34,7 +34,7 @@ func TestOutsidersCannotReadTheSubstance(t *testing.T) {
 			lines := []string{
 				"线索 查看 " + id, "clue show " + id, "线索 记录 " + id, "clue history " + id,
 				"线索 列表", "线索 列表 我的", "线索 列表 优先", "clue list overdue",
-				"线索 签收 " + id, "线索 核查 " + id, "线索 反馈 " + id + " 看看", "线索 办结 " + id + " 不实 无",
+				"线索 签收 " + id, "线索 核查 " + id, "线索 反馈 " + id + " 看看", "线索 办结 " + id + " 予以了结 无",
 				"线索 退回 " + id + " 无", "线索 汇总", "线索",
 			}
 			var seen strings.Builder
@@ -108,7 +108,7 @@ func TestSubstanceOnlyEverGoesToTheEntitled(t *testing.T) {
 	env.Command("zhaoqiang", "线索 核查 "+id)
 	env.Command("lina", "线索 查看 "+id)
 	env.Command("chenjing", "线索 查看 "+id)
-	env.Command("zhaoqiang", "线索 办结 "+id+" 不实 查无实据")
+	env.Command("zhaoqiang", "线索 办结 "+id+" 予以了结 查无实据")
 	if err := env.Bot.RunJobs(t.Context(), env.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}

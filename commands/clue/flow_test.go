@@ -93,14 +93,14 @@ func TestClueFlowOnConsole(t *testing.T) {
 	steps := []struct{ line, want string }{
 		{"线索 核查 " + id + " 已成立核查组", "已进入核查"},
 		{"线索 反馈 " + id + " 已调取补贴发放凭证", "已记录"},
-		{"线索 办结 " + id + " 立案 经核查问题属实，已立案审查", "已办结（立案）"},
+		{"线索 处置 " + id + " 立案审查调查 经核查问题属实，已立案审查", "已处置办结（初步核实后立案审查调查）"},
 	}
 	for _, s := range steps {
 		env.Clock.Advance(24 * time.Hour)
 		bottest.MustContain(t, s.line, bottest.Text(env.Command("zhaoqiang", s.line)), s.want)
 	}
 	c = loadClue(t, env, id)
-	if c.Status != bot.ClueConcluded || c.Conclusion != bot.ConclusionFiled || c.ClosedBy != "zhaoqiang" {
+	if c.Status != bot.ClueConcluded || c.Conclusion != bot.DisposalVerify || !c.CaseOpened || c.ClosedBy != "zhaoqiang" {
 		t.Fatalf("clue after conclude: %+v", c)
 	}
 
@@ -110,7 +110,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 		t.Fatal("group card never updated")
 	}
 	last := bottest.CardText(ups[len(ups)-1].Card)
-	bottest.MustContain(t, "final group card", last, "已办结（立案）", "@赵强 于 2026-12-04 10:30 办结")
+	bottest.MustContain(t, "final group card", last, "已办结（初步核实后立案审查调查）", "@赵强 于 2026-12-04 10:30 处置办结")
 	bottest.MustNotContain(t, "final group card", last, substance, title, "已立案审查")
 
 	// The transferring team hears of feedback and conclusion by DM.
@@ -125,7 +125,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 	// show keeps the whole history for the entitled.
 	r = direct(env, "lina", "线索 查看 "+id)
 	shown := bottest.Text(r)
-	bottest.MustContain(t, "show", shown, substance, title, "移送", "签收", "开始核查：已成立核查组", "反馈：已调取补贴发放凭证", "办结：经核查问题属实")
+	bottest.MustContain(t, "show", shown, substance, title, "移送", "签收", "开始核查：已成立核查组", "反馈：已调取补贴发放凭证", "处置（办结）：经核查问题属实")
 
 	// Every state change is in the audit log, in order.
 	var actions []string
@@ -175,10 +175,10 @@ func TestIllegalTransitionsAreRefused(t *testing.T) {
 		want  []string
 	}{
 		{"verify before acknowledging", nil, "线索 核查 %s", []string{"当前状态为「已移送（待签收）」", "不能「开始核查」", "签收（线索 签收", "退回"}},
-		{"conclude before verifying", []string{"线索 签收 %s"}, "线索 办结 %s 不实 无", []string{"当前状态为「已签收」", "不能「办结」", "核查（线索 核查"}},
+		{"case opened without a preliminary verification", []string{"线索 签收 %s"}, "线索 处置 %s 立案审查调查 无", []string{"当前状态为「已签收」", "立案审查调查须在初步核实之后", "线索 核查"}},
 		{"feedback before acknowledging", nil, "线索 反馈 %s 进展", []string{"不能「反馈」"}},
 		{"acknowledge twice", []string{"线索 签收 %s"}, "线索 签收 %s", []string{"不能「签收」"}},
-		{"anything after conclusion", []string{"线索 签收 %s", "线索 核查 %s", "线索 办结 %s 其他 移交组织处理"}, "线索 退回 %s 理由", []string{"已办结（其他方式处置）", "不能再变更"}},
+		{"anything after conclusion", []string{"线索 签收 %s", "线索 核查 %s", "线索 办结 %s 谈话函询 已函询本人"}, "线索 退回 %s 理由", []string{"已办结（谈话函询）", "不能再变更"}},
 		{"anything after return", []string{"线索 退回 %s 不属本室"}, "线索 签收 %s", []string{"已退回", "不能再变更"}},
 	}
 	for _, tc := range tests {

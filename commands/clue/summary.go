@@ -20,7 +20,8 @@ type Figures struct {
 	Total        int                        `json:"total"`         // clues in the period (see Summarise)
 	New          int                        `json:"new"`           // of which transferred within the period
 	ByStatus     map[bot.ClueStatus]int     `json:"by_status"`     // status at the end of the period; sums to Total
-	ByConclusion map[bot.ClueConclusion]int `json:"by_conclusion"` // of the concluded ones; sums to ByStatus[concluded]
+	ByConclusion map[bot.ClueConclusion]int `json:"by_conclusion"` // disposal methods of the concluded ones; sums to ByStatus[concluded]
+	CasesOpened  int                        `json:"cases_opened"`  // of ByConclusion[初步核实], those that opened a case (立案审查调查)
 	Overdue      int                        `json:"overdue"`       // open at the end of the period and past their deadline day
 	Priority     int                        `json:"priority"`
 	Acknowledged int                        `json:"acknowledged"` // acknowledged before the end of the period
@@ -65,6 +66,9 @@ func (f *Figures) add(c *bot.Clue, from, end time.Time, loc *time.Location) {
 		f.Concluded++
 		f.concludeSum += c.ClosedAt.Sub(c.CreatedAt)
 		f.ByConclusion[c.Conclusion]++
+		if c.CaseOpened {
+			f.CasesOpened++
+		}
 	}
 }
 
@@ -303,6 +307,9 @@ func (h *handler) figuresText(lang string, f Figures) string {
 	for _, c := range bot.ClueConclusions {
 		if f.ByConclusion[c] > 0 {
 			cs = append(cs, h.t(lang, "clue.summary.count", "label", h.t(lang, "clue.conclusion."+string(c)), "count", f.ByConclusion[c]))
+		}
+		if c == bot.DisposalVerify && f.CasesOpened > 0 {
+			cs = append(cs, h.t(lang, "clue.summary.cases_opened", "count", f.CasesOpened))
 		}
 	}
 	text := h.t(lang, "clue.summary.line", "total", f.Total, "new", f.New, "statuses", strings.Join(st, sep),

@@ -23,8 +23,8 @@ func seed(t *testing.T, env *bottest.Env) []*bot.Clue {
 			Status: st, Conclusion: concl, Deadline: deadline, Priority: prio}
 	}
 	clues := []*bot.Clue{
-		// A: room2, concluded (filed) in the period: 1 day to acknowledge, 30 to conclude.
-		mk("XS-2026-0001", "room2", day(2026, 10, 10, 9), day(2026, 10, 11, 9), day(2026, 10, 12, 9), day(2026, 11, 9, 9), bot.ClueConcluded, bot.ConclusionFiled, day(2026, 11, 30, 0), false),
+		// A: room2, concluded (preliminary verification, case opened) in the period: 1 day to acknowledge, 30 to conclude.
+		mk("XS-2026-0001", "room2", day(2026, 10, 10, 9), day(2026, 10, 11, 9), day(2026, 10, 12, 9), day(2026, 11, 9, 9), bot.ClueConcluded, bot.DisposalVerify, day(2026, 11, 30, 0), false),
 		// B: room2, still verifying, deadline 12-01 passed: overdue. 2 days to acknowledge.
 		mk("XS-2026-0002", "room2", day(2026, 11, 1, 9), day(2026, 11, 3, 9), day(2026, 11, 4, 9), zero, bot.ClueVerifying, "", day(2026, 12, 1, 0), false),
 		// C: group3, unacknowledged, deadline next year: not overdue.
@@ -32,16 +32,17 @@ func seed(t *testing.T, env *bottest.Env) []*bot.Clue {
 		// D: group3, transferred before the period, returned within it.
 		mk("XS-2026-0004", "group3", day(2026, 9, 1, 9), day(2026, 9, 2, 9), zero, day(2026, 10, 5, 9), bot.ClueReturned, "", day(2026, 10, 1, 0), false),
 		// E: room2, closed before the period: not in it.
-		mk("XS-2026-0005", "room2", day(2026, 8, 1, 9), day(2026, 8, 2, 9), day(2026, 8, 3, 9), day(2026, 9, 15, 9), bot.ClueConcluded, bot.ConclusionOther, day(2026, 9, 30, 0), false),
+		mk("XS-2026-0005", "room2", day(2026, 8, 1, 9), day(2026, 8, 2, 9), day(2026, 8, 3, 9), day(2026, 9, 15, 9), bot.ClueConcluded, bot.DisposalTalk, day(2026, 9, 30, 0), false),
 		// F: transferred after the period: not in it.
 		mk("XS-2027-0001", "sup_chengguan", day(2027, 1, 5, 9), zero, zero, zero, bot.ClueTransferred, "", day(2027, 2, 5, 0), false),
 		// G: room2, transferred in December, acknowledged only in January:
 		// unacknowledged at the end of the period.
 		mk("XS-2026-0006", "room2", day(2026, 12, 20, 9), day(2027, 1, 2, 9), zero, zero, bot.ClueAcknowledged, "", day(2027, 1, 19, 0), false),
-		// H: group3, priority, concluded unsubstantiated: half a day to
+		// H: group3, priority, closed (予以了结): half a day to
 		// acknowledge, 20 days to conclude.
-		mk("XS-2026-0007", "group3", day(2026, 10, 1, 0), day(2026, 10, 1, 12), day(2026, 10, 2, 0), day(2026, 10, 21, 0), bot.ClueConcluded, bot.ConclusionUnsubstantiated, day(2026, 10, 31, 0), true),
+		mk("XS-2026-0007", "group3", day(2026, 10, 1, 0), day(2026, 10, 1, 12), day(2026, 10, 2, 0), day(2026, 10, 21, 0), bot.ClueConcluded, bot.DisposalClosure, day(2026, 10, 31, 0), true),
 	}
+	clues[0].CaseOpened = true
 	coll := bot.Records[bot.Clue](env.Store, bot.CollClues)
 	for _, c := range clues {
 		if err := coll.Create(t.Context(), c.ID, c); err != nil {
@@ -80,7 +81,7 @@ func TestSummaryFiguresOfASeededQuarter(t *testing.T) {
 	check("room2 overdue", room2.Overdue, 1)
 	check("room2 avg ack", room2.AvgAck, 36*time.Hour)
 	check("room2 avg conclude", room2.AvgConclude, 30*dayDur)
-	check("room2 filed", room2.ByConclusion[bot.ConclusionFiled], 1)
+	check("room2 filed", room2.ByConclusion[bot.DisposalVerify], 1)
 
 	check("group3 total", group3.Total, 3)
 	check("group3 new", group3.New, 2)
@@ -175,7 +176,7 @@ func TestSummaryCommand(t *testing.T) {
 	resp := env.Command("sunli", "线索 汇总 2026年第四季度 发布")
 	text := bottest.Text(resp)
 	bottest.MustContain(t, "summary", text, "2026-10-01 至 2026-12-31", "区纪委监委第二监督检查室", "共 3 条（本期新移送 3）", "逾期 1",
-		"平均签收用时 1.5 天", "平均办结用时 30.0 天", "合计", "共 6 条", "平均签收用时 1.1 天", "平均办结用时 25.0 天", "立案 1", "已发布")
+		"平均签收用时 1.5 天", "平均办结用时 30.0 天", "合计", "共 6 条", "平均签收用时 1.1 天", "平均办结用时 25.0 天", "初步核实 1", "其中立案审查调查 1", "已发布")
 	bottest.MustNotContain(t, "summary", text, "t-XS", "s-XS")
 	posted := postedIn(env, officeChat)
 	if len(posted) != 1 || !strings.Contains(bottest.CardText(posted[0].Card), "共 6 条") {

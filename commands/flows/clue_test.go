@@ -123,15 +123,15 @@ func TestClueFlow(t *testing.T) {
 		env.Clock.Advance(24 * time.Hour)
 		bottest.MustContain(t, "verify", p.direct("zhaoqiang", "clue verify "+id+" 已成立核查组"), "已进入核查")
 		env.Clock.Advance(24 * time.Hour)
-		bottest.MustContain(t, "conclude", p.direct("zhaoqiang", "clue conclude "+id+" 立案 "+clueNote), "已办结（立案）")
+		bottest.MustContain(t, "conclude", p.direct("zhaoqiang", "clue dispose "+id+" 立案审查调查 "+clueNote), "已处置办结（初步核实后立案审查调查）")
 		ups := p.updates(announced)
 		if len(ups) < 2 {
 			t.Fatalf("the card was updated %d times by verify and conclude, want 2", len(ups))
 		}
 		final := ups[len(ups)-1]
-		bottest.MustContain(t, "final card", final, "已办结（立案）", "于 2026-12-03 10:30 办结")
+		bottest.MustContain(t, "final card", final, "已办结（初步核实后立案审查调查）", "于 2026-12-03 10:30 处置办结")
 		bottest.MustNotContain(t, "final card", final, clueTitle, clueSubstance, clueNote)
-		if c := loadClue(t, env, id); c.Status != bot.ClueConcluded || c.Conclusion != bot.ConclusionFiled {
+		if c := loadClue(t, env, id); c.Status != bot.ClueConcluded || c.Conclusion != bot.DisposalVerify || !c.CaseOpened {
 			t.Fatalf("after conclude: %s %s", c.Status, c.Conclusion)
 		}
 
