@@ -98,9 +98,9 @@ type Clue struct {
 	Deadline         time.Time      `json:"deadline"`               // a date: midnight in the deployment zone
 	Priority         bool           `json:"priority,omitempty"`     // 优先处置
 	Status           ClueStatus     `json:"status"`
-	Conclusion       ClueConclusion `json:"conclusion,omitempty"` // the disposal method, once concluded
+	Conclusion       ClueConclusion `json:"conclusion,omitempty"`  // the disposal method, once concluded
 	CaseOpened       bool           `json:"case_opened,omitempty"` // 立案审查调查, after 初步核实
-	CreatedBy        string         `json:"created_by"` // person id
+	CreatedBy        string         `json:"created_by"`            // person id
 	CreatedAt        time.Time      `json:"created_at"`
 	AckBy            string         `json:"ack_by,omitempty"`
 	AckAt            time.Time      `json:"ack_at,omitzero"`

@@ -91,9 +91,9 @@ type GroupConfig struct {
 	// whose own group it is. The clue group must list them, so that
 	// validation can check that no inspected unit sits there.
 	Bodies  []string `yaml:"bodies"`
-	Slack   string `yaml:"slack"`
-	Lark    string `yaml:"lark"`
-	Console string `yaml:"console"`
+	Slack   string   `yaml:"slack"`
+	Lark    string   `yaml:"lark"`
+	Console string   `yaml:"console"`
 }
 
 // HolidayConfig overrides the official holiday calendar locally.

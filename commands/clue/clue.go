@@ -49,7 +49,7 @@ type handler struct {
 	cfg          config.ClueConfig
 	clueGroup    string   // discipline-only group for announcements; "" for none
 	clueBodies   []string // the bodies that sit in it (config.ClueGroupBodies)
-	summaryGroup string // inspection office group for the summary
+	summaryGroup string   // inspection office group for the summary
 	clues        bot.Collection[bot.Clue]
 }
 
