@@ -110,7 +110,20 @@ type Clue struct {
 	RemindedAt       time.Time      `json:"reminded_at,omitzero"`  // acknowledgement reminder sent to the receiving body
 	EscalatedAt      time.Time      `json:"escalated_at,omitzero"` // inspection office told it is still unacknowledged
 	UpdatedAt        time.Time      `json:"updated_at,omitzero"`
-	Cards            []MessageRef   `json:"cards,omitempty"` // group announcements, updated on every change
+	// Joint are the supervisor offices and stationed groups that verify
+	// the clue jointly with the receiving body (共同核实): they are
+	// entitled to it, and got its substance by direct message.
+	Joint []string `json:"joint,omitempty"`
+	// PrevBodies are the bodies that had it before it was transferred
+	// again (改派), oldest first. They are no longer entitled.
+	PrevBodies   []string  `json:"prev_bodies,omitempty"`
+	ReassignedAt time.Time `json:"reassigned_at,omitzero"` // the last 改派; reminders count from it
+	// DeadlineRemindedAt is when the receiving body was reminded of the
+	// handling deadline DeadlineReminded (reset by 延期: a new deadline
+	// gets its own reminder).
+	DeadlineRemindedAt time.Time    `json:"deadline_reminded_at,omitzero"`
+	DeadlineReminded   time.Time    `json:"deadline_reminded,omitzero"`
+	Cards              []MessageRef `json:"cards,omitempty"` // group announcements, updated on every change
 	// DMs are the direct messages that showed the substance with the
 	// acknowledge button: a click is answered with the substance in the
 	// clicked message only when it is one of these and its reader clicked.
@@ -134,6 +147,15 @@ func (c *Clue) UnmarshalJSON(b []byte) error {
 type ClueDM struct {
 	Person  string     `json:"person"` // person id of the reader
 	Message MessageRef `json:"message"`
+}
+
+// TransferredAt is when the clue was last transferred: its creation, or
+// its last 改派.
+func (c *Clue) TransferredAt() time.Time {
+	if !c.ReassignedAt.IsZero() {
+		return c.ReassignedAt
+	}
+	return c.CreatedAt
 }
 
 // Open reports whether the clue is still being handled.
@@ -165,15 +187,21 @@ func (c *Clue) StatusAt(t time.Time) ClueStatus {
 }
 
 // Entitled reports whether p may read the clue's confidential title,
-// substance and history: members of the receiving body, of the
-// transferring body and of any inspection office body, and the person
-// who transferred it. Administrator rights alone do not entitle.
+// substance and history: members of the receiving body, of the bodies
+// verifying it jointly, of the transferring body and of any inspection
+// office body, and the person who transferred it. A body the clue was
+// taken from (改派) is not. Administrator rights alone do not entitle.
 func (c *Clue) Entitled(r *Roster, p *Person) bool {
 	if p == nil || r == nil {
 		return false
 	}
 	if p.ID == c.CreatedBy || p.InBody(c.Body) || (c.FromBody != "" && p.InBody(c.FromBody)) {
 		return true
+	}
+	for _, b := range c.Joint {
+		if p.InBody(b) {
+			return true
+		}
 	}
 	for _, id := range p.Bodies {
 		if b, ok := r.Body(id); ok && b.Kind == InspectionOffice {

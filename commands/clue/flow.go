@@ -271,12 +271,19 @@ func (h *handler) allowed(lang string, v *bot.Clue, ch change) error {
 }
 
 // tellSender sends the transferring body (and the person who transferred
-// the clue) the receiving body's feedback or conclusion by direct
-// message: they are entitled to the note.
+// the clue) and the bodies verifying it jointly the receiving body's
+// feedback or conclusion by direct message: they are entitled to the note.
 func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *bot.Clue, actor *bot.Person, ch change) {
 	targets := r.Members(c.FromBody)
 	if p, ok := r.Person(c.CreatedBy); ok && !p.InBody(c.FromBody) {
 		targets = append(targets, p)
+	}
+	for _, b := range c.Joint { // verifying jointly: entitled, and in it
+		for _, m := range r.Members(b) {
+			if !slices.ContainsFunc(targets, func(p *bot.Person) bool { return p.ID == m.ID }) {
+				targets = append(targets, m)
+			}
+		}
 	}
 	for _, p := range targets {
 		if p.ID == actor.ID {
