@@ -27,6 +27,10 @@ type ClueConfig struct {
 	AckEscalate time.Duration `yaml:"ack_escalate"`
 	// PriorityFactor divides the reminder times for priority clues.
 	PriorityFactor int `yaml:"priority_factor"`
+	// DeadlineReminderDays: a clue being handled (acknowledged or under
+	// verification) is reminded to its receiving body once when this many
+	// working days or fewer are left before its handling deadline.
+	DeadlineReminderDays int `yaml:"deadline_reminder_days"`
 }
 
 func (c *ClueConfig) defaults() {
@@ -41,6 +45,9 @@ func (c *ClueConfig) defaults() {
 	}
 	if c.PriorityFactor == 0 {
 		c.PriorityFactor = 2
+	}
+	if c.DeadlineReminderDays == 0 {
+		c.DeadlineReminderDays = 3
 	}
 }
 
@@ -57,6 +64,9 @@ func (c *ClueConfig) validate() []error {
 	}
 	if c.PriorityFactor < 1 {
 		errs = append(errs, fieldErr("clue.priority_factor", "must be at least 1"))
+	}
+	if c.DeadlineReminderDays < 1 || c.DeadlineReminderDays > 30 {
+		errs = append(errs, fieldErr("clue.deadline_reminder_days", "must be between 1 and 30, not %d", c.DeadlineReminderDays))
 	}
 	return errs
 }
