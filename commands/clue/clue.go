@@ -57,18 +57,10 @@ func newHandler(b *bot.Bot, cfg *config.Config) *handler {
 	group, _ := cfg.ClueGroup()
 	return &handler{
 		b: b, cfg: cfg.Clue,
-		clueGroup:    group,
-		clueBodies:   cfg.ClueGroupBodies(),
-		summaryGroup: summaryGroup(cfg),
-		clues:        bot.Records[bot.Clue](b.Store, bot.CollClues),
+		clueGroup:  group,
+		clueBodies: cfg.ClueGroupBodies(),
+		clues:      bot.Records[bot.Clue](b.Store, bot.CollClues),
 	}
-}
-
-func summaryGroup(cfg *config.Config) string {
-	if g, ok := cfg.Notices["summary"]; ok {
-		return g
-	}
-	return "inspection_office"
 }
 
 // SummaryTask is the name of the quarterly summary task for schedules.
