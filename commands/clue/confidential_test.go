@@ -130,3 +130,26 @@ func TestSubstanceOnlyEverGoesToTheEntitled(t *testing.T) {
 		bottest.MustNotContain(t, "audit "+e.Action, e.Detail, substance, title)
 	}
 }
+
+// A person not entitled to a clue does not learn that it exists: 陈静
+// (another receiving body) and 刘洋 (a supervisor office) list nothing
+// and no count; the case office lists it (the ledger) without a title;
+// once 刘洋's office verifies jointly, he lists it too.
+func TestListShowsOnlyCluesTheReaderMayKnowOf(t *testing.T) {
+	env := newEnv(t)
+	id := transfer(t, env, transferZH)
+	for _, who := range []string{"chenjing", "liuyang"} {
+		for _, line := range []string{"线索 列表", "线索 列表 优先", "clue list"} {
+			text := bottest.Text(direct(env, who, line))
+			bottest.MustNotContain(t, who+" "+line, text, id, "区财政局党组", "1 条", "共")
+			bottest.MustContain(t, who+" "+line, text, env.TZ("clue.list.empty"))
+		}
+	}
+	case_ := bottest.Text(direct(env, "sunli", "线索 列表"))
+	bottest.MustContain(t, "case office", case_, id, "共 1 条")
+	bottest.MustNotContain(t, "case office", case_, title)
+	env.Command("zhaoqiang", "线索 签收 "+id)
+	env.Command("zhaoqiang", "线索 共同核实 "+id+" 城关镇派出监察员办公室")
+	bottest.MustContain(t, "joint body lists it", bottest.Text(direct(env, "liuyang", "线索 列表 我的")), id, title)
+	bottest.MustContain(t, "陈静 still nothing", bottest.Text(direct(env, "chenjing", "线索 列表")), env.TZ("clue.list.empty"))
+}
