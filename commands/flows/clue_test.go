@@ -158,3 +158,40 @@ func TestClueFlow(t *testing.T) {
 		}
 	})
 }
+
+// 改派 on each platform: 赵强 returns the clue, the office reassigns it to
+// the 1st room; the clue group gets a new card whose 签收 the former
+// receiver cannot press and 何军 (1st room) can; the substance reached
+// 何军 by DM and nobody outside the entitled.
+func TestReassignedClueIsAcknowledgedByTheNewBody(t *testing.T) {
+	forEachPlatform(t, func(t *testing.T, p platform) {
+		env := p.env()
+		const id = "XS-2026-0001"
+		p.direct("lina", transferLine)
+		bottest.MustContain(t, "return", p.direct("zhaoqiang", "clue return "+id+" 不属于本室联系范围"), "已退回")
+		env.Clock.Advance(time.Hour)
+		bottest.MustContain(t, "reassign", p.direct("wangming", "线索 改派 "+id+" 第一监督检查室"), "改派至区纪委监委第一监督检查室")
+
+		cards := p.clueCards()
+		if len(cards) != 2 {
+			t.Fatalf("want the first and the new card in the clue group, got %d", len(cards))
+		}
+		fresh := cards[1]
+		bottest.MustContain(t, "new card", fresh.text, id, "区纪委监委第一监督检查室", "已移送")
+		bottest.MustNotContain(t, "new card", fresh.text, clueTitle, clueSubstance, "区财政局党组", "优先")
+		ack := fresh.find(t, "clue.ack")
+
+		r := p.click("zhaoqiang", fresh, ack)
+		if r.card != nil {
+			t.Errorf("the former receiver's click replaced the card:\n%s", r.card.text)
+		}
+		bottest.MustNotContain(t, "赵强's answer", r.text, clueSubstance, "已签收线索")
+		r = p.click("hejun", fresh, ack)
+		bottest.MustContain(t, "何军's toast", r.text, "已签收线索 "+id)
+		if c := loadClue(t, env, id); c.Status != bot.ClueAcknowledged || c.AckBy != "hejun" || c.Body != "room1" {
+			t.Fatalf("after 签收: %s by %q at %s", c.Status, c.AckBy, c.Body)
+		}
+		bottest.MustContain(t, "DM to 何军", strings.Join(p.dms("hejun"), "\n"), clueSubstance)
+		confidential(t, p, map[string]bool{"dm:zhaoqiang": true, "dm:hejun": true, "dm:lina": true, "private:hejun": true, "private:zhaoqiang": true, "private:lina": true, "dm:zhangwei": true, "dm:wangming": true})
+	})
+}
