@@ -220,7 +220,12 @@ func (h *handler) post(ctx context.Context, req *bot.Request, from, to time.Time
 	if err := h.b.Audit(ctx, req, "clue.summary", "", fmt.Sprintf("from=%s to=%s total=%d", bot.FormatDate(from, h.b.Loc), bot.FormatDate(to, h.b.Loc), s.All.Total)); err != nil {
 		return 0, err
 	}
-	key := "clue.summary:" + bot.FormatDate(from, h.b.Loc) + ":" + bot.FormatDate(to, h.b.Loc)
+	// The scheduled summary of a quarter is sent once; a summary posted
+	// by hand may be sent again (the outbox keys each send itself).
+	key := ""
+	if req == nil {
+		key = "clue.summary:" + bot.FormatDate(from, h.b.Loc) + ":" + bot.FormatDate(to, h.b.Loc)
+	}
 	var errs []error
 	sent := 0
 	for _, b := range bodiesOf(r, bot.CaseOffice) {

@@ -194,7 +194,7 @@ func (h *handler) announce(ctx context.Context, r *bot.Roster, c *bot.Clue, lang
 	var dms []bot.ClueDM
 	for _, m := range members {
 		ml := h.b.LangOf(ctx, m)
-		n := bot.Notice{PersonID: m.ID, Text: h.t(ml, "clue.dm.transferred", "id", id, "body", r.BodyName(c.Body, ml)), Card: h.detailCard(r, ml, c, true), Key: fmt.Sprintf("clue:%s:dm:%s", id, c.Body)}
+		n := bot.Notice{PersonID: m.ID, Text: h.t(ml, "clue.dm.transferred", "id", id, "body", r.BodyName(c.Body, ml)), Card: h.detailCard(r, ml, c, true), Key: fmt.Sprintf("clue:%s:dm:%s:%d", id, c.Body, len(c.History))}
 		sent, err := h.b.Notify(ctx, n)
 		if err != nil {
 			failed = true
