@@ -93,6 +93,7 @@ func (h *handler) command() *bot.Command {
 			{Name: "verify", Aliases: []string{"核查"}, Allow: receivers, Run: h.step("verify", bot.ClueVerifying, false)},
 			{Name: "feedback", Aliases: []string{"反馈"}, Allow: receivers, Run: h.step("feedback", "", true)},
 			{Name: "conclude", Aliases: []string{"处置", "办结", "dispose"}, Allow: receivers, Run: h.conclude},
+			{Name: "case", Aliases: []string{"立案审查调查", "立案"}, Allow: receivers, Run: h.openCase},
 			{Name: "return", Aliases: []string{"退回"}, Allow: receivers, Run: h.step("return", bot.ClueReturned, true)},
 			{Name: "joint", Aliases: []string{"共同核实", "联合核实"}, Allow: bot.Kinds(append([]bot.PartyKind{bot.InspectionOffice}, ReceivingKinds...)...), Run: h.joint},
 			{Name: "reassign", Aliases: []string{"改派", "再移送"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.reassign},

@@ -82,3 +82,28 @@ func TestOldConclusionsReadAsDisposalMethods(t *testing.T) {
 		t.Errorf("summary of old records: %+v cases %d", s.All.ByConclusion, s.All.CasesOpened)
 	}
 }
+
+// A clue disposed of by 初步核实 may later open a case (立案审查调查); one
+// disposed of otherwise, or not yet verified, may not, and the answer
+// says why.
+func TestCaseOpenedLaterAfterAPreliminaryVerification(t *testing.T) {
+	env := newEnv(t)
+	id := transfer(t, env, transferZH)
+	env.Command("zhaoqiang", "线索 签收 "+id)
+	bottest.MustContain(t, "too early", bottest.Text(env.Command("zhaoqiang", "线索 立案审查调查 "+id+" 说明")), "立案审查调查须在初步核实之后")
+	env.Command("zhaoqiang", "线索 核查 "+id)
+	bottest.MustContain(t, "while verifying", bottest.Text(env.Command("zhaoqiang", "线索 立案审查调查 "+id+" 说明")), "线索 处置 "+id+" 立案审查调查")
+	env.Command("zhaoqiang", "线索 处置 "+id+" 初步核实 初核完成")
+	bottest.MustContain(t, "not a member", bottest.Text(env.Command("chenjing", "线索 立案审查调查 "+id+" 说明")), "只有区纪委监委第二监督检查室的成员")
+	bottest.MustContain(t, "case", bottest.Text(env.Command("zhaoqiang", "线索 立案审查调查 "+id+" 初核报告经审批决定立案")), "初步核实后立案审查调查")
+	if c := loadClue(t, env, id); c.Conclusion != bot.DisposalVerify || !c.CaseOpened {
+		t.Fatalf("stored %s case=%v", c.Conclusion, c.CaseOpened)
+	}
+	bottest.MustContain(t, "sender told", outText(sentTo(env, "李娜")[len(sentTo(env, "李娜"))-1]), "立案审查调查", "初核报告经审批决定立案")
+	bottest.MustContain(t, "twice", bottest.Text(env.Command("zhaoqiang", "线索 立案审查调查 "+id+" 说明")), "不能再变更")
+
+	other := transfer(t, env, transferZH)
+	env.Command("zhaoqiang", "线索 签收 "+other)
+	env.Command("zhaoqiang", "线索 处置 "+other+" 予以了结 查无实据")
+	bottest.MustContain(t, "closed otherwise", bottest.Text(env.Command("zhaoqiang", "线索 立案审查调查 "+other+" 说明")), "已办结（予以了结）", "不能再变更")
+}

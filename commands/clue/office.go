@@ -306,3 +306,51 @@ func bodyNames(r *bot.Roster, ids []string, lang, sep string) string {
 	}
 	return strings.Join(names, sep)
 }
+
+// openCase: clue case <id> <note> — the receiving body records that the
+// preliminary verification of a clue it disposed of by 初步核实 led to
+// 立案审查调查. Any other clue is refused, saying why.
+func (h *handler) openCase(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	id, err := argID(req, 0)
+	if err != nil {
+		return nil, err
+	}
+	note, err := h.noteArg(req, 1, true)
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r := req.Roster
+	lang := req.Lang
+	if !req.Person.InBody(c.Body) {
+		return nil, h.b.Refuse(ctx, req, "clue.case", id, "clue.error.not_member", "id", id, "body", r.BodyName(c.Body, lang))
+	}
+	now := h.b.Now()
+	c, err = h.clues.Update(ctx, id, func(v *bot.Clue) error {
+		switch {
+		case v.Status == bot.ClueVerifying:
+			return bot.Errorf(bot.ECONFLICT, "clue.error.case_use_dispose", "id", v.ID)
+		case !v.Status.Closed():
+			return bot.Errorf(bot.ECONFLICT, "clue.error.case_needs_verification", "id", v.ID, "status", h.statusLabel(lang, v))
+		case v.Status != bot.ClueConcluded || v.Conclusion != bot.DisposalVerify || v.CaseOpened:
+			return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
+		}
+		v.CaseOpened, v.UpdatedAt = true, now
+		v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "case", Note: note})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "clue.case", id, "conclusion=preliminary_verification case_opened=true"); err != nil {
+		return nil, err
+	}
+	if err := h.b.UpdateCards(ctx, c.Cards, h.groupCard(r, c)); err != nil {
+		h.b.Log.Warn("clue: card update failed", "clue", id, "err", err)
+	}
+	h.tellSender(ctx, r, c, req.Person, change{action: "case", note: note})
+	return bot.Text(h.t(lang, "clue.done.case", "id", id)), nil
+}
