@@ -7,6 +7,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/config"
 )
 
 func day(y int, m time.Month, d, h int) time.Time {
@@ -291,5 +292,33 @@ func TestQuarter(t *testing.T) {
 	from, to = Quarter(day(2027, 1, 1, 0), bottest.Shanghai)
 	if !from.Equal(day(2027, 1, 1, 0)) || !to.Equal(day(2027, 4, 1, 0)) {
 		t.Errorf("Q1: %v %v", from, to)
+	}
+}
+
+// With a group of its own, the case office gets the ledger there too;
+// no other group gets it.
+func TestSummaryGoesToTheCaseOfficesOwnGroup(t *testing.T) {
+	yaml := strings.Replace(string(config.DemoYAML()),
+		"  committee: {name: 区委分管领导", "  case_group: {name: 案管室工作群, console: 案管室工作群}\n  committee: {name: 区委分管领导", 1)
+	yaml = strings.Replace(yaml, "name_en: Case Supervision & Management Office}", "name_en: Case Supervision & Management Office, group: case_group}", 1)
+	cfg, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := bottest.New(t, bottest.WithConfig(cfg))
+	if err := Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	seed(t, env)
+	env.Clock.Set(day(2027, 1, 4, 10))
+	bottest.MustContain(t, "post", bottest.Text(direct(env, "sunli", "线索 汇总 2026Q4 发布")), "已发送 3 处")
+	posted := postedIn(env, "案管室工作群")
+	if len(posted) != 1 || !strings.Contains(bottest.CardText(posted[0].Card), "XS-2026-0001｜") {
+		t.Fatalf("the case office's group got %+v", posted)
+	}
+	for _, chat := range []string{officeChat, coordChat, clueChat} {
+		if p := postedIn(env, chat); len(p) != 0 {
+			t.Errorf("the ledger was posted in %s", chat)
+		}
 	}
 }
