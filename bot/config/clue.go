@@ -1,11 +1,21 @@
 package config
 
 import (
+	"fmt"
+	"slices"
 	"time"
+
+	"github.com/xunji-bot/xunji/bot"
 )
 
 // ClueConfig holds the clue-transfer settings (问题线索移送).
 type ClueConfig struct {
+	// Group is the discipline-only group for clue announcements (its key
+	// under groups). It must list the bodies that sit in it, and none of
+	// their members may belong to a responsible unit: validation refuses
+	// it otherwise. Without it (and without the older notices.clue), no
+	// group card is posted; the receiving body still gets its DMs.
+	Group string `yaml:"group"`
 	// DeadlineDays is the default handling deadline, in calendar days.
 	DeadlineDays int `yaml:"deadline_days"`
 	// AckReminder is how long an unacknowledged clue waits before the
@@ -17,6 +27,10 @@ type ClueConfig struct {
 	AckEscalate time.Duration `yaml:"ack_escalate"`
 	// PriorityFactor divides the reminder times for priority clues.
 	PriorityFactor int `yaml:"priority_factor"`
+	// DeadlineReminderDays: a clue being handled (acknowledged or under
+	// verification) is reminded to its receiving body once when this many
+	// working days or fewer are left before its handling deadline.
+	DeadlineReminderDays int `yaml:"deadline_reminder_days"`
 }
 
 func (c *ClueConfig) defaults() {
@@ -31,6 +45,9 @@ func (c *ClueConfig) defaults() {
 	}
 	if c.PriorityFactor == 0 {
 		c.PriorityFactor = 2
+	}
+	if c.DeadlineReminderDays == 0 {
+		c.DeadlineReminderDays = 3
 	}
 }
 
@@ -47,6 +64,94 @@ func (c *ClueConfig) validate() []error {
 	}
 	if c.PriorityFactor < 1 {
 		errs = append(errs, fieldErr("clue.priority_factor", "must be at least 1"))
+	}
+	if c.DeadlineReminderDays < 1 || c.DeadlineReminderDays > 30 {
+		errs = append(errs, fieldErr("clue.deadline_reminder_days", "must be between 1 and 30, not %d", c.DeadlineReminderDays))
+	}
+	return errs
+}
+
+// ClueGroup returns the discipline-only group that receives clue
+// announcements: clue.group, else the older notices.clue; "" when
+// neither is set, and then no group card is posted at all.
+func (c *Config) ClueGroup() (group, key string) {
+	if c.Clue.Group != "" {
+		return c.Clue.Group, "clue.group"
+	}
+	if g := c.Notices["clue"]; g != "" {
+		return g, "notices.clue"
+	}
+	return "", ""
+}
+
+// ClueGroupBodies returns the bodies that sit in the clue group: those it
+// lists and those whose own group it is, in configuration order.
+func (c *Config) ClueGroupBodies() []string {
+	g, _ := c.ClueGroup()
+	if g == "" {
+		return nil
+	}
+	var out []string
+	for _, b := range c.Bodies {
+		if b.Group == g || slices.Contains(c.Groups[g].Bodies, b.ID) {
+			out = append(out, b.ID)
+		}
+	}
+	return out
+}
+
+// validateClueGroup refuses a clue group that is not discipline-only: it
+// must say which bodies sit in it, and no member of any of them may be a
+// member of a responsible (inspected) unit, which would learn from the
+// cards that clues about it exist.
+func (c *Config) validateClueGroup() []error {
+	g, key := c.ClueGroup()
+	if g == "" {
+		return nil
+	}
+	gc, ok := c.Groups[g]
+	if !ok {
+		if key == "clue.group" { // notices.* is checked with the others
+			return []error{fieldErr(key, "unknown group %q", g)}
+		}
+		return nil
+	}
+	kinds := map[string]BodyConfig{}
+	for _, b := range c.Bodies {
+		kinds[b.ID] = b
+	}
+	var errs []error
+	for i, id := range gc.Bodies {
+		if _, ok := kinds[id]; !ok {
+			errs = append(errs, fieldErr(fmt.Sprintf("groups.%s.bodies[%d]", g, i), "unknown body %q", id))
+		}
+	}
+	sitting := c.ClueGroupBodies()
+	if len(sitting) == 0 {
+		return append(errs, fieldErr(key, "the clue group %q must list the bodies that sit in it (groups.%s.bodies), so that it can be checked to be discipline-only", g, g))
+	}
+	unit := func(id string) string {
+		b := kinds[id]
+		return fmt.Sprintf("%s (%s)", b.Name, b.ID)
+	}
+	for _, id := range sitting {
+		if bot.PartyKind(kinds[id].Kind) == bot.ResponsibleUnit {
+			errs = append(errs, fieldErr(key, "the clue group %q is not discipline-only: the responsible unit %s sits in it; clue notices must never reach an inspected unit", g, unit(id)))
+		}
+	}
+	for _, p := range c.People {
+		var in, resp string
+		for _, b := range p.Bodies {
+			if slices.Contains(sitting, b) && in == "" {
+				in = b
+			}
+			if bot.PartyKind(kinds[b].Kind) == bot.ResponsibleUnit && resp == "" {
+				resp = b
+			}
+		}
+		if in != "" && resp != "" && in != resp {
+			errs = append(errs, fieldErr(key, "the clue group %q is not discipline-only: %s (%s) sits in it as a member of %s and is a member of the responsible unit %s; clue notices must never reach an inspected unit", g, p.Name, p.ID, unit(in), unit(resp)))
+		}
 	}
 	return errs
 }

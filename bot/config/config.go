@@ -86,10 +86,14 @@ type PersonConfig struct {
 
 // GroupConfig is a chat group, present on one or more platforms.
 type GroupConfig struct {
-	Name    string `yaml:"name"`
-	Slack   string `yaml:"slack"`
-	Lark    string `yaml:"lark"`
-	Console string `yaml:"console"`
+	Name string `yaml:"name"`
+	// Bodies are the bodies whose members sit in the group, besides those
+	// whose own group it is. The clue group must list them, so that
+	// validation can check that no inspected unit sits there.
+	Bodies  []string `yaml:"bodies"`
+	Slack   string   `yaml:"slack"`
+	Lark    string   `yaml:"lark"`
+	Console string   `yaml:"console"`
 }
 
 // HolidayConfig overrides the official holiday calendar locally.
@@ -318,6 +322,7 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.Clue.validate()...)
+	errs = append(errs, c.validateClueGroup()...)
 	errs = append(errs, c.Progress.validate()...)
 	errs = append(errs, c.Cosign.validate()...)
 	return errors.Join(errs...)

@@ -274,7 +274,7 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 		}
 		switch s.Kind {
 		case kindCard:
-			if s.Chat == map[string]string{"slack": slackChannel, "lark": larkChat}[platform] {
+			if s.Chat == map[string]string{"slack": slackClueChan, "lark": larkClueChat}[platform] {
 				counts[t][kindCard]++
 				if strings.HasPrefix(t, own) {
 					res.Cards++

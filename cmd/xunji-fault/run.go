@@ -33,9 +33,12 @@ const (
 // Where the commands come from and where their effects go, in the demo
 // roster (bot/config/demo.yaml): 李娜 (1st inspection team) transfers
 // clues in the coordination group to the 2nd supervision room, whose
-// only member is 赵强.
+// only member is 赵强; the group cards go to the discipline-only clue
+// group (clue.group).
 const (
 	slackChannel  = "C0DEMOCOORD"
+	slackClueChan = "C0DEMODISCIPLINE"
+	larkClueChat  = "oc_demo_discipline"
 	slackSender   = "U0LINA"
 	slackReceiver = "U0ZHAOQIANG"
 	larkChat      = "oc_demo_coordination"

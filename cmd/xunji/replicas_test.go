@@ -234,7 +234,7 @@ func TestThreeReplicasBehindOneAddress(t *testing.T) {
 	if !ok {
 		t.Fatalf("the clue card has no acknowledge button: %s", card.Text())
 	}
-	click := larktest.CardActionEvent(larktest.CardAction{EventID: "ev-click", Operator: "ou_demo_zhaoqiang", ChatID: "oc_demo_coordination",
+	click := larktest.CardActionEvent(larktest.CardAction{EventID: "ev-click", Operator: "ou_demo_zhaoqiang", ChatID: "oc_demo_discipline",
 		MessageID: card.MessageID, Action: "clue.ack", Value: button.Value})
 	for i := 0; i < 3; i++ {
 		if res, err := client.Card(click); err != nil || res.Status != 200 {

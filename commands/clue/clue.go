@@ -47,25 +47,20 @@ var reID = regexp.MustCompile(`^(?i)XS-\d{4}-\d{4,}$`)
 type handler struct {
 	b            *bot.Bot
 	cfg          config.ClueConfig
-	clueGroup    string // coordination group for announcements
-	summaryGroup string // inspection office group for the summary
+	clueGroup    string   // discipline-only group for announcements; "" for none
+	clueBodies   []string // the bodies that sit in it (config.ClueGroupBodies)
+	summaryGroup string   // inspection office group for the summary
 	clues        bot.Collection[bot.Clue]
 }
 
 func newHandler(b *bot.Bot, cfg *config.Config) *handler {
+	group, _ := cfg.ClueGroup()
 	return &handler{
 		b: b, cfg: cfg.Clue,
-		clueGroup:    cfg.NoticeGroup("clue"),
-		summaryGroup: summaryGroup(cfg),
-		clues:        bot.Records[bot.Clue](b.Store, bot.CollClues),
+		clueGroup:  group,
+		clueBodies: cfg.ClueGroupBodies(),
+		clues:      bot.Records[bot.Clue](b.Store, bot.CollClues),
 	}
-}
-
-func summaryGroup(cfg *config.Config) string {
-	if g, ok := cfg.Notices["summary"]; ok {
-		return g
-	}
-	return "inspection_office"
 }
 
 // SummaryTask is the name of the quarterly summary task for schedules.
@@ -97,8 +92,12 @@ func (h *handler) command() *bot.Command {
 			{Name: "ack", Aliases: []string{"签收"}, Allow: receivers, Run: h.step("ack", bot.ClueAcknowledged, false)},
 			{Name: "verify", Aliases: []string{"核查"}, Allow: receivers, Run: h.step("verify", bot.ClueVerifying, false)},
 			{Name: "feedback", Aliases: []string{"反馈"}, Allow: receivers, Run: h.step("feedback", "", true)},
-			{Name: "conclude", Aliases: []string{"办结"}, Allow: receivers, Run: h.conclude},
+			{Name: "conclude", Aliases: []string{"处置", "办结", "dispose"}, Allow: receivers, Run: h.conclude},
+			{Name: "case", Aliases: []string{"立案审查调查", "立案"}, Allow: receivers, Run: h.openCase},
 			{Name: "return", Aliases: []string{"退回"}, Allow: receivers, Run: h.step("return", bot.ClueReturned, true)},
+			{Name: "joint", Aliases: []string{"共同核实", "联合核实"}, Allow: bot.Kinds(append([]bot.PartyKind{bot.InspectionOffice}, ReceivingKinds...)...), Run: h.joint},
+			{Name: "reassign", Aliases: []string{"改派", "再移送"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.reassign},
+			{Name: "extend", Aliases: []string{"延期"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.extend},
 			{Name: "history", Aliases: []string{"记录"}, Run: h.history},
 			{Name: "summary", Aliases: []string{"汇总"}, Allow: bot.Kinds(bot.CaseOffice, bot.InspectionOffice), Run: h.summary},
 		},
@@ -140,9 +139,21 @@ func (h *handler) roster(ctx context.Context, req *bot.Request) (*bot.Roster, er
 func (h *handler) statusLabel(lang string, c *bot.Clue) string {
 	s := h.t(lang, "clue.status."+string(c.Status))
 	if c.Status == bot.ClueConcluded && c.Conclusion != "" {
-		s = h.t(lang, "clue.status.concluded_as", "conclusion", h.t(lang, "clue.conclusion."+string(c.Conclusion)))
+		s = h.t(lang, "clue.status.concluded_as", "conclusion", h.disposalLabel(lang, c))
 	}
 	return s
+}
+
+// disposalLabel names a concluded clue's disposal method, with
+// 立案审查调查 when the preliminary verification opened a case.
+func (h *handler) disposalLabel(lang string, c *bot.Clue) string {
+	if c.Conclusion == "" {
+		return ""
+	}
+	if c.CaseOpened {
+		return h.t(lang, "clue.conclusion.case_opened")
+	}
+	return h.t(lang, "clue.conclusion."+string(c.Conclusion))
 }
 
 func (h *handler) yesNo(lang string, v bool) string {
@@ -155,10 +166,7 @@ func (h *handler) yesNo(lang string, v bool) string {
 func cardColor(c *bot.Clue) bot.Color {
 	switch c.Status {
 	case bot.ClueTransferred:
-		if c.Priority {
-			return bot.Red
-		}
-		return bot.Orange
+		return bot.Orange // not red for priority: the group card must not tell
 	case bot.ClueConcluded:
 		return bot.Green
 	case bot.ClueReturned:
@@ -185,16 +193,46 @@ func ackButtonOn(card *bot.Card) (string, bool) {
 	return "", false
 }
 
-// publicFields are what anyone who sees the group card may read: never
-// the title or the substance.
+// publicFields are what anyone who sees the group card may read: the
+// receiving body, the deadline and the status. Never the title or the
+// substance, and not the inspected unit or the priority flag either: a
+// card read by the wrong person must not tell a unit that a (priority)
+// clue about it exists.
 func (h *handler) publicFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
 	return []bot.Field{
-		{Label: h.t(lang, "clue.field.organisation"), Value: c.OrganisationName},
 		{Label: h.t(lang, "clue.field.body"), Value: r.BodyName(c.Body, lang)},
 		{Label: h.t(lang, "clue.field.deadline"), Value: bot.FormatDate(c.Deadline, h.b.Loc)},
-		{Label: h.t(lang, "clue.field.priority"), Value: h.yesNo(lang, c.Priority)},
 		{Label: h.t(lang, "clue.field.status"), Value: h.statusLabel(lang, c)},
 	}
+}
+
+// entitledFields are the public fields plus the inspected unit and the
+// priority flag, for cards only entitled readers get.
+func (h *handler) entitledFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
+	return append([]bot.Field{
+		{Label: h.t(lang, "clue.field.organisation"), Value: c.OrganisationName},
+		{Label: h.t(lang, "clue.field.priority"), Value: h.yesNo(lang, c.Priority)},
+	}, h.publicFields(r, lang, c)...)
+}
+
+// groupSafe reports whether the clue group is still discipline-only with
+// the current roster (an administrator may have changed it since the
+// configuration was checked): the first member of a sitting body who
+// also belongs to a responsible unit, if any.
+func (h *handler) groupSafe(r *bot.Roster) (person, unit string, ok bool) {
+	for _, id := range h.clueBodies {
+		if b, found := r.Body(id); found && b.Kind == bot.ResponsibleUnit {
+			return "", b.ID, false
+		}
+		for _, m := range r.Members(id) {
+			for _, bid := range m.Bodies {
+				if b, found := r.Body(bid); found && b.Kind == bot.ResponsibleUnit {
+					return m.ID, b.ID, false
+				}
+			}
+		}
+	}
+	return "", "", true
 }
 
 // note is the small print of a card: who transferred and acknowledged
@@ -219,9 +257,9 @@ func mention(r *bot.Roster, id string) string {
 	return id
 }
 
-// groupCard is the announcement in the coordination group, in the
-// deployment language: id, organisation, receiving body, deadline,
-// priority and status — never the title or the substance.
+// groupCard is the announcement in the discipline-only clue group, in
+// the deployment language: id, receiving body, deadline and status —
+// never the title, the substance, the inspected unit or the priority.
 func (h *handler) groupCard(r *bot.Roster, c *bot.Clue) *bot.Card {
 	lang := h.b.Lang
 	card := &bot.Card{
@@ -241,7 +279,7 @@ func (h *handler) groupCard(r *bot.Roster, c *bot.Clue) *bot.Card {
 // public fields, the title and substance, and the history.
 func (h *handler) detailCard(r *bot.Roster, lang string, c *bot.Clue, withButton bool) *bot.Card {
 	fields := []bot.Field{{Label: h.t(lang, "clue.field.title"), Value: c.Title}}
-	fields = append(fields, h.publicFields(r, lang, c)...)
+	fields = append(fields, h.entitledFields(r, lang, c)...)
 	fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.from"), Value: r.BodyName(c.FromBody, lang)})
 	if c.Round != "" {
 		fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.round"), Value: c.Round})

@@ -34,7 +34,7 @@ func TestOutsidersCannotReadTheSubstance(t *testing.T) {
 			lines := []string{
 				"线索 查看 " + id, "clue show " + id, "线索 记录 " + id, "clue history " + id,
 				"线索 列表", "线索 列表 我的", "线索 列表 优先", "clue list overdue",
-				"线索 签收 " + id, "线索 核查 " + id, "线索 反馈 " + id + " 看看", "线索 办结 " + id + " 不实 无",
+				"线索 签收 " + id, "线索 核查 " + id, "线索 反馈 " + id + " 看看", "线索 办结 " + id + " 予以了结 无",
 				"线索 退回 " + id + " 无", "线索 汇总", "线索",
 			}
 			var seen strings.Builder
@@ -108,7 +108,7 @@ func TestSubstanceOnlyEverGoesToTheEntitled(t *testing.T) {
 	env.Command("zhaoqiang", "线索 核查 "+id)
 	env.Command("lina", "线索 查看 "+id)
 	env.Command("chenjing", "线索 查看 "+id)
-	env.Command("zhaoqiang", "线索 办结 "+id+" 不实 查无实据")
+	env.Command("zhaoqiang", "线索 办结 "+id+" 予以了结 查无实据")
 	if err := env.Bot.RunJobs(t.Context(), env.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -129,4 +129,27 @@ func TestSubstanceOnlyEverGoesToTheEntitled(t *testing.T) {
 	for _, e := range audits(t, env, nil) {
 		bottest.MustNotContain(t, "audit "+e.Action, e.Detail, substance, title)
 	}
+}
+
+// A person not entitled to a clue does not learn that it exists: 陈静
+// (another receiving body) and 刘洋 (a supervisor office) list nothing
+// and no count; the case office lists it (the ledger) without a title;
+// once 刘洋's office verifies jointly, he lists it too.
+func TestListShowsOnlyCluesTheReaderMayKnowOf(t *testing.T) {
+	env := newEnv(t)
+	id := transfer(t, env, transferZH)
+	for _, who := range []string{"chenjing", "liuyang"} {
+		for _, line := range []string{"线索 列表", "线索 列表 优先", "clue list"} {
+			text := bottest.Text(direct(env, who, line))
+			bottest.MustNotContain(t, who+" "+line, text, id, "区财政局党组", "1 条", "共")
+			bottest.MustContain(t, who+" "+line, text, env.TZ("clue.list.empty"))
+		}
+	}
+	case_ := bottest.Text(direct(env, "sunli", "线索 列表"))
+	bottest.MustContain(t, "case office", case_, id, "共 1 条")
+	bottest.MustNotContain(t, "case office", case_, title)
+	env.Command("zhaoqiang", "线索 签收 "+id)
+	env.Command("zhaoqiang", "线索 共同核实 "+id+" 城关镇派出监察员办公室")
+	bottest.MustContain(t, "joint body lists it", bottest.Text(direct(env, "liuyang", "线索 列表 我的")), id, title)
+	bottest.MustContain(t, "陈静 still nothing", bottest.Text(direct(env, "chenjing", "线索 列表")), env.TZ("clue.list.empty"))
 }

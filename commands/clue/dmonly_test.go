@@ -26,7 +26,7 @@ func dmRef(t *testing.T, env *bottest.Env, id, person string) bot.MessageRef {
 }
 
 // groupCardRef is the reference the recorder gave the first card posted
-// in the coordination group (it numbers new messages from 1).
+// in the clue group (it numbers new messages from 1).
 func groupCardRef(t *testing.T, env *bottest.Env) bot.MessageRef {
 	t.Helper()
 	n := 0
@@ -35,11 +35,11 @@ func groupCardRef(t *testing.T, env *bottest.Env) bot.MessageRef {
 			continue
 		}
 		n++
-		if o.ChatID == coordChat && o.Card != nil {
-			return bot.MessageRef{Platform: bot.Console, ChatID: coordChat, ID: strconv.Itoa(n)}
+		if o.ChatID == clueChat && o.Card != nil {
+			return bot.MessageRef{Platform: bot.Console, ChatID: clueChat, ID: strconv.Itoa(n)}
 		}
 	}
-	t.Fatal("no card posted in the coordination group")
+	t.Fatal("no card posted in the clue group")
 	return bot.MessageRef{}
 }
 
@@ -86,7 +86,7 @@ func TestAcknowledgeWritesTheSubstanceOnlyIntoARecordedDirectMessage(t *testing.
 			return groupCardRef(t, env)
 		}, false, false},
 		{"an unrecorded message in the group", "zhaoqiang", false, func(*testing.T, *bottest.Env, string) bot.MessageRef {
-			return bot.MessageRef{Platform: bot.Console, ChatID: coordChat, ID: "4242"}
+			return bot.MessageRef{Platform: bot.Console, ChatID: clueChat, ID: "4242"}
 		}, false, true},
 		{"an unrecorded message said to be direct", "zhaoqiang", true, func(*testing.T, *bottest.Env, string) bot.MessageRef {
 			return bot.MessageRef{Platform: bot.Console, ChatID: "dm:赵强", ID: "4242"}

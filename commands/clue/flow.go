@@ -3,6 +3,7 @@ package clue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/xunji-bot/xunji/bot"
@@ -13,15 +14,20 @@ type change struct {
 	action     string         // ack, verify, feedback, conclude, return
 	to         bot.ClueStatus // "" for feedback: a note without a status change
 	conclusion bot.ClueConclusion
+	caseOpened bool // 立案审查调查 after 初步核实
 	note       string
 }
 
-// conclusionWords maps what people type to a conclusion.
+// conclusionWords maps what people type to a disposal method; caseWords
+// mean 初步核实 followed by 立案审查调查.
 var conclusionWords = map[string]bot.ClueConclusion{
-	"立案": bot.ConclusionFiled, "filed": bot.ConclusionFiled, "case": bot.ConclusionFiled,
-	"其他方式处置": bot.ConclusionOther, "其他方式": bot.ConclusionOther, "其他": bot.ConclusionOther, "other": bot.ConclusionOther,
-	"不实": bot.ConclusionUnsubstantiated, "unsubstantiated": bot.ConclusionUnsubstantiated, "unfounded": bot.ConclusionUnsubstantiated,
+	"谈话函询": bot.DisposalTalk, "谈话": bot.DisposalTalk, "函询": bot.DisposalTalk, "talk": bot.DisposalTalk, "inquiry": bot.DisposalTalk, "talk_inquiry": bot.DisposalTalk,
+	"初步核实": bot.DisposalVerify, "初核": bot.DisposalVerify, "verification": bot.DisposalVerify, "preliminary": bot.DisposalVerify, "preliminary_verification": bot.DisposalVerify,
+	"暂存待查": bot.DisposalShelve, "暂存": bot.DisposalShelve, "shelve": bot.DisposalShelve, "later": bot.DisposalShelve, "filed_for_later": bot.DisposalShelve,
+	"予以了结": bot.DisposalClosure, "了结": bot.DisposalClosure, "close": bot.DisposalClosure, "closed": bot.DisposalClosure,
 }
+
+var caseWords = []string{"立案审查调查", "立案", "case", "open_case"}
 
 // step is a sub-command that moves a clue (or, with to == "", records
 // feedback without a move): clue <verb> <id> [note]. The answer names the
@@ -131,19 +137,24 @@ func (h *handler) conclude(ctx context.Context, req *bot.Request) (*bot.Response
 	if word == "" {
 		return nil, bot.UsageError(req, "clue.error.need_conclusion")
 	}
-	concl, ok := conclusionWords[strings.ToLower(word)]
-	if !ok {
+	ch := change{action: "conclude", to: bot.ClueConcluded}
+	if slices.Contains(caseWords, strings.ToLower(word)) {
+		ch.conclusion, ch.caseOpened = bot.DisposalVerify, true
+	} else if d, ok := conclusionWords[strings.ToLower(word)]; ok {
+		ch.conclusion = d
+	} else {
 		return nil, bot.UsageError(req, "clue.error.bad_conclusion", "input", word)
 	}
 	note, err := h.noteArg(req, 2, true)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.apply(ctx, req, id, change{action: "conclude", to: bot.ClueConcluded, conclusion: concl, note: note})
+	ch.note = note
+	c, err := h.apply(ctx, req, id, ch)
 	if err != nil {
 		return nil, err
 	}
-	return bot.Text(h.t(req.Lang, "clue.done.conclude", "id", c.ID, "conclusion", h.t(req.Lang, "clue.conclusion."+string(concl)))), nil
+	return bot.Text(h.t(req.Lang, "clue.done.conclude", "id", c.ID, "conclusion", h.disposalLabel(req.Lang, c))), nil
 }
 
 // noteArg reads the note from argument i on; required says whether it
@@ -189,7 +200,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch cha
 			v.VerifyAt = now
 		case bot.ClueConcluded, bot.ClueReturned:
 			v.ClosedBy, v.ClosedAt = req.Person.ID, now
-			v.Conclusion = ch.conclusion
+			v.Conclusion, v.CaseOpened = ch.conclusion, ch.caseOpened
 		}
 		if ch.to != "" {
 			v.Status = ch.to
@@ -207,6 +218,9 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch cha
 	}
 	if ch.conclusion != "" {
 		detail += " conclusion=" + string(ch.conclusion)
+	}
+	if ch.caseOpened {
+		detail += " case_opened=true"
 	}
 	if err := h.b.Audit(ctx, req, "clue."+ch.action, id, detail); err != nil {
 		return nil, err
@@ -234,6 +248,10 @@ func (h *handler) allowed(lang string, v *bot.Clue, ch change) error {
 	if v.Status.Closed() {
 		return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
 	}
+	if ch.caseOpened && v.Status != bot.ClueVerifying {
+		// 立案审查调查 follows a preliminary verification, never a bare receipt.
+		return bot.Errorf(bot.ECONFLICT, "clue.error.case_needs_verification", "id", v.ID, "status", h.statusLabel(lang, v))
+	}
 	ok := bot.ClueCanMove(v.Status, ch.to)
 	if ch.to == "" { // feedback, once the clue is in the receiving body's hands
 		ok = v.Status == bot.ClueAcknowledged || v.Status == bot.ClueVerifying
@@ -253,12 +271,19 @@ func (h *handler) allowed(lang string, v *bot.Clue, ch change) error {
 }
 
 // tellSender sends the transferring body (and the person who transferred
-// the clue) the receiving body's feedback or conclusion by direct
-// message: they are entitled to the note.
+// the clue) and the bodies verifying it jointly the receiving body's
+// feedback or conclusion by direct message: they are entitled to the note.
 func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *bot.Clue, actor *bot.Person, ch change) {
 	targets := r.Members(c.FromBody)
 	if p, ok := r.Person(c.CreatedBy); ok && !p.InBody(c.FromBody) {
 		targets = append(targets, p)
+	}
+	for _, b := range c.Joint { // verifying jointly: entitled, and in it
+		for _, m := range r.Members(b) {
+			if !slices.ContainsFunc(targets, func(p *bot.Person) bool { return p.ID == m.ID }) {
+				targets = append(targets, m)
+			}
+		}
 	}
 	for _, p := range targets {
 		if p.ID == actor.ID {

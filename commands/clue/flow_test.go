@@ -21,16 +21,24 @@ func TestClueFlowOnConsole(t *testing.T) {
 	bottest.MustContain(t, "transfer reply", text, "XS-2026-0001", "区纪委监委第二监督检查室", "2026-12-31", "1 人")
 	id := "XS-2026-0001"
 
-	// The coordination group gets a card with id, organisation, body,
-	// deadline and priority, and never the title or substance.
-	posts := postedIn(env, coordChat)
+	// The discipline-only clue group gets a card with id, body, deadline
+	// and status: never the title, the substance, the inspected unit or
+	// the priority flag; the coordination group, where the inspected unit
+	// sits, gets nothing.
+	if p := postedIn(env, coordChat); len(p) != 0 {
+		t.Fatalf("clue posted where the inspected unit sits: %+v", p)
+	}
+	posts := postedIn(env, clueChat)
 	if len(posts) != 1 || posts[0].Card == nil {
-		t.Fatalf("want one card in the coordination group, got %+v", posts)
+		t.Fatalf("want one card in the clue group, got %+v", posts)
 	}
 	card := posts[0].Card
 	cardText := bottest.CardText(card)
-	bottest.MustContain(t, "group card", cardText, id, "区财政局党组", "区纪委监委第二监督检查室", "2026-12-31", "优先处置: 是", "已移送")
-	bottest.MustNotContain(t, "group card", cardText, title, substance)
+	bottest.MustContain(t, "group card", cardText, id, "区纪委监委第二监督检查室", "2026-12-31", "已移送")
+	bottest.MustNotContain(t, "group card", cardText, title, substance, "区财政局党组", "优先")
+	if card.Color == bot.Red {
+		t.Error("the group card's colour tells the priority")
+	}
 	ack := bottest.FindButton(t, card, "clue.ack")
 	if ack.Value != id {
 		t.Fatalf("ack button carries %q", ack.Value)
@@ -85,24 +93,24 @@ func TestClueFlowOnConsole(t *testing.T) {
 	steps := []struct{ line, want string }{
 		{"线索 核查 " + id + " 已成立核查组", "已进入核查"},
 		{"线索 反馈 " + id + " 已调取补贴发放凭证", "已记录"},
-		{"线索 办结 " + id + " 立案 经核查问题属实，已立案审查", "已办结（立案）"},
+		{"线索 处置 " + id + " 立案审查调查 经核查问题属实，已立案审查", "已处置办结（初步核实后立案审查调查）"},
 	}
 	for _, s := range steps {
 		env.Clock.Advance(24 * time.Hour)
 		bottest.MustContain(t, s.line, bottest.Text(env.Command("zhaoqiang", s.line)), s.want)
 	}
 	c = loadClue(t, env, id)
-	if c.Status != bot.ClueConcluded || c.Conclusion != bot.ConclusionFiled || c.ClosedBy != "zhaoqiang" {
+	if c.Status != bot.ClueConcluded || c.Conclusion != bot.DisposalVerify || !c.CaseOpened || c.ClosedBy != "zhaoqiang" {
 		t.Fatalf("clue after conclude: %+v", c)
 	}
 
 	// The group card was updated by command too, still without substance.
-	ups := updatesIn(env, coordChat)
+	ups := updatesIn(env, clueChat)
 	if len(ups) == 0 {
 		t.Fatal("group card never updated")
 	}
 	last := bottest.CardText(ups[len(ups)-1].Card)
-	bottest.MustContain(t, "final group card", last, "已办结（立案）", "@赵强 于 2026-12-04 10:30 办结")
+	bottest.MustContain(t, "final group card", last, "已办结（初步核实后立案审查调查）", "@赵强 于 2026-12-04 10:30 处置办结")
 	bottest.MustNotContain(t, "final group card", last, substance, title, "已立案审查")
 
 	// The transferring team hears of feedback and conclusion by DM.
@@ -117,7 +125,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 	// show keeps the whole history for the entitled.
 	r = direct(env, "lina", "线索 查看 "+id)
 	shown := bottest.Text(r)
-	bottest.MustContain(t, "show", shown, substance, title, "移送", "签收", "开始核查：已成立核查组", "反馈：已调取补贴发放凭证", "办结：经核查问题属实")
+	bottest.MustContain(t, "show", shown, substance, title, "移送", "签收", "开始核查：已成立核查组", "反馈：已调取补贴发放凭证", "处置（办结）：经核查问题属实")
 
 	// Every state change is in the audit log, in order.
 	var actions []string
@@ -138,7 +146,7 @@ func TestAcknowledgeByCommandAndByDirectMessageButton(t *testing.T) {
 	env := newEnv(t)
 	id := transfer(t, env, transferZH)
 	bottest.MustContain(t, "ack", bottest.Text(env.Command("zhaoqiang", "线索 签收 "+strings.ToLower(id))), "已签收")
-	ups := updatesIn(env, coordChat)
+	ups := updatesIn(env, clueChat)
 	if len(ups) != 1 || ups[0].Update.ID != env.Delivered(loadClue(t, env, id).Cards[0]).ID {
 		t.Fatalf("want the posted card updated once, got %+v", ups)
 	}
@@ -167,10 +175,10 @@ func TestIllegalTransitionsAreRefused(t *testing.T) {
 		want  []string
 	}{
 		{"verify before acknowledging", nil, "线索 核查 %s", []string{"当前状态为「已移送（待签收）」", "不能「开始核查」", "签收（线索 签收", "退回"}},
-		{"conclude before verifying", []string{"线索 签收 %s"}, "线索 办结 %s 不实 无", []string{"当前状态为「已签收」", "不能「办结」", "核查（线索 核查"}},
+		{"case opened without a preliminary verification", []string{"线索 签收 %s"}, "线索 处置 %s 立案审查调查 无", []string{"当前状态为「已签收」", "立案审查调查须在初步核实之后", "线索 核查"}},
 		{"feedback before acknowledging", nil, "线索 反馈 %s 进展", []string{"不能「反馈」"}},
 		{"acknowledge twice", []string{"线索 签收 %s"}, "线索 签收 %s", []string{"不能「签收」"}},
-		{"anything after conclusion", []string{"线索 签收 %s", "线索 核查 %s", "线索 办结 %s 其他 移交组织处理"}, "线索 退回 %s 理由", []string{"已办结（其他方式处置）", "不能再变更"}},
+		{"anything after conclusion", []string{"线索 签收 %s", "线索 核查 %s", "线索 办结 %s 谈话函询 已函询本人"}, "线索 退回 %s 理由", []string{"已办结（谈话函询）", "不能再变更"}},
 		{"anything after return", []string{"线索 退回 %s 不属本室"}, "线索 签收 %s", []string{"已退回", "不能再变更"}},
 	}
 	for _, tc := range tests {

@@ -10,7 +10,8 @@ import (
 )
 
 const (
-	coordChat  = "巡纪协作群"  // console chat of the coordination group (demo.yaml)
+	coordChat  = "巡纪协作群"  // console chat of the coordination group (demo.yaml), where inspected units sit
+	clueChat   = "纪检线索群"  // console chat of the discipline-only clue group (demo.yaml)
 	officeChat = "巡察办工作群" // console chat of the inspection office group
 	title      = "虚报冒领专项资金"
 	substance  = "2025年以来虚报培训项目冒领专项资金约50万元"

@@ -83,19 +83,19 @@ func TestClueDatesFromEachInstant(t *testing.T) {
 		// Summaries: the quarter so far, and the previous quarter by the
 		// scheduled task.
 		qStart := bottest.QuarterStart(now)
-		text := bottest.Text(env.Command("sunli", "线索 汇总"))
+		text := bottest.Text(direct(env, "sunli", "线索 汇总"))
 		bottest.MustContain(t, "summary", text, env.TZ("clue.summary.title", "from", qStart.Format(time.DateOnly), "to", today.Format(time.DateOnly)),
 			fmt.Sprintf("共 %d 条（本期新移送 %d）", len(ids), len(ids)))
 		task, _ := env.Bot.Task(SummaryTask)
 		if err := task.Run(t.Context(), now); err != nil {
 			t.Fatal(err)
 		}
-		posted := postedIn(env, officeChat)
+		posted := summaryDMs(env, "王明")
 		if len(posted) != 1 {
-			t.Fatalf("scheduled summary: %d posts", len(posted))
+			t.Fatalf("scheduled summary: %d sent to the office", len(posted))
 		}
 		prevQ := bottest.QuarterStart(qStart.AddDate(0, 0, -1))
-		bottest.MustContain(t, "scheduled summary", bottest.CardText(posted[0].Card),
+		bottest.MustContain(t, "scheduled summary", posted[0],
 			env.TZ("clue.summary.title", "from", prevQ.Format(time.DateOnly), "to", qStart.AddDate(0, 0, -1).Format(time.DateOnly)), env.TZ("clue.summary.empty"))
 
 		// Reminders.

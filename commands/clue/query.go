@@ -141,7 +141,9 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 	now := h.b.Now()
 	var rows []*bot.Clue
 	for _, c := range all {
-		if f.match(c, req.Person, now, h.b.Loc) {
+		// A clue the reader may not know of is left out without a trace:
+		// no row, no count.
+		if mayKnow(req.Roster, req.Person, c) && f.match(c, req.Person, now, h.b.Loc) {
 			rows = append(rows, c)
 		}
 	}
@@ -174,9 +176,24 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 	return bot.Text(s.String()), nil
 }
 
+// mayKnow reports whether p may know that the clue exists: those
+// entitled to it, and the case office, which keeps the central ledger of
+// every clue (without its substance).
+func mayKnow(r *bot.Roster, p *bot.Person, c *bot.Clue) bool {
+	if c.Entitled(r, p) {
+		return true
+	}
+	for _, id := range p.Bodies {
+		if b, ok := r.Body(id); ok && b.Kind == bot.CaseOffice {
+			return true
+		}
+	}
+	return false
+}
+
 func (f listFilter) match(c *bot.Clue, p *bot.Person, now time.Time, loc *time.Location) bool {
 	switch {
-	case f.mine && !(c.CreatedBy == p.ID || p.InBody(c.Body) || (c.FromBody != "" && p.InBody(c.FromBody))):
+	case f.mine && !(c.CreatedBy == p.ID || p.InBody(c.Body) || (c.FromBody != "" && p.InBody(c.FromBody)) || slices.ContainsFunc(c.Joint, p.InBody)):
 		return false
 	case f.overdue && !c.OverdueAt(now, loc):
 		return false

@@ -23,7 +23,7 @@ func ReminderTimes(cal bot.Calendar, loc *time.Location, c *bot.Clue, reminder, 
 		reminder /= time.Duration(factor)
 		escalate /= time.Duration(factor)
 	}
-	return addWorkingTime(cal, loc, c.CreatedAt, reminder), addWorkingTime(cal, loc, c.CreatedAt, escalate)
+	return addWorkingTime(cal, loc, c.TransferredAt(), reminder), addWorkingTime(cal, loc, c.TransferredAt(), escalate)
 }
 
 // addWorkingTime returns the moment d of working-day time after t: time
@@ -48,7 +48,10 @@ func addWorkingTime(cal bot.Calendar, loc *time.Location, t time.Time, d time.Du
 
 // remind is the reminder job: for each clue still unacknowledged, it
 // reminds the receiving body once when the reminder time has passed, and
-// tells the inspection office once when the escalation time has passed.
+// tells the inspection office once when the escalation time has passed;
+// for each clue being handled (acknowledged or under verification), it
+// reminds the receiving body once per handling deadline when at most
+// clue.deadline_reminder_days working days are left.
 // The clue records that each was sent, so re-runs and concurrent runs
 // do not repeat them.
 func (h *handler) remind(ctx context.Context, now time.Time) error {
@@ -65,6 +68,12 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 	}
 	var errs []error
 	for _, c := range all {
+		if h.deadlineDue(c, now) {
+			// During handling: once per deadline, before it passes.
+			if err := h.b.RunUnit(ctx, func(ctx context.Context) error { return h.sendDeadlineReminder(ctx, r, c.ID, now) }); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if c.Status != bot.ClueTransferred {
 			continue
 		}
@@ -154,6 +163,69 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, 
 			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: t, Key: "clue:" + id + ":escalate"}); err != nil {
 				errs = append(errs, err)
 			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deadlineDue reports whether the clue is being handled, its deadline
+// not yet reminded, and at most DeadlineReminderDays working days left
+// (none when the deadline day is today; overdue clues are the monthly
+// notice's business).
+func (h *handler) deadlineDue(c *bot.Clue, now time.Time) bool {
+	if (c.Status != bot.ClueAcknowledged && c.Status != bot.ClueVerifying) || c.Deadline.IsZero() {
+		return false
+	}
+	if !c.DeadlineRemindedAt.IsZero() && c.DeadlineReminded.Equal(c.Deadline) {
+		return false
+	}
+	if dayStart(now, h.b.Loc).After(dayStart(c.Deadline, h.b.Loc)) {
+		return false
+	}
+	return workdaysLeft(h.b.Cal, h.b.Loc, now, c.Deadline) <= h.cfg.DeadlineReminderDays
+}
+
+// workdaysLeft counts the working days after now's day up to and
+// including the deadline's day.
+func workdaysLeft(cal bot.Calendar, loc *time.Location, now, deadline time.Time) int {
+	n := 0
+	end := dayStart(deadline, loc)
+	for d := dayStart(now, loc).AddDate(0, 0, 1); !d.After(end) && n <= 3660; d = d.AddDate(0, 0, 1) {
+		if cal.IsWorkday(d) {
+			n++
+		}
+	}
+	return n
+}
+
+// sendDeadlineReminder marks the clue reminded for its current deadline,
+// audits it and tells the receiving body's members (and those verifying
+// jointly) by DM, in one unit of work.
+func (h *handler) sendDeadlineReminder(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
+	c, err := h.clues.Update(ctx, id, func(v *bot.Clue) error {
+		if !h.deadlineDue(v, now) {
+			return errNotDue
+		}
+		v.DeadlineRemindedAt, v.DeadlineReminded = now, v.Deadline
+		v.History = append(v.History, bot.History{Time: now, Action: "remind_deadline"})
+		return nil
+	})
+	if errors.Is(err, errNotDue) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.b.Audit(ctx, nil, "clue.remind_deadline", id, "body="+c.Body+" deadline="+bot.FormatDate(c.Deadline, h.b.Loc)); err != nil {
+		return err
+	}
+	days := workdaysLeft(h.b.Cal, h.b.Loc, now, c.Deadline)
+	var errs []error
+	for _, m := range handlers(r, c) {
+		lang := h.b.LangOf(ctx, m)
+		text := h.t(lang, "clue.remind.deadline", "mention", bot.MentionTag(m), "id", c.ID, "deadline", bot.FormatDate(c.Deadline, h.b.Loc), "days", days)
+		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text, Key: "clue:" + id + ":remind-deadline:" + bot.FormatDate(c.Deadline, h.b.Loc)}); err != nil {
+			errs = append(errs, fmt.Errorf("clue %s deadline reminder to %s: %w", id, m.ID, err))
 		}
 	}
 	return errors.Join(errs...)

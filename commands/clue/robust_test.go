@@ -19,12 +19,12 @@ func TestOddInputNeverFailsInternally(t *testing.T) {
 	internal := env.TZ("error.internal")
 	lines := []string{
 		"线索", "线索 查看", "线索 查看 XS-", "线索 查看 XS-2026-9999", "线索 查看 " + strings.Repeat("X", 500),
-		"线索 签收", "线索 签收 abc", "线索 办结 " + id, "线索 办结 " + id + " 立案", "线索 办结 " + id + " 也许 说明",
+		"线索 签收", "线索 签收 abc", "线索 办结 " + id, "线索 办结 " + id + " 初步核实", "线索 办结 " + id + " 也许 说明",
 		"线索 退回 " + id, "线索 反馈 " + id, "线索 核查 " + id + " 说明:带冒号", "线索 记录", "线索 记录 XS-2026-0002",
 		"线索 列表 状态:", "线索 列表 单位:不存在", "线索 列表 foo:bar", "线索 汇总 从:", "线索 汇总 至:昨天吧", "线索 汇总 2026q9",
 		`线索 移送 "" "" "" ""`, `线索 移送 第二监督检查室 区财政局党组 "" 内容`, "线索 移送 第二监督检查室 区财政局党组 标题 优先",
 		"线索 移送 第二监督检查室 区财政局党组 标题 内容 期限:", "线索 移送 第二监督检查室 区财政局党组 标题 内容 期限:+99999d",
-		"线索 移送 “第二监督检查室” 「区财政局党组」 “标题” “内容", "clue transfer", "clue conclude " + id + " filed",
+		"线索 移送 “第二监督检查室” 「区财政局党组」 “标题” “内容", "clue transfer", "clue conclude " + id + " verification",
 	}
 	for _, l := range lines {
 		for _, who := range []string{"lina", "zhaoqiang", "sunli"} {
@@ -104,6 +104,6 @@ func TestLanguages(t *testing.T) {
 		t.Fatalf("want one DM, got %d", len(dm))
 	}
 	bottest.MustContain(t, "English DM", outText(dm[0]), "has received clue "+id, "Substance: "+substance, "Acknowledge", "2nd Supervision & Inspection Room")
-	bottest.MustContain(t, "group card", bottest.CardText(postedIn(env, coordChat)[0].Card), "问题线索移送", "签收")
-	bottest.MustContain(t, "English reply", bottest.Text(env.Command("zhaoqiang", "clue conclude "+id+" filed x")), "cannot be \"concluded\" now", "acknowledge (clue ack "+id+")")
+	bottest.MustContain(t, "group card", bottest.CardText(postedIn(env, clueChat)[0].Card), "问题线索移送", "签收")
+	bottest.MustContain(t, "English reply", bottest.Text(env.Command("zhaoqiang", "clue conclude "+id+" close x")), "cannot be \"disposed of\" now", "acknowledge (clue ack "+id+")")
 }

@@ -2,6 +2,7 @@ package clue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -20,7 +21,8 @@ type Figures struct {
 	Total        int                        `json:"total"`         // clues in the period (see Summarise)
 	New          int                        `json:"new"`           // of which transferred within the period
 	ByStatus     map[bot.ClueStatus]int     `json:"by_status"`     // status at the end of the period; sums to Total
-	ByConclusion map[bot.ClueConclusion]int `json:"by_conclusion"` // of the concluded ones; sums to ByStatus[concluded]
+	ByConclusion map[bot.ClueConclusion]int `json:"by_conclusion"` // disposal methods of the concluded ones; sums to ByStatus[concluded]
+	CasesOpened  int                        `json:"cases_opened"`  // of ByConclusion[初步核实], those that opened a case (立案审查调查)
 	Overdue      int                        `json:"overdue"`       // open at the end of the period and past their deadline day
 	Priority     int                        `json:"priority"`
 	Acknowledged int                        `json:"acknowledged"` // acknowledged before the end of the period
@@ -32,11 +34,40 @@ type Figures struct {
 }
 
 // Summary is the case office's periodic clue-handling summary
-// (案件监督管理室每三个月汇总反馈).
+// (案件监督管理室每三个月汇总反馈): the figures and the central ledger
+// (统一登记台账) of every clue in the period.
 type Summary struct {
-	From, To time.Time // the period [From, To)
-	Bodies   []Figures // per receiving body with clues, in roster order
-	All      Figures   // the same over every body; each count is the sum of Bodies'
+	From, To time.Time   // the period [From, To)
+	Bodies   []Figures   // per receiving body with clues, in roster order
+	All      Figures     // the same over every body; each count is the sum of Bodies'
+	Ledger   []LedgerRow // every clue counted, by id
+}
+
+// LedgerRow is one clue in the central ledger, as it stood at the end of
+// the period. It deliberately has no title, substance or inspected unit.
+type LedgerRow struct {
+	ID          string
+	Body        string             // receiving body at the end of the period
+	Status      bot.ClueStatus     // at the end of the period
+	Disposal    bot.ClueConclusion // "" unless concluded by then
+	CaseOpened  bool               // 立案审查调查 after 初步核实
+	Transferred time.Time          // the last transfer (改派 included)
+	Received    time.Time          // zero unless acknowledged by then
+	Concluded   time.Time          // zero unless concluded or returned by then
+}
+
+func ledgerRow(c *bot.Clue, end time.Time) LedgerRow {
+	row := LedgerRow{ID: c.ID, Body: c.Body, Status: c.StatusAt(end), Transferred: c.TransferredAt()}
+	if !c.AckAt.IsZero() && !c.AckAt.After(end) {
+		row.Received = c.AckAt
+	}
+	if row.Status.Closed() {
+		row.Concluded = c.ClosedAt
+		if row.Status == bot.ClueConcluded {
+			row.Disposal, row.CaseOpened = c.Conclusion, c.CaseOpened
+		}
+	}
+	return row
 }
 
 func newFigures(body string) Figures {
@@ -65,6 +96,9 @@ func (f *Figures) add(c *bot.Clue, from, end time.Time, loc *time.Location) {
 		f.Concluded++
 		f.concludeSum += c.ClosedAt.Sub(c.CreatedAt)
 		f.ByConclusion[c.Conclusion]++
+		if c.CaseOpened {
+			f.CasesOpened++
+		}
 	}
 }
 
@@ -117,7 +151,9 @@ func Summarise(ctx context.Context, b *bot.Bot, from, to time.Time) (Summary, er
 		}
 		f.add(c, from, end, b.Loc)
 		s.All.add(c, from, end, b.Loc)
+		s.Ledger = append(s.Ledger, ledgerRow(c, end))
 	}
+	slices.SortFunc(s.Ledger, func(a, b LedgerRow) int { return strings.Compare(a.ID, b.ID) })
 	order := map[string]int{}
 	for i, bd := range r.Bodies {
 		order[bd.ID] = i
@@ -163,25 +199,60 @@ func SummaryJob(b *bot.Bot, cfg *config.Config) func(ctx context.Context, now ti
 		if err != nil || !first {
 			return err
 		}
-		return h.post(ctx, nil, from, to)
+		_, err = h.post(ctx, nil, from, to)
+		return err
 	}
 }
 
-// post computes the summary and posts it to the summary group.
-func (h *handler) post(ctx context.Context, req *bot.Request, from, to time.Time) error {
+// post computes the summary and sends it only where entitled: by direct
+// message to the members of the inspection office and of the case
+// office, and to the case office's own group if it has one. It returns
+// how many people and groups it went to.
+func (h *handler) post(ctx context.Context, req *bot.Request, from, to time.Time) (int, error) {
 	s, err := Summarise(ctx, h.b, from, to)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	r, err := h.roster(ctx, req)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := h.b.Audit(ctx, req, "clue.summary", "", fmt.Sprintf("from=%s to=%s total=%d", bot.FormatDate(from, h.b.Loc), bot.FormatDate(to, h.b.Loc), s.All.Total)); err != nil {
-		return err
+		return 0, err
 	}
-	_, err = h.b.Notify(ctx, bot.Notice{Group: h.summaryGroup, Card: h.summaryCard(r, h.b.Lang, s)})
-	return err
+	// The scheduled summary of a quarter is sent once; a summary posted
+	// by hand may be sent again (the outbox keys each send itself).
+	key := ""
+	if req == nil {
+		key = "clue.summary:" + bot.FormatDate(from, h.b.Loc) + ":" + bot.FormatDate(to, h.b.Loc)
+	}
+	var errs []error
+	sent := 0
+	for _, b := range bodiesOf(r, bot.CaseOffice) {
+		if b.Group != "" {
+			if _, err := h.b.Notify(ctx, bot.Notice{Group: b.Group, Card: h.summaryCard(r, h.b.Lang, s), Key: key}); err != nil {
+				errs = append(errs, err)
+			} else {
+				sent++
+			}
+		}
+	}
+	var told []string
+	for _, b := range bodiesOf(r, bot.InspectionOffice, bot.CaseOffice) {
+		for _, m := range r.Members(b.ID) {
+			if slices.Contains(told, m.ID) {
+				continue
+			}
+			told = append(told, m.ID)
+			lang := h.b.LangOf(ctx, m)
+			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Card: h.summaryCard(r, lang, s), Key: key}); err != nil {
+				errs = append(errs, err)
+			} else {
+				sent++
+			}
+		}
+	}
+	return sent, errors.Join(errs...)
 }
 
 var (
@@ -240,14 +311,18 @@ func (h *handler) summary(ctx context.Context, req *bot.Request) (*bot.Response,
 	if err != nil {
 		return nil, err
 	}
-	resp := &bot.Response{Replies: []bot.Reply{{Card: h.summaryCard(req.Roster, lang, s)}}}
+	// The ledger lists clues: only in a one-to-one chat.
+	resp, err := h.privately(ctx, req, h.summaryCard(req.Roster, lang, s))
+	if err != nil {
+		return nil, err
+	}
 	if post {
-		if err := h.post(ctx, req, from, to); err != nil {
+		n, err := h.post(ctx, req, from, to)
+		if err != nil {
 			h.b.Log.Warn("clue: summary post failed", "err", err)
 			resp.Replies = append(resp.Replies, bot.Reply{Text: h.t(lang, "clue.notify_failed")})
-		} else {
-			resp.Replies = append(resp.Replies, bot.Reply{Text: h.t(lang, "clue.summary.posted")})
 		}
+		resp.Replies = append(resp.Replies, bot.Reply{Text: h.t(lang, "clue.summary.posted", "count", n)})
 	}
 	return resp, nil
 }
@@ -289,8 +364,31 @@ func (h *handler) summaryCard(r *bot.Roster, lang string, s Summary) *bot.Card {
 		card.Fields = append(card.Fields, bot.Field{Label: r.BodyName(f.Body, lang), Value: h.figuresText(lang, f)})
 	}
 	card.Fields = append(card.Fields, bot.Field{Label: h.t(lang, "clue.summary.total"), Value: h.figuresText(lang, s.All)})
-	card.Note = h.t(lang, "clue.summary.note")
+	lines := []string{h.t(lang, "clue.ledger.header", "count", len(s.Ledger))}
+	for _, row := range s.Ledger {
+		lines = append(lines, "• "+h.ledgerLine(r, lang, row))
+	}
+	card.Text = strings.Join(lines, "\n")
+	card.Note = h.t(lang, "clue.summary.note") + "\n" + h.t(lang, "clue.ledger.note")
 	return card
+}
+
+// ledgerLine renders one ledger row: id, receiving body, status and
+// disposal, and the transfer, receipt and conclusion dates.
+func (h *handler) ledgerLine(r *bot.Roster, lang string, row LedgerRow) string {
+	status := h.t(lang, "clue.status."+string(row.Status))
+	if row.Disposal != "" {
+		c := &bot.Clue{Status: bot.ClueConcluded, Conclusion: row.Disposal, CaseOpened: row.CaseOpened}
+		status = h.statusLabel(lang, c)
+	}
+	date := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return bot.FormatDate(t, h.b.Loc)
+	}
+	return h.t(lang, "clue.ledger.line", "id", row.ID, "body", r.BodyName(row.Body, lang), "status", status,
+		"transferred", date(row.Transferred), "received", date(row.Received), "concluded", date(row.Concluded))
 }
 
 func (h *handler) figuresText(lang string, f Figures) string {
@@ -303,6 +401,9 @@ func (h *handler) figuresText(lang string, f Figures) string {
 	for _, c := range bot.ClueConclusions {
 		if f.ByConclusion[c] > 0 {
 			cs = append(cs, h.t(lang, "clue.summary.count", "label", h.t(lang, "clue.conclusion."+string(c)), "count", f.ByConclusion[c]))
+		}
+		if c == bot.DisposalVerify && f.CasesOpened > 0 {
+			cs = append(cs, h.t(lang, "clue.summary.cases_opened", "count", f.CasesOpened))
 		}
 	}
 	text := h.t(lang, "clue.summary.line", "total", f.Total, "new", f.New, "statuses", strings.Join(st, sep),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/config"
 )
 
 func day(y int, m time.Month, d, h int) time.Time {
@@ -23,8 +24,8 @@ func seed(t *testing.T, env *bottest.Env) []*bot.Clue {
 			Status: st, Conclusion: concl, Deadline: deadline, Priority: prio}
 	}
 	clues := []*bot.Clue{
-		// A: room2, concluded (filed) in the period: 1 day to acknowledge, 30 to conclude.
-		mk("XS-2026-0001", "room2", day(2026, 10, 10, 9), day(2026, 10, 11, 9), day(2026, 10, 12, 9), day(2026, 11, 9, 9), bot.ClueConcluded, bot.ConclusionFiled, day(2026, 11, 30, 0), false),
+		// A: room2, concluded (preliminary verification, case opened) in the period: 1 day to acknowledge, 30 to conclude.
+		mk("XS-2026-0001", "room2", day(2026, 10, 10, 9), day(2026, 10, 11, 9), day(2026, 10, 12, 9), day(2026, 11, 9, 9), bot.ClueConcluded, bot.DisposalVerify, day(2026, 11, 30, 0), false),
 		// B: room2, still verifying, deadline 12-01 passed: overdue. 2 days to acknowledge.
 		mk("XS-2026-0002", "room2", day(2026, 11, 1, 9), day(2026, 11, 3, 9), day(2026, 11, 4, 9), zero, bot.ClueVerifying, "", day(2026, 12, 1, 0), false),
 		// C: group3, unacknowledged, deadline next year: not overdue.
@@ -32,16 +33,17 @@ func seed(t *testing.T, env *bottest.Env) []*bot.Clue {
 		// D: group3, transferred before the period, returned within it.
 		mk("XS-2026-0004", "group3", day(2026, 9, 1, 9), day(2026, 9, 2, 9), zero, day(2026, 10, 5, 9), bot.ClueReturned, "", day(2026, 10, 1, 0), false),
 		// E: room2, closed before the period: not in it.
-		mk("XS-2026-0005", "room2", day(2026, 8, 1, 9), day(2026, 8, 2, 9), day(2026, 8, 3, 9), day(2026, 9, 15, 9), bot.ClueConcluded, bot.ConclusionOther, day(2026, 9, 30, 0), false),
+		mk("XS-2026-0005", "room2", day(2026, 8, 1, 9), day(2026, 8, 2, 9), day(2026, 8, 3, 9), day(2026, 9, 15, 9), bot.ClueConcluded, bot.DisposalTalk, day(2026, 9, 30, 0), false),
 		// F: transferred after the period: not in it.
 		mk("XS-2027-0001", "sup_chengguan", day(2027, 1, 5, 9), zero, zero, zero, bot.ClueTransferred, "", day(2027, 2, 5, 0), false),
 		// G: room2, transferred in December, acknowledged only in January:
 		// unacknowledged at the end of the period.
 		mk("XS-2026-0006", "room2", day(2026, 12, 20, 9), day(2027, 1, 2, 9), zero, zero, bot.ClueAcknowledged, "", day(2027, 1, 19, 0), false),
-		// H: group3, priority, concluded unsubstantiated: half a day to
+		// H: group3, priority, closed (予以了结): half a day to
 		// acknowledge, 20 days to conclude.
-		mk("XS-2026-0007", "group3", day(2026, 10, 1, 0), day(2026, 10, 1, 12), day(2026, 10, 2, 0), day(2026, 10, 21, 0), bot.ClueConcluded, bot.ConclusionUnsubstantiated, day(2026, 10, 31, 0), true),
+		mk("XS-2026-0007", "group3", day(2026, 10, 1, 0), day(2026, 10, 1, 12), day(2026, 10, 2, 0), day(2026, 10, 21, 0), bot.ClueConcluded, bot.DisposalClosure, day(2026, 10, 31, 0), true),
 	}
+	clues[0].CaseOpened = true
 	coll := bot.Records[bot.Clue](env.Store, bot.CollClues)
 	for _, c := range clues {
 		if err := coll.Create(t.Context(), c.ID, c); err != nil {
@@ -80,7 +82,7 @@ func TestSummaryFiguresOfASeededQuarter(t *testing.T) {
 	check("room2 overdue", room2.Overdue, 1)
 	check("room2 avg ack", room2.AvgAck, 36*time.Hour)
 	check("room2 avg conclude", room2.AvgConclude, 30*dayDur)
-	check("room2 filed", room2.ByConclusion[bot.ConclusionFiled], 1)
+	check("room2 filed", room2.ByConclusion[bot.DisposalVerify], 1)
 
 	check("group3 total", group3.Total, 3)
 	check("group3 new", group3.New, 2)
@@ -168,29 +170,64 @@ func TestSummaryAddsUpToTheRecords(t *testing.T) {
 	}
 }
 
+// summaryDMs are the summary cards person (a console name) received.
+func summaryDMs(env *bottest.Env, person string) []string {
+	var out []string
+	for _, o := range sentTo(env, person) {
+		if o.Card != nil && strings.Contains(o.Card.Title, "问题线索办理情况汇总") {
+			out = append(out, bottest.CardText(o.Card))
+		}
+	}
+	return out
+}
+
+// The case office's summary is the central ledger: each clue with its
+// receiving body, status, disposal method and dates, plus the figures;
+// never a title, substance or inspected unit; only by DM to the office
+// and the case office, never in a group.
 func TestSummaryCommand(t *testing.T) {
 	env := newEnv(t)
 	seed(t, env)
 	env.Clock.Set(day(2027, 1, 4, 10))
 	resp := env.Command("sunli", "线索 汇总 2026年第四季度 发布")
-	text := bottest.Text(resp)
+	bottest.MustContain(t, "answer in the group", bottest.Text(resp), "已通过私信发送", "已发送 2 处")
+	dms := summaryDMs(env, "孙丽")
+	if len(dms) != 2 { // the answer, and the posted copy
+		t.Fatalf("want two summaries to 孙丽, got %d", len(dms))
+	}
+	text := dms[0]
 	bottest.MustContain(t, "summary", text, "2026-10-01 至 2026-12-31", "区纪委监委第二监督检查室", "共 3 条（本期新移送 3）", "逾期 1",
-		"平均签收用时 1.5 天", "平均办结用时 30.0 天", "合计", "共 6 条", "平均签收用时 1.1 天", "平均办结用时 25.0 天", "立案 1", "已发布")
-	bottest.MustNotContain(t, "summary", text, "t-XS", "s-XS")
-	posted := postedIn(env, officeChat)
-	if len(posted) != 1 || !strings.Contains(bottest.CardText(posted[0].Card), "共 6 条") {
-		t.Fatalf("summary not posted to the office group: %+v", posted)
+		"平均签收用时 1.5 天", "平均办结用时 30.0 天", "合计", "共 6 条", "平均签收用时 1.1 天", "平均办结用时 25.0 天", "初步核实 1", "其中立案审查调查 1",
+		"统一登记台账（6 条）",
+		"XS-2026-0001｜区纪委监委第二监督检查室｜已办结（初步核实后立案审查调查）｜移送 2026-10-10｜签收 2026-10-11｜办结 2026-11-09",
+		"XS-2026-0002｜区纪委监委第二监督检查室｜核查中｜移送 2026-11-01｜签收 2026-11-03｜办结 -",
+		"XS-2026-0004｜区纪委监委派驻第三纪检监察组｜已退回｜移送 2026-09-01｜签收 2026-09-02｜办结 2026-10-05",
+		"XS-2026-0006｜区纪委监委第二监督检查室｜已移送（待签收）｜移送 2026-12-20｜签收 -｜办结 -",
+		"XS-2026-0007｜区纪委监委派驻第三纪检监察组｜已办结（予以了结）")
+	bottest.MustNotContain(t, "summary", text, "t-XS", "s-XS", "区财政局党组", "XS-2026-0005", "XS-2027-0001")
+	if got := summaryDMs(env, "王明"); len(got) != 1 || !strings.Contains(got[0], "XS-2026-0001｜") {
+		t.Fatalf("the office got %d summaries", len(got))
+	}
+	for _, chat := range []string{officeChat, coordChat, clueChat} {
+		if p := postedIn(env, chat); len(p) != 0 {
+			t.Errorf("the ledger was posted in %s: %+v", chat, p)
+		}
+	}
+	for _, who := range []string{"赵强", "陈静", "李娜", "周涛"} {
+		if n := len(summaryDMs(env, who)); n != 0 {
+			t.Errorf("%s got the ledger", who)
+		}
 	}
 	for _, line := range []string{"clue summary 2026Q4", "线索 汇总 从:10-01 至:2026-12-31"} {
-		bottest.MustContain(t, line, bottest.Text(env.Command("wangming", line)), "共 6 条")
+		bottest.MustContain(t, line, bottest.Text(direct(env, "wangming", line)), "共 6 条", "XS-2026-0007")
 	}
 	bottest.MustContain(t, "bad quarter", bottest.Text(env.Command("sunli", "线索 汇总 第五季度")), "无法识别季度", "正确格式示例")
 	bottest.MustContain(t, "bad period", bottest.Text(env.Command("sunli", "线索 汇总 从:2026-12-01 至:2026-11-01")), "开始日期必须早于")
 	bottest.MustContain(t, "team member", bottest.Text(env.Command("lina", "线索 汇总")), "没有权限")
 }
 
-// The scheduler hook summarises the previous quarter and posts it once,
-// however often it runs.
+// The scheduler hook summarises the previous quarter and sends it once,
+// however often it runs, by DM to the office and the case office.
 func TestSummaryJobPostsThePreviousQuarterOnce(t *testing.T) {
 	env := newEnv(t)
 	seed(t, env)
@@ -206,11 +243,16 @@ func TestSummaryJobPostsThePreviousQuarterOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	posted := postedIn(env, officeChat)
-	if len(posted) != 1 {
-		t.Fatalf("want one posted summary, got %d", len(posted))
+	for _, who := range []string{"王明", "孙丽"} {
+		got := summaryDMs(env, who)
+		if len(got) != 1 {
+			t.Fatalf("want one summary to %s, got %d", who, len(got))
+		}
+		bottest.MustContain(t, "job summary", got[0], "2026-10-01 至 2026-12-31", "共 6 条", "XS-2026-0002｜")
 	}
-	bottest.MustContain(t, "job summary", bottest.CardText(posted[0].Card), "2026-10-01 至 2026-12-31", "共 6 条")
+	if p := postedIn(env, officeChat); len(p) != 0 {
+		t.Errorf("the ledger was posted in the office group: %+v", p)
+	}
 	if n := len(audits(t, env, func(e bot.AuditEntry) bool { return e.Action == "clue.summary" && e.Person == "" })); n != 1 {
 		t.Errorf("%d summary audit entries", n)
 	}
@@ -250,5 +292,33 @@ func TestQuarter(t *testing.T) {
 	from, to = Quarter(day(2027, 1, 1, 0), bottest.Shanghai)
 	if !from.Equal(day(2027, 1, 1, 0)) || !to.Equal(day(2027, 4, 1, 0)) {
 		t.Errorf("Q1: %v %v", from, to)
+	}
+}
+
+// With a group of its own, the case office gets the ledger there too;
+// no other group gets it.
+func TestSummaryGoesToTheCaseOfficesOwnGroup(t *testing.T) {
+	yaml := strings.Replace(string(config.DemoYAML()),
+		"  committee: {name: 区委分管领导", "  case_group: {name: 案管室工作群, console: 案管室工作群}\n  committee: {name: 区委分管领导", 1)
+	yaml = strings.Replace(yaml, "name_en: Case Supervision & Management Office}", "name_en: Case Supervision & Management Office, group: case_group}", 1)
+	cfg, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := bottest.New(t, bottest.WithConfig(cfg))
+	if err := Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	seed(t, env)
+	env.Clock.Set(day(2027, 1, 4, 10))
+	bottest.MustContain(t, "post", bottest.Text(direct(env, "sunli", "线索 汇总 2026Q4 发布")), "已发送 3 处")
+	posted := postedIn(env, "案管室工作群")
+	if len(posted) != 1 || !strings.Contains(bottest.CardText(posted[0].Card), "XS-2026-0001｜") {
+		t.Fatalf("the case office's group got %+v", posted)
+	}
+	for _, chat := range []string{officeChat, coordChat, clueChat} {
+		if p := postedIn(env, chat); len(p) != 0 {
+			t.Errorf("the ledger was posted in %s", chat)
+		}
 	}
 }

@@ -135,35 +135,9 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, err
 	}
 
-	// Notices go after the record is committed.
-	var failed bool
-	refs, err := h.b.Notify(ctx, bot.Notice{Group: h.clueGroup, Card: h.groupCard(r, c), Key: "clue:" + id + ":card"})
-	if err != nil {
-		failed = true
-		h.b.Log.Warn("clue: announcement failed", "clue", id, "err", err)
-	}
-	if len(refs) > 0 {
-		if c2, err := h.clues.Update(ctx, id, func(v *bot.Clue) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
-			h.b.Log.Warn("clue: could not keep card references", "clue", id, "err", err)
-		} else {
-			c = c2
-		}
-	}
-	members := r.Members(body.ID)
-	var dms []bot.ClueDM
-	for _, m := range members {
-		ml := h.b.LangOf(ctx, m)
-		n := bot.Notice{PersonID: m.ID, Text: h.t(ml, "clue.dm.transferred", "id", id, "body", body.DisplayName(ml)), Card: h.detailCard(r, ml, c, true), Key: "clue:" + id + ":dm"}
-		sent, err := h.b.Notify(ctx, n)
-		if err != nil {
-			failed = true
-			h.b.Log.Warn("clue: direct message failed", "clue", id, "person", m.ID, "err", err)
-		}
-		dms = append(dms, directMessages(m.ID, sent)...)
-	}
-	h.recordDMs(ctx, id, dms)
-
+	members, groupText, failed := h.announce(ctx, r, c, lang)
 	text := h.t(lang, "clue.transferred", "id", id, "body", body.DisplayName(lang), "deadline", bot.FormatDate(deadline, h.b.Loc), "members", len(members))
+	text += "\n" + groupText
 	if len(members) == 0 {
 		text += "\n" + h.t(lang, "clue.warn.no_members", "body", body.DisplayName(lang))
 	}
@@ -177,6 +151,59 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 		text += "\n" + h.t(lang, "clue.tip.direct")
 	}
 	return bot.Text(text), nil
+}
+
+// announce posts the group card in the discipline-only clue group (when
+// one is configured and still discipline-only with the current roster)
+// and sends the substance with the acknowledge button to every member of
+// the receiving body, keeping the references. It returns the members
+// told, a line for the sender about the group card, and whether a notice
+// failed.
+func (h *handler) announce(ctx context.Context, r *bot.Roster, c *bot.Clue, lang string) ([]*bot.Person, string, bool) {
+	id := c.ID
+	failed := false
+	var groupText string
+	switch person, unit, safe := h.groupSafe(r); {
+	case h.clueGroup == "":
+		groupText = h.t(lang, "clue.group.none")
+	case !safe:
+		// Configuration said otherwise, but the roster changed since:
+		// better no card than a card an inspected unit reads.
+		h.b.Log.Warn("clue: the clue group is not discipline-only, no card posted", "clue", id, "group", h.clueGroup, "person", person, "unit", unit)
+		who := r.BodyName(unit, lang)
+		if person != "" {
+			who = r.PersonName(person, lang) + h.t(lang, "list.sep") + who
+		}
+		groupText = h.t(lang, "clue.group.unsafe", "who", who)
+	default:
+		groupText = h.t(lang, "clue.group.posted")
+		refs, err := h.b.Notify(ctx, bot.Notice{Group: h.clueGroup, Card: h.groupCard(r, c), Key: fmt.Sprintf("clue:%s:card:%d", id, len(c.Cards)+len(c.History))})
+		if err != nil {
+			failed = true
+			h.b.Log.Warn("clue: announcement failed", "clue", id, "err", err)
+		}
+		if len(refs) > 0 {
+			if c2, err := h.clues.Update(ctx, id, func(v *bot.Clue) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+				h.b.Log.Warn("clue: could not keep card references", "clue", id, "err", err)
+			} else {
+				c = c2
+			}
+		}
+	}
+	members := r.Members(c.Body)
+	var dms []bot.ClueDM
+	for _, m := range members {
+		ml := h.b.LangOf(ctx, m)
+		n := bot.Notice{PersonID: m.ID, Text: h.t(ml, "clue.dm.transferred", "id", id, "body", r.BodyName(c.Body, ml)), Card: h.detailCard(r, ml, c, true), Key: fmt.Sprintf("clue:%s:dm:%s:%d", id, c.Body, len(c.History))}
+		sent, err := h.b.Notify(ctx, n)
+		if err != nil {
+			failed = true
+			h.b.Log.Warn("clue: direct message failed", "clue", id, "person", m.ID, "err", err)
+		}
+		dms = append(dms, directMessages(m.ID, sent)...)
+	}
+	h.recordDMs(ctx, id, dms)
+	return members, groupText, failed
 }
 
 // receivingBody resolves the typed receiving body among the receiving

@@ -227,7 +227,9 @@ func TestAnswersAreConfidential(t *testing.T) {
 	}{
 		{"office sees every answer", "wangming", []string{answerText, "无相关情况"}, nil, false},
 		{"round team sees every answer", "zhangwei", []string{answerText}, nil, false},
-		{"a department sees its own answer only", "maping", []string{"无相关情况（马萍"}, []string{answerText}, false},
+		// Not even that other departments answered: no "已回复" line of
+		// another department, no "已回复 2/N" progress, no other name.
+		{"a department sees its own answer only", "maping", []string{"无相关情况（马萍"}, []string{answerText, "何军", "区委组织部", "已回复 "}, false},
 		{"another team's member in an unconsulted department is refused", "gaofeng", nil, []string{answerText}, true},
 		{"a supervision room cannot use the command", "zhaoqiang", nil, []string{answerText}, true},
 		{"the committee cannot use the command", "zhenghua", nil, []string{answerText}, true},

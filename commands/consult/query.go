@@ -100,21 +100,24 @@ func (h *handler) pageCard(ctx context.Context, r *bot.Roster, c *bot.Consultati
 	shown, answered := 0, 0
 	for i, d := range c.Depts {
 		visible := entitled || slices.Contains(own, i)
+		if !visible {
+			// Another department's answer is not the reader's to know
+			// of: not its text, nor that it exists.
+			if d.Answered() {
+				answered++
+			}
+			continue
+		}
 		var lines []string
 		for _, a := range d.Answers {
 			who := h.t(lang, "consult.page.by", "person", r.PersonName(a.By, lang), "time", bot.FormatTime(a.At, h.b.Loc))
 			switch {
-			case !visible:
-				lines = append(lines, h.t(lang, "consult.page.hidden", "by", who))
 			case a.None:
 				lines = append(lines, h.t(lang, "consult.page.none", "by", who))
 				shown++
 			default:
 				lines = append(lines, h.t(lang, "consult.page.answer", "by", who, "text", a.Text))
 				shown++
-			}
-			if !visible {
-				break // one line says it was answered
 			}
 		}
 		if d.Answered() {
@@ -133,7 +136,9 @@ func (h *handler) pageCard(ctx context.Context, r *bot.Roster, c *bot.Consultati
 		}
 		card.Fields = append(card.Fields, bot.Field{Label: r.BodyName(d.Body, lang), Value: strings.Join(lines, "\n")})
 	}
-	card.Fields = append(card.Fields, bot.Field{Label: h.t(lang, "consult.field.progress"), Value: h.t(lang, "consult.page.progress", "answered", answered, "total", len(c.Depts))})
+	if entitled {
+		card.Fields = append(card.Fields, bot.Field{Label: h.t(lang, "consult.field.progress"), Value: h.t(lang, "consult.page.progress", "answered", answered, "total", len(c.Depts))})
+	}
 	if answered == len(c.Depts) {
 		card.Color = bot.Green
 	} else if !dayStart(now, h.b.Loc).Before(dayStart(c.Deadline, h.b.Loc).AddDate(0, 0, 1)) {

@@ -43,8 +43,10 @@ func confidential(t *testing.T, p platform, allowed map[string]bool) {
 }
 
 // The clue flow of the issue, on each platform through its test server:
-// 李娜 transfers a clue → the coordination group gets a card without the
-// substance → the substance goes by DM to the receiving body only → an
+// 李娜 transfers a clue (directly) → the discipline-only clue group gets a
+// card without the substance, the inspected unit or the priority flag,
+// and the coordination group, where the inspected unit sits, gets nothing
+// → the substance goes by DM to the receiving body only → an
 // outsider's 签收 is refused and changes nothing → 赵强 signs for it and
 // the card shows who → verify and conclude by command update the card →
 // an outsider asking to see the clue reads nothing of it.
@@ -53,19 +55,23 @@ func TestClueFlow(t *testing.T) {
 		env := p.env()
 		const id = "XS-2026-0001"
 
-		answer := p.command("lina", transferLine)
-		bottest.MustContain(t, "transfer answer", answer, id, "区纪委监委第二监督检查室", "2026-12-31")
+		answer := p.direct("lina", transferLine)
+		bottest.MustContain(t, "transfer answer", answer, id, "区纪委监委第二监督检查室", "2026-12-31", "纪检线索群已发布公告")
 		bottest.MustNotContain(t, "transfer answer", answer, clueSubstance)
 
-		// The group card: id, organisation, receiving body, deadline,
-		// priority, a 签收 button; never the title or the substance.
-		cards := p.groupCards()
+		// The clue group card: id, receiving body, deadline, status, a
+		// 签收 button; never the title, the substance, the inspected unit
+		// or the priority flag. Nothing in the coordination group.
+		if n := len(p.groupCards()); n != 0 {
+			t.Fatalf("%d clue cards in the coordination group, where the inspected unit sits", n)
+		}
+		cards := p.clueCards()
 		if len(cards) != 1 {
-			t.Fatalf("want one card in the coordination group, got %d", len(cards))
+			t.Fatalf("want one card in the clue group, got %d", len(cards))
 		}
 		announced := cards[0]
-		bottest.MustContain(t, "group card", announced.text, id, "区财政局党组", "区纪委监委第二监督检查室", "2026-12-31", "已移送")
-		bottest.MustNotContain(t, "group card", announced.text, clueTitle, clueSubstance)
+		bottest.MustContain(t, "group card", announced.text, id, "区纪委监委第二监督检查室", "2026-12-31", "已移送")
+		bottest.MustNotContain(t, "group card", announced.text, clueTitle, clueSubstance, "区财政局党组", "优先")
 		ack := announced.find(t, "clue.ack")
 		if ack.value != id {
 			t.Fatalf("签收 carries %q, want %s", ack.value, id)
@@ -115,17 +121,17 @@ func TestClueFlow(t *testing.T) {
 
 		// Verification and conclusion by command; each updates the card.
 		env.Clock.Advance(24 * time.Hour)
-		bottest.MustContain(t, "verify", p.command("zhaoqiang", "clue verify "+id+" 已成立核查组"), "已进入核查")
+		bottest.MustContain(t, "verify", p.direct("zhaoqiang", "clue verify "+id+" 已成立核查组"), "已进入核查")
 		env.Clock.Advance(24 * time.Hour)
-		bottest.MustContain(t, "conclude", p.command("zhaoqiang", "clue conclude "+id+" 立案 "+clueNote), "已办结（立案）")
+		bottest.MustContain(t, "conclude", p.direct("zhaoqiang", "clue dispose "+id+" 立案审查调查 "+clueNote), "已处置办结（初步核实后立案审查调查）")
 		ups := p.updates(announced)
 		if len(ups) < 2 {
 			t.Fatalf("the card was updated %d times by verify and conclude, want 2", len(ups))
 		}
 		final := ups[len(ups)-1]
-		bottest.MustContain(t, "final card", final, "已办结（立案）", "于 2026-12-03 10:30 办结")
+		bottest.MustContain(t, "final card", final, "已办结（初步核实后立案审查调查）", "于 2026-12-03 10:30 处置办结")
 		bottest.MustNotContain(t, "final card", final, clueTitle, clueSubstance, clueNote)
-		if c := loadClue(t, env, id); c.Status != bot.ClueConcluded || c.Conclusion != bot.ConclusionFiled {
+		if c := loadClue(t, env, id); c.Status != bot.ClueConcluded || c.Conclusion != bot.DisposalVerify || !c.CaseOpened {
 			t.Fatalf("after conclude: %s %s", c.Status, c.Conclusion)
 		}
 
@@ -146,5 +152,46 @@ func TestClueFlow(t *testing.T) {
 		if len(refused) != 3 { // the click and the two reads
 			t.Errorf("%d refusals of 周涛 audited, want 3: %+v", len(refused), refused)
 		}
+		// The coordination group never heard of the clue.
+		for _, txt := range p.groupTexts() {
+			bottest.MustNotContain(t, "coordination group", txt, id, "线索")
+		}
+	})
+}
+
+// 改派 on each platform: 赵强 returns the clue, the office reassigns it to
+// the 1st room; the clue group gets a new card whose 签收 the former
+// receiver cannot press and 何军 (1st room) can; the substance reached
+// 何军 by DM and nobody outside the entitled.
+func TestReassignedClueIsAcknowledgedByTheNewBody(t *testing.T) {
+	forEachPlatform(t, func(t *testing.T, p platform) {
+		env := p.env()
+		const id = "XS-2026-0001"
+		p.direct("lina", transferLine)
+		bottest.MustContain(t, "return", p.direct("zhaoqiang", "clue return "+id+" 不属于本室联系范围"), "已退回")
+		env.Clock.Advance(time.Hour)
+		bottest.MustContain(t, "reassign", p.direct("wangming", "线索 改派 "+id+" 第一监督检查室"), "改派至区纪委监委第一监督检查室")
+
+		cards := p.clueCards()
+		if len(cards) != 2 {
+			t.Fatalf("want the first and the new card in the clue group, got %d", len(cards))
+		}
+		fresh := cards[1]
+		bottest.MustContain(t, "new card", fresh.text, id, "区纪委监委第一监督检查室", "已移送")
+		bottest.MustNotContain(t, "new card", fresh.text, clueTitle, clueSubstance, "区财政局党组", "优先")
+		ack := fresh.find(t, "clue.ack")
+
+		r := p.click("zhaoqiang", fresh, ack)
+		if r.card != nil {
+			t.Errorf("the former receiver's click replaced the card:\n%s", r.card.text)
+		}
+		bottest.MustNotContain(t, "赵强's answer", r.text, clueSubstance, "已签收线索")
+		r = p.click("hejun", fresh, ack)
+		bottest.MustContain(t, "何军's toast", r.text, "已签收线索 "+id)
+		if c := loadClue(t, env, id); c.Status != bot.ClueAcknowledged || c.AckBy != "hejun" || c.Body != "room1" {
+			t.Fatalf("after 签收: %s by %q at %s", c.Status, c.AckBy, c.Body)
+		}
+		bottest.MustContain(t, "DM to 何军", strings.Join(p.dms("hejun"), "\n"), clueSubstance)
+		confidential(t, p, map[string]bool{"dm:zhaoqiang": true, "dm:hejun": true, "dm:lina": true, "private:hejun": true, "private:zhaoqiang": true, "private:lina": true, "dm:zhangwei": true, "dm:wangming": true})
 	})
 }

@@ -32,6 +32,10 @@ type platform interface {
 	direct(person, line string) string
 	// groupCards returns the cards posted to the coordination group.
 	groupCards() []card
+	// clueCards returns the cards posted to the discipline-only clue
+	// group; clueTexts the texts of everything posted there.
+	clueCards() []card
+	clueTexts() []string
 	// groupTexts returns the texts of the messages posted to the
 	// coordination group (cards included).
 	groupTexts() []string
@@ -49,6 +53,7 @@ type platform interface {
 // card is a card as posted on the platform.
 type card struct {
 	ref     string // Slack ts, Lark message id
+	chat    string // where it was posted; "" for the coordination group
 	text    string
 	buttons []button
 }
@@ -76,7 +81,7 @@ type clicked struct {
 
 // seen is one thing the bot showed: audience says who could read it.
 type seen struct {
-	audience string // "group", "dm:<person>", "private:<person>"
+	audience string // "group" (coordination), "clue-group", "dm:<person>", "private:<person>"
 	text     string
 }
 

@@ -11,7 +11,10 @@ import (
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
-const larkCoord = "oc_demo_coordination" // the coordination group on Lark (demo.yaml)
+const (
+	larkCoord = "oc_demo_coordination" // the coordination group on Lark (demo.yaml)
+	larkClue  = "oc_demo_discipline"   // the discipline-only clue group on Lark (demo.yaml)
+)
 
 // larkPlatform drives the Lark adapter: commands are group messages that
 // @-mention the bot, direct chats are p2p messages, clicks are
@@ -94,14 +97,28 @@ func toCard(ref string, content any) card {
 	return k
 }
 
-func (l *larkPlatform) groupCards() []card {
+func (l *larkPlatform) groupCards() []card { return l.cardsIn(larkCoord) }
+
+func (l *larkPlatform) clueCards() []card { return l.cardsIn(larkClue) }
+
+func (l *larkPlatform) clueTexts() []string {
+	var out []string
+	for _, c := range l.fake.Messages(larkClue) {
+		out = append(out, c.Text())
+	}
+	return out
+}
+
+func (l *larkPlatform) cardsIn(chat string) []card {
 	var out []card
-	for _, c := range l.fake.Cards(larkCoord) {
+	for _, c := range l.fake.Cards(chat) {
 		content, err := c.Content()
 		if err != nil {
 			l.t.Fatal(err)
 		}
-		out = append(out, toCard(c.MessageID, content))
+		k := toCard(c.MessageID, content)
+		k.chat = chat
+		out = append(out, k)
 	}
 	return out
 }
@@ -126,8 +143,12 @@ func (l *larkPlatform) dms(person string) []string {
 // clicker and its card, in place, to everyone.
 func (l *larkPlatform) click(person string, c card, b button) clicked {
 	l.t.Helper()
+	chat := c.chat
+	if chat == "" {
+		chat = larkCoord
+	}
 	res, err := l.client.Card(larktest.CardActionEvent(larktest.CardAction{
-		EventID: l.ids.next("card"), Operator: l.userID(person), ChatID: larkCoord, MessageID: c.ref,
+		EventID: l.ids.next("card"), Operator: l.userID(person), ChatID: chat, MessageID: c.ref,
 		Action: b.action, Value: b.value,
 	}))
 	if err != nil {
@@ -144,8 +165,13 @@ func (l *larkPlatform) click(person string, c card, b button) clicked {
 	l.answers = append(l.answers, seen{audience: "private:" + person, text: ans.Toast.Content})
 	if ans.Card.Data != nil {
 		k := toCard(c.ref, ans.Card.Data)
+		k.chat = c.chat
 		out.card = &k
-		l.answers = append(l.answers, seen{audience: "group", text: k.text})
+		audience := "group"
+		if chat == larkClue {
+			audience = "clue-group"
+		}
+		l.answers = append(l.answers, seen{audience: audience, text: k.text})
 	}
 	return out
 }
@@ -167,6 +193,8 @@ func (l *larkPlatform) shown() []seen {
 	for _, c := range l.fake.Shown() {
 		audience := "group"
 		switch {
+		case c.IsCreate() && c.ReceiveID() == larkClue:
+			audience = "clue-group"
 		case c.IsCreate() && c.ReceiveIDType() == "open_id":
 			audience = "dm:" + personOf(l.e, bot.Lark, c.ReceiveID())
 		case c.IsReply() && strings.HasPrefix(c.Target, "om_"):

@@ -13,7 +13,8 @@ import (
 
 const (
 	slackSecret = "flow-signing-secret"
-	slackCoord  = "C0DEMOCOORD" // the coordination group on Slack (demo.yaml)
+	slackCoord  = "C0DEMOCOORD"      // the coordination group on Slack (demo.yaml)
+	slackClue   = "C0DEMODISCIPLINE" // the discipline-only clue group on Slack (demo.yaml)
 )
 
 // slackPlatform drives the Slack adapter: commands are slash commands,
@@ -93,10 +94,22 @@ func (s *slackPlatform) direct(person, line string) string {
 	return slackText(s.fake.DMs(uid)[before:])
 }
 
-func (s *slackPlatform) groupCards() []card {
+func (s *slackPlatform) groupCards() []card { return s.cardsIn(slackCoord) }
+
+func (s *slackPlatform) clueCards() []card { return s.cardsIn(slackClue) }
+
+func (s *slackPlatform) clueTexts() []string {
+	var out []string
+	for _, c := range s.fake.Posts(slackClue) {
+		out = append(out, c.Text())
+	}
+	return out
+}
+
+func (s *slackPlatform) cardsIn(channel string) []card {
 	var out []card
-	for _, c := range s.fake.Cards(slackCoord) {
-		k := card{ref: c.TS, text: c.Text()}
+	for _, c := range s.fake.Cards(channel) {
+		k := card{ref: c.TS, chat: channel, text: c.Text()}
 		for _, b := range c.Buttons() {
 			k.buttons = append(k.buttons, button{action: b.ActionID, value: b.Value})
 		}
@@ -128,9 +141,13 @@ func (s *slackPlatform) click(person string, c card, b button) clicked {
 	s.t.Helper()
 	trigger := s.ids.next("click")
 	s.who[trigger] = person
-	before := len(s.fake.Updates(slackCoord, c.ref))
+	chat := c.chat
+	if chat == "" {
+		chat = slackCoord
+	}
+	before := len(s.fake.Updates(chat, c.ref))
 	res, err := s.client.Interaction(slacktest.BlockActions(slacktest.Click{
-		User: s.userID(person), Channel: slackCoord, MessageTS: c.ref, ActionID: b.action, Value: b.value,
+		User: s.userID(person), Channel: chat, MessageTS: c.ref, ActionID: b.action, Value: b.value,
 		TriggerID: trigger, ResponseURL: s.fake.ResponseURL(trigger),
 	}))
 	if err != nil {
@@ -141,9 +158,9 @@ func (s *slackPlatform) click(person string, c card, b button) clicked {
 	}
 	s.fake.AwaitFunc("answer to "+trigger, func() bool { return len(s.fake.Responses(trigger)) > 0 })
 	out := clicked{text: slackText(s.fake.Responses(trigger))}
-	if ups := s.fake.Updates(slackCoord, c.ref); len(ups) > before {
+	if ups := s.fake.Updates(chat, c.ref); len(ups) > before {
 		last := ups[len(ups)-1]
-		k := card{ref: c.ref, text: last.Text()}
+		k := card{ref: c.ref, chat: chat, text: last.Text()}
 		for _, b := range last.Buttons() {
 			k.buttons = append(k.buttons, button{action: b.ActionID, value: b.Value})
 		}
@@ -154,7 +171,11 @@ func (s *slackPlatform) click(person string, c card, b button) clicked {
 
 func (s *slackPlatform) updates(c card) []string {
 	var out []string
-	for _, u := range s.fake.Updates(slackCoord, c.ref) {
+	chat := c.chat
+	if chat == "" {
+		chat = slackCoord
+	}
+	for _, u := range s.fake.Updates(chat, c.ref) {
 		out = append(out, u.Text())
 	}
 	return out
@@ -168,6 +189,9 @@ func (s *slackPlatform) shown() []seen {
 		case "chat.postMessage", "chat.update":
 			ch := c.Channel()
 			audience = "group"
+			if ch == slackClue {
+				audience = "clue-group"
+			}
 			if strings.HasPrefix(ch, "D") {
 				audience = "dm:" + personOf(s.e, bot.Slack, "U"+strings.TrimPrefix(ch, "D"))
 			}

@@ -570,7 +570,7 @@ func seedClues(t *testing.T, env *bottest.Env) {
 			CreatedAt: c.created, AckAt: c.ack, VerifyAt: c.verify, ClosedAt: c.closed, UpdatedAt: c.created,
 		}
 		if c.status == bot.ClueConcluded {
-			cl.Conclusion = bot.ConclusionFiled
+			cl.Conclusion = bot.DisposalVerify
 		}
 		if err := bot.Records[bot.Clue](env.Store, bot.CollClues).Create(ctx, id, cl); err != nil {
 			t.Fatal(err)
@@ -919,7 +919,7 @@ func TestNextNoticeCountsCluesSinceThePreviousNotice(t *testing.T) {
 	}
 	closedAt := time.Date(2027, 1, 5, 10, 0, 0, 0, bottest.Shanghai)
 	if _, err := clues.Update(ctx, "XS-2026-0001", func(c *bot.Clue) error {
-		c.Status, c.AckAt, c.VerifyAt, c.ClosedAt, c.UpdatedAt, c.Conclusion = bot.ClueConcluded, closedAt, closedAt, closedAt, closedAt, bot.ConclusionOther
+		c.Status, c.AckAt, c.VerifyAt, c.ClosedAt, c.UpdatedAt, c.Conclusion = bot.ClueConcluded, closedAt, closedAt, closedAt, closedAt, bot.DisposalTalk
 		return nil
 	}); err != nil {
 		t.Fatal(err)

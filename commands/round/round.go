@@ -414,27 +414,18 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if err != nil {
 		return nil, err
 	}
+	// Reports the reader may not read are left out without a trace: no
+	// count, no "N more", so an inspected unit does not learn that
+	// reports about it exist.
 	var lines []string
-	hidden := 0
 	for _, s := range sits {
-		if s.Round != rd.ID {
-			continue
-		}
-		if !s.MayRead(req.Roster, req.Person) {
-			hidden++
+		if s.Round != rd.ID || !s.MayRead(req.Roster, req.Person) {
 			continue
 		}
 		lines = append(lines, h.situationLine(req.Roster, s, lang))
 	}
-	if len(lines) > 0 || hidden > 0 {
-		text := h.t(lang, "round.show.situations", "count", len(lines)+hidden)
-		if len(lines) > 0 {
-			text += "\n• " + strings.Join(lines, "\n• ")
-		}
-		if hidden > 0 {
-			text += "\n" + h.t(lang, "round.show.hidden", "count", hidden)
-		}
-		card.Text = text
+	if len(lines) > 0 {
+		card.Text = h.t(lang, "round.show.situations", "count", len(lines)) + "\n• " + strings.Join(lines, "\n• ")
 	}
 	if len(lines) > 0 && !req.Direct {
 		// Situation texts are for the attached bodies only: not in a group.

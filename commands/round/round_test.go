@@ -135,7 +135,20 @@ func TestSituationReportReachesOnlyTheAttachedBodies(t *testing.T) {
 	if strings.Contains(page, situation) {
 		t.Errorf("the inspected unit read the situation:\n%s", page)
 	}
-	bottest.MustContain(t, "unit page", page, "无权查看")
+	// Nor does it learn that reports exist: no count, no "N more".
+	for _, leak := range []string{"无权查看", "另有", "情况通报", "1 条"} {
+		if strings.Contains(page, leak) {
+			t.Errorf("the inspected unit's page hints at hidden reports (%q):\n%s", leak, page)
+		}
+	}
+	env.Direct("zhoutao", "language en")
+	en := bottest.Text(env.Direct("zhoutao", "round show XC-2026-0001"))
+	bottest.MustContain(t, "unit page in English", en, "XC-2026-0001")
+	for _, leak := range []string{"may not read", "more", "situation report"} {
+		if strings.Contains(en, leak) {
+			t.Errorf("the inspected unit's English page hints at hidden reports (%q):\n%s", leak, en)
+		}
+	}
 }
 
 func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
