@@ -83,8 +83,19 @@ type Write struct {
 }
 
 // maxUnitAttempts bounds how often a unit is run again after a conflict
-// before the request is answered "temporarily unavailable".
-const maxUnitAttempts = 20
+// before the request is answered "temporarily unavailable". A conflict
+// means another unit committed: progress, not a fault. Every command that
+// allocates a record number conflicts with every other one in flight (the
+// numbers are taken at commit, without gaps), so after a crash the inbox
+// recovery's burst of transfers from both platforms makes tens of units
+// contend at once, and each round only one of them wins. The bound is
+// therefore well above the contenders one process has in flight, and the
+// pause between runs is capped (maxUnitPause), so it gives up only after
+// seconds of losing (5 to 10 s in all), not after a few milliseconds.
+const maxUnitAttempts = 200
+
+// maxUnitPause caps the jittered pause before a unit runs again.
+const maxUnitPause = 25 * time.Millisecond
 
 // unit is one unit of work: every store call made with its context reads
 // through it and writes into it; Commit applies the writes if the reads
@@ -172,7 +183,7 @@ func (b *Bot) RunUnit(ctx context.Context, fn func(ctx context.Context) error) e
 		}
 		b.Log.Debug("unit of work: conflict, running again", "attempt", attempt+1)
 		// Jittered, growing pause so that contenders do not meet again.
-		pause := time.Duration(1+attempt) * time.Millisecond
+		pause := min(time.Duration(1+attempt)*time.Millisecond, maxUnitPause)
 		pause += time.Duration(rand.Int64N(int64(pause)))
 		select {
 		case <-time.After(pause):

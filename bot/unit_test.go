@@ -276,3 +276,41 @@ func TestRosterCacheFollowsCommits(t *testing.T) {
 		t.Error("a committed roster change is not seen at once")
 	}
 }
+
+// A unit that loses many rounds in a row — as one does when the inbox
+// recovery after a crash hands every waiting transfer of both platforms
+// to the bot at once, and each round only one of them can take the next
+// record number — still commits, rather than answer "temporarily
+// unavailable" to a request nobody will send again.
+func TestAUnitThatLosesManyRoundsStillCommits(t *testing.T) {
+	stores(t, func(t *testing.T, env *bottest.Env) {
+		ctx := context.Background()
+		b := env.Bot
+		const lost = 50
+		runs := 0
+		var id string
+		err := b.RunUnit(ctx, func(uctx context.Context) error {
+			runs++
+			var err error
+			if id, err = bot.NewID(uctx, b.Store, "TT", 2026); err != nil {
+				return err
+			}
+			if runs <= lost {
+				// Another unit takes the number first and commits.
+				if err := b.RunUnit(context.Background(), func(octx context.Context) error {
+					_, err := bot.NewID(octx, b.Store, "TT", 2026)
+					return err
+				}); err != nil {
+					t.Fatalf("the competing unit: %v", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("gave up after %d runs: %v", runs, err)
+		}
+		if runs != lost+1 || id != fmt.Sprintf("TT-2026-%04d", lost+1) {
+			t.Errorf("committed %s after %d runs, want TT-2026-%04d after %d", id, runs, lost+1, lost+1)
+		}
+	})
+}
