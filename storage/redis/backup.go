@@ -155,3 +155,23 @@ func globEscape(s string) string {
 	}
 	return b.String()
 }
+
+// DeleteAll deletes every key under the store's prefix (restore -force).
+func (s *Store) DeleteAll(ctx context.Context) error {
+	var cursor uint64
+	for {
+		keys, next, err := s.c.Scan(ctx, cursor, globEscape(s.prefix)+"*", 1000).Result()
+		if err != nil {
+			return mapErr(err)
+		}
+		if len(keys) > 0 {
+			if err := s.c.Del(ctx, keys...).Err(); err != nil {
+				return mapErr(err)
+			}
+		}
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
+}
