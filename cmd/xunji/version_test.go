@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"debug/elf"
+	"fmt"
+	"io"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,5 +81,23 @@ func TestBuildScriptStampsVersionAndCommit(t *testing.T) {
 	}
 	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
 		t.Errorf("the binary links %v; want a static build", libs)
+	}
+}
+
+// The program registers xunji_build_info with its metrics at start-up.
+func TestBuildInfoMetricOfTheProgram(t *testing.T) {
+	m := testMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	m.Getenv = env(map[string]string{"XUNJI_STORE_PATH": filepath.Join(t.TempDir(), "x.db")})
+	if err := m.setup(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	rec := httptest.NewRecorder()
+	m.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	bi := buildInfo()
+	want := fmt.Sprintf(`xunji_build_info{commit=%q,goversion=%q,version=%q} 1`, bi.Commit, bi.GoVersion, bi.Version)
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("/metrics lacks %s", want)
 	}
 }
