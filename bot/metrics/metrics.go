@@ -58,6 +58,17 @@ func New() *Metrics {
 	return m
 }
 
+// BuildInfo registers xunji_build_info{version,commit,goversion}, a
+// gauge that is always 1: the labels say which build is running, and
+// dashboards join on them (the Prometheus convention for build facts).
+func (m *Metrics) BuildInfo(version, commit, goVersion string) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "xunji_build_info", Help: "The running build: version, VCS commit and Go version; always 1.",
+	}, []string{"version", "commit", "goversion"})
+	g.WithLabelValues(version, commit, goVersion).Set(1)
+	m.Registry.MustRegister(g)
+}
+
 var kindNames = map[bot.Kind]string{bot.KindCommand: "command", bot.KindAction: "action", bot.KindSchedule: "schedule"}
 
 // Middleware counts and times every request.

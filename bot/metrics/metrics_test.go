@@ -73,3 +73,15 @@ func TestInboxDuplicatesAreCounted(t *testing.T) {
 		t.Errorf("/metrics lacks %s", want)
 	}
 }
+
+func TestBuildInfoIsOneWithTheBuildAsLabels(t *testing.T) {
+	m := metrics.New()
+	m.BuildInfo("v1.4.0", "abc1234", "go1.26.8")
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	want := `xunji_build_info{commit="abc1234",goversion="go1.26.8",version="v1.4.0"} 1`
+	if !strings.Contains(string(body), want) {
+		t.Errorf("/metrics lacks %s:\n%s", want, body)
+	}
+}

@@ -48,6 +48,9 @@ import (
 )
 
 func main() {
+	if code, handled := dispatch(os.Args[1:], os.Stdout, os.Stderr, os.Getenv); handled {
+		os.Exit(code) // -version, backup, restore, migrate (version.go)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain()
@@ -307,6 +310,8 @@ func (m *Main) setup(ctx context.Context) error {
 	}
 	m.Bot = b
 	m.Metrics = metrics.New()
+	bi := buildInfo()
+	m.Metrics.BuildInfo(bi.Version, bi.Commit, bi.GoVersion)
 	b.Use(m.Metrics.Middleware())
 	b.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
 	if err := registerCommands(b, m.Config); err != nil {
