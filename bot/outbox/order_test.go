@@ -386,3 +386,50 @@ func TestReservedAnswerKeepsItsPlaceWhereItIsSent(t *testing.T) {
 		t.Errorf("sent %v, want the reserved answer first", texts)
 	}
 }
+
+// A reserved answer whose adapter never released it nor handed it back
+// (its process was killed, perhaps after the platform showed it) is sent
+// by the outbox once the reservation is over, and counted once as a
+// possible duplicate; an answer its adapter handed back (Expedite) is
+// not.
+func TestAbandonedReservationIsCountedAsAPossibleDuplicate(t *testing.T) {
+	env := bottest.New(t)
+	p := &platform{clock: env.Clock}
+	env.Bot.AddAdapter(p)
+	var uncertain atomic.Int32
+	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, Uncertain: func(bot.Platform) { uncertain.Add(1) }})
+	ctx := context.Background()
+	until := env.Clock.Now().Add(time.Minute)
+	if _, err := x.Reserve(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "g", Text: "abandoned"}, "g", "", "", until); err != nil {
+		t.Fatal(err)
+	}
+	handed, err := x.Reserve(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "h", Text: "handed back"}, "h", "", "", until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Expedite(ctx, handed); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(2 * time.Minute)
+	p.set(true, time.Time{}) // the first attempt fails: still counted once
+	if _, err := x.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.set(false, time.Time{})
+	env.Clock.Advance(time.Hour)
+	for range 2 {
+		if _, err := x.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var texts []string
+	for _, m := range p.Sent() {
+		texts = append(texts, m.Text)
+	}
+	if fmt.Sprint(texts) != "[handed back abandoned]" {
+		t.Errorf("sent %v", texts)
+	}
+	if n := uncertain.Load(); n != 1 {
+		t.Errorf("%d possible duplicates counted, want 1 (the abandoned reservation)", n)
+	}
+}

@@ -570,7 +570,8 @@ var errMoved = errors.New("outbox: entry changed meanwhile")
 
 // mark stores e's in-flight mark and reloads e, unless e is gone (sent)
 // or another attempt moved it on since it was read. It returns the mark
-// an earlier attempt left, if any.
+// an earlier attempt left, if any; a reserved answer whose adapter never
+// released it counts as such an attempt (since its creation).
 func (x *Outbox) mark(ctx context.Context, e *Entry) (cut *time.Time, err error) {
 	var cur Entry
 	err = x.store.Update(ctx, Coll, e.ID, func(doc []byte) ([]byte, error) {
@@ -582,6 +583,17 @@ func (x *Outbox) mark(ctx context.Context, e *Entry) (cut *time.Time, err error)
 			return nil, errMoved
 		}
 		cut = cur.Sending
+		if cur.Reserved {
+			// Its adapter was to show it, and its lease is over: the
+			// adapter's process died (or the answer took longer than the
+			// lease), perhaps after the platform took the message. From now
+			// on it is the outbox's to send.
+			if cut == nil {
+				created := cur.Created
+				cut = &created
+			}
+			cur.Reserved, cur.HeldBy = false, ""
+		}
 		now := x.o.Now()
 		cur.Sending = &now
 		return json.Marshal(&cur)
