@@ -157,6 +157,19 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease})
 	b.SetSender(m.Outbox)
 	m.Metrics.WatchOutbox(m.Outbox.Stats)
+	// The demo is seeded once the adapters and the outbox exist, so that
+	// its cards and DMs are queued for them and shown at start (the
+	// README's walkthrough presses the seeded clue card's button).
+	if m.ConfigPath == "" {
+		if err := seedDemo(ctx, b); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		// Deliver them before the console reads its first line, so that
+		// their buttons are numbered when the user presses one.
+		if _, err := m.Outbox.Flush(ctx); err != nil {
+			m.Log.Warn("demo: delivering the seeded cards", "err", err)
+		}
+	}
 
 	// The shared HTTP listener: platform callbacks and /healthz.
 	var srv *http.Server
@@ -311,11 +324,6 @@ func (m *Main) setup(ctx context.Context) error {
 	b.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
 	if err := registerCommands(b, m.Config); err != nil {
 		return err
-	}
-	if demo {
-		if err := seedDemo(ctx, b); err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
 	}
 	return nil
 }
