@@ -20,7 +20,7 @@ func TestReadmeWalkthroughPressesTheSeededClueCard(t *testing.T) {
 	}
 	year := bottest.Start.In(bottest.Shanghai).Format("2006")
 	bottest.MustContain(t, "console output", out,
-		"问题线索移送 XS-"+year+"-0001", // the group card, shown at start
+		"问题线索移送 XS-"+year+"-0001",  // the group card, shown at start
 		"2025年以来以加班费名义违规发放补贴约50万元", // the substance DM to the receiving room
 		"[1] "+cat.T("zh-CN", "clue.button.ack"),
 		"状态："+cat.T("zh-CN", "clue.status.acknowledged"), // the press acknowledged it
