@@ -101,7 +101,7 @@ func TestWhoami(t *testing.T) {
 func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
-	got := bottest.Text(env.Command("wangming", "名册 添加 钱进 第二监督检查室 lark:ou_qianjin"))
+	got := bottest.Text(env.Command("wangming", "名册 添加 钱进 第二监督检查室 lark:ou_5a1e9c0d7b"))
 	if got != env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室") {
 		t.Fatalf("add: %s", got)
 	}
@@ -109,12 +109,12 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := r.ByPlatformID(bot.Lark, "ou_qianjin")
+	p, ok := r.ByPlatformID(bot.Lark, "ou_5a1e9c0d7b")
 	if !ok || !p.InBody("room2") {
 		t.Fatalf("added person not in roster: %+v", p)
 	}
 	// The new member can now use the bot from Lark.
-	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Lark, UserID: "ou_qianjin", Text: "whoami"})
+	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Lark, UserID: "ou_5a1e9c0d7b", Text: "whoami"})
 	if !strings.Contains(bottest.Text(resp), "区纪委监委第二监督检查室") {
 		t.Errorf("new member's whoami: %s", bottest.Text(resp))
 	}
@@ -129,7 +129,7 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 		t.Fatalf("remove: %s", got)
 	}
 	r, _ = env.Bot.Roster(ctx)
-	if _, ok := r.ByPlatformID(bot.Lark, "ou_qianjin"); ok {
+	if _, ok := r.ByPlatformID(bot.Lark, "ou_5a1e9c0d7b"); ok {
 		t.Error("removed person still in roster")
 	}
 	entries, err := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "roster.") })
