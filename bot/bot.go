@@ -346,11 +346,11 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 	p.Args = args
 	req.Command = p
 	if verb.Allow != nil && !verb.Allow(req.Roster, req.Person) {
-		return b.refuse(ctx, req, verb.Name, "")
+		return b.refuse(ctx, req, verb.Name, commandRecord(p))
 	}
 	if p.Sub != nil {
 		if p.Sub.Allow != nil && !p.Sub.Allow(req.Roster, req.Person) {
-			return b.refuse(ctx, req, verb.Name+"."+p.Sub.Name, "")
+			return b.refuse(ctx, req, verb.Name+"."+p.Sub.Name, commandRecord(p))
 		}
 		return p.Sub.Run(ctx, req)
 	}
@@ -382,6 +382,18 @@ func (b *Bot) WantsFiles(text string) bool {
 		}
 	}
 	return verb.Files
+}
+
+// commandRecord is the first record id (XS-2026-0001, any case) among
+// a command's arguments, or "": a refused command is audited against the
+// record it named, so it shows in that record's history.
+func commandRecord(p *Parsed) string {
+	for _, a := range p.Args {
+		if id := strings.ToUpper(strings.TrimSpace(a)); reRecordID.MatchString(id) {
+			return id
+		}
+	}
+	return ""
 }
 
 // refuse answers a person without permission and audits the refusal.
