@@ -323,7 +323,11 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 		if len(sugg) == 0 {
 			return Text(b.T(req.Lang, "error.unknown_verb", "verb", ln.Words[0])), nil
 		}
-		return Text(b.T(req.Lang, "error.unknown_verb_suggest", "verb", ln.Words[0], "suggestions", strings.Join(sugg, ", "))), nil
+		names := make([]string, len(sugg))
+		for i, c := range sugg {
+			names[i] = c.LocalName(req.Lang)
+		}
+		return Text(b.T(req.Lang, "error.unknown_verb_suggest", "verb", ln.Words[0], "suggestions", strings.Join(names, b.T(req.Lang, "list.sep")))), nil
 	}
 	p := &Parsed{Verb: verb, Options: ln.Options}
 	args := ln.Words[1:]
@@ -338,7 +342,7 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 			p.Sub = verb.Sub(verb.Default)
 		case verb.Run == nil:
 			if len(args) > 0 {
-				return Text(b.T(req.Lang, "error.unknown_sub", "sub", args[0], "verb", verb.Name) + "\n\n" + b.HelpFor(req.Lang, verb)), nil
+				return Text(b.T(req.Lang, "error.unknown_sub", "sub", args[0], "verb", verb.LocalName(req.Lang)) + "\n\n" + b.HelpFor(req.Lang, verb)), nil
 			}
 			return Text(b.HelpFor(req.Lang, verb)), nil
 		}

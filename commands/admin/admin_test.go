@@ -47,20 +47,29 @@ func TestHelpForOneVerbShowsUsageAndExamples(t *testing.T) {
 	}
 }
 
+// Suggestions and the unknown sub-command answer name commands as the
+// reader knows them: Chinese names in Chinese, English ones in English.
 func TestUnknownVerbSuggestsClosest(t *testing.T) {
-	env := newEnv(t)
+	noop := func(context.Context, *bot.Request) (*bot.Response, error) { return bot.Text("ok"), nil }
+	env := newEnv(t, &bot.Command{Name: "widget", Aliases: []string{"部件"}, Subs: []*bot.Subcommand{{Name: "move", Aliases: []string{"移送"}, Run: noop}}})
 	got := bottest.Text(env.Command("lina", "rostr"))
-	if !strings.Contains(got, "rostr") || !strings.Contains(got, "roster") {
+	if got != env.TZ("error.unknown_verb_suggest", "verb", "rostr", "suggestions", "名册") {
 		t.Errorf("unknown verb answer: %s", got)
 	}
 	got = bottest.Text(env.Command("lina", "名"))
-	if !strings.Contains(got, "roster") {
-		t.Errorf("a Chinese prefix should suggest roster: %s", got)
-	}
+	bottest.MustContain(t, "a Chinese prefix", got, "名册")
+	bottest.MustNotContain(t, "a Chinese prefix", got, "roster", "help")
+	got = bottest.Text(env.Command("lina", "widget 移宋"))
+	bottest.MustContain(t, "unknown sub-command", got, env.TZ("error.unknown_sub", "sub", "移宋", "verb", "部件"))
 	got = bottest.Text(env.Command("lina", "zzzzzzzz"))
 	if got != env.TZ("error.unknown_verb", "verb", "zzzzzzzz") {
 		t.Errorf("nothing close: %s", got)
 	}
+	env.Command("lina", "lang en")
+	got = bottest.Text(env.Command("lina", "名"))
+	bottest.MustContain(t, "english", got, "Did you mean: ", "roster")
+	bottest.MustNotContain(t, "english", got, "名册")
+	bottest.MustContain(t, "english sub-command", bottest.Text(env.Command("lina", "部件 mov")), `"widget" has no sub-command "mov"`)
 }
 
 func TestEmptyAndHostileInputAnswered(t *testing.T) {
