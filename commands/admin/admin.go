@@ -75,10 +75,9 @@ func (h *handlers) list(_ context.Context, req *bot.Request) (*bot.Response, err
 		if len(bodies) == 0 {
 			continue
 		}
-		s.WriteString("\n\n【" + h.b.T(req.Lang, "party."+string(k)) + "】")
+		s.WriteString("\n\n" + h.b.T(req.Lang, "admin.roster.kind", "kind", h.b.T(req.Lang, "party."+string(k))))
 		for _, body := range bodies {
-			s.WriteString("\n• " + body.DisplayName(req.Lang) + " (" + body.ID + ")：")
-			s.WriteString(h.names(req, r.Members(body.ID)))
+			s.WriteString("\n" + h.b.T(req.Lang, "admin.roster.line", "body", body.DisplayName(req.Lang), "id", body.ID, "members", h.names(req, r.Members(body.ID))))
 		}
 	}
 	return bot.Text(s.String()), nil

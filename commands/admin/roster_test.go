@@ -158,3 +158,12 @@ func TestRemovingABodysLastMemberWithOpenWorkWarns(t *testing.T) {
 	// A body with members left, or without open work, needs no confirmation.
 	bottest.MustContain(t, "no work", bottest.Text(env.Command("wangming", "名册 移除 郑华")), env.TZ("admin.roster.removed", "name", "郑华"))
 }
+
+// The English roster uses ASCII punctuation and English names.
+func TestEnglishRosterUsesASCIIPunctuation(t *testing.T) {
+	env := newEnv(t)
+	env.Command("lina", "lang en")
+	got := bottest.Text(env.Command("lina", "roster"))
+	bottest.MustContain(t, "roster", got, "[inspection team]", "• 1st Inspection Team (team1): Li Na, Zhang Wei")
+	bottest.MustNotContain(t, "roster", got, "：", "【", "】", "区委第一巡察组")
+}

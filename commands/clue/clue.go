@@ -189,7 +189,7 @@ func ackButtonOn(card *bot.Card) (string, bool) {
 // the title or the substance.
 func (h *handler) publicFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
 	return []bot.Field{
-		{Label: h.t(lang, "clue.field.organisation"), Value: c.OrganisationName},
+		{Label: h.t(lang, "clue.field.organisation"), Value: orgName(r, c, lang)},
 		{Label: h.t(lang, "clue.field.body"), Value: r.BodyName(c.Body, lang)},
 		{Label: h.t(lang, "clue.field.deadline"), Value: bot.FormatDate(c.Deadline, h.b.Loc)},
 		{Label: h.t(lang, "clue.field.priority"), Value: h.yesNo(lang, c.Priority)},
@@ -309,3 +309,15 @@ func dayStart(t time.Time, loc *time.Location) time.Time {
 
 // tooLong reports whether s is longer than n runes.
 func tooLong(s string, n int) bool { return len([]rune(s)) > n }
+
+// orgName names the clue's inspected organisation in lang: the roster
+// body's name in that language (its English name when one is
+// configured), else the name as typed at the transfer.
+func orgName(r *bot.Roster, c *bot.Clue, lang string) string {
+	if c.Organisation != "" {
+		if b, ok := r.Body(c.Organisation); ok {
+			return b.DisplayName(lang)
+		}
+	}
+	return c.OrganisationName
+}

@@ -156,7 +156,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 			break
 		}
 		s.WriteString("\n• ")
-		s.WriteString(h.t(lang, "clue.list.row", "id", c.ID, "organisation", c.OrganisationName,
+		s.WriteString(h.t(lang, "clue.list.row", "id", c.ID, "organisation", orgName(req.Roster, c, lang),
 			"body", req.Roster.BodyName(c.Body, lang), "status", h.statusLabel(lang, c),
 			"deadline", bot.FormatDate(c.Deadline, h.b.Loc)))
 		if c.OverdueAt(now, h.b.Loc) {
