@@ -197,6 +197,15 @@ func (b *Bot) SetSender(s Sender) {
 // T renders a catalog message.
 func (b *Bot) T(lang, key string, args ...any) string { return b.tr.T(lang, key, args...) }
 
+// PlatformName names platform p in lang (控制台, 飞书, Slack), or its id
+// when the catalog has no name for it.
+func (b *Bot) PlatformName(lang string, p Platform) string {
+	if k := "platform." + string(p); b.tr.Has(lang, k) {
+		return b.tr.T(lang, k)
+	}
+	return string(p)
+}
+
 // Translator returns the catalog.
 func (b *Bot) Translator() Translator { return b.tr }
 

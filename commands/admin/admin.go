@@ -58,7 +58,7 @@ func (h *handlers) whoami(_ context.Context, req *bot.Request) (*bot.Response, e
 	if p.Admin {
 		role = h.b.T(req.Lang, "admin.whoami.admin")
 	}
-	text := h.b.T(req.Lang, "admin.whoami", "name", p.DisplayName(req.Lang), "platform", string(req.Platform), "user", req.UserID, "role", role, "bodies", strings.Join(lines, "\n"), "lang", req.Lang)
+	text := h.b.T(req.Lang, "admin.whoami", "name", p.DisplayName(req.Lang), "platform", h.b.PlatformName(req.Lang, req.Platform), "user", req.UserID, "role", role, "bodies", strings.Join(lines, "\n"), "lang", req.Lang)
 	return bot.Text(text), nil
 }
 
@@ -169,7 +169,7 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", v, "name", other.Name)
 		}
 		if !validAccount(plat, v) {
-			return nil, bot.UsageError(req, "admin.roster.bad_account", "platform", string(plat), "id", printable(v), "form", h.b.T(req.Lang, "admin.roster.account_form."+string(plat)))
+			return nil, bot.UsageError(req, "admin.roster.bad_account", "platform", h.b.PlatformName(req.Lang, plat), "id", printable(v), "form", h.b.T(req.Lang, "admin.roster.account_form."+string(plat)))
 		}
 		np.IDs[plat] = v
 	}

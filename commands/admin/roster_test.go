@@ -167,3 +167,13 @@ func TestEnglishRosterUsesASCIIPunctuation(t *testing.T) {
 	bottest.MustContain(t, "roster", got, "[inspection team]", "• 1st Inspection Team (team1): Li Na, Zhang Wei")
 	bottest.MustNotContain(t, "roster", got, "：", "【", "】", "区委第一巡察组")
 }
+
+// whoami names the platform in the reader's language.
+func TestWhoamiNamesThePlatformInTheReadersLanguage(t *testing.T) {
+	env := newEnv(t)
+	bottest.MustContain(t, "zh", bottest.Text(env.Command("lina", "我是谁")), "控制台")
+	env.Command("lina", "lang en")
+	got := bottest.Text(env.Command("lina", "whoami"))
+	bottest.MustContain(t, "en", got, "console")
+	bottest.MustNotContain(t, "en", got, "控制台")
+}

@@ -309,7 +309,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 			key = "progress.history.correction"
 		}
 		s.WriteString("\n• " + h.t(lang, key, "time", bot.FormatTime(e.Time, h.b.Loc), "person", r.PersonName(e.Person, lang),
-			"platform", string(e.Platform), "from", e.From, "percent", e.Percent, "note", orDash(e.Note), "reason", e.Reason))
+			"platform", h.b.PlatformName(lang, e.Platform), "from", e.From, "percent", e.Percent, "note", orDash(e.Note), "reason", e.Reason))
 	}
 	for _, ev := range it.History {
 		if ev.Action == "check" {
