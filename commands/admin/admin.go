@@ -321,7 +321,18 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 		}
 		example := strings.TrimSpace(h.b.T(req.Lang, "admin.roster.force_example", "name", np.Name, "body", bodyQ))
 		example = strings.Join(strings.Fields(example), " ") // no body: no double space
-		return bot.Text(h.b.T(req.Lang, "admin.roster.open_work", "name", np.Name, "bodies", strings.Join(left, "\n"), "example", example)), nil
+		text := h.b.T(req.Lang, "admin.roster.open_work", "name", np.Name, "bodies", strings.Join(left, "\n"), "example", example)
+		if req.Direct {
+			return bot.Text(text), nil
+		}
+		// Not every platform can answer one person privately in a group
+		// (Lark cannot): the kinds of open work go by direct message.
+		refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: text})
+		if err != nil || len(refs) == 0 {
+			h.b.Log.Warn("roster: direct message failed", "person", req.Person.ID, "err", err)
+			return bot.Text(h.b.T(req.Lang, "admin.roster.dm_failed")), nil
+		}
+		return bot.Text(h.b.T(req.Lang, "admin.roster.sent_privately")), nil
 	}
 	if len(left) > 0 {
 		detail += " force"
