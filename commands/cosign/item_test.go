@@ -109,6 +109,8 @@ func TestDecliningForAnotherPartysBodyIsRefusedForThatReason(t *testing.T) {
 	if n := countAudit(audit(t, env, id), "cosign.decline", bot.ResultRefused); n != 1 {
 		t.Errorf("%d refused decline audit entries, want 1", n)
 	}
+	// The request's history names the attempt and why it was refused.
+	mustContain(t, bottest.Text(env.Command("lina", "会签 查看 "+id)), "陈静", "代表非本人所在的签字方")
 	// A party of his he has signed for already: the signature is named.
 	env.Command("chenjing", "会签 签字 "+id+" 代表:派驻第三纪检监察组")
 	mustContain(t, bottest.Text(env.Command("chenjing", "会签 退回 "+id+" 代表:派驻第三纪检监察组 改主意")), "不能重复签字")

@@ -90,9 +90,9 @@ func (m *module) partyRefusal(r *bot.Roster, c *bot.Cosign, body string, p *bot.
 	member := slices.ContainsFunc(c.Parties, func(q bot.CosignParty) bool { return p.InBody(q.Body) })
 	switch {
 	case member && i >= 0:
-		return &refusal{"not_member_of " + body, "cosign.refuse.not_member_of", []any{"id", c.ID, "party", m.partyName(r, c.Parties[i], lang)}}
+		return &refusal{"not_member_of", "cosign.refuse.not_member_of", []any{"id", c.ID, "party", m.partyName(r, c.Parties[i], lang)}}
 	case member:
-		return &refusal{"not_a_party_body " + body, "cosign.refuse.not_a_party_body", []any{"id", c.ID, "body", m.bodyName(r, body, lang)}}
+		return &refusal{"not_a_party_body", "cosign.refuse.not_a_party_body", []any{"id", c.ID, "body", m.bodyName(r, body, lang)}}
 	}
 	return &refusal{"not_a_party", "cosign.refuse.not_a_party", []any{"id", c.ID}}
 }
