@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/i18n"
 )
@@ -41,5 +43,22 @@ func TestRoundNewAfterDemoSeedTakesTheNextNumber(t *testing.T) {
 		// A round is numbered in the year it starts: 2026 here, the
 		// seeded round's year.
 		bottest.MustContain(t, "console output", out, strings.TrimSuffix(cat.T("zh-CN", "round.created", "id", "XC-2026-0002", "name", ""), "。"))
+	}
+}
+
+// A demo started with Slack or Lark credentials (and so without the
+// console) seeds its records but queues none of their cards for the
+// platforms: the demo's channel ids are made up.
+func TestDemoWithPlatformsQueuesNoSeededMessages(t *testing.T) {
+	m, sfake, _ := platformsMain(t, nil)
+	depth, _, err := m.Outbox.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sfake.CallsOf("chat.postMessage")); depth != 0 || n != 0 {
+		t.Fatalf("the seed queued %d messages and Slack received %d", depth, n)
+	}
+	if clues, err := bot.Records[bot.Clue](m.Store, bot.CollClues).List(context.Background()); err != nil || len(clues) != 1 {
+		t.Fatalf("the demo was not seeded: %d clues (%v)", len(clues), err)
 	}
 }
