@@ -169,7 +169,7 @@ type module struct {
 	cfg       *config.Config
 	templates []bot.CosignTemplate
 	coll      bot.Collection[bot.Cosign]
-	byItem    bot.Collection[itemCosign] // rectification item id → its latest request
+	byItem    bot.Collection[itemCosign] // "item id:subject" → its latest request
 }
 
 // Register adds the cosign command (会签) with the built-in templates and

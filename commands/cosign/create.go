@@ -57,7 +57,7 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	}
 	var it *bot.Item
 	if item != "" {
-		if it, err = m.checkItem(ctx, req, item); err != nil {
+		if it, err = m.checkItem(ctx, req, item, subject); err != nil {
 			return nil, err
 		}
 	}
@@ -102,7 +102,7 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 		return nil, err
 	}
 	if item != "" {
-		if err := m.byItem.Put(ctx, item, &itemCosign{Cosign: id}); err != nil {
+		if err := m.byItem.Put(ctx, itemKey(item, subject), &itemCosign{Cosign: id}); err != nil {
 			return nil, err
 		}
 	}
@@ -114,17 +114,21 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	return bot.Text(m.b.T(lang, "cosign.created", "id", id, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang))), nil
 }
 
-// itemCosign is the index entry of a rectification item: its latest
-// co-signature request, so that a second one is refused without reading
-// every request.
+// itemCosign is the index entry of a rectification item and subject:
+// its latest co-signature request, so that a second one is refused
+// without reading every request.
 type itemCosign struct {
 	Cosign string `json:"cosign"`
 }
 
+// itemKey is the index id of item for subject: one request per item and
+// subject (an immediate fix's signature, a plan's evaluation …).
+func itemKey(item, subject string) string { return item + ":" + subject }
+
 // checkItem loads the rectification item id, refusing an unknown item and
 // an item that already has a co-signature in progress (open, or declined
 // and waiting to be reopened) or completed.
-func (m *module) checkItem(ctx context.Context, req *bot.Request, id string) (*bot.Item, error) {
+func (m *module) checkItem(ctx context.Context, req *bot.Request, id, subject string) (*bot.Item, error) {
 	it, err := bot.Records[bot.Item](m.b.Store, bot.CollItems).Get(ctx, id)
 	if bot.IsNotFound(err) {
 		return nil, bot.UsageError(req, "cosign.err.no_item", "item", id)
@@ -132,7 +136,7 @@ func (m *module) checkItem(ctx context.Context, req *bot.Request, id string) (*b
 	if err != nil {
 		return nil, err
 	}
-	idx, err := m.byItem.Get(ctx, id)
+	idx, err := m.byItem.Get(ctx, itemKey(id, subject))
 	if bot.IsNotFound(err) {
 		return it, nil
 	}

@@ -115,3 +115,28 @@ func TestDecliningForAnotherPartysBodyIsRefusedForThatReason(t *testing.T) {
 	env.Command("chenjing", "会签 签字 "+id+" 代表:派驻第三纪检监察组")
 	mustContain(t, bottest.Text(env.Command("chenjing", "会签 退回 "+id+" 代表:派驻第三纪检监察组 改主意")), "不能重复签字")
 }
+
+// A six-party evaluation of an item's plan is another subject: it may run
+// beside the item's three-party signature, and completing it does not
+// close the item.
+func TestJointEvaluationOfAnItemNeitherBlocksNorClosesIt(t *testing.T) {
+	env := newEnv(t)
+	if err := progress.Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	addItem(t, env, "ZG-2026-0003", "公务用车登记不规范", "finance", "group3")
+	open(t, env, "lina", `会签 新建 事项:ZG-2026-0003 巡察组:第一巡察组`)
+	six := open(t, env, "lina", `会签 新建 事项:ZG-2026-0003 模板:六方 类别:方案 巡察组:第一巡察组 监督检查室:第二监督检查室 监督:城关镇派出监察员办公室`)
+	mustContain(t, bottest.Text(env.Command("lina", `会签 新建 事项:ZG-2026-0003 模板:六方 类别:方案 巡察组:第一巡察组 监督检查室:第二监督检查室 监督:城关镇派出监察员办公室`)), "已有进行中的共同签字 "+six)
+	c := get(t, env, six)
+	for _, p := range c.Parties {
+		signer := env.Bot.BaseRoster().Members(p.Body)[0]
+		env.Click(signer.ID, bot.Button{Action: "cosign.sign_as", Value: six + "|" + p.Body})
+	}
+	if c := get(t, env, six); c.State != bot.CosignComplete {
+		t.Fatalf("six-party evaluation not complete: %s %+v", c.State, c.Parties)
+	}
+	if it := item(t, env, "ZG-2026-0003"); it.Status != bot.ItemOpen || it.Percent != 0 {
+		t.Fatalf("a plan evaluation closed the item: %d%% %s", it.Percent, it.Status)
+	}
+}

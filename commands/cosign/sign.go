@@ -259,7 +259,9 @@ func (m *module) completed(ctx context.Context, req *bot.Request, r *bot.Roster,
 	if err := m.b.Audit(ctx, req, "cosign.complete", c.ID, fmt.Sprintf("parties=%d", len(c.Parties))); err != nil {
 		return err
 	}
-	if c.Item != "" {
+	// Only the three-party signature of an immediate fix closes the item;
+	// a joint evaluation of a plan or its results does not.
+	if c.Item != "" && c.Subject == bot.SubjectImmediateFix {
 		if _, err := progress.CloseByCosign(ctx, m.b, req, c.Item, c.ID); err != nil && !bot.IsNotFound(err) {
 			return err
 		}
