@@ -157,6 +157,9 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 		np = bot.Person{ID: newPersonID(r, name), Name: name, IDs: map[bot.Platform]string{bot.Console: name}}
 	}
+	// Only the administrator flag may change for a person already in the
+	// body: then no membership is added nor audited.
+	onlyAdmin := exists && np.InBody(body.ID) && !hasIDOptions(req)
 	if !np.InBody(body.ID) {
 		np.Bodies = append(np.Bodies, body.ID)
 	}
@@ -184,10 +187,13 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if err := h.b.SavePerson(ctx, &np); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
-		return nil, err
+	var lines []string
+	if !onlyAdmin {
+		if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
+			return nil, err
+		}
+		lines = append(lines, h.b.T(req.Lang, "admin.roster.added", "name", np.Name, "body", body.DisplayName(req.Lang)))
 	}
-	text := h.b.T(req.Lang, "admin.roster.added", "name", np.Name, "body", body.DisplayName(req.Lang))
 	if np.Admin != wasAdmin {
 		if err := h.b.Audit(ctx, req, "roster.admin", np.ID, fmt.Sprintf("admin=%t", np.Admin)); err != nil {
 			return nil, err
@@ -196,9 +202,9 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 		if !np.Admin {
 			key = "admin.roster.revoked"
 		}
-		text += "\n" + h.b.T(req.Lang, key, "name", np.Name)
+		lines = append(lines, h.b.T(req.Lang, key, "name", np.Name))
 	}
-	return bot.Text(text), nil
+	return bot.Text(strings.Join(lines, "\n")), nil
 }
 
 // Option names of "roster add" and "roster remove".

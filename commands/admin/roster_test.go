@@ -58,6 +58,11 @@ func TestAdministratorAppointsAnotherAdministrator(t *testing.T) {
 	}
 	got = bottest.Text(env.Command("lina", "名册 添加 钱进 区委巡察办 管理员:否"))
 	bottest.MustContain(t, "revoke", got, env.TZ("admin.roster.revoked", "name", "钱进"))
+	// Already a member: only the flag changed, no membership was added.
+	bottest.MustNotContain(t, "revoke", got, env.TZ("admin.roster.added", "name", "钱进", "body", "区委巡察办"))
+	if es := auditOf(t, env, "roster.add", bot.ResultOK); len(es) != 2 {
+		t.Errorf("roster.add audited %d times, want 2 (李娜 to the office, 钱进)", len(es))
+	}
 	if es := auditOf(t, env, "roster.admin", bot.ResultOK); len(es) != 3 || es[2].Detail != "admin=false" {
 		t.Fatalf("admin audit: %+v", es)
 	}
