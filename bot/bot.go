@@ -197,6 +197,15 @@ func (b *Bot) SetSender(s Sender) {
 // T renders a catalog message.
 func (b *Bot) T(lang, key string, args ...any) string { return b.tr.T(lang, key, args...) }
 
+// PlatformName names platform p in lang (控制台, 飞书, Slack), or its id
+// when the catalog has no name for it.
+func (b *Bot) PlatformName(lang string, p Platform) string {
+	if k := "platform." + string(p); b.tr.Has(lang, k) {
+		return b.tr.T(lang, k)
+	}
+	return string(p)
+}
+
 // Translator returns the catalog.
 func (b *Bot) Translator() Translator { return b.tr }
 
@@ -323,7 +332,11 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 		if len(sugg) == 0 {
 			return Text(b.T(req.Lang, "error.unknown_verb", "verb", ln.Words[0])), nil
 		}
-		return Text(b.T(req.Lang, "error.unknown_verb_suggest", "verb", ln.Words[0], "suggestions", strings.Join(sugg, ", "))), nil
+		names := make([]string, len(sugg))
+		for i, c := range sugg {
+			names[i] = c.LocalName(req.Lang)
+		}
+		return Text(b.T(req.Lang, "error.unknown_verb_suggest", "verb", ln.Words[0], "suggestions", strings.Join(names, b.T(req.Lang, "list.sep")))), nil
 	}
 	p := &Parsed{Verb: verb, Options: ln.Options}
 	args := ln.Words[1:]
@@ -338,7 +351,7 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 			p.Sub = verb.Sub(verb.Default)
 		case verb.Run == nil:
 			if len(args) > 0 {
-				return Text(b.T(req.Lang, "error.unknown_sub", "sub", args[0], "verb", verb.Name) + "\n\n" + b.HelpFor(req.Lang, verb)), nil
+				return Text(b.T(req.Lang, "error.unknown_sub", "sub", args[0], "verb", verb.LocalName(req.Lang)) + "\n\n" + b.HelpFor(req.Lang, verb)), nil
 			}
 			return Text(b.HelpFor(req.Lang, verb)), nil
 		}
@@ -346,11 +359,11 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 	p.Args = args
 	req.Command = p
 	if verb.Allow != nil && !verb.Allow(req.Roster, req.Person) {
-		return b.refuse(ctx, req, verb.Name, "")
+		return b.refuse(ctx, req, verb.Name, commandRecord(p))
 	}
 	if p.Sub != nil {
 		if p.Sub.Allow != nil && !p.Sub.Allow(req.Roster, req.Person) {
-			return b.refuse(ctx, req, verb.Name+"."+p.Sub.Name, "")
+			return b.refuse(ctx, req, verb.Name+"."+p.Sub.Name, commandRecord(p))
 		}
 		return p.Sub.Run(ctx, req)
 	}
@@ -382,6 +395,18 @@ func (b *Bot) WantsFiles(text string) bool {
 		}
 	}
 	return verb.Files
+}
+
+// commandRecord is the first record id (XS-2026-0001, any case) among
+// a command's arguments, or "": a refused command is audited against the
+// record it named, so it shows in that record's history.
+func commandRecord(p *Parsed) string {
+	for _, a := range p.Args {
+		if id := strings.ToUpper(strings.TrimSpace(a)); reRecordID.MatchString(id) {
+			return id
+		}
+	}
+	return ""
 }
 
 // refuse answers a person without permission and audits the refusal.

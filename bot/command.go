@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // HandlerFunc handles a parsed command or a button click. It returns the
@@ -70,6 +71,25 @@ func (c *Command) Names() []string { return append([]string{c.Name}, c.Aliases..
 
 // Names returns the name and the aliases.
 func (s *Subcommand) Names() []string { return append([]string{s.Name}, s.Aliases...) }
+
+// LocalName is the command's name as a reader of lang knows it: its
+// first Chinese alias for Chinese, its English name otherwise.
+func (c *Command) LocalName(lang string) string { return localName(c.Name, c.Aliases, lang) }
+
+// LocalName is the sub-command's name as a reader of lang knows it.
+func (s *Subcommand) LocalName(lang string) string { return localName(s.Name, s.Aliases, lang) }
+
+func localName(name string, aliases []string, lang string) string {
+	if IsEnglish(lang) {
+		return name
+	}
+	for _, a := range aliases {
+		if strings.ContainsFunc(a, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			return a
+		}
+	}
+	return name
+}
 
 // Sub returns the sub-command named or aliased word.
 func (c *Command) Sub(word string) *Subcommand {
@@ -143,9 +163,9 @@ func (r *registry) find(word string) *Command {
 }
 
 // suggest returns up to three known verbs closest to word.
-func (r *registry) suggest(word string) []string {
+func (r *registry) suggest(word string) []*Command {
 	type cand struct {
-		name string
+		cmd  *Command
 		dist int
 	}
 	w := strings.ToLower(word)
@@ -167,14 +187,14 @@ func (r *registry) suggest(word string) []string {
 		}
 		limit := max(1, min(3, len([]rune(w))/2))
 		if best <= limit {
-			cs = append(cs, cand{c.Name, best})
+			cs = append(cs, cand{c, best})
 		}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].dist < cs[j].dist })
-	var out []string
+	var out []*Command
 	for _, c := range cs {
-		if !slices.Contains(out, c.name) {
-			out = append(out, c.name)
+		if !slices.Contains(out, c.cmd) {
+			out = append(out, c.cmd)
 		}
 		if len(out) == 3 {
 			break

@@ -114,8 +114,9 @@ type Cosign struct {
 	TitleEn     string `json:"title_en,omitempty"`
 	Subject     string `json:"subject"` // a SubjectKinds value
 	Description string `json:"description"`
-	Item        string `json:"item,omitempty"`  // rectification item id ZG-…, as typed
-	Round       string `json:"round,omitempty"` // inspection round id XC-…
+	Item        string `json:"item,omitempty"`       // rectification item id ZG-…, as typed
+	ItemTitle   string `json:"item_title,omitempty"` // the item's title when the request was made
+	Round       string `json:"round,omitempty"`      // inspection round id XC-…
 	Order       string `json:"order"`
 	HandoverTo  string `json:"handover_to,omitempty"` // role key, from the template
 

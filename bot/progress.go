@@ -264,10 +264,11 @@ const (
 
 // CheckFinding is a problem a check found on one item.
 type CheckFinding struct {
-	Item   string    `json:"item"`
-	Note   string    `json:"note"`
-	Person string    `json:"person"`
-	Time   time.Time `json:"time"`
+	Item   string      `json:"item"`
+	Note   string      `json:"note"`
+	Person string      `json:"person"`
+	Time   time.Time   `json:"time"`
+	Result CheckResult `json:"result,omitempty"` // set in Check.Log
 }
 
 // Check is one scheduled relay check of a supervising body over the
@@ -282,6 +283,9 @@ type Check struct {
 	Result     CheckResult    `json:"result,omitempty"`
 	Note       string         `json:"note,omitempty"`
 	Findings   []CheckFinding `json:"findings,omitempty"`
+	// Log is every overall result recorded, oldest first, so a later
+	// "passed" never erases an earlier finding's text.
+	Log        []CheckFinding `json:"log,omitempty"`
 	RecordedBy string         `json:"recorded_by,omitempty"`
 	RecordedAt time.Time      `json:"recorded_at,omitzero"`
 	Platform   Platform       `json:"platform,omitempty"`

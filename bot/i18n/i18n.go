@@ -3,7 +3,8 @@
 // YAML files, one pair per area (catalog/<area>.zh-CN.yaml and
 // catalog/<area>.en.yaml), so each command package owns its texts.
 // Placeholders are {name}, filled from name/value argument pairs, so
-// translations can order them freely.
+// translations can order them freely; {name|one|other} chooses a word by
+// the number name ("{n} {n|entry|entries}").
 package i18n
 
 import (
@@ -136,6 +137,9 @@ func fill(s string, args []any) string {
 		name := s[i+1 : i+1+j]
 		v, ok := arg(args, name)
 		if !ok {
+			v, ok = plural(args, name)
+		}
+		if !ok {
 			b.WriteString(s[:i+1]) // not a placeholder of ours: keep the brace
 			s = s[i+1:]
 			continue
@@ -146,6 +150,29 @@ func fill(s string, args []any) string {
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// plural renders a plural placeholder {name|one|other}: the form "one"
+// when the argument name is 1, else "other" ("1 entry", "2 entries").
+// Chinese messages need none; English ones use it wherever a count is
+// followed by a noun.
+func plural(args []any, spec string) (string, bool) {
+	name, forms, ok := strings.Cut(spec, "|")
+	if !ok {
+		return "", false
+	}
+	one, other, ok := strings.Cut(forms, "|")
+	if !ok {
+		return "", false
+	}
+	v, ok := arg(args, name)
+	if !ok {
+		return "", false
+	}
+	if v == "1" || v == "-1" {
+		return one, true
+	}
+	return other, true
 }
 
 func arg(args []any, name string) (string, bool) {

@@ -94,3 +94,23 @@ func TestFillKeepsWhatIsNotAPlaceholder(t *testing.T) {
 		}
 	}
 }
+
+// A plural placeholder picks the singular for 1 and the plural otherwise;
+// an unknown count or a malformed one stays as written.
+func TestPluralForms(t *testing.T) {
+	c, err := LoadFS(fstest.MapFS{
+		"c/a.en.yaml":    {Data: []byte(`k: "{n} {n|entry|entries}; {x|a|b}; {n|bad}"`)},
+		"c/a.zh-CN.yaml": {Data: []byte(`k: "{n} 条"`)},
+	}, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[int]string{0: "0 entries; {x|a|b}; {n|bad}", 1: "1 entry; {x|a|b}; {n|bad}", 2: "2 entries; {x|a|b}; {n|bad}", 11: "11 entries; {x|a|b}; {n|bad}"} {
+		if got := c.T(EN, "k", "n", n); got != want {
+			t.Errorf("n=%d: %q, want %q", n, got, want)
+		}
+	}
+	if got := c.T(ZH, "k", "n", 1); got != "1 条" {
+		t.Errorf("zh: %q", got)
+	}
+}

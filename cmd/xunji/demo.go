@@ -32,6 +32,12 @@ func seedDemo(ctx context.Context, b *bot.Bot) error {
 	if err := rounds.Create(ctx, id, r); err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
 		return err
 	}
+	// The round is written directly, not through "round new": take its
+	// number from the counter too, so the first round a user creates is
+	// XC-2026-0002 and not a clash with the seeded one.
+	if err := advanceCounter(ctx, b.Store, bot.PrefixRound, 2026, 1); err != nil {
+		return err
+	}
 	now := b.Now().In(b.Loc)
 	deadline := now.AddDate(0, 3, 0).Format("2006-01-02")
 	// The monthly work meeting on the first working day of next month.
@@ -50,4 +56,20 @@ func seedDemo(ctx context.Context, b *bot.Bot) error {
 		}
 	}
 	return nil
+}
+
+// advanceCounter takes numbers from the id counter of prefix and year
+// until it has handed out n, so a record written with a fixed id is never
+// numbered again.
+func advanceCounter(ctx context.Context, s bot.Store, prefix string, year int, n int64) error {
+	name := fmt.Sprintf("id:%s:%d", prefix, year)
+	for {
+		got, err := s.NextSeq(ctx, name)
+		if err != nil {
+			return err
+		}
+		if got >= n {
+			return nil
+		}
+	}
 }

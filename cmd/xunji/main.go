@@ -147,8 +147,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if len(adapters) == 0 {
 		return errors.New("no adapter to run: configure Slack or Lark, or run with -console on")
 	}
-	for _, a := range adapters {
-		b.AddAdapter(a)
+	// The console comes first: the demo seed below queues its cards for
+	// it alone, before the platform adapters exist, so a demo started
+	// with Slack or Lark credentials does not post demo records to their
+	// (made-up) demo channels.
+	if con != nil {
+		b.AddAdapter(con)
 	}
 	// Every notice goes through the durable outbox.
 	var lease time.Duration
@@ -160,6 +164,24 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease})
 	b.SetSender(m.Outbox)
 	m.Metrics.WatchOutbox(m.Outbox.Stats)
+	// The demo is seeded once the console and the outbox exist, so that
+	// its cards and DMs are queued for the console and shown at start
+	// (the README's walkthrough presses the seeded clue card's button).
+	if m.ConfigPath == "" {
+		if err := seedDemo(ctx, b); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		// Deliver them before the console reads its first line, so that
+		// their buttons are numbered when the user presses one.
+		if con != nil {
+			if _, err := m.Outbox.Flush(ctx); err != nil {
+				m.Log.Warn("demo: delivering the seeded cards", "err", err)
+			}
+		}
+	}
+	for _, a := range platforms {
+		b.AddAdapter(a)
+	}
 
 	// The shared HTTP listener: platform callbacks and /healthz.
 	var srv *http.Server
@@ -316,11 +338,6 @@ func (m *Main) setup(ctx context.Context) error {
 	b.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
 	if err := registerCommands(b, m.Config); err != nil {
 		return err
-	}
-	if demo {
-		if err := seedDemo(ctx, b); err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
 	}
 	return nil
 }

@@ -190,7 +190,7 @@ func TestAcknowledgedRecordSurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	if _, err := io.WriteString(stdin, "名册 添加 钱进 第二监督检查室 lark:ou_qianjin\n"); err != nil {
+	if _, err := io.WriteString(stdin, "名册 添加 钱进 第二监督检查室 lark:ou_5a1e9c0d7b\n"); err != nil {
 		t.Fatal(err)
 	}
 	ack := cat.T("zh-CN", "admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室")

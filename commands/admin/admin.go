@@ -58,7 +58,7 @@ func (h *handlers) whoami(_ context.Context, req *bot.Request) (*bot.Response, e
 	if p.Admin {
 		role = h.b.T(req.Lang, "admin.whoami.admin")
 	}
-	text := h.b.T(req.Lang, "admin.whoami", "name", p.DisplayName(req.Lang), "platform", string(req.Platform), "user", req.UserID, "role", role, "bodies", strings.Join(lines, "\n"), "lang", req.Lang)
+	text := h.b.T(req.Lang, "admin.whoami", "name", p.DisplayName(req.Lang), "platform", h.b.PlatformName(req.Lang, req.Platform), "user", req.UserID, "role", role, "bodies", strings.Join(lines, "\n"), "lang", req.Lang)
 	return bot.Text(text), nil
 }
 
@@ -75,10 +75,9 @@ func (h *handlers) list(_ context.Context, req *bot.Request) (*bot.Response, err
 		if len(bodies) == 0 {
 			continue
 		}
-		s.WriteString("\n\n【" + h.b.T(req.Lang, "party."+string(k)) + "】")
+		s.WriteString("\n\n" + h.b.T(req.Lang, "admin.roster.kind", "kind", h.b.T(req.Lang, "party."+string(k))))
 		for _, body := range bodies {
-			s.WriteString("\n• " + body.DisplayName(req.Lang) + " (" + body.ID + ")：")
-			s.WriteString(h.names(req, r.Members(body.ID)))
+			s.WriteString("\n" + h.b.T(req.Lang, "admin.roster.line", "body", body.DisplayName(req.Lang), "id", body.ID, "members", h.names(req, r.Members(body.ID))))
 		}
 	}
 	return bot.Text(s.String()), nil
@@ -128,6 +127,13 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if name == "" || bodyQ == "" || len(req.Command.Args) > 2 {
 		return nil, bot.UsageError(req, "admin.roster.add_usage")
 	}
+	if err := checkOptions(req, addOptions); err != nil {
+		return nil, err
+	}
+	admin, setAdmin, err := yesNo(req, adminOpts)
+	if err != nil {
+		return nil, err
+	}
 	r := req.Roster
 	body, ok := r.FindBody(bodyQ)
 	if !ok {
@@ -142,15 +148,18 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 		for k, v := range p.IDs {
 			np.IDs[k] = v
 		}
-		if np.InBody(body.ID) && !hasIDOptions(req) {
+		if np.InBody(body.ID) && !hasIDOptions(req) && (!setAdmin || np.Admin == admin) {
 			return nil, bot.UsageError(req, "admin.roster.already", "name", np.Name, "body", body.DisplayName(req.Lang))
 		}
 	} else {
-		if strings.ContainsAny(name, " \t{}@") || len([]rune(name)) > 32 {
-			return nil, bot.UsageError(req, "admin.roster.bad_name", "name", name)
+		if !validName(name) {
+			return nil, bot.UsageError(req, "admin.roster.bad_name", "name", printable(name))
 		}
 		np = bot.Person{ID: newPersonID(r, name), Name: name, IDs: map[bot.Platform]string{bot.Console: name}}
 	}
+	// Only the administrator flag may change for a person already in the
+	// body: then no membership is added nor audited.
+	onlyAdmin := exists && np.InBody(body.ID) && !hasIDOptions(req)
 	if !np.InBody(body.ID) {
 		np.Bodies = append(np.Bodies, body.ID)
 	}
@@ -162,16 +171,78 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 		if other, taken := r.ByPlatformID(plat, v); taken && other.ID != np.ID {
 			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", v, "name", other.Name)
 		}
+		if !validAccount(plat, v) {
+			return nil, bot.UsageError(req, "admin.roster.bad_account", "platform", h.b.PlatformName(req.Lang, plat), "id", printable(v), "form", h.b.T(req.Lang, "admin.roster.account_form."+string(plat)))
+		}
 		np.IDs[plat] = v
 	}
 	np.Removed = false
+	wasAdmin := np.Admin
+	if setAdmin {
+		if !admin && wasAdmin && len(adminsExcept(r, np.ID)) == 0 {
+			return nil, bot.UsageError(req, "admin.roster.last_admin_revoke", "name", np.Name)
+		}
+		np.Admin = admin
+	}
 	if err := h.b.SavePerson(ctx, &np); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
-		return nil, err
+	var lines []string
+	if !onlyAdmin {
+		if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
+			return nil, err
+		}
+		lines = append(lines, h.b.T(req.Lang, "admin.roster.added", "name", np.Name, "body", body.DisplayName(req.Lang)))
 	}
-	return bot.Text(h.b.T(req.Lang, "admin.roster.added", "name", np.Name, "body", body.DisplayName(req.Lang))), nil
+	if np.Admin != wasAdmin {
+		if err := h.b.Audit(ctx, req, "roster.admin", np.ID, fmt.Sprintf("admin=%t", np.Admin)); err != nil {
+			return nil, err
+		}
+		key := "admin.roster.appointed"
+		if !np.Admin {
+			key = "admin.roster.revoked"
+		}
+		lines = append(lines, h.b.T(req.Lang, key, "name", np.Name))
+	}
+	return bot.Text(strings.Join(lines, "\n")), nil
+}
+
+// Option names of "roster add" and "roster remove".
+var (
+	adminOpts  = []string{"admin", "管理员"}
+	forceOpts  = []string{"force", "强制"}
+	addOptions = append([]string{string(bot.Slack), string(bot.Lark), string(bot.Console)}, adminOpts...)
+)
+
+// checkOptions refuses an option that is not one of known, so that a
+// mistyped one is not silently ignored.
+func checkOptions(req *bot.Request, known []string) error {
+	var bad []string
+	for k := range req.Command.Options {
+		if !slices.ContainsFunc(known, func(n string) bool { return strings.EqualFold(n, k) }) {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return bot.UsageError(req, "admin.roster.bad_option", "option", strings.Join(bad, ", "), "options", strings.Join(known, ", "))
+}
+
+// yesNo reads a yes/no option: its value and whether it was given.
+func yesNo(req *bot.Request, keys []string) (value, given bool, err error) {
+	if !req.Command.HasOpt(keys...) {
+		return false, false, nil
+	}
+	v := strings.ToLower(strings.TrimSpace(req.Command.Opt(keys...)))
+	switch v {
+	case "是", "yes", "y", "true", "1":
+		return true, true, nil
+	case "否", "no", "n", "false", "0":
+		return false, true, nil
+	}
+	return false, false, bot.UsageError(req, "admin.roster.bad_yes_no", "option", strings.Join(keys, "/"), "value", printable(v))
 }
 
 func hasIDOptions(req *bot.Request) bool {
@@ -194,6 +265,13 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 	name, bodyQ := req.Command.Arg(0), req.Command.Arg(1)
 	if name == "" || len(req.Command.Args) > 2 {
 		return nil, bot.UsageError(req, "admin.roster.remove_usage")
+	}
+	if err := checkOptions(req, forceOpts); err != nil {
+		return nil, err
+	}
+	force, _, err := yesNo(req, forceOpts)
+	if err != nil {
+		return nil, err
 	}
 	r := req.Roster
 	p, ok := r.FindPerson(name)
@@ -222,6 +300,48 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 		}
 		np.Removed = true
 		msg = h.b.T(req.Lang, "admin.roster.removed", "name", np.Name)
+	}
+	// A body left without members while work waits on it would leave that
+	// work to nobody: warn and ask for force:yes. The warning names the
+	// kinds of work; only administrators, who are entitled to all of it,
+	// run this command, and the answer is private to them.
+	var left []string
+	for _, id := range p.Bodies {
+		if np.InBody(id) && !np.Removed {
+			continue
+		}
+		if others := slices.DeleteFunc(r.Members(id), func(m *bot.Person) bool { return m.ID == np.ID }); len(others) > 0 {
+			continue
+		}
+		work, err := h.openWork(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(work) > 0 {
+			left = append(left, h.b.T(req.Lang, "admin.roster.open_work_body", "body", r.BodyName(id, req.Lang), "work", h.openWorkText(req.Lang, work)))
+		}
+	}
+	if len(left) > 0 && !force {
+		if err := h.b.AuditResult(ctx, req, "roster.remove", np.ID, "open work left to nobody; not confirmed", bot.ResultRefused); err != nil {
+			return nil, err
+		}
+		example := strings.TrimSpace(h.b.T(req.Lang, "admin.roster.force_example", "name", np.Name, "body", bodyQ))
+		example = strings.Join(strings.Fields(example), " ") // no body: no double space
+		text := h.b.T(req.Lang, "admin.roster.open_work", "name", np.Name, "bodies", strings.Join(left, "\n"), "example", example)
+		if req.Direct {
+			return bot.Text(text), nil
+		}
+		// Not every platform can answer one person privately in a group
+		// (Lark cannot): the kinds of open work go by direct message.
+		refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: text})
+		if err != nil || len(refs) == 0 {
+			h.b.Log.Warn("roster: direct message failed", "person", req.Person.ID, "err", err)
+			return bot.Text(h.b.T(req.Lang, "admin.roster.dm_failed")), nil
+		}
+		return bot.Text(h.b.T(req.Lang, "admin.roster.sent_privately")), nil
+	}
+	if len(left) > 0 {
+		detail += " force"
 	}
 	if err := h.b.SavePerson(ctx, &np); err != nil {
 		return nil, err

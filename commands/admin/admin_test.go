@@ -47,20 +47,29 @@ func TestHelpForOneVerbShowsUsageAndExamples(t *testing.T) {
 	}
 }
 
+// Suggestions and the unknown sub-command answer name commands as the
+// reader knows them: Chinese names in Chinese, English ones in English.
 func TestUnknownVerbSuggestsClosest(t *testing.T) {
-	env := newEnv(t)
+	noop := func(context.Context, *bot.Request) (*bot.Response, error) { return bot.Text("ok"), nil }
+	env := newEnv(t, &bot.Command{Name: "widget", Aliases: []string{"部件"}, Subs: []*bot.Subcommand{{Name: "move", Aliases: []string{"移送"}, Run: noop}}})
 	got := bottest.Text(env.Command("lina", "rostr"))
-	if !strings.Contains(got, "rostr") || !strings.Contains(got, "roster") {
+	if got != env.TZ("error.unknown_verb_suggest", "verb", "rostr", "suggestions", "名册") {
 		t.Errorf("unknown verb answer: %s", got)
 	}
 	got = bottest.Text(env.Command("lina", "名"))
-	if !strings.Contains(got, "roster") {
-		t.Errorf("a Chinese prefix should suggest roster: %s", got)
-	}
+	bottest.MustContain(t, "a Chinese prefix", got, "名册")
+	bottest.MustNotContain(t, "a Chinese prefix", got, "roster", "help")
+	got = bottest.Text(env.Command("lina", "widget 移宋"))
+	bottest.MustContain(t, "unknown sub-command", got, env.TZ("error.unknown_sub", "sub", "移宋", "verb", "部件"))
 	got = bottest.Text(env.Command("lina", "zzzzzzzz"))
 	if got != env.TZ("error.unknown_verb", "verb", "zzzzzzzz") {
 		t.Errorf("nothing close: %s", got)
 	}
+	env.Command("lina", "lang en")
+	got = bottest.Text(env.Command("lina", "名"))
+	bottest.MustContain(t, "english", got, "Did you mean: ", "roster")
+	bottest.MustNotContain(t, "english", got, "名册")
+	bottest.MustContain(t, "english sub-command", bottest.Text(env.Command("lina", "部件 mov")), `"widget" has no sub-command "mov"`)
 }
 
 func TestEmptyAndHostileInputAnswered(t *testing.T) {
@@ -101,7 +110,7 @@ func TestWhoami(t *testing.T) {
 func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
-	got := bottest.Text(env.Command("wangming", "名册 添加 钱进 第二监督检查室 lark:ou_qianjin"))
+	got := bottest.Text(env.Command("wangming", "名册 添加 钱进 第二监督检查室 lark:ou_5a1e9c0d7b"))
 	if got != env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室") {
 		t.Fatalf("add: %s", got)
 	}
@@ -109,12 +118,12 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := r.ByPlatformID(bot.Lark, "ou_qianjin")
+	p, ok := r.ByPlatformID(bot.Lark, "ou_5a1e9c0d7b")
 	if !ok || !p.InBody("room2") {
 		t.Fatalf("added person not in roster: %+v", p)
 	}
 	// The new member can now use the bot from Lark.
-	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Lark, UserID: "ou_qianjin", Text: "whoami"})
+	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Lark, UserID: "ou_5a1e9c0d7b", Text: "whoami"})
 	if !strings.Contains(bottest.Text(resp), "区纪委监委第二监督检查室") {
 		t.Errorf("new member's whoami: %s", bottest.Text(resp))
 	}
@@ -129,7 +138,7 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 		t.Fatalf("remove: %s", got)
 	}
 	r, _ = env.Bot.Roster(ctx)
-	if _, ok := r.ByPlatformID(bot.Lark, "ou_qianjin"); ok {
+	if _, ok := r.ByPlatformID(bot.Lark, "ou_5a1e9c0d7b"); ok {
 		t.Error("removed person still in roster")
 	}
 	entries, err := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "roster.") })

@@ -347,3 +347,15 @@ func dayStart(t time.Time, loc *time.Location) time.Time {
 
 // tooLong reports whether s is longer than n runes.
 func tooLong(s string, n int) bool { return len([]rune(s)) > n }
+
+// orgName names the clue's inspected organisation in lang: the roster
+// body's name in that language (its English name when one is
+// configured), else the name as typed at the transfer.
+func orgName(r *bot.Roster, c *bot.Clue, lang string) string {
+	if c.Organisation != "" {
+		if b, ok := r.Body(c.Organisation); ok {
+			return b.DisplayName(lang)
+		}
+	}
+	return c.OrganisationName
+}

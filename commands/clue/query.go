@@ -67,7 +67,7 @@ func (h *handler) history(ctx context.Context, req *bot.Request) (*bot.Response,
 			key = "clue.audit.line_refused"
 		}
 		s.WriteString("\n• ")
-		s.WriteString(h.t(lang, key, "time", bot.FormatTime(e.Time, h.b.Loc), "person", who, "action", action, "platform", string(e.Platform)))
+		s.WriteString(h.t(lang, key, "time", bot.FormatTime(e.Time, h.b.Loc), "person", who, "action", action, "platform", h.b.PlatformName(lang, e.Platform)))
 	}
 	card := &bot.Card{
 		Title: h.t(lang, "clue.audit.title", "id", id, "count", len(entries)),
@@ -158,7 +158,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 			break
 		}
 		s.WriteString("\n• ")
-		s.WriteString(h.t(lang, "clue.list.row", "id", c.ID, "organisation", c.OrganisationName,
+		s.WriteString(h.t(lang, "clue.list.row", "id", c.ID, "organisation", orgName(req.Roster, c, lang),
 			"body", req.Roster.BodyName(c.Body, lang), "status", h.statusLabel(lang, c),
 			"deadline", bot.FormatDate(c.Deadline, h.b.Loc)))
 		if c.OverdueAt(now, h.b.Loc) {

@@ -122,7 +122,7 @@ func (h *handler) sendReminder(ctx context.Context, r *bot.Roster, id string, no
 	members := r.Members(c.Body)
 	for _, m := range members {
 		lang := h.b.LangOf(ctx, m)
-		text := h.t(lang, "clue.remind.body", "mention", bot.MentionTag(m), "id", c.ID, "organisation", c.OrganisationName,
+		text := h.t(lang, "clue.remind.body", "mention", bot.MentionTag(m), "id", c.ID, "organisation", orgName(r, c, lang),
 			"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
 		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text, Key: "clue:" + id + ":remind"}); err != nil {
 			errs = append(errs, fmt.Errorf("clue %s reminder to %s: %w", id, m.ID, err))
@@ -148,7 +148,7 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, 
 	}
 	lang := h.b.Lang
 	days := workdaysSince(h.b.Cal, h.b.Loc, c.CreatedAt, now)
-	text := h.t(lang, "clue.escalate.office", "id", c.ID, "organisation", c.OrganisationName, "body", r.BodyName(c.Body, lang),
+	text := h.t(lang, "clue.escalate.office", "id", c.ID, "organisation", orgName(r, c, lang), "body", r.BodyName(c.Body, lang),
 		"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "days", days, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
 	if g := officeGroup(r); g != "" {
 		_, err := h.b.Notify(ctx, bot.Notice{Group: g, Text: text, Key: "clue:" + id + ":escalate"})
@@ -158,7 +158,7 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, 
 	for _, b := range r.BodiesOf(bot.InspectionOffice) {
 		for _, m := range r.Members(b.ID) {
 			ml := h.b.LangOf(ctx, m)
-			t := h.t(ml, "clue.escalate.office", "id", c.ID, "organisation", c.OrganisationName, "body", r.BodyName(c.Body, ml),
+			t := h.t(ml, "clue.escalate.office", "id", c.ID, "organisation", orgName(r, c, ml), "body", r.BodyName(c.Body, ml),
 				"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "days", days, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
 			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: t, Key: "clue:" + id + ":escalate"}); err != nil {
 				errs = append(errs, err)

@@ -12,6 +12,10 @@ import (
 
 var errAnswered = errors.New("consult: already answered")
 
+// errNoneAfterAnswer refuses "nothing relevant" from a department that
+// has already given a real answer.
+var errNoneAfterAnswer = errors.New("consult: none after a real answer")
+
 // parseValue splits a button value "ZX-2026-0001|org_dept".
 func parseValue(v string) (id, dept string, err error) {
 	id, dept, ok := strings.Cut(v, "|")
@@ -194,6 +198,11 @@ func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text s
 		if onlyFirst && v.Depts[i].Answered() {
 			return errAnswered
 		}
+		// "Nothing relevant" after a real answer would contradict it; a
+		// correction is a supplement with text.
+		if none && slices.ContainsFunc(v.Depts[i].Answers, func(a bot.ConsultAnswer) bool { return !a.None }) {
+			return errNoneAfterAnswer
+		}
 		first = !v.Depts[i].Answered()
 		v.Depts[i].Answers = append(v.Depts[i].Answers, bot.ConsultAnswer{Text: text, None: none, By: req.Person.ID, At: now, Platform: req.Platform})
 		action := "answer"
@@ -203,6 +212,10 @@ func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text s
 		v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: action, Note: dept})
 		return nil
 	})
+	if errors.Is(err, errNoneAfterAnswer) {
+		return nil, bot.Errorf(bot.EINVALID, "consult.error.none_after_answer", "id", id, "dept", req.Roster.BodyName(dept, req.Lang)).
+			WithExample(h.t(req.Lang, "consult.reply.command", "id", id))
+	}
 	if err != nil {
 		return nil, err
 	}

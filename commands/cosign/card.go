@@ -51,7 +51,7 @@ func (m *module) card(r *bot.Roster, c *bot.Cosign) *bot.Card {
 func (m *module) refs(c *bot.Cosign, lang string) []string {
 	var out []string
 	if c.Item != "" {
-		out = append(out, m.b.T(lang, "cosign.card.item", "item", c.Item))
+		out = append(out, m.b.T(lang, "cosign.card.item", "item", m.itemLabel(c, lang)))
 	}
 	if c.Round != "" {
 		out = append(out, m.b.T(lang, "cosign.card.round", "round", c.Round))
@@ -154,7 +154,15 @@ func (m *module) describe(c *bot.Cosign, lang string) string {
 	if c.Description != "" {
 		return c.Description
 	}
-	return c.Item
+	return m.itemLabel(c, lang)
+}
+
+// itemLabel names the request's rectification item by its title and id.
+func (m *module) itemLabel(c *bot.Cosign, lang string) string {
+	if c.ItemTitle == "" {
+		return c.Item
+	}
+	return m.b.T(lang, "cosign.item_label", "title", c.ItemTitle, "id", c.Item)
 }
 
 // show handles "cosign show QZ-…": the request, its parties and its full

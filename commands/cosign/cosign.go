@@ -41,6 +41,9 @@ var (
 	reRoundID  = regexp.MustCompile(`^XC-\d{4}-\d{4,}$`)
 )
 
+// collByItem indexes co-signature requests by rectification item.
+const collByItem = "cosign_items"
+
 // maxDescription bounds a request's description, in characters.
 const maxDescription = 500
 
@@ -166,6 +169,7 @@ type module struct {
 	cfg       *config.Config
 	templates []bot.CosignTemplate
 	coll      bot.Collection[bot.Cosign]
+	byItem    bot.Collection[itemCosign] // "item id:subject" → its latest request
 }
 
 // Register adds the cosign command (会签) with the built-in templates and
@@ -181,7 +185,7 @@ func RegisterWith(b *bot.Bot, cfg *config.Config, templates []bot.CosignTemplate
 	if err := ValidateTemplates(templates); err != nil {
 		return err
 	}
-	m := &module{b: b, cfg: cfg, templates: slices.Clone(templates), coll: bot.Records[bot.Cosign](b.Store, bot.CollCosigns)}
+	m := &module{b: b, cfg: cfg, templates: slices.Clone(templates), coll: bot.Records[bot.Cosign](b.Store, bot.CollCosigns), byItem: bot.Records[itemCosign](b.Store, collByItem)}
 	if err := b.Register(m.command()); err != nil {
 		return err
 	}

@@ -703,12 +703,14 @@ func TestNewDefaultsFromRoundAndItem(t *testing.T) {
 	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(ctx, round.ID, round); err != nil {
 		t.Fatal(err)
 	}
+	addItem(t, env, "ZG-2026-0001", "公务用车登记不规范", "finance", "group3")
 	id := open(t, env, "zhangwei", "会签 新建 事项:zg-2026-0001 轮次:XC-2026-0001")
 	c := get(t, env, id)
 	if c.Item != "ZG-2026-0001" || c.Parties[0].Body != "team1" || c.Parties[1].Body != "group3" || c.Parties[2].Body != "finance" {
 		t.Fatalf("item %s parties %+v", c.Item, c.Parties)
 	}
-	mustContain(t, bottest.CardText(groupCard(t, env)), "即知即改事项：ZG-2026-0001", "整改事项：ZG-2026-0001")
+	// The item is named by its title with its id, not by the bare id.
+	mustContain(t, bottest.CardText(groupCard(t, env)), "即知即改事项：公务用车登记不规范（ZG-2026-0001）", "整改事项：公务用车登记不规范（ZG-2026-0001）")
 
 	// A typed party overrides the round's.
 	id = open(t, env, "zhangwei", `会签 新建 "公车私用" 轮次:XC-2026-0001 监督:城关镇派出监察员办公室`)

@@ -48,11 +48,18 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 		return nil, bot.UsageError(req, "cosign.err.item", "item", cmd.Opt(commonOptions["item"]...))
 	}
 	desc := strings.TrimSpace(cmd.Rest(0))
+	var err error
 	if desc == "" && item == "" {
 		return nil, bot.UsageError(req, "cosign.err.description")
 	}
 	if utf8.RuneCountInString(desc) > maxDescription {
 		return nil, bot.UsageError(req, "cosign.err.too_long", "max", maxDescription)
+	}
+	var it *bot.Item
+	if item != "" {
+		if it, err = m.checkItem(ctx, req, item, subject); err != nil {
+			return nil, err
+		}
 	}
 	var round *bot.Round
 	if rid := strings.ToUpper(cmd.Opt(commonOptions["round"]...)); rid != "" {
@@ -68,7 +75,7 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 		}
 		round = r
 	}
-	parties, err := m.resolveParties(req, tpl, round)
+	parties, err := m.resolveParties(req, tpl, round, it)
 	if err != nil {
 		return nil, err
 	}
@@ -87,9 +94,17 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if round != nil {
 		c.Round = round.ID
 	}
+	if it != nil {
+		c.ItemTitle = it.Title
+	}
 	m.open(c, now)
 	if err := m.coll.Create(ctx, id, c); err != nil {
 		return nil, err
+	}
+	if item != "" {
+		if err := m.byItem.Put(ctx, itemKey(item, subject), &itemCosign{Cosign: id}); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.b.Audit(ctx, req, "cosign.create", id, m.auditParties(c)); err != nil {
 		return nil, err
@@ -97,6 +112,52 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	group := m.cfg.NoticeGroup("cosign")
 	m.postCard(ctx, req.Roster, c, group)
 	return bot.Text(m.b.T(lang, "cosign.created", "id", id, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang))), nil
+}
+
+// itemCosign is the index entry of a rectification item and subject:
+// its latest co-signature request, so that a second one is refused
+// without reading every request.
+type itemCosign struct {
+	Cosign string `json:"cosign"`
+}
+
+// itemKey is the index id of item for subject: one request per item and
+// subject (an immediate fix's signature, a plan's evaluation …).
+func itemKey(item, subject string) string { return item + ":" + subject }
+
+// checkItem loads the rectification item id, refusing an unknown item and
+// an item that already has a co-signature in progress (open, or declined
+// and waiting to be reopened) or completed.
+func (m *module) checkItem(ctx context.Context, req *bot.Request, id, subject string) (*bot.Item, error) {
+	it, err := bot.Records[bot.Item](m.b.Store, bot.CollItems).Get(ctx, id)
+	if bot.IsNotFound(err) {
+		return nil, bot.UsageError(req, "cosign.err.no_item", "item", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	idx, err := m.byItem.Get(ctx, itemKey(id, subject))
+	if bot.IsNotFound(err) {
+		return it, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	prev, err := m.coll.Get(ctx, idx.Cosign)
+	if bot.IsNotFound(err) {
+		return it, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	lang := req.Lang
+	switch prev.State {
+	case bot.CosignOpen, bot.CosignDeclined:
+		return nil, bot.UsageError(req, "cosign.err.item_open", "item", id, "id", prev.ID, "state", m.b.T(lang, "cosign.state."+prev.State))
+	case bot.CosignComplete:
+		return nil, bot.UsageError(req, "cosign.err.item_signed", "item", id, "id", prev.ID, "time", bot.FormatTime(prev.CompletedAt, m.b.Loc))
+	}
+	return it, nil // withdrawn: a new request may replace it
 }
 
 // checkOptions refuses option keys that are neither common nor a role
@@ -136,7 +197,7 @@ func (m *module) checkOptions(req *bot.Request, tpl bot.CosignTemplate) error {
 // resolveParties fills each role of tpl: the body typed as the role's
 // option, else the round's body of that kind, else the only body of that
 // kind in the roster.
-func (m *module) resolveParties(req *bot.Request, tpl bot.CosignTemplate, round *bot.Round) ([]bot.CosignParty, error) {
+func (m *module) resolveParties(req *bot.Request, tpl bot.CosignTemplate, round *bot.Round, it *bot.Item) ([]bot.CosignParty, error) {
 	r := req.Roster
 	lang := req.Lang
 	var out []bot.CosignParty
@@ -154,6 +215,9 @@ func (m *module) resolveParties(req *bot.Request, tpl bot.CosignTemplate, round 
 			body = b
 		default:
 			b, ok := roundBody(r, round, role.Kinds)
+			if !ok {
+				b, ok = itemBody(r, it, role.Kinds)
+			}
 			if !ok {
 				b, ok = onlyBody(r, role.Kinds)
 			}
@@ -184,6 +248,27 @@ func roundBody(r *bot.Roster, round *bot.Round, kinds []bot.PartyKind) (bot.Body
 		if b, ok := r.Body(id); ok && slices.Contains(kinds, b.Kind) {
 			return b, true
 		}
+	}
+	return bot.Body{}, false
+}
+
+// itemBody returns the body of one of kinds that the item names: its
+// responsible unit, or its only supervising body of those kinds.
+func itemBody(r *bot.Roster, it *bot.Item, kinds []bot.PartyKind) (bot.Body, bool) {
+	if it == nil {
+		return bot.Body{}, false
+	}
+	if b, ok := r.Body(it.Unit); ok && slices.Contains(kinds, b.Kind) {
+		return b, true
+	}
+	var found []bot.Body
+	for _, id := range it.Supervisors {
+		if b, ok := r.Body(id); ok && slices.Contains(kinds, b.Kind) {
+			found = append(found, b)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
 	}
 	return bot.Body{}, false
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/progress"
 )
 
 // refusal is an attempt the record does not allow: signing twice, after
@@ -76,6 +77,24 @@ func (m *module) eligible(r *bot.Roster, c *bot.Cosign, p *bot.Person, lang stri
 		return nil, &refusal{"not_your_turn", "cosign.refuse.not_your_turn", []any{"id", c.ID, "party", m.partyName(r, c.Parties[c.Next()], lang)}}
 	}
 	return now, nil
+}
+
+// partyRefusal refuses p answering for body on c: body is not one of
+// c's parties, or p is not a member of it. A member of another party is
+// told which, so a person in two bodies learns why this one is refused.
+func (m *module) partyRefusal(r *bot.Roster, c *bot.Cosign, body string, p *bot.Person, lang string) *refusal {
+	i := c.PartyOf(body)
+	if i >= 0 && p.InBody(body) {
+		return nil
+	}
+	member := slices.ContainsFunc(c.Parties, func(q bot.CosignParty) bool { return p.InBody(q.Body) })
+	switch {
+	case member && i >= 0:
+		return &refusal{"not_member_of", "cosign.refuse.not_member_of", []any{"id", c.ID, "party", m.partyName(r, c.Parties[i], lang)}}
+	case member:
+		return &refusal{"not_a_party_body", "cosign.refuse.not_a_party_body", []any{"id", c.ID, "body", m.bodyName(r, body, lang)}}
+	}
+	return &refusal{"not_a_party", "cosign.refuse.not_a_party", []any{"id", c.ID}}
 }
 
 // load reads request id, refusing a malformed or unknown id.
@@ -174,10 +193,10 @@ func (m *module) sign(ctx context.Context, req *bot.Request, id, body string) (*
 		if ref := m.stateRefusal(r, c, req.Lang); ref != nil {
 			return ref
 		}
-		i := c.PartyOf(body)
-		if i < 0 || !req.Person.InBody(body) {
-			return &refusal{"not_a_party", "cosign.refuse.not_a_party", []any{"id", c.ID}}
+		if ref := m.partyRefusal(r, c, body, req.Person, req.Lang); ref != nil {
+			return ref
 		}
+		i := c.PartyOf(body)
 		p := &c.Parties[i]
 		if p.State == bot.PartyConfirmed {
 			return &refusal{"already_signed", "cosign.refuse.already_signed", []any{"id", c.ID, "party", m.partyName(r, *p, req.Lang), "person", m.personName(r, p.By, req.Lang), "time", bot.FormatTime(p.At, m.b.Loc)}}
@@ -239,6 +258,13 @@ func handoverBody(c *bot.Cosign) string {
 func (m *module) completed(ctx context.Context, req *bot.Request, r *bot.Roster, c *bot.Cosign) error {
 	if err := m.b.Audit(ctx, req, "cosign.complete", c.ID, fmt.Sprintf("parties=%d", len(c.Parties))); err != nil {
 		return err
+	}
+	// Only the three-party signature of an immediate fix closes the item;
+	// a joint evaluation of a plan or its results does not.
+	if c.Item != "" && c.Subject == bot.SubjectImmediateFix {
+		if _, err := progress.CloseByCosign(ctx, m.b, req, c.Item, c.ID); err != nil && !bot.IsNotFound(err) {
+			return err
+		}
 	}
 	lang := m.b.Lang
 	text := m.b.T(lang, "cosign.complete.notice", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang))
@@ -333,8 +359,17 @@ func (m *module) declineCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	body := ""
 	if as := req.Command.Opt("as", "代表"); as != "" {
 		b, ok := req.Roster.FindBody(as)
-		if !ok || !slices.ContainsFunc(idx, func(i int) bool { return c.Parties[i].Body == b.ID }) {
+		if !ok || c.PartyOf(b.ID) < 0 {
 			return nil, bot.UsageError(req, "cosign.err.as", "name", as, "choices", m.choices(req.Roster, c, idx, req.Lang))
+		}
+		// A party he is not a member of, or one already signed, is an
+		// attempt to act for another body: refused and audited.
+		if ref := m.partyRefusal(req.Roster, c, b.ID, req.Person, req.Lang); ref != nil {
+			return m.refuse(ctx, req, "cosign.decline", c.ID, ref)
+		}
+		if !slices.ContainsFunc(idx, func(i int) bool { return c.Parties[i].Body == b.ID }) {
+			p := c.Parties[c.PartyOf(b.ID)]
+			return m.refuse(ctx, req, "cosign.decline", c.ID, &refusal{"already_signed", "cosign.refuse.already_signed", []any{"id", c.ID, "party", m.partyName(req.Roster, p, req.Lang), "person", m.personName(req.Roster, p.By, req.Lang), "time", bot.FormatTime(p.At, m.b.Loc)}})
 		}
 		body = b.ID
 	} else if len(idx) > 1 {
@@ -361,10 +396,10 @@ func (m *module) decline(ctx context.Context, req *bot.Request, id, body, reason
 		if ref := m.stateRefusal(r, c, req.Lang); ref != nil {
 			return ref
 		}
-		i := c.PartyOf(body)
-		if i < 0 || !req.Person.InBody(body) {
-			return &refusal{"not_a_party", "cosign.refuse.not_a_party", []any{"id", c.ID}}
+		if ref := m.partyRefusal(r, c, body, req.Person, req.Lang); ref != nil {
+			return ref
 		}
+		i := c.PartyOf(body)
 		p := &c.Parties[i]
 		if p.State == bot.PartyConfirmed {
 			return &refusal{"already_signed", "cosign.refuse.already_signed", []any{"id", c.ID, "party", m.partyName(r, *p, req.Lang), "person", m.personName(r, p.By, req.Lang), "time", bot.FormatTime(p.At, m.b.Loc)}}

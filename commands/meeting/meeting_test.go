@@ -430,7 +430,9 @@ func TestScheduleListingShowsTheNextThreeRunsToAdministrators(t *testing.T) {
 	text := bottest.Text(f.Command("wangming", "日程"))
 	for _, want := range []string{
 		"定时任务共 3 项（时区 Asia/Shanghai",
-		"【月度工作例会】work_meeting", "monthly: first working day 09:00", "meeting.notice → 巡纪协作群",
+		// Rules read in Chinese whatever language they were written in.
+		"【月度工作例会】work_meeting", "规则：每月第一个工作日 09:00", "meeting.notice → 巡纪协作群",
+		"规则：每季度第二个周二 14:30", "规则：每月第二个周二 10:00", "提前：5 个工作日",
 		// Three working days before 2027-02-01 count the make-up Sunday 01-31.
 		"1. 2027-02-01 09:00（周一），2027-01-28 09:00（周四） 运行",
 		"【季度联席会】joint_meeting", "1. 2027-04-13 14:30（周二）",

@@ -57,7 +57,7 @@ func (m *module) describe(ctx context.Context, req *bot.Request, s *schedule.Sch
 	}
 	lines := []string{
 		t("schedule.item.title", "title", s.Label(), "name", s.Name),
-		t("schedule.item.rule", "rule", s.Rule.String()),
+		t("schedule.item.rule", "rule", s.Rule.Describe(t)),
 		t("schedule.item.task", "task", s.Task, "group", group),
 	}
 	if _, ok := m.b.Task(s.Task); !ok {
@@ -65,14 +65,14 @@ func (m *module) describe(ctx context.Context, req *bot.Request, s *schedule.Sch
 	}
 	lead := t("schedule.lead.none")
 	if !s.Lead.IsZero() {
-		lead = s.Lead.String()
+		lead = s.Lead.Describe(t)
 	}
 	catchUp := t("schedule.catch_up.none")
 	switch {
 	case s.SameDay:
 		catchUp = t("schedule.catch_up.same_day")
 	case s.CatchUp > 0:
-		catchUp = s.CatchUp.String()
+		catchUp = schedule.DescribeDuration(s.CatchUp, t)
 	}
 	lines = append(lines, t("schedule.item.policy", "lead", lead, "holiday", t("schedule.holiday."+s.OnHoliday), "catch_up", catchUp))
 	next := s.NextN(req.Time, listRuns)

@@ -233,7 +233,10 @@ func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, 
 		if item != "" {
 			v.Findings = append(v.Findings, bot.CheckFinding{Item: item, Note: note, Person: req.Person.ID, Time: now})
 		} else {
-			v.Note = note
+			v.Log = append(v.Log, bot.CheckFinding{Note: note, Person: req.Person.ID, Time: now, Result: result})
+			if note != "" {
+				v.Note = note // a later result without a note keeps the earlier text
+			}
 		}
 		v.RecordedBy, v.RecordedAt, v.Platform = req.Person.ID, now, req.Platform
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -49,6 +50,9 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if key != "" {
 		return nil, bot.UsageError(req, key, kv...)
 	}
+	if err := h.checkNew(ctx, req, it, now); err != nil {
+		return nil, err
+	}
 	it.Source = creatorBody(req.Roster, req.Person)
 	if err := h.store(ctx, req, it, now, "create"); err != nil {
 		return nil, err
@@ -68,6 +72,34 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	}
 	text := h.t(lang, "progress.created", "id", it.ID, "unit", req.Roster.BodyName(it.Unit, lang), "deadline", bot.FormatDate(it.Deadline, h.b.Loc))
 	return &bot.Response{Replies: []bot.Reply{{Text: text, Card: h.card(req.Roster, it, lang, now)}}}, nil
+}
+
+// reRoundID is an inspection round id.
+var reRoundID = regexp.MustCompile(`^XC-\d{4}-\d{4,}$`)
+
+// checkNew refuses a typed item whose round does not exist or whose
+// deadline has already passed: an item created that way would be
+// attached to nothing, or overdue from its first day. (An import may
+// carry older items with past deadlines; it does not go through here.)
+func (h *handler) checkNew(ctx context.Context, req *bot.Request, it *bot.Item, now time.Time) error {
+	if it.Round != "" {
+		if !reRoundID.MatchString(it.Round) {
+			return bot.UsageError(req, "progress.error.bad_round", "input", it.Round)
+		}
+		_, err := bot.Records[bot.Round](h.b.Store, bot.CollRounds).Get(ctx, it.Round)
+		if bot.IsNotFound(err) {
+			return bot.UsageError(req, "progress.error.unknown_round", "round", it.Round)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	local := now.In(h.b.Loc)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, h.b.Loc)
+	if it.Deadline.Before(today) {
+		return bot.UsageError(req, "progress.error.past_deadline", "deadline", bot.FormatDate(it.Deadline, h.b.Loc), "today", bot.FormatDate(today, h.b.Loc))
+	}
+	return nil
 }
 
 func isImmediateWord(s string) bool {
@@ -277,7 +309,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 			key = "progress.history.correction"
 		}
 		s.WriteString("\n• " + h.t(lang, key, "time", bot.FormatTime(e.Time, h.b.Loc), "person", r.PersonName(e.Person, lang),
-			"platform", string(e.Platform), "from", e.From, "percent", e.Percent, "note", orDash(e.Note), "reason", e.Reason))
+			"platform", h.b.PlatformName(lang, e.Platform), "from", e.From, "percent", e.Percent, "note", orDash(e.Note), "reason", e.Reason))
 	}
 	for _, ev := range it.History {
 		if ev.Action == "check" {

@@ -210,3 +210,36 @@ func promptSuffix(v string) string {
 	}
 	return "\x00" // matches nothing
 }
+
+// CloseByCosign records that the completed co-signature cosignID closed
+// the immediate-fix item id: the three parties, the item's supervising
+// body among them, have confirmed the fix, which is the confirmation that
+// closes an item (销号), so it becomes 100% and done. The entry is logged
+// for req's person (the last signer), audited, and the item's cards are
+// updated. An item already done is left as it is. It runs in req's unit
+// of work, so the item changes only if the completion commits.
+func CloseByCosign(ctx context.Context, b *bot.Bot, req *bot.Request, id, cosignID string) (*bot.Item, error) {
+	h := &handler{b: b, items: bot.Records[bot.Item](b.Store, bot.CollItems)}
+	now := b.Now()
+	changed := false
+	it, err := h.items.Update(ctx, id, func(v *bot.Item) error {
+		changed = false
+		if !v.Open() {
+			return nil
+		}
+		changed = true
+		note := b.T(b.Lang, "progress.note.cosign", "cosign", cosignID)
+		v.Progress = append(v.Progress, bot.ProgressEntry{Time: now, Person: req.Person.ID, Platform: req.Platform, From: v.Percent, Percent: 100, Note: note})
+		v.Percent, v.Status, v.DoneAt, v.UpdatedAt = 100, bot.ItemDone, now, now
+		return nil
+	})
+	if err != nil || !changed {
+		return it, err
+	}
+	e := it.Progress[len(it.Progress)-1]
+	if err := b.Audit(ctx, req, "progress.log", id, fmt.Sprintf("from=%d to=%d cosign=%s", e.From, e.Percent, cosignID)); err != nil {
+		return nil, err
+	}
+	h.refreshCards(ctx, req.Roster, it, now)
+	return it, nil
+}

@@ -283,7 +283,7 @@ func TestListAndShow(t *testing.T) {
 	contains(t, got, "60%")
 	contains(t, got, "已完成制度修订")
 	contains(t, got, "周涛")
-	contains(t, got, "console")
+	contains(t, got, "周涛（控制台）") // the platform by its Chinese name
 	contains(t, got, "第二监督检查室")
 }
 

@@ -1,0 +1,25 @@
+package cosign_test
+
+import (
+	"testing"
+
+	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/admin"
+)
+
+// English answers count in English: one co-signature, one entry.
+func TestEnglishCountsUseTheSingularForOne(t *testing.T) {
+	env := newEnv(t)
+	if err := admin.Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	id := open(t, env, "lina", newThree)
+	env.Command("lina", "lang en")
+	list := bottest.Text(env.Command("lina", "cosign list"))
+	bottest.MustContain(t, "list", list, "1 co-signature:")
+	bottest.MustNotContain(t, "list", list, "1 co-signatures")
+	show := bottest.Text(env.Command("lina", "cosign show "+id))
+	bottest.MustContain(t, "show", show, "Full history (1 entry):")
+	open(t, env, "lina", newThree)
+	bottest.MustContain(t, "two", bottest.Text(env.Command("lina", "cosign list")), "2 co-signatures:")
+}
