@@ -15,6 +15,7 @@ import (
 	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/meeting"
+	"github.com/xunji-bot/xunji/commands/progress"
 )
 
 // platform is one chat platform with the bot's adapter on it, seen from
@@ -82,7 +83,7 @@ type seen struct {
 }
 
 // newEnv is a bot on the demo roster with the admin, clue,
-// co-signature and meeting commands, and the first inspection round stored.
+// co-signature, meeting and progress commands, and the first inspection round stored.
 func newEnv(t *testing.T) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
@@ -92,6 +93,7 @@ func newEnv(t *testing.T) *bottest.Env {
 		func() error { return clue.Register(env.Bot, env.Config) },
 		func() error { return cosign.RegisterWith(env.Bot, env.Config, cosign.Builtin()) },
 		func() error { return meeting.Register(env.Bot, env.Config) },
+		func() error { return progress.Register(env.Bot, env.Config) },
 	} {
 		if err := reg(); err != nil {
 			t.Fatal(err)
