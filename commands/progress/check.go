@@ -17,25 +17,23 @@ var checkKinds = map[bot.CheckKind]bot.PartyKind{
 	bot.CheckSupervisor: bot.SupervisorOffice,
 }
 
-// promptChecks is the task progress.stationed_check (every month) or
-// progress.supervisor_check (every two months; the cadence is the
-// schedule's): each body of the kind that supervises items is asked to
-// run its check, with the list of the items it supervises and their
-// state, and to record the result with "progress check". One check per
-// body and month; a repeated run does nothing.
-func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.Time) error {
-	at = at.In(h.b.Loc)
-	period := bot.MonthID(at, h.b.Loc)
-	r, err := h.b.Roster(ctx)
-	if err != nil {
-		return err
-	}
+// checkPlan is one body's relay check as planned at a moment: the items
+// it supervises to list.
+type checkPlan struct {
+	body bot.Body
+	list []*bot.Item
+}
+
+// planChecks works out, as of at, which bodies of kind's party get a
+// check prompt and with which items: the items each supervises that
+// are in progress, awaiting closing, or closed within two months.
+func (h *handler) planChecks(ctx context.Context, r *bot.Roster, kind bot.CheckKind, at time.Time) ([]checkPlan, error) {
 	all, err := h.items.List(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sortItems(r, all)
-	var errs []error
+	var out []checkPlan
 	for _, body := range r.BodiesOf(checkKinds[kind]) {
 		var list []*bot.Item
 		for _, it := range all {
@@ -43,9 +41,41 @@ func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.
 				list = append(list, it)
 			}
 		}
-		if len(list) == 0 {
-			continue
+		if len(list) > 0 {
+			out = append(out, checkPlan{body: body, list: list})
 		}
+	}
+	return out, nil
+}
+
+// promptChecks is the task progress.stationed_check (every month) or
+// progress.supervisor_check (every two months; the cadence is the
+// schedule's): each body of the kind that supervises items is asked to
+// run its check, with the list of the items it supervises and their
+// state as of the moment the run starts, and to record the result with
+// "progress check". One check per body and month; a repeated run does
+// nothing.
+func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.Time) error {
+	_, err := h.startChecks(ctx, nil, kind, h.runTime(at))
+	return err
+}
+
+// startChecks prompts the checks of kind for at's month as of at, for
+// req (nil for the scheduler), and returns the bodies prompted now.
+func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind bot.CheckKind, at time.Time) ([]string, error) {
+	period := bot.MonthID(at, h.b.Loc)
+	r, err := h.b.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := h.planChecks(ctx, r, kind, at)
+	if err != nil {
+		return nil, err
+	}
+	var prompted []string
+	var errs []error
+	for _, pl := range plans {
+		body, list := pl.body, pl.list
 		c := &bot.Check{ID: bot.CheckID(kind, body.ID, period), Kind: kind, Body: body.ID, Period: period, PromptedAt: at}
 		for _, it := range list {
 			c.Items = append(c.Items, it.ID)
@@ -56,10 +86,11 @@ func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.
 			}
 			continue
 		}
-		if err := h.b.Audit(ctx, nil, "progress.check.prompt", c.ID, fmt.Sprintf("items=%s", strings.Join(c.Items, ","))); err != nil {
+		if err := h.b.Audit(ctx, req, "progress.check.prompt", c.ID, fmt.Sprintf("items=%s", strings.Join(c.Items, ","))); err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		prompted = append(prompted, body.ID)
 		refs, err := h.sendCheck(ctx, r, c, body, list, at)
 		if err != nil {
 			errs = append(errs, err)
@@ -70,7 +101,7 @@ func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return prompted, errors.Join(errs...)
 }
 
 func (h *handler) sendCheck(ctx context.Context, r *bot.Roster, c *bot.Check, body bot.Body, list []*bot.Item, at time.Time) ([]bot.MessageRef, error) {

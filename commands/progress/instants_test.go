@@ -126,7 +126,9 @@ func TestMissingChecksEscalateFromEachInstant(t *testing.T) {
 	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
 		env := newEnv(t, bottest.WithClock(bottest.NewClock(now.UTC())))
 		today := bottest.Today(now)
-		month := func(back int) time.Time { return bottest.Day(today.Year(), today.Month()-time.Month(back), 1).Add(10 * time.Hour) }
+		month := func(back int) time.Time {
+			return bottest.Day(today.Year(), today.Month()-time.Month(back), 1).Add(10 * time.Hour)
+		}
 		label := func(t time.Time) string { return fmt.Sprintf("%d年%d月", t.Year(), t.Month()) }
 		deadline := today.AddDate(1, 0, 0).Format(time.DateOnly)
 

@@ -148,6 +148,8 @@ func (h *handler) command() *bot.Command {
 			{Name: "export", Aliases: []string{"导出"}, Allow: bot.Kinds(readerKinds...), Run: h.exportCmd},
 			{Name: "report", Aliases: []string{"汇总"}, Allow: bot.Kinds(readerKinds...), Run: h.reportCmd},
 			{Name: "check", Aliases: []string{"检查", "督查"}, Allow: bot.Kinds(bot.StationedGroup, bot.SupervisorOffice), Run: h.checkCmd},
+			{Name: "collect", Aliases: []string{"征集", "收集"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.collectCmd},
+			{Name: "checks", Aliases: []string{"督查通知", "检查通知"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.checksCmd},
 			{Name: "close", Aliases: []string{"销号", "确认销号"}, Allow: bot.Kinds(SupervisingKinds...), Run: h.closeCmd},
 			{Name: "reject", Aliases: []string{"退回", "不予销号"}, Allow: bot.Kinds(SupervisingKinds...), Run: h.rejectCmd},
 		},
