@@ -40,6 +40,10 @@ type Report struct {
 	// Clues is the clue-handling section (线索办理) since the previous
 	// notice; nil when not computed.
 	Clues *ClueReport
+	// For is the collaborating body a scoped copy is for ("" for the
+	// office's notice): its figures cover only what the body is entitled
+	// to, and it carries no special candidates, escalations or changes.
+	For string
 }
 
 // Figures computes per-organisation figures at at from the items and the
@@ -316,6 +320,9 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 				errs = append(errs, err)
 			}
 		}
+		if err := h.noticeCollaborators(ctx, r, rep, m); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	lang := h.b.Lang
 	files, err := h.files(ctx, r, rep, lang)
@@ -381,13 +388,20 @@ func (rep *Report) orgOf(unit string) (bot.OrgFigures, bool) {
 func (h *handler) noticeCard(r *bot.Roster, rep *Report, lang string) *bot.Card {
 	t := rep.Total
 	var text []string
-	text = append(text, h.t(lang, "progress.notice.total", "total", t.Total, "done", t.Done, "awaiting", t.Awaiting, "open", t.Open, "overdue", t.Overdue,
+	totalKey := "progress.notice.total"
+	if rep.For != "" {
+		totalKey = "progress.notice.scoped_total"
+	}
+	text = append(text, h.t(lang, totalKey, "total", t.Total, "done", t.Done, "awaiting", t.Awaiting, "open", t.Open, "overdue", t.Overdue,
 		"unreported", t.Unreported, "rate", t.Rate(), "average", t.Average()))
 	switch {
 	case !rep.Collected:
 		text = append(text, h.t(lang, "progress.notice.no_collection"))
 	case !rep.Closed:
 		text = append(text, h.t(lang, "progress.notice.collection_open"))
+	}
+	if rep.For != "" {
+		return h.scopedCard(r, rep, lang, text)
 	}
 	if len(rep.Orgs) == 0 {
 		text = append(text, h.t(lang, "progress.notice.no_items"))
@@ -422,6 +436,37 @@ func (h *handler) noticeCard(r *bot.Roster, rep *Report, lang string) *bot.Card 
 			"unreported", f.Unreported, "rate", f.Rate(), "average", f.Average())
 		v += "\n" + h.change(lang, rep, f)
 		c.Fields = append(c.Fields, bot.Field{Label: r.BodyName(f.Unit, lang), Value: v})
+	}
+	if rep.Clues != nil {
+		c.Fields = append(c.Fields, h.clueFields(r, rep.Clues, lang)...)
+		if len(rep.Clues.Overdue) > 0 {
+			c.Color = bot.Orange
+		}
+	}
+	return c
+}
+
+// scopedCard is a collaborating body's notice: its rectification
+// figures and its clues, with no special candidates, escalations,
+// changes or attachments.
+func (h *handler) scopedCard(r *bot.Roster, rep *Report, lang string, text []string) *bot.Card {
+	if len(rep.Orgs) == 0 {
+		text = append(text, h.t(lang, "progress.notice.scoped_no_items"))
+	}
+	legend := "progress.notice.scoped_legend"
+	if b, ok := r.Body(rep.For); ok && b.Kind == bot.CaseOffice {
+		legend = "progress.notice.scoped_legend_case"
+	}
+	text = append(text, h.t(lang, legend, "body", r.BodyName(rep.For, lang)))
+	c := &bot.Card{
+		Title: h.t(lang, "progress.notice.title_for", "month", h.monthLabel(lang, rep.Month), "body", r.BodyName(rep.For, lang)),
+		Text:  strings.Join(text, "\n"),
+		Color: bot.Blue,
+		Note:  h.t(lang, "progress.notice.note", "time", bot.FormatTime(rep.At, h.b.Loc)),
+	}
+	for _, f := range rep.Orgs {
+		c.Fields = append(c.Fields, bot.Field{Label: r.BodyName(f.Unit, lang), Value: h.t(lang, "progress.notice.org", "total", f.Total, "done", f.Done,
+			"awaiting", f.Awaiting, "open", f.Open, "overdue", f.Overdue, "unreported", f.Unreported, "rate", f.Rate(), "average", f.Average())})
 	}
 	if rep.Clues != nil {
 		c.Fields = append(c.Fields, h.clueFields(r, rep.Clues, lang)...)

@@ -81,6 +81,9 @@ func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {
 			}
 		}
 	}
+	if _, err := noticeBodies(r, cfg.Progress.NoticeTo); err != nil {
+		return nil, err
+	}
 	h := &handler{
 		b: b, cfg: cfg.Progress,
 		itemGroup: cfg.NoticeGroup("progress"),
