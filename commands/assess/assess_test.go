@@ -306,10 +306,11 @@ func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
 		t.Errorf("document %s (%s)", doc.Name, doc.MIME)
 	}
 	md := string(doc.Data)
-	bottest.MustContain(t, "markdown", md, "# 关于2026Q4巡纪协作工作问题和不足的专报", "本期巡纪协作中发现问题 13 项",
+	bottest.MustContain(t, "markdown", md, "**巡纪协作专报**\n\n第1期\n\n报送单位：区委巡察办　　　　　　2026年12月15日\n\n---",
+		"# 关于2026年第四季度巡纪协作工作问题和不足的专报", "统计期间：2026年10月1日 至 2026年12月31日", "本期巡纪协作中发现问题 13 项",
 		"### （一）线索签收超时：2 项", "| 区纪委监委第二监督检查室 | 1 | XS-2026-0001 |", "| 区财政局党组 | 2 | ZG-2026-0001@2026-11、ZG-2026-0002@2026-11 |",
 		"线索逾期未签收，已报告巡察办：XS-2026-0003", "建议对派驻第三纪检监察组进行约谈提醒")
-	bottest.MustNotContain(t, "markdown", md, "clue.remind", "XS-2026-0004")
+	bottest.MustNotContain(t, "markdown", md, "clue.remind", "XS-2026-0004", "2026Q4", "考核 ", "2026-12-15", "2026-10-01", "2026-11-13")
 	card := resp.Replies[0].Card
 	bottest.MustContain(t, "summary", bottest.CardText(card), "ZB-2026-0001", "协作问题 13 项", "发送区委")
 

@@ -68,7 +68,8 @@ func TestAssessPeriodsFromEachInstant(t *testing.T) {
 		bottest.MustNotContain(t, "previous quarter", text, "XS-TEST-0001", "XS-TEST-0003")
 
 		text = bottest.Text(env.Command("wangming", "专报 起草 "+q))
-		bottest.MustContain(t, "专报", text, env.TZ("report.card.title", "id", fmt.Sprintf("%s-%d-0001", bot.PrefixReport, today.Year()), "period", q))
+		quarter := fmt.Sprintf("%d年第%s季度", qStart.Year(), []string{"一", "二", "三", "四"}[(int(qStart.Month())-1)/3])
+		bottest.MustContain(t, "专报", text, env.TZ("report.card.title", "id", fmt.Sprintf("%s-%d-0001", bot.PrefixReport, today.Year()), "period", quarter))
 	})
 }
 
