@@ -73,7 +73,7 @@ func (h *handler) loadArg(ctx context.Context, req *bot.Request) (*bot.SpecialRe
 	return rep, err
 }
 
-// card is a report's card: its state and, until it is sent, the button
+// reportCard is a report's card: its state and, until it is sent, the button
 // that sends it.
 func (h *handler) reportCard(r *bot.Roster, rep *bot.SpecialReport, lang string) *bot.Card {
 	c := &bot.Card{
