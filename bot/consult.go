@@ -137,10 +137,13 @@ type SituationAck struct {
 // turned into an immediate-fix rectification item with its three-party
 // co-signature.
 type Situation struct {
-	ID        string         `json:"id"` // QK-2026-0001
-	Round     string         `json:"round"`
-	Team      string         `json:"team"` // body id of the reporting team
-	Text      string         `json:"text"` // shared with the attached bodies only
+	ID    string `json:"id"` // QK-2026-0001
+	Round string `json:"round"`
+	Team  string `json:"team"` // body id of the round's team
+	// From is the attached body that reported back to the team (巡中互通
+	// in the other direction); "" for the team's own report.
+	From      string         `json:"from,omitempty"`
+	Text      string         `json:"text"` // shared with the receiving bodies only
 	Immediate bool           `json:"immediate,omitempty"`
 	To        []SituationAck `json:"to"`
 	CreatedBy string         `json:"created_by"`
@@ -169,26 +172,40 @@ func (s *Situation) Acknowledged() int {
 }
 
 // MayRead reports whether p may read the report: the round's team, the
-// receiving bodies, the inspection office and the reporter.
+// receiving bodies, the inspection office and the reporter (for a report
+// back, the reporting body).
 func (s *Situation) MayRead(r *Roster, p *Person) bool {
 	if p == nil || r == nil {
 		return false
 	}
-	if p.ID == s.CreatedBy || p.InBody(s.Team) || slices.ContainsFunc(s.To, func(a SituationAck) bool { return p.InBody(a.Body) }) {
+	if p.ID == s.CreatedBy || p.InBody(s.Team) || (s.From != "" && p.InBody(s.From)) || slices.ContainsFunc(s.To, func(a SituationAck) bool { return p.InBody(a.Body) }) {
 		return true
 	}
 	return r.HasKind(p, InspectionOffice)
+}
+
+// Final returns the version to send: the uploaded edit, else the draft.
+func (r *SpecialReport) Final() string {
+	if r.Edited != "" {
+		return r.Edited
+	}
+	return r.Markdown
 }
 
 // SpecialReport is a special report (专报) to the district committee on
 // the problems and shortcomings of the collaboration in a period,
 // drafted from the assessment figures and the escalations.
 type SpecialReport struct {
-	ID        string       `json:"id"`     // ZB-2026-0001
-	Period    string       `json:"period"` // as parsed: "2026Q4", "2026-11", "2026"
-	From      time.Time    `json:"from"`
-	To        time.Time    `json:"to"`
-	Markdown  string       `json:"markdown"` // the draft, in the deployment language
+	ID       string    `json:"id"`     // ZB-2026-0001
+	Period   string    `json:"period"` // as parsed: "2026Q4", "2026-11", "2026"
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Markdown string    `json:"markdown"` // the draft, in the deployment language
+	// Edited is the office's edited version, uploaded for sending; when
+	// set it, not the draft, is what is sent.
+	Edited    string       `json:"edited,omitempty"`
+	EditedBy  string       `json:"edited_by,omitempty"`
+	EditedAt  time.Time    `json:"edited_at,omitzero"`
 	Summary   string       `json:"summary"`
 	CreatedBy string       `json:"created_by"`
 	CreatedAt time.Time    `json:"created_at"`

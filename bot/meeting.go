@@ -28,11 +28,24 @@ const (
 	MeetingCancelled = "cancelled"
 )
 
-// Attendance answers (MeetingAnswer.Answer).
+// Attendance answers (MeetingAnswer.Answer). A leave (请假) is an
+// excused absence and not the same as missing the meeting (缺席): an
+// invited body is absent only with no leave and no attendance.
 const (
 	AnswerAttend = "attend" // 参加
-	AnswerAbsent = "absent" // 请假
+	// AnswerLeave keeps the stored value "absent" of the records written
+	// before leave and absence were told apart.
+	AnswerLeave = "absent" // 请假
 )
+
+// MeetingAttendance is one body's actual attendance, recorded by the
+// inspection office after the meeting started (会议签到).
+type MeetingAttendance struct {
+	Body     string    `json:"body"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	Platform Platform  `json:"platform,omitempty"`
+}
 
 // MeetingAnswer is one person's attendance answer; the latest counts.
 type MeetingAnswer struct {
@@ -82,18 +95,26 @@ type Meeting struct {
 	Reason      string              `json:"reason,omitempty"` // why it was cancelled
 	// Schedule and Run name the schedule and its run that convened the
 	// meeting ("" for an ad-hoc meeting); Run makes the notice idempotent.
-	Schedule     string          `json:"schedule,omitempty"`
-	Run          string          `json:"run,omitempty"`
-	RemindBefore time.Duration   `json:"remind_before,omitempty"`
-	RemindAt     time.Time       `json:"remind_at,omitzero"`
-	Reminded     time.Time       `json:"reminded,omitzero"`
-	Answers      []MeetingAnswer `json:"answers,omitempty"`
-	Notes        []MeetingNote   `json:"notes,omitempty"`
-	Cards        []MessageRef    `json:"cards,omitempty"`      // posted notice cards, updated on every change
-	CreatedBy    string          `json:"created_by,omitempty"` // "" for the scheduler
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at,omitzero"`
-	History      []History       `json:"history,omitempty"`
+	Schedule     string        `json:"schedule,omitempty"`
+	Run          string        `json:"run,omitempty"`
+	RemindBefore time.Duration `json:"remind_before,omitempty"`
+	RemindAt     time.Time     `json:"remind_at,omitzero"`
+	Reminded     time.Time     `json:"reminded,omitzero"`
+	// Invitees are the body ids invited when the meeting was convened
+	// (meetings.invitees of the configuration); only their members answer.
+	// Nil for meetings stored before invitee lists: the configuration's
+	// list for the kind applies to them.
+	Invitees []string        `json:"invitees,omitempty"`
+	Answers  []MeetingAnswer `json:"answers,omitempty"`
+	// Attendance is the actual attendance the office recorded; once it
+	// holds anything it, not the answers, says who attended.
+	Attendance []MeetingAttendance `json:"attendance,omitempty"`
+	Notes      []MeetingNote       `json:"notes,omitempty"`
+	Cards      []MessageRef        `json:"cards,omitempty"`      // posted notice cards, updated on every change
+	CreatedBy  string              `json:"created_by,omitempty"` // "" for the scheduler
+	CreatedAt  time.Time           `json:"created_at"`
+	UpdatedAt  time.Time           `json:"updated_at,omitzero"`
+	History    []History           `json:"history,omitempty"`
 }
 
 // AnswerOf returns person's answer, "" if none.
@@ -122,13 +143,13 @@ func (m *Meeting) SetAnswer(person, answer string, at time.Time, p Platform) boo
 	return true
 }
 
-// Count returns how many answered attend and absent.
+// Count returns how many answered attend and leave.
 func (m *Meeting) Count() (attend, absent int) {
 	for _, a := range m.Answers {
 		switch a.Answer {
 		case AnswerAttend:
 			attend++
-		case AnswerAbsent:
+		case AnswerLeave:
 			absent++
 		}
 	}
@@ -139,4 +160,48 @@ func (m *Meeting) Count() (attend, absent int) {
 // at now.
 func (m *Meeting) Upcoming(now time.Time) bool {
 	return m.State == MeetingScheduled && now.Before(m.Time)
+}
+
+// Invites reports whether p belongs to one of the invited bodies.
+func (m *Meeting) Invites(p *Person) bool {
+	return p != nil && slices.ContainsFunc(m.Invitees, p.InBody)
+}
+
+// AttendanceTaken reports whether the office recorded the attendance.
+func (m *Meeting) AttendanceTaken() bool { return len(m.Attendance) > 0 }
+
+// AttendedBy reports whether the office recorded body as present.
+func (m *Meeting) AttendedBy(body string) bool {
+	return slices.ContainsFunc(m.Attendance, func(a MeetingAttendance) bool { return a.Body == body })
+}
+
+// BodyPresence is where an invited body stands for a held meeting.
+type BodyPresence string
+
+// The presences of an invited body.
+const (
+	PresenceAttended BodyPresence = "attended" // 出席
+	PresenceLeave    BodyPresence = "leave"    // 请假
+	PresenceAbsent   BodyPresence = "absent"   // 缺席
+)
+
+// PresenceOf says whether body attended, was on leave or was absent:
+// the recorded attendance decides when there is one, else a member's
+// "attend" answer; a member's leave excuses a body that did not attend.
+func (m *Meeting) PresenceOf(r *Roster, body string) BodyPresence {
+	member := func(answer string) bool {
+		return slices.ContainsFunc(m.Answers, func(a MeetingAnswer) bool {
+			p, ok := r.Person(a.Person)
+			return ok && a.Answer == answer && p.InBody(body)
+		})
+	}
+	switch {
+	case m.AttendanceTaken() && m.AttendedBy(body):
+		return PresenceAttended
+	case !m.AttendanceTaken() && member(AnswerAttend):
+		return PresenceAttended
+	case member(AnswerLeave):
+		return PresenceLeave
+	}
+	return PresenceAbsent
 }

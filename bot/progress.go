@@ -15,10 +15,16 @@ const (
 // ItemStatus is where a rectification item stands.
 type ItemStatus string
 
-// The statuses of a rectification item.
+// The statuses of a rectification item. An item the responsible unit
+// reports complete (100%) awaits its supervising body's confirmation
+// (待销号); only the confirmation closes it (已销号, 销号). A refusal, with
+// a reason, returns it to 整改中.
 const (
-	ItemOpen ItemStatus = "open" // 整改中
-	ItemDone ItemStatus = "done" // 已完成 (100%)
+	ItemOpen     ItemStatus = "open"     // 整改中
+	ItemAwaiting ItemStatus = "awaiting" // 待销号: reported 100%, not yet confirmed
+	// ItemDone is 已销号: closed by a supervising body's confirmation.
+	// Items completed before 销号 was required stand here too.
+	ItemDone ItemStatus = "done"
 )
 
 // Item is a rectification item (整改事项): a problem an inspected
@@ -36,17 +42,25 @@ type Item struct {
 	Source      string     `json:"source,omitempty"` // body id of the creating team or office
 	Percent     int        `json:"percent"`          // 0–100, the latest logged
 	Status      ItemStatus `json:"status"`
-	DoneAt      time.Time  `json:"done_at,omitzero"`
-	CreatedBy   string     `json:"created_by"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at,omitzero"`
+	// CompletedAt is when the item was reported 100% and began to await
+	// confirmation (待销号); zero while 整改中.
+	CompletedAt time.Time `json:"completed_at,omitzero"`
+	// DoneAt is when it was closed (已销号), ClosedBy who confirmed it.
+	DoneAt    time.Time `json:"done_at,omitzero"`
+	ClosedBy  string    `json:"closed_by,omitempty"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	// Progress is every logged update, oldest first; never rewritten.
 	Progress []ProgressEntry `json:"progress,omitempty"`
 	// Unreported lists the months ("2026-12") whose collection closed
 	// without an update of this item (未报送).
 	Unreported []string     `json:"unreported,omitempty"`
 	Cards      []MessageRef `json:"cards,omitempty"`
-	History    []History    `json:"history,omitempty"` // creation, import, checks
+	// ClosureCards are the completion notices sent to the supervising
+	// bodies, updated when the item is closed or returned.
+	ClosureCards []MessageRef `json:"closure_cards,omitempty"`
+	History      []History    `json:"history,omitempty"` // creation, import, checks, close, reject
 }
 
 // ProgressEntry is one logged progress update: who, when, through which
@@ -64,15 +78,28 @@ type ProgressEntry struct {
 	Reason     string `json:"reason,omitempty"`
 }
 
-// Open reports whether the item is still being rectified.
-func (it *Item) Open() bool { return it.Status != ItemDone }
+// Open reports whether the item is still being rectified (整改中).
+func (it *Item) Open() bool { return it.Status != ItemDone && it.Status != ItemAwaiting }
 
-// OpenAt reports whether the item existed and was not done at t.
+// Awaiting reports whether the item awaits its confirmation (待销号).
+func (it *Item) Awaiting() bool { return it.Status == ItemAwaiting }
+
+// OpenAt reports whether the item existed and was being rectified at t:
+// neither awaiting confirmation nor closed.
 func (it *Item) OpenAt(t time.Time) bool {
-	return !it.CreatedAt.After(t) && (it.Status != ItemDone || it.DoneAt.IsZero() || it.DoneAt.After(t))
+	return !it.CreatedAt.After(t) && !it.DoneBy(t) && !it.AwaitingAt(t)
 }
 
-// DoneBy reports whether the item existed and was done at t.
+// AwaitingAt reports whether the item existed and awaited confirmation
+// (待销号) at t.
+func (it *Item) AwaitingAt(t time.Time) bool {
+	if it.CreatedAt.After(t) || it.CompletedAt.IsZero() || it.CompletedAt.After(t) {
+		return false
+	}
+	return it.Status == ItemAwaiting || (it.Status == ItemDone && it.DoneAt.After(t))
+}
+
+// DoneBy reports whether the item existed and was closed (已销号) at t.
 func (it *Item) DoneBy(t time.Time) bool {
 	return !it.CreatedAt.After(t) && it.Status == ItemDone && !it.DoneAt.After(t)
 }
@@ -141,12 +168,15 @@ type UnitReport struct {
 func (u *UnitReport) Unreported() bool { return len(u.Missing) > 0 }
 
 // OrgFigures are one organisation's rectification figures at a moment.
-// Total = Open + Done; Overdue ⊆ Open; Unreported counts the items asked
-// about in the month's collection with no update.
+// Total = Open + Awaiting + Done; Done counts the closed items (已销号)
+// only, Awaiting those reported complete and awaiting confirmation
+// (待销号); Overdue ⊆ Open; Unreported counts the items asked about in the
+// month's collection with no update.
 type OrgFigures struct {
 	Unit       string `json:"unit"` // body id; "" for the total
 	Total      int    `json:"total"`
 	Open       int    `json:"open"`
+	Awaiting   int    `json:"awaiting,omitempty"`
 	Done       int    `json:"done"`
 	Overdue    int    `json:"overdue"`
 	Unreported int    `json:"unreported"`
@@ -154,7 +184,7 @@ type OrgFigures struct {
 	PercentSum int    `json:"percent_sum"` // sum of the items' percentages
 }
 
-// Rate is the completion rate in whole percent: Done / Total.
+// Rate is the completion rate in whole percent: Done (closed) / Total.
 func (f OrgFigures) Rate() int {
 	if f.Total == 0 {
 		return 0
@@ -185,11 +215,15 @@ type ProgressMonth struct {
 	Units       []UnitReport `json:"units,omitempty"`
 	ClosedAt    time.Time    `json:"closed_at,omitzero"` // unreported units marked
 	// Notice.
-	NoticeAt    time.Time    `json:"notice_at,omitzero"`
-	Figures     []OrgFigures `json:"figures,omitempty"` // per organisation, at NoticeAt
-	Special     []string     `json:"special,omitempty"` // candidates for special inspection (专项督查)
-	Escalated   []string     `json:"escalated,omitempty"`
-	NoticeCards []MessageRef `json:"notice_cards,omitempty"`
+	NoticeAt  time.Time    `json:"notice_at,omitzero"`
+	Figures   []OrgFigures `json:"figures,omitempty"` // per organisation, at NoticeAt
+	Special   []string     `json:"special,omitempty"` // candidates for special inspection (专项督查)
+	Escalated []string     `json:"escalated,omitempty"`
+	// EscalatedBodies are the supervising bodies reported for missing
+	// relay checks; EscalatedChecks the check ids behind them.
+	EscalatedBodies []string     `json:"escalated_bodies,omitempty"`
+	EscalatedChecks []string     `json:"escalated_checks,omitempty"`
+	NoticeCards     []MessageRef `json:"notice_cards,omitempty"`
 }
 
 // Unit returns the report of unit, or nil.

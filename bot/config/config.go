@@ -38,6 +38,7 @@ type Config struct {
 	Cosign    CosignConfig      `yaml:"cosign"`
 	Consult   ConsultConfig     `yaml:"consult"`
 	Round     RoundConfig       `yaml:"round"`
+	Meetings  MeetingsConfig    `yaml:"meetings"`
 	Schedules []ScheduleConfig  `yaml:"schedules"`
 	Holidays  HolidayConfig     `yaml:"holidays"`
 
@@ -325,6 +326,7 @@ func (c *Config) validate() error {
 	errs = append(errs, c.validateClueGroup()...)
 	errs = append(errs, c.Progress.validate()...)
 	errs = append(errs, c.Cosign.validate()...)
+	errs = append(errs, c.Meetings.validate(bodies)...)
 	return errors.Join(errs...)
 }
 

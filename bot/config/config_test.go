@@ -67,16 +67,40 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		"bodies: [{id: a, kind: case_office, name: A}, {id: a, kind: case_office, name: B}]": "bodies[1].id",
 		"people: [{id: p, name: P}]": "people[0].bodies",
 		"bodies: [{id: a, kind: case_office, name: A}]\npeople: [{id: p, name: P, bodies: [a], lark: x}, {id: q, name: Q, bodies: [a], lark: x}]": "people[1].lark",
-		"notices: {clue: nowhere}":      "notices.clue",
-		"clue: {ack_reminder: 10m}":     "clue.ack_reminder",
-		"holidays: {extra: [tomorrow]}": "holidays.extra[0]",
-		"unknown_key: 1":                "unknown_key",
-		"people: {id: p}":               "people",
+		"notices: {clue: nowhere}":                            "notices.clue",
+		"clue: {ack_reminder: 10m}":                           "clue.ack_reminder",
+		"holidays: {extra: [tomorrow]}":                       "holidays.extra[0]",
+		"unknown_key: 1":                                      "unknown_key",
+		"people: {id: p}":                                     "people",
+		"meetings: {invitees: {weekly: [supervision_room]}}":  "meetings.invitees.weekly",
+		"meetings: {invitees: {work: [supervision_room, x]}}": "meetings.invitees.work[1]",
+		"meetings: {invitees: {joint: []}}":                   "meetings.invitees.joint",
 	}
 	for in, key := range cases {
 		_, err := Parse([]byte(in))
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%q: error %v, want one naming %q", in, err, key)
+		}
+	}
+}
+
+// The demo invites the case office to the joint meeting but not to the
+// work meeting, and only the Chengguan supervisor office to the work
+// meeting; a kind left out gets the speech's bodies.
+func TestMeetingInviteesResolveBodiesAndKinds(t *testing.T) {
+	c := Demo()
+	r := c.Roster()
+	tests := []struct {
+		kind bot.MeetingKind
+		want string
+	}{
+		{bot.MeetingWork, "office,team1,team2,room1,room2,group3,sup_chengguan"},
+		{bot.MeetingJoint, "office,team1,team2,room1,room2,group3,sup_chengguan,sup_hexi,case"},
+		{bot.MeetingOther, "office,team1,team2,room1,room2,group3,sup_chengguan,sup_hexi"},
+	}
+	for _, tc := range tests {
+		if got := strings.Join(c.Meetings.InviteesOf(r, tc.kind), ","); got != tc.want {
+			t.Errorf("%s: invitees %s, want %s", tc.kind, got, tc.want)
 		}
 	}
 }

@@ -28,6 +28,13 @@ type ProgressConfig struct {
 	// the collection prompt by direct message when the unit has no group.
 	// Without an entry every member of the unit is asked.
 	Contacts map[string][]string `yaml:"contacts"`
+	// NoticeTo names the collaborating bodies that also receive the
+	// monthly notice, each only what it is entitled to: body ids or party
+	// kinds (supervision_room, stationed_group, supervisor_office,
+	// grassroots_commission, case_office). Left out, the bodies the
+	// speech names as the office's partners in the relay follow-up get
+	// it; an empty list sends it to the inspection office's group only.
+	NoticeTo []string `yaml:"notice_to"`
 	// ChartWidth and ChartHeight are the notice chart's size in pixels.
 	ChartWidth  int `yaml:"chart_width"`
 	ChartHeight int `yaml:"chart_height"`
@@ -57,6 +64,9 @@ func (c *ProgressConfig) defaults() {
 	}
 	if c.SpecialCount == 0 {
 		c.SpecialCount = 2
+	}
+	if c.NoticeTo == nil {
+		c.NoticeTo = []string{"supervision_room", "stationed_group", "supervisor_office", "grassroots_commission", "case_office"}
 	}
 	if c.ChartWidth == 0 {
 		c.ChartWidth = 1200

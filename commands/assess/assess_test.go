@@ -93,8 +93,13 @@ func seed(t *testing.T, env *bottest.Env) {
 	check(bot.CheckStationed, "group3", "2026-12", bot.CheckPending, none)                      // cycle not over
 
 	attend := func(p string) bot.MeetingAnswer { return bot.MeetingAnswer{Person: p, Answer: bot.AnswerAttend} }
+	// A work meeting stored before invitee lists: the demo's work-meeting
+	// invitees apply (the office, the teams, room1, room2, group3,
+	// sup_chengguan). group3 asked for leave (excused); team2 neither
+	// answered nor came (absent); the case office (sunli) and sup_hexi
+	// (luoxia) were not invited and are not expected.
 	create(t, env, bot.CollMeetings, "HY-2026-0001", &bot.Meeting{ID: "HY-2026-0001", Kind: bot.MeetingWork, Time: at(env, 11, 2, 15), State: bot.MeetingScheduled,
-		Answers: []bot.MeetingAnswer{attend("zhaoqiang"), attend("hejun"), attend("liuyang"), attend("luoxia"), attend("sunli"), {Person: "chenjing", Answer: bot.AnswerAbsent}}})
+		Answers: []bot.MeetingAnswer{attend("zhaoqiang"), attend("hejun"), attend("liuyang"), attend("lina"), {Person: "chenjing", Answer: bot.AnswerLeave}}})
 	create(t, env, bot.CollMeetings, "HY-2026-0002", &bot.Meeting{ID: "HY-2026-0002", Kind: bot.MeetingJoint, Time: at(env, 11, 10, 15), State: bot.MeetingCancelled})
 	create(t, env, bot.CollMeetings, "HY-2026-0003", &bot.Meeting{ID: "HY-2026-0003", Kind: bot.MeetingWork, Time: at(env, 12, 20, 15), State: bot.MeetingScheduled})
 
@@ -122,7 +127,7 @@ var wantQ4 = want{
 	FigProgressMissing:  {"finance": {"ZG-2026-0001@2026-11", "ZG-2026-0002@2026-11"}, "housing": {"ZG-2026-0005@2026-11"}},
 	FigCosignUnsigned:   {"group3": {"QZ-2026-0001"}, "finance": {"QZ-2026-0001"}, "chengguan": {"QZ-2026-0003"}},
 	FigCheckMissing:     {"group3": {"stationed:group3:2026-10"}, "sup_chengguan": {"supervisor:sup_chengguan:2026-10"}},
-	FigMeetingMissed:    {"group3": {"HY-2026-0001"}},
+	FigMeetingMissed:    {"team2": {"HY-2026-0001"}},
 }
 
 func TestFiguresEqualTheRecordsBehindThem(t *testing.T) {
@@ -140,7 +145,7 @@ func TestFiguresEqualTheRecordsBehindThem(t *testing.T) {
 			FigProgressMissing:  wantQ4[FigProgressMissing],
 			FigCosignUnsigned:   {"group3": {"QZ-2026-0001"}, "finance": {"QZ-2026-0001"}},
 			FigCheckMissing:     {"group3": {"stationed:group3:2026-10"}},
-			FigMeetingMissed:    {"group3": {"HY-2026-0001"}},
+			FigMeetingMissed:    {"team2": {"HY-2026-0001"}},
 		}, 2},
 		{"2026-12", want{
 			FigCosignUnsigned: {"chengguan": {"QZ-2026-0003"}},
@@ -214,7 +219,7 @@ func TestAssessCommandDrillsDownAndExports(t *testing.T) {
 	env := newEnv(t)
 	text := bottest.Text(env.Command("wangming", "考核 2026年第四季度"))
 	bottest.MustContain(t, "card", text, "督查推进考核 · 2026Q4", "线索签收超时: 2", "整改进度未报: 3", "签字超时: 3", "缺席会议: 1",
-		"区纪委监委派驻第三纪检监察组：线索签收超时 1、线索办结超期 1、签字超时 1、督查未记录 1、缺席会议 1", "区财政局党组：整改进度未报 2、签字超时 1")
+		"区纪委监委派驻第三纪检监察组：线索签收超时 1、线索办结超期 1、签字超时 1、督查未记录 1\n", "区委第二巡察组：缺席会议 1", "区财政局党组：整改进度未报 2、签字超时 1")
 
 	text = bottest.Text(env.Command("zhenghua", "考核 2026Q4 明细:签收超时 单位:第二监督检查室"))
 	bottest.MustContain(t, "detail", text, "共 1 项", "XS-2026-0001", "2026-11-05 10:00 才签收")
@@ -328,10 +333,11 @@ func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
 		t.Errorf("document %s (%s)", doc.Name, doc.MIME)
 	}
 	md := string(doc.Data)
-	bottest.MustContain(t, "markdown", md, "# 关于2026Q4巡纪协作工作问题和不足的专报", "本期巡纪协作中发现问题 13 项",
+	bottest.MustContain(t, "markdown", md, "**巡纪协作专报**\n\n第1期\n\n报送单位：区委巡察办　　　　　　2026年12月15日\n\n---",
+		"# 关于2026年第四季度巡纪协作工作问题和不足的专报", "统计期间：2026年10月1日 至 2026年12月31日", "本期巡纪协作中发现问题 13 项",
 		"### （一）线索签收超时：2 项", "| 区纪委监委第二监督检查室 | 1 | XS-2026-0001 |", "| 区财政局党组 | 2 | ZG-2026-0001@2026-11、ZG-2026-0002@2026-11 |",
 		"线索逾期未签收，已报告巡察办：XS-2026-0003", "建议对派驻第三纪检监察组进行约谈提醒")
-	bottest.MustNotContain(t, "markdown", md, "clue.remind", "XS-2026-0004")
+	bottest.MustNotContain(t, "markdown", md, "clue.remind", "XS-2026-0004", "2026Q4", "考核 ", "2026-12-15", "2026-10-01", "2026-11-13")
 	card := resp.Replies[0].Card
 	bottest.MustContain(t, "summary", bottest.CardText(card), "ZB-2026-0001", "协作问题 13 项", "发送区委")
 

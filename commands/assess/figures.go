@@ -36,8 +36,10 @@ const (
 	// offices every two months) with no result recorded by the end of
 	// their cycle.
 	FigCheckMissing = "check_missing"
-	// FigMeetingMissed: work, joint and review meetings held with no member
-	// of a discipline body answering "attend".
+	// FigMeetingMissed: work, joint and review meetings held that an
+	// invited body (meetings.invitees, the convening office aside) missed:
+	// not recorded present by the office's attendance (or, before any is
+	// recorded, no member answering "attend") and no member on leave.
 	FigMeetingMissed = "meeting_missed"
 )
 
@@ -69,9 +71,6 @@ func ParseFigure(s string) (string, bool) {
 // responsible units. Other bodies (an inspection team that left a
 // co-signature unsigned) get a row when they have a record.
 var RowKinds = []bot.PartyKind{bot.SupervisionRoom, bot.StationedGroup, bot.SupervisorOffice, bot.CaseOffice, bot.GrassrootsCommission, bot.ResponsibleUnit}
-
-// meetingKinds are the bodies expected at the regular meetings.
-var meetingKinds = []bot.PartyKind{bot.SupervisionRoom, bot.StationedGroup, bot.SupervisorOffice, bot.CaseOffice, bot.GrassrootsCommission}
 
 // Period is a span [From, To) of whole days in the deployment zone.
 type Period struct {
@@ -303,24 +302,22 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 	if err != nil {
 		return nil, err
 	}
-	var expected []string
-	for _, k := range meetingKinds {
-		for _, bd := range r.BodiesOf(k) {
-			if len(r.Members(bd.ID)) > 0 {
-				expected = append(expected, bd.ID)
-			}
-		}
-	}
 	for _, m := range meetings {
 		if m.State != bot.MeetingScheduled || m.Kind == bot.MeetingOther || !in(m.Time) {
 			continue
 		}
-		for _, body := range expected {
-			attended := slices.ContainsFunc(m.Answers, func(ans bot.MeetingAnswer) bool {
-				p, ok := r.Person(ans.Person)
-				return ok && ans.Answer == bot.AnswerAttend && p.InBody(body)
-			})
-			if !attended {
+		invitees := m.Invitees
+		if invitees == nil { // stored before invitee lists: the configured ones
+			invitees = cfg.Meetings.InviteesOf(r, m.Kind)
+		}
+		for _, body := range invitees {
+			bd, ok := r.Body(body)
+			// The office convenes the meeting; a body with no members
+			// cannot be expected to come.
+			if !ok || bd.Kind == bot.InspectionOffice || len(r.Members(body)) == 0 {
+				continue
+			}
+			if m.PresenceOf(r, body) == bot.PresenceAbsent {
 				add(FigMeetingMissed, body, m.ID, m.Time, "meeting_"+string(m.Kind), time.Time{}, "")
 			}
 		}

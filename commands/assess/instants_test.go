@@ -1,12 +1,15 @@
 package assess
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/meeting"
 )
 
 // quarterLabel is 2027Q1 for a day in January–March 2027.
@@ -65,6 +68,62 @@ func TestAssessPeriodsFromEachInstant(t *testing.T) {
 		bottest.MustNotContain(t, "previous quarter", text, "XS-TEST-0001", "XS-TEST-0003")
 
 		text = bottest.Text(env.Command("wangming", "专报 起草 "+q))
-		bottest.MustContain(t, "专报", text, env.TZ("report.card.title", "id", fmt.Sprintf("%s-%d-0001", bot.PrefixReport, today.Year()), "period", q))
+		quarter := fmt.Sprintf("%d年第%s季度", qStart.Year(), []string{"一", "二", "三", "四"}[(int(qStart.Month())-1)/3])
+		bottest.MustContain(t, "专报", text, env.TZ("report.card.title", "id", fmt.Sprintf("%s-%d-0001", bot.PrefixReport, today.Year()), "period", quarter))
+	})
+}
+
+// From each instant: a work meeting convened by the office two days
+// later is missed, in the assessment of its month, only by the invited
+// bodies that neither asked for leave nor were recorded present by the
+// office's attendance (会议 签到): room1 answered 参加 but was not
+// there, team2 said nothing. group3's leave (请假) is not an absence; the
+// case office and the supervisor office of Hexi, not invited to the work
+// meeting, are refused when they answer and are never counted absent;
+// the office that convenes it is not assessed.
+func TestMeetingAbsenceCountsOnlyInviteesWithoutLeaveOrAttendanceFromEachInstant(t *testing.T) {
+	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
+		env := bottest.New(t, bottest.WithClock(bottest.NewClock(now.UTC())))
+		if err := Register(env.Bot, env.Config); err != nil {
+			t.Fatal(err)
+		}
+		if err := meeting.Register(env.Bot, env.Config); err != nil {
+			t.Fatal(err)
+		}
+		day := bottest.Today(now).AddDate(0, 0, 2)
+		held := day.Add(10 * time.Hour)
+		text := bottest.Text(env.Command("wangming", "会议 新建 工作例会 "+day.Format(time.DateOnly)+" 10:00"))
+		id := fmt.Sprintf("%s-%d-0001", bot.PrefixMeeting, day.Year())
+		bottest.MustContain(t, "new", text, id)
+		mt, err := bot.Records[bot.Meeting](env.Store, bot.CollMeetings).Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		button := func(action string) bot.Button { return bot.Button{Action: action, Value: id} }
+		for _, p := range []string{"zhaoqiang", "hejun", "lina", "sunli", "luoxia"} {
+			env.Click(p, button(meeting.ActionAttend))
+		}
+		env.Click("chenjing", button(meeting.ActionAbsent))
+		if mt.Invitees == nil {
+			t.Fatal("the meeting keeps no invitees")
+		}
+
+		env.Clock.Set(held.Add(3 * time.Hour))
+		bottest.MustContain(t, "attendance", bottest.Text(env.Command("wangming", "会议 签到 "+id+" room2,team1,sup_chengguan,office")), "缺席：区委第二巡察组、区纪委监委第一监督检查室")
+
+		a, err := Compute(context.Background(), env.Bot, env.Config, MonthPeriod(held, env.Bot.Loc), env.Bot.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var missed []string
+		for _, rec := range a.Behind(FigMeetingMissed, "") {
+			if rec.ID != id {
+				t.Errorf("record of %s behind the meeting figure", rec.ID)
+			}
+			missed = append(missed, rec.Body)
+		}
+		if want := []string{"team2", "room1"}; !slices.Equal(missed, want) {
+			t.Errorf("absent %v, want %v", missed, want)
+		}
 	})
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xunji-bot/xunji/bot"
 )
@@ -26,6 +28,9 @@ func (h *handler) reportCommand() *bot.Command {
 		Allow:   office,
 		Subs: []*bot.Subcommand{
 			{Name: "special", Aliases: []string{"专报", "起草"}, Run: h.draft},
+			{Name: "list", Aliases: []string{"列表", "清单"}, Run: h.listCmd},
+			{Name: "show", Aliases: []string{"查看"}, Run: h.showCmd},
+			{Name: "upload", Aliases: []string{"上传", "定稿"}, Run: h.uploadCmd, Files: true},
 			{Name: "send", Aliases: []string{"发送", "报送"}, Run: h.sendCmd},
 		},
 		Actions: []*bot.Action{{ID: ActionSend, Allow: office, Run: h.sendButton}},
@@ -65,7 +70,7 @@ func (h *handler) draft(ctx context.Context, req *bot.Request) (*bot.Response, e
 	r := req.Roster
 	rep := &bot.SpecialReport{
 		ID: id, Period: per.Label, From: per.From, To: per.To,
-		Markdown:  Markdown(h.b, r, a, h.b.Lang, id, req.Person, note),
+		Markdown:  Markdown(h.b, r, a, h.b.Lang, id, req.Person, note, now),
 		Summary:   h.summary(a, h.b.Lang, id),
 		CreatedBy: req.Person.ID, CreatedAt: now,
 	}
@@ -76,7 +81,7 @@ func (h *handler) draft(ctx context.Context, req *bot.Request) (*bot.Response, e
 		return nil, err
 	}
 	card := &bot.Card{
-		Title:   h.t(lang, "report.card.title", "id", id, "period", per.Label),
+		Title:   h.t(lang, "report.card.title", "id", id, "period", PeriodName(lang, per.Label)),
 		Color:   bot.Blue,
 		Text:    h.summary(a, lang, id) + "\n\n" + h.t(lang, "report.card.how", "id", id),
 		Buttons: []bot.Button{{Label: h.t(lang, "report.button.send"), Action: ActionSend, Value: id, Style: "primary"}},
@@ -84,8 +89,10 @@ func (h *handler) draft(ctx context.Context, req *bot.Request) (*bot.Response, e
 	return &bot.Response{Replies: []bot.Reply{{Card: card, Files: []bot.File{h.file(rep)}}}}, nil
 }
 
+// file is the report's document as it stands: the uploaded edit when
+// there is one, else the draft.
 func (h *handler) file(rep *bot.SpecialReport) bot.File {
-	return bot.File{Name: h.t(h.b.Lang, "report.file", "period", rep.Period, "id", rep.ID), MIME: mdMIME, Data: []byte(rep.Markdown)}
+	return bot.File{Name: h.t(h.b.Lang, "report.file", "period", PeriodName(h.b.Lang, rep.Period), "id", rep.ID), MIME: mdMIME, Data: []byte(rep.Final())}
 }
 
 // summary is the chat text that goes with the document.
@@ -100,9 +107,9 @@ func (h *handler) summary(a *Assessment, lang, id string) string {
 		}
 	}
 	if total == 0 {
-		return h.t(lang, "report.summary.clean", "id", id, "period", a.Period.Label, "escalations", len(a.Escalations))
+		return h.t(lang, "report.summary.clean", "id", id, "period", PeriodName(lang, a.Period.Label), "escalations", len(a.Escalations))
 	}
-	return h.t(lang, "report.summary", "id", id, "period", a.Period.Label, "total", total,
+	return h.t(lang, "report.summary", "id", id, "period", PeriodName(lang, a.Period.Label), "total", total,
 		"parts", strings.Join(parts, h.t(lang, "list.sep")), "escalations", len(a.Escalations))
 }
 
@@ -119,11 +126,21 @@ func numeral(lang string, i int) string {
 // section per figure with a table of the bodies and the records behind
 // their counts, the escalations of the period, and the office's
 // suggestions (note, or a placeholder to fill in).
-func Markdown(b *bot.Bot, r *bot.Roster, a *Assessment, lang, id string, author *bot.Person, note string) string {
+func Markdown(b *bot.Bot, r *bot.Roster, a *Assessment, lang, id string, author *bot.Person, note string, date time.Time) string {
 	t := func(key string, args ...any) string { return b.T(lang, key, args...) }
 	var s strings.Builder
 	line := func(v string) { s.WriteString(v + "\n") }
-	line("# " + t("report.md.title", "period", a.Period.Label))
+	// The official header (版头): the masthead, the issue number (期号), the
+	// reporting body (报送单位) and the date written out.
+	line("**" + t("report.md.masthead") + "**")
+	line("")
+	line(t("report.md.issue", "n", IssueNumber(id)))
+	line("")
+	line(t("report.md.header", "office", officeName(r, lang), "date", LongDate(lang, date, b.Loc)))
+	line("")
+	line("---")
+	line("")
+	line("# " + t("report.md.title", "period", PeriodName(lang, a.Period.Label)))
 	line("")
 	line("> " + t("report.md.draft"))
 	line("")
@@ -132,7 +149,8 @@ func Markdown(b *bot.Bot, r *bot.Roster, a *Assessment, lang, id string, author 
 		who = author.DisplayName(lang)
 	}
 	line("- " + t("report.md.id", "id", id))
-	line("- " + t("report.md.period", "from", bot.FormatDate(a.Period.From, b.Loc), "to", bot.FormatDate(a.Period.To.AddDate(0, 0, -1), b.Loc), "asof", bot.FormatTime(a.AsOf, b.Loc)))
+	line("- " + t("report.md.period", "from", LongDate(lang, a.Period.From, b.Loc), "to", LongDate(lang, a.Period.To.AddDate(0, 0, -1), b.Loc),
+		"asof", LongDate(lang, a.AsOf, b.Loc)+" "+a.AsOf.In(b.Loc).Format("15:04")))
 	line("- " + t("report.md.author", "person", who))
 	line("")
 	line("## " + t("report.md.h_overview"))
@@ -198,7 +216,7 @@ func Markdown(b *bot.Bot, r *bot.Roster, a *Assessment, lang, id string, author 
 		if b.Translator().Has(lang, "report.esc."+e.Action) {
 			action = t("report.esc." + e.Action)
 		}
-		line("- " + t("report.md.escalation", "time", bot.FormatTime(e.Time, b.Loc), "action", action, "record", e.Record))
+		line("- " + t("report.md.escalation", "time", LongDate(lang, e.Time, b.Loc), "action", action, "record", e.Record))
 	}
 	line("")
 	line("## " + t("report.md.h_next"))
@@ -286,7 +304,11 @@ func (h *handler) send(ctx context.Context, req *bot.Request, id string) (string
 	if err != nil {
 		return "", err
 	}
-	if err := h.b.Audit(ctx, req, "report.send", id, "period="+rep.Period+" to="+strings.Join(to, ",")); err != nil {
+	version := "draft"
+	if rep.Edited != "" {
+		version = "edited"
+	}
+	if err := h.b.Audit(ctx, req, "report.send", id, "period="+rep.Period+" version="+version+" to="+strings.Join(to, ",")); err != nil {
 		return "", err
 	}
 	var refs []bot.MessageRef
@@ -294,7 +316,10 @@ func (h *handler) send(ctx context.Context, req *bot.Request, id string) (string
 	for _, pid := range to {
 		p, _ := r.Person(pid)
 		l := h.b.LangOf(ctx, p)
-		text := h.t(l, "report.sent_notice", "id", id, "period", rep.Period, "summary", rep.Summary)
+		text := h.t(l, "report.sent_notice", "id", id, "issue", IssueNumber(id), "period", PeriodName(l, rep.Period), "summary", rep.Summary)
+		if rep.Edited != "" { // the office's text may differ from the draft's figures
+			text = h.t(l, "report.sent_notice_edited", "id", id, "issue", IssueNumber(id), "period", PeriodName(l, rep.Period))
+		}
 		got, err := h.b.Notify(ctx, bot.Notice{PersonID: pid, Text: text, Files: []bot.File{h.file(rep)}, Key: "report:" + id})
 		refs = append(refs, got...)
 		if err != nil || len(got) == 0 {
@@ -318,4 +343,55 @@ func (h *handler) send(ctx context.Context, req *bot.Request, id string) (string
 		out += "\n" + h.t(lang, "report.send_failed", "people", strings.Join(failed, h.t(lang, "list.sep")))
 	}
 	return out, nil
+}
+
+// IssueNumber is the issue number (期号) of report id: its number within
+// the year, ZB-2026-0003 → 3.
+func IssueNumber(id string) int {
+	n, _ := strconv.Atoi(id[strings.LastIndex(id, "-")+1:])
+	return n
+}
+
+// PeriodName names a period label in lang: 2026Q4 → 2026年第四季度,
+// 2026-11 → 2026年11月, 2026 → 2026年 (English: Q4 2026, November 2026).
+func PeriodName(lang, label string) string {
+	en := bot.IsEnglish(lang)
+	if y, q, ok := strings.Cut(label, "Q"); ok {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > 4 {
+			return label
+		}
+		if en {
+			return "Q" + q + " " + y
+		}
+		return y + "年第" + zhNumerals[n-1] + "季度"
+	}
+	if t, err := time.Parse("2006-01", label); err == nil {
+		if en {
+			return t.Format("January 2006")
+		}
+		return fmt.Sprintf("%d年%d月", t.Year(), t.Month())
+	}
+	if _, err := strconv.Atoi(label); err == nil && !en {
+		return label + "年"
+	}
+	return label
+}
+
+// LongDate writes a date out as official documents do: 2026年12月6日
+// (English: 6 December 2026).
+func LongDate(lang string, t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	if bot.IsEnglish(lang) {
+		return t.Format("2 January 2006")
+	}
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day())
+}
+
+// officeName is the reporting body (报送单位): the inspection office.
+func officeName(r *bot.Roster, lang string) string {
+	if bs := r.BodiesOf(bot.InspectionOffice); len(bs) > 0 {
+		return bs[0].DisplayName(lang)
+	}
+	return "-"
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/xunji-bot/xunji/commands/admin"
 	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/cosign"
+	"github.com/xunji-bot/xunji/commands/meeting"
+	"github.com/xunji-bot/xunji/commands/progress"
 )
 
 // platform is one chat platform with the bot's adapter on it, seen from
@@ -85,8 +87,8 @@ type seen struct {
 	text     string
 }
 
-// newEnv is a bot on the demo roster with the admin, clue and
-// co-signature commands, and the first inspection round stored.
+// newEnv is a bot on the demo roster with the admin, clue,
+// co-signature, meeting and progress commands, and the first inspection round stored.
 func newEnv(t *testing.T) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
@@ -95,6 +97,8 @@ func newEnv(t *testing.T) *bottest.Env {
 		func() error { return admin.Register(env.Bot, env.Config) },
 		func() error { return clue.Register(env.Bot, env.Config) },
 		func() error { return cosign.RegisterWith(env.Bot, env.Config, cosign.Builtin()) },
+		func() error { return meeting.Register(env.Bot, env.Config) },
+		func() error { return progress.Register(env.Bot, env.Config) },
 	} {
 		if err := reg(); err != nil {
 			t.Fatal(err)

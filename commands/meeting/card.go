@@ -11,7 +11,8 @@ import (
 
 // card renders a meeting as its notice card in lang (group cards use the
 // deployment language): date, time, place, agenda, the answers counted,
-// and the 参加 / 请假 buttons while it is upcoming.
+// the invited bodies, the attendance once recorded, and the 参加 / 请假
+// buttons while it is upcoming.
 func (m *module) card(lang string, r *bot.Roster, mt *bot.Meeting, now time.Time) *bot.Card {
 	t := func(key string, args ...any) string { return m.b.T(lang, key, args...) }
 	title := m.title(lang, mt)
@@ -41,13 +42,17 @@ func (m *module) card(lang string, r *bot.Roster, mt *bot.Meeting, now time.Time
 	if place == "" {
 		place = t("meeting.place_tbd")
 	}
-	attend, absent := m.names(lang, r, mt, bot.AnswerAttend), m.names(lang, r, mt, bot.AnswerAbsent)
+	attend, absent := m.names(lang, r, mt, bot.AnswerAttend), m.names(lang, r, mt, bot.AnswerLeave)
 	card.Fields = []bot.Field{
 		{Label: t("meeting.field.time"), Value: m.when(lang, mt.Time)},
 		{Label: t("meeting.field.place"), Value: place},
 		{Label: t("meeting.field.agenda"), Value: m.agendaText(lang, mt)},
 		{Label: t("meeting.field.attend", "count", len(attend)), Value: m.joinNames(lang, attend)},
 		{Label: t("meeting.field.absent", "count", len(absent)), Value: m.joinNames(lang, absent)},
+		{Label: t("meeting.field.invitees"), Value: m.bodyNames(lang, r, m.inviteesOf(r, mt))},
+	}
+	if mt.AttendanceTaken() {
+		card.Fields = append(card.Fields, bot.Field{Label: t("meeting.field.presence"), Value: m.presence(lang, r, mt)})
 	}
 	if mt.State == bot.MeetingScheduled {
 		if mt.Upcoming(now) {

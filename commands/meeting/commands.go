@@ -180,8 +180,12 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if err != nil {
 		return nil, err
 	}
+	invitees, err := m.invitees(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
 	mt := &bot.Meeting{
-		ID: id, Kind: kind, Title: title, Time: at, Place: place, Agenda: agenda,
+		ID: id, Kind: kind, Title: title, Time: at, Place: place, Agenda: agenda, Invitees: invitees,
 		Group: m.cfg.NoticeGroup("meeting"), State: bot.MeetingScheduled,
 		RemindBefore: DefaultRemind, RemindAt: at.Add(-DefaultRemind),
 		CreatedBy: req.Person.ID, CreatedAt: req.Time,
@@ -324,6 +328,13 @@ func (m *module) answerButton(answer string) bot.HandlerFunc {
 		}
 		var refused string
 		switch {
+		case !m.invited(req.Roster, mt, req.Person):
+			// Not an invitee: say so, and who is invited, without touching
+			// the card.
+			if err := m.b.AuditResult(ctx, req, "meeting."+answer, mt.ID, "not_invited", bot.ResultRefused); err != nil {
+				return nil, err
+			}
+			return &bot.Response{Toast: m.b.T(req.Lang, "meeting.err.not_invited", "id", mt.ID, "bodies", m.bodyNames(req.Lang, req.Roster, m.inviteesOf(req.Roster, mt)))}, nil
 		case mt.State == bot.MeetingCancelled:
 			refused = m.b.T(req.Lang, "meeting.err.cancelled", "id", mt.ID)
 		case !mt.Upcoming(req.Time):

@@ -162,10 +162,11 @@ func (m *module) command() *bot.Command {
 			{Name: "move", Aliases: []string{"改期", "调整"}, Allow: office, Run: m.move},
 			{Name: "cancel", Aliases: []string{"取消"}, Allow: office, Run: m.cancel},
 			{Name: "note", Aliases: []string{"纪要", "决定"}, Allow: office, Run: m.note},
+			{Name: "attendance", Aliases: []string{"签到", "出席", "attend"}, Allow: office, Run: m.attendance},
 		},
 		Actions: []*bot.Action{
 			{ID: ActionAttend, Run: m.answerButton(bot.AnswerAttend)},
-			{ID: ActionAbsent, Run: m.answerButton(bot.AnswerAbsent)},
+			{ID: ActionAbsent, Run: m.answerButton(bot.AnswerLeave)},
 		},
 	}
 }
@@ -230,6 +231,40 @@ func afterWord(req *bot.Request, word string) string {
 		}
 	}
 	return ""
+}
+
+// invitees resolves the configured invitees of kind on the current
+// roster; the meeting keeps them, so a later change of the configuration
+// does not rewrite who was invited to a past meeting.
+func (m *module) invitees(ctx context.Context, kind bot.MeetingKind) ([]string, error) {
+	r, err := m.b.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.cfg.Meetings.InviteesOf(r, kind), nil
+}
+
+// inviteesOf returns the meeting's invitees; a meeting stored before
+// invitee lists takes the configured list of its kind.
+func (m *module) inviteesOf(r *bot.Roster, mt *bot.Meeting) []string {
+	if mt.Invitees != nil {
+		return mt.Invitees
+	}
+	return m.cfg.Meetings.InviteesOf(r, mt.Kind)
+}
+
+// invited reports whether p belongs to an invited body.
+func (m *module) invited(r *bot.Roster, mt *bot.Meeting, p *bot.Person) bool {
+	return p != nil && slices.ContainsFunc(m.inviteesOf(r, mt), p.InBody)
+}
+
+// bodyNames joins the names of bodies in lang.
+func (m *module) bodyNames(lang string, r *bot.Roster, ids []string) string {
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		names = append(names, r.BodyName(id, lang))
+	}
+	return m.joinNames(lang, names)
 }
 
 // history appends a step to the meeting's history.

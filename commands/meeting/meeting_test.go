@@ -568,3 +568,76 @@ func TestOpenItemsInTheReadersLanguage(t *testing.T) {
 		t.Errorf("open items %q, by language %q", mt.OpenItems, mt.OpenItemsIn)
 	}
 }
+
+// Only members of the invited bodies answer a meeting notice: the case
+// office and an unrelated supervisor office (not on the demo's work
+// meeting list) are told they are not invited, and nothing is recorded.
+// After the start the office records who actually attended; the card
+// then shows attended, on leave and absent bodies.
+func TestOnlyInviteesAnswerAndTheOfficeRecordsAttendance(t *testing.T) {
+	f := newEnv(t)
+	c := announce(t, f)
+	bottest.MustContain(t, "invitees on the card", field(t, c, "受邀单位"), "区纪委监委第二监督检查室", "城关镇派出监察员办公室")
+	bottest.MustNotContain(t, "invitees on the card", field(t, c, "受邀单位"), "案件监督管理室", "河西街道")
+	attend, leave := bottest.FindButton(t, c, meeting.ActionAttend), bottest.FindButton(t, c, meeting.ActionAbsent)
+
+	for _, outsider := range []string{"sunli", "luoxia"} {
+		resp := f.Click(outsider, attend)
+		bottest.MustContain(t, outsider+" toast", resp.Toast, "未受邀参加会议 HY-2026-0001", "受邀单位：")
+		if len(resp.Replies) != 0 {
+			t.Errorf("%s: a refused click must leave the card alone: %+v", outsider, resp.Replies)
+		}
+	}
+	f.Click("zhaoqiang", attend)
+	f.Click("hejun", attend)
+	f.Click("chenjing", leave)
+	mt := f.meeting(t, "HY-2026-0001")
+	if len(mt.Answers) != 3 || mt.AnswerOf("sunli") != "" || mt.AnswerOf("luoxia") != "" {
+		t.Errorf("answers %+v", mt.Answers)
+	}
+	refused, _ := f.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool {
+		return e.Action == "meeting.attend" && e.Result == bot.ResultRefused && e.Detail == "not_invited"
+	})
+	if len(refused) != 2 {
+		t.Errorf("refused answers audited %d times, want 2", len(refused))
+	}
+
+	text := bottest.Text(f.Command("wangming", "会议 签到 HY-2026-0001 第二监督检查室"))
+	bottest.MustContain(t, "attendance before the start", text, "尚未开始", "会议 签到 HY-2026-0001")
+
+	f.Clock.Set(at("2026-12-15 17:00"))
+	text = bottest.Text(f.Command("lina", "会议 签到 HY-2026-0001 第二监督检查室"))
+	bottest.MustContain(t, "attendance by a team member", text, "没有权限")
+	if len(f.meeting(t, "HY-2026-0001").Attendance) != 0 {
+		t.Errorf("a team member recorded attendance: %s", text)
+	}
+	text = bottest.Text(f.Command("wangming", "会议 签到 HY-2026-0001 案件监督管理室"))
+	bottest.MustContain(t, "attendance of a body not invited", text, "未受邀参加会议 HY-2026-0001", "会议 签到 HY-2026-0001 第二监督检查室")
+	text = bottest.Text(f.Command("wangming", "会议 签到 HY-2026-0001"))
+	bottest.MustContain(t, "attendance without bodies", text, "请写明到会的单位")
+
+	text = bottest.Text(f.Command("wangming", "会议 签到 HY-2026-0001 第二监督检查室，区委第一巡察组、区委巡察办"))
+	bottest.MustContain(t, "attendance", text, "已登记 HY-2026-0001 的签到情况",
+		"出席：区委巡察办、区委第一巡察组、区纪委监委第二监督检查室；请假：区纪委监委派驻第三纪检监察组；缺席：区委第二巡察组、区纪委监委第一监督检查室、城关镇派出监察员办公室")
+	mt = f.meeting(t, "HY-2026-0001")
+	if len(mt.Attendance) != 3 || mt.Attendance[0].By != "wangming" {
+		t.Errorf("attendance %+v", mt.Attendance)
+	}
+	if mt.PresenceOf(f.Bot.BaseRoster(), "room1") != bot.PresenceAbsent {
+		t.Error("room1 answered 参加 but was not recorded present: it is absent once attendance is taken")
+	}
+	var updated *bot.Card
+	for _, m := range f.Adapter.Sent() {
+		if m.Update != nil && m.Card != nil {
+			updated = m.Card
+		}
+	}
+	if updated == nil {
+		t.Fatal("the posted card was not updated with the attendance")
+	}
+	bottest.MustContain(t, "updated card", field(t, updated, "签到情况"), "请假：区纪委监委派驻第三纪检监察组")
+	log, _ := f.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Action == "meeting.attendance" && e.Result == bot.ResultOK })
+	if len(log) != 1 || log[0].Detail != "bodies=room2,team1,office" {
+		t.Errorf("attendance audit %+v", log)
+	}
+}

@@ -61,8 +61,12 @@ func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now
 	if err != nil {
 		return nil, err
 	}
+	invitees, err := m.invitees(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
 	mt := &bot.Meeting{
-		ID: id, Kind: kind, Title: run.Title, Time: at, Place: run.Meeting.Place,
+		ID: id, Kind: kind, Title: run.Title, Time: at, Place: run.Meeting.Place, Invitees: invitees,
 		Agenda: append([]string(nil), run.Meeting.Agenda...), Template: run.Template, Group: group,
 		State: bot.MeetingScheduled, Schedule: run.Schedule, Run: run.Key,
 		RemindBefore: remind, RemindAt: at.Add(-remind), CreatedAt: now,

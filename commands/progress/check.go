@@ -17,35 +17,65 @@ var checkKinds = map[bot.CheckKind]bot.PartyKind{
 	bot.CheckSupervisor: bot.SupervisorOffice,
 }
 
+// checkPlan is one body's relay check as planned at a moment: the items
+// it supervises to list.
+type checkPlan struct {
+	body bot.Body
+	list []*bot.Item
+}
+
+// planChecks works out, as of at, which bodies of kind's party get a
+// check prompt and with which items: the items each supervises that
+// are in progress, awaiting closing, or closed within two months.
+func (h *handler) planChecks(ctx context.Context, r *bot.Roster, kind bot.CheckKind, at time.Time) ([]checkPlan, error) {
+	all, err := h.items.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sortItems(r, all)
+	var out []checkPlan
+	for _, body := range r.BodiesOf(checkKinds[kind]) {
+		var list []*bot.Item
+		for _, it := range all {
+			if it.SupervisedBy(body.ID) && !it.CreatedAt.After(at) && (it.OpenAt(at) || it.AwaitingAt(at) || it.DoneAt.After(at.AddDate(0, -2, 0))) {
+				list = append(list, it)
+			}
+		}
+		if len(list) > 0 {
+			out = append(out, checkPlan{body: body, list: list})
+		}
+	}
+	return out, nil
+}
+
 // promptChecks is the task progress.stationed_check (every month) or
 // progress.supervisor_check (every two months; the cadence is the
 // schedule's): each body of the kind that supervises items is asked to
 // run its check, with the list of the items it supervises and their
-// state, and to record the result with "progress check". One check per
-// body and month; a repeated run does nothing.
+// state as of the moment the run starts, and to record the result with
+// "progress check". One check per body and month; a repeated run does
+// nothing.
 func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.Time) error {
-	at = at.In(h.b.Loc)
+	_, err := h.startChecks(ctx, nil, kind, h.runTime(at))
+	return err
+}
+
+// startChecks prompts the checks of kind for at's month as of at, for
+// req (nil for the scheduler), and returns the bodies prompted now.
+func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind bot.CheckKind, at time.Time) ([]string, error) {
 	period := bot.MonthID(at, h.b.Loc)
 	r, err := h.b.Roster(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	all, err := h.items.List(ctx)
+	plans, err := h.planChecks(ctx, r, kind, at)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sortItems(r, all)
+	var prompted []string
 	var errs []error
-	for _, body := range r.BodiesOf(checkKinds[kind]) {
-		var list []*bot.Item
-		for _, it := range all {
-			if it.SupervisedBy(body.ID) && !it.CreatedAt.After(at) && (it.OpenAt(at) || it.DoneAt.After(at.AddDate(0, -2, 0))) {
-				list = append(list, it)
-			}
-		}
-		if len(list) == 0 {
-			continue
-		}
+	for _, pl := range plans {
+		body, list := pl.body, pl.list
 		c := &bot.Check{ID: bot.CheckID(kind, body.ID, period), Kind: kind, Body: body.ID, Period: period, PromptedAt: at}
 		for _, it := range list {
 			c.Items = append(c.Items, it.ID)
@@ -56,10 +86,11 @@ func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.
 			}
 			continue
 		}
-		if err := h.b.Audit(ctx, nil, "progress.check.prompt", c.ID, fmt.Sprintf("items=%s", strings.Join(c.Items, ","))); err != nil {
+		if err := h.b.Audit(ctx, req, "progress.check.prompt", c.ID, fmt.Sprintf("items=%s", strings.Join(c.Items, ","))); err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		prompted = append(prompted, body.ID)
 		refs, err := h.sendCheck(ctx, r, c, body, list, at)
 		if err != nil {
 			errs = append(errs, err)
@@ -70,7 +101,7 @@ func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return prompted, errors.Join(errs...)
 }
 
 func (h *handler) sendCheck(ctx context.Context, r *bot.Roster, c *bot.Check, body bot.Body, list []*bot.Item, at time.Time) ([]bot.MessageRef, error) {
@@ -295,4 +326,85 @@ func (h *handler) checkOKButton(ctx context.Context, req *bot.Request) (*bot.Res
 	toast := h.t(req.Lang, "progress.check.saved", "body", req.Roster.BodyName(c.Body, req.Lang), "month", h.monthLabel(req.Lang, c.Period),
 		"result", h.t(req.Lang, "progress.check.result."+string(c.Result)))
 	return &bot.Response{Toast: toast, Replies: []bot.Reply{{Card: h.checkCard(req.Roster, c, h.checkItems(ctx, c), req.Lang, c.PromptedAt), Replace: true}}}, nil
+}
+
+// checkCycle is how many months a body has to record a check of kind.
+func checkCycle(kind bot.CheckKind) int {
+	if kind == bot.CheckSupervisor {
+		return 2
+	}
+	return 1
+}
+
+// checkEscalations returns the stationed groups and supervisor offices
+// to report to the leader in charge (约谈提醒) at at: those whose relay
+// checks, prompted and with their cycle over, went unrecorded (no result
+// by the cycle's end) for EscalateMonths months in a row — two monthly
+// checks of a stationed group, one two-month check of a supervisor
+// office with the default of two — and the check ids behind them. The
+// checks are read by id, month by month back from at, never the whole
+// collection; months without a prompt are skipped.
+func (h *handler) checkEscalations(ctx context.Context, r *bot.Roster, at time.Time) ([]string, []string, error) {
+	var bodies, ids []string
+	month := bot.MonthID(at, h.b.Loc)
+	for _, kind := range []bot.CheckKind{bot.CheckStationed, bot.CheckSupervisor} {
+		cycle := checkCycle(kind)
+		for _, body := range r.BodiesOf(checkKinds[kind]) {
+			missed, months := []string(nil), 0
+			period := month
+			for range h.cfg.EscalateMonths*cycle + 2 {
+				c, err := h.checks.Get(ctx, bot.CheckID(kind, body.ID, period))
+				period = bot.PrevMonthID(period)
+				if bot.IsNotFound(err) {
+					continue
+				}
+				if err != nil {
+					return nil, nil, err
+				}
+				start, err := time.ParseInLocation("2006-01", c.Period, h.b.Loc)
+				if err != nil {
+					continue
+				}
+				due := start.AddDate(0, cycle, 0)
+				if due.After(at) {
+					continue // its cycle is not over yet
+				}
+				if c.Result != bot.CheckPending && !c.RecordedAt.IsZero() && c.RecordedAt.Before(due) {
+					break // recorded in time: the run of missed checks ends here
+				}
+				missed, months = append(missed, c.ID), months+cycle
+				if months >= h.cfg.EscalateMonths {
+					break
+				}
+			}
+			if months >= h.cfg.EscalateMonths {
+				bodies = append(bodies, body.ID)
+				ids = append(ids, missed...)
+			}
+		}
+	}
+	return bodies, ids, nil
+}
+
+// escalateChecks reports a supervising body whose checks are missing to
+// the leader in charge, and audits it.
+func (h *handler) escalateChecks(ctx context.Context, r *bot.Roster, rep *Report, body string) error {
+	var missed []string
+	for _, id := range rep.MissedChecks {
+		if _, b, ok := strings.Cut(id, ":"); ok && strings.HasPrefix(b, body+":") {
+			missed = append(missed, id)
+		}
+	}
+	if err := h.b.Audit(ctx, nil, "progress.check.escalate", body, fmt.Sprintf("month=%s months=%d checks=%s", rep.Month, h.cfg.EscalateMonths, strings.Join(missed, ","))); err != nil {
+		return err
+	}
+	text := func(lang string) string {
+		var periods []string
+		for _, id := range missed {
+			periods = append(periods, h.monthLabel(lang, id[strings.LastIndex(id, ":")+1:]))
+		}
+		return h.t(lang, "progress.escalate.checks_text", "body", r.BodyName(body, lang), "months", h.cfg.EscalateMonths,
+			"periods", strings.Join(periods, h.t(lang, "list.sep")))
+	}
+	return h.toLeader(ctx, r, "progress:"+rep.Month+":escalate_checks:"+body, text)
 }

@@ -11,44 +11,88 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// collect is the task progress.collect: on the configured working day it
-// asks each responsible unit with open items for this month's update of
-// each, in the unit's group or by direct message to its contacts. The
-// deadline is CollectDays working days later. Running it again for the
-// same month does nothing.
-func (h *handler) collect(ctx context.Context, at time.Time) error {
-	at = at.In(h.b.Loc)
-	month := bot.MonthID(at, h.b.Loc)
-	r, err := h.b.Roster(ctx)
-	if err != nil {
-		return err
+// collection is a month's collection as planned at a moment: the units
+// to ask with their open items, the deadline and the window from which
+// updates count.
+type collection struct {
+	month    string
+	at       time.Time
+	units    []bot.UnitReport
+	deadline time.Time
+	window   time.Time
+	items    map[string]*bot.Item
+}
+
+// runTime is when a run planned for at evaluates the records: a run that
+// starts late (a catch-up after a restart) sees the items as they are
+// when it runs, so an item created between the planned time and the run
+// is not left out.
+func (h *handler) runTime(at time.Time) time.Time {
+	if now := h.b.Now(); now.After(at) {
+		at = now
 	}
+	return at.In(h.b.Loc)
+}
+
+// planCollection works out the collection of at's month as of at.
+func (h *handler) planCollection(ctx context.Context, r *bot.Roster, at time.Time) (*collection, error) {
+	month := bot.MonthID(at, h.b.Loc)
 	all, err := h.items.List(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	c := &collection{month: month, at: at, items: map[string]*bot.Item{}}
 	byUnit := map[string][]string{}
 	for _, it := range all {
+		c.items[it.ID] = it
 		if it.OpenAt(at) {
 			byUnit[it.Unit] = append(byUnit[it.Unit], it.ID)
 		}
 	}
-	var units []bot.UnitReport
 	for _, u := range unitBodies(r) {
 		if ids := byUnit[u.ID]; len(ids) > 0 {
-			units = append(units, bot.UnitReport{Unit: u.ID, Items: ids})
+			c.units = append(c.units, bot.UnitReport{Unit: u.ID, Items: ids})
 		}
 	}
-	deadline := dayStart(h.b.Cal.AddWorkdays(at, h.cfg.CollectDays), h.b.Loc)
-	window := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, h.b.Loc)
+	c.deadline = dayStart(h.b.Cal.AddWorkdays(at, h.cfg.CollectDays), h.b.Loc)
+	c.window = time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, h.b.Loc)
 	if prev, err := h.months.Get(ctx, bot.PrevMonthID(month)); err == nil && !prev.Deadline.IsZero() {
 		// Updates up to the previous collection's deadline counted for it.
-		if end := prev.Deadline.AddDate(0, 0, 1); end.After(window) {
-			window = end
+		if end := prev.Deadline.AddDate(0, 0, 1); end.After(c.window) {
+			c.window = end
 		}
 	} else if err != nil && !bot.IsNotFound(err) {
-		return err
+		return nil, err
 	}
+	return c, nil
+}
+
+// collect is the task progress.collect: on the configured working day it
+// asks each responsible unit with open items for this month's update of
+// each, in the unit's group or by direct message to its contacts. The
+// deadline is CollectDays working days later. Items are taken as of the
+// moment the run actually starts (a catch-up after the planned time
+// included). Running it again for the same month does nothing. The task
+// runs in one unit of work with the record that it ran, so the month is
+// marked started only when the prompts are committed with it.
+func (h *handler) collect(ctx context.Context, at time.Time) error {
+	_, err := h.startCollection(ctx, nil, h.runTime(at))
+	return err
+}
+
+// startCollection starts the collection of at's month as of at, for req
+// (nil for the scheduler). It returns nil, nil when the month's
+// collection had already started.
+func (h *handler) startCollection(ctx context.Context, req *bot.Request, at time.Time) (*bot.ProgressMonth, error) {
+	r, err := h.b.Roster(ctx)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := h.planCollection(ctx, r, at)
+	if err != nil {
+		return nil, err
+	}
+	month, units, window, deadline := plan.month, plan.units, plan.window, plan.deadline
 	set := func(m *bot.ProgressMonth) error {
 		if !m.StartedAt.IsZero() {
 			return errStop
@@ -67,24 +111,20 @@ func (h *handler) collect(ctx context.Context, at time.Time) error {
 	}
 	switch {
 	case errors.Is(err, errStop):
-		return nil // already started by an earlier run
+		return nil, nil // already started by an earlier run
 	case err != nil:
-		return err
+		return nil, err
 	}
 	nItems := 0
 	for _, u := range units {
 		nItems += len(u.Items)
 	}
-	if err := h.b.Audit(ctx, nil, "progress.collect", month, fmt.Sprintf("units=%d items=%d deadline=%s", len(units), nItems, bot.FormatDate(deadline, h.b.Loc))); err != nil {
-		return err
-	}
-	items := map[string]*bot.Item{}
-	for _, it := range all {
-		items[it.ID] = it
+	if err := h.b.Audit(ctx, req, "progress.collect", month, fmt.Sprintf("units=%d items=%d deadline=%s", len(units), nItems, bot.FormatDate(deadline, h.b.Loc))); err != nil {
+		return nil, err
 	}
 	var errs []error
 	for _, u := range m.Units {
-		refs, err := h.promptUnit(ctx, r, m, u, items, "prompt", at)
+		refs, err := h.promptUnit(ctx, r, m, u, plan.items, "prompt", at)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("unit %s: %w", u.Unit, err))
 		}
@@ -99,7 +139,7 @@ func (h *handler) collect(ctx context.Context, at time.Time) error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return m, errors.Join(errs...)
 }
 
 // unitTargets returns where a unit is asked: its group, or else its

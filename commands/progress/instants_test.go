@@ -161,3 +161,60 @@ func TestMonthlyCollectionAndNoticeFromEachInstant(t *testing.T) {
 		}
 	})
 }
+
+// From each instant, on a clock read in UTC: the stationed group that
+// recorded its check three months ago but none of the two monthly checks
+// since, and the Chengguan supervisor office whose two-month check of
+// three months ago went unrecorded, are reported to the leader in charge
+// (约谈提醒) by this month's notice, with the months missed; the Hexi
+// supervisor office, never asked to check, is not. Each is audited once.
+func TestMissingChecksEscalateFromEachInstant(t *testing.T) {
+	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
+		env := newEnv(t, bottest.WithClock(bottest.NewClock(now.UTC())))
+		today := bottest.Today(now)
+		month := func(back int) time.Time {
+			return bottest.Day(today.Year(), today.Month()-time.Month(back), 1).Add(10 * time.Hour)
+		}
+		label := func(t time.Time) string { return fmt.Sprintf("%d年%d月", t.Year(), t.Month()) }
+		deadline := today.AddDate(1, 0, 0).Format(time.DateOnly)
+
+		env.Clock.Set(month(3))
+		create(t, env, `区财政局党组 "公务用车登记不规范" 期限:`+deadline+` 监督:派驻第三纪检监察组`)
+		create(t, env, `城关镇党委 "村级财务公开不及时" 期限:`+deadline+` 监督:城关镇派出监察员办公室`)
+		runTask(t, env, TaskStationedCheck)
+		runTask(t, env, TaskSupervisorCheck)
+		env.Command("chenjing", "进度 检查 通过")
+		recorded, err := bot.Records[bot.Check](env.Store, bot.CollProgressChecks).Get(ctx, bot.CheckID(bot.CheckStationed, "group3", bot.MonthID(month(3), env.Bot.Loc)))
+		if err != nil || recorded.Result != bot.CheckPassed {
+			t.Fatalf("the stationed group's first check: %+v, %v", recorded, err)
+		}
+		for _, back := range []int{2, 1} {
+			env.Clock.Set(month(back))
+			runTask(t, env, TaskStationedCheck)
+		}
+
+		env.Clock.Set(now)
+		env.Adapter.Reset()
+		runTask(t, env, TaskMonthlyNotice)
+		m := loadMonth(t, env, bot.MonthID(now, env.Bot.Loc))
+		if want := []string{"group3", "sup_chengguan"}; !slices.Equal(m.EscalatedBodies, want) {
+			t.Fatalf("escalated bodies %v, want %v (checks %v)", m.EscalatedBodies, want, m.EscalatedChecks)
+		}
+		committee := postedIn(env, "区委分管领导")
+		if len(committee) != 2 {
+			t.Fatalf("escalations posted %d, want 2", len(committee))
+		}
+		contains(t, committee[0].Text, env.TZ("progress.escalate.checks_text", "body", "区纪委监委派驻第三纪检监察组", "months", 2,
+			"periods", label(month(1))+"、"+label(month(2))))
+		contains(t, committee[1].Text, env.TZ("progress.escalate.checks_text", "body", "城关镇派出监察员办公室", "months", 2, "periods", label(month(3))))
+		contains(t, outText(postedIn(env, "巡察办工作群")[0]), env.TZ("progress.notice.escalate_checks", "months", 2,
+			"bodies", "区纪委监委派驻第三纪检监察组、城关镇派出监察员办公室"))
+		if a := audits(t, env, "progress.check.escalate"); len(a) != 2 || a[0].Record != "group3" || a[1].Record != "sup_chengguan" {
+			t.Errorf("escalation audit %+v", a)
+		}
+		runTask(t, env, TaskMonthlyNotice)
+		if a := audits(t, env, "progress.check.escalate"); len(a) != 2 {
+			t.Errorf("a repeated notice escalated again: %d audits", len(a))
+		}
+	})
+}

@@ -250,6 +250,8 @@ func (h *handler) card(r *bot.Roster, it *bot.Item, lang string, now time.Time) 
 		},
 	}
 	switch {
+	case it.Awaiting():
+		c.Color = bot.Orange
 	case !it.Open():
 		c.Color = bot.Green
 	case it.OverdueAt(now, h.b.Loc):
@@ -260,6 +262,10 @@ func (h *handler) card(r *bot.Roster, it *bot.Item, lang string, now time.Time) 
 		c.Note = h.t(lang, "progress.card.last", "time", bot.FormatTime(e.Time, h.b.Loc), "person", r.PersonName(e.Person, lang), "percent", e.Percent, "note", orDash(e.Note))
 	} else {
 		c.Note = h.t(lang, "progress.card.hint", "id", it.ID)
+	}
+	if it.Awaiting() {
+		c.Note += "\n" + h.t(lang, "progress.card.awaiting", "id", it.ID, "bodies", h.bodyNames(r, it.Supervisors, lang))
+		c.Buttons = []bot.Button{{Label: h.t(lang, "progress.button.close"), Action: ActionClose, Value: it.ID, Style: "primary"}}
 	}
 	if it.Open() {
 		c.Buttons = []bot.Button{
@@ -312,8 +318,9 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 			"platform", h.b.PlatformName(lang, e.Platform), "from", e.From, "percent", e.Percent, "note", orDash(e.Note), "reason", e.Reason))
 	}
 	for _, ev := range it.History {
-		if ev.Action == "check" {
-			s.WriteString("\n• " + h.t(lang, "progress.history.check", "time", bot.FormatTime(ev.Time, h.b.Loc), "person", r.PersonName(ev.Person, lang), "note", ev.Note))
+		switch ev.Action {
+		case "check", "close", "reject":
+			s.WriteString("\n• " + h.t(lang, "progress.history."+ev.Action, "time", bot.FormatTime(ev.Time, h.b.Loc), "person", r.PersonName(ev.Person, lang), "note", orDash(ev.Note)))
 		}
 	}
 	if len(it.Unreported) > 0 {
@@ -328,15 +335,16 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 
 // listFilter is what "progress list" selects.
 type listFilter struct {
-	mine, overdue, open, done bool
-	unit                      string
+	mine, overdue, open, awaiting, done bool
+	unit                                string
 }
 
 var (
-	mineWords    = []string{"mine", "my", "我的"}
-	overdueWords = []string{"overdue", "逾期"}
-	openWords    = []string{"open", "在办", "整改中", "未完成"}
-	doneWords    = []string{"done", "已完成", "完成"}
+	mineWords     = []string{"mine", "my", "我的"}
+	overdueWords  = []string{"overdue", "逾期"}
+	openWords     = []string{"open", "在办", "整改中", "未完成"}
+	awaitingWords = []string{"awaiting", "待销号"}
+	doneWords     = []string{"done", "closed", "已销号", "已完成", "完成"}
 )
 
 func hasWord(words []string, w string) bool {
@@ -362,6 +370,8 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 			f.overdue = true
 		case hasWord(openWords, a):
 			f.open = true
+		case hasWord(awaitingWords, a):
+			f.awaiting = true
 		case hasWord(doneWords, a):
 			f.done = true
 		case unitArg == "":
@@ -388,7 +398,8 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		case f.mine && !it.MayLog(req.Person) && it.CreatedBy != req.Person.ID && !(it.Source != "" && req.Person.InBody(it.Source)):
 		case f.overdue && !it.OverdueAt(now, h.b.Loc):
 		case f.open && !it.Open():
-		case f.done && it.Open():
+		case f.awaiting && !it.Awaiting():
+		case f.done && it.Status != bot.ItemDone:
 		case f.unit != "" && it.Unit != f.unit:
 		default:
 			out = append(out, it)

@@ -91,8 +91,11 @@ func (h *handler) log(ctx context.Context, req *bot.Request) (*bot.Response, err
 	}
 	e := it.Progress[len(it.Progress)-1]
 	key := "progress.logged"
-	if e.Correction {
+	switch {
+	case e.Correction:
 		key = "progress.corrected"
+	case it.Awaiting() && it.CompletedAt.Equal(e.Time):
+		key = "progress.logged_awaiting"
 	}
 	text := h.t(lang, key, "id", it.ID, "from", e.From, "percent", e.Percent)
 	return &bot.Response{Replies: []bot.Reply{{Text: text, Card: h.card(req.Roster, it, lang, h.b.Now())}}}, nil
@@ -107,8 +110,9 @@ var (
 // apply logs one update on item id for req's person, with the rules:
 // only members of the responsible unit or a supervising body may log;
 // the percentage only goes up, unless a member of a supervising body
-// lowers it with a reason (a correction). 100% completes the item; a
-// correction below 100% reopens it.
+// lowers it with a reason (a correction). 100% sends the item to its
+// supervising bodies for confirmation (待销号); a correction below 100%
+// reopens it.
 func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in logInput) (*bot.Item, error) {
 	cur, err := h.load(ctx, id)
 	if err != nil {
@@ -137,10 +141,12 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in log
 		v.Percent = pct
 		v.UpdatedAt = now
 		switch {
-		case pct == 100 && v.Status != bot.ItemDone:
-			v.Status, v.DoneAt = bot.ItemDone, now
+		case pct == 100 && v.Open():
+			// Reported complete: it awaits the supervising body's
+			// confirmation (待销号); only that closes it.
+			v.Status, v.CompletedAt = bot.ItemAwaiting, now
 		case pct < 100:
-			v.Status, v.DoneAt = bot.ItemOpen, time.Time{}
+			v.Status, v.CompletedAt, v.DoneAt, v.ClosedBy = bot.ItemOpen, time.Time{}, time.Time{}, ""
 		}
 		return nil
 	})
@@ -161,6 +167,9 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in log
 		return nil, err
 	}
 	h.refreshCards(ctx, req.Roster, it, now)
+	if it.Awaiting() && it.CompletedAt.Equal(now) { // this update reported it complete
+		h.askClosure(ctx, req.Roster, it, now)
+	}
 	return it, nil
 }
 

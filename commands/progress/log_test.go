@@ -119,10 +119,16 @@ func TestLogForms(t *testing.T) {
 	if note := it.Progress[4].Note; note != "已完成：制度修订" {
 		t.Errorf("note with a colon became %q", note)
 	}
-	env.Command("zhoutao", "整改 "+id+" 已完成 全部整改到位")
+	resp := env.Command("zhoutao", "整改 "+id+" 已完成 全部整改到位")
+	contains(t, bottest.Text(resp), "待其确认销号")
 	it = loadItem(t, env, id)
-	if it.Status != bot.ItemDone || it.Percent != 100 || it.DoneAt.IsZero() {
-		t.Errorf("done word did not complete the item: %+v", it)
+	if it.Status != bot.ItemAwaiting || it.Percent != 100 || it.CompletedAt.IsZero() || !it.DoneAt.IsZero() {
+		t.Errorf("done word did not send the item for closing: %+v", it)
+	}
+	env.Command("zhaoqiang", "进度 销号 "+id+" 现场核实")
+	it = loadItem(t, env, id)
+	if it.Status != bot.ItemDone || it.DoneAt.IsZero() || it.ClosedBy != "zhaoqiang" {
+		t.Errorf("the supervising room's 销号 did not close the item: %+v", it)
 	}
 }
 
@@ -191,11 +197,24 @@ func TestButtonsOnTheItemCard(t *testing.T) {
 	}
 	resp = env.Click("zhoutao", bottest.FindButton(t, card, "progress.done"))
 	it := loadItem(t, env, id)
-	if it.Status != bot.ItemDone || len(it.Progress) != 3 || it.Progress[1].Percent != 30 {
+	if it.Status != bot.ItemAwaiting || len(it.Progress) != 3 || it.Progress[1].Percent != 30 {
 		t.Errorf("buttons: %+v", it.Progress)
 	}
+	awaiting := resp.Replies[0].Card
+	if len(awaiting.Buttons) != 1 || awaiting.Buttons[0].Action != ActionClose {
+		t.Fatalf("an item awaiting closing shows %+v, want only 确认销号", awaiting.Buttons)
+	}
+	resp = env.Click("zhoutao", awaiting.Buttons[0])
+	contains(t, bottest.Text(resp), "只有 "+id+" 的监督单位")
+	if loadItem(t, env, id).Status != bot.ItemAwaiting {
+		t.Fatal("the responsible unit closed its own item")
+	}
+	resp = env.Click("chenjing", awaiting.Buttons[0])
+	if it := loadItem(t, env, id); it.Status != bot.ItemDone || it.ClosedBy != "chenjing" {
+		t.Fatalf("确认销号 by the stationed group: %+v", it)
+	}
 	if len(resp.Replies[0].Card.Buttons) != 0 {
-		t.Error("a done item's card still has buttons")
+		t.Error("a closed item's card still has buttons")
 	}
 	var updates int
 	for _, o := range env.Adapter.Sent() {
@@ -256,10 +275,14 @@ func TestListAndShow(t *testing.T) {
 	c := create(t, env, chengguanItem)
 	env.Command("zhoutao", "进度 "+a+" 60% 已完成制度修订")
 	env.Command("zhoutao", "进度 "+b+" 已完成")
-	at(env, 2026, 12, 22, 10, 0) // b was done; nothing else is overdue yet
+	got := bottest.Text(env.Command("lina", "进度 列表 待销号"))
+	contains(t, got, b)
+	notContains(t, got, a)
+	env.Command("chenjing", "进度 销号 "+b)
+	at(env, 2026, 12, 22, 10, 0) // b was closed; nothing else is overdue yet
 
 	list := func(person, line string) string { return bottest.Text(env.Command(person, line)) }
-	got := list("zhoutao", "进度 列表 我的")
+	got = list("zhoutao", "进度 列表 我的")
 	contains(t, got, a)
 	contains(t, got, b)
 	notContains(t, got, c)

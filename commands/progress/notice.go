@@ -32,11 +32,19 @@ type Report struct {
 	// Escalate are the units overdue or unreported for the configured
 	// number of consecutive months (约谈提醒).
 	Escalate []string
+	// EscalateBodies are the stationed groups and supervisor offices whose
+	// relay checks went unrecorded for EscalateMonths months in a row
+	// (约谈提醒); MissedChecks are the check ids behind them.
+	EscalateBodies, MissedChecks []string
 	// Prev is the previous month's notice figures, for "since last month".
 	Prev *bot.ProgressMonth
 	// Clues is the clue-handling section (线索办理) since the previous
 	// notice; nil when not computed.
 	Clues *ClueReport
+	// For is the collaborating body a scoped copy is for ("" for the
+	// office's notice): its figures cover only what the body is entitled
+	// to, and it carries no special candidates, escalations or changes.
+	For string
 }
 
 // Figures computes per-organisation figures at at from the items and the
@@ -56,9 +64,12 @@ func Figures(r *bot.Roster, items []*bot.Item, m *bot.ProgressMonth, at time.Tim
 			byUnit[it.Unit] = f
 		}
 		f.Total++
-		if it.DoneBy(at) {
+		switch {
+		case it.DoneBy(at):
 			f.Done++
-		} else {
+		case it.AwaitingAt(at):
+			f.Awaiting++
+		default:
 			f.Open++
 			if it.OverdueAt(at, loc) {
 				f.Overdue++
@@ -97,6 +108,7 @@ func Figures(r *bot.Roster, items []*bot.Item, m *bot.ProgressMonth, at time.Tim
 		out = append(out, *f)
 		total.Total += f.Total
 		total.Open += f.Open
+		total.Awaiting += f.Awaiting
 		total.Done += f.Done
 		total.Overdue += f.Overdue
 		total.Unreported += f.Unreported
@@ -172,9 +184,11 @@ func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Rep
 	if m != nil && !m.NoticeAt.IsZero() {
 		rep.At = m.NoticeAt
 		rep.Orgs, rep.Special, rep.Escalate = m.Figures, m.Special, m.Escalated
+		rep.EscalateBodies, rep.MissedChecks = m.EscalatedBodies, m.EscalatedChecks
 		for _, f := range m.Figures {
 			rep.Total.Total += f.Total
 			rep.Total.Open += f.Open
+			rep.Total.Awaiting += f.Awaiting
 			rep.Total.Done += f.Done
 			rep.Total.Overdue += f.Overdue
 			rep.Total.Unreported += f.Unreported
@@ -189,6 +203,9 @@ func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Rep
 			return nil, nil, err
 		}
 		rep.Escalate = esc
+		if rep.EscalateBodies, rep.MissedChecks, err = h.checkEscalations(ctx, r, at); err != nil {
+			return nil, nil, err
+		}
 	}
 	if m != nil {
 		rep.Collected = !m.StartedAt.IsZero() && !m.StartedAt.After(at)
@@ -268,6 +285,7 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 			return errStop
 		}
 		v.ID, v.NoticeAt, v.Figures, v.Special, v.Escalated = rep.Month, at, rep.Orgs, rep.Special, rep.Escalate
+		v.EscalatedBodies, v.EscalatedChecks = rep.EscalateBodies, rep.MissedChecks
 		return nil
 	}
 	_, err = h.months.Update(ctx, rep.Month, set)
@@ -288,8 +306,8 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 	}
 	var errs []error
 	if first {
-		detail := fmt.Sprintf("total=%d done=%d open=%d overdue=%d unreported=%d special=%s escalate=%s", rep.Total.Total, rep.Total.Done,
-			rep.Total.Open, rep.Total.Overdue, rep.Total.Unreported, strings.Join(rep.Special, ","), strings.Join(rep.Escalate, ",")) + clueAudit(rep.Clues)
+		detail := fmt.Sprintf("total=%d done=%d awaiting=%d open=%d overdue=%d unreported=%d special=%s escalate=%s", rep.Total.Total, rep.Total.Done,
+			rep.Total.Awaiting, rep.Total.Open, rep.Total.Overdue, rep.Total.Unreported, strings.Join(rep.Special, ","), strings.Join(rep.Escalate, ",")) + clueAudit(rep.Clues)
 		if err := h.b.Audit(ctx, nil, "progress.notice", rep.Month, detail); err != nil {
 			return err
 		}
@@ -297,6 +315,14 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 			if err := h.escalate(ctx, r, rep, u); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		for _, body := range rep.EscalateBodies {
+			if err := h.escalateChecks(ctx, r, rep, body); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := h.noticeCollaborators(ctx, r, rep, m); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	lang := h.b.Lang
@@ -328,7 +354,13 @@ func (h *handler) escalate(ctx context.Context, r *bot.Roster, rep *Report, unit
 		return h.t(lang, "progress.escalate.text", "unit", r.BodyName(unit, lang), "months", h.cfg.EscalateMonths,
 			"month", h.monthLabel(lang, rep.Month), "overdue", f.Overdue, "unreported", f.Unreported, "open", f.Open, "rate", f.Rate())
 	}
-	key := "progress:" + rep.Month + ":escalate:" + unit
+	return h.toLeader(ctx, r, "progress:"+rep.Month+":escalate:"+unit, text)
+}
+
+// toLeader sends an escalation to the leader in charge: to the
+// escalation group when one is configured, else to each member of the
+// district committee bodies directly.
+func (h *handler) toLeader(ctx context.Context, r *bot.Roster, key string, text func(lang string) string) error {
 	if h.escalation != "" {
 		_, err := h.b.Notify(ctx, bot.Notice{Group: h.escalation, Text: text(h.b.Lang), Key: key})
 		return err
@@ -357,13 +389,20 @@ func (rep *Report) orgOf(unit string) (bot.OrgFigures, bool) {
 func (h *handler) noticeCard(r *bot.Roster, rep *Report, lang string) *bot.Card {
 	t := rep.Total
 	var text []string
-	text = append(text, h.t(lang, "progress.notice.total", "total", t.Total, "done", t.Done, "open", t.Open, "overdue", t.Overdue,
+	totalKey := "progress.notice.total"
+	if rep.For != "" {
+		totalKey = "progress.notice.scoped_total"
+	}
+	text = append(text, h.t(lang, totalKey, "total", t.Total, "done", t.Done, "awaiting", t.Awaiting, "open", t.Open, "overdue", t.Overdue,
 		"unreported", t.Unreported, "rate", t.Rate(), "average", t.Average()))
 	switch {
 	case !rep.Collected:
 		text = append(text, h.t(lang, "progress.notice.no_collection"))
 	case !rep.Closed:
 		text = append(text, h.t(lang, "progress.notice.collection_open"))
+	}
+	if rep.For != "" {
+		return h.scopedCard(r, rep, lang, text)
 	}
 	if len(rep.Orgs) == 0 {
 		text = append(text, h.t(lang, "progress.notice.no_items"))
@@ -377,6 +416,9 @@ func (h *handler) noticeCard(r *bot.Roster, rep *Report, lang string) *bot.Card 
 	if len(rep.Escalate) > 0 {
 		text = append(text, h.t(lang, "progress.notice.escalate", "months", h.cfg.EscalateMonths, "units", h.bodyNames(r, rep.Escalate, lang)))
 	}
+	if len(rep.EscalateBodies) > 0 {
+		text = append(text, h.t(lang, "progress.notice.escalate_checks", "months", h.cfg.EscalateMonths, "bodies", h.bodyNames(r, rep.EscalateBodies, lang)))
+	}
 	text = append(text, h.t(lang, "progress.notice.legend"))
 	if rep.Clues != nil {
 		text = append(text, h.t(lang, "progress.notice.clue.legend"))
@@ -387,14 +429,45 @@ func (h *handler) noticeCard(r *bot.Roster, rep *Report, lang string) *bot.Card 
 		Color: bot.Blue,
 		Note:  h.t(lang, "progress.notice.note", "time", bot.FormatTime(rep.At, h.b.Loc)),
 	}
-	if len(rep.Special) > 0 || len(rep.Escalate) > 0 {
+	if len(rep.Special) > 0 || len(rep.Escalate) > 0 || len(rep.EscalateBodies) > 0 {
 		c.Color = bot.Orange
 	}
 	for _, f := range rep.Orgs {
-		v := h.t(lang, "progress.notice.org", "total", f.Total, "done", f.Done, "open", f.Open, "overdue", f.Overdue,
+		v := h.t(lang, "progress.notice.org", "total", f.Total, "done", f.Done, "awaiting", f.Awaiting, "open", f.Open, "overdue", f.Overdue,
 			"unreported", f.Unreported, "rate", f.Rate(), "average", f.Average())
 		v += "\n" + h.change(lang, rep, f)
 		c.Fields = append(c.Fields, bot.Field{Label: r.BodyName(f.Unit, lang), Value: v})
+	}
+	if rep.Clues != nil {
+		c.Fields = append(c.Fields, h.clueFields(r, rep.Clues, lang)...)
+		if len(rep.Clues.Overdue) > 0 {
+			c.Color = bot.Orange
+		}
+	}
+	return c
+}
+
+// scopedCard is a collaborating body's notice: its rectification
+// figures and its clues, with no special candidates, escalations,
+// changes or attachments.
+func (h *handler) scopedCard(r *bot.Roster, rep *Report, lang string, text []string) *bot.Card {
+	if len(rep.Orgs) == 0 {
+		text = append(text, h.t(lang, "progress.notice.scoped_no_items"))
+	}
+	legend := "progress.notice.scoped_legend"
+	if b, ok := r.Body(rep.For); ok && b.Kind == bot.CaseOffice {
+		legend = "progress.notice.scoped_legend_case"
+	}
+	text = append(text, h.t(lang, legend, "body", r.BodyName(rep.For, lang)))
+	c := &bot.Card{
+		Title: h.t(lang, "progress.notice.title_for", "month", h.monthLabel(lang, rep.Month), "body", r.BodyName(rep.For, lang)),
+		Text:  strings.Join(text, "\n"),
+		Color: bot.Blue,
+		Note:  h.t(lang, "progress.notice.note", "time", bot.FormatTime(rep.At, h.b.Loc)),
+	}
+	for _, f := range rep.Orgs {
+		c.Fields = append(c.Fields, bot.Field{Label: r.BodyName(f.Unit, lang), Value: h.t(lang, "progress.notice.org", "total", f.Total, "done", f.Done,
+			"awaiting", f.Awaiting, "open", f.Open, "overdue", f.Overdue, "unreported", f.Unreported, "rate", f.Rate(), "average", f.Average())})
 	}
 	if rep.Clues != nil {
 		c.Fields = append(c.Fields, h.clueFields(r, rep.Clues, lang)...)
@@ -540,6 +613,9 @@ func (h *handler) reportCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	rep.Orgs, rep.Total = Figures(req.Roster, items, m, now, h.b.Loc)
 	rep.Special = SpecialCandidates(rep.Orgs, h.cfg.SpecialCount)
 	if rep.Escalate, err = h.escalations(ctx, month, rep.Orgs); err != nil {
+		return nil, err
+	}
+	if rep.EscalateBodies, rep.MissedChecks, err = h.checkEscalations(ctx, req.Roster, now); err != nil {
 		return nil, err
 	}
 	if m != nil {

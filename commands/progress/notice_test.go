@@ -32,6 +32,7 @@ func noticeSetup(t *testing.T) (env *bottest.Env, fin, fin2, cg, hs string) {
 	at(env, 2026, 12, 3, 10, 0)
 	env.Command("zhoutao", "进度 "+fin+" 60% 已完成制度修订")
 	env.Command("zhoutao", "进度 "+fin2+" 已完成")
+	env.Command("chenjing", "进度 销号 "+fin2) // its stationed group confirms: 已销号
 	env.Command("wufang", "进度 "+cg+" 30%")
 	at(env, 2026, 12, 9, 0, 10)
 	runJobs(t, env)
@@ -54,9 +55,12 @@ func expectFigures(t *testing.T, env *bottest.Env, month string) map[string]bot.
 		f := out[it.Unit]
 		f.Unit = it.Unit
 		f.Total++
-		if it.Status == bot.ItemDone {
+		switch it.Status {
+		case bot.ItemDone:
 			f.Done++
-		} else {
+		case bot.ItemAwaiting:
+			f.Awaiting++
+		default:
 			f.Open++
 			if bot.FormatDate(now, env.Bot.Loc) > bot.FormatDate(it.Deadline, env.Bot.Loc) {
 				f.Overdue++
@@ -125,10 +129,10 @@ func TestMonthlyNoticeFiguresMatchTheRecords(t *testing.T) {
 	text := outText(n)
 	for _, s := range []string{
 		env.TZ("progress.notice.title", "month", "2026年12月"),
-		env.TZ("progress.notice.total", "total", 4, "done", 1, "open", 3, "overdue", 1, "unreported", 1, "rate", 25, "average", 48),
-		env.TZ("progress.notice.org", "total", 2, "done", 1, "open", 1, "overdue", 0, "unreported", 0, "rate", 50, "average", 80),
-		env.TZ("progress.notice.org", "total", 1, "done", 0, "open", 1, "overdue", 1, "unreported", 0, "rate", 0, "average", 30),
-		env.TZ("progress.notice.org", "total", 1, "done", 0, "open", 1, "overdue", 0, "unreported", 1, "rate", 0, "average", 0),
+		env.TZ("progress.notice.total", "total", 4, "done", 1, "awaiting", 0, "open", 3, "overdue", 1, "unreported", 1, "rate", 25, "average", 48),
+		env.TZ("progress.notice.org", "total", 2, "done", 1, "awaiting", 0, "open", 1, "overdue", 0, "unreported", 0, "rate", 50, "average", 80),
+		env.TZ("progress.notice.org", "total", 1, "done", 0, "awaiting", 0, "open", 1, "overdue", 1, "unreported", 0, "rate", 0, "average", 30),
+		env.TZ("progress.notice.org", "total", 1, "done", 0, "awaiting", 0, "open", 1, "overdue", 0, "unreported", 1, "rate", 0, "average", 0),
 		env.TZ("progress.notice.special", "units", "城关镇党委、区住建局党组"),
 		env.TZ("progress.notice.rule", "count", 2),
 		env.TZ("progress.change.first"),
@@ -149,7 +153,7 @@ func TestMonthlyNoticeFiguresMatchTheRecords(t *testing.T) {
 		t.Errorf("chart %v, want the configured 1200×700", b)
 	}
 	checkExport(t, env, n.Files[1].Data, map[string]string{fin: "60", cg: "30", hs: "0"}, "线索办理", "线索明细")
-	if a := audits(t, env, "progress.notice"); len(a) != 1 || a[0].Record != "2026-12" || !strings.Contains(a[0].Detail, "total=4 done=1 open=3 overdue=1 unreported=1") {
+	if a := audits(t, env, "progress.notice"); len(a) != 1 || a[0].Record != "2026-12" || !strings.Contains(a[0].Detail, "total=4 done=1 awaiting=0 open=3 overdue=1 unreported=1") {
 		t.Errorf("notice audit %+v", a)
 	}
 
@@ -206,7 +210,7 @@ func checkExport(t *testing.T, env *bottest.Env, data []byte, percents map[strin
 		if p, ok := percents[it.ID]; ok && row[7] != p+"%" {
 			t.Errorf("%s exported at %s, want %s%%", it.ID, row[7], p)
 		}
-		if it.Status == bot.ItemDone && row[6] != "已完成" {
+		if it.Status == bot.ItemDone && row[6] != "已销号" {
 			t.Errorf("%s status %q", it.ID, row[6])
 		}
 		if n := len(it.Progress); n > 0 {
@@ -276,6 +280,7 @@ func TestSecondMonthShowsChangesAndEscalates(t *testing.T) {
 	}
 	at(env, 2027, 1, 5, 10, 0)
 	env.Command("wufang", "进度 "+cg+" 100% 已全部公开")
+	env.Command("liuyang", "进度 销号 "+cg+" 已核实")
 	env.Command("zhoutao", "进度 "+fin+" 80%")
 	at(env, 2027, 1, 12, 10, 0)
 	env.Adapter.Reset()
@@ -482,7 +487,7 @@ func TestReportAndExportCommandsAttachFiles(t *testing.T) {
 		t.Fatalf("report reply %+v", resp.Replies)
 	}
 	report := resp
-	contains(t, bottest.Text(resp), env.TZ("progress.notice.total", "total", 4, "done", 1, "open", 3, "overdue", 1, "unreported", 1, "rate", 25, "average", 48))
+	contains(t, bottest.Text(resp), env.TZ("progress.notice.total", "total", 4, "done", 1, "awaiting", 0, "open", 3, "overdue", 1, "unreported", 1, "rate", 25, "average", 48))
 	resp = env.Command("zhaoqiang", "progress export")
 	if len(resp.Replies) != 1 || len(resp.Replies[0].Files) != 1 {
 		t.Fatalf("export reply %+v", resp.Replies)

@@ -81,6 +81,9 @@ func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {
 			}
 		}
 	}
+	if _, err := noticeBodies(r, cfg.Progress.NoticeTo); err != nil {
+		return nil, err
+	}
 	h := &handler{
 		b: b, cfg: cfg.Progress,
 		itemGroup: cfg.NoticeGroup("progress"),
@@ -148,11 +151,16 @@ func (h *handler) command() *bot.Command {
 			{Name: "export", Aliases: []string{"导出"}, Allow: bot.Kinds(readerKinds...), Run: h.exportCmd},
 			{Name: "report", Aliases: []string{"汇总"}, Allow: bot.Kinds(readerKinds...), Run: h.reportCmd},
 			{Name: "check", Aliases: []string{"检查", "督查"}, Allow: bot.Kinds(bot.StationedGroup, bot.SupervisorOffice), Run: h.checkCmd},
+			{Name: "collect", Aliases: []string{"征集", "收集"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.collectCmd},
+			{Name: "checks", Aliases: []string{"督查通知", "检查通知"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.checksCmd},
+			{Name: "close", Aliases: []string{"销号", "确认销号"}, Allow: bot.Kinds(SupervisingKinds...), Run: h.closeCmd},
+			{Name: "reject", Aliases: []string{"退回", "不予销号"}, Allow: bot.Kinds(SupervisingKinds...), Run: h.rejectCmd},
 		},
 		Actions: []*bot.Action{
 			{ID: "progress.done", Run: h.doneButton},
 			{ID: "progress.same", Run: h.sameButton},
 			{ID: "progress.check_ok", Allow: bot.Kinds(bot.StationedGroup, bot.SupervisorOffice), Run: h.checkOKButton},
+			{ID: ActionClose, Run: h.closeButton},
 		},
 	}
 }

@@ -129,6 +129,7 @@ func (h *handler) command() *bot.Command {
 			{Name: "edit", Aliases: []string{"修改", "编辑"}, Allow: office, Run: h.edit},
 			{Name: "feedback", Aliases: []string{"反馈"}, Allow: bot.Kinds(bot.InspectionOffice, bot.InspectionTeam), Run: h.feedback},
 			{Name: "report", Aliases: []string{"通报", "情况"}, Allow: bot.Kinds(bot.InspectionOffice, bot.InspectionTeam), Run: h.report},
+			{Name: "reply", Aliases: []string{"互通", "回报"}, Run: h.reply},
 		},
 		Actions: []*bot.Action{
 			{ID: ActionAck, Run: h.ackButton},
@@ -439,6 +440,10 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 }
 
 func (h *handler) situationLine(r *bot.Roster, s *bot.Situation, lang string) string {
+	if s.From != "" {
+		return h.t(lang, "round.reply.line", "id", s.ID, "time", bot.FormatTime(s.CreatedAt, h.b.Loc), "body", r.BodyName(s.From, lang), "text", s.Text,
+			"acked", s.Acknowledged(), "total", len(s.To))
+	}
 	line := h.t(lang, "round.situation.line", "id", s.ID, "time", bot.FormatTime(s.CreatedAt, h.b.Loc), "text", s.Text,
 		"acked", s.Acknowledged(), "total", len(s.To))
 	if s.Immediate {

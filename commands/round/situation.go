@@ -115,8 +115,12 @@ func (h *handler) reporterCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, l
 }
 
 func (h *handler) baseCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, lang string) *bot.Card {
+	title := h.t(lang, "round.situation.title", "id", s.ID)
+	if s.From != "" {
+		title = h.t(lang, "round.reply.title", "id", s.ID)
+	}
 	card := &bot.Card{
-		Title: h.t(lang, "round.situation.title", "id", s.ID),
+		Title: title,
 		Color: bot.Orange,
 		Text:  s.Text,
 		Fields: []bot.Field{
@@ -125,6 +129,9 @@ func (h *handler) baseCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, lang 
 			{Label: h.t(lang, "round.field.team"), Value: r.BodyName(s.Team, lang)},
 			{Label: h.t(lang, "round.field.immediate"), Value: h.yesNo(lang, s.Immediate)},
 		},
+	}
+	if s.From != "" {
+		card.Fields = append(card.Fields[:3], bot.Field{Label: h.t(lang, "round.field.from"), Value: r.BodyName(s.From, lang)})
 	}
 	for _, a := range s.To {
 		v := h.t(lang, "round.ack.waiting")
