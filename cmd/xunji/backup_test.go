@@ -229,7 +229,9 @@ func TestMigrateDemoDistrictToRedisThenBackupAndRestore(t *testing.T) {
 func historyLines(out string) []string {
 	var lines []string
 	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, "李娜") && strings.Contains(l, ":") && strings.Contains(l, "20") {
+		// The history card's entries ("│ • 2026-12-01 09:00 李娜 移送…"), not
+		// the demo's seeded cards that a fresh start shows first.
+		if strings.HasPrefix(l, "│ • ") && strings.Contains(l, "李娜") {
 			lines = append(lines, strings.TrimSpace(l))
 		}
 	}
