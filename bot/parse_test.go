@@ -80,7 +80,6 @@ func TestParseDate(t *testing.T) {
 		{"12-31", d(2026, 12, 31)},
 		{"12月31日", d(2026, 12, 31)},
 		{"12月31号", d(2026, 12, 31)},
-		{"1-15", d(2027, 1, 15)}, // already past this year: next year
 		{"11-28", d(2026, 11, 28)},
 		{"+7d", d(2026, 12, 5)},
 		{"+7", d(2026, 12, 5)},
@@ -101,6 +100,9 @@ func TestParseDate(t *testing.T) {
 		if !got.Equal(tc.want) {
 			t.Errorf("ParseDate(%q) = %v, want %v", tc.in, got, tc.want)
 		}
+	}
+	if _, err := ParseDate("1-15", now, sh); ErrorCode(err) != EINVALID {
+		t.Errorf("ParseDate(1-15) on 11-28: %v, want the ambiguous-date refusal", err)
 	}
 	for _, bad := range []string{"", "2026-02-30", "13-01", "12-32", "yesterday-ish", "+", "2026-12", "1999-01-01", "0-0", strings.Repeat("9", 100), "2026年13月1日"} {
 		_, err := ParseDate(bad, now, sh)

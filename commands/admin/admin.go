@@ -43,6 +43,13 @@ func (h *handlers) help(_ context.Context, req *bot.Request) (*bot.Response, err
 	if c == nil {
 		return nil, bot.UsageError(req, "error.unknown_verb", "verb", words[0])
 	}
+	if len(words) > 1 && len(c.Subs) > 0 {
+		sc := c.Sub(words[1])
+		if sc == nil {
+			return bot.Text(h.b.UnknownSub(req.Lang, c, words[1])), nil
+		}
+		return bot.Text(h.b.HelpForSub(req.Lang, c, sc)), nil
+	}
 	return bot.Text(h.b.HelpFor(req.Lang, c)), nil
 }
 

@@ -230,7 +230,7 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if s := p.Opt(optDeadline...); s != "" {
 		d, err := bot.ParseDate(s, now, h.b.Loc)
 		if err != nil {
-			return nil, bot.UsageError(req, "error.bad_date", "input", s, "examples", "2026-12-10, 12-10, +5d")
+			return nil, bot.DateError(req, err, s, "2026-12-10, 12-10, +5d")
 		}
 		if d.Before(today) {
 			return nil, bot.UsageError(req, "consult.error.past_deadline", "date", bot.FormatDate(d, h.b.Loc))

@@ -101,6 +101,9 @@ func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map
 		return nil, "progress.error.need_deadline", nil
 	}
 	deadline, err := bot.ParseDate(in.Deadline, now, h.b.Loc)
+	if e, ok := bot.AmbiguousDate(err); ok {
+		return nil, e.Key, e.Args
+	}
 	if err != nil {
 		return nil, "progress.error.bad_deadline", []any{"input", in.Deadline}
 	}
