@@ -59,7 +59,9 @@ func (b *Bot) HelpForSub(lang string, c *Command, sc *Subcommand) string {
 
 // UnknownSub answers word after c that is none of its sub-commands: what
 // was wrong, the closest sub-commands, and the list of them.
-func (b *Bot) UnknownSub(lang string, c *Command, word string) string { return b.unknownSub(lang, c, word) }
+func (b *Bot) UnknownSub(lang string, c *Command, word string) string {
+	return b.unknownSub(lang, c, word)
+}
 
 func (b *Bot) usage(s *strings.Builder, lang, key, indent string) {
 	if b.tr.Has(lang, key+".usage") {

@@ -146,3 +146,38 @@ func FuzzParseDate(f *testing.F) {
 		}
 	})
 }
+
+func TestTokenizeReportsUnbalancedQuotes(t *testing.T) {
+	cases := map[string]rune{
+		`x "a b`:           '"',
+		`x "标题 "内容"`:       '"',
+		`x 内容"`:            '"',
+		`x “标题” 内容”`:       '”',
+		`x 「标题`:            '「',
+		`x t:"a b`:         '"',
+		`x "a b" c`:        0,
+		`x 关于“三公”经费`:       0,
+		`x don't 'quoted'`: 0,
+		`x t:"a b" 「c」`:    0,
+	}
+	for in, want := range cases {
+		if got := Tokenize(CleanLine(in)).Unbalanced; got != want {
+			t.Errorf("Tokenize(%q).Unbalanced = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSplitKnownOptionsAndDuplicates(t *testing.T) {
+	ln := Tokenize(`会签 退回 QZ-2026-0001 原因：台账未补齐 代表：第一巡察组 "备注:x"`)
+	words, opts, dups := ln.Split(2, []string{"as", "代表"})
+	if want := []string{"QZ-2026-0001", "原因：台账未补齐", "备注:x"}; !reflect.DeepEqual(words, want) {
+		t.Errorf("words = %q, want %q", words, want)
+	}
+	if want := map[string]string{"代表": "第一巡察组"}; !reflect.DeepEqual(opts, want) || dups != nil {
+		t.Errorf("options = %q dups %q, want %q", opts, dups, want)
+	}
+	_, opts, dups = Tokenize("x 期限:12-01 期限：12-03 k:v").Split(1, nil)
+	if !reflect.DeepEqual(dups, []string{"期限"}) || opts["k"] != "v" {
+		t.Errorf("options %q, duplicates %q, want 期限 reported", opts, dups)
+	}
+}

@@ -122,7 +122,7 @@ func (h *handler) command() *bot.Command {
 		Allow:   readers,
 		Subs: []*bot.Subcommand{
 			{Name: "new", Aliases: []string{"新建", "发起"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.create},
-			{Name: "reply", Aliases: []string{"回复", "答复"}, Allow: bot.Kinds(bot.ConsultedDept), Run: h.replyCmd},
+			{Name: "reply", Aliases: []string{"回复", "答复"}, Allow: bot.Kinds(bot.ConsultedDept), Run: h.replyCmd, Options: optDept},
 			{Name: "show", Aliases: []string{"查看"}, Run: h.show},
 			{Name: "list", Aliases: []string{"列表"}, Run: h.list},
 		},
