@@ -8,6 +8,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/i18n"
 )
 
 // seedRound stores the demo round, as the consultation tests do.
@@ -203,4 +204,50 @@ func TestHelpForOneSubcommand(t *testing.T) {
 	bottest.MustNotContain(t, "help clue transfer", got, env.TZ("cmd.clue.list.summary"), env.TZ("cmd.clue.summary"))
 	got = bottest.Text(env.Command("lina", "帮助 线索 搞定"))
 	bottest.MustContain(t, "help of no sub-command", got, env.TZ("error.unknown_sub", "verb", "clue", "sub", "搞定"))
+}
+
+// The console reads a line as a group chat would: a leading @巡纪 is the
+// mention of the bot and is dropped; "私聊" switches to a private chat
+// with the bot (shown in the prompt), where the clue tip "建议在与巡纪的
+// 私聊中移送" is followed and a clue's substance is answered in place;
+// "切换" to a name not in the roster is refused with the names.
+func TestConsoleMentionDirectModeAndSwitch(t *testing.T) {
+	cat := i18n.MustLoad()
+	out := runConsole(t, t.TempDir(), strings.Join([]string{
+		"@巡纪 线索 列表",
+		"切换 钱多多",
+		"切换 李娜",
+		"线索 移送 第二监督检查室 区财政局党组 群里移送 群里的内容",
+		"私聊",
+		"线索 移送 第二监督检查室 区财政局党组 私聊移送 私聊的内容",
+		"线索 查看 XS-2026-0003",
+		"群聊",
+		"我是谁",
+	}, "\n")+"\n")
+	for _, want := range []string{
+		"XS-2026-0001", // 线索 列表 answered: the demo clue
+		cat.T("zh-CN", "console.as_unknown", "name", "钱多多", "names", "王明、李娜"),
+		cat.T("zh-CN", "console.dm"),
+		cat.T("zh-CN", "console.prompt_dm", "name", "李娜"),
+		"私聊的内容", // the substance, shown in the private chat
+		cat.T("zh-CN", "console.group", "chat", "巡纪协作群"),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{
+		cat.T("zh-CN", "error.unknown_verb_suggest", "verb", "@巡纪", "suggestions", "help"),
+		cat.T("zh-CN", "console.as", "name", "钱多多"),
+		"钱多多> ",
+	} {
+		if strings.Contains(out, bad) {
+			t.Errorf("console output has %q:\n%s", bad, out)
+		}
+	}
+	// The tip to move to a private chat comes once: after the group
+	// transfer, not after the private one.
+	if n := strings.Count(out, cat.T("zh-CN", "clue.tip.direct")); n != 1 {
+		t.Errorf("tip shown %d times, want once (the group transfer):\n%s", n, out)
+	}
 }
