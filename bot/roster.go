@@ -3,6 +3,7 @@ package bot
 import (
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Platform names a chat platform an adapter serves.
@@ -112,6 +113,24 @@ func (r *Roster) FindBody(s string, kinds ...PartyKind) (Body, bool) {
 		return Body{}, false
 	}
 	ok := func(b Body) bool { return len(kinds) == 0 || slices.Contains(kinds, b.Kind) }
+	if _, _, _, mention := ParseMentionArg(s); mention {
+		// A person mentioned where a body is expected stands for their
+		// body, when exactly one of theirs is of the kinds wanted.
+		p, found := r.FindPerson(s)
+		if !found {
+			return Body{}, false
+		}
+		var bs []Body
+		for _, id := range p.Bodies {
+			if b, exists := r.Body(id); exists && ok(b) {
+				bs = append(bs, b)
+			}
+		}
+		if len(bs) == 1 {
+			return bs[0], true
+		}
+		return Body{}, false
+	}
 	for _, b := range r.Bodies {
 		if ok(b) && (strings.EqualFold(b.ID, s) || b.Name == s || strings.EqualFold(b.NameEn, s)) {
 			return b, true
@@ -151,8 +170,46 @@ func (r *Roster) Person(id string) (*Person, bool) {
 	return nil, false
 }
 
-// FindPerson resolves an id, a name or a console name to a person.
+// MentionArg is the platform-neutral word an adapter puts in a command
+// line for an @-mention of a person (a Slack <@U…>, a Lark @_user_1):
+// @{platform:id|name}. The roster resolves it wherever a person is typed
+// (FindPerson), or the person's body where a body is (FindBody). name is
+// what the platform showed, kept for adding someone not in the roster;
+// characters that would end the word or the token are left out of it.
+func MentionArg(p Platform, userID, name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '}' || r == '|' || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	return "@{" + string(p) + ":" + userID + "|" + name + "}"
+}
+
+// ParseMentionArg reads a word MentionArg wrote.
+func ParseMentionArg(s string) (p Platform, userID, name string, ok bool) {
+	inner, ok := strings.CutPrefix(strings.TrimSpace(s), "@{")
+	if !ok {
+		return "", "", "", false
+	}
+	inner, ok = strings.CutSuffix(inner, "}")
+	if !ok {
+		return "", "", "", false
+	}
+	id, name, _ := strings.Cut(inner, "|")
+	plat, uid, ok := strings.Cut(id, ":")
+	if !ok || plat == "" || uid == "" {
+		return "", "", "", false
+	}
+	return Platform(plat), uid, name, true
+}
+
+// FindPerson resolves an id, a name, a console name or a mention
+// (MentionArg) to a person.
 func (r *Roster) FindPerson(s string) (*Person, bool) {
+	if p, uid, _, ok := ParseMentionArg(s); ok {
+		return r.ByPlatformID(p, uid)
+	}
 	s = strings.TrimPrefix(strings.TrimSpace(s), "@")
 	for _, p := range r.People {
 		if p.ID == s || p.Name == s || strings.EqualFold(p.NameEn, s) || p.IDs[Console] == s {

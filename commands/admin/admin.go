@@ -140,6 +140,18 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if !ok {
 		return nil, bot.UsageError(req, "error.no_body", "name", bodyQ)
 	}
+	// 名册 添加 @某人 单位: a mention of someone not yet in the roster
+	// brings their platform id and the name the platform shows.
+	var mPlat bot.Platform
+	var mID string
+	if plat, uid, mname, isMention := bot.ParseMentionArg(name); isMention {
+		if _, known := r.FindPerson(name); !known {
+			if mname == "" {
+				return nil, bot.UsageError(req, "admin.roster.mention_no_name")
+			}
+			mPlat, mID, name = plat, uid, mname
+		}
+	}
 	p, exists := r.FindPerson(name)
 	var np bot.Person
 	if exists {
@@ -160,6 +172,15 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 	}
 	if !np.InBody(body.ID) {
 		np.Bodies = append(np.Bodies, body.ID)
+	}
+	if mID != "" {
+		if cur := np.IDs[mPlat]; cur != "" && cur != mID {
+			return nil, bot.UsageError(req, "admin.roster.other_id", "name", np.Name, "id", string(mPlat)+":"+cur)
+		}
+		if other, taken := r.ByPlatformID(mPlat, mID); taken && other.ID != np.ID {
+			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", mID, "name", other.Name)
+		}
+		np.IDs[mPlat] = mID
 	}
 	for _, plat := range []bot.Platform{bot.Slack, bot.Lark, bot.Console} {
 		v := req.Command.Opt(string(plat))
