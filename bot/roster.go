@@ -149,6 +149,43 @@ func (r *Roster) FindBody(s string, kinds ...PartyKind) (Body, bool) {
 	return Body{}, false
 }
 
+// CloseBodies returns the bodies of kinds (any kind when none is given)
+// whose name differs from s by a typing slip — one edit, or one in six
+// characters for longer names (区教育局党组 is two edits from 区财政局党组
+// and another organisation) — closest first: what to suggest for
+// 区财政局党租 rather than take it for another organisation.
+func (r *Roster) CloseBodies(s string, kinds ...PartyKind) []Body {
+	s = strings.TrimSpace(s)
+	n := len([]rune(s))
+	if n == 0 {
+		return nil
+	}
+	limit := max(1, n/6)
+	type cand struct {
+		b Body
+		d int
+	}
+	var cs []cand
+	for _, b := range r.Bodies {
+		if len(kinds) > 0 && !slices.Contains(kinds, b.Kind) {
+			continue
+		}
+		d := levenshtein(s, b.Name)
+		if b.NameEn != "" {
+			d = min(d, levenshtein(strings.ToLower(s), strings.ToLower(b.NameEn)))
+		}
+		if d <= limit {
+			cs = append(cs, cand{b, d})
+		}
+	}
+	slices.SortStableFunc(cs, func(a, b cand) int { return a.d - b.d })
+	out := make([]Body, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.b)
+	}
+	return out
+}
+
 // BodiesOf returns the bodies of kind.
 func (r *Roster) BodiesOf(kind PartyKind) []Body {
 	var out []Body

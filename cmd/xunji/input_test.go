@@ -251,3 +251,21 @@ func TestConsoleMentionDirectModeAndSwitch(t *testing.T) {
 		t.Errorf("tip shown %d times, want once (the group transfer):\n%s", n, out)
 	}
 }
+
+// An organisation a typing slip away from one in the roster is refused
+// naming it, not made a new organisation; one far from every roster name
+// is still taken by the name typed (rosters list only the bodies the bot
+// talks to).
+func TestOrganisationTypoIsRefused(t *testing.T) {
+	env := fullBot(t)
+	got := bottest.Text(env.Command("lina", "线索 移送 第二监督检查室 区财政局党租 标题 内容"))
+	bottest.MustContain(t, "typo", got, env.TZ("clue.error.close_org", "name", "区财政局党租", "bodies", "区财政局党组"), "正确格式示例")
+	if _, err := bot.Records[bot.Clue](env.Store, bot.CollClues).Get(context.Background(), "XS-2026-0001"); !bot.IsNotFound(err) {
+		t.Errorf("a clue was stored for the typo (%v)", err)
+	}
+	got = bottest.Text(env.Command("lina", "线索 移送 第二监督检查室 区教育局党组 标题 内容"))
+	bottest.MustContain(t, "organisation outside the roster", got, "XS-2026-0001")
+	if c := clueOf(t, env, "XS-2026-0001"); c.OrganisationName != "区教育局党组" || c.Organisation != "" {
+		t.Errorf("organisation %q (%q), want 区教育局党组 by name", c.OrganisationName, c.Organisation)
+	}
+}
