@@ -182,6 +182,29 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 		np.IDs[mPlat] = mID
 	}
+	// 手机:… / 邮箱:…: the platform id the organisation registered with
+	// that number or address, from a platform that can look it up (Lark's
+	// contact API), for someone whose id the client never shows.
+	for _, c := range []struct {
+		by   bot.Contact
+		keys []string
+	}{{bot.ByMobile, []string{"mobile", "手机"}}, {bot.ByEmail, []string{"email", "邮箱"}}} {
+		v := strings.TrimSpace(req.Command.Opt(c.keys...))
+		if v == "" {
+			continue
+		}
+		plat, uid, err := h.b.FindUser(ctx, c.by, v)
+		if bot.IsNotFound(err) {
+			return nil, bot.UsageError(req, "admin.roster.no_contact", "value", v)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if other, taken := r.ByPlatformID(plat, uid); taken && other.ID != np.ID {
+			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", string(plat)+":"+uid, "name", other.Name)
+		}
+		np.IDs[plat] = uid
+	}
 	for _, plat := range []bot.Platform{bot.Slack, bot.Lark, bot.Console} {
 		v := req.Command.Opt(string(plat))
 		if v == "" {

@@ -116,3 +116,39 @@ func TestMentionsAndOnboardingOnLark(t *testing.T) {
 		})
 	}
 }
+
+// On Lark an administrator can also add a person by the mobile number or
+// e-mail their organisation registered: the adapter asks the contact API
+// (batch_get_id, through the SDK client) for the open_id.
+func TestAddByMobileOrEmailOnLark(t *testing.T) {
+	l := newLark(t, "contact encrypt key")
+	env := l.e
+	l.fake.AddUser("ou_qianjin", "+8613800000000", "qianjin@example.gov.cn")
+	l.fake.AddUser("ou_sunmei", "", "sunmei@example.gov.cn")
+
+	got := l.command("wangming", "名册 添加 钱进 第二监督检查室 手机:+8613800000000")
+	bottest.MustContain(t, "add by mobile", got, env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室"))
+	if p := personByID(t, env, bot.Lark, "ou_qianjin"); p == nil || p.Name != "钱进" {
+		t.Fatalf("added by mobile as %+v", p)
+	}
+	got = l.direct("wangming", "名册 添加 孙梅 第一监督检查室 邮箱:sunmei@example.gov.cn")
+	bottest.MustContain(t, "add by e-mail", got, env.TZ("admin.roster.added", "name", "孙梅", "body", "区纪委监委第一监督检查室"))
+	if p := personByID(t, env, bot.Lark, "ou_sunmei"); p == nil || p.Name != "孙梅" {
+		t.Fatalf("added by e-mail as %+v", p)
+	}
+	// The new person is recognised when they write.
+	ev := l.ids.next("ev")
+	got = l.message(larktest.P2PMessage(ev, "ou_qianjin", "我是谁"), ev)
+	bottest.MustContain(t, "recognised", got, "区纪委监委第二监督检查室")
+
+	// Nobody with that number: refused, nobody added.
+	got = l.command("wangming", "名册 添加 赵六 第二监督检查室 手机:+8613900000000")
+	bottest.MustContain(t, "unknown mobile", got, env.TZ("admin.roster.no_contact", "value", "+8613900000000"), "正确格式示例")
+	r, err := env.Bot.Roster(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.FindPerson("赵六"); ok {
+		t.Error("a person was added for an unknown mobile number")
+	}
+}
