@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -630,10 +631,25 @@ func (b *Bot) mentionsCard(p Platform, c *Card) *Card {
 }
 
 func (b *Bot) mentions(p Platform, s string) string {
+	a, _ := b.Adapter(p)
+	if strings.Contains(s, "@{") {
+		// A mention typed as an argument (MentionArg) and echoed back, in
+		// an error or in stored text, is shown as a mention again: the
+		// platform's own on that platform, "@name" elsewhere.
+		s = mentionArgRe.ReplaceAllStringFunc(s, func(m string) string {
+			mp, uid, name, _ := ParseMentionArg(m)
+			if mp == p && a != nil {
+				return a.Mention(uid, name)
+			}
+			if name == "" {
+				return "@" + string(mp) + ":" + uid
+			}
+			return "@" + name
+		})
+	}
 	if !strings.Contains(s, "{{@") {
 		return s
 	}
-	a, _ := b.Adapter(p)
 	var out strings.Builder
 	for {
 		i := strings.Index(s, "{{@")
@@ -652,6 +668,9 @@ func (b *Bot) mentions(p Platform, s string) string {
 		s = s[i+j+2:]
 	}
 }
+
+// mentionArgRe matches the words MentionArg writes.
+var mentionArgRe = regexp.MustCompile(`@\{[a-z]+:[^|{}\s]+\|[^{}\s]*\}`)
 
 func (b *Bot) mentionOf(a Adapter, p Platform, personID string) string {
 	person, ok := b.roster.Person(personID)

@@ -152,3 +152,12 @@ func TestAddByMobileOrEmailOnLark(t *testing.T) {
 		t.Error("a person was added for an unknown mobile number")
 	}
 }
+
+// A mention echoed in an answer (a person not in the roster) is shown as
+// the platform's mention, never as the internal @{…} word.
+func TestEchoedMentionIsShownAsAMention(t *testing.T) {
+	s := newSlack(t)
+	got := s.direct("wangming", "名册 <@U0NOBODY|nobody>")
+	bottest.MustContain(t, "echo", got, "<@U0NOBODY>")
+	bottest.MustNotContain(t, "echo", got, "@{slack:")
+}
