@@ -269,3 +269,14 @@ func TestOrganisationTypoIsRefused(t *testing.T) {
 		t.Errorf("organisation %q (%q), want 区教育局党组 by name", c.OrganisationName, c.Organisation)
 	}
 }
+
+// The rectification commands refuse an organisation typo naming the
+// close one, too.
+func TestProgressUnitTypoNamesTheCloseUnit(t *testing.T) {
+	env := fullBot(t)
+	want := env.TZ("progress.error.close_unit", "input", "区财政局党租", "bodies", "区财政局党组")
+	got := bottest.Text(env.Command("wangming", `进度 新建 区财政局党租 "标题" 期限:2027-02-28 监督:第二监督检查室`))
+	bottest.MustContain(t, "progress new", got, want)
+	got = bottest.Text(env.Command("wangming", "进度 列表 区财政局党租"))
+	bottest.MustContain(t, "progress list", got, want)
+}
