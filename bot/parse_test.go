@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestTokenize(t *testing.T) {
@@ -125,9 +126,16 @@ func FuzzTokenize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		ln := Tokenize(CleanLine(s))
+		// In characters: CleanLine turns each invalid byte into U+FFFD,
+		// three bytes long.
 		for _, w := range ln.Words {
-			if len(w) > len(s)+8 {
+			if utf8.RuneCountInString(w) > utf8.RuneCountInString(s) {
 				t.Fatalf("word longer than input: %q from %q", w, s)
+			}
+		}
+		for _, tk := range ln.Tokens {
+			if utf8.RuneCountInString(tk.Raw) > utf8.RuneCountInString(s) {
+				t.Fatalf("token longer than input: %q from %q", tk.Raw, s)
 			}
 		}
 	})
