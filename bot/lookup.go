@@ -27,7 +27,8 @@ type UserFinder interface {
 // FindUser asks the adapters that can (UserFinder) for the user with the
 // mobile number or e-mail value, in platform order, and returns the first
 // found. Nobody found is ENOTFOUND; a platform that cannot be asked is
-// EUNAVAILABLE.
+// EUNAVAILABLE; no platform that can look people up (no Lark) is
+// EINVALID, saying so.
 func (b *Bot) FindUser(ctx context.Context, by Contact, value string) (Platform, string, error) {
 	b.mu.RLock()
 	var plats []Platform
@@ -37,6 +38,9 @@ func (b *Bot) FindUser(ctx context.Context, by Contact, value string) (Platform,
 		}
 	}
 	b.mu.RUnlock()
+	if len(plats) == 0 {
+		return "", "", Errorf(EINVALID, "error.no_user_finder")
+	}
 	sort.Slice(plats, func(i, j int) bool { return plats[i] < plats[j] })
 	var failed error
 	for _, p := range plats {

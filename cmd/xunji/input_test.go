@@ -280,3 +280,18 @@ func TestProgressUnitTypoNamesTheCloseUnit(t *testing.T) {
 	got = bottest.Text(env.Command("wangming", "进度 列表 区财政局党租"))
 	bottest.MustContain(t, "progress list", got, want)
 }
+
+// Without a platform that can look people up (no Lark here), adding by
+// mobile number says so and how to add instead.
+func TestAddByMobileWithoutLark(t *testing.T) {
+	env := fullBot(t)
+	got := bottest.Text(env.Command("wangming", "名册 添加 钱进 第二监督检查室 手机:+8613800000000"))
+	bottest.MustContain(t, "no finder", got, env.TZ("error.no_user_finder"))
+	r, err := env.Bot.Roster(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.FindPerson("钱进"); ok {
+		t.Error("added without an id")
+	}
+}
