@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // DedupeTTL is how long a platform event id is remembered. It outlasts
@@ -289,7 +291,9 @@ func (b *Bot) identify(next HandlerFunc) HandlerFunc {
 				who = b.T(req.Lang, "roster.no_admin")
 			}
 			b.Log.Info("request from unknown user", "platform", req.Platform, "user", req.UserID)
-			return Text(b.T(req.Lang, "error.not_in_roster", "user", req.UserName, "admins", who)), nil
+			// The person's own platform id, which the platforms hide (Lark
+			// shows no open_id anywhere), is what the administrator needs.
+			return Text(b.T(req.Lang, "error.not_in_roster", "user", req.UserName, "admins", who, "id", string(req.Platform)+":"+req.UserID)), nil
 		}
 		req.Person = p
 		req.Lang = b.LangOf(ctx, p)
@@ -316,7 +320,7 @@ func (b *Bot) dispatch(ctx context.Context, req *Request) (*Response, error) {
 
 func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 	text := CleanLine(req.Text)
-	if len(text) > MaxLineLen {
+	if utf8.RuneCountInString(text) > MaxLineLen {
 		return nil, Errorf(EINVALID, "error.too_long", "max", MaxLineLen)
 	}
 	if text == "" {
@@ -338,36 +342,67 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 		}
 		return Text(b.T(req.Lang, "error.unknown_verb_suggest", "verb", ln.Words[0], "suggestions", strings.Join(names, b.T(req.Lang, "list.sep")))), nil
 	}
-	p := &Parsed{Verb: verb, Options: ln.Options}
+	p := &Parsed{Verb: verb}
 	args := ln.Words[1:]
+	skip := 1
 	if len(verb.Subs) > 0 {
 		if len(args) > 0 {
 			p.Sub = verb.Sub(args[0])
 		}
 		switch {
 		case p.Sub != nil:
-			args = args[1:]
-		case verb.Default != "" && len(args) > 0:
+			skip = 2
+		case verb.Default != "" && len(args) > 0 && verb.takesDefault(args[0]):
 			p.Sub = verb.Sub(verb.Default)
-		case verb.Run == nil:
+		case verb.Run == nil || len(args) > 0 && verb.Default != "":
 			if len(args) > 0 {
-				return Text(b.T(req.Lang, "error.unknown_sub", "sub", args[0], "verb", verb.LocalName(req.Lang)) + "\n\n" + b.HelpFor(req.Lang, verb)), nil
+				return Text(b.unknownSub(req.Lang, verb, args[0])), nil
 			}
 			return Text(b.HelpFor(req.Lang, verb)), nil
 		}
 	}
-	p.Args = args
+	known := verb.Options
+	if p.Sub != nil {
+		known = p.Sub.Options
+	}
+	var dups []string
+	p.Args, p.Options, dups = ln.Split(skip, known)
 	req.Command = p
 	if verb.Allow != nil && !verb.Allow(req.Roster, req.Person) {
 		return b.refuse(ctx, req, verb.Name, commandRecord(p))
 	}
+	if p.Sub != nil && p.Sub.Allow != nil && !p.Sub.Allow(req.Roster, req.Person) {
+		return b.refuse(ctx, req, verb.Name+"."+p.Sub.Name, commandRecord(p))
+	}
+	if ln.Unbalanced != 0 {
+		return nil, UsageError(req, "error.unbalanced_quote", "quote", string(ln.Unbalanced))
+	}
+	if len(dups) > 0 {
+		return nil, UsageError(req, "error.duplicate_option", "option", strings.Join(dups, b.T(req.Lang, "list.sep")))
+	}
 	if p.Sub != nil {
-		if p.Sub.Allow != nil && !p.Sub.Allow(req.Roster, req.Person) {
-			return b.refuse(ctx, req, verb.Name+"."+p.Sub.Name, commandRecord(p))
-		}
 		return p.Sub.Run(ctx, req)
 	}
 	return verb.Run(ctx, req)
+}
+
+// unknownSub answers a word after verb that is none of its sub-commands:
+// what was wrong, the closest sub-commands when some are close, and the
+// list of them with the way to read their help.
+func (b *Bot) unknownSub(lang string, verb *Command, word string) string {
+	var groups [][]string
+	for _, sc := range verb.Subs {
+		groups = append(groups, sc.Names())
+	}
+	s := b.T(lang, "error.unknown_sub", "sub", word, "verb", verb.LocalName(lang))
+	if sugg := closest(word, groups); len(sugg) > 0 {
+		s = b.T(lang, "error.unknown_sub_suggest", "sub", word, "verb", verb.LocalName(lang), "suggestions", strings.Join(sugg, b.T(lang, "list.sep")))
+	}
+	var names []string
+	for _, sc := range verb.Subs {
+		names = append(names, b.names(lang, sc.Names()))
+	}
+	return s + "\n" + b.T(lang, "error.sub_list", "subs", strings.Join(names, b.T(lang, "list.sep")), "verb", verb.LocalName(lang))
 }
 
 // WantsFiles implements FileWanter: whether the command (or sub-command)
@@ -617,10 +652,25 @@ func (b *Bot) mentionsCard(p Platform, c *Card) *Card {
 }
 
 func (b *Bot) mentions(p Platform, s string) string {
+	a, _ := b.Adapter(p)
+	if strings.Contains(s, "@{") {
+		// A mention typed as an argument (MentionArg) and echoed back, in
+		// an error or in stored text, is shown as a mention again: the
+		// platform's own on that platform, "@name" elsewhere.
+		s = mentionArgRe.ReplaceAllStringFunc(s, func(m string) string {
+			mp, uid, name, _ := ParseMentionArg(m)
+			if mp == p && a != nil {
+				return a.Mention(uid, name)
+			}
+			if name == "" {
+				return "@" + string(mp) + ":" + uid
+			}
+			return "@" + name
+		})
+	}
 	if !strings.Contains(s, "{{@") {
 		return s
 	}
-	a, _ := b.Adapter(p)
 	var out strings.Builder
 	for {
 		i := strings.Index(s, "{{@")
@@ -639,6 +689,9 @@ func (b *Bot) mentions(p Platform, s string) string {
 		s = s[i+j+2:]
 	}
 }
+
+// mentionArgRe matches the words MentionArg writes.
+var mentionArgRe = regexp.MustCompile(`@\{[a-z]+:[^|{}\s]+\|[^{}\s]*\}`)
 
 func (b *Bot) mentionOf(a Adapter, p Platform, personID string) string {
 	person, ok := b.roster.Person(personID)

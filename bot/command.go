@@ -48,6 +48,22 @@ type Command struct {
 	// adapters download the files sent with, or replied to by, a command
 	// only when it takes them (see Bot.WantsFiles).
 	Files bool
+	// Options, when set, are the option keys a verb without sub-commands
+	// reads, as Subcommand.Options.
+	Options []string
+	// DefaultTakes reports whether a first word that is no sub-command is
+	// an argument of the Default sub-command. When nil, a word with a
+	// digit is one (a record id, a date, a period), and any other word is
+	// answered as a mistyped sub-command ("会签 搞定 …").
+	DefaultTakes func(word string) bool
+}
+
+// takesDefault reports whether word, not a sub-command, goes to Default.
+func (c *Command) takesDefault(word string) bool {
+	if c.DefaultTakes != nil {
+		return c.DefaultTakes(word)
+	}
+	return strings.ContainsFunc(word, unicode.IsDigit)
 }
 
 // Subcommand is one sub-command of a verb.
@@ -57,6 +73,12 @@ type Subcommand struct {
 	Allow   Rule
 	Run     HandlerFunc
 	Files   bool // reads attachments, as Command.Files
+	// Options, when set, are the option keys (both languages) a
+	// sub-command that takes free text reads: a key:value word with any
+	// other key is then part of the text (a reason typed as
+	// 原因：台账未补齐), not an option. When nil, every key:value word is
+	// an option, and the handler refuses the ones it does not know.
+	Options []string
 }
 
 // Action handles clicks on buttons whose action id is ID.
@@ -196,6 +218,44 @@ func (r *registry) suggest(word string) []*Command {
 		if !slices.Contains(out, c.cmd) {
 			out = append(out, c.cmd)
 		}
+		if len(out) == 3 {
+			break
+		}
+	}
+	return out
+}
+
+// closest returns up to three names, among groups of a name and its
+// aliases, close to word by edit distance or prefix: the name of each
+// group that is closest.
+func closest(word string, groups [][]string) []string {
+	type cand struct {
+		name string
+		dist int
+	}
+	w := strings.ToLower(word)
+	limit := max(1, min(3, len([]rune(w))/2))
+	var cs []cand
+	for _, g := range groups {
+		best := cand{dist: -1}
+		for _, n := range g {
+			ln := strings.ToLower(n)
+			d := levenshtein(w, ln)
+			if strings.HasPrefix(ln, w) || strings.HasPrefix(w, ln) {
+				d = min(d, 1)
+			}
+			if best.dist < 0 || d < best.dist {
+				best = cand{n, d}
+			}
+		}
+		if best.dist >= 0 && best.dist <= limit {
+			cs = append(cs, best)
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].dist < cs[j].dist })
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.name)
 		if len(out) == 3 {
 			break
 		}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,13 +23,45 @@ var (
 // ParseDate parses a date argument relative to now in loc:
 //
 //	2026-12-31, 2026/12/31, 20261231, 2026年12月31日
-//	12-31, 12/31, 12月31日 (this year; next year if already past)
+//	12-31, 12/31, 12月31日 (this year; a day already past this year is
+//	refused as ambiguous, naming this year's and next year's)
 //	+7d, +2w, +1m, +7天, +2周, +1个月 (from today)
 //	today, tomorrow, 今天, 明天, 后天
 //
 // It returns midnight of that day in loc. An impossible date such as
 // 2026-02-30 is an EINVALID error naming the input, with an example.
 func ParseDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	return parseDate(s, now, loc, false)
+}
+
+// ParseDatePast is ParseDate for a day of a period gone by (a summary's
+// start): a month and day already past this year is this year's, which
+// is then the only sensible reading.
+func ParseDatePast(s string, now time.Time, loc *time.Location) (time.Time, error) {
+	return parseDate(s, now, loc, true)
+}
+
+// AmbiguousDate reports whether err is ParseDate's refusal of a month
+// and day already past this year, and returns it.
+func AmbiguousDate(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Key == "error.ambiguous_date" {
+		return e, true
+	}
+	return nil, false
+}
+
+// DateError is the answer to a date argument ParseDate refused: an
+// ambiguous day keeps its two readings, anything else is error.bad_date
+// naming the input with examples. Both carry the command's example.
+func DateError(req *Request, err error, input, examples string) *Error {
+	if e, ok := AmbiguousDate(err); ok {
+		return UsageError(req, e.Key, e.Args...)
+	}
+	return UsageError(req, "error.bad_date", "input", input, "examples", examples)
+}
+
+func parseDate(s string, now time.Time, loc *time.Location, past bool) (time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -98,11 +131,15 @@ func ParseDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if !ok {
 		return bad()
 	}
-	for next := t.Year() + 1; !yearGiven && t.Before(today) && next <= y+8; next++ {
-		// Already past this year: the next year that has the day (2-29
-		// typed on 2028-03-01 is 2032-02-29, not a day gone by).
-		if t2, ok := validDate(next, mo, d, loc); ok {
-			t = t2
+	if !yearGiven && t.Before(today) && !past {
+		// Already past this year: the person may mean the day gone by (a
+		// period's start) or next year's (a deadline). Guessing either
+		// silently is wrong half of the time, so both readings are named.
+		for next := t.Year() + 1; next <= y+8; next++ {
+			if t2, ok := validDate(next, mo, d, loc); ok {
+				return time.Time{}, Errorf(EINVALID, "error.ambiguous_date", "input", s,
+					"past", FormatDate(t, loc), "next", FormatDate(t2, loc))
+			}
 		}
 	}
 	return t, nil

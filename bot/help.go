@@ -42,6 +42,27 @@ func (b *Bot) HelpFor(lang string, c *Command) string {
 	return s.String()
 }
 
+// HelpForSub describes one sub-command of c, in lang.
+func (b *Bot) HelpForSub(lang string, c *Command, sc *Subcommand) string {
+	var s strings.Builder
+	word := c.Name
+	if !IsEnglish(lang) && len(c.Aliases) > 0 {
+		word = c.Aliases[0]
+	}
+	s.WriteString(word + " " + b.names(lang, sc.Names()))
+	s.WriteString(" — ")
+	key := "cmd." + c.Name + "." + sc.Name
+	s.WriteString(b.T(lang, key+".summary"))
+	b.usage(&s, lang, key, "  ")
+	return s.String()
+}
+
+// UnknownSub answers word after c that is none of its sub-commands: what
+// was wrong, the closest sub-commands, and the list of them.
+func (b *Bot) UnknownSub(lang string, c *Command, word string) string {
+	return b.unknownSub(lang, c, word)
+}
+
 func (b *Bot) usage(s *strings.Builder, lang, key, indent string) {
 	if b.tr.Has(lang, key+".usage") {
 		s.WriteString("\n" + indent + b.T(lang, "help.usage", "usage", b.T(lang, key+".usage")))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestTokenize(t *testing.T) {
@@ -80,7 +81,6 @@ func TestParseDate(t *testing.T) {
 		{"12-31", d(2026, 12, 31)},
 		{"12月31日", d(2026, 12, 31)},
 		{"12月31号", d(2026, 12, 31)},
-		{"1-15", d(2027, 1, 15)}, // already past this year: next year
 		{"11-28", d(2026, 11, 28)},
 		{"+7d", d(2026, 12, 5)},
 		{"+7", d(2026, 12, 5)},
@@ -101,6 +101,9 @@ func TestParseDate(t *testing.T) {
 		if !got.Equal(tc.want) {
 			t.Errorf("ParseDate(%q) = %v, want %v", tc.in, got, tc.want)
 		}
+	}
+	if _, err := ParseDate("1-15", now, sh); ErrorCode(err) != EINVALID {
+		t.Errorf("ParseDate(1-15) on 11-28: %v, want the ambiguous-date refusal", err)
 	}
 	for _, bad := range []string{"", "2026-02-30", "13-01", "12-32", "yesterday-ish", "+", "2026-12", "1999-01-01", "0-0", strings.Repeat("9", 100), "2026年13月1日"} {
 		_, err := ParseDate(bad, now, sh)
@@ -123,9 +126,16 @@ func FuzzTokenize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		ln := Tokenize(CleanLine(s))
+		// In characters: CleanLine turns each invalid byte into U+FFFD,
+		// three bytes long.
 		for _, w := range ln.Words {
-			if len(w) > len(s)+8 {
+			if utf8.RuneCountInString(w) > utf8.RuneCountInString(s) {
 				t.Fatalf("word longer than input: %q from %q", w, s)
+			}
+		}
+		for _, tk := range ln.Tokens {
+			if utf8.RuneCountInString(tk.Raw) > utf8.RuneCountInString(s) {
+				t.Fatalf("token longer than input: %q from %q", tk.Raw, s)
 			}
 		}
 	})
@@ -143,4 +153,39 @@ func FuzzParseDate(f *testing.F) {
 			t.Fatalf("ParseDate(%q) = %v: out of range", s, d)
 		}
 	})
+}
+
+func TestTokenizeReportsUnbalancedQuotes(t *testing.T) {
+	cases := map[string]rune{
+		`x "a b`:           '"',
+		`x "标题 "内容"`:       '"',
+		`x 内容"`:            '"',
+		`x “标题” 内容”`:       '”',
+		`x 「标题`:            '「',
+		`x t:"a b`:         '"',
+		`x "a b" c`:        0,
+		`x 关于“三公”经费`:       0,
+		`x don't 'quoted'`: 0,
+		`x t:"a b" 「c」`:    0,
+	}
+	for in, want := range cases {
+		if got := Tokenize(CleanLine(in)).Unbalanced; got != want {
+			t.Errorf("Tokenize(%q).Unbalanced = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSplitKnownOptionsAndDuplicates(t *testing.T) {
+	ln := Tokenize(`会签 退回 QZ-2026-0001 原因：台账未补齐 代表：第一巡察组 "备注:x"`)
+	words, opts, dups := ln.Split(2, []string{"as", "代表"})
+	if want := []string{"QZ-2026-0001", "原因：台账未补齐", "备注:x"}; !reflect.DeepEqual(words, want) {
+		t.Errorf("words = %q, want %q", words, want)
+	}
+	if want := map[string]string{"代表": "第一巡察组"}; !reflect.DeepEqual(opts, want) || dups != nil {
+		t.Errorf("options = %q dups %q, want %q", opts, dups, want)
+	}
+	_, opts, dups = Tokenize("x 期限:12-01 期限：12-03 k:v").Split(1, nil)
+	if !reflect.DeepEqual(dups, []string{"期限"}) || opts["k"] != "v" {
+		t.Errorf("options %q, duplicates %q, want 期限 reported", opts, dups)
+	}
 }

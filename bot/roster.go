@@ -3,6 +3,7 @@ package bot
 import (
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Platform names a chat platform an adapter serves.
@@ -112,6 +113,24 @@ func (r *Roster) FindBody(s string, kinds ...PartyKind) (Body, bool) {
 		return Body{}, false
 	}
 	ok := func(b Body) bool { return len(kinds) == 0 || slices.Contains(kinds, b.Kind) }
+	if _, _, _, mention := ParseMentionArg(s); mention {
+		// A person mentioned where a body is expected stands for their
+		// body, when exactly one of theirs is of the kinds wanted.
+		p, found := r.FindPerson(s)
+		if !found {
+			return Body{}, false
+		}
+		var bs []Body
+		for _, id := range p.Bodies {
+			if b, exists := r.Body(id); exists && ok(b) {
+				bs = append(bs, b)
+			}
+		}
+		if len(bs) == 1 {
+			return bs[0], true
+		}
+		return Body{}, false
+	}
 	for _, b := range r.Bodies {
 		if ok(b) && (strings.EqualFold(b.ID, s) || b.Name == s || strings.EqualFold(b.NameEn, s)) {
 			return b, true
@@ -128,6 +147,43 @@ func (r *Roster) FindBody(s string, kinds ...PartyKind) (Body, bool) {
 		return found[0], true
 	}
 	return Body{}, false
+}
+
+// CloseBodies returns the bodies of kinds (any kind when none is given)
+// whose name differs from s by a typing slip — one edit, or one in six
+// characters for longer names (区教育局党组 is two edits from 区财政局党组
+// and another organisation) — closest first: what to suggest for
+// 区财政局党租 rather than take it for another organisation.
+func (r *Roster) CloseBodies(s string, kinds ...PartyKind) []Body {
+	s = strings.TrimSpace(s)
+	n := len([]rune(s))
+	if n == 0 {
+		return nil
+	}
+	limit := max(1, n/6)
+	type cand struct {
+		b Body
+		d int
+	}
+	var cs []cand
+	for _, b := range r.Bodies {
+		if len(kinds) > 0 && !slices.Contains(kinds, b.Kind) {
+			continue
+		}
+		d := levenshtein(s, b.Name)
+		if b.NameEn != "" {
+			d = min(d, levenshtein(strings.ToLower(s), strings.ToLower(b.NameEn)))
+		}
+		if d <= limit {
+			cs = append(cs, cand{b, d})
+		}
+	}
+	slices.SortStableFunc(cs, func(a, b cand) int { return a.d - b.d })
+	out := make([]Body, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.b)
+	}
+	return out
 }
 
 // BodiesOf returns the bodies of kind.
@@ -151,8 +207,46 @@ func (r *Roster) Person(id string) (*Person, bool) {
 	return nil, false
 }
 
-// FindPerson resolves an id, a name or a console name to a person.
+// MentionArg is the platform-neutral word an adapter puts in a command
+// line for an @-mention of a person (a Slack <@U…>, a Lark @_user_1):
+// @{platform:id|name}. The roster resolves it wherever a person is typed
+// (FindPerson), or the person's body where a body is (FindBody). name is
+// what the platform showed, kept for adding someone not in the roster;
+// characters that would end the word or the token are left out of it.
+func MentionArg(p Platform, userID, name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '}' || r == '|' || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	return "@{" + string(p) + ":" + userID + "|" + name + "}"
+}
+
+// ParseMentionArg reads a word MentionArg wrote.
+func ParseMentionArg(s string) (p Platform, userID, name string, ok bool) {
+	inner, ok := strings.CutPrefix(strings.TrimSpace(s), "@{")
+	if !ok {
+		return "", "", "", false
+	}
+	inner, ok = strings.CutSuffix(inner, "}")
+	if !ok {
+		return "", "", "", false
+	}
+	id, name, _ := strings.Cut(inner, "|")
+	plat, uid, ok := strings.Cut(id, ":")
+	if !ok || plat == "" || uid == "" {
+		return "", "", "", false
+	}
+	return Platform(plat), uid, name, true
+}
+
+// FindPerson resolves an id, a name, a console name or a mention
+// (MentionArg) to a person.
 func (r *Roster) FindPerson(s string) (*Person, bool) {
+	if p, uid, _, ok := ParseMentionArg(s); ok {
+		return r.ByPlatformID(p, uid)
+	}
 	s = strings.TrimPrefix(strings.TrimSpace(s), "@")
 	for _, p := range r.People {
 		if p.ID == s || p.Name == s || strings.EqualFold(p.NameEn, s) || p.IDs[Console] == s {

@@ -1,7 +1,8 @@
 // Package console is the terminal adapter, xunji's zero-configuration
 // default: you act as a roster member (switch with "as 名字"), type
-// commands as you would in a chat, and press a card's buttons by their
-// number.
+// commands as you would in a chat — in the group, or in a private chat
+// with the bot after "dm" (私聊; back with "group", 群聊) — and press a
+// card's buttons by their number.
 package console
 
 import (
@@ -29,6 +30,7 @@ type Adapter struct {
 
 	mu      sync.Mutex
 	as      string // console id of the person acting
+	direct  bool   // typing in a private chat with the bot, not the group
 	seq     int    // message numbers
 	buttons []pressable
 }
@@ -112,26 +114,95 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	}
 }
 
-func (a *Adapter) prompt() { a.printf("%s> ", a.As()) }
+func (a *Adapter) prompt() {
+	a.mu.Lock()
+	direct := a.direct
+	a.mu.Unlock()
+	if direct {
+		a.printf("%s", a.t("console.prompt_dm", "name", a.As()))
+		return
+	}
+	a.printf("%s> ", a.As())
+}
+
+// botNames are the names a line may start with as a mention of the bot
+// (@巡纪 线索 列表), as in a group chat; the mention is dropped.
+var botNames = []string{"巡纪", "xunji"}
+
+// stripMention drops a leading @巡纪 / @xunji (or ＠) from line.
+func stripMention(line string) string {
+	for _, at := range []string{"@", "＠"} {
+		rest, ok := strings.CutPrefix(line, at)
+		if !ok {
+			continue
+		}
+		for _, n := range botNames {
+			if len(rest) >= len(n) && strings.EqualFold(rest[:len(n)], n) {
+				after := rest[len(n):]
+				if after == "" || strings.HasPrefix(after, " ") || strings.HasPrefix(after, "\u3000") {
+					return strings.TrimSpace(after)
+				}
+			}
+		}
+	}
+	return line
+}
+
+// rosterer is what the console needs of the handler to check a name it
+// switches to: the bot's roster.
+type rosterer interface {
+	Roster(ctx context.Context) (*bot.Roster, error)
+}
 
 // handleLine runs one typed line; it reports whether the user quit.
 func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bool {
-	line = strings.TrimSpace(line)
+	line = stripMention(strings.TrimSpace(line))
 	fields := strings.Fields(line)
 	switch {
 	case line == "":
 		return false
 	case line == "exit" || line == "quit" || line == "退出":
 		return true
+	case line == "dm" || line == "私聊" || line == "group" || line == "群聊":
+		direct := line == "dm" || line == "私聊"
+		a.mu.Lock()
+		a.direct = direct
+		a.mu.Unlock()
+		if direct {
+			a.printf("%s\n", a.t("console.dm"))
+		} else {
+			a.printf("%s\n", a.t("console.group", "chat", a.chat))
+		}
+		return false
 	case len(fields) >= 1 && (fields[0] == "as" || fields[0] == "切换" || fields[0] == "--as"):
 		if len(fields) != 2 {
 			a.printf("%s\n", a.t("console.as_usage"))
 			return false
 		}
+		name := fields[1]
+		if rs, ok := h.(rosterer); ok {
+			r, err := rs.Roster(ctx)
+			if err != nil {
+				a.printf("%s\n", a.t("error.unavailable"))
+				return false
+			}
+			p, ok := r.FindPerson(name)
+			if !ok || p.IDs[bot.Console] == "" {
+				var names []string
+				for _, p := range r.People {
+					if p.IDs[bot.Console] != "" {
+						names = append(names, p.IDs[bot.Console])
+					}
+				}
+				a.printf("%s\n", a.t("console.as_unknown", "name", name, "names", strings.Join(names, a.t("list.sep"))))
+				return false
+			}
+			name = p.IDs[bot.Console]
+		}
 		a.mu.Lock()
-		a.as = fields[1]
+		a.as = name
 		a.mu.Unlock()
-		a.printf("%s\n", a.t("console.as", "name", fields[1]))
+		a.printf("%s\n", a.t("console.as", "name", name))
 		return false
 	}
 	if n, ok := buttonNumber(line); ok {
@@ -149,7 +220,14 @@ func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bo
 		a.render(resp, p.ref)
 		return false
 	}
-	resp := h.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: a.As(), UserName: a.As(), ChatID: a.chat, Text: line})
+	a.mu.Lock()
+	direct := a.direct
+	a.mu.Unlock()
+	chat := a.chat
+	if direct {
+		chat = "" // a private chat with the bot has no group
+	}
+	resp := h.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: a.As(), UserName: a.As(), ChatID: chat, Direct: direct, Text: line})
 	a.render(resp, bot.MessageRef{})
 	return false
 }

@@ -293,17 +293,30 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 	if !direct && !mentionsBot(msg.Mentions, botID) {
 		return nil
 	}
-	if str(msg.MessageType) != "text" {
+	var text string
+	switch str(msg.MessageType) {
+	case "text":
+		var content struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal([]byte(str(msg.Content)), &content); err != nil {
+			a.log.Warn("lark message with unreadable content", "message", str(msg.MessageId), "err", err)
+			return nil
+		}
+		text = content.Text
+	case "post":
+		// Rich text, as Lark sends a message with formatting or a line
+		// break: its text runs are the command.
+		t, err := postText(str(msg.Content), msg.Mentions)
+		if err != nil {
+			a.log.Warn("lark post message with unreadable content", "message", str(msg.MessageId), "err", err)
+			return nil
+		}
+		text = t
+	default:
 		if direct {
 			return a.track(func(ctx context.Context) { a.answerUnsupported(ctx, h, msg, openID, ev) })
 		}
-		return nil
-	}
-	var content struct {
-		Text string `json:"text"`
-	}
-	if err := json.Unmarshal([]byte(str(msg.Content)), &content); err != nil {
-		a.log.Warn("lark message with unreadable content", "message", str(msg.MessageId), "err", err)
 		return nil
 	}
 	req := &bot.Request{
@@ -313,7 +326,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 		ChatID:   str(msg.ChatId),
 		Direct:   direct,
 		EventID:  ev,
-		Text:     commandText(content.Text, msg.Mentions, botID),
+		Text:     commandText(text, msg.Mentions, botID),
 	}
 	messageID := str(msg.MessageId)
 	d := a.delivery(acceptTimeout)
@@ -367,6 +380,66 @@ func (a *Adapter) delivery(acceptWithin time.Duration) bot.Delivery {
 	}
 }
 
+// postElement is one element of a rich-text (post) message: a text run,
+// a link, or an @-mention whose user_id is the mention key (@_user_1).
+type postElement struct {
+	Tag    string `json:"tag"`
+	Text   string `json:"text"`
+	UserID string `json:"user_id"`
+}
+
+type postBody struct {
+	Title   string          `json:"title"`
+	Content [][]postElement `json:"content"`
+}
+
+// postText joins the text runs, links and mention keys of a post
+// message into one line, paragraphs separated by spaces; the title is
+// not part of a command. A received post is {"title","content"}; the
+// form with a language key ({"zh_cn":{…}}) that messages are sent in is
+// read too. An "at" element names its mention by key (@_user_1); one
+// that names an open_id instead is given the key of that mention.
+func postText(content string, ms []*larkim.MentionEvent) (string, error) {
+	var body postBody
+	if err := json.Unmarshal([]byte(content), &body); err != nil {
+		return "", err
+	}
+	if body.Content == nil {
+		var byLang map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(content), &byLang); err != nil {
+			return "", err
+		}
+		for _, lang := range []string{"zh_cn", "en_us", "ja_jp"} {
+			if raw, ok := byLang[lang]; ok {
+				if err := json.Unmarshal(raw, &body); err != nil {
+					return "", err
+				}
+				break
+			}
+		}
+	}
+	var parts []string
+	for _, para := range body.Content {
+		var line strings.Builder
+		for _, el := range para {
+			switch el.Tag {
+			case "text", "a":
+				line.WriteString(el.Text)
+			case "at":
+				key := el.UserID
+				for _, m := range ms {
+					if m != nil && m.Key != nil && m.Id != nil && str(m.Id.OpenId) == el.UserID {
+						key = *m.Key
+					}
+				}
+				line.WriteString(key + " ")
+			}
+		}
+		parts = append(parts, line.String())
+	}
+	return strings.Join(parts, " "), nil
+}
+
 // mentionsBot reports whether mentions include the bot. Without the
 // bot's open_id any mention counts: with the usual permission
 // (im:message.group_at_msg:readonly) Lark only delivers group messages
@@ -387,8 +460,9 @@ func mentionsBot(ms []*larkim.MentionEvent, botID string) bool {
 }
 
 // commandText turns the text of a message into a command line: the
-// bot's mention keys (@_user_N) are removed, other people's become
-// "@Name", which the core resolves against the roster.
+// bot's mention keys (@_user_N) are removed, other people's become the
+// core's platform-neutral word for a mention (bot.MentionArg, with the
+// open_id), which the roster resolves wherever a person is typed.
 func commandText(text string, ms []*larkim.MentionEvent, botID string) string {
 	for _, m := range ms {
 		if m == nil || m.Key == nil || *m.Key == "" {
@@ -401,7 +475,12 @@ func commandText(text string, ms []*larkim.MentionEvent, botID string) string {
 			isBot = strings.HasPrefix(strings.TrimSpace(text), *m.Key)
 		}
 		repl := " "
-		if !isBot {
+		switch {
+		case isBot:
+		case m.Id != nil && str(m.Id.OpenId) != "":
+			// Glued to what precedes (单位:@_user_2), apart from what follows.
+			repl = bot.MentionArg(bot.Lark, str(m.Id.OpenId), str(m.Name)) + " "
+		default:
 			repl = "@" + str(m.Name)
 		}
 		text = replaceKey(text, *m.Key, repl)

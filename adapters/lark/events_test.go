@@ -234,9 +234,11 @@ func TestCommandText(t *testing.T) {
 		ms              []*larkimMention
 	}{
 		{"@_user_1 clue list", testBotID, "clue list", ms(larktest.BotMention("@_user_1"))},
-		{"@_user_1 /clue assign XS-1 @_user_2", testBotID, "/clue assign XS-1 @李娜", ms(larktest.BotMention("@_user_1"), larktest.Mention{Key: "@_user_2", OpenID: lina, Name: "李娜"})},
-		{"进度 @_user_10 @_user_1", testBotID, "进度 @Ten", ms(larktest.BotMention("@_user_1"), larktest.Mention{Key: "@_user_10", OpenID: "ou_10", Name: "Ten"})},
+		{"@_user_1 /clue assign XS-1 @_user_2", testBotID, "/clue assign XS-1 @{lark:" + lina + "|李娜}", ms(larktest.BotMention("@_user_1"), larktest.Mention{Key: "@_user_2", OpenID: lina, Name: "李娜"})},
+		{"进度 @_user_10 @_user_1", testBotID, "进度 @{lark:ou_10|Ten}", ms(larktest.BotMention("@_user_1"), larktest.Mention{Key: "@_user_10", OpenID: "ou_10", Name: "Ten"})},
 		{"@_user_1 help", "", "help", ms(larktest.Mention{Key: "@_user_1", OpenID: "ou_x", Name: "巡纪"})},
+		// A mention as an option's value stays glued to the option.
+		{"@_user_1 会签 新建 单位:@_user_2 x", testBotID, "会签 新建 单位:@{lark:ou_2|周涛} x", ms(larktest.BotMention("@_user_1"), larktest.Mention{Key: "@_user_2", OpenID: "ou_2", Name: "周 涛"})},
 	}
 	for _, tt := range tests {
 		if got := commandText(tt.text, tt.ms, tt.bot); got != tt.want {

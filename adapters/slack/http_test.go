@@ -546,7 +546,7 @@ func TestUnknownUserGetsThePoliteAnswer(t *testing.T) {
 	hs := newHarness(t)
 	wantStatus(t, hs.postEvent(slacktest.AppMention("EvStranger", "U0STRANGER", coordChat, "<@U0XUNJIBOT> bump"), nil), http.StatusOK)
 	call := hs.fake.Await("chat.postEphemeral", 1)[0]
-	want := hs.env.TZ("error.not_in_roster", "user", "<@U0STRANGER>", "admins", admins(t, hs))
+	want := hs.env.TZ("error.not_in_roster", "user", "<@U0STRANGER>", "admins", admins(t, hs), "id", "slack:U0STRANGER")
 	if call.Field("user") != "U0STRANGER" || call.Field("text") != want {
 		t.Errorf("answer to %q: %q, want %q", call.Field("user"), call.Field("text"), want)
 	}

@@ -156,7 +156,7 @@ func (a *Adapter) callbackRequest(outer outerEvent) (*bot.Request, origin, error
 
 // slashRequest turns a slash command into a command request.
 func slashRequest(s slackgo.SlashCommand) (*bot.Request, origin) {
-	text := html.UnescapeString(strings.TrimSpace(s.Text))
+	text := html.UnescapeString(mentionArgs(strings.TrimSpace(s.Text)))
 	if s.Command != HelpCommand {
 		text = strings.TrimSpace(strings.TrimPrefix(s.Command, "/") + " " + text)
 	} else if text == "" {
@@ -222,7 +222,40 @@ func cleanText(text, self string) string {
 		// Not knowing the bot's id, drop the mention that addressed it.
 		text = leadingMention.ReplaceAllString(text, "")
 	}
-	return strings.TrimSpace(html.UnescapeString(text))
+	return strings.TrimSpace(html.UnescapeString(mentionArgs(text)))
+}
+
+// userMention is Slack's markup of a user mention, <@U…> or <@U…|name>.
+var userMention = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|([^>]*))?>`)
+
+// slackLink is Slack's markup of a link, an e-mail address or a channel
+// (<https://…|label>, <mailto:a@b|a@b>, <#C…|name>), which a message or
+// an escaped slash command carries instead of what was typed.
+var slackLink = regexp.MustCompile(`<(https?://[^|>]+|mailto:[^|>]+|#C[A-Z0-9]+)(?:\|([^>]*))?>`)
+
+// mentionArgs turns the mentions of people left in text (the bot's own
+// are gone) into the core's platform-neutral word (bot.MentionArg), which
+// the roster resolves wherever a person is typed, and links back into
+// what was typed.
+func mentionArgs(text string) string {
+	text = userMention.ReplaceAllStringFunc(text, func(m string) string {
+		sm := userMention.FindStringSubmatch(m)
+		return bot.MentionArg(bot.Slack, sm[1], html.UnescapeString(sm[2]))
+	})
+	return slackLink.ReplaceAllStringFunc(text, func(m string) string {
+		sm := slackLink.FindStringSubmatch(m)
+		switch {
+		case strings.HasPrefix(sm[1], "mailto:"):
+			return strings.TrimPrefix(sm[1], "mailto:")
+		case strings.HasPrefix(sm[1], "#"):
+			if sm[2] != "" {
+				return "#" + sm[2]
+			}
+			return sm[1]
+		default:
+			return sm[1]
+		}
+	})
 }
 
 // dropMention removes every <@self> and <@self|name> from text.

@@ -31,8 +31,12 @@ func TestCleanTextDropsTheBotMentionAndUnescapes(t *testing.T) {
 	cases := []struct{ in, self, want string }{
 		{"<@U0XUNJIBOT> clue list", "U0XUNJIBOT", "clue list"},
 		{"please <@U0XUNJIBOT|xunji> count", "U0XUNJIBOT", "please  count"},
-		{"<@U0XUNJIBOT> cosign add <@U0LINA>", "U0XUNJIBOT", "cosign add <@U0LINA>"},
-		{"<@U0XUNJIBOT2> count <@U0XUNJIBOT>", "U0XUNJIBOT", "<@U0XUNJIBOT2> count"},
+		// Other people's mentions become the core's mention word.
+		{"<@U0XUNJIBOT> cosign add <@U0LINA>", "U0XUNJIBOT", "cosign add @{slack:U0LINA|}"},
+		{"<@U0XUNJIBOT> roster add <@U0QIAN|qian jin &amp; co> room2", "U0XUNJIBOT", "roster add @{slack:U0QIAN|qianjin&co} room2"},
+		{"<@U0XUNJIBOT2> count <@U0XUNJIBOT>", "U0XUNJIBOT", "@{slack:U0XUNJIBOT2|} count"},
+		// Escaped links, addresses and channels are what was typed again.
+		{"<@U0XUNJIBOT> roster add Sun room1 email:<mailto:sun@example.gov.cn|sun@example.gov.cn> <https://a.example/x|a.example/x> <#C0ABC|coord>", "U0XUNJIBOT", "roster add Sun room1 email:sun@example.gov.cn https://a.example/x #coord"},
 		{"<@U0OTHERBOT> count", "", "count"},
 		{"clue add a &amp; b &lt;x&gt;", "U0XUNJIBOT", "clue add a & b <x>"},
 	}

@@ -117,7 +117,7 @@ func TestSocketModeAcknowledgesAndHandlesAnEventsEnvelope(t *testing.T) {
 		t.Errorf("events envelope acknowledged with a payload: %v", ack)
 	}
 	call := sh.fake.Await("chat.postEphemeral", 1)[0]
-	want := sh.env.TZ("error.not_in_roster", "user", "<@U222>", "admins", admins(t, sh.harness))
+	want := sh.env.TZ("error.not_in_roster", "user", "<@U222>", "admins", admins(t, sh.harness), "id", "slack:U222")
 	if call.Field("channel") != "C111" || call.Field("user") != "U222" || call.Field("text") != want {
 		t.Errorf("answer %v, want %q to U222 in C111", call.Form, want)
 	}
@@ -157,7 +157,7 @@ func TestSocketModeSlashCommandAnswerRidesOnTheAck(t *testing.T) {
 	sh.write(fixture(t, "socketmode_envelope_slash_commands.json"))
 	ack := sh.awaitAck("1d3c79ab-0ffb-41f3-a080-d19e85f53649")
 	payload, _ := ack["payload"].(map[string]any)
-	want := sh.env.TZ("error.not_in_roster", "user", "testxyz", "admins", admins(t, sh.harness))
+	want := sh.env.TZ("error.not_in_roster", "user", "testxyz", "admins", admins(t, sh.harness), "id", "slack:U111")
 	if payload["text"] != want || payload["response_type"] != "ephemeral" {
 		t.Errorf("ack payload %v, want the ephemeral %q", payload, want)
 	}

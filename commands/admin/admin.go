@@ -43,6 +43,13 @@ func (h *handlers) help(_ context.Context, req *bot.Request) (*bot.Response, err
 	if c == nil {
 		return nil, bot.UsageError(req, "error.unknown_verb", "verb", words[0])
 	}
+	if len(words) > 1 && len(c.Subs) > 0 {
+		sc := c.Sub(words[1])
+		if sc == nil {
+			return bot.Text(h.b.UnknownSub(req.Lang, c, words[1])), nil
+		}
+		return bot.Text(h.b.HelpForSub(req.Lang, c, sc)), nil
+	}
 	return bot.Text(h.b.HelpFor(req.Lang, c)), nil
 }
 
@@ -139,6 +146,18 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if !ok {
 		return nil, bot.UsageError(req, "error.no_body", "name", bodyQ)
 	}
+	// 名册 添加 @某人 单位: a mention of someone not yet in the roster
+	// brings their platform id and the name the platform shows.
+	var mPlat bot.Platform
+	var mID string
+	if plat, uid, mname, isMention := bot.ParseMentionArg(name); isMention {
+		if _, known := r.FindPerson(name); !known {
+			if mname == "" {
+				return nil, bot.UsageError(req, "admin.roster.mention_no_name")
+			}
+			mPlat, mID, name = plat, uid, mname
+		}
+	}
 	p, exists := r.FindPerson(name)
 	var np bot.Person
 	if exists {
@@ -162,6 +181,38 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 	onlyAdmin := exists && np.InBody(body.ID) && !hasIDOptions(req)
 	if !np.InBody(body.ID) {
 		np.Bodies = append(np.Bodies, body.ID)
+	}
+	if mID != "" {
+		if cur := np.IDs[mPlat]; cur != "" && cur != mID {
+			return nil, bot.UsageError(req, "admin.roster.other_id", "name", np.Name, "id", string(mPlat)+":"+cur)
+		}
+		if other, taken := r.ByPlatformID(mPlat, mID); taken && other.ID != np.ID {
+			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", mID, "name", other.Name)
+		}
+		np.IDs[mPlat] = mID
+	}
+	// 手机:… / 邮箱:…: the platform id the organisation registered with
+	// that number or address, from a platform that can look it up (Lark's
+	// contact API), for someone whose id the client never shows.
+	for _, c := range []struct {
+		by   bot.Contact
+		keys []string
+	}{{bot.ByMobile, []string{"mobile", "手机"}}, {bot.ByEmail, []string{"email", "邮箱"}}} {
+		v := strings.TrimSpace(req.Command.Opt(c.keys...))
+		if v == "" {
+			continue
+		}
+		plat, uid, err := h.b.FindUser(ctx, c.by, v)
+		if bot.IsNotFound(err) {
+			return nil, bot.UsageError(req, "admin.roster.no_contact", "value", v)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if other, taken := r.ByPlatformID(plat, uid); taken && other.ID != np.ID {
+			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", string(plat)+":"+uid, "name", other.Name)
+		}
+		np.IDs[plat] = uid
 	}
 	for _, plat := range []bot.Platform{bot.Slack, bot.Lark, bot.Console} {
 		v := req.Command.Opt(string(plat))

@@ -79,6 +79,10 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 	return b.AddTask(bot.Task{Name: SummaryTask, Run: SummaryJob(b, cfg)})
 }
 
+// noOptions declares that a sub-command whose note is free text reads no
+// option: a word such as 原因：不属于本室 is part of the note.
+var noOptions = []string{}
+
 func (h *handler) command() *bot.Command {
 	receivers := bot.Kinds(ReceivingKinds...)
 	return &bot.Command{
@@ -89,15 +93,15 @@ func (h *handler) command() *bot.Command {
 			{Name: "transfer", Aliases: []string{"移送", "移交"}, Allow: bot.Kinds(senderKinds...), Run: h.transfer},
 			{Name: "show", Aliases: []string{"查看"}, Run: h.show},
 			{Name: "list", Aliases: []string{"列表"}, Run: h.list},
-			{Name: "ack", Aliases: []string{"签收"}, Allow: receivers, Run: h.step("ack", bot.ClueAcknowledged, false)},
-			{Name: "verify", Aliases: []string{"核查"}, Allow: receivers, Run: h.step("verify", bot.ClueVerifying, false)},
-			{Name: "feedback", Aliases: []string{"反馈"}, Allow: receivers, Run: h.step("feedback", "", true)},
-			{Name: "conclude", Aliases: []string{"处置", "办结", "dispose"}, Allow: receivers, Run: h.conclude},
-			{Name: "case", Aliases: []string{"立案审查调查", "立案"}, Allow: receivers, Run: h.openCase},
-			{Name: "return", Aliases: []string{"退回"}, Allow: receivers, Run: h.step("return", bot.ClueReturned, true)},
-			{Name: "joint", Aliases: []string{"共同核实", "联合核实"}, Allow: bot.Kinds(append([]bot.PartyKind{bot.InspectionOffice}, ReceivingKinds...)...), Run: h.joint},
+			{Name: "ack", Aliases: []string{"签收"}, Allow: receivers, Run: h.step("ack", bot.ClueAcknowledged, false), Options: noOptions},
+			{Name: "verify", Aliases: []string{"核查"}, Allow: receivers, Run: h.step("verify", bot.ClueVerifying, false), Options: noOptions},
+			{Name: "feedback", Aliases: []string{"反馈"}, Allow: receivers, Run: h.step("feedback", "", true), Options: noOptions},
+			{Name: "conclude", Aliases: []string{"处置", "办结", "dispose"}, Allow: receivers, Run: h.conclude, Options: noOptions},
+			{Name: "case", Aliases: []string{"立案审查调查", "立案"}, Allow: receivers, Run: h.openCase, Options: noOptions},
+			{Name: "return", Aliases: []string{"退回"}, Allow: receivers, Run: h.step("return", bot.ClueReturned, true), Options: noOptions},
+			{Name: "joint", Aliases: []string{"共同核实", "联合核实"}, Allow: bot.Kinds(append([]bot.PartyKind{bot.InspectionOffice}, ReceivingKinds...)...), Run: h.joint, Options: noOptions},
 			{Name: "reassign", Aliases: []string{"改派", "再移送"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.reassign},
-			{Name: "extend", Aliases: []string{"延期"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.extend},
+			{Name: "extend", Aliases: []string{"延期"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.extend, Options: noOptions},
 			{Name: "history", Aliases: []string{"记录"}, Run: h.history},
 			{Name: "summary", Aliases: []string{"汇总"}, Allow: bot.Kinds(bot.CaseOffice, bot.InspectionOffice), Run: h.summary},
 		},

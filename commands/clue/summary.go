@@ -333,7 +333,7 @@ var reYear = regexp.MustCompile(`\d{4}`)
 // a year ("10-01") is the most recent such day, not the next one as for
 // deadlines.
 func pastDate(s string, now time.Time, loc *time.Location) (time.Time, error) {
-	d, err := bot.ParseDate(s, now, loc)
+	d, err := bot.ParseDatePast(s, now, loc)
 	if err != nil {
 		return d, err
 	}

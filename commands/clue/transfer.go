@@ -224,7 +224,9 @@ func (h *handler) receivingBody(req *bot.Request, s string) (bot.Body, error) {
 
 // organisation resolves the inspected organisation to a roster body when
 // it is one; an organisation not in the roster is kept by the name typed,
-// since rosters list only the bodies the bot talks to.
+// since rosters list only the bodies the bot talks to — unless the name
+// is a typing slip away from one that is (区财政局党租), which is refused
+// naming the close ones rather than made a new organisation.
 func (h *handler) organisation(req *bot.Request, s string) (string, string, error) {
 	s = strings.TrimSpace(s)
 	if b, ok := req.Roster.FindBody(s, bot.ResponsibleUnit); ok {
@@ -236,6 +238,10 @@ func (h *handler) organisation(req *bot.Request, s string) (string, string, erro
 	}
 	if tooLong(s, maxTitle) || s == "" {
 		return "", "", bot.UsageError(req, "clue.error.too_long", "what", h.t(req.Lang, "clue.arg.organisation"), "max", maxTitle)
+	}
+	if close := req.Roster.CloseBodies(s, bot.ResponsibleUnit); len(close) > 0 {
+		lang := req.Lang
+		return "", "", bot.UsageError(req, "clue.error.close_org", "name", s, "bodies", joinNames(close, lang, h.t(lang, "list.sep")))
 	}
 	return "", s, nil
 }

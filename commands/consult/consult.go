@@ -122,7 +122,7 @@ func (h *handler) command() *bot.Command {
 		Allow:   readers,
 		Subs: []*bot.Subcommand{
 			{Name: "new", Aliases: []string{"新建", "发起"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.create},
-			{Name: "reply", Aliases: []string{"回复", "答复"}, Allow: bot.Kinds(bot.ConsultedDept), Run: h.replyCmd},
+			{Name: "reply", Aliases: []string{"回复", "答复"}, Allow: bot.Kinds(bot.ConsultedDept), Run: h.replyCmd, Options: optDept},
 			{Name: "show", Aliases: []string{"查看"}, Run: h.show},
 			{Name: "list", Aliases: []string{"列表"}, Run: h.list},
 		},
@@ -230,7 +230,7 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if s := p.Opt(optDeadline...); s != "" {
 		d, err := bot.ParseDate(s, now, h.b.Loc)
 		if err != nil {
-			return nil, bot.UsageError(req, "error.bad_date", "input", s, "examples", "2026-12-10, 12-10, +5d")
+			return nil, bot.DateError(req, err, s, "2026-12-10, 12-10, +5d")
 		}
 		if d.Before(today) {
 			return nil, bot.UsageError(req, "consult.error.past_deadline", "date", bot.FormatDate(d, h.b.Loc))

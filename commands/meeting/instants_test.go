@@ -119,13 +119,18 @@ func TestMeetingDatesFromEachInstant(t *testing.T) {
 		}
 		bottest.MustContain(t, "会议 下次 card", bottest.CardText(resp.Replies[0].Card), id1, f.when(tomorrow))
 
-		// Moved to "1-5" (no year): the next 5 January to come, keeping
-		// 14:30 and the id.
+		// Moved to "1-5" (no year): when this year's 5 January is still to
+		// come, that day, keeping 14:30 and the id; when it has passed, the
+		// date is ambiguous and refused with both readings.
 		moved := nextMonthDay(today, time.January, 5).Add(14*time.Hour + 30*time.Minute)
 		text = bottest.Text(f.Command("wangming", "会议 改期 "+id2+" 1-5"))
-		if moved.Equal(jan5) {
-			bottest.MustContain(t, "move to the same time", text, f.TZ("meeting.err.same_time", "time", jan5.Format("2006-01-02 15:04")))
-		} else {
+		switch thisJan5 := bottest.Day(today.Year(), time.January, 5); {
+		case thisJan5.Before(today):
+			bottest.MustContain(t, "move to a past 1-5", text, f.TZ("error.ambiguous_date", "input", "1-5", "past", thisJan5.Format("2006-01-02"), "next", bottest.Day(today.Year()+1, time.January, 5).Format("2006-01-02")))
+			if mt := f.meeting(t, id2); !mt.Time.Equal(jan5) {
+				t.Errorf("meeting %s moved to %s by an ambiguous date", id2, mt.Time)
+			}
+		default:
 			bottest.MustContain(t, "move to 1-5", text, f.TZ("meeting.moved", "id", id2, "time", f.when(moved), "from", f.when(jan5)))
 			if mt := f.meeting(t, id2); !mt.Time.Equal(moved) || mt.ID != id2 {
 				t.Errorf("moved meeting %s at %s, want %s", mt.ID, mt.Time, moved)

@@ -120,6 +120,9 @@ func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map
 	unitName := strings.TrimSpace(in.Unit)
 	unit, ok := r.FindBody(unitName, bot.ResponsibleUnit)
 	if !ok {
+		if close := closeUnits(r, unitName, lang, h.t(lang, "list.sep")); close != "" {
+			return nil, "progress.error.close_unit", []any{"input", unitName, "bodies", close}
+		}
 		return nil, "progress.error.unknown_unit", []any{"input", unitName}
 	}
 	title := strings.TrimSpace(in.Title)
@@ -133,6 +136,9 @@ func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map
 		return nil, "progress.error.need_deadline", nil
 	}
 	deadline, err := bot.ParseDate(in.Deadline, now, h.b.Loc)
+	if e, ok := bot.AmbiguousDate(err); ok {
+		return nil, e.Key, e.Args
+	}
 	if err != nil {
 		return nil, "progress.error.bad_deadline", []any{"input", in.Deadline}
 	}
@@ -383,6 +389,9 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if unitArg != "" {
 		b, ok := r.FindBody(unitArg, bot.ResponsibleUnit)
 		if !ok {
+			if close := closeUnits(r, unitArg, req.Lang, h.t(req.Lang, "list.sep")); close != "" {
+				return nil, bot.UsageError(req, "progress.error.close_unit", "input", unitArg, "bodies", close)
+			}
 			return nil, bot.UsageError(req, "progress.error.unknown_unit", "input", unitArg)
 		}
 		f.unit = b.ID
@@ -424,3 +433,13 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 
 // errStop aborts an update whose precondition no longer holds.
 var errStop = errors.New("progress: precondition no longer holds")
+
+// closeUnits names the responsible units a typing slip away from s
+// (区财政局党租), "" when none is.
+func closeUnits(r *bot.Roster, s, lang, sep string) string {
+	var names []string
+	for _, b := range r.CloseBodies(s, bot.ResponsibleUnit) {
+		names = append(names, b.DisplayName(lang))
+	}
+	return strings.Join(names, sep)
+}

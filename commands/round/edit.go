@@ -206,7 +206,7 @@ func (h *handler) tellAdded(ctx context.Context, r *bot.Roster, before, rd *bot.
 func (h *handler) editDate(req *bot.Request, s string) (time.Time, error) {
 	d, err := bot.ParseDate(s, h.b.Now().In(h.b.Loc), h.b.Loc)
 	if err != nil {
-		return time.Time{}, bot.UsageError(req, "error.bad_date", "input", s, "examples", "2026-09-01, 9月1日")
+		return time.Time{}, bot.DateError(req, err, s, "2026-09-01, 9月1日")
 	}
 	return d, nil
 }

@@ -232,7 +232,7 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 		}
 		d, err := bot.ParseDate(s, now, h.b.Loc)
 		if err != nil {
-			return time.Time{}, bot.UsageError(req, "error.bad_date", "input", s, "examples", "2026-09-01, 9月1日")
+			return time.Time{}, bot.DateError(req, err, s, "2026-09-01, 9月1日")
 		}
 		return d, nil
 	}
@@ -479,7 +479,7 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 	}
 	day, err := bot.ParseDate(ds, h.b.Now(), h.b.Loc)
 	if err != nil {
-		return nil, bot.UsageError(req, "error.bad_date", "input", ds, "examples", "2026-11-20, 11月20日")
+		return nil, bot.DateError(req, err, ds, "2026-11-20, 11月20日")
 	}
 	cur, err := h.load(ctx, id)
 	if err != nil {

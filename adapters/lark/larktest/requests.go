@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -69,7 +70,7 @@ type Message struct {
 	ChatType  string // "group" or "p2p"
 	ChatID    string
 	Sender    string // the sender's open_id
-	MsgType   string // "text" when empty; other types carry an image key
+	MsgType   string // "text" when empty; "post" is rich text made of Text; other types carry an image key
 	Text      string // the text, with mention keys as Lark writes them
 	Mentions  []Mention
 	MessageID string // "om_" + EventID when empty
@@ -110,6 +111,8 @@ func MessageEvent(msg Message) []byte {
 		em["content"] = string(mustJSON(map[string]string{"text": msg.Text}))
 	case "file":
 		em["content"] = string(mustJSON(map[string]string{"file_key": msg.FileKey, "file_name": msg.FileName}))
+	case "post":
+		em["content"] = string(mustJSON(PostContent(msg.Text, msg.Mentions)))
 	default:
 		em["content"] = `{"image_key":"img_v2_0001"}`
 	}
@@ -119,6 +122,41 @@ func MessageEvent(msg Message) []byte {
 	}
 	em["mentions"] = mentions
 	return mustJSON(m)
+}
+
+// PostContent is the content of a received rich-text (post) message
+// made of text, one paragraph per line: each mention key of mentions in
+// it is an "at" element, as Lark writes them, the rest "text" runs.
+func PostContent(text string, mentions []Mention) map[string]any {
+	var paras []any
+	for _, line := range strings.Split(text, "\n") {
+		var els []any
+		for line != "" {
+			at, key := -1, ""
+			for _, m := range mentions {
+				if i := strings.Index(line, m.Key); i >= 0 && (at < 0 || i < at) {
+					at, key = i, m.Key
+				}
+			}
+			if at < 0 {
+				els = append(els, map[string]any{"tag": "text", "text": line, "style": []any{}})
+				break
+			}
+			if at > 0 {
+				els = append(els, map[string]any{"tag": "text", "text": line[:at], "style": []any{}})
+			}
+			name := ""
+			for _, m := range mentions {
+				if m.Key == key {
+					name = m.Name
+				}
+			}
+			els = append(els, map[string]any{"tag": "at", "user_id": key, "user_name": name, "style": []any{}})
+			line = line[at+len(key):]
+		}
+		paras = append(paras, els)
+	}
+	return map[string]any{"title": "", "content": paras}
 }
 
 // MessageID is the message id MessageEvent gives the event's message when

@@ -218,6 +218,8 @@ type Server struct {
 	// served by GET im/v1/messages/:id and its resources.
 	files     map[string]FileMessage
 	downloads []string
+	// directory maps "mobile:…" and "email:…" to open_ids (AddUser).
+	directory map[string]string
 }
 
 // Upload is an image or file the bot uploaded (im/v1/images, im/v1/files).
@@ -248,6 +250,7 @@ func NewServer(tb testing.TB) *Server {
 	mux.HandleFunc("GET /open-apis/im/v1/messages/{id}/resources/{key}", s.serveResource)
 	mux.HandleFunc("POST /open-apis/im/v1/images", s.serveUpload)
 	mux.HandleFunc("POST /open-apis/im/v1/files", s.serveUpload)
+	mux.HandleFunc("POST /open-apis/contact/v3/users/batch_get_id", s.serveBatchGetID)
 	mux.HandleFunc("POST /callback/ws/endpoint", s.serveWSEndpoint)
 	mux.HandleFunc("GET /ws/conn", s.serveWS)
 	s.srv = httptest.NewServer(mux)
