@@ -443,6 +443,7 @@ func (permanent) Permanent() bool { return true }
 // lasts, and records the outcome. The caller has the chat's turn. fresh
 // is an entry Send just stored with its in-flight mark.
 func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.MessageRef, bool) {
+	log := bot.Log(ctx, x.o.Log) // a request's own lines name it
 	lease := fmt.Sprintf("outbox:%s:%d", e.ID, e.Attempts)
 	if got, err := x.store.Claim(ctx, lease, x.o.Lease); err != nil || !got {
 		return bot.MessageRef{}, false // another process is on it
@@ -453,14 +454,14 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 		cut, err := x.mark(ctx, e)
 		if err != nil {
 			if !bot.IsNotFound(err) && !errors.Is(err, errMoved) {
-				x.o.Log.Warn("outbox: cannot mark an attempt; trying later", "id", e.ID, "err", err)
+				log.Warn("outbox: cannot mark an attempt; trying later", "id", e.ID, "err", err)
 			}
 			return bot.MessageRef{}, false // or sent meanwhile
 		}
 		if cut != nil {
 			// An attempt began and left no outcome: its process died, perhaps
 			// after the platform took the message.
-			x.o.Log.Warn("outbox: an earlier attempt ended unrecorded; the message may show twice", "id", e.ID, "platform", e.Msg.Platform, "since", *cut)
+			log.Warn("outbox: an earlier attempt ended unrecorded; the message may show twice", "id", e.ID, "platform", e.Msg.Platform, "since", *cut)
 			if x.o.Uncertain != nil {
 				x.o.Uncertain(e.Msg.Platform)
 			}
@@ -475,7 +476,7 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 		e.NextAt = x.o.Now().Add(x.o.Tick)
 		e.Sending = nil
 		if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
-			x.o.Log.Error("outbox: cannot record the wait", "id", e.ID, "err", perr)
+			log.Error("outbox: cannot record the wait", "id", e.ID, "err", perr)
 		}
 		return bot.MessageRef{}, false
 	case err != nil:
@@ -506,12 +507,12 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 			// message in one place or the other.
 			if doc, merr := json.Marshal(ref); merr == nil {
 				if perr := x.store.Put(context.WithoutCancel(ctx), CollSent, e.ID, doc); perr != nil {
-					x.o.Log.Error("outbox: delivery not recorded; updates of it will not find it", "id", e.ID, "err", perr)
+					log.Error("outbox: delivery not recorded; updates of it will not find it", "id", e.ID, "err", perr)
 				}
 			}
 		}
 		if derr := x.store.Delete(context.WithoutCancel(ctx), Coll, e.ID); derr != nil {
-			x.o.Log.Error("outbox: sent but not removed; it may be sent again", "id", e.ID, "err", derr)
+			log.Error("outbox: sent but not removed; it may be sent again", "id", e.ID, "err", derr)
 		}
 		return ref, true
 	}
@@ -519,14 +520,14 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 	e.LastErr = err.Error()
 	var perm bot.Permanent
 	if errors.As(err, &perm) && perm.Permanent() || now.Sub(e.Created) > x.o.MaxAge {
-		x.o.Log.Error("outbox: giving up on a message", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "err", err)
+		log.Error("outbox: giving up on a message", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "err", err)
 		x.bury(context.WithoutCancel(ctx), e)
 		return bot.MessageRef{}, false
 	}
 	e.NextAt = now.Add(backoff(err, e.Attempts))
-	x.o.Log.Warn("outbox: delivery failed, will retry", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
+	log.Warn("outbox: delivery failed, will retry", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
 	if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
-		x.o.Log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
+		log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
 	}
 	return bot.MessageRef{}, false
 }
