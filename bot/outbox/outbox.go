@@ -112,6 +112,14 @@ type Options struct {
 	// Uncertain, when set, is told of each entry found cut off mid-send:
 	// its platform may show it twice (metrics.PossibleDuplicate).
 	Uncertain func(bot.Platform)
+	// Failed, when set, is told of each failed delivery attempt
+	// (metrics: platform API errors by code, auth failures).
+	Failed func(p bot.Platform, err error)
+	// Delivered, when set, is told of each message delivered.
+	Delivered func(p bot.Platform)
+	// Buried, when set, is told of each entry given up on and why: the
+	// platform's error code (bot.APICode) or "expired" (MaxAge).
+	Buried func(p bot.Platform, reason string)
 }
 
 // sendTimeout bounds one platform send that has begun; a shutdown waits
@@ -514,17 +522,41 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 		if derr := x.store.Delete(context.WithoutCancel(ctx), Coll, e.ID); derr != nil {
 			log.Error("outbox: sent but not removed; it may be sent again", "id", e.ID, "err", derr)
 		}
+		if x.o.Delivered != nil {
+			x.o.Delivered(e.Msg.Platform)
+		}
 		return ref, true
 	}
 	e.Attempts++
 	e.LastErr = err.Error()
+	if x.o.Failed != nil {
+		x.o.Failed(e.Msg.Platform, err)
+	}
+	// A refusal of the app's credentials or scopes is fixed by fixing the
+	// app, not the message: it stays queued, however the platform words it.
+	auth := bot.IsAuthFailure(err)
 	var perm bot.Permanent
-	if errors.As(err, &perm) && perm.Permanent() || now.Sub(e.Created) > x.o.MaxAge {
+	expired := now.Sub(e.Created) > x.o.MaxAge
+	if !auth && errors.As(err, &perm) && perm.Permanent() || expired {
 		log.Error("outbox: giving up on a message", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "err", err)
-		x.bury(context.WithoutCancel(ctx), e)
+		if x.bury(context.WithoutCancel(ctx), e) && x.o.Buried != nil {
+			reason := bot.APICode(err)
+			if expired {
+				reason = "expired"
+			}
+			x.o.Buried(e.Msg.Platform, reason)
+		}
 		return bot.MessageRef{}, false
 	}
 	e.NextAt = now.Add(backoff(err, e.Attempts))
+	if auth {
+		log.Error("outbox: the platform refused the app's credentials; the message stays queued until they are fixed",
+			"id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
+		if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
+			log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
+		}
+		return bot.MessageRef{}, false
+	}
 	log.Warn("outbox: delivery failed, will retry", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
 	if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
 		log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
@@ -573,13 +605,15 @@ func backoff(err error, attempts int) time.Duration {
 	return time.Duration(float64(d) * j)
 }
 
-func (x *Outbox) bury(ctx context.Context, e *Entry) {
+// bury moves e to the dead letters and reports whether it did.
+func (x *Outbox) bury(ctx context.Context, e *Entry) bool {
 	doc, _ := json.Marshal(e)
 	if err := x.store.Put(ctx, CollDead, e.ID, doc); err != nil {
 		x.o.Log.Error("outbox: cannot keep the dead letter", "id", e.ID, "err", err)
-		return
+		return false
 	}
 	_ = x.store.Delete(ctx, Coll, e.ID)
+	return true
 }
 
 func (x *Outbox) put(ctx context.Context, e *Entry, create bool) error {
