@@ -157,9 +157,9 @@ type replica struct {
 	name      string
 	port      int
 	adminPort int
-	proc  *process
-	alive atomic.Bool
-	log   string
+	proc      *process
+	alive     atomic.Bool
+	log       string
 }
 
 func (rep *replica) addr() string { return fmt.Sprintf("127.0.0.1:%d", rep.port) }
