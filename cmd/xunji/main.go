@@ -35,6 +35,7 @@ import (
 	"github.com/xunji-bot/xunji/bot/i18n"
 	"github.com/xunji-bot/xunji/bot/metrics"
 	"github.com/xunji-bot/xunji/bot/outbox"
+	"github.com/xunji-bot/xunji/bot/schedule"
 	"github.com/xunji-bot/xunji/commands/admin"
 	"github.com/xunji-bot/xunji/commands/assess"
 	"github.com/xunji-bot/xunji/commands/clue"
@@ -102,6 +103,7 @@ type Main struct {
 	adapterBackoff time.Duration // XUNJI_ADAPTER_BACKOFF, for tests
 	shutdownBound  time.Duration
 	extraCommands  []*bot.Command // registered after the real ones, for tests
+	calendar       *schedule.CalendarWatch
 }
 
 // NewMain returns a Main reading the process's streams and environment.
@@ -170,6 +172,13 @@ func (m *Main) Run(ctx context.Context) error {
 		Failed: m.Metrics.DeliveryFailed, Delivered: m.Metrics.Delivered, Buried: m.Metrics.DeadLetter})
 	b.SetSender(m.Outbox)
 	m.Metrics.WatchOutbox(m.Outbox.Stats)
+	// A calendar gap is logged at start-up (and daily by its job) and told
+	// to the office once per missing year.
+	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+	if _, err := m.calendar.Check(cctx, m.Clock.Now()); err != nil {
+		m.Log.Warn("the holiday calendar's gap could not be reported yet; the hourly check tries again", "err", err)
+	}
+	ccancel()
 
 	// The shared HTTP listener: platform callbacks only; the probes and
 	// the metrics are on the admin listener.
@@ -232,6 +241,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.states = map[bot.Platform]*adapterState{}
 	for _, a := range adapters {
 		st := &adapterState{}
+		st.running.Store(true) // from now: /readyz must not see it stopped before it starts
 		m.states[a.Platform()] = st
 		isConsole := a == bot.Adapter(con)
 		// The console's input ended: the session is over.
@@ -384,6 +394,11 @@ func (m *Main) setup(ctx context.Context) error {
 		return err
 	}
 	if err := b.Register(m.extraCommands...); err != nil {
+		return err
+	}
+	// The holiday calendar must know the next 90 days' official holidays.
+	m.calendar = schedule.NewCalendarWatch(b, m.Config)
+	if err := b.AddJob(m.calendar.Job()); err != nil {
 		return err
 	}
 	if demo {

@@ -232,5 +232,26 @@ func writeProbe(w http.ResponseWriter, code int, report any) {
 	_ = json.NewEncoder(w).Encode(report)
 }
 
-// calendarReport is the holiday calendar's coverage for /readyz.
-func (m *Main) calendarReport() map[string]any { return nil }
+// calendarReport is the holiday calendar's coverage of the next 90 days
+// for /readyz. A gap does not make the process unready — it serves
+// correctly, only with weekends for the holidays it does not know, and
+// every replica would fail alike — so it is reported as "incomplete" in
+// the body (and logged, and told to the office) while the probe stays
+// 200.
+func (m *Main) calendarReport() map[string]any {
+	if m.calendar == nil {
+		return nil
+	}
+	now := time.Now
+	if m.Clock != nil {
+		now = m.Clock.Now
+	}
+	cov := m.calendar.Coverage(now())
+	r := map[string]any{"status": "ok", "through": cov.Through}
+	if !cov.OK() {
+		r["status"] = "incomplete"
+		r["uncovered_years"] = cov.Uncovered
+		r["fix"] = "load the State Council's holiday table of those years in holidays.table"
+	}
+	return r
+}

@@ -305,3 +305,56 @@ func TestShutdownIsBoundedAndLeavesABlockedRequestInTheInbox(t *testing.T) {
 		t.Fatalf("inbox after the shutdown: %d entries, want the blocked request kept for recovery", len(docs))
 	}
 }
+
+// When the next 90 days reach a year the holiday table does not know,
+// the program says so at start-up (an error log line) and in /readyz's
+// body, which stays 200: the calendar gap is a warning, not an outage.
+// Where the table covers them, /readyz says the calendar is ok.
+func TestCalendarGapIsLoggedAndShownByReadyz(t *testing.T) {
+	for _, tc := range []struct {
+		now  time.Time
+		want string
+		gap  bool
+	}{
+		{bottest.Start, `"calendar":{"status":"ok","through":"2027-03-01"}`, false},
+		{time.Date(2027, 12, 1, 9, 0, 0, 0, bottest.Shanghai), `"uncovered_years":[2028]`, true},
+		{time.Date(2028, 2, 29, 10, 0, 0, 0, bottest.Shanghai), `"uncovered_years":[2028]`, true},
+		{time.Date(2029, 12, 31, 23, 59, 0, 0, bottest.Shanghai), `"uncovered_years":[2029,2030]`, true},
+	} {
+		t.Run(tc.now.Format(time.DateOnly), func(t *testing.T) {
+			var logs lockedBuffer
+			m := NewMain()
+			m.Clock = clockAt(tc.now)
+			m.Stdin, m.Stdout, m.Stderr = blockingReader{}, io.Discard, &logs
+			m.Console = "on"
+			m.Getenv = env(map[string]string{"XUNJI_STORE_PATH": filepath.Join(t.TempDir(), "x.db"), "XUNJI_ADMIN_ADDR": "127.0.0.1:0", "XUNJI_LOG_LEVEL": "INFO"})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- m.Run(ctx) }()
+			defer func() { cancel(); <-done; _ = m.Close() }()
+			select {
+			case <-m.Ready():
+			case err := <-done:
+				t.Fatalf("run: %v", err)
+			}
+			resp, err := http.Get("http://" + m.AdminAddr + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tc.want) {
+				t.Errorf("readyz: %d %s, want 200 with %s", resp.StatusCode, body, tc.want)
+			}
+			if tc.gap && !strings.Contains(string(body), `"status":"incomplete"`) {
+				t.Errorf("readyz: %s, want the calendar incomplete", body)
+			}
+			logs.mu.Lock()
+			logged := strings.Contains(logs.b.String(), `"level":"ERROR","msg":"the holiday calendar does not know`)
+			logs.mu.Unlock()
+			if logged != tc.gap {
+				t.Errorf("start-up log line about the calendar: %v, want %v", logged, tc.gap)
+			}
+		})
+	}
+}
