@@ -123,7 +123,7 @@ type Options struct {
 }
 
 // sendTimeout bounds one platform send that has begun; a shutdown waits
-// for it (the program gives its shutdown 20 s).
+// for it (within the program's shutdown bound, 25 s by default).
 const sendTimeout = 15 * time.Second
 
 // Outbox implements bot.Sender.
