@@ -1,7 +1,8 @@
 // Package metrics exposes xunji's Prometheus metrics
 // (github.com/prometheus/client_golang): events received, deduplicated
-// and rejected by reason, command latency, outbox depth and age, and
-// scheduled runs.
+// and rejected by reason, command latency, outbox depth and age, dead
+// letters, platform API errors and refused credentials, adapter
+// restarts, and scheduled runs.
 package metrics
 
 import (

@@ -358,3 +358,35 @@ func TestCalendarGapIsLoggedAndShownByReadyz(t *testing.T) {
 		})
 	}
 }
+
+// slackAuthErr is a Slack refusal of the app's token, as the adapter
+// reports it.
+type slackAuthErr struct{}
+
+func (slackAuthErr) Error() string     { return "slack: chat.postMessage: token_revoked" }
+func (slackAuthErr) AuthFailure() bool { return true }
+func (slackAuthErr) APICode() string   { return "token_revoked" }
+
+// While a platform refuses the app's credentials on delivery, /readyz
+// fails naming it; once a delivery succeeds it is ready again.
+func TestReadyzFailsWhileAPlatformRefusesTheCredentials(t *testing.T) {
+	env := bottest.New(t)
+	env.Bot.AddAdapter(&bottest.Recorder{P: bot.Slack})
+	m := &Main{Bot: env.Bot, Store: env.Store, Metrics: metrics.New()}
+	probe := func() (int, string) {
+		rec := httptest.NewRecorder()
+		m.readyz(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := probe(); code != http.StatusOK {
+		t.Fatalf("readyz before: %d %s", code, body)
+	}
+	m.Metrics.DeliveryFailed(bot.Slack, slackAuthErr{})
+	if code, body := probe(); code != http.StatusServiceUnavailable || !strings.Contains(body, `"slack":"credentials_refused"`) || !strings.Contains(body, `"console":"ok"`) {
+		t.Errorf("readyz while Slack refuses the token: %d %s, want 503 naming slack", code, body)
+	}
+	m.Metrics.Delivered(bot.Slack)
+	if code, body := probe(); code != http.StatusOK {
+		t.Errorf("readyz after a delivery: %d %s, want 200", code, body)
+	}
+}
