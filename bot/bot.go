@@ -221,10 +221,11 @@ func (b *Bot) Handle(ctx context.Context, req *Request) (resp *Response) {
 	if req.Lang == "" {
 		req.Lang = b.Lang
 	}
+	ctx, _ = requestLog(ctx, b.Log, req)
 	defer func() {
 		if r := recover(); r != nil {
-			b.Log.Error("handler panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			resp = b.errorResponse(req, &Error{Code: EINTERNAL})
+			Log(ctx, b.Log).Error("handler panic", "verb", verbOf(req), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			resp = b.errorResponse(ctx, req, &Error{Code: EINTERNAL})
 		}
 		if resp != nil {
 			b.renderMentions(req.Platform, resp)
@@ -238,7 +239,7 @@ func (b *Bot) Handle(ctx context.Context, req *Request) (resp *Response) {
 	}
 	resp, err := h(ctx, req)
 	if err != nil {
-		return b.errorResponse(req, err)
+		return b.errorResponse(ctx, req, err)
 	}
 	if resp == nil {
 		resp = &Response{}
@@ -257,7 +258,7 @@ func (b *Bot) dedupe(next HandlerFunc) HandlerFunc {
 			return nil, err
 		}
 		if !first {
-			b.Log.Info("duplicate event dropped", "platform", req.Platform, "event", req.EventID)
+			Log(ctx, b.Log).Info("duplicate event dropped")
 			return &Response{Duplicate: true}, nil
 		}
 		return next(ctx, req)
@@ -290,7 +291,7 @@ func (b *Bot) identify(next HandlerFunc) HandlerFunc {
 			if who == "" {
 				who = b.T(req.Lang, "roster.no_admin")
 			}
-			b.Log.Info("request from unknown user", "platform", req.Platform, "user", req.UserID)
+			Log(ctx, b.Log).Info("request from unknown user")
 			// The person's own platform id, which the platforms hide (Lark
 			// shows no open_id anywhere), is what the administrator needs.
 			return Text(b.T(req.Lang, "error.not_in_roster", "user", req.UserName, "admins", who, "id", string(req.Platform)+":"+req.UserID)), nil
@@ -453,17 +454,20 @@ func (b *Bot) refuse(ctx context.Context, req *Request, what, record string) (*R
 }
 
 // errorResponse turns an error into an answer in the user's language.
-func (b *Bot) errorResponse(req *Request, err error) *Response {
+// Its log lines carry the request's attributes (the logger in ctx) and
+// its verb.
+func (b *Bot) errorResponse(ctx context.Context, req *Request, err error) *Response {
 	lang := req.Lang
+	log := Log(ctx, b.Log).With("verb", verbOf(req))
 	var text string
 	var e *Error
 	errors.As(err, &e)
 	switch {
 	case e != nil && e.Code == EINTERNAL && e.Key == "":
-		b.Log.Error("internal error", "err", err)
+		log.Error("internal error", "err", err)
 		text = b.T(lang, "error.internal")
 	case e != nil && e.Code == EUNAVAILABLE:
-		b.Log.Warn("dependency unavailable", "err", err)
+		log.Warn("dependency unavailable", "err", err)
 		key := "error.unavailable"
 		if e.Key != "" {
 			key = e.Key // e.g. a change the store could not confirm
@@ -479,7 +483,7 @@ func (b *Bot) errorResponse(req *Request, err error) *Response {
 			text += "\n" + b.T(lang, "error.example", "example", ex)
 		}
 	default:
-		b.Log.Error("internal error", "err", err)
+		log.Error("internal error", "err", err)
 		text = b.T(lang, "error.internal")
 	}
 	return &Response{Replies: []Reply{{Text: text}}, Toast: text}

@@ -175,7 +175,7 @@ func leaseKey(ticket string) string { return "inbox:" + ticket }
 func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Response {
 	got, err := b.lease(ctx, ticket)
 	if err != nil {
-		return b.errorResponse(req, err)
+		return b.errorResponse(ctx, req, err)
 	}
 	if !got {
 		return &Response{Duplicate: true}
@@ -480,7 +480,7 @@ func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
 			if ticket != "" && committable(err) {
 				out := r
 				if err != nil {
-					out = b.errorResponse(req, err)
+					out = b.errorResponse(ctx, req, err)
 				}
 				if rerr := b.reserve(ctx, ticket, req, out); rerr != nil {
 					return rerr

@@ -49,6 +49,9 @@ func Serve(ctx context.Context, h Handler, req *Request, d Delivery) error {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	// One request id for every line about this request, the handler's
+	// included (the logger rides in ctx).
+	ctx, s.log = requestLog(ctx, s.log, req)
 	dh, durable := h.(DurableHandler)
 	if durable {
 		actx, cancel := ctx, context.CancelFunc(func() {})
@@ -199,7 +202,7 @@ type serving struct {
 }
 
 func (s *serving) args() []any {
-	return []any{"platform", s.req.Platform, "event", s.req.EventID, "chat", s.req.ChatID, "user", s.req.UserID}
+	return []any{"chat", s.req.ChatID} // the rest is in s.log
 }
 
 // ack calls Delivery.Ack, if any.

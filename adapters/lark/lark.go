@@ -267,6 +267,9 @@ func (a *Adapter) Mount(mux *http.ServeMux, h bot.Handler) {
 // processed.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.setHandler(h)
+	a.mu.Lock()
+	a.closing = false // a restart after a Run that returned
+	a.mu.Unlock()
 	a.log.Info("lark adapter running", "config", a.cfg)
 	a.warnAnyTenant()
 	// Learn the bot's open_id now rather than on the first message.

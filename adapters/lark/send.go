@@ -158,9 +158,29 @@ type APIError struct {
 }
 
 var (
-	_ bot.RetryAfter = (*APIError)(nil)
-	_ bot.Permanent  = (*APIError)(nil)
+	_ bot.RetryAfter  = (*APIError)(nil)
+	_ bot.Permanent   = (*APIError)(nil)
+	_ bot.AuthFailure = (*APIError)(nil)
+	_ bot.APICoder    = (*APIError)(nil)
 )
+
+// AuthFailure implements bot.AuthFailure: a token or permission failure
+// of the app (authCodes).
+func (e *APIError) AuthFailure() bool { return e.Err == nil && authCodes[e.Code] }
+
+// APICode implements bot.APICoder: Lark's error code, else the HTTP
+// status, else "transport".
+func (e *APIError) APICode() string {
+	switch {
+	case e.Code != 0:
+		return strconv.Itoa(e.Code)
+	case e.Status >= 400:
+		return "http_" + strconv.Itoa(e.Status)
+	case e.Err != nil:
+		return "transport"
+	}
+	return ""
+}
 
 func (e *APIError) Error() string {
 	if e.Err != nil {

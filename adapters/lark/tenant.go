@@ -1,8 +1,14 @@
 package lark
 
 import (
+	"context"
+	"encoding/json"
+
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
+
+	"github.com/xunji-bot/xunji/bot"
 )
 
 // reasonForeignTenant is the reject reason of an event or callback from
@@ -64,3 +70,41 @@ func (a *Adapter) warnAnyTenant() {
 		a.log.Warn("LARK_TENANT_KEY is not set: events from any Lark tenant are accepted (the tenant check is off)")
 	}
 }
+
+var _ bot.CredentialChecker = (*Adapter)(nil)
+
+// CheckCredentials implements bot.CredentialChecker: it asks Lark for a
+// tenant access token with the app id and secret. A refusal is an
+// *APIError naming Lark's code (an AuthFailure for a wrong secret or a
+// disabled app).
+func (a *Adapter) CheckCredentials(ctx context.Context) error {
+	body := map[string]string{"app_id": a.cfg.AppID, "app_secret": a.cfg.AppSecret}
+	resp, err := a.client.Post(ctx, "/open-apis/auth/v3/tenant_access_token/internal", body, larkcore.AccessTokenTypeNone)
+	if err != nil {
+		return &APIError{Op: "tenant access token", Err: err}
+	}
+	var ans struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+	}
+	if jerr := json.Unmarshal(resp.RawBody, &ans); jerr != nil && resp.StatusCode < 400 {
+		return &APIError{Op: "tenant access token", Status: resp.StatusCode, Err: jerr}
+	}
+	if ans.Code != 0 || resp.StatusCode >= 400 {
+		e := &APIError{Op: "tenant access token", Status: resp.StatusCode, Code: ans.Code, Msg: ans.Msg}
+		if ans.Code != 0 && !e.rateLimited() && resp.StatusCode < 500 {
+			// Whatever Lark's code, a refused app id or secret is the app's
+			// credentials: count it as such.
+			return authRefused{e}
+		}
+		return e
+	}
+	a.log.Info("lark credentials accepted", "app_id", a.cfg.AppID)
+	return nil
+}
+
+// authRefused is a tenant token refused for the app's credentials.
+type authRefused struct{ *APIError }
+
+func (e authRefused) AuthFailure() bool { return true }
+func (e authRefused) Unwrap() error     { return e.APIError }

@@ -118,9 +118,16 @@ var permanentCodes = map[string]bool{
 	"msg_too_long": true, "no_text": true, "invalid_blocks": true, "invalid_blocks_format": true,
 	"user_not_found": true, "user_disabled": true, "cannot_dm_bot": true,
 	"message_not_found": true, "cant_update_message": true, "edit_window_closed": true,
+	"restricted_action": true,
+}
+
+// authCodes are Slack API errors of the app's token or scopes: fixing
+// the app fixes them, so a queued message is kept (bot.AuthFailure)
+// rather than given up, and the adapter does not start with them.
+var authCodes = map[string]bool{
 	"invalid_auth": true, "not_authed": true, "account_inactive": true,
 	"token_revoked": true, "token_expired": true, "missing_scope": true,
-	"restricted_action": true,
+	"no_permission": true, "ekm_access_denied": true,
 }
 
 // rateLimitedError is a send refused with 429 after the client's own
@@ -139,25 +146,52 @@ type permanentError struct{ error }
 func (e permanentError) Permanent() bool { return true }
 func (e permanentError) Unwrap() error   { return e.error }
 
+// authError is a call refused for the app's credentials or scopes
+// (bot.AuthFailure).
+type authError struct{ error }
+
+func (e authError) AuthFailure() bool { return true }
+func (e authError) Unwrap() error     { return e.error }
+
+// codedError carries Slack's error code (bot.APICoder), for metrics.
+type codedError struct {
+	error
+	code string
+}
+
+func (e codedError) APICode() string { return e.code }
+func (e codedError) Unwrap() error   { return e.error }
+
 var (
-	_ bot.RetryAfter = rateLimitedError{}
-	_ bot.Permanent  = permanentError{}
+	_ bot.RetryAfter  = rateLimitedError{}
+	_ bot.Permanent   = permanentError{}
+	_ bot.AuthFailure = authError{}
+	_ bot.APICoder    = codedError{}
 )
 
 // classify wraps a Web API error so that a durable outbox can tell a
 // rate limit (wait, then retry) and a permanent failure (give up) from a
 // transient one (retry with backoff).
 func classify(method string, err error) error {
-	wrapped := fmt.Errorf("slack: %s: %w", method, err)
+	var wrapped error = fmt.Errorf("slack: %s: %w", method, err)
 	if rl, ok := errors.AsType[*slackgo.RateLimitedError](err); ok {
-		return rateLimitedError{wrapped, rl.RetryAfter}
+		return rateLimitedError{codedError{wrapped, "ratelimited"}, rl.RetryAfter}
 	}
-	if e, ok := errors.AsType[slackgo.SlackErrorResponse](err); ok && permanentCodes[e.Err] {
-		return permanentError{wrapped}
+	if e, ok := errors.AsType[slackgo.SlackErrorResponse](err); ok {
+		wrapped = codedError{wrapped, e.Err}
+		switch {
+		case authCodes[e.Err]:
+			return authError{wrapped}
+		case permanentCodes[e.Err]:
+			return permanentError{wrapped}
+		}
+		return wrapped
 	}
-	if e, ok := errors.AsType[slackgo.StatusCodeError](err); ok && e.Code >= 400 && e.Code < 500 &&
-		e.Code != 408 && e.Code != 429 {
-		return permanentError{wrapped}
+	if e, ok := errors.AsType[slackgo.StatusCodeError](err); ok {
+		wrapped = codedError{wrapped, fmt.Sprintf("http_%d", e.Code)}
+		if e.Code >= 400 && e.Code < 500 && e.Code != 408 && e.Code != 429 {
+			return permanentError{wrapped}
+		}
 	}
 	return wrapped
 }

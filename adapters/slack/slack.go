@@ -290,9 +290,10 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		return errors.New("slack: Run needs a handler")
 	}
 	a.warnAnyTeam()
+	a.jobs.open() // a restart after a Run that returned
 	if _, err := a.botUserID(ctx); err != nil {
 		var perm bot.Permanent
-		if errors.As(err, &perm) || ctx.Err() != nil {
+		if errors.As(err, &perm) || bot.IsAuthFailure(err) || ctx.Err() != nil {
 			a.jobs.close()
 			return err
 		}
@@ -308,6 +309,25 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.log.Info("slack adapter ready", "mode", a.cfg.Mode)
 	<-ctx.Done()
 	a.jobs.close()
+	return nil
+}
+
+var _ bot.CredentialChecker = (*Adapter)(nil)
+
+// CheckCredentials implements bot.CredentialChecker: it asks auth.test
+// whether Slack accepts the bot token (and learns the bot's user id). A
+// refused token is a bot.AuthFailure naming Slack's error code.
+func (a *Adapter) CheckCredentials(ctx context.Context) error {
+	res, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		return classify("auth.test", err)
+	}
+	a.mu.Lock()
+	if a.botUser == "" {
+		a.botUser = res.UserID
+	}
+	a.mu.Unlock()
+	a.log.Info("slack credentials accepted", "user", res.UserID, "team", res.TeamID)
 	return nil
 }
 
@@ -362,6 +382,13 @@ func (j *jobs) start(f func()) bool {
 	}
 	j.wg.Go(f)
 	return true
+}
+
+// open takes work again after close (an adapter restarted).
+func (j *jobs) open() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.closed = false
 }
 
 // isClosed reports whether the adapter is shutting down.

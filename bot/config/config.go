@@ -101,6 +101,11 @@ type GroupConfig struct {
 type HolidayConfig struct {
 	Extra   []string `yaml:"extra"`   // additional days off, 2026-12-31
 	Workday []string `yaml:"workday"` // additional working days
+	// Table is the State Council's holiday table for the years the
+	// built-in one does not know yet: per year, the holidays and the
+	// make-up working days (调休). It replaces the built-in table for
+	// those years.
+	Table []workday.Year `yaml:"table"`
 }
 
 //go:embed demo.yaml
@@ -318,7 +323,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if loc != nil {
-		if _, err := workday.New(loc, c.Holidays.Extra, c.Holidays.Workday); err != nil {
+		if _, err := workday.New(loc, c.Holidays.Extra, c.Holidays.Workday, c.Holidays.Table...); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -340,7 +345,7 @@ func kindList() string {
 
 // Calendar returns the working-day calendar with the local overrides.
 func (c *Config) Calendar() *workday.Calendar {
-	cal, err := workday.New(c.loc, c.Holidays.Extra, c.Holidays.Workday)
+	cal, err := workday.New(c.loc, c.Holidays.Extra, c.Holidays.Workday, c.Holidays.Table...)
 	if err != nil {
 		panic(err) // validate checked the dates
 	}

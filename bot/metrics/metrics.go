@@ -1,12 +1,14 @@
 // Package metrics exposes xunji's Prometheus metrics
 // (github.com/prometheus/client_golang): events received, deduplicated
-// and rejected by reason, command latency, outbox depth and age, and
-// scheduled runs.
+// and rejected by reason, command latency, outbox depth and age, dead
+// letters, platform API errors and refused credentials, adapter
+// restarts, and scheduled runs.
 package metrics
 
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +27,14 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec
 	scheduled  *prometheus.CounterVec
 	uncertain  *prometheus.CounterVec
+	apiErrors  *prometheus.CounterVec
+	authFails  *prometheus.CounterVec
+	authGauge  *prometheus.GaugeVec
+	dead       *prometheus.CounterVec
+	restarts   *prometheus.CounterVec
+
+	mu          sync.Mutex
+	authFailing map[bot.Platform]bool
 }
 
 // New returns metrics registered with the Go and process collectors.
@@ -52,8 +62,25 @@ func New() *Metrics {
 			Name: "xunji_outbox_possible_duplicates_total",
 			Help: "Outbox entries sent again after an attempt that ended unrecorded (its process died mid-send), by platform: the platform may show them twice unless it dedupes (Lark does by uuid; Slack cannot).",
 		}, []string{"platform"}),
+		apiErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xunji_platform_api_errors_total", Help: "Failed platform API calls of the outbox, by platform and the platform's error code (Slack's error string, Lark's numeric code, http_NNN, transport, other).",
+		}, []string{"platform", "code"}),
+		authFails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xunji_platform_auth_failures_total", Help: "Deliveries refused for the app's credentials or scopes (Slack invalid_auth, token_revoked, missing_scope…; Lark token and permission codes): alert on any increase. The messages stay queued.",
+		}, []string{"platform"}),
+		authGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "xunji_platform_auth_failing", Help: "1 while the platform's last delivery was refused for the app's credentials or scopes, 0 once one succeeds; /readyz fails meanwhile.",
+		}, []string{"platform"}),
+		dead: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xunji_outbox_dead_letters_total", Help: "Outbox entries given up on, by platform and reason (the platform's error code, or expired after the outbox's maximum age).",
+		}, []string{"platform", "reason"}),
+		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xunji_adapter_restarts_total", Help: "Platform adapters restarted after they stopped on their own, by platform.",
+		}, []string{"platform"}),
+		authFailing: map[bot.Platform]bool{},
 	}
 	r.MustRegister(m.received, m.duplicates, m.rejected, m.latency, m.scheduled, m.uncertain,
+		m.apiErrors, m.authFails, m.authGauge, m.dead, m.restarts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -118,6 +145,51 @@ func (m *Metrics) Scheduled(schedule, result string) {
 // that ended unrecorded (outbox.Options.Uncertain).
 func (m *Metrics) PossibleDuplicate(p bot.Platform) {
 	m.uncertain.WithLabelValues(string(p)).Inc()
+}
+
+// DeliveryFailed counts a failed delivery attempt by its platform error
+// code, and an auth failure also as such (outbox.Options.Failed).
+func (m *Metrics) DeliveryFailed(p bot.Platform, err error) {
+	m.apiErrors.WithLabelValues(string(p), bot.APICode(err)).Inc()
+	if bot.IsAuthFailure(err) {
+		m.authFails.WithLabelValues(string(p)).Inc()
+		m.setAuthFailing(p, true)
+	}
+}
+
+// Delivered clears the platform's auth failure (outbox.Options.Delivered).
+func (m *Metrics) Delivered(p bot.Platform) { m.setAuthFailing(p, false) }
+
+func (m *Metrics) setAuthFailing(p bot.Platform, failing bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.authFailing[p] == failing {
+		return
+	}
+	m.authFailing[p] = failing
+	v := 0.0
+	if failing {
+		v = 1
+	}
+	m.authGauge.WithLabelValues(string(p)).Set(v)
+}
+
+// AuthFailing reports whether p's last delivery was refused for the
+// app's credentials or scopes (for readiness).
+func (m *Metrics) AuthFailing(p bot.Platform) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.authFailing[p]
+}
+
+// DeadLetter counts an outbox entry given up on (outbox.Options.Buried).
+func (m *Metrics) DeadLetter(p bot.Platform, reason string) {
+	m.dead.WithLabelValues(string(p), reason).Inc()
+}
+
+// AdapterRestarted counts an adapter restarted after it stopped.
+func (m *Metrics) AdapterRestarted(p bot.Platform) {
+	m.restarts.WithLabelValues(string(p)).Inc()
 }
 
 // WatchOutbox exports the outbox depth and the age of its oldest entry,

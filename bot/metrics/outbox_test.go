@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -45,4 +46,46 @@ func TestPossibleDuplicatesAreCounted(t *testing.T) {
 	if len(slack.Sent()) != 1 {
 		t.Errorf("sent %+v", slack.Sent())
 	}
+}
+
+// authErr is a platform refusal of the app's credentials with a code.
+type authErr struct{ code string }
+
+func (e authErr) Error() string     { return "refused: " + e.code }
+func (e authErr) AuthFailure() bool { return true }
+func (e authErr) APICode() string   { return e.code }
+
+// Failed deliveries are counted by platform and code, auth failures also
+// as such with a gauge that a success clears, and dead letters by reason.
+func TestDeliveryFailuresAndDeadLettersAreCounted(t *testing.T) {
+	m := metrics.New()
+	m.DeliveryFailed(bot.Slack, authErr{"token_revoked"})
+	m.DeliveryFailed(bot.Lark, errors.New("no code"))
+	m.DeadLetter(bot.Slack, "channel_not_found")
+	if !m.AuthFailing(bot.Slack) || m.AuthFailing(bot.Lark) {
+		t.Errorf("auth failing: slack %v, lark %v; want slack only", m.AuthFailing(bot.Slack), m.AuthFailing(bot.Lark))
+	}
+	page := scrape(m)
+	for _, want := range []string{
+		`xunji_platform_api_errors_total{code="token_revoked",platform="slack"} 1`,
+		`xunji_platform_api_errors_total{code="other",platform="lark"} 1`,
+		`xunji_platform_auth_failures_total{platform="slack"} 1`,
+		`xunji_platform_auth_failing{platform="slack"} 1`,
+		`xunji_outbox_dead_letters_total{platform="slack",reason="channel_not_found"} 1`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	m.Delivered(bot.Slack)
+	if m.AuthFailing(bot.Slack) || !strings.Contains(scrape(m), `xunji_platform_auth_failing{platform="slack"} 0`) {
+		t.Error("a delivery did not clear the auth failure")
+	}
+}
+
+func scrape(m *metrics.Metrics) string {
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	return string(body)
 }

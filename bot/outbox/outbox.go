@@ -122,10 +122,18 @@ type Options struct {
 	// Uncertain, when set, is told of each entry found cut off mid-send:
 	// its platform may show it twice (metrics.PossibleDuplicate).
 	Uncertain func(bot.Platform)
+	// Failed, when set, is told of each failed delivery attempt
+	// (metrics: platform API errors by code, auth failures).
+	Failed func(p bot.Platform, err error)
+	// Delivered, when set, is told of each message delivered.
+	Delivered func(p bot.Platform)
+	// Buried, when set, is told of each entry given up on and why: the
+	// platform's error code (bot.APICode) or "expired" (MaxAge).
+	Buried func(p bot.Platform, reason string)
 }
 
 // sendTimeout bounds one platform send that has begun; a shutdown waits
-// for it (the program gives its shutdown 20 s).
+// for it (within the program's shutdown bound, 25 s by default).
 const sendTimeout = 15 * time.Second
 
 // Outbox implements bot.Sender.
@@ -477,6 +485,7 @@ func (permanent) Permanent() bool { return true }
 // lasts, and records the outcome. The caller has the chat's turn. fresh
 // is an entry Send just stored with its in-flight mark.
 func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.MessageRef, bool) {
+	log := bot.Log(ctx, x.o.Log) // a request's own lines name it
 	lease := fmt.Sprintf("outbox:%s:%d", e.ID, e.Attempts)
 	if got, err := x.store.Claim(ctx, lease, x.o.Lease); err != nil || !got {
 		return bot.MessageRef{}, false // another process is on it
@@ -487,14 +496,14 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 		cut, err := x.mark(ctx, e)
 		if err != nil {
 			if !bot.IsNotFound(err) && !errors.Is(err, errMoved) {
-				x.o.Log.Warn("outbox: cannot mark an attempt; trying later", "id", e.ID, "err", err)
+				log.Warn("outbox: cannot mark an attempt; trying later", "id", e.ID, "err", err)
 			}
 			return bot.MessageRef{}, false // or sent meanwhile
 		}
 		if cut != nil {
 			// An attempt began and left no outcome: its process died, perhaps
 			// after the platform took the message.
-			x.o.Log.Warn("outbox: an earlier attempt ended unrecorded; the message may show twice", "id", e.ID, "platform", e.Msg.Platform, "since", *cut)
+			log.Warn("outbox: an earlier attempt ended unrecorded; the message may show twice", "id", e.ID, "platform", e.Msg.Platform, "since", *cut)
 			if x.o.Uncertain != nil {
 				x.o.Uncertain(e.Msg.Platform)
 			}
@@ -509,7 +518,7 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 		e.NextAt = x.o.Now().Add(x.o.Tick)
 		e.Sending = nil
 		if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
-			x.o.Log.Error("outbox: cannot record the wait", "id", e.ID, "err", perr)
+			log.Error("outbox: cannot record the wait", "id", e.ID, "err", perr)
 		}
 		return bot.MessageRef{}, false
 	case err != nil:
@@ -540,27 +549,51 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 			// message in one place or the other.
 			if doc, merr := json.Marshal(ref); merr == nil {
 				if perr := x.store.Put(context.WithoutCancel(ctx), CollSent, e.ID, doc); perr != nil {
-					x.o.Log.Error("outbox: delivery not recorded; updates of it will not find it", "id", e.ID, "err", perr)
+					log.Error("outbox: delivery not recorded; updates of it will not find it", "id", e.ID, "err", perr)
 				}
 			}
 		}
 		if derr := x.store.Delete(context.WithoutCancel(ctx), Coll, e.ID); derr != nil {
-			x.o.Log.Error("outbox: sent but not removed; it may be sent again", "id", e.ID, "err", derr)
+			log.Error("outbox: sent but not removed; it may be sent again", "id", e.ID, "err", derr)
+		}
+		if x.o.Delivered != nil {
+			x.o.Delivered(e.Msg.Platform)
 		}
 		return ref, true
 	}
 	e.Attempts++
 	e.LastErr = err.Error()
+	if x.o.Failed != nil {
+		x.o.Failed(e.Msg.Platform, err)
+	}
+	// A refusal of the app's credentials or scopes is fixed by fixing the
+	// app, not the message: it stays queued, however the platform words it.
+	auth := bot.IsAuthFailure(err)
 	var perm bot.Permanent
-	if errors.As(err, &perm) && perm.Permanent() || now.Sub(e.Created) > x.o.MaxAge {
-		x.o.Log.Error("outbox: giving up on a message", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "err", err)
-		x.bury(context.WithoutCancel(ctx), e)
+	expired := now.Sub(e.Created) > x.o.MaxAge
+	if !auth && errors.As(err, &perm) && perm.Permanent() || expired {
+		log.Error("outbox: giving up on a message", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "err", err)
+		if x.bury(context.WithoutCancel(ctx), e) && x.o.Buried != nil {
+			reason := bot.APICode(err)
+			if expired {
+				reason = "expired"
+			}
+			x.o.Buried(e.Msg.Platform, reason)
+		}
 		return bot.MessageRef{}, false
 	}
 	e.NextAt = now.Add(backoff(err, e.Attempts))
-	x.o.Log.Warn("outbox: delivery failed, will retry", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
+	if auth {
+		log.Error("outbox: the platform refused the app's credentials; the message stays queued until they are fixed",
+			"id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
+		if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
+			log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
+		}
+		return bot.MessageRef{}, false
+	}
+	log.Warn("outbox: delivery failed, will retry", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
 	if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
-		x.o.Log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
+		log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
 	}
 	return bot.MessageRef{}, false
 }
@@ -618,13 +651,15 @@ func backoff(err error, attempts int) time.Duration {
 	return time.Duration(float64(d) * j)
 }
 
-func (x *Outbox) bury(ctx context.Context, e *Entry) {
+// bury moves e to the dead letters and reports whether it did.
+func (x *Outbox) bury(ctx context.Context, e *Entry) bool {
 	doc, _ := json.Marshal(e)
 	if err := x.store.Put(ctx, CollDead, e.ID, doc); err != nil {
 		x.o.Log.Error("outbox: cannot keep the dead letter", "id", e.ID, "err", err)
-		return
+		return false
 	}
 	_ = x.store.Delete(ctx, Coll, e.ID)
+	return true
 }
 
 func (x *Outbox) put(ctx context.Context, e *Entry, create bool) error {

@@ -151,18 +151,23 @@ func (r *redisServer) close() {
 	}
 }
 
-// replica is one xunji process, restarted on the same port.
+// replica is one xunji process, restarted on the same ports: port for
+// the platforms' callbacks, adminPort for its probes and metrics.
 type replica struct {
-	name  string
-	port  int
-	proc  *process
-	alive atomic.Bool
-	log   string
+	name      string
+	port      int
+	adminPort int
+	proc      *process
+	alive     atomic.Bool
+	log       string
 }
 
 func (rep *replica) addr() string { return fmt.Sprintf("127.0.0.1:%d", rep.port) }
 
-// start runs the binary with env and waits until /healthz answers 200.
+// adminAddr is where the replica serves /livez, /readyz and /metrics.
+func (rep *replica) adminAddr() string { return fmt.Sprintf("127.0.0.1:%d", rep.adminPort) }
+
+// start runs the binary with env and waits until /readyz answers 200.
 func (rep *replica) start(bin string, env []string) error {
 	f, err := os.OpenFile(rep.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -183,7 +188,7 @@ func (rep *replica) start(bin string, env []string) error {
 		if p.exited() {
 			return true
 		}
-		resp, err := client.Get("http://" + rep.addr() + "/healthz")
+		resp, err := client.Get("http://" + rep.adminAddr() + "/readyz")
 		if err != nil {
 			return false
 		}
@@ -210,7 +215,7 @@ func (rep *replica) term(timeout time.Duration) bool {
 // metrics returns the samples of the /metrics page whose name starts
 // with prefix, by their full name with labels.
 func (rep *replica) metrics(prefix string) (map[string]float64, error) {
-	resp, err := (&http.Client{Timeout: 3 * time.Second}).Get("http://" + rep.addr() + "/metrics")
+	resp, err := (&http.Client{Timeout: 3 * time.Second}).Get("http://" + rep.adminAddr() + "/metrics")
 	if err != nil {
 		return nil, err
 	}

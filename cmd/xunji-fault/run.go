@@ -157,7 +157,11 @@ func (r *run) setup() error {
 		if err != nil {
 			return err
 		}
-		rep := &replica{name: fmt.Sprintf("xunji-%d", i), port: port, log: filepath.Join(r.dir, fmt.Sprintf("xunji-%d.log", i))}
+		adminPort, err := freePort()
+		if err != nil {
+			return err
+		}
+		rep := &replica{name: fmt.Sprintf("xunji-%d", i), port: port, adminPort: adminPort, log: filepath.Join(r.dir, fmt.Sprintf("xunji-%d.log", i))}
 		r.reps = append(r.reps, rep)
 		if err := r.startReplica(rep); err != nil {
 			return err
@@ -172,7 +176,7 @@ func (r *run) setup() error {
 }
 
 func (r *run) startReplica(rep *replica) error {
-	env := append(append([]string(nil), r.env...), "XUNJI_HTTP_ADDR="+rep.addr(), "XUNJI_INSTANCE="+rep.name)
+	env := append(append([]string(nil), r.env...), "XUNJI_HTTP_ADDR="+rep.addr(), "XUNJI_ADMIN_ADDR="+rep.adminAddr(), "XUNJI_INSTANCE="+rep.name)
 	if err := rep.start(r.o.Bin, env); err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,6 +35,7 @@ import (
 	"github.com/xunji-bot/xunji/bot/i18n"
 	"github.com/xunji-bot/xunji/bot/metrics"
 	"github.com/xunji-bot/xunji/bot/outbox"
+	"github.com/xunji-bot/xunji/bot/schedule"
 	"github.com/xunji-bot/xunji/commands/admin"
 	"github.com/xunji-bot/xunji/commands/assess"
 	"github.com/xunji-bot/xunji/commands/clue"
@@ -94,8 +95,18 @@ type Main struct {
 
 	// HTTPAddr is the bound listener address once Run has started it.
 	HTTPAddr string
-	ready    chan struct{}
-	closers  []func() error
+	// AdminAddr is the bound admin listener address (/livez, /readyz,
+	// /metrics) once Run has started it.
+	AdminAddr string
+	ready     chan struct{}
+	closers   []func() error
+
+	states         map[bot.Platform]*adapterState
+	outboxAlive    atomic.Bool
+	adapterBackoff time.Duration // XUNJI_ADAPTER_BACKOFF, for tests
+	shutdownBound  time.Duration
+	extraCommands  []*bot.Command // registered after the real ones, for tests
+	calendar       *schedule.CalendarWatch
 }
 
 // NewMain returns a Main reading the process's streams and environment.
@@ -154,6 +165,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if con != nil {
 		b.AddAdapter(con)
 	}
+	if err := m.checkCredentials(ctx, platforms); err != nil {
+		return err
+	}
 	// Every notice goes through the durable outbox.
 	var lease time.Duration
 	if v := m.Getenv("XUNJI_OUTBOX_LEASE"); v != "" { // for tests of crash recovery
@@ -161,7 +175,8 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("XUNJI_OUTBOX_LEASE: %q is not a duration of at least 1s", v)
 		}
 	}
-	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease})
+	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease,
+		Failed: m.Metrics.DeliveryFailed, Delivered: m.Metrics.Delivered, Buried: m.Metrics.DeadLetter})
 	b.SetSender(m.Outbox)
 	m.Metrics.WatchOutbox(m.Outbox.Stats)
 	// The demo is seeded once the console and the outbox exist, so that
@@ -182,8 +197,16 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, a := range platforms {
 		b.AddAdapter(a)
 	}
+	// A calendar gap is logged at start-up (and daily by its job) and told
+	// to the office once per missing year.
+	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+	if _, err := m.calendar.Check(cctx, m.Clock.Now()); err != nil {
+		m.Log.Warn("the holiday calendar's gap could not be reported yet; the hourly check tries again", "err", err)
+	}
+	ccancel()
 
-	// The shared HTTP listener: platform callbacks and /healthz.
+	// The shared HTTP listener: platform callbacks only; the probes and
+	// the metrics are on the admin listener.
 	var srv *http.Server
 	addr := m.Getenv("XUNJI_HTTP_ADDR")
 	if addr == "" && len(httpAdapters) > 0 {
@@ -191,8 +214,6 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if addr != "" {
 		mux := http.NewServeMux()
-		mux.HandleFunc("GET /healthz", m.healthz)
-		mux.Handle("GET /metrics", m.Metrics.Handler())
 		for _, ha := range httpAdapters {
 			ha.Mount(mux, b)
 		}
@@ -211,6 +232,23 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Log.Info("listening", "addr", m.HTTPAddr)
 	}
 
+	// The admin listener: /livez, /readyz, /metrics. It runs whenever the
+	// program serves platforms (or XUNJI_ADMIN_ADDR is set); "off" turns it
+	// off.
+	var admin *http.Server
+	adminAddr := m.Getenv("XUNJI_ADMIN_ADDR")
+	if adminAddr == "" && len(platforms) > 0 {
+		adminAddr = defaultAdminAddr
+	}
+	if adminAddr != "" && adminAddr != "off" {
+		if admin, err = m.startAdmin(adminAddr, cancel); err != nil {
+			if srv != nil {
+				_ = srv.Close()
+			}
+			return err
+		}
+	}
+
 	sched, err := m.startJobs(ctx)
 	if err != nil {
 		return err
@@ -219,42 +257,70 @@ func (m *Main) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	outboxCtx, stopOutbox := context.WithCancel(context.Background())
 	outboxDone := make(chan struct{})
+	m.outboxAlive.Store(true)
 	go func() {
 		defer close(outboxDone)
+		defer m.outboxAlive.Store(false)
 		_ = m.Outbox.Run(outboxCtx)
 	}()
+	m.states = map[bot.Platform]*adapterState{}
 	for _, a := range adapters {
-		wg.Add(1)
-		go func(a bot.Adapter) {
-			defer wg.Done()
-			err := a.Run(ctx, b)
-			if err != nil && ctx.Err() == nil {
-				m.Log.Error("adapter stopped", "platform", a.Platform(), "err", err)
-			}
-			if a == bot.Adapter(con) { // the console's input ended: the session is over
-				cancel()
-			}
-		}(a)
+		st := &adapterState{}
+		st.running.Store(true) // from now: /readyz must not see it stopped before it starts
+		m.states[a.Platform()] = st
+		isConsole := a == bot.Adapter(con)
+		// The console's input ended: the session is over.
+		wg.Go(func() { m.supervise(ctx, a, st, !isConsole, cancel) })
 	}
 	m.Log.Info("xunji started", "adapters", len(adapters), "store", m.Config.Store.Kind, "tz", m.Config.Timezone)
 	close(m.ready)
 	<-ctx.Done()
+	m.shutdown(srv, admin, &wg, sched, stopOutbox, outboxDone)
+	return nil
+}
 
-	m.Log.Info("shutting down")
-	shutdownCtx, done := context.WithTimeout(context.Background(), 20*time.Second)
+// shutdown stops everything within the shutdown bound
+// (XUNJI_SHUTDOWN_TIMEOUT, 25 s by default): in-flight HTTP requests,
+// the adapters' background work, the scheduler, then the outbox. Work
+// still running at the bound is abandoned: a request's inbox entry is
+// removed only when it is done, so another replica or the next start
+// recovers it; an outbox entry stays stored likewise.
+func (m *Main) shutdown(srv, admin *http.Server, wg *sync.WaitGroup, sched interface{ Shutdown() error }, stopOutbox func(), outboxDone <-chan struct{}) {
+	bound := m.shutdownBound
+	if bound <= 0 {
+		bound = defaultShutdownTimeout
+	}
+	m.Log.Info("shutting down", "bound", bound)
+	ctx, done := context.WithTimeout(context.Background(), bound)
 	defer done()
 	if srv != nil {
-		_ = srv.Shutdown(shutdownCtx) // waits for in-flight HTTP requests
+		_ = srv.Shutdown(ctx) // waits for in-flight HTTP requests
 	}
-	wg.Wait() // adapters wait for their background work
-	if sched != nil {
-		_ = sched.Shutdown()
+	step := func(what string, f func()) bool {
+		finished := make(chan struct{})
+		go func() { defer close(finished); f() }()
+		select {
+		case <-finished:
+			return true
+		case <-ctx.Done():
+			m.Log.Error("shutdown bound reached; work still running is left for recovery (inbox and outbox entries stay stored)",
+				"waiting_for", what, "bound", bound)
+			return false
+		}
+	}
+	ok := step("adapters", wg.Wait) // adapters wait for their background work
+	if ok && sched != nil {
+		ok = step("scheduler", func() { _ = sched.Shutdown() })
 	}
 	// The outbox stops last, after the work that may still queue messages;
 	// what it could not send stays stored for the next start.
 	stopOutbox()
-	<-outboxDone
-	return nil
+	if ok {
+		step("outbox", func() { <-outboxDone })
+	}
+	if admin != nil {
+		_ = admin.Close()
+	}
 }
 
 func (m *Main) setup(ctx context.Context) error {
@@ -316,6 +382,21 @@ func (m *Main) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.shutdownBound = defaultShutdownTimeout
+	if v := m.Getenv("XUNJI_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return fmt.Errorf("XUNJI_SHUTDOWN_TIMEOUT: %q is not a duration of at least 1s, like 25s", v)
+		}
+		m.shutdownBound = d
+	}
+	if v := m.Getenv("XUNJI_ADAPTER_BACKOFF"); v != "" { // for tests of adapter restarts
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("XUNJI_ADAPTER_BACKOFF: %q is not a positive duration", v)
+		}
+		m.adapterBackoff = d
+	}
 	var grace time.Duration
 	if v := m.Getenv("XUNJI_INBOX_GRACE"); v != "" { // for tests of crash recovery
 		if grace, err = time.ParseDuration(v); err != nil {
@@ -337,6 +418,14 @@ func (m *Main) setup(ctx context.Context) error {
 	b.Use(m.Metrics.Middleware())
 	b.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
 	if err := registerCommands(b, m.Config); err != nil {
+		return err
+	}
+	if err := b.Register(m.extraCommands...); err != nil {
+		return err
+	}
+	// The holiday calendar must know the next 90 days' official holidays.
+	m.calendar = schedule.NewCalendarWatch(b, m.Config)
+	if err := b.AddJob(m.calendar.Job()); err != nil {
 		return err
 	}
 	return nil
@@ -405,44 +494,6 @@ func (m *Main) consoleChat() string {
 		return g[bot.Console]
 	}
 	return "console"
-}
-
-// healthzTimeout bounds a /healthz answer.
-const healthzTimeout = 2 * time.Second
-
-// healthz reports whether the store answers and whether the adapters
-// that hold a connection of their own are connected. It answers within
-// healthzTimeout whatever the checks do: one still running then counts
-// as failed.
-func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), healthzTimeout)
-	defer cancel()
-	report := map[string]string{"store": "ok"}
-	ok := true
-	if err := within(ctx, m.Store.Ping); err != nil {
-		report["store"] = bot.ErrorCode(err)
-		ok = false
-	}
-	for _, p := range []bot.Platform{bot.Console, bot.Slack, bot.Lark} {
-		a, found := m.Bot.Adapter(p)
-		if !found {
-			continue
-		}
-		report[string(p)] = "ok"
-		if hc, can := a.(bot.HealthChecker); can {
-			if err := within(ctx, func(context.Context) error { return hc.Health() }); err != nil {
-				report[string(p)] = "disconnected"
-				ok = false
-			}
-		}
-	}
-	report["status"] = "ok"
-	w.Header().Set("Content-Type", "application/json")
-	if !ok {
-		report["status"] = "unavailable"
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}
-	_ = json.NewEncoder(w).Encode(report)
 }
 
 // within runs check and returns its error, or an unavailable error as

@@ -118,12 +118,14 @@ func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
 	}
 }
 
-func TestHealthzAndMetrics(t *testing.T) {
+// The admin listener serves the probes and the metrics; the public
+// listener serves neither.
+func TestAdminListenerServesProbesAndMetrics(t *testing.T) {
 	m := testMain()
 	m.Stdin = strings.NewReader("")
 	m.Stdout = io.Discard
 	m.Stderr = io.Discard
-	m.Getenv = env(map[string]string{"XUNJI_STORE_PATH": filepath.Join(t.TempDir(), "x.db"), "XUNJI_HTTP_ADDR": "127.0.0.1:0"})
+	m.Getenv = env(map[string]string{"XUNJI_STORE_PATH": filepath.Join(t.TempDir(), "x.db"), "XUNJI_HTTP_ADDR": "127.0.0.1:0", "XUNJI_ADMIN_ADDR": "127.0.0.1:0"})
 	m.Console = "on"
 	m.Stdin = blockingReader{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -134,20 +136,32 @@ func TestHealthzAndMetrics(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("run ended early: %v", err)
 	}
-	resp, err := http.Get("http://" + m.HTTPAddr + "/healthz")
+	get := func(addr, path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get(m.AdminAddr, "/readyz"); code != 200 || !strings.Contains(body, `"status":"ok"`) || !strings.Contains(body, `"console":"ok"`) {
+		t.Errorf("readyz: %d %s", code, body)
+	}
+	if code, body := get(m.AdminAddr, "/livez"); code != 200 || !strings.Contains(body, `"status":"ok"`) || !strings.Contains(body, `"outbox":"running"`) {
+		t.Errorf("livez: %d %s", code, body)
+	}
+	for _, path := range []string{"/healthz", "/metrics", "/readyz"} {
+		if code, _ := get(m.HTTPAddr, path); code != http.StatusNotFound {
+			t.Errorf("public listener %s: %d, want 404 (the admin listener serves it)", path, code)
+		}
+	}
+	resp, err := http.Get("http://" + m.AdminAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"status":"ok"`) || !strings.Contains(string(body), `"console":"ok"`) {
-		t.Errorf("healthz: %d %s", resp.StatusCode, body)
-	}
-	resp, err = http.Get("http://" + m.HTTPAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !strings.Contains(string(body), "xunji_outbox_depth 0") {
 		t.Errorf("/metrics lacks the outbox depth:\n%.500s", body)

@@ -28,6 +28,7 @@ func platformsMain(t *testing.T, extra map[string]string) (*Main, *slacktest.Ser
 	vars := map[string]string{
 		"XUNJI_STORE_PATH":        filepath.Join(t.TempDir(), "x.db"),
 		"XUNJI_HTTP_ADDR":         "127.0.0.1:0",
+		"XUNJI_ADMIN_ADDR":        "127.0.0.1:0",
 		"SLACK_BOT_TOKEN":         "xoxb-platforms-test",
 		"SLACK_SIGNING_SECRET":    platformsSlackSecret,
 		"SLACK_API_URL":           sfake.APIURL(),
@@ -68,7 +69,7 @@ func platformsMain(t *testing.T, extra map[string]string) (*Main, *slacktest.Ser
 // scrape returns the /metrics page.
 func scrape(t *testing.T, m *Main) string {
 	t.Helper()
-	resp, err := http.Get("http://" + m.HTTPAddr + "/metrics")
+	resp, err := http.Get("http://" + m.AdminAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

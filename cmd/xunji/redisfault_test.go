@@ -56,7 +56,7 @@ func freePort(t *testing.T) int {
 
 // With Redis down, a command that changes something gets a clear
 // "temporarily unavailable" answer (read-only ones may still be answered
-// from the roster cache) and /healthz reports the outage; when Redis is
+// from the roster cache) and /readyz reports the outage; when Redis is
 // back the bot recovers by itself.
 func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 	port := freePort(t)
@@ -79,7 +79,7 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 	m.Stderr = io.Discard
 	m.Console = "on"
 	m.ConfigPath = cfgPath
-	m.Getenv = env(map[string]string{"REDIS_URL": fmt.Sprintf("redis://127.0.0.1:%d/0", port), "XUNJI_HTTP_ADDR": "127.0.0.1:0"})
+	m.Getenv = env(map[string]string{"REDIS_URL": fmt.Sprintf("redis://127.0.0.1:%d/0", port), "XUNJI_ADMIN_ADDR": "127.0.0.1:0"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
@@ -103,7 +103,7 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 		return strings.Join(s, "\n")
 	}
 	health := func() int {
-		resp, err := http.Get("http://" + m.HTTPAddr + "/healthz")
+		resp, err := http.Get("http://" + m.AdminAddr + "/readyz")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 		t.Fatalf("before the outage: %s", got)
 	}
 	if code := health(); code != 200 {
-		t.Fatalf("healthz before the outage: %d", code)
+		t.Fatalf("readyz before the outage: %d", code)
 	}
 
 	_ = srv.Process.Kill()
@@ -125,7 +125,7 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 		t.Errorf("a change during the outage: %+v, want the unavailable answer", resp.Replies)
 	}
 	if code := health(); code != http.StatusServiceUnavailable {
-		t.Errorf("healthz during the outage: %d, want 503", code)
+		t.Errorf("readyz during the outage: %d, want 503", code)
 	}
 
 	srv = startRedis(t, port)
@@ -134,7 +134,7 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 	// from the cache). Each client connection pool of the Redis client
 	// redials on its own, so the first change may still be refused.
 	if !bottest.Eventually(15*time.Second, func() bool { return health() == 200 }) {
-		t.Fatal("healthz did not recover after Redis came back")
+		t.Fatal("readyz did not recover after Redis came back")
 	}
 	var last []bot.Reply
 	if !bottest.Eventually(15*time.Second, func() bool {

@@ -152,7 +152,7 @@ func TestThreeReplicasBehindOneAddress(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestReplicaChild$")
 		cmd.Env = append(os.Environ(),
 			"XUNJI_REPLICA=1", "XUNJI_CONFIG="+cfgPath, "REDIS_URL="+redisURL,
-			"XUNJI_HTTP_ADDR=127.0.0.1:0", "XUNJI_INBOX_GRACE=2s", fmt.Sprintf("XUNJI_INSTANCE=replica-%d", i),
+			"XUNJI_HTTP_ADDR=127.0.0.1:0", "XUNJI_ADMIN_ADDR=127.0.0.1:0", "XUNJI_INBOX_GRACE=2s", fmt.Sprintf("XUNJI_INSTANCE=replica-%d", i),
 			"LARK_APP_ID=cli_test", "LARK_APP_SECRET="+larktest.AppSecret, "LARK_VERIFICATION_TOKEN="+larktest.VerificationToken,
 			"LARK_BASE_URL="+fake.URL, "LARK_BOT_OPEN_ID="+larktest.BotOpenID, clock.env())
 		out, err := cmd.StdoutPipe()

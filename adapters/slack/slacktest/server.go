@@ -216,6 +216,7 @@ type Server struct {
 	failCode   map[string]string // method → Slack error code to answer once
 	retryAfter string
 	failAll    int
+	refuseAll  string // Slack error code every call answers, until cleared
 	latency    time.Duration
 	changes    bottest.Changes
 	ts         int
@@ -300,6 +301,15 @@ func (s *Server) FailWith(method, code string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failCode[method] = code
+}
+
+// RefuseAll makes every Web API call answer {"ok":false,"error":code}
+// (e.g. "invalid_auth" for a revoked token), until RefuseAll("") ends it.
+// Refused calls are counted in Attempts, not recorded in Calls.
+func (s *Server) RefuseAll(code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseAll = code
 }
 
 // SetRetryAfter sets the Retry-After of injected 429 answers, in whole
@@ -481,6 +491,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	code := s.failCode[method]
 	delete(s.failCode, method)
+	if code == "" {
+		code = s.refuseAll
+	}
 	retryAfter := s.retryAfter
 	s.ts++
 	ts := fmt.Sprintf("1764550800.%06d", s.ts)

@@ -15,11 +15,14 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/metrics"
 )
 
 // With Redis frozen (SIGSTOP: connections are accepted by the kernel but
-// nothing answers), /healthz still answers within its deadline, 503.
-func TestHealthzAnswersInTimeWhenRedisIsFrozen(t *testing.T) {
+// nothing answers), /readyz still answers within its 1 s deadline, 503,
+// and /livez stays 200: an outage of the store must not restart the
+// process.
+func TestReadyzAnswersInTimeWhenRedisIsFrozen(t *testing.T) {
 	port := freePort(t)
 	srv := startRedis(t, port)
 	defer func() {
@@ -44,7 +47,7 @@ func TestHealthzAnswersInTimeWhenRedisIsFrozen(t *testing.T) {
 	m.Stderr = io.Discard
 	m.Console = "on"
 	m.ConfigPath = cfgPath
-	m.Getenv = env(map[string]string{"REDIS_URL": fmt.Sprintf("redis://127.0.0.1:%d/0", port), "XUNJI_HTTP_ADDR": "127.0.0.1:0"})
+	m.Getenv = env(map[string]string{"REDIS_URL": fmt.Sprintf("redis://127.0.0.1:%d/0", port), "XUNJI_ADMIN_ADDR": "127.0.0.1:0"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
@@ -62,9 +65,9 @@ func TestHealthzAnswersInTimeWhenRedisIsFrozen(t *testing.T) {
 	}
 
 	client := &http.Client{Timeout: 30 * time.Second}
-	health := func() (int, string, time.Duration) {
+	probe := func(path string) (int, string, time.Duration) {
 		start := time.Now()
-		resp, err := client.Get("http://" + m.HTTPAddr + "/healthz")
+		resp, err := client.Get("http://" + m.AdminAddr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,8 +75,9 @@ func TestHealthzAnswersInTimeWhenRedisIsFrozen(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, string(body), time.Since(start)
 	}
+	health := func() (int, string, time.Duration) { return probe("/readyz") }
 	if code, body, _ := health(); code != http.StatusOK {
-		t.Fatalf("healthz before the freeze: %d %s", code, body)
+		t.Fatalf("readyz before the freeze: %d %s", code, body)
 	}
 
 	if err := srv.Process.Signal(syscall.SIGSTOP); err != nil {
@@ -81,16 +85,19 @@ func TestHealthzAnswersInTimeWhenRedisIsFrozen(t *testing.T) {
 	}
 	// Twice: the first check may find a pooled connection, the second
 	// one finds the first still waiting on it.
-	bound := healthzTimeout + time.Second
+	bound := probeTimeout + 500*time.Millisecond
 	for i := range 2 {
 		code, body, took := health()
-		t.Logf("healthz %d with Redis frozen: %d in %v", i+1, code, took.Round(time.Millisecond))
-		if code != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"unavailable"`) {
-			t.Errorf("healthz %d with Redis frozen: %d %s, want 503", i+1, code, body)
+		t.Logf("readyz %d with Redis frozen: %d in %v", i+1, code, took.Round(time.Millisecond))
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"unavailable"`) || !strings.Contains(body, `"store":"unavailable"`) {
+			t.Errorf("readyz %d with Redis frozen: %d %s, want 503 naming the store", i+1, code, body)
 		}
 		if took > bound {
-			t.Errorf("healthz %d with Redis frozen took %v, beyond its %v deadline plus a second", i+1, took, healthzTimeout)
+			t.Errorf("readyz %d with Redis frozen took %v, beyond its %v deadline plus half a second", i+1, took, probeTimeout)
 		}
+	}
+	if code, body, took := probe("/livez"); code != http.StatusOK || took > bound {
+		t.Errorf("livez with Redis frozen: %d %s in %v, want 200 at once", code, body, took)
 	}
 
 	if err := srv.Process.Signal(syscall.SIGCONT); err != nil {
@@ -103,7 +110,7 @@ func TestHealthzAnswersInTimeWhenRedisIsFrozen(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("healthz after the thaw: %d", code)
+			t.Fatalf("readyz after the thaw: %d", code)
 		}
 		time.Sleep(100 * time.Millisecond) // bounded polling while the client recovers
 	}
@@ -121,22 +128,22 @@ func (s stuckStore) Ping(context.Context) error {
 	return nil
 }
 
-// /healthz answers by its deadline even when a check does not: the
+// /readyz answers by its deadline even when a check does not: the
 // check still running counts as failed.
-func TestHealthzAnswersByItsDeadlineWhateverTheChecksDo(t *testing.T) {
+func TestReadyzAnswersByItsDeadlineWhateverTheChecksDo(t *testing.T) {
 	env := bottest.New(t)
 	release := make(chan struct{})
 	defer close(release)
-	m := &Main{Store: stuckStore{Store: env.Store, release: release}, Bot: env.Bot}
+	m := &Main{Store: stuckStore{Store: env.Store, release: release}, Bot: env.Bot, Metrics: metrics.New()}
 	rec := httptest.NewRecorder()
 	start := time.Now()
-	m.healthz(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	m.readyz(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	took := time.Since(start)
-	t.Logf("healthz with a stuck store check: %d in %v", rec.Code, took.Round(time.Millisecond))
+	t.Logf("readyz with a stuck store check: %d in %v", rec.Code, took.Round(time.Millisecond))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"store":"unavailable"`) {
-		t.Errorf("healthz with a stuck store check: %d %s, want 503 naming the store", rec.Code, rec.Body)
+		t.Errorf("readyz with a stuck store check: %d %s, want 503 naming the store", rec.Code, rec.Body)
 	}
-	if bound := healthzTimeout + time.Second; took > bound {
-		t.Errorf("healthz took %v, beyond its %v deadline plus a second", took, healthzTimeout)
+	if bound := probeTimeout + 500*time.Millisecond; took > bound {
+		t.Errorf("readyz took %v, beyond its %v deadline plus half a second", took, probeTimeout)
 	}
 }

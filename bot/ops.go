@@ -1,0 +1,93 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+)
+
+// CredentialChecker is implemented by adapters that can ask their
+// platform, before they run, whether the app's credentials are accepted
+// (Slack auth.test, Lark's tenant access token). The program refuses to
+// start when they are not (IsAuthFailure), rather than run a bot that
+// cannot answer anyone.
+type CredentialChecker interface {
+	CheckCredentials(ctx context.Context) error
+}
+
+// AuthFailure is implemented by adapter errors caused by the app's
+// credentials or permissions (a revoked token, a missing scope): fixing
+// the app fixes them, so a queued message is kept, not given up.
+type AuthFailure interface {
+	AuthFailure() bool
+}
+
+// IsAuthFailure reports whether err, or an error it wraps, is an
+// AuthFailure.
+func IsAuthFailure(err error) bool {
+	var a AuthFailure
+	return errors.As(err, &a) && a.AuthFailure()
+}
+
+// APICoder is implemented by adapter errors that carry the platform's
+// own error code (Slack "channel_not_found", Lark 230002), for metrics.
+type APICoder interface {
+	APICode() string
+}
+
+// APICode returns the platform error code err carries, or "other".
+func APICode(err error) string {
+	var c APICoder
+	if errors.As(err, &c) && c.APICode() != "" {
+		return c.APICode()
+	}
+	return "other"
+}
+
+type logKey struct{}
+
+// WithLog returns ctx carrying l: the lines logged for the work of one
+// request (Log) then carry its request id, event, platform and user.
+func WithLog(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, logKey{}, l)
+}
+
+// Log returns the logger ctx carries (WithLog), or def when it carries
+// none.
+func Log(ctx context.Context, def *slog.Logger) *slog.Logger {
+	if l, ok := ctx.Value(logKey{}).(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return def
+}
+
+// requestLog returns ctx with a logger naming req (request id, event,
+// platform, user) unless ctx already carries one, and that logger.
+func requestLog(ctx context.Context, def *slog.Logger, req *Request) (context.Context, *slog.Logger) {
+	if l, ok := ctx.Value(logKey{}).(*slog.Logger); ok && l != nil {
+		return ctx, l
+	}
+	l := def.With("request", NewRequestID(), "platform", req.Platform, "event", req.EventID, "user", req.UserID)
+	return WithLog(ctx, l), l
+}
+
+// NewRequestID returns a random id naming one request in the logs.
+func NewRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// verbOf names what req asks for, for logs: the command's verb, the
+// action, or "-".
+func verbOf(req *Request) string {
+	switch {
+	case req.Command != nil && req.Command.Verb != nil:
+		return req.Command.Verb.Name
+	case req.Kind == KindAction && req.Action != "":
+		return req.Action
+	}
+	return "-"
+}
