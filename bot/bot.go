@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -387,6 +388,27 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 	return verb.Run(ctx, req)
 }
 
+// localFirst orders names so that a reader of lang sees the one in
+// their language first: a Chinese reader is not answered with English
+// verbs ahead of the Chinese ones.
+func localFirst(lang string, names []string) []string {
+	if IsEnglish(lang) {
+		return names
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if strings.ContainsFunc(n, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			out = append(out, n)
+		}
+	}
+	for _, n := range names {
+		if !strings.ContainsFunc(n, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // unknownSub answers a word after verb that is none of its sub-commands:
 // what was wrong, the closest sub-commands when some are close, and the
 // list of them with the way to read their help.
@@ -401,7 +423,7 @@ func (b *Bot) unknownSub(lang string, verb *Command, word string) string {
 	}
 	var names []string
 	for _, sc := range verb.Subs {
-		names = append(names, b.names(lang, sc.Names()))
+		names = append(names, b.names(lang, localFirst(lang, sc.Names())))
 	}
 	return s + "\n" + b.T(lang, "error.sub_list", "subs", strings.Join(names, b.T(lang, "list.sep")), "verb", verb.LocalName(lang))
 }

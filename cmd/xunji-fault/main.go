@@ -142,6 +142,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		for _, x := range res {
 			if x.Other > 0 || x.Cross > 0 {
 				fmt.Fprintf(stdout, "%s: %d other messages to the sender, %d DMs or answers of the other platform's transfers\n", x.Platform, x.Other, x.Cross)
+				for _, t := range x.OtherTexts {
+					fmt.Fprintf(stdout, "  other: %.200s\n", strings.ReplaceAll(t, "\n", " ⏎ "))
+				}
 			}
 			if len(x.Missed) > 0 {
 				failed = true

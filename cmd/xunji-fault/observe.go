@@ -176,6 +176,7 @@ type result struct {
 	Inversions         int // pairs of messages shown out of commit order, over every chat
 	Chats              int // chats checked for order
 	Other              int // other messages shown to the sender (errors, "try again")
+	OtherTexts         []string
 	Cross              int // DMs and answers of the other platform's transfers shown here
 	Leaks              int // the substance shown anywhere but the receiver's DM
 	Left               int // inbox and outbox entries left in the store (whole run)
@@ -260,6 +261,7 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 	for _, s := range r.seenOn(platform) {
 		if s.Kind == kindOther {
 			res.Other++
+			res.OtherTexts = append(res.OtherTexts, s.Text)
 			continue
 		}
 		if strings.Contains(s.Text, "演练线索内容") && !(s.Kind == kindDM && s.Chat == receiver) {

@@ -183,13 +183,13 @@ func TestMistypedSubcommandOfEveryCommand(t *testing.T) {
 				bottest.MustContain(t, c.Name, got, "搞定", "正确格式示例")
 				continue
 			}
-			bottest.MustContain(t, c.Name, got, env.TZ("error.unknown_sub", "verb", c.Name, "sub", "搞定"), "可用的子命令", c.Subs[0].Name)
+			bottest.MustContain(t, c.Name, got, env.TZ("error.unknown_sub", "verb", c.LocalName("zh-CN"), "sub", "搞定"), "可用的子命令", c.Subs[0].LocalName("zh-CN"))
 		}
 	}
 	got := bottest.Text(env.Command("lina", "会签 搞定 QZ-2026-0001"))
 	bottest.MustNotContain(t, "会签 搞定", got, "不是共同签字编号")
 	got = bottest.Text(env.Command("lina", "线索 移宋 第二监督检查室"))
-	bottest.MustContain(t, "near miss", got, env.TZ("error.unknown_sub_suggest", "verb", "clue", "sub", "移宋", "suggestions", "移送"))
+	bottest.MustContain(t, "near miss", got, env.TZ("error.unknown_sub_suggest", "verb", "线索", "sub", "移宋", "suggestions", "移送"))
 	// A record id after a verb with a default sub-command still goes there.
 	got = bottest.Text(env.Command("lina", "会签 QZ-2026-0001"))
 	bottest.MustContain(t, "default sub-command", got, "QZ-2026-0001")
@@ -203,7 +203,7 @@ func TestHelpForOneSubcommand(t *testing.T) {
 	bottest.MustContain(t, "help clue transfer", got, env.TZ("cmd.clue.transfer.summary"), env.TZ("cmd.clue.transfer.usage"), env.TZ("cmd.clue.transfer.example"))
 	bottest.MustNotContain(t, "help clue transfer", got, env.TZ("cmd.clue.list.summary"), env.TZ("cmd.clue.summary"))
 	got = bottest.Text(env.Command("lina", "帮助 线索 搞定"))
-	bottest.MustContain(t, "help of no sub-command", got, env.TZ("error.unknown_sub", "verb", "clue", "sub", "搞定"))
+	bottest.MustContain(t, "help of no sub-command", got, env.TZ("error.unknown_sub", "verb", "线索", "sub", "搞定"))
 }
 
 // The console reads a line as a group chat would: a leading @巡纪 is the

@@ -262,7 +262,7 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 var (
 	adminOpts  = []string{"admin", "管理员"}
 	forceOpts  = []string{"force", "强制"}
-	addOptions = append([]string{string(bot.Slack), string(bot.Lark), string(bot.Console)}, adminOpts...)
+	addOptions = append([]string{string(bot.Slack), string(bot.Lark), string(bot.Console), "mobile", "手机", "email", "邮箱"}, adminOpts...)
 )
 
 // checkOptions refuses an option that is not one of known, so that a
