@@ -433,3 +433,36 @@ func TestAbandonedReservationIsCountedAsAPossibleDuplicate(t *testing.T) {
 		t.Errorf("%d possible duplicates counted, want 1 (the abandoned reservation)", n)
 	}
 }
+
+// While its adapter holds a private answer it shows in a group, the
+// answer keeps its place in the group only: the person's next direct
+// conversation with the bot is answered at once, not after the group
+// request's release (the answer, shown, never reaches the direct chat).
+func TestHeldReservationShownInAGroupDoesNotHoldUpDirectMessages(t *testing.T) {
+	env, x, p := withPlatform(t)
+	ctx := context.Background()
+	if _, err := env.Bot.Store.Claim(ctx, "inbox:held", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	dm := bot.Outgoing{Platform: bot.Console, UserID: "u", Text: "shown in the group"}
+	if _, err := x.Reserve(ctx, dm, "g", "", "inbox:held", env.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Console, UserID: "u", Text: "direct"}); err != nil {
+		t.Fatalf("a direct message waited for a reservation shown elsewhere: %v", err)
+	}
+	// The group's own later messages still wait for it.
+	if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "g", Text: "group later"}); !errors.Is(err, bot.ErrQueued) {
+		t.Fatalf("a later group message did not wait for the reserved answer: %v", err)
+	}
+	if _, err := x.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range p.Sent() {
+		texts = append(texts, m.Text)
+	}
+	if fmt.Sprint(texts) != "[direct]" {
+		t.Errorf("sent %v, want only the direct message while the reservation is held", texts)
+	}
+}

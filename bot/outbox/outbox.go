@@ -91,6 +91,24 @@ func (e *Entry) chats() []string {
 	return []string{e.Order, d}
 }
 
+// shownElsewhere reports whether e is a reserved answer that its adapter
+// shows in another conversation (Order) than the one the outbox would
+// send it to. While the adapter holds it, it keeps its place only there:
+// shown, it never reaches the other conversation, whose own messages
+// need not wait for its release.
+func (e *Entry) shownElsewhere() bool {
+	return e.Reserved && e.Order != "" && e.Order != e.dest()
+}
+
+// placesOf are the conversations e holds a place in now (see chats and
+// shownElsewhere).
+func (x *Outbox) placesOf(ctx context.Context, e *Entry) []string {
+	if e.shownElsewhere() && x.heldBy(ctx, e) {
+		return []string{e.Order}
+	}
+	return e.chats()
+}
+
 // chatKey names the conversation a message goes to: its chat, or the
 // direct messages with its user.
 func chatKey(p bot.Platform, chat, user string) string {
@@ -301,7 +319,11 @@ func (x *Outbox) backlog(ctx context.Context, id string, chats ...string) (bool,
 		if id != "" && p.ID >= id {
 			continue
 		}
-		for _, c := range p.chats() {
+		cs := p.chats()
+		if !slices.ContainsFunc(cs, func(c string) bool { return slices.Contains(chats, c) }) {
+			continue
+		}
+		for _, c := range x.placesOf(ctx, p) {
 			if slices.Contains(chats, c) {
 				return true, nil
 			}
@@ -730,8 +752,17 @@ func (x *Outbox) Flush(ctx context.Context) (int, error) {
 		}
 		now := x.o.Now()
 		if e.Reserved {
-			// Its adapter may still deliver it: it and what follows wait.
-			if e.NextAt.After(now) || x.heldBy(ctx, e) {
+			// Its adapter may still deliver it: it and what follows wait —
+			// where the adapter shows it only, while the adapter holds it.
+			if x.heldBy(ctx, e) {
+				if e.shownElsewhere() {
+					blocked[e.Order] = true
+				} else {
+					block()
+				}
+				continue
+			}
+			if e.NextAt.After(now) {
 				block()
 				continue
 			}
