@@ -128,7 +128,10 @@ func (s *Store) WriteSnapshot(w io.Writer) (int64, error) {
 }
 
 // snapshotAttempts bounds how often Snapshot copies a file that a
-// running process keeps committing to before it gives up.
+// running process keeps committing to before it gives up. A bot that
+// commits without a pause of a few milliseconds for all that time (a
+// sustained load of hundreds of events a second) cannot be copied this
+// way: back it up when it is quieter, or stop it.
 const snapshotAttempts = 50
 
 // metaMagic is bbolt's meta page magic number.
@@ -169,7 +172,8 @@ func Snapshot(path string, w io.Writer) (int64, error) {
 		}
 		if !ok {
 			lastErr = errors.New("a commit ended during every copy")
-			time.Sleep(time.Duration(attempt+1) * time.Millisecond) // let the writer's burst pass
+			// Let the writer's burst pass: up to about 10 s in all.
+			time.Sleep(min(time.Duration(attempt+1)*5*time.Millisecond, 400*time.Millisecond))
 			continue
 		}
 		db, err := bbolt.Open(tmp, 0o600, &bbolt.Options{ReadOnly: true, Timeout: openTimeout})

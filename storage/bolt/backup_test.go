@@ -139,7 +139,9 @@ func TestSnapshotWhileTheBotWrites(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; !stop.Load(); i++ {
+			// Bursts of writes, as a bot's traffic comes: 600 of them, the
+			// snapshot starting after the first 100.
+			for i := 0; !stop.Load() && i < 300; i++ {
 				doc := bytes.Repeat([]byte{byte('a' + i%26)}, 200+i%3000)
 				if err := s.Put(context.Background(), "busy", fmt.Sprintf("%d-%06d", w, i), doc); err != nil {
 					t.Error(err)
