@@ -269,6 +269,26 @@ func (r *Roster) ByPlatformID(platform Platform, userID string) (*Person, bool) 
 	return nil, false
 }
 
+// SeatsResponsibleUnit reports whether a group where the bodies sit
+// would show its messages to a responsible (inspected) unit: one of the
+// bodies is such a unit, or one of their members also belongs to one. It
+// names the first such person (empty for a unit itself) and unit.
+func (r *Roster) SeatsResponsibleUnit(bodies []string) (person, unit string, found bool) {
+	for _, id := range bodies {
+		if b, ok := r.Body(id); ok && b.Kind == ResponsibleUnit {
+			return "", b.ID, true
+		}
+		for _, m := range r.Members(id) {
+			for _, bid := range m.Bodies {
+				if b, ok := r.Body(bid); ok && b.Kind == ResponsibleUnit {
+					return m.ID, b.ID, true
+				}
+			}
+		}
+	}
+	return "", "", false
+}
+
 // Members returns the people of the body with id.
 func (r *Roster) Members(bodyID string) []*Person {
 	var out []*Person

@@ -224,19 +224,8 @@ func (h *handler) entitledFields(r *bot.Roster, lang string, c *bot.Clue) []bot.
 // configuration was checked): the first member of a sitting body who
 // also belongs to a responsible unit, if any.
 func (h *handler) groupSafe(r *bot.Roster) (person, unit string, ok bool) {
-	for _, id := range h.clueBodies {
-		if b, found := r.Body(id); found && b.Kind == bot.ResponsibleUnit {
-			return "", b.ID, false
-		}
-		for _, m := range r.Members(id) {
-			for _, bid := range m.Bodies {
-				if b, found := r.Body(bid); found && b.Kind == bot.ResponsibleUnit {
-					return m.ID, b.ID, false
-				}
-			}
-		}
-	}
-	return "", "", true
+	person, unit, seated := r.SeatsResponsibleUnit(h.clueBodies)
+	return person, unit, !seated
 }
 
 // note is the small print of a card: who transferred and acknowledged

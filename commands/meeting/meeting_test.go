@@ -160,7 +160,6 @@ func TestScheduledNoticeIsACardWithTheOpenItemsAndAnswerButtons(t *testing.T) {
 		"月度工作例会通知 HY-2027-0001", "2027-01-04 09:00（周一）", "区委巡察办三楼会议室",
 		"1. 通报上月整改和线索办理情况",
 		"HY-2026-0001", "12月底前完成区财政局党组整改专项督查",
-		"XS-2026-0001", "区纪委监委第二监督检查室", "2026-12-10",
 		"QZ-2026-0001", "区纪委监委派驻第三纪检监察组",
 		"2026-11 整改进度未报送", "区财政局党组、区住建局党组",
 		"参加（0人）", "请假（0人）",
@@ -172,6 +171,10 @@ func TestScheduledNoticeIsACardWithTheOpenItemsAndAnswerButtons(t *testing.T) {
 	if strings.Contains(text, "机密") {
 		t.Errorf("the card shows a clue's confidential title or substance:\n%s", text)
 	}
+	// The coordination group, where the inspected units' contacts sit,
+	// does not learn that an overdue clue exists: not its number, not a
+	// count.
+	bottest.MustNotContain(t, "coordination group agenda", text, "XS-2026-0001", "逾期未办结线索")
 	bottest.FindButton(t, c, meeting.ActionAttend)
 	bottest.FindButton(t, c, meeting.ActionAbsent)
 	mt := f.meeting(t, "HY-2027-0001")
@@ -552,7 +555,7 @@ func TestOpenItemsInTheReadersLanguage(t *testing.T) {
 		t.Fatalf("group got %d cards", len(cards))
 	}
 	zh := bottest.CardText(cards[0])
-	bottest.MustContain(t, "group card", zh, "2026-11 整改进度未报送", "XS-2026-0001")
+	bottest.MustContain(t, "group card", zh, "2026-11 整改进度未报送")
 	if err := f.Bot.SetPrefs(context.Background(), "lina", bot.Prefs{Lang: "en"}); err != nil {
 		t.Fatal(err)
 	}
@@ -561,12 +564,45 @@ func TestOpenItemsInTheReadersLanguage(t *testing.T) {
 	for _, r := range resp.Replies {
 		en += r.Text + "\n" + bottest.CardText(r.Card)
 	}
-	bottest.MustContain(t, "English view", en, "Rectification progress not reported for 2026-11", "Overdue clue XS-2026-0001")
+	bottest.MustContain(t, "English view", en, "Rectification progress not reported for 2026-11")
 	bottest.MustNotContain(t, "English view", en, "整改进度未报送")
 	mt := f.meeting(t, "HY-2027-0001")
 	if len(mt.OpenItemsIn["zh-CN"]) == 0 || len(mt.OpenItemsIn["en"]) != len(mt.OpenItemsIn["zh-CN"]) || strings.Join(mt.OpenItems, "|") != strings.Join(mt.OpenItemsIn["zh-CN"], "|") {
 		t.Errorf("open items %q, by language %q", mt.OpenItems, mt.OpenItemsIn)
 	}
+}
+
+// A meeting held in the discipline-only clue group (which validation and
+// the current roster keep free of inspected units) lists the overdue
+// clues on its agenda, in each reader's language; the card carries no
+// clue's title or substance.
+func TestOverdueCluesOnTheAgendaOnlyInTheDisciplineGroup(t *testing.T) {
+	inClueGroup := workMeeting
+	inClueGroup.Group = "discipline"
+	f := newEnv(t, inClueGroup)
+	f.tickAt(t, "2026-12-01 09:00")
+	seedOpenItems(t, f)
+	f.tickAt(t, "2026-12-29 09:00")
+	if n := len(f.cards(coordination)); n != 0 {
+		t.Fatalf("the coordination group got %d cards of a meeting held elsewhere", n)
+	}
+	var text string
+	for _, c := range f.Adapter.Sent() {
+		if c.Card != nil && strings.Contains(bottest.CardText(c.Card), "HY-2027-0001") {
+			text = bottest.CardText(c.Card)
+		}
+	}
+	bottest.MustContain(t, "discipline group agenda", text, "XS-2026-0001", "区纪委监委第二监督检查室", "2026-12-10")
+	bottest.MustNotContain(t, "discipline group agenda", text, "机密")
+	if err := f.Bot.SetPrefs(context.Background(), "zhaoqiang", bot.Prefs{Lang: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	resp := f.Command("zhaoqiang", "meeting show HY-2027-0001")
+	var en string
+	for _, r := range resp.Replies {
+		en += r.Text + "\n" + bottest.CardText(r.Card)
+	}
+	bottest.MustContain(t, "English view", en, "Overdue clue XS-2026-0001")
 }
 
 // Only members of the invited bodies answer a meeting notice: the case

@@ -156,8 +156,10 @@ func (m *module) openItems(ctx context.Context, mt *bot.Meeting, now time.Time, 
 	}
 	lines, err := m.previousNotes(ctx, mt, lang)
 	add("notes", lines, err)
-	lines, err = m.overdueClues(ctx, lang, now)
-	add("clues", lines, err)
+	if m.disciplineOnly(ctx, mt.Group) {
+		lines, err = m.overdueClues(ctx, lang, now)
+		add("clues", lines, err)
+	}
 	lines, err = m.unsignedCosigns(ctx, lang, now)
 	add("cosigns", lines, err)
 	lines, err = m.unreported(ctx, lang, now)
@@ -190,6 +192,25 @@ func (m *module) previousNotes(ctx context.Context, mt *bot.Meeting, lang string
 		out = append(out, m.b.T(lang, "meeting.agenda.note", "id", prev.ID, "date", bot.FormatDate(prev.Time, m.b.Loc), "text", n.Text))
 	}
 	return out, nil
+}
+
+// disciplineOnly reports whether the meeting's group may read which
+// clues are overdue: only the configured clue group, which validation
+// and the current roster keep free of inspected units. Anywhere else
+// (the coordination group, where the inspected units' contacts sit) the
+// agenda leaves clues out altogether — not even a count — so that no
+// unit learns that clues exist.
+func (m *module) disciplineOnly(ctx context.Context, group string) bool {
+	g, _ := m.cfg.ClueGroup()
+	if g == "" || group != g {
+		return false
+	}
+	r, err := m.b.Roster(ctx)
+	if err != nil {
+		return false
+	}
+	_, _, seated := r.SeatsResponsibleUnit(m.cfg.ClueGroupBodies())
+	return !seated
 }
 
 // overdueClues reads the clue records directly (the same rule as
