@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/xunji-bot/xunji/bot"
 )
@@ -321,6 +322,15 @@ func (a *Adapter) print(text string, card *bot.Card, ref bot.MessageRef) {
 
 var colorMark = map[bot.Color]string{bot.Blue: "🔵", bot.Green: "🟢", bot.Orange: "🟠", bot.Red: "🔴", bot.Grey: "⚪"}
 
+// labelColon is the colon after a field's label in the label's own
+// script: full-width after Chinese, ": " after English.
+func labelColon(label string) string {
+	if strings.ContainsFunc(label, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+		return "："
+	}
+	return ": "
+}
+
 // cardText renders a card as a box with numbered buttons.
 func (a *Adapter) cardText(c *bot.Card, ref bot.MessageRef) string {
 	var s strings.Builder
@@ -335,7 +345,7 @@ func (a *Adapter) cardText(c *bot.Card, ref bot.MessageRef) string {
 		}
 	}
 	for _, f := range c.Fields {
-		fmt.Fprintf(&s, "│ %s：%s\n", f.Label, strings.ReplaceAll(f.Value, "\n", "\n│   "))
+		fmt.Fprintf(&s, "│ %s%s%s\n", f.Label, labelColon(f.Label), strings.ReplaceAll(f.Value, "\n", "\n│   "))
 	}
 	if len(c.Buttons) > 0 {
 		var bs []string

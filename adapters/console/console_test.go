@@ -93,3 +93,17 @@ func TestNoticesShowTheirTarget(t *testing.T) {
 		t.Error("console mention")
 	}
 }
+
+// A card's fields read "label：value" in Chinese and "label: value" in
+// English: an English reader gets no full-width colon.
+func TestFieldColonFollowsTheLabelsLanguage(t *testing.T) {
+	env := bottest.New(t)
+	var out bytes.Buffer
+	a := console.New(console.Options{Out: &out, Tr: env.Bot.Translator(), Lang: "en"})
+	card := &bot.Card{Title: "Clue XS-2026-0001", Fields: []bot.Field{{Label: "Receiving body", Value: "Room 2"}, {Label: "承办单位", Value: "第二监督检查室"}}}
+	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, ChatID: "g", Card: card}); err != nil {
+		t.Fatal(err)
+	}
+	bottest.MustContain(t, "English field", out.String(), "│ Receiving body: Room 2", "│ 承办单位：第二监督检查室")
+	bottest.MustNotContain(t, "English field", out.String(), "Receiving body：")
+}
