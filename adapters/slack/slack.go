@@ -292,8 +292,13 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.warnAnyTeam()
 	a.jobs.open() // a restart after a Run that returned
 	if _, err := a.botUserID(ctx); err != nil {
+		if ctx.Err() != nil {
+			// Stopped while asking: a shutdown, not a failure.
+			a.jobs.close()
+			return nil
+		}
 		var perm bot.Permanent
-		if errors.As(err, &perm) || bot.IsAuthFailure(err) || ctx.Err() != nil {
+		if errors.As(err, &perm) || bot.IsAuthFailure(err) {
 			a.jobs.close()
 			return err
 		}
