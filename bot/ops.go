@@ -69,8 +69,34 @@ func requestLog(ctx context.Context, def *slog.Logger, req *Request) (context.Co
 	if l, ok := ctx.Value(logKey{}).(*slog.Logger); ok && l != nil {
 		return ctx, l
 	}
-	l := def.With("request", NewRequestID(), "platform", req.Platform, "event", req.EventID, "user", req.UserID)
+	l := slog.New(&lazyAttrs{Handler: def.Handler(), attrs: []slog.Attr{
+		slog.String("request", NewRequestID()), slog.String("platform", string(req.Platform)),
+		slog.String("event", req.EventID), slog.String("user", req.UserID),
+	}})
 	return WithLog(ctx, l), l
+}
+
+// lazyAttrs is a handler with attributes of its own that it adds to a
+// record only when one is logged. slog's Logger.With formats them into
+// the handler at once, which every request would pay for on the
+// acknowledgement path although most requests log nothing.
+type lazyAttrs struct {
+	slog.Handler
+	attrs []slog.Attr
+}
+
+func (h *lazyAttrs) Handle(ctx context.Context, r slog.Record) error {
+	r = r.Clone()
+	r.AddAttrs(h.attrs...)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *lazyAttrs) WithAttrs(as []slog.Attr) slog.Handler {
+	return h.Handler.WithAttrs(h.attrs).WithAttrs(as)
+}
+
+func (h *lazyAttrs) WithGroup(name string) slog.Handler {
+	return h.Handler.WithAttrs(h.attrs).WithGroup(name)
 }
 
 // NewRequestID returns a random id naming one request in the logs.
