@@ -390,3 +390,67 @@ func TestReadyzFailsWhileAPlatformRefusesTheCredentials(t *testing.T) {
 		t.Errorf("readyz after a delivery: %d %s, want 200", code, body)
 	}
 }
+
+// blockingCloseStore is a store whose Close hangs until released, as a
+// Redis that stopped answering can.
+type blockingCloseStore struct {
+	bot.Store
+	release <-chan struct{}
+	closing chan<- struct{}
+}
+
+func (s blockingCloseStore) Close() error {
+	s.closing <- struct{}{}
+	<-s.release
+	return s.Store.Close()
+}
+
+// The whole shutdown, the store's Close after Run included, ends within
+// XUNJI_SHUTDOWN_TIMEOUT of SIGTERM even when the store's Close hangs;
+// Close then says it gave up waiting.
+func TestCloseAfterRunIsWithinTheShutdownBound(t *testing.T) {
+	sfake, lfake := slacktest.NewServer(t), larktest.NewServer(t)
+	vars := platformEnv(t, sfake, lfake)
+	vars["XUNJI_SHUTDOWN_TIMEOUT"] = "1s"
+	release := make(chan struct{})
+	closing := make(chan struct{}, 1)
+	defer close(release)
+	m := testMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	m.Getenv = env(vars)
+	m.wrapStore = func(s bot.Store) bot.Store { return blockingCloseStore{Store: s, release: release, closing: closing} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		err := m.Run(ctx)
+		if cerr := m.Close(); err == nil { // as main does
+			err = cerr
+		}
+		done <- err
+	}()
+	select {
+	case <-m.Ready():
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	cancel() // what SIGTERM does in main
+	var err error
+	if !bottest.Eventually(m.shutdownBound+3*time.Second, func() bool {
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
+		}
+	}) {
+		t.Fatalf("Run and Close still running %v after the shutdown began, beyond its %v bound", m.shutdownBound+3*time.Second, m.shutdownBound)
+	}
+	select {
+	case <-closing:
+	default:
+		t.Fatal("the store's Close was not called")
+	}
+	if err == nil || !strings.Contains(err.Error(), "did not finish within the shutdown bound") {
+		t.Errorf("Run+Close = %v, want an error saying the store's Close was given up at the bound", err)
+	}
+}
