@@ -58,21 +58,22 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
 		a.log.Warn("slack socket mode problem", "type", evt.Type, "detail", socketErr(evt.Data))
 	case socketmode.EventTypeEventsAPI:
-		req, o, err := a.eventRequest(evt.Request.Payload)
+		req, o, outer, err := a.eventRequest(evt.Request.Payload)
 		if err != nil {
 			if !errors.Is(err, errForeignTeam) {
-				a.log.Debug("slack event not handled", "envelope", evt.Request.EnvelopeID, "reason", err)
+				a.ignored(ctx, outer, err)
 			}
 			a.ack(ctx, client, evt.Request, nil)
 			return
 		}
+		rctx, log := a.requestLog(ctx, req)
 		if evt.Request.RetryAttempt > 0 {
-			a.log.Info("slack event redelivered", "event", req.EventID, "retry", evt.Request.RetryAttempt, "reason", evt.Request.RetryReason)
+			log.Info("slack event redelivered", "retry", evt.Request.RetryAttempt, "reason", evt.Request.RetryReason)
 		}
 		// Acknowledge only work accepted: while shutting down, Slack
 		// redelivers the envelope to another connection.
 		envelope := evt.Request
-		a.handle(ctx, h, req, o, func() { a.ack(ctx, client, envelope, nil) })
+		a.handle(rctx, h, req, o, func() { a.ack(ctx, client, envelope, nil) })
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slackgo.SlashCommand)
 		if !ok || !a.teamAllowed(cmd.TeamID, "command", cmd.TriggerID) {

@@ -23,13 +23,13 @@ type socketHarness struct {
 	conn *websocket.Conn
 }
 
-func newSocketHarness(t *testing.T) *socketHarness {
+func newSocketHarness(t *testing.T, opts ...Option) *socketHarness {
 	t.Helper()
 	env := bottest.New(t)
 	release := make(chan struct{})
 	env.Must(testCommands(env.Store, release)...)
 	fake := slacktest.NewServer(t)
-	a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: ModeSocket})
+	a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: ModeSocket}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
