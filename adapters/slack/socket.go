@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -31,7 +30,12 @@ func (a *Adapter) runSocket(ctx context.Context, h bot.Handler) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("slack: socket mode: %w", err)
+			// The client retries a lost connection by itself and returns
+			// only what retrying cannot fix: a refused token (revoked
+			// while running) ends Run as an auth failure with its code,
+			// so that the supervisor marks the adapter down and restarts
+			// it with backoff.
+			return classify("socket mode", err)
 		case evt := <-client.Events:
 			a.socketEvent(ctx, client, h, evt)
 		}
