@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -71,7 +72,8 @@ func (a *Adapter) httpHandler() http.Handler {
 			// handler: the dispatcher would parse, decrypt, verify and
 			// decode the body all over again.
 			ev.RawReq(req)
-			a.answerEvent(w, r, func(ctx context.Context) error { return a.onMessage(ctx, ev) })
+			ctx, log := a.requestLog(r.Context(), eventID(ev.EventV2Base), senderOf(ev))
+			a.answerEvent(w, r.WithContext(ctx), log, func(ctx context.Context) error { return a.onMessage(ctx, ev) })
 			return
 		}
 		if ev, ok := v.(*callback.CardActionTriggerEvent); ok {
@@ -98,7 +100,7 @@ func (a *Adapter) httpHandler() http.Handler {
 // event again (a handler that panics counts as an error). Unlike the
 // dispatcher, the 500 does not carry the error's text (store addresses
 // and the like): that goes to the log.
-func (a *Adapter) answerEvent(w http.ResponseWriter, r *http.Request, handle func(ctx context.Context) error) {
+func (a *Adapter) answerEvent(w http.ResponseWriter, r *http.Request, log *slog.Logger, handle func(ctx context.Context) error) {
 	err := func() (err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -113,7 +115,7 @@ func (a *Adapter) answerEvent(w http.ResponseWriter, r *http.Request, handle fun
 	w.Header().Set(larkevent.ContentTypeHeader, larkevent.DefaultContentType)
 	msg, status := "success", http.StatusOK
 	if err != nil {
-		a.log.Error("lark event not handled", "path", r.URL.Path, "err", err)
+		log.Error("lark event not handled", "path", r.URL.Path, "err", err)
 		msg, status = "internal error", http.StatusInternalServerError
 	}
 	b, _ := json.Marshal(struct {
@@ -138,7 +140,12 @@ func (a *Adapter) answerCard(w http.ResponseWriter, r *http.Request, ev *callbac
 			f.Flush()
 		}
 	}
-	a.answerEvent(w, r, func(ctx context.Context) error {
+	var user string
+	if ev.Event != nil && ev.Event.Operator != nil {
+		user = ev.Event.Operator.OpenID
+	}
+	ctx, log := a.requestLog(r.Context(), eventID(ev.EventV2Base), user)
+	a.answerEvent(w, r.WithContext(ctx), log, func(ctx context.Context) error {
 		err := a.card(ctx, ev, write)
 		if written {
 			return errWritten
@@ -253,6 +260,14 @@ func firstHeader(h map[string][]string, key string) string {
 	return ""
 }
 
+// senderOf is the open_id of the sender of e, "" when it has none.
+func senderOf(e *larkim.P2MessageReceiveV1) string {
+	if e.Event == nil || e.Event.Sender == nil || e.Event.Sender.SenderId == nil {
+		return ""
+	}
+	return str(e.Event.Sender.SenderId.OpenId)
+}
+
 func eventID(b *larkevent.EventV2Base) string {
 	if b == nil || b.Header == nil {
 		return ""
@@ -284,6 +299,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 	openID := str(sender.SenderId.OpenId)
 	direct := str(msg.ChatType) == "p2p"
 	ev := eventID(e.EventV2Base)
+	ctx, log := a.requestLog(ctx, ev, openID) // the long connection's events come without one
 	idCtx, cancel := context.WithTimeout(ctx, time.Second)
 	botID := a.botOpenID(idCtx)
 	cancel()
@@ -300,7 +316,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 			Text string `json:"text"`
 		}
 		if err := json.Unmarshal([]byte(str(msg.Content)), &content); err != nil {
-			a.log.Warn("lark message with unreadable content", "message", str(msg.MessageId), "err", err)
+			log.Warn("lark message with unreadable content", "message", str(msg.MessageId), "err", err)
 			return nil
 		}
 		text = content.Text
@@ -309,7 +325,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 		// break: its text runs are the command.
 		t, err := postText(str(msg.Content), msg.Mentions)
 		if err != nil {
-			a.log.Warn("lark post message with unreadable content", "message", str(msg.MessageId), "err", err)
+			log.Warn("lark post message with unreadable content", "message", str(msg.MessageId), "err", err)
 			return nil
 		}
 		text = t
@@ -356,7 +372,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 			idType, to = "chat_id", str(msg.ChatId)
 		}
 		if err := a.sendFiles(ctx, idType, to, r.Files, uuid); err != nil {
-			a.log.Error("lark: attachments not sent", "message", messageID, "err", err)
+			bot.Log(ctx, log).Error("lark: attachments not sent", "message", messageID, "err", err)
 			return bot.Reply{Files: r.Files, Public: r.Public}, err
 		}
 		return bot.Reply{}, nil
@@ -533,7 +549,7 @@ func (a *Adapter) replyTo(ctx context.Context, messageID string, r bot.Reply, uu
 	}
 	_, err := a.reply(ctx, messageID, r.Text, r.Card, uuid)
 	if err != nil {
-		a.log.Error("lark reply failed", "message", messageID, "err", err)
+		bot.Log(ctx, a.log).Error("lark reply failed", "message", messageID, "err", err)
 	}
 	return err
 }
@@ -585,6 +601,7 @@ func (a *Adapter) card(ctx context.Context, e *callback.CardActionTriggerEvent, 
 		chatID, messageID = c.OpenChatID, c.OpenMessageID
 	}
 	ev := eventID(e.EventV2Base)
+	ctx, _ = a.requestLog(ctx, ev, e.Event.Operator.OpenID) // the long connection's come without one
 	req := &bot.Request{
 		Kind:     bot.KindAction,
 		Platform: bot.Lark,
@@ -601,7 +618,7 @@ func (a *Adapter) card(ctx context.Context, e *callback.CardActionTriggerEvent, 
 	d.Plan = func(resp *bot.Response) []bot.Reply { return cardPlan(req, resp) }
 	d.Ack = func(ctx context.Context, early bot.Early) []bot.Reply {
 		if early.Later {
-			a.log.Info("lark card action slower than the callback budget; answering later", "action", action, "event", ev)
+			bot.Log(ctx, a.log).Info("lark card action slower than the callback budget; answering later", "action", action)
 			tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 			defer cancel()
 			write(&callback.CardActionTriggerResponse{Toast: toast(a.text(tctx, h, req.UserID, "lark.card_pending"))})
@@ -708,7 +725,7 @@ func cardAnswer(e bot.Early) (*callback.CardActionTriggerResponse, []bot.Reply) 
 func (a *Adapter) deliverToClick(ctx context.Context, req *bot.Request, i int, r bot.Reply) (bot.Reply, error) {
 	if r.Replace {
 		if err := a.patchCard(ctx, req.Message.ID, "", r.Card); err != nil {
-			a.log.Error("lark card update failed", "message", req.Message.ID, "err", err)
+			bot.Log(ctx, a.log).Error("lark card update failed", "message", req.Message.ID, "err", err)
 			return r, err
 		}
 		return bot.Reply{}, nil
@@ -719,7 +736,7 @@ func (a *Adapter) deliverToClick(ctx context.Context, req *bot.Request, i int, r
 		o.UserID = req.UserID
 	}
 	if _, err := a.Send(ctx, o); err != nil {
-		a.log.Error("lark reply to card action failed", "chat", req.ChatID, "err", err)
+		bot.Log(ctx, a.log).Error("lark reply to card action failed", "chat", req.ChatID, "err", err)
 		return r, err
 	}
 	return bot.Reply{}, nil

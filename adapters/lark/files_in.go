@@ -54,7 +54,7 @@ func (a *Adapter) fetchRepliedFile(ctx context.Context, req *bot.Request, parent
 		return resp.ApiResp, resp.CodeError, nil
 	})
 	if err != nil {
-		a.log.Warn("lark: replied-to message not read; the command runs without its file", "event", req.EventID, "parent", parentID, "err", err)
+		bot.Log(ctx, a.log).Warn("lark: replied-to message not read; the command runs without its file", "parent", parentID, "err", err)
 		return
 	}
 	if parent == nil || str(parent.MsgType) != "file" || parent.Body == nil {
@@ -65,16 +65,16 @@ func (a *Adapter) fetchRepliedFile(ctx context.Context, req *bot.Request, parent
 		FileName string `json:"file_name"`
 	}
 	if err := json.Unmarshal([]byte(str(parent.Body.Content)), &content); err != nil || content.FileKey == "" {
-		a.log.Warn("lark: file message without a file key", "parent", parentID, "err", err)
+		bot.Log(ctx, a.log).Warn("lark: file message without a file key", "parent", parentID, "err", err)
 		return
 	}
 	f := bot.File{Name: content.FileName, MIME: mime.TypeByExtension(strings.ToLower(filepath.Ext(content.FileName)))}
 	data, typ, err := a.downloadFile(ctx, parentID, content.FileKey)
 	switch {
 	case errors.Is(err, errFileTooLarge):
-		a.log.Info("lark file not taken: too large", "event", req.EventID, "parent", parentID)
+		bot.Log(ctx, a.log).Info("lark file not taken: too large", "parent", parentID)
 	case err != nil:
-		a.log.Error("lark file not downloaded", "event", req.EventID, "parent", parentID, "err", err)
+		bot.Log(ctx, a.log).Error("lark file not downloaded", "parent", parentID, "err", err)
 	default:
 		f.Data = data
 		if f.MIME == "" {

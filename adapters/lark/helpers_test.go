@@ -88,13 +88,20 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 
 func newHarness(t testing.TB, key string, mod ...func(*Config)) *harness {
 	t.Helper()
+	return newHarnessOpts(t, key, nil, mod...)
+}
+
+// newHarnessOpts is newHarness with adapter options after the harness's
+// own (a logger, say).
+func newHarnessOpts(t testing.TB, key string, opts []Option, mod ...func(*Config)) *harness {
+	t.Helper()
 	hs := &harness{t: t, env: bottest.New(t), fake: larktest.NewServer(t), gate: make(chan struct{}), key: key, token: testToken}
 	hs.env.Must(tallyCommand(hs.env.Store, hs.gate))
 	cfg := testConfig(hs.fake, key)
 	for _, m := range mod {
 		m(&cfg)
 	}
-	a, err := New(cfg, WithLogger(quietLogger()))
+	a, err := New(cfg, append([]Option{WithLogger(quietLogger())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+
+	"github.com/xunji-bot/xunji/bot"
 )
 
 // sdkLogger routes the SDK's log lines to slog.
@@ -43,3 +45,16 @@ var sensitiveParam = regexp.MustCompile(`(?i)\b(access_key|ticket|app_secret|tok
 
 // scrub removes credentials from an SDK log line.
 func scrub(s string) string { return sensitiveParam.ReplaceAllString(s, "$1=***") }
+
+// requestLog returns ctx carrying the logger of the lines about one
+// event, and that logger: the core's request attributes (request id,
+// event, user; platform comes with the adapter's logger), so that the
+// adapter's lines about it and the core's (bot.Serve takes the logger
+// ctx carries) share one request id. A ctx that carries one keeps it.
+func (a *Adapter) requestLog(ctx context.Context, eventID, user string) (context.Context, *slog.Logger) {
+	if l := bot.Log(ctx, nil); l != nil {
+		return ctx, l
+	}
+	l := a.log.With("request", bot.NewRequestID(), "event", eventID, "user", user)
+	return bot.WithLog(ctx, l), l
+}

@@ -255,7 +255,7 @@ func (a *Adapter) do(ctx context.Context, op string, call func(context.Context) 
 			return e
 		}
 		wait = a.backoff(i, e.After)
-		a.log.Warn("lark call failed; retrying", "op", op, "attempt", i+1, "err", e)
+		bot.Log(ctx, a.log).Warn("lark call failed; retrying", "op", op, "attempt", i+1, "err", e)
 	}
 	return last
 }

@@ -3,13 +3,16 @@ package lark
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
+	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
@@ -149,7 +152,7 @@ func TestLongConnectionHealth(t *testing.T) {
 // The SDK client's state lines, as v3.5.3 logs them.
 func TestLongConnectionStateFromTheSDKLog(t *testing.T) {
 	a := &Adapter{cfg: Config{Mode: ModeWS}}
-	l := wsStateLogger{sdkLogger{quietLogger()}, a}
+	l := wsStateLogger{sdkLogger{quietLogger()}, a, nil}
 	ctx := context.Background()
 	steps := []struct {
 		log  func(context.Context, ...interface{})
@@ -173,4 +176,73 @@ func TestLongConnectionStateFromTheSDKLog(t *testing.T) {
 	if (&Adapter{cfg: Config{Mode: ModeHTTP}}).Health() != nil {
 		t.Error("HTTP callbacks have no connection of their own, yet unhealthy")
 	}
+}
+
+// The app secret revoked while the long connection runs: when the
+// connection drops, the SDK's client (v3.5.3) cannot open another and
+// stops trying while its Start blocks for ever. Run returns then, with
+// an auth failure naming Lark's code, so that the program marks the
+// adapter down and restarts it with backoff.
+func TestLongConnectionRunEndsWithTheAuthErrorWhenTheSecretIsRevokedWhileRunning(t *testing.T) {
+	env := bottest.New(t)
+	fake := larktest.NewServer(t)
+	cfg := testConfig(fake, "")
+	cfg.Mode, cfg.VerificationToken = ModeWS, ""
+	pinged := &pingWatch{seen: make(chan struct{})}
+	a, err := New(cfg, WithLogger(slog.New(pinged)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Bot.AddAdapter(a)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, env.Bot) }()
+	conn := <-fake.WSConns()
+	// The client's first ping is logged once sent; only then may the
+	// connection drop without a data race inside the SDK (see Drop).
+	select {
+	case <-pinged.seen:
+	case <-time.After(larktest.DefaultTimeout):
+		t.Fatal("the client did not ping")
+	}
+	if !bottest.Eventually(larktest.DefaultTimeout, func() bool { return a.Health() == nil }) {
+		t.Fatal("the long connection did not come up")
+	}
+	fake.RevokeSecret()
+	conn.Drop(t)
+	var runErr error
+	if !bottest.Eventually(larktest.DefaultTimeout, func() bool {
+		select {
+		case runErr = <-done:
+			return true
+		default:
+			return false
+		}
+	}) {
+		t.Fatal("Run kept going with a revoked secret")
+	}
+	if !bot.IsAuthFailure(runErr) || bot.APICode(runErr) != "403" || !strings.Contains(runErr.Error(), "bad credentials") {
+		t.Errorf("Run = %v (auth failure %v, code %q), want an auth failure with Lark's code 403", runErr, bot.IsAuthFailure(runErr), bot.APICode(runErr))
+	}
+	if a.Health() == nil {
+		t.Error("healthy after Run ended")
+	}
+}
+
+// pingWatch is a slog handler, at every level, that closes seen at the
+// SDK client's first "ping success" line.
+type pingWatch struct {
+	once sync.Once
+	seen chan struct{}
+}
+
+func (p *pingWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (p *pingWatch) WithAttrs([]slog.Attr) slog.Handler       { return p }
+func (p *pingWatch) WithGroup(string) slog.Handler            { return p }
+func (p *pingWatch) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "ping success") {
+		p.once.Do(func() { close(p.seen) })
+	}
+	return nil
 }

@@ -69,9 +69,9 @@ func (a *Adapter) fetchFiles(ctx context.Context, req *bot.Request, refs []fileR
 		data, err := a.download(ctx, ref)
 		switch {
 		case errors.Is(err, errFileTooLarge):
-			a.log.Info("slack file not taken: too large", "event", req.EventID, "file", ref.id, "size", ref.size)
+			bot.Log(ctx, a.eventLog(req.EventID, req.UserID)).Info("slack file not taken: too large", "file", ref.id, "size", ref.size)
 		case err != nil:
-			a.log.Error("slack file not downloaded", "event", req.EventID, "file", ref.id, "err", err)
+			bot.Log(ctx, a.eventLog(req.EventID, req.UserID)).Error("slack file not downloaded", "file", ref.id, "err", err)
 		default:
 			f.Data = data
 		}

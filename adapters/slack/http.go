@@ -99,15 +99,16 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 	retry := r.Header.Get("X-Slack-Retry-Num")
 	req, o, err := a.callbackRequest(outer)
 	if err != nil {
-		a.log.Debug("slack event not handled", "event", outer.EventID, "reason", err)
+		a.ignored(r.Context(), outer, err)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	ctx, log := a.requestLog(r.Context(), req)
 	if retry != "" {
-		a.log.Info("slack event redelivered", "event", outer.EventID, "retry", retry, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+		log.Info("slack event redelivered", "retry", retry, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 	}
 	h := a.currentHandler()
-	if h == nil || !a.handle(r.Context(), h, req, o, func() { w.WriteHeader(http.StatusOK) }) {
+	if h == nil || !a.handle(ctx, h, req, o, func() { w.WriteHeader(http.StatusOK) }) {
 		a.refuse(w, "unavailable", http.StatusServiceUnavailable)
 	}
 }

@@ -86,15 +86,16 @@ var errIgnored = errors.New("event ignored")
 // returns errIgnored for events that are not commands: the bot's own
 // messages, edits and subtypes other than file_share (a message with
 // files), channel messages without a mention.
-func (a *Adapter) eventRequest(body []byte) (*bot.Request, origin, error) {
+func (a *Adapter) eventRequest(body []byte) (*bot.Request, origin, outerEvent, error) {
 	var outer outerEvent
 	if err := json.Unmarshal(body, &outer); err != nil {
-		return nil, origin{}, fmt.Errorf("%w: %v", errIgnored, err)
+		return nil, origin{}, outer, fmt.Errorf("%w: %v", errIgnored, err)
 	}
 	if !a.teamAllowed(outer.TeamID, "event", outer.EventID) {
-		return nil, origin{}, errForeignTeam
+		return nil, origin{}, outer, errForeignTeam
 	}
-	return a.callbackRequest(outer)
+	req, o, err := a.callbackRequest(outer)
+	return req, o, outer, err
 }
 
 // callbackRequest is eventRequest on a decoded body. The inner event is
@@ -344,6 +345,7 @@ func (a *Adapter) slash(ctx context.Context, h bot.Handler, s slackgo.SlashComma
 	if a.jobs.isClosed() {
 		return false
 	}
+	ctx, _ = a.requestLog(ctx, req)
 	d := a.delivery(h, req, o)
 	if carry {
 		d.Sync, d.SyncInOrder = a.ackWait, true

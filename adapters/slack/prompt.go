@@ -134,18 +134,20 @@ func (a *Adapter) interaction(ctx context.Context, h bot.Handler, ic *slackgo.In
 	if ic.Type == slackgo.InteractionTypeViewSubmission {
 		req, o, err := submissionRequest(ic)
 		if err != nil {
-			a.log.Debug("slack view submission not handled", "reason", err)
+			a.eventLog("view:"+ic.View.ID+":"+ic.View.Hash, ic.User.ID).Debug("slack view submission not handled", "reason", err)
 			ack()
 			return true
 		}
+		ctx, _ = a.requestLog(ctx, req)
 		return a.handle(ctx, h, req, o, ack)
 	}
 	req, o, err := actionRequest(ic)
 	if err != nil {
-		a.log.Debug("slack interaction not handled", "reason", err)
+		a.eventLog(ic.TriggerID, ic.User.ID).Debug("slack interaction not handled", "reason", err)
 		ack()
 		return true
 	}
+	ctx, _ = a.requestLog(ctx, req)
 	if p, ok := parsePrompt(req.Value); ok {
 		req.Value = p.Value
 		if a.openPrompt(ctx, ic, req, p.Prompt) {
@@ -168,7 +170,7 @@ func (a *Adapter) openPrompt(ctx context.Context, ic *slackgo.InteractionCallbac
 		ResponseURL: req.ResponseURL,
 	})
 	if utf8.RuneCountInString(meta) > maxMetadata {
-		a.log.Warn("slack prompt metadata too long; answering the click without a form", "action", req.Action)
+		bot.Log(ctx, a.log).Warn("slack prompt metadata too long; answering the click without a form", "action", req.Action)
 		return false
 	}
 	label := ""
@@ -190,7 +192,7 @@ func (a *Adapter) openPrompt(ctx context.Context, ic *slackgo.InteractionCallbac
 	octx, cancel := context.WithTimeout(ctx, viewsOpenTimeout)
 	defer cancel()
 	if _, err := a.api.OpenViewContext(octx, ic.TriggerID, view); err != nil {
-		a.log.Warn("slack views.open failed; answering the click without a form", "action", req.Action, "err", err)
+		bot.Log(ctx, a.log).Warn("slack views.open failed; answering the click without a form", "action", req.Action, "err", err)
 		return false
 	}
 	return true

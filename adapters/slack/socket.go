@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -31,7 +30,12 @@ func (a *Adapter) runSocket(ctx context.Context, h bot.Handler) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("slack: socket mode: %w", err)
+			// The client retries a lost connection by itself and returns
+			// only what retrying cannot fix: a refused token (revoked
+			// while running) ends Run as an auth failure with its code,
+			// so that the supervisor marks the adapter down and restarts
+			// it with backoff.
+			return classify("socket mode", err)
 		case evt := <-client.Events:
 			a.socketEvent(ctx, client, h, evt)
 		}
@@ -58,21 +62,22 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
 		a.log.Warn("slack socket mode problem", "type", evt.Type, "detail", socketErr(evt.Data))
 	case socketmode.EventTypeEventsAPI:
-		req, o, err := a.eventRequest(evt.Request.Payload)
+		req, o, outer, err := a.eventRequest(evt.Request.Payload)
 		if err != nil {
 			if !errors.Is(err, errForeignTeam) {
-				a.log.Debug("slack event not handled", "envelope", evt.Request.EnvelopeID, "reason", err)
+				a.ignored(ctx, outer, err)
 			}
 			a.ack(ctx, client, evt.Request, nil)
 			return
 		}
+		rctx, log := a.requestLog(ctx, req)
 		if evt.Request.RetryAttempt > 0 {
-			a.log.Info("slack event redelivered", "event", req.EventID, "retry", evt.Request.RetryAttempt, "reason", evt.Request.RetryReason)
+			log.Info("slack event redelivered", "retry", evt.Request.RetryAttempt, "reason", evt.Request.RetryReason)
 		}
 		// Acknowledge only work accepted: while shutting down, Slack
 		// redelivers the envelope to another connection.
 		envelope := evt.Request
-		a.handle(ctx, h, req, o, func() { a.ack(ctx, client, envelope, nil) })
+		a.handle(rctx, h, req, o, func() { a.ack(ctx, client, envelope, nil) })
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slackgo.SlashCommand)
 		if !ok || !a.teamAllowed(cmd.TeamID, "command", cmd.TriggerID) {

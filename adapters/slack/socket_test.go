@@ -23,13 +23,13 @@ type socketHarness struct {
 	conn *websocket.Conn
 }
 
-func newSocketHarness(t *testing.T) *socketHarness {
+func newSocketHarness(t *testing.T, opts ...Option) *socketHarness {
 	t.Helper()
 	env := bottest.New(t)
 	release := make(chan struct{})
 	env.Must(testCommands(env.Store, release)...)
 	fake := slacktest.NewServer(t)
-	a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: ModeSocket})
+	a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: ModeSocket}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,5 +305,56 @@ func TestHealthReportsSocketModeConnection(t *testing.T) {
 	}
 	if err := h.Health(); err != nil {
 		t.Errorf("HTTP mode has no connection of its own, yet: %v", err)
+	}
+}
+
+// A token revoked while Socket Mode runs: when the connection drops and
+// Slack refuses to open another, Run returns the refusal as an auth
+// failure naming Slack's code (so the program's supervisor marks the
+// adapter down and restarts it with backoff) rather than retrying for
+// ever behind a healthy-looking process.
+func TestSocketModeRunEndsWithTheAuthErrorWhenTheTokenIsRevokedWhileRunning(t *testing.T) {
+	for _, code := range []string{"token_revoked", "invalid_auth"} {
+		t.Run(code, func(t *testing.T) {
+			env := bottest.New(t)
+			fake := slacktest.NewServer(t)
+			a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: ModeSocket})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.Bot.AddAdapter(a)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- a.Run(ctx, env.Bot) }()
+			conn := acceptConn(t, fake)
+			if err := conn.WriteMessage(websocket.TextMessage, fixture(t, "socketmode_hello.json")); err != nil {
+				t.Fatal(err)
+			}
+			if !bottest.Eventually(waitFor, func() bool { return a.Health() == nil }) {
+				t.Fatal("socket mode did not connect")
+			}
+			fake.RefuseAll(code)
+			if err := conn.WriteMessage(websocket.TextMessage, fixture(t, "socketmode_disconnect.json")); err != nil {
+				t.Fatal(err)
+			}
+			var runErr error
+			if !bottest.Eventually(waitFor, func() bool {
+				select {
+				case runErr = <-done:
+					return true
+				default:
+					return false
+				}
+			}) {
+				t.Fatal("Run kept going with a revoked token")
+			}
+			if !bot.IsAuthFailure(runErr) || bot.APICode(runErr) != code || !strings.Contains(runErr.Error(), code) {
+				t.Errorf("Run = %v (auth failure %v, code %q), want an auth failure with code %s", runErr, bot.IsAuthFailure(runErr), bot.APICode(runErr), code)
+			}
+			if a.Health() == nil {
+				t.Error("healthy after Run ended")
+			}
+		})
 	}
 }

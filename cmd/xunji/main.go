@@ -105,8 +105,12 @@ type Main struct {
 	outboxAlive    atomic.Bool
 	adapterBackoff time.Duration // XUNJI_ADAPTER_BACKOFF, for tests
 	shutdownBound  time.Duration
-	extraCommands  []*bot.Command // registered after the real ones, for tests
-	calendar       *schedule.CalendarWatch
+	// shutdownBy is when the shutdown bound that began when Run's context
+	// ended runs out; Close gives up waiting then.
+	shutdownBy    time.Time
+	wrapStore     func(bot.Store) bot.Store // for tests: a store whose Close blocks
+	extraCommands []*bot.Command            // registered after the real ones, for tests
+	calendar      *schedule.CalendarWatch
 }
 
 // NewMain returns a Main reading the process's streams and environment.
@@ -291,6 +295,7 @@ func (m *Main) shutdown(srv, admin *http.Server, wg *sync.WaitGroup, sched inter
 		bound = defaultShutdownTimeout
 	}
 	m.Log.Info("shutting down", "bound", bound)
+	m.shutdownBy = time.Now().Add(bound) // Close, after Run, is within it too
 	ctx, done := context.WithTimeout(context.Background(), bound)
 	defer done()
 	if srv != nil {
@@ -375,6 +380,9 @@ func (m *Main) setup(ctx context.Context) error {
 			return fmt.Errorf("store %s: %w", m.Config.Store.Path, err)
 		}
 		m.Store = s
+	}
+	if m.wrapStore != nil {
+		m.Store = m.wrapStore(m.Store)
 	}
 	m.closers = append(m.closers, m.Store.Close)
 
@@ -514,11 +522,43 @@ func within(ctx context.Context, check func(context.Context) error) error {
 }
 
 // Close releases the store; it is safe to call after a failed Run.
+// After a shutdown it returns by the end of the shutdown bound that
+// began when Run's context ended (XUNJI_SHUTDOWN_TIMEOUT), otherwise
+// within one such bound: a store whose Close hangs (a Redis that does
+// not answer) does not keep the process from exiting, and Close then
+// says so. What was committed is stored already; nothing waits on it.
 func (m *Main) Close() error {
-	var errs []error
-	for i := len(m.closers) - 1; i >= 0; i-- {
-		errs = append(errs, m.closers[i]())
-	}
+	closers := m.closers
 	m.closers = nil
-	return errors.Join(errs...)
+	if len(closers) == 0 {
+		return nil
+	}
+	by := m.shutdownBy
+	if by.IsZero() {
+		bound := m.shutdownBound
+		if bound <= 0 {
+			bound = defaultShutdownTimeout
+		}
+		by = time.Now().Add(bound)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i]())
+		}
+		done <- errors.Join(errs...)
+	}()
+	t := time.NewTimer(time.Until(by))
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		err := errors.New("closing the store did not finish within the shutdown bound (XUNJI_SHUTDOWN_TIMEOUT); exiting without waiting for it")
+		if m.Log != nil {
+			m.Log.Error("shutdown bound reached", "waiting_for", "store close", "err", err)
+		}
+		return err
+	}
 }

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
 	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
@@ -388,5 +390,156 @@ func TestReadyzFailsWhileAPlatformRefusesTheCredentials(t *testing.T) {
 	m.Metrics.Delivered(bot.Slack)
 	if code, body := probe(); code != http.StatusOK {
 		t.Errorf("readyz after a delivery: %d %s, want 200", code, body)
+	}
+}
+
+// blockingCloseStore is a store whose Close hangs until released, as a
+// Redis that stopped answering can.
+type blockingCloseStore struct {
+	bot.Store
+	release <-chan struct{}
+	closing chan<- struct{}
+}
+
+func (s blockingCloseStore) Close() error {
+	s.closing <- struct{}{}
+	<-s.release
+	return s.Store.Close()
+}
+
+// The whole shutdown, the store's Close after Run included, ends within
+// XUNJI_SHUTDOWN_TIMEOUT of SIGTERM even when the store's Close hangs;
+// Close then says it gave up waiting.
+func TestCloseAfterRunIsWithinTheShutdownBound(t *testing.T) {
+	sfake, lfake := slacktest.NewServer(t), larktest.NewServer(t)
+	vars := platformEnv(t, sfake, lfake)
+	vars["XUNJI_SHUTDOWN_TIMEOUT"] = "1s"
+	release := make(chan struct{})
+	closing := make(chan struct{}, 1)
+	defer close(release)
+	m := testMain()
+	m.Stdout, m.Stderr = io.Discard, io.Discard
+	m.Getenv = env(vars)
+	m.wrapStore = func(s bot.Store) bot.Store { return blockingCloseStore{Store: s, release: release, closing: closing} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		err := m.Run(ctx)
+		if cerr := m.Close(); err == nil { // as main does
+			err = cerr
+		}
+		done <- err
+	}()
+	select {
+	case <-m.Ready():
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	cancel() // what SIGTERM does in main
+	var err error
+	if !bottest.Eventually(m.shutdownBound+3*time.Second, func() bool {
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
+		}
+	}) {
+		t.Fatalf("Run and Close still running %v after the shutdown began, beyond its %v bound", m.shutdownBound+3*time.Second, m.shutdownBound)
+	}
+	select {
+	case <-closing:
+	default:
+		t.Fatal("the store's Close was not called")
+	}
+	if err == nil || !strings.Contains(err.Error(), "did not finish within the shutdown bound") {
+		t.Errorf("Run+Close = %v, want an error saying the store's Close was given up at the bound", err)
+	}
+}
+
+// A Slack token revoked while Socket Mode runs: once Slack drops the
+// connection and refuses a new one, the adapter's Run ends with the auth
+// error, /readyz fails naming Slack, and the adapter is restarted with
+// backoff until Slack takes the token again.
+func TestSocketModeTokenRevokedWhileRunningFailsReadinessAndRestarts(t *testing.T) {
+	env := bottest.New(t)
+	fake := slacktest.NewServer(t)
+	a, err := slack.New(slack.Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: slack.ModeSocket},
+		slack.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Bot.AddAdapter(a)
+	var logs lockedBuffer
+	st := &adapterState{}
+	m := &Main{Bot: env.Bot, Store: env.Store, Metrics: metrics.New(), Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		adapterBackoff: 20 * time.Millisecond, states: map[bot.Platform]*adapterState{bot.Slack: st}}
+	m.outboxAlive.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); m.supervise(ctx, a, st, true, func() {}) }()
+	defer func() { cancel(); <-done }()
+
+	hello := []byte(`{"type":"hello","num_connections":1,"connection_info":{"app_id":"A111"}}`)
+	// greet says hello on every connection the client opened; conn is
+	// the last.
+	var conn *websocket.Conn
+	greet := func() {
+		for {
+			select {
+			case c := <-fake.Conns():
+				t.Cleanup(func() { c.Close() })
+				_ = c.WriteMessage(websocket.TextMessage, hello)
+				conn = c
+			default:
+				return
+			}
+		}
+	}
+	ready := func() (int, string) {
+		rec := httptest.NewRecorder()
+		m.readyz(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec.Code, rec.Body.String()
+	}
+	if !bottest.Eventually(10*time.Second, func() bool {
+		greet()
+		code, _ := ready()
+		return conn != nil && code == http.StatusOK
+	}) {
+		code, body := ready()
+		t.Fatalf("readyz once connected: %d %s", code, body)
+	}
+	fake.RefuseAll("token_revoked")
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"disconnect","reason":"refresh_requested"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if !bottest.Eventually(10*time.Second, func() bool { return st.restarts.Load() >= 2 }) {
+		t.Fatalf("restarts %d after the token was revoked, want 2", st.restarts.Load())
+	}
+	if !bottest.Eventually(10*time.Second, func() bool {
+		code, body := ready()
+		return code == http.StatusServiceUnavailable && strings.Contains(body, `"slack":"stopped"`)
+	}) {
+		code, body := ready()
+		t.Errorf("readyz with the token revoked: %d %s, want 503 naming slack stopped", code, body)
+	}
+	if waits := logs.waits(t); len(waits) < 2 || waits[0] != "20ms" || waits[1] != "40ms" {
+		t.Errorf("restart waits %v, want 20ms, 40ms…", waits)
+	}
+	logs.mu.Lock()
+	text := logs.b.String()
+	logs.mu.Unlock()
+	if !strings.Contains(text, "token_revoked") {
+		t.Errorf("the restart lines do not name token_revoked:\n%s", text)
+	}
+
+	fake.RefuseAll("")
+	if !bottest.Eventually(10*time.Second, func() bool {
+		greet()
+		code, _ := ready()
+		return code == http.StatusOK
+	}) {
+		code, body := ready()
+		t.Errorf("readyz once Slack takes the token again: %d %s, want 200", code, body)
 	}
 }

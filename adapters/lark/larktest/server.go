@@ -220,6 +220,7 @@ type Server struct {
 	downloads []string
 	// directory maps "mobile:…" and "email:…" to open_ids (AddUser).
 	directory map[string]string
+	revoked   bool // RevokeSecret: the app secret is refused from now on
 }
 
 // Upload is an image or file the bot uploaded (im/v1/images, im/v1/files).
@@ -414,13 +415,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// RevokeSecret makes the fake refuse the app secret from now on, as Lark
+// does once it is reset in the developer console: tenant tokens and the
+// long connection's endpoint are refused.
+func (s *Server) RevokeSecret() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked = true
+}
+
+// secretAccepted reports whether secret opens the app.
+func (s *Server) secretAccepted(secret string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return secret == AppSecret && !s.revoked
+}
+
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	var body map[string]string
 	_ = json.NewDecoder(r.Body).Decode(&body)
 	s.mu.Lock()
 	s.tokens++
 	s.mu.Unlock()
-	if body["app_secret"] != AppSecret {
+	if !s.secretAccepted(body["app_secret"]) {
 		writeJSON(w, 200, map[string]any{"code": 10014, "msg": "app secret invalid"})
 		return
 	}
@@ -553,18 +570,20 @@ type WSConn struct {
 func (s *Server) WSConns() <-chan *WSConn { return s.wsConns }
 
 // serveWSEndpoint answers the SDK's POST /callback/ws/endpoint with the
-// URL of the fake's own WebSocket, and a client config that neither
-// reconnects nor pings during a test.
+// URL of the fake's own WebSocket, and a client config that pings only
+// when the client starts, and reconnects for ever like Lark's, but with
+// an hour between attempts: a dropped connection is tried again once
+// during a test.
 func (s *Server) serveWSEndpoint(w http.ResponseWriter, r *http.Request) {
 	var creds struct{ AppID, AppSecret string }
 	_ = json.NewDecoder(r.Body).Decode(&creds)
-	if creds.AppSecret != AppSecret {
+	if !s.secretAccepted(creds.AppSecret) {
 		writeJSON(w, 200, map[string]any{"code": 403, "msg": "bad credentials"})
 		return
 	}
 	wsURL := "ws" + strings.TrimPrefix(s.URL, "http") + "/ws/conn?device_id=dev1&service_id=7&app=" + url.QueryEscape(creds.AppID)
 	writeJSON(w, 200, larkws.EndpointResp{Code: 0, Data: &larkws.Endpoint{
-		Url: wsURL, ClientConfig: &larkws.ClientConfig{PingInterval: 3600, ReconnectInterval: 3600},
+		Url: wsURL, ClientConfig: &larkws.ClientConfig{PingInterval: 3600, ReconnectInterval: 3600, ReconnectCount: -1},
 	}})
 }
 
@@ -592,6 +611,19 @@ func keepOpen(c *websocket.Conn) {
 	openConns.Lock()
 	defer openConns.Unlock()
 	openConns.conns = append(openConns.conns, c)
+}
+
+// Drop ends the connection as Lark does when it drops one: a close
+// frame, then the socket closed. The frame is a write the client's read
+// then follows, which orders the client's disconnect after whatever the
+// test saw before calling Drop (the SDK's client reads its connection id
+// without its lock, see openConns).
+func (c *WSConn) Drop(tb testing.TB) {
+	tb.Helper()
+	_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "dropped"), time.Now().Add(DefaultTimeout))
+	if err := c.Close(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // Push sends payload (an event or card callback body) as one data frame
