@@ -371,7 +371,13 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 	p.Args, p.Options, dups = ln.Split(skip, known)
 	req.Command = p
 	if verb.Allow != nil && !verb.Allow(req.Roster, req.Person) {
-		return b.refuse(ctx, req, verb.Name, commandRecord(p))
+		// Audit what was tried (clue.show, not clue), so a record's trail
+		// can name the attempt.
+		what := verb.Name
+		if p.Sub != nil {
+			what += "." + p.Sub.Name
+		}
+		return b.refuse(ctx, req, what, commandRecord(p))
 	}
 	if p.Sub != nil && p.Sub.Allow != nil && !p.Sub.Allow(req.Roster, req.Person) {
 		return b.refuse(ctx, req, verb.Name+"."+p.Sub.Name, commandRecord(p))

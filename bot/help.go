@@ -72,8 +72,10 @@ func (b *Bot) usage(s *strings.Builder, lang, key, indent string) {
 	}
 }
 
-// names renders "clue（线索）" in Chinese and "clue (线索)" in English.
+// names renders "线索（clue）" in Chinese and "clue (线索)" in English:
+// the reader's own language first.
 func (b *Bot) names(lang string, names []string) string {
+	names = localFirst(lang, names)
 	if len(names) == 1 {
 		return names[0]
 	}

@@ -81,6 +81,34 @@ func (a *Adapter) As() string {
 
 func (a *Adapter) t(key string, args ...any) string { return a.tr.T(a.lang, key, args...) }
 
+// langer is what the console needs of the handler to answer in the
+// acting person's language (lang en): the bot's LangOf.
+type langer interface {
+	LangOf(ctx context.Context, p *bot.Person) string
+}
+
+// langOf is the language of the person acting: their stored preference
+// when the handler can tell it, else the adapter's.
+func (a *Adapter) langOf(ctx context.Context, h bot.Handler) string {
+	rs, ok := h.(rosterer)
+	l, ok2 := h.(langer)
+	if !ok || !ok2 {
+		return a.lang
+	}
+	r, err := rs.Roster(ctx)
+	if err != nil {
+		return a.lang
+	}
+	p, ok := r.ByPlatformID(bot.Console, a.As())
+	if !ok {
+		return a.lang
+	}
+	if lang := l.LangOf(ctx, p); lang != "" {
+		return lang
+	}
+	return a.lang
+}
+
 // Run reads lines until EOF, "exit" or ctx is done. It returns nil at the
 // end of input so the program can shut down.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
@@ -97,8 +125,8 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 			}
 		}
 	}()
-	a.printf("%s\n", a.t("console.welcome", "name", a.As()))
-	a.prompt()
+	a.printf("%s\n", a.tr.T(a.langOf(ctx, h), "console.welcome", "name", a.As()))
+	a.prompt(a.langOf(ctx, h))
 	for {
 		select {
 		case <-ctx.Done():
@@ -110,17 +138,17 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 			if quit := a.handleLine(ctx, h, line); quit {
 				return nil
 			}
-			a.prompt()
+			a.prompt(a.langOf(ctx, h))
 		}
 	}
 }
 
-func (a *Adapter) prompt() {
+func (a *Adapter) prompt(lang string) {
 	a.mu.Lock()
 	direct := a.direct
 	a.mu.Unlock()
 	if direct {
-		a.printf("%s", a.t("console.prompt_dm", "name", a.As()))
+		a.printf("%s", a.tr.T(lang, "console.prompt_dm", "name", a.As()))
 		return
 	}
 	a.printf("%s> ", a.As())
@@ -159,6 +187,9 @@ type rosterer interface {
 func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bool {
 	line = stripMention(strings.TrimSpace(line))
 	fields := strings.Fields(line)
+	// The console's own answers are in the acting person's language.
+	lang := a.langOf(ctx, h)
+	t := func(key string, args ...any) string { return a.tr.T(lang, key, args...) }
 	switch {
 	case line == "":
 		return false
@@ -170,21 +201,21 @@ func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bo
 		a.direct = direct
 		a.mu.Unlock()
 		if direct {
-			a.printf("%s\n", a.t("console.dm"))
+			a.printf("%s\n", t("console.dm"))
 		} else {
-			a.printf("%s\n", a.t("console.group", "chat", a.chat))
+			a.printf("%s\n", t("console.group", "chat", a.chat))
 		}
 		return false
 	case len(fields) >= 1 && (fields[0] == "as" || fields[0] == "切换" || fields[0] == "--as"):
 		if len(fields) != 2 {
-			a.printf("%s\n", a.t("console.as_usage"))
+			a.printf("%s\n", t("console.as_usage"))
 			return false
 		}
 		name := fields[1]
 		if rs, ok := h.(rosterer); ok {
 			r, err := rs.Roster(ctx)
 			if err != nil {
-				a.printf("%s\n", a.t("error.unavailable"))
+				a.printf("%s\n", t("error.unavailable"))
 				return false
 			}
 			p, ok := r.FindPerson(name)
@@ -195,7 +226,7 @@ func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bo
 						names = append(names, p.IDs[bot.Console])
 					}
 				}
-				a.printf("%s\n", a.t("console.as_unknown", "name", name, "names", strings.Join(names, a.t("list.sep"))))
+				a.printf("%s\n", t("console.as_unknown", "name", name, "names", strings.Join(names, t("list.sep"))))
 				return false
 			}
 			name = p.IDs[bot.Console]
@@ -203,7 +234,7 @@ func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bo
 		a.mu.Lock()
 		a.as = name
 		a.mu.Unlock()
-		a.printf("%s\n", a.t("console.as", "name", name))
+		a.printf("%s\n", t("console.as", "name", name))
 		return false
 	}
 	if n, ok := buttonNumber(line); ok {
@@ -214,7 +245,7 @@ func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bo
 		}
 		a.mu.Unlock()
 		if p == nil {
-			a.printf("%s\n", a.t("console.no_button", "n", n))
+			a.printf("%s\n", t("console.no_button", "n", n))
 			return false
 		}
 		resp := h.Handle(ctx, &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: a.As(), UserName: a.As(), ChatID: p.ref.ChatID, Action: p.b.Action, Value: p.b.Value, Message: p.ref})

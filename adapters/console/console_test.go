@@ -11,6 +11,7 @@ import (
 	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/admin"
 )
 
 // counter is a tiny command with a card whose button changes state.
@@ -106,4 +107,39 @@ func TestFieldColonFollowsTheLabelsLanguage(t *testing.T) {
 	}
 	bottest.MustContain(t, "English field", out.String(), "│ Receiving body: Room 2", "│ 承办单位：第二监督检查室")
 	bottest.MustNotContain(t, "English field", out.String(), "Receiving body：")
+}
+
+// The console's own answers (dm, group, as) and its private-chat prompt
+// are in the acting person's language: English after "lang en", Chinese
+// again once switched to someone who kept Chinese.
+func TestConsoleAnswersInThePersonsLanguage(t *testing.T) {
+	env := bottest.New(t)
+	if err := admin.Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	a := console.New(console.Options{
+		In:  strings.NewReader("lang en\ndm\ngroup\nas 赵强\n私聊\n群聊\n"),
+		Out: &out, As: "王明", Chat: "巡纪协作群", Tr: env.Bot.Translator(), Lang: "zh-CN",
+	})
+	env.Bot.AddAdapter(a)
+	if err := a.Run(context.Background(), env.Bot); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	en := func(key string, args ...any) string { return env.Catalog.T("en", key, args...) }
+	// In order: 王明's English answers, then 赵强's Chinese ones.
+	want := []string{
+		en("console.dm"), en("console.prompt_dm", "name", "王明"), en("console.group", "chat", "巡纪协作群"),
+		en("console.as", "name", "赵强"),
+		env.TZ("console.dm"), env.TZ("console.prompt_dm", "name", "赵强"), env.TZ("console.group", "chat", "巡纪协作群"),
+	}
+	rest := got
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("console output lacks %q after the earlier answers:\n%s", w, got)
+		}
+		rest = rest[i+len(w):]
+	}
 }

@@ -25,7 +25,7 @@ func TestHelpListsCommandsInChinese(t *testing.T) {
 	env := newEnv(t)
 	for _, line := range []string{"help", "帮助", "/帮助", "@巡纪 帮助"[len("@巡纪 "):]} {
 		got := bottest.Text(env.Command("lina", line))
-		for _, want := range []string{env.TZ("help.header"), "roster（名册、人员）", env.TZ("cmd.roster.summary"), "whoami", env.TZ("cmd.lang.summary")} {
+		for _, want := range []string{env.TZ("help.header"), "名册（人员、roster）", env.TZ("cmd.roster.summary"), "whoami", env.TZ("cmd.lang.summary")} {
 			if !strings.Contains(got, want) {
 				t.Errorf("%q: answer lacks %q:\n%s", line, want, got)
 			}
@@ -36,7 +36,7 @@ func TestHelpListsCommandsInChinese(t *testing.T) {
 func TestHelpForOneVerbShowsUsageAndExamples(t *testing.T) {
 	env := newEnv(t)
 	got := bottest.Text(env.Command("lina", "帮助 名册"))
-	for _, want := range []string{env.TZ("cmd.roster.add.usage"), env.TZ("cmd.roster.add.example"), "add（添加、加入）"} {
+	for _, want := range []string{env.TZ("cmd.roster.add.usage"), env.TZ("cmd.roster.add.example"), "添加（加入、add）"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("help roster lacks %q:\n%s", want, got)
 		}
@@ -254,4 +254,18 @@ func TestStoreOutageAnswersUnavailable(t *testing.T) {
 	if got := bottest.Text(env.Command("lina", "whoami")); got != env.TZ("error.unavailable") {
 		t.Errorf("outage answer: %s", got)
 	}
+}
+
+// Help names each command and sub-command in the reader's language
+// first: 线索（clue） for a Chinese reader, clue (线索) for an English one.
+func TestHelpNamesTheReadersLanguageFirst(t *testing.T) {
+	env := newEnv(t)
+	got := bottest.Text(env.Command("lina", "帮助"))
+	bottest.MustContain(t, "zh help", got, "• 名册（人员、roster） —", "• 帮助（巡纪、help、xunji、?、？） —")
+	bottest.MustNotContain(t, "zh help", got, "• roster（", "• help（")
+	got = bottest.Text(env.Command("lina", "帮助 名册"))
+	bottest.MustContain(t, "zh help roster", got, "名册（人员、roster） —", "• 移除（删除、remove） —")
+	env.Command("lina", "lang en")
+	got = bottest.Text(env.Command("lina", "help"))
+	bottest.MustContain(t, "en help", got, "• roster (名册, 人员) —", "• help (帮助, xunji, 巡纪, ?, ？) —")
 }

@@ -373,7 +373,8 @@ func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
 	for _, e := range es {
 		got = append(got, e.Action+":"+e.Result+":"+e.Person)
 	}
-	exp := []string{"report:refused:zhenghua", "report:refused:lina", "report.draft:ok:wangming", "report.send:refused:zhenghua", "report.send:ok:wangming"}
+	exp := []string{"report.special:refused:zhenghua", "report.special:refused:lina", // the sub-command tried
+		"report.draft:ok:wangming", "report.send:refused:zhenghua", "report.send:ok:wangming"}
 	if !slices.Equal(got, exp) {
 		t.Errorf("audit %v, want %v", got, exp)
 	}

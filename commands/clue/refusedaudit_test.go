@@ -6,6 +6,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/admin"
 )
 
 // A typed command refused before its handler runs (the person's bodies
@@ -32,4 +33,28 @@ func TestRefusedTypedCommandIsInTheClueTrail(t *testing.T) {
 	if n := strings.Count(trail, "——已拒绝"); n != 2 {
 		t.Errorf("%d refused lines in the trail, want 2:\n%s", n, trail)
 	}
+}
+
+// A refused typed command shows in the trail as what was tried (查看内容,
+// read the content), in the reader's language, never as the bare
+// command name "clue".
+func TestRefusedAttemptIsNamedInTheTrailInBothLanguages(t *testing.T) {
+	env := newEnv(t)
+	if err := admin.Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	id := transfer(t, env, transferZH)
+	got := bottest.Text(env.Command("zhoutao", "线索 查看 "+id))
+	bottest.MustContain(t, "refusal", got, env.TZ("error.forbidden"))
+	refused := audits(t, env, func(e bot.AuditEntry) bool { return e.Result == bot.ResultRefused })
+	if len(refused) != 1 || refused[0].Action != "clue.show" || refused[0].Record != id {
+		t.Fatalf("refusals audited %+v, want one clue.show against %s", refused, id)
+	}
+	trail := bottest.Text(direct(env, "zhaoqiang", "线索 记录 "+id))
+	bottest.MustContain(t, "zh trail", trail, "周涛 查看内容（控制台）——已拒绝")
+	bottest.MustNotContain(t, "zh trail", trail, " clue")
+	direct(env, "zhaoqiang", "lang en")
+	trail = bottest.Text(direct(env, "zhaoqiang", "clue history "+id))
+	bottest.MustContain(t, "en trail", trail, "Zhou Tao read the content (console) — refused")
+	bottest.MustNotContain(t, "en trail", trail, " clue (")
 }

@@ -2,6 +2,7 @@ package cosign_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -868,5 +869,26 @@ func TestShowGivesTheCardWhileOpen(t *testing.T) {
 	}
 	if resp := env.Command("chenjing", "会签 查看 "+id); len(resp.Replies) != 1 || resp.Replies[0].Card != nil {
 		t.Errorf("show of a completed request still offers a card: %+v", resp.Replies)
+	}
+}
+
+// A reason labelled as such ("原因：…" with a full-width colon, or
+// "reason:…") is read as the reason, without its label.
+func TestDeclineReasonMayBeLabelled(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"会签 退回 %s 原因：台账未补齐", "台账未补齐"},
+		{"会签 退回 %s 理由:台账 未补齐", "台账 未补齐"},
+		{"cosign decline %s reason:ledger incomplete", "ledger incomplete"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			env := newEnv(t)
+			id := open(t, env, "lina", newThree)
+			resp := env.Command("zhoutao", fmt.Sprintf(tc.line, id))
+			mustContain(t, bottest.Text(resp), id)
+			c := get(t, env, id)
+			if c.State != bot.CosignDeclined || c.Parties[2].Reason != tc.want {
+				t.Fatalf("after %q: %s, reason %q, want %q", tc.line, c.State, c.Parties[2].Reason, tc.want)
+			}
+		})
 	}
 }

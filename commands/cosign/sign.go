@@ -346,6 +346,10 @@ func (m *module) declineCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, err
 	}
 	reason := strings.TrimSpace(req.Command.Rest(1))
+	// "原因：台账未补齐" labels the reason; the label is not part of it.
+	if o := req.Command.Opt("reason", "原因", "理由"); o != "" {
+		reason = strings.TrimSpace(o + " " + reason)
+	}
 	if reason == "" {
 		return nil, bot.UsageError(req, "cosign.err.no_reason")
 	}

@@ -139,11 +139,20 @@ func (h *handler) checkCard(r *bot.Roster, c *bot.Check, list []*bot.Item, lang 
 		if c.Result == bot.CheckIssues {
 			card.Color = bot.Orange
 		}
-		card.Note = h.t(lang, "progress.check.recorded", "result", h.t(lang, "progress.check.result."+string(c.Result)),
-			"person", c.RecordedBy, "time", bot.FormatTime(c.RecordedAt, h.b.Loc), "note", orDash(c.Note))
+		who := c.RecordedBy
 		if p, ok := r.Person(c.RecordedBy); ok {
-			card.Note = h.t(lang, "progress.check.recorded", "result", h.t(lang, "progress.check.result."+string(c.Result)),
-				"person", p.DisplayName(lang), "time", bot.FormatTime(c.RecordedAt, h.b.Loc), "note", orDash(c.Note))
+			who = p.DisplayName(lang)
+		}
+		note := orDash(c.Note)
+		if c.Note == "" && len(c.Findings) > 0 {
+			note = "" // the findings below say it
+		}
+		card.Note = strings.TrimSpace(h.t(lang, "progress.check.recorded", "result", h.t(lang, "progress.check.result."+string(c.Result)),
+			"person", who, "time", bot.FormatTime(c.RecordedAt, h.b.Loc), "note", note))
+		// The findings on items are what the check found: the card
+		// shows them, a later overall result does not hide them.
+		for _, f := range c.Findings {
+			card.Note += "\n" + h.t(lang, "progress.check.finding", "item", f.Item, "note", f.Note)
 		}
 	} else {
 		card.Buttons = []bot.Button{{Label: h.t(lang, "progress.button.check_ok"), Action: "progress.check_ok", Value: c.ID, Style: "primary"}}

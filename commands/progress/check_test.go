@@ -6,6 +6,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/config"
 )
 
 func TestStationedGroupMonthlyCheck(t *testing.T) {
@@ -82,5 +83,33 @@ func TestSupervisorOfficeCheckWithButton(t *testing.T) {
 	c, _ := bot.Records[bot.Check](env.Store, bot.CollProgressChecks).Get(ctx, btn.Value)
 	if c.Result != bot.CheckPassed || c.RecordedBy != "liuyang" || c.Period != "2027-02" {
 		t.Errorf("check %+v", c)
+	}
+}
+
+// The check card shows what was found on items, also after a later
+// overall result: the finding's text is never replaced by "-" (both
+// languages; the card is rendered in the deployment's).
+func TestCheckCardShowsItemFindings(t *testing.T) {
+	for _, tc := range []struct{ lang, finding, pass, want string }{
+		{"zh-CN", "整改台账不完整", "进度 检查 通过", "发现问题：整改台账不完整"},
+		{"en", "ledger incomplete", "progress check passed", "finding: ledger incomplete"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			env := newEnv(t, withConfig(func(c *config.Config) { c.Lang = tc.lang }))
+			fin := create(t, env, financeItem) // room2, group3
+			runTask(t, env, TaskStationedCheck)
+			env.Adapter.Reset()
+			env.Command("chenjing", "进度 检查 "+fin+" "+tc.finding)
+			env.Command("chenjing", tc.pass)
+			var last string
+			for _, o := range env.Adapter.Sent() {
+				if o.Update != nil && o.Card != nil {
+					last = bottest.CardText(o.Card)
+				}
+			}
+			contains(t, last, fin+" "+tc.want)
+			notContains(t, last, ") -")
+			notContains(t, last, "）-")
+		})
 	}
 }

@@ -477,7 +477,7 @@ func TestEditWithTheCurrentValuesChangesNothing(t *testing.T) {
 func TestHelpListsEdit(t *testing.T) {
 	env := newEnv(t)
 	help := bottest.Text(env.Command("lina", "轮次"))
-	bottest.MustContain(t, "help", help, "edit（修改、编辑）", env.TZ("cmd.round.edit.summary"), env.TZ("cmd.round.edit.usage"), "巡察组和被巡察单位不能修改")
+	bottest.MustContain(t, "help", help, "修改（编辑、edit）", env.TZ("cmd.round.edit.summary"), env.TZ("cmd.round.edit.usage"), "巡察组和被巡察单位不能修改")
 	bottest.MustContain(t, "help en", env.Bot.HelpFor("en", env.Bot.FindCommand("round")), env.Catalog.T("en", "cmd.round.edit.summary"), "round edit <id>")
 }
 
