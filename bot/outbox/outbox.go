@@ -357,10 +357,10 @@ func (x *Outbox) Turn(ctx context.Context, p bot.Platform, chat, user, before st
 	case err != nil && before != "":
 		// The answers are reserved in the outbox: they keep their place
 		// there rather than overtake what may wait.
-		x.o.Log.Warn("outbox: backlog unknown; the answers keep their place in the outbox", "chats", keys, "err", err)
+		bot.Log(ctx, x.o.Log).Warn("outbox: backlog unknown; the answers keep their place in the outbox", "chats", keys, "err", err)
 		backlog = true
 	case err != nil:
-		x.o.Log.Warn("outbox: backlog unknown; answering directly", "chats", keys, "err", err)
+		bot.Log(ctx, x.o.Log).Warn("outbox: backlog unknown; answering directly", "chats", keys, "err", err)
 	}
 	return context.WithValue(ctx, turnKey{x}, heldTurn(keys)), backlog, release
 }
@@ -677,7 +677,7 @@ func backoff(err error, attempts int) time.Duration {
 func (x *Outbox) bury(ctx context.Context, e *Entry) bool {
 	doc, _ := json.Marshal(e)
 	if err := x.store.Put(ctx, CollDead, e.ID, doc); err != nil {
-		x.o.Log.Error("outbox: cannot keep the dead letter", "id", e.ID, "err", err)
+		bot.Log(ctx, x.o.Log).Error("outbox: cannot keep the dead letter", "id", e.ID, "err", err)
 		return false
 	}
 	_ = x.store.Delete(ctx, Coll, e.ID)
@@ -857,7 +857,7 @@ func (x *Outbox) heldBy(ctx context.Context, e *Entry) bool {
 	}
 	held, err := x.b.ClaimHeld(ctx, e.HeldBy)
 	if err != nil {
-		x.o.Log.Warn("outbox: cannot tell whether a reserved answer is still being delivered; waiting", "id", e.ID, "err", err)
+		bot.Log(ctx, x.o.Log).Warn("outbox: cannot tell whether a reserved answer is still being delivered; waiting", "id", e.ID, "err", err)
 		return true
 	}
 	return held
