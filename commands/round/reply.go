@@ -57,27 +57,7 @@ func (h *handler) reply(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if err := h.b.Audit(ctx, req, "round.reply", sid, fmt.Sprintf("round=%s from=%s to=%s", rd.ID, from, strings.Join(to, ","))); err != nil {
 		return nil, err
 	}
-	var failed []string
-	for _, a := range s.To {
-		refs, err := h.tellBody(ctx, r, a.Body, "round:"+sid+":reply", func(l string) bot.Notice {
-			return bot.Notice{Card: h.situationCard(r, rd, s, l, a.Body)}
-		})
-		if err != nil {
-			h.b.Log.Warn("round: report back failed", "situation", sid, "body", a.Body, "err", err)
-			failed = append(failed, r.BodyName(a.Body, lang))
-		}
-		if len(refs) > 0 {
-			body := a.Body
-			if _, err := h.situations.Update(ctx, sid, func(v *bot.Situation) error {
-				if i := v.Recipient(body); i >= 0 {
-					v.To[i].Cards = append(v.To[i].Cards, refs...)
-				}
-				return nil
-			}); err != nil {
-				h.b.Log.Warn("round: keeping card references failed", "situation", sid, "err", err)
-			}
-		}
-	}
+	failed := h.deliverSituation(ctx, r, rd, s, "reply", lang)
 	out := &bot.Response{Replies: []bot.Reply{{
 		Text: h.t(lang, "round.reply.sent", "id", sid, "bodies", h.bodyNames(r, to, lang)),
 		Card: h.baseCard(r, rd, s, lang),

@@ -63,27 +63,7 @@ func (h *handler) report(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err := h.b.Audit(ctx, req, "round.report", sid, fmt.Sprintf("round=%s to=%s immediate=%t", rd.ID, strings.Join(rd.Attached, ","), immediate)); err != nil {
 		return nil, err
 	}
-	var failed []string
-	for _, a := range s.To {
-		refs, err := h.tellBody(ctx, r, a.Body, "round:"+sid+":report", func(l string) bot.Notice {
-			return bot.Notice{Card: h.situationCard(r, rd, s, l, a.Body)}
-		})
-		if err != nil {
-			h.b.Log.Warn("round: situation report failed", "situation", sid, "body", a.Body, "err", err)
-			failed = append(failed, r.BodyName(a.Body, lang))
-		}
-		if len(refs) > 0 {
-			body := a.Body
-			if _, err := h.situations.Update(ctx, sid, func(v *bot.Situation) error {
-				if i := v.Recipient(body); i >= 0 {
-					v.To[i].Cards = append(v.To[i].Cards, refs...)
-				}
-				return nil
-			}); err != nil {
-				h.b.Log.Warn("round: keeping card references failed", "situation", sid, "err", err)
-			}
-		}
-	}
+	failed := h.deliverSituation(ctx, r, rd, s, "report", lang)
 	out := &bot.Response{Replies: []bot.Reply{{
 		Text: h.t(lang, "round.report.sent", "id", sid, "bodies", h.bodyNames(r, rd.Attached, lang)),
 		Card: h.reporterCard(r, rd, s, lang),
@@ -381,4 +361,33 @@ func truncate(s string, n int) string {
 		return string(rs)
 	}
 	return string(rs[:n-1]) + "…"
+}
+
+// deliverSituation sends situation s to each body it is addressed to and
+// keeps the card references for later updates; it returns the names of
+// the bodies it could not reach. kind tells the messages' keys apart
+// ("report": the team's report, "reply": a body's report back).
+func (h *handler) deliverSituation(ctx context.Context, r *bot.Roster, rd *bot.Round, s *bot.Situation, kind, lang string) []string {
+	var failed []string
+	for _, a := range s.To {
+		refs, err := h.tellBody(ctx, r, a.Body, "round:"+s.ID+":"+kind, func(l string) bot.Notice {
+			return bot.Notice{Card: h.situationCard(r, rd, s, l, a.Body)}
+		})
+		if err != nil {
+			bot.Log(ctx, h.b.Log).Warn("round: situation not delivered", "situation", s.ID, "kind", kind, "body", a.Body, "err", err)
+			failed = append(failed, r.BodyName(a.Body, lang))
+		}
+		if len(refs) > 0 {
+			body := a.Body
+			if _, err := h.situations.Update(ctx, s.ID, func(v *bot.Situation) error {
+				if i := v.Recipient(body); i >= 0 {
+					v.To[i].Cards = append(v.To[i].Cards, refs...)
+				}
+				return nil
+			}); err != nil {
+				bot.Log(ctx, h.b.Log).Warn("round: keeping card references failed", "situation", s.ID, "err", err)
+			}
+		}
+	}
+	return failed
 }
