@@ -144,6 +144,19 @@ type RefResolver interface {
 	Resolve(ctx context.Context, ref MessageRef) (MessageRef, bool, error)
 }
 
+// Names reports whether ref — a card reference a record keeps, perhaps
+// still pending in the outbox when it was stored — names the delivered
+// message m (the message whose button was pressed). A button's answer
+// replaces that message itself; updating it again through the outbox
+// would show the same change twice.
+func (b *Bot) Names(ctx context.Context, ref, m MessageRef) bool {
+	if m.ID == "" {
+		return false
+	}
+	got, ok := b.Delivered(ctx, ref)
+	return ok && got.Platform == m.Platform && got.ChatID == m.ChatID && got.ID == m.ID
+}
+
 // Delivered returns the message ref names: ref itself, or for a pending
 // reference the message the outbox delivered for it. ok is false while
 // it has not been delivered (or cannot be told).

@@ -228,7 +228,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch cha
 	if ch.to != "" {
 		var refs []bot.MessageRef
 		for _, ref := range updated.Cards {
-			if ref != req.Message {
+			if !h.b.Names(ctx, ref, req.Message) {
 				refs = append(refs, ref)
 			}
 		}
@@ -302,7 +302,7 @@ func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *bot.Clue, ac
 // at once or later by the outbox.
 func (h *handler) hasRef(ctx context.Context, refs []bot.MessageRef, m bot.MessageRef) bool {
 	for _, r := range refs {
-		if got, ok := h.b.Delivered(ctx, r); ok && got.Platform == m.Platform && got.ChatID == m.ChatID && got.ID == m.ID {
+		if h.b.Names(ctx, r, m) {
 			return true
 		}
 	}

@@ -293,7 +293,7 @@ func (m *module) changed(ctx context.Context, req *bot.Request, r *bot.Roster, c
 	card := m.card(r, latest)
 	var refs []bot.MessageRef
 	for _, ref := range latest.Cards {
-		if req.Kind == bot.KindAction && ref == req.Message && !c.JustCompleted {
+		if req.Kind == bot.KindAction && m.b.Names(ctx, ref, req.Message) && !c.JustCompleted {
 			continue // replaced by the answer below
 		}
 		refs = append(refs, ref)

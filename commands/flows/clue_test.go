@@ -118,6 +118,19 @@ func TestClueFlow(t *testing.T) {
 		if c := loadClue(t, env, id); c.Status != bot.ClueAcknowledged || c.AckBy != "zhaoqiang" {
 			t.Fatalf("after 签收: %s by %q", c.Status, c.AckBy)
 		}
+		// The click's answer replaced the card (on Slack with chat.update,
+		// on Lark in the callback's answer); the outbox does not update the
+		// same message a second time.
+		if _, err := env.Outbox.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		byAnswer := 0
+		if p.name() == "slack" {
+			byAnswer = 1
+		}
+		if n := len(p.updates(announced)); n != byAnswer {
+			t.Errorf("the clicked card was updated %d times, want %d (by the click's answer only)", n, byAnswer)
+		}
 
 		// Verification and conclusion by command; each updates the card.
 		env.Clock.Advance(24 * time.Hour)

@@ -368,7 +368,7 @@ func (m *module) answerButton(answer string) bot.HandlerFunc {
 		// platforms is updated here.
 		var others []bot.MessageRef
 		for _, r := range updated.Cards {
-			if r != req.Message {
+			if !m.b.Names(ctx, r, req.Message) {
 				others = append(others, r)
 			}
 		}
