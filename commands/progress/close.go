@@ -118,12 +118,8 @@ func (h *handler) closeItem(ctx context.Context, req *bot.Request, id, note stri
 	}
 	now := h.b.Now()
 	it, err := h.items.Update(ctx, id, func(v *bot.Item) error {
-		switch v.Status {
-		case bot.ItemDone:
-			return errClosed
-		case bot.ItemAwaiting:
-		default:
-			return errNotAwaiting
+		if err := awaitingConfirmation(v); err != nil {
+			return err
 		}
 		v.Status, v.DoneAt, v.ClosedBy, v.UpdatedAt = bot.ItemDone, now, req.Person.ID, now
 		v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "close", Note: note})
@@ -167,12 +163,8 @@ func (h *handler) rejectCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	now := h.b.Now()
 	it, err := h.items.Update(ctx, id, func(v *bot.Item) error {
-		switch v.Status {
-		case bot.ItemDone:
-			return errClosed
-		case bot.ItemAwaiting:
-		default:
-			return errNotAwaiting
+		if err := awaitingConfirmation(v); err != nil {
+			return err
 		}
 		v.Status, v.CompletedAt, v.UpdatedAt = bot.ItemOpen, time.Time{}, now
 		v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "reject", Note: reason})
@@ -214,5 +206,18 @@ func (h *handler) afterClosure(ctx context.Context, r *bot.Roster, it *bot.Item,
 	key := fmt.Sprintf("progress:%s:closure:%d:%s", it.ID, len(it.History), it.Status)
 	if _, err := h.b.Notify(ctx, bot.Notice{Group: h.itemGroup, Text: text, Key: key}); err != nil {
 		h.b.Log.Warn("progress: closure notice failed", "item", it.ID, "err", err)
+	}
+}
+
+// awaitingConfirmation refuses a change of an item that does not await
+// its supervising body's confirmation (销号 or its refusal).
+func awaitingConfirmation(v *bot.Item) error {
+	switch v.Status {
+	case bot.ItemDone:
+		return errClosed
+	case bot.ItemAwaiting:
+		return nil
+	default:
+		return errNotAwaiting
 	}
 }
