@@ -29,22 +29,22 @@ type Request struct {
 	Kind     Kind
 	Platform Platform
 	UserID   string // platform user id of the sender
-	UserName string // display name the platform gave, for logs and refusals
-	ChatID   string // platform chat / channel id ("" for a direct message with no chat)
-	Direct   bool   // true in a one-to-one chat with the bot
+	UserName string `json:",omitempty"` // display name the platform gave, for logs and refusals
+	ChatID   string `json:",omitempty"` // platform chat / channel id ("" for a direct message with no chat)
+	Direct   bool   `json:",omitempty"` // true in a one-to-one chat with the bot
 	EventID  string // platform event id for dedupe; "" when the platform gives none
 	Time     time.Time
 
 	// KindCommand and KindSchedule.
-	Text string
+	Text string `json:",omitempty"`
 	// Files are attachments sent with the command (a spreadsheet to
 	// import), downloaded by the adapter; at most MaxRequestFileSize each.
 	Files []File `json:",omitempty"`
 
 	// KindAction.
-	Action  string     // action id of the clicked button, e.g. "clue.ack"
-	Value   string     // value the button carries, e.g. "XS-2026-0001"
-	Message MessageRef // the message that carried the card
+	Action  string     `json:",omitempty"` // action id of the clicked button, e.g. "clue.ack"
+	Value   string     `json:",omitempty"` // value the button carries, e.g. "XS-2026-0001"
+	Message MessageRef `json:",omitzero"`  // the message that carried the card
 	// Input is the text the person typed in the form a button with a
 	// Prompt opened (a Slack modal), "" when the platform showed no form
 	// and the click came alone. A handler that needs free text acts on

@@ -66,13 +66,23 @@ func Log(ctx context.Context, def *slog.Logger) *slog.Logger {
 // requestLog returns ctx with a logger naming req (request id, event,
 // platform, user) unless ctx already carries one, and that logger.
 func requestLog(ctx context.Context, def *slog.Logger, req *Request) (context.Context, *slog.Logger) {
+	return RequestLog(ctx, def, slog.String("platform", string(req.Platform)),
+		slog.String("event", req.EventID), slog.String("user", req.UserID))
+}
+
+// RequestLog returns ctx carrying the logger of one request's lines, and
+// that logger: def with a new request id and attrs (event, platform,
+// user), added to a line only when one is written. A ctx that carries
+// a logger already (WithLog) keeps it. Adapters call it before the core
+// does, so that their lines about a request and the core's share one
+// request id.
+func RequestLog(ctx context.Context, def *slog.Logger, attrs ...slog.Attr) (context.Context, *slog.Logger) {
 	if l, ok := ctx.Value(logKey{}).(*slog.Logger); ok && l != nil {
 		return ctx, l
 	}
-	l := slog.New(&lazyAttrs{Handler: def.Handler(), attrs: []slog.Attr{
-		slog.String("request", NewRequestID()), slog.String("platform", string(req.Platform)),
-		slog.String("event", req.EventID), slog.String("user", req.UserID),
-	}})
+	all := make([]slog.Attr, 0, len(attrs)+1)
+	all = append(all, slog.String("request", NewRequestID()))
+	l := slog.New(&lazyAttrs{Handler: def.Handler(), attrs: append(all, attrs...)})
 	return WithLog(ctx, l), l
 }
 

@@ -52,9 +52,5 @@ func scrub(s string) string { return sensitiveParam.ReplaceAllString(s, "$1=***"
 // adapter's lines about it and the core's (bot.Serve takes the logger
 // ctx carries) share one request id. A ctx that carries one keeps it.
 func (a *Adapter) requestLog(ctx context.Context, eventID, user string) (context.Context, *slog.Logger) {
-	if l := bot.Log(ctx, nil); l != nil {
-		return ctx, l
-	}
-	l := a.log.With("request", bot.NewRequestID(), "event", eventID, "user", user)
-	return bot.WithLog(ctx, l), l
+	return bot.RequestLog(ctx, a.log, slog.String("event", eventID), slog.String("user", user))
 }

@@ -75,8 +75,8 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var outer outerEvent
-	if err := json.Unmarshal(body, &outer); err != nil {
+	outer, inner, err := decodeEvent(body)
+	if err != nil {
 		a.refuse(w, "malformed", http.StatusBadRequest)
 		return
 	}
@@ -97,9 +97,9 @@ func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	retry := r.Header.Get("X-Slack-Retry-Num")
-	req, o, err := a.callbackRequest(outer)
+	req, o, err := a.callbackRequest(outer, inner)
 	if err != nil {
-		a.ignored(r.Context(), outer, err)
+		a.ignored(r.Context(), outer, inner, err)
 		w.WriteHeader(http.StatusOK)
 		return
 	}

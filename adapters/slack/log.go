@@ -14,11 +14,8 @@ import (
 // takes the logger ctx carries) share one request id. A ctx that
 // carries one already keeps it.
 func (a *Adapter) requestLog(ctx context.Context, req *bot.Request) (context.Context, *slog.Logger) {
-	if l := bot.Log(ctx, nil); l != nil {
-		return ctx, l
-	}
-	l := a.log.With("request", bot.NewRequestID(), "platform", bot.Slack, "event", req.EventID, "user", req.UserID)
-	return bot.WithLog(ctx, l), l
+	return bot.RequestLog(ctx, a.log, slog.String("platform", string(bot.Slack)),
+		slog.String("event", req.EventID), slog.String("user", req.UserID))
 }
 
 // eventLog is the logger of an event that does not become a request
@@ -28,15 +25,22 @@ func (a *Adapter) eventLog(eventID, user string) *slog.Logger {
 }
 
 // ignored logs, at debug level, that the Events API event outer is not
-// handled, and why. The inner event is read again for its user only when
-// the line is written: most ignored events are channel chatter.
-func (a *Adapter) ignored(ctx context.Context, outer outerEvent, reason error) {
+// handled, and why. The user is that of inner, or, when the inner event
+// was not decoded with the body, read from outer.Event only when the
+// line is written: most ignored events are channel chatter.
+func (a *Adapter) ignored(ctx context.Context, outer outerEvent, inner *innerEvent, reason error) {
 	if !a.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	var inner struct {
-		User string `json:"user"`
+	user := ""
+	if inner != nil {
+		user = inner.User
+	} else {
+		var e struct {
+			User string `json:"user"`
+		}
+		_ = json.Unmarshal(outer.Event, &e) // no user when it is unreadable
+		user = e.User
 	}
-	_ = json.Unmarshal(outer.Event, &inner) // no user when it is unreadable
-	a.eventLog(outer.EventID, inner.User).Debug("slack event not handled", "reason", reason)
+	a.eventLog(outer.EventID, user).Debug("slack event not handled", "reason", reason)
 }

@@ -62,10 +62,10 @@ func (a *Adapter) socketEvent(ctx context.Context, client *socketmode.Client, h 
 	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
 		a.log.Warn("slack socket mode problem", "type", evt.Type, "detail", socketErr(evt.Data))
 	case socketmode.EventTypeEventsAPI:
-		req, o, outer, err := a.eventRequest(evt.Request.Payload)
+		req, o, outer, inner, err := a.eventRequest(evt.Request.Payload)
 		if err != nil {
 			if !errors.Is(err, errForeignTeam) {
-				a.ignored(ctx, outer, err)
+				a.ignored(ctx, outer, inner, err)
 			}
 			a.ack(ctx, client, evt.Request, nil)
 			return

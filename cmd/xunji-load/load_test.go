@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -182,4 +185,54 @@ func TestMachineBusyGrowsWithWork(t *testing.T) {
 	if after-before < 50*time.Millisecond {
 		t.Errorf("busy time grew by %v over 100 ms of spinning (%d loops)", after-before, n)
 	}
+}
+
+// benchHandler calls the handler of the target pick chooses directly,
+// without a connection: the acknowledgement's own CPU time (verify,
+// decode, the store's round trip), without net/http's and the load
+// generator's, which both targets share.
+func benchHandler(b *testing.B, pick func(p *pipeline) (http.Handler, target)) {
+	p, err := startPipeline(context.Background(), pipelineOptions{RedisURL: redisURL(), Ingest: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	h, t := pick(p)
+	var seq atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	cpu0, _ := processCPU()
+	rcpu0, _ := redisCPU(context.Background(), p.rdb)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body, hdr := t.build(int(seq.Add(1)))
+			r := httptest.NewRequest(http.MethodPost, t.URL, bytes.NewReader(body))
+			r.Header = hdr
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				b.Errorf("status %d, want 200", w.Code)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	// CPU time rather than elapsed time: the figure to compare when the
+	// machine is busy with other work too.
+	cpu1, _ := processCPU()
+	rcpu1, _ := redisCPU(context.Background(), p.rdb)
+	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((rcpu1-rcpu0).Microseconds())/float64(b.N), "redis-cpu-µs/op")
+}
+
+// BenchmarkAckHandlerSlackSignedEvent is xunji's Slack events handler
+// with processing off, called directly (see benchHandler).
+func BenchmarkAckHandlerSlackSignedEvent(b *testing.B) {
+	benchHandler(b, func(p *pipeline) (http.Handler, target) { return p.xunji, slackTarget("http://xunji") })
+}
+
+// BenchmarkAckHandlerReference is the reference handler called directly.
+func BenchmarkAckHandlerReference(b *testing.B) {
+	benchHandler(b, func(p *pipeline) (http.Handler, target) { return p.ref, referenceTarget("http://ref") })
 }

@@ -41,8 +41,11 @@ const (
 // the reference and bare handlers to compare with.
 type pipeline struct {
 	XunjiURL string // Slack and Lark routes
-	BareURL  string // reads the body, answers 200
-	RefURL   string // the reference: verifies, one SET NX, answers 200
+	// xunji and ref are the handlers behind XunjiURL and RefURL, for
+	// benchmarks that call them without a connection.
+	xunji, ref http.Handler
+	BareURL    string // reads the body, answers 200
+	RefURL     string // the reference: verifies, one SET NX, answers 200
 	// Answers counts the calls the adapters made to the fake platform API,
 	// but for Lark's tenant token (which the SDK caches per process).
 	Answers atomic.Int64
@@ -156,6 +159,7 @@ func (p *pipeline) start(ctx context.Context, o pipelineOptions) error {
 		wg.Add(1)
 		go func(a bot.Adapter) { defer wg.Done(); _ = a.Run(runCtx, h) }(a)
 	}
+	p.xunji = mux
 	xs, err := serve(mux)
 	if err != nil {
 		cancel()
@@ -181,7 +185,8 @@ func (p *pipeline) start(ctx context.Context, o pipelineOptions) error {
 		return err
 	}
 	p.stop = append(p.stop, func() { _ = ap.Close() })
-	ref, err := serve(referenceHandler(ap, slackSecret, p.prefix+"ref:", bot.DedupeTTL))
+	p.ref = referenceHandler(ap, slackSecret, p.prefix+"ref:", bot.DedupeTTL)
+	ref, err := serve(p.ref)
 	if err != nil {
 		return err
 	}

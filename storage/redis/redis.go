@@ -84,19 +84,23 @@ return 1
 // replication marker. ARGV: document, id, claim TTL in ms, lease TTL in
 // ms (a TTL of 0 means that claim is not checked or taken: its key is
 // then a placeholder), 1 when a duplicate must write the marker.
+//
+// The claim is taken first, with SET NX, rather than checked with EXISTS
+// and set last: one call fewer on every acceptance (each call in a
+// script costs Redis about as much again as the command itself). The
+// rare acceptance that finds the document there although the claim was
+// free (an entry older than its claim) gives the claim back.
 var enqueueScript = newScript(`
-if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[3]) == 1 then
+if ARGV[3] ~= '0' and not redis.call('SET', KEYS[3], 1, 'NX', 'PX', ARGV[3]) then
 	if ARGV[5] == '1' then redis.call('SET', KEYS[5], 1) end
 	return 0
 end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+	if ARGV[3] ~= '0' then redis.call('DEL', KEYS[3]) end
 	if ARGV[5] == '1' then redis.call('SET', KEYS[5], 1) end
 	return 0
 end
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
-if ARGV[3] ~= '0' then
-	redis.call('SET', KEYS[3], 1, 'PX', ARGV[3])
-end
 if ARGV[4] ~= '0' then
 	redis.call('SET', KEYS[4], 1, 'PX', ARGV[4])
 end
