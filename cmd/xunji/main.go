@@ -442,7 +442,7 @@ func (m *Main) setup(ctx context.Context) error {
 // registerCommands adds every command package.
 func registerCommands(b *bot.Bot, c *config.Config) error {
 	for _, reg := range []func(*bot.Bot, *config.Config) error{
-		admin.Register,
+		registerAdmin,
 		clue.Register,
 		registerCosign,
 		progress.Register,
@@ -456,6 +456,33 @@ func registerCommands(b *bot.Bot, c *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// registerAdmin adds the administration commands, with each domain's
+// count of the open work a body's last member leaves behind.
+func registerAdmin(b *bot.Bot, c *config.Config) error {
+	return admin.Register(b, c, openWork(b)...)
+}
+
+// openWork returns each domain's count of the open work waiting on a
+// body, in the order the roster warning names them.
+func openWork(b *bot.Bot) []admin.OpenWork {
+	clues, items := clue.NewQueries(b.Store, b.Loc), progress.NewQueries(b.Store, b.Loc)
+	cosigns, consults := cosign.NewQueries(b.Store), consult.NewQueries(b.Store)
+	return []admin.OpenWork{
+		{Kind: "clue", Count: count(clues.OpenReceivedBy)},
+		{Kind: "item", Count: count(items.OpenItemsOf)},
+		{Kind: "cosign", Count: count(cosigns.AwaitingSignatureOf)},
+		{Kind: "consult", Count: count(consults.UnansweredBy)},
+	}
+}
+
+// count turns a query of the records waiting on a body into a count.
+func count[T any](query func(context.Context, string) ([]T, error)) func(context.Context, string) (int, error) {
+	return func(ctx context.Context, body string) (int, error) {
+		recs, err := query(ctx, body)
+		return len(recs), err
+	}
 }
 
 // registerCosign adds co-signatures with the built-in templates and those

@@ -40,7 +40,7 @@ func TestAttachedBodiesReportBackToTheTeamOnly(t *testing.T) {
 	}
 
 	bottest.MustContain(t, "ack", bottest.Text(env.Click("zhangwei", bottest.FindButton(t, recipients["张伟"], ActionAck))), "已确认知悉")
-	s, err := bot.Records[bot.Situation](env.Store, bot.CollSituations).Get(context.Background(), "QK-2026-0001")
+	s, err := bot.Records[Situation](env.Store, CollSituations).Get(context.Background(), "QK-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,8 +83,8 @@ type handler struct {
 	cfg        *config.Config
 	rc         Config
 	group      string // coordination group for new rounds
-	rounds     bot.Collection[bot.Round]
-	situations bot.Collection[bot.Situation]
+	rounds     bot.Collection[Round]
+	situations bot.Collection[Situation]
 	notices    bot.Collection[feedbackNotice]
 }
 
@@ -100,8 +100,8 @@ func RegisterWith(b *bot.Bot, cfg *config.Config, rc Config) error {
 	rc.Defaults()
 	h := &handler{
 		b: b, cfg: cfg, rc: rc, group: noticeGroup(cfg),
-		rounds:     bot.Records[bot.Round](b.Store, bot.CollRounds),
-		situations: bot.Records[bot.Situation](b.Store, bot.CollSituations),
+		rounds:     bot.Records[Round](b.Store, CollRounds),
+		situations: bot.Records[Situation](b.Store, CollSituations),
 		notices:    bot.Records[feedbackNotice](b.Store, CollFeedbackNotices),
 	}
 	if err := b.Register(h.command()); err != nil {
@@ -142,8 +142,8 @@ func (h *handler) t(lang, key string, args ...any) string { return h.b.T(lang, k
 
 // Get returns the round with id (XC-2026-0001), or a not-found error that
 // names it, for other packages (consultations, assessment).
-func Get(ctx context.Context, b *bot.Bot, id string) (*bot.Round, error) {
-	r, err := bot.Records[bot.Round](b.Store, bot.CollRounds).Get(ctx, strings.ToUpper(id))
+func Get(ctx context.Context, b *bot.Bot, id string) (*Round, error) {
+	r, err := bot.Records[Round](b.Store, CollRounds).Get(ctx, strings.ToUpper(id))
 	if bot.IsNotFound(err) {
 		return nil, bot.Errorf(bot.ENOTFOUND, "round.error.not_found", "id", id)
 	}
@@ -161,7 +161,7 @@ func (h *handler) argRound(req *bot.Request, i int) (string, error) {
 	return strings.ToUpper(id), nil
 }
 
-func (h *handler) load(ctx context.Context, id string) (*bot.Round, error) { return Get(ctx, h.b, id) }
+func (h *handler) load(ctx context.Context, id string) (*Round, error) { return Get(ctx, h.b, id) }
 
 func (h *handler) bodyNames(r *bot.Roster, ids []string, lang string) string {
 	if len(ids) == 0 {
@@ -274,11 +274,11 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 			return nil, bot.UsageError(req, "round.error.duplicate", "id", o.ID)
 		}
 	}
-	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixRound, start.Year())
+	id, err := bot.NewID(ctx, h.b.Store, PrefixRound, start.Year())
 	if err != nil {
 		return nil, err
 	}
-	rd := &bot.Round{
+	rd := &Round{
 		ID: id, Name: name, Team: team.ID, Organisation: org.ID, Attached: attached,
 		Start: start, End: end, Feedback: feedback, CreatedBy: req.Person.ID, CreatedAt: h.b.Now(),
 	}
@@ -339,7 +339,7 @@ func (h *handler) choices(r *bot.Roster, lang string, kinds ...bot.PartyKind) st
 }
 
 // card shows a round; nothing in it is confidential.
-func (h *handler) card(r *bot.Roster, rd *bot.Round, lang string) *bot.Card {
+func (h *handler) card(r *bot.Roster, rd *Round, lang string) *bot.Card {
 	return &bot.Card{
 		Title: h.t(lang, "round.card.title", "id", rd.ID, "name", rd.Name),
 		Color: bot.Blue,
@@ -357,7 +357,7 @@ func (h *handler) card(r *bot.Roster, rd *bot.Round, lang string) *bot.Card {
 
 // phase names where a round stands at now: before, during, after the
 // inspection, and in day-to-day supervision from the feedback day.
-func phase(rd *bot.Round, now time.Time, loc *time.Location) string {
+func phase(rd *Round, now time.Time, loc *time.Location) string {
 	today := dayStart(now, loc)
 	switch {
 	case !rd.Feedback.IsZero() && !today.Before(dayStart(rd.Feedback, loc)):
@@ -439,7 +439,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 	return &bot.Response{Replies: []bot.Reply{{Card: card}}}, nil
 }
 
-func (h *handler) situationLine(r *bot.Roster, s *bot.Situation, lang string) string {
+func (h *handler) situationLine(r *bot.Roster, s *Situation, lang string) string {
 	if s.From != "" {
 		return h.t(lang, "round.reply.line", "id", s.ID, "time", bot.FormatTime(s.CreatedAt, h.b.Loc), "body", r.BodyName(s.From, lang), "text", s.Text,
 			"acked", s.Acknowledged(), "total", len(s.To))
@@ -492,7 +492,7 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, bot.UsageError(req, "round.error.feedback_before_end", "end", bot.FormatDate(cur.End, h.b.Loc))
 	}
 	var before time.Time
-	rd, err := h.rounds.Update(ctx, id, func(v *bot.Round) error {
+	rd, err := h.rounds.Update(ctx, id, func(v *Round) error {
 		before = v.Feedback
 		v.Feedback = day
 		return nil
@@ -522,7 +522,7 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 // supervision starts on rd's feedback day, and returns the names (in
 // lang) of the bodies that could not be told. The feedback command and
 // the feedback-day job both send it.
-func (h *handler) tellFeedback(ctx context.Context, r *bot.Roster, rd *bot.Round, bodies []string, lang string) []string {
+func (h *handler) tellFeedback(ctx context.Context, r *bot.Roster, rd *Round, bodies []string, lang string) []string {
 	date := bot.FormatDate(rd.Feedback, h.b.Loc)
 	var failed []string
 	for _, body := range bodies {

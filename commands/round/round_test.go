@@ -27,9 +27,9 @@ func newEnv(t *testing.T) *bottest.Env {
 		t.Fatal(err)
 	}
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
-	r := &bot.Round{ID: roundID, Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
+	r := &Round{ID: roundID, Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"}, Start: d(9, 1), End: d(10, 31), Feedback: d(11, 20), CreatedBy: "wangming"}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(context.Background(), roundID, r); err != nil {
+	if err := bot.Records[Round](env.Store, CollRounds).Create(context.Background(), roundID, r); err != nil {
 		t.Fatal(err)
 	}
 	return env
@@ -112,7 +112,7 @@ func TestSituationReportReachesOnlyTheAttachedBodies(t *testing.T) {
 	}
 	bottest.MustContain(t, "ack", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已确认知悉")
 	bottest.MustContain(t, "ack again", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已由贵单位确认知悉")
-	s, err := bot.Records[bot.Situation](env.Store, bot.CollSituations).Get(context.Background(), "QK-2026-0001")
+	s, err := bot.Records[Situation](env.Store, CollSituations).Get(context.Background(), "QK-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +171,10 @@ func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	for _, p := range c.Parties {
 		parties = append(parties, p.Body)
 	}
-	if c.Subject != bot.SubjectImmediateFix || c.Round != roundID || c.Description != situation || strings.Join(parties, ",") != "team1,group3,finance" || c.CreatedBy != "zhangwei" {
+	if c.Subject != cosign.SubjectImmediateFix || c.Round != roundID || c.Description != situation || strings.Join(parties, ",") != "team1,group3,finance" || c.CreatedBy != "zhangwei" {
 		t.Errorf("co-signature: %+v", c)
 	}
-	all, _ := bot.Records[bot.Cosign](env.Store, bot.CollCosigns).List(context.Background())
+	all, _ := bot.Records[cosign.Cosign](env.Store, cosign.CollCosigns).List(context.Background())
 	if len(all) != 1 {
 		t.Errorf("want one co-signature, got %d", len(all))
 	}
@@ -245,7 +245,7 @@ func TestImmediateFixMakesTheRectificationItemWhenProgressIsOn(t *testing.T) {
 	resp := env.Command("lina", `轮次 通报 XC-2026-0001 "`+situation+`" 立行立改`)
 	text := bottest.Text(env.Click("lina", bottest.FindButton(t, resp.Replies[0].Card, ActionFix)))
 	bottest.MustContain(t, "fix", text, "ZG-2026-0001", "QZ-2026-0001")
-	it, err := bot.Records[bot.Item](env.Store, bot.CollItems).Get(context.Background(), "ZG-2026-0001")
+	it, err := bot.Records[progress.Item](env.Store, progress.CollItems).Get(context.Background(), "ZG-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestImmediateFixMakesTheRectificationItemWhenProgressIsOn(t *testing.T) {
 	if c.Item != "ZG-2026-0001" {
 		t.Errorf("co-signature item %q", c.Item)
 	}
-	s, _ := bot.Records[bot.Situation](env.Store, bot.CollSituations).Get(context.Background(), "QK-2026-0001")
+	s, _ := bot.Records[Situation](env.Store, CollSituations).Get(context.Background(), "QK-2026-0001")
 	if s.Item != "ZG-2026-0001" || s.Cosign != "QZ-2026-0001" || s.FixBy != "lina" {
 		t.Errorf("situation: %+v", s)
 	}
@@ -279,7 +279,7 @@ func groupNotices(env *bottest.Env) []string {
 	return out
 }
 
-func getRound(t *testing.T, env *bottest.Env, id string) *bot.Round {
+func getRound(t *testing.T, env *bottest.Env, id string) *Round {
 	t.Helper()
 	rd, err := Get(context.Background(), env.Bot, id)
 	if err != nil {
@@ -395,9 +395,9 @@ func TestEditRefusesBadInput(t *testing.T) {
 	env := newEnv(t)
 	// Another round of the same team on the same organisation.
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
-	other := &bot.Round{ID: "XC-2026-0002", Name: "区委第一巡察组巡察区财政局党组（上半年）", Team: "team1", Organisation: "finance",
+	other := &Round{ID: "XC-2026-0002", Name: "区委第一巡察组巡察区财政局党组（上半年）", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2"}, Start: d(3, 2), End: d(4, 30), CreatedBy: "wangming"}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(context.Background(), other.ID, other); err != nil {
+	if err := bot.Records[Round](env.Store, CollRounds).Create(context.Background(), other.ID, other); err != nil {
 		t.Fatal(err)
 	}
 	tooLongName := strings.Repeat("巡", maxName+1)

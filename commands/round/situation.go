@@ -49,13 +49,13 @@ func (h *handler) report(ctx context.Context, req *bot.Request) (*bot.Response, 
 		return nil, bot.Errorf(bot.EINVALID, "round.error.no_attached", "id", id)
 	}
 	now := h.b.Now()
-	sid, err := bot.NewID(ctx, h.b.Store, bot.PrefixSituation, now.In(h.b.Loc).Year())
+	sid, err := bot.NewID(ctx, h.b.Store, PrefixSituation, now.In(h.b.Loc).Year())
 	if err != nil {
 		return nil, err
 	}
-	s := &bot.Situation{ID: sid, Round: rd.ID, Team: rd.Team, Text: text, Immediate: immediate, CreatedBy: req.Person.ID, CreatedAt: now}
+	s := &Situation{ID: sid, Round: rd.ID, Team: rd.Team, Text: text, Immediate: immediate, CreatedBy: req.Person.ID, CreatedAt: now}
 	for _, b := range rd.Attached {
-		s.To = append(s.To, bot.SituationAck{Body: b})
+		s.To = append(s.To, SituationAck{Body: b})
 	}
 	if err := h.situations.Create(ctx, sid, s); err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (h *handler) report(ctx context.Context, req *bot.Request) (*bot.Response, 
 
 // situationCard is the report as its receiving bodies see it, with the
 // acknowledgement button while body has not acknowledged.
-func (h *handler) situationCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, lang, body string) *bot.Card {
+func (h *handler) situationCard(r *bot.Roster, rd *Round, s *Situation, lang, body string) *bot.Card {
 	card := h.baseCard(r, rd, s, lang)
 	if i := s.Recipient(body); i >= 0 && s.To[i].By == "" {
 		card.Buttons = []bot.Button{{Label: h.t(lang, "round.button.ack"), Action: ActionAck, Value: s.ID, Style: "primary"}}
@@ -86,7 +86,7 @@ func (h *handler) situationCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, 
 
 // reporterCard is the report as the team sees it, with the button that
 // makes the immediate-fix item while none was made.
-func (h *handler) reporterCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, lang string) *bot.Card {
+func (h *handler) reporterCard(r *bot.Roster, rd *Round, s *Situation, lang string) *bot.Card {
 	card := h.baseCard(r, rd, s, lang)
 	if s.Immediate && s.Cosign == "" {
 		card.Buttons = []bot.Button{{Label: h.t(lang, "round.button.fix"), Action: ActionFix, Value: s.ID, Style: "primary"}}
@@ -94,7 +94,7 @@ func (h *handler) reporterCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, l
 	return card
 }
 
-func (h *handler) baseCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, lang string) *bot.Card {
+func (h *handler) baseCard(r *bot.Roster, rd *Round, s *Situation, lang string) *bot.Card {
 	title := h.t(lang, "round.situation.title", "id", s.ID)
 	if s.From != "" {
 		title = h.t(lang, "round.reply.title", "id", s.ID)
@@ -146,7 +146,7 @@ func (h *handler) argSituation(req *bot.Request) (string, error) {
 	return strings.ToUpper(id), nil
 }
 
-func (h *handler) loadSituation(ctx context.Context, id string) (*bot.Situation, *bot.Round, error) {
+func (h *handler) loadSituation(ctx context.Context, id string) (*Situation, *Round, error) {
 	s, err := h.situations.Get(ctx, id)
 	if bot.IsNotFound(err) {
 		return nil, nil, bot.Errorf(bot.ENOTFOUND, "round.error.no_situation", "id", id)
@@ -176,7 +176,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	lang := req.Lang
 	r := req.Roster
-	if !slices.ContainsFunc(cur.To, func(a bot.SituationAck) bool { return req.Person.InBody(a.Body) }) {
+	if !slices.ContainsFunc(cur.To, func(a SituationAck) bool { return req.Person.InBody(a.Body) }) {
 		if err := h.b.AuditResult(ctx, req, "round.ack", id, "", bot.ResultRefused); err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	now := h.b.Now()
 	var acked []string
-	s, err := h.situations.Update(ctx, id, func(v *bot.Situation) error {
+	s, err := h.situations.Update(ctx, id, func(v *Situation) error {
 		acked = acked[:0]
 		for i := range v.To {
 			if v.To[i].By == "" && req.Person.InBody(v.To[i].Body) {
@@ -222,7 +222,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 }
 
 // refresh updates every posted card of the report.
-func (h *handler) refresh(ctx context.Context, r *bot.Roster, rd *bot.Round, s *bot.Situation) {
+func (h *handler) refresh(ctx context.Context, r *bot.Roster, rd *Round, s *Situation) {
 	for _, a := range s.To {
 		if len(a.Cards) == 0 {
 			continue
@@ -264,7 +264,7 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, bot.Errorf(bot.EINVALID, "round.error.no_cosign")
 	}
 	now := h.b.Now()
-	_, err = h.situations.Update(ctx, id, func(v *bot.Situation) error {
+	_, err = h.situations.Update(ctx, id, func(v *Situation) error {
 		if v.Cosign != "" || !v.FixStarted.IsZero() {
 			return errAlready
 		}
@@ -303,7 +303,7 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	cosOut := h.run(ctx, req, line)
 	cosign := reCosignID.FindString(cosOut)
-	s, err := h.situations.Update(ctx, id, func(v *bot.Situation) error {
+	s, err := h.situations.Update(ctx, id, func(v *Situation) error {
 		v.Item, v.Cosign = item, cosign
 		if cosign == "" {
 			v.FixStarted, v.FixBy = time.Time{}, "" // let the team try again
@@ -367,7 +367,7 @@ func truncate(s string, n int) string {
 // keeps the card references for later updates; it returns the names of
 // the bodies it could not reach. kind tells the messages' keys apart
 // ("report": the team's report, "reply": a body's report back).
-func (h *handler) deliverSituation(ctx context.Context, r *bot.Roster, rd *bot.Round, s *bot.Situation, kind, lang string) []string {
+func (h *handler) deliverSituation(ctx context.Context, r *bot.Roster, rd *Round, s *Situation, kind, lang string) []string {
 	var failed []string
 	for _, a := range s.To {
 		refs, err := h.tellBody(ctx, r, a.Body, "round:"+s.ID+":"+kind, func(l string) bot.Notice {
@@ -379,7 +379,7 @@ func (h *handler) deliverSituation(ctx context.Context, r *bot.Roster, rd *bot.R
 		}
 		if len(refs) > 0 {
 			body := a.Body
-			if _, err := h.situations.Update(ctx, s.ID, func(v *bot.Situation) error {
+			if _, err := h.situations.Update(ctx, s.ID, func(v *Situation) error {
 				if i := v.Recipient(body); i >= 0 {
 					v.To[i].Cards = append(v.To[i].Cards, refs...)
 				}
