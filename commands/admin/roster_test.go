@@ -130,8 +130,8 @@ func TestAccountIDsValidatedPerPlatform(t *testing.T) {
 func TestRemovingABodysLastMemberWithOpenWorkWarns(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
-	clue := &clue.Clue{ID: "XS-2026-0001", Body: "room2", FromBody: "team1", Status: clue.ClueTransferred}
-	if err := bot.Records[clue.Clue](env.Store, clue.CollClues).Create(ctx, clue.ID, clue); err != nil {
+	c := &clue.Clue{ID: "XS-2026-0001", Body: "room2", FromBody: "team1", Status: clue.ClueTransferred}
+	if err := bot.Records[clue.Clue](env.Store, clue.CollClues).Create(ctx, c.ID, c); err != nil {
 		t.Fatal(err)
 	}
 	item := &progress.Item{ID: "ZG-2026-0001", Unit: "finance", Supervisors: []string{"room2"}, Status: progress.ItemOpen}

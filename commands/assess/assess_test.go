@@ -43,21 +43,21 @@ func create[T any](t *testing.T, env *bottest.Env, coll, id string, v *T) {
 func seed(t *testing.T, env *bottest.Env) {
 	t.Helper()
 	ctx := context.Background()
-	clue := func(id, body string, created time.Time, priority bool, ack time.Time, deadline time.Time, status clue.ClueStatus, closed time.Time) {
+	addClue := func(id, body string, created time.Time, priority bool, ack time.Time, deadline time.Time, status clue.ClueStatus, closed time.Time) {
 		create(t, env, clue.CollClues, id, &clue.Clue{ID: id, Body: body, FromBody: "team1", OrganisationName: "区财政局党组", Title: "t", Substance: "s",
 			CreatedAt: created, Priority: priority, AckAt: ack, Deadline: deadline, Status: status, ClosedAt: closed})
 	}
 	none := time.Time{}
 	// Acknowledged after the reminder time (Wed 11-04 09:00); concluded in time.
-	clue("XS-2026-0001", "room2", at(env, 11, 2, 9), false, at(env, 11, 5, 10), at(env, 11, 30, 0), clue.ClueConcluded, at(env, 11, 20, 10))
+	addClue("XS-2026-0001", "room2", at(env, 11, 2, 9), false, at(env, 11, 5, 10), at(env, 11, 30, 0), clue.ClueConcluded, at(env, 11, 20, 10))
 	// Acknowledged in time; still verifying after its deadline day 11-15.
-	clue("XS-2026-0002", "room2", at(env, 11, 2, 9), false, at(env, 11, 3, 9), at(env, 11, 15, 0), clue.ClueVerifying, none)
+	addClue("XS-2026-0002", "room2", at(env, 11, 2, 9), false, at(env, 11, 3, 9), at(env, 11, 15, 0), clue.ClueVerifying, none)
 	// Priority (reminder after one working day, 11-11 09:00), never acknowledged.
-	clue("XS-2026-0003", "group3", at(env, 11, 10, 9), true, none, at(env, 12, 31, 0), clue.ClueTransferred, none)
+	addClue("XS-2026-0003", "group3", at(env, 11, 10, 9), true, none, at(env, 12, 31, 0), clue.ClueTransferred, none)
 	// All in time.
-	clue("XS-2026-0004", "room1", at(env, 11, 2, 9), false, at(env, 11, 2, 10), at(env, 11, 20, 0), clue.ClueConcluded, at(env, 11, 19, 10))
+	addClue("XS-2026-0004", "room1", at(env, 11, 2, 9), false, at(env, 11, 2, 10), at(env, 11, 20, 0), clue.ClueConcluded, at(env, 11, 19, 10))
 	// Late to acknowledge in September (Q3), overdue from 10-01 (Q4).
-	clue("XS-2026-0005", "group3", at(env, 9, 1, 9), false, none, at(env, 9, 30, 0), clue.ClueTransferred, none)
+	addClue("XS-2026-0005", "group3", at(env, 9, 1, 9), false, none, at(env, 9, 30, 0), clue.ClueTransferred, none)
 
 	month := func(id string, closed time.Time, units ...progress.UnitReport) {
 		create(t, env, progress.CollProgressMonths, id, &progress.ProgressMonth{ID: id, StartedAt: closed.AddDate(0, 0, -7), ClosedAt: closed, Units: units})

@@ -270,7 +270,7 @@ func TestOverdueExport(t *testing.T) {
 		{day(2027, 1, 20, 9), []string{"XS-2026-0002", "XS-2026-0003", "XS-2026-0006"}},
 	}
 	for _, tc := range tests {
-		got, err := Overdue(t.Context(), env.Bot, tc.now)
+		got, err := NewQueries(env.Store, env.Bot.Loc).OverdueAt(t.Context(), tc.now)
 		if err != nil {
 			t.Fatal(err)
 		}

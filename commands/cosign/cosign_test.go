@@ -64,7 +64,7 @@ func ids(t *testing.T, env *bottest.Env) []string {
 
 func get(t *testing.T, env *bottest.Env, id string) *cosign.Cosign {
 	t.Helper()
-	c, err := cosign.Get(context.Background(), env.Bot, id)
+	c, err := cosign.NewQueries(env.Store).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +502,7 @@ func TestRemindersWithFakeClock(t *testing.T) {
 	if dmsTo("chenjing")+dmsTo("zhoutao") != 0 {
 		t.Fatal("reminded before two working days")
 	}
-	if us, _ := cosign.Unsigned(ctx, env.Bot, day(3, 8, 59)); len(us) != 0 {
+	if us, _ := cosign.NewQueries(env.Store).UnsignedAt(ctx, day(3, 8, 59)); len(us) != 0 {
 		t.Errorf("unsigned before the reminder time: %d", len(us))
 	}
 
@@ -514,7 +514,7 @@ func TestRemindersWithFakeClock(t *testing.T) {
 		t.Error("the party that signed was reminded")
 	}
 	mustContain(t, texts(env, toPerson(env, "zhoutao"))[0], "提醒：三方共同签字 QZ-2026-0001「公务用车登记不规范」自 2026-12-01 09:00 起等待责任单位：区财政局党组签字")
-	us, err := cosign.Unsigned(ctx, env.Bot, day(3, 9, 0))
+	us, err := cosign.NewQueries(env.Store).UnsignedAt(ctx, day(3, 9, 0))
 	if err != nil || len(us) != 1 || len(us[0].Overdue(day(3, 9, 0))) != 2 {
 		t.Fatalf("Unsigned = %v, %v", us, err)
 	}
@@ -564,7 +564,7 @@ func TestRemindersWithFakeClock(t *testing.T) {
 	mustContain(t, bottest.Text(env.Command("lina", "会签 查看 "+id)), "系统 提醒 责任单位：区财政局党组 成员签字", "系统 将 责任单位：区财政局党组 逾期未签情况报巡察办")
 
 	env.Click("zhoutao", signButton(id))
-	if us, _ := cosign.Unsigned(ctx, env.Bot, day(8, 9, 0)); len(us) != 0 {
+	if us, _ := cosign.NewQueries(env.Store).UnsignedAt(ctx, day(8, 9, 0)); len(us) != 0 {
 		t.Errorf("a complete request is still unsigned")
 	}
 }
@@ -612,8 +612,8 @@ func TestReminderTimeIsConfigurable(t *testing.T) {
 func TestSixPartyJointEvaluation(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
-	round := &round.Round{ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
-	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, round.ID, round); err != nil {
+	rd := &round.Round{ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, rd.ID, rd); err != nil {
 		t.Fatal(err)
 	}
 	id := open(t, env, "wangming", `会签 新建 模板:六方 类别:方案 "区财政局党组巡察整改方案" 轮次:XC-2026-0001 监督:城关镇`)
@@ -701,8 +701,8 @@ func TestSequentialReminderStartsWhenItIsThePartysTurn(t *testing.T) {
 func TestNewDefaultsFromRoundAndItem(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
-	round := &round.Round{ID: "XC-2026-0001", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
-	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, round.ID, round); err != nil {
+	rd := &round.Round{ID: "XC-2026-0001", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, rd.ID, rd); err != nil {
 		t.Fatal(err)
 	}
 	addItem(t, env, "ZG-2026-0001", "公务用车登记不规范", "finance", "group3")

@@ -46,7 +46,7 @@ func TestCosignFlow(t *testing.T) {
 		}
 		get := func() *cosign.Cosign {
 			t.Helper()
-			c, err := cosign.Get(context.Background(), env.Bot, id)
+			c, err := cosign.NewQueries(env.Store).Get(context.Background(), id)
 			if err != nil {
 				t.Fatal(err)
 			}

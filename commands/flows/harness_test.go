@@ -105,11 +105,11 @@ func newEnv(t *testing.T) *bottest.Env {
 			t.Fatal(err)
 		}
 	}
-	round := &round.Round{
+	rd := &round.Round{
 		ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"}, CreatedBy: "wangming", CreatedAt: env.Clock.Now(),
 	}
-	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), round.ID, round); err != nil {
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), rd.ID, rd); err != nil {
 		t.Fatal(err)
 	}
 	return env

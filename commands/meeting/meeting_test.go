@@ -116,9 +116,9 @@ func field(t *testing.T, c *bot.Card, label string) string {
 func seedOpenItems(t *testing.T, f *fixture) {
 	t.Helper()
 	ctx := context.Background()
-	clue := &clue.Clue{ID: "XS-2026-0001", FromBody: "team1", Body: "room2", Title: "机密标题", Substance: "机密内容",
+	c := &clue.Clue{ID: "XS-2026-0001", FromBody: "team1", Body: "room2", Title: "机密标题", Substance: "机密内容",
 		Deadline: at("2026-12-10 00:00"), Status: clue.ClueTransferred, CreatedAt: at("2026-11-20 10:00")}
-	if err := bot.Records[clue.Clue](f.Store, clue.CollClues).Create(ctx, clue.ID, clue); err != nil {
+	if err := bot.Records[clue.Clue](f.Store, clue.CollClues).Create(ctx, c.ID, c); err != nil {
 		t.Fatal(err)
 	}
 	cs := &cosign.Cosign{ID: "QZ-2026-0001", Template: "three", State: cosign.CosignOpen, Order: cosign.OrderFree, Parties: []cosign.CosignParty{

@@ -87,3 +87,17 @@ func (q Queries) ChecksPromptedBefore(ctx context.Context, t time.Time) ([]*Chec
 		return err != nil || !start.Before(t)
 	}), nil
 }
+
+// Unreported returns the responsible units (body ids) marked "not
+// reported" (未报送) in the collection of month ("2026-12"): empty while
+// the collection is open or when the month had none.
+func (q Queries) Unreported(ctx context.Context, month string) ([]string, error) {
+	m, err := q.months.Get(ctx, month)
+	if bot.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.Unreported(), nil
+}

@@ -28,8 +28,8 @@ func TestNewRefusesAnUnknownRoundAndAPastDeadline(t *testing.T) {
 	if err != nil || len(items) != 0 {
 		t.Fatalf("refused lines created %d items (%v)", len(items), err)
 	}
-	round := &round.Round{ID: "XC-2026-0001", Team: "team1", Organisation: "finance"}
-	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, round.ID, round); err != nil {
+	rd := &round.Round{ID: "XC-2026-0001", Team: "team1", Organisation: "finance"}
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, rd.ID, rd); err != nil {
 		t.Fatal(err)
 	}
 	id := create(t, env, `区财政局党组 "台账不全" 期限:`+today+` 监督:第二监督检查室 轮次:xc-2026-0001`)

@@ -1,4 +1,4 @@
-package round
+package round_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/progress"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 const (
@@ -20,16 +21,16 @@ const (
 func newEnv(t *testing.T) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := round.Register(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	if err := cosign.Register(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
-	r := &Round{ID: roundID, Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
+	r := &round.Round{ID: roundID, Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"}, Start: d(9, 1), End: d(10, 31), Feedback: d(11, 20), CreatedBy: "wangming"}
-	if err := bot.Records[Round](env.Store, CollRounds).Create(context.Background(), roundID, r); err != nil {
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), roundID, r); err != nil {
 		t.Fatal(err)
 	}
 	return env
@@ -50,7 +51,7 @@ func TestCreateListShowAndFeedback(t *testing.T) {
 	env := newEnv(t)
 	resp := env.Command("wangming", "轮次 新建 第二巡察组 区住建局党组 开始:2027-03-01 结束:2027-04-30 协同:第一监督检查室,河西街道派出监察员办公室")
 	bottest.MustContain(t, "create", bottest.Text(resp), "XC-2027-0001", "区委第二巡察组巡察区住建局党组", "区纪委监委第一监督检查室", "河西街道派出监察员办公室", "巡前")
-	rd, err := Get(context.Background(), env.Bot, "XC-2027-0001")
+	rd, err := round.Get(context.Background(), env.Bot, "XC-2027-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,13 +107,13 @@ func TestSituationReportReachesOnlyTheAttachedBodies(t *testing.T) {
 	bottest.MustContain(t, "card", bottest.CardText(recipients["赵强"]), situation, "已知悉")
 
 	// An outsider's click is refused and audited; a recipient's counts once.
-	bottest.MustContain(t, "outsider", bottest.Text(env.Click("wufang", bottest.FindButton(t, recipients["赵强"], ActionAck))), "不是发给您所在单位")
+	bottest.MustContain(t, "outsider", bottest.Text(env.Click("wufang", bottest.FindButton(t, recipients["赵强"], round.ActionAck))), "不是发给您所在单位")
 	if n := len(audits(t, env, "round.ack", bot.ResultRefused)); n != 1 {
 		t.Errorf("want the refused click audited, got %d", n)
 	}
-	bottest.MustContain(t, "ack", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已确认知悉")
-	bottest.MustContain(t, "ack again", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已由贵单位确认知悉")
-	s, err := bot.Records[Situation](env.Store, CollSituations).Get(context.Background(), "QK-2026-0001")
+	bottest.MustContain(t, "ack", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], round.ActionAck))), "已确认知悉")
+	bottest.MustContain(t, "ack again", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], round.ActionAck))), "已由贵单位确认知悉")
+	s, err := bot.Records[round.Situation](env.Store, round.CollSituations).Get(context.Background(), "QK-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestSituationReportReachesOnlyTheAttachedBodies(t *testing.T) {
 func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	env := newEnv(t)
 	resp := env.Command("lina", `轮次 通报 XC-2026-0001 "`+situation+`" 立行立改`)
-	fix := bottest.FindButton(t, resp.Replies[0].Card, ActionFix)
+	fix := bottest.FindButton(t, resp.Replies[0].Card, round.ActionFix)
 	// Only the round's side may press it.
 	bottest.MustContain(t, "room presses", bottest.Text(env.Click("zhaoqiang", fix)), "没有权限")
 
@@ -163,7 +164,7 @@ func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	again := bottest.Text(env.Click("lina", fix))
 	bottest.MustContain(t, "double click", again, "已转为即知即改事项", "QZ-2026-0001")
 
-	c, err := cosign.Get(context.Background(), env.Bot, "QZ-2026-0001")
+	c, err := cosign.NewQueries(env.Store).Get(context.Background(), "QZ-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	if len(resp.Replies[0].Card.Buttons) != 0 {
 		t.Error("a plain report offers the immediate-fix button")
 	}
-	bottest.MustContain(t, "not immediate", bottest.Text(env.Click("lina", bot.Button{Action: ActionFix, Value: "QK-2026-0002"})), "不是立行立改")
+	bottest.MustContain(t, "not immediate", bottest.Text(env.Click("lina", bot.Button{Action: round.ActionFix, Value: "QK-2026-0002"})), "不是立行立改")
 }
 
 func TestBadInputAnswersWithAnExample(t *testing.T) {
@@ -218,8 +219,8 @@ func TestBadInputAnswersWithAnExample(t *testing.T) {
 	}
 	bottest.MustContain(t, "example", bottest.Text(env.Command("wangming", "轮次 新建")), "示例")
 	for _, v := range []string{"", "QK", "QK-2026-0404", "x|y"} {
-		env.Click("chenjing", bot.Button{Action: ActionAck, Value: v})
-		env.Click("lina", bot.Button{Action: ActionFix, Value: v})
+		env.Click("chenjing", bot.Button{Action: round.ActionAck, Value: v})
+		env.Click("lina", bot.Button{Action: round.ActionFix, Value: v})
 	}
 }
 
@@ -243,7 +244,7 @@ func TestImmediateFixMakesTheRectificationItemWhenProgressIsOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp := env.Command("lina", `轮次 通报 XC-2026-0001 "`+situation+`" 立行立改`)
-	text := bottest.Text(env.Click("lina", bottest.FindButton(t, resp.Replies[0].Card, ActionFix)))
+	text := bottest.Text(env.Click("lina", bottest.FindButton(t, resp.Replies[0].Card, round.ActionFix)))
 	bottest.MustContain(t, "fix", text, "ZG-2026-0001", "QZ-2026-0001")
 	it, err := bot.Records[progress.Item](env.Store, progress.CollItems).Get(context.Background(), "ZG-2026-0001")
 	if err != nil {
@@ -253,14 +254,14 @@ func TestImmediateFixMakesTheRectificationItemWhenProgressIsOn(t *testing.T) {
 		bot.FormatDate(it.Deadline, env.Bot.Loc) != "2026-12-08" {
 		t.Errorf("item: %+v", it)
 	}
-	c, err := cosign.Get(context.Background(), env.Bot, "QZ-2026-0001")
+	c, err := cosign.NewQueries(env.Store).Get(context.Background(), "QZ-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Item != "ZG-2026-0001" {
 		t.Errorf("co-signature item %q", c.Item)
 	}
-	s, _ := bot.Records[Situation](env.Store, CollSituations).Get(context.Background(), "QK-2026-0001")
+	s, _ := bot.Records[round.Situation](env.Store, round.CollSituations).Get(context.Background(), "QK-2026-0001")
 	if s.Item != "ZG-2026-0001" || s.Cosign != "QZ-2026-0001" || s.FixBy != "lina" {
 		t.Errorf("situation: %+v", s)
 	}
@@ -279,9 +280,9 @@ func groupNotices(env *bottest.Env) []string {
 	return out
 }
 
-func getRound(t *testing.T, env *bottest.Env, id string) *Round {
+func getRound(t *testing.T, env *bottest.Env, id string) *round.Round {
 	t.Helper()
-	rd, err := Get(context.Background(), env.Bot, id)
+	rd, err := round.Get(context.Background(), env.Bot, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,12 +396,12 @@ func TestEditRefusesBadInput(t *testing.T) {
 	env := newEnv(t)
 	// Another round of the same team on the same organisation.
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
-	other := &Round{ID: "XC-2026-0002", Name: "区委第一巡察组巡察区财政局党组（上半年）", Team: "team1", Organisation: "finance",
+	other := &round.Round{ID: "XC-2026-0002", Name: "区委第一巡察组巡察区财政局党组（上半年）", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2"}, Start: d(3, 2), End: d(4, 30), CreatedBy: "wangming"}
-	if err := bot.Records[Round](env.Store, CollRounds).Create(context.Background(), other.ID, other); err != nil {
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), other.ID, other); err != nil {
 		t.Fatal(err)
 	}
-	tooLongName := strings.Repeat("巡", maxName+1)
+	tooLongName := strings.Repeat("巡", round.MaxName+1)
 	attachedChoices := "区纪委监委第一监督检查室、区纪委监委第二监督检查室、区纪委监委派驻第三纪检监察组、城关镇派出监察员办公室、河西街道派出监察员办公室"
 	tests := []struct {
 		person, line string
@@ -426,7 +427,7 @@ func TestEditRefusesBadInput(t *testing.T) {
 		{"wangming", "轮次 修改 XC-2026-0001 协同:区审计局", []string{env.TZ("round.error.unknown_attached", "input", "区审计局", "choices", attachedChoices)}},
 		{"wangming", "轮次 修改 XC-2026-0001 协同:第二巡察组", []string{env.TZ("round.error.unknown_attached", "input", "第二巡察组", "choices", attachedChoices)}},
 		{"wangming", "轮次 修改 XC-2026-0001 协同:，", []string{env.TZ("round.error.need_attached", "choices", attachedChoices)}},
-		{"wangming", "轮次 修改 XC-2026-0001 名称:" + tooLongName, []string{env.TZ("round.error.too_long", "what", env.TZ("round.arg.name"), "max", maxName)}},
+		{"wangming", "轮次 修改 XC-2026-0001 名称:" + tooLongName, []string{env.TZ("round.error.too_long", "what", env.TZ("round.arg.name"), "max", round.MaxName)}},
 		{"wangming", "轮次 修改 XC-2026-0001 名称:", []string{env.TZ("round.edit.empty_option", "option", "name / 名称")}},
 		{"wangming", "轮次 修改 XC-2026-0001 开始:2026-03-02", []string{env.TZ("round.error.duplicate", "id", "XC-2026-0002")}},
 		{"wangming", "轮次 修改 XC-2026-0404 结束:2026-11-15", []string{env.TZ("round.error.not_found", "id", "XC-2026-0404")}},
