@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -198,16 +197,12 @@ type stored struct {
 
 func readStored(ctx context.Context, s bot.Store) (stored, error) {
 	var st stored
-	docs, err := s.List(ctx, clue.CollClues)
+	clues, err := clue.NewQueries(s, nil).All(ctx)
 	if err != nil {
-		return st, err
+		return st, fmt.Errorf("clues: %w", err)
 	}
-	for _, d := range docs {
-		var c clue.Clue
-		if err := json.Unmarshal(d.Data, &c); err != nil {
-			return st, fmt.Errorf("clue %s: %w", d.ID, err)
-		}
-		st.clues = append(st.clues, c)
+	for _, c := range clues {
+		st.clues = append(st.clues, *c)
 	}
 	in, err := s.List(ctx, bot.CollInbox)
 	if err != nil {

@@ -16,9 +16,8 @@ import (
 // commands, as the people would, so it is audited like any other record.
 // Later starts keep what users changed.
 func seedDemo(ctx context.Context, b *bot.Bot) error {
-	rounds := bot.Records[round.Round](b.Store, round.CollRounds)
 	const id = "XC-2026-0001"
-	if _, err := rounds.Get(ctx, id); err == nil {
+	if _, err := round.NewQueries(b.Store).Get(ctx, id); err == nil {
 		return nil
 	} else if !bot.IsNotFound(err) {
 		return err
@@ -30,7 +29,7 @@ func seedDemo(ctx context.Context, b *bot.Bot) error {
 		Start:    d(2026, 9, 1), End: d(2026, 10, 31), Feedback: d(2026, 11, 20),
 		CreatedBy: "wangming", CreatedAt: b.Now(),
 	}
-	if err := rounds.Create(ctx, id, r); err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
+	if err := round.Seed(ctx, b.Store, r); err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
 		return err
 	}
 	// The round is written directly, not through "round new": take its

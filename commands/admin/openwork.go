@@ -19,7 +19,8 @@ type OpenWork struct {
 	Count func(ctx context.Context, body string) (int, error)
 }
 
-// openWork counts, per kind, the work still waiting on body. It runs only
+// openWork counts, per kind, the work still waiting on body; a kind with
+// none is left out, so an empty map means no open work. It runs only
 // for an administrator removing the last member of a body, where a missed
 // kind would leave work nobody can do.
 func (h *handlers) openWork(ctx context.Context, body string) (map[string]int, error) {
@@ -29,7 +30,9 @@ func (h *handlers) openWork(ctx context.Context, body string) (map[string]int, e
 		if err != nil {
 			return nil, err
 		}
-		n[w.Kind] += c
+		if c > 0 {
+			n[w.Kind] += c
+		}
 	}
 	return n, nil
 }

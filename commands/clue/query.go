@@ -208,4 +208,3 @@ func (f listFilter) match(c *Clue, p *bot.Person, now time.Time, loc *time.Locat
 	}
 	return true
 }
-

@@ -218,4 +218,3 @@ func (c *Clue) Entitled(r *bot.Roster, p *bot.Person) bool {
 	}
 	return false
 }
-

@@ -97,18 +97,18 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 	from := senderBody(r, req.Person)
 	roundID := strings.ToUpper(strings.TrimSpace(p.Opt("round", "轮次")))
 	if roundID != "" {
-		round, err := bot.Records[round.Round](h.b.Store, round.CollRounds).Get(ctx, roundID)
+		rd, err := round.NewQueries(h.b.Store).Get(ctx, roundID)
 		if bot.IsNotFound(err) {
 			return nil, bot.UsageError(req, "clue.error.no_round", "id", roundID)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if orgID != "" && round.Organisation != "" && round.Organisation != orgID {
-			return nil, bot.UsageError(req, "clue.error.round_org", "id", roundID, "organisation", r.BodyName(round.Organisation, lang))
+		if orgID != "" && rd.Organisation != "" && rd.Organisation != orgID {
+			return nil, bot.UsageError(req, "clue.error.round_org", "id", roundID, "organisation", r.BodyName(rd.Organisation, lang))
 		}
-		if req.Person.InBody(round.Team) {
-			from = round.Team
+		if req.Person.InBody(rd.Team) {
+			from = rd.Team
 		}
 	}
 

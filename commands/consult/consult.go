@@ -85,7 +85,7 @@ type handler struct {
 	cfg      *config.Config
 	cc       Config
 	consults bot.Collection[Consultation]
-	rounds   bot.Collection[round.Round]
+	rounds   round.Queries
 }
 
 // Register adds the consult command (征询) and its reminder job with the
@@ -107,7 +107,7 @@ func RegisterWith(b *bot.Bot, cfg *config.Config, cc Config) error {
 	h := &handler{
 		b: b, cfg: cfg, cc: cc,
 		consults: bot.Records[Consultation](b.Store, CollConsults),
-		rounds:   bot.Records[round.Round](b.Store, round.CollRounds),
+		rounds:   round.NewQueries(b.Store),
 	}
 	if err := b.Register(h.command()); err != nil {
 		return err

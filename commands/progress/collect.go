@@ -441,4 +441,3 @@ func (h *handler) closeDue(ctx context.Context, now time.Time) error {
 	}
 	return errors.Join(errs...)
 }
-

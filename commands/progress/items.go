@@ -87,7 +87,7 @@ func (h *handler) checkNew(ctx context.Context, req *bot.Request, it *Item, now 
 		if !reRoundID.MatchString(it.Round) {
 			return bot.UsageError(req, "progress.error.bad_round", "input", it.Round)
 		}
-		_, err := bot.Records[round.Round](h.b.Store, round.CollRounds).Get(ctx, it.Round)
+		_, err := round.NewQueries(h.b.Store).Get(ctx, it.Round)
 		if bot.IsNotFound(err) {
 			return bot.UsageError(req, "progress.error.unknown_round", "round", it.Round)
 		}

@@ -133,7 +133,6 @@ func (it *Item) OverdueAt(now time.Time, loc *time.Location) bool {
 	return bot.Midnight(now, loc).After(bot.Midnight(it.Deadline, loc))
 }
 
-
 // UpdatedBetween reports whether a progress entry was logged in [from, to).
 func (it *Item) UpdatedBetween(from, to time.Time) bool {
 	return slices.ContainsFunc(it.Progress, func(e ProgressEntry) bool { return !e.Time.Before(from) && e.Time.Before(to) })

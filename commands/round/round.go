@@ -140,16 +140,6 @@ func (h *handler) command() *bot.Command {
 
 func (h *handler) t(lang, key string, args ...any) string { return h.b.T(lang, key, args...) }
 
-// Get returns the round with id (XC-2026-0001), or a not-found error that
-// names it, for other packages (consultations, assessment).
-func Get(ctx context.Context, b *bot.Bot, id string) (*Round, error) {
-	r, err := bot.Records[Round](b.Store, CollRounds).Get(ctx, strings.ToUpper(id))
-	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "round.error.not_found", "id", id)
-	}
-	return r, err
-}
-
 func (h *handler) argRound(req *bot.Request, i int) (string, error) {
 	id := strings.TrimSpace(req.Command.Arg(i))
 	if id == "" {
@@ -161,7 +151,15 @@ func (h *handler) argRound(req *bot.Request, i int) (string, error) {
 	return strings.ToUpper(id), nil
 }
 
-func (h *handler) load(ctx context.Context, id string) (*Round, error) { return Get(ctx, h.b, id) }
+// load returns the round with id (XC-2026-0001), or a not-found error
+// that names it.
+func (h *handler) load(ctx context.Context, id string) (*Round, error) {
+	r, err := h.rounds.Get(ctx, strings.ToUpper(id))
+	if bot.IsNotFound(err) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "round.error.not_found", "id", id)
+	}
+	return r, err
+}
 
 func (h *handler) bodyNames(r *bot.Roster, ids []string, lang string) string {
 	if len(ids) == 0 {

@@ -51,7 +51,7 @@ func TestCreateListShowAndFeedback(t *testing.T) {
 	env := newEnv(t)
 	resp := env.Command("wangming", "轮次 新建 第二巡察组 区住建局党组 开始:2027-03-01 结束:2027-04-30 协同:第一监督检查室,河西街道派出监察员办公室")
 	bottest.MustContain(t, "create", bottest.Text(resp), "XC-2027-0001", "区委第二巡察组巡察区住建局党组", "区纪委监委第一监督检查室", "河西街道派出监察员办公室", "巡前")
-	rd, err := round.Get(context.Background(), env.Bot, "XC-2027-0001")
+	rd, err := round.NewQueries(env.Store).Get(context.Background(), "XC-2027-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func groupNotices(env *bottest.Env) []string {
 
 func getRound(t *testing.T, env *bottest.Env, id string) *round.Round {
 	t.Helper()
-	rd, err := round.Get(context.Background(), env.Bot, id)
+	rd, err := round.NewQueries(env.Store).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
