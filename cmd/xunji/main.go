@@ -446,8 +446,8 @@ func registerCommands(b *bot.Bot, c *config.Config) error {
 		clue.Register,
 		registerCosign,
 		progress.Register,
-		registerRound,
-		registerConsult,
+		round.Register,
+		consult.Register,
 		assess.Register,
 		meeting.Register,
 	} {
@@ -489,16 +489,6 @@ func count[T any](query func(context.Context, string) ([]T, error)) func(context
 // of the configuration.
 func registerCosign(b *bot.Bot, c *config.Config) error {
 	return cosign.RegisterWith(b, c, append(cosign.Builtin(), c.Cosign.Templates...))
-}
-
-// registerRound adds inspection rounds with the configured settings.
-func registerRound(b *bot.Bot, c *config.Config) error {
-	return round.RegisterWith(b, c, round.Config(c.Round))
-}
-
-// registerConsult adds information requests with the configured settings.
-func registerConsult(b *bot.Bot, c *config.Config) error {
-	return consult.RegisterWith(b, c, consult.Config(c.Consult))
 }
 
 // platformAdapters returns the Slack and Lark adapters configured by

@@ -34,32 +34,6 @@ const (
 	JobEvery = 15 * time.Minute
 )
 
-// Config is the consultations' configuration. The lead may add it to
-// bot/config as `consult:` with the same fields and convert it
-// (consult.Config(cfg.Consult)).
-type Config struct {
-	// Departments are the body ids asked when "consult new" names none;
-	// empty means every body of kind consulted_dept.
-	Departments []string `yaml:"departments"`
-	// DeadlineDays is the default deadline, in working days from the
-	// request.
-	DeadlineDays int `yaml:"deadline_days"`
-	// EscalateDays is how many working days after the reminder (sent on
-	// the first working day after the deadline) the inspection office is
-	// told of a department still silent.
-	EscalateDays int `yaml:"escalate_days"`
-}
-
-// Defaults fills unset fields.
-func (c *Config) Defaults() {
-	if c.DeadlineDays <= 0 {
-		c.DeadlineDays = 5
-	}
-	if c.EscalateDays <= 0 {
-		c.EscalateDays = 2
-	}
-}
-
 const (
 	maxRequest = 1000 // runes
 	maxAnswer  = 4000 // runes
@@ -83,21 +57,18 @@ var (
 type handler struct {
 	b        *bot.Bot
 	cfg      *config.Config
-	cc       Config
+	cc       config.ConsultConfig
 	consults bot.Collection[Consultation]
 	rounds   round.Queries
 }
 
-// Register adds the consult command (征询) and its reminder job with the
-// default Config.
-func Register(b *bot.Bot, cfg *config.Config) error { return RegisterWith(b, cfg, Config{}) }
-
-// RegisterWith adds the consult command and its reminder job with cc.
-func RegisterWith(b *bot.Bot, cfg *config.Config, cc Config) error {
+// Register adds the consult command (征询) and its reminder job, with the
+// configuration's consult section (cfg.Consult).
+func Register(b *bot.Bot, cfg *config.Config) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("consult: a bot and a configuration are required")
 	}
-	cc.Defaults()
+	cc := cfg.Consult.WithDefaults()
 	r := b.BaseRoster()
 	for _, d := range cc.Departments {
 		if bd, ok := r.Body(d); !ok || bd.Kind != bot.ConsultedDept {

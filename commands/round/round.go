@@ -30,21 +30,6 @@ const (
 	ActionFix = "round.fix" // value: QK id; make the immediate-fix item and co-signature
 )
 
-// Config is the rounds' configuration. The lead may add it to
-// bot/config as `round:` with the same fields and convert it.
-type Config struct {
-	// ImmediateDeadlineDays is the deadline, in calendar days from the
-	// click, of an immediate-fix item made from a situation report.
-	ImmediateDeadlineDays int `yaml:"immediate_deadline_days"`
-}
-
-// Defaults fills unset fields.
-func (c *Config) Defaults() {
-	if c.ImmediateDeadlineDays <= 0 {
-		c.ImmediateDeadlineDays = 7
-	}
-}
-
 // AttachedKinds are the party kinds that may be attached to a round: they
 // receive its situation reports and supervise its rectification.
 var AttachedKinds = []bot.PartyKind{bot.SupervisionRoom, bot.StationedGroup, bot.SupervisorOffice, bot.GrassrootsCommission}
@@ -81,7 +66,7 @@ var (
 type handler struct {
 	b          *bot.Bot
 	cfg        *config.Config
-	rc         Config
+	rc         config.RoundConfig
 	group      string // coordination group for new rounds
 	rounds     bot.Collection[Round]
 	situations bot.Collection[Situation]
@@ -89,15 +74,12 @@ type handler struct {
 }
 
 // Register adds the round command (轮次, 巡察) and the feedback-day job
-// (FeedbackJobName) with the default Config.
-func Register(b *bot.Bot, cfg *config.Config) error { return RegisterWith(b, cfg, Config{}) }
-
-// RegisterWith adds the round command with rc.
-func RegisterWith(b *bot.Bot, cfg *config.Config, rc Config) error {
+// (FeedbackJobName), with the configuration's round section (cfg.Round).
+func Register(b *bot.Bot, cfg *config.Config) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("round: a bot and a configuration are required")
 	}
-	rc.Defaults()
+	rc := cfg.Round.WithDefaults()
 	h := &handler{
 		b: b, cfg: cfg, rc: rc, group: noticeGroup(cfg),
 		rounds:     bot.Records[Round](b.Store, CollRounds),
