@@ -446,7 +446,7 @@ func registerCommands(b *bot.Bot, c *config.Config) error {
 		clue.Register,
 		registerCosign,
 		progress.Register,
-		round.Register,
+		registerRound,
 		consult.Register,
 		assess.Register,
 		meeting.Register,
@@ -485,10 +485,30 @@ func count[T any](query func(context.Context, string) ([]T, error)) func(context
 	}
 }
 
+// registerRound adds inspection rounds, with the progress and cosign
+// domains' makers behind the immediate-fix button.
+func registerRound(b *bot.Bot, c *config.Config) error {
+	items, err := progress.NewMaker(b, c)
+	if err != nil {
+		return err
+	}
+	cosigns, err := cosign.NewMaker(b, c, cosignTemplates(c))
+	if err != nil {
+		return err
+	}
+	return round.Register(b, c, round.Fix{Items: items, Cosigns: cosigns})
+}
+
+// cosignTemplates are the built-in co-signature templates and those of
+// the configuration.
+func cosignTemplates(c *config.Config) []config.CosignTemplate {
+	return append(cosign.Builtin(), c.Cosign.Templates...)
+}
+
 // registerCosign adds co-signatures with the built-in templates and those
 // of the configuration.
 func registerCosign(b *bot.Bot, c *config.Config) error {
-	return cosign.RegisterWith(b, c, append(cosign.Builtin(), c.Cosign.Templates...))
+	return cosign.RegisterWith(b, c, cosignTemplates(c))
 }
 
 // platformAdapters returns the Slack and Lark adapters configured by

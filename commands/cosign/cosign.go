@@ -184,11 +184,15 @@ func RegisterWith(b *bot.Bot, cfg *config.Config, templates []config.CosignTempl
 	if err := ValidateTemplates(templates); err != nil {
 		return err
 	}
-	m := &module{b: b, cfg: cfg, templates: slices.Clone(templates), coll: bot.Records[Cosign](b.Store, CollCosigns), byItem: bot.Records[itemCosign](b.Store, collByItem)}
+	m := newModule(b, cfg, templates)
 	if err := b.Register(m.command()); err != nil {
 		return err
 	}
 	return b.AddJob(bot.Job{Name: JobName, Every: JobEvery, Run: m.remind})
+}
+
+func newModule(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) *module {
+	return &module{b: b, cfg: cfg, templates: slices.Clone(templates), coll: bot.Records[Cosign](b.Store, CollCosigns), byItem: bot.Records[itemCosign](b.Store, collByItem)}
 }
 
 func (m *module) command() *bot.Command {

@@ -51,42 +51,53 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 		return nil, bot.UsageError(req, "cosign.err.item", "item", cmd.Opt(commonOptions["item"]...))
 	}
 	desc := strings.TrimSpace(cmd.Rest(0))
-	var err error
 	if desc == "" && item == "" {
 		return nil, bot.UsageError(req, "cosign.err.description")
 	}
 	if utf8.RuneCountInString(desc) > maxDescription {
 		return nil, bot.UsageError(req, "cosign.err.too_long", "max", maxDescription)
 	}
+	c, group, err := m.createRequest(ctx, req, tpl, subject, item, desc, cmd.Opt(commonOptions["round"]...))
+	if err != nil {
+		return nil, err
+	}
+	return bot.Text(m.b.T(lang, "cosign.created", "id", c.ID, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang))), nil
+}
+
+// createRequest checks and stores a request of tpl on subject, about item
+// (a rectification item id, or "") and the round typed as roundIn (or ""),
+// as req's person makes it; it audits it and posts its card to group.
+func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config.CosignTemplate, subject, item, desc, roundIn string) (*Cosign, string, error) {
 	var it *progress.Item
+	var err error
 	if item != "" {
 		if it, err = m.checkItem(ctx, req, item, subject); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	var rd *round.Round
-	if rid := strings.ToUpper(cmd.Opt(commonOptions["round"]...)); rid != "" {
+	if rid := strings.ToUpper(roundIn); rid != "" {
 		if !reRoundID.MatchString(rid) {
-			return nil, bot.UsageError(req, "cosign.err.round", "round", cmd.Opt(commonOptions["round"]...))
+			return nil, "", bot.UsageError(req, "cosign.err.round", "round", roundIn)
 		}
 		r, err := round.NewQueries(m.b.Store).Get(ctx, rid)
 		if bot.IsNotFound(err) {
-			return nil, bot.UsageError(req, "cosign.err.no_round", "round", rid)
+			return nil, "", bot.UsageError(req, "cosign.err.no_round", "round", rid)
 		}
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		rd = r
 	}
 	parties, err := m.resolveParties(req, tpl, rd, it)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 
 	now := m.b.Now()
 	id, err := bot.NewID(ctx, m.b.Store, PrefixCosign, now.In(m.b.Loc).Year())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	c := &Cosign{
 		ID: id, Template: tpl.Name, Title: tpl.Title, TitleEn: tpl.TitleEn, Subject: subject,
@@ -102,19 +113,56 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	}
 	m.open(c, now)
 	if err := m.coll.Create(ctx, id, c); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if item != "" {
 		if err := m.byItem.Put(ctx, itemKey(item, subject), &itemCosign{Cosign: id}); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if err := m.b.Audit(ctx, req, "cosign.create", id, m.auditParties(c)); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	group := m.cfg.NoticeGroup("cosign")
 	m.postCard(ctx, req.Roster, c, group)
-	return bot.Text(m.b.T(lang, "cosign.created", "id", id, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang))), nil
+	return c, group, nil
+}
+
+// Maker makes co-signature requests for other domains: the three-party
+// signature of a round's immediate fix.
+type Maker struct{ m *module }
+
+// NewMaker returns the co-signature maker with templates (the first is
+// the default), as RegisterWith would set it up.
+func NewMaker(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) (*Maker, error) {
+	if err := ValidateTemplates(templates); err != nil {
+		return nil, err
+	}
+	return &Maker{m: newModule(b, cfg, templates)}, nil
+}
+
+// NewDefault makes a request of the default template and its default
+// subject, about round and item (a rectification item id, or ""), with
+// the checks, record, audit and card of "cosign new round:… item:…"
+// typed by req's person, and returns its id. A refusal is a *bot.Error.
+func (mk *Maker) NewDefault(ctx context.Context, req *bot.Request, round, item, description string) (string, error) {
+	m := mk.m
+	tpl := m.templates[0]
+	if !req.Roster.HasKind(req.Person, bot.InspectionOffice) && !req.Roster.HasKind(req.Person, bot.InspectionTeam) {
+		return "", bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+	}
+	desc := strings.TrimSpace(description)
+	if desc == "" && item == "" {
+		return "", bot.UsageError(req, "cosign.err.description")
+	}
+	if utf8.RuneCountInString(desc) > maxDescription {
+		return "", bot.UsageError(req, "cosign.err.too_long", "max", maxDescription)
+	}
+	c, _, err := m.createRequest(ctx, req, tpl, tpl.Subjects[0], strings.ToUpper(item), desc, round)
+	if err != nil {
+		return "", err
+	}
+	return c.ID, nil
 }
 
 // itemCosign is the index entry of a rectification item and subject:

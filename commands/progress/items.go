@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/commands/round"
 )
 
@@ -43,11 +44,22 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	now := h.b.Now().In(h.b.Loc)
 	in := itemInput{Unit: args[0], Title: strings.Join(args[1:], " "), Deadline: p.Opt("deadline", "期限", "时限"),
 		Supervisors: p.Opt("supervisor", "supervisors", "监督", "监督单位"), Round: p.Opt("round", "轮次"), Immediate: immediate}
+	it, err := h.createItem(ctx, req, in, now)
+	if err != nil {
+		return nil, err
+	}
+	text := h.t(lang, "progress.created", "id", it.ID, "unit", req.Roster.BodyName(it.Unit, lang), "deadline", bot.FormatDate(it.Deadline, h.b.Loc))
+	return &bot.Response{Replies: []bot.Reply{{Text: text, Card: h.card(req.Roster, it, lang, now)}}}, nil
+}
+
+// createItem checks and stores the item in as req's person creates it,
+// audits it and posts its card to the items' group.
+func (h *handler) createItem(ctx context.Context, req *bot.Request, in itemInput, now time.Time) (*Item, error) {
 	taken, err := h.taken(ctx)
 	if err != nil {
 		return nil, err
 	}
-	it, key, kv := h.validate(req.Roster, in, now, taken, lang)
+	it, key, kv := h.validate(req.Roster, in, now, taken, req.Lang)
 	if key != "" {
 		return nil, bot.UsageError(req, key, kv...)
 	}
@@ -71,8 +83,38 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 			h.b.Log.Warn("progress: could not keep card references", "item", it.ID, "err", err)
 		}
 	}
-	text := h.t(lang, "progress.created", "id", it.ID, "unit", req.Roster.BodyName(it.Unit, lang), "deadline", bot.FormatDate(it.Deadline, h.b.Loc))
-	return &bot.Response{Replies: []bot.Reply{{Text: text, Card: h.card(req.Roster, it, lang, now)}}}, nil
+	return it, nil
+}
+
+// Maker makes rectification items for other domains: the immediate-fix
+// item of a round's situation report.
+type Maker struct{ h *handler }
+
+// NewMaker returns the item maker of the progress domain configured by
+// cfg, as Register would set it up.
+func NewMaker(b *bot.Bot, cfg *config.Config) (*Maker, error) {
+	h, err := newHandler(b, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Maker{h: h}, nil
+}
+
+// NewImmediateItem makes an immediate-fix item (即知即改) of unit, with
+// the checks, record, audit and card of "progress new … immediate" typed
+// by req's person, and returns its id. A refusal is a *bot.Error.
+func (m *Maker) NewImmediateItem(ctx context.Context, req *bot.Request, unit, title string, deadline time.Time, supervisors []string, round string) (string, error) {
+	h := m.h
+	if !slices.ContainsFunc(creatorKinds, func(k bot.PartyKind) bool { return req.Roster.HasKind(req.Person, k) }) {
+		return "", bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+	}
+	in := itemInput{Unit: unit, Title: title, Deadline: bot.FormatDate(deadline, h.b.Loc),
+		Supervisors: strings.Join(supervisors, ","), Round: round, Immediate: true}
+	it, err := h.createItem(ctx, req, in, h.b.Now().In(h.b.Loc))
+	if err != nil {
+		return "", err
+	}
+	return it.ID, nil
 }
 
 // reRoundID is an inspection round id.

@@ -46,8 +46,6 @@ const (
 var (
 	reRoundID     = regexp.MustCompile(`^(?i)XC-\d{4}-\d{4,}$`)
 	reSituationID = regexp.MustCompile(`^(?i)QK-\d{4}-\d{4,}$`)
-	reItemID      = regexp.MustCompile(`ZG-\d{4}-\d{4,}`)
-	reCosignID    = regexp.MustCompile(`QZ-\d{4}-\d{4,}`)
 )
 
 // immediateWords mark a situation as fixed on the spot when typed as the
@@ -71,11 +69,36 @@ type handler struct {
 	rounds     bot.Collection[Round]
 	situations bot.Collection[Situation]
 	notices    bot.Collection[feedbackNotice]
+	fix        Fix
+}
+
+// ItemMaker makes the immediate-fix rectification item (即知即改) of a
+// situation fixed on the spot, as req's person, and returns its id; a
+// refusal is a *bot.Error (progress.Maker).
+type ItemMaker interface {
+	NewImmediateItem(ctx context.Context, req *bot.Request, unit, title string, deadline time.Time, supervisors []string, round string) (string, error)
+}
+
+// CosignMaker makes the three-party co-signature of an immediate fix
+// about round and item ("" for none), as req's person, and returns its
+// id; a refusal is a *bot.Error (cosign.Maker).
+type CosignMaker interface {
+	NewDefault(ctx context.Context, req *bot.Request, round, item, description string) (string, error)
+}
+
+// Fix is what the immediate-fix button needs from the domains that own
+// rectification items and co-signatures. They import round, so round
+// cannot import them: main passes their makers in. Without Cosigns the
+// button refuses; without Items it makes the co-signature only.
+type Fix struct {
+	Items   ItemMaker
+	Cosigns CosignMaker
 }
 
 // Register adds the round command (轮次, 巡察) and the feedback-day job
-// (FeedbackJobName), with the configuration's round section (cfg.Round).
-func Register(b *bot.Bot, cfg *config.Config) error {
+// (FeedbackJobName), with the configuration's round section (cfg.Round)
+// and, if given, the makers the immediate-fix button uses.
+func Register(b *bot.Bot, cfg *config.Config, fix ...Fix) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("round: a bot and a configuration are required")
 	}
@@ -85,6 +108,9 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 		rounds:     bot.Records[Round](b.Store, CollRounds),
 		situations: bot.Records[Situation](b.Store, CollSituations),
 		notices:    bot.Records[feedbackNotice](b.Store, CollFeedbackNotices),
+	}
+	if len(fix) > 0 {
+		h.fix = fix[0]
 	}
 	if err := b.Register(h.command()); err != nil {
 		return err

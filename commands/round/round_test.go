@@ -18,10 +18,28 @@ const (
 	situation = "公务用车登记不规范，已当场督促整改"
 )
 
-func newEnv(t *testing.T) *bottest.Env {
+func newEnv(t *testing.T) *bottest.Env { return newEnvWith(t, false) }
+
+// newEnvWith registers rounds and co-signatures, and rectification items
+// too when withItems, with their makers behind the immediate-fix button
+// as cmd/xunji passes them.
+func newEnvWith(t *testing.T, withItems bool) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
-	if err := round.Register(env.Bot, env.Config); err != nil {
+	cosigns, err := cosign.NewMaker(env.Bot, env.Config, cosign.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix := round.Fix{Cosigns: cosigns}
+	if withItems {
+		if err := progress.Register(env.Bot, env.Config); err != nil {
+			t.Fatal(err)
+		}
+		if fix.Items, err = progress.NewMaker(env.Bot, env.Config); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := round.Register(env.Bot, env.Config, fix); err != nil {
 		t.Fatal(err)
 	}
 	if err := cosign.Register(env.Bot, env.Config); err != nil {
@@ -239,10 +257,7 @@ func TestHelpTextsExistForEverySubcommand(t *testing.T) {
 }
 
 func TestImmediateFixMakesTheRectificationItemWhenProgressIsOn(t *testing.T) {
-	env := newEnv(t)
-	if err := progress.Register(env.Bot, env.Config); err != nil {
-		t.Fatal(err)
-	}
+	env := newEnvWith(t, true)
 	resp := env.Command("lina", `轮次 通报 XC-2026-0001 "`+situation+`" 立行立改`)
 	text := bottest.Text(env.Click("lina", bottest.FindButton(t, resp.Replies[0].Card, round.ActionFix)))
 	bottest.MustContain(t, "fix", text, "ZG-2026-0001", "QZ-2026-0001")

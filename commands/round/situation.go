@@ -234,11 +234,10 @@ func (h *handler) refresh(ctx context.Context, r *bot.Roster, rd *Round, s *Situ
 }
 
 // fixButton turns a report of a problem fixed on the spot into an
-// immediate-fix rectification item (progress new … immediate, when the
-// progress command is registered) and its three-party co-signature
-// (cosign new), by running those commands as the clicker, so their
-// rules, records, cards, reminders and audit apply unchanged. A double
-// click makes them once.
+// immediate-fix rectification item (when main passed an item maker) and
+// its three-party co-signature, made by the domains that own them as the
+// clicker, so their rules, records, cards, reminders and audit apply
+// unchanged. A double click makes them once.
 func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id, err := h.argSituation(req)
 	if err != nil {
@@ -260,7 +259,7 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	if !cur.Immediate {
 		return nil, bot.Errorf(bot.EINVALID, "round.error.not_immediate", "id", id)
 	}
-	if h.b.FindCommand("cosign") == nil {
+	if h.fix.Cosigns == nil {
 		return nil, bot.Errorf(bot.EINVALID, "round.error.no_cosign")
 	}
 	now := h.b.Now()
@@ -284,7 +283,7 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	title := truncate(cur.Text, maxTitle)
 	var item, itemOut string
-	if h.b.FindCommand("progress") != nil {
+	if h.fix.Items != nil {
 		deadline := dayStart(now, h.b.Loc).AddDate(0, 0, h.rc.ImmediateDeadlineDays)
 		var sups []string
 		for _, b := range rd.Attached {
@@ -292,17 +291,16 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 				sups = append(sups, b)
 			}
 		}
-		line := fmt.Sprintf("progress new %s %s deadline:%s supervisor:%s round:%s immediate",
-			rd.Organisation, quote(title), bot.FormatDate(deadline, h.b.Loc), strings.Join(sups, ","), rd.ID)
-		itemOut = h.run(ctx, req, line)
-		item = reItemID.FindString(itemOut)
+		item, err = h.fix.Items.NewImmediateItem(ctx, req, rd.Organisation, title, deadline, sups, rd.ID)
+		if err != nil {
+			item, itemOut = "", h.b.ErrorText(ctx, req, err)
+		}
 	}
-	line := fmt.Sprintf("cosign new round:%s %s", rd.ID, quote(title))
-	if item != "" {
-		line = fmt.Sprintf("cosign new round:%s item:%s %s", rd.ID, item, quote(title))
+	var cosOut string
+	cosign, err := h.fix.Cosigns.NewDefault(ctx, req, rd.ID, item, title)
+	if err != nil {
+		cosign, cosOut = "", h.b.ErrorText(ctx, req, err)
 	}
-	cosOut := h.run(ctx, req, line)
-	cosign := reCosignID.FindString(cosOut)
 	s, err := h.situations.Update(ctx, id, func(v *Situation) error {
 		v.Item, v.Cosign = item, cosign
 		if cosign == "" {
@@ -326,33 +324,6 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 		msg += "\n" + h.t(lang, "round.fix.no_item")
 	}
 	return &bot.Response{Toast: msg, Replies: []bot.Reply{{Card: h.reporterCard(r, rd, s, lang), Replace: true}, {Text: msg}}}, nil
-}
-
-// run runs a command line as the requester, privately, and returns the
-// text of its answer.
-func (h *handler) run(ctx context.Context, req *bot.Request, line string) string {
-	sub := &bot.Request{Kind: bot.KindCommand, Platform: req.Platform, UserID: req.UserID, UserName: req.UserName, Direct: true, Text: line}
-	resp := h.b.Handle(ctx, sub)
-	var out []string
-	if resp != nil {
-		for _, r := range resp.Replies {
-			if r.Text != "" {
-				out = append(out, r.Text)
-			}
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
-// quote wraps s in a quote pair it does not contain, so the command line
-// reads it as one word.
-func quote(s string) string {
-	for _, q := range [][2]string{{`"`, `"`}, {"「", "」"}, {"『", "』"}, {"“", "”"}} {
-		if !strings.Contains(s, q[0]) && !strings.Contains(s, q[1]) {
-			return q[0] + s + q[1]
-		}
-	}
-	return `"` + strings.ReplaceAll(s, `"`, "'") + `"`
 }
 
 func truncate(s string, n int) string {
