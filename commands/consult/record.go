@@ -7,19 +7,10 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// Collections of the before/after-inspection records (巡前征询, 巡中情况互通,
-// 专报).
+// The information requests' collection and id prefix (巡前征询).
 const (
-	CollConsults   = "consults"        // information requests, id ZX-2026-0001
-	CollSituations = "situations"      // situation reports, id QK-2026-0001
-	CollReports    = "special_reports" // special reports, id ZB-2026-0001
-)
-
-// ID prefixes of the records in this file.
-const (
-	PrefixConsult   = "ZX" // 征询
-	PrefixSituation = "QK" // 情况
-	PrefixReport    = "ZB" // 专报
+	CollConsults  = "consults" // information requests, id ZX-2026-0001
+	PrefixConsult = "ZX"       // 征询
 )
 
 // ConsultAnswer is one answer a consulted department gave.

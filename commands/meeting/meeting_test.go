@@ -2,6 +2,7 @@ package meeting_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -678,5 +679,17 @@ func TestOnlyInviteesAnswerAndTheOfficeRecordsAttendance(t *testing.T) {
 	log, _ := f.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Action == "meeting.attendance" && e.Result == bot.ResultOK })
 	if len(log) != 1 || log[0].Detail != "bodies=room2,team1,office" {
 		t.Errorf("attendance audit %+v", log)
+	}
+}
+
+// The configuration validates meetings.invitees against its own list of
+// kinds (bot/config cannot import this package); it must be this one.
+func TestConfigKnowsEveryMeetingKind(t *testing.T) {
+	var kinds []string
+	for _, k := range meeting.MeetingKinds {
+		kinds = append(kinds, string(k))
+	}
+	if !slices.Equal(kinds, config.MeetingKinds) {
+		t.Errorf("meeting kinds %v, configuration's %v", kinds, config.MeetingKinds)
 	}
 }
