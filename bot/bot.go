@@ -766,3 +766,10 @@ func (w weekends) OnOrAfter(t time.Time) time.Time {
 	}
 	return t
 }
+
+// ErrorText is the text an error answers req with, in its language: what
+// a command shows when err ends it (a usage error's message and example,
+// or the internal-error text, logged).
+func (b *Bot) ErrorText(ctx context.Context, req *Request, err error) string {
+	return b.errorResponse(ctx, req, err).Replies[0].Text
+}

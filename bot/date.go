@@ -187,3 +187,13 @@ func FormatTime(t time.Time, loc *time.Location) string {
 	}
 	return t.In(loc).Format("2006-01-02 15:04")
 }
+
+// Midnight returns midnight of t's day in loc (UTC when loc is nil): the
+// day a record's date-only fields (deadlines) are compared by.
+func Midnight(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+}

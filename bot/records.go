@@ -10,25 +10,11 @@ import (
 	"time"
 )
 
-// Collection names used in the store.
+// Collection names of the core's records.
 const (
-	CollAudit    = "audit"
-	CollRoster   = "roster" // administrators' roster changes
-	CollPrefs    = "prefs"
-	CollRounds   = "rounds"
-	CollClues    = "clues"
-	CollItems    = "items" // rectification items
-	CollCosigns  = "cosigns"
-	CollMeetings = "meetings"
-)
-
-// ID prefixes of the human-readable record ids (XS-2026-0001).
-const (
-	PrefixClue    = "XS" // 线索
-	PrefixItem    = "ZG" // 整改
-	PrefixCosign  = "QZ" // 签字
-	PrefixRound   = "XC" // 巡察
-	PrefixMeeting = "HY" // 会议
+	CollAudit  = "audit"
+	CollRoster = "roster" // administrators' roster changes
+	CollPrefs  = "prefs"
 )
 
 // NewID returns the next human-readable id for prefix in year, e.g.
@@ -127,20 +113,6 @@ func (c Collection[T]) List(ctx context.Context) ([]*T, error) {
 		out = append(out, &v)
 	}
 	return out, nil
-}
-
-// Round is an inspection round (巡察轮次).
-type Round struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	Team         string    `json:"team"`         // body id of the inspection team
-	Organisation string    `json:"organisation"` // body id of the inspected organisation
-	Attached     []string  `json:"attached"`     // body ids: supervision room, stationed group, supervisor office
-	Start        time.Time `json:"start"`
-	End          time.Time `json:"end"`
-	Feedback     time.Time `json:"feedback"` // 反馈之日: supervision of rectification passes to the attached bodies
-	CreatedBy    string    `json:"created_by"`
-	CreatedAt    time.Time `json:"created_at"`
 }
 
 // History is one step in a record's life, shown by "show" commands.

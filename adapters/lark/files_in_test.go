@@ -26,7 +26,7 @@ func importHarness(t *testing.T) *harness {
 
 func itemsIn(t *testing.T, hs *harness) int {
 	t.Helper()
-	all, err := bot.Records[bot.Item](hs.env.Store, bot.CollItems).List(context.Background())
+	all, err := bot.Records[progress.Item](hs.env.Store, progress.CollItems).List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

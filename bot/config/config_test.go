@@ -91,12 +91,12 @@ func TestMeetingInviteesResolveBodiesAndKinds(t *testing.T) {
 	c := Demo()
 	r := c.Roster()
 	tests := []struct {
-		kind bot.MeetingKind
+		kind string
 		want string
 	}{
-		{bot.MeetingWork, "office,team1,team2,room1,room2,group3,sup_chengguan"},
-		{bot.MeetingJoint, "office,team1,team2,room1,room2,group3,sup_chengguan,sup_hexi,case"},
-		{bot.MeetingOther, "office,team1,team2,room1,room2,group3,sup_chengguan,sup_hexi"},
+		{"work", "office,team1,team2,room1,room2,group3,sup_chengguan"},
+		{"joint", "office,team1,team2,room1,room2,group3,sup_chengguan,sup_hexi,case"},
+		{"other", "office,team1,team2,room1,room2,group3,sup_chengguan,sup_hexi"},
 	}
 	for _, tc := range tests {
 		if got := strings.Join(c.Meetings.InviteesOf(r, tc.kind), ","); got != tc.want {

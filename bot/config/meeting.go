@@ -16,6 +16,10 @@ type MeetingsConfig struct {
 	Invitees map[string][]string `yaml:"invitees"`
 }
 
+// MeetingKinds are the meeting kinds the invitees may name; the meeting
+// package's kinds (meeting.MeetingKinds), which a test there keeps equal.
+var MeetingKinds = []string{"work", "joint", "review", "other"}
+
 // DefaultInvitees are the inspection bodies (巡察机构: the office and its
 // teams) and the bodies the speech has them meet with:
 // "区委巡察机构定期会同区纪委监委相关监督检查室、派驻机构、派出监察员办公室".
@@ -27,7 +31,7 @@ func (c *MeetingsConfig) validate(bodies map[string]bool) []error {
 	var errs []error
 	for kind, entries := range c.Invitees {
 		key := "meetings.invitees." + kind
-		if !bot.MeetingKind(kind).Valid() {
+		if !slices.Contains(MeetingKinds, kind) {
 			errs = append(errs, fieldErr(key, "unknown meeting kind %q (work, joint, review or other)", kind))
 		}
 		if len(entries) == 0 {
@@ -44,8 +48,8 @@ func (c *MeetingsConfig) validate(bodies map[string]bool) []error {
 
 // InviteesOf resolves the invitees of a meeting kind against r: the ids
 // of the bodies named or of the named kinds, in roster order.
-func (c *MeetingsConfig) InviteesOf(r *bot.Roster, kind bot.MeetingKind) []string {
-	entries, ok := c.Invitees[string(kind)]
+func (c *MeetingsConfig) InviteesOf(r *bot.Roster, kind string) []string {
+	entries, ok := c.Invitees[kind]
 	if !ok {
 		entries = DefaultInvitees
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/outbox"
+	"github.com/xunji-bot/xunji/commands/clue"
 )
 
 // kind is what a message the fakes received is, for the suite.
@@ -191,22 +191,18 @@ func (x result) Dup() int { return x.DupRecords + x.DupCards + x.DupDMs + x.DupA
 
 // stored is what the store holds at the end of a run.
 type stored struct {
-	clues        []bot.Clue
+	clues        []clue.Clue
 	inbox, outbx int
 }
 
 func readStored(ctx context.Context, s bot.Store) (stored, error) {
 	var st stored
-	docs, err := s.List(ctx, bot.CollClues)
+	clues, err := clue.NewQueries(s, nil).All(ctx)
 	if err != nil {
-		return st, err
+		return st, fmt.Errorf("clues: %w", err)
 	}
-	for _, d := range docs {
-		var c bot.Clue
-		if err := json.Unmarshal(d.Data, &c); err != nil {
-			return st, fmt.Errorf("clue %s: %w", d.ID, err)
-		}
-		st.clues = append(st.clues, c)
+	for _, c := range clues {
+		st.clues = append(st.clues, *c)
 	}
 	in, err := s.List(ctx, bot.CollInbox)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // seedDemo fills the demo district (shared/DEMO.md) the first time the
@@ -15,27 +16,26 @@ import (
 // commands, as the people would, so it is audited like any other record.
 // Later starts keep what users changed.
 func seedDemo(ctx context.Context, b *bot.Bot) error {
-	rounds := bot.Records[bot.Round](b.Store, bot.CollRounds)
 	const id = "XC-2026-0001"
-	if _, err := rounds.Get(ctx, id); err == nil {
+	if _, err := round.NewQueries(b.Store).Get(ctx, id); err == nil {
 		return nil
 	} else if !bot.IsNotFound(err) {
 		return err
 	}
 	d := func(y, m, day int) time.Time { return time.Date(y, time.Month(m), day, 0, 0, 0, 0, b.Loc) }
-	r := &bot.Round{
+	r := &round.Round{
 		ID: id, Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"},
 		Start:    d(2026, 9, 1), End: d(2026, 10, 31), Feedback: d(2026, 11, 20),
 		CreatedBy: "wangming", CreatedAt: b.Now(),
 	}
-	if err := rounds.Create(ctx, id, r); err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
+	if err := round.Seed(ctx, b.Store, r); err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
 		return err
 	}
 	// The round is written directly, not through "round new": take its
 	// number from the counter too, so the first round a user creates is
 	// XC-2026-0002 and not a clash with the seeded one.
-	if err := advanceCounter(ctx, b.Store, bot.PrefixRound, 2026, 1); err != nil {
+	if err := advanceCounter(ctx, b.Store, round.PrefixRound, 2026, 1); err != nil {
 		return err
 	}
 	now := b.Now().In(b.Loc)

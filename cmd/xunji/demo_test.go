@@ -9,6 +9,7 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/i18n"
+	"github.com/xunji-bot/xunji/commands/clue"
 )
 
 // The README's walkthrough, followed on a fresh start: 赵强 of the
@@ -58,7 +59,7 @@ func TestDemoWithPlatformsQueuesNoSeededMessages(t *testing.T) {
 	if n := len(sfake.CallsOf("chat.postMessage")); depth != 0 || n != 0 {
 		t.Fatalf("the seed queued %d messages and Slack received %d", depth, n)
 	}
-	if clues, err := bot.Records[bot.Clue](m.Store, bot.CollClues).List(context.Background()); err != nil || len(clues) != 1 {
+	if clues, err := bot.Records[clue.Clue](m.Store, clue.CollClues).List(context.Background()); err != nil || len(clues) != 1 {
 		t.Fatalf("the demo was not seeded: %d clues (%v)", len(clues), err)
 	}
 }

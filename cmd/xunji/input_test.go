@@ -9,22 +9,25 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/i18n"
+	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/cosign"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // seedRound stores the demo round, as the consultation tests do.
 func seedRound(t *testing.T, env *bottest.Env) {
 	t.Helper()
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
-	r := &bot.Round{ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
+	r := &round.Round{ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"}, Start: d(9, 1), End: d(10, 31), Feedback: d(11, 20), CreatedBy: "wangming"}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(context.Background(), r.ID, r); err != nil {
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), r.ID, r); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func clueOf(t *testing.T, env *bottest.Env, id string) *bot.Clue {
+func clueOf(t *testing.T, env *bottest.Env, id string) *clue.Clue {
 	t.Helper()
-	c, err := bot.Records[bot.Clue](env.Store, bot.CollClues).Get(context.Background(), id)
+	c, err := bot.Records[clue.Clue](env.Store, clue.CollClues).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +55,7 @@ func TestFullWidthColon(t *testing.T) {
 	bottest.MustContain(t, "cosign new", got, "QZ-2026-0001")
 	got = bottest.Text(env.Command("zhoutao", "会签 退回 QZ-2026-0001 原因：台账未补齐"))
 	bottest.MustNotContain(t, "decline with 原因：", got, env.TZ("cosign.err.no_reason"))
-	cs, err := bot.Records[bot.Cosign](env.Store, bot.CollCosigns).Get(context.Background(), "QZ-2026-0001")
+	cs, err := bot.Records[cosign.Cosign](env.Store, cosign.CollCosigns).Get(context.Background(), "QZ-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +87,7 @@ func TestUnbalancedQuoteIsRefused(t *testing.T) {
 		env := fullBot(t)
 		got := bottest.Text(env.Command("lina", line))
 		bottest.MustContain(t, line, got, "引号不成对", env.TZ("error.example", "example", env.TZ("cmd.clue.transfer.example")))
-		if _, err := bot.Records[bot.Clue](env.Store, bot.CollClues).Get(context.Background(), "XS-2026-0001"); !bot.IsNotFound(err) {
+		if _, err := bot.Records[clue.Clue](env.Store, clue.CollClues).Get(context.Background(), "XS-2026-0001"); !bot.IsNotFound(err) {
 			t.Errorf("%s: a clue was stored (%v)", line, err)
 		}
 	}
@@ -99,7 +102,7 @@ func TestDuplicateOptionIsRefused(t *testing.T) {
 	env := fullBot(t)
 	got := bottest.Text(env.Command("lina", `线索 移送 第二监督检查室 区财政局党组 标题 内容 期限:12-21 期限:12-23`))
 	bottest.MustContain(t, "duplicate", got, env.TZ("error.duplicate_option", "option", "期限"), "正确格式示例")
-	if _, err := bot.Records[bot.Clue](env.Store, bot.CollClues).Get(context.Background(), "XS-2026-0001"); !bot.IsNotFound(err) {
+	if _, err := bot.Records[clue.Clue](env.Store, clue.CollClues).Get(context.Background(), "XS-2026-0001"); !bot.IsNotFound(err) {
 		t.Errorf("a clue was stored (%v)", err)
 	}
 }
@@ -260,7 +263,7 @@ func TestOrganisationTypoIsRefused(t *testing.T) {
 	env := fullBot(t)
 	got := bottest.Text(env.Command("lina", "线索 移送 第二监督检查室 区财政局党租 标题 内容"))
 	bottest.MustContain(t, "typo", got, env.TZ("clue.error.close_org", "name", "区财政局党租", "bodies", "区财政局党组"), "正确格式示例")
-	if _, err := bot.Records[bot.Clue](env.Store, bot.CollClues).Get(context.Background(), "XS-2026-0001"); !bot.IsNotFound(err) {
+	if _, err := bot.Records[clue.Clue](env.Store, clue.CollClues).Get(context.Background(), "XS-2026-0001"); !bot.IsNotFound(err) {
 		t.Errorf("a clue was stored for the typo (%v)", err)
 	}
 	got = bottest.Text(env.Command("lina", "线索 移送 第二监督检查室 区教育局党组 标题 内容"))

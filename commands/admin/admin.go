@@ -12,9 +12,10 @@ import (
 	"github.com/xunji-bot/xunji/bot/config"
 )
 
-// Register adds help, whoami, roster and lang to b.
-func Register(b *bot.Bot, _ *config.Config) error {
-	h := &handlers{b: b}
+// Register adds help, whoami, roster and lang to b. work counts the open
+// work that removing a body's last member warns of (see OpenWork).
+func Register(b *bot.Bot, _ *config.Config, work ...OpenWork) error {
+	h := &handlers{b: b, work: work}
 	return b.Register(
 		&bot.Command{Name: "help", Aliases: []string{"帮助", "xunji", "巡纪", "?", "？"}, Run: h.help},
 		&bot.Command{Name: "whoami", Aliases: []string{"我是谁", "我的身份"}, Run: h.whoami},
@@ -32,7 +33,10 @@ func Register(b *bot.Bot, _ *config.Config) error {
 	)
 }
 
-type handlers struct{ b *bot.Bot }
+type handlers struct {
+	b    *bot.Bot
+	work []OpenWork
+}
 
 func (h *handlers) help(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	words := req.Command.Args

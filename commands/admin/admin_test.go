@@ -9,16 +9,39 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/admin"
+	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/consult"
+	"github.com/xunji-bot/xunji/commands/cosign"
+	"github.com/xunji-bot/xunji/commands/progress"
 )
 
 func newEnv(t *testing.T, extra ...*bot.Command) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
-	if err := admin.Register(env.Bot, env.Config); err != nil {
+	if err := admin.Register(env.Bot, env.Config, openWork(env.Bot)...); err != nil {
 		t.Fatal(err)
 	}
 	env.Must(extra...)
 	return env
+}
+
+// openWork counts the open work of each domain, as cmd/xunji passes it.
+func openWork(b *bot.Bot) []admin.OpenWork {
+	clues, items := clue.NewQueries(b.Store, b.Loc), progress.NewQueries(b.Store, b.Loc)
+	cosigns, consults := cosign.NewQueries(b.Store), consult.NewQueries(b.Store)
+	return []admin.OpenWork{
+		{Kind: "clue", Count: count(clues.OpenReceivedBy)},
+		{Kind: "item", Count: count(items.OpenItemsOf)},
+		{Kind: "cosign", Count: count(cosigns.AwaitingSignatureOf)},
+		{Kind: "consult", Count: count(consults.UnansweredBy)},
+	}
+}
+
+func count[T any](query func(context.Context, string) ([]T, error)) func(context.Context, string) (int, error) {
+	return func(ctx context.Context, body string) (int, error) {
+		recs, err := query(ctx, body)
+		return len(recs), err
+	}
 }
 
 func TestHelpListsCommandsInChinese(t *testing.T) {

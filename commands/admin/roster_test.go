@@ -7,6 +7,8 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/progress"
 )
 
 func roster(t *testing.T, env *bottest.Env) *bot.Roster {
@@ -128,12 +130,12 @@ func TestAccountIDsValidatedPerPlatform(t *testing.T) {
 func TestRemovingABodysLastMemberWithOpenWorkWarns(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
-	clue := &bot.Clue{ID: "XS-2026-0001", Body: "room2", FromBody: "team1", Status: bot.ClueTransferred}
-	if err := bot.Records[bot.Clue](env.Store, bot.CollClues).Create(ctx, clue.ID, clue); err != nil {
+	c := &clue.Clue{ID: "XS-2026-0001", Body: "room2", FromBody: "team1", Status: clue.ClueTransferred}
+	if err := bot.Records[clue.Clue](env.Store, clue.CollClues).Create(ctx, c.ID, c); err != nil {
 		t.Fatal(err)
 	}
-	item := &bot.Item{ID: "ZG-2026-0001", Unit: "finance", Supervisors: []string{"room2"}, Status: bot.ItemOpen}
-	if err := bot.Records[bot.Item](env.Store, bot.CollItems).Create(ctx, item.ID, item); err != nil {
+	item := &progress.Item{ID: "ZG-2026-0001", Unit: "finance", Supervisors: []string{"room2"}, Status: progress.ItemOpen}
+	if err := bot.Records[progress.Item](env.Store, progress.CollItems).Create(ctx, item.ID, item); err != nil {
 		t.Fatal(err)
 	}
 	want := "区纪委监委第二监督检查室：承办中的问题线索 1 条、未完成的整改事项 1 项"

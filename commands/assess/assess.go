@@ -38,7 +38,7 @@ var (
 type handler struct {
 	b       *bot.Bot
 	cfg     *config.Config
-	reports bot.Collection[bot.SpecialReport]
+	reports bot.Collection[SpecialReport]
 }
 
 // Register adds the assess command (考核) and the report command (专报).
@@ -46,7 +46,7 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("assess: a bot and a configuration are required")
 	}
-	h := &handler{b: b, cfg: cfg, reports: bot.Records[bot.SpecialReport](b.Store, bot.CollReports)}
+	h := &handler{b: b, cfg: cfg, reports: bot.Records[SpecialReport](b.Store, CollReports)}
 	return b.Register(h.assessCommand(), h.reportCommand())
 }
 

@@ -10,7 +10,11 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/internal/sheet/sheettest"
+	"github.com/xunji-bot/xunji/commands/meeting"
+	"github.com/xunji-bot/xunji/commands/progress"
 )
 
 func newEnv(t *testing.T) *bottest.Env {
@@ -39,69 +43,71 @@ func create[T any](t *testing.T, env *bottest.Env, coll, id string, v *T) {
 func seed(t *testing.T, env *bottest.Env) {
 	t.Helper()
 	ctx := context.Background()
-	clue := func(id, body string, created time.Time, priority bool, ack time.Time, deadline time.Time, status bot.ClueStatus, closed time.Time) {
-		create(t, env, bot.CollClues, id, &bot.Clue{ID: id, Body: body, FromBody: "team1", OrganisationName: "区财政局党组", Title: "t", Substance: "s",
+	addClue := func(id, body string, created time.Time, priority bool, ack time.Time, deadline time.Time, status clue.ClueStatus, closed time.Time) {
+		create(t, env, clue.CollClues, id, &clue.Clue{ID: id, Body: body, FromBody: "team1", OrganisationName: "区财政局党组", Title: "t", Substance: "s",
 			CreatedAt: created, Priority: priority, AckAt: ack, Deadline: deadline, Status: status, ClosedAt: closed})
 	}
 	none := time.Time{}
 	// Acknowledged after the reminder time (Wed 11-04 09:00); concluded in time.
-	clue("XS-2026-0001", "room2", at(env, 11, 2, 9), false, at(env, 11, 5, 10), at(env, 11, 30, 0), bot.ClueConcluded, at(env, 11, 20, 10))
+	addClue("XS-2026-0001", "room2", at(env, 11, 2, 9), false, at(env, 11, 5, 10), at(env, 11, 30, 0), clue.ClueConcluded, at(env, 11, 20, 10))
 	// Acknowledged in time; still verifying after its deadline day 11-15.
-	clue("XS-2026-0002", "room2", at(env, 11, 2, 9), false, at(env, 11, 3, 9), at(env, 11, 15, 0), bot.ClueVerifying, none)
+	addClue("XS-2026-0002", "room2", at(env, 11, 2, 9), false, at(env, 11, 3, 9), at(env, 11, 15, 0), clue.ClueVerifying, none)
 	// Priority (reminder after one working day, 11-11 09:00), never acknowledged.
-	clue("XS-2026-0003", "group3", at(env, 11, 10, 9), true, none, at(env, 12, 31, 0), bot.ClueTransferred, none)
+	addClue("XS-2026-0003", "group3", at(env, 11, 10, 9), true, none, at(env, 12, 31, 0), clue.ClueTransferred, none)
 	// All in time.
-	clue("XS-2026-0004", "room1", at(env, 11, 2, 9), false, at(env, 11, 2, 10), at(env, 11, 20, 0), bot.ClueConcluded, at(env, 11, 19, 10))
+	addClue("XS-2026-0004", "room1", at(env, 11, 2, 9), false, at(env, 11, 2, 10), at(env, 11, 20, 0), clue.ClueConcluded, at(env, 11, 19, 10))
 	// Late to acknowledge in September (Q3), overdue from 10-01 (Q4).
-	clue("XS-2026-0005", "group3", at(env, 9, 1, 9), false, none, at(env, 9, 30, 0), bot.ClueTransferred, none)
+	addClue("XS-2026-0005", "group3", at(env, 9, 1, 9), false, none, at(env, 9, 30, 0), clue.ClueTransferred, none)
 
-	month := func(id string, closed time.Time, units ...bot.UnitReport) {
-		create(t, env, bot.CollProgressMonths, id, &bot.ProgressMonth{ID: id, StartedAt: closed.AddDate(0, 0, -7), ClosedAt: closed, Units: units})
+	month := func(id string, closed time.Time, units ...progress.UnitReport) {
+		create(t, env, progress.CollProgressMonths, id, &progress.ProgressMonth{ID: id, StartedAt: closed.AddDate(0, 0, -7), ClosedAt: closed, Units: units})
 	}
-	month("2026-09", at(env, 9, 9, 18), bot.UnitReport{Unit: "finance", Items: []string{"ZG-2026-0001"}, Missing: []string{"ZG-2026-0001"}})
+	month("2026-09", at(env, 9, 9, 18), progress.UnitReport{Unit: "finance", Items: []string{"ZG-2026-0001"}, Missing: []string{"ZG-2026-0001"}})
 	month("2026-11", at(env, 11, 9, 18),
-		bot.UnitReport{Unit: "finance", Items: []string{"ZG-2026-0001", "ZG-2026-0002", "ZG-2026-0003"}, Missing: []string{"ZG-2026-0001", "ZG-2026-0002"}},
-		bot.UnitReport{Unit: "chengguan", Items: []string{"ZG-2026-0004"}},
-		bot.UnitReport{Unit: "housing", Items: []string{"ZG-2026-0005"}, Missing: []string{"ZG-2026-0005"}})
+		progress.UnitReport{Unit: "finance", Items: []string{"ZG-2026-0001", "ZG-2026-0002", "ZG-2026-0003"}, Missing: []string{"ZG-2026-0001", "ZG-2026-0002"}},
+		progress.UnitReport{Unit: "chengguan", Items: []string{"ZG-2026-0004"}},
+		progress.UnitReport{Unit: "housing", Items: []string{"ZG-2026-0005"}, Missing: []string{"ZG-2026-0005"}})
 	// Collecting, not closed: nothing counts yet.
-	create(t, env, bot.CollProgressMonths, "2026-12", &bot.ProgressMonth{ID: "2026-12", StartedAt: at(env, 12, 1, 9),
-		Units: []bot.UnitReport{{Unit: "finance", Items: []string{"ZG-2026-0001"}, Missing: nil}}})
+	create(t, env, progress.CollProgressMonths, "2026-12", &progress.ProgressMonth{ID: "2026-12", StartedAt: at(env, 12, 1, 9),
+		Units: []progress.UnitReport{{Unit: "finance", Items: []string{"ZG-2026-0001"}, Missing: nil}}})
 
-	party := func(body, state string, signed, remind time.Time) bot.CosignParty {
-		return bot.CosignParty{Body: body, State: state, At: signed, Since: remind.AddDate(0, 0, -2), RemindAt: remind}
+	party := func(body, state string, signed, remind time.Time) cosign.CosignParty {
+		return cosign.CosignParty{Body: body, State: state, At: signed, Since: remind.AddDate(0, 0, -2), RemindAt: remind}
 	}
-	create(t, env, bot.CollCosigns, "QZ-2026-0001", &bot.Cosign{ID: "QZ-2026-0001", State: bot.CosignOpen, Parties: []bot.CosignParty{
-		party("team1", bot.PartyConfirmed, at(env, 11, 18, 10), at(env, 11, 20, 9)),
-		party("group3", bot.PartyWaiting, none, at(env, 11, 20, 9)),
-		party("finance", bot.PartyConfirmed, at(env, 11, 21, 10), at(env, 11, 20, 9)),
+	create(t, env, cosign.CollCosigns, "QZ-2026-0001", &cosign.Cosign{ID: "QZ-2026-0001", State: cosign.CosignOpen, Parties: []cosign.CosignParty{
+		party("team1", cosign.PartyConfirmed, at(env, 11, 18, 10), at(env, 11, 20, 9)),
+		party("group3", cosign.PartyWaiting, none, at(env, 11, 20, 9)),
+		party("finance", cosign.PartyConfirmed, at(env, 11, 21, 10), at(env, 11, 20, 9)),
 	}})
-	create(t, env, bot.CollCosigns, "QZ-2026-0002", &bot.Cosign{ID: "QZ-2026-0002", State: bot.CosignWithdrawn,
-		Parties: []bot.CosignParty{party("sup_chengguan", bot.PartyWaiting, none, at(env, 11, 25, 9))},
-		History: []bot.CosignEvent{{Time: at(env, 11, 24, 9), Action: "withdraw"}}})
-	create(t, env, bot.CollCosigns, "QZ-2026-0003", &bot.Cosign{ID: "QZ-2026-0003", State: bot.CosignOpen, Parties: []bot.CosignParty{
-		party("chengguan", bot.PartyWaiting, none, at(env, 12, 3, 9)),
-		party("sup_chengguan", bot.PartyWaiting, none, at(env, 12, 20, 9)), // not due yet
+	create(t, env, cosign.CollCosigns, "QZ-2026-0002", &cosign.Cosign{ID: "QZ-2026-0002", State: cosign.CosignWithdrawn,
+		Parties: []cosign.CosignParty{party("sup_chengguan", cosign.PartyWaiting, none, at(env, 11, 25, 9))},
+		History: []cosign.CosignEvent{{Time: at(env, 11, 24, 9), Action: "withdraw"}}})
+	create(t, env, cosign.CollCosigns, "QZ-2026-0003", &cosign.Cosign{ID: "QZ-2026-0003", State: cosign.CosignOpen, Parties: []cosign.CosignParty{
+		party("chengguan", cosign.PartyWaiting, none, at(env, 12, 3, 9)),
+		party("sup_chengguan", cosign.PartyWaiting, none, at(env, 12, 20, 9)), // not due yet
 	}})
 
-	check := func(kind bot.CheckKind, body, period string, result bot.CheckResult, recorded time.Time) {
-		id := bot.CheckID(kind, body, period)
-		create(t, env, bot.CollProgressChecks, id, &bot.Check{ID: id, Kind: kind, Body: body, Period: period, Result: result, RecordedAt: recorded})
+	check := func(kind progress.CheckKind, body, period string, result progress.CheckResult, recorded time.Time) {
+		id := progress.CheckID(kind, body, period)
+		create(t, env, progress.CollProgressChecks, id, &progress.Check{ID: id, Kind: kind, Body: body, Period: period, Result: result, RecordedAt: recorded})
 	}
-	check(bot.CheckStationed, "group3", "2026-10", bot.CheckPending, none)
-	check(bot.CheckStationed, "group3", "2026-11", bot.CheckPassed, at(env, 11, 20, 10))
-	check(bot.CheckSupervisor, "sup_chengguan", "2026-10", bot.CheckIssues, at(env, 12, 2, 10)) // after its two months
-	check(bot.CheckStationed, "group3", "2026-12", bot.CheckPending, none)                      // cycle not over
+	check(progress.CheckStationed, "group3", "2026-10", progress.CheckPending, none)
+	check(progress.CheckStationed, "group3", "2026-11", progress.CheckPassed, at(env, 11, 20, 10))
+	check(progress.CheckSupervisor, "sup_chengguan", "2026-10", progress.CheckIssues, at(env, 12, 2, 10)) // after its two months
+	check(progress.CheckStationed, "group3", "2026-12", progress.CheckPending, none)                      // cycle not over
 
-	attend := func(p string) bot.MeetingAnswer { return bot.MeetingAnswer{Person: p, Answer: bot.AnswerAttend} }
+	attend := func(p string) meeting.MeetingAnswer {
+		return meeting.MeetingAnswer{Person: p, Answer: meeting.AnswerAttend}
+	}
 	// A work meeting stored before invitee lists: the demo's work-meeting
 	// invitees apply (the office, the teams, room1, room2, group3,
 	// sup_chengguan). group3 asked for leave (excused); team2 neither
 	// answered nor came (absent); the case office (sunli) and sup_hexi
 	// (luoxia) were not invited and are not expected.
-	create(t, env, bot.CollMeetings, "HY-2026-0001", &bot.Meeting{ID: "HY-2026-0001", Kind: bot.MeetingWork, Time: at(env, 11, 2, 15), State: bot.MeetingScheduled,
-		Answers: []bot.MeetingAnswer{attend("zhaoqiang"), attend("hejun"), attend("liuyang"), attend("lina"), {Person: "chenjing", Answer: bot.AnswerLeave}}})
-	create(t, env, bot.CollMeetings, "HY-2026-0002", &bot.Meeting{ID: "HY-2026-0002", Kind: bot.MeetingJoint, Time: at(env, 11, 10, 15), State: bot.MeetingCancelled})
-	create(t, env, bot.CollMeetings, "HY-2026-0003", &bot.Meeting{ID: "HY-2026-0003", Kind: bot.MeetingWork, Time: at(env, 12, 20, 15), State: bot.MeetingScheduled})
+	create(t, env, meeting.CollMeetings, "HY-2026-0001", &meeting.Meeting{ID: "HY-2026-0001", Kind: meeting.MeetingWork, Time: at(env, 11, 2, 15), State: meeting.MeetingScheduled,
+		Answers: []meeting.MeetingAnswer{attend("zhaoqiang"), attend("hejun"), attend("liuyang"), attend("lina"), {Person: "chenjing", Answer: meeting.AnswerLeave}}})
+	create(t, env, meeting.CollMeetings, "HY-2026-0002", &meeting.Meeting{ID: "HY-2026-0002", Kind: meeting.MeetingJoint, Time: at(env, 11, 10, 15), State: meeting.MeetingCancelled})
+	create(t, env, meeting.CollMeetings, "HY-2026-0003", &meeting.Meeting{ID: "HY-2026-0003", Kind: meeting.MeetingWork, Time: at(env, 12, 20, 15), State: meeting.MeetingScheduled})
 
 	env.Clock.Set(at(env, 11, 13, 10))
 	must(t, env.Bot.Audit(ctx, nil, "clue.escalate", "XS-2026-0003", "body=group3"))
@@ -358,7 +364,7 @@ func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
 	if len(env.Adapter.Sent()) != 1 {
 		t.Error("sent twice")
 	}
-	rep, err := bot.Records[bot.SpecialReport](env.Store, bot.CollReports).Get(ctx, "ZB-2026-0001")
+	rep, err := bot.Records[SpecialReport](env.Store, CollReports).Get(ctx, "ZB-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}

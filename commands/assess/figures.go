@@ -12,6 +12,9 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/cosign"
+	"github.com/xunji-bot/xunji/commands/meeting"
+	"github.com/xunji-bot/xunji/commands/progress"
 )
 
 // The assessment figures (督查推进, 纳入考核). Each counts records: a figure
@@ -198,7 +201,9 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 	}
 
-	clues, err := bot.Records[bot.Clue](b.Store, bot.CollClues).List(ctx)
+	// Every figure is of a moment at or before now, after the record's
+	// creation: records created later have none.
+	clues, err := clue.NewQueries(b.Store, loc).CreatedUntil(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -226,15 +231,12 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		}
 	}
 
-	months, err := bot.Records[bot.ProgressMonth](b.Store, bot.CollProgressMonths).List(ctx)
+	items := progress.NewQueries(b.Store, loc)
+	months, err := items.ClosedCollections(ctx, p.From, p.To, now)
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range months {
-		start, err := time.ParseInLocation("2006-01", m.ID, loc)
-		if err != nil || start.Before(p.From) || !start.Before(p.To) || !m.Closed() || m.ClosedAt.After(now) {
-			continue
-		}
 		for _, u := range m.Units {
 			for _, item := range u.Missing {
 				add(FigProgressMissing, u.Unit, item+"@"+m.ID, m.ClosedAt, "unreported", time.Time{}, m.ID)
@@ -242,7 +244,7 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		}
 	}
 
-	cosigns, err := bot.Records[bot.Cosign](b.Store, bot.CollCosigns).List(ctx)
+	cosigns, err := cosign.NewQueries(b.Store).RemindedBetween(ctx, p.From, p.To)
 	if err != nil {
 		return nil, err
 	}
@@ -251,26 +253,26 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 			if !in(pt.RemindAt) {
 				continue
 			}
-			if pt.State == bot.PartyConfirmed && !pt.At.IsZero() && !pt.At.After(pt.RemindAt) {
+			if pt.State == cosign.PartyConfirmed && !pt.At.IsZero() && !pt.At.After(pt.RemindAt) {
 				continue
 			}
 			// A request declined or withdrawn before the reminder was due
 			// asked nothing more of the party.
-			stopped := slices.ContainsFunc(c.History, func(e bot.CosignEvent) bool {
+			stopped := slices.ContainsFunc(c.History, func(e cosign.CosignEvent) bool {
 				return (e.Action == "decline" || e.Action == "withdraw") && !e.Time.Before(pt.Since) && !e.Time.After(pt.RemindAt)
 			})
 			if stopped {
 				continue
 			}
 			detail := "not_signed"
-			if pt.State == bot.PartyConfirmed {
+			if pt.State == cosign.PartyConfirmed {
 				detail = "signed_late"
 			}
 			add(FigCosignUnsigned, pt.Body, c.ID, pt.RemindAt, detail, pt.At, "")
 		}
 	}
 
-	checks, err := bot.Records[bot.Check](b.Store, bot.CollProgressChecks).List(ctx)
+	checks, err := items.ChecksPromptedBefore(ctx, p.To)
 	if err != nil {
 		return nil, err
 	}
@@ -280,21 +282,21 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 			continue
 		}
 		cycle := 1
-		if c.Kind == bot.CheckSupervisor {
+		if c.Kind == progress.CheckSupervisor {
 			cycle = 2
 		}
 		due := start.AddDate(0, cycle, 0)
-		recorded := c.Result != bot.CheckPending && !c.RecordedAt.IsZero() && c.RecordedAt.Before(due)
+		recorded := c.Result != progress.CheckPending && !c.RecordedAt.IsZero() && c.RecordedAt.Before(due)
 		if in(due) && !recorded {
 			detail := "check_missing"
-			if c.Result != bot.CheckPending && !c.RecordedAt.IsZero() {
+			if c.Result != progress.CheckPending && !c.RecordedAt.IsZero() {
 				detail = "check_late"
 			}
 			add(FigCheckMissing, c.Body, c.ID, due, detail, c.RecordedAt, c.Period)
 		}
 	}
 
-	meetings, err := bot.Records[bot.Meeting](b.Store, bot.CollMeetings).List(ctx)
+	meetings, err := meeting.NewQueries(b.Store).ScheduledBetween(ctx, p.From, p.To)
 	if err != nil {
 		return nil, err
 	}
@@ -303,12 +305,12 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		return nil, err
 	}
 	for _, m := range meetings {
-		if m.State != bot.MeetingScheduled || m.Kind == bot.MeetingOther || !in(m.Time) {
+		if m.State != meeting.MeetingScheduled || m.Kind == meeting.MeetingOther || !in(m.Time) {
 			continue
 		}
 		invitees := m.Invitees
 		if invitees == nil { // stored before invitee lists: the configured ones
-			invitees = cfg.Meetings.InviteesOf(r, m.Kind)
+			invitees = cfg.Meetings.InviteesOf(r, string(m.Kind))
 		}
 		for _, body := range invitees {
 			bd, ok := r.Body(body)
@@ -317,7 +319,7 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 			if !ok || bd.Kind == bot.InspectionOffice || len(r.Members(body)) == 0 {
 				continue
 			}
-			if m.PresenceOf(r, body) == bot.PresenceAbsent {
+			if m.PresenceOf(r, body) == meeting.PresenceAbsent {
 				add(FigMeetingMissed, body, m.ID, m.Time, "meeting_"+string(m.Kind), time.Time{}, "")
 			}
 		}

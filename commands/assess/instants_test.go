@@ -9,6 +9,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/meeting"
 )
 
@@ -35,8 +36,8 @@ func TestAssessPeriodsFromEachInstant(t *testing.T) {
 		prevQ := qStart.AddDate(0, 0, -1)
 		clue := func(id string, deadline time.Time) {
 			created := deadline.AddDate(0, 0, -40).Add(9 * time.Hour)
-			create(t, env, bot.CollClues, id, &bot.Clue{ID: id, Body: "room2", FromBody: "team1", OrganisationName: "区财政局党组", Title: "t", Substance: "s",
-				CreatedAt: created, AckAt: created.Add(time.Hour), Deadline: deadline, Status: bot.ClueVerifying})
+			create(t, env, clue.CollClues, id, &clue.Clue{ID: id, Body: "room2", FromBody: "team1", OrganisationName: "区财政局党组", Title: "t", Substance: "s",
+				CreatedAt: created, AckAt: created.Add(time.Hour), Deadline: deadline, Status: clue.ClueVerifying})
 		}
 		clue("XS-TEST-0001", today.AddDate(0, 0, -1))  // overdue since today 00:00
 		clue("XS-TEST-0002", qStart.AddDate(0, 0, -2)) // overdue since the previous quarter's last day
@@ -69,7 +70,7 @@ func TestAssessPeriodsFromEachInstant(t *testing.T) {
 
 		text = bottest.Text(env.Command("wangming", "专报 起草 "+q))
 		quarter := fmt.Sprintf("%d年第%s季度", qStart.Year(), []string{"一", "二", "三", "四"}[(int(qStart.Month())-1)/3])
-		bottest.MustContain(t, "专报", text, env.TZ("report.card.title", "id", fmt.Sprintf("%s-%d-0001", bot.PrefixReport, today.Year()), "period", quarter))
+		bottest.MustContain(t, "专报", text, env.TZ("report.card.title", "id", fmt.Sprintf("%s-%d-0001", PrefixReport, today.Year()), "period", quarter))
 	})
 }
 
@@ -93,9 +94,9 @@ func TestMeetingAbsenceCountsOnlyInviteesWithoutLeaveOrAttendanceFromEachInstant
 		day := bottest.Today(now).AddDate(0, 0, 2)
 		held := day.Add(10 * time.Hour)
 		text := bottest.Text(env.Command("wangming", "会议 新建 工作例会 "+day.Format(time.DateOnly)+" 10:00"))
-		id := fmt.Sprintf("%s-%d-0001", bot.PrefixMeeting, day.Year())
+		id := fmt.Sprintf("%s-%d-0001", meeting.PrefixMeeting, day.Year())
 		bottest.MustContain(t, "new", text, id)
-		mt, err := bot.Records[bot.Meeting](env.Store, bot.CollMeetings).Get(context.Background(), id)
+		mt, err := bot.Records[meeting.Meeting](env.Store, meeting.CollMeetings).Get(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -63,12 +63,12 @@ func (h *handler) draft(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if err != nil {
 		return nil, err
 	}
-	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixReport, now.In(h.b.Loc).Year())
+	id, err := bot.NewID(ctx, h.b.Store, PrefixReport, now.In(h.b.Loc).Year())
 	if err != nil {
 		return nil, err
 	}
 	r := req.Roster
-	rep := &bot.SpecialReport{
+	rep := &SpecialReport{
 		ID: id, Period: per.Label, From: per.From, To: per.To,
 		Markdown:  Markdown(h.b, r, a, h.b.Lang, id, req.Person, note, now),
 		Summary:   h.summary(a, h.b.Lang, id),
@@ -91,7 +91,7 @@ func (h *handler) draft(ctx context.Context, req *bot.Request) (*bot.Response, e
 
 // file is the report's document as it stands: the uploaded edit when
 // there is one, else the draft.
-func (h *handler) file(rep *bot.SpecialReport) bot.File {
+func (h *handler) file(rep *SpecialReport) bot.File {
 	return bot.File{Name: h.t(h.b.Lang, "report.file", "period", PeriodName(h.b.Lang, rep.Period), "id", rep.ID), MIME: mdMIME, Data: []byte(rep.Final())}
 }
 
@@ -284,7 +284,7 @@ func (h *handler) send(ctx context.Context, req *bot.Request, id string) (string
 		return "", bot.Errorf(bot.EINVALID, "report.error.no_committee")
 	}
 	now := h.b.Now()
-	rep, err := h.reports.Update(ctx, id, func(v *bot.SpecialReport) error {
+	rep, err := h.reports.Update(ctx, id, func(v *SpecialReport) error {
 		if !v.SentAt.IsZero() {
 			return errSent
 		}
@@ -328,7 +328,7 @@ func (h *handler) send(ctx context.Context, req *bot.Request, id string) (string
 		}
 	}
 	if len(refs) > 0 {
-		if _, err := h.reports.Update(ctx, id, func(v *bot.SpecialReport) error { v.Messages = append(v.Messages, refs...); return nil }); err != nil {
+		if _, err := h.reports.Update(ctx, id, func(v *SpecialReport) error { v.Messages = append(v.Messages, refs...); return nil }); err != nil {
 			h.b.Log.Warn("report: keeping message references failed", "report", id, "err", err)
 		}
 	}

@@ -32,7 +32,7 @@ func (h *handler) listCmd(ctx context.Context, req *bot.Request) (*bot.Response,
 	if len(all) == 0 {
 		return bot.Text(h.t(lang, "report.list.empty")), nil
 	}
-	slices.SortFunc(all, func(a, b *bot.SpecialReport) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(all, func(a, b *SpecialReport) int { return strings.Compare(a.ID, b.ID) })
 	lines := []string{h.t(lang, "report.list.header", "count", len(all))}
 	for _, rep := range all {
 		lines = append(lines, "• "+h.line(req.Roster, rep, lang))
@@ -41,13 +41,13 @@ func (h *handler) listCmd(ctx context.Context, req *bot.Request) (*bot.Response,
 }
 
 // line is one report in a list.
-func (h *handler) line(r *bot.Roster, rep *bot.SpecialReport, lang string) string {
+func (h *handler) line(r *bot.Roster, rep *SpecialReport, lang string) string {
 	return h.t(lang, "report.list.line", "id", rep.ID, "issue", IssueNumber(rep.ID), "period", PeriodName(lang, rep.Period),
 		"date", LongDate(lang, rep.CreatedAt, h.b.Loc), "person", r.PersonName(rep.CreatedBy, lang), "state", h.state(r, rep, lang))
 }
 
 // state says where a report stands: draft, edited version uploaded, sent.
-func (h *handler) state(r *bot.Roster, rep *bot.SpecialReport, lang string) string {
+func (h *handler) state(r *bot.Roster, rep *SpecialReport, lang string) string {
 	switch {
 	case !rep.SentAt.IsZero():
 		return h.t(lang, "report.state.sent", "time", bot.FormatTime(rep.SentAt, h.b.Loc), "person", r.PersonName(rep.SentBy, lang))
@@ -58,7 +58,7 @@ func (h *handler) state(r *bot.Roster, rep *bot.SpecialReport, lang string) stri
 }
 
 // loadArg reads and loads the report id in argument 0.
-func (h *handler) loadArg(ctx context.Context, req *bot.Request) (*bot.SpecialReport, error) {
+func (h *handler) loadArg(ctx context.Context, req *bot.Request) (*SpecialReport, error) {
 	id := strings.TrimSpace(req.Command.Arg(0))
 	if id == "" {
 		return nil, bot.UsageError(req, "report.error.need_id")
@@ -75,7 +75,7 @@ func (h *handler) loadArg(ctx context.Context, req *bot.Request) (*bot.SpecialRe
 
 // reportCard is a report's card: its state and, until it is sent, the button
 // that sends it.
-func (h *handler) reportCard(r *bot.Roster, rep *bot.SpecialReport, lang string) *bot.Card {
+func (h *handler) reportCard(r *bot.Roster, rep *SpecialReport, lang string) *bot.Card {
 	c := &bot.Card{
 		Title: h.t(lang, "report.card.title", "id", rep.ID, "period", PeriodName(lang, rep.Period)),
 		Color: bot.Blue,
@@ -161,7 +161,7 @@ func (h *handler) uploadCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	text := strings.ReplaceAll(string(data), "\r\n", "\n")
 	now := h.b.Now()
-	updated, err := h.reports.Update(ctx, rep.ID, func(v *bot.SpecialReport) error {
+	updated, err := h.reports.Update(ctx, rep.ID, func(v *SpecialReport) error {
 		if !v.SentAt.IsZero() {
 			return errAlreadySent
 		}

@@ -50,7 +50,7 @@ type handler struct {
 	clueGroup    string   // discipline-only group for announcements; "" for none
 	clueBodies   []string // the bodies that sit in it (config.ClueGroupBodies)
 	summaryGroup string   // inspection office group for the summary
-	clues        bot.Collection[bot.Clue]
+	clues        bot.Collection[Clue]
 }
 
 func newHandler(b *bot.Bot, cfg *config.Config) *handler {
@@ -59,7 +59,7 @@ func newHandler(b *bot.Bot, cfg *config.Config) *handler {
 		b: b, cfg: cfg.Clue,
 		clueGroup:  group,
 		clueBodies: cfg.ClueGroupBodies(),
-		clues:      bot.Records[bot.Clue](b.Store, bot.CollClues),
+		clues:      bot.Records[Clue](b.Store, CollClues),
 	}
 }
 
@@ -93,12 +93,12 @@ func (h *handler) command() *bot.Command {
 			{Name: "transfer", Aliases: []string{"移送", "移交"}, Allow: bot.Kinds(senderKinds...), Run: h.transfer},
 			{Name: "show", Aliases: []string{"查看"}, Run: h.show},
 			{Name: "list", Aliases: []string{"列表"}, Run: h.list},
-			{Name: "ack", Aliases: []string{"签收"}, Allow: receivers, Run: h.step("ack", bot.ClueAcknowledged, false), Options: noOptions},
-			{Name: "verify", Aliases: []string{"核查"}, Allow: receivers, Run: h.step("verify", bot.ClueVerifying, false), Options: noOptions},
+			{Name: "ack", Aliases: []string{"签收"}, Allow: receivers, Run: h.step("ack", ClueAcknowledged, false), Options: noOptions},
+			{Name: "verify", Aliases: []string{"核查"}, Allow: receivers, Run: h.step("verify", ClueVerifying, false), Options: noOptions},
 			{Name: "feedback", Aliases: []string{"反馈"}, Allow: receivers, Run: h.step("feedback", "", true), Options: noOptions},
 			{Name: "conclude", Aliases: []string{"处置", "办结", "dispose"}, Allow: receivers, Run: h.conclude, Options: noOptions},
 			{Name: "case", Aliases: []string{"立案审查调查", "立案"}, Allow: receivers, Run: h.openCase, Options: noOptions},
-			{Name: "return", Aliases: []string{"退回"}, Allow: receivers, Run: h.step("return", bot.ClueReturned, true), Options: noOptions},
+			{Name: "return", Aliases: []string{"退回"}, Allow: receivers, Run: h.step("return", ClueReturned, true), Options: noOptions},
 			{Name: "joint", Aliases: []string{"共同核实", "联合核实"}, Allow: bot.Kinds(append([]bot.PartyKind{bot.InspectionOffice}, ReceivingKinds...)...), Run: h.joint, Options: noOptions},
 			{Name: "reassign", Aliases: []string{"改派", "再移送"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.reassign},
 			{Name: "extend", Aliases: []string{"延期"}, Allow: bot.Kinds(bot.InspectionOffice), Run: h.extend, Options: noOptions},
@@ -125,7 +125,7 @@ func argID(req *bot.Request, i int) (string, error) {
 }
 
 // load returns a clue or a not-found error that names it.
-func (h *handler) load(ctx context.Context, id string) (*bot.Clue, error) {
+func (h *handler) load(ctx context.Context, id string) (*Clue, error) {
 	c, err := h.clues.Get(ctx, id)
 	if bot.IsNotFound(err) {
 		return nil, bot.Errorf(bot.ENOTFOUND, "clue.error.not_found", "id", id)
@@ -140,9 +140,9 @@ func (h *handler) roster(ctx context.Context, req *bot.Request) (*bot.Roster, er
 	return h.b.Roster(ctx)
 }
 
-func (h *handler) statusLabel(lang string, c *bot.Clue) string {
+func (h *handler) statusLabel(lang string, c *Clue) string {
 	s := h.t(lang, "clue.status."+string(c.Status))
-	if c.Status == bot.ClueConcluded && c.Conclusion != "" {
+	if c.Status == ClueConcluded && c.Conclusion != "" {
 		s = h.t(lang, "clue.status.concluded_as", "conclusion", h.disposalLabel(lang, c))
 	}
 	return s
@@ -150,7 +150,7 @@ func (h *handler) statusLabel(lang string, c *bot.Clue) string {
 
 // disposalLabel names a concluded clue's disposal method, with
 // 立案审查调查 when the preliminary verification opened a case.
-func (h *handler) disposalLabel(lang string, c *bot.Clue) string {
+func (h *handler) disposalLabel(lang string, c *Clue) string {
 	if c.Conclusion == "" {
 		return ""
 	}
@@ -167,13 +167,13 @@ func (h *handler) yesNo(lang string, v bool) string {
 	return h.t(lang, "clue.no")
 }
 
-func cardColor(c *bot.Clue) bot.Color {
+func cardColor(c *Clue) bot.Color {
 	switch c.Status {
-	case bot.ClueTransferred:
+	case ClueTransferred:
 		return bot.Orange // not red for priority: the group card must not tell
-	case bot.ClueConcluded:
+	case ClueConcluded:
 		return bot.Green
-	case bot.ClueReturned:
+	case ClueReturned:
 		return bot.Grey
 	}
 	return bot.Blue
@@ -202,7 +202,7 @@ func ackButtonOn(card *bot.Card) (string, bool) {
 // substance, and not the inspected unit or the priority flag either: a
 // card read by the wrong person must not tell a unit that a (priority)
 // clue about it exists.
-func (h *handler) publicFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
+func (h *handler) publicFields(r *bot.Roster, lang string, c *Clue) []bot.Field {
 	return []bot.Field{
 		{Label: h.t(lang, "clue.field.body"), Value: r.BodyName(c.Body, lang)},
 		{Label: h.t(lang, "clue.field.deadline"), Value: bot.FormatDate(c.Deadline, h.b.Loc)},
@@ -212,7 +212,7 @@ func (h *handler) publicFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Fi
 
 // entitledFields are the public fields plus the inspected unit and the
 // priority flag, for cards only entitled readers get.
-func (h *handler) entitledFields(r *bot.Roster, lang string, c *bot.Clue) []bot.Field {
+func (h *handler) entitledFields(r *bot.Roster, lang string, c *Clue) []bot.Field {
 	return append([]bot.Field{
 		{Label: h.t(lang, "clue.field.organisation"), Value: c.OrganisationName},
 		{Label: h.t(lang, "clue.field.priority"), Value: h.yesNo(lang, c.Priority)},
@@ -230,7 +230,7 @@ func (h *handler) groupSafe(r *bot.Roster) (person, unit string, ok bool) {
 
 // note is the small print of a card: who transferred and acknowledged
 // the clue, and when.
-func (h *handler) note(r *bot.Roster, lang string, c *bot.Clue) string {
+func (h *handler) note(r *bot.Roster, lang string, c *Clue) string {
 	lines := []string{h.t(lang, "clue.note.transferred", "person", mention(r, c.CreatedBy), "from", r.BodyName(c.FromBody, lang), "time", bot.FormatTime(c.CreatedAt, h.b.Loc))}
 	if c.AckBy != "" {
 		lines = append(lines, h.t(lang, "clue.note.acknowledged", "person", mention(r, c.AckBy), "time", bot.FormatTime(c.AckAt, h.b.Loc)))
@@ -253,7 +253,7 @@ func mention(r *bot.Roster, id string) string {
 // groupCard is the announcement in the discipline-only clue group, in
 // the deployment language: id, receiving body, deadline and status —
 // never the title, the substance, the inspected unit or the priority.
-func (h *handler) groupCard(r *bot.Roster, c *bot.Clue) *bot.Card {
+func (h *handler) groupCard(r *bot.Roster, c *Clue) *bot.Card {
 	lang := h.b.Lang
 	card := &bot.Card{
 		Title:  h.t(lang, "clue.card.title", "id", c.ID),
@@ -262,7 +262,7 @@ func (h *handler) groupCard(r *bot.Roster, c *bot.Clue) *bot.Card {
 		Fields: h.publicFields(r, lang, c),
 		Note:   h.note(r, lang, c),
 	}
-	if c.Status == bot.ClueTransferred {
+	if c.Status == ClueTransferred {
 		card.Buttons = []bot.Button{h.ackBtn(lang, c.ID)}
 	}
 	return card
@@ -270,7 +270,7 @@ func (h *handler) groupCard(r *bot.Roster, c *bot.Clue) *bot.Card {
 
 // detailCard is the full clue for an entitled reader, in lang: the
 // public fields, the title and substance, and the history.
-func (h *handler) detailCard(r *bot.Roster, lang string, c *bot.Clue, withButton bool) *bot.Card {
+func (h *handler) detailCard(r *bot.Roster, lang string, c *Clue, withButton bool) *bot.Card {
 	fields := []bot.Field{{Label: h.t(lang, "clue.field.title"), Value: c.Title}}
 	fields = append(fields, h.entitledFields(r, lang, c)...)
 	fields = append(fields, bot.Field{Label: h.t(lang, "clue.field.from"), Value: r.BodyName(c.FromBody, lang)})
@@ -294,7 +294,7 @@ func (h *handler) detailCard(r *bot.Roster, lang string, c *bot.Clue, withButton
 		Fields: fields,
 		Note:   h.note(r, lang, c),
 	}
-	if withButton && c.Status == bot.ClueTransferred {
+	if withButton && c.Status == ClueTransferred {
 		card.Buttons = []bot.Button{h.ackBtn(lang, c.ID)}
 	}
 	return card
@@ -344,7 +344,7 @@ func tooLong(s string, n int) bool { return len([]rune(s)) > n }
 // orgName names the clue's inspected organisation in lang: the roster
 // body's name in that language (its English name when one is
 // configured), else the name as typed at the transfer.
-func orgName(r *bot.Roster, c *bot.Clue, lang string) string {
+func orgName(r *bot.Roster, c *Clue, lang string) string {
 	if c.Organisation != "" {
 		if b, ok := r.Body(c.Organisation); ok {
 			return b.DisplayName(lang)

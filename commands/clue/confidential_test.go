@@ -57,7 +57,7 @@ func TestOutsidersCannotReadTheSubstance(t *testing.T) {
 			if kinds := env.Bot.BaseRoster().Kinds(p); canUseClues(kinds) && len(refusedReads) != 8 {
 				t.Errorf("%s: %d refused reads audited, want 8", who, len(refusedReads))
 			}
-			if c := loadClue(t, env, id); c.Status != bot.ClueVerifying {
+			if c := loadClue(t, env, id); c.Status != ClueVerifying {
 				t.Errorf("%s changed the clue to %s", who, c.Status)
 			}
 		})

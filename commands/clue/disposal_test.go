@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
@@ -13,17 +12,17 @@ import (
 func TestDisposalByTheFourMethods(t *testing.T) {
 	cases := []struct {
 		word     string
-		want     bot.ClueConclusion
+		want     ClueConclusion
 		verified bool // 核查 first
 		label    string
 		caseOpen bool
 	}{
-		{"谈话函询", bot.DisposalTalk, false, "已处置办结（谈话函询）", false},
-		{"初步核实", bot.DisposalVerify, true, "已处置办结（初步核实）", false},
-		{"暂存待查", bot.DisposalShelve, false, "已处置办结（暂存待查）", false},
-		{"予以了结", bot.DisposalClosure, false, "已处置办结（予以了结）", false},
-		{"立案审查调查", bot.DisposalVerify, true, "已处置办结（初步核实后立案审查调查）", true},
-		{"later", bot.DisposalShelve, false, "已处置办结（暂存待查）", false},
+		{"谈话函询", DisposalTalk, false, "已处置办结（谈话函询）", false},
+		{"初步核实", DisposalVerify, true, "已处置办结（初步核实）", false},
+		{"暂存待查", DisposalShelve, false, "已处置办结（暂存待查）", false},
+		{"予以了结", DisposalClosure, false, "已处置办结（予以了结）", false},
+		{"立案审查调查", DisposalVerify, true, "已处置办结（初步核实后立案审查调查）", true},
+		{"later", DisposalShelve, false, "已处置办结（暂存待查）", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.word, func(t *testing.T) {
@@ -35,7 +34,7 @@ func TestDisposalByTheFourMethods(t *testing.T) {
 			}
 			bottest.MustContain(t, "dispose", bottest.Text(env.Command("zhaoqiang", fmt.Sprintf("线索 处置 %s %s 说明理由", id, tc.word))), tc.label)
 			c := loadClue(t, env, id)
-			if c.Status != bot.ClueConcluded || c.Conclusion != tc.want || c.CaseOpened != tc.caseOpen {
+			if c.Status != ClueConcluded || c.Conclusion != tc.want || c.CaseOpened != tc.caseOpen {
 				t.Fatalf("stored %s %s case=%v", c.Status, c.Conclusion, c.CaseOpened)
 			}
 		})
@@ -59,14 +58,14 @@ func TestOldConclusionsReadAsDisposalMethods(t *testing.T) {
 	old := map[string]string{"XS-2026-0101": "filed", "XS-2026-0102": "unsubstantiated", "XS-2026-0103": "other"}
 	for id, concl := range old {
 		doc := fmt.Sprintf(`{"id":%q,"from_body":"team1","body":"room2","organisation_name":"区财政局党组","title":"t","substance":"s","status":"concluded","conclusion":%q,"created_by":"lina","created_at":"2026-11-02T01:00:00Z","ack_at":"2026-11-02T02:00:00Z","closed_at":"2026-11-20T02:00:00Z","deadline":"2026-12-01T00:00:00+08:00"}`, id, concl)
-		if err := env.Store.Put(t.Context(), bot.CollClues, id, []byte(doc)); err != nil {
+		if err := env.Store.Put(t.Context(), CollClues, id, []byte(doc)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	want := map[string]struct {
-		d    bot.ClueConclusion
+		d    ClueConclusion
 		open bool
-	}{"XS-2026-0101": {bot.DisposalVerify, true}, "XS-2026-0102": {bot.DisposalClosure, false}, "XS-2026-0103": {bot.DisposalTalk, false}}
+	}{"XS-2026-0101": {DisposalVerify, true}, "XS-2026-0102": {DisposalClosure, false}, "XS-2026-0103": {DisposalTalk, false}}
 	for id, w := range want {
 		c := loadClue(t, env, id)
 		if c.Conclusion != w.d || c.CaseOpened != w.open {
@@ -78,7 +77,7 @@ func TestOldConclusionsReadAsDisposalMethods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.All.ByConclusion[bot.DisposalVerify] != 1 || s.All.CasesOpened != 1 || s.All.ByConclusion[bot.DisposalClosure] != 1 || s.All.ByConclusion[bot.DisposalTalk] != 1 {
+	if s.All.ByConclusion[DisposalVerify] != 1 || s.All.CasesOpened != 1 || s.All.ByConclusion[DisposalClosure] != 1 || s.All.ByConclusion[DisposalTalk] != 1 {
 		t.Errorf("summary of old records: %+v cases %d", s.All.ByConclusion, s.All.CasesOpened)
 	}
 }
@@ -96,7 +95,7 @@ func TestCaseOpenedLaterAfterAPreliminaryVerification(t *testing.T) {
 	env.Command("zhaoqiang", "线索 处置 "+id+" 初步核实 初核完成")
 	bottest.MustContain(t, "not a member", bottest.Text(env.Command("chenjing", "线索 立案审查调查 "+id+" 说明")), "只有区纪委监委第二监督检查室的成员")
 	bottest.MustContain(t, "case", bottest.Text(env.Command("zhaoqiang", "线索 立案审查调查 "+id+" 初核报告经审批决定立案")), "初步核实后立案审查调查")
-	if c := loadClue(t, env, id); c.Conclusion != bot.DisposalVerify || !c.CaseOpened {
+	if c := loadClue(t, env, id); c.Conclusion != DisposalVerify || !c.CaseOpened {
 		t.Fatalf("stored %s case=%v", c.Conclusion, c.CaseOpened)
 	}
 	bottest.MustContain(t, "sender told", outText(sentTo(env, "李娜")[len(sentTo(env, "李娜"))-1]), "立案审查调查", "初核报告经审批决定立案")

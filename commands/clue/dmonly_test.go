@@ -123,7 +123,7 @@ func TestAcknowledgeWritesTheSubstanceOnlyIntoARecordedDirectMessage(t *testing.
 			if got := len(dms) > 0; got != c.newDM {
 				t.Errorf("new direct message with the substance: %v, want %v", got, c.newDM)
 			}
-			if loadClue(t, env, id).Status != bot.ClueAcknowledged {
+			if loadClue(t, env, id).Status != ClueAcknowledged {
 				t.Error("the clue was not acknowledged")
 			}
 		})
@@ -139,7 +139,7 @@ type failingClueCommits struct {
 
 func (f *failingClueCommits) Commit(ctx context.Context, c *bot.Commit) error {
 	for _, w := range c.Writes {
-		if f.fail.Load() && w.Coll == bot.CollClues {
+		if f.fail.Load() && w.Coll == CollClues {
 			return bot.ErrUnavailable(errors.New("store down"))
 		}
 	}
@@ -164,7 +164,7 @@ func TestUnrecordedGroupCardIsNeverPosted(t *testing.T) {
 	if sent := env.Adapter.Sent(); len(sent) != 0 {
 		t.Errorf("%d messages left for a transfer that was not stored: %+v", len(sent), sent)
 	}
-	if docs, _ := env.Store.List(t.Context(), bot.CollClues); len(docs) != 0 {
+	if docs, _ := env.Store.List(t.Context(), CollClues); len(docs) != 0 {
 		t.Errorf("%d clues stored", len(docs))
 	}
 	if docs, _ := env.Store.List(t.Context(), "outbox"); len(docs) != 0 {

@@ -11,20 +11,20 @@ import (
 
 // change is one step of a clue's handling by the receiving body.
 type change struct {
-	action     string         // ack, verify, feedback, conclude, return
-	to         bot.ClueStatus // "" for feedback: a note without a status change
-	conclusion bot.ClueConclusion
+	action     string     // ack, verify, feedback, conclude, return
+	to         ClueStatus // "" for feedback: a note without a status change
+	conclusion ClueConclusion
 	caseOpened bool // 立案审查调查 after 初步核实
 	note       string
 }
 
 // conclusionWords maps what people type to a disposal method; caseWords
 // mean 初步核实 followed by 立案审查调查.
-var conclusionWords = map[string]bot.ClueConclusion{
-	"谈话函询": bot.DisposalTalk, "谈话": bot.DisposalTalk, "函询": bot.DisposalTalk, "talk": bot.DisposalTalk, "inquiry": bot.DisposalTalk, "talk_inquiry": bot.DisposalTalk,
-	"初步核实": bot.DisposalVerify, "初核": bot.DisposalVerify, "verification": bot.DisposalVerify, "preliminary": bot.DisposalVerify, "preliminary_verification": bot.DisposalVerify,
-	"暂存待查": bot.DisposalShelve, "暂存": bot.DisposalShelve, "shelve": bot.DisposalShelve, "later": bot.DisposalShelve, "filed_for_later": bot.DisposalShelve,
-	"予以了结": bot.DisposalClosure, "了结": bot.DisposalClosure, "close": bot.DisposalClosure, "closed": bot.DisposalClosure,
+var conclusionWords = map[string]ClueConclusion{
+	"谈话函询": DisposalTalk, "谈话": DisposalTalk, "函询": DisposalTalk, "talk": DisposalTalk, "inquiry": DisposalTalk, "talk_inquiry": DisposalTalk,
+	"初步核实": DisposalVerify, "初核": DisposalVerify, "verification": DisposalVerify, "preliminary": DisposalVerify, "preliminary_verification": DisposalVerify,
+	"暂存待查": DisposalShelve, "暂存": DisposalShelve, "shelve": DisposalShelve, "later": DisposalShelve, "filed_for_later": DisposalShelve,
+	"予以了结": DisposalClosure, "了结": DisposalClosure, "close": DisposalClosure, "closed": DisposalClosure,
 }
 
 var caseWords = []string{"立案审查调查", "立案", "case", "open_case"}
@@ -32,7 +32,7 @@ var caseWords = []string{"立案审查调查", "立案", "case", "open_case"}
 // step is a sub-command that moves a clue (or, with to == "", records
 // feedback without a move): clue <verb> <id> [note]. The answer names the
 // clue (and its deadline, for texts that show it).
-func (h *handler) step(action string, to bot.ClueStatus, noteRequired bool) bot.HandlerFunc {
+func (h *handler) step(action string, to ClueStatus, noteRequired bool) bot.HandlerFunc {
 	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 		id, err := argID(req, 0)
 		if err != nil {
@@ -63,7 +63,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	if !reID.MatchString(id) {
 		return nil, bot.Errorf(bot.EINVALID, "error.unknown_action")
 	}
-	c, err := h.apply(ctx, req, id, change{action: "ack", to: bot.ClueAcknowledged})
+	c, err := h.apply(ctx, req, id, change{action: "ack", to: ClueAcknowledged})
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 // isDMTo reports whether m is one of the direct messages dms the bot
 // sent person. A message the outbox has not delivered yet matches
 // nothing: nobody can have clicked it.
-func (h *handler) isDMTo(ctx context.Context, dms []bot.ClueDM, person string, m bot.MessageRef) bool {
+func (h *handler) isDMTo(ctx context.Context, dms []ClueDM, person string, m bot.MessageRef) bool {
 	if m.ID == "" || person == "" {
 		return false
 	}
@@ -105,11 +105,11 @@ func (h *handler) isDMTo(ctx context.Context, dms []bot.ClueDM, person string, m
 
 // directMessages are the references of direct messages sent to person,
 // delivered or waiting in the outbox.
-func directMessages(person string, refs []bot.MessageRef) []bot.ClueDM {
-	var out []bot.ClueDM
+func directMessages(person string, refs []bot.MessageRef) []ClueDM {
+	var out []ClueDM
 	for _, r := range refs {
 		if r.ID != "" && r.ChatID != "" || r.Pending != "" {
-			out = append(out, bot.ClueDM{Person: person, Message: r})
+			out = append(out, ClueDM{Person: person, Message: r})
 		}
 	}
 	return out
@@ -119,11 +119,11 @@ func directMessages(person string, refs []bot.MessageRef) []bot.ClueDM {
 // substance with the acknowledge button. A failure is logged: a click on
 // a message not recorded gets the card without the substance, and the
 // substance by a new direct message.
-func (h *handler) recordDMs(ctx context.Context, id string, dms []bot.ClueDM) {
+func (h *handler) recordDMs(ctx context.Context, id string, dms []ClueDM) {
 	if len(dms) == 0 {
 		return
 	}
-	if _, err := h.clues.Update(ctx, id, func(v *bot.Clue) error { v.DMs = append(v.DMs, dms...); return nil }); err != nil {
+	if _, err := h.clues.Update(ctx, id, func(v *Clue) error { v.DMs = append(v.DMs, dms...); return nil }); err != nil {
 		h.b.Log.Warn("clue: could not keep direct message references", "clue", id, "err", err)
 	}
 }
@@ -137,9 +137,9 @@ func (h *handler) conclude(ctx context.Context, req *bot.Request) (*bot.Response
 	if word == "" {
 		return nil, bot.UsageError(req, "clue.error.need_conclusion")
 	}
-	ch := change{action: "conclude", to: bot.ClueConcluded}
+	ch := change{action: "conclude", to: ClueConcluded}
 	if slices.Contains(caseWords, strings.ToLower(word)) {
-		ch.conclusion, ch.caseOpened = bot.DisposalVerify, true
+		ch.conclusion, ch.caseOpened = DisposalVerify, true
 	} else if d, ok := conclusionWords[strings.ToLower(word)]; ok {
 		ch.conclusion = d
 	} else {
@@ -177,7 +177,7 @@ func (h *handler) noteArg(req *bot.Request, i int, required bool) (string, error
 // the move is allowed from the clue's current status, records it
 // atomically, audits it, then updates the group cards and tells the
 // transferring side.
-func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch change) (*bot.Clue, error) {
+func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch change) (*Clue, error) {
 	c, err := h.load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -187,18 +187,18 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch cha
 		return nil, h.b.Refuse(ctx, req, "clue."+ch.action, id, "clue.error.not_member", "id", id, "body", r.BodyName(c.Body, req.Lang))
 	}
 	now := h.b.Now()
-	var from bot.ClueStatus
-	updated, err := h.clues.Update(ctx, id, func(v *bot.Clue) error {
+	var from ClueStatus
+	updated, err := h.clues.Update(ctx, id, func(v *Clue) error {
 		from = v.Status
 		if err := h.allowed(req.Lang, v, ch); err != nil {
 			return err
 		}
 		switch ch.to {
-		case bot.ClueAcknowledged:
+		case ClueAcknowledged:
 			v.AckBy, v.AckAt = req.Person.ID, now
-		case bot.ClueVerifying:
+		case ClueVerifying:
 			v.VerifyAt = now
-		case bot.ClueConcluded, bot.ClueReturned:
+		case ClueConcluded, ClueReturned:
 			v.ClosedBy, v.ClosedAt = req.Person.ID, now
 			v.Conclusion, v.CaseOpened = ch.conclusion, ch.caseOpened
 		}
@@ -244,26 +244,26 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch cha
 
 // allowed refuses a move the transition table does not allow, saying
 // what the clue's status is and what may be done next.
-func (h *handler) allowed(lang string, v *bot.Clue, ch change) error {
+func (h *handler) allowed(lang string, v *Clue, ch change) error {
 	if v.Status.Closed() {
 		return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
 	}
-	if ch.caseOpened && v.Status != bot.ClueVerifying {
+	if ch.caseOpened && v.Status != ClueVerifying {
 		// 立案审查调查 follows a preliminary verification, never a bare receipt.
 		return bot.Errorf(bot.ECONFLICT, "clue.error.case_needs_verification", "id", v.ID, "status", h.statusLabel(lang, v))
 	}
-	ok := bot.ClueCanMove(v.Status, ch.to)
+	ok := ClueCanMove(v.Status, ch.to)
 	if ch.to == "" { // feedback, once the clue is in the receiving body's hands
-		ok = v.Status == bot.ClueAcknowledged || v.Status == bot.ClueVerifying
+		ok = v.Status == ClueAcknowledged || v.Status == ClueVerifying
 	}
 	if ok {
 		return nil
 	}
 	var next []string
-	for _, s := range bot.ClueNext(v.Status) {
+	for _, s := range ClueNext(v.Status) {
 		next = append(next, h.t(lang, "clue.next."+string(s), "id", v.ID))
 	}
-	if v.Status == bot.ClueAcknowledged || v.Status == bot.ClueVerifying {
+	if v.Status == ClueAcknowledged || v.Status == ClueVerifying {
 		next = append(next, h.t(lang, "clue.next.feedback", "id", v.ID))
 	}
 	return bot.Errorf(bot.ECONFLICT, "clue.error.illegal", "id", v.ID, "status", h.statusLabel(lang, v),
@@ -273,7 +273,7 @@ func (h *handler) allowed(lang string, v *bot.Clue, ch change) error {
 // tellSender sends the transferring body (and the person who transferred
 // the clue) and the bodies verifying it jointly the receiving body's
 // feedback or conclusion by direct message: they are entitled to the note.
-func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *bot.Clue, actor *bot.Person, ch change) {
+func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *Clue, actor *bot.Person, ch change) {
 	targets := r.Members(c.FromBody)
 	if p, ok := r.Person(c.CreatedBy); ok && !p.InBody(c.FromBody) {
 		targets = append(targets, p)

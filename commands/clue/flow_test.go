@@ -7,6 +7,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // The whole life of a clue on the console: transfer → group card without
@@ -62,7 +63,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 		r := env.Click(who, ack)
 		bottest.MustContain(t, who+" acknowledging", bottest.Text(r), "记录")
 	}
-	if c := loadClue(t, env, id); c.Status != bot.ClueTransferred {
+	if c := loadClue(t, env, id); c.Status != ClueTransferred {
 		t.Fatalf("refused acknowledgement changed status to %s", c.Status)
 	}
 	refused := audits(t, env, func(e bot.AuditEntry) bool {
@@ -85,7 +86,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 	}
 	bottest.MustContain(t, "toast", r.Toast, "已签收线索 "+id)
 	c := loadClue(t, env, id)
-	if c.Status != bot.ClueAcknowledged || c.AckBy != "zhaoqiang" || !c.AckAt.Equal(bottest.Start.Add(90*time.Minute)) {
+	if c.Status != ClueAcknowledged || c.AckBy != "zhaoqiang" || !c.AckAt.Equal(bottest.Start.Add(90*time.Minute)) {
 		t.Fatalf("clue after ack: %+v", c)
 	}
 
@@ -100,7 +101,7 @@ func TestClueFlowOnConsole(t *testing.T) {
 		bottest.MustContain(t, s.line, bottest.Text(env.Command("zhaoqiang", s.line)), s.want)
 	}
 	c = loadClue(t, env, id)
-	if c.Status != bot.ClueConcluded || c.Conclusion != bot.DisposalVerify || !c.CaseOpened || c.ClosedBy != "zhaoqiang" {
+	if c.Status != ClueConcluded || c.Conclusion != DisposalVerify || !c.CaseOpened || c.ClosedBy != "zhaoqiang" {
 		t.Fatalf("clue after conclude: %+v", c)
 	}
 
@@ -270,8 +271,8 @@ func TestTransferForms(t *testing.T) {
 // refuses an organisation the round did not inspect.
 func TestTransferWithRound(t *testing.T) {
 	env := newEnv(t)
-	rounds := bot.Records[bot.Round](env.Store, bot.CollRounds)
-	if err := rounds.Create(t.Context(), "XC-2026-0001", &bot.Round{ID: "XC-2026-0001", Team: "team1", Organisation: "finance"}); err != nil {
+	rounds := bot.Records[round.Round](env.Store, round.CollRounds)
+	if err := rounds.Create(t.Context(), "XC-2026-0001", &round.Round{ID: "XC-2026-0001", Team: "team1", Organisation: "finance"}); err != nil {
 		t.Fatal(err)
 	}
 	id := transfer(t, env, transferZH+" 轮次:xc-2026-0001")

@@ -39,9 +39,9 @@ func transfer(t *testing.T, env *bottest.Env, line string) string {
 	return text[i : i+len("XS-2026-0001")]
 }
 
-func loadClue(t *testing.T, env *bottest.Env, id string) *bot.Clue {
+func loadClue(t *testing.T, env *bottest.Env, id string) *Clue {
 	t.Helper()
-	c, err := bot.Records[bot.Clue](env.Store, bot.CollClues).Get(context.Background(), id)
+	c, err := bot.Records[Clue](env.Store, CollClues).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,7 +135,7 @@ func TestClueDatesFromEachInstant(t *testing.T) {
 				{dl.want.Add(23*time.Hour + 59*time.Minute), false},
 				{dl.want.AddDate(0, 0, 1), true},
 			} {
-				got, err := Overdue(t.Context(), env.Bot, tc.at.UTC())
+				got, err := NewQueries(env.Store, env.Bot.Loc).OverdueAt(t.Context(), tc.at.UTC())
 				if err != nil {
 					t.Fatal(err)
 				}

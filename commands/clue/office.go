@@ -58,7 +58,7 @@ func (h *handler) joint(ctx context.Context, req *bot.Request) (*bot.Response, e
 	}
 	now := h.b.Now()
 	var added []string
-	c, err = h.clues.Update(ctx, id, func(v *bot.Clue) error {
+	c, err = h.clues.Update(ctx, id, func(v *Clue) error {
 		added = nil
 		if v.Status.Closed() {
 			return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
@@ -88,7 +88,7 @@ func (h *handler) joint(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if err := h.b.Audit(ctx, req, "clue.joint", id, "bodies="+strings.Join(added, ",")); err != nil {
 		return nil, err
 	}
-	var dms []bot.ClueDM
+	var dms []ClueDM
 	told := 0
 	failed := false
 	for _, b := range added {
@@ -153,8 +153,8 @@ func (h *handler) reassign(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, err
 	}
 	var old string
-	c, err = h.clues.Update(ctx, id, func(v *bot.Clue) error {
-		if v.Status != bot.ClueReturned {
+	c, err = h.clues.Update(ctx, id, func(v *Clue) error {
+		if v.Status != ClueReturned {
 			return bot.Errorf(bot.ECONFLICT, "clue.error.reassign_not_returned", "id", v.ID, "status", h.statusLabel(lang, v))
 		}
 		if v.Body == body.ID {
@@ -162,7 +162,7 @@ func (h *handler) reassign(ctx context.Context, req *bot.Request) (*bot.Response
 		}
 		old = v.Body
 		v.PrevBodies = append(v.PrevBodies, v.Body)
-		v.Body, v.Deadline, v.Status, v.ReassignedAt, v.UpdatedAt = body.ID, deadline, bot.ClueTransferred, now, now
+		v.Body, v.Deadline, v.Status, v.ReassignedAt, v.UpdatedAt = body.ID, deadline, ClueTransferred, now, now
 		v.AckBy, v.AckAt, v.VerifyAt, v.ClosedBy, v.ClosedAt = "", time.Time{}, time.Time{}, "", time.Time{}
 		v.Conclusion, v.CaseOpened = "", false
 		v.RemindedAt, v.EscalatedAt, v.DeadlineRemindedAt, v.DeadlineReminded = time.Time{}, time.Time{}, time.Time{}, time.Time{}
@@ -217,7 +217,7 @@ func (h *handler) extend(ctx context.Context, req *bot.Request) (*bot.Response, 
 	}
 	r := req.Roster
 	var old time.Time
-	c, err := h.clues.Update(ctx, id, func(v *bot.Clue) error {
+	c, err := h.clues.Update(ctx, id, func(v *Clue) error {
 		if v.Status.Closed() {
 			return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
 		}
@@ -277,7 +277,7 @@ func (h *handler) futureDate(req *bot.Request, s string, now, today time.Time, e
 
 // handlers are the people handling the clue: the receiving body's
 // members and those of the bodies verifying it jointly, once each.
-func handlers(r *bot.Roster, c *bot.Clue) []*bot.Person {
+func handlers(r *bot.Roster, c *Clue) []*bot.Person {
 	var out []*bot.Person
 	for _, b := range append([]string{c.Body}, c.Joint...) {
 		for _, m := range r.Members(b) {
@@ -329,13 +329,13 @@ func (h *handler) openCase(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, h.b.Refuse(ctx, req, "clue.case", id, "clue.error.not_member", "id", id, "body", r.BodyName(c.Body, lang))
 	}
 	now := h.b.Now()
-	c, err = h.clues.Update(ctx, id, func(v *bot.Clue) error {
+	c, err = h.clues.Update(ctx, id, func(v *Clue) error {
 		switch {
-		case v.Status == bot.ClueVerifying:
+		case v.Status == ClueVerifying:
 			return bot.Errorf(bot.ECONFLICT, "clue.error.case_use_dispose", "id", v.ID)
 		case !v.Status.Closed():
 			return bot.Errorf(bot.ECONFLICT, "clue.error.case_needs_verification", "id", v.ID, "status", h.statusLabel(lang, v))
-		case v.Status != bot.ClueConcluded || v.Conclusion != bot.DisposalVerify || v.CaseOpened:
+		case v.Status != ClueConcluded || v.Conclusion != DisposalVerify || v.CaseOpened:
 			return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
 		}
 		v.CaseOpened, v.UpdatedAt = true, now

@@ -79,7 +79,7 @@ func TestReassignAReturnedClue(t *testing.T) {
 	resp := bottest.Text(env.Command("wangming", "线索 改派 "+id+" 第一监督检查室 期限:2027-01-31"))
 	bottest.MustContain(t, "reassign", resp, "改派至区纪委监委第一监督检查室", "2027-01-31", "1 人", "不再接收")
 	c := loadClue(t, env, id)
-	if c.Body != "room1" || c.Status != bot.ClueTransferred || c.AckBy != "" || len(c.PrevBodies) != 1 || c.PrevBodies[0] != "room2" {
+	if c.Body != "room1" || c.Status != ClueTransferred || c.AckBy != "" || len(c.PrevBodies) != 1 || c.PrevBodies[0] != "room2" {
 		t.Fatalf("after reassign: %+v", c)
 	}
 	if c.Substance != substance || c.Title != title {

@@ -81,16 +81,16 @@ func (h *handler) history(ctx context.Context, req *bot.Request) (*bot.Response,
 type listFilter struct {
 	mine, overdue, priority, open bool
 	body                          string
-	status                        bot.ClueStatus
+	status                        ClueStatus
 }
 
 // statusWords maps typed status names to statuses.
-var statusWords = map[string]bot.ClueStatus{
-	"transferred": bot.ClueTransferred, "已移送": bot.ClueTransferred, "待签收": bot.ClueTransferred, "未签收": bot.ClueTransferred,
-	"acknowledged": bot.ClueAcknowledged, "已签收": bot.ClueAcknowledged, "签收": bot.ClueAcknowledged,
-	"verifying": bot.ClueVerifying, "核查中": bot.ClueVerifying, "核查": bot.ClueVerifying,
-	"concluded": bot.ClueConcluded, "已办结": bot.ClueConcluded, "办结": bot.ClueConcluded,
-	"returned": bot.ClueReturned, "已退回": bot.ClueReturned, "退回": bot.ClueReturned,
+var statusWords = map[string]ClueStatus{
+	"transferred": ClueTransferred, "已移送": ClueTransferred, "待签收": ClueTransferred, "未签收": ClueTransferred,
+	"acknowledged": ClueAcknowledged, "已签收": ClueAcknowledged, "签收": ClueAcknowledged,
+	"verifying": ClueVerifying, "核查中": ClueVerifying, "核查": ClueVerifying,
+	"concluded": ClueConcluded, "已办结": ClueConcluded, "办结": ClueConcluded,
+	"returned": ClueReturned, "已退回": ClueReturned, "退回": ClueReturned,
 }
 
 // list: clue list [mine|我的] [overdue|逾期] [priority|优先] [open|在办] [<status>] [body:…|单位:…] [status:…|状态:…]
@@ -139,7 +139,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		return nil, err
 	}
 	now := h.b.Now()
-	var rows []*bot.Clue
+	var rows []*Clue
 	for _, c := range all {
 		// A clue the reader may not know of is left out without a trace:
 		// no row, no count.
@@ -179,7 +179,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 // mayKnow reports whether p may know that the clue exists: those
 // entitled to it, and the case office, which keeps the central ledger of
 // every clue (without its substance).
-func mayKnow(r *bot.Roster, p *bot.Person, c *bot.Clue) bool {
+func mayKnow(r *bot.Roster, p *bot.Person, c *Clue) bool {
 	if c.Entitled(r, p) {
 		return true
 	}
@@ -191,7 +191,7 @@ func mayKnow(r *bot.Roster, p *bot.Person, c *bot.Clue) bool {
 	return false
 }
 
-func (f listFilter) match(c *bot.Clue, p *bot.Person, now time.Time, loc *time.Location) bool {
+func (f listFilter) match(c *Clue, p *bot.Person, now time.Time, loc *time.Location) bool {
 	switch {
 	case f.mine && !(c.CreatedBy == p.ID || p.InBody(c.Body) || (c.FromBody != "" && p.InBody(c.FromBody)) || slices.ContainsFunc(c.Joint, p.InBody)):
 		return false
@@ -207,21 +207,4 @@ func (f listFilter) match(c *bot.Clue, p *bot.Person, now time.Time, loc *time.L
 		return false
 	}
 	return true
-}
-
-// Overdue returns the open clues whose deadline day is before the day of
-// now, oldest deadline first, for the monthly notice and meeting agendas.
-func Overdue(ctx context.Context, b *bot.Bot, now time.Time) ([]*bot.Clue, error) {
-	all, err := bot.Records[bot.Clue](b.Store, bot.CollClues).List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []*bot.Clue
-	for _, c := range all {
-		if c.OverdueAt(now, b.Loc) {
-			out = append(out, c)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b *bot.Clue) int { return a.Deadline.Compare(b.Deadline) })
-	return out, nil
 }

@@ -18,7 +18,7 @@ var errNotDue = errors.New("clue: reminder no longer due")
 // durations count working time only: 48h is two working days, and a
 // weekend or holiday in between does not count. Priority clues divide
 // both by the priority factor.
-func ReminderTimes(cal bot.Calendar, loc *time.Location, c *bot.Clue, reminder, escalate time.Duration, factor int) (remind, esc time.Time) {
+func ReminderTimes(cal bot.Calendar, loc *time.Location, c *Clue, reminder, escalate time.Duration, factor int) (remind, esc time.Time) {
 	if c.Priority && factor > 1 {
 		reminder /= time.Duration(factor)
 		escalate /= time.Duration(factor)
@@ -74,7 +74,7 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 				errs = append(errs, err)
 			}
 		}
-		if c.Status != bot.ClueTransferred {
+		if c.Status != ClueTransferred {
 			continue
 		}
 		remindAt, escAt := ReminderTimes(h.b.Cal, h.b.Loc, c, h.cfg.AckReminder, h.cfg.AckEscalate, h.cfg.PriorityFactor)
@@ -96,9 +96,9 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 // mark records atomically that a reminder or escalation was sent; it
 // returns errNotDue when another run got there first or the clue was
 // acknowledged meanwhile.
-func (h *handler) mark(ctx context.Context, id, action string, now time.Time, field func(*bot.Clue) *time.Time) (*bot.Clue, error) {
-	return h.clues.Update(ctx, id, func(v *bot.Clue) error {
-		if v.Status != bot.ClueTransferred || !field(v).IsZero() {
+func (h *handler) mark(ctx context.Context, id, action string, now time.Time, field func(*Clue) *time.Time) (*Clue, error) {
+	return h.clues.Update(ctx, id, func(v *Clue) error {
+		if v.Status != ClueTransferred || !field(v).IsZero() {
 			return errNotDue
 		}
 		*field(v) = now
@@ -108,7 +108,7 @@ func (h *handler) mark(ctx context.Context, id, action string, now time.Time, fi
 }
 
 func (h *handler) sendReminder(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
-	c, err := h.mark(ctx, id, "remind", now, func(v *bot.Clue) *time.Time { return &v.RemindedAt })
+	c, err := h.mark(ctx, id, "remind", now, func(v *Clue) *time.Time { return &v.RemindedAt })
 	if errors.Is(err, errNotDue) {
 		return nil
 	}
@@ -136,7 +136,7 @@ func (h *handler) sendReminder(ctx context.Context, r *bot.Roster, id string, no
 }
 
 func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
-	c, err := h.mark(ctx, id, "escalate", now, func(v *bot.Clue) *time.Time { return &v.EscalatedAt })
+	c, err := h.mark(ctx, id, "escalate", now, func(v *Clue) *time.Time { return &v.EscalatedAt })
 	if errors.Is(err, errNotDue) {
 		return nil
 	}
@@ -172,8 +172,8 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, 
 // not yet reminded, and at most DeadlineReminderDays working days left
 // (none when the deadline day is today; overdue clues are the monthly
 // notice's business).
-func (h *handler) deadlineDue(c *bot.Clue, now time.Time) bool {
-	if (c.Status != bot.ClueAcknowledged && c.Status != bot.ClueVerifying) || c.Deadline.IsZero() {
+func (h *handler) deadlineDue(c *Clue, now time.Time) bool {
+	if (c.Status != ClueAcknowledged && c.Status != ClueVerifying) || c.Deadline.IsZero() {
 		return false
 	}
 	if !c.DeadlineRemindedAt.IsZero() && c.DeadlineReminded.Equal(c.Deadline) {
@@ -202,7 +202,7 @@ func workdaysLeft(cal bot.Calendar, loc *time.Location, now, deadline time.Time)
 // audits it and tells the receiving body's members (and those verifying
 // jointly) by DM, in one unit of work.
 func (h *handler) sendDeadlineReminder(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
-	c, err := h.clues.Update(ctx, id, func(v *bot.Clue) error {
+	c, err := h.clues.Update(ctx, id, func(v *Clue) error {
 		if !h.deadlineDue(v, now) {
 			return errNotDue
 		}

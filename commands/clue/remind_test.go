@@ -44,7 +44,7 @@ func TestReminderTimes(t *testing.T) {
 		{"Saturday: counts from Monday", at(12, 5, 15, 0), false, at(12, 9, 0, 0), at(12, 11, 0, 0)},
 	}
 	for _, tc := range tests {
-		c := &bot.Clue{CreatedAt: tc.created, Priority: tc.priority}
+		c := &Clue{CreatedAt: tc.created, Priority: tc.priority}
 		r, e := ReminderTimes(env.Bot.Cal, env.Bot.Loc, c, cfg.AckReminder, cfg.AckEscalate, cfg.PriorityFactor)
 		if !r.Equal(tc.remind) || !e.Equal(tc.escalate) {
 			t.Errorf("%s: reminder %v escalation %v, want %v %v", tc.name, r, e, tc.remind, tc.escalate)

@@ -17,18 +17,18 @@ import (
 // Figures are the clue-handling figures of one receiving body (or of all)
 // over a period.
 type Figures struct {
-	Body         string                     `json:"body"`          // receiving body id; "" for the total
-	Total        int                        `json:"total"`         // clues in the period (see Summarise)
-	New          int                        `json:"new"`           // of which transferred within the period
-	ByStatus     map[bot.ClueStatus]int     `json:"by_status"`     // status at the end of the period; sums to Total
-	ByConclusion map[bot.ClueConclusion]int `json:"by_conclusion"` // disposal methods of the concluded ones; sums to ByStatus[concluded]
-	CasesOpened  int                        `json:"cases_opened"`  // of ByConclusion[初步核实], those that opened a case (立案审查调查)
-	Overdue      int                        `json:"overdue"`       // open at the end of the period and past their deadline day
-	Priority     int                        `json:"priority"`
-	Acknowledged int                        `json:"acknowledged"` // acknowledged before the end of the period
-	AvgAck       time.Duration              `json:"avg_ack"`      // mean time from transfer to acknowledgement over those
-	Concluded    int                        `json:"concluded"`    // = ByStatus[concluded]
-	AvgConclude  time.Duration              `json:"avg_conclude"` // mean time from transfer to conclusion over those
+	Body         string                 `json:"body"`          // receiving body id; "" for the total
+	Total        int                    `json:"total"`         // clues in the period (see Summarise)
+	New          int                    `json:"new"`           // of which transferred within the period
+	ByStatus     map[ClueStatus]int     `json:"by_status"`     // status at the end of the period; sums to Total
+	ByConclusion map[ClueConclusion]int `json:"by_conclusion"` // disposal methods of the concluded ones; sums to ByStatus[concluded]
+	CasesOpened  int                    `json:"cases_opened"`  // of ByConclusion[初步核实], those that opened a case (立案审查调查)
+	Overdue      int                    `json:"overdue"`       // open at the end of the period and past their deadline day
+	Priority     int                    `json:"priority"`
+	Acknowledged int                    `json:"acknowledged"` // acknowledged before the end of the period
+	AvgAck       time.Duration          `json:"avg_ack"`      // mean time from transfer to acknowledgement over those
+	Concluded    int                    `json:"concluded"`    // = ByStatus[concluded]
+	AvgConclude  time.Duration          `json:"avg_conclude"` // mean time from transfer to conclusion over those
 	ackSum       time.Duration
 	concludeSum  time.Duration
 }
@@ -47,23 +47,23 @@ type Summary struct {
 // the period. It deliberately has no title, substance or inspected unit.
 type LedgerRow struct {
 	ID          string
-	Body        string             // receiving body at the end of the period
-	Status      bot.ClueStatus     // at the end of the period
-	Disposal    bot.ClueConclusion // "" unless concluded by then
-	CaseOpened  bool               // 立案审查调查 after 初步核实
-	Transferred time.Time          // the last transfer (改派 included)
-	Received    time.Time          // zero unless acknowledged by then
-	Concluded   time.Time          // zero unless concluded or returned by then
+	Body        string         // receiving body at the end of the period
+	Status      ClueStatus     // at the end of the period
+	Disposal    ClueConclusion // "" unless concluded by then
+	CaseOpened  bool           // 立案审查调查 after 初步核实
+	Transferred time.Time      // the last transfer (改派 included)
+	Received    time.Time      // zero unless acknowledged by then
+	Concluded   time.Time      // zero unless concluded or returned by then
 }
 
-func ledgerRow(c *bot.Clue, end time.Time) LedgerRow {
+func ledgerRow(c *Clue, end time.Time) LedgerRow {
 	row := LedgerRow{ID: c.ID, Body: c.Body, Status: c.StatusAt(end), Transferred: c.TransferredAt()}
 	if !c.AckAt.IsZero() && !c.AckAt.After(end) {
 		row.Received = c.AckAt
 	}
 	if row.Status.Closed() {
 		row.Concluded = c.ClosedAt
-		if row.Status == bot.ClueConcluded {
+		if row.Status == ClueConcluded {
 			row.Disposal, row.CaseOpened = c.Conclusion, c.CaseOpened
 		}
 	}
@@ -71,11 +71,11 @@ func ledgerRow(c *bot.Clue, end time.Time) LedgerRow {
 }
 
 func newFigures(body string) Figures {
-	return Figures{Body: body, ByStatus: map[bot.ClueStatus]int{}, ByConclusion: map[bot.ClueConclusion]int{}}
+	return Figures{Body: body, ByStatus: map[ClueStatus]int{}, ByConclusion: map[ClueConclusion]int{}}
 }
 
 // add counts one clue, seen as it stood at the end of the period.
-func (f *Figures) add(c *bot.Clue, from, end time.Time, loc *time.Location) {
+func (f *Figures) add(c *Clue, from, end time.Time, loc *time.Location) {
 	f.Total++
 	if !c.CreatedAt.Before(from) {
 		f.New++
@@ -92,7 +92,7 @@ func (f *Figures) add(c *bot.Clue, from, end time.Time, loc *time.Location) {
 		f.Acknowledged++
 		f.ackSum += c.AckAt.Sub(c.CreatedAt)
 	}
-	if st == bot.ClueConcluded {
+	if st == ClueConcluded {
 		f.Concluded++
 		f.concludeSum += c.ClosedAt.Sub(c.CreatedAt)
 		f.ByConclusion[c.Conclusion]++
@@ -114,7 +114,7 @@ func (f *Figures) averages() {
 // InPeriod reports whether a clue belongs to the summary of [from, to):
 // transferred before the period ended and not closed before it began —
 // every clue that was in someone's hands during the period.
-func InPeriod(c *bot.Clue, from, to time.Time) bool {
+func InPeriod(c *Clue, from, to time.Time) bool {
 	if !c.CreatedAt.Before(to) {
 		return false
 	}
@@ -128,7 +128,7 @@ func Summarise(ctx context.Context, b *bot.Bot, from, to time.Time) (Summary, er
 	if !from.Before(to) {
 		return Summary{}, bot.Errorf(bot.EINVALID, "clue.error.bad_period")
 	}
-	all, err := bot.Records[bot.Clue](b.Store, bot.CollClues).List(ctx)
+	all, err := bot.Records[Clue](b.Store, CollClues).List(ctx)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -378,7 +378,7 @@ func (h *handler) summaryCard(r *bot.Roster, lang string, s Summary) *bot.Card {
 func (h *handler) ledgerLine(r *bot.Roster, lang string, row LedgerRow) string {
 	status := h.t(lang, "clue.status."+string(row.Status))
 	if row.Disposal != "" {
-		c := &bot.Clue{Status: bot.ClueConcluded, Conclusion: row.Disposal, CaseOpened: row.CaseOpened}
+		c := &Clue{Status: ClueConcluded, Conclusion: row.Disposal, CaseOpened: row.CaseOpened}
 		status = h.statusLabel(lang, c)
 	}
 	date := func(t time.Time) string {
@@ -394,15 +394,15 @@ func (h *handler) ledgerLine(r *bot.Roster, lang string, row LedgerRow) string {
 func (h *handler) figuresText(lang string, f Figures) string {
 	sep := h.t(lang, "list.sep")
 	var st []string
-	for _, s := range bot.ClueStatuses {
+	for _, s := range ClueStatuses {
 		st = append(st, h.t(lang, "clue.summary.count", "label", h.t(lang, "clue.status."+string(s)), "count", f.ByStatus[s]))
 	}
 	var cs []string
-	for _, c := range bot.ClueConclusions {
+	for _, c := range ClueConclusions {
 		if f.ByConclusion[c] > 0 {
 			cs = append(cs, h.t(lang, "clue.summary.count", "label", h.t(lang, "clue.conclusion."+string(c)), "count", f.ByConclusion[c]))
 		}
-		if c == bot.DisposalVerify && f.CasesOpened > 0 {
+		if c == DisposalVerify && f.CasesOpened > 0 {
 			cs = append(cs, h.t(lang, "clue.summary.cases_opened", "count", f.CasesOpened))
 		}
 	}

@@ -15,36 +15,36 @@ func day(y int, m time.Month, d, h int) time.Time {
 }
 
 // seed stores a known set of clues around the fourth quarter of 2026.
-func seed(t *testing.T, env *bottest.Env) []*bot.Clue {
+func seed(t *testing.T, env *bottest.Env) []*Clue {
 	t.Helper()
 	var zero time.Time
-	mk := func(id, body string, created, ack, verify, closed time.Time, st bot.ClueStatus, concl bot.ClueConclusion, deadline time.Time, prio bool) *bot.Clue {
-		return &bot.Clue{ID: id, Body: body, FromBody: "team1", CreatedBy: "lina", OrganisationName: "区财政局党组",
+	mk := func(id, body string, created, ack, verify, closed time.Time, st ClueStatus, concl ClueConclusion, deadline time.Time, prio bool) *Clue {
+		return &Clue{ID: id, Body: body, FromBody: "team1", CreatedBy: "lina", OrganisationName: "区财政局党组",
 			Title: "t-" + id, Substance: "s-" + id, CreatedAt: created, AckAt: ack, VerifyAt: verify, ClosedAt: closed,
 			Status: st, Conclusion: concl, Deadline: deadline, Priority: prio}
 	}
-	clues := []*bot.Clue{
+	clues := []*Clue{
 		// A: room2, concluded (preliminary verification, case opened) in the period: 1 day to acknowledge, 30 to conclude.
-		mk("XS-2026-0001", "room2", day(2026, 10, 10, 9), day(2026, 10, 11, 9), day(2026, 10, 12, 9), day(2026, 11, 9, 9), bot.ClueConcluded, bot.DisposalVerify, day(2026, 11, 30, 0), false),
+		mk("XS-2026-0001", "room2", day(2026, 10, 10, 9), day(2026, 10, 11, 9), day(2026, 10, 12, 9), day(2026, 11, 9, 9), ClueConcluded, DisposalVerify, day(2026, 11, 30, 0), false),
 		// B: room2, still verifying, deadline 12-01 passed: overdue. 2 days to acknowledge.
-		mk("XS-2026-0002", "room2", day(2026, 11, 1, 9), day(2026, 11, 3, 9), day(2026, 11, 4, 9), zero, bot.ClueVerifying, "", day(2026, 12, 1, 0), false),
+		mk("XS-2026-0002", "room2", day(2026, 11, 1, 9), day(2026, 11, 3, 9), day(2026, 11, 4, 9), zero, ClueVerifying, "", day(2026, 12, 1, 0), false),
 		// C: group3, unacknowledged, deadline next year: not overdue.
-		mk("XS-2026-0003", "group3", day(2026, 12, 1, 9), zero, zero, zero, bot.ClueTransferred, "", day(2027, 1, 15, 0), false),
+		mk("XS-2026-0003", "group3", day(2026, 12, 1, 9), zero, zero, zero, ClueTransferred, "", day(2027, 1, 15, 0), false),
 		// D: group3, transferred before the period, returned within it.
-		mk("XS-2026-0004", "group3", day(2026, 9, 1, 9), day(2026, 9, 2, 9), zero, day(2026, 10, 5, 9), bot.ClueReturned, "", day(2026, 10, 1, 0), false),
+		mk("XS-2026-0004", "group3", day(2026, 9, 1, 9), day(2026, 9, 2, 9), zero, day(2026, 10, 5, 9), ClueReturned, "", day(2026, 10, 1, 0), false),
 		// E: room2, closed before the period: not in it.
-		mk("XS-2026-0005", "room2", day(2026, 8, 1, 9), day(2026, 8, 2, 9), day(2026, 8, 3, 9), day(2026, 9, 15, 9), bot.ClueConcluded, bot.DisposalTalk, day(2026, 9, 30, 0), false),
+		mk("XS-2026-0005", "room2", day(2026, 8, 1, 9), day(2026, 8, 2, 9), day(2026, 8, 3, 9), day(2026, 9, 15, 9), ClueConcluded, DisposalTalk, day(2026, 9, 30, 0), false),
 		// F: transferred after the period: not in it.
-		mk("XS-2027-0001", "sup_chengguan", day(2027, 1, 5, 9), zero, zero, zero, bot.ClueTransferred, "", day(2027, 2, 5, 0), false),
+		mk("XS-2027-0001", "sup_chengguan", day(2027, 1, 5, 9), zero, zero, zero, ClueTransferred, "", day(2027, 2, 5, 0), false),
 		// G: room2, transferred in December, acknowledged only in January:
 		// unacknowledged at the end of the period.
-		mk("XS-2026-0006", "room2", day(2026, 12, 20, 9), day(2027, 1, 2, 9), zero, zero, bot.ClueAcknowledged, "", day(2027, 1, 19, 0), false),
+		mk("XS-2026-0006", "room2", day(2026, 12, 20, 9), day(2027, 1, 2, 9), zero, zero, ClueAcknowledged, "", day(2027, 1, 19, 0), false),
 		// H: group3, priority, closed (予以了结): half a day to
 		// acknowledge, 20 days to conclude.
-		mk("XS-2026-0007", "group3", day(2026, 10, 1, 0), day(2026, 10, 1, 12), day(2026, 10, 2, 0), day(2026, 10, 21, 0), bot.ClueConcluded, bot.DisposalClosure, day(2026, 10, 31, 0), true),
+		mk("XS-2026-0007", "group3", day(2026, 10, 1, 0), day(2026, 10, 1, 12), day(2026, 10, 2, 0), day(2026, 10, 21, 0), ClueConcluded, DisposalClosure, day(2026, 10, 31, 0), true),
 	}
 	clues[0].CaseOpened = true
-	coll := bot.Records[bot.Clue](env.Store, bot.CollClues)
+	coll := bot.Records[Clue](env.Store, CollClues)
 	for _, c := range clues {
 		if err := coll.Create(t.Context(), c.ID, c); err != nil {
 			t.Fatal(err)
@@ -75,20 +75,20 @@ func TestSummaryFiguresOfASeededQuarter(t *testing.T) {
 	}
 	check("room2 total", room2.Total, 3)
 	check("room2 new", room2.New, 3)
-	check("room2 concluded", room2.ByStatus[bot.ClueConcluded], 1)
-	check("room2 verifying", room2.ByStatus[bot.ClueVerifying], 1)
-	check("room2 transferred (G at the end of the period)", room2.ByStatus[bot.ClueTransferred], 1)
-	check("room2 acknowledged", room2.ByStatus[bot.ClueAcknowledged], 0)
+	check("room2 concluded", room2.ByStatus[ClueConcluded], 1)
+	check("room2 verifying", room2.ByStatus[ClueVerifying], 1)
+	check("room2 transferred (G at the end of the period)", room2.ByStatus[ClueTransferred], 1)
+	check("room2 acknowledged", room2.ByStatus[ClueAcknowledged], 0)
 	check("room2 overdue", room2.Overdue, 1)
 	check("room2 avg ack", room2.AvgAck, 36*time.Hour)
 	check("room2 avg conclude", room2.AvgConclude, 30*dayDur)
-	check("room2 filed", room2.ByConclusion[bot.DisposalVerify], 1)
+	check("room2 filed", room2.ByConclusion[DisposalVerify], 1)
 
 	check("group3 total", group3.Total, 3)
 	check("group3 new", group3.New, 2)
-	check("group3 returned", group3.ByStatus[bot.ClueReturned], 1)
-	check("group3 concluded", group3.ByStatus[bot.ClueConcluded], 1)
-	check("group3 transferred", group3.ByStatus[bot.ClueTransferred], 1)
+	check("group3 returned", group3.ByStatus[ClueReturned], 1)
+	check("group3 concluded", group3.ByStatus[ClueConcluded], 1)
+	check("group3 transferred", group3.ByStatus[ClueTransferred], 1)
 	check("group3 overdue", group3.Overdue, 0)
 	check("group3 priority", group3.Priority, 1)
 	check("group3 avg ack", group3.AvgAck, 18*time.Hour)
@@ -120,13 +120,13 @@ func TestSummaryAddsUpToTheRecords(t *testing.T) {
 		end := to.Add(-time.Nanosecond)
 		var inPeriod int
 		perBody := map[string]int{}
-		perBodyStatus := map[string]map[bot.ClueStatus]int{}
+		perBodyStatus := map[string]map[ClueStatus]int{}
 		for _, c := range clues {
 			if c.CreatedAt.Before(to) && !(c.Status.Closed() && c.ClosedAt.Before(from)) {
 				inPeriod++
 				perBody[c.Body]++
 				if perBodyStatus[c.Body] == nil {
-					perBodyStatus[c.Body] = map[bot.ClueStatus]int{}
+					perBodyStatus[c.Body] = map[ClueStatus]int{}
 				}
 				perBodyStatus[c.Body][c.StatusAt(end)]++
 			}
@@ -134,14 +134,14 @@ func TestSummaryAddsUpToTheRecords(t *testing.T) {
 		if s.All.Total != inPeriod {
 			t.Errorf("%v: total %d, records %d", from, s.All.Total, inPeriod)
 		}
-		sum, sumStatus := 0, map[bot.ClueStatus]int{}
+		sum, sumStatus := 0, map[ClueStatus]int{}
 		for _, f := range s.Bodies {
 			sum += f.Total
 			if f.Total != perBody[f.Body] {
 				t.Errorf("%v %s: total %d, records %d", from, f.Body, f.Total, perBody[f.Body])
 			}
 			bs := 0
-			for _, st := range bot.ClueStatuses {
+			for _, st := range ClueStatuses {
 				bs += f.ByStatus[st]
 				sumStatus[st] += f.ByStatus[st]
 				if f.ByStatus[st] != perBodyStatus[f.Body][st] {
@@ -152,17 +152,17 @@ func TestSummaryAddsUpToTheRecords(t *testing.T) {
 				t.Errorf("%v %s: statuses sum to %d, total %d", from, f.Body, bs, f.Total)
 			}
 			cs := 0
-			for _, c := range bot.ClueConclusions {
+			for _, c := range ClueConclusions {
 				cs += f.ByConclusion[c]
 			}
-			if cs != f.ByStatus[bot.ClueConcluded] {
-				t.Errorf("%v %s: conclusions sum to %d, concluded %d", from, f.Body, cs, f.ByStatus[bot.ClueConcluded])
+			if cs != f.ByStatus[ClueConcluded] {
+				t.Errorf("%v %s: conclusions sum to %d, concluded %d", from, f.Body, cs, f.ByStatus[ClueConcluded])
 			}
 		}
 		if sum != s.All.Total {
 			t.Errorf("%v: bodies sum to %d, total %d", from, sum, s.All.Total)
 		}
-		for _, st := range bot.ClueStatuses {
+		for _, st := range ClueStatuses {
 			if sumStatus[st] != s.All.ByStatus[st] {
 				t.Errorf("%v %s: bodies sum to %d, total %d", from, st, sumStatus[st], s.All.ByStatus[st])
 			}
@@ -270,7 +270,7 @@ func TestOverdueExport(t *testing.T) {
 		{day(2027, 1, 20, 9), []string{"XS-2026-0002", "XS-2026-0003", "XS-2026-0006"}},
 	}
 	for _, tc := range tests {
-		got, err := Overdue(t.Context(), env.Bot, tc.now)
+		got, err := NewQueries(env.Store, env.Bot.Loc).OverdueAt(t.Context(), tc.now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // priorityWords mark a clue for priority handling (优先处置) when given
@@ -96,30 +97,30 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 	from := senderBody(r, req.Person)
 	roundID := strings.ToUpper(strings.TrimSpace(p.Opt("round", "轮次")))
 	if roundID != "" {
-		round, err := bot.Records[bot.Round](h.b.Store, bot.CollRounds).Get(ctx, roundID)
+		rd, err := round.NewQueries(h.b.Store).Get(ctx, roundID)
 		if bot.IsNotFound(err) {
 			return nil, bot.UsageError(req, "clue.error.no_round", "id", roundID)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if orgID != "" && round.Organisation != "" && round.Organisation != orgID {
-			return nil, bot.UsageError(req, "clue.error.round_org", "id", roundID, "organisation", r.BodyName(round.Organisation, lang))
+		if orgID != "" && rd.Organisation != "" && rd.Organisation != orgID {
+			return nil, bot.UsageError(req, "clue.error.round_org", "id", roundID, "organisation", r.BodyName(rd.Organisation, lang))
 		}
-		if req.Person.InBody(round.Team) {
-			from = round.Team
+		if req.Person.InBody(rd.Team) {
+			from = rd.Team
 		}
 	}
 
-	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixClue, now.Year())
+	id, err := bot.NewID(ctx, h.b.Store, PrefixClue, now.Year())
 	if err != nil {
 		return nil, err
 	}
-	c := &bot.Clue{
+	c := &Clue{
 		ID: id, Round: roundID, FromBody: from, Body: body.ID,
 		Organisation: orgID, OrganisationName: orgName,
 		Title: title, Substance: substance, Deadline: deadline, Priority: priority,
-		Status: bot.ClueTransferred, CreatedBy: req.Person.ID, CreatedAt: now, UpdatedAt: now,
+		Status: ClueTransferred, CreatedBy: req.Person.ID, CreatedAt: now, UpdatedAt: now,
 		History: []bot.History{{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "transfer"}},
 	}
 	if err := h.clues.Create(ctx, id, c); err != nil {
@@ -159,7 +160,7 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 // the receiving body, keeping the references. It returns the members
 // told, a line for the sender about the group card, and whether a notice
 // failed.
-func (h *handler) announce(ctx context.Context, r *bot.Roster, c *bot.Clue, lang string) ([]*bot.Person, string, bool) {
+func (h *handler) announce(ctx context.Context, r *bot.Roster, c *Clue, lang string) ([]*bot.Person, string, bool) {
 	id := c.ID
 	failed := false
 	var groupText string
@@ -183,7 +184,7 @@ func (h *handler) announce(ctx context.Context, r *bot.Roster, c *bot.Clue, lang
 			h.b.Log.Warn("clue: announcement failed", "clue", id, "err", err)
 		}
 		if len(refs) > 0 {
-			if c2, err := h.clues.Update(ctx, id, func(v *bot.Clue) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+			if c2, err := h.clues.Update(ctx, id, func(v *Clue) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
 				h.b.Log.Warn("clue: could not keep card references", "clue", id, "err", err)
 			} else {
 				c = c2
@@ -191,7 +192,7 @@ func (h *handler) announce(ctx context.Context, r *bot.Roster, c *bot.Clue, lang
 		}
 	}
 	members := r.Members(c.Body)
-	var dms []bot.ClueDM
+	var dms []ClueDM
 	for _, m := range members {
 		ml := h.b.LangOf(ctx, m)
 		n := bot.Notice{PersonID: m.ID, Text: h.t(ml, "clue.dm.transferred", "id", id, "body", r.BodyName(c.Body, ml)), Card: h.detailCard(r, ml, c, true), Key: fmt.Sprintf("clue:%s:dm:%s:%d", id, c.Body, len(c.History))}

@@ -187,10 +187,10 @@ func (h *handler) replyCmd(ctx context.Context, req *bot.Request) (*bot.Response
 // answer appends an answer of dept; with onlyFirst it refuses when the
 // department has answered already (a click). It audits without the
 // content, updates the department's cards and tells the requester.
-func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text string, none, onlyFirst bool) (*bot.Consultation, error) {
+func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text string, none, onlyFirst bool) (*Consultation, error) {
 	now := h.b.Now()
 	first := false
-	c, err := h.consults.Update(ctx, id, func(v *bot.Consultation) error {
+	c, err := h.consults.Update(ctx, id, func(v *Consultation) error {
 		i := v.Dept(dept)
 		if i < 0 {
 			return bot.Errorf(bot.ENOTFOUND, "consult.error.not_found", "id", id)
@@ -200,11 +200,11 @@ func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text s
 		}
 		// "Nothing relevant" after a real answer would contradict it; a
 		// correction is a supplement with text.
-		if none && slices.ContainsFunc(v.Depts[i].Answers, func(a bot.ConsultAnswer) bool { return !a.None }) {
+		if none && slices.ContainsFunc(v.Depts[i].Answers, func(a ConsultAnswer) bool { return !a.None }) {
 			return errNoneAfterAnswer
 		}
 		first = !v.Depts[i].Answered()
-		v.Depts[i].Answers = append(v.Depts[i].Answers, bot.ConsultAnswer{Text: text, None: none, By: req.Person.ID, At: now, Platform: req.Platform})
+		v.Depts[i].Answers = append(v.Depts[i].Answers, ConsultAnswer{Text: text, None: none, By: req.Person.ID, At: now, Platform: req.Platform})
 		action := "answer"
 		if !first {
 			action = "supplement"

@@ -19,6 +19,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // Button action ids; the value is "ZX-2026-0001|<department body id>".
@@ -32,32 +33,6 @@ const (
 	JobName  = "consult.remind"
 	JobEvery = 15 * time.Minute
 )
-
-// Config is the consultations' configuration. The lead may add it to
-// bot/config as `consult:` with the same fields and convert it
-// (consult.Config(cfg.Consult)).
-type Config struct {
-	// Departments are the body ids asked when "consult new" names none;
-	// empty means every body of kind consulted_dept.
-	Departments []string `yaml:"departments"`
-	// DeadlineDays is the default deadline, in working days from the
-	// request.
-	DeadlineDays int `yaml:"deadline_days"`
-	// EscalateDays is how many working days after the reminder (sent on
-	// the first working day after the deadline) the inspection office is
-	// told of a department still silent.
-	EscalateDays int `yaml:"escalate_days"`
-}
-
-// Defaults fills unset fields.
-func (c *Config) Defaults() {
-	if c.DeadlineDays <= 0 {
-		c.DeadlineDays = 5
-	}
-	if c.EscalateDays <= 0 {
-		c.EscalateDays = 2
-	}
-}
 
 const (
 	maxRequest = 1000 // runes
@@ -82,21 +57,18 @@ var (
 type handler struct {
 	b        *bot.Bot
 	cfg      *config.Config
-	cc       Config
-	consults bot.Collection[bot.Consultation]
-	rounds   bot.Collection[bot.Round]
+	cc       config.ConsultConfig
+	consults bot.Collection[Consultation]
+	rounds   round.Queries
 }
 
-// Register adds the consult command (征询) and its reminder job with the
-// default Config.
-func Register(b *bot.Bot, cfg *config.Config) error { return RegisterWith(b, cfg, Config{}) }
-
-// RegisterWith adds the consult command and its reminder job with cc.
-func RegisterWith(b *bot.Bot, cfg *config.Config, cc Config) error {
+// Register adds the consult command (征询) and its reminder job, with the
+// configuration's consult section (cfg.Consult).
+func Register(b *bot.Bot, cfg *config.Config) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("consult: a bot and a configuration are required")
 	}
-	cc.Defaults()
+	cc := cfg.Consult.WithDefaults()
 	r := b.BaseRoster()
 	for _, d := range cc.Departments {
 		if bd, ok := r.Body(d); !ok || bd.Kind != bot.ConsultedDept {
@@ -105,8 +77,8 @@ func RegisterWith(b *bot.Bot, cfg *config.Config, cc Config) error {
 	}
 	h := &handler{
 		b: b, cfg: cfg, cc: cc,
-		consults: bot.Records[bot.Consultation](b.Store, bot.CollConsults),
-		rounds:   bot.Records[bot.Round](b.Store, bot.CollRounds),
+		consults: bot.Records[Consultation](b.Store, CollConsults),
+		rounds:   round.NewQueries(b.Store),
 	}
 	if err := b.Register(h.command()); err != nil {
 		return err
@@ -140,7 +112,7 @@ func dayStart(t time.Time, loc *time.Location) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }
 
-func (h *handler) load(ctx context.Context, id string) (*bot.Consultation, error) {
+func (h *handler) load(ctx context.Context, id string) (*Consultation, error) {
 	c, err := h.consults.Get(ctx, id)
 	if bot.IsNotFound(err) {
 		return nil, bot.Errorf(bot.ENOTFOUND, "consult.error.not_found", "id", id)
@@ -244,17 +216,17 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if len([]rune(request)) > maxRequest {
 		return nil, bot.UsageError(req, "consult.error.too_long", "what", h.t(lang, "consult.arg.request"), "max", maxRequest)
 	}
-	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixConsult, now.Year())
+	id, err := bot.NewID(ctx, h.b.Store, PrefixConsult, now.Year())
 	if err != nil {
 		return nil, err
 	}
-	c := &bot.Consultation{
+	c := &Consultation{
 		ID: id, Round: rd.ID, Team: rd.Team, Organisation: rd.Organisation, Request: request, Deadline: deadline,
 		CreatedBy: req.Person.ID, CreatedAt: h.b.Now(),
 		History: []bot.History{{Time: h.b.Now(), Person: req.Person.ID, Platform: req.Platform, Action: "create"}},
 	}
 	for _, d := range depts {
-		c.Depts = append(c.Depts, bot.ConsultDept{Body: d})
+		c.Depts = append(c.Depts, ConsultDept{Body: d})
 	}
 	if err := h.consults.Create(ctx, id, c); err != nil {
 		return nil, err
@@ -272,7 +244,7 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 			failed = append(failed, r.BodyName(d, lang))
 		}
 		if len(refs) > 0 {
-			if _, err := h.consults.Update(ctx, id, func(v *bot.Consultation) error {
+			if _, err := h.consults.Update(ctx, id, func(v *Consultation) error {
 				if i := v.Dept(d); i >= 0 {
 					v.Depts[i].Cards = append(v.Depts[i].Cards, refs...)
 				}
@@ -333,7 +305,7 @@ func (h *handler) tellDept(ctx context.Context, r *bot.Roster, body, key string,
 // request, the deadline and the department's own state — never another
 // department's answer, and not the answer text (the card may sit in a
 // group).
-func (h *handler) deptCard(r *bot.Roster, c *bot.Consultation, rd *bot.Round, dept, lang string) *bot.Card {
+func (h *handler) deptCard(r *bot.Roster, c *Consultation, rd *round.Round, dept, lang string) *bot.Card {
 	i := c.Dept(dept)
 	card := &bot.Card{
 		Title: h.t(lang, "consult.card.title", "id", c.ID, "dept", r.BodyName(dept, lang)),
@@ -374,7 +346,7 @@ func (h *handler) deptCard(r *bot.Roster, c *bot.Consultation, rd *bot.Round, de
 	return card
 }
 
-func roundName(rd *bot.Round) string {
+func roundName(rd *round.Round) string {
 	if rd == nil {
 		return ""
 	}
@@ -382,7 +354,7 @@ func roundName(rd *bot.Round) string {
 }
 
 // refreshDept updates every posted card of one department.
-func (h *handler) refreshDept(ctx context.Context, r *bot.Roster, c *bot.Consultation, dept string) {
+func (h *handler) refreshDept(ctx context.Context, r *bot.Roster, c *Consultation, dept string) {
 	i := c.Dept(dept)
 	if i < 0 || len(c.Depts[i].Cards) == 0 {
 		return

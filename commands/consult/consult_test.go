@@ -7,6 +7,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 const (
@@ -29,16 +30,16 @@ func newEnv(t *testing.T) *bottest.Env {
 func seedRound(t *testing.T, env *bottest.Env) {
 	t.Helper()
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
-	r := &bot.Round{ID: roundID, Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
+	r := &round.Round{ID: roundID, Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"}, Start: d(9, 1), End: d(10, 31), Feedback: d(11, 20), CreatedBy: "wangming"}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(context.Background(), roundID, r); err != nil {
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), roundID, r); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func load(t *testing.T, env *bottest.Env, id string) *bot.Consultation {
+func load(t *testing.T, env *bottest.Env, id string) *Consultation {
 	t.Helper()
-	c, err := bot.Records[bot.Consultation](env.Store, bot.CollConsults).Get(context.Background(), id)
+	c, err := bot.Records[Consultation](env.Store, CollConsults).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}

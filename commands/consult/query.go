@@ -19,7 +19,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if arg == "" {
 		return nil, bot.UsageError(req, "consult.error.need_id")
 	}
-	var list []*bot.Consultation
+	var list []*Consultation
 	switch {
 	case reID.MatchString(arg):
 		c, err := h.load(ctx, strings.ToUpper(arg))
@@ -81,7 +81,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 
 // pageCard is the round's consultation page. It returns how many answers
 // it shows.
-func (h *handler) pageCard(ctx context.Context, r *bot.Roster, c *bot.Consultation, lang string, entitled bool, own []int) (*bot.Card, int) {
+func (h *handler) pageCard(ctx context.Context, r *bot.Roster, c *Consultation, lang string, entitled bool, own []int) (*bot.Card, int) {
 	rd, _ := h.rounds.Get(ctx, c.Round)
 	now := h.b.Now()
 	card := &bot.Card{
@@ -192,7 +192,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 // ReminderTimes returns when an unanswered department of c is reminded
 // (09:00 of the first working day after the deadline day) and when the
 // inspection office is told (escalateDays working days later).
-func ReminderTimes(cal bot.Calendar, loc *time.Location, c *bot.Consultation, escalateDays int) (remind, escalate time.Time) {
+func ReminderTimes(cal bot.Calendar, loc *time.Location, c *Consultation, escalateDays int) (remind, escalate time.Time) {
 	d := dayStart(c.Deadline, loc).AddDate(0, 0, 1)
 	remind = cal.OnOrAfter(time.Date(d.Year(), d.Month(), d.Day(), bot.OfficeOpen, 0, 0, 0, loc))
 	return remind, cal.AddWorkdays(remind, escalateDays)
@@ -236,8 +236,8 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-func (h *handler) mark(ctx context.Context, id, dept, action string, now time.Time, field func(*bot.ConsultDept) *time.Time) (*bot.Consultation, error) {
-	return h.consults.Update(ctx, id, func(v *bot.Consultation) error {
+func (h *handler) mark(ctx context.Context, id, dept, action string, now time.Time, field func(*ConsultDept) *time.Time) (*Consultation, error) {
+	return h.consults.Update(ctx, id, func(v *Consultation) error {
 		i := v.Dept(dept)
 		if i < 0 || v.Depts[i].Answered() || !field(&v.Depts[i]).IsZero() {
 			return errNotDue
@@ -249,7 +249,7 @@ func (h *handler) mark(ctx context.Context, id, dept, action string, now time.Ti
 }
 
 func (h *handler) sendReminder(ctx context.Context, r *bot.Roster, id, dept string, now time.Time) error {
-	c, err := h.mark(ctx, id, dept, "remind", now, func(d *bot.ConsultDept) *time.Time { return &d.RemindedAt })
+	c, err := h.mark(ctx, id, dept, "remind", now, func(d *ConsultDept) *time.Time { return &d.RemindedAt })
 	if errors.Is(err, errNotDue) {
 		return nil
 	}
@@ -270,7 +270,7 @@ func (h *handler) sendReminder(ctx context.Context, r *bot.Roster, id, dept stri
 }
 
 func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id, dept string, now time.Time) error {
-	c, err := h.mark(ctx, id, dept, "escalate", now, func(d *bot.ConsultDept) *time.Time { return &d.EscalatedAt })
+	c, err := h.mark(ctx, id, dept, "escalate", now, func(d *ConsultDept) *time.Time { return &d.EscalatedAt })
 	if errors.Is(err, errNotDue) {
 		return nil
 	}

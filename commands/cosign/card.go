@@ -6,17 +6,18 @@ import (
 	"strings"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
 )
 
 // card renders a request as the group card, in the deployment language:
 // one line per party, the signing buttons while it is open.
-func (m *module) card(r *bot.Roster, c *bot.Cosign) *bot.Card {
+func (m *module) card(r *bot.Roster, c *Cosign) *bot.Card {
 	lang := m.b.Lang
 	t := func(key string, args ...any) string { return m.b.T(lang, key, args...) }
 	card := &bot.Card{Title: t("cosign.card.title", "title", m.title(c, lang), "id", c.ID)}
 	text := []string{t("cosign.card.subject", "subject", t("cosign.subject."+c.Subject), "description", m.describe(c, lang))}
 	text = append(text, m.refs(c, lang)...)
-	if c.Order == bot.OrderSequential {
+	if c.Order == OrderSequential {
 		text = append(text, t("cosign.card.sequential"))
 	}
 	text = append(text, m.stateLine(c, lang))
@@ -25,15 +26,15 @@ func (m *module) card(r *bot.Roster, c *bot.Cosign) *bot.Card {
 		card.Fields = append(card.Fields, bot.Field{Label: m.partyName(r, p, lang), Value: m.partyState(r, c, i, lang, true)})
 	}
 	switch c.State {
-	case bot.CosignOpen:
+	case CosignOpen:
 		card.Color = bot.Blue
 		card.Buttons = []bot.Button{
 			{Label: t("cosign.button.sign"), Action: ActionSign, Value: c.ID, Style: "primary"},
 			{Label: t("cosign.button.decline"), Action: ActionDecline, Value: c.ID, Style: "danger", Prompt: t("cosign.decline.prompt")},
 		}
-	case bot.CosignComplete:
+	case CosignComplete:
 		card.Color = bot.Green
-	case bot.CosignDeclined:
+	case CosignDeclined:
 		card.Color = bot.Red
 		card.Buttons = []bot.Button{{Label: t("cosign.button.reopen"), Action: ActionReopen, Value: c.ID}}
 	default:
@@ -48,7 +49,7 @@ func (m *module) card(r *bot.Roster, c *bot.Cosign) *bot.Card {
 }
 
 // refs are the lines naming the item and the round a request refers to.
-func (m *module) refs(c *bot.Cosign, lang string) []string {
+func (m *module) refs(c *Cosign, lang string) []string {
 	var out []string
 	if c.Item != "" {
 		out = append(out, m.b.T(lang, "cosign.card.item", "item", m.itemLabel(c, lang)))
@@ -60,22 +61,22 @@ func (m *module) refs(c *bot.Cosign, lang string) []string {
 }
 
 // stateLine says where the request stands.
-func (m *module) stateLine(c *bot.Cosign, lang string) string {
+func (m *module) stateLine(c *Cosign, lang string) string {
 	return m.b.T(lang, "cosign.card.state."+c.State, "done", c.Confirmed(), "total", len(c.Parties), "time", bot.FormatTime(c.CompletedAt, m.b.Loc))
 }
 
 // partyState is one party's line: waiting (with its members mentioned
 // when mention is set), confirmed by whom and when, or declined with the
 // reason.
-func (m *module) partyState(r *bot.Roster, c *bot.Cosign, i int, lang string, mention bool) string {
+func (m *module) partyState(r *bot.Roster, c *Cosign, i int, lang string, mention bool) string {
 	p := c.Parties[i]
 	switch p.State {
-	case bot.PartyConfirmed:
+	case PartyConfirmed:
 		return m.b.T(lang, "cosign.party.confirmed", "person", m.personName(r, p.By, lang), "time", bot.FormatTime(p.At, m.b.Loc))
-	case bot.PartyDeclined:
+	case PartyDeclined:
 		return m.b.T(lang, "cosign.party.declined", "person", m.personName(r, p.By, lang), "time", bot.FormatTime(p.At, m.b.Loc), "reason", p.Reason)
 	}
-	if c.State != bot.CosignOpen {
+	if c.State != CosignOpen {
 		return m.b.T(lang, "cosign.party.unsigned")
 	}
 	var members []string
@@ -97,7 +98,7 @@ func (m *module) partyState(r *bot.Roster, c *bot.Cosign, i int, lang string, me
 }
 
 // title names the request's template.
-func (m *module) title(c *bot.Cosign, lang string) string {
+func (m *module) title(c *Cosign, lang string) string {
 	return m.templateTitle(c.Template, c.Title, c.TitleEn, lang)
 }
 
@@ -128,11 +129,11 @@ func (m *module) roleLabel(key, zh, en, lang string) string {
 }
 
 // partyName is "role: body".
-func (m *module) partyName(r *bot.Roster, p bot.CosignParty, lang string) string {
+func (m *module) partyName(r *bot.Roster, p CosignParty, lang string) string {
 	return m.b.T(lang, "cosign.party.name", "role", m.roleLabel(p.Role, p.Label, p.LabelEn, lang), "body", m.bodyName(r, p.Body, lang))
 }
 
-func (m *module) partyList(r *bot.Roster, c *bot.Cosign, lang string) string {
+func (m *module) partyList(r *bot.Roster, c *Cosign, lang string) string {
 	var s []string
 	for _, p := range c.Parties {
 		s = append(s, "• "+m.partyName(r, p, lang))
@@ -150,7 +151,7 @@ func (m *module) personName(r *bot.Roster, id, lang string) string {
 }
 
 // describe is the request's description, or its item when it has none.
-func (m *module) describe(c *bot.Cosign, lang string) string {
+func (m *module) describe(c *Cosign, lang string) string {
 	if c.Description != "" {
 		return c.Description
 	}
@@ -158,7 +159,7 @@ func (m *module) describe(c *bot.Cosign, lang string) string {
 }
 
 // itemLabel names the request's rectification item by its title and id.
-func (m *module) itemLabel(c *bot.Cosign, lang string) string {
+func (m *module) itemLabel(c *Cosign, lang string) string {
 	if c.ItemTitle == "" {
 		return c.Item
 	}
@@ -229,7 +230,7 @@ func (m *module) show(ctx context.Context, req *bot.Request) (*bot.Response, err
 		s = append(s, l.text)
 	}
 	resp := bot.Text(strings.Join(s, "\n"))
-	if c.State == bot.CosignOpen {
+	if c.State == CosignOpen {
 		// The card with its buttons, so the request can be signed from
 		// here too (a card posted long ago is hard to find in a group).
 		resp.Replies = append(resp.Replies, bot.Reply{Card: m.card(r, c)})
@@ -263,7 +264,7 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 	now := m.b.Now()
 	var s []string
 	for _, c := range cs {
-		if !all && c.State != bot.CosignOpen && c.State != bot.CosignDeclined {
+		if !all && c.State != CosignOpen && c.State != CosignDeclined {
 			continue
 		}
 		var waiting []string
@@ -310,7 +311,7 @@ func (m *module) templatesCmd(_ context.Context, req *bot.Request) (*bot.Respons
 
 // optionFor is the option name to show for role: the English one (the
 // first) in English, the Chinese one (the last) otherwise.
-func optionFor(role bot.CosignRole, lang string) string {
+func optionFor(role config.CosignRole, lang string) string {
 	if bot.IsEnglish(lang) {
 		return role.Options[0]
 	}

@@ -10,7 +10,6 @@
 package cosign
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -50,12 +49,12 @@ const maxDescription = 500
 // Builtin returns the built-in templates: "three", the three-party
 // co-signature of an immediate-fix item, and "six", the six-party joint
 // evaluation of a rectification plan, its results or its report.
-func Builtin() []bot.CosignTemplate {
-	return []bot.CosignTemplate{
+func Builtin() []config.CosignTemplate {
+	return []config.CosignTemplate{
 		{
 			Name: "three", Aliases: []string{"三方", "三方共同签字", "共同签字"},
-			Order: bot.OrderFree, Subjects: []string{bot.SubjectImmediateFix}, HandoverTo: "supervisor",
-			Roles: []bot.CosignRole{
+			Order: OrderFree, Subjects: []string{SubjectImmediateFix}, HandoverTo: "supervisor",
+			Roles: []config.CosignRole{
 				{Key: "inspection_team", Kinds: []bot.PartyKind{bot.InspectionTeam}, Options: []string{"team", "巡察组"}},
 				{Key: "supervisor", Kinds: []bot.PartyKind{bot.SupervisorOffice, bot.StationedGroup}, Options: []string{"supervisor", "监督方", "监督"}},
 				{Key: "responsible_unit", Kinds: []bot.PartyKind{bot.ResponsibleUnit}, Options: []string{"unit", "责任单位", "单位"}},
@@ -63,8 +62,8 @@ func Builtin() []bot.CosignTemplate {
 		},
 		{
 			Name: "six", Aliases: []string{"六方", "六方联评", "联评"},
-			Order: bot.OrderFree, Subjects: []string{bot.SubjectPlan, bot.SubjectResults, bot.SubjectReport},
-			Roles: []bot.CosignRole{
+			Order: OrderFree, Subjects: []string{SubjectPlan, SubjectResults, SubjectReport},
+			Roles: []config.CosignRole{
 				{Key: "inspection_office", Kinds: []bot.PartyKind{bot.InspectionOffice}, Options: []string{"office", "巡察办"}},
 				{Key: "inspection_team", Kinds: []bot.PartyKind{bot.InspectionTeam}, Options: []string{"team", "巡察组"}},
 				{Key: "supervision_room", Kinds: []bot.PartyKind{bot.SupervisionRoom}, Options: []string{"room", "监督检查室"}},
@@ -86,16 +85,16 @@ var commonOptions = map[string][]string{
 
 // subjectNames are the words users type for each subject kind.
 var subjectNames = map[string][]string{
-	bot.SubjectImmediateFix: {"immediate_fix", "immediate", "即知即改", "立行立改"},
-	bot.SubjectPlan:         {"plan", "方案", "整改方案"},
-	bot.SubjectResults:      {"results", "result", "成效", "整改成效"},
-	bot.SubjectReport:       {"report", "报告", "整改报告"},
+	SubjectImmediateFix: {"immediate_fix", "immediate", "即知即改", "立行立改"},
+	SubjectPlan:         {"plan", "方案", "整改方案"},
+	SubjectResults:      {"results", "result", "成效", "整改成效"},
+	SubjectReport:       {"report", "报告", "整改报告"},
 }
 
 // ValidateTemplates checks templates given as configuration: unique names
 // and aliases, known party kinds, subjects and order, distinct role keys
 // and option names, and a hand-over role that exists.
-func ValidateTemplates(ts []bot.CosignTemplate) error {
+func ValidateTemplates(ts []config.CosignTemplate) error {
 	if len(ts) == 0 {
 		return fmt.Errorf("cosign: no templates")
 	}
@@ -111,15 +110,15 @@ func ValidateTemplates(ts []bot.CosignTemplate) error {
 			}
 			names[strings.ToLower(n)] = true
 		}
-		if t.Order != bot.OrderFree && t.Order != bot.OrderSequential {
-			return fmt.Errorf("%s.order: must be %s or %s, not %q", where, bot.OrderFree, bot.OrderSequential, t.Order)
+		if t.Order != OrderFree && t.Order != OrderSequential {
+			return fmt.Errorf("%s.order: must be %s or %s, not %q", where, OrderFree, OrderSequential, t.Order)
 		}
 		if len(t.Subjects) == 0 {
-			return fmt.Errorf("%s.subjects: at least one of %s", where, strings.Join(bot.SubjectKinds, ", "))
+			return fmt.Errorf("%s.subjects: at least one of %s", where, strings.Join(SubjectKinds, ", "))
 		}
 		for _, s := range t.Subjects {
-			if !slices.Contains(bot.SubjectKinds, s) {
-				return fmt.Errorf("%s.subjects: unknown subject %q (one of %s)", where, s, strings.Join(bot.SubjectKinds, ", "))
+			if !slices.Contains(SubjectKinds, s) {
+				return fmt.Errorf("%s.subjects: unknown subject %q (one of %s)", where, s, strings.Join(SubjectKinds, ", "))
 			}
 		}
 		if len(t.Roles) < 2 {
@@ -167,8 +166,8 @@ func ValidateTemplates(ts []bot.CosignTemplate) error {
 type module struct {
 	b         *bot.Bot
 	cfg       *config.Config
-	templates []bot.CosignTemplate
-	coll      bot.Collection[bot.Cosign]
+	templates []config.CosignTemplate
+	coll      bot.Collection[Cosign]
 	byItem    bot.Collection[itemCosign] // "item id:subject" → its latest request
 }
 
@@ -178,18 +177,22 @@ func Register(b *bot.Bot, cfg *config.Config) error { return RegisterWith(b, cfg
 
 // RegisterWith is Register with the given templates, e.g. the built-in
 // ones plus templates from the configuration.
-func RegisterWith(b *bot.Bot, cfg *config.Config, templates []bot.CosignTemplate) error {
+func RegisterWith(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("cosign: a bot and a configuration are required")
 	}
 	if err := ValidateTemplates(templates); err != nil {
 		return err
 	}
-	m := &module{b: b, cfg: cfg, templates: slices.Clone(templates), coll: bot.Records[bot.Cosign](b.Store, bot.CollCosigns), byItem: bot.Records[itemCosign](b.Store, collByItem)}
+	m := newModule(b, cfg, templates)
 	if err := b.Register(m.command()); err != nil {
 		return err
 	}
 	return b.AddJob(bot.Job{Name: JobName, Every: JobEvery, Run: m.remind})
+}
+
+func newModule(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) *module {
+	return &module{b: b, cfg: cfg, templates: slices.Clone(templates), coll: bot.Records[Cosign](b.Store, CollCosigns), byItem: bot.Records[itemCosign](b.Store, collByItem)}
 }
 
 func (m *module) command() *bot.Command {
@@ -216,35 +219,11 @@ func (m *module) command() *bot.Command {
 }
 
 // template returns the template named or aliased name.
-func (m *module) template(name string) (bot.CosignTemplate, bool) {
+func (m *module) template(name string) (config.CosignTemplate, bool) {
 	for _, t := range m.templates {
 		if strings.EqualFold(t.Name, name) || slices.ContainsFunc(t.Aliases, func(a string) bool { return strings.EqualFold(a, name) }) {
 			return t, true
 		}
 	}
-	return bot.CosignTemplate{}, false
-}
-
-// Unsigned returns the open co-signature requests with a party that may
-// sign now and has not, past its reminder time at now, oldest first: the
-// input of meeting agendas and of the annual assessment. Each request's
-// Overdue(now) names the parties.
-func Unsigned(ctx context.Context, b *bot.Bot, now time.Time) ([]*bot.Cosign, error) {
-	all, err := bot.Records[bot.Cosign](b.Store, bot.CollCosigns).List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []*bot.Cosign
-	for _, c := range all {
-		if len(c.Overdue(now)) > 0 {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
-// Get returns the co-signature request with id, e.g. for a rectification
-// item that reads its hand-over.
-func Get(ctx context.Context, b *bot.Bot, id string) (*bot.Cosign, error) {
-	return bot.Records[bot.Cosign](b.Store, bot.CollCosigns).Get(ctx, id)
+	return config.CosignTemplate{}, false
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/commands/cosign"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // The demo group where co-signature cards are posted (notices.cosign) and
@@ -50,7 +51,7 @@ func open(t *testing.T, env *bottest.Env, person, line string) string {
 
 func ids(t *testing.T, env *bottest.Env) []string {
 	t.Helper()
-	cs, err := bot.Records[bot.Cosign](env.Store, bot.CollCosigns).List(context.Background())
+	cs, err := bot.Records[cosign.Cosign](env.Store, cosign.CollCosigns).List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +62,9 @@ func ids(t *testing.T, env *bottest.Env) []string {
 	return out
 }
 
-func get(t *testing.T, env *bottest.Env, id string) *bot.Cosign {
+func get(t *testing.T, env *bottest.Env, id string) *cosign.Cosign {
 	t.Helper()
-	c, err := cosign.Get(context.Background(), env.Bot, id)
+	c, err := cosign.NewQueries(env.Store).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestThreePartyFlowInConsole(t *testing.T) {
 	}
 
 	c := get(t, env, id)
-	if c.State != bot.CosignComplete || c.Confirmed() != 3 {
+	if c.State != cosign.CosignComplete || c.Confirmed() != 3 {
 		t.Fatalf("state %s, %d confirmed; want complete, 3", c.State, c.Confirmed())
 	}
 	if c.Handover == nil || c.Handover.To != "group3" || bot.FormatDate(c.Handover.Date, env.Bot.Loc) != "2026-12-01" {
@@ -240,7 +241,7 @@ func TestOutsiderClickRefusedPrivatelyAndAudited(t *testing.T) {
 	if n := len(env.Adapter.Sent()); n != sentBefore {
 		t.Errorf("refused clicks sent %d messages", n-sentBefore)
 	}
-	if c := get(t, env, id); c.Confirmed() != 0 || c.State != bot.CosignOpen {
+	if c := get(t, env, id); c.Confirmed() != 0 || c.State != cosign.CosignOpen {
 		t.Errorf("refused clicks changed the request: %d confirmed, %s", c.Confirmed(), c.State)
 	}
 	es := audit(t, env, id)
@@ -330,7 +331,7 @@ func TestDeclineNeedsReasonReturnsToCreatorAndReopens(t *testing.T) {
 
 	howto := env.Click("zhoutao", declineButton(id))
 	mustContain(t, bottest.Text(howto), "须写明理由", "会签 退回 QZ-2026-0001 理由")
-	if c := get(t, env, id); c.State != bot.CosignOpen {
+	if c := get(t, env, id); c.State != cosign.CosignOpen {
 		t.Fatalf("the decline button alone changed the state to %s", c.State)
 	}
 	noReason := env.Command("zhoutao", "会签 退回 "+id)
@@ -339,7 +340,7 @@ func TestDeclineNeedsReasonReturnsToCreatorAndReopens(t *testing.T) {
 	resp := env.Command("zhoutao", "会签 退回 "+id+" 车辆登记台账尚未补齐")
 	mustContain(t, bottest.Text(resp), "已退回 QZ-2026-0001，已通知发起人李娜")
 	c := get(t, env, id)
-	if c.State != bot.CosignDeclined || c.Parties[2].State != bot.PartyDeclined || c.Parties[2].Reason != "车辆登记台账尚未补齐" {
+	if c.State != cosign.CosignDeclined || c.Parties[2].State != cosign.PartyDeclined || c.Parties[2].Reason != "车辆登记台账尚未补齐" {
 		t.Fatalf("after decline: %s %+v", c.State, c.Parties[2])
 	}
 	dms := texts(env, toPerson(env, "lina"))
@@ -360,7 +361,7 @@ func TestDeclineNeedsReasonReturnsToCreatorAndReopens(t *testing.T) {
 	reopened := env.Command("lina", "会签 重新发起 "+id+" \"公务用车登记不规范（台账已补齐）\"")
 	mustContain(t, bottest.Text(reopened), "已重新发起 QZ-2026-0001")
 	c = get(t, env, id)
-	if c.State != bot.CosignOpen || c.Confirmed() != 0 || c.Opens != 2 || c.Description != "公务用车登记不规范（台账已补齐）" {
+	if c.State != cosign.CosignOpen || c.Confirmed() != 0 || c.Opens != 2 || c.Description != "公务用车登记不规范（台账已补齐）" {
 		t.Fatalf("after re-open: state %s, %d confirmed, opens %d, %q", c.State, c.Confirmed(), c.Opens, c.Description)
 	}
 	if len(c.Cards) != cardsBefore+1 {
@@ -371,7 +372,7 @@ func TestDeclineNeedsReasonReturnsToCreatorAndReopens(t *testing.T) {
 	for _, p := range []string{"lina", "chenjing", "zhoutao"} {
 		env.Click(p, signButton(id))
 	}
-	if c := get(t, env, id); c.State != bot.CosignComplete {
+	if c := get(t, env, id); c.State != cosign.CosignComplete {
 		t.Fatalf("re-opened request not completed: %s", c.State)
 	}
 	es := audit(t, env, id)
@@ -395,7 +396,7 @@ func TestReopenButtonOnlyForCreator(t *testing.T) {
 	mustContain(t, bottest.Text(env.Click("chenjing", reopen)), "只有发起人李娜或管理员")
 	resp := env.Click("lina", reopen)
 	mustContain(t, resp.Toast, "已重新发起")
-	if c := get(t, env, id); c.State != bot.CosignOpen {
+	if c := get(t, env, id); c.State != cosign.CosignOpen {
 		t.Errorf("state %s after re-open button", c.State)
 	}
 }
@@ -406,7 +407,7 @@ func TestWithdrawByCreatorOnly(t *testing.T) {
 	mustContain(t, bottest.Text(env.Command("zhoutao", "会签 撤回 "+id)), "只有发起人李娜或管理员")
 	mustContain(t, bottest.Text(env.Command("lina", "会签 撤回 "+id+" 重复发起")), "已撤回 QZ-2026-0001")
 	c := get(t, env, id)
-	if c.State != bot.CosignWithdrawn {
+	if c.State != cosign.CosignWithdrawn {
 		t.Fatalf("state %s", c.State)
 	}
 	card := groupCard(t, env)
@@ -453,7 +454,7 @@ func TestPersonInTwoPartiesChoosesWhichOne(t *testing.T) {
 
 	env.Click("chenjing", choice.Buttons[0])
 	c := get(t, env, id)
-	if c.Parties[1].State != bot.PartyConfirmed || c.Parties[2].State != bot.PartyWaiting {
+	if c.Parties[1].State != cosign.PartyConfirmed || c.Parties[2].State != cosign.PartyWaiting {
 		t.Fatalf("sign_as signed %+v", c.Parties)
 	}
 	again := env.Click("chenjing", choice.Buttons[0])
@@ -461,13 +462,13 @@ func TestPersonInTwoPartiesChoosesWhichOne(t *testing.T) {
 
 	// One party left for her: the button signs it directly.
 	env.Click("chenjing", signButton(id))
-	if c := get(t, env, id); c.Parties[2].State != bot.PartyConfirmed || c.Parties[2].By != "chenjing" {
+	if c := get(t, env, id); c.Parties[2].State != cosign.PartyConfirmed || c.Parties[2].By != "chenjing" {
 		t.Fatalf("second party not signed: %+v", c.Parties[2])
 	}
 	// Someone outside both parties cannot use the choice button.
 	forged := bot.Button{Action: cosign.ActionSignAs, Value: id + "|team1"}
 	mustContain(t, bottest.Text(env.Click("zhaoqiang", forged)), "签字方成员")
-	if c := get(t, env, id); c.Parties[0].State != bot.PartyWaiting {
+	if c := get(t, env, id); c.Parties[0].State != cosign.PartyWaiting {
 		t.Fatal("forged sign_as signed for team1")
 	}
 
@@ -475,7 +476,7 @@ func TestPersonInTwoPartiesChoosesWhichOne(t *testing.T) {
 	id2 := open(t, env, "lina", newThree)
 	mustContain(t, bottest.Text(env.Command("chenjing", "会签 退回 "+id2+" 理由")), "请用 代表:单位 指明", "代表:group3", "代表:finance")
 	env.Command("chenjing", "会签 退回 "+id2+" 代表:finance 台账未补")
-	if c := get(t, env, id2); c.Parties[2].State != bot.PartyDeclined || c.Parties[1].State != bot.PartyWaiting {
+	if c := get(t, env, id2); c.Parties[2].State != cosign.PartyDeclined || c.Parties[1].State != cosign.PartyWaiting {
 		t.Fatalf("decline as finance: %+v", c.Parties)
 	}
 }
@@ -501,7 +502,7 @@ func TestRemindersWithFakeClock(t *testing.T) {
 	if dmsTo("chenjing")+dmsTo("zhoutao") != 0 {
 		t.Fatal("reminded before two working days")
 	}
-	if us, _ := cosign.Unsigned(ctx, env.Bot, day(3, 8, 59)); len(us) != 0 {
+	if us, _ := cosign.NewQueries(env.Store).UnsignedAt(ctx, day(3, 8, 59)); len(us) != 0 {
 		t.Errorf("unsigned before the reminder time: %d", len(us))
 	}
 
@@ -513,7 +514,7 @@ func TestRemindersWithFakeClock(t *testing.T) {
 		t.Error("the party that signed was reminded")
 	}
 	mustContain(t, texts(env, toPerson(env, "zhoutao"))[0], "提醒：三方共同签字 QZ-2026-0001「公务用车登记不规范」自 2026-12-01 09:00 起等待责任单位：区财政局党组签字")
-	us, err := cosign.Unsigned(ctx, env.Bot, day(3, 9, 0))
+	us, err := cosign.NewQueries(env.Store).UnsignedAt(ctx, day(3, 9, 0))
 	if err != nil || len(us) != 1 || len(us[0].Overdue(day(3, 9, 0))) != 2 {
 		t.Fatalf("Unsigned = %v, %v", us, err)
 	}
@@ -563,7 +564,7 @@ func TestRemindersWithFakeClock(t *testing.T) {
 	mustContain(t, bottest.Text(env.Command("lina", "会签 查看 "+id)), "系统 提醒 责任单位：区财政局党组 成员签字", "系统 将 责任单位：区财政局党组 逾期未签情况报巡察办")
 
 	env.Click("zhoutao", signButton(id))
-	if us, _ := cosign.Unsigned(ctx, env.Bot, day(8, 9, 0)); len(us) != 0 {
+	if us, _ := cosign.NewQueries(env.Store).UnsignedAt(ctx, day(8, 9, 0)); len(us) != 0 {
 		t.Errorf("a complete request is still unsigned")
 	}
 }
@@ -611,8 +612,8 @@ func TestReminderTimeIsConfigurable(t *testing.T) {
 func TestSixPartyJointEvaluation(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
-	round := &bot.Round{ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(ctx, round.ID, round); err != nil {
+	rd := &round.Round{ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, rd.ID, rd); err != nil {
 		t.Fatal(err)
 	}
 	id := open(t, env, "wangming", `会签 新建 模板:六方 类别:方案 "区财政局党组巡察整改方案" 轮次:XC-2026-0001 监督:城关镇`)
@@ -622,7 +623,7 @@ func TestSixPartyJointEvaluation(t *testing.T) {
 		bodies = append(bodies, p.Role+"="+p.Body)
 	}
 	want := []string{"inspection_office=office", "inspection_team=team1", "supervision_room=room2", "stationed_group=group3", "supervisor_office=sup_chengguan", "responsible_unit=finance"}
-	if !slices.Equal(bodies, want) || c.Subject != bot.SubjectPlan || c.Template != "six" || c.Round != "XC-2026-0001" {
+	if !slices.Equal(bodies, want) || c.Subject != cosign.SubjectPlan || c.Template != "six" || c.Round != "XC-2026-0001" {
 		t.Fatalf("parties %v subject %s template %s", bodies, c.Subject, c.Template)
 	}
 	card := groupCard(t, env)
@@ -638,7 +639,7 @@ func TestSixPartyJointEvaluation(t *testing.T) {
 		}
 	}
 	c = get(t, env, id)
-	if c.State != bot.CosignComplete || c.Handover != nil {
+	if c.State != cosign.CosignComplete || c.Handover != nil {
 		t.Fatalf("state %s handover %+v; a joint evaluation hands nothing over", c.State, c.Handover)
 	}
 	if completions(env, id) != 1 {
@@ -652,7 +653,7 @@ func TestSixPartyJointEvaluation(t *testing.T) {
 func TestSequentialTemplateIsConfigurationOnly(t *testing.T) {
 	env := bottest.New(t)
 	seq := cosign.Builtin()[0]
-	seq.Name, seq.Aliases, seq.Order = "three_seq", []string{"依次三方"}, bot.OrderSequential
+	seq.Name, seq.Aliases, seq.Order = "three_seq", []string{"依次三方"}, cosign.OrderSequential
 	seq.Title, seq.TitleEn = "三方依次签字", "Three-party signature in order"
 	if err := cosign.RegisterWith(env.Bot, env.Config, append(cosign.Builtin(), seq)); err != nil {
 		t.Fatal(err)
@@ -669,7 +670,7 @@ func TestSequentialTemplateIsConfigurationOnly(t *testing.T) {
 			t.Fatalf("%s could not sign in turn", p)
 		}
 	}
-	if c := get(t, env, id); c.State != bot.CosignComplete {
+	if c := get(t, env, id); c.State != cosign.CosignComplete {
 		t.Fatalf("state %s", c.State)
 	}
 	if n := countAudit(audit(t, env, id), "cosign.sign", bot.ResultRefused); n != 1 {
@@ -680,8 +681,8 @@ func TestSequentialTemplateIsConfigurationOnly(t *testing.T) {
 func TestSequentialReminderStartsWhenItIsThePartysTurn(t *testing.T) {
 	env := bottest.New(t)
 	seq := cosign.Builtin()[0]
-	seq.Name, seq.Aliases, seq.Order = "three_seq", nil, bot.OrderSequential
-	if err := cosign.RegisterWith(env.Bot, env.Config, []bot.CosignTemplate{seq}); err != nil {
+	seq.Name, seq.Aliases, seq.Order = "three_seq", nil, cosign.OrderSequential
+	if err := cosign.RegisterWith(env.Bot, env.Config, []config.CosignTemplate{seq}); err != nil {
 		t.Fatal(err)
 	}
 	id := open(t, env, "lina", `会签 新建 "x" 巡察组:第一巡察组 监督:派驻第三纪检监察组 单位:区财政局党组`)
@@ -700,8 +701,8 @@ func TestSequentialReminderStartsWhenItIsThePartysTurn(t *testing.T) {
 func TestNewDefaultsFromRoundAndItem(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
-	round := &bot.Round{ID: "XC-2026-0001", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(ctx, round.ID, round); err != nil {
+	rd := &round.Round{ID: "XC-2026-0001", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, rd.ID, rd); err != nil {
 		t.Fatal(err)
 	}
 	addItem(t, env, "ZG-2026-0001", "公务用车登记不规范", "finance", "group3")
@@ -819,24 +820,24 @@ func TestValidateTemplates(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		change func(ts []bot.CosignTemplate) []bot.CosignTemplate
+		change func(ts []config.CosignTemplate) []config.CosignTemplate
 	}{
-		{"duplicate name", func(ts []bot.CosignTemplate) []bot.CosignTemplate {
+		{"duplicate name", func(ts []config.CosignTemplate) []config.CosignTemplate {
 			ts[1].Aliases = append(ts[1].Aliases, "三方")
 			return ts
 		}},
-		{"bad order", func(ts []bot.CosignTemplate) []bot.CosignTemplate { ts[0].Order = "random"; return ts }},
-		{"unknown kind", func(ts []bot.CosignTemplate) []bot.CosignTemplate {
+		{"bad order", func(ts []config.CosignTemplate) []config.CosignTemplate { ts[0].Order = "random"; return ts }},
+		{"unknown kind", func(ts []config.CosignTemplate) []config.CosignTemplate {
 			ts[0].Roles[0].Kinds = []bot.PartyKind{"dept"}
 			return ts
 		}},
-		{"unknown subject", func(ts []bot.CosignTemplate) []bot.CosignTemplate { ts[0].Subjects = []string{"memo"}; return ts }},
-		{"handover to no role", func(ts []bot.CosignTemplate) []bot.CosignTemplate { ts[0].HandoverTo = "nobody"; return ts }},
-		{"option clash", func(ts []bot.CosignTemplate) []bot.CosignTemplate {
+		{"unknown subject", func(ts []config.CosignTemplate) []config.CosignTemplate { ts[0].Subjects = []string{"memo"}; return ts }},
+		{"handover to no role", func(ts []config.CosignTemplate) []config.CosignTemplate { ts[0].HandoverTo = "nobody"; return ts }},
+		{"option clash", func(ts []config.CosignTemplate) []config.CosignTemplate {
 			ts[0].Roles[1].Options = []string{"team"}
 			return ts
 		}},
-		{"one party", func(ts []bot.CosignTemplate) []bot.CosignTemplate {
+		{"one party", func(ts []config.CosignTemplate) []config.CosignTemplate {
 			ts[0].Roles = ts[0].Roles[:1]
 			ts[0].HandoverTo = ""
 			return ts
@@ -864,7 +865,7 @@ func TestShowGivesTheCardWhileOpen(t *testing.T) {
 	env.Click("chenjing", b)
 	env.Click("lina", signButton(id))
 	env.Click("zhoutao", signButton(id))
-	if got := get(t, env, id); got.State != bot.CosignComplete {
+	if got := get(t, env, id); got.State != cosign.CosignComplete {
 		t.Fatalf("state after three signatures from the shown card and the buttons: %s", got.State)
 	}
 	if resp := env.Command("chenjing", "会签 查看 "+id); len(resp.Replies) != 1 || resp.Replies[0].Card != nil {
@@ -886,7 +887,7 @@ func TestDeclineReasonMayBeLabelled(t *testing.T) {
 			resp := env.Command("zhoutao", fmt.Sprintf(tc.line, id))
 			mustContain(t, bottest.Text(resp), id)
 			c := get(t, env, id)
-			if c.State != bot.CosignDeclined || c.Parties[2].Reason != tc.want {
+			if c.State != cosign.CosignDeclined || c.Parties[2].Reason != tc.want {
 				t.Fatalf("after %q: %s, reason %q, want %q", tc.line, c.State, c.Parties[2].Reason, tc.want)
 			}
 		})

@@ -8,6 +8,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/commands/progress"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // create handles "cosign new": it resolves the parties (typed, or from
@@ -48,70 +51,118 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 		return nil, bot.UsageError(req, "cosign.err.item", "item", cmd.Opt(commonOptions["item"]...))
 	}
 	desc := strings.TrimSpace(cmd.Rest(0))
-	var err error
 	if desc == "" && item == "" {
 		return nil, bot.UsageError(req, "cosign.err.description")
 	}
 	if utf8.RuneCountInString(desc) > maxDescription {
 		return nil, bot.UsageError(req, "cosign.err.too_long", "max", maxDescription)
 	}
-	var it *bot.Item
-	if item != "" {
-		if it, err = m.checkItem(ctx, req, item, subject); err != nil {
-			return nil, err
-		}
-	}
-	var round *bot.Round
-	if rid := strings.ToUpper(cmd.Opt(commonOptions["round"]...)); rid != "" {
-		if !reRoundID.MatchString(rid) {
-			return nil, bot.UsageError(req, "cosign.err.round", "round", cmd.Opt(commonOptions["round"]...))
-		}
-		r, err := bot.Records[bot.Round](m.b.Store, bot.CollRounds).Get(ctx, rid)
-		if bot.IsNotFound(err) {
-			return nil, bot.UsageError(req, "cosign.err.no_round", "round", rid)
-		}
-		if err != nil {
-			return nil, err
-		}
-		round = r
-	}
-	parties, err := m.resolveParties(req, tpl, round, it)
+	c, group, err := m.createRequest(ctx, req, tpl, subject, item, desc, cmd.Opt(commonOptions["round"]...))
 	if err != nil {
 		return nil, err
+	}
+	return bot.Text(m.b.T(lang, "cosign.created", "id", c.ID, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang))), nil
+}
+
+// createRequest checks and stores a request of tpl on subject, about item
+// (a rectification item id, or "") and the round typed as roundIn (or ""),
+// as req's person makes it; it audits it and posts its card to group.
+func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config.CosignTemplate, subject, item, desc, roundIn string) (*Cosign, string, error) {
+	var it *progress.Item
+	var err error
+	if item != "" {
+		if it, err = m.checkItem(ctx, req, item, subject); err != nil {
+			return nil, "", err
+		}
+	}
+	var rd *round.Round
+	if rid := strings.ToUpper(roundIn); rid != "" {
+		if !reRoundID.MatchString(rid) {
+			return nil, "", bot.UsageError(req, "cosign.err.round", "round", roundIn)
+		}
+		r, err := round.NewQueries(m.b.Store).Get(ctx, rid)
+		if bot.IsNotFound(err) {
+			return nil, "", bot.UsageError(req, "cosign.err.no_round", "round", rid)
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		rd = r
+	}
+	parties, err := m.resolveParties(req, tpl, rd, it)
+	if err != nil {
+		return nil, "", err
 	}
 
 	now := m.b.Now()
-	id, err := bot.NewID(ctx, m.b.Store, bot.PrefixCosign, now.In(m.b.Loc).Year())
+	id, err := bot.NewID(ctx, m.b.Store, PrefixCosign, now.In(m.b.Loc).Year())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	c := &bot.Cosign{
+	c := &Cosign{
 		ID: id, Template: tpl.Name, Title: tpl.Title, TitleEn: tpl.TitleEn, Subject: subject,
 		Description: desc, Item: item, Order: tpl.Order, HandoverTo: tpl.HandoverTo,
-		Parties: parties, State: bot.CosignOpen, CreatedBy: req.Person.ID, CreatedAt: now, Opens: 1,
-		History: []bot.CosignEvent{{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "create"}},
+		Parties: parties, State: CosignOpen, CreatedBy: req.Person.ID, CreatedAt: now, Opens: 1,
+		History: []CosignEvent{{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "create"}},
 	}
-	if round != nil {
-		c.Round = round.ID
+	if rd != nil {
+		c.Round = rd.ID
 	}
 	if it != nil {
 		c.ItemTitle = it.Title
 	}
 	m.open(c, now)
 	if err := m.coll.Create(ctx, id, c); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if item != "" {
 		if err := m.byItem.Put(ctx, itemKey(item, subject), &itemCosign{Cosign: id}); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if err := m.b.Audit(ctx, req, "cosign.create", id, m.auditParties(c)); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	group := m.cfg.NoticeGroup("cosign")
 	m.postCard(ctx, req.Roster, c, group)
-	return bot.Text(m.b.T(lang, "cosign.created", "id", id, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang))), nil
+	return c, group, nil
+}
+
+// Maker makes co-signature requests for other domains: the three-party
+// signature of a round's immediate fix.
+type Maker struct{ m *module }
+
+// NewMaker returns the co-signature maker with templates (the first is
+// the default), as RegisterWith would set it up.
+func NewMaker(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) (*Maker, error) {
+	if err := ValidateTemplates(templates); err != nil {
+		return nil, err
+	}
+	return &Maker{m: newModule(b, cfg, templates)}, nil
+}
+
+// NewDefault makes a request of the default template and its default
+// subject, about round and item (a rectification item id, or ""), with
+// the checks, record, audit and card of "cosign new round:… item:…"
+// typed by req's person, and returns its id. A refusal is a *bot.Error.
+func (mk *Maker) NewDefault(ctx context.Context, req *bot.Request, round, item, description string) (string, error) {
+	m := mk.m
+	tpl := m.templates[0]
+	if !req.Roster.HasKind(req.Person, bot.InspectionOffice) && !req.Roster.HasKind(req.Person, bot.InspectionTeam) {
+		return "", bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+	}
+	desc := strings.TrimSpace(description)
+	if desc == "" && item == "" {
+		return "", bot.UsageError(req, "cosign.err.description")
+	}
+	if utf8.RuneCountInString(desc) > maxDescription {
+		return "", bot.UsageError(req, "cosign.err.too_long", "max", maxDescription)
+	}
+	c, _, err := m.createRequest(ctx, req, tpl, tpl.Subjects[0], strings.ToUpper(item), desc, round)
+	if err != nil {
+		return "", err
+	}
+	return c.ID, nil
 }
 
 // itemCosign is the index entry of a rectification item and subject:
@@ -128,8 +179,8 @@ func itemKey(item, subject string) string { return item + ":" + subject }
 // checkItem loads the rectification item id, refusing an unknown item and
 // an item that already has a co-signature in progress (open, or declined
 // and waiting to be reopened) or completed.
-func (m *module) checkItem(ctx context.Context, req *bot.Request, id, subject string) (*bot.Item, error) {
-	it, err := bot.Records[bot.Item](m.b.Store, bot.CollItems).Get(ctx, id)
+func (m *module) checkItem(ctx context.Context, req *bot.Request, id, subject string) (*progress.Item, error) {
+	it, err := progress.NewQueries(m.b.Store, m.b.Loc).Item(ctx, id)
 	if bot.IsNotFound(err) {
 		return nil, bot.UsageError(req, "cosign.err.no_item", "item", id)
 	}
@@ -152,9 +203,9 @@ func (m *module) checkItem(ctx context.Context, req *bot.Request, id, subject st
 	}
 	lang := req.Lang
 	switch prev.State {
-	case bot.CosignOpen, bot.CosignDeclined:
+	case CosignOpen, CosignDeclined:
 		return nil, bot.UsageError(req, "cosign.err.item_open", "item", id, "id", prev.ID, "state", m.b.T(lang, "cosign.state."+prev.State))
-	case bot.CosignComplete:
+	case CosignComplete:
 		return nil, bot.UsageError(req, "cosign.err.item_signed", "item", id, "id", prev.ID, "time", bot.FormatTime(prev.CompletedAt, m.b.Loc))
 	}
 	return it, nil // withdrawn: a new request may replace it
@@ -162,7 +213,7 @@ func (m *module) checkItem(ctx context.Context, req *bot.Request, id, subject st
 
 // checkOptions refuses option keys that are neither common nor a role
 // option of tpl, so a typo does not silently drop a party.
-func (m *module) checkOptions(req *bot.Request, tpl bot.CosignTemplate) error {
+func (m *module) checkOptions(req *bot.Request, tpl config.CosignTemplate) error {
 	known := map[string]bool{}
 	for _, o := range commonOptions {
 		for _, n := range o {
@@ -197,10 +248,10 @@ func (m *module) checkOptions(req *bot.Request, tpl bot.CosignTemplate) error {
 // resolveParties fills each role of tpl: the body typed as the role's
 // option, else the round's body of that kind, else the only body of that
 // kind in the roster.
-func (m *module) resolveParties(req *bot.Request, tpl bot.CosignTemplate, round *bot.Round, it *bot.Item) ([]bot.CosignParty, error) {
+func (m *module) resolveParties(req *bot.Request, tpl config.CosignTemplate, rd *round.Round, it *progress.Item) ([]CosignParty, error) {
 	r := req.Roster
 	lang := req.Lang
-	var out []bot.CosignParty
+	var out []CosignParty
 	seen := map[string]string{}
 	for _, role := range tpl.Roles {
 		label := m.roleLabel(role.Key, role.Label, role.LabelEn, lang)
@@ -214,7 +265,7 @@ func (m *module) resolveParties(req *bot.Request, tpl bot.CosignTemplate, round 
 			}
 			body = b
 		default:
-			b, ok := roundBody(r, round, role.Kinds)
+			b, ok := roundBody(r, rd, role.Kinds)
 			if !ok {
 				b, ok = itemBody(r, it, role.Kinds)
 			}
@@ -233,18 +284,18 @@ func (m *module) resolveParties(req *bot.Request, tpl bot.CosignTemplate, round 
 		if len(r.Members(body.ID)) == 0 {
 			return nil, bot.UsageError(req, "cosign.err.no_members", "body", body.DisplayName(lang))
 		}
-		out = append(out, bot.CosignParty{Role: role.Key, Label: role.Label, LabelEn: role.LabelEn, Body: body.ID, State: bot.PartyWaiting})
+		out = append(out, CosignParty{Role: role.Key, Label: role.Label, LabelEn: role.LabelEn, Body: body.ID, State: PartyWaiting})
 	}
 	return out, nil
 }
 
-// roundBody returns the body of one of kinds that round names: its team,
+// roundBody returns the body of one of kinds that rd names: its team,
 // the inspected organisation, or the first attached body.
-func roundBody(r *bot.Roster, round *bot.Round, kinds []bot.PartyKind) (bot.Body, bool) {
-	if round == nil {
+func roundBody(r *bot.Roster, rd *round.Round, kinds []bot.PartyKind) (bot.Body, bool) {
+	if rd == nil {
 		return bot.Body{}, false
 	}
-	for _, id := range append([]string{round.Team, round.Organisation}, round.Attached...) {
+	for _, id := range append([]string{rd.Team, rd.Organisation}, rd.Attached...) {
 		if b, ok := r.Body(id); ok && slices.Contains(kinds, b.Kind) {
 			return b, true
 		}
@@ -254,7 +305,7 @@ func roundBody(r *bot.Roster, round *bot.Round, kinds []bot.PartyKind) (bot.Body
 
 // itemBody returns the body of one of kinds that the item names: its
 // responsible unit, or its only supervising body of those kinds.
-func itemBody(r *bot.Roster, it *bot.Item, kinds []bot.PartyKind) (bot.Body, bool) {
+func itemBody(r *bot.Roster, it *progress.Item, kinds []bot.PartyKind) (bot.Body, bool) {
 	if it == nil {
 		return bot.Body{}, false
 	}
@@ -308,7 +359,7 @@ func (m *module) templateNames() string {
 }
 
 // auditParties is the audit detail of a request's parties: role=body.
-func (m *module) auditParties(c *bot.Cosign) string {
+func (m *module) auditParties(c *Cosign) string {
 	var s []string
 	for _, p := range c.Parties {
 		s = append(s, p.Role+"="+p.Body)
@@ -318,7 +369,7 @@ func (m *module) auditParties(c *bot.Cosign) string {
 
 // postCard posts the request's card to group and keeps the message
 // references on the record so later changes update every copy.
-func (m *module) postCard(ctx context.Context, r *bot.Roster, c *bot.Cosign, group string) {
+func (m *module) postCard(ctx context.Context, r *bot.Roster, c *Cosign, group string) {
 	refs, err := m.b.Notify(ctx, bot.Notice{Group: group, Card: m.card(r, c), Key: fmt.Sprintf("cosign-card:%s:%d", c.ID, c.Opens)})
 	if err != nil {
 		m.b.Log.Error("cosign: posting card failed", "id", c.ID, "err", err)
@@ -326,7 +377,7 @@ func (m *module) postCard(ctx context.Context, r *bot.Roster, c *bot.Cosign, gro
 	if len(refs) == 0 {
 		return
 	}
-	if _, err := m.coll.Update(ctx, c.ID, func(cur *bot.Cosign) error {
+	if _, err := m.coll.Update(ctx, c.ID, func(cur *Cosign) error {
 		for _, ref := range refs {
 			if !slices.Contains(cur.Cards, ref) {
 				cur.Cards = append(cur.Cards, ref)

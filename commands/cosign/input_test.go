@@ -40,7 +40,7 @@ func TestDeclineButtonWithInputDeclinesAtOnce(t *testing.T) {
 	}
 	mustContain(t, bottest.CardText(resp.Replies[0].Card), "理由：车辆登记台账尚未补齐", "[重新发起]")
 	c := get(t, env, id)
-	if c.State != bot.CosignDeclined || c.Parties[2].State != bot.PartyDeclined || c.Parties[2].Reason != "车辆登记台账尚未补齐" {
+	if c.State != cosign.CosignDeclined || c.Parties[2].State != cosign.PartyDeclined || c.Parties[2].Reason != "车辆登记台账尚未补齐" {
 		t.Fatalf("after decline: %s %+v", c.State, c.Parties[2])
 	}
 	dms := texts(env, toPerson(env, "lina"))
@@ -69,7 +69,7 @@ func TestDeclineButtonWithInputChecksLikeTheCommand(t *testing.T) {
 			id := open(t, env, "lina", newThree)
 			resp := clickWithInput(env, tt.person, declineButton(id), tt.input)
 			mustContain(t, bottest.Text(resp), tt.want)
-			if c := get(t, env, id); c.State != bot.CosignOpen {
+			if c := get(t, env, id); c.State != cosign.CosignOpen {
 				t.Fatalf("a refused decline changed the state to %s", c.State)
 			}
 		})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/progress"
 )
 
@@ -13,15 +14,15 @@ import (
 // by supervisors, as "progress new" would.
 func addItem(t *testing.T, env *bottest.Env, id, title, unit string, supervisors ...string) {
 	t.Helper()
-	it := &bot.Item{ID: id, Title: title, Unit: unit, Supervisors: supervisors, Immediate: true, Status: bot.ItemOpen, CreatedBy: "lina", CreatedAt: env.Clock.Now()}
-	if err := bot.Records[bot.Item](env.Store, bot.CollItems).Create(context.Background(), id, it); err != nil {
+	it := &progress.Item{ID: id, Title: title, Unit: unit, Supervisors: supervisors, Immediate: true, Status: progress.ItemOpen, CreatedBy: "lina", CreatedAt: env.Clock.Now()}
+	if err := bot.Records[progress.Item](env.Store, progress.CollItems).Create(context.Background(), id, it); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func item(t *testing.T, env *bottest.Env, id string) *bot.Item {
+func item(t *testing.T, env *bottest.Env, id string) *progress.Item {
 	t.Helper()
-	it, err := bot.Records[bot.Item](env.Store, bot.CollItems).Get(context.Background(), id)
+	it, err := bot.Records[progress.Item](env.Store, progress.CollItems).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,12 +73,12 @@ func TestCompletedSignatureClosesTheImmediateFixItem(t *testing.T) {
 	id := open(t, env, "lina", `会签 新建 事项:ZG-2026-0003 巡察组:第一巡察组`)
 	env.Click("lina", signButton(id))
 	env.Click("chenjing", signButton(id))
-	if it := item(t, env, "ZG-2026-0003"); it.Percent != 0 || it.Status != bot.ItemOpen {
+	if it := item(t, env, "ZG-2026-0003"); it.Percent != 0 || it.Status != progress.ItemOpen {
 		t.Fatalf("item changed before the last signature: %d%% %s", it.Percent, it.Status)
 	}
 	env.Click("zhoutao", signButton(id))
 	it := item(t, env, "ZG-2026-0003")
-	if it.Percent != 100 || it.Status != bot.ItemDone || !it.DoneAt.Equal(env.Clock.Now()) {
+	if it.Percent != 100 || it.Status != progress.ItemDone || !it.DoneAt.Equal(env.Clock.Now()) {
 		t.Fatalf("item after completion: %d%% %s done %v", it.Percent, it.Status, it.DoneAt)
 	}
 	if n := len(it.Progress); n != 1 || it.Progress[0].From != 0 || it.Progress[0].Person != "zhoutao" {
@@ -103,7 +104,7 @@ func TestDecliningForAnotherPartysBodyIsRefusedForThatReason(t *testing.T) {
 	bottest.MustNotContain(t, "answer", got, "不是 "+id+" 的签字方成员")
 	// Signing as that party is refused the same way.
 	mustContain(t, bottest.Text(env.Command("chenjing", "会签 签字 "+id+" 代表:第一巡察组")), "您不是巡察组：区委第一巡察组的成员")
-	if c := get(t, env, id); c.State != bot.CosignOpen || c.Confirmed() != 0 {
+	if c := get(t, env, id); c.State != cosign.CosignOpen || c.Confirmed() != 0 {
 		t.Fatalf("request changed: %s %+v", c.State, c.Parties)
 	}
 	if n := countAudit(audit(t, env, id), "cosign.decline", bot.ResultRefused); n != 1 {
@@ -133,10 +134,10 @@ func TestJointEvaluationOfAnItemNeitherBlocksNorClosesIt(t *testing.T) {
 		signer := env.Bot.BaseRoster().Members(p.Body)[0]
 		env.Click(signer.ID, bot.Button{Action: "cosign.sign_as", Value: six + "|" + p.Body})
 	}
-	if c := get(t, env, six); c.State != bot.CosignComplete {
+	if c := get(t, env, six); c.State != cosign.CosignComplete {
 		t.Fatalf("six-party evaluation not complete: %s %+v", c.State, c.Parties)
 	}
-	if it := item(t, env, "ZG-2026-0003"); it.Status != bot.ItemOpen || it.Percent != 0 {
+	if it := item(t, env, "ZG-2026-0003"); it.Status != progress.ItemOpen || it.Percent != 0 {
 		t.Fatalf("a plan evaluation closed the item: %d%% %s", it.Percent, it.Status)
 	}
 }

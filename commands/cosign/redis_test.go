@@ -12,6 +12,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/storage/redis"
 )
 
@@ -115,7 +116,7 @@ func TestConcurrentCompletionAcrossProcessesOnRedis(t *testing.T) {
 			t.Fatalf("round %d: responsible unit counted %d times", round, unit)
 		}
 		c := get(t, env1, id)
-		if c.State != bot.CosignComplete || c.Confirmed() != 3 {
+		if c.State != cosign.CosignComplete || c.Confirmed() != 3 {
 			t.Fatalf("round %d: state %s with %d confirmed", round, c.State, c.Confirmed())
 		}
 		// A message queued behind the other process's delivery to the same

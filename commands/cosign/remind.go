@@ -12,20 +12,20 @@ import (
 
 // open starts an opening of c at now: in free order every unconfirmed
 // party may sign from now; in sequential order only the next one.
-func (m *module) open(c *bot.Cosign, now time.Time) {
+func (m *module) open(c *Cosign, now time.Time) {
 	c.OpenedAt = now
 	for i := range c.Parties {
 		p := &c.Parties[i]
 		p.Since, p.RemindAt, p.EscalateAt, p.Reminded, p.Escalated = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	}
-	if c.Order == bot.OrderSequential {
+	if c.Order == OrderSequential {
 		if n := c.Next(); n >= 0 {
 			m.activate(c, n, now)
 		}
 		return
 	}
 	for i := range c.Parties {
-		if c.Parties[i].State != bot.PartyConfirmed {
+		if c.Parties[i].State != PartyConfirmed {
 			m.activate(c, i, now)
 		}
 	}
@@ -33,7 +33,7 @@ func (m *module) open(c *bot.Cosign, now time.Time) {
 
 // activate starts party i's clock: when it is reminded and when the
 // inspection office is told.
-func (m *module) activate(c *bot.Cosign, i int, now time.Time) {
+func (m *module) activate(c *Cosign, i int, now time.Time) {
 	p := &c.Parties[i]
 	p.Since = now
 	p.RemindAt, p.EscalateAt = m.dueTimes(now)
@@ -118,7 +118,7 @@ func (m *module) remind(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-func dueParties(c *bot.Cosign, now time.Time) bool {
+func dueParties(c *Cosign, now time.Time) bool {
 	for _, i := range c.Waiting() {
 		p := c.Parties[i]
 		if p.RemindAt.IsZero() {
@@ -133,9 +133,9 @@ func dueParties(c *bot.Cosign, now time.Time) bool {
 
 func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
 	var remind, escalate []int
-	c, err := m.coll.Update(ctx, id, func(c *bot.Cosign) error {
+	c, err := m.coll.Update(ctx, id, func(c *Cosign) error {
 		remind, escalate = nil, nil
-		if c.State != bot.CosignOpen {
+		if c.State != CosignOpen {
 			return nil
 		}
 		for _, i := range c.Waiting() {
@@ -146,12 +146,12 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 			if p.Reminded.IsZero() && !now.Before(p.RemindAt) {
 				p.Reminded = now
 				remind = append(remind, i)
-				c.History = append(c.History, bot.CosignEvent{Time: now, Action: "remind", Body: p.Body})
+				c.History = append(c.History, CosignEvent{Time: now, Action: "remind", Body: p.Body})
 			}
 			if p.Escalated.IsZero() && !now.Before(p.EscalateAt) {
 				p.Escalated = now
 				escalate = append(escalate, i)
-				c.History = append(c.History, bot.CosignEvent{Time: now, Action: "escalate", Body: p.Body})
+				c.History = append(c.History, CosignEvent{Time: now, Action: "escalate", Body: p.Body})
 			}
 		}
 		return nil

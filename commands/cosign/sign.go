@@ -33,15 +33,15 @@ func (m *module) refuse(ctx context.Context, req *bot.Request, action, id string
 }
 
 // stateRefusal refuses any answer to a request that is not open.
-func (m *module) stateRefusal(r *bot.Roster, c *bot.Cosign, lang string) *refusal {
+func (m *module) stateRefusal(r *bot.Roster, c *Cosign, lang string) *refusal {
 	switch c.State {
-	case bot.CosignOpen:
+	case CosignOpen:
 		return nil
-	case bot.CosignComplete:
+	case CosignComplete:
 		return &refusal{"complete", "cosign.refuse.complete", []any{"id", c.ID, "time", bot.FormatTime(c.CompletedAt, m.b.Loc)}}
-	case bot.CosignWithdrawn:
+	case CosignWithdrawn:
 		return &refusal{"withdrawn", "cosign.refuse.withdrawn", []any{"id", c.ID}}
-	case bot.CosignDeclined:
+	case CosignDeclined:
 		return &refusal{"declined", "cosign.refuse.declined", []any{"id", c.ID, "creator", m.personName(r, c.CreatedBy, lang)}}
 	}
 	return &refusal{"state_" + c.State, "cosign.refuse.withdrawn", []any{"id", c.ID}}
@@ -50,7 +50,7 @@ func (m *module) stateRefusal(r *bot.Roster, c *bot.Cosign, lang string) *refusa
 // eligible returns the parties of c that p may answer for now: p belongs
 // to their body, they have not confirmed, and, to sign in sequential
 // order, it is their turn.
-func (m *module) eligible(r *bot.Roster, c *bot.Cosign, p *bot.Person, lang string, signing bool) ([]int, *refusal) {
+func (m *module) eligible(r *bot.Roster, c *Cosign, p *bot.Person, lang string, signing bool) ([]int, *refusal) {
 	if ref := m.stateRefusal(r, c, lang); ref != nil {
 		return nil, ref
 	}
@@ -60,7 +60,7 @@ func (m *module) eligible(r *bot.Roster, c *bot.Cosign, p *bot.Person, lang stri
 			continue
 		}
 		mine = append(mine, i)
-		if party.State != bot.PartyConfirmed {
+		if party.State != PartyConfirmed {
 			unsigned = append(unsigned, i)
 			if !signing || c.CanSign(i) {
 				now = append(now, i)
@@ -82,12 +82,12 @@ func (m *module) eligible(r *bot.Roster, c *bot.Cosign, p *bot.Person, lang stri
 // partyRefusal refuses p answering for body on c: body is not one of
 // c's parties, or p is not a member of it. A member of another party is
 // told which, so a person in two bodies learns why this one is refused.
-func (m *module) partyRefusal(r *bot.Roster, c *bot.Cosign, body string, p *bot.Person, lang string) *refusal {
+func (m *module) partyRefusal(r *bot.Roster, c *Cosign, body string, p *bot.Person, lang string) *refusal {
 	i := c.PartyOf(body)
 	if i >= 0 && p.InBody(body) {
 		return nil
 	}
-	member := slices.ContainsFunc(c.Parties, func(q bot.CosignParty) bool { return p.InBody(q.Body) })
+	member := slices.ContainsFunc(c.Parties, func(q CosignParty) bool { return p.InBody(q.Body) })
 	switch {
 	case member && i >= 0:
 		return &refusal{"not_member_of", "cosign.refuse.not_member_of", []any{"id", c.ID, "party", m.partyName(r, c.Parties[i], lang)}}
@@ -98,7 +98,7 @@ func (m *module) partyRefusal(r *bot.Roster, c *bot.Cosign, body string, p *bot.
 }
 
 // load reads request id, refusing a malformed or unknown id.
-func (m *module) load(ctx context.Context, req *bot.Request, id string) (*bot.Cosign, error) {
+func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Cosign, error) {
 	id = strings.ToUpper(strings.TrimSpace(id))
 	if !reCosignID.MatchString(id) {
 		if id == "" {
@@ -155,7 +155,7 @@ func (m *module) signCmd(ctx context.Context, req *bot.Request) (*bot.Response, 
 
 // signFor signs c for body, or for the presser's only signable party
 // when body is "", or offers the choice.
-func (m *module) signFor(ctx context.Context, req *bot.Request, c *bot.Cosign, body string) (*bot.Response, error) {
+func (m *module) signFor(ctx context.Context, req *bot.Request, c *Cosign, body string) (*bot.Response, error) {
 	idx, ref := m.eligible(req.Roster, c, req.Person, req.Lang, true)
 	if ref != nil {
 		return m.refuse(ctx, req, "cosign.sign", c.ID, ref)
@@ -170,7 +170,7 @@ func (m *module) signFor(ctx context.Context, req *bot.Request, c *bot.Cosign, b
 }
 
 // choice answers a person in two signable parties with one button each.
-func (m *module) choice(req *bot.Request, c *bot.Cosign, idx []int) *bot.Response {
+func (m *module) choice(req *bot.Request, c *Cosign, idx []int) *bot.Response {
 	card := &bot.Card{Title: m.b.T(req.Lang, "cosign.choose.title", "id", c.ID), Text: m.b.T(req.Lang, "cosign.choose.text"), Color: bot.Blue}
 	for _, i := range idx {
 		p := c.Parties[i]
@@ -188,7 +188,7 @@ func (m *module) choice(req *bot.Request, c *bot.Cosign, idx []int) *bot.Respons
 func (m *module) sign(ctx context.Context, req *bot.Request, id, body string) (*bot.Response, error) {
 	now := m.b.Now()
 	r := req.Roster
-	c, err := m.coll.Update(ctx, id, func(c *bot.Cosign) error {
+	c, err := m.coll.Update(ctx, id, func(c *Cosign) error {
 		c.JustCompleted = false
 		if ref := m.stateRefusal(r, c, req.Lang); ref != nil {
 			return ref
@@ -198,25 +198,25 @@ func (m *module) sign(ctx context.Context, req *bot.Request, id, body string) (*
 		}
 		i := c.PartyOf(body)
 		p := &c.Parties[i]
-		if p.State == bot.PartyConfirmed {
+		if p.State == PartyConfirmed {
 			return &refusal{"already_signed", "cosign.refuse.already_signed", []any{"id", c.ID, "party", m.partyName(r, *p, req.Lang), "person", m.personName(r, p.By, req.Lang), "time", bot.FormatTime(p.At, m.b.Loc)}}
 		}
 		if !c.CanSign(i) {
 			return &refusal{"not_your_turn", "cosign.refuse.not_your_turn", []any{"id", c.ID, "party", m.partyName(r, c.Parties[c.Next()], req.Lang)}}
 		}
-		p.State, p.By, p.At, p.Platform, p.Reason = bot.PartyConfirmed, req.Person.ID, now, req.Platform, ""
-		c.History = append(c.History, bot.CosignEvent{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "confirm", Body: body})
+		p.State, p.By, p.At, p.Platform, p.Reason = PartyConfirmed, req.Person.ID, now, req.Platform, ""
+		c.History = append(c.History, CosignEvent{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "confirm", Body: body})
 		next := c.Next()
 		switch {
 		case next < 0:
-			c.State, c.CompletedAt, c.JustCompleted = bot.CosignComplete, now, true
-			c.History = append(c.History, bot.CosignEvent{Time: now, Action: "complete"})
+			c.State, c.CompletedAt, c.JustCompleted = CosignComplete, now, true
+			c.History = append(c.History, CosignEvent{Time: now, Action: "complete"})
 			if to := handoverBody(c); to != "" {
 				local := now.In(m.b.Loc)
-				c.Handover = &bot.CosignHandover{To: to, Date: time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, m.b.Loc)}
-				c.History = append(c.History, bot.CosignEvent{Time: now, Action: "handover", Body: to})
+				c.Handover = &CosignHandover{To: to, Date: time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, m.b.Loc)}
+				c.History = append(c.History, CosignEvent{Time: now, Action: "handover", Body: to})
 			}
-		case c.Order == bot.OrderSequential:
+		case c.Order == OrderSequential:
 			m.activate(c, next, now)
 		}
 		return nil
@@ -241,7 +241,7 @@ func (m *module) sign(ctx context.Context, req *bot.Request, id, body string) (*
 }
 
 // handoverBody is the body that takes over supervision when c completes.
-func handoverBody(c *bot.Cosign) string {
+func handoverBody(c *Cosign) string {
 	if c.HandoverTo == "" {
 		return ""
 	}
@@ -255,13 +255,13 @@ func handoverBody(c *bot.Cosign) string {
 
 // completed audits the completion and the hand-over and tells the group;
 // only the update that completed the request calls it.
-func (m *module) completed(ctx context.Context, req *bot.Request, r *bot.Roster, c *bot.Cosign) error {
+func (m *module) completed(ctx context.Context, req *bot.Request, r *bot.Roster, c *Cosign) error {
 	if err := m.b.Audit(ctx, req, "cosign.complete", c.ID, fmt.Sprintf("parties=%d", len(c.Parties))); err != nil {
 		return err
 	}
 	// Only the three-party signature of an immediate fix closes the item;
 	// a joint evaluation of a plan or its results does not.
-	if c.Item != "" && c.Subject == bot.SubjectImmediateFix {
+	if c.Item != "" && c.Subject == SubjectImmediateFix {
 		if _, err := progress.CloseByCosign(ctx, m.b, req, c.Item, c.ID); err != nil && !bot.IsNotFound(err) {
 			return err
 		}
@@ -283,7 +283,7 @@ func (m *module) completed(ctx context.Context, req *bot.Request, r *bot.Roster,
 
 // changed updates every posted card of c to its new state and answers
 // the request: a toast, and for a button the clicked card replaced.
-func (m *module) changed(ctx context.Context, req *bot.Request, r *bot.Roster, c *bot.Cosign, toast string) *bot.Response {
+func (m *module) changed(ctx context.Context, req *bot.Request, r *bot.Roster, c *Cosign, toast string) *bot.Response {
 	// Render the latest stored state: when two parties press at once, the
 	// answer delivered last must not show the older one.
 	latest := c
@@ -384,7 +384,7 @@ func (m *module) declineCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	return m.decline(ctx, req, c.ID, body, reason)
 }
 
-func (m *module) choices(r *bot.Roster, c *bot.Cosign, idx []int, lang string) string {
+func (m *module) choices(r *bot.Roster, c *Cosign, idx []int, lang string) string {
 	var s []string
 	for _, i := range idx {
 		s = append(s, m.b.T(lang, "cosign.choice", "party", m.partyName(r, c.Parties[i], lang), "body", c.Parties[i].Body))
@@ -396,7 +396,7 @@ func (m *module) choices(r *bot.Roster, c *bot.Cosign, idx []int, lang string) s
 func (m *module) decline(ctx context.Context, req *bot.Request, id, body, reason string) (*bot.Response, error) {
 	now := m.b.Now()
 	r := req.Roster
-	c, err := m.coll.Update(ctx, id, func(c *bot.Cosign) error {
+	c, err := m.coll.Update(ctx, id, func(c *Cosign) error {
 		if ref := m.stateRefusal(r, c, req.Lang); ref != nil {
 			return ref
 		}
@@ -405,12 +405,12 @@ func (m *module) decline(ctx context.Context, req *bot.Request, id, body, reason
 		}
 		i := c.PartyOf(body)
 		p := &c.Parties[i]
-		if p.State == bot.PartyConfirmed {
+		if p.State == PartyConfirmed {
 			return &refusal{"already_signed", "cosign.refuse.already_signed", []any{"id", c.ID, "party", m.partyName(r, *p, req.Lang), "person", m.personName(r, p.By, req.Lang), "time", bot.FormatTime(p.At, m.b.Loc)}}
 		}
-		p.State, p.By, p.At, p.Platform, p.Reason = bot.PartyDeclined, req.Person.ID, now, req.Platform, reason
-		c.State = bot.CosignDeclined
-		c.History = append(c.History, bot.CosignEvent{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "decline", Body: body, Note: reason})
+		p.State, p.By, p.At, p.Platform, p.Reason = PartyDeclined, req.Person.ID, now, req.Platform, reason
+		c.State = CosignDeclined
+		c.History = append(c.History, CosignEvent{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "decline", Body: body, Note: reason})
 		return nil
 	})
 	if ref, ok := errors.AsType[*refusal](err); ok {
@@ -434,7 +434,7 @@ func (m *module) decline(ctx context.Context, req *bot.Request, id, body, reason
 }
 
 // creatorRefusal refuses anyone but the creator and administrators.
-func (m *module) creatorRefusal(r *bot.Roster, c *bot.Cosign, p *bot.Person, lang string) *refusal {
+func (m *module) creatorRefusal(r *bot.Roster, c *Cosign, p *bot.Person, lang string) *refusal {
 	if p.ID == c.CreatedBy || p.Admin {
 		return nil
 	}
@@ -465,23 +465,23 @@ func (m *module) reopen(ctx context.Context, req *bot.Request, id, desc string) 
 	id = c.ID
 	now := m.b.Now()
 	r := req.Roster
-	c, err = m.coll.Update(ctx, id, func(c *bot.Cosign) error {
+	c, err = m.coll.Update(ctx, id, func(c *Cosign) error {
 		if ref := m.creatorRefusal(r, c, req.Person, req.Lang); ref != nil {
 			return ref
 		}
-		if c.State != bot.CosignDeclined {
+		if c.State != CosignDeclined {
 			return &refusal{"not_declined", "cosign.refuse.not_declined", []any{"id", c.ID, "state", m.b.T(req.Lang, "cosign.state."+c.State)}}
 		}
 		for i := range c.Parties {
 			p := &c.Parties[i]
-			*p = bot.CosignParty{Role: p.Role, Label: p.Label, LabelEn: p.LabelEn, Body: p.Body, State: bot.PartyWaiting}
+			*p = CosignParty{Role: p.Role, Label: p.Label, LabelEn: p.LabelEn, Body: p.Body, State: PartyWaiting}
 		}
 		if desc != "" {
 			c.Description = desc
 		}
-		c.State = bot.CosignOpen
+		c.State = CosignOpen
 		c.Opens++
-		c.History = append(c.History, bot.CosignEvent{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "reopen", Note: desc})
+		c.History = append(c.History, CosignEvent{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "reopen", Note: desc})
 		m.open(c, now)
 		return nil
 	})
@@ -513,15 +513,15 @@ func (m *module) withdrawCmd(ctx context.Context, req *bot.Request) (*bot.Respon
 	id := c.ID
 	now := m.b.Now()
 	r := req.Roster
-	c, err = m.coll.Update(ctx, id, func(c *bot.Cosign) error {
+	c, err = m.coll.Update(ctx, id, func(c *Cosign) error {
 		if ref := m.creatorRefusal(r, c, req.Person, req.Lang); ref != nil {
 			return ref
 		}
-		if c.State != bot.CosignOpen && c.State != bot.CosignDeclined {
+		if c.State != CosignOpen && c.State != CosignDeclined {
 			return m.stateRefusal(r, c, req.Lang)
 		}
-		c.State = bot.CosignWithdrawn
-		c.History = append(c.History, bot.CosignEvent{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "withdraw", Note: reason})
+		c.State = CosignWithdrawn
+		c.History = append(c.History, CosignEvent{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "withdraw", Note: reason})
 		return nil
 	})
 	if ref, ok := errors.AsType[*refusal](err); ok {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/clue"
 )
 
 const (
@@ -22,9 +23,9 @@ const (
 var entitled = map[string]bool{"dm:zhaoqiang": true, "dm:lina": true, "dm:zhangwei": true, "dm:wangming": true,
 	"private:zhaoqiang": true, "private:lina": true, "private:zhangwei": true, "private:wangming": true}
 
-func loadClue(t *testing.T, env *bottest.Env, id string) *bot.Clue {
+func loadClue(t *testing.T, env *bottest.Env, id string) *clue.Clue {
 	t.Helper()
-	c, err := bot.Records[bot.Clue](env.Store, bot.CollClues).Get(context.Background(), id)
+	c, err := bot.Records[clue.Clue](env.Store, clue.CollClues).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestClueFlow(t *testing.T) {
 			}
 			bottest.MustNotContain(t, who+"'s answer", r.text, clueTitle, clueSubstance, "已签收线索")
 		}
-		if c := loadClue(t, env, id); c.Status != bot.ClueTransferred || c.AckBy != "" {
+		if c := loadClue(t, env, id); c.Status != clue.ClueTransferred || c.AckBy != "" {
 			t.Fatalf("refused clicks changed the clue: %s by %q", c.Status, c.AckBy)
 		}
 		if n := len(p.updates(announced)); n != 0 {
@@ -115,7 +116,7 @@ func TestClueFlow(t *testing.T) {
 		if len(r.card.buttons) != 0 {
 			t.Errorf("the acknowledged card still has buttons: %v", r.card.buttons)
 		}
-		if c := loadClue(t, env, id); c.Status != bot.ClueAcknowledged || c.AckBy != "zhaoqiang" {
+		if c := loadClue(t, env, id); c.Status != clue.ClueAcknowledged || c.AckBy != "zhaoqiang" {
 			t.Fatalf("after 签收: %s by %q", c.Status, c.AckBy)
 		}
 		// The click's answer replaced the card (on Slack with chat.update,
@@ -144,7 +145,7 @@ func TestClueFlow(t *testing.T) {
 		final := ups[len(ups)-1]
 		bottest.MustContain(t, "final card", final, "已办结（初步核实后立案审查调查）", "于 2026-12-03 10:30 处置办结")
 		bottest.MustNotContain(t, "final card", final, clueTitle, clueSubstance, clueNote)
-		if c := loadClue(t, env, id); c.Status != bot.ClueConcluded || c.Conclusion != bot.DisposalVerify || !c.CaseOpened {
+		if c := loadClue(t, env, id); c.Status != clue.ClueConcluded || c.Conclusion != clue.DisposalVerify || !c.CaseOpened {
 			t.Fatalf("after conclude: %s %s", c.Status, c.Conclusion)
 		}
 
@@ -201,7 +202,7 @@ func TestReassignedClueIsAcknowledgedByTheNewBody(t *testing.T) {
 		bottest.MustNotContain(t, "赵强's answer", r.text, clueSubstance, "已签收线索")
 		r = p.click("hejun", fresh, ack)
 		bottest.MustContain(t, "何军's toast", r.text, "已签收线索 "+id)
-		if c := loadClue(t, env, id); c.Status != bot.ClueAcknowledged || c.AckBy != "hejun" || c.Body != "room1" {
+		if c := loadClue(t, env, id); c.Status != clue.ClueAcknowledged || c.AckBy != "hejun" || c.Body != "room1" {
 			t.Fatalf("after 签收: %s by %q at %s", c.Status, c.AckBy, c.Body)
 		}
 		bottest.MustContain(t, "DM to 何军", strings.Join(p.dms("hejun"), "\n"), clueSubstance)

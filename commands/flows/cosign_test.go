@@ -44,15 +44,15 @@ func TestCosignFlow(t *testing.T) {
 		if r.card != nil {
 			t.Errorf("the refused click replaced the card:\n%s", r.card.text)
 		}
-		get := func() *bot.Cosign {
+		get := func() *cosign.Cosign {
 			t.Helper()
-			c, err := cosign.Get(context.Background(), env.Bot, id)
+			c, err := cosign.NewQueries(env.Store).Get(context.Background(), id)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return c
 		}
-		if c := get(); c.Confirmed() != 0 || c.State != bot.CosignOpen {
+		if c := get(); c.Confirmed() != 0 || c.State != cosign.CosignOpen {
 			t.Fatalf("the refused click changed the request: %d confirmed, %s", c.Confirmed(), c.State)
 		}
 
@@ -77,7 +77,7 @@ func TestCosignFlow(t *testing.T) {
 			env.Clock.Advance(10 * time.Minute)
 		}
 		c := get()
-		if c.State != bot.CosignComplete || c.Handover == nil || c.Handover.To != "group3" {
+		if c.State != cosign.CosignComplete || c.Handover == nil || c.Handover.To != "group3" {
 			t.Fatalf("state %s handover %+v; want complete, handed over to group3", c.State, c.Handover)
 		}
 

@@ -16,6 +16,7 @@ import (
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/meeting"
 	"github.com/xunji-bot/xunji/commands/progress"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // platform is one chat platform with the bot's adapter on it, seen from
@@ -104,11 +105,11 @@ func newEnv(t *testing.T) *bottest.Env {
 			t.Fatal(err)
 		}
 	}
-	round := &bot.Round{
+	rd := &round.Round{
 		ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"}, CreatedBy: "wangming", CreatedAt: env.Clock.Now(),
 	}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(context.Background(), round.ID, round); err != nil {
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), rd.ID, rd); err != nil {
 		t.Fatal(err)
 	}
 	return env

@@ -43,11 +43,11 @@ func TestMeetingInviteesFlow(t *testing.T) {
 			t.Fatal("请假 did not replace the card")
 		}
 		bottest.MustContain(t, "answered card", r.card.text, "参加（1人）", "赵强", "请假（1人）", "陈静")
-		mt, err := bot.Records[bot.Meeting](env.Store, bot.CollMeetings).Get(context.Background(), id)
+		mt, err := bot.Records[meeting.Meeting](env.Store, meeting.CollMeetings).Get(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mt.AnswerOf("sunli") != "" || mt.AnswerOf("zhaoqiang") != bot.AnswerAttend || mt.AnswerOf("chenjing") != bot.AnswerLeave {
+		if mt.AnswerOf("sunli") != "" || mt.AnswerOf("zhaoqiang") != meeting.AnswerAttend || mt.AnswerOf("chenjing") != meeting.AnswerLeave {
 			t.Errorf("answers %+v", mt.Answers)
 		}
 		es, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool {

@@ -47,15 +47,15 @@ func TestProgressClosingFlow(t *testing.T) {
 		if r.card != nil {
 			t.Errorf("the refused click replaced the card:\n%s", r.card.text)
 		}
-		get := func() *bot.Item {
+		get := func() *progress.Item {
 			t.Helper()
-			it, err := bot.Records[bot.Item](env.Store, bot.CollItems).Get(context.Background(), id)
+			it, err := bot.Records[progress.Item](env.Store, progress.CollItems).Get(context.Background(), id)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return it
 		}
-		if it := get(); it.Status != bot.ItemAwaiting {
+		if it := get(); it.Status != progress.ItemAwaiting {
 			t.Fatalf("after the refused click: %s", it.Status)
 		}
 
@@ -68,7 +68,7 @@ func TestProgressClosingFlow(t *testing.T) {
 		if len(r.card.buttons) != 0 {
 			t.Errorf("a closed item's card offers %+v", r.card.buttons)
 		}
-		if it := get(); it.Status != bot.ItemDone || it.ClosedBy != "chenjing" {
+		if it := get(); it.Status != progress.ItemDone || it.ClosedBy != "chenjing" {
 			t.Fatalf("after 确认销号: %+v", it)
 		}
 		told := regexp.MustCompile(id + `.*已由陈静确认销号`)

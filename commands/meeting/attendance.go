@@ -19,7 +19,7 @@ func (m *module) attendance(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, err
 	}
 	switch {
-	case mt.State == bot.MeetingCancelled:
+	case mt.State == MeetingCancelled:
 		return nil, bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", mt.ID)
 	case req.Time.Before(mt.Time):
 		return nil, bot.Errorf(bot.ECONFLICT, "meeting.err.not_started", "id", mt.ID, "time", m.when(req.Lang, mt.Time)).WithExample("cmd.meeting.attendance.example")
@@ -45,9 +45,9 @@ func (m *module) attendance(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, bot.UsageError(req, "meeting.err.no_bodies", "bodies", m.bodyNames(req.Lang, r, invitees))
 	}
 	var added []string
-	updated, err := m.coll.Update(ctx, mt.ID, func(x *bot.Meeting) error {
+	updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
 		added = added[:0]
-		if x.State == bot.MeetingCancelled {
+		if x.State == MeetingCancelled {
 			return bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
 		}
 		if x.Invitees == nil {
@@ -55,7 +55,7 @@ func (m *module) attendance(ctx context.Context, req *bot.Request) (*bot.Respons
 		}
 		for _, b := range bodies {
 			if !x.AttendedBy(b) {
-				x.Attendance = append(x.Attendance, bot.MeetingAttendance{Body: b, By: req.Person.ID, At: req.Time, Platform: req.Platform})
+				x.Attendance = append(x.Attendance, MeetingAttendance{Body: b, By: req.Person.ID, At: req.Time, Platform: req.Platform})
 				added = append(added, b)
 			}
 		}
@@ -78,14 +78,14 @@ func (m *module) attendance(ctx context.Context, req *bot.Request) (*bot.Respons
 
 // presence renders "出席：…；请假：…；缺席：…" over the invitees of a
 // meeting whose attendance was taken.
-func (m *module) presence(lang string, r *bot.Roster, mt *bot.Meeting) string {
-	by := map[bot.BodyPresence][]string{}
+func (m *module) presence(lang string, r *bot.Roster, mt *Meeting) string {
+	by := map[BodyPresence][]string{}
 	for _, b := range m.inviteesOf(r, mt) {
 		p := mt.PresenceOf(r, b)
 		by[p] = append(by[p], b)
 	}
 	return m.b.T(lang, "meeting.attendance.line",
-		"attended", m.bodyNames(lang, r, by[bot.PresenceAttended]),
-		"leave", m.bodyNames(lang, r, by[bot.PresenceLeave]),
-		"absent", m.bodyNames(lang, r, by[bot.PresenceAbsent]))
+		"attended", m.bodyNames(lang, r, by[PresenceAttended]),
+		"leave", m.bodyNames(lang, r, by[PresenceLeave]),
+		"absent", m.bodyNames(lang, r, by[PresenceAbsent]))
 }

@@ -13,12 +13,12 @@ import (
 // deployment language): date, time, place, agenda, the answers counted,
 // the invited bodies, the attendance once recorded, and the 参加 / 请假
 // buttons while it is upcoming.
-func (m *module) card(lang string, r *bot.Roster, mt *bot.Meeting, now time.Time) *bot.Card {
+func (m *module) card(lang string, r *bot.Roster, mt *Meeting, now time.Time) *bot.Card {
 	t := func(key string, args ...any) string { return m.b.T(lang, key, args...) }
 	title := m.title(lang, mt)
 	card := &bot.Card{Title: t("meeting.card.title", "title", title, "id", mt.ID), Color: bot.Blue}
 	var text []string
-	if mt.State == bot.MeetingCancelled {
+	if mt.State == MeetingCancelled {
 		card.Title = t("meeting.card.title_cancelled", "title", title, "id", mt.ID)
 		card.Color = bot.Grey
 		reason := mt.Reason
@@ -42,7 +42,7 @@ func (m *module) card(lang string, r *bot.Roster, mt *bot.Meeting, now time.Time
 	if place == "" {
 		place = t("meeting.place_tbd")
 	}
-	attend, absent := m.names(lang, r, mt, bot.AnswerAttend), m.names(lang, r, mt, bot.AnswerLeave)
+	attend, absent := m.names(lang, r, mt, AnswerAttend), m.names(lang, r, mt, AnswerLeave)
 	card.Fields = []bot.Field{
 		{Label: t("meeting.field.time"), Value: m.when(lang, mt.Time)},
 		{Label: t("meeting.field.place"), Value: place},
@@ -54,7 +54,7 @@ func (m *module) card(lang string, r *bot.Roster, mt *bot.Meeting, now time.Time
 	if mt.AttendanceTaken() {
 		card.Fields = append(card.Fields, bot.Field{Label: t("meeting.field.presence"), Value: m.presence(lang, r, mt)})
 	}
-	if mt.State == bot.MeetingScheduled {
+	if mt.State == MeetingScheduled {
 		if mt.Upcoming(now) {
 			card.Buttons = []bot.Button{
 				{Label: t("meeting.button.attend"), Action: ActionAttend, Value: mt.ID, Style: "primary"},
@@ -69,7 +69,7 @@ func (m *module) card(lang string, r *bot.Roster, mt *bot.Meeting, now time.Time
 }
 
 // intro is the notice text: the schedule's template or the catalog's.
-func (m *module) intro(lang string, mt *bot.Meeting) string {
+func (m *module) intro(lang string, mt *Meeting) string {
 	place := mt.Place
 	if place == "" {
 		place = m.b.T(lang, "meeting.place_tbd")
@@ -119,7 +119,7 @@ func (m *module) holiday(lang, name string) string {
 
 // agendaText numbers the standing items, then the items open from last
 // time.
-func (m *module) agendaText(lang string, mt *bot.Meeting) string {
+func (m *module) agendaText(lang string, mt *Meeting) string {
 	open := mt.OpenItems
 	if in, ok := mt.OpenItemsIn[i18n.Norm(lang)]; ok {
 		open = in
@@ -136,7 +136,7 @@ func (m *module) agendaText(lang string, mt *bot.Meeting) string {
 }
 
 // names lists the people who gave answer, in answer order.
-func (m *module) names(lang string, r *bot.Roster, mt *bot.Meeting, answer string) []string {
+func (m *module) names(lang string, r *bot.Roster, mt *Meeting, answer string) []string {
 	var out []string
 	for _, a := range mt.Answers {
 		if a.Answer == answer {
@@ -154,7 +154,7 @@ func (m *module) joinNames(lang string, names []string) string {
 }
 
 // summary is the one-line form of a meeting in lists.
-func (m *module) summary(lang string, mt *bot.Meeting) string {
+func (m *module) summary(lang string, mt *Meeting) string {
 	attend, absent := mt.Count()
 	state := m.b.T(lang, "meeting.state."+mt.State)
 	return m.b.T(lang, "meeting.line", "id", mt.ID, "title", m.title(lang, mt), "time", m.when(lang, mt.Time), "state", state, "attend", attend, "absent", absent)

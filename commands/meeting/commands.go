@@ -176,7 +176,7 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 			return nil, bot.UsageError(req, "meeting.err.too_long", "max", maxText)
 		}
 	}
-	id, err := bot.NewID(ctx, m.b.Store, bot.PrefixMeeting, at.Year())
+	id, err := bot.NewID(ctx, m.b.Store, PrefixMeeting, at.Year())
 	if err != nil {
 		return nil, err
 	}
@@ -184,9 +184,9 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if err != nil {
 		return nil, err
 	}
-	mt := &bot.Meeting{
+	mt := &Meeting{
 		ID: id, Kind: kind, Title: title, Time: at, Place: place, Agenda: agenda, Invitees: invitees,
-		Group: m.cfg.NoticeGroup("meeting"), State: bot.MeetingScheduled,
+		Group: m.cfg.NoticeGroup("meeting"), State: MeetingScheduled,
 		RemindBefore: DefaultRemind, RemindAt: at.Add(-DefaultRemind),
 		CreatedBy: req.Person.ID, CreatedAt: req.Time,
 	}
@@ -218,7 +218,7 @@ func (m *module) move(ctx context.Context, req *bot.Request) (*bot.Response, err
 	if err != nil {
 		return nil, err
 	}
-	if mt.State == bot.MeetingCancelled {
+	if mt.State == MeetingCancelled {
 		return nil, bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", mt.ID)
 	}
 	at, used, err := m.parseWhen(req, 1, mt.Time)
@@ -229,8 +229,8 @@ func (m *module) move(ctx context.Context, req *bot.Request) (*bot.Response, err
 		return nil, bot.UsageError(req, "meeting.err.extra", "text", extra)
 	}
 	var from time.Time
-	updated, err := m.coll.Update(ctx, mt.ID, func(x *bot.Meeting) error {
-		if x.State == bot.MeetingCancelled {
+	updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+		if x.State == MeetingCancelled {
 			return bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
 		}
 		if x.Time.Equal(at) {
@@ -266,11 +266,11 @@ func (m *module) cancel(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if utf8.RuneCountInString(reason) > maxText {
 		return nil, bot.UsageError(req, "meeting.err.too_long", "max", maxText)
 	}
-	updated, err := m.coll.Update(ctx, mt.ID, func(x *bot.Meeting) error {
-		if x.State == bot.MeetingCancelled {
+	updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+		if x.State == MeetingCancelled {
 			return bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
 		}
-		x.State, x.Reason = bot.MeetingCancelled, reason
+		x.State, x.Reason = MeetingCancelled, reason
 		history(x, req, req.Time, "cancel", reason)
 		return nil
 	})
@@ -304,8 +304,8 @@ func (m *module) note(ctx context.Context, req *bot.Request) (*bot.Response, err
 	if utf8.RuneCountInString(text) > maxNote {
 		return nil, bot.UsageError(req, "meeting.err.too_long", "max", maxNote)
 	}
-	_, err = m.coll.Update(ctx, mt.ID, func(x *bot.Meeting) error {
-		x.Notes = append(x.Notes, bot.MeetingNote{Time: req.Time, Person: req.Person.ID, Platform: req.Platform, Text: text})
+	_, err = m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+		x.Notes = append(x.Notes, MeetingNote{Time: req.Time, Person: req.Person.ID, Platform: req.Platform, Text: text})
 		history(x, req, req.Time, "note", "")
 		return nil
 	})
@@ -335,7 +335,7 @@ func (m *module) answerButton(answer string) bot.HandlerFunc {
 				return nil, err
 			}
 			return &bot.Response{Toast: m.b.T(req.Lang, "meeting.err.not_invited", "id", mt.ID, "bodies", m.bodyNames(req.Lang, req.Roster, m.inviteesOf(req.Roster, mt)))}, nil
-		case mt.State == bot.MeetingCancelled:
+		case mt.State == MeetingCancelled:
 			refused = m.b.T(req.Lang, "meeting.err.cancelled", "id", mt.ID)
 		case !mt.Upcoming(req.Time):
 			refused = m.b.T(req.Lang, "meeting.err.started", "id", mt.ID)
@@ -347,8 +347,8 @@ func (m *module) answerButton(answer string) bot.HandlerFunc {
 			return &bot.Response{Toast: refused, Replies: []bot.Reply{{Card: m.card(m.b.Lang, req.Roster, mt, req.Time), Replace: true}}}, nil
 		}
 		changed := false
-		updated, err := m.coll.Update(ctx, mt.ID, func(x *bot.Meeting) error {
-			if x.State == bot.MeetingCancelled || !x.Upcoming(req.Time) {
+		updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+			if x.State == MeetingCancelled || !x.Upcoming(req.Time) {
 				return bot.Errorf(bot.ECONFLICT, "meeting.err.started", "id", x.ID)
 			}
 			changed = x.SetAnswer(req.Person.ID, answer, req.Time, req.Platform)
@@ -383,7 +383,7 @@ func (m *module) answerButton(answer string) bot.HandlerFunc {
 
 // refresh updates the posted cards of a meeting after a change by
 // command; a platform failure is logged, the change stands.
-func (m *module) refresh(ctx context.Context, mt *bot.Meeting, now time.Time) {
+func (m *module) refresh(ctx context.Context, mt *Meeting, now time.Time) {
 	if len(mt.Cards) == 0 {
 		return
 	}
@@ -398,7 +398,7 @@ func (m *module) refresh(ctx context.Context, mt *bot.Meeting, now time.Time) {
 }
 
 // tell posts a short notice about a meeting to its group.
-func (m *module) tell(ctx context.Context, mt *bot.Meeting, text string) {
+func (m *module) tell(ctx context.Context, mt *Meeting, text string) {
 	if _, err := m.b.Notify(ctx, bot.Notice{Group: mt.Group, Text: text}); err != nil {
 		m.b.Log.Error("meeting notice", "meeting", mt.ID, "err", err)
 	}

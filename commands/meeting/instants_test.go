@@ -79,7 +79,7 @@ func TestMeetingDatesFromEachInstant(t *testing.T) {
 
 		// First sight of the schedule: a notice due today still goes out.
 		f.tickAt(t, now.In(bottest.Shanghai).Format("2006-01-02 15:04"))
-		if ms, _ := bot.Records[bot.Meeting](f.Store, bot.CollMeetings).List(ctx); bottest.Today(latest[1]).Equal(today) {
+		if ms, _ := bot.Records[meeting.Meeting](f.Store, meeting.CollMeetings).List(ctx); bottest.Today(latest[1]).Equal(today) {
 			if id := nextID(latest[0]); len(ms) != 1 || ms[0].ID != id {
 				t.Fatalf("the notice due today made %v, want %s", ms, id)
 			}

@@ -20,12 +20,14 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/schedule"
+	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/cosign"
+	"github.com/xunji-bot/xunji/commands/progress"
 )
 
 // TaskNotice is the task a schedule names to convene a meeting.
@@ -57,17 +59,17 @@ const (
 var reMeetingID = regexp.MustCompile(`^HY-\d{4}-\d{4,}$`)
 
 // kindNames are the words users type for each kind.
-var kindNames = map[bot.MeetingKind][]string{
-	bot.MeetingWork:   {"work", "monthly", "工作例会", "例会", "月度例会"},
-	bot.MeetingJoint:  {"joint", "quarterly", "联席会", "联席会议", "季度联席会"},
-	bot.MeetingReview: {"review", "annual", "总结点评会", "点评会", "年度总结"},
-	bot.MeetingOther:  {"other", "adhoc", "ad-hoc", "专题会", "其他"},
+var kindNames = map[MeetingKind][]string{
+	MeetingWork:   {"work", "monthly", "工作例会", "例会", "月度例会"},
+	MeetingJoint:  {"joint", "quarterly", "联席会", "联席会议", "季度联席会"},
+	MeetingReview: {"review", "annual", "总结点评会", "点评会", "年度总结"},
+	MeetingOther:  {"other", "adhoc", "ad-hoc", "专题会", "其他"},
 }
 
 // ParseKind returns the kind named s (work, 工作例会, joint, 联席会 …).
-func ParseKind(s string) (bot.MeetingKind, bool) {
+func ParseKind(s string) (MeetingKind, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
-	for _, k := range bot.MeetingKinds {
+	for _, k := range MeetingKinds {
 		if slices.Contains(kindNames[k], s) {
 			return k, true
 		}
@@ -75,49 +77,16 @@ func ParseKind(s string) (bot.MeetingKind, bool) {
 	return "", false
 }
 
-// AgendaSource returns agenda lines for items open at now, in lang; see
-// AddAgendaSource.
-type AgendaSource func(ctx context.Context, b *bot.Bot, lang string, now time.Time) ([]string, error)
-
-var (
-	sourcesMu sync.Mutex
-	sources   []namedSource
-)
-
-type namedSource struct {
-	name string
-	fn   AgendaSource
-}
-
-// AddAgendaSource adds a source of agenda items open from last time,
-// e.g. the progress package's units that have not reported. Overdue
-// clues, unsigned co-signatures and the previous meeting's notes are
-// built in. Sources run in the order added; a name added again replaces
-// the earlier source.
-func AddAgendaSource(name string, fn AgendaSource) {
-	sourcesMu.Lock()
-	defer sourcesMu.Unlock()
-	for i, s := range sources {
-		if s.name == name {
-			sources[i].fn = fn
-			return
-		}
-	}
-	sources = append(sources, namedSource{name, fn})
-}
-
-func agendaSources() []namedSource {
-	sourcesMu.Lock()
-	defer sourcesMu.Unlock()
-	return slices.Clone(sources)
-}
-
 // module holds what the handlers need.
 type module struct {
 	b      *bot.Bot
 	cfg    *config.Config
-	coll   bot.Collection[bot.Meeting]
+	coll   bot.Collection[Meeting]
 	scheds []*schedule.Schedule
+	// The other domains' queries the agenda asks.
+	clues   clue.Queries
+	cosigns cosign.Queries
+	items   progress.Queries
 }
 
 // Register adds the meeting (会议) and schedule (日程) commands, the
@@ -139,7 +108,10 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 			}
 		}
 	}
-	m := &module{b: b, cfg: cfg, coll: bot.Records[bot.Meeting](b.Store, bot.CollMeetings), scheds: scheds}
+	m := &module{
+		b: b, cfg: cfg, coll: bot.Records[Meeting](b.Store, CollMeetings), scheds: scheds,
+		clues: clue.NewQueries(b.Store, b.Loc), cosigns: cosign.NewQueries(b.Store), items: progress.NewQueries(b.Store, b.Loc),
+	}
 	if err := b.Register(m.command(), m.scheduleCommand()); err != nil {
 		return err
 	}
@@ -165,14 +137,14 @@ func (m *module) command() *bot.Command {
 			{Name: "attendance", Aliases: []string{"签到", "出席", "attend"}, Allow: office, Run: m.attendance},
 		},
 		Actions: []*bot.Action{
-			{ID: ActionAttend, Run: m.answerButton(bot.AnswerAttend)},
-			{ID: ActionAbsent, Run: m.answerButton(bot.AnswerLeave)},
+			{ID: ActionAttend, Run: m.answerButton(AnswerAttend)},
+			{ID: ActionAbsent, Run: m.answerButton(AnswerLeave)},
 		},
 	}
 }
 
 // load returns the meeting with the id typed or carried by a button.
-func (m *module) load(ctx context.Context, req *bot.Request, id string) (*bot.Meeting, error) {
+func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Meeting, error) {
 	id = strings.ToUpper(strings.TrimSpace(id))
 	if id == "" {
 		return nil, bot.UsageError(req, "meeting.err.no_id")
@@ -188,21 +160,21 @@ func (m *module) load(ctx context.Context, req *bot.Request, id string) (*bot.Me
 }
 
 // all returns every meeting, by time.
-func (m *module) all(ctx context.Context) ([]*bot.Meeting, error) {
+func (m *module) all(ctx context.Context) ([]*Meeting, error) {
 	ms, err := m.coll.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(ms, func(a, b *bot.Meeting) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(ms, func(a, b *Meeting) int { return a.Time.Compare(b.Time) })
 	return ms, nil
 }
 
 // kindName is the kind in lang, or the meeting's own title.
-func (m *module) kindName(lang string, k bot.MeetingKind) string {
+func (m *module) kindName(lang string, k MeetingKind) string {
 	return m.b.T(lang, "meeting.kind."+string(k))
 }
 
-func (m *module) title(lang string, mt *bot.Meeting) string {
+func (m *module) title(lang string, mt *Meeting) string {
 	if mt.Title != "" {
 		return mt.Title
 	}
@@ -236,25 +208,25 @@ func afterWord(req *bot.Request, word string) string {
 // invitees resolves the configured invitees of kind on the current
 // roster; the meeting keeps them, so a later change of the configuration
 // does not rewrite who was invited to a past meeting.
-func (m *module) invitees(ctx context.Context, kind bot.MeetingKind) ([]string, error) {
+func (m *module) invitees(ctx context.Context, kind MeetingKind) ([]string, error) {
 	r, err := m.b.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return m.cfg.Meetings.InviteesOf(r, kind), nil
+	return m.cfg.Meetings.InviteesOf(r, string(kind)), nil
 }
 
 // inviteesOf returns the meeting's invitees; a meeting stored before
 // invitee lists takes the configured list of its kind.
-func (m *module) inviteesOf(r *bot.Roster, mt *bot.Meeting) []string {
+func (m *module) inviteesOf(r *bot.Roster, mt *Meeting) []string {
 	if mt.Invitees != nil {
 		return mt.Invitees
 	}
-	return m.cfg.Meetings.InviteesOf(r, mt.Kind)
+	return m.cfg.Meetings.InviteesOf(r, string(mt.Kind))
 }
 
 // invited reports whether p belongs to an invited body.
-func (m *module) invited(r *bot.Roster, mt *bot.Meeting, p *bot.Person) bool {
+func (m *module) invited(r *bot.Roster, mt *Meeting, p *bot.Person) bool {
 	return p != nil && slices.ContainsFunc(m.inviteesOf(r, mt), p.InBody)
 }
 
@@ -268,7 +240,7 @@ func (m *module) bodyNames(lang string, r *bot.Roster, ids []string) string {
 }
 
 // history appends a step to the meeting's history.
-func history(mt *bot.Meeting, req *bot.Request, now time.Time, action, note string) {
+func history(mt *Meeting, req *bot.Request, now time.Time, action, note string) {
 	h := bot.History{Time: now, Action: action, Note: note}
 	if req != nil {
 		h.Platform = req.Platform

@@ -2,6 +2,7 @@ package meeting_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,10 @@ import (
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/schedule"
+	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/meeting"
+	"github.com/xunji-bot/xunji/commands/progress"
 )
 
 // The demo group where meeting notices go (notices.meeting), and the
@@ -88,9 +92,9 @@ func (f *fixture) texts(chat string) []string {
 	return out
 }
 
-func (f *fixture) meeting(t *testing.T, id string) *bot.Meeting {
+func (f *fixture) meeting(t *testing.T, id string) *meeting.Meeting {
 	t.Helper()
-	mt, err := bot.Records[bot.Meeting](f.Store, bot.CollMeetings).Get(context.Background(), id)
+	mt, err := bot.Records[meeting.Meeting](f.Store, meeting.CollMeetings).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,21 +117,21 @@ func field(t *testing.T, c *bot.Card, label string) string {
 func seedOpenItems(t *testing.T, f *fixture) {
 	t.Helper()
 	ctx := context.Background()
-	clue := &bot.Clue{ID: "XS-2026-0001", FromBody: "team1", Body: "room2", Title: "机密标题", Substance: "机密内容",
-		Deadline: at("2026-12-10 00:00"), Status: bot.ClueTransferred, CreatedAt: at("2026-11-20 10:00")}
-	if err := bot.Records[bot.Clue](f.Store, bot.CollClues).Create(ctx, clue.ID, clue); err != nil {
+	c := &clue.Clue{ID: "XS-2026-0001", FromBody: "team1", Body: "room2", Title: "机密标题", Substance: "机密内容",
+		Deadline: at("2026-12-10 00:00"), Status: clue.ClueTransferred, CreatedAt: at("2026-11-20 10:00")}
+	if err := bot.Records[clue.Clue](f.Store, clue.CollClues).Create(ctx, c.ID, c); err != nil {
 		t.Fatal(err)
 	}
-	cs := &bot.Cosign{ID: "QZ-2026-0001", Template: "three", State: bot.CosignOpen, Order: bot.OrderFree, Parties: []bot.CosignParty{
-		{Role: "inspection_team", Body: "team1", State: bot.PartyConfirmed},
-		{Role: "supervisor", Body: "group3", State: bot.PartyWaiting, RemindAt: at("2026-12-15 09:00")},
+	cs := &cosign.Cosign{ID: "QZ-2026-0001", Template: "three", State: cosign.CosignOpen, Order: cosign.OrderFree, Parties: []cosign.CosignParty{
+		{Role: "inspection_team", Body: "team1", State: cosign.PartyConfirmed},
+		{Role: "supervisor", Body: "group3", State: cosign.PartyWaiting, RemindAt: at("2026-12-15 09:00")},
 	}}
-	if err := bot.Records[bot.Cosign](f.Store, bot.CollCosigns).Create(ctx, cs.ID, cs); err != nil {
+	if err := bot.Records[cosign.Cosign](f.Store, cosign.CollCosigns).Create(ctx, cs.ID, cs); err != nil {
 		t.Fatal(err)
 	}
-	pm := &bot.ProgressMonth{ID: "2026-11", StartedAt: at("2026-11-02 09:00"), ClosedAt: at("2026-11-10 18:00"),
-		Units: []bot.UnitReport{{Unit: "finance", Missing: []string{"ZG-2026-0001"}}, {Unit: "chengguan"}, {Unit: "housing", Missing: []string{"ZG-2026-0003"}}}}
-	if err := bot.Records[bot.ProgressMonth](f.Store, bot.CollProgressMonths).Create(ctx, pm.ID, pm); err != nil {
+	pm := &progress.ProgressMonth{ID: "2026-11", StartedAt: at("2026-11-02 09:00"), ClosedAt: at("2026-11-10 18:00"),
+		Units: []progress.UnitReport{{Unit: "finance", Missing: []string{"ZG-2026-0001"}}, {Unit: "chengguan"}, {Unit: "housing", Missing: []string{"ZG-2026-0003"}}}}
+	if err := bot.Records[progress.ProgressMonth](f.Store, progress.CollProgressMonths).Create(ctx, pm.ID, pm); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -178,7 +182,7 @@ func TestScheduledNoticeIsACardWithTheOpenItemsAndAnswerButtons(t *testing.T) {
 	bottest.FindButton(t, c, meeting.ActionAttend)
 	bottest.FindButton(t, c, meeting.ActionAbsent)
 	mt := f.meeting(t, "HY-2027-0001")
-	if mt.Schedule != "work_meeting" || mt.Kind != bot.MeetingWork || !mt.RemindAt.Equal(at("2027-01-04 08:00")) || len(mt.Cards) != 1 {
+	if mt.Schedule != "work_meeting" || mt.Kind != meeting.MeetingWork || !mt.RemindAt.Equal(at("2027-01-04 08:00")) || len(mt.Cards) != 1 {
 		t.Errorf("meeting record %+v", mt)
 	}
 }
@@ -196,7 +200,7 @@ func TestNoticeTaskIsIdempotentPerRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ms, _ := bot.Records[bot.Meeting](f.Store, bot.CollMeetings).List(context.Background())
+	ms, _ := bot.Records[meeting.Meeting](f.Store, meeting.CollMeetings).List(context.Background())
 	if len(ms) != 1 || len(f.cards(coordination)) != 1 {
 		t.Errorf("two runs of one occurrence made %d meetings and %d cards", len(ms), len(f.cards(coordination)))
 	}
@@ -352,7 +356,7 @@ func TestCancelGreysTheCardAndTellsTheGroup(t *testing.T) {
 		t.Fatalf("cancel: %s", bottest.Text(resp))
 	}
 	mt := f.meeting(t, "HY-2026-0001")
-	if mt.State != bot.MeetingCancelled || mt.Reason != "与区委常委会时间冲突：另行通知" {
+	if mt.State != meeting.MeetingCancelled || mt.Reason != "与区委常委会时间冲突：另行通知" {
 		t.Errorf("meeting %s %q", mt.State, mt.Reason)
 	}
 	var card *bot.Card
@@ -659,7 +663,7 @@ func TestOnlyInviteesAnswerAndTheOfficeRecordsAttendance(t *testing.T) {
 	if len(mt.Attendance) != 3 || mt.Attendance[0].By != "wangming" {
 		t.Errorf("attendance %+v", mt.Attendance)
 	}
-	if mt.PresenceOf(f.Bot.BaseRoster(), "room1") != bot.PresenceAbsent {
+	if mt.PresenceOf(f.Bot.BaseRoster(), "room1") != meeting.PresenceAbsent {
 		t.Error("room1 answered 参加 but was not recorded present: it is absent once attendance is taken")
 	}
 	var updated *bot.Card
@@ -675,5 +679,17 @@ func TestOnlyInviteesAnswerAndTheOfficeRecordsAttendance(t *testing.T) {
 	log, _ := f.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Action == "meeting.attendance" && e.Result == bot.ResultOK })
 	if len(log) != 1 || log[0].Detail != "bodies=room2,team1,office" {
 		t.Errorf("attendance audit %+v", log)
+	}
+}
+
+// The configuration validates meetings.invitees against its own list of
+// kinds (bot/config cannot import this package); it must be this one.
+func TestConfigKnowsEveryMeetingKind(t *testing.T) {
+	var kinds []string
+	for _, k := range meeting.MeetingKinds {
+		kinds = append(kinds, string(k))
+	}
+	if !slices.Equal(kinds, config.MeetingKinds) {
+		t.Errorf("meeting kinds %v, configuration's %v", kinds, config.MeetingKinds)
 	}
 }

@@ -44,8 +44,8 @@ func (m *module) notice(ctx context.Context, at time.Time) error {
 }
 
 // createScheduled stores the meeting a scheduled run convenes.
-func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now time.Time) (*bot.Meeting, error) {
-	kind := bot.MeetingWork
+func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now time.Time) (*Meeting, error) {
+	kind := MeetingWork
 	if k, ok := ParseKind(run.Meeting.Kind); ok {
 		kind = k
 	}
@@ -57,7 +57,7 @@ func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now
 	if remind <= 0 {
 		remind = DefaultRemind
 	}
-	id, err := bot.NewID(ctx, m.b.Store, bot.PrefixMeeting, at.In(m.b.Loc).Year())
+	id, err := bot.NewID(ctx, m.b.Store, PrefixMeeting, at.In(m.b.Loc).Year())
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +65,10 @@ func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now
 	if err != nil {
 		return nil, err
 	}
-	mt := &bot.Meeting{
+	mt := &Meeting{
 		ID: id, Kind: kind, Title: run.Title, Time: at, Place: run.Meeting.Place, Invitees: invitees,
 		Agenda: append([]string(nil), run.Meeting.Agenda...), Template: run.Template, Group: group,
-		State: bot.MeetingScheduled, Schedule: run.Schedule, Run: run.Key,
+		State: MeetingScheduled, Schedule: run.Schedule, Run: run.Key,
 		RemindBefore: remind, RemindAt: at.Add(-remind), CreatedAt: now,
 	}
 	if run.Moved() {
@@ -86,7 +86,7 @@ func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now
 }
 
 // byRun returns the meeting a scheduled run created, if any.
-func (m *module) byRun(ctx context.Context, key string) (*bot.Meeting, error) {
+func (m *module) byRun(ctx context.Context, key string) (*Meeting, error) {
 	all, err := m.coll.List(ctx)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func (m *module) byRun(ctx context.Context, key string) (*bot.Meeting, error) {
 
 // post sends the meeting's card to its group and keeps the message
 // references so later changes update it.
-func (m *module) post(ctx context.Context, mt *bot.Meeting, now time.Time) (*bot.Meeting, error) {
+func (m *module) post(ctx context.Context, mt *Meeting, now time.Time) (*Meeting, error) {
 	r, err := m.b.Roster(ctx)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (m *module) post(ctx context.Context, mt *bot.Meeting, now time.Time) (*bot
 	if len(refs) == 0 {
 		return mt, sendErr
 	}
-	updated, err := m.coll.Update(ctx, mt.ID, func(x *bot.Meeting) error {
+	updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
 		x.Cards = append(x.Cards, refs...)
 		return nil
 	})
@@ -124,14 +124,10 @@ func (m *module) post(ctx context.Context, mt *bot.Meeting, now time.Time) (*bot
 	return updated, sendErr
 }
 
-// openItems are the agenda items open from last time: the previous
-// meeting's notes, overdue clues, unsigned co-signatures, and what the
-// added agenda sources report. A source that fails is logged and left
-// out, so the notice still goes out.
 // setOpenItems lists on mt the items open from last time, in every
 // language of the catalog: they are a snapshot of that moment, which
 // cannot be rendered again later in another language.
-func (m *module) setOpenItems(ctx context.Context, mt *bot.Meeting, now time.Time) {
+func (m *module) setOpenItems(ctx context.Context, mt *Meeting, now time.Time) {
 	mt.OpenItems = m.openItems(ctx, mt, now, m.b.Lang)
 	mt.OpenItemsIn = map[string][]string{i18n.Norm(m.b.Lang): mt.OpenItems}
 	for _, lang := range i18n.Langs {
@@ -141,7 +137,12 @@ func (m *module) setOpenItems(ctx context.Context, mt *bot.Meeting, now time.Tim
 	}
 }
 
-func (m *module) openItems(ctx context.Context, mt *bot.Meeting, now time.Time, lang string) []string {
+// openItems are the agenda items open from last time, in lang: the
+// previous meeting's notes, overdue clues (in the clue group only),
+// unsigned co-signatures and the units that did not report progress,
+// each asked of the domain that owns the records. A source that fails is
+// logged and left out, so the notice still goes out.
+func (m *module) openItems(ctx context.Context, mt *Meeting, now time.Time, lang string) []string {
 	var items []string
 	add := func(name string, lines []string, err error) {
 		if err != nil {
@@ -164,21 +165,17 @@ func (m *module) openItems(ctx context.Context, mt *bot.Meeting, now time.Time, 
 	add("cosigns", lines, err)
 	lines, err = m.unreported(ctx, lang, now)
 	add("progress", lines, err)
-	for _, s := range agendaSources() {
-		lines, err := s.fn(ctx, m.b, lang, now)
-		add(s.name, lines, err)
-	}
 	return items
 }
 
 // previousNotes are the notes of the latest earlier meeting of the same
 // kind that has any.
-func (m *module) previousNotes(ctx context.Context, mt *bot.Meeting, lang string) ([]string, error) {
+func (m *module) previousNotes(ctx context.Context, mt *Meeting, lang string) ([]string, error) {
 	all, err := m.all(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var prev *bot.Meeting
+	var prev *Meeting
 	for _, x := range all {
 		if x.ID != mt.ID && x.Kind == mt.Kind && x.Time.Before(mt.Time) && len(x.Notes) > 0 {
 			prev = x
@@ -213,11 +210,10 @@ func (m *module) disciplineOnly(ctx context.Context, group string) bool {
 	return !seated
 }
 
-// overdueClues reads the clue records directly (the same rule as
-// commands/clue.Overdue: open, deadline day before today), naming each
+// overdueClues names the overdue clues (clue.Queries.OverdueAt): each
 // clue's number, receiving body and deadline — never its substance.
 func (m *module) overdueClues(ctx context.Context, lang string, now time.Time) ([]string, error) {
-	clues, err := bot.Records[bot.Clue](m.b.Store, bot.CollClues).List(ctx)
+	clues, err := m.clues.OverdueAt(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -227,17 +223,15 @@ func (m *module) overdueClues(ctx context.Context, lang string, now time.Time) (
 	}
 	var out []string
 	for _, c := range clues {
-		if c.OverdueAt(now, m.b.Loc) {
-			out = append(out, m.b.T(lang, "meeting.agenda.clue", "id", c.ID, "body", r.BodyName(c.Body, lang), "deadline", bot.FormatDate(c.Deadline, m.b.Loc)))
-		}
+		out = append(out, m.b.T(lang, "meeting.agenda.clue", "id", c.ID, "body", r.BodyName(c.Body, lang), "deadline", bot.FormatDate(c.Deadline, m.b.Loc)))
 	}
 	return out, nil
 }
 
 // unsignedCosigns are the co-signatures with a party past its reminder
-// time (the same rule as commands/cosign.Unsigned).
+// time (cosign.Queries.UnsignedAt), naming those parties.
 func (m *module) unsignedCosigns(ctx context.Context, lang string, now time.Time) ([]string, error) {
-	cs, err := bot.Records[bot.Cosign](m.b.Store, bot.CollCosigns).List(ctx)
+	cs, err := m.cosigns.UnsignedAt(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -247,12 +241,8 @@ func (m *module) unsignedCosigns(ctx context.Context, lang string, now time.Time
 	}
 	var out []string
 	for _, c := range cs {
-		idx := c.Overdue(now)
-		if len(idx) == 0 {
-			continue
-		}
 		var bodies []string
-		for _, i := range idx {
+		for _, i := range c.Overdue(now) {
 			bodies = append(bodies, r.BodyName(c.Parties[i].Body, lang))
 		}
 		out = append(out, m.b.T(lang, "meeting.agenda.cosign", "id", c.ID, "bodies", strings.Join(bodies, m.b.T(lang, "list.sep"))))
@@ -261,18 +251,12 @@ func (m *module) unsignedCosigns(ctx context.Context, lang string, now time.Time
 }
 
 // unreported names the units that did not report rectification progress
-// in the latest collection closed by now (the same records as
-// commands/progress.Unreported).
+// in the latest collection closed by now
+// (progress.Queries.LatestClosedCollection).
 func (m *module) unreported(ctx context.Context, lang string, now time.Time) ([]string, error) {
-	months, err := bot.Records[bot.ProgressMonth](m.b.Store, bot.CollProgressMonths).List(ctx)
+	last, err := m.items.LatestClosedCollection(ctx, now)
 	if err != nil {
 		return nil, err
-	}
-	var last *bot.ProgressMonth
-	for _, pm := range months {
-		if pm.Closed() && !pm.ClosedAt.After(now) && (last == nil || pm.ID > last.ID) {
-			last = pm
-		}
 	}
 	if last == nil || len(last.Unreported()) == 0 {
 		return nil, nil
@@ -310,7 +294,7 @@ func (m *module) remind(ctx context.Context, now time.Time) error {
 // remindOne marks meeting id reminded and tells its group, unless it is
 // no longer due.
 func (m *module) remindOne(ctx context.Context, id string, now time.Time) error {
-	updated, err := m.coll.Update(ctx, id, func(x *bot.Meeting) error {
+	updated, err := m.coll.Update(ctx, id, func(x *Meeting) error {
 		if !due(x, now) {
 			return errSkip
 		}
@@ -339,7 +323,7 @@ func (m *module) remindOne(ctx context.Context, id string, now time.Time) error 
 }
 
 // due reports whether mt's reminder should go out at now.
-func due(mt *bot.Meeting, now time.Time) bool {
-	return mt.State == bot.MeetingScheduled && !mt.RemindAt.IsZero() && mt.Reminded.IsZero() &&
+func due(mt *Meeting, now time.Time) bool {
+	return mt.State == MeetingScheduled && !mt.RemindAt.IsZero() && mt.Reminded.IsZero() &&
 		!now.Before(mt.RemindAt) && now.Before(mt.Time)
 }

@@ -12,22 +12,22 @@ import (
 )
 
 // checkKinds maps each relay check to the party kind that runs it.
-var checkKinds = map[bot.CheckKind]bot.PartyKind{
-	bot.CheckStationed:  bot.StationedGroup,
-	bot.CheckSupervisor: bot.SupervisorOffice,
+var checkKinds = map[CheckKind]bot.PartyKind{
+	CheckStationed:  bot.StationedGroup,
+	CheckSupervisor: bot.SupervisorOffice,
 }
 
 // checkPlan is one body's relay check as planned at a moment: the items
 // it supervises to list.
 type checkPlan struct {
 	body bot.Body
-	list []*bot.Item
+	list []*Item
 }
 
 // planChecks works out, as of at, which bodies of kind's party get a
 // check prompt and with which items: the items each supervises that
 // are in progress, awaiting closing, or closed within two months.
-func (h *handler) planChecks(ctx context.Context, r *bot.Roster, kind bot.CheckKind, at time.Time) ([]checkPlan, error) {
+func (h *handler) planChecks(ctx context.Context, r *bot.Roster, kind CheckKind, at time.Time) ([]checkPlan, error) {
 	all, err := h.items.List(ctx)
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func (h *handler) planChecks(ctx context.Context, r *bot.Roster, kind bot.CheckK
 	sortItems(r, all)
 	var out []checkPlan
 	for _, body := range r.BodiesOf(checkKinds[kind]) {
-		var list []*bot.Item
+		var list []*Item
 		for _, it := range all {
 			if it.SupervisedBy(body.ID) && !it.CreatedAt.After(at) && (it.OpenAt(at) || it.AwaitingAt(at) || it.DoneAt.After(at.AddDate(0, -2, 0))) {
 				list = append(list, it)
@@ -55,15 +55,15 @@ func (h *handler) planChecks(ctx context.Context, r *bot.Roster, kind bot.CheckK
 // state as of the moment the run starts, and to record the result with
 // "progress check". One check per body and month; a repeated run does
 // nothing.
-func (h *handler) promptChecks(ctx context.Context, kind bot.CheckKind, at time.Time) error {
+func (h *handler) promptChecks(ctx context.Context, kind CheckKind, at time.Time) error {
 	_, err := h.startChecks(ctx, nil, kind, h.runTime(at))
 	return err
 }
 
 // startChecks prompts the checks of kind for at's month as of at, for
 // req (nil for the scheduler), and returns the bodies prompted now.
-func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind bot.CheckKind, at time.Time) ([]string, error) {
-	period := bot.MonthID(at, h.b.Loc)
+func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind CheckKind, at time.Time) ([]string, error) {
+	period := MonthID(at, h.b.Loc)
 	r, err := h.b.Roster(ctx)
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind bot.Ch
 	var errs []error
 	for _, pl := range plans {
 		body, list := pl.body, pl.list
-		c := &bot.Check{ID: bot.CheckID(kind, body.ID, period), Kind: kind, Body: body.ID, Period: period, PromptedAt: at}
+		c := &Check{ID: CheckID(kind, body.ID, period), Kind: kind, Body: body.ID, Period: period, PromptedAt: at}
 		for _, it := range list {
 			c.Items = append(c.Items, it.ID)
 		}
@@ -96,7 +96,7 @@ func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind bot.Ch
 			errs = append(errs, err)
 		}
 		if len(refs) > 0 {
-			if _, err := h.checks.Update(ctx, c.ID, func(v *bot.Check) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+			if _, err := h.checks.Update(ctx, c.ID, func(v *Check) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -104,7 +104,7 @@ func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind bot.Ch
 	return prompted, errors.Join(errs...)
 }
 
-func (h *handler) sendCheck(ctx context.Context, r *bot.Roster, c *bot.Check, body bot.Body, list []*bot.Item, at time.Time) ([]bot.MessageRef, error) {
+func (h *handler) sendCheck(ctx context.Context, r *bot.Roster, c *Check, body bot.Body, list []*Item, at time.Time) ([]bot.MessageRef, error) {
 	key := "progress:" + c.ID + ":prompt"
 	if body.Group != "" {
 		return h.b.Notify(ctx, bot.Notice{Group: body.Group, Card: h.checkCard(r, c, list, h.b.Lang, at), Key: key})
@@ -121,7 +121,7 @@ func (h *handler) sendCheck(ctx context.Context, r *bot.Roster, c *bot.Check, bo
 	return refs, errors.Join(errs...)
 }
 
-func (h *handler) checkCard(r *bot.Roster, c *bot.Check, list []*bot.Item, lang string, at time.Time) *bot.Card {
+func (h *handler) checkCard(r *bot.Roster, c *Check, list []*Item, lang string, at time.Time) *bot.Card {
 	card := &bot.Card{
 		Title: h.t(lang, "progress.check."+string(c.Kind)+".title", "month", h.monthLabel(lang, c.Period), "body", r.BodyName(c.Body, lang)),
 		Text:  h.t(lang, "progress.check.text", "count", len(list)),
@@ -134,9 +134,9 @@ func (h *handler) checkCard(r *bot.Roster, c *bot.Check, list []*bot.Item, lang 
 			Value: h.t(lang, "progress.check.item", "title", it.Title, "status", h.statusLabel(lang, it, at), "deadline", bot.FormatDate(it.Deadline, h.b.Loc)),
 		})
 	}
-	if c.Result != bot.CheckPending {
+	if c.Result != CheckPending {
 		card.Color = bot.Green
-		if c.Result == bot.CheckIssues {
+		if c.Result == CheckIssues {
 			card.Color = bot.Orange
 		}
 		who := c.RecordedBy
@@ -181,20 +181,20 @@ func (h *handler) checkCmd(ctx context.Context, req *bot.Request) (*bot.Response
 	if first == "" {
 		return nil, bot.UsageError(req, "progress.check.need_result")
 	}
-	var result bot.CheckResult
+	var result CheckResult
 	var item string
 	switch {
 	case reItemID.MatchString(first):
-		item, result = strings.ToUpper(first), bot.CheckIssues
+		item, result = strings.ToUpper(first), CheckIssues
 	case hasWord(passedWords, first):
-		result = bot.CheckPassed
+		result = CheckPassed
 	case hasWord(issuesWords, first):
-		result = bot.CheckIssues
+		result = CheckIssues
 	default:
 		return nil, bot.UsageError(req, "progress.check.bad_result", "input", first)
 	}
 	note := strings.TrimSpace(p.Rest(1))
-	if (result == bot.CheckIssues || item != "") && note == "" {
+	if (result == CheckIssues || item != "") && note == "" {
 		return nil, bot.UsageError(req, "progress.check.need_note")
 	}
 	if tooLong(note, maxNote) {
@@ -217,7 +217,7 @@ func (h *handler) checkCmd(ctx context.Context, req *bot.Request) (*bot.Response
 
 // findCheck returns the check the person means: of the named body (or
 // the person's only checking body) for the named period (or the latest).
-func (h *handler) findCheck(ctx context.Context, req *bot.Request, bodyArg, period string) (*bot.Check, error) {
+func (h *handler) findCheck(ctx context.Context, req *bot.Request, bodyArg, period string) (*Check, error) {
 	r := req.Roster
 	var bodies []string
 	for _, id := range req.Person.Bodies {
@@ -239,7 +239,7 @@ func (h *handler) findCheck(ctx context.Context, req *bot.Request, bodyArg, peri
 	if err != nil {
 		return nil, err
 	}
-	var best *bot.Check
+	var best *Check
 	for _, c := range all {
 		if !slices.Contains(bodies, c.Body) || (period != "" && c.Period != period) {
 			continue
@@ -256,7 +256,7 @@ func (h *handler) findCheck(ctx context.Context, req *bot.Request, bodyArg, peri
 
 // recordCheck stores a result (and an item finding) on check id, after
 // checking that the person belongs to the checking body.
-func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, result bot.CheckResult, item, note string) (*bot.Check, error) {
+func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, result CheckResult, item, note string) (*Check, error) {
 	cur, err := h.checks.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -265,15 +265,15 @@ func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, 
 		return nil, h.b.Refuse(ctx, req, "progress.check", id, "progress.check.not_member", "body", req.Roster.BodyName(cur.Body, req.Lang))
 	}
 	now := h.b.Now()
-	c, err := h.checks.Update(ctx, id, func(v *bot.Check) error {
+	c, err := h.checks.Update(ctx, id, func(v *Check) error {
 		// A finding never turns into a pass: "issues" sticks once recorded.
-		if v.Result != bot.CheckIssues {
+		if v.Result != CheckIssues {
 			v.Result = result
 		}
 		if item != "" {
-			v.Findings = append(v.Findings, bot.CheckFinding{Item: item, Note: note, Person: req.Person.ID, Time: now})
+			v.Findings = append(v.Findings, CheckFinding{Item: item, Note: note, Person: req.Person.ID, Time: now})
 		} else {
-			v.Log = append(v.Log, bot.CheckFinding{Note: note, Person: req.Person.ID, Time: now, Result: result})
+			v.Log = append(v.Log, CheckFinding{Note: note, Person: req.Person.ID, Time: now, Result: result})
 			if note != "" {
 				v.Note = note // a later result without a note keeps the earlier text
 			}
@@ -285,7 +285,7 @@ func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, 
 		return nil, err
 	}
 	if item != "" {
-		if _, err := h.items.Update(ctx, item, func(v *bot.Item) error {
+		if _, err := h.items.Update(ctx, item, func(v *Item) error {
 			v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "check", Note: note})
 			return nil
 		}); err != nil && !bot.IsNotFound(err) {
@@ -309,8 +309,8 @@ func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, 
 	return c, nil
 }
 
-func (h *handler) checkItems(ctx context.Context, c *bot.Check) []*bot.Item {
-	var out []*bot.Item
+func (h *handler) checkItems(ctx context.Context, c *Check) []*Item {
+	var out []*Item
 	for _, id := range c.Items {
 		if it, err := h.items.Get(ctx, id); err == nil {
 			out = append(out, it)
@@ -328,7 +328,7 @@ func (h *handler) checkOKButton(ctx context.Context, req *bot.Request) (*bot.Res
 	if err != nil {
 		return nil, err
 	}
-	c, err = h.recordCheck(ctx, req, c.ID, bot.CheckPassed, "", "")
+	c, err = h.recordCheck(ctx, req, c.ID, CheckPassed, "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -338,8 +338,8 @@ func (h *handler) checkOKButton(ctx context.Context, req *bot.Request) (*bot.Res
 }
 
 // checkCycle is how many months a body has to record a check of kind.
-func checkCycle(kind bot.CheckKind) int {
-	if kind == bot.CheckSupervisor {
+func checkCycle(kind CheckKind) int {
+	if kind == CheckSupervisor {
 		return 2
 	}
 	return 1
@@ -355,15 +355,15 @@ func checkCycle(kind bot.CheckKind) int {
 // collection; months without a prompt are skipped.
 func (h *handler) checkEscalations(ctx context.Context, r *bot.Roster, at time.Time) ([]string, []string, error) {
 	var bodies, ids []string
-	month := bot.MonthID(at, h.b.Loc)
-	for _, kind := range []bot.CheckKind{bot.CheckStationed, bot.CheckSupervisor} {
+	month := MonthID(at, h.b.Loc)
+	for _, kind := range []CheckKind{CheckStationed, CheckSupervisor} {
 		cycle := checkCycle(kind)
 		for _, body := range r.BodiesOf(checkKinds[kind]) {
 			missed, months := []string(nil), 0
 			period := month
 			for range h.cfg.EscalateMonths*cycle + 2 {
-				c, err := h.checks.Get(ctx, bot.CheckID(kind, body.ID, period))
-				period = bot.PrevMonthID(period)
+				c, err := h.checks.Get(ctx, CheckID(kind, body.ID, period))
+				period = PrevMonthID(period)
 				if bot.IsNotFound(err) {
 					continue
 				}
@@ -378,7 +378,7 @@ func (h *handler) checkEscalations(ctx context.Context, r *bot.Roster, at time.T
 				if due.After(at) {
 					continue // its cycle is not over yet
 				}
-				if c.Result != bot.CheckPending && !c.RecordedAt.IsZero() && c.RecordedAt.Before(due) {
+				if c.Result != CheckPending && !c.RecordedAt.IsZero() && c.RecordedAt.Before(due) {
 					break // recorded in time: the run of missed checks ends here
 				}
 				missed, months = append(missed, c.ID), months+cycle

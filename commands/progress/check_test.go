@@ -17,7 +17,7 @@ func TestStationedGroupMonthlyCheck(t *testing.T) {
 	env.Adapter.Reset()
 	runTask(t, env, TaskStationedCheck)
 
-	c, err := bot.Records[bot.Check](env.Store, bot.CollProgressChecks).Get(ctx, bot.CheckID(bot.CheckStationed, "group3", "2026-12"))
+	c, err := bot.Records[Check](env.Store, CollProgressChecks).Get(ctx, CheckID(CheckStationed, "group3", "2026-12"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,8 +43,8 @@ func TestStationedGroupMonthlyCheck(t *testing.T) {
 	got := bottest.Text(env.Command("chenjing", "进度 检查 "+fin+" 整改台账不完整"))
 	contains(t, got, env.TZ("progress.check.saved", "body", "区纪委监委派驻第三纪检监察组", "month", "2026年12月", "result", env.TZ("progress.check.result.issues")))
 	env.Command("chenjing", "进度 检查 通过 其余事项正常")
-	c, _ = bot.Records[bot.Check](env.Store, bot.CollProgressChecks).Get(ctx, c.ID)
-	if c.Result != bot.CheckIssues || len(c.Findings) != 1 || c.Findings[0].Item != fin || c.RecordedBy != "chenjing" || c.Note != "其余事项正常" {
+	c, _ = bot.Records[Check](env.Store, CollProgressChecks).Get(ctx, c.ID)
+	if c.Result != CheckIssues || len(c.Findings) != 1 || c.Findings[0].Item != fin || c.RecordedBy != "chenjing" || c.Note != "其余事项正常" {
 		t.Errorf("check %+v", c)
 	}
 	contains(t, bottest.Text(env.Command("lina", "进度 查看 "+fin)), "整改台账不完整")
@@ -73,15 +73,15 @@ func TestSupervisorOfficeCheckWithButton(t *testing.T) {
 	contains(t, outText(dm[0]), env.TZ("progress.overdue_mark"))
 	btn := bottest.FindButton(t, dm[0].Card, "progress.check_ok")
 	contains(t, bottest.Text(env.Click("chenjing", btn)), env.TZ("progress.check.not_member", "body", "城关镇派出监察员办公室"))
-	if c, _ := bot.Records[bot.Check](env.Store, bot.CollProgressChecks).Get(ctx, btn.Value); c.Result != bot.CheckPending {
+	if c, _ := bot.Records[Check](env.Store, CollProgressChecks).Get(ctx, btn.Value); c.Result != CheckPending {
 		t.Error("a member of another body recorded the check")
 	}
 	resp := env.Click("liuyang", btn)
 	if !resp.Replies[0].Replace || len(resp.Replies[0].Card.Buttons) != 0 {
 		t.Errorf("button answer %+v", resp.Replies[0])
 	}
-	c, _ := bot.Records[bot.Check](env.Store, bot.CollProgressChecks).Get(ctx, btn.Value)
-	if c.Result != bot.CheckPassed || c.RecordedBy != "liuyang" || c.Period != "2027-02" {
+	c, _ := bot.Records[Check](env.Store, CollProgressChecks).Get(ctx, btn.Value)
+	if c.Result != CheckPassed || c.RecordedBy != "liuyang" || c.Period != "2027-02" {
 		t.Errorf("check %+v", c)
 	}
 }

@@ -25,7 +25,7 @@ var (
 // supervising body: to its group when it has one, else to its members
 // directly, with the 确认销号 button. A failure is logged; the item
 // stands awaiting and its card in the group carries the same button.
-func (h *handler) askClosure(ctx context.Context, r *bot.Roster, it *bot.Item, now time.Time) {
+func (h *handler) askClosure(ctx context.Context, r *bot.Roster, it *Item, now time.Time) {
 	var refs []bot.MessageRef
 	key := fmt.Sprintf("progress:%s:closure:%d", it.ID, len(it.Progress))
 	for _, id := range it.Supervisors {
@@ -52,14 +52,14 @@ func (h *handler) askClosure(ctx context.Context, r *bot.Roster, it *bot.Item, n
 	if len(refs) == 0 {
 		return
 	}
-	if _, err := h.items.Update(ctx, it.ID, func(v *bot.Item) error { v.ClosureCards = append(v.ClosureCards, refs...); return nil }); err != nil {
+	if _, err := h.items.Update(ctx, it.ID, func(v *Item) error { v.ClosureCards = append(v.ClosureCards, refs...); return nil }); err != nil {
 		h.b.Log.Warn("progress: could not keep completion notice references", "item", it.ID, "err", err)
 	}
 }
 
 // closureCard is the completion notice: the item, who reported it
 // complete, and the 确认销号 button while it awaits confirmation.
-func (h *handler) closureCard(r *bot.Roster, it *bot.Item, lang string, now time.Time) *bot.Card {
+func (h *handler) closureCard(r *bot.Roster, it *Item, lang string, now time.Time) *bot.Card {
 	c := h.card(r, it, lang, now)
 	c.Title = h.t(lang, "progress.closure.title", "id", it.ID)
 	c.Color = bot.Orange
@@ -68,7 +68,7 @@ func (h *handler) closureCard(r *bot.Roster, it *bot.Item, lang string, now time
 	case it.Awaiting():
 		c.Note = h.t(lang, "progress.closure.note", "id", it.ID, "unit", r.BodyName(it.Unit, lang), "time", bot.FormatTime(it.CompletedAt, h.b.Loc)) + "\n" + c.Note
 		c.Buttons = []bot.Button{{Label: h.t(lang, "progress.button.close"), Action: ActionClose, Value: it.ID, Style: "primary"}}
-	case it.Status == bot.ItemDone:
+	case it.Status == ItemDone:
 		c.Color = bot.Green
 	}
 	return c
@@ -108,7 +108,7 @@ func (h *handler) closeButton(ctx context.Context, req *bot.Request) (*bot.Respo
 
 // closeItem confirms item id (销号) for a member of one of its supervising
 // bodies: only an item awaiting confirmation can be closed.
-func (h *handler) closeItem(ctx context.Context, req *bot.Request, id, note string) (*bot.Item, error) {
+func (h *handler) closeItem(ctx context.Context, req *bot.Request, id, note string) (*Item, error) {
 	cur, err := h.load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -117,11 +117,11 @@ func (h *handler) closeItem(ctx context.Context, req *bot.Request, id, note stri
 		return nil, h.b.Refuse(ctx, req, "progress.close", id, "progress.error.not_supervisor", "id", id, "bodies", h.bodyNames(req.Roster, cur.Supervisors, req.Lang))
 	}
 	now := h.b.Now()
-	it, err := h.items.Update(ctx, id, func(v *bot.Item) error {
+	it, err := h.items.Update(ctx, id, func(v *Item) error {
 		if err := awaitingConfirmation(v); err != nil {
 			return err
 		}
-		v.Status, v.DoneAt, v.ClosedBy, v.UpdatedAt = bot.ItemDone, now, req.Person.ID, now
+		v.Status, v.DoneAt, v.ClosedBy, v.UpdatedAt = ItemDone, now, req.Person.ID, now
 		v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "close", Note: note})
 		return nil
 	})
@@ -162,11 +162,11 @@ func (h *handler) rejectCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, h.b.Refuse(ctx, req, "progress.reject", id, "progress.error.not_supervisor", "id", id, "bodies", h.bodyNames(req.Roster, cur.Supervisors, req.Lang))
 	}
 	now := h.b.Now()
-	it, err := h.items.Update(ctx, id, func(v *bot.Item) error {
+	it, err := h.items.Update(ctx, id, func(v *Item) error {
 		if err := awaitingConfirmation(v); err != nil {
 			return err
 		}
-		v.Status, v.CompletedAt, v.UpdatedAt = bot.ItemOpen, time.Time{}, now
+		v.Status, v.CompletedAt, v.UpdatedAt = ItemOpen, time.Time{}, now
 		v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "reject", Note: reason})
 		return nil
 	})
@@ -184,7 +184,7 @@ func (h *handler) rejectCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 
 // closureError turns the refusals from inside a closure update into
 // answers that say what is wrong and what to do.
-func (h *handler) closureError(req *bot.Request, cur *bot.Item, err error) error {
+func (h *handler) closureError(req *bot.Request, cur *Item, err error) error {
 	switch {
 	case errors.Is(err, errClosed):
 		return bot.Errorf(bot.ECONFLICT, "progress.error.already_closed", "id", cur.ID)
@@ -196,7 +196,7 @@ func (h *handler) closureError(req *bot.Request, cur *bot.Item, err error) error
 
 // afterClosure refreshes the item's cards and completion notices and
 // tells the item's group (where the responsible unit reads it).
-func (h *handler) afterClosure(ctx context.Context, r *bot.Roster, it *bot.Item, now time.Time, text string) {
+func (h *handler) afterClosure(ctx context.Context, r *bot.Roster, it *Item, now time.Time, text string) {
 	h.refreshCards(ctx, r, it, now)
 	if len(it.ClosureCards) > 0 {
 		if err := h.b.UpdateCards(ctx, it.ClosureCards, h.closureCard(r, it, h.b.Lang, now)); err != nil {
@@ -211,11 +211,11 @@ func (h *handler) afterClosure(ctx context.Context, r *bot.Roster, it *bot.Item,
 
 // awaitingConfirmation refuses a change of an item that does not await
 // its supervising body's confirmation (销号 or its refusal).
-func awaitingConfirmation(v *bot.Item) error {
+func awaitingConfirmation(v *Item) error {
 	switch v.Status {
-	case bot.ItemDone:
+	case ItemDone:
 		return errClosed
-	case bot.ItemAwaiting:
+	case ItemAwaiting:
 		return nil
 	default:
 		return errNotAwaiting

@@ -27,7 +27,7 @@ func TestClosingNeedsTheSupervisingBodysConfirmation(t *testing.T) {
 	text = bottest.Text(env.Command("zhoutao", "进度 "+id+" 100% 制度已修订印发"))
 	contains(t, text, env.TZ("progress.logged_awaiting", "id", id, "from", 0, "percent", 100))
 	it := loadItem(t, env, id)
-	if it.Status != bot.ItemAwaiting || it.Open() || it.CompletedAt.IsZero() {
+	if it.Status != ItemAwaiting || it.Open() || it.CompletedAt.IsZero() {
 		t.Fatalf("after 100%%: %+v", it)
 	}
 	for _, p := range []string{"赵强", "陈静"} {
@@ -58,7 +58,7 @@ func TestClosingNeedsTheSupervisingBodysConfirmation(t *testing.T) {
 	text = bottest.Text(env.Command("zhaoqiang", "进度 退回 "+id+" 制度未印发执行，佐证材料不全"))
 	contains(t, text, env.TZ("progress.rejected", "id", id, "unit", "区财政局党组"))
 	it = loadItem(t, env, id)
-	if it.Status != bot.ItemOpen || !it.CompletedAt.IsZero() || it.Percent != 100 {
+	if it.Status != ItemOpen || !it.CompletedAt.IsZero() || it.Percent != 100 {
 		t.Fatalf("after 退回: %+v", it)
 	}
 	group := postedIn(env, "巡纪协作群")
@@ -81,7 +81,7 @@ func TestClosingNeedsTheSupervisingBodysConfirmation(t *testing.T) {
 
 	env.Adapter.Reset()
 	env.Command("zhoutao", "进度 "+id+" 已完成 材料已补齐")
-	if it := loadItem(t, env, id); it.Status != bot.ItemAwaiting {
+	if it := loadItem(t, env, id); it.Status != ItemAwaiting {
 		t.Fatalf("reported again: %s", it.Status)
 	}
 	if len(sentTo(env, "陈静")) != 1 {
@@ -90,7 +90,7 @@ func TestClosingNeedsTheSupervisingBodysConfirmation(t *testing.T) {
 	text = bottest.Text(env.Command("chenjing", "进度 销号 "+id+" 经现场核查整改到位"))
 	contains(t, text, env.TZ("progress.closed", "id", id, "unit", "区财政局党组"))
 	it = loadItem(t, env, id)
-	if it.Status != bot.ItemDone || it.ClosedBy != "chenjing" || it.DoneAt.IsZero() {
+	if it.Status != ItemDone || it.ClosedBy != "chenjing" || it.DoneAt.IsZero() {
 		t.Fatalf("after 销号: %+v", it)
 	}
 	contains(t, outText(postedIn(env, "巡纪协作群")[0]), env.TZ("progress.closed_notice", "id", id, "title", "专项资金管理制度不健全", "unit", "区财政局党组", "person", "陈静"))
@@ -121,7 +121,7 @@ func TestAwaitingItemsCountApartFromClosedOnes(t *testing.T) {
 	env.Command("zhoutao", "进度 "+a+" 已完成")
 	at(env, 2026, 12, 22, 10, 0) // after a's deadline
 
-	items, err := bot.Records[bot.Item](env.Store, bot.CollItems).List(ctx)
+	items, err := bot.Records[Item](env.Store, CollItems).List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestAwaitingItemsCountApartFromClosedOnes(t *testing.T) {
 	contains(t, bottest.CardText(check), "待销号")
 
 	env.Command("chenjing", "进度 销号 "+a)
-	items, _ = bot.Records[bot.Item](env.Store, bot.CollItems).List(ctx)
+	items, _ = bot.Records[Item](env.Store, CollItems).List(ctx)
 	_, total = Figures(env.Bot.BaseRoster(), items, nil, env.Clock.Now(), env.Bot.Loc)
 	if total.Done != 1 || total.Awaiting != 0 || total.Rate() != 50 {
 		t.Errorf("figures after 销号: %+v", total)

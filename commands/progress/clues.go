@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/internal/sheet"
 )
 
@@ -39,15 +40,15 @@ func (f *ClueFigures) add(row ClueRow) {
 		f.Transferred++
 	}
 	switch row.Status {
-	case bot.ClueTransferred:
+	case clue.ClueTransferred:
 		f.Pending++
-	case bot.ClueAcknowledged:
+	case clue.ClueAcknowledged:
 		f.Acknowledged++
-	case bot.ClueVerifying:
+	case clue.ClueVerifying:
 		f.Verifying++
-	case bot.ClueConcluded:
+	case clue.ClueConcluded:
 		f.Concluded++
-	case bot.ClueReturned:
+	case clue.ClueReturned:
 		f.Returned++
 	}
 	if row.DaysOverdue > 0 {
@@ -64,7 +65,7 @@ func (f *ClueFigures) add(row ClueRow) {
 type ClueRow struct {
 	ID          string
 	Body        string
-	Status      bot.ClueStatus // at the notice time
+	Status      clue.ClueStatus // at the notice time
 	Priority    bool
 	New         bool // transferred within the period
 	CreatedAt   time.Time
@@ -89,7 +90,7 @@ type ClueReport struct {
 // was either still open at at or concluded or returned within the
 // period. Statuses are those the clues had at at (by their timestamps),
 // so the figures of a past notice can be recomputed.
-func ClueHandling(r *bot.Roster, clues []*bot.Clue, from, at time.Time, loc *time.Location) *ClueReport {
+func ClueHandling(r *bot.Roster, clues []*clue.Clue, from, at time.Time, loc *time.Location) *ClueReport {
 	rep := &ClueReport{From: from, To: at}
 	order := map[string]int{}
 	for i, b := range r.Bodies {
@@ -148,7 +149,7 @@ func ClueHandling(r *bot.Roster, clues []*bot.Clue, from, at time.Time, loc *tim
 
 // clues computes the clue section of rep from the records.
 func (h *handler) clues(ctx context.Context, r *bot.Roster, rep *Report) error {
-	all, err := bot.Records[bot.Clue](h.b.Store, bot.CollClues).List(ctx)
+	all, err := clue.NewQueries(h.b.Store, h.b.Loc).CreatedUntil(ctx, rep.At)
 	if err != nil {
 		return err
 	}
@@ -159,7 +160,7 @@ func (h *handler) clues(ctx context.Context, r *bot.Roster, rep *Report) error {
 // clueStateAt returns the status c had at at, and when it was closed if
 // that status is final. A closed clue without a closing time counts as
 // closed at its last update.
-func clueStateAt(c *bot.Clue, at time.Time) (bot.ClueStatus, time.Time) {
+func clueStateAt(c *clue.Clue, at time.Time) (clue.ClueStatus, time.Time) {
 	if c.Status.Closed() {
 		closed := c.ClosedAt
 		if closed.IsZero() {

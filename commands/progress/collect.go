@@ -17,10 +17,10 @@ import (
 type collection struct {
 	month    string
 	at       time.Time
-	units    []bot.UnitReport
+	units    []UnitReport
 	deadline time.Time
 	window   time.Time
-	items    map[string]*bot.Item
+	items    map[string]*Item
 }
 
 // runTime is when a run planned for at evaluates the records: a run that
@@ -36,12 +36,12 @@ func (h *handler) runTime(at time.Time) time.Time {
 
 // planCollection works out the collection of at's month as of at.
 func (h *handler) planCollection(ctx context.Context, r *bot.Roster, at time.Time) (*collection, error) {
-	month := bot.MonthID(at, h.b.Loc)
+	month := MonthID(at, h.b.Loc)
 	all, err := h.items.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c := &collection{month: month, at: at, items: map[string]*bot.Item{}}
+	c := &collection{month: month, at: at, items: map[string]*Item{}}
 	byUnit := map[string][]string{}
 	for _, it := range all {
 		c.items[it.ID] = it
@@ -51,12 +51,12 @@ func (h *handler) planCollection(ctx context.Context, r *bot.Roster, at time.Tim
 	}
 	for _, u := range unitBodies(r) {
 		if ids := byUnit[u.ID]; len(ids) > 0 {
-			c.units = append(c.units, bot.UnitReport{Unit: u.ID, Items: ids})
+			c.units = append(c.units, UnitReport{Unit: u.ID, Items: ids})
 		}
 	}
 	c.deadline = dayStart(h.b.Cal.AddWorkdays(at, h.cfg.CollectDays), h.b.Loc)
 	c.window = time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, h.b.Loc)
-	if prev, err := h.months.Get(ctx, bot.PrevMonthID(month)); err == nil && !prev.Deadline.IsZero() {
+	if prev, err := h.months.Get(ctx, PrevMonthID(month)); err == nil && !prev.Deadline.IsZero() {
 		// Updates up to the previous collection's deadline counted for it.
 		if end := prev.Deadline.AddDate(0, 0, 1); end.After(c.window) {
 			c.window = end
@@ -83,7 +83,7 @@ func (h *handler) collect(ctx context.Context, at time.Time) error {
 // startCollection starts the collection of at's month as of at, for req
 // (nil for the scheduler). It returns nil, nil when the month's
 // collection had already started.
-func (h *handler) startCollection(ctx context.Context, req *bot.Request, at time.Time) (*bot.ProgressMonth, error) {
+func (h *handler) startCollection(ctx context.Context, req *bot.Request, at time.Time) (*ProgressMonth, error) {
 	r, err := h.b.Roster(ctx)
 	if err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func (h *handler) startCollection(ctx context.Context, req *bot.Request, at time
 		return nil, err
 	}
 	month, units, window, deadline := plan.month, plan.units, plan.window, plan.deadline
-	set := func(m *bot.ProgressMonth) error {
+	set := func(m *ProgressMonth) error {
 		if !m.StartedAt.IsZero() {
 			return errStop
 		}
@@ -102,7 +102,7 @@ func (h *handler) startCollection(ctx context.Context, req *bot.Request, at time
 	}
 	m, err := h.months.Update(ctx, month, set)
 	if bot.IsNotFound(err) {
-		m = &bot.ProgressMonth{}
+		m = &ProgressMonth{}
 		_ = set(m)
 		err = h.months.Create(ctx, month, m)
 		if bot.ErrorCode(err) == bot.ECONFLICT {
@@ -129,7 +129,7 @@ func (h *handler) startCollection(ctx context.Context, req *bot.Request, at time
 			errs = append(errs, fmt.Errorf("unit %s: %w", u.Unit, err))
 		}
 		if len(refs) > 0 {
-			if _, err := h.months.Update(ctx, month, func(v *bot.ProgressMonth) error {
+			if _, err := h.months.Update(ctx, month, func(v *ProgressMonth) error {
 				if ur := v.Unit(u.Unit); ur != nil {
 					ur.Prompts = append(ur.Prompts, refs...)
 				}
@@ -162,7 +162,7 @@ func (h *handler) unitTargets(r *bot.Roster, unit string) (group string, people 
 // promptUnit sends a unit the collection prompt (kind "prompt") or a
 // reminder (kind "remind") listing the items still to report (for a
 // reminder, only those).
-func (h *handler) promptUnit(ctx context.Context, r *bot.Roster, m *bot.ProgressMonth, u bot.UnitReport, items map[string]*bot.Item, kind string, now time.Time) ([]bot.MessageRef, error) {
+func (h *handler) promptUnit(ctx context.Context, r *bot.Roster, m *ProgressMonth, u UnitReport, items map[string]*Item, kind string, now time.Time) ([]bot.MessageRef, error) {
 	group, people := h.unitTargets(r, u.Unit)
 	ids := u.Items
 	if kind == "remind" {
@@ -190,7 +190,7 @@ func (h *handler) promptUnit(ctx context.Context, r *bot.Roster, m *bot.Progress
 	return refs, errors.Join(errs...)
 }
 
-func (h *handler) promptCard(r *bot.Roster, m *bot.ProgressMonth, unit string, ids []string, items map[string]*bot.Item, lang, kind string) *bot.Card {
+func (h *handler) promptCard(r *bot.Roster, m *ProgressMonth, unit string, ids []string, items map[string]*Item, lang, kind string) *bot.Card {
 	c := &bot.Card{
 		Title: h.t(lang, "progress."+kind+".title", "month", h.monthLabel(lang, m.ID), "unit", r.BodyName(unit, lang)),
 		Text:  h.t(lang, "progress."+kind+".text", "deadline", bot.FormatDate(m.Deadline, h.b.Loc), "count", len(ids)),
@@ -225,7 +225,7 @@ func (h *handler) exampleID(ids []string) string {
 
 // pending returns the unit's asked items that have no update in the
 // month's window up to now and are still open.
-func (h *handler) pending(m *bot.ProgressMonth, u bot.UnitReport, items map[string]*bot.Item, now time.Time) []string {
+func (h *handler) pending(m *ProgressMonth, u UnitReport, items map[string]*Item, now time.Time) []string {
 	var out []string
 	for _, id := range u.Items {
 		it := items[id]
@@ -253,7 +253,7 @@ func (h *handler) workdaysBefore(day time.Time, n int) time.Time {
 // ReminderTimes returns when the units that have not reported for m are
 // reminded: each configured reminder counted back in working days from
 // the deadline day, at its time of day.
-func (h *handler) reminderTimes(m *bot.ProgressMonth) []time.Time {
+func (h *handler) reminderTimes(m *ProgressMonth) []time.Time {
 	out := make([]time.Time, len(h.cfg.Reminders))
 	for i, rc := range h.cfg.Reminders {
 		out[i] = h.workdaysBefore(dayStart(m.Deadline, h.b.Loc), rc.BeforeDays).Add(h.cfg.ReminderOffset(i))
@@ -295,7 +295,7 @@ func (h *handler) remindJob(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-func (h *handler) remindMonth(ctx context.Context, m *bot.ProgressMonth, now time.Time) error {
+func (h *handler) remindMonth(ctx context.Context, m *ProgressMonth, now time.Time) error {
 	var due []int
 	for i, t := range h.reminderTimes(m) {
 		if !now.Before(t) && t.After(m.StartedAt) {
@@ -309,7 +309,7 @@ func (h *handler) remindMonth(ctx context.Context, m *bot.ProgressMonth, now tim
 	if err != nil {
 		return err
 	}
-	items := map[string]*bot.Item{}
+	items := map[string]*Item{}
 	for _, it := range all {
 		items[it.ID] = it
 	}
@@ -333,7 +333,7 @@ func (h *handler) remindMonth(ctx context.Context, m *bot.ProgressMonth, now tim
 		}
 		// Claim the reminder in the record first, so a concurrent or
 		// repeated run does not send it again.
-		_, err := h.months.Update(ctx, m.ID, func(v *bot.ProgressMonth) error {
+		_, err := h.months.Update(ctx, m.ID, func(v *ProgressMonth) error {
 			ur := v.Unit(u.Unit)
 			if ur == nil || v.Closed() {
 				return errStop
@@ -377,11 +377,11 @@ func (h *handler) close(ctx context.Context, month string, now time.Time) error 
 	if err != nil {
 		return err
 	}
-	items := map[string]*bot.Item{}
+	items := map[string]*Item{}
 	for _, it := range all {
 		items[it.ID] = it
 	}
-	m, err := h.months.Update(ctx, month, func(v *bot.ProgressMonth) error {
+	m, err := h.months.Update(ctx, month, func(v *ProgressMonth) error {
 		if v.Closed() || v.StartedAt.IsZero() {
 			return errStop
 		}
@@ -410,7 +410,7 @@ func (h *handler) close(ctx context.Context, month string, now time.Time) error 
 			continue
 		}
 		for _, id := range u.Missing {
-			if _, err := h.items.Update(ctx, id, func(v *bot.Item) error {
+			if _, err := h.items.Update(ctx, id, func(v *Item) error {
 				if slices.Contains(v.Unreported, month) {
 					return errStop
 				}
@@ -440,18 +440,4 @@ func (h *handler) closeDue(ctx context.Context, now time.Time) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// Unreported returns the responsible units (body ids) marked "not
-// reported" (未报送) in the collection of month ("2026-12"): empty while
-// the collection is open or when the month had none.
-func Unreported(ctx context.Context, b *bot.Bot, month string) ([]string, error) {
-	m, err := bot.Records[bot.ProgressMonth](b.Store, bot.CollProgressMonths).Get(ctx, month)
-	if bot.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return m.Unreported(), nil
 }

@@ -147,7 +147,7 @@ func TestMonthlyCollectionRemindersAndNotReportedAcrossHolidays(t *testing.T) {
 	if u := feb.Unit("housing"); !slices.Equal(u.Missing, []string{hs}) || !slices.Equal(u.Reminded, []int{0, 1}) {
 		t.Errorf("housing report %+v", u)
 	}
-	if got, err := Unreported(ctx, env.Bot, "2027-02"); err != nil || !slices.Equal(got, []string{"housing"}) {
+	if got, err := NewQueries(env.Store, env.Bot.Loc).Unreported(ctx, "2027-02"); err != nil || !slices.Equal(got, []string{"housing"}) {
 		t.Errorf("Unreported() = %v, %v", got, err)
 	}
 	if got := loadItem(t, env, hs).Unreported; !slices.Equal(got, []string{"2027-02"}) {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 )
 
@@ -36,7 +35,7 @@ func TestProgressConfigValidation(t *testing.T) {
 
 func TestMonthIDs(t *testing.T) {
 	for in, want := range map[string]string{"2027-01": "2026-12", "2026-12": "2026-11", "bad": ""} {
-		if got := bot.PrevMonthID(in); got != want {
+		if got := PrevMonthID(in); got != want {
 			t.Errorf("PrevMonthID(%s) = %s, want %s", in, got, want)
 		}
 	}

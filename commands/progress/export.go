@@ -30,7 +30,7 @@ func exportTables(ctx context.Context, b *bot.Bot, at time.Time, lang string) ([
 	if err != nil {
 		return nil, err
 	}
-	items, err := bot.Records[bot.Item](b.Store, bot.CollItems).List(ctx)
+	items, err := bot.Records[Item](b.Store, CollItems).List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (h *handler) exportCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err != nil {
 		return nil, err
 	}
-	month := bot.MonthID(now, h.b.Loc)
+	month := MonthID(now, h.b.Loc)
 	if err := h.b.Audit(ctx, req, "progress.export", month, fmt.Sprintf("bytes=%d", len(data))); err != nil {
 		return nil, err
 	}

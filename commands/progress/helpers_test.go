@@ -44,18 +44,18 @@ func create(t *testing.T, env *bottest.Env, args string) string {
 	return id
 }
 
-func loadItem(t *testing.T, env *bottest.Env, id string) *bot.Item {
+func loadItem(t *testing.T, env *bottest.Env, id string) *Item {
 	t.Helper()
-	it, err := bot.Records[bot.Item](env.Store, bot.CollItems).Get(ctx, id)
+	it, err := bot.Records[Item](env.Store, CollItems).Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return it
 }
 
-func loadMonth(t *testing.T, env *bottest.Env, id string) *bot.ProgressMonth {
+func loadMonth(t *testing.T, env *bottest.Env, id string) *ProgressMonth {
 	t.Helper()
-	m, err := bot.Records[bot.ProgressMonth](env.Store, bot.CollProgressMonths).Get(ctx, id)
+	m, err := bot.Records[ProgressMonth](env.Store, CollProgressMonths).Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}

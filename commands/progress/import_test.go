@@ -28,7 +28,7 @@ func importer(t *testing.T, env *bottest.Env, person string) *bot.Request {
 
 func itemCount(t *testing.T, env *bottest.Env) int {
 	t.Helper()
-	all, err := bot.Records[bot.Item](env.Store, bot.CollItems).List(ctx)
+	all, err := bot.Records[Item](env.Store, CollItems).List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{b: b, items: bot.Records[bot.Item](b.Store, bot.CollItems)}
+	h := &handler{b: b, items: bot.Records[Item](b.Store, CollItems)}
 	lang := req.Lang
 	if lang == "" {
 		lang = b.Lang
@@ -136,7 +136,7 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 		}
 		return strings.TrimSpace(row[j])
 	}
-	var items []*bot.Item
+	var items []*Item
 	var bad []RowError
 	for i := hdr + 1; i < len(rows); i++ {
 		row := rows[i]
@@ -176,7 +176,7 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 		if err := h.store(ctx, req, it, now, "import"); err != nil {
 			// Nothing half-imported: take back what this import created.
 			for _, id := range created {
-				if derr := b.Store.Delete(ctx, bot.CollItems, id); derr != nil {
+				if derr := b.Store.Delete(ctx, CollItems, id); derr != nil {
 					err = errors.Join(err, derr)
 				}
 			}

@@ -110,7 +110,7 @@ func TestMonthlyCollectionAndNoticeFromEachInstant(t *testing.T) {
 		if bottest.Today(noticeAt).After(deadline) {
 			overdue = 1
 		}
-		i := slices.IndexFunc(pm.Figures, func(f bot.OrgFigures) bool { return f.Unit == "finance" })
+		i := slices.IndexFunc(pm.Figures, func(f OrgFigures) bool { return f.Unit == "finance" })
 		if !pm.NoticeAt.Equal(noticeAt) || i < 0 || pm.Figures[i].Total != 1 || pm.Figures[i].Overdue != overdue || pm.Figures[i].Unreported != 1 {
 			t.Errorf("notice of %s at %s: %+v; want at %s, finance 1 item, %d overdue, 1 unreported", month, pm.NoticeAt, pm.Figures, noticeAt, overdue)
 		}
@@ -184,8 +184,8 @@ func TestMissingChecksEscalateFromEachInstant(t *testing.T) {
 		runTask(t, env, TaskStationedCheck)
 		runTask(t, env, TaskSupervisorCheck)
 		env.Command("chenjing", "进度 检查 通过")
-		recorded, err := bot.Records[bot.Check](env.Store, bot.CollProgressChecks).Get(ctx, bot.CheckID(bot.CheckStationed, "group3", bot.MonthID(month(3), env.Bot.Loc)))
-		if err != nil || recorded.Result != bot.CheckPassed {
+		recorded, err := bot.Records[Check](env.Store, CollProgressChecks).Get(ctx, CheckID(CheckStationed, "group3", MonthID(month(3), env.Bot.Loc)))
+		if err != nil || recorded.Result != CheckPassed {
 			t.Fatalf("the stationed group's first check: %+v, %v", recorded, err)
 		}
 		for _, back := range []int{2, 1} {
@@ -196,7 +196,7 @@ func TestMissingChecksEscalateFromEachInstant(t *testing.T) {
 		env.Clock.Set(now)
 		env.Adapter.Reset()
 		runTask(t, env, TaskMonthlyNotice)
-		m := loadMonth(t, env, bot.MonthID(now, env.Bot.Loc))
+		m := loadMonth(t, env, MonthID(now, env.Bot.Loc))
 		if want := []string{"group3", "sup_chengguan"}; !slices.Equal(m.EscalatedBodies, want) {
 			t.Fatalf("escalated bodies %v, want %v (checks %v)", m.EscalatedBodies, want, m.EscalatedChecks)
 		}

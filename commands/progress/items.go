@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // immediateWords mark an immediate-fix item (即知即改) as the last word of
@@ -42,11 +44,22 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	now := h.b.Now().In(h.b.Loc)
 	in := itemInput{Unit: args[0], Title: strings.Join(args[1:], " "), Deadline: p.Opt("deadline", "期限", "时限"),
 		Supervisors: p.Opt("supervisor", "supervisors", "监督", "监督单位"), Round: p.Opt("round", "轮次"), Immediate: immediate}
+	it, err := h.createItem(ctx, req, in, now)
+	if err != nil {
+		return nil, err
+	}
+	text := h.t(lang, "progress.created", "id", it.ID, "unit", req.Roster.BodyName(it.Unit, lang), "deadline", bot.FormatDate(it.Deadline, h.b.Loc))
+	return &bot.Response{Replies: []bot.Reply{{Text: text, Card: h.card(req.Roster, it, lang, now)}}}, nil
+}
+
+// createItem checks and stores the item in as req's person creates it,
+// audits it and posts its card to the items' group.
+func (h *handler) createItem(ctx context.Context, req *bot.Request, in itemInput, now time.Time) (*Item, error) {
 	taken, err := h.taken(ctx)
 	if err != nil {
 		return nil, err
 	}
-	it, key, kv := h.validate(req.Roster, in, now, taken, lang)
+	it, key, kv := h.validate(req.Roster, in, now, taken, req.Lang)
 	if key != "" {
 		return nil, bot.UsageError(req, key, kv...)
 	}
@@ -66,12 +79,42 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 		h.b.Log.Warn("progress: item card failed", "item", it.ID, "err", err)
 	}
 	if len(refs) > 0 {
-		if _, err := h.items.Update(ctx, it.ID, func(v *bot.Item) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+		if _, err := h.items.Update(ctx, it.ID, func(v *Item) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
 			h.b.Log.Warn("progress: could not keep card references", "item", it.ID, "err", err)
 		}
 	}
-	text := h.t(lang, "progress.created", "id", it.ID, "unit", req.Roster.BodyName(it.Unit, lang), "deadline", bot.FormatDate(it.Deadline, h.b.Loc))
-	return &bot.Response{Replies: []bot.Reply{{Text: text, Card: h.card(req.Roster, it, lang, now)}}}, nil
+	return it, nil
+}
+
+// Maker makes rectification items for other domains: the immediate-fix
+// item of a round's situation report.
+type Maker struct{ h *handler }
+
+// NewMaker returns the item maker of the progress domain configured by
+// cfg, as Register would set it up.
+func NewMaker(b *bot.Bot, cfg *config.Config) (*Maker, error) {
+	h, err := newHandler(b, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Maker{h: h}, nil
+}
+
+// NewImmediateItem makes an immediate-fix item (即知即改) of unit, with
+// the checks, record, audit and card of "progress new … immediate" typed
+// by req's person, and returns its id. A refusal is a *bot.Error.
+func (m *Maker) NewImmediateItem(ctx context.Context, req *bot.Request, unit, title string, deadline time.Time, supervisors []string, round string) (string, error) {
+	h := m.h
+	if !slices.ContainsFunc(creatorKinds, func(k bot.PartyKind) bool { return req.Roster.HasKind(req.Person, k) }) {
+		return "", bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+	}
+	in := itemInput{Unit: unit, Title: title, Deadline: bot.FormatDate(deadline, h.b.Loc),
+		Supervisors: strings.Join(supervisors, ","), Round: round, Immediate: true}
+	it, err := h.createItem(ctx, req, in, h.b.Now().In(h.b.Loc))
+	if err != nil {
+		return "", err
+	}
+	return it.ID, nil
 }
 
 // reRoundID is an inspection round id.
@@ -81,12 +124,12 @@ var reRoundID = regexp.MustCompile(`^XC-\d{4}-\d{4,}$`)
 // deadline has already passed: an item created that way would be
 // attached to nothing, or overdue from its first day. (An import may
 // carry older items with past deadlines; it does not go through here.)
-func (h *handler) checkNew(ctx context.Context, req *bot.Request, it *bot.Item, now time.Time) error {
+func (h *handler) checkNew(ctx context.Context, req *bot.Request, it *Item, now time.Time) error {
 	if it.Round != "" {
 		if !reRoundID.MatchString(it.Round) {
 			return bot.UsageError(req, "progress.error.bad_round", "input", it.Round)
 		}
-		_, err := bot.Records[bot.Round](h.b.Store, bot.CollRounds).Get(ctx, it.Round)
+		_, err := round.NewQueries(h.b.Store).Get(ctx, it.Round)
 		if bot.IsNotFound(err) {
 			return bot.UsageError(req, "progress.error.unknown_round", "round", it.Round)
 		}
@@ -116,7 +159,7 @@ type itemInput struct {
 // catalog key and arguments of what is wrong. taken maps unit|title of
 // the existing items to their ids, and of earlier rows of the same import
 // to ""; validate adds the new item's key.
-func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map[string]string, lang string) (*bot.Item, string, []any) {
+func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map[string]string, lang string) (*Item, string, []any) {
 	unitName := strings.TrimSpace(in.Unit)
 	unit, ok := r.FindBody(unitName, bot.ResponsibleUnit)
 	if !ok {
@@ -163,9 +206,9 @@ func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map
 		return nil, "progress.error.duplicate", []any{"id", id, "title", title}
 	}
 	taken[key] = ""
-	return &bot.Item{
+	return &Item{
 		Round: strings.ToUpper(strings.TrimSpace(in.Round)), Unit: unit.ID, Title: title, Deadline: deadline,
-		Supervisors: sups, Immediate: in.Immediate, Status: bot.ItemOpen,
+		Supervisors: sups, Immediate: in.Immediate, Status: ItemOpen,
 	}, "", nil
 }
 
@@ -183,8 +226,8 @@ func (h *handler) taken(ctx context.Context) (map[string]string, error) {
 }
 
 // store gives it an id and creates it.
-func (h *handler) store(ctx context.Context, req *bot.Request, it *bot.Item, now time.Time, action string) error {
-	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixItem, now.Year())
+func (h *handler) store(ctx context.Context, req *bot.Request, it *Item, now time.Time, action string) error {
+	id, err := bot.NewID(ctx, h.b.Store, PrefixItem, now.Year())
 	if err != nil {
 		return err
 	}
@@ -197,7 +240,7 @@ func (h *handler) store(ctx context.Context, req *bot.Request, it *bot.Item, now
 	return h.items.Create(ctx, id, it)
 }
 
-func auditDetail(it *bot.Item, loc *time.Location) string {
+func auditDetail(it *Item, loc *time.Location) string {
 	return fmt.Sprintf("unit=%s deadline=%s supervisors=%s immediate=%t", it.Unit, bot.FormatDate(it.Deadline, loc), strings.Join(it.Supervisors, ","), it.Immediate)
 }
 
@@ -226,7 +269,7 @@ func creatorBody(r *bot.Roster, p *bot.Person) string {
 }
 
 // statusLabel renders "60% · 整改中（已逾期）".
-func (h *handler) statusLabel(lang string, it *bot.Item, now time.Time) string {
+func (h *handler) statusLabel(lang string, it *Item, now time.Time) string {
 	s := h.t(lang, "progress.status."+string(it.Status), "percent", it.Percent)
 	if it.OverdueAt(now, h.b.Loc) {
 		s += h.t(lang, "progress.overdue_mark")
@@ -242,7 +285,7 @@ func (h *handler) yesNo(lang string, v bool) string {
 }
 
 // card is the item's card, with the buttons to log from it.
-func (h *handler) card(r *bot.Roster, it *bot.Item, lang string, now time.Time) *bot.Card {
+func (h *handler) card(r *bot.Roster, it *Item, lang string, now time.Time) *bot.Card {
 	c := &bot.Card{
 		Title: h.t(lang, "progress.card.title", "id", it.ID),
 		Text:  it.Title,
@@ -290,7 +333,7 @@ func orDash(s string) string {
 }
 
 // refreshCards updates the item's group cards after a change.
-func (h *handler) refreshCards(ctx context.Context, r *bot.Roster, it *bot.Item, now time.Time) {
+func (h *handler) refreshCards(ctx context.Context, r *bot.Roster, it *Item, now time.Time) {
 	if len(it.Cards) == 0 {
 		return
 	}
@@ -401,14 +444,14 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		return nil, err
 	}
 	now := h.b.Now()
-	var out []*bot.Item
+	var out []*Item
 	for _, it := range all {
 		switch {
 		case f.mine && !it.MayLog(req.Person) && it.CreatedBy != req.Person.ID && !(it.Source != "" && req.Person.InBody(it.Source)):
 		case f.overdue && !it.OverdueAt(now, h.b.Loc):
 		case f.open && !it.Open():
 		case f.awaiting && !it.Awaiting():
-		case f.done && it.Status != bot.ItemDone:
+		case f.done && it.Status != ItemDone:
 		case f.unit != "" && it.Unit != f.unit:
 		default:
 			out = append(out, it)

@@ -113,7 +113,7 @@ var (
 // lowers it with a reason (a correction). 100% sends the item to its
 // supervising bodies for confirmation (待销号); a correction below 100%
 // reopens it.
-func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in logInput) (*bot.Item, error) {
+func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in logInput) (*Item, error) {
 	cur, err := h.load(ctx, id)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in log
 		return nil, h.b.Refuse(ctx, req, "progress.log", id, "progress.error.not_member", "id", id, "unit", req.Roster.BodyName(cur.Unit, req.Lang))
 	}
 	now := h.b.Now()
-	it, err := h.items.Update(ctx, id, func(v *bot.Item) error {
+	it, err := h.items.Update(ctx, id, func(v *Item) error {
 		if !v.MayLog(req.Person) {
 			return errNotAllowed
 		}
@@ -130,7 +130,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in log
 		if pct < 0 {
 			pct = v.Percent
 		}
-		e := bot.ProgressEntry{Time: now, Person: req.Person.ID, Platform: req.Platform, From: v.Percent, Percent: pct, Note: in.note}
+		e := ProgressEntry{Time: now, Person: req.Person.ID, Platform: req.Platform, From: v.Percent, Percent: pct, Note: in.note}
 		if pct < v.Percent {
 			if in.reason == "" || !v.IsSupervisor(req.Person) {
 				return errLower
@@ -144,9 +144,9 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in log
 		case pct == 100 && v.Open():
 			// Reported complete: it awaits the supervising body's
 			// confirmation (待销号); only that closes it.
-			v.Status, v.CompletedAt = bot.ItemAwaiting, now
+			v.Status, v.CompletedAt = ItemAwaiting, now
 		case pct < 100:
-			v.Status, v.CompletedAt, v.DoneAt, v.ClosedBy = bot.ItemOpen, time.Time{}, time.Time{}, ""
+			v.Status, v.CompletedAt, v.DoneAt, v.ClosedBy = ItemOpen, time.Time{}, time.Time{}, ""
 		}
 		return nil
 	})
@@ -175,7 +175,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in log
 
 // refuseLower explains why a lower percentage was refused: a unit member
 // may not lower it at all; a supervisor must give a reason.
-func (h *handler) refuseLower(ctx context.Context, req *bot.Request, cur *bot.Item, in logInput) error {
+func (h *handler) refuseLower(ctx context.Context, req *bot.Request, cur *Item, in logInput) error {
 	if cur.IsSupervisor(req.Person) {
 		e := bot.Errorf(bot.EINVALID, "progress.error.lower_needs_reason", "id", cur.ID, "percent", cur.Percent)
 		e.Example = "progress.example.correct"
@@ -227,19 +227,19 @@ func promptSuffix(v string) string {
 // for req's person (the last signer), audited, and the item's cards are
 // updated. An item already done is left as it is. It runs in req's unit
 // of work, so the item changes only if the completion commits.
-func CloseByCosign(ctx context.Context, b *bot.Bot, req *bot.Request, id, cosignID string) (*bot.Item, error) {
-	h := &handler{b: b, items: bot.Records[bot.Item](b.Store, bot.CollItems)}
+func CloseByCosign(ctx context.Context, b *bot.Bot, req *bot.Request, id, cosignID string) (*Item, error) {
+	h := &handler{b: b, items: bot.Records[Item](b.Store, CollItems)}
 	now := b.Now()
 	changed := false
-	it, err := h.items.Update(ctx, id, func(v *bot.Item) error {
+	it, err := h.items.Update(ctx, id, func(v *Item) error {
 		changed = false
 		if !v.Open() {
 			return nil
 		}
 		changed = true
 		note := b.T(b.Lang, "progress.note.cosign", "cosign", cosignID)
-		v.Progress = append(v.Progress, bot.ProgressEntry{Time: now, Person: req.Person.ID, Platform: req.Platform, From: v.Percent, Percent: 100, Note: note})
-		v.Percent, v.Status, v.DoneAt, v.UpdatedAt = 100, bot.ItemDone, now, now
+		v.Progress = append(v.Progress, ProgressEntry{Time: now, Person: req.Person.ID, Platform: req.Platform, From: v.Percent, Percent: 100, Note: note})
+		v.Percent, v.Status, v.DoneAt, v.UpdatedAt = 100, ItemDone, now, now
 		return nil
 	})
 	if err != nil || !changed {

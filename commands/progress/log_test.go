@@ -122,12 +122,12 @@ func TestLogForms(t *testing.T) {
 	resp := env.Command("zhoutao", "整改 "+id+" 已完成 全部整改到位")
 	contains(t, bottest.Text(resp), "待其确认销号")
 	it = loadItem(t, env, id)
-	if it.Status != bot.ItemAwaiting || it.Percent != 100 || it.CompletedAt.IsZero() || !it.DoneAt.IsZero() {
+	if it.Status != ItemAwaiting || it.Percent != 100 || it.CompletedAt.IsZero() || !it.DoneAt.IsZero() {
 		t.Errorf("done word did not send the item for closing: %+v", it)
 	}
 	env.Command("zhaoqiang", "进度 销号 "+id+" 现场核实")
 	it = loadItem(t, env, id)
-	if it.Status != bot.ItemDone || it.DoneAt.IsZero() || it.ClosedBy != "zhaoqiang" {
+	if it.Status != ItemDone || it.DoneAt.IsZero() || it.ClosedBy != "zhaoqiang" {
 		t.Errorf("the supervising room's 销号 did not close the item: %+v", it)
 	}
 }
@@ -175,7 +175,7 @@ func TestPercentGoingDownIsRefused(t *testing.T) {
 	// A correction below 100% reopens a done item.
 	env.Command("zhoutao", "进度 "+id+" 100%")
 	env.Command("chenjing", "进度 "+id+" 90% 原因:佐证材料不全")
-	if it := loadItem(t, env, id); it.Status != bot.ItemOpen || !it.DoneAt.IsZero() || it.Percent != 90 {
+	if it := loadItem(t, env, id); it.Status != ItemOpen || !it.DoneAt.IsZero() || it.Percent != 90 {
 		t.Errorf("correction did not reopen: %+v", it)
 	}
 }
@@ -197,7 +197,7 @@ func TestButtonsOnTheItemCard(t *testing.T) {
 	}
 	resp = env.Click("zhoutao", bottest.FindButton(t, card, "progress.done"))
 	it := loadItem(t, env, id)
-	if it.Status != bot.ItemAwaiting || len(it.Progress) != 3 || it.Progress[1].Percent != 30 {
+	if it.Status != ItemAwaiting || len(it.Progress) != 3 || it.Progress[1].Percent != 30 {
 		t.Errorf("buttons: %+v", it.Progress)
 	}
 	awaiting := resp.Replies[0].Card
@@ -206,11 +206,11 @@ func TestButtonsOnTheItemCard(t *testing.T) {
 	}
 	resp = env.Click("zhoutao", awaiting.Buttons[0])
 	contains(t, bottest.Text(resp), "只有 "+id+" 的监督单位")
-	if loadItem(t, env, id).Status != bot.ItemAwaiting {
+	if loadItem(t, env, id).Status != ItemAwaiting {
 		t.Fatal("the responsible unit closed its own item")
 	}
 	resp = env.Click("chenjing", awaiting.Buttons[0])
-	if it := loadItem(t, env, id); it.Status != bot.ItemDone || it.ClosedBy != "chenjing" {
+	if it := loadItem(t, env, id); it.Status != ItemDone || it.ClosedBy != "chenjing" {
 		t.Fatalf("确认销号 by the stationed group: %+v", it)
 	}
 	if len(resp.Replies[0].Card.Buttons) != 0 {

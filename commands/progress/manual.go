@@ -30,7 +30,7 @@ func (h *handler) collectCmd(ctx context.Context, req *bot.Request) (*bot.Respon
 		return nil, bot.UsageError(req, "progress.error.bad_filter", "input", req.Command.Arg(1))
 	}
 	lang, r, now := req.Lang, req.Roster, h.b.Now().In(h.b.Loc)
-	month := bot.MonthID(now, h.b.Loc)
+	month := MonthID(now, h.b.Loc)
 	m, err := h.months.Get(ctx, month)
 	switch {
 	case err == nil && !m.StartedAt.IsZero():
@@ -77,7 +77,7 @@ func (h *handler) checksCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err != nil {
 		return nil, err
 	}
-	kinds := []bot.CheckKind{bot.CheckStationed, bot.CheckSupervisor}
+	kinds := []CheckKind{CheckStationed, CheckSupervisor}
 	switch w := req.Command.Arg(1); {
 	case w == "":
 	case hasWord(stationedWords, w):
@@ -88,7 +88,7 @@ func (h *handler) checksCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, bot.UsageError(req, "progress.error.check_kind", "input", w)
 	}
 	lang, r, now := req.Lang, req.Roster, h.b.Now().In(h.b.Loc)
-	month := bot.MonthID(now, h.b.Loc)
+	month := MonthID(now, h.b.Loc)
 	var lines []string
 	for _, kind := range kinds {
 		plans, err := h.planChecks(ctx, r, kind, now)
@@ -111,7 +111,7 @@ func (h *handler) checksCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 				ids = append(ids, it.ID)
 			}
 			state := "progress.checks.state.pending"
-			switch _, err := h.checks.Get(ctx, bot.CheckID(kind, pl.body.ID, month)); {
+			switch _, err := h.checks.Get(ctx, CheckID(kind, pl.body.ID, month)); {
 			case start && slices.Contains(prompted, pl.body.ID):
 				state = "progress.checks.state.sent"
 			case err == nil:

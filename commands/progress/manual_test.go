@@ -24,7 +24,7 @@ func TestOfficePreviewsAndStartsTheCollectionByHandFromEachInstant(t *testing.T)
 		deadline := today.AddDate(1, 0, 0).Format(time.DateOnly)
 		fin := create(t, env, `区财政局党组 "专项资金管理制度不健全" 期限:`+deadline+` 监督:第二监督检查室`)
 		cg := create(t, env, `城关镇党委 "村级财务公开不及时" 期限:`+deadline+` 监督:城关镇派出监察员办公室`)
-		month := bot.MonthID(now, env.Bot.Loc)
+		month := MonthID(now, env.Bot.Loc)
 		label := fmt.Sprintf("%d年%d月", today.Year(), today.Month())
 		due := bottest.WorkdaysAfter(now, 5).Format(time.DateOnly)
 		env.Adapter.Reset()
@@ -36,7 +36,7 @@ func TestOfficePreviewsAndStartsTheCollectionByHandFromEachInstant(t *testing.T)
 		if n := len(env.Adapter.Sent()); n != 0 {
 			t.Errorf("a preview sent %d messages", n)
 		}
-		if _, err := bot.Records[bot.ProgressMonth](env.Store, bot.CollProgressMonths).Get(ctx, month); !bot.IsNotFound(err) {
+		if _, err := bot.Records[ProgressMonth](env.Store, CollProgressMonths).Get(ctx, month); !bot.IsNotFound(err) {
 			t.Errorf("a preview stored the month: %v", err)
 		}
 		contains(t, bottest.Text(env.Command("zhaoqiang", "进度 征集 发起")), env.TZ("error.forbidden"))
@@ -102,7 +102,7 @@ func TestCatchUpCollectionTakesItemsAsOfTheRunFromEachInstant(t *testing.T) {
 		if err := runner.Tick(ctx, run); err != nil {
 			t.Fatal(err)
 		}
-		m := loadMonth(t, env, bot.MonthID(planned, env.Bot.Loc))
+		m := loadMonth(t, env, MonthID(planned, env.Bot.Loc))
 		var asked []string
 		for _, u := range m.Units {
 			asked = append(asked, u.Items...)

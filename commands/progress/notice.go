@@ -21,8 +21,8 @@ type Report struct {
 	At    time.Time // the figures are as of this moment
 	// Orgs are the figures per responsible unit that has items, in roster
 	// order; Total is their sum.
-	Orgs  []bot.OrgFigures
-	Total bot.OrgFigures
+	Orgs  []OrgFigures
+	Total OrgFigures
 	// Collected is true when the month had a collection; Closed when its
 	// deadline passed, so Unreported counts are final.
 	Collected, Closed bool
@@ -37,7 +37,7 @@ type Report struct {
 	// (约谈提醒); MissedChecks are the check ids behind them.
 	EscalateBodies, MissedChecks []string
 	// Prev is the previous month's notice figures, for "since last month".
-	Prev *bot.ProgressMonth
+	Prev *ProgressMonth
 	// Clues is the clue-handling section (线索办理) since the previous
 	// notice; nil when not computed.
 	Clues *ClueReport
@@ -52,15 +52,15 @@ type Report struct {
 // it existed at at; done/open/overdue as of at; unreported are the items
 // the unit was asked about that had no update — final once the
 // collection closed, so far before that.
-func Figures(r *bot.Roster, items []*bot.Item, m *bot.ProgressMonth, at time.Time, loc *time.Location) ([]bot.OrgFigures, bot.OrgFigures) {
-	byUnit := map[string]*bot.OrgFigures{}
+func Figures(r *bot.Roster, items []*Item, m *ProgressMonth, at time.Time, loc *time.Location) ([]OrgFigures, OrgFigures) {
+	byUnit := map[string]*OrgFigures{}
 	for _, it := range items {
 		if it.CreatedAt.After(at) {
 			continue
 		}
 		f := byUnit[it.Unit]
 		if f == nil {
-			f = &bot.OrgFigures{Unit: it.Unit}
+			f = &OrgFigures{Unit: it.Unit}
 			byUnit[it.Unit] = f
 		}
 		f.Total++
@@ -81,7 +81,7 @@ func Figures(r *bot.Roster, items []*bot.Item, m *bot.ProgressMonth, at time.Tim
 		f.PercentSum += it.PercentAt(at)
 	}
 	if m != nil && !m.StartedAt.IsZero() && !m.StartedAt.After(at) {
-		idx := map[string]*bot.Item{}
+		idx := map[string]*Item{}
 		for _, it := range items {
 			idx[it.ID] = it
 		}
@@ -101,10 +101,10 @@ func Figures(r *bot.Roster, items []*bot.Item, m *bot.ProgressMonth, at time.Tim
 			}
 		}
 	}
-	var out []bot.OrgFigures
-	var total bot.OrgFigures
+	var out []OrgFigures
+	var total OrgFigures
 	seen := map[string]bool{}
-	add := func(f *bot.OrgFigures) {
+	add := func(f *OrgFigures) {
 		out = append(out, *f)
 		total.Total += f.Total
 		total.Open += f.Open
@@ -140,14 +140,14 @@ func Figures(r *bot.Roster, items []*bot.Item, m *bot.ProgressMonth, at time.Tim
 // overdue or unreported item, the lowest completion rate first; ties go
 // to more overdue items, then more unreported items, then the lower
 // average progress, then roster order. At most n are named.
-func SpecialCandidates(orgs []bot.OrgFigures, n int) []string {
-	var weak []bot.OrgFigures
+func SpecialCandidates(orgs []OrgFigures, n int) []string {
+	var weak []OrgFigures
 	for _, f := range orgs {
 		if f.Weak() {
 			weak = append(weak, f)
 		}
 	}
-	slices.SortStableFunc(weak, func(a, b bot.OrgFigures) int {
+	slices.SortStableFunc(weak, func(a, b OrgFigures) int {
 		switch {
 		case a.Rate() != b.Rate():
 			return a.Rate() - b.Rate()
@@ -167,8 +167,8 @@ func SpecialCandidates(orgs []bot.OrgFigures, n int) []string {
 
 // report computes the month's report at at. A stored notice's figures
 // are reused, so a repeated run shows what the first one did.
-func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Report, *bot.ProgressMonth, error) {
-	month := bot.MonthID(at, h.b.Loc)
+func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Report, *ProgressMonth, error) {
+	month := MonthID(at, h.b.Loc)
 	m, err := h.months.Get(ctx, month)
 	if bot.IsNotFound(err) {
 		m, err = nil, nil
@@ -211,7 +211,7 @@ func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Rep
 		rep.Collected = !m.StartedAt.IsZero() && !m.StartedAt.After(at)
 		rep.Closed = m.Closed() && !m.ClosedAt.After(at)
 	}
-	if prev, err := h.months.Get(ctx, bot.PrevMonthID(month)); err == nil && !prev.NoticeAt.IsZero() {
+	if prev, err := h.months.Get(ctx, PrevMonthID(month)); err == nil && !prev.NoticeAt.IsZero() {
 		rep.Prev = prev
 	} else if err != nil && !bot.IsNotFound(err) {
 		return nil, nil, err
@@ -225,7 +225,7 @@ func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Rep
 // escalations returns the units whose figures were weak (an overdue or
 // unreported item) in this month and in each of the EscalateMonths-1
 // months before it, by the stored notices.
-func (h *handler) escalations(ctx context.Context, month string, orgs []bot.OrgFigures) ([]string, error) {
+func (h *handler) escalations(ctx context.Context, month string, orgs []OrgFigures) ([]string, error) {
 	var out []string
 	for _, f := range orgs {
 		if !f.Weak() {
@@ -233,7 +233,7 @@ func (h *handler) escalations(ctx context.Context, month string, orgs []bot.OrgF
 		}
 		streak, id := 1, month
 		for streak < h.cfg.EscalateMonths {
-			id = bot.PrevMonthID(id)
+			id = PrevMonthID(id)
 			pm, err := h.months.Get(ctx, id)
 			if bot.IsNotFound(err) {
 				break
@@ -280,7 +280,7 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 		return nil
 	}
 	first := false
-	set := func(v *bot.ProgressMonth) error {
+	set := func(v *ProgressMonth) error {
 		if !v.NoticeAt.IsZero() {
 			return errStop
 		}
@@ -290,7 +290,7 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 	}
 	_, err = h.months.Update(ctx, rep.Month, set)
 	if bot.IsNotFound(err) {
-		nm := &bot.ProgressMonth{}
+		nm := &ProgressMonth{}
 		_ = set(nm)
 		err = h.months.Create(ctx, rep.Month, nm)
 		if bot.ErrorCode(err) == bot.ECONFLICT {
@@ -335,7 +335,7 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 		errs = append(errs, err)
 	}
 	if len(refs) > 0 {
-		if _, err := h.months.Update(ctx, rep.Month, func(v *bot.ProgressMonth) error { v.NoticeCards = append(v.NoticeCards, refs...); return nil }); err != nil {
+		if _, err := h.months.Update(ctx, rep.Month, func(v *ProgressMonth) error { v.NoticeCards = append(v.NoticeCards, refs...); return nil }); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -376,13 +376,13 @@ func (h *handler) toLeader(ctx context.Context, r *bot.Roster, key string, text 
 	return errors.Join(errs...)
 }
 
-func (rep *Report) orgOf(unit string) (bot.OrgFigures, bool) {
+func (rep *Report) orgOf(unit string) (OrgFigures, bool) {
 	for _, f := range rep.Orgs {
 		if f.Unit == unit {
 			return f, true
 		}
 	}
-	return bot.OrgFigures{Unit: unit}, false
+	return OrgFigures{Unit: unit}, false
 }
 
 // noticeCard renders the monthly notice.
@@ -479,7 +479,7 @@ func (h *handler) scopedCard(r *bot.Roster, rep *Report, lang string, text []str
 }
 
 // change describes what changed for f since the previous month's notice.
-func (h *handler) change(lang string, rep *Report, f bot.OrgFigures) string {
+func (h *handler) change(lang string, rep *Report, f OrgFigures) string {
 	if rep.Prev == nil {
 		return h.t(lang, "progress.change.first")
 	}
@@ -518,7 +518,7 @@ func chartBars(b *bot.Bot, r *bot.Roster, rep *Report, lang string, width, heigh
 		return chart.Bars{}, errors.New("progress: no organisation to chart")
 	}
 	orgs := slices.Clone(rep.Orgs)
-	slices.SortStableFunc(orgs, func(x, y bot.OrgFigures) int {
+	slices.SortStableFunc(orgs, func(x, y OrgFigures) int {
 		if c := y.Rate() - x.Rate(); c != 0 {
 			return c
 		}
@@ -597,7 +597,7 @@ func (h *handler) reportCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, bot.UsageError(req, "progress.error.bad_filter", "input", req.Command.Arg(0))
 	}
 	now := h.b.Now().In(h.b.Loc)
-	month := bot.MonthID(now, h.b.Loc)
+	month := MonthID(now, h.b.Loc)
 	m, err := h.months.Get(ctx, month)
 	if bot.IsNotFound(err) {
 		m, err = nil, nil
@@ -622,7 +622,7 @@ func (h *handler) reportCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 		rep.Collected = !m.StartedAt.IsZero()
 		rep.Closed = m.Closed()
 	}
-	if prev, err := h.months.Get(ctx, bot.PrevMonthID(month)); err == nil && !prev.NoticeAt.IsZero() {
+	if prev, err := h.months.Get(ctx, PrevMonthID(month)); err == nil && !prev.NoticeAt.IsZero() {
 		rep.Prev = prev
 	}
 	if err := h.clues(ctx, req.Roster, rep); err != nil {

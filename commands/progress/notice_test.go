@@ -14,6 +14,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/internal/sheet/sheettest"
 	"github.com/xunji-bot/xunji/commands/progress/chart"
 )
@@ -42,23 +43,23 @@ func noticeSetup(t *testing.T) (env *bottest.Env, fin, fin2, cg, hs string) {
 
 // expectFigures recounts the figures from the stored items, the way a
 // person would from the export.
-func expectFigures(t *testing.T, env *bottest.Env, month string) map[string]bot.OrgFigures {
+func expectFigures(t *testing.T, env *bottest.Env, month string) map[string]OrgFigures {
 	t.Helper()
-	items, err := bot.Records[bot.Item](env.Store, bot.CollItems).List(ctx)
+	items, err := bot.Records[Item](env.Store, CollItems).List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := loadMonth(t, env, month)
 	now := env.Clock.Now()
-	out := map[string]bot.OrgFigures{}
+	out := map[string]OrgFigures{}
 	for _, it := range items {
 		f := out[it.Unit]
 		f.Unit = it.Unit
 		f.Total++
 		switch it.Status {
-		case bot.ItemDone:
+		case ItemDone:
 			f.Done++
-		case bot.ItemAwaiting:
+		case ItemAwaiting:
 			f.Awaiting++
 		default:
 			f.Open++
@@ -91,7 +92,7 @@ func TestMonthlyNoticeFiguresMatchTheRecords(t *testing.T) {
 	if len(m.Figures) != 3 {
 		t.Fatalf("figures %+v", m.Figures)
 	}
-	var total bot.OrgFigures
+	var total OrgFigures
 	for _, f := range m.Figures {
 		if f != want[f.Unit] {
 			t.Errorf("%s: notice %+v, records %+v", f.Unit, f, want[f.Unit])
@@ -103,7 +104,7 @@ func TestMonthlyNoticeFiguresMatchTheRecords(t *testing.T) {
 	if total.Total != 4 || total.Done != 1 || total.Open != 3 {
 		t.Errorf("totals %+v", total)
 	}
-	fig := func(u string) bot.OrgFigures { f, _ := m.FiguresOf(u); return f }
+	fig := func(u string) OrgFigures { f, _ := m.FiguresOf(u); return f }
 	if f := fig("finance"); f.Rate() != 50 || f.Average() != 80 || f.Immediate != 1 {
 		t.Errorf("finance rate %d average %d", f.Rate(), f.Average())
 	}
@@ -183,7 +184,7 @@ func checkExport(t *testing.T, env *bottest.Env, data []byte, percents map[strin
 		sheettest.Table(t, data, name)
 	}
 	rows := sheettest.Table(t, data, "整改事项")
-	items, _ := bot.Records[bot.Item](env.Store, bot.CollItems).List(ctx)
+	items, _ := bot.Records[Item](env.Store, CollItems).List(ctx)
 	if len(rows) != len(items)+1 {
 		t.Fatalf("%d item rows for %d items", len(rows)-1, len(items))
 	}
@@ -210,7 +211,7 @@ func checkExport(t *testing.T, env *bottest.Env, data []byte, percents map[strin
 		if p, ok := percents[it.ID]; ok && row[7] != p+"%" {
 			t.Errorf("%s exported at %s, want %s%%", it.ID, row[7], p)
 		}
-		if it.Status == bot.ItemDone && row[6] != "已销号" {
+		if it.Status == ItemDone && row[6] != "已销号" {
 			t.Errorf("%s status %q", it.ID, row[6])
 		}
 		if n := len(it.Progress); n > 0 {
@@ -318,10 +319,10 @@ func TestSecondMonthShowsChangesAndEscalates(t *testing.T) {
 }
 
 func TestSpecialCandidatesRule(t *testing.T) {
-	f := func(unit string, total, done, overdue, unreported, sum int) bot.OrgFigures {
-		return bot.OrgFigures{Unit: unit, Total: total, Done: done, Open: total - done, Overdue: overdue, Unreported: unreported, PercentSum: sum}
+	f := func(unit string, total, done, overdue, unreported, sum int) OrgFigures {
+		return OrgFigures{Unit: unit, Total: total, Done: done, Open: total - done, Overdue: overdue, Unreported: unreported, PercentSum: sum}
 	}
-	orgs := []bot.OrgFigures{
+	orgs := []OrgFigures{
 		f("a", 4, 2, 1, 0, 300), // 50%
 		f("b", 4, 1, 1, 0, 200), // 25%, 1 overdue
 		f("c", 4, 1, 2, 0, 200), // 25%, 2 overdue: before b
@@ -495,7 +496,7 @@ func TestReportAndExportCommandsAttachFiles(t *testing.T) {
 	checkExport(t, env, resp.Replies[0].Files[0].Data, nil)
 	// 进度 汇总 (the export with the clue sheets) and 进度 导出 name their
 	// workbooks apart.
-	month := bot.MonthID(env.Clock.Now(), env.Bot.Loc)
+	month := MonthID(env.Clock.Now(), env.Bot.Loc)
 	if got, want := report.Replies[0].Files[1].Name, "整改进度汇总-"+month+".xlsx"; got != want {
 		t.Errorf("report workbook %q, want %q", got, want)
 	}
@@ -549,54 +550,54 @@ func seedClues(t *testing.T, env *bottest.Env) {
 	var zero time.Time
 	for i, c := range []struct {
 		body                         string
-		status                       bot.ClueStatus
+		status                       clue.ClueStatus
 		created, ack, verify, closed time.Time
 		deadline                     time.Time
 		priority                     bool
 	}{
-		{"room2", bot.ClueTransferred, ts(11, 20, 9), zero, zero, zero, day(12, 31), false},                     // 1 new, pending
-		{"room2", bot.ClueAcknowledged, ts(10, 1, 9), ts(10, 2, 9), zero, zero, day(11, 30), true},              // 2 overdue 10 days, priority
-		{"group3", bot.ClueVerifying, ts(11, 15, 9), ts(11, 16, 9), ts(11, 20, 9), zero, day(12, 9), false},     // 3 new, overdue 1 day
-		{"group3", bot.ClueConcluded, ts(9, 1, 9), ts(9, 2, 9), ts(9, 3, 9), ts(11, 25, 9), day(10, 31), false}, // 4 concluded in the period
-		{"group3", bot.ClueConcluded, ts(9, 1, 9), ts(9, 2, 9), ts(9, 3, 9), ts(10, 25, 9), day(10, 31), false}, // 5 closed before: not counted
-		{"sup_chengguan", bot.ClueReturned, ts(12, 1, 9), zero, zero, ts(12, 2, 9), day(12, 31), false},         // 6 new, returned
-		{"room2", bot.ClueTransferred, ts(12, 10, 9), zero, zero, zero, day(12, 10), true},                      // 7 new, due today: not overdue
-		{"case", bot.ClueAcknowledged, ts(11, 1, 9), ts(11, 2, 9), zero, zero, day(12, 31), true},               // 8 priority
-		{"room1", bot.ClueTransferred, ts(8, 1, 9), zero, zero, zero, day(9, 30), false},                        // 9 overdue 71 days
-		{"room2", bot.ClueTransferred, ts(11, 10, 10), zero, zero, zero, day(11, 10), false},                    // 10 at the period start: not new; overdue 30 days
-		{"room2", bot.ClueTransferred, ts(12, 10, 11), zero, zero, zero, day(12, 31), false},                    // 11 after the notice: not counted
-		{"room1", bot.ClueVerifying, ts(11, 12, 9), ts(11, 13, 9), ts(11, 14, 9), zero, time.Time{}, false},     // 12 new, no deadline
+		{"room2", clue.ClueTransferred, ts(11, 20, 9), zero, zero, zero, day(12, 31), false},                     // 1 new, pending
+		{"room2", clue.ClueAcknowledged, ts(10, 1, 9), ts(10, 2, 9), zero, zero, day(11, 30), true},              // 2 overdue 10 days, priority
+		{"group3", clue.ClueVerifying, ts(11, 15, 9), ts(11, 16, 9), ts(11, 20, 9), zero, day(12, 9), false},     // 3 new, overdue 1 day
+		{"group3", clue.ClueConcluded, ts(9, 1, 9), ts(9, 2, 9), ts(9, 3, 9), ts(11, 25, 9), day(10, 31), false}, // 4 concluded in the period
+		{"group3", clue.ClueConcluded, ts(9, 1, 9), ts(9, 2, 9), ts(9, 3, 9), ts(10, 25, 9), day(10, 31), false}, // 5 closed before: not counted
+		{"sup_chengguan", clue.ClueReturned, ts(12, 1, 9), zero, zero, ts(12, 2, 9), day(12, 31), false},         // 6 new, returned
+		{"room2", clue.ClueTransferred, ts(12, 10, 9), zero, zero, zero, day(12, 10), true},                      // 7 new, due today: not overdue
+		{"case", clue.ClueAcknowledged, ts(11, 1, 9), ts(11, 2, 9), zero, zero, day(12, 31), true},               // 8 priority
+		{"room1", clue.ClueTransferred, ts(8, 1, 9), zero, zero, zero, day(9, 30), false},                        // 9 overdue 71 days
+		{"room2", clue.ClueTransferred, ts(11, 10, 10), zero, zero, zero, day(11, 10), false},                    // 10 at the period start: not new; overdue 30 days
+		{"room2", clue.ClueTransferred, ts(12, 10, 11), zero, zero, zero, day(12, 31), false},                    // 11 after the notice: not counted
+		{"room1", clue.ClueVerifying, ts(11, 12, 9), ts(11, 13, 9), ts(11, 14, 9), zero, time.Time{}, false},     // 12 new, no deadline
 	} {
 		id := fmt.Sprintf("XS-2026-%04d", i+1)
-		cl := &bot.Clue{
+		cl := &clue.Clue{
 			ID: id, FromBody: "team1", Body: c.body, OrganisationName: "区财政局党组",
 			Title: fmt.Sprintf("%s%d", secretTitle, i+1), Substance: fmt.Sprintf("%s%d：某某违规发放津贴", secretSubstance, i+1),
 			Deadline: c.deadline, Priority: c.priority, Status: c.status, CreatedBy: "lina",
 			CreatedAt: c.created, AckAt: c.ack, VerifyAt: c.verify, ClosedAt: c.closed, UpdatedAt: c.created,
 		}
-		if c.status == bot.ClueConcluded {
-			cl.Conclusion = bot.DisposalVerify
+		if c.status == clue.ClueConcluded {
+			cl.Conclusion = clue.DisposalVerify
 		}
-		if err := bot.Records[bot.Clue](env.Store, bot.CollClues).Create(ctx, id, cl); err != nil {
+		if err := bot.Records[clue.Clue](env.Store, clue.CollClues).Create(ctx, id, cl); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
 // expectClues recounts the clue figures of the period (from, at] from the
-// stored records with the bot.Clue methods, the way a person would:
+// stored records with the clue.Clue methods, the way a person would:
 // every clue transferred by at that is open or was closed in the period.
 // It assumes every recorded change happened by at.
-func expectClues(t *testing.T, env *bottest.Env, from, at time.Time) (map[string]ClueFigures, ClueFigures, map[string]bool, []*bot.Clue) {
+func expectClues(t *testing.T, env *bottest.Env, from, at time.Time) (map[string]ClueFigures, ClueFigures, map[string]bool, []*clue.Clue) {
 	t.Helper()
-	all, err := bot.Records[bot.Clue](env.Store, bot.CollClues).List(ctx)
+	all, err := bot.Records[clue.Clue](env.Store, clue.CollClues).List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	per := map[string]ClueFigures{}
 	var total ClueFigures
 	overdue := map[string]bool{}
-	var counted []*bot.Clue
+	var counted []*clue.Clue
 	for _, c := range all {
 		if c.CreatedAt.After(at) {
 			continue
@@ -611,15 +612,15 @@ func expectClues(t *testing.T, env *bottest.Env, from, at time.Time) (map[string
 				f.Transferred++
 			}
 			switch c.Status {
-			case bot.ClueTransferred:
+			case clue.ClueTransferred:
 				f.Pending++
-			case bot.ClueAcknowledged:
+			case clue.ClueAcknowledged:
 				f.Acknowledged++
-			case bot.ClueVerifying:
+			case clue.ClueVerifying:
 				f.Verifying++
-			case bot.ClueConcluded:
+			case clue.ClueConcluded:
 				f.Concluded++
-			case bot.ClueReturned:
+			case clue.ClueReturned:
 				f.Returned++
 			}
 			if c.OverdueAt(at, env.Bot.Loc) {
@@ -814,7 +815,7 @@ func TestMonthlyNoticeClueSectionAddsUpAndKeepsContentConfidential(t *testing.T)
 
 // checkClueSheet checks the notice workbook's clue sheet against the
 // recount: the per-body rows and total, then one row per counted clue.
-func checkClueSheet(t *testing.T, env *bottest.Env, data []byte, per map[string]ClueFigures, total ClueFigures, overdue map[string]bool, counted []*bot.Clue) {
+func checkClueSheet(t *testing.T, env *bottest.Env, data []byte, per map[string]ClueFigures, total ClueFigures, overdue map[string]bool, counted []*clue.Clue) {
 	t.Helper()
 	f := sheettest.Open(t, data)
 	rows := sheettest.Table(t, data, "线索办理")
@@ -915,16 +916,16 @@ func TestNextNoticeCountsCluesSinceThePreviousNotice(t *testing.T) {
 
 	// XS-2026-0011 was transferred just after the December notice; one
 	// more in December, and XS-2026-0001 is concluded in January.
-	clues := bot.Records[bot.Clue](env.Store, bot.CollClues)
-	late := &bot.Clue{ID: "XS-2026-0013", FromBody: "team1", Body: "case", Title: secretTitle + "13", Substance: secretSubstance + "13",
-		Status: bot.ClueTransferred, CreatedBy: "lina", CreatedAt: time.Date(2026, 12, 20, 9, 0, 0, 0, bottest.Shanghai),
+	clues := bot.Records[clue.Clue](env.Store, clue.CollClues)
+	late := &clue.Clue{ID: "XS-2026-0013", FromBody: "team1", Body: "case", Title: secretTitle + "13", Substance: secretSubstance + "13",
+		Status: clue.ClueTransferred, CreatedBy: "lina", CreatedAt: time.Date(2026, 12, 20, 9, 0, 0, 0, bottest.Shanghai),
 		Deadline: time.Date(2027, 1, 8, 0, 0, 0, 0, bottest.Shanghai)}
 	if err := clues.Create(ctx, late.ID, late); err != nil {
 		t.Fatal(err)
 	}
 	closedAt := time.Date(2027, 1, 5, 10, 0, 0, 0, bottest.Shanghai)
-	if _, err := clues.Update(ctx, "XS-2026-0001", func(c *bot.Clue) error {
-		c.Status, c.AckAt, c.VerifyAt, c.ClosedAt, c.UpdatedAt, c.Conclusion = bot.ClueConcluded, closedAt, closedAt, closedAt, closedAt, bot.DisposalTalk
+	if _, err := clues.Update(ctx, "XS-2026-0001", func(c *clue.Clue) error {
+		c.Status, c.AckAt, c.VerifyAt, c.ClosedAt, c.UpdatedAt, c.Conclusion = clue.ClueConcluded, closedAt, closedAt, closedAt, closedAt, clue.DisposalTalk
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -953,7 +954,7 @@ func TestClueFiguresAreAsOfTheNoticeTime(t *testing.T) {
 	loc := env.Bot.Loc
 	ts := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 9, 0, 0, 0, loc) }
 	// Acknowledged in November, overdue from 1 December, concluded on 15 December.
-	c := &bot.Clue{ID: "XS-2026-0001", Body: "room2", Status: bot.ClueConcluded, CreatedAt: ts(11, 1), AckAt: ts(11, 2),
+	c := &clue.Clue{ID: "XS-2026-0001", Body: "room2", Status: clue.ClueConcluded, CreatedAt: ts(11, 1), AckAt: ts(11, 2),
 		VerifyAt: ts(12, 12), ClosedAt: ts(12, 15), UpdatedAt: ts(12, 15), Deadline: time.Date(2026, 11, 30, 0, 0, 0, 0, loc), Priority: true}
 	r := env.Bot.BaseRoster()
 	for _, tc := range []struct {
@@ -969,7 +970,7 @@ func TestClueFiguresAreAsOfTheNoticeTime(t *testing.T) {
 		{"transferred in the period", ts(10, 10), ts(11, 1), ClueFigures{Body: "room2", Transferred: 1, Pending: 1, Priority: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rep := ClueHandling(r, []*bot.Clue{c}, tc.from, tc.at, loc)
+			rep := ClueHandling(r, []*clue.Clue{c}, tc.from, tc.at, loc)
 			want := tc.want
 			want.Body = ""
 			if rep.Total != want {

@@ -58,9 +58,9 @@ type handler struct {
 	itemGroup  string // group for new items' cards
 	noticeGrp  string // the inspection office's group for the monthly notice
 	escalation string // group of the leader in charge; "" sends direct messages
-	items      bot.Collection[bot.Item]
-	months     bot.Collection[bot.ProgressMonth]
-	checks     bot.Collection[bot.Check]
+	items      bot.Collection[Item]
+	months     bot.Collection[ProgressMonth]
+	checks     bot.Collection[Check]
 	open       time.Duration // office hours, from midnight
 	closing    time.Duration
 }
@@ -88,9 +88,9 @@ func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {
 		b: b, cfg: cfg.Progress,
 		itemGroup: cfg.NoticeGroup("progress"),
 		noticeGrp: noticeGroup(cfg),
-		items:     bot.Records[bot.Item](b.Store, bot.CollItems),
-		months:    bot.Records[bot.ProgressMonth](b.Store, bot.CollProgressMonths),
-		checks:    bot.Records[bot.Check](b.Store, bot.CollProgressChecks),
+		items:     bot.Records[Item](b.Store, CollItems),
+		months:    bot.Records[ProgressMonth](b.Store, CollProgressMonths),
+		checks:    bot.Records[Check](b.Store, CollProgressChecks),
 		open:      open, closing: closing,
 	}
 	if g, ok := cfg.Notices["escalation"]; ok {
@@ -127,8 +127,8 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 	for _, t := range []bot.Task{
 		{Name: TaskCollect, Run: h.collect},
 		{Name: TaskMonthlyNotice, Run: h.monthlyNotice},
-		{Name: TaskStationedCheck, Run: func(ctx context.Context, at time.Time) error { return h.promptChecks(ctx, bot.CheckStationed, at) }},
-		{Name: TaskSupervisorCheck, Run: func(ctx context.Context, at time.Time) error { return h.promptChecks(ctx, bot.CheckSupervisor, at) }},
+		{Name: TaskStationedCheck, Run: func(ctx context.Context, at time.Time) error { return h.promptChecks(ctx, CheckStationed, at) }},
+		{Name: TaskSupervisorCheck, Run: func(ctx context.Context, at time.Time) error { return h.promptChecks(ctx, CheckSupervisor, at) }},
 	} {
 		if err := b.AddTask(t); err != nil {
 			return err
@@ -169,10 +169,10 @@ func (h *handler) command() *bot.Command {
 func (h *handler) t(lang, key string, args ...any) string { return h.b.T(lang, key, args...) }
 
 // argID reads the item id in argument i.
-func argID(req *bot.Request, i int) (string, error) { return bot.RecordID(req, i, bot.PrefixItem) }
+func argID(req *bot.Request, i int) (string, error) { return bot.RecordID(req, i, PrefixItem) }
 
 // load returns an item or a not-found error that names it.
-func (h *handler) load(ctx context.Context, id string) (*bot.Item, error) {
+func (h *handler) load(ctx context.Context, id string) (*Item, error) {
 	it, err := h.items.Get(ctx, id)
 	if bot.IsNotFound(err) {
 		return nil, bot.Errorf(bot.ENOTFOUND, "progress.error.not_found", "id", id)
@@ -223,12 +223,12 @@ func (h *handler) officeHours(now time.Time) bool {
 func unitBodies(r *bot.Roster) []bot.Body { return r.BodiesOf(bot.ResponsibleUnit) }
 
 // sortItems orders items by unit in roster order, then by id.
-func sortItems(r *bot.Roster, items []*bot.Item) {
+func sortItems(r *bot.Roster, items []*Item) {
 	order := map[string]int{}
 	for i, b := range r.Bodies {
 		order[b.ID] = i
 	}
-	slices.SortStableFunc(items, func(a, b *bot.Item) int {
+	slices.SortStableFunc(items, func(a, b *Item) int {
 		if oa, ob := order[a.Unit], order[b.Unit]; oa != ob {
 			return oa - ob
 		}

@@ -42,9 +42,9 @@ func noticeBodies(r *bot.Roster, entries []string) ([]string, error) {
 // which keeps the ledger of inspection clues). Special-inspection
 // candidates, escalations and the change since last month are the
 // office's and are left out.
-func (h *handler) scoped(r *bot.Roster, rep *Report, items []*bot.Item, m *bot.ProgressMonth, body bot.Body) *Report {
+func (h *handler) scoped(r *bot.Roster, rep *Report, items []*Item, m *ProgressMonth, body bot.Body) *Report {
 	out := &Report{Month: rep.Month, At: rep.At, For: body.ID, Collected: rep.Collected, Closed: rep.Closed}
-	var mine []*bot.Item
+	var mine []*Item
 	ids := map[string]bool{}
 	for _, it := range items {
 		if it.SupervisedBy(body.ID) {
@@ -52,7 +52,7 @@ func (h *handler) scoped(r *bot.Roster, rep *Report, items []*bot.Item, m *bot.P
 			ids[it.ID] = true
 		}
 	}
-	var sm *bot.ProgressMonth
+	var sm *ProgressMonth
 	if m != nil {
 		c := *m
 		c.Units = nil
@@ -98,7 +98,7 @@ func scopeClues(cr *ClueReport, keep func(ClueRow) bool) *ClueReport {
 // its part of the month's notice: to its group when it has one, else to
 // its members directly. Errors are joined; each body's notice is
 // audited with the figures it was shown.
-func (h *handler) noticeCollaborators(ctx context.Context, r *bot.Roster, rep *Report, m *bot.ProgressMonth) error {
+func (h *handler) noticeCollaborators(ctx context.Context, r *bot.Roster, rep *Report, m *ProgressMonth) error {
 	bodies, err := noticeBodies(r, h.cfg.NoticeTo)
 	if err != nil || len(bodies) == 0 {
 		return err

@@ -8,6 +8,7 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/commands/clue"
 )
 
 // The monthly notice also goes to the collaborating bodies the speech
@@ -21,10 +22,10 @@ import (
 func TestMonthlyNoticeReachesTheCollaboratingBodiesWithWhatEachMayKnow(t *testing.T) {
 	env, _, _, _, _ := noticeSetup(t)
 	clue := func(id, body string, deadline time.Time) {
-		c := &bot.Clue{ID: id, FromBody: "team1", Body: body, OrganisationName: "区财政局党组", Title: "机密标题" + id, Substance: "机密内容" + id,
-			Status: bot.ClueTransferred, CreatedBy: "lina", CreatedAt: at(env, 2026, 11, 20, 9, 0)}
+		c := &clue.Clue{ID: id, FromBody: "team1", Body: body, OrganisationName: "区财政局党组", Title: "机密标题" + id, Substance: "机密内容" + id,
+			Status: clue.ClueTransferred, CreatedBy: "lina", CreatedAt: at(env, 2026, 11, 20, 9, 0)}
 		c.Deadline = deadline
-		if err := bot.Records[bot.Clue](env.Store, bot.CollClues).Create(ctx, id, c); err != nil {
+		if err := bot.Records[clue.Clue](env.Store, clue.CollClues).Create(ctx, id, c); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -82,7 +82,7 @@ func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, er
 	// change applies the values to v and checks the result as create
 	// checks a new round. It has no side effects: Update may run it more
 	// than once.
-	change := func(v *bot.Round) error {
+	change := func(v *Round) error {
 		if name != "" {
 			v.Name = name
 		}
@@ -127,8 +127,8 @@ func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 	}
 
-	var before *bot.Round
-	rd, err := h.rounds.Update(ctx, id, func(v *bot.Round) error {
+	var before *Round
+	rd, err := h.rounds.Update(ctx, id, func(v *Round) error {
 		before = cloneRound(v)
 		if err := change(v); err != nil {
 			return err
@@ -180,7 +180,7 @@ func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, er
 // its supervision has started. Before that, the notice reaches every
 // attached body in due course. It returns the bodies told and the names
 // (in lang) of those that could not be.
-func (h *handler) tellAdded(ctx context.Context, r *bot.Roster, before, rd *bot.Round, lang string) (told []string, failed []string, err error) {
+func (h *handler) tellAdded(ctx context.Context, r *bot.Roster, before, rd *Round, lang string) (told []string, failed []string, err error) {
 	for _, b := range rd.Attached {
 		if !slices.Contains(before.Attached, b) {
 			told = append(told, b)
@@ -211,7 +211,7 @@ func (h *handler) editDate(req *bot.Request, s string) (time.Time, error) {
 	return d, nil
 }
 
-func cloneRound(rd *bot.Round) *bot.Round {
+func cloneRound(rd *Round) *Round {
 	c := *rd
 	c.Attached = slices.Clone(rd.Attached)
 	return &c
@@ -236,7 +236,7 @@ func sameSet(a, b []string) bool {
 }
 
 // changedFields lists the editFields in which a and b differ.
-func changedFields(a, b *bot.Round) []string {
+func changedFields(a, b *Round) []string {
 	var out []string
 	for _, f := range editFields {
 		var same bool
@@ -259,7 +259,7 @@ func changedFields(a, b *bot.Round) []string {
 
 // fieldValue renders field of rd: body names in lang, or for the audit
 // log (lang "") body ids.
-func (h *handler) fieldValue(r *bot.Roster, rd *bot.Round, field, lang string) string {
+func (h *handler) fieldValue(r *bot.Roster, rd *Round, field, lang string) string {
 	switch field {
 	case "name":
 		return rd.Name
@@ -277,7 +277,7 @@ func (h *handler) fieldValue(r *bot.Roster, rd *bot.Round, field, lang string) s
 }
 
 // changeLines describes each changed field as "label: old → new" in lang.
-func (h *handler) changeLines(r *bot.Roster, before, after *bot.Round, fields []string, lang string) []string {
+func (h *handler) changeLines(r *bot.Roster, before, after *Round, fields []string, lang string) []string {
 	lines := make([]string, 0, len(fields))
 	for _, f := range fields {
 		lines = append(lines, h.t(lang, "round.edit.change", "field", h.t(lang, "round.field."+f),

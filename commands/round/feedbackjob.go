@@ -113,7 +113,7 @@ func (h *handler) feedbackJob(ctx context.Context, now time.Time) error {
 }
 
 // feedbackDue sends rd's feedback notice unless it was sent before.
-func (h *handler) feedbackDue(ctx context.Context, r *bot.Roster, rd *bot.Round, today time.Time) error {
+func (h *handler) feedbackDue(ctx context.Context, r *bot.Roster, rd *Round, today time.Time) error {
 	date := bot.FormatDate(rd.Feedback, h.b.Loc)
 	mine, err := h.claimFeedbackNotice(ctx, rd.ID, date, "")
 	if err != nil || !mine {

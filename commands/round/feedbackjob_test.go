@@ -1,4 +1,4 @@
-package round
+package round_test
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // bareEnv is a bot with the round command and no seeded round.
 func bareEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t, opts...)
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := round.Register(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	return env
@@ -144,9 +145,9 @@ func TestFeedbackJobSkipsWhatTheCommandAlreadyTold(t *testing.T) {
 func TestFeedbackJobTellsALateSeededRoundOnceButNotAnOldOne(t *testing.T) {
 	env := newEnv(t) // the demo round XC-2026-0001, feedback 2026-11-20, attached room2 and group3
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
-	old := &bot.Round{ID: "XC-2026-0002", Name: "区委第二巡察组巡察城关镇党委", Team: "team2", Organisation: "chengguan",
+	old := &round.Round{ID: "XC-2026-0002", Name: "区委第二巡察组巡察城关镇党委", Team: "team2", Organisation: "chengguan",
 		Attached: []string{"room1"}, Start: d(8, 1), End: d(8, 31), Feedback: d(10, 20), CreatedBy: "wangming"}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(context.Background(), old.ID, old); err != nil {
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), old.ID, old); err != nil {
 		t.Fatal(err)
 	}
 	got := recipients(runAt(t, env, bottest.Start))

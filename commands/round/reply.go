@@ -43,13 +43,13 @@ func (h *handler) reply(ctx context.Context, req *bot.Request) (*bot.Response, e
 		to = append(to, b.ID)
 	}
 	now := h.b.Now()
-	sid, err := bot.NewID(ctx, h.b.Store, bot.PrefixSituation, now.In(h.b.Loc).Year())
+	sid, err := bot.NewID(ctx, h.b.Store, PrefixSituation, now.In(h.b.Loc).Year())
 	if err != nil {
 		return nil, err
 	}
-	s := &bot.Situation{ID: sid, Round: rd.ID, Team: rd.Team, From: from, Text: text, CreatedBy: req.Person.ID, CreatedAt: now}
+	s := &Situation{ID: sid, Round: rd.ID, Team: rd.Team, From: from, Text: text, CreatedBy: req.Person.ID, CreatedAt: now}
 	for _, b := range to {
-		s.To = append(s.To, bot.SituationAck{Body: b})
+		s.To = append(s.To, SituationAck{Body: b})
 	}
 	if err := h.situations.Create(ctx, sid, s); err != nil {
 		return nil, err

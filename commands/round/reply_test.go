@@ -1,4 +1,4 @@
-package round
+package round_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 // 巡中互通 the other way: a member of an attached body (room2) reports
@@ -39,8 +40,8 @@ func TestAttachedBodiesReportBackToTheTeamOnly(t *testing.T) {
 		t.Errorf("reply audit %+v", a)
 	}
 
-	bottest.MustContain(t, "ack", bottest.Text(env.Click("zhangwei", bottest.FindButton(t, recipients["张伟"], ActionAck))), "已确认知悉")
-	s, err := bot.Records[bot.Situation](env.Store, bot.CollSituations).Get(context.Background(), "QK-2026-0001")
+	bottest.MustContain(t, "ack", bottest.Text(env.Click("zhangwei", bottest.FindButton(t, recipients["张伟"], round.ActionAck))), "已确认知悉")
+	s, err := bot.Records[round.Situation](env.Store, round.CollSituations).Get(context.Background(), "QK-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}

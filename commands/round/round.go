@@ -30,21 +30,6 @@ const (
 	ActionFix = "round.fix" // value: QK id; make the immediate-fix item and co-signature
 )
 
-// Config is the rounds' configuration. The lead may add it to
-// bot/config as `round:` with the same fields and convert it.
-type Config struct {
-	// ImmediateDeadlineDays is the deadline, in calendar days from the
-	// click, of an immediate-fix item made from a situation report.
-	ImmediateDeadlineDays int `yaml:"immediate_deadline_days"`
-}
-
-// Defaults fills unset fields.
-func (c *Config) Defaults() {
-	if c.ImmediateDeadlineDays <= 0 {
-		c.ImmediateDeadlineDays = 7
-	}
-}
-
 // AttachedKinds are the party kinds that may be attached to a round: they
 // receive its situation reports and supervise its rectification.
 var AttachedKinds = []bot.PartyKind{bot.SupervisionRoom, bot.StationedGroup, bot.SupervisorOffice, bot.GrassrootsCommission}
@@ -61,8 +46,6 @@ const (
 var (
 	reRoundID     = regexp.MustCompile(`^(?i)XC-\d{4}-\d{4,}$`)
 	reSituationID = regexp.MustCompile(`^(?i)QK-\d{4}-\d{4,}$`)
-	reItemID      = regexp.MustCompile(`ZG-\d{4}-\d{4,}`)
-	reCosignID    = regexp.MustCompile(`QZ-\d{4}-\d{4,}`)
 )
 
 // immediateWords mark a situation as fixed on the spot when typed as the
@@ -81,28 +64,53 @@ var (
 type handler struct {
 	b          *bot.Bot
 	cfg        *config.Config
-	rc         Config
+	rc         config.RoundConfig
 	group      string // coordination group for new rounds
-	rounds     bot.Collection[bot.Round]
-	situations bot.Collection[bot.Situation]
+	rounds     bot.Collection[Round]
+	situations bot.Collection[Situation]
 	notices    bot.Collection[feedbackNotice]
+	fix        Fix
+}
+
+// ItemMaker makes the immediate-fix rectification item (即知即改) of a
+// situation fixed on the spot, as req's person, and returns its id; a
+// refusal is a *bot.Error (progress.Maker).
+type ItemMaker interface {
+	NewImmediateItem(ctx context.Context, req *bot.Request, unit, title string, deadline time.Time, supervisors []string, round string) (string, error)
+}
+
+// CosignMaker makes the three-party co-signature of an immediate fix
+// about round and item ("" for none), as req's person, and returns its
+// id; a refusal is a *bot.Error (cosign.Maker).
+type CosignMaker interface {
+	NewDefault(ctx context.Context, req *bot.Request, round, item, description string) (string, error)
+}
+
+// Fix is what the immediate-fix button needs from the domains that own
+// rectification items and co-signatures. They import round, so round
+// cannot import them: main passes their makers in. Without Cosigns the
+// button refuses; without Items it makes the co-signature only.
+type Fix struct {
+	Items   ItemMaker
+	Cosigns CosignMaker
 }
 
 // Register adds the round command (轮次, 巡察) and the feedback-day job
-// (FeedbackJobName) with the default Config.
-func Register(b *bot.Bot, cfg *config.Config) error { return RegisterWith(b, cfg, Config{}) }
-
-// RegisterWith adds the round command with rc.
-func RegisterWith(b *bot.Bot, cfg *config.Config, rc Config) error {
+// (FeedbackJobName), with the configuration's round section (cfg.Round)
+// and, if given, the makers the immediate-fix button uses.
+func Register(b *bot.Bot, cfg *config.Config, fix ...Fix) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("round: a bot and a configuration are required")
 	}
-	rc.Defaults()
+	rc := cfg.Round.WithDefaults()
 	h := &handler{
 		b: b, cfg: cfg, rc: rc, group: noticeGroup(cfg),
-		rounds:     bot.Records[bot.Round](b.Store, bot.CollRounds),
-		situations: bot.Records[bot.Situation](b.Store, bot.CollSituations),
+		rounds:     bot.Records[Round](b.Store, CollRounds),
+		situations: bot.Records[Situation](b.Store, CollSituations),
 		notices:    bot.Records[feedbackNotice](b.Store, CollFeedbackNotices),
+	}
+	if len(fix) > 0 {
+		h.fix = fix[0]
 	}
 	if err := b.Register(h.command()); err != nil {
 		return err
@@ -140,16 +148,6 @@ func (h *handler) command() *bot.Command {
 
 func (h *handler) t(lang, key string, args ...any) string { return h.b.T(lang, key, args...) }
 
-// Get returns the round with id (XC-2026-0001), or a not-found error that
-// names it, for other packages (consultations, assessment).
-func Get(ctx context.Context, b *bot.Bot, id string) (*bot.Round, error) {
-	r, err := bot.Records[bot.Round](b.Store, bot.CollRounds).Get(ctx, strings.ToUpper(id))
-	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "round.error.not_found", "id", id)
-	}
-	return r, err
-}
-
 func (h *handler) argRound(req *bot.Request, i int) (string, error) {
 	id := strings.TrimSpace(req.Command.Arg(i))
 	if id == "" {
@@ -161,7 +159,15 @@ func (h *handler) argRound(req *bot.Request, i int) (string, error) {
 	return strings.ToUpper(id), nil
 }
 
-func (h *handler) load(ctx context.Context, id string) (*bot.Round, error) { return Get(ctx, h.b, id) }
+// load returns the round with id (XC-2026-0001), or a not-found error
+// that names it.
+func (h *handler) load(ctx context.Context, id string) (*Round, error) {
+	r, err := h.rounds.Get(ctx, strings.ToUpper(id))
+	if bot.IsNotFound(err) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "round.error.not_found", "id", id)
+	}
+	return r, err
+}
 
 func (h *handler) bodyNames(r *bot.Roster, ids []string, lang string) string {
 	if len(ids) == 0 {
@@ -274,11 +280,11 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 			return nil, bot.UsageError(req, "round.error.duplicate", "id", o.ID)
 		}
 	}
-	id, err := bot.NewID(ctx, h.b.Store, bot.PrefixRound, start.Year())
+	id, err := bot.NewID(ctx, h.b.Store, PrefixRound, start.Year())
 	if err != nil {
 		return nil, err
 	}
-	rd := &bot.Round{
+	rd := &Round{
 		ID: id, Name: name, Team: team.ID, Organisation: org.ID, Attached: attached,
 		Start: start, End: end, Feedback: feedback, CreatedBy: req.Person.ID, CreatedAt: h.b.Now(),
 	}
@@ -339,7 +345,7 @@ func (h *handler) choices(r *bot.Roster, lang string, kinds ...bot.PartyKind) st
 }
 
 // card shows a round; nothing in it is confidential.
-func (h *handler) card(r *bot.Roster, rd *bot.Round, lang string) *bot.Card {
+func (h *handler) card(r *bot.Roster, rd *Round, lang string) *bot.Card {
 	return &bot.Card{
 		Title: h.t(lang, "round.card.title", "id", rd.ID, "name", rd.Name),
 		Color: bot.Blue,
@@ -357,7 +363,7 @@ func (h *handler) card(r *bot.Roster, rd *bot.Round, lang string) *bot.Card {
 
 // phase names where a round stands at now: before, during, after the
 // inspection, and in day-to-day supervision from the feedback day.
-func phase(rd *bot.Round, now time.Time, loc *time.Location) string {
+func phase(rd *Round, now time.Time, loc *time.Location) string {
 	today := dayStart(now, loc)
 	switch {
 	case !rd.Feedback.IsZero() && !today.Before(dayStart(rd.Feedback, loc)):
@@ -439,7 +445,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 	return &bot.Response{Replies: []bot.Reply{{Card: card}}}, nil
 }
 
-func (h *handler) situationLine(r *bot.Roster, s *bot.Situation, lang string) string {
+func (h *handler) situationLine(r *bot.Roster, s *Situation, lang string) string {
 	if s.From != "" {
 		return h.t(lang, "round.reply.line", "id", s.ID, "time", bot.FormatTime(s.CreatedAt, h.b.Loc), "body", r.BodyName(s.From, lang), "text", s.Text,
 			"acked", s.Acknowledged(), "total", len(s.To))
@@ -492,7 +498,7 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, bot.UsageError(req, "round.error.feedback_before_end", "end", bot.FormatDate(cur.End, h.b.Loc))
 	}
 	var before time.Time
-	rd, err := h.rounds.Update(ctx, id, func(v *bot.Round) error {
+	rd, err := h.rounds.Update(ctx, id, func(v *Round) error {
 		before = v.Feedback
 		v.Feedback = day
 		return nil
@@ -522,7 +528,7 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 // supervision starts on rd's feedback day, and returns the names (in
 // lang) of the bodies that could not be told. The feedback command and
 // the feedback-day job both send it.
-func (h *handler) tellFeedback(ctx context.Context, r *bot.Roster, rd *bot.Round, bodies []string, lang string) []string {
+func (h *handler) tellFeedback(ctx context.Context, r *bot.Roster, rd *Round, bodies []string, lang string) []string {
 	date := bot.FormatDate(rd.Feedback, h.b.Loc)
 	var failed []string
 	for _, body := range bodies {

@@ -1,4 +1,4 @@
-package round
+package round_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/progress"
+	"github.com/xunji-bot/xunji/commands/round"
 )
 
 const (
@@ -17,19 +18,37 @@ const (
 	situation = "公务用车登记不规范，已当场督促整改"
 )
 
-func newEnv(t *testing.T) *bottest.Env {
+func newEnv(t *testing.T) *bottest.Env { return newEnvWith(t, false) }
+
+// newEnvWith registers rounds and co-signatures, and rectification items
+// too when withItems, with their makers behind the immediate-fix button
+// as cmd/xunji passes them.
+func newEnvWith(t *testing.T, withItems bool) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
-	if err := Register(env.Bot, env.Config); err != nil {
+	cosigns, err := cosign.NewMaker(env.Bot, env.Config, cosign.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix := round.Fix{Cosigns: cosigns}
+	if withItems {
+		if err := progress.Register(env.Bot, env.Config); err != nil {
+			t.Fatal(err)
+		}
+		if fix.Items, err = progress.NewMaker(env.Bot, env.Config); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := round.Register(env.Bot, env.Config, fix); err != nil {
 		t.Fatal(err)
 	}
 	if err := cosign.Register(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
-	r := &bot.Round{ID: roundID, Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
+	r := &round.Round{ID: roundID, Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"}, Start: d(9, 1), End: d(10, 31), Feedback: d(11, 20), CreatedBy: "wangming"}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(context.Background(), roundID, r); err != nil {
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), roundID, r); err != nil {
 		t.Fatal(err)
 	}
 	return env
@@ -50,7 +69,7 @@ func TestCreateListShowAndFeedback(t *testing.T) {
 	env := newEnv(t)
 	resp := env.Command("wangming", "轮次 新建 第二巡察组 区住建局党组 开始:2027-03-01 结束:2027-04-30 协同:第一监督检查室,河西街道派出监察员办公室")
 	bottest.MustContain(t, "create", bottest.Text(resp), "XC-2027-0001", "区委第二巡察组巡察区住建局党组", "区纪委监委第一监督检查室", "河西街道派出监察员办公室", "巡前")
-	rd, err := Get(context.Background(), env.Bot, "XC-2027-0001")
+	rd, err := round.NewQueries(env.Store).Get(context.Background(), "XC-2027-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,13 +125,13 @@ func TestSituationReportReachesOnlyTheAttachedBodies(t *testing.T) {
 	bottest.MustContain(t, "card", bottest.CardText(recipients["赵强"]), situation, "已知悉")
 
 	// An outsider's click is refused and audited; a recipient's counts once.
-	bottest.MustContain(t, "outsider", bottest.Text(env.Click("wufang", bottest.FindButton(t, recipients["赵强"], ActionAck))), "不是发给您所在单位")
+	bottest.MustContain(t, "outsider", bottest.Text(env.Click("wufang", bottest.FindButton(t, recipients["赵强"], round.ActionAck))), "不是发给您所在单位")
 	if n := len(audits(t, env, "round.ack", bot.ResultRefused)); n != 1 {
 		t.Errorf("want the refused click audited, got %d", n)
 	}
-	bottest.MustContain(t, "ack", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已确认知悉")
-	bottest.MustContain(t, "ack again", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], ActionAck))), "已由贵单位确认知悉")
-	s, err := bot.Records[bot.Situation](env.Store, bot.CollSituations).Get(context.Background(), "QK-2026-0001")
+	bottest.MustContain(t, "ack", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], round.ActionAck))), "已确认知悉")
+	bottest.MustContain(t, "ack again", bottest.Text(env.Click("chenjing", bottest.FindButton(t, recipients["陈静"], round.ActionAck))), "已由贵单位确认知悉")
+	s, err := bot.Records[round.Situation](env.Store, round.CollSituations).Get(context.Background(), "QK-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +173,7 @@ func TestSituationReportReachesOnlyTheAttachedBodies(t *testing.T) {
 func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	env := newEnv(t)
 	resp := env.Command("lina", `轮次 通报 XC-2026-0001 "`+situation+`" 立行立改`)
-	fix := bottest.FindButton(t, resp.Replies[0].Card, ActionFix)
+	fix := bottest.FindButton(t, resp.Replies[0].Card, round.ActionFix)
 	// Only the round's side may press it.
 	bottest.MustContain(t, "room presses", bottest.Text(env.Click("zhaoqiang", fix)), "没有权限")
 
@@ -163,7 +182,7 @@ func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	again := bottest.Text(env.Click("lina", fix))
 	bottest.MustContain(t, "double click", again, "已转为即知即改事项", "QZ-2026-0001")
 
-	c, err := cosign.Get(context.Background(), env.Bot, "QZ-2026-0001")
+	c, err := cosign.NewQueries(env.Store).Get(context.Background(), "QZ-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +190,10 @@ func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	for _, p := range c.Parties {
 		parties = append(parties, p.Body)
 	}
-	if c.Subject != bot.SubjectImmediateFix || c.Round != roundID || c.Description != situation || strings.Join(parties, ",") != "team1,group3,finance" || c.CreatedBy != "zhangwei" {
+	if c.Subject != cosign.SubjectImmediateFix || c.Round != roundID || c.Description != situation || strings.Join(parties, ",") != "team1,group3,finance" || c.CreatedBy != "zhangwei" {
 		t.Errorf("co-signature: %+v", c)
 	}
-	all, _ := bot.Records[bot.Cosign](env.Store, bot.CollCosigns).List(context.Background())
+	all, _ := bot.Records[cosign.Cosign](env.Store, cosign.CollCosigns).List(context.Background())
 	if len(all) != 1 {
 		t.Errorf("want one co-signature, got %d", len(all))
 	}
@@ -186,7 +205,7 @@ func TestImmediateFixBecomesACoSignatureOnce(t *testing.T) {
 	if len(resp.Replies[0].Card.Buttons) != 0 {
 		t.Error("a plain report offers the immediate-fix button")
 	}
-	bottest.MustContain(t, "not immediate", bottest.Text(env.Click("lina", bot.Button{Action: ActionFix, Value: "QK-2026-0002"})), "不是立行立改")
+	bottest.MustContain(t, "not immediate", bottest.Text(env.Click("lina", bot.Button{Action: round.ActionFix, Value: "QK-2026-0002"})), "不是立行立改")
 }
 
 func TestBadInputAnswersWithAnExample(t *testing.T) {
@@ -218,8 +237,8 @@ func TestBadInputAnswersWithAnExample(t *testing.T) {
 	}
 	bottest.MustContain(t, "example", bottest.Text(env.Command("wangming", "轮次 新建")), "示例")
 	for _, v := range []string{"", "QK", "QK-2026-0404", "x|y"} {
-		env.Click("chenjing", bot.Button{Action: ActionAck, Value: v})
-		env.Click("lina", bot.Button{Action: ActionFix, Value: v})
+		env.Click("chenjing", bot.Button{Action: round.ActionAck, Value: v})
+		env.Click("lina", bot.Button{Action: round.ActionFix, Value: v})
 	}
 }
 
@@ -238,14 +257,11 @@ func TestHelpTextsExistForEverySubcommand(t *testing.T) {
 }
 
 func TestImmediateFixMakesTheRectificationItemWhenProgressIsOn(t *testing.T) {
-	env := newEnv(t)
-	if err := progress.Register(env.Bot, env.Config); err != nil {
-		t.Fatal(err)
-	}
+	env := newEnvWith(t, true)
 	resp := env.Command("lina", `轮次 通报 XC-2026-0001 "`+situation+`" 立行立改`)
-	text := bottest.Text(env.Click("lina", bottest.FindButton(t, resp.Replies[0].Card, ActionFix)))
+	text := bottest.Text(env.Click("lina", bottest.FindButton(t, resp.Replies[0].Card, round.ActionFix)))
 	bottest.MustContain(t, "fix", text, "ZG-2026-0001", "QZ-2026-0001")
-	it, err := bot.Records[bot.Item](env.Store, bot.CollItems).Get(context.Background(), "ZG-2026-0001")
+	it, err := bot.Records[progress.Item](env.Store, progress.CollItems).Get(context.Background(), "ZG-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,14 +269,14 @@ func TestImmediateFixMakesTheRectificationItemWhenProgressIsOn(t *testing.T) {
 		bot.FormatDate(it.Deadline, env.Bot.Loc) != "2026-12-08" {
 		t.Errorf("item: %+v", it)
 	}
-	c, err := cosign.Get(context.Background(), env.Bot, "QZ-2026-0001")
+	c, err := cosign.NewQueries(env.Store).Get(context.Background(), "QZ-2026-0001")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Item != "ZG-2026-0001" {
 		t.Errorf("co-signature item %q", c.Item)
 	}
-	s, _ := bot.Records[bot.Situation](env.Store, bot.CollSituations).Get(context.Background(), "QK-2026-0001")
+	s, _ := bot.Records[round.Situation](env.Store, round.CollSituations).Get(context.Background(), "QK-2026-0001")
 	if s.Item != "ZG-2026-0001" || s.Cosign != "QZ-2026-0001" || s.FixBy != "lina" {
 		t.Errorf("situation: %+v", s)
 	}
@@ -279,9 +295,9 @@ func groupNotices(env *bottest.Env) []string {
 	return out
 }
 
-func getRound(t *testing.T, env *bottest.Env, id string) *bot.Round {
+func getRound(t *testing.T, env *bottest.Env, id string) *round.Round {
 	t.Helper()
-	rd, err := Get(context.Background(), env.Bot, id)
+	rd, err := round.NewQueries(env.Store).Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,12 +411,12 @@ func TestEditRefusesBadInput(t *testing.T) {
 	env := newEnv(t)
 	// Another round of the same team on the same organisation.
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
-	other := &bot.Round{ID: "XC-2026-0002", Name: "区委第一巡察组巡察区财政局党组（上半年）", Team: "team1", Organisation: "finance",
+	other := &round.Round{ID: "XC-2026-0002", Name: "区委第一巡察组巡察区财政局党组（上半年）", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2"}, Start: d(3, 2), End: d(4, 30), CreatedBy: "wangming"}
-	if err := bot.Records[bot.Round](env.Store, bot.CollRounds).Create(context.Background(), other.ID, other); err != nil {
+	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), other.ID, other); err != nil {
 		t.Fatal(err)
 	}
-	tooLongName := strings.Repeat("巡", maxName+1)
+	tooLongName := strings.Repeat("巡", round.MaxName+1)
 	attachedChoices := "区纪委监委第一监督检查室、区纪委监委第二监督检查室、区纪委监委派驻第三纪检监察组、城关镇派出监察员办公室、河西街道派出监察员办公室"
 	tests := []struct {
 		person, line string
@@ -426,7 +442,7 @@ func TestEditRefusesBadInput(t *testing.T) {
 		{"wangming", "轮次 修改 XC-2026-0001 协同:区审计局", []string{env.TZ("round.error.unknown_attached", "input", "区审计局", "choices", attachedChoices)}},
 		{"wangming", "轮次 修改 XC-2026-0001 协同:第二巡察组", []string{env.TZ("round.error.unknown_attached", "input", "第二巡察组", "choices", attachedChoices)}},
 		{"wangming", "轮次 修改 XC-2026-0001 协同:，", []string{env.TZ("round.error.need_attached", "choices", attachedChoices)}},
-		{"wangming", "轮次 修改 XC-2026-0001 名称:" + tooLongName, []string{env.TZ("round.error.too_long", "what", env.TZ("round.arg.name"), "max", maxName)}},
+		{"wangming", "轮次 修改 XC-2026-0001 名称:" + tooLongName, []string{env.TZ("round.error.too_long", "what", env.TZ("round.arg.name"), "max", round.MaxName)}},
 		{"wangming", "轮次 修改 XC-2026-0001 名称:", []string{env.TZ("round.edit.empty_option", "option", "name / 名称")}},
 		{"wangming", "轮次 修改 XC-2026-0001 开始:2026-03-02", []string{env.TZ("round.error.duplicate", "id", "XC-2026-0002")}},
 		{"wangming", "轮次 修改 XC-2026-0404 结束:2026-11-15", []string{env.TZ("round.error.not_found", "id", "XC-2026-0404")}},

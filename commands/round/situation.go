@@ -49,13 +49,13 @@ func (h *handler) report(ctx context.Context, req *bot.Request) (*bot.Response, 
 		return nil, bot.Errorf(bot.EINVALID, "round.error.no_attached", "id", id)
 	}
 	now := h.b.Now()
-	sid, err := bot.NewID(ctx, h.b.Store, bot.PrefixSituation, now.In(h.b.Loc).Year())
+	sid, err := bot.NewID(ctx, h.b.Store, PrefixSituation, now.In(h.b.Loc).Year())
 	if err != nil {
 		return nil, err
 	}
-	s := &bot.Situation{ID: sid, Round: rd.ID, Team: rd.Team, Text: text, Immediate: immediate, CreatedBy: req.Person.ID, CreatedAt: now}
+	s := &Situation{ID: sid, Round: rd.ID, Team: rd.Team, Text: text, Immediate: immediate, CreatedBy: req.Person.ID, CreatedAt: now}
 	for _, b := range rd.Attached {
-		s.To = append(s.To, bot.SituationAck{Body: b})
+		s.To = append(s.To, SituationAck{Body: b})
 	}
 	if err := h.situations.Create(ctx, sid, s); err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (h *handler) report(ctx context.Context, req *bot.Request) (*bot.Response, 
 
 // situationCard is the report as its receiving bodies see it, with the
 // acknowledgement button while body has not acknowledged.
-func (h *handler) situationCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, lang, body string) *bot.Card {
+func (h *handler) situationCard(r *bot.Roster, rd *Round, s *Situation, lang, body string) *bot.Card {
 	card := h.baseCard(r, rd, s, lang)
 	if i := s.Recipient(body); i >= 0 && s.To[i].By == "" {
 		card.Buttons = []bot.Button{{Label: h.t(lang, "round.button.ack"), Action: ActionAck, Value: s.ID, Style: "primary"}}
@@ -86,7 +86,7 @@ func (h *handler) situationCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, 
 
 // reporterCard is the report as the team sees it, with the button that
 // makes the immediate-fix item while none was made.
-func (h *handler) reporterCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, lang string) *bot.Card {
+func (h *handler) reporterCard(r *bot.Roster, rd *Round, s *Situation, lang string) *bot.Card {
 	card := h.baseCard(r, rd, s, lang)
 	if s.Immediate && s.Cosign == "" {
 		card.Buttons = []bot.Button{{Label: h.t(lang, "round.button.fix"), Action: ActionFix, Value: s.ID, Style: "primary"}}
@@ -94,7 +94,7 @@ func (h *handler) reporterCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, l
 	return card
 }
 
-func (h *handler) baseCard(r *bot.Roster, rd *bot.Round, s *bot.Situation, lang string) *bot.Card {
+func (h *handler) baseCard(r *bot.Roster, rd *Round, s *Situation, lang string) *bot.Card {
 	title := h.t(lang, "round.situation.title", "id", s.ID)
 	if s.From != "" {
 		title = h.t(lang, "round.reply.title", "id", s.ID)
@@ -146,7 +146,7 @@ func (h *handler) argSituation(req *bot.Request) (string, error) {
 	return strings.ToUpper(id), nil
 }
 
-func (h *handler) loadSituation(ctx context.Context, id string) (*bot.Situation, *bot.Round, error) {
+func (h *handler) loadSituation(ctx context.Context, id string) (*Situation, *Round, error) {
 	s, err := h.situations.Get(ctx, id)
 	if bot.IsNotFound(err) {
 		return nil, nil, bot.Errorf(bot.ENOTFOUND, "round.error.no_situation", "id", id)
@@ -176,7 +176,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	lang := req.Lang
 	r := req.Roster
-	if !slices.ContainsFunc(cur.To, func(a bot.SituationAck) bool { return req.Person.InBody(a.Body) }) {
+	if !slices.ContainsFunc(cur.To, func(a SituationAck) bool { return req.Person.InBody(a.Body) }) {
 		if err := h.b.AuditResult(ctx, req, "round.ack", id, "", bot.ResultRefused); err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	now := h.b.Now()
 	var acked []string
-	s, err := h.situations.Update(ctx, id, func(v *bot.Situation) error {
+	s, err := h.situations.Update(ctx, id, func(v *Situation) error {
 		acked = acked[:0]
 		for i := range v.To {
 			if v.To[i].By == "" && req.Person.InBody(v.To[i].Body) {
@@ -222,7 +222,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 }
 
 // refresh updates every posted card of the report.
-func (h *handler) refresh(ctx context.Context, r *bot.Roster, rd *bot.Round, s *bot.Situation) {
+func (h *handler) refresh(ctx context.Context, r *bot.Roster, rd *Round, s *Situation) {
 	for _, a := range s.To {
 		if len(a.Cards) == 0 {
 			continue
@@ -234,11 +234,10 @@ func (h *handler) refresh(ctx context.Context, r *bot.Roster, rd *bot.Round, s *
 }
 
 // fixButton turns a report of a problem fixed on the spot into an
-// immediate-fix rectification item (progress new … immediate, when the
-// progress command is registered) and its three-party co-signature
-// (cosign new), by running those commands as the clicker, so their
-// rules, records, cards, reminders and audit apply unchanged. A double
-// click makes them once.
+// immediate-fix rectification item (when main passed an item maker) and
+// its three-party co-signature, made by the domains that own them as the
+// clicker, so their rules, records, cards, reminders and audit apply
+// unchanged. A double click makes them once.
 func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id, err := h.argSituation(req)
 	if err != nil {
@@ -260,11 +259,11 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	if !cur.Immediate {
 		return nil, bot.Errorf(bot.EINVALID, "round.error.not_immediate", "id", id)
 	}
-	if h.b.FindCommand("cosign") == nil {
+	if h.fix.Cosigns == nil {
 		return nil, bot.Errorf(bot.EINVALID, "round.error.no_cosign")
 	}
 	now := h.b.Now()
-	_, err = h.situations.Update(ctx, id, func(v *bot.Situation) error {
+	_, err = h.situations.Update(ctx, id, func(v *Situation) error {
 		if v.Cosign != "" || !v.FixStarted.IsZero() {
 			return errAlready
 		}
@@ -284,7 +283,7 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	title := truncate(cur.Text, maxTitle)
 	var item, itemOut string
-	if h.b.FindCommand("progress") != nil {
+	if h.fix.Items != nil {
 		deadline := dayStart(now, h.b.Loc).AddDate(0, 0, h.rc.ImmediateDeadlineDays)
 		var sups []string
 		for _, b := range rd.Attached {
@@ -292,18 +291,17 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 				sups = append(sups, b)
 			}
 		}
-		line := fmt.Sprintf("progress new %s %s deadline:%s supervisor:%s round:%s immediate",
-			rd.Organisation, quote(title), bot.FormatDate(deadline, h.b.Loc), strings.Join(sups, ","), rd.ID)
-		itemOut = h.run(ctx, req, line)
-		item = reItemID.FindString(itemOut)
+		item, err = h.fix.Items.NewImmediateItem(ctx, req, rd.Organisation, title, deadline, sups, rd.ID)
+		if err != nil {
+			item, itemOut = "", h.b.ErrorText(ctx, req, err)
+		}
 	}
-	line := fmt.Sprintf("cosign new round:%s %s", rd.ID, quote(title))
-	if item != "" {
-		line = fmt.Sprintf("cosign new round:%s item:%s %s", rd.ID, item, quote(title))
+	var cosOut string
+	cosign, err := h.fix.Cosigns.NewDefault(ctx, req, rd.ID, item, title)
+	if err != nil {
+		cosign, cosOut = "", h.b.ErrorText(ctx, req, err)
 	}
-	cosOut := h.run(ctx, req, line)
-	cosign := reCosignID.FindString(cosOut)
-	s, err := h.situations.Update(ctx, id, func(v *bot.Situation) error {
+	s, err := h.situations.Update(ctx, id, func(v *Situation) error {
 		v.Item, v.Cosign = item, cosign
 		if cosign == "" {
 			v.FixStarted, v.FixBy = time.Time{}, "" // let the team try again
@@ -328,33 +326,6 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	return &bot.Response{Toast: msg, Replies: []bot.Reply{{Card: h.reporterCard(r, rd, s, lang), Replace: true}, {Text: msg}}}, nil
 }
 
-// run runs a command line as the requester, privately, and returns the
-// text of its answer.
-func (h *handler) run(ctx context.Context, req *bot.Request, line string) string {
-	sub := &bot.Request{Kind: bot.KindCommand, Platform: req.Platform, UserID: req.UserID, UserName: req.UserName, Direct: true, Text: line}
-	resp := h.b.Handle(ctx, sub)
-	var out []string
-	if resp != nil {
-		for _, r := range resp.Replies {
-			if r.Text != "" {
-				out = append(out, r.Text)
-			}
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
-// quote wraps s in a quote pair it does not contain, so the command line
-// reads it as one word.
-func quote(s string) string {
-	for _, q := range [][2]string{{`"`, `"`}, {"「", "」"}, {"『", "』"}, {"“", "”"}} {
-		if !strings.Contains(s, q[0]) && !strings.Contains(s, q[1]) {
-			return q[0] + s + q[1]
-		}
-	}
-	return `"` + strings.ReplaceAll(s, `"`, "'") + `"`
-}
-
 func truncate(s string, n int) string {
 	rs := []rune(strings.Join(strings.Fields(s), " "))
 	if len(rs) <= n {
@@ -367,7 +338,7 @@ func truncate(s string, n int) string {
 // keeps the card references for later updates; it returns the names of
 // the bodies it could not reach. kind tells the messages' keys apart
 // ("report": the team's report, "reply": a body's report back).
-func (h *handler) deliverSituation(ctx context.Context, r *bot.Roster, rd *bot.Round, s *bot.Situation, kind, lang string) []string {
+func (h *handler) deliverSituation(ctx context.Context, r *bot.Roster, rd *Round, s *Situation, kind, lang string) []string {
 	var failed []string
 	for _, a := range s.To {
 		refs, err := h.tellBody(ctx, r, a.Body, "round:"+s.ID+":"+kind, func(l string) bot.Notice {
@@ -379,7 +350,7 @@ func (h *handler) deliverSituation(ctx context.Context, r *bot.Roster, rd *bot.R
 		}
 		if len(refs) > 0 {
 			body := a.Body
-			if _, err := h.situations.Update(ctx, s.ID, func(v *bot.Situation) error {
+			if _, err := h.situations.Update(ctx, s.ID, func(v *Situation) error {
 				if i := v.Recipient(body); i >= 0 {
 					v.To[i].Cards = append(v.To[i].Cards, refs...)
 				}

@@ -305,7 +305,7 @@ func TestRecordIDsUniqueAcrossProcesses(t *testing.T) {
 		go func(s bot.Store) {
 			defer wg.Done()
 			for j := 0; j < 5; j++ {
-				id, err := bot.NewID(ctx, s, bot.PrefixClue, 2026)
+				id, err := bot.NewID(ctx, s, "XS", 2026)
 				if err != nil {
 					t.Error(err)
 					return
@@ -326,10 +326,10 @@ func TestRecordIDsUniqueAcrossProcesses(t *testing.T) {
 		}
 	}
 	// Another year and another prefix start at 1.
-	if id, _ := bot.NewID(ctx, a, bot.PrefixClue, 2027); id != "XS-2027-0001" {
+	if id, _ := bot.NewID(ctx, a, "XS", 2027); id != "XS-2027-0001" {
 		t.Errorf("first id of 2027 = %s", id)
 	}
-	if id, _ := bot.NewID(ctx, a, bot.PrefixItem, 2026); id != "ZG-2026-0001" {
+	if id, _ := bot.NewID(ctx, a, "ZG", 2026); id != "ZG-2026-0001" {
 		t.Errorf("first rectification id = %s", id)
 	}
 }

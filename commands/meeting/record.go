@@ -1,8 +1,16 @@
-package bot
+package meeting
 
 import (
 	"slices"
 	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// The meetings' collection and id prefix.
+const (
+	CollMeetings  = "meetings"
+	PrefixMeeting = "HY" // 会议
 )
 
 // MeetingKind is the kind of a meeting (定期交流机制).
@@ -41,27 +49,27 @@ const (
 // MeetingAttendance is one body's actual attendance, recorded by the
 // inspection office after the meeting started (会议签到).
 type MeetingAttendance struct {
-	Body     string    `json:"body"`
-	By       string    `json:"by"`
-	At       time.Time `json:"at"`
-	Platform Platform  `json:"platform,omitempty"`
+	Body     string       `json:"body"`
+	By       string       `json:"by"`
+	At       time.Time    `json:"at"`
+	Platform bot.Platform `json:"platform,omitempty"`
 }
 
 // MeetingAnswer is one person's attendance answer; the latest counts.
 type MeetingAnswer struct {
-	Person   string    `json:"person"`
-	Answer   string    `json:"answer"`
-	At       time.Time `json:"at"`
-	Platform Platform  `json:"platform,omitempty"`
+	Person   string       `json:"person"`
+	Answer   string       `json:"answer"`
+	At       time.Time    `json:"at"`
+	Platform bot.Platform `json:"platform,omitempty"`
 }
 
 // MeetingNote is minutes or a decision attached to a meeting; the notes
 // of a meeting appear on the agenda of the next meeting of its kind.
 type MeetingNote struct {
-	Time     time.Time `json:"time"`
-	Person   string    `json:"person"`
-	Platform Platform  `json:"platform,omitempty"`
-	Text     string    `json:"text"`
+	Time     time.Time    `json:"time"`
+	Person   string       `json:"person"`
+	Platform bot.Platform `json:"platform,omitempty"`
+	Text     string       `json:"text"`
 }
 
 // Meeting is a meeting (会议), id HY-2026-0001: convened by a schedule
@@ -110,11 +118,11 @@ type Meeting struct {
 	// holds anything it, not the answers, says who attended.
 	Attendance []MeetingAttendance `json:"attendance,omitempty"`
 	Notes      []MeetingNote       `json:"notes,omitempty"`
-	Cards      []MessageRef        `json:"cards,omitempty"`      // posted notice cards, updated on every change
+	Cards      []bot.MessageRef    `json:"cards,omitempty"`      // posted notice cards, updated on every change
 	CreatedBy  string              `json:"created_by,omitempty"` // "" for the scheduler
 	CreatedAt  time.Time           `json:"created_at"`
 	UpdatedAt  time.Time           `json:"updated_at,omitzero"`
-	History    []History           `json:"history,omitempty"`
+	History    []bot.History       `json:"history,omitempty"`
 }
 
 // AnswerOf returns person's answer, "" if none.
@@ -129,7 +137,7 @@ func (m *Meeting) AnswerOf(person string) string {
 
 // SetAnswer records person's answer, replacing an earlier one; it
 // reports whether anything changed.
-func (m *Meeting) SetAnswer(person, answer string, at time.Time, p Platform) bool {
+func (m *Meeting) SetAnswer(person, answer string, at time.Time, p bot.Platform) bool {
 	for i, a := range m.Answers {
 		if a.Person == person {
 			if a.Answer == answer {
@@ -163,7 +171,7 @@ func (m *Meeting) Upcoming(now time.Time) bool {
 }
 
 // Invites reports whether p belongs to one of the invited bodies.
-func (m *Meeting) Invites(p *Person) bool {
+func (m *Meeting) Invites(p *bot.Person) bool {
 	return p != nil && slices.ContainsFunc(m.Invitees, p.InBody)
 }
 
@@ -188,7 +196,7 @@ const (
 // PresenceOf says whether body attended, was on leave or was absent:
 // the recorded attendance decides when there is one, else a member's
 // "attend" answer; a member's leave excuses a body that did not attend.
-func (m *Meeting) PresenceOf(r *Roster, body string) BodyPresence {
+func (m *Meeting) PresenceOf(r *bot.Roster, body string) BodyPresence {
 	member := func(answer string) bool {
 		return slices.ContainsFunc(m.Answers, func(a MeetingAnswer) bool {
 			p, ok := r.Person(a.Person)

@@ -1,9 +1,17 @@
-package bot
+package progress
 
 import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// The rectification items' collection and id prefix.
+const (
+	CollItems  = "items" // rectification items
+	PrefixItem = "ZG"    // 整改
 )
 
 // Collections of the rectification-progress records (整改进度).
@@ -55,23 +63,23 @@ type Item struct {
 	Progress []ProgressEntry `json:"progress,omitempty"`
 	// Unreported lists the months ("2026-12") whose collection closed
 	// without an update of this item (未报送).
-	Unreported []string     `json:"unreported,omitempty"`
-	Cards      []MessageRef `json:"cards,omitempty"`
+	Unreported []string         `json:"unreported,omitempty"`
+	Cards      []bot.MessageRef `json:"cards,omitempty"`
 	// ClosureCards are the completion notices sent to the supervising
 	// bodies, updated when the item is closed or returned.
-	ClosureCards []MessageRef `json:"closure_cards,omitempty"`
-	History      []History    `json:"history,omitempty"` // creation, import, checks, close, reject
+	ClosureCards []bot.MessageRef `json:"closure_cards,omitempty"`
+	History      []bot.History    `json:"history,omitempty"` // creation, import, checks, close, reject
 }
 
 // ProgressEntry is one logged progress update: who, when, through which
 // platform, the percentage before and after, and the note.
 type ProgressEntry struct {
-	Time     time.Time `json:"time"`
-	Person   string    `json:"person"`
-	Platform Platform  `json:"platform"`
-	From     int       `json:"from"`
-	Percent  int       `json:"percent"`
-	Note     string    `json:"note,omitempty"`
+	Time     time.Time    `json:"time"`
+	Person   string       `json:"person"`
+	Platform bot.Platform `json:"platform"`
+	From     int          `json:"from"`
+	Percent  int          `json:"percent"`
+	Note     string       `json:"note,omitempty"`
 	// Correction is set when a supervisor lowered the percentage; Reason
 	// says why.
 	Correction bool   `json:"correction,omitempty"`
@@ -122,16 +130,7 @@ func (it *Item) OverdueAt(now time.Time, loc *time.Location) bool {
 	if !it.OpenAt(now) || it.Deadline.IsZero() {
 		return false
 	}
-	return itemDay(now, loc).After(itemDay(it.Deadline, loc))
-}
-
-// itemDay is midnight of t's day in loc.
-func itemDay(t time.Time, loc *time.Location) time.Time {
-	if loc == nil {
-		loc = time.UTC
-	}
-	t = t.In(loc)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	return bot.Midnight(now, loc).After(bot.Midnight(it.Deadline, loc))
 }
 
 // UpdatedBetween reports whether a progress entry was logged in [from, to).
@@ -144,13 +143,13 @@ func (it *Item) SupervisedBy(id string) bool { return slices.Contains(it.Supervi
 
 // IsSupervisor reports whether p belongs to one of the item's supervising
 // bodies.
-func (it *Item) IsSupervisor(p *Person) bool {
+func (it *Item) IsSupervisor(p *bot.Person) bool {
 	return p != nil && slices.ContainsFunc(it.Supervisors, p.InBody)
 }
 
 // MayLog reports whether p may log progress on the item: members of the
 // responsible unit and of its supervising bodies.
-func (it *Item) MayLog(p *Person) bool { return p.InBody(it.Unit) || it.IsSupervisor(p) }
+func (it *Item) MayLog(p *bot.Person) bool { return p.InBody(it.Unit) || it.IsSupervisor(p) }
 
 // UnitReport states one responsible unit's answer to a monthly collection.
 type UnitReport struct {
@@ -160,8 +159,8 @@ type UnitReport struct {
 	Reminded []int `json:"reminded,omitempty"`
 	// Missing is filled when the collection closes: the asked items with
 	// no update by the deadline. Empty after the close means reported.
-	Missing []string     `json:"missing,omitempty"`
-	Prompts []MessageRef `json:"prompts,omitempty"`
+	Missing []string         `json:"missing,omitempty"`
+	Prompts []bot.MessageRef `json:"prompts,omitempty"`
 }
 
 // Unreported reports whether the unit failed the closed collection.
@@ -221,9 +220,9 @@ type ProgressMonth struct {
 	Escalated []string     `json:"escalated,omitempty"`
 	// EscalatedBodies are the supervising bodies reported for missing
 	// relay checks; EscalatedChecks the check ids behind them.
-	EscalatedBodies []string     `json:"escalated_bodies,omitempty"`
-	EscalatedChecks []string     `json:"escalated_checks,omitempty"`
-	NoticeCards     []MessageRef `json:"notice_cards,omitempty"`
+	EscalatedBodies []string         `json:"escalated_bodies,omitempty"`
+	EscalatedChecks []string         `json:"escalated_checks,omitempty"`
+	NoticeCards     []bot.MessageRef `json:"notice_cards,omitempty"`
 }
 
 // Unit returns the report of unit, or nil.
@@ -319,11 +318,11 @@ type Check struct {
 	Findings   []CheckFinding `json:"findings,omitempty"`
 	// Log is every overall result recorded, oldest first, so a later
 	// "passed" never erases an earlier finding's text.
-	Log        []CheckFinding `json:"log,omitempty"`
-	RecordedBy string         `json:"recorded_by,omitempty"`
-	RecordedAt time.Time      `json:"recorded_at,omitzero"`
-	Platform   Platform       `json:"platform,omitempty"`
-	Cards      []MessageRef   `json:"cards,omitempty"`
+	Log        []CheckFinding   `json:"log,omitempty"`
+	RecordedBy string           `json:"recorded_by,omitempty"`
+	RecordedAt time.Time        `json:"recorded_at,omitzero"`
+	Platform   bot.Platform     `json:"platform,omitempty"`
+	Cards      []bot.MessageRef `json:"cards,omitempty"`
 }
 
 // CheckID returns the id of the check of kind by body for period.

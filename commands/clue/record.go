@@ -1,9 +1,17 @@
-package bot
+package clue
 
 import (
 	"encoding/json"
 	"slices"
 	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// The clues' collection and id prefix.
+const (
+	CollClues  = "clues"
+	PrefixClue = "XS" // 线索
 )
 
 // ClueStatus is where a problem clue stands in its handling.
@@ -121,14 +129,14 @@ type Clue struct {
 	// DeadlineRemindedAt is when the receiving body was reminded of the
 	// handling deadline DeadlineReminded (reset by 延期: a new deadline
 	// gets its own reminder).
-	DeadlineRemindedAt time.Time    `json:"deadline_reminded_at,omitzero"`
-	DeadlineReminded   time.Time    `json:"deadline_reminded,omitzero"`
-	Cards              []MessageRef `json:"cards,omitempty"` // group announcements, updated on every change
+	DeadlineRemindedAt time.Time        `json:"deadline_reminded_at,omitzero"`
+	DeadlineReminded   time.Time        `json:"deadline_reminded,omitzero"`
+	Cards              []bot.MessageRef `json:"cards,omitempty"` // group announcements, updated on every change
 	// DMs are the direct messages that showed the substance with the
 	// acknowledge button: a click is answered with the substance in the
 	// clicked message only when it is one of these and its reader clicked.
-	DMs     []ClueDM  `json:"dms,omitempty"`
-	History []History `json:"history,omitempty"`
+	DMs     []ClueDM      `json:"dms,omitempty"`
+	History []bot.History `json:"history,omitempty"`
 }
 
 // UnmarshalJSON reads a stored clue, mapping a conclusion stored before
@@ -145,8 +153,8 @@ func (c *Clue) UnmarshalJSON(b []byte) error {
 
 // ClueDM is a direct message the bot sent a person about a clue.
 type ClueDM struct {
-	Person  string     `json:"person"` // person id of the reader
-	Message MessageRef `json:"message"`
+	Person  string         `json:"person"` // person id of the reader
+	Message bot.MessageRef `json:"message"`
 }
 
 // TransferredAt is when the clue was last transferred: its creation, or
@@ -168,7 +176,7 @@ func (c *Clue) OverdueAt(now time.Time, loc *time.Location) bool {
 	if !c.Open() || c.Deadline.IsZero() {
 		return false
 	}
-	return dayOf(now, loc).After(dayOf(c.Deadline, loc))
+	return bot.Midnight(now, loc).After(bot.Midnight(c.Deadline, loc))
 }
 
 // StatusAt returns the status the clue had at t, from its timestamps
@@ -191,7 +199,7 @@ func (c *Clue) StatusAt(t time.Time) ClueStatus {
 // verifying it jointly, of the transferring body and of any inspection
 // office body, and the person who transferred it. A body the clue was
 // taken from (改派) is not. Administrator rights alone do not entitle.
-func (c *Clue) Entitled(r *Roster, p *Person) bool {
+func (c *Clue) Entitled(r *bot.Roster, p *bot.Person) bool {
 	if p == nil || r == nil {
 		return false
 	}
@@ -204,17 +212,9 @@ func (c *Clue) Entitled(r *Roster, p *Person) bool {
 		}
 	}
 	for _, id := range p.Bodies {
-		if b, ok := r.Body(id); ok && b.Kind == InspectionOffice {
+		if b, ok := r.Body(id); ok && b.Kind == bot.InspectionOffice {
 			return true
 		}
 	}
 	return false
-}
-
-func dayOf(t time.Time, loc *time.Location) time.Time {
-	if loc == nil {
-		loc = time.UTC
-	}
-	t = t.In(loc)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 }

@@ -1,8 +1,16 @@
-package bot
+package cosign
 
 import (
 	"slices"
 	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// The co-signatures' collection and id prefix.
+const (
+	CollCosigns  = "cosigns"
+	PrefixCosign = "QZ" // 签字
 )
 
 // Co-signature states (Cosign.State).
@@ -37,36 +45,6 @@ const (
 // SubjectKinds lists the subject kinds in a stable order.
 var SubjectKinds = []string{SubjectImmediateFix, SubjectPlan, SubjectResults, SubjectReport}
 
-// CosignTemplate describes one kind of co-signature as data: the three-
-// party signature of an immediate-fix item (三方共同签字), the six-party
-// joint evaluation (六方联评), or any other a deployment configures.
-type CosignTemplate struct {
-	Name    string   `json:"name" yaml:"name"`       // e.g. "three"
-	Aliases []string `json:"aliases" yaml:"aliases"` // names users type, e.g. "三方"
-	// Title and TitleEn name the template on cards; built-in templates
-	// leave them empty and use the catalog (cosign.template.<name>).
-	Title    string       `json:"title,omitempty" yaml:"title"`
-	TitleEn  string       `json:"title_en,omitempty" yaml:"title_en"`
-	Roles    []CosignRole `json:"roles" yaml:"roles"`
-	Order    string       `json:"order" yaml:"order"`       // OrderFree or OrderSequential
-	Subjects []string     `json:"subjects" yaml:"subjects"` // allowed subject kinds, the first is the default
-	// HandoverTo names the role whose body takes over supervision of the
-	// rectification when every party has confirmed (监督整改责任移交); empty
-	// when completion hands nothing over.
-	HandoverTo string `json:"handover_to,omitempty" yaml:"handover_to"`
-}
-
-// CosignRole is one party of a template.
-type CosignRole struct {
-	Key     string      `json:"key" yaml:"key"`         // e.g. "inspection_team"
-	Kinds   []PartyKind `json:"kinds" yaml:"kinds"`     // bodies of these kinds may fill the role
-	Options []string    `json:"options" yaml:"options"` // command-line option names, e.g. "team", "巡察组"
-	// Label and LabelEn name the role; built-in roles use the catalog
-	// (cosign.role.<key>).
-	Label   string `json:"label,omitempty" yaml:"label"`
-	LabelEn string `json:"label_en,omitempty" yaml:"label_en"`
-}
-
 // CosignParty is one party of a co-signature request and its answer.
 type CosignParty struct {
 	Role    string `json:"role"`
@@ -75,10 +53,10 @@ type CosignParty struct {
 	Body    string `json:"body"` // body id
 	State   string `json:"state"`
 	// By, At and Platform record who answered for the party and when.
-	By       string    `json:"by,omitempty"`
-	At       time.Time `json:"at,omitzero"`
-	Platform Platform  `json:"platform,omitempty"`
-	Reason   string    `json:"reason,omitempty"` // why it declined
+	By       string       `json:"by,omitempty"`
+	At       time.Time    `json:"at,omitzero"`
+	Platform bot.Platform `json:"platform,omitempty"`
+	Reason   string       `json:"reason,omitempty"` // why it declined
 	// Since is when the party could first sign in the current opening
 	// (sequential order: when the previous party confirmed); zero while it
 	// is still queued. RemindAt and EscalateAt follow from it.
@@ -98,12 +76,12 @@ type CosignHandover struct {
 
 // CosignEvent is one step in a co-signature's life.
 type CosignEvent struct {
-	Time     time.Time `json:"time"`
-	Person   string    `json:"person,omitempty"` // "" for the scheduler
-	Platform Platform  `json:"platform,omitempty"`
-	Action   string    `json:"action"`         // create, confirm, decline, reopen, withdraw, remind, escalate, complete
-	Body     string    `json:"body,omitempty"` // the party concerned
-	Note     string    `json:"note,omitempty"` // reason, changed description
+	Time     time.Time    `json:"time"`
+	Person   string       `json:"person,omitempty"` // "" for the scheduler
+	Platform bot.Platform `json:"platform,omitempty"`
+	Action   string       `json:"action"`         // create, confirm, decline, reopen, withdraw, remind, escalate, complete
+	Body     string       `json:"body,omitempty"` // the party concerned
+	Note     string       `json:"note,omitempty"` // reason, changed description
 }
 
 // Cosign is a co-signature request (三方共同签字 / 六方联评), id QZ-2026-0001.
@@ -123,14 +101,14 @@ type Cosign struct {
 	Parties []CosignParty `json:"parties"`
 	State   string        `json:"state"`
 
-	CreatedBy   string          `json:"created_by"`
-	CreatedAt   time.Time       `json:"created_at"`
-	OpenedAt    time.Time       `json:"opened_at"` // last (re)opening
-	Opens       int             `json:"opens"`     // 1, plus one per re-opening
-	CompletedAt time.Time       `json:"completed_at,omitzero"`
-	Handover    *CosignHandover `json:"handover,omitempty"`
-	Cards       []MessageRef    `json:"cards,omitempty"` // posted cards, updated on every change
-	History     []CosignEvent   `json:"history"`
+	CreatedBy   string           `json:"created_by"`
+	CreatedAt   time.Time        `json:"created_at"`
+	OpenedAt    time.Time        `json:"opened_at"` // last (re)opening
+	Opens       int              `json:"opens"`     // 1, plus one per re-opening
+	CompletedAt time.Time        `json:"completed_at,omitzero"`
+	Handover    *CosignHandover  `json:"handover,omitempty"`
+	Cards       []bot.MessageRef `json:"cards,omitempty"` // posted cards, updated on every change
+	History     []CosignEvent    `json:"history"`
 
 	// JustCompleted is set, never stored, by the update that moved the
 	// request to complete, so exactly that update announces it.

@@ -1,0 +1,115 @@
+package consult
+
+import (
+	"slices"
+	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// The information requests' collection and id prefix (巡前征询).
+const (
+	CollConsults  = "consults" // information requests, id ZX-2026-0001
+	PrefixConsult = "ZX"       // 征询
+)
+
+// ConsultAnswer is one answer a consulted department gave.
+type ConsultAnswer struct {
+	Text     string       `json:"text"`           // confidential
+	None     bool         `json:"none,omitempty"` // "no relevant information" (无相关情况)
+	By       string       `json:"by"`             // person id
+	At       time.Time    `json:"at"`
+	Platform bot.Platform `json:"platform,omitempty"`
+}
+
+// ConsultDept is one consulted department of an information request and
+// its answers. The answers are confidential (see Consultation.Entitled).
+type ConsultDept struct {
+	Body    string          `json:"body"` // body id of the consulted department
+	Answers []ConsultAnswer `json:"answers,omitempty"`
+	// RemindedAt: the department was reminded after the deadline passed.
+	RemindedAt time.Time `json:"reminded_at,omitzero"`
+	// EscalatedAt: the inspection office was told it is still unanswered.
+	EscalatedAt time.Time        `json:"escalated_at,omitzero"`
+	Cards       []bot.MessageRef `json:"cards,omitempty"` // the request cards sent to its contacts
+}
+
+// Answered reports whether the department gave an answer.
+func (d *ConsultDept) Answered() bool { return len(d.Answers) > 0 }
+
+// First returns the department's first answer; ok is false without one.
+func (d *ConsultDept) First() (ConsultAnswer, bool) {
+	if len(d.Answers) == 0 {
+		return ConsultAnswer{}, false
+	}
+	return d.Answers[0], true
+}
+
+// Latest returns the department's latest answer; ok is false without one.
+func (d *ConsultDept) Latest() (ConsultAnswer, bool) {
+	if len(d.Answers) == 0 {
+		return ConsultAnswer{}, false
+	}
+	return d.Answers[len(d.Answers)-1], true
+}
+
+// Consultation is an information request before a round (巡前征询): the
+// inspection office asks the consulted departments (organisation,
+// audit, staffing, finance, petitions …) what they know about the
+// organisation to be inspected, each to answer by the deadline.
+type Consultation struct {
+	ID           string        `json:"id"`    // ZX-2026-0001
+	Round        string        `json:"round"` // XC-2026-0001
+	Team         string        `json:"team"`  // body id of the round's team, copied for the confidentiality check
+	Organisation string        `json:"organisation"`
+	Request      string        `json:"request"`  // what is asked; not confidential
+	Deadline     time.Time     `json:"deadline"` // a date: midnight in the deployment zone
+	Depts        []ConsultDept `json:"depts"`
+	CreatedBy    string        `json:"created_by"`
+	CreatedAt    time.Time     `json:"created_at"`
+	History      []bot.History `json:"history,omitempty"`
+}
+
+// Dept returns the index of the department body in c, or -1.
+func (c *Consultation) Dept(body string) int {
+	return slices.IndexFunc(c.Depts, func(d ConsultDept) bool { return d.Body == body })
+}
+
+// LateAt reports whether department i's first answer came after the
+// deadline day, or whether it is still unanswered and now's date is
+// after the deadline day.
+func (c *Consultation) LateAt(i int, now time.Time, loc *time.Location) bool {
+	if i < 0 || i >= len(c.Depts) || c.Deadline.IsZero() {
+		return false
+	}
+	at := now
+	if a, ok := c.Depts[i].First(); ok {
+		at = a.At
+	}
+	return bot.Midnight(at, loc).After(bot.Midnight(c.Deadline, loc))
+}
+
+// Entitled reports whether p may read every department's answers: members
+// of an inspection office body and of the round's team, and the person
+// who sent the request. Administrator rights alone do not entitle; a
+// consulted department sees its own answers only (see OwnDept).
+func (c *Consultation) Entitled(r *bot.Roster, p *bot.Person) bool {
+	if p == nil || r == nil {
+		return false
+	}
+	if p.ID == c.CreatedBy || (c.Team != "" && p.InBody(c.Team)) {
+		return true
+	}
+	return r.HasKind(p, bot.InspectionOffice)
+}
+
+// OwnDepts returns the indexes of the departments p answers for.
+func (c *Consultation) OwnDepts(p *bot.Person) []int {
+	var out []int
+	for i, d := range c.Depts {
+		if p.InBody(d.Body) {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -1,0 +1,4 @@
+package round
+
+// MaxName exposes maxName to the external tests.
+const MaxName = maxName

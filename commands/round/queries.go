@@ -1,0 +1,25 @@
+package round
+
+import (
+	"context"
+
+	"github.com/xunji-bot/xunji/bot"
+)
+
+// Queries answers other domains' questions about rounds. Each question is
+// one method, so an index can answer it without touching the callers.
+type Queries struct{ rounds bot.Collection[Round] }
+
+// NewQueries returns the round queries over s.
+func NewQueries(s bot.Store) Queries { return Queries{rounds: bot.Records[Round](s, CollRounds)} }
+
+// Get returns the round with id (upper case, XC-2026-0001); a not-found
+// error when there is none.
+func (q Queries) Get(ctx context.Context, id string) (*Round, error) { return q.rounds.Get(ctx, id) }
+
+// Seed stores a round made outside the round command (the demo
+// district's); ECONFLICT when one with its id exists. The caller takes
+// its number from the id counter.
+func Seed(ctx context.Context, s bot.Store, r *Round) error {
+	return bot.Records[Round](s, CollRounds).Create(ctx, r.ID, r)
+}
