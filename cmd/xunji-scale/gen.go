@@ -81,7 +81,7 @@ func newGen(b *bot.Bot, raw bot.Store, cfg *config.Config, size string, batch in
 	g := &gen{
 		rnd: rand.New(rand.NewPCG(2026, 16)), cfg: cfg, loc: loc, now: now,
 		first: now.Year() - sz.Years + 1, last: now.Year(),
-		w:     &writer{b: b, batch: batch}, raw: raw,
+		w: &writer{b: b, batch: batch}, raw: raw,
 		stats: &Stats{Size: size, Years: sz.Years, Counts: map[string]int{}},
 		ids:   map[string]int64{},
 	}
