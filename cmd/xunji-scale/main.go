@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -72,12 +73,28 @@ func main() {
 		}
 		return
 	}
+	load := loadavg()
 	results, err := parent(ctx, o, os.Stderr)
 	printTable(os.Stdout, results, o.Runs)
+	// Timings on a shared machine are only as good as its idleness.
+	fmt.Printf("load average (1, 5, 15 min) before: %s, after: %s on %d CPUs\n", load, loadavg(), runtime.NumCPU())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "xunji-scale:", err)
 		os.Exit(1)
 	}
+}
+
+// loadavg is the machine's load average, "" off Linux.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "n/a"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func envOr(k, def string) string {
@@ -120,7 +137,7 @@ func child(ctx context.Context, o options) error {
 			Generated bool
 		}{st, made}
 	case "measure":
-		res, err := measure(ctx, t, o.Runs)
+		res, err := measure(ctx, t, o.Runs, true)
 		if err != nil {
 			return err
 		}

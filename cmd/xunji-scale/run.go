@@ -124,8 +124,10 @@ type Result struct {
 const slowlogThreshold = 1000 // µs
 
 // measure times the operations runs times each on the target's data
-// through a bot built as cmd/xunji builds it.
-func measure(ctx context.Context, t target, runs int) (*Result, error) {
+// through a bot built as cmd/xunji builds it. withSlowlog watches the
+// Redis server's SLOWLOG meanwhile (it changes the server's settings for
+// the run).
+func measure(ctx context.Context, t target, runs int, withSlowlog bool) (*Result, error) {
 	store, err := t.open(ctx)
 	if err != nil {
 		return nil, err
@@ -146,7 +148,7 @@ func measure(ctx context.Context, t target, runs int) (*Result, error) {
 	res := &Result{Size: t.Size, Backend: t.Backend, Stats: st, RSSStart: procStatus("VmRSS")}
 
 	var slow *slowlog
-	if t.Backend == "redis" {
+	if t.Backend == "redis" && withSlowlog {
 		slow, err = startSlowlog(ctx, t.RedisURL)
 		if err != nil {
 			res.SlowlogErr = err.Error()
