@@ -45,7 +45,7 @@ type Stats struct {
 	Clue     string         `json:"clue"`   // a concluded clue of the last year, for 线索 记录 / 查看
 	Cosign   string         `json:"cosign"` // a co-signature of the last year, for 会签 查看
 	Elapsed  time.Duration  `json:"elapsed"`
-	Counters map[string]int64
+	Counters map[string]int64 `json:"counters"`
 }
 
 // now is the generated data's present: Tuesday 2026-12-01 09:00 in
