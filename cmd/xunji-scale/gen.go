@@ -39,12 +39,12 @@ const (
 // Stats is what the generator made, per collection, and the records the
 // timed operations use.
 type Stats struct {
-	Size     string         `json:"size"`
-	Years    int            `json:"years"`
-	Counts   map[string]int `json:"counts"`
-	Clue     string         `json:"clue"`   // a concluded clue of the last year, for 线索 记录 / 查看
-	Cosign   string         `json:"cosign"` // a co-signature of the last year, for 会签 查看
-	Elapsed  time.Duration  `json:"elapsed"`
+	Size     string           `json:"size"`
+	Years    int              `json:"years"`
+	Counts   map[string]int   `json:"counts"`
+	Clue     string           `json:"clue"`   // a concluded clue of the last year, for 线索 记录 / 查看
+	Cosign   string           `json:"cosign"` // a co-signature of the last year, for 会签 查看
+	Elapsed  time.Duration    `json:"elapsed"`
 	Counters map[string]int64 `json:"counters"`
 }
 
