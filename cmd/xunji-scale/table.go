@@ -142,7 +142,7 @@ func printTable(w io.Writer, rs []*Result, runs int) {
 	fmt.Fprintln(w)
 	for _, r := range rs {
 		if r.Slowest != "" {
-			fmt.Fprintf(w, "%s %s: slowest Redis command %.1f ms: %s\n", r.Size, r.Backend, float64(r.SlowestMicros)/1000, r.Slowest)
+			fmt.Fprintf(w, "%s %s: slowest Redis command %.1f ms (%d over 5 ms): %s\n", r.Size, r.Backend, float64(r.SlowestMicros)/1000, r.SlowOver, r.Slowest)
 		}
 		if r.SlowlogErr != "" {
 			fmt.Fprintf(w, "%s %s: SLOWLOG unavailable: %s\n", r.Size, r.Backend, r.SlowlogErr)
