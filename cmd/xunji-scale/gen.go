@@ -69,6 +69,8 @@ type gen struct {
 	ids    map[string]int64 // id counters: "id:XS:2026" -> last number
 	rounds []*bot.Round     // the current year's
 	items  []*bot.Item      // the current year's
+
+	sampleConcluded, sampleComplete bool // whether the sample clue is concluded, the sample co-signature complete
 }
 
 func newGen(b *bot.Bot, raw bot.Store, cfg *config.Config, size string, batch int) (*gen, error) {
@@ -216,9 +218,8 @@ var (
 	fillerActions = []string{"assess.show", "clue.summary", "progress.export", "prefs.lang", "progress.remind", "progress.notice.body", "report.draft"}
 )
 
-func (g *gen) platform() bot.Platform { return g.pick2(platforms) }
-
-func (g *gen) pick2(s []bot.Platform) bot.Platform { return s[g.rnd.IntN(len(s))] }
+// platform is where a person did something: Lark mostly.
+func (g *gen) platform() bot.Platform { return platforms[g.rnd.IntN(len(platforms))] }
 
 func (g *gen) personOf(body string) string { return g.pick(bodyPeople[body]) }
 

@@ -20,8 +20,10 @@ func saveClue(ctx context.Context, s bot.Store, c *bot.Clue) error {
 func (g *gen) genClues(ctx context.Context, y, n int) error {
 	for range n {
 		c := g.clue(y)
-		if y == g.last && c.Status == bot.ClueConcluded && g.stats.Clue == "" {
-			g.stats.Clue = c.ID
+		// The timed commands read a concluded clue of the present year (any
+		// clue, when the year has none concluded).
+		if y == g.last && (g.stats.Clue == "" || c.Status == bot.ClueConcluded && !g.sampleConcluded) {
+			g.stats.Clue, g.sampleConcluded = c.ID, c.Status == bot.ClueConcluded
 		}
 		if err := g.w.add(ctx, func(ctx context.Context, s bot.Store) error { return saveClue(ctx, s, c) }); err != nil {
 			return err

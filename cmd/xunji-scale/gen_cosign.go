@@ -18,8 +18,10 @@ func saveCosign(ctx context.Context, s bot.Store, c *bot.Cosign) error {
 func (g *gen) genCosigns(ctx context.Context, y, n int) error {
 	for range n {
 		c := g.cosign(y)
-		if y == g.last && g.stats.Cosign == "" && c.State == bot.CosignComplete {
-			g.stats.Cosign = c.ID
+		// The timed 会签 查看 reads a complete one of the present year (any,
+		// when the year has none complete).
+		if y == g.last && (g.stats.Cosign == "" || c.State == bot.CosignComplete && !g.sampleComplete) {
+			g.stats.Cosign, g.sampleComplete = c.ID, c.State == bot.CosignComplete
 		}
 		if err := g.w.add(ctx, func(ctx context.Context, s bot.Store) error { return saveCosign(ctx, s, c) }); err != nil {
 			return err

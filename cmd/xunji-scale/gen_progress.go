@@ -159,18 +159,13 @@ func (g *gen) genChecks(ctx context.Context, y int) error {
 		if !at.Before(g.now) {
 			break
 		}
-		bodies := []struct {
+		type relay struct {
 			kind bot.CheckKind
 			body string
-		}{{bot.CheckStationed, "group3"}}
+		}
+		bodies := []relay{{bot.CheckStationed, "group3"}}
 		if mo%2 == 1 {
-			bodies = append(bodies, struct {
-				kind bot.CheckKind
-				body string
-			}{bot.CheckSupervisor, "sup_chengguan"}, struct {
-				kind bot.CheckKind
-				body string
-			}{bot.CheckSupervisor, "sup_hexi"})
+			bodies = append(bodies, relay{bot.CheckSupervisor, "sup_chengguan"}, relay{bot.CheckSupervisor, "sup_hexi"})
 		}
 		for _, b := range bodies {
 			period := bot.MonthID(at, g.loc)
