@@ -26,6 +26,7 @@ func testRedisURL() string {
 func TestTinySizeOnBothBackends(t *testing.T) {
 	for _, backend := range []string{"bolt", "redis"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			tg := target{Backend: backend, Size: "T", Dir: t.TempDir(), RedisURL: testRedisURL(),
 				Prefix: fmt.Sprintf("xunjiscaletest:%d:", time.Now().UnixNano())}
