@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xunji-bot/xunji/commands/all"
+
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/xunji-bot/xunji/bot"
@@ -21,14 +23,7 @@ import (
 	"github.com/xunji-bot/xunji/bot/i18n"
 	"github.com/xunji-bot/xunji/bot/metrics"
 	"github.com/xunji-bot/xunji/bot/outbox"
-	"github.com/xunji-bot/xunji/commands/admin"
-	"github.com/xunji-bot/xunji/commands/assess"
-	"github.com/xunji-bot/xunji/commands/clue"
-	"github.com/xunji-bot/xunji/commands/consult"
-	"github.com/xunji-bot/xunji/commands/cosign"
-	"github.com/xunji-bot/xunji/commands/meeting"
 	"github.com/xunji-bot/xunji/commands/progress"
-	"github.com/xunji-bot/xunji/commands/round"
 	boltstore "github.com/xunji-bot/xunji/storage/bolt"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
@@ -159,23 +154,9 @@ func newApp(store bot.Store, now func() time.Time) (*app, error) {
 			return resp, err
 		}
 	})
-	// The same command packages, in the same order, as cmd/xunji's
-	// registerCommands.
-	for _, reg := range []func(*bot.Bot, *config.Config) error{
-		admin.Register,
-		clue.Register,
-		func(b *bot.Bot, c *config.Config) error {
-			return cosign.RegisterWith(b, c, append(cosign.Builtin(), c.Cosign.Templates...))
-		},
-		progress.Register,
-		func(b *bot.Bot, c *config.Config) error { return round.RegisterWith(b, c, round.Config(c.Round)) },
-		func(b *bot.Bot, c *config.Config) error { return consult.RegisterWith(b, c, consult.Config(c.Consult)) },
-		assess.Register,
-		meeting.Register,
-	} {
-		if err := reg(b, cfg); err != nil {
-			return nil, err
-		}
+	// The same command packages, wired the same way, as cmd/xunji.
+	if err := all.Register(b, cfg); err != nil {
+		return nil, err
 	}
 	b.AddAdapter(&discard{})
 	a.Outbox = outbox.New(b, outbox.Options{Now: now})

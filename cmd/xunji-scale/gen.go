@@ -8,6 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/xunji-bot/xunji/commands/progress"
+	"github.com/xunji-bot/xunji/commands/round"
+
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 )
@@ -67,8 +70,8 @@ type gen struct {
 	audits []bot.AuditEntry // the current year's, written sorted by time
 	seq    int64            // audit sequence
 	ids    map[string]int64 // id counters: "id:XS:2026" -> last number
-	rounds []*bot.Round     // the current year's
-	items  []*bot.Item      // the current year's
+	rounds []*round.Round   // the current year's
+	items  []*progress.Item // the current year's
 
 	sampleConcluded, sampleComplete bool // whether the sample clue is concluded, the sample co-signature complete
 }

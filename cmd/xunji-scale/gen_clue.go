@@ -4,12 +4,14 @@ import (
 	"context"
 	"time"
 
+	"github.com/xunji-bot/xunji/commands/clue"
+
 	"github.com/xunji-bot/xunji/bot"
 )
 
 // saveClue stores one clue as the clue commands do.
-func saveClue(ctx context.Context, s bot.Store, c *bot.Clue) error {
-	return bot.Records[bot.Clue](s, bot.CollClues).Put(ctx, c.ID, c)
+func saveClue(ctx context.Context, s bot.Store, c *clue.Clue) error {
+	return bot.Records[clue.Clue](s, clue.CollClues).Put(ctx, c.ID, c)
 }
 
 // genClues makes year y's n clues: transferred by a team (or the office)
@@ -22,71 +24,71 @@ func (g *gen) genClues(ctx context.Context, y, n int) error {
 		c := g.clue(y)
 		// The timed commands read a concluded clue of the present year (any
 		// clue, when the year has none concluded).
-		if y == g.last && (g.stats.Clue == "" || c.Status == bot.ClueConcluded && !g.sampleConcluded) {
-			g.stats.Clue, g.sampleConcluded = c.ID, c.Status == bot.ClueConcluded
+		if y == g.last && (g.stats.Clue == "" || c.Status == clue.ClueConcluded && !g.sampleConcluded) {
+			g.stats.Clue, g.sampleConcluded = c.ID, c.Status == clue.ClueConcluded
 		}
 		if err := g.w.add(ctx, func(ctx context.Context, s bot.Store) error { return saveClue(ctx, s, c) }); err != nil {
 			return err
 		}
 	}
-	g.stats.Counts[bot.CollClues] += n
+	g.stats.Counts[clue.CollClues] += n
 	return nil
 }
 
-func (g *gen) clue(y int) *bot.Clue {
+func (g *gen) clue(y int) *clue.Clue {
 	created := g.yearTime(y)
 	team := g.pick(teams)
 	from := g.pick(teamPeople[team])
 	body := g.pick(receivers)
 	org := g.pick(units)
 	topic := g.pick(clueTopics)
-	c := &bot.Clue{
-		ID: g.nextID(bot.PrefixClue, y), Round: g.roundID(), FromBody: team, Body: body,
+	c := &clue.Clue{
+		ID: g.nextID(clue.PrefixClue, y), Round: g.roundID(), FromBody: team, Body: body,
 		Organisation: org, OrganisationName: unitNames[org] + "党组",
 		Title:     unitNames[org] + topic + "问题",
 		Substance: "群众反映" + unitNames[org] + "有关人员" + topic + "，涉及金额较大，请依规核查处置。",
 		Deadline:  g.day(created.AddDate(0, 0, 90)), Priority: g.chance(0.1),
-		Status: bot.ClueTransferred, CreatedBy: from, CreatedAt: created,
+		Status: clue.ClueTransferred, CreatedBy: from, CreatedAt: created,
 	}
 	pf := g.platform()
 	c.History = append(c.History, bot.History{Time: created, Person: from, Platform: pf, Action: "transfer"})
 	g.audit(created, from, "clue.transfer", c.ID, body)
 	age := g.now.Sub(created)
 	r := g.rnd.Float64()
-	var final bot.ClueStatus
+	var final clue.ClueStatus
 	switch {
 	case age > 180*24*time.Hour:
-		final = bot.ClueConcluded
+		final = clue.ClueConcluded
 		if r < 0.1 {
-			final = bot.ClueReturned
+			final = clue.ClueReturned
 		}
 	case age > 90*24*time.Hour: // past the deadline: the open ones are overdue
-		final = []bot.ClueStatus{bot.ClueConcluded, bot.ClueConcluded, bot.ClueVerifying, bot.ClueAcknowledged, bot.ClueReturned}[g.rnd.IntN(5)]
+		final = []clue.ClueStatus{clue.ClueConcluded, clue.ClueConcluded, clue.ClueVerifying, clue.ClueAcknowledged, clue.ClueReturned}[g.rnd.IntN(5)]
 	default:
-		final = []bot.ClueStatus{bot.ClueTransferred, bot.ClueAcknowledged, bot.ClueAcknowledged, bot.ClueVerifying, bot.ClueConcluded}[g.rnd.IntN(5)]
+		final = []clue.ClueStatus{clue.ClueTransferred, clue.ClueAcknowledged, clue.ClueAcknowledged, clue.ClueVerifying, clue.ClueConcluded}[g.rnd.IntN(5)]
 	}
 	receiver := g.personOf(body)
 	t := created
-	step := func(status bot.ClueStatus, action string, minD, maxD int) {
+	step := func(status clue.ClueStatus, action string, minD, maxD int) {
 		t = g.after(t, minD, maxD)
 		c.Status, c.UpdatedAt = status, t
 		c.History = append(c.History, bot.History{Time: t, Person: receiver, Platform: pf, Action: action})
 		g.audit(t, receiver, "clue."+action, c.ID, "")
 	}
-	if final == bot.ClueReturned {
-		step(bot.ClueReturned, "return", 1, 10)
+	if final == clue.ClueReturned {
+		step(clue.ClueReturned, "return", 1, 10)
 		c.ClosedBy, c.ClosedAt = receiver, t
-	} else if final != bot.ClueTransferred {
-		step(bot.ClueAcknowledged, "ack", 0, 4)
+	} else if final != clue.ClueTransferred {
+		step(clue.ClueAcknowledged, "ack", 0, 4)
 		c.AckBy, c.AckAt = receiver, t
-		if final == bot.ClueVerifying || final == bot.ClueConcluded {
-			step(bot.ClueVerifying, "verify", 1, 10)
+		if final == clue.ClueVerifying || final == clue.ClueConcluded {
+			step(clue.ClueVerifying, "verify", 1, 10)
 			c.VerifyAt = t
 		}
-		if final == bot.ClueConcluded {
-			step(bot.ClueConcluded, "conclude", 20, 80)
-			c.Conclusion = bot.ClueConclusions[g.rnd.IntN(len(bot.ClueConclusions))]
-			c.CaseOpened = c.Conclusion == bot.DisposalVerify && g.chance(0.3)
+		if final == clue.ClueConcluded {
+			step(clue.ClueConcluded, "conclude", 20, 80)
+			c.Conclusion = clue.ClueConclusions[g.rnd.IntN(len(clue.ClueConclusions))]
+			c.CaseOpened = c.Conclusion == clue.DisposalVerify && g.chance(0.3)
 			c.ClosedBy, c.ClosedAt = receiver, t
 		}
 	}

@@ -5,22 +5,24 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/xunji-bot/xunji/commands/progress"
+
 	"github.com/xunji-bot/xunji/bot"
 )
 
 // saveItem stores one rectification item as the progress commands do.
-func saveItem(ctx context.Context, s bot.Store, it *bot.Item) error {
-	return bot.Records[bot.Item](s, bot.CollItems).Put(ctx, it.ID, it)
+func saveItem(ctx context.Context, s bot.Store, it *progress.Item) error {
+	return bot.Records[progress.Item](s, progress.CollItems).Put(ctx, it.ID, it)
 }
 
 // saveMonth stores one month's collection and notice state.
-func saveMonth(ctx context.Context, s bot.Store, m *bot.ProgressMonth) error {
-	return bot.Records[bot.ProgressMonth](s, bot.CollProgressMonths).Put(ctx, m.ID, m)
+func saveMonth(ctx context.Context, s bot.Store, m *progress.ProgressMonth) error {
+	return bot.Records[progress.ProgressMonth](s, progress.CollProgressMonths).Put(ctx, m.ID, m)
 }
 
 // saveCheck stores one relay check.
-func saveCheck(ctx context.Context, s bot.Store, c *bot.Check) error {
-	return bot.Records[bot.Check](s, bot.CollProgressChecks).Put(ctx, c.ID, c)
+func saveCheck(ctx context.Context, s bot.Store, c *progress.Check) error {
+	return bot.Records[progress.Check](s, progress.CollProgressChecks).Put(ctx, c.ID, c)
 }
 
 // genItems makes year y's n rectification items: a unit's problem with
@@ -36,11 +38,11 @@ func (g *gen) genItems(ctx context.Context, y, n int) error {
 			return err
 		}
 	}
-	g.stats.Counts[bot.CollItems] += n
+	g.stats.Counts[progress.CollItems] += n
 	return nil
 }
 
-func (g *gen) item(y, k int) *bot.Item {
+func (g *gen) item(y, k int) *progress.Item {
 	created := g.yearTime(y)
 	unit := g.pick(units)
 	team := g.pick(teams)
@@ -51,11 +53,11 @@ func (g *gen) item(y, k int) *bot.Item {
 			sup = append(sup, o)
 		}
 	}
-	it := &bot.Item{
-		ID: g.nextID(bot.PrefixItem, y), Round: g.roundID(), Unit: unit,
+	it := &progress.Item{
+		ID: g.nextID(progress.PrefixItem, y), Round: g.roundID(), Unit: unit,
 		Title:    fmt.Sprintf("%s%s（%d年第%d项）", unitNames[unit], g.pick(itemTopics), y, k+1),
 		Deadline: g.day(created.AddDate(0, 1+g.rnd.IntN(6), 0)), Supervisors: sup,
-		Immediate: g.chance(0.15), Source: team, Status: bot.ItemOpen, CreatedBy: by, CreatedAt: created,
+		Immediate: g.chance(0.15), Source: team, Status: progress.ItemOpen, CreatedBy: by, CreatedAt: created,
 	}
 	pf := g.platform()
 	it.History = append(it.History, bot.History{Time: created, Person: by, Platform: pf, Action: "create"})
@@ -65,27 +67,27 @@ func (g *gen) item(y, k int) *bot.Item {
 	switch {
 	case overdueFor > 60*24*time.Hour:
 		if r < 0.95 {
-			it.Status = bot.ItemDone
+			it.Status = progress.ItemDone
 		}
 	case overdueFor > 0:
 		switch {
 		case r < 0.6:
-			it.Status = bot.ItemDone
+			it.Status = progress.ItemDone
 		case r < 0.75:
-			it.Status = bot.ItemAwaiting
+			it.Status = progress.ItemAwaiting
 		}
 	default:
 		switch {
 		case r < 0.2:
-			it.Status = bot.ItemDone
+			it.Status = progress.ItemDone
 		case r < 0.3:
-			it.Status = bot.ItemAwaiting
+			it.Status = progress.ItemAwaiting
 		}
 	}
 	// Monthly progress reports by the unit's contact.
 	contact := g.personOf(unit)
 	final := 100
-	if it.Status == bot.ItemOpen {
+	if it.Status == progress.ItemOpen {
 		final = 10 * g.rnd.IntN(10)
 	}
 	reports := 1 + g.rnd.IntN(6)
@@ -93,15 +95,15 @@ func (g *gen) item(y, k int) *bot.Item {
 	for i := range reports {
 		t = g.after(t, 20, 40)
 		next := final * (i + 1) / reports
-		it.Progress = append(it.Progress, bot.ProgressEntry{Time: t, Person: contact, Platform: pf, From: pct, Percent: next, Note: "按计划推进整改"})
+		it.Progress = append(it.Progress, progress.ProgressEntry{Time: t, Person: contact, Platform: pf, From: pct, Percent: next, Note: "按计划推进整改"})
 		g.audit(t, contact, "progress.log", it.ID, fmt.Sprintf("%d%%", next))
 		pct = next
 	}
 	it.Percent, it.UpdatedAt = pct, t
-	if it.Status != bot.ItemOpen {
+	if it.Status != progress.ItemOpen {
 		it.CompletedAt = t
 	}
-	if it.Status == bot.ItemDone {
+	if it.Status == progress.ItemDone {
 		closer := g.personOf(sup[0])
 		it.DoneAt, it.ClosedBy = g.after(t, 1, 15), closer
 		it.History = append(it.History, bot.History{Time: it.DoneAt, Person: closer, Platform: pf, Action: "close"})
@@ -121,16 +123,16 @@ func (g *gen) genMonths(ctx context.Context, y int) error {
 		if !first.Before(time.Date(g.now.Year(), g.now.Month(), 1, 0, 0, 0, 0, g.loc)) {
 			break
 		}
-		m := &bot.ProgressMonth{ID: bot.MonthID(first, g.loc), StartedAt: first.AddDate(0, 0, -7), WindowStart: first.AddDate(0, -1, 0),
+		m := &progress.ProgressMonth{ID: progress.MonthID(first, g.loc), StartedAt: first.AddDate(0, 0, -7), WindowStart: first.AddDate(0, -1, 0),
 			Deadline: g.day(first.AddDate(0, 0, -2)), ClosedAt: first.AddDate(0, 0, -1), NoticeAt: first.Add(time.Hour)}
-		var total bot.OrgFigures
+		var total progress.OrgFigures
 		for _, u := range units {
-			rep := bot.UnitReport{Unit: u}
+			rep := progress.UnitReport{Unit: u}
 			if g.chance(0.1) {
 				rep.Missing = []string{"ZG"}
 			}
 			m.Units = append(m.Units, rep)
-			f := bot.OrgFigures{Unit: u, Total: 20 + g.rnd.IntN(40)}
+			f := progress.OrgFigures{Unit: u, Total: 20 + g.rnd.IntN(40)}
 			f.Done = f.Total * (50 + g.rnd.IntN(40)) / 100
 			f.Awaiting = g.rnd.IntN(3)
 			f.Open = f.Total - f.Done - f.Awaiting
@@ -146,7 +148,7 @@ func (g *gen) genMonths(ctx context.Context, y int) error {
 		if err := g.w.add(ctx, func(ctx context.Context, s bot.Store) error { return saveMonth(ctx, s, m) }); err != nil {
 			return err
 		}
-		g.stats.Counts[bot.CollProgressMonths]++
+		g.stats.Counts[progress.CollProgressMonths]++
 	}
 	return nil
 }
@@ -160,32 +162,32 @@ func (g *gen) genChecks(ctx context.Context, y int) error {
 			break
 		}
 		type relay struct {
-			kind bot.CheckKind
+			kind progress.CheckKind
 			body string
 		}
-		bodies := []relay{{bot.CheckStationed, "group3"}}
+		bodies := []relay{{progress.CheckStationed, "group3"}}
 		if mo%2 == 1 {
-			bodies = append(bodies, relay{bot.CheckSupervisor, "sup_chengguan"}, relay{bot.CheckSupervisor, "sup_hexi"})
+			bodies = append(bodies, relay{progress.CheckSupervisor, "sup_chengguan"}, relay{progress.CheckSupervisor, "sup_hexi"})
 		}
 		for _, b := range bodies {
-			period := bot.MonthID(at, g.loc)
-			c := &bot.Check{ID: fmt.Sprintf("%s:%s:%s", b.kind, b.body, period), Kind: b.kind, Body: b.body, Period: period, PromptedAt: at}
+			period := progress.MonthID(at, g.loc)
+			c := &progress.Check{ID: fmt.Sprintf("%s:%s:%s", b.kind, b.body, period), Kind: b.kind, Body: b.body, Period: period, PromptedAt: at}
 			for i := 0; i < 5 && i < len(g.items); i++ {
 				c.Items = append(c.Items, g.items[g.rnd.IntN(len(g.items))].ID)
 			}
 			g.audit(at, "", "progress.check.prompt", c.ID, "")
 			if rec := g.after(at, 3, 20); rec.Before(g.now) {
-				c.Result, c.RecordedBy, c.RecordedAt, c.Platform = bot.CheckPassed, g.personOf(b.body), rec, g.platform()
+				c.Result, c.RecordedBy, c.RecordedAt, c.Platform = progress.CheckPassed, g.personOf(b.body), rec, g.platform()
 				if g.chance(0.3) && len(c.Items) > 0 {
-					c.Result = bot.CheckIssues
-					c.Findings = []bot.CheckFinding{{Item: c.Items[0], Note: "台账资料不完整", Person: c.RecordedBy, Time: rec, Result: bot.CheckIssues}}
+					c.Result = progress.CheckIssues
+					c.Findings = []progress.CheckFinding{{Item: c.Items[0], Note: "台账资料不完整", Person: c.RecordedBy, Time: rec, Result: progress.CheckIssues}}
 				}
 				g.audit(rec, c.RecordedBy, "progress.check", c.ID, string(c.Result))
 			}
 			if err := g.w.add(ctx, func(ctx context.Context, s bot.Store) error { return saveCheck(ctx, s, c) }); err != nil {
 				return err
 			}
-			g.stats.Counts[bot.CollProgressChecks]++
+			g.stats.Counts[progress.CollProgressChecks]++
 		}
 	}
 	return nil

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 
+	"github.com/xunji-bot/xunji/commands/round"
+
 	"github.com/xunji-bot/xunji/bot"
 )
 
 // saveRound stores one inspection round as the round command does.
-func saveRound(ctx context.Context, s bot.Store, r *bot.Round) error {
-	return bot.Records[bot.Round](s, bot.CollRounds).Put(ctx, r.ID, r)
+func saveRound(ctx context.Context, s bot.Store, r *round.Round) error {
+	return bot.Records[round.Round](s, round.CollRounds).Put(ctx, r.ID, r)
 }
 
 // genRounds makes year y's n inspection rounds, each two months of a
@@ -20,8 +22,8 @@ func (g *gen) genRounds(ctx context.Context, y, n int) error {
 		created := g.yearTime(y)
 		start := g.day(created.AddDate(0, 0, 7))
 		end := start.AddDate(0, 2, 0)
-		r := &bot.Round{
-			ID: g.nextID(bot.PrefixRound, y), Team: team, Organisation: g.pick(units),
+		r := &round.Round{
+			ID: g.nextID(round.PrefixRound, y), Team: team, Organisation: g.pick(units),
 			Attached: []string{g.pick([]string{"room1", "room2"}), "group3"},
 			Start:    start, End: end, Feedback: end.AddDate(0, 0, 20),
 			CreatedBy: g.pick(officePeople), CreatedAt: created,
@@ -36,7 +38,7 @@ func (g *gen) genRounds(ctx context.Context, y, n int) error {
 			return err
 		}
 	}
-	g.stats.Counts[bot.CollRounds] += n
+	g.stats.Counts[round.CollRounds] += n
 	return nil
 }
 

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/commands/clue"
+	"github.com/xunji-bot/xunji/commands/cosign"
+	"github.com/xunji-bot/xunji/commands/progress"
+
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/xunji-bot/xunji/bot"
@@ -54,7 +58,7 @@ func TestTinySizeOnBothBackends(t *testing.T) {
 			if !made {
 				t.Fatal("a new store was not generated")
 			}
-			want := map[string]int{bot.CollClues: 10, bot.CollItems: 25, bot.CollCosigns: 3, bot.CollAudit: 1000}
+			want := map[string]int{clue.CollClues: 10, progress.CollItems: 25, cosign.CollCosigns: 3, bot.CollAudit: 1000}
 			for coll, n := range want {
 				if st.Counts[coll] != n {
 					t.Errorf("generator says %d %s, the size is %d", st.Counts[coll], coll, n)
@@ -81,10 +85,10 @@ func TestTinySizeOnBothBackends(t *testing.T) {
 			if seq != int64(st.Counts[bot.CollAudit])+1 {
 				t.Errorf("next audit number %d after %d entries", seq, st.Counts[bot.CollAudit])
 			}
-			if _, err := store.Get(ctx, bot.CollClues, st.Clue); err != nil {
+			if _, err := store.Get(ctx, clue.CollClues, st.Clue); err != nil {
 				t.Errorf("sample clue %q: %v", st.Clue, err)
 			}
-			if _, err := store.Get(ctx, bot.CollCosigns, st.Cosign); err != nil {
+			if _, err := store.Get(ctx, cosign.CollCosigns, st.Cosign); err != nil {
 				t.Errorf("sample co-signature %q: %v", st.Cosign, err)
 			}
 			store.Close()

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/commands/all"
+
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/i18n"
@@ -13,7 +15,7 @@ import (
 func fullBot(t testing.TB) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
-	if err := registerCommands(env.Bot, env.Config); err != nil {
+	if err := all.Register(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	return env

@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/xunji-bot/xunji/commands/all"
+
 	"github.com/jonboulle/clockwork"
 
 	"github.com/xunji-bot/xunji/adapters/console"
@@ -36,14 +38,6 @@ import (
 	"github.com/xunji-bot/xunji/bot/metrics"
 	"github.com/xunji-bot/xunji/bot/outbox"
 	"github.com/xunji-bot/xunji/bot/schedule"
-	"github.com/xunji-bot/xunji/commands/admin"
-	"github.com/xunji-bot/xunji/commands/assess"
-	"github.com/xunji-bot/xunji/commands/clue"
-	"github.com/xunji-bot/xunji/commands/consult"
-	"github.com/xunji-bot/xunji/commands/cosign"
-	"github.com/xunji-bot/xunji/commands/meeting"
-	"github.com/xunji-bot/xunji/commands/progress"
-	"github.com/xunji-bot/xunji/commands/round"
 	boltstore "github.com/xunji-bot/xunji/storage/bolt"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
@@ -425,7 +419,7 @@ func (m *Main) setup(ctx context.Context) error {
 	m.Metrics.BuildInfo(bi.Version, bi.Commit, bi.GoVersion)
 	b.Use(m.Metrics.Middleware())
 	b.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
-	if err := registerCommands(b, m.Config); err != nil {
+	if err := all.Register(b, m.Config); err != nil {
 		return err
 	}
 	if err := b.Register(m.extraCommands...); err != nil {
@@ -437,78 +431,6 @@ func (m *Main) setup(ctx context.Context) error {
 		return err
 	}
 	return nil
-}
-
-// registerCommands adds every command package.
-func registerCommands(b *bot.Bot, c *config.Config) error {
-	for _, reg := range []func(*bot.Bot, *config.Config) error{
-		registerAdmin,
-		clue.Register,
-		registerCosign,
-		progress.Register,
-		registerRound,
-		consult.Register,
-		assess.Register,
-		meeting.Register,
-	} {
-		if err := reg(b, c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// registerAdmin adds the administration commands, with each domain's
-// count of the open work a body's last member leaves behind.
-func registerAdmin(b *bot.Bot, c *config.Config) error {
-	return admin.Register(b, c, openWork(b)...)
-}
-
-// openWork returns each domain's count of the open work waiting on a
-// body, in the order the roster warning names them.
-func openWork(b *bot.Bot) []admin.OpenWork {
-	clues, items := clue.NewQueries(b.Store, b.Loc), progress.NewQueries(b.Store, b.Loc)
-	cosigns, consults := cosign.NewQueries(b.Store), consult.NewQueries(b.Store)
-	return []admin.OpenWork{
-		{Kind: "clue", Count: count(clues.OpenReceivedBy)},
-		{Kind: "item", Count: count(items.OpenItemsOf)},
-		{Kind: "cosign", Count: count(cosigns.AwaitingSignatureOf)},
-		{Kind: "consult", Count: count(consults.UnansweredBy)},
-	}
-}
-
-// count turns a query of the records waiting on a body into a count.
-func count[T any](query func(context.Context, string) ([]T, error)) func(context.Context, string) (int, error) {
-	return func(ctx context.Context, body string) (int, error) {
-		recs, err := query(ctx, body)
-		return len(recs), err
-	}
-}
-
-// registerRound adds inspection rounds, with the progress and cosign
-// domains' makers behind the immediate-fix button.
-func registerRound(b *bot.Bot, c *config.Config) error {
-	items, err := progress.NewMaker(b, c)
-	if err != nil {
-		return err
-	}
-	cosigns, err := cosign.NewMaker(b, c, cosignTemplates(c))
-	if err != nil {
-		return err
-	}
-	return round.Register(b, c, round.Fix{Items: items, Cosigns: cosigns})
-}
-
-// cosignTemplates are the built-in co-signature templates and those of
-// the configuration.
-func cosignTemplates(c *config.Config) []config.CosignTemplate {
-	return append(cosign.Builtin(), c.Cosign.Templates...)
-}
-
-// registerCosign adds co-signatures with the built-in templates and those
-// of the configuration.
-func registerCosign(b *bot.Bot, c *config.Config) error {
-	return cosign.RegisterWith(b, c, cosignTemplates(c))
 }
 
 // platformAdapters returns the Slack and Lark adapters configured by
