@@ -22,7 +22,10 @@ type Mem struct {
 	Fail error
 }
 
-var _ bot.Store = (*Mem)(nil)
+var (
+	_ bot.Store   = (*Mem)(nil)
+	_ bot.Scanner = (*Mem)(nil)
+)
 
 // NewMem returns an empty store.
 func NewMem() *Mem {
@@ -118,6 +121,19 @@ func (m *Mem) List(_ context.Context, coll string) ([]bot.Doc, error) {
 	}
 	slices.SortFunc(out, func(a, b bot.Doc) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
+}
+
+// Scan implements bot.Scanner, by cutting the page from the sorted
+// collection (a test store: the cost does not matter, the semantics do).
+func (m *Mem) Scan(ctx context.Context, coll string, r bot.Range) ([]bot.Doc, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	docs, err := m.List(ctx, coll)
+	if err != nil {
+		return nil, err
+	}
+	return bot.CutPage(docs, r), nil
 }
 
 // NextSeq implements bot.Store.
