@@ -95,12 +95,21 @@ func AuditVerb(action string) string { return action[strings.LastIndexByte(actio
 // putAuditIndex writes e's index documents (doc is e encoded); writing
 // them again is harmless.
 func putAuditIndex(ctx context.Context, s Store, e AuditEntry, doc []byte) error {
-	if e.Record != "" {
-		if err := s.Put(ctx, CollAuditByRecord, e.Record+"\x00"+auditID(e.Seq), doc); err != nil {
+	for _, w := range auditIndexWrites(e, doc) {
+		if err := s.Put(ctx, w.Coll, w.ID, w.Doc); err != nil {
 			return err
 		}
 	}
-	return s.Put(ctx, CollAuditByVerb, AuditVerb(e.Action)+"\x00"+auditTimeKey(e.Time)+"\x00"+auditID(e.Seq), doc)
+	return nil
+}
+
+// auditIndexWrites are the index documents of e (doc is e encoded).
+func auditIndexWrites(e AuditEntry, doc []byte) []Write {
+	ws := make([]Write, 0, 2)
+	if e.Record != "" {
+		ws = append(ws, Write{Kind: WritePut, Coll: CollAuditByRecord, ID: e.Record + "\x00" + auditID(e.Seq), Doc: doc})
+	}
+	return append(ws, Write{Kind: WritePut, Coll: CollAuditByVerb, ID: AuditVerb(e.Action) + "\x00" + auditTimeKey(e.Time) + "\x00" + auditID(e.Seq), Doc: doc})
 }
 
 func decodeAudit(docs []Doc) ([]AuditEntry, error) {
@@ -201,6 +210,10 @@ func BackfillAuditIndex(ctx context.Context, s Store) (int, error) {
 	} else if !IsNotFound(err) {
 		return 0, err
 	}
+	base := s
+	if us, ok := s.(unitStore); ok {
+		base = us.Store
+	}
 	n := 0
 	r := Range{Limit: auditPage}
 	for {
@@ -208,15 +221,24 @@ func BackfillAuditIndex(ctx context.Context, s Store) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		// A page's index documents go in one commit (one transaction, one
+		// fsync on bolt) when the store can.
+		c := &Commit{}
 		for _, d := range docs {
 			var e AuditEntry
 			if err := json.Unmarshal(d.Data, &e); err != nil {
 				return n, &Error{Code: EINTERNAL, Err: fmt.Errorf("audit %q: %w", d.ID, err)}
 			}
-			if err := putAuditIndex(ctx, s, e, d.Data); err != nil {
-				return n, err
-			}
+			c.Writes = append(c.Writes, auditIndexWrites(e, d.Data)...)
 			n++
+		}
+		if tx, ok := base.(TxStore); ok && len(c.Writes) > 0 {
+			err = tx.Commit(ctx, c)
+		} else {
+			err = applyOneByOne(ctx, base, c)
+		}
+		if err != nil {
+			return n, err
 		}
 		if len(docs) < auditPage {
 			break
