@@ -39,7 +39,7 @@ func wantActions(t *testing.T, what string, es []bot.AuditEntry, err error, want
 // the unit's own entry before it commits. Records whose ids extend one
 // another (XS-2026-0001 and XS-2026-00010) stay apart.
 func TestAuditOfReadsOneRecord(t *testing.T) {
-	stores(t, func(t *testing.T, env *bottest.Env) {
+	allStores(t, func(t *testing.T, env *bottest.Env) {
 		ctx := context.Background()
 		b := env.Bot
 		for i, a := range []struct{ rec, act string }{
@@ -82,7 +82,7 @@ func TestAuditOfReadsOneRecord(t *testing.T) {
 // An entry's index documents are written in its unit: a dropped unit
 // leaves neither the entry nor its index documents.
 func TestAuditIndexIsWrittenInTheEntrysUnit(t *testing.T) {
-	stores(t, func(t *testing.T, env *bottest.Env) {
+	allStores(t, func(t *testing.T, env *bottest.Env) {
 		ctx := context.Background()
 		b := env.Bot
 		err := b.RunUnit(ctx, func(ctx context.Context) error {
@@ -113,7 +113,7 @@ func TestAuditIndexIsWrittenInTheEntrysUnit(t *testing.T) {
 // AuditBetween reads one verb's entries in [from, to) from the verb
 // index, whatever the domain of the action.
 func TestAuditBetweenReadsOneVerbInAPeriod(t *testing.T) {
-	stores(t, func(t *testing.T, env *bottest.Env) {
+	allStores(t, func(t *testing.T, env *bottest.Env) {
 		ctx := context.Background()
 		b := env.Bot
 		from := bottest.Start.Add(time.Hour)
@@ -165,7 +165,7 @@ func TestAuditBetweenPages(t *testing.T) {
 // A store written before the audit index existed gets its index documents
 // from BackfillAuditIndex, once.
 func TestBackfillAuditIndex(t *testing.T) {
-	stores(t, func(t *testing.T, env *bottest.Env) {
+	allStores(t, func(t *testing.T, env *bottest.Env) {
 		ctx := context.Background()
 		b := env.Bot
 		// Entries as an older version wrote them: the log alone.
@@ -204,7 +204,7 @@ func TestBackfillAuditIndex(t *testing.T) {
 // record numbers), so two units that both audit do not conflict: the
 // one that commits second does not run again.
 func TestAuditingUnitsDoNotConflict(t *testing.T) {
-	stores(t, func(t *testing.T, env *bottest.Env) {
+	allStores(t, func(t *testing.T, env *bottest.Env) {
 		ctx := context.Background()
 		b := env.Bot
 		runs := 0

@@ -36,7 +36,7 @@ func wantScan(t *testing.T, what string, got []string, want ...string) {
 // page: puts added or replacing, deletes removed, in order and within
 // the limit, in both directions.
 func TestScanInAUnitSeesItsOwnWrites(t *testing.T) {
-	stores(t, func(t *testing.T, env *bottest.Env) {
+	allStores(t, func(t *testing.T, env *bottest.Env) {
 		ctx := context.Background()
 		b := env.Bot
 		for _, id := range []string{"k1", "k2", "k3", "k4", "k5"} {
@@ -85,7 +85,7 @@ func TestScanInAUnitSeesItsOwnWrites(t *testing.T) {
 // Get, which is checked: of two units creating the same title at once,
 // one commits and the other, run again, sees the title taken.
 func TestScanPhantomsAreNotCheckedButKeyDocumentsAre(t *testing.T) {
-	stores(t, func(t *testing.T, env *bottest.Env) {
+	allStores(t, func(t *testing.T, env *bottest.Env) {
 		ctx := context.Background()
 		b := env.Bot
 
