@@ -190,39 +190,53 @@ func (b *Bot) AuditBetween(ctx context.Context, verb string, from, to time.Time)
 	}
 }
 
-// The document that records that the audit index was built for the
-// entries written before it existed.
+// auditIndexMarker is the document (in collection "meta") holding the id
+// of the last audit entry BackfillAuditIndex indexed.
 const (
 	collMeta         = "meta"
-	auditIndexMarker = "audit_index_v1"
+	auditIndexMarker = "audit_index"
 )
 
-// BackfillAuditIndex writes the index documents of audit entries written
-// before the audit index existed, once: a marker document records that
-// it ran to the end, and a later call returns at once. It is idempotent
-// (index ids follow from the entries), so an interrupted run, or two
-// processes starting together, only write some documents twice. It
-// reads the log a page at a time and returns how many entries it read.
-// Entries written meanwhile by this version have their index already.
+type auditIndexProgress struct {
+	After string `json:"after"` // the last audit id indexed by a backfill
+}
+
+// BackfillAuditIndex writes the index documents of the audit entries
+// after the last one it indexed before (all of them the first time): the
+// entries of a store written by a version without the audit index, and
+// those an older replica wrote during a rolling upgrade. A marker
+// document keeps how far it got, a page at a time, so a later call reads
+// only the entries written since. Writing an index document again is
+// harmless (its id follows from the entry), so an interrupted run or two
+// processes starting together cost only some writes twice. It returns
+// how many entries it read. Entries written by this version have their
+// index already; the call at start-up catches up with the others.
 func BackfillAuditIndex(ctx context.Context, s Store) (int, error) {
-	if _, err := s.Get(ctx, collMeta, auditIndexMarker); err == nil {
-		return 0, nil
-	} else if !IsNotFound(err) {
-		return 0, err
-	}
 	base := s
 	if us, ok := s.(unitStore); ok {
 		base = us.Store
 	}
+	var prog auditIndexProgress
+	switch doc, err := base.Get(ctx, collMeta, auditIndexMarker); {
+	case err == nil:
+		if err := json.Unmarshal(doc, &prog); err != nil {
+			return 0, &Error{Code: EINTERNAL, Err: fmt.Errorf("audit index marker: %w", err)}
+		}
+	case !IsNotFound(err):
+		return 0, err
+	}
 	n := 0
-	r := Range{Limit: auditPage}
+	r := Range{After: prog.After, Limit: auditPage}
 	for {
-		docs, err := ScanDocs(ctx, s, CollAudit, r)
+		docs, err := ScanDocs(ctx, base, CollAudit, r)
 		if err != nil {
 			return n, err
 		}
-		// A page's index documents go in one commit (one transaction, one
-		// fsync on bolt) when the store can.
+		if len(docs) == 0 {
+			return n, nil
+		}
+		// A page's index documents and the marker go in one commit (one
+		// transaction, one fsync on bolt) when the store can.
 		c := &Commit{}
 		for _, d := range docs {
 			var e AuditEntry
@@ -232,7 +246,10 @@ func BackfillAuditIndex(ctx context.Context, s Store) (int, error) {
 			c.Writes = append(c.Writes, auditIndexWrites(e, d.Data)...)
 			n++
 		}
-		if tx, ok := base.(TxStore); ok && len(c.Writes) > 0 {
+		r.After = docs[len(docs)-1].ID
+		marker, _ := json.Marshal(auditIndexProgress{After: r.After})
+		c.Writes = append(c.Writes, Write{Kind: WritePut, Coll: collMeta, ID: auditIndexMarker, Doc: marker})
+		if tx, ok := base.(TxStore); ok {
 			err = tx.Commit(ctx, c)
 		} else {
 			err = applyOneByOne(ctx, base, c)
@@ -241,11 +258,9 @@ func BackfillAuditIndex(ctx context.Context, s Store) (int, error) {
 			return n, err
 		}
 		if len(docs) < auditPage {
-			break
+			return n, nil
 		}
-		r.After = docs[len(docs)-1].ID
 	}
-	return n, s.Put(ctx, collMeta, auditIndexMarker, []byte(`{"done":true}`))
 }
 
 // Refuse audits a refused action on record and returns the EUNAUTHORIZED

@@ -163,7 +163,7 @@ func TestAuditBetweenPages(t *testing.T) {
 }
 
 // A store written before the audit index existed gets its index documents
-// from BackfillAuditIndex, once.
+// from BackfillAuditIndex, once; later calls read only newer entries.
 func TestBackfillAuditIndex(t *testing.T) {
 	allStores(t, func(t *testing.T, env *bottest.Env) {
 		ctx := context.Background()
@@ -196,6 +196,18 @@ func TestBackfillAuditIndex(t *testing.T) {
 		}
 		if n, err := bot.BackfillAuditIndex(ctx, b.Store); err != nil || n != 0 {
 			t.Fatalf("second backfill: %d entries, %v; want none (the marker)", n, err)
+		}
+		// An entry an older replica writes afterwards (a rolling upgrade)
+		// is indexed by the next call, which reads only it.
+		doc, _ := json.Marshal(bot.AuditEntry{Seq: 1204, Time: bottest.Start, Action: "clue.close", Record: "XS-2026-0001", Result: bot.ResultOK})
+		if err := b.Store.Put(ctx, bot.CollAudit, "000000001204", doc); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := bot.BackfillAuditIndex(ctx, b.Store); err != nil || n != 1 {
+			t.Fatalf("third backfill: %d entries, %v; want the one written since", n, err)
+		}
+		if es, err := b.AuditOf(ctx, "XS-2026-0001", bot.Range{Reverse: true, Limit: 1}); err != nil || len(es) != 1 || es[0].Action != "clue.close" {
+			t.Fatalf("the late entry: %v %+v", err, es)
 		}
 	})
 }
