@@ -32,7 +32,7 @@ func allStores(t *testing.T, f func(t *testing.T, env *bottest.Env)) {
 			t.Fatalf("cannot reach Redis at %s: %v (start redis-server or set REDIS_URL)", url, err)
 		}
 		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			c := s.Client()
 			var keys []string

@@ -123,17 +123,35 @@ func (m *Mem) List(_ context.Context, coll string) ([]bot.Doc, error) {
 	return out, nil
 }
 
-// Scan implements bot.Scanner, by cutting the page from the sorted
-// collection (a test store: the cost does not matter, the semantics do).
-func (m *Mem) Scan(ctx context.Context, coll string, r bot.Range) ([]bot.Doc, error) {
+// Scan implements bot.Scanner: it sorts the ids in the range and copies
+// only the page (a test store: the semantics matter, not the cost).
+func (m *Mem) Scan(_ context.Context, coll string, r bot.Range) ([]bot.Doc, error) {
 	if err := r.Check(); err != nil {
 		return nil, err
 	}
-	docs, err := m.List(ctx, coll)
-	if err != nil {
-		return nil, err
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return nil, m.Fail
 	}
-	return bot.CutPage(docs, r), nil
+	var ids []string
+	for id := range m.coll(coll) {
+		if r.Holds(id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if r.Reverse {
+		slices.Reverse(ids)
+	}
+	if r.Limit > 0 && len(ids) > r.Limit {
+		ids = ids[:r.Limit]
+	}
+	out := make([]bot.Doc, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, bot.Doc{ID: id, Data: slices.Clone(m.coll(coll)[id])})
+	}
+	return out, nil
 }
 
 // NextSeq implements bot.Store.
