@@ -98,6 +98,26 @@ func (c Collection[T]) Update(ctx context.Context, id string, fn func(*T) error)
 	return &out, nil
 }
 
+// Scan returns the records of r's page (see Scanner.Scan) in its order,
+// with their ids, reading only the page when the store can.
+func (c Collection[T]) Scan(ctx context.Context, r Range) ([]*T, []string, error) {
+	docs, err := ScanDocs(ctx, c.Store, c.Name, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*T, 0, len(docs))
+	ids := make([]string, 0, len(docs))
+	for _, d := range docs {
+		var v T
+		if err := json.Unmarshal(d.Data, &v); err != nil {
+			return nil, nil, &Error{Code: EINTERNAL, Err: errors.Join(fmt.Errorf("%s/%s", c.Name, d.ID), err)}
+		}
+		out = append(out, &v)
+		ids = append(ids, d.ID)
+	}
+	return out, ids, nil
+}
+
 // List returns every record in id order.
 func (c Collection[T]) List(ctx context.Context) ([]*T, error) {
 	docs, err := c.Store.List(ctx, c.Name)

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -86,4 +88,101 @@ type ClaimRenewer interface {
 	// the claim is free. Claims carry no owner: the caller renews only a
 	// claim it took itself and has kept renewed.
 	Renew(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Scanner is an optional Store capability: a page of a collection in id
+// order, read at the cost of the page rather than of the collection
+// (a bbolt cursor seek; a Redis ZRANGE BYLEX with LIMIT and one MGET).
+// Both storage backends and the tests' memory store have it; ScanDocs
+// falls back to List for a store without it.
+type Scanner interface {
+	// Scan returns up to r.Limit documents of coll whose ids start with
+	// r.Prefix, in ascending byte order of id (descending with
+	// r.Reverse), starting after r.After (exclusive; "" = from the start,
+	// or from the end when reversed). A Limit of 0 means no limit; a
+	// negative Limit is refused (EINVALID). An empty or missing
+	// collection gives no documents and no error.
+	Scan(ctx context.Context, coll string, r Range) ([]Doc, error)
+}
+
+// Range selects a page of a collection for Scanner.Scan. To page on,
+// pass the last id of a page as the next page's After.
+type Range struct {
+	Prefix  string // only ids starting with Prefix
+	After   string // only ids after this one (before it when Reverse); "" = no bound
+	Limit   int    // at most this many documents; 0 = no limit
+	Reverse bool   // descending id order
+}
+
+// Check reports a Range no store accepts (a negative Limit).
+func (r Range) Check() error {
+	if r.Limit < 0 {
+		return &Error{Code: EINVALID, Err: fmt.Errorf("scan: negative limit %d", r.Limit)}
+	}
+	return nil
+}
+
+// Holds reports whether id lies in r, leaving the limit aside: it has
+// r.Prefix and comes after r.After in r's direction.
+func (r Range) Holds(id string) bool {
+	if !strings.HasPrefix(id, r.Prefix) {
+		return false
+	}
+	if r.After == "" {
+		return true
+	}
+	if r.Reverse {
+		return id < r.After
+	}
+	return id > r.After
+}
+
+// PrefixEnd returns the least string greater than every string with
+// prefix p, and false when there is none (p empty or all 0xff bytes).
+func PrefixEnd(p string) (string, bool) {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// ScanDocs is Scanner.Scan on s, or the same page cut from List when s
+// has no Scanner (a store of a test of its own).
+func ScanDocs(ctx context.Context, s Store, coll string, r Range) ([]Doc, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	if sc, ok := s.(Scanner); ok {
+		return sc.Scan(ctx, coll, r)
+	}
+	docs, err := s.List(ctx, coll)
+	if err != nil {
+		return nil, err
+	}
+	return CutPage(docs, r), nil
+}
+
+// CutPage returns r's page of docs, which are in ascending id order: the
+// Scan of a store that holds docs in memory.
+func CutPage(docs []Doc, r Range) []Doc {
+	var out []Doc
+	n := len(docs)
+	for i := range n {
+		d := docs[i]
+		if r.Reverse {
+			d = docs[n-1-i]
+		}
+		if !r.Holds(d.ID) {
+			continue
+		}
+		out = append(out, d)
+		if r.Limit > 0 && len(out) == r.Limit {
+			break
+		}
+	}
+	return out
 }

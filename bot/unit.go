@@ -326,6 +326,61 @@ func (u *unit) List(ctx context.Context, coll string) ([]Doc, error) {
 	return out, nil
 }
 
+// Scan reads a page of the collection as committed, merged with the
+// unit's own writes: a document the unit put is in the page with the
+// unit's value, one it deleted is not, in order and within r.Limit.
+//
+// Like List, a Scan is not checked at commit: a document another unit
+// inserts into the range meanwhile (a phantom) does not make this one
+// conflict. A unit that must not act on a range that changed — a
+// uniqueness check above all — reads a key document with Get (an index
+// document whose id is the unique value), which the commit does check.
+func (u *unit) Scan(ctx context.Context, coll string, r Range) ([]Doc, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	var mine []*unitDoc
+	for _, d := range u.docs {
+		if d.coll == coll && r.Holds(d.id) {
+			mine = append(mine, d)
+		}
+	}
+	if len(mine) == 0 {
+		return ScanDocs(ctx, u.base, coll, r)
+	}
+	// Each of the unit's documents hides at most one committed one, so
+	// len(mine) more than the page holds the page's committed part.
+	br := r
+	if r.Limit > 0 {
+		br.Limit = r.Limit + len(mine)
+	}
+	docs, err := ScanDocs(ctx, u.base, coll, br)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Doc, 0, len(docs)+len(mine))
+	for _, d := range docs {
+		if _, ok := u.docs[docKey(coll, d.ID)]; !ok {
+			out = append(out, d)
+		}
+	}
+	for _, d := range mine {
+		if d.doc != nil {
+			out = append(out, Doc{ID: d.id, Data: slices.Clone(d.doc)})
+		}
+	}
+	slices.SortFunc(out, func(a, b Doc) int {
+		if r.Reverse {
+			return strings.Compare(b.ID, a.ID)
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if r.Limit > 0 && len(out) > r.Limit {
+		out = out[:r.Limit]
+	}
+	return out, nil
+}
+
 // NextSeq hands out a number at once, outside the unit: numbers are
 // unique but a unit run again or dropped leaves a gap. Record numbers,
 // which people read and which must run on without gaps, come from
@@ -518,6 +573,15 @@ func (s unitStore) Delete(ctx context.Context, coll, id string) error {
 
 func (s unitStore) List(ctx context.Context, coll string) ([]Doc, error) {
 	return s.route(ctx).List(ctx, coll)
+}
+
+// Scan implements Scanner: through the unit of ctx, or on the backend
+// (falling back to List when it has no Scanner).
+func (s unitStore) Scan(ctx context.Context, coll string, r Range) ([]Doc, error) {
+	if u := unitFrom(ctx); u != nil {
+		return u.Scan(ctx, coll, r)
+	}
+	return ScanDocs(ctx, s.Store, coll, r)
 }
 
 func (s unitStore) NextSeq(ctx context.Context, name string) (int64, error) {

@@ -62,7 +62,7 @@ func TestUnitCommitsAllOrNothing(t *testing.T) {
 		if _, err := tallies.Get(ctx, "a"); !bot.IsNotFound(err) {
 			t.Errorf("a dropped unit's record is there: %v", err)
 		}
-		if es, _ := b.AuditLog(ctx, nil); len(es) != 0 {
+		if es, _ := bottest.AuditLog(ctx, b, nil); len(es) != 0 {
 			t.Errorf("a dropped unit's audit entry is there: %+v", es)
 		}
 
@@ -112,7 +112,7 @@ func TestUnitCommitsAllOrNothing(t *testing.T) {
 		if bot.ErrorCode(err) != bot.EUNAUTHORIZED {
 			t.Fatalf("refusal: %v", err)
 		}
-		es, _ := b.AuditLog(ctx, func(e bot.AuditEntry) bool { return e.Action == "test.refuse" })
+		es, _ := bottest.AuditLog(ctx, b, func(e bot.AuditEntry) bool { return e.Action == "test.refuse" })
 		if len(es) != 1 || es[0].Result != bot.ResultRefused {
 			t.Errorf("the refusal's audit entry: %+v", es)
 		}

@@ -22,7 +22,10 @@ type Mem struct {
 	Fail error
 }
 
-var _ bot.Store = (*Mem)(nil)
+var (
+	_ bot.Store   = (*Mem)(nil)
+	_ bot.Scanner = (*Mem)(nil)
+)
 
 // NewMem returns an empty store.
 func NewMem() *Mem {
@@ -117,6 +120,37 @@ func (m *Mem) List(_ context.Context, coll string) ([]bot.Doc, error) {
 		out = append(out, bot.Doc{ID: id, Data: slices.Clone(d)})
 	}
 	slices.SortFunc(out, func(a, b bot.Doc) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Scan implements bot.Scanner: it sorts the ids in the range and copies
+// only the page (a test store: the semantics matter, not the cost).
+func (m *Mem) Scan(_ context.Context, coll string, r bot.Range) ([]bot.Doc, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return nil, m.Fail
+	}
+	var ids []string
+	for id := range m.coll(coll) {
+		if r.Holds(id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if r.Reverse {
+		slices.Reverse(ids)
+	}
+	if r.Limit > 0 && len(ids) > r.Limit {
+		ids = ids[:r.Limit]
+	}
+	out := make([]bot.Doc, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, bot.Doc{ID: id, Data: slices.Clone(m.coll(coll)[id])})
+	}
 	return out, nil
 }
 

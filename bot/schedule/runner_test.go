@@ -332,7 +332,7 @@ func TestRunnerWritesTheAuditLog(t *testing.T) {
 	p.tick(t, "2026-12-01 08:00")
 	clock.Set(at("2026-12-01 09:00"))
 	p.tick(t, "2026-12-01 09:00")
-	log, err := p.env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Action == "schedule.run" })
+	log, err := bottest.AuditLog(context.Background(), p.env.Bot, func(e bot.AuditEntry) bool { return e.Action == "schedule.run" })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -166,6 +166,14 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.checkCredentials(ctx, platforms); err != nil {
 		return err
 	}
+	// A store written by a version without the audit index gets its
+	// index documents once (a marker records it), before any command
+	// reads a record's history from the index.
+	if n, err := bot.BackfillAuditIndex(ctx, b.Store); err != nil {
+		return fmt.Errorf("building the audit index: %w", err)
+	} else if n > 0 {
+		m.Log.Info("audit index built for the existing audit log", "entries", n)
+	}
 	// Every notice goes through the durable outbox.
 	var lease time.Duration
 	if v := m.Getenv("XUNJI_OUTBOX_LEASE"); v != "" { // for tests of crash recovery

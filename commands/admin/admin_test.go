@@ -164,7 +164,7 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 	if _, ok := r.ByPlatformID(bot.Lark, "ou_5a1e9c0d7b"); ok {
 		t.Error("removed person still in roster")
 	}
-	entries, err := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "roster.") })
+	entries, err := bottest.AuditLog(ctx, env.Bot, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "roster.") })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestRosterChangesRefusedForNonAdminAndAudited(t *testing.T) {
 	if docs, _ := env.Store.List(ctx, bot.CollRoster); len(docs) != 0 {
 		t.Error("roster changed by a non-administrator")
 	}
-	refused, _ := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return e.Result == bot.ResultRefused })
+	refused, _ := bottest.AuditLog(ctx, env.Bot, func(e bot.AuditEntry) bool { return e.Result == bot.ResultRefused })
 	if len(refused) != 1 || refused[0].Person != "lina" || refused[0].Action != "roster.add" {
 		t.Errorf("refusal not audited: %+v", refused)
 	}

@@ -371,7 +371,7 @@ func TestSpecialReportPostedOnlyToTheCommitteeAndAudited(t *testing.T) {
 	if rep.SentBy != "wangming" || !slices.Equal(rep.SentTo, []string{"zhenghua"}) || rep.SentAt.IsZero() {
 		t.Errorf("report record: %+v", rep)
 	}
-	es, err := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "report") })
+	es, err := bottest.AuditLog(ctx, env.Bot, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "report") })
 	if err != nil {
 		t.Fatal(err)
 	}

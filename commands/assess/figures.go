@@ -325,13 +325,14 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		}
 	}
 
-	entries, err := b.AuditLog(ctx, func(e bot.AuditEntry) bool {
-		return e.Result == bot.ResultOK && strings.HasSuffix(e.Action, ".escalate") && in(e.Time)
-	})
+	entries, err := b.AuditBetween(ctx, "escalate", p.From, p.To)
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range entries {
+		if e.Result != bot.ResultOK || !strings.HasSuffix(e.Action, ".escalate") || !in(e.Time) {
+			continue
+		}
 		a.Escalations = append(a.Escalations, Escalation{Time: e.Time, Action: e.Action, Record: e.Record, Detail: e.Detail})
 	}
 

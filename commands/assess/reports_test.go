@@ -68,7 +68,7 @@ func TestSpecialReportListViewUploadAndSendTheEditedVersion(t *testing.T) {
 	bottest.MustContain(t, "upload after sending", bottest.Text(env.Command("wangming", "专报 上传 ZB-2026-0001 "+path)), "已于 2026-12-15 10:00 报送，不能再修改")
 	bottest.MustContain(t, "list after sending", bottest.Text(env.Command("wangming", "专报 列表")), "已报送（王明，2026-12-15 10:00）")
 
-	es, err := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return e.Action == "report.upload" || e.Action == "report.send" })
+	es, err := bottest.AuditLog(ctx, env.Bot, func(e bot.AuditEntry) bool { return e.Action == "report.upload" || e.Action == "report.send" })
 	if err != nil {
 		t.Fatal(err)
 	}

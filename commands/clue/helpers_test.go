@@ -85,7 +85,7 @@ func updatesIn(env *bottest.Env, chat string) []bot.Outgoing {
 
 func audits(t *testing.T, env *bottest.Env, keep func(bot.AuditEntry) bool) []bot.AuditEntry {
 	t.Helper()
-	es, err := env.Bot.AuditLog(context.Background(), keep)
+	es, err := bottest.AuditLog(context.Background(), env.Bot, keep)
 	if err != nil {
 		t.Fatal(err)
 	}

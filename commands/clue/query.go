@@ -47,7 +47,7 @@ func (h *handler) history(ctx context.Context, req *bot.Request) (*bot.Response,
 	if err := h.b.Audit(ctx, req, "clue.history", id, ""); err != nil {
 		return nil, err
 	}
-	entries, err := h.b.AuditLog(ctx, func(e bot.AuditEntry) bool { return e.Record == id })
+	entries, err := h.b.AuditOf(ctx, id, bot.Range{})
 	if err != nil {
 		return nil, err
 	}

@@ -207,11 +207,14 @@ func (m *module) show(ctx context.Context, req *bot.Request) (*bot.Response, err
 		}
 		lines = append(lines, line{e.Time.UnixNano(), bot.FormatTime(e.Time, m.b.Loc) + " " + text})
 	}
-	refused, err := m.b.AuditLog(ctx, func(e bot.AuditEntry) bool { return e.Record == c.ID && e.Result == bot.ResultRefused })
+	entries, err := m.b.AuditOf(ctx, c.ID, bot.Range{})
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range refused {
+	for _, e := range entries {
+		if e.Result != bot.ResultRefused {
+			continue
+		}
 		what := strings.TrimPrefix(e.Action, "cosign.")
 		text := t("cosign.event.refused", "person", m.personName(r, e.Person, lang), "action", t("cosign.action."+what), "reason", m.reason(e.Detail, lang))
 		lines = append(lines, line{e.Time.UnixNano(), bot.FormatTime(e.Time, m.b.Loc) + " " + text})

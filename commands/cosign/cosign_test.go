@@ -111,7 +111,7 @@ func toPerson(env *bottest.Env, id string) func(bot.Outgoing) bool {
 
 func audit(t *testing.T, env *bottest.Env, id string) []bot.AuditEntry {
 	t.Helper()
-	es, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Record == id })
+	es, err := bottest.AuditLog(context.Background(), env.Bot, func(e bot.AuditEntry) bool { return e.Record == id })
 	if err != nil {
 		t.Fatal(err)
 	}

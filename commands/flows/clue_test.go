@@ -157,7 +157,7 @@ func TestClueFlow(t *testing.T) {
 			bottest.MustNotContain(t, "周涛's clue show", got, clueTitle, clueSubstance, clueNote)
 		}
 		confidential(t, p, entitled)
-		refused, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool {
+		refused, err := bottest.AuditLog(context.Background(), env.Bot, func(e bot.AuditEntry) bool {
 			return e.Person == "zhoutao" && e.Result == bot.ResultRefused && strings.HasPrefix(e.Action, "clue")
 		})
 		if err != nil {

@@ -89,7 +89,7 @@ func TestCosignFlow(t *testing.T) {
 		if n := completions(p, id); n != 1 {
 			t.Errorf("completion announced %d times, want 1", n)
 		}
-		es, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Record == id })
+		es, err := bottest.AuditLog(context.Background(), env.Bot, func(e bot.AuditEntry) bool { return e.Record == id })
 		if err != nil {
 			t.Fatal(err)
 		}

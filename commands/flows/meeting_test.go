@@ -50,7 +50,7 @@ func TestMeetingInviteesFlow(t *testing.T) {
 		if mt.AnswerOf("sunli") != "" || mt.AnswerOf("zhaoqiang") != meeting.AnswerAttend || mt.AnswerOf("chenjing") != meeting.AnswerLeave {
 			t.Errorf("answers %+v", mt.Answers)
 		}
-		es, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool {
+		es, err := bottest.AuditLog(context.Background(), env.Bot, func(e bot.AuditEntry) bool {
 			return e.Record == id && e.Result == bot.ResultRefused && e.Detail == "not_invited"
 		})
 		if err != nil || len(es) != 1 {

@@ -82,7 +82,7 @@ func TestProgressClosingFlow(t *testing.T) {
 		}) {
 			t.Errorf("the group was not told of the closing:\n%v", p.groupTexts())
 		}
-		es, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Record == id && e.Action == "progress.close" })
+		es, err := bottest.AuditLog(context.Background(), env.Bot, func(e bot.AuditEntry) bool { return e.Record == id && e.Action == "progress.close" })
 		if err != nil {
 			t.Fatal(err)
 		}

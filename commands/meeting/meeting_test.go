@@ -270,7 +270,7 @@ func TestAttendanceIsCountedOnTheCardOneAnswerPerPerson(t *testing.T) {
 	if a, b := mt.Count(); a != 1 || b != 2 || len(mt.Answers) != 3 {
 		t.Errorf("count %d/%d over %d answers", a, b, len(mt.Answers))
 	}
-	log, _ := f.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "meeting.a") })
+	log, _ := bottest.AuditLog(context.Background(), f.Bot, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "meeting.a") })
 	if len(log) != 4 {
 		t.Errorf("audited %d answers, want 4 (the repeat changes nothing)", len(log))
 	}
@@ -341,7 +341,7 @@ func TestOnlyTheInspectionOfficeMovesCancelsNotesAndCalls(t *testing.T) {
 			t.Errorf("%q by an inspection team member: %s", line, bottest.Text(resp))
 		}
 	}
-	log, _ := f.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Result == bot.ResultRefused })
+	log, _ := bottest.AuditLog(context.Background(), f.Bot, func(e bot.AuditEntry) bool { return e.Result == bot.ResultRefused })
 	if len(log) != 4 {
 		t.Errorf("%d refusals audited, want 4", len(log))
 	}
@@ -635,7 +635,7 @@ func TestOnlyInviteesAnswerAndTheOfficeRecordsAttendance(t *testing.T) {
 	if len(mt.Answers) != 3 || mt.AnswerOf("sunli") != "" || mt.AnswerOf("luoxia") != "" {
 		t.Errorf("answers %+v", mt.Answers)
 	}
-	refused, _ := f.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool {
+	refused, _ := bottest.AuditLog(context.Background(), f.Bot, func(e bot.AuditEntry) bool {
 		return e.Action == "meeting.attend" && e.Result == bot.ResultRefused && e.Detail == "not_invited"
 	})
 	if len(refused) != 2 {
@@ -676,7 +676,7 @@ func TestOnlyInviteesAnswerAndTheOfficeRecordsAttendance(t *testing.T) {
 		t.Fatal("the posted card was not updated with the attendance")
 	}
 	bottest.MustContain(t, "updated card", field(t, updated, "签到情况"), "请假：区纪委监委派驻第三纪检监察组")
-	log, _ := f.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Action == "meeting.attendance" && e.Result == bot.ResultOK })
+	log, _ := bottest.AuditLog(context.Background(), f.Bot, func(e bot.AuditEntry) bool { return e.Action == "meeting.attendance" && e.Result == bot.ResultOK })
 	if len(log) != 1 || log[0].Detail != "bodies=room2,team1,office" {
 		t.Errorf("attendance audit %+v", log)
 	}

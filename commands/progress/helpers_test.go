@@ -116,7 +116,7 @@ func postedIn(env *bottest.Env, chat string) []bot.Outgoing {
 // audits returns the audit entries of action.
 func audits(t *testing.T, env *bottest.Env, action string) []bot.AuditEntry {
 	t.Helper()
-	es, err := env.Bot.AuditLog(ctx, func(e bot.AuditEntry) bool { return e.Action == action })
+	es, err := bottest.AuditLog(ctx, env.Bot, func(e bot.AuditEntry) bool { return e.Action == action })
 	if err != nil {
 		t.Fatal(err)
 	}

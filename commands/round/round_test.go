@@ -58,7 +58,7 @@ func outText(o bot.Outgoing) string { return o.Text + "\n" + bottest.CardText(o.
 
 func audits(t *testing.T, env *bottest.Env, action, result string) []bot.AuditEntry {
 	t.Helper()
-	es, err := env.Bot.AuditLog(context.Background(), func(e bot.AuditEntry) bool { return e.Action == action && e.Result == result })
+	es, err := bottest.AuditLog(context.Background(), env.Bot, func(e bot.AuditEntry) bool { return e.Action == action && e.Result == result })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,6 +64,7 @@ type Store struct {
 var (
 	_ bot.Store      = (*Store)(nil)
 	_ bot.InboxStore = (*Store)(nil)
+	_ bot.Scanner    = (*Store)(nil)
 )
 
 // Option configures a Store.
@@ -233,6 +234,66 @@ func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
 			docs = append(docs, bot.Doc{ID: string(k), Data: clone(v)})
 			return nil
 		})
+	})
+	return docs, wrap(err)
+}
+
+// Scan implements bot.Scanner with a cursor on the collection's bucket:
+// one seek and then one step per document of the page, O(log n + limit)
+// whatever the size of the collection.
+func (s *Store) Scan(ctx context.Context, coll string, r bot.Range) ([]bot.Doc, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	var docs []bot.Doc
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := collBucket(tx, coll)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		prefix := []byte(r.Prefix)
+		var k, v []byte
+		var step func() ([]byte, []byte)
+		if r.Reverse {
+			step = c.Prev
+			// Start below the least key above the range: After, or the
+			// end of the prefix, whichever is lower.
+			end, bounded := bot.PrefixEnd(r.Prefix)
+			if r.After != "" && (!bounded || r.After < end) {
+				end, bounded = r.After, true
+			}
+			if !bounded {
+				k, v = c.Last()
+			} else if k, v = c.Seek([]byte(end)); k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+		} else {
+			step = c.Next
+			if r.After != "" && r.After >= r.Prefix {
+				k, v = c.Seek([]byte(r.After))
+				if k != nil && string(k) == r.After {
+					k, v = c.Next()
+				}
+			} else {
+				k, v = c.Seek(prefix)
+			}
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = step() {
+			if v == nil { // a nested bucket, never created by this package
+				continue
+			}
+			docs = append(docs, bot.Doc{ID: string(k), Data: clone(v)})
+			if r.Limit > 0 && len(docs) == r.Limit {
+				break
+			}
+		}
+		return nil
 	})
 	return docs, wrap(err)
 }

@@ -130,6 +130,7 @@ type Store struct {
 var (
 	_ bot.Store      = (*Store)(nil)
 	_ bot.InboxStore = (*Store)(nil)
+	_ bot.Scanner    = (*Store)(nil)
 )
 
 // Option configures a Store.
@@ -554,6 +555,107 @@ func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
 		args = append(args, "mget")
 		for _, k := range keys {
 			args = append(args, k)
+		}
+		mg := redis.NewSliceCmd(ctx, args...)
+		if err := s.do(ctx, mg); err != nil {
+			return nil, mapErr(err)
+		}
+		vals, err := mg.Result()
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		for i, v := range vals {
+			str, ok := v.(string)
+			if !ok { // nil: deleted since ZRANGE
+				continue
+			}
+			docs = append(docs, bot.Doc{ID: chunk[i], Data: []byte(str)})
+		}
+	}
+	return docs, nil
+}
+
+// scanPage bounds the ids one ZRANGE of Scan returns, so that a Scan
+// without a limit is still a series of short commands.
+const scanPage = 500
+
+// Scan implements bot.Scanner on the collection's sorted set of ids (all
+// scored 0, so ordered by id bytes): ZRANGE BYLEX [REV] LIMIT for the
+// ids of the page, then MGET for their documents; each command costs the
+// page, not the collection. A page is not a snapshot: a document deleted
+// between the two commands is left out.
+func (s *Store) Scan(ctx context.Context, coll string, r bot.Range) ([]bot.Doc, error) {
+	if err := checkColl(coll); err != nil {
+		return nil, err
+	}
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	var docs []bot.Doc
+	after := r.After
+	for {
+		n := scanPage
+		if r.Limit > 0 {
+			n = min(n, r.Limit-len(docs))
+		}
+		ids, err := s.scanIDs(ctx, coll, r.Prefix, after, r.Reverse, n)
+		if err != nil {
+			return nil, err
+		}
+		page, err := s.mget(ctx, coll, ids)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, page...)
+		if len(ids) < n || (r.Limit > 0 && len(docs) >= r.Limit) {
+			return docs, nil
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// scanIDs returns up to n ids of coll with prefix, after after (before
+// it when reverse), in order.
+func (s *Store) scanIDs(ctx context.Context, coll, prefix, after string, reverse bool, n int) ([]string, error) {
+	// Lexical bounds: "[x" inclusive, "(x" exclusive, "-" and "+" the ends.
+	low := "-"
+	if prefix != "" {
+		low = "[" + prefix
+	}
+	high := "+"
+	if end, ok := bot.PrefixEnd(prefix); ok {
+		high = "(" + end
+	}
+	if after != "" {
+		if reverse {
+			if end, ok := bot.PrefixEnd(prefix); !ok || after < end {
+				high = "(" + after
+			}
+		} else if after >= prefix {
+			low = "(" + after
+		}
+	}
+	args := []any{"zrange", s.idxKey(coll), low, high, "bylex"}
+	if reverse {
+		args = []any{"zrange", s.idxKey(coll), high, low, "bylex", "rev"}
+	}
+	args = append(args, "limit", 0, n)
+	zr := redis.NewStringSliceCmd(ctx, args...)
+	if err := s.do(ctx, zr); err != nil {
+		return nil, mapErr(err)
+	}
+	ids, err := zr.Result()
+	return ids, mapErr(err)
+}
+
+// mget returns the documents coll/ids that exist, in the order of ids.
+func (s *Store) mget(ctx context.Context, coll string, ids []string) ([]bot.Doc, error) {
+	docs := make([]bot.Doc, 0, len(ids))
+	for chunk := range chunks(ids, mgetChunk) {
+		args := make([]any, 0, 1+len(chunk))
+		args = append(args, "mget")
+		for _, id := range chunk {
+			args = append(args, s.docKey(coll, id))
 		}
 		mg := redis.NewSliceCmd(ctx, args...)
 		if err := s.do(ctx, mg); err != nil {
