@@ -115,3 +115,11 @@ func (b *Bot) PutExpiring(ctx context.Context, coll, id string, doc []byte, ttl 
 	}
 	return b.base().Put(ctx, coll, id, doc)
 }
+
+// GetExpiring reads a document PutExpiring stored. Like PutExpiring it is
+// not part of a unit of work: it reads the backend even with a unit's
+// context (a unit checks at commit what it read, and expiring documents
+// are no part of that).
+func (b *Bot) GetExpiring(ctx context.Context, coll, id string) ([]byte, error) {
+	return b.base().Get(ctx, coll, id)
+}

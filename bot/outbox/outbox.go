@@ -61,8 +61,9 @@ type Entry struct {
 	Attempts int          `json:"attempts"`
 	NextAt   time.Time    `json:"next_at"`
 	LastErr  string       `json:"last_err,omitempty"`
-	// Handed out: a pending MessageRef names this entry, so its delivery
-	// is recorded in CollSent.
+	// Handed: a new message (no update), whose pending MessageRef names
+	// this entry. Its delivery is recorded in CollSent unless Send
+	// delivered it at once and returned the platform's reference instead.
 	Handed bool `json:"handed,omitempty"`
 	// Sending is the in-flight mark: set (and stored) before an attempt,
 	// cleared with its outcome. Found set on an entry nobody holds, it
@@ -509,7 +510,7 @@ func (x *Outbox) resolve(ctx context.Context, e *Entry) error {
 	if e.Msg.Update == nil || e.Msg.Update.Pending == "" {
 		return nil
 	}
-	doc, err := x.store.Get(ctx, CollSent, e.Msg.Update.Pending)
+	doc, err := x.b.GetExpiring(ctx, CollSent, e.Msg.Update.Pending)
 	if err == nil {
 		var ref bot.MessageRef
 		if err := json.Unmarshal(doc, &ref); err != nil {
@@ -945,7 +946,7 @@ func (x *Outbox) Expedite(ctx context.Context, id string) error {
 
 // Resolve implements bot.RefResolver from the delivery records.
 func (x *Outbox) Resolve(ctx context.Context, ref bot.MessageRef) (bot.MessageRef, bool, error) {
-	doc, err := x.store.Get(ctx, CollSent, ref.Pending)
+	doc, err := x.b.GetExpiring(ctx, CollSent, ref.Pending)
 	if bot.IsNotFound(err) {
 		return bot.MessageRef{}, false, nil
 	}
