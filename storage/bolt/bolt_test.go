@@ -177,6 +177,44 @@ func TestClaimSweep(t *testing.T) {
 	}
 }
 
+// Expiring documents: found until their expiry on the store's clock, not
+// after, and swept from the file in bounded batches by later writes.
+func TestPutExpiringExpiresAndIsSwept(t *testing.T) {
+	ctx := t.Context()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s, _ := openTemp(t, WithNow(clock.Now))
+	const n = 3 * sweepLimit
+	for i := range n {
+		if err := s.PutExpiring(ctx, "sent", fmt.Sprintf("old%03d", i), []byte("{}"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(time.Hour - time.Nanosecond)
+	if _, err := s.Get(ctx, "sent", "old000"); err != nil {
+		t.Fatalf("Get just before expiry: %v", err)
+	}
+	clock.Advance(time.Nanosecond)
+	if _, err := s.Get(ctx, "sent", "old000"); !bot.IsNotFound(err) {
+		t.Fatalf("Get at expiry: %v, want not found", err)
+	}
+	for i := range 3 { // each write sweeps up to sweepLimit
+		if err := s.PutExpiring(ctx, "sent", fmt.Sprintf("new%d", i), []byte("{}"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{xdocsBucket, xdocExpBucket} {
+			if got := tx.Bucket(b).Stats().KeyN; got != 3 {
+				return fmt.Errorf("bucket %s has %d keys after sweeping, want 3", b, got)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestEmptyDocument(t *testing.T) {
 	ctx := t.Context()
 	s, _ := openTemp(t)
