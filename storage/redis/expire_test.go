@@ -3,6 +3,8 @@ package redis
 import (
 	"testing"
 	"time"
+
+	"github.com/xunji-bot/xunji/bot"
 )
 
 // An expiring document is one key with the document's time to live (PX),
@@ -29,5 +31,26 @@ func TestPutExpiringKeyLayout(t *testing.T) {
 	keys, err := c.Keys(ctx, prefix+"*").Result()
 	if err != nil || len(keys) != 1 {
 		t.Errorf("keys under prefix = %v, %v; want the document only", keys, err)
+	}
+}
+
+// The dedupe claim a unit of work renews at commit (the inbox completion)
+// and the one Dequeue renews carry their time to live: Redis drops them.
+func TestDedupeClaimsCarryTheirTTL(t *testing.T) {
+	ctx := t.Context()
+	prefix := testPrefix()
+	s := openTest(t, prefix)
+	if err := s.Commit(ctx, &bot.Commit{Writes: []bot.Write{{Kind: bot.WriteClaim, Name: "event:lark:E1", TTL: bot.DedupeTTL}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Dequeue(ctx, bot.InboxOp{Coll: "inbox", ID: "ev:slack:E2", Claim: "event:slack:E2", ClaimTTL: bot.DedupeTTL}); err != nil {
+		t.Fatal(err)
+	}
+	c := s.Client()
+	for _, key := range []string{prefix + "claim:event:lark:E1", prefix + "claim:event:slack:E2"} {
+		got, err := c.PTTL(ctx, key).Result()
+		if err != nil || got <= bot.DedupeTTL-time.Minute || got > bot.DedupeTTL {
+			t.Errorf("%s expires in %v (%v), want about %v", key, got, err, bot.DedupeTTL)
+		}
 	}
 }
