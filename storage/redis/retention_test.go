@@ -1,8 +1,12 @@
 package redis
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/xunji-bot/xunji/bot"
 )
@@ -52,5 +56,46 @@ func TestDedupeClaimsCarryTheirTTL(t *testing.T) {
 		if err != nil || got <= bot.DedupeTTL-time.Minute || got > bot.DedupeTTL {
 			t.Errorf("%s expires in %v (%v), want about %v", key, got, err, bot.DedupeTTL)
 		}
+	}
+}
+
+// List pages through a collection bigger than a page, in id order, and
+// leaves out what a concurrent delete removed.
+func TestListPagesThroughABigCollection(t *testing.T) {
+	ctx := t.Context()
+	prefix := testPrefix()
+	s := openTest(t, prefix)
+	const n = 2*listPage + 17
+	p := s.Client().Pipeline()
+	var want []string
+	for i := range n {
+		id := fmt.Sprintf("%06d", i)
+		p.Set(ctx, s.docKey("big", id), id, 0)
+		p.ZAdd(ctx, s.idxKey("big"), redis.Z{Member: id})
+		if i%100 != 7 {
+			want = append(want, id)
+		}
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 7; i < n; i += 100 { // deleted documents whose index entry stays
+		if err := s.Client().Del(ctx, s.docKey("big", fmt.Sprintf("%06d", i))).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	docs, err := s.List(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]string, 0, len(docs))
+	for _, d := range docs {
+		if string(d.Data) != d.ID {
+			t.Fatalf("document %s holds %s", d.ID, d.Data)
+		}
+		got = append(got, d.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("List gave %d ids, want %d in order", len(got), len(want))
 	}
 }
