@@ -2,6 +2,8 @@ package sheet_test
 
 import (
 	"fmt"
+	"runtime/metrics"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,9 +31,29 @@ func benchTable() Table {
 }
 
 // BenchmarkWrite24k writes one sheet of 24k rows; run with -benchmem for
-// the bytes and allocations one workbook costs.
+// the bytes and allocations one workbook costs. peak-heap-MB is the most
+// live heap seen while writing (sampled every millisecond), the table
+// itself included.
 func BenchmarkWrite24k(b *testing.B) {
 	t := benchTable()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	go func() {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				metrics.Read(s)
+				if v := s[0].Value.Uint64(); v > peak.Load() {
+					peak.Store(v)
+				}
+			}
+		}
+	}()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -41,4 +63,6 @@ func BenchmarkWrite24k(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(data)), "xlsx-bytes")
 	}
+	close(done)
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
 }
