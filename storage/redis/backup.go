@@ -165,7 +165,9 @@ func (s *Store) DeleteAll(ctx context.Context) error {
 			return mapErr(err)
 		}
 		if len(keys) > 0 {
-			if err := s.c.Del(ctx, keys...).Err(); err != nil {
+			// UNLINK frees the values in the background: DEL of a big
+			// collection's index would hold the server while it frees.
+			if err := s.c.Unlink(ctx, keys...).Err(); err != nil {
 				return mapErr(err)
 			}
 		}
