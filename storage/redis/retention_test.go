@@ -99,3 +99,26 @@ func TestListPagesThroughABigCollection(t *testing.T) {
 		t.Fatalf("List gave %d ids, want %d in order", len(got), len(want))
 	}
 }
+
+// A backup holds the records, not the expiring delivery records.
+func TestExportLeavesOutExpiringDocuments(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, testPrefix())
+	if err := s.Put(ctx, "clues", "c1", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutExpiring(ctx, "outbox_sent", "000000000001", []byte("{}"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := s.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var colls []string
+	for _, e := range entries {
+		colls = append(colls, e.Coll+"/"+e.Key)
+	}
+	if !slices.Equal(colls, []string{"clues/c1"}) {
+		t.Errorf("exported %v, want the clue only", colls)
+	}
+}
