@@ -39,14 +39,15 @@ import (
 const (
 	Coll     = "outbox"
 	CollDead = "outbox_dead" // entries given up on, kept for the record
-	// CollSent maps an entry whose pending MessageRef was handed out to
-	// the message the platform later accepted, so that an update of the
-	// card (bot.UpdateCards) or a click on it (bot.Names) finds it. A
-	// pending reference is handed out for every new message stored in a
-	// unit of work (it may leave only once the unit commits: most notices
-	// and cards) and for one Send could not deliver at once; a message
-	// Send delivered at once returns the platform's reference and leaves
-	// no record. Records keep their card references for as long as they
+	// CollSent maps a card whose pending MessageRef was handed out to the
+	// message the platform later accepted, so that an update of the card
+	// (bot.UpdateCards) or a click on it (bot.Names) finds it. A pending
+	// reference is handed out for every new message stored in a unit of
+	// work (it may leave only once the unit commits: most notices and
+	// cards) and for one Send could not deliver at once; a message Send
+	// delivered at once returns the platform's reference and leaves no
+	// record, nor does a message without a card (nothing updates or
+	// clicks it). Records keep their card references for as long as they
 	// live, but a card can be updated only for so long (Lark: 14 days), so
 	// each delivery record expires after Options.SentTTL (bot.DocExpirer;
 	// a store without it keeps them).
@@ -618,7 +619,9 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 	if err == nil {
 		// A fresh entry's sender gets ref itself: its pending reference was
 		// never handed out, and nobody will look it up.
-		if e.Handed && !fresh {
+		// Only a card is looked up later: updated (bot.UpdateCards) or
+		// clicked (bot.Names, bot.Delivered); a text has neither.
+		if e.Handed && !fresh && e.Msg.Card != nil {
 			// Recorded before the entry goes, so that an update finds the
 			// message in one place or the other.
 			if doc, merr := json.Marshal(ref); merr == nil {

@@ -111,15 +111,43 @@ func TestQueuedDeliveryRecordExpires(t *testing.T) {
 	}
 	// The next record written sweeps what expired.
 	env.Adapter.Fail = errors.New("503")
-	if _, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Text: "later"}); err != nil {
-		t.Fatal(err)
+	later, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "later"}})
+	if err != nil || len(later) != 1 || later[0].Pending == "" {
+		t.Fatalf("notify: %v %v", later, err)
 	}
 	env.Adapter.Fail = nil
+	env.Clock.Advance(time.Minute)
 	if _, err := x.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := env.Store.Get(ctx, outbox.CollSent, later[0].Pending); err != nil {
+		t.Fatalf("delivery record of the later card: %v", err)
+	}
 	if n := mem.Expiring(outbox.CollSent); n != 1 {
 		t.Errorf("%d delivery records kept, want only the new one", n)
+	}
+}
+
+// A text has no delivery record even when it was queued: only cards are
+// updated and clicked.
+func TestQueuedTextLeavesNoDeliveryRecord(t *testing.T) {
+	env, x, mem := newOutboxTTL(t, time.Hour)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("503")
+	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Text: "reminder"})
+	if err != nil || len(refs) != 1 || refs[0].Pending == "" {
+		t.Fatalf("notify: %v %v", refs, err)
+	}
+	env.Adapter.Fail = nil
+	env.Clock.Advance(time.Minute)
+	if _, err := x.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(env.Adapter.Sent()); n != 1 {
+		t.Fatalf("sent %d, want the text", n)
+	}
+	if n := mem.Expiring(outbox.CollSent); n != 0 {
+		t.Errorf("%d delivery records, want none for a text", n)
 	}
 }
 
