@@ -63,8 +63,9 @@ type Entry struct {
 	NextAt   time.Time    `json:"next_at"`
 	LastErr  string       `json:"last_err,omitempty"`
 	// Handed: a new message (no update), whose pending MessageRef names
-	// this entry. Its delivery is recorded in CollSent unless Send
-	// delivered it at once and returned the platform's reference instead.
+	// this entry. Its delivery is recorded in CollSent when it is a card
+	// and Send did not deliver it at once (returning the platform's
+	// reference instead).
 	Handed bool `json:"handed,omitempty"`
 	// Sending is the in-flight mark: set (and stored) before an attempt,
 	// cleared with its outcome. Found set on an entry nobody holds, it
@@ -786,7 +787,8 @@ func (x *Outbox) poke() {
 
 // Flush tries every due entry once, oldest first and in order per chat:
 // a chat whose oldest entry is not due or fails waits, so its later
-// messages never overtake it. It returns how many were delivered.
+// messages never overtake it. It returns how many were delivered (an
+// update dropped because its card's delivery record expired counts).
 func (x *Outbox) Flush(ctx context.Context) (int, error) {
 	pending, err := x.pending(ctx)
 	if err != nil {
