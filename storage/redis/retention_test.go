@@ -1,8 +1,10 @@
 package redis
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,9 +86,33 @@ func TestListPagesThroughABigCollection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	cmds := &recorder{}
+	s.Client().AddHook(cmds)
 	docs, err := s.List(ctx, "big")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Bounded commands only: index pages of listPage ids, MGETs of at
+	// most mgetChunk keys.
+	pages, mgets := 0, 0
+	for _, args := range cmds.all() {
+		switch name := fmt.Sprint(args[0]); name {
+		case "zrangebylex":
+			pages++
+			if len(args) != 7 || fmt.Sprint(args[5]) != "0" || fmt.Sprint(args[6]) != fmt.Sprint(listPage) {
+				t.Errorf("unbounded index read %v", args)
+			}
+		case "mget":
+			mgets++
+			if len(args)-1 > mgetChunk {
+				t.Errorf("MGET of %d keys", len(args)-1)
+			}
+		default:
+			t.Errorf("List sent %v", args[:min(len(args), 4)])
+		}
+	}
+	if pages != 3 || mgets != 3 { // 500 + 500 + 17 ids
+		t.Errorf("List read %d index pages and sent %d MGETs, want 3 and 3", pages, mgets)
 	}
 	got := make([]string, 0, len(docs))
 	for _, d := range docs {
@@ -121,4 +147,36 @@ func TestExportLeavesOutExpiringDocuments(t *testing.T) {
 	if !slices.Equal(colls, []string{"clues/c1"}) {
 		t.Errorf("exported %v, want the clue only", colls)
 	}
+}
+
+// recorder is a go-redis hook that keeps the arguments of every command.
+type recorder struct {
+	mu   sync.Mutex
+	cmds [][]any
+}
+
+func (r *recorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *recorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.mu.Lock()
+		r.cmds = append(r.cmds, slices.Clone(cmd.Args()))
+		r.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+func (r *recorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		r.mu.Lock()
+		for _, c := range cmds {
+			r.cmds = append(r.cmds, slices.Clone(c.Args()))
+		}
+		r.mu.Unlock()
+		return next(ctx, cmds)
+	}
+}
+
+func (r *recorder) all() [][]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.cmds)
 }
