@@ -556,7 +556,7 @@ func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
 			return docs, nil
 		}
 		for chunk := range chunks(ids, mgetChunk) {
-			got, err := s.mget(ctx, coll, chunk)
+			got, err := s.mgetPage(ctx, coll, chunk)
 			if err != nil {
 				return nil, err
 			}
@@ -569,9 +569,9 @@ func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
 	}
 }
 
-// mget reads the documents ids of coll with one MGET; one deleted since
+// mgetPage reads the documents ids of coll with one MGET; one deleted since
 // its id was read is left out.
-func (s *Store) mget(ctx context.Context, coll string, ids []string) ([]bot.Doc, error) {
+func (s *Store) mgetPage(ctx context.Context, coll string, ids []string) ([]bot.Doc, error) {
 	args := make([]any, 0, 1+len(ids))
 	args = append(args, "mget")
 	for _, id := range ids {
