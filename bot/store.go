@@ -186,3 +186,38 @@ func CutPage(docs []Doc, r Range) []Doc {
 	}
 	return out
 }
+
+// DocExpirer is an optional Store capability: documents with a time to
+// live, for bookkeeping that is useful for a while only (the outbox's
+// delivery records). Both storage backends have it.
+type DocExpirer interface {
+	// PutExpiring stores doc as coll/id (replacing it) for ttl (at least a
+	// millisecond): Get finds it until ttl has passed and never after, and
+	// the backend removes it by itself (Redis PX; bbolt sweeps expired ones
+	// in bounded batches). Delete removes it earlier. Such documents are
+	// kept apart from listed ones: List does not return them, so a
+	// collection should hold expiring documents only. It is not part of a
+	// unit of work: the write is made at once.
+	PutExpiring(ctx context.Context, coll, id string, doc []byte, ttl time.Duration) error
+}
+
+// PutExpiring stores doc as coll/id for ttl when the Store is a
+// DocExpirer, and keeps it (Put) otherwise. It is not part of a unit of
+// work: called with a unit's context it fails.
+func (b *Bot) PutExpiring(ctx context.Context, coll, id string, doc []byte, ttl time.Duration) error {
+	if InUnit(ctx) {
+		return fmt.Errorf("bot: PutExpiring %s/%s inside a unit of work", coll, id)
+	}
+	if x, ok := b.base().(DocExpirer); ok {
+		return x.PutExpiring(ctx, coll, id, doc, ttl)
+	}
+	return b.base().Put(ctx, coll, id, doc)
+}
+
+// GetExpiring reads a document PutExpiring stored. Like PutExpiring it is
+// not part of a unit of work: it reads the backend even with a unit's
+// context (a unit checks at commit what it read, and expiring documents
+// are no part of that).
+func (b *Bot) GetExpiring(ctx context.Context, coll, id string) ([]byte, error) {
+	return b.base().Get(ctx, coll, id)
+}

@@ -17,15 +17,23 @@ type Mem struct {
 	docs   map[string]map[string][]byte
 	seqs   map[string]int64
 	claims map[string]time.Time
-	Now    func() time.Time
+	// expiring holds bot.DocExpirer documents, by coll and id.
+	expiring map[string]map[string]expiringDoc
+	Now      func() time.Time
 	// Fail, when set, makes every call return it (a store outage).
 	Fail error
 }
 
 var (
-	_ bot.Store   = (*Mem)(nil)
-	_ bot.Scanner = (*Mem)(nil)
+	_ bot.Store      = (*Mem)(nil)
+	_ bot.Scanner    = (*Mem)(nil)
+	_ bot.DocExpirer = (*Mem)(nil)
 )
+
+type expiringDoc struct {
+	doc []byte
+	exp time.Time
+}
 
 // NewMem returns an empty store.
 func NewMem() *Mem {
@@ -48,9 +56,44 @@ func (m *Mem) Get(_ context.Context, coll, id string) ([]byte, error) {
 	}
 	d, ok := m.coll(coll)[id]
 	if !ok {
+		if x, ok := m.expiring[coll][id]; ok && m.Now().Before(x.exp) {
+			return slices.Clone(x.doc), nil
+		}
 		return nil, bot.ErrNotFound(coll, id)
 	}
 	return slices.Clone(d), nil
+}
+
+// PutExpiring implements bot.DocExpirer: the document is kept apart from
+// the listed ones and Get finds it until ttl has passed by m.Now.
+func (m *Mem) PutExpiring(_ context.Context, coll, id string, doc []byte, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return m.Fail
+	}
+	now := m.Now()
+	if m.expiring == nil {
+		m.expiring = map[string]map[string]expiringDoc{}
+	}
+	if m.expiring[coll] == nil {
+		m.expiring[coll] = map[string]expiringDoc{}
+	}
+	for k, x := range m.expiring[coll] { // what can no longer be read goes
+		if !now.Before(x.exp) {
+			delete(m.expiring[coll], k)
+		}
+	}
+	m.expiring[coll][id] = expiringDoc{doc: slices.Clone(doc), exp: now.Add(max(ttl, time.Millisecond))}
+	return nil
+}
+
+// Expiring returns how many expiring documents coll holds, expired or
+// not (what the store still keeps).
+func (m *Mem) Expiring(coll string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.expiring[coll])
 }
 
 // Create implements bot.Store.
@@ -105,6 +148,7 @@ func (m *Mem) Delete(_ context.Context, coll, id string) error {
 		return m.Fail
 	}
 	delete(m.coll(coll), id)
+	delete(m.expiring[coll], id)
 	return nil
 }
 

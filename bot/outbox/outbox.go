@@ -39,11 +39,18 @@ import (
 const (
 	Coll     = "outbox"
 	CollDead = "outbox_dead" // entries given up on, kept for the record
-	// CollSent maps an entry that was not delivered when it was sent, and
-	// so was handed out as a pending MessageRef, to the message the
-	// platform later accepted, so that updates of it find it. Only such
-	// entries are recorded (a platform was down), and records keep their
-	// card references for as long as they live, so these are kept too.
+	// CollSent maps a card whose pending MessageRef was handed out to the
+	// message the platform later accepted, so that an update of the card
+	// (bot.UpdateCards) or a click on it (bot.Names) finds it. A pending
+	// reference is handed out for every new message stored in a unit of
+	// work (it may leave only once the unit commits: most notices and
+	// cards) and for one Send could not deliver at once; a message Send
+	// delivered at once returns the platform's reference and leaves no
+	// record, nor does a message without a card (nothing updates or
+	// clicks it). Records keep their card references for as long as they
+	// live, but a card can be updated only for so long (Lark: 14 days), so
+	// each delivery record expires after Options.SentTTL (bot.DocExpirer;
+	// a store without it keeps them).
 	CollSent = "outbox_sent"
 )
 
@@ -55,8 +62,10 @@ type Entry struct {
 	Attempts int          `json:"attempts"`
 	NextAt   time.Time    `json:"next_at"`
 	LastErr  string       `json:"last_err,omitempty"`
-	// Handed out: a pending MessageRef names this entry, so its delivery
-	// is recorded in CollSent.
+	// Handed: a new message (no update), whose pending MessageRef names
+	// this entry. Its delivery is recorded in CollSent when it is a card
+	// and Send did not deliver it at once (returning the platform's
+	// reference instead).
 	Handed bool `json:"handed,omitempty"`
 	// Sending is the in-flight mark: set (and stored) before an attempt,
 	// cleared with its outcome. Found set on an entry nobody holds, it
@@ -148,6 +157,31 @@ type Options struct {
 	// Buried, when set, is told of each entry given up on and why: the
 	// platform's error code (bot.APICode) or "expired" (MaxAge).
 	Buried func(p bot.Platform, reason string)
+	// SentTTL is how long a delivery record (CollSent) is kept, per
+	// platform: as long as the platform lets a message be updated. An
+	// update of a card whose record expired is dropped (logged). Defaults:
+	// Lark 15 days (it refuses to update a message older than 14 days;
+	// a day's margin covers messages delivered late), Slack 92 days
+	// (chat.update has no limit; a quarter, the assessment period, is the
+	// longest cycle a card follows), others 92 days.
+	SentTTL map[bot.Platform]time.Duration
+}
+
+// Default delivery record lifetimes (Options.SentTTL).
+const (
+	DefaultSentTTLLark = 15 * 24 * time.Hour
+	DefaultSentTTL     = 92 * 24 * time.Hour
+)
+
+// sentTTL is how long a delivery record on p is kept.
+func (o *Options) sentTTL(p bot.Platform) time.Duration {
+	if d, ok := o.SentTTL[p]; ok && d > 0 {
+		return d
+	}
+	if p == bot.Lark {
+		return DefaultSentTTLLark
+	}
+	return DefaultSentTTL
 }
 
 // sendTimeout bounds one platform send that has begun; a shutdown waits
@@ -251,7 +285,7 @@ func (x *Outbox) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, erro
 		x.poke()
 		return queued, bot.ErrQueued
 	}
-	return ref, nil
+	return ref, nil // the platform's reference: no pending one went out
 }
 
 // sendInUnit stores m as part of the unit of work of ctx: the entry
@@ -478,7 +512,7 @@ func (x *Outbox) resolve(ctx context.Context, e *Entry) error {
 	if e.Msg.Update == nil || e.Msg.Update.Pending == "" {
 		return nil
 	}
-	doc, err := x.store.Get(ctx, CollSent, e.Msg.Update.Pending)
+	doc, err := x.b.GetExpiring(ctx, CollSent, e.Msg.Update.Pending)
 	if err == nil {
 		var ref bot.MessageRef
 		if err := json.Unmarshal(doc, &ref); err != nil {
@@ -496,8 +530,18 @@ func (x *Outbox) resolve(ctx context.Context, e *Entry) error {
 	} else if !bot.IsNotFound(err) {
 		return err
 	}
-	return permanent{fmt.Errorf("outbox: the message to update (%s) was given up on", e.Msg.Update.Pending)}
+	if _, err := x.store.Get(ctx, CollDead, e.Msg.Update.Pending); err == nil {
+		return permanent{fmt.Errorf("outbox: the message to update (%s) was given up on", e.Msg.Update.Pending)}
+	} else if !bot.IsNotFound(err) {
+		return err
+	}
+	return errRecordExpired
 }
+
+// errRecordExpired is an update of a message delivered so long ago that
+// its delivery record expired (Options.SentTTL): the platform would not
+// update it any more, or the record's owner outlived the card's time.
+var errRecordExpired = errors.New("outbox: the message to update was delivered too long ago; its delivery record expired")
 
 type permanent struct{ error }
 
@@ -543,6 +587,14 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 			log.Error("outbox: cannot record the wait", "id", e.ID, "err", perr)
 		}
 		return bot.MessageRef{}, false
+	case errors.Is(err, errRecordExpired):
+		// Nothing to update any more: dropped, not a failure to report.
+		log.Warn("outbox: update dropped", "id", e.ID, "pending", e.Msg.Update.Pending, "platform", e.Msg.Platform, "err", err)
+		if derr := x.store.Delete(context.WithoutCancel(ctx), Coll, e.ID); derr != nil {
+			log.Error("outbox: cannot remove a dropped update", "id", e.ID, "err", derr)
+			return bot.MessageRef{}, false
+		}
+		return bot.MessageRef{}, true
 	case err != nil:
 	case !ok:
 		err = fmt.Errorf("no adapter for platform %q", e.Msg.Platform)
@@ -566,11 +618,15 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 	x.mu.Unlock()
 	e.Sending = nil
 	if err == nil {
-		if e.Handed {
+		// A fresh entry's sender gets ref itself: its pending reference was
+		// never handed out, and nobody will look it up.
+		// Only a card is looked up later: updated (bot.UpdateCards) or
+		// clicked (bot.Names, bot.Delivered); a text has neither.
+		if e.Handed && !fresh && e.Msg.Card != nil {
 			// Recorded before the entry goes, so that an update finds the
 			// message in one place or the other.
 			if doc, merr := json.Marshal(ref); merr == nil {
-				if perr := x.store.Put(context.WithoutCancel(ctx), CollSent, e.ID, doc); perr != nil {
+				if perr := x.b.PutExpiring(context.WithoutCancel(ctx), CollSent, e.ID, doc, x.o.sentTTL(e.Msg.Platform)); perr != nil {
 					log.Error("outbox: delivery not recorded; updates of it will not find it", "id", e.ID, "err", perr)
 				}
 			}
@@ -731,7 +787,8 @@ func (x *Outbox) poke() {
 
 // Flush tries every due entry once, oldest first and in order per chat:
 // a chat whose oldest entry is not due or fails waits, so its later
-// messages never overtake it. It returns how many were delivered.
+// messages never overtake it. It returns how many were delivered (an
+// update dropped because its card's delivery record expired counts).
 func (x *Outbox) Flush(ctx context.Context) (int, error) {
 	pending, err := x.pending(ctx)
 	if err != nil {
@@ -894,7 +951,7 @@ func (x *Outbox) Expedite(ctx context.Context, id string) error {
 
 // Resolve implements bot.RefResolver from the delivery records.
 func (x *Outbox) Resolve(ctx context.Context, ref bot.MessageRef) (bot.MessageRef, bool, error) {
-	doc, err := x.store.Get(ctx, CollSent, ref.Pending)
+	doc, err := x.b.GetExpiring(ctx, CollSent, ref.Pending)
 	if bot.IsNotFound(err) {
 		return bot.MessageRef{}, false, nil
 	}

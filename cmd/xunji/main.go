@@ -181,7 +181,15 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("XUNJI_OUTBOX_LEASE: %q is not a duration of at least 1s", v)
 		}
 	}
-	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease,
+	var sentTTL map[bot.Platform]time.Duration
+	if v := m.Getenv("XUNJI_OUTBOX_SENT_TTL"); v != "" { // how long a queued card's delivery record is kept
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			return fmt.Errorf("XUNJI_OUTBOX_SENT_TTL: %q is not a duration of at least 1h", v)
+		}
+		sentTTL = map[bot.Platform]time.Duration{bot.Slack: d, bot.Lark: d, bot.Console: d}
+	}
+	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease, SentTTL: sentTTL,
 		Failed: m.Metrics.DeliveryFailed, Delivered: m.Metrics.Delivered, Buried: m.Metrics.DeadLetter})
 	b.SetSender(m.Outbox)
 	m.Metrics.WatchOutbox(m.Outbox.Stats)

@@ -122,6 +122,9 @@ func (s *Store) Get(ctx context.Context, coll, id string) ([]byte, error) {
 			doc = clone(b.Get([]byte(id)))
 		}
 		if doc == nil {
+			doc = getExpiring(tx, coll, id, s.now().UnixNano())
+		}
+		if doc == nil {
 			return bot.ErrNotFound(coll, id)
 		}
 		return nil
@@ -207,6 +210,9 @@ func (s *Store) Delete(ctx context.Context, coll, id string) error {
 		return err
 	}
 	return wrap(s.batch(func(tx *bbolt.Tx) error {
+		if err := deleteExpiring(tx, coll, id); err != nil {
+			return err
+		}
 		b := collBucket(tx, coll)
 		if b == nil {
 			return nil

@@ -177,6 +177,89 @@ func TestClaimSweep(t *testing.T) {
 	}
 }
 
+// Expiring documents: found until their expiry on the store's clock, not
+// after, and swept from the file in bounded batches by later writes.
+func TestPutExpiringExpiresAndIsSwept(t *testing.T) {
+	ctx := t.Context()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s, _ := openTemp(t, WithNow(clock.Now))
+	const n = 3 * sweepLimit
+	for i := range n {
+		if err := s.PutExpiring(ctx, "sent", fmt.Sprintf("old%03d", i), []byte("{}"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(time.Hour - time.Nanosecond)
+	if _, err := s.Get(ctx, "sent", "old000"); err != nil {
+		t.Fatalf("Get just before expiry: %v", err)
+	}
+	clock.Advance(time.Nanosecond)
+	if _, err := s.Get(ctx, "sent", "old000"); !bot.IsNotFound(err) {
+		t.Fatalf("Get at expiry: %v, want not found", err)
+	}
+	for i := range 3 { // each write sweeps up to sweepLimit
+		if err := s.PutExpiring(ctx, "sent", fmt.Sprintf("new%d", i), []byte("{}"), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{xdocsBucket, xdocExpBucket} {
+			if got := tx.Bucket(b).Stats().KeyN; got != 3 {
+				return fmt.Errorf("bucket %s has %d keys after sweeping, want 3", b, got)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Dedupe claims expire however they were taken: by a unit of work's
+// commit (the inbox completion renews the event's claim), by Dequeue and
+// by Enqueue; later writes sweep them from the file.
+func TestDedupeClaimsExpireAndAreSwept(t *testing.T) {
+	ctx := t.Context()
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s, _ := openTemp(t, WithNow(clock.Now))
+	if err := s.Commit(ctx, &bot.Commit{Writes: []bot.Write{{Kind: bot.WriteClaim, Name: "event:lark:E1", TTL: bot.DedupeTTL}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Dequeue(ctx, bot.InboxOp{Coll: "inbox", ID: "ev:slack:E2", Claim: "event:slack:E2", ClaimTTL: bot.DedupeTTL}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Enqueue(ctx, bot.InboxOp{Coll: "inbox", ID: "ev:slack:E3", Doc: []byte("{}"), Claim: "event:slack:E3", ClaimTTL: bot.DedupeTTL}); err != nil || !ok {
+		t.Fatalf("Enqueue: %v, %v", ok, err)
+	}
+	keys := []string{"event:lark:E1", "event:slack:E2", "event:slack:E3"}
+	clock.Advance(bot.DedupeTTL - time.Nanosecond)
+	for _, k := range keys {
+		if held, err := s.ClaimHeld(ctx, k); err != nil || !held {
+			t.Fatalf("%s held just before its ttl = %v, %v", k, held, err)
+		}
+	}
+	clock.Advance(time.Nanosecond)
+	for _, k := range keys {
+		if held, err := s.ClaimHeld(ctx, k); err != nil || held {
+			t.Fatalf("%s held at its ttl = %v, %v", k, held, err)
+		}
+	}
+	if ok, err := s.Claim(ctx, "other", time.Hour); err != nil || !ok { // sweeps
+		t.Fatalf("Claim: %v, %v", ok, err)
+	}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{claimsBucket, claimExpBucket} {
+			if got := tx.Bucket(b).Stats().KeyN; got != 1 {
+				return fmt.Errorf("bucket %s has %d keys after sweeping, want 1", b, got)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestEmptyDocument(t *testing.T) {
 	ctx := t.Context()
 	s, _ := openTemp(t)

@@ -52,6 +52,10 @@ const (
 	// mgetChunk bounds the keys per MGET so List of a big collection does
 	// not build one huge reply.
 	mgetChunk = 500
+	// listPage bounds the ids List reads from a collection's index per
+	// command: 500 ids and their documents (MGET) take well under a
+	// millisecond of the server's time, however big the collection.
+	listPage = 500
 )
 
 // createScript creates the document only if absent and indexes it in the
@@ -531,46 +535,68 @@ func (s *Store) Delete(ctx context.Context, coll, id string) error {
 }
 
 // List returns every document of coll in ascending id (byte) order. It is
-// not a snapshot: a document deleted between reading the index and the
-// documents is left out.
+// not a snapshot: a document deleted while the listing runs is left out,
+// one created meanwhile may be in it. No command touches the whole
+// collection: the index (ids at score 0, in byte order) is read page by
+// page with ZRANGEBYLEX from the last id seen (O(log N + page) each, and
+// a page is right whatever changed before it), and each page's documents
+// with one MGET, so a big collection never holds the server for more than
+// a page (see listPage).
 func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
 	if err := checkColl(coll); err != nil {
 		return nil, err
 	}
-	zr := redis.NewStringSliceCmd(ctx, "zrange", s.idxKey(coll), 0, -1)
-	if err := s.do(ctx, zr); err != nil {
-		return nil, mapErr(err)
-	}
-	ids, err := zr.Result()
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	docs := make([]bot.Doc, 0, len(ids))
-	for chunk := range chunks(ids, mgetChunk) {
-		keys := make([]string, len(chunk))
-		for i, id := range chunk {
-			keys[i] = s.docKey(coll, id)
-		}
-		args := make([]any, 0, 1+len(keys))
-		args = append(args, "mget")
-		for _, k := range keys {
-			args = append(args, k)
-		}
-		mg := redis.NewSliceCmd(ctx, args...)
-		if err := s.do(ctx, mg); err != nil {
+	var docs []bot.Doc
+	from := "-"
+	for {
+		zr := redis.NewStringSliceCmd(ctx, "zrangebylex", s.idxKey(coll), from, "+", "limit", 0, listPage)
+		if err := s.do(ctx, zr); err != nil {
 			return nil, mapErr(err)
 		}
-		vals, err := mg.Result()
+		ids, err := zr.Result()
 		if err != nil {
 			return nil, mapErr(err)
 		}
-		for i, v := range vals {
-			str, ok := v.(string)
-			if !ok { // nil: deleted since ZRANGE
-				continue
-			}
-			docs = append(docs, bot.Doc{ID: chunk[i], Data: []byte(str)})
+		if len(ids) == 0 {
+			return docs, nil
 		}
+		for chunk := range chunks(ids, mgetChunk) {
+			got, err := s.mgetPage(ctx, coll, chunk)
+			if err != nil {
+				return nil, err
+			}
+			docs = append(docs, got...)
+		}
+		if len(ids) < listPage {
+			return docs, nil
+		}
+		from = "(" + ids[len(ids)-1]
+	}
+}
+
+// mgetPage reads the documents ids of coll with one MGET; one deleted since
+// its id was read is left out.
+func (s *Store) mgetPage(ctx context.Context, coll string, ids []string) ([]bot.Doc, error) {
+	args := make([]any, 0, 1+len(ids))
+	args = append(args, "mget")
+	for _, id := range ids {
+		args = append(args, s.docKey(coll, id))
+	}
+	mg := redis.NewSliceCmd(ctx, args...)
+	if err := s.do(ctx, mg); err != nil {
+		return nil, mapErr(err)
+	}
+	vals, err := mg.Result()
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	docs := make([]bot.Doc, 0, len(vals))
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok { // nil: deleted since its id was read
+			continue
+		}
+		docs = append(docs, bot.Doc{ID: ids[i], Data: []byte(str)})
 	}
 	return docs, nil
 }

@@ -37,7 +37,7 @@ func testPrefix() string {
 
 // openTest opens a store on a fresh prefix and, at cleanup, deletes every
 // key under the prefix and closes the store.
-func openTest(t *testing.T, prefix string) *Store {
+func openTest(t testing.TB, prefix string) *Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -52,7 +52,7 @@ func openTest(t *testing.T, prefix string) *Store {
 	return s
 }
 
-func cleanup(t *testing.T, c *redis.Client, prefix string) {
+func cleanup(t testing.TB, c *redis.Client, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// The prefix is hex and ':' only, so it needs no glob escaping.

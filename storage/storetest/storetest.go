@@ -75,6 +75,9 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 	if _, ok := open(t).(bot.Scanner); ok {
 		runScan(t, open)
 	}
+	if _, ok := open(t).(bot.DocExpirer); ok {
+		runExpire(t, open)
+	}
 }
 
 // unique returns a name unique to this run, so subtests sharing a backend

@@ -123,6 +123,12 @@ func newStyles(f *excelize.File) (styles, error) {
 	return s, errors.Join(errs...)
 }
 
+// writeTable writes t with excelize's stream writer, so that a big table
+// costs its rows' XML and not excelize's model of every cell. The widths
+// are fitted in a first pass over the rows, since columns come before
+// the rows in a streamed sheet; the dimension, set before the stream
+// begins, and the autofilter and print header, set before it ends, are
+// written by the stream in their places.
 func writeTable(f *excelize.File, st styles, loc *time.Location, t Table) error {
 	cols := len(t.Header)
 	if cols == 0 {
@@ -130,9 +136,6 @@ func writeTable(f *excelize.File, st styles, loc *time.Location, t Table) error 
 	}
 	widths := make([]float64, cols)
 	for c, h := range t.Header {
-		if err := f.SetCellStr(t.Name, cell(c, 0), h); err != nil {
-			return err
-		}
 		widths[c] = Width(h) + filterButton
 	}
 	for r, row := range t.Rows {
@@ -140,27 +143,51 @@ func writeTable(f *excelize.File, st styles, loc *time.Location, t Table) error 
 			return fmt.Errorf("row %d has %d cells for %d columns", r+1, len(row), cols)
 		}
 		for c, v := range row {
-			shown, err := setCell(f, st, loc, t.Name, cell(c, r+1), v)
+			_, shown, err := value(st, loc, v)
 			if err != nil {
 				return fmt.Errorf("row %d column %d: %w", r+1, c+1, err)
 			}
 			widths[c] = max(widths[c], Width(shown))
 		}
 	}
+	last := cell(cols-1, len(t.Rows))
+	// excelize leaves <dimension ref="A1"> as it found it in its template;
+	// the stream writes the dimension when it begins.
+	if err := f.SetSheetDimension(t.Name, "A1:"+last); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(t.Name)
+	if err != nil {
+		return err
+	}
 	for c, w := range widths {
-		name, _ := excelize.ColumnNumberToName(c + 1)
-		if err := f.SetColWidth(t.Name, name, name, min(w+1, maxWidth)); err != nil {
+		if err := sw.SetColWidth(c+1, c+1, min(w+1, maxWidth)); err != nil {
 			return err
 		}
 	}
-	last := cell(cols-1, len(t.Rows))
-	if err := f.SetCellStyle(t.Name, "A1", cell(cols-1, 0), st.header); err != nil {
-		return err
-	}
-	if err := f.SetPanes(t.Name, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
 		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
 		return err
 	}
+	line := make([]any, cols)
+	for c, h := range t.Header {
+		line[c] = excelize.Cell{StyleID: st.header, Value: h}
+	}
+	if err := sw.SetRow("A1", line); err != nil {
+		return err
+	}
+	for r, row := range t.Rows {
+		clear(line)
+		for c, v := range row {
+			if line[c], _, err = value(st, loc, v); err != nil {
+				return fmt.Errorf("row %d column %d: %w", r+1, c+1, err)
+			}
+		}
+		if err := sw.SetRow(cell(0, r+1), line[:len(row)]); err != nil {
+			return err
+		}
+	}
+	// Both go into the sheet's model, which the stream writes at Flush.
 	if err := f.AutoFilter(t.Name, "A1:"+last, nil); err != nil {
 		return err
 	}
@@ -169,53 +196,44 @@ func writeTable(f *excelize.File, st styles, loc *time.Location, t Table) error 
 			return err
 		}
 	}
-	// excelize leaves <dimension ref="A1"> as it found it in its template.
-	return f.SetSheetDimension(t.Name, "A1:"+last)
+	return sw.Flush()
 }
 
-// setCell writes v and returns it as Excel will show it, for the width.
-func setCell(f *excelize.File, st styles, loc *time.Location, sheet, ref string, v any) (string, error) {
+// value is v as the stream writer takes it (nil for an empty cell) and
+// as Excel will show it, for the width.
+func value(st styles, loc *time.Location, v any) (any, string, error) {
 	switch v := v.(type) {
 	case nil:
-		return "", nil
+		return nil, "", nil
 	case string:
-		return v, f.SetCellStr(sheet, ref, v)
+		return v, v, nil
 	case int:
-		if err := f.SetCellInt(sheet, ref, int64(v)); err != nil {
-			return "", err
-		}
-		return strconv.Itoa(v), f.SetCellStyle(sheet, ref, ref, st.integer)
+		return excelize.Cell{StyleID: st.integer, Value: int64(v)}, strconv.Itoa(v), nil
 	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64), f.SetCellFloat(sheet, ref, v, -1, 64)
+		return v, strconv.FormatFloat(v, 'f', -1, 64), nil
 	case Percent:
-		if err := f.SetCellFloat(sheet, ref, float64(v)/100, -1, 64); err != nil {
-			return "", err
-		}
-		return strconv.FormatFloat(math.Round(float64(v)), 'f', 0, 64) + "%", f.SetCellStyle(sheet, ref, ref, st.percent)
+		return excelize.Cell{StyleID: st.percent, Value: float64(v) / 100}, strconv.FormatFloat(math.Round(float64(v)), 'f', 0, 64) + "%", nil
 	case Date:
-		return setTime(f, sheet, ref, time.Time(v), loc, st.date, time.DateOnly)
+		return timeValue(time.Time(v), loc, st.date, time.DateOnly)
 	case DateTime:
-		return setTime(f, sheet, ref, time.Time(v), loc, st.dateTime, "2006-01-02 15:04")
+		return timeValue(time.Time(v), loc, st.dateTime, "2006-01-02 15:04")
 	default:
-		return "", fmt.Errorf("sheet: cell of type %T", v)
+		return nil, "", fmt.Errorf("sheet: cell of type %T", v)
 	}
 }
 
-// setTime writes t as an Excel date serial of its wall clock in loc:
-// Excel dates have no zone, and excelize converts by the instant (UTC).
-func setTime(f *excelize.File, sheet, ref string, t time.Time, loc *time.Location, style int, layout string) (string, error) {
+// timeValue is t as an Excel date of its wall clock in loc: Excel dates
+// have no zone, and excelize converts by the instant (UTC).
+func timeValue(t time.Time, loc *time.Location, style int, layout string) (any, string, error) {
 	if t.IsZero() {
-		return "", nil
+		return nil, "", nil
 	}
 	wall := t.In(loc)
 	naive := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, time.UTC)
 	if layout == time.DateOnly {
 		naive = time.Date(wall.Year(), wall.Month(), wall.Day(), 0, 0, 0, 0, time.UTC)
 	}
-	if err := f.SetCellValue(sheet, ref, naive); err != nil {
-		return "", err
-	}
-	return wall.Format(layout), f.SetCellStyle(sheet, ref, ref, style)
+	return excelize.Cell{StyleID: style, Value: naive}, wall.Format(layout), nil
 }
 
 // Width is the display width of s in character widths of the default
