@@ -423,6 +423,15 @@ func (b *Bot) lateOutgoing(req *Request, i int, r Reply) Outgoing {
 type ticketKey struct{}
 
 // dropHold forgets this process's lease on ticket and stops renewing it.
+// LeaveToRecovery gives up this process's hold on the accepted request
+// ticket without handling it, as a process that dies after acknowledging
+// would: the request stays in the inbox, and inbox recovery (here or in
+// another process) handles it once its lease is over. The load
+// command's ingest-only mode uses it, so that measuring the
+// acknowledgement alone keeps only the holds of requests in flight, as
+// a bot that answers does.
+func (b *Bot) LeaveToRecovery(ticket string) { b.dropHold(ticket) }
+
 func (b *Bot) dropHold(ticket string) {
 	if v, ok := b.held.LoadAndDelete(ticket); ok {
 		v.(*hold).release()

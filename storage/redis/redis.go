@@ -267,7 +267,9 @@ func (s *Store) evalPipelined(ctx context.Context, sc luaScript, keys []string, 
 	if err := s.do(ctx, cmd); err != nil {
 		return failed(ctx, err)
 	}
-	if !redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+	// Err first: HasErrorPrefix's errors.As inspects its target by
+	// reflection even for a nil error, on every call.
+	if err := cmd.Err(); err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
 		return cmd
 	}
 	cmd = redis.NewCmd(ctx, evalArgs("eval", sc.src, keys, args)...)
@@ -302,7 +304,7 @@ func (s *Store) evalReplicated(ctx context.Context, sc luaScript, keys []string,
 		return cmd, wait
 	}
 	cmd, wait := run("evalsha", sc.hash)
-	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+	if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 		cmd, wait = run("eval", sc.src)
 	}
 	if cmd.Err() != nil {
