@@ -29,8 +29,11 @@ const Sep = "\x00"
 // Empty is the content of an index document.
 var Empty = []byte("{}")
 
-// Doc is one index document: its collection and id.
-type Doc struct{ Coll, ID string }
+// Doc is one index document: its collection and id, and what it holds:
+// Data, or Empty when Data is "". A key document (a uniqueness check, a
+// lookup by a key that is not the record's id) holds the record's id, so
+// that one Get answers.
+type Doc struct{ Coll, ID, Data string }
 
 // Key joins parts into an index id.
 func Key(parts ...string) string { return strings.Join(parts, Sep) }
@@ -53,7 +56,7 @@ func Sync(ctx context.Context, s bot.Store, old, new []Doc) error {
 	had := make(map[Doc]bool, len(old))
 	for _, d := range old {
 		had[d] = true
-		if !keep[d] {
+		if !keep[d] && !keepID(new, d) {
 			if err := s.Delete(ctx, d.Coll, d.ID); err != nil {
 				return err
 			}
@@ -64,11 +67,26 @@ func Sync(ctx context.Context, s bot.Store, old, new []Doc) error {
 			continue
 		}
 		had[d] = true
-		if err := s.Put(ctx, d.Coll, d.ID, Empty); err != nil {
+		doc := Empty
+		if d.Data != "" {
+			doc = []byte(d.Data)
+		}
+		if err := s.Put(ctx, d.Coll, d.ID, doc); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// keepID reports whether new has a document with d's id (with other
+// data: it is written over, not deleted).
+func keepID(new []Doc, d Doc) bool {
+	for _, n := range new {
+		if n.Coll == d.Coll && n.ID == d.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // Page reads up to limit ids of coll's index under prefix, after the
