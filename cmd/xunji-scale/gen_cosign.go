@@ -9,9 +9,10 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// saveCosign stores one co-signature as the cosign commands do.
+// saveCosign stores one co-signature with its index documents, as the
+// cosign commands do.
 func saveCosign(ctx context.Context, s bot.Store, c *cosign.Cosign) error {
-	return bot.Records[cosign.Cosign](s, cosign.CollCosigns).Put(ctx, c.ID, c)
+	return cosign.Seed(ctx, s, c)
 }
 
 // genCosigns makes year y's n three-party signatures (三方共同签字) of
