@@ -153,7 +153,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 	}
 	after := strings.ToUpper(strings.TrimSpace(req.Command.Opt("from", "从")))
 	var page []*Consultation
-	more := false
+	more, next := false, "" // next: the cursor of the next page
 	if filter != "" {
 		prefix := idxRound + filter + index.Sep
 		cursor := ""
@@ -167,7 +167,9 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		if page, err = NewQueries(h.b.Store).load(ctx, ids, func(c *Consultation) bool { return c.Round == filter }); err != nil {
 			return nil, err
 		}
-		more = mo
+		if more = mo; more {
+			next = index.Last(ids[len(ids)-1])
+		}
 	} else {
 		cs, _, err := h.consults.Scan(ctx, bot.Range{After: after, Limit: maxListed + 1, Reverse: true})
 		if err != nil {
@@ -175,6 +177,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 		if more = len(cs) > maxListed; more {
 			cs = cs[:maxListed]
+			next = cs[len(cs)-1].ID
 		}
 		page = cs
 	}
@@ -206,7 +209,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		if filter != "" {
 			key = "consult.list.more_round"
 		}
-		text += "\n" + h.t(lang, key, "round", filter, "id", page[len(page)-1].ID)
+		text += "\n" + h.t(lang, key, "round", filter, "id", next)
 	}
 	return bot.Text(text), nil
 }

@@ -268,6 +268,7 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 	after := strings.ToUpper(req.Command.Opt("from", "从"))
 	var cs []*Cosign
 	var more bool
+	next := "" // the cursor of the next page
 	if all {
 		var err error
 		if cs, _, err = m.coll.Scan(ctx, bot.Range{After: after, Limit: listPage + 1, Reverse: true}); err != nil {
@@ -275,6 +276,7 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 		}
 		if more = len(cs) > listPage; more {
 			cs = cs[:listPage]
+			next = cs[len(cs)-1].ID
 		}
 	} else {
 		cursor := ""
@@ -285,7 +287,9 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 		if err != nil {
 			return nil, err
 		}
-		more = mo
+		if more = mo; more {
+			next = index.Last(ids[len(ids)-1])
+		}
 		q := NewQueries(m.b.Store)
 		if cs, err = q.load(ctx, index.Unique(ids), (*Cosign).inProgress); err != nil {
 			return nil, err
@@ -321,7 +325,7 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 		if all {
 			key = "cosign.list.more_all"
 		}
-		text += "\n" + m.b.T(lang, key, "id", cs[len(cs)-1].ID)
+		text += "\n" + m.b.T(lang, key, "id", next)
 	}
 	return bot.Text(text), nil
 }
