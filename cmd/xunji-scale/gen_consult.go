@@ -10,14 +10,16 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// saveConsult stores one information request (巡前征询).
+// saveConsult stores one information request (巡前征询) with its index
+// documents.
 func saveConsult(ctx context.Context, s bot.Store, c *consult.Consultation) error {
-	return bot.Records[consult.Consultation](s, consult.CollConsults).Put(ctx, c.ID, c)
+	return consult.Seed(ctx, s, c)
 }
 
-// saveSituation stores one situation report (巡中情况互通).
+// saveSituation stores one situation report (巡中情况互通) with its index
+// document.
 func saveSituation(ctx context.Context, s bot.Store, sit *round.Situation) error {
-	return bot.Records[round.Situation](s, round.CollSituations).Put(ctx, sit.ID, sit)
+	return round.SeedSituation(ctx, s, sit)
 }
 
 // genConsults makes, for each of year y's rounds, the information

@@ -9,9 +9,10 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// saveCosign stores one co-signature as the cosign commands do.
+// saveCosign stores one co-signature with its index documents, as the
+// cosign commands do.
 func saveCosign(ctx context.Context, s bot.Store, c *cosign.Cosign) error {
-	return bot.Records[cosign.Cosign](s, cosign.CollCosigns).Put(ctx, c.ID, c)
+	return cosign.Seed(ctx, s, c)
 }
 
 // genCosigns makes year y's n three-party signatures (三方共同签字) of
@@ -84,6 +85,21 @@ func (g *gen) cosign(y int) *cosign.Cosign {
 		c.Handover = &cosign.CosignHandover{To: sup, Date: g.day(t)}
 		c.History = append(c.History, cosign.CosignEvent{Time: t, Action: "complete"})
 		g.audit(t, "", "cosign.complete", c.ID, "")
+	}
+	// Reminder times as the cosign commands set them when the request
+	// opens (two days, escalation two more; calendar days here), and the
+	// reminder job's marks where a party was still unsigned by then, as
+	// the job would have left them.
+	for i := range c.Parties {
+		p := &c.Parties[i]
+		p.Since, p.RemindAt, p.EscalateAt = created, created.Add(48*time.Hour), created.Add(96*time.Hour)
+		signed := p.State != cosign.PartyWaiting
+		if (!signed || p.At.After(p.RemindAt)) && g.now.After(p.RemindAt) {
+			p.Reminded = p.RemindAt
+		}
+		if (!signed || p.At.After(p.EscalateAt)) && g.now.After(p.EscalateAt) {
+			p.Escalated = p.EscalateAt
+		}
 	}
 	for range 3 + g.rnd.IntN(12) {
 		g.audit(g.between(created, t.Add(72*time.Hour)), g.pick([]string{by, "wangming"}), "cosign.show", c.ID, "")

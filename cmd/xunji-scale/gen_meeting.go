@@ -9,9 +9,10 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// saveMeeting stores one meeting as the meeting commands do.
+// saveMeeting stores one meeting with its index documents, as the
+// meeting commands do.
 func saveMeeting(ctx context.Context, s bot.Store, m *meeting.Meeting) error {
-	return bot.Records[meeting.Meeting](s, meeting.CollMeetings).Put(ctx, m.ID, m)
+	return meeting.Seed(ctx, s, m)
 }
 
 // genMeetings makes year y's meetings as the demo schedules hold them:

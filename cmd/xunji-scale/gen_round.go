@@ -8,9 +8,10 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// saveRound stores one inspection round as the round command does.
+// saveRound stores one inspection round with its index documents, as
+// the round command does.
 func saveRound(ctx context.Context, s bot.Store, r *round.Round) error {
-	return bot.Records[round.Round](s, round.CollRounds).Put(ctx, r.ID, r)
+	return round.Seed(ctx, s, r)
 }
 
 // genRounds makes year y's n inspection rounds, each two months of a

@@ -29,7 +29,9 @@ func seedDemo(ctx context.Context, b *bot.Bot) error {
 		Start:    d(2026, 9, 1), End: d(2026, 10, 31), Feedback: d(2026, 11, 20),
 		CreatedBy: "wangming", CreatedAt: b.Now(),
 	}
-	if err := round.Seed(ctx, b.Store, r); err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
+	// The round and its index documents in one unit of work.
+	err := b.RunUnit(ctx, func(ctx context.Context) error { return round.Seed(ctx, b.Store, r) })
+	if err != nil && bot.ErrorCode(err) != bot.ECONFLICT {
 		return err
 	}
 	// The round is written directly, not through "round new": take its

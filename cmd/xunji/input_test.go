@@ -20,7 +20,7 @@ func seedRound(t *testing.T, env *bottest.Env) {
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
 	r := &round.Round{ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"}, Start: d(9, 1), End: d(10, 31), Feedback: d(11, 20), CreatedBy: "wangming"}
-	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), r.ID, r); err != nil {
+	if err := round.Seed(context.Background(), env.Store, r); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -174,6 +174,12 @@ func (m *Main) Run(ctx context.Context) error {
 	} else if n > 0 {
 		m.Log.Info("audit index built for the existing audit log", "entries", n)
 	}
+	// Likewise the domains' indexes (each once, with its own marker).
+	if n, err := all.BackfillIndexes(ctx, b); err != nil {
+		return fmt.Errorf("building the record indexes: %w", err)
+	} else if len(n) > 0 {
+		m.Log.Info("record indexes built for the existing records", "records", n)
+	}
 	// Every notice goes through the durable outbox.
 	var lease time.Duration
 	if v := m.Getenv("XUNJI_OUTBOX_LEASE"); v != "" { // for tests of crash recovery

@@ -33,7 +33,19 @@ func at(env *bottest.Env, m, d, h int) time.Time {
 
 func create[T any](t *testing.T, env *bottest.Env, coll, id string, v *T) {
 	t.Helper()
-	if err := bot.Records[T](env.Store, coll).Create(context.Background(), id, v); err != nil {
+	ctx := context.Background()
+	var err error
+	// Records of the domains with indexes are stored through their Seed,
+	// which writes the index documents their queries read.
+	switch r := any(v).(type) {
+	case *cosign.Cosign:
+		err = cosign.Seed(ctx, env.Store, r)
+	case *meeting.Meeting:
+		err = meeting.Seed(ctx, env.Store, r)
+	default:
+		err = bot.Records[T](env.Store, coll).Create(ctx, id, v)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 }

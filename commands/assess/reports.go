@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -16,26 +15,40 @@ import (
 // maxUpload bounds an uploaded report, in bytes.
 const maxUpload = 1 << 20
 
-// listCmd: report list (专报 列表) — every special report with its
-// issue, period, drafting, whether an edited version was uploaded, and
-// whether and when it was sent. Special reports are a few a year, so
-// the list reads the whole (small) collection.
+// reportPage is how many special reports a page of the list shows.
+const reportPage = 30
+
+// listCmd: report list (专报 列表) [from:ZB-…] — the special reports,
+// newest first, a page at a time, each with its issue, period, drafting,
+// whether an edited version was uploaded, and whether and when it was
+// sent; the option from continues after the last report of the page
+// before.
 func (h *handler) listCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	if len(req.Command.Args) > 0 {
 		return nil, bot.UsageError(req, "assess.error.extra_args", "input", req.Command.Rest(0))
 	}
-	all, err := h.reports.List(ctx)
+	after := strings.ToUpper(strings.TrimSpace(req.Command.Opt("from", "从")))
+	page, _, err := h.reports.Scan(ctx, bot.Range{After: after, Limit: reportPage + 1, Reverse: true})
 	if err != nil {
 		return nil, err
 	}
 	lang := req.Lang
-	if len(all) == 0 {
+	if len(page) == 0 {
+		if after != "" {
+			return bot.Text(h.t(lang, "report.list.end")), nil
+		}
 		return bot.Text(h.t(lang, "report.list.empty")), nil
 	}
-	slices.SortFunc(all, func(a, b *SpecialReport) int { return strings.Compare(a.ID, b.ID) })
-	lines := []string{h.t(lang, "report.list.header", "count", len(all))}
-	for _, rep := range all {
+	more := len(page) > reportPage
+	if more {
+		page = page[:reportPage]
+	}
+	lines := []string{h.t(lang, "report.list.header", "count", len(page))}
+	for _, rep := range page {
 		lines = append(lines, "• "+h.line(req.Roster, rep, lang))
+	}
+	if more {
+		lines = append(lines, h.t(lang, "report.list.more", "id", page[len(page)-1].ID))
 	}
 	return bot.Text(strings.Join(lines, "\n")), nil
 }

@@ -190,7 +190,7 @@ func (h *handler) replyCmd(ctx context.Context, req *bot.Request) (*bot.Response
 func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text string, none, onlyFirst bool) (*Consultation, error) {
 	now := h.b.Now()
 	first := false
-	c, err := h.consults.Update(ctx, id, func(v *Consultation) error {
+	c, err := update(ctx, h.b.Store, id, func(v *Consultation) error {
 		i := v.Dept(dept)
 		if i < 0 {
 			return bot.Errorf(bot.ENOTFOUND, "consult.error.not_found", "id", id)

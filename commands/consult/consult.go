@@ -228,7 +228,7 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	for _, d := range depts {
 		c.Depts = append(c.Depts, ConsultDept{Body: d})
 	}
-	if err := h.consults.Create(ctx, id, c); err != nil {
+	if err := create(ctx, h.b.Store, c); err != nil {
 		return nil, err
 	}
 	if err := h.b.Audit(ctx, req, "consult.create", id, fmt.Sprintf("round=%s depts=%s deadline=%s", rd.ID, strings.Join(depts, ","), bot.FormatDate(deadline, h.b.Loc))); err != nil {
@@ -244,7 +244,7 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 			failed = append(failed, r.BodyName(d, lang))
 		}
 		if len(refs) > 0 {
-			if _, err := h.consults.Update(ctx, id, func(v *Consultation) error {
+			if _, err := update(ctx, h.b.Store, id, func(v *Consultation) error {
 				if i := v.Dept(d); i >= 0 {
 					v.Depts[i].Cards = append(v.Depts[i].Cards, refs...)
 				}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // show: consult show <ZX id | XC round id> — every department's answer,
@@ -28,14 +29,9 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 		list = append(list, c)
 	case reRoundID.MatchString(arg):
-		all, err := h.consults.List(ctx)
-		if err != nil {
+		var err error
+		if list, err = NewQueries(h.b.Store).ofRound(ctx, strings.ToUpper(arg)); err != nil {
 			return nil, err
-		}
-		for _, c := range all {
-			if strings.EqualFold(c.Round, arg) {
-				list = append(list, c)
-			}
 		}
 		if len(list) == 0 {
 			return bot.Text(h.t(req.Lang, "consult.none_for_round", "id", strings.ToUpper(arg))), nil
@@ -147,25 +143,48 @@ func (h *handler) pageCard(ctx context.Context, r *bot.Roster, c *Consultation, 
 	return card, shown
 }
 
-// list: consult list [XC-…] — the requests and how many answered, no
-// answers.
+// list: consult list [XC-…] [from:ZX-…] — the requests and how many
+// answered, no answers; newest first, maxListed at a time, the option
+// from continuing after the last request of the page before.
 func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	filter := strings.ToUpper(strings.TrimSpace(req.Command.Arg(0)))
 	if filter != "" && !reRoundID.MatchString(filter) {
 		return nil, bot.UsageError(req, "consult.error.bad_round", "input", filter)
 	}
-	all, err := h.consults.List(ctx)
-	if err != nil {
-		return nil, err
+	after := strings.ToUpper(strings.TrimSpace(req.Command.Opt("from", "从")))
+	var page []*Consultation
+	more, next := false, "" // next: the cursor of the next page
+	if filter != "" {
+		prefix := idxRound + filter + index.Sep
+		cursor := ""
+		if after != "" {
+			cursor = prefix + after
+		}
+		ids, mo, err := index.Page(ctx, h.b.Store, CollConsultIndex, prefix, cursor, maxListed, true)
+		if err != nil {
+			return nil, err
+		}
+		if page, err = NewQueries(h.b.Store).load(ctx, ids, func(c *Consultation) bool { return c.Round == filter }); err != nil {
+			return nil, err
+		}
+		if more = mo; more {
+			next = index.Last(ids[len(ids)-1])
+		}
+	} else {
+		cs, _, err := h.consults.Scan(ctx, bot.Range{After: after, Limit: maxListed + 1, Reverse: true})
+		if err != nil {
+			return nil, err
+		}
+		if more = len(cs) > maxListed; more {
+			cs = cs[:maxListed]
+			next = cs[len(cs)-1].ID
+		}
+		page = cs
 	}
 	lang := req.Lang
 	now := h.b.Now()
 	var lines []string
-	for i := len(all) - 1; i >= 0; i-- {
-		c := all[i]
-		if filter != "" && c.Round != filter {
-			continue
-		}
+	for _, c := range page {
 		answered, late := 0, 0
 		for j, d := range c.Depts {
 			if d.Answered() {
@@ -179,14 +198,20 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 			"deadline", bot.FormatDate(c.Deadline, h.b.Loc), "answered", answered, "total", len(c.Depts), "late", late))
 	}
 	if len(lines) == 0 {
+		if after != "" {
+			return bot.Text(h.t(lang, "consult.list.end")), nil
+		}
 		return bot.Text(h.t(lang, "consult.list.empty")), nil
 	}
-	more := ""
-	if len(lines) > maxListed {
-		more = "\n" + h.t(lang, "consult.list.more", "count", len(lines)-maxListed)
-		lines = lines[:maxListed]
+	text := h.t(lang, "consult.list.header", "count", len(lines)) + "\n• " + strings.Join(lines, "\n• ")
+	if more {
+		key := "consult.list.more"
+		if filter != "" {
+			key = "consult.list.more_round"
+		}
+		text += "\n" + h.t(lang, key, "round", filter, "id", next)
 	}
-	return bot.Text(h.t(lang, "consult.list.header", "count", len(lines)) + "\n• " + strings.Join(lines, "\n• ") + more), nil
+	return bot.Text(text), nil
 }
 
 // ReminderTimes returns when an unanswered department of c is reminded
@@ -209,7 +234,17 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 	if !bot.OfficeHours(h.b.Cal, h.b.Loc, l) {
 		return nil
 	}
-	all, err := h.consults.List(ctx)
+	// The requests with a silent department not yet reminded or
+	// escalated whose deadline day has passed, from the index by
+	// deadline: reminders start the day after it.
+	ids, err := index.Until(ctx, h.b.Store, CollConsultIndex, idxPending, dayStart(now, h.b.Loc))
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	all, err := NewQueries(h.b.Store).load(ctx, ids, func(*Consultation) bool { return true })
 	if err != nil {
 		return err
 	}
@@ -237,7 +272,7 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 }
 
 func (h *handler) mark(ctx context.Context, id, dept, action string, now time.Time, field func(*ConsultDept) *time.Time) (*Consultation, error) {
-	return h.consults.Update(ctx, id, func(v *Consultation) error {
+	return update(ctx, h.b.Store, id, func(v *Consultation) error {
 		i := v.Dept(dept)
 		if i < 0 || v.Depts[i].Answered() || !field(&v.Depts[i]).IsZero() {
 			return errNotDue

@@ -1,10 +1,13 @@
 package consult
 
 import (
+	"context"
+	"encoding/json"
 	"slices"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // The information requests' collection and id prefix (巡前征询).
@@ -112,4 +115,86 @@ func (c *Consultation) OwnDepts(p *bot.Person) []int {
 		}
 	}
 	return out
+}
+
+// CollConsultIndex holds the information requests' index documents (see
+// indexDocs): empty documents whose ids are sort keys ending in the
+// request's id.
+const CollConsultIndex = "consult_idx"
+
+// Index id prefixes of CollConsultIndex.
+const (
+	idxOpen    = "open" + index.Sep    // + body + id: a consulted department that has not answered
+	idxRound   = "round" + index.Sep   // + round + id: the requests of a round
+	idxPending = "pending" + index.Sep // + deadline + id: a silent department not yet reminded or escalated
+)
+
+// indexDocs are c's index documents (none for nil).
+func indexDocs(c *Consultation) []index.Doc {
+	if c == nil {
+		return nil
+	}
+	var ds []index.Doc
+	add := func(prefix string, parts ...string) {
+		ds = append(ds, index.Doc{Coll: CollConsultIndex, ID: prefix + index.Key(append(parts, c.ID)...)})
+	}
+	if c.Round != "" {
+		add(idxRound, c.Round)
+	}
+	pending := false
+	for _, d := range c.Depts {
+		if d.Answered() {
+			continue
+		}
+		add(idxOpen, d.Body)
+		if d.RemindedAt.IsZero() || d.EscalatedAt.IsZero() {
+			pending = true
+		}
+	}
+	if pending {
+		add(idxPending, index.Time(c.Deadline))
+	}
+	return ds
+}
+
+// create stores a new request with its index documents, in the unit of
+// work of ctx; ECONFLICT if its id exists.
+func create(ctx context.Context, s bot.Store, c *Consultation) error {
+	if err := bot.Records[Consultation](s, CollConsults).Create(ctx, c.ID, c); err != nil {
+		return err
+	}
+	return index.Sync(ctx, s, nil, indexDocs(c))
+}
+
+// update applies fn to request id atomically, as Collection.Update, and
+// moves its index documents from those of the request it read to those
+// of the result, in the unit of work of ctx: every change of a stored
+// request goes through here or create.
+func update(ctx context.Context, s bot.Store, id string, fn func(*Consultation) error) (*Consultation, error) {
+	var old []index.Doc
+	c, err := bot.Records[Consultation](s, CollConsults).Update(ctx, id, func(c *Consultation) error {
+		old = indexDocs(c)
+		return fn(c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, index.Sync(ctx, s, old, indexDocs(c))
+}
+
+// Seed stores a request made outside the consult commands (the scale
+// benchmark's, a test's) with its index documents; ECONFLICT when one
+// with its id exists.
+func Seed(ctx context.Context, s bot.Store, c *Consultation) error { return create(ctx, s, c) }
+
+// BackfillIndex gives the requests of a store written before the index
+// their index documents, once (see index.Backfill).
+func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
+	return index.Backfill(ctx, b, CollConsultIndex, CollConsults, func(data []byte) ([]index.Doc, error) {
+		var c Consultation
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, err
+		}
+		return indexDocs(&c), nil
+	})
 }

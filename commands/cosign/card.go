@@ -7,6 +7,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // card renders a request as the group card, in the deployment language:
@@ -249,7 +250,12 @@ func (m *module) reason(detail, lang string) string {
 	return detail
 }
 
-// list handles "cosign list [all]": open and declined requests, or all.
+// listPage is how many requests one page of "cosign list" shows.
+const listPage = 30
+
+// list handles "cosign list [all] [from:QZ-…]": open and declined
+// requests, or all, newest first, a page at a time; the option from
+// continues after the last request of the page before.
 func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	all := false
 	switch w := strings.ToLower(req.Command.Arg(0)); w {
@@ -259,17 +265,40 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 	default:
 		return nil, bot.UsageError(req, "cosign.err.list", "word", w)
 	}
-	cs, err := m.coll.List(ctx)
-	if err != nil {
-		return nil, err
+	after := strings.ToUpper(req.Command.Opt("from", "从"))
+	var cs []*Cosign
+	var more bool
+	next := "" // the cursor of the next page
+	if all {
+		var err error
+		if cs, _, err = m.coll.Scan(ctx, bot.Range{After: after, Limit: listPage + 1, Reverse: true}); err != nil {
+			return nil, err
+		}
+		if more = len(cs) > listPage; more {
+			cs = cs[:listPage]
+			next = cs[len(cs)-1].ID
+		}
+	} else {
+		cursor := ""
+		if after != "" {
+			cursor = idxActive + after
+		}
+		ids, mo, err := index.Page(ctx, m.b.Store, CollCosignIndex, idxActive, cursor, listPage, true)
+		if err != nil {
+			return nil, err
+		}
+		if more = mo; more {
+			next = index.Last(ids[len(ids)-1])
+		}
+		q := NewQueries(m.b.Store)
+		if cs, err = q.load(ctx, index.Unique(ids), (*Cosign).inProgress); err != nil {
+			return nil, err
+		}
 	}
 	lang, r := req.Lang, req.Roster
 	now := m.b.Now()
 	var s []string
 	for _, c := range cs {
-		if !all && c.State != CosignOpen && c.State != CosignDeclined {
-			continue
-		}
 		var waiting []string
 		for _, i := range c.Waiting() {
 			name := m.bodyName(r, c.Parties[i].Body, lang)
@@ -285,9 +314,20 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 		s = append(s, "• "+line)
 	}
 	if len(s) == 0 {
+		if after != "" {
+			return bot.Text(m.b.T(lang, "cosign.list.end")), nil
+		}
 		return bot.Text(m.b.T(lang, "cosign.list.empty")), nil
 	}
-	return bot.Text(m.b.T(lang, "cosign.list.header", "count", len(s)) + "\n" + strings.Join(s, "\n")), nil
+	text := m.b.T(lang, "cosign.list.header", "count", len(s)) + "\n" + strings.Join(s, "\n")
+	if more {
+		key := "cosign.list.more"
+		if all {
+			key = "cosign.list.more_all"
+		}
+		text += "\n" + m.b.T(lang, key, "id", next)
+	}
+	return bot.Text(text), nil
 }
 
 // templatesCmd handles "cosign templates": the configured templates.

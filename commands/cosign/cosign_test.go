@@ -613,7 +613,7 @@ func TestSixPartyJointEvaluation(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
 	rd := &round.Round{ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
-	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, rd.ID, rd); err != nil {
+	if err := round.Seed(ctx, env.Store, rd); err != nil {
 		t.Fatal(err)
 	}
 	id := open(t, env, "wangming", `会签 新建 模板:六方 类别:方案 "区财政局党组巡察整改方案" 轮次:XC-2026-0001 监督:城关镇`)
@@ -702,7 +702,7 @@ func TestNewDefaultsFromRoundAndItem(t *testing.T) {
 	env := newEnv(t)
 	ctx := context.Background()
 	rd := &round.Round{ID: "XC-2026-0001", Team: "team1", Organisation: "finance", Attached: []string{"room2", "group3"}}
-	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(ctx, rd.ID, rd); err != nil {
+	if err := round.Seed(ctx, env.Store, rd); err != nil {
 		t.Fatal(err)
 	}
 	addItem(t, env, "ZG-2026-0001", "公务用车登记不规范", "finance", "group3")

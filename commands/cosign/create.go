@@ -112,7 +112,7 @@ func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config
 		c.ItemTitle = it.Title
 	}
 	m.open(c, now)
-	if err := m.coll.Create(ctx, id, c); err != nil {
+	if err := create(ctx, m.b.Store, c); err != nil {
 		return nil, "", err
 	}
 	if item != "" {
@@ -377,7 +377,7 @@ func (m *module) postCard(ctx context.Context, r *bot.Roster, c *Cosign, group s
 	if len(refs) == 0 {
 		return
 	}
-	if _, err := m.coll.Update(ctx, c.ID, func(cur *Cosign) error {
+	if _, err := update(ctx, m.b.Store, c.ID, func(cur *Cosign) error {
 		for _, ref := range refs {
 			if !slices.Contains(cur.Cards, ref) {
 				cur.Cards = append(cur.Cards, ref)

@@ -6,16 +6,22 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // Queries answers other domains' questions about co-signature requests.
-// Each question is one method with its filter as parameters, so that an
-// index can answer it later without a change to the callers. For now
-// each reads the whole collection.
-type Queries struct{ cosigns bot.Collection[Cosign] }
+// Each question is one method with its filter as parameters, answered
+// from the requests' index (CollCosignIndex): each reads the index page
+// it needs and then the requests it names.
+type Queries struct {
+	store   bot.Store
+	cosigns bot.Collection[Cosign]
+}
 
 // NewQueries returns the co-signature queries over s.
-func NewQueries(s bot.Store) Queries { return Queries{cosigns: bot.Records[Cosign](s, CollCosigns)} }
+func NewQueries(s bot.Store) Queries {
+	return Queries{store: s, cosigns: bot.Records[Cosign](s, CollCosigns)}
+}
 
 // Get returns the request with id, e.g. for a rectification item that
 // reads its hand-over; a not-found error when there is none.
@@ -25,12 +31,13 @@ func (q Queries) Get(ctx context.Context, id string) (*Cosign, error) { return q
 // and back with the creator) where body is a party that has not
 // confirmed, in id order.
 func (q Queries) AwaitingSignatureOf(ctx context.Context, body string) ([]*Cosign, error) {
-	return q.filter(ctx, func(c *Cosign) bool {
-		if c.State != CosignOpen && c.State != CosignDeclined {
-			return false
-		}
+	ids, _, err := index.Page(ctx, q.store, CollCosignIndex, idxAwait+body+index.Sep, "", 0, false)
+	if err != nil {
+		return nil, err
+	}
+	return q.load(ctx, index.Unique(ids), func(c *Cosign) bool {
 		i := c.PartyOf(body)
-		return i >= 0 && c.Parties[i].State != PartyConfirmed
+		return c.inProgress() && i >= 0 && c.Parties[i].State != PartyConfirmed
 	})
 }
 
@@ -38,23 +45,46 @@ func (q Queries) AwaitingSignatureOf(ctx context.Context, body string) ([]*Cosig
 // and has not, past its reminder time at now, in id order: the input of
 // meeting agendas. Each request's Overdue(now) names the parties.
 func (q Queries) UnsignedAt(ctx context.Context, now time.Time) ([]*Cosign, error) {
-	return q.filter(ctx, func(c *Cosign) bool { return len(c.Overdue(now)) > 0 })
+	// The index holds each open request's earliest reminder time of a
+	// party that may sign: at or before now means Overdue is not empty.
+	ids, err := index.Until(ctx, q.store, CollCosignIndex, idxWait, now.Add(time.Nanosecond))
+	if err != nil {
+		return nil, err
+	}
+	return q.load(ctx, sorted(index.Unique(ids)), func(c *Cosign) bool { return len(c.Overdue(now)) > 0 })
 }
 
 // RemindedBetween returns the requests with a party whose reminder time
 // falls in [from, to), in id order: the input of the assessment.
 func (q Queries) RemindedBetween(ctx context.Context, from, to time.Time) ([]*Cosign, error) {
-	return q.filter(ctx, func(c *Cosign) bool {
-		return slices.ContainsFunc(c.Parties, func(p CosignParty) bool {
-			return !p.RemindAt.IsZero() && !p.RemindAt.Before(from) && p.RemindAt.Before(to)
-		})
-	})
-}
-
-func (q Queries) filter(ctx context.Context, keep func(*Cosign) bool) ([]*Cosign, error) {
-	all, err := q.cosigns.List(ctx)
+	ids, err := index.Between(ctx, q.store, CollCosignIndex, idxRemind, from, to)
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(c *Cosign) bool { return !keep(c) }), nil
+	return q.load(ctx, sorted(index.Unique(ids)), func(*Cosign) bool { return true })
+}
+
+// load reads the requests ids in their order, keeping those keep
+// accepts (a check that the index and the record agree costs nothing
+// once the record is read).
+func (q Queries) load(ctx context.Context, ids []string, keep func(*Cosign) bool) ([]*Cosign, error) {
+	out := make([]*Cosign, 0, len(ids))
+	for _, id := range ids {
+		c, err := q.cosigns.Get(ctx, id)
+		if bot.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func sorted(ids []string) []string {
+	slices.Sort(ids)
+	return ids
 }

@@ -1,10 +1,13 @@
 package cosign
 
 import (
+	"context"
+	"encoding/json"
 	"slices"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // The co-signatures' collection and id prefix.
@@ -167,4 +170,116 @@ func (c *Cosign) Overdue(now time.Time) []int {
 		}
 	}
 	return out
+}
+
+// CollCosignIndex holds the co-signatures' index documents (see
+// indexDocs), empty documents whose ids are sort keys ending in the
+// request's id.
+const CollCosignIndex = "cosign_idx"
+
+// Index id prefixes of CollCosignIndex.
+const (
+	idxActive = "active" + index.Sep // + id: open or declined, for the list
+	idxAwait  = "await" + index.Sep  // + body + id: a party in progress that has not confirmed
+	idxWait   = "wait" + index.Sep   // + time + id: open, the earliest reminder time of a party that may sign
+	idxDue    = "due" + index.Sep    // + time + id: open, when the reminder job next has work on it
+	idxRemind = "remind" + index.Sep // + time + id: every party's reminder time, any state
+)
+
+// inProgress reports whether c is open or declined and back with its
+// creator.
+func (c *Cosign) inProgress() bool { return c.State == CosignOpen || c.State == CosignDeclined }
+
+// indexDocs are c's index documents (none for nil).
+func indexDocs(c *Cosign) []index.Doc {
+	if c == nil {
+		return nil
+	}
+	var ds []index.Doc
+	add := func(prefix string, parts ...string) {
+		ds = append(ds, index.Doc{Coll: CollCosignIndex, ID: prefix + index.Key(append(parts, c.ID)...)})
+	}
+	if c.inProgress() {
+		add(idxActive)
+		for _, p := range c.Parties {
+			if p.State != PartyConfirmed {
+				add(idxAwait, p.Body)
+			}
+		}
+	}
+	if c.State == CosignOpen {
+		var wait, due time.Time
+		earliest := func(t *time.Time, at time.Time) {
+			if !at.IsZero() && (t.IsZero() || at.Before(*t)) {
+				*t = at
+			}
+		}
+		for _, i := range c.Waiting() {
+			p := c.Parties[i]
+			if p.RemindAt.IsZero() {
+				continue
+			}
+			earliest(&wait, p.RemindAt)
+			if p.Reminded.IsZero() {
+				earliest(&due, p.RemindAt)
+			}
+			if p.Escalated.IsZero() {
+				earliest(&due, p.EscalateAt)
+			}
+		}
+		if !wait.IsZero() {
+			add(idxWait, index.Time(wait))
+		}
+		if !due.IsZero() {
+			add(idxDue, index.Time(due))
+		}
+	}
+	for _, p := range c.Parties {
+		if !p.RemindAt.IsZero() {
+			add(idxRemind, index.Time(p.RemindAt))
+		}
+	}
+	return ds
+}
+
+// create stores a new request with its index documents, in the unit of
+// work of ctx; ECONFLICT if its id exists.
+func create(ctx context.Context, s bot.Store, c *Cosign) error {
+	if err := bot.Records[Cosign](s, CollCosigns).Create(ctx, c.ID, c); err != nil {
+		return err
+	}
+	return index.Sync(ctx, s, nil, indexDocs(c))
+}
+
+// update applies fn to request id atomically, as Collection.Update, and
+// moves its index documents from those of the request it read to those
+// of the result, in the unit of work of ctx: every change of a stored
+// request goes through here or create.
+func update(ctx context.Context, s bot.Store, id string, fn func(*Cosign) error) (*Cosign, error) {
+	var old []index.Doc
+	c, err := bot.Records[Cosign](s, CollCosigns).Update(ctx, id, func(c *Cosign) error {
+		old = indexDocs(c)
+		return fn(c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, index.Sync(ctx, s, old, indexDocs(c))
+}
+
+// Seed stores a request made outside the cosign commands (the scale
+// benchmark's, a test's) with its index documents; ECONFLICT when one
+// with its id exists.
+func Seed(ctx context.Context, s bot.Store, c *Cosign) error { return create(ctx, s, c) }
+
+// BackfillIndex gives the requests of a store written before the index
+// their index documents, once (see index.Backfill).
+func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
+	return index.Backfill(ctx, b, CollCosignIndex, CollCosigns, func(data []byte) ([]index.Doc, error) {
+		var c Cosign
+		if err := json.Unmarshal(data, &c); err != nil {
+			return nil, err
+		}
+		return indexDocs(&c), nil
+	})
 }

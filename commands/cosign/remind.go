@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // open starts an opening of c at now: in free order every unconfirmed
@@ -100,40 +101,30 @@ func (m *module) remind(ctx context.Context, now time.Time) error {
 	if !m.inWorkingHours(now) {
 		return nil
 	}
-	all, err := m.coll.List(ctx)
+	// The index holds, for each open request, when the job next has work
+	// on it (a reminder or an escalation due): it reads those due by now.
+	ids, err := index.Until(ctx, m.b.Store, CollCosignIndex, idxDue, now.Add(time.Nanosecond))
 	if err != nil {
 		return err
+	}
+	if len(ids) == 0 {
+		return nil
 	}
 	r, err := m.b.Roster(ctx)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, c := range all {
-		if dueParties(c, now) {
-			// Each request's reminders are one unit of work.
-			errs = append(errs, m.b.RunUnit(ctx, func(ctx context.Context) error { return m.remindOne(ctx, r, c.ID, now) }))
-		}
+	for _, id := range index.Unique(ids) {
+		// Each request's reminders are one unit of work.
+		errs = append(errs, m.b.RunUnit(ctx, func(ctx context.Context) error { return m.remindOne(ctx, r, id, now) }))
 	}
 	return errors.Join(errs...)
 }
 
-func dueParties(c *Cosign, now time.Time) bool {
-	for _, i := range c.Waiting() {
-		p := c.Parties[i]
-		if p.RemindAt.IsZero() {
-			continue
-		}
-		if (p.Reminded.IsZero() && !now.Before(p.RemindAt)) || (p.Escalated.IsZero() && !now.Before(p.EscalateAt)) {
-			return true
-		}
-	}
-	return false
-}
-
 func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
 	var remind, escalate []int
-	c, err := m.coll.Update(ctx, id, func(c *Cosign) error {
+	c, err := update(ctx, m.b.Store, id, func(c *Cosign) error {
 		remind, escalate = nil, nil
 		if c.State != CosignOpen {
 			return nil

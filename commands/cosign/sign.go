@@ -188,7 +188,7 @@ func (m *module) choice(req *bot.Request, c *Cosign, idx []int) *bot.Response {
 func (m *module) sign(ctx context.Context, req *bot.Request, id, body string) (*bot.Response, error) {
 	now := m.b.Now()
 	r := req.Roster
-	c, err := m.coll.Update(ctx, id, func(c *Cosign) error {
+	c, err := update(ctx, m.b.Store, id, func(c *Cosign) error {
 		c.JustCompleted = false
 		if ref := m.stateRefusal(r, c, req.Lang); ref != nil {
 			return ref
@@ -396,7 +396,7 @@ func (m *module) choices(r *bot.Roster, c *Cosign, idx []int, lang string) strin
 func (m *module) decline(ctx context.Context, req *bot.Request, id, body, reason string) (*bot.Response, error) {
 	now := m.b.Now()
 	r := req.Roster
-	c, err := m.coll.Update(ctx, id, func(c *Cosign) error {
+	c, err := update(ctx, m.b.Store, id, func(c *Cosign) error {
 		if ref := m.stateRefusal(r, c, req.Lang); ref != nil {
 			return ref
 		}
@@ -465,7 +465,7 @@ func (m *module) reopen(ctx context.Context, req *bot.Request, id, desc string) 
 	id = c.ID
 	now := m.b.Now()
 	r := req.Roster
-	c, err = m.coll.Update(ctx, id, func(c *Cosign) error {
+	c, err = update(ctx, m.b.Store, id, func(c *Cosign) error {
 		if ref := m.creatorRefusal(r, c, req.Person, req.Lang); ref != nil {
 			return ref
 		}
@@ -513,7 +513,7 @@ func (m *module) withdrawCmd(ctx context.Context, req *bot.Request) (*bot.Respon
 	id := c.ID
 	now := m.b.Now()
 	r := req.Roster
-	c, err = m.coll.Update(ctx, id, func(c *Cosign) error {
+	c, err = update(ctx, m.b.Store, id, func(c *Cosign) error {
 		if ref := m.creatorRefusal(r, c, req.Person, req.Lang); ref != nil {
 			return ref
 		}

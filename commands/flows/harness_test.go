@@ -109,7 +109,7 @@ func newEnv(t *testing.T) *bottest.Env {
 		ID: "XC-2026-0001", Name: "区委第一巡察组巡察区财政局党组", Team: "team1", Organisation: "finance",
 		Attached: []string{"room2", "group3"}, CreatedBy: "wangming", CreatedAt: env.Clock.Now(),
 	}
-	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), rd.ID, rd); err != nil {
+	if err := round.Seed(context.Background(), env.Store, rd); err != nil {
 		t.Fatal(err)
 	}
 	return env

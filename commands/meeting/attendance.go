@@ -45,7 +45,7 @@ func (m *module) attendance(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, bot.UsageError(req, "meeting.err.no_bodies", "bodies", m.bodyNames(req.Lang, r, invitees))
 	}
 	var added []string
-	updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+	updated, err := update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 		added = added[:0]
 		if x.State == MeetingCancelled {
 			return bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 var reClock = regexp.MustCompile(`^(\d{1,2})[:：](\d{2})$`)
@@ -64,8 +65,13 @@ func (m *module) dayOffNote(lang string, t time.Time) string {
 	return "\n" + m.b.T(lang, "meeting.dayoff_warning", "date", bot.FormatDate(t, m.b.Loc))
 }
 
-// list handles "meeting list [all]": the upcoming meetings and those of
-// the last 30 days; all of them with "all".
+// listPage is how many meetings a page of "meeting list all" shows.
+const listPage = 30
+
+// list handles "meeting list [all] [from:HY-…]": the upcoming meetings
+// and those of the last 30 days, by time; with "all", every meeting,
+// newest first, a page at a time, the option from continuing after the
+// last meeting of the page before.
 func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	all := false
 	switch w := strings.ToLower(req.Command.Arg(0)); w {
@@ -75,21 +81,51 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 	default:
 		return nil, bot.UsageError(req, "meeting.err.list", "word", w)
 	}
-	ms, err := m.all(ctx)
-	if err != nil {
-		return nil, err
+	q := NewQueries(m.b.Store)
+	var ms []*Meeting
+	more := false
+	if all {
+		after := ""
+		if from := req.Command.Opt("from", "从"); from != "" {
+			prev, err := m.load(ctx, req, from)
+			if err != nil {
+				return nil, err
+			}
+			after = idxTime + index.Key(index.Time(prev.Time), prev.ID)
+		}
+		ids, mo, err := index.Page(ctx, m.b.Store, CollMeetingIndex, idxTime, after, listPage, true)
+		if err != nil {
+			return nil, err
+		}
+		if ms, err = q.load(ctx, ids, func(*Meeting) bool { return true }); err != nil {
+			return nil, err
+		}
+		more = mo
+	} else {
+		// After the bare time key: a meeting at since itself has an id
+		// that goes on and so comes after it, as Time.After(since) wants
+		// it not to; the check below drops it.
+		since := req.Time.AddDate(0, 0, -30)
+		ids, _, err := index.Page(ctx, m.b.Store, CollMeetingIndex, idxTime, idxTime+index.Time(since), 0, false)
+		if err != nil {
+			return nil, err
+		}
+		if ms, err = q.load(ctx, ids, func(mt *Meeting) bool { return mt.Time.After(since) }); err != nil {
+			return nil, err
+		}
 	}
-	since := req.Time.AddDate(0, 0, -30)
 	var lines []string
 	for _, mt := range ms {
-		if all || mt.Time.After(since) {
-			lines = append(lines, "• "+m.summary(req.Lang, mt))
-		}
+		lines = append(lines, "• "+m.summary(req.Lang, mt))
 	}
 	if len(lines) == 0 {
 		return bot.Text(m.b.T(req.Lang, "meeting.list.empty") + m.upcomingSchedules(req.Lang, req.Time)), nil
 	}
-	return bot.Text(m.b.T(req.Lang, "meeting.list.header", "count", len(lines)) + "\n" + strings.Join(lines, "\n")), nil
+	text := m.b.T(req.Lang, "meeting.list.header", "count", len(lines)) + "\n" + strings.Join(lines, "\n")
+	if more {
+		text += "\n" + m.b.T(req.Lang, "meeting.list.more", "id", ms[len(ms)-1].ID)
+	}
+	return bot.Text(text), nil
 }
 
 // upcomingSchedules says when the meeting schedules next send notices.
@@ -112,14 +148,28 @@ func (m *module) upcomingSchedules(lang string, now time.Time) string {
 // next handles "meeting next": the card of the next meeting, with the
 // buttons to answer.
 func (m *module) next(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	ms, err := m.all(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, mt := range ms {
-		if mt.Upcoming(req.Time) {
-			return &bot.Response{Replies: []bot.Reply{{Card: m.card(req.Lang, req.Roster, mt, req.Time)}}}, nil
+	// The first scheduled meeting after now, from the index by time.
+	r := bot.Range{Prefix: idxScheduled, After: idxScheduled + index.Time(req.Time) + index.Sep + "\xff", Limit: 20}
+	for {
+		docs, err := bot.ScanDocs(ctx, m.b.Store, CollMeetingIndex, r)
+		if err != nil {
+			return nil, err
 		}
+		ids := make([]string, len(docs))
+		for i, d := range docs {
+			ids[i] = d.ID
+		}
+		ms, err := NewQueries(m.b.Store).load(ctx, ids, func(mt *Meeting) bool { return mt.Upcoming(req.Time) })
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) > 0 {
+			return &bot.Response{Replies: []bot.Reply{{Card: m.card(req.Lang, req.Roster, ms[0], req.Time)}}}, nil
+		}
+		if len(docs) < r.Limit {
+			break
+		}
+		r.After = docs[len(docs)-1].ID
 	}
 	return bot.Text(m.b.T(req.Lang, "meeting.next.none") + m.upcomingSchedules(req.Lang, req.Time)), nil
 }
@@ -192,7 +242,7 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	}
 	m.setOpenItems(ctx, mt, req.Time)
 	history(mt, req, req.Time, "create", "")
-	if err := m.coll.Create(ctx, id, mt); err != nil {
+	if err := create(ctx, m.b.Store, mt); err != nil {
 		return nil, err
 	}
 	if err := m.b.Audit(ctx, req, "meeting.create", id, "at="+bot.FormatTime(at, m.b.Loc)); err != nil {
@@ -229,7 +279,7 @@ func (m *module) move(ctx context.Context, req *bot.Request) (*bot.Response, err
 		return nil, bot.UsageError(req, "meeting.err.extra", "text", extra)
 	}
 	var from time.Time
-	updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+	updated, err := update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 		if x.State == MeetingCancelled {
 			return bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
 		}
@@ -266,7 +316,7 @@ func (m *module) cancel(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if utf8.RuneCountInString(reason) > maxText {
 		return nil, bot.UsageError(req, "meeting.err.too_long", "max", maxText)
 	}
-	updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+	updated, err := update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 		if x.State == MeetingCancelled {
 			return bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
 		}
@@ -304,7 +354,7 @@ func (m *module) note(ctx context.Context, req *bot.Request) (*bot.Response, err
 	if utf8.RuneCountInString(text) > maxNote {
 		return nil, bot.UsageError(req, "meeting.err.too_long", "max", maxNote)
 	}
-	_, err = m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+	_, err = update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 		x.Notes = append(x.Notes, MeetingNote{Time: req.Time, Person: req.Person.ID, Platform: req.Platform, Text: text})
 		history(x, req, req.Time, "note", "")
 		return nil
@@ -347,7 +397,7 @@ func (m *module) answerButton(answer string) bot.HandlerFunc {
 			return &bot.Response{Toast: refused, Replies: []bot.Reply{{Card: m.card(m.b.Lang, req.Roster, mt, req.Time), Replace: true}}}, nil
 		}
 		changed := false
-		updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+		updated, err := update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 			if x.State == MeetingCancelled || !x.Upcoming(req.Time) {
 				return bot.Errorf(bot.ECONFLICT, "meeting.err.started", "id", x.ID)
 			}

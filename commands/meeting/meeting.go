@@ -159,16 +159,6 @@ func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Meetin
 	return mt, err
 }
 
-// all returns every meeting, by time.
-func (m *module) all(ctx context.Context) ([]*Meeting, error) {
-	ms, err := m.coll.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortStableFunc(ms, func(a, b *Meeting) int { return a.Time.Compare(b.Time) })
-	return ms, nil
-}
-
 // kindName is the kind in lang, or the meeting's own title.
 func (m *module) kindName(lang string, k MeetingKind) string {
 	return m.b.T(lang, "meeting.kind."+string(k))

@@ -126,7 +126,7 @@ func seedOpenItems(t *testing.T, f *fixture) {
 		{Role: "inspection_team", Body: "team1", State: cosign.PartyConfirmed},
 		{Role: "supervisor", Body: "group3", State: cosign.PartyWaiting, RemindAt: at("2026-12-15 09:00")},
 	}}
-	if err := bot.Records[cosign.Cosign](f.Store, cosign.CollCosigns).Create(ctx, cs.ID, cs); err != nil {
+	if err := cosign.Seed(ctx, f.Store, cs); err != nil {
 		t.Fatal(err)
 	}
 	pm := &progress.ProgressMonth{ID: "2026-11", StartedAt: at("2026-11-02 09:00"), ClosedAt: at("2026-11-10 18:00"),

@@ -2,13 +2,16 @@ package meeting
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/i18n"
 	"github.com/xunji-bot/xunji/bot/schedule"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // maxOpenItems bounds the items one source adds to an agenda; the rest
@@ -76,7 +79,7 @@ func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now
 	}
 	m.setOpenItems(ctx, mt, now)
 	history(mt, nil, now, "create", run.Key)
-	if err := m.coll.Create(ctx, id, mt); err != nil {
+	if err := create(ctx, m.b.Store, mt); err != nil {
 		return nil, err
 	}
 	if err := m.b.Audit(ctx, nil, "meeting.create", id, "schedule="+run.Schedule+" at="+bot.FormatTime(at, m.b.Loc)); err != nil {
@@ -85,18 +88,26 @@ func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now
 	return mt, nil
 }
 
-// byRun returns the meeting a scheduled run created, if any.
+// byRun returns the meeting a scheduled run created, if any, from the
+// run's key document (a Get, so that a unit of work creating a second
+// meeting for the run conflicts with the one that created the first).
 func (m *module) byRun(ctx context.Context, key string) (*Meeting, error) {
-	all, err := m.coll.List(ctx)
+	doc, err := m.b.Store.Get(ctx, CollMeetingIndex, idxRun+key)
+	if bot.IsNotFound(err) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	for _, mt := range all {
-		if mt.Run == key {
-			return mt, nil
-		}
+	var rd runDoc
+	if err := json.Unmarshal(doc, &rd); err != nil {
+		return nil, &bot.Error{Code: bot.EINTERNAL, Err: fmt.Errorf("meeting run %q: %w", key, err)}
 	}
-	return nil, nil
+	mt, err := m.coll.Get(ctx, rd.ID)
+	if bot.IsNotFound(err) {
+		return nil, nil
+	}
+	return mt, err
 }
 
 // post sends the meeting's card to its group and keeps the message
@@ -114,7 +125,7 @@ func (m *module) post(ctx context.Context, mt *Meeting, now time.Time) (*Meeting
 	if len(refs) == 0 {
 		return mt, sendErr
 	}
-	updated, err := m.coll.Update(ctx, mt.ID, func(x *Meeting) error {
+	updated, err := update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 		x.Cards = append(x.Cards, refs...)
 		return nil
 	})
@@ -171,14 +182,21 @@ func (m *module) openItems(ctx context.Context, mt *Meeting, now time.Time, lang
 // previousNotes are the notes of the latest earlier meeting of the same
 // kind that has any.
 func (m *module) previousNotes(ctx context.Context, mt *Meeting, lang string) ([]string, error) {
-	all, err := m.all(ctx)
+	// The notes index of the kind, newest first, from before mt's time.
+	prefix := idxNotes + string(mt.Kind) + index.Sep
+	ids, _, err := index.Page(ctx, m.b.Store, CollMeetingIndex, prefix, prefix+index.Time(mt.Time), 2, true)
 	if err != nil {
 		return nil, err
 	}
 	var prev *Meeting
-	for _, x := range all {
-		if x.ID != mt.ID && x.Kind == mt.Kind && x.Time.Before(mt.Time) && len(x.Notes) > 0 {
+	for _, id := range index.Unique(ids) {
+		x, err := m.coll.Get(ctx, id)
+		if err != nil && !bot.IsNotFound(err) {
+			return nil, err
+		}
+		if x != nil && x.ID != mt.ID && x.Kind == mt.Kind && x.Time.Before(mt.Time) && len(x.Notes) > 0 {
 			prev = x
+			break
 		}
 	}
 	if prev == nil {
@@ -276,17 +294,21 @@ func (m *module) unreported(ctx context.Context, lang string, now time.Time) ([]
 // has come and it has not started, it tells the group. The atomic update
 // that sets Reminded decides which process sends it.
 func (m *module) remind(ctx context.Context, now time.Time) error {
-	all, err := m.coll.List(ctx)
+	// The meetings not reminded that have not started, from the index by
+	// meeting time: those after now (a few, the calendar's next ones).
+	ids, _, err := index.Page(ctx, m.b.Store, CollMeetingIndex, idxRemind, idxRemind+index.Time(now)+index.Sep+"\xff", 0, false)
+	if err != nil {
+		return err
+	}
+	ms, err := NewQueries(m.b.Store).load(ctx, ids, func(mt *Meeting) bool { return due(mt, now) })
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, mt := range all {
-		if !due(mt, now) {
-			continue
-		}
+	for _, mt := range ms {
+		id := mt.ID
 		// Each reminder (mark, audit, notice) is one unit of work.
-		errs = append(errs, m.b.RunUnit(ctx, func(ctx context.Context) error { return m.remindOne(ctx, mt.ID, now) }))
+		errs = append(errs, m.b.RunUnit(ctx, func(ctx context.Context) error { return m.remindOne(ctx, id, now) }))
 	}
 	return errors.Join(errs...)
 }
@@ -294,7 +316,7 @@ func (m *module) remind(ctx context.Context, now time.Time) error {
 // remindOne marks meeting id reminded and tells its group, unless it is
 // no longer due.
 func (m *module) remindOne(ctx context.Context, id string, now time.Time) error {
-	updated, err := m.coll.Update(ctx, id, func(x *Meeting) error {
+	updated, err := update(ctx, m.b.Store, id, func(x *Meeting) error {
 		if !due(x, now) {
 			return errSkip
 		}

@@ -2,29 +2,50 @@ package meeting
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // Queries answers other domains' questions about meetings. Each question
-// is one method with its filter as parameters, so that an index (by
-// date) can answer it later without a change to the callers. For now
-// each reads the whole collection.
-type Queries struct{ meetings bot.Collection[Meeting] }
+// is one method with its filter as parameters, answered from the
+// meetings' index (CollMeetingIndex) by date.
+type Queries struct {
+	store    bot.Store
+	meetings bot.Collection[Meeting]
+}
 
 // NewQueries returns the meeting queries over s.
-func NewQueries(s bot.Store) Queries { return Queries{meetings: bot.Records[Meeting](s, CollMeetings)} }
+func NewQueries(s bot.Store) Queries {
+	return Queries{store: s, meetings: bot.Records[Meeting](s, CollMeetings)}
+}
 
 // ScheduledBetween returns the meetings not cancelled whose time falls
-// in [from, to), in id order.
+// in [from, to), by time.
 func (q Queries) ScheduledBetween(ctx context.Context, from, to time.Time) ([]*Meeting, error) {
-	all, err := q.meetings.List(ctx)
+	ids, err := index.Between(ctx, q.store, CollMeetingIndex, idxScheduled, from, to)
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(m *Meeting) bool {
-		return m.State != MeetingScheduled || m.Time.Before(from) || !m.Time.Before(to)
-	}), nil
+	return q.load(ctx, ids, func(mt *Meeting) bool { return mt.State == MeetingScheduled })
+}
+
+// load reads the meetings the index ids name (their last part), in
+// order, keeping those keep accepts.
+func (q Queries) load(ctx context.Context, ids []string, keep func(*Meeting) bool) ([]*Meeting, error) {
+	out := make([]*Meeting, 0, len(ids))
+	for _, id := range index.Unique(ids) {
+		mt, err := q.meetings.Get(ctx, id)
+		if bot.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if keep(mt) {
+			out = append(out, mt)
+		}
+	}
+	return out, nil
 }

@@ -1,10 +1,13 @@
 package meeting
 
 import (
+	"context"
+	"encoding/json"
 	"slices"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // The meetings' collection and id prefix.
@@ -212,4 +215,88 @@ func (m *Meeting) PresenceOf(r *bot.Roster, body string) BodyPresence {
 		return PresenceLeave
 	}
 	return PresenceAbsent
+}
+
+// CollMeetingIndex holds the meetings' index documents (see indexDocs):
+// empty documents whose ids are sort keys ending in the meeting's id,
+// and the key documents of scheduled runs.
+const CollMeetingIndex = "meeting_idx"
+
+// Index id prefixes of CollMeetingIndex.
+const (
+	idxTime      = "time" + index.Sep      // + time + id: every meeting, by its time
+	idxScheduled = "scheduled" + index.Sep // + time + id: not cancelled, by its time
+	idxRemind    = "remind" + index.Sep    // + time + id: not cancelled nor reminded, by its time
+	idxNotes     = "notes" + index.Sep     // + kind + time + id: meetings with notes
+	idxRun       = "run" + index.Sep       // + run key: a key document holding the id of the run's meeting
+)
+
+// runDoc is the content of a run's key document.
+type runDoc struct {
+	ID string `json:"id"`
+}
+
+// indexDocs are mt's index documents (none for nil).
+func indexDocs(mt *Meeting) []index.Doc {
+	if mt == nil {
+		return nil
+	}
+	at := index.Time(mt.Time)
+	ds := []index.Doc{{Coll: CollMeetingIndex, ID: idxTime + index.Key(at, mt.ID)}}
+	if mt.State == MeetingScheduled {
+		ds = append(ds, index.Doc{Coll: CollMeetingIndex, ID: idxScheduled + index.Key(at, mt.ID)})
+		if !mt.RemindAt.IsZero() && mt.Reminded.IsZero() {
+			ds = append(ds, index.Doc{Coll: CollMeetingIndex, ID: idxRemind + index.Key(at, mt.ID)})
+		}
+	}
+	if len(mt.Notes) > 0 {
+		ds = append(ds, index.Doc{Coll: CollMeetingIndex, ID: idxNotes + index.Key(string(mt.Kind), at, mt.ID)})
+	}
+	if mt.Run != "" {
+		doc, _ := json.Marshal(runDoc{ID: mt.ID})
+		ds = append(ds, index.Doc{Coll: CollMeetingIndex, ID: idxRun + mt.Run, Data: string(doc)})
+	}
+	return ds
+}
+
+// create stores a new meeting with its index documents, in the unit of
+// work of ctx; ECONFLICT if its id exists.
+func create(ctx context.Context, s bot.Store, mt *Meeting) error {
+	if err := bot.Records[Meeting](s, CollMeetings).Create(ctx, mt.ID, mt); err != nil {
+		return err
+	}
+	return index.Sync(ctx, s, nil, indexDocs(mt))
+}
+
+// update applies fn to meeting id atomically, as Collection.Update, and
+// moves its index documents from those of the meeting it read to those
+// of the result, in the unit of work of ctx: every change of a stored
+// meeting goes through here or create.
+func update(ctx context.Context, s bot.Store, id string, fn func(*Meeting) error) (*Meeting, error) {
+	var old []index.Doc
+	mt, err := bot.Records[Meeting](s, CollMeetings).Update(ctx, id, func(mt *Meeting) error {
+		old = indexDocs(mt)
+		return fn(mt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mt, index.Sync(ctx, s, old, indexDocs(mt))
+}
+
+// Seed stores a meeting made outside the meeting commands (the scale
+// benchmark's, a test's) with its index documents; ECONFLICT when one
+// with its id exists.
+func Seed(ctx context.Context, s bot.Store, mt *Meeting) error { return create(ctx, s, mt) }
+
+// BackfillIndex gives the meetings of a store written before the index
+// their index documents, once (see index.Backfill).
+func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
+	return index.Backfill(ctx, b, CollMeetingIndex, CollMeetings, func(data []byte) ([]index.Doc, error) {
+		var mt Meeting
+		if err := json.Unmarshal(data, &mt); err != nil {
+			return nil, err
+		}
+		return indexDocs(&mt), nil
+	})
 }

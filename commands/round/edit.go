@@ -115,20 +115,20 @@ func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if len(changedFields(cur, next)) == 0 {
 		return bot.Text(h.t(lang, "round.edit.nothing", "id", id)), nil
 	}
-	if !next.Start.Equal(cur.Start) {
-		all, err := h.rounds.List(ctx)
+	if uniqueKey(next.Team, next.Organisation, next.Start) != uniqueKey(cur.Team, cur.Organisation, cur.Start) {
+		// The key document of the new triple (a Get: a unit of work
+		// making the same round at once conflicts with this one).
+		o, err := roundWith(ctx, h.b.Store, next.Team, next.Organisation, next.Start)
 		if err != nil {
 			return nil, err
 		}
-		for _, o := range all {
-			if o.ID != id && o.Team == next.Team && o.Organisation == next.Organisation && o.Start.Equal(next.Start) {
-				return nil, bot.UsageError(req, "round.error.duplicate", "id", o.ID)
-			}
+		if o != "" && o != id {
+			return nil, bot.UsageError(req, "round.error.duplicate", "id", o)
 		}
 	}
 
 	var before *Round
-	rd, err := h.rounds.Update(ctx, id, func(v *Round) error {
+	rd, err := updateRound(ctx, h.b.Store, id, func(v *Round) error {
 		before = cloneRound(v)
 		if err := change(v); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // The feedback-day job: a round whose feedback date was given when it
@@ -87,9 +88,22 @@ func (h *handler) feedbackJob(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	today := dayStart(l, h.b.Loc)
-	all, err := h.rounds.List(ctx)
+	// The rounds whose feedback day is within the grace days up to
+	// today, from the index by feedback time.
+	ids, err := index.Between(ctx, h.b.Store, CollRoundIndex, idxFeedback, today.AddDate(0, 0, -FeedbackGraceDays-1), today.AddDate(0, 0, 2))
 	if err != nil {
 		return err
+	}
+	var all []*Round
+	for _, id := range index.Unique(ids) {
+		rd, err := h.rounds.Get(ctx, id)
+		if bot.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		all = append(all, rd)
 	}
 	var r *bot.Roster
 	var errs []error

@@ -147,7 +147,7 @@ func TestFeedbackJobTellsALateSeededRoundOnceButNotAnOldOne(t *testing.T) {
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }
 	old := &round.Round{ID: "XC-2026-0002", Name: "区委第二巡察组巡察城关镇党委", Team: "team2", Organisation: "chengguan",
 		Attached: []string{"room1"}, Start: d(8, 1), End: d(8, 31), Feedback: d(10, 20), CreatedBy: "wangming"}
-	if err := bot.Records[round.Round](env.Store, round.CollRounds).Create(context.Background(), old.ID, old); err != nil {
+	if err := round.Seed(context.Background(), env.Store, old); err != nil {
 		t.Fatal(err)
 	}
 	got := recipients(runAt(t, env, bottest.Start))

@@ -19,7 +19,13 @@ func (q Queries) Get(ctx context.Context, id string) (*Round, error) { return q.
 
 // Seed stores a round made outside the round command (the demo
 // district's); ECONFLICT when one with its id exists. The caller takes
-// its number from the id counter.
-func Seed(ctx context.Context, s bot.Store, r *Round) error {
-	return bot.Records[Round](s, CollRounds).Create(ctx, r.ID, r)
+// its number from the id counter. It writes the round's index documents
+// as the round command does.
+func Seed(ctx context.Context, s bot.Store, r *Round) error { return createRound(ctx, s, r) }
+
+// SeedSituation stores a situation report made outside the round command
+// (the scale benchmark's) with its index document, as the command does;
+// ECONFLICT when one with its id exists.
+func SeedSituation(ctx context.Context, s bot.Store, sit *Situation) error {
+	return createSituation(ctx, s, sit)
 }

@@ -1,10 +1,13 @@
 package round
 
 import (
+	"context"
+	"encoding/json"
 	"slices"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // Collection names and id prefixes of the round's records.
@@ -90,4 +93,125 @@ func (s *Situation) MayRead(r *bot.Roster, p *bot.Person) bool {
 		return true
 	}
 	return r.HasKind(p, bot.InspectionOffice)
+}
+
+// CollRoundIndex holds the rounds' and situation reports' index
+// documents (see roundDocs, situationDocs): empty documents whose ids
+// are sort keys ending in the record's id, and the rounds' key
+// documents.
+const CollRoundIndex = "round_idx"
+
+// Index id prefixes of CollRoundIndex.
+const (
+	idxUnique    = "unique" + index.Sep    // + team + organisation + start: a key document holding the round's id
+	idxFeedback  = "feedback" + index.Sep  // + feedback time + id: rounds with a feedback day and attached bodies
+	idxSituation = "situation" + index.Sep // + round + situation id: a round's situation reports
+)
+
+// keyDoc is the content of a key document.
+type keyDoc struct {
+	ID string `json:"id"`
+}
+
+// uniqueKey is the id of the key document of the round of team with
+// organisation starting at start: one round per such triple.
+func uniqueKey(team, organisation string, start time.Time) string {
+	return idxUnique + index.Key(team, organisation, index.Time(start))
+}
+
+// roundDocs are rd's index documents (none for nil).
+func roundDocs(rd *Round) []index.Doc {
+	if rd == nil {
+		return nil
+	}
+	doc, _ := json.Marshal(keyDoc{ID: rd.ID})
+	ds := []index.Doc{{Coll: CollRoundIndex, ID: uniqueKey(rd.Team, rd.Organisation, rd.Start), Data: string(doc)}}
+	if !rd.Feedback.IsZero() && len(rd.Attached) > 0 {
+		ds = append(ds, index.Doc{Coll: CollRoundIndex, ID: idxFeedback + index.Key(index.Time(rd.Feedback), rd.ID)})
+	}
+	return ds
+}
+
+// situationDocs are s's index documents (none for nil). They follow from
+// its round and id, which never change, so only its creation writes them.
+func situationDocs(s *Situation) []index.Doc {
+	if s == nil {
+		return nil
+	}
+	return []index.Doc{{Coll: CollRoundIndex, ID: idxSituation + index.Key(s.Round, s.ID)}}
+}
+
+// createRound stores a new round with its index documents, in the unit
+// of work of ctx; ECONFLICT if its id exists.
+func createRound(ctx context.Context, s bot.Store, rd *Round) error {
+	if err := bot.Records[Round](s, CollRounds).Create(ctx, rd.ID, rd); err != nil {
+		return err
+	}
+	return index.Sync(ctx, s, nil, roundDocs(rd))
+}
+
+// updateRound applies fn to round id atomically, as Collection.Update,
+// and moves its index documents from those of the round it read to those
+// of the result, in the unit of work of ctx: every change of a stored
+// round goes through here or createRound.
+func updateRound(ctx context.Context, s bot.Store, id string, fn func(*Round) error) (*Round, error) {
+	var old []index.Doc
+	rd, err := bot.Records[Round](s, CollRounds).Update(ctx, id, func(rd *Round) error {
+		old = roundDocs(rd)
+		return fn(rd)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rd, index.Sync(ctx, s, old, roundDocs(rd))
+}
+
+// createSituation stores a new situation report with its index
+// document, in the unit of work of ctx; ECONFLICT if its id exists.
+func createSituation(ctx context.Context, st bot.Store, s *Situation) error {
+	if err := bot.Records[Situation](st, CollSituations).Create(ctx, s.ID, s); err != nil {
+		return err
+	}
+	return index.Sync(ctx, st, nil, situationDocs(s))
+}
+
+// roundWith returns the id of the round of team with organisation
+// starting at start, or "" when there is none, from its key document.
+func roundWith(ctx context.Context, s bot.Store, team, organisation string, start time.Time) (string, error) {
+	doc, err := s.Get(ctx, CollRoundIndex, uniqueKey(team, organisation, start))
+	if bot.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var k keyDoc
+	if err := json.Unmarshal(doc, &k); err != nil {
+		return "", &bot.Error{Code: bot.EINTERNAL, Err: err}
+	}
+	return k.ID, nil
+}
+
+// BackfillIndex gives the rounds and situation reports of a store
+// written before the index their index documents, once (see
+// index.Backfill).
+func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
+	n, err := index.Backfill(ctx, b, CollRoundIndex, CollRounds, func(data []byte) ([]index.Doc, error) {
+		var rd Round
+		if err := json.Unmarshal(data, &rd); err != nil {
+			return nil, err
+		}
+		return roundDocs(&rd), nil
+	})
+	if err != nil {
+		return n, err
+	}
+	m, err := index.Backfill(ctx, b, CollRoundIndex+".situations", CollSituations, func(data []byte) ([]index.Doc, error) {
+		var s Situation
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, err
+		}
+		return situationDocs(&s), nil
+	})
+	return n + m, err
 }

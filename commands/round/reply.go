@@ -51,7 +51,7 @@ func (h *handler) reply(ctx context.Context, req *bot.Request) (*bot.Response, e
 	for _, b := range to {
 		s.To = append(s.To, SituationAck{Body: b})
 	}
-	if err := h.situations.Create(ctx, sid, s); err != nil {
+	if err := createSituation(ctx, h.b.Store, s); err != nil {
 		return nil, err
 	}
 	if err := h.b.Audit(ctx, req, "round.reply", sid, fmt.Sprintf("round=%s from=%s to=%s", rd.ID, from, strings.Join(to, ","))); err != nil {

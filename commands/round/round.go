@@ -22,6 +22,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
+	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // Button action ids.
@@ -271,14 +272,12 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if tooLong(name, maxName) {
 		return nil, bot.UsageError(req, "round.error.too_long", "what", h.t(lang, "round.arg.name"), "max", maxName)
 	}
-	all, err := h.rounds.List(ctx)
-	if err != nil {
+	// The key document of the triple (a Get: a unit of work making the
+	// same round at once conflicts with this one).
+	if o, err := roundWith(ctx, h.b.Store, team.ID, org.ID, start); err != nil {
 		return nil, err
-	}
-	for _, o := range all {
-		if o.Team == team.ID && o.Organisation == org.ID && o.Start.Equal(start) {
-			return nil, bot.UsageError(req, "round.error.duplicate", "id", o.ID)
-		}
+	} else if o != "" {
+		return nil, bot.UsageError(req, "round.error.duplicate", "id", o)
 	}
 	id, err := bot.NewID(ctx, h.b.Store, PrefixRound, start.Year())
 	if err != nil {
@@ -288,7 +287,7 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 		ID: id, Name: name, Team: team.ID, Organisation: org.ID, Attached: attached,
 		Start: start, End: end, Feedback: feedback, CreatedBy: req.Person.ID, CreatedAt: h.b.Now(),
 	}
-	if err := h.rounds.Create(ctx, id, rd); err != nil {
+	if err := createRound(ctx, h.b.Store, rd); err != nil {
 		return nil, err
 	}
 	if err := h.b.Audit(ctx, req, "round.create", id, fmt.Sprintf("team=%s organisation=%s attached=%s start=%s end=%s feedback=%s",
@@ -376,30 +375,37 @@ func phase(rd *Round, now time.Time, loc *time.Location) string {
 	return "during"
 }
 
-// list: every round, newest first.
+// list: every round, newest first, maxListed at a time; the option from
+// continues after the last round of the page before.
 func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	if len(req.Command.Args) > 0 || len(req.Command.Options) > 0 {
+	after := strings.ToUpper(strings.TrimSpace(req.Command.Opt("from", "从")))
+	if len(req.Command.Args) > 0 || len(req.Command.Options) > 1 || (len(req.Command.Options) == 1 && after == "") {
 		return nil, bot.UsageError(req, "round.error.extra_args", "input", strings.TrimSpace(req.Command.Rest(0)))
 	}
-	all, err := h.rounds.List(ctx)
+	page, _, err := h.rounds.Scan(ctx, bot.Range{After: after, Limit: maxListed + 1, Reverse: true})
 	if err != nil {
 		return nil, err
 	}
 	lang := req.Lang
-	if len(all) == 0 {
+	if len(page) == 0 {
+		if after != "" {
+			return bot.Text(h.t(lang, "round.list.end")), nil
+		}
 		return bot.Text(h.t(lang, "round.list.empty")), nil
 	}
-	slices.Reverse(all)
+	more := len(page) > maxListed
+	if more {
+		page = page[:maxListed]
+	}
 	var s strings.Builder
-	s.WriteString(h.t(lang, "round.list.header", "count", len(all)))
-	for i, rd := range all {
-		if i == maxListed {
-			s.WriteString("\n" + h.t(lang, "round.list.more", "count", len(all)-maxListed))
-			break
-		}
+	s.WriteString(h.t(lang, "round.list.header", "count", len(page)))
+	for _, rd := range page {
 		s.WriteString("\n• " + h.t(lang, "round.list.line", "id", rd.ID, "team", req.Roster.BodyName(rd.Team, lang),
 			"organisation", req.Roster.BodyName(rd.Organisation, lang), "start", bot.FormatDate(rd.Start, h.b.Loc),
 			"feedback", bot.FormatDate(rd.Feedback, h.b.Loc), "phase", h.t(lang, "round.phase."+phase(rd, h.b.Now(), h.b.Loc))))
+	}
+	if more {
+		s.WriteString("\n" + h.t(lang, "round.list.more", "id", page[len(page)-1].ID))
 	}
 	return bot.Text(s.String()), nil
 }
@@ -417,7 +423,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 	}
 	lang := req.Lang
 	card := h.card(req.Roster, rd, lang)
-	sits, err := h.situations.List(ctx)
+	sits, err := h.situationsOf(ctx, rd.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -498,7 +504,7 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, bot.UsageError(req, "round.error.feedback_before_end", "end", bot.FormatDate(cur.End, h.b.Loc))
 	}
 	var before time.Time
-	rd, err := h.rounds.Update(ctx, id, func(v *Round) error {
+	rd, err := updateRound(ctx, h.b.Store, id, func(v *Round) error {
 		before = v.Feedback
 		v.Feedback = day
 		return nil
@@ -572,4 +578,25 @@ func (h *handler) tellBody(ctx context.Context, r *bot.Roster, body, key string,
 		return refs, fmt.Errorf("round: notice to %s: %w", body, errs[0])
 	}
 	return refs, nil
+}
+
+// situationsOf returns the situation reports of round, in id order, from
+// the round's index.
+func (h *handler) situationsOf(ctx context.Context, round string) ([]*Situation, error) {
+	ids, _, err := index.Page(ctx, h.b.Store, CollRoundIndex, idxSituation+round+index.Sep, "", 0, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Situation, 0, len(ids))
+	for _, id := range ids {
+		s, err := h.situations.Get(ctx, index.Last(id))
+		if bot.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

@@ -57,7 +57,7 @@ func (h *handler) report(ctx context.Context, req *bot.Request) (*bot.Response, 
 	for _, b := range rd.Attached {
 		s.To = append(s.To, SituationAck{Body: b})
 	}
-	if err := h.situations.Create(ctx, sid, s); err != nil {
+	if err := createSituation(ctx, h.b.Store, s); err != nil {
 		return nil, err
 	}
 	if err := h.b.Audit(ctx, req, "round.report", sid, fmt.Sprintf("round=%s to=%s immediate=%t", rd.ID, strings.Join(rd.Attached, ","), immediate)); err != nil {
