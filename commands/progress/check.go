@@ -285,7 +285,7 @@ func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, 
 		return nil, err
 	}
 	if item != "" {
-		if _, err := h.items.Update(ctx, item, func(v *Item) error {
+		if _, err := update(ctx, h.b.Store, item, func(v *Item) error {
 			v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "check", Note: note})
 			return nil
 		}); err != nil && !bot.IsNotFound(err) {

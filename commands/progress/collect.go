@@ -410,7 +410,7 @@ func (h *handler) close(ctx context.Context, month string, now time.Time) error 
 			continue
 		}
 		for _, id := range u.Missing {
-			if _, err := h.items.Update(ctx, id, func(v *Item) error {
+			if _, err := update(ctx, h.b.Store, id, func(v *Item) error {
 				if slices.Contains(v.Unreported, month) {
 					return errStop
 				}

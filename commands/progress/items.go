@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,11 +56,11 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 // createItem checks and stores the item in as req's person creates it,
 // audits it and posts its card to the items' group.
 func (h *handler) createItem(ctx context.Context, req *bot.Request, in itemInput, now time.Time) (*Item, error) {
-	taken, err := h.taken(ctx)
-	if err != nil {
-		return nil, err
-	}
+	taken := h.titles(ctx)
 	it, key, kv := h.validate(req.Roster, in, now, taken, req.Lang)
+	if taken.err != nil {
+		return nil, taken.err
+	}
 	if key != "" {
 		return nil, bot.UsageError(req, key, kv...)
 	}
@@ -79,7 +80,7 @@ func (h *handler) createItem(ctx context.Context, req *bot.Request, in itemInput
 		h.b.Log.Warn("progress: item card failed", "item", it.ID, "err", err)
 	}
 	if len(refs) > 0 {
-		if _, err := h.items.Update(ctx, it.ID, func(v *Item) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+		if _, err := update(ctx, h.b.Store, it.ID, func(v *Item) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
 			h.b.Log.Warn("progress: could not keep card references", "item", it.ID, "err", err)
 		}
 	}
@@ -157,9 +158,10 @@ type itemInput struct {
 
 // validate resolves an input into an item (without id), or returns the
 // catalog key and arguments of what is wrong. taken maps unit|title of
-// the existing items to their ids, and of earlier rows of the same import
-// to ""; validate adds the new item's key.
-func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map[string]string, lang string) (*Item, string, []any) {
+// the existing items (by their title keys) and of earlier rows of the
+// same import; validate adds the new item's. A store error is left in
+// taken.err.
+func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken *titles, lang string) (*Item, string, []any) {
 	unitName := strings.TrimSpace(in.Unit)
 	unit, ok := r.FindBody(unitName, bot.ResponsibleUnit)
 	if !ok {
@@ -198,31 +200,50 @@ func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map
 			sups = append(sups, b.ID)
 		}
 	}
-	key := unit.ID + "|" + title
-	if id, dup := taken[key]; dup {
+	if id, dup := taken.owner(unit.ID, title); dup {
 		if id == "" {
 			return nil, "progress.error.duplicate_row", []any{"title", title}
 		}
 		return nil, "progress.error.duplicate", []any{"id", id, "title", title}
 	}
-	taken[key] = ""
 	return &Item{
 		Round: strings.ToUpper(strings.TrimSpace(in.Round)), Unit: unit.ID, Title: title, Deadline: deadline,
 		Supervisors: sups, Immediate: in.Immediate, Status: ItemOpen,
 	}, "", nil
 }
 
-// taken maps unit|title of every existing item to its id.
-func (h *handler) taken(ctx context.Context) (map[string]string, error) {
-	all, err := h.items.List(ctx)
+// titles answers whether a unit's title is taken: by an existing item
+// (a Get of its title key document, not a scan of the items) or by an
+// earlier row of the same import.
+type titles struct {
+	ctx   context.Context
+	s     bot.Store
+	batch map[string]bool
+	err   error // the first store error met
+}
+
+func (h *handler) titles(ctx context.Context) *titles {
+	return &titles{ctx: ctx, s: h.b.Store, batch: map[string]bool{}}
+}
+
+// owner returns the id of the item holding unit's title ("" for a row of
+// this batch) and whether it is taken; a title not taken is added to the
+// batch.
+func (t *titles) owner(unit, title string) (string, bool) {
+	k := titleKey(unit, title)
+	if t.batch[k] {
+		return "", true
+	}
+	id, err := titleOwner(t.ctx, t.s, unit, title)
 	if err != nil {
-		return nil, err
+		t.err = cmp.Or(t.err, err)
+		return "", false
 	}
-	out := make(map[string]string, len(all))
-	for _, it := range all {
-		out[it.Unit+"|"+it.Title] = it.ID
+	if id != "" {
+		return id, true
 	}
-	return out, nil
+	t.batch[k] = true
+	return "", false
 }
 
 // store gives it an id and creates it.
@@ -237,7 +258,7 @@ func (h *handler) store(ctx context.Context, req *bot.Request, it *Item, now tim
 		it.CreatedBy = req.Person.ID
 		it.History = append(it.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: action})
 	}
-	return h.items.Create(ctx, id, it)
+	return create(ctx, h.b.Store, it)
 }
 
 func auditDetail(it *Item, loc *time.Location) string {

@@ -53,7 +53,20 @@ type Report struct {
 // the unit was asked about that had no update — final once the
 // collection closed, so far before that.
 func Figures(r *bot.Roster, items []*Item, m *ProgressMonth, at time.Time, loc *time.Location) ([]OrgFigures, OrgFigures) {
+	return figures(r, items, nil, m, at, loc)
+}
+
+// figures is Figures with the tallies of the items closed before the
+// items given (see figuresAt): they count as closed, with their
+// immediate-fix marks and percentages.
+func figures(r *bot.Roster, items []*Item, tallies map[string]Tally, m *ProgressMonth, at time.Time, loc *time.Location) ([]OrgFigures, OrgFigures) {
 	byUnit := map[string]*OrgFigures{}
+	for _, t := range tallies {
+		if t.Done == 0 {
+			continue
+		}
+		byUnit[t.Unit] = &OrgFigures{Unit: t.Unit, Total: t.Done, Done: t.Done, Immediate: t.Immediate, PercentSum: t.PercentSum}
+	}
 	for _, it := range items {
 		if it.CreatedAt.After(at) {
 			continue
