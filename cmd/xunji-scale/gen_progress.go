@@ -10,9 +10,10 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// saveItem stores one rectification item as the progress commands do.
+// saveItem stores one rectification item as the progress commands do,
+// with its index documents, title key and closed-item tally.
 func saveItem(ctx context.Context, s bot.Store, it *progress.Item) error {
-	return bot.Records[progress.Item](s, progress.CollItems).Put(ctx, it.ID, it)
+	return progress.Seed(ctx, s, it)
 }
 
 // saveMonth stores one month's collection and notice state.

@@ -258,7 +258,7 @@ func (h *handler) store(ctx context.Context, req *bot.Request, it *Item, now tim
 		it.CreatedBy = req.Person.ID
 		it.History = append(it.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: action})
 	}
-	return create(ctx, h.b.Store, it)
+	return insert(ctx, h.b.Store, it)
 }
 
 func auditDetail(it *Item, loc *time.Location) string {
@@ -421,17 +421,22 @@ func hasWord(words []string, w string) bool {
 	return slices.ContainsFunc(words, func(x string) bool { return strings.EqualFold(x, w) })
 }
 
-// list: progress list [mine] [overdue] [open|done] [<organisation>|unit:…]
+// list: progress list [mine] [overdue] [open|awaiting|done] [<organisation>|unit:…] [from:ZG-…]
+//
+// A page of at most maxListed items, newest first, read from the index
+// that fits the filter best (the person's bodies' for mine, the unit's,
+// the status's); a next page starts after the id the reply names.
 func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	p := req.Command
 	lang, r := req.Lang, req.Roster
 	var f listFilter
 	for k := range p.Options {
-		if k != "unit" && k != "单位" {
+		if k != "unit" && k != "单位" && k != "from" && k != "从" {
 			return nil, bot.UsageError(req, "progress.error.unknown_option", "option", k)
 		}
 	}
 	unitArg := p.Opt("unit", "单位")
+	var words []string
 	for _, a := range p.Args {
 		switch {
 		case hasWord(mineWords, a):
@@ -449,6 +454,11 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		default:
 			return nil, bot.UsageError(req, "progress.error.bad_filter", "input", a)
 		}
+		words = append(words, a)
+	}
+	after := strings.ToUpper(strings.TrimSpace(p.Opt("from", "从")))
+	if after != "" && !reItemID.MatchString(after) {
+		return nil, bot.UsageError(req, "progress.error.bad_cursor", "input", after)
 	}
 	if unitArg != "" {
 		b, ok := r.FindBody(unitArg, bot.ResponsibleUnit)
@@ -459,14 +469,12 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 			return nil, bot.UsageError(req, "progress.error.unknown_unit", "input", unitArg)
 		}
 		f.unit = b.ID
-	}
-	all, err := h.items.List(ctx)
-	if err != nil {
-		return nil, err
+		if v := p.Opt("unit", "单位"); v != "" {
+			words = append(words, "unit:"+v)
+		}
 	}
 	now := h.b.Now()
-	var out []*Item
-	for _, it := range all {
+	keep := func(it *Item) bool {
 		switch {
 		case f.mine && !it.MayLog(req.Person) && it.CreatedBy != req.Person.ID && !(it.Source != "" && req.Person.InBody(it.Source)):
 		case f.overdue && !it.OverdueAt(now, h.b.Loc):
@@ -475,24 +483,54 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		case f.done && it.Status != ItemDone:
 		case f.unit != "" && it.Unit != f.unit:
 		default:
-			out = append(out, it)
+			return true
 		}
+		return false
 	}
-	if len(out) == 0 {
+	page, err := pageIndexed(ctx, h.b.Store, listPrefixes(f, req.Person), after, maxListed, keep)
+	if err != nil {
+		return nil, err
+	}
+	if len(page.items) == 0 {
 		return bot.Text(h.t(lang, "progress.list.empty")), nil
 	}
-	sortItems(r, out)
 	var s strings.Builder
-	s.WriteString(h.t(lang, "progress.list.header", "count", len(out)))
-	for i, it := range out {
-		if i == maxListed {
-			s.WriteString("\n" + h.t(lang, "progress.list.more", "count", len(out)-maxListed))
-			break
-		}
+	s.WriteString(h.t(lang, "progress.list.header"))
+	for _, it := range page.items {
 		s.WriteString("\n• " + h.t(lang, "progress.list.line", "id", it.ID, "unit", r.BodyName(it.Unit, lang), "status", h.statusLabel(lang, it, now),
 			"deadline", bot.FormatDate(it.Deadline, h.b.Loc), "title", it.Title))
 	}
+	if page.next != "" {
+		filters := strings.Join(words, " ")
+		if filters != "" {
+			filters += " "
+		}
+		s.WriteString("\n" + h.t(lang, "progress.list.more", "filters", filters, "id", page.next))
+	}
 	return bot.Text(s.String()), nil
+}
+
+// listPrefixes are the CollItemIndex prefixes whose union holds every
+// item f can select, the narrowest available: the person's bodies and
+// own items for mine, the unit's items, one status, or every status.
+func listPrefixes(f listFilter, p *bot.Person) []string {
+	switch {
+	case f.mine:
+		out := []string{ixPerson + p.ID + "\x00"}
+		for _, b := range p.Bodies {
+			out = append(out, ixBody+b+"\x00")
+		}
+		return out
+	case f.unit != "":
+		return []string{ixBody + f.unit + "\x00"}
+	case f.open || f.overdue:
+		return []string{ixStatus + string(ItemOpen) + "\x00"}
+	case f.awaiting:
+		return []string{ixStatus + string(ItemAwaiting) + "\x00"}
+	case f.done:
+		return []string{ixStatus + string(ItemDone) + "\x00"}
+	}
+	return []string{ixStatus + string(ItemOpen) + "\x00", ixStatus + string(ItemAwaiting) + "\x00", ixStatus + string(ItemDone) + "\x00"}
 }
 
 // errStop aborts an update whose precondition no longer holds.

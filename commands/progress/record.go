@@ -371,10 +371,10 @@ func Seed(ctx context.Context, s bot.Store, it *Item) error {
 	return save(ctx, s, old, it)
 }
 
-// create stores the new item it (with its id set), claiming its title
+// insert stores the new item it (with its id set), claiming its title
 // in its unit first: a title already taken is a *bot.Error naming the
 // item that holds it.
-func create(ctx context.Context, s bot.Store, it *Item) error {
+func insert(ctx context.Context, s bot.Store, it *Item) error {
 	if err := claimTitle(ctx, s, it); err != nil {
 		return err
 	}
