@@ -47,8 +47,13 @@ const (
 	ixPerson = "p\x00"
 )
 
-// indexPage is how many index documents a scan reads at a time.
-const indexPage = 500
+// indexPage is how many index documents a scan reads at a time;
+// backfillPage how many items BackfillIndex indexes in one unit of work
+// (each makes about seven writes: one commit stays small).
+const (
+	indexPage    = 500
+	backfillPage = 200
+)
 
 // indexed returns the summary of it kept in its index documents: it
 // without its history and card references.
@@ -476,7 +481,7 @@ func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
 	for {
 		var got int
 		err := b.RunUnit(ctx, func(ctx context.Context) error {
-			items, ids, err := bot.Records[Item](b.Store, CollItems).Scan(ctx, bot.Range{After: prog.After, Limit: indexPage})
+			items, ids, err := bot.Records[Item](b.Store, CollItems).Scan(ctx, bot.Range{After: prog.After, Limit: backfillPage})
 			if err != nil {
 				return err
 			}
@@ -503,7 +508,7 @@ func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
 			}
 			prog = *p
 		}
-		if got < indexPage {
+		if got < backfillPage {
 			break
 		}
 	}
