@@ -455,8 +455,10 @@ func (h *handler) asked(ctx context.Context, m *ProgressMonth) (map[string]*Item
 }
 
 // unclosedMonths returns the months whose collection started and has not
-// closed, oldest first. It reads the months newest first and stops at
-// the first closed collection: every earlier one was closed before it.
+// closed, oldest first. It reads the months newest first, a year at a
+// time, and stops after the year in which it met a closed collection:
+// the collections before it closed earlier (closeDue closes the oldest
+// first), a year is slack for one whose close failed.
 func (h *handler) unclosedMonths(ctx context.Context) ([]*ProgressMonth, error) {
 	var out []*ProgressMonth
 	r := bot.Range{Reverse: true, Limit: 12}
@@ -465,16 +467,16 @@ func (h *handler) unclosedMonths(ctx context.Context) ([]*ProgressMonth, error) 
 		if err != nil {
 			return nil, err
 		}
+		closed := false
 		for _, m := range ms {
-			if m.Closed() {
-				slices.Reverse(out)
-				return out, nil
-			}
-			if !m.StartedAt.IsZero() {
+			switch {
+			case m.Closed():
+				closed = true
+			case !m.StartedAt.IsZero():
 				out = append(out, m)
 			}
 		}
-		if len(ms) < r.Limit {
+		if closed || len(ms) < r.Limit {
 			slices.Reverse(out)
 			return out, nil
 		}

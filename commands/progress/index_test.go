@@ -18,6 +18,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/commands/internal/sheet/sheettest"
 	"github.com/xunji-bot/xunji/storage/bolt"
 	"github.com/xunji-bot/xunji/storage/redis"
 )
@@ -427,6 +428,95 @@ func TestBackfillIndex(t *testing.T) {
 		checkIndex(t, s)
 		if n, err := BackfillIndex(ctx, env.Bot); err != nil || n != 0 {
 			t.Errorf("second backfill: %d, %v; want 0", n, err)
+		}
+		checkIndex(t, s)
+	})
+}
+
+// The monthly notice reads the open items and those closed in its month
+// one by one, and the items closed before from the tallies: they count
+// in its figures, but only the others are rows of its workbook.
+func TestNoticeWorkbookHoldsTheOpenAndLatelyClosedItems(t *testing.T) {
+	env := newEnv(t)
+	now := env.Clock.Now() // 2026-12-01 09:00
+	mk := func(id, title string, status ItemStatus, doneAt time.Time) *Item {
+		it := &Item{ID: id, Unit: "finance", Title: title, Deadline: bottest.Day(2027, 3, 31), Supervisors: []string{"room2"},
+			Status: status, CreatedAt: now.AddDate(-1, 0, 0), CreatedBy: "lina", Percent: 30,
+			Progress: []ProgressEntry{{Time: now.AddDate(-1, 1, 0), Person: "zhoutao", Percent: 30}}}
+		if status == ItemDone {
+			it.Percent, it.DoneAt, it.CompletedAt = 100, doneAt, doneAt
+			it.Progress = append(it.Progress, ProgressEntry{Time: doneAt, Person: "zhoutao", From: 30, Percent: 100})
+		}
+		return it
+	}
+	items := []*Item{
+		mk("ZG-2026-0001", "早已销号", ItemDone, now.AddDate(0, -3, 0)),
+		mk("ZG-2026-0002", "本月销号", ItemDone, now.Add(-time.Hour)),
+		mk("ZG-2026-0003", "整改中", ItemOpen, time.Time{}),
+	}
+	if err := env.Bot.RunUnit(ctx, func(ctx context.Context) error {
+		for _, it := range items {
+			if err := Seed(ctx, env.Bot.Store, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	runTask(t, env, TaskMonthlyNotice)
+	f, ok := loadMonth(t, env, "2026-12").FiguresOf("finance")
+	if !ok || f.Total != 3 || f.Done != 2 || f.Open != 1 || f.PercentSum != 230 {
+		t.Errorf("finance's figures %+v, want 3 items, 2 closed, 1 open, percentages 230", f)
+	}
+	posted := postedIn(env, "巡察办工作群")
+	if len(posted) != 1 || len(posted[0].Files) != 2 {
+		t.Fatalf("notice posted %d times", len(posted))
+	}
+	var listed []string
+	for _, row := range sheettest.Table(t, posted[0].Files[1].Data, "整改事项")[1:] {
+		listed = append(listed, row[0])
+	}
+	slices.Sort(listed)
+	if want := []string{"ZG-2026-0002", "ZG-2026-0003"}; !slices.Equal(listed, want) {
+		t.Errorf("workbook rows %v, want %v", listed, want)
+	}
+}
+
+// Two units of work creating the same unit's title at once: the title
+// key lets exactly one of them have it, on every backend.
+func TestConcurrentCreatesOfOneTitle(t *testing.T) {
+	backends(t, func(t *testing.T, s bot.Store) {
+		env := newEnv(t, bottest.WithStore(s))
+		errs := make(chan error, 2)
+		start := make(chan struct{})
+		for i := range 2 {
+			go func() {
+				<-start
+				errs <- env.Bot.RunUnit(ctx, func(ctx context.Context) error {
+					return insert(ctx, env.Bot.Store, &Item{ID: fmt.Sprintf("ZG-2026-%04d", i+1), Unit: "finance", Title: "同一事项",
+						Status: ItemOpen, Supervisors: []string{"room2"}, CreatedAt: env.Clock.Now()})
+				})
+			}()
+		}
+		close(start)
+		ok, refused := 0, 0
+		for range 2 {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case bot.ErrorCode(err) == bot.EINVALID:
+				refused++
+			default:
+				t.Errorf("create: %v", err)
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Errorf("%d created, %d refused; want one each", ok, refused)
+		}
+		all, _ := bot.Records[Item](s, CollItems).List(ctx)
+		if len(all) != 1 {
+			t.Errorf("%d items stored", len(all))
 		}
 		checkIndex(t, s)
 	})
