@@ -82,7 +82,7 @@ func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind CheckK
 		for _, it := range list {
 			c.Items = append(c.Items, it.ID)
 		}
-		if err := h.checks.Create(ctx, c.ID, c); err != nil {
+		if err := createCheck(ctx, h.b.Store, c); err != nil {
 			if bot.ErrorCode(err) != bot.ECONFLICT {
 				errs = append(errs, err)
 			}

@@ -458,7 +458,8 @@ type indexProgress struct {
 }
 
 // BackfillIndex writes the index documents, title keys and tallies of
-// the items stored by a version without them, a page of items per unit
+// the items, and the period index of the relay checks, stored by a
+// version without them, a page of items per unit
 // of work with a marker of how far it got, so that a later call (every
 // start-up, and xunji migrate) reads nothing but the marker. Writing an
 // item's index documents again is harmless; the tallies are rebuilt
@@ -514,6 +515,9 @@ func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
 	}
 	return n, b.RunUnit(ctx, func(ctx context.Context) error {
 		if err := rebuildTallies(ctx, b.Store); err != nil {
+			return err
+		}
+		if err := indexChecks(ctx, b.Store); err != nil {
 			return err
 		}
 		p := prog
@@ -574,4 +578,25 @@ func rebuildTallies(ctx context.Context, s bot.Store) error {
 		}
 	}
 	return nil
+}
+
+// indexChecks writes the period index document of every relay check (a
+// few a month).
+func indexChecks(ctx context.Context, s bot.Store) error {
+	r := bot.Range{Limit: indexPage}
+	for {
+		cs, ids, err := bot.Records[Check](s, CollProgressChecks).Scan(ctx, r)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if err := s.Put(ctx, CollCheckIndex, checkIndexKey(c), []byte("{}")); err != nil {
+				return err
+			}
+		}
+		if len(cs) < r.Limit {
+			return nil
+		}
+		r.After = ids[len(ids)-1]
+	}
 }

@@ -150,6 +150,22 @@ func checkIndex(t *testing.T, s bot.Store) {
 	if !reflect.DeepEqual(gotTally, wantTally) {
 		t.Errorf("tallies %+v\nwant %+v", gotTally, wantTally)
 	}
+	checks, err := bot.Records[Check](s, CollProgressChecks).List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantChecks []string
+	for _, c := range checks {
+		wantChecks = append(wantChecks, checkIndexKey(c))
+	}
+	slices.Sort(wantChecks)
+	cdocs, err := s.List(ctx, CollCheckIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(cdocs); !slices.Equal(got, wantChecks) {
+		t.Errorf("check index %q, want %q", got, wantChecks)
+	}
 }
 
 // Every write of an item — creation, progress, 100%, refusal, 销号 —
@@ -403,14 +419,65 @@ func TestListPagesNewestFirst(t *testing.T) {
 	})
 }
 
+// seedChecks stores a stationed check of group3 for each month of 2026
+// through SeedCheck, and returns them.
+func seedChecks(t *testing.T, env *bottest.Env) []*Check {
+	t.Helper()
+	var out []*Check
+	for mo := time.January; mo <= time.December; mo++ {
+		period := fmt.Sprintf("2026-%02d", mo)
+		c := &Check{ID: CheckID(CheckStationed, "group3", period), Kind: CheckStationed, Body: "group3", Period: period,
+			PromptedAt: time.Date(2026, mo, 5, 9, 0, 0, 0, env.Bot.Loc)}
+		out = append(out, c)
+	}
+	if err := env.Bot.RunUnit(ctx, func(ctx context.Context) error {
+		for _, c := range out {
+			if err := SeedCheck(ctx, env.Bot.Store, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// ChecksPromptedBetween answers from the period index: the checks of
+// the months starting in [from, to), and a check prompted by the task
+// is indexed with it.
+func TestChecksPromptedBetween(t *testing.T) {
+	backends(t, func(t *testing.T, s bot.Store) {
+		env := newEnv(t, bottest.WithStore(s))
+		seedChecks(t, env)
+		create(t, env, financeItem)
+		at(env, 2027, 1, 5, 9, 0)
+		runTask(t, env, TaskStationedCheck)
+		checkIndex(t, s)
+		q := NewQueries(s, env.Bot.Loc)
+		got, err := q.ChecksPromptedBetween(ctx, time.Date(2026, 10, 1, 0, 0, 0, 0, env.Bot.Loc), time.Date(2027, 2, 1, 0, 0, 0, 0, env.Bot.Loc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var periods []string
+		for _, c := range got {
+			periods = append(periods, c.Period)
+		}
+		if want := []string{"2026-10", "2026-11", "2026-12", "2027-01"}; !slices.Equal(periods, want) {
+			t.Errorf("checks of %v, want %v", periods, want)
+		}
+	})
+}
+
 // A store written without the index gets it from BackfillIndex, once:
 // a second call reads only the marker.
 func TestBackfillIndex(t *testing.T) {
 	backends(t, func(t *testing.T, s bot.Store) {
 		env := newEnv(t, bottest.WithStore(s))
 		items := seedItems(t, env, 1100, 5) // more than two pages
+		seedChecks(t, env)
 		// Take the index away, as a store of the version before had it.
-		for _, coll := range []string{CollItemIndex, CollItemTitles, CollItemTally} {
+		for _, coll := range []string{CollItemIndex, CollItemTitles, CollItemTally, CollCheckIndex} {
 			docs, err := s.List(ctx, coll)
 			if err != nil {
 				t.Fatal(err)

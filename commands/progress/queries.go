@@ -3,6 +3,7 @@ package progress
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
@@ -103,6 +104,44 @@ func (q Queries) ChecksPromptedBefore(ctx context.Context, t time.Time) ([]*Chec
 		start, err := time.ParseInLocation("2006-01", c.Period, q.loc)
 		return err != nil || !start.Before(t)
 	}), nil
+}
+
+// ChecksPromptedBetween returns the relay checks whose period (the month
+// of the prompt) starts in [from, to), in period order, reading the
+// index of checks by period for those months only. (An assessment of
+// [from, to) wants the checks due in it: those prompted from two months
+// before from, the longest cycle.)
+func (q Queries) ChecksPromptedBetween(ctx context.Context, from, to time.Time) ([]*Check, error) {
+	var out []*Check
+	r := bot.Range{After: PrevMonthID(MonthID(from, q.loc)) + "\xff", Limit: indexPage}
+	for {
+		docs, err := bot.ScanDocs(ctx, q.checks.Store, CollCheckIndex, r)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range docs {
+			period, id, _ := strings.Cut(d.ID, "\x00")
+			start, err := time.ParseInLocation("2006-01", period, q.loc)
+			if err != nil || start.Before(from) {
+				continue
+			}
+			if !start.Before(to) {
+				return out, nil
+			}
+			c, err := q.checks.Get(ctx, id)
+			if bot.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+		}
+		if len(docs) < r.Limit {
+			return out, nil
+		}
+		r.After = docs[len(docs)-1].ID
+	}
 }
 
 // Unreported returns the responsible units (body ids) marked "not

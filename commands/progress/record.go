@@ -405,3 +405,28 @@ func remove(ctx context.Context, s bot.Store, it *Item) error {
 	}
 	return s.Delete(ctx, CollItemTitles, titleKey(it.Unit, it.Title))
 }
+
+// CollCheckIndex indexes the relay checks by period: id
+// "<2026-12>\x00<check id>", an empty document, written with the check
+// (a check's period never changes).
+const CollCheckIndex = "check_idx"
+
+func checkIndexKey(c *Check) string { return c.Period + "\x00" + c.ID }
+
+// createCheck stores the new check c with its index document.
+func createCheck(ctx context.Context, s bot.Store, c *Check) error {
+	if err := bot.Records[Check](s, CollProgressChecks).Create(ctx, c.ID, c); err != nil {
+		return err
+	}
+	return s.Put(ctx, CollCheckIndex, checkIndexKey(c), []byte("{}"))
+}
+
+// SeedCheck stores c with its index document, as the progress commands
+// would: for data written from outside the commands (the scale
+// benchmark's generator).
+func SeedCheck(ctx context.Context, s bot.Store, c *Check) error {
+	if err := bot.Records[Check](s, CollProgressChecks).Put(ctx, c.ID, c); err != nil {
+		return err
+	}
+	return s.Put(ctx, CollCheckIndex, checkIndexKey(c), []byte("{}"))
+}
