@@ -10,9 +10,10 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// saveItem stores one rectification item as the progress commands do.
+// saveItem stores one rectification item as the progress commands do,
+// with its index documents, title key and closed-item tally.
 func saveItem(ctx context.Context, s bot.Store, it *progress.Item) error {
-	return bot.Records[progress.Item](s, progress.CollItems).Put(ctx, it.ID, it)
+	return progress.Seed(ctx, s, it)
 }
 
 // saveMonth stores one month's collection and notice state.
@@ -20,9 +21,9 @@ func saveMonth(ctx context.Context, s bot.Store, m *progress.ProgressMonth) erro
 	return bot.Records[progress.ProgressMonth](s, progress.CollProgressMonths).Put(ctx, m.ID, m)
 }
 
-// saveCheck stores one relay check.
+// saveCheck stores one relay check with its period index document.
 func saveCheck(ctx context.Context, s bot.Store, c *progress.Check) error {
-	return bot.Records[progress.Check](s, progress.CollProgressChecks).Put(ctx, c.ID, c)
+	return progress.SeedCheck(ctx, s, c)
 }
 
 // genItems makes year y's n rectification items: a unit's problem with

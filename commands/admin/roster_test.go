@@ -135,7 +135,8 @@ func TestRemovingABodysLastMemberWithOpenWorkWarns(t *testing.T) {
 		t.Fatal(err)
 	}
 	item := &progress.Item{ID: "ZG-2026-0001", Unit: "finance", Supervisors: []string{"room2"}, Status: progress.ItemOpen}
-	if err := bot.Records[progress.Item](env.Store, progress.CollItems).Create(ctx, item.ID, item); err != nil {
+	// Seeded as the progress commands store it, with its index documents.
+	if err := progress.Seed(ctx, env.Store, item); err != nil {
 		t.Fatal(err)
 	}
 	want := "区纪委监委第二监督检查室：承办中的问题线索 1 条、未完成的整改事项 1 项"

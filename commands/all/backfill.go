@@ -8,6 +8,7 @@ import (
 	"github.com/xunji-bot/xunji/commands/consult"
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/meeting"
+	"github.com/xunji-bot/xunji/commands/progress"
 	"github.com/xunji-bot/xunji/commands/round"
 )
 
@@ -24,6 +25,7 @@ type Backfill struct {
 // audit index's) so that a store written by a version without an index
 // gets it before any command reads it.
 var Backfills = []Backfill{
+	{"progress", progress.BackfillIndex},
 	{"cosign", cosign.BackfillIndex},
 	{"meeting", meeting.BackfillIndex},
 	{"consult", consult.BackfillIndex},

@@ -28,7 +28,9 @@ type checkPlan struct {
 // check prompt and with which items: the items each supervises that
 // are in progress, awaiting closing, or closed within two months.
 func (h *handler) planChecks(ctx context.Context, r *bot.Roster, kind CheckKind, at time.Time) ([]checkPlan, error) {
-	all, err := h.items.List(ctx)
+	// Closed within two months or not closed: read from the index of
+	// the open, awaiting and lately closed items, not every item.
+	all, err := current(ctx, h.b.Store, at.AddDate(0, -2, 0))
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +82,7 @@ func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind CheckK
 		for _, it := range list {
 			c.Items = append(c.Items, it.ID)
 		}
-		if err := h.checks.Create(ctx, c.ID, c); err != nil {
+		if err := createCheck(ctx, h.b.Store, c); err != nil {
 			if bot.ErrorCode(err) != bot.ECONFLICT {
 				errs = append(errs, err)
 			}
@@ -235,17 +237,35 @@ func (h *handler) findCheck(ctx context.Context, req *bot.Request, bodyArg, peri
 		}
 		bodies = []string{b.ID}
 	}
-	all, err := h.checks.List(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// Each body's latest check of each kind (or its check of period): a
+	// Get or a one-document scan of its checks, whose ids end in the
+	// period.
 	var best *Check
-	for _, c := range all {
-		if !slices.Contains(bodies, c.Body) || (period != "" && c.Period != period) {
-			continue
-		}
-		if best == nil || c.PromptedAt.After(best.PromptedAt) {
-			best = c
+	var err error
+	for _, body := range bodies {
+		for _, kind := range []CheckKind{CheckStationed, CheckSupervisor} {
+			var c *Check
+			if period != "" {
+				c, err = h.checks.Get(ctx, CheckID(kind, body, period))
+				if bot.IsNotFound(err) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+			} else {
+				cs, _, err := h.checks.Scan(ctx, bot.Range{Prefix: CheckID(kind, body, ""), Reverse: true, Limit: 1})
+				if err != nil {
+					return nil, err
+				}
+				if len(cs) == 0 {
+					continue
+				}
+				c = cs[0]
+			}
+			if best == nil || c.PromptedAt.After(best.PromptedAt) {
+				best = c
+			}
 		}
 	}
 	if best == nil {
@@ -285,7 +305,7 @@ func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, 
 		return nil, err
 	}
 	if item != "" {
-		if _, err := h.items.Update(ctx, item, func(v *Item) error {
+		if _, err := update(ctx, h.b.Store, item, func(v *Item) error {
 			v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "check", Note: note})
 			return nil
 		}); err != nil && !bot.IsNotFound(err) {

@@ -52,7 +52,7 @@ func (h *handler) askClosure(ctx context.Context, r *bot.Roster, it *Item, now t
 	if len(refs) == 0 {
 		return
 	}
-	if _, err := h.items.Update(ctx, it.ID, func(v *Item) error { v.ClosureCards = append(v.ClosureCards, refs...); return nil }); err != nil {
+	if _, err := update(ctx, h.b.Store, it.ID, func(v *Item) error { v.ClosureCards = append(v.ClosureCards, refs...); return nil }); err != nil {
 		h.b.Log.Warn("progress: could not keep completion notice references", "item", it.ID, "err", err)
 	}
 }
@@ -117,7 +117,7 @@ func (h *handler) closeItem(ctx context.Context, req *bot.Request, id, note stri
 		return nil, h.b.Refuse(ctx, req, "progress.close", id, "progress.error.not_supervisor", "id", id, "bodies", h.bodyNames(req.Roster, cur.Supervisors, req.Lang))
 	}
 	now := h.b.Now()
-	it, err := h.items.Update(ctx, id, func(v *Item) error {
+	it, err := update(ctx, h.b.Store, id, func(v *Item) error {
 		if err := awaitingConfirmation(v); err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ func (h *handler) rejectCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, h.b.Refuse(ctx, req, "progress.reject", id, "progress.error.not_supervisor", "id", id, "bodies", h.bodyNames(req.Roster, cur.Supervisors, req.Lang))
 	}
 	now := h.b.Now()
-	it, err := h.items.Update(ctx, id, func(v *Item) error {
+	it, err := update(ctx, h.b.Store, id, func(v *Item) error {
 		if err := awaitingConfirmation(v); err != nil {
 			return err
 		}

@@ -37,7 +37,8 @@ func (h *handler) runTime(at time.Time) time.Time {
 // planCollection works out the collection of at's month as of at.
 func (h *handler) planCollection(ctx context.Context, r *bot.Roster, at time.Time) (*collection, error) {
 	month := MonthID(at, h.b.Loc)
-	all, err := h.items.List(ctx)
+	// The items open at at: open now, or closed or awaiting since.
+	all, err := current(ctx, h.b.Store, at)
 	if err != nil {
 		return nil, err
 	}
@@ -269,15 +270,12 @@ func (h *handler) reminderTimes(m *ProgressMonth) []time.Time {
 // day passed while the bot was down is sent at the next office hour
 // before the deadline, once.
 func (h *handler) remindJob(ctx context.Context, now time.Time) error {
-	months, err := h.months.List(ctx)
+	months, err := h.unclosedMonths(ctx)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, m := range months {
-		if m.StartedAt.IsZero() || m.Closed() {
-			continue
-		}
 		if dayStart(now, h.b.Loc).After(dayStart(m.Deadline, h.b.Loc)) {
 			// Closing a month and each month's reminders are units of work.
 			if err := h.b.RunUnit(ctx, func(ctx context.Context) error { return h.close(ctx, m.ID, now) }); err != nil {
@@ -305,13 +303,9 @@ func (h *handler) remindMonth(ctx context.Context, m *ProgressMonth, now time.Ti
 	if len(due) == 0 {
 		return nil
 	}
-	all, err := h.items.List(ctx)
+	items, err := h.asked(ctx, m)
 	if err != nil {
 		return err
-	}
-	items := map[string]*Item{}
-	for _, it := range all {
-		items[it.ID] = it
 	}
 	r, err := h.b.Roster(ctx)
 	if err != nil {
@@ -373,13 +367,16 @@ func (h *handler) remindMonth(ctx context.Context, m *ProgressMonth, now time.Ti
 // without an update by the end of the deadline day are "not reported"
 // (未报送) for the month, on the month record and on each item.
 func (h *handler) close(ctx context.Context, month string, now time.Time) error {
-	all, err := h.items.List(ctx)
+	pm, err := h.months.Get(ctx, month)
 	if err != nil {
 		return err
 	}
-	items := map[string]*Item{}
-	for _, it := range all {
-		items[it.ID] = it
+	if pm.Closed() || pm.StartedAt.IsZero() {
+		return nil
+	}
+	items, err := h.asked(ctx, pm)
+	if err != nil {
+		return err
 	}
 	m, err := h.months.Update(ctx, month, func(v *ProgressMonth) error {
 		if v.Closed() || v.StartedAt.IsZero() {
@@ -410,7 +407,7 @@ func (h *handler) close(ctx context.Context, month string, now time.Time) error 
 			continue
 		}
 		for _, id := range u.Missing {
-			if _, err := h.items.Update(ctx, id, func(v *Item) error {
+			if _, err := update(ctx, h.b.Store, id, func(v *Item) error {
 				if slices.Contains(v.Unreported, month) {
 					return errStop
 				}
@@ -429,15 +426,60 @@ func (h *handler) close(ctx context.Context, month string, now time.Time) error 
 
 // closeDue closes every collection whose deadline day is before now's.
 func (h *handler) closeDue(ctx context.Context, now time.Time) error {
-	months, err := h.months.List(ctx)
+	months, err := h.unclosedMonths(ctx)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, m := range months {
-		if !m.StartedAt.IsZero() && !m.Closed() && dayStart(now, h.b.Loc).After(dayStart(m.Deadline, h.b.Loc)) {
+		if dayStart(now, h.b.Loc).After(dayStart(m.Deadline, h.b.Loc)) {
 			errs = append(errs, h.close(ctx, m.ID, now))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// asked returns the summaries of the items m's collection can have asked
+// about, by id: those open when it started are open now, awaiting
+// confirmation, or closed since.
+func (h *handler) asked(ctx context.Context, m *ProgressMonth) (map[string]*Item, error) {
+	all, err := current(ctx, h.b.Store, m.StartedAt)
+	if err != nil {
+		return nil, err
+	}
+	items := make(map[string]*Item, len(all))
+	for _, it := range all {
+		items[it.ID] = it
+	}
+	return items, nil
+}
+
+// unclosedMonths returns the months whose collection started and has not
+// closed, oldest first. It reads the months newest first, a year at a
+// time, and stops after the year in which it met a closed collection:
+// the collections before it closed earlier (closeDue closes the oldest
+// first), a year is slack for one whose close failed.
+func (h *handler) unclosedMonths(ctx context.Context) ([]*ProgressMonth, error) {
+	var out []*ProgressMonth
+	r := bot.Range{Reverse: true, Limit: 12}
+	for {
+		ms, ids, err := h.months.Scan(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		closed := false
+		for _, m := range ms {
+			switch {
+			case m.Closed():
+				closed = true
+			case !m.StartedAt.IsZero():
+				out = append(out, m)
+			}
+		}
+		if closed || len(ms) < r.Limit {
+			slices.Reverse(out)
+			return out, nil
+		}
+		r.After = ids[len(ids)-1]
+	}
 }

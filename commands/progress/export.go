@@ -3,6 +3,7 @@ package progress
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,23 +18,30 @@ const XLSXMIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 // in lang: a sheet of items (one row each, in roster order of the units)
 // and a sheet of every progress entry (one row each, by item then time).
 func Export(ctx context.Context, b *bot.Bot, at time.Time, lang string) ([]byte, error) {
-	tables, err := exportTables(ctx, b, at, lang)
+	var items []*Item
+	for _, st := range []ItemStatus{ItemOpen, ItemAwaiting, ItemDone} {
+		if err := eachIndexed(ctx, b.Store, ixStatus+string(st)+"\x00", func(it *Item) error {
+			items = append(items, it)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	tables, err := exportTables(ctx, b, items, at, lang)
 	if err != nil {
 		return nil, err
 	}
 	return sheet.Write(b.Loc, tables...)
 }
 
-// exportTables are the two tables of Export.
-func exportTables(ctx context.Context, b *bot.Bot, at time.Time, lang string) ([]sheet.Table, error) {
+// exportTables are the two tables of Export over items (which it
+// sorts): every item for 进度 导出, the report's for the notice.
+func exportTables(ctx context.Context, b *bot.Bot, items []*Item, at time.Time, lang string) ([]sheet.Table, error) {
 	r, err := b.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
-	items, err := bot.Records[Item](b.Store, CollItems).List(ctx)
-	if err != nil {
-		return nil, err
-	}
+	items = slices.Clone(items)
 	sortItems(r, items)
 	h := &handler{b: b}
 	head := func(keys ...string) []string {

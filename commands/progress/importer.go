@@ -124,10 +124,7 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 	if len(missing) > 0 {
 		return nil, bot.Errorf(bot.EINVALID, "progress.import.columns", "columns", strings.Join(missing, b.T(lang, "list.sep")))
 	}
-	taken, err := h.taken(ctx)
-	if err != nil {
-		return nil, err
-	}
+	taken := h.titles(ctx)
 	now := b.Now().In(b.Loc)
 	cell := func(row []string, col string) string {
 		j, ok := cols[col]
@@ -158,6 +155,9 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 			continue
 		}
 		it, key, args := h.validate(r, in, now, taken, lang)
+		if taken.err != nil {
+			return nil, taken.err
+		}
 		if key != "" {
 			bad = append(bad, RowError{Row: i + 1, Key: key, Args: args})
 			continue
@@ -172,11 +172,11 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 		return nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
 	}
 	var created []string
-	for _, it := range items {
+	for i, it := range items {
 		if err := h.store(ctx, req, it, now, "import"); err != nil {
 			// Nothing half-imported: take back what this import created.
-			for _, id := range created {
-				if derr := b.Store.Delete(ctx, CollItems, id); derr != nil {
+			for _, c := range items[:i] {
+				if derr := remove(ctx, b.Store, c); derr != nil {
 					err = errors.Join(err, derr)
 				}
 			}

@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,11 +56,11 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 // createItem checks and stores the item in as req's person creates it,
 // audits it and posts its card to the items' group.
 func (h *handler) createItem(ctx context.Context, req *bot.Request, in itemInput, now time.Time) (*Item, error) {
-	taken, err := h.taken(ctx)
-	if err != nil {
-		return nil, err
-	}
+	taken := h.titles(ctx)
 	it, key, kv := h.validate(req.Roster, in, now, taken, req.Lang)
+	if taken.err != nil {
+		return nil, taken.err
+	}
 	if key != "" {
 		return nil, bot.UsageError(req, key, kv...)
 	}
@@ -79,7 +80,7 @@ func (h *handler) createItem(ctx context.Context, req *bot.Request, in itemInput
 		h.b.Log.Warn("progress: item card failed", "item", it.ID, "err", err)
 	}
 	if len(refs) > 0 {
-		if _, err := h.items.Update(ctx, it.ID, func(v *Item) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+		if _, err := update(ctx, h.b.Store, it.ID, func(v *Item) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
 			h.b.Log.Warn("progress: could not keep card references", "item", it.ID, "err", err)
 		}
 	}
@@ -157,9 +158,10 @@ type itemInput struct {
 
 // validate resolves an input into an item (without id), or returns the
 // catalog key and arguments of what is wrong. taken maps unit|title of
-// the existing items to their ids, and of earlier rows of the same import
-// to ""; validate adds the new item's key.
-func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map[string]string, lang string) (*Item, string, []any) {
+// the existing items (by their title keys) and of earlier rows of the
+// same import; validate adds the new item's. A store error is left in
+// taken.err.
+func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken *titles, lang string) (*Item, string, []any) {
 	unitName := strings.TrimSpace(in.Unit)
 	unit, ok := r.FindBody(unitName, bot.ResponsibleUnit)
 	if !ok {
@@ -198,31 +200,50 @@ func (h *handler) validate(r *bot.Roster, in itemInput, now time.Time, taken map
 			sups = append(sups, b.ID)
 		}
 	}
-	key := unit.ID + "|" + title
-	if id, dup := taken[key]; dup {
+	if id, dup := taken.owner(unit.ID, title); dup {
 		if id == "" {
 			return nil, "progress.error.duplicate_row", []any{"title", title}
 		}
 		return nil, "progress.error.duplicate", []any{"id", id, "title", title}
 	}
-	taken[key] = ""
 	return &Item{
 		Round: strings.ToUpper(strings.TrimSpace(in.Round)), Unit: unit.ID, Title: title, Deadline: deadline,
 		Supervisors: sups, Immediate: in.Immediate, Status: ItemOpen,
 	}, "", nil
 }
 
-// taken maps unit|title of every existing item to its id.
-func (h *handler) taken(ctx context.Context) (map[string]string, error) {
-	all, err := h.items.List(ctx)
+// titles answers whether a unit's title is taken: by an existing item
+// (a Get of its title key document, not a scan of the items) or by an
+// earlier row of the same import.
+type titles struct {
+	ctx   context.Context
+	s     bot.Store
+	batch map[string]bool
+	err   error // the first store error met
+}
+
+func (h *handler) titles(ctx context.Context) *titles {
+	return &titles{ctx: ctx, s: h.b.Store, batch: map[string]bool{}}
+}
+
+// owner returns the id of the item holding unit's title ("" for a row of
+// this batch) and whether it is taken; a title not taken is added to the
+// batch.
+func (t *titles) owner(unit, title string) (string, bool) {
+	k := titleKey(unit, title)
+	if t.batch[k] {
+		return "", true
+	}
+	id, err := titleOwner(t.ctx, t.s, unit, title)
 	if err != nil {
-		return nil, err
+		t.err = cmp.Or(t.err, err)
+		return "", false
 	}
-	out := make(map[string]string, len(all))
-	for _, it := range all {
-		out[it.Unit+"|"+it.Title] = it.ID
+	if id != "" {
+		return id, true
 	}
-	return out, nil
+	t.batch[k] = true
+	return "", false
 }
 
 // store gives it an id and creates it.
@@ -237,7 +258,7 @@ func (h *handler) store(ctx context.Context, req *bot.Request, it *Item, now tim
 		it.CreatedBy = req.Person.ID
 		it.History = append(it.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: action})
 	}
-	return h.items.Create(ctx, id, it)
+	return insert(ctx, h.b.Store, it)
 }
 
 func auditDetail(it *Item, loc *time.Location) string {
@@ -400,17 +421,22 @@ func hasWord(words []string, w string) bool {
 	return slices.ContainsFunc(words, func(x string) bool { return strings.EqualFold(x, w) })
 }
 
-// list: progress list [mine] [overdue] [open|done] [<organisation>|unit:…]
+// list: progress list [mine] [overdue] [open|awaiting|done] [<organisation>|unit:…] [from:ZG-…]
+//
+// A page of at most maxListed items, newest first, read from the index
+// that fits the filter best (the person's bodies' for mine, the unit's,
+// the status's); a next page starts after the id the reply names.
 func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	p := req.Command
 	lang, r := req.Lang, req.Roster
 	var f listFilter
 	for k := range p.Options {
-		if k != "unit" && k != "单位" {
+		if k != "unit" && k != "单位" && k != "from" && k != "从" {
 			return nil, bot.UsageError(req, "progress.error.unknown_option", "option", k)
 		}
 	}
 	unitArg := p.Opt("unit", "单位")
+	var words []string
 	for _, a := range p.Args {
 		switch {
 		case hasWord(mineWords, a):
@@ -428,6 +454,11 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		default:
 			return nil, bot.UsageError(req, "progress.error.bad_filter", "input", a)
 		}
+		words = append(words, a)
+	}
+	after := strings.ToUpper(strings.TrimSpace(p.Opt("from", "从")))
+	if after != "" && !reItemID.MatchString(after) {
+		return nil, bot.UsageError(req, "progress.error.bad_cursor", "input", after)
 	}
 	if unitArg != "" {
 		b, ok := r.FindBody(unitArg, bot.ResponsibleUnit)
@@ -438,14 +469,12 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 			return nil, bot.UsageError(req, "progress.error.unknown_unit", "input", unitArg)
 		}
 		f.unit = b.ID
-	}
-	all, err := h.items.List(ctx)
-	if err != nil {
-		return nil, err
+		if v := p.Opt("unit", "单位"); v != "" {
+			words = append(words, "unit:"+v)
+		}
 	}
 	now := h.b.Now()
-	var out []*Item
-	for _, it := range all {
+	keep := func(it *Item) bool {
 		switch {
 		case f.mine && !it.MayLog(req.Person) && it.CreatedBy != req.Person.ID && !(it.Source != "" && req.Person.InBody(it.Source)):
 		case f.overdue && !it.OverdueAt(now, h.b.Loc):
@@ -454,24 +483,54 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		case f.done && it.Status != ItemDone:
 		case f.unit != "" && it.Unit != f.unit:
 		default:
-			out = append(out, it)
+			return true
 		}
+		return false
 	}
-	if len(out) == 0 {
+	page, err := pageIndexed(ctx, h.b.Store, listPrefixes(f, req.Person), after, maxListed, keep)
+	if err != nil {
+		return nil, err
+	}
+	if len(page.items) == 0 {
 		return bot.Text(h.t(lang, "progress.list.empty")), nil
 	}
-	sortItems(r, out)
 	var s strings.Builder
-	s.WriteString(h.t(lang, "progress.list.header", "count", len(out)))
-	for i, it := range out {
-		if i == maxListed {
-			s.WriteString("\n" + h.t(lang, "progress.list.more", "count", len(out)-maxListed))
-			break
-		}
+	s.WriteString(h.t(lang, "progress.list.header"))
+	for _, it := range page.items {
 		s.WriteString("\n• " + h.t(lang, "progress.list.line", "id", it.ID, "unit", r.BodyName(it.Unit, lang), "status", h.statusLabel(lang, it, now),
 			"deadline", bot.FormatDate(it.Deadline, h.b.Loc), "title", it.Title))
 	}
+	if page.next != "" {
+		filters := strings.Join(words, " ")
+		if filters != "" {
+			filters += " "
+		}
+		s.WriteString("\n" + h.t(lang, "progress.list.more", "filters", filters, "id", page.next))
+	}
 	return bot.Text(s.String()), nil
+}
+
+// listPrefixes are the CollItemIndex prefixes whose union holds every
+// item f can select, the narrowest available: the person's bodies and
+// own items for mine, the unit's items, one status, or every status.
+func listPrefixes(f listFilter, p *bot.Person) []string {
+	switch {
+	case f.mine:
+		out := []string{ixPerson + p.ID + "\x00"}
+		for _, b := range p.Bodies {
+			out = append(out, ixBody+b+"\x00")
+		}
+		return out
+	case f.unit != "":
+		return []string{ixBody + f.unit + "\x00"}
+	case f.open || f.overdue:
+		return []string{ixStatus + string(ItemOpen) + "\x00"}
+	case f.awaiting:
+		return []string{ixStatus + string(ItemAwaiting) + "\x00"}
+	case f.done:
+		return []string{ixStatus + string(ItemDone) + "\x00"}
+	}
+	return []string{ixStatus + string(ItemOpen) + "\x00", ixStatus + string(ItemAwaiting) + "\x00", ixStatus + string(ItemDone) + "\x00"}
 }
 
 // errStop aborts an update whose precondition no longer holds.

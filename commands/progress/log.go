@@ -122,7 +122,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in log
 		return nil, h.b.Refuse(ctx, req, "progress.log", id, "progress.error.not_member", "id", id, "unit", req.Roster.BodyName(cur.Unit, req.Lang))
 	}
 	now := h.b.Now()
-	it, err := h.items.Update(ctx, id, func(v *Item) error {
+	it, err := update(ctx, h.b.Store, id, func(v *Item) error {
 		if !v.MayLog(req.Person) {
 			return errNotAllowed
 		}
@@ -231,7 +231,7 @@ func CloseByCosign(ctx context.Context, b *bot.Bot, req *bot.Request, id, cosign
 	h := &handler{b: b, items: bot.Records[Item](b.Store, CollItems)}
 	now := b.Now()
 	changed := false
-	it, err := h.items.Update(ctx, id, func(v *Item) error {
+	it, err := update(ctx, h.b.Store, id, func(v *Item) error {
 		changed = false
 		if !v.Open() {
 			return nil

@@ -45,6 +45,10 @@ type Report struct {
 	// office's notice): its figures cover only what the body is entitled
 	// to, and it carries no special candidates, escalations or changes.
 	For string
+	// items are the summaries of the items the report read one by one:
+	// those open or awaiting confirmation and those closed since the
+	// tally boundary of At (see figuresAt); the others are in tallies.
+	items []*Item
 }
 
 // Figures computes per-organisation figures at at from the items and the
@@ -53,7 +57,20 @@ type Report struct {
 // the unit was asked about that had no update — final once the
 // collection closed, so far before that.
 func Figures(r *bot.Roster, items []*Item, m *ProgressMonth, at time.Time, loc *time.Location) ([]OrgFigures, OrgFigures) {
+	return figures(r, items, nil, m, at, loc)
+}
+
+// figures is Figures with the tallies of the items closed before the
+// items given (see figuresAt): they count as closed, with their
+// immediate-fix marks and percentages.
+func figures(r *bot.Roster, items []*Item, tallies map[string]Tally, m *ProgressMonth, at time.Time, loc *time.Location) ([]OrgFigures, OrgFigures) {
 	byUnit := map[string]*OrgFigures{}
+	for _, t := range tallies {
+		if t.Done == 0 {
+			continue
+		}
+		byUnit[t.Unit] = &OrgFigures{Unit: t.Unit, Total: t.Done, Done: t.Done, Immediate: t.Immediate, PercentSum: t.PercentSum}
+	}
 	for _, it := range items {
 		if it.CreatedAt.After(at) {
 			continue
@@ -176,11 +193,13 @@ func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Rep
 	if err != nil {
 		return nil, nil, err
 	}
-	items, err := h.items.List(ctx)
+	rep := &Report{Month: month, At: at}
+	var figs []OrgFigures
+	var total OrgFigures
+	figs, total, rep.items, err = figuresAt(ctx, h.b.Store, r, m, at, h.b.Loc)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &Report{Month: month, At: at}
 	if m != nil && !m.NoticeAt.IsZero() {
 		rep.At = m.NoticeAt
 		rep.Orgs, rep.Special, rep.Escalate = m.Figures, m.Special, m.Escalated
@@ -196,7 +215,7 @@ func (h *handler) report(ctx context.Context, r *bot.Roster, at time.Time) (*Rep
 			rep.Total.PercentSum += f.PercentSum
 		}
 	} else {
-		rep.Orgs, rep.Total = Figures(r, items, m, at, h.b.Loc)
+		rep.Orgs, rep.Total = figs, total
 		rep.Special = SpecialCandidates(rep.Orgs, h.cfg.SpecialCount)
 		esc, err := h.escalations(ctx, month, rep.Orgs)
 		if err != nil {
@@ -574,7 +593,7 @@ func (h *handler) files(ctx context.Context, r *bot.Roster, rep *Report, lang st
 			out = append(out, bot.File{Name: h.t(lang, "progress.file.chart", "month", rep.Month), MIME: "image/png", Data: png})
 		}
 	}
-	tables, err := exportTables(ctx, h.b, rep.At, lang)
+	tables, err := exportTables(ctx, h.b, rep.items, rep.At, lang)
 	if err == nil && rep.Clues != nil {
 		tables = append(tables, h.clueTables(r, rep.Clues, lang)...)
 	}
@@ -605,12 +624,11 @@ func (h *handler) reportCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err != nil {
 		return nil, err
 	}
-	items, err := h.items.List(ctx)
+	rep := &Report{Month: month, At: now}
+	rep.Orgs, rep.Total, rep.items, err = figuresAt(ctx, h.b.Store, req.Roster, m, now, h.b.Loc)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Month: month, At: now}
-	rep.Orgs, rep.Total = Figures(req.Roster, items, m, now, h.b.Loc)
 	rep.Special = SpecialCandidates(rep.Orgs, h.cfg.SpecialCount)
 	if rep.Escalate, err = h.escalations(ctx, month, rep.Orgs); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -328,4 +329,104 @@ type Check struct {
 // CheckID returns the id of the check of kind by body for period.
 func CheckID(kind CheckKind, body, period string) string {
 	return string(kind) + ":" + body + ":" + period
+}
+
+// save is the one write of an item: it stores next (nil: removes old)
+// and brings its index documents, its title key and the tally of closed
+// items in line with it, all with ctx, so that inside a unit of work
+// they commit together with the record. old is the item as it was
+// stored before (nil for a new item); its index documents that next does
+// not have are deleted.
+func save(ctx context.Context, s bot.Store, old, next *Item) error {
+	switch {
+	case next != nil:
+		if err := bot.Records[Item](s, CollItems).Put(ctx, next.ID, next); err != nil {
+			return err
+		}
+	case old != nil:
+		if err := s.Delete(ctx, CollItems, old.ID); err != nil {
+			return err
+		}
+	}
+	return reindex(ctx, s, old, next)
+}
+
+// Seed stores it, with its index documents, as the progress commands
+// would: for data written from outside the commands (the scale
+// benchmark's generator). An item already stored under it.ID is
+// replaced and its index documents with it.
+func Seed(ctx context.Context, s bot.Store, it *Item) error {
+	old, err := bot.Records[Item](s, CollItems).Get(ctx, it.ID)
+	if bot.IsNotFound(err) {
+		old, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	if old == nil {
+		if err := claimTitle(ctx, s, it); err != nil {
+			return err
+		}
+	}
+	return save(ctx, s, old, it)
+}
+
+// insert stores the new item it (with its id set), claiming its title
+// in its unit first: a title already taken is a *bot.Error naming the
+// item that holds it.
+func insert(ctx context.Context, s bot.Store, it *Item) error {
+	if err := claimTitle(ctx, s, it); err != nil {
+		return err
+	}
+	if err := bot.Records[Item](s, CollItems).Create(ctx, it.ID, it); err != nil {
+		return err
+	}
+	return reindex(ctx, s, nil, it)
+}
+
+// update changes item id by fn and its index documents with it; fn may
+// run more than once (see bot.Collection.Update).
+func update(ctx context.Context, s bot.Store, id string, fn func(*Item) error) (*Item, error) {
+	var old *Item
+	next, err := bot.Records[Item](s, CollItems).Update(ctx, id, func(v *Item) error {
+		old = v.indexed()
+		return fn(v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return next, reindex(ctx, s, old, next)
+}
+
+// remove deletes it with its index documents and title key.
+func remove(ctx context.Context, s bot.Store, it *Item) error {
+	if err := save(ctx, s, it, nil); err != nil {
+		return err
+	}
+	return s.Delete(ctx, CollItemTitles, titleKey(it.Unit, it.Title))
+}
+
+// CollCheckIndex indexes the relay checks by period: id
+// "<2026-12>\x00<check id>", an empty document, written with the check
+// (a check's period never changes).
+const CollCheckIndex = "check_idx"
+
+func checkIndexKey(c *Check) string { return c.Period + "\x00" + c.ID }
+
+// createCheck stores the new check c with its index document.
+func createCheck(ctx context.Context, s bot.Store, c *Check) error {
+	if err := bot.Records[Check](s, CollProgressChecks).Create(ctx, c.ID, c); err != nil {
+		return err
+	}
+	return s.Put(ctx, CollCheckIndex, checkIndexKey(c), []byte("{}"))
+}
+
+// SeedCheck stores c with its index document, as the progress commands
+// would: for data written from outside the commands (the scale
+// benchmark's generator).
+func SeedCheck(ctx context.Context, s bot.Store, c *Check) error {
+	if err := bot.Records[Check](s, CollProgressChecks).Put(ctx, c.ID, c); err != nil {
+		return err
+	}
+	return s.Put(ctx, CollCheckIndex, checkIndexKey(c), []byte("{}"))
 }

@@ -42,11 +42,17 @@ func noticeBodies(r *bot.Roster, entries []string) ([]string, error) {
 // which keeps the ledger of inspection clues). Special-inspection
 // candidates, escalations and the change since last month are the
 // office's and are left out.
-func (h *handler) scoped(r *bot.Roster, rep *Report, items []*Item, m *ProgressMonth, body bot.Body) *Report {
+func (h *handler) scoped(ctx context.Context, r *bot.Roster, rep *Report, m *ProgressMonth, body bot.Body) (*Report, error) {
 	out := &Report{Month: rep.Month, At: rep.At, For: body.ID, Collected: rep.Collected, Closed: rep.Closed}
+	// The items closed before the report's boundary count from the
+	// body's own tallies.
+	tallies, err := talliesBefore(ctx, h.b.Store, body.ID, tallyBoundary(rep.At, h.b.Loc))
+	if err != nil {
+		return nil, err
+	}
 	var mine []*Item
 	ids := map[string]bool{}
-	for _, it := range items {
+	for _, it := range rep.items {
 		if it.SupervisedBy(body.ID) {
 			mine = append(mine, it)
 			ids[it.ID] = true
@@ -65,12 +71,13 @@ func (h *handler) scoped(r *bot.Roster, rep *Report, items []*Item, m *ProgressM
 		}
 		sm = &c
 	}
-	out.Orgs, out.Total = Figures(r, mine, sm, rep.At, h.b.Loc)
+	out.items = mine
+	out.Orgs, out.Total = figures(r, mine, tallies, sm, rep.At, h.b.Loc)
 	if rep.Clues != nil {
 		all := body.Kind == bot.CaseOffice
 		out.Clues = scopeClues(rep.Clues, func(row ClueRow) bool { return all || row.Body == body.ID })
 	}
-	return out
+	return out, nil
 }
 
 // scopeClues keeps the rows of cr that keep accepts and recounts the
@@ -103,14 +110,13 @@ func (h *handler) noticeCollaborators(ctx context.Context, r *bot.Roster, rep *R
 	if err != nil || len(bodies) == 0 {
 		return err
 	}
-	items, err := h.items.List(ctx)
-	if err != nil {
-		return err
-	}
 	var errs []error
 	for _, id := range bodies {
 		body, _ := r.Body(id)
-		sr := h.scoped(r, rep, items, m, body)
+		sr, err := h.scoped(ctx, r, rep, m, body)
+		if err != nil {
+			return err
+		}
 		clues := 0
 		if sr.Clues != nil {
 			clues = len(sr.Clues.Rows)
