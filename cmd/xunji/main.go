@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/commands/all"
+	"github.com/xunji-bot/xunji/commands/clue"
 
 	"github.com/jonboulle/clockwork"
 
@@ -173,6 +174,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("building the audit index: %w", err)
 	} else if n > 0 {
 		m.Log.Info("audit index built for the existing audit log", "entries", n)
+	}
+	if n, err := clue.BackfillIndex(ctx, b); err != nil {
+		return fmt.Errorf("building the clue index: %w", err)
+	} else if n > 0 {
+		m.Log.Info("clue index built for the existing clues", "clues", n)
 	}
 	// Every notice goes through the durable outbox.
 	var lease time.Duration
