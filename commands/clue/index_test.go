@@ -483,3 +483,67 @@ func TestQueriesMatchTheirDefinitions(t *testing.T) {
 		}
 	}
 }
+
+// countingStore counts the documents its scans return.
+type countingStore struct {
+	bot.Store
+	docs int
+}
+
+func (s *countingStore) Scan(ctx context.Context, coll string, r bot.Range) ([]bot.Doc, error) {
+	docs, err := bot.ScanDocs(ctx, s.Store, coll, r)
+	s.docs += len(docs)
+	return docs, err
+}
+
+// A narrow filter over a long history reads at most the budget a page
+// (and a chunk more for each stream's look-ahead), and its pages together
+// show every match once, newest first, however many pages come out
+// empty on the way.
+func TestListPageReadsAtMostItsBudget(t *testing.T) {
+	env := newEnv(t)
+	ctx := t.Context()
+	clues := seedClues(t, env, 2026, 400, "room1", "room2")
+	var want []string
+	for i := len(clues) - 1; i >= 0; i-- {
+		if i%37 == 0 {
+			if _, err := update(ctx, env.Bot, clues[i].ID, func(v *Clue) error { v.Priority = true; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, clues[i].ID)
+		}
+	}
+	const budget, pageRows = 60, 3
+	cs := &countingStore{Store: env.Store}
+	src := &source{s: cs}
+	f := listFilter{priority: true}
+	prefixes := f.prefixes(env.Bot.BaseRoster(), env.Person("wangming"))
+	var got []string
+	from := ""
+	for n := 0; ; n++ {
+		cs.docs = 0
+		pg, err := src.newest(ctx, prefixes, from, pageRows, budget, func(c *Clue) bool { return c.Priority })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if limit := budget + max(pageRows+1, 50); cs.docs > limit {
+			t.Fatalf("page %d read %d index documents, more than %d", n, cs.docs, limit)
+		}
+		if len(pg.rows) > pageRows {
+			t.Fatalf("page %d has %d rows", n, len(pg.rows))
+		}
+		for _, c := range pg.rows {
+			got = append(got, c.ID)
+		}
+		if pg.next == "" {
+			break
+		}
+		if n > 100 {
+			t.Fatal("no end to the pages")
+		}
+		from = pg.next
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("priority pages: %v\nwant %v", got, want)
+	}
+}
