@@ -547,3 +547,68 @@ func TestListPageReadsAtMostItsBudget(t *testing.T) {
 		t.Fatalf("priority pages: %v\nwant %v", got, want)
 	}
 }
+
+func (s *countingStore) List(ctx context.Context, coll string) ([]bot.Doc, error) {
+	docs, err := s.Store.List(ctx, coll)
+	s.docs += len(docs)
+	return docs, err
+}
+
+// The reminder job reads the clues awaiting acknowledgement and those
+// near their deadline, not the history: hundreds of concluded clues cost
+// it nothing, and it still reminds the two that are due.
+func TestReminderJobReadsOnlyDueClues(t *testing.T) {
+	cs := &countingStore{Store: bottest.NewMem()}
+	env := bottest.New(t, bottest.WithStore(cs))
+	if err := Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := BackfillIndex(ctx, env.Bot); err != nil {
+		t.Fatal(err)
+	}
+	now := at(12, 8, 10, 0) // a Tuesday
+	old := seedClues(t, env, 2025, 300, "room1", "room2")
+	for _, c := range old {
+		if _, err := update(ctx, env.Bot, c.ID, func(v *Clue) error {
+			v.Status, v.AckAt, v.ClosedAt, v.Conclusion = ClueConcluded, v.CreatedAt.Add(time.Hour), v.CreatedAt.AddDate(0, 1, 0), DisposalTalk
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waiting := testClue("XS-2026-0001", "room2", at(12, 1, 9, 0)) // reminder due on 12-03
+	near := testClue("XS-2026-0002", "room2", at(11, 2, 9, 0))
+	near.Status, near.AckAt, near.Deadline = ClueAcknowledged, at(11, 2, 10, 0), bottest.Day(2026, 12, 10)
+	far := testClue("XS-2026-0003", "room2", at(11, 2, 9, 0))
+	far.Status, far.AckAt, far.Deadline = ClueAcknowledged, at(11, 2, 10, 0), bottest.Day(2027, 3, 10)
+	for _, c := range []*Clue{waiting, near, far} {
+		if err := Seed(ctx, env.Store, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs.docs = 0
+	var job bot.Job
+	for _, j := range env.Bot.Jobs() {
+		if j.Name == "clue.reminders" {
+			job = j
+		}
+	}
+	env.Clock.Set(now)
+	if err := job.Run(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	// The two rows it needs, the roster and the documents of the two
+	// reminders' units; nothing in proportion to the 300 old clues.
+	if cs.docs > 40 {
+		t.Errorf("the reminder job read %d documents", cs.docs)
+	}
+	for id, action := range map[string]string{waiting.ID: "clue.remind", near.ID: "clue.remind_deadline"} {
+		if es := audits(t, env, func(e bot.AuditEntry) bool { return e.Record == id && e.Action == action }); len(es) != 1 {
+			t.Errorf("%s: %d %s entries, want 1", id, len(es), action)
+		}
+	}
+	if es := audits(t, env, func(e bot.AuditEntry) bool { return e.Record == far.ID }); len(es) != 0 {
+		t.Errorf("a deadline three months away was reminded: %v", es)
+	}
+}
