@@ -9,9 +9,10 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// saveClue stores one clue as the clue commands do.
+// saveClue stores one clue as the clue commands do, with its index
+// documents.
 func saveClue(ctx context.Context, s bot.Store, c *clue.Clue) error {
-	return bot.Records[clue.Clue](s, clue.CollClues).Put(ctx, c.ID, c)
+	return clue.Seed(ctx, s, c)
 }
 
 // genClues makes year y's n clues: transferred by a team (or the office)
@@ -20,6 +21,12 @@ func saveClue(ctx context.Context, s bot.Store, c *clue.Clue) error {
 // to 60 audit entries (its steps, reads and reminders), as the issue's
 // 线索 记录 shows.
 func (g *gen) genClues(ctx context.Context, y, n int) error {
+	// As at a fresh install's start-up: the index backfill finds no clue
+	// and marks the store indexed (later calls read the marker only);
+	// every clue is then saved with its index documents.
+	if _, err := clue.BackfillIndex(ctx, g.w.b); err != nil {
+		return err
+	}
 	for range n {
 		c := g.clue(y)
 		// The timed commands read a concluded clue of the present year (any

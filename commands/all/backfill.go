@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/consult"
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/meeting"
@@ -25,6 +26,7 @@ type Backfill struct {
 // audit index's) so that a store written by a version without an index
 // gets it before any command reads it.
 var Backfills = []Backfill{
+	{"clue", clue.BackfillIndex},
 	{"progress", progress.BackfillIndex},
 	{"cosign", cosign.BackfillIndex},
 	{"meeting", meeting.BackfillIndex},

@@ -203,7 +203,10 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 
 	// Every figure is of a moment at or before now, after the record's
 	// creation: records created later have none.
-	clues, err := clue.NewQueries(b.Store, loc).CreatedUntil(ctx, now)
+	// A clue late in the period is open or was closed after its reminder
+	// or deadline moment, which is in the period: the open clues and those
+	// closed since the period began hold every one.
+	clues, err := clue.NewQueries(b.Store, loc).ActiveDuring(ctx, p.From, now)
 	if err != nil {
 		return nil, err
 	}

@@ -146,7 +146,7 @@ func TestListShowsOnlyCluesTheReaderMayKnowOf(t *testing.T) {
 		}
 	}
 	case_ := bottest.Text(direct(env, "sunli", "线索 列表"))
-	bottest.MustContain(t, "case office", case_, id, "共 1 条")
+	bottest.MustContain(t, "case office", case_, id, env.TZ("clue.list.header", "count", 1))
 	bottest.MustNotContain(t, "case office", case_, title)
 	env.Command("zhaoqiang", "线索 签收 "+id)
 	env.Command("zhaoqiang", "线索 共同核实 "+id+" 城关镇派出监察员办公室")

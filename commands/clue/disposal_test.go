@@ -54,13 +54,16 @@ func TestDisposalByTheFourMethods(t *testing.T) {
 // 初步核实 with a case opened, 不实 as 予以了结, 其他方式处置 as 谈话函询;
 // the summary counts them so.
 func TestOldConclusionsReadAsDisposalMethods(t *testing.T) {
-	env := newEnv(t)
+	env := newUnindexedEnv(t) // a store written by an older version
 	old := map[string]string{"XS-2026-0101": "filed", "XS-2026-0102": "unsubstantiated", "XS-2026-0103": "other"}
 	for id, concl := range old {
 		doc := fmt.Sprintf(`{"id":%q,"from_body":"team1","body":"room2","organisation_name":"区财政局党组","title":"t","substance":"s","status":"concluded","conclusion":%q,"created_by":"lina","created_at":"2026-11-02T01:00:00Z","ack_at":"2026-11-02T02:00:00Z","closed_at":"2026-11-20T02:00:00Z","deadline":"2026-12-01T00:00:00+08:00"}`, id, concl)
 		if err := env.Store.Put(t.Context(), CollClues, id, []byte(doc)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if n, err := BackfillIndex(t.Context(), env.Bot); err != nil || n != len(old) {
+		t.Fatalf("backfill: %d, %v; want %d", n, err, len(old))
 	}
 	want := map[string]struct {
 		d    ClueConclusion

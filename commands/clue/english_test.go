@@ -19,8 +19,8 @@ func TestEnglishAnswersUseEnglishNamesAndPlurals(t *testing.T) {
 	env.Command("lina", `线索 移送 第二监督检查室 区粮食局党组 "t2" "s2" 期限:12-31`)
 	direct(env, "lina", "lang en")
 	got := bottest.Text(direct(env, "lina", "clue list"))
-	bottest.MustContain(t, "list", got, "2 clues:", "District Finance Bureau Party Group", "区粮食局党组")
+	bottest.MustContain(t, "list", got, "2 clues, newest first:", "District Finance Bureau Party Group", "区粮食局党组")
 	bottest.MustNotContain(t, "list", got, "区财政局党组")
 	got = bottest.Text(direct(env, "lina", "clue list priority"))
-	bottest.MustContain(t, "one", got, "1 clue:")
+	bottest.MustContain(t, "one", got, "1 clue, newest first:")
 }

@@ -123,7 +123,7 @@ func (h *handler) recordDMs(ctx context.Context, id string, dms []ClueDM) {
 	if len(dms) == 0 {
 		return
 	}
-	if _, err := h.clues.Update(ctx, id, func(v *Clue) error { v.DMs = append(v.DMs, dms...); return nil }); err != nil {
+	if _, err := update(ctx, h.b, id, func(v *Clue) error { v.DMs = append(v.DMs, dms...); return nil }); err != nil {
 		h.b.Log.Warn("clue: could not keep direct message references", "clue", id, "err", err)
 	}
 }
@@ -188,7 +188,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch cha
 	}
 	now := h.b.Now()
 	var from ClueStatus
-	updated, err := h.clues.Update(ctx, id, func(v *Clue) error {
+	updated, err := update(ctx, h.b, id, func(v *Clue) error {
 		from = v.Status
 		if err := h.allowed(req.Lang, v, ch); err != nil {
 			return err

@@ -294,8 +294,8 @@ func TestListFilters(t *testing.T) {
 		who, line string
 		want, not []string
 	}{
-		{"lina", "线索 列表", []string{"共 3 条", a, b, c}, nil},
-		{"lina", "线索 列表 逾期", []string{"共 1 条", b, "【逾期】"}, []string{a, c}},
+		{"lina", "线索 列表", []string{"3 条线索", a, b, c}, nil},
+		{"lina", "线索 列表 逾期", []string{"1 条线索", b, "【逾期】"}, []string{a, c}},
 		{"lina", "线索 列表 优先", []string{a, "【优先】"}, []string{b, c}},
 		{"lina", "线索 列表 已签收", []string{a}, []string{b, c}},
 		{"lina", "线索 列表 状态:已移送", []string{b, c}, []string{a}},

@@ -18,10 +18,26 @@ const (
 	transferZH = `线索 移送 第二监督检查室 区财政局党组 "` + title + `" "` + substance + `" 期限:12-31 优先`
 )
 
+// newUnindexedEnv is an environment whose store has not been through
+// the index backfill: a store written by a version without the index.
+func newUnindexedEnv(t *testing.T) *bottest.Env {
+	t.Helper()
+	env := bottest.New(t)
+	if err := Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
 func newEnv(t *testing.T) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
 	if err := Register(env.Bot, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	// As at start-up: the (empty) store is indexed, so the commands read
+	// the clue index rather than the collection.
+	if _, err := BackfillIndex(t.Context(), env.Bot); err != nil {
 		t.Fatal(err)
 	}
 	return env

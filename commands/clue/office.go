@@ -58,7 +58,7 @@ func (h *handler) joint(ctx context.Context, req *bot.Request) (*bot.Response, e
 	}
 	now := h.b.Now()
 	var added []string
-	c, err = h.clues.Update(ctx, id, func(v *Clue) error {
+	c, err = update(ctx, h.b, id, func(v *Clue) error {
 		added = nil
 		if v.Status.Closed() {
 			return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
@@ -153,7 +153,7 @@ func (h *handler) reassign(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, err
 	}
 	var old string
-	c, err = h.clues.Update(ctx, id, func(v *Clue) error {
+	c, err = update(ctx, h.b, id, func(v *Clue) error {
 		if v.Status != ClueReturned {
 			return bot.Errorf(bot.ECONFLICT, "clue.error.reassign_not_returned", "id", v.ID, "status", h.statusLabel(lang, v))
 		}
@@ -217,7 +217,7 @@ func (h *handler) extend(ctx context.Context, req *bot.Request) (*bot.Response, 
 	}
 	r := req.Roster
 	var old time.Time
-	c, err := h.clues.Update(ctx, id, func(v *Clue) error {
+	c, err := update(ctx, h.b, id, func(v *Clue) error {
 		if v.Status.Closed() {
 			return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
 		}
@@ -329,7 +329,7 @@ func (h *handler) openCase(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, h.b.Refuse(ctx, req, "clue.case", id, "clue.error.not_member", "id", id, "body", r.BodyName(c.Body, lang))
 	}
 	now := h.b.Now()
-	c, err = h.clues.Update(ctx, id, func(v *Clue) error {
+	c, err = update(ctx, h.b, id, func(v *Clue) error {
 		switch {
 		case v.Status == ClueVerifying:
 			return bot.Errorf(bot.ECONFLICT, "clue.error.case_use_dispose", "id", v.ID)

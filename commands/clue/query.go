@@ -93,11 +93,21 @@ var statusWords = map[string]ClueStatus{
 	"returned": ClueReturned, "已退回": ClueReturned, "退回": ClueReturned,
 }
 
-// list: clue list [mine|我的] [overdue|逾期] [priority|优先] [open|在办] [<status>] [body:…|单位:…] [status:…|状态:…]
+// listBudget is how many index documents one page of clue list reads at
+// most: a narrow filter over a long history shows what it found in that
+// many and offers to go on.
+const listBudget = 2000
+
+// list: clue list [mine|我的] [overdue|逾期] [priority|优先] [open|在办] [<status>] [body:…|单位:…] [status:…|状态:…] [from:<id>|从:<id>]
+//
+// A page of the clues the reader may know of, newest first, read from
+// the index of the parties entitled (whoKeys) — never a global page
+// filtered — with the command that shows the next page.
 func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	lang := req.Lang
 	p := req.Command
 	var f listFilter
+	from := ""
 	for k, v := range p.Options {
 		switch k {
 		case "body", "单位", "承办单位":
@@ -112,6 +122,11 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 				return nil, bot.UsageError(req, "clue.error.bad_status", "input", v)
 			}
 			f.status = s
+		case "from", "从":
+			if !reID.MatchString(strings.TrimSpace(v)) {
+				return nil, bot.UsageError(req, "clue.error.bad_id", "input", v)
+			}
+			from = strings.ToUpper(strings.TrimSpace(v))
 		default:
 			return nil, bot.UsageError(req, "clue.error.unknown_option", "option", k)
 		}
@@ -134,29 +149,29 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 			return nil, bot.UsageError(req, "clue.error.bad_filter", "input", w)
 		}
 	}
-	all, err := h.clues.List(ctx)
+	src, err := openSource(ctx, h.b.Store)
 	if err != nil {
 		return nil, err
 	}
 	now := h.b.Now()
-	var rows []*Clue
-	for _, c := range all {
-		// A clue the reader may not know of is left out without a trace:
-		// no row, no count.
-		if mayKnow(req.Roster, req.Person, c) && f.match(c, req.Person, now, h.b.Loc) {
-			rows = append(rows, c)
-		}
+	pg, err := src.newest(ctx, f.prefixes(req.Roster, req.Person), from, maxListed, listBudget, func(c *Clue) bool {
+		// Belt and braces: the prefixes hold only clues the reader may
+		// know of.
+		return mayKnow(req.Roster, req.Person, c) && f.match(c, req.Person, now, h.b.Loc)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if len(rows) == 0 {
+	if len(pg.rows) == 0 && pg.next == "" {
 		return bot.Text(h.t(lang, "clue.list.empty")), nil
 	}
 	var s strings.Builder
-	s.WriteString(h.t(lang, "clue.list.header", "count", len(rows)))
-	for i, c := range rows {
-		if i == maxListed {
-			s.WriteString("\n" + h.t(lang, "clue.list.more", "count", len(rows)-maxListed))
-			break
-		}
+	if len(pg.rows) == 0 { // nothing within the budget: say so, and go on
+		s.WriteString(h.t(lang, "clue.list.empty"))
+	} else {
+		s.WriteString(h.t(lang, "clue.list.header", "count", len(pg.rows)))
+	}
+	for _, c := range pg.rows {
 		s.WriteString("\n• ")
 		s.WriteString(h.t(lang, "clue.list.row", "id", c.ID, "organisation", orgName(req.Roster, c, lang),
 			"body", req.Roster.BodyName(c.Body, lang), "status", h.statusLabel(lang, c),
@@ -173,7 +188,70 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 			s.WriteString(h.t(lang, "clue.list.title", "title", c.Title))
 		}
 	}
+	if pg.next != "" {
+		s.WriteString("\n" + h.t(lang, "clue.list.more", "filters", moreFilters(p), "id", pg.next))
+	}
 	return bot.Text(s.String()), nil
+}
+
+// moreFilters repeats the filters of a list command for the command
+// that shows its next page: the words, then the options but from.
+func moreFilters(p *bot.Parsed) string {
+	var parts []string
+	parts = append(parts, p.Args...)
+	keys := make([]string, 0, len(p.Options))
+	for k := range p.Options {
+		if k != "from" && k != "从" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		parts = append(parts, k+":"+p.Options[k])
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " " + strings.Join(parts, " ")
+}
+
+// prefixes are the index prefixes a list reads for p: the offices'
+// index of every clue (or, with a receiving body, that body's), or the
+// indexes of p's bodies and of p as the transferring person — open clues
+// only when the filter wants only open ones.
+func (f listFilter) prefixes(r *bot.Roster, p *bot.Person) []string {
+	scope := "a"
+	if f.open || f.overdue || (f.status != "" && !f.status.Closed()) {
+		scope = "o"
+	}
+	var whos []string
+	switch {
+	case !f.mine && seesAll(r, p) && f.body != "":
+		whos = []string{whoReceiver + f.body}
+	case !f.mine && seesAll(r, p):
+		whos = []string{whoAll}
+	default:
+		for _, b := range p.Bodies {
+			whos = append(whos, whoReceiver+b, whoBody+b)
+		}
+		whos = append(whos, whoPerson+p.ID)
+	}
+	out := make([]string, 0, len(whos))
+	for _, w := range whos {
+		out = append(out, scope+"\x00"+w+"\x00")
+	}
+	return out
+}
+
+// seesAll reports whether p may know of every clue: the inspection
+// office (entitled to all) and the case office (its ledger).
+func seesAll(r *bot.Roster, p *bot.Person) bool {
+	for _, id := range p.Bodies {
+		if b, ok := r.Body(id); ok && (b.Kind == bot.InspectionOffice || b.Kind == bot.CaseOffice) {
+			return true
+		}
+	}
+	return false
 }
 
 // mayKnow reports whether p may know that the clue exists: those

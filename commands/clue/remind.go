@@ -58,7 +58,21 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 	if !bot.OfficeHours(h.b.Cal, h.b.Loc, now) {
 		return nil
 	}
-	all, err := h.clues.List(ctx)
+	src, err := openSource(ctx, h.b.Store)
+	if err != nil {
+		return err
+	}
+	// During handling: the open clues whose deadline is at most
+	// DeadlineReminderDays working days away, once per deadline, before
+	// it passes — read by deadline from today to the last such day.
+	today := dayStart(now, h.b.Loc)
+	end := "d\x00" + timeKey(h.deadlineHorizon(now))
+	near, err := src.rows(ctx, "d\x00", "d\x00"+timeKey(today.AddDate(0, 0, -1)), func(id string) bool { return id >= end })
+	if err != nil {
+		return err
+	}
+	// Awaiting acknowledgement with a reminder or an escalation to come.
+	waiting, err := src.rows(ctx, "k\x00", "", nil)
 	if err != nil {
 		return err
 	}
@@ -67,13 +81,14 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 		return err
 	}
 	var errs []error
-	for _, c := range all {
+	for _, c := range near {
 		if h.deadlineDue(c, now) {
-			// During handling: once per deadline, before it passes.
 			if err := h.b.RunUnit(ctx, func(ctx context.Context) error { return h.sendDeadlineReminder(ctx, r, c.ID, now) }); err != nil {
 				errs = append(errs, err)
 			}
 		}
+	}
+	for _, c := range waiting {
 		if c.Status != ClueTransferred {
 			continue
 		}
@@ -93,11 +108,30 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
+// deadlineHorizon is the midnight after the last day whose deadline is
+// due a reminder at now: the day before the one with more than
+// DeadlineReminderDays working days left (workdaysLeft).
+func (h *handler) deadlineHorizon(now time.Time) time.Time {
+	d := dayStart(now, h.b.Loc)
+	n := 0
+	for range 3660 {
+		next := d.AddDate(0, 0, 1)
+		if h.b.Cal.IsWorkday(next) {
+			n++
+		}
+		if n > h.cfg.DeadlineReminderDays {
+			break
+		}
+		d = next
+	}
+	return d.AddDate(0, 0, 1)
+}
+
 // mark records atomically that a reminder or escalation was sent; it
 // returns errNotDue when another run got there first or the clue was
 // acknowledged meanwhile.
 func (h *handler) mark(ctx context.Context, id, action string, now time.Time, field func(*Clue) *time.Time) (*Clue, error) {
-	return h.clues.Update(ctx, id, func(v *Clue) error {
+	return update(ctx, h.b, id, func(v *Clue) error {
 		if v.Status != ClueTransferred || !field(v).IsZero() {
 			return errNotDue
 		}
@@ -202,7 +236,7 @@ func workdaysLeft(cal bot.Calendar, loc *time.Location, now, deadline time.Time)
 // audits it and tells the receiving body's members (and those verifying
 // jointly) by DM, in one unit of work.
 func (h *handler) sendDeadlineReminder(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
-	c, err := h.clues.Update(ctx, id, func(v *Clue) error {
+	c, err := update(ctx, h.b, id, func(v *Clue) error {
 		if !h.deadlineDue(v, now) {
 			return errNotDue
 		}

@@ -128,7 +128,8 @@ func Summarise(ctx context.Context, b *bot.Bot, from, to time.Time) (Summary, er
 	if !from.Before(to) {
 		return Summary{}, bot.Errorf(bot.EINVALID, "clue.error.bad_period")
 	}
-	all, err := bot.Records[Clue](b.Store, CollClues).List(ctx)
+	// The period's clues: the open ones and those closed since it began.
+	all, err := NewQueries(b.Store, b.Loc).ActiveDuring(ctx, from, to)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -44,9 +44,8 @@ func seed(t *testing.T, env *bottest.Env) []*Clue {
 		mk("XS-2026-0007", "group3", day(2026, 10, 1, 0), day(2026, 10, 1, 12), day(2026, 10, 2, 0), day(2026, 10, 21, 0), ClueConcluded, DisposalClosure, day(2026, 10, 31, 0), true),
 	}
 	clues[0].CaseOpened = true
-	coll := bot.Records[Clue](env.Store, CollClues)
 	for _, c := range clues {
-		if err := coll.Create(t.Context(), c.ID, c); err != nil {
+		if err := Seed(t.Context(), env.Store, c); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -123,7 +123,7 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 		Status: ClueTransferred, CreatedBy: req.Person.ID, CreatedAt: now, UpdatedAt: now,
 		History: []bot.History{{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "transfer"}},
 	}
-	if err := h.clues.Create(ctx, id, c); err != nil {
+	if err := create(ctx, h.b, c); err != nil {
 		return nil, err
 	}
 	// The audit detail names no title or substance: the log is read more
@@ -184,7 +184,7 @@ func (h *handler) announce(ctx context.Context, r *bot.Roster, c *Clue, lang str
 			h.b.Log.Warn("clue: announcement failed", "clue", id, "err", err)
 		}
 		if len(refs) > 0 {
-			if c2, err := h.clues.Update(ctx, id, func(v *Clue) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
+			if c2, err := update(ctx, h.b, id, func(v *Clue) error { v.Cards = append(v.Cards, refs...); return nil }); err != nil {
 				h.b.Log.Warn("clue: could not keep card references", "clue", id, "err", err)
 			} else {
 				c = c2

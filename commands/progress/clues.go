@@ -149,7 +149,8 @@ func ClueHandling(r *bot.Roster, clues []*clue.Clue, from, at time.Time, loc *ti
 
 // clues computes the clue section of rep from the records.
 func (h *handler) clues(ctx context.Context, r *bot.Roster, rep *Report) error {
-	all, err := clue.NewQueries(h.b.Store, h.b.Loc).CreatedUntil(ctx, rep.At)
+	// The open clues and those closed since the period began, not all history.
+	all, err := clue.NewQueries(h.b.Store, h.b.Loc).ActiveDuring(ctx, cluePeriodStart(rep), rep.At)
 	if err != nil {
 		return err
 	}
