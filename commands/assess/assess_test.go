@@ -101,7 +101,9 @@ func seed(t *testing.T, env *bottest.Env) {
 
 	check := func(kind progress.CheckKind, body, period string, result progress.CheckResult, recorded time.Time) {
 		id := progress.CheckID(kind, body, period)
-		create(t, env, progress.CollProgressChecks, id, &progress.Check{ID: id, Kind: kind, Body: body, Period: period, Result: result, RecordedAt: recorded})
+		if err := progress.SeedCheck(context.Background(), env.Store, &progress.Check{ID: id, Kind: kind, Body: body, Period: period, Result: result, RecordedAt: recorded}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	check(progress.CheckStationed, "group3", "2026-10", progress.CheckPending, none)
 	check(progress.CheckStationed, "group3", "2026-11", progress.CheckPassed, at(env, 11, 20, 10))

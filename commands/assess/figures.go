@@ -275,7 +275,9 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		}
 	}
 
-	checks, err := items.ChecksPromptedBefore(ctx, p.To)
+	// A check is due one cycle (at most two months) after its prompt: the
+	// checks due in the period were prompted from two months before it.
+	checks, err := items.ChecksPromptedBetween(ctx, p.From.AddDate(0, -2, 0), p.To)
 	if err != nil {
 		return nil, err
 	}

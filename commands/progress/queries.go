@@ -2,7 +2,6 @@ package progress
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -91,19 +90,6 @@ func (q Queries) ClosedCollections(ctx context.Context, from, to, asOf time.Time
 		}
 		r.After = ids[len(ids)-1]
 	}
-}
-
-// ChecksPromptedBefore returns the relay checks whose period (the month
-// of the prompt) starts before t, in id order.
-func (q Queries) ChecksPromptedBefore(ctx context.Context, t time.Time) ([]*Check, error) {
-	checks, err := q.checks.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(checks, func(c *Check) bool {
-		start, err := time.ParseInLocation("2006-01", c.Period, q.loc)
-		return err != nil || !start.Before(t)
-	}), nil
 }
 
 // ChecksPromptedBetween returns the relay checks whose period (the month
