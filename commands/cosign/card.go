@@ -173,14 +173,6 @@ func (m *module) show(ctx context.Context, req *bot.Request) (*bot.Response, err
 	if err != nil {
 		return nil, err
 	}
-	if !c.Visible(req.Roster, req.Person) {
-		// Audited as refused, answered as if there were no such request:
-		// the reader may not learn that it exists.
-		if err := m.b.AuditResult(ctx, req, "cosign.show", c.ID, "not_visible", bot.ResultRefused); err != nil {
-			return nil, err
-		}
-		return nil, bot.UsageError(req, "cosign.err.not_found", "id", c.ID)
-	}
 	lang, r := req.Lang, req.Roster
 	t := func(key string, args ...any) string { return m.b.T(lang, key, args...) }
 	s := []string{t("cosign.show.header", "title", m.title(c, lang), "id", c.ID)}

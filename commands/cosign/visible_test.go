@@ -127,6 +127,26 @@ func TestListShowsOnlyTheReadersCosigns(t *testing.T) {
 		if err != nil || len(refused) != 1 {
 			t.Errorf("the refused read of QZ-2026-0002 is audited %d times (%v), want once", len(refused), err)
 		}
+		// Nor can it sign, decline or withdraw it by typing its id.
+		for _, line := range []string{"会签 签字 QZ-2026-0002", "会签 退回 QZ-2026-0002 不同意", "会签 撤回 QZ-2026-0002", "会签 QZ-2026-0002"} {
+			text := bottest.Text(env.Command("zhoutao", line))
+			bottest.MustContain(t, line, text, "找不到共同签字 QZ-2026-0002")
+			bottest.MustNotContain(t, line, text, "签字方成员", "城关镇党委")
+		}
+		if c := get(t, env, "QZ-2026-0002"); c.State != cosign.CosignOpen || c.Confirmed() != 0 {
+			t.Errorf("typed commands of an outsider changed the request: %s, %d confirmed", c.State, c.Confirmed())
+		}
+		var actions []string
+		if es, err := bottest.AuditLog(context.Background(), env.Bot, func(e bot.AuditEntry) bool {
+			return e.Result == bot.ResultRefused && e.Record == "QZ-2026-0002"
+		}); err == nil {
+			for _, e := range es {
+				actions = append(actions, e.Action)
+			}
+		}
+		if want := []string{"cosign.show", "cosign.sign", "cosign.decline", "cosign.withdraw", "cosign.show"}; !slices.Equal(actions, want) {
+			t.Errorf("refusals audited %v, want %v", actions, want)
+		}
 		// The office sees the refusal in the request's history.
 		bottest.MustContain(t, "history", bottest.Text(env.Command("wangming", "会签 查看 QZ-2026-0002")), "周涛 尝试查看被拒绝（不是签字方、监督单位或巡察办成员）")
 		bottest.MustContain(t, "supervising body", bottest.Text(env.Command("zhaoqiang", "会签 查看 QZ-2026-0014")), "QZ-2026-0014")
