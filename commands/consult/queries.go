@@ -34,15 +34,6 @@ func (q Queries) UnansweredBy(ctx context.Context, body string) ([]*Consultation
 	})
 }
 
-// ofRound returns the requests of round, in id order.
-func (q Queries) ofRound(ctx context.Context, round string) ([]*Consultation, error) {
-	ids, _, err := index.Page(ctx, q.store, CollConsultIndex, idxRound+round+index.Sep, "", 0, false)
-	if err != nil {
-		return nil, err
-	}
-	return q.load(ctx, ids, func(c *Consultation) bool { return c.Round == round })
-}
-
 // load reads the requests the index ids name (their last part), in
 // order, keeping those keep accepts.
 func (q Queries) load(ctx context.Context, ids []string, keep func(*Consultation) bool) ([]*Consultation, error) {
@@ -60,4 +51,45 @@ func (q Queries) load(ctx context.Context, ids []string, keep func(*Consultation
 		}
 	}
 	return slices.Clip(out), nil
+}
+
+// VisibleTo returns one page of the requests p may know of, newest
+// first: up to limit (all for 0) below the request id after ("" = from
+// the newest), of round only when round is not "", and the cursor of
+// the next page: the last request id of this page's index entries (even
+// when its record was left out), or "" when none follow. The inspection office reads the whole index; anyone else reads
+// only the index entries of its own keys (its bodies and itself), so a
+// page holds only requests p may see and says nothing of the others.
+func (q Queries) VisibleTo(ctx context.Context, r *bot.Roster, p *bot.Person, round, after string, limit int) ([]*Consultation, string, error) {
+	var ids []string
+	var more bool
+	var err error
+	office := r.HasKind(p, bot.InspectionOffice)
+	switch {
+	case office && round == "":
+		ids, more, err = index.PageMerged(ctx, q.store, CollConsults, []string{""}, after, limit)
+	case office:
+		ids, more, err = index.PageMerged(ctx, q.store, CollConsultIndex, []string{idxRound + round + index.Sep}, after, limit)
+	default:
+		var prefixes []string
+		for _, k := range readerKeys(p) {
+			if round == "" {
+				prefixes = append(prefixes, idxSee+k+index.Sep)
+			} else {
+				prefixes = append(prefixes, idxSeeRound+k+index.Sep+round+index.Sep)
+			}
+		}
+		ids, more, err = index.PageMerged(ctx, q.store, CollConsultIndex, prefixes, after, limit)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if more && len(ids) > 0 {
+		next = ids[len(ids)-1]
+	}
+	out, err := q.load(ctx, ids, func(c *Consultation) bool {
+		return (round == "" || c.Round == round) && c.Visible(r, p)
+	})
+	return out, next, err
 }

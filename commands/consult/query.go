@@ -29,10 +29,13 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 		list = append(list, c)
 	case reRoundID.MatchString(arg):
+		// Only the round's requests the reader may know of: a round
+		// whose requests are all hidden reads like one without any.
 		var err error
-		if list, err = NewQueries(h.b.Store).ofRound(ctx, strings.ToUpper(arg)); err != nil {
+		if list, _, err = NewQueries(h.b.Store).VisibleTo(ctx, req.Roster, req.Person, strings.ToUpper(arg), "", 0); err != nil {
 			return nil, err
 		}
+		slices.Reverse(list) // oldest first, as the round's page always was
 		if len(list) == 0 {
 			return bot.Text(h.t(req.Lang, "consult.none_for_round", "id", strings.ToUpper(arg))), nil
 		}
@@ -46,7 +49,9 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 		entitled := c.Entitled(r, req.Person)
 		own := c.OwnDepts(req.Person)
 		if !entitled && len(own) == 0 {
-			return nil, h.b.Refuse(ctx, req, "consult.show", c.ID, "consult.error.confidential", "id", c.ID)
+			// Audited as refused, answered as if there were no such
+			// request: the reader may not learn that it exists.
+			return nil, h.b.Refuse(ctx, req, "consult.show", c.ID, "consult.error.not_found", "id", c.ID)
 		}
 		card, shown := h.pageCard(ctx, r, c, req.Lang, entitled, own)
 		if shown > 0 {
@@ -143,48 +148,32 @@ func (h *handler) pageCard(ctx context.Context, r *bot.Roster, c *Consultation, 
 	return card, shown
 }
 
-// list: consult list [XC-…] [from:ZX-…] — the requests and how many
-// answered, no answers; newest first, maxListed at a time, the option
-// from continuing after the last request of the page before.
+// list: consult list [XC-…] [from:ZX-…] — the requests the reader may
+// know of and how many answered, no answers; newest first, maxListed at
+// a time, the option from continuing after the last request of the page
+// before. The inspection office sees every request, the round's team
+// its round's, a consulted department those it was consulted on, with
+// its own state only (not how many others answered); nobody learns of a
+// request it may not see, nor how many there are (see VisibleTo).
 func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	filter := strings.ToUpper(strings.TrimSpace(req.Command.Arg(0)))
 	if filter != "" && !reRoundID.MatchString(filter) {
 		return nil, bot.UsageError(req, "consult.error.bad_round", "input", filter)
 	}
 	after := strings.ToUpper(strings.TrimSpace(req.Command.Opt("from", "从")))
-	var page []*Consultation
-	more, next := false, "" // next: the cursor of the next page
-	if filter != "" {
-		prefix := idxRound + filter + index.Sep
-		cursor := ""
-		if after != "" {
-			cursor = prefix + after
-		}
-		ids, mo, err := index.Page(ctx, h.b.Store, CollConsultIndex, prefix, cursor, maxListed, true)
-		if err != nil {
-			return nil, err
-		}
-		if page, err = NewQueries(h.b.Store).load(ctx, ids, func(c *Consultation) bool { return c.Round == filter }); err != nil {
-			return nil, err
-		}
-		if more = mo; more {
-			next = index.Last(ids[len(ids)-1])
-		}
-	} else {
-		cs, _, err := h.consults.Scan(ctx, bot.Range{After: after, Limit: maxListed + 1, Reverse: true})
-		if err != nil {
-			return nil, err
-		}
-		if more = len(cs) > maxListed; more {
-			cs = cs[:maxListed]
-			next = cs[len(cs)-1].ID
-		}
-		page = cs
+	r := req.Roster
+	page, next, err := NewQueries(h.b.Store).VisibleTo(ctx, r, req.Person, filter, after, maxListed)
+	if err != nil {
+		return nil, err
 	}
 	lang := req.Lang
 	now := h.b.Now()
 	var lines []string
 	for _, c := range page {
+		if !c.Entitled(r, req.Person) {
+			lines = append(lines, h.ownLine(r, c, req.Person, lang, now))
+			continue
+		}
 		answered, late := 0, 0
 		for j, d := range c.Depts {
 			if d.Answered() {
@@ -194,17 +183,23 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 				late++
 			}
 		}
-		lines = append(lines, h.t(lang, "consult.list.line", "id", c.ID, "round", c.Round, "organisation", req.Roster.BodyName(c.Organisation, lang),
+		lines = append(lines, h.t(lang, "consult.list.line", "id", c.ID, "round", c.Round, "organisation", r.BodyName(c.Organisation, lang),
 			"deadline", bot.FormatDate(c.Deadline, h.b.Loc), "answered", answered, "total", len(c.Depts), "late", late))
 	}
-	if len(lines) == 0 {
-		if after != "" {
+	if len(lines) == 0 && next == "" {
+		switch {
+		case after != "":
 			return bot.Text(h.t(lang, "consult.list.end")), nil
+		case r.HasKind(req.Person, bot.InspectionOffice):
+			return bot.Text(h.t(lang, "consult.list.empty")), nil
 		}
-		return bot.Text(h.t(lang, "consult.list.empty")), nil
+		return bot.Text(h.t(lang, "consult.list.empty_mine")), nil
 	}
-	text := h.t(lang, "consult.list.header", "count", len(lines)) + "\n• " + strings.Join(lines, "\n• ")
-	if more {
+	text := h.t(lang, "consult.list.header", "count", len(lines))
+	if len(lines) > 0 {
+		text += "\n• " + strings.Join(lines, "\n• ")
+	}
+	if next != "" {
 		key := "consult.list.more"
 		if filter != "" {
 			key = "consult.list.more_round"
@@ -212,6 +207,24 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		text += "\n" + h.t(lang, key, "round", filter, "id", next)
 	}
 	return bot.Text(text), nil
+}
+
+// ownLine is a request as a consulted department that is not entitled to
+// the other departments' answers lists it: its own departments' states.
+func (h *handler) ownLine(r *bot.Roster, c *Consultation, p *bot.Person, lang string, now time.Time) string {
+	var states []string
+	for _, i := range c.OwnDepts(p) {
+		key := "consult.list.own.waiting"
+		switch {
+		case c.Depts[i].Answered():
+			key = "consult.list.own.answered"
+		case c.LateAt(i, now, h.b.Loc):
+			key = "consult.list.own.late"
+		}
+		states = append(states, h.t(lang, key, "dept", r.BodyName(c.Depts[i].Body, lang)))
+	}
+	return h.t(lang, "consult.list.line_own", "id", c.ID, "round", c.Round, "organisation", r.BodyName(c.Organisation, lang),
+		"deadline", bot.FormatDate(c.Deadline, h.b.Loc), "states", strings.Join(states, h.t(lang, "list.sep")))
 }
 
 // ReminderTimes returns when an unanswered department of c is reminded

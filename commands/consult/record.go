@@ -127,7 +127,57 @@ const (
 	idxOpen    = "open" + index.Sep    // + body + id: a consulted department that has not answered
 	idxRound   = "round" + index.Sep   // + round + id: the requests of a round
 	idxPending = "pending" + index.Sep // + deadline + id: a silent department not yet reminded or escalated
+	// The requests a reader other than the inspection office may see,
+	// for the list: + reader key (see readerKeys) + id, and by round
+	// + reader key + round + id.
+	idxSee      = "see" + index.Sep
+	idxSeeRound = "seeround" + index.Sep
 )
+
+// Reader keys of the idxSee indexes: a body, or a person.
+func bodyKey(body string) string { return "b:" + body }
+func personKey(id string) string { return "p:" + id }
+
+// readers are the keys of those entitled to know c exists besides the
+// inspection office (which sees every request): the round's team and
+// the person who sent it (Entitled), and each consulted department,
+// which sees the requests it was consulted on (OwnDepts).
+func (c *Consultation) readers() []string {
+	var out []string
+	add := func(k string) {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	if c.Team != "" {
+		add(bodyKey(c.Team))
+	}
+	if c.CreatedBy != "" {
+		add(personKey(c.CreatedBy))
+	}
+	for _, d := range c.Depts {
+		add(bodyKey(d.Body))
+	}
+	return out
+}
+
+// readerKeys are p's keys in the idxSee indexes: its bodies and itself.
+func readerKeys(p *bot.Person) []string {
+	if p == nil {
+		return nil
+	}
+	out := []string{personKey(p.ID)}
+	for _, b := range p.Bodies {
+		out = append(out, bodyKey(b))
+	}
+	return out
+}
+
+// Visible reports whether p may know that c exists: the inspection
+// office, the round's team, the sender and the consulted departments.
+func (c *Consultation) Visible(r *bot.Roster, p *bot.Person) bool {
+	return c.Entitled(r, p) || len(c.OwnDepts(p)) > 0
+}
 
 // indexDocs are c's index documents (none for nil).
 func indexDocs(c *Consultation) []index.Doc {
@@ -140,6 +190,12 @@ func indexDocs(c *Consultation) []index.Doc {
 	}
 	if c.Round != "" {
 		add(idxRound, c.Round)
+	}
+	for _, k := range c.readers() {
+		add(idxSee, k)
+		if c.Round != "" {
+			add(idxSeeRound, k, c.Round)
+		}
 	}
 	pending := false
 	for _, d := range c.Depts {
@@ -187,10 +243,16 @@ func update(ctx context.Context, s bot.Store, id string, fn func(*Consultation) 
 // with its id exists.
 func Seed(ctx context.Context, s bot.Store, c *Consultation) error { return create(ctx, s, c) }
 
+// backfillName names the backfill of the current index documents: a new
+// name whenever indexDocs gains documents (v2: the readers' indexes,
+// idxSee and idxSeeRound), so that a store backfilled before gets them
+// too. Rewriting the documents it had is harmless.
+const backfillName = CollConsultIndex + ".v2"
+
 // BackfillIndex gives the requests of a store written before the index
 // their index documents, once (see index.Backfill).
 func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
-	return index.Backfill(ctx, b, CollConsultIndex, CollConsults, func(data []byte) ([]index.Doc, error) {
+	return index.Backfill(ctx, b, backfillName, CollConsults, func(data []byte) ([]index.Doc, error) {
 		var c Consultation
 		if err := json.Unmarshal(data, &c); err != nil {
 			return nil, err

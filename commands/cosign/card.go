@@ -7,7 +7,6 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
-	"github.com/xunji-bot/xunji/commands/internal/index"
 )
 
 // card renders a request as the group card, in the deployment language:
@@ -255,7 +254,9 @@ const listPage = 30
 
 // list handles "cosign list [all] [from:QZ-…]": open and declined
 // requests, or all, newest first, a page at a time; the option from
-// continues after the last request of the page before.
+// continues after the last request of the page before. The inspection
+// office sees every request; anyone else only those it may know of
+// (Cosign.Visible), read from its own index entries (see VisibleTo).
 func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	all := false
 	switch w := strings.ToLower(req.Command.Arg(0)); w {
@@ -266,34 +267,9 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 		return nil, bot.UsageError(req, "cosign.err.list", "word", w)
 	}
 	after := strings.ToUpper(req.Command.Opt("from", "从"))
-	var cs []*Cosign
-	var more bool
-	next := "" // the cursor of the next page
-	if all {
-		var err error
-		if cs, _, err = m.coll.Scan(ctx, bot.Range{After: after, Limit: listPage + 1, Reverse: true}); err != nil {
-			return nil, err
-		}
-		if more = len(cs) > listPage; more {
-			cs = cs[:listPage]
-			next = cs[len(cs)-1].ID
-		}
-	} else {
-		cursor := ""
-		if after != "" {
-			cursor = idxActive + after
-		}
-		ids, mo, err := index.Page(ctx, m.b.Store, CollCosignIndex, idxActive, cursor, listPage, true)
-		if err != nil {
-			return nil, err
-		}
-		if more = mo; more {
-			next = index.Last(ids[len(ids)-1])
-		}
-		q := NewQueries(m.b.Store)
-		if cs, err = q.load(ctx, index.Unique(ids), (*Cosign).inProgress); err != nil {
-			return nil, err
-		}
+	cs, next, err := NewQueries(m.b.Store).VisibleTo(ctx, req.Roster, req.Person, all, after, listPage)
+	if err != nil {
+		return nil, err
 	}
 	lang, r := req.Lang, req.Roster
 	now := m.b.Now()
@@ -313,14 +289,23 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 		}
 		s = append(s, "• "+line)
 	}
-	if len(s) == 0 {
-		if after != "" {
+	if len(s) == 0 && next == "" {
+		switch {
+		case after != "":
 			return bot.Text(m.b.T(lang, "cosign.list.end")), nil
+		case r.HasKind(req.Person, bot.InspectionOffice):
+			return bot.Text(m.b.T(lang, "cosign.list.empty")), nil
 		}
-		return bot.Text(m.b.T(lang, "cosign.list.empty")), nil
+		if all {
+			return bot.Text(m.b.T(lang, "cosign.list.empty_mine_all")), nil
+		}
+		return bot.Text(m.b.T(lang, "cosign.list.empty_mine")), nil
 	}
-	text := m.b.T(lang, "cosign.list.header", "count", len(s)) + "\n" + strings.Join(s, "\n")
-	if more {
+	text := m.b.T(lang, "cosign.list.header", "count", len(s))
+	if len(s) > 0 {
+		text += "\n" + strings.Join(s, "\n")
+	}
+	if next != "" {
 		key := "cosign.list.more"
 		if all {
 			key = "cosign.list.more_all"

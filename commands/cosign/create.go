@@ -110,6 +110,7 @@ func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config
 	}
 	if it != nil {
 		c.ItemTitle = it.Title
+		c.Supervisors = slices.Clone(it.Supervisors)
 	}
 	m.open(c, now)
 	if err := create(ctx, m.b.Store, c); err != nil {

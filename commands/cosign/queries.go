@@ -88,3 +88,41 @@ func sorted(ids []string) []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// VisibleTo returns one page of the requests p may know of, newest
+// first: up to limit below the request id after ("" = from the newest),
+// of any state when all is set and only those in progress otherwise, and
+// the cursor of the next page: the last request id of this page's index
+// entries (even when its record was left out), or "" when none follow.
+// The inspection office reads the whole collection or index; anyone
+// else reads only the index entries of its own keys (its bodies and
+// itself), so a page holds only requests p may see and says nothing of
+// the others, not even how many there are.
+func (q Queries) VisibleTo(ctx context.Context, r *bot.Roster, p *bot.Person, all bool, after string, limit int) ([]*Cosign, string, error) {
+	var prefixes []string
+	coll := CollCosignIndex
+	switch {
+	case r.HasKind(p, bot.InspectionOffice) && all:
+		coll, prefixes = CollCosigns, []string{""}
+	case r.HasKind(p, bot.InspectionOffice):
+		prefixes = []string{idxActive}
+	default:
+		idx := idxSeeActive
+		if all {
+			idx = idxSee
+		}
+		for _, k := range readerKeys(p) {
+			prefixes = append(prefixes, idx+k+index.Sep)
+		}
+	}
+	ids, more, err := index.PageMerged(ctx, q.store, coll, prefixes, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if more && len(ids) > 0 {
+		next = ids[len(ids)-1]
+	}
+	out, err := q.load(ctx, ids, func(c *Cosign) bool { return (all || c.inProgress()) && c.Visible(r, p) })
+	return out, next, err
+}

@@ -97,9 +97,13 @@ type Cosign struct {
 	Description string `json:"description"`
 	Item        string `json:"item,omitempty"`       // rectification item id ZG-…, as typed
 	ItemTitle   string `json:"item_title,omitempty"` // the item's title when the request was made
-	Round       string `json:"round,omitempty"`      // inspection round id XC-…
-	Order       string `json:"order"`
-	HandoverTo  string `json:"handover_to,omitempty"` // role key, from the template
+	// Supervisors are the bodies supervising the item when the request
+	// was made (progress.Item.Supervisors), who follow up the immediate
+	// fix and so may see the request (see Visible).
+	Supervisors []string `json:"supervisors,omitempty"`
+	Round       string   `json:"round,omitempty"` // inspection round id XC-…
+	Order       string   `json:"order"`
+	HandoverTo  string   `json:"handover_to,omitempty"` // role key, from the template
 
 	Parties []CosignParty `json:"parties"`
 	State   string        `json:"state"`
@@ -184,7 +188,66 @@ const (
 	idxWait   = "wait" + index.Sep   // + time + id: open, the earliest reminder time of a party that may sign
 	idxDue    = "due" + index.Sep    // + time + id: open, when the reminder job next has work on it
 	idxRemind = "remind" + index.Sep // + time + id: every party's reminder time, any state
+	// The requests a reader other than the inspection office may see,
+	// for the list: + reader key (see readers) + id, any state, and in
+	// progress only.
+	idxSee       = "see" + index.Sep
+	idxSeeActive = "seeactive" + index.Sep
 )
+
+// Reader keys of the idxSee indexes: a body, or a person.
+func bodyKey(body string) string { return "b:" + body }
+func personKey(id string) string { return "p:" + id }
+
+// readers are the keys of those who may know c exists besides the
+// inspection office (which sees every request): its parties' bodies, the
+// bodies supervising its item, and the person who made it.
+func (c *Cosign) readers() []string {
+	var out []string
+	add := func(k string) {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	for _, p := range c.Parties {
+		add(bodyKey(p.Body))
+	}
+	for _, b := range c.Supervisors {
+		add(bodyKey(b))
+	}
+	if c.CreatedBy != "" {
+		add(personKey(c.CreatedBy))
+	}
+	return out
+}
+
+// readerKeys are p's keys in the idxSee indexes: its bodies and itself.
+func readerKeys(p *bot.Person) []string {
+	if p == nil {
+		return nil
+	}
+	out := []string{personKey(p.ID)}
+	for _, b := range p.Bodies {
+		out = append(out, bodyKey(b))
+	}
+	return out
+}
+
+// Visible reports whether p may know that c exists: a member of the
+// inspection office, of a party's body or of a body supervising its
+// item, or the person who made it. An inspected organisation sees its
+// own co-signatures only, never another organisation's.
+func (c *Cosign) Visible(r *bot.Roster, p *bot.Person) bool {
+	if p == nil {
+		return false
+	}
+	if p.ID == c.CreatedBy || r.HasKind(p, bot.InspectionOffice) {
+		return true
+	}
+	return slices.ContainsFunc(p.Bodies, func(b string) bool {
+		return c.PartyOf(b) >= 0 || slices.Contains(c.Supervisors, b)
+	})
+}
 
 // inProgress reports whether c is open or declined and back with its
 // creator.
@@ -198,6 +261,12 @@ func indexDocs(c *Cosign) []index.Doc {
 	var ds []index.Doc
 	add := func(prefix string, parts ...string) {
 		ds = append(ds, index.Doc{Coll: CollCosignIndex, ID: prefix + index.Key(append(parts, c.ID)...)})
+	}
+	for _, k := range c.readers() {
+		add(idxSee, k)
+		if c.inProgress() {
+			add(idxSeeActive, k)
+		}
 	}
 	if c.inProgress() {
 		add(idxActive)
@@ -272,10 +341,16 @@ func update(ctx context.Context, s bot.Store, id string, fn func(*Cosign) error)
 // with its id exists.
 func Seed(ctx context.Context, s bot.Store, c *Cosign) error { return create(ctx, s, c) }
 
+// backfillName names the backfill of the current index documents: a new
+// name whenever indexDocs gains documents (v2: the readers' indexes,
+// idxSee and idxSeeActive), so that a store backfilled before gets them
+// too. Rewriting the documents it had is harmless.
+const backfillName = CollCosignIndex + ".v2"
+
 // BackfillIndex gives the requests of a store written before the index
 // their index documents, once (see index.Backfill).
 func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
-	return index.Backfill(ctx, b, CollCosignIndex, CollCosigns, func(data []byte) ([]index.Doc, error) {
+	return index.Backfill(ctx, b, backfillName, CollCosigns, func(data []byte) ([]index.Doc, error) {
 		var c Cosign
 		if err := json.Unmarshal(data, &c); err != nil {
 			return nil, err

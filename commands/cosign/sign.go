@@ -97,8 +97,28 @@ func (m *module) partyRefusal(r *bot.Roster, c *Cosign, body string, p *bot.Pers
 	return &refusal{"not_a_party", "cosign.refuse.not_a_party", []any{"id", c.ID}}
 }
 
-// load reads request id, refusing a malformed or unknown id.
+// load reads request id, refusing a malformed or unknown id. A typed id
+// of a request the person may not know of (Cosign.Visible) is answered
+// as an unknown one and audited as refused: a command must not confirm
+// that another organisation's request exists. (A button is pressed on a
+// card the person was shown, and is answered by the signing rules.)
 func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Cosign, error) {
+	c, err := m.read(ctx, req, id)
+	if err != nil || req.Kind == bot.KindAction || c.Visible(req.Roster, req.Person) {
+		return c, err
+	}
+	action := "cosign"
+	if req.Command != nil && req.Command.Sub != nil {
+		action += "." + req.Command.Sub.Name
+	}
+	if err := m.b.AuditResult(ctx, req, action, c.ID, "not_visible", bot.ResultRefused); err != nil {
+		return nil, err
+	}
+	return nil, bot.UsageError(req, "cosign.err.not_found", "id", c.ID)
+}
+
+// read reads request id, refusing a malformed or unknown id.
+func (m *module) read(ctx context.Context, req *bot.Request, id string) (*Cosign, error) {
 	id = strings.ToUpper(strings.TrimSpace(id))
 	if !reCosignID.MatchString(id) {
 		if id == "" {

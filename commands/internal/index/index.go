@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -230,4 +231,40 @@ func Backfill(ctx context.Context, b *bot.Bot, name, coll string, docs func(data
 			return n, nil
 		}
 	}
+}
+
+// PageMerged reads one page of the union of several indexes of coll,
+// each a prefix under which the ids end in a record id: up to limit
+// record ids, greatest first, below the record id after ("" = from the
+// greatest), each once. It returns the record ids and whether more
+// follow. It serves a reader entitled through several keys (the bodies
+// a person belongs to): every record of the page is one the reader may
+// see, and nothing is read of the others, so a page never reveals how
+// many the reader may not see.
+func PageMerged(ctx context.Context, s bot.Store, coll string, prefixes []string, after string, limit int) ([]string, bool, error) {
+	seen := map[string]bool{}
+	var recs []string
+	more := false
+	for _, p := range prefixes {
+		cursor := ""
+		if after != "" {
+			cursor = p + after
+		}
+		ids, mo, err := Page(ctx, s, coll, p, cursor, limit, true)
+		if err != nil {
+			return nil, false, err
+		}
+		more = more || mo
+		for _, id := range ids {
+			if rec := Last(id); !seen[rec] {
+				seen[rec] = true
+				recs = append(recs, rec)
+			}
+		}
+	}
+	slices.SortFunc(recs, func(a, b string) int { return strings.Compare(b, a) })
+	if limit > 0 && len(recs) > limit {
+		recs, more = recs[:limit], true
+	}
+	return recs, more, nil
 }

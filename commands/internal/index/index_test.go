@@ -98,3 +98,49 @@ func last(s []string) string {
 	}
 	return s[len(s)-1]
 }
+
+// PageMerged pages the union of several readers' indexes from the
+// greatest record id, each record once, and reads nothing outside them.
+func TestPageMergedPagesTheUnionOnce(t *testing.T) {
+	indextest.Backends(t, func(t *testing.T, opts ...bottest.Option) {
+		env := bottest.New(t, opts...)
+		ctx := context.Background()
+		var docs []index.Doc
+		put := func(key string, recs ...string) {
+			for _, r := range recs {
+				docs = append(docs, index.Doc{Coll: "x_idx", ID: "see" + index.Sep + index.Key(key, r)})
+			}
+		}
+		put("b:audit", "R-01", "R-03", "R-05", "R-06")
+		put("p:maping", "R-05", "R-02")
+		put("b:housing", "R-04", "R-07") // not the reader's
+		if err := env.Bot.RunUnit(ctx, func(ctx context.Context) error { return index.Sync(ctx, env.Bot.Store, nil, docs) }); err != nil {
+			t.Fatal(err)
+		}
+		prefixes := []string{"see" + index.Sep + "b:audit" + index.Sep, "see" + index.Sep + "p:maping" + index.Sep}
+		for _, step := range []struct {
+			after string
+			limit int
+			want  []string
+			more  bool
+		}{
+			{"", 2, []string{"R-06", "R-05"}, true},
+			{"R-05", 2, []string{"R-03", "R-02"}, true},
+			{"R-02", 2, []string{"R-01"}, false},
+			{"R-01", 2, nil, false},
+			{"", 5, []string{"R-06", "R-05", "R-03", "R-02", "R-01"}, false},
+			{"", 0, []string{"R-06", "R-05", "R-03", "R-02", "R-01"}, false},
+		} {
+			got, more, err := index.PageMerged(ctx, env.Store, "x_idx", prefixes, step.after, step.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, step.want) || more != step.more {
+				t.Errorf("after %q limit %d: %v more=%v, want %v more=%v", step.after, step.limit, got, more, step.want, step.more)
+			}
+		}
+		if got, more, err := index.PageMerged(ctx, env.Store, "x_idx", nil, "", 5); err != nil || len(got) != 0 || more {
+			t.Errorf("no prefixes: %v %v %v", got, more, err)
+		}
+	})
+}
