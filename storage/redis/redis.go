@@ -49,9 +49,11 @@ const (
 	maxUpdateAttempts = 100
 	// maxBackoff caps the jittered pause between Update attempts.
 	maxBackoff = 20 * time.Millisecond
-	// mgetChunk bounds the keys per MGET so List of a big collection does
-	// not build one huge reply.
-	mgetChunk = 500
+	// mgetChunk bounds the keys per MGET: documents of a few kilobytes
+	// (an index document carrying a record's row) make a reply of 500 of
+	// them take milliseconds of the server's time, during which it serves
+	// no other client; 100 keep each command well under a millisecond.
+	mgetChunk = 100
 	// listPage bounds the ids List reads from a collection's index per
 	// command: 500 ids and their documents (MGET) take well under a
 	// millisecond of the server's time, however big the collection.
@@ -562,45 +564,16 @@ func (s *Store) List(ctx context.Context, coll string) ([]bot.Doc, error) {
 		if len(ids) == 0 {
 			return docs, nil
 		}
-		for chunk := range chunks(ids, mgetChunk) {
-			got, err := s.mgetPage(ctx, coll, chunk)
-			if err != nil {
-				return nil, err
-			}
-			docs = append(docs, got...)
+		got, err := s.mget(ctx, coll, ids)
+		if err != nil {
+			return nil, err
 		}
+		docs = append(docs, got...)
 		if len(ids) < listPage {
 			return docs, nil
 		}
 		from = "(" + ids[len(ids)-1]
 	}
-}
-
-// mgetPage reads the documents ids of coll with one MGET; one deleted since
-// its id was read is left out.
-func (s *Store) mgetPage(ctx context.Context, coll string, ids []string) ([]bot.Doc, error) {
-	args := make([]any, 0, 1+len(ids))
-	args = append(args, "mget")
-	for _, id := range ids {
-		args = append(args, s.docKey(coll, id))
-	}
-	mg := redis.NewSliceCmd(ctx, args...)
-	if err := s.do(ctx, mg); err != nil {
-		return nil, mapErr(err)
-	}
-	vals, err := mg.Result()
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	docs := make([]bot.Doc, 0, len(vals))
-	for i, v := range vals {
-		str, ok := v.(string)
-		if !ok { // nil: deleted since its id was read
-			continue
-		}
-		docs = append(docs, bot.Doc{ID: ids[i], Data: []byte(str)})
-	}
-	return docs, nil
 }
 
 // scanPage bounds the ids one ZRANGE of Scan returns, so that a Scan
