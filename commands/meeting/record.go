@@ -259,29 +259,21 @@ func indexDocs(mt *Meeting) []index.Doc {
 	return ds
 }
 
-// create stores a new meeting with its index documents, in the unit of
+// records is the collection of Meeting, each write with its index
+// documents in the same unit of work: every change of a stored record
+// goes through create or update.
+var records = index.Records[Meeting]{Coll: CollMeetings, Docs: indexDocs}
+
+// create stores a new record with its index documents, in the unit of
 // work of ctx; ECONFLICT if its id exists.
 func create(ctx context.Context, s bot.Store, mt *Meeting) error {
-	if err := bot.Records[Meeting](s, CollMeetings).Create(ctx, mt.ID, mt); err != nil {
-		return err
-	}
-	return index.Sync(ctx, s, nil, indexDocs(mt))
+	return records.Create(ctx, s, mt.ID, mt)
 }
 
-// update applies fn to meeting id atomically, as Collection.Update, and
-// moves its index documents from those of the meeting it read to those
-// of the result, in the unit of work of ctx: every change of a stored
-// meeting goes through here or create.
+// update applies fn to record id atomically and moves its index
+// documents, in the unit of work of ctx.
 func update(ctx context.Context, s bot.Store, id string, fn func(*Meeting) error) (*Meeting, error) {
-	var old []index.Doc
-	mt, err := bot.Records[Meeting](s, CollMeetings).Update(ctx, id, func(mt *Meeting) error {
-		old = indexDocs(mt)
-		return fn(mt)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return mt, index.Sync(ctx, s, old, indexDocs(mt))
+	return records.Update(ctx, s, id, fn)
 }
 
 // Seed stores a meeting made outside the meeting commands (the scale
@@ -292,11 +284,5 @@ func Seed(ctx context.Context, s bot.Store, mt *Meeting) error { return create(c
 // BackfillIndex gives the meetings of a store written before the index
 // their index documents, once (see index.Backfill).
 func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
-	return index.Backfill(ctx, b, CollMeetingIndex, CollMeetings, func(data []byte) ([]index.Doc, error) {
-		var mt Meeting
-		if err := json.Unmarshal(data, &mt); err != nil {
-			return nil, err
-		}
-		return indexDocs(&mt), nil
-	})
+	return records.Backfill(ctx, b, CollMeetingIndex)
 }

@@ -141,38 +141,30 @@ func situationDocs(s *Situation) []index.Doc {
 	return []index.Doc{{Coll: CollRoundIndex, ID: idxSituation + index.Key(s.Round, s.ID)}}
 }
 
+// rounds and situations are the round domain's collections, each write
+// with its index documents in the same unit of work: every change of a
+// stored round goes through rounds.Create or rounds.Update.
+var (
+	rounds     = index.Records[Round]{Coll: CollRounds, Docs: roundDocs}
+	situations = index.Records[Situation]{Coll: CollSituations, Docs: situationDocs}
+)
+
 // createRound stores a new round with its index documents, in the unit
 // of work of ctx; ECONFLICT if its id exists.
 func createRound(ctx context.Context, s bot.Store, rd *Round) error {
-	if err := bot.Records[Round](s, CollRounds).Create(ctx, rd.ID, rd); err != nil {
-		return err
-	}
-	return index.Sync(ctx, s, nil, roundDocs(rd))
+	return rounds.Create(ctx, s, rd.ID, rd)
 }
 
-// updateRound applies fn to round id atomically, as Collection.Update,
-// and moves its index documents from those of the round it read to those
-// of the result, in the unit of work of ctx: every change of a stored
-// round goes through here or createRound.
+// updateRound applies fn to round id atomically and moves its index
+// documents, in the unit of work of ctx.
 func updateRound(ctx context.Context, s bot.Store, id string, fn func(*Round) error) (*Round, error) {
-	var old []index.Doc
-	rd, err := bot.Records[Round](s, CollRounds).Update(ctx, id, func(rd *Round) error {
-		old = roundDocs(rd)
-		return fn(rd)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return rd, index.Sync(ctx, s, old, roundDocs(rd))
+	return rounds.Update(ctx, s, id, fn)
 }
 
 // createSituation stores a new situation report with its index
 // document, in the unit of work of ctx; ECONFLICT if its id exists.
 func createSituation(ctx context.Context, st bot.Store, s *Situation) error {
-	if err := bot.Records[Situation](st, CollSituations).Create(ctx, s.ID, s); err != nil {
-		return err
-	}
-	return index.Sync(ctx, st, nil, situationDocs(s))
+	return situations.Create(ctx, st, s.ID, s)
 }
 
 // roundWith returns the id of the round of team with organisation
@@ -196,22 +188,10 @@ func roundWith(ctx context.Context, s bot.Store, team, organisation string, star
 // written before the index their index documents, once (see
 // index.Backfill).
 func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
-	n, err := index.Backfill(ctx, b, CollRoundIndex, CollRounds, func(data []byte) ([]index.Doc, error) {
-		var rd Round
-		if err := json.Unmarshal(data, &rd); err != nil {
-			return nil, err
-		}
-		return roundDocs(&rd), nil
-	})
+	n, err := rounds.Backfill(ctx, b, CollRoundIndex)
 	if err != nil {
 		return n, err
 	}
-	m, err := index.Backfill(ctx, b, CollRoundIndex+".situations", CollSituations, func(data []byte) ([]index.Doc, error) {
-		var s Situation
-		if err := json.Unmarshal(data, &s); err != nil {
-			return nil, err
-		}
-		return situationDocs(&s), nil
-	})
+	m, err := situations.Backfill(ctx, b, CollRoundIndex+".situations")
 	return n + m, err
 }
