@@ -2,61 +2,24 @@ package clue
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xunji-bot/xunji/storage/redis/redistest"
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/storage/redis"
 )
 
-// openRedis opens a store on the test Redis (DB 15) under a prefix of its
-// own and deletes the prefix's keys at cleanup. It fails rather than
-// skips without a server.
-func openRedis(t *testing.T) *redis.Store {
-	t.Helper()
-	var raw [6]byte
-	_, _ = crand.Read(raw[:])
-	prefix := "xunjitest:clue:" + hex.EncodeToString(raw[:]) + ":"
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/15"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := redis.Open(ctx, url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatalf("cannot reach Redis at %s: %v (start redis-server or set REDIS_URL)", url, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		c := s.Client()
-		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		for len(keys) > 0 {
-			n := min(500, len(keys))
-			if err := c.Del(ctx, keys[:n]...).Err(); err != nil {
-				t.Errorf("cleanup: %v", err)
-				break
-			}
-			keys = keys[n:]
-		}
-		_ = s.Close()
-	})
-	return s
-}
+// openRedis opens a store on the test Redis under a prefix of its own
+// (redistest.Open).
+func openRedis(t *testing.T) *redis.Store { return redistest.Open(t, "clue") }
 
 // onBackends runs f on the memory store and on Redis, each with the clue
 // commands registered; indexed says whether the store has been through

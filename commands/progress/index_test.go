@@ -2,19 +2,18 @@ package progress
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xunji-bot/xunji/storage/redis/redistest"
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
@@ -37,43 +36,9 @@ func backends(t *testing.T, fn func(t *testing.T, s bot.Store)) {
 	t.Run("redis", func(t *testing.T) { fn(t, openRedis(t)) })
 }
 
-// openRedis opens a store on the test Redis (DB 15) under a prefix of
-// its own and deletes the prefix's keys at cleanup. It fails rather than
-// skips without a server.
-func openRedis(t *testing.T) *redis.Store {
-	t.Helper()
-	var raw [6]byte
-	_, _ = rand.Read(raw[:])
-	prefix := "xunjitest:progress:" + hex.EncodeToString(raw[:]) + ":"
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/15"
-	}
-	c, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	s, err := redis.Open(c, url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatalf("cannot reach Redis at %s: %v", url, err)
-	}
-	t.Cleanup(func() {
-		cl := s.Client()
-		iter := cl.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		for len(keys) > 0 {
-			n := min(500, len(keys))
-			if err := cl.Del(ctx, keys[:n]...).Err(); err != nil {
-				t.Errorf("cleanup: %v", err)
-				break
-			}
-			keys = keys[n:]
-		}
-		_ = s.Close()
-	})
-	return s
-}
+// openRedis opens a store on the test Redis under a prefix of its own
+// (redistest.Open). It fails rather than skips without a server.
+func openRedis(t *testing.T) *redis.Store { return redistest.Open(t, "progress") }
 
 // checkIndex fails unless the index documents, title keys and tallies
 // of s are exactly those its items call for.
