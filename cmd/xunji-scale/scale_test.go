@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"crypto/rand"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/cosign"
@@ -33,7 +32,7 @@ func TestTinySizeOnBothBackends(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			tg := target{Backend: backend, Size: "T", Dir: t.TempDir(), RedisURL: testRedisURL(),
-				Prefix: fmt.Sprintf("xunjiscaletest:%d:", time.Now().UnixNano())}
+				Prefix: "xunjiscaletest:" + rand.Text() + ":"}
 			if backend == "redis" {
 				opt, err := goredis.ParseURL(tg.RedisURL)
 				if err != nil {
