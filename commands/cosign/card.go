@@ -275,6 +275,12 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 	}
 	lang, r := req.Lang, req.Roster
 	now := m.b.Now()
+	// The list goes to the person directly when the chat it was typed in
+	// may not read about every request on it.
+	shows := true
+	for _, c := range cs {
+		shows = shows && m.chatShows(req, c)
+	}
 	var s []string
 	for _, c := range cs {
 		var waiting []string
@@ -314,7 +320,7 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 		}
 		text += "\n" + m.b.T(lang, key, "id", next)
 	}
-	return bot.Text(text), nil
+	return m.answerIf(ctx, req, shows, bot.Text(text)), nil
 }
 
 // templatesCmd handles "cosign templates": the configured templates.

@@ -62,9 +62,9 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 		return nil, err
 	}
 	if group == "" {
-		return bot.Text(m.b.T(lang, "cosign.created_dm", "id", c.ID, "title", m.title(c, lang), "parties", m.partyList(req.Roster, c, lang))), nil
+		return m.answer(ctx, req, c, bot.Text(m.b.T(lang, "cosign.created_dm", "id", c.ID, "title", m.title(c, lang), "parties", m.partyList(req.Roster, c, lang)))), nil
 	}
-	return bot.Text(m.b.T(lang, "cosign.created", "id", c.ID, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang))), nil
+	return m.answer(ctx, req, c, bot.Text(m.b.T(lang, "cosign.created", "id", c.ID, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang)))), nil
 }
 
 // createRequest checks and stores a request of tpl on subject, about item
@@ -468,4 +468,70 @@ func (m *module) groupName(key string) string {
 		return g.Name
 	}
 	return key
+}
+
+// chatShows reports whether the chat req was typed in may read about c:
+// a one-to-one chat with the bot, or a configured group where everyone
+// sitting may know of c (Cosign.ShownTo). A group the configuration does
+// not name may not.
+func (m *module) chatShows(req *bot.Request, c *Cosign) bool {
+	if req.Direct || req.ChatID == "" {
+		return true
+	}
+	for key, chats := range m.cfg.ChatGroups() {
+		if chats[req.Platform] == req.ChatID {
+			return c.ShownTo(req.Roster, m.cfg.GroupBodies(key))
+		}
+	}
+	return false
+}
+
+// answer returns resp where req was typed when that chat may read about
+// c; otherwise it sends resp's replies to the person by direct message
+// and answers in the chat with a line that names nothing, since some
+// platforms show a command's answer to the whole group.
+func (m *module) answer(ctx context.Context, req *bot.Request, c *Cosign, resp *bot.Response) *bot.Response {
+	if resp == nil || c == nil {
+		return resp
+	}
+	return m.answerIf(ctx, req, m.chatShows(req, c), resp)
+}
+
+// answerIf is answer when whether the chat may read resp is known.
+func (m *module) answerIf(ctx context.Context, req *bot.Request, shows bool, resp *bot.Response) *bot.Response {
+	if resp == nil || shows {
+		return resp
+	}
+	sent := false
+	for _, r := range resp.Replies {
+		if r.Text == "" && r.Card == nil {
+			continue
+		}
+		if _, err := m.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: r.Text, Card: r.Card, Files: r.Files}); err != nil {
+			m.b.Log.Warn("cosign: direct answer failed", "person", req.Person.ID, "err", err)
+			continue
+		}
+		sent = true
+	}
+	if !sent {
+		return bot.Text(m.b.T(req.Lang, "cosign.dm_failed"))
+	}
+	return bot.Text(m.b.T(req.Lang, "cosign.sent_privately"))
+}
+
+// inChat wraps a sub-command that names a request in its first argument
+// so that its answer reaches only the person when the chat it was typed
+// in may not read about that request (see answer).
+func (m *module) inChat(run func(context.Context, *bot.Request) (*bot.Response, error)) func(context.Context, *bot.Request) (*bot.Response, error) {
+	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		resp, err := run(ctx, req)
+		if err != nil || req.Direct || req.ChatID == "" || req.Command == nil {
+			return resp, err
+		}
+		c, gerr := m.coll.Get(ctx, strings.ToUpper(strings.TrimSpace(req.Command.Arg(0))))
+		if gerr != nil {
+			return resp, nil // no such request: the answer names none
+		}
+		return m.answer(ctx, req, c, resp), nil
+	}
 }

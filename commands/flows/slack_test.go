@@ -28,6 +28,7 @@ type slackPlatform struct {
 
 	answers []seen            // slash command acknowledgements: only the typist reads them
 	who     map[string]string // trigger id → who typed or clicked
+	inDM    map[string]bool   // trigger id → the click was on a card in the clicker's direct chat
 }
 
 func newSlack(t *testing.T) *slackPlatform {
@@ -39,7 +40,7 @@ func newSlack(t *testing.T) *slackPlatform {
 		t.Fatal(err)
 	}
 	url := serve(t, env, a)
-	return &slackPlatform{t: t, e: env, fake: fake, client: &slacktest.Client{URL: url, Secret: slackSecret}, who: map[string]string{}}
+	return &slackPlatform{t: t, e: env, fake: fake, client: &slacktest.Client{URL: url, Secret: slackSecret}, who: map[string]string{}, inDM: map[string]bool{}}
 }
 
 func (s *slackPlatform) name() string      { return "slack" }
@@ -134,6 +135,10 @@ func (s *slackPlatform) dms(person string) []string {
 	return out
 }
 
+func (s *slackPlatform) dmCards(person string) []card {
+	return s.cardsIn(slacktest.DMChannel(s.userID(person)))
+}
+
 // click posts a block_actions interaction. Every click gets a private
 // answer through its response_url (the refusal, or the toast of a card
 // replaced in place), sent after the card's chat.update.
@@ -145,6 +150,7 @@ func (s *slackPlatform) click(person string, c card, b button) clicked {
 	if chat == "" {
 		chat = slackCoord
 	}
+	s.inDM[trigger] = strings.HasPrefix(chat, "D")
 	before := len(s.fake.Updates(chat, c.ref))
 	res, err := s.client.Interaction(slacktest.BlockActions(slacktest.Click{
 		User: s.userID(person), Channel: chat, MessageTS: c.ref, ActionID: b.action, Value: b.value,
@@ -201,8 +207,13 @@ func (s *slackPlatform) shown() []seen {
 			// Only ephemeral answers are expected; anything else would be
 			// seen by the channel.
 			audience = "group"
-			if c.Field("response_type") != "in_channel" && c.Field("replace_original") != "true" {
-				audience = "private:" + s.who[strings.TrimPrefix(c.Path, "/response/")]
+			trigger := strings.TrimPrefix(c.Path, "/response/")
+			switch {
+			case c.Field("response_type") != "in_channel" && c.Field("replace_original") != "true":
+				audience = "private:" + s.who[trigger]
+			case s.inDM[trigger] && c.Field("response_type") != "in_channel":
+				// The card replaced in the clicker's direct chat.
+				audience = "dm:" + s.who[trigger]
 			}
 		default:
 			continue
