@@ -118,8 +118,8 @@ type Cosign struct {
 	// DMs are the cards sent by direct message to the parties' members
 	// when the group may not see the request (see ShownTo); they are
 	// updated on every change too, each in its reader's language.
-	DMs []CardDM `json:"dms,omitempty"`
-	History     []CosignEvent    `json:"history"`
+	DMs     []CardDM      `json:"dms,omitempty"`
+	History []CosignEvent `json:"history"`
 
 	// JustCompleted is set, never stored, by the update that moved the
 	// request to complete, so exactly that update announces it.

@@ -25,8 +25,12 @@ func TestCosignFlow(t *testing.T) {
 		env := p.env()
 		const id = "QZ-2026-0001"
 
+		// Typed in the coordination group: the answer there names
+		// nothing; the request's number and parties reach 李娜 directly.
 		answer := p.command("lina", `cosign new "公务用车登记不规范" round:XC-2026-0001`)
-		bottest.MustContain(t, "cosign new answer", answer, id, "私信")
+		bottest.MustContain(t, "cosign new answer", answer, "私信")
+		bottest.MustNotContain(t, "cosign new answer", answer, id, "区财政局党组")
+		bottest.MustContain(t, "cosign new answer by direct message", strings.Join(p.dms("lina"), "\n"), id, "区财政局党组")
 
 		if cards := p.groupCards(); len(cards) != 0 {
 			t.Fatalf("the coordination group got %d cards; another organisation sits there", len(cards))

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
@@ -150,8 +151,10 @@ func (s *slackPlatform) click(person string, c card, b button) clicked {
 	if chat == "" {
 		chat = slackCoord
 	}
-	s.inDM[trigger] = strings.HasPrefix(chat, "D")
+	dm := strings.HasPrefix(chat, "D")
+	s.inDM[trigger] = dm
 	before := len(s.fake.Updates(chat, c.ref))
+	posts := len(s.fake.Posts(chat))
 	res, err := s.client.Interaction(slacktest.BlockActions(slacktest.Click{
 		User: s.userID(person), Channel: chat, MessageTS: c.ref, ActionID: b.action, Value: b.value,
 		TriggerID: trigger, ResponseURL: s.fake.ResponseURL(trigger),
@@ -162,8 +165,19 @@ func (s *slackPlatform) click(person string, c card, b button) clicked {
 	if res.Status != http.StatusOK {
 		s.t.Fatalf("block_actions: status %d", res.Status)
 	}
-	s.fake.AwaitFunc("answer to "+trigger, func() bool { return len(s.fake.Responses(trigger)) > 0 })
-	out := clicked{text: slackText(s.fake.Responses(trigger))}
+	// In a direct chat the bot answers with a message there rather than
+	// through the response_url.
+	s.fake.AwaitFunc("answer to "+trigger, func() bool {
+		return len(s.fake.Responses(trigger)) > 0 || dm && len(s.fake.Posts(chat)) > posts
+	})
+	text := slackText(s.fake.Responses(trigger))
+	if dm {
+		// A notice sent there at the same time (a completion) may come
+		// before the answer: wait until the bot has gone quiet.
+		s.settle()
+		text += slackText(s.fake.Posts(chat)[posts:])
+	}
+	out := clicked{text: text}
 	if ups := s.fake.Updates(chat, c.ref); len(ups) > before {
 		last := ups[len(ups)-1]
 		k := card{ref: c.ref, chat: chat, text: last.Text()}
@@ -230,4 +244,18 @@ func slackText(cs []slacktest.Call) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// settle waits until no call has reached the fake for a moment (at most
+// a few seconds).
+func (s *slackPlatform) settle() {
+	n := len(s.fake.Calls())
+	for range 30 {
+		time.Sleep(100 * time.Millisecond)
+		m := len(s.fake.Calls())
+		if m == n {
+			return
+		}
+		n = m
+	}
 }
