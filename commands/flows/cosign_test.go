@@ -30,7 +30,7 @@ func TestCosignFlow(t *testing.T) {
 		answer := p.command("lina", `cosign new "公务用车登记不规范" round:XC-2026-0001`)
 		bottest.MustContain(t, "cosign new answer", answer, "私信")
 		bottest.MustNotContain(t, "cosign new answer", answer, id, "区财政局党组")
-		bottest.MustContain(t, "cosign new answer by direct message", strings.Join(p.dms("lina"), "\n"), id, "区财政局党组")
+		bottest.MustContain(t, "cosign new answer by direct message", awaitDMs(p, "lina", id), id, "区财政局党组")
 
 		if cards := p.groupCards(); len(cards) != 0 {
 			t.Fatalf("the coordination group got %d cards; another organisation sits there", len(cards))
@@ -113,6 +113,7 @@ func TestCosignFlow(t *testing.T) {
 			t.Error("a click on a complete request was not answered")
 		}
 		for _, person := range members {
+			awaitDMs(p, person, "各方均已确认签字")
 			if n := completions(p, id, person); n != 1 {
 				t.Errorf("completion told %s %d times, want 1", person, n)
 			}
@@ -153,4 +154,18 @@ func completions(p platform, id, person string) int {
 		}
 	}
 	return n
+}
+
+// awaitDMs waits (a few seconds at most) until the direct messages
+// person received contain want, which the outbox may deliver after the
+// answer, and returns them joined.
+func awaitDMs(p platform, person, want string) string {
+	var got string
+	for range 50 {
+		if got = strings.Join(p.dms(person), "\n"); strings.Contains(got, want) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return got
 }
