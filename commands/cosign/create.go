@@ -377,8 +377,14 @@ func (m *module) auditParties(c *Cosign) string {
 // else "": then its cards and notices go to people directly.
 func (m *module) cardGroup(r *bot.Roster, c *Cosign) string {
 	g := m.cfg.NoticeGroup("cosign")
-	if c.ShownTo(r, m.cfg.GroupBodies(g)) {
+	bodies := m.cfg.GroupBodies(g)
+	if c.ShownTo(r, bodies) {
 		return g
+	}
+	if person, body, found := c.Outsider(r, bodies); found {
+		m.b.Log.Info("cosign: card not shown in the group, someone sitting there may not know of the request", "id", c.ID, "group", g, "person", person, "body", body)
+	} else {
+		m.b.Log.Info("cosign: card not shown in the group, it lists no bodies sitting there (groups.<key>.bodies)", "id", c.ID, "group", g)
 	}
 	return ""
 }

@@ -138,17 +138,21 @@ type CardDM struct {
 // is known to sit there, or where one member of another organisation
 // sits, may not see it: no card, no line, no count.
 func (c *Cosign) ShownTo(r *bot.Roster, bodies []string) bool {
-	if len(bodies) == 0 {
-		return false
-	}
+	_, _, out := c.Outsider(r, bodies)
+	return len(bodies) > 0 && !out
+}
+
+// Outsider names the first member of bodies (and the body through which
+// the person sits there) who may not know that c exists.
+func (c *Cosign) Outsider(r *bot.Roster, bodies []string) (person, body string, found bool) {
 	for _, b := range bodies {
 		for _, p := range r.Members(b) {
 			if !c.Visible(r, p) {
-				return false
+				return p.ID, b, true
 			}
 		}
 	}
-	return true
+	return "", "", false
 }
 
 // PartyOf returns the index of the party filled by body, or -1.
