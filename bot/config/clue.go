@@ -88,6 +88,13 @@ func (c *Config) ClueGroup() (group, key string) {
 // lists and those whose own group it is, in configuration order.
 func (c *Config) ClueGroupBodies() []string {
 	g, _ := c.ClueGroup()
+	return c.GroupBodies(g)
+}
+
+// GroupBodies returns the bodies whose members sit in group g: those it
+// lists (groups.<g>.bodies) and those whose own group it is, in
+// configuration order; nil for "" or when nobody is known to sit there.
+func (c *Config) GroupBodies(g string) []string {
 	if g == "" {
 		return nil
 	}

@@ -90,7 +90,11 @@ type GroupConfig struct {
 	Name string `yaml:"name"`
 	// Bodies are the bodies whose members sit in the group, besides those
 	// whose own group it is. The clue group must list them, so that
-	// validation can check that no inspected unit sits there.
+	// validation can check that no inspected unit sits there. A
+	// co-signature's card (notices.cosign) and an overdue co-signature on
+	// a meeting's agenda are shown in a group only when every member of
+	// these bodies may know of that co-signature; a group listing none
+	// gets none, and the parties get their cards by direct message.
 	Bodies  []string `yaml:"bodies"`
 	Slack   string   `yaml:"slack"`
 	Lark    string   `yaml:"lark"`

@@ -51,9 +51,9 @@ func TestFullWidthColon(t *testing.T) {
 	}
 
 	// 会签 退回 … 原因：台账未补齐 — the reason is the text, 代表： still an option.
-	got = bottest.Text(env.Command("wangming", `会签 新建 "公务用车登记不规范" 巡察组:第一巡察组 监督:派驻第三纪检监察组 单位:区财政局党组`))
+	got = bottest.Text(env.Direct("wangming", `会签 新建 "公务用车登记不规范" 巡察组:第一巡察组 监督:派驻第三纪检监察组 单位:区财政局党组`))
 	bottest.MustContain(t, "cosign new", got, "QZ-2026-0001")
-	got = bottest.Text(env.Command("zhoutao", "会签 退回 QZ-2026-0001 原因：台账未补齐"))
+	got = bottest.Text(env.Direct("zhoutao", "会签 退回 QZ-2026-0001 原因：台账未补齐"))
 	bottest.MustNotContain(t, "decline with 原因：", got, env.TZ("cosign.err.no_reason"))
 	cs, err := bot.Records[cosign.Cosign](env.Store, cosign.CollCosigns).Get(context.Background(), "QZ-2026-0001")
 	if err != nil {

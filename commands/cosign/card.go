@@ -11,8 +11,10 @@ import (
 
 // card renders a request as the group card, in the deployment language:
 // one line per party, the signing buttons while it is open.
-func (m *module) card(r *bot.Roster, c *Cosign) *bot.Card {
-	lang := m.b.Lang
+func (m *module) card(r *bot.Roster, c *Cosign) *bot.Card { return m.cardIn(r, c, m.b.Lang) }
+
+// cardIn renders the request's card in lang (a direct message's reader's).
+func (m *module) cardIn(r *bot.Roster, c *Cosign, lang string) *bot.Card {
 	t := func(key string, args ...any) string { return m.b.T(lang, key, args...) }
 	card := &bot.Card{Title: t("cosign.card.title", "title", m.title(c, lang), "id", c.ID)}
 	text := []string{t("cosign.card.subject", "subject", t("cosign.subject."+c.Subject), "description", m.describe(c, lang))}
@@ -273,6 +275,12 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 	}
 	lang, r := req.Lang, req.Roster
 	now := m.b.Now()
+	// The list goes to the person directly when the chat it was typed in
+	// may not read about every request on it.
+	shows := true
+	for _, c := range cs {
+		shows = shows && m.chatShows(req, c)
+	}
 	var s []string
 	for _, c := range cs {
 		var waiting []string
@@ -312,7 +320,7 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 		}
 		text += "\n" + m.b.T(lang, key, "id", next)
 	}
-	return bot.Text(text), nil
+	return m.answerIf(ctx, req, shows, bot.Text(text)), nil
 }
 
 // templatesCmd handles "cosign templates": the configured templates.

@@ -201,12 +201,12 @@ func (m *module) command() *bot.Command {
 		Default: "show",
 		Subs: []*bot.Subcommand{
 			{Name: "new", Aliases: []string{"新建", "发起"}, Allow: bot.Kinds(bot.InspectionOffice, bot.InspectionTeam), Run: m.create},
-			{Name: "show", Aliases: []string{"查看", "详情"}, Run: m.show},
+			{Name: "show", Aliases: []string{"查看", "详情"}, Run: m.inChat(m.show)},
 			{Name: "list", Aliases: []string{"列表", "清单"}, Run: m.list},
-			{Name: "sign", Aliases: []string{"签字", "确认"}, Run: m.signCmd},
-			{Name: "decline", Aliases: []string{"退回", "拒签"}, Run: m.declineCmd, Options: []string{"as", "代表", "reason", "原因", "理由"}},
-			{Name: "reopen", Aliases: []string{"重新发起", "重发"}, Run: m.reopenCmd, Options: []string{}},
-			{Name: "withdraw", Aliases: []string{"撤回", "撤销"}, Run: m.withdrawCmd, Options: []string{}},
+			{Name: "sign", Aliases: []string{"签字", "确认"}, Run: m.inChat(m.signCmd)},
+			{Name: "decline", Aliases: []string{"退回", "拒签"}, Run: m.inChat(m.declineCmd), Options: []string{"as", "代表", "reason", "原因", "理由"}},
+			{Name: "reopen", Aliases: []string{"重新发起", "重发"}, Run: m.inChat(m.reopenCmd), Options: []string{}},
+			{Name: "withdraw", Aliases: []string{"撤回", "撤销"}, Run: m.inChat(m.withdrawCmd), Options: []string{}},
 			{Name: "templates", Aliases: []string{"模板"}, Run: m.templatesCmd},
 		},
 		Actions: []*bot.Action{

@@ -37,7 +37,7 @@ func newEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 func open(t *testing.T, env *bottest.Env, person, line string) string {
 	t.Helper()
 	before := ids(t, env)
-	resp := env.Command(person, line)
+	resp := env.Direct(person, line)
 	after := ids(t, env)
 	if len(after) != len(before)+1 {
 		t.Fatalf("%q did not open a co-signature: %s", line, bottest.Text(resp))
@@ -71,17 +71,42 @@ func get(t *testing.T, env *bottest.Env, id string) *cosign.Cosign {
 	return c
 }
 
-// groupCard is the latest card posted or updated in the coordination group.
-func groupCard(t *testing.T, env *bottest.Env) *bot.Card {
-	t.Helper()
+// chatCard is the latest card posted or updated in chat, or nil.
+func chatCard(env *bottest.Env, chat string) *bot.Card {
 	sent := env.Adapter.Sent()
 	for i := len(sent) - 1; i >= 0; i-- {
-		if sent[i].ChatID == coordination && sent[i].Card != nil {
+		if sent[i].ChatID == chat && sent[i].Card != nil {
 			return sent[i].Card
 		}
 	}
-	t.Fatal("no card in the coordination group")
 	return nil
+}
+
+// partyCard is the latest co-signature card sent or updated by direct
+// message to person: the demo's co-signature group (the coordination
+// group) is not known to be free of other organisations, so the cards go
+// to the parties' members directly.
+func partyCard(t *testing.T, env *bottest.Env, person string) *bot.Card {
+	t.Helper()
+	sent := env.Adapter.Sent()
+	to := toPerson(env, person)
+	for i := len(sent) - 1; i >= 0; i-- {
+		if to(sent[i]) && sent[i].Card != nil {
+			return sent[i].Card
+		}
+	}
+	t.Fatalf("no card sent to %s directly", person)
+	return nil
+}
+
+// noneInGroup fails when the coordination group got any message naming id.
+func noneInGroup(t *testing.T, env *bottest.Env, id string) {
+	t.Helper()
+	for _, o := range env.Adapter.Sent() {
+		if o.ChatID == coordination && (strings.Contains(o.Text, id) || o.Card != nil && strings.Contains(bottest.CardText(o.Card), id)) {
+			t.Errorf("the coordination group, where other organisations sit, was shown %s: %q %q", id, o.Text, bottest.CardText(o.Card))
+		}
+	}
 }
 
 // signButton is the "确认签字" button of request id.
@@ -104,9 +129,14 @@ func toChat(chat string) func(bot.Outgoing) bool {
 	return func(o bot.Outgoing) bool { return o.ChatID == chat }
 }
 
+// toPerson matches what is sent to person directly: a new message to the
+// person, or an update of a message in the direct chat with the person.
 func toPerson(env *bottest.Env, id string) func(bot.Outgoing) bool {
 	p := env.Person(id)
-	return func(o bot.Outgoing) bool { return o.UserID != "" && o.UserID == p.IDs[bot.Console] }
+	return func(o bot.Outgoing) bool {
+		u := p.IDs[bot.Console]
+		return u != "" && (o.UserID == u || o.Update != nil && o.ChatID == "dm:"+u)
+	}
 }
 
 func audit(t *testing.T, env *bottest.Env, id string) []bot.AuditEntry {
@@ -128,9 +158,10 @@ func countAudit(es []bot.AuditEntry, action, result string) int {
 	return n
 }
 
-func completions(env *bottest.Env, id string) int {
+// completions counts the completion notices of id sent to person.
+func completions(env *bottest.Env, id, person string) int {
 	n := 0
-	for _, s := range texts(env, toChat(coordination)) {
+	for _, s := range texts(env, toPerson(env, person)) {
 		if strings.Contains(s, id) && strings.Contains(s, "各方均已确认签字") {
 			n++
 		}
@@ -154,7 +185,7 @@ func TestThreePartyFlowInConsole(t *testing.T) {
 		t.Fatalf("first id = %s, want QZ-2026-0001", id)
 	}
 
-	card := groupCard(t, env)
+	card := partyCard(t, env, "zhangwei")
 	mustContain(t, bottest.CardText(card), "三方共同签字 QZ-2026-0001", "公务用车登记不规范",
 		"巡察组：区委第一巡察组: 待签字 @李娜 @张伟",
 		"监督方：区纪委监委派驻第三纪检监察组: 待签字 @陈静",
@@ -180,7 +211,7 @@ func TestThreePartyFlowInConsole(t *testing.T) {
 			t.Fatalf("%s: the clicked card is not replaced: %+v", s.person, resp)
 		}
 		mustContain(t, bottest.CardText(resp.Replies[0].Card), s.party)
-		mustContain(t, bottest.CardText(groupCard(t, env)), s.party)
+		mustContain(t, bottest.CardText(partyCard(t, env, "zhangwei")), s.party)
 		env.Clock.Advance(10 * time.Minute)
 	}
 
@@ -191,14 +222,17 @@ func TestThreePartyFlowInConsole(t *testing.T) {
 	if c.Handover == nil || c.Handover.To != "group3" || bot.FormatDate(c.Handover.Date, env.Bot.Loc) != "2026-12-01" {
 		t.Fatalf("handover = %+v, want group3 on 2026-12-01", c.Handover)
 	}
-	final := groupCard(t, env)
-	if len(final.Buttons) != 0 || final.Color != bot.Green {
-		t.Errorf("complete card still has buttons %v or colour %s", final.Buttons, final.Color)
+	for _, p := range []string{"lina", "zhangwei", "chenjing", "zhoutao"} {
+		final := partyCard(t, env, p)
+		if len(final.Buttons) != 0 || final.Color != bot.Green {
+			t.Errorf("%s: complete card still has buttons %v or colour %s", p, final.Buttons, final.Color)
+		}
+		mustContain(t, bottest.CardText(final), "已完成", "监督整改责任已于 2026-12-01 移交区纪委监委派驻第三纪检监察组")
+		if n := completions(env, id, p); n != 1 {
+			t.Errorf("completion announced to %s %d times, want 1", p, n)
+		}
 	}
-	mustContain(t, bottest.CardText(final), "已完成", "监督整改责任已于 2026-12-01 移交区纪委监委派驻第三纪检监察组")
-	if n := completions(env, id); n != 1 {
-		t.Errorf("completion announced %d times, want 1", n)
-	}
+	noneInGroup(t, env, id)
 
 	es := audit(t, env, id)
 	for action, want := range map[string]int{"cosign.create": 1, "cosign.confirm": 3, "cosign.complete": 1, "cosign.handover": 1} {
@@ -212,7 +246,7 @@ func TestThreePartyFlowInConsole(t *testing.T) {
 		}
 	}
 
-	show := bottest.Text(env.Command("wangming", "会签 查看 QZ-2026-0001"))
+	show := bottest.Text(env.Direct("wangming", "会签 查看 QZ-2026-0001"))
 	mustContain(t, show, "【三方共同签字】QZ-2026-0001", "2026-12-01 09:00 李娜 发起",
 		"2026-12-01 09:00 李娜 代表 巡察组：区委第一巡察组 确认签字",
 		"2026-12-01 09:20 周涛 代表 责任单位：区财政局党组 确认签字",
@@ -253,7 +287,7 @@ func TestOutsiderClickRefusedPrivatelyAndAudited(t *testing.T) {
 			t.Errorf("refusal without the person: %+v", e)
 		}
 	}
-	show := bottest.Text(env.Command("lina", "会签 查看 "+id))
+	show := bottest.Text(env.Direct("lina", "会签 查看 "+id))
 	mustContain(t, show, "赵强 尝试签字被拒绝（不是签字方成员）")
 }
 
@@ -265,7 +299,7 @@ func TestDoubleClickCountedOnce(t *testing.T) {
 	mustContain(t, bottest.Text(second), "巡察组：区委第一巡察组 已于 2026-12-01 09:00 由李娜确认 QZ-2026-0001，不能重复签字")
 	teammate := env.Click("zhangwei", signButton(id))
 	mustContain(t, bottest.Text(teammate), "不能重复签字")
-	byCommand := env.Command("zhangwei", "会签 签字 "+id)
+	byCommand := env.Direct("zhangwei", "会签 签字 "+id)
 	mustContain(t, bottest.Text(byCommand), "不能重复签字")
 
 	c := get(t, env, id)
@@ -299,10 +333,10 @@ func TestSigningAClosedRequestIsRefusedAndAudited(t *testing.T) {
 			}
 		}, "已于 2026-12-01 09:00 完成，不能再签字"},
 		{"after withdrawal", func(env *bottest.Env, id string) {
-			env.Command("lina", "会签 撤回 "+id+" 重复发起")
+			env.Direct("lina", "会签 撤回 "+id+" 重复发起")
 		}, "已撤回，不能再签字"},
 		{"while declined", func(env *bottest.Env, id string) {
-			env.Command("zhoutao", "会签 退回 "+id+" 材料不全")
+			env.Direct("zhoutao", "会签 退回 "+id+" 材料不全")
 		}, "已被退回，等待发起人李娜修改后重新发起"},
 	}
 	for _, tc := range tests {
@@ -334,10 +368,10 @@ func TestDeclineNeedsReasonReturnsToCreatorAndReopens(t *testing.T) {
 	if c := get(t, env, id); c.State != cosign.CosignOpen {
 		t.Fatalf("the decline button alone changed the state to %s", c.State)
 	}
-	noReason := env.Command("zhoutao", "会签 退回 "+id)
+	noReason := env.Direct("zhoutao", "会签 退回 "+id)
 	mustContain(t, bottest.Text(noReason), "退回必须写明理由", "正确格式示例：会签 退回 QZ-2026-0001")
 
-	resp := env.Command("zhoutao", "会签 退回 "+id+" 车辆登记台账尚未补齐")
+	resp := env.Direct("zhoutao", "会签 退回 "+id+" 车辆登记台账尚未补齐")
 	mustContain(t, bottest.Text(resp), "已退回 QZ-2026-0001，已通知发起人李娜")
 	c := get(t, env, id)
 	if c.State != cosign.CosignDeclined || c.Parties[2].State != cosign.PartyDeclined || c.Parties[2].Reason != "车辆登记台账尚未补齐" {
@@ -348,26 +382,26 @@ func TestDeclineNeedsReasonReturnsToCreatorAndReopens(t *testing.T) {
 		t.Fatalf("creator got %d messages, want 1: %v", len(dms), dms)
 	}
 	mustContain(t, dms[0], "被责任单位：区财政局党组（周涛）退回，理由：车辆登记台账尚未补齐", "会签 重新发起 QZ-2026-0001")
-	card := groupCard(t, env)
+	card := partyCard(t, env, "zhangwei")
 	mustContain(t, bottest.CardText(card), "已退回（周涛，2026-12-01 09:00），理由：车辆登记台账尚未补齐", "[重新发起]")
 	if card.Color != bot.Red {
 		t.Errorf("declined card colour %s", card.Color)
 	}
 
-	notCreator := env.Command("zhangwei", "会签 重新发起 "+id)
+	notCreator := env.Direct("zhangwei", "会签 重新发起 "+id)
 	mustContain(t, bottest.Text(notCreator), "只有发起人李娜或管理员可以重新发起或撤回")
 	env.Clock.Advance(time.Hour)
-	cardsBefore := len(get(t, env, id).Cards)
-	reopened := env.Command("lina", "会签 重新发起 "+id+" \"公务用车登记不规范（台账已补齐）\"")
+	cardsBefore := len(get(t, env, id).DMs)
+	reopened := env.Direct("lina", "会签 重新发起 "+id+" \"公务用车登记不规范（台账已补齐）\"")
 	mustContain(t, bottest.Text(reopened), "已重新发起 QZ-2026-0001")
 	c = get(t, env, id)
 	if c.State != cosign.CosignOpen || c.Confirmed() != 0 || c.Opens != 2 || c.Description != "公务用车登记不规范（台账已补齐）" {
 		t.Fatalf("after re-open: state %s, %d confirmed, opens %d, %q", c.State, c.Confirmed(), c.Opens, c.Description)
 	}
-	if len(c.Cards) != cardsBefore+1 {
-		t.Errorf("re-open posted %d new cards, want 1", len(c.Cards)-cardsBefore)
+	if len(c.DMs) != cardsBefore+4 || len(c.Cards) != 0 {
+		t.Errorf("re-open sent %d new direct cards (want 1 to each of the 4 party members) and %d group cards (want 0)", len(c.DMs)-cardsBefore, len(c.Cards))
 	}
-	mustContain(t, bottest.CardText(groupCard(t, env)), "台账已补齐", "待签字 @李娜 @张伟", "[确认签字]")
+	mustContain(t, bottest.CardText(partyCard(t, env, "zhangwei")), "台账已补齐", "待签字 @李娜 @张伟", "[确认签字]")
 
 	for _, p := range []string{"lina", "chenjing", "zhoutao"} {
 		env.Click(p, signButton(id))
@@ -384,15 +418,15 @@ func TestDeclineNeedsReasonReturnsToCreatorAndReopens(t *testing.T) {
 	if countAudit(es, "cosign.reopen", bot.ResultRefused) != 1 {
 		t.Errorf("refused re-open not audited")
 	}
-	show := bottest.Text(env.Command("lina", "会签 查看 "+id))
+	show := bottest.Text(env.Direct("lina", "会签 查看 "+id))
 	mustContain(t, show, "周涛 代表 责任单位：区财政局党组 退回：车辆登记台账尚未补齐", "李娜 修改后重新发起：公务用车登记不规范（台账已补齐）", "张伟 尝试重新发起被拒绝（不是发起人）")
 }
 
 func TestReopenButtonOnlyForCreator(t *testing.T) {
 	env := newEnv(t)
 	id := open(t, env, "lina", newThree)
-	env.Command("chenjing", "会签 退回 "+id+" 请补充整改照片")
-	reopen := bottest.FindButton(t, groupCard(t, env), cosign.ActionReopen)
+	env.Direct("chenjing", "会签 退回 "+id+" 请补充整改照片")
+	reopen := bottest.FindButton(t, partyCard(t, env, "lina"), cosign.ActionReopen)
 	mustContain(t, bottest.Text(env.Click("chenjing", reopen)), "只有发起人李娜或管理员")
 	resp := env.Click("lina", reopen)
 	mustContain(t, resp.Toast, "已重新发起")
@@ -404,17 +438,17 @@ func TestReopenButtonOnlyForCreator(t *testing.T) {
 func TestWithdrawByCreatorOnly(t *testing.T) {
 	env := newEnv(t)
 	id := open(t, env, "lina", newThree)
-	mustContain(t, bottest.Text(env.Command("zhoutao", "会签 撤回 "+id)), "只有发起人李娜或管理员")
-	mustContain(t, bottest.Text(env.Command("lina", "会签 撤回 "+id+" 重复发起")), "已撤回 QZ-2026-0001")
+	mustContain(t, bottest.Text(env.Direct("zhoutao", "会签 撤回 "+id)), "只有发起人李娜或管理员")
+	mustContain(t, bottest.Text(env.Direct("lina", "会签 撤回 "+id+" 重复发起")), "已撤回 QZ-2026-0001")
 	c := get(t, env, id)
 	if c.State != cosign.CosignWithdrawn {
 		t.Fatalf("state %s", c.State)
 	}
-	card := groupCard(t, env)
+	card := partyCard(t, env, "zhoutao")
 	if len(card.Buttons) != 0 || card.Color != bot.Grey {
 		t.Errorf("withdrawn card: buttons %v colour %s", card.Buttons, card.Color)
 	}
-	mustContain(t, bottest.Text(env.Command("lina", "会签 撤回 "+id)), "已撤回，不能再签字")
+	mustContain(t, bottest.Text(env.Direct("lina", "会签 撤回 "+id)), "已撤回，不能再签字")
 	es := audit(t, env, id)
 	if countAudit(es, "cosign.withdraw", bot.ResultOK) != 1 || countAudit(es, "cosign.withdraw", bot.ResultRefused) != 2 {
 		t.Errorf("withdraw audit: %+v", es)
@@ -474,8 +508,8 @@ func TestPersonInTwoPartiesChoosesWhichOne(t *testing.T) {
 
 	// A decline by a person in two unsigned parties names the party.
 	id2 := open(t, env, "lina", newThree)
-	mustContain(t, bottest.Text(env.Command("chenjing", "会签 退回 "+id2+" 理由")), "请用 代表:单位 指明", "代表:group3", "代表:finance")
-	env.Command("chenjing", "会签 退回 "+id2+" 代表:finance 台账未补")
+	mustContain(t, bottest.Text(env.Direct("chenjing", "会签 退回 "+id2+" 理由")), "请用 代表:单位 指明", "代表:group3", "代表:finance")
+	env.Direct("chenjing", "会签 退回 "+id2+" 代表:finance 台账未补")
 	if c := get(t, env, id2); c.Parties[2].State != cosign.PartyDeclined || c.Parties[1].State != cosign.PartyWaiting {
 		t.Fatalf("decline as finance: %+v", c.Parties)
 	}
@@ -561,7 +595,7 @@ func TestRemindersWithFakeClock(t *testing.T) {
 			t.Errorf("job entry with a person: %+v", e)
 		}
 	}
-	mustContain(t, bottest.Text(env.Command("lina", "会签 查看 "+id)), "系统 提醒 责任单位：区财政局党组 成员签字", "系统 将 责任单位：区财政局党组 逾期未签情况报巡察办")
+	mustContain(t, bottest.Text(env.Direct("lina", "会签 查看 "+id)), "系统 提醒 责任单位：区财政局党组 成员签字", "系统 将 责任单位：区财政局党组 逾期未签情况报巡察办")
 
 	env.Click("zhoutao", signButton(id))
 	if us, _ := cosign.NewQueries(env.Store).UnsignedAt(ctx, day(8, 9, 0)); len(us) != 0 {
@@ -626,7 +660,7 @@ func TestSixPartyJointEvaluation(t *testing.T) {
 	if !slices.Equal(bodies, want) || c.Subject != cosign.SubjectPlan || c.Template != "six" || c.Round != "XC-2026-0001" {
 		t.Fatalf("parties %v subject %s template %s", bodies, c.Subject, c.Template)
 	}
-	card := groupCard(t, env)
+	card := partyCard(t, env, "zhangwei")
 	if len(card.Fields) != 6 {
 		t.Fatalf("%d party lines, want 6", len(card.Fields))
 	}
@@ -642,11 +676,12 @@ func TestSixPartyJointEvaluation(t *testing.T) {
 	if c.State != cosign.CosignComplete || c.Handover != nil {
 		t.Fatalf("state %s handover %+v; a joint evaluation hands nothing over", c.State, c.Handover)
 	}
-	if completions(env, id) != 1 {
-		t.Error("completion not announced once")
+	if completions(env, id, "zhangwei") != 1 || completions(env, id, "zhoutao") != 1 {
+		t.Error("completion not announced once to each party member")
 	}
+	noneInGroup(t, env, id)
 
-	bad := env.Command("wangming", `会签 新建 模板:六方 类别:即知即改 "x" 轮次:XC-2026-0001 监督:城关镇`)
+	bad := env.Direct("wangming", `会签 新建 模板:六方 类别:即知即改 "x" 轮次:XC-2026-0001 监督:城关镇`)
 	mustContain(t, bottest.Text(bad), "「即知即改」不是这个模板可评价的类别", "整改方案、整改成效、整改报告")
 }
 
@@ -659,7 +694,7 @@ func TestSequentialTemplateIsConfigurationOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := open(t, env, "lina", newThree+" 模板:依次三方")
-	mustContain(t, bottest.CardText(groupCard(t, env)), "三方依次签字 "+id, "签字顺序：按下列顺序依次签字", "排队中")
+	mustContain(t, bottest.CardText(partyCard(t, env, "zhangwei")), "三方依次签字 "+id, "签字顺序：按下列顺序依次签字", "排队中")
 
 	out := env.Click("zhoutao", signButton(id))
 	mustContain(t, bottest.Text(out), "按顺序签字，现在轮到巡察组：区委第一巡察组")
@@ -712,7 +747,7 @@ func TestNewDefaultsFromRoundAndItem(t *testing.T) {
 		t.Fatalf("item %s parties %+v", c.Item, c.Parties)
 	}
 	// The item is named by its title with its id, not by the bare id.
-	mustContain(t, bottest.CardText(groupCard(t, env)), "即知即改事项：公务用车登记不规范（ZG-2026-0001）", "整改事项：公务用车登记不规范（ZG-2026-0001）")
+	mustContain(t, bottest.CardText(partyCard(t, env, "zhangwei")), "即知即改事项：公务用车登记不规范（ZG-2026-0001）", "整改事项：公务用车登记不规范（ZG-2026-0001）")
 
 	// A typed party overrides the round's.
 	id = open(t, env, "zhangwei", `会签 新建 "公车私用" 轮次:XC-2026-0001 监督:城关镇派出监察员办公室`)
@@ -744,14 +779,14 @@ func TestNewRefusesBadInputWithAnExample(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := bottest.Text(env.Command(tc.person, tc.line))
+			got := bottest.Text(env.Direct(tc.person, tc.line))
 			mustContain(t, got, tc.want, "正确格式示例：会签 新建")
 		})
 	}
 	if n := len(ids(t, env)); n != 0 {
 		t.Errorf("%d requests created by bad input", n)
 	}
-	forbidden := bottest.Text(env.Command("zhoutao", newThree))
+	forbidden := bottest.Text(env.Direct("zhoutao", newThree))
 	mustContain(t, forbidden, "您没有权限")
 }
 
@@ -761,7 +796,7 @@ func TestNoInputPanics(t *testing.T) {
 	lines := []string{"会签", "会签 查看", "会签 查看 QZ-xx", "会签 QZ-2026-0099", "会签 " + id, "会签 签字", "会签 签字 " + id + " 代表:不存在",
 		"会签 退回", "会签 重新发起", "会签 撤回 QZ-2026-0099", "会签 列表 某些", "会签 列表 全部", "会签 模板", "cosign templates", "cosign list"}
 	for _, l := range lines {
-		if got := bottest.Text(env.Command("lina", l)); strings.Contains(got, "内部错误") || got == "" {
+		if got := bottest.Text(env.Direct("lina", l)); strings.Contains(got, "内部错误") || got == "" {
 			t.Errorf("%q: %q", l, got)
 		}
 	}
@@ -784,13 +819,13 @@ func TestListAndTemplates(t *testing.T) {
 	for _, p := range []string{"lina", "chenjing", "zhoutao"} {
 		env.Click(p, signButton(b))
 	}
-	list := bottest.Text(env.Command("wangming", "会签 列表"))
+	list := bottest.Text(env.Direct("wangming", "会签 列表"))
 	mustContain(t, list, "共同签字 1 项", a, "待签：区委第一巡察组、区纪委监委派驻第三纪检监察组、区财政局党组")
 	if strings.Contains(list, b) {
 		t.Error("complete request in the default list")
 	}
-	mustContain(t, bottest.Text(env.Command("wangming", "会签 列表 全部")), "共同签字 2 项", b)
-	mustContain(t, bottest.Text(env.Command("wangming", "会签 模板")), "three（三方、三方共同签字、共同签字）", "six（六方、六方联评、联评）：六方联评", "派出监察员办公室（监察员办:）")
+	mustContain(t, bottest.Text(env.Direct("wangming", "会签 列表 全部")), "共同签字 2 项", b)
+	mustContain(t, bottest.Text(env.Direct("wangming", "会签 模板")), "three（三方、三方共同签字、共同签字）", "six（六方、六方联评、联评）：六方联评", "派出监察员办公室（监察员办:）")
 }
 
 func TestHelpTextsExistForEverySubcommand(t *testing.T) {
@@ -857,7 +892,7 @@ func TestValidateTemplates(t *testing.T) {
 func TestShowGivesTheCardWhileOpen(t *testing.T) {
 	env := newEnv(t)
 	id := open(t, env, "lina", newThree)
-	resp := env.Command("chenjing", "会签 查看 "+id)
+	resp := env.Direct("chenjing", "会签 查看 "+id)
 	if len(resp.Replies) != 2 || resp.Replies[1].Card == nil {
 		t.Fatalf("show of an open request: %+v", resp.Replies)
 	}
@@ -868,7 +903,7 @@ func TestShowGivesTheCardWhileOpen(t *testing.T) {
 	if got := get(t, env, id); got.State != cosign.CosignComplete {
 		t.Fatalf("state after three signatures from the shown card and the buttons: %s", got.State)
 	}
-	if resp := env.Command("chenjing", "会签 查看 "+id); len(resp.Replies) != 1 || resp.Replies[0].Card != nil {
+	if resp := env.Direct("chenjing", "会签 查看 "+id); len(resp.Replies) != 1 || resp.Replies[0].Card != nil {
 		t.Errorf("show of a completed request still offers a card: %+v", resp.Replies)
 	}
 }
@@ -884,7 +919,7 @@ func TestDeclineReasonMayBeLabelled(t *testing.T) {
 		t.Run(tc.want, func(t *testing.T) {
 			env := newEnv(t)
 			id := open(t, env, "lina", newThree)
-			resp := env.Command("zhoutao", fmt.Sprintf(tc.line, id))
+			resp := env.Direct("zhoutao", fmt.Sprintf(tc.line, id))
 			mustContain(t, bottest.Text(resp), id)
 			c := get(t, env, id)
 			if c.State != cosign.CosignDeclined || c.Parties[2].Reason != tc.want {

@@ -61,12 +61,17 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if err != nil {
 		return nil, err
 	}
-	return bot.Text(m.b.T(lang, "cosign.created", "id", c.ID, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang))), nil
+	if group == "" {
+		return m.answer(ctx, req, c, bot.Text(m.b.T(lang, "cosign.created_dm", "id", c.ID, "title", m.title(c, lang), "parties", m.partyList(req.Roster, c, lang)))), nil
+	}
+	return m.answer(ctx, req, c, bot.Text(m.b.T(lang, "cosign.created", "id", c.ID, "title", m.title(c, lang), "group", m.groupName(group), "parties", m.partyList(req.Roster, c, lang)))), nil
 }
 
 // createRequest checks and stores a request of tpl on subject, about item
 // (a rectification item id, or "") and the round typed as roundIn (or ""),
-// as req's person makes it; it audits it and posts its card to group.
+// as req's person makes it; it audits it and posts its card (see
+// postCard), returning the group it was posted to, or "" when it went to
+// the parties by direct message.
 func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config.CosignTemplate, subject, item, desc, roundIn string) (*Cosign, string, error) {
 	var it *progress.Item
 	var err error
@@ -124,8 +129,7 @@ func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config
 	if err := m.b.Audit(ctx, req, "cosign.create", id, m.auditParties(c)); err != nil {
 		return nil, "", err
 	}
-	group := m.cfg.NoticeGroup("cosign")
-	m.postCard(ctx, req.Roster, c, group)
+	group := m.postCard(ctx, req.Roster, c)
 	return c, group, nil
 }
 
@@ -368,14 +372,80 @@ func (m *module) auditParties(c *Cosign) string {
 	return fmt.Sprintf("template=%s subject=%s item=%s round=%s parties=%s", c.Template, c.Subject, c.Item, c.Round, strings.Join(s, ","))
 }
 
-// postCard posts the request's card to group and keeps the message
-// references on the record so later changes update every copy.
-func (m *module) postCard(ctx context.Context, r *bot.Roster, c *Cosign, group string) {
-	refs, err := m.b.Notify(ctx, bot.Notice{Group: group, Card: m.card(r, c), Key: fmt.Sprintf("cosign-card:%s:%d", c.ID, c.Opens)})
+// cardGroup returns the co-signature notice group (notices.cosign) when
+// c may be shown there (Cosign.ShownTo with the bodies sitting in it),
+// else "": then its cards and notices go to people directly.
+func (m *module) cardGroup(r *bot.Roster, c *Cosign) string {
+	g := m.cfg.NoticeGroup("cosign")
+	bodies := m.cfg.GroupBodies(g)
+	if c.ShownTo(r, bodies) {
+		return g
+	}
+	if person, body, found := c.Outsider(r, bodies); found {
+		m.b.Log.Info("cosign: card not shown in the group, someone sitting there may not know of the request", "id", c.ID, "group", g, "person", person, "body", body)
+	} else {
+		m.b.Log.Info("cosign: card not shown in the group, it lists no bodies sitting there (groups.<key>.bodies)", "id", c.ID, "group", g)
+	}
+	return ""
+}
+
+// partyMembers are the members of c's parties' bodies, each once.
+func partyMembers(r *bot.Roster, c *Cosign) []*bot.Person {
+	var out []*bot.Person
+	for _, p := range c.Parties {
+		for _, person := range r.Members(p.Body) {
+			if !slices.ContainsFunc(out, func(q *bot.Person) bool { return q.ID == person.ID }) {
+				out = append(out, person)
+			}
+		}
+	}
+	return out
+}
+
+// postCard posts the request's card, decided for this request now: in
+// the co-signature group when everyone sitting there may know of it
+// (cardGroup), else by direct message to each member of each party, so
+// that an organisation never sees another's request in a group it sits
+// in. It keeps the message references on the record so later changes
+// update every copy, and returns the group, or "" for direct messages.
+func (m *module) postCard(ctx context.Context, r *bot.Roster, c *Cosign) string {
+	key := fmt.Sprintf("cosign-card:%s:%d", c.ID, c.Opens)
+	group := m.cardGroup(r, c)
+	if group == "" {
+		var dms []CardDM
+		for _, person := range partyMembers(r, c) {
+			refs, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Card: m.cardIn(r, c, m.b.LangOf(ctx, person)), Key: key})
+			if err != nil {
+				m.b.Log.Error("cosign: sending card failed", "id", c.ID, "person", person.ID, "err", err)
+			}
+			dms = append(dms, directMessages(person.ID, refs)...)
+		}
+		m.keepRefs(ctx, c, nil, dms)
+		return ""
+	}
+	refs, err := m.b.Notify(ctx, bot.Notice{Group: group, Card: m.card(r, c), Key: key})
 	if err != nil {
 		m.b.Log.Error("cosign: posting card failed", "id", c.ID, "err", err)
 	}
-	if len(refs) == 0 {
+	m.keepRefs(ctx, c, refs, nil)
+	return group
+}
+
+// directMessages are the references of direct messages sent to person,
+// delivered or waiting in the outbox.
+func directMessages(person string, refs []bot.MessageRef) []CardDM {
+	var out []CardDM
+	for _, ref := range refs {
+		if ref.ID != "" && ref.ChatID != "" || ref.Pending != "" {
+			out = append(out, CardDM{Person: person, Message: ref})
+		}
+	}
+	return out
+}
+
+// keepRefs records posted group cards and direct-message cards on c.
+func (m *module) keepRefs(ctx context.Context, c *Cosign, refs []bot.MessageRef, dms []CardDM) {
+	if len(refs) == 0 && len(dms) == 0 {
 		return
 	}
 	if _, err := update(ctx, m.b.Store, c.ID, func(cur *Cosign) error {
@@ -384,12 +454,18 @@ func (m *module) postCard(ctx context.Context, r *bot.Roster, c *Cosign, group s
 				cur.Cards = append(cur.Cards, ref)
 			}
 		}
+		for _, dm := range dms {
+			if !slices.Contains(cur.DMs, dm) {
+				cur.DMs = append(cur.DMs, dm)
+			}
+		}
 		return nil
 	}); err != nil {
 		m.b.Log.Error("cosign: keeping card references failed", "id", c.ID, "err", err)
 		return
 	}
 	c.Cards = append(c.Cards, refs...)
+	c.DMs = append(c.DMs, dms...)
 }
 
 // groupName is the display name of a notice group.
@@ -398,4 +474,70 @@ func (m *module) groupName(key string) string {
 		return g.Name
 	}
 	return key
+}
+
+// chatShows reports whether the chat req was typed in may read about c:
+// a one-to-one chat with the bot, or a configured group where everyone
+// sitting may know of c (Cosign.ShownTo). A group the configuration does
+// not name may not.
+func (m *module) chatShows(req *bot.Request, c *Cosign) bool {
+	if req.Direct || req.ChatID == "" {
+		return true
+	}
+	for key, chats := range m.cfg.ChatGroups() {
+		if chats[req.Platform] == req.ChatID {
+			return c.ShownTo(req.Roster, m.cfg.GroupBodies(key))
+		}
+	}
+	return false
+}
+
+// answer returns resp where req was typed when that chat may read about
+// c; otherwise it sends resp's replies to the person by direct message
+// and answers in the chat with a line that names nothing, since some
+// platforms show a command's answer to the whole group.
+func (m *module) answer(ctx context.Context, req *bot.Request, c *Cosign, resp *bot.Response) *bot.Response {
+	if resp == nil || c == nil {
+		return resp
+	}
+	return m.answerIf(ctx, req, m.chatShows(req, c), resp)
+}
+
+// answerIf is answer when whether the chat may read resp is known.
+func (m *module) answerIf(ctx context.Context, req *bot.Request, shows bool, resp *bot.Response) *bot.Response {
+	if resp == nil || shows {
+		return resp
+	}
+	sent := false
+	for _, r := range resp.Replies {
+		if r.Text == "" && r.Card == nil {
+			continue
+		}
+		if _, err := m.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: r.Text, Card: r.Card, Files: r.Files}); err != nil {
+			m.b.Log.Warn("cosign: direct answer failed", "person", req.Person.ID, "err", err)
+			continue
+		}
+		sent = true
+	}
+	if !sent {
+		return bot.Text(m.b.T(req.Lang, "cosign.dm_failed"))
+	}
+	return bot.Text(m.b.T(req.Lang, "cosign.sent_privately"))
+}
+
+// inChat wraps a sub-command that names a request in its first argument
+// so that its answer reaches only the person when the chat it was typed
+// in may not read about that request (see answer).
+func (m *module) inChat(run func(context.Context, *bot.Request) (*bot.Response, error)) func(context.Context, *bot.Request) (*bot.Response, error) {
+	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		resp, err := run(ctx, req)
+		if err != nil || req.Direct || req.ChatID == "" || req.Command == nil {
+			return resp, err
+		}
+		c, gerr := m.coll.Get(ctx, strings.ToUpper(strings.TrimSpace(req.Command.Arg(0))))
+		if gerr != nil {
+			return resp, nil // no such request: the answer names none
+		}
+		return m.answer(ctx, req, c, resp), nil
+	}
 }

@@ -14,12 +14,12 @@ func TestEnglishCountsUseTheSingularForOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := open(t, env, "lina", newThree)
-	env.Command("lina", "lang en")
-	list := bottest.Text(env.Command("lina", "cosign list"))
+	env.Direct("lina", "lang en")
+	list := bottest.Text(env.Direct("lina", "cosign list"))
 	bottest.MustContain(t, "list", list, "1 co-signature:")
 	bottest.MustNotContain(t, "list", list, "1 co-signatures")
-	show := bottest.Text(env.Command("lina", "cosign show "+id))
+	show := bottest.Text(env.Direct("lina", "cosign show "+id))
 	bottest.MustContain(t, "show", show, "Full history (1 entry):")
 	open(t, env, "lina", newThree)
-	bottest.MustContain(t, "two", bottest.Text(env.Command("lina", "cosign list")), "2 co-signatures:")
+	bottest.MustContain(t, "two", bottest.Text(env.Direct("lina", "cosign list")), "2 co-signatures:")
 }

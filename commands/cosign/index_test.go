@@ -125,7 +125,7 @@ func TestIndexDocumentsCommitWithTheRequest(t *testing.T) {
 		if got := awaiting(t, env, "group3"); !slices.Equal(got, []string{id}) {
 			t.Errorf("group3 awaits %v, want [%s]", got, id)
 		}
-		env.Command("lina", "会签 撤回 "+id+" 重复发起")
+		env.Direct("lina", "会签 撤回 "+id+" 重复发起")
 		if c := get(t, env, id); c.State != cosign.CosignWithdrawn {
 			t.Fatalf("state after withdrawing: %s", c.State)
 		}
@@ -153,7 +153,7 @@ func TestListPagesFromTheNewestWithACursor(t *testing.T) {
 		var seen []string
 		line := "会签 列表"
 		for page := 0; ; page++ {
-			text := bottest.Text(env.Command("lina", line))
+			text := bottest.Text(env.Direct("lina", line))
 			var ids []string
 			for _, l := range strings.Split(text, "\n") {
 				if strings.HasPrefix(l, "• ") {
@@ -185,7 +185,7 @@ func TestListPagesFromTheNewestWithACursor(t *testing.T) {
 		if !slices.Equal(seen, want) {
 			t.Errorf("pages showed %v\nwant %v", seen, want)
 		}
-		all := bottest.Text(env.Command("lina", "会签 列表 全部"))
+		all := bottest.Text(env.Direct("lina", "会签 列表 全部"))
 		bottest.MustContain(t, "list all", all, "QZ-2026-0065", "QZ-2026-0060", "会签 列表 全部 从:QZ-2026-0036")
 		bottest.MustNotContain(t, "list all", all, "QZ-2026-0035")
 	})

@@ -22,7 +22,7 @@ func clickWithInput(env *bottest.Env, person string, b bot.Button, input string)
 func TestDeclineButtonAsksForAReason(t *testing.T) {
 	env := newEnv(t)
 	open(t, env, "lina", newThree)
-	b := bottest.FindButton(t, groupCard(t, env), cosign.ActionDecline)
+	b := bottest.FindButton(t, partyCard(t, env, "zhoutao"), cosign.ActionDecline)
 	if b.Prompt != "退回理由" {
 		t.Errorf("decline button prompt %q, want the reason label", b.Prompt)
 	}

@@ -115,11 +115,44 @@ type Cosign struct {
 	CompletedAt time.Time        `json:"completed_at,omitzero"`
 	Handover    *CosignHandover  `json:"handover,omitempty"`
 	Cards       []bot.MessageRef `json:"cards,omitempty"` // posted cards, updated on every change
-	History     []CosignEvent    `json:"history"`
+	// DMs are the cards sent by direct message to the parties' members
+	// when the group may not see the request (see ShownTo); they are
+	// updated on every change too, each in its reader's language.
+	DMs     []CardDM      `json:"dms,omitempty"`
+	History []CosignEvent `json:"history"`
 
 	// JustCompleted is set, never stored, by the update that moved the
 	// request to complete, so exactly that update announces it.
 	JustCompleted bool `json:"-"`
+}
+
+// CardDM is a card the bot sent one person directly.
+type CardDM struct {
+	Person  string         `json:"person"` // person id of the reader
+	Message bot.MessageRef `json:"message"`
+}
+
+// ShownTo reports whether c may be shown in a group where the members of
+// bodies sit: there is at least one such body, and every member of every
+// one of them may know that c exists (Visible). A group of which nobody
+// is known to sit there, or where one member of another organisation
+// sits, may not see it: no card, no line, no count.
+func (c *Cosign) ShownTo(r *bot.Roster, bodies []string) bool {
+	_, _, out := c.Outsider(r, bodies)
+	return len(bodies) > 0 && !out
+}
+
+// Outsider names the first member of bodies (and the body through which
+// the person sits there) who may not know that c exists.
+func (c *Cosign) Outsider(r *bot.Roster, bodies []string) (person, body string, found bool) {
+	for _, b := range bodies {
+		for _, p := range r.Members(b) {
+			if !c.Visible(r, p) {
+				return p.ID, b, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // PartyOf returns the index of the party filled by body, or -1.

@@ -126,7 +126,7 @@ func TestConcurrentCompletionAcrossProcessesOnRedis(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n := completions(env1, id) + completions(env2, id); n != 1 {
+		if n := completions(env1, id, "zhoutao") + completions(env2, id, "zhoutao"); n != 1 {
 			t.Fatalf("round %d: completion announced %d times across both processes", round, n)
 		}
 		es := audit(t, env2, id)

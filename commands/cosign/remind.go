@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,16 +152,33 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 		return err
 	}
 	var errs []error
+	// When the group may not see the request, its cards went to the
+	// parties directly: a reminder then brings the card along (with its
+	// buttons), kept on the record so that it is updated like the others.
+	inGroup := m.cardGroup(r, c) != ""
+	var dms []CardDM
 	for _, i := range remind {
 		p := c.Parties[i]
 		var told []string
 		for _, person := range r.Members(p.Body) {
 			lang := m.b.LangOf(ctx, person)
-			text := m.b.T(lang, "cosign.remind.dm", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang),
+			msg := "cosign.remind.dm_card"
+			if inGroup {
+				msg = "cosign.remind.dm"
+			}
+			text := m.b.T(lang, msg, "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang),
 				"party", m.partyName(r, p, lang), "since", bot.FormatTime(p.Since, m.b.Loc))
 			key := fmt.Sprintf("cosign-remind:%s:%d:%s", c.ID, c.Opens, p.Body)
-			if _, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Text: text, Key: key}); err != nil {
+			n := bot.Notice{PersonID: person.ID, Text: text, Key: key}
+			if !inGroup {
+				n.Card = m.cardIn(r, c, lang)
+			}
+			refs, err := m.b.Notify(ctx, n)
+			if err != nil {
 				errs = append(errs, err)
+			}
+			if !inGroup {
+				dms = append(dms, directMessages(person.ID, refs)...)
 			}
 			told = append(told, person.ID)
 		}
@@ -168,6 +186,7 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 			errs = append(errs, err)
 		}
 	}
+	m.keepRefs(ctx, c, nil, dms)
 	if len(escalate) > 0 {
 		lang := m.b.Lang
 		var parties, bodies []string
@@ -179,12 +198,37 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 		text := m.b.T(lang, "cosign.escalate.notice", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang),
 			"parties", strings.Join(parties, "\n"), "creator", m.personName(r, c.CreatedBy, lang))
 		key := fmt.Sprintf("cosign-escalate:%s:%d:%s", c.ID, c.Opens, strings.Join(bodies, ","))
-		if _, err := m.b.Notify(ctx, bot.Notice{Group: m.escalationGroup(), Text: text, Key: key}); err != nil {
-			errs = append(errs, err)
+		group := m.escalationGroup()
+		if c.ShownTo(r, m.cfg.GroupBodies(group)) {
+			if _, err := m.b.Notify(ctx, bot.Notice{Group: group, Text: text, Key: key}); err != nil {
+				errs = append(errs, err)
+			}
+		} else {
+			// Someone sitting in the escalation group may not know of the
+			// request: the inspection office's members are told directly.
+			group = ""
+			for _, person := range officeMembers(r) {
+				if _, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Text: text, Key: key}); err != nil {
+					errs = append(errs, err)
+				}
+			}
 		}
-		if err := m.b.Audit(ctx, nil, "cosign.escalate", c.ID, "bodies="+strings.Join(bodies, ",")+" group="+m.escalationGroup()); err != nil {
+		if err := m.b.Audit(ctx, nil, "cosign.escalate", c.ID, "bodies="+strings.Join(bodies, ",")+" group="+group); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// officeMembers are the members of the inspection office's bodies.
+func officeMembers(r *bot.Roster) []*bot.Person {
+	var out []*bot.Person
+	for _, b := range r.BodiesOf(bot.InspectionOffice) {
+		for _, p := range r.Members(b.ID) {
+			if !slices.ContainsFunc(out, func(q *bot.Person) bool { return q.ID == p.ID }) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

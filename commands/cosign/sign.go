@@ -286,19 +286,36 @@ func (m *module) completed(ctx context.Context, req *bot.Request, r *bot.Roster,
 			return err
 		}
 	}
-	lang := m.b.Lang
-	text := m.b.T(lang, "cosign.complete.notice", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang))
 	if c.Handover != nil {
 		detail := fmt.Sprintf("supervision responsibility handed over to %s on %s", c.Handover.To, bot.FormatDate(c.Handover.Date, m.b.Loc))
 		if err := m.b.Audit(ctx, req, "cosign.handover", c.ID, detail); err != nil {
 			return err
 		}
-		text += "\n" + m.b.T(lang, "cosign.handover", "body", m.bodyName(r, c.Handover.To, lang), "date", bot.FormatDate(c.Handover.Date, m.b.Loc))
 	}
-	if _, err := m.b.Notify(ctx, bot.Notice{Group: m.cfg.NoticeGroup("cosign"), Text: text, Key: fmt.Sprintf("cosign-complete:%s", c.ID)}); err != nil {
-		m.b.Log.Error("cosign: completion notice failed", "id", c.ID, "err", err)
+	key := fmt.Sprintf("cosign-complete:%s", c.ID)
+	if group := m.cardGroup(r, c); group != "" {
+		if _, err := m.b.Notify(ctx, bot.Notice{Group: group, Text: m.completeText(r, c, m.b.Lang), Key: key}); err != nil {
+			m.b.Log.Error("cosign: completion notice failed", "id", c.ID, "err", err)
+		}
+		return nil
+	}
+	// The group may not know of the request: its parties are told
+	// directly, each in its language.
+	for _, person := range partyMembers(r, c) {
+		if _, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Text: m.completeText(r, c, m.b.LangOf(ctx, person)), Key: key}); err != nil {
+			m.b.Log.Error("cosign: completion notice failed", "id", c.ID, "person", person.ID, "err", err)
+		}
 	}
 	return nil
+}
+
+// completeText is the completion notice in lang, with the hand-over.
+func (m *module) completeText(r *bot.Roster, c *Cosign, lang string) string {
+	text := m.b.T(lang, "cosign.complete.notice", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang))
+	if c.Handover != nil {
+		text += "\n" + m.b.T(lang, "cosign.handover", "body", m.bodyName(r, c.Handover.To, lang), "date", bot.FormatDate(c.Handover.Date, m.b.Loc))
+	}
+	return text
 }
 
 // changed updates every posted card of c to its new state and answers
@@ -311,9 +328,12 @@ func (m *module) changed(ctx context.Context, req *bot.Request, r *bot.Roster, c
 		latest = cur
 	}
 	card := m.card(r, latest)
+	clicked := func(ref bot.MessageRef) bool {
+		return req.Kind == bot.KindAction && m.b.Names(ctx, ref, req.Message)
+	}
 	var refs []bot.MessageRef
 	for _, ref := range latest.Cards {
-		if req.Kind == bot.KindAction && m.b.Names(ctx, ref, req.Message) && !c.JustCompleted {
+		if clicked(ref) && !c.JustCompleted {
 			continue // replaced by the answer below
 		}
 		refs = append(refs, ref)
@@ -321,10 +341,28 @@ func (m *module) changed(ctx context.Context, req *bot.Request, r *bot.Roster, c
 	if err := m.b.UpdateCards(ctx, refs, card); err != nil {
 		m.b.Log.Error("cosign: updating cards failed", "id", c.ID, "err", err)
 	}
+	// Direct-message cards, each in its reader's language; the one
+	// clicked is answered in the presser's.
+	answer := card
+	for _, dm := range latest.DMs {
+		if clicked(dm.Message) && dm.Person == req.Person.ID {
+			answer = m.cardIn(r, latest, req.Lang)
+			if !c.JustCompleted {
+				continue
+			}
+		}
+		lang := m.b.Lang
+		if p, ok := r.Person(dm.Person); ok {
+			lang = m.b.LangOf(ctx, p)
+		}
+		if err := m.b.UpdateCards(ctx, []bot.MessageRef{dm.Message}, m.cardIn(r, latest, lang)); err != nil {
+			m.b.Log.Error("cosign: updating a direct card failed", "id", c.ID, "person", dm.Person, "err", err)
+		}
+	}
 	if req.Kind != bot.KindAction {
 		return bot.Text(toast)
 	}
-	return &bot.Response{Toast: toast, Replies: []bot.Reply{{Card: card, Replace: true}}}
+	return &bot.Response{Toast: toast, Replies: []bot.Reply{{Card: answer, Replace: true}}}
 }
 
 // declineButton handles "退回 / Decline": a decline needs a reason. When
@@ -515,8 +553,9 @@ func (m *module) reopen(ctx context.Context, req *bot.Request, id, desc string) 
 		return nil, err
 	}
 	resp := m.changed(ctx, req, r, c, m.b.T(req.Lang, "cosign.reopened", "id", c.ID))
-	// A fresh card mentions every party again.
-	m.postCard(ctx, r, c, m.cfg.NoticeGroup("cosign"))
+	// A fresh card mentions every party again, in the group only if
+	// everyone sitting there may still know of the request.
+	m.postCard(ctx, r, c)
 	return resp, nil
 }
 

@@ -56,7 +56,7 @@ func follow(t *testing.T, env *bottest.Env, person, line string) ([]string, []st
 	var seen, texts []string
 	next := line
 	for page := 0; page < 10; page++ {
-		text := bottest.Text(env.Command(person, next))
+		text := bottest.Text(env.Direct(person, next))
 		texts = append(texts, text)
 		for _, l := range strings.Split(text, "\n") {
 			if m := reListed.FindStringSubmatch(l); m != nil {
@@ -117,8 +117,8 @@ func TestListShowsOnlyTheReadersCosigns(t *testing.T) {
 		}
 		// The finance bureau reads its own request, not Chengguan's: that
 		// one reads like an unknown id, and the attempt is audited.
-		bottest.MustContain(t, "own request", bottest.Text(env.Command("zhoutao", "会签 查看 QZ-2026-0001")), "QZ-2026-0001", "区财政局党组")
-		other := bottest.Text(env.Command("zhoutao", "会签 查看 QZ-2026-0002"))
+		bottest.MustContain(t, "own request", bottest.Text(env.Direct("zhoutao", "会签 查看 QZ-2026-0001")), "QZ-2026-0001", "区财政局党组")
+		other := bottest.Text(env.Direct("zhoutao", "会签 查看 QZ-2026-0002"))
 		bottest.MustContain(t, "another's request", other, "找不到共同签字 QZ-2026-0002")
 		bottest.MustNotContain(t, "another's request", other, "城关镇党委", "事项")
 		refused, err := bottest.AuditLog(context.Background(), env.Bot, func(e bot.AuditEntry) bool {
@@ -129,7 +129,7 @@ func TestListShowsOnlyTheReadersCosigns(t *testing.T) {
 		}
 		// Nor can it sign, decline or withdraw it by typing its id.
 		for _, line := range []string{"会签 签字 QZ-2026-0002", "会签 退回 QZ-2026-0002 不同意", "会签 撤回 QZ-2026-0002", "会签 QZ-2026-0002"} {
-			text := bottest.Text(env.Command("zhoutao", line))
+			text := bottest.Text(env.Direct("zhoutao", line))
 			bottest.MustContain(t, line, text, "找不到共同签字 QZ-2026-0002")
 			bottest.MustNotContain(t, line, text, "签字方成员", "城关镇党委")
 		}
@@ -148,8 +148,8 @@ func TestListShowsOnlyTheReadersCosigns(t *testing.T) {
 			t.Errorf("refusals audited %v, want %v", actions, want)
 		}
 		// The office sees the refusal in the request's history.
-		bottest.MustContain(t, "history", bottest.Text(env.Command("wangming", "会签 查看 QZ-2026-0002")), "周涛 尝试查看被拒绝（不是签字方、监督单位或巡察办成员）")
-		bottest.MustContain(t, "supervising body", bottest.Text(env.Command("zhaoqiang", "会签 查看 QZ-2026-0014")), "QZ-2026-0014")
+		bottest.MustContain(t, "history", bottest.Text(env.Direct("wangming", "会签 查看 QZ-2026-0002")), "周涛 尝试查看被拒绝（不是签字方、监督单位或巡察办成员）")
+		bottest.MustContain(t, "supervising body", bottest.Text(env.Direct("zhaoqiang", "会签 查看 QZ-2026-0014")), "QZ-2026-0014")
 	})
 }
 
@@ -162,8 +162,8 @@ func TestItemSupervisorsSeeTheItemsCosign(t *testing.T) {
 	if c := get(t, env, id); !slices.Equal(c.Supervisors, []string{"group3", "room2"}) {
 		t.Errorf("supervisors %v, want the item's", c.Supervisors)
 	}
-	bottest.MustContain(t, "room2's list", bottest.Text(env.Command("zhaoqiang", "会签 列表")), id)
-	bottest.MustNotContain(t, "Chengguan's list", bottest.Text(env.Command("wufang", "会签 列表")), id)
+	bottest.MustContain(t, "room2's list", bottest.Text(env.Direct("zhaoqiang", "会签 列表")), id)
+	bottest.MustNotContain(t, "Chengguan's list", bottest.Text(env.Direct("wufang", "会签 列表")), id)
 }
 
 // A store indexed before the readers' indexes existed (the first

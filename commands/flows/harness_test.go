@@ -44,6 +44,9 @@ type platform interface {
 	groupTexts() []string
 	// dms returns the texts of the direct messages person received.
 	dms(person string) []string
+	// dmCards returns the cards sent to person directly (a co-signature's
+	// when its group may not see it), to click and to follow updates.
+	dmCards(person string) []card
 	// click presses the button on posted card c as person.
 	click(person string, c card, b button) clicked
 	// updates returns the texts of the later versions of posted card c,

@@ -139,6 +139,27 @@ func (l *larkPlatform) dms(person string) []string {
 	return out
 }
 
+// larkDMChat is the chat the fake names for a message sent to a person
+// by open_id.
+const larkDMChat = "oc_chat_of_"
+
+func (l *larkPlatform) dmCards(person string) []card {
+	var out []card
+	for _, c := range l.fake.DMs(l.userID(person)) {
+		if !c.IsCard() {
+			continue
+		}
+		content, err := c.Content()
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		k := toCard(c.MessageID, content)
+		k.chat = larkDMChat + c.MessageID
+		out = append(out, k)
+	}
+	return out
+}
+
 // click posts a card callback. Lark shows the answer's toast to the
 // clicker and its card, in place, to everyone.
 func (l *larkPlatform) click(person string, c card, b button) clicked {
@@ -168,8 +189,11 @@ func (l *larkPlatform) click(person string, c card, b button) clicked {
 		k.chat = c.chat
 		out.card = &k
 		audience := "group"
-		if chat == larkClue {
+		switch {
+		case chat == larkClue:
 			audience = "clue-group"
+		case strings.HasPrefix(chat, larkDMChat):
+			audience = "dm:" + person
 		}
 		l.answers = append(l.answers, seen{audience: audience, text: k.text})
 	}
@@ -190,6 +214,13 @@ func (l *larkPlatform) updates(c card) []string {
 
 func (l *larkPlatform) shown() []seen {
 	out := append([]seen(nil), l.answers...)
+	// A card sent to a person directly is read, and updated, there.
+	direct := map[string]string{}
+	for _, c := range l.fake.Shown() {
+		if c.IsCreate() && c.ReceiveIDType() == "open_id" {
+			direct[c.MessageID] = personOf(l.e, bot.Lark, c.ReceiveID())
+		}
+	}
 	for _, c := range l.fake.Shown() {
 		audience := "group"
 		switch {
@@ -197,6 +228,8 @@ func (l *larkPlatform) shown() []seen {
 			audience = "clue-group"
 		case c.IsCreate() && c.ReceiveIDType() == "open_id":
 			audience = "dm:" + personOf(l.e, bot.Lark, c.ReceiveID())
+		case c.IsPatch() && direct[c.Target] != "":
+			audience = "dm:" + direct[c.Target]
 		case c.IsReply() && strings.HasPrefix(c.Target, "om_"):
 			// A reply is a quoted message in the chat of the message it
 			// answers: the group, or a person's chat with the bot.

@@ -48,8 +48,10 @@ func TestMentionsAndOnboardingOnSlack(t *testing.T) {
 	bottest.MustContain(t, "roster show by mention", got, "赵强", "区纪委监委第二监督检查室")
 	// Where a body is typed: the co-signature's responsible unit given as
 	// the finance bureau's contact, 周涛.
-	got = s.command("lina", `会签 新建 "公务用车登记不规范" 巡察组:第一巡察组 监督:派驻第三纪检监察组 单位:<@U0ZHOUTAO|周涛>`)
-	bottest.MustContain(t, "body by mention", got, "QZ-2026-0001", "区财政局党组")
+	// Typed in the coordination group, where other organisations sit, the
+	// answer naming the request reaches 李娜 directly.
+	s.command("lina", `会签 新建 "公务用车登记不规范" 巡察组:第一巡察组 监督:派驻第三纪检监察组 单位:<@U0ZHOUTAO|周涛>`)
+	bottest.MustContain(t, "body by mention", awaitDMs(s, "lina", "QZ-2026-0001"), "QZ-2026-0001", "区财政局党组")
 }
 
 // directAs sends a direct message from a Slack user who may not be in
@@ -112,7 +114,8 @@ func TestMentionsAndOnboardingOnLark(t *testing.T) {
 				Text:     `@_user_1 会签 新建 "公务用车登记不规范" 巡察组:第一巡察组 监督:派驻第三纪检监察组 单位:@_user_2`,
 				Mentions: []larktest.Mention{larktest.BotMention("@_user_1"), zhou},
 			}), ev)
-			bottest.MustContain(t, "body by mention", got, "QZ-2026-0001", "区财政局党组")
+			bottest.MustNotContain(t, "answer in the group", got, "QZ-2026-0001")
+			bottest.MustContain(t, "body by mention", awaitDMs(l, "lina", "QZ-2026-0001"), "QZ-2026-0001", "区财政局党组")
 		})
 	}
 }

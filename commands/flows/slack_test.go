@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
@@ -28,6 +29,7 @@ type slackPlatform struct {
 
 	answers []seen            // slash command acknowledgements: only the typist reads them
 	who     map[string]string // trigger id → who typed or clicked
+	inDM    map[string]bool   // trigger id → the click was on a card in the clicker's direct chat
 }
 
 func newSlack(t *testing.T) *slackPlatform {
@@ -39,7 +41,7 @@ func newSlack(t *testing.T) *slackPlatform {
 		t.Fatal(err)
 	}
 	url := serve(t, env, a)
-	return &slackPlatform{t: t, e: env, fake: fake, client: &slacktest.Client{URL: url, Secret: slackSecret}, who: map[string]string{}}
+	return &slackPlatform{t: t, e: env, fake: fake, client: &slacktest.Client{URL: url, Secret: slackSecret}, who: map[string]string{}, inDM: map[string]bool{}}
 }
 
 func (s *slackPlatform) name() string      { return "slack" }
@@ -134,6 +136,10 @@ func (s *slackPlatform) dms(person string) []string {
 	return out
 }
 
+func (s *slackPlatform) dmCards(person string) []card {
+	return s.cardsIn(slacktest.DMChannel(s.userID(person)))
+}
+
 // click posts a block_actions interaction. Every click gets a private
 // answer through its response_url (the refusal, or the toast of a card
 // replaced in place), sent after the card's chat.update.
@@ -145,7 +151,10 @@ func (s *slackPlatform) click(person string, c card, b button) clicked {
 	if chat == "" {
 		chat = slackCoord
 	}
+	dm := strings.HasPrefix(chat, "D")
+	s.inDM[trigger] = dm
 	before := len(s.fake.Updates(chat, c.ref))
+	posts := len(s.fake.Posts(chat))
 	res, err := s.client.Interaction(slacktest.BlockActions(slacktest.Click{
 		User: s.userID(person), Channel: chat, MessageTS: c.ref, ActionID: b.action, Value: b.value,
 		TriggerID: trigger, ResponseURL: s.fake.ResponseURL(trigger),
@@ -156,8 +165,19 @@ func (s *slackPlatform) click(person string, c card, b button) clicked {
 	if res.Status != http.StatusOK {
 		s.t.Fatalf("block_actions: status %d", res.Status)
 	}
-	s.fake.AwaitFunc("answer to "+trigger, func() bool { return len(s.fake.Responses(trigger)) > 0 })
-	out := clicked{text: slackText(s.fake.Responses(trigger))}
+	// In a direct chat the bot answers with a message there rather than
+	// through the response_url.
+	s.fake.AwaitFunc("answer to "+trigger, func() bool {
+		return len(s.fake.Responses(trigger)) > 0 || dm && len(s.fake.Posts(chat)) > posts
+	})
+	text := slackText(s.fake.Responses(trigger))
+	if dm {
+		// A notice sent there at the same time (a completion) may come
+		// before the answer: wait until the bot has gone quiet.
+		s.settle()
+		text += slackText(s.fake.Posts(chat)[posts:])
+	}
+	out := clicked{text: text}
 	if ups := s.fake.Updates(chat, c.ref); len(ups) > before {
 		last := ups[len(ups)-1]
 		k := card{ref: c.ref, chat: chat, text: last.Text()}
@@ -201,8 +221,13 @@ func (s *slackPlatform) shown() []seen {
 			// Only ephemeral answers are expected; anything else would be
 			// seen by the channel.
 			audience = "group"
-			if c.Field("response_type") != "in_channel" && c.Field("replace_original") != "true" {
-				audience = "private:" + s.who[strings.TrimPrefix(c.Path, "/response/")]
+			trigger := strings.TrimPrefix(c.Path, "/response/")
+			switch {
+			case c.Field("response_type") != "in_channel" && c.Field("replace_original") != "true":
+				audience = "private:" + s.who[trigger]
+			case s.inDM[trigger] && c.Field("response_type") != "in_channel":
+				// The card replaced in the clicker's direct chat.
+				audience = "dm:" + s.who[trigger]
 			}
 		default:
 			continue
@@ -219,4 +244,18 @@ func slackText(cs []slacktest.Call) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// settle waits until no call has reached the fake for a moment (at most
+// a few seconds).
+func (s *slackPlatform) settle() {
+	n := len(s.fake.Calls())
+	for range 30 {
+		time.Sleep(100 * time.Millisecond)
+		m := len(s.fake.Calls())
+		if m == n {
+			return
+		}
+		n = m
+	}
 }

@@ -150,7 +150,7 @@ func (m *module) setOpenItems(ctx context.Context, mt *Meeting, now time.Time) {
 
 // openItems are the agenda items open from last time, in lang: the
 // previous meeting's notes, overdue clues (in the clue group only),
-// unsigned co-signatures and the units that did not report progress,
+// unsigned co-signatures (those the whole group may know of) and the units that did not report progress,
 // each asked of the domain that owns the records. A source that fails is
 // logged and left out, so the notice still goes out.
 func (m *module) openItems(ctx context.Context, mt *Meeting, now time.Time, lang string) []string {
@@ -172,7 +172,7 @@ func (m *module) openItems(ctx context.Context, mt *Meeting, now time.Time, lang
 		lines, err = m.overdueClues(ctx, lang, now)
 		add("clues", lines, err)
 	}
-	lines, err = m.unsignedCosigns(ctx, lang, now)
+	lines, err = m.unsignedCosigns(ctx, lang, now, mt.Group)
 	add("cosigns", lines, err)
 	lines, err = m.unreported(ctx, lang, now)
 	add("progress", lines, err)
@@ -247,8 +247,16 @@ func (m *module) overdueClues(ctx context.Context, lang string, now time.Time) (
 }
 
 // unsignedCosigns are the co-signatures with a party past its reminder
-// time (cosign.Queries.UnsignedAt), naming those parties.
-func (m *module) unsignedCosigns(ctx context.Context, lang string, now time.Time) ([]string, error) {
+// time (cosign.Queries.UnsignedAt), naming those parties — only those
+// that everyone sitting in group (the meeting's) may know of
+// (cosign.Cosign.ShownTo). A co-signature of one inspected organisation
+// is left out altogether (no line, no count) in a group where another
+// organisation's people sit, or where nobody is known to sit.
+func (m *module) unsignedCosigns(ctx context.Context, lang string, now time.Time, group string) ([]string, error) {
+	bodies := m.cfg.GroupBodies(group)
+	if len(bodies) == 0 {
+		return nil, nil
+	}
 	cs, err := m.cosigns.UnsignedAt(ctx, now)
 	if err != nil {
 		return nil, err
@@ -259,6 +267,9 @@ func (m *module) unsignedCosigns(ctx context.Context, lang string, now time.Time
 	}
 	var out []string
 	for _, c := range cs {
+		if !c.ShownTo(r, bodies) {
+			continue
+		}
 		var bodies []string
 		for _, i := range c.Overdue(now) {
 			bodies = append(bodies, r.BodyName(c.Parties[i].Body, lang))
