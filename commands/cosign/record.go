@@ -2,7 +2,6 @@ package cosign
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"time"
 
@@ -344,29 +343,21 @@ func indexDocs(c *Cosign) []index.Doc {
 	return ds
 }
 
+// records is the collection of co-signatures, each write with its index
+// documents in the same unit of work: every change of a stored request
+// goes through create or update.
+var records = index.Records[Cosign]{Coll: CollCosigns, Docs: indexDocs}
+
 // create stores a new request with its index documents, in the unit of
 // work of ctx; ECONFLICT if its id exists.
 func create(ctx context.Context, s bot.Store, c *Cosign) error {
-	if err := bot.Records[Cosign](s, CollCosigns).Create(ctx, c.ID, c); err != nil {
-		return err
-	}
-	return index.Sync(ctx, s, nil, indexDocs(c))
+	return records.Create(ctx, s, c.ID, c)
 }
 
-// update applies fn to request id atomically, as Collection.Update, and
-// moves its index documents from those of the request it read to those
-// of the result, in the unit of work of ctx: every change of a stored
-// request goes through here or create.
+// update applies fn to request id atomically and moves its index
+// documents, in the unit of work of ctx.
 func update(ctx context.Context, s bot.Store, id string, fn func(*Cosign) error) (*Cosign, error) {
-	var old []index.Doc
-	c, err := bot.Records[Cosign](s, CollCosigns).Update(ctx, id, func(c *Cosign) error {
-		old = indexDocs(c)
-		return fn(c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return c, index.Sync(ctx, s, old, indexDocs(c))
+	return records.Update(ctx, s, id, fn)
 }
 
 // Seed stores a request made outside the cosign commands (the scale
@@ -383,11 +374,5 @@ const backfillName = CollCosignIndex + ".v2"
 // BackfillIndex gives the requests of a store written before the index
 // their index documents, once (see index.Backfill).
 func BackfillIndex(ctx context.Context, b *bot.Bot) (int, error) {
-	return index.Backfill(ctx, b, backfillName, CollCosigns, func(data []byte) ([]index.Doc, error) {
-		var c Cosign
-		if err := json.Unmarshal(data, &c); err != nil {
-			return nil, err
-		}
-		return indexDocs(&c), nil
-	})
+	return records.Backfill(ctx, b, backfillName)
 }
