@@ -342,6 +342,10 @@ func (b *Bot) TakeTurn(ctx context.Context, req *Request) (context.Context, bool
 	chat, user := b.answerChat(req)
 	if req.Direct || req.ChatID == "" {
 		chat = req.ChatID
+	} else if req.PrivateDirect {
+		// Its public answers show in the group, its private ones in the
+		// sender's direct chat: both keep their order.
+		user = req.UserID
 	}
 	// The request's own reserved answers are what the caller is about to
 	// show: only messages older than they count as a backlog.
@@ -542,6 +546,9 @@ func (b *Bot) reserve(ctx context.Context, ticket string, req *Request, resp *Re
 	res := &reservation{replies: resp.Replies, expedited: map[int]bool{}}
 	for i, r := range resp.Replies {
 		chat, user := b.answerChat(req)
+		if req.PrivateDirect && !r.Public {
+			chat, user = "", req.UserID // shown in the direct chat
+		}
 		id, err := rs.Reserve(ctx, b.lateOutgoing(req, i, r), chat, user, leaseKey(ticket), b.Now())
 		if err != nil {
 			return err

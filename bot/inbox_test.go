@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -480,4 +481,41 @@ func TestDeliveredAnswersReleasedAfterTheStoreRecovers(t *testing.T) {
 	if sent, _ := other.Outbox.Flush(ctx); sent != 0 {
 		t.Errorf("%d delivered answers sent again after the release", sent)
 	}
+}
+
+// A request from a group on a platform that shows private answers in the
+// sender's direct chat (Request.PrivateDirect: Lark) has its private
+// answer reserved in that direct chat, where it is shown, and its public
+// one in the group: a later direct message to the sender waits behind
+// the private answer, and a later group message behind the public one.
+func TestPrivateDirectAnswersKeepTheirPlaceInTheDirectChat(t *testing.T) {
+	var n atomic.Int32
+	env := countingEnv(t, &n)
+	ctx := context.Background()
+	req := slackReq("Ev-direct")
+	req.PrivateDirect = true
+	ticket, _, err := env.Bot.Accept(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = env.Bot.Process(ctx, ticket, req) // reserved; the adapter delivers them
+	docs, err := env.Store.List(ctx, outbox.Coll)
+	if err != nil || len(docs) != 2 {
+		t.Fatalf("%d answers reserved, want 2 (err %v)", len(docs), err)
+	}
+	orders := map[string]string{}
+	for _, d := range docs {
+		var e outbox.Entry
+		if err := json.Unmarshal(d.Data, &e); err != nil {
+			t.Fatal(err)
+		}
+		orders[e.Msg.Text] = e.Order
+	}
+	if got, want := orders["just for you"], string(bot.Console)+":user:李娜"; got != want {
+		t.Errorf("the private answer keeps its place in %q, want the direct chat %q", got, want)
+	}
+	if got, want := orders["counted"], string(bot.Console)+":C1"; got != want {
+		t.Errorf("the public answer keeps its place in %q, want the group %q", got, want)
+	}
+	env.Bot.Done(ctx, ticket, req)
 }

@@ -54,6 +54,11 @@ type Request struct {
 	// ResponseURL is where a platform accepts a late answer (Slack), kept
 	// so a request recovered from the inbox can still answer there.
 	ResponseURL string `json:",omitempty"`
+	// PrivateDirect is set by an adapter whose platform has no message
+	// only its addressee sees in a group (Lark): it shows the private
+	// answers to a request made in a group in the sender's direct chat,
+	// never in ChatID. The core then keeps their order there.
+	PrivateDirect bool `json:",omitempty"`
 	// Accepted is set once the request is in the durable inbox, where its
 	// event id was already claimed.
 	Accepted bool `json:",omitempty"`

@@ -343,6 +343,10 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 		Direct:   direct,
 		EventID:  ev,
 		Text:     commandText(text, msg.Mentions, botID),
+		// Lark has no message in a group that only its addressee sees:
+		// a private answer goes to the sender directly, never into the
+		// group where others would read it.
+		PrivateDirect: !direct,
 	}
 	messageID := str(msg.MessageId)
 	d := a.delivery(acceptTimeout)
@@ -359,6 +363,17 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 	// that an answer handed over or delivered late is shown once.
 	d.Deliver = func(ctx context.Context, i int, r bot.Reply) (bot.Reply, error) {
 		uuid := uuidFor(ev, "reply", strconv.Itoa(i))
+		if !r.Public && !direct {
+			// As the outbox would send it late (bot.DeliverLate), with the
+			// same uuid, so that Lark shows it once either way.
+			_, err := a.Send(ctx, bot.Outgoing{Platform: bot.Lark, UserID: openID, Text: r.Text, Card: r.Card, Files: r.Files,
+				Key: ev + ":reply:" + strconv.Itoa(i)})
+			if err != nil {
+				bot.Log(ctx, log).Error("lark: private answer not sent directly", "message", messageID, "err", err)
+				return r, err
+			}
+			return bot.Reply{}, nil
+		}
 		if err := a.replyTo(ctx, messageID, r, uuid); err != nil {
 			return r, err // the files with it
 		}

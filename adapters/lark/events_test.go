@@ -111,7 +111,7 @@ func TestURLVerification(t *testing.T) {
 
 // The generated encrypted fixture with its recorded signature is
 // accepted; its sender is not in the roster, so the core's polite answer
-// is the reply. The fixture's mention is not the bot's open_id, so the
+// goes to the sender directly. The fixture's mention is not the bot's open_id, so the
 // bot info lookup is made to fail: then any mention addresses the bot.
 func TestEncryptedSignedFixtureMessage(t *testing.T) {
 	hs := newHarness(t, "test key")
@@ -125,8 +125,11 @@ func TestEncryptedSignedFixtureMessage(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("status %d", status)
 	}
+	// The message came from a group: the answer, private, goes to the
+	// sender directly (Lark shows a reply in a group to everyone there).
 	calls := hs.fake.Calls()
-	if len(calls) != 1 || calls[0].Path != "/open-apis/im/v1/messages/om_5ce6d572455d361153b7cb51da133945/reply" {
+	if len(calls) != 1 || calls[0].Path != "/open-apis/im/v1/messages" || calls[0].Query.Get("receive_id_type") != "open_id" ||
+		calls[0].Body["receive_id"] != "ou_84aad35d084aa403a838cf73ee18467" {
 		t.Fatalf("calls %+v", calls)
 	}
 	if got := contentOf(t, calls[0])["text"].(string); !strings.Contains(got, "名册") {

@@ -55,7 +55,22 @@ func TestReplyToAFileMessageImportsIt(t *testing.T) {
 				t.Fatal("a file message alone imported")
 			}
 			hs.post("/lark/events", larktest.Reply("ev_cmd_1", chat.typ, chat.id, lina, f.MessageID, "进度 导入"))
-			if got := replyText(t, hs, "om_ev_cmd_1"); !strings.Contains(got, hs.env.TZ("progress.import.done", "count", 2, "first", "ZG-2026-0001", "last", "ZG-2026-0002")) {
+			// A private answer: a reply in a direct chat, a direct message
+			// when the command came from a group.
+			got := ""
+			if chat.typ == "p2p" {
+				got = replyText(t, hs, "om_ev_cmd_1")
+			} else {
+				if len(hs.fake.Replies("om_ev_cmd_1")) != 0 {
+					t.Fatalf("a private answer shown in the group: %+v", hs.fake.Replies("om_ev_cmd_1"))
+				}
+				dms := hs.fake.DMs(lina)
+				if len(dms) == 0 {
+					t.Fatalf("no answer to %s; calls %+v", lina, hs.fake.Calls())
+				}
+				got = dms[len(dms)-1].Text()
+			}
+			if !strings.Contains(got, hs.env.TZ("progress.import.done", "count", 2, "first", "ZG-2026-0001", "last", "ZG-2026-0002")) {
 				t.Fatalf("answer %q", got)
 			}
 			if n := itemsIn(t, hs); n != 2 {

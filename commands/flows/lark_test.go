@@ -61,8 +61,13 @@ func (l *larkPlatform) userID(person string) string {
 	return l.e.Person(person).IDs[bot.Lark]
 }
 
-// message posts a message event and waits for the bot's reply to it.
-func (l *larkPlatform) message(body []byte, eventID string) string {
+// message posts a message event from sender (an open_id) and waits for
+// the bot's answer to it: its replies to the message (public answers,
+// and every answer in a direct chat) and the direct messages it sent the
+// sender as
+// this event's answers (private answers to a group message: Lark shows a
+// reply in a group to everyone there).
+func (l *larkPlatform) message(body []byte, eventID, sender string) string {
 	l.t.Helper()
 	res, err := l.client.Event(body)
 	if err != nil {
@@ -72,21 +77,30 @@ func (l *larkPlatform) message(body []byte, eventID string) string {
 		l.t.Fatalf("message event: status %d: %s", res.Status, res.Body)
 	}
 	id := larktest.MessageID(eventID)
-	l.fake.AwaitFunc("reply to "+id, func() bool { return len(l.fake.Replies(id)) > 0 })
-	return larkText(l.fake.Replies(id))
+	answers := func() []larktest.Call {
+		out := l.fake.Replies(id)
+		for _, c := range l.fake.DMs(sender) {
+			if u, _ := c.Body["uuid"].(string); strings.HasPrefix(u, eventID+":reply:") {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	l.fake.AwaitFunc("answer to "+id, func() bool { return len(answers()) > 0 })
+	return larkText(answers())
 }
 
 func (l *larkPlatform) command(person, line string) string {
 	l.t.Helper()
 	ev := l.ids.next("ev")
-	return l.message(larktest.GroupMention(ev, larkCoord, l.userID(person), line), ev)
+	return l.message(larktest.GroupMention(ev, larkCoord, l.userID(person), line), ev, l.userID(person))
 }
 
 func (l *larkPlatform) direct(person, line string) string {
 	l.t.Helper()
 	ev := l.ids.next("ev")
 	l.p2p[larktest.MessageID(ev)] = person
-	return l.message(larktest.P2PMessage(ev, l.userID(person), line), ev)
+	return l.message(larktest.P2PMessage(ev, l.userID(person), line), ev, l.userID(person))
 }
 
 func toCard(ref string, content any) card {

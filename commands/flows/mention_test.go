@@ -80,7 +80,7 @@ func TestMentionsAndOnboardingOnLark(t *testing.T) {
 			env := l.e
 			const newcomer = "ou_qianjin"
 			ev := l.ids.next("ev")
-			got := l.message(larktest.P2PMessage(ev, newcomer, "帮助"), ev)
+			got := l.message(larktest.P2PMessage(ev, newcomer, "帮助"), ev, newcomer)
 			bottest.MustContain(t, "newcomer", got, "lark:"+newcomer, "王明")
 
 			qian := larktest.Mention{Key: "@_user_2", OpenID: newcomer, Name: "钱进"}
@@ -88,7 +88,7 @@ func TestMentionsAndOnboardingOnLark(t *testing.T) {
 			got = l.message(larktest.MessageEvent(larktest.Message{
 				EventID: ev, ChatType: "group", ChatID: larkCoord, Sender: l.userID("wangming"),
 				Text: "@_user_1 名册 添加 @_user_2 第二监督检查室", Mentions: []larktest.Mention{larktest.BotMention("@_user_1"), qian},
-			}), ev)
+			}), ev, l.userID("wangming"))
 			bottest.MustContain(t, "add by mention", got, env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室"))
 			p := personByID(t, env, bot.Lark, newcomer)
 			if p == nil || p.Name != "钱进" || !p.InBody("room2") {
@@ -103,7 +103,7 @@ func TestMentionsAndOnboardingOnLark(t *testing.T) {
 			got = l.message(larktest.MessageEvent(larktest.Message{
 				EventID: ev, ChatType: "group", ChatID: larkCoord, Sender: l.userID("wangming"), MsgType: "post",
 				Text: "@_user_1 名册 @_user_2", Mentions: []larktest.Mention{larktest.BotMention("@_user_1"), zhao},
-			}), ev)
+			}), ev, l.userID("wangming"))
 			bottest.MustContain(t, "post message with a mention", got, "赵强", "区纪委监委第二监督检查室")
 
 			// A mention where a body is typed.
@@ -113,7 +113,7 @@ func TestMentionsAndOnboardingOnLark(t *testing.T) {
 				EventID: ev, ChatType: "group", ChatID: larkCoord, Sender: l.userID("lina"),
 				Text:     `@_user_1 会签 新建 "公务用车登记不规范" 巡察组:第一巡察组 监督:派驻第三纪检监察组 单位:@_user_2`,
 				Mentions: []larktest.Mention{larktest.BotMention("@_user_1"), zhou},
-			}), ev)
+			}), ev, l.userID("lina"))
 			bottest.MustNotContain(t, "answer in the group", got, "QZ-2026-0001")
 			bottest.MustContain(t, "body by mention", awaitDMs(l, "lina", "QZ-2026-0001"), "QZ-2026-0001", "区财政局党组")
 		})
@@ -141,7 +141,7 @@ func TestAddByMobileOrEmailOnLark(t *testing.T) {
 	}
 	// The new person is recognised when they write.
 	ev := l.ids.next("ev")
-	got = l.message(larktest.P2PMessage(ev, "ou_qianjin", "我是谁"), ev)
+	got = l.message(larktest.P2PMessage(ev, "ou_qianjin", "我是谁"), ev, "ou_qianjin")
 	bottest.MustContain(t, "recognised", got, "区纪委监委第二监督检查室")
 
 	// Nobody with that number: refused, nobody added.
