@@ -240,7 +240,7 @@ func (b *Bot) Handle(ctx context.Context, req *Request) (resp *Response) {
 	}
 	resp, err := h(ctx, req)
 	if err != nil {
-		return b.errorResponse(ctx, req, err)
+		return b.errorResponse(ctx, req, keep(ctx, err))
 	}
 	if resp == nil {
 		resp = &Response{}

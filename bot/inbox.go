@@ -20,7 +20,18 @@ const InboxGrace = time.Minute
 type inboxEntry struct {
 	Req      *Request  `json:"req"`
 	Accepted time.Time `json:"accepted"`
+	// Attempts counts the recoveries whose unit of work could not
+	// commit (the store failing, the command failing inside): after
+	// maxInboxAttempts the request is answered with an apology and
+	// completed rather than tried for ever.
+	Attempts int `json:"attempts,omitempty"`
 }
+
+// maxInboxAttempts bounds how often recovery runs a request whose unit
+// of work keeps failing while the store itself works (a request that
+// cannot be carried out, rather than a store that is away: attempts
+// are counted only when the store takes the count).
+const maxInboxAttempts = 10
 
 var _ DurableHandler = (*Bot)(nil)
 
@@ -74,6 +85,7 @@ type hold struct {
 	until   time.Time // the lease's end as last taken or renewed
 	working bool      // being handled: the lease is renewed until Done
 	stop    func()    // ends the renewal
+	kept    bool      // not carried out (the store failed): left to recovery
 }
 
 func (h *hold) setUntil(t time.Time) {
@@ -173,14 +185,49 @@ func leaseKey(ticket string) string { return "inbox:" + ticket }
 // Process implements DurableHandler. It answers Duplicate when another
 // process holds the request.
 func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Response {
+	p := &processing{ticket: ticket}
 	got, err := b.lease(ctx, ticket)
 	if err != nil {
-		return b.errorResponse(ctx, req, err)
+		// The request stays in the inbox, for recovery.
+		return b.errorResponse(ctx, req, keep(context.WithValue(ctx, ticketKey{}, p), err))
 	}
 	if !got {
 		return &Response{Duplicate: true}
 	}
-	return b.Handle(context.WithValue(ctx, ticketKey{}, ticket), req)
+	resp := b.Handle(context.WithValue(ctx, ticketKey{}, p), req)
+	if p.kept {
+		if v, ok := b.held.Load(ticket); ok {
+			h := v.(*hold)
+			h.mu.Lock()
+			h.kept = true
+			h.mu.Unlock()
+		}
+	}
+	return resp
+}
+
+// processing is what Process tells the command's unit of work about the
+// request (ticketKey): its inbox ticket, and back whether the unit
+// could not commit because the store failed, so that the request stays
+// in the inbox for recovery instead of being completed unanswered.
+type processing struct {
+	ticket string
+	kept   bool
+}
+
+// keep is Handle's answer to err for a request from the inbox (Process)
+// whose handling failed because the store (or another dependency) is
+// unavailable: nothing was applied, and the request stays in the inbox;
+// recovery carries it out once the store is back, and answers then. The
+// sender is told so, and not to send it again (which would do it
+// twice). Other errors are returned as they are.
+func keep(ctx context.Context, err error) error {
+	p, _ := ctx.Value(ticketKey{}).(*processing)
+	if p == nil || InUnit(ctx) || ErrorCode(err) != EUNAVAILABLE {
+		return err
+	}
+	p.kept = true
+	return &Error{Code: EUNAVAILABLE, Key: "error.kept", Err: err}
 }
 
 // lease reports whether this process may handle ticket, and if so
@@ -245,7 +292,23 @@ func (b *Bot) finish(ctx context.Context, ticket string, req *Request) {
 	if !ok {
 		return
 	}
-	v.(*hold).release() // before the lease goes, so no renewal takes it back
+	h := v.(*hold)
+	h.release() // before the lease goes, so no renewal takes it back
+	h.mu.Lock()
+	kept := h.kept
+	h.mu.Unlock()
+	if kept {
+		// Not carried out: the entry stays for recovery (here or in another
+		// process), which may take it as soon as the lease is gone.
+		err := b.RunUnit(context.WithoutCancel(ctx), func(ctx context.Context) error {
+			unitFrom(ctx).dropClaim(leaseKey(ticket))
+			return nil
+		})
+		if err != nil {
+			b.Log.Warn("inbox: lease of a kept request left to expire", "ticket", ticket, "err", err)
+		}
+		return
+	}
 	op := InboxOp{Coll: CollInbox, ID: ticket, Lease: leaseKey(ticket)}
 	if req != nil && req.EventID != "" {
 		op.Claim, op.ClaimTTL = eventKey(req), DedupeTTL
@@ -285,6 +348,12 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		if b.Now().Sub(e.Accepted) < grace {
 			continue
 		}
+		if e.Attempts >= maxInboxAttempts {
+			if b.abandon(ctx, d.ID, &e) {
+				n++
+			}
+			continue
+		}
 		if v, ok := b.held.Load(d.ID); ok {
 			if _, working := v.(*hold).state(); working {
 				continue // being handled here, its lease renewed however long its answer takes
@@ -320,6 +389,7 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
 		if err != nil {
 			errs = append(errs, err) // left in the inbox: tried again after the lease
+			b.countAttempt(ctx, ticket, e)
 			if v, ok := b.held.LoadAndDelete(d.ID); ok {
 				v.(*hold).release()
 			}
@@ -327,6 +397,64 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// countAttempt records in the inbox entry ticket that a recovery of it
+// failed. It counts only while the entry is still there and the store
+// takes the count: a store that is away costs a request no attempt.
+func (b *Bot) countAttempt(ctx context.Context, ticket string, e inboxEntry) {
+	e.Attempts++
+	doc, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	err = b.RunUnit(ctx, func(ctx context.Context) error {
+		u := unitFrom(ctx)
+		if _, err := u.Get(ctx, CollInbox, ticket); err != nil {
+			return err
+		}
+		return u.Put(ctx, CollInbox, ticket, doc)
+	})
+	if err != nil && !IsNotFound(err) {
+		b.Log.Warn("inbox: failed recovery not counted", "ticket", ticket, "err", err)
+	}
+}
+
+// abandon completes inbox entry ticket, whose recovery failed
+// maxInboxAttempts times with the store working, without carrying it
+// out: its sender is told that nothing was done. It reports whether it
+// did (false when another process holds or completed the entry, or the
+// store failed).
+func (b *Bot) abandon(ctx context.Context, ticket string, e *inboxEntry) bool {
+	if v, ok := b.held.Load(ticket); ok {
+		if _, working := v.(*hold).state(); working {
+			return false
+		}
+	}
+	got, err := b.lease(ctx, ticket)
+	if err != nil || !got {
+		return false
+	}
+	err = b.RunUnit(ctx, func(ctx context.Context) error {
+		u := unitFrom(ctx)
+		if _, err := u.Get(ctx, CollInbox, ticket); err != nil {
+			return err
+		}
+		b.completeInbox(ctx, ticket, e.Req, true)
+		lang := e.Req.Lang
+		if lang == "" {
+			lang = b.Lang
+		}
+		text := b.T(lang, "error.abandoned", "time", e.Req.Time.In(b.Loc).Format("01-02 15:04"))
+		return b.deliverLate(ctx, e.Req, &Response{Replies: []Reply{{Text: text}}})
+	})
+	if err != nil {
+		b.Log.Error("inbox: could not give up a failing request", "ticket", ticket, "err", err)
+		b.dropHold(ticket)
+		return false
+	}
+	b.Log.Error("inbox: gave up a request that kept failing", "ticket", ticket, "platform", e.Req.Platform, "event", e.Req.EventID, "attempts", e.Attempts)
+	return true
 }
 
 // TakeTurn implements Orderer: the turn of req's chat (and, in a direct
@@ -466,9 +594,10 @@ func (b *Bot) completeInbox(ctx context.Context, ticket string, req *Request, re
 // inbox (Process), the completion of its entry is part of that unit.
 func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
-		ticket, _ := ctx.Value(ticketKey{}).(string)
-		if InUnit(ctx) {
-			ticket = "" // the outer unit completes it
+		p, _ := ctx.Value(ticketKey{}).(*processing)
+		ticket := ""
+		if p != nil && !InUnit(ctx) {
+			ticket = p.ticket // else the outer unit completes it
 		}
 		var resp *Response
 		attempt := 0
@@ -501,6 +630,11 @@ func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
 			}
 			return err
 		})
+		if InUnit(ctx) && !committable(err) {
+			// The outer unit (recovery's) must not commit what the command
+			// wrote before it failed.
+			unitFrom(ctx).fail(err)
+		}
 		return resp, err
 	}
 }

@@ -110,6 +110,7 @@ type unit struct {
 	claims  map[string]time.Duration
 	drops   map[string]bool // claims to release
 	after   []func(context.Context)
+	failed  error // set by fail: the unit is dropped
 }
 
 type unitDoc struct {
@@ -165,6 +166,11 @@ func (b *Bot) RunUnit(ctx context.Context, fn func(ctx context.Context) error) e
 	for attempt := 0; ; attempt++ {
 		u := newUnit(b.base())
 		err := fn(context.WithValue(ctx, unitKey{}, u))
+		if err == nil || committable(err) {
+			if u.failed != nil {
+				err = u.failed // an inner command failed and its caller answered it
+			}
+		}
 		if !committable(err) {
 			return err
 		}
@@ -433,6 +439,15 @@ func (u *unit) Claim(ctx context.Context, key string, ttl time.Duration) (bool, 
 func (u *unit) setClaim(key string, ttl time.Duration) {
 	u.claims[key] = ttl
 	delete(u.drops, key)
+}
+
+// fail marks the unit as not to be committed: a command inside it failed
+// with err (internal or unavailable) after it may have written, and its
+// caller turned the error into an answer rather than returning it.
+func (u *unit) fail(err error) {
+	if u.failed == nil {
+		u.failed = err
+	}
 }
 
 // dropClaim releases key when the unit commits.

@@ -830,10 +830,23 @@ func mapErr(err error) error {
 
 // transient reports server errors that mean "not now" rather than "wrong".
 func transient(err error) bool {
-	return redis.IsLoadingError(err) || redis.IsReadOnlyError(err) ||
+	if redis.IsLoadingError(err) || redis.IsReadOnlyError(err) ||
 		redis.IsMasterDownError(err) || redis.IsClusterDownError(err) ||
-		redis.IsTryAgainError(err) || redis.IsMaxClientsError(err)
+		redis.IsTryAgainError(err) || redis.IsMaxClientsError(err) {
+		return true
+	}
+	// The server busy with a script, out of memory, unable to persist or
+	// short of replicas: the same command may well succeed later.
+	for _, p := range notNow {
+		if redis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	return false
 }
+
+// notNow are the prefixes of the other Redis errors that mean "not now".
+var notNow = []string{"BUSY", "OOM", "MISCONF", "NOREPLICAS", "EXECABORT"}
 
 // slogLogger routes go-redis's own messages (reconnect attempts during
 // an outage) to the structured log instead of plain stderr lines.
