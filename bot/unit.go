@@ -171,10 +171,18 @@ func (b *Bot) RunUnit(ctx context.Context, fn func(ctx context.Context) error) e
 				err = u.failed // an inner command failed and its caller answered it
 			}
 		}
-		if !committable(err) {
+		var cerr error
+		switch {
+		case staleRead(err):
+			// A read inside the unit met a write committed since the unit
+			// began (a record created under the number the unit was about
+			// to take): its view is stale, like a conflict at the commit.
+			cerr = err
+		case !committable(err):
 			return err
+		default:
+			cerr = u.commit(ctx)
 		}
-		cerr := u.commit(ctx)
 		if cerr == nil {
 			for _, f := range u.after {
 				f(ctx)
@@ -197,6 +205,15 @@ func (b *Bot) RunUnit(ctx context.Context, fn func(ctx context.Context) error) e
 			return ErrUnavailable(ctx.Err())
 		}
 	}
+}
+
+// staleRead reports whether err is a conflict the store found inside a
+// unit (Create of a document that exists) rather than a refusal meant
+// for the user (which carries a message key): the unit runs again on
+// fresh data.
+func staleRead(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == ECONFLICT && e.Key == ""
 }
 
 // committable reports whether a unit whose function returned err keeps

@@ -314,3 +314,50 @@ func TestAUnitThatLosesManyRoundsStillCommits(t *testing.T) {
 		}
 	})
 }
+
+// A unit that numbers a record and creates it under that number finds
+// the record there when another unit committed the same number after
+// this one read the counter: a stale read, so the unit runs again on
+// fresh data instead of failing (the clue transfer lost under load in
+// the fault suite: "conflict: clues/XS-2026-0009 exists").
+func TestACreateThatMeetsACommittedNumberRunsTheUnitAgain(t *testing.T) {
+	stores(t, func(t *testing.T, env *bottest.Env) {
+		ctx := context.Background()
+		b := env.Bot
+		made := bot.Records[tally](b.Store, "made")
+		runs := 0
+		var id string
+		err := b.RunUnit(ctx, func(ctx context.Context) error {
+			runs++
+			var err error
+			if id, err = bot.NewID(ctx, b.Store, "TT", 2026); err != nil {
+				return err
+			}
+			if runs == 1 {
+				// Another process takes the same number and commits first.
+				if err := b.RunUnit(context.Background(), func(ctx context.Context) error {
+					other, err := bot.NewID(ctx, b.Store, "TT", 2026)
+					if err != nil {
+						return err
+					}
+					return made.Create(ctx, other, &tally{N: 2})
+				}); err != nil {
+					return err
+				}
+			}
+			return made.Create(ctx, id, &tally{N: 1})
+		})
+		if err != nil {
+			t.Fatalf("the unit failed: %v", err)
+		}
+		if runs != 2 || id != "TT-2026-0002" {
+			t.Fatalf("ran %d times and took %s; want 2 runs and TT-2026-0002", runs, id)
+		}
+		if v, err := made.Get(ctx, "TT-2026-0001"); err != nil || v.N != 2 {
+			t.Errorf("the other process's record: %+v, %v", v, err)
+		}
+		if v, err := made.Get(ctx, "TT-2026-0002"); err != nil || v.N != 1 {
+			t.Errorf("this unit's record: %+v, %v", v, err)
+		}
+	})
+}
