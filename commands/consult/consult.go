@@ -68,6 +68,9 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("consult: a bot and a configuration are required")
 	}
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return err
+	}
 	cc := cfg.Consult.WithDefaults()
 	r := b.BaseRoster()
 	for _, d := range cc.Departments {

@@ -103,6 +103,9 @@ func Register(b *bot.Bot, cfg *config.Config, fix ...Fix) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("round: a bot and a configuration are required")
 	}
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return err
+	}
 	rc := cfg.Round.WithDefaults()
 	h := &handler{
 		b: b, cfg: cfg, rc: rc, group: noticeGroup(cfg),
