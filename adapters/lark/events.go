@@ -757,16 +757,15 @@ func (a *Adapter) deliverToClick(ctx context.Context, req *bot.Request, i int, r
 	return bot.Reply{}, nil
 }
 
-// core is what the adapter needs of the core for its own few texts;
-// *bot.Bot has it.
+// core is what the adapter needs of the core for its own few texts (the
+// reader's language); *bot.Bot has it.
 type core interface {
-	T(lang, key string, args ...any) string
 	Roster(ctx context.Context) (*bot.Roster, error)
 	LangOf(ctx context.Context, p *bot.Person) string
 }
 
-// text renders a catalog message for the Lark user userID in the user's
-// language, when h is the core ("" otherwise).
+// text renders a message of the adapter's catalog for the Lark user
+// userID in the user's language, when h is the core ("" otherwise).
 func (a *Adapter) text(ctx context.Context, h bot.Handler, userID, key string) string {
 	c, ok := h.(core)
 	if !ok {
@@ -778,7 +777,7 @@ func (a *Adapter) text(ctx context.Context, h bot.Handler, userID, key string) s
 			lang = c.LangOf(ctx, p)
 		}
 	}
-	return c.T(lang, key)
+	return texts().T(lang, key)
 }
 
 func (a *Adapter) rejected(reason string) {

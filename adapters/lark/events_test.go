@@ -16,6 +16,7 @@ import (
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/i18n"
 )
 
 func TestCryptoVectorsDecrypt(t *testing.T) {
@@ -192,7 +193,7 @@ func TestDirectMessage(t *testing.T) {
 	t.Run("picture gets the short help", func(t *testing.T) {
 		hs.post("/lark/events", msgEvent(t, "ev_dm_2", "p2p", "oc_dm_lina", lina, "image", ""))
 		calls := hs.fake.Calls()
-		if len(calls) != 2 || contentOf(t, calls[1])["text"] != hs.env.TZ("lark.unsupported_message") {
+		if len(calls) != 2 || contentOf(t, calls[1])["text"] != texts().T(i18n.ZH, "lark.unsupported_message") {
 			t.Fatalf("calls %+v", calls)
 		}
 	})
@@ -289,7 +290,7 @@ func TestCardClickSlowerThanBudget(t *testing.T) {
 	hs.a.cardBudget = 20 * time.Millisecond
 	// The action waits for the gate, so the answer is the pending toast.
 	status, body := hs.postNoWait("/lark/cards", cardEvent(t, "ev_slow", lina, "tally.slow", tallyValue), nil)
-	if status != http.StatusOK || !strings.Contains(body, hs.env.TZ("lark.card_pending")) || strings.Contains(body, `"card"`) {
+	if status != http.StatusOK || !strings.Contains(body, texts().T(i18n.ZH, "lark.card_pending")) || strings.Contains(body, `"card"`) {
 		t.Fatalf("answer %d %s", status, body)
 	}
 	if calls := hs.fake.Calls(); len(calls) != 0 {

@@ -1,19 +1,27 @@
 // Package i18n is xunji's message catalog: every user-facing text, in
-// Simplified Chinese (the default) and English. Messages live in embedded
-// YAML files, one pair per area (catalog/<area>.zh-CN.yaml and
-// catalog/<area>.en.yaml), so each command package owns its texts.
+// Simplified Chinese (the default) and English. Messages live in YAML
+// files, one pair per area (<area>.zh-CN.yaml and <area>.en.yaml). The
+// core's own texts (errors, help, the console, schedules) are embedded
+// here, in catalog/, and Load reads them; each command package embeds its
+// texts beside its code and adds them with Add when it registers, so a
+// domain's texts live with the domain. A key may be defined by one area
+// only.
 // Placeholders are {name}, filled from name/value argument pairs, so
 // translations can order them freely; {name|one|other} chooses a word by
 // the number name ("{n} {n|entry|entries}").
 package i18n
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -30,13 +38,23 @@ var Langs = []string{ZH, EN}
 //go:embed catalog/*.yaml
 var files embed.FS
 
-// Catalog holds the messages of every language.
+// Catalog holds the messages of every language. It is safe for
+// concurrent use: Add publishes a new set of texts that T, Has and Keys
+// read without locking.
 type Catalog struct {
-	msgs map[string]map[string]string // lang → key → text
+	mu  sync.Mutex // serialises Add
+	cur atomic.Pointer[texts]
 }
 
-// Load reads the embedded catalog. It fails on a malformed file or a key
-// defined twice in one language.
+// texts is one published state of a catalog; it is never changed once
+// published.
+type texts struct {
+	msgs  map[string]map[string]string // lang → key → text
+	areas map[string][]byte            // file name → content, of the files added
+}
+
+// Load reads the core's embedded catalog. It fails on a malformed file
+// or a key defined twice in one language.
 func Load() (*Catalog, error) { return LoadFS(files, "catalog") }
 
 // MustLoad is Load for program start-up and tests.
@@ -50,42 +68,94 @@ func MustLoad() *Catalog {
 
 // LoadFS reads catalog files named <area>.<lang>.yaml from dir of fsys.
 func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
-	c := &Catalog{msgs: map[string]map[string]string{}}
-	for _, l := range Langs {
-		c.msgs[l] = map[string]string{}
-	}
-	entries, err := fs.ReadDir(fsys, dir)
-	if err != nil {
+	c := &Catalog{}
+	if err := c.Add(fsys, dir); err != nil {
 		return nil, err
 	}
+	return c, nil
+}
+
+// Add reads the catalog files named <area>.<lang>.yaml in dir of fsys
+// into c: a command package's texts, added when it registers. A key
+// already defined by another area, or in another file of dir, is an
+// error, and so is an area added before with other content; adding the
+// same files again changes nothing (a domain may be set up more than
+// once on one bot). On error c is unchanged.
+func (c *Catalog) Add(fsys fs.FS, dir string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := c.load().clone()
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return err
+	}
 	for _, e := range entries {
-		name := e.Name()
-		base := strings.TrimSuffix(name, ".yaml")
-		dot := strings.LastIndex(base, ".")
-		if dot < 0 {
-			return nil, fmt.Errorf("i18n: %s: name must be <area>.<lang>.yaml", name)
-		}
-		lang := base[dot+1:]
-		m, ok := c.msgs[lang]
-		if !ok {
-			return nil, fmt.Errorf("i18n: %s: unknown language %q", name, lang)
-		}
-		data, err := fs.ReadFile(fsys, path.Join(dir, name))
-		if err != nil {
-			return nil, err
-		}
-		var kv map[string]string
-		if err := yaml.Unmarshal(data, &kv); err != nil {
-			return nil, fmt.Errorf("i18n: %s: %w", name, err)
-		}
-		for k, v := range kv {
-			if _, dup := m[k]; dup {
-				return nil, fmt.Errorf("i18n: %s: key %q defined twice", name, k)
-			}
-			m[k] = strings.TrimRight(v, "\n")
+		if err := next.addFile(fsys, dir, e.Name()); err != nil {
+			return err
 		}
 	}
-	return c, nil
+	c.cur.Store(next)
+	return nil
+}
+
+// addFile adds the catalog file name of dir to t.
+func (t *texts) addFile(fsys fs.FS, dir, name string) error {
+	base := strings.TrimSuffix(name, ".yaml")
+	dot := strings.LastIndex(base, ".")
+	if dot < 0 {
+		return fmt.Errorf("i18n: %s: name must be <area>.<lang>.yaml", name)
+	}
+	lang := base[dot+1:]
+	m, ok := t.msgs[lang]
+	if !ok {
+		return fmt.Errorf("i18n: %s: unknown language %q", name, lang)
+	}
+	data, err := fs.ReadFile(fsys, path.Join(dir, name))
+	if err != nil {
+		return err
+	}
+	if prev, ok := t.areas[name]; ok {
+		if bytes.Equal(prev, data) {
+			return nil // these texts are in already
+		}
+		return fmt.Errorf("i18n: %s: area added twice with different texts", name)
+	}
+	var kv map[string]string
+	if err := yaml.Unmarshal(data, &kv); err != nil {
+		return fmt.Errorf("i18n: %s: %w", name, err)
+	}
+	for k, v := range kv {
+		if _, dup := m[k]; dup {
+			return fmt.Errorf("i18n: %s: key %q defined twice", name, k)
+		}
+		m[k] = strings.TrimRight(v, "\n")
+	}
+	t.areas[name] = data
+	return nil
+}
+
+// load returns the published texts, empty ones for a zero Catalog.
+func (c *Catalog) load() *texts {
+	if t := c.cur.Load(); t != nil {
+		return t
+	}
+	return &texts{}
+}
+
+// clone returns a copy of t that Add may change, with a map for every
+// language.
+func (t *texts) clone() *texts {
+	n := &texts{msgs: map[string]map[string]string{}, areas: maps.Clone(t.areas)}
+	if n.areas == nil {
+		n.areas = map[string][]byte{}
+	}
+	for _, l := range Langs {
+		n.msgs[l] = maps.Clone(t.msgs[l])
+		if n.msgs[l] == nil {
+			n.msgs[l] = map[string]string{}
+		}
+	}
+	return n
 }
 
 // Norm maps a language tag to a supported language: anything English is
@@ -99,7 +169,7 @@ func Norm(lang string) string {
 
 // Has reports whether key exists in lang.
 func (c *Catalog) Has(lang, key string) bool {
-	_, ok := c.msgs[Norm(lang)][key]
+	_, ok := c.load().msgs[Norm(lang)][key]
 	return ok
 }
 
@@ -107,7 +177,7 @@ func (c *Catalog) Has(lang, key string) bool {
 // "name" in args. A missing key renders as the key, so it shows up in
 // tests rather than as an empty message.
 func (c *Catalog) T(lang, key string, args ...any) string {
-	s, ok := c.msgs[Norm(lang)][key]
+	s, ok := c.load().msgs[Norm(lang)][key]
 	if !ok {
 		return key
 	}
@@ -186,7 +256,7 @@ func arg(args []any, name string) (string, bool) {
 
 // Keys returns the keys of lang, sorted.
 func (c *Catalog) Keys(lang string) []string {
-	m := c.msgs[Norm(lang)]
+	m := c.load().msgs[Norm(lang)]
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -114,3 +114,43 @@ func TestPluralForms(t *testing.T) {
 		t.Errorf("zh: %q", got)
 	}
 }
+
+// A domain adds its texts to the core's: a key another area defines is
+// refused and leaves the catalog as it was; the same files again change
+// nothing.
+func TestAdd(t *testing.T) {
+	c, err := LoadFS(fstest.MapFS{
+		"c/core.zh-CN.yaml": {Data: []byte("k: 核心\n")},
+		"c/core.en.yaml":    {Data: []byte("k: core\n")},
+	}, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain := fstest.MapFS{
+		"d/clue.zh-CN.yaml": {Data: []byte("clue.k: 线索\n")},
+		"d/clue.en.yaml":    {Data: []byte("clue.k: clue\n")},
+	}
+	if err := c.Add(domain, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.T(EN, "clue.k"); got != "clue" {
+		t.Errorf("added text renders %q", got)
+	}
+	if err := c.Add(domain, "d"); err != nil {
+		t.Errorf("the same files added again: %v", err)
+	}
+	clash := fstest.MapFS{
+		"d/other.en.yaml": {Data: []byte("new: new\n")},
+		"d/round.en.yaml": {Data: []byte("k: again\n")},
+	}
+	if err := c.Add(clash, "d"); err == nil {
+		t.Error("a key of another area was accepted")
+	}
+	if c.Has(EN, "new") || c.T(EN, "k") != "core" {
+		t.Error("a refused Add changed the catalog")
+	}
+	changed := fstest.MapFS{"d/clue.en.yaml": {Data: []byte("clue.other: x\n")}}
+	if err := c.Add(changed, "d"); err == nil {
+		t.Error("an area added again with other texts was accepted")
+	}
+}

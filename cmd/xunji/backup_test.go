@@ -17,7 +17,6 @@ import (
 
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
-	"github.com/xunji-bot/xunji/bot/i18n"
 	boltstore "github.com/xunji-bot/xunji/storage/bolt"
 )
 
@@ -181,7 +180,7 @@ func TestMigrateDemoDistrictToRedisThenBackupAndRestore(t *testing.T) {
 	lines := historyLines(onBolt)
 	// The two entries made on bolt (the transfer, the first query) and
 	// the query on Redis.
-	if title := i18n.MustLoad().T("zh-CN", "clue.audit.title", "id", clueID, "count", 3); !strings.Contains(onRedis, title) {
+	if title := fullCatalog(t).T("zh-CN", "clue.audit.title", "id", clueID, "count", 3); !strings.Contains(onRedis, title) {
 		t.Errorf("the history on Redis lacks %q:\n%s", title, onRedis)
 	}
 	if len(lines) == 0 {

@@ -21,6 +21,13 @@ func fullBot(t testing.TB) *bottest.Env {
 	return env
 }
 
+// fullCatalog returns the texts of the whole program: the core's and
+// every domain's, as a bot with every command registered has them.
+func fullCatalog(t testing.TB) *i18n.Catalog {
+	t.Helper()
+	return fullBot(t).Catalog
+}
+
 // Help is generated from the catalog: every command and sub-command of
 // the whole program must have its texts in both languages.
 func TestEveryCommandDocumentedInBothLanguages(t *testing.T) {

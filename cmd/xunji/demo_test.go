@@ -8,7 +8,6 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
-	"github.com/xunji-bot/xunji/bot/i18n"
 	"github.com/xunji-bot/xunji/commands/clue"
 )
 
@@ -16,7 +15,7 @@ import (
 // receiving room presses button 1, the seeded clue card's 签收, and the
 // seeded substance DM is shown to him at start.
 func TestReadmeWalkthroughPressesTheSeededClueCard(t *testing.T) {
-	cat := i18n.MustLoad()
+	cat := fullCatalog(t)
 	out := runConsole(t, t.TempDir(), "帮助\n名册\n切换 赵强\n我是谁\n1\n退出\n")
 	if strings.Contains(out, cat.T("zh-CN", "console.no_button", "n", 1)) {
 		t.Fatalf("button 1 is not the seeded card's:\n%s", out)
@@ -37,7 +36,7 @@ func TestReadmeWalkthroughPressesTheSeededClueCard(t *testing.T) {
 // The demo seed writes round XC-2026-0001 directly; the first round a
 // user creates must not collide with it, whatever year the demo starts.
 func TestRoundNewAfterDemoSeedTakesTheNextNumber(t *testing.T) {
-	cat := i18n.MustLoad()
+	cat := fullCatalog(t)
 	for _, now := range []time.Time{bottest.Start, time.Date(2027, 3, 2, 2, 0, 0, 0, time.UTC)} {
 		out := runConsoleAt(t, now, t.TempDir(), "轮次 新建 第一巡察组 区住建局党组 开始:2026-12-01 结束:2027-01-31 协同:第一监督检查室\n退出\n")
 		bottest.MustNotContain(t, "console output", out, cat.T("zh-CN", "error.exists", "id", "XC-2026-0001"))

@@ -8,7 +8,6 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
-	"github.com/xunji-bot/xunji/bot/i18n"
 	"github.com/xunji-bot/xunji/commands/clue"
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/round"
@@ -215,7 +214,7 @@ func TestHelpForOneSubcommand(t *testing.T) {
 // 私聊中移送" is followed and a clue's substance is answered in place;
 // "切换" to a name not in the roster is refused with the names.
 func TestConsoleMentionDirectModeAndSwitch(t *testing.T) {
-	cat := i18n.MustLoad()
+	cat := fullCatalog(t)
 	out := runConsole(t, t.TempDir(), strings.Join([]string{
 		"@巡纪 线索 列表",
 		"切换 钱多多",

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot/bottest"
-	"github.com/xunji-bot/xunji/bot/i18n"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -59,7 +58,7 @@ func runConsoleAt(t *testing.T, now time.Time, dir, input string) string {
 // the next month, at New Year's Eve, on holidays and in years the
 // holiday table does not know alike.
 func TestNoConfigStartsConsoleDemo(t *testing.T) {
-	cat := i18n.MustLoad()
+	cat := fullCatalog(t)
 	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
 		local := now.In(bottest.Shanghai)
 		year := fmt.Sprint(local.Year())
@@ -188,7 +187,7 @@ func TestAcknowledgedRecordSurvivesKill9(t *testing.T) {
 	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "xunji.db")
-	cat := i18n.MustLoad()
+	cat := fullCatalog(t)
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$")
 	cmd.Env = append(withoutEnv("REDIS_URL"), "XUNJI_CHILD=1", "XUNJI_STORE_PATH="+db, clockAt(bottest.Start).env())

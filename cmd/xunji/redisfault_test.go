@@ -15,7 +15,6 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
-	"github.com/xunji-bot/xunji/bot/i18n"
 )
 
 // startRedis runs a private redis-server on a free port, so the test can
@@ -93,7 +92,7 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("run: %v", err)
 	}
-	cat := i18n.MustLoad()
+	cat := fullCatalog(t)
 	ask := func() string {
 		resp := m.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", Text: "我是谁"})
 		var s []string

@@ -15,6 +15,9 @@ import (
 // Register adds help, whoami, roster and lang to b. work counts the open
 // work that removing a body's last member warns of (see OpenWork).
 func Register(b *bot.Bot, _ *config.Config, work ...OpenWork) error {
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return err
+	}
 	h := &handlers{b: b, work: work}
 	return b.Register(
 		&bot.Command{Name: "help", Aliases: []string{"帮助", "xunji", "巡纪", "?", "？"}, Run: h.help},

@@ -46,6 +46,9 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("assess: a bot and a configuration are required")
 	}
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return err
+	}
 	h := &handler{b: b, cfg: cfg, reports: bot.Records[SpecialReport](b.Store, CollReports)}
 	return b.Register(h.assessCommand(), h.reportCommand())
 }

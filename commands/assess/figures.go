@@ -190,70 +190,106 @@ func (a *Assessment) Behind(figure, body string) []Record {
 
 // Compute assesses p from the records as of now.
 func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now time.Time) (*Assessment, error) {
-	a := &Assessment{Period: p, AsOf: now}
-	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(p.From) && t.Before(p.To) && !t.After(now) }
-	add := func(fig, body, id string, at time.Time, detail string, detailAt time.Time, detailText string) {
-		a.Records = append(a.Records, Record{Figure: fig, Body: body, ID: id, At: at, Detail: detail, DetailAt: detailAt, DetailText: detailText})
-	}
-	loc := b.Loc
-	day := func(t time.Time) time.Time {
-		t = t.In(loc)
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
-	}
-
+	s := &assessor{a: &Assessment{Period: p, AsOf: now}, b: b, cfg: cfg, p: p, now: now, loc: b.Loc,
+		items: progress.NewQueries(b.Store, b.Loc)}
 	// Every figure is of a moment at or before now, after the record's
 	// creation: records created later have none.
-	// A clue late in the period is open or was closed after its reminder
-	// or deadline moment, which is in the period: the open clues and those
-	// closed since the period began hold every one.
-	clues, err := clue.NewQueries(b.Store, loc).ActiveDuring(ctx, p.From, now)
+	for _, step := range []func(context.Context) error{s.clues, s.progress, s.cosigns, s.checks, s.meetings, s.escalations} {
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.sort()
+	return s.a, nil
+}
+
+// assessor is Compute at work: the assessment it fills, figure by figure.
+type assessor struct {
+	a     *Assessment
+	b     *bot.Bot
+	cfg   *config.Config
+	p     Period
+	now   time.Time
+	loc   *time.Location
+	items progress.Queries
+	r     *bot.Roster // read by meetings
+}
+
+// in reports whether t is a moment of the period that has come.
+func (s *assessor) in(t time.Time) bool {
+	return !t.IsZero() && !t.Before(s.p.From) && t.Before(s.p.To) && !t.After(s.now)
+}
+
+func (s *assessor) add(fig, body, id string, at time.Time, detail string, detailAt time.Time, detailText string) {
+	s.a.Records = append(s.a.Records, Record{Figure: fig, Body: body, ID: id, At: at, Detail: detail, DetailAt: detailAt, DetailText: detailText})
+}
+
+// day is the start of t's day in the deployment zone.
+func (s *assessor) day(t time.Time) time.Time {
+	t = t.In(s.loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, s.loc)
+}
+
+// clues counts the clues acknowledged late and concluded late. A clue
+// late in the period is open or was closed after its reminder or
+// deadline moment, which is in the period: the open clues and those
+// closed since the period began hold every one.
+func (s *assessor) clues(ctx context.Context) error {
+	clues, err := clue.NewQueries(s.b.Store, s.loc).ActiveDuring(ctx, s.p.From, s.now)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, c := range clues {
-		remindAt, _ := clue.ReminderTimes(b.Cal, loc, c, cfg.Clue.AckReminder, cfg.Clue.AckEscalate, cfg.Clue.PriorityFactor)
+		remindAt, _ := clue.ReminderTimes(s.b.Cal, s.loc, c, s.cfg.Clue.AckReminder, s.cfg.Clue.AckEscalate, s.cfg.Clue.PriorityFactor)
 		ackedInTime := !c.AckAt.IsZero() && !c.AckAt.After(remindAt)
 		closedBefore := c.Status.Closed() && !c.ClosedAt.IsZero() && !c.ClosedAt.After(remindAt)
-		if in(remindAt) && !ackedInTime && !closedBefore {
+		if s.in(remindAt) && !ackedInTime && !closedBefore {
 			detail := "not_acked"
 			if !c.AckAt.IsZero() {
 				detail = "acked_late"
 			}
-			add(FigClueAckLate, c.Body, c.ID, remindAt, detail, c.AckAt, "")
+			s.add(FigClueAckLate, c.Body, c.ID, remindAt, detail, c.AckAt, "")
 		}
 		if !c.Deadline.IsZero() {
-			due := day(c.Deadline).AddDate(0, 0, 1)
+			due := s.day(c.Deadline).AddDate(0, 0, 1)
 			closedInTime := c.Status.Closed() && !c.ClosedAt.IsZero() && c.ClosedAt.Before(due)
-			if in(due) && !closedInTime {
+			if s.in(due) && !closedInTime {
 				detail := "open_after_deadline"
 				if c.Status.Closed() {
 					detail = "closed_after_deadline"
 				}
-				add(FigClueConcludeLate, c.Body, c.ID, due, detail, c.ClosedAt, bot.FormatDate(c.Deadline, loc))
+				s.add(FigClueConcludeLate, c.Body, c.ID, due, detail, c.ClosedAt, bot.FormatDate(c.Deadline, s.loc))
 			}
 		}
 	}
+	return nil
+}
 
-	items := progress.NewQueries(b.Store, loc)
-	months, err := items.ClosedCollections(ctx, p.From, p.To, now)
+// progress counts the items unreported in a closed monthly collection.
+func (s *assessor) progress(ctx context.Context) error {
+	months, err := s.items.ClosedCollections(ctx, s.p.From, s.p.To, s.now)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, m := range months {
 		for _, u := range m.Units {
 			for _, item := range u.Missing {
-				add(FigProgressMissing, u.Unit, item+"@"+m.ID, m.ClosedAt, "unreported", time.Time{}, m.ID)
+				s.add(FigProgressMissing, u.Unit, item+"@"+m.ID, m.ClosedAt, "unreported", time.Time{}, m.ID)
 			}
 		}
 	}
+	return nil
+}
 
-	cosigns, err := cosign.NewQueries(b.Store).RemindedBetween(ctx, p.From, p.To)
+// cosigns counts the co-signature parties unsigned when reminded.
+func (s *assessor) cosigns(ctx context.Context) error {
+	cosigns, err := cosign.NewQueries(s.b.Store).RemindedBetween(ctx, s.p.From, s.p.To)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, c := range cosigns {
 		for _, pt := range c.Parties {
-			if !in(pt.RemindAt) {
+			if !s.in(pt.RemindAt) {
 				continue
 			}
 			if pt.State == cosign.PartyConfirmed && !pt.At.IsZero() && !pt.At.After(pt.RemindAt) {
@@ -271,18 +307,22 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 			if pt.State == cosign.PartyConfirmed {
 				detail = "signed_late"
 			}
-			add(FigCosignUnsigned, pt.Body, c.ID, pt.RemindAt, detail, pt.At, "")
+			s.add(FigCosignUnsigned, pt.Body, c.ID, pt.RemindAt, detail, pt.At, "")
 		}
 	}
+	return nil
+}
 
-	// A check is due one cycle (at most two months) after its prompt: the
-	// checks due in the period were prompted from two months before it.
-	checks, err := items.ChecksPromptedBetween(ctx, p.From.AddDate(0, -2, 0), p.To)
+// checks counts the relay checks not recorded by the end of their cycle.
+// A check is due one cycle (at most two months) after its prompt: the
+// checks due in the period were prompted from two months before it.
+func (s *assessor) checks(ctx context.Context) error {
+	checks, err := s.items.ChecksPromptedBetween(ctx, s.p.From.AddDate(0, -2, 0), s.p.To)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, c := range checks {
-		start, err := time.ParseInLocation("2006-01", c.Period, loc)
+		start, err := time.ParseInLocation("2006-01", c.Period, s.loc)
 		if err != nil {
 			continue
 		}
@@ -292,30 +332,36 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		}
 		due := start.AddDate(0, cycle, 0)
 		recorded := c.Result != progress.CheckPending && !c.RecordedAt.IsZero() && c.RecordedAt.Before(due)
-		if in(due) && !recorded {
+		if s.in(due) && !recorded {
 			detail := "check_missing"
 			if c.Result != progress.CheckPending && !c.RecordedAt.IsZero() {
 				detail = "check_late"
 			}
-			add(FigCheckMissing, c.Body, c.ID, due, detail, c.RecordedAt, c.Period)
+			s.add(FigCheckMissing, c.Body, c.ID, due, detail, c.RecordedAt, c.Period)
 		}
 	}
+	return nil
+}
 
-	meetings, err := meeting.NewQueries(b.Store).ScheduledBetween(ctx, p.From, p.To)
+// meetings counts the invited bodies that missed a meeting held, and
+// reads the roster the rows follow.
+func (s *assessor) meetings(ctx context.Context) error {
+	meetings, err := meeting.NewQueries(s.b.Store).ScheduledBetween(ctx, s.p.From, s.p.To)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r, err := b.Roster(ctx)
+	r, err := s.b.Roster(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	s.r = r
 	for _, m := range meetings {
-		if m.State != meeting.MeetingScheduled || m.Kind == meeting.MeetingOther || !in(m.Time) {
+		if m.State != meeting.MeetingScheduled || m.Kind == meeting.MeetingOther || !s.in(m.Time) {
 			continue
 		}
 		invitees := m.Invitees
 		if invitees == nil { // stored before invitee lists: the configured ones
-			invitees = cfg.Meetings.InviteesOf(r, string(m.Kind))
+			invitees = s.cfg.Meetings.InviteesOf(r, string(m.Kind))
 		}
 		for _, body := range invitees {
 			bd, ok := r.Body(body)
@@ -325,24 +371,35 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 				continue
 			}
 			if m.PresenceOf(r, body) == meeting.PresenceAbsent {
-				add(FigMeetingMissed, body, m.ID, m.Time, "meeting_"+string(m.Kind), time.Time{}, "")
+				s.add(FigMeetingMissed, body, m.ID, m.Time, "meeting_"+string(m.Kind), time.Time{}, "")
 			}
 		}
 	}
+	return nil
+}
 
-	entries, err := b.AuditBetween(ctx, "escalate", p.From, p.To)
+// escalations lists the reminder talks and reports the audit log records
+// in the period.
+func (s *assessor) escalations(ctx context.Context) error {
+	entries, err := s.b.AuditBetween(ctx, "escalate", s.p.From, s.p.To)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, e := range entries {
-		if e.Result != bot.ResultOK || !strings.HasSuffix(e.Action, ".escalate") || !in(e.Time) {
+		if e.Result != bot.ResultOK || !strings.HasSuffix(e.Action, ".escalate") || !s.in(e.Time) {
 			continue
 		}
-		a.Escalations = append(a.Escalations, Escalation{Time: e.Time, Action: e.Action, Record: e.Record, Detail: e.Detail})
+		s.a.Escalations = append(s.a.Escalations, Escalation{Time: e.Time, Action: e.Action, Record: e.Record, Detail: e.Detail})
 	}
+	return nil
+}
 
+// sort puts the rows in roster order (the assessed bodies, then any other
+// with a record) and the records by figure, body row, time and id.
+func (s *assessor) sort() {
+	a := s.a
 	order := map[string]int{}
-	for i, bd := range r.Bodies {
+	for i, bd := range s.r.Bodies {
 		order[bd.ID] = i
 		if slices.Contains(RowKinds, bd.Kind) {
 			a.Rows = append(a.Rows, bd.ID)
@@ -378,5 +435,4 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		}
 		return strings.Compare(x.ID, y.ID)
 	})
-	return a, nil
 }

@@ -127,43 +127,84 @@ func numeral(lang string, i int) string {
 // their counts, the escalations of the period, and the office's
 // suggestions (note, or a placeholder to fill in).
 func Markdown(b *bot.Bot, r *bot.Roster, a *Assessment, lang, id string, author *bot.Person, note string, date time.Time) string {
-	t := func(key string, args ...any) string { return b.T(lang, key, args...) }
-	var s strings.Builder
-	line := func(v string) { s.WriteString(v + "\n") }
-	// The official header (版头): the masthead, the issue number (期号), the
-	// reporting body (报送单位) and the date written out.
-	line("**" + t("report.md.masthead") + "**")
-	line("")
-	line(t("report.md.issue", "n", IssueNumber(id)))
-	line("")
-	line(t("report.md.header", "office", officeName(r, lang), "date", LongDate(lang, date, b.Loc)))
-	line("")
-	line("---")
-	line("")
-	line("# " + t("report.md.title", "period", PeriodName(lang, a.Period.Label)))
-	line("")
-	line("> " + t("report.md.draft"))
-	line("")
+	d := &draft{b: b, r: r, a: a, lang: lang}
+	d.header(id, author, date)
+	d.overview()
+	d.line("## " + d.t("report.md.h_problems"))
+	d.line("")
+	for i, f := range Figures {
+		d.figure(i, f)
+	}
+	d.escalations()
+	d.line("## " + d.t("report.md.h_next"))
+	d.line("")
+	if note != "" {
+		d.line(note)
+	} else {
+		d.line(d.t("report.md.next_placeholder"))
+	}
+	d.line("")
+	d.line("---")
+	d.line(d.t("report.md.footer"))
+	return d.s.String()
+}
+
+// draft is Markdown at work: the report written so far.
+type draft struct {
+	b    *bot.Bot
+	r    *bot.Roster
+	a    *Assessment
+	lang string
+	s    strings.Builder
+}
+
+func (d *draft) t(key string, args ...any) string { return d.b.T(d.lang, key, args...) }
+
+func (d *draft) line(v string) { d.s.WriteString(v + "\n") }
+
+// header writes the official header (版头): the masthead, the issue
+// number (期号), the reporting body (报送单位) and the date written out;
+// then the title and the report's id, period and author.
+func (d *draft) header(id string, author *bot.Person, date time.Time) {
+	lang, loc, a := d.lang, d.b.Loc, d.a
+	d.line("**" + d.t("report.md.masthead") + "**")
+	d.line("")
+	d.line(d.t("report.md.issue", "n", IssueNumber(id)))
+	d.line("")
+	d.line(d.t("report.md.header", "office", officeName(d.r, lang), "date", LongDate(lang, date, loc)))
+	d.line("")
+	d.line("---")
+	d.line("")
+	d.line("# " + d.t("report.md.title", "period", PeriodName(lang, a.Period.Label)))
+	d.line("")
+	d.line("> " + d.t("report.md.draft"))
+	d.line("")
 	who := "-"
 	if author != nil {
 		who = author.DisplayName(lang)
 	}
-	line("- " + t("report.md.id", "id", id))
-	line("- " + t("report.md.period", "from", LongDate(lang, a.Period.From, b.Loc), "to", LongDate(lang, a.Period.To.AddDate(0, 0, -1), b.Loc),
-		"asof", LongDate(lang, a.AsOf, b.Loc)+" "+a.AsOf.In(b.Loc).Format("15:04")))
-	line("- " + t("report.md.author", "person", who))
-	line("")
-	line("## " + t("report.md.h_overview"))
-	line("")
+	d.line("- " + d.t("report.md.id", "id", id))
+	d.line("- " + d.t("report.md.period", "from", LongDate(lang, a.Period.From, loc), "to", LongDate(lang, a.Period.To.AddDate(0, 0, -1), loc),
+		"asof", LongDate(lang, a.AsOf, loc)+" "+a.AsOf.In(loc).Format("15:04")))
+	d.line("- " + d.t("report.md.author", "person", who))
+	d.line("")
+}
+
+// overview writes the totals of every figure and how many bodies they
+// concern.
+func (d *draft) overview() {
+	a := d.a
+	d.line("## " + d.t("report.md.h_overview"))
+	d.line("")
 	total := 0
 	var parts []string
 	for _, f := range Figures {
 		n := a.Total(f)
 		total += n
-		parts = append(parts, t("assess.part", "figure", t("assess.figure."+f), "count", n))
+		parts = append(parts, d.t("assess.part", "figure", d.t("assess.figure."+f), "count", n))
 	}
 	if total == 0 {
-		line(t("report.md.overview_clean", "escalations", len(a.Escalations)))
+		d.line(d.t("report.md.overview_clean", "escalations", len(a.Escalations)))
 	} else {
 		flagged := 0
 		for _, body := range a.Rows {
@@ -171,65 +212,59 @@ func Markdown(b *bot.Bot, r *bot.Roster, a *Assessment, lang, id string, author 
 				flagged++
 			}
 		}
-		line(t("report.md.overview", "total", total, "bodies", flagged, "parts", strings.Join(parts, t("list.sep")), "escalations", len(a.Escalations)))
+		d.line(d.t("report.md.overview", "total", total, "bodies", flagged, "parts", strings.Join(parts, d.t("list.sep")), "escalations", len(a.Escalations)))
 	}
-	line("")
-	line("## " + t("report.md.h_problems"))
-	line("")
-	for i, f := range Figures {
-		n := a.Total(f)
-		line("### " + t("report.md.h_figure", "n", numeral(lang, i), "figure", t("assess.figure."+f), "count", n))
-		line("")
-		line(t("assess.explain." + f))
-		line("")
-		if n == 0 {
-			line(t("report.md.none"))
-			line("")
+	d.line("")
+}
+
+// figure writes the section of figure f, the i-th: what it counts, and a
+// table of the bodies with their counts and the records behind them.
+func (d *draft) figure(i int, f string) {
+	n := d.a.Total(f)
+	d.line("### " + d.t("report.md.h_figure", "n", numeral(d.lang, i), "figure", d.t("assess.figure."+f), "count", n))
+	d.line("")
+	d.line(d.t("assess.explain." + f))
+	d.line("")
+	if n == 0 {
+		d.line(d.t("report.md.none"))
+		d.line("")
+		return
+	}
+	d.line("| " + d.t("assess.col.body") + " | " + d.t("report.md.col_count") + " | " + d.t("assess.col.record") + " |")
+	d.line("|---|---:|---|")
+	for _, body := range d.a.Rows {
+		recs := d.a.Behind(f, body)
+		if len(recs) == 0 {
 			continue
 		}
-		line("| " + t("assess.col.body") + " | " + t("report.md.col_count") + " | " + t("assess.col.record") + " |")
-		line("|---|---:|---|")
-		for _, body := range a.Rows {
-			recs := a.Behind(f, body)
-			if len(recs) == 0 {
-				continue
+		var ids []string
+		for j, rec := range recs {
+			if j == maxIDs {
+				ids = append(ids, d.t("report.md.more", "count", len(recs)-maxIDs))
+				break
 			}
-			var ids []string
-			for j, rec := range recs {
-				if j == maxIDs {
-					ids = append(ids, t("report.md.more", "count", len(recs)-maxIDs))
-					break
-				}
-				ids = append(ids, rec.ID)
-			}
-			line(fmt.Sprintf("| %s | %d | %s |", mdCell(r.BodyName(body, lang)), len(recs), mdCell(strings.Join(ids, t("list.sep")))))
+			ids = append(ids, rec.ID)
 		}
-		line("")
+		d.line(fmt.Sprintf("| %s | %d | %s |", mdCell(d.r.BodyName(body, d.lang)), len(recs), mdCell(strings.Join(ids, d.t("list.sep")))))
 	}
-	line("## " + t("report.md.h_escalations"))
-	line("")
-	if len(a.Escalations) == 0 {
-		line(t("report.md.none"))
+	d.line("")
+}
+
+// escalations writes the reminder talks and reports of the period.
+func (d *draft) escalations() {
+	d.line("## " + d.t("report.md.h_escalations"))
+	d.line("")
+	if len(d.a.Escalations) == 0 {
+		d.line(d.t("report.md.none"))
 	}
-	for _, e := range a.Escalations {
+	for _, e := range d.a.Escalations {
 		action := e.Action
-		if b.Translator().Has(lang, "report.esc."+e.Action) {
-			action = t("report.esc." + e.Action)
+		if d.b.Translator().Has(d.lang, "report.esc."+e.Action) {
+			action = d.t("report.esc." + e.Action)
 		}
-		line("- " + t("report.md.escalation", "time", LongDate(lang, e.Time, b.Loc), "action", action, "record", e.Record))
+		d.line("- " + d.t("report.md.escalation", "time", LongDate(d.lang, e.Time, d.b.Loc), "action", action, "record", e.Record))
 	}
-	line("")
-	line("## " + t("report.md.h_next"))
-	line("")
-	if note != "" {
-		line(note)
-	} else {
-		line(t("report.md.next_placeholder"))
-	}
-	line("")
-	line("---")
-	line(t("report.md.footer"))
-	return s.String()
+	d.line("")
 }
 
 // mdCell keeps a table cell on one line and its pipes literal.

@@ -69,6 +69,9 @@ const SummaryTask = "clue.quarterly_summary"
 // Register adds the clue command, its reminder job (every
 // ReminderJobEvery) and the quarterly summary task (SummaryTask) to b.
 func Register(b *bot.Bot, cfg *config.Config) error {
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return err
+	}
 	h := newHandler(b, cfg)
 	if err := b.Register(h.command()); err != nil {
 		return err

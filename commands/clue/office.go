@@ -35,19 +35,9 @@ func (h *handler) joint(ctx context.Context, req *bot.Request) (*bot.Response, e
 	}
 	lang := req.Lang
 	r := req.Roster
-	names := req.Command.Args[min(1, len(req.Command.Args)):]
-	if len(names) == 0 {
-		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.joint"))
-	}
-	var bodies []string
-	for _, n := range names {
-		b, ok := r.FindBody(n, jointKinds...)
-		if !ok {
-			return nil, bot.UsageError(req, "clue.error.not_joint", "name", n, "bodies", joinNames(bodiesOf(r, jointKinds...), lang, h.t(lang, "list.sep")))
-		}
-		if !slices.Contains(bodies, b.ID) {
-			bodies = append(bodies, b.ID)
-		}
+	bodies, err := h.jointBodies(req)
+	if err != nil {
+		return nil, err
 	}
 	c, err := h.load(ctx, id)
 	if err != nil {
@@ -88,9 +78,40 @@ func (h *handler) joint(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if err := h.b.Audit(ctx, req, "clue.joint", id, "bodies="+strings.Join(added, ",")); err != nil {
 		return nil, err
 	}
+	told, failed := h.tellJoint(ctx, r, c, added)
+	text := h.t(lang, "clue.joint.done", "id", id, "bodies", bodyNames(r, added, lang, h.t(lang, "list.sep")), "body", r.BodyName(c.Body, lang), "members", told)
+	if failed {
+		text += "\n" + h.t(lang, "clue.notify_failed")
+	}
+	return bot.Text(text), nil
+}
+
+// jointBodies reads the bodies of a joint command, without repeats.
+func (h *handler) jointBodies(req *bot.Request) ([]string, error) {
+	lang, r := req.Lang, req.Roster
+	names := req.Command.Args[min(1, len(req.Command.Args)):]
+	if len(names) == 0 {
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.joint"))
+	}
+	var bodies []string
+	for _, n := range names {
+		b, ok := r.FindBody(n, jointKinds...)
+		if !ok {
+			return nil, bot.UsageError(req, "clue.error.not_joint", "name", n, "bodies", joinNames(bodiesOf(r, jointKinds...), lang, h.t(lang, "list.sep")))
+		}
+		if !slices.Contains(bodies, b.ID) {
+			bodies = append(bodies, b.ID)
+		}
+	}
+	return bodies, nil
+}
+
+// tellJoint sends the substance of clue c to every member of the bodies
+// added to verify it jointly, keeping the references. It returns how
+// many members were told and whether a message failed.
+func (h *handler) tellJoint(ctx context.Context, r *bot.Roster, c *Clue, added []string) (told int, failed bool) {
+	id := c.ID
 	var dms []ClueDM
-	told := 0
-	failed := false
 	for _, b := range added {
 		for _, m := range r.Members(b) {
 			ml := h.b.LangOf(ctx, m)
@@ -108,11 +129,7 @@ func (h *handler) joint(ctx context.Context, req *bot.Request) (*bot.Response, e
 		}
 	}
 	h.recordDMs(ctx, id, dms)
-	text := h.t(lang, "clue.joint.done", "id", id, "bodies", bodyNames(r, added, lang, h.t(lang, "list.sep")), "body", r.BodyName(c.Body, lang), "members", told)
-	if failed {
-		text += "\n" + h.t(lang, "clue.notify_failed")
-	}
-	return bot.Text(text), nil
+	return told, failed
 }
 
 // reassign: clue reassign <id> <body> [deadline:…] — the office

@@ -104,31 +104,55 @@ const listBudget = 2000
 // the index of the parties entitled (whoKeys) — never a global page
 // filtered — with the command that shows the next page.
 func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	f, from, err := h.listFilter(req)
+	if err != nil {
+		return nil, err
+	}
+	src, err := openSource(ctx, h.b.Store)
+	if err != nil {
+		return nil, err
+	}
+	now := h.b.Now()
+	pg, err := src.newest(ctx, f.prefixes(req.Roster, req.Person), from, maxListed, listBudget, func(c *Clue) bool {
+		// Belt and braces: the prefixes hold only clues the reader may
+		// know of.
+		return mayKnow(req.Roster, req.Person, c) && f.match(c, req.Person, now, h.b.Loc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(pg.rows) == 0 && pg.next == "" {
+		return bot.Text(h.t(req.Lang, "clue.list.empty")), nil
+	}
+	return bot.Text(h.listText(req, pg.rows, pg.next, now)), nil
+}
+
+// listFilter reads the filter of a list command and the clue its page
+// starts from ("" for the newest).
+func (h *handler) listFilter(req *bot.Request) (f listFilter, from string, err error) {
 	lang := req.Lang
 	p := req.Command
-	var f listFilter
-	from := ""
 	for k, v := range p.Options {
 		switch k {
 		case "body", "单位", "承办单位":
 			b, ok := req.Roster.FindBody(v, ReceivingKinds...)
 			if !ok {
-				return nil, bot.UsageError(req, "clue.error.no_receiver", "name", v, "bodies", joinNames(receivers(req.Roster), lang, h.t(lang, "list.sep")))
+				return f, "", bot.UsageError(req, "clue.error.no_receiver", "name", v, "bodies", joinNames(receivers(req.Roster), lang, h.t(lang, "list.sep")))
 			}
 			f.body = b.ID
 		case "status", "状态":
 			s, ok := statusWords[strings.ToLower(v)]
 			if !ok {
-				return nil, bot.UsageError(req, "clue.error.bad_status", "input", v)
+				return f, "", bot.UsageError(req, "clue.error.bad_status", "input", v)
 			}
 			f.status = s
 		case "from", "从":
 			if !reID.MatchString(strings.TrimSpace(v)) {
-				return nil, bot.UsageError(req, "clue.error.bad_id", "input", v)
+				return f, "", bot.UsageError(req, "clue.error.bad_id", "input", v)
 			}
 			from = strings.ToUpper(strings.TrimSpace(v))
 		default:
-			return nil, bot.UsageError(req, "clue.error.unknown_option", "option", k)
+			return f, "", bot.UsageError(req, "clue.error.unknown_option", "option", k)
 		}
 	}
 	for _, w := range p.Args {
@@ -146,32 +170,23 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 				f.status = s
 				continue
 			}
-			return nil, bot.UsageError(req, "clue.error.bad_filter", "input", w)
+			return f, "", bot.UsageError(req, "clue.error.bad_filter", "input", w)
 		}
 	}
-	src, err := openSource(ctx, h.b.Store)
-	if err != nil {
-		return nil, err
-	}
-	now := h.b.Now()
-	pg, err := src.newest(ctx, f.prefixes(req.Roster, req.Person), from, maxListed, listBudget, func(c *Clue) bool {
-		// Belt and braces: the prefixes hold only clues the reader may
-		// know of.
-		return mayKnow(req.Roster, req.Person, c) && f.match(c, req.Person, now, h.b.Loc)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(pg.rows) == 0 && pg.next == "" {
-		return bot.Text(h.t(lang, "clue.list.empty")), nil
-	}
+	return f, from, nil
+}
+
+// listText is a page of rows of clue list, with the command for the
+// next page when there is one (next).
+func (h *handler) listText(req *bot.Request, rows []*Clue, next string, now time.Time) string {
+	lang := req.Lang
 	var s strings.Builder
-	if len(pg.rows) == 0 { // nothing within the budget: say so, and go on
+	if len(rows) == 0 { // nothing within the budget: say so, and go on
 		s.WriteString(h.t(lang, "clue.list.empty"))
 	} else {
-		s.WriteString(h.t(lang, "clue.list.header", "count", len(pg.rows)))
+		s.WriteString(h.t(lang, "clue.list.header", "count", len(rows)))
 	}
-	for _, c := range pg.rows {
+	for _, c := range rows {
 		s.WriteString("\n• ")
 		s.WriteString(h.t(lang, "clue.list.row", "id", c.ID, "organisation", orgName(req.Roster, c, lang),
 			"body", req.Roster.BodyName(c.Body, lang), "status", h.statusLabel(lang, c),
@@ -188,10 +203,10 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 			s.WriteString(h.t(lang, "clue.list.title", "title", c.Title))
 		}
 	}
-	if pg.next != "" {
-		s.WriteString("\n" + h.t(lang, "clue.list.more", "filters", moreFilters(p), "id", pg.next))
+	if next != "" {
+		s.WriteString("\n" + h.t(lang, "clue.list.more", "filters", moreFilters(req.Command), "id", next))
 	}
-	return bot.Text(s.String()), nil
+	return s.String()
 }
 
 // moreFilters repeats the filters of a list command for the command

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/commands/round"
@@ -22,14 +23,90 @@ var transferOptions = []string{"deadline", "期限", "due", "round", "轮次", "
 
 // transfer: clue transfer <receiving body> <organisation> <title> <substance…> [deadline:…] [round:…] [priority]
 func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	c, body, err := h.transferClue(req)
+	if err != nil {
+		return nil, err
+	}
+	now := h.b.Now().In(h.b.Loc)
+	if c.Deadline, err = h.transferDeadline(req, now); err != nil {
+		return nil, err
+	}
+	if c.Round, c.FromBody, err = h.transferRound(ctx, req, c.Organisation); err != nil {
+		return nil, err
+	}
+	id, err := bot.NewID(ctx, h.b.Store, PrefixClue, now.Year())
+	if err != nil {
+		return nil, err
+	}
+	c.ID, c.Status, c.CreatedBy, c.CreatedAt, c.UpdatedAt = id, ClueTransferred, req.Person.ID, now, now
+	c.History = []bot.History{{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "transfer"}}
+	if err := create(ctx, h.b, c); err != nil {
+		return nil, err
+	}
+	// The audit detail names no title or substance: the log is read more
+	// widely than the clue.
+	detail := fmt.Sprintf("body=%s organisation=%s deadline=%s priority=%t", body.ID, c.OrganisationName, bot.FormatDate(c.Deadline, h.b.Loc), c.Priority)
+	if c.Round != "" {
+		detail += " round=" + c.Round
+	}
+	if err := h.b.Audit(ctx, req, "clue.transfer", id, detail); err != nil {
+		return nil, err
+	}
+	members, groupText, failed := h.announce(ctx, req.Roster, c, req.Lang)
+	return bot.Text(h.transferredText(req, c, body, len(members), groupText, failed)), nil
+}
+
+// transferClue reads the receiving body, the organisation, the title,
+// the substance and the priority of a transfer command into a new clue.
+func (h *handler) transferClue(req *bot.Request) (*Clue, bot.Body, error) {
 	p := req.Command
-	r := req.Roster
 	lang := req.Lang
 	for k := range p.Options {
 		if !slices.Contains(transferOptions, k) {
-			return nil, bot.UsageError(req, "clue.error.unknown_option", "option", k)
+			return nil, bot.Body{}, bot.UsageError(req, "clue.error.unknown_option", "option", k)
 		}
 	}
+	priority, args := transferPriority(p)
+	switch len(args) {
+	case 0:
+		return nil, bot.Body{}, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.body"))
+	case 1:
+		return nil, bot.Body{}, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.organisation"))
+	case 2:
+		return nil, bot.Body{}, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.title"))
+	case 3:
+		return nil, bot.Body{}, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.substance"))
+	}
+	body, err := h.receivingBody(req, args[0])
+	if err != nil {
+		return nil, bot.Body{}, err
+	}
+	orgID, orgName, err := h.organisation(req, args[1])
+	if err != nil {
+		return nil, bot.Body{}, err
+	}
+	title := strings.TrimSpace(args[2])
+	substance := strings.TrimSpace(strings.Join(args[3:], " "))
+	switch {
+	case title == "":
+		err = bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.title"))
+	case substance == "":
+		err = bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.substance"))
+	case tooLong(title, maxTitle):
+		err = bot.UsageError(req, "clue.error.too_long", "what", h.t(lang, "clue.arg.title"), "max", maxTitle)
+	case tooLong(substance, maxSubstance):
+		err = bot.UsageError(req, "clue.error.too_long", "what", h.t(lang, "clue.arg.substance"), "max", maxSubstance)
+	}
+	if err != nil {
+		return nil, bot.Body{}, err
+	}
+	return &Clue{Body: body.ID, Organisation: orgID, OrganisationName: orgName, Title: title, Substance: substance, Priority: priority}, body, nil
+}
+
+// transferPriority reads the priority of a transfer, from the priority:
+// option or a priority word ending the arguments, and returns the
+// arguments without such words.
+func transferPriority(p *bot.Parsed) (bool, []string) {
 	args := slices.Clone(p.Args)
 	priority := false
 	if p.HasOpt("priority", "优先") {
@@ -43,106 +120,72 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 		priority = true
 		args = args[:len(args)-1]
 	}
-	switch len(args) {
-	case 0:
-		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.body"))
-	case 1:
-		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.organisation"))
-	case 2:
-		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.title"))
-	case 3:
-		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.substance"))
-	}
-	body, err := h.receivingBody(req, args[0])
-	if err != nil {
-		return nil, err
-	}
-	orgID, orgName, err := h.organisation(req, args[1])
-	if err != nil {
-		return nil, err
-	}
-	title := strings.TrimSpace(args[2])
-	substance := strings.TrimSpace(strings.Join(args[3:], " "))
-	switch {
-	case title == "":
-		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.title"))
-	case substance == "":
-		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "clue.arg.substance"))
-	case tooLong(title, maxTitle):
-		return nil, bot.UsageError(req, "clue.error.too_long", "what", h.t(lang, "clue.arg.title"), "max", maxTitle)
-	case tooLong(substance, maxSubstance):
-		return nil, bot.UsageError(req, "clue.error.too_long", "what", h.t(lang, "clue.arg.substance"), "max", maxSubstance)
-	}
+	return priority, args
+}
 
-	now := h.b.Now().In(h.b.Loc)
+// transferDeadline reads the deadline: option of a transfer, by default
+// the configured number of days from today.
+func (h *handler) transferDeadline(req *bot.Request, now time.Time) (time.Time, error) {
+	p := req.Command
 	today := dayStart(now, h.b.Loc)
-	deadline := today.AddDate(0, 0, h.cfg.DeadlineDays)
-	if s := p.Opt("deadline", "期限", "due"); s != "" {
-		d, err := bot.ParseDate(s, now, h.b.Loc)
-		if err != nil {
-			var e *bot.Error
-			if errors.As(err, &e) {
-				e.Example = "cmd.clue.transfer.example"
-			}
-			return nil, err
+	s := p.Opt("deadline", "期限", "due")
+	if s == "" {
+		if p.HasOpt("deadline", "期限", "due") {
+			return time.Time{}, bot.UsageError(req, "clue.error.empty_option", "option", "deadline / 期限")
 		}
-		if d.Before(today) {
-			return nil, bot.UsageError(req, "clue.error.deadline_past", "date", bot.FormatDate(d, h.b.Loc))
-		}
-		deadline = d
-	} else if p.HasOpt("deadline", "期限", "due") {
-		return nil, bot.UsageError(req, "clue.error.empty_option", "option", "deadline / 期限")
+		return today.AddDate(0, 0, h.cfg.DeadlineDays), nil
 	}
-
-	from := senderBody(r, req.Person)
-	roundID := strings.ToUpper(strings.TrimSpace(p.Opt("round", "轮次")))
-	if roundID != "" {
-		rd, err := round.NewQueries(h.b.Store).Get(ctx, roundID)
-		if bot.IsNotFound(err) {
-			return nil, bot.UsageError(req, "clue.error.no_round", "id", roundID)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if orgID != "" && rd.Organisation != "" && rd.Organisation != orgID {
-			return nil, bot.UsageError(req, "clue.error.round_org", "id", roundID, "organisation", r.BodyName(rd.Organisation, lang))
-		}
-		if req.Person.InBody(rd.Team) {
-			from = rd.Team
-		}
-	}
-
-	id, err := bot.NewID(ctx, h.b.Store, PrefixClue, now.Year())
+	d, err := bot.ParseDate(s, now, h.b.Loc)
 	if err != nil {
-		return nil, err
+		var e *bot.Error
+		if errors.As(err, &e) {
+			e.Example = "cmd.clue.transfer.example"
+		}
+		return time.Time{}, err
 	}
-	c := &Clue{
-		ID: id, Round: roundID, FromBody: from, Body: body.ID,
-		Organisation: orgID, OrganisationName: orgName,
-		Title: title, Substance: substance, Deadline: deadline, Priority: priority,
-		Status: ClueTransferred, CreatedBy: req.Person.ID, CreatedAt: now, UpdatedAt: now,
-		History: []bot.History{{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "transfer"}},
+	if d.Before(today) {
+		return time.Time{}, bot.UsageError(req, "clue.error.deadline_past", "date", bot.FormatDate(d, h.b.Loc))
 	}
-	if err := create(ctx, h.b, c); err != nil {
-		return nil, err
-	}
-	// The audit detail names no title or substance: the log is read more
-	// widely than the clue.
-	detail := fmt.Sprintf("body=%s organisation=%s deadline=%s priority=%t", body.ID, orgName, bot.FormatDate(deadline, h.b.Loc), priority)
-	if roundID != "" {
-		detail += " round=" + roundID
-	}
-	if err := h.b.Audit(ctx, req, "clue.transfer", id, detail); err != nil {
-		return nil, err
-	}
+	return d, nil
+}
 
-	members, groupText, failed := h.announce(ctx, r, c, lang)
-	text := h.t(lang, "clue.transferred", "id", id, "body", body.DisplayName(lang), "deadline", bot.FormatDate(deadline, h.b.Loc), "members", len(members))
+// transferRound reads the round: option of a transfer of a clue about
+// organisation orgID, and returns the round and the body the clue comes
+// from: the round's team when the sender is in it, else the sender's
+// body.
+func (h *handler) transferRound(ctx context.Context, req *bot.Request, orgID string) (roundID, from string, err error) {
+	r := req.Roster
+	from = senderBody(r, req.Person)
+	roundID = strings.ToUpper(strings.TrimSpace(req.Command.Opt("round", "轮次")))
+	if roundID == "" {
+		return "", from, nil
+	}
+	rd, err := round.NewQueries(h.b.Store).Get(ctx, roundID)
+	if bot.IsNotFound(err) {
+		return "", "", bot.UsageError(req, "clue.error.no_round", "id", roundID)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if orgID != "" && rd.Organisation != "" && rd.Organisation != orgID {
+		return "", "", bot.UsageError(req, "clue.error.round_org", "id", roundID, "organisation", r.BodyName(rd.Organisation, req.Lang))
+	}
+	if req.Person.InBody(rd.Team) {
+		from = rd.Team
+	}
+	return roundID, from, nil
+}
+
+// transferredText answers the sender of clue c, transferred to body and
+// announced to members of its members.
+func (h *handler) transferredText(req *bot.Request, c *Clue, body bot.Body, members int, groupText string, failed bool) string {
+	lang := req.Lang
+	text := h.t(lang, "clue.transferred", "id", c.ID, "body", body.DisplayName(lang), "deadline", bot.FormatDate(c.Deadline, h.b.Loc), "members", members)
 	text += "\n" + groupText
-	if len(members) == 0 {
+	if members == 0 {
 		text += "\n" + h.t(lang, "clue.warn.no_members", "body", body.DisplayName(lang))
 	}
-	if priority {
+	if c.Priority {
 		text += "\n" + h.t(lang, "clue.transferred_priority")
 	}
 	if failed {
@@ -151,7 +194,7 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 	if !req.Direct {
 		text += "\n" + h.t(lang, "clue.tip.direct")
 	}
-	return bot.Text(text), nil
+	return text
 }
 
 // announce posts the group card in the discipline-only clue group (when

@@ -68,6 +68,9 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("consult: a bot and a configuration are required")
 	}
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return err
+	}
 	cc := cfg.Consult.WithDefaults()
 	r := b.BaseRoster()
 	for _, d := range cc.Departments {
@@ -153,61 +156,18 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err := checkOptions(req, optDeadline, optRequest); err != nil {
 		return nil, err
 	}
-	rid := strings.TrimSpace(p.Arg(0))
-	if rid == "" {
-		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(lang, "consult.arg.round"))
-	}
-	if !reRoundID.MatchString(rid) {
-		return nil, bot.UsageError(req, "consult.error.bad_round", "input", rid)
-	}
-	rid = strings.ToUpper(rid)
-	rd, err := h.rounds.Get(ctx, rid)
-	if bot.IsNotFound(err) {
-		return nil, bot.UsageError(req, "consult.error.no_round", "id", rid)
-	}
+	rd, err := h.consultRound(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	var depts []string
-	for _, w := range p.Args[1:] {
-		for _, s := range splitList(w) {
-			b, ok := r.FindBody(s, bot.ConsultedDept)
-			if !ok {
-				return nil, bot.UsageError(req, "consult.error.unknown_dept", "input", s, "choices", h.deptChoices(r, lang))
-			}
-			if !slices.Contains(depts, b.ID) {
-				depts = append(depts, b.ID)
-			}
-		}
-	}
-	if len(depts) == 0 {
-		depts = slices.Clone(h.cc.Departments)
-		if len(depts) == 0 {
-			for _, b := range r.BodiesOf(bot.ConsultedDept) {
-				depts = append(depts, b.ID)
-			}
-		}
-	}
-	if len(depts) == 0 {
-		return nil, bot.Errorf(bot.EINVALID, "consult.error.no_depts")
-	}
-	for _, d := range depts {
-		if len(r.Members(d)) == 0 {
-			return nil, bot.UsageError(req, "consult.error.no_members", "dept", r.BodyName(d, lang))
-		}
+	depts, err := h.consultDepts(req)
+	if err != nil {
+		return nil, err
 	}
 	now := h.b.Now().In(h.b.Loc)
-	today := dayStart(now, h.b.Loc)
-	deadline := dayStart(h.b.Cal.AddWorkdays(today, h.cc.DeadlineDays), h.b.Loc)
-	if s := p.Opt(optDeadline...); s != "" {
-		d, err := bot.ParseDate(s, now, h.b.Loc)
-		if err != nil {
-			return nil, bot.DateError(req, err, s, "2026-12-10, 12-10, +5d")
-		}
-		if d.Before(today) {
-			return nil, bot.UsageError(req, "consult.error.past_deadline", "date", bot.FormatDate(d, h.b.Loc))
-		}
-		deadline = d
+	deadline, err := h.consultDeadline(req, now)
+	if err != nil {
+		return nil, err
 	}
 	request := strings.TrimSpace(p.Opt(optRequest...))
 	if request == "" {
@@ -234,26 +194,7 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err := h.b.Audit(ctx, req, "consult.create", id, fmt.Sprintf("round=%s depts=%s deadline=%s", rd.ID, strings.Join(depts, ","), bot.FormatDate(deadline, h.b.Loc))); err != nil {
 		return nil, err
 	}
-	var failed []string
-	for _, d := range depts {
-		refs, err := h.tellDept(ctx, r, d, "consult:"+id+":"+d, func(l string) bot.Notice {
-			return bot.Notice{Card: h.deptCard(r, c, rd, d, l)}
-		})
-		if err != nil {
-			h.b.Log.Warn("consult: request card failed", "consult", id, "dept", d, "err", err)
-			failed = append(failed, r.BodyName(d, lang))
-		}
-		if len(refs) > 0 {
-			if _, err := update(ctx, h.b.Store, id, func(v *Consultation) error {
-				if i := v.Dept(d); i >= 0 {
-					v.Depts[i].Cards = append(v.Depts[i].Cards, refs...)
-				}
-				return nil
-			}); err != nil {
-				h.b.Log.Warn("consult: keeping card references failed", "consult", id, "err", err)
-			}
-		}
-	}
+	failed := h.sendRequests(ctx, r, c, rd, lang)
 	names := make([]string, 0, len(depts))
 	for _, d := range depts {
 		names = append(names, r.BodyName(d, lang))
@@ -264,6 +205,108 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 		text += "\n" + h.t(lang, "consult.notify_failed", "depts", strings.Join(failed, h.t(lang, "list.sep")))
 	}
 	return bot.Text(text), nil
+}
+
+// consultRound reads the round a consult new command names.
+func (h *handler) consultRound(ctx context.Context, req *bot.Request) (*round.Round, error) {
+	rid := strings.TrimSpace(req.Command.Arg(0))
+	if rid == "" {
+		return nil, bot.UsageError(req, "error.missing_arg", "what", h.t(req.Lang, "consult.arg.round"))
+	}
+	if !reRoundID.MatchString(rid) {
+		return nil, bot.UsageError(req, "consult.error.bad_round", "input", rid)
+	}
+	rid = strings.ToUpper(rid)
+	rd, err := h.rounds.Get(ctx, rid)
+	if bot.IsNotFound(err) {
+		return nil, bot.UsageError(req, "consult.error.no_round", "id", rid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// consultDepts reads the departments a consult new command names, by
+// default the configured ones, else every consulted department; each
+// must have members to answer.
+func (h *handler) consultDepts(req *bot.Request) ([]string, error) {
+	lang, r := req.Lang, req.Roster
+	var depts []string
+	for _, w := range req.Command.Args[1:] {
+		for _, s := range splitList(w) {
+			b, ok := r.FindBody(s, bot.ConsultedDept)
+			if !ok {
+				return nil, bot.UsageError(req, "consult.error.unknown_dept", "input", s, "choices", h.deptChoices(r, lang))
+			}
+			if !slices.Contains(depts, b.ID) {
+				depts = append(depts, b.ID)
+			}
+		}
+	}
+	if len(depts) == 0 {
+		depts = slices.Clone(h.cc.Departments)
+		if len(depts) == 0 {
+			for _, b := range r.BodiesOf(bot.ConsultedDept) {
+				depts = append(depts, b.ID)
+			}
+		}
+	}
+	if len(depts) == 0 {
+		return nil, bot.Errorf(bot.EINVALID, "consult.error.no_depts")
+	}
+	for _, d := range depts {
+		if len(r.Members(d)) == 0 {
+			return nil, bot.UsageError(req, "consult.error.no_members", "dept", r.BodyName(d, lang))
+		}
+	}
+	return depts, nil
+}
+
+// consultDeadline reads the deadline: option of consult new, by default
+// the configured number of working days from today.
+func (h *handler) consultDeadline(req *bot.Request, now time.Time) (time.Time, error) {
+	today := dayStart(now, h.b.Loc)
+	s := req.Command.Opt(optDeadline...)
+	if s == "" {
+		return dayStart(h.b.Cal.AddWorkdays(today, h.cc.DeadlineDays), h.b.Loc), nil
+	}
+	d, err := bot.ParseDate(s, now, h.b.Loc)
+	if err != nil {
+		return time.Time{}, bot.DateError(req, err, s, "2026-12-10, 12-10, +5d")
+	}
+	if d.Before(today) {
+		return time.Time{}, bot.UsageError(req, "consult.error.past_deadline", "date", bot.FormatDate(d, h.b.Loc))
+	}
+	return d, nil
+}
+
+// sendRequests sends the request card of consultation c to each of its
+// departments, keeping the references, and returns the names (in lang)
+// of the departments it could not reach.
+func (h *handler) sendRequests(ctx context.Context, r *bot.Roster, c *Consultation, rd *round.Round, lang string) []string {
+	var failed []string
+	for _, cd := range c.Depts {
+		d := cd.Body
+		refs, err := h.tellDept(ctx, r, d, "consult:"+c.ID+":"+d, func(l string) bot.Notice {
+			return bot.Notice{Card: h.deptCard(r, c, rd, d, l)}
+		})
+		if err != nil {
+			h.b.Log.Warn("consult: request card failed", "consult", c.ID, "dept", d, "err", err)
+			failed = append(failed, r.BodyName(d, lang))
+		}
+		if len(refs) > 0 {
+			if _, err := update(ctx, h.b.Store, c.ID, func(v *Consultation) error {
+				if i := v.Dept(d); i >= 0 {
+					v.Depts[i].Cards = append(v.Depts[i].Cards, refs...)
+				}
+				return nil
+			}); err != nil {
+				h.b.Log.Warn("consult: keeping card references failed", "consult", c.ID, "err", err)
+			}
+		}
+	}
+	return failed
 }
 
 func splitList(s string) []string {

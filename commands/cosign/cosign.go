@@ -181,6 +181,9 @@ func RegisterWith(b *bot.Bot, cfg *config.Config, templates []config.CosignTempl
 	if b == nil || cfg == nil {
 		return fmt.Errorf("cosign: a bot and a configuration are required")
 	}
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return err
+	}
 	if err := ValidateTemplates(templates); err != nil {
 		return err
 	}

@@ -140,6 +140,9 @@ type Maker struct{ m *module }
 // NewMaker returns the co-signature maker with templates (the first is
 // the default), as RegisterWith would set it up.
 func NewMaker(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) (*Maker, error) {
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return nil, err
+	}
 	if err := ValidateTemplates(templates); err != nil {
 		return nil, err
 	}

@@ -158,64 +158,86 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 	inGroup := m.cardGroup(r, c) != ""
 	var dms []CardDM
 	for _, i := range remind {
-		p := c.Parties[i]
-		var told []string
-		for _, person := range r.Members(p.Body) {
-			lang := m.b.LangOf(ctx, person)
-			msg := "cosign.remind.dm_card"
-			if inGroup {
-				msg = "cosign.remind.dm"
-			}
-			text := m.b.T(lang, msg, "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang),
-				"party", m.partyName(r, p, lang), "since", bot.FormatTime(p.Since, m.b.Loc))
-			key := fmt.Sprintf("cosign-remind:%s:%d:%s", c.ID, c.Opens, p.Body)
-			n := bot.Notice{PersonID: person.ID, Text: text, Key: key}
-			if !inGroup {
-				n.Card = m.cardIn(r, c, lang)
-			}
-			refs, err := m.b.Notify(ctx, n)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			if !inGroup {
-				dms = append(dms, directMessages(person.ID, refs)...)
-			}
-			told = append(told, person.ID)
-		}
-		if err := m.b.Audit(ctx, nil, "cosign.remind", c.ID, "body="+p.Body+" members="+strings.Join(told, ",")); err != nil {
-			errs = append(errs, err)
-		}
+		sent, err := m.remindParty(ctx, r, c, c.Parties[i], inGroup)
+		dms = append(dms, sent...)
+		errs = append(errs, err)
 	}
 	m.keepRefs(ctx, c, nil, dms)
 	if len(escalate) > 0 {
-		lang := m.b.Lang
-		var parties, bodies []string
-		for _, i := range escalate {
-			p := c.Parties[i]
-			parties = append(parties, m.b.T(lang, "cosign.escalate.party", "party", m.partyName(r, p, lang), "since", bot.FormatTime(p.Since, m.b.Loc)))
-			bodies = append(bodies, p.Body)
+		errs = append(errs, m.escalate(ctx, r, c, escalate))
+	}
+	return errors.Join(errs...)
+}
+
+// remindParty reminds each member of party p of request c by direct
+// message, with the card when the group may not see it (inGroup false),
+// and audits the reminder. It returns the direct messages that carry a
+// card.
+func (m *module) remindParty(ctx context.Context, r *bot.Roster, c *Cosign, p CosignParty, inGroup bool) ([]CardDM, error) {
+	var errs []error
+	var dms []CardDM
+	var told []string
+	for _, person := range r.Members(p.Body) {
+		lang := m.b.LangOf(ctx, person)
+		msg := "cosign.remind.dm_card"
+		if inGroup {
+			msg = "cosign.remind.dm"
 		}
-		text := m.b.T(lang, "cosign.escalate.notice", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang),
-			"parties", strings.Join(parties, "\n"), "creator", m.personName(r, c.CreatedBy, lang))
-		key := fmt.Sprintf("cosign-escalate:%s:%d:%s", c.ID, c.Opens, strings.Join(bodies, ","))
-		group := m.escalationGroup()
-		if c.ShownTo(r, m.cfg.GroupBodies(group)) {
-			if _, err := m.b.Notify(ctx, bot.Notice{Group: group, Text: text, Key: key}); err != nil {
-				errs = append(errs, err)
-			}
-		} else {
-			// Someone sitting in the escalation group may not know of the
-			// request: the inspection office's members are told directly.
-			group = ""
-			for _, person := range officeMembers(r) {
-				if _, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Text: text, Key: key}); err != nil {
-					errs = append(errs, err)
-				}
-			}
+		text := m.b.T(lang, msg, "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang),
+			"party", m.partyName(r, p, lang), "since", bot.FormatTime(p.Since, m.b.Loc))
+		key := fmt.Sprintf("cosign-remind:%s:%d:%s", c.ID, c.Opens, p.Body)
+		n := bot.Notice{PersonID: person.ID, Text: text, Key: key}
+		if !inGroup {
+			n.Card = m.cardIn(r, c, lang)
 		}
-		if err := m.b.Audit(ctx, nil, "cosign.escalate", c.ID, "bodies="+strings.Join(bodies, ",")+" group="+group); err != nil {
+		refs, err := m.b.Notify(ctx, n)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		if !inGroup {
+			dms = append(dms, directMessages(person.ID, refs)...)
+		}
+		told = append(told, person.ID)
+	}
+	if err := m.b.Audit(ctx, nil, "cosign.remind", c.ID, "body="+p.Body+" members="+strings.Join(told, ",")); err != nil {
+		errs = append(errs, err)
+	}
+	return dms, errors.Join(errs...)
+}
+
+// escalate reports the parties of request c at the indexes escalate,
+// still unsigned, to the escalation group, or to the inspection office's
+// members directly when someone in the group may not know of the
+// request, and audits it.
+func (m *module) escalate(ctx context.Context, r *bot.Roster, c *Cosign, escalate []int) error {
+	var errs []error
+	lang := m.b.Lang
+	var parties, bodies []string
+	for _, i := range escalate {
+		p := c.Parties[i]
+		parties = append(parties, m.b.T(lang, "cosign.escalate.party", "party", m.partyName(r, p, lang), "since", bot.FormatTime(p.Since, m.b.Loc)))
+		bodies = append(bodies, p.Body)
+	}
+	text := m.b.T(lang, "cosign.escalate.notice", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang),
+		"parties", strings.Join(parties, "\n"), "creator", m.personName(r, c.CreatedBy, lang))
+	key := fmt.Sprintf("cosign-escalate:%s:%d:%s", c.ID, c.Opens, strings.Join(bodies, ","))
+	group := m.escalationGroup()
+	if c.ShownTo(r, m.cfg.GroupBodies(group)) {
+		if _, err := m.b.Notify(ctx, bot.Notice{Group: group, Text: text, Key: key}); err != nil {
+			errs = append(errs, err)
+		}
+	} else {
+		// Someone sitting in the escalation group may not know of the
+		// request: the inspection office's members are told directly.
+		group = ""
+		for _, person := range officeMembers(r) {
+			if _, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Text: text, Key: key}); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := m.b.Audit(ctx, nil, "cosign.escalate", c.ID, "bodies="+strings.Join(bodies, ",")+" group="+group); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

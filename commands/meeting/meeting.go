@@ -94,6 +94,9 @@ type module struct {
 // configured schedules (errors name the key), so a bad rule stops the
 // start-up.
 func Register(b *bot.Bot, cfg *config.Config) error {
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return err
+	}
 	scheds, err := schedule.Compile(cfg.Schedules, b.Loc, b.Cal, cfg.Groups)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -70,6 +71,35 @@ func (e *ImportError) Error() string {
 // team or the inspection office, or an administrator) for the records
 // and the audit. It returns the ids created, in row order.
 func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, format string) ([]string, error) {
+	r, err := importRoster(ctx, b, req)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := readSheet(data, format)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{b: b, items: bot.Records[Item](b.Store, CollItems)}
+	lang := req.Lang
+	if lang == "" {
+		lang = b.Lang
+	}
+	hdr, cols, err := sheetHeader(b, rows, lang)
+	if err != nil {
+		return nil, err
+	}
+	taken := h.titles(ctx)
+	now := b.Now().In(b.Loc)
+	items, err := h.importRows(r, req, rows[hdr+1:], hdr+1, cols, taken, now, lang)
+	if err != nil {
+		return nil, err
+	}
+	return h.storeImport(ctx, req, items, now, format)
+}
+
+// importRoster returns the roster of an import by the person of req, refusing
+// (and auditing) a person who may not create items.
+func importRoster(ctx context.Context, b *bot.Bot, req *bot.Request) (*bot.Roster, error) {
 	if req == nil || req.Person == nil {
 		return nil, bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
 	}
@@ -86,16 +116,13 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 		}
 		return nil, bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
 	}
-	rows, err := readSheet(data, format)
-	if err != nil {
-		return nil, err
-	}
-	h := &handler{b: b, items: bot.Records[Item](b.Store, CollItems)}
-	lang := req.Lang
-	if lang == "" {
-		lang = b.Lang
-	}
-	// The header is the first row with any content.
+	return r, nil
+}
+
+// sheetHeader finds the header, the first row with any content, and the
+// column of each import column it names; every required one must be
+// there.
+func sheetHeader(b *bot.Bot, rows [][]string, lang string) (int, map[string]int, error) {
 	hdr := -1
 	for i, row := range rows {
 		if !blank(row) {
@@ -104,7 +131,7 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 		}
 	}
 	if hdr < 0 {
-		return nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
+		return 0, nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
 	}
 	cols := map[string]int{}
 	for j, name := range rows[hdr] {
@@ -122,10 +149,15 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 		}
 	}
 	if len(missing) > 0 {
-		return nil, bot.Errorf(bot.EINVALID, "progress.import.columns", "columns", strings.Join(missing, b.T(lang, "list.sep")))
+		return 0, nil, bot.Errorf(bot.EINVALID, "progress.import.columns", "columns", strings.Join(missing, b.T(lang, "list.sep")))
 	}
-	taken := h.titles(ctx)
-	now := b.Now().In(b.Loc)
+	return hdr, cols, nil
+}
+
+// importRows checks the rows of a sheet below its header (first is the
+// index of the first of them) and returns their items, or an
+// *ImportError listing every bad row.
+func (h *handler) importRows(r *bot.Roster, req *bot.Request, rows [][]string, first int, cols map[string]int, taken *titles, now time.Time, lang string) ([]*Item, error) {
 	cell := func(row []string, col string) string {
 		j, ok := cols[col]
 		if !ok || j >= len(row) {
@@ -135,14 +167,14 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 	}
 	var items []*Item
 	var bad []RowError
-	for i := hdr + 1; i < len(rows); i++ {
-		row := rows[i]
+	for i, row := range rows {
 		if blank(row) {
 			continue
 		}
 		if len(items)+len(bad) >= maxImport {
 			return nil, bot.Errorf(bot.EINVALID, "progress.import.too_many", "max", maxImport)
 		}
+		n := first + i + 1 // the row's number in the sheet
 		in := itemInput{Unit: cell(row, "unit"), Title: cell(row, "title"), Deadline: sheetDate(cell(row, "deadline")),
 			Supervisors: cell(row, "supervisor"), Round: cell(row, "round")}
 		imm := cell(row, "immediate")
@@ -151,7 +183,7 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 			in.Immediate = true
 		case hasWord(noWords, imm):
 		default:
-			bad = append(bad, RowError{Row: i + 1, Key: "progress.import.bad_immediate", Args: []any{"input", imm}})
+			bad = append(bad, RowError{Row: n, Key: "progress.import.bad_immediate", Args: []any{"input", imm}})
 			continue
 		}
 		it, key, args := h.validate(r, in, now, taken, lang)
@@ -159,7 +191,7 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 			return nil, taken.err
 		}
 		if key != "" {
-			bad = append(bad, RowError{Row: i + 1, Key: key, Args: args})
+			bad = append(bad, RowError{Row: n, Key: key, Args: args})
 			continue
 		}
 		it.Source = creatorBody(r, req.Person)
@@ -171,6 +203,13 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 	if len(items) == 0 {
 		return nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
 	}
+	return items, nil
+}
+
+// storeImport stores the items of an import, all or none, and audits
+// them. It returns the ids created, in row order.
+func (h *handler) storeImport(ctx context.Context, req *bot.Request, items []*Item, now time.Time, format string) ([]string, error) {
+	b := h.b
 	var created []string
 	for i, it := range items {
 		if err := h.store(ctx, req, it, now, "import"); err != nil {

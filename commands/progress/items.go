@@ -474,19 +474,7 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 	}
 	now := h.b.Now()
-	keep := func(it *Item) bool {
-		switch {
-		case f.mine && !it.MayLog(req.Person) && it.CreatedBy != req.Person.ID && !(it.Source != "" && req.Person.InBody(it.Source)):
-		case f.overdue && !it.OverdueAt(now, h.b.Loc):
-		case f.open && !it.Open():
-		case f.awaiting && !it.Awaiting():
-		case f.done && it.Status != ItemDone:
-		case f.unit != "" && it.Unit != f.unit:
-		default:
-			return true
-		}
-		return false
-	}
+	keep := func(it *Item) bool { return f.match(it, req.Person, now, h.b.Loc) }
 	page, err := pageIndexed(ctx, h.b.Store, listPrefixes(f, req.Person), after, maxListed, keep)
 	if err != nil {
 		return nil, err
@@ -508,6 +496,21 @@ func (h *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, er
 		s.WriteString("\n" + h.t(lang, "progress.list.more", "filters", filters, "id", page.next))
 	}
 	return bot.Text(s.String()), nil
+}
+
+// match reports whether f selects item it for the reader p at now.
+func (f listFilter) match(it *Item, p *bot.Person, now time.Time, loc *time.Location) bool {
+	switch {
+	case f.mine && !it.MayLog(p) && it.CreatedBy != p.ID && !(it.Source != "" && p.InBody(it.Source)):
+	case f.overdue && !it.OverdueAt(now, loc):
+	case f.open && !it.Open():
+	case f.awaiting && !it.Awaiting():
+	case f.done && it.Status != ItemDone:
+	case f.unit != "" && it.Unit != f.unit:
+	default:
+		return true
+	}
+	return false
 }
 
 // listPrefixes are the CollItemIndex prefixes whose union holds every

@@ -71,6 +71,15 @@ func figures(r *bot.Roster, items []*Item, tallies map[string]Tally, m *Progress
 		}
 		byUnit[t.Unit] = &OrgFigures{Unit: t.Unit, Total: t.Done, Done: t.Done, Immediate: t.Immediate, PercentSum: t.PercentSum}
 	}
+	countItems(byUnit, items, at, loc)
+	if m != nil && !m.StartedAt.IsZero() && !m.StartedAt.After(at) {
+		countUnreported(byUnit, items, m, at)
+	}
+	return inRosterOrder(r, byUnit)
+}
+
+// countItems adds the items that existed at at to their units' figures.
+func countItems(byUnit map[string]*OrgFigures, items []*Item, at time.Time, loc *time.Location) {
 	for _, it := range items {
 		if it.CreatedAt.After(at) {
 			continue
@@ -97,27 +106,36 @@ func figures(r *bot.Roster, items []*Item, tallies map[string]Tally, m *Progress
 		}
 		f.PercentSum += it.PercentAt(at)
 	}
-	if m != nil && !m.StartedAt.IsZero() && !m.StartedAt.After(at) {
-		idx := map[string]*Item{}
-		for _, it := range items {
-			idx[it.ID] = it
+}
+
+// countUnreported adds to the units' figures the items of collection m,
+// started by at, that had no update: final once it closed, so far before
+// that.
+func countUnreported(byUnit map[string]*OrgFigures, items []*Item, m *ProgressMonth, at time.Time) {
+	idx := map[string]*Item{}
+	for _, it := range items {
+		idx[it.ID] = it
+	}
+	for _, u := range m.Units {
+		f := byUnit[u.Unit]
+		if f == nil {
+			continue
 		}
-		for _, u := range m.Units {
-			f := byUnit[u.Unit]
-			if f == nil {
-				continue
-			}
-			if m.Closed() && !m.ClosedAt.After(at) {
-				f.Unreported += len(u.Missing)
-				continue
-			}
-			for _, id := range u.Items {
-				if it := idx[id]; it != nil && !it.UpdatedBetween(m.WindowStart, at.Add(time.Nanosecond)) {
-					f.Unreported++
-				}
+		if m.Closed() && !m.ClosedAt.After(at) {
+			f.Unreported += len(u.Missing)
+			continue
+		}
+		for _, id := range u.Items {
+			if it := idx[id]; it != nil && !it.UpdatedBetween(m.WindowStart, at.Add(time.Nanosecond)) {
+				f.Unreported++
 			}
 		}
 	}
+}
+
+// inRosterOrder returns the units' figures in roster order, those of
+// units removed from the roster after the others, and their total.
+func inRosterOrder(r *bot.Roster, byUnit map[string]*OrgFigures) ([]OrgFigures, OrgFigures) {
 	var out []OrgFigures
 	var total OrgFigures
 	seen := map[string]bool{}

@@ -66,6 +66,9 @@ type handler struct {
 }
 
 func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return nil, err
+	}
 	open, closing, err := cfg.Progress.Hours()
 	if err != nil {
 		return nil, fmt.Errorf("progress.office_hours: %w", err)

@@ -26,111 +26,28 @@ var editFields = []string{"name", "start", "end", "attached"}
 // them; the feedback date has its own sub-command, which tells the
 // attached bodies.
 func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	p := req.Command
-	lang := req.Lang
-	r := req.Roster
-	if p.HasOpt(optFeedback...) {
-		return nil, bot.Errorf(bot.EINVALID, "round.edit.use_feedback").WithExample("cmd.round.feedback.example")
-	}
-	if err := checkOptions(req, optName, optStart, optEnd, optAttached); err != nil {
-		return nil, err
-	}
-	id, err := h.argRound(req, 0)
+	id, change, err := h.editValues(req)
 	if err != nil {
 		return nil, err
 	}
-	if len(p.Args) > 1 {
-		return nil, bot.UsageError(req, "round.error.extra_args", "input", p.Rest(1))
-	}
-	given := p.HasOpt(optAttached...)
-	for _, keys := range [][]string{optName, optStart, optEnd} {
-		if !p.HasOpt(keys...) {
-			continue
-		}
-		if strings.TrimSpace(p.Opt(keys...)) == "" {
-			return nil, bot.UsageError(req, "round.edit.empty_option", "option", keys[0]+" / "+keys[1])
-		}
-		given = true
-	}
-	if !given {
-		return nil, bot.UsageError(req, "round.edit.need_option")
-	}
-
-	// The values given, checked on their own.
-	var start, end time.Time
-	if s := p.Opt(optStart...); s != "" {
-		if start, err = h.editDate(req, s); err != nil {
-			return nil, err
-		}
-	}
-	if s := p.Opt(optEnd...); s != "" {
-		if end, err = h.editDate(req, s); err != nil {
-			return nil, err
-		}
-	}
-	var attached []string
-	if p.HasOpt(optAttached...) {
-		if attached, err = h.attachedBodies(req); err != nil {
-			return nil, err
-		}
-	}
-	name := strings.TrimSpace(p.Opt(optName...))
-	if tooLong(name, maxName) {
-		return nil, bot.UsageError(req, "round.error.too_long", "what", h.t(lang, "round.arg.name"), "max", maxName)
-	}
-
-	// change applies the values to v and checks the result as create
-	// checks a new round. It has no side effects: Update may run it more
-	// than once.
-	change := func(v *Round) error {
-		if name != "" {
-			v.Name = name
-		}
-		if !start.IsZero() {
-			v.Start = start
-		}
-		if !end.IsZero() {
-			v.End = end
-		}
-		if attached != nil && !sameSet(v.Attached, attached) {
-			v.Attached = slices.Clone(attached)
-		}
-		if !v.End.IsZero() && v.End.Before(v.Start) {
-			return bot.UsageError(req, "round.error.end_before_start")
-		}
-		if !v.Feedback.IsZero() && v.Feedback.Before(v.End) {
-			return bot.UsageError(req, "round.error.feedback_before_end", "end", bot.FormatDate(v.End, h.b.Loc))
-		}
-		return nil
-	}
-
 	cur, err := h.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	next := cloneRound(cur)
-	if err := change(next); err != nil {
+	if err := change.apply(next); err != nil {
 		return nil, err
 	}
 	if len(changedFields(cur, next)) == 0 {
-		return bot.Text(h.t(lang, "round.edit.nothing", "id", id)), nil
+		return bot.Text(h.t(req.Lang, "round.edit.nothing", "id", id)), nil
 	}
-	if uniqueKey(next.Team, next.Organisation, next.Start) != uniqueKey(cur.Team, cur.Organisation, cur.Start) {
-		// The key document of the new triple (a Get: a unit of work
-		// making the same round at once conflicts with this one).
-		o, err := roundWith(ctx, h.b.Store, next.Team, next.Organisation, next.Start)
-		if err != nil {
-			return nil, err
-		}
-		if o != "" && o != id {
-			return nil, bot.UsageError(req, "round.error.duplicate", "id", o)
-		}
+	if err := h.checkEditKey(ctx, req, id, cur, next); err != nil {
+		return nil, err
 	}
-
 	var before *Round
 	rd, err := updateRound(ctx, h.b.Store, id, func(v *Round) error {
 		before = cloneRound(v)
-		if err := change(v); err != nil {
+		if err := change.apply(v); err != nil {
 			return err
 		}
 		if len(changedFields(before, v)) == 0 {
@@ -139,29 +56,149 @@ func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, er
 		return nil
 	})
 	if errors.Is(err, errUnchanged) {
-		return bot.Text(h.t(lang, "round.edit.nothing", "id", id)), nil
+		return bot.Text(h.t(req.Lang, "round.edit.nothing", "id", id)), nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	fields := changedFields(before, rd)
+	if err := h.announceEdit(ctx, req, before, rd, fields); err != nil {
+		return nil, err
+	}
+	return h.editAnswer(ctx, req, before, rd, fields)
+}
+
+// roundEdit is the values an edit gives, checked on their own.
+type roundEdit struct {
+	req        *bot.Request
+	loc        *time.Location
+	name       string
+	start, end time.Time
+	attached   []string // nil when not given
+}
+
+// apply applies the values to v and checks the result as create checks
+// a new round. It has no side effects: Update may run it more than once.
+func (e *roundEdit) apply(v *Round) error {
+	if e.name != "" {
+		v.Name = e.name
+	}
+	if !e.start.IsZero() {
+		v.Start = e.start
+	}
+	if !e.end.IsZero() {
+		v.End = e.end
+	}
+	if e.attached != nil && !sameSet(v.Attached, e.attached) {
+		v.Attached = slices.Clone(e.attached)
+	}
+	if !v.End.IsZero() && v.End.Before(v.Start) {
+		return bot.UsageError(e.req, "round.error.end_before_start")
+	}
+	if !v.Feedback.IsZero() && v.Feedback.Before(v.End) {
+		return bot.UsageError(e.req, "round.error.feedback_before_end", "end", bot.FormatDate(v.End, e.loc))
+	}
+	return nil
+}
+
+// editValues reads the round and the values of an edit command.
+func (h *handler) editValues(req *bot.Request) (string, *roundEdit, error) {
+	p := req.Command
+	if p.HasOpt(optFeedback...) {
+		return "", nil, bot.Errorf(bot.EINVALID, "round.edit.use_feedback").WithExample("cmd.round.feedback.example")
+	}
+	if err := checkOptions(req, optName, optStart, optEnd, optAttached); err != nil {
+		return "", nil, err
+	}
+	id, err := h.argRound(req, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(p.Args) > 1 {
+		return "", nil, bot.UsageError(req, "round.error.extra_args", "input", p.Rest(1))
+	}
+	given := p.HasOpt(optAttached...)
+	for _, keys := range [][]string{optName, optStart, optEnd} {
+		if !p.HasOpt(keys...) {
+			continue
+		}
+		if strings.TrimSpace(p.Opt(keys...)) == "" {
+			return "", nil, bot.UsageError(req, "round.edit.empty_option", "option", keys[0]+" / "+keys[1])
+		}
+		given = true
+	}
+	if !given {
+		return "", nil, bot.UsageError(req, "round.edit.need_option")
+	}
+	e := &roundEdit{req: req, loc: h.b.Loc}
+	if s := p.Opt(optStart...); s != "" {
+		if e.start, err = h.editDate(req, s); err != nil {
+			return "", nil, err
+		}
+	}
+	if s := p.Opt(optEnd...); s != "" {
+		if e.end, err = h.editDate(req, s); err != nil {
+			return "", nil, err
+		}
+	}
+	if p.HasOpt(optAttached...) {
+		if e.attached, err = h.attachedBodies(req); err != nil {
+			return "", nil, err
+		}
+	}
+	e.name = strings.TrimSpace(p.Opt(optName...))
+	if tooLong(e.name, maxName) {
+		return "", nil, bot.UsageError(req, "round.error.too_long", "what", h.t(req.Lang, "round.arg.name"), "max", maxName)
+	}
+	return id, e, nil
+}
+
+// checkEditKey refuses an edit that would make round id the same round
+// (team, organisation, start) as another.
+func (h *handler) checkEditKey(ctx context.Context, req *bot.Request, id string, cur, next *Round) error {
+	if uniqueKey(next.Team, next.Organisation, next.Start) == uniqueKey(cur.Team, cur.Organisation, cur.Start) {
+		return nil
+	}
+	// The key document of the new triple (a Get: a unit of work making
+	// the same round at once conflicts with this one).
+	o, err := roundWith(ctx, h.b.Store, next.Team, next.Organisation, next.Start)
+	if err != nil {
+		return err
+	}
+	if o != "" && o != id {
+		return bot.UsageError(req, "round.error.duplicate", "id", o)
+	}
+	return nil
+}
+
+// announceEdit audits the fields an edit changed from before to rd and
+// tells the group.
+func (h *handler) announceEdit(ctx context.Context, req *bot.Request, before, rd *Round, fields []string) error {
+	r := req.Roster
 	detail := make([]string, 0, len(fields))
 	for _, f := range fields {
 		detail = append(detail, f+"="+h.fieldValue(r, before, f, "")+"→"+h.fieldValue(r, rd, f, ""))
 	}
 	audit := strings.Join(detail, " ")
-	if err := h.b.Audit(ctx, req, "round.edit", id, audit); err != nil {
-		return nil, err
+	if err := h.b.Audit(ctx, req, "round.edit", rd.ID, audit); err != nil {
+		return err
 	}
 	dl := h.b.Lang
-	notice := h.t(dl, "round.edit.notice", "id", id, "name", rd.Name, "person", r.PersonName(req.Person.ID, dl)) +
+	notice := h.t(dl, "round.edit.notice", "id", rd.ID, "name", rd.Name, "person", r.PersonName(req.Person.ID, dl)) +
 		"\n• " + strings.Join(h.changeLines(r, before, rd, fields, dl), "\n• ")
 	sum := sha256.Sum256([]byte(audit + "@" + h.b.Now().UTC().Format(time.RFC3339Nano)))
-	key := "round:" + id + ":edit:" + hex.EncodeToString(sum[:6])
+	key := "round:" + rd.ID + ":edit:" + hex.EncodeToString(sum[:6])
 	if _, err := h.b.Notify(ctx, bot.Notice{Group: h.group, Text: notice, Key: key}); err != nil {
-		h.b.Log.Warn("round: change notice failed", "round", id, "err", err)
+		h.b.Log.Warn("round: change notice failed", "round", rd.ID, "err", err)
 	}
-	text := h.t(lang, "round.edited", "id", id) + "\n• " + strings.Join(h.changeLines(r, before, rd, fields, lang), "\n• ")
+	return nil
+}
+
+// editAnswer answers an edit: the changes, the bodies newly attached
+// that were told of the feedback day, and the round's card.
+func (h *handler) editAnswer(ctx context.Context, req *bot.Request, before, rd *Round, fields []string) (*bot.Response, error) {
+	lang, r := req.Lang, req.Roster
+	text := h.t(lang, "round.edited", "id", rd.ID) + "\n• " + strings.Join(h.changeLines(r, before, rd, fields, lang), "\n• ")
 	if told, failed, err := h.tellAdded(ctx, r, before, rd, lang); err != nil {
 		return nil, err
 	} else if len(told) > 0 {

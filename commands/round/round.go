@@ -103,6 +103,9 @@ func Register(b *bot.Bot, cfg *config.Config, fix ...Fix) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("round: a bot and a configuration are required")
 	}
+	if err := b.AddTexts(texts, textsDir); err != nil {
+		return err
+	}
 	rc := cfg.Round.WithDefaults()
 	h := &handler{
 		b: b, cfg: cfg, rc: rc, group: noticeGroup(cfg),
@@ -205,6 +208,39 @@ func checkOptions(req *bot.Request, known ...[]string) error {
 
 // create: round new <team> <organisation> start:… end:… [feedback:…] attached:a,b [name:…]
 func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	lang, r := req.Lang, req.Roster
+	rd, err := h.newRound(req)
+	if err != nil {
+		return nil, err
+	}
+	// The key document of the triple (a Get: a unit of work making the
+	// same round at once conflicts with this one).
+	if o, err := roundWith(ctx, h.b.Store, rd.Team, rd.Organisation, rd.Start); err != nil {
+		return nil, err
+	} else if o != "" {
+		return nil, bot.UsageError(req, "round.error.duplicate", "id", o)
+	}
+	id, err := bot.NewID(ctx, h.b.Store, PrefixRound, rd.Start.Year())
+	if err != nil {
+		return nil, err
+	}
+	rd.ID, rd.CreatedBy, rd.CreatedAt = id, req.Person.ID, h.b.Now()
+	if err := createRound(ctx, h.b.Store, rd); err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "round.create", id, fmt.Sprintf("team=%s organisation=%s attached=%s start=%s end=%s feedback=%s",
+		rd.Team, rd.Organisation, strings.Join(rd.Attached, ","), bot.FormatDate(rd.Start, h.b.Loc), bot.FormatDate(rd.End, h.b.Loc), bot.FormatDate(rd.Feedback, h.b.Loc))); err != nil {
+		return nil, err
+	}
+	if _, err := h.b.Notify(ctx, bot.Notice{Group: h.group, Card: h.card(r, rd, h.b.Lang), Key: "round:" + id + ":created"}); err != nil {
+		h.b.Log.Warn("round: announcement failed", "round", id, "err", err)
+	}
+	return &bot.Response{Replies: []bot.Reply{{Text: h.t(lang, "round.created", "id", id, "name", rd.Name), Card: h.card(r, rd, lang)}}}, nil
+}
+
+// newRound reads the round a create command describes, checked on its
+// own; it has no id yet.
+func (h *handler) newRound(req *bot.Request) (*Round, error) {
 	p := req.Command
 	lang := req.Lang
 	r := req.Roster
@@ -228,6 +264,28 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if !ok {
 		return nil, bot.UsageError(req, "round.error.unknown_organisation", "input", p.Arg(1), "choices", h.choices(r, lang, bot.ResponsibleUnit))
 	}
+	start, end, feedback, err := h.roundDates(req)
+	if err != nil {
+		return nil, err
+	}
+	attached, err := h.attachedBodies(req)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(p.Opt(optName...))
+	if name == "" {
+		name = h.t(h.b.Lang, "round.default_name", "team", team.DisplayName(h.b.Lang), "organisation", org.DisplayName(h.b.Lang))
+	}
+	if tooLong(name, maxName) {
+		return nil, bot.UsageError(req, "round.error.too_long", "what", h.t(lang, "round.arg.name"), "max", maxName)
+	}
+	return &Round{Name: name, Team: team.ID, Organisation: org.ID, Attached: attached, Start: start, End: end, Feedback: feedback}, nil
+}
+
+// roundDates reads the start, end and (optional) feedback dates of a
+// create command, in order.
+func (h *handler) roundDates(req *bot.Request) (start, end, feedback time.Time, err error) {
+	p := req.Command
 	now := h.b.Now().In(h.b.Loc)
 	date := func(keys []string, required bool) (time.Time, error) {
 		s := p.Opt(keys...)
@@ -243,61 +301,22 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 		}
 		return d, nil
 	}
-	start, err := date(optStart, true)
-	if err != nil {
-		return nil, err
+	if start, err = date(optStart, true); err != nil {
+		return
 	}
-	end, err := date(optEnd, true)
-	if err != nil {
-		return nil, err
+	if end, err = date(optEnd, true); err != nil {
+		return
 	}
-	feedback, err := date(optFeedback, false)
-	if err != nil {
-		return nil, err
+	if feedback, err = date(optFeedback, false); err != nil {
+		return
 	}
 	if end.Before(start) {
-		return nil, bot.UsageError(req, "round.error.end_before_start")
+		return start, end, feedback, bot.UsageError(req, "round.error.end_before_start")
 	}
 	if !feedback.IsZero() && feedback.Before(end) {
-		return nil, bot.UsageError(req, "round.error.feedback_before_end", "end", bot.FormatDate(end, h.b.Loc))
+		return start, end, feedback, bot.UsageError(req, "round.error.feedback_before_end", "end", bot.FormatDate(end, h.b.Loc))
 	}
-	attached, err := h.attachedBodies(req)
-	if err != nil {
-		return nil, err
-	}
-	name := strings.TrimSpace(p.Opt(optName...))
-	if name == "" {
-		name = h.t(h.b.Lang, "round.default_name", "team", team.DisplayName(h.b.Lang), "organisation", org.DisplayName(h.b.Lang))
-	}
-	if tooLong(name, maxName) {
-		return nil, bot.UsageError(req, "round.error.too_long", "what", h.t(lang, "round.arg.name"), "max", maxName)
-	}
-	// The key document of the triple (a Get: a unit of work making the
-	// same round at once conflicts with this one).
-	if o, err := roundWith(ctx, h.b.Store, team.ID, org.ID, start); err != nil {
-		return nil, err
-	} else if o != "" {
-		return nil, bot.UsageError(req, "round.error.duplicate", "id", o)
-	}
-	id, err := bot.NewID(ctx, h.b.Store, PrefixRound, start.Year())
-	if err != nil {
-		return nil, err
-	}
-	rd := &Round{
-		ID: id, Name: name, Team: team.ID, Organisation: org.ID, Attached: attached,
-		Start: start, End: end, Feedback: feedback, CreatedBy: req.Person.ID, CreatedAt: h.b.Now(),
-	}
-	if err := createRound(ctx, h.b.Store, rd); err != nil {
-		return nil, err
-	}
-	if err := h.b.Audit(ctx, req, "round.create", id, fmt.Sprintf("team=%s organisation=%s attached=%s start=%s end=%s feedback=%s",
-		team.ID, org.ID, strings.Join(attached, ","), bot.FormatDate(start, h.b.Loc), bot.FormatDate(end, h.b.Loc), bot.FormatDate(feedback, h.b.Loc))); err != nil {
-		return nil, err
-	}
-	if _, err := h.b.Notify(ctx, bot.Notice{Group: h.group, Card: h.card(r, rd, h.b.Lang), Key: "round:" + id + ":created"}); err != nil {
-		h.b.Log.Warn("round: announcement failed", "round", id, "err", err)
-	}
-	return &bot.Response{Replies: []bot.Reply{{Text: h.t(lang, "round.created", "id", id, "name", name), Card: h.card(r, rd, lang)}}}, nil
+	return start, end, feedback, nil
 }
 
 // attachedBodies resolves the attached: option to body ids, without

@@ -271,31 +271,13 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil
 	})
 	if errors.Is(err, errAlready) {
-		latest, _, lerr := h.loadSituation(ctx, id)
-		if lerr != nil {
-			return nil, lerr
-		}
-		msg := h.t(lang, "round.fix.already", "id", id, "item", orDash(latest.Item), "cosign", orDash(latest.Cosign))
-		return &bot.Response{Toast: msg, Replies: []bot.Reply{{Card: h.reporterCard(r, rd, latest, lang), Replace: true}}}, nil
+		return h.fixAlready(ctx, req, rd, id)
 	}
 	if err != nil {
 		return nil, err
 	}
 	title := truncate(cur.Text, maxTitle)
-	var item, itemOut string
-	if h.fix.Items != nil {
-		deadline := dayStart(now, h.b.Loc).AddDate(0, 0, h.rc.ImmediateDeadlineDays)
-		var sups []string
-		for _, b := range rd.Attached {
-			if bd, ok := r.Body(b); ok && slices.Contains(AttachedKinds, bd.Kind) {
-				sups = append(sups, b)
-			}
-		}
-		item, err = h.fix.Items.NewImmediateItem(ctx, req, rd.Organisation, title, deadline, sups, rd.ID)
-		if err != nil {
-			item, itemOut = "", h.b.ErrorText(ctx, req, err)
-		}
-	}
+	item, itemOut := h.fixItem(ctx, req, rd, title, now)
 	var cosOut string
 	cosign, err := h.fix.Cosigns.NewDefault(ctx, req, rd.ID, item, title)
 	if err != nil {
@@ -324,6 +306,41 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 		msg += "\n" + h.t(lang, "round.fix.no_item")
 	}
 	return &bot.Response{Toast: msg, Replies: []bot.Reply{{Card: h.reporterCard(r, rd, s, lang), Replace: true}, {Text: msg}}}, nil
+}
+
+// fixAlready answers a click on the fix button of situation id, of
+// round rd, once the fix has been made or is being made: the latest
+// card, with what was made.
+func (h *handler) fixAlready(ctx context.Context, req *bot.Request, rd *Round, id string) (*bot.Response, error) {
+	latest, _, err := h.loadSituation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	lang := req.Lang
+	msg := h.t(lang, "round.fix.already", "id", id, "item", orDash(latest.Item), "cosign", orDash(latest.Cosign))
+	return &bot.Response{Toast: msg, Replies: []bot.Reply{{Card: h.reporterCard(req.Roster, rd, latest, lang), Replace: true}}}, nil
+}
+
+// fixItem makes the immediate-fix item of a fix, titled title, for the
+// organisation of rd with its attached supervising bodies, when main
+// passed an item maker. It returns the item's id, or "" and why none was
+// made (also "" when there is no maker).
+func (h *handler) fixItem(ctx context.Context, req *bot.Request, rd *Round, title string, now time.Time) (item, failed string) {
+	if h.fix.Items == nil {
+		return "", ""
+	}
+	deadline := dayStart(now, h.b.Loc).AddDate(0, 0, h.rc.ImmediateDeadlineDays)
+	var sups []string
+	for _, b := range rd.Attached {
+		if bd, ok := req.Roster.Body(b); ok && slices.Contains(AttachedKinds, bd.Kind) {
+			sups = append(sups, b)
+		}
+	}
+	item, err := h.fix.Items.NewImmediateItem(ctx, req, rd.Organisation, title, deadline, sups, rd.ID)
+	if err != nil {
+		return "", h.b.ErrorText(ctx, req, err)
+	}
+	return item, ""
 }
 
 func truncate(s string, n int) string {

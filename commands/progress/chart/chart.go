@@ -274,199 +274,282 @@ func wrap(s string, w float64, size vg.Length, lines int) []string {
 
 // Layout places every part of b on its canvas.
 func (b Bars) Layout() (*Layout, error) {
+	if err := b.check(); err != nil {
+		return nil, err
+	}
+	p := &placer{b: b, W: float64(b.Width), H: float64(b.Height), l: &Layout{Width: b.Width, Height: b.Height}}
+	p.inner = p.W - 2*margin
+	p.header()
+	p.footer()
+	if err := p.bands(); err != nil {
+		return nil, err
+	}
+	p.rowLabels()
+	p.rowMarks()
+	if err := p.columns(); err != nil {
+		return nil, err
+	}
+	for i := range b.Labels {
+		p.row(i)
+	}
+	p.ticks()
+	p.axisTitle()
+	return p.l, nil
+}
+
+// check refuses what cannot be drawn.
+func (b Bars) check() error {
 	if _, err := load(); err != nil {
-		return nil, fmt.Errorf("chart: font: %w", err)
+		return fmt.Errorf("chart: font: %w", err)
 	}
 	if b.Width <= 0 || b.Height <= 0 {
-		return nil, errors.New("chart: width and height must be positive")
+		return errors.New("chart: width and height must be positive")
 	}
 	if len(b.Labels) == 0 || len(b.Series) == 0 {
-		return nil, errors.New("chart: nothing to draw")
+		return errors.New("chart: nothing to draw")
 	}
 	if b.Max <= 0 {
-		return nil, errors.New("chart: Max must be positive")
+		return errors.New("chart: Max must be positive")
 	}
 	for _, s := range b.Series {
 		if len(s.Values) != len(b.Labels) {
-			return nil, fmt.Errorf("chart: series %q has %d values for %d labels", s.Name, len(s.Values), len(b.Labels))
+			return fmt.Errorf("chart: series %q has %d values for %d labels", s.Name, len(s.Values), len(b.Labels))
 		}
 	}
 	if b.Marks != nil && len(b.Marks) != len(b.Labels) {
-		return nil, fmt.Errorf("chart: %d marks for %d labels", len(b.Marks), len(b.Labels))
+		return fmt.Errorf("chart: %d marks for %d labels", len(b.Marks), len(b.Labels))
 	}
-	W, H := float64(b.Width), float64(b.Height)
-	l := &Layout{Width: b.Width, Height: b.Height}
-	add := func(bx Box) { l.Boxes = append(l.Boxes, bx) }
-	inner := W - 2*margin
+	return nil
+}
 
-	// Top: the title, centred; the as-of line; the legend.
+// valueText is how a value is printed: the number and the unit.
+func (b Bars) valueText(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + b.Unit }
+
+// placer is Layout at work: the canvas, what is placed so far, and the
+// measures each step leaves to the next, top to bottom, then left to
+// right.
+type placer struct {
+	b     Bars
+	l     *Layout
+	W, H  float64
+	inner float64 // the canvas width within the margins
+
+	plotTop, plotBottom float64
+	axis                *Box // the axis title, placed at the end
+	tickSize            vg.Length
+
+	rowH, barT float64   // the height of a row, the thickness of a bar
+	valueSize  vg.Length // the font of the values beside the bars
+
+	labelSize  vg.Length
+	lh         float64 // the line height of the row labels
+	labelLines [][]string
+	labelW     float64
+
+	markSize vg.Length
+	marks    []string
+	markW    float64
+
+	x0, plotRight, barsW, scale float64
+}
+
+func (p *placer) add(bx Box) { p.l.Boxes = append(p.l.Boxes, bx) }
+
+// header places the top: the title, centred; the as-of line; the
+// legend. The plot starts below them.
+func (p *placer) header() {
 	y := margin
-	if b.Title != "" {
-		s, size := fit(b.Title, inner, 15, 8)
+	if p.b.Title != "" {
+		s, size := fit(p.b.Title, p.inner, 15, 8)
 		t := text(KindTitle, s, size, 0, 0, textColor)
-		add(t.at((W-t.W)/2, y))
+		p.add(t.at((p.W-t.W)/2, y))
 		y += lineHeight(size)
 	}
-	if b.AsOf != "" {
-		s, size := fit(b.AsOf, inner, 10, 7)
+	if p.b.AsOf != "" {
+		s, size := fit(p.b.AsOf, p.inner, 10, 7)
 		t := text(KindAsOf, s, size, 0, 0, mutedColor)
-		add(t.at((W-t.W)/2, y))
+		p.add(t.at((p.W-t.W)/2, y))
 		y += lineHeight(size)
 	}
-	y += gap / 2
-	{
-		size := vg.Length(10)
-		lh := max(lineHeight(size), swatchSize)
-		x := margin
-		for i, s := range b.Series {
-			name, _ := fit(s.Name, inner-swatchSize-4, size, size)
-			t := text(KindLegend, name, size, 0, 0, textColor)
-			w := swatchSize + 4 + t.W
-			if x > margin && x+w > W-margin {
-				x, y = margin, y+lh+2
-			}
-			add(Box{Kind: KindSwatch, Row: -1, Series: i, X: x, Y: y + (lh-swatchSize)/2, W: swatchSize, H: swatchSize, Color: s.Color})
-			t.Series = i
-			add(t.at(x+swatchSize+4, y+(lh-t.H)/2))
-			x += w + 3*gap
-		}
-		y += lh + gap
-	}
-	plotTop := y
+	p.plotTop = p.legend(y + gap/2)
+}
 
-	// Bottom: the axis title, then the tick labels above it.
-	valueText := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + b.Unit }
-	bottom := H - margin
-	var axis *Box
-	if b.XLabel != "" {
-		s, size := fit(b.XLabel, inner, 10, 7)
+// legend places a swatch and the name of each series from y on, on as
+// many lines as they need, and returns the y below it.
+func (p *placer) legend(y float64) float64 {
+	size := vg.Length(10)
+	lh := max(lineHeight(size), swatchSize)
+	x := margin
+	for i, s := range p.b.Series {
+		name, _ := fit(s.Name, p.inner-swatchSize-4, size, size)
+		t := text(KindLegend, name, size, 0, 0, textColor)
+		w := swatchSize + 4 + t.W
+		if x > margin && x+w > p.W-margin {
+			x, y = margin, y+lh+2
+		}
+		p.add(Box{Kind: KindSwatch, Row: -1, Series: i, X: x, Y: y + (lh-swatchSize)/2, W: swatchSize, H: swatchSize, Color: s.Color})
+		t.Series = i
+		p.add(t.at(x+swatchSize+4, y+(lh-t.H)/2))
+		x += w + 3*gap
+	}
+	return y + lh + gap
+}
+
+// footer measures the bottom: the axis title, then the tick labels
+// above it. The plot ends above them.
+func (p *placer) footer() {
+	bottom := p.H - margin
+	if p.b.XLabel != "" {
+		s, size := fit(p.b.XLabel, p.inner, 10, 7)
 		t := text(KindAxis, s, size, 0, 0, mutedColor)
 		t = t.at(0, bottom-t.H)
-		axis = &t
+		p.axis = &t
 		bottom = t.Y - 4
 	}
-	tickSize := vg.Length(9)
-	tickH := inkHeight(valueText(b.Max), tickSize)
-	plotBottom := bottom - tickH - 4
+	p.tickSize = vg.Length(9)
+	p.plotBottom = bottom - inkHeight(p.b.valueText(p.b.Max), p.tickSize) - 4
+}
 
-	n := len(b.Labels)
-	rowH := (plotBottom - plotTop) / float64(n)
+// bands divides the plot's height into rows and their bars, and picks
+// the font of the values.
+func (p *placer) bands() error {
+	n := len(p.b.Labels)
+	p.rowH = (p.plotBottom - p.plotTop) / float64(n)
 	// Bars are at most maxBar thick, so a chart of few rows does not
 	// turn into blocks.
-	barT := min(rowH*0.8/float64(len(b.Series)), maxBar)
+	p.barT = min(p.rowH*0.8/float64(len(p.b.Series)), maxBar)
 	// A value is printed within its own bar's band, so it never lies on
 	// the other series; its font follows the band.
-	valueSize := vg.Length(10)
-	for valueSize >= minRowFont && inkHeight(valueText(b.Max), valueSize) > barT-2 {
-		valueSize -= 0.5
+	p.valueSize = vg.Length(10)
+	for p.valueSize >= minRowFont && inkHeight(p.b.valueText(p.b.Max), p.valueSize) > p.barT-2 {
+		p.valueSize -= 0.5
 	}
-	if valueSize < minRowFont {
-		return nil, fmt.Errorf("chart: %d rows of %d bars do not fit in %d pixels of height", n, len(b.Series), b.Height)
+	if p.valueSize < minRowFont {
+		return fmt.Errorf("chart: %d rows of %d bars do not fit in %d pixels of height", n, len(p.b.Series), p.b.Height)
 	}
+	return nil
+}
 
-	// Left: the row labels, on up to two lines, as wide as the longest
-	// but no more than three tenths of the canvas.
-	labelSize := vg.Length(11)
-	for labelSize > minRowFont && lineHeight(labelSize) > rowH {
-		labelSize -= 0.5
+// rowLabels measures the left: the row labels, on up to two lines, as
+// wide as the longest but no more than three tenths of the canvas.
+func (p *placer) rowLabels() {
+	p.labelSize = vg.Length(11)
+	for p.labelSize > minRowFont && lineHeight(p.labelSize) > p.rowH {
+		p.labelSize -= 0.5
 	}
-	lh := lineHeight(labelSize)
-	lines := max(1, min(2, int(rowH/lh)))
-	labelMax := W * 0.3
-	labelLines := make([][]string, n)
-	labelW := 0.0
-	for i, s := range b.Labels {
-		labelLines[i] = wrap(s, labelMax, labelSize, lines)
-		for _, ln := range labelLines[i] {
-			labelW = max(labelW, width(ln, labelSize))
+	p.lh = lineHeight(p.labelSize)
+	lines := max(1, min(2, int(p.rowH/p.lh)))
+	labelMax := p.W * 0.3
+	p.labelLines = make([][]string, len(p.b.Labels))
+	for i, s := range p.b.Labels {
+		p.labelLines[i] = wrap(s, labelMax, p.labelSize, lines)
+		for _, ln := range p.labelLines[i] {
+			p.labelW = max(p.labelW, width(ln, p.labelSize))
 		}
 	}
-	// Right: the marks, as wide as the longest but no more than a
-	// quarter of the canvas: the font shrinks to 7 points before a mark
-	// is shortened.
-	markSize := min(vg.Length(10), labelSize)
-	markMax := W * 0.25
-	for _, m := range b.Marks {
+}
+
+// rowMarks measures the right: the marks, as wide as the longest but no
+// more than a quarter of the canvas: the font shrinks to 7 points before
+// a mark is shortened.
+func (p *placer) rowMarks() {
+	p.markSize = min(vg.Length(10), p.labelSize)
+	markMax := p.W * 0.25
+	for _, m := range p.b.Marks {
 		if m != "" {
-			_, size := fit(m, markMax, markSize, min(7, markSize))
-			markSize = min(markSize, size)
+			_, size := fit(m, markMax, p.markSize, min(7, p.markSize))
+			p.markSize = min(p.markSize, size)
 		}
 	}
-	marks := make([]string, n)
-	markW := 0.0
-	for i := range marks {
-		if b.Marks != nil && b.Marks[i] != "" {
-			marks[i] = truncate(b.Marks[i], markMax, markSize)
-			markW = max(markW, width(marks[i], markSize))
+	p.marks = make([]string, len(p.b.Labels))
+	for i := range p.marks {
+		if p.b.Marks != nil && p.b.Marks[i] != "" {
+			p.marks[i] = truncate(p.b.Marks[i], markMax, p.markSize)
+			p.markW = max(p.markW, width(p.marks[i], p.markSize))
 		}
 	}
-	x0 := margin + labelW + gap
-	plotRight := W - margin
-	if markW > 0 {
-		plotRight -= markW + gap
-	}
-	valueZone := width(valueText(b.Max), valueSize) + 6
-	barsW := plotRight - x0 - valueZone
-	if barsW < 40 {
-		return nil, fmt.Errorf("chart: %d pixels of width leave no room for the bars", b.Width)
-	}
-	scale := barsW / b.Max
-	l.Plot = Box{Kind: "plot", Row: -1, Series: -1, X: x0, Y: plotTop, W: barsW, H: plotBottom - plotTop}
+}
 
-	em := px(labelSize)
-	for i := range b.Labels {
-		top := plotTop + float64(i)*rowH
-		first := top + (rowH-lh*float64(len(labelLines[i])))/2
-		for j, ln := range labelLines[i] {
-			t := text(KindLabel, ln, labelSize, 0, 0, textColor)
-			// Lines share a baseline grid, whatever their glyphs.
-			baseline := first + float64(j)*lh + (lh-em)/2 + em*0.88
-			t = t.at(x0-gap-t.W, t.Y+baseline-t.oy)
-			t.Row = i
-			add(t)
-		}
-		band := top + (rowH-barT*float64(len(b.Series)))/2
-		for si, s := range b.Series {
-			v := min(max(s.Values[i], 0), b.Max)
-			bt := band + float64(si)*barT
-			if w := v * scale; w > 0 {
-				add(Box{Kind: KindBar, Row: i, Series: si, X: x0, Y: bt + 0.5, W: w, H: barT - 1, Color: s.Color})
-			}
-			t := text(KindValue, valueText(s.Values[i]), valueSize, 0, 0, textColor)
-			t = t.at(x0+v*scale+3, bt+(barT-t.H)/2)
-			t.Row, t.Series = i, si
-			add(t)
-		}
-		if marks[i] != "" {
-			t := text(KindMark, marks[i], markSize, 0, 0, markColor)
-			t = t.at(plotRight+gap, top+(rowH-t.H)/2)
-			t.Row = i
-			add(t)
-		}
+// columns divides the width between the labels, the bars with their
+// values, and the marks, and sets the plot's box.
+func (p *placer) columns() error {
+	p.x0 = margin + p.labelW + gap
+	p.plotRight = p.W - margin
+	if p.markW > 0 {
+		p.plotRight -= p.markW + gap
 	}
+	valueZone := width(p.b.valueText(p.b.Max), p.valueSize) + 6
+	p.barsW = p.plotRight - p.x0 - valueZone
+	if p.barsW < 40 {
+		return fmt.Errorf("chart: %d pixels of width leave no room for the bars", p.b.Width)
+	}
+	p.scale = p.barsW / p.b.Max
+	p.l.Plot = Box{Kind: "plot", Row: -1, Series: -1, X: p.x0, Y: p.plotTop, W: p.barsW, H: p.plotBottom - p.plotTop}
+	return nil
+}
 
-	// Ticks: fifths of Max, or halves, or the ends, whichever leave room
-	// between their labels.
-	tickW := width(valueText(b.Max), tickSize)
+// row places row i: its label lines, a bar and a value per series, and
+// its mark.
+func (p *placer) row(i int) {
+	top := p.plotTop + float64(i)*p.rowH
+	em := px(p.labelSize)
+	first := top + (p.rowH-p.lh*float64(len(p.labelLines[i])))/2
+	for j, ln := range p.labelLines[i] {
+		t := text(KindLabel, ln, p.labelSize, 0, 0, textColor)
+		// Lines share a baseline grid, whatever their glyphs.
+		baseline := first + float64(j)*p.lh + (p.lh-em)/2 + em*0.88
+		t = t.at(p.x0-gap-t.W, t.Y+baseline-t.oy)
+		t.Row = i
+		p.add(t)
+	}
+	band := top + (p.rowH-p.barT*float64(len(p.b.Series)))/2
+	for si, s := range p.b.Series {
+		v := min(max(s.Values[i], 0), p.b.Max)
+		bt := band + float64(si)*p.barT
+		if w := v * p.scale; w > 0 {
+			p.add(Box{Kind: KindBar, Row: i, Series: si, X: p.x0, Y: bt + 0.5, W: w, H: p.barT - 1, Color: s.Color})
+		}
+		t := text(KindValue, p.b.valueText(s.Values[i]), p.valueSize, 0, 0, textColor)
+		t = t.at(p.x0+v*p.scale+3, bt+(p.barT-t.H)/2)
+		t.Row, t.Series = i, si
+		p.add(t)
+	}
+	if p.marks[i] != "" {
+		t := text(KindMark, p.marks[i], p.markSize, 0, 0, markColor)
+		t = t.at(p.plotRight+gap, top+(p.rowH-t.H)/2)
+		t.Row = i
+		p.add(t)
+	}
+}
+
+// ticks places the ticks: fifths of Max, or halves, or the ends,
+// whichever leave room between their labels.
+func (p *placer) ticks() {
+	tickW := width(p.b.valueText(p.b.Max), p.tickSize)
 	for _, parts := range []int{5, 2, 1} {
-		if barsW/float64(parts) >= tickW+gap || parts == 1 {
+		if p.barsW/float64(parts) >= tickW+gap || parts == 1 {
 			for k := 0; k <= parts; k++ {
-				v := b.Max * float64(k) / float64(parts)
-				l.Ticks = append(l.Ticks, v)
-				t := text(KindTick, valueText(v), tickSize, 0, 0, mutedColor)
-				add(t.at(x0+v*scale-t.W/2, plotBottom+4))
+				v := p.b.Max * float64(k) / float64(parts)
+				p.l.Ticks = append(p.l.Ticks, v)
+				t := text(KindTick, p.b.valueText(v), p.tickSize, 0, 0, mutedColor)
+				p.add(t.at(p.x0+v*p.scale-t.W/2, p.plotBottom+4))
 			}
-			break
+			return
 		}
 	}
-	if axis != nil {
-		x := x0 + (barsW-axis.W)/2
-		if x < margin || x+axis.W > W-margin {
-			x = (W - axis.W) / 2
-		}
-		add(axis.at(x, axis.Y))
+}
+
+// axisTitle places the axis title under the bars, or centred on the
+// canvas when it would not fit there.
+func (p *placer) axisTitle() {
+	if p.axis == nil {
+		return
 	}
-	return l, nil
+	x := p.x0 + (p.barsW-p.axis.W)/2
+	if x < margin || x+p.axis.W > p.W-margin {
+		x = (p.W - p.axis.W) / 2
+	}
+	p.add(p.axis.at(x, p.axis.Y))
 }
 
 // PNG draws b and returns the PNG bytes of exactly Width × Height pixels.
