@@ -1,6 +1,9 @@
 package config
 
 import (
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"os"
 	"slices"
 	"strings"
@@ -9,27 +12,30 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
+// testPlatforms are the platforms the configuration tests know.
+var testPlatforms = bot.NewPlatforms(slack.Platform(), lark.Platform(), console.Platform())
+
 func TestExampleConfigLoads(t *testing.T) {
 	c, err := Load("../../configs/xunji.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := c.Roster()
-	p, ok := r.ByPlatformID(bot.Lark, "ou_0123456789lina")
+	r := c.Roster(testPlatforms)
+	p, ok := r.ByPlatformID(lark.Name, "ou_0123456789lina")
 	if !ok || !p.InBody("team1") {
 		t.Errorf("lina not found by lark id: %+v", p)
 	}
 	if c.Location().String() != "Asia/Shanghai" || c.Clue.DeadlineDays != 30 {
 		t.Errorf("settings: %s %d", c.Location(), c.Clue.DeadlineDays)
 	}
-	if got := c.ChatGroups()["coordination"][bot.Lark]; got != "oc_0123456789abcdef" {
+	if got := c.ChatGroups(testPlatforms)["coordination"][lark.Name]; got != "oc_0123456789abcdef" {
 		t.Errorf("coordination lark chat = %q", got)
 	}
 }
 
 func TestDemoHasEveryPartyFilled(t *testing.T) {
 	c := Demo()
-	r := c.Roster()
+	r := c.Roster(testPlatforms)
 	for _, k := range bot.PartyKinds {
 		if k == bot.GrassrootsCommission {
 			continue // DEMO.md names none
@@ -89,7 +95,7 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 // meeting; a kind left out gets the speech's bodies.
 func TestMeetingInviteesResolveBodiesAndKinds(t *testing.T) {
 	c := Demo()
-	r := c.Roster()
+	r := c.Roster(testPlatforms)
 	tests := []struct {
 		kind string
 		want string

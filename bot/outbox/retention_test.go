@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"github.com/xunji-bot/xunji/adapters/console"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 func newOutboxTTL(t *testing.T, ttl time.Duration) (*bottest.Env, *outbox.Outbox, *bottest.Mem) {
 	t.Helper()
 	env := bottest.New(t)
-	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, SentTTL: map[bot.Platform]time.Duration{bot.Console: ttl}})
+	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, SentTTL: map[bot.Platform]time.Duration{console.Name: ttl}})
 	env.Bot.SetSender(x)
 	mem, ok := env.Store.(*bottest.Mem)
 	if !ok {
@@ -28,7 +29,7 @@ func newOutboxTTL(t *testing.T, ttl time.Duration) (*bottest.Env, *outbox.Outbox
 func TestSentAtOnceLeavesNoDeliveryRecord(t *testing.T) {
 	env, x, mem := newOutboxTTL(t, time.Hour)
 	ctx := context.Background()
-	for _, m := range []bot.Outgoing{msg("g1", "hello"), {Platform: bot.Console, ChatID: "g1", Card: &bot.Card{Title: "v1"}}} {
+	for _, m := range []bot.Outgoing{msg("g1", "hello"), {Platform: console.Name, ChatID: "g1", Card: &bot.Card{Title: "v1"}}} {
 		ref, err := x.Send(ctx, m)
 		if err != nil || ref.ID == "" || ref.Pending != "" {
 			t.Fatalf("send: %+v %v; want the platform's reference", ref, err)
@@ -174,7 +175,7 @@ func TestCardSentInAUnitIsRecorded(t *testing.T) {
 	}
 	var names bool
 	err = env.Bot.RunUnit(ctx, func(ctx context.Context) error {
-		names = env.Bot.Names(ctx, refs[0], bot.MessageRef{Platform: bot.Console, ChatID: env.Adapter.Sent()[0].ChatID, ID: "1"})
+		names = env.Bot.Names(ctx, refs[0], bot.MessageRef{Platform: console.Name, ChatID: env.Adapter.Sent()[0].ChatID, ID: "1"})
 		return env.Bot.Store.Put(ctx, "probe", "x", []byte("{}"))
 	})
 	if err != nil || !names {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/xunji-bot/xunji/adapters/console"
 	"strings"
 	"testing"
 
@@ -91,6 +92,6 @@ func FuzzCommandLine(f *testing.F) {
 				t.Fatalf("%s: %q → internal error", p, l)
 			}
 		}
-		_ = env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: "李娜", Action: line, Value: line})
+		_ = env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: "李娜", Action: line, Value: line})
 	})
 }

@@ -2,6 +2,7 @@ package consult
 
 import (
 	"context"
+	"github.com/xunji-bot/xunji/adapters/console"
 	"testing"
 
 	"github.com/xunji-bot/xunji/bot"
@@ -13,7 +14,7 @@ import (
 func clickWithInput(env *bottest.Env, person string, b bot.Button, input string) *bot.Response {
 	env.T.Helper()
 	p := env.Person(person)
-	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console],
+	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: p.IDs[console.Name],
 		UserName: p.Name, Direct: true, Action: b.Action, Value: b.Value, Input: input})
 }
 

@@ -3,6 +3,7 @@ package cosign_test
 import (
 	"context"
 	"fmt"
+	"github.com/xunji-bot/xunji/adapters/console"
 	"slices"
 	"strings"
 	"testing"
@@ -134,7 +135,7 @@ func toChat(chat string) func(bot.Outgoing) bool {
 func toPerson(env *bottest.Env, id string) func(bot.Outgoing) bool {
 	p := env.Person(id)
 	return func(o bot.Outgoing) bool {
-		u := p.IDs[bot.Console]
+		u := p.IDs[console.Name]
 		return u != "" && (o.UserID == u || o.Update != nil && o.ChatID == "dm:"+u)
 	}
 }

@@ -2,6 +2,7 @@ package cosign_test
 
 import (
 	"context"
+	"github.com/xunji-bot/xunji/adapters/console"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 func clickWithInput(env *bottest.Env, person string, b bot.Button, input string) *bot.Response {
 	env.T.Helper()
 	p := env.Person(person)
-	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console],
+	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: p.IDs[console.Name],
 		UserName: p.Name, ChatID: coordination, Action: b.Action, Value: b.Value, Input: input})
 }
 

@@ -2,6 +2,8 @@ package progress
 
 import (
 	"context"
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,9 +16,11 @@ import (
 
 var ctx = context.Background()
 
-// newEnv starts a bot on the demo district with the progress command.
+// newEnv starts a bot on the demo district with the progress command,
+// knowing the platforms the program has (their import hints).
 func newEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 	t.Helper()
+	opts = append([]bottest.Option{bottest.WithPlatforms(slack.Platform(), lark.Platform())}, opts...)
 	env := bottest.New(t, opts...)
 	if err := Register(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
