@@ -216,7 +216,8 @@ type envOptions struct {
 
 // WithPlatforms adds platforms besides the console (the adapters' own
 // specs, e.g. slack.Platform()), for tests of what the core or a command
-// asks a platform: id forms, hints, pacing.
+// asks a platform: id forms, hints, pacing. A spec named as the console
+// replaces the console's own.
 func WithPlatforms(specs ...bot.PlatformSpec) Option {
 	return func(o *envOptions) { o.specs = append(o.specs, specs...) }
 }
@@ -257,7 +258,11 @@ func New(t testing.TB, opts ...Option) *Env {
 		o.store = m
 	}
 	cat := i18n.MustLoad()
-	ps := bot.NewPlatforms(append(slices.Clone(o.specs), console.Platform())...)
+	specs := slices.Clone(o.specs)
+	if !slices.ContainsFunc(specs, func(s bot.PlatformSpec) bool { return s.Name == console.Name }) {
+		specs = append(specs, console.Platform())
+	}
+	ps := bot.NewPlatforms(specs...)
 	b, err := bot.New(bot.Options{
 		Store: o.store, Translator: cat, Roster: o.config.Roster(ps), Groups: o.config.ChatGroups(ps),
 		Location: o.config.Location(), Lang: o.config.Lang, Now: clock.Now, SleepUntil: clock.SleepUntil,

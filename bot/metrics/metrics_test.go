@@ -2,14 +2,14 @@ package metrics_test
 
 import (
 	"context"
-	"github.com/xunji-bot/xunji/adapters/lark"
-	"github.com/xunji-bot/xunji/adapters/slack"
 	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/metrics"

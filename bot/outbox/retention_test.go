@@ -3,10 +3,10 @@ package outbox_test
 import (
 	"context"
 	"errors"
-	"github.com/xunji-bot/xunji/adapters/console"
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/outbox"
@@ -180,5 +180,35 @@ func TestCardSentInAUnitIsRecorded(t *testing.T) {
 	})
 	if err != nil || !names {
 		t.Fatalf("unit resolving the card: names %v, err %v", names, err)
+	}
+}
+
+// Without SentTTL, a delivery record lives as long as its platform's spec
+// says (bot.PlatformSpec.SentTTL).
+func TestPlatformSpecSetsSentTTL(t *testing.T) {
+	const ttl = 3 * time.Hour
+	spec := console.Platform()
+	spec.SentTTL = ttl
+	env := bottest.New(t, bottest.WithPlatforms(spec))
+	x := outbox.New(env.Bot, outbox.Options{})
+	env.Bot.SetSender(x)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("503")
+	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
+	if err != nil || len(refs) != 1 || refs[0].Pending == "" {
+		t.Fatalf("notify: %v %v", refs, err)
+	}
+	env.Adapter.Fail = nil
+	env.Clock.Advance(time.Minute)
+	if _, err := x.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(ttl - time.Minute)
+	if _, err := env.Store.Get(ctx, outbox.CollSent, refs[0].Pending); err != nil {
+		t.Fatalf("delivery record within the platform's lifetime: %v", err)
+	}
+	env.Clock.Advance(2 * time.Minute)
+	if _, err := env.Store.Get(ctx, outbox.CollSent, refs[0].Pending); !bot.IsNotFound(err) {
+		t.Fatalf("delivery record after the platform's lifetime: %v, want not found", err)
 	}
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"github.com/xunji-bot/xunji/adapters/console"
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/commands/all"
 
 	"github.com/xunji-bot/xunji/bot"

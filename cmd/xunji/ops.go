@@ -55,7 +55,7 @@ func (m *Main) checkCredentials(ctx context.Context, adapters []bot.Adapter) err
 		switch {
 		case err == nil:
 		case bot.IsAuthFailure(err):
-			spec, _ := m.Platforms.Get(a.Platform())
+			spec, _ := m.Bot.Platforms().Get(a.Platform())
 			m.Log.Error("platform refused the app's credentials", "platform", a.Platform(), "code", bot.APICode(err), "err", err)
 			return fmt.Errorf("%s refused the app's credentials (%s): check %s: %w",
 				a.Platform(), bot.APICode(err), spec.CredentialEnv, err)
@@ -187,7 +187,7 @@ func (m *Main) readyz(w http.ResponseWriter, r *http.Request) {
 			set("store", bot.ErrorCode(err), false)
 		}
 	})
-	for _, p := range m.Platforms.Names() {
+	for _, p := range m.Bot.Platforms().Names() {
 		a, found := m.Bot.Adapter(p)
 		if !found {
 			continue

@@ -166,7 +166,7 @@ func (l *lockedBuffer) waits(t *testing.T) []string {
 // a backoff that doubles, each restart logged and counted, and is ready
 // again once it runs.
 func TestStoppedAdapterFailsReadinessAndIsRestartedWithBackoff(t *testing.T) {
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(platforms().All()...))
 	fake := slacktest.NewServer(t)
 	a, err := slack.New(slack.Config{BotToken: "xoxb-test", SigningSecret: "s", APIURL: fake.APIURL()},
 		slack.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -372,7 +372,7 @@ func (slackAuthErr) APICode() string   { return "token_revoked" }
 // While a platform refuses the app's credentials on delivery, /readyz
 // fails naming it; once a delivery succeeds it is ready again.
 func TestReadyzFailsWhileAPlatformRefusesTheCredentials(t *testing.T) {
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(platforms().All()...))
 	env.Bot.AddAdapter(&bottest.Recorder{P: slack.Name})
 	m := &Main{Bot: env.Bot, Store: env.Store, Metrics: metrics.New()}
 	probe := func() (int, string) {
@@ -462,7 +462,7 @@ func TestCloseAfterRunIsWithinTheShutdownBound(t *testing.T) {
 // error, /readyz fails naming Slack, and the adapter is restarted with
 // backoff until Slack takes the token again.
 func TestSocketModeTokenRevokedWhileRunningFailsReadinessAndRestarts(t *testing.T) {
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(platforms().All()...))
 	fake := slacktest.NewServer(t)
 	a, err := slack.New(slack.Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: slack.ModeSocket},
 		slack.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))

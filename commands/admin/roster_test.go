@@ -2,12 +2,12 @@ package admin_test
 
 import (
 	"context"
-	"github.com/xunji-bot/xunji/adapters/console"
-	"github.com/xunji-bot/xunji/adapters/lark"
-	"github.com/xunji-bot/xunji/adapters/slack"
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/clue"

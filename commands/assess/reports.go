@@ -124,8 +124,8 @@ func (h *handler) localFiles(req *bot.Request) bool {
 }
 
 // uploadCmd: report upload ZB-… (专报 上传) with the edited Markdown
-// attached (on a platform that reads local files, the console: a local path), as progress import takes a
-// sheet. The upload replaces the version to send; a sent report cannot
+// attached (on a platform that reads local files, the console: a local
+// path), as progress import takes a sheet. The upload replaces the version to send; a sent report cannot
 // be changed.
 func (h *handler) uploadCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	rep, err := h.loadArg(ctx, req)

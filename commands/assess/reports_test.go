@@ -2,12 +2,12 @@ package assess
 
 import (
 	"context"
-	"github.com/xunji-bot/xunji/adapters/slack"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )

@@ -1,10 +1,10 @@
 package clue
 
 import (
-	"github.com/xunji-bot/xunji/adapters/console"
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )

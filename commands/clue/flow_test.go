@@ -1,11 +1,11 @@
 package clue
 
 import (
-	"github.com/xunji-bot/xunji/adapters/console"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/round"

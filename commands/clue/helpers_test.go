@@ -2,10 +2,10 @@ package clue
 
 import (
 	"context"
-	"github.com/xunji-bot/xunji/adapters/console"
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )

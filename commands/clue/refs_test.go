@@ -3,9 +3,9 @@ package clue
 import (
 	"context"
 	"errors"
-	"github.com/xunji-bot/xunji/adapters/slack"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 )
 

@@ -3,11 +3,11 @@ package clue
 import (
 	"encoding/json"
 	"errors"
-	"github.com/xunji-bot/xunji/adapters/console"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )

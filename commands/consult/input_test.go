@@ -2,9 +2,9 @@ package consult
 
 import (
 	"context"
-	"github.com/xunji-bot/xunji/adapters/console"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )

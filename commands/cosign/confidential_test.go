@@ -2,11 +2,11 @@ package cosign_test
 
 import (
 	"context"
-	"github.com/xunji-bot/xunji/adapters/console"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"

@@ -3,12 +3,12 @@ package cosign_test
 import (
 	"context"
 	"fmt"
-	"github.com/xunji-bot/xunji/adapters/console"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"

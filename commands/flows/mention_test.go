@@ -2,11 +2,11 @@ package flows_test
 
 import (
 	"context"
-	"github.com/xunji-bot/xunji/adapters/lark"
-	"github.com/xunji-bot/xunji/adapters/slack"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"

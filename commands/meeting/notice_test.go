@@ -1,9 +1,9 @@
 package meeting_test
 
 import (
-	"github.com/xunji-bot/xunji/adapters/console"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/schedule"

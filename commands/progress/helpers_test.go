@@ -2,13 +2,13 @@ package progress
 
 import (
 	"context"
-	"github.com/xunji-bot/xunji/adapters/lark"
-	"github.com/xunji-bot/xunji/adapters/slack"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"

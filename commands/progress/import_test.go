@@ -2,8 +2,6 @@ package progress
 
 import (
 	"errors"
-	"github.com/xunji-bot/xunji/adapters/console"
-	"github.com/xunji-bot/xunji/adapters/slack"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +12,8 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )

@@ -1,11 +1,11 @@
 package progress
 
 import (
-	"github.com/xunji-bot/xunji/adapters/console"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )

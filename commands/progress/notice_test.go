@@ -3,9 +3,6 @@ package progress
 import (
 	"bytes"
 	"fmt"
-	"github.com/xunji-bot/xunji/adapters/console"
-	"github.com/xunji-bot/xunji/adapters/lark"
-	"github.com/xunji-bot/xunji/adapters/slack"
 	"image/png"
 	"slices"
 	"strconv"
@@ -15,6 +12,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/clue"
