@@ -52,6 +52,9 @@ type Options struct {
 	// made in another process shows after at most this long. Default 2s;
 	// negative disables the cache.
 	CacheTTL time.Duration
+	// Platforms are the platforms the program knows (their ids, pacing,
+	// hints); cmd/xunji lists them.
+	Platforms *Platforms
 }
 
 // Calendar answers working-day questions (bot/workday implements it with
@@ -99,6 +102,8 @@ type Bot struct {
 	mu       sync.RWMutex
 	adapters map[Platform]Adapter
 	sender   Sender
+
+	platforms *Platforms
 }
 
 // Middleware wraps the request pipeline: func(HandlerFunc) HandlerFunc.
@@ -112,10 +117,21 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{
 		Store: unitStore{o.Store}, tr: o.Translator, roster: o.Roster, groups: o.Groups,
 		Loc: o.Location, Lang: o.Lang, Now: o.Now, Log: o.Logger, Cal: o.Calendar,
-		adapters: map[Platform]Adapter{},
+		adapters: map[Platform]Adapter{}, platforms: o.Platforms,
 	}
 	if b.roster == nil {
 		b.roster = &Roster{}
+	}
+	if b.platforms == nil {
+		b.platforms = NewPlatforms()
+	}
+	if r := *b.roster; r.Named == nil {
+		for _, s := range b.platforms.All() {
+			if s.NamedIDs {
+				r.Named = append(r.Named, s.Name)
+			}
+		}
+		b.roster = &r
 	}
 	if b.Loc == nil {
 		b.Loc = time.UTC
@@ -208,6 +224,9 @@ func (b *Bot) PlatformName(lang string, p Platform) string {
 	}
 	return string(p)
 }
+
+// Platforms returns the platforms the program knows.
+func (b *Bot) Platforms() *Platforms { return b.platforms }
 
 // Translator returns the catalog.
 func (b *Bot) Translator() Translator { return b.tr }

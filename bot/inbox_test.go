@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/outbox"
@@ -27,7 +28,7 @@ func countingEnv(t *testing.T, n *atomic.Int32, opts ...bottest.Option) *bottest
 }
 
 func slackReq(event string) *bot.Request {
-	return &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", ChatID: "C1", EventID: event, Text: "count"}
+	return &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: "李娜", ChatID: "C1", EventID: event, Text: "count"}
 }
 
 func TestAcceptThenProcessHandlesOnceAndEmptiesTheInbox(t *testing.T) {
@@ -380,7 +381,7 @@ func TestLongRetryAfterNeverAnswersTwice(t *testing.T) {
 			defer close(done)
 			resp := a.Bot.Process(ctx, ticket, req)
 			for _, r := range resp.Replies {
-				if _, err := platform.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: req.ChatID, Text: r.Text}); err != nil {
+				if _, err := platform.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: req.ChatID, Text: r.Text}); err != nil {
 					t.Error(err)
 				}
 			}
@@ -511,10 +512,10 @@ func TestPrivateDirectAnswersKeepTheirPlaceInTheDirectChat(t *testing.T) {
 		}
 		orders[e.Msg.Text] = e.Order
 	}
-	if got, want := orders["just for you"], string(bot.Console)+":user:李娜"; got != want {
+	if got, want := orders["just for you"], string(console.Name)+":user:李娜"; got != want {
 		t.Errorf("the private answer keeps its place in %q, want the direct chat %q", got, want)
 	}
-	if got, want := orders["counted"], string(bot.Console)+":C1"; got != want {
+	if got, want := orders["counted"], string(console.Name)+":C1"; got != want {
 		t.Errorf("the public answer keeps its place in %q, want the group %q", got, want)
 	}
 	env.Bot.Done(ctx, ticket, req)

@@ -6,16 +6,6 @@ import (
 	"unicode"
 )
 
-// Platform names a chat platform an adapter serves.
-type Platform string
-
-// The platforms xunji ships adapters for.
-const (
-	Console Platform = "console"
-	Slack   Platform = "slack"
-	Lark    Platform = "lark"
-)
-
 // PartyKind is the role a body plays in the collaboration (DOMAIN.md,
 // "Parties").
 type PartyKind string
@@ -93,6 +83,10 @@ func IsEnglish(lang string) bool { return strings.HasPrefix(strings.ToLower(lang
 type Roster struct {
 	Bodies []Body
 	People []*Person
+	// Named are the platforms whose user ids are people's names (the
+	// console): FindPerson accepts those ids as names. bot.New sets it
+	// from its platforms' NamedIDs.
+	Named []Platform
 }
 
 // Body returns the body with id, or false.
@@ -241,7 +235,7 @@ func ParseMentionArg(s string) (p Platform, userID, name string, ok bool) {
 	return Platform(plat), uid, name, true
 }
 
-// FindPerson resolves an id, a name, a console name or a mention
+// FindPerson resolves an id, a name, a named platform's id (Named) or a mention
 // (MentionArg) to a person.
 func (r *Roster) FindPerson(s string) (*Person, bool) {
 	if p, uid, _, ok := ParseMentionArg(s); ok {
@@ -249,8 +243,13 @@ func (r *Roster) FindPerson(s string) (*Person, bool) {
 	}
 	s = strings.TrimPrefix(strings.TrimSpace(s), "@")
 	for _, p := range r.People {
-		if p.ID == s || p.Name == s || strings.EqualFold(p.NameEn, s) || p.IDs[Console] == s {
+		if p.ID == s || p.Name == s || strings.EqualFold(p.NameEn, s) {
 			return p, true
+		}
+		for _, plat := range r.Named {
+			if p.IDs[plat] == s {
+				return p, true
+			}
 		}
 	}
 	return nil, false
@@ -338,7 +337,7 @@ func (r *Roster) Admins() []*Person {
 // withOverrides returns a copy of r where people stored as overrides
 // replace or extend the configured ones, and removed ones are dropped.
 func (r *Roster) withOverrides(over []*Person) *Roster {
-	out := &Roster{Bodies: r.Bodies}
+	out := &Roster{Bodies: r.Bodies, Named: r.Named}
 	byID := map[string]*Person{}
 	for _, p := range over {
 		byID[p.ID] = p

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/storage/bolt"
@@ -107,7 +108,7 @@ func TestUnitCommitsAllOrNothing(t *testing.T) {
 
 		// A refusal is an error meant for the user: its audit entry stays.
 		err = b.RunUnit(ctx, func(ctx context.Context) error {
-			return b.Refuse(ctx, &bot.Request{Platform: bot.Console, UserID: "x"}, "test.refuse", "a", "error.forbidden")
+			return b.Refuse(ctx, &bot.Request{Platform: console.Name, UserID: "x"}, "test.refuse", "a", "error.forbidden")
 		})
 		if bot.ErrorCode(err) != bot.EUNAUTHORIZED {
 			t.Fatalf("refusal: %v", err)
@@ -207,7 +208,7 @@ func TestTwoProcessesCompleteAnEntryOnce(t *testing.T) {
 		const requests = 20
 		direct := 0
 		for i := range requests {
-			req := &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", ChatID: "C1", EventID: fmt.Sprintf("Ev-race-%d", i), Text: "make"}
+			req := &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: "李娜", ChatID: "C1", EventID: fmt.Sprintf("Ev-race-%d", i), Text: "make"}
 			ticket, _, err := a.Bot.Accept(ctx, req)
 			if err != nil {
 				t.Fatal(err)
@@ -247,7 +248,7 @@ func TestRosterCacheFollowsCommits(t *testing.T) {
 	env := bottest.New(t)
 	ctx := context.Background()
 	b := env.Bot
-	p := &bot.Person{ID: "qianjin", Name: "钱进", Bodies: []string{"room2"}, IDs: map[bot.Platform]string{bot.Console: "钱进"}}
+	p := &bot.Person{ID: "qianjin", Name: "钱进", Bodies: []string{"room2"}, IDs: map[bot.Platform]string{console.Name: "钱进"}}
 	has := func(ctx context.Context) bool {
 		r, err := b.Roster(ctx)
 		if err != nil {

@@ -67,7 +67,7 @@ func New(o Options) *Adapter {
 }
 
 // Platform implements bot.Adapter.
-func (a *Adapter) Platform() bot.Platform { return bot.Console }
+func (a *Adapter) Platform() bot.Platform { return Name }
 
 // Mention implements bot.Adapter.
 func (a *Adapter) Mention(_, name string) string { return "@" + name }
@@ -99,7 +99,7 @@ func (a *Adapter) langOf(ctx context.Context, h bot.Handler) string {
 	if err != nil {
 		return a.lang
 	}
-	p, ok := r.ByPlatformID(bot.Console, a.As())
+	p, ok := r.ByPlatformID(Name, a.As())
 	if !ok {
 		return a.lang
 	}
@@ -219,17 +219,17 @@ func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bo
 				return false
 			}
 			p, ok := r.FindPerson(name)
-			if !ok || p.IDs[bot.Console] == "" {
+			if !ok || p.IDs[Name] == "" {
 				var names []string
 				for _, p := range r.People {
-					if p.IDs[bot.Console] != "" {
-						names = append(names, p.IDs[bot.Console])
+					if p.IDs[Name] != "" {
+						names = append(names, p.IDs[Name])
 					}
 				}
 				a.printf("%s\n", t("console.as_unknown", "name", name, "names", strings.Join(names, t("list.sep"))))
 				return false
 			}
-			name = p.IDs[bot.Console]
+			name = p.IDs[Name]
 		}
 		a.mu.Lock()
 		a.as = name
@@ -248,7 +248,7 @@ func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bo
 			a.printf("%s\n", t("console.no_button", "n", n))
 			return false
 		}
-		resp := h.Handle(ctx, &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: a.As(), UserName: a.As(), ChatID: p.ref.ChatID, Action: p.b.Action, Value: p.b.Value, Message: p.ref})
+		resp := h.Handle(ctx, &bot.Request{Kind: bot.KindAction, Platform: Name, UserID: a.As(), UserName: a.As(), ChatID: p.ref.ChatID, Action: p.b.Action, Value: p.b.Value, Message: p.ref})
 		a.render(resp, p.ref)
 		return false
 	}
@@ -259,7 +259,7 @@ func (a *Adapter) handleLine(ctx context.Context, h bot.Handler, line string) bo
 	if direct {
 		chat = "" // a private chat with the bot has no group
 	}
-	resp := h.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: a.As(), UserName: a.As(), ChatID: chat, Direct: direct, Text: line})
+	resp := h.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: Name, UserID: a.As(), UserName: a.As(), ChatID: chat, Direct: direct, Text: line})
 	a.render(resp, bot.MessageRef{})
 	return false
 }
@@ -297,7 +297,7 @@ func (a *Adapter) nextRef(chat string) bot.MessageRef {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.seq++
-	return bot.MessageRef{Platform: bot.Console, ChatID: chat, ID: strconv.Itoa(a.seq)}
+	return bot.MessageRef{Platform: Name, ChatID: chat, ID: strconv.Itoa(a.seq)}
 }
 
 // Send implements bot.Adapter: notices are printed with their target.

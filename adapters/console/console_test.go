@@ -67,14 +67,14 @@ func TestNoticesShowTheirTarget(t *testing.T) {
 	var out bytes.Buffer
 	dir := t.TempDir()
 	a := console.New(console.Options{Out: &out, Tr: env.Bot.Translator(), Lang: "zh-CN", FilesDir: dir})
-	ref, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, ChatID: "巡纪协作群", Text: "通知"})
+	ref, err := a.Send(context.Background(), bot.Outgoing{Platform: console.Name, ChatID: "巡纪协作群", Text: "通知"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, UserID: "赵强", Text: "私信内容", Files: []bot.File{{Name: "../进度.xlsx", Data: []byte("PK")}}}); err != nil {
+	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: console.Name, UserID: "赵强", Text: "私信内容", Files: []bot.File{{Name: "../进度.xlsx", Data: []byte("PK")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, Update: &ref, Card: &bot.Card{Title: "新卡片"}}); err != nil {
+	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: console.Name, Update: &ref, Card: &bot.Card{Title: "新卡片"}}); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -102,7 +102,7 @@ func TestFieldColonFollowsTheLabelsLanguage(t *testing.T) {
 	var out bytes.Buffer
 	a := console.New(console.Options{Out: &out, Tr: env.Bot.Translator(), Lang: "en"})
 	card := &bot.Card{Title: "Clue XS-2026-0001", Fields: []bot.Field{{Label: "Receiving body", Value: "Room 2"}, {Label: "承办单位", Value: "第二监督检查室"}}}
-	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: bot.Console, ChatID: "g", Card: card}); err != nil {
+	if _, err := a.Send(context.Background(), bot.Outgoing{Platform: console.Name, ChatID: "g", Card: card}); err != nil {
 		t.Fatal(err)
 	}
 	bottest.MustContain(t, "English field", out.String(), "│ Receiving body: Room 2", "│ 承办单位：第二监督检查室")

@@ -39,7 +39,7 @@ func TestAuthFailuresKeepNoticesQueued(t *testing.T) {
 	hs.env.Bot.SetSender(x)
 	ctx := context.Background()
 	hs.fake.FailAll(&larktest.Failure{Status: http.StatusBadRequest, Code: 99991672}) // app lacks the scope
-	if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Lark, ChatID: coordChat, Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
+	if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
 		t.Fatalf("send: %v, want it queued", err)
 	}
 	for range 3 {

@@ -337,7 +337,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 	}
 	req := &bot.Request{
 		Kind:     bot.KindCommand,
-		Platform: bot.Lark,
+		Platform: Name,
 		UserID:   openID,
 		ChatID:   str(msg.ChatId),
 		Direct:   direct,
@@ -366,7 +366,7 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 		if !r.Public && !direct {
 			// As the outbox would send it late (bot.DeliverLate), with the
 			// same uuid, so that Lark shows it once either way.
-			_, err := a.Send(ctx, bot.Outgoing{Platform: bot.Lark, UserID: openID, Text: r.Text, Card: r.Card, Files: r.Files,
+			_, err := a.Send(ctx, bot.Outgoing{Platform: Name, UserID: openID, Text: r.Text, Card: r.Card, Files: r.Files,
 				Key: ev + ":reply:" + strconv.Itoa(i)})
 			if err != nil {
 				bot.Log(ctx, log).Error("lark: private answer not sent directly", "message", messageID, "err", err)
@@ -510,7 +510,7 @@ func commandText(text string, ms []*larkim.MentionEvent, botID string) string {
 		case isBot:
 		case m.Id != nil && str(m.Id.OpenId) != "":
 			// Glued to what precedes (单位:@_user_2), apart from what follows.
-			repl = bot.MentionArg(bot.Lark, str(m.Id.OpenId), str(m.Name)) + " "
+			repl = bot.MentionArg(Name, str(m.Id.OpenId), str(m.Name)) + " "
 		default:
 			repl = "@" + str(m.Name)
 		}
@@ -619,13 +619,13 @@ func (a *Adapter) card(ctx context.Context, e *callback.CardActionTriggerEvent, 
 	ctx, _ = a.requestLog(ctx, ev, e.Event.Operator.OpenID) // the long connection's come without one
 	req := &bot.Request{
 		Kind:     bot.KindAction,
-		Platform: bot.Lark,
+		Platform: Name,
 		UserID:   e.Event.Operator.OpenID,
 		ChatID:   chatID,
 		EventID:  ev,
 		Action:   action,
 		Value:    value,
-		Message:  bot.MessageRef{Platform: bot.Lark, ChatID: chatID, ID: messageID},
+		Message:  bot.MessageRef{Platform: Name, ChatID: chatID, ID: messageID},
 		Input:    typedInput(e.Event.Action),
 	}
 	d := a.delivery(cardAcceptTimeout)
@@ -745,7 +745,7 @@ func (a *Adapter) deliverToClick(ctx context.Context, req *bot.Request, i int, r
 		}
 		return bot.Reply{}, nil
 	}
-	o := bot.Outgoing{Platform: bot.Lark, ChatID: req.ChatID, Text: r.Text, Card: r.Card, Files: r.Files,
+	o := bot.Outgoing{Platform: Name, ChatID: req.ChatID, Text: r.Text, Card: r.Card, Files: r.Files,
 		Key: uuidFor(req.EventID, "reply", strconv.Itoa(i))}
 	if o.ChatID == "" {
 		o.UserID = req.UserID
@@ -773,7 +773,7 @@ func (a *Adapter) text(ctx context.Context, h bot.Handler, userID, key string) s
 	}
 	lang := c.LangOf(ctx, nil) // the deployment's language
 	if r, err := c.Roster(ctx); err == nil {
-		if p, ok := r.ByPlatformID(bot.Lark, userID); ok {
+		if p, ok := r.ByPlatformID(Name, userID); ok {
 			lang = c.LangOf(ctx, p)
 		}
 	}

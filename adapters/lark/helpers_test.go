@@ -95,7 +95,7 @@ func newHarness(t testing.TB, key string, mod ...func(*Config)) *harness {
 // own (a logger, say).
 func newHarnessOpts(t testing.TB, key string, opts []Option, mod ...func(*Config)) *harness {
 	t.Helper()
-	hs := &harness{t: t, env: bottest.New(t), fake: larktest.NewServer(t), gate: make(chan struct{}), key: key, token: testToken}
+	hs := &harness{t: t, env: bottest.New(t, bottest.WithPlatforms(Platform())), fake: larktest.NewServer(t), gate: make(chan struct{}), key: key, token: testToken}
 	hs.env.Must(tallyCommand(hs.env.Store, hs.gate))
 	cfg := testConfig(hs.fake, key)
 	for _, m := range mod {
@@ -266,7 +266,7 @@ func TestKitRoutesMatchTheAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Mount(mux, bottest.New(t).Bot)
+	a.Mount(mux, bottest.New(t, bottest.WithPlatforms(Platform())).Bot)
 	for _, path := range []string{larktest.PathEvents, larktest.PathCards} {
 		if _, pattern := mux.Handler(httptest.NewRequest(http.MethodPost, path, nil)); pattern != "POST "+path {
 			t.Errorf("%s: mounted pattern %q", path, pattern)

@@ -210,7 +210,7 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
-	a.log = a.log.With("platform", bot.Lark)
+	a.log = a.log.With("platform", Name)
 	copts := []lark.ClientOptionFunc{
 		lark.WithOpenBaseUrl(cfg.baseURL()),
 		lark.WithLogger(sdkLogger{a.log}),
@@ -235,8 +235,8 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 	return a, nil
 }
 
-// Platform implements bot.Adapter: bot.Lark.
-func (a *Adapter) Platform() bot.Platform { return bot.Lark }
+// Platform implements bot.Adapter: Name.
+func (a *Adapter) Platform() bot.Platform { return Name }
 
 // Mention implements bot.Adapter: the text-message markup of a mention,
 // <at user_id="ou_…">name</at>. Cards render it as <at id=ou_…></at>.

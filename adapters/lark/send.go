@@ -29,7 +29,7 @@ import (
 func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, error) {
 	if m.Update != nil {
 		ref := *m.Update
-		ref.Platform = bot.Lark
+		ref.Platform = Name
 		if m.Card == nil {
 			return ref, a.editText(ctx, ref.ID, m.Text)
 		}
@@ -47,7 +47,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, err
 	}
 	uuid := uuidFor(m.Key)
 	if m.Text == "" && m.Card == nil { // attachments only
-		return bot.MessageRef{Platform: bot.Lark, ChatID: m.ChatID}, a.sendFiles(ctx, idType, to, m.Files, uuid)
+		return bot.MessageRef{Platform: Name, ChatID: m.ChatID}, a.sendFiles(ctx, idType, to, m.Files, uuid)
 	}
 	msgType, body := content(m.Text, m.Card)
 	req := larkim.NewCreateMessageReqBuilder().ReceiveIdType(idType).
@@ -60,7 +60,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, err
 			return nil, larkcore.CodeError{}, err
 		}
 		if resp.Data != nil {
-			ref = bot.MessageRef{Platform: bot.Lark, ChatID: str(resp.Data.ChatId), ID: str(resp.Data.MessageId)}
+			ref = bot.MessageRef{Platform: Name, ChatID: str(resp.Data.ChatId), ID: str(resp.Data.MessageId)}
 		}
 		return resp.ApiResp, resp.CodeError, nil
 	})
@@ -99,7 +99,7 @@ func (a *Adapter) reply(ctx context.Context, messageID, text string, c *bot.Card
 			return nil, larkcore.CodeError{}, err
 		}
 		if resp.Data != nil {
-			ref = bot.MessageRef{Platform: bot.Lark, ChatID: str(resp.Data.ChatId), ID: str(resp.Data.MessageId)}
+			ref = bot.MessageRef{Platform: Name, ChatID: str(resp.Data.ChatId), ID: str(resp.Data.MessageId)}
 		}
 		return resp.ApiResp, resp.CodeError, nil
 	})

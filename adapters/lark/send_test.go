@@ -20,21 +20,21 @@ func TestSend(t *testing.T) {
 	ctx := context.Background()
 	card := &bot.Card{Title: "线索 XS-2026-0001", Color: bot.Orange, Text: "待签收", Buttons: []bot.Button{{Label: "签收", Action: "clue.ack", Value: "XS-2026-0001", Style: "primary"}}}
 
-	ref, err := hs.a.Send(ctx, bot.Outgoing{Platform: bot.Lark, ChatID: coordChat, Card: card, Key: "clue.announce:XS-2026-0001:lark:" + coordChat})
+	ref, err := hs.a.Send(ctx, bot.Outgoing{Platform: Name, ChatID: coordChat, Card: card, Key: "clue.announce:XS-2026-0001:lark:" + coordChat})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ref.Platform != bot.Lark || ref.ChatID != coordChat || ref.ID == "" {
+	if ref.Platform != Name || ref.ChatID != coordChat || ref.ID == "" {
 		t.Fatalf("ref %+v", ref)
 	}
-	ref2, err := hs.a.Send(ctx, bot.Outgoing{Platform: bot.Lark, UserID: lina, Text: "你好 " + hs.a.Mention(lina, "李娜")})
+	ref2, err := hs.a.Send(ctx, bot.Outgoing{Platform: Name, UserID: lina, Text: "你好 " + hs.a.Mention(lina, "李娜")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hs.a.Send(ctx, bot.Outgoing{Platform: bot.Lark, ChatID: coordChat, Card: &bot.Card{Title: "已签收", Color: bot.Green}, Update: &ref}); err != nil {
+	if _, err := hs.a.Send(ctx, bot.Outgoing{Platform: Name, ChatID: coordChat, Card: &bot.Card{Title: "已签收", Color: bot.Green}, Update: &ref}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hs.a.Send(ctx, bot.Outgoing{Platform: bot.Lark, Text: "edited", Update: &ref2}); err != nil {
+	if _, err := hs.a.Send(ctx, bot.Outgoing{Platform: Name, Text: "edited", Update: &ref2}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -79,7 +79,7 @@ func TestSend(t *testing.T) {
 
 func TestSendRetries(t *testing.T) {
 	ctx := context.Background()
-	out := bot.Outgoing{Platform: bot.Lark, ChatID: coordChat, Text: "hello"}
+	out := bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "hello"}
 	tests := []struct {
 		name      string
 		fail      []larktest.Failure
@@ -152,7 +152,7 @@ func TestNotifyRendersMentions(t *testing.T) {
 	}
 	var lark bot.MessageRef
 	for _, r := range refs {
-		if r.Platform == bot.Lark {
+		if r.Platform == Name {
 			lark = r
 		}
 	}
@@ -254,7 +254,7 @@ func TestSendUploadsAttachments(t *testing.T) {
 	ctx := context.Background()
 	png := []byte("\x89PNG\r\n\x1a\nfake")
 	xlsx := []byte("PK\x03\x04fake")
-	_, err := hs.a.Send(ctx, bot.Outgoing{Platform: bot.Lark, ChatID: coordChat, Text: "月度通报", Key: "notice-2026-12",
+	_, err := hs.a.Send(ctx, bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "月度通报", Key: "notice-2026-12",
 		Files: []bot.File{{Name: "完成率.png", MIME: "image/png", Data: png}, {Name: "整改进度-2026-12.xlsx", MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: xlsx}}})
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +273,7 @@ func TestSendUploadsAttachments(t *testing.T) {
 	if strings.Join(types, ",") != "text,image,file" {
 		t.Errorf("messages posted: %v, want text, image, file", types)
 	}
-	if _, err := hs.a.Send(ctx, bot.Outgoing{Platform: bot.Lark, UserID: lina, Files: []bot.File{{Name: "专报.md", MIME: "text/markdown", Data: []byte("# 专报")}}}); err != nil {
+	if _, err := hs.a.Send(ctx, bot.Outgoing{Platform: Name, UserID: lina, Files: []bot.File{{Name: "专报.md", MIME: "text/markdown", Data: []byte("# 专报")}}}); err != nil {
 		t.Fatalf("attachment-only send: %v", err)
 	}
 	if ups := hs.fake.Uploads(); len(ups) != 3 || ups[2].Type != "stream" {
@@ -354,7 +354,7 @@ func TestOutboxRedeliveryKeepsTheUUID(t *testing.T) {
 	}
 	hs.fake.FailNext(fails...)
 	ctx := context.Background()
-	if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Lark, ChatID: coordChat, Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
+	if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
 		t.Fatalf("send: %v, want it queued", err)
 	}
 	hs.env.Clock.Advance(time.Minute)

@@ -243,7 +243,7 @@ func TestWithoutATenantEveryTenantIsAcceptedWithAWarning(t *testing.T) {
 // them again, but reach nothing and are counted; the configured tenant's
 // go through.
 func TestLongConnectionEventsFromAnotherTenantAreRefused(t *testing.T) {
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(Platform()))
 	env.Must(tallyCommand(env.Store, make(chan struct{})))
 	fake := larktest.NewServer(t)
 	a, _ := wsAdapter(t, fake)

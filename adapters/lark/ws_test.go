@@ -35,7 +35,7 @@ func wsAdapter(t *testing.T, fake *larktest.Server) (*Adapter, Config) {
 // a message event is acknowledged and answered through the Open API, a
 // card callback is answered in the reply frame.
 func TestLongConnection(t *testing.T) {
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(Platform()))
 	gate := make(chan struct{})
 	env.Must(tallyCommand(env.Store, gate))
 	fake := larktest.NewServer(t)
@@ -107,7 +107,7 @@ func TestLongConnectionRefusedCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Run(context.Background(), bottest.New(t).Bot); err == nil || !strings.Contains(err.Error(), "bad credentials") {
+	if err := a.Run(context.Background(), bottest.New(t, bottest.WithPlatforms(Platform())).Bot); err == nil || !strings.Contains(err.Error(), "bad credentials") {
 		t.Fatalf("Run: %v", err)
 	}
 }
@@ -121,7 +121,7 @@ func TestLongConnectionModeMountsNoRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	a.Mount(mux, bottest.New(t).Bot)
+	a.Mount(mux, bottest.New(t, bottest.WithPlatforms(Platform())).Bot)
 	if _, pattern := mux.Handler(httptest.NewRequest(http.MethodPost, "/lark/events", nil)); pattern != "" {
 		t.Fatalf("mounted %q", pattern)
 	}
@@ -130,7 +130,7 @@ func TestLongConnectionModeMountsNoRoutes(t *testing.T) {
 // /healthz reports the long connection: down until the real SDK client
 // connected, up once it did.
 func TestLongConnectionHealth(t *testing.T) {
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(Platform()))
 	fake := larktest.NewServer(t)
 	a, _ := wsAdapter(t, fake)
 	if a.Health() == nil {
@@ -184,7 +184,7 @@ func TestLongConnectionStateFromTheSDKLog(t *testing.T) {
 // an auth failure naming Lark's code, so that the program marks the
 // adapter down and restarts it with backoff.
 func TestLongConnectionRunEndsWithTheAuthErrorWhenTheSecretIsRevokedWhileRunning(t *testing.T) {
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(Platform()))
 	fake := larktest.NewServer(t)
 	cfg := testConfig(fake, "")
 	cfg.Mode, cfg.VerificationToken = ModeWS, ""

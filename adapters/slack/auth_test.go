@@ -46,7 +46,7 @@ func TestAuthFailuresKeepNoticesQueued(t *testing.T) {
 			hs.env.Bot.SetSender(x)
 			ctx := context.Background()
 			hs.fake.RefuseAll(code)
-			if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Slack, ChatID: "C0COORD", Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
+			if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: Name, ChatID: "C0COORD", Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
 				t.Fatalf("send: %v, want it queued", err)
 			}
 			for range 3 {
@@ -82,7 +82,7 @@ func TestAuthFailuresKeepNoticesQueued(t *testing.T) {
 		hs.env.Bot.SetSender(x)
 		hs.fake.RefuseAll("channel_not_found")
 		ctx := context.Background()
-		_, _ = hs.env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Slack, ChatID: "C0GONE", Text: "通知"})
+		_, _ = hs.env.Bot.Send(ctx, bot.Outgoing{Platform: Name, ChatID: "C0GONE", Text: "通知"})
 		hs.env.Clock.Advance(time.Minute)
 		_, _ = x.Flush(ctx)
 		if len(buried) != 1 || buried[0] != "channel_not_found" {

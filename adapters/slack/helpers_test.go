@@ -144,7 +144,7 @@ func buildHarness(t testing.TB, c harnessConfig) *harness {
 	if c.secret == "" {
 		c.secret = testSecret
 	}
-	var envOpts []bottest.Option
+	envOpts := []bottest.Option{bottest.WithPlatforms(Platform())}
 	if c.store != nil {
 		envOpts = append(envOpts, bottest.WithStore(c.store))
 	}

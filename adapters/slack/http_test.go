@@ -271,7 +271,7 @@ func TestAppMentionRunsTheCommandAndAnswersPrivately(t *testing.T) {
 		t.Fatalf("%d requests reached the bot, want 1", len(reqs))
 	}
 	got := reqs[0]
-	if got.Kind != bot.KindCommand || got.Platform != bot.Slack || got.Text != "count" || got.UserID != "U0LINA" ||
+	if got.Kind != bot.KindCommand || got.Platform != Name || got.Text != "count" || got.UserID != "U0LINA" ||
 		got.ChatID != coordChat || got.Direct || got.EventID != "EvMention1" {
 		t.Errorf("request %+v", got)
 	}
@@ -499,7 +499,7 @@ func TestButtonClickUpdatesTheCardAndChangesState(t *testing.T) {
 	}
 	req := hs.h.requests()[0]
 	if req.Kind != bot.KindAction || req.Action != "count.inc" || req.Value != "c1" || req.EventID != "trig-click-1" ||
-		req.Message != (bot.MessageRef{Platform: bot.Slack, ChatID: coordChat, ID: ts}) {
+		req.Message != (bot.MessageRef{Platform: Name, ChatID: coordChat, ID: ts}) {
 		t.Errorf("request %+v", req)
 	}
 

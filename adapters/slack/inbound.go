@@ -161,7 +161,7 @@ func (a *Adapter) callbackRequest(outer outerEvent, e *innerEvent) (*bot.Request
 			return nil, origin{}, fmt.Errorf("%w: mention in a direct message", errIgnored)
 		}
 		req := &bot.Request{
-			Kind: bot.KindCommand, Platform: bot.Slack, EventID: eventID,
+			Kind: bot.KindCommand, Platform: Name, EventID: eventID,
 			UserID: e.User, UserName: a.Mention(e.User, ""), ChatID: e.Channel,
 			Text: cleanText(e.Text, self),
 		}
@@ -176,7 +176,7 @@ func (a *Adapter) callbackRequest(outer outerEvent, e *innerEvent) (*bot.Request
 			return nil, origin{}, fmt.Errorf("%w: bot message", errIgnored)
 		}
 		req := &bot.Request{
-			Kind: bot.KindCommand, Platform: bot.Slack, EventID: eventID,
+			Kind: bot.KindCommand, Platform: Name, EventID: eventID,
 			UserID: e.User, UserName: a.Mention(e.User, ""), ChatID: e.Channel, Direct: true,
 			Text: cleanText(e.Text, self),
 		}
@@ -200,7 +200,7 @@ func slashRequest(s slackgo.SlashCommand) (*bot.Request, origin) {
 	}
 	direct := isDirect(s.ChannelID, s.ChannelName)
 	req := &bot.Request{
-		Kind: bot.KindCommand, Platform: bot.Slack, EventID: s.TriggerID,
+		Kind: bot.KindCommand, Platform: Name, EventID: s.TriggerID,
 		UserID: s.UserID, UserName: s.UserName, ChatID: s.ChannelID, Direct: direct,
 		Text: text, ResponseURL: s.ResponseURL,
 	}
@@ -230,10 +230,10 @@ func actionRequest(ic *slackgo.InteractionCallback) (*bot.Request, origin, error
 	}
 	direct := isDirect(channel, ic.Channel.Name)
 	req := &bot.Request{
-		Kind: bot.KindAction, Platform: bot.Slack, EventID: eventID,
+		Kind: bot.KindAction, Platform: Name, EventID: eventID,
 		UserID: ic.User.ID, UserName: name, ChatID: channel, Direct: direct,
 		Action: act.ActionID, Value: act.Value, ResponseURL: ic.ResponseURL,
-		Message: bot.MessageRef{Platform: bot.Slack, ChatID: channel, ID: ic.Container.MessageTs},
+		Message: bot.MessageRef{Platform: Name, ChatID: channel, ID: ic.Container.MessageTs},
 	}
 	o := origin{
 		channel: channel, user: ic.User.ID, threadTS: ic.Container.ThreadTs, direct: direct,
@@ -276,7 +276,7 @@ var slackLink = regexp.MustCompile(`<(https?://[^|>]+|mailto:[^|>]+|#C[A-Z0-9]+)
 func mentionArgs(text string) string {
 	text = userMention.ReplaceAllStringFunc(text, func(m string) string {
 		sm := userMention.FindStringSubmatch(m)
-		return bot.MentionArg(bot.Slack, sm[1], html.UnescapeString(sm[2]))
+		return bot.MentionArg(Name, sm[1], html.UnescapeString(sm[2]))
 	})
 	return slackLink.ReplaceAllStringFunc(text, func(m string) string {
 		sm := slackLink.FindStringSubmatch(m)

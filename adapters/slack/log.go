@@ -14,14 +14,14 @@ import (
 // takes the logger ctx carries) share one request id. A ctx that
 // carries one already keeps it.
 func (a *Adapter) requestLog(ctx context.Context, req *bot.Request) (context.Context, *slog.Logger) {
-	return bot.RequestLog(ctx, a.log, slog.String("platform", string(bot.Slack)),
+	return bot.RequestLog(ctx, a.log, slog.String("platform", string(Name)),
 		slog.String("event", req.EventID), slog.String("user", req.UserID))
 }
 
 // eventLog is the logger of an event that does not become a request
 // (one the bot ignores): the same attributes, without a request id.
 func (a *Adapter) eventLog(eventID, user string) *slog.Logger {
-	return a.log.With("platform", bot.Slack, "event", eventID, "user", user)
+	return a.log.With("platform", Name, "event", eventID, "user", user)
 }
 
 // ignored logs, at debug level, that the Events API event outer is not

@@ -221,10 +221,10 @@ func submissionRequest(ic *slackgo.InteractionCallback) (*bot.Request, origin, e
 	eventID := "view:" + v.ID + ":" + v.Hash
 	direct := isDirect(m.Channel, m.ChannelName)
 	req := &bot.Request{
-		Kind: bot.KindAction, Platform: bot.Slack, EventID: eventID,
+		Kind: bot.KindAction, Platform: Name, EventID: eventID,
 		UserID: ic.User.ID, UserName: name, ChatID: m.Channel, Direct: direct,
 		Action: m.Action, Value: m.Value, Input: strings.TrimSpace(input), ResponseURL: m.ResponseURL,
-		Message: bot.MessageRef{Platform: bot.Slack, ChatID: m.Channel, ID: m.MessageTS},
+		Message: bot.MessageRef{Platform: Name, ChatID: m.Channel, ID: m.MessageTS},
 	}
 	o := origin{
 		channel: m.Channel, user: ic.User.ID, threadTS: m.ThreadTS, direct: direct,

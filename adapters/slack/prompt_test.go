@@ -154,7 +154,7 @@ func TestViewSubmissionRunsTheActionWithTheTypedText(t *testing.T) {
 	}
 	req := hs.h.requests()[0]
 	if req.Kind != bot.KindAction || req.Action != "note.add" || req.Value != "n1" || req.UserID != "U0LINA" ||
-		req.Message != (bot.MessageRef{Platform: bot.Slack, ChatID: coordChat, ID: ts}) || req.EventID == "" {
+		req.Message != (bot.MessageRef{Platform: Name, ChatID: coordChat, ID: ts}) || req.EventID == "" {
 		t.Errorf("request %+v", req)
 	}
 

@@ -20,7 +20,7 @@ import (
 // they implement bot.RetryAfter after a 429 and bot.Permanent when
 // retrying cannot help.
 func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, error) {
-	if m.Platform != "" && m.Platform != bot.Slack {
+	if m.Platform != "" && m.Platform != Name {
 		return bot.MessageRef{}, fmt.Errorf("slack: cannot send a %s message", m.Platform)
 	}
 	msg := a.replyMessage(bot.Reply{Text: m.Text, Card: m.Card})
@@ -43,7 +43,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, err
 		if ts == "" {
 			ts = m.Update.ID
 		}
-		return bot.MessageRef{Platform: bot.Slack, ChatID: ch, ID: ts}, a.sendFiles(ctx, ch, m.Files)
+		return bot.MessageRef{Platform: Name, ChatID: ch, ID: ts}, a.sendFiles(ctx, ch, m.Files)
 	}
 	channel := m.ChatID
 	if channel == "" && m.Update != nil {
@@ -68,7 +68,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, err
 			}
 			ids = append(ids, id)
 		}
-		return bot.MessageRef{Platform: bot.Slack, ChatID: channel, ID: ids[0]}, nil
+		return bot.MessageRef{Platform: Name, ChatID: channel, ID: ids[0]}, nil
 	}
 	if err := a.pace.wait(ctx, channel); err != nil {
 		return bot.MessageRef{}, err
@@ -80,7 +80,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, err
 	if ch == "" {
 		ch = channel
 	}
-	return bot.MessageRef{Platform: bot.Slack, ChatID: ch, ID: ts}, a.sendFiles(ctx, ch, m.Files)
+	return bot.MessageRef{Platform: Name, ChatID: ch, ID: ts}, a.sendFiles(ctx, ch, m.Files)
 }
 
 // sendFiles uploads files to channel after their message.

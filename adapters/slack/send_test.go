@@ -26,12 +26,12 @@ var sampleCard = &bot.Card{
 
 func TestSendPostsACardAsBlockKit(t *testing.T) {
 	hs := newHarness(t)
-	ref, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, ChatID: coordChat, Card: sampleCard})
+	ref, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: Name, ChatID: coordChat, Card: sampleCard})
 	if err != nil {
 		t.Fatal(err)
 	}
 	call := hs.fake.Await("chat.postMessage", 1)[0]
-	if ref.Platform != bot.Slack || ref.ChatID != coordChat || ref.ID == "" {
+	if ref.Platform != Name || ref.ChatID != coordChat || ref.ID == "" {
 		t.Errorf("ref %+v", ref)
 	}
 	if got, want := call.Field("text"), "线索 XS-2026-0001\n待签收 <@U0LINA> &amp; team"; got != want {
@@ -77,7 +77,7 @@ func TestSendPostsACardAsBlockKit(t *testing.T) {
 func TestSendToAUserOpensTheDirectMessageOnce(t *testing.T) {
 	hs := newHarness(t)
 	for range 2 {
-		ref, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, UserID: "U0LINA", Text: "请签收"})
+		ref, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: Name, UserID: "U0LINA", Text: "请签收"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,8 +97,8 @@ func TestSendToAUserOpensTheDirectMessageOnce(t *testing.T) {
 
 func TestSendWithUpdateEditsTheMessage(t *testing.T) {
 	hs := newHarness(t)
-	msg := bot.MessageRef{Platform: bot.Slack, ChatID: coordChat, ID: "1764550800.000500"}
-	ref, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, Card: sampleCard, Update: &msg})
+	msg := bot.MessageRef{Platform: Name, ChatID: coordChat, ID: "1764550800.000500"}
+	ref, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: Name, Card: sampleCard, Update: &msg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestSendWithUpdateEditsTheMessage(t *testing.T) {
 func TestSendUploadsFilesAfterTheMessage(t *testing.T) {
 	hs := newHarness(t)
 	f := bot.File{Name: "summary.xlsx", MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: []byte("PK\x03\x04")}
-	ref, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, ChatID: coordChat, Text: "月度汇总", Files: []bot.File{f}})
+	ref, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "月度汇总", Files: []bot.File{f}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestSendUploadsFilesAfterTheMessage(t *testing.T) {
 	}
 
 	// Files alone, to a person.
-	ref, err = hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, UserID: "U0ZHAOQIANG", Files: []bot.File{f}})
+	ref, err = hs.a.Send(context.Background(), bot.Outgoing{Platform: Name, UserID: "U0ZHAOQIANG", Files: []bot.File{f}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,9 +151,9 @@ func TestSendUploadsFilesAfterTheMessage(t *testing.T) {
 func TestSendRefusesWhatItCannotSend(t *testing.T) {
 	hs := newHarness(t)
 	for _, m := range []bot.Outgoing{
-		{Platform: bot.Lark, ChatID: "oc_x", Text: "hi"},
-		{Platform: bot.Slack, ChatID: coordChat},
-		{Platform: bot.Slack, Text: "nobody to send to"},
+		{Platform: "lark", ChatID: "oc_x", Text: "hi"},
+		{Platform: Name, ChatID: coordChat},
+		{Platform: Name, Text: "nobody to send to"},
 	} {
 		if _, err := hs.a.Send(context.Background(), m); err == nil {
 			t.Errorf("Send(%+v) succeeded", m)
@@ -169,7 +169,7 @@ func TestNoticeFromTheBotReachesTheSlackGroupChannel(t *testing.T) {
 	}
 	var slackRef *bot.MessageRef
 	for i := range refs {
-		if refs[i].Platform == bot.Slack {
+		if refs[i].Platform == Name {
 			slackRef = &refs[i]
 		}
 	}
@@ -186,7 +186,7 @@ func TestRateLimitedPostIsRetriedAfterRetryAfter(t *testing.T) {
 	hs := newHarness(t)
 	hs.fake.FailNext("chat.postMessage", http.StatusTooManyRequests)
 	start := time.Now()
-	if _, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, ChatID: coordChat, Text: "hi"}); err != nil {
+	if _, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "hi"}); err != nil {
 		t.Fatal(err)
 	}
 	if elapsed := time.Since(start); elapsed < time.Second {
@@ -203,7 +203,7 @@ func TestRateLimitedPostIsRetriedAfterRetryAfter(t *testing.T) {
 func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
 	hs := newHarness(t)
 	hs.fake.FailNext("chat.postMessage", http.StatusInternalServerError, http.StatusServiceUnavailable)
-	if _, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, ChatID: coordChat, Text: "hi"}); err != nil {
+	if _, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "hi"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := hs.fake.Attempts("chat.postMessage"); n != 3 {
@@ -214,7 +214,7 @@ func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
 func TestPersistentServerErrorsGiveUp(t *testing.T) {
 	hs := newHarness(t)
 	hs.fake.FailNext("chat.postMessage", 500, 500, 500, 500, 500)
-	if _, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, ChatID: coordChat, Text: "hi"}); err == nil {
+	if _, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "hi"}); err == nil {
 		t.Fatal("Send succeeded against a failing server")
 	}
 	if n := hs.fake.Attempts("chat.postMessage"); n != 4 {
@@ -225,7 +225,7 @@ func TestPersistentServerErrorsGiveUp(t *testing.T) {
 func TestSendErrorsSayWhetherAndWhenToRetry(t *testing.T) {
 	hs := newHarness(t, withRetries(0))
 	send := func() error {
-		_, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: bot.Slack, ChatID: coordChat, Text: "hi"})
+		_, err := hs.a.Send(context.Background(), bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "hi"})
 		return err
 	}
 
@@ -322,7 +322,7 @@ func TestMentionIsSlackMarkup(t *testing.T) {
 	if got := hs.a.Mention("U0LINA", "李娜"); got != "<@U0LINA>" {
 		t.Errorf("Mention = %q", got)
 	}
-	if hs.a.Platform() != bot.Slack {
+	if hs.a.Platform() != Name {
 		t.Errorf("Platform = %q", hs.a.Platform())
 	}
 }

@@ -252,7 +252,7 @@ func (a *Adapter) clientOptions() []slackgo.Option {
 }
 
 // Platform implements bot.Adapter.
-func (a *Adapter) Platform() bot.Platform { return bot.Slack }
+func (a *Adapter) Platform() bot.Platform { return Name }
 
 // Mention implements bot.Adapter: Slack renders <@U…> as the user's name.
 func (a *Adapter) Mention(userID, _ string) string { return "<@" + userID + ">" }

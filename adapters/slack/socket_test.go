@@ -25,7 +25,7 @@ type socketHarness struct {
 
 func newSocketHarness(t *testing.T, opts ...Option) *socketHarness {
 	t.Helper()
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(Platform()))
 	release := make(chan struct{})
 	env.Must(testCommands(env.Store, release)...)
 	fake := slacktest.NewServer(t)
@@ -226,7 +226,7 @@ func TestRunFailsWhenTheBotTokenIsRefused(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 			defer cancel()
-			if err := a.Run(ctx, &countingHandler{h: bottest.New(t).Bot}); err == nil || !strings.Contains(err.Error(), "invalid_auth") || ctx.Err() != nil {
+			if err := a.Run(ctx, &countingHandler{h: bottest.New(t, bottest.WithPlatforms(Platform())).Bot}); err == nil || !strings.Contains(err.Error(), "invalid_auth") || ctx.Err() != nil {
 				t.Errorf("Run = %v, want the invalid_auth error before the deadline", err)
 			}
 		})
@@ -316,7 +316,7 @@ func TestHealthReportsSocketModeConnection(t *testing.T) {
 func TestSocketModeRunEndsWithTheAuthErrorWhenTheTokenIsRevokedWhileRunning(t *testing.T) {
 	for _, code := range []string{"token_revoked", "invalid_auth"} {
 		t.Run(code, func(t *testing.T) {
-			env := bottest.New(t)
+			env := bottest.New(t, bottest.WithPlatforms(Platform()))
 			fake := slacktest.NewServer(t)
 			a, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: ModeSocket})
 			if err != nil {

@@ -219,7 +219,7 @@ func TestWithoutATeamEveryWorkspaceIsAcceptedWithAWarning(t *testing.T) {
 // team and counting refusals in rej.
 func newTeamSocketHarness(t *testing.T, team string, rej *rejects) *socketHarness {
 	t.Helper()
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(Platform()))
 	release := make(chan struct{})
 	env.Must(testCommands(env.Store, release)...)
 	fake := slacktest.NewServer(t)

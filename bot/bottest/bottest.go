@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/i18n"
@@ -210,6 +211,15 @@ type envOptions struct {
 	config *config.Config
 	clock  *Clock
 	grace  time.Duration
+	specs  []bot.PlatformSpec
+}
+
+// WithPlatforms adds platforms besides the console (the adapters' own
+// specs, e.g. slack.Platform()), for tests of what the core or a command
+// asks a platform: id forms, hints, pacing. A spec named as the console
+// replaces the console's own.
+func WithPlatforms(specs ...bot.PlatformSpec) Option {
+	return func(o *envOptions) { o.specs = append(o.specs, specs...) }
 }
 
 // WithInboxGrace sets the bot's inbox grace (bot.Options.InboxGrace):
@@ -248,15 +258,21 @@ func New(t testing.TB, opts ...Option) *Env {
 		o.store = m
 	}
 	cat := i18n.MustLoad()
+	specs := slices.Clone(o.specs)
+	if !slices.ContainsFunc(specs, func(s bot.PlatformSpec) bool { return s.Name == console.Name }) {
+		specs = append(specs, console.Platform())
+	}
+	ps := bot.NewPlatforms(specs...)
 	b, err := bot.New(bot.Options{
-		Store: o.store, Translator: cat, Roster: o.config.Roster(), Groups: o.config.ChatGroups(),
+		Store: o.store, Translator: cat, Roster: o.config.Roster(ps), Groups: o.config.ChatGroups(ps),
 		Location: o.config.Location(), Lang: o.config.Lang, Now: clock.Now, SleepUntil: clock.SleepUntil,
 		Calendar: o.config.Calendar(), Logger: slog.New(slog.NewTextHandler(testLog(t), nil)), InboxGrace: o.grace,
+		Platforms: ps,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &Recorder{P: bot.Console}
+	rec := &Recorder{P: console.Name}
 	b.AddAdapter(rec)
 	// Messages go through the durable outbox, as in the program: a
 	// command's messages leave once its unit of work has committed.
@@ -297,21 +313,21 @@ func (e *Env) Person(id string) *bot.Person {
 func (e *Env) Command(person, line string) *bot.Response {
 	e.T.Helper()
 	p := e.Person(person)
-	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, ChatID: "巡纪协作群", Text: line})
+	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: p.IDs[console.Name], UserName: p.Name, ChatID: "巡纪协作群", Text: line})
 }
 
 // Direct runs a command line as person in a one-to-one chat with the bot.
 func (e *Env) Direct(person, line string) *bot.Response {
 	e.T.Helper()
 	p := e.Person(person)
-	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, Direct: true, Text: line})
+	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: p.IDs[console.Name], UserName: p.Name, Direct: true, Text: line})
 }
 
 // Click presses a button as person.
 func (e *Env) Click(person string, b bot.Button) *bot.Response {
 	e.T.Helper()
 	p := e.Person(person)
-	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, ChatID: "巡纪协作群", Action: b.Action, Value: b.Value})
+	return e.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: p.IDs[console.Name], UserName: p.Name, ChatID: "巡纪协作群", Action: b.Action, Value: b.Value})
 }
 
 // TZ renders a catalog message in Chinese.

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +45,8 @@ type Config struct {
 	Holidays  HolidayConfig     `yaml:"holidays"`
 
 	loc *time.Location
+	// deprecated names the entries that used the flat platform keys.
+	deprecated []string
 }
 
 // StoreConfig chooses the store.
@@ -74,15 +78,20 @@ type BodyConfig struct {
 
 // PersonConfig is one roster member.
 type PersonConfig struct {
-	ID      string   `yaml:"id"`
-	Name    string   `yaml:"name"`
-	NameEn  string   `yaml:"name_en"`
-	Bodies  []string `yaml:"bodies"`
-	Admin   bool     `yaml:"admin"`
-	Lang    string   `yaml:"lang"`
-	Slack   string   `yaml:"slack"`
-	Lark    string   `yaml:"lark"`
-	Console string   `yaml:"console"`
+	ID     string   `yaml:"id"`
+	Name   string   `yaml:"name"`
+	NameEn string   `yaml:"name_en"`
+	Bodies []string `yaml:"bodies"`
+	Admin  bool     `yaml:"admin"`
+	Lang   string   `yaml:"lang"`
+	// IDs are the person's user ids by platform name, e.g.
+	// {slack: U01ABC, lark: ou_…}. A platform whose ids are names (the
+	// console) defaults to the person's name.
+	IDs map[string]string `yaml:"ids"`
+	// Flat holds the keys the struct does not know: the deprecated flat
+	// platform keys (slack: U01ABC), folded into IDs when parsed, or a
+	// typo, which ValidatePlatforms refuses as an unknown platform.
+	Flat map[string]string `yaml:",inline"`
 }
 
 // GroupConfig is a chat group, present on one or more platforms.
@@ -95,10 +104,13 @@ type GroupConfig struct {
 	// a meeting's agenda are shown in a group only when every member of
 	// these bodies may know of that co-signature; a group listing none
 	// gets none, and the parties get their cards by direct message.
-	Bodies  []string `yaml:"bodies"`
-	Slack   string   `yaml:"slack"`
-	Lark    string   `yaml:"lark"`
-	Console string   `yaml:"console"`
+	Bodies []string `yaml:"bodies"`
+	// IDs are the group's chat ids by platform name. A platform whose
+	// ids are names (the console) defaults to the group's name, else its
+	// key.
+	IDs map[string]string `yaml:"ids"`
+	// Flat: as PersonConfig.Flat.
+	Flat map[string]string `yaml:",inline"`
 }
 
 // HolidayConfig overrides the official holiday calendar locally.
@@ -152,6 +164,7 @@ func Parse(data []byte) (*Config, error) {
 		return nil, namedYAMLError(data, err)
 	}
 	c.defaults()
+	c.foldFlatIDs()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -263,6 +276,30 @@ func (c *Config) validate() error {
 	if c.Store.Replicas < 0 || c.Store.Replicas > 10 {
 		errs = append(errs, fieldErr("store.replicas", "must be between 0 and 10, not %d", c.Store.Replicas))
 	}
+	bodies, berrs := c.validateBodies()
+	errs = append(errs, berrs...)
+	errs = append(errs, c.validatePeople(bodies)...)
+	for kind, g := range c.Notices {
+		if _, ok := c.Groups[g]; !ok {
+			errs = append(errs, fieldErr("notices."+kind, "unknown group %q", g))
+		}
+	}
+	if loc != nil {
+		if _, err := workday.New(loc, c.Holidays.Extra, c.Holidays.Workday, c.Holidays.Table...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, c.Clue.validate()...)
+	errs = append(errs, c.validateClueGroup()...)
+	errs = append(errs, c.Progress.validate()...)
+	errs = append(errs, c.Cosign.validate()...)
+	errs = append(errs, c.Meetings.validate(bodies)...)
+	return errors.Join(errs...)
+}
+
+// validateBodies checks the bodies and returns the set of their ids.
+func (c *Config) validateBodies() (map[string]bool, []error) {
+	var errs []error
 	bodies := map[string]bool{}
 	for i, b := range c.Bodies {
 		key := fmt.Sprintf("bodies[%d]", i)
@@ -285,6 +322,13 @@ func (c *Config) validate() error {
 			}
 		}
 	}
+	return bodies, errs
+}
+
+// validatePeople checks the people against the bodies: ids, names,
+// memberships, platform ids used once, languages.
+func (c *Config) validatePeople(bodies map[string]bool) []error {
+	var errs []error
 	people := map[string]bool{}
 	platformIDs := map[string]string{}
 	for i, p := range c.People {
@@ -307,13 +351,18 @@ func (c *Config) validate() error {
 				errs = append(errs, fieldErr(fmt.Sprintf("%s.bodies[%d]", key, j), "unknown body %q", b))
 			}
 		}
-		for plat, id := range map[string]string{"slack": p.Slack, "lark": p.Lark, "console": p.Console} {
+		for _, plat := range slices.Sorted(maps.Keys(p.IDs)) {
+			id := p.IDs[plat]
 			if id == "" {
 				continue
 			}
 			k := plat + ":" + id
 			if other, dup := platformIDs[k]; dup {
-				errs = append(errs, fieldErr(key+"."+plat, "id %q is also used by %q", id, other))
+				name := key + ".ids." + plat
+				if _, flat := p.Flat[plat]; flat {
+					name = key + "." + plat // as the file says it
+				}
+				errs = append(errs, fieldErr(name, "id %q is also used by %q", id, other))
 			}
 			platformIDs[k] = p.ID
 		}
@@ -321,22 +370,7 @@ func (c *Config) validate() error {
 			errs = append(errs, fieldErr(key+".lang", "must be zh-CN or en, not %q", p.Lang))
 		}
 	}
-	for kind, g := range c.Notices {
-		if _, ok := c.Groups[g]; !ok {
-			errs = append(errs, fieldErr("notices."+kind, "unknown group %q", g))
-		}
-	}
-	if loc != nil {
-		if _, err := workday.New(loc, c.Holidays.Extra, c.Holidays.Workday, c.Holidays.Table...); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	errs = append(errs, c.Clue.validate()...)
-	errs = append(errs, c.validateClueGroup()...)
-	errs = append(errs, c.Progress.validate()...)
-	errs = append(errs, c.Cosign.validate()...)
-	errs = append(errs, c.Meetings.validate(bodies)...)
-	return errors.Join(errs...)
+	return errs
 }
 
 func kindList() string {
@@ -359,50 +393,32 @@ func (c *Config) Calendar() *workday.Calendar {
 // Location returns the deployment time zone.
 func (c *Config) Location() *time.Location { return c.loc }
 
-// Roster builds the core roster.
-func (c *Config) Roster() *bot.Roster {
+// Roster builds the core roster. A person's id on a platform whose ids
+// are names (PlatformSpec.NamedIDs, the console) is their name unless
+// configured.
+func (c *Config) Roster(ps *bot.Platforms) *bot.Roster {
 	r := &bot.Roster{}
 	for _, b := range c.Bodies {
 		r.Bodies = append(r.Bodies, bot.Body{ID: b.ID, Kind: bot.PartyKind(b.Kind), Name: b.Name, NameEn: b.NameEn, Group: b.Group})
 	}
 	for _, p := range c.People {
-		ids := map[bot.Platform]string{}
-		if p.Slack != "" {
-			ids[bot.Slack] = p.Slack
-		}
-		if p.Lark != "" {
-			ids[bot.Lark] = p.Lark
-		}
-		console := p.Console
-		if console == "" {
-			console = p.Name
-		}
-		ids[bot.Console] = console
+		ids := platformIDs(p.IDs, ps, p.Name)
 		r.People = append(r.People, &bot.Person{ID: p.ID, Name: p.Name, NameEn: p.NameEn, Bodies: append([]string(nil), p.Bodies...), Admin: p.Admin, Lang: p.Lang, IDs: ids})
 	}
 	return r
 }
 
-// ChatGroups returns group key → platform → chat id.
-func (c *Config) ChatGroups() map[string]map[bot.Platform]string {
+// ChatGroups returns group key → platform → chat id. A group's id on a
+// platform whose ids are names is its name (else its key) unless
+// configured.
+func (c *Config) ChatGroups(ps *bot.Platforms) map[string]map[bot.Platform]string {
 	out := map[string]map[bot.Platform]string{}
 	for k, g := range c.Groups {
-		m := map[bot.Platform]string{}
-		if g.Slack != "" {
-			m[bot.Slack] = g.Slack
+		name := g.Name
+		if name == "" {
+			name = k
 		}
-		if g.Lark != "" {
-			m[bot.Lark] = g.Lark
-		}
-		console := g.Console
-		if console == "" {
-			console = g.Name
-		}
-		if console == "" {
-			console = k
-		}
-		m[bot.Console] = console
-		out[k] = m
+		out[k] = platformIDs(g.IDs, ps, name)
 	}
 	return out
 }

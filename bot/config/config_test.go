@@ -6,30 +6,36 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 )
+
+// testPlatforms are the platforms the configuration tests know.
+var testPlatforms = bot.NewPlatforms(slack.Platform(), lark.Platform(), console.Platform())
 
 func TestExampleConfigLoads(t *testing.T) {
 	c, err := Load("../../configs/xunji.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := c.Roster()
-	p, ok := r.ByPlatformID(bot.Lark, "ou_0123456789lina")
+	r := c.Roster(testPlatforms)
+	p, ok := r.ByPlatformID(lark.Name, "ou_0123456789lina")
 	if !ok || !p.InBody("team1") {
 		t.Errorf("lina not found by lark id: %+v", p)
 	}
 	if c.Location().String() != "Asia/Shanghai" || c.Clue.DeadlineDays != 30 {
 		t.Errorf("settings: %s %d", c.Location(), c.Clue.DeadlineDays)
 	}
-	if got := c.ChatGroups()["coordination"][bot.Lark]; got != "oc_0123456789abcdef" {
+	if got := c.ChatGroups(testPlatforms)["coordination"][lark.Name]; got != "oc_0123456789abcdef" {
 		t.Errorf("coordination lark chat = %q", got)
 	}
 }
 
 func TestDemoHasEveryPartyFilled(t *testing.T) {
 	c := Demo()
-	r := c.Roster()
+	r := c.Roster(testPlatforms)
 	for _, k := range bot.PartyKinds {
 		if k == bot.GrassrootsCommission {
 			continue // DEMO.md names none
@@ -66,7 +72,8 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		"bodies: [{id: a, kind: case_office}]": "bodies[0].name",
 		"bodies: [{id: a, kind: case_office, name: A}, {id: a, kind: case_office, name: B}]": "bodies[1].id",
 		"people: [{id: p, name: P}]": "people[0].bodies",
-		"bodies: [{id: a, kind: case_office, name: A}]\npeople: [{id: p, name: P, bodies: [a], lark: x}, {id: q, name: Q, bodies: [a], lark: x}]": "people[1].lark",
+		"bodies: [{id: a, kind: case_office, name: A}]\npeople: [{id: p, name: P, bodies: [a], lark: x}, {id: q, name: Q, bodies: [a], lark: x}]":               "people[1].lark",
+		"bodies: [{id: a, kind: case_office, name: A}]\npeople: [{id: p, name: P, bodies: [a], ids: {lark: x}}, {id: q, name: Q, bodies: [a], ids: {lark: x}}]": "people[1].ids.lark",
 		"notices: {clue: nowhere}":                            "notices.clue",
 		"clue: {ack_reminder: 10m}":                           "clue.ack_reminder",
 		"holidays: {extra: [tomorrow]}":                       "holidays.extra[0]",
@@ -89,7 +96,7 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 // meeting; a kind left out gets the speech's bodies.
 func TestMeetingInviteesResolveBodiesAndKinds(t *testing.T) {
 	c := Demo()
-	r := c.Roster()
+	r := c.Roster(testPlatforms)
 	tests := []struct {
 		kind string
 		want string
@@ -194,5 +201,58 @@ func checkErr(t *testing.T, err error, want []string) {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not say %q", err, w)
 		}
+	}
+}
+
+// The flat platform keys of earlier versions (slack: U… beside name)
+// still load, into the same ids as the ids map, and are reported as
+// deprecated; the new form is not.
+func TestFlatPlatformKeysFoldIntoIDs(t *testing.T) {
+	const base = "bodies: [{id: a, kind: case_office, name: A}]\n"
+	old, err := Parse([]byte(base + "groups: {g: {name: G, slack: C01, console: 群}}\npeople: [{id: p, name: P, bodies: [a], slack: U01, lark: ou_1}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := Parse([]byte(base + "groups: {g: {name: G, ids: {slack: C01, console: 群}}}\npeople: [{id: p, name: P, bodies: [a], ids: {slack: U01, lark: ou_1}}]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Config{old, cur} {
+		p, _ := c.Roster(testPlatforms).Person("p")
+		if p.IDs[slack.Name] != "U01" || p.IDs[lark.Name] != "ou_1" || p.IDs[console.Name] != "P" {
+			t.Errorf("person ids %v", p.IDs)
+		}
+		if g := c.ChatGroups(testPlatforms)["g"]; g[slack.Name] != "C01" || g[console.Name] != "群" || g[lark.Name] != "" {
+			t.Errorf("group ids %v", g)
+		}
+	}
+	if got := strings.Join(old.Deprecated(), ","); got != "people[0],groups.g" {
+		t.Errorf("deprecated %q", got)
+	}
+	if got := cur.Deprecated(); len(got) != 0 {
+		t.Errorf("the ids map reported as deprecated: %v", got)
+	}
+}
+
+// A platform id under a key that names no platform the program has is
+// refused, naming the key in the form the file gives it.
+func TestUnknownPlatformKeyIsRefused(t *testing.T) {
+	const base = "bodies: [{id: a, kind: case_office, name: A}]\n"
+	cases := map[string]string{
+		"people: [{id: p, name: P, bodies: [a], ids: {wecom: w1}}]": "people[0].ids.wecom",
+		"people: [{id: p, name: P, bodies: [a], nmae: Q}]":          "people[0].nmae",
+		"groups: {g: {name: G, ids: {slak: C01}}}":                  "groups.g.ids.slak",
+	}
+	for in, key := range cases {
+		c, err := Parse([]byte(base + in))
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if err := c.ValidatePlatforms(testPlatforms); err == nil || !strings.Contains(err.Error(), key+": unknown platform") {
+			t.Errorf("%q: error %v, want one naming %q", in, err, key)
+		}
+	}
+	if err := Demo().ValidatePlatforms(testPlatforms); err != nil {
+		t.Errorf("demo: %v", err)
 	}
 }

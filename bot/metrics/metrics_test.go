@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/metrics"
@@ -22,9 +24,9 @@ func TestMetricsCountAndExpose(t *testing.T) {
 	}})
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
-		env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Slack, UserID: "U0LINA", EventID: "Ev1", Text: "ping"})
+		env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: slack.Name, UserID: "U0LINA", EventID: "Ev1", Text: "ping"})
 	}
-	m.Rejected(bot.Slack, "signature")
+	m.Rejected(slack.Name, "signature")
 	m.Scheduled("monthly_meeting", "run")
 	m.WatchOutbox(func(context.Context) (int, time.Duration, error) { return 4, 90 * time.Second, nil })
 
@@ -57,7 +59,7 @@ func TestInboxDuplicatesAreCounted(t *testing.T) {
 	env.Bot.OnDuplicate(func(req *bot.Request) { m.Deduplicated(req.Platform) })
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
-		req := &bot.Request{Kind: bot.KindCommand, Platform: bot.Lark, UserID: "ou_demo_lina", EventID: "ev_inbox_1", Text: "help"}
+		req := &bot.Request{Kind: bot.KindCommand, Platform: lark.Name, UserID: "ou_demo_lina", EventID: "ev_inbox_1", Text: "help"}
 		_, dup, err := env.Bot.Accept(ctx, req)
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/metrics"
@@ -20,15 +22,15 @@ import (
 // again and counted as a possible duplicate, by platform.
 func TestPossibleDuplicatesAreCounted(t *testing.T) {
 	env := bottest.New(t)
-	slack := &bottest.Recorder{P: bot.Slack}
-	env.Bot.AddAdapter(slack)
+	sa := &bottest.Recorder{P: slack.Name}
+	env.Bot.AddAdapter(sa)
 	m := metrics.New()
 	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, Uncertain: m.PossibleDuplicate})
 	ctx := context.Background()
 	// What a process killed between Slack's acceptance and the record
 	// leaves behind: the entry with its in-flight mark.
 	began := env.Clock.Now()
-	doc, _ := json.Marshal(outbox.Entry{ID: "000000000001", Msg: bot.Outgoing{Platform: bot.Slack, ChatID: "C1", Text: "hi"},
+	doc, _ := json.Marshal(outbox.Entry{ID: "000000000001", Msg: bot.Outgoing{Platform: slack.Name, ChatID: "C1", Text: "hi"},
 		Created: began, NextAt: began, Sending: &began})
 	if err := env.Store.Create(ctx, outbox.Coll, "000000000001", doc); err != nil {
 		t.Fatal(err)
@@ -43,8 +45,8 @@ func TestPossibleDuplicatesAreCounted(t *testing.T) {
 	if want := `xunji_outbox_possible_duplicates_total{platform="slack"} 1`; !strings.Contains(string(body), want) {
 		t.Errorf("/metrics lacks %s", want)
 	}
-	if len(slack.Sent()) != 1 {
-		t.Errorf("sent %+v", slack.Sent())
+	if len(sa.Sent()) != 1 {
+		t.Errorf("sent %+v", sa.Sent())
 	}
 }
 
@@ -59,11 +61,11 @@ func (e authErr) APICode() string   { return e.code }
 // as such with a gauge that a success clears, and dead letters by reason.
 func TestDeliveryFailuresAndDeadLettersAreCounted(t *testing.T) {
 	m := metrics.New()
-	m.DeliveryFailed(bot.Slack, authErr{"token_revoked"})
-	m.DeliveryFailed(bot.Lark, errors.New("no code"))
-	m.DeadLetter(bot.Slack, "channel_not_found")
-	if !m.AuthFailing(bot.Slack) || m.AuthFailing(bot.Lark) {
-		t.Errorf("auth failing: slack %v, lark %v; want slack only", m.AuthFailing(bot.Slack), m.AuthFailing(bot.Lark))
+	m.DeliveryFailed(slack.Name, authErr{"token_revoked"})
+	m.DeliveryFailed(lark.Name, errors.New("no code"))
+	m.DeadLetter(slack.Name, "channel_not_found")
+	if !m.AuthFailing(slack.Name) || m.AuthFailing(lark.Name) {
+		t.Errorf("auth failing: slack %v, lark %v; want slack only", m.AuthFailing(slack.Name), m.AuthFailing(lark.Name))
 	}
 	page := scrape(m)
 	for _, want := range []string{
@@ -77,8 +79,8 @@ func TestDeliveryFailuresAndDeadLettersAreCounted(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	m.Delivered(bot.Slack)
-	if m.AuthFailing(bot.Slack) || !strings.Contains(scrape(m), `xunji_platform_auth_failing{platform="slack"} 0`) {
+	m.Delivered(slack.Name)
+	if m.AuthFailing(slack.Name) || !strings.Contains(scrape(m), `xunji_platform_auth_failing{platform="slack"} 0`) {
 		t.Error("a delivery did not clear the auth failure")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/outbox"
@@ -27,7 +28,7 @@ type platform struct {
 	calls atomic.Int32
 }
 
-func (p *platform) Platform() bot.Platform                       { return bot.Console }
+func (p *platform) Platform() bot.Platform                       { return console.Name }
 func (p *platform) Run(ctx context.Context, _ bot.Handler) error { <-ctx.Done(); return nil }
 func (p *platform) Mention(id, _ string) string                  { return "@" + id }
 
@@ -45,7 +46,7 @@ func (p *platform) Send(ctx context.Context, m bot.Outgoing) (bot.MessageRef, er
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sent = append(p.sent, m)
-	return bot.MessageRef{Platform: bot.Console, ChatID: m.ChatID, ID: fmt.Sprint(len(p.sent))}, nil
+	return bot.MessageRef{Platform: console.Name, ChatID: m.ChatID, ID: fmt.Sprint(len(p.sent))}, nil
 }
 
 func (p *platform) set(down bool, slow time.Time) {
@@ -99,7 +100,7 @@ func answer(env *bottest.Env, p *platform, req *bot.Request, texts ...string) {
 	err := bot.Serve(context.Background(), fixed{env.Bot, replies}, req, bot.Delivery{
 		Go: func(work func()) bool { wg.Go(work); return true },
 		Deliver: func(ctx context.Context, _ int, r bot.Reply) (bot.Reply, error) {
-			_, err := p.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: req.ChatID, Text: r.Text})
+			_, err := p.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: req.ChatID, Text: r.Text})
 			return r, err
 		},
 		Log: env.Bot.Log,
@@ -119,7 +120,7 @@ func TestFreshAnswersQueueBehindABacklog(t *testing.T) {
 	var want []string
 	written := func(s string) { want = append(want, s) }
 	req := func(chat string, i int) *bot.Request {
-		return &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, ChatID: chat, UserID: "u", EventID: fmt.Sprint(chat, i)}
+		return &bot.Request{Kind: bot.KindCommand, Platform: console.Name, ChatID: chat, UserID: "u", EventID: fmt.Sprint(chat, i)}
 	}
 	p.set(true, time.Time{}) // the outage
 	for i := range 6 {
@@ -141,7 +142,7 @@ func TestFreshAnswersQueueBehindABacklog(t *testing.T) {
 		written(a)
 		written(b)
 		n := fmt.Sprintf("%s-%02d-notice", chat, i)
-		if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: chat, Text: n}); err != nil && !errors.Is(err, bot.ErrQueued) {
+		if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: chat, Text: n}); err != nil && !errors.Is(err, bot.ErrQueued) {
 			t.Fatal(err)
 		}
 		written(n)
@@ -184,7 +185,7 @@ func TestAnswersDuringAFlushWaitTheirTurn(t *testing.T) {
 	ctx := context.Background()
 	p.set(true, time.Time{})
 	for i := range 3 {
-		if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "g", Text: fmt.Sprint("old-", i)}); !errors.Is(err, bot.ErrQueued) {
+		if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: fmt.Sprint("old-", i)}); !errors.Is(err, bot.ErrQueued) {
 			t.Fatal(err)
 		}
 	}
@@ -200,7 +201,7 @@ func TestAnswersDuringAFlushWaitTheirTurn(t *testing.T) {
 	answered := make(chan struct{})
 	go func() {
 		defer close(answered)
-		answer(env, p, &bot.Request{Platform: bot.Console, ChatID: "g", UserID: "u"}, "fresh")
+		answer(env, p, &bot.Request{Platform: console.Name, ChatID: "g", UserID: "u"}, "fresh")
 	}()
 	env.Clock.Advance(time.Minute)
 	<-flushed
@@ -229,7 +230,7 @@ func TestSlowSendKeepsItsLease(t *testing.T) {
 	p.set(false, env.Clock.Now().Add(3*time.Minute))
 	sent := make(chan error, 1)
 	go func() {
-		_, err := x.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "g", Text: "once"})
+		_, err := x.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: "once"})
 		sent <- err
 	}()
 	env.Clock.WaitSleepers(t, 2) // the send and its lease's renewal
@@ -305,7 +306,7 @@ func TestAttemptCutOffIsCountedAsAPossibleDuplicate(t *testing.T) {
 	ctx := context.Background()
 	// An ordinary failure and retry: the outcome was recorded.
 	p.set(true, time.Time{})
-	if _, err := x.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "g", Text: "retried"}); !errors.Is(err, bot.ErrQueued) {
+	if _, err := x.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: "retried"}); !errors.Is(err, bot.ErrQueued) {
 		t.Fatal(err)
 	}
 	p.set(false, time.Time{})
@@ -318,7 +319,7 @@ func TestAttemptCutOffIsCountedAsAPossibleDuplicate(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = x.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "h", Text: "cut off"})
+		_, _ = x.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "h", Text: "cut off"})
 	}()
 	env.Clock.WaitSleepers(t, 2)
 	docs, err := store.List(ctx, outbox.Coll)
@@ -337,7 +338,7 @@ func TestAttemptCutOffIsCountedAsAPossibleDuplicate(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(uncertain) != 1 || uncertain[0] != bot.Console {
+	if len(uncertain) != 1 || uncertain[0] != console.Name {
 		t.Errorf("possible duplicates reported: %v, want one", uncertain)
 	}
 	if got := p.Sent(); len(got) != 3 || got[1].Text != "cut off" || got[2].Text != "cut off" {
@@ -352,13 +353,13 @@ func TestAttemptCutOffIsCountedAsAPossibleDuplicate(t *testing.T) {
 func TestReservedAnswerKeepsItsPlaceWhereItIsSent(t *testing.T) {
 	env, x, p := withPlatform(t)
 	ctx := context.Background()
-	dm := bot.Outgoing{Platform: bot.Console, UserID: "u", Text: "reserved answer"}
+	dm := bot.Outgoing{Platform: console.Name, UserID: "u", Text: "reserved answer"}
 	if _, err := x.Reserve(ctx, dm, "g", "", "", env.Clock.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	// A later direct message to the same person, while the reserved
 	// answer waits for its adapter.
-	_, err := env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Console, UserID: "u", Text: "later"})
+	_, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, UserID: "u", Text: "later"})
 	if !errors.Is(err, bot.ErrQueued) {
 		t.Fatalf("a later direct message was not queued behind the reserved answer: %v", err)
 	}
@@ -400,10 +401,10 @@ func TestAbandonedReservationIsCountedAsAPossibleDuplicate(t *testing.T) {
 	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, Uncertain: func(bot.Platform) { uncertain.Add(1) }})
 	ctx := context.Background()
 	until := env.Clock.Now().Add(time.Minute)
-	if _, err := x.Reserve(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "g", Text: "abandoned"}, "g", "", "", until); err != nil {
+	if _, err := x.Reserve(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: "abandoned"}, "g", "", "", until); err != nil {
 		t.Fatal(err)
 	}
-	handed, err := x.Reserve(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "h", Text: "handed back"}, "h", "", "", until)
+	handed, err := x.Reserve(ctx, bot.Outgoing{Platform: console.Name, ChatID: "h", Text: "handed back"}, "h", "", "", until)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,15 +445,15 @@ func TestHeldReservationShownInAGroupDoesNotHoldUpDirectMessages(t *testing.T) {
 	if _, err := env.Bot.Store.Claim(ctx, "inbox:held", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	dm := bot.Outgoing{Platform: bot.Console, UserID: "u", Text: "shown in the group"}
+	dm := bot.Outgoing{Platform: console.Name, UserID: "u", Text: "shown in the group"}
 	if _, err := x.Reserve(ctx, dm, "g", "", "inbox:held", env.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Console, UserID: "u", Text: "direct"}); err != nil {
+	if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, UserID: "u", Text: "direct"}); err != nil {
 		t.Fatalf("a direct message waited for a reservation shown elsewhere: %v", err)
 	}
 	// The group's own later messages still wait for it.
-	if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "g", Text: "group later"}); !errors.Is(err, bot.ErrQueued) {
+	if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: "group later"}); !errors.Is(err, bot.ErrQueued) {
 		t.Fatalf("a later group message did not wait for the reserved answer: %v", err)
 	}
 	if _, err := x.Flush(ctx); err != nil {

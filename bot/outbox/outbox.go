@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -130,8 +131,7 @@ func chatKey(p bot.Platform, chat, user string) string {
 // Options tunes the outbox.
 type Options struct {
 	// Pace is the minimum gap between two messages to one chat, per
-	// platform. Defaults: Slack 1s (chat.postMessage allows about one a
-	// second per channel), Lark 200ms (5 a second per chat).
+	// platform. Default: each platform's own (bot.PlatformSpec.Pace).
 	Pace map[bot.Platform]time.Duration
 	// MaxAge is how long an entry is retried before it is moved to the
 	// dead-letter collection and reported. Default 72h.
@@ -160,28 +160,46 @@ type Options struct {
 	// SentTTL is how long a delivery record (CollSent) is kept, per
 	// platform: as long as the platform lets a message be updated. An
 	// update of a card whose record expired is dropped (logged). Defaults:
-	// Lark 15 days (it refuses to update a message older than 14 days;
-	// a day's margin covers messages delivered late), Slack 92 days
-	// (chat.update has no limit; a quarter, the assessment period, is the
-	// longest cycle a card follows), others 92 days.
+	// the platform's own limit (bot.PlatformSpec.SentTTL, Lark 15 days),
+	// else DefaultSentTTL.
 	SentTTL map[bot.Platform]time.Duration
 }
 
-// Default delivery record lifetimes (Options.SentTTL).
-const (
-	DefaultSentTTLLark = 15 * 24 * time.Hour
-	DefaultSentTTL     = 92 * 24 * time.Hour
-)
+// DefaultSentTTL is the delivery record lifetime (Options.SentTTL) on a
+// platform that sets none: a platform that lets a message be updated
+// however old it is (Slack's chat.update) keeps the record for a quarter,
+// the assessment period, the longest cycle a card follows.
+const DefaultSentTTL = 92 * 24 * time.Hour
 
 // sentTTL is how long a delivery record on p is kept.
 func (o *Options) sentTTL(p bot.Platform) time.Duration {
 	if d, ok := o.SentTTL[p]; ok && d > 0 {
 		return d
 	}
-	if p == bot.Lark {
-		return DefaultSentTTLLark
-	}
 	return DefaultSentTTL
+}
+
+// platformDefaults fills Pace and SentTTL from the platforms' specs where
+// the options leave them unset.
+func (o *Options) platformDefaults(ps *bot.Platforms) {
+	if o.Pace == nil {
+		o.Pace = map[bot.Platform]time.Duration{}
+		for _, s := range ps.All() {
+			if s.Pace > 0 {
+				o.Pace[s.Name] = s.Pace
+			}
+		}
+	}
+	ttl := maps.Clone(o.SentTTL)
+	if ttl == nil {
+		ttl = map[bot.Platform]time.Duration{}
+	}
+	for _, s := range ps.All() {
+		if d, set := ttl[s.Name]; s.SentTTL > 0 && (!set || d <= 0) {
+			ttl[s.Name] = s.SentTTL
+		}
+	}
+	o.SentTTL = ttl
 }
 
 // sendTimeout bounds one platform send that has begun; a shutdown waits
@@ -209,9 +227,7 @@ var (
 // New returns an outbox that stores entries in s and delivers them with
 // the adapters of b.
 func New(b *bot.Bot, o Options) *Outbox {
-	if o.Pace == nil {
-		o.Pace = map[bot.Platform]time.Duration{bot.Slack: time.Second, bot.Lark: 200 * time.Millisecond}
-	}
+	o.platformDefaults(b.Platforms())
 	if o.MaxAge == 0 {
 		o.MaxAge = 72 * time.Hour
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/outbox"
@@ -41,7 +42,7 @@ func pendingCount(t *testing.T, s bot.Store, coll string) int {
 }
 
 func msg(chat, text string) bot.Outgoing {
-	return bot.Outgoing{Platform: bot.Console, ChatID: chat, Text: text}
+	return bot.Outgoing{Platform: console.Name, ChatID: chat, Text: text}
 }
 
 func TestDeliveredAtOnceWhenThePlatformIsUp(t *testing.T) {
@@ -211,7 +212,7 @@ func TestNotifyThroughTheOutboxDuringAnOutage(t *testing.T) {
 func TestPacingSpacesMessagesToOneChat(t *testing.T) {
 	env := bottest.New(t)
 	pace := 30 * time.Millisecond
-	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{bot.Console: pace}, Now: time.Now})
+	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{console.Name: pace}, Now: time.Now})
 	ctx := context.Background()
 	start := time.Now()
 	for i := 0; i < 4; i++ {
@@ -283,11 +284,11 @@ func TestUpdateOfAQueuedDirectMessage(t *testing.T) {
 	env, x := newOutbox(t)
 	ctx := context.Background()
 	env.Adapter.Fail = errors.New("503")
-	ref, err := x.Send(ctx, bot.Outgoing{Platform: bot.Console, UserID: "lina", Card: &bot.Card{Title: "v1"}})
+	ref, err := x.Send(ctx, bot.Outgoing{Platform: console.Name, UserID: "lina", Card: &bot.Card{Title: "v1"}})
 	if !errors.Is(err, bot.ErrQueued) || ref.Pending == "" {
 		t.Fatalf("send: %+v %v", ref, err)
 	}
-	if _, err := x.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: ref.ChatID, Card: &bot.Card{Title: "v2"}, Update: &ref}); !errors.Is(err, bot.ErrQueued) {
+	if _, err := x.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: ref.ChatID, Card: &bot.Card{Title: "v2"}, Update: &ref}); !errors.Is(err, bot.ErrQueued) {
 		t.Fatalf("update before delivery: %v, want ErrQueued", err)
 	}
 	env.Adapter.Fail = nil
@@ -313,7 +314,7 @@ func TestUpdateOfADeadMessageIsDead(t *testing.T) {
 	if !errors.Is(err, bot.ErrQueued) {
 		t.Fatal(err)
 	}
-	if _, err := x.Send(ctx, bot.Outgoing{Platform: bot.Console, ChatID: "g", Text: "b", Update: &ref}); !errors.Is(err, bot.ErrQueued) {
+	if _, err := x.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: "b", Update: &ref}); !errors.Is(err, bot.ErrQueued) {
 		t.Fatal(err)
 	}
 	env.Adapter.Fail = gone{}

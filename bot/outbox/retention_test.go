@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/outbox"
@@ -14,7 +15,7 @@ import (
 func newOutboxTTL(t *testing.T, ttl time.Duration) (*bottest.Env, *outbox.Outbox, *bottest.Mem) {
 	t.Helper()
 	env := bottest.New(t)
-	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, SentTTL: map[bot.Platform]time.Duration{bot.Console: ttl}})
+	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, SentTTL: map[bot.Platform]time.Duration{console.Name: ttl}})
 	env.Bot.SetSender(x)
 	mem, ok := env.Store.(*bottest.Mem)
 	if !ok {
@@ -28,7 +29,7 @@ func newOutboxTTL(t *testing.T, ttl time.Duration) (*bottest.Env, *outbox.Outbox
 func TestSentAtOnceLeavesNoDeliveryRecord(t *testing.T) {
 	env, x, mem := newOutboxTTL(t, time.Hour)
 	ctx := context.Background()
-	for _, m := range []bot.Outgoing{msg("g1", "hello"), {Platform: bot.Console, ChatID: "g1", Card: &bot.Card{Title: "v1"}}} {
+	for _, m := range []bot.Outgoing{msg("g1", "hello"), {Platform: console.Name, ChatID: "g1", Card: &bot.Card{Title: "v1"}}} {
 		ref, err := x.Send(ctx, m)
 		if err != nil || ref.ID == "" || ref.Pending != "" {
 			t.Fatalf("send: %+v %v; want the platform's reference", ref, err)
@@ -174,10 +175,40 @@ func TestCardSentInAUnitIsRecorded(t *testing.T) {
 	}
 	var names bool
 	err = env.Bot.RunUnit(ctx, func(ctx context.Context) error {
-		names = env.Bot.Names(ctx, refs[0], bot.MessageRef{Platform: bot.Console, ChatID: env.Adapter.Sent()[0].ChatID, ID: "1"})
+		names = env.Bot.Names(ctx, refs[0], bot.MessageRef{Platform: console.Name, ChatID: env.Adapter.Sent()[0].ChatID, ID: "1"})
 		return env.Bot.Store.Put(ctx, "probe", "x", []byte("{}"))
 	})
 	if err != nil || !names {
 		t.Fatalf("unit resolving the card: names %v, err %v", names, err)
+	}
+}
+
+// Without SentTTL, a delivery record lives as long as its platform's spec
+// says (bot.PlatformSpec.SentTTL).
+func TestPlatformSpecSetsSentTTL(t *testing.T) {
+	const ttl = 3 * time.Hour
+	spec := console.Platform()
+	spec.SentTTL = ttl
+	env := bottest.New(t, bottest.WithPlatforms(spec))
+	x := outbox.New(env.Bot, outbox.Options{})
+	env.Bot.SetSender(x)
+	ctx := context.Background()
+	env.Adapter.Fail = errors.New("503")
+	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
+	if err != nil || len(refs) != 1 || refs[0].Pending == "" {
+		t.Fatalf("notify: %v %v", refs, err)
+	}
+	env.Adapter.Fail = nil
+	env.Clock.Advance(time.Minute)
+	if _, err := x.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(ttl - time.Minute)
+	if _, err := env.Store.Get(ctx, outbox.CollSent, refs[0].Pending); err != nil {
+		t.Fatalf("delivery record within the platform's lifetime: %v", err)
+	}
+	env.Clock.Advance(2 * time.Minute)
+	if _, err := env.Store.Get(ctx, outbox.CollSent, refs[0].Pending); !bot.IsNotFound(err) {
+		t.Fatalf("delivery record after the platform's lifetime: %v, want not found", err)
 	}
 }

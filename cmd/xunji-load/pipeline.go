@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/adapters/lark"
 	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
@@ -130,8 +131,9 @@ func (p *pipeline) start(ctx context.Context, o pipelineOptions) error {
 	p.stop = append(p.stop, api.close)
 
 	cfg := config.Demo()
-	b, err := bot.New(bot.Options{Store: store, Translator: i18n.MustLoad(), Roster: cfg.Roster(), Groups: cfg.ChatGroups(),
-		Location: cfg.Location(), Lang: cfg.Lang, Logger: quiet, Calendar: cfg.Calendar()})
+	ps := bot.NewPlatforms(slack.Platform(), lark.Platform(), console.Platform())
+	b, err := bot.New(bot.Options{Store: store, Translator: i18n.MustLoad(), Roster: cfg.Roster(ps), Groups: cfg.ChatGroups(ps),
+		Location: cfg.Location(), Lang: cfg.Lang, Logger: quiet, Calendar: cfg.Calendar(), Platforms: ps})
 	if err != nil {
 		return err
 	}

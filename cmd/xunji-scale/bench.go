@@ -18,6 +18,9 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/i18n"
@@ -109,7 +112,7 @@ func deletePrefix(ctx context.Context, c *goredis.Client, prefix string) error {
 // sending nowhere. The outbox, not the timed command, sends.
 type discard struct{ n int }
 
-func (d *discard) Platform() bot.Platform                       { return bot.Console }
+func (d *discard) Platform() bot.Platform                       { return console.Name }
 func (d *discard) Run(ctx context.Context, _ bot.Handler) error { <-ctx.Done(); return nil }
 func (d *discard) Mention(userID, _ string) string              { return "@" + userID }
 func (d *discard) Send(_ context.Context, m bot.Outgoing) (bot.MessageRef, error) {
@@ -117,7 +120,7 @@ func (d *discard) Send(_ context.Context, m bot.Outgoing) (bot.MessageRef, error
 		return *m.Update, nil
 	}
 	d.n++
-	return bot.MessageRef{Platform: bot.Console, ChatID: m.ChatID + m.UserID, ID: strconv.Itoa(d.n)}, nil
+	return bot.MessageRef{Platform: console.Name, ChatID: m.ChatID + m.UserID, ID: strconv.Itoa(d.n)}, nil
 }
 
 // app is a bot built as cmd/xunji builds it on the demo configuration:
@@ -137,10 +140,11 @@ func newApp(store bot.Store, now func() time.Time) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	ps := bot.NewPlatforms(slack.Platform(), lark.Platform(), console.Platform())
 	b, err := bot.New(bot.Options{
-		Store: store, Translator: cat, Roster: cfg.Roster(), Groups: cfg.ChatGroups(),
+		Store: store, Translator: cat, Roster: cfg.Roster(ps), Groups: cfg.ChatGroups(ps),
 		Location: cfg.Location(), Lang: i18n.Norm(cfg.Lang), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Calendar: cfg.Calendar(), Now: now,
+		Calendar: cfg.Calendar(), Now: now, Platforms: ps,
 	})
 	if err != nil {
 		return nil, err
@@ -174,7 +178,7 @@ func (a *app) command(ctx context.Context, person, line string) error {
 		return fmt.Errorf("no person %q", person)
 	}
 	a.lastErr = nil
-	resp := a.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, ChatID: "巡纪协作群", Text: line})
+	resp := a.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: p.IDs[console.Name], UserName: p.Name, ChatID: "巡纪协作群", Text: line})
 	if a.lastErr != nil {
 		return a.lastErr
 	}

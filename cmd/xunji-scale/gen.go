@@ -11,6 +11,9 @@ import (
 	"github.com/xunji-bot/xunji/commands/progress"
 	"github.com/xunji-bot/xunji/commands/round"
 
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
 )
@@ -217,7 +220,7 @@ var (
 	supervisors   = []string{"room1", "room2", "group3", "sup_chengguan", "sup_hexi"}
 	clueTopics    = []string{"违规发放津贴补贴", "公务接待超标准", "工程项目招投标不规范", "违规使用公务用车", "套取专项资金", "收受礼品礼金", "违规兼职取酬", "虚报冒领补助资金"}
 	itemTopics    = []string{"公务用车登记不规范", "财务报销审核不严", "三重一大决策程序不完善", "专项资金管理不规范", "政府采购程序不规范", "基层党组织生活不规范", "固定资产管理混乱", "合同管理不规范", "干部选拔任用程序不严", "巡察反馈问题台账不全"}
-	platforms     = []bot.Platform{bot.Slack, bot.Lark, bot.Lark, bot.Console}
+	platforms     = []bot.Platform{slack.Name, lark.Name, lark.Name, console.Name}
 	fillerActions = []string{"assess.show", "clue.summary", "progress.export", "prefs.lang", "progress.remind", "progress.notice.body", "report.draft"}
 )
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/xunji-bot/xunji/commands/meeting"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
 	"github.com/xunji-bot/xunji/bot"
 )
 
@@ -58,7 +59,7 @@ func (g *gen) meeting(y int, k meeting.MeetingKind, at time.Time) *meeting.Meeti
 		if g.chance(0.1) {
 			ans = meeting.AnswerLeave
 		} else {
-			m.Attendance = append(m.Attendance, meeting.MeetingAttendance{Body: b, By: "wangming", At: at.Add(10 * time.Minute), Platform: bot.Lark})
+			m.Attendance = append(m.Attendance, meeting.MeetingAttendance{Body: b, By: "wangming", At: at.Add(10 * time.Minute), Platform: lark.Name})
 		}
 		m.Answers = append(m.Answers, meeting.MeetingAnswer{Person: who, Answer: ans, At: g.between(created, at), Platform: g.platform()})
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xunji-bot/xunji/commands/progress"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
 	"github.com/xunji-bot/xunji/bot"
 )
 
@@ -143,7 +144,7 @@ func (g *gen) genMonths(ctx context.Context, y int) error {
 			m.Figures = append(m.Figures, f)
 			total.Total += f.Total
 		}
-		m.NoticeCards = []bot.MessageRef{{Platform: bot.Lark, ChatID: "oc_demo_office", ID: "om_" + m.ID}}
+		m.NoticeCards = []bot.MessageRef{{Platform: lark.Name, ChatID: "oc_demo_office", ID: "om_" + m.ID}}
 		g.audit(m.StartedAt, "", "progress.collect", m.ID, "")
 		g.audit(m.NoticeAt, "", "progress.notice", m.ID, fmt.Sprintf("total=%d", total.Total))
 		if err := g.w.add(ctx, func(ctx context.Context, s bot.Store) error { return saveMonth(ctx, s, m) }); err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/commands/all"
 
 	"github.com/xunji-bot/xunji/bot"
@@ -98,6 +99,6 @@ func FuzzCommandLine(f *testing.F) {
 				t.Fatalf("%s: %q → internal error", p, l)
 			}
 		}
-		_ = env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: "李娜", Action: line, Value: line})
+		_ = env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: "李娜", Action: line, Value: line})
 	})
 }

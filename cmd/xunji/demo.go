@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/commands/round"
 )
@@ -52,7 +53,7 @@ func seedDemo(ctx context.Context, b *bot.Bot) error {
 		{"李娜", `会签 新建 "公务用车登记不规范" 轮次:XC-2026-0001 item:ZG-` + fmt.Sprint(now.Year()) + `-0003`},
 		{"王明", `会议 新建 工作例会 ` + meetingDay + ` 09:00 地点:区委巡察办三楼会议室 议程:"通报上月整改和线索办理情况；研究部署本月重点工作"`},
 	} {
-		resp := b.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: step.as, Text: step.line})
+		resp := b.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: step.as, Text: step.line})
 		if resp == nil || len(resp.Replies) == 0 {
 			b.Log.Warn("demo: a seed step gave no answer", "line", step.line)
 		}

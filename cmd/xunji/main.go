@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -80,12 +81,15 @@ type Main struct {
 	// scheduler all read it. The real clock unless a test sets another.
 	Clock clockwork.Clock
 
-	Config  *config.Config
-	Store   bot.Store
-	Bot     *bot.Bot
-	Log     *slog.Logger
-	Outbox  *outbox.Outbox
-	Metrics *metrics.Metrics
+	Config *config.Config
+	// Platforms are the platforms the program has adapters for
+	// (platforms()); the configuration's ids are checked against them.
+	Platforms *bot.Platforms
+	Store     bot.Store
+	Bot       *bot.Bot
+	Log       *slog.Logger
+	Outbox    *outbox.Outbox
+	Metrics   *metrics.Metrics
 
 	// HTTPAddr is the bound listener address once Run has started it.
 	HTTPAddr string
@@ -98,6 +102,7 @@ type Main struct {
 	states         map[bot.Platform]*adapterState
 	outboxAlive    atomic.Bool
 	adapterBackoff time.Duration // XUNJI_ADAPTER_BACKOFF, for tests
+	inboxGrace     time.Duration // XUNJI_INBOX_GRACE, for tests
 	shutdownBound  time.Duration
 	// shutdownBy is when the shutdown bound that began when Run's context
 	// ended runs out; Close gives up waiting then.
@@ -134,85 +139,22 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	b := m.Bot
-
-	var adapters []bot.Adapter
-	var httpAdapters []bot.HTTPAdapter
 	platforms, err := m.platformAdapters()
 	if err != nil {
 		return err
 	}
-	for _, a := range platforms {
-		adapters = append(adapters, a)
-		if ha, ok := a.(bot.HTTPAdapter); ok {
-			httpAdapters = append(httpAdapters, ha)
-		}
-	}
-	useConsole := m.Console == "on" || (m.Console == "auto" && len(adapters) == 0)
-	var con *console.Adapter
-	if useConsole {
-		con = console.New(console.Options{In: m.Stdin, Out: m.Stdout, As: m.As, Chat: m.consoleChat(), Tr: b.Translator(), Lang: b.Lang})
-		adapters = append(adapters, con)
-	}
-	if len(adapters) == 0 {
-		return errors.New("no adapter to run: configure Slack or Lark, or run with -console on")
-	}
-	// The console comes first: the demo seed below queues its cards for
-	// it alone, before the platform adapters exist, so a demo started
-	// with Slack or Lark credentials does not post demo records to their
-	// (made-up) demo channels.
-	if con != nil {
-		b.AddAdapter(con)
+	con, adapters, err := m.withConsole(platforms)
+	if err != nil {
+		return err
 	}
 	if err := m.checkCredentials(ctx, platforms); err != nil {
 		return err
 	}
-	// A store written by a version without the audit index gets its
-	// index documents once (a marker records it), before any command
-	// reads a record's history from the index.
-	if n, err := bot.BackfillAuditIndex(ctx, b.Store); err != nil {
-		return fmt.Errorf("building the audit index: %w", err)
-	} else if n > 0 {
-		m.Log.Info("audit index built for the existing audit log", "entries", n)
+	if err := m.backfill(ctx); err != nil {
+		return err
 	}
-	// Likewise the domains' indexes (each once, with its own marker).
-	if n, err := all.BackfillIndexes(ctx, b); err != nil {
-		return fmt.Errorf("building the record indexes: %w", err)
-	} else if len(n) > 0 {
-		m.Log.Info("record indexes built for the existing records", "records", n)
-	}
-	// Every notice goes through the durable outbox.
-	var lease time.Duration
-	if v := m.Getenv("XUNJI_OUTBOX_LEASE"); v != "" { // for tests of crash recovery
-		if lease, err = time.ParseDuration(v); err != nil || lease < time.Second {
-			return fmt.Errorf("XUNJI_OUTBOX_LEASE: %q is not a duration of at least 1s", v)
-		}
-	}
-	var sentTTL map[bot.Platform]time.Duration
-	if v := m.Getenv("XUNJI_OUTBOX_SENT_TTL"); v != "" { // how long a queued card's delivery record is kept
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Hour {
-			return fmt.Errorf("XUNJI_OUTBOX_SENT_TTL: %q is not a duration of at least 1h", v)
-		}
-		sentTTL = map[bot.Platform]time.Duration{bot.Slack: d, bot.Lark: d, bot.Console: d}
-	}
-	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease, SentTTL: sentTTL,
-		Failed: m.Metrics.DeliveryFailed, Delivered: m.Metrics.Delivered, Buried: m.Metrics.DeadLetter})
-	b.SetSender(m.Outbox)
-	m.Metrics.WatchOutbox(m.Outbox.Stats)
-	// The demo is seeded once the console and the outbox exist, so that
-	// its cards and DMs are queued for the console and shown at start
-	// (the README's walkthrough presses the seeded clue card's button).
-	if m.ConfigPath == "" {
-		if err := seedDemo(ctx, b); err != nil {
-			return fmt.Errorf("demo data: %w", err)
-		}
-		// Deliver them before the console reads its first line, so that
-		// their buttons are numbered when the user presses one.
-		if con != nil {
-			if _, err := m.Outbox.Flush(ctx); err != nil {
-				m.Log.Warn("demo: delivering the seeded cards", "err", err)
-			}
-		}
+	if err := m.startOutbox(ctx, con != nil); err != nil {
+		return err
 	}
 	for _, a := range platforms {
 		b.AddAdapter(a)
@@ -224,56 +166,14 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Log.Warn("the holiday calendar's gap could not be reported yet; the hourly check tries again", "err", err)
 	}
 	ccancel()
-
-	// The shared HTTP listener: platform callbacks only; the probes and
-	// the metrics are on the admin listener.
-	var srv *http.Server
-	addr := m.Getenv("XUNJI_HTTP_ADDR")
-	if addr == "" && len(httpAdapters) > 0 {
-		addr = m.Config.HTTP.Addr
+	srv, admin, err := m.startListeners(platforms, cancel)
+	if err != nil {
+		return err
 	}
-	if addr != "" {
-		mux := http.NewServeMux()
-		for _, ha := range httpAdapters {
-			ha.Mount(mux, b)
-		}
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("http: %w", err)
-		}
-		m.HTTPAddr = ln.Addr().String()
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				m.Log.Error("http server stopped", "err", err)
-				cancel()
-			}
-		}()
-		m.Log.Info("listening", "addr", m.HTTPAddr)
-	}
-
-	// The admin listener: /livez, /readyz, /metrics. It runs whenever the
-	// program serves platforms (or XUNJI_ADMIN_ADDR is set); "off" turns it
-	// off.
-	var admin *http.Server
-	adminAddr := m.Getenv("XUNJI_ADMIN_ADDR")
-	if adminAddr == "" && len(platforms) > 0 {
-		adminAddr = defaultAdminAddr
-	}
-	if adminAddr != "" && adminAddr != "off" {
-		if admin, err = m.startAdmin(adminAddr, cancel); err != nil {
-			if srv != nil {
-				_ = srv.Close()
-			}
-			return err
-		}
-	}
-
 	sched, err := m.startJobs(ctx)
 	if err != nil {
 		return err
 	}
-
 	var wg sync.WaitGroup
 	outboxCtx, stopOutbox := context.WithCancel(context.Background())
 	outboxDone := make(chan struct{})
@@ -297,6 +197,149 @@ func (m *Main) Run(ctx context.Context) error {
 	<-ctx.Done()
 	m.shutdown(srv, admin, &wg, sched, stopOutbox, outboxDone)
 	return nil
+}
+
+// withConsole returns the console adapter when the program runs one
+// (-console on, or auto with no platform configured), and every adapter
+// to supervise. The console is added to the bot at once: the demo seed
+// queues its cards for it alone, before the platform adapters are
+// added, so a demo started with platform credentials does not post demo
+// records to their (made-up) demo channels.
+func (m *Main) withConsole(platforms []bot.Adapter) (*console.Adapter, []bot.Adapter, error) {
+	adapters := slices.Clone(platforms)
+	var con *console.Adapter
+	if m.Console == "on" || (m.Console == "auto" && len(adapters) == 0) {
+		b := m.Bot
+		con = console.New(console.Options{In: m.Stdin, Out: m.Stdout, As: m.As, Chat: m.consoleChat(), Tr: b.Translator(), Lang: b.Lang})
+		adapters = append(adapters, con)
+		b.AddAdapter(con)
+	}
+	if len(adapters) == 0 {
+		return nil, nil, errors.New("no adapter to run: configure Slack or Lark, or run with -console on")
+	}
+	return con, adapters, nil
+}
+
+// backfill builds the indexes a store written by an older version lacks,
+// each once (a marker records it), before any command reads them.
+func (m *Main) backfill(ctx context.Context) error {
+	b := m.Bot
+	// The audit index, before any command reads a record's history.
+	if n, err := bot.BackfillAuditIndex(ctx, b.Store); err != nil {
+		return fmt.Errorf("building the audit index: %w", err)
+	} else if n > 0 {
+		m.Log.Info("audit index built for the existing audit log", "entries", n)
+	}
+	// Likewise the domains' indexes (each once, with its own marker).
+	if n, err := all.BackfillIndexes(ctx, b); err != nil {
+		return fmt.Errorf("building the record indexes: %w", err)
+	} else if len(n) > 0 {
+		m.Log.Info("record indexes built for the existing records", "records", n)
+	}
+	return nil
+}
+
+// startOutbox makes the durable outbox the bot's sender (every notice
+// goes through it) and, for the demo, seeds the demo records, delivering
+// their cards to the console (withConsole) at once.
+func (m *Main) startOutbox(ctx context.Context, withConsole bool) error {
+	b := m.Bot
+	var lease time.Duration
+	if v := m.Getenv("XUNJI_OUTBOX_LEASE"); v != "" { // for tests of crash recovery
+		var err error
+		if lease, err = time.ParseDuration(v); err != nil || lease < time.Second {
+			return fmt.Errorf("XUNJI_OUTBOX_LEASE: %q is not a duration of at least 1s", v)
+		}
+	}
+	var sentTTL map[bot.Platform]time.Duration
+	if v := m.Getenv("XUNJI_OUTBOX_SENT_TTL"); v != "" { // how long a queued card's delivery record is kept
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			return fmt.Errorf("XUNJI_OUTBOX_SENT_TTL: %q is not a duration of at least 1h", v)
+		}
+		sentTTL = map[bot.Platform]time.Duration{}
+		for _, p := range m.Platforms.Names() {
+			sentTTL[p] = d
+		}
+	}
+	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease, SentTTL: sentTTL,
+		Failed: m.Metrics.DeliveryFailed, Delivered: m.Metrics.Delivered, Buried: m.Metrics.DeadLetter})
+	b.SetSender(m.Outbox)
+	m.Metrics.WatchOutbox(m.Outbox.Stats)
+	// The demo is seeded once the console and the outbox exist, so that
+	// its cards and DMs are queued for the console and shown at start
+	// (the README's walkthrough presses the seeded clue card's button).
+	if m.ConfigPath != "" {
+		return nil
+	}
+	if err := seedDemo(ctx, b); err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
+	// Deliver them before the console reads its first line, so that
+	// their buttons are numbered when the user presses one.
+	if withConsole {
+		if _, err := m.Outbox.Flush(ctx); err != nil {
+			m.Log.Warn("demo: delivering the seeded cards", "err", err)
+		}
+	}
+	return nil
+}
+
+// startListeners starts the shared HTTP listener (platform callbacks
+// only) when an adapter takes callbacks or XUNJI_HTTP_ADDR is set, and
+// the admin listener (/livez, /readyz, /metrics) whenever the program
+// serves platforms or XUNJI_ADMIN_ADDR is set ("off" turns it off).
+func (m *Main) startListeners(platforms []bot.Adapter, cancel func()) (srv, admin *http.Server, err error) {
+	var httpAdapters []bot.HTTPAdapter
+	for _, a := range platforms {
+		if ha, ok := a.(bot.HTTPAdapter); ok {
+			httpAdapters = append(httpAdapters, ha)
+		}
+	}
+	addr := m.Getenv("XUNJI_HTTP_ADDR")
+	if addr == "" && len(httpAdapters) > 0 {
+		addr = m.Config.HTTP.Addr
+	}
+	if addr != "" {
+		if srv, err = m.startHTTP(addr, httpAdapters, cancel); err != nil {
+			return nil, nil, err
+		}
+	}
+	adminAddr := m.Getenv("XUNJI_ADMIN_ADDR")
+	if adminAddr == "" && len(platforms) > 0 {
+		adminAddr = defaultAdminAddr
+	}
+	if adminAddr != "" && adminAddr != "off" {
+		if admin, err = m.startAdmin(adminAddr, cancel); err != nil {
+			if srv != nil {
+				_ = srv.Close()
+			}
+			return nil, nil, err
+		}
+	}
+	return srv, admin, nil
+}
+
+// startHTTP serves the adapters' callbacks on addr.
+func (m *Main) startHTTP(addr string, adapters []bot.HTTPAdapter, cancel func()) (*http.Server, error) {
+	mux := http.NewServeMux()
+	for _, ha := range adapters {
+		ha.Mount(mux, m.Bot)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	m.HTTPAddr = ln.Addr().String()
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server stopped", "err", err)
+			cancel()
+		}
+	}()
+	m.Log.Info("listening", "addr", m.HTTPAddr)
+	return srv, nil
 }
 
 // shutdown stops everything within the shutdown bound
@@ -344,7 +387,37 @@ func (m *Main) shutdown(srv, admin *http.Server, wg *sync.WaitGroup, sched inter
 	}
 }
 
+// platforms lists every platform the program has an adapter for. Adding
+// a platform is a folder under adapters/ and a line here.
+func platforms() *bot.Platforms {
+	return bot.NewPlatforms(
+		slack.Platform(),
+		lark.Platform(),
+		console.Platform(),
+	)
+}
+
+// setup reads the configuration and the environment, opens the store and
+// builds the bot with every command.
 func (m *Main) setup(ctx context.Context) error {
+	if err := m.setupLog(); err != nil {
+		return err
+	}
+	m.Platforms = platforms()
+	if err := m.loadConfig(); err != nil {
+		return err
+	}
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	if err := m.readTimings(); err != nil {
+		return err
+	}
+	return m.newBot()
+}
+
+// setupLog makes the program's JSON logger (XUNJI_LOG_LEVEL).
+func (m *Main) setupLog() error {
 	level := slog.LevelInfo
 	if m.Console == "on" || m.ConfigPath == "" {
 		level = slog.LevelWarn // keep the terminal for the conversation
@@ -356,9 +429,13 @@ func (m *Main) setup(ctx context.Context) error {
 	}
 	m.Log = slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 	redisstore.SetLogger(m.Log) // the Redis client's own lines too
+	return nil
+}
 
-	demo := m.ConfigPath == ""
-	if demo {
+// loadConfig reads the configuration (the demo's without one) and checks
+// its platform ids against the platforms the program has.
+func (m *Main) loadConfig() error {
+	if m.ConfigPath == "" {
 		m.Config = config.Demo()
 	} else {
 		c, err := config.Load(m.ConfigPath)
@@ -367,6 +444,22 @@ func (m *Main) setup(ctx context.Context) error {
 		}
 		m.Config = c
 	}
+	if err := m.Config.ValidatePlatforms(m.Platforms); err != nil {
+		if m.ConfigPath != "" {
+			return fmt.Errorf("config %s: %w", m.ConfigPath, err)
+		}
+		return err
+	}
+	if old := m.Config.Deprecated(); len(old) > 0 {
+		m.Log.Warn("configuration: platform ids as flat keys (slack: …) are deprecated; write them as an ids map (ids: {slack: …})",
+			"entries", old)
+	}
+	return nil
+}
+
+// openStore opens the configured store (XUNJI_STORE_PATH and REDIS_URL
+// override the file's settings).
+func (m *Main) openStore(ctx context.Context) error {
 	if p := m.Getenv("XUNJI_STORE_PATH"); p != "" {
 		m.Config.Store.Path = p
 	}
@@ -375,7 +468,7 @@ func (m *Main) setup(ctx context.Context) error {
 			// Replicas that each fell back to a file of their own would
 			// each send every scheduled notice: refuse rather than guess.
 			where := "the demo configuration"
-			if !demo {
+			if m.ConfigPath != "" {
 				where = m.ConfigPath
 			}
 			return fmt.Errorf("REDIS_URL is set but the store is %s (store.kind in %s): set store.kind: redis to use Redis, or unset REDIS_URL to use the embedded store", m.Config.Store.Kind, where)
@@ -401,11 +494,12 @@ func (m *Main) setup(ctx context.Context) error {
 		m.Store = m.wrapStore(m.Store)
 	}
 	m.closers = append(m.closers, m.Store.Close)
+	return nil
+}
 
-	cat, err := i18n.Load()
-	if err != nil {
-		return err
-	}
+// readTimings reads the durations the environment may set: the shutdown
+// bound, and for tests the adapters' restart backoff and the inbox grace.
+func (m *Main) readTimings() error {
 	m.shutdownBound = defaultShutdownTimeout
 	if v := m.Getenv("XUNJI_SHUTDOWN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -421,16 +515,26 @@ func (m *Main) setup(ctx context.Context) error {
 		}
 		m.adapterBackoff = d
 	}
-	var grace time.Duration
 	if v := m.Getenv("XUNJI_INBOX_GRACE"); v != "" { // for tests of crash recovery
-		if grace, err = time.ParseDuration(v); err != nil {
+		d, err := time.ParseDuration(v)
+		if err != nil {
 			return fmt.Errorf("XUNJI_INBOX_GRACE: %w", err)
 		}
+		m.inboxGrace = d
+	}
+	return nil
+}
+
+// newBot builds the bot with its metrics, commands and calendar watch.
+func (m *Main) newBot() error {
+	cat, err := i18n.Load()
+	if err != nil {
+		return err
 	}
 	b, err := bot.New(bot.Options{
-		Store: m.Store, Translator: cat, Roster: m.Config.Roster(), Groups: m.Config.ChatGroups(),
+		Store: m.Store, Translator: cat, Roster: m.Config.Roster(m.Platforms), Groups: m.Config.ChatGroups(m.Platforms),
 		Location: m.Config.Location(), Lang: i18n.Norm(m.Config.Lang), Logger: m.Log, Calendar: m.Config.Calendar(),
-		InboxGrace: grace, Now: m.Clock.Now,
+		InboxGrace: m.inboxGrace, Now: m.Clock.Now, Platforms: m.Platforms,
 	})
 	if err != nil {
 		return err
@@ -449,38 +553,32 @@ func (m *Main) setup(ctx context.Context) error {
 	}
 	// The holiday calendar must know the next 90 days' official holidays.
 	m.calendar = schedule.NewCalendarWatch(b, m.Config)
-	if err := b.AddJob(m.calendar.Job()); err != nil {
-		return err
-	}
-	return nil
+	return b.AddJob(m.calendar.Job())
 }
 
-// platformAdapters returns the Slack and Lark adapters configured by
-// environment variables.
+// platformAdapters returns the adapters of the platforms the environment
+// configures.
 func (m *Main) platformAdapters() ([]bot.Adapter, error) {
 	var out []bot.Adapter
-	if c, ok := slack.ConfigFrom(m.Getenv); ok {
-		a, err := slack.New(c, slack.WithLogger(m.Log), slack.WithRejectHook(func(reason string) { m.Metrics.Rejected(bot.Slack, reason) }))
-		if err != nil {
-			return nil, fmt.Errorf("slack: %w", err)
+	for _, spec := range m.Platforms.All() {
+		if spec.Open == nil {
+			continue
 		}
-		m.Log.Info("slack adapter", "config", c)
-		out = append(out, a)
-	}
-	if c, ok := lark.ConfigFrom(m.Getenv); ok {
-		a, err := lark.New(c, lark.WithLogger(m.Log), lark.WithRejectHook(func(reason string) { m.Metrics.Rejected(bot.Lark, reason) }))
+		a, err := spec.Open(bot.PlatformEnv{Getenv: m.Getenv, Log: m.Log,
+			Rejected: func(reason string) { m.Metrics.Rejected(spec.Name, reason) }})
 		if err != nil {
-			return nil, fmt.Errorf("lark: %w", err)
+			return nil, err
 		}
-		m.Log.Info("lark adapter", "config", c)
-		out = append(out, a)
+		if a != nil {
+			out = append(out, a)
+		}
 	}
 	return out, nil
 }
 
 func (m *Main) consoleChat() string {
-	if g := m.Bot.Group(m.Config.NoticeGroup("clue")); g != nil && g[bot.Console] != "" {
-		return g[bot.Console]
+	if g := m.Bot.Group(m.Config.NoticeGroup("clue")); g != nil && g[console.Name] != "" {
+		return g[console.Name]
 	}
 	return "console"
 }

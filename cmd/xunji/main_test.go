@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
@@ -98,6 +100,8 @@ func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
 		"clue: {deadline_days: 999}\n":                  "clue.deadline_days",
 		"clue: {ack_reminder: soon}\n":                  "soon",
 		"store: {replicas: -1}\n":                       "store.replicas",
+		"bodies: [{id: a, kind: case_office, name: A}]\npeople: [{id: p, name: P, bodies: [a], nmae: Q}]\n":         "people[0].nmae",
+		"bodies: [{id: a, kind: case_office, name: A}]\npeople: [{id: p, name: P, bodies: [a], ids: {wecom: w}}]\n": "people[0].ids.wecom",
 	}
 	for yaml, key := range cases {
 		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
@@ -114,6 +118,35 @@ func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("config %q: error %v, want one naming %q", yaml, err, key)
 		}
+	}
+}
+
+// A configuration with the flat platform keys of earlier versions loads,
+// with one deprecation warning naming the entries that use them.
+func TestFlatPlatformKeysLoadWithAWarning(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.yaml")
+	yaml := "bodies: [{id: a, kind: case_office, name: A}]\n" +
+		"groups: {g: {name: G, slack: C01}}\n" +
+		"people: [{id: p, name: P, bodies: [a], lark: ou_1}, {id: q, name: Q, bodies: [a], ids: {slack: U02}}]\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	m := testMain()
+	m.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+	m.Platforms = platforms()
+	m.ConfigPath = path
+	if err := m.loadConfig(); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "deprecated"); n != 1 {
+		t.Errorf("%d deprecation warnings, want 1: %s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"entries":["people[0]","groups.g"]`) {
+		t.Errorf("the warning does not name the entries: %s", logs.String())
+	}
+	if p, _ := m.Config.Roster(m.Platforms).Person("p"); p.IDs[lark.Name] != "ou_1" {
+		t.Errorf("flat lark id not loaded: %v", p.IDs)
 	}
 }
 

@@ -38,13 +38,6 @@ const (
 	backoffMax = time.Minute
 )
 
-// credentialEnv names the settings to check when a platform refuses the
-// app's credentials.
-var credentialEnv = map[bot.Platform]string{
-	bot.Slack: "SLACK_BOT_TOKEN (and its scopes)",
-	bot.Lark:  "LARK_APP_ID and LARK_APP_SECRET",
-}
-
 // checkCredentials asks every adapter that can (bot.CredentialChecker)
 // whether its platform accepts the app's credentials. A refusal stops the
 // start: a bot that cannot answer anyone must not look healthy. A check
@@ -62,9 +55,10 @@ func (m *Main) checkCredentials(ctx context.Context, adapters []bot.Adapter) err
 		switch {
 		case err == nil:
 		case bot.IsAuthFailure(err):
+			spec, _ := m.Bot.Platforms().Get(a.Platform())
 			m.Log.Error("platform refused the app's credentials", "platform", a.Platform(), "code", bot.APICode(err), "err", err)
 			return fmt.Errorf("%s refused the app's credentials (%s): check %s: %w",
-				a.Platform(), bot.APICode(err), credentialEnv[a.Platform()], err)
+				a.Platform(), bot.APICode(err), spec.CredentialEnv, err)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		default:
@@ -193,7 +187,7 @@ func (m *Main) readyz(w http.ResponseWriter, r *http.Request) {
 			set("store", bot.ErrorCode(err), false)
 		}
 	})
-	for _, p := range []bot.Platform{bot.Console, bot.Slack, bot.Lark} {
+	for _, p := range m.Bot.Platforms().Names() {
 		a, found := m.Bot.Adapter(p)
 		if !found {
 			continue

@@ -166,7 +166,7 @@ func (l *lockedBuffer) waits(t *testing.T) []string {
 // a backoff that doubles, each restart logged and counted, and is ready
 // again once it runs.
 func TestStoppedAdapterFailsReadinessAndIsRestartedWithBackoff(t *testing.T) {
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(platforms().All()...))
 	fake := slacktest.NewServer(t)
 	a, err := slack.New(slack.Config{BotToken: "xoxb-test", SigningSecret: "s", APIURL: fake.APIURL()},
 		slack.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -177,7 +177,7 @@ func TestStoppedAdapterFailsReadinessAndIsRestartedWithBackoff(t *testing.T) {
 	var logs lockedBuffer
 	st := &adapterState{}
 	m := &Main{Bot: env.Bot, Store: env.Store, Metrics: metrics.New(), Log: slog.New(slog.NewJSONHandler(&logs, nil)),
-		adapterBackoff: 20 * time.Millisecond, states: map[bot.Platform]*adapterState{bot.Slack: st}}
+		adapterBackoff: 20 * time.Millisecond, states: map[bot.Platform]*adapterState{slack.Name: st}}
 	m.outboxAlive.Store(true)
 	fake.RefuseAll("token_revoked") // Run's auth.test fails: Run returns
 	ctx, cancel := context.WithCancel(context.Background())
@@ -372,8 +372,8 @@ func (slackAuthErr) APICode() string   { return "token_revoked" }
 // While a platform refuses the app's credentials on delivery, /readyz
 // fails naming it; once a delivery succeeds it is ready again.
 func TestReadyzFailsWhileAPlatformRefusesTheCredentials(t *testing.T) {
-	env := bottest.New(t)
-	env.Bot.AddAdapter(&bottest.Recorder{P: bot.Slack})
+	env := bottest.New(t, bottest.WithPlatforms(platforms().All()...))
+	env.Bot.AddAdapter(&bottest.Recorder{P: slack.Name})
 	m := &Main{Bot: env.Bot, Store: env.Store, Metrics: metrics.New()}
 	probe := func() (int, string) {
 		rec := httptest.NewRecorder()
@@ -383,11 +383,11 @@ func TestReadyzFailsWhileAPlatformRefusesTheCredentials(t *testing.T) {
 	if code, body := probe(); code != http.StatusOK {
 		t.Fatalf("readyz before: %d %s", code, body)
 	}
-	m.Metrics.DeliveryFailed(bot.Slack, slackAuthErr{})
+	m.Metrics.DeliveryFailed(slack.Name, slackAuthErr{})
 	if code, body := probe(); code != http.StatusServiceUnavailable || !strings.Contains(body, `"slack":"credentials_refused"`) || !strings.Contains(body, `"console":"ok"`) {
 		t.Errorf("readyz while Slack refuses the token: %d %s, want 503 naming slack", code, body)
 	}
-	m.Metrics.Delivered(bot.Slack)
+	m.Metrics.Delivered(slack.Name)
 	if code, body := probe(); code != http.StatusOK {
 		t.Errorf("readyz after a delivery: %d %s, want 200", code, body)
 	}
@@ -462,7 +462,7 @@ func TestCloseAfterRunIsWithinTheShutdownBound(t *testing.T) {
 // error, /readyz fails naming Slack, and the adapter is restarted with
 // backoff until Slack takes the token again.
 func TestSocketModeTokenRevokedWhileRunningFailsReadinessAndRestarts(t *testing.T) {
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(platforms().All()...))
 	fake := slacktest.NewServer(t)
 	a, err := slack.New(slack.Config{BotToken: "xoxb-test", AppToken: "xapp-1-test", APIURL: fake.APIURL(), Mode: slack.ModeSocket},
 		slack.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -473,7 +473,7 @@ func TestSocketModeTokenRevokedWhileRunningFailsReadinessAndRestarts(t *testing.
 	var logs lockedBuffer
 	st := &adapterState{}
 	m := &Main{Bot: env.Bot, Store: env.Store, Metrics: metrics.New(), Log: slog.New(slog.NewJSONHandler(&logs, nil)),
-		adapterBackoff: 20 * time.Millisecond, states: map[bot.Platform]*adapterState{bot.Slack: st}}
+		adapterBackoff: 20 * time.Millisecond, states: map[bot.Platform]*adapterState{slack.Name: st}}
 	m.outboxAlive.Store(true)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

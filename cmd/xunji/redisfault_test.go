@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -94,7 +95,7 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 	}
 	cat := fullCatalog(t)
 	ask := func() string {
-		resp := m.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", Text: "我是谁"})
+		resp := m.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: "李娜", Text: "我是谁"})
 		var s []string
 		for _, r := range resp.Replies {
 			s = append(s, r.Text)
@@ -119,7 +120,7 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 	_ = srv.Process.Kill()
 	_ = srv.Wait()
 	// A change cannot be made: the answer says so, and nothing is done.
-	resp := m.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", Text: "语言 en"})
+	resp := m.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: "李娜", Text: "语言 en"})
 	if len(resp.Replies) != 1 || resp.Replies[0].Text != cat.T("zh-CN", "error.unavailable") {
 		t.Errorf("a change during the outage: %+v, want the unavailable answer", resp.Replies)
 	}
@@ -137,7 +138,7 @@ func TestRedisOutageAnsweredAndRecovered(t *testing.T) {
 	}
 	var last []bot.Reply
 	if !bottest.Eventually(15*time.Second, func() bool {
-		last = m.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", Text: "语言 en"}).Replies
+		last = m.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: "李娜", Text: "语言 en"}).Replies
 		return len(last) == 1 && last[0].Text == cat.T("en", "admin.lang.set")
 	}) {
 		t.Errorf("a change after recovery: %+v, want it done", last)

@@ -5,6 +5,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -134,14 +135,15 @@ func (h *handlers) show(_ context.Context, req *bot.Request) (*bot.Response, err
 	return nil, bot.UsageError(req, "admin.roster.no_match", "name", q)
 }
 
-// add puts a person into a body: roster add <name> <body> [slack:U…] [lark:ou_…] [console:名].
-// A new person is created; an existing one gains the body and any ids given.
+// add puts a person into a body: roster add <name> <body> [slack:U…] [lark:ou_…] [console:名]
+// (an option per platform the program has). A new person is created; an
+// existing one gains the body and any ids given.
 func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	name, bodyQ := req.Command.Arg(0), req.Command.Arg(1)
 	if name == "" || bodyQ == "" || len(req.Command.Args) > 2 {
 		return nil, bot.UsageError(req, "admin.roster.add_usage")
 	}
-	if err := checkOptions(req, addOptions); err != nil {
+	if err := checkOptions(req, h.addOptions()); err != nil {
 		return nil, err
 	}
 	admin, setAdmin, err := yesNo(req, adminOpts)
@@ -153,86 +155,18 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if !ok {
 		return nil, bot.UsageError(req, "error.no_body", "name", bodyQ)
 	}
-	// 名册 添加 @某人 单位: a mention of someone not yet in the roster
-	// brings their platform id and the name the platform shows.
-	var mPlat bot.Platform
-	var mID string
-	if plat, uid, mname, isMention := bot.ParseMentionArg(name); isMention {
-		if _, known := r.FindPerson(name); !known {
-			if mname == "" {
-				return nil, bot.UsageError(req, "admin.roster.mention_no_name")
-			}
-			mPlat, mID, name = plat, uid, mname
-		}
-	}
-	p, exists := r.FindPerson(name)
-	var np bot.Person
-	if exists {
-		np = *p
-		np.Bodies = slices.Clone(p.Bodies)
-		np.IDs = map[bot.Platform]string{}
-		for k, v := range p.IDs {
-			np.IDs[k] = v
-		}
-		if np.InBody(body.ID) && !hasIDOptions(req) && (!setAdmin || np.Admin == admin) {
-			return nil, bot.UsageError(req, "admin.roster.already", "name", np.Name, "body", body.DisplayName(req.Lang))
-		}
-	} else {
-		if !validName(name) {
-			return nil, bot.UsageError(req, "admin.roster.bad_name", "name", printable(name))
-		}
-		np = bot.Person{ID: newPersonID(r, name), Name: name, IDs: map[bot.Platform]string{bot.Console: name}}
+	np, exists, err := h.personToAdd(req, name, body, setAdmin, admin)
+	if err != nil {
+		return nil, err
 	}
 	// Only the administrator flag may change for a person already in the
 	// body: then no membership is added nor audited.
-	onlyAdmin := exists && np.InBody(body.ID) && !hasIDOptions(req)
+	onlyAdmin := exists && np.InBody(body.ID) && !h.hasIDOptions(req)
 	if !np.InBody(body.ID) {
 		np.Bodies = append(np.Bodies, body.ID)
 	}
-	if mID != "" {
-		if cur := np.IDs[mPlat]; cur != "" && cur != mID {
-			return nil, bot.UsageError(req, "admin.roster.other_id", "name", np.Name, "id", string(mPlat)+":"+cur)
-		}
-		if other, taken := r.ByPlatformID(mPlat, mID); taken && other.ID != np.ID {
-			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", mID, "name", other.Name)
-		}
-		np.IDs[mPlat] = mID
-	}
-	// 手机:… / 邮箱:…: the platform id the organisation registered with
-	// that number or address, from a platform that can look it up (Lark's
-	// contact API), for someone whose id the client never shows.
-	for _, c := range []struct {
-		by   bot.Contact
-		keys []string
-	}{{bot.ByMobile, []string{"mobile", "手机"}}, {bot.ByEmail, []string{"email", "邮箱"}}} {
-		v := strings.TrimSpace(req.Command.Opt(c.keys...))
-		if v == "" {
-			continue
-		}
-		plat, uid, err := h.b.FindUser(ctx, c.by, v)
-		if bot.IsNotFound(err) {
-			return nil, bot.UsageError(req, "admin.roster.no_contact", "value", v)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if other, taken := r.ByPlatformID(plat, uid); taken && other.ID != np.ID {
-			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", string(plat)+":"+uid, "name", other.Name)
-		}
-		np.IDs[plat] = uid
-	}
-	for _, plat := range []bot.Platform{bot.Slack, bot.Lark, bot.Console} {
-		v := req.Command.Opt(string(plat))
-		if v == "" {
-			continue
-		}
-		if other, taken := r.ByPlatformID(plat, v); taken && other.ID != np.ID {
-			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", v, "name", other.Name)
-		}
-		if !validAccount(plat, v) {
-			return nil, bot.UsageError(req, "admin.roster.bad_account", "platform", h.b.PlatformName(req.Lang, plat), "id", printable(v), "form", h.b.T(req.Lang, "admin.roster.account_form."+string(plat)))
-		}
-		np.IDs[plat] = v
+	if err := h.setAccounts(ctx, req, &np); err != nil {
+		return nil, err
 	}
 	np.Removed = false
 	wasAdmin := np.Admin
@@ -245,6 +179,107 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if err := h.b.SavePerson(ctx, &np); err != nil {
 		return nil, err
 	}
+	return h.addAudited(ctx, req, &np, body, onlyAdmin, wasAdmin)
+}
+
+// personToAdd returns the person "roster add" names, a copy to change:
+// one in the roster (exists), or a new one. 名册 添加 @某人 单位: a
+// mention of someone not yet in the roster brings their platform id and
+// the name the platform shows.
+// A person already in the body is refused unless the command gives ids or
+// changes the administrator flag (setAdmin, to admin).
+func (h *handlers) personToAdd(req *bot.Request, name string, body bot.Body, setAdmin, admin bool) (np bot.Person, exists bool, err error) {
+	r := req.Roster
+	var mPlat bot.Platform
+	var mID string
+	if plat, uid, mname, isMention := bot.ParseMentionArg(name); isMention {
+		if _, known := r.FindPerson(name); !known {
+			if mname == "" {
+				return np, false, bot.UsageError(req, "admin.roster.mention_no_name")
+			}
+			mPlat, mID, name = plat, uid, mname
+		}
+	}
+	p, exists := r.FindPerson(name)
+	if exists {
+		np = *p
+		np.Bodies = slices.Clone(p.Bodies)
+		np.IDs = maps.Clone(p.IDs)
+		if np.IDs == nil {
+			np.IDs = map[bot.Platform]string{}
+		}
+		if np.InBody(body.ID) && !h.hasIDOptions(req) && (!setAdmin || np.Admin == admin) {
+			return np, true, bot.UsageError(req, "admin.roster.already", "name", np.Name, "body", body.DisplayName(req.Lang))
+		}
+	} else {
+		if !validName(name) {
+			return np, false, bot.UsageError(req, "admin.roster.bad_name", "name", printable(name))
+		}
+		np = bot.Person{ID: newPersonID(r, name), Name: name, IDs: map[bot.Platform]string{}}
+		for _, s := range h.b.Platforms().All() {
+			if s.NamedIDs {
+				np.IDs[s.Name] = name
+			}
+		}
+	}
+	if mID != "" {
+		if cur := np.IDs[mPlat]; cur != "" && cur != mID {
+			return np, exists, bot.UsageError(req, "admin.roster.other_id", "name", np.Name, "id", string(mPlat)+":"+cur)
+		}
+		if other, taken := r.ByPlatformID(mPlat, mID); taken && other.ID != np.ID {
+			return np, exists, bot.UsageError(req, "admin.roster.id_taken", "id", mID, "name", other.Name)
+		}
+		np.IDs[mPlat] = mID
+	}
+	return np, exists, nil
+}
+
+// setAccounts sets the platform ids "roster add" gives: 手机:… / 邮箱:…,
+// the platform id the organisation registered with that number or
+// address, from a platform that can look it up (Lark's contact API), for
+// someone whose id the client never shows; then one option per platform
+// (slack:U…), checked against the platform's id form.
+func (h *handlers) setAccounts(ctx context.Context, req *bot.Request, np *bot.Person) error {
+	r := req.Roster
+	for _, c := range []struct {
+		by   bot.Contact
+		keys []string
+	}{{bot.ByMobile, []string{"mobile", "手机"}}, {bot.ByEmail, []string{"email", "邮箱"}}} {
+		v := strings.TrimSpace(req.Command.Opt(c.keys...))
+		if v == "" {
+			continue
+		}
+		plat, uid, err := h.b.FindUser(ctx, c.by, v)
+		if bot.IsNotFound(err) {
+			return bot.UsageError(req, "admin.roster.no_contact", "value", v)
+		}
+		if err != nil {
+			return err
+		}
+		if other, taken := r.ByPlatformID(plat, uid); taken && other.ID != np.ID {
+			return bot.UsageError(req, "admin.roster.id_taken", "id", string(plat)+":"+uid, "name", other.Name)
+		}
+		np.IDs[plat] = uid
+	}
+	for _, spec := range h.b.Platforms().All() {
+		plat := spec.Name
+		v := req.Command.Opt(string(plat))
+		if v == "" {
+			continue
+		}
+		if other, taken := r.ByPlatformID(plat, v); taken && other.ID != np.ID {
+			return bot.UsageError(req, "admin.roster.id_taken", "id", v, "name", other.Name)
+		}
+		if !validAccount(spec, v) {
+			return bot.UsageError(req, "admin.roster.bad_account", "platform", h.b.PlatformName(req.Lang, plat), "id", printable(v), "form", h.b.T(req.Lang, "admin.roster.account_form."+string(plat)))
+		}
+		np.IDs[plat] = v
+	}
+	return nil
+}
+
+// addAudited audits what "roster add" changed and says it.
+func (h *handlers) addAudited(ctx context.Context, req *bot.Request, np *bot.Person, body bot.Body, onlyAdmin, wasAdmin bool) (*bot.Response, error) {
 	var lines []string
 	if !onlyAdmin {
 		if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
@@ -267,10 +302,22 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 
 // Option names of "roster add" and "roster remove".
 var (
-	adminOpts  = []string{"admin", "管理员"}
-	forceOpts  = []string{"force", "强制"}
-	addOptions = append([]string{string(bot.Slack), string(bot.Lark), string(bot.Console), "mobile", "手机", "email", "邮箱"}, adminOpts...)
+	adminOpts = []string{"admin", "管理员"}
+	forceOpts = []string{"force", "强制"}
+	// contactOpts look a person's id up (setAccounts); one option per
+	// platform comes before them (addOptions).
+	contactOpts = []string{"mobile", "手机", "email", "邮箱"}
 )
+
+// addOptions names the options of "roster add": one per platform, the
+// contact look-ups, admin.
+func (h *handlers) addOptions() []string {
+	var out []string
+	for _, p := range h.b.Platforms().Names() {
+		out = append(out, string(p))
+	}
+	return append(append(out, contactOpts...), adminOpts...)
+}
 
 // checkOptions refuses an option that is not one of known, so that a
 // mistyped one is not silently ignored.
@@ -303,8 +350,14 @@ func yesNo(req *bot.Request, keys []string) (value, given bool, err error) {
 	return false, false, bot.UsageError(req, "admin.roster.bad_yes_no", "option", strings.Join(keys, "/"), "value", printable(v))
 }
 
-func hasIDOptions(req *bot.Request) bool {
-	return req.Command.HasOpt(string(bot.Slack), string(bot.Lark), string(bot.Console))
+// hasIDOptions reports whether "roster add" gives a platform id.
+func (h *handlers) hasIDOptions(req *bot.Request) bool {
+	for _, p := range h.b.Platforms().Names() {
+		if req.Command.HasOpt(string(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 func newPersonID(r *bot.Roster, name string) string {
@@ -359,10 +412,31 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 		np.Removed = true
 		msg = h.b.T(req.Lang, "admin.roster.removed", "name", np.Name)
 	}
-	// A body left without members while work waits on it would leave that
-	// work to nobody: warn and ask for force:yes. The warning names the
-	// kinds of work; only administrators, who are entitled to all of it,
-	// run this command, and the answer is private to them.
+	left, err := h.workLeft(ctx, req, p, &np)
+	if err != nil {
+		return nil, err
+	}
+	if len(left) > 0 && !force {
+		return h.unconfirmedRemoval(ctx, req, &np, bodyQ, left)
+	}
+	if len(left) > 0 {
+		detail += " force"
+	}
+	if err := h.b.SavePerson(ctx, &np); err != nil {
+		return nil, err
+	}
+	if err := h.b.Audit(ctx, req, "roster.remove", np.ID, detail); err != nil {
+		return nil, err
+	}
+	return bot.Text(msg), nil
+}
+
+// workLeft says, per body that removing p (becoming np) leaves without
+// members, the open work waiting on it. A body left without members
+// while work waits on it would leave that work to nobody: remove warns
+// and asks for force:yes.
+func (h *handlers) workLeft(ctx context.Context, req *bot.Request, p, np *bot.Person) ([]string, error) {
+	r := req.Roster
 	var left []string
 	for _, id := range p.Bodies {
 		if np.InBody(id) && !np.Removed {
@@ -379,35 +453,31 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 			left = append(left, h.b.T(req.Lang, "admin.roster.open_work_body", "body", r.BodyName(id, req.Lang), "work", h.openWorkText(req.Lang, work)))
 		}
 	}
-	if len(left) > 0 && !force {
-		if err := h.b.AuditResult(ctx, req, "roster.remove", np.ID, "open work left to nobody; not confirmed", bot.ResultRefused); err != nil {
-			return nil, err
-		}
-		example := strings.TrimSpace(h.b.T(req.Lang, "admin.roster.force_example", "name", np.Name, "body", bodyQ))
-		example = strings.Join(strings.Fields(example), " ") // no body: no double space
-		text := h.b.T(req.Lang, "admin.roster.open_work", "name", np.Name, "bodies", strings.Join(left, "\n"), "example", example)
-		if req.Direct {
-			return bot.Text(text), nil
-		}
-		// Not every platform can answer one person privately in a group
-		// (Lark cannot): the kinds of open work go by direct message.
-		refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: text})
-		if err != nil || len(refs) == 0 {
-			h.b.Log.Warn("roster: direct message failed", "person", req.Person.ID, "err", err)
-			return bot.Text(h.b.T(req.Lang, "admin.roster.dm_failed")), nil
-		}
-		return bot.Text(h.b.T(req.Lang, "admin.roster.sent_privately")), nil
-	}
-	if len(left) > 0 {
-		detail += " force"
-	}
-	if err := h.b.SavePerson(ctx, &np); err != nil {
+	return left, nil
+}
+
+// unconfirmedRemoval refuses a removal that would leave open work to
+// nobody without force:yes, naming the kinds of work. Only
+// administrators, who are entitled to all of it, run "roster remove",
+// and the answer is private to them.
+func (h *handlers) unconfirmedRemoval(ctx context.Context, req *bot.Request, np *bot.Person, bodyQ string, left []string) (*bot.Response, error) {
+	if err := h.b.AuditResult(ctx, req, "roster.remove", np.ID, "open work left to nobody; not confirmed", bot.ResultRefused); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "roster.remove", np.ID, detail); err != nil {
-		return nil, err
+	example := strings.TrimSpace(h.b.T(req.Lang, "admin.roster.force_example", "name", np.Name, "body", bodyQ))
+	example = strings.Join(strings.Fields(example), " ") // no body: no double space
+	text := h.b.T(req.Lang, "admin.roster.open_work", "name", np.Name, "bodies", strings.Join(left, "\n"), "example", example)
+	if req.Direct {
+		return bot.Text(text), nil
 	}
-	return bot.Text(msg), nil
+	// Not every platform can answer one person privately in a group
+	// (Lark cannot): the kinds of open work go by direct message.
+	refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: text})
+	if err != nil || len(refs) == 0 {
+		h.b.Log.Warn("roster: direct message failed", "person", req.Person.ID, "err", err)
+		return bot.Text(h.b.T(req.Lang, "admin.roster.dm_failed")), nil
+	}
+	return bot.Text(h.b.T(req.Lang, "admin.roster.sent_privately")), nil
 }
 
 func adminsExcept(r *bot.Roster, id string) []*bot.Person {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/admin"
@@ -15,9 +17,11 @@ import (
 	"github.com/xunji-bot/xunji/commands/progress"
 )
 
+// newEnv starts a bot on the demo district with the admin commands,
+// knowing the platforms the program has (their id forms).
 func newEnv(t *testing.T, extra ...*bot.Command) *bottest.Env {
 	t.Helper()
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(slack.Platform(), lark.Platform()))
 	if err := admin.Register(env.Bot, env.Config, openWork(env.Bot)...); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +114,7 @@ func TestEmptyAndHostileInputAnswered(t *testing.T) {
 
 func TestUnknownUserGetsPoliteAnswerAndNothingChanges(t *testing.T) {
 	env := newEnv(t)
-	resp := env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Slack, UserID: "U999", UserName: "stranger", Text: "roster add 钱进 room2"})
+	resp := env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: slack.Name, UserID: "U999", UserName: "stranger", Text: "roster add 钱进 room2"})
 	got := bottest.Text(resp)
 	if !strings.Contains(got, "王明") || !strings.Contains(got, "stranger") {
 		t.Errorf("unknown user answer should name the user and the administrator: %s", got)
@@ -141,12 +145,12 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := r.ByPlatformID(bot.Lark, "ou_5a1e9c0d7b")
+	p, ok := r.ByPlatformID(lark.Name, "ou_5a1e9c0d7b")
 	if !ok || !p.InBody("room2") {
 		t.Fatalf("added person not in roster: %+v", p)
 	}
 	// The new member can now use the bot from Lark.
-	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Lark, UserID: "ou_5a1e9c0d7b", Text: "whoami"})
+	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: lark.Name, UserID: "ou_5a1e9c0d7b", Text: "whoami"})
 	if !strings.Contains(bottest.Text(resp), "区纪委监委第二监督检查室") {
 		t.Errorf("new member's whoami: %s", bottest.Text(resp))
 	}
@@ -161,7 +165,7 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 		t.Fatalf("remove: %s", got)
 	}
 	r, _ = env.Bot.Roster(ctx)
-	if _, ok := r.ByPlatformID(bot.Lark, "ou_5a1e9c0d7b"); ok {
+	if _, ok := r.ByPlatformID(lark.Name, "ou_5a1e9c0d7b"); ok {
 		t.Error("removed person still in roster")
 	}
 	entries, err := bottest.AuditLog(ctx, env.Bot, func(e bot.AuditEntry) bool { return strings.HasPrefix(e.Action, "roster.") })
@@ -261,7 +265,7 @@ func TestDuplicateEventHandledOnce(t *testing.T) {
 	}}
 	env := newEnv(t, cmd)
 	for i := 0; i < 3; i++ {
-		resp := env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Slack, UserID: "U0LINA", EventID: "Ev111", Text: "count"})
+		resp := env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: slack.Name, UserID: "U0LINA", EventID: "Ev111", Text: "count"})
 		if i > 0 && !resp.Duplicate {
 			t.Errorf("delivery %d not marked duplicate", i+1)
 		}

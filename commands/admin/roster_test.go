@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/clue"
@@ -116,7 +119,7 @@ func TestAccountIDsValidatedPerPlatform(t *testing.T) {
 	got := bottest.Text(env.Command("wangming", "名册 添加 钱进 第二监督检查室 slack:U04ABCDEF12 lark:ou_7d8a6e6df7621556 console:qianjin"))
 	bottest.MustContain(t, "valid ids", got, env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室"))
 	p, ok := roster(t, env).FindPerson("钱进")
-	if !ok || p.IDs[bot.Slack] != "U04ABCDEF12" || p.IDs[bot.Lark] != "ou_7d8a6e6df7621556" || p.IDs[bot.Console] != "qianjin" {
+	if !ok || p.IDs[slack.Name] != "U04ABCDEF12" || p.IDs[lark.Name] != "ou_7d8a6e6df7621556" || p.IDs[console.Name] != "qianjin" {
 		t.Fatalf("ids: %+v", p)
 	}
 	// English answers give the example in English.

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -30,25 +29,14 @@ func validName(s string) bool {
 	return true
 }
 
-// Account id forms per platform: Slack user ids are U or W followed by
-// upper-case letters and digits; Lark open_ids are ou_ followed by hex
-// digits; a console id follows the rules of a name.
-var (
-	reSlackUser  = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
-	reLarkOpenID = regexp.MustCompile(`^ou_[0-9a-f]{1,64}$`)
-)
-
-// validAccount reports whether id has the form of a user id on plat.
-func validAccount(plat bot.Platform, id string) bool {
-	switch plat {
-	case bot.Slack:
-		return reSlackUser.MatchString(id)
-	case bot.Lark:
-		return reLarkOpenID.MatchString(id)
-	case bot.Console:
+// validAccount reports whether id has the form of a user id on the
+// platform spec describes; an id on a platform whose ids are names (the
+// console) follows the rules of a name.
+func validAccount(spec bot.PlatformSpec, id string) bool {
+	if spec.NamedIDs {
 		return validName(id)
 	}
-	return false
+	return spec.ValidUser(id)
 }
 
 // printable shows s with control and format characters as U+XXXX, so an

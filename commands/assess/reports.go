@@ -116,9 +116,16 @@ func (h *handler) showCmd(ctx context.Context, req *bot.Request) (*bot.Response,
 
 var errAlreadySent = errors.New("report: sent, no more edits")
 
+// localFiles reports whether req's platform reads local files (the
+// console): a path may stand for an attachment.
+func (h *handler) localFiles(req *bot.Request) bool {
+	spec, _ := h.b.Platforms().Get(req.Platform)
+	return spec.LocalFiles
+}
+
 // uploadCmd: report upload ZB-… (专报 上传) with the edited Markdown
-// attached (in the console: a local path), as progress import takes a
-// sheet. The upload replaces the version to send; a sent report cannot
+// attached (on a platform that reads local files, the console: a local
+// path), as progress import takes a sheet. The upload replaces the version to send; a sent report cannot
 // be changed.
 func (h *handler) uploadCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	rep, err := h.loadArg(ctx, req)
@@ -143,7 +150,7 @@ func (h *handler) uploadCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 		default:
 			return nil, bot.UsageError(req, "report.upload.several", "count", len(docs))
 		}
-	case req.Platform != bot.Console:
+	case !h.localFiles(req):
 		return bot.Text(h.t(lang, "report.upload.attach", "id", rep.ID)), nil
 	default:
 		path := strings.TrimSpace(req.Command.Rest(1))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -37,7 +38,7 @@ func TestSpecialReportListViewUploadAndSendTheEditedVersion(t *testing.T) {
 	// On a chat platform the document comes attached to the command.
 	upload := func(files ...bot.File) string {
 		p := env.Person("wangming")
-		return bottest.Text(env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Slack, UserID: p.IDs[bot.Slack], Direct: true,
+		return bottest.Text(env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: slack.Name, UserID: p.IDs[slack.Name], Direct: true,
 			Text: "专报 上传 ZB-2026-0001", Files: files}))
 	}
 	bottest.MustContain(t, "no file on slack", upload(), "随「专报 上传 ZB-2026-0001」")

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -44,7 +45,7 @@ func TestOutsidersCannotReadTheSubstance(t *testing.T) {
 			}
 			seen.WriteString(bottest.Text(env.Click(who, bot.Button{Action: "clue.ack", Value: id})))
 			for _, o := range env.Adapter.Sent()[before:] {
-				if o.UserID == p.IDs[bot.Console] {
+				if o.UserID == p.IDs[console.Name] {
 					seen.WriteString(outText(o))
 				}
 			}
@@ -87,7 +88,7 @@ func TestEntitledReadersGetTheSubstancePrivately(t *testing.T) {
 		bottest.MustNotContain(t, who+" in the group", bottest.Text(resp), substance)
 		bottest.MustContain(t, who+" in the group", bottest.Text(resp), "私信")
 		sent := env.Adapter.Sent()[before:]
-		if len(sent) != 1 || sent[0].UserID != p.IDs[bot.Console] {
+		if len(sent) != 1 || sent[0].UserID != p.IDs[console.Name] {
 			t.Fatalf("%s: want one DM, got %+v", who, sent)
 		}
 		bottest.MustContain(t, who+" DM", outText(sent[0]), substance, title)
@@ -121,7 +122,7 @@ func TestSubstanceOnlyEverGoesToTheEntitled(t *testing.T) {
 		if !strings.Contains(outText(o), substance) && !strings.Contains(outText(o), title) {
 			continue
 		}
-		p, ok := r.ByPlatformID(bot.Console, o.UserID)
+		p, ok := r.ByPlatformID(console.Name, o.UserID)
 		if o.ChatID != "" || !ok || !c.Entitled(r, p) {
 			t.Errorf("confidential text sent to chat %q user %q", o.ChatID, o.UserID)
 		}

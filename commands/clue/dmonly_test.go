@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -36,7 +37,7 @@ func groupCardRef(t *testing.T, env *bottest.Env) bot.MessageRef {
 		}
 		n++
 		if o.ChatID == clueChat && o.Card != nil {
-			return bot.MessageRef{Platform: bot.Console, ChatID: clueChat, ID: strconv.Itoa(n)}
+			return bot.MessageRef{Platform: console.Name, ChatID: clueChat, ID: strconv.Itoa(n)}
 		}
 	}
 	t.Fatal("no card posted in the clue group")
@@ -48,7 +49,7 @@ func groupCardRef(t *testing.T, env *bottest.Env) bot.MessageRef {
 func clickOn(env *bottest.Env, person, id string, m bot.MessageRef, direct bool) *bot.Response {
 	env.T.Helper()
 	p := env.Person(person)
-	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name,
+	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: p.IDs[console.Name], UserName: p.Name,
 		ChatID: m.ChatID, Direct: direct, Action: "clue.ack", Value: id, Message: m})
 }
 
@@ -86,10 +87,10 @@ func TestAcknowledgeWritesTheSubstanceOnlyIntoARecordedDirectMessage(t *testing.
 			return groupCardRef(t, env)
 		}, false, false},
 		{"an unrecorded message in the group", "zhaoqiang", false, func(*testing.T, *bottest.Env, string) bot.MessageRef {
-			return bot.MessageRef{Platform: bot.Console, ChatID: clueChat, ID: "4242"}
+			return bot.MessageRef{Platform: console.Name, ChatID: clueChat, ID: "4242"}
 		}, false, true},
 		{"an unrecorded message said to be direct", "zhaoqiang", true, func(*testing.T, *bottest.Env, string) bot.MessageRef {
-			return bot.MessageRef{Platform: bot.Console, ChatID: "dm:赵强", ID: "4242"}
+			return bot.MessageRef{Platform: console.Name, ChatID: "dm:赵强", ID: "4242"}
 		}, false, true},
 		{"another member's direct message", "qianli", true, func(t *testing.T, env *bottest.Env, id string) bot.MessageRef {
 			return dmRef(t, env, id, "zhaoqiang")
@@ -110,7 +111,7 @@ func TestAcknowledgeWritesTheSubstanceOnlyIntoARecordedDirectMessage(t *testing.
 				bottest.MustNotContain(t, "replaced card", card, substance, title)
 				bottest.MustContain(t, "replaced card", card, id, "已签收")
 			}
-			uid := env.Person(c.who).IDs[bot.Console]
+			uid := env.Person(c.who).IDs[console.Name]
 			var dms []bot.Outgoing
 			for _, o := range env.Adapter.Sent()[before:] {
 				if strings.Contains(outText(o), substance) {
@@ -191,7 +192,7 @@ func TestShowInAGroupRecordsTheDirectMessage(t *testing.T) {
 // addMember adds a second member to the receiving body (room2).
 func addMember(t *testing.T, env *bottest.Env, id, name string) {
 	t.Helper()
-	doc, err := json.Marshal(bot.Person{ID: id, Name: name, Bodies: []string{"room2"}, IDs: map[bot.Platform]string{bot.Console: name}})
+	doc, err := json.Marshal(bot.Person{ID: id, Name: name, Bodies: []string{"room2"}, IDs: map[bot.Platform]string{console.Name: name}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/round"
@@ -158,7 +159,7 @@ func TestAcknowledgeByCommandAndByDirectMessageButton(t *testing.T) {
 	last := dm[len(dm)-1]
 	btn := bottest.FindButton(t, last.Card, "clue.ack")
 	p := env.Person("zhaoqiang")
-	r := env.Bot.Handle(t.Context(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console], Direct: true,
+	r := env.Bot.Handle(t.Context(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: p.IDs[console.Name], Direct: true,
 		Action: btn.Action, Value: btn.Value, Message: dmRef(t, env, id2, "zhaoqiang")})
 	if len(r.Replies) != 1 || !r.Replies[0].Replace {
 		t.Fatalf("want the DM card replaced: %+v", r)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -112,5 +113,5 @@ func audits(t *testing.T, env *bottest.Env, keep func(bot.AuditEntry) bool) []bo
 func direct(env *bottest.Env, person, line string) *bot.Response {
 	env.T.Helper()
 	p := env.Person(person)
-	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, Direct: true, Text: line})
+	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: p.IDs[console.Name], UserName: p.Name, Direct: true, Text: line})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 )
 
@@ -28,7 +29,7 @@ func TestHasRefMatchesTheDeliveredMessage(t *testing.T) {
 	}{
 		{got, true},
 		{bot.MessageRef{Platform: got.Platform, ChatID: got.ChatID, ID: got.ID + "0"}, false},
-		{bot.MessageRef{Platform: bot.Slack, ChatID: got.ChatID, ID: got.ID}, false},
+		{bot.MessageRef{Platform: slack.Name, ChatID: got.ChatID, ID: got.ID}, false},
 		{bot.MessageRef{Platform: got.Platform, ChatID: "dm:赵强", ID: got.ID}, false},
 	} {
 		if ok := h.hasRef(ctx, []bot.MessageRef{card}, c.m); ok != c.want {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -58,7 +59,7 @@ func TestStoreOutage(t *testing.T) {
 // acknowledgement is recorded, the other is told it is already done.
 func TestConcurrentAcknowledgement(t *testing.T) {
 	env := newEnv(t)
-	extra := bot.Person{ID: "qianli", Name: "钱立", Bodies: []string{"room2"}, IDs: map[bot.Platform]string{bot.Console: "钱立"}}
+	extra := bot.Person{ID: "qianli", Name: "钱立", Bodies: []string{"room2"}, IDs: map[bot.Platform]string{console.Name: "钱立"}}
 	doc, _ := json.Marshal(extra)
 	if err := env.Store.Put(t.Context(), bot.CollRoster, extra.ID, doc); err != nil {
 		t.Fatal(err)

@@ -298,7 +298,7 @@ func TestQuarter(t *testing.T) {
 // no other group gets it.
 func TestSummaryGoesToTheCaseOfficesOwnGroup(t *testing.T) {
 	yaml := strings.Replace(string(config.DemoYAML()),
-		"  committee: {name: 区委分管领导", "  case_group: {name: 案管室工作群, console: 案管室工作群}\n  committee: {name: 区委分管领导", 1)
+		"  committee: {name: 区委分管领导", "  case_group: {name: 案管室工作群, ids: {console: 案管室工作群}}\n  committee: {name: 区委分管领导", 1)
 	yaml = strings.Replace(yaml, "name_en: Case Supervision & Management Office}", "name_en: Case Supervision & Management Office, group: case_group}", 1)
 	cfg, err := config.Parse([]byte(yaml))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -13,7 +14,7 @@ import (
 func clickWithInput(env *bottest.Env, person string, b bot.Button, input string) *bot.Response {
 	env.T.Helper()
 	p := env.Person(person)
-	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console],
+	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: p.IDs[console.Name],
 		UserName: p.Name, Direct: true, Action: b.Action, Value: b.Value, Input: input})
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
@@ -19,7 +20,7 @@ const signersChat = "签字方群"
 // group "signers" where bodies sit.
 func withSigners(bodies ...string) bottest.Option {
 	cfg := config.Demo()
-	cfg.Groups["signers"] = config.GroupConfig{Name: "签字方群", Console: signersChat, Bodies: bodies}
+	cfg.Groups["signers"] = config.GroupConfig{Name: "签字方群", IDs: map[string]string{string(console.Name): signersChat}, Bodies: bodies}
 	cfg.Notices["cosign"] = "signers"
 	return bottest.WithConfig(cfg)
 }
@@ -48,7 +49,7 @@ func clickDM(t *testing.T, env *bottest.Env, id, person string, b bot.Button) *b
 		t.Fatalf("no direct card of %s to %s recorded", id, person)
 	}
 	p := env.Person(person)
-	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console],
+	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: p.IDs[console.Name],
 		UserName: p.Name, ChatID: ref.ChatID, Direct: true, Action: b.Action, Value: b.Value, Message: ref})
 }
 

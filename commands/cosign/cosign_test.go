@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
@@ -134,7 +135,7 @@ func toChat(chat string) func(bot.Outgoing) bool {
 func toPerson(env *bottest.Env, id string) func(bot.Outgoing) bool {
 	p := env.Person(id)
 	return func(o bot.Outgoing) bool {
-		u := p.IDs[bot.Console]
+		u := p.IDs[console.Name]
 		return u != "" && (o.UserID == u || o.Update != nil && o.ChatID == "dm:"+u)
 	}
 }

@@ -487,8 +487,8 @@ func (m *module) chatShows(req *bot.Request, c *Cosign) bool {
 	if req.Direct || req.ChatID == "" {
 		return true
 	}
-	for key, chats := range m.cfg.ChatGroups() {
-		if chats[req.Platform] == req.ChatID {
+	for _, key := range m.b.Groups() {
+		if m.b.Group(key)[req.Platform] == req.ChatID {
 			return c.ShownTo(req.Roster, m.cfg.GroupBodies(key))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/cosign"
@@ -15,7 +16,7 @@ import (
 func clickWithInput(env *bottest.Env, person string, b bot.Button, input string) *bot.Response {
 	env.T.Helper()
 	p := env.Person(person)
-	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console],
+	return env.Bot.Handle(context.Background(), &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: p.IDs[console.Name],
 		UserName: p.Name, ChatID: coordination, Action: b.Action, Value: b.Value, Input: input})
 }
 

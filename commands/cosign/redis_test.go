@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/cosign"
@@ -55,7 +56,7 @@ func openRedis(t *testing.T, prefix string) *redis.Store {
 
 func clickRequest(env *bottest.Env, person string, b bot.Button) *bot.Request {
 	p := env.Person(person)
-	return &bot.Request{Kind: bot.KindAction, Platform: bot.Console, UserID: p.IDs[bot.Console], UserName: p.Name, ChatID: coordination, Action: b.Action, Value: b.Value}
+	return &bot.Request{Kind: bot.KindAction, Platform: console.Name, UserID: p.IDs[console.Name], UserName: p.Name, ChatID: coordination, Action: b.Action, Value: b.Value}
 }
 
 // Two bot processes share one Redis. In each round the inspection team

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/admin"
@@ -91,11 +93,12 @@ type seen struct {
 	text     string
 }
 
-// newEnv is a bot on the demo roster with the admin, clue,
-// co-signature, meeting and progress commands, and the first inspection round stored.
+// newEnv is a bot on the demo roster, knowing the program's platforms,
+// with the admin, clue, co-signature, meeting and progress commands, and
+// the first inspection round stored.
 func newEnv(t *testing.T) *bottest.Env {
 	t.Helper()
-	env := bottest.New(t)
+	env := bottest.New(t, bottest.WithPlatforms(slack.Platform(), lark.Platform()))
 	env.RunOutbox() // as the program: queued messages go out by themselves
 	for _, reg := range []func() error{
 		func() error { return admin.Register(env.Bot, env.Config) },

@@ -7,7 +7,6 @@ import (
 
 	"github.com/xunji-bot/xunji/adapters/lark"
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
-	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
@@ -58,7 +57,7 @@ func (l *larkPlatform) env() *bottest.Env { return l.e }
 
 func (l *larkPlatform) userID(person string) string {
 	l.t.Helper()
-	return l.e.Person(person).IDs[bot.Lark]
+	return l.e.Person(person).IDs[lark.Name]
 }
 
 // message posts a message event from sender (an open_id) and waits for
@@ -232,7 +231,7 @@ func (l *larkPlatform) shown() []seen {
 	direct := map[string]string{}
 	for _, c := range l.fake.Shown() {
 		if c.IsCreate() && c.ReceiveIDType() == "open_id" {
-			direct[c.MessageID] = personOf(l.e, bot.Lark, c.ReceiveID())
+			direct[c.MessageID] = personOf(l.e, lark.Name, c.ReceiveID())
 		}
 	}
 	for _, c := range l.fake.Shown() {
@@ -241,7 +240,7 @@ func (l *larkPlatform) shown() []seen {
 		case c.IsCreate() && c.ReceiveID() == larkClue:
 			audience = "clue-group"
 		case c.IsCreate() && c.ReceiveIDType() == "open_id":
-			audience = "dm:" + personOf(l.e, bot.Lark, c.ReceiveID())
+			audience = "dm:" + personOf(l.e, lark.Name, c.ReceiveID())
 		case c.IsPatch() && direct[c.Target] != "":
 			audience = "dm:" + direct[c.Target]
 		case c.IsReply() && strings.HasPrefix(c.Target, "om_"):

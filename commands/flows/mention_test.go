@@ -4,7 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
 	"github.com/xunji-bot/xunji/adapters/lark/larktest"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
@@ -34,7 +36,7 @@ func TestMentionsAndOnboardingOnSlack(t *testing.T) {
 
 	got = s.command("wangming", "名册 添加 <@"+newcomer+"|钱进> 第二监督检查室")
 	bottest.MustContain(t, "add by mention", got, env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室"))
-	p := personByID(t, env, bot.Slack, newcomer)
+	p := personByID(t, env, slack.Name, newcomer)
 	if p == nil || p.Name != "钱进" || !p.InBody("room2") {
 		t.Fatalf("newcomer in the roster as %+v", p)
 	}
@@ -90,7 +92,7 @@ func TestMentionsAndOnboardingOnLark(t *testing.T) {
 				Text: "@_user_1 名册 添加 @_user_2 第二监督检查室", Mentions: []larktest.Mention{larktest.BotMention("@_user_1"), qian},
 			}), ev, l.userID("wangming"))
 			bottest.MustContain(t, "add by mention", got, env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室"))
-			p := personByID(t, env, bot.Lark, newcomer)
+			p := personByID(t, env, lark.Name, newcomer)
 			if p == nil || p.Name != "钱进" || !p.InBody("room2") {
 				t.Fatalf("newcomer in the roster as %+v", p)
 			}
@@ -131,12 +133,12 @@ func TestAddByMobileOrEmailOnLark(t *testing.T) {
 
 	got := l.command("wangming", "名册 添加 钱进 第二监督检查室 手机:+8613800000000")
 	bottest.MustContain(t, "add by mobile", got, env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室"))
-	if p := personByID(t, env, bot.Lark, "ou_qianjin"); p == nil || p.Name != "钱进" {
+	if p := personByID(t, env, lark.Name, "ou_qianjin"); p == nil || p.Name != "钱进" {
 		t.Fatalf("added by mobile as %+v", p)
 	}
 	got = l.direct("wangming", "名册 添加 孙梅 第一监督检查室 邮箱:sunmei@example.gov.cn")
 	bottest.MustContain(t, "add by e-mail", got, env.TZ("admin.roster.added", "name", "孙梅", "body", "区纪委监委第一监督检查室"))
-	if p := personByID(t, env, bot.Lark, "ou_sunmei"); p == nil || p.Name != "孙梅" {
+	if p := personByID(t, env, lark.Name, "ou_sunmei"); p == nil || p.Name != "孙梅" {
 		t.Fatalf("added by e-mail as %+v", p)
 	}
 	// The new person is recognised when they write.

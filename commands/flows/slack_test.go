@@ -8,7 +8,6 @@ import (
 
 	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
-	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
 
@@ -49,7 +48,7 @@ func (s *slackPlatform) env() *bottest.Env { return s.e }
 
 func (s *slackPlatform) userID(person string) string {
 	s.t.Helper()
-	return s.e.Person(person).IDs[bot.Slack]
+	return s.e.Person(person).IDs[slack.Name]
 }
 
 func (s *slackPlatform) command(person, line string) string {
@@ -213,10 +212,10 @@ func (s *slackPlatform) shown() []seen {
 				audience = "clue-group"
 			}
 			if strings.HasPrefix(ch, "D") {
-				audience = "dm:" + personOf(s.e, bot.Slack, "U"+strings.TrimPrefix(ch, "D"))
+				audience = "dm:" + personOf(s.e, slack.Name, "U"+strings.TrimPrefix(ch, "D"))
 			}
 		case "chat.postEphemeral":
-			audience = "private:" + personOf(s.e, bot.Slack, c.Field("user"))
+			audience = "private:" + personOf(s.e, slack.Name, c.Field("user"))
 		case "response_url":
 			// Only ephemeral answers are expected; anything else would be
 			// seen by the channel.

@@ -3,6 +3,7 @@ package meeting_test
 import (
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/bot/schedule"
@@ -14,7 +15,7 @@ import (
 func newEnvIn(t *testing.T, bodies ...string) *fixture {
 	t.Helper()
 	cfg := config.Demo()
-	cfg.Groups["signers"] = config.GroupConfig{Name: "签字方群", Console: "签字方群", Bodies: bodies}
+	cfg.Groups["signers"] = config.GroupConfig{Name: "签字方群", IDs: map[string]string{string(console.Name): "签字方群"}, Bodies: bodies}
 	sc := workMeeting
 	sc.Group = "signers"
 	cfg.Schedules = []config.ScheduleConfig{sc}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/bot/config"
@@ -14,9 +16,11 @@ import (
 
 var ctx = context.Background()
 
-// newEnv starts a bot on the demo district with the progress command.
+// newEnv starts a bot on the demo district with the progress command,
+// knowing the platforms the program has (their import hints).
 func newEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 	t.Helper()
+	opts = append([]bottest.Option{bottest.WithPlatforms(slack.Platform(), lark.Platform())}, opts...)
 	env := bottest.New(t, opts...)
 	if err := Register(env.Bot, env.Config); err != nil {
 		t.Fatal(err)

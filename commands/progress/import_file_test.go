@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -38,7 +40,7 @@ func TestImportAFileSentWithTheCommand(t *testing.T) {
 			env := newEnv(t)
 			// A picture sent along is left alone.
 			other := bot.File{Name: "photo.png", MIME: "image/png", Data: []byte("png")}
-			got := sendImport(t, env, "lina", bot.Lark, false, other, tc.file)
+			got := sendImport(t, env, "lina", lark.Name, false, other, tc.file)
 			n := itemCount(t, env)
 			if n < 2 {
 				t.Fatalf("%d items after: %s", n, got)
@@ -63,15 +65,15 @@ func TestImportFileProblemsAnswerClearlyAndCreateNothing(t *testing.T) {
 		want     string
 		args     []any
 	}{
-		{"no file on Slack", bot.Slack, false, nil, "progress.import.attach_slack", nil},
-		{"slash command on Slack", bot.Slack, true, nil, "progress.import.attach_slack_slash", nil},
-		{"no file on Lark", bot.Lark, false, nil, "progress.import.attach_lark", nil},
-		{"not received (too large or failed)", bot.Slack, false, []bot.File{{Name: "大台账.xlsx", MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}},
+		{"no file on Slack", slack.Name, false, nil, "progress.import.attach_slack", nil},
+		{"slash command on Slack", slack.Name, true, nil, "progress.import.attach_slack_slash", nil},
+		{"no file on Lark", lark.Name, false, nil, "progress.import.attach_lark", nil},
+		{"not received (too large or failed)", slack.Name, false, []bot.File{{Name: "大台账.xlsx", MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}},
 			"progress.import.not_received", []any{"name", "大台账.xlsx", "max", 5}},
-		{"over the import limit", bot.Lark, false, []bot.File{csv("a.csv", strings.Repeat("x", maxFileBytes+1))}, "progress.import.too_big", []any{"max", 5}},
-		{"not a sheet", bot.Lark, false, []bot.File{{Name: "台账.docx", Data: []byte("doc")}}, "progress.import.format", []any{"format", ".docx"}},
-		{"two sheets", bot.Slack, false, []bot.File{csv("a.csv", goodCSV), csv("b.csv", goodCSV)}, "progress.import.one_file", []any{"count", 2}},
-		{"bad rows", bot.Slack, false, []bot.File{csv("bad.csv", "责任单位,整改事项,整改时限,监督单位\n不存在,问题,2027-01-01,第二监督检查室\n")},
+		{"over the import limit", lark.Name, false, []bot.File{csv("a.csv", strings.Repeat("x", maxFileBytes+1))}, "progress.import.too_big", []any{"max", 5}},
+		{"not a sheet", lark.Name, false, []bot.File{{Name: "台账.docx", Data: []byte("doc")}}, "progress.import.format", []any{"format", ".docx"}},
+		{"two sheets", slack.Name, false, []bot.File{csv("a.csv", goodCSV), csv("b.csv", goodCSV)}, "progress.import.one_file", []any{"count", 2}},
+		{"bad rows", slack.Name, false, []bot.File{csv("bad.csv", "责任单位,整改事项,整改时限,监督单位\n不存在,问题,2027-01-01,第二监督检查室\n")},
 			"progress.import.refused", []any{"count", 1}},
 	}
 	for _, tc := range tests {
@@ -88,7 +90,7 @@ func TestImportFileProblemsAnswerClearlyAndCreateNothing(t *testing.T) {
 
 func TestImportFileOnlyByTheInspectionSide(t *testing.T) {
 	env := newEnv(t)
-	got := sendImport(t, env, "zhoutao", bot.Slack, false, bot.File{Name: "a.csv", Data: []byte(goodCSV)})
+	got := sendImport(t, env, "zhoutao", slack.Name, false, bot.File{Name: "a.csv", Data: []byte(goodCSV)})
 	if itemCount(t, env) != 0 {
 		t.Fatalf("a unit member imported: %s", got)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -23,7 +25,7 @@ func importer(t *testing.T, env *bottest.Env, person string) *bot.Request {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bot.Request{Platform: bot.Console, Person: env.Person(person), Roster: r, Lang: "zh-CN"}
+	return &bot.Request{Platform: console.Name, Person: env.Person(person), Roster: r, Lang: "zh-CN"}
 }
 
 func itemCount(t *testing.T, env *bottest.Env) int {
@@ -219,7 +221,7 @@ func TestImportCommandReadsALocalPathInTheConsole(t *testing.T) {
 
 	// A chat platform never reads the bot's disk.
 	p := env.Person("lina")
-	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: bot.Slack, UserID: p.IDs[bot.Slack], Text: "进度 导入 " + good})
+	resp := env.Bot.Handle(ctx, &bot.Request{Kind: bot.KindCommand, Platform: slack.Name, UserID: p.IDs[slack.Name], Text: "进度 导入 " + good})
 	contains(t, bottest.Text(resp), env.TZ("progress.import.attach_slack"))
 	if itemCount(t, env) != 3 {
 		t.Error("a chat command imported a local file")

@@ -314,14 +314,15 @@ func readSheet(data []byte, format string) ([][]string, error) {
 }
 
 // importCmd: progress import — with a CSV or XLSX file sent with the
-// command (req.Files, which the Slack and Lark adapters fill), or in the
-// console with a local path: progress import <path>.
+// command (req.Files, which the chat platforms' adapters fill), or, on a
+// platform that reads local files (the console), with a local path:
+// progress import <path>.
 func (h *handler) importCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	if len(req.Files) > 0 {
 		return h.importFile(ctx, req)
 	}
-	if req.Platform != bot.Console {
-		return bot.Text(h.t(req.Lang, attachHelpKey(req))), nil
+	if spec, _ := h.b.Platforms().Get(req.Platform); !spec.LocalFiles {
+		return bot.Text(h.t(req.Lang, h.attachHelpKey(req, spec))), nil
 	}
 	path := strings.TrimSpace(req.Command.Rest(0))
 	if path == "" {
@@ -346,18 +347,15 @@ func (h *handler) importCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 }
 
 // attachHelpKey names the text that tells how to send a sheet with the
-// command on the request's platform.
-func attachHelpKey(req *bot.Request) string {
-	switch {
-	case req.Platform == bot.Slack && req.ResponseURL != "":
-		// A slash command: Slack gives slash commands no files.
-		return "progress.import.attach_slack_slash"
-	case req.Platform == bot.Slack:
-		return "progress.import.attach_slack"
-	case req.Platform == bot.Lark:
-		return "progress.import.attach_lark"
+// command on the request's platform: the platform's variant of it
+// (PlatformSpec.AttachHint) when the catalog has one, else the general
+// text.
+func (h *handler) attachHelpKey(req *bot.Request, spec bot.PlatformSpec) string {
+	const key = "progress.import.attach"
+	if v := spec.Hint(req); v != "" && h.b.Translator().Has(req.Lang, key+"_"+v) {
+		return key + "_" + v
 	}
-	return "progress.import.attach"
+	return key
 }
 
 // importFile imports the one CSV or XLSX file sent with the command.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -84,7 +85,7 @@ func TestLogProgressAuthorisedAndUnauthorised(t *testing.T) {
 				t.Fatalf("item %+v", it)
 			}
 			e := it.Progress[0]
-			if e.Person != tc.person || e.Platform != bot.Console || e.Note != "已完成制度修订" || !e.Time.Equal(env.Clock.Now()) || e.From != 0 {
+			if e.Person != tc.person || e.Platform != console.Name || e.Note != "已完成制度修订" || !e.Time.Equal(env.Clock.Now()) || e.From != 0 {
 				t.Errorf("entry %+v", e)
 			}
 			if len(refused) != 1 || refused[0].Result != bot.ResultOK || refused[0].Detail != "from=0 to=60" {

@@ -12,6 +12,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/xunji-bot/xunji/adapters/console"
+	"github.com/xunji-bot/xunji/adapters/lark"
+	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/commands/clue"
@@ -1002,8 +1005,8 @@ func TestPlatformNames(t *testing.T) {
 		p    bot.Platform
 		want string
 	}{
-		{"zh-CN", bot.Console, "控制台"}, {"zh-CN", bot.Slack, "Slack"}, {"zh-CN", bot.Lark, "飞书"},
-		{"en", bot.Console, "Console"}, {"en", bot.Slack, "Slack"}, {"en", bot.Lark, "Lark"},
+		{"zh-CN", console.Name, "控制台"}, {"zh-CN", slack.Name, "Slack"}, {"zh-CN", lark.Name, "飞书"},
+		{"en", console.Name, "Console"}, {"en", slack.Name, "Slack"}, {"en", lark.Name, "Lark"},
 		{"zh-CN", "teams", "teams"}, {"zh-CN", "", ""},
 	} {
 		if got := h.platformName(c.lang, c.p); got != c.want {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -134,7 +135,7 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 		return err == nil && len(docs) == 0
 	}
 	send := func(i int) {
-		req := &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", ChatID: "C1", EventID: fmt.Sprintf("Ev-sentinel-%d", i), Text: "make"}
+		req := &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: "李娜", ChatID: "C1", EventID: fmt.Sprintf("Ev-sentinel-%d", i), Text: "make"}
 		var ticket string
 		if !bottest.Eventually(30*time.Second, func() bool {
 			tk, dup, err := env.Bot.Accept(ctx, req)
