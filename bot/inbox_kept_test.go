@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/adapters/console"
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 )
@@ -33,7 +34,7 @@ func recordEnv(t *testing.T, runs *atomic.Int32, fail *atomic.Pointer[error], op
 }
 
 func recordReq(event string) *bot.Request {
-	return &bot.Request{Kind: bot.KindCommand, Platform: bot.Console, UserID: "李娜", ChatID: "C1", EventID: event, Text: "record"}
+	return &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: "李娜", ChatID: "C1", EventID: event, Text: "record"}
 }
 
 // The store failing while a command commits: nothing is applied, the
