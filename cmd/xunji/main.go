@@ -361,7 +361,7 @@ func (m *Main) setup(ctx context.Context) error {
 	if demo {
 		m.Config = config.Demo()
 	} else {
-		c, err := config.Load(m.ConfigPath)
+		c, err := all.Load(m.ConfigPath) // the core and every domain's settings
 		if err != nil {
 			return err
 		}

@@ -12,10 +12,19 @@ import (
 	"github.com/xunji-bot/xunji/bot/config"
 )
 
-// Register adds help, whoami, roster and lang to b. work counts the open
-// work that removing a body's last member warns of (see OpenWork).
-func Register(b *bot.Bot, _ *config.Config, work ...OpenWork) error {
-	h := &handlers{b: b, work: work}
+// Module is the administration domain: help, whoami, roster and lang. It
+// has no settings. work, when not nil, returns each domain's count of
+// the open work that removing a body's last member warns of (see
+// OpenWork); commands/all wires the domains' queries in.
+func Module(work func(b *bot.Bot) []OpenWork) config.Module {
+	return config.Module{Name: "admin", Setup: func(b *bot.Bot, _ *config.Config) error { return setup(b, work) }}
+}
+
+func setup(b *bot.Bot, work func(b *bot.Bot) []OpenWork) error {
+	h := &handlers{b: b}
+	if work != nil {
+		h.work = work(b)
+	}
 	return b.Register(
 		&bot.Command{Name: "help", Aliases: []string{"帮助", "xunji", "巡纪", "?", "？"}, Run: h.help},
 		&bot.Command{Name: "whoami", Aliases: []string{"我是谁", "我的身份"}, Run: h.whoami},

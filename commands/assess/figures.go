@@ -188,8 +188,17 @@ func (a *Assessment) Behind(figure, body string) []Record {
 	return out
 }
 
-// Compute assesses p from the records as of now.
+// Compute assesses p from the records as of now, with the clue domain's
+// reminder times and the meeting domain's invitees of cfg.
 func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now time.Time) (*Assessment, error) {
+	cs, err := clue.SettingsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := meeting.SettingsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
 	a := &Assessment{Period: p, AsOf: now}
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(p.From) && t.Before(p.To) && !t.After(now) }
 	add := func(fig, body, id string, at time.Time, detail string, detailAt time.Time, detailText string) {
@@ -211,7 +220,7 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		return nil, err
 	}
 	for _, c := range clues {
-		remindAt, _ := clue.ReminderTimes(b.Cal, loc, c, cfg.Clue.AckReminder, cfg.Clue.AckEscalate, cfg.Clue.PriorityFactor)
+		remindAt, _ := clue.ReminderTimes(b.Cal, loc, c, cs.AckReminder, cs.AckEscalate, cs.PriorityFactor)
 		ackedInTime := !c.AckAt.IsZero() && !c.AckAt.After(remindAt)
 		closedBefore := c.Status.Closed() && !c.ClosedAt.IsZero() && !c.ClosedAt.After(remindAt)
 		if in(remindAt) && !ackedInTime && !closedBefore {
@@ -315,7 +324,7 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		}
 		invitees := m.Invitees
 		if invitees == nil { // stored before invitee lists: the configured ones
-			invitees = cfg.Meetings.InviteesOf(r, string(m.Kind))
+			invitees = ms.InviteesOf(r, string(m.Kind))
 		}
 		for _, body := range invitees {
 			bd, ok := r.Body(body)

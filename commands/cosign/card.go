@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/xunji-bot/xunji/bot"
-	"github.com/xunji-bot/xunji/bot/config"
 )
 
 // card renders a request as the group card, in the deployment language:
@@ -347,7 +346,7 @@ func (m *module) templatesCmd(_ context.Context, req *bot.Request) (*bot.Respons
 
 // optionFor is the option name to show for role: the English one (the
 // first) in English, the Chinese one (the last) otherwise.
-func optionFor(role config.CosignRole, lang string) string {
+func optionFor(role Role, lang string) string {
 	if bot.IsEnglish(lang) {
 		return role.Options[0]
 	}

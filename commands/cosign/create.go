@@ -72,7 +72,7 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 // as req's person makes it; it audits it and posts its card (see
 // postCard), returning the group it was posted to, or "" when it went to
 // the parties by direct message.
-func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config.CosignTemplate, subject, item, desc, roundIn string) (*Cosign, string, error) {
+func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl Template, subject, item, desc, roundIn string) (*Cosign, string, error) {
 	var it *progress.Item
 	var err error
 	if item != "" {
@@ -137,13 +137,15 @@ func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config
 // signature of a round's immediate fix.
 type Maker struct{ m *module }
 
-// NewMaker returns the co-signature maker with templates (the first is
-// the default), as RegisterWith would set it up.
-func NewMaker(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) (*Maker, error) {
-	if err := ValidateTemplates(templates); err != nil {
+// NewMaker returns the co-signature maker, with the templates of the
+// configuration's cosign section as the module sets them up (the first
+// built-in one, three, is the default).
+func NewMaker(b *bot.Bot, cfg *config.Config) (*Maker, error) {
+	m, err := newModule(b, cfg)
+	if err != nil {
 		return nil, err
 	}
-	return &Maker{m: newModule(b, cfg, templates)}, nil
+	return &Maker{m: m}, nil
 }
 
 // NewDefault makes a request of the default template and its default
@@ -218,7 +220,7 @@ func (m *module) checkItem(ctx context.Context, req *bot.Request, id, subject st
 
 // checkOptions refuses option keys that are neither common nor a role
 // option of tpl, so a typo does not silently drop a party.
-func (m *module) checkOptions(req *bot.Request, tpl config.CosignTemplate) error {
+func (m *module) checkOptions(req *bot.Request, tpl Template) error {
 	known := map[string]bool{}
 	for _, o := range commonOptions {
 		for _, n := range o {
@@ -253,7 +255,7 @@ func (m *module) checkOptions(req *bot.Request, tpl config.CosignTemplate) error
 // resolveParties fills each role of tpl: the body typed as the role's
 // option, else the round's body of that kind, else the only body of that
 // kind in the roster.
-func (m *module) resolveParties(req *bot.Request, tpl config.CosignTemplate, rd *round.Round, it *progress.Item) ([]CosignParty, error) {
+func (m *module) resolveParties(req *bot.Request, tpl Template, rd *round.Round, it *progress.Item) ([]CosignParty, error) {
 	r := req.Roster
 	lang := req.Lang
 	var out []CosignParty

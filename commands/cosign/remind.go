@@ -47,7 +47,7 @@ func (m *module) activate(c *Cosign, i int, now time.Time) {
 // weekend); a shorter one counts hours. The escalation follows after a
 // second period. Both fall within working hours on working days.
 func (m *module) dueTimes(since time.Time) (remind, escalate time.Time) {
-	d := m.cfg.Cosign.Reminder
+	d := m.settings.Reminder
 	if d <= 0 {
 		d = 48 * time.Hour
 	}

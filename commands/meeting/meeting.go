@@ -16,7 +16,6 @@ package meeting
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -79,37 +78,44 @@ func ParseKind(s string) (MeetingKind, bool) {
 
 // module holds what the handlers need.
 type module struct {
-	b      *bot.Bot
-	cfg    *config.Config
-	coll   bot.Collection[Meeting]
-	scheds []*schedule.Schedule
+	b        *bot.Bot
+	cfg      *config.Config
+	settings Settings
+	// The clue domain's discipline-only group and who sits there.
+	clueGroup  string
+	clueBodies []string
+	coll       bot.Collection[Meeting]
+	scheds     []*schedule.Schedule
 	// The other domains' queries the agenda asks.
 	clues   clue.Queries
 	cosigns cosign.Queries
 	items   progress.Queries
 }
 
-// Register adds the meeting (会议) and schedule (日程) commands, the
-// meeting.notice task and the reminder job to b. It validates the
-// configured schedules (errors name the key), so a bad rule stops the
-// start-up.
-func Register(b *bot.Bot, cfg *config.Config) error {
+// Module is the meeting domain: the meeting (会议) and schedule (日程)
+// commands, the meeting.notice task and the reminder job, with the
+// meetings section of the configuration (Settings). Its setup validates
+// the configured schedules (errors name the key), so a bad rule stops
+// the start-up.
+func Module() config.Module {
+	return config.Module{Name: "meeting", Section: SettingsSection, Check: check, Setup: setup}
+}
+
+func setup(b *bot.Bot, cfg *config.Config) error {
 	scheds, err := schedule.Compile(cfg.Schedules, b.Loc, b.Cal, cfg.Groups)
 	if err != nil {
 		return err
 	}
-	for _, s := range scheds {
-		if s.Task != TaskNotice {
-			continue
-		}
-		if k := s.Meeting.Kind; k != "" {
-			if _, ok := ParseKind(k); !ok {
-				return fmt.Errorf("schedules[%d].meeting.kind: unknown meeting kind %q (work, joint, review or other)", s.Index, k)
-			}
-		}
+	settings, err := SettingsOf(cfg)
+	if err != nil {
+		return err
+	}
+	group, bodies, err := clueGroup(cfg)
+	if err != nil {
+		return err
 	}
 	m := &module{
-		b: b, cfg: cfg, coll: bot.Records[Meeting](b.Store, CollMeetings), scheds: scheds,
+		b: b, cfg: cfg, settings: settings, clueGroup: group, clueBodies: bodies, coll: bot.Records[Meeting](b.Store, CollMeetings), scheds: scheds,
 		clues: clue.NewQueries(b.Store, b.Loc), cosigns: cosign.NewQueries(b.Store), items: progress.NewQueries(b.Store, b.Loc),
 	}
 	if err := b.Register(m.command(), m.scheduleCommand()); err != nil {
@@ -203,7 +209,7 @@ func (m *module) invitees(ctx context.Context, kind MeetingKind) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	return m.cfg.Meetings.InviteesOf(r, string(kind)), nil
+	return m.settings.InviteesOf(r, string(kind)), nil
 }
 
 // inviteesOf returns the meeting's invitees; a meeting stored before
@@ -212,7 +218,7 @@ func (m *module) inviteesOf(r *bot.Roster, mt *Meeting) []string {
 	if mt.Invitees != nil {
 		return mt.Invitees
 	}
-	return m.cfg.Meetings.InviteesOf(r, string(mt.Kind))
+	return m.settings.InviteesOf(r, string(mt.Kind))
 }
 
 // invited reports whether p belongs to an invited body.

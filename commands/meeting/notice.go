@@ -216,7 +216,7 @@ func (m *module) previousNotes(ctx context.Context, mt *Meeting, lang string) ([
 // agenda leaves clues out altogether — not even a count — so that no
 // unit learns that clues exist.
 func (m *module) disciplineOnly(ctx context.Context, group string) bool {
-	g, _ := m.cfg.ClueGroup()
+	g := m.clueGroup
 	if g == "" || group != g {
 		return false
 	}
@@ -224,7 +224,7 @@ func (m *module) disciplineOnly(ctx context.Context, group string) bool {
 	if err != nil {
 		return false
 	}
-	_, _, seated := r.SeatsResponsibleUnit(m.cfg.ClueGroupBodies())
+	_, _, seated := r.SeatsResponsibleUnit(m.clueBodies)
 	return !seated
 }
 
