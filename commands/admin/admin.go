@@ -21,7 +21,7 @@ func Module(work func(b *bot.Bot) []OpenWork) config.Module {
 }
 
 func setup(b *bot.Bot, work func(b *bot.Bot) []OpenWork) error {
-	h := &handlers{b: b}
+	h := &handler{b: b}
 	if work != nil {
 		h.work = work(b)
 	}
@@ -42,12 +42,12 @@ func setup(b *bot.Bot, work func(b *bot.Bot) []OpenWork) error {
 	)
 }
 
-type handlers struct {
+type handler struct {
 	b    *bot.Bot
 	work []OpenWork
 }
 
-func (h *handlers) help(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) help(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	words := req.Command.Args
 	if len(words) == 0 {
 		return bot.Text(h.b.HelpAll(req.Lang)), nil
@@ -66,7 +66,7 @@ func (h *handlers) help(_ context.Context, req *bot.Request) (*bot.Response, err
 	return bot.Text(h.b.HelpFor(req.Lang, c)), nil
 }
 
-func (h *handlers) whoami(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) whoami(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	p := req.Person
 	var lines []string
 	for _, id := range p.Bodies {
@@ -83,7 +83,7 @@ func (h *handlers) whoami(_ context.Context, req *bot.Request) (*bot.Response, e
 }
 
 // list shows every party kind with its bodies and members.
-func (h *handlers) list(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) list(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	if len(req.Command.Args) > 0 && req.Command.Sub == nil {
 		return h.show(context.Background(), req)
 	}
@@ -103,7 +103,7 @@ func (h *handlers) list(_ context.Context, req *bot.Request) (*bot.Response, err
 	return bot.Text(s.String()), nil
 }
 
-func (h *handlers) names(req *bot.Request, people []*bot.Person) string {
+func (h *handler) names(req *bot.Request, people []*bot.Person) string {
 	if len(people) == 0 {
 		return h.b.T(req.Lang, "admin.roster.nobody")
 	}
@@ -119,7 +119,7 @@ func (h *handlers) names(req *bot.Request, people []*bot.Person) string {
 }
 
 // show lists one body's members, or one person's bodies.
-func (h *handlers) show(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) show(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	q := req.Command.Rest(0)
 	if q == "" {
 		return nil, bot.UsageError(req, "error.missing_arg", "what", h.b.T(req.Lang, "admin.arg.body_or_person"))
@@ -142,7 +142,7 @@ func (h *handlers) show(_ context.Context, req *bot.Request) (*bot.Response, err
 
 // add puts a person into a body: roster add <name> <body> [slack:U…] [lark:ou_…] [console:名].
 // A new person is created; an existing one gains the body and any ids given.
-func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) add(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	name, bodyQ := req.Command.Arg(0), req.Command.Arg(1)
 	if name == "" || bodyQ == "" || len(req.Command.Args) > 2 {
 		return nil, bot.UsageError(req, "admin.roster.add_usage")
@@ -325,7 +325,7 @@ func newPersonID(r *bot.Roster, name string) string {
 }
 
 // remove takes a person out of one body, or out of the roster.
-func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) remove(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	name, bodyQ := req.Command.Arg(0), req.Command.Arg(1)
 	if name == "" || len(req.Command.Args) > 2 {
 		return nil, bot.UsageError(req, "admin.roster.remove_usage")
@@ -421,7 +421,7 @@ func adminsExcept(r *bot.Roster, id string) []*bot.Person {
 }
 
 // lang sets the sender's language: lang zh | lang en.
-func (h *handlers) lang(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) lang(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	arg := strings.ToLower(req.Command.Arg(0))
 	var lang string
 	switch arg {

@@ -23,7 +23,7 @@ type OpenWork struct {
 // none is left out, so an empty map means no open work. It runs only
 // for an administrator removing the last member of a body, where a missed
 // kind would leave work nobody can do.
-func (h *handlers) openWork(ctx context.Context, body string) (map[string]int, error) {
+func (h *handler) openWork(ctx context.Context, body string) (map[string]int, error) {
 	n := map[string]int{}
 	for _, w := range h.work {
 		c, err := w.Count(ctx, body)
@@ -38,7 +38,7 @@ func (h *handlers) openWork(ctx context.Context, body string) (map[string]int, e
 }
 
 // openWorkText names the kinds of open work with their counts.
-func (h *handlers) openWorkText(lang string, n map[string]int) string {
+func (h *handler) openWorkText(lang string, n map[string]int) string {
 	var parts []string
 	for _, w := range h.work {
 		if n[w.Kind] > 0 {

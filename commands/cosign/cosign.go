@@ -162,8 +162,8 @@ func ValidateTemplates(ts []Template) error {
 	return nil
 }
 
-// module holds what the handlers need.
-type module struct {
+// handler holds what the commands, jobs and tasks need.
+type handler struct {
 	b         *bot.Bot
 	cfg       *config.Config
 	settings  Settings
@@ -180,7 +180,7 @@ func Module() config.Module {
 }
 
 func setup(b *bot.Bot, cfg *config.Config) error {
-	m, err := newModule(b, cfg)
+	m, err := newHandler(b, cfg)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 	return b.AddJob(bot.Job{Name: JobName, Every: JobEvery, Run: m.remind})
 }
 
-func newModule(b *bot.Bot, cfg *config.Config) (*module, error) {
+func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {
 	if b == nil || cfg == nil {
 		return nil, fmt.Errorf("cosign: a bot and a configuration are required")
 	}
@@ -198,10 +198,10 @@ func newModule(b *bot.Bot, cfg *config.Config) (*module, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &module{b: b, cfg: cfg, settings: s, templates: s.AllTemplates(), coll: bot.Records[Cosign](b.Store, CollCosigns), byItem: bot.Records[itemCosign](b.Store, collByItem)}, nil
+	return &handler{b: b, cfg: cfg, settings: s, templates: s.AllTemplates(), coll: bot.Records[Cosign](b.Store, CollCosigns), byItem: bot.Records[itemCosign](b.Store, collByItem)}, nil
 }
 
-func (m *module) command() *bot.Command {
+func (m *handler) command() *bot.Command {
 	return &bot.Command{
 		Name: "cosign", Aliases: []string{"会签", "共同签字"},
 		Default: "show",
@@ -225,7 +225,7 @@ func (m *module) command() *bot.Command {
 }
 
 // template returns the template named or aliased name.
-func (m *module) template(name string) (Template, bool) {
+func (m *handler) template(name string) (Template, bool) {
 	for _, t := range m.templates {
 		if strings.EqualFold(t.Name, name) || slices.ContainsFunc(t.Aliases, func(a string) bool { return strings.EqualFold(a, name) }) {
 			return t, true

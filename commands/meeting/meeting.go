@@ -76,8 +76,8 @@ func ParseKind(s string) (MeetingKind, bool) {
 	return "", false
 }
 
-// module holds what the handlers need.
-type module struct {
+// handler holds what the commands, jobs and tasks need.
+type handler struct {
 	b        *bot.Bot
 	cfg      *config.Config
 	settings Settings
@@ -114,7 +114,7 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	m := &module{
+	m := &handler{
 		b: b, cfg: cfg, settings: settings, clueGroup: group, clueBodies: bodies, coll: bot.Records[Meeting](b.Store, CollMeetings), scheds: scheds,
 		clues: clue.NewQueries(b.Store, b.Loc), cosigns: cosign.NewQueries(b.Store), items: progress.NewQueries(b.Store, b.Loc),
 	}
@@ -127,7 +127,7 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 	return b.AddJob(bot.Job{Name: JobRemind, Every: JobEvery, Run: m.remind})
 }
 
-func (m *module) command() *bot.Command {
+func (m *handler) command() *bot.Command {
 	office := bot.Kinds(bot.InspectionOffice)
 	return &bot.Command{
 		Name: "meeting", Aliases: []string{"会议", "开会"},
@@ -150,7 +150,7 @@ func (m *module) command() *bot.Command {
 }
 
 // load returns the meeting with the id typed or carried by a button.
-func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Meeting, error) {
+func (m *handler) load(ctx context.Context, req *bot.Request, id string) (*Meeting, error) {
 	id = strings.ToUpper(strings.TrimSpace(id))
 	if id == "" {
 		return nil, bot.UsageError(req, "meeting.err.no_id")
@@ -166,18 +166,18 @@ func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Meetin
 }
 
 // kindName is the kind in lang, or the meeting's own title.
-func (m *module) kindName(lang string, k MeetingKind) string {
+func (m *handler) kindName(lang string, k MeetingKind) string {
 	return m.b.T(lang, "meeting.kind."+string(k))
 }
 
-func (m *module) title(lang string, mt *Meeting) string {
+func (m *handler) title(lang string, mt *Meeting) string {
 	if mt.Title != "" {
 		return mt.Title
 	}
 	return m.kindName(lang, mt.Kind)
 }
 
-func (m *module) personName(r *bot.Roster, id, lang string) string {
+func (m *handler) personName(r *bot.Roster, id, lang string) string {
 	if id == "" {
 		return m.b.T(lang, "meeting.scheduler")
 	}
@@ -204,7 +204,7 @@ func afterWord(req *bot.Request, word string) string {
 // invitees resolves the configured invitees of kind on the current
 // roster; the meeting keeps them, so a later change of the configuration
 // does not rewrite who was invited to a past meeting.
-func (m *module) invitees(ctx context.Context, kind MeetingKind) ([]string, error) {
+func (m *handler) invitees(ctx context.Context, kind MeetingKind) ([]string, error) {
 	r, err := m.b.Roster(ctx)
 	if err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func (m *module) invitees(ctx context.Context, kind MeetingKind) ([]string, erro
 
 // inviteesOf returns the meeting's invitees; a meeting stored before
 // invitee lists takes the configured list of its kind.
-func (m *module) inviteesOf(r *bot.Roster, mt *Meeting) []string {
+func (m *handler) inviteesOf(r *bot.Roster, mt *Meeting) []string {
 	if mt.Invitees != nil {
 		return mt.Invitees
 	}
@@ -222,12 +222,12 @@ func (m *module) inviteesOf(r *bot.Roster, mt *Meeting) []string {
 }
 
 // invited reports whether p belongs to an invited body.
-func (m *module) invited(r *bot.Roster, mt *Meeting, p *bot.Person) bool {
+func (m *handler) invited(r *bot.Roster, mt *Meeting, p *bot.Person) bool {
 	return p != nil && slices.ContainsFunc(m.inviteesOf(r, mt), p.InBody)
 }
 
 // bodyNames joins the names of bodies in lang.
-func (m *module) bodyNames(lang string, r *bot.Roster, ids []string) string {
+func (m *handler) bodyNames(lang string, r *bot.Roster, ids []string) string {
 	names := make([]string, 0, len(ids))
 	for _, id := range ids {
 		names = append(names, r.BodyName(id, lang))
