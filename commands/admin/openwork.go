@@ -9,8 +9,8 @@ import (
 // clues it received that are not concluded or returned, rectification
 // items it is responsible for or supervises that are open, co-signatures
 // in progress where it has not signed, consultations it has not answered.
-// The domains own those records and admin imports none of them, so main
-// passes one OpenWork per domain to Register, in the order the warning
+// The domains own those records and admin imports none of them, so
+// commands/all passes one OpenWork per domain to Module, in the order the warning
 // names them (the way a service interface is passed in).
 type OpenWork struct {
 	// Kind names the work in the catalog: admin.roster.work.<Kind>.
