@@ -91,14 +91,17 @@ func TestBadConfigStopsStartupNamingTheKey(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.yaml")
 	cases := map[string]string{
-		"timezone: Mars/Olympus\n":                      "timezone",
-		"store: {kind: sqlite}\n":                       "store.kind",
-		"bodies: [{id: a, kind: nope, name: A}]\n":      "bodies[0].kind",
-		"people: [{id: p, name: P, bodies: [ghost]}]\n": "people[0].bodies",
-		"tiemzone: Asia/Shanghai\n":                     "tiemzone",
-		"clue: {deadline_days: 999}\n":                  "clue.deadline_days",
-		"clue: {ack_reminder: soon}\n":                  "soon",
-		"store: {replicas: -1}\n":                       "store.replicas",
+		"timezone: Mars/Olympus\n":                        "timezone",
+		"store: {kind: sqlite}\n":                         "store.kind",
+		"bodies: [{id: a, kind: nope, name: A}]\n":        "bodies[0].kind",
+		"people: [{id: p, name: P, bodies: [ghost]}]\n":   "people[0].bodies",
+		"tiemzone: Asia/Shanghai\n":                       "tiemzone",
+		"clue: {deadline_days: 999}\n":                    "clue.deadline_days",
+		"clue: {ack_reminder: soon}\n":                    "soon",
+		"store: {replicas: -1}\n":                         "store.replicas",
+		"meetings: {invitees: {weekly: [case_office]}}\n": "meetings.invitees.weekly",
+		"cosign: {templates: [{name: three}]}\n":          "cosign.templates[2]",
+		"round: {immediate_deadline_days: -1}\n":          "round.immediate_deadline_days",
 	}
 	for yaml, key := range cases {
 		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
