@@ -114,7 +114,7 @@ func TestFieldColonFollowsTheLabelsLanguage(t *testing.T) {
 // again once switched to someone who kept Chinese.
 func TestConsoleAnswersInThePersonsLanguage(t *testing.T) {
 	env := bottest.New(t)
-	if err := admin.Register(env.Bot, env.Config); err != nil {
+	if err := admin.Module(nil).Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer

@@ -18,7 +18,7 @@ const importCSV = "责任单位,整改事项,整改时限,监督单位,即知即
 func importHarness(t *testing.T) *harness {
 	t.Helper()
 	hs := newHarness(t, "")
-	if err := progress.Register(hs.env.Bot, hs.env.Config); err != nil {
+	if err := progress.Module().Setup(hs.env.Bot, hs.env.Config); err != nil {
 		t.Fatal(err)
 	}
 	return hs

@@ -35,18 +35,20 @@ type Config struct {
 	// Notices names the group that receives each kind of notice, e.g.
 	// clue: coordination.
 	Notices   map[string]string `yaml:"notices"`
-	Clue      ClueConfig        `yaml:"clue"`
-	Progress  ProgressConfig    `yaml:"progress"`
-	Cosign    CosignConfig      `yaml:"cosign"`
-	Consult   ConsultConfig     `yaml:"consult"`
-	Round     RoundConfig       `yaml:"round"`
-	Meetings  MeetingsConfig    `yaml:"meetings"`
 	Schedules []ScheduleConfig  `yaml:"schedules"`
 	Holidays  HolidayConfig     `yaml:"holidays"`
+	// Sections are the domains' settings (clue, progress, cosign,
+	// consult, round, meetings …), kept as raw yaml: each domain
+	// (commands/<domain>) owns its section's type, defaults and checks and
+	// decodes it with Section. Every other top-level key lands here too;
+	// CheckSections refuses those no module claims.
+	Sections map[string]yaml.Node `yaml:",inline"`
 
 	loc *time.Location
 	// deprecated names the entries that used the flat platform keys.
 	deprecated []string
+	src []byte         // the file, for Section's strict decoding
+	set map[string]any // sections replaced with SetSection
 }
 
 // StoreConfig chooses the store.
@@ -154,10 +156,13 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-// Parse decodes and validates a configuration. Unknown keys are errors
-// (a typo must not silently drop a setting); every error names the key.
+// Parse decodes and validates the core of a configuration. Unknown keys
+// in core settings are errors (a typo must not silently drop a setting);
+// every error names the key. Other top-level keys are kept as Sections:
+// the domains decode and check theirs (Module.Check, Section), and
+// CheckSections refuses the keys no domain claims.
 func Parse(data []byte) (*Config, error) {
-	c := &Config{}
+	c := &Config{src: data}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
@@ -246,9 +251,6 @@ func (c *Config) defaults() {
 	if c.HTTP.Addr == "" {
 		c.HTTP.Addr = ":8080"
 	}
-	c.Clue.defaults()
-	c.Progress.defaults()
-	c.Cosign.defaults()
 }
 
 // fieldErr formats an error that names the key.
@@ -289,11 +291,6 @@ func (c *Config) validate() error {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, c.Clue.validate()...)
-	errs = append(errs, c.validateClueGroup()...)
-	errs = append(errs, c.Progress.validate()...)
-	errs = append(errs, c.Cosign.validate()...)
-	errs = append(errs, c.Meetings.validate(bodies)...)
 	return errors.Join(errs...)
 }
 
@@ -419,6 +416,22 @@ func (c *Config) ChatGroups(ps *bot.Platforms) map[string]map[bot.Platform]strin
 			name = k
 		}
 		out[k] = platformIDs(g.IDs, ps, name)
+	}
+	return out
+}
+
+// GroupBodies returns the bodies whose members sit in group g: those it
+// lists (groups.<g>.bodies) and those whose own group it is, in
+// configuration order; nil for "" or when nobody is known to sit there.
+func (c *Config) GroupBodies(g string) []string {
+	if g == "" {
+		return nil
+	}
+	var out []string
+	for _, b := range c.Bodies {
+		if b.Group == g || slices.Contains(c.Groups[g].Bodies, b.ID) {
+			out = append(out, b.ID)
+		}
 	}
 	return out
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"os"
-	"slices"
 	"strings"
 	"testing"
 
@@ -25,8 +24,8 @@ func TestExampleConfigLoads(t *testing.T) {
 	if !ok || !p.InBody("team1") {
 		t.Errorf("lina not found by lark id: %+v", p)
 	}
-	if c.Location().String() != "Asia/Shanghai" || c.Clue.DeadlineDays != 30 {
-		t.Errorf("settings: %s %d", c.Location(), c.Clue.DeadlineDays)
+	if c.Location().String() != "Asia/Shanghai" {
+		t.Errorf("time zone: %s", c.Location())
 	}
 	if got := c.ChatGroups(testPlatforms)["coordination"][lark.Name]; got != "oc_0123456789abcdef" {
 		t.Errorf("coordination lark chat = %q", got)
@@ -72,42 +71,16 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		"bodies: [{id: a, kind: case_office}]": "bodies[0].name",
 		"bodies: [{id: a, kind: case_office, name: A}, {id: a, kind: case_office, name: B}]": "bodies[1].id",
 		"people: [{id: p, name: P}]": "people[0].bodies",
-		"bodies: [{id: a, kind: case_office, name: A}]\npeople: [{id: p, name: P, bodies: [a], lark: x}, {id: q, name: Q, bodies: [a], lark: x}]":               "people[1].lark",
+		"bodies: [{id: a, kind: case_office, name: A}]\npeople: [{id: p, name: P, bodies: [a], lark: x}, {id: q, name: Q, bodies: [a], lark: x}]": "people[1].lark",
+		"notices: {clue: nowhere}":      "notices.clue",
+		"holidays: {extra: [tomorrow]}": "holidays.extra[0]",
+		"people: {id: p}":               "people",
 		"bodies: [{id: a, kind: case_office, name: A}]\npeople: [{id: p, name: P, bodies: [a], ids: {lark: x}}, {id: q, name: Q, bodies: [a], ids: {lark: x}}]": "people[1].ids.lark",
-		"notices: {clue: nowhere}":                            "notices.clue",
-		"clue: {ack_reminder: 10m}":                           "clue.ack_reminder",
-		"holidays: {extra: [tomorrow]}":                       "holidays.extra[0]",
-		"unknown_key: 1":                                      "unknown_key",
-		"people: {id: p}":                                     "people",
-		"meetings: {invitees: {weekly: [supervision_room]}}":  "meetings.invitees.weekly",
-		"meetings: {invitees: {work: [supervision_room, x]}}": "meetings.invitees.work[1]",
-		"meetings: {invitees: {joint: []}}":                   "meetings.invitees.joint",
 	}
 	for in, key := range cases {
 		_, err := Parse([]byte(in))
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%q: error %v, want one naming %q", in, err, key)
-		}
-	}
-}
-
-// The demo invites the case office to the joint meeting but not to the
-// work meeting, and only the Chengguan supervisor office to the work
-// meeting; a kind left out gets the speech's bodies.
-func TestMeetingInviteesResolveBodiesAndKinds(t *testing.T) {
-	c := Demo()
-	r := c.Roster(testPlatforms)
-	tests := []struct {
-		kind string
-		want string
-	}{
-		{"work", "office,team1,team2,room1,room2,group3,sup_chengguan"},
-		{"joint", "office,team1,team2,room1,room2,group3,sup_chengguan,sup_hexi,case"},
-		{"other", "office,team1,team2,room1,room2,group3,sup_chengguan,sup_hexi"},
-	}
-	for _, tc := range tests {
-		if got := strings.Join(c.Meetings.InviteesOf(r, tc.kind), ","); got != tc.want {
-			t.Errorf("%s: invitees %s, want %s", tc.kind, got, tc.want)
 		}
 	}
 }
@@ -119,70 +92,6 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("bodies: [{id: a"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = Parse(data) // must not panic
-	})
-}
-
-// clueGroupBase is a small district with a discipline group and a
-// coordination group the inspected unit sits in.
-const clueGroupBase = `
-groups:
-  discipline: {name: 纪检线索群, bodies: [room2, team1]}
-  coordination: {name: 巡纪协作群, bodies: [room2, finance]}
-bodies:
-  - {id: team1, kind: inspection_team, name: 第一巡察组}
-  - {id: room2, kind: supervision_room, name: 第二监督检查室}
-  - {id: finance, kind: responsible_unit, name: 区财政局党组}
-  - {id: audit, kind: consulted_dept, name: 区审计局}
-people:
-  - {id: lina, name: 李娜, bodies: [team1]}
-  - {id: zhaoqiang, name: 赵强, bodies: [room2]}
-  - {id: zhoutao, name: 周涛, bodies: [finance]}
-`
-
-func TestClueGroupMustBeDisciplineOnly(t *testing.T) {
-	cases := []struct {
-		name, extra string
-		want        []string // nil: must load
-	}{
-		{"discipline-only group loads", "clue: {group: discipline}", nil},
-		{"inspected unit listed in the group", "clue: {group: coordination}",
-			[]string{"clue.group", "coordination", "responsible unit 区财政局党组 (finance)"}},
-		{"older notices.clue checked the same way", "notices: {clue: coordination}",
-			[]string{"notices.clue", "区财政局党组 (finance)"}},
-		{"unknown clue group", "clue: {group: nowhere}", []string{"clue.group", "unknown group \"nowhere\""}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(clueGroupBase + tc.extra))
-			checkErr(t, err, tc.want)
-		})
-	}
-	t.Run("group that does not say who sits in it", func(t *testing.T) {
-		in := strings.Replace(clueGroupBase, "coordination: {name: 巡纪协作群, bodies: [room2, finance]}", "bare: {name: 空群}", 1) + "clue: {group: bare}"
-		_, err := Parse([]byte(in))
-		checkErr(t, err, []string{"clue.group", "must list the bodies that sit in it", "groups.bare.bodies"})
-	})
-	t.Run("a member of a sitting body who also belongs to an inspected unit", func(t *testing.T) {
-		in := strings.Replace(clueGroupBase, "{id: zhaoqiang, name: 赵强, bodies: [room2]}", "{id: zhaoqiang, name: 赵强, bodies: [room2, finance]}", 1) + "clue: {group: discipline}"
-		_, err := Parse([]byte(in))
-		checkErr(t, err, []string{"clue.group", "赵强 (zhaoqiang)", "第二监督检查室 (room2)", "responsible unit 区财政局党组 (finance)"})
-	})
-	t.Run("a body whose own group it is counts as sitting there", func(t *testing.T) {
-		in := strings.Replace(clueGroupBase, "{id: finance, kind: responsible_unit, name: 区财政局党组}", "{id: finance, kind: responsible_unit, name: 区财政局党组, group: discipline}", 1) + "clue: {group: discipline}"
-		_, err := Parse([]byte(in))
-		checkErr(t, err, []string{"clue.group", "区财政局党组 (finance)"})
-	})
-	t.Run("demo and example use a discipline-only group", func(t *testing.T) {
-		if g, _ := Demo().ClueGroup(); g != "discipline" {
-			t.Errorf("demo clue group = %q", g)
-		}
-		c, err := Load("../../configs/xunji.example.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if g, _ := c.ClueGroup(); g != "discipline" || slices.Contains(c.ClueGroupBodies(), "finance") {
-			t.Errorf("example clue group = %q, bodies %v", g, c.ClueGroupBodies())
-		}
 	})
 }
 

@@ -137,7 +137,7 @@ func (p *pipeline) start(ctx context.Context, o pipelineOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := admin.Register(b, cfg); err != nil {
+	if err := admin.Module(nil).Setup(b, cfg); err != nil {
 		return err
 	}
 	sa, err := slack.New(slack.Config{BotToken: "xoxb-load", SigningSecret: slackSecret, APIURL: api.url + "/api/", BotUserID: "UXUNJI"}, slack.WithLogger(quiet))

@@ -438,7 +438,7 @@ func (m *Main) loadConfig() error {
 	if m.ConfigPath == "" {
 		m.Config = config.Demo()
 	} else {
-		c, err := config.Load(m.ConfigPath)
+		c, err := all.Load(m.ConfigPath) // the core and every domain's settings
 		if err != nil {
 			return err
 		}

@@ -13,13 +13,22 @@ import (
 	"github.com/xunji-bot/xunji/bot/config"
 )
 
-// Register adds help, whoami, roster and lang to b. work counts the open
-// work that removing a body's last member warns of (see OpenWork).
-func Register(b *bot.Bot, _ *config.Config, work ...OpenWork) error {
+// Module is the administration domain: help, whoami, roster and lang. It
+// has no settings. work, when not nil, returns each domain's count of
+// the open work that removing a body's last member warns of (see
+// OpenWork); commands/all wires the domains' queries in.
+func Module(work func(b *bot.Bot) []OpenWork) config.Module {
+	return config.Module{Name: "admin", Setup: func(b *bot.Bot, _ *config.Config) error { return setup(b, work) }}
+}
+
+func setup(b *bot.Bot, work func(b *bot.Bot) []OpenWork) error {
 	if err := b.AddTexts(texts, textsDir); err != nil {
 		return err
 	}
-	h := &handlers{b: b, work: work}
+	h := &handler{b: b}
+	if work != nil {
+		h.work = work(b)
+	}
 	return b.Register(
 		&bot.Command{Name: "help", Aliases: []string{"帮助", "xunji", "巡纪", "?", "？"}, Run: h.help},
 		&bot.Command{Name: "whoami", Aliases: []string{"我是谁", "我的身份"}, Run: h.whoami},
@@ -37,12 +46,12 @@ func Register(b *bot.Bot, _ *config.Config, work ...OpenWork) error {
 	)
 }
 
-type handlers struct {
+type handler struct {
 	b    *bot.Bot
 	work []OpenWork
 }
 
-func (h *handlers) help(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) help(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	words := req.Command.Args
 	if len(words) == 0 {
 		return bot.Text(h.b.HelpAll(req.Lang)), nil
@@ -61,7 +70,7 @@ func (h *handlers) help(_ context.Context, req *bot.Request) (*bot.Response, err
 	return bot.Text(h.b.HelpFor(req.Lang, c)), nil
 }
 
-func (h *handlers) whoami(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) whoami(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	p := req.Person
 	var lines []string
 	for _, id := range p.Bodies {
@@ -78,7 +87,7 @@ func (h *handlers) whoami(_ context.Context, req *bot.Request) (*bot.Response, e
 }
 
 // list shows every party kind with its bodies and members.
-func (h *handlers) list(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) list(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	if len(req.Command.Args) > 0 && req.Command.Sub == nil {
 		return h.show(context.Background(), req)
 	}
@@ -98,7 +107,7 @@ func (h *handlers) list(_ context.Context, req *bot.Request) (*bot.Response, err
 	return bot.Text(s.String()), nil
 }
 
-func (h *handlers) names(req *bot.Request, people []*bot.Person) string {
+func (h *handler) names(req *bot.Request, people []*bot.Person) string {
 	if len(people) == 0 {
 		return h.b.T(req.Lang, "admin.roster.nobody")
 	}
@@ -114,7 +123,7 @@ func (h *handlers) names(req *bot.Request, people []*bot.Person) string {
 }
 
 // show lists one body's members, or one person's bodies.
-func (h *handlers) show(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) show(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	q := req.Command.Rest(0)
 	if q == "" {
 		return nil, bot.UsageError(req, "error.missing_arg", "what", h.b.T(req.Lang, "admin.arg.body_or_person"))
@@ -138,7 +147,7 @@ func (h *handlers) show(_ context.Context, req *bot.Request) (*bot.Response, err
 // add puts a person into a body: roster add <name> <body> [slack:U…] [lark:ou_…] [console:名]
 // (an option per platform the program has). A new person is created; an
 // existing one gains the body and any ids given.
-func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) add(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	name, bodyQ := req.Command.Arg(0), req.Command.Arg(1)
 	if name == "" || bodyQ == "" || len(req.Command.Args) > 2 {
 		return nil, bot.UsageError(req, "admin.roster.add_usage")
@@ -188,7 +197,7 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 // the name the platform shows.
 // A person already in the body is refused unless the command gives ids or
 // changes the administrator flag (setAdmin, to admin).
-func (h *handlers) personToAdd(req *bot.Request, name string, body bot.Body, setAdmin, admin bool) (np bot.Person, exists bool, err error) {
+func (h *handler) personToAdd(req *bot.Request, name string, body bot.Body, setAdmin, admin bool) (np bot.Person, exists bool, err error) {
 	r := req.Roster
 	var mPlat bot.Platform
 	var mID string
@@ -239,7 +248,7 @@ func (h *handlers) personToAdd(req *bot.Request, name string, body bot.Body, set
 // address, from a platform that can look it up (Lark's contact API), for
 // someone whose id the client never shows; then one option per platform
 // (slack:U…), checked against the platform's id form.
-func (h *handlers) setAccounts(ctx context.Context, req *bot.Request, np *bot.Person) error {
+func (h *handler) setAccounts(ctx context.Context, req *bot.Request, np *bot.Person) error {
 	r := req.Roster
 	for _, c := range []struct {
 		by   bot.Contact
@@ -279,7 +288,7 @@ func (h *handlers) setAccounts(ctx context.Context, req *bot.Request, np *bot.Pe
 }
 
 // addAudited audits what "roster add" changed and says it.
-func (h *handlers) addAudited(ctx context.Context, req *bot.Request, np *bot.Person, body bot.Body, onlyAdmin, wasAdmin bool) (*bot.Response, error) {
+func (h *handler) addAudited(ctx context.Context, req *bot.Request, np *bot.Person, body bot.Body, onlyAdmin, wasAdmin bool) (*bot.Response, error) {
 	var lines []string
 	if !onlyAdmin {
 		if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
@@ -311,7 +320,7 @@ var (
 
 // addOptions names the options of "roster add": one per platform, the
 // contact look-ups, admin.
-func (h *handlers) addOptions() []string {
+func (h *handler) addOptions() []string {
 	var out []string
 	for _, p := range h.b.Platforms().Names() {
 		out = append(out, string(p))
@@ -351,7 +360,7 @@ func yesNo(req *bot.Request, keys []string) (value, given bool, err error) {
 }
 
 // hasIDOptions reports whether "roster add" gives a platform id.
-func (h *handlers) hasIDOptions(req *bot.Request) bool {
+func (h *handler) hasIDOptions(req *bot.Request) bool {
 	for _, p := range h.b.Platforms().Names() {
 		if req.Command.HasOpt(string(p)) {
 			return true
@@ -372,7 +381,7 @@ func newPersonID(r *bot.Roster, name string) string {
 }
 
 // remove takes a person out of one body, or out of the roster.
-func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) remove(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	name, bodyQ := req.Command.Arg(0), req.Command.Arg(1)
 	if name == "" || len(req.Command.Args) > 2 {
 		return nil, bot.UsageError(req, "admin.roster.remove_usage")
@@ -435,7 +444,7 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 // members, the open work waiting on it. A body left without members
 // while work waits on it would leave that work to nobody: remove warns
 // and asks for force:yes.
-func (h *handlers) workLeft(ctx context.Context, req *bot.Request, p, np *bot.Person) ([]string, error) {
+func (h *handler) workLeft(ctx context.Context, req *bot.Request, p, np *bot.Person) ([]string, error) {
 	r := req.Roster
 	var left []string
 	for _, id := range p.Bodies {
@@ -460,7 +469,7 @@ func (h *handlers) workLeft(ctx context.Context, req *bot.Request, p, np *bot.Pe
 // nobody without force:yes, naming the kinds of work. Only
 // administrators, who are entitled to all of it, run "roster remove",
 // and the answer is private to them.
-func (h *handlers) unconfirmedRemoval(ctx context.Context, req *bot.Request, np *bot.Person, bodyQ string, left []string) (*bot.Response, error) {
+func (h *handler) unconfirmedRemoval(ctx context.Context, req *bot.Request, np *bot.Person, bodyQ string, left []string) (*bot.Response, error) {
 	if err := h.b.AuditResult(ctx, req, "roster.remove", np.ID, "open work left to nobody; not confirmed", bot.ResultRefused); err != nil {
 		return nil, err
 	}
@@ -485,7 +494,7 @@ func adminsExcept(r *bot.Roster, id string) []*bot.Person {
 }
 
 // lang sets the sender's language: lang zh | lang en.
-func (h *handlers) lang(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (h *handler) lang(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	arg := strings.ToLower(req.Command.Arg(0))
 	var lang string
 	switch arg {

@@ -22,7 +22,7 @@ import (
 func newEnv(t *testing.T, extra ...*bot.Command) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t, bottest.WithPlatforms(slack.Platform(), lark.Platform()))
-	if err := admin.Register(env.Bot, env.Config, openWork(env.Bot)...); err != nil {
+	if err := admin.Module(openWork).Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	env.Must(extra...)

@@ -9,8 +9,8 @@ import (
 // clues it received that are not concluded or returned, rectification
 // items it is responsible for or supervises that are open, co-signatures
 // in progress where it has not signed, consultations it has not answered.
-// The domains own those records and admin imports none of them, so main
-// passes one OpenWork per domain to Register, in the order the warning
+// The domains own those records and admin imports none of them, so
+// commands/all passes one OpenWork per domain to Module, in the order the warning
 // names them (the way a service interface is passed in).
 type OpenWork struct {
 	// Kind names the work in the catalog: admin.roster.work.<Kind>.
@@ -23,7 +23,7 @@ type OpenWork struct {
 // none is left out, so an empty map means no open work. It runs only
 // for an administrator removing the last member of a body, where a missed
 // kind would leave work nobody can do.
-func (h *handlers) openWork(ctx context.Context, body string) (map[string]int, error) {
+func (h *handler) openWork(ctx context.Context, body string) (map[string]int, error) {
 	n := map[string]int{}
 	for _, w := range h.work {
 		c, err := w.Count(ctx, body)
@@ -38,7 +38,7 @@ func (h *handlers) openWork(ctx context.Context, body string) (map[string]int, e
 }
 
 // openWorkText names the kinds of open work with their counts.
-func (h *handlers) openWorkText(lang string, n map[string]int) string {
+func (h *handler) openWorkText(lang string, n map[string]int) string {
 	var parts []string
 	for _, w := range h.work {
 		if n[w.Kind] > 0 {

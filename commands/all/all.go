@@ -1,12 +1,15 @@
-// Package all registers every command package with the bot, wiring the
-// domains that ask each other questions (admin's open-work counts,
-// round's immediate-fix makers) through their query APIs and makers. It
-// is the one list of the bot's domains that cmd/xunji and the scale
-// benchmark share.
+// Package all is the one list of the bot's domains (Modules) that
+// cmd/xunji and the scale benchmark share, wiring the domains that ask
+// each other questions (admin's open-work counts, round's immediate-fix
+// makers) through their query APIs and makers. Adding a domain is its
+// folder under commands/, one line in Modules and its section in the
+// example configuration.
 package all
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/config"
@@ -20,30 +23,60 @@ import (
 	"github.com/xunji-bot/xunji/commands/round"
 )
 
-// Register adds every command package to b, wired to each other as
-// cmd/xunji runs them: the one list of the bot's domains.
+// Modules returns every domain, in the order they are set up.
+func Modules() []config.Module {
+	return []config.Module{
+		admin.Module(openWork),
+		clue.Module(),
+		cosign.Module(),
+		progress.Module(),
+		round.Module(fixMakers),
+		consult.Module(),
+		assess.Module(),
+		meeting.Module(),
+	}
+}
+
+// Check validates the domains' settings in c (every module's Check) and
+// refuses top-level keys no domain claims, joining every error; each
+// names its key. cmd/xunji runs it as soon as the configuration is
+// loaded, and Register runs it again.
+func Check(c *config.Config) error {
+	mods := Modules()
+	errs := []error{config.CheckSections(c, mods)}
+	for _, m := range mods {
+		if m.Check != nil {
+			errs = append(errs, m.Check(c))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Load reads the configuration file at path and validates it whole: the
+// core (config.Load) and every domain's settings (Check).
+func Load(path string) (*config.Config, error) {
+	c, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := Check(c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Register checks c (Check) and sets up every domain with b, wired to
+// each other as cmd/xunji runs them.
 func Register(b *bot.Bot, c *config.Config) error {
-	for _, reg := range []func(*bot.Bot, *config.Config) error{
-		registerAdmin,
-		clue.Register,
-		registerCosign,
-		progress.Register,
-		registerRound,
-		consult.Register,
-		assess.Register,
-		meeting.Register,
-	} {
-		if err := reg(b, c); err != nil {
+	if err := Check(c); err != nil {
+		return err
+	}
+	for _, m := range Modules() {
+		if err := m.Setup(b, c); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// registerAdmin adds the administration commands, with each domain's
-// count of the open work a body's last member leaves behind.
-func registerAdmin(b *bot.Bot, c *config.Config) error {
-	return admin.Register(b, c, openWork(b)...)
 }
 
 // openWork returns each domain's count of the open work waiting on a
@@ -67,28 +100,16 @@ func count[T any](query func(context.Context, string) ([]T, error)) func(context
 	}
 }
 
-// registerRound adds inspection rounds, with the progress and cosign
-// domains' makers behind the immediate-fix button.
-func registerRound(b *bot.Bot, c *config.Config) error {
+// fixMakers are the progress and cosign domains' makers behind the
+// round's immediate-fix button.
+func fixMakers(b *bot.Bot, c *config.Config) (round.Fix, error) {
 	items, err := progress.NewMaker(b, c)
 	if err != nil {
-		return err
+		return round.Fix{}, err
 	}
-	cosigns, err := cosign.NewMaker(b, c, cosignTemplates(c))
+	cosigns, err := cosign.NewMaker(b, c)
 	if err != nil {
-		return err
+		return round.Fix{}, err
 	}
-	return round.Register(b, c, round.Fix{Items: items, Cosigns: cosigns})
-}
-
-// cosignTemplates are the built-in co-signature templates and those of
-// the configuration.
-func cosignTemplates(c *config.Config) []config.CosignTemplate {
-	return append(cosign.Builtin(), c.Cosign.Templates...)
-}
-
-// registerCosign adds co-signatures with the built-in templates and those
-// of the configuration.
-func registerCosign(b *bot.Bot, c *config.Config) error {
-	return cosign.RegisterWith(b, c, cosignTemplates(c))
+	return round.Fix{Items: items, Cosigns: cosigns}, nil
 }

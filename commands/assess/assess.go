@@ -41,8 +41,14 @@ type handler struct {
 	reports bot.Collection[SpecialReport]
 }
 
-// Register adds the assess command (考核) and the report command (专报).
-func Register(b *bot.Bot, cfg *config.Config) error {
+// Module is the assessment domain: the assess command (考核) and the
+// report command (专报). It has no settings of its own: the figures use
+// the clue domain's reminder times and the meeting domain's invitees.
+func Module() config.Module {
+	return config.Module{Name: "assess", Setup: setup}
+}
+
+func setup(b *bot.Bot, cfg *config.Config) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("assess: a bot and a configuration are required")
 	}

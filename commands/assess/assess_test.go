@@ -20,7 +20,7 @@ import (
 func newEnv(t *testing.T) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	seed(t, env)

@@ -188,9 +188,18 @@ func (a *Assessment) Behind(figure, body string) []Record {
 	return out
 }
 
-// Compute assesses p from the records as of now.
+// Compute assesses p from the records as of now, with the clue domain's
+// reminder times and the meeting domain's invitees of cfg.
 func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now time.Time) (*Assessment, error) {
-	s := &assessor{a: &Assessment{Period: p, AsOf: now}, b: b, cfg: cfg, p: p, now: now, loc: b.Loc,
+	cs, err := clue.SettingsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := meeting.SettingsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &assessor{a: &Assessment{Period: p, AsOf: now}, b: b, cs: cs, ms: ms, p: p, now: now, loc: b.Loc,
 		items: progress.NewQueries(b.Store, b.Loc)}
 	// Every figure is of a moment at or before now, after the record's
 	// creation: records created later have none.
@@ -207,7 +216,8 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 type assessor struct {
 	a     *Assessment
 	b     *bot.Bot
-	cfg   *config.Config
+	cs    clue.Settings
+	ms    meeting.Settings
 	p     Period
 	now   time.Time
 	loc   *time.Location
@@ -240,7 +250,7 @@ func (s *assessor) clues(ctx context.Context) error {
 		return err
 	}
 	for _, c := range clues {
-		remindAt, _ := clue.ReminderTimes(s.b.Cal, s.loc, c, s.cfg.Clue.AckReminder, s.cfg.Clue.AckEscalate, s.cfg.Clue.PriorityFactor)
+		remindAt, _ := clue.ReminderTimes(s.b.Cal, s.loc, c, s.cs.AckReminder, s.cs.AckEscalate, s.cs.PriorityFactor)
 		ackedInTime := !c.AckAt.IsZero() && !c.AckAt.After(remindAt)
 		closedBefore := c.Status.Closed() && !c.ClosedAt.IsZero() && !c.ClosedAt.After(remindAt)
 		if s.in(remindAt) && !ackedInTime && !closedBefore {
@@ -361,7 +371,7 @@ func (s *assessor) meetings(ctx context.Context) error {
 		}
 		invitees := m.Invitees
 		if invitees == nil { // stored before invitee lists: the configured ones
-			invitees = s.cfg.Meetings.InviteesOf(r, string(m.Kind))
+			invitees = s.ms.InviteesOf(r, string(m.Kind))
 		}
 		for _, body := range invitees {
 			bd, ok := r.Body(body)

@@ -28,7 +28,7 @@ func quarterLabel(d time.Time) string {
 func TestAssessPeriodsFromEachInstant(t *testing.T) {
 	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
 		env := bottest.New(t, bottest.WithClock(bottest.NewClock(now.UTC())))
-		if err := Register(env.Bot, env.Config); err != nil {
+		if err := Module().Setup(env.Bot, env.Config); err != nil {
 			t.Fatal(err)
 		}
 		today := bottest.Today(now)
@@ -85,10 +85,10 @@ func TestAssessPeriodsFromEachInstant(t *testing.T) {
 func TestMeetingAbsenceCountsOnlyInviteesWithoutLeaveOrAttendanceFromEachInstant(t *testing.T) {
 	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
 		env := bottest.New(t, bottest.WithClock(bottest.NewClock(now.UTC())))
-		if err := Register(env.Bot, env.Config); err != nil {
+		if err := Module().Setup(env.Bot, env.Config); err != nil {
 			t.Fatal(err)
 		}
-		if err := meeting.Register(env.Bot, env.Config); err != nil {
+		if err := meeting.Module().Setup(env.Bot, env.Config); err != nil {
 			t.Fatal(err)
 		}
 		day := bottest.Today(now).AddDate(0, 0, 2)

@@ -46,40 +46,52 @@ var reID = regexp.MustCompile(`^(?i)XS-\d{4}-\d{4,}$`)
 // handler holds what every sub-command needs.
 type handler struct {
 	b            *bot.Bot
-	cfg          config.ClueConfig
+	cfg          Settings
 	clueGroup    string   // discipline-only group for announcements; "" for none
-	clueBodies   []string // the bodies that sit in it (config.ClueGroupBodies)
+	clueBodies   []string // the bodies that sit in it (Settings.GroupBodies)
 	summaryGroup string   // inspection office group for the summary
 	clues        bot.Collection[Clue]
 }
 
-func newHandler(b *bot.Bot, cfg *config.Config) *handler {
-	group, _ := cfg.ClueGroup()
-	return &handler{
-		b: b, cfg: cfg.Clue,
-		clueGroup:  group,
-		clueBodies: cfg.ClueGroupBodies(),
-		clues:      bot.Records[Clue](b.Store, CollClues),
+func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {
+	s, err := SettingsOf(cfg)
+	if err != nil {
+		return nil, err
 	}
+	group, _ := s.GroupOf(cfg)
+	return &handler{
+		b: b, cfg: s,
+		clueGroup:  group,
+		clueBodies: s.GroupBodies(cfg),
+		clues:      bot.Records[Clue](b.Store, CollClues),
+	}, nil
 }
 
 // SummaryTask is the name of the quarterly summary task for schedules.
 const SummaryTask = "clue.quarterly_summary"
 
-// Register adds the clue command, its reminder job (every
-// ReminderJobEvery) and the quarterly summary task (SummaryTask) to b.
-func Register(b *bot.Bot, cfg *config.Config) error {
+// Module is the clue domain: the clue command, its reminder job (every
+// ReminderJobEvery) and the quarterly summary task (SummaryTask), with
+// the clue section of the configuration (Settings).
+func Module() config.Module {
+	return config.Module{Name: "clue", Section: SettingsSection, Check: check, Setup: setup}
+}
+
+func setup(b *bot.Bot, cfg *config.Config) error {
 	if err := b.AddTexts(texts, textsDir); err != nil {
 		return err
 	}
-	h := newHandler(b, cfg)
+	h, err := newHandler(b, cfg)
+	if err != nil {
+		return err
+	}
 	if err := b.Register(h.command()); err != nil {
 		return err
 	}
 	if err := b.AddJob(bot.Job{Name: "clue.reminders", Every: ReminderJobEvery, Run: h.remind}); err != nil {
 		return err
 	}
-	return b.AddTask(bot.Task{Name: SummaryTask, Run: SummaryJob(b, cfg)})
+	return b.AddTask(bot.Task{Name: SummaryTask, Run: h.summaryJob()})
 }
 
 // noOptions declares that a sub-command whose note is free text reads no

@@ -155,7 +155,7 @@ func (f *failingClueCommits) Commit(ctx context.Context, c *bot.Commit) error {
 func TestUnrecordedGroupCardIsNeverPosted(t *testing.T) {
 	st := &failingClueCommits{Mem: bottest.NewMem()}
 	env := bottest.New(t, bottest.WithStore(st))
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	st.fail.Store(true)

@@ -12,7 +12,7 @@ import (
 // body) and count in English.
 func TestEnglishAnswersUseEnglishNamesAndPlurals(t *testing.T) {
 	env := newEnv(t)
-	if err := admin.Register(env.Bot, env.Config); err != nil {
+	if err := admin.Module(nil).Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	transfer(t, env, transferZH)

@@ -13,7 +13,7 @@ import (
 // the receiving body still goes.
 func TestNoGroupCardWhenTheRosterMadeTheClueGroupUnsafe(t *testing.T) {
 	env := newEnv(t)
-	if err := admin.Register(env.Bot, env.Config); err != nil {
+	if err := admin.Module(nil).Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	bottest.MustContain(t, "roster add", bottest.Text(env.Command("wangming", "名册 添加 周涛 第一监督检查室")), "周涛")

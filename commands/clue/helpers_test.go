@@ -24,7 +24,7 @@ const (
 func newUnindexedEnv(t *testing.T) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	return env
@@ -33,7 +33,7 @@ func newUnindexedEnv(t *testing.T) *bottest.Env {
 func newEnv(t *testing.T) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	// As at start-up: the (empty) store is indexed, so the commands read

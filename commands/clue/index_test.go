@@ -32,7 +32,7 @@ func onBackends(t *testing.T, indexed bool, f func(t *testing.T, env *bottest.En
 				opts = append(opts, bottest.WithStore(openRedis(t)))
 			}
 			env := bottest.New(t, opts...)
-			if err := Register(env.Bot, env.Config); err != nil {
+			if err := Module().Setup(env.Bot, env.Config); err != nil {
 				t.Fatal(err)
 			}
 			if indexed {
@@ -523,7 +523,7 @@ func (s *countingStore) List(ctx context.Context, coll string) ([]bot.Doc, error
 func TestReminderJobReadsOnlyDueClues(t *testing.T) {
 	cs := &countingStore{Store: bottest.NewMem()}
 	env := bottest.New(t, bottest.WithStore(cs))
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()

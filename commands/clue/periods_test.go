@@ -19,7 +19,7 @@ import (
 // notice does not count.
 func TestNoticeClueSectionFromActiveDuring(t *testing.T) {
 	env := bottest.New(t)
-	if err := clue.Register(env.Bot, env.Config); err != nil {
+	if err := clue.Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	ctx := t.Context()

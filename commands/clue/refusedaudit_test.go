@@ -40,7 +40,7 @@ func TestRefusedTypedCommandIsInTheClueTrail(t *testing.T) {
 // command name "clue".
 func TestRefusedAttemptIsNamedInTheTrailInBothLanguages(t *testing.T) {
 	env := newEnv(t)
-	if err := admin.Register(env.Bot, env.Config); err != nil {
+	if err := admin.Module(nil).Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	id := transfer(t, env, transferZH)

@@ -31,7 +31,10 @@ func count(msgs []bot.Outgoing) int { return len(msgs) }
 // clues use the shorter cycle (defaults: 48h and 96h, factor 2).
 func TestReminderTimes(t *testing.T) {
 	env := newEnv(t)
-	cfg := env.Config.Clue
+	cfg, err := SettingsOf(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name             string
 		created          time.Time
@@ -179,7 +182,7 @@ func TestEscalationWithoutOfficeGroupGoesToMembers(t *testing.T) {
 		}
 	}
 	env := bottest.New(t, bottest.WithConfig(cfg))
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	id := transfer(t, env, transferZH)
@@ -214,7 +217,7 @@ func (f *failingOutboxCommits) Commit(ctx context.Context, c *bot.Commit) error 
 func TestReminderMarkedOnlyWithItsMessage(t *testing.T) {
 	st := &failingOutboxCommits{Mem: bottest.NewMem()}
 	env := bottest.New(t, bottest.WithStore(st))
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	id := transfer(t, env, `线索 移送 第二监督检查室 区财政局党组 标题 内容`)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
-	"github.com/xunji-bot/xunji/bot/config"
 )
 
 // Figures are the clue-handling figures of one receiving body (or of all)
@@ -188,11 +187,11 @@ func Quarter(t time.Time, loc *time.Location) (from, to time.Time) {
 	return from, from.AddDate(0, 3, 0)
 }
 
-// SummaryJob returns the scheduler hook for the quarterly summary: run
+// summaryJob returns the scheduler hook for the quarterly summary: run
 // at the start of a quarter, it summarises the previous quarter and posts
 // it to the inspection office's group, once per quarter even if run again.
-func SummaryJob(b *bot.Bot, cfg *config.Config) func(ctx context.Context, now time.Time) error {
-	h := newHandler(b, cfg)
+func (h *handler) summaryJob() func(ctx context.Context, now time.Time) error {
+	b := h.b
 	return func(ctx context.Context, now time.Time) error {
 		cur, _ := Quarter(now, b.Loc)
 		from, to := Quarter(cur.AddDate(0, 0, -1), b.Loc)

@@ -305,7 +305,7 @@ func TestSummaryGoesToTheCaseOfficesOwnGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := bottest.New(t, bottest.WithConfig(cfg))
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	seed(t, env)

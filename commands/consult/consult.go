@@ -57,26 +57,27 @@ var (
 type handler struct {
 	b        *bot.Bot
 	cfg      *config.Config
-	cc       config.ConsultConfig
+	cc       Settings
 	consults bot.Collection[Consultation]
 	rounds   round.Queries
 }
 
-// Register adds the consult command (征询) and its reminder job, with the
-// configuration's consult section (cfg.Consult).
-func Register(b *bot.Bot, cfg *config.Config) error {
+// Module is the consult domain: the consult command (征询) and its
+// reminder job, with the consult section of the configuration (Settings).
+func Module() config.Module {
+	return config.Module{Name: "consult", Section: SettingsSection, Check: check, Setup: setup}
+}
+
+func setup(b *bot.Bot, cfg *config.Config) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("consult: a bot and a configuration are required")
 	}
 	if err := b.AddTexts(texts, textsDir); err != nil {
 		return err
 	}
-	cc := cfg.Consult.WithDefaults()
-	r := b.BaseRoster()
-	for _, d := range cc.Departments {
-		if bd, ok := r.Body(d); !ok || bd.Kind != bot.ConsultedDept {
-			return fmt.Errorf("consult.departments: %q is not a consulted_dept body", d)
-		}
+	cc, err := SettingsOf(cfg)
+	if err != nil {
+		return err
 	}
 	h := &handler{
 		b: b, cfg: cfg, cc: cc,

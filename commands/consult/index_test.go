@@ -18,7 +18,7 @@ import (
 func indexEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t, opts...)
-	if err := consult.Register(env.Bot, env.Config); err != nil {
+	if err := consult.Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	return env

@@ -6,15 +6,14 @@ import (
 	"strings"
 
 	"github.com/xunji-bot/xunji/bot"
-	"github.com/xunji-bot/xunji/bot/config"
 )
 
 // card renders a request as the group card, in the deployment language:
 // one line per party, the signing buttons while it is open.
-func (m *module) card(r *bot.Roster, c *Cosign) *bot.Card { return m.cardIn(r, c, m.b.Lang) }
+func (m *handler) card(r *bot.Roster, c *Cosign) *bot.Card { return m.cardIn(r, c, m.b.Lang) }
 
 // cardIn renders the request's card in lang (a direct message's reader's).
-func (m *module) cardIn(r *bot.Roster, c *Cosign, lang string) *bot.Card {
+func (m *handler) cardIn(r *bot.Roster, c *Cosign, lang string) *bot.Card {
 	t := func(key string, args ...any) string { return m.b.T(lang, key, args...) }
 	card := &bot.Card{Title: t("cosign.card.title", "title", m.title(c, lang), "id", c.ID)}
 	text := []string{t("cosign.card.subject", "subject", t("cosign.subject."+c.Subject), "description", m.describe(c, lang))}
@@ -51,7 +50,7 @@ func (m *module) cardIn(r *bot.Roster, c *Cosign, lang string) *bot.Card {
 }
 
 // refs are the lines naming the item and the round a request refers to.
-func (m *module) refs(c *Cosign, lang string) []string {
+func (m *handler) refs(c *Cosign, lang string) []string {
 	var out []string
 	if c.Item != "" {
 		out = append(out, m.b.T(lang, "cosign.card.item", "item", m.itemLabel(c, lang)))
@@ -63,14 +62,14 @@ func (m *module) refs(c *Cosign, lang string) []string {
 }
 
 // stateLine says where the request stands.
-func (m *module) stateLine(c *Cosign, lang string) string {
+func (m *handler) stateLine(c *Cosign, lang string) string {
 	return m.b.T(lang, "cosign.card.state."+c.State, "done", c.Confirmed(), "total", len(c.Parties), "time", bot.FormatTime(c.CompletedAt, m.b.Loc))
 }
 
 // partyState is one party's line: waiting (with its members mentioned
 // when mention is set), confirmed by whom and when, or declined with the
 // reason.
-func (m *module) partyState(r *bot.Roster, c *Cosign, i int, lang string, mention bool) string {
+func (m *handler) partyState(r *bot.Roster, c *Cosign, i int, lang string, mention bool) string {
 	p := c.Parties[i]
 	switch p.State {
 	case PartyConfirmed:
@@ -100,11 +99,11 @@ func (m *module) partyState(r *bot.Roster, c *Cosign, i int, lang string, mentio
 }
 
 // title names the request's template.
-func (m *module) title(c *Cosign, lang string) string {
+func (m *handler) title(c *Cosign, lang string) string {
 	return m.templateTitle(c.Template, c.Title, c.TitleEn, lang)
 }
 
-func (m *module) templateTitle(name, zh, en, lang string) string {
+func (m *handler) templateTitle(name, zh, en, lang string) string {
 	switch {
 	case bot.IsEnglish(lang) && en != "":
 		return en
@@ -118,7 +117,7 @@ func (m *module) templateTitle(name, zh, en, lang string) string {
 
 // roleLabel names a role: the template's label, or the catalog's for a
 // built-in role, or its key.
-func (m *module) roleLabel(key, zh, en, lang string) string {
+func (m *handler) roleLabel(key, zh, en, lang string) string {
 	switch {
 	case bot.IsEnglish(lang) && en != "":
 		return en
@@ -131,11 +130,11 @@ func (m *module) roleLabel(key, zh, en, lang string) string {
 }
 
 // partyName is "role: body".
-func (m *module) partyName(r *bot.Roster, p CosignParty, lang string) string {
+func (m *handler) partyName(r *bot.Roster, p CosignParty, lang string) string {
 	return m.b.T(lang, "cosign.party.name", "role", m.roleLabel(p.Role, p.Label, p.LabelEn, lang), "body", m.bodyName(r, p.Body, lang))
 }
 
-func (m *module) partyList(r *bot.Roster, c *Cosign, lang string) string {
+func (m *handler) partyList(r *bot.Roster, c *Cosign, lang string) string {
 	var s []string
 	for _, p := range c.Parties {
 		s = append(s, "• "+m.partyName(r, p, lang))
@@ -143,9 +142,9 @@ func (m *module) partyList(r *bot.Roster, c *Cosign, lang string) string {
 	return strings.Join(s, "\n")
 }
 
-func (m *module) bodyName(r *bot.Roster, id, lang string) string { return r.BodyName(id, lang) }
+func (m *handler) bodyName(r *bot.Roster, id, lang string) string { return r.BodyName(id, lang) }
 
-func (m *module) personName(r *bot.Roster, id, lang string) string {
+func (m *handler) personName(r *bot.Roster, id, lang string) string {
 	if id == "" {
 		return m.b.T(lang, "cosign.scheduler")
 	}
@@ -153,7 +152,7 @@ func (m *module) personName(r *bot.Roster, id, lang string) string {
 }
 
 // describe is the request's description, or its item when it has none.
-func (m *module) describe(c *Cosign, lang string) string {
+func (m *handler) describe(c *Cosign, lang string) string {
 	if c.Description != "" {
 		return c.Description
 	}
@@ -161,7 +160,7 @@ func (m *module) describe(c *Cosign, lang string) string {
 }
 
 // itemLabel names the request's rectification item by its title and id.
-func (m *module) itemLabel(c *Cosign, lang string) string {
+func (m *handler) itemLabel(c *Cosign, lang string) string {
 	if c.ItemTitle == "" {
 		return c.Item
 	}
@@ -170,7 +169,7 @@ func (m *module) itemLabel(c *Cosign, lang string) string {
 
 // show handles "cosign show QZ-…": the request, its parties and its full
 // history, including refused attempts from the audit log.
-func (m *module) show(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	c, err := m.load(ctx, req, req.Command.Arg(0))
 	if err != nil {
 		return nil, err
@@ -244,7 +243,7 @@ func (m *module) show(ctx context.Context, req *bot.Request) (*bot.Response, err
 }
 
 // reason renders the audit detail of a refusal.
-func (m *module) reason(detail, lang string) string {
+func (m *handler) reason(detail, lang string) string {
 	if m.b.Translator().Has(lang, "cosign.reason."+detail) {
 		return m.b.T(lang, "cosign.reason."+detail)
 	}
@@ -259,7 +258,7 @@ const listPage = 30
 // continues after the last request of the page before. The inspection
 // office sees every request; anyone else only those it may know of
 // (Cosign.Visible), read from its own index entries (see VisibleTo).
-func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	all := false
 	switch w := strings.ToLower(req.Command.Arg(0)); w {
 	case "":
@@ -324,7 +323,7 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 }
 
 // templatesCmd handles "cosign templates": the configured templates.
-func (m *module) templatesCmd(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) templatesCmd(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	lang := req.Lang
 	s := []string{m.b.T(lang, "cosign.templates.header")}
 	for _, tpl := range m.templates {
@@ -347,7 +346,7 @@ func (m *module) templatesCmd(_ context.Context, req *bot.Request) (*bot.Respons
 
 // optionFor is the option name to show for role: the English one (the
 // first) in English, the Chinese one (the last) otherwise.
-func optionFor(role config.CosignRole, lang string) string {
+func optionFor(role Role, lang string) string {
 	if bot.IsEnglish(lang) {
 		return role.Options[0]
 	}

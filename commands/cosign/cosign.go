@@ -49,12 +49,12 @@ const maxDescription = 500
 // Builtin returns the built-in templates: "three", the three-party
 // co-signature of an immediate-fix item, and "six", the six-party joint
 // evaluation of a rectification plan, its results or its report.
-func Builtin() []config.CosignTemplate {
-	return []config.CosignTemplate{
+func Builtin() []Template {
+	return []Template{
 		{
 			Name: "three", Aliases: []string{"三方", "三方共同签字", "共同签字"},
 			Order: OrderFree, Subjects: []string{SubjectImmediateFix}, HandoverTo: "supervisor",
-			Roles: []config.CosignRole{
+			Roles: []Role{
 				{Key: "inspection_team", Kinds: []bot.PartyKind{bot.InspectionTeam}, Options: []string{"team", "巡察组"}},
 				{Key: "supervisor", Kinds: []bot.PartyKind{bot.SupervisorOffice, bot.StationedGroup}, Options: []string{"supervisor", "监督方", "监督"}},
 				{Key: "responsible_unit", Kinds: []bot.PartyKind{bot.ResponsibleUnit}, Options: []string{"unit", "责任单位", "单位"}},
@@ -63,7 +63,7 @@ func Builtin() []config.CosignTemplate {
 		{
 			Name: "six", Aliases: []string{"六方", "六方联评", "联评"},
 			Order: OrderFree, Subjects: []string{SubjectPlan, SubjectResults, SubjectReport},
-			Roles: []config.CosignRole{
+			Roles: []Role{
 				{Key: "inspection_office", Kinds: []bot.PartyKind{bot.InspectionOffice}, Options: []string{"office", "巡察办"}},
 				{Key: "inspection_team", Kinds: []bot.PartyKind{bot.InspectionTeam}, Options: []string{"team", "巡察组"}},
 				{Key: "supervision_room", Kinds: []bot.PartyKind{bot.SupervisionRoom}, Options: []string{"room", "监督检查室"}},
@@ -94,7 +94,7 @@ var subjectNames = map[string][]string{
 // ValidateTemplates checks templates given as configuration: unique names
 // and aliases, known party kinds, subjects and order, distinct role keys
 // and option names, and a hand-over role that exists.
-func ValidateTemplates(ts []config.CosignTemplate) error {
+func ValidateTemplates(ts []Template) error {
 	if len(ts) == 0 {
 		return fmt.Errorf("cosign: no templates")
 	}
@@ -162,43 +162,49 @@ func ValidateTemplates(ts []config.CosignTemplate) error {
 	return nil
 }
 
-// module holds what the handlers need.
-type module struct {
+// handler holds what the commands, jobs and tasks need.
+type handler struct {
 	b         *bot.Bot
 	cfg       *config.Config
-	templates []config.CosignTemplate
+	settings  Settings
+	templates []Template // the built-in ones, then the configuration's
 	coll      bot.Collection[Cosign]
 	byItem    bot.Collection[itemCosign] // "item id:subject" → its latest request
 }
 
-// Register adds the cosign command (会签) with the built-in templates and
-// the reminder job to b.
-func Register(b *bot.Bot, cfg *config.Config) error { return RegisterWith(b, cfg, Builtin()) }
+// Module is the co-signature domain: the cosign command (会签) and the
+// reminder job, with the cosign section of the configuration (Settings:
+// the reminder, and templates added to the built-in ones).
+func Module() config.Module {
+	return config.Module{Name: "cosign", Section: SettingsSection, Check: check, Setup: setup}
+}
 
-// RegisterWith is Register with the given templates, e.g. the built-in
-// ones plus templates from the configuration.
-func RegisterWith(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) error {
-	if b == nil || cfg == nil {
-		return fmt.Errorf("cosign: a bot and a configuration are required")
-	}
+func setup(b *bot.Bot, cfg *config.Config) error {
 	if err := b.AddTexts(texts, textsDir); err != nil {
 		return err
 	}
-	if err := ValidateTemplates(templates); err != nil {
+	m, err := newHandler(b, cfg)
+	if err != nil {
 		return err
 	}
-	m := newModule(b, cfg, templates)
 	if err := b.Register(m.command()); err != nil {
 		return err
 	}
 	return b.AddJob(bot.Job{Name: JobName, Every: JobEvery, Run: m.remind})
 }
 
-func newModule(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) *module {
-	return &module{b: b, cfg: cfg, templates: slices.Clone(templates), coll: bot.Records[Cosign](b.Store, CollCosigns), byItem: bot.Records[itemCosign](b.Store, collByItem)}
+func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {
+	if b == nil || cfg == nil {
+		return nil, fmt.Errorf("cosign: a bot and a configuration are required")
+	}
+	s, err := SettingsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &handler{b: b, cfg: cfg, settings: s, templates: s.AllTemplates(), coll: bot.Records[Cosign](b.Store, CollCosigns), byItem: bot.Records[itemCosign](b.Store, collByItem)}, nil
 }
 
-func (m *module) command() *bot.Command {
+func (m *handler) command() *bot.Command {
 	return &bot.Command{
 		Name: "cosign", Aliases: []string{"会签", "共同签字"},
 		Default: "show",
@@ -222,11 +228,11 @@ func (m *module) command() *bot.Command {
 }
 
 // template returns the template named or aliased name.
-func (m *module) template(name string) (config.CosignTemplate, bool) {
+func (m *handler) template(name string) (Template, bool) {
 	for _, t := range m.templates {
 		if strings.EqualFold(t.Name, name) || slices.ContainsFunc(t.Aliases, func(a string) bool { return strings.EqualFold(a, name) }) {
 			return t, true
 		}
 	}
-	return config.CosignTemplate{}, false
+	return Template{}, false
 }

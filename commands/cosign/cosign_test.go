@@ -28,7 +28,7 @@ const newThree = `会签 新建 "公务用车登记不规范" 巡察组:第一�
 func newEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t, opts...)
-	if err := cosign.Register(env.Bot, env.Config); err != nil {
+	if err := cosign.Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	return env
@@ -632,7 +632,12 @@ func TestRemindersSkipHolidaysAndNights(t *testing.T) {
 
 func TestReminderTimeIsConfigurable(t *testing.T) {
 	cfg := config.Demo()
-	cfg.Cosign.Reminder = 4 * time.Hour
+	s, err := cosign.SettingsOf(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Reminder = 4 * time.Hour
+	cosign.SetSettings(cfg, s)
 	env := newEnv(t, bottest.WithConfig(cfg))
 	env.Clock.Set(time.Date(2026, 12, 1, 16, 0, 0, 0, bottest.Shanghai))
 	id := open(t, env, "lina", newThree)
@@ -686,12 +691,24 @@ func TestSixPartyJointEvaluation(t *testing.T) {
 	mustContain(t, bottest.Text(bad), "「即知即改」不是这个模板可评价的类别", "整改方案、整改成效、整改报告")
 }
 
+// addTemplates configures ts (cosign.templates) besides the built-in ones.
+func addTemplates(t *testing.T, env *bottest.Env, ts ...cosign.Template) {
+	t.Helper()
+	s, err := cosign.SettingsOf(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Templates = append(s.Templates, ts...)
+	cosign.SetSettings(env.Config, s)
+}
+
 func TestSequentialTemplateIsConfigurationOnly(t *testing.T) {
 	env := bottest.New(t)
 	seq := cosign.Builtin()[0]
 	seq.Name, seq.Aliases, seq.Order = "three_seq", []string{"依次三方"}, cosign.OrderSequential
 	seq.Title, seq.TitleEn = "三方依次签字", "Three-party signature in order"
-	if err := cosign.RegisterWith(env.Bot, env.Config, append(cosign.Builtin(), seq)); err != nil {
+	addTemplates(t, env, seq)
+	if err := cosign.Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	id := open(t, env, "lina", newThree+" 模板:依次三方")
@@ -718,10 +735,11 @@ func TestSequentialReminderStartsWhenItIsThePartysTurn(t *testing.T) {
 	env := bottest.New(t)
 	seq := cosign.Builtin()[0]
 	seq.Name, seq.Aliases, seq.Order = "three_seq", nil, cosign.OrderSequential
-	if err := cosign.RegisterWith(env.Bot, env.Config, []config.CosignTemplate{seq}); err != nil {
+	addTemplates(t, env, seq)
+	if err := cosign.Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
-	id := open(t, env, "lina", `会签 新建 "x" 巡察组:第一巡察组 监督:派驻第三纪检监察组 单位:区财政局党组`)
+	id := open(t, env, "lina", `会签 新建 模板:three_seq "x" 巡察组:第一巡察组 监督:派驻第三纪检监察组 单位:区财政局党组`)
 	c := get(t, env, id)
 	if c.Parties[0].RemindAt.IsZero() || !c.Parties[1].RemindAt.IsZero() || !c.Parties[2].RemindAt.IsZero() {
 		t.Fatalf("only the first party's clock runs: %+v", c.Parties)
@@ -856,24 +874,24 @@ func TestValidateTemplates(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		change func(ts []config.CosignTemplate) []config.CosignTemplate
+		change func(ts []cosign.Template) []cosign.Template
 	}{
-		{"duplicate name", func(ts []config.CosignTemplate) []config.CosignTemplate {
+		{"duplicate name", func(ts []cosign.Template) []cosign.Template {
 			ts[1].Aliases = append(ts[1].Aliases, "三方")
 			return ts
 		}},
-		{"bad order", func(ts []config.CosignTemplate) []config.CosignTemplate { ts[0].Order = "random"; return ts }},
-		{"unknown kind", func(ts []config.CosignTemplate) []config.CosignTemplate {
+		{"bad order", func(ts []cosign.Template) []cosign.Template { ts[0].Order = "random"; return ts }},
+		{"unknown kind", func(ts []cosign.Template) []cosign.Template {
 			ts[0].Roles[0].Kinds = []bot.PartyKind{"dept"}
 			return ts
 		}},
-		{"unknown subject", func(ts []config.CosignTemplate) []config.CosignTemplate { ts[0].Subjects = []string{"memo"}; return ts }},
-		{"handover to no role", func(ts []config.CosignTemplate) []config.CosignTemplate { ts[0].HandoverTo = "nobody"; return ts }},
-		{"option clash", func(ts []config.CosignTemplate) []config.CosignTemplate {
+		{"unknown subject", func(ts []cosign.Template) []cosign.Template { ts[0].Subjects = []string{"memo"}; return ts }},
+		{"handover to no role", func(ts []cosign.Template) []cosign.Template { ts[0].HandoverTo = "nobody"; return ts }},
+		{"option clash", func(ts []cosign.Template) []cosign.Template {
 			ts[0].Roles[1].Options = []string{"team"}
 			return ts
 		}},
-		{"one party", func(ts []config.CosignTemplate) []config.CosignTemplate {
+		{"one party", func(ts []cosign.Template) []cosign.Template {
 			ts[0].Roles = ts[0].Roles[:1]
 			ts[0].HandoverTo = ""
 			return ts

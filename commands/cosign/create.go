@@ -16,7 +16,7 @@ import (
 // create handles "cosign new": it resolves the parties (typed, or from
 // the inspection round, or the only body of the role's kind), stores the
 // request and posts its card to the group.
-func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	cmd := req.Command
 	lang := req.Lang
 	tname := cmd.Opt(commonOptions["template"]...)
@@ -72,7 +72,7 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 // as req's person makes it; it audits it and posts its card (see
 // postCard), returning the group it was posted to, or "" when it went to
 // the parties by direct message.
-func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config.CosignTemplate, subject, item, desc, roundIn string) (*Cosign, string, error) {
+func (m *handler) createRequest(ctx context.Context, req *bot.Request, tpl Template, subject, item, desc, roundIn string) (*Cosign, string, error) {
 	var it *progress.Item
 	var err error
 	if item != "" {
@@ -135,18 +135,20 @@ func (m *module) createRequest(ctx context.Context, req *bot.Request, tpl config
 
 // Maker makes co-signature requests for other domains: the three-party
 // signature of a round's immediate fix.
-type Maker struct{ m *module }
+type Maker struct{ m *handler }
 
-// NewMaker returns the co-signature maker with templates (the first is
-// the default), as RegisterWith would set it up.
-func NewMaker(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) (*Maker, error) {
+// NewMaker returns the co-signature maker, with the templates of the
+// configuration's cosign section as the cosign module sets them up (the first
+// built-in one, three, is the default).
+func NewMaker(b *bot.Bot, cfg *config.Config) (*Maker, error) {
 	if err := b.AddTexts(texts, textsDir); err != nil {
 		return nil, err
 	}
-	if err := ValidateTemplates(templates); err != nil {
+	m, err := newHandler(b, cfg)
+	if err != nil {
 		return nil, err
 	}
-	return &Maker{m: newModule(b, cfg, templates)}, nil
+	return &Maker{m: m}, nil
 }
 
 // NewDefault makes a request of the default template and its default
@@ -187,7 +189,7 @@ func itemKey(item, subject string) string { return item + ":" + subject }
 // checkItem loads the rectification item id, refusing an unknown item and
 // an item that already has a co-signature in progress (open, or declined
 // and waiting to be reopened) or completed.
-func (m *module) checkItem(ctx context.Context, req *bot.Request, id, subject string) (*progress.Item, error) {
+func (m *handler) checkItem(ctx context.Context, req *bot.Request, id, subject string) (*progress.Item, error) {
 	it, err := progress.NewQueries(m.b.Store, m.b.Loc).Item(ctx, id)
 	if bot.IsNotFound(err) {
 		return nil, bot.UsageError(req, "cosign.err.no_item", "item", id)
@@ -221,7 +223,7 @@ func (m *module) checkItem(ctx context.Context, req *bot.Request, id, subject st
 
 // checkOptions refuses option keys that are neither common nor a role
 // option of tpl, so a typo does not silently drop a party.
-func (m *module) checkOptions(req *bot.Request, tpl config.CosignTemplate) error {
+func (m *handler) checkOptions(req *bot.Request, tpl Template) error {
 	known := map[string]bool{}
 	for _, o := range commonOptions {
 		for _, n := range o {
@@ -256,7 +258,7 @@ func (m *module) checkOptions(req *bot.Request, tpl config.CosignTemplate) error
 // resolveParties fills each role of tpl: the body typed as the role's
 // option, else the round's body of that kind, else the only body of that
 // kind in the roster.
-func (m *module) resolveParties(req *bot.Request, tpl config.CosignTemplate, rd *round.Round, it *progress.Item) ([]CosignParty, error) {
+func (m *handler) resolveParties(req *bot.Request, tpl Template, rd *round.Round, it *progress.Item) ([]CosignParty, error) {
 	r := req.Roster
 	lang := req.Lang
 	var out []CosignParty
@@ -344,7 +346,7 @@ func onlyBody(r *bot.Roster, kinds []bot.PartyKind) (bot.Body, bool) {
 	return bot.Body{}, false
 }
 
-func (m *module) bodyChoices(r *bot.Roster, kinds []bot.PartyKind, lang string) string {
+func (m *handler) bodyChoices(r *bot.Roster, kinds []bot.PartyKind, lang string) string {
 	var names []string
 	for _, k := range kinds {
 		for _, b := range r.BodiesOf(k) {
@@ -357,7 +359,7 @@ func (m *module) bodyChoices(r *bot.Roster, kinds []bot.PartyKind, lang string) 
 	return strings.Join(names, m.b.T(lang, "list.sep"))
 }
 
-func (m *module) templateNames() string {
+func (m *handler) templateNames() string {
 	var s []string
 	for _, t := range m.templates {
 		s = append(s, t.Name)
@@ -367,7 +369,7 @@ func (m *module) templateNames() string {
 }
 
 // auditParties is the audit detail of a request's parties: role=body.
-func (m *module) auditParties(c *Cosign) string {
+func (m *handler) auditParties(c *Cosign) string {
 	var s []string
 	for _, p := range c.Parties {
 		s = append(s, p.Role+"="+p.Body)
@@ -378,7 +380,7 @@ func (m *module) auditParties(c *Cosign) string {
 // cardGroup returns the co-signature notice group (notices.cosign) when
 // c may be shown there (Cosign.ShownTo with the bodies sitting in it),
 // else "": then its cards and notices go to people directly.
-func (m *module) cardGroup(r *bot.Roster, c *Cosign) string {
+func (m *handler) cardGroup(r *bot.Roster, c *Cosign) string {
 	g := m.cfg.NoticeGroup("cosign")
 	bodies := m.cfg.GroupBodies(g)
 	if c.ShownTo(r, bodies) {
@@ -411,7 +413,7 @@ func partyMembers(r *bot.Roster, c *Cosign) []*bot.Person {
 // that an organisation never sees another's request in a group it sits
 // in. It keeps the message references on the record so later changes
 // update every copy, and returns the group, or "" for direct messages.
-func (m *module) postCard(ctx context.Context, r *bot.Roster, c *Cosign) string {
+func (m *handler) postCard(ctx context.Context, r *bot.Roster, c *Cosign) string {
 	key := fmt.Sprintf("cosign-card:%s:%d", c.ID, c.Opens)
 	group := m.cardGroup(r, c)
 	if group == "" {
@@ -447,7 +449,7 @@ func directMessages(person string, refs []bot.MessageRef) []CardDM {
 }
 
 // keepRefs records posted group cards and direct-message cards on c.
-func (m *module) keepRefs(ctx context.Context, c *Cosign, refs []bot.MessageRef, dms []CardDM) {
+func (m *handler) keepRefs(ctx context.Context, c *Cosign, refs []bot.MessageRef, dms []CardDM) {
 	if len(refs) == 0 && len(dms) == 0 {
 		return
 	}
@@ -472,7 +474,7 @@ func (m *module) keepRefs(ctx context.Context, c *Cosign, refs []bot.MessageRef,
 }
 
 // groupName is the display name of a notice group.
-func (m *module) groupName(key string) string {
+func (m *handler) groupName(key string) string {
 	if g, ok := m.cfg.Groups[key]; ok && g.Name != "" {
 		return g.Name
 	}
@@ -483,7 +485,7 @@ func (m *module) groupName(key string) string {
 // a one-to-one chat with the bot, or a configured group where everyone
 // sitting may know of c (Cosign.ShownTo). A group the configuration does
 // not name may not.
-func (m *module) chatShows(req *bot.Request, c *Cosign) bool {
+func (m *handler) chatShows(req *bot.Request, c *Cosign) bool {
 	if req.Direct || req.ChatID == "" {
 		return true
 	}
@@ -499,7 +501,7 @@ func (m *module) chatShows(req *bot.Request, c *Cosign) bool {
 // c; otherwise it sends resp's replies to the person by direct message
 // and answers in the chat with a line that names nothing, since some
 // platforms show a command's answer to the whole group.
-func (m *module) answer(ctx context.Context, req *bot.Request, c *Cosign, resp *bot.Response) *bot.Response {
+func (m *handler) answer(ctx context.Context, req *bot.Request, c *Cosign, resp *bot.Response) *bot.Response {
 	if resp == nil || c == nil {
 		return resp
 	}
@@ -507,7 +509,7 @@ func (m *module) answer(ctx context.Context, req *bot.Request, c *Cosign, resp *
 }
 
 // answerIf is answer when whether the chat may read resp is known.
-func (m *module) answerIf(ctx context.Context, req *bot.Request, shows bool, resp *bot.Response) *bot.Response {
+func (m *handler) answerIf(ctx context.Context, req *bot.Request, shows bool, resp *bot.Response) *bot.Response {
 	if resp == nil || shows {
 		return resp
 	}
@@ -531,7 +533,7 @@ func (m *module) answerIf(ctx context.Context, req *bot.Request, shows bool, res
 // inChat wraps a sub-command that names a request in its first argument
 // so that its answer reaches only the person when the chat it was typed
 // in may not read about that request (see answer).
-func (m *module) inChat(run func(context.Context, *bot.Request) (*bot.Response, error)) func(context.Context, *bot.Request) (*bot.Response, error) {
+func (m *handler) inChat(run func(context.Context, *bot.Request) (*bot.Response, error)) func(context.Context, *bot.Request) (*bot.Response, error) {
 	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 		resp, err := run(ctx, req)
 		if err != nil || req.Direct || req.ChatID == "" || req.Command == nil {

@@ -10,7 +10,7 @@ import (
 // English answers count in English: one co-signature, one entry.
 func TestEnglishCountsUseTheSingularForOne(t *testing.T) {
 	env := newEnv(t)
-	if err := admin.Register(env.Bot, env.Config); err != nil {
+	if err := admin.Module(nil).Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	id := open(t, env, "lina", newThree)

@@ -66,7 +66,7 @@ func TestSecondOpenCosignForTheSameItemIsRefusedNamingTheOpenOne(t *testing.T) {
 // and done, audited, and its history says which request closed it.
 func TestCompletedSignatureClosesTheImmediateFixItem(t *testing.T) {
 	env := newEnv(t)
-	if err := progress.Register(env.Bot, env.Config); err != nil {
+	if err := progress.Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	addItem(t, env, "ZG-2026-0003", "公务用车登记不规范", "finance", "group3")
@@ -122,7 +122,7 @@ func TestDecliningForAnotherPartysBodyIsRefusedForThatReason(t *testing.T) {
 // close the item.
 func TestJointEvaluationOfAnItemNeitherBlocksNorClosesIt(t *testing.T) {
 	env := newEnv(t)
-	if err := progress.Register(env.Bot, env.Config); err != nil {
+	if err := progress.Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	addItem(t, env, "ZG-2026-0003", "公务用车登记不规范", "finance", "group3")

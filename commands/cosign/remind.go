@@ -14,7 +14,7 @@ import (
 
 // open starts an opening of c at now: in free order every unconfirmed
 // party may sign from now; in sequential order only the next one.
-func (m *module) open(c *Cosign, now time.Time) {
+func (m *handler) open(c *Cosign, now time.Time) {
 	c.OpenedAt = now
 	for i := range c.Parties {
 		p := &c.Parties[i]
@@ -35,7 +35,7 @@ func (m *module) open(c *Cosign, now time.Time) {
 
 // activate starts party i's clock: when it is reminded and when the
 // inspection office is told.
-func (m *module) activate(c *Cosign, i int, now time.Time) {
+func (m *handler) activate(c *Cosign, i int, now time.Time) {
 	p := &c.Parties[i]
 	p.Since = now
 	p.RemindAt, p.EscalateAt = m.dueTimes(now)
@@ -46,8 +46,8 @@ func (m *module) activate(c *Cosign, i int, now time.Time) {
 // Friday afternoon is reminded on Tuesday afternoon, not over the
 // weekend); a shorter one counts hours. The escalation follows after a
 // second period. Both fall within working hours on working days.
-func (m *module) dueTimes(since time.Time) (remind, escalate time.Time) {
-	d := m.cfg.Cosign.Reminder
+func (m *handler) dueTimes(since time.Time) (remind, escalate time.Time) {
+	d := m.settings.Reminder
 	if d <= 0 {
 		d = 48 * time.Hour
 	}
@@ -62,7 +62,7 @@ func (m *module) dueTimes(since time.Time) (remind, escalate time.Time) {
 
 // workingTime returns t, or the next moment within working hours
 // (09:00–18:00 on a working day).
-func (m *module) workingTime(t time.Time) time.Time {
+func (m *handler) workingTime(t time.Time) time.Time {
 	t = t.In(m.b.Loc)
 	for range 400 {
 		y, mo, d := t.Date()
@@ -79,14 +79,14 @@ func (m *module) workingTime(t time.Time) time.Time {
 }
 
 // inWorkingHours reports whether reminders may be sent at now.
-func (m *module) inWorkingHours(now time.Time) bool {
+func (m *handler) inWorkingHours(now time.Time) bool {
 	now = now.In(m.b.Loc)
 	return bot.OfficeHours(m.b.Cal, m.b.Loc, now)
 }
 
 // escalationGroup is where unsigned requests are reported to the
 // inspection office: notices.cosign_escalation, else notices.summary.
-func (m *module) escalationGroup() string {
+func (m *handler) escalationGroup() string {
 	if g, ok := m.cfg.Notices["cosign_escalation"]; ok {
 		return g
 	}
@@ -98,7 +98,7 @@ func (m *module) escalationGroup() string {
 // time, and reported once to the inspection office after its escalation
 // time; never outside working hours. Claims are made in an atomic update
 // first, so processes running the job at once remind only once.
-func (m *module) remind(ctx context.Context, now time.Time) error {
+func (m *handler) remind(ctx context.Context, now time.Time) error {
 	if !m.inWorkingHours(now) {
 		return nil
 	}
@@ -123,7 +123,7 @@ func (m *module) remind(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
+func (m *handler) remindOne(ctx context.Context, r *bot.Roster, id string, now time.Time) error {
 	var remind, escalate []int
 	c, err := update(ctx, m.b.Store, id, func(c *Cosign) error {
 		remind, escalate = nil, nil
@@ -173,7 +173,7 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 // message, with the card when the group may not see it (inGroup false),
 // and audits the reminder. It returns the direct messages that carry a
 // card.
-func (m *module) remindParty(ctx context.Context, r *bot.Roster, c *Cosign, p CosignParty, inGroup bool) ([]CardDM, error) {
+func (m *handler) remindParty(ctx context.Context, r *bot.Roster, c *Cosign, p CosignParty, inGroup bool) ([]CardDM, error) {
 	var errs []error
 	var dms []CardDM
 	var told []string
@@ -209,7 +209,7 @@ func (m *module) remindParty(ctx context.Context, r *bot.Roster, c *Cosign, p Co
 // still unsigned, to the escalation group, or to the inspection office's
 // members directly when someone in the group may not know of the
 // request, and audits it.
-func (m *module) escalate(ctx context.Context, r *bot.Roster, c *Cosign, escalate []int) error {
+func (m *handler) escalate(ctx context.Context, r *bot.Roster, c *Cosign, escalate []int) error {
 	var errs []error
 	lang := m.b.Lang
 	var parties, bodies []string

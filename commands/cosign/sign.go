@@ -24,7 +24,7 @@ type refusal struct {
 func (r *refusal) Error() string { return "cosign: refused: " + r.reason }
 
 // refuse answers a refused attempt to the presser only and audits it.
-func (m *module) refuse(ctx context.Context, req *bot.Request, action, id string, r *refusal) (*bot.Response, error) {
+func (m *handler) refuse(ctx context.Context, req *bot.Request, action, id string, r *refusal) (*bot.Response, error) {
 	if err := m.b.AuditResult(ctx, req, action, id, r.reason, bot.ResultRefused); err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func (m *module) refuse(ctx context.Context, req *bot.Request, action, id string
 }
 
 // stateRefusal refuses any answer to a request that is not open.
-func (m *module) stateRefusal(r *bot.Roster, c *Cosign, lang string) *refusal {
+func (m *handler) stateRefusal(r *bot.Roster, c *Cosign, lang string) *refusal {
 	switch c.State {
 	case CosignOpen:
 		return nil
@@ -50,7 +50,7 @@ func (m *module) stateRefusal(r *bot.Roster, c *Cosign, lang string) *refusal {
 // eligible returns the parties of c that p may answer for now: p belongs
 // to their body, they have not confirmed, and, to sign in sequential
 // order, it is their turn.
-func (m *module) eligible(r *bot.Roster, c *Cosign, p *bot.Person, lang string, signing bool) ([]int, *refusal) {
+func (m *handler) eligible(r *bot.Roster, c *Cosign, p *bot.Person, lang string, signing bool) ([]int, *refusal) {
 	if ref := m.stateRefusal(r, c, lang); ref != nil {
 		return nil, ref
 	}
@@ -82,7 +82,7 @@ func (m *module) eligible(r *bot.Roster, c *Cosign, p *bot.Person, lang string, 
 // partyRefusal refuses p answering for body on c: body is not one of
 // c's parties, or p is not a member of it. A member of another party is
 // told which, so a person in two bodies learns why this one is refused.
-func (m *module) partyRefusal(r *bot.Roster, c *Cosign, body string, p *bot.Person, lang string) *refusal {
+func (m *handler) partyRefusal(r *bot.Roster, c *Cosign, body string, p *bot.Person, lang string) *refusal {
 	i := c.PartyOf(body)
 	if i >= 0 && p.InBody(body) {
 		return nil
@@ -102,7 +102,7 @@ func (m *module) partyRefusal(r *bot.Roster, c *Cosign, body string, p *bot.Pers
 // as an unknown one and audited as refused: a command must not confirm
 // that another organisation's request exists. (A button is pressed on a
 // card the person was shown, and is answered by the signing rules.)
-func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Cosign, error) {
+func (m *handler) load(ctx context.Context, req *bot.Request, id string) (*Cosign, error) {
 	c, err := m.read(ctx, req, id)
 	if err != nil || req.Kind == bot.KindAction || c.Visible(req.Roster, req.Person) {
 		return c, err
@@ -118,7 +118,7 @@ func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Cosign
 }
 
 // read reads request id, refusing a malformed or unknown id.
-func (m *module) read(ctx context.Context, req *bot.Request, id string) (*Cosign, error) {
+func (m *handler) read(ctx context.Context, req *bot.Request, id string) (*Cosign, error) {
 	id = strings.ToUpper(strings.TrimSpace(id))
 	if !reCosignID.MatchString(id) {
 		if id == "" {
@@ -135,7 +135,7 @@ func (m *module) read(ctx context.Context, req *bot.Request, id string) (*Cosign
 
 // signButton handles "确认签字 / Confirm": it signs for the presser's one
 // party, or asks a person in two parties which one.
-func (m *module) signButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) signButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	c, err := m.load(ctx, req, req.Value)
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (m *module) signButton(ctx context.Context, req *bot.Request) (*bot.Respons
 }
 
 // signAsButton handles the choice of a person in two parties.
-func (m *module) signAsButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) signAsButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id, body, ok := strings.Cut(req.Value, "|")
 	if !ok || body == "" {
 		return nil, bot.Errorf(bot.EINVALID, "error.unknown_action")
@@ -157,7 +157,7 @@ func (m *module) signAsButton(ctx context.Context, req *bot.Request) (*bot.Respo
 }
 
 // signCmd handles "cosign sign QZ-… [as:body]".
-func (m *module) signCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) signCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	c, err := m.load(ctx, req, req.Command.Arg(0))
 	if err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func (m *module) signCmd(ctx context.Context, req *bot.Request) (*bot.Response, 
 
 // signFor signs c for body, or for the presser's only signable party
 // when body is "", or offers the choice.
-func (m *module) signFor(ctx context.Context, req *bot.Request, c *Cosign, body string) (*bot.Response, error) {
+func (m *handler) signFor(ctx context.Context, req *bot.Request, c *Cosign, body string) (*bot.Response, error) {
 	idx, ref := m.eligible(req.Roster, c, req.Person, req.Lang, true)
 	if ref != nil {
 		return m.refuse(ctx, req, "cosign.sign", c.ID, ref)
@@ -190,7 +190,7 @@ func (m *module) signFor(ctx context.Context, req *bot.Request, c *Cosign, body 
 }
 
 // choice answers a person in two signable parties with one button each.
-func (m *module) choice(req *bot.Request, c *Cosign, idx []int) *bot.Response {
+func (m *handler) choice(req *bot.Request, c *Cosign, idx []int) *bot.Response {
 	card := &bot.Card{Title: m.b.T(req.Lang, "cosign.choose.title", "id", c.ID), Text: m.b.T(req.Lang, "cosign.choose.text"), Color: bot.Blue}
 	for _, i := range idx {
 		p := c.Parties[i]
@@ -205,7 +205,7 @@ func (m *module) choice(req *bot.Request, c *Cosign, idx []int) *bot.Response {
 // sign records the confirmation of body's party in one atomic update.
 // Only the update that confirms the last party completes the request, so
 // the completion is announced once however many processes press at once.
-func (m *module) sign(ctx context.Context, req *bot.Request, id, body string) (*bot.Response, error) {
+func (m *handler) sign(ctx context.Context, req *bot.Request, id, body string) (*bot.Response, error) {
 	now := m.b.Now()
 	r := req.Roster
 	c, err := update(ctx, m.b.Store, id, func(c *Cosign) error {
@@ -275,7 +275,7 @@ func handoverBody(c *Cosign) string {
 
 // completed audits the completion and the hand-over and tells the group;
 // only the update that completed the request calls it.
-func (m *module) completed(ctx context.Context, req *bot.Request, r *bot.Roster, c *Cosign) error {
+func (m *handler) completed(ctx context.Context, req *bot.Request, r *bot.Roster, c *Cosign) error {
 	if err := m.b.Audit(ctx, req, "cosign.complete", c.ID, fmt.Sprintf("parties=%d", len(c.Parties))); err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func (m *module) completed(ctx context.Context, req *bot.Request, r *bot.Roster,
 }
 
 // completeText is the completion notice in lang, with the hand-over.
-func (m *module) completeText(r *bot.Roster, c *Cosign, lang string) string {
+func (m *handler) completeText(r *bot.Roster, c *Cosign, lang string) string {
 	text := m.b.T(lang, "cosign.complete.notice", "id", c.ID, "title", m.title(c, lang), "description", m.describe(c, lang))
 	if c.Handover != nil {
 		text += "\n" + m.b.T(lang, "cosign.handover", "body", m.bodyName(r, c.Handover.To, lang), "date", bot.FormatDate(c.Handover.Date, m.b.Loc))
@@ -320,7 +320,7 @@ func (m *module) completeText(r *bot.Roster, c *Cosign, lang string) string {
 
 // changed updates every posted card of c to its new state and answers
 // the request: a toast, and for a button the clicked card replaced.
-func (m *module) changed(ctx context.Context, req *bot.Request, r *bot.Roster, c *Cosign, toast string) *bot.Response {
+func (m *handler) changed(ctx context.Context, req *bot.Request, r *bot.Roster, c *Cosign, toast string) *bot.Response {
 	// Render the latest stored state: when two parties press at once, the
 	// answer delivered last must not show the older one.
 	latest := c
@@ -369,7 +369,7 @@ func (m *module) changed(ctx context.Context, req *bot.Request, r *bot.Roster, c
 // the platform asked for it in a form (req.Input) the click declines at
 // once; otherwise, or when the person could decline for more than one
 // party, eligible parties are told the command to type.
-func (m *module) declineButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) declineButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	c, err := m.load(ctx, req, req.Value)
 	if err != nil {
 		return nil, err
@@ -398,7 +398,7 @@ func (m *module) declineButton(ctx context.Context, req *bot.Request) (*bot.Resp
 }
 
 // declineCmd handles "cosign decline QZ-… [as:body] reason".
-func (m *module) declineCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) declineCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	c, err := m.load(ctx, req, req.Command.Arg(0))
 	if err != nil {
 		return nil, err
@@ -442,7 +442,7 @@ func (m *module) declineCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	return m.decline(ctx, req, c.ID, body, reason)
 }
 
-func (m *module) choices(r *bot.Roster, c *Cosign, idx []int, lang string) string {
+func (m *handler) choices(r *bot.Roster, c *Cosign, idx []int, lang string) string {
 	var s []string
 	for _, i := range idx {
 		s = append(s, m.b.T(lang, "cosign.choice", "party", m.partyName(r, c.Parties[i], lang), "body", c.Parties[i].Body))
@@ -451,7 +451,7 @@ func (m *module) choices(r *bot.Roster, c *Cosign, idx []int, lang string) strin
 }
 
 // decline returns the request to its creator with the reason.
-func (m *module) decline(ctx context.Context, req *bot.Request, id, body, reason string) (*bot.Response, error) {
+func (m *handler) decline(ctx context.Context, req *bot.Request, id, body, reason string) (*bot.Response, error) {
 	now := m.b.Now()
 	r := req.Roster
 	c, err := update(ctx, m.b.Store, id, func(c *Cosign) error {
@@ -492,19 +492,19 @@ func (m *module) decline(ctx context.Context, req *bot.Request, id, body, reason
 }
 
 // creatorRefusal refuses anyone but the creator and administrators.
-func (m *module) creatorRefusal(r *bot.Roster, c *Cosign, p *bot.Person, lang string) *refusal {
+func (m *handler) creatorRefusal(r *bot.Roster, c *Cosign, p *bot.Person, lang string) *refusal {
 	if p.ID == c.CreatedBy || p.Admin {
 		return nil
 	}
 	return &refusal{"not_creator", "cosign.refuse.not_creator", []any{"id", c.ID, "creator", m.personName(r, c.CreatedBy, lang)}}
 }
 
-func (m *module) reopenButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) reopenButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	return m.reopen(ctx, req, req.Value, "")
 }
 
 // reopenCmd handles "cosign reopen QZ-… [new description]".
-func (m *module) reopenCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) reopenCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	desc := strings.TrimSpace(req.Command.Rest(1))
 	if len([]rune(desc)) > maxDescription {
 		return nil, bot.UsageError(req, "cosign.err.too_long", "max", maxDescription)
@@ -515,7 +515,7 @@ func (m *module) reopenCmd(ctx context.Context, req *bot.Request) (*bot.Response
 // reopen puts a declined request before every party again, after the
 // creator's changes: earlier confirmations were given to the unchanged
 // request, so every party signs again.
-func (m *module) reopen(ctx context.Context, req *bot.Request, id, desc string) (*bot.Response, error) {
+func (m *handler) reopen(ctx context.Context, req *bot.Request, id, desc string) (*bot.Response, error) {
 	c, err := m.load(ctx, req, id)
 	if err != nil {
 		return nil, err
@@ -560,7 +560,7 @@ func (m *module) reopen(ctx context.Context, req *bot.Request, id, desc string) 
 }
 
 // withdrawCmd handles "cosign withdraw QZ-… [reason]".
-func (m *module) withdrawCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) withdrawCmd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	c, err := m.load(ctx, req, req.Command.Arg(0))
 	if err != nil {
 		return nil, err

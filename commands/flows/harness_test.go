@@ -101,11 +101,11 @@ func newEnv(t *testing.T) *bottest.Env {
 	env := bottest.New(t, bottest.WithPlatforms(slack.Platform(), lark.Platform()))
 	env.RunOutbox() // as the program: queued messages go out by themselves
 	for _, reg := range []func() error{
-		func() error { return admin.Register(env.Bot, env.Config) },
-		func() error { return clue.Register(env.Bot, env.Config) },
-		func() error { return cosign.RegisterWith(env.Bot, env.Config, cosign.Builtin()) },
-		func() error { return meeting.Register(env.Bot, env.Config) },
-		func() error { return progress.Register(env.Bot, env.Config) },
+		func() error { return admin.Module(nil).Setup(env.Bot, env.Config) },
+		func() error { return clue.Module().Setup(env.Bot, env.Config) },
+		func() error { return cosign.Module().Setup(env.Bot, env.Config) },
+		func() error { return meeting.Module().Setup(env.Bot, env.Config) },
+		func() error { return progress.Module().Setup(env.Bot, env.Config) },
 	} {
 		if err := reg(); err != nil {
 			t.Fatal(err)

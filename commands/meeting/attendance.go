@@ -13,7 +13,7 @@ import (
 // which invited bodies actually attended. From then on the recorded
 // attendance, not the answers given beforehand, decides who attended;
 // an invited body that neither attended nor asked for leave is absent.
-func (m *module) attendance(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) attendance(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	mt, err := m.load(ctx, req, req.Command.Arg(0))
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (m *module) attendance(ctx context.Context, req *bot.Request) (*bot.Respons
 
 // presence renders "出席：…；请假：…；缺席：…" over the invitees of a
 // meeting whose attendance was taken.
-func (m *module) presence(lang string, r *bot.Roster, mt *Meeting) string {
+func (m *handler) presence(lang string, r *bot.Roster, mt *Meeting) string {
 	by := map[BodyPresence][]string{}
 	for _, b := range m.inviteesOf(r, mt) {
 		p := mt.PresenceOf(r, b)

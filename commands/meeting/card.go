@@ -13,7 +13,7 @@ import (
 // deployment language): date, time, place, agenda, the answers counted,
 // the invited bodies, the attendance once recorded, and the 参加 / 请假
 // buttons while it is upcoming.
-func (m *module) card(lang string, r *bot.Roster, mt *Meeting, now time.Time) *bot.Card {
+func (m *handler) card(lang string, r *bot.Roster, mt *Meeting, now time.Time) *bot.Card {
 	t := func(key string, args ...any) string { return m.b.T(lang, key, args...) }
 	title := m.title(lang, mt)
 	card := &bot.Card{Title: t("meeting.card.title", "title", title, "id", mt.ID), Color: bot.Blue}
@@ -69,7 +69,7 @@ func (m *module) card(lang string, r *bot.Roster, mt *Meeting, now time.Time) *b
 }
 
 // intro is the notice text: the schedule's template or the catalog's.
-func (m *module) intro(lang string, mt *Meeting) string {
+func (m *handler) intro(lang string, mt *Meeting) string {
 	place := mt.Place
 	if place == "" {
 		place = m.b.T(lang, "meeting.place_tbd")
@@ -99,17 +99,17 @@ func fill(tpl string, vals map[string]string) string {
 }
 
 // when renders "2026-12-01 09:00（周二）".
-func (m *module) when(lang string, t time.Time) string {
+func (m *handler) when(lang string, t time.Time) string {
 	return m.b.T(lang, "meeting.when", "time", bot.FormatTime(t, m.b.Loc), "weekday", m.weekday(lang, t))
 }
 
-func (m *module) weekday(lang string, t time.Time) string {
+func (m *handler) weekday(lang string, t time.Time) string {
 	return m.b.T(lang, fmt.Sprintf("meeting.weekday.%d", int(t.In(m.b.Loc).Weekday())))
 }
 
 // holiday names an official holiday in lang (the calendar's names are
 // Chinese).
-func (m *module) holiday(lang, name string) string {
+func (m *handler) holiday(lang, name string) string {
 	key := "meeting.holiday." + name
 	if m.b.Translator().Has(lang, key) {
 		return m.b.T(lang, key)
@@ -119,7 +119,7 @@ func (m *module) holiday(lang, name string) string {
 
 // agendaText numbers the standing items, then the items open from last
 // time.
-func (m *module) agendaText(lang string, mt *Meeting) string {
+func (m *handler) agendaText(lang string, mt *Meeting) string {
 	open := mt.OpenItems
 	if in, ok := mt.OpenItemsIn[i18n.Norm(lang)]; ok {
 		open = in
@@ -136,7 +136,7 @@ func (m *module) agendaText(lang string, mt *Meeting) string {
 }
 
 // names lists the people who gave answer, in answer order.
-func (m *module) names(lang string, r *bot.Roster, mt *Meeting, answer string) []string {
+func (m *handler) names(lang string, r *bot.Roster, mt *Meeting, answer string) []string {
 	var out []string
 	for _, a := range mt.Answers {
 		if a.Answer == answer {
@@ -146,7 +146,7 @@ func (m *module) names(lang string, r *bot.Roster, mt *Meeting, answer string) [
 	return out
 }
 
-func (m *module) joinNames(lang string, names []string) string {
+func (m *handler) joinNames(lang string, names []string) string {
 	if len(names) == 0 {
 		return m.b.T(lang, "meeting.none")
 	}
@@ -154,7 +154,7 @@ func (m *module) joinNames(lang string, names []string) string {
 }
 
 // summary is the one-line form of a meeting in lists.
-func (m *module) summary(lang string, mt *Meeting) string {
+func (m *handler) summary(lang string, mt *Meeting) string {
 	attend, absent := mt.Count()
 	state := m.b.T(lang, "meeting.state."+mt.State)
 	return m.b.T(lang, "meeting.line", "id", mt.ID, "title", m.title(lang, mt), "time", m.when(lang, mt.Time), "state", state, "attend", attend, "absent", absent)

@@ -28,7 +28,7 @@ func parseClock(s string) (int, int, bool) {
 
 // parseWhen reads "<date> [HH:MM]" from the arguments at i; without a
 // time it keeps def's time of day. It returns how many arguments it used.
-func (m *module) parseWhen(req *bot.Request, i int, def time.Time) (time.Time, int, error) {
+func (m *handler) parseWhen(req *bot.Request, i int, def time.Time) (time.Time, int, error) {
 	ds := req.Command.Arg(i)
 	if ds == "" {
 		return time.Time{}, 0, bot.UsageError(req, "meeting.err.no_date")
@@ -58,7 +58,7 @@ func (m *module) parseWhen(req *bot.Request, i int, def time.Time) (time.Time, i
 }
 
 // dayOffNote warns when a meeting is set on a day off.
-func (m *module) dayOffNote(lang string, t time.Time) string {
+func (m *handler) dayOffNote(lang string, t time.Time) string {
 	if m.b.Cal.IsWorkday(t) {
 		return ""
 	}
@@ -72,7 +72,7 @@ const listPage = 30
 // and those of the last 30 days, by time; with "all", every meeting,
 // newest first, a page at a time, the option from continuing after the
 // last meeting of the page before.
-func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) list(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	all := false
 	switch w := strings.ToLower(req.Command.Arg(0)); w {
 	case "":
@@ -129,7 +129,7 @@ func (m *module) list(ctx context.Context, req *bot.Request) (*bot.Response, err
 }
 
 // upcomingSchedules says when the meeting schedules next send notices.
-func (m *module) upcomingSchedules(lang string, now time.Time) string {
+func (m *handler) upcomingSchedules(lang string, now time.Time) string {
 	var lines []string
 	for _, s := range m.scheds {
 		if s.Task != TaskNotice {
@@ -147,7 +147,7 @@ func (m *module) upcomingSchedules(lang string, now time.Time) string {
 
 // next handles "meeting next": the card of the next meeting, with the
 // buttons to answer.
-func (m *module) next(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) next(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	// The first scheduled meeting after now, from the index by time.
 	r := bot.Range{Prefix: idxScheduled, After: idxScheduled + index.Time(req.Time) + index.Sep + "\xff", Limit: 20}
 	for {
@@ -175,7 +175,7 @@ func (m *module) next(ctx context.Context, req *bot.Request) (*bot.Response, err
 }
 
 // show handles "meeting show HY-…": the card, the notes and the history.
-func (m *module) show(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	mt, err := m.load(ctx, req, req.Command.Arg(0))
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func (m *module) show(ctx context.Context, req *bot.Request) (*bot.Response, err
 
 // create handles "meeting new <kind> <date> [HH:MM] [place:…] [title:…]
 // [agenda:…]": an ad-hoc meeting, announced in the meeting group.
-func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	kw := req.Command.Arg(0)
 	if kw == "" {
 		return nil, bot.UsageError(req, "meeting.err.no_kind")
@@ -255,7 +255,7 @@ func (m *module) create(ctx context.Context, req *bot.Request) (*bot.Response, e
 	return bot.Text(text), nil
 }
 
-func (m *module) groupName(key string) string {
+func (m *handler) groupName(key string) string {
 	if g, ok := m.cfg.Groups[key]; ok && g.Name != "" {
 		return g.Name
 	}
@@ -263,7 +263,7 @@ func (m *module) groupName(key string) string {
 }
 
 // move handles "meeting move HY-… <date> [HH:MM]".
-func (m *module) move(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) move(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	mt, err := m.load(ctx, req, req.Command.Arg(0))
 	if err != nil {
 		return nil, err
@@ -307,7 +307,7 @@ func (m *module) move(ctx context.Context, req *bot.Request) (*bot.Response, err
 }
 
 // cancel handles "meeting cancel HY-… [reason]".
-func (m *module) cancel(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) cancel(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	mt, err := m.load(ctx, req, req.Command.Arg(0))
 	if err != nil {
 		return nil, err
@@ -342,7 +342,7 @@ func (m *module) cancel(ctx context.Context, req *bot.Request) (*bot.Response, e
 
 // note handles "meeting note HY-… <text>": minutes or a decision, shown
 // on the agenda of the next meeting of the kind.
-func (m *module) note(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) note(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	mt, err := m.load(ctx, req, req.Command.Arg(0))
 	if err != nil {
 		return nil, err
@@ -370,7 +370,7 @@ func (m *module) note(ctx context.Context, req *bot.Request) (*bot.Response, err
 
 // answerButton handles the 参加 / 请假 buttons: one answer per person and
 // meeting, which they may change until the meeting starts.
-func (m *module) answerButton(answer string) bot.HandlerFunc {
+func (m *handler) answerButton(answer string) bot.HandlerFunc {
 	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 		mt, err := m.load(ctx, req, req.Value)
 		if err != nil {
@@ -433,7 +433,7 @@ func (m *module) answerButton(answer string) bot.HandlerFunc {
 
 // refresh updates the posted cards of a meeting after a change by
 // command; a platform failure is logged, the change stands.
-func (m *module) refresh(ctx context.Context, mt *Meeting, now time.Time) {
+func (m *handler) refresh(ctx context.Context, mt *Meeting, now time.Time) {
 	if len(mt.Cards) == 0 {
 		return
 	}
@@ -448,7 +448,7 @@ func (m *module) refresh(ctx context.Context, mt *Meeting, now time.Time) {
 }
 
 // tell posts a short notice about a meeting to its group.
-func (m *module) tell(ctx context.Context, mt *Meeting, text string) {
+func (m *handler) tell(ctx context.Context, mt *Meeting, text string) {
 	if _, err := m.b.Notify(ctx, bot.Notice{Group: mt.Group, Text: text}); err != nil {
 		m.b.Log.Error("meeting notice", "meeting", mt.ID, "err", err)
 	}

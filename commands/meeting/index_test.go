@@ -21,7 +21,7 @@ func indexEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 	cfg := config.Demo()
 	cfg.Schedules = nil
 	env := bottest.New(t, append(opts, bottest.WithConfig(cfg))...)
-	if err := meeting.Register(env.Bot, cfg); err != nil {
+	if err := meeting.Module().Setup(env.Bot, cfg); err != nil {
 		t.Fatal(err)
 	}
 	return env

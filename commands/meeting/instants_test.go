@@ -21,7 +21,7 @@ func newEnvAt(t *testing.T, now time.Time, scs ...config.ScheduleConfig) *fixtur
 	cfg := config.Demo()
 	cfg.Schedules = scs
 	env := bottest.New(t, bottest.WithConfig(cfg), bottest.WithClock(bottest.NewClock(now.UTC())))
-	if err := meeting.Register(env.Bot, cfg); err != nil {
+	if err := meeting.Module().Setup(env.Bot, cfg); err != nil {
 		t.Fatal(err)
 	}
 	r, err := schedule.New(env.Bot, cfg)

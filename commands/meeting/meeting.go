@@ -16,7 +16,6 @@ package meeting
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -77,23 +76,32 @@ func ParseKind(s string) (MeetingKind, bool) {
 	return "", false
 }
 
-// module holds what the handlers need.
-type module struct {
-	b      *bot.Bot
-	cfg    *config.Config
-	coll   bot.Collection[Meeting]
-	scheds []*schedule.Schedule
+// handler holds what the commands, jobs and tasks need.
+type handler struct {
+	b        *bot.Bot
+	cfg      *config.Config
+	settings Settings
+	// The clue domain's discipline-only group and who sits there.
+	clueGroup  string
+	clueBodies []string
+	coll       bot.Collection[Meeting]
+	scheds     []*schedule.Schedule
 	// The other domains' queries the agenda asks.
 	clues   clue.Queries
 	cosigns cosign.Queries
 	items   progress.Queries
 }
 
-// Register adds the meeting (会议) and schedule (日程) commands, the
-// meeting.notice task and the reminder job to b. It validates the
-// configured schedules (errors name the key), so a bad rule stops the
-// start-up.
-func Register(b *bot.Bot, cfg *config.Config) error {
+// Module is the meeting domain: the meeting (会议) and schedule (日程)
+// commands, the meeting.notice task and the reminder job, with the
+// meetings section of the configuration (Settings). Its setup validates
+// the configured schedules (errors name the key), so a bad rule stops
+// the start-up.
+func Module() config.Module {
+	return config.Module{Name: "meeting", Section: SettingsSection, Check: check, Setup: setup}
+}
+
+func setup(b *bot.Bot, cfg *config.Config) error {
 	if err := b.AddTexts(texts, textsDir); err != nil {
 		return err
 	}
@@ -101,18 +109,16 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range scheds {
-		if s.Task != TaskNotice {
-			continue
-		}
-		if k := s.Meeting.Kind; k != "" {
-			if _, ok := ParseKind(k); !ok {
-				return fmt.Errorf("schedules[%d].meeting.kind: unknown meeting kind %q (work, joint, review or other)", s.Index, k)
-			}
-		}
+	settings, err := SettingsOf(cfg)
+	if err != nil {
+		return err
 	}
-	m := &module{
-		b: b, cfg: cfg, coll: bot.Records[Meeting](b.Store, CollMeetings), scheds: scheds,
+	group, bodies, err := clueGroup(cfg)
+	if err != nil {
+		return err
+	}
+	m := &handler{
+		b: b, cfg: cfg, settings: settings, clueGroup: group, clueBodies: bodies, coll: bot.Records[Meeting](b.Store, CollMeetings), scheds: scheds,
 		clues: clue.NewQueries(b.Store, b.Loc), cosigns: cosign.NewQueries(b.Store), items: progress.NewQueries(b.Store, b.Loc),
 	}
 	if err := b.Register(m.command(), m.scheduleCommand()); err != nil {
@@ -124,7 +130,7 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 	return b.AddJob(bot.Job{Name: JobRemind, Every: JobEvery, Run: m.remind})
 }
 
-func (m *module) command() *bot.Command {
+func (m *handler) command() *bot.Command {
 	office := bot.Kinds(bot.InspectionOffice)
 	return &bot.Command{
 		Name: "meeting", Aliases: []string{"会议", "开会"},
@@ -147,7 +153,7 @@ func (m *module) command() *bot.Command {
 }
 
 // load returns the meeting with the id typed or carried by a button.
-func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Meeting, error) {
+func (m *handler) load(ctx context.Context, req *bot.Request, id string) (*Meeting, error) {
 	id = strings.ToUpper(strings.TrimSpace(id))
 	if id == "" {
 		return nil, bot.UsageError(req, "meeting.err.no_id")
@@ -163,18 +169,18 @@ func (m *module) load(ctx context.Context, req *bot.Request, id string) (*Meetin
 }
 
 // kindName is the kind in lang, or the meeting's own title.
-func (m *module) kindName(lang string, k MeetingKind) string {
+func (m *handler) kindName(lang string, k MeetingKind) string {
 	return m.b.T(lang, "meeting.kind."+string(k))
 }
 
-func (m *module) title(lang string, mt *Meeting) string {
+func (m *handler) title(lang string, mt *Meeting) string {
 	if mt.Title != "" {
 		return mt.Title
 	}
 	return m.kindName(lang, mt.Kind)
 }
 
-func (m *module) personName(r *bot.Roster, id, lang string) string {
+func (m *handler) personName(r *bot.Roster, id, lang string) string {
 	if id == "" {
 		return m.b.T(lang, "meeting.scheduler")
 	}
@@ -201,30 +207,30 @@ func afterWord(req *bot.Request, word string) string {
 // invitees resolves the configured invitees of kind on the current
 // roster; the meeting keeps them, so a later change of the configuration
 // does not rewrite who was invited to a past meeting.
-func (m *module) invitees(ctx context.Context, kind MeetingKind) ([]string, error) {
+func (m *handler) invitees(ctx context.Context, kind MeetingKind) ([]string, error) {
 	r, err := m.b.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return m.cfg.Meetings.InviteesOf(r, string(kind)), nil
+	return m.settings.InviteesOf(r, string(kind)), nil
 }
 
 // inviteesOf returns the meeting's invitees; a meeting stored before
 // invitee lists takes the configured list of its kind.
-func (m *module) inviteesOf(r *bot.Roster, mt *Meeting) []string {
+func (m *handler) inviteesOf(r *bot.Roster, mt *Meeting) []string {
 	if mt.Invitees != nil {
 		return mt.Invitees
 	}
-	return m.cfg.Meetings.InviteesOf(r, string(mt.Kind))
+	return m.settings.InviteesOf(r, string(mt.Kind))
 }
 
 // invited reports whether p belongs to an invited body.
-func (m *module) invited(r *bot.Roster, mt *Meeting, p *bot.Person) bool {
+func (m *handler) invited(r *bot.Roster, mt *Meeting, p *bot.Person) bool {
 	return p != nil && slices.ContainsFunc(m.inviteesOf(r, mt), p.InBody)
 }
 
 // bodyNames joins the names of bodies in lang.
-func (m *module) bodyNames(lang string, r *bot.Roster, ids []string) string {
+func (m *handler) bodyNames(lang string, r *bot.Roster, ids []string) string {
 	names := make([]string, 0, len(ids))
 	for _, id := range ids {
 		names = append(names, r.BodyName(id, lang))

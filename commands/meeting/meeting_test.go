@@ -2,7 +2,6 @@ package meeting_test
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +39,7 @@ func newEnv(t *testing.T, scs ...config.ScheduleConfig) *fixture {
 	cfg := config.Demo()
 	cfg.Schedules = scs
 	env := bottest.New(t, bottest.WithConfig(cfg))
-	if err := meeting.Register(env.Bot, cfg); err != nil {
+	if err := meeting.Module().Setup(env.Bot, cfg); err != nil {
 		t.Fatal(err)
 	}
 	r, err := schedule.New(env.Bot, cfg)
@@ -465,7 +464,7 @@ func TestRegisterRefusesABadScheduleNamingTheKey(t *testing.T) {
 	cfg := config.Demo()
 	cfg.Schedules = []config.ScheduleConfig{workMeeting, {Name: "x", Rule: "每月 第一个工作日", Job: meeting.TaskNotice, Meeting: config.MeetingScheduleConfig{Kind: "party"}}}
 	env := bottest.New(t, bottest.WithConfig(cfg))
-	err := meeting.Register(env.Bot, cfg)
+	err := meeting.Module().Setup(env.Bot, cfg)
 	if err == nil || !strings.Contains(err.Error(), "schedules[1].meeting.kind") {
 		t.Errorf("err = %v", err)
 	}
@@ -684,14 +683,19 @@ func TestOnlyInviteesAnswerAndTheOfficeRecordsAttendance(t *testing.T) {
 	}
 }
 
-// The configuration validates meetings.invitees against its own list of
-// kinds (bot/config cannot import this package); it must be this one.
+// The settings validate meetings.invitees against the meeting kinds:
+// every kind may be configured, any other name is refused.
 func TestConfigKnowsEveryMeetingKind(t *testing.T) {
-	var kinds []string
 	for _, k := range meeting.MeetingKinds {
-		kinds = append(kinds, string(k))
+		cfg := config.Demo()
+		meeting.SetSettings(cfg, meeting.Settings{Invitees: map[string][]string{string(k): {"supervision_room"}}})
+		if _, err := meeting.SettingsOf(cfg); err != nil {
+			t.Errorf("kind %s refused: %v", k, err)
+		}
 	}
-	if !slices.Equal(kinds, config.MeetingKinds) {
-		t.Errorf("meeting kinds %v, configuration's %v", kinds, config.MeetingKinds)
+	cfg := config.Demo()
+	meeting.SetSettings(cfg, meeting.Settings{Invitees: map[string][]string{"weekly": {"supervision_room"}}})
+	if _, err := meeting.SettingsOf(cfg); err == nil || !strings.Contains(err.Error(), "meetings.invitees.weekly") {
+		t.Errorf("unknown kind: %v", err)
 	}
 }

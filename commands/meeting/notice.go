@@ -25,7 +25,7 @@ var errSkip = errors.New("meeting: nothing to do")
 // convenes at at, with the agenda items open from last time, and posts
 // its card to the group. It is idempotent per scheduled run, so a retry
 // after a crash neither creates a second meeting nor posts a second card.
-func (m *module) notice(ctx context.Context, at time.Time) error {
+func (m *handler) notice(ctx context.Context, at time.Time) error {
 	run, ok := schedule.RunFrom(ctx)
 	if !ok {
 		run = &schedule.Run{Task: TaskNotice, At: at, Planned: at, Key: TaskNotice + "@" + at.In(m.b.Loc).Format(time.RFC3339)}
@@ -47,7 +47,7 @@ func (m *module) notice(ctx context.Context, at time.Time) error {
 }
 
 // createScheduled stores the meeting a scheduled run convenes.
-func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now time.Time) (*Meeting, error) {
+func (m *handler) createScheduled(ctx context.Context, run *schedule.Run, at, now time.Time) (*Meeting, error) {
 	kind := MeetingWork
 	if k, ok := ParseKind(run.Meeting.Kind); ok {
 		kind = k
@@ -91,7 +91,7 @@ func (m *module) createScheduled(ctx context.Context, run *schedule.Run, at, now
 // byRun returns the meeting a scheduled run created, if any, from the
 // run's key document (a Get, so that a unit of work creating a second
 // meeting for the run conflicts with the one that created the first).
-func (m *module) byRun(ctx context.Context, key string) (*Meeting, error) {
+func (m *handler) byRun(ctx context.Context, key string) (*Meeting, error) {
 	doc, err := m.b.Store.Get(ctx, CollMeetingIndex, idxRun+key)
 	if bot.IsNotFound(err) {
 		return nil, nil
@@ -112,7 +112,7 @@ func (m *module) byRun(ctx context.Context, key string) (*Meeting, error) {
 
 // post sends the meeting's card to its group and keeps the message
 // references so later changes update it.
-func (m *module) post(ctx context.Context, mt *Meeting, now time.Time) (*Meeting, error) {
+func (m *handler) post(ctx context.Context, mt *Meeting, now time.Time) (*Meeting, error) {
 	r, err := m.b.Roster(ctx)
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func (m *module) post(ctx context.Context, mt *Meeting, now time.Time) (*Meeting
 // setOpenItems lists on mt the items open from last time, in every
 // language of the catalog: they are a snapshot of that moment, which
 // cannot be rendered again later in another language.
-func (m *module) setOpenItems(ctx context.Context, mt *Meeting, now time.Time) {
+func (m *handler) setOpenItems(ctx context.Context, mt *Meeting, now time.Time) {
 	mt.OpenItems = m.openItems(ctx, mt, now, m.b.Lang)
 	mt.OpenItemsIn = map[string][]string{i18n.Norm(m.b.Lang): mt.OpenItems}
 	for _, lang := range i18n.Langs {
@@ -153,7 +153,7 @@ func (m *module) setOpenItems(ctx context.Context, mt *Meeting, now time.Time) {
 // unsigned co-signatures (those the whole group may know of) and the units that did not report progress,
 // each asked of the domain that owns the records. A source that fails is
 // logged and left out, so the notice still goes out.
-func (m *module) openItems(ctx context.Context, mt *Meeting, now time.Time, lang string) []string {
+func (m *handler) openItems(ctx context.Context, mt *Meeting, now time.Time, lang string) []string {
 	var items []string
 	add := func(name string, lines []string, err error) {
 		if err != nil {
@@ -181,7 +181,7 @@ func (m *module) openItems(ctx context.Context, mt *Meeting, now time.Time, lang
 
 // previousNotes are the notes of the latest earlier meeting of the same
 // kind that has any.
-func (m *module) previousNotes(ctx context.Context, mt *Meeting, lang string) ([]string, error) {
+func (m *handler) previousNotes(ctx context.Context, mt *Meeting, lang string) ([]string, error) {
 	// The notes index of the kind, newest first, from before mt's time.
 	prefix := idxNotes + string(mt.Kind) + index.Sep
 	ids, _, err := index.Page(ctx, m.b.Store, CollMeetingIndex, prefix, prefix+index.Time(mt.Time), 2, true)
@@ -215,8 +215,8 @@ func (m *module) previousNotes(ctx context.Context, mt *Meeting, lang string) ([
 // (the coordination group, where the inspected units' contacts sit) the
 // agenda leaves clues out altogether — not even a count — so that no
 // unit learns that clues exist.
-func (m *module) disciplineOnly(ctx context.Context, group string) bool {
-	g, _ := m.cfg.ClueGroup()
+func (m *handler) disciplineOnly(ctx context.Context, group string) bool {
+	g := m.clueGroup
 	if g == "" || group != g {
 		return false
 	}
@@ -224,13 +224,13 @@ func (m *module) disciplineOnly(ctx context.Context, group string) bool {
 	if err != nil {
 		return false
 	}
-	_, _, seated := r.SeatsResponsibleUnit(m.cfg.ClueGroupBodies())
+	_, _, seated := r.SeatsResponsibleUnit(m.clueBodies)
 	return !seated
 }
 
 // overdueClues names the overdue clues (clue.Queries.OverdueAt): each
 // clue's number, receiving body and deadline — never its substance.
-func (m *module) overdueClues(ctx context.Context, lang string, now time.Time) ([]string, error) {
+func (m *handler) overdueClues(ctx context.Context, lang string, now time.Time) ([]string, error) {
 	clues, err := m.clues.OverdueAt(ctx, now)
 	if err != nil {
 		return nil, err
@@ -252,7 +252,7 @@ func (m *module) overdueClues(ctx context.Context, lang string, now time.Time) (
 // (cosign.Cosign.ShownTo). A co-signature of one inspected organisation
 // is left out altogether (no line, no count) in a group where another
 // organisation's people sit, or where nobody is known to sit.
-func (m *module) unsignedCosigns(ctx context.Context, lang string, now time.Time, group string) ([]string, error) {
+func (m *handler) unsignedCosigns(ctx context.Context, lang string, now time.Time, group string) ([]string, error) {
 	bodies := m.cfg.GroupBodies(group)
 	if len(bodies) == 0 {
 		return nil, nil
@@ -282,7 +282,7 @@ func (m *module) unsignedCosigns(ctx context.Context, lang string, now time.Time
 // unreported names the units that did not report rectification progress
 // in the latest collection closed by now
 // (progress.Queries.LatestClosedCollection).
-func (m *module) unreported(ctx context.Context, lang string, now time.Time) ([]string, error) {
+func (m *handler) unreported(ctx context.Context, lang string, now time.Time) ([]string, error) {
 	last, err := m.items.LatestClosedCollection(ctx, now)
 	if err != nil {
 		return nil, err
@@ -304,7 +304,7 @@ func (m *module) unreported(ctx context.Context, lang string, now time.Time) ([]
 // remind is the reminder job: once per meeting, when its reminder time
 // has come and it has not started, it tells the group. The atomic update
 // that sets Reminded decides which process sends it.
-func (m *module) remind(ctx context.Context, now time.Time) error {
+func (m *handler) remind(ctx context.Context, now time.Time) error {
 	// The meetings not reminded that have not started, from the index by
 	// meeting time: those after now (a few, the calendar's next ones).
 	ids, _, err := index.Page(ctx, m.b.Store, CollMeetingIndex, idxRemind, idxRemind+index.Time(now)+index.Sep+"\xff", 0, false)
@@ -326,7 +326,7 @@ func (m *module) remind(ctx context.Context, now time.Time) error {
 
 // remindOne marks meeting id reminded and tells its group, unless it is
 // no longer due.
-func (m *module) remindOne(ctx context.Context, id string, now time.Time) error {
+func (m *handler) remindOne(ctx context.Context, id string, now time.Time) error {
 	updated, err := update(ctx, m.b.Store, id, func(x *Meeting) error {
 		if !due(x, now) {
 			return errSkip

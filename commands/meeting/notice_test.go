@@ -20,7 +20,7 @@ func newEnvIn(t *testing.T, bodies ...string) *fixture {
 	sc.Group = "signers"
 	cfg.Schedules = []config.ScheduleConfig{sc}
 	env := bottest.New(t, bottest.WithConfig(cfg))
-	if err := meeting.Register(env.Bot, cfg); err != nil {
+	if err := meeting.Module().Setup(env.Bot, cfg); err != nil {
 		t.Fatal(err)
 	}
 	r, err := schedule.New(env.Bot, cfg)

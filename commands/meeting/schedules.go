@@ -12,14 +12,14 @@ import (
 // listRuns is how many next runs the schedule listing shows.
 const listRuns = 3
 
-func (m *module) scheduleCommand() *bot.Command {
+func (m *handler) scheduleCommand() *bot.Command {
 	return &bot.Command{Name: "schedule", Aliases: []string{"日程", "计划", "schedules"}, Allow: bot.AdminOnly, Run: m.schedules}
 }
 
 // schedules handles "schedule [name]" (administrators): every schedule
 // with its rule, task, target, its next runs and its last run, so people
 // can check the rules before they fire.
-func (m *module) schedules(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (m *handler) schedules(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	lang := req.Lang
 	t := func(key string, args ...any) string { return m.b.T(lang, key, args...) }
 	only := strings.ToLower(req.Command.Arg(0))
@@ -45,7 +45,7 @@ func (m *module) schedules(ctx context.Context, req *bot.Request) (*bot.Response
 }
 
 // describe is one schedule's block in the listing.
-func (m *module) describe(ctx context.Context, req *bot.Request, s *schedule.Schedule) string {
+func (m *handler) describe(ctx context.Context, req *bot.Request, s *schedule.Schedule) string {
 	lang := req.Lang
 	t := func(key string, args ...any) string { return m.b.T(lang, key, args...) }
 	group := t("schedule.item.default_group")

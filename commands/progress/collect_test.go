@@ -18,7 +18,9 @@ import (
 // and on the deadline day at 15:00.
 func TestMonthlyCollectionRemindersAndNotReportedAcrossHolidays(t *testing.T) {
 	env := newEnv(t, withConfig(func(c *config.Config) {
-		c.Progress.Reminders = []config.ProgressReminder{{BeforeDays: 3, At: "10:00"}, {BeforeDays: 0, At: "15:00"}}
+		changeSettings(c, func(s *Settings) {
+			s.Reminders = []Reminder{{BeforeDays: 3, At: "10:00"}, {BeforeDays: 0, At: "15:00"}}
+		})
 	}))
 	fin := create(t, env, financeItem)
 	fin2 := create(t, env, financeItem2)
@@ -172,7 +174,7 @@ func TestCollectionPromptGoesToTheUnitGroupAndButtonsReport(t *testing.T) {
 				c.Bodies[i].Group = "finance"
 			}
 		}
-		c.Progress.Contacts = map[string][]string{"chengguan": {"wufang"}}
+		changeSettings(c, func(s *Settings) { s.Contacts = map[string][]string{"chengguan": {"wufang"}} })
 	}))
 	fin := create(t, env, financeItem)
 	create(t, env, chengguanItem)
@@ -199,9 +201,9 @@ func TestCollectionPromptGoesToTheUnitGroupAndButtonsReport(t *testing.T) {
 
 func TestRegisterRefusesUnknownContacts(t *testing.T) {
 	c := config.Demo()
-	c.Progress.Contacts = map[string][]string{"finance": {"nobody"}}
+	changeSettings(c, func(s *Settings) { s.Contacts = map[string][]string{"finance": {"nobody"}} })
 	env := bottest.New(t, bottest.WithConfig(c))
-	if err := Register(env.Bot, c); err == nil {
+	if err := Module().Setup(env.Bot, c); err == nil {
 		t.Error("unknown contact accepted")
 	}
 }
@@ -210,7 +212,7 @@ func TestRegisterRefusesUnknownContacts(t *testing.T) {
 // office hour of a working day: never at night, never on a holiday.
 func TestOverdueReminderWaitsForOfficeHoursOnAWorkingDay(t *testing.T) {
 	env := newEnv(t, withConfig(func(c *config.Config) {
-		c.Progress.Reminders = []config.ProgressReminder{{BeforeDays: 4, At: "10:00"}}
+		changeSettings(c, func(s *Settings) { s.Reminders = []Reminder{{BeforeDays: 4, At: "10:00"}} })
 	}))
 	create(t, env, housingItem)
 	at(env, 2027, 2, 3, 9, 0)

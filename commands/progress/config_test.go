@@ -12,7 +12,10 @@ func TestProgressConfigValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := c.Progress
+	p, err := SettingsOf(c)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p.CollectDays != 5 || p.EscalateMonths != 2 || len(p.Reminders) != 2 || p.OfficeHours != "09:00-18:00" || p.SpecialCount != 2 {
 		t.Errorf("defaults %+v", p)
 	}
@@ -26,7 +29,10 @@ func TestProgressConfigValidation(t *testing.T) {
 		"progress: {chart_width: 10}":                            "progress.chart_width",
 		"progress: {special_count: 99}":                          "progress.special_count",
 	} {
-		_, err := config.Parse([]byte(yaml + "\n"))
+		c, err := config.Parse([]byte(yaml + "\n"))
+		if err == nil {
+			_, err = SettingsOf(c)
+		}
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s: %v, want an error naming %s", yaml, err, key)
 		}

@@ -22,7 +22,7 @@ func newEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 	t.Helper()
 	opts = append([]bottest.Option{bottest.WithPlatforms(slack.Platform(), lark.Platform())}, opts...)
 	env := bottest.New(t, opts...)
-	if err := Register(env.Bot, env.Config); err != nil {
+	if err := Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	return env
@@ -33,6 +33,17 @@ func withConfig(fn func(*config.Config)) bottest.Option {
 	c := config.Demo()
 	fn(c)
 	return bottest.WithConfig(c)
+}
+
+// changeSettings changes the progress settings of c (the demo's, which
+// are valid) with fn.
+func changeSettings(c *config.Config, fn func(*Settings)) {
+	s, err := SettingsOf(c)
+	if err != nil {
+		panic(err)
+	}
+	fn(&s)
+	SetSettings(c, s)
 }
 
 var reNewID = regexp.MustCompile(`ZG-\d{4}-\d{4}`)

@@ -23,7 +23,9 @@ import (
 func TestMonthlyCollectionAndNoticeFromEachInstant(t *testing.T) {
 	bottest.ForEachInstant(t, func(t *testing.T, now time.Time) {
 		env := newEnv(t, bottest.WithClock(bottest.NewClock(now.UTC())), withConfig(func(c *config.Config) {
-			c.Progress.ChartWidth, c.Progress.ChartHeight = 300, 200 // the smallest: a chart is slow to draw under -race
+			changeSettings(c, func(s *Settings) {
+				s.ChartWidth, s.ChartHeight = 300, 200 // the smallest: a chart is slow to draw under -race
+			})
 		}))
 		today := bottest.Today(now)
 		y, m, d := today.Date()

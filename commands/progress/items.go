@@ -92,7 +92,7 @@ func (h *handler) createItem(ctx context.Context, req *bot.Request, in itemInput
 type Maker struct{ h *handler }
 
 // NewMaker returns the item maker of the progress domain configured by
-// cfg, as Register would set it up.
+// cfg, as the progress module sets it up.
 func NewMaker(b *bot.Bot, cfg *config.Config) (*Maker, error) {
 	h, err := newHandler(b, cfg)
 	if err != nil {

@@ -54,7 +54,7 @@ var reItemID = regexp.MustCompile(`^(?i)ZG-\d{4}-\d{4,}$`)
 // handler holds what every sub-command, job and task needs.
 type handler struct {
 	b          *bot.Bot
-	cfg        config.ProgressConfig
+	cfg        Settings
 	itemGroup  string // group for new items' cards
 	noticeGrp  string // the inspection office's group for the monthly notice
 	escalation string // group of the leader in charge; "" sends direct messages
@@ -69,26 +69,16 @@ func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {
 	if err := b.AddTexts(texts, textsDir); err != nil {
 		return nil, err
 	}
-	open, closing, err := cfg.Progress.Hours()
+	s, err := SettingsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	open, closing, err := s.Hours()
 	if err != nil {
 		return nil, fmt.Errorf("progress.office_hours: %w", err)
 	}
-	r := b.BaseRoster()
-	for unit, people := range cfg.Progress.Contacts {
-		if u, ok := r.Body(unit); !ok || u.Kind != bot.ResponsibleUnit {
-			return nil, fmt.Errorf("progress.contacts: %q is not a responsible unit", unit)
-		}
-		for _, p := range people {
-			if _, ok := r.Person(p); !ok {
-				return nil, fmt.Errorf("progress.contacts.%s: unknown person %q", unit, p)
-			}
-		}
-	}
-	if _, err := noticeBodies(r, cfg.Progress.NoticeTo); err != nil {
-		return nil, err
-	}
 	h := &handler{
-		b: b, cfg: cfg.Progress,
+		b: b, cfg: s,
 		itemGroup: cfg.NoticeGroup("progress"),
 		noticeGrp: noticeGroup(cfg),
 		items:     bot.Records[Item](b.Store, CollItems),
@@ -113,10 +103,15 @@ func noticeGroup(cfg *config.Config) string {
 	return "inspection_office"
 }
 
-// Register adds the progress command, the reminder job and the calendar
-// tasks progress.collect, progress.monthly_notice,
-// progress.stationed_check and progress.supervisor_check to b.
-func Register(b *bot.Bot, cfg *config.Config) error {
+// Module is the progress domain: the progress command, the reminder job
+// and the calendar tasks progress.collect, progress.monthly_notice,
+// progress.stationed_check and progress.supervisor_check, with the
+// progress section of the configuration (Settings).
+func Module() config.Module {
+	return config.Module{Name: "progress", Section: SettingsSection, Check: check, Setup: setup}
+}
+
+func setup(b *bot.Bot, cfg *config.Config) error {
 	h, err := newHandler(b, cfg)
 	if err != nil {
 		return err

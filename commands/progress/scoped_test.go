@@ -87,7 +87,7 @@ func TestMonthlyNoticeReachesTheCollaboratingBodiesWithWhatEachMayKnow(t *testin
 // office's group; a body of another kind or an unknown name stops the
 // start-up with the key named.
 func TestNoticeToIsConfigurable(t *testing.T) {
-	env := newEnv(t, withConfig(func(c *config.Config) { c.Progress.NoticeTo = []string{} }))
+	env := newEnv(t, withConfig(func(c *config.Config) { changeSettings(c, func(s *Settings) { s.NoticeTo = []string{} }) }))
 	create(t, env, financeItem)
 	env.Adapter.Reset()
 	runTask(t, env, TaskMonthlyNotice)
@@ -96,9 +96,9 @@ func TestNoticeToIsConfigurable(t *testing.T) {
 	}
 	for _, bad := range [][]string{{"finance"}, {"nobody"}} {
 		cfg := config.Demo()
-		cfg.Progress.NoticeTo = bad
+		changeSettings(cfg, func(s *Settings) { s.NoticeTo = bad })
 		env := bottest.New(t, bottest.WithConfig(cfg))
-		if err := Register(env.Bot, cfg); err == nil || !strings.Contains(err.Error(), "progress.notice_to[0]") {
+		if err := Module().Setup(env.Bot, cfg); err == nil || !strings.Contains(err.Error(), "progress.notice_to[0]") {
 			t.Errorf("notice_to %v: error %v", bad, err)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 func bareEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t, opts...)
-	if err := round.Register(env.Bot, env.Config); err != nil {
+	if err := round.Module(nil).Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	return env

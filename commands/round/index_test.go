@@ -16,7 +16,7 @@ import (
 func indexEnv(t *testing.T, opts ...bottest.Option) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t, opts...)
-	if err := round.Register(env.Bot, env.Config, round.Fix{}); err != nil {
+	if err := round.Module(nil).Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	return env

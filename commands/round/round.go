@@ -65,7 +65,7 @@ var (
 type handler struct {
 	b          *bot.Bot
 	cfg        *config.Config
-	rc         config.RoundConfig
+	rc         Settings
 	group      string // coordination group for new rounds
 	rounds     bot.Collection[Round]
 	situations bot.Collection[Situation]
@@ -96,25 +96,38 @@ type Fix struct {
 	Cosigns CosignMaker
 }
 
-// Register adds the round command (轮次, 巡察) and the feedback-day job
-// (FeedbackJobName), with the configuration's round section (cfg.Round)
-// and, if given, the makers the immediate-fix button uses.
-func Register(b *bot.Bot, cfg *config.Config, fix ...Fix) error {
+// Module is the round domain: the round command (轮次, 巡察) and the
+// feedback-day job (FeedbackJobName), with the round section of the
+// configuration (Settings). fix, when not nil, makes the makers the
+// immediate-fix button uses once the bot is there (commands/all wires
+// the progress and cosign domains' makers in); without it the button
+// refuses.
+func Module(fix func(b *bot.Bot, c *config.Config) (Fix, error)) config.Module {
+	return config.Module{Name: "round", Section: SettingsSection, Check: check,
+		Setup: func(b *bot.Bot, c *config.Config) error { return setup(b, c, fix) }}
+}
+
+func setup(b *bot.Bot, cfg *config.Config, fix func(b *bot.Bot, c *config.Config) (Fix, error)) error {
 	if b == nil || cfg == nil {
 		return fmt.Errorf("round: a bot and a configuration are required")
 	}
 	if err := b.AddTexts(texts, textsDir); err != nil {
 		return err
 	}
-	rc := cfg.Round.WithDefaults()
+	rc, err := SettingsOf(cfg)
+	if err != nil {
+		return err
+	}
 	h := &handler{
 		b: b, cfg: cfg, rc: rc, group: noticeGroup(cfg),
 		rounds:     bot.Records[Round](b.Store, CollRounds),
 		situations: bot.Records[Situation](b.Store, CollSituations),
 		notices:    bot.Records[feedbackNotice](b.Store, CollFeedbackNotices),
 	}
-	if len(fix) > 0 {
-		h.fix = fix[0]
+	if fix != nil {
+		if h.fix, err = fix(b, cfg); err != nil {
+			return err
+		}
 	}
 	if err := b.Register(h.command()); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/config"
 	"github.com/xunji-bot/xunji/commands/cosign"
 	"github.com/xunji-bot/xunji/commands/progress"
 	"github.com/xunji-bot/xunji/commands/round"
@@ -26,23 +27,24 @@ func newEnv(t *testing.T) *bottest.Env { return newEnvWith(t, false) }
 func newEnvWith(t *testing.T, withItems bool) *bottest.Env {
 	t.Helper()
 	env := bottest.New(t)
-	cosigns, err := cosign.NewMaker(env.Bot, env.Config, cosign.Builtin())
+	cosigns, err := cosign.NewMaker(env.Bot, env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fix := round.Fix{Cosigns: cosigns}
 	if withItems {
-		if err := progress.Register(env.Bot, env.Config); err != nil {
+		if err := progress.Module().Setup(env.Bot, env.Config); err != nil {
 			t.Fatal(err)
 		}
 		if fix.Items, err = progress.NewMaker(env.Bot, env.Config); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := round.Register(env.Bot, env.Config, fix); err != nil {
+	given := func(*bot.Bot, *config.Config) (round.Fix, error) { return fix, nil }
+	if err := round.Module(given).Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
-	if err := cosign.Register(env.Bot, env.Config); err != nil {
+	if err := cosign.Module().Setup(env.Bot, env.Config); err != nil {
 		t.Fatal(err)
 	}
 	d := func(m, day int) time.Time { return time.Date(2026, time.Month(m), day, 0, 0, 0, 0, env.Bot.Loc) }

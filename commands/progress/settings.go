@@ -1,13 +1,22 @@
-package config
+package progress
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
 )
 
-// ProgressConfig holds the rectification-progress settings (整改进度).
-type ProgressConfig struct {
+// SettingsSection is the key of the progress settings in the
+// configuration.
+const SettingsSection = "progress"
+
+// Settings holds the rectification-progress settings (整改进度), the
+// progress section of the configuration.
+type Settings struct {
 	// EscalateMonths: a unit overdue or unreported this many months in a
 	// row is reported to the leader in charge (约谈提醒).
 	EscalateMonths int `yaml:"escalate_months"`
@@ -17,7 +26,7 @@ type ProgressConfig struct {
 	CollectDays int `yaml:"collect_days"`
 	// Reminders say when units that have not reported are reminded,
 	// relative to the deadline day, counted in working days.
-	Reminders []ProgressReminder `yaml:"reminders"`
+	Reminders []Reminder `yaml:"reminders"`
 	// OfficeHours bound every reminder: "09:00-18:00". Reminders are sent
 	// on working days within them only, never at night or on holidays.
 	OfficeHours string `yaml:"office_hours"`
@@ -40,8 +49,8 @@ type ProgressConfig struct {
 	ChartHeight int `yaml:"chart_height"`
 }
 
-// ProgressReminder is one reminder of the monthly collection.
-type ProgressReminder struct {
+// Reminder is one reminder of the monthly collection.
+type Reminder struct {
 	// BeforeDays is the number of working days before the deadline day;
 	// 0 is the deadline day itself.
 	BeforeDays int `yaml:"before_days"`
@@ -49,7 +58,49 @@ type ProgressReminder struct {
 	At string `yaml:"at"`
 }
 
-func (c *ProgressConfig) defaults() {
+// SettingsOf returns the progress settings of c, with defaults filled
+// and checked, also against the roster: the contacts must be people of
+// responsible units, notice_to bodies or kinds.
+func SettingsOf(c *config.Config) (Settings, error) {
+	var s Settings
+	if err := c.Section(SettingsSection, &s); err != nil {
+		return s, err
+	}
+	s.defaults()
+	errs := s.validate()
+	if len(errs) == 0 {
+		errs = s.validateRoster(c.Roster(nil)) // bodies and memberships only
+	}
+	return s, errors.Join(errs...)
+}
+
+// SetSettings replaces the progress settings of c (tests, tools).
+func SetSettings(c *config.Config, s Settings) { c.SetSection(SettingsSection, s) }
+
+func check(c *config.Config) error {
+	_, err := SettingsOf(c)
+	return err
+}
+
+// validateRoster checks the settings that name bodies and people.
+func (c *Settings) validateRoster(r *bot.Roster) []error {
+	for unit, people := range c.Contacts {
+		if u, ok := r.Body(unit); !ok || u.Kind != bot.ResponsibleUnit {
+			return []error{fmt.Errorf("progress.contacts: %q is not a responsible unit", unit)}
+		}
+		for _, p := range people {
+			if _, ok := r.Person(p); !ok {
+				return []error{fmt.Errorf("progress.contacts.%s: unknown person %q", unit, p)}
+			}
+		}
+	}
+	if _, err := noticeBodies(r, c.NoticeTo); err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+func (c *Settings) defaults() {
 	if c.EscalateMonths == 0 {
 		c.EscalateMonths = 2
 	}
@@ -57,7 +108,7 @@ func (c *ProgressConfig) defaults() {
 		c.CollectDays = 5
 	}
 	if c.Reminders == nil {
-		c.Reminders = []ProgressReminder{{BeforeDays: 1, At: "10:00"}, {BeforeDays: 0, At: "15:00"}}
+		c.Reminders = []Reminder{{BeforeDays: 1, At: "10:00"}, {BeforeDays: 0, At: "15:00"}}
 	}
 	if c.OfficeHours == "" {
 		c.OfficeHours = "09:00-18:00"
@@ -76,47 +127,47 @@ func (c *ProgressConfig) defaults() {
 	}
 }
 
-func (c *ProgressConfig) validate() []error {
+func (c *Settings) validate() []error {
 	var errs []error
 	if c.EscalateMonths < 1 {
-		errs = append(errs, fieldErr("progress.escalate_months", "must be at least 1"))
+		errs = append(errs, config.FieldErr("progress.escalate_months", "must be at least 1"))
 	}
 	if c.CollectDays < 1 || c.CollectDays > 20 {
-		errs = append(errs, fieldErr("progress.collect_days", "must be between 1 and 20 working days, not %d", c.CollectDays))
+		errs = append(errs, config.FieldErr("progress.collect_days", "must be between 1 and 20 working days, not %d", c.CollectDays))
 	}
 	open, closing, err := c.Hours()
 	if err != nil {
-		errs = append(errs, fieldErr("progress.office_hours", "%v", err))
+		errs = append(errs, config.FieldErr("progress.office_hours", "%v", err))
 	}
 	for i, r := range c.Reminders {
 		key := fmt.Sprintf("progress.reminders[%d]", i)
 		if r.BeforeDays < 0 || r.BeforeDays >= c.CollectDays {
-			errs = append(errs, fieldErr(key+".before_days", "must be between 0 and collect_days-1 (%d), not %d", c.CollectDays-1, r.BeforeDays))
+			errs = append(errs, config.FieldErr(key+".before_days", "must be between 0 and collect_days-1 (%d), not %d", c.CollectDays-1, r.BeforeDays))
 		}
 		at, err := clock(r.At)
 		switch {
 		case err != nil:
-			errs = append(errs, fieldErr(key+".at", "%v", err))
+			errs = append(errs, config.FieldErr(key+".at", "%v", err))
 		case open > 0 || closing > 0:
 			if at < open || at >= closing {
-				errs = append(errs, fieldErr(key+".at", "%s is outside the office hours %s", r.At, c.OfficeHours))
+				errs = append(errs, config.FieldErr(key+".at", "%s is outside the office hours %s", r.At, c.OfficeHours))
 			}
 		}
 	}
 	if c.SpecialCount < 0 || c.SpecialCount > 20 {
-		errs = append(errs, fieldErr("progress.special_count", "must be between 0 and 20, not %d", c.SpecialCount))
+		errs = append(errs, config.FieldErr("progress.special_count", "must be between 0 and 20, not %d", c.SpecialCount))
 	}
 	if c.ChartWidth < 300 || c.ChartWidth > 4000 {
-		errs = append(errs, fieldErr("progress.chart_width", "must be between 300 and 4000 pixels, not %d", c.ChartWidth))
+		errs = append(errs, config.FieldErr("progress.chart_width", "must be between 300 and 4000 pixels, not %d", c.ChartWidth))
 	}
 	if c.ChartHeight < 200 || c.ChartHeight > 4000 {
-		errs = append(errs, fieldErr("progress.chart_height", "must be between 200 and 4000 pixels, not %d", c.ChartHeight))
+		errs = append(errs, config.FieldErr("progress.chart_height", "must be between 200 and 4000 pixels, not %d", c.ChartHeight))
 	}
 	return errs
 }
 
 // Hours returns the office hours as offsets from midnight.
-func (c *ProgressConfig) Hours() (open, closing time.Duration, err error) {
+func (c *Settings) Hours() (open, closing time.Duration, err error) {
 	a, b, ok := strings.Cut(c.OfficeHours, "-")
 	if !ok {
 		return 0, 0, fmt.Errorf("%q is not a range like 09:00-18:00", c.OfficeHours)
@@ -135,7 +186,7 @@ func (c *ProgressConfig) Hours() (open, closing time.Duration, err error) {
 
 // ReminderOffset returns reminder i's time of day as an offset from
 // midnight.
-func (c *ProgressConfig) ReminderOffset(i int) time.Duration {
+func (c *Settings) ReminderOffset(i int) time.Duration {
 	d, _ := clock(c.Reminders[i].At)
 	return d
 }

@@ -1,15 +1,21 @@
-package config
+package clue
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/xunji-bot/xunji/bot"
+	"github.com/xunji-bot/xunji/bot/config"
 )
 
-// ClueConfig holds the clue-transfer settings (问题线索移送).
-type ClueConfig struct {
+// SettingsSection is the key of the clue settings in the configuration.
+const SettingsSection = "clue"
+
+// Settings holds the clue-transfer settings (问题线索移送), the clue
+// section of the configuration.
+type Settings struct {
 	// Group is the discipline-only group for clue announcements (its key
 	// under groups). It must list the bodies that sit in it, and none of
 	// their members may belong to a responsible unit: validation refuses
@@ -33,7 +39,28 @@ type ClueConfig struct {
 	DeadlineReminderDays int `yaml:"deadline_reminder_days"`
 }
 
-func (c *ClueConfig) defaults() {
+// SettingsOf returns the clue settings of c, with defaults filled and
+// checked (Check's errors).
+func SettingsOf(c *config.Config) (Settings, error) {
+	var s Settings
+	if err := c.Section(SettingsSection, &s); err != nil {
+		return s, err
+	}
+	s.defaults()
+	errs := s.validate()
+	errs = append(errs, validateGroup(c, s)...)
+	return s, errors.Join(errs...)
+}
+
+// SetSettings replaces the clue settings of c (tests, tools).
+func SetSettings(c *config.Config, s Settings) { c.SetSection(SettingsSection, s) }
+
+func check(c *config.Config) error {
+	_, err := SettingsOf(c)
+	return err
+}
+
+func (c *Settings) defaults() {
 	if c.DeadlineDays == 0 {
 		c.DeadlineDays = 30
 	}
@@ -51,32 +78,33 @@ func (c *ClueConfig) defaults() {
 	}
 }
 
-func (c *ClueConfig) validate() []error {
+func (c *Settings) validate() []error {
 	var errs []error
 	if c.DeadlineDays < 1 || c.DeadlineDays > 365 {
-		errs = append(errs, fieldErr("clue.deadline_days", "must be between 1 and 365, not %d", c.DeadlineDays))
+		errs = append(errs, config.FieldErr("clue.deadline_days", "must be between 1 and 365, not %d", c.DeadlineDays))
 	}
 	if c.AckReminder < time.Hour {
-		errs = append(errs, fieldErr("clue.ack_reminder", "must be at least 1h, not %s", c.AckReminder))
+		errs = append(errs, config.FieldErr("clue.ack_reminder", "must be at least 1h, not %s", c.AckReminder))
 	}
 	if c.AckEscalate < c.AckReminder {
-		errs = append(errs, fieldErr("clue.ack_escalate", "must not be shorter than clue.ack_reminder"))
+		errs = append(errs, config.FieldErr("clue.ack_escalate", "must not be shorter than clue.ack_reminder"))
 	}
 	if c.PriorityFactor < 1 {
-		errs = append(errs, fieldErr("clue.priority_factor", "must be at least 1"))
+		errs = append(errs, config.FieldErr("clue.priority_factor", "must be at least 1"))
 	}
 	if c.DeadlineReminderDays < 1 || c.DeadlineReminderDays > 30 {
-		errs = append(errs, fieldErr("clue.deadline_reminder_days", "must be between 1 and 30, not %d", c.DeadlineReminderDays))
+		errs = append(errs, config.FieldErr("clue.deadline_reminder_days", "must be between 1 and 30, not %d", c.DeadlineReminderDays))
 	}
 	return errs
 }
 
-// ClueGroup returns the discipline-only group that receives clue
+// GroupOf returns the discipline-only group that receives clue
 // announcements: clue.group, else the older notices.clue; "" when
-// neither is set, and then no group card is posted at all.
-func (c *Config) ClueGroup() (group, key string) {
-	if c.Clue.Group != "" {
-		return c.Clue.Group, "clue.group"
+// neither is set, and then no group card is posted at all. key names
+// the setting it came from.
+func (s Settings) GroupOf(c *config.Config) (group, key string) {
+	if s.Group != "" {
+		return s.Group, "clue.group"
 	}
 	if g := c.Notices["clue"]; g != "" {
 		return g, "notices.clue"
@@ -84,58 +112,42 @@ func (c *Config) ClueGroup() (group, key string) {
 	return "", ""
 }
 
-// ClueGroupBodies returns the bodies that sit in the clue group: those it
+// GroupBodies returns the bodies that sit in the clue group: those it
 // lists and those whose own group it is, in configuration order.
-func (c *Config) ClueGroupBodies() []string {
-	g, _ := c.ClueGroup()
+func (s Settings) GroupBodies(c *config.Config) []string {
+	g, _ := s.GroupOf(c)
 	return c.GroupBodies(g)
 }
 
-// GroupBodies returns the bodies whose members sit in group g: those it
-// lists (groups.<g>.bodies) and those whose own group it is, in
-// configuration order; nil for "" or when nobody is known to sit there.
-func (c *Config) GroupBodies(g string) []string {
-	if g == "" {
-		return nil
-	}
-	var out []string
-	for _, b := range c.Bodies {
-		if b.Group == g || slices.Contains(c.Groups[g].Bodies, b.ID) {
-			out = append(out, b.ID)
-		}
-	}
-	return out
-}
-
-// validateClueGroup refuses a clue group that is not discipline-only: it
+// validateGroup refuses a clue group that is not discipline-only: it
 // must say which bodies sit in it, and no member of any of them may be a
 // member of a responsible (inspected) unit, which would learn from the
 // cards that clues about it exist.
-func (c *Config) validateClueGroup() []error {
-	g, key := c.ClueGroup()
+func validateGroup(c *config.Config, s Settings) []error {
+	g, key := s.GroupOf(c)
 	if g == "" {
 		return nil
 	}
 	gc, ok := c.Groups[g]
 	if !ok {
 		if key == "clue.group" { // notices.* is checked with the others
-			return []error{fieldErr(key, "unknown group %q", g)}
+			return []error{config.FieldErr(key, "unknown group %q", g)}
 		}
 		return nil
 	}
-	kinds := map[string]BodyConfig{}
+	kinds := map[string]config.BodyConfig{}
 	for _, b := range c.Bodies {
 		kinds[b.ID] = b
 	}
 	var errs []error
 	for i, id := range gc.Bodies {
 		if _, ok := kinds[id]; !ok {
-			errs = append(errs, fieldErr(fmt.Sprintf("groups.%s.bodies[%d]", g, i), "unknown body %q", id))
+			errs = append(errs, config.FieldErr(fmt.Sprintf("groups.%s.bodies[%d]", g, i), "unknown body %q", id))
 		}
 	}
-	sitting := c.ClueGroupBodies()
+	sitting := s.GroupBodies(c)
 	if len(sitting) == 0 {
-		return append(errs, fieldErr(key, "the clue group %q must list the bodies that sit in it (groups.%s.bodies), so that it can be checked to be discipline-only", g, g))
+		return append(errs, config.FieldErr(key, "the clue group %q must list the bodies that sit in it (groups.%s.bodies), so that it can be checked to be discipline-only", g, g))
 	}
 	unit := func(id string) string {
 		b := kinds[id]
@@ -143,7 +155,7 @@ func (c *Config) validateClueGroup() []error {
 	}
 	for _, id := range sitting {
 		if bot.PartyKind(kinds[id].Kind) == bot.ResponsibleUnit {
-			errs = append(errs, fieldErr(key, "the clue group %q is not discipline-only: the responsible unit %s sits in it; clue notices must never reach an inspected unit", g, unit(id)))
+			errs = append(errs, config.FieldErr(key, "the clue group %q is not discipline-only: the responsible unit %s sits in it; clue notices must never reach an inspected unit", g, unit(id)))
 		}
 	}
 	for _, p := range c.People {
@@ -157,7 +169,7 @@ func (c *Config) validateClueGroup() []error {
 			}
 		}
 		if in != "" && resp != "" && in != resp {
-			errs = append(errs, fieldErr(key, "the clue group %q is not discipline-only: %s (%s) sits in it as a member of %s and is a member of the responsible unit %s; clue notices must never reach an inspected unit", g, p.Name, p.ID, unit(in), unit(resp)))
+			errs = append(errs, config.FieldErr(key, "the clue group %q is not discipline-only: %s (%s) sits in it as a member of %s and is a member of the responsible unit %s; clue notices must never reach an inspected unit", g, p.Name, p.ID, unit(in), unit(resp)))
 		}
 	}
 	return errs
