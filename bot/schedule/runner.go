@@ -456,13 +456,20 @@ func (w wake) Next(last time.Time) time.Time {
 	return next.In(w.s.loc)
 }
 
+// LockingStore is implemented by a store that several processes share
+// (the Redis store): Locker returns a gocron.Locker on it, to pass to
+// AddJobs with gocron.WithDistributedJobLocker.
+type LockingStore interface {
+	Locker() gocron.Locker
+}
+
 // JobName is the gocron job name of schedule name (also its lock key).
 func JobName(name string) string { return "schedule:" + name }
 
 // AddJobs adds one gocron job per schedule to sched: it wakes the Runner
 // at each occurrence, every recheck period in between and once at start
 // (to catch up). Pass gocron.WithDistributedJobLocker in opts when
-// several processes share the store, so only one of them looks at a
+// several processes share the store (see LockingStore), so only one of them looks at a
 // schedule at a time; exactly-once does not depend on it. The scheduler
 // should run in the deployment's zone (gocron.WithLocation). The jobs
 // are not in singleton mode: a wake during a slow run finds the
