@@ -398,7 +398,7 @@ func newConfig(opts []Option) config {
 }
 
 // Client returns the underlying client, for features beyond bot.Store
-// (tools, tests). Keys used that way should start with Prefix.
+// such as distributed locks. Keys used that way should start with Prefix.
 func (s *Store) Client() *redis.Client { return s.c }
 
 // Prefix returns the key prefix of this store.
