@@ -1,7 +1,8 @@
 // Package i18n is xunji's message catalog: every user-facing text, in
 // Simplified Chinese (the default) and English. Messages live in embedded
 // YAML files, one pair per area (catalog/<area>.zh-CN.yaml and
-// catalog/<area>.en.yaml), so each command package owns its texts.
+// catalog/<area>.en.yaml): one area's texts sit together here, in the
+// core, not in the command package that uses them.
 // Placeholders are {name}, filled from name/value argument pairs, so
 // translations can order them freely; {name|one|other} chooses a word by
 // the number name ("{n} {n|entry|entries}").

@@ -47,10 +47,12 @@ const (
 	// cards) and for one Send could not deliver at once; a message Send
 	// delivered at once returns the platform's reference and leaves no
 	// record, nor does a message without a card (nothing updates or
-	// clicks it). Records keep their card references for as long as they
-	// live, but a card can be updated only for so long (Lark: 14 days), so
-	// each delivery record expires after Options.SentTTL (bot.DocExpirer;
-	// a store without it keeps them).
+	// clicks it). The delivery records are expiring documents
+	// (bot.PutExpiring), not records of a unit of work: each is kept for
+	// Options.SentTTL of its platform (cmd/xunji sets it from
+	// XUNJI_OUTBOX_SENT_TTL), as long as the platform lets the card be
+	// updated (Lark: 14 days), and then disappears by itself. Only a
+	// store without bot.DocExpirer keeps them.
 	CollSent = "outbox_sent"
 )
 

@@ -30,7 +30,7 @@ const (
 	StatusFailed   = "failed"   // the last attempt failed; it is retried within the window
 )
 
-// Defaults of a Runner.
+// Timings of a Runner.
 const (
 	// DefaultLease is how long a claimed run is reserved for the process
 	// that claimed it. A process that dies mid-run blocks the run this
@@ -123,13 +123,6 @@ type Runner struct {
 // Option configures a Runner.
 type Option func(*Runner)
 
-// WithLease sets how long a claimed run is reserved (DefaultLease).
-func WithLease(d time.Duration) Option { return func(r *Runner) { r.lease = d } }
-
-// WithRecheck sets how often a schedule is looked at between its
-// occurrences (DefaultRecheck).
-func WithRecheck(d time.Duration) Option { return func(r *Runner) { r.recheck = d } }
-
 // WithObserver calls f with each recorded outcome (StatusOK, StatusLate
 // for a catch-up, StatusMissed, StatusFailed, StatusBaseline), for metrics.
 func WithObserver(f func(schedule, status string)) Option {
@@ -138,10 +131,6 @@ func WithObserver(f func(schedule, status string)) Option {
 
 // WithInstance names this process in the run history (default host:pid).
 func WithInstance(name string) Option { return func(r *Runner) { r.instance = name } }
-
-// WithReportGroup sets the group told about missed runs (default
-// notices.schedule, else the inspection office's group).
-func WithReportGroup(g string) Option { return func(r *Runner) { r.report = g } }
 
 // New compiles the configured schedules for b. Call it after every
 // command package has registered its tasks: a schedule naming an unknown
