@@ -250,18 +250,9 @@ func (r *Runner) CheckAt(ctx context.Context, name string, now time.Time) error 
 		r.remember(name, st.LastAt)
 		return nil
 	}
-	first, err := r.b.Store.Claim(ctx, "run:"+name+":"+latest.Key(), r.lease)
-	if err != nil || !first {
-		return err // another process has it, or had it within the lease
-	}
-	// A process may have completed it before our claim (its own claim
-	// having expired since).
-	if st, err = r.State(ctx, name); err != nil {
+	st, ok, err = r.claim(ctx, name, latest)
+	if err != nil || !ok {
 		return err
-	}
-	if !st.LastAt.Before(latest.At) {
-		r.remember(name, st.LastAt)
-		return nil
 	}
 	var missed []Occurrence
 	if !st.LastAt.IsZero() {
@@ -271,24 +262,7 @@ func (r *Runner) CheckAt(ctx context.Context, name string, now time.Time) error 
 	}
 	switch {
 	case s.InWindow(latest, now):
-		status := StatusOK
-		if now.Sub(latest.Fire) > catchUpTolerance {
-			status = StatusLate
-		}
-		// The task's work and the record that it ran are one unit of
-		// work: a process that dies in between has done neither, and the
-		// next look runs it once.
-		err := r.b.RunUnit(ctx, func(ctx context.Context) error {
-			if err := r.run(ctx, s, latest, now); err != nil {
-				return err
-			}
-			return r.record(ctx, s, latest, status, now, len(missed), nil)
-		})
-		if err != nil {
-			r.b.Log.Error("scheduled task failed", "schedule", name, "task", s.Task, "at", latest.Key(), "err", err)
-			if rerr := r.record(ctx, s, latest, StatusFailed, now, 0, err); rerr != nil {
-				r.b.Log.Error("recording a failed run", "schedule", name, "err", rerr)
-			}
+		if err := r.runDue(ctx, s, latest, now, len(missed)); err != nil {
 			return err
 		}
 	case st.LastAt.IsZero():
@@ -312,6 +286,53 @@ func (r *Runner) CheckAt(ctx context.Context, name string, now time.Time) error 
 		if err := r.reportMissed(ctx, s, missed, failure); err != nil {
 			r.b.Log.Error("reporting a missed run", "schedule", name, "err", err)
 		}
+	}
+	return nil
+}
+
+// claim takes occurrence latest of schedule name for this process. ok is
+// false when another process has it (or had it within the lease), or
+// when the run history, read again after the claim, is already past it:
+// a process may have completed it before our claim (its own claim having
+// expired since). st is that run history.
+func (r *Runner) claim(ctx context.Context, name string, latest Occurrence) (st RunState, ok bool, err error) {
+	first, err := r.b.Store.Claim(ctx, "run:"+name+":"+latest.Key(), r.lease)
+	if err != nil || !first {
+		return st, false, err
+	}
+	if st, err = r.State(ctx, name); err != nil {
+		return st, false, err
+	}
+	if !st.LastAt.Before(latest.At) {
+		r.remember(name, st.LastAt)
+		return st, false, nil
+	}
+	return st, true, nil
+}
+
+// runDue runs occurrence o of s, due now (late when past the scheduler's
+// jitter), and records it with the count of runs missed before it; a
+// failure is recorded as such and returned.
+func (r *Runner) runDue(ctx context.Context, s *Schedule, o Occurrence, now time.Time, missed int) error {
+	status := StatusOK
+	if now.Sub(o.Fire) > catchUpTolerance {
+		status = StatusLate
+	}
+	// The task's work and the record that it ran are one unit of work: a
+	// process that dies in between has done neither, and the next look
+	// runs it once.
+	err := r.b.RunUnit(ctx, func(ctx context.Context) error {
+		if err := r.run(ctx, s, o, now); err != nil {
+			return err
+		}
+		return r.record(ctx, s, o, status, now, missed, nil)
+	})
+	if err != nil {
+		r.b.Log.Error("scheduled task failed", "schedule", s.Name, "task", s.Task, "at", o.Key(), "err", err)
+		if rerr := r.record(ctx, s, o, StatusFailed, now, 0, err); rerr != nil {
+			r.b.Log.Error("recording a failed run", "schedule", s.Name, "err", rerr)
+		}
+		return err
 	}
 	return nil
 }
