@@ -331,7 +331,7 @@ func (b *Bot) dispatch(ctx context.Context, req *Request) (*Response, error) {
 			return nil, Errorf(EINVALID, "error.unknown_action")
 		}
 		if a.Allow != nil && !a.Allow(req.Roster, req.Person) {
-			return b.refuse(ctx, req, req.Action, req.Value)
+			return b.answerForbidden(ctx, req, req.Action, req.Value)
 		}
 		return a.Run(ctx, req)
 	default:
@@ -396,10 +396,10 @@ func (b *Bot) runLine(ctx context.Context, req *Request) (*Response, error) {
 		if p.Sub != nil {
 			what += "." + p.Sub.Name
 		}
-		return b.refuse(ctx, req, what, commandRecord(p))
+		return b.answerForbidden(ctx, req, what, commandRecord(p))
 	}
 	if p.Sub != nil && p.Sub.Allow != nil && !p.Sub.Allow(req.Roster, req.Person) {
-		return b.refuse(ctx, req, verb.Name+"."+p.Sub.Name, commandRecord(p))
+		return b.answerForbidden(ctx, req, verb.Name+"."+p.Sub.Name, commandRecord(p))
 	}
 	if ln.Unbalanced != 0 {
 		return nil, UsageError(req, "error.unbalanced_quote", "quote", string(ln.Unbalanced))
@@ -492,8 +492,10 @@ func commandRecord(p *Parsed) string {
 	return ""
 }
 
-// refuse answers a person without permission and audits the refusal.
-func (b *Bot) refuse(ctx context.Context, req *Request, what, record string) (*Response, error) {
+// answerForbidden audits a refused action and answers the person, who
+// has no permission for it, with error.forbidden (a Response, not an
+// error: compare Refuse, which returns the EUNAUTHORIZED error).
+func (b *Bot) answerForbidden(ctx context.Context, req *Request, what, record string) (*Response, error) {
 	if err := b.AuditResult(ctx, req, what, record, "", ResultRefused); err != nil {
 		return nil, err
 	}

@@ -74,53 +74,14 @@ func parseDate(s string, now time.Time, loc *time.Location, past bool) (time.Tim
 	if in == "" || len(in) > 32 {
 		return bad()
 	}
-	switch in {
-	case "today", "今天", "今日":
-		return today, nil
-	case "tomorrow", "明天", "明日":
-		return today.AddDate(0, 0, 1), nil
-	case "后天":
-		return today.AddDate(0, 0, 2), nil
-	}
-	if m := reRelative.FindStringSubmatch(in); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		var t time.Time
-		switch m[2] {
-		case "", "d", "天", "日":
-			t = today.AddDate(0, 0, n)
-		case "w", "周":
-			t = today.AddDate(0, 0, 7*n)
-		default: // months
-			t = addMonthsClamped(today, n)
-		}
-		if t.Year() > today.Year()+10 {
+	if t, ok, relative := relativeDate(in, today); relative {
+		if !ok {
 			return bad()
 		}
 		return t, nil
 	}
-	var y, mo, d int
-	yearGiven := true
-	switch {
-	case reISODate.MatchString(in):
-		y, mo, d = atoi3(reISODate.FindStringSubmatch(in))
-	case reZhFull.MatchString(in):
-		y, mo, d = atoi3(reZhFull.FindStringSubmatch(in))
-	case reCompact.MatchString(in):
-		y, mo, d = atoi3(reCompact.FindStringSubmatch(in))
-	case reMonthDay.MatchString(in):
-		m := reMonthDay.FindStringSubmatch(in)
-		mo, _ = strconv.Atoi(m[1])
-		d, _ = strconv.Atoi(m[2])
-		y, yearGiven = today.Year(), false
-	case reZhMD.MatchString(in):
-		m := reZhMD.FindStringSubmatch(in)
-		mo, _ = strconv.Atoi(m[1])
-		d, _ = strconv.Atoi(m[2])
-		y, yearGiven = today.Year(), false
-	default:
-		return bad()
-	}
-	if y < 2000 || y > 2100 {
+	y, mo, d, yearGiven, ok := dateFields(in, today)
+	if !ok || y < 2000 || y > 2100 {
 		return bad()
 	}
 	t, ok := validDate(y, mo, d, loc)
@@ -143,6 +104,65 @@ func parseDate(s string, now time.Time, loc *time.Location, past bool) (time.Tim
 		}
 	}
 	return t, nil
+}
+
+// relativeDate reads in (lower case, trimmed) as a day relative to today:
+// a word (today, 明天 ...) or a count of days, weeks or months ahead.
+// relative is false when in is none of these; ok is false when it is one
+// but lands more than ten years ahead.
+func relativeDate(in string, today time.Time) (t time.Time, ok, relative bool) {
+	switch in {
+	case "today", "今天", "今日":
+		return today, true, true
+	case "tomorrow", "明天", "明日":
+		return today.AddDate(0, 0, 1), true, true
+	case "后天":
+		return today.AddDate(0, 0, 2), true, true
+	}
+	m := reRelative.FindStringSubmatch(in)
+	if m == nil {
+		return time.Time{}, false, false
+	}
+	n, _ := strconv.Atoi(m[1])
+	switch m[2] {
+	case "", "d", "天", "日":
+		t = today.AddDate(0, 0, n)
+	case "w", "周":
+		t = today.AddDate(0, 0, 7*n)
+	default: // months
+		t = addMonthsClamped(today, n)
+	}
+	if t.Year() > today.Year()+10 {
+		return time.Time{}, false, true
+	}
+	return t, true, true
+}
+
+// dateFields reads in (lower case, trimmed) as a written date: year,
+// month and day, or month and day of today's year (yearGiven false). ok
+// is false when in has none of the accepted forms.
+func dateFields(in string, today time.Time) (y, mo, d int, yearGiven, ok bool) {
+	switch {
+	case reISODate.MatchString(in):
+		y, mo, d = atoi3(reISODate.FindStringSubmatch(in))
+	case reZhFull.MatchString(in):
+		y, mo, d = atoi3(reZhFull.FindStringSubmatch(in))
+	case reCompact.MatchString(in):
+		y, mo, d = atoi3(reCompact.FindStringSubmatch(in))
+	case reMonthDay.MatchString(in):
+		m := reMonthDay.FindStringSubmatch(in)
+		mo, _ = strconv.Atoi(m[1])
+		d, _ = strconv.Atoi(m[2])
+		return today.Year(), mo, d, false, true
+	case reZhMD.MatchString(in):
+		m := reZhMD.FindStringSubmatch(in)
+		mo, _ = strconv.Atoi(m[1])
+		d, _ = strconv.Atoi(m[2])
+		return today.Year(), mo, d, false, true
+	default:
+		return 0, 0, 0, false, false
+	}
+	return y, mo, d, true, true
 }
 
 func atoi3(m []string) (int, int, int) {

@@ -1,8 +1,14 @@
 package bot
 
+// The core's errors, all in this file: the coded Error with its codes and
+// constructors (Errorf, NotFound, Exists, Unavailable), the sentinel
+// values (Err*), and the interfaces by which adapter errors say what
+// kind they are (AuthFailure, APICoder, RetryAfter).
+
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes, in the style of benbjohnson/wtf: the core and the stores
@@ -41,12 +47,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Errorf returns a coded error whose user-facing text is the catalog
-// message key with args.
-func Errorf(code, key string, args ...any) *Error {
-	return &Error{Code: code, Key: key, Args: args}
-}
-
 // WithExample attaches an example of the right form to the error.
 func (e *Error) WithExample(example string) *Error {
 	e.Example = example
@@ -69,17 +69,83 @@ func ErrorCode(err error) string {
 // IsNotFound reports whether err is an ENOTFOUND error.
 func IsNotFound(err error) bool { return ErrorCode(err) == ENOTFOUND }
 
-// ErrNotFound is returned by stores for a missing document.
-func ErrNotFound(coll, id string) *Error {
+// Constructors of coded errors.
+
+// Errorf returns a coded error whose user-facing text is the catalog
+// message key with args. (It does not format: key is a catalog key.)
+func Errorf(code, key string, args ...any) *Error {
+	return &Error{Code: code, Key: key, Args: args}
+}
+
+// NotFound is the error of stores for a missing document.
+func NotFound(coll, id string) *Error {
 	return &Error{Code: ENOTFOUND, Key: "error.not_found", Args: []any{"id", id}, Err: fmt.Errorf("%s/%s not found", coll, id)}
 }
 
-// ErrExists is returned by stores when a document to create already exists.
-func ErrExists(coll, id string) *Error {
+// Exists is the error of stores when a document to create already exists.
+func Exists(coll, id string) *Error {
 	return &Error{Code: ECONFLICT, Key: "error.exists", Args: []any{"id", id}, Err: fmt.Errorf("%s/%s exists", coll, id)}
 }
 
-// ErrUnavailable wraps a failure of a backing service.
-func ErrUnavailable(err error) *Error {
+// Unavailable wraps a failure of a backing service.
+func Unavailable(err error) *Error {
 	return &Error{Code: EUNAVAILABLE, Key: "error.unavailable", Err: err}
+}
+
+// Sentinel errors.
+
+// ErrQueued is returned by a Sender that accepted a message for later
+// delivery (a durable outbox while the platform is down). The message is
+// not lost; the MessageRef returned with it is pending (its Pending names
+// the queued entry) or, for an update, empty.
+var ErrQueued = errors.New("message queued for later delivery")
+
+// The errors of Serve.
+var (
+	// ErrNotAccepted wraps the reason a request could not be stored in the
+	// inbox: the platform should deliver it again.
+	ErrNotAccepted = errors.New("request not accepted")
+	// ErrInInbox means the request is in the inbox but could not be
+	// started here; recovery handles it.
+	ErrInInbox = errors.New("request left in the inbox for recovery")
+	// ErrShuttingDown means the adapter took no more work and the handler
+	// has no inbox to keep the request in.
+	ErrShuttingDown = errors.New("shutting down")
+)
+
+// Kinds of adapter errors.
+
+// AuthFailure is implemented by adapter errors caused by the app's
+// credentials or permissions (a revoked token, a missing scope): fixing
+// the app fixes them, so a queued message is kept, not given up.
+type AuthFailure interface {
+	AuthFailure() bool
+}
+
+// IsAuthFailure reports whether err, or an error it wraps, is an
+// AuthFailure.
+func IsAuthFailure(err error) bool {
+	var a AuthFailure
+	return errors.As(err, &a) && a.AuthFailure()
+}
+
+// APICoder is implemented by adapter errors that carry the platform's
+// own error code (Slack "channel_not_found", Lark 230002), for metrics.
+type APICoder interface {
+	APICode() string
+}
+
+// APICode returns the platform error code err carries, or "other".
+func APICode(err error) string {
+	var c APICoder
+	if errors.As(err, &c) && c.APICode() != "" {
+		return c.APICode()
+	}
+	return "other"
+}
+
+// RetryAfter is implemented by adapter errors that say when to try again
+// (Slack 429 Retry-After, Lark rate-limit codes).
+type RetryAfter interface {
+	RetryAfter() time.Duration
 }

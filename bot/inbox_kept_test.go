@@ -56,7 +56,7 @@ func TestAStoreOutageKeepsTheRequestForRecovery(t *testing.T) {
 	}
 	// The store goes away while the command runs, after its write was
 	// staged in the unit: the commit is what meets the outage.
-	down := bot.ErrUnavailable(errors.New("store down"))
+	down := bot.Unavailable(errors.New("store down"))
 	answer := bottest.Text(env.Bot.Process(withOutage(ctx, mem, down), ticket, req))
 	want := env.Bot.T("zh-CN", "error.kept")
 	if answer != want {

@@ -288,7 +288,7 @@ type claimFails struct {
 
 func (c *claimFails) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	if c.fail.Load() {
-		return false, bot.ErrUnavailable(errors.New("store down"))
+		return false, bot.Unavailable(errors.New("store down"))
 	}
 	return c.Store.Claim(ctx, key, ttl)
 }
@@ -430,7 +430,7 @@ type failingDeletes struct {
 
 func (f *failingDeletes) Delete(ctx context.Context, coll, id string) error {
 	if f.fail.Load() && coll == outbox.Coll {
-		return bot.ErrUnavailable(errors.New("store down"))
+		return bot.Unavailable(errors.New("store down"))
 	}
 	return f.Mem.Delete(ctx, coll, id)
 }

@@ -55,7 +55,7 @@ func (b *Bot) FindUser(ctx context.Context, by Contact, value string) (Platform,
 		}
 	}
 	if failed != nil {
-		return "", "", ErrUnavailable(fmt.Errorf("find user by %s: %w", by, failed))
+		return "", "", Unavailable(fmt.Errorf("find user by %s: %w", by, failed))
 	}
 	return "", "", &Error{Code: ENOTFOUND, Key: "error.not_found", Args: []any{"id", value}}
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -271,18 +270,6 @@ type HTTPAdapter interface {
 // adapter directly; a durable outbox can stand in its place.
 type Sender interface {
 	Send(ctx context.Context, m Outgoing) (MessageRef, error)
-}
-
-// ErrQueued is returned by a Sender that accepted a message for later
-// delivery (a durable outbox while the platform is down). The message is
-// not lost; the MessageRef returned with it is pending (its Pending names
-// the queued entry) or, for an update, empty.
-var ErrQueued = errors.New("message queued for later delivery")
-
-// RetryAfter is implemented by adapter errors that say when to try again
-// (Slack 429 Retry-After, Lark rate-limit codes).
-type RetryAfter interface {
-	RetryAfter() time.Duration
 }
 
 // Permanent is implemented by adapter errors that retrying cannot fix

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 )
 
@@ -15,35 +14,6 @@ import (
 // cannot answer anyone.
 type CredentialChecker interface {
 	CheckCredentials(ctx context.Context) error
-}
-
-// AuthFailure is implemented by adapter errors caused by the app's
-// credentials or permissions (a revoked token, a missing scope): fixing
-// the app fixes them, so a queued message is kept, not given up.
-type AuthFailure interface {
-	AuthFailure() bool
-}
-
-// IsAuthFailure reports whether err, or an error it wraps, is an
-// AuthFailure.
-func IsAuthFailure(err error) bool {
-	var a AuthFailure
-	return errors.As(err, &a) && a.AuthFailure()
-}
-
-// APICoder is implemented by adapter errors that carry the platform's
-// own error code (Slack "channel_not_found", Lark 230002), for metrics.
-type APICoder interface {
-	APICode() string
-}
-
-// APICode returns the platform error code err carries, or "other".
-func APICode(err error) string {
-	var c APICoder
-	if errors.As(err, &c) && c.APICode() != "" {
-		return c.APICode()
-	}
-	return "other"
 }
 
 type logKey struct{}

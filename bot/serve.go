@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -98,19 +97,6 @@ func Serve(ctx context.Context, h Handler, req *Request, d Delivery) error {
 	}
 	return nil
 }
-
-// The errors of Serve.
-var (
-	// ErrNotAccepted wraps the reason a request could not be stored in the
-	// inbox: the platform should deliver it again.
-	ErrNotAccepted = errors.New("request not accepted")
-	// ErrInInbox means the request is in the inbox but could not be
-	// started here; recovery handles it.
-	ErrInInbox = errors.New("request left in the inbox for recovery")
-	// ErrShuttingDown means the adapter took no more work and the handler
-	// has no inbox to keep the request in.
-	ErrShuttingDown = errors.New("shutting down")
-)
 
 // Delivery is what an adapter tells Serve about one request: how to run
 // background work, acknowledge the platform and show a reply.

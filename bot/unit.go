@@ -193,7 +193,7 @@ func (b *Bot) RunUnit(ctx context.Context, fn func(ctx context.Context) error) e
 			return cerr
 		}
 		if attempt+1 >= maxUnitAttempts {
-			return ErrUnavailable(errors.New("unit of work: still conflicting after retries"))
+			return Unavailable(errors.New("unit of work: still conflicting after retries"))
 		}
 		b.Log.Debug("unit of work: conflict, running again", "attempt", attempt+1)
 		// Jittered, growing pause so that contenders do not meet again.
@@ -202,7 +202,7 @@ func (b *Bot) RunUnit(ctx context.Context, fn func(ctx context.Context) error) e
 		select {
 		case <-time.After(pause):
 		case <-ctx.Done():
-			return ErrUnavailable(ctx.Err())
+			return Unavailable(ctx.Err())
 		}
 	}
 }
@@ -272,7 +272,7 @@ func (u *unit) Get(ctx context.Context, coll, id string) ([]byte, error) {
 		return nil, err
 	}
 	if doc == nil {
-		return nil, ErrNotFound(coll, id)
+		return nil, NotFound(coll, id)
 	}
 	return slices.Clone(doc), nil
 }
@@ -295,7 +295,7 @@ func (u *unit) Update(ctx context.Context, coll, id string, fn func([]byte) ([]b
 		return err
 	}
 	if cur == nil {
-		return ErrNotFound(coll, id)
+		return NotFound(coll, id)
 	}
 	next, err := fn(slices.Clone(cur))
 	if err != nil {

@@ -309,30 +309,11 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 	if !direct && !mentionsBot(msg.Mentions, botID) {
 		return nil
 	}
-	var text string
-	switch str(msg.MessageType) {
-	case "text":
-		var content struct {
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal([]byte(str(msg.Content)), &content); err != nil {
-			log.Warn("lark message with unreadable content", "message", str(msg.MessageId), "err", err)
-			return nil
-		}
-		text = content.Text
-	case "post":
-		// Rich text, as Lark sends a message with formatting or a line
-		// break: its text runs are the command.
-		t, err := postText(str(msg.Content), msg.Mentions)
-		if err != nil {
-			log.Warn("lark post message with unreadable content", "message", str(msg.MessageId), "err", err)
-			return nil
-		}
-		text = t
-	default:
-		if direct {
-			return a.track(func(ctx context.Context) { a.answerUnsupported(ctx, h, msg, openID, ev) })
-		}
+	text, supported, ok := messageText(log, msg)
+	if !supported && direct {
+		return a.track(func(ctx context.Context) { a.answerUnsupported(ctx, h, msg, openID, ev) })
+	}
+	if !ok {
 		return nil
 	}
 	req := &bot.Request{
@@ -348,7 +329,6 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 		// group where others would read it.
 		PrivateDirect: !direct,
 	}
-	messageID := str(msg.MessageId)
 	d := a.delivery(acceptTimeout)
 	// A command sent as a reply to a file message carries that file
 	// (files_in.go); it is fetched in the background, before the core runs.
@@ -359,9 +339,51 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 			}
 		}
 	}
-	// Reply i carries the uuid the outbox gives it (bot.DeliverLate), so
-	// that an answer handed over or delivered late is shown once.
-	d.Deliver = func(ctx context.Context, i int, r bot.Reply) (bot.Reply, error) {
+	d.Deliver = a.deliverReply(log, msg, openID, ev, direct)
+	switch err := bot.Serve(ctx, h, req, d); {
+	case err == nil, errors.Is(err, bot.ErrInInbox):
+		return nil // acknowledged; a request left in the inbox is recovered
+	default:
+		return fmt.Errorf("lark: event %s: %w", ev, err) // Lark re-delivers it
+	}
+}
+
+// messageText returns the command text of msg, a text or a post message.
+// supported is false for other message types; ok is false for those and
+// for a message whose content cannot be read (logged).
+func messageText(log *slog.Logger, msg *larkim.EventMessage) (text string, supported, ok bool) {
+	switch str(msg.MessageType) {
+	case "text":
+		var content struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal([]byte(str(msg.Content)), &content); err != nil {
+			log.Warn("lark message with unreadable content", "message", str(msg.MessageId), "err", err)
+			return "", true, false
+		}
+		return content.Text, true, true
+	case "post":
+		// Rich text, as Lark sends a message with formatting or a line
+		// break: its text runs are the command.
+		t, err := postText(str(msg.Content), msg.Mentions)
+		if err != nil {
+			log.Warn("lark post message with unreadable content", "message", str(msg.MessageId), "err", err)
+			return "", true, false
+		}
+		return t, true, true
+	default:
+		return "", false, false
+	}
+}
+
+// deliverReply is the Delivery.Deliver of message msg from openID (event
+// ev): a reply in the message's thread, a private answer in a group sent
+// to the sender directly. Reply i carries the uuid the outbox gives it
+// (bot.DeliverLate), so that an answer handed over or delivered late is
+// shown once.
+func (a *Adapter) deliverReply(log *slog.Logger, msg *larkim.EventMessage, openID, ev string, direct bool) func(ctx context.Context, i int, r bot.Reply) (bot.Reply, error) {
+	messageID := str(msg.MessageId)
+	return func(ctx context.Context, i int, r bot.Reply) (bot.Reply, error) {
 		uuid := uuidFor(ev, "reply", strconv.Itoa(i))
 		if !r.Public && !direct {
 			// As the outbox would send it late (bot.DeliverLate), with the
@@ -391,12 +413,6 @@ func (a *Adapter) onMessage(ctx context.Context, e *larkim.P2MessageReceiveV1) e
 			return bot.Reply{Files: r.Files, Public: r.Public}, err
 		}
 		return bot.Reply{}, nil
-	}
-	switch err := bot.Serve(ctx, h, req, d); {
-	case err == nil, errors.Is(err, bot.ErrInInbox):
-		return nil // acknowledged; a request left in the inbox is recovered
-	default:
-		return fmt.Errorf("lark: event %s: %w", ev, err) // Lark re-delivers it
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,11 +122,8 @@ func (c Config) baseURL() string {
 	return strings.TrimRight(c.BaseURL, "/")
 }
 
-// ConfigFromEnv reads the LARK_* environment variables. ok is false when
+// ConfigFrom reads the LARK_* variables through getenv. ok is false when
 // LARK_APP_ID is unset, i.e. Lark is not configured.
-func ConfigFromEnv() (Config, bool) { return ConfigFrom(os.Getenv) }
-
-// ConfigFrom reads the LARK_* variables through getenv.
 func ConfigFrom(getenv func(string) string) (Config, bool) {
 	c := Config{
 		AppID:             strings.TrimSpace(getenv("LARK_APP_ID")),
@@ -154,17 +150,13 @@ func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
 // another tenant.
 func WithRejectHook(f func(reason string)) Option { return func(a *Adapter) { a.onReject = f } }
 
-// WithHTTPClient makes Open API calls through c.
-func WithHTTPClient(c *http.Client) Option { return func(a *Adapter) { a.httpClient = c } }
-
 // Adapter is the Lark / Feishu adapter.
 type Adapter struct {
-	cfg        Config
-	log        *slog.Logger
-	onReject   func(reason string)
-	httpClient *http.Client
-	client     *lark.Client
-	disp       *dispatcher.EventDispatcher
+	cfg      Config
+	log      *slog.Logger
+	onReject func(reason string)
+	client   *lark.Client
+	disp     *dispatcher.EventDispatcher
 
 	mu      sync.Mutex
 	h       bot.Handler
@@ -217,15 +209,12 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 		lark.WithLogLevel(larkcore.LogLevelInfo),
 	}
 	// Downloads of inbound files are bounded (files_in.go).
-	var hc larkcore.HttpClient = a.httpClient
-	if a.httpClient == nil {
-		// Answers and notices to many chats go out concurrently; the
-		// default transport keeps two idle connections per host and would
-		// open (and TLS-handshake) a new one for most of them.
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 64
-		hc = &http.Client{Timeout: 30 * time.Second, Transport: t}
-	}
+	// Answers and notices to many chats go out concurrently; the default
+	// transport keeps two idle connections per host and would open (and
+	// TLS-handshake) a new one for most of them.
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: t}
 	copts = append(copts, lark.WithHttpClient(limitDownloads{inner: hc}))
 	a.client = lark.NewClient(cfg.AppID, cfg.AppSecret, copts...)
 	a.disp = dispatcher.NewEventDispatcher(cfg.VerificationToken, cfg.EncryptKey).

@@ -213,17 +213,16 @@ func TestUUIDFor(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	t.Setenv("LARK_APP_ID", "")
-	if _, ok := ConfigFromEnv(); ok {
+	vars := map[string]string{}
+	getenv := func(k string) string { return vars[k] }
+	if _, ok := ConfigFrom(getenv); ok {
 		t.Fatal("configured without LARK_APP_ID")
 	}
-	for k, v := range map[string]string{
+	vars = map[string]string{
 		"LARK_APP_ID": "cli_1", "LARK_APP_SECRET": "s3cret-value", "LARK_VERIFICATION_TOKEN": "tok-value",
 		"LARK_ENCRYPT_KEY": "enc-value", "LARK_MODE": "WS", "LARK_BASE_URL": "https://open.larksuite.com/", "LARK_BOT_OPEN_ID": "ou_bot",
-	} {
-		t.Setenv(k, v)
 	}
-	c, ok := ConfigFromEnv()
+	c, ok := ConfigFrom(getenv)
 	if !ok || c.AppID != "cli_1" || c.Mode != ModeWS || c.BotOpenID != "ou_bot" || c.baseURL() != "https://open.larksuite.com" {
 		t.Fatalf("config %+v", c)
 	}

@@ -6,25 +6,29 @@ import (
 	"testing"
 )
 
-func TestConfigFromEnvReadsTheSlackVariables(t *testing.T) {
-	t.Setenv("SLACK_BOT_TOKEN", "xoxb-1")
-	t.Setenv("SLACK_SIGNING_SECRET", "s3cret")
-	t.Setenv("SLACK_APP_TOKEN", "xapp-1")
-	t.Setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
-	t.Setenv("SLACK_MODE", "Socket")
-	t.Setenv("SLACK_BOT_USER_ID", "U0BOT")
-	t.Setenv("SLACK_TEAM_ID", " T0DEMO ")
-	c, ok := ConfigFromEnv()
+// env is a getenv on a fixed set of variables.
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestConfigFromReadsTheSlackVariables(t *testing.T) {
+	c, ok := ConfigFrom(env(map[string]string{
+		"SLACK_BOT_TOKEN":      "xoxb-1",
+		"SLACK_SIGNING_SECRET": "s3cret",
+		"SLACK_APP_TOKEN":      "xapp-1",
+		"SLACK_API_URL":        "http://127.0.0.1:9/api/",
+		"SLACK_MODE":           "Socket",
+		"SLACK_BOT_USER_ID":    "U0BOT",
+		"SLACK_TEAM_ID":        " T0DEMO ",
+	}))
 	want := Config{BotToken: "xoxb-1", SigningSecret: "s3cret", AppToken: "xapp-1", APIURL: "http://127.0.0.1:9/api/", Mode: ModeSocket, BotUserID: "U0BOT", TeamID: "T0DEMO"}
 	if !ok || c != want {
-		t.Errorf("ConfigFromEnv = %+v, %v; want %+v, true", c, ok, want)
+		t.Errorf("ConfigFrom = %+v, %v; want %+v, true", c, ok, want)
 	}
 }
 
-func TestConfigFromEnvWithoutABotTokenMeansSlackIsOff(t *testing.T) {
-	t.Setenv("SLACK_BOT_TOKEN", "")
-	t.Setenv("SLACK_SIGNING_SECRET", "s3cret")
-	if _, ok := ConfigFromEnv(); ok {
+func TestConfigFromWithoutABotTokenMeansSlackIsOff(t *testing.T) {
+	if _, ok := ConfigFrom(env(map[string]string{"SLACK_SIGNING_SECRET": "s3cret"})); ok {
 		t.Error("ok without SLACK_BOT_TOKEN")
 	}
 }

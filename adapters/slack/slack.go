@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,13 +77,10 @@ type Config struct {
 	TeamID string
 }
 
-// ConfigFromEnv reads the configuration from SLACK_BOT_TOKEN,
-// SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, SLACK_MODE,
-// SLACK_BOT_USER_ID and SLACK_TEAM_ID. ok is false when SLACK_BOT_TOKEN is unset, meaning
-// Slack is not configured.
-func ConfigFromEnv() (Config, bool) { return ConfigFrom(os.Getenv) }
-
-// ConfigFrom is ConfigFromEnv reading variables through getenv.
+// ConfigFrom reads the configuration, through getenv, from
+// SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL,
+// SLACK_MODE, SLACK_BOT_USER_ID and SLACK_TEAM_ID. ok is false when
+// SLACK_BOT_TOKEN is unset, meaning Slack is not configured.
 func ConfigFrom(getenv func(string) string) (Config, bool) {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	c := Config{
@@ -137,9 +133,6 @@ type Option func(*Adapter)
 
 // WithLogger sets the logger; slog.Default() when not given.
 func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
-
-// WithHTTPClient sets the client for Web API calls and response_url posts.
-func WithHTTPClient(c *http.Client) Option { return func(a *Adapter) { a.httpClient = c } }
 
 // WithNow sets the clock the replay window of request signatures is
 // measured with (slack-go checks the system clock as well).
@@ -216,14 +209,12 @@ func New(cfg Config, opts ...Option) (*Adapter, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	if a.httpClient == nil {
-		// Answers and notices to many channels go out concurrently; the
-		// default transport keeps two idle connections per host and would
-		// open (and TLS-handshake) a new one for most of them.
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 64
-		a.httpClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
-	}
+	// Answers and notices to many channels go out concurrently; the
+	// default transport keeps two idle connections per host and would
+	// open (and TLS-handshake) a new one for most of them.
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	a.httpClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	a.log = a.log.With("adapter", "slack")
 	a.api = slackgo.New(cfg.BotToken, a.clientOptions()...)
 	return a, nil

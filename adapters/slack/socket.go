@@ -18,6 +18,10 @@ func (a *Adapter) runSocket(ctx context.Context, h bot.Handler) error {
 	client := socketmode.New(a.api)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Run over is not connected, whichever of the client's last events
+	// (a disconnect, a refused token) the loop below read before the
+	// client's end.
+	defer a.connected.Store(false)
 	done := make(chan error, 1)
 	go func() { done <- client.RunContext(ctx) }()
 	a.log.Info("slack adapter ready", "mode", a.cfg.Mode)

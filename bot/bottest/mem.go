@@ -59,7 +59,7 @@ func (m *Mem) Get(_ context.Context, coll, id string) ([]byte, error) {
 		if x, ok := m.expiring[coll][id]; ok && m.Now().Before(x.exp) {
 			return slices.Clone(x.doc), nil
 		}
-		return nil, bot.ErrNotFound(coll, id)
+		return nil, bot.NotFound(coll, id)
 	}
 	return slices.Clone(d), nil
 }
@@ -104,7 +104,7 @@ func (m *Mem) Create(_ context.Context, coll, id string, doc []byte) error {
 		return m.Fail
 	}
 	if _, ok := m.coll(coll)[id]; ok {
-		return bot.ErrExists(coll, id)
+		return bot.Exists(coll, id)
 	}
 	m.coll(coll)[id] = slices.Clone(doc)
 	return nil
@@ -119,7 +119,7 @@ func (m *Mem) Update(_ context.Context, coll, id string, fn func([]byte) ([]byte
 	}
 	d, ok := m.coll(coll)[id]
 	if !ok {
-		return bot.ErrNotFound(coll, id)
+		return bot.NotFound(coll, id)
 	}
 	nd, err := fn(slices.Clone(d))
 	if err != nil {

@@ -48,10 +48,12 @@ const (
 	// cards) and for one Send could not deliver at once; a message Send
 	// delivered at once returns the platform's reference and leaves no
 	// record, nor does a message without a card (nothing updates or
-	// clicks it). Records keep their card references for as long as they
-	// live, but a card can be updated only for so long (Lark: 14 days), so
-	// each delivery record expires after Options.SentTTL (bot.DocExpirer;
-	// a store without it keeps them).
+	// clicks it). The delivery records are expiring documents
+	// (bot.PutExpiring), not records of a unit of work: each is kept for
+	// Options.SentTTL of its platform (cmd/xunji sets it from
+	// XUNJI_OUTBOX_SENT_TTL), as long as the platform lets the card be
+	// updated (Lark: 14 days), and then disappears by itself. Only a
+	// store without bot.DocExpirer keeps them.
 	CollSent = "outbox_sent"
 )
 
@@ -574,22 +576,8 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 	}
 	stop := x.b.KeepClaim(ctx, lease, x.o.Lease, nil)
 	defer stop()
-	if !fresh {
-		cut, err := x.mark(ctx, e)
-		if err != nil {
-			if !bot.IsNotFound(err) && !errors.Is(err, errMoved) {
-				log.Warn("outbox: cannot mark an attempt; trying later", "id", e.ID, "err", err)
-			}
-			return bot.MessageRef{}, false // or sent meanwhile
-		}
-		if cut != nil {
-			// An attempt began and left no outcome: its process died, perhaps
-			// after the platform took the message.
-			log.Warn("outbox: an earlier attempt ended unrecorded; the message may show twice", "id", e.ID, "platform", e.Msg.Platform, "since", *cut)
-			if x.o.Uncertain != nil {
-				x.o.Uncertain(e.Msg.Platform)
-			}
-		}
+	if !fresh && !x.begin(ctx, log, e) {
+		return bot.MessageRef{}, false // or sent meanwhile
 	}
 	a, ok := x.adapters(e.Msg.Platform)
 	var ref bot.MessageRef
@@ -634,27 +622,65 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 	x.mu.Unlock()
 	e.Sending = nil
 	if err == nil {
-		// A fresh entry's sender gets ref itself: its pending reference was
-		// never handed out, and nobody will look it up.
-		// Only a card is looked up later: updated (bot.UpdateCards) or
-		// clicked (bot.Names, bot.Delivered); a text has neither.
-		if e.Handed && !fresh && e.Msg.Card != nil {
-			// Recorded before the entry goes, so that an update finds the
-			// message in one place or the other.
-			if doc, merr := json.Marshal(ref); merr == nil {
-				if perr := x.b.PutExpiring(context.WithoutCancel(ctx), CollSent, e.ID, doc, x.o.sentTTL(e.Msg.Platform)); perr != nil {
-					log.Error("outbox: delivery not recorded; updates of it will not find it", "id", e.ID, "err", perr)
-				}
-			}
-		}
-		if derr := x.store.Delete(context.WithoutCancel(ctx), Coll, e.ID); derr != nil {
-			log.Error("outbox: sent but not removed; it may be sent again", "id", e.ID, "err", derr)
-		}
-		if x.o.Delivered != nil {
-			x.o.Delivered(e.Msg.Platform)
-		}
+		x.delivered(ctx, log, e, ref, fresh)
 		return ref, true
 	}
+	x.failed(ctx, log, e, err, now)
+	return bot.MessageRef{}, false
+}
+
+// begin stores the in-flight mark of an entry read from the store (mark)
+// and reports whether the attempt may go on: not when the entry is gone
+// (sent) or moved on meanwhile, or the mark could not be stored. An
+// earlier attempt found cut off is logged and counted (Uncertain).
+func (x *Outbox) begin(ctx context.Context, log *slog.Logger, e *Entry) bool {
+	cut, err := x.mark(ctx, e)
+	if err != nil {
+		if !bot.IsNotFound(err) && !errors.Is(err, errMoved) {
+			log.Warn("outbox: cannot mark an attempt; trying later", "id", e.ID, "err", err)
+		}
+		return false
+	}
+	if cut != nil {
+		// An attempt began and left no outcome: its process died, perhaps
+		// after the platform took the message.
+		log.Warn("outbox: an earlier attempt ended unrecorded; the message may show twice", "id", e.ID, "platform", e.Msg.Platform, "since", *cut)
+		if x.o.Uncertain != nil {
+			x.o.Uncertain(e.Msg.Platform)
+		}
+	}
+	return true
+}
+
+// delivered records that the platform took e as ref: the delivery record
+// of a card whose pending reference was handed out, then the entry's
+// removal.
+func (x *Outbox) delivered(ctx context.Context, log *slog.Logger, e *Entry, ref bot.MessageRef, fresh bool) {
+	// A fresh entry's sender gets ref itself: its pending reference was
+	// never handed out, and nobody will look it up.
+	// Only a card is looked up later: updated (bot.UpdateCards) or
+	// clicked (bot.Names, bot.Delivered); a text has neither.
+	if e.Handed && !fresh && e.Msg.Card != nil {
+		// Recorded before the entry goes, so that an update finds the
+		// message in one place or the other.
+		if doc, merr := json.Marshal(ref); merr == nil {
+			if perr := x.b.PutExpiring(context.WithoutCancel(ctx), CollSent, e.ID, doc, x.o.sentTTL(e.Msg.Platform)); perr != nil {
+				log.Error("outbox: delivery not recorded; updates of it will not find it", "id", e.ID, "err", perr)
+			}
+		}
+	}
+	if derr := x.store.Delete(context.WithoutCancel(ctx), Coll, e.ID); derr != nil {
+		log.Error("outbox: sent but not removed; it may be sent again", "id", e.ID, "err", derr)
+	}
+	if x.o.Delivered != nil {
+		x.o.Delivered(e.Msg.Platform)
+	}
+}
+
+// failed records a failed attempt at now: e is given up on (buried) when
+// the error is permanent or e too old, and otherwise tried again after a
+// backoff.
+func (x *Outbox) failed(ctx context.Context, log *slog.Logger, e *Entry, err error, now time.Time) {
 	e.Attempts++
 	e.LastErr = err.Error()
 	if x.o.Failed != nil {
@@ -674,22 +700,18 @@ func (x *Outbox) attempt(ctx context.Context, e *Entry, fresh bool) (bot.Message
 			}
 			x.o.Buried(e.Msg.Platform, reason)
 		}
-		return bot.MessageRef{}, false
+		return
 	}
 	e.NextAt = now.Add(backoff(err, e.Attempts))
 	if auth {
 		log.Error("outbox: the platform refused the app's credentials; the message stays queued until they are fixed",
 			"id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
-		if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
-			log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
-		}
-		return bot.MessageRef{}, false
+	} else {
+		log.Warn("outbox: delivery failed, will retry", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
 	}
-	log.Warn("outbox: delivery failed, will retry", "id", e.ID, "platform", e.Msg.Platform, "attempts", e.Attempts, "next", e.NextAt, "err", err)
 	if perr := x.put(context.WithoutCancel(ctx), e, false); perr != nil {
 		log.Error("outbox: cannot record the retry", "id", e.ID, "err", perr)
 	}
-	return bot.MessageRef{}, false
 }
 
 // errMoved is an entry another attempt changed since it was read.

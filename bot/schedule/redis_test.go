@@ -7,7 +7,6 @@ package schedule_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,7 +19,7 @@ import (
 	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/xunji-bot/xunji/bot/schedule/redislock"
+	"github.com/xunji-bot/xunji/bot/schedule"
 	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
 
@@ -74,7 +73,7 @@ func TestThreeProcessesOnOneRedisSendEachNoticeOnce(t *testing.T) {
 		st := openRedis(t, prefix)
 		fc := clockwork.NewFakeClockAt(start)
 		p := newProc(t, st, fc.Now, monthly)
-		lock := &trackedLocker{Locker: redislock.New(st.Client(), prefix+"lock:", redislock.DefaultTTL), held: &held}
+		lock := &trackedLocker{Locker: st.Locker(), held: &held}
 		procs = append(procs, startGocron(t, p, fc, gocron.WithDistributedJobLocker(lock)))
 		held.Wait()
 	}
@@ -143,48 +142,8 @@ func (l *trackedLock) Unlock(ctx context.Context) error {
 	return l.Lock.Unlock(ctx)
 }
 
-func TestRedisLockIsExclusiveExpiresAndIsNotReleasedByAnother(t *testing.T) {
-	prefix := testPrefix(t)
-	st := openRedis(t, prefix)
-	ctx := context.Background()
-	l := redislock.New(st.Client(), prefix+"lock:", 30*time.Second)
-	held, err := l.Lock(ctx, "schedule:x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Lock(ctx, "schedule:x"); !errors.Is(err, redislock.ErrLocked) {
-		t.Fatalf("second lock: %v, want ErrLocked", err)
-	}
-	// A holder that dies never unlocks: the key expires by itself.
-	ttl, err := st.Client().PTTL(ctx, prefix+"lock:schedule:x").Result()
-	if err != nil || ttl <= 0 || ttl > 30*time.Second {
-		t.Fatalf("lock TTL = %v (%v), want an expiry of at most 30s", ttl, err)
-	}
-	// Simulate expiry and another process taking the lock: the first
-	// holder's late Unlock must not release the new holder's lock.
-	if err := st.Client().Set(ctx, prefix+"lock:schedule:x", "other", time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := held.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := st.Client().Get(ctx, prefix+"lock:schedule:x").Result(); v != "other" {
-		t.Errorf("a stale holder released another's lock (value %q)", v)
-	}
-	if err := st.Client().Del(ctx, prefix+"lock:schedule:x").Err(); err != nil {
-		t.Fatal(err)
-	}
-	again, err := l.Lock(ctx, "schedule:x")
-	if err != nil {
-		t.Fatalf("lock after release: %v", err)
-	}
-	if err := again.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := st.Client().Exists(ctx, prefix+"lock:schedule:x").Result(); n != 0 {
-		t.Error("Unlock left the key")
-	}
-}
+// The Redis store offers cmd/xunji its locker through LockingStore.
+var _ schedule.LockingStore = (*redisstore.Store)(nil)
 
 // Environment of the helper process.
 const (

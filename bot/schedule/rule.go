@@ -435,17 +435,28 @@ func (r *Rule) takeSelector(s string) error {
 	if r.period == perDay {
 		return fmt.Errorf("cannot read %q after \"every working day\" (only a time may follow)", s)
 	}
+	for _, take := range []func(string) (bool, error){r.takeWorkday, r.takeWeekday, r.takeDay} {
+		if ok, err := take(s); ok || err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("cannot read %q as a day (first working day, 2nd Tuesday, day 15 …)", s)
+}
+
+// takeWorkday reads s as a working day of the period (first working day,
+// 倒数第二个工作日 …); ok is false when s is no such selector.
+func (r *Rule) takeWorkday(s string) (ok bool, err error) {
 	for i, re := range reWdEn {
 		if m := re.FindStringSubmatch(s); m != nil {
 			n, ok := ordinal(m[1])
 			switch {
 			case !ok:
-				return fmt.Errorf("%q is not an ordinal", m[1])
+				return true, fmt.Errorf("%q is not an ordinal", m[1])
 			case i == 2:
 				n = -n // second to last
 			}
 			r.sel, r.n = selWorkday, n
-			return nil
+			return true, nil
 		}
 	}
 	for i, re := range reWdZh {
@@ -456,7 +467,7 @@ func (r *Rule) takeSelector(s string) error {
 				if m[2] == "" {
 					var ok bool
 					if n, ok = zhNumber(m[1]); !ok {
-						return fmt.Errorf("%q is not an ordinal", m[1])
+						return true, fmt.Errorf("%q is not an ordinal", m[1])
 					}
 				}
 				r.sel, r.n = selWorkday, n
@@ -465,52 +476,64 @@ func (r *Rule) takeSelector(s string) error {
 			case 2:
 				n, ok := zhNumber(m[1])
 				if !ok {
-					return fmt.Errorf("%q is not an ordinal", m[1])
+					return true, fmt.Errorf("%q is not an ordinal", m[1])
 				}
 				r.sel, r.n = selWorkday, -n
 			}
-			return nil
+			return true, nil
 		}
 	}
+	return false, nil
+}
+
+// takeWeekday reads s as a weekday of the period (2nd Tuesday, 第二个周二,
+// 最后一个周五 …); ok is false when s is no such selector.
+func (r *Rule) takeWeekday(s string) (ok bool, err error) {
 	if m := reWeekdayEn.FindStringSubmatch(s); m != nil {
 		n := 1
 		if m[1] != "" {
 			var ok bool
 			if n, ok = ordinal(m[1]); !ok {
-				return fmt.Errorf("%q is not an ordinal", m[1])
+				return true, fmt.Errorf("%q is not an ordinal", m[1])
 			}
 		}
 		r.sel, r.n, r.weekday = selWeekday, n, weekdayByName[m[2]]
-		return nil
+		return true, nil
 	}
 	if m := reWeekdayZh.FindStringSubmatch(s); m != nil {
 		n := 1
 		if m[1] != "" {
 			var ok bool
 			if n, ok = zhNumber(m[1]); !ok {
-				return fmt.Errorf("%q is not an ordinal", m[1])
+				return true, fmt.Errorf("%q is not an ordinal", m[1])
 			}
 		}
 		r.sel, r.n, r.weekday = selWeekday, n, weekdayByName[m[2]]
-		return nil
+		return true, nil
 	}
 	if m := reLastWdayZh.FindStringSubmatch(s); m != nil {
 		r.sel, r.n, r.weekday = selWeekday, -1, weekdayByName[m[1]]
-		return nil
+		return true, nil
 	}
+	return false, nil
+}
+
+// takeDay reads s as a calendar day of the period (day 15, 15日, the
+// last day); ok is false when s is no such selector.
+func (r *Rule) takeDay(s string) (ok bool, err error) {
 	if reLastDay.MatchString(s) {
 		r.sel, r.n = selDay, -1
-		return nil
+		return true, nil
 	}
 	if m := reDayEn.FindStringSubmatch(s); m != nil {
 		r.sel, r.n = selDay, atoi(m[1]+m[2])
-		return nil
+		return true, nil
 	}
 	if m := reDayZh.FindStringSubmatch(s); m != nil {
 		r.sel, r.n = selDay, atoi(m[1])
-		return nil
+		return true, nil
 	}
-	return fmt.Errorf("cannot read %q as a day (first working day, 2nd Tuesday, day 15 …)", s)
+	return false, nil
 }
 
 // check rejects combinations that name no day.

@@ -30,7 +30,7 @@ const (
 	StatusFailed   = "failed"   // the last attempt failed; it is retried within the window
 )
 
-// Defaults of a Runner.
+// Timings of a Runner.
 const (
 	// DefaultLease is how long a claimed run is reserved for the process
 	// that claimed it. A process that dies mid-run blocks the run this
@@ -123,13 +123,6 @@ type Runner struct {
 // Option configures a Runner.
 type Option func(*Runner)
 
-// WithLease sets how long a claimed run is reserved (DefaultLease).
-func WithLease(d time.Duration) Option { return func(r *Runner) { r.lease = d } }
-
-// WithRecheck sets how often a schedule is looked at between its
-// occurrences (DefaultRecheck).
-func WithRecheck(d time.Duration) Option { return func(r *Runner) { r.recheck = d } }
-
 // WithObserver calls f with each recorded outcome (StatusOK, StatusLate
 // for a catch-up, StatusMissed, StatusFailed, StatusBaseline), for metrics.
 func WithObserver(f func(schedule, status string)) Option {
@@ -138,10 +131,6 @@ func WithObserver(f func(schedule, status string)) Option {
 
 // WithInstance names this process in the run history (default host:pid).
 func WithInstance(name string) Option { return func(r *Runner) { r.instance = name } }
-
-// WithReportGroup sets the group told about missed runs (default
-// notices.schedule, else the inspection office's group).
-func WithReportGroup(g string) Option { return func(r *Runner) { r.report = g } }
 
 // New compiles the configured schedules for b. Call it after every
 // command package has registered its tasks: a schedule naming an unknown
@@ -261,18 +250,9 @@ func (r *Runner) CheckAt(ctx context.Context, name string, now time.Time) error 
 		r.remember(name, st.LastAt)
 		return nil
 	}
-	first, err := r.b.Store.Claim(ctx, "run:"+name+":"+latest.Key(), r.lease)
-	if err != nil || !first {
-		return err // another process has it, or had it within the lease
-	}
-	// A process may have completed it before our claim (its own claim
-	// having expired since).
-	if st, err = r.State(ctx, name); err != nil {
+	st, ok, err = r.claim(ctx, name, latest)
+	if err != nil || !ok {
 		return err
-	}
-	if !st.LastAt.Before(latest.At) {
-		r.remember(name, st.LastAt)
-		return nil
 	}
 	var missed []Occurrence
 	if !st.LastAt.IsZero() {
@@ -282,24 +262,7 @@ func (r *Runner) CheckAt(ctx context.Context, name string, now time.Time) error 
 	}
 	switch {
 	case s.InWindow(latest, now):
-		status := StatusOK
-		if now.Sub(latest.Fire) > catchUpTolerance {
-			status = StatusLate
-		}
-		// The task's work and the record that it ran are one unit of
-		// work: a process that dies in between has done neither, and the
-		// next look runs it once.
-		err := r.b.RunUnit(ctx, func(ctx context.Context) error {
-			if err := r.run(ctx, s, latest, now); err != nil {
-				return err
-			}
-			return r.record(ctx, s, latest, status, now, len(missed), nil)
-		})
-		if err != nil {
-			r.b.Log.Error("scheduled task failed", "schedule", name, "task", s.Task, "at", latest.Key(), "err", err)
-			if rerr := r.record(ctx, s, latest, StatusFailed, now, 0, err); rerr != nil {
-				r.b.Log.Error("recording a failed run", "schedule", name, "err", rerr)
-			}
+		if err := r.runDue(ctx, s, latest, now, len(missed)); err != nil {
 			return err
 		}
 	case st.LastAt.IsZero():
@@ -323,6 +286,53 @@ func (r *Runner) CheckAt(ctx context.Context, name string, now time.Time) error 
 		if err := r.reportMissed(ctx, s, missed, failure); err != nil {
 			r.b.Log.Error("reporting a missed run", "schedule", name, "err", err)
 		}
+	}
+	return nil
+}
+
+// claim takes occurrence latest of schedule name for this process. ok is
+// false when another process has it (or had it within the lease), or
+// when the run history, read again after the claim, is already past it:
+// a process may have completed it before our claim (its own claim having
+// expired since). st is that run history.
+func (r *Runner) claim(ctx context.Context, name string, latest Occurrence) (st RunState, ok bool, err error) {
+	first, err := r.b.Store.Claim(ctx, "run:"+name+":"+latest.Key(), r.lease)
+	if err != nil || !first {
+		return st, false, err
+	}
+	if st, err = r.State(ctx, name); err != nil {
+		return st, false, err
+	}
+	if !st.LastAt.Before(latest.At) {
+		r.remember(name, st.LastAt)
+		return st, false, nil
+	}
+	return st, true, nil
+}
+
+// runDue runs occurrence o of s, due now (late when past the scheduler's
+// jitter), and records it with the count of runs missed before it; a
+// failure is recorded as such and returned.
+func (r *Runner) runDue(ctx context.Context, s *Schedule, o Occurrence, now time.Time, missed int) error {
+	status := StatusOK
+	if now.Sub(o.Fire) > catchUpTolerance {
+		status = StatusLate
+	}
+	// The task's work and the record that it ran are one unit of work: a
+	// process that dies in between has done neither, and the next look
+	// runs it once.
+	err := r.b.RunUnit(ctx, func(ctx context.Context) error {
+		if err := r.run(ctx, s, o, now); err != nil {
+			return err
+		}
+		return r.record(ctx, s, o, status, now, missed, nil)
+	})
+	if err != nil {
+		r.b.Log.Error("scheduled task failed", "schedule", s.Name, "task", s.Task, "at", o.Key(), "err", err)
+		if rerr := r.record(ctx, s, o, StatusFailed, now, 0, err); rerr != nil {
+			r.b.Log.Error("recording a failed run", "schedule", s.Name, "err", rerr)
+		}
+		return err
 	}
 	return nil
 }
@@ -456,13 +466,20 @@ func (w wake) Next(last time.Time) time.Time {
 	return next.In(w.s.loc)
 }
 
+// LockingStore is implemented by a store that several processes share
+// (the Redis store): Locker returns a gocron.Locker on it, to pass to
+// AddJobs with gocron.WithDistributedJobLocker.
+type LockingStore interface {
+	Locker() gocron.Locker
+}
+
 // JobName is the gocron job name of schedule name (also its lock key).
 func JobName(name string) string { return "schedule:" + name }
 
 // AddJobs adds one gocron job per schedule to sched: it wakes the Runner
 // at each occurrence, every recheck period in between and once at start
 // (to catch up). Pass gocron.WithDistributedJobLocker in opts when
-// several processes share the store, so only one of them looks at a
+// several processes share the store (see LockingStore), so only one of them looks at a
 // schedule at a time; exactly-once does not depend on it. The scheduler
 // should run in the deployment's zone (gocron.WithLocation). The jobs
 // are not in singleton mode: a wake during a slow run finds the

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
@@ -18,10 +19,10 @@ import (
 
 // TestMain runs every test of the package with the server's local time
 // zone set to UTC: schedules must still run in the deployment's zone,
-// Asia/Shanghai.
+// Asia/Shanghai. It also fails the tests if goroutines outlive them.
 func TestMain(m *testing.M) {
 	time.Local = time.UTC
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // proc is one xunji process: a bot, its recording adapter and a Runner,

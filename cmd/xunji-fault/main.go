@@ -50,48 +50,9 @@ func main() {
 
 // Main runs the command with args and returns its exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("xunji-fault", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	list := fs.String("scenario", "all", "scenarios to run, comma-separated: baseline, kill9, sigterm, redis-stop, redis-freeze, platform, replicas, or all")
-	platform := fs.String("platform", "both", "slack, lark or both (both: one xunji serving the two at once)")
-	store := fs.String("store", "redis", "redis (a private redis-server) or bolt (a bbolt file); the Redis faults and replicas need redis")
-	bin := fs.String("bin", "", "the xunji binary to test; built from ./cmd/xunji when empty")
-	n := fs.Int("n", 10, "clue transfers per platform")
-	latency := fs.Duration("latency", 500*time.Millisecond, "how long the fake platforms take to answer each send")
-	gap := fs.Duration("gap", 300*time.Millisecond, "pause between two commands of one platform")
-	keep := fs.Bool("keep", false, "keep the working directory (logs, store) after the run")
-	verbose := fs.Bool("v", false, "print progress")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	o := options{Store: *store, N: *n, Latency: *latency, Gap: *gap, Verbose: io.Discard}
-	if *verbose {
-		o.Verbose = stderr
-	}
-	switch *platform {
-	case "both":
-		o.Platforms = []string{"slack", "lark"}
-	case "slack", "lark":
-		o.Platforms = []string{*platform}
-	default:
-		fmt.Fprintf(stderr, "xunji-fault: -platform %q: slack, lark or both\n", *platform)
-		return 2
-	}
-	if o.Store != "redis" && o.Store != "bolt" {
-		fmt.Fprintf(stderr, "xunji-fault: -store %q: redis or bolt\n", o.Store)
-		return 2
-	}
-	if o.N < 1 || o.N > 200 {
-		fmt.Fprintln(stderr, "xunji-fault: -n must be between 1 and 200")
-		return 2
-	}
-	scs, err := selectScenarios(*list)
-	if err != nil {
-		fmt.Fprintln(stderr, "xunji-fault:", err)
-		return 2
+	o, scs, bin, keep, code := parseFlags(args, stderr)
+	if code >= 0 {
+		return code
 	}
 	dir, err := os.MkdirTemp("", "xunji-fault-")
 	if err != nil {
@@ -99,7 +60,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	o.Dir = dir
-	if *keep {
+	if keep {
 		fmt.Fprintln(stderr, "xunji-fault: working directory", dir)
 	} else {
 		defer os.RemoveAll(dir)
@@ -109,7 +70,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	o.Bin = *bin
+	o.Bin = bin
 	if o.Bin == "" {
 		if o.Bin, err = build(ctx, dir); err != nil {
 			fmt.Fprintln(stderr, "xunji-fault:", err)
@@ -136,23 +97,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			failed = true
 			continue
 		}
-		printTable(stdout, res)
-		fmt.Fprintf(stdout, "\n%s, %.0f s", strings.Join(notes, "; "), time.Since(start).Seconds())
-		fmt.Fprintln(stdout)
-		for _, x := range res {
-			if x.Other > 0 || x.Cross > 0 {
-				fmt.Fprintf(stdout, "%s: %d other messages to the sender, %d DMs or answers of the other platform's transfers\n", x.Platform, x.Other, x.Cross)
-				for _, t := range x.OtherTexts {
-					fmt.Fprintf(stdout, "  other: %.200s\n", strings.ReplaceAll(t, "\n", " ⏎ "))
-				}
-			}
-			if len(x.Missed) > 0 {
-				failed = true
-				fmt.Fprintf(stdout, "MISSED (%s): %s\n", x.Platform, strings.Join(x.Missed, "; "))
-				for _, d := range x.Disorder {
-					fmt.Fprintf(stdout, "  order shown in %s\n", d)
-				}
-			}
+		if !printScenario(stdout, res, notes, start) {
+			failed = true
 		}
 		all = append(all, res...)
 	}
@@ -166,6 +112,81 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "\nxunji-fault: every target met")
 	return 0
+}
+
+// parseFlags reads the command line: the run's options (without Dir and
+// Bin), the scenarios, the -bin and -keep flags. code is the exit code
+// when the command should end now (-h, or a flag refused), else -1.
+func parseFlags(args []string, stderr io.Writer) (o options, scs []scenario, bin string, keep bool, code int) {
+	fs := flag.NewFlagSet("xunji-fault", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	list := fs.String("scenario", "all", "scenarios to run, comma-separated: baseline, kill9, sigterm, redis-stop, redis-freeze, platform, replicas, or all")
+	platform := fs.String("platform", "both", "slack, lark or both (both: one xunji serving the two at once)")
+	store := fs.String("store", "redis", "redis (a private redis-server) or bolt (a bbolt file); the Redis faults and replicas need redis")
+	binPath := fs.String("bin", "", "the xunji binary to test; built from ./cmd/xunji when empty")
+	n := fs.Int("n", 10, "clue transfers per platform")
+	latency := fs.Duration("latency", 500*time.Millisecond, "how long the fake platforms take to answer each send")
+	gap := fs.Duration("gap", 300*time.Millisecond, "pause between two commands of one platform")
+	keepDir := fs.Bool("keep", false, "keep the working directory (logs, store) after the run")
+	verbose := fs.Bool("v", false, "print progress")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, nil, "", false, 0
+		}
+		return o, nil, "", false, 2
+	}
+	o = options{Store: *store, N: *n, Latency: *latency, Gap: *gap, Verbose: io.Discard}
+	if *verbose {
+		o.Verbose = stderr
+	}
+	switch *platform {
+	case "both":
+		o.Platforms = []string{"slack", "lark"}
+	case "slack", "lark":
+		o.Platforms = []string{*platform}
+	default:
+		fmt.Fprintf(stderr, "xunji-fault: -platform %q: slack, lark or both\n", *platform)
+		return o, nil, "", false, 2
+	}
+	if o.Store != "redis" && o.Store != "bolt" {
+		fmt.Fprintf(stderr, "xunji-fault: -store %q: redis or bolt\n", o.Store)
+		return o, nil, "", false, 2
+	}
+	if o.N < 1 || o.N > 200 {
+		fmt.Fprintln(stderr, "xunji-fault: -n must be between 1 and 200")
+		return o, nil, "", false, 2
+	}
+	scs, err := selectScenarios(*list)
+	if err != nil {
+		fmt.Fprintln(stderr, "xunji-fault:", err)
+		return o, nil, "", false, 2
+	}
+	return o, scs, *binPath, *keepDir, -1
+}
+
+// printScenario prints a scenario's results (its table, notes and time
+// since start, what it missed) and reports whether it met every target.
+func printScenario(stdout io.Writer, res []result, notes []string, start time.Time) (met bool) {
+	met = true
+	printTable(stdout, res)
+	fmt.Fprintf(stdout, "\n%s, %.0f s", strings.Join(notes, "; "), time.Since(start).Seconds())
+	fmt.Fprintln(stdout)
+	for _, x := range res {
+		if x.Other > 0 || x.Cross > 0 {
+			fmt.Fprintf(stdout, "%s: %d other messages to the sender, %d DMs or answers of the other platform's transfers\n", x.Platform, x.Other, x.Cross)
+			for _, t := range x.OtherTexts {
+				fmt.Fprintf(stdout, "  other: %.200s\n", strings.ReplaceAll(t, "\n", " ⏎ "))
+			}
+		}
+		if len(x.Missed) > 0 {
+			met = false
+			fmt.Fprintf(stdout, "MISSED (%s): %s\n", x.Platform, strings.Join(x.Missed, "; "))
+			for _, d := range x.Disorder {
+				fmt.Fprintf(stdout, "  order shown in %s\n", d)
+			}
+		}
+	}
+	return met
 }
 
 // build compiles ./cmd/xunji of this module into dir.

@@ -220,41 +220,71 @@ func readStored(ctx context.Context, s bot.Store) (stored, error) {
 // the store holds and the fake showed.
 func (r *run) measure(platform string, st stored, possibleDup int) result {
 	res := result{Scenario: r.sc.Name, Platform: platform, N: r.o.N, Left: st.inbox + st.outbx, PossibleDup: possibleDup}
+	cmds := r.commandsOn(platform)
+	res.Sent = len(cmds)
+	// The clues of every platform's commands: a group card goes to the
+	// group on every platform it is configured on, so this platform also
+	// shows the cards of the other platform's transfers.
+	own := strings.ToUpper(platform[:1])
+	cl := res.readClues(st, own)
+	counts, perChat := res.countSeen(r.seenOn(platform), platform, own, cl)
+	res.tally(cmds, counts, cl.records, own)
+	res.checkOrder(perChat)
+	res.judge(platform, r.o.N)
+	return res
+}
+
+// commandsOn returns the commands sent on platform.
+func (r *run) commandsOn(platform string) []*command {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	var cmds []*command
 	for _, c := range r.cmds {
 		if c.Platform == platform {
 			cmds = append(cmds, c)
 		}
 	}
-	r.mu.Unlock()
-	res.Sent = len(cmds)
-	// The clues of every platform's commands: a group card goes to the
-	// group on every platform it is configured on, so this platform also
-	// shows the cards of the other platform's transfers.
-	own := strings.ToUpper(platform[:1])
-	records := map[string]int{} // tag → records
-	tagOf := map[string]string{}
-	substance := map[string]string{}
+	return cmds
+}
+
+// clues is what the store holds of the commands' clues.
+type clues struct {
+	records   map[string]int    // tag → records
+	tagOf     map[string]string // clue id → tag
+	substance map[string]string // clue id → substance
+}
+
+// readClues reads the stored clues, counting (Clues) those of the
+// platform whose tags begin with own.
+func (res *result) readClues(st stored, own string) clues {
+	cl := clues{records: map[string]int{}, tagOf: map[string]string{}, substance: map[string]string{}}
 	for _, c := range st.clues {
 		m := tagRe.FindStringSubmatch(c.OrganisationName)
 		if m == nil {
 			continue
 		}
-		tagOf[c.ID] = m[1]
-		substance[c.ID] = c.Substance
+		cl.tagOf[c.ID] = m[1]
+		cl.substance[c.ID] = c.Substance
 		if strings.HasPrefix(m[1], own) {
-			records[m[1]]++
+			cl.records[m[1]]++
 			res.Clues++
 		}
 	}
+	return cl
+}
+
+// countSeen counts what the platform's fake showed, per tag and kind,
+// and groups it by chat; it counts the platform's own cards, DMs and
+// answers, the other platform's, the other messages and the leaks of a
+// substance outside the receiver's DM.
+func (res *result) countSeen(shown []seen, platform, own string, cl clues) (map[string]map[kind]int, map[string][]seen) {
 	receiver := larkReceiver
 	if platform == "slack" {
 		receiver = slacktest.DMChannel(slackReceiver)
 	}
 	counts := map[string]map[kind]int{}
 	perChat := map[string][]seen{}
-	for _, s := range r.seenOn(platform) {
+	for _, s := range shown {
 		if s.Kind == kindOther {
 			res.Other++
 			res.OtherTexts = append(res.OtherTexts, s.Text)
@@ -263,7 +293,7 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 		if strings.Contains(s.Text, "演练线索内容") && !(s.Kind == kindDM && s.Chat == receiver) {
 			res.Leaks++
 		}
-		t := tagOf[s.Clue]
+		t := cl.tagOf[s.Clue]
 		if t == "" {
 			t = "?" + s.Clue // a clue the store does not hold
 		}
@@ -279,7 +309,7 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 				}
 			}
 		case kindDM:
-			if s.Chat == receiver && strings.Contains(s.Text, substance[s.Clue]) && substance[s.Clue] != "" {
+			if s.Chat == receiver && strings.Contains(s.Text, cl.substance[s.Clue]) && cl.substance[s.Clue] != "" {
 				counts[t][kindDM]++
 				if strings.HasPrefix(t, own) {
 					res.DMs++
@@ -297,6 +327,12 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 		}
 		perChat[s.Chat] = append(perChat[s.Chat], s)
 	}
+	return counts, perChat
+}
+
+// tally counts, per command, what was acknowledged, answered, lost or
+// duplicated, and the duplicates of messages no command owns.
+func (res *result) tally(cmds []*command, counts map[string]map[kind]int, records map[string]int, own string) {
 	for _, c := range cmds {
 		if c.Acked.Load() {
 			res.Acked++
@@ -324,6 +360,11 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 			res.DupAnswers += n[kindAnswer]
 		}
 	}
+}
+
+// checkOrder counts the chats and the pairs of messages shown out of
+// order in each.
+func (res *result) checkOrder(perChat map[string][]seen) {
 	for chat, ss := range perChat {
 		res.Chats++
 		if n := inversions(ss); n > 0 {
@@ -336,14 +377,19 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 		}
 	}
 	slices.Sort(res.Disorder)
-	if res.Clues != r.o.N {
-		res.Missed = append(res.Missed, fmt.Sprintf("%d clue records, want %d", res.Clues, r.o.N))
+}
+
+// judge lists in Missed what falls short of n commands each giving one
+// record, card, DM and answer, in order and without leaks.
+func (res *result) judge(platform string, n int) {
+	if res.Clues != n {
+		res.Missed = append(res.Missed, fmt.Sprintf("%d clue records, want %d", res.Clues, n))
 	}
-	if res.Cards != r.o.N {
-		res.Missed = append(res.Missed, fmt.Sprintf("%d group cards, want %d", res.Cards, r.o.N))
+	if res.Cards != n {
+		res.Missed = append(res.Missed, fmt.Sprintf("%d group cards, want %d", res.Cards, n))
 	}
-	if res.DMs != r.o.N {
-		res.Missed = append(res.Missed, fmt.Sprintf("%d DMs of the substance, want %d", res.DMs, r.o.N))
+	if res.DMs != n {
+		res.Missed = append(res.Missed, fmt.Sprintf("%d DMs of the substance, want %d", res.DMs, n))
 	}
 	if res.Lost > 0 {
 		res.Missed = append(res.Missed, fmt.Sprintf("%d commands lost something", res.Lost))
@@ -357,7 +403,6 @@ func (r *run) measure(platform string, st stored, possibleDup int) result {
 	if res.Leaks > 0 {
 		res.Missed = append(res.Missed, fmt.Sprintf("the substance shown %d times outside the receiver's DM", res.Leaks))
 	}
-	return res
 }
 
 // inversions counts the pairs of messages of one chat shown in the

@@ -71,8 +71,6 @@ func transferText(tag string) string {
 	return fmt.Sprintf(`线索 移送 第二监督检查室 演练单位%s "演练线索%s" "演练线索内容%s：以加班费名义发放补贴"`, tag, tag, tag)
 }
 
-func substanceOf(tag string) string { return "演练线索内容" + tag }
-
 // run is one scenario's run: the fakes, the store, the replicas and the
 // front, the commands sent and what was seen.
 type run struct {

@@ -82,15 +82,7 @@ func main() {
 		}
 		return
 	}
-	var rs []int
-	for _, s := range strings.FieldsFunc(*rates, func(r rune) bool { return r == ',' }) {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 || n > 20000 {
-			fmt.Fprintf(os.Stderr, "xunji-load: bad rate %q\n", s)
-			os.Exit(2)
-		}
-		rs = append(rs, n)
-	}
+	rs := parseRates(*rates)
 	if *repeat < 1 || *repeat > 100 {
 		fmt.Fprintln(os.Stderr, "xunji-load: -repeat must be between 1 and 100")
 		os.Exit(2)
@@ -110,60 +102,10 @@ func main() {
 		os.Exit(1)
 	}
 	defer p.Close()
-	var targets []target
-	for _, name := range strings.Split(*only, ",") {
-		switch strings.TrimSpace(name) {
-		case "slack":
-			targets = append(targets, slackTarget(p.XunjiURL))
-		case "lark":
-			targets = append(targets, larkTarget(p.XunjiURL))
-		case "reference":
-			targets = append(targets, referenceTarget(p.RefURL))
-		case "bare":
-			targets = append(targets, bareTarget(p.BareURL))
-		default:
-			fmt.Fprintf(os.Stderr, "xunji-load: unknown target %q (slack, lark, reference, bare)\n", name)
-			os.Exit(2)
-		}
-	}
+	targets := selectTargets(*only, p)
 	var seq atomic.Int64
 	var results []Result
-	// answered runs a phase and, for xunji's targets when events are
-	// answered, waits until every acknowledged event has been answered
-	// through the (fake) platform API.
-	answered := func(t target, phase func() Result) Result {
-		start, before := time.Now(), p.Answers.Load()
-		busy0, ok0 := machineBusy()
-		proc0, okp0 := processCPU()
-		rcpu0, okr0 := redisCPU(ctx, p.rdb)
-		r := phase()
-		if t.Answered && !*ingest {
-			deadline := time.Now().Add(time.Minute)
-			for p.Answers.Load()-before < int64(r.OK) && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-			r.Answered, r.AnsweredIn = int(p.Answers.Load()-before), time.Since(start)
-		}
-		// CPU per event only at saturation: at a few hundred events a
-		// second, whatever else the machine does weighs more than the
-		// events.
-		busy1, ok1 := machineBusy()
-		proc1, okp1 := processCPU()
-		rcpu1, okr1 := redisCPU(ctx, p.rdb)
-		if r.OK > 0 && r.Rate == 0 {
-			n := time.Duration(r.OK)
-			if ok0 && ok1 {
-				r.CPUPerEvent = (busy1 - busy0) / n
-			}
-			if okp0 && okp1 {
-				r.ProcCPUPerEvent = (proc1 - proc0) / n
-			}
-			if okr0 && okr1 {
-				r.RedisCPUPerEvent = (rcpu1 - rcpu0) / n
-			}
-		}
-		return r
-	}
+	answered := func(t target, phase func() Result) Result { return p.answered(ctx, t, *ingest, phase) }
 	for _, rate := range rs {
 		for range *repeat {
 			for _, t := range targets {
@@ -181,6 +123,78 @@ func main() {
 		fmt.Println()
 		printSummary(os.Stdout, summarize(results, referenceTarget("").Name), *workers)
 	}
+}
+
+// parseRates reads the comma-separated offered rates, or exits.
+func parseRates(rates string) []int {
+	var rs []int
+	for _, s := range strings.FieldsFunc(rates, func(r rune) bool { return r == ',' }) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 || n > 20000 {
+			fmt.Fprintf(os.Stderr, "xunji-load: bad rate %q\n", s)
+			os.Exit(2)
+		}
+		rs = append(rs, n)
+	}
+	return rs
+}
+
+// selectTargets returns the comma-separated targets named in only, on
+// p's servers, or exits.
+func selectTargets(only string, p *pipeline) []target {
+	var targets []target
+	for _, name := range strings.Split(only, ",") {
+		switch strings.TrimSpace(name) {
+		case "slack":
+			targets = append(targets, slackTarget(p.XunjiURL))
+		case "lark":
+			targets = append(targets, larkTarget(p.XunjiURL))
+		case "reference":
+			targets = append(targets, referenceTarget(p.RefURL))
+		case "bare":
+			targets = append(targets, bareTarget(p.BareURL))
+		default:
+			fmt.Fprintf(os.Stderr, "xunji-load: unknown target %q (slack, lark, reference, bare)\n", name)
+			os.Exit(2)
+		}
+	}
+	return targets
+}
+
+// answered runs a phase and, for xunji's targets when events are answered
+// (not ingest), waits until every acknowledged event has been answered
+// through the (fake) platform API.
+func (p *pipeline) answered(ctx context.Context, t target, ingest bool, phase func() Result) Result {
+	start, before := time.Now(), p.Answers.Load()
+	busy0, ok0 := machineBusy()
+	proc0, okp0 := processCPU()
+	rcpu0, okr0 := redisCPU(ctx, p.rdb)
+	r := phase()
+	if t.Answered && !ingest {
+		deadline := time.Now().Add(time.Minute)
+		for p.Answers.Load()-before < int64(r.OK) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		r.Answered, r.AnsweredIn = int(p.Answers.Load()-before), time.Since(start)
+	}
+	// CPU per event only at saturation: at a few hundred events a second,
+	// whatever else the machine does weighs more than the events.
+	busy1, ok1 := machineBusy()
+	proc1, okp1 := processCPU()
+	rcpu1, okr1 := redisCPU(ctx, p.rdb)
+	if r.OK > 0 && r.Rate == 0 {
+		n := time.Duration(r.OK)
+		if ok0 && ok1 {
+			r.CPUPerEvent = (busy1 - busy0) / n
+		}
+		if okp0 && okp1 {
+			r.ProcCPUPerEvent = (proc1 - proc0) / n
+		}
+		if okr0 && okr1 {
+			r.RedisCPUPerEvent = (rcpu1 - rcpu0) / n
+		}
+	}
+	return r
 }
 
 func printTable(w io.Writer, rs []Result, workers int) {

@@ -92,7 +92,17 @@ func startPipeline(ctx context.Context, o pipelineOptions) (*pipeline, error) {
 }
 
 func (p *pipeline) start(ctx context.Context, o pipelineOptions) error {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := p.openStores(ctx, o); err != nil {
+		return err
+	}
+	if err := p.startXunji(o); err != nil {
+		return err
+	}
+	return p.startOthers()
+}
+
+// openStores opens the run's Redis client and xunji's store.
+func (p *pipeline) openStores(ctx context.Context, o pipelineOptions) error {
 	rs, err := redisstore.Open(ctx, o.RedisURL, redisstore.WithPrefix(p.prefix))
 	if err != nil {
 		return fmt.Errorf("redis %s: %w", o.RedisURL, err)
@@ -117,8 +127,14 @@ func (p *pipeline) start(ctx context.Context, o pipelineOptions) error {
 	default:
 		return fmt.Errorf("unknown store %q (redis, bolt)", o.Store)
 	}
-	store := p.store
+	return nil
+}
 
+// startXunji starts the fake platform API and xunji on it: a bot with
+// the Slack and Lark adapters mounted on one HTTP server.
+func (p *pipeline) startXunji(o pipelineOptions) error {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store := p.store
 	api, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasSuffix(r.URL.Path, "/tenant_access_token/internal") {
 			p.Answers.Add(1)
@@ -171,7 +187,12 @@ func (p *pipeline) start(ctx context.Context, o pipelineOptions) error {
 	}
 	p.XunjiURL = xs.url
 	p.stop = append(p.stop, func() { xs.close(); cancel(); wg.Wait() })
+	return nil
+}
 
+// startOthers starts the servers xunji is compared with: a bare one that
+// only acknowledges, and the reference.
+func (p *pipeline) startOthers() error {
 	bare, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusOK)

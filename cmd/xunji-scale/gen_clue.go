@@ -60,20 +60,7 @@ func (g *gen) clue(y int) *clue.Clue {
 	pf := g.platform()
 	c.History = append(c.History, bot.History{Time: created, Person: from, Platform: pf, Action: "transfer"})
 	g.audit(created, from, "clue.transfer", c.ID, body)
-	age := g.now.Sub(created)
-	r := g.rnd.Float64()
-	var final clue.ClueStatus
-	switch {
-	case age > 180*24*time.Hour:
-		final = clue.ClueConcluded
-		if r < 0.1 {
-			final = clue.ClueReturned
-		}
-	case age > 90*24*time.Hour: // past the deadline: the open ones are overdue
-		final = []clue.ClueStatus{clue.ClueConcluded, clue.ClueConcluded, clue.ClueVerifying, clue.ClueAcknowledged, clue.ClueReturned}[g.rnd.IntN(5)]
-	default:
-		final = []clue.ClueStatus{clue.ClueTransferred, clue.ClueAcknowledged, clue.ClueAcknowledged, clue.ClueVerifying, clue.ClueConcluded}[g.rnd.IntN(5)]
-	}
+	final := g.clueFinal(g.now.Sub(created))
 	receiver := g.personOf(body)
 	t := created
 	step := func(status clue.ClueStatus, action string, minD, maxD int) {
@@ -99,7 +86,29 @@ func (g *gen) clue(y int) *clue.Clue {
 			c.ClosedBy, c.ClosedAt = receiver, t
 		}
 	}
-	// Reads, reminders and feedback fill the clue's trail to 26–60 lines.
+	g.clueTrail(c, created, from, receiver)
+	return c
+}
+
+// clueFinal draws the status a clue created age ago has reached.
+func (g *gen) clueFinal(age time.Duration) clue.ClueStatus {
+	r := g.rnd.Float64()
+	switch {
+	case age > 180*24*time.Hour:
+		if r < 0.1 {
+			return clue.ClueReturned
+		}
+		return clue.ClueConcluded
+	case age > 90*24*time.Hour: // past the deadline: the open ones are overdue
+		return []clue.ClueStatus{clue.ClueConcluded, clue.ClueConcluded, clue.ClueVerifying, clue.ClueAcknowledged, clue.ClueReturned}[g.rnd.IntN(5)]
+	default:
+		return []clue.ClueStatus{clue.ClueTransferred, clue.ClueAcknowledged, clue.ClueAcknowledged, clue.ClueVerifying, clue.ClueConcluded}[g.rnd.IntN(5)]
+	}
+}
+
+// clueTrail audits reads, reminders and feedback of c, filling its trail
+// to 26–60 lines between its creation and a month after it closed.
+func (g *gen) clueTrail(c *clue.Clue, created time.Time, from, receiver string) {
 	end := g.now.Add(-time.Hour)
 	if !c.ClosedAt.IsZero() {
 		end = c.ClosedAt.AddDate(0, 1, 0)
@@ -121,5 +130,4 @@ func (g *gen) clue(y int) *clue.Clue {
 			g.audit(at, receiver, "clue.feedback", c.ID, "")
 		}
 	}
-	return c
 }

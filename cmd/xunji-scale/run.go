@@ -158,44 +158,13 @@ func measure(ctx context.Context, t target, runs int, withSlowlog bool) (*Result
 	}
 	res.PeakRSS = procStatus("VmHWM") // the start's
 	for _, o := range a.ops(st, now) {
-		r := OpResult{Name: o.Name, Target: o.Target, Flat: o.Flat}
-		// Each operation's own peak: memory the previous one left to the
-		// collector is returned first, and the high-water mark reset.
-		runtime.GC()
-		debug.FreeOSMemory()
-		resetPeak := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-		// One run first, untimed, as a deployment that has been answering
-		// for a while (the catalog, the roster and the code are warm).
-		if err := o.Run(ctx, -1); err != nil {
-			r.Err = err.Error()
-		}
-		if _, err := a.Outbox.Flush(ctx); err != nil && r.Err == "" {
-			r.Err = "outbox: " + err.Error()
-		}
-		for i := range runs {
-			t0 := time.Now()
-			err := o.Run(ctx, i)
-			d := time.Since(t0)
-			if err != nil && r.Err == "" {
-				r.Err = err.Error()
-			}
-			r.Runs = append(r.Runs, d)
+		r := measureOp(ctx, a, o, runs, func() {
 			if slow != nil && slow.c != nil {
 				if err := slow.harvest(ctx, t.Prefix); err != nil && res.SlowlogErr == "" {
 					res.SlowlogErr = err.Error()
 				}
 			}
-			// Deliver what the command queued, outside the timing, as the
-			// program's outbox does meanwhile.
-			if _, err := a.Outbox.Flush(ctx); err != nil && r.Err == "" {
-				r.Err = "outbox: " + err.Error()
-			}
-		}
-		r.Median = median(r.Runs)
-		r.RSS, r.PeakRSS = procStatus("VmRSS"), procStatus("VmHWM")
-		if !resetPeak {
-			r.PeakRSS = 0 // the process's peak so far, not the operation's
-		}
+		})
 		if hwm := procStatus("VmHWM"); hwm > res.PeakRSS {
 			res.PeakRSS = hwm
 		}
@@ -212,6 +181,46 @@ func measure(ctx context.Context, t target, runs int, withSlowlog bool) (*Result
 		res.Slowest, res.SlowestMicros, res.SlowOver = slow.best, slow.most, slow.over
 	}
 	return res, nil
+}
+
+// measureOp times operation o runs times, after an untimed run, and
+// measures its memory; afterRun is called after each timed run.
+func measureOp(ctx context.Context, a *app, o op, runs int, afterRun func()) OpResult {
+	r := OpResult{Name: o.Name, Target: o.Target, Flat: o.Flat}
+	// Each operation's own peak: memory the previous one left to the
+	// collector is returned first, and the high-water mark reset.
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeak := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+	// One run first, untimed, as a deployment that has been answering for
+	// a while (the catalog, the roster and the code are warm).
+	if err := o.Run(ctx, -1); err != nil {
+		r.Err = err.Error()
+	}
+	if _, err := a.Outbox.Flush(ctx); err != nil && r.Err == "" {
+		r.Err = "outbox: " + err.Error()
+	}
+	for i := range runs {
+		t0 := time.Now()
+		err := o.Run(ctx, i)
+		d := time.Since(t0)
+		if err != nil && r.Err == "" {
+			r.Err = err.Error()
+		}
+		r.Runs = append(r.Runs, d)
+		afterRun()
+		// Deliver what the command queued, outside the timing, as the
+		// program's outbox does meanwhile.
+		if _, err := a.Outbox.Flush(ctx); err != nil && r.Err == "" {
+			r.Err = "outbox: " + err.Error()
+		}
+	}
+	r.Median = median(r.Runs)
+	r.RSS, r.PeakRSS = procStatus("VmRSS"), procStatus("VmHWM")
+	if !resetPeak {
+		r.PeakRSS = 0 // the process's peak so far, not the operation's
+	}
+	return r
 }
 
 // slowlog sets the Redis server's SLOWLOG threshold for the run and puts

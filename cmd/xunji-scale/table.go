@@ -21,67 +21,93 @@ func printTable(w io.Writer, rs []*Result, runs int) {
 	if len(rs) == 0 {
 		return
 	}
-	var sizeOrder []string
-	seen := map[string]bool{}
-	backends := []string{}
-	seenB := map[string]bool{}
-	get := map[[2]string]*Result{}
+	t := newTable(rs)
+	fmt.Fprintf(w, "\nmedian of %d runs, server side; each cell %s\n\n", runs, strings.Join(t.backends, " / "))
+	t.printHeader(w)
+	if len(rs[0].Ops) == 0 {
+		return
+	}
+	t.printOps(w, rs[0].Ops)
+	t.printResources(w)
+	fmt.Fprintln(w)
+	printNotes(w, rs)
+}
+
+// table is the results arranged by size and backend, in the order met.
+type table struct {
+	sizes    []string
+	backends []string
+	hasSize  map[string]bool
+	hasBack  map[string]bool
+	get      map[[2]string]*Result // by size and backend
+	growth   []string              // the sizes with a growth column (X/S)
+}
+
+func newTable(rs []*Result) *table {
+	t := &table{hasSize: map[string]bool{}, hasBack: map[string]bool{}, get: map[[2]string]*Result{}}
 	for _, r := range rs {
-		if !seen[r.Size] {
-			seen[r.Size] = true
-			sizeOrder = append(sizeOrder, r.Size)
+		if !t.hasSize[r.Size] {
+			t.hasSize[r.Size] = true
+			t.sizes = append(t.sizes, r.Size)
 		}
-		if !seenB[r.Backend] {
-			seenB[r.Backend] = true
-			backends = append(backends, r.Backend)
+		if !t.hasBack[r.Backend] {
+			t.hasBack[r.Backend] = true
+			t.backends = append(t.backends, r.Backend)
 		}
-		get[[2]string{r.Size, r.Backend}] = r
+		t.get[[2]string{r.Size, r.Backend}] = r
 	}
-	cell := func(size string, f func(r *Result) (string, bool)) string {
-		var parts []string
-		for _, b := range backends {
-			r := get[[2]string{size, b}]
-			if r == nil {
-				parts = append(parts, "–")
-				continue
+	if t.hasSize["S"] {
+		for _, s := range t.sizes {
+			if s != "S" && s != "T" {
+				t.growth = append(t.growth, s)
 			}
-			s, miss := f(r)
-			if miss {
-				s += " ✗"
-			}
-			parts = append(parts, s)
 		}
-		return strings.Join(parts, " / ")
 	}
-	fmt.Fprintf(w, "\nmedian of %d runs, server side; each cell %s\n\n", runs, strings.Join(backends, " / "))
+	return t
+}
+
+// cell is one table cell: f of each backend's result at size, joined.
+func (t *table) cell(size string, f func(r *Result) (string, bool)) string {
+	var parts []string
+	for _, b := range t.backends {
+		r := t.get[[2]string{size, b}]
+		if r == nil {
+			parts = append(parts, "–")
+			continue
+		}
+		s, miss := f(r)
+		if miss {
+			s += " ✗"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " / ")
+}
+
+func (t *table) printHeader(w io.Writer) {
 	head := "| operation |"
 	sep := "|---|"
-	for _, s := range sizeOrder {
+	for _, s := range t.sizes {
 		head += " " + s + " |"
 		sep += "---|"
 	}
 	head += " target at L |"
 	sep += "---|"
-	hasS := seen["S"]
-	growth := []string{}
-	if hasS {
-		for _, s := range sizeOrder {
-			if s != "S" && s != "T" {
-				growth = append(growth, s)
-				head += " " + s + "/S |"
-				sep += "---|"
-			}
-		}
+	for _, s := range t.growth {
+		head += " " + s + "/S |"
+		sep += "---|"
 	}
 	fmt.Fprintln(w, head)
 	fmt.Fprintln(w, sep)
-	if len(rs[0].Ops) == 0 {
-		return
-	}
-	for i, o := range rs[0].Ops {
+}
+
+// printOps prints a row per operation: its median at each size, the
+// target and the growth from S.
+func (t *table) printOps(w io.Writer, ops []OpResult) {
+	for i, o := range ops {
 		line := "| " + o.Name + " |"
-		for _, s := range sizeOrder {
-			line += " " + cell(s, func(r *Result) (string, bool) {
+		for _, s := range t.sizes {
+			line += " " + t.cell(s, func(r *Result) (string, bool) {
 				if i >= len(r.Ops) {
 					return "?", false
 				}
@@ -97,9 +123,9 @@ func printTable(w io.Writer, rs []*Result, runs int) {
 			line += ", ≈ 1× growth"
 		}
 		line += " |"
-		for _, s := range growth {
-			line += " " + cell(s, func(r *Result) (string, bool) {
-				base := get[[2]string{"S", r.Backend}]
+		for _, s := range t.growth {
+			line += " " + t.cell(s, func(r *Result) (string, bool) {
+				base := t.get[[2]string{"S", r.Backend}]
 				if base == nil || i >= len(base.Ops) || base.Ops[i].Median == 0 {
 					return "–", false
 				}
@@ -109,18 +135,23 @@ func printTable(w io.Writer, rs []*Result, runs int) {
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// printResources prints the rows of memory, Redis latency and
+// generation time.
+func (t *table) printResources(w io.Writer) {
 	row := func(name, target string, f func(r *Result) (string, bool)) {
 		line := "| " + name + " |"
-		for _, s := range sizeOrder {
-			line += " " + cell(s, f) + " |"
+		for _, s := range t.sizes {
+			line += " " + t.cell(s, f) + " |"
 		}
-		line += " " + target + " |" + strings.Repeat(" |", len(growth))
+		line += " " + target + " |" + strings.Repeat(" |", len(t.growth))
 		fmt.Fprintln(w, line)
 	}
 	row("RSS after start", "", func(r *Result) (string, bool) { return mb(r.RSSStart), false })
 	row("RSS after the operation with the highest peak", "", func(r *Result) (string, bool) { return mb(r.RSSAfterHeavy), false })
 	row("peak RSS (VmHWM)", "≤ 150 MB", func(r *Result) (string, bool) { return mb(r.PeakRSS), r.PeakRSS > targetRSS })
-	if seenB["redis"] {
+	if t.hasBack["redis"] {
 		row("slowest Redis command (SLOWLOG ≥ 1 ms)", "≤ 5 ms", func(r *Result) (string, bool) {
 			switch {
 			case r.Backend != "redis":
@@ -139,7 +170,11 @@ func printTable(w io.Writer, rs []*Result, runs int) {
 		}
 		return r.Stats.Elapsed.Round(100 * time.Millisecond).String(), r.Stats.Elapsed > 3*time.Minute
 	})
-	fmt.Fprintln(w)
+}
+
+// printNotes prints, under the table, each run's slowest Redis command,
+// peak memory per operation and failed operations.
+func printNotes(w io.Writer, rs []*Result) {
 	for _, r := range rs {
 		if r.Slowest != "" {
 			fmt.Fprintf(w, "%s %s: slowest Redis command %.1f ms (%d over 5 ms): %s\n", r.Size, r.Backend, float64(r.SlowestMicros)/1000, r.SlowOver, r.Slowest)

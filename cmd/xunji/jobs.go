@@ -8,8 +8,6 @@ import (
 	"github.com/go-co-op/gocron/v2"
 
 	"github.com/xunji-bot/xunji/bot/schedule"
-	"github.com/xunji-bot/xunji/bot/schedule/redislock"
-	redisstore "github.com/xunji-bot/xunji/storage/redis"
 )
 
 // startJobs runs, on one gocron scheduler in the deployment's time zone
@@ -52,8 +50,8 @@ func (m *Main) startJobs(ctx context.Context) (gocron.Scheduler, error) {
 		}
 	}
 	var opts []gocron.JobOption
-	if rs, ok := m.Store.(*redisstore.Store); ok {
-		opts = append(opts, gocron.WithDistributedJobLocker(redislock.New(rs.Client(), rs.Prefix()+"lock:", redislock.DefaultTTL)))
+	if ls, ok := m.Store.(schedule.LockingStore); ok {
+		opts = append(opts, gocron.WithDistributedJobLocker(ls.Locker()))
 	}
 	if _, err := runner.AddJobs(ctx, s, opts...); err != nil {
 		_ = s.Shutdown()

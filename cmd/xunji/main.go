@@ -588,7 +588,7 @@ func (m *Main) consoleChat() string {
 // finish on its own).
 func within(ctx context.Context, check func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
-		return bot.ErrUnavailable(err)
+		return bot.Unavailable(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- check(ctx) }()
@@ -596,7 +596,7 @@ func within(ctx context.Context, check func(context.Context) error) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		return bot.ErrUnavailable(ctx.Err())
+		return bot.Unavailable(ctx.Err())
 	}
 }
 

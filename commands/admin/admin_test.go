@@ -277,7 +277,7 @@ func TestDuplicateEventHandledOnce(t *testing.T) {
 
 func TestStoreOutageAnswersUnavailable(t *testing.T) {
 	env := newEnv(t)
-	env.Store.(*bottest.Mem).Fail = bot.ErrUnavailable(errors.New("connection refused"))
+	env.Store.(*bottest.Mem).Fail = bot.Unavailable(errors.New("connection refused"))
 	if got := bottest.Text(env.Command("lina", "whoami")); got != env.TZ("error.unavailable") {
 		t.Errorf("outage answer: %s", got)
 	}

@@ -141,7 +141,7 @@ type failingClueCommits struct {
 func (f *failingClueCommits) Commit(ctx context.Context, c *bot.Commit) error {
 	for _, w := range c.Writes {
 		if f.fail.Load() && w.Coll == CollClues {
-			return bot.ErrUnavailable(errors.New("store down"))
+			return bot.Unavailable(errors.New("store down"))
 		}
 	}
 	return f.Mem.Commit(ctx, c)

@@ -205,7 +205,7 @@ type failingOutboxCommits struct {
 func (f *failingOutboxCommits) Commit(ctx context.Context, c *bot.Commit) error {
 	for _, w := range c.Writes {
 		if f.fail.Load() && w.Coll == "outbox" {
-			return bot.ErrUnavailable(errors.New("store down"))
+			return bot.Unavailable(errors.New("store down"))
 		}
 	}
 	return f.Mem.Commit(ctx, c)

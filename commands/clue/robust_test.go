@@ -44,7 +44,7 @@ func TestOddInputNeverFailsInternally(t *testing.T) {
 // When the store is down nothing is sent and the person is told.
 func TestStoreOutage(t *testing.T) {
 	env := newEnv(t)
-	env.Store.(*bottest.Mem).Fail = bot.ErrUnavailable(errors.New("down"))
+	env.Store.(*bottest.Mem).Fail = bot.Unavailable(errors.New("down"))
 	got := bottest.Text(env.Command("lina", transferZH))
 	bottest.MustContain(t, "outage", got, env.TZ("error.unavailable"))
 	if n := len(env.Adapter.Sent()); n != 0 {

@@ -150,9 +150,10 @@ func (m *handler) setOpenItems(ctx context.Context, mt *Meeting, now time.Time) 
 
 // openItems are the agenda items open from last time, in lang: the
 // previous meeting's notes, overdue clues (in the clue group only),
-// unsigned co-signatures (those the whole group may know of) and the units that did not report progress,
-// each asked of the domain that owns the records. A source that fails is
-// logged and left out, so the notice still goes out.
+// unsigned co-signatures (those the whole group may know of) and the
+// units that did not report progress, each asked of the domain that owns
+// the records. A source that fails is logged and left out, so the notice
+// still goes out.
 func (m *handler) openItems(ctx context.Context, mt *Meeting, now time.Time, lang string) []string {
 	var items []string
 	add := func(name string, lines []string, err error) {

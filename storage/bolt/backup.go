@@ -27,10 +27,10 @@ func OpenReadOnly(path string, opts ...Option) (*Store, error) {
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: openTimeout})
 	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: %s is locked by a running xunji (stop it first): %w", path, err))
+		return nil, bot.Unavailable(fmt.Errorf("bolt: %s is locked by a running xunji (stop it first): %w", path, err))
 	}
 	if err != nil {
-		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: open %s: %w", path, err))
+		return nil, bot.Unavailable(fmt.Errorf("bolt: open %s: %w", path, err))
 	}
 	s := &Store{db: db, now: time.Now, group: newCommitter(db)}
 	s.batch = s.group.do

@@ -81,14 +81,14 @@ func WithNow(now func() time.Time) Option {
 // EUNAVAILABLE error after about a second instead of blocking.
 func Open(path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: create directory for %s: %w", path, err))
+		return nil, bot.Unavailable(fmt.Errorf("bolt: create directory for %s: %w", path, err))
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: openTimeout})
 	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: %s is locked by another process (is another xunji running?): %w", path, err))
+		return nil, bot.Unavailable(fmt.Errorf("bolt: %s is locked by another process (is another xunji running?): %w", path, err))
 	}
 	if err != nil {
-		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: open %s: %w", path, err))
+		return nil, bot.Unavailable(fmt.Errorf("bolt: open %s: %w", path, err))
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{docsBucket, seqBucket, claimsBucket, claimExpBucket} {
@@ -100,7 +100,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, bot.ErrUnavailable(fmt.Errorf("bolt: initialise %s: %w", path, err))
+		return nil, bot.Unavailable(fmt.Errorf("bolt: initialise %s: %w", path, err))
 	}
 	s := &Store{db: db, now: time.Now, group: newCommitter(db)}
 	s.batch = s.group.do
@@ -125,7 +125,7 @@ func (s *Store) Get(ctx context.Context, coll, id string) ([]byte, error) {
 			doc = getExpiring(tx, coll, id, s.now().UnixNano())
 		}
 		if doc == nil {
-			return bot.ErrNotFound(coll, id)
+			return bot.NotFound(coll, id)
 		}
 		return nil
 	})
@@ -153,7 +153,7 @@ func (s *Store) Create(ctx context.Context, coll, id string, doc []byte) error {
 		return b.Put([]byte(id), nonNil(doc))
 	})
 	if err == nil && exists {
-		return bot.ErrExists(coll, id)
+		return bot.Exists(coll, id)
 	}
 	return wrap(err)
 }
@@ -174,7 +174,7 @@ func (s *Store) Update(ctx context.Context, coll, id string, fn func(current []b
 			cur = b.Get([]byte(id))
 		}
 		if cur == nil {
-			return bot.ErrNotFound(coll, id)
+			return bot.NotFound(coll, id)
 		}
 		// cur points into the read-only mmap; fn gets its own copy.
 		next, err := fn(clone(cur))
@@ -531,7 +531,7 @@ func wrap(err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
-	return bot.ErrUnavailable(fmt.Errorf("bolt: %w", err))
+	return bot.Unavailable(fmt.Errorf("bolt: %w", err))
 }
 
 func clone(b []byte) []byte {

@@ -428,7 +428,7 @@ func (s *Store) Get(ctx context.Context, coll, id string) ([]byte, error) {
 	}
 	doc, err := cmd.Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, bot.ErrNotFound(coll, id)
+		return nil, bot.NotFound(coll, id)
 	}
 	if err != nil {
 		return nil, mapErr(err)
@@ -446,7 +446,7 @@ func (s *Store) Create(ctx context.Context, coll, id string, doc []byte) error {
 		return mapErr(err)
 	}
 	if n == 0 {
-		return bot.ErrExists(coll, id)
+		return bot.Exists(coll, id)
 	}
 	return nil
 }
@@ -467,7 +467,7 @@ func (s *Store) Update(ctx context.Context, coll, id string, fn func(current []b
 		err := s.c.Watch(ctx, func(tx *redis.Tx) error {
 			cur, err := tx.Get(ctx, key).Bytes()
 			if errors.Is(err, redis.Nil) {
-				return bot.ErrNotFound(coll, id)
+				return bot.NotFound(coll, id)
 			}
 			if err != nil {
 				return err
@@ -825,7 +825,7 @@ func mapErr(err error) error {
 	if errors.As(err, &re) && !transient(err) {
 		return fmt.Errorf("redis: %w", err)
 	}
-	return bot.ErrUnavailable(fmt.Errorf("redis: %w", err))
+	return bot.Unavailable(fmt.Errorf("redis: %w", err))
 }
 
 // transient reports server errors that mean "not now" rather than "wrong".
