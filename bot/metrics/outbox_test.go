@@ -21,7 +21,7 @@ import (
 func TestPossibleDuplicatesAreCounted(t *testing.T) {
 	env := bottest.New(t)
 	slack := &bottest.Recorder{P: bot.Slack}
-	env.Bot.AddAdapter(slack)
+	env.Bot.Out.AddAdapter(slack)
 	m := metrics.New()
 	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, Uncertain: m.PossibleDuplicate})
 	ctx := context.Background()

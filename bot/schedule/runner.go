@@ -163,8 +163,8 @@ func New(b *bot.Bot, cfg *config.Config, opts ...Option) (*Runner, error) {
 	}
 	for _, s := range scheds {
 		r.byName[s.Name] = s
-		if _, ok := b.Task(s.Task); !ok {
-			b.Log.Error("schedule names a task no package registered", "schedule", s.Name, "task", s.Task, "tasks", strings.Join(b.TaskNames(), ","))
+		if _, ok := b.Jobs.Task(s.Task); !ok {
+			b.Log.Error("schedule names a task no package registered", "schedule", s.Name, "task", s.Task, "tasks", strings.Join(b.Jobs.TaskNames(), ","))
 		}
 	}
 	return r, nil
@@ -329,7 +329,7 @@ func (r *Runner) CheckAt(ctx context.Context, name string, now time.Time) error 
 
 // run starts the schedule's task for o.
 func (r *Runner) run(ctx context.Context, s *Schedule, o Occurrence, now time.Time) (err error) {
-	t, ok := r.b.Task(s.Task)
+	t, ok := r.b.Jobs.Task(s.Task)
 	if !ok {
 		return fmt.Errorf("%w %q", ErrNoTask, s.Task)
 	}
@@ -396,7 +396,7 @@ func (r *Runner) record(ctx context.Context, s *Schedule, o Occurrence, status s
 	if runErr != nil {
 		detail += " error=" + shortError(runErr)
 	}
-	return r.b.AuditResult(ctx, nil, "schedule.run", s.Name, detail, bot.ResultOK)
+	return r.b.Audit.Result(ctx, nil, "schedule.run", s.Name, detail, bot.ResultOK)
 }
 
 func shortError(err error) string {
@@ -430,7 +430,7 @@ func (r *Runner) reportMissed(ctx context.Context, s *Schedule, missed []Occurre
 		reason = r.b.T(lang, "schedule.missed.failed")
 	}
 	text := r.b.T(lang, "schedule.missed", "title", s.Label(), "name", s.Name, "count", len(missed), "times", strings.Join(times, r.b.T(lang, "list.sep")), "reason", reason)
-	_, err := r.b.Notify(ctx, bot.Notice{Group: r.report, Text: text, Key: "missed:" + s.Name + "@" + missed[len(missed)-1].Key()})
+	_, err := r.b.Out.Notify(ctx, bot.Notice{Group: r.report, Text: text, Key: "missed:" + s.Name + "@" + missed[len(missed)-1].Key()})
 	return err
 }
 

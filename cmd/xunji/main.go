@@ -161,7 +161,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// with Slack or Lark credentials does not post demo records to their
 	// (made-up) demo channels.
 	if con != nil {
-		b.AddAdapter(con)
+		b.Out.AddAdapter(con)
 	}
 	if err := m.checkCredentials(ctx, platforms); err != nil {
 		return err
@@ -197,7 +197,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease, SentTTL: sentTTL,
 		Failed: m.Metrics.DeliveryFailed, Delivered: m.Metrics.Delivered, Buried: m.Metrics.DeadLetter})
-	b.SetSender(m.Outbox)
+	b.Out.SetSender(m.Outbox)
 	m.Metrics.WatchOutbox(m.Outbox.Stats)
 	// The demo is seeded once the console and the outbox exist, so that
 	// its cards and DMs are queued for the console and shown at start
@@ -215,7 +215,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	for _, a := range platforms {
-		b.AddAdapter(a)
+		b.Out.AddAdapter(a)
 	}
 	// A calendar gap is logged at start-up (and daily by its job) and told
 	// to the office once per missing year.
@@ -235,7 +235,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if addr != "" {
 		mux := http.NewServeMux()
 		for _, ha := range httpAdapters {
-			ha.Mount(mux, b)
+			ha.Mount(mux, b.Inbox)
 		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -439,17 +439,17 @@ func (m *Main) setup(ctx context.Context) error {
 	m.Metrics = metrics.New()
 	bi := buildInfo()
 	m.Metrics.BuildInfo(bi.Version, bi.Commit, bi.GoVersion)
-	b.Use(m.Metrics.Middleware())
-	b.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
+	b.Router.Use(m.Metrics.Middleware())
+	b.Inbox.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
 	if err := all.Register(b, m.Config); err != nil {
 		return err
 	}
-	if err := b.Register(m.extraCommands...); err != nil {
+	if err := b.Router.Register(m.extraCommands...); err != nil {
 		return err
 	}
 	// The holiday calendar must know the next 90 days' official holidays.
 	m.calendar = schedule.NewCalendarWatch(b, m.Config)
-	if err := b.AddJob(m.calendar.Job()); err != nil {
+	if err := b.Jobs.Add(m.calendar.Job()); err != nil {
 		return err
 	}
 	return nil
@@ -479,7 +479,7 @@ func (m *Main) platformAdapters() ([]bot.Adapter, error) {
 }
 
 func (m *Main) consoleChat() string {
-	if g := m.Bot.Group(m.Config.NoticeGroup("clue")); g != nil && g[bot.Console] != "" {
+	if g := m.Bot.People.Group(m.Config.NoticeGroup("clue")); g != nil && g[bot.Console] != "" {
 		return g[bot.Console]
 	}
 	return "console"

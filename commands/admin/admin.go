@@ -16,7 +16,7 @@ import (
 // work that removing a body's last member warns of (see OpenWork).
 func Register(b *bot.Bot, _ *config.Config, work ...OpenWork) error {
 	h := &handlers{b: b, work: work}
-	return b.Register(
+	return b.Router.Register(
 		&bot.Command{Name: "help", Aliases: []string{"帮助", "xunji", "巡纪", "?", "？"}, Run: h.help},
 		&bot.Command{Name: "whoami", Aliases: []string{"我是谁", "我的身份"}, Run: h.whoami},
 		&bot.Command{
@@ -41,20 +41,20 @@ type handlers struct {
 func (h *handlers) help(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	words := req.Command.Args
 	if len(words) == 0 {
-		return bot.Text(h.b.HelpAll(req.Lang)), nil
+		return bot.Text(h.b.Router.HelpAll(req.Lang)), nil
 	}
-	c := h.b.FindCommand(words[0])
+	c := h.b.Router.Find(words[0])
 	if c == nil {
 		return nil, bot.UsageError(req, "error.unknown_verb", "verb", words[0])
 	}
 	if len(words) > 1 && len(c.Subs) > 0 {
 		sc := c.Sub(words[1])
 		if sc == nil {
-			return bot.Text(h.b.UnknownSub(req.Lang, c, words[1])), nil
+			return bot.Text(h.b.Router.UnknownSub(req.Lang, c, words[1])), nil
 		}
-		return bot.Text(h.b.HelpForSub(req.Lang, c, sc)), nil
+		return bot.Text(h.b.Router.HelpForSub(req.Lang, c, sc)), nil
 	}
-	return bot.Text(h.b.HelpFor(req.Lang, c)), nil
+	return bot.Text(h.b.Router.HelpFor(req.Lang, c)), nil
 }
 
 func (h *handlers) whoami(_ context.Context, req *bot.Request) (*bot.Response, error) {
@@ -69,7 +69,7 @@ func (h *handlers) whoami(_ context.Context, req *bot.Request) (*bot.Response, e
 	if p.Admin {
 		role = h.b.T(req.Lang, "admin.whoami.admin")
 	}
-	text := h.b.T(req.Lang, "admin.whoami", "name", p.DisplayName(req.Lang), "platform", h.b.PlatformName(req.Lang, req.Platform), "user", req.UserID, "role", role, "bodies", strings.Join(lines, "\n"), "lang", req.Lang)
+	text := h.b.T(req.Lang, "admin.whoami", "name", p.DisplayName(req.Lang), "platform", h.b.People.PlatformName(req.Lang, req.Platform), "user", req.UserID, "role", role, "bodies", strings.Join(lines, "\n"), "lang", req.Lang)
 	return bot.Text(text), nil
 }
 
@@ -206,7 +206,7 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 		if v == "" {
 			continue
 		}
-		plat, uid, err := h.b.FindUser(ctx, c.by, v)
+		plat, uid, err := h.b.People.FindUser(ctx, c.by, v)
 		if bot.IsNotFound(err) {
 			return nil, bot.UsageError(req, "admin.roster.no_contact", "value", v)
 		}
@@ -227,7 +227,7 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 			return nil, bot.UsageError(req, "admin.roster.id_taken", "id", v, "name", other.Name)
 		}
 		if !validAccount(plat, v) {
-			return nil, bot.UsageError(req, "admin.roster.bad_account", "platform", h.b.PlatformName(req.Lang, plat), "id", printable(v), "form", h.b.T(req.Lang, "admin.roster.account_form."+string(plat)))
+			return nil, bot.UsageError(req, "admin.roster.bad_account", "platform", h.b.People.PlatformName(req.Lang, plat), "id", printable(v), "form", h.b.T(req.Lang, "admin.roster.account_form."+string(plat)))
 		}
 		np.IDs[plat] = v
 	}
@@ -239,18 +239,18 @@ func (h *handlers) add(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 		np.Admin = admin
 	}
-	if err := h.b.SavePerson(ctx, &np); err != nil {
+	if err := h.b.People.SavePerson(ctx, &np); err != nil {
 		return nil, err
 	}
 	var lines []string
 	if !onlyAdmin {
-		if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
+		if err := h.b.Audit.Record(ctx, req, "roster.add", np.ID, body.ID); err != nil {
 			return nil, err
 		}
 		lines = append(lines, h.b.T(req.Lang, "admin.roster.added", "name", np.Name, "body", body.DisplayName(req.Lang)))
 	}
 	if np.Admin != wasAdmin {
-		if err := h.b.Audit(ctx, req, "roster.admin", np.ID, fmt.Sprintf("admin=%t", np.Admin)); err != nil {
+		if err := h.b.Audit.Record(ctx, req, "roster.admin", np.ID, fmt.Sprintf("admin=%t", np.Admin)); err != nil {
 			return nil, err
 		}
 		key := "admin.roster.appointed"
@@ -377,7 +377,7 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 		}
 	}
 	if len(left) > 0 && !force {
-		if err := h.b.AuditResult(ctx, req, "roster.remove", np.ID, "open work left to nobody; not confirmed", bot.ResultRefused); err != nil {
+		if err := h.b.Audit.Result(ctx, req, "roster.remove", np.ID, "open work left to nobody; not confirmed", bot.ResultRefused); err != nil {
 			return nil, err
 		}
 		example := strings.TrimSpace(h.b.T(req.Lang, "admin.roster.force_example", "name", np.Name, "body", bodyQ))
@@ -388,7 +388,7 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 		}
 		// Not every platform can answer one person privately in a group
 		// (Lark cannot): the kinds of open work go by direct message.
-		refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: text})
+		refs, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: text})
 		if err != nil || len(refs) == 0 {
 			h.b.Log.Warn("roster: direct message failed", "person", req.Person.ID, "err", err)
 			return bot.Text(h.b.T(req.Lang, "admin.roster.dm_failed")), nil
@@ -398,10 +398,10 @@ func (h *handlers) remove(ctx context.Context, req *bot.Request) (*bot.Response,
 	if len(left) > 0 {
 		detail += " force"
 	}
-	if err := h.b.SavePerson(ctx, &np); err != nil {
+	if err := h.b.People.SavePerson(ctx, &np); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "roster.remove", np.ID, detail); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "roster.remove", np.ID, detail); err != nil {
 		return nil, err
 	}
 	return bot.Text(msg), nil
@@ -425,10 +425,10 @@ func (h *handlers) lang(ctx context.Context, req *bot.Request) (*bot.Response, e
 	default:
 		return nil, bot.UsageError(req, "admin.lang.bad", "lang", arg)
 	}
-	if err := h.b.SetPrefs(ctx, req.Person.ID, bot.Prefs{Lang: lang}); err != nil {
+	if err := h.b.People.SetPrefs(ctx, req.Person.ID, bot.Prefs{Lang: lang}); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "prefs.lang", req.Person.ID, lang); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "prefs.lang", req.Person.ID, lang); err != nil {
 		return nil, err
 	}
 	return bot.Text(h.b.T(lang, "admin.lang.set")), nil

@@ -305,7 +305,7 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 	if err != nil {
 		return nil, err
 	}
-	r, err := b.Roster(ctx)
+	r, err := b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +330,7 @@ func Compute(ctx context.Context, b *bot.Bot, cfg *config.Config, p Period, now 
 		}
 	}
 
-	entries, err := b.AuditBetween(ctx, "escalate", p.From, p.To)
+	entries, err := b.Audit.Between(ctx, "escalate", p.From, p.To)
 	if err != nil {
 		return nil, err
 	}

@@ -209,7 +209,7 @@ func (m *module) show(ctx context.Context, req *bot.Request) (*bot.Response, err
 		}
 		lines = append(lines, line{e.Time.UnixNano(), bot.FormatTime(e.Time, m.b.Loc) + " " + text})
 	}
-	entries, err := m.b.AuditOf(ctx, c.ID, bot.Range{})
+	entries, err := m.b.Audit.Of(ctx, c.ID, bot.Range{})
 	if err != nil {
 		return nil, err
 	}

@@ -185,10 +185,10 @@ func RegisterWith(b *bot.Bot, cfg *config.Config, templates []config.CosignTempl
 		return err
 	}
 	m := newModule(b, cfg, templates)
-	if err := b.Register(m.command()); err != nil {
+	if err := b.Router.Register(m.command()); err != nil {
 		return err
 	}
-	return b.AddJob(bot.Job{Name: JobName, Every: JobEvery, Run: m.remind})
+	return b.Jobs.Add(bot.Job{Name: JobName, Every: JobEvery, Run: m.remind})
 }
 
 func newModule(b *bot.Bot, cfg *config.Config, templates []config.CosignTemplate) *module {

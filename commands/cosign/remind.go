@@ -111,7 +111,7 @@ func (m *module) remind(ctx context.Context, now time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 		p := c.Parties[i]
 		var told []string
 		for _, person := range r.Members(p.Body) {
-			lang := m.b.LangOf(ctx, person)
+			lang := m.b.People.LangOf(ctx, person)
 			msg := "cosign.remind.dm_card"
 			if inGroup {
 				msg = "cosign.remind.dm"
@@ -173,7 +173,7 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 			if !inGroup {
 				n.Card = m.cardIn(r, c, lang)
 			}
-			refs, err := m.b.Notify(ctx, n)
+			refs, err := m.b.Out.Notify(ctx, n)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -182,7 +182,7 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 			}
 			told = append(told, person.ID)
 		}
-		if err := m.b.Audit(ctx, nil, "cosign.remind", c.ID, "body="+p.Body+" members="+strings.Join(told, ",")); err != nil {
+		if err := m.b.Audit.Record(ctx, nil, "cosign.remind", c.ID, "body="+p.Body+" members="+strings.Join(told, ",")); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -200,7 +200,7 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 		key := fmt.Sprintf("cosign-escalate:%s:%d:%s", c.ID, c.Opens, strings.Join(bodies, ","))
 		group := m.escalationGroup()
 		if c.ShownTo(r, m.cfg.GroupBodies(group)) {
-			if _, err := m.b.Notify(ctx, bot.Notice{Group: group, Text: text, Key: key}); err != nil {
+			if _, err := m.b.Out.Notify(ctx, bot.Notice{Group: group, Text: text, Key: key}); err != nil {
 				errs = append(errs, err)
 			}
 		} else {
@@ -208,12 +208,12 @@ func (m *module) remindOne(ctx context.Context, r *bot.Roster, id string, now ti
 			// request: the inspection office's members are told directly.
 			group = ""
 			for _, person := range officeMembers(r) {
-				if _, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Text: text, Key: key}); err != nil {
+				if _, err := m.b.Out.Notify(ctx, bot.Notice{PersonID: person.ID, Text: text, Key: key}); err != nil {
 					errs = append(errs, err)
 				}
 			}
 		}
-		if err := m.b.Audit(ctx, nil, "cosign.escalate", c.ID, "bodies="+strings.Join(bodies, ",")+" group="+group); err != nil {
+		if err := m.b.Audit.Record(ctx, nil, "cosign.escalate", c.ID, "bodies="+strings.Join(bodies, ",")+" group="+group); err != nil {
 			errs = append(errs, err)
 		}
 	}

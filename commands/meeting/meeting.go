@@ -112,13 +112,13 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 		b: b, cfg: cfg, coll: bot.Records[Meeting](b.Store, CollMeetings), scheds: scheds,
 		clues: clue.NewQueries(b.Store, b.Loc), cosigns: cosign.NewQueries(b.Store), items: progress.NewQueries(b.Store, b.Loc),
 	}
-	if err := b.Register(m.command(), m.scheduleCommand()); err != nil {
+	if err := b.Router.Register(m.command(), m.scheduleCommand()); err != nil {
 		return err
 	}
-	if err := b.AddTask(bot.Task{Name: TaskNotice, Run: m.notice}); err != nil {
+	if err := b.Jobs.AddTask(bot.Task{Name: TaskNotice, Run: m.notice}); err != nil {
 		return err
 	}
-	return b.AddJob(bot.Job{Name: JobRemind, Every: JobEvery, Run: m.remind})
+	return b.Jobs.Add(bot.Job{Name: JobRemind, Every: JobEvery, Run: m.remind})
 }
 
 func (m *module) command() *bot.Command {
@@ -199,7 +199,7 @@ func afterWord(req *bot.Request, word string) string {
 // roster; the meeting keeps them, so a later change of the configuration
 // does not rewrite who was invited to a past meeting.
 func (m *module) invitees(ctx context.Context, kind MeetingKind) ([]string, error) {
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}

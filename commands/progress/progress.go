@@ -70,7 +70,7 @@ func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("progress.office_hours: %w", err)
 	}
-	r := b.BaseRoster()
+	r := b.People.BaseRoster()
 	for unit, people := range cfg.Progress.Contacts {
 		if u, ok := r.Body(unit); !ok || u.Kind != bot.ResponsibleUnit {
 			return nil, fmt.Errorf("progress.contacts: %q is not a responsible unit", unit)
@@ -118,10 +118,10 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := b.Register(h.command()); err != nil {
+	if err := b.Router.Register(h.command()); err != nil {
 		return err
 	}
-	if err := b.AddJob(bot.Job{Name: "progress.reminders", Every: ReminderJobEvery, Run: h.remindJob}); err != nil {
+	if err := b.Jobs.Add(bot.Job{Name: "progress.reminders", Every: ReminderJobEvery, Run: h.remindJob}); err != nil {
 		return err
 	}
 	for _, t := range []bot.Task{
@@ -130,7 +130,7 @@ func Register(b *bot.Bot, cfg *config.Config) error {
 		{Name: TaskStationedCheck, Run: func(ctx context.Context, at time.Time) error { return h.promptChecks(ctx, CheckStationed, at) }},
 		{Name: TaskSupervisorCheck, Run: func(ctx context.Context, at time.Time) error { return h.promptChecks(ctx, CheckSupervisor, at) }},
 	} {
-		if err := b.AddTask(t); err != nil {
+		if err := b.Jobs.AddTask(t); err != nil {
 			return err
 		}
 	}

@@ -150,7 +150,7 @@ func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, er
 		detail = append(detail, f+"="+h.fieldValue(r, before, f, "")+"→"+h.fieldValue(r, rd, f, ""))
 	}
 	audit := strings.Join(detail, " ")
-	if err := h.b.Audit(ctx, req, "round.edit", id, audit); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "round.edit", id, audit); err != nil {
 		return nil, err
 	}
 	dl := h.b.Lang
@@ -158,7 +158,7 @@ func (h *handler) edit(ctx context.Context, req *bot.Request) (*bot.Response, er
 		"\n• " + strings.Join(h.changeLines(r, before, rd, fields, dl), "\n• ")
 	sum := sha256.Sum256([]byte(audit + "@" + h.b.Now().UTC().Format(time.RFC3339Nano)))
 	key := "round:" + id + ":edit:" + hex.EncodeToString(sum[:6])
-	if _, err := h.b.Notify(ctx, bot.Notice{Group: h.group, Text: notice, Key: key}); err != nil {
+	if _, err := h.b.Out.Notify(ctx, bot.Notice{Group: h.group, Text: notice, Key: key}); err != nil {
 		h.b.Log.Warn("round: change notice failed", "round", id, "err", err)
 	}
 	text := h.t(lang, "round.edited", "id", id) + "\n• " + strings.Join(h.changeLines(r, before, rd, fields, lang), "\n• ")
