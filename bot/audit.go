@@ -136,7 +136,7 @@ func decodeAudit(docs []Doc) ([]AuditEntry, error) {
 // only the page, from the record index.
 func (au *AuditLog) Of(ctx context.Context, record string, r Range) ([]AuditEntry, error) {
 	if record == "" {
-		return nil, &Error{Code: EINTERNAL, Err: errors.New("audit: AuditOf without a record")}
+		return nil, &Error{Code: EINTERNAL, Err: errors.New("audit: Audit.Of without a record")}
 	}
 	key := record + "\x00"
 	r.Prefix = key + r.Prefix
@@ -150,10 +150,10 @@ func (au *AuditLog) Of(ctx context.Context, record string, r Range) ([]AuditEntr
 	return decodeAudit(docs)
 }
 
-// AuditCursor is the id of e to pass as Range.After to AuditOf.
+// AuditCursor is the id of e to pass as Range.After to Audit.Of.
 func (e AuditEntry) AuditCursor() string { return auditID(e.Seq) }
 
-// auditPage is how many documents AuditBetween and BackfillAuditIndex
+// auditPage is how many documents Audit.Between and BackfillAuditIndex
 // read at a time.
 const auditPage = 500
 

@@ -9,9 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-	"unicode"
 )
 
 // DedupeTTL is how long a platform event id is remembered. It outlasts
@@ -247,39 +245,6 @@ func (b *Bot) identify(next HandlerFunc) HandlerFunc {
 	}
 }
 
-// localFirst orders names so that a reader of lang sees the one in
-// their language first: a Chinese reader is not answered with English
-// verbs ahead of the Chinese ones.
-func localFirst(lang string, names []string) []string {
-	if IsEnglish(lang) {
-		return names
-	}
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		if strings.ContainsFunc(n, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
-			out = append(out, n)
-		}
-	}
-	for _, n := range names {
-		if !strings.ContainsFunc(n, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// commandRecord is the first record id (XS-2026-0001, any case) among
-// a command's arguments, or "": a refused command is audited against the
-// record it named, so it shows in that record's history.
-func commandRecord(p *Parsed) string {
-	for _, a := range p.Args {
-		if id := strings.ToUpper(strings.TrimSpace(a)); reRecordID.MatchString(id) {
-			return id
-		}
-	}
-	return ""
-}
-
 // refuse answers a person without permission and audits the refusal.
 func (b *Bot) refuse(ctx context.Context, req *Request, what, record string) (*Response, error) {
 	if err := b.Audit.Result(ctx, req, what, record, "", ResultRefused); err != nil {
@@ -326,43 +291,6 @@ func (b *Bot) errorResponse(ctx context.Context, req *Request, err error) *Respo
 
 // Text is a response with one private text reply.
 func Text(s string) *Response { return &Response{Replies: []Reply{{Text: s}}} }
-
-// Prefs are a person's stored preferences.
-type Prefs struct {
-	Lang string `json:"lang,omitempty"`
-}
-
-// cache holds one value for a while. Its clock is the real one, not
-// Bot.Now: tests move the bot's clock by days without meaning to age
-// the cache.
-type cache[T any] struct {
-	mu sync.Mutex
-	at time.Time
-	v  T
-	ok bool
-}
-
-func (c *cache[T]) get(ttl time.Duration) (T, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.ok || ttl <= 0 || time.Since(c.at) > ttl {
-		var zero T
-		return zero, false
-	}
-	return c.v, true
-}
-
-func (c *cache[T]) set(v T) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.v, c.at, c.ok = v, time.Now(), true
-}
-
-func (c *cache[T]) clear() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ok = false
-}
 
 // MentionTag returns a placeholder that each adapter renders as a mention
 // of p in its own markup (Slack <@U…>, Lark <at user_id=…>, console @名).

@@ -30,10 +30,22 @@ func (ib *Inbox) Handle(ctx context.Context, req *Request) *Response { return ib
 // WantsFiles implements FileWanter: Router.WantsFiles.
 func (ib *Inbox) WantsFiles(text string) bool { return ib.b.Router.WantsFiles(text) }
 
+// What adapters ask of the handler they serve for their own few texts
+// (the console's, Lark's), in the acting person's language.
+
+// T is Bot.T.
+func (ib *Inbox) T(lang, key string, args ...any) string { return ib.b.T(lang, key, args...) }
+
+// Roster is People.Roster.
+func (ib *Inbox) Roster(ctx context.Context) (*Roster, error) { return ib.b.People.Roster(ctx) }
+
+// LangOf is People.LangOf.
+func (ib *Inbox) LangOf(ctx context.Context, p *Person) string { return ib.b.People.LangOf(ctx, p) }
+
 // CollInbox holds requests accepted but not yet processed.
 const CollInbox = "inbox"
 
-// InboxGrace is how old an inbox entry must be before RecoverInbox takes
+// InboxGrace is how old an inbox entry must be before Inbox.Recover takes
 // it over: younger ones are still being processed by the process that
 // accepted them.
 const InboxGrace = time.Minute

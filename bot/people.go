@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -124,4 +125,41 @@ func (pe *People) Groups() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Prefs are a person's stored preferences.
+type Prefs struct {
+	Lang string `json:"lang,omitempty"`
+}
+
+// cache holds one value for a while. Its clock is the real one, not
+// Bot.Now: tests move the bot's clock by days without meaning to age
+// the cache.
+type cache[T any] struct {
+	mu sync.Mutex
+	at time.Time
+	v  T
+	ok bool
+}
+
+func (c *cache[T]) get(ttl time.Duration) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ok || ttl <= 0 || time.Since(c.at) > ttl {
+		var zero T
+		return zero, false
+	}
+	return c.v, true
+}
+
+func (c *cache[T]) set(v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.v, c.at, c.ok = v, time.Now(), true
+}
+
+func (c *cache[T]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ok = false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -168,4 +169,37 @@ func (rt *Router) WantsFiles(text string) bool {
 		}
 	}
 	return verb.Files
+}
+
+// localFirst orders names so that a reader of lang sees the one in
+// their language first: a Chinese reader is not answered with English
+// verbs ahead of the Chinese ones.
+func localFirst(lang string, names []string) []string {
+	if IsEnglish(lang) {
+		return names
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if strings.ContainsFunc(n, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			out = append(out, n)
+		}
+	}
+	for _, n := range names {
+		if !strings.ContainsFunc(n, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// commandRecord is the first record id (XS-2026-0001, any case) among
+// a command's arguments, or "": a refused command is audited against the
+// record it named, so it shows in that record's history.
+func commandRecord(p *Parsed) string {
+	for _, a := range p.Args {
+		if id := strings.ToUpper(strings.TrimSpace(a)); reRecordID.MatchString(id) {
+			return id
+		}
+	}
+	return ""
 }

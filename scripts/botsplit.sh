@@ -87,6 +87,10 @@ expr="$expr s/(?<![\\w.])b\\.Adapter(?=,)/b.Out.Adapter/g;"
 perl -pi -e 's/(?<![\w.])d\.bot\.(Accept|Process|Done|WantsFiles|TakeTurn|DeliverLate)\(/d.bot.Inbox.$1(/g' adapters/slack/helpers_test.go
 perl -pi -e 's/^type ingestOnly struct\{ \*bot\.Bot \}/type ingestOnly struct{ *bot.Inbox }/; s/ingestOnly\{b\}/ingestOnly{b.Inbox}/g' cmd/xunji-load/pipeline.go
 
+# Comments that name the moved methods.
+# shellcheck disable=SC2086
+perl -pi -e 's/\bBot\.AuditOf\b/Bot.Audit.Of/g; s/\bBot\.AuditBetween\b/Bot.Audit.Between/g; s/\bbot\.Bot\.AuditResult\b/bot.Bot.Audit.Result/g; s/\bbot\.RunJobs\b/bot.Bot.Jobs.Run/g; s/\bwith e\.Bot\.Register\./with e.Bot.Router.Register./; s/\(bot\.DurableHandler, as \*bot\.Bot does\)/(bot.DurableHandler, as bot.Bot.Inbox does)/' $files
+
 # Test handlers that embedded *bot.Bot to be a DurableHandler embed its
 # Inbox, the durable handler, instead.
 perl -pi -e 's/^(\s*)\*bot\.Bot$/$1*bot.Inbox/; s/(?<![\w.])(c|s)\.Bot\.(?:Inbox\.)?(Handle|Accept|Done|DeliverLate)\(/$1.Inbox.$2(/g' adapters/lark/helpers_test.go bot/serve_test.go

@@ -228,7 +228,7 @@ func WithStore(s bot.Store) Option { return func(o *envOptions) { o.store = s } 
 func WithConfig(c *config.Config) Option { return func(o *envOptions) { o.config = c } }
 
 // New returns a bot on the demo roster with a console recorder adapter.
-// Register the commands under test with e.Bot.Register.
+// Register the commands under test with e.Bot.Router.Register.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	o := envOptions{}

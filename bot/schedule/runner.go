@@ -205,7 +205,7 @@ func LoadState(ctx context.Context, s bot.Store, name string) (RunState, error) 
 }
 
 // Tick looks at every schedule at now and runs what is due, like
-// bot.RunJobs; it returns the first error after trying them all.
+// bot.Bot.Jobs.Run; it returns the first error after trying them all.
 func (r *Runner) Tick(ctx context.Context, now time.Time) error {
 	var first error
 	for _, s := range r.scheds {
