@@ -107,3 +107,10 @@ perl -pi -e 's/^(\s*)var h bot\.Handler = b$/$1var h bot.Handler = b.Inbox/' cmd
 
 # shellcheck disable=SC2086
 perl -pi -e "$expr" $files
+
+# *bot.Bot still has Handle, so passing the bot where a handler is
+# wanted compiles but loses the durable inbox: name what looks like it.
+# shellcheck disable=SC2086
+if grep -nE '\b(Run|Mount|Serve|HandOver)\([^()]*(\(\))?[^()]*[, ](b|(\w+\.)*Bot)[,)]' $files | grep -v '\.Inbox\b'; then
+	echo "botsplit: check the lines above: a bot passed as a handler should be its Inbox" >&2
+fi
