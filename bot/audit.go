@@ -9,6 +9,11 @@ import (
 	"time"
 )
 
+// AuditLog is the part of a Bot that writes and reads the audit log.
+type AuditLog struct {
+	b *Bot
+}
+
 // Audit results.
 const (
 	ResultOK      = "ok"
@@ -28,9 +33,9 @@ type AuditEntry struct {
 	Result   string    `json:"result"`
 }
 
-// Audit writes a successful action to the audit log.
-func (b *Bot) Audit(ctx context.Context, req *Request, action, record, detail string) error {
-	return b.AuditResult(ctx, req, action, record, detail, ResultOK)
+// Record writes a successful action to the audit log.
+func (au *AuditLog) Record(ctx context.Context, req *Request, action, record, detail string) error {
+	return au.Result(ctx, req, action, record, detail, ResultOK)
 }
 
 // Audit index collections. Each audit entry (CollAudit, id %012d seq)
@@ -52,17 +57,17 @@ const (
 	CollAuditByVerb   = "audit_by_verb"
 )
 
-// AuditResult writes an audit entry with an explicit result, with its
+// Result writes an audit entry with an explicit result, with its
 // index documents, in the unit of work of ctx (or in a unit of its own).
-func (b *Bot) AuditResult(ctx context.Context, req *Request, action, record, detail, result string) error {
+func (au *AuditLog) Result(ctx context.Context, req *Request, action, record, detail, result string) error {
 	// The number is taken at once, outside the unit (see unit.NextSeq): it
 	// orders entries without making auditing units conflict, and a unit
 	// run again or dropped leaves a gap in the log's numbering.
-	seq, err := b.Store.NextSeq(ctx, "audit")
+	seq, err := au.b.Store.NextSeq(ctx, "audit")
 	if err != nil {
 		return err
 	}
-	e := AuditEntry{Seq: seq, Time: b.Now(), Action: action, Record: record, Detail: detail, Result: result}
+	e := AuditEntry{Seq: seq, Time: au.b.Now(), Action: action, Record: record, Detail: detail, Result: result}
 	if req != nil {
 		e.Platform = req.Platform
 		if req.Person != nil {
@@ -75,11 +80,11 @@ func (b *Bot) AuditResult(ctx context.Context, req *Request, action, record, det
 	if err != nil {
 		return err
 	}
-	return b.RunUnit(ctx, func(ctx context.Context) error {
-		if err := b.Store.Create(ctx, CollAudit, auditID(seq), doc); err != nil {
+	return au.b.RunUnit(ctx, func(ctx context.Context) error {
+		if err := au.b.Store.Create(ctx, CollAudit, auditID(seq), doc); err != nil {
 			return err
 		}
-		return putAuditIndex(ctx, b.Store, e, doc)
+		return putAuditIndex(ctx, au.b.Store, e, doc)
 	})
 }
 
@@ -124,39 +129,39 @@ func decodeAudit(docs []Doc) ([]AuditEntry, error) {
 	return out, nil
 }
 
-// AuditOf returns a page of record's audit entries in the order of their
+// Of returns a page of record's audit entries in the order of their
 // numbers (oldest first; newest first with r.Reverse). r.Prefix and
 // r.After are in terms of the entries' ids (%012d of Seq): to page on,
 // pass the last entry's AuditCursor as the next page's After. It reads
 // only the page, from the record index.
-func (b *Bot) AuditOf(ctx context.Context, record string, r Range) ([]AuditEntry, error) {
+func (au *AuditLog) Of(ctx context.Context, record string, r Range) ([]AuditEntry, error) {
 	if record == "" {
-		return nil, &Error{Code: EINTERNAL, Err: errors.New("audit: AuditOf without a record")}
+		return nil, &Error{Code: EINTERNAL, Err: errors.New("audit: Audit.Of without a record")}
 	}
 	key := record + "\x00"
 	r.Prefix = key + r.Prefix
 	if r.After != "" {
 		r.After = key + r.After
 	}
-	docs, err := ScanDocs(ctx, b.Store, CollAuditByRecord, r)
+	docs, err := ScanDocs(ctx, au.b.Store, CollAuditByRecord, r)
 	if err != nil {
 		return nil, err
 	}
 	return decodeAudit(docs)
 }
 
-// AuditCursor is the id of e to pass as Range.After to AuditOf.
+// AuditCursor is the id of e to pass as Range.After to Audit.Of.
 func (e AuditEntry) AuditCursor() string { return auditID(e.Seq) }
 
-// auditPage is how many documents AuditBetween and BackfillAuditIndex
+// auditPage is how many documents Audit.Between and BackfillAuditIndex
 // read at a time.
 const auditPage = 500
 
-// AuditBetween returns the audit entries whose action ends in verb
+// Between returns the audit entries whose action ends in verb
 // ("escalate" for "clue.escalate" and "progress.check.escalate") and
 // whose time is in [from, to), oldest first. It reads only those, from
 // the verb index.
-func (b *Bot) AuditBetween(ctx context.Context, verb string, from, to time.Time) ([]AuditEntry, error) {
+func (au *AuditLog) Between(ctx context.Context, verb string, from, to time.Time) ([]AuditEntry, error) {
 	if verb == "" || strings.Contains(verb, ".") {
 		return nil, &Error{Code: EINTERNAL, Err: fmt.Errorf("audit: %q is not a verb", verb)}
 	}
@@ -167,7 +172,7 @@ func (b *Bot) AuditBetween(ctx context.Context, verb string, from, to time.Time)
 	r := Range{Prefix: prefix, After: prefix + auditTimeKey(from), Limit: auditPage}
 	var out []AuditEntry
 	for {
-		docs, err := ScanDocs(ctx, b.Store, CollAuditByVerb, r)
+		docs, err := ScanDocs(ctx, au.b.Store, CollAuditByVerb, r)
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +271,7 @@ func BackfillAuditIndex(ctx context.Context, s Store) (int, error) {
 // Refuse audits a refused action on record and returns the EUNAUTHORIZED
 // error whose catalog message key (with args) the person reads.
 func (b *Bot) Refuse(ctx context.Context, req *Request, action, record, key string, args ...any) error {
-	if err := b.AuditResult(ctx, req, action, record, "", ResultRefused); err != nil {
+	if err := b.Audit.Result(ctx, req, action, record, "", ResultRefused); err != nil {
 		return err
 	}
 	return Errorf(EUNAUTHORIZED, key, args...)

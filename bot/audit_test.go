@@ -47,29 +47,29 @@ func TestAuditOfReadsOneRecord(t *testing.T) {
 			{"", "roster.add"}, {"XS-2026-0002", "clue.new"}, {"XS-2026-0001", "clue.close"},
 		} {
 			env.Clock.Advance(time.Minute)
-			if err := b.Audit(ctx, nil, a.act, a.rec, fmt.Sprint(i)); err != nil {
+			if err := b.Audit.Record(ctx, nil, a.act, a.rec, fmt.Sprint(i)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		es, err := b.AuditOf(ctx, "XS-2026-0001", bot.Range{})
+		es, err := b.Audit.Of(ctx, "XS-2026-0001", bot.Range{})
 		wantActions(t, "whole history", es, err, "XS-2026-0001 clue.new", "XS-2026-0001 clue.transfer", "XS-2026-0001 clue.close")
 		if len(es) == 3 && !(es[0].Seq < es[1].Seq && es[1].Seq < es[2].Seq && es[0].Detail == "0" && es[0].Time.Equal(bottest.Start.Add(time.Minute))) {
 			t.Errorf("entries: %+v", es)
 		}
-		page, err := b.AuditOf(ctx, "XS-2026-0001", bot.Range{Limit: 2})
+		page, err := b.Audit.Of(ctx, "XS-2026-0001", bot.Range{Limit: 2})
 		wantActions(t, "first page", page, err, "XS-2026-0001 clue.new", "XS-2026-0001 clue.transfer")
-		next, err := b.AuditOf(ctx, "XS-2026-0001", bot.Range{Limit: 2, After: page[1].AuditCursor()})
+		next, err := b.Audit.Of(ctx, "XS-2026-0001", bot.Range{Limit: 2, After: page[1].AuditCursor()})
 		wantActions(t, "second page", next, err, "XS-2026-0001 clue.close")
-		es, err = b.AuditOf(ctx, "XS-2026-0001", bot.Range{Limit: 1, Reverse: true})
+		es, err = b.Audit.Of(ctx, "XS-2026-0001", bot.Range{Limit: 1, Reverse: true})
 		wantActions(t, "newest", es, err, "XS-2026-0001 clue.close")
-		es, err = b.AuditOf(ctx, "XS-2026-9999", bot.Range{})
+		es, err = b.Audit.Of(ctx, "XS-2026-9999", bot.Range{})
 		wantActions(t, "a record without entries", es, err)
 
 		err = b.RunUnit(ctx, func(ctx context.Context) error {
-			if err := b.Audit(ctx, nil, "clue.history", "XS-2026-0002", ""); err != nil {
+			if err := b.Audit.Record(ctx, nil, "clue.history", "XS-2026-0002", ""); err != nil {
 				return err
 			}
-			es, err := b.AuditOf(ctx, "XS-2026-0002", bot.Range{})
+			es, err := b.Audit.Of(ctx, "XS-2026-0002", bot.Range{})
 			wantActions(t, "inside the unit", es, err, "XS-2026-0002 clue.new", "XS-2026-0002 clue.history")
 			return nil
 		})
@@ -86,7 +86,7 @@ func TestAuditIndexIsWrittenInTheEntrysUnit(t *testing.T) {
 		ctx := context.Background()
 		b := env.Bot
 		err := b.RunUnit(ctx, func(ctx context.Context) error {
-			if err := b.Audit(ctx, nil, "clue.escalate", "XS-2026-0001", ""); err != nil {
+			if err := b.Audit.Record(ctx, nil, "clue.escalate", "XS-2026-0001", ""); err != nil {
 				return err
 			}
 			return errors.New("dropped")
@@ -99,7 +99,7 @@ func TestAuditIndexIsWrittenInTheEntrysUnit(t *testing.T) {
 				t.Errorf("%s after a dropped unit: %v, %d documents", coll, err, len(docs))
 			}
 		}
-		if err := b.Audit(ctx, nil, "clue.escalate", "XS-2026-0001", ""); err != nil {
+		if err := b.Audit.Record(ctx, nil, "clue.escalate", "XS-2026-0001", ""); err != nil {
 			t.Fatal(err)
 		}
 		for _, coll := range []string{bot.CollAudit, bot.CollAuditByRecord, bot.CollAuditByVerb} {
@@ -121,7 +121,7 @@ func TestAuditBetweenReadsOneVerbInAPeriod(t *testing.T) {
 		at := func(when time.Time, action, record string) {
 			t.Helper()
 			env.Clock.Set(when)
-			if err := b.Audit(ctx, nil, action, record, ""); err != nil {
+			if err := b.Audit.Record(ctx, nil, action, record, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -132,15 +132,15 @@ func TestAuditBetweenReadsOneVerbInAPeriod(t *testing.T) {
 		at(from.Add(2*time.Hour), "cosign.escalated", "longer-verb")
 		at(to.Add(-time.Nanosecond), "cosign.escalate", "last")
 		at(to, "clue.escalate", "at-to")
-		es, err := b.AuditBetween(ctx, "escalate", from, to)
+		es, err := b.Audit.Between(ctx, "escalate", from, to)
 		wantActions(t, "escalations in the period", es, err,
 			"at-from clue.escalate", "inside progress.check.escalate", "last cosign.escalate")
 		// The same instants in another zone are the same period.
 		sh := time.FixedZone("CST", 8*3600)
-		es, err = b.AuditBetween(ctx, "escalate", from.In(sh), to.In(sh))
+		es, err = b.Audit.Between(ctx, "escalate", from.In(sh), to.In(sh))
 		wantActions(t, "the period given in +08:00", es, err,
 			"at-from clue.escalate", "inside progress.check.escalate", "last cosign.escalate")
-		if _, err := b.AuditBetween(ctx, "clue.escalate", from, to); bot.ErrorCode(err) != bot.EINTERNAL {
+		if _, err := b.Audit.Between(ctx, "clue.escalate", from, to); bot.ErrorCode(err) != bot.EINTERNAL {
 			t.Errorf("an action for a verb: %v", err)
 		}
 	})
@@ -152,11 +152,11 @@ func TestAuditBetweenPages(t *testing.T) {
 	ctx := context.Background()
 	for range 1203 {
 		env.Clock.Advance(time.Second)
-		if err := env.Bot.Audit(ctx, nil, "x.escalate", "", ""); err != nil {
+		if err := env.Bot.Audit.Record(ctx, nil, "x.escalate", "", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	es, err := env.Bot.AuditBetween(ctx, "escalate", bottest.Start, env.Clock.Now())
+	es, err := env.Bot.Audit.Between(ctx, "escalate", bottest.Start, env.Clock.Now())
 	if err != nil || len(es) != 1202 {
 		t.Fatalf("AuditBetween: %v, %d entries, want 1202 (the last is at the end, excluded)", err, len(es))
 	}
@@ -179,18 +179,18 @@ func TestBackfillAuditIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if es, err := b.AuditOf(ctx, "XS-2026-0001", bot.Range{}); err != nil || len(es) != 0 {
+		if es, err := b.Audit.Of(ctx, "XS-2026-0001", bot.Range{}); err != nil || len(es) != 0 {
 			t.Fatalf("before the backfill: %v, %d entries", err, len(es))
 		}
 		n, err := bot.BackfillAuditIndex(ctx, b.Store)
 		if err != nil || n != 1203 {
 			t.Fatalf("backfill: %d entries, %v", n, err)
 		}
-		es, err := b.AuditOf(ctx, "XS-2026-0001", bot.Range{})
+		es, err := b.Audit.Of(ctx, "XS-2026-0001", bot.Range{})
 		if err != nil || len(es) != 401 || es[0].Seq != 3 || es[400].Seq != 1203 {
 			t.Fatalf("after the backfill: %v, %d entries", err, len(es))
 		}
-		esc, err := b.AuditBetween(ctx, "escalate", bottest.Start, bottest.Start.Add(time.Hour))
+		esc, err := b.Audit.Between(ctx, "escalate", bottest.Start, bottest.Start.Add(time.Hour))
 		if err != nil || len(esc) != 12 {
 			t.Fatalf("escalations after the backfill: %v, %d", err, len(esc))
 		}
@@ -206,7 +206,7 @@ func TestBackfillAuditIndex(t *testing.T) {
 		if n, err := bot.BackfillAuditIndex(ctx, b.Store); err != nil || n != 1 {
 			t.Fatalf("third backfill: %d entries, %v; want the one written since", n, err)
 		}
-		if es, err := b.AuditOf(ctx, "XS-2026-0001", bot.Range{Reverse: true, Limit: 1}); err != nil || len(es) != 1 || es[0].Action != "clue.close" {
+		if es, err := b.Audit.Of(ctx, "XS-2026-0001", bot.Range{Reverse: true, Limit: 1}); err != nil || len(es) != 1 || es[0].Action != "clue.close" {
 			t.Fatalf("the late entry: %v %+v", err, es)
 		}
 	})
@@ -222,13 +222,13 @@ func TestAuditingUnitsDoNotConflict(t *testing.T) {
 		runs := 0
 		err := b.RunUnit(ctx, func(uctx context.Context) error {
 			runs++
-			if err := b.Audit(uctx, nil, "clue.history", "XS-2026-0001", ""); err != nil {
+			if err := b.Audit.Record(uctx, nil, "clue.history", "XS-2026-0001", ""); err != nil {
 				return err
 			}
 			if runs == 1 {
 				// Another unit audits and commits in between.
 				if err := b.RunUnit(context.Background(), func(c2 context.Context) error {
-					return b.Audit(c2, nil, "clue.history", "XS-2026-0001", "")
+					return b.Audit.Record(c2, nil, "clue.history", "XS-2026-0001", "")
 				}); err != nil {
 					t.Fatal(err)
 				}
@@ -238,7 +238,7 @@ func TestAuditingUnitsDoNotConflict(t *testing.T) {
 		if err != nil || runs != 1 {
 			t.Fatalf("auditing unit: %v after %d runs, want one run", err, runs)
 		}
-		if es, err := b.AuditOf(ctx, "XS-2026-0001", bot.Range{}); err != nil || len(es) != 2 {
+		if es, err := b.Audit.Of(ctx, "XS-2026-0001", bot.Range{}); err != nil || len(es) != 2 {
 			t.Fatalf("entries: %v, %d", err, len(es))
 		}
 	})

@@ -46,7 +46,7 @@ type Command struct {
 	Hidden  bool        // left out of the command list in help
 	// Files marks a command that reads attachments (Request.Files):
 	// adapters download the files sent with, or replied to by, a command
-	// only when it takes them (see Bot.WantsFiles).
+	// only when it takes them (see Router.WantsFiles).
 	Files bool
 	// Options, when set, are the option keys a verb without sub-commands
 	// reads, as Subcommand.Options.

@@ -33,7 +33,7 @@ func TestWantsFiles(t *testing.T) {
 		"":                    false,
 		"🙂":                   false,
 	} {
-		if got := env.Bot.WantsFiles(text); got != want {
+		if got := env.Bot.Router.WantsFiles(text); got != want {
 			t.Errorf("WantsFiles(%q) = %v, want %v", text, got, want)
 		}
 	}

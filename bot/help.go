@@ -5,85 +5,85 @@ import (
 )
 
 // HelpAll lists the commands a person can see, in lang.
-func (b *Bot) HelpAll(lang string) string {
+func (rt *Router) HelpAll(lang string) string {
 	var s strings.Builder
-	s.WriteString(b.T(lang, "help.header"))
-	for _, c := range b.reg.cmds {
+	s.WriteString(rt.b.T(lang, "help.header"))
+	for _, c := range rt.reg.cmds {
 		if c.Hidden {
 			continue
 		}
 		s.WriteString("\n• ")
-		s.WriteString(b.names(lang, c.Names()))
+		s.WriteString(rt.names(lang, c.Names()))
 		s.WriteString(" — ")
-		s.WriteString(b.T(lang, "cmd."+c.Name+".summary"))
+		s.WriteString(rt.b.T(lang, "cmd."+c.Name+".summary"))
 	}
 	s.WriteString("\n\n")
-	s.WriteString(b.T(lang, "help.footer"))
+	s.WriteString(rt.b.T(lang, "help.footer"))
 	return s.String()
 }
 
 // HelpFor describes one verb and its sub-commands, in lang.
-func (b *Bot) HelpFor(lang string, c *Command) string {
+func (rt *Router) HelpFor(lang string, c *Command) string {
 	var s strings.Builder
-	s.WriteString(b.names(lang, c.Names()))
+	s.WriteString(rt.names(lang, c.Names()))
 	s.WriteString(" — ")
-	s.WriteString(b.T(lang, "cmd."+c.Name+".summary"))
+	s.WriteString(rt.b.T(lang, "cmd."+c.Name+".summary"))
 	if len(c.Subs) == 0 || c.Run != nil {
-		b.usage(&s, lang, "cmd."+c.Name, "  ")
+		rt.usage(&s, lang, "cmd."+c.Name, "  ")
 	}
 	for _, sc := range c.Subs {
 		s.WriteString("\n• ")
-		s.WriteString(b.names(lang, sc.Names()))
+		s.WriteString(rt.names(lang, sc.Names()))
 		s.WriteString(" — ")
 		key := "cmd." + c.Name + "." + sc.Name
-		s.WriteString(b.T(lang, key+".summary"))
-		b.usage(&s, lang, key, "    ")
+		s.WriteString(rt.b.T(lang, key+".summary"))
+		rt.usage(&s, lang, key, "    ")
 	}
 	return s.String()
 }
 
 // HelpForSub describes one sub-command of c, in lang.
-func (b *Bot) HelpForSub(lang string, c *Command, sc *Subcommand) string {
+func (rt *Router) HelpForSub(lang string, c *Command, sc *Subcommand) string {
 	var s strings.Builder
 	word := c.Name
 	if !IsEnglish(lang) && len(c.Aliases) > 0 {
 		word = c.Aliases[0]
 	}
-	s.WriteString(word + " " + b.names(lang, sc.Names()))
+	s.WriteString(word + " " + rt.names(lang, sc.Names()))
 	s.WriteString(" — ")
 	key := "cmd." + c.Name + "." + sc.Name
-	s.WriteString(b.T(lang, key+".summary"))
-	b.usage(&s, lang, key, "  ")
+	s.WriteString(rt.b.T(lang, key+".summary"))
+	rt.usage(&s, lang, key, "  ")
 	return s.String()
 }
 
 // UnknownSub answers word after c that is none of its sub-commands: what
 // was wrong, the closest sub-commands, and the list of them.
-func (b *Bot) UnknownSub(lang string, c *Command, word string) string {
-	return b.unknownSub(lang, c, word)
+func (rt *Router) UnknownSub(lang string, c *Command, word string) string {
+	return rt.unknownSub(lang, c, word)
 }
 
-func (b *Bot) usage(s *strings.Builder, lang, key, indent string) {
-	if b.tr.Has(lang, key+".usage") {
-		s.WriteString("\n" + indent + b.T(lang, "help.usage", "usage", b.T(lang, key+".usage")))
+func (rt *Router) usage(s *strings.Builder, lang, key, indent string) {
+	if rt.b.tr.Has(lang, key+".usage") {
+		s.WriteString("\n" + indent + rt.b.T(lang, "help.usage", "usage", rt.b.T(lang, key+".usage")))
 	}
-	if b.tr.Has(lang, key+".example") {
-		s.WriteString("\n" + indent + b.T(lang, "help.example", "example", b.T(lang, key+".example")))
+	if rt.b.tr.Has(lang, key+".example") {
+		s.WriteString("\n" + indent + rt.b.T(lang, "help.example", "example", rt.b.T(lang, key+".example")))
 	}
 }
 
 // names renders "线索（clue）" in Chinese and "clue (线索)" in English:
 // the reader's own language first.
-func (b *Bot) names(lang string, names []string) string {
+func (rt *Router) names(lang string, names []string) string {
 	names = localFirst(lang, names)
 	if len(names) == 1 {
 		return names[0]
 	}
-	return b.T(lang, "help.names", "name", names[0], "aliases", strings.Join(names[1:], b.T(lang, "list.sep")))
+	return rt.b.T(lang, "help.names", "name", names[0], "aliases", strings.Join(names[1:], rt.b.T(lang, "list.sep")))
 }
 
-// FindCommand returns the command named or aliased word.
-func (b *Bot) FindCommand(word string) *Command { return b.reg.find(word) }
+// Find returns the command named or aliased word.
+func (rt *Router) Find(word string) *Command { return rt.reg.find(word) }
 
 // UsageError is an EINVALID error for a command whose arguments are
 // wrong: what was wrong (key, args) and the example of the right form

@@ -9,10 +9,43 @@ import (
 	"time"
 )
 
+// Inbox is the part of a Bot that keeps requests durable: it is the
+// handler adapters serve (DurableHandler), accepting a request into the
+// store before it is acknowledged and completing it once answered.
+type Inbox struct {
+	b          *Bot
+	inboxGrace time.Duration
+	// held maps the inbox tickets whose lease this process holds to
+	// their *hold (see Process).
+	held sync.Map
+	// reserved maps a request in the works to its answers reserved in the
+	// outbox (see reserve).
+	reserved    sync.Map
+	onDuplicate func(req *Request)
+}
+
+// Handle implements Handler: Bot.Handle.
+func (ib *Inbox) Handle(ctx context.Context, req *Request) *Response { return ib.b.Handle(ctx, req) }
+
+// WantsFiles implements FileWanter: Router.WantsFiles.
+func (ib *Inbox) WantsFiles(text string) bool { return ib.b.Router.WantsFiles(text) }
+
+// What adapters ask of the handler they serve for their own few texts
+// (the console's, Lark's), in the acting person's language.
+
+// T is Bot.T.
+func (ib *Inbox) T(lang, key string, args ...any) string { return ib.b.T(lang, key, args...) }
+
+// Roster is People.Roster.
+func (ib *Inbox) Roster(ctx context.Context) (*Roster, error) { return ib.b.People.Roster(ctx) }
+
+// LangOf is People.LangOf.
+func (ib *Inbox) LangOf(ctx context.Context, p *Person) string { return ib.b.People.LangOf(ctx, p) }
+
 // CollInbox holds requests accepted but not yet processed.
 const CollInbox = "inbox"
 
-// InboxGrace is how old an inbox entry must be before RecoverInbox takes
+// InboxGrace is how old an inbox entry must be before Inbox.Recover takes
 // it over: younger ones are still being processed by the process that
 // accepted them.
 const InboxGrace = time.Minute
@@ -33,16 +66,21 @@ type inboxEntry struct {
 // are counted only when the store takes the count).
 const maxInboxAttempts = 10
 
-var _ DurableHandler = (*Bot)(nil)
+var (
+	_ DurableHandler = (*Inbox)(nil)
+	_ LateDeliverer  = (*Inbox)(nil)
+	_ Orderer        = (*Inbox)(nil)
+	_ FileWanter     = (*Inbox)(nil)
+)
 
 // Accept implements DurableHandler. It stores the request, claims its
 // event id (the dedupe of platform retries) and takes the processing
 // lease for this process, in one atomic step where the store can
 // (InboxStore), so the adapter's Process after the acknowledgement needs
 // no further round trip.
-func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
+func (ib *Inbox) Accept(ctx context.Context, req *Request) (string, bool, error) {
 	if req.Time.IsZero() {
-		req.Time = b.Now()
+		req.Time = ib.b.Now()
 	}
 	req.Accepted = true
 	// A platform event's id names its ticket, so a retry while the first
@@ -50,29 +88,29 @@ func (b *Bot) Accept(ctx context.Context, req *Request) (string, bool, error) {
 	// numbered.
 	ticket := "ev:" + string(req.Platform) + ":" + req.EventID
 	if req.EventID == "" {
-		seq, err := b.Store.NextSeq(ctx, CollInbox)
+		seq, err := ib.b.Store.NextSeq(ctx, CollInbox)
 		if err != nil {
 			return "", false, err
 		}
 		ticket = fmt.Sprintf("seq:%012d", seq)
 	}
-	now := b.Now()
+	now := ib.b.Now()
 	doc, err := json.Marshal(inboxEntry{Req: req, Accepted: now})
 	if err != nil {
 		return "", false, &Error{Code: EINTERNAL, Err: err}
 	}
-	op := InboxOp{Coll: CollInbox, ID: ticket, Doc: doc, Lease: leaseKey(ticket), LeaseTTL: b.inboxGrace}
+	op := InboxOp{Coll: CollInbox, ID: ticket, Doc: doc, Lease: leaseKey(ticket), LeaseTTL: ib.inboxGrace}
 	if req.EventID != "" {
 		op.Claim, op.ClaimTTL = eventKey(req), DedupeTTL
 	}
-	first, err := b.enqueue(ctx, op)
+	first, err := ib.enqueue(ctx, op)
 	if err != nil || !first {
-		if err == nil && b.onDuplicate != nil {
-			b.onDuplicate(req)
+		if err == nil && ib.onDuplicate != nil {
+			ib.onDuplicate(req)
 		}
 		return "", !first && err == nil, err
 	}
-	b.held.Store(ticket, &hold{until: now.Add(b.inboxGrace)})
+	ib.held.Store(ticket, &hold{until: now.Add(ib.inboxGrace)})
 	return ticket, false, nil
 }
 
@@ -102,8 +140,8 @@ func (h *hold) state() (time.Time, bool) {
 }
 
 // work starts renewing the lease on ticket for as long as ctx lasts.
-func (b *Bot) work(ctx context.Context, ticket string, h *hold) {
-	stop := b.KeepClaim(ctx, leaseKey(ticket), b.inboxGrace, h.setUntil)
+func (ib *Inbox) work(ctx context.Context, ticket string, h *hold) {
+	stop := ib.b.KeepClaim(ctx, leaseKey(ticket), ib.inboxGrace, h.setUntil)
 	h.mu.Lock()
 	h.working, h.stop = true, stop
 	h.mu.Unlock()
@@ -132,47 +170,47 @@ func (h *hold) release() {
 // that dies between the two leaves an entry to recover rather than a
 // claimed event nobody handles (which the platform's retry, deduplicated
 // by the claim, could not repair).
-func (b *Bot) enqueue(ctx context.Context, op InboxOp) (bool, error) {
-	if s, ok := b.base().(InboxStore); ok {
+func (ib *Inbox) enqueue(ctx context.Context, op InboxOp) (bool, error) {
+	if s, ok := ib.b.base().(InboxStore); ok {
 		return s.Enqueue(ctx, op)
 	}
-	if err := b.Store.Create(ctx, op.Coll, op.ID, op.Doc); err != nil {
+	if err := ib.b.Store.Create(ctx, op.Coll, op.ID, op.Doc); err != nil {
 		if ErrorCode(err) == ECONFLICT {
 			return false, nil // the same event already waits in the inbox
 		}
 		return false, err
 	}
 	if op.Claim != "" {
-		first, err := b.Store.Claim(ctx, op.Claim, op.ClaimTTL)
+		first, err := ib.b.Store.Claim(ctx, op.Claim, op.ClaimTTL)
 		if err != nil || !first {
 			// Handled before (or unknown): take the entry back.
-			if derr := b.Store.Delete(context.WithoutCancel(ctx), op.Coll, op.ID); derr != nil {
-				b.Log.Error("inbox: cannot take back an entry", "ticket", op.ID, "err", derr)
+			if derr := ib.b.Store.Delete(context.WithoutCancel(ctx), op.Coll, op.ID); derr != nil {
+				ib.b.Log.Error("inbox: cannot take back an entry", "ticket", op.ID, "err", derr)
 			}
 			return false, err
 		}
 	}
-	if _, err := b.Store.Claim(ctx, op.Lease, op.LeaseTTL); err != nil {
+	if _, err := ib.b.Store.Claim(ctx, op.Lease, op.LeaseTTL); err != nil {
 		// Stored and claimed: without the lease the request is simply
 		// processed by whoever claims it first, here or in recovery.
-		b.Log.Warn("inbox: lease not taken at acceptance", "ticket", op.ID, "err", err)
+		ib.b.Log.Warn("inbox: lease not taken at acceptance", "ticket", op.ID, "err", err)
 	}
 	return true, nil
 }
 
 // dequeue is InboxStore.Dequeue, or its equivalent in plain Store calls
 // (which leave the lease to expire).
-func (b *Bot) dequeue(ctx context.Context, op InboxOp) error {
-	if s, ok := b.base().(InboxStore); ok {
+func (ib *Inbox) dequeue(ctx context.Context, op InboxOp) error {
+	if s, ok := ib.b.base().(InboxStore); ok {
 		return s.Dequeue(ctx, op)
 	}
 	var errs []error
 	if op.Claim != "" {
-		if _, err := b.Store.Claim(ctx, op.Claim, op.ClaimTTL); err != nil {
+		if _, err := ib.b.Store.Claim(ctx, op.Claim, op.ClaimTTL); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := b.Store.Delete(ctx, op.Coll, op.ID); err != nil {
+	if err := ib.b.Store.Delete(ctx, op.Coll, op.ID); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -184,19 +222,19 @@ func leaseKey(ticket string) string { return "inbox:" + ticket }
 
 // Process implements DurableHandler. It answers Duplicate when another
 // process holds the request.
-func (b *Bot) Process(ctx context.Context, ticket string, req *Request) *Response {
+func (ib *Inbox) Process(ctx context.Context, ticket string, req *Request) *Response {
 	p := &processing{ticket: ticket}
-	got, err := b.lease(ctx, ticket)
+	got, err := ib.lease(ctx, ticket)
 	if err != nil {
 		// The request stays in the inbox, for recovery.
-		return b.errorResponse(ctx, req, keep(context.WithValue(ctx, ticketKey{}, p), err))
+		return ib.b.errorResponse(ctx, req, keep(context.WithValue(ctx, ticketKey{}, p), err))
 	}
 	if !got {
 		return &Response{Duplicate: true}
 	}
-	resp := b.Handle(context.WithValue(ctx, ticketKey{}, p), req)
+	resp := ib.b.Handle(context.WithValue(ctx, ticketKey{}, p), req)
 	if p.kept {
-		if v, ok := b.held.Load(ticket); ok {
+		if v, ok := ib.held.Load(ticket); ok {
 			h := v.(*hold)
 			h.mu.Lock()
 			h.kept = true
@@ -236,36 +274,36 @@ func keep(ctx context.Context, err error) error {
 // waited longer than that is left to recovery once the lease is over,
 // rather than handled with a lease that may run out before its renewal
 // starts. Otherwise (recovery) the lease is claimed now.
-func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
-	now := b.Now()
-	if v, ok := b.held.Load(ticket); ok {
+func (ib *Inbox) lease(ctx context.Context, ticket string) (bool, error) {
+	now := ib.b.Now()
+	if v, ok := ib.held.Load(ticket); ok {
 		h := v.(*hold)
 		h.mu.Lock()
 		if h.working {
 			h.mu.Unlock()
 			return false, nil // already being handled here
 		}
-		if h.until.Sub(now) > b.inboxGrace/2 {
+		if h.until.Sub(now) > ib.inboxGrace/2 {
 			h.mu.Unlock()
-			b.work(ctx, ticket, h)
+			ib.work(ctx, ticket, h)
 			return true, nil
 		}
 		end := h.until
 		h.mu.Unlock()
-		b.held.CompareAndDelete(ticket, h)
+		ib.held.CompareAndDelete(ticket, h)
 		if end.After(now) {
 			return false, nil
 		}
 	}
-	got, err := b.Store.Claim(ctx, leaseKey(ticket), b.inboxGrace)
+	got, err := ib.b.Store.Claim(ctx, leaseKey(ticket), ib.inboxGrace)
 	if err != nil || !got {
 		return false, err
 	}
-	h := &hold{until: now.Add(b.inboxGrace)}
-	if _, loaded := b.held.LoadOrStore(ticket, h); loaded {
+	h := &hold{until: now.Add(ib.inboxGrace)}
+	if _, loaded := ib.held.LoadOrStore(ticket, h); loaded {
 		return false, nil // taken here meanwhile
 	}
-	b.work(ctx, ticket, h)
+	ib.work(ctx, ticket, h)
 	return true, nil
 }
 
@@ -274,21 +312,21 @@ func (b *Bot) lease(ctx context.Context, ticket string) (bool, error) {
 // and it renews the dedupe from the time of handling) and removes the
 // entry with its lease. It does nothing for a request another process
 // holds: that one removes it when its answer is out.
-func (b *Bot) Done(ctx context.Context, ticket string, req *Request) {
-	if left := b.release(ctx, req); len(left) > 0 {
+func (ib *Inbox) Done(ctx context.Context, ticket string, req *Request) {
+	if left := ib.release(ctx, req); len(left) > 0 {
 		// The answers went out, but their reservations could not be
 		// removed (the store is unreachable): were the lease to go now,
 		// the outbox would send them again. Keep it and try again.
-		b.finishLater(ticket, req, left)
+		ib.finishLater(ticket, req, left)
 		return
 	}
-	b.finish(ctx, ticket, req)
+	ib.finish(ctx, ticket, req)
 }
 
 // finish is the end of Done: the lease goes, the entry (if a unit of
 // work has not removed it) and the dedupe claim is renewed.
-func (b *Bot) finish(ctx context.Context, ticket string, req *Request) {
-	v, ok := b.held.LoadAndDelete(ticket)
+func (ib *Inbox) finish(ctx context.Context, ticket string, req *Request) {
+	v, ok := ib.held.LoadAndDelete(ticket)
 	if !ok {
 		return
 	}
@@ -300,12 +338,12 @@ func (b *Bot) finish(ctx context.Context, ticket string, req *Request) {
 	if kept {
 		// Not carried out: the entry stays for recovery (here or in another
 		// process), which may take it as soon as the lease is gone.
-		err := b.RunUnit(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		err := ib.b.RunUnit(context.WithoutCancel(ctx), func(ctx context.Context) error {
 			unitFrom(ctx).dropClaim(leaseKey(ticket))
 			return nil
 		})
 		if err != nil {
-			b.Log.Warn("inbox: lease of a kept request left to expire", "ticket", ticket, "err", err)
+			ib.b.Log.Warn("inbox: lease of a kept request left to expire", "ticket", ticket, "err", err)
 		}
 		return
 	}
@@ -313,26 +351,26 @@ func (b *Bot) finish(ctx context.Context, ticket string, req *Request) {
 	if req != nil && req.EventID != "" {
 		op.Claim, op.ClaimTTL = eventKey(req), DedupeTTL
 	}
-	if err := b.dequeue(context.WithoutCancel(ctx), op); err != nil {
-		b.Log.Error("inbox: handled but not removed", "ticket", ticket, "err", err)
+	if err := ib.dequeue(context.WithoutCancel(ctx), op); err != nil {
+		ib.b.Log.Error("inbox: handled but not removed", "ticket", ticket, "err", err)
 	}
 }
 
-// RecoverInbox handles requests accepted at least grace ago and never
+// Recover handles requests accepted at least grace ago and never
 // processed — their process died after acknowledging — and delivers
 // their answers as messages: public replies to the chat, private ones to
 // the sender directly. It returns how many it handled.
-func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error) {
-	docs, err := b.Store.List(ctx, CollInbox)
+func (ib *Inbox) Recover(ctx context.Context, grace time.Duration) (int, error) {
+	docs, err := ib.b.Store.List(ctx, CollInbox)
 	if err != nil {
 		return 0, err
 	}
 	// Forget leases that are over and not renewed: their requests are
 	// recovered below like any other.
-	now := b.Now()
-	b.held.Range(func(k, v any) bool {
+	now := ib.b.Now()
+	ib.held.Range(func(k, v any) bool {
 		if until, working := v.(*hold).state(); !working && !until.After(now) {
-			b.held.CompareAndDelete(k, v)
+			ib.held.CompareAndDelete(k, v)
 		}
 		return true
 	})
@@ -341,25 +379,25 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 	for _, d := range docs {
 		var e inboxEntry
 		if err := json.Unmarshal(d.Data, &e); err != nil || e.Req == nil {
-			b.Log.Error("inbox: unreadable entry dropped", "ticket", d.ID, "err", err)
-			_ = b.Store.Delete(ctx, CollInbox, d.ID)
+			ib.b.Log.Error("inbox: unreadable entry dropped", "ticket", d.ID, "err", err)
+			_ = ib.b.Store.Delete(ctx, CollInbox, d.ID)
 			continue
 		}
-		if b.Now().Sub(e.Accepted) < grace {
+		if ib.b.Now().Sub(e.Accepted) < grace {
 			continue
 		}
 		if e.Attempts >= maxInboxAttempts {
-			if b.abandon(ctx, d.ID, &e) {
+			if ib.abandon(ctx, d.ID, &e) {
 				n++
 			}
 			continue
 		}
-		if v, ok := b.held.Load(d.ID); ok {
+		if v, ok := ib.held.Load(d.ID); ok {
 			if _, working := v.(*hold).state(); working {
 				continue // being handled here, its lease renewed however long its answer takes
 			}
 		}
-		got, err := b.lease(ctx, d.ID)
+		got, err := ib.lease(ctx, d.ID)
 		if err != nil {
 			// No answer to deliver: the store failing here is not the
 			// user's to hear about; the next round tries again.
@@ -373,24 +411,24 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 		// completion are one unit of work: a crash before its commit
 		// leaves the entry to recover again, after it nothing to repeat.
 		ticket := d.ID
-		err = b.RunUnit(ctx, func(ctx context.Context) error {
+		err = ib.b.RunUnit(ctx, func(ctx context.Context) error {
 			u := unitFrom(ctx)
 			if _, err := u.Get(ctx, CollInbox, ticket); err != nil {
 				return err // gone: completed elsewhere meanwhile
 			}
-			b.completeInbox(ctx, ticket, e.Req, true)
-			return b.deliverLate(ctx, e.Req, b.Handle(ctx, e.Req))
+			ib.completeInbox(ctx, ticket, e.Req, true)
+			return ib.deliverLate(ctx, e.Req, ib.b.Handle(ctx, e.Req))
 		})
 		if IsNotFound(err) {
-			b.dropHold(ticket)
+			ib.dropHold(ticket)
 			continue
 		}
 		n++
-		b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
+		ib.b.Log.Info("inbox: recovered a request", "ticket", d.ID, "platform", e.Req.Platform, "event", e.Req.EventID)
 		if err != nil {
 			errs = append(errs, err) // left in the inbox: tried again after the lease
-			b.countAttempt(ctx, ticket, e)
-			if v, ok := b.held.LoadAndDelete(d.ID); ok {
+			ib.countAttempt(ctx, ticket, e)
+			if v, ok := ib.held.LoadAndDelete(d.ID); ok {
 				v.(*hold).release()
 			}
 			continue
@@ -402,13 +440,13 @@ func (b *Bot) RecoverInbox(ctx context.Context, grace time.Duration) (int, error
 // countAttempt records in the inbox entry ticket that a recovery of it
 // failed. It counts only while the entry is still there and the store
 // takes the count: a store that is away costs a request no attempt.
-func (b *Bot) countAttempt(ctx context.Context, ticket string, e inboxEntry) {
+func (ib *Inbox) countAttempt(ctx context.Context, ticket string, e inboxEntry) {
 	e.Attempts++
 	doc, err := json.Marshal(e)
 	if err != nil {
 		return
 	}
-	err = b.RunUnit(ctx, func(ctx context.Context) error {
+	err = ib.b.RunUnit(ctx, func(ctx context.Context) error {
 		u := unitFrom(ctx)
 		if _, err := u.Get(ctx, CollInbox, ticket); err != nil {
 			return err
@@ -416,7 +454,7 @@ func (b *Bot) countAttempt(ctx context.Context, ticket string, e inboxEntry) {
 		return u.Put(ctx, CollInbox, ticket, doc)
 	})
 	if err != nil && !IsNotFound(err) {
-		b.Log.Warn("inbox: failed recovery not counted", "ticket", ticket, "err", err)
+		ib.b.Log.Warn("inbox: failed recovery not counted", "ticket", ticket, "err", err)
 	}
 }
 
@@ -425,49 +463,49 @@ func (b *Bot) countAttempt(ctx context.Context, ticket string, e inboxEntry) {
 // out: its sender is told that nothing was done. It reports whether it
 // did (false when another process holds or completed the entry, or the
 // store failed).
-func (b *Bot) abandon(ctx context.Context, ticket string, e *inboxEntry) bool {
-	if v, ok := b.held.Load(ticket); ok {
+func (ib *Inbox) abandon(ctx context.Context, ticket string, e *inboxEntry) bool {
+	if v, ok := ib.held.Load(ticket); ok {
 		if _, working := v.(*hold).state(); working {
 			return false
 		}
 	}
-	got, err := b.lease(ctx, ticket)
+	got, err := ib.lease(ctx, ticket)
 	if err != nil || !got {
 		return false
 	}
-	err = b.RunUnit(ctx, func(ctx context.Context) error {
+	err = ib.b.RunUnit(ctx, func(ctx context.Context) error {
 		u := unitFrom(ctx)
 		if _, err := u.Get(ctx, CollInbox, ticket); err != nil {
 			return err
 		}
-		b.completeInbox(ctx, ticket, e.Req, true)
+		ib.completeInbox(ctx, ticket, e.Req, true)
 		lang := e.Req.Lang
 		if lang == "" {
-			lang = b.Lang
+			lang = ib.b.Lang
 		}
-		text := b.T(lang, "error.abandoned", "time", e.Req.Time.In(b.Loc).Format("01-02 15:04"))
-		return b.deliverLate(ctx, e.Req, &Response{Replies: []Reply{{Text: text}}})
+		text := ib.b.T(lang, "error.abandoned", "time", e.Req.Time.In(ib.b.Loc).Format("01-02 15:04"))
+		return ib.deliverLate(ctx, e.Req, &Response{Replies: []Reply{{Text: text}}})
 	})
 	if err != nil {
-		b.Log.Error("inbox: could not give up a failing request", "ticket", ticket, "err", err)
-		b.dropHold(ticket)
+		ib.b.Log.Error("inbox: could not give up a failing request", "ticket", ticket, "err", err)
+		ib.dropHold(ticket)
 		return false
 	}
-	b.Log.Error("inbox: gave up a request that kept failing", "ticket", ticket, "platform", e.Req.Platform, "event", e.Req.EventID, "attempts", e.Attempts)
+	ib.b.Log.Error("inbox: gave up a request that kept failing", "ticket", ticket, "platform", e.Req.Platform, "event", e.Req.EventID, "attempts", e.Attempts)
 	return true
 }
 
 // TakeTurn implements Orderer: the turn of req's chat (and, in a direct
 // chat, of the direct messages with its sender) with the sender when it
 // keeps order (ChatOrder).
-func (b *Bot) TakeTurn(ctx context.Context, req *Request) (context.Context, bool, func()) {
-	b.mu.RLock()
-	o, ok := b.sender.(ChatOrder)
-	b.mu.RUnlock()
+func (ib *Inbox) TakeTurn(ctx context.Context, req *Request) (context.Context, bool, func()) {
+	ib.b.Out.mu.RLock()
+	o, ok := ib.b.Out.sender.(ChatOrder)
+	ib.b.Out.mu.RUnlock()
 	if !ok {
 		return ctx, false, func() {}
 	}
-	chat, user := b.answerChat(req)
+	chat, user := ib.answerChat(req)
 	if req.Direct || req.ChatID == "" {
 		chat = req.ChatID
 	} else if req.PrivateDirect {
@@ -478,7 +516,7 @@ func (b *Bot) TakeTurn(ctx context.Context, req *Request) (context.Context, bool
 	// The request's own reserved answers are what the caller is about to
 	// show: only messages older than they count as a backlog.
 	before := ""
-	if v, ok := b.reserved.Load(req); ok {
+	if v, ok := ib.reserved.Load(req); ok {
 		res := v.(*reservation)
 		res.mu.Lock()
 		if len(res.ids) > 0 {
@@ -491,7 +529,7 @@ func (b *Bot) TakeTurn(ctx context.Context, req *Request) (context.Context, bool
 
 // answerChat is the conversation where the adapter shows the answers to
 // req: its chat, or the sender directly for a direct message.
-func (b *Bot) answerChat(req *Request) (chat, user string) {
+func (ib *Inbox) answerChat(req *Request) (chat, user string) {
 	if req.Direct || req.ChatID == "" {
 		return "", req.UserID
 	}
@@ -500,10 +538,10 @@ func (b *Bot) answerChat(req *Request) (chat, user string) {
 
 // deliverLate sends the answer to a request whose original reply channel
 // is gone.
-func (b *Bot) deliverLate(ctx context.Context, req *Request, resp *Response) error {
+func (ib *Inbox) deliverLate(ctx context.Context, req *Request, resp *Response) error {
 	var errs []error
 	for i, r := range resp.Replies {
-		if err := b.DeliverLate(ctx, req, i, r); err != nil {
+		if err := ib.DeliverLate(ctx, req, i, r); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -516,18 +554,18 @@ func (b *Bot) deliverLate(ctx context.Context, req *Request, resp *Response) err
 // when private (no platform keeps a private answer in a group for
 // later), or as an update of the message a click came from. It returns
 // nil once the message is sent or queued.
-func (b *Bot) DeliverLate(ctx context.Context, req *Request, i int, r Reply) error {
-	if done, err := b.expedite(ctx, req, i, r); done || err != nil {
+func (ib *Inbox) DeliverLate(ctx context.Context, req *Request, i int, r Reply) error {
+	if done, err := ib.expedite(ctx, req, i, r); done || err != nil {
 		return err // the reserved answer goes now
 	}
-	if _, err := b.Send(ctx, b.lateOutgoing(req, i, r)); err != nil && !errors.Is(err, ErrQueued) {
+	if _, err := ib.b.Out.Send(ctx, ib.lateOutgoing(req, i, r)); err != nil && !errors.Is(err, ErrQueued) {
 		return err
 	}
 	return nil
 }
 
 // lateOutgoing is reply i to req as a message of its own.
-func (b *Bot) lateOutgoing(req *Request, i int, r Reply) Outgoing {
+func (ib *Inbox) lateOutgoing(req *Request, i int, r Reply) Outgoing {
 	o := Outgoing{Platform: req.Platform, Text: r.Text, Card: r.Card, Files: r.Files}
 	if req.EventID != "" {
 		// The key adapters give the first answer to this event, so a
@@ -562,10 +600,10 @@ type ticketKey struct{}
 // command's ingest-only mode uses it, so that measuring the
 // acknowledgement alone keeps only the holds of requests in flight, as
 // a bot that answers does.
-func (b *Bot) LeaveToRecovery(ticket string) { b.dropHold(ticket) }
+func (ib *Inbox) LeaveToRecovery(ticket string) { ib.dropHold(ticket) }
 
-func (b *Bot) dropHold(ticket string) {
-	if v, ok := b.held.LoadAndDelete(ticket); ok {
+func (ib *Inbox) dropHold(ticket string) {
+	if v, ok := ib.held.LoadAndDelete(ticket); ok {
 		v.(*hold).release()
 	}
 }
@@ -577,7 +615,7 @@ func (b *Bot) dropHold(ticket string) {
 // process that completed it first makes this unit conflict). With
 // release the lease goes too; otherwise (an adapter still delivers the
 // answers) this process keeps it until Done.
-func (b *Bot) completeInbox(ctx context.Context, ticket string, req *Request, release bool) {
+func (ib *Inbox) completeInbox(ctx context.Context, ticket string, req *Request, release bool) {
 	u := unitFrom(ctx)
 	u.requireDoc(CollInbox, ticket)
 	u.set(CollInbox, ticket, nil)
@@ -586,13 +624,13 @@ func (b *Bot) completeInbox(ctx context.Context, ticket string, req *Request, re
 	}
 	if release {
 		u.dropClaim(leaseKey(ticket))
-		AfterCommit(ctx, func(context.Context) { b.dropHold(ticket) })
+		AfterCommit(ctx, func(context.Context) { ib.dropHold(ticket) })
 	}
 }
 
 // inUnit runs the command as one unit of work; for a request from the
 // inbox (Process), the completion of its entry is part of that unit.
-func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
+func (ib *Inbox) inUnit(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		p, _ := ctx.Value(ticketKey{}).(*processing)
 		ticket := ""
@@ -601,7 +639,7 @@ func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
 		}
 		var resp *Response
 		attempt := 0
-		err := b.RunUnit(ctx, func(ctx context.Context) error {
+		err := ib.b.RunUnit(ctx, func(ctx context.Context) error {
 			attempt++
 			resp = nil
 			if ticket != "" {
@@ -615,16 +653,16 @@ func (b *Bot) inUnit(next HandlerFunc) HandlerFunc {
 						return err
 					}
 				}
-				b.completeInbox(ctx, ticket, req, false)
+				ib.completeInbox(ctx, ticket, req, false)
 			}
 			r, err := next(ctx, req)
 			resp = r
 			if ticket != "" && committable(err) {
 				out := r
 				if err != nil {
-					out = b.errorResponse(ctx, req, err)
+					out = ib.b.errorResponse(ctx, req, err)
 				}
-				if rerr := b.reserve(ctx, ticket, req, out); rerr != nil {
+				if rerr := ib.reserve(ctx, ticket, req, out); rerr != nil {
 					return rerr
 				}
 			}
@@ -670,26 +708,26 @@ type reservation struct {
 // until Done): the adapter delivers them and Done releases them; a
 // process that dies first leaves them to be delivered late, once its
 // lease is over, by whichever process runs the outbox.
-func (b *Bot) reserve(ctx context.Context, ticket string, req *Request, resp *Response) error {
-	b.mu.RLock()
-	rs, ok := b.sender.(Reserver)
-	b.mu.RUnlock()
+func (ib *Inbox) reserve(ctx context.Context, ticket string, req *Request, resp *Response) error {
+	ib.b.Out.mu.RLock()
+	rs, ok := ib.b.Out.sender.(Reserver)
+	ib.b.Out.mu.RUnlock()
 	if !ok || resp == nil || resp.Duplicate || len(resp.Replies) == 0 {
 		return nil
 	}
 	res := &reservation{replies: resp.Replies, expedited: map[int]bool{}}
 	for i, r := range resp.Replies {
-		chat, user := b.answerChat(req)
+		chat, user := ib.answerChat(req)
 		if req.PrivateDirect && !r.Public {
 			chat, user = "", req.UserID // shown in the direct chat
 		}
-		id, err := rs.Reserve(ctx, b.lateOutgoing(req, i, r), chat, user, leaseKey(ticket), b.Now())
+		id, err := rs.Reserve(ctx, ib.lateOutgoing(req, i, r), chat, user, leaseKey(ticket), ib.b.Now())
 		if err != nil {
 			return err
 		}
 		res.ids = append(res.ids, id)
 	}
-	AfterCommit(ctx, func(context.Context) { b.reserved.Store(req, res) })
+	AfterCommit(ctx, func(context.Context) { ib.reserved.Store(req, res) })
 	return nil
 }
 
@@ -702,25 +740,25 @@ const releaseRetry = 30 * time.Minute
 // takes it or releaseRetry has passed; then it finishes Done. A process
 // that dies meanwhile lets the lease lapse, and the answers are sent
 // again: the one window left for a second answer, on Slack.
-func (b *Bot) finishLater(ticket string, req *Request, ids []string) {
+func (ib *Inbox) finishLater(ticket string, req *Request, ids []string) {
 	ctx := context.Background()
 	// The request's own renewal ends with its work: renew here instead.
-	if v, ok := b.held.LoadAndDelete(ticket); ok {
+	if v, ok := ib.held.LoadAndDelete(ticket); ok {
 		v.(*hold).release()
 	}
-	h := &hold{until: b.Now().Add(b.inboxGrace), working: true}
-	stop := b.KeepClaim(ctx, leaseKey(ticket), b.inboxGrace, h.setUntil)
+	h := &hold{until: ib.b.Now().Add(ib.inboxGrace), working: true}
+	stop := ib.b.KeepClaim(ctx, leaseKey(ticket), ib.inboxGrace, h.setUntil)
 	h.stop = stop
-	b.held.Store(ticket, h) // recovery leaves it alone meanwhile
+	ib.held.Store(ticket, h) // recovery leaves it alone meanwhile
 	go func() {
-		b.mu.RLock()
-		rs, _ := b.sender.(Reserver)
-		b.mu.RUnlock()
-		end := b.Now().Add(releaseRetry)
+		ib.b.Out.mu.RLock()
+		rs, _ := ib.b.Out.sender.(Reserver)
+		ib.b.Out.mu.RUnlock()
+		end := ib.b.Now().Add(releaseRetry)
 		pause := time.Second
 		for len(ids) > 0 && rs != nil {
-			if b.SleepUntil(ctx, b.Now().Add(pause)) != nil || b.Now().After(end) {
-				b.Log.Error("inbox: delivered answers still reserved; they may be sent again", "ticket", ticket, "entries", ids)
+			if ib.b.SleepUntil(ctx, ib.b.Now().Add(pause)) != nil || ib.b.Now().After(end) {
+				ib.b.Log.Error("inbox: delivered answers still reserved; they may be sent again", "ticket", ticket, "entries", ids)
 				break
 			}
 			var left []string
@@ -732,20 +770,20 @@ func (b *Bot) finishLater(ticket string, req *Request, ids []string) {
 			ids = left
 			pause = min(2*pause, 30*time.Second)
 		}
-		b.finish(ctx, ticket, req) // stops the renewal, then lets the lease go
+		ib.finish(ctx, ticket, req) // stops the renewal, then lets the lease go
 	}()
 }
 
 // release forgets the reserved answers to req that its adapter
 // delivered. It returns those the store did not let go.
-func (b *Bot) release(ctx context.Context, req *Request) (left []string) {
-	v, ok := b.reserved.LoadAndDelete(req)
+func (ib *Inbox) release(ctx context.Context, req *Request) (left []string) {
+	v, ok := ib.reserved.LoadAndDelete(req)
 	if !ok {
 		return nil
 	}
-	b.mu.RLock()
-	rs, _ := b.sender.(Reserver)
-	b.mu.RUnlock()
+	ib.b.Out.mu.RLock()
+	rs, _ := ib.b.Out.sender.(Reserver)
+	ib.b.Out.mu.RUnlock()
 	res := v.(*reservation)
 	res.mu.Lock()
 	defer res.mu.Unlock()
@@ -754,7 +792,7 @@ func (b *Bot) release(ctx context.Context, req *Request) (left []string) {
 			continue
 		}
 		if err := rs.Release(context.WithoutCancel(ctx), id); err != nil {
-			b.Log.Warn("inbox: a delivered answer was not released; trying again", "entry", id, "err", err)
+			ib.b.Log.Warn("inbox: a delivered answer was not released; trying again", "entry", id, "err", err)
 			left = append(left, id)
 		}
 	}
@@ -763,8 +801,8 @@ func (b *Bot) release(ctx context.Context, req *Request) (left []string) {
 
 // expedite sends reserved reply i to req now, if r is that reply; it
 // reports whether it did.
-func (b *Bot) expedite(ctx context.Context, req *Request, i int, r Reply) (bool, error) {
-	v, ok := b.reserved.Load(req)
+func (ib *Inbox) expedite(ctx context.Context, req *Request, i int, r Reply) (bool, error) {
+	v, ok := ib.reserved.Load(req)
 	if !ok {
 		return false, nil
 	}
@@ -774,9 +812,9 @@ func (b *Bot) expedite(ctx context.Context, req *Request, i int, r Reply) (bool,
 	if i >= len(res.ids) || res.replies[i].Text != r.Text || res.replies[i].Card != r.Card || len(res.replies[i].Files) != len(r.Files) {
 		return false, nil
 	}
-	b.mu.RLock()
-	rs, _ := b.sender.(Reserver)
-	b.mu.RUnlock()
+	ib.b.Out.mu.RLock()
+	rs, _ := ib.b.Out.sender.(Reserver)
+	ib.b.Out.mu.RUnlock()
 	if rs == nil {
 		return false, nil
 	}
@@ -784,7 +822,13 @@ func (b *Bot) expedite(ctx context.Context, req *Request, i int, r Reply) (bool,
 	if err := rs.Expedite(ctx, res.ids[i]); err != nil {
 		// Still reserved, so not lost: it goes once the request's lease is
 		// over (Done drops it), like the answer of a process that died.
-		b.Log.Warn("inbox: answer left reserved; it goes when the request is done", "entry", res.ids[i], "err", err)
+		ib.b.Log.Warn("inbox: answer left reserved; it goes when the request is done", "entry", res.ids[i], "err", err)
 	}
 	return true, nil
 }
+
+// OnDuplicate calls f for every platform retry the durable inbox drops
+// (Accept answering duplicate), e.g. to count it in metrics; retries
+// dropped by Handle's own dedupe go through the middlewares instead. Set
+// it before requests arrive.
+func (ib *Inbox) OnDuplicate(f func(req *Request)) { ib.onDuplicate = f }

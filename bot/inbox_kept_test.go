@@ -50,14 +50,14 @@ func TestAStoreOutageKeepsTheRequestForRecovery(t *testing.T) {
 	env := recordEnv(t, &runs, &fail, bottest.WithStore(mem), bottest.WithClock(clock))
 	ctx := context.Background()
 	req := recordReq("Ev-kept")
-	ticket, dup, err := env.Bot.Accept(ctx, req)
+	ticket, dup, err := env.Bot.Inbox.Accept(ctx, req)
 	if err != nil || dup {
 		t.Fatalf("accept: %v dup=%v", err, dup)
 	}
 	// The store goes away while the command runs, after its write was
 	// staged in the unit: the commit is what meets the outage.
 	down := bot.Unavailable(errors.New("store down"))
-	answer := bottest.Text(env.Bot.Process(withOutage(ctx, mem, down), ticket, req))
+	answer := bottest.Text(env.Bot.Inbox.Process(withOutage(ctx, mem, down), ticket, req))
 	want := env.Bot.T("zh-CN", "error.kept")
 	if answer != want {
 		t.Fatalf("answer during the outage: %q, want %q", answer, want)
@@ -65,7 +65,7 @@ func TestAStoreOutageKeepsTheRequestForRecovery(t *testing.T) {
 	// The store is back by the time the adapter has delivered the answer:
 	// the request must not be completed as if it had been carried out.
 	mem.Fail = nil
-	env.Bot.Done(ctx, ticket, req)
+	env.Bot.Inbox.Done(ctx, ticket, req)
 	if _, err := mem.Get(ctx, "records", "Ev-kept"); !bot.IsNotFound(err) {
 		t.Fatalf("the record was written although the commit failed: %v", err)
 	}
@@ -74,7 +74,7 @@ func TestAStoreOutageKeepsTheRequestForRecovery(t *testing.T) {
 	}
 	// Recovery, after the lease taken at acceptance has run out.
 	clock.Advance(2 * bot.InboxGrace)
-	if got, err := env.Bot.RecoverInbox(ctx, bot.InboxGrace); err != nil || got != 1 {
+	if got, err := env.Bot.Inbox.Recover(ctx, bot.InboxGrace); err != nil || got != 1 {
 		t.Fatalf("recovered %d, err %v", got, err)
 	}
 	if _, err := mem.Get(ctx, "records", "Ev-kept"); err != nil {
@@ -96,7 +96,7 @@ func TestAStoreOutageKeepsTheRequestForRecovery(t *testing.T) {
 	}
 	// Nothing is left to do twice.
 	clock.Advance(2 * bot.InboxGrace)
-	if n, err := env.Bot.RecoverInbox(ctx, bot.InboxGrace); err != nil || n != 0 || runs.Load() != 2 {
+	if n, err := env.Bot.Inbox.Recover(ctx, bot.InboxGrace); err != nil || n != 0 || runs.Load() != 2 {
 		t.Errorf("a second recovery handled %d (runs %d), err %v", n, runs.Load(), err)
 	}
 }
@@ -123,13 +123,13 @@ func TestRecoveryGivesUpARequestThatKeepsFailing(t *testing.T) {
 	mem.Now = clock.Now
 	env := recordEnv(t, &runs, &fail, bottest.WithStore(mem), bottest.WithClock(clock))
 	ctx := context.Background()
-	if _, _, err := env.Bot.Accept(ctx, recordReq("Ev-broken")); err != nil {
+	if _, _, err := env.Bot.Inbox.Accept(ctx, recordReq("Ev-broken")); err != nil {
 		t.Fatal(err)
 	}
 	// The accepting process died; every recovery fails inside the command.
 	for i := 1; i <= 10; i++ {
 		clock.Advance(2 * bot.InboxGrace)
-		if _, err := env.Bot.RecoverInbox(ctx, bot.InboxGrace); err == nil {
+		if _, err := env.Bot.Inbox.Recover(ctx, bot.InboxGrace); err == nil {
 			t.Fatalf("recovery %d: no error from a failing command", i)
 		}
 		if _, err := mem.Get(ctx, "records", "Ev-broken"); !bot.IsNotFound(err) {
@@ -144,7 +144,7 @@ func TestRecoveryGivesUpARequestThatKeepsFailing(t *testing.T) {
 		t.Fatalf("the command ran %d times in 10 recoveries", runs.Load())
 	}
 	clock.Advance(2 * bot.InboxGrace)
-	if got, err := env.Bot.RecoverInbox(ctx, bot.InboxGrace); err != nil || got != 1 {
+	if got, err := env.Bot.Inbox.Recover(ctx, bot.InboxGrace); err != nil || got != 1 {
 		t.Fatalf("the eleventh round: %d handled, err %v; want the request given up", got, err)
 	}
 	if runs.Load() != 10 {
@@ -159,7 +159,7 @@ func TestRecoveryGivesUpARequestThatKeepsFailing(t *testing.T) {
 		t.Fatalf("sent when giving up: %+v, want one private apology to the sender", sent)
 	}
 	clock.Advance(time.Hour)
-	if n, _ := env.Bot.RecoverInbox(ctx, bot.InboxGrace); n != 0 {
+	if n, _ := env.Bot.Inbox.Recover(ctx, bot.InboxGrace); n != 0 {
 		t.Errorf("recovered %d after the request was given up", n)
 	}
 }

@@ -36,15 +36,15 @@ func TestAcceptThenProcessHandlesOnceAndEmptiesTheInbox(t *testing.T) {
 	env := countingEnv(t, &n)
 	ctx := context.Background()
 	req := slackReq("Ev1")
-	ticket, dup, err := env.Bot.Accept(ctx, req)
+	ticket, dup, err := env.Bot.Inbox.Accept(ctx, req)
 	if err != nil || dup {
 		t.Fatalf("accept: %v dup=%v", err, dup)
 	}
 	// The platform retries before the first delivery was processed.
-	if _, dup, _ := env.Bot.Accept(ctx, slackReq("Ev1")); !dup {
+	if _, dup, _ := env.Bot.Inbox.Accept(ctx, slackReq("Ev1")); !dup {
 		t.Error("a retry of an accepted event was accepted again")
 	}
-	resp := env.Bot.Process(ctx, ticket, req)
+	resp := env.Bot.Inbox.Process(ctx, ticket, req)
 	if bottest.Text(resp) == "" || n.Load() != 1 {
 		t.Fatalf("process: %q, handled %d times", bottest.Text(resp), n.Load())
 	}
@@ -56,7 +56,7 @@ func TestAcceptThenProcessHandlesOnceAndEmptiesTheInbox(t *testing.T) {
 	if docs, _ := env.Store.List(ctx, outbox.Coll); len(docs) != 2 {
 		t.Fatalf("%d answers kept in the outbox while the adapter delivers them, want 2", len(docs))
 	}
-	env.Bot.Done(ctx, ticket, req) // the adapter delivered them
+	env.Bot.Inbox.Done(ctx, ticket, req) // the adapter delivered them
 	if docs, _ := env.Store.List(ctx, outbox.Coll); len(docs) != 0 {
 		t.Errorf("%d answers still kept after the adapter delivered them", len(docs))
 	}
@@ -64,10 +64,10 @@ func TestAcceptThenProcessHandlesOnceAndEmptiesTheInbox(t *testing.T) {
 	if sent, _ := env.Outbox.Flush(ctx); sent != 0 || len(env.Adapter.Sent()) != 0 {
 		t.Errorf("answers the adapter delivered were sent again: %d", sent)
 	}
-	if _, err := env.Bot.RecoverInbox(ctx, 0); err != nil || n.Load() != 1 {
+	if _, err := env.Bot.Inbox.Recover(ctx, 0); err != nil || n.Load() != 1 {
 		t.Errorf("recovery re-ran a processed request: %d", n.Load())
 	}
-	if _, dup, _ := env.Bot.Accept(ctx, slackReq("Ev1")); !dup {
+	if _, dup, _ := env.Bot.Inbox.Accept(ctx, slackReq("Ev1")); !dup {
 		t.Error("a retry after the event was handled was accepted again")
 	}
 	if docs, _ := env.Store.List(ctx, bot.CollInbox); len(docs) != 0 {
@@ -83,11 +83,11 @@ func TestAnswerNotDeliveredIsDeliveredLate(t *testing.T) {
 	env := countingEnv(t, &n)
 	ctx := context.Background()
 	req := slackReq("Ev3")
-	ticket, _, err := env.Bot.Accept(ctx, req)
+	ticket, _, err := env.Bot.Inbox.Accept(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = env.Bot.Process(ctx, ticket, req)
+	_ = env.Bot.Inbox.Process(ctx, ticket, req)
 	restarted := countingEnv(t, &n, bottest.WithStore(env.Store), bottest.WithClock(env.Clock))
 	env.Clock.Advance(bot.InboxGrace / 2)
 	if sent, _ := restarted.Outbox.Flush(ctx); sent != 0 {
@@ -95,7 +95,7 @@ func TestAnswerNotDeliveredIsDeliveredLate(t *testing.T) {
 	}
 	bot.Die(env.Bot, ticket) // … and the process dies before delivering
 	env.Clock.Advance(2 * time.Minute)
-	got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace)
+	got, err := restarted.Bot.Inbox.Recover(ctx, bot.InboxGrace)
 	if err != nil || got != 0 || n.Load() != 1 {
 		t.Fatalf("recovered %d, handled %d times, err %v: a committed command ran again", got, n.Load(), err)
 	}
@@ -116,14 +116,14 @@ func TestAnswerHandedOverGoesOnce(t *testing.T) {
 	env := countingEnv(t, &n)
 	ctx := context.Background()
 	req := slackReq("Ev4")
-	ticket, _, err := env.Bot.Accept(ctx, req)
+	ticket, _, err := env.Bot.Inbox.Accept(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := env.Bot.Process(ctx, ticket, req)
+	resp := env.Bot.Inbox.Process(ctx, ticket, req)
 	// The first reply went out directly; the platform refused the second.
-	bot.HandOver(ctx, env.Bot, req, 1, resp.Replies[1], env.Bot.Log)
-	env.Bot.Done(ctx, ticket, req)
+	bot.HandOver(ctx, env.Bot.Inbox, req, 1, resp.Replies[1], env.Bot.Log)
+	env.Bot.Inbox.Done(ctx, ticket, req)
 	// It waited behind the first answer's place (reserved until Done) and
 	// goes with the flush that Done's release wakes.
 	if _, err := env.Outbox.Flush(ctx); err != nil {
@@ -147,17 +147,17 @@ func TestRecoverInboxHandlesAbandonedRequests(t *testing.T) {
 	var n atomic.Int32
 	env := countingEnv(t, &n)
 	ctx := context.Background()
-	if _, _, err := env.Bot.Accept(ctx, slackReq("Ev2")); err != nil {
+	if _, _, err := env.Bot.Inbox.Accept(ctx, slackReq("Ev2")); err != nil {
 		t.Fatal(err)
 	}
 	// Younger than the grace period: its process may still be at work.
-	if got, _ := env.Bot.RecoverInbox(ctx, bot.InboxGrace); got != 0 {
+	if got, _ := env.Bot.Inbox.Recover(ctx, bot.InboxGrace); got != 0 {
 		t.Fatalf("recovered a request still within its grace period")
 	}
 	env.Clock.Advance(2 * time.Minute)
 	restarted := countingEnv(t, &n, bottest.WithStore(env.Store))
 	restarted.Clock.Set(env.Clock.Now())
-	got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace)
+	got, err := restarted.Bot.Inbox.Recover(ctx, bot.InboxGrace)
 	if err != nil || got != 1 || n.Load() != 1 {
 		t.Fatalf("recovered %d (handled %d), err %v", got, n.Load(), err)
 	}
@@ -173,7 +173,7 @@ func TestTwoReplicasRecoverARequestOnce(t *testing.T) {
 	b := countingEnv(t, &n, bottest.WithStore(a.Store))
 	ctx := context.Background()
 	for i := 0; i < 10; i++ {
-		if _, _, err := a.Bot.Accept(ctx, slackReq("Ev-r"+string(rune('a'+i)))); err != nil {
+		if _, _, err := a.Bot.Inbox.Accept(ctx, slackReq("Ev-r"+string(rune('a'+i)))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -184,7 +184,7 @@ func TestTwoReplicasRecoverARequestOnce(t *testing.T) {
 		wg.Add(1)
 		go func(e *bottest.Env) {
 			defer wg.Done()
-			_, _ = e.Bot.RecoverInbox(ctx, bot.InboxGrace)
+			_, _ = e.Bot.Inbox.Recover(ctx, bot.InboxGrace)
 		}(e)
 	}
 	wg.Wait()
@@ -226,25 +226,25 @@ func TestAcceptedRequestBelongsToItsProcess(t *testing.T) {
 	inboxStores(t, func(t *testing.T, a, b *bottest.Env, n *atomic.Int32) {
 		ctx := context.Background()
 		req := slackReq("Ev-own")
-		ticket, dup, err := a.Bot.Accept(ctx, req)
+		ticket, dup, err := a.Bot.Inbox.Accept(ctx, req)
 		if err != nil || dup {
 			t.Fatalf("accept: %v dup=%v", err, dup)
 		}
-		if resp := b.Bot.Process(ctx, ticket, req); !resp.Duplicate {
+		if resp := b.Bot.Inbox.Process(ctx, ticket, req); !resp.Duplicate {
 			t.Fatalf("another replica handled a request accepted here: %+v", resp)
 		}
-		b.Bot.Done(ctx, ticket, req)
+		b.Bot.Inbox.Done(ctx, ticket, req)
 		if docs, _ := a.Store.List(ctx, bot.CollInbox); len(docs) != 1 {
 			t.Fatalf("a replica that did not handle the request removed it: %d entries", len(docs))
 		}
-		if resp := a.Bot.Process(ctx, ticket, req); resp.Duplicate || n.Load() != 1 {
+		if resp := a.Bot.Inbox.Process(ctx, ticket, req); resp.Duplicate || n.Load() != 1 {
 			t.Fatalf("the accepting process could not handle its request: %+v, handled %d", resp, n.Load())
 		}
-		a.Bot.Done(ctx, ticket, req)
+		a.Bot.Inbox.Done(ctx, ticket, req)
 		if docs, _ := a.Store.List(ctx, bot.CollInbox); len(docs) != 0 {
 			t.Fatalf("%d entries left after Done", len(docs))
 		}
-		if _, dup, _ := b.Bot.Accept(ctx, slackReq("Ev-own")); !dup {
+		if _, dup, _ := b.Bot.Inbox.Accept(ctx, slackReq("Ev-own")); !dup {
 			t.Error("a retry after the event was handled was accepted again")
 		}
 	})
@@ -257,20 +257,20 @@ func TestRequestWithLittleLeaseLeftGoesToRecovery(t *testing.T) {
 	inboxStores(t, func(t *testing.T, a, b *bottest.Env, n *atomic.Int32) {
 		ctx := context.Background()
 		req := slackReq("Ev-late")
-		ticket, _, err := a.Bot.Accept(ctx, req)
+		ticket, _, err := a.Bot.Inbox.Accept(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		a.Clock.Advance(bot.InboxGrace * 3 / 4)
-		if resp := a.Bot.Process(ctx, ticket, req); !resp.Duplicate || n.Load() != 0 {
+		if resp := a.Bot.Inbox.Process(ctx, ticket, req); !resp.Duplicate || n.Load() != 0 {
 			t.Fatalf("handled with a quarter of the lease left: %+v, handled %d", resp, n.Load())
 		}
-		a.Bot.Done(ctx, ticket, req)
-		if got, _ := b.Bot.RecoverInbox(ctx, bot.InboxGrace); got != 0 {
+		a.Bot.Inbox.Done(ctx, ticket, req)
+		if got, _ := b.Bot.Inbox.Recover(ctx, bot.InboxGrace); got != 0 {
 			t.Fatalf("recovered while the lease still ran")
 		}
 		a.Clock.Advance(bot.InboxGrace / 2)
-		got, err := b.Bot.RecoverInbox(ctx, bot.InboxGrace)
+		got, err := b.Bot.Inbox.Recover(ctx, bot.InboxGrace)
 		if err != nil || got != 1 || n.Load() != 1 {
 			t.Fatalf("recovered %d, handled %d, err %v", got, n.Load(), err)
 		}
@@ -303,20 +303,20 @@ func TestRecoveryWithoutALeaseAnswersNobody(t *testing.T) {
 	store := &claimFails{Store: mem}
 	env := countingEnv(t, &n, bottest.WithStore(store), bottest.WithClock(clock))
 	ctx := context.Background()
-	if _, _, err := env.Bot.Accept(ctx, slackReq("Ev-nolease")); err != nil {
+	if _, _, err := env.Bot.Inbox.Accept(ctx, slackReq("Ev-nolease")); err != nil {
 		t.Fatal(err)
 	}
 	env.Clock.Advance(2 * time.Minute)
 	restarted := countingEnv(t, &n, bottest.WithStore(store), bottest.WithClock(env.Clock))
 	store.fail.Store(true)
-	if got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace); err == nil || got != 0 {
+	if got, err := restarted.Bot.Inbox.Recover(ctx, bot.InboxGrace); err == nil || got != 0 {
 		t.Fatalf("recovered %d, err %v; want 0 and the store's error", got, err)
 	}
 	if n.Load() != 0 || len(restarted.Adapter.Sent()) != 0 {
 		t.Fatalf("handled %d times, sent %+v", n.Load(), restarted.Adapter.Sent())
 	}
 	store.fail.Store(false)
-	if got, err := restarted.Bot.RecoverInbox(ctx, bot.InboxGrace); err != nil || got != 1 || n.Load() != 1 {
+	if got, err := restarted.Bot.Inbox.Recover(ctx, bot.InboxGrace); err != nil || got != 1 || n.Load() != 1 {
 		t.Fatalf("second round: recovered %d, handled %d, err %v", got, n.Load(), err)
 	}
 	if docs, _ := store.List(ctx, bot.CollInbox); len(docs) != 0 {
@@ -372,20 +372,20 @@ func TestLongRetryAfterNeverAnswersTwice(t *testing.T) {
 		platform := &slowPlatform{clock: a.Clock, until: a.Clock.Now().Add(5 * time.Minute)}
 		req := slackReq("Ev-429")
 		req.Text = "record"
-		ticket, _, err := a.Bot.Accept(ctx, req)
+		ticket, _, err := a.Bot.Inbox.Accept(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan struct{})
 		go func() { // the adapter's background work
 			defer close(done)
-			resp := a.Bot.Process(ctx, ticket, req)
+			resp := a.Bot.Inbox.Process(ctx, ticket, req)
 			for _, r := range resp.Replies {
 				if _, err := platform.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: req.ChatID, Text: r.Text}); err != nil {
 					t.Error(err)
 				}
 			}
-			a.Bot.Done(ctx, ticket, req)
+			a.Bot.Inbox.Done(ctx, ticket, req)
 		}()
 		a.Clock.WaitSleepers(t, 2) // the lease's renewal and the send
 		for a.Clock.Now().Before(platform.until) {
@@ -394,7 +394,7 @@ func TestLongRetryAfterNeverAnswersTwice(t *testing.T) {
 				a.Clock.WaitSleepers(t, 2)
 			}
 			for _, e := range []*bottest.Env{a, b} {
-				if got, err := e.Bot.RecoverInbox(ctx, bot.InboxGrace); got != 0 || err != nil {
+				if got, err := e.Bot.Inbox.Recover(ctx, bot.InboxGrace); got != 0 || err != nil {
 					t.Fatalf("at %v a process recovered %d requests (err %v) still being answered",
 						a.Clock.Now().Sub(bottest.Start), got, err)
 				}
@@ -404,7 +404,7 @@ func TestLongRetryAfterNeverAnswersTwice(t *testing.T) {
 		a.Clock.WaitSleepers(t, 0) // Done ended the renewal
 		a.Clock.Advance(10 * time.Minute)
 		for _, e := range []*bottest.Env{a, b} {
-			if got, err := e.Bot.RecoverInbox(ctx, bot.InboxGrace); got != 0 || err != nil {
+			if got, err := e.Bot.Inbox.Recover(ctx, bot.InboxGrace); got != 0 || err != nil {
 				t.Fatalf("recovered %d after the answer went out, err %v", got, err)
 			}
 		}
@@ -447,13 +447,13 @@ func TestDeliveredAnswersReleasedAfterTheStoreRecovers(t *testing.T) {
 	other := countingEnv(t, &n, bottest.WithStore(st), bottest.WithClock(env.Clock))
 	ctx := context.Background()
 	req := slackReq("Ev-release")
-	ticket, _, err := env.Bot.Accept(ctx, req)
+	ticket, _, err := env.Bot.Inbox.Accept(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = env.Bot.Process(ctx, ticket, req) // both answers delivered directly
+	_ = env.Bot.Inbox.Process(ctx, ticket, req) // both answers delivered directly
 	st.fail.Store(true)
-	env.Bot.Done(ctx, ticket, req)
+	env.Bot.Inbox.Done(ctx, ticket, req)
 	// Five times the inbox grace: the lease is renewed all along, and the
 	// release is retried.
 	env.Clock.WaitSleepers(t, 2) // the renewal and the retry
@@ -495,11 +495,11 @@ func TestPrivateDirectAnswersKeepTheirPlaceInTheDirectChat(t *testing.T) {
 	ctx := context.Background()
 	req := slackReq("Ev-direct")
 	req.PrivateDirect = true
-	ticket, _, err := env.Bot.Accept(ctx, req)
+	ticket, _, err := env.Bot.Inbox.Accept(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = env.Bot.Process(ctx, ticket, req) // reserved; the adapter delivers them
+	_ = env.Bot.Inbox.Process(ctx, ticket, req) // reserved; the adapter delivers them
 	docs, err := env.Store.List(ctx, outbox.Coll)
 	if err != nil || len(docs) != 2 {
 		t.Fatalf("%d answers reserved, want 2 (err %v)", len(docs), err)
@@ -518,5 +518,5 @@ func TestPrivateDirectAnswersKeepTheirPlaceInTheDirectChat(t *testing.T) {
 	if got, want := orders["counted"], string(console.Name)+":C1"; got != want {
 		t.Errorf("the public answer keeps its place in %q, want the group %q", got, want)
 	}
-	env.Bot.Done(ctx, ticket, req)
+	env.Bot.Inbox.Done(ctx, ticket, req)
 }

@@ -7,6 +7,14 @@ import (
 	"time"
 )
 
+// Jobs is the part of a Bot that holds the periodic jobs and the named
+// tasks that command packages register.
+type Jobs struct {
+	b     *Bot
+	jobs  []Job
+	tasks map[string]Task
+}
+
 // Job is periodic background work a command package needs, such as
 // sending reminders for unacknowledged clues. The scheduler (cmd/xunji,
 // on gocron) runs each job every Every; jobs must be idempotent, because a
@@ -18,31 +26,31 @@ type Job struct {
 	Run   func(ctx context.Context, now time.Time) error
 }
 
-// AddJob registers a periodic job.
-func (b *Bot) AddJob(j Job) error {
+// Add registers a periodic job.
+func (js *Jobs) Add(j Job) error {
 	if j.Name == "" || j.Every <= 0 || j.Run == nil {
 		return fmt.Errorf("bot: job %q needs a name, a period and a function", j.Name)
 	}
-	for _, o := range b.jobs {
+	for _, o := range js.jobs {
 		if o.Name == j.Name {
 			return fmt.Errorf("bot: job %q registered twice", j.Name)
 		}
 	}
-	b.jobs = append(b.jobs, j)
+	js.jobs = append(js.jobs, j)
 	return nil
 }
 
-// Jobs returns the registered jobs.
-func (b *Bot) Jobs() []Job { return append([]Job(nil), b.jobs...) }
+// All returns the registered jobs.
+func (js *Jobs) All() []Job { return append([]Job(nil), js.jobs...) }
 
-// RunJobs runs every job once at now, in registration order, and returns
+// Run runs every job once at now, in registration order, and returns
 // the first error after trying them all. Tests call it after moving the
 // fake clock.
-func (b *Bot) RunJobs(ctx context.Context, now time.Time) error {
+func (js *Jobs) Run(ctx context.Context, now time.Time) error {
 	var first error
-	for _, j := range b.jobs {
+	for _, j := range js.jobs {
 		if err := j.Run(ctx, now); err != nil {
-			b.Log.Error("job failed", "job", j.Name, "err", err)
+			js.b.Log.Error("job failed", "job", j.Name, "err", err)
 			if first == nil {
 				first = err
 			}
@@ -63,30 +71,30 @@ type Task struct {
 }
 
 // AddTask registers a scheduled task.
-func (b *Bot) AddTask(t Task) error {
+func (js *Jobs) AddTask(t Task) error {
 	if t.Name == "" || t.Run == nil {
 		return fmt.Errorf("bot: task %q needs a name and a function", t.Name)
 	}
-	if _, dup := b.tasks[t.Name]; dup {
+	if _, dup := js.tasks[t.Name]; dup {
 		return fmt.Errorf("bot: task %q registered twice", t.Name)
 	}
-	if b.tasks == nil {
-		b.tasks = map[string]Task{}
+	if js.tasks == nil {
+		js.tasks = map[string]Task{}
 	}
-	b.tasks[t.Name] = t
+	js.tasks[t.Name] = t
 	return nil
 }
 
 // Task returns the task named name.
-func (b *Bot) Task(name string) (Task, bool) {
-	t, ok := b.tasks[name]
+func (js *Jobs) Task(name string) (Task, bool) {
+	t, ok := js.tasks[name]
 	return t, ok
 }
 
 // TaskNames returns the registered task names, sorted.
-func (b *Bot) TaskNames() []string {
-	out := make([]string, 0, len(b.tasks))
-	for n := range b.tasks {
+func (js *Jobs) TaskNames() []string {
+	out := make([]string, 0, len(js.tasks))
+	for n := range js.tasks {
 		out = append(out, n)
 	}
 	slices.Sort(out)

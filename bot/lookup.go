@@ -29,26 +29,26 @@ type UserFinder interface {
 // found. Nobody found is ENOTFOUND; a platform that cannot be asked is
 // EUNAVAILABLE; no platform that can look people up (no Lark) is
 // EINVALID, saying so.
-func (b *Bot) FindUser(ctx context.Context, by Contact, value string) (Platform, string, error) {
-	b.mu.RLock()
+func (pe *People) FindUser(ctx context.Context, by Contact, value string) (Platform, string, error) {
+	pe.b.Out.mu.RLock()
 	var plats []Platform
-	for p, a := range b.adapters {
+	for p, a := range pe.b.Out.adapters {
 		if _, ok := a.(UserFinder); ok {
 			plats = append(plats, p)
 		}
 	}
-	b.mu.RUnlock()
+	pe.b.Out.mu.RUnlock()
 	if len(plats) == 0 {
 		return "", "", Errorf(EINVALID, "error.no_user_finder")
 	}
 	sort.Slice(plats, func(i, j int) bool { return plats[i] < plats[j] })
 	var failed error
 	for _, p := range plats {
-		a, _ := b.Adapter(p)
+		a, _ := pe.b.Out.Adapter(p)
 		id, err := a.(UserFinder).FindUser(ctx, by, value)
 		switch {
 		case err != nil:
-			b.Log.Warn("user look-up failed", "platform", p, "by", by, "err", err)
+			pe.b.Log.Warn("user look-up failed", "platform", p, "by", by, "err", err)
 			failed = err
 		case id != "":
 			return p, id, nil

@@ -178,12 +178,12 @@ type Outgoing struct {
 	Key string `json:"key,omitempty"`
 }
 
-// Handler handles one request; *Bot implements it.
+// Handler handles one request; *Bot and *Inbox implement it.
 type Handler interface {
 	Handle(ctx context.Context, req *Request) *Response
 }
 
-// FileWanter is implemented by handlers (as *Bot does) that tell
+// FileWanter is implemented by handlers (as *Inbox does) that tell
 // adapters whether a command line reads attachments, so that files sent
 // with other commands are not downloaded (and a replied-to message not
 // fetched) for nothing. Adapters without it download every file.
@@ -198,7 +198,7 @@ func WantsFiles(h Handler, text string) bool {
 	return !ok || fw.WantsFiles(text)
 }
 
-// LateDeliverer is implemented by handlers (as *Bot does) that deliver an
+// LateDeliverer is implemented by handlers (as *Inbox does) that deliver an
 // answer the adapter could not (the platform failed when it tried)
 // through the bot's durable sending path, so that it is not lost.
 type LateDeliverer interface {
@@ -221,7 +221,8 @@ func HandOver(ctx context.Context, h Handler, req *Request, i int, r Reply, log 
 	log.Info("answer handed to the outbox", args...)
 }
 
-// DurableHandler is a Handler with a durable inbox (*Bot implements it).
+// DurableHandler is a Handler with a durable inbox (Bot.Inbox
+// implements it).
 // An adapter that must acknowledge before the work is done calls Accept
 // before acknowledging, Process after, and Done once the answer is
 // delivered: a process killed anywhere in between leaves the request in
@@ -293,7 +294,7 @@ type ChatOrder interface {
 	Turn(ctx context.Context, p Platform, chat, user, before string) (turn context.Context, backlog bool, release func())
 }
 
-// Orderer is implemented by handlers (as *Bot does) whose durable
+// Orderer is implemented by handlers (as *Inbox does) whose durable
 // sending path keeps each chat's messages in order (ChatOrder).
 type Orderer interface {
 	// TakeTurn is ChatOrder.Turn for the chat req came from.

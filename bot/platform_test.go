@@ -34,7 +34,7 @@ func TestPlatformsKnowTheirSpecs(t *testing.T) {
 // console), not by an id on another platform.
 func TestRosterFindsNamedPlatformIDs(t *testing.T) {
 	env := bottest.New(t, bottest.WithPlatforms(bot.PlatformSpec{Name: "wecom"}))
-	r := env.Bot.BaseRoster()
+	r := env.Bot.People.BaseRoster()
 	p := env.Person("wangming")
 	p.IDs[console.Name] = "老王"
 	p.IDs["wecom"] = "w-wang"

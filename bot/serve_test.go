@@ -19,7 +19,7 @@ import (
 // served is the bot as an adapter mounts it, with every step of the
 // inbox protocol recorded in order.
 type served struct {
-	*bot.Bot
+	*bot.Inbox
 	mu    sync.Mutex
 	steps []string
 	dones atomic.Int32
@@ -40,11 +40,11 @@ func (s *served) Steps() []string {
 func (s *served) Done(ctx context.Context, ticket string, req *bot.Request) {
 	s.dones.Add(1)
 	s.step("done")
-	s.Bot.Done(ctx, ticket, req)
+	s.Inbox.Done(ctx, ticket, req)
 }
 
 func (s *served) DeliverLate(ctx context.Context, req *bot.Request, i int, r bot.Reply) error {
-	err := s.Bot.DeliverLate(ctx, req, i, r)
+	err := s.Inbox.DeliverLate(ctx, req, i, r)
 	s.step("handed over %d", i)
 	return err
 }
@@ -101,7 +101,7 @@ func acked(t *testing.T, steps []string) []string {
 
 func newServed(t *testing.T, n *atomic.Int32) (*bottest.Env, *served, *adapter) {
 	env := countingEnv(t, n)
-	s := &served{Bot: env.Bot}
+	s := &served{Inbox: env.Bot.Inbox}
 	return env, s, &adapter{s: s}
 }
 
@@ -258,7 +258,7 @@ func TestServeAcknowledgesASlowAnswerWithoutIt(t *testing.T) {
 		<-release
 		return &bot.Response{Replies: []bot.Reply{{Text: "finally", Public: true}}}, nil
 	}})
-	s := &served{Bot: env.Bot}
+	s := &served{Inbox: env.Bot.Inbox}
 	a := &adapter{s: s}
 	d := a.delivery()
 	d.Sync = time.Millisecond
@@ -299,7 +299,7 @@ func TestServeLeavesARequestOutOfTimeToRecovery(t *testing.T) {
 		t.Fatalf("%d inbox entries, want the request left there", inboxLen(t, env))
 	}
 	env.Clock.Advance(bot.InboxGrace + time.Second)
-	got, err := env.Bot.RecoverInbox(ctx, bot.InboxGrace)
+	got, err := env.Bot.Inbox.Recover(ctx, bot.InboxGrace)
 	if err != nil || got != 1 || n.Load() != 1 {
 		t.Fatalf("recovered %d (%v), handled %d times", got, err, n.Load())
 	}
@@ -365,21 +365,21 @@ func TestAHandOverTheStoreRefusesLeavesTheAnswerReserved(t *testing.T) {
 	env := countingEnv(t, &n)
 	ctx := context.Background()
 	req := slackReq("EvStoreDown")
-	ticket, _, err := env.Bot.Accept(ctx, req)
+	ticket, _, err := env.Bot.Inbox.Accept(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := env.Bot.Process(ctx, ticket, req)
+	resp := env.Bot.Inbox.Process(ctx, ticket, req)
 	// Reply 0 was delivered directly; the platform refused reply 1, and
 	// the store is down when it is handed over.
 	mem := env.Store.(*bottest.Mem)
 	mem.Fail = errors.New("store down")
-	herr := env.Bot.DeliverLate(ctx, req, 1, resp.Replies[1])
+	herr := env.Bot.Inbox.DeliverLate(ctx, req, 1, resp.Replies[1])
 	mem.Fail = nil
 	if herr != nil {
 		t.Fatalf("hand-over: %v; want it kept in the outbox", herr)
 	}
-	env.Bot.Done(ctx, ticket, req)
+	env.Bot.Inbox.Done(ctx, ticket, req)
 	// Done drops the lease (a store without InboxStore, as here, lets it
 	// run out).
 	env.Clock.Advance(bot.InboxGrace + time.Second)

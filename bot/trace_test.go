@@ -59,7 +59,7 @@ func TestInternalErrorLogLineCarriesTheRequest(t *testing.T) {
 		bot.Log(ctx, logger).Info("handler ran")
 		return nil, errors.New("disk on fire")
 	}})
-	s := &served{Bot: env.Bot}
+	s := &served{Inbox: env.Bot.Inbox}
 	a := &adapter{s: s}
 	d := a.delivery()
 	d.Log = logger

@@ -51,7 +51,7 @@ func TestUnitCommitsAllOrNothing(t *testing.T) {
 			if _, err := bot.NewID(ctx, b.Store, "TT", 2026); err != nil {
 				return err
 			}
-			if err := b.Audit(ctx, nil, "test.drop", "a", ""); err != nil {
+			if err := b.Audit.Record(ctx, nil, "test.drop", "a", ""); err != nil {
 				return err
 			}
 			bot.AfterCommit(ctx, func(context.Context) { after.Add(1) })
@@ -209,7 +209,7 @@ func TestTwoProcessesCompleteAnEntryOnce(t *testing.T) {
 		direct := 0
 		for i := range requests {
 			req := &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: "李娜", ChatID: "C1", EventID: fmt.Sprintf("Ev-race-%d", i), Text: "make"}
-			ticket, _, err := a.Bot.Accept(ctx, req)
+			ticket, _, err := a.Bot.Inbox.Accept(ctx, req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,8 +218,8 @@ func TestTwoProcessesCompleteAnEntryOnce(t *testing.T) {
 			a.Clock.Advance(2 * bot.InboxGrace)
 			var wg sync.WaitGroup
 			var ra *bot.Response
-			wg.Go(func() { ra = a.Bot.Process(ctx, ticket, req) })
-			wg.Go(func() { _, _ = b.Bot.RecoverInbox(ctx, bot.InboxGrace) })
+			wg.Go(func() { ra = a.Bot.Inbox.Process(ctx, ticket, req) })
+			wg.Go(func() { _, _ = b.Bot.Inbox.Recover(ctx, bot.InboxGrace) })
 			wg.Wait()
 			if !ra.Duplicate {
 				direct += len(ra.Replies) // what a's adapter delivers
@@ -227,7 +227,7 @@ func TestTwoProcessesCompleteAnEntryOnce(t *testing.T) {
 			// Done after a duplicate too, as Serve does: a Process that
 			// took the lease and then found the entry completed by b
 			// renews the lease until Done.
-			a.Bot.Done(ctx, ticket, req)
+			a.Bot.Inbox.Done(ctx, ticket, req)
 		}
 		late := len(b.Adapter.Sent()) + len(a.Adapter.Sent())
 		made, err := a.Store.List(ctx, "made")
@@ -253,7 +253,7 @@ func TestRosterCacheFollowsCommits(t *testing.T) {
 	b := env.Bot
 	p := &bot.Person{ID: "qianjin", Name: "钱进", Bodies: []string{"room2"}, IDs: map[bot.Platform]string{console.Name: "钱进"}}
 	has := func(ctx context.Context) bool {
-		r, err := b.Roster(ctx)
+		r, err := b.People.Roster(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +262,7 @@ func TestRosterCacheFollowsCommits(t *testing.T) {
 	}
 	_ = has(ctx) // the cache is warm
 	err := b.RunUnit(ctx, func(ctx context.Context) error {
-		if err := b.SavePerson(ctx, p); err != nil {
+		if err := b.People.SavePerson(ctx, p); err != nil {
 			return err
 		}
 		if !has(ctx) {
@@ -273,7 +273,7 @@ func TestRosterCacheFollowsCommits(t *testing.T) {
 	if err == nil || has(ctx) {
 		t.Fatalf("a dropped roster change is seen (err %v)", err)
 	}
-	if err := b.RunUnit(ctx, func(ctx context.Context) error { return b.SavePerson(ctx, p) }); err != nil {
+	if err := b.RunUnit(ctx, func(ctx context.Context) error { return b.People.SavePerson(ctx, p) }); err != nil {
 		t.Fatal(err)
 	}
 	if !has(ctx) {

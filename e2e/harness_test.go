@@ -125,14 +125,14 @@ func newEnv(t *testing.T) *bottest.Env {
 // ends, waiting for its background work then.
 func serve(t *testing.T, env *bottest.Env, a bot.HTTPAdapter) string {
 	t.Helper()
-	env.Bot.AddAdapter(a)
+	env.Bot.Out.AddAdapter(a)
 	mux := http.NewServeMux()
-	a.Mount(mux, env.Bot)
+	a.Mount(mux, env.Bot.Inbox)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, env.Bot) }()
+	go func() { done <- a.Run(ctx, env.Bot.Inbox) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -161,7 +161,7 @@ func (s *seq) next(prefix string) string {
 
 // personOf maps a platform user id back to the roster person id.
 func personOf(env *bottest.Env, p bot.Platform, userID string) string {
-	r, err := env.Bot.Roster(context.Background())
+	r, err := env.Bot.People.Roster(context.Background())
 	if err != nil {
 		return userID
 	}

@@ -15,7 +15,7 @@ import (
 // personByID returns the roster person with platform id uid, or nil.
 func personByID(t *testing.T, env *bottest.Env, p bot.Platform, uid string) *bot.Person {
 	t.Helper()
-	r, err := env.Bot.Roster(context.Background())
+	r, err := env.Bot.People.Roster(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestAddByMobileOrEmailOnLark(t *testing.T) {
 	// Nobody with that number: refused, nobody added.
 	got = l.command("wangming", "名册 添加 赵六 第二监督检查室 手机:+8613900000000")
 	bottest.MustContain(t, "unknown mobile", got, env.TZ("admin.roster.no_contact", "value", "+8613900000000"), "正确格式示例")
-	r, err := env.Bot.Roster(context.Background())
+	r, err := env.Bot.People.Roster(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,8 +41,8 @@ func TestCardButtonsPressedByNumberAndPersonSwitch(t *testing.T) {
 		In:  strings.NewReader("计数\n1\n切换 赵强\n#1\n9\n切换\n"),
 		Out: &out, As: "王明", Chat: "巡纪协作群", Tr: env.Bot.Translator(), Lang: "zh-CN",
 	})
-	env.Bot.AddAdapter(a)
-	if err := a.Run(context.Background(), env.Bot); err != nil {
+	env.Bot.Out.AddAdapter(a)
+	if err := a.Run(context.Background(), env.Bot.Inbox); err != nil {
 		t.Fatal(err)
 	}
 	if presses != 2 {
@@ -122,8 +122,8 @@ func TestConsoleAnswersInThePersonsLanguage(t *testing.T) {
 		In:  strings.NewReader("lang en\ndm\ngroup\nas 赵强\n私聊\n群聊\n"),
 		Out: &out, As: "王明", Chat: "巡纪协作群", Tr: env.Bot.Translator(), Lang: "zh-CN",
 	})
-	env.Bot.AddAdapter(a)
-	if err := a.Run(context.Background(), env.Bot); err != nil {
+	env.Bot.Out.AddAdapter(a)
+	if err := a.Run(context.Background(), env.Bot.Inbox); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()

@@ -36,10 +36,10 @@ func TestAuthFailuresKeepNoticesQueued(t *testing.T) {
 	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{},
 		Failed: func(_ bot.Platform, err error) { failed = append(failed, err) },
 		Buried: func(_ bot.Platform, reason string) { buried = append(buried, reason) }})
-	hs.env.Bot.SetSender(x)
+	hs.env.Bot.Out.SetSender(x)
 	ctx := context.Background()
 	hs.fake.FailAll(&larktest.Failure{Status: http.StatusBadRequest, Code: 99991672}) // app lacks the scope
-	if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
+	if _, err := hs.env.Bot.Out.Send(ctx, bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
 		t.Fatalf("send: %v, want it queued", err)
 	}
 	for range 3 {

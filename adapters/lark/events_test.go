@@ -447,7 +447,7 @@ func TestMessageDuringShutdownIsRecovered(t *testing.T) {
 	if calls := hs.fake.Calls(); len(calls) != 0 {
 		t.Fatalf("sent %+v", calls)
 	}
-	n, err := hs.env.Bot.RecoverInbox(context.Background(), 0)
+	n, err := hs.env.Bot.Inbox.Recover(context.Background(), 0)
 	if err != nil || n != 1 {
 		t.Fatalf("recovered %d, %v", n, err)
 	}
@@ -520,7 +520,7 @@ func TestCardClickDuringShutdownIsRecovered(t *testing.T) {
 	if calls := hs.fake.Calls(); len(calls) != 0 {
 		t.Fatalf("handled while shutting down: %+v", calls)
 	}
-	n, err := hs.env.Bot.RecoverInbox(context.Background(), 0)
+	n, err := hs.env.Bot.Inbox.Recover(context.Background(), 0)
 	if err != nil || n != 1 {
 		t.Fatalf("recovered %d, %v", n, err)
 	}
@@ -530,7 +530,7 @@ func TestCardClickDuringShutdownIsRecovered(t *testing.T) {
 	}
 	// Lark's retry of the same click changes nothing.
 	hs.postNoWait("/lark/cards", cardEvent(t, "ev_card_late", lina, "tally.inc", tallyValue), nil)
-	if n, _ := hs.env.Bot.RecoverInbox(context.Background(), 0); n != 0 || len(hs.fake.Calls()) != 1 {
+	if n, _ := hs.env.Bot.Inbox.Recover(context.Background(), 0); n != 0 || len(hs.fake.Calls()) != 1 {
 		t.Fatalf("the retry was handled again: recovered %d, calls %+v", n, hs.fake.Calls())
 	}
 	if got := hs.tally(); got != 1 {

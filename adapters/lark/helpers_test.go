@@ -45,19 +45,19 @@ func contentOf(t *testing.T, c larktest.Call) map[string]any {
 
 // countingHandler is the core, counting the requests that reach it.
 type countingHandler struct {
-	*bot.Bot
+	*bot.Inbox
 	n atomic.Int32
 }
 
 func (c *countingHandler) Handle(ctx context.Context, req *bot.Request) *bot.Response {
 	c.n.Add(1)
-	return c.Bot.Handle(ctx, req)
+	return c.Inbox.Handle(ctx, req)
 }
 
 // Accept counts too: a message event enters the core through the inbox.
 func (c *countingHandler) Accept(ctx context.Context, req *bot.Request) (string, bool, error) {
 	c.n.Add(1)
-	return c.Bot.Accept(ctx, req)
+	return c.Inbox.Accept(ctx, req)
 }
 
 // harness is a core bot with the Lark adapter mounted on a test server.
@@ -107,8 +107,8 @@ func newHarnessOpts(t testing.TB, key string, opts []Option, mod ...func(*Config
 	}
 	a.retryBase = 0
 	hs.a = a
-	hs.env.Bot.AddAdapter(a)
-	hs.h = &countingHandler{Bot: hs.env.Bot}
+	hs.env.Bot.Out.AddAdapter(a)
+	hs.h = &countingHandler{Inbox: hs.env.Bot.Inbox}
 	mux := http.NewServeMux()
 	a.Mount(mux, hs.h)
 	hs.srv = httptest.NewServer(mux)

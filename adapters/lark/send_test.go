@@ -146,7 +146,7 @@ func TestSendRetries(t *testing.T) {
 func TestNotifyRendersMentions(t *testing.T) {
 	hs := newHarness(t, "")
 	p := hs.env.Person("lina")
-	refs, err := hs.env.Bot.Notify(context.Background(), bot.Notice{Group: "coordination", Text: "请 " + bot.MentionTag(p) + " 签收", Key: "n1"})
+	refs, err := hs.env.Bot.Out.Notify(context.Background(), bot.Notice{Group: "coordination", Text: "请 " + bot.MentionTag(p) + " 签收", Key: "n1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestSendUploadsAttachments(t *testing.T) {
 func TestAnswerLarkRefusedGoesThroughTheOutbox(t *testing.T) {
 	hs := newHarness(t, "")
 	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
-	hs.env.Bot.SetSender(x)
+	hs.env.Bot.Out.SetSender(x)
 	var fails []larktest.Failure
 	for range 10 { // the reply's five attempts, then the outbox's first try
 		fails = append(fails, larktest.Failure{Status: http.StatusServiceUnavailable})
@@ -317,7 +317,7 @@ func TestLateCardPatchLarkRefusedGoesThroughTheOutbox(t *testing.T) {
 	hs := newHarness(t, "")
 	hs.a.cardBudget = 20 * time.Millisecond
 	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
-	hs.env.Bot.SetSender(x)
+	hs.env.Bot.Out.SetSender(x)
 	hs.postNoWait("/lark/cards", cardEvent(t, "ev_slow_down", lina, "tally.slow", tallyValue), nil)
 	var fails []larktest.Failure
 	for range 10 { // the patch's five attempts, then the outbox's first try
@@ -346,14 +346,14 @@ func TestLateCardPatchLarkRefusedGoesThroughTheOutbox(t *testing.T) {
 func TestOutboxRedeliveryKeepsTheUUID(t *testing.T) {
 	hs := newHarness(t, "")
 	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
-	hs.env.Bot.SetSender(x)
+	hs.env.Bot.Out.SetSender(x)
 	var fails []larktest.Failure
 	for range 5 { // every attempt of the first try: sent, but the answer lost
 		fails = append(fails, larktest.Failure{Status: http.StatusBadGateway, Deliver: true})
 	}
 	hs.fake.FailNext(fails...)
 	ctx := context.Background()
-	if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
+	if _, err := hs.env.Bot.Out.Send(ctx, bot.Outgoing{Platform: Name, ChatID: coordChat, Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
 		t.Fatalf("send: %v, want it queued", err)
 	}
 	hs.env.Clock.Advance(time.Minute)

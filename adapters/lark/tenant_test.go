@@ -250,8 +250,8 @@ func TestLongConnectionEventsFromAnotherTenantAreRefused(t *testing.T) {
 	a.cfg.TenantKey = larktest.TenantKey
 	rej := &rejectLog{}
 	a.onReject = rej.hook
-	h := &countingHandler{Bot: env.Bot}
-	env.Bot.AddAdapter(a)
+	h := &countingHandler{Inbox: env.Bot.Inbox}
+	env.Bot.Out.AddAdapter(a)
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	go func() { runErr <- a.Run(ctx, h) }()

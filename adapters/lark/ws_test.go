@@ -40,11 +40,11 @@ func TestLongConnection(t *testing.T) {
 	env.Must(tallyCommand(env.Store, gate))
 	fake := larktest.NewServer(t)
 	a, cfg := wsAdapter(t, fake)
-	env.Bot.AddAdapter(a)
+	env.Bot.Out.AddAdapter(a)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
-	go func() { runErr <- a.Run(ctx, env.Bot) }()
+	go func() { runErr <- a.Run(ctx, env.Bot.Inbox) }()
 	conn := <-fake.WSConns()
 	// The connection is left open when the test ends: closing it makes the
 	// SDK's client disconnect, and in v3.5.3 its disconnect races with the
@@ -138,7 +138,7 @@ func TestLongConnectionHealth(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { _ = a.Run(ctx, env.Bot) }()
+	go func() { _ = a.Run(ctx, env.Bot.Inbox) }()
 	<-fake.WSConns() // left open: see TestLongConnection
 	deadline := time.Now().Add(5 * time.Second)
 	for a.Health() != nil && time.Now().Before(deadline) {
@@ -193,11 +193,11 @@ func TestLongConnectionRunEndsWithTheAuthErrorWhenTheSecretIsRevokedWhileRunning
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Bot.AddAdapter(a)
+	env.Bot.Out.AddAdapter(a)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, env.Bot) }()
+	go func() { done <- a.Run(ctx, env.Bot.Inbox) }()
 	conn := <-fake.WSConns()
 	// The client's first ping is logged once sent; only then may the
 	// connection drop without a data race inside the SDK (see Drop).

@@ -43,10 +43,10 @@ func TestAuthFailuresKeepNoticesQueued(t *testing.T) {
 			x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{},
 				Failed: func(_ bot.Platform, err error) { failed = append(failed, err) },
 				Buried: func(_ bot.Platform, reason string) { buried = append(buried, reason) }})
-			hs.env.Bot.SetSender(x)
+			hs.env.Bot.Out.SetSender(x)
 			ctx := context.Background()
 			hs.fake.RefuseAll(code)
-			if _, err := hs.env.Bot.Send(ctx, bot.Outgoing{Platform: Name, ChatID: "C0COORD", Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
+			if _, err := hs.env.Bot.Out.Send(ctx, bot.Outgoing{Platform: Name, ChatID: "C0COORD", Text: "通知"}); !errors.Is(err, bot.ErrQueued) {
 				t.Fatalf("send: %v, want it queued", err)
 			}
 			for range 3 {
@@ -79,10 +79,10 @@ func TestAuthFailuresKeepNoticesQueued(t *testing.T) {
 		var buried []string
 		x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{},
 			Buried: func(_ bot.Platform, reason string) { buried = append(buried, reason) }})
-		hs.env.Bot.SetSender(x)
+		hs.env.Bot.Out.SetSender(x)
 		hs.fake.RefuseAll("channel_not_found")
 		ctx := context.Background()
-		_, _ = hs.env.Bot.Send(ctx, bot.Outgoing{Platform: Name, ChatID: "C0GONE", Text: "通知"})
+		_, _ = hs.env.Bot.Out.Send(ctx, bot.Outgoing{Platform: Name, ChatID: "C0GONE", Text: "通知"})
 		hs.env.Clock.Advance(time.Minute)
 		_, _ = x.Flush(ctx)
 		if len(buried) != 1 || buried[0] != "channel_not_found" {

@@ -63,25 +63,25 @@ func (d *durableCounting) Accept(ctx context.Context, req *bot.Request) (string,
 	d.mu.Lock()
 	d.reqs = append(d.reqs, *req)
 	d.mu.Unlock()
-	return d.bot.Accept(ctx, req)
+	return d.bot.Inbox.Accept(ctx, req)
 }
 
 func (d *durableCounting) Process(ctx context.Context, ticket string, req *bot.Request) *bot.Response {
-	return d.bot.Process(ctx, ticket, req)
+	return d.bot.Inbox.Process(ctx, ticket, req)
 }
 
 func (d *durableCounting) Done(ctx context.Context, ticket string, req *bot.Request) {
-	d.bot.Done(ctx, ticket, req)
+	d.bot.Inbox.Done(ctx, ticket, req)
 }
 
-func (d *durableCounting) WantsFiles(text string) bool { return d.bot.WantsFiles(text) }
+func (d *durableCounting) WantsFiles(text string) bool { return d.bot.Inbox.WantsFiles(text) }
 
 func (d *durableCounting) TakeTurn(ctx context.Context, req *bot.Request) (context.Context, bool, func()) {
-	return d.bot.TakeTurn(ctx, req)
+	return d.bot.Inbox.TakeTurn(ctx, req)
 }
 
 func (d *durableCounting) DeliverLate(ctx context.Context, req *bot.Request, i int, r bot.Reply) error {
-	return d.bot.DeliverLate(ctx, req, i, r)
+	return d.bot.Inbox.DeliverLate(ctx, req, i, r)
 }
 
 // flakyStore is a store whose claims fail while down is set: the store
@@ -159,8 +159,8 @@ func buildHarness(t testing.TB, c harnessConfig) *harness {
 	if _, err := a.botUserID(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	env.Bot.AddAdapter(a)
-	h := &countingHandler{h: env.Bot}
+	env.Bot.Out.AddAdapter(a)
+	h := &countingHandler{h: env.Bot.Inbox}
 	var mounted bot.Handler = &durableCounting{countingHandler: h, bot: env.Bot}
 	if c.plain {
 		mounted = h

@@ -557,7 +557,7 @@ func TestUnknownUserGetsThePoliteAnswer(t *testing.T) {
 
 func admins(t *testing.T, hs *harness) string {
 	t.Helper()
-	r, err := hs.env.Bot.Roster(context.Background())
+	r, err := hs.env.Bot.People.Roster(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

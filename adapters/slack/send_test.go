@@ -163,7 +163,7 @@ func TestSendRefusesWhatItCannotSend(t *testing.T) {
 
 func TestNoticeFromTheBotReachesTheSlackGroupChannel(t *testing.T) {
 	hs := newHarness(t)
-	refs, err := hs.env.Bot.Notify(context.Background(), bot.Notice{Group: "coordination", Text: "请 " + bot.MentionTag(hs.env.Person("lina")) + " 签收"})
+	refs, err := hs.env.Bot.Out.Notify(context.Background(), bot.Notice{Group: "coordination", Text: "请 " + bot.MentionTag(hs.env.Person("lina")) + " 签收"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestMentionIsSlackMarkup(t *testing.T) {
 func TestAnswerSlackRefusedGoesThroughTheOutbox(t *testing.T) {
 	hs := newHarness(t, withRetries(0))
 	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
-	hs.env.Bot.SetSender(x)
+	hs.env.Bot.Out.SetSender(x)
 	// The answer, then the outbox's first try.
 	hs.fake.FailNext("chat.postMessage", http.StatusServiceUnavailable, http.StatusServiceUnavailable)
 	if r := hs.postEvent(slacktest.DirectMessage("Ev_down", "U0LINA", "D0LINA", "计数"), nil); r.StatusCode != http.StatusOK {
@@ -361,7 +361,7 @@ func TestAnswerSlackRefusedGoesThroughTheOutbox(t *testing.T) {
 func TestAnswerAfterAnOutageQueuesBehindTheBacklog(t *testing.T) {
 	hs := newHarness(t, withRetries(0))
 	x := outbox.New(hs.env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
-	hs.env.Bot.SetSender(x)
+	hs.env.Bot.Out.SetSender(x)
 	hs.fake.FailNext("chat.postMessage", http.StatusServiceUnavailable, http.StatusServiceUnavailable)
 	for _, ev := range []string{"Ev_first", "Ev_second"} {
 		if r := hs.postEvent(slacktest.DirectMessage(ev, "U0LINA", "D0LINA", "计数"), nil); r.StatusCode != http.StatusOK {

@@ -13,7 +13,7 @@
 // Either way Slack gets its acknowledgement at once and the command runs
 // afterwards in the background; its answer goes out through the
 // command's response_url or the Web API. When the handler has a durable
-// inbox (bot.DurableHandler, as *bot.Bot does) the request is stored
+// inbox (bot.DurableHandler, as bot.Bot.Inbox does) the request is stored
 // before the acknowledgement, so a crash loses nothing; when it cannot be
 // stored Slack gets 503 and delivers it again. Platform retries never
 // apply an action twice: every request carries the platform's event id

@@ -33,8 +33,8 @@ func newSocketHarness(t *testing.T, opts ...Option) *socketHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Bot.AddAdapter(a)
-	h := &countingHandler{h: env.Bot}
+	env.Bot.Out.AddAdapter(a)
+	h := &countingHandler{h: env.Bot.Inbox}
 	mounted := &durableCounting{countingHandler: h, bot: env.Bot}
 	hs := &harness{t: t, env: env, fake: fake, a: a, h: h, mounted: mounted, release: release}
 	// Mounting in socket mode adds no routes.
@@ -322,11 +322,11 @@ func TestSocketModeRunEndsWithTheAuthErrorWhenTheTokenIsRevokedWhileRunning(t *t
 			if err != nil {
 				t.Fatal(err)
 			}
-			env.Bot.AddAdapter(a)
+			env.Bot.Out.AddAdapter(a)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan error, 1)
-			go func() { done <- a.Run(ctx, env.Bot) }()
+			go func() { done <- a.Run(ctx, env.Bot.Inbox) }()
 			conn := acceptConn(t, fake)
 			if err := conn.WriteMessage(websocket.TextMessage, fixture(t, "socketmode_hello.json")); err != nil {
 				t.Fatal(err)

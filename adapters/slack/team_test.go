@@ -228,8 +228,8 @@ func newTeamSocketHarness(t *testing.T, team string, rej *rejects) *socketHarnes
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Bot.AddAdapter(a)
-	h := &countingHandler{h: env.Bot}
+	env.Bot.Out.AddAdapter(a)
+	h := &countingHandler{h: env.Bot.Inbox}
 	mounted := &durableCounting{countingHandler: h, bot: env.Bot}
 	hs := &harness{t: t, env: env, fake: fake, a: a, h: h, mounted: mounted, release: release}
 	a.Mount(http.NewServeMux(), mounted)

@@ -10,8 +10,8 @@ import (
 
 // AuditLog returns the entries of b's whole audit log, oldest first, that
 // match keep (all when keep is nil). It is for tests, which check what
-// was audited; the bot itself reads a record's entries (Bot.AuditOf) or
-// one kind of action in a period (Bot.AuditBetween), never the whole log.
+// was audited; the bot itself reads a record's entries (Bot.Audit.Of) or
+// one kind of action in a period (Bot.Audit.Between), never the whole log.
 func AuditLog(ctx context.Context, b *bot.Bot, keep func(bot.AuditEntry) bool) ([]bot.AuditEntry, error) {
 	var out []bot.AuditEntry
 	r := bot.Range{Limit: 500}

@@ -238,7 +238,7 @@ func WithStore(s bot.Store) Option { return func(o *envOptions) { o.store = s } 
 func WithConfig(c *config.Config) Option { return func(o *envOptions) { o.config = c } }
 
 // New returns a bot on the demo roster with a console recorder adapter.
-// Register the commands under test with e.Bot.Register.
+// Register the commands under test with e.Bot.Router.Register.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	o := envOptions{}
@@ -273,18 +273,18 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	rec := &Recorder{P: console.Name}
-	b.AddAdapter(rec)
+	b.Out.AddAdapter(rec)
 	// Messages go through the durable outbox, as in the program: a
 	// command's messages leave once its unit of work has committed.
 	ob := outbox.New(b, outbox.Options{Now: clock.Now})
-	b.SetSender(ob)
+	b.Out.SetSender(ob)
 	return &Env{T: t, Bot: b, Store: o.store, Clock: clock, Adapter: rec, Outbox: ob, Config: o.config, Catalog: cat}
 }
 
 // Must registers commands or fails the test.
 func (e *Env) Must(cmds ...*bot.Command) *Env {
 	e.T.Helper()
-	if err := e.Bot.Register(cmds...); err != nil {
+	if err := e.Bot.Router.Register(cmds...); err != nil {
 		e.T.Fatal(err)
 	}
 	return e
@@ -294,9 +294,9 @@ func (e *Env) Must(cmds ...*bot.Command) *Env {
 // when there is none.
 func (e *Env) Person(id string) *bot.Person {
 	e.T.Helper()
-	r, err := e.Bot.Roster(context.Background())
+	r, err := e.Bot.People.Roster(context.Background())
 	if err != nil {
-		r = e.Bot.BaseRoster() // the store is down (an outage test)
+		r = e.Bot.People.BaseRoster() // the store is down (an outage test)
 	}
 	p, ok := r.Person(id)
 	if !ok {

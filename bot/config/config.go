@@ -47,8 +47,8 @@ type Config struct {
 	loc *time.Location
 	// deprecated names the entries that used the flat platform keys.
 	deprecated []string
-	src []byte         // the file, for Section's strict decoding
-	set map[string]any // sections replaced with SetSection
+	src        []byte         // the file, for Section's strict decoding
+	set        map[string]any // sections replaced with SetSection
 }
 
 // StoreConfig chooses the store.

@@ -18,7 +18,7 @@ import (
 func TestMetricsCountAndExpose(t *testing.T) {
 	env := bottest.New(t)
 	m := metrics.New()
-	env.Bot.Use(m.Middleware())
+	env.Bot.Router.Use(m.Middleware())
 	env.Must(&bot.Command{Name: "ping", Aliases: []string{"乒"}, Run: func(context.Context, *bot.Request) (*bot.Response, error) {
 		return bot.Text("pong"), nil
 	}})
@@ -55,12 +55,12 @@ func TestMetricsCountAndExpose(t *testing.T) {
 func TestInboxDuplicatesAreCounted(t *testing.T) {
 	env := bottest.New(t)
 	m := metrics.New()
-	env.Bot.Use(m.Middleware())
-	env.Bot.OnDuplicate(func(req *bot.Request) { m.Deduplicated(req.Platform) })
+	env.Bot.Router.Use(m.Middleware())
+	env.Bot.Inbox.OnDuplicate(func(req *bot.Request) { m.Deduplicated(req.Platform) })
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
 		req := &bot.Request{Kind: bot.KindCommand, Platform: lark.Name, UserID: "ou_demo_lina", EventID: "ev_inbox_1", Text: "help"}
-		_, dup, err := env.Bot.Accept(ctx, req)
+		_, dup, err := env.Bot.Inbox.Accept(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ import (
 func TestPossibleDuplicatesAreCounted(t *testing.T) {
 	env := bottest.New(t)
 	sa := &bottest.Recorder{P: slack.Name}
-	env.Bot.AddAdapter(sa)
+	env.Bot.Out.AddAdapter(sa)
 	m := metrics.New()
 	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, Uncertain: m.PossibleDuplicate})
 	ctx := context.Background()

@@ -64,9 +64,9 @@ func (p *platform) Sent() []bot.Outgoing {
 func withPlatform(t *testing.T) (*bottest.Env, *outbox.Outbox, *platform) {
 	env := bottest.New(t)
 	p := &platform{clock: env.Clock}
-	env.Bot.AddAdapter(p) // replaces the recorder
+	env.Bot.Out.AddAdapter(p) // replaces the recorder
 	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
-	env.Bot.SetSender(x)
+	env.Bot.Out.SetSender(x)
 	return env, x, p
 }
 
@@ -82,11 +82,11 @@ func (f fixed) Handle(context.Context, *bot.Request) *bot.Response {
 }
 
 func (f fixed) TakeTurn(ctx context.Context, req *bot.Request) (context.Context, bool, func()) {
-	return f.b.TakeTurn(ctx, req)
+	return f.b.Inbox.TakeTurn(ctx, req)
 }
 
 func (f fixed) DeliverLate(ctx context.Context, req *bot.Request, i int, r bot.Reply) error {
-	return f.b.DeliverLate(ctx, req, i, r)
+	return f.b.Inbox.DeliverLate(ctx, req, i, r)
 }
 
 // answer is what an adapter does with a command's replies (bot.Serve):
@@ -142,7 +142,7 @@ func TestFreshAnswersQueueBehindABacklog(t *testing.T) {
 		written(a)
 		written(b)
 		n := fmt.Sprintf("%s-%02d-notice", chat, i)
-		if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: chat, Text: n}); err != nil && !errors.Is(err, bot.ErrQueued) {
+		if _, err := env.Bot.Out.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: chat, Text: n}); err != nil && !errors.Is(err, bot.ErrQueued) {
 			t.Fatal(err)
 		}
 		written(n)
@@ -185,7 +185,7 @@ func TestAnswersDuringAFlushWaitTheirTurn(t *testing.T) {
 	ctx := context.Background()
 	p.set(true, time.Time{})
 	for i := range 3 {
-		if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: fmt.Sprint("old-", i)}); !errors.Is(err, bot.ErrQueued) {
+		if _, err := env.Bot.Out.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: fmt.Sprint("old-", i)}); !errors.Is(err, bot.ErrQueued) {
 			t.Fatal(err)
 		}
 	}
@@ -294,7 +294,7 @@ func TestAttemptCutOffIsCountedAsAPossibleDuplicate(t *testing.T) {
 	store := &cutOff{Mem: mem}
 	env := bottest.New(t, bottest.WithStore(store), bottest.WithClock(clock))
 	p := &platform{clock: env.Clock}
-	env.Bot.AddAdapter(p)
+	env.Bot.Out.AddAdapter(p)
 	var uncertain []bot.Platform
 	var mu sync.Mutex
 	opts := outbox.Options{Pace: map[bot.Platform]time.Duration{}, Uncertain: func(pl bot.Platform) {
@@ -359,7 +359,7 @@ func TestReservedAnswerKeepsItsPlaceWhereItIsSent(t *testing.T) {
 	}
 	// A later direct message to the same person, while the reserved
 	// answer waits for its adapter.
-	_, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, UserID: "u", Text: "later"})
+	_, err := env.Bot.Out.Send(ctx, bot.Outgoing{Platform: console.Name, UserID: "u", Text: "later"})
 	if !errors.Is(err, bot.ErrQueued) {
 		t.Fatalf("a later direct message was not queued behind the reserved answer: %v", err)
 	}
@@ -396,7 +396,7 @@ func TestReservedAnswerKeepsItsPlaceWhereItIsSent(t *testing.T) {
 func TestAbandonedReservationIsCountedAsAPossibleDuplicate(t *testing.T) {
 	env := bottest.New(t)
 	p := &platform{clock: env.Clock}
-	env.Bot.AddAdapter(p)
+	env.Bot.Out.AddAdapter(p)
 	var uncertain atomic.Int32
 	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, Uncertain: func(bot.Platform) { uncertain.Add(1) }})
 	ctx := context.Background()
@@ -449,11 +449,11 @@ func TestHeldReservationShownInAGroupDoesNotHoldUpDirectMessages(t *testing.T) {
 	if _, err := x.Reserve(ctx, dm, "g", "", "inbox:held", env.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, UserID: "u", Text: "direct"}); err != nil {
+	if _, err := env.Bot.Out.Send(ctx, bot.Outgoing{Platform: console.Name, UserID: "u", Text: "direct"}); err != nil {
 		t.Fatalf("a direct message waited for a reservation shown elsewhere: %v", err)
 	}
 	// The group's own later messages still wait for it.
-	if _, err := env.Bot.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: "group later"}); !errors.Is(err, bot.ErrQueued) {
+	if _, err := env.Bot.Out.Send(ctx, bot.Outgoing{Platform: console.Name, ChatID: "g", Text: "group later"}); !errors.Is(err, bot.ErrQueued) {
 		t.Fatalf("a later group message did not wait for the reserved answer: %v", err)
 	}
 	if _, err := x.Flush(ctx); err != nil {

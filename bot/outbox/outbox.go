@@ -245,7 +245,7 @@ func New(b *bot.Bot, o Options) *Outbox {
 	if o.Log == nil {
 		o.Log = b.Log
 	}
-	return &Outbox{b: b, store: b.Store, adapters: b.Adapter, o: o, last: map[string]time.Time{}, gates: map[string]*gate{}, wake: make(chan struct{}, 1)}
+	return &Outbox{b: b, store: b.Store, adapters: b.Out.Adapter, o: o, last: map[string]time.Time{}, gates: map[string]*gate{}, wake: make(chan struct{}, 1)}
 }
 
 // Send stores m, then delivers it at once when nothing older for the same

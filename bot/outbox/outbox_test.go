@@ -28,7 +28,7 @@ func newOutbox(t *testing.T) (*bottest.Env, *outbox.Outbox) {
 	t.Helper()
 	env := bottest.New(t)
 	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}})
-	env.Bot.SetSender(x)
+	env.Bot.Out.SetSender(x)
 	return env, x
 }
 
@@ -195,7 +195,7 @@ func TestNotifyThroughTheOutboxDuringAnOutage(t *testing.T) {
 	env, x := newOutbox(t)
 	ctx := context.Background()
 	env.Adapter.Fail = errors.New("down")
-	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Text: "通知"})
+	refs, err := env.Bot.Out.Notify(ctx, bot.Notice{Group: "coordination", Text: "通知"})
 	if err != nil || len(refs) != 1 || refs[0].Pending == "" || refs[0].ID != "" {
 		t.Fatalf("notify during an outage: refs %v, err %v (want one pending reference, no error)", refs, err)
 	}
@@ -233,13 +233,13 @@ func TestUpdateOfAQueuedCardWaitsForIt(t *testing.T) {
 	env, x := newOutbox(t)
 	ctx := context.Background()
 	env.Adapter.Fail = errors.New("503")
-	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
+	refs, err := env.Bot.Out.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
 	if err != nil || len(refs) != 1 || refs[0].Pending == "" {
 		t.Fatalf("notify: %v %v", refs, err)
 	}
 	// Updated twice while the platform is still down.
 	for _, title := range []string{"v2", "v3"} {
-		if err := env.Bot.UpdateCards(ctx, refs, &bot.Card{Title: title}); err != nil {
+		if err := env.Bot.Out.UpdateCards(ctx, refs, &bot.Card{Title: title}); err != nil {
 			t.Fatalf("update %s: %v", title, err)
 		}
 	}
@@ -270,7 +270,7 @@ func TestUpdateOfAQueuedCardWaitsForIt(t *testing.T) {
 
 	// Later updates find the delivered message at once.
 	env.Adapter.Reset()
-	if err := env.Bot.UpdateCards(ctx, refs, &bot.Card{Title: "v4"}); err != nil {
+	if err := env.Bot.Out.UpdateCards(ctx, refs, &bot.Card{Title: "v4"}); err != nil {
 		t.Fatal(err)
 	}
 	if sent := env.Adapter.Sent(); len(sent) != 1 || sent[0].Update == nil || sent[0].Update.ID != "1" || sent[0].Card.Title != "v4" {

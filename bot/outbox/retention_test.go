@@ -16,7 +16,7 @@ func newOutboxTTL(t *testing.T, ttl time.Duration) (*bottest.Env, *outbox.Outbox
 	t.Helper()
 	env := bottest.New(t)
 	x := outbox.New(env.Bot, outbox.Options{Pace: map[bot.Platform]time.Duration{}, SentTTL: map[bot.Platform]time.Duration{console.Name: ttl}})
-	env.Bot.SetSender(x)
+	env.Bot.Out.SetSender(x)
 	mem, ok := env.Store.(*bottest.Mem)
 	if !ok {
 		t.Fatalf("store %T, want the memory store", env.Store)
@@ -54,7 +54,7 @@ func TestQueuedDeliveryRecordExpires(t *testing.T) {
 	env, x, mem := newOutboxTTL(t, ttl)
 	ctx := context.Background()
 	env.Adapter.Fail = errors.New("503")
-	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
+	refs, err := env.Bot.Out.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
 	if err != nil || len(refs) != 1 || refs[0].Pending == "" {
 		t.Fatalf("notify: %v %v", refs, err)
 	}
@@ -76,13 +76,13 @@ func TestQueuedDeliveryRecordExpires(t *testing.T) {
 	// Within its lifetime an update finds the card.
 	env.Clock.Advance(ttl - 2*time.Minute)
 	env.Adapter.Reset()
-	if err := env.Bot.UpdateCards(ctx, refs, &bot.Card{Title: "v2"}); err != nil {
+	if err := env.Bot.Out.UpdateCards(ctx, refs, &bot.Card{Title: "v2"}); err != nil {
 		t.Fatal(err)
 	}
 	if sent := env.Adapter.Sent(); len(sent) != 1 || sent[0].Update == nil || sent[0].Update.ID != "1" || sent[0].Card.Title != "v2" {
 		t.Fatalf("update within the record's lifetime: %+v", sent)
 	}
-	if got, ok := env.Bot.Delivered(ctx, refs[0]); !ok || got.ID != "1" {
+	if got, ok := env.Bot.Out.Delivered(ctx, refs[0]); !ok || got.ID != "1" {
 		t.Errorf("Delivered = %+v, %v; want message 1", got, ok)
 	}
 
@@ -91,11 +91,11 @@ func TestQueuedDeliveryRecordExpires(t *testing.T) {
 	if _, err := env.Store.Get(ctx, outbox.CollSent, refs[0].Pending); !bot.IsNotFound(err) {
 		t.Fatalf("delivery record after its ttl: %v, want not found", err)
 	}
-	if _, ok := env.Bot.Delivered(ctx, refs[0]); ok {
+	if _, ok := env.Bot.Out.Delivered(ctx, refs[0]); ok {
 		t.Error("Delivered still resolves an expired record")
 	}
 	env.Adapter.Reset()
-	if err := env.Bot.UpdateCards(ctx, refs, &bot.Card{Title: "v3"}); err != nil {
+	if err := env.Bot.Out.UpdateCards(ctx, refs, &bot.Card{Title: "v3"}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -112,7 +112,7 @@ func TestQueuedDeliveryRecordExpires(t *testing.T) {
 	}
 	// The next record written sweeps what expired.
 	env.Adapter.Fail = errors.New("503")
-	later, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "later"}})
+	later, err := env.Bot.Out.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "later"}})
 	if err != nil || len(later) != 1 || later[0].Pending == "" {
 		t.Fatalf("notify: %v %v", later, err)
 	}
@@ -135,7 +135,7 @@ func TestQueuedTextLeavesNoDeliveryRecord(t *testing.T) {
 	env, x, mem := newOutboxTTL(t, time.Hour)
 	ctx := context.Background()
 	env.Adapter.Fail = errors.New("503")
-	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Text: "reminder"})
+	refs, err := env.Bot.Out.Notify(ctx, bot.Notice{Group: "coordination", Text: "reminder"})
 	if err != nil || len(refs) != 1 || refs[0].Pending == "" {
 		t.Fatalf("notify: %v %v", refs, err)
 	}
@@ -161,7 +161,7 @@ func TestCardSentInAUnitIsRecorded(t *testing.T) {
 	var refs []bot.MessageRef
 	err := env.Bot.RunUnit(ctx, func(ctx context.Context) error {
 		var err error
-		refs, err = env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
+		refs, err = env.Bot.Out.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
 		return err
 	})
 	if err != nil || len(refs) != 1 || refs[0].Pending == "" {
@@ -175,7 +175,7 @@ func TestCardSentInAUnitIsRecorded(t *testing.T) {
 	}
 	var names bool
 	err = env.Bot.RunUnit(ctx, func(ctx context.Context) error {
-		names = env.Bot.Names(ctx, refs[0], bot.MessageRef{Platform: console.Name, ChatID: env.Adapter.Sent()[0].ChatID, ID: "1"})
+		names = env.Bot.Out.Names(ctx, refs[0], bot.MessageRef{Platform: console.Name, ChatID: env.Adapter.Sent()[0].ChatID, ID: "1"})
 		return env.Bot.Store.Put(ctx, "probe", "x", []byte("{}"))
 	})
 	if err != nil || !names {
@@ -191,10 +191,10 @@ func TestPlatformSpecSetsSentTTL(t *testing.T) {
 	spec.SentTTL = ttl
 	env := bottest.New(t, bottest.WithPlatforms(spec))
 	x := outbox.New(env.Bot, outbox.Options{})
-	env.Bot.SetSender(x)
+	env.Bot.Out.SetSender(x)
 	ctx := context.Background()
 	env.Adapter.Fail = errors.New("503")
-	refs, err := env.Bot.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
+	refs, err := env.Bot.Out.Notify(ctx, bot.Notice{Group: "coordination", Card: &bot.Card{Title: "v1"}})
 	if err != nil || len(refs) != 1 || refs[0].Pending == "" {
 		t.Fatalf("notify: %v %v", refs, err)
 	}

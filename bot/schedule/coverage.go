@@ -103,7 +103,7 @@ func (w *CalendarWatch) Check(ctx context.Context, now time.Time) (Coverage, err
 				return err
 			}
 			text := w.b.T(w.b.Lang, "schedule.calendar.uncovered", "year", y, "through", cov.Through)
-			_, err := w.b.Notify(ctx, bot.Notice{Group: w.group, Text: text, Key: "calendar-gap:" + strconv.Itoa(y)})
+			_, err := w.b.Out.Notify(ctx, bot.Notice{Group: w.group, Text: text, Key: "calendar-gap:" + strconv.Itoa(y)})
 			return err
 		})
 		if err != nil && !errors.Is(err, errTold) {

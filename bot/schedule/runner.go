@@ -152,8 +152,8 @@ func New(b *bot.Bot, cfg *config.Config, opts ...Option) (*Runner, error) {
 	}
 	for _, s := range scheds {
 		r.byName[s.Name] = s
-		if _, ok := b.Task(s.Task); !ok {
-			b.Log.Error("schedule names a task no package registered", "schedule", s.Name, "task", s.Task, "tasks", strings.Join(b.TaskNames(), ","))
+		if _, ok := b.Jobs.Task(s.Task); !ok {
+			b.Log.Error("schedule names a task no package registered", "schedule", s.Name, "task", s.Task, "tasks", strings.Join(b.Jobs.TaskNames(), ","))
 		}
 	}
 	return r, nil
@@ -194,7 +194,7 @@ func LoadState(ctx context.Context, s bot.Store, name string) (RunState, error) 
 }
 
 // Tick looks at every schedule at now and runs what is due, like
-// bot.RunJobs; it returns the first error after trying them all.
+// bot.Bot.Jobs.Run; it returns the first error after trying them all.
 func (r *Runner) Tick(ctx context.Context, now time.Time) error {
 	var first error
 	for _, s := range r.scheds {
@@ -339,7 +339,7 @@ func (r *Runner) runDue(ctx context.Context, s *Schedule, o Occurrence, now time
 
 // run starts the schedule's task for o.
 func (r *Runner) run(ctx context.Context, s *Schedule, o Occurrence, now time.Time) (err error) {
-	t, ok := r.b.Task(s.Task)
+	t, ok := r.b.Jobs.Task(s.Task)
 	if !ok {
 		return fmt.Errorf("%w %q", ErrNoTask, s.Task)
 	}
@@ -406,7 +406,7 @@ func (r *Runner) record(ctx context.Context, s *Schedule, o Occurrence, status s
 	if runErr != nil {
 		detail += " error=" + shortError(runErr)
 	}
-	return r.b.AuditResult(ctx, nil, "schedule.run", s.Name, detail, bot.ResultOK)
+	return r.b.Audit.Result(ctx, nil, "schedule.run", s.Name, detail, bot.ResultOK)
 }
 
 func shortError(err error) string {
@@ -440,7 +440,7 @@ func (r *Runner) reportMissed(ctx context.Context, s *Schedule, missed []Occurre
 		reason = r.b.T(lang, "schedule.missed.failed")
 	}
 	text := r.b.T(lang, "schedule.missed", "title", s.Label(), "name", s.Name, "count", len(missed), "times", strings.Join(times, r.b.T(lang, "list.sep")), "reason", reason)
-	_, err := r.b.Notify(ctx, bot.Notice{Group: r.report, Text: text, Key: "missed:" + s.Name + "@" + missed[len(missed)-1].Key()})
+	_, err := r.b.Out.Notify(ctx, bot.Notice{Group: r.report, Text: text, Key: "missed:" + s.Name + "@" + missed[len(missed)-1].Key()})
 	return err
 }
 

@@ -52,7 +52,7 @@ func newProcWith(t *testing.T, s bot.Store, now func() time.Time, opts []schedul
 	env := bottest.New(t, bottest.WithStore(s), bottest.WithConfig(cfg))
 	env.Bot.Now = now
 	p := &proc{env: env}
-	err := env.Bot.AddTask(bot.Task{Name: "test.notice", Run: func(ctx context.Context, at time.Time) error {
+	err := env.Bot.Jobs.AddTask(bot.Task{Name: "test.notice", Run: func(ctx context.Context, at time.Time) error {
 		run, ok := schedule.RunFrom(ctx)
 		if !ok {
 			return errors.New("no run in the context")
@@ -66,7 +66,7 @@ func newProcWith(t *testing.T, s bot.Store, now func() time.Time, opts []schedul
 		if fail != nil {
 			return fail
 		}
-		if _, err := env.Bot.Notify(ctx, bot.Notice{Group: run.Group, Text: "notice " + run.Key, Key: run.Key}); err != nil {
+		if _, err := env.Bot.Out.Notify(ctx, bot.Notice{Group: run.Group, Text: "notice " + run.Key, Key: run.Key}); err != nil {
 			return err
 		}
 		p.mu.Lock()

@@ -71,7 +71,7 @@ type pipelineOptions struct {
 // verified, decoded, deduplicated and stored in the durable inbox, then
 // left there (this process lets go of them, as of requests it has
 // handled). It measures the acknowledgement path alone.
-type ingestOnly struct{ *bot.Bot }
+type ingestOnly struct{ *bot.Inbox }
 
 func (h ingestOnly) Process(_ context.Context, ticket string, _ *bot.Request) *bot.Response {
 	h.LeaveToRecovery(ticket)
@@ -164,13 +164,13 @@ func (p *pipeline) startXunji(o pipelineOptions) error {
 	if err != nil {
 		return err
 	}
-	var h bot.Handler = b
+	var h bot.Handler = b.Inbox
 	if o.Ingest {
-		h = ingestOnly{b}
+		h = ingestOnly{b.Inbox}
 	}
 	mux := http.NewServeMux()
 	for _, a := range []bot.HTTPAdapter{sa, la} {
-		b.AddAdapter(a)
+		b.Out.AddAdapter(a)
 		a.Mount(mux, h)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())

@@ -150,8 +150,8 @@ func newApp(store bot.Store, now func() time.Time) (*app, error) {
 		return nil, err
 	}
 	a := &app{Bot: b, Config: cfg}
-	b.Use(metrics.New().Middleware())
-	b.Use(func(next bot.HandlerFunc) bot.HandlerFunc {
+	b.Router.Use(metrics.New().Middleware())
+	b.Router.Use(func(next bot.HandlerFunc) bot.HandlerFunc {
 		return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 			resp, err := next(ctx, req)
 			a.lastErr = err
@@ -162,9 +162,9 @@ func newApp(store bot.Store, now func() time.Time) (*app, error) {
 	if err := all.Register(b, cfg); err != nil {
 		return nil, err
 	}
-	b.AddAdapter(&discard{})
+	b.Out.AddAdapter(&discard{})
 	a.Outbox = outbox.New(b, outbox.Options{Now: now})
-	b.SetSender(a.Outbox)
+	b.Out.SetSender(a.Outbox)
 	return a, nil
 }
 
@@ -172,7 +172,7 @@ func newApp(store bot.Store, now func() time.Time) (*app, error) {
 // group, as an adapter hands the bot a message, and returns the error
 // it was answered with.
 func (a *app) command(ctx context.Context, person, line string) error {
-	r := a.Bot.BaseRoster()
+	r := a.Bot.People.BaseRoster()
 	p, ok := r.Person(person)
 	if !ok {
 		return fmt.Errorf("no person %q", person)
@@ -196,7 +196,7 @@ var errDiscard = &bot.Error{Code: bot.EINTERNAL, Err: errors.New("benchmark: dis
 // task runs the scheduled task name for at in a unit of work that is
 // dropped afterwards.
 func (a *app) task(ctx context.Context, name string, at time.Time) error {
-	t, ok := a.Bot.Task(name)
+	t, ok := a.Bot.Jobs.Task(name)
 	if !ok {
 		return fmt.Errorf("no task %q", name)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/xunji-bot/xunji/bot"
 )
 
-// saveAudit stores one audit entry as bot.Bot.AuditResult does: JSON
+// saveAudit stores one audit entry as bot.Bot.Audit.Result does: JSON
 // under its zero-padded sequence number.
 func saveAudit(ctx context.Context, s bot.Store, e *bot.AuditEntry) error {
 	doc, err := json.Marshal(e)

@@ -34,7 +34,7 @@ func fullCatalog(t testing.TB) *i18n.Catalog {
 func TestEveryCommandDocumentedInBothLanguages(t *testing.T) {
 	env := fullBot(t)
 	for _, lang := range i18n.Langs {
-		for _, c := range env.Bot.Commands() {
+		for _, c := range env.Bot.Router.Commands() {
 			keys := []string{"cmd." + c.Name + ".summary"}
 			if len(c.Subs) == 0 {
 				keys = append(keys, "cmd."+c.Name+".usage", "cmd."+c.Name+".example")
@@ -68,7 +68,7 @@ func TestEveryCommandDocumentedInBothLanguages(t *testing.T) {
 func TestHelpForEveryVerb(t *testing.T) {
 	env := fullBot(t)
 	internal := env.TZ("error.internal")
-	for _, c := range env.Bot.Commands() {
+	for _, c := range env.Bot.Router.Commands() {
 		for _, line := range []string{"帮助 " + c.Name, c.Name, c.Aliases[0] + " ？？", c.Name + " " + strings.Repeat("x", 300)} {
 			if got := bottest.Text(env.Command("wangming", line)); got == "" || strings.Contains(got, internal) {
 				t.Errorf("%q answered %q", line, got)

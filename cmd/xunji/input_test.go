@@ -173,7 +173,7 @@ func TestTwelveFirstTypedOnDecemberSixth(t *testing.T) {
 // with the list of sub-commands; a near miss names the closest.
 func TestMistypedSubcommandOfEveryCommand(t *testing.T) {
 	env := fullBot(t)
-	for _, c := range env.Bot.Commands() {
+	for _, c := range env.Bot.Router.Commands() {
 		if len(c.Subs) == 0 || c.Hidden {
 			continue
 		}
@@ -289,7 +289,7 @@ func TestAddByMobileWithoutLark(t *testing.T) {
 	env := fullBot(t)
 	got := bottest.Text(env.Command("wangming", "名册 添加 钱进 第二监督检查室 手机:+8613800000000"))
 	bottest.MustContain(t, "no finder", got, env.TZ("error.no_user_finder"))
-	r, err := env.Bot.Roster(context.Background())
+	r, err := env.Bot.People.Roster(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

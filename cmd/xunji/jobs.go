@@ -24,7 +24,7 @@ import (
 // processes only one looks at a schedule at a time; the lock expires by
 // itself if its holder dies.
 func (m *Main) startJobs(ctx context.Context) (gocron.Scheduler, error) {
-	jobs := m.Bot.Jobs()
+	jobs := m.Bot.Jobs.All()
 	runner, err := schedule.New(m.Bot, m.Config, schedule.WithInstance(m.instance()),
 		schedule.WithObserver(m.Metrics.Scheduled))
 	if err != nil {

@@ -157,7 +157,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	for _, a := range platforms {
-		b.AddAdapter(a)
+		b.Out.AddAdapter(a)
 	}
 	// A calendar gap is logged at start-up (and daily by its job) and told
 	// to the office once per missing year.
@@ -212,7 +212,7 @@ func (m *Main) withConsole(platforms []bot.Adapter) (*console.Adapter, []bot.Ada
 		b := m.Bot
 		con = console.New(console.Options{In: m.Stdin, Out: m.Stdout, As: m.As, Chat: m.consoleChat(), Tr: b.Translator(), Lang: b.Lang})
 		adapters = append(adapters, con)
-		b.AddAdapter(con)
+		b.Out.AddAdapter(con)
 	}
 	if len(adapters) == 0 {
 		return nil, nil, errors.New("no adapter to run: configure Slack or Lark, or run with -console on")
@@ -264,7 +264,7 @@ func (m *Main) startOutbox(ctx context.Context, withConsole bool) error {
 	}
 	m.Outbox = outbox.New(b, outbox.Options{Uncertain: m.Metrics.PossibleDuplicate, Lease: lease, SentTTL: sentTTL,
 		Failed: m.Metrics.DeliveryFailed, Delivered: m.Metrics.Delivered, Buried: m.Metrics.DeadLetter})
-	b.SetSender(m.Outbox)
+	b.Out.SetSender(m.Outbox)
 	m.Metrics.WatchOutbox(m.Outbox.Stats)
 	// The demo is seeded once the console and the outbox exist, so that
 	// its cards and DMs are queued for the console and shown at start
@@ -324,7 +324,7 @@ func (m *Main) startListeners(platforms []bot.Adapter, cancel func()) (srv, admi
 func (m *Main) startHTTP(addr string, adapters []bot.HTTPAdapter, cancel func()) (*http.Server, error) {
 	mux := http.NewServeMux()
 	for _, ha := range adapters {
-		ha.Mount(mux, m.Bot)
+		ha.Mount(mux, m.Bot.Inbox)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -543,17 +543,17 @@ func (m *Main) newBot() error {
 	m.Metrics = metrics.New()
 	bi := buildInfo()
 	m.Metrics.BuildInfo(bi.Version, bi.Commit, bi.GoVersion)
-	b.Use(m.Metrics.Middleware())
-	b.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
+	b.Router.Use(m.Metrics.Middleware())
+	b.Inbox.OnDuplicate(func(req *bot.Request) { m.Metrics.Deduplicated(req.Platform) })
 	if err := all.Register(b, m.Config); err != nil {
 		return err
 	}
-	if err := b.Register(m.extraCommands...); err != nil {
+	if err := b.Router.Register(m.extraCommands...); err != nil {
 		return err
 	}
 	// The holiday calendar must know the next 90 days' official holidays.
 	m.calendar = schedule.NewCalendarWatch(b, m.Config)
-	return b.AddJob(m.calendar.Job())
+	return b.Jobs.Add(m.calendar.Job())
 }
 
 // platformAdapters returns the adapters of the platforms the environment
@@ -577,7 +577,7 @@ func (m *Main) platformAdapters() ([]bot.Adapter, error) {
 }
 
 func (m *Main) consoleChat() string {
-	if g := m.Bot.Group(m.Config.NoticeGroup("clue")); g != nil && g[console.Name] != "" {
+	if g := m.Bot.People.Group(m.Config.NoticeGroup("clue")); g != nil && g[console.Name] != "" {
 		return g[console.Name]
 	}
 	return "console"

@@ -84,7 +84,7 @@ func (m *Main) supervise(ctx context.Context, a bot.Adapter, st *adapterState, r
 	for {
 		st.running.Store(true)
 		began := time.Now()
-		err := a.Run(ctx, m.Bot)
+		err := a.Run(ctx, m.Bot.Inbox)
 		st.running.Store(false)
 		if ctx.Err() != nil {
 			return
@@ -188,7 +188,7 @@ func (m *Main) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	for _, p := range m.Bot.Platforms().Names() {
-		a, found := m.Bot.Adapter(p)
+		a, found := m.Bot.Out.Adapter(p)
 		if !found {
 			continue
 		}

@@ -173,7 +173,7 @@ func TestStoppedAdapterFailsReadinessAndIsRestartedWithBackoff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Bot.AddAdapter(a)
+	env.Bot.Out.AddAdapter(a)
 	var logs lockedBuffer
 	st := &adapterState{}
 	m := &Main{Bot: env.Bot, Store: env.Store, Metrics: metrics.New(), Log: slog.New(slog.NewJSONHandler(&logs, nil)),
@@ -373,7 +373,7 @@ func (slackAuthErr) APICode() string   { return "token_revoked" }
 // fails naming it; once a delivery succeeds it is ready again.
 func TestReadyzFailsWhileAPlatformRefusesTheCredentials(t *testing.T) {
 	env := bottest.New(t, bottest.WithPlatforms(platforms().All()...))
-	env.Bot.AddAdapter(&bottest.Recorder{P: slack.Name})
+	env.Bot.Out.AddAdapter(&bottest.Recorder{P: slack.Name})
 	m := &Main{Bot: env.Bot, Store: env.Store, Metrics: metrics.New()}
 	probe := func() (int, string) {
 		rec := httptest.NewRecorder()
@@ -469,7 +469,7 @@ func TestSocketModeTokenRevokedWhileRunningFailsReadinessAndRestarts(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Bot.AddAdapter(a)
+	env.Bot.Out.AddAdapter(a)
 	var logs lockedBuffer
 	st := &adapterState{}
 	m := &Main{Bot: env.Bot, Store: env.Store, Metrics: metrics.New(), Log: slog.New(slog.NewJSONHandler(&logs, nil)),

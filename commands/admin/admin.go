@@ -29,7 +29,7 @@ func setup(b *bot.Bot, work func(b *bot.Bot) []OpenWork) error {
 	if work != nil {
 		h.work = work(b)
 	}
-	return b.Register(
+	return b.Router.Register(
 		&bot.Command{Name: "help", Aliases: []string{"帮助", "xunji", "巡纪", "?", "？"}, Run: h.help},
 		&bot.Command{Name: "whoami", Aliases: []string{"我是谁", "我的身份"}, Run: h.whoami},
 		&bot.Command{
@@ -54,20 +54,20 @@ type handler struct {
 func (h *handler) help(_ context.Context, req *bot.Request) (*bot.Response, error) {
 	words := req.Command.Args
 	if len(words) == 0 {
-		return bot.Text(h.b.HelpAll(req.Lang)), nil
+		return bot.Text(h.b.Router.HelpAll(req.Lang)), nil
 	}
-	c := h.b.FindCommand(words[0])
+	c := h.b.Router.Find(words[0])
 	if c == nil {
 		return nil, bot.UsageError(req, "error.unknown_verb", "verb", words[0])
 	}
 	if len(words) > 1 && len(c.Subs) > 0 {
 		sc := c.Sub(words[1])
 		if sc == nil {
-			return bot.Text(h.b.UnknownSub(req.Lang, c, words[1])), nil
+			return bot.Text(h.b.Router.UnknownSub(req.Lang, c, words[1])), nil
 		}
-		return bot.Text(h.b.HelpForSub(req.Lang, c, sc)), nil
+		return bot.Text(h.b.Router.HelpForSub(req.Lang, c, sc)), nil
 	}
-	return bot.Text(h.b.HelpFor(req.Lang, c)), nil
+	return bot.Text(h.b.Router.HelpFor(req.Lang, c)), nil
 }
 
 func (h *handler) whoami(_ context.Context, req *bot.Request) (*bot.Response, error) {
@@ -82,7 +82,7 @@ func (h *handler) whoami(_ context.Context, req *bot.Request) (*bot.Response, er
 	if p.Admin {
 		role = h.b.T(req.Lang, "admin.whoami.admin")
 	}
-	text := h.b.T(req.Lang, "admin.whoami", "name", p.DisplayName(req.Lang), "platform", h.b.PlatformName(req.Lang, req.Platform), "user", req.UserID, "role", role, "bodies", strings.Join(lines, "\n"), "lang", req.Lang)
+	text := h.b.T(req.Lang, "admin.whoami", "name", p.DisplayName(req.Lang), "platform", h.b.People.PlatformName(req.Lang, req.Platform), "user", req.UserID, "role", role, "bodies", strings.Join(lines, "\n"), "lang", req.Lang)
 	return bot.Text(text), nil
 }
 
@@ -185,7 +185,7 @@ func (h *handler) add(ctx context.Context, req *bot.Request) (*bot.Response, err
 		}
 		np.Admin = admin
 	}
-	if err := h.b.SavePerson(ctx, &np); err != nil {
+	if err := h.b.People.SavePerson(ctx, &np); err != nil {
 		return nil, err
 	}
 	return h.addAudited(ctx, req, &np, body, onlyAdmin, wasAdmin)
@@ -258,7 +258,7 @@ func (h *handler) setAccounts(ctx context.Context, req *bot.Request, np *bot.Per
 		if v == "" {
 			continue
 		}
-		plat, uid, err := h.b.FindUser(ctx, c.by, v)
+		plat, uid, err := h.b.People.FindUser(ctx, c.by, v)
 		if bot.IsNotFound(err) {
 			return bot.UsageError(req, "admin.roster.no_contact", "value", v)
 		}
@@ -280,7 +280,7 @@ func (h *handler) setAccounts(ctx context.Context, req *bot.Request, np *bot.Per
 			return bot.UsageError(req, "admin.roster.id_taken", "id", v, "name", other.Name)
 		}
 		if !validAccount(spec, v) {
-			return bot.UsageError(req, "admin.roster.bad_account", "platform", h.b.PlatformName(req.Lang, plat), "id", printable(v), "form", h.b.T(req.Lang, "admin.roster.account_form."+string(plat)))
+			return bot.UsageError(req, "admin.roster.bad_account", "platform", h.b.People.PlatformName(req.Lang, plat), "id", printable(v), "form", h.b.T(req.Lang, "admin.roster.account_form."+string(plat)))
 		}
 		np.IDs[plat] = v
 	}
@@ -291,13 +291,13 @@ func (h *handler) setAccounts(ctx context.Context, req *bot.Request, np *bot.Per
 func (h *handler) addAudited(ctx context.Context, req *bot.Request, np *bot.Person, body bot.Body, onlyAdmin, wasAdmin bool) (*bot.Response, error) {
 	var lines []string
 	if !onlyAdmin {
-		if err := h.b.Audit(ctx, req, "roster.add", np.ID, body.ID); err != nil {
+		if err := h.b.Audit.Record(ctx, req, "roster.add", np.ID, body.ID); err != nil {
 			return nil, err
 		}
 		lines = append(lines, h.b.T(req.Lang, "admin.roster.added", "name", np.Name, "body", body.DisplayName(req.Lang)))
 	}
 	if np.Admin != wasAdmin {
-		if err := h.b.Audit(ctx, req, "roster.admin", np.ID, fmt.Sprintf("admin=%t", np.Admin)); err != nil {
+		if err := h.b.Audit.Record(ctx, req, "roster.admin", np.ID, fmt.Sprintf("admin=%t", np.Admin)); err != nil {
 			return nil, err
 		}
 		key := "admin.roster.appointed"
@@ -431,10 +431,10 @@ func (h *handler) remove(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if len(left) > 0 {
 		detail += " force"
 	}
-	if err := h.b.SavePerson(ctx, &np); err != nil {
+	if err := h.b.People.SavePerson(ctx, &np); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "roster.remove", np.ID, detail); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "roster.remove", np.ID, detail); err != nil {
 		return nil, err
 	}
 	return bot.Text(msg), nil
@@ -470,7 +470,7 @@ func (h *handler) workLeft(ctx context.Context, req *bot.Request, p, np *bot.Per
 // administrators, who are entitled to all of it, run "roster remove",
 // and the answer is private to them.
 func (h *handler) unconfirmedRemoval(ctx context.Context, req *bot.Request, np *bot.Person, bodyQ string, left []string) (*bot.Response, error) {
-	if err := h.b.AuditResult(ctx, req, "roster.remove", np.ID, "open work left to nobody; not confirmed", bot.ResultRefused); err != nil {
+	if err := h.b.Audit.Result(ctx, req, "roster.remove", np.ID, "open work left to nobody; not confirmed", bot.ResultRefused); err != nil {
 		return nil, err
 	}
 	example := strings.TrimSpace(h.b.T(req.Lang, "admin.roster.force_example", "name", np.Name, "body", bodyQ))
@@ -481,7 +481,7 @@ func (h *handler) unconfirmedRemoval(ctx context.Context, req *bot.Request, np *
 	}
 	// Not every platform can answer one person privately in a group
 	// (Lark cannot): the kinds of open work go by direct message.
-	refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: text})
+	refs, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: text})
 	if err != nil || len(refs) == 0 {
 		h.b.Log.Warn("roster: direct message failed", "person", req.Person.ID, "err", err)
 		return bot.Text(h.b.T(req.Lang, "admin.roster.dm_failed")), nil
@@ -507,10 +507,10 @@ func (h *handler) lang(ctx context.Context, req *bot.Request) (*bot.Response, er
 	default:
 		return nil, bot.UsageError(req, "admin.lang.bad", "lang", arg)
 	}
-	if err := h.b.SetPrefs(ctx, req.Person.ID, bot.Prefs{Lang: lang}); err != nil {
+	if err := h.b.People.SetPrefs(ctx, req.Person.ID, bot.Prefs{Lang: lang}); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "prefs.lang", req.Person.ID, lang); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "prefs.lang", req.Person.ID, lang); err != nil {
 		return nil, err
 	}
 	return bot.Text(h.b.T(lang, "admin.lang.set")), nil

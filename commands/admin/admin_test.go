@@ -141,7 +141,7 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 	if got != env.TZ("admin.roster.added", "name", "钱进", "body", "区纪委监委第二监督检查室") {
 		t.Fatalf("add: %s", got)
 	}
-	r, err := env.Bot.Roster(ctx)
+	r, err := env.Bot.People.Roster(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 	}
 	// A second body for an existing configured person.
 	env.Command("wangming", "roster add 陈静 case")
-	r, _ = env.Bot.Roster(ctx)
+	r, _ = env.Bot.People.Roster(ctx)
 	if p, _ := r.Person("chenjing"); !p.InBody("case") || !p.InBody("group3") {
 		t.Errorf("chenjing bodies after add: %v", p.Bodies)
 	}
@@ -164,7 +164,7 @@ func TestRosterAddRemovePersistedAndAudited(t *testing.T) {
 	if got != env.TZ("admin.roster.removed", "name", "钱进") {
 		t.Fatalf("remove: %s", got)
 	}
-	r, _ = env.Bot.Roster(ctx)
+	r, _ = env.Bot.People.Roster(ctx)
 	if _, ok := r.ByPlatformID(lark.Name, "ou_5a1e9c0d7b"); ok {
 		t.Error("removed person still in roster")
 	}

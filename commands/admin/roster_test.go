@@ -16,7 +16,7 @@ import (
 
 func roster(t *testing.T, env *bottest.Env) *bot.Roster {
 	t.Helper()
-	r, err := env.Bot.Roster(context.Background())
+	r, err := env.Bot.People.Roster(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 		return err
 	}
 	h := &handler{b: b, cfg: cfg, reports: bot.Records[SpecialReport](b.Store, CollReports)}
-	return b.Register(h.assessCommand(), h.reportCommand())
+	return b.Router.Register(h.assessCommand(), h.reportCommand())
 }
 
 func (h *handler) assessCommand() *bot.Command {
@@ -139,7 +139,7 @@ func (h *handler) assess(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "assess.show", per.Label, fmt.Sprintf("detail=%s body=%s export=%t records=%d", figure, body, export, len(a.Records))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "assess.show", per.Label, fmt.Sprintf("detail=%s body=%s export=%t records=%d", figure, body, export, len(a.Records))); err != nil {
 		return nil, err
 	}
 	var replies []bot.Reply

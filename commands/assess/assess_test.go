@@ -124,10 +124,10 @@ func seed(t *testing.T, env *bottest.Env) {
 	create(t, env, meeting.CollMeetings, "HY-2026-0003", &meeting.Meeting{ID: "HY-2026-0003", Kind: meeting.MeetingWork, Time: at(env, 12, 20, 15), State: meeting.MeetingScheduled})
 
 	env.Clock.Set(at(env, 11, 13, 10))
-	must(t, env.Bot.Audit(ctx, nil, "clue.escalate", "XS-2026-0003", "body=group3"))
-	must(t, env.Bot.Audit(ctx, nil, "clue.remind", "XS-2026-0003", "body=group3"))
+	must(t, env.Bot.Audit.Record(ctx, nil, "clue.escalate", "XS-2026-0003", "body=group3"))
+	must(t, env.Bot.Audit.Record(ctx, nil, "clue.remind", "XS-2026-0003", "body=group3"))
 	env.Clock.Set(at(env, 11, 25, 10))
-	must(t, env.Bot.Audit(ctx, nil, "cosign.escalate", "QZ-2026-0001", "bodies=group3"))
+	must(t, env.Bot.Audit.Record(ctx, nil, "cosign.escalate", "QZ-2026-0001", "bodies=group3"))
 	env.Clock.Set(at(env, 12, 15, 10))
 }
 
@@ -296,7 +296,7 @@ func TestAssessCommandDrillsDownAndExports(t *testing.T) {
 	for _, row := range rows[1:] {
 		byName[row[0]] = row
 	}
-	r := env.Bot.BaseRoster()
+	r := env.Bot.People.BaseRoster()
 	for _, body := range []string{"room1", "room2", "group3", "sup_chengguan", "finance", "housing", "chengguan"} {
 		b, _ := r.Body(body)
 		row := byName[b.Name]
@@ -440,7 +440,7 @@ func TestHelpTexts(t *testing.T) {
 				t.Errorf("%s: missing %s", lang, k)
 			}
 		}
-		for _, s := range env.Bot.FindCommand("report").Subs {
+		for _, s := range env.Bot.Router.Find("report").Subs {
 			for _, k := range []string{"summary", "usage", "example"} {
 				if key := "cmd.report." + s.Name + "." + k; !env.Catalog.Has(lang, key) {
 					t.Errorf("%s: missing %s", lang, key)

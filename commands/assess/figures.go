@@ -360,7 +360,7 @@ func (s *assessor) meetings(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.b.Roster(ctx)
+	r, err := s.b.People.Roster(ctx)
 	if err != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func (s *assessor) meetings(ctx context.Context) error {
 // escalations lists the reminder talks and reports the audit log records
 // in the period.
 func (s *assessor) escalations(ctx context.Context) error {
-	entries, err := s.b.AuditBetween(ctx, "escalate", s.p.From, s.p.To)
+	entries, err := s.b.Audit.Between(ctx, "escalate", s.p.From, s.p.To)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func (h *handler) draft(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if err := h.reports.Create(ctx, id, rep); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "report.draft", id, fmt.Sprintf("period=%s records=%d escalations=%d", per.Label, len(a.Records), len(a.Escalations))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "report.draft", id, fmt.Sprintf("period=%s records=%d escalations=%d", per.Label, len(a.Records), len(a.Escalations))); err != nil {
 		return nil, err
 	}
 	card := &bot.Card{
@@ -343,19 +343,19 @@ func (h *handler) send(ctx context.Context, req *bot.Request, id string) (string
 	if rep.Edited != "" {
 		version = "edited"
 	}
-	if err := h.b.Audit(ctx, req, "report.send", id, "period="+rep.Period+" version="+version+" to="+strings.Join(to, ",")); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "report.send", id, "period="+rep.Period+" version="+version+" to="+strings.Join(to, ",")); err != nil {
 		return "", err
 	}
 	var refs []bot.MessageRef
 	var failed []string
 	for _, pid := range to {
 		p, _ := r.Person(pid)
-		l := h.b.LangOf(ctx, p)
+		l := h.b.People.LangOf(ctx, p)
 		text := h.t(l, "report.sent_notice", "id", id, "issue", IssueNumber(id), "period", PeriodName(l, rep.Period), "summary", rep.Summary)
 		if rep.Edited != "" { // the office's text may differ from the draft's figures
 			text = h.t(l, "report.sent_notice_edited", "id", id, "issue", IssueNumber(id), "period", PeriodName(l, rep.Period))
 		}
-		got, err := h.b.Notify(ctx, bot.Notice{PersonID: pid, Text: text, Files: []bot.File{h.file(rep)}, Key: "report:" + id})
+		got, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: pid, Text: text, Files: []bot.File{h.file(rep)}, Key: "report:" + id})
 		refs = append(refs, got...)
 		if err != nil || len(got) == 0 {
 			h.b.Log.Warn("report: sending to the committee failed", "report", id, "person", pid, "err", err)

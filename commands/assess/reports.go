@@ -194,7 +194,7 @@ func (h *handler) uploadCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "report.upload", rep.ID, fmt.Sprintf("chars=%d", utf8.RuneCountInString(text))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "report.upload", rep.ID, fmt.Sprintf("chars=%d", utf8.RuneCountInString(text))); err != nil {
 		return nil, err
 	}
 	reply := h.t(lang, "report.uploaded", "id", rep.ID, "chars", utf8.RuneCountInString(text))

@@ -85,13 +85,13 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := b.Register(h.command()); err != nil {
+	if err := b.Router.Register(h.command()); err != nil {
 		return err
 	}
-	if err := b.AddJob(bot.Job{Name: "clue.reminders", Every: ReminderJobEvery, Run: h.remind}); err != nil {
+	if err := b.Jobs.Add(bot.Job{Name: "clue.reminders", Every: ReminderJobEvery, Run: h.remind}); err != nil {
 		return err
 	}
-	return b.AddTask(bot.Task{Name: SummaryTask, Run: h.summaryJob()})
+	return b.Jobs.AddTask(bot.Task{Name: SummaryTask, Run: h.summaryJob()})
 }
 
 // noOptions declares that a sub-command whose note is free text reads no
@@ -152,7 +152,7 @@ func (h *handler) roster(ctx context.Context, req *bot.Request) (*bot.Roster, er
 	if req != nil && req.Roster != nil {
 		return req.Roster, nil
 	}
-	return h.b.Roster(ctx)
+	return h.b.People.Roster(ctx)
 }
 
 func (h *handler) statusLabel(lang string, c *Clue) string {
@@ -335,7 +335,7 @@ func (h *handler) privately(ctx context.Context, req *bot.Request, card *bot.Car
 	if req.Direct {
 		return &bot.Response{Replies: []bot.Reply{{Card: card}}}, nil
 	}
-	refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Card: card})
+	refs, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Card: card})
 	if err != nil || len(refs) == 0 {
 		h.b.Log.Warn("clue: direct message failed", "person", req.Person.ID, "err", err)
 		return bot.Text(h.t(req.Lang, "clue.dm_failed")), nil

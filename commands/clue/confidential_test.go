@@ -55,7 +55,7 @@ func TestOutsidersCannotReadTheSubstance(t *testing.T) {
 			refusedReads := audits(t, env, func(e bot.AuditEntry) bool {
 				return e.Person == who && e.Record == id && e.Result == bot.ResultRefused && (e.Action == "clue.show" || e.Action == "clue.history")
 			})
-			if kinds := env.Bot.BaseRoster().Kinds(p); canUseClues(kinds) && len(refusedReads) != 8 {
+			if kinds := env.Bot.People.BaseRoster().Kinds(p); canUseClues(kinds) && len(refusedReads) != 8 {
 				t.Errorf("%s: %d refused reads audited, want 8", who, len(refusedReads))
 			}
 			if c := loadClue(t, env, id); c.Status != ClueVerifying {
@@ -110,10 +110,10 @@ func TestSubstanceOnlyEverGoesToTheEntitled(t *testing.T) {
 	env.Command("lina", "线索 查看 "+id)
 	env.Command("chenjing", "线索 查看 "+id)
 	env.Command("zhaoqiang", "线索 办结 "+id+" 予以了结 查无实据")
-	if err := env.Bot.RunJobs(t.Context(), env.Clock.Now()); err != nil {
+	if err := env.Bot.Jobs.Run(t.Context(), env.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	r, err := env.Bot.Roster(t.Context())
+	r, err := env.Bot.People.Roster(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

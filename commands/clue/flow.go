@@ -77,7 +77,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	case req.Message.ID != "" && h.hasRef(ctx, c.Cards, req.Message):
 	default:
 		n := bot.Notice{PersonID: req.Person.ID, Card: h.detailCard(req.Roster, req.Lang, c, false), Key: "clue:" + c.ID + ":ack-dm"}
-		if refs, err := h.b.Notify(ctx, n); err != nil || len(refs) == 0 {
+		if refs, err := h.b.Out.Notify(ctx, n); err != nil || len(refs) == 0 {
 			h.b.Log.Warn("clue: direct message failed", "clue", c.ID, "person", req.Person.ID, "err", err)
 			resp.Replies = append(resp.Replies, bot.Reply{Text: h.t(req.Lang, "clue.dm_failed")})
 		}
@@ -96,7 +96,7 @@ func (h *handler) isDMTo(ctx context.Context, dms []ClueDM, person string, m bot
 		if d.Person != person {
 			continue
 		}
-		if got, ok := h.b.Delivered(ctx, d.Message); ok && got.Platform == m.Platform && got.ChatID == m.ChatID && got.ID == m.ID {
+		if got, ok := h.b.Out.Delivered(ctx, d.Message); ok && got.Platform == m.Platform && got.ChatID == m.ChatID && got.ID == m.ID {
 			return true
 		}
 	}
@@ -222,17 +222,17 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch cha
 	if ch.caseOpened {
 		detail += " case_opened=true"
 	}
-	if err := h.b.Audit(ctx, req, "clue."+ch.action, id, detail); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "clue."+ch.action, id, detail); err != nil {
 		return nil, err
 	}
 	if ch.to != "" {
 		var refs []bot.MessageRef
 		for _, ref := range updated.Cards {
-			if !h.b.Names(ctx, ref, req.Message) {
+			if !h.b.Out.Names(ctx, ref, req.Message) {
 				refs = append(refs, ref)
 			}
 		}
-		if err := h.b.UpdateCards(ctx, refs, h.groupCard(r, updated)); err != nil {
+		if err := h.b.Out.UpdateCards(ctx, refs, h.groupCard(r, updated)); err != nil {
 			h.b.Log.Warn("clue: card update failed", "clue", id, "err", err)
 		}
 	}
@@ -289,10 +289,10 @@ func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *Clue, actor 
 		if p.ID == actor.ID {
 			continue
 		}
-		lang := h.b.LangOf(ctx, p)
+		lang := h.b.People.LangOf(ctx, p)
 		text := h.t(lang, "clue.dm."+ch.action, "id", c.ID, "body", r.BodyName(c.Body, lang),
 			"person", actor.DisplayName(lang), "status", h.statusLabel(lang, c), "note", ch.note)
-		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Text: text, Key: fmt.Sprintf("clue:%s:%s:%d", c.ID, ch.action, len(c.History))}); err != nil {
+		if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: p.ID, Text: text, Key: fmt.Sprintf("clue:%s:%s:%d", c.ID, ch.action, len(c.History))}); err != nil {
 			h.b.Log.Warn("clue: direct message failed", "clue", c.ID, "person", p.ID, "err", err)
 		}
 	}
@@ -302,7 +302,7 @@ func (h *handler) tellSender(ctx context.Context, r *bot.Roster, c *Clue, actor 
 // at once or later by the outbox.
 func (h *handler) hasRef(ctx context.Context, refs []bot.MessageRef, m bot.MessageRef) bool {
 	for _, r := range refs {
-		if h.b.Names(ctx, r, m) {
+		if h.b.Out.Names(ctx, r, m) {
 			return true
 		}
 	}

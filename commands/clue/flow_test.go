@@ -317,7 +317,7 @@ func TestListFilters(t *testing.T) {
 // help lists them.
 func TestHelpTextsComplete(t *testing.T) {
 	env := newEnv(t)
-	cmd := env.Bot.FindCommand("线索")
+	cmd := env.Bot.Router.Find("线索")
 	if cmd == nil {
 		t.Fatal("线索 not registered")
 	}

@@ -480,7 +480,7 @@ func TestListPageReadsAtMostItsBudget(t *testing.T) {
 	cs := &countingStore{Store: env.Store}
 	src := &source{s: cs}
 	f := listFilter{priority: true}
-	prefixes := f.prefixes(env.Bot.BaseRoster(), env.Person("wangming"))
+	prefixes := f.prefixes(env.Bot.People.BaseRoster(), env.Person("wangming"))
 	var got []string
 	from := ""
 	for n := 0; ; n++ {
@@ -552,7 +552,7 @@ func TestReminderJobReadsOnlyDueClues(t *testing.T) {
 	}
 	cs.docs = 0
 	var job bot.Job
-	for _, j := range env.Bot.Jobs() {
+	for _, j := range env.Bot.Jobs.All() {
 		if j.Name == "clue.reminders" {
 			job = j
 		}

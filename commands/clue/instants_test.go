@@ -86,7 +86,7 @@ func TestClueDatesFromEachInstant(t *testing.T) {
 		text := bottest.Text(direct(env, "sunli", "线索 汇总"))
 		bottest.MustContain(t, "summary", text, env.TZ("clue.summary.title", "from", qStart.Format(time.DateOnly), "to", today.Format(time.DateOnly)),
 			fmt.Sprintf("共 %d 条（本期新移送 %d）", len(ids), len(ids)))
-		task, _ := env.Bot.Task(SummaryTask)
+		task, _ := env.Bot.Jobs.Task(SummaryTask)
 		if err := task.Run(t.Context(), now); err != nil {
 			t.Fatal(err)
 		}

@@ -75,7 +75,7 @@ func (h *handler) joint(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if len(added) == 0 {
 		return bot.Text(h.t(lang, "clue.joint.already", "id", id, "bodies", bodyNames(r, bodies, lang, h.t(lang, "list.sep")))), nil
 	}
-	if err := h.b.Audit(ctx, req, "clue.joint", id, "bodies="+strings.Join(added, ",")); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "clue.joint", id, "bodies="+strings.Join(added, ",")); err != nil {
 		return nil, err
 	}
 	told, failed := h.tellJoint(ctx, r, c, added)
@@ -114,10 +114,10 @@ func (h *handler) tellJoint(ctx context.Context, r *bot.Roster, c *Clue, added [
 	var dms []ClueDM
 	for _, b := range added {
 		for _, m := range r.Members(b) {
-			ml := h.b.LangOf(ctx, m)
+			ml := h.b.People.LangOf(ctx, m)
 			n := bot.Notice{PersonID: m.ID, Text: h.t(ml, "clue.dm.joint", "id", id, "body", r.BodyName(c.Body, ml), "joint", r.BodyName(b, ml)),
 				Card: h.detailCard(r, ml, c, false), Key: fmt.Sprintf("clue:%s:joint:%s", id, b)}
-			sent, err := h.b.Notify(ctx, n)
+			sent, err := h.b.Out.Notify(ctx, n)
 			if err != nil {
 				failed = true
 				h.b.Log.Warn("clue: direct message failed", "clue", id, "person", m.ID, "err", err)
@@ -191,11 +191,11 @@ func (h *handler) reassign(ctx context.Context, req *bot.Request) (*bot.Response
 	if err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "clue.reassign", id, fmt.Sprintf("from_body=%s body=%s deadline=%s", old, body.ID, bot.FormatDate(deadline, h.b.Loc))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "clue.reassign", id, fmt.Sprintf("from_body=%s body=%s deadline=%s", old, body.ID, bot.FormatDate(deadline, h.b.Loc))); err != nil {
 		return nil, err
 	}
 	// The earlier cards show where the clue is now.
-	if err := h.b.UpdateCards(ctx, c.Cards, h.groupCard(r, c)); err != nil {
+	if err := h.b.Out.UpdateCards(ctx, c.Cards, h.groupCard(r, c)); err != nil {
 		h.b.Log.Warn("clue: card update failed", "clue", id, "err", err)
 	}
 	members, groupText, failed := h.announce(ctx, r, c, lang)
@@ -254,17 +254,17 @@ func (h *handler) extend(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "clue.extend", id, fmt.Sprintf("from=%s to=%s", bot.FormatDate(old, h.b.Loc), bot.FormatDate(d, h.b.Loc))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "clue.extend", id, fmt.Sprintf("from=%s to=%s", bot.FormatDate(old, h.b.Loc), bot.FormatDate(d, h.b.Loc))); err != nil {
 		return nil, err
 	}
-	if err := h.b.UpdateCards(ctx, c.Cards, h.groupCard(r, c)); err != nil {
+	if err := h.b.Out.UpdateCards(ctx, c.Cards, h.groupCard(r, c)); err != nil {
 		h.b.Log.Warn("clue: card update failed", "clue", id, "err", err)
 	}
 	var errs []error
 	for _, m := range handlers(r, c) {
-		ml := h.b.LangOf(ctx, m)
+		ml := h.b.People.LangOf(ctx, m)
 		text := h.t(ml, "clue.dm.extend", "id", id, "old", bot.FormatDate(old, h.b.Loc), "deadline", bot.FormatDate(d, h.b.Loc), "reason", reason)
-		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text, Key: fmt.Sprintf("clue:%s:extend:%d", id, len(c.History))}); err != nil {
+		if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text, Key: fmt.Sprintf("clue:%s:extend:%d", id, len(c.History))}); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -362,10 +362,10 @@ func (h *handler) openCase(ctx context.Context, req *bot.Request) (*bot.Response
 	if err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "clue.case", id, "conclusion=preliminary_verification case_opened=true"); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "clue.case", id, "conclusion=preliminary_verification case_opened=true"); err != nil {
 		return nil, err
 	}
-	if err := h.b.UpdateCards(ctx, c.Cards, h.groupCard(r, c)); err != nil {
+	if err := h.b.Out.UpdateCards(ctx, c.Cards, h.groupCard(r, c)); err != nil {
 		h.b.Log.Warn("clue: card update failed", "clue", id, "err", err)
 	}
 	h.tellSender(ctx, r, c, req.Person, change{action: "case", note: note})

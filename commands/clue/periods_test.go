@@ -49,7 +49,7 @@ func TestNoticeClueSectionFromActiveDuring(t *testing.T) {
 		}
 	}
 	q := clue.NewQueries(env.Store, loc)
-	r := env.Bot.BaseRoster()
+	r := env.Bot.People.BaseRoster()
 	nonEmpty := 0
 	for k := range 40 {
 		at := base.Add(time.Duration(rnd.IntN(700*24)) * time.Hour)

@@ -24,7 +24,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 		return nil, h.b.Refuse(ctx, req, "clue.show", id, "clue.error.confidential", "id", id)
 	}
 	// Reads of confidential content leave a trace too.
-	if err := h.b.Audit(ctx, req, "clue.show", id, ""); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "clue.show", id, ""); err != nil {
 		return nil, err
 	}
 	return h.privately(ctx, req, h.detailCard(req.Roster, req.Lang, c, c.Body != "" && req.Person.InBody(c.Body)))
@@ -44,10 +44,10 @@ func (h *handler) history(ctx context.Context, req *bot.Request) (*bot.Response,
 	if !c.Entitled(req.Roster, req.Person) {
 		return nil, h.b.Refuse(ctx, req, "clue.history", id, "clue.error.confidential", "id", id)
 	}
-	if err := h.b.Audit(ctx, req, "clue.history", id, ""); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "clue.history", id, ""); err != nil {
 		return nil, err
 	}
-	entries, err := h.b.AuditOf(ctx, id, bot.Range{})
+	entries, err := h.b.Audit.Of(ctx, id, bot.Range{})
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (h *handler) history(ctx context.Context, req *bot.Request) (*bot.Response,
 			key = "clue.audit.line_refused"
 		}
 		s.WriteString("\n• ")
-		s.WriteString(h.t(lang, key, "time", bot.FormatTime(e.Time, h.b.Loc), "person", who, "action", action, "platform", h.b.PlatformName(lang, e.Platform)))
+		s.WriteString(h.t(lang, key, "time", bot.FormatTime(e.Time, h.b.Loc), "person", who, "action", action, "platform", h.b.People.PlatformName(lang, e.Platform)))
 	}
 	card := &bot.Card{
 		Title: h.t(lang, "clue.audit.title", "id", id, "count", len(entries)),

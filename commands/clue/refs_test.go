@@ -42,7 +42,7 @@ func TestHasRefMatchesTheDeliveredMessage(t *testing.T) {
 	id2 := transfer(t, env, transferZH)
 	env.Adapter.Fail = nil
 	waiting := loadClue(t, env, id2).Cards[0]
-	if _, ok := env.Bot.Delivered(ctx, waiting); ok {
+	if _, ok := env.Bot.Out.Delivered(ctx, waiting); ok {
 		t.Fatal("a card waiting in the outbox counts as delivered")
 	}
 	if h.hasRef(ctx, []bot.MessageRef{waiting}, bot.MessageRef{Platform: got.Platform, ChatID: got.ChatID, ID: "1"}) {

@@ -76,7 +76,7 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	r, err := h.b.Roster(ctx)
+	r, err := h.b.People.Roster(ctx)
 	if err != nil {
 		return err
 	}
@@ -149,16 +149,16 @@ func (h *handler) sendReminder(ctx context.Context, r *bot.Roster, id string, no
 	if err != nil {
 		return err
 	}
-	if err := h.b.Audit(ctx, nil, "clue.remind", id, "body="+c.Body); err != nil {
+	if err := h.b.Audit.Record(ctx, nil, "clue.remind", id, "body="+c.Body); err != nil {
 		return err
 	}
 	var errs []error
 	members := r.Members(c.Body)
 	for _, m := range members {
-		lang := h.b.LangOf(ctx, m)
+		lang := h.b.People.LangOf(ctx, m)
 		text := h.t(lang, "clue.remind.body", "mention", bot.MentionTag(m), "id", c.ID, "organisation", orgName(r, c, lang),
 			"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
-		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text, Key: "clue:" + id + ":remind"}); err != nil {
+		if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text, Key: "clue:" + id + ":remind"}); err != nil {
 			errs = append(errs, fmt.Errorf("clue %s reminder to %s: %w", id, m.ID, err))
 		}
 	}
@@ -177,7 +177,7 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, 
 	if err != nil {
 		return err
 	}
-	if err := h.b.Audit(ctx, nil, "clue.escalate", id, "body="+c.Body); err != nil {
+	if err := h.b.Audit.Record(ctx, nil, "clue.escalate", id, "body="+c.Body); err != nil {
 		return err
 	}
 	lang := h.b.Lang
@@ -185,16 +185,16 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id string, 
 	text := h.t(lang, "clue.escalate.office", "id", c.ID, "organisation", orgName(r, c, lang), "body", r.BodyName(c.Body, lang),
 		"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "days", days, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
 	if g := officeGroup(r); g != "" {
-		_, err := h.b.Notify(ctx, bot.Notice{Group: g, Text: text, Key: "clue:" + id + ":escalate"})
+		_, err := h.b.Out.Notify(ctx, bot.Notice{Group: g, Text: text, Key: "clue:" + id + ":escalate"})
 		return err
 	}
 	var errs []error
 	for _, b := range r.BodiesOf(bot.InspectionOffice) {
 		for _, m := range r.Members(b.ID) {
-			ml := h.b.LangOf(ctx, m)
+			ml := h.b.People.LangOf(ctx, m)
 			t := h.t(ml, "clue.escalate.office", "id", c.ID, "organisation", orgName(r, c, ml), "body", r.BodyName(c.Body, ml),
 				"time", bot.FormatTime(c.CreatedAt, h.b.Loc), "days", days, "deadline", bot.FormatDate(c.Deadline, h.b.Loc))
-			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: t, Key: "clue:" + id + ":escalate"}); err != nil {
+			if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: m.ID, Text: t, Key: "clue:" + id + ":escalate"}); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -250,15 +250,15 @@ func (h *handler) sendDeadlineReminder(ctx context.Context, r *bot.Roster, id st
 	if err != nil {
 		return err
 	}
-	if err := h.b.Audit(ctx, nil, "clue.remind_deadline", id, "body="+c.Body+" deadline="+bot.FormatDate(c.Deadline, h.b.Loc)); err != nil {
+	if err := h.b.Audit.Record(ctx, nil, "clue.remind_deadline", id, "body="+c.Body+" deadline="+bot.FormatDate(c.Deadline, h.b.Loc)); err != nil {
 		return err
 	}
 	days := workdaysLeft(h.b.Cal, h.b.Loc, now, c.Deadline)
 	var errs []error
 	for _, m := range handlers(r, c) {
-		lang := h.b.LangOf(ctx, m)
+		lang := h.b.People.LangOf(ctx, m)
 		text := h.t(lang, "clue.remind.deadline", "mention", bot.MentionTag(m), "id", c.ID, "deadline", bot.FormatDate(c.Deadline, h.b.Loc), "days", days)
-		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text, Key: "clue:" + id + ":remind-deadline:" + bot.FormatDate(c.Deadline, h.b.Loc)}); err != nil {
+		if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text, Key: "clue:" + id + ":remind-deadline:" + bot.FormatDate(c.Deadline, h.b.Loc)}); err != nil {
 			errs = append(errs, fmt.Errorf("clue %s deadline reminder to %s: %w", id, m.ID, err))
 		}
 	}

@@ -20,7 +20,7 @@ func at(month time.Month, day, hour, minute int) time.Time {
 func runAt(t *testing.T, env *bottest.Env, now time.Time) {
 	t.Helper()
 	env.Clock.Set(now)
-	if err := env.Bot.RunJobs(t.Context(), now); err != nil {
+	if err := env.Bot.Jobs.Run(t.Context(), now); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -162,13 +162,13 @@ func TestPriorityCycleAndAcknowledgedClues(t *testing.T) {
 func TestReminderJobIsRegistered(t *testing.T) {
 	env := newEnv(t)
 	found := false
-	for _, j := range env.Bot.Jobs() {
+	for _, j := range env.Bot.Jobs.All() {
 		if j.Name == "clue.reminders" {
 			found = j.Every == ReminderJobEvery
 		}
 	}
 	if !found {
-		t.Fatalf("no clue.reminders job every %v in %+v", ReminderJobEvery, env.Bot.Jobs())
+		t.Fatalf("no clue.reminders job every %v in %+v", ReminderJobEvery, env.Bot.Jobs.All())
 	}
 }
 
@@ -224,7 +224,7 @@ func TestReminderMarkedOnlyWithItsMessage(t *testing.T) {
 	env.Adapter.Reset()
 	st.fail.Store(true)
 	env.Clock.Set(at(12, 3, 9, 0))
-	if err := env.Bot.RunJobs(t.Context(), at(12, 3, 9, 0)); err == nil {
+	if err := env.Bot.Jobs.Run(t.Context(), at(12, 3, 9, 0)); err == nil {
 		t.Error("the reminder job reported no error while the store failed")
 	}
 	st.fail.Store(false)

@@ -50,7 +50,7 @@ func TestStoreOutage(t *testing.T) {
 	if n := len(env.Adapter.Sent()); n != 0 {
 		t.Errorf("%d messages sent during an outage", n)
 	}
-	if err := env.Bot.RunJobs(t.Context(), env.Clock.Now()); err == nil {
+	if err := env.Bot.Jobs.Run(t.Context(), env.Clock.Now()); err == nil {
 		t.Error("reminder job hid a store outage")
 	}
 }

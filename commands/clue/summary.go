@@ -132,7 +132,7 @@ func Summarise(ctx context.Context, b *bot.Bot, from, to time.Time) (Summary, er
 	if err != nil {
 		return Summary{}, err
 	}
-	r, err := b.Roster(ctx)
+	r, err := b.People.Roster(ctx)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -217,7 +217,7 @@ func (h *handler) post(ctx context.Context, req *bot.Request, from, to time.Time
 	if err != nil {
 		return 0, err
 	}
-	if err := h.b.Audit(ctx, req, "clue.summary", "", fmt.Sprintf("from=%s to=%s total=%d", bot.FormatDate(from, h.b.Loc), bot.FormatDate(to, h.b.Loc), s.All.Total)); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "clue.summary", "", fmt.Sprintf("from=%s to=%s total=%d", bot.FormatDate(from, h.b.Loc), bot.FormatDate(to, h.b.Loc), s.All.Total)); err != nil {
 		return 0, err
 	}
 	// The scheduled summary of a quarter is sent once; a summary posted
@@ -230,7 +230,7 @@ func (h *handler) post(ctx context.Context, req *bot.Request, from, to time.Time
 	sent := 0
 	for _, b := range bodiesOf(r, bot.CaseOffice) {
 		if b.Group != "" {
-			if _, err := h.b.Notify(ctx, bot.Notice{Group: b.Group, Card: h.summaryCard(r, h.b.Lang, s), Key: key}); err != nil {
+			if _, err := h.b.Out.Notify(ctx, bot.Notice{Group: b.Group, Card: h.summaryCard(r, h.b.Lang, s), Key: key}); err != nil {
 				errs = append(errs, err)
 			} else {
 				sent++
@@ -244,8 +244,8 @@ func (h *handler) post(ctx context.Context, req *bot.Request, from, to time.Time
 				continue
 			}
 			told = append(told, m.ID)
-			lang := h.b.LangOf(ctx, m)
-			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Card: h.summaryCard(r, lang, s), Key: key}); err != nil {
+			lang := h.b.People.LangOf(ctx, m)
+			if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: m.ID, Card: h.summaryCard(r, lang, s), Key: key}); err != nil {
 				errs = append(errs, err)
 			} else {
 				sent++

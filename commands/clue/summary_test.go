@@ -230,7 +230,7 @@ func TestSummaryCommand(t *testing.T) {
 func TestSummaryJobPostsThePreviousQuarterOnce(t *testing.T) {
 	env := newEnv(t)
 	seed(t, env)
-	task, ok := env.Bot.Task(SummaryTask)
+	task, ok := env.Bot.Jobs.Task(SummaryTask)
 	if !ok {
 		t.Fatalf("task %s not registered", SummaryTask)
 	}

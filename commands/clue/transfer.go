@@ -49,7 +49,7 @@ func (h *handler) transfer(ctx context.Context, req *bot.Request) (*bot.Response
 	if c.Round != "" {
 		detail += " round=" + c.Round
 	}
-	if err := h.b.Audit(ctx, req, "clue.transfer", id, detail); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "clue.transfer", id, detail); err != nil {
 		return nil, err
 	}
 	members, groupText, failed := h.announce(ctx, req.Roster, c, req.Lang)
@@ -221,7 +221,7 @@ func (h *handler) announce(ctx context.Context, r *bot.Roster, c *Clue, lang str
 		groupText = h.t(lang, "clue.group.unsafe", "who", who)
 	default:
 		groupText = h.t(lang, "clue.group.posted")
-		refs, err := h.b.Notify(ctx, bot.Notice{Group: h.clueGroup, Card: h.groupCard(r, c), Key: fmt.Sprintf("clue:%s:card:%d", id, len(c.Cards)+len(c.History))})
+		refs, err := h.b.Out.Notify(ctx, bot.Notice{Group: h.clueGroup, Card: h.groupCard(r, c), Key: fmt.Sprintf("clue:%s:card:%d", id, len(c.Cards)+len(c.History))})
 		if err != nil {
 			failed = true
 			h.b.Log.Warn("clue: announcement failed", "clue", id, "err", err)
@@ -237,9 +237,9 @@ func (h *handler) announce(ctx context.Context, r *bot.Roster, c *Clue, lang str
 	members := r.Members(c.Body)
 	var dms []ClueDM
 	for _, m := range members {
-		ml := h.b.LangOf(ctx, m)
+		ml := h.b.People.LangOf(ctx, m)
 		n := bot.Notice{PersonID: m.ID, Text: h.t(ml, "clue.dm.transferred", "id", id, "body", r.BodyName(c.Body, ml)), Card: h.detailCard(r, ml, c, true), Key: fmt.Sprintf("clue:%s:dm:%s:%d", id, c.Body, len(c.History))}
-		sent, err := h.b.Notify(ctx, n)
+		sent, err := h.b.Out.Notify(ctx, n)
 		if err != nil {
 			failed = true
 			h.b.Log.Warn("clue: direct message failed", "clue", id, "person", m.ID, "err", err)

@@ -28,7 +28,7 @@ func parseValue(v string) (id, dept string, err error) {
 // buttonRefusal audits a click by someone who does not answer for the
 // department and tells them so.
 func (h *handler) buttonRefusal(ctx context.Context, req *bot.Request, action, id, dept string) (*bot.Response, error) {
-	if err := h.b.AuditResult(ctx, req, action, id, "dept="+dept, bot.ResultRefused); err != nil {
+	if err := h.b.Audit.Result(ctx, req, action, id, "dept="+dept, bot.ResultRefused); err != nil {
 		return nil, err
 	}
 	msg := h.t(req.Lang, "consult.error.not_dept", "id", id, "dept", req.Roster.BodyName(dept, req.Lang))
@@ -220,13 +220,13 @@ func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text s
 		return nil, err
 	}
 	late := c.LateAt(c.Dept(dept), now, h.b.Loc)
-	if err := h.b.Audit(ctx, req, "consult.answer", id, fmt.Sprintf("dept=%s none=%t late=%t first=%t", dept, none, late, first)); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "consult.answer", id, fmt.Sprintf("dept=%s none=%t late=%t first=%t", dept, none, late, first)); err != nil {
 		return nil, err
 	}
 	r := req.Roster
 	h.refreshDept(ctx, r, c, dept)
 	if p, ok := r.Person(c.CreatedBy); ok {
-		l := h.b.LangOf(ctx, p)
+		l := h.b.People.LangOf(ctx, p)
 		answered := 0
 		for _, d := range c.Depts {
 			if d.Answered() {
@@ -234,7 +234,7 @@ func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text s
 			}
 		}
 		msg := h.t(l, "consult.told", "id", c.ID, "dept", r.BodyName(dept, l), "answered", answered, "total", len(c.Depts))
-		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Text: msg}); err != nil {
+		if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: p.ID, Text: msg}); err != nil {
 			h.b.Log.Warn("consult: telling the requester failed", "consult", id, "err", err)
 		}
 	}

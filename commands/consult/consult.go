@@ -84,10 +84,10 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 		consults: bot.Records[Consultation](b.Store, CollConsults),
 		rounds:   round.NewQueries(b.Store),
 	}
-	if err := b.Register(h.command()); err != nil {
+	if err := b.Router.Register(h.command()); err != nil {
 		return err
 	}
-	return b.AddJob(bot.Job{Name: JobName, Every: JobEvery, Run: h.remind})
+	return b.Jobs.Add(bot.Job{Name: JobName, Every: JobEvery, Run: h.remind})
 }
 
 func (h *handler) command() *bot.Command {
@@ -192,7 +192,7 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err := create(ctx, h.b.Store, c); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "consult.create", id, fmt.Sprintf("round=%s depts=%s deadline=%s", rd.ID, strings.Join(depts, ","), bot.FormatDate(deadline, h.b.Loc))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "consult.create", id, fmt.Sprintf("round=%s depts=%s deadline=%s", rd.ID, strings.Join(depts, ","), bot.FormatDate(deadline, h.b.Loc))); err != nil {
 		return nil, err
 	}
 	failed := h.sendRequests(ctx, r, c, rd, lang)
@@ -326,14 +326,14 @@ func (h *handler) tellDept(ctx context.Context, r *bot.Roster, body, key string,
 	if b, ok := r.Body(body); ok && b.Group != "" {
 		n := build(h.b.Lang)
 		n.Group, n.Key = b.Group, key
-		return h.b.Notify(ctx, n)
+		return h.b.Out.Notify(ctx, n)
 	}
 	var refs []bot.MessageRef
 	var errs []error
 	for _, m := range r.Members(body) {
-		n := build(h.b.LangOf(ctx, m))
+		n := build(h.b.People.LangOf(ctx, m))
 		n.PersonID, n.Key = m.ID, key
-		got, err := h.b.Notify(ctx, n)
+		got, err := h.b.Out.Notify(ctx, n)
 		refs = append(refs, got...)
 		if err != nil {
 			errs = append(errs, err)
@@ -404,7 +404,7 @@ func (h *handler) refreshDept(ctx context.Context, r *bot.Roster, c *Consultatio
 		return
 	}
 	rd, _ := h.rounds.Get(ctx, c.Round)
-	if err := h.b.UpdateCards(ctx, c.Depts[i].Cards, h.deptCard(r, c, rd, dept, h.b.Lang)); err != nil {
+	if err := h.b.Out.UpdateCards(ctx, c.Depts[i].Cards, h.deptCard(r, c, rd, dept, h.b.Lang)); err != nil {
 		h.b.Log.Warn("consult: updating cards failed", "consult", c.ID, "err", err)
 	}
 }

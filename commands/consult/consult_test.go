@@ -120,7 +120,7 @@ func TestConsultationAnsweredNoneAndRemindedThenLate(t *testing.T) {
 
 	// Petitions bureau stays silent: nothing before the deadline passes.
 	env.Clock.Set(time.Date(2026, 12, 3, 17, 0, 0, 0, env.Bot.Loc))
-	if err := env.Bot.RunJobs(ctx, env.Bot.Now()); err != nil {
+	if err := env.Bot.Jobs.Run(ctx, env.Bot.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(sentTo(env, "罗霞")); n != 1 {
@@ -129,7 +129,7 @@ func TestConsultationAnsweredNoneAndRemindedThenLate(t *testing.T) {
 	// Friday 09:30, the first working day after the deadline: reminded once.
 	env.Clock.Set(time.Date(2026, 12, 4, 9, 30, 0, 0, env.Bot.Loc))
 	for range 2 {
-		if err := env.Bot.RunJobs(ctx, env.Bot.Now()); err != nil {
+		if err := env.Bot.Jobs.Run(ctx, env.Bot.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -149,7 +149,7 @@ func TestConsultationAnsweredNoneAndRemindedThenLate(t *testing.T) {
 		time.Date(2026, 12, 7, 20, 0, 0, 0, env.Bot.Loc),
 		time.Date(2026, 12, 5, 10, 0, 0, 0, env.Bot.Loc),
 	} {
-		if err := env.Bot.RunJobs(ctx, at); err != nil {
+		if err := env.Bot.Jobs.Run(ctx, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -158,7 +158,7 @@ func TestConsultationAnsweredNoneAndRemindedThenLate(t *testing.T) {
 	}
 	env.Clock.Set(time.Date(2026, 12, 8, 9, 15, 0, 0, env.Bot.Loc))
 	for range 2 {
-		if err := env.Bot.RunJobs(ctx, env.Bot.Now()); err != nil {
+		if err := env.Bot.Jobs.Run(ctx, env.Bot.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -308,7 +308,7 @@ func TestBadInputAnswersWithAnExample(t *testing.T) {
 
 func TestHelpTextsExistForEverySubcommand(t *testing.T) {
 	env := newEnv(t)
-	c := env.Bot.FindCommand("consult")
+	c := env.Bot.Router.Find("consult")
 	for _, lang := range []string{"zh-CN", "en"} {
 		for _, s := range c.Subs {
 			for _, k := range []string{"summary", "usage", "example"} {

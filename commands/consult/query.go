@@ -57,7 +57,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 		if shown > 0 {
 			confidential = true
 			// Reads of confidential answers leave a trace.
-			if err := h.b.Audit(ctx, req, "consult.show", c.ID, fmt.Sprintf("answers=%d", shown)); err != nil {
+			if err := h.b.Audit.Record(ctx, req, "consult.show", c.ID, fmt.Sprintf("answers=%d", shown)); err != nil {
 				return nil, err
 			}
 		}
@@ -66,7 +66,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if confidential && !req.Direct {
 		var errs []error
 		for _, rp := range replies {
-			refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Card: rp.Card})
+			refs, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Card: rp.Card})
 			if err == nil && len(refs) == 0 {
 				err = errors.New("no direct chat")
 			}
@@ -261,7 +261,7 @@ func (h *handler) remind(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	r, err := h.b.Roster(ctx)
+	r, err := h.b.People.Roster(ctx)
 	if err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ func (h *handler) sendReminder(ctx context.Context, r *bot.Roster, id, dept stri
 	if err != nil {
 		return err
 	}
-	if err := h.b.Audit(ctx, nil, "consult.remind", id, "dept="+dept); err != nil {
+	if err := h.b.Audit.Record(ctx, nil, "consult.remind", id, "dept="+dept); err != nil {
 		return err
 	}
 	rd, _ := h.rounds.Get(ctx, c.Round)
@@ -325,7 +325,7 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id, dept st
 	if err != nil {
 		return err
 	}
-	if err := h.b.Audit(ctx, nil, "consult.escalate", id, "dept="+dept); err != nil {
+	if err := h.b.Audit.Record(ctx, nil, "consult.escalate", id, "dept="+dept); err != nil {
 		return err
 	}
 	text := func(l string) string {
@@ -335,14 +335,14 @@ func (h *handler) sendEscalation(ctx context.Context, r *bot.Roster, id, dept st
 	key := "consult:" + id + ":" + dept + ":escalate"
 	for _, b := range r.BodiesOf(bot.InspectionOffice) {
 		if b.Group != "" {
-			_, err := h.b.Notify(ctx, bot.Notice{Group: b.Group, Text: text(h.b.Lang), Key: key})
+			_, err := h.b.Out.Notify(ctx, bot.Notice{Group: b.Group, Text: text(h.b.Lang), Key: key})
 			return err
 		}
 	}
 	var errs []error
 	for _, b := range r.BodiesOf(bot.InspectionOffice) {
 		for _, m := range r.Members(b.ID) {
-			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text(h.b.LangOf(ctx, m)), Key: key}); err != nil {
+			if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: m.ID, Text: text(h.b.People.LangOf(ctx, m)), Key: key}); err != nil {
 				errs = append(errs, err)
 			}
 		}

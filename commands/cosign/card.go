@@ -208,7 +208,7 @@ func (m *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 		}
 		lines = append(lines, line{e.Time.UnixNano(), bot.FormatTime(e.Time, m.b.Loc) + " " + text})
 	}
-	entries, err := m.b.AuditOf(ctx, c.ID, bot.Range{})
+	entries, err := m.b.Audit.Of(ctx, c.ID, bot.Range{})
 	if err != nil {
 		return nil, err
 	}

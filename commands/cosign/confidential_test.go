@@ -112,7 +112,7 @@ func TestCosignOfOneOrganisationIsNotShownWhereAnotherSits(t *testing.T) {
 // A direct card is written in its reader's language and updated in it.
 func TestDirectCardsInTheReadersLanguage(t *testing.T) {
 	env := newEnv(t)
-	if err := env.Bot.SetPrefs(context.Background(), "chenjing", bot.Prefs{Lang: "en"}); err != nil {
+	if err := env.Bot.People.SetPrefs(context.Background(), "chenjing", bot.Prefs{Lang: "en"}); err != nil {
 		t.Fatal(err)
 	}
 	id := open(t, env, "lina", newThree)
@@ -200,7 +200,7 @@ func TestRemindersCarryTheCardAndEscalationStaysWithTheOffice(t *testing.T) {
 	run := func(at time.Time) {
 		t.Helper()
 		env.Clock.Set(at)
-		if err := env.Bot.RunJobs(ctx, at); err != nil {
+		if err := env.Bot.Jobs.Run(ctx, at); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -187,10 +187,10 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := b.Register(m.command()); err != nil {
+	if err := b.Router.Register(m.command()); err != nil {
 		return err
 	}
-	return b.AddJob(bot.Job{Name: JobName, Every: JobEvery, Run: m.remind})
+	return b.Jobs.Add(bot.Job{Name: JobName, Every: JobEvery, Run: m.remind})
 }
 
 func newHandler(b *bot.Bot, cfg *config.Config) (*handler, error) {

@@ -526,7 +526,7 @@ func TestRemindersWithFakeClock(t *testing.T) {
 	run := func(at time.Time) {
 		t.Helper()
 		env.Clock.Set(at)
-		if err := env.Bot.RunJobs(ctx, at); err != nil {
+		if err := env.Bot.Jobs.Run(ctx, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -615,14 +615,14 @@ func TestRemindersSkipHolidaysAndNights(t *testing.T) {
 		t.Fatalf("remind at %v, want 2026-10-09 10:00", c.Parties[0].RemindAt)
 	}
 	for _, tm := range []time.Time{at(10, 2, 10), at(10, 5, 11), at(10, 8, 17), at(10, 9, 9), at(10, 9, 20)} {
-		if err := env.Bot.RunJobs(ctx, tm); err != nil {
+		if err := env.Bot.Jobs.Run(ctx, tm); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := len(texts(env, toPerson(env, "chenjing"))); n != 0 {
 		t.Fatalf("%d reminders during the holiday, early or at night", n)
 	}
-	if err := env.Bot.RunJobs(ctx, at(10, 10, 9)); err != nil { // Saturday 10-10 is a make-up working day
+	if err := env.Bot.Jobs.Run(ctx, at(10, 10, 9)); err != nil { // Saturday 10-10 is a make-up working day
 		t.Fatal(err)
 	}
 	if n := len(texts(env, toPerson(env, "chenjing"))); n != 1 {
@@ -849,7 +849,7 @@ func TestListAndTemplates(t *testing.T) {
 
 func TestHelpTextsExistForEverySubcommand(t *testing.T) {
 	env := newEnv(t)
-	cmd := env.Bot.FindCommand("会签")
+	cmd := env.Bot.Router.Find("会签")
 	if cmd == nil {
 		t.Fatal("会签 is not registered")
 	}

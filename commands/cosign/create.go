@@ -126,7 +126,7 @@ func (m *handler) createRequest(ctx context.Context, req *bot.Request, tpl Templ
 			return nil, "", err
 		}
 	}
-	if err := m.b.Audit(ctx, req, "cosign.create", id, m.auditParties(c)); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "cosign.create", id, m.auditParties(c)); err != nil {
 		return nil, "", err
 	}
 	group := m.postCard(ctx, req.Roster, c)
@@ -419,7 +419,7 @@ func (m *handler) postCard(ctx context.Context, r *bot.Roster, c *Cosign) string
 	if group == "" {
 		var dms []CardDM
 		for _, person := range partyMembers(r, c) {
-			refs, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Card: m.cardIn(r, c, m.b.LangOf(ctx, person)), Key: key})
+			refs, err := m.b.Out.Notify(ctx, bot.Notice{PersonID: person.ID, Card: m.cardIn(r, c, m.b.People.LangOf(ctx, person)), Key: key})
 			if err != nil {
 				m.b.Log.Error("cosign: sending card failed", "id", c.ID, "person", person.ID, "err", err)
 			}
@@ -428,7 +428,7 @@ func (m *handler) postCard(ctx context.Context, r *bot.Roster, c *Cosign) string
 		m.keepRefs(ctx, c, nil, dms)
 		return ""
 	}
-	refs, err := m.b.Notify(ctx, bot.Notice{Group: group, Card: m.card(r, c), Key: key})
+	refs, err := m.b.Out.Notify(ctx, bot.Notice{Group: group, Card: m.card(r, c), Key: key})
 	if err != nil {
 		m.b.Log.Error("cosign: posting card failed", "id", c.ID, "err", err)
 	}
@@ -489,8 +489,8 @@ func (m *handler) chatShows(req *bot.Request, c *Cosign) bool {
 	if req.Direct || req.ChatID == "" {
 		return true
 	}
-	for _, key := range m.b.Groups() {
-		if m.b.Group(key)[req.Platform] == req.ChatID {
+	for _, key := range m.b.People.Groups() {
+		if m.b.People.Group(key)[req.Platform] == req.ChatID {
 			return c.ShownTo(req.Roster, m.cfg.GroupBodies(key))
 		}
 	}
@@ -518,7 +518,7 @@ func (m *handler) answerIf(ctx context.Context, req *bot.Request, shows bool, re
 		if r.Text == "" && r.Card == nil {
 			continue
 		}
-		if _, err := m.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: r.Text, Card: r.Card, Files: r.Files}); err != nil {
+		if _, err := m.b.Out.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Text: r.Text, Card: r.Card, Files: r.Files}); err != nil {
 			m.b.Log.Warn("cosign: direct answer failed", "person", req.Person.ID, "err", err)
 			continue
 		}

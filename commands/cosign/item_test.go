@@ -131,7 +131,7 @@ func TestJointEvaluationOfAnItemNeitherBlocksNorClosesIt(t *testing.T) {
 	mustContain(t, bottest.Text(env.Direct("lina", `会签 新建 事项:ZG-2026-0003 模板:六方 类别:方案 巡察组:第一巡察组 监督检查室:第二监督检查室 监督:城关镇派出监察员办公室`)), "已有进行中的共同签字 "+six)
 	c := get(t, env, six)
 	for _, p := range c.Parties {
-		signer := env.Bot.BaseRoster().Members(p.Body)[0]
+		signer := env.Bot.People.BaseRoster().Members(p.Body)[0]
 		env.Click(signer.ID, bot.Button{Action: "cosign.sign_as", Value: six + "|" + p.Body})
 	}
 	if c := get(t, env, six); c.State != cosign.CosignComplete {

@@ -111,7 +111,7 @@ func (m *handler) remind(ctx context.Context, now time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (m *handler) remindParty(ctx context.Context, r *bot.Roster, c *Cosign, p C
 	var dms []CardDM
 	var told []string
 	for _, person := range r.Members(p.Body) {
-		lang := m.b.LangOf(ctx, person)
+		lang := m.b.People.LangOf(ctx, person)
 		msg := "cosign.remind.dm_card"
 		if inGroup {
 			msg = "cosign.remind.dm"
@@ -190,7 +190,7 @@ func (m *handler) remindParty(ctx context.Context, r *bot.Roster, c *Cosign, p C
 		if !inGroup {
 			n.Card = m.cardIn(r, c, lang)
 		}
-		refs, err := m.b.Notify(ctx, n)
+		refs, err := m.b.Out.Notify(ctx, n)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -199,7 +199,7 @@ func (m *handler) remindParty(ctx context.Context, r *bot.Roster, c *Cosign, p C
 		}
 		told = append(told, person.ID)
 	}
-	if err := m.b.Audit(ctx, nil, "cosign.remind", c.ID, "body="+p.Body+" members="+strings.Join(told, ",")); err != nil {
+	if err := m.b.Audit.Record(ctx, nil, "cosign.remind", c.ID, "body="+p.Body+" members="+strings.Join(told, ",")); err != nil {
 		errs = append(errs, err)
 	}
 	return dms, errors.Join(errs...)
@@ -223,7 +223,7 @@ func (m *handler) escalate(ctx context.Context, r *bot.Roster, c *Cosign, escala
 	key := fmt.Sprintf("cosign-escalate:%s:%d:%s", c.ID, c.Opens, strings.Join(bodies, ","))
 	group := m.escalationGroup()
 	if c.ShownTo(r, m.cfg.GroupBodies(group)) {
-		if _, err := m.b.Notify(ctx, bot.Notice{Group: group, Text: text, Key: key}); err != nil {
+		if _, err := m.b.Out.Notify(ctx, bot.Notice{Group: group, Text: text, Key: key}); err != nil {
 			errs = append(errs, err)
 		}
 	} else {
@@ -231,12 +231,12 @@ func (m *handler) escalate(ctx context.Context, r *bot.Roster, c *Cosign, escala
 		// request: the inspection office's members are told directly.
 		group = ""
 		for _, person := range officeMembers(r) {
-			if _, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Text: text, Key: key}); err != nil {
+			if _, err := m.b.Out.Notify(ctx, bot.Notice{PersonID: person.ID, Text: text, Key: key}); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
-	if err := m.b.Audit(ctx, nil, "cosign.escalate", c.ID, "bodies="+strings.Join(bodies, ",")+" group="+group); err != nil {
+	if err := m.b.Audit.Record(ctx, nil, "cosign.escalate", c.ID, "bodies="+strings.Join(bodies, ",")+" group="+group); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -25,7 +25,7 @@ func (r *refusal) Error() string { return "cosign: refused: " + r.reason }
 
 // refuse answers a refused attempt to the presser only and audits it.
 func (m *handler) refuse(ctx context.Context, req *bot.Request, action, id string, r *refusal) (*bot.Response, error) {
-	if err := m.b.AuditResult(ctx, req, action, id, r.reason, bot.ResultRefused); err != nil {
+	if err := m.b.Audit.Result(ctx, req, action, id, r.reason, bot.ResultRefused); err != nil {
 		return nil, err
 	}
 	text := m.b.T(req.Lang, r.key, r.args...)
@@ -111,7 +111,7 @@ func (m *handler) load(ctx context.Context, req *bot.Request, id string) (*Cosig
 	if req.Command != nil && req.Command.Sub != nil {
 		action += "." + req.Command.Sub.Name
 	}
-	if err := m.b.AuditResult(ctx, req, action, c.ID, "not_visible", bot.ResultRefused); err != nil {
+	if err := m.b.Audit.Result(ctx, req, action, c.ID, "not_visible", bot.ResultRefused); err != nil {
 		return nil, err
 	}
 	return nil, bot.UsageError(req, "cosign.err.not_found", "id", c.ID)
@@ -247,7 +247,7 @@ func (m *handler) sign(ctx context.Context, req *bot.Request, id, body string) (
 	if err != nil {
 		return nil, err
 	}
-	if err := m.b.Audit(ctx, req, "cosign.confirm", id, "body="+body); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "cosign.confirm", id, "body="+body); err != nil {
 		return nil, err
 	}
 	if c.JustCompleted {
@@ -276,7 +276,7 @@ func handoverBody(c *Cosign) string {
 // completed audits the completion and the hand-over and tells the group;
 // only the update that completed the request calls it.
 func (m *handler) completed(ctx context.Context, req *bot.Request, r *bot.Roster, c *Cosign) error {
-	if err := m.b.Audit(ctx, req, "cosign.complete", c.ID, fmt.Sprintf("parties=%d", len(c.Parties))); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "cosign.complete", c.ID, fmt.Sprintf("parties=%d", len(c.Parties))); err != nil {
 		return err
 	}
 	// Only the three-party signature of an immediate fix closes the item;
@@ -288,13 +288,13 @@ func (m *handler) completed(ctx context.Context, req *bot.Request, r *bot.Roster
 	}
 	if c.Handover != nil {
 		detail := fmt.Sprintf("supervision responsibility handed over to %s on %s", c.Handover.To, bot.FormatDate(c.Handover.Date, m.b.Loc))
-		if err := m.b.Audit(ctx, req, "cosign.handover", c.ID, detail); err != nil {
+		if err := m.b.Audit.Record(ctx, req, "cosign.handover", c.ID, detail); err != nil {
 			return err
 		}
 	}
 	key := fmt.Sprintf("cosign-complete:%s", c.ID)
 	if group := m.cardGroup(r, c); group != "" {
-		if _, err := m.b.Notify(ctx, bot.Notice{Group: group, Text: m.completeText(r, c, m.b.Lang), Key: key}); err != nil {
+		if _, err := m.b.Out.Notify(ctx, bot.Notice{Group: group, Text: m.completeText(r, c, m.b.Lang), Key: key}); err != nil {
 			m.b.Log.Error("cosign: completion notice failed", "id", c.ID, "err", err)
 		}
 		return nil
@@ -302,7 +302,7 @@ func (m *handler) completed(ctx context.Context, req *bot.Request, r *bot.Roster
 	// The group may not know of the request: its parties are told
 	// directly, each in its language.
 	for _, person := range partyMembers(r, c) {
-		if _, err := m.b.Notify(ctx, bot.Notice{PersonID: person.ID, Text: m.completeText(r, c, m.b.LangOf(ctx, person)), Key: key}); err != nil {
+		if _, err := m.b.Out.Notify(ctx, bot.Notice{PersonID: person.ID, Text: m.completeText(r, c, m.b.People.LangOf(ctx, person)), Key: key}); err != nil {
 			m.b.Log.Error("cosign: completion notice failed", "id", c.ID, "person", person.ID, "err", err)
 		}
 	}
@@ -329,7 +329,7 @@ func (m *handler) changed(ctx context.Context, req *bot.Request, r *bot.Roster, 
 	}
 	card := m.card(r, latest)
 	clicked := func(ref bot.MessageRef) bool {
-		return req.Kind == bot.KindAction && m.b.Names(ctx, ref, req.Message)
+		return req.Kind == bot.KindAction && m.b.Out.Names(ctx, ref, req.Message)
 	}
 	var refs []bot.MessageRef
 	for _, ref := range latest.Cards {
@@ -338,7 +338,7 @@ func (m *handler) changed(ctx context.Context, req *bot.Request, r *bot.Roster, 
 		}
 		refs = append(refs, ref)
 	}
-	if err := m.b.UpdateCards(ctx, refs, card); err != nil {
+	if err := m.b.Out.UpdateCards(ctx, refs, card); err != nil {
 		m.b.Log.Error("cosign: updating cards failed", "id", c.ID, "err", err)
 	}
 	// Direct-message cards, each in its reader's language; the one
@@ -353,9 +353,9 @@ func (m *handler) changed(ctx context.Context, req *bot.Request, r *bot.Roster, 
 		}
 		lang := m.b.Lang
 		if p, ok := r.Person(dm.Person); ok {
-			lang = m.b.LangOf(ctx, p)
+			lang = m.b.People.LangOf(ctx, p)
 		}
-		if err := m.b.UpdateCards(ctx, []bot.MessageRef{dm.Message}, m.cardIn(r, latest, lang)); err != nil {
+		if err := m.b.Out.UpdateCards(ctx, []bot.MessageRef{dm.Message}, m.cardIn(r, latest, lang)); err != nil {
 			m.b.Log.Error("cosign: updating a direct card failed", "id", c.ID, "person", dm.Person, "err", err)
 		}
 	}
@@ -477,13 +477,13 @@ func (m *handler) decline(ctx context.Context, req *bot.Request, id, body, reaso
 	if err != nil {
 		return nil, err
 	}
-	if err := m.b.Audit(ctx, req, "cosign.decline", id, "body="+body+" reason="+reason); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "cosign.decline", id, "body="+body+" reason="+reason); err != nil {
 		return nil, err
 	}
 	if creator, ok := r.Person(c.CreatedBy); ok {
-		lang := m.b.LangOf(ctx, creator)
+		lang := m.b.People.LangOf(ctx, creator)
 		text := m.b.T(lang, "cosign.declined.dm", "id", c.ID, "description", m.describe(c, lang), "party", m.partyName(r, c.Parties[c.PartyOf(body)], lang), "person", req.Person.DisplayName(lang), "reason", reason)
-		if _, err := m.b.Notify(ctx, bot.Notice{PersonID: creator.ID, Text: text, Key: fmt.Sprintf("cosign-declined:%s:%d", c.ID, c.Opens)}); err != nil {
+		if _, err := m.b.Out.Notify(ctx, bot.Notice{PersonID: creator.ID, Text: text, Key: fmt.Sprintf("cosign-declined:%s:%d", c.ID, c.Opens)}); err != nil {
 			m.b.Log.Error("cosign: telling the creator failed", "id", c.ID, "err", err)
 		}
 	}
@@ -549,7 +549,7 @@ func (m *handler) reopen(ctx context.Context, req *bot.Request, id, desc string)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.b.Audit(ctx, req, "cosign.reopen", c.ID, "description="+desc); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "cosign.reopen", c.ID, "description="+desc); err != nil {
 		return nil, err
 	}
 	resp := m.changed(ctx, req, r, c, m.b.T(req.Lang, "cosign.reopened", "id", c.ID))
@@ -589,7 +589,7 @@ func (m *handler) withdrawCmd(ctx context.Context, req *bot.Request) (*bot.Respo
 	if err != nil {
 		return nil, err
 	}
-	if err := m.b.Audit(ctx, req, "cosign.withdraw", c.ID, "reason="+reason); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "cosign.withdraw", c.ID, "reason="+reason); err != nil {
 		return nil, err
 	}
 	return m.changed(ctx, req, r, c, m.b.T(req.Lang, "cosign.withdrawn", "id", c.ID)), nil

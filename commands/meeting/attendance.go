@@ -68,7 +68,7 @@ func (m *handler) attendance(ctx context.Context, req *bot.Request) (*bot.Respon
 		return nil, err
 	}
 	if len(added) > 0 {
-		if err := m.b.Audit(ctx, req, "meeting.attendance", mt.ID, "bodies="+strings.Join(added, ",")); err != nil {
+		if err := m.b.Audit.Record(ctx, req, "meeting.attendance", mt.ID, "bodies="+strings.Join(added, ",")); err != nil {
 			return nil, err
 		}
 		m.refresh(ctx, updated, req.Time)

@@ -245,7 +245,7 @@ func (m *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err := create(ctx, m.b.Store, mt); err != nil {
 		return nil, err
 	}
-	if err := m.b.Audit(ctx, req, "meeting.create", id, "at="+bot.FormatTime(at, m.b.Loc)); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "meeting.create", id, "at="+bot.FormatTime(at, m.b.Loc)); err != nil {
 		return nil, err
 	}
 	if _, err := m.post(ctx, mt, req.Time); err != nil {
@@ -297,7 +297,7 @@ func (m *handler) move(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if err != nil {
 		return nil, err
 	}
-	if err := m.b.Audit(ctx, req, "meeting.move", mt.ID, bot.FormatTime(from, m.b.Loc)+" → "+bot.FormatTime(at, m.b.Loc)); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "meeting.move", mt.ID, bot.FormatTime(from, m.b.Loc)+" → "+bot.FormatTime(at, m.b.Loc)); err != nil {
 		return nil, err
 	}
 	lang := m.b.Lang
@@ -327,7 +327,7 @@ func (m *handler) cancel(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err != nil {
 		return nil, err
 	}
-	if err := m.b.Audit(ctx, req, "meeting.cancel", mt.ID, reason); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "meeting.cancel", mt.ID, reason); err != nil {
 		return nil, err
 	}
 	lang := m.b.Lang
@@ -362,7 +362,7 @@ func (m *handler) note(ctx context.Context, req *bot.Request) (*bot.Response, er
 	if err != nil {
 		return nil, err
 	}
-	if err := m.b.Audit(ctx, req, "meeting.note", mt.ID, text); err != nil {
+	if err := m.b.Audit.Record(ctx, req, "meeting.note", mt.ID, text); err != nil {
 		return nil, err
 	}
 	return bot.Text(m.b.T(req.Lang, "meeting.noted", "id", mt.ID, "kind", m.kindName(req.Lang, mt.Kind))), nil
@@ -381,7 +381,7 @@ func (m *handler) answerButton(answer string) bot.HandlerFunc {
 		case !m.invited(req.Roster, mt, req.Person):
 			// Not an invitee: say so, and who is invited, without touching
 			// the card.
-			if err := m.b.AuditResult(ctx, req, "meeting."+answer, mt.ID, "not_invited", bot.ResultRefused); err != nil {
+			if err := m.b.Audit.Result(ctx, req, "meeting."+answer, mt.ID, "not_invited", bot.ResultRefused); err != nil {
 				return nil, err
 			}
 			return &bot.Response{Toast: m.b.T(req.Lang, "meeting.err.not_invited", "id", mt.ID, "bodies", m.bodyNames(req.Lang, req.Roster, m.inviteesOf(req.Roster, mt)))}, nil
@@ -391,7 +391,7 @@ func (m *handler) answerButton(answer string) bot.HandlerFunc {
 			refused = m.b.T(req.Lang, "meeting.err.started", "id", mt.ID)
 		}
 		if refused != "" {
-			if err := m.b.AuditResult(ctx, req, "meeting."+answer, mt.ID, "closed", bot.ResultRefused); err != nil {
+			if err := m.b.Audit.Result(ctx, req, "meeting."+answer, mt.ID, "closed", bot.ResultRefused); err != nil {
 				return nil, err
 			}
 			return &bot.Response{Toast: refused, Replies: []bot.Reply{{Card: m.card(m.b.Lang, req.Roster, mt, req.Time), Replace: true}}}, nil
@@ -410,7 +410,7 @@ func (m *handler) answerButton(answer string) bot.HandlerFunc {
 		toast := m.b.T(req.Lang, "meeting.answered."+answer, "id", updated.ID, "title", m.title(req.Lang, updated))
 		if !changed {
 			toast = m.b.T(req.Lang, "meeting.answered.same", "id", updated.ID)
-		} else if err := m.b.Audit(ctx, req, "meeting."+answer, updated.ID, ""); err != nil {
+		} else if err := m.b.Audit.Record(ctx, req, "meeting."+answer, updated.ID, ""); err != nil {
 			return nil, err
 		}
 		card := m.card(m.b.Lang, req.Roster, updated, req.Time)
@@ -418,12 +418,12 @@ func (m *handler) answerButton(answer string) bot.HandlerFunc {
 		// platforms is updated here.
 		var others []bot.MessageRef
 		for _, r := range updated.Cards {
-			if !m.b.Names(ctx, r, req.Message) {
+			if !m.b.Out.Names(ctx, r, req.Message) {
 				others = append(others, r)
 			}
 		}
 		if changed && len(others) > 0 {
-			if err := m.b.UpdateCards(ctx, others, card); err != nil {
+			if err := m.b.Out.UpdateCards(ctx, others, card); err != nil {
 				m.b.Log.Error("updating meeting cards", "meeting", updated.ID, "err", err)
 			}
 		}
@@ -437,19 +437,19 @@ func (m *handler) refresh(ctx context.Context, mt *Meeting, now time.Time) {
 	if len(mt.Cards) == 0 {
 		return
 	}
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		m.b.Log.Error("roster for meeting card", "meeting", mt.ID, "err", err)
 		return
 	}
-	if err := m.b.UpdateCards(ctx, mt.Cards, m.card(m.b.Lang, r, mt, now)); err != nil {
+	if err := m.b.Out.UpdateCards(ctx, mt.Cards, m.card(m.b.Lang, r, mt, now)); err != nil {
 		m.b.Log.Error("updating meeting cards", "meeting", mt.ID, "err", err)
 	}
 }
 
 // tell posts a short notice about a meeting to its group.
 func (m *handler) tell(ctx context.Context, mt *Meeting, text string) {
-	if _, err := m.b.Notify(ctx, bot.Notice{Group: mt.Group, Text: text}); err != nil {
+	if _, err := m.b.Out.Notify(ctx, bot.Notice{Group: mt.Group, Text: text}); err != nil {
 		m.b.Log.Error("meeting notice", "meeting", mt.ID, "err", err)
 	}
 }

@@ -145,7 +145,7 @@ func TestMeetingDatesFromEachInstant(t *testing.T) {
 		f.Adapter.Reset()
 		for _, at := range []time.Time{tomorrow.Add(-61 * time.Minute), tomorrow.Add(-time.Hour), tomorrow.Add(-59 * time.Minute)} {
 			f.Clock.Set(at.UTC())
-			if err := f.Bot.RunJobs(ctx, at.UTC()); err != nil {
+			if err := f.Bot.Jobs.Run(ctx, at.UTC()); err != nil {
 				t.Fatal(err)
 			}
 			if texts := f.texts(coordination); len(texts) != 0 && at.Before(tomorrow.Add(-time.Hour)) {

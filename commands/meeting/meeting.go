@@ -121,13 +121,13 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 		b: b, cfg: cfg, settings: settings, clueGroup: group, clueBodies: bodies, coll: bot.Records[Meeting](b.Store, CollMeetings), scheds: scheds,
 		clues: clue.NewQueries(b.Store, b.Loc), cosigns: cosign.NewQueries(b.Store), items: progress.NewQueries(b.Store, b.Loc),
 	}
-	if err := b.Register(m.command(), m.scheduleCommand()); err != nil {
+	if err := b.Router.Register(m.command(), m.scheduleCommand()); err != nil {
 		return err
 	}
-	if err := b.AddTask(bot.Task{Name: TaskNotice, Run: m.notice}); err != nil {
+	if err := b.Jobs.AddTask(bot.Task{Name: TaskNotice, Run: m.notice}); err != nil {
 		return err
 	}
-	return b.AddJob(bot.Job{Name: JobRemind, Every: JobEvery, Run: m.remind})
+	return b.Jobs.Add(bot.Job{Name: JobRemind, Every: JobEvery, Run: m.remind})
 }
 
 func (m *handler) command() *bot.Command {
@@ -208,7 +208,7 @@ func afterWord(req *bot.Request, word string) string {
 // roster; the meeting keeps them, so a later change of the configuration
 // does not rewrite who was invited to a past meeting.
 func (m *handler) invitees(ctx context.Context, kind MeetingKind) ([]string, error) {
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}

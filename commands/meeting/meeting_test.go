@@ -64,7 +64,7 @@ func (f *fixture) tickAt(t *testing.T, s string) {
 	if err := f.runner.Tick(context.Background(), at(s)); err != nil {
 		t.Fatalf("schedules at %s: %v", s, err)
 	}
-	if err := f.Bot.RunJobs(context.Background(), at(s)); err != nil {
+	if err := f.Bot.Jobs.Run(context.Background(), at(s)); err != nil {
 		t.Fatalf("jobs at %s: %v", s, err)
 	}
 }
@@ -190,7 +190,7 @@ func TestScheduledNoticeIsACardWithTheOpenItemsAndAnswerButtons(t *testing.T) {
 
 func TestNoticeTaskIsIdempotentPerRun(t *testing.T) {
 	f := newEnv(t, workMeeting)
-	task, ok := f.Bot.Task(meeting.TaskNotice)
+	task, ok := f.Bot.Jobs.Task(meeting.TaskNotice)
 	if !ok {
 		t.Fatal("meeting.notice not registered")
 	}
@@ -474,7 +474,7 @@ func TestEverySubCommandDocumentedInBothLanguagesAndHelpAnswers(t *testing.T) {
 	f := newEnv(t, workMeeting)
 	internal := f.TZ("error.internal")
 	for _, name := range []string{"meeting", "schedule"} {
-		c := f.Bot.FindCommand(name)
+		c := f.Bot.Router.Find(name)
 		if c == nil {
 			t.Fatalf("%s not registered", name)
 		}
@@ -561,7 +561,7 @@ func TestOpenItemsInTheReadersLanguage(t *testing.T) {
 	}
 	zh := bottest.CardText(cards[0])
 	bottest.MustContain(t, "group card", zh, "2026-11 整改进度未报送")
-	if err := f.Bot.SetPrefs(context.Background(), "lina", bot.Prefs{Lang: "en"}); err != nil {
+	if err := f.Bot.People.SetPrefs(context.Background(), "lina", bot.Prefs{Lang: "en"}); err != nil {
 		t.Fatal(err)
 	}
 	resp := f.Command("lina", "meeting show HY-2027-0001")
@@ -599,7 +599,7 @@ func TestOverdueCluesOnTheAgendaOnlyInTheDisciplineGroup(t *testing.T) {
 	}
 	bottest.MustContain(t, "discipline group agenda", text, "XS-2026-0001", "区纪委监委第二监督检查室", "2026-12-10")
 	bottest.MustNotContain(t, "discipline group agenda", text, "机密")
-	if err := f.Bot.SetPrefs(context.Background(), "zhaoqiang", bot.Prefs{Lang: "en"}); err != nil {
+	if err := f.Bot.People.SetPrefs(context.Background(), "zhaoqiang", bot.Prefs{Lang: "en"}); err != nil {
 		t.Fatal(err)
 	}
 	resp := f.Command("zhaoqiang", "meeting show HY-2027-0001")
@@ -664,7 +664,7 @@ func TestOnlyInviteesAnswerAndTheOfficeRecordsAttendance(t *testing.T) {
 	if len(mt.Attendance) != 3 || mt.Attendance[0].By != "wangming" {
 		t.Errorf("attendance %+v", mt.Attendance)
 	}
-	if mt.PresenceOf(f.Bot.BaseRoster(), "room1") != meeting.PresenceAbsent {
+	if mt.PresenceOf(f.Bot.People.BaseRoster(), "room1") != meeting.PresenceAbsent {
 		t.Error("room1 answered 参加 but was not recorded present: it is absent once attendance is taken")
 	}
 	var updated *bot.Card

@@ -82,7 +82,7 @@ func (m *handler) createScheduled(ctx context.Context, run *schedule.Run, at, no
 	if err := create(ctx, m.b.Store, mt); err != nil {
 		return nil, err
 	}
-	if err := m.b.Audit(ctx, nil, "meeting.create", id, "schedule="+run.Schedule+" at="+bot.FormatTime(at, m.b.Loc)); err != nil {
+	if err := m.b.Audit.Record(ctx, nil, "meeting.create", id, "schedule="+run.Schedule+" at="+bot.FormatTime(at, m.b.Loc)); err != nil {
 		return nil, err
 	}
 	return mt, nil
@@ -113,7 +113,7 @@ func (m *handler) byRun(ctx context.Context, key string) (*Meeting, error) {
 // post sends the meeting's card to its group and keeps the message
 // references so later changes update it.
 func (m *handler) post(ctx context.Context, mt *Meeting, now time.Time) (*Meeting, error) {
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (m *handler) post(ctx context.Context, mt *Meeting, now time.Time) (*Meetin
 	if key == "" {
 		key = "meeting:" + mt.ID
 	}
-	refs, sendErr := m.b.Notify(ctx, bot.Notice{Group: mt.Group, Card: m.card(m.b.Lang, r, mt, now), Key: key})
+	refs, sendErr := m.b.Out.Notify(ctx, bot.Notice{Group: mt.Group, Card: m.card(m.b.Lang, r, mt, now), Key: key})
 	if len(refs) == 0 {
 		return mt, sendErr
 	}
@@ -221,7 +221,7 @@ func (m *handler) disciplineOnly(ctx context.Context, group string) bool {
 	if g == "" || group != g {
 		return false
 	}
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		return false
 	}
@@ -236,7 +236,7 @@ func (m *handler) overdueClues(ctx context.Context, lang string, now time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +262,7 @@ func (m *handler) unsignedCosigns(ctx context.Context, lang string, now time.Tim
 	if err != nil {
 		return nil, err
 	}
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +291,7 @@ func (m *handler) unreported(ctx context.Context, lang string, now time.Time) ([
 	if last == nil || len(last.Unreported()) == 0 {
 		return nil, nil
 	}
-	r, err := m.b.Roster(ctx)
+	r, err := m.b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +342,7 @@ func (m *handler) remindOne(ctx context.Context, id string, now time.Time) error
 	if err != nil {
 		return err
 	}
-	if err := m.b.Audit(ctx, nil, "meeting.remind", updated.ID, ""); err != nil {
+	if err := m.b.Audit.Record(ctx, nil, "meeting.remind", updated.ID, ""); err != nil {
 		return err
 	}
 	lang := m.b.Lang
@@ -352,7 +352,7 @@ func (m *handler) remindOne(ctx context.Context, id string, now time.Time) error
 		place = m.b.T(lang, "meeting.place_tbd")
 	}
 	text := m.b.T(lang, "meeting.reminder", "title", m.title(lang, updated), "id", updated.ID, "time", m.when(lang, updated.Time), "place", place, "attend", attend, "absent", absent)
-	_, err = m.b.Notify(ctx, bot.Notice{Group: updated.Group, Text: text, Key: "meeting.remind:" + updated.ID})
+	_, err = m.b.Out.Notify(ctx, bot.Notice{Group: updated.Group, Text: text, Key: "meeting.remind:" + updated.ID})
 	return err
 }
 

@@ -60,7 +60,7 @@ func (m *handler) describe(ctx context.Context, req *bot.Request, s *schedule.Sc
 		t("schedule.item.rule", "rule", s.Rule.Describe(t)),
 		t("schedule.item.task", "task", s.Task, "group", group),
 	}
-	if _, ok := m.b.Task(s.Task); !ok {
+	if _, ok := m.b.Jobs.Task(s.Task); !ok {
 		lines = append(lines, t("schedule.item.no_task", "task", s.Task))
 	}
 	lead := t("schedule.lead.none")

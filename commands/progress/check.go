@@ -66,7 +66,7 @@ func (h *handler) promptChecks(ctx context.Context, kind CheckKind, at time.Time
 // req (nil for the scheduler), and returns the bodies prompted now.
 func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind CheckKind, at time.Time) ([]string, error) {
 	period := MonthID(at, h.b.Loc)
-	r, err := h.b.Roster(ctx)
+	r, err := h.b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind CheckK
 			}
 			continue
 		}
-		if err := h.b.Audit(ctx, req, "progress.check.prompt", c.ID, fmt.Sprintf("items=%s", strings.Join(c.Items, ","))); err != nil {
+		if err := h.b.Audit.Record(ctx, req, "progress.check.prompt", c.ID, fmt.Sprintf("items=%s", strings.Join(c.Items, ","))); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -109,12 +109,12 @@ func (h *handler) startChecks(ctx context.Context, req *bot.Request, kind CheckK
 func (h *handler) sendCheck(ctx context.Context, r *bot.Roster, c *Check, body bot.Body, list []*Item, at time.Time) ([]bot.MessageRef, error) {
 	key := "progress:" + c.ID + ":prompt"
 	if body.Group != "" {
-		return h.b.Notify(ctx, bot.Notice{Group: body.Group, Card: h.checkCard(r, c, list, h.b.Lang, at), Key: key})
+		return h.b.Out.Notify(ctx, bot.Notice{Group: body.Group, Card: h.checkCard(r, c, list, h.b.Lang, at), Key: key})
 	}
 	var refs []bot.MessageRef
 	var errs []error
 	for _, p := range r.Members(body.ID) {
-		rs, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Card: h.checkCard(r, c, list, h.b.LangOf(ctx, p), at), Key: key})
+		rs, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: p.ID, Card: h.checkCard(r, c, list, h.b.People.LangOf(ctx, p), at), Key: key})
 		refs = append(refs, rs...)
 		if err != nil {
 			errs = append(errs, err)
@@ -316,12 +316,12 @@ func (h *handler) recordCheck(ctx context.Context, req *bot.Request, id string, 
 	if item != "" {
 		detail += " item=" + item
 	}
-	if err := h.b.Audit(ctx, req, "progress.check", id, detail); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "progress.check", id, detail); err != nil {
 		return nil, err
 	}
 	if len(c.Cards) > 0 {
-		if r, err := h.b.Roster(ctx); err == nil {
-			if err := h.b.UpdateCards(ctx, c.Cards, h.checkCard(r, c, h.checkItems(ctx, c), h.b.Lang, c.PromptedAt)); err != nil {
+		if r, err := h.b.People.Roster(ctx); err == nil {
+			if err := h.b.Out.UpdateCards(ctx, c.Cards, h.checkCard(r, c, h.checkItems(ctx, c), h.b.Lang, c.PromptedAt)); err != nil {
 				h.b.Log.Warn("progress: check card update failed", "check", id, "err", err)
 			}
 		}
@@ -424,7 +424,7 @@ func (h *handler) escalateChecks(ctx context.Context, r *bot.Roster, rep *Report
 			missed = append(missed, id)
 		}
 	}
-	if err := h.b.Audit(ctx, nil, "progress.check.escalate", body, fmt.Sprintf("month=%s months=%d checks=%s", rep.Month, h.cfg.EscalateMonths, strings.Join(missed, ","))); err != nil {
+	if err := h.b.Audit.Record(ctx, nil, "progress.check.escalate", body, fmt.Sprintf("month=%s months=%d checks=%s", rep.Month, h.cfg.EscalateMonths, strings.Join(missed, ","))); err != nil {
 		return err
 	}
 	text := func(lang string) string {

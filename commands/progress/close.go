@@ -34,7 +34,7 @@ func (h *handler) askClosure(ctx context.Context, r *bot.Roster, it *Item, now t
 			continue
 		}
 		if body.Group != "" {
-			rs, err := h.b.Notify(ctx, bot.Notice{Group: body.Group, Card: h.closureCard(r, it, h.b.Lang, now), Key: key + ":" + id})
+			rs, err := h.b.Out.Notify(ctx, bot.Notice{Group: body.Group, Card: h.closureCard(r, it, h.b.Lang, now), Key: key + ":" + id})
 			if err != nil {
 				h.b.Log.Warn("progress: completion notice failed", "item", it.ID, "body", id, "err", err)
 			}
@@ -42,7 +42,7 @@ func (h *handler) askClosure(ctx context.Context, r *bot.Roster, it *Item, now t
 			continue
 		}
 		for _, p := range r.Members(id) {
-			rs, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Card: h.closureCard(r, it, h.b.LangOf(ctx, p), now), Key: key + ":" + p.ID})
+			rs, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: p.ID, Card: h.closureCard(r, it, h.b.People.LangOf(ctx, p), now), Key: key + ":" + p.ID})
 			if err != nil {
 				h.b.Log.Warn("progress: completion notice failed", "item", it.ID, "person", p.ID, "err", err)
 			}
@@ -128,7 +128,7 @@ func (h *handler) closeItem(ctx context.Context, req *bot.Request, id, note stri
 	if err := h.closureError(req, cur, err); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "progress.close", id, "note="+note); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "progress.close", id, "note="+note); err != nil {
 		return nil, err
 	}
 	h.afterClosure(ctx, req.Roster, it, now, h.t(h.b.Lang, "progress.closed_notice", "id", it.ID, "title", it.Title,
@@ -173,7 +173,7 @@ func (h *handler) rejectCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err := h.closureError(req, cur, err); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "progress.reject", id, "reason="+reason); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "progress.reject", id, "reason="+reason); err != nil {
 		return nil, err
 	}
 	h.afterClosure(ctx, req.Roster, it, now, h.t(h.b.Lang, "progress.rejected_notice", "id", it.ID, "title", it.Title,
@@ -199,12 +199,12 @@ func (h *handler) closureError(req *bot.Request, cur *Item, err error) error {
 func (h *handler) afterClosure(ctx context.Context, r *bot.Roster, it *Item, now time.Time, text string) {
 	h.refreshCards(ctx, r, it, now)
 	if len(it.ClosureCards) > 0 {
-		if err := h.b.UpdateCards(ctx, it.ClosureCards, h.closureCard(r, it, h.b.Lang, now)); err != nil {
+		if err := h.b.Out.UpdateCards(ctx, it.ClosureCards, h.closureCard(r, it, h.b.Lang, now)); err != nil {
 			h.b.Log.Warn("progress: completion notice update failed", "item", it.ID, "err", err)
 		}
 	}
 	key := fmt.Sprintf("progress:%s:closure:%d:%s", it.ID, len(it.History), it.Status)
-	if _, err := h.b.Notify(ctx, bot.Notice{Group: h.itemGroup, Text: text, Key: key}); err != nil {
+	if _, err := h.b.Out.Notify(ctx, bot.Notice{Group: h.itemGroup, Text: text, Key: key}); err != nil {
 		h.b.Log.Warn("progress: closure notice failed", "item", it.ID, "err", err)
 	}
 }

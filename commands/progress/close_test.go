@@ -125,7 +125,7 @@ func TestAwaitingItemsCountApartFromClosedOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orgs, total := Figures(env.Bot.BaseRoster(), items, nil, env.Clock.Now(), env.Bot.Loc)
+	orgs, total := Figures(env.Bot.People.BaseRoster(), items, nil, env.Clock.Now(), env.Bot.Loc)
 	if len(orgs) != 1 || total.Total != 2 || total.Awaiting != 1 || total.Done != 0 || total.Open != 1 || total.Overdue != 0 || total.Rate() != 0 {
 		t.Errorf("figures with one item awaiting: %+v", total)
 	}
@@ -152,12 +152,12 @@ func TestAwaitingItemsCountApartFromClosedOnes(t *testing.T) {
 
 	env.Command("chenjing", "进度 销号 "+a)
 	items, _ = bot.Records[Item](env.Store, CollItems).List(ctx)
-	_, total = Figures(env.Bot.BaseRoster(), items, nil, env.Clock.Now(), env.Bot.Loc)
+	_, total = Figures(env.Bot.People.BaseRoster(), items, nil, env.Clock.Now(), env.Bot.Loc)
 	if total.Done != 1 || total.Awaiting != 0 || total.Rate() != 50 {
 		t.Errorf("figures after 销号: %+v", total)
 	}
 	// As of a moment while it awaited, it still counts as awaiting.
-	_, then := Figures(env.Bot.BaseRoster(), items, nil, bottest.Day(2026, 12, 22).Add(10*60*60*1e9), env.Bot.Loc)
+	_, then := Figures(env.Bot.People.BaseRoster(), items, nil, bottest.Day(2026, 12, 22).Add(10*60*60*1e9), env.Bot.Loc)
 	if then.Awaiting != 1 || then.Done != 0 {
 		t.Errorf("figures as of 2026-12-22: %+v", then)
 	}

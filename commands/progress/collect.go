@@ -85,7 +85,7 @@ func (h *handler) collect(ctx context.Context, at time.Time) error {
 // (nil for the scheduler). It returns nil, nil when the month's
 // collection had already started.
 func (h *handler) startCollection(ctx context.Context, req *bot.Request, at time.Time) (*ProgressMonth, error) {
-	r, err := h.b.Roster(ctx)
+	r, err := h.b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func (h *handler) startCollection(ctx context.Context, req *bot.Request, at time
 	for _, u := range units {
 		nItems += len(u.Items)
 	}
-	if err := h.b.Audit(ctx, req, "progress.collect", month, fmt.Sprintf("units=%d items=%d deadline=%s", len(units), nItems, bot.FormatDate(deadline, h.b.Loc))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "progress.collect", month, fmt.Sprintf("units=%d items=%d deadline=%s", len(units), nItems, bot.FormatDate(deadline, h.b.Loc))); err != nil {
 		return nil, err
 	}
 	var errs []error
@@ -171,15 +171,15 @@ func (h *handler) promptUnit(ctx context.Context, r *bot.Roster, m *ProgressMont
 	}
 	key := "progress:" + m.ID + ":" + kind + ":" + u.Unit
 	if group != "" {
-		return h.b.Notify(ctx, bot.Notice{Group: group, Card: h.promptCard(r, m, u.Unit, ids, items, h.b.Lang, kind), Key: key})
+		return h.b.Out.Notify(ctx, bot.Notice{Group: group, Card: h.promptCard(r, m, u.Unit, ids, items, h.b.Lang, kind), Key: key})
 	}
 	var refs []bot.MessageRef
 	var errs []error
 	for _, p := range people {
-		lang := h.b.LangOf(ctx, p)
+		lang := h.b.People.LangOf(ctx, p)
 		card := h.promptCard(r, m, u.Unit, ids, items, lang, kind)
 		card.Text = bot.MentionTag(p) + " " + card.Text
-		rs, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Card: card, Key: key})
+		rs, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: p.ID, Card: card, Key: key})
 		refs = append(refs, rs...)
 		if err != nil {
 			errs = append(errs, err)
@@ -307,7 +307,7 @@ func (h *handler) remindMonth(ctx context.Context, m *ProgressMonth, now time.Ti
 	if err != nil {
 		return err
 	}
-	r, err := h.b.Roster(ctx)
+	r, err := h.b.People.Roster(ctx)
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func (h *handler) remindMonth(ctx context.Context, m *ProgressMonth, now time.Ti
 			continue
 		}
 		pend := h.pending(m, u, items, now)
-		if err := h.b.Audit(ctx, nil, "progress.remind", m.ID, fmt.Sprintf("unit=%s items=%s", u.Unit, strings.Join(pend, ","))); err != nil {
+		if err := h.b.Audit.Record(ctx, nil, "progress.remind", m.ID, fmt.Sprintf("unit=%s items=%s", u.Unit, strings.Join(pend, ","))); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -417,7 +417,7 @@ func (h *handler) close(ctx context.Context, month string, now time.Time) error 
 				errs = append(errs, err)
 			}
 		}
-		if err := h.b.Audit(ctx, nil, "progress.unreported", month, fmt.Sprintf("unit=%s items=%s", u.Unit, strings.Join(u.Missing, ","))); err != nil {
+		if err := h.b.Audit.Record(ctx, nil, "progress.unreported", month, fmt.Sprintf("unit=%s items=%s", u.Unit, strings.Join(u.Missing, ","))); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -37,7 +37,7 @@ func Export(ctx context.Context, b *bot.Bot, at time.Time, lang string) ([]byte,
 // exportTables are the two tables of Export over items (which it
 // sorts): every item for 进度 导出, the report's for the notice.
 func exportTables(ctx context.Context, b *bot.Bot, items []*Item, at time.Time, lang string) ([]sheet.Table, error) {
-	r, err := b.Roster(ctx)
+	r, err := b.People.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (h *handler) exportCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil, err
 	}
 	month := MonthID(now, h.b.Loc)
-	if err := h.b.Audit(ctx, req, "progress.export", month, fmt.Sprintf("bytes=%d", len(data))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "progress.export", month, fmt.Sprintf("bytes=%d", len(data))); err != nil {
 		return nil, err
 	}
 	name := h.t(req.Lang, "progress.file.export", "month", month)

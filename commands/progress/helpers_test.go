@@ -87,7 +87,7 @@ func at(env *bottest.Env, y int, m time.Month, d, hh, mm int) time.Time {
 // runTask runs a registered task at the clock's time.
 func runTask(t *testing.T, env *bottest.Env, name string) {
 	t.Helper()
-	task, ok := env.Bot.Task(name)
+	task, ok := env.Bot.Jobs.Task(name)
 	if !ok {
 		t.Fatalf("task %q not registered", name)
 	}
@@ -99,7 +99,7 @@ func runTask(t *testing.T, env *bottest.Env, name string) {
 // runJobs runs the periodic jobs at the clock's time.
 func runJobs(t *testing.T, env *bottest.Env) {
 	t.Helper()
-	if err := env.Bot.RunJobs(ctx, env.Clock.Now()); err != nil {
+	if err := env.Bot.Jobs.Run(ctx, env.Clock.Now()); err != nil {
 		t.Fatalf("jobs: %v", err)
 	}
 }

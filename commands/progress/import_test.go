@@ -21,7 +21,7 @@ import (
 // importer returns a request as lina, as the console command builds it.
 func importer(t *testing.T, env *bottest.Env, person string) *bot.Request {
 	t.Helper()
-	r, err := env.Bot.Roster(ctx)
+	r, err := env.Bot.People.Roster(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

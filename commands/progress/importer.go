@@ -106,12 +106,12 @@ func importRoster(ctx context.Context, b *bot.Bot, req *bot.Request) (*bot.Roste
 	r := req.Roster
 	if r == nil {
 		var err error
-		if r, err = b.Roster(ctx); err != nil {
+		if r, err = b.People.Roster(ctx); err != nil {
 			return nil, err
 		}
 	}
 	if !req.Person.Admin && !r.HasKind(req.Person, creatorKinds...) {
-		if err := b.AuditResult(ctx, req, "progress.import", "", "", bot.ResultRefused); err != nil {
+		if err := b.Audit.Result(ctx, req, "progress.import", "", "", bot.ResultRefused); err != nil {
 			return nil, err
 		}
 		return nil, bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
@@ -224,11 +224,11 @@ func (h *handler) storeImport(ctx context.Context, req *bot.Request, items []*It
 		created = append(created, it.ID)
 	}
 	for _, it := range items {
-		if err := b.Audit(ctx, req, "progress.create", it.ID, "import "+auditDetail(it, b.Loc)); err != nil {
+		if err := b.Audit.Record(ctx, req, "progress.create", it.ID, "import "+auditDetail(it, b.Loc)); err != nil {
 			return created, err
 		}
 	}
-	if err := b.Audit(ctx, req, "progress.import", "", fmt.Sprintf("format=%s items=%d first=%s last=%s", format, len(created), created[0], created[len(created)-1])); err != nil {
+	if err := b.Audit.Record(ctx, req, "progress.import", "", fmt.Sprintf("format=%s items=%d first=%s last=%s", format, len(created), created[0], created[len(created)-1])); err != nil {
 		return created, err
 	}
 	return created, nil

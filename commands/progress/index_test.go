@@ -277,7 +277,7 @@ func TestFiguresFromTalliesEqualFiguresOfEveryItem(t *testing.T) {
 		env := newEnv(t, bottest.WithStore(s))
 		items := seedItems(t, env, 300, 7)
 		checkIndex(t, s)
-		r := env.Bot.BaseRoster()
+		r := env.Bot.People.BaseRoster()
 		for _, at := range []time.Time{env.Clock.Now(), env.Clock.Now().AddDate(0, 0, 20)} {
 			orgs, total, read, err := figuresAt(ctx, s, r, nil, at, env.Bot.Loc)
 			if err != nil {

@@ -123,11 +123,11 @@ func TestMonthlyCollectionAndNoticeFromEachInstant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, _, err := h.report(ctx, env.Bot.BaseRoster(), env.Clock.Now())
+		rep, _, err := h.report(ctx, env.Bot.People.BaseRoster(), env.Clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		bars, err := chartBars(env.Bot, env.Bot.BaseRoster(), rep, "zh-CN", 300, 200)
+		bars, err := chartBars(env.Bot, env.Bot.People.BaseRoster(), rep, "zh-CN", 300, 200)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -71,11 +71,11 @@ func (h *handler) createItem(ctx context.Context, req *bot.Request, in itemInput
 	if err := h.store(ctx, req, it, now, "create"); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "progress.create", it.ID, auditDetail(it, h.b.Loc)); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "progress.create", it.ID, auditDetail(it, h.b.Loc)); err != nil {
 		return nil, err
 	}
 	card := h.card(req.Roster, it, h.b.Lang, now)
-	refs, err := h.b.Notify(ctx, bot.Notice{Group: h.itemGroup, Card: card, Key: "progress:" + it.ID + ":card"})
+	refs, err := h.b.Out.Notify(ctx, bot.Notice{Group: h.itemGroup, Card: card, Key: "progress:" + it.ID + ":card"})
 	if err != nil {
 		h.b.Log.Warn("progress: item card failed", "item", it.ID, "err", err)
 	}
@@ -358,7 +358,7 @@ func (h *handler) refreshCards(ctx context.Context, r *bot.Roster, it *Item, now
 	if len(it.Cards) == 0 {
 		return
 	}
-	if err := h.b.UpdateCards(ctx, it.Cards, h.card(r, it, h.b.Lang, now)); err != nil {
+	if err := h.b.Out.UpdateCards(ctx, it.Cards, h.card(r, it, h.b.Lang, now)); err != nil {
 		h.b.Log.Warn("progress: card update failed", "item", it.ID, "err", err)
 	}
 }
@@ -385,7 +385,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 			key = "progress.history.correction"
 		}
 		s.WriteString("\n• " + h.t(lang, key, "time", bot.FormatTime(e.Time, h.b.Loc), "person", r.PersonName(e.Person, lang),
-			"platform", h.b.PlatformName(lang, e.Platform), "from", e.From, "percent", e.Percent, "note", orDash(e.Note), "reason", e.Reason))
+			"platform", h.b.People.PlatformName(lang, e.Platform), "from", e.From, "percent", e.Percent, "note", orDash(e.Note), "reason", e.Reason))
 	}
 	for _, ev := range it.History {
 		switch ev.Action {

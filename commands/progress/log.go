@@ -163,7 +163,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in log
 	if e.Correction {
 		action, detail = "progress.correct", detail+" reason="+e.Reason
 	}
-	if err := h.b.Audit(ctx, req, action, id, detail); err != nil {
+	if err := h.b.Audit.Record(ctx, req, action, id, detail); err != nil {
 		return nil, err
 	}
 	h.refreshCards(ctx, req.Roster, it, now)
@@ -246,7 +246,7 @@ func CloseByCosign(ctx context.Context, b *bot.Bot, req *bot.Request, id, cosign
 		return it, err
 	}
 	e := it.Progress[len(it.Progress)-1]
-	if err := b.Audit(ctx, req, "progress.log", id, fmt.Sprintf("from=%d to=%d cosign=%s", e.From, e.Percent, cosignID)); err != nil {
+	if err := b.Audit.Record(ctx, req, "progress.log", id, fmt.Sprintf("from=%d to=%d cosign=%s", e.From, e.Percent, cosignID)); err != nil {
 		return nil, err
 	}
 	h.refreshCards(ctx, req.Roster, it, now)

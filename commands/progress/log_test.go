@@ -313,8 +313,8 @@ func TestListAndShow(t *testing.T) {
 
 func TestHelpTextsComplete(t *testing.T) {
 	env := newEnv(t)
-	cmd := env.Bot.FindCommand("进度")
-	if cmd == nil || env.Bot.FindCommand("整改") != cmd {
+	cmd := env.Bot.Router.Find("进度")
+	if cmd == nil || env.Bot.Router.Find("整改") != cmd {
 		t.Fatal("progress verb not registered under 进度 and 整改")
 	}
 	for _, lang := range []string{"zh-CN", "en"} {
@@ -337,7 +337,7 @@ func TestHelpTextsComplete(t *testing.T) {
 			t.Errorf("Chinese example of %s does not use the Chinese verb: %s", s.Name, ex)
 		}
 	}
-	if got := env.Bot.TaskNames(); !slices.Equal(got, []string{TaskCollect, TaskMonthlyNotice, TaskStationedCheck, TaskSupervisorCheck}) {
+	if got := env.Bot.Jobs.TaskNames(); !slices.Equal(got, []string{TaskCollect, TaskMonthlyNotice, TaskStationedCheck, TaskSupervisorCheck}) {
 		t.Errorf("tasks %v", got)
 	}
 }

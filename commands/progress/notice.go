@@ -305,7 +305,7 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 	if err := h.closeDue(ctx, at); err != nil {
 		return err
 	}
-	r, err := h.b.Roster(ctx)
+	r, err := h.b.People.Roster(ctx)
 	if err != nil {
 		return err
 	}
@@ -345,7 +345,7 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 	if first {
 		detail := fmt.Sprintf("total=%d done=%d awaiting=%d open=%d overdue=%d unreported=%d special=%s escalate=%s", rep.Total.Total, rep.Total.Done,
 			rep.Total.Awaiting, rep.Total.Open, rep.Total.Overdue, rep.Total.Unreported, strings.Join(rep.Special, ","), strings.Join(rep.Escalate, ",")) + clueAudit(rep.Clues)
-		if err := h.b.Audit(ctx, nil, "progress.notice", rep.Month, detail); err != nil {
+		if err := h.b.Audit.Record(ctx, nil, "progress.notice", rep.Month, detail); err != nil {
 			return err
 		}
 		for _, u := range rep.Escalate {
@@ -367,7 +367,7 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	refs, err := h.b.Notify(ctx, bot.Notice{Group: h.noticeGrp, Card: h.noticeCard(r, rep, lang), Files: files, Key: "progress:" + rep.Month + ":notice"})
+	refs, err := h.b.Out.Notify(ctx, bot.Notice{Group: h.noticeGrp, Card: h.noticeCard(r, rep, lang), Files: files, Key: "progress:" + rep.Month + ":notice"})
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -384,7 +384,7 @@ func (h *handler) monthlyNotice(ctx context.Context, at time.Time) error {
 // district committee bodies directly; and audits it.
 func (h *handler) escalate(ctx context.Context, r *bot.Roster, rep *Report, unit string) error {
 	f, _ := rep.orgOf(unit)
-	if err := h.b.Audit(ctx, nil, "progress.escalate", unit, fmt.Sprintf("month=%s months=%d overdue=%d unreported=%d", rep.Month, h.cfg.EscalateMonths, f.Overdue, f.Unreported)); err != nil {
+	if err := h.b.Audit.Record(ctx, nil, "progress.escalate", unit, fmt.Sprintf("month=%s months=%d overdue=%d unreported=%d", rep.Month, h.cfg.EscalateMonths, f.Overdue, f.Unreported)); err != nil {
 		return err
 	}
 	text := func(lang string) string {
@@ -399,13 +399,13 @@ func (h *handler) escalate(ctx context.Context, r *bot.Roster, rep *Report, unit
 // district committee bodies directly.
 func (h *handler) toLeader(ctx context.Context, r *bot.Roster, key string, text func(lang string) string) error {
 	if h.escalation != "" {
-		_, err := h.b.Notify(ctx, bot.Notice{Group: h.escalation, Text: text(h.b.Lang), Key: key})
+		_, err := h.b.Out.Notify(ctx, bot.Notice{Group: h.escalation, Text: text(h.b.Lang), Key: key})
 		return err
 	}
 	var errs []error
 	for _, b := range r.BodiesOf(bot.DistrictCommittee) {
 		for _, p := range r.Members(b.ID) {
-			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Text: text(h.b.LangOf(ctx, p)), Key: key}); err != nil {
+			if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: p.ID, Text: text(h.b.People.LangOf(ctx, p)), Key: key}); err != nil {
 				errs = append(errs, err)
 			}
 		}

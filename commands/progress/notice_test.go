@@ -197,7 +197,7 @@ func checkExport(t *testing.T, env *bottest.Env, data []byte, percents map[strin
 	}
 	loc := env.Bot.Loc
 	entries := 0
-	r := env.Bot.BaseRoster()
+	r := env.Bot.People.BaseRoster()
 	for _, it := range items {
 		entries += len(it.Progress)
 		idx := slices.IndexFunc(rows, func(row []string) bool { return row[0] == it.ID })
@@ -351,13 +351,13 @@ func TestChartFileHasTheExpectedSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, _, err := h.report(ctx, env.Bot.BaseRoster(), env.Clock.Now())
+	rep, _, err := h.report(ctx, env.Bot.People.BaseRoster(), env.Clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, size := range [][2]int{{1200, 700}, {640, 400}} {
 		for _, lang := range []string{"zh-CN", "en"} {
-			data, err := Chart(env.Bot, env.Bot.BaseRoster(), rep, lang, size[0], size[1])
+			data, err := Chart(env.Bot, env.Bot.People.BaseRoster(), rep, lang, size[0], size[1])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -373,7 +373,7 @@ func TestChartFileHasTheExpectedSize(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Chart(env.Bot, env.Bot.BaseRoster(), &Report{Month: "2026-12"}, "zh-CN", 800, 600); err == nil {
+	if _, err := Chart(env.Bot, env.Bot.People.BaseRoster(), &Report{Month: "2026-12"}, "zh-CN", 800, 600); err == nil {
 		t.Error("a chart without organisations was drawn")
 	}
 }
@@ -388,7 +388,7 @@ func TestChartRanksMarksAndDates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := env.Bot.BaseRoster()
+	r := env.Bot.People.BaseRoster()
 	rep, _, err := h.report(ctx, r, env.Clock.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -506,7 +506,7 @@ func TestReportAndExportCommandsAttachFiles(t *testing.T) {
 	if got, want := resp.Replies[0].Files[0].Name, "整改进度明细-"+month+".xlsx"; got != want {
 		t.Errorf("export workbook %q, want %q", got, want)
 	}
-	if err := env.Bot.SetPrefs(ctx, "wangming", bot.Prefs{Lang: "en"}); err != nil {
+	if err := env.Bot.People.SetPrefs(ctx, "wangming", bot.Prefs{Lang: "en"}); err != nil {
 		t.Fatal(err)
 	}
 	english := func(line string) *bot.Response { return env.Command("wangming", line) }
@@ -739,7 +739,7 @@ func TestMonthlyNoticeClueSectionAddsUpAndKeepsContentConfidential(t *testing.T)
 	contains(t, cardField(t, card, heading), clueLineZH(env, total))
 
 	// One field per receiving body, in roster order, each equal to the recount.
-	r := env.Bot.BaseRoster()
+	r := env.Bot.People.BaseRoster()
 	var labels []string
 	for _, f := range card.Fields {
 		if strings.HasPrefix(f.Label, "线索·") {
@@ -836,7 +836,7 @@ func checkClueSheet(t *testing.T, env *bottest.Env, data []byte, per map[string]
 			strconv.Itoa(c.Open()), strconv.Itoa(c.Concluded), strconv.Itoa(c.Returned), strconv.Itoa(c.Overdue), strconv.Itoa(c.Priority),
 			rows[1][10], bot.FormatTime(notice, loc)}
 	}
-	r := env.Bot.BaseRoster()
+	r := env.Bot.People.BaseRoster()
 	if want := []string{"承办单位", "本期移送", "待签收", "已签收", "核查中", "在办合计", "本期办结", "本期退回", "逾期", "在办优先处置", "统计起", "统计止"}; !slices.Equal(rows[0], want) {
 		t.Errorf("figures header %v, want %v", rows[0], want)
 	}
@@ -959,7 +959,7 @@ func TestClueFiguresAreAsOfTheNoticeTime(t *testing.T) {
 	// Acknowledged in November, overdue from 1 December, concluded on 15 December.
 	c := &clue.Clue{ID: "XS-2026-0001", Body: "room2", Status: clue.ClueConcluded, CreatedAt: ts(11, 1), AckAt: ts(11, 2),
 		VerifyAt: ts(12, 12), ClosedAt: ts(12, 15), UpdatedAt: ts(12, 15), Deadline: time.Date(2026, 11, 30, 0, 0, 0, 0, loc), Priority: true}
-	r := env.Bot.BaseRoster()
+	r := env.Bot.People.BaseRoster()
 	for _, tc := range []struct {
 		name     string
 		from, at time.Time

@@ -116,10 +116,10 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := b.Register(h.command()); err != nil {
+	if err := b.Router.Register(h.command()); err != nil {
 		return err
 	}
-	if err := b.AddJob(bot.Job{Name: "progress.reminders", Every: ReminderJobEvery, Run: h.remindJob}); err != nil {
+	if err := b.Jobs.Add(bot.Job{Name: "progress.reminders", Every: ReminderJobEvery, Run: h.remindJob}); err != nil {
 		return err
 	}
 	for _, t := range []bot.Task{
@@ -128,7 +128,7 @@ func setup(b *bot.Bot, cfg *config.Config) error {
 		{Name: TaskStationedCheck, Run: func(ctx context.Context, at time.Time) error { return h.promptChecks(ctx, CheckStationed, at) }},
 		{Name: TaskSupervisorCheck, Run: func(ctx context.Context, at time.Time) error { return h.promptChecks(ctx, CheckSupervisor, at) }},
 	} {
-		if err := b.AddTask(t); err != nil {
+		if err := b.Jobs.AddTask(t); err != nil {
 			return err
 		}
 	}

@@ -121,18 +121,18 @@ func (h *handler) noticeCollaborators(ctx context.Context, r *bot.Roster, rep *R
 		if sr.Clues != nil {
 			clues = len(sr.Clues.Rows)
 		}
-		if err := h.b.Audit(ctx, nil, "progress.notice.body", rep.Month, fmt.Sprintf("body=%s items=%d clues=%d", id, sr.Total.Total, clues)); err != nil {
+		if err := h.b.Audit.Record(ctx, nil, "progress.notice.body", rep.Month, fmt.Sprintf("body=%s items=%d clues=%d", id, sr.Total.Total, clues)); err != nil {
 			return err
 		}
 		key := "progress:" + rep.Month + ":notice:" + id
 		if body.Group != "" {
-			if _, err := h.b.Notify(ctx, bot.Notice{Group: body.Group, Card: h.noticeCard(r, sr, h.b.Lang), Key: key}); err != nil {
+			if _, err := h.b.Out.Notify(ctx, bot.Notice{Group: body.Group, Card: h.noticeCard(r, sr, h.b.Lang), Key: key}); err != nil {
 				errs = append(errs, err)
 			}
 			continue
 		}
 		for _, p := range r.Members(id) {
-			if _, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Card: h.noticeCard(r, sr, h.b.LangOf(ctx, p)), Key: key}); err != nil {
+			if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: p.ID, Card: h.noticeCard(r, sr, h.b.People.LangOf(ctx, p)), Key: key}); err != nil {
 				errs = append(errs, err)
 			}
 		}

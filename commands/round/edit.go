@@ -180,7 +180,7 @@ func (h *handler) announceEdit(ctx context.Context, req *bot.Request, before, rd
 		detail = append(detail, f+"="+h.fieldValue(r, before, f, "")+"→"+h.fieldValue(r, rd, f, ""))
 	}
 	audit := strings.Join(detail, " ")
-	if err := h.b.Audit(ctx, req, "round.edit", rd.ID, audit); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "round.edit", rd.ID, audit); err != nil {
 		return err
 	}
 	dl := h.b.Lang
@@ -188,7 +188,7 @@ func (h *handler) announceEdit(ctx context.Context, req *bot.Request, before, rd
 		"\n• " + strings.Join(h.changeLines(r, before, rd, fields, dl), "\n• ")
 	sum := sha256.Sum256([]byte(audit + "@" + h.b.Now().UTC().Format(time.RFC3339Nano)))
 	key := "round:" + rd.ID + ":edit:" + hex.EncodeToString(sum[:6])
-	if _, err := h.b.Notify(ctx, bot.Notice{Group: h.group, Text: notice, Key: key}); err != nil {
+	if _, err := h.b.Out.Notify(ctx, bot.Notice{Group: h.group, Text: notice, Key: key}); err != nil {
 		h.b.Log.Warn("round: change notice failed", "round", rd.ID, "err", err)
 	}
 	return nil

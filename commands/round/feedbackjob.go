@@ -116,7 +116,7 @@ func (h *handler) feedbackJob(ctx context.Context, now time.Time) error {
 			continue
 		}
 		if r == nil {
-			if r, err = h.b.Roster(ctx); err != nil {
+			if r, err = h.b.People.Roster(ctx); err != nil {
 				return err
 			}
 		}
@@ -134,7 +134,7 @@ func (h *handler) feedbackDue(ctx context.Context, r *bot.Roster, rd *Round, tod
 		return err
 	}
 	late := h.b.Cal.OnOrAfter(dayStart(rd.Feedback, h.b.Loc)).Before(today)
-	if err := h.b.Audit(ctx, nil, "round.feedback_notice", rd.ID,
+	if err := h.b.Audit.Record(ctx, nil, "round.feedback_notice", rd.ID,
 		fmt.Sprintf("date=%s to=%s late=%t", date, strings.Join(rd.Attached, ","), late)); err != nil {
 		return err
 	}

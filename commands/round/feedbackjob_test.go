@@ -33,7 +33,7 @@ func runAt(t *testing.T, env *bottest.Env, tm time.Time) []bot.Outgoing {
 	t.Helper()
 	env.Adapter.Reset()
 	env.Clock.Set(tm)
-	if err := env.Bot.RunJobs(context.Background(), tm); err != nil {
+	if err := env.Bot.Jobs.Run(context.Background(), tm); err != nil {
 		t.Fatal(err)
 	}
 	return env.Adapter.Sent()
@@ -176,7 +176,7 @@ func TestFeedbackJobOnTwoReplicasSendsOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, env := range []*bottest.Env{a, b} {
 		wg.Go(func() {
-			if err := env.Bot.RunJobs(context.Background(), tm); err != nil {
+			if err := env.Bot.Jobs.Run(context.Background(), tm); err != nil {
 				t.Error(err)
 			}
 		})

@@ -54,7 +54,7 @@ func (h *handler) reply(ctx context.Context, req *bot.Request) (*bot.Response, e
 	if err := createSituation(ctx, h.b.Store, s); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "round.reply", sid, fmt.Sprintf("round=%s from=%s to=%s", rd.ID, from, strings.Join(to, ","))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "round.reply", sid, fmt.Sprintf("round=%s from=%s to=%s", rd.ID, from, strings.Join(to, ","))); err != nil {
 		return nil, err
 	}
 	failed := h.deliverSituation(ctx, r, rd, s, "reply", lang)

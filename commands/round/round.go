@@ -129,10 +129,10 @@ func setup(b *bot.Bot, cfg *config.Config, fix func(b *bot.Bot, c *config.Config
 			return err
 		}
 	}
-	if err := b.Register(h.command()); err != nil {
+	if err := b.Router.Register(h.command()); err != nil {
 		return err
 	}
-	return b.AddJob(bot.Job{Name: FeedbackJobName, Every: FeedbackJobEvery, Run: h.feedbackJob})
+	return b.Jobs.Add(bot.Job{Name: FeedbackJobName, Every: FeedbackJobEvery, Run: h.feedbackJob})
 }
 
 func noticeGroup(cfg *config.Config) string {
@@ -241,11 +241,11 @@ func (h *handler) create(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err := createRound(ctx, h.b.Store, rd); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "round.create", id, fmt.Sprintf("team=%s organisation=%s attached=%s start=%s end=%s feedback=%s",
+	if err := h.b.Audit.Record(ctx, req, "round.create", id, fmt.Sprintf("team=%s organisation=%s attached=%s start=%s end=%s feedback=%s",
 		rd.Team, rd.Organisation, strings.Join(rd.Attached, ","), bot.FormatDate(rd.Start, h.b.Loc), bot.FormatDate(rd.End, h.b.Loc), bot.FormatDate(rd.Feedback, h.b.Loc))); err != nil {
 		return nil, err
 	}
-	if _, err := h.b.Notify(ctx, bot.Notice{Group: h.group, Card: h.card(r, rd, h.b.Lang), Key: "round:" + id + ":created"}); err != nil {
+	if _, err := h.b.Out.Notify(ctx, bot.Notice{Group: h.group, Card: h.card(r, rd, h.b.Lang), Key: "round:" + id + ":created"}); err != nil {
 		h.b.Log.Warn("round: announcement failed", "round", id, "err", err)
 	}
 	return &bot.Response{Replies: []bot.Reply{{Text: h.t(lang, "round.created", "id", id, "name", rd.Name), Card: h.card(r, rd, lang)}}}, nil
@@ -474,7 +474,7 @@ func (h *handler) show(ctx context.Context, req *bot.Request) (*bot.Response, er
 	}
 	if len(lines) > 0 && !req.Direct {
 		// Situation texts are for the attached bodies only: not in a group.
-		refs, err := h.b.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Card: card})
+		refs, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: req.Person.ID, Card: card})
 		if err != nil || len(refs) == 0 {
 			return bot.Text(h.t(lang, "round.dm_failed")), nil
 		}
@@ -544,7 +544,7 @@ func (h *handler) feedback(ctx context.Context, req *bot.Request) (*bot.Response
 	if err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "round.feedback", id, fmt.Sprintf("from=%s to=%s", bot.FormatDate(before, h.b.Loc), bot.FormatDate(day, h.b.Loc))); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "round.feedback", id, fmt.Sprintf("from=%s to=%s", bot.FormatDate(before, h.b.Loc), bot.FormatDate(day, h.b.Loc))); err != nil {
 		return nil, err
 	}
 	r := req.Roster
@@ -589,7 +589,7 @@ func (h *handler) tellBody(ctx context.Context, r *bot.Roster, body, key string,
 	if b, ok := r.Body(body); ok && b.Group != "" {
 		n := build(h.b.Lang)
 		n.Group, n.Key = b.Group, key
-		return h.b.Notify(ctx, n)
+		return h.b.Out.Notify(ctx, n)
 	}
 	var refs []bot.MessageRef
 	var errs []error
@@ -598,9 +598,9 @@ func (h *handler) tellBody(ctx context.Context, r *bot.Roster, body, key string,
 		return nil, fmt.Errorf("round: body %s has no members", body)
 	}
 	for _, m := range members {
-		n := build(h.b.LangOf(ctx, m))
+		n := build(h.b.People.LangOf(ctx, m))
 		n.PersonID, n.Key = m.ID, key
-		got, err := h.b.Notify(ctx, n)
+		got, err := h.b.Out.Notify(ctx, n)
 		refs = append(refs, got...)
 		if err != nil {
 			errs = append(errs, err)

@@ -246,7 +246,7 @@ func TestBadInputAnswersWithAnExample(t *testing.T) {
 
 func TestHelpTextsExistForEverySubcommand(t *testing.T) {
 	env := newEnv(t)
-	c := env.Bot.FindCommand("round")
+	c := env.Bot.Router.Find("round")
 	for _, lang := range []string{"zh-CN", "en"} {
 		for _, s := range c.Subs {
 			for _, k := range []string{"summary", "usage", "example"} {
@@ -496,7 +496,7 @@ func TestHelpListsEdit(t *testing.T) {
 	env := newEnv(t)
 	help := bottest.Text(env.Command("lina", "轮次"))
 	bottest.MustContain(t, "help", help, "修改（编辑、edit）", env.TZ("cmd.round.edit.summary"), env.TZ("cmd.round.edit.usage"), "巡察组和被巡察单位不能修改")
-	bottest.MustContain(t, "help en", env.Bot.HelpFor("en", env.Bot.FindCommand("round")), env.Catalog.T("en", "cmd.round.edit.summary"), "round edit <id>")
+	bottest.MustContain(t, "help en", env.Bot.Router.HelpFor("en", env.Bot.Router.Find("round")), env.Catalog.T("en", "cmd.round.edit.summary"), "round edit <id>")
 }
 
 // A body attached after the feedback day was notified gets that notice

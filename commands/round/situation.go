@@ -60,7 +60,7 @@ func (h *handler) report(ctx context.Context, req *bot.Request) (*bot.Response, 
 	if err := createSituation(ctx, h.b.Store, s); err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "round.report", sid, fmt.Sprintf("round=%s to=%s immediate=%t", rd.ID, strings.Join(rd.Attached, ","), immediate)); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "round.report", sid, fmt.Sprintf("round=%s to=%s immediate=%t", rd.ID, strings.Join(rd.Attached, ","), immediate)); err != nil {
 		return nil, err
 	}
 	failed := h.deliverSituation(ctx, r, rd, s, "report", lang)
@@ -177,7 +177,7 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	lang := req.Lang
 	r := req.Roster
 	if !slices.ContainsFunc(cur.To, func(a SituationAck) bool { return req.Person.InBody(a.Body) }) {
-		if err := h.b.AuditResult(ctx, req, "round.ack", id, "", bot.ResultRefused); err != nil {
+		if err := h.b.Audit.Result(ctx, req, "round.ack", id, "", bot.ResultRefused); err != nil {
 			return nil, err
 		}
 		msg := h.t(lang, "round.error.not_recipient", "id", id)
@@ -205,15 +205,15 @@ func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	if err != nil {
 		return nil, err
 	}
-	if err := h.b.Audit(ctx, req, "round.ack", id, "bodies="+strings.Join(acked, ",")); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "round.ack", id, "bodies="+strings.Join(acked, ",")); err != nil {
 		return nil, err
 	}
 	h.refresh(ctx, r, rd, s)
 	if p, ok := r.Person(s.CreatedBy); ok {
-		l := h.b.LangOf(ctx, p)
+		l := h.b.People.LangOf(ctx, p)
 		text := h.t(l, "round.ack.told", "id", s.ID, "bodies", h.bodyNames(r, acked, l), "person", r.PersonName(req.Person.ID, l),
 			"acked", s.Acknowledged(), "total", len(s.To))
-		if _, err := h.b.Notify(ctx, bot.Notice{PersonID: p.ID, Text: text, Key: "round:" + s.ID + ":ack:" + strings.Join(acked, ",")}); err != nil {
+		if _, err := h.b.Out.Notify(ctx, bot.Notice{PersonID: p.ID, Text: text, Key: "round:" + s.ID + ":ack:" + strings.Join(acked, ",")}); err != nil {
 			h.b.Log.Warn("round: telling the reporter failed", "situation", s.ID, "err", err)
 		}
 	}
@@ -227,7 +227,7 @@ func (h *handler) refresh(ctx context.Context, r *bot.Roster, rd *Round, s *Situ
 		if len(a.Cards) == 0 {
 			continue
 		}
-		if err := h.b.UpdateCards(ctx, a.Cards, h.situationCard(r, rd, s, h.b.Lang, a.Body)); err != nil {
+		if err := h.b.Out.UpdateCards(ctx, a.Cards, h.situationCard(r, rd, s, h.b.Lang, a.Body)); err != nil {
 			h.b.Log.Warn("round: updating cards failed", "situation", s.ID, "err", err)
 		}
 	}
@@ -250,7 +250,7 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 	lang := req.Lang
 	r := req.Roster
 	if !r.HasKind(req.Person, bot.InspectionOffice) && !req.Person.InBody(cur.Team) {
-		if err := h.b.AuditResult(ctx, req, "round.fix", id, "", bot.ResultRefused); err != nil {
+		if err := h.b.Audit.Result(ctx, req, "round.fix", id, "", bot.ResultRefused); err != nil {
 			return nil, err
 		}
 		msg := h.t(lang, "round.error.not_team", "id", rd.ID)
@@ -297,7 +297,7 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 		msg := h.t(lang, "round.fix.failed", "id", id, "reason", strings.TrimSpace(itemOut+"\n"+cosOut))
 		return &bot.Response{Toast: msg, Replies: []bot.Reply{{Text: msg}}}, nil
 	}
-	if err := h.b.Audit(ctx, req, "round.fix", id, fmt.Sprintf("item=%s cosign=%s", item, cosign)); err != nil {
+	if err := h.b.Audit.Record(ctx, req, "round.fix", id, fmt.Sprintf("item=%s cosign=%s", item, cosign)); err != nil {
 		return nil, err
 	}
 	h.refresh(ctx, r, rd, s)

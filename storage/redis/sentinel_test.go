@@ -129,7 +129,7 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 	how := map[string]string{}       // what became of each event, for the failure message
 	recoverAll := func() bool {
 		env.Clock.Advance(2 * grace)
-		_, _ = env.Bot.RecoverInbox(ctx, grace)
+		_, _ = env.Bot.Inbox.Recover(ctx, grace)
 		_, _ = env.Outbox.Flush(ctx)
 		docs, err := store.List(ctx, bot.CollInbox)
 		return err == nil && len(docs) == 0
@@ -138,7 +138,7 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 		req := &bot.Request{Kind: bot.KindCommand, Platform: console.Name, UserID: "李娜", ChatID: "C1", EventID: fmt.Sprintf("Ev-sentinel-%d", i), Text: "make"}
 		var ticket string
 		if !bottest.Eventually(30*time.Second, func() bool {
-			tk, dup, err := env.Bot.Accept(ctx, req)
+			tk, dup, err := env.Bot.Inbox.Accept(ctx, req)
 			if err == nil && !dup {
 				ticket = tk
 			}
@@ -151,7 +151,7 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 			how[req.EventID] = "duplicate at acceptance"
 			return // waits in the inbox for recovery
 		}
-		resp := env.Bot.Process(ctx, ticket, req)
+		resp := env.Bot.Inbox.Process(ctx, ticket, req)
 		how[req.EventID] = "answered " + bottest.Text(resp)
 		switch text := bottest.Text(resp); {
 		case strings.HasPrefix(text, "made "):
@@ -159,7 +159,7 @@ func TestSentinelFailoverLosesNothing(t *testing.T) {
 		case text == env.TZ("error.unconfirmed"), text == env.TZ("error.unavailable"):
 			unconfirmed[req.EventID] = true // told to check, or to try again
 		}
-		env.Bot.Done(ctx, ticket, req)
+		env.Bot.Inbox.Done(ctx, ticket, req)
 	}
 	for i := range 10 {
 		send(i)
