@@ -274,5 +274,5 @@ func (b *Bot) Refuse(ctx context.Context, req *Request, action, record, key stri
 	if err := b.Audit.Result(ctx, req, action, record, "", ResultRefused); err != nil {
 		return err
 	}
-	return Errorf(EUNAUTHORIZED, key, args...)
+	return Coded(EUNAUTHORIZED, key, args...)
 }

@@ -69,7 +69,7 @@ func parseDate(s string, now time.Time, loc *time.Location, past bool) (time.Tim
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	in := strings.ToLower(strings.TrimSpace(s))
 	bad := func() (time.Time, error) {
-		return time.Time{}, Errorf(EINVALID, "error.bad_date", "input", s, "examples", dateExample)
+		return time.Time{}, Coded(EINVALID, "error.bad_date", "input", s, "examples", dateExample)
 	}
 	if in == "" || len(in) > 32 {
 		return bad()
@@ -98,7 +98,7 @@ func parseDate(s string, now time.Time, loc *time.Location, past bool) (time.Tim
 		// silently is wrong half of the time, so both readings are named.
 		for next := t.Year() + 1; next <= y+8; next++ {
 			if t2, ok := validDate(next, mo, d, loc); ok {
-				return time.Time{}, Errorf(EINVALID, "error.ambiguous_date", "input", s,
+				return time.Time{}, Coded(EINVALID, "error.ambiguous_date", "input", s,
 					"past", FormatDate(t, loc), "next", FormatDate(t2, loc))
 			}
 		}

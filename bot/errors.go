@@ -1,7 +1,7 @@
 package bot
 
 // The core's errors, all in this file: the coded Error with its codes and
-// constructors (Errorf, NotFound, Exists, Unavailable), the sentinel
+// constructors (Coded, NotFound, Exists, Unavailable), the sentinel
 // values (Err*), and the interfaces by which adapter errors say what
 // kind they are (AuthFailure, APICoder, RetryAfter).
 
@@ -71,9 +71,9 @@ func IsNotFound(err error) bool { return ErrorCode(err) == ENOTFOUND }
 
 // Constructors of coded errors.
 
-// Errorf returns a coded error whose user-facing text is the catalog
+// Coded returns a coded error whose user-facing text is the catalog
 // message key with args. (It does not format: key is a catalog key.)
-func Errorf(code, key string, args ...any) *Error {
+func Coded(code, key string, args ...any) *Error {
 	return &Error{Code: code, Key: key, Args: args}
 }
 

@@ -89,7 +89,7 @@ func (rt *Router) Find(word string) *Command { return rt.reg.find(word) }
 // wrong: what was wrong (key, args) and the example of the right form
 // from cmd.<verb>.<sub>.example.
 func UsageError(req *Request, key string, args ...any) *Error {
-	e := Errorf(EINVALID, key, args...)
+	e := Coded(EINVALID, key, args...)
 	if req != nil && req.Command != nil {
 		k := "cmd." + req.Command.Verb.Name
 		if req.Command.Sub != nil {

@@ -39,7 +39,7 @@ func (pe *People) FindUser(ctx context.Context, by Contact, value string) (Platf
 	}
 	pe.b.Out.mu.RUnlock()
 	if len(plats) == 0 {
-		return "", "", Errorf(EINVALID, "error.no_user_finder")
+		return "", "", Coded(EINVALID, "error.no_user_finder")
 	}
 	sort.Slice(plats, func(i, j int) bool { return plats[i] < plats[j] })
 	var failed error

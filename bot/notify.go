@@ -87,7 +87,7 @@ func (ob *Outbound) outgoing(ctx context.Context, n Notice) ([]Outgoing, error) 
 		}
 		person, ok := r.Person(n.PersonID)
 		if !ok {
-			return nil, Errorf(ENOTFOUND, "error.no_person", "name", n.PersonID)
+			return nil, Coded(ENOTFOUND, "error.no_person", "name", n.PersonID)
 		}
 		for _, p := range platforms {
 			if id := person.IDs[p]; id != "" {

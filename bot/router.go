@@ -40,7 +40,7 @@ func (rt *Router) dispatch(ctx context.Context, req *Request) (*Response, error)
 	case KindAction:
 		a, ok := rt.reg.actions[req.Action]
 		if !ok {
-			return nil, Errorf(EINVALID, "error.unknown_action")
+			return nil, Coded(EINVALID, "error.unknown_action")
 		}
 		if a.Allow != nil && !a.Allow(req.Roster, req.Person) {
 			return rt.b.answerForbidden(ctx, req, req.Action, req.Value)
@@ -54,14 +54,14 @@ func (rt *Router) dispatch(ctx context.Context, req *Request) (*Response, error)
 func (rt *Router) runLine(ctx context.Context, req *Request) (*Response, error) {
 	text := CleanLine(req.Text)
 	if utf8.RuneCountInString(text) > MaxLineLen {
-		return nil, Errorf(EINVALID, "error.too_long", "max", MaxLineLen)
+		return nil, Coded(EINVALID, "error.too_long", "max", MaxLineLen)
 	}
 	if text == "" {
 		return Text(rt.b.T(req.Lang, "error.empty")), nil
 	}
 	ln := Tokenize(text)
 	if len(ln.Words) == 0 {
-		return nil, Errorf(EINVALID, "error.no_verb").WithExample("help.try")
+		return nil, Coded(EINVALID, "error.no_verb").WithExample("help.try")
 	}
 	verb := rt.reg.find(ln.Words[0])
 	if verb == nil {

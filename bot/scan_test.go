@@ -111,7 +111,7 @@ func TestScanPhantomsAreNotCheckedButKeyDocumentsAre(t *testing.T) {
 		// Uniqueness through a key document read with Get.
 		create := func(uctx context.Context, owner string) error {
 			if _, err := b.Store.Get(uctx, "titles", "t:budget"); err == nil {
-				return bot.Errorf(bot.ECONFLICT, "error.exists")
+				return bot.Coded(bot.ECONFLICT, "error.exists")
 			} else if !bot.IsNotFound(err) {
 				return err
 			}

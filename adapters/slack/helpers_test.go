@@ -93,7 +93,7 @@ type flakyStore struct {
 
 func (f *flakyStore) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	if f.down.Load() {
-		return false, bot.Errorf(bot.EUNAVAILABLE, "error.unavailable")
+		return false, bot.Coded(bot.EUNAVAILABLE, "error.unavailable")
 	}
 	return f.Store.Claim(ctx, key, ttl)
 }

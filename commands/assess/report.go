@@ -291,7 +291,7 @@ func (h *handler) sendCmd(ctx context.Context, req *bot.Request) (*bot.Response,
 func (h *handler) sendButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id := strings.TrimSpace(req.Value)
 	if !reReportID.MatchString(id) {
-		return nil, bot.Errorf(bot.EINVALID, "error.unknown_action")
+		return nil, bot.Coded(bot.EINVALID, "error.unknown_action")
 	}
 	text, err := h.send(ctx, req, strings.ToUpper(id))
 	if err != nil {
@@ -316,7 +316,7 @@ func (h *handler) send(ctx context.Context, req *bot.Request, id string) (string
 		}
 	}
 	if len(to) == 0 {
-		return "", bot.Errorf(bot.EINVALID, "report.error.no_committee")
+		return "", bot.Coded(bot.EINVALID, "report.error.no_committee")
 	}
 	now := h.b.Now()
 	rep, err := h.reports.Update(ctx, id, func(v *SpecialReport) error {
@@ -327,7 +327,7 @@ func (h *handler) send(ctx context.Context, req *bot.Request, id string) (string
 		return nil
 	})
 	if bot.IsNotFound(err) {
-		return "", bot.Errorf(bot.ENOTFOUND, "report.error.not_found", "id", id)
+		return "", bot.Coded(bot.ENOTFOUND, "report.error.not_found", "id", id)
 	}
 	if errors.Is(err, errSent) {
 		cur, gerr := h.reports.Get(ctx, id)

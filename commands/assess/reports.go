@@ -81,7 +81,7 @@ func (h *handler) loadArg(ctx context.Context, req *bot.Request) (*SpecialReport
 	}
 	rep, err := h.reports.Get(ctx, strings.ToUpper(id))
 	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "report.error.not_found", "id", strings.ToUpper(id))
+		return nil, bot.Coded(bot.ENOTFOUND, "report.error.not_found", "id", strings.ToUpper(id))
 	}
 	return rep, err
 }
@@ -189,7 +189,7 @@ func (h *handler) uploadCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 		return nil
 	})
 	if errors.Is(err, errAlreadySent) {
-		return nil, bot.Errorf(bot.ECONFLICT, "report.upload.sent", "id", rep.ID, "time", bot.FormatTime(rep.SentAt, h.b.Loc))
+		return nil, bot.Coded(bot.ECONFLICT, "report.upload.sent", "id", rep.ID, "time", bot.FormatTime(rep.SentAt, h.b.Loc))
 	}
 	if err != nil {
 		return nil, err

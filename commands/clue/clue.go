@@ -143,7 +143,7 @@ func argID(req *bot.Request, i int) (string, error) {
 func (h *handler) load(ctx context.Context, id string) (*Clue, error) {
 	c, err := h.clues.Get(ctx, id)
 	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "clue.error.not_found", "id", id)
+		return nil, bot.Coded(bot.ENOTFOUND, "clue.error.not_found", "id", id)
 	}
 	return c, err
 }

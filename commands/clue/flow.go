@@ -61,7 +61,7 @@ func (h *handler) step(action string, to ClueStatus, noteRequired bool) bot.Hand
 func (h *handler) ackButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id := strings.ToUpper(strings.TrimSpace(req.Value))
 	if !reID.MatchString(id) {
-		return nil, bot.Errorf(bot.EINVALID, "error.unknown_action")
+		return nil, bot.Coded(bot.EINVALID, "error.unknown_action")
 	}
 	c, err := h.apply(ctx, req, id, change{action: "ack", to: ClueAcknowledged})
 	if err != nil {
@@ -246,11 +246,11 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, ch cha
 // what the clue's status is and what may be done next.
 func (h *handler) allowed(lang string, v *Clue, ch change) error {
 	if v.Status.Closed() {
-		return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
+		return bot.Coded(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
 	}
 	if ch.caseOpened && v.Status != ClueVerifying {
 		// 立案审查调查 follows a preliminary verification, never a bare receipt.
-		return bot.Errorf(bot.ECONFLICT, "clue.error.case_needs_verification", "id", v.ID, "status", h.statusLabel(lang, v))
+		return bot.Coded(bot.ECONFLICT, "clue.error.case_needs_verification", "id", v.ID, "status", h.statusLabel(lang, v))
 	}
 	ok := ClueCanMove(v.Status, ch.to)
 	if ch.to == "" { // feedback, once the clue is in the receiving body's hands
@@ -266,7 +266,7 @@ func (h *handler) allowed(lang string, v *Clue, ch change) error {
 	if v.Status == ClueAcknowledged || v.Status == ClueVerifying {
 		next = append(next, h.t(lang, "clue.next.feedback", "id", v.ID))
 	}
-	return bot.Errorf(bot.ECONFLICT, "clue.error.illegal", "id", v.ID, "status", h.statusLabel(lang, v),
+	return bot.Coded(bot.ECONFLICT, "clue.error.illegal", "id", v.ID, "status", h.statusLabel(lang, v),
 		"action", h.t(lang, "clue.action."+ch.action), "next", strings.Join(next, h.t(lang, "list.sep")))
 }
 

@@ -51,7 +51,7 @@ func (h *handler) joint(ctx context.Context, req *bot.Request) (*bot.Response, e
 	c, err = update(ctx, h.b, id, func(v *Clue) error {
 		added = nil
 		if v.Status.Closed() {
-			return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
+			return bot.Coded(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
 		}
 		for _, b := range bodies {
 			if b == v.Body {
@@ -172,7 +172,7 @@ func (h *handler) reassign(ctx context.Context, req *bot.Request) (*bot.Response
 	var old string
 	c, err = update(ctx, h.b, id, func(v *Clue) error {
 		if v.Status != ClueReturned {
-			return bot.Errorf(bot.ECONFLICT, "clue.error.reassign_not_returned", "id", v.ID, "status", h.statusLabel(lang, v))
+			return bot.Coded(bot.ECONFLICT, "clue.error.reassign_not_returned", "id", v.ID, "status", h.statusLabel(lang, v))
 		}
 		if v.Body == body.ID {
 			return bot.UsageError(req, "clue.error.reassign_same", "body", body.DisplayName(lang))
@@ -236,7 +236,7 @@ func (h *handler) extend(ctx context.Context, req *bot.Request) (*bot.Response, 
 	var old time.Time
 	c, err := update(ctx, h.b, id, func(v *Clue) error {
 		if v.Status.Closed() {
-			return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
+			return bot.Coded(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
 		}
 		if !d.After(v.Deadline) {
 			return bot.UsageError(req, "clue.error.extend_not_later", "date", bot.FormatDate(d, h.b.Loc), "deadline", bot.FormatDate(v.Deadline, h.b.Loc))
@@ -249,7 +249,7 @@ func (h *handler) extend(ctx context.Context, req *bot.Request) (*bot.Response, 
 		return nil
 	})
 	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "clue.error.not_found", "id", id)
+		return nil, bot.Coded(bot.ENOTFOUND, "clue.error.not_found", "id", id)
 	}
 	if err != nil {
 		return nil, err
@@ -349,11 +349,11 @@ func (h *handler) openCase(ctx context.Context, req *bot.Request) (*bot.Response
 	c, err = update(ctx, h.b, id, func(v *Clue) error {
 		switch {
 		case v.Status == ClueVerifying:
-			return bot.Errorf(bot.ECONFLICT, "clue.error.case_use_dispose", "id", v.ID)
+			return bot.Coded(bot.ECONFLICT, "clue.error.case_use_dispose", "id", v.ID)
 		case !v.Status.Closed():
-			return bot.Errorf(bot.ECONFLICT, "clue.error.case_needs_verification", "id", v.ID, "status", h.statusLabel(lang, v))
+			return bot.Coded(bot.ECONFLICT, "clue.error.case_needs_verification", "id", v.ID, "status", h.statusLabel(lang, v))
 		case v.Status != ClueConcluded || v.Conclusion != DisposalVerify || v.CaseOpened:
-			return bot.Errorf(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
+			return bot.Coded(bot.ECONFLICT, "clue.error.closed", "id", v.ID, "status", h.statusLabel(lang, v))
 		}
 		v.CaseOpened, v.UpdatedAt = true, now
 		v.History = append(v.History, bot.History{Time: now, Person: req.Person.ID, Platform: req.Platform, Action: "case", Note: note})

@@ -125,7 +125,7 @@ func InPeriod(c *Clue, from, to time.Time) bool {
 // overdue ones, and the average times to acknowledge and to conclude.
 func Summarise(ctx context.Context, b *bot.Bot, from, to time.Time) (Summary, error) {
 	if !from.Before(to) {
-		return Summary{}, bot.Errorf(bot.EINVALID, "clue.error.bad_period")
+		return Summary{}, bot.Coded(bot.EINVALID, "clue.error.bad_period")
 	}
 	// The period's clues: the open ones and those closed since it began.
 	all, err := NewQueries(b.Store, b.Loc).ActiveDuring(ctx, from, to)

@@ -20,7 +20,7 @@ var errNoneAfterAnswer = errors.New("consult: none after a real answer")
 func parseValue(v string) (id, dept string, err error) {
 	id, dept, ok := strings.Cut(v, "|")
 	if !ok || !reID.MatchString(id) || dept == "" {
-		return "", "", bot.Errorf(bot.EINVALID, "error.unknown_action")
+		return "", "", bot.Coded(bot.EINVALID, "error.unknown_action")
 	}
 	return strings.ToUpper(id), dept, nil
 }
@@ -193,7 +193,7 @@ func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text s
 	c, err := update(ctx, h.b.Store, id, func(v *Consultation) error {
 		i := v.Dept(dept)
 		if i < 0 {
-			return bot.Errorf(bot.ENOTFOUND, "consult.error.not_found", "id", id)
+			return bot.Coded(bot.ENOTFOUND, "consult.error.not_found", "id", id)
 		}
 		if onlyFirst && v.Depts[i].Answered() {
 			return errAnswered
@@ -213,7 +213,7 @@ func (h *handler) answer(ctx context.Context, req *bot.Request, id, dept, text s
 		return nil
 	})
 	if errors.Is(err, errNoneAfterAnswer) {
-		return nil, bot.Errorf(bot.EINVALID, "consult.error.none_after_answer", "id", id, "dept", req.Roster.BodyName(dept, req.Lang)).
+		return nil, bot.Coded(bot.EINVALID, "consult.error.none_after_answer", "id", id, "dept", req.Roster.BodyName(dept, req.Lang)).
 			WithExample(h.t(req.Lang, "consult.reply.command", "id", id))
 	}
 	if err != nil {

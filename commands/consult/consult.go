@@ -119,7 +119,7 @@ func dayStart(t time.Time, loc *time.Location) time.Time {
 func (h *handler) load(ctx context.Context, id string) (*Consultation, error) {
 	c, err := h.consults.Get(ctx, id)
 	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "consult.error.not_found", "id", id)
+		return nil, bot.Coded(bot.ENOTFOUND, "consult.error.not_found", "id", id)
 	}
 	return c, err
 }
@@ -254,7 +254,7 @@ func (h *handler) consultDepts(req *bot.Request) ([]string, error) {
 		}
 	}
 	if len(depts) == 0 {
-		return nil, bot.Errorf(bot.EINVALID, "consult.error.no_depts")
+		return nil, bot.Coded(bot.EINVALID, "consult.error.no_depts")
 	}
 	for _, d := range depts {
 		if len(r.Members(d)) == 0 {

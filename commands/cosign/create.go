@@ -159,7 +159,7 @@ func (mk *Maker) NewDefault(ctx context.Context, req *bot.Request, round, item, 
 	m := mk.m
 	tpl := m.templates[0]
 	if !req.Roster.HasKind(req.Person, bot.InspectionOffice) && !req.Roster.HasKind(req.Person, bot.InspectionTeam) {
-		return "", bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+		return "", bot.Coded(bot.EUNAUTHORIZED, "error.forbidden")
 	}
 	desc := strings.TrimSpace(description)
 	if desc == "" && item == "" {

@@ -147,7 +147,7 @@ func (m *handler) signButton(ctx context.Context, req *bot.Request) (*bot.Respon
 func (m *handler) signAsButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id, body, ok := strings.Cut(req.Value, "|")
 	if !ok || body == "" {
-		return nil, bot.Errorf(bot.EINVALID, "error.unknown_action")
+		return nil, bot.Coded(bot.EINVALID, "error.unknown_action")
 	}
 	c, err := m.load(ctx, req, id)
 	if err != nil {

@@ -20,9 +20,9 @@ func (m *handler) attendance(ctx context.Context, req *bot.Request) (*bot.Respon
 	}
 	switch {
 	case mt.State == MeetingCancelled:
-		return nil, bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", mt.ID)
+		return nil, bot.Coded(bot.ECONFLICT, "meeting.err.cancelled", "id", mt.ID)
 	case req.Time.Before(mt.Time):
-		return nil, bot.Errorf(bot.ECONFLICT, "meeting.err.not_started", "id", mt.ID, "time", m.when(req.Lang, mt.Time)).WithExample("cmd.meeting.attendance.example")
+		return nil, bot.Coded(bot.ECONFLICT, "meeting.err.not_started", "id", mt.ID, "time", m.when(req.Lang, mt.Time)).WithExample("cmd.meeting.attendance.example")
 	}
 	r := req.Roster
 	invitees := m.inviteesOf(r, mt)
@@ -48,7 +48,7 @@ func (m *handler) attendance(ctx context.Context, req *bot.Request) (*bot.Respon
 	updated, err := update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 		added = added[:0]
 		if x.State == MeetingCancelled {
-			return bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
+			return bot.Coded(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
 		}
 		if x.Invitees == nil {
 			x.Invitees = invitees // keep the list the attendance was taken against

@@ -269,7 +269,7 @@ func (m *handler) move(ctx context.Context, req *bot.Request) (*bot.Response, er
 		return nil, err
 	}
 	if mt.State == MeetingCancelled {
-		return nil, bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", mt.ID)
+		return nil, bot.Coded(bot.ECONFLICT, "meeting.err.cancelled", "id", mt.ID)
 	}
 	at, used, err := m.parseWhen(req, 1, mt.Time)
 	if err != nil {
@@ -281,10 +281,10 @@ func (m *handler) move(ctx context.Context, req *bot.Request) (*bot.Response, er
 	var from time.Time
 	updated, err := update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 		if x.State == MeetingCancelled {
-			return bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
+			return bot.Coded(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
 		}
 		if x.Time.Equal(at) {
-			return bot.Errorf(bot.EINVALID, "meeting.err.same_time", "time", bot.FormatTime(at, m.b.Loc))
+			return bot.Coded(bot.EINVALID, "meeting.err.same_time", "time", bot.FormatTime(at, m.b.Loc))
 		}
 		from = x.Time
 		x.MovedFrom, x.Time = x.Time, at
@@ -318,7 +318,7 @@ func (m *handler) cancel(ctx context.Context, req *bot.Request) (*bot.Response, 
 	}
 	updated, err := update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 		if x.State == MeetingCancelled {
-			return bot.Errorf(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
+			return bot.Coded(bot.ECONFLICT, "meeting.err.cancelled", "id", x.ID)
 		}
 		x.State, x.Reason = MeetingCancelled, reason
 		history(x, req, req.Time, "cancel", reason)
@@ -399,7 +399,7 @@ func (m *handler) answerButton(answer string) bot.HandlerFunc {
 		changed := false
 		updated, err := update(ctx, m.b.Store, mt.ID, func(x *Meeting) error {
 			if x.State == MeetingCancelled || !x.Upcoming(req.Time) {
-				return bot.Errorf(bot.ECONFLICT, "meeting.err.started", "id", x.ID)
+				return bot.Coded(bot.ECONFLICT, "meeting.err.started", "id", x.ID)
 			}
 			changed = x.SetAnswer(req.Person.ID, answer, req.Time, req.Platform)
 			return nil

@@ -163,7 +163,7 @@ func (m *handler) load(ctx context.Context, req *bot.Request, id string) (*Meeti
 	}
 	mt, err := m.coll.Get(ctx, id)
 	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "meeting.err.not_found", "id", id)
+		return nil, bot.Coded(bot.ENOTFOUND, "meeting.err.not_found", "id", id)
 	}
 	return mt, err
 }

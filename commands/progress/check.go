@@ -343,7 +343,7 @@ func (h *handler) checkItems(ctx context.Context, c *Check) []*Item {
 func (h *handler) checkOKButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	c, err := h.checks.Get(ctx, req.Value)
 	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "progress.check.none")
+		return nil, bot.Coded(bot.ENOTFOUND, "progress.check.none")
 	}
 	if err != nil {
 		return nil, err

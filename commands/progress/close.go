@@ -96,7 +96,7 @@ func (h *handler) closeCmd(ctx context.Context, req *bot.Request) (*bot.Response
 func (h *handler) closeButton(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	id := strings.ToUpper(strings.TrimSpace(req.Value))
 	if !reItemID.MatchString(id) {
-		return nil, bot.Errorf(bot.EINVALID, "progress.error.bad_id", "input", req.Value)
+		return nil, bot.Coded(bot.EINVALID, "progress.error.bad_id", "input", req.Value)
 	}
 	it, err := h.closeItem(ctx, req, id, "")
 	if err != nil {
@@ -187,9 +187,9 @@ func (h *handler) rejectCmd(ctx context.Context, req *bot.Request) (*bot.Respons
 func (h *handler) closureError(req *bot.Request, cur *Item, err error) error {
 	switch {
 	case errors.Is(err, errClosed):
-		return bot.Errorf(bot.ECONFLICT, "progress.error.already_closed", "id", cur.ID)
+		return bot.Coded(bot.ECONFLICT, "progress.error.already_closed", "id", cur.ID)
 	case errors.Is(err, errNotAwaiting):
-		return bot.Errorf(bot.ECONFLICT, "progress.error.not_awaiting", "id", cur.ID, "percent", cur.Percent).WithExample("progress.example.close")
+		return bot.Coded(bot.ECONFLICT, "progress.error.not_awaiting", "id", cur.ID, "percent", cur.Percent).WithExample("progress.example.close")
 	}
 	return err
 }

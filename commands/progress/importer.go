@@ -101,7 +101,7 @@ func Import(ctx context.Context, b *bot.Bot, req *bot.Request, data []byte, form
 // (and auditing) a person who may not create items.
 func importRoster(ctx context.Context, b *bot.Bot, req *bot.Request) (*bot.Roster, error) {
 	if req == nil || req.Person == nil {
-		return nil, bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+		return nil, bot.Coded(bot.EUNAUTHORIZED, "error.forbidden")
 	}
 	r := req.Roster
 	if r == nil {
@@ -114,7 +114,7 @@ func importRoster(ctx context.Context, b *bot.Bot, req *bot.Request) (*bot.Roste
 		if err := b.Audit.Result(ctx, req, "progress.import", "", "", bot.ResultRefused); err != nil {
 			return nil, err
 		}
-		return nil, bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+		return nil, bot.Coded(bot.EUNAUTHORIZED, "error.forbidden")
 	}
 	return r, nil
 }
@@ -131,7 +131,7 @@ func sheetHeader(b *bot.Bot, rows [][]string, lang string) (int, map[string]int,
 		}
 	}
 	if hdr < 0 {
-		return 0, nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
+		return 0, nil, bot.Coded(bot.EINVALID, "progress.import.empty")
 	}
 	cols := map[string]int{}
 	for j, name := range rows[hdr] {
@@ -149,7 +149,7 @@ func sheetHeader(b *bot.Bot, rows [][]string, lang string) (int, map[string]int,
 		}
 	}
 	if len(missing) > 0 {
-		return 0, nil, bot.Errorf(bot.EINVALID, "progress.import.columns", "columns", strings.Join(missing, b.T(lang, "list.sep")))
+		return 0, nil, bot.Coded(bot.EINVALID, "progress.import.columns", "columns", strings.Join(missing, b.T(lang, "list.sep")))
 	}
 	return hdr, cols, nil
 }
@@ -172,7 +172,7 @@ func (h *handler) importRows(r *bot.Roster, req *bot.Request, rows [][]string, f
 			continue
 		}
 		if len(items)+len(bad) >= maxImport {
-			return nil, bot.Errorf(bot.EINVALID, "progress.import.too_many", "max", maxImport)
+			return nil, bot.Coded(bot.EINVALID, "progress.import.too_many", "max", maxImport)
 		}
 		n := first + i + 1 // the row's number in the sheet
 		in := itemInput{Unit: cell(row, "unit"), Title: cell(row, "title"), Deadline: sheetDate(cell(row, "deadline")),
@@ -201,7 +201,7 @@ func (h *handler) importRows(r *bot.Roster, req *bot.Request, rows [][]string, f
 		return nil, &ImportError{Rows: bad}
 	}
 	if len(items) == 0 {
-		return nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
+		return nil, bot.Coded(bot.EINVALID, "progress.import.empty")
 	}
 	return items, nil
 }
@@ -269,7 +269,7 @@ func readSheet(data []byte, format string) ([][]string, error) {
 		if !utf8.Valid(data) {
 			dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
 			if err != nil {
-				return nil, bot.Errorf(bot.EINVALID, "progress.import.unreadable", "format", "CSV")
+				return nil, bot.Coded(bot.EINVALID, "progress.import.unreadable", "format", "CSV")
 			}
 			data = dec
 		}
@@ -283,34 +283,34 @@ func readSheet(data []byte, format string) ([][]string, error) {
 				break
 			}
 			if err != nil {
-				return nil, bot.Errorf(bot.EINVALID, "progress.import.unreadable", "format", "CSV")
+				return nil, bot.Coded(bot.EINVALID, "progress.import.unreadable", "format", "CSV")
 			}
 			rows = append(rows, rec)
 			if len(rows) > maxImport+100 {
-				return nil, bot.Errorf(bot.EINVALID, "progress.import.too_many", "max", maxImport)
+				return nil, bot.Coded(bot.EINVALID, "progress.import.too_many", "max", maxImport)
 			}
 		}
 		return rows, nil
 	case "xlsx":
 		f, err := excelize.OpenReader(bytes.NewReader(data))
 		if err != nil {
-			return nil, bot.Errorf(bot.EINVALID, "progress.import.unreadable", "format", "XLSX")
+			return nil, bot.Coded(bot.EINVALID, "progress.import.unreadable", "format", "XLSX")
 		}
 		defer f.Close()
 		sheets := f.GetSheetList()
 		if len(sheets) == 0 {
-			return nil, bot.Errorf(bot.EINVALID, "progress.import.empty")
+			return nil, bot.Coded(bot.EINVALID, "progress.import.empty")
 		}
 		rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
 		if err != nil {
-			return nil, bot.Errorf(bot.EINVALID, "progress.import.unreadable", "format", "XLSX")
+			return nil, bot.Coded(bot.EINVALID, "progress.import.unreadable", "format", "XLSX")
 		}
 		if len(rows) > maxImport+100 {
-			return nil, bot.Errorf(bot.EINVALID, "progress.import.too_many", "max", maxImport)
+			return nil, bot.Coded(bot.EINVALID, "progress.import.too_many", "max", maxImport)
 		}
 		return rows, nil
 	}
-	return nil, bot.Errorf(bot.EINVALID, "progress.import.format", "format", format)
+	return nil, bot.Coded(bot.EINVALID, "progress.import.format", "format", format)
 }
 
 // importCmd: progress import — with a CSV or XLSX file sent with the
@@ -374,18 +374,18 @@ func (h *handler) importFile(ctx context.Context, req *bot.Request) (*bot.Respon
 		if ext == "" {
 			ext = req.Files[0].Name
 		}
-		return nil, bot.Errorf(bot.EINVALID, "progress.import.format", "format", ext)
+		return nil, bot.Coded(bot.EINVALID, "progress.import.format", "format", ext)
 	case len(sheets) > 1:
-		return nil, bot.Errorf(bot.EINVALID, "progress.import.one_file", "count", len(sheets))
+		return nil, bot.Coded(bot.EINVALID, "progress.import.one_file", "count", len(sheets))
 	}
 	f := sheets[0]
 	switch {
 	case len(f.Data) == 0:
 		// The adapter lists a file it could not take (too large, or the
 		// download failed) without its content.
-		return nil, bot.Errorf(bot.EINVALID, "progress.import.not_received", "name", f.Name, "max", maxFileBytes>>20)
+		return nil, bot.Coded(bot.EINVALID, "progress.import.not_received", "name", f.Name, "max", maxFileBytes>>20)
 	case len(f.Data) > maxFileBytes:
-		return nil, bot.Errorf(bot.EINVALID, "progress.import.too_big", "max", maxFileBytes>>20)
+		return nil, bot.Coded(bot.EINVALID, "progress.import.too_big", "max", maxFileBytes>>20)
 	}
 	return h.runImport(ctx, req, f.Data, sheetFormat(f))
 }

@@ -126,7 +126,7 @@ func claimTitle(ctx context.Context, s bot.Store, it *Item) error {
 		return err
 	}
 	if owner != "" && owner != it.ID {
-		return bot.Errorf(bot.EINVALID, "progress.error.duplicate", "id", owner, "title", it.Title)
+		return bot.Coded(bot.EINVALID, "progress.error.duplicate", "id", owner, "title", it.Title)
 	}
 	return bot.Records[titleDoc](s, CollItemTitles).Put(ctx, titleKey(it.Unit, it.Title), &titleDoc{ID: it.ID})
 }

@@ -107,7 +107,7 @@ func NewMaker(b *bot.Bot, cfg *config.Config) (*Maker, error) {
 func (m *Maker) NewImmediateItem(ctx context.Context, req *bot.Request, unit, title string, deadline time.Time, supervisors []string, round string) (string, error) {
 	h := m.h
 	if !slices.ContainsFunc(creatorKinds, func(k bot.PartyKind) bool { return req.Roster.HasKind(req.Person, k) }) {
-		return "", bot.Errorf(bot.EUNAUTHORIZED, "error.forbidden")
+		return "", bot.Coded(bot.EUNAUTHORIZED, "error.forbidden")
 	}
 	in := itemInput{Unit: unit, Title: title, Deadline: bot.FormatDate(deadline, h.b.Loc),
 		Supervisors: strings.Join(supervisors, ","), Round: round, Immediate: true}

@@ -177,7 +177,7 @@ func (h *handler) apply(ctx context.Context, req *bot.Request, id string, in log
 // may not lower it at all; a supervisor must give a reason.
 func (h *handler) refuseLower(ctx context.Context, req *bot.Request, cur *Item, in logInput) error {
 	if cur.IsSupervisor(req.Person) {
-		e := bot.Errorf(bot.EINVALID, "progress.error.lower_needs_reason", "id", cur.ID, "percent", cur.Percent)
+		e := bot.Coded(bot.EINVALID, "progress.error.lower_needs_reason", "id", cur.ID, "percent", cur.Percent)
 		e.Example = "progress.example.correct"
 		return e
 	}
@@ -201,7 +201,7 @@ func (h *handler) button(ctx context.Context, req *bot.Request, in logInput) (*b
 	value, fromPrompt := strings.CutSuffix(req.Value, promptSuffix(req.Value))
 	id := strings.ToUpper(strings.TrimSpace(value))
 	if !reItemID.MatchString(id) {
-		return nil, bot.Errorf(bot.EINVALID, "progress.error.bad_id", "input", req.Value)
+		return nil, bot.Coded(bot.EINVALID, "progress.error.bad_id", "input", req.Value)
 	}
 	it, err := h.apply(ctx, req, id, in)
 	if err != nil {

@@ -173,7 +173,7 @@ func argID(req *bot.Request, i int) (string, error) { return bot.RecordID(req, i
 func (h *handler) load(ctx context.Context, id string) (*Item, error) {
 	it, err := h.items.Get(ctx, id)
 	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "progress.error.not_found", "id", id)
+		return nil, bot.Coded(bot.ENOTFOUND, "progress.error.not_found", "id", id)
 	}
 	return it, err
 }

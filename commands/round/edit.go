@@ -105,7 +105,7 @@ func (e *roundEdit) apply(v *Round) error {
 func (h *handler) editValues(req *bot.Request) (string, *roundEdit, error) {
 	p := req.Command
 	if p.HasOpt(optFeedback...) {
-		return "", nil, bot.Errorf(bot.EINVALID, "round.edit.use_feedback").WithExample("cmd.round.feedback.example")
+		return "", nil, bot.Coded(bot.EINVALID, "round.edit.use_feedback").WithExample("cmd.round.feedback.example")
 	}
 	if err := checkOptions(req, optName, optStart, optEnd, optAttached); err != nil {
 		return "", nil, err

@@ -181,7 +181,7 @@ func (h *handler) argRound(req *bot.Request, i int) (string, error) {
 func (h *handler) load(ctx context.Context, id string) (*Round, error) {
 	r, err := h.rounds.Get(ctx, strings.ToUpper(id))
 	if bot.IsNotFound(err) {
-		return nil, bot.Errorf(bot.ENOTFOUND, "round.error.not_found", "id", id)
+		return nil, bot.Coded(bot.ENOTFOUND, "round.error.not_found", "id", id)
 	}
 	return r, err
 }

@@ -46,7 +46,7 @@ func (h *handler) report(ctx context.Context, req *bot.Request) (*bot.Response, 
 		return nil, h.b.Refuse(ctx, req, "round.report", id, "round.error.not_team", "id", id)
 	}
 	if len(rd.Attached) == 0 {
-		return nil, bot.Errorf(bot.EINVALID, "round.error.no_attached", "id", id)
+		return nil, bot.Coded(bot.EINVALID, "round.error.no_attached", "id", id)
 	}
 	now := h.b.Now()
 	sid, err := bot.NewID(ctx, h.b.Store, PrefixSituation, now.In(h.b.Loc).Year())
@@ -141,7 +141,7 @@ func (h *handler) yesNo(lang string, v bool) string {
 func (h *handler) argSituation(req *bot.Request) (string, error) {
 	id := strings.TrimSpace(req.Value)
 	if !reSituationID.MatchString(id) {
-		return "", bot.Errorf(bot.EINVALID, "error.unknown_action")
+		return "", bot.Coded(bot.EINVALID, "error.unknown_action")
 	}
 	return strings.ToUpper(id), nil
 }
@@ -149,7 +149,7 @@ func (h *handler) argSituation(req *bot.Request) (string, error) {
 func (h *handler) loadSituation(ctx context.Context, id string) (*Situation, *Round, error) {
 	s, err := h.situations.Get(ctx, id)
 	if bot.IsNotFound(err) {
-		return nil, nil, bot.Errorf(bot.ENOTFOUND, "round.error.no_situation", "id", id)
+		return nil, nil, bot.Coded(bot.ENOTFOUND, "round.error.no_situation", "id", id)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -257,10 +257,10 @@ func (h *handler) fixButton(ctx context.Context, req *bot.Request) (*bot.Respons
 		return &bot.Response{Toast: msg, Replies: []bot.Reply{{Text: msg}}}, nil
 	}
 	if !cur.Immediate {
-		return nil, bot.Errorf(bot.EINVALID, "round.error.not_immediate", "id", id)
+		return nil, bot.Coded(bot.EINVALID, "round.error.not_immediate", "id", id)
 	}
 	if h.fix.Cosigns == nil {
-		return nil, bot.Errorf(bot.EINVALID, "round.error.no_cosign")
+		return nil, bot.Coded(bot.EINVALID, "round.error.no_cosign")
 	}
 	now := h.b.Now()
 	_, err = h.situations.Update(ctx, id, func(v *Situation) error {

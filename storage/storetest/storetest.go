@@ -191,7 +191,7 @@ func testUpdateFnError(t *testing.T, s bot.Store) {
 	}
 	boom := errors.New("boom")
 	// A coded error must come back with its code intact too.
-	coded := bot.Errorf(bot.EINVALID, "error.test")
+	coded := bot.Coded(bot.EINVALID, "error.test")
 	for _, want := range []error{boom, coded} {
 		err := s.Update(ctx(t), coll, "a", func([]byte) ([]byte, error) {
 			return []byte("changed"), want
