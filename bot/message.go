@@ -236,7 +236,11 @@ type DurableHandler interface {
 	// Process handles an accepted request; the request stays in the inbox
 	// until Done. It answers Duplicate when another process holds it.
 	Process(ctx context.Context, ticket string, req *Request) *Response
-	// Done removes the request from the inbox once its answer went out.
+	// Done removes the request from the inbox once its answer went out
+	// (or leaves it for recovery when it was kept, not carried out). It
+	// must follow every Process, a Duplicate answer included: Process
+	// renews the request's lease until Done (or until ctx ends). Serve
+	// does both.
 	Done(ctx context.Context, ticket string, req *Request)
 }
 
