@@ -96,8 +96,8 @@ type Bot struct {
 	platforms  *Platforms
 }
 
-// Middleware wraps the request pipeline: func(HandlerFunc) HandlerFunc.
-type Middleware func(HandlerFunc) HandlerFunc
+// Middleware wraps the request pipeline: func(RunFunc) RunFunc.
+type Middleware func(RunFunc) RunFunc
 
 // New returns a bot. Store and Translator are required.
 func New(o Options) (*Bot, error) {
@@ -210,7 +210,7 @@ func (b *Bot) Handle(ctx context.Context, req *Request) (resp *Response) {
 }
 
 // dedupe drops platform retries of an event already claimed.
-func (b *Bot) dedupe(next HandlerFunc) HandlerFunc {
+func (b *Bot) dedupe(next RunFunc) RunFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		if req.EventID == "" || req.Accepted {
 			return next(ctx, req)
@@ -228,7 +228,7 @@ func (b *Bot) dedupe(next HandlerFunc) HandlerFunc {
 }
 
 // identify maps the platform user to a roster person.
-func (b *Bot) identify(next HandlerFunc) HandlerFunc {
+func (b *Bot) identify(next RunFunc) RunFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		if req.Kind == KindSchedule {
 			r, err := b.People.Roster(ctx)

@@ -9,10 +9,12 @@ import (
 	"unicode"
 )
 
-// HandlerFunc handles a parsed command or a button click. It returns the
-// answer to the sender, or an error the router translates (a *Error for
-// anything the user should read).
-type HandlerFunc func(ctx context.Context, req *Request) (*Response, error)
+// RunFunc runs a parsed command or a button click (a Command's or an
+// Action's Run, and each step of the pipeline a Middleware wraps). It
+// returns the answer to the sender, or an error the router translates
+// (a *Error for anything the user should read). Handler, which adapters
+// serve, is the other side: a whole request in, a Response out.
+type RunFunc func(ctx context.Context, req *Request) (*Response, error)
 
 // Rule decides whether a person may run a command or press a button. A
 // nil Rule allows every roster member.
@@ -41,7 +43,7 @@ type Command struct {
 	// When empty, a verb with sub-commands and no match answers with help.
 	Default string
 	Allow   Rule
-	Run     HandlerFunc // for a verb without sub-commands
+	Run     RunFunc // for a verb without sub-commands
 	Actions []*Action   // button handlers this command owns
 	Hidden  bool        // left out of the command list in help
 	// Files marks a command that reads attachments (Request.Files):
@@ -71,7 +73,7 @@ type Subcommand struct {
 	Name    string
 	Aliases []string
 	Allow   Rule
-	Run     HandlerFunc
+	Run     RunFunc
 	Files   bool // reads attachments, as Command.Files
 	// Options, when set, are the option keys (both languages) a
 	// sub-command that takes free text reads: a key:value word with any
@@ -85,7 +87,7 @@ type Subcommand struct {
 type Action struct {
 	ID    string
 	Allow Rule
-	Run   HandlerFunc
+	Run   RunFunc
 }
 
 // Names returns the name and the aliases.

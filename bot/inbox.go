@@ -630,7 +630,7 @@ func (ib *Inbox) completeInbox(ctx context.Context, ticket string, req *Request,
 
 // inUnit runs the command as one unit of work; for a request from the
 // inbox (Process), the completion of its entry is part of that unit.
-func (ib *Inbox) inUnit(next HandlerFunc) HandlerFunc {
+func (ib *Inbox) inUnit(next RunFunc) RunFunc {
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		p, _ := ctx.Value(ticketKey{}).(*processing)
 		ticket := ""

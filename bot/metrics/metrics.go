@@ -100,7 +100,7 @@ var kindNames = map[bot.Kind]string{bot.KindCommand: "command", bot.KindAction: 
 
 // Middleware counts and times every request.
 func (m *Metrics) Middleware() bot.Middleware {
-	return func(next bot.HandlerFunc) bot.HandlerFunc {
+	return func(next bot.RunFunc) bot.RunFunc {
 		return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 			start := time.Now()
 			kind := kindNames[req.Kind]

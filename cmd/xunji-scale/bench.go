@@ -151,7 +151,7 @@ func newApp(store bot.Store, now func() time.Time) (*app, error) {
 	}
 	a := &app{Bot: b, Config: cfg}
 	b.Router.Use(metrics.New().Middleware())
-	b.Router.Use(func(next bot.HandlerFunc) bot.HandlerFunc {
+	b.Router.Use(func(next bot.RunFunc) bot.RunFunc {
 		return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 			resp, err := next(ctx, req)
 			a.lastErr = err

@@ -32,7 +32,7 @@ var caseWords = []string{"立案审查调查", "立案", "case", "open_case"}
 // step is a sub-command that moves a clue (or, with to == "", records
 // feedback without a move): clue <verb> <id> [note]. The answer names the
 // clue (and its deadline, for texts that show it).
-func (h *handler) step(action string, to ClueStatus, noteRequired bool) bot.HandlerFunc {
+func (h *handler) step(action string, to ClueStatus, noteRequired bool) bot.RunFunc {
 	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 		id, err := argID(req, 0)
 		if err != nil {

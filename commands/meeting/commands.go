@@ -370,7 +370,7 @@ func (m *handler) note(ctx context.Context, req *bot.Request) (*bot.Response, er
 
 // answerButton handles the 参加 / 请假 buttons: one answer per person and
 // meeting, which they may change until the meeting starts.
-func (m *handler) answerButton(answer string) bot.HandlerFunc {
+func (m *handler) answerButton(answer string) bot.RunFunc {
 	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 		mt, err := m.load(ctx, req, req.Value)
 		if err != nil {
