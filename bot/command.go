@@ -43,9 +43,9 @@ type Command struct {
 	// When empty, a verb with sub-commands and no match answers with help.
 	Default string
 	Allow   Rule
-	Run     RunFunc // for a verb without sub-commands
-	Actions []*Action   // button handlers this command owns
-	Hidden  bool        // left out of the command list in help
+	Run     RunFunc   // for a verb without sub-commands
+	Actions []*Action // button handlers this command owns
+	Hidden  bool      // left out of the command list in help
 	// Files marks a command that reads attachments (Request.Files):
 	// adapters download the files sent with, or replied to by, a command
 	// only when it takes them (see Router.WantsFiles).
