@@ -33,7 +33,9 @@ import (
 //     sending path (HandOver), where they queue behind the rest.
 //  5. Done, last: after every reply was delivered or handed over and
 //     after Serve returned, so after the acknowledgement, with whatever
-//     it carried, was written.
+//     it carried, was written; still in the chat's turn, so that the
+//     next request to the chat finds this one's reserved answers
+//     released.
 //
 // Serve returns nil once the request was acknowledged: d.Ack was called
 // (when set) exactly once, before Serve returns; an adapter without Ack
@@ -252,14 +254,18 @@ func (s *serving) work(parent context.Context) {
 		turn, backlog, release = Turn(ctx, s.h, s.req)
 	}
 	s.deliver(turn, replies, backlog)
-	release()
 
 	// The acknowledgement, and anything it carried, is written once
-	// Serve has returned.
+	// Serve has returned. Done comes before the chat's turn is let go:
+	// by then the answers this request reserved in the outbox are
+	// released, so the next request to the chat (a second click right
+	// after the first was answered) does not take them for a backlog and
+	// queue its own answers behind them.
 	<-s.returned
 	if s.dh != nil {
 		s.dh.Done(ctx, s.ticket, s.req)
 	}
+	release()
 }
 
 // plan is Delivery.Plan, with nothing to show for a duplicate.

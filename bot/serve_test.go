@@ -394,3 +394,63 @@ func TestAHandOverTheStoreRefusesLeavesTheAnswerReserved(t *testing.T) {
 		t.Errorf("%d sent again, %d left", sent, outboxLen(t, env))
 	}
 }
+
+// slowDone is served whose first Done waits until release is closed: a
+// request whose completion lags behind its delivered answers (a busy
+// machine).
+type slowDone struct {
+	*served
+	first   atomic.Bool
+	waiting chan struct{} // closed when the first Done has begun
+	release chan struct{}
+}
+
+func (s *slowDone) Done(ctx context.Context, ticket string, req *bot.Request) {
+	if s.first.CompareAndSwap(false, true) {
+		close(s.waiting)
+		<-s.release
+	}
+	s.served.Done(ctx, ticket, req)
+}
+
+// A request to a chat that comes while the previous one's answers are
+// delivered but its Done has not yet run (a second click right after the
+// first was answered) finds no backlog: the previous request's reserved
+// answers are released before it lets the chat's turn go, so the new
+// request's answers are shown directly, not queued in the outbox (where
+// they would go out later, and as direct messages).
+func TestTheNextRequestToAChatDoesNotQueueBehindTheLastOnesDeliveredAnswers(t *testing.T) {
+	var n atomic.Int32
+	env, s, a := newServed(t, &n)
+	slow := &slowDone{served: s, waiting: make(chan struct{}), release: make(chan struct{})}
+	ctx := context.Background()
+	if err := bot.Serve(ctx, slow, slackReq("EvFirst"), a.delivery()); err != nil {
+		t.Fatal(err)
+	}
+	<-slow.waiting // the first request's answers are delivered; its Done waits
+	second := make(chan error, 1)
+	go func() { second <- bot.Serve(ctx, slow, slackReq("EvSecond"), a.delivery()) }()
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	// The second request's work is under way (or waiting for the chat's
+	// turn); let the first finish.
+	close(slow.release)
+	a.wg.Wait()
+	steps := s.Steps()
+	delivered, handed := 0, 0
+	for _, st := range steps {
+		switch {
+		case strings.HasPrefix(st, "delivered"):
+			delivered++
+		case strings.HasPrefix(st, "handed over"):
+			handed++
+		}
+	}
+	if delivered != 4 || handed != 0 || n.Load() != 2 {
+		t.Fatalf("steps %q: want both requests' two answers delivered directly, none handed over", steps)
+	}
+	if inboxLen(t, env) != 0 || outboxLen(t, env) != 0 {
+		t.Errorf("left behind: inbox %d, outbox %d", inboxLen(t, env), outboxLen(t, env))
+	}
+}

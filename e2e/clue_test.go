@@ -138,7 +138,10 @@ func TestClueFlow(t *testing.T) {
 		bottest.MustContain(t, "verify", p.direct("zhaoqiang", "clue verify "+id+" 已成立核查组"), "已进入核查")
 		env.Clock.Advance(24 * time.Hour)
 		bottest.MustContain(t, "conclude", p.direct("zhaoqiang", "clue dispose "+id+" 立案审查调查 "+clueNote), "已处置办结（初步核实后立案审查调查）")
-		ups := p.updates(announced)
+		// The outbox updates the card in the clue group on its own, beside
+		// the answer in the direct chat: wait for it (bounded).
+		var ups []string
+		bottest.Eventually(10*time.Second, func() bool { ups = p.updates(announced); return len(ups) >= 2 })
 		if len(ups) < 2 {
 			t.Fatalf("the card was updated %d times by verify and conclude, want 2", len(ups))
 		}
