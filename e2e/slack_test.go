@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/xunji-bot/xunji/adapters/slack"
 	"github.com/xunji-bot/xunji/adapters/slack/slacktest"
 	"github.com/xunji-bot/xunji/bot/bottest"
+	"github.com/xunji-bot/xunji/bot/outbox"
 )
 
 const (
@@ -245,9 +247,15 @@ func slackText(cs []slacktest.Call) string {
 	return b.String()
 }
 
-// settle waits until no call has reached the fake for a moment (at most
-// a few seconds).
+// settle waits until the bot has nothing left to send — its outbox is
+// empty: every answer delivered and released, even when a request's
+// completion lags on a busy machine (bounded) — and then until no call
+// has reached the fake for a moment (at most a few seconds).
 func (s *slackPlatform) settle() {
+	bottest.Eventually(10*time.Second, func() bool {
+		docs, err := s.e.Store.List(context.Background(), outbox.Coll)
+		return err == nil && len(docs) == 0
+	})
 	n := len(s.fake.Calls())
 	for range 30 {
 		time.Sleep(100 * time.Millisecond)
