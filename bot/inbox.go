@@ -83,10 +83,12 @@ func (ib *Inbox) Accept(ctx context.Context, req *Request) (string, bool, error)
 		req.Time = ib.b.Now()
 	}
 	req.Accepted = true
-	// A platform event's id names its ticket, so a retry while the first
-	// delivery waits in the inbox conflicts with it; other requests are
-	// numbered.
-	ticket := "ev:" + string(req.Platform) + ":" + req.EventID
+	req.acceptedAt = ib.b.Now()
+	// A platform event's entry is named after its dedupe claim, so a retry
+	// conflicts with the first delivery while it waits in the inbox and
+	// with its claim once handled (a store may keep the two as one, see
+	// InboxOp); other requests are numbered.
+	ticket := eventKey(req)
 	if req.EventID == "" {
 		seq, err := ib.b.Store.NextSeq(ctx, CollInbox)
 		if err != nil {
@@ -99,9 +101,13 @@ func (ib *Inbox) Accept(ctx context.Context, req *Request) (string, bool, error)
 	if err != nil {
 		return "", false, &Error{Code: EINTERNAL, Err: err}
 	}
-	op := InboxOp{Coll: CollInbox, ID: ticket, Doc: doc, Lease: leaseKey(ticket), LeaseTTL: ib.inboxGrace}
+	// No lease is taken here: Process claims it, right after the
+	// acknowledgement (recovery takes only entries older than the grace).
+	// That keeps the acknowledgement to the entry and its claim, which a
+	// store may write as one key (see InboxOp).
+	op := InboxOp{Coll: CollInbox, ID: ticket, Doc: doc}
 	if req.EventID != "" {
-		op.Claim, op.ClaimTTL = eventKey(req), DedupeTTL
+		op.Claim, op.ClaimTTL = ticket, DedupeTTL
 	}
 	first, err := ib.enqueue(ctx, op)
 	if err != nil || !first {
@@ -110,7 +116,6 @@ func (ib *Inbox) Accept(ctx context.Context, req *Request) (string, bool, error)
 		}
 		return "", !first && err == nil, err
 	}
-	ib.held.Store(ticket, &hold{until: now.Add(ib.inboxGrace)})
 	return ticket, false, nil
 }
 
@@ -190,6 +195,9 @@ func (ib *Inbox) enqueue(ctx context.Context, op InboxOp) (bool, error) {
 			return false, err
 		}
 	}
+	if op.Lease == "" {
+		return true, nil
+	}
 	if _, err := ib.b.Store.Claim(ctx, op.Lease, op.LeaseTTL); err != nil {
 		// Stored and claimed: without the lease the request is simply
 		// processed by whoever claims it first, here or in recovery.
@@ -225,6 +233,16 @@ func leaseKey(ticket string) string { return "inbox:" + ticket }
 func (ib *Inbox) Process(ctx context.Context, ticket string, req *Request) *Response {
 	p := &processing{ticket: ticket}
 	got, err := ib.lease(ctx, ticket)
+	if err == nil && got && ib.late(req) {
+		// Recovery may have handled it already, and let its lease go.
+		if _, gerr := ib.b.Store.Get(ctx, CollInbox, ticket); gerr != nil {
+			ib.dropHold(ticket)
+			if !IsNotFound(gerr) {
+				err = gerr
+			}
+			got = false
+		}
+	}
 	if err != nil {
 		// The request stays in the inbox, for recovery.
 		return ib.b.errorResponse(ctx, req, keep(context.WithValue(ctx, ticketKey{}, p), err))
@@ -242,6 +260,16 @@ func (ib *Inbox) Process(ctx context.Context, ticket string, req *Request) *Resp
 		}
 	}
 	return resp
+}
+
+// late reports whether req, accepted here, waited long enough before
+// Process for recovery (which takes requests a grace old) to have come
+// near it: then Process checks that the entry is still there before it
+// handles the request, rather than run it and find at commit that it
+// was completed (the commit would conflict, and nothing be applied
+// twice; the check spares running it).
+func (ib *Inbox) late(req *Request) bool {
+	return req.acceptedAt.IsZero() || ib.b.Now().Sub(req.acceptedAt) >= ib.inboxGrace/2
 }
 
 // processing is what Process tells the command's unit of work about the
@@ -269,11 +297,11 @@ func keep(ctx context.Context, err error) error {
 }
 
 // lease reports whether this process may handle ticket, and if so
-// starts renewing its lease until Done (or until ctx ends). A lease taken
-// at acceptance serves while at least half of it is left; a request that
-// waited longer than that is left to recovery once the lease is over,
-// rather than handled with a lease that may run out before its renewal
-// starts. Otherwise (recovery) the lease is claimed now.
+// starts renewing its lease until Done (or until ctx ends). The lease is
+// claimed now (Accept takes none). A lease this process holds already
+// and does not work under serves while at least half of it is left; one
+// with less left is left to recovery once it is over, rather than used
+// when it may run out before its renewal starts.
 func (ib *Inbox) lease(ctx context.Context, ticket string) (bool, error) {
 	now := ib.b.Now()
 	if v, ok := ib.held.Load(ticket); ok {

@@ -61,6 +61,8 @@ type Request struct {
 	// Accepted is set once the request is in the durable inbox, where its
 	// event id was already claimed.
 	Accepted bool `json:",omitempty"`
+	// acceptedAt is when this process accepted the request (Inbox.Accept).
+	acceptedAt time.Time
 
 	// Set by the router.
 	Person  *Person `json:"-"`

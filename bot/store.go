@@ -68,7 +68,12 @@ type InboxStore interface {
 }
 
 // InboxOp is one InboxStore operation. Claim and lease names are those
-// of Store.Claim.
+// of Store.Claim. The inbox names a platform event's entry after the
+// event's dedupe claim (Claim == ID): a store may then keep the entry
+// and the claim as one key, holding the entry while it waits and the
+// claim once Dequeue (or a unit of work deleting the entry and taking
+// the claim) has completed it — the Redis store does, so that accepting
+// an event takes it no script.
 type InboxOp struct {
 	Coll, ID string
 	Doc      []byte // Enqueue only

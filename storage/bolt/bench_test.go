@@ -53,13 +53,13 @@ func benchParallel(b *testing.B, op func(s *Store, i int) error) {
 	}
 }
 
-// inboxBenchOp is an acknowledgement's Enqueue: a new event with a
-// request document of about the size the Slack adapter stores.
+// inboxBenchOp is an acknowledgement's Enqueue: a new event, named by
+// its dedupe claim as the inbox names it, with a request document of
+// about the size the Slack adapter stores.
 func inboxBenchOp(i int) bot.InboxOp {
-	id := fmt.Sprintf("ev:slack:Ev%09d", i)
+	id := fmt.Sprintf("event:slack:Ev%09d", i)
 	doc := fmt.Appendf(nil, `{"req":{"platform":"slack","event_id":%q,"pad":"%0800d"}}`, id, 0)
-	return bot.InboxOp{Coll: bot.CollInbox, ID: id, Doc: doc,
-		Claim: "event:" + id, ClaimTTL: time.Hour, Lease: "inbox:" + id, LeaseTTL: time.Minute}
+	return bot.InboxOp{Coll: bot.CollInbox, ID: id, Doc: doc, Claim: id, ClaimTTL: time.Hour}
 }
 
 // BenchmarkEnqueueParallel: concurrent acknowledgements, each a new event.

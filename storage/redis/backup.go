@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/storage/dump"
 )
 
@@ -74,6 +75,10 @@ func (s *Store) Export(ctx context.Context) ([]dump.Entry, error) {
 				return nil, fmt.Errorf("redis export: counter %s holds %q", key, val)
 			}
 			out = append(out, dump.Entry{Kind: dump.KindSeq, Key: strings.TrimPrefix(rest, "seq:"), Value: n})
+		case strings.HasPrefix(rest, "claim:") && val != claimValue:
+			// An inbox entry, kept at its claim's key (see the package
+			// documentation): a request still to be handled.
+			out = append(out, dump.Entry{Kind: dump.KindDoc, Coll: bot.CollInbox, Key: strings.TrimPrefix(rest, "claim:"), Data: []byte(val)})
 		case strings.HasPrefix(rest, "claim:"):
 			out = append(out, dump.Entry{Kind: dump.KindClaim, Key: strings.TrimPrefix(rest, "claim:"), Value: max(ttl, 0)})
 		}

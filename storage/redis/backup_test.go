@@ -86,6 +86,10 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if err != nil || len(docs) != 1200 || docs[0].ID != "XS-2026-0001" {
 		t.Errorf("List after restore: %d documents, %v", len(docs), err)
 	}
+	// The inbox entry (kept at its claim's key) comes back as an entry.
+	if docs, err := dst.List(ctx, "inbox"); err != nil || len(docs) != 1 || string(docs[0].Data) != `{"pending":true}` {
+		t.Errorf("inbox after restore: %v, %v", docs, err)
+	}
 	if n, err := dst.NextSeq(ctx, "audit"); err != nil || n != 8 {
 		t.Errorf("NextSeq after restore: %d, %v; want 8", n, err)
 	}

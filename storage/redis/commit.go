@@ -21,7 +21,8 @@ var _ bot.TxStore = (*Store)(nil)
 // of writes, each five (kind, key index, index key index, value, member).
 //
 // Checks: 'd' a document, expected '-' absent, '*' present, otherwise the
-// SHA-1 of its value; 's' a counter, expected its value ('0' unset);
+// SHA-1 of its value; 'e' the same for an inbox entry, whose key holding
+// a claim counts as absent; 's' a counter, expected its value ('0' unset);
 // 'c' a claim, expected '0' not held.
 // Writes: 'p' put a document and index it; 'x' delete a document and
 // unindex it; 's' set a counter; 'c' claim for value ms; 'r' release a
@@ -32,8 +33,9 @@ local a = 2
 for i = 1, n do
 	local kind, key, want = ARGV[a], KEYS[tonumber(ARGV[a+1])], ARGV[a+2]
 	a = a + 3
-	if kind == 'd' then
+	if kind == 'd' or kind == 'e' then
 		local cur = redis.call('GET', key)
+		if kind == 'e' and cur == '` + claimValue + `' then cur = false end
 		if want == '-' then
 			if cur then return 0 end
 		elseif not cur then
@@ -100,7 +102,11 @@ func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
 				sum := sha1.Sum(e.Doc)
 				want = hex.EncodeToString(sum[:])
 			}
-			args = append(args, "d", key(s.docKey(e.Coll, e.ID)), want)
+			kind := "d"
+			if e.Coll == bot.CollInbox {
+				kind = "e"
+			}
+			args = append(args, kind, key(s.docKey(e.Coll, e.ID)), want)
 		case bot.ExpectSeq:
 			args = append(args, "s", key(s.seqKey(e.Name)), strconv.FormatInt(e.Seq, 10))
 		case bot.ExpectClaim:

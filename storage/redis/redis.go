@@ -5,7 +5,21 @@
 //	{prefix}idx:{coll}       zset     ids of coll, all with score 0 so they
 //	                                  sort bytewise (List order)
 //	{prefix}seq:{name}       string   NextSeq counter (INCR)
-//	{prefix}claim:{key}      string   Claim marker with a PX expiry
+//	{prefix}claim:{key}      string   Claim marker ("1") with a PX expiry
+//	{prefix}claim:{id}       string   an inbox entry (bot.CollInbox), see below
+//
+// The durable inbox's entries live in the claims' keyspace: the document
+// inbox/{id} is kept at the key of claim {id}. The inbox names a
+// platform event's entry after the event's dedupe claim (bot.InboxOp:
+// Claim == ID), so the entry and the claim are one key: while the event
+// waits it holds the entry, once handled the claim ("1", with the dedupe
+// TTL) that replaces it in the same step. Accepting an event is then one
+// SET NX of that key and one ZADD of its id — two plain commands, where
+// a script taking a claim and storing an entry under two keys costs
+// Redis three to four times as much (each script run carries a fixed
+// cost of about as much again as its commands). A key holding a claim
+// is no inbox document: Get, List, Scan and the unit of work's checks
+// see it as absent, and an Enqueue of its id is refused.
 //
 // Multi-key writes use MULTI or a Lua script, so a single Redis node (or a
 // Sentinel-managed primary) is required; Redis Cluster is not supported.
@@ -210,7 +224,58 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		_ = s.c.Close()
 		return nil, err
 	}
+	if err := s.moveInboxEntries(ctx); err != nil {
+		_ = s.c.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// moveInboxScript moves the inbox entries ARGV (their old keys KEYS[i],
+// new keys KEYS[n+i], n = #ARGV) that are still kept as documents to
+// their claims' keys, unless a key is there already.
+var moveInboxScript = newScript(`
+local n = #ARGV
+for i = 1, n do
+	if redis.call('EXISTS', KEYS[i]) == 1 then
+		redis.call('RENAMENX', KEYS[i], KEYS[n+i])
+	end
+end
+return 1
+`)
+
+// moveInboxEntries moves the inbox entries an earlier version kept as
+// documents ({prefix}doc:inbox:{id}) to where this one keeps them (the
+// claim's key, see the package documentation), so that requests
+// accepted before an upgrade are still handled after it. The inbox holds
+// only requests in flight; it is read a page at a time all the same.
+func (s *Store) moveInboxEntries(ctx context.Context) error {
+	from := "-"
+	for {
+		ids, err := s.c.ZRangeArgs(ctx, redis.ZRangeArgs{Key: s.idxKey(bot.CollInbox), Start: from, Stop: "+", ByLex: true, Count: listPage}).Result()
+		if err != nil {
+			return mapErr(err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		keys := make([]string, 0, 2*len(ids))
+		args := make([]any, 0, len(ids))
+		for _, id := range ids {
+			keys = append(keys, s.prefix+"doc:"+bot.CollInbox+":"+id)
+			args = append(args, id)
+		}
+		for _, id := range ids {
+			keys = append(keys, s.claimKey(id))
+		}
+		if err := s.evalWrite(ctx, moveInboxScript, keys, args...).Err(); err != nil {
+			return mapErr(err)
+		}
+		if len(ids) < listPage {
+			return nil
+		}
+		from = "(" + ids[len(ids)-1]
+	}
 }
 
 // ErrCluster is returned by Open for a server in Redis Cluster mode.
@@ -404,8 +469,26 @@ func (s *Store) Client() *redis.Client { return s.c }
 // Prefix returns the key prefix of this store.
 func (s *Store) Prefix() string { return s.prefix }
 
-func (s *Store) docKey(coll, id string) string { return s.prefix + "doc:" + coll + ":" + id }
-func (s *Store) idxKey(coll string) string     { return s.prefix + "idx:" + coll }
+// docKey is where document coll/id is kept: an inbox entry at the key of
+// the claim of the same name (see the package documentation).
+func (s *Store) docKey(coll, id string) string {
+	if coll == bot.CollInbox {
+		return s.claimKey(id)
+	}
+	return s.prefix + "doc:" + coll + ":" + id
+}
+
+func (s *Store) idxKey(coll string) string { return s.prefix + "idx:" + coll }
+
+// claimValue is what a claim's key holds.
+const claimValue = "1"
+
+// isClaim reports whether v, read at document coll/id's key, is a claim
+// rather than the document: an inbox entry replaced by its event's
+// dedupe claim.
+func isClaim(coll string, v []byte) bool {
+	return coll == bot.CollInbox && string(v) == claimValue
+}
 
 // checkColl rejects collection names that would make doc keys ambiguous
 // ("a:b"+"c" and "a"+"b:c" would share a key). Collections are fixed names
@@ -427,7 +510,7 @@ func (s *Store) Get(ctx context.Context, coll, id string) ([]byte, error) {
 		return nil, mapErr(err)
 	}
 	doc, err := cmd.Bytes()
-	if errors.Is(err, redis.Nil) {
+	if errors.Is(err, redis.Nil) || (err == nil && isClaim(coll, doc)) {
 		return nil, bot.NotFound(coll, id)
 	}
 	if err != nil {
@@ -466,7 +549,7 @@ func (s *Store) Update(ctx context.Context, coll, id string, fn func(current []b
 		var fnErr error
 		err := s.c.Watch(ctx, func(tx *redis.Tx) error {
 			cur, err := tx.Get(ctx, key).Bytes()
-			if errors.Is(err, redis.Nil) {
+			if errors.Is(err, redis.Nil) || (err == nil && isClaim(coll, cur)) {
 				return bot.NotFound(coll, id)
 			}
 			if err != nil {
@@ -666,15 +749,51 @@ func (s *Store) mget(ctx context.Context, coll string, ids []string) ([]bot.Doc,
 		if err != nil {
 			return nil, mapErr(err)
 		}
+		var handled []string
 		for i, v := range vals {
 			str, ok := v.(string)
 			if !ok { // nil: deleted since ZRANGE
 				continue
 			}
+			if isClaim(coll, []byte(str)) {
+				handled = append(handled, chunk[i])
+				continue
+			}
 			docs = append(docs, bot.Doc{ID: chunk[i], Data: []byte(str)})
+		}
+		if len(handled) > 0 {
+			s.unindexHandled(ctx, handled)
 		}
 	}
 	return docs, nil
+}
+
+// unindexHandledScript removes from the inbox's index (KEYS[1]) the ids
+// ARGV whose keys (KEYS[2:]) still hold a claim. KEYS[i+1] is ARGV[i]'s.
+var unindexHandledScript = newScript(`
+for i, id in ipairs(ARGV) do
+	if redis.call('GET', KEYS[i+1]) == '` + claimValue + `' then
+		redis.call('ZREM', KEYS[1], id)
+	end
+end
+return 1
+`)
+
+// unindexHandled takes out of the inbox's index the ids of handled
+// events that a platform's late retry put back: Enqueue adds the id to
+// the index whether or not the entry is new (two plain commands, not a
+// script), and the entry's key then holds the event's claim. Only keys
+// that still hold a claim when the script runs are taken out; a failure
+// is left to the next listing.
+func (s *Store) unindexHandled(ctx context.Context, ids []string) {
+	keys := make([]string, 0, 1+len(ids))
+	keys = append(keys, s.idxKey(bot.CollInbox))
+	args := make([]any, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, s.claimKey(id))
+		args = append(args, id)
+	}
+	_ = s.evalPipelined(ctx, unindexHandledScript, keys, args...).Err()
 }
 
 func chunks(s []string, n int) func(func([]string) bool) {
@@ -740,10 +859,21 @@ func ms(ttl time.Duration) int64 {
 	return int64((max(ttl, time.Millisecond) + time.Millisecond - 1) / time.Millisecond)
 }
 
-// Enqueue implements bot.InboxStore in one script, pipelined.
+// Enqueue implements bot.InboxStore. An entry named by its own claim
+// (op.Claim == op.ID, the inbox's platform events) or without a claim,
+// taking no lease, is two plain commands sent together through the
+// automatic pipeline: ZADD of its id to the index, then SET NX of its
+// key, which is also the claim's (see the package documentation). The
+// index comes first: should the second command not run, the index names
+// a key that does not exist, which listings skip; the other way round an
+// entry could exist that recovery never finds. Any other operation is
+// one script.
 func (s *Store) Enqueue(ctx context.Context, op bot.InboxOp) (bool, error) {
 	if err := checkColl(op.Coll); err != nil {
 		return false, err
+	}
+	if s.plainInbox(op) && op.Lease == "" {
+		return s.enqueuePlain(ctx, op)
 	}
 	claim, lease := s.inboxClaims(op)
 	// With replicas to wait for, a duplicate writes a marker (KEYS[5]):
@@ -757,12 +887,95 @@ func (s *Store) Enqueue(ctx context.Context, op bot.InboxOp) (bool, error) {
 	return n == 1, nil
 }
 
-// Dequeue implements bot.InboxStore in one script, pipelined.
+// plainInbox reports whether op's entry and claim are one key or it has
+// no claim: what Enqueue and Dequeue do without a script.
+func (s *Store) plainInbox(op bot.InboxOp) bool {
+	return op.Claim == "" || (op.Coll == bot.CollInbox && op.Claim == op.ID)
+}
+
+func (s *Store) enqueuePlain(ctx context.Context, op bot.InboxOp) (bool, error) {
+	zadd := redis.NewIntCmd(ctx, "zadd", s.idxKey(op.Coll), 0, op.ID)
+	set := redis.NewStatusCmd(ctx, "set", s.docKey(op.Coll, op.ID), op.Doc, "nx")
+	if err := s.plain(ctx, zadd, set); err != nil {
+		return false, mapErr(err)
+	}
+	if err := zadd.Err(); err != nil {
+		return false, mapErr(err)
+	}
+	err := set.Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil // there: waiting, or handled (its claim)
+	}
+	return err == nil, mapErr(err)
+}
+
+// plain sends cmds in order through the automatic pipeline and waits
+// for them; with replicas to wait for, on one connection followed by a
+// marker write (so that a duplicate's WAIT also covers the writes that
+// made it one, which their own attempt may not have confirmed) and the
+// WAIT. It returns an error only when ctx ended first or the writes
+// were not confirmed; each command holds its own answer.
+func (s *Store) plain(ctx context.Context, cmds ...redis.Cmder) error {
+	if s.replicas > 0 {
+		var wait *redis.Cmd
+		_, _ = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, c := range cmds {
+				_ = p.Process(ctx, c)
+			}
+			_ = p.Process(ctx, redis.NewStatusCmd(ctx, "set", s.prefix+"replicated", 1))
+			wait = p.Do(ctx, "wait", s.replicas, s.wait.Milliseconds())
+			return nil
+		})
+		for _, c := range cmds {
+			if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+				return nil // the command's own error, in it
+			}
+		}
+		return s.confirmed(wait)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	futures := make([]redis.AutoFuture, len(cmds))
+	for i, c := range cmds {
+		futures[i] = s.ap.Submit(ctx, c)
+	}
+	for _, f := range futures {
+		if err := f.WaitContext(ctx); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Dequeue implements bot.InboxStore: for an entry named by its own claim
+// (see Enqueue) or without a claim, plain commands through the automatic
+// pipeline: the key's SET to the claim with its TTL (or DEL), the ZREM
+// of the id and the DEL of the lease; any other operation in one script.
 func (s *Store) Dequeue(ctx context.Context, op bot.InboxOp) error {
 	if err := checkColl(op.Coll); err != nil {
 		return err
 	}
 	claim, lease := s.inboxClaims(op)
+	if s.plainInbox(op) {
+		cmds := []redis.Cmder{redis.NewIntCmd(ctx, "del", s.docKey(op.Coll, op.ID))}
+		if op.Claim != "" {
+			cmds[0] = redis.NewStatusCmd(ctx, "set", s.docKey(op.Coll, op.ID), claimValue, "px", ms(op.ClaimTTL))
+		}
+		cmds = append(cmds, redis.NewIntCmd(ctx, "zrem", s.idxKey(op.Coll), op.ID))
+		if op.Lease != "" {
+			cmds = append(cmds, redis.NewIntCmd(ctx, "del", lease))
+		}
+		if err := s.plain(ctx, cmds...); err != nil {
+			return mapErr(err)
+		}
+		for _, c := range cmds {
+			if err := c.Err(); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	}
 	return mapErr(s.evalReplicated(ctx, dequeueScript, []string{s.docKey(op.Coll, op.ID), s.idxKey(op.Coll), claim, lease},
 		op.ID, ttlArg(op.Claim, op.ClaimTTL)).Err())
 }

@@ -369,27 +369,116 @@ func TestScriptsWorkAfterTheServerForgetsThem(t *testing.T) {
 	}
 }
 
-// The inbox keys follow the documented layout, and the claims expire.
+// The inbox keys follow the documented layout: an event's entry, named
+// by its claim, is kept at the claim's key without expiry and is
+// replaced there by the claim, with its time to live, once handled; no
+// lease is taken at acceptance. An entry with a claim and a lease of
+// other names (an earlier version's) takes its three keys.
 func TestInboxKeyLayout(t *testing.T) {
 	ctx := t.Context()
 	prefix := testPrefix()
 	s := openTest(t, prefix)
-	op := bot.InboxOp{Coll: "inbox", ID: "ev:slack:E1", Doc: []byte("{}"), Claim: "event:slack:E1", ClaimTTL: time.Hour,
-		Lease: "inbox:ev:slack:E1", LeaseTTL: time.Minute}
+	c := s.Client()
+	op := bot.InboxOp{Coll: "inbox", ID: "event:slack:E1", Doc: []byte("{}"), Claim: "event:slack:E1", ClaimTTL: time.Hour}
 	if ok, err := s.Enqueue(ctx, op); err != nil || !ok {
 		t.Fatalf("Enqueue: %v, %v", ok, err)
 	}
-	c := s.Client()
-	if got, err := c.Get(ctx, prefix+"doc:inbox:ev:slack:E1").Result(); err != nil || got != "{}" {
-		t.Errorf("doc key = %q, %v", got, err)
+	key := prefix + "claim:event:slack:E1"
+	if got, err := c.Get(ctx, key).Result(); err != nil || got != "{}" {
+		t.Errorf("entry key = %q, %v", got, err)
 	}
-	if ids, err := c.ZRange(ctx, prefix+"idx:inbox", 0, -1).Result(); err != nil || !slices.Equal(ids, []string{"ev:slack:E1"}) {
+	if ttl, err := c.PTTL(ctx, key).Result(); err != nil || ttl != -1 {
+		t.Errorf("a waiting entry expires in %v (%v), want never", ttl, err)
+	}
+	if ids, err := c.ZRange(ctx, prefix+"idx:inbox", 0, -1).Result(); err != nil || !slices.Equal(ids, []string{"event:slack:E1"}) {
 		t.Errorf("index = %v, %v", ids, err)
 	}
-	for key, ttl := range map[string]time.Duration{prefix + "claim:event:slack:E1": time.Hour, prefix + "claim:inbox:ev:slack:E1": time.Minute} {
+	if n, err := c.Exists(ctx, prefix+"doc:inbox:event:slack:E1", prefix+"claim:inbox:event:slack:E1").Result(); err != nil || n != 0 {
+		t.Errorf("%d other keys written (%v), want none", n, err)
+	}
+	if err := s.Dequeue(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Get(ctx, key).Result(); err != nil || got != claimValue {
+		t.Errorf("handled entry's key = %q, %v, want the claim", got, err)
+	}
+	if ttl, err := c.PTTL(ctx, key).Result(); err != nil || ttl <= time.Hour-5*time.Second || ttl > time.Hour {
+		t.Errorf("the claim expires in %v (%v), want about an hour", ttl, err)
+	}
+	if n, err := c.ZCard(ctx, prefix+"idx:inbox").Result(); err != nil || n != 0 {
+		t.Errorf("index holds %d after Dequeue (%v)", n, err)
+	}
+
+	old := bot.InboxOp{Coll: "inbox", ID: "ev:slack:E2", Doc: []byte("{}"), Claim: "event:slack:E2", ClaimTTL: time.Hour,
+		Lease: "inbox:ev:slack:E2", LeaseTTL: time.Minute}
+	if ok, err := s.Enqueue(ctx, old); err != nil || !ok {
+		t.Fatalf("Enqueue: %v, %v", ok, err)
+	}
+	if got, err := c.Get(ctx, prefix+"claim:ev:slack:E2").Result(); err != nil || got != "{}" {
+		t.Errorf("entry key = %q, %v", got, err)
+	}
+	for key, ttl := range map[string]time.Duration{prefix + "claim:event:slack:E2": time.Hour, prefix + "claim:inbox:ev:slack:E2": time.Minute} {
 		got, err := c.PTTL(ctx, key).Result()
 		if err != nil || got <= ttl-5*time.Second || got > ttl {
 			t.Errorf("%s expires in %v (%v), want about %v", key, got, err, ttl)
 		}
+	}
+}
+
+// A platform's late retry of a handled event is refused; the id it puts
+// back into the index (Enqueue adds it whether or not the entry is new)
+// is not listed, and the listing takes it out of the index.
+func TestARetryOfAHandledEventLeavesNoEntry(t *testing.T) {
+	ctx := t.Context()
+	prefix := testPrefix()
+	s := openTest(t, prefix)
+	op := bot.InboxOp{Coll: "inbox", ID: "event:lark:E1", Doc: []byte(`{"req":1}`), Claim: "event:lark:E1", ClaimTTL: time.Hour}
+	if ok, err := s.Enqueue(ctx, op); err != nil || !ok {
+		t.Fatalf("Enqueue: %v, %v", ok, err)
+	}
+	if err := s.Dequeue(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Enqueue(ctx, op); err != nil || ok {
+		t.Fatalf("a retry after the event was handled: %v, %v, want refused", ok, err)
+	}
+	c := s.Client()
+	if n, _ := c.ZCard(ctx, prefix+"idx:inbox").Result(); n != 1 {
+		t.Fatalf("index holds %d after the retry, want the id put back", n)
+	}
+	if docs, err := s.List(ctx, "inbox"); err != nil || len(docs) != 0 {
+		t.Fatalf("List = %v, %v, want nothing", docs, err)
+	}
+	if n, _ := c.ZCard(ctx, prefix+"idx:inbox").Result(); n != 0 {
+		t.Errorf("index holds %d after the listing, want 0", n)
+	}
+	if got, err := c.Get(ctx, prefix+"claim:event:lark:E1").Result(); err != nil || got != claimValue {
+		t.Errorf("the claim = %q, %v after the listing, want it kept", got, err)
+	}
+}
+
+// Inbox entries an earlier version kept as documents are moved to
+// their claims' keys when a store opens, so a request accepted before an
+// upgrade is handled after it.
+func TestInboxEntriesOfAnEarlierVersionMoveAtOpen(t *testing.T) {
+	ctx := t.Context()
+	prefix := testPrefix()
+	s := openTest(t, prefix)
+	c := s.Client()
+	if err := c.Set(ctx, prefix+"doc:inbox:ev:slack:E7", `{"req":7}`, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ZAdd(ctx, prefix+"idx:inbox", redis.Z{Member: "ev:slack:E7"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	again := openTest(t, prefix)
+	if got, err := again.Get(ctx, "inbox", "ev:slack:E7"); err != nil || string(got) != `{"req":7}` {
+		t.Fatalf("Get after the move = %s, %v", got, err)
+	}
+	if docs, err := again.List(ctx, "inbox"); err != nil || len(docs) != 1 {
+		t.Fatalf("List after the move = %v, %v", docs, err)
+	}
+	if n, _ := c.Exists(ctx, prefix+"doc:inbox:ev:slack:E7").Result(); n != 0 {
+		t.Error("the earlier key is still there")
 	}
 }

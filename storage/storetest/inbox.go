@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,9 @@ func runInbox(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"DequeueMissing", testDequeueMissing},
 		{"ConcurrentEnqueue", testConcurrentEnqueue},
 		{"ConcurrentEnqueueMany", testConcurrentEnqueueMany},
+		{"AnEntryNamedByItsClaim", testAnEntryNamedByItsClaim},
+		{"AnEntryNamedByItsClaimCompletedByACommit", testAnEntryNamedByItsClaimCompletedByACommit},
+		{"ConcurrentEnqueueOfAnEntryNamedByItsClaim", testConcurrentEnqueueOfAnEntryNamedByItsClaim},
 	}
 	for _, tc := range tests {
 		t.Run("Inbox/"+tc.name, func(t *testing.T) {
@@ -321,4 +325,113 @@ func (e Enqueued) Check(t *testing.T, st bot.Store) {
 	}
 	check(e.claims, false)
 	check(free, true)
+}
+
+// claimNamed is an inbox entry named by its own claim, as the inbox names
+// a platform event's (see bot.InboxOp).
+func claimNamed() bot.InboxOp {
+	id := unique("event:slack:Ev")
+	return bot.InboxOp{Coll: bot.CollInbox, ID: id, Doc: []byte(`{"req":1}`), Claim: id, ClaimTTL: time.Hour}
+}
+
+// has reports whether the inbox lists id (other tests share the
+// collection).
+func has(t *testing.T, st bot.Store, id string) bool {
+	t.Helper()
+	return slices.Contains(listIDs(t, st, bot.CollInbox), id)
+}
+
+// An entry named by its claim: stored, listed and its claim held while
+// it waits; once dequeued gone from reads and listings while its claim
+// stays held, so a retry is refused.
+func testAnEntryNamedByItsClaim(t *testing.T, s bot.InboxStore, st bot.Store) {
+	op := claimNamed()
+	mustEnqueue(t, s, op, true)
+	if got := mustGet(t, st, op.Coll, op.ID); string(got) != string(op.Doc) {
+		t.Fatalf("document = %s, want %s", got, op.Doc)
+	}
+	if !has(t, st, op.ID) {
+		t.Fatalf("List does not show %s", op.ID)
+	}
+	wantClaim(t, st, op.Claim, false)
+	again := op
+	again.Doc = []byte(`{"req":2}`)
+	mustEnqueue(t, s, again, false)
+	if got := mustGet(t, st, op.Coll, op.ID); string(got) != string(op.Doc) {
+		t.Fatalf("document = %s after a refused Enqueue, want the first %s", got, op.Doc)
+	}
+	if err := s.Dequeue(ctx(t), bot.InboxOp{Coll: op.Coll, ID: op.ID, Claim: op.Claim, ClaimTTL: time.Hour}); err != nil {
+		t.Fatalf("Dequeue: %v", err)
+	}
+	if _, err := st.Get(ctx(t), op.Coll, op.ID); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Fatalf("Get after Dequeue: %v, want ENOTFOUND", err)
+	}
+	if has(t, st, op.ID) {
+		t.Fatalf("List shows %s after Dequeue", op.ID)
+	}
+	wantClaim(t, st, op.Claim, false)
+	mustEnqueue(t, s, again, false) // a retry after the event was handled
+	if _, err := st.Get(ctx(t), op.Coll, op.ID); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Fatalf("Get after a refused retry: %v, want ENOTFOUND", err)
+	}
+	if has(t, st, op.ID) {
+		t.Fatalf("List shows %s after a refused retry", op.ID)
+	}
+}
+
+// The inbox's completion in a unit of work — the entry deleted, its
+// claim taken, on the condition that the entry is there — completes an
+// entry named by its claim once: a second completion conflicts, a retry
+// is refused.
+func testAnEntryNamedByItsClaimCompletedByACommit(t *testing.T, s bot.InboxStore, st bot.Store) {
+	tx, ok := st.(bot.TxStore)
+	if !ok {
+		t.Fatal("a store with the inbox's capability must have units of work (bot.TxStore)")
+	}
+	op := claimNamed()
+	mustEnqueue(t, s, op, true)
+	complete := &bot.Commit{
+		Expects: []bot.Expect{{Kind: bot.ExpectDoc, Coll: op.Coll, ID: op.ID, Exists: true, Any: true}},
+		Writes: []bot.Write{
+			{Kind: bot.WriteDelete, Coll: op.Coll, ID: op.ID},
+			{Kind: bot.WriteClaim, Name: op.Claim, TTL: time.Hour},
+		},
+	}
+	if err := tx.Commit(ctx(t), complete); err != nil {
+		t.Fatalf("completion: %v", err)
+	}
+	if _, err := st.Get(ctx(t), op.Coll, op.ID); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Fatalf("Get after the completion: %v, want ENOTFOUND", err)
+	}
+	if err := tx.Commit(ctx(t), complete); bot.ErrorCode(err) != bot.ECONFLICT {
+		t.Fatalf("a second completion: %v, want ECONFLICT", err)
+	}
+	wantClaim(t, st, op.Claim, false)
+	mustEnqueue(t, s, op, false)
+	if has(t, st, op.ID) {
+		t.Fatalf("List shows %s after a refused retry", op.ID)
+	}
+}
+
+// Concurrent deliveries of one event named by its claim: exactly one is
+// stored.
+func testConcurrentEnqueueOfAnEntryNamedByItsClaim(t *testing.T, s bot.InboxStore, st bot.Store) {
+	op := claimNamed()
+	var won atomic.Int32
+	c := ctx(t)
+	parallel(t, func(w int) error {
+		o := op
+		o.Doc = fmt.Appendf(nil, `{"worker":%d}`, w)
+		ok, err := s.Enqueue(c, o)
+		if ok {
+			won.Add(1)
+		}
+		return err
+	})
+	if won.Load() != 1 {
+		t.Fatalf("%d concurrent Enqueues of one event succeeded, want exactly 1", won.Load())
+	}
+	if !has(t, st, op.ID) {
+		t.Fatalf("List does not show %s", op.ID)
+	}
 }
