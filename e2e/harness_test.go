@@ -38,9 +38,8 @@ type platform interface {
 	// groupCards returns the cards posted to the coordination group.
 	groupCards() []card
 	// clueCards returns the cards posted to the discipline-only clue
-	// group; clueTexts the texts of everything posted there.
+	// group.
 	clueCards() []card
-	clueTexts() []string
 	// groupTexts returns the texts of the messages posted to the
 	// coordination group (cards included).
 	groupTexts() []string

@@ -114,14 +114,6 @@ func (l *larkPlatform) groupCards() []card { return l.cardsIn(larkCoord) }
 
 func (l *larkPlatform) clueCards() []card { return l.cardsIn(larkClue) }
 
-func (l *larkPlatform) clueTexts() []string {
-	var out []string
-	for _, c := range l.fake.Messages(larkClue) {
-		out = append(out, c.Text())
-	}
-	return out
-}
-
 func (l *larkPlatform) cardsIn(chat string) []card {
 	var out []card
 	for _, c := range l.fake.Cards(chat) {

@@ -101,14 +101,6 @@ func (s *slackPlatform) groupCards() []card { return s.cardsIn(slackCoord) }
 
 func (s *slackPlatform) clueCards() []card { return s.cardsIn(slackClue) }
 
-func (s *slackPlatform) clueTexts() []string {
-	var out []string
-	for _, c := range s.fake.Posts(slackClue) {
-		out = append(out, c.Text())
-	}
-	return out
-}
-
 func (s *slackPlatform) cardsIn(channel string) []card {
 	var out []card
 	for _, c := range s.fake.Cards(channel) {

@@ -95,24 +95,6 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func checkErr(t *testing.T, err error, want []string) {
-	t.Helper()
-	if len(want) == 0 {
-		if err != nil {
-			t.Fatalf("want it to load, got %v", err)
-		}
-		return
-	}
-	if err == nil {
-		t.Fatalf("want an error naming %q, it loaded", want)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q does not say %q", err, w)
-		}
-	}
-}
-
 // The flat platform keys of earlier versions (slack: U… beside name)
 // still load, into the same ids as the ids map, and are reported as
 // deprecated; the new form is not.

@@ -26,9 +26,6 @@ func NewQueries(s bot.Store, loc *time.Location) Queries {
 	return Queries{s: s, clues: bot.Records[Clue](s, CollClues), loc: loc}
 }
 
-// Get returns the clue with id; a not-found error when there is none.
-func (q Queries) Get(ctx context.Context, id string) (*Clue, error) { return q.clues.Get(ctx, id) }
-
 // All returns every clue in id order: for the fault suite's observer,
 // which checks everything a run stored.
 func (q Queries) All(ctx context.Context) ([]*Clue, error) { return q.clues.List(ctx) }

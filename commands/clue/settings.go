@@ -52,9 +52,6 @@ func SettingsOf(c *config.Config) (Settings, error) {
 	return s, errors.Join(errs...)
 }
 
-// SetSettings replaces the clue settings of c (tests, tools).
-func SetSettings(c *config.Config, s Settings) { c.SetSection(SettingsSection, s) }
-
 func check(c *config.Config) error {
 	_, err := SettingsOf(c)
 	return err

@@ -31,9 +31,6 @@ func SettingsOf(c *config.Config) (Settings, error) {
 	return s, nil
 }
 
-// SetSettings replaces the round settings of c (tests, tools).
-func SetSettings(c *config.Config, s Settings) { c.SetSection(SettingsSection, s) }
-
 func check(c *config.Config) error {
 	_, err := SettingsOf(c)
 	return err
