@@ -482,3 +482,31 @@ func TestInboxEntriesOfAnEarlierVersionMoveAtOpen(t *testing.T) {
 		t.Error("the earlier key is still there")
 	}
 }
+
+// With replicas to wait for and none to confirm, the inbox's plain
+// acceptance and completion report the write unconfirmed (EUNAVAILABLE,
+// ErrNotReplicated), and so does a duplicate, whose WAIT also covers the
+// earlier write that made it one.
+func TestPlainInboxStepsWaitForReplicas(t *testing.T) {
+	ctx := t.Context()
+	prefix := testPrefix()
+	plain := openTest(t, prefix) // for the cleanup
+	s, err := Open(ctx, redisURL(), WithPrefix(prefix), WithReplicas(1, 50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	op := bot.InboxOp{Coll: "inbox", ID: "event:slack:R1", Doc: []byte(`{"req":1}`), Claim: "event:slack:R1", ClaimTTL: time.Hour}
+	for i, what := range []string{"Enqueue", "a duplicate Enqueue"} {
+		_, err := s.Enqueue(ctx, op)
+		if bot.ErrorCode(err) != bot.EUNAVAILABLE || !errors.Is(err, ErrNotReplicated) {
+			t.Fatalf("%s (%d) without a replica: %v, want EUNAVAILABLE wrapping ErrNotReplicated", what, i, err)
+		}
+	}
+	if got, err := plain.Get(ctx, "inbox", op.ID); err != nil || string(got) != `{"req":1}` {
+		t.Fatalf("the unconfirmed entry on the primary: %s, %v", got, err)
+	}
+	if err := s.Dequeue(ctx, op); bot.ErrorCode(err) != bot.EUNAVAILABLE || !errors.Is(err, ErrNotReplicated) {
+		t.Fatalf("Dequeue without a replica: %v, want EUNAVAILABLE wrapping ErrNotReplicated", err)
+	}
+}
