@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,41 +12,114 @@ import (
 	"github.com/xunji-bot/xunji/storage/dump"
 )
 
-// exportScript reads every string key matching ARGV[1] (the prefix as a
-// glob), its value and its time to live, in one script run: Redis runs
-// a script alone, so the result is a point-in-time copy even while
-// xunji processes write, at the price of holding the server for the time
-// it takes (a district's records, a few MB, in milliseconds). The index
-// sets are not read: they are derived from the documents and rebuilt on
-// import. Reply: key, value, PTTL, repeated.
-var exportScript = newScript(`
-local out = {}
-local cursor = '0'
-repeat
-	local r = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
-	cursor = r[1]
-	for _, k in ipairs(r[2]) do
-		if redis.call('TYPE', k)['ok'] == 'string' then
-			out[#out+1] = k
-			out[#out+1] = redis.call('GET', k)
-			out[#out+1] = redis.call('PTTL', k)
-		end
+// exportPageScript reads one page of the keys matching ARGV[2] (the
+// prefix as a glob): SCAN from cursor ARGV[1] with COUNT ARGV[3], and
+// each string key's value and time to live. Reply: the next cursor, then
+// key, value, PTTL, repeated. A page of exportPage keys holds the server
+// for about a millisecond; the index sets are not read (they are derived
+// from the documents and rebuilt on import).
+var exportPageScript = newScript(`
+local r = redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', tonumber(ARGV[3]))
+local out = {r[1]}
+for _, k in ipairs(r[2]) do
+	if redis.call('TYPE', k)['ok'] == 'string' then
+		out[#out+1] = k
+		out[#out+1] = redis.call('GET', k)
+		out[#out+1] = redis.call('PTTL', k)
 	end
-until cursor == '0'
+end
 return out
 `)
 
+const (
+	// exportPage is the SCAN COUNT of one page of Export: about 1 ms of
+	// the server's time, during which it serves no other client.
+	exportPage = 200
+	// exportAttempts bounds how often Export reads the prefix again
+	// because a record changed while it read.
+	exportAttempts = 5
+)
+
+// ErrKeptChanging is the cause of Export's error when records changed
+// during every one of its attempts.
+var ErrKeptChanging = errors.New("redis export: records changed during every attempt; try again when the bot is quieter")
+
 // Export returns every document, counter and claim under the store's
-// prefix, read atomically (see exportScript). Other keys under the
-// prefix (the index sets, the replication marker, locks) are left out.
+// prefix. Other keys under the prefix (the index sets, the replication
+// marker, the write generation, locks) are left out.
+//
+// It reads the prefix a page at a time (exportPageScript), so the
+// server never stops serving the bot for longer than a page, however
+// big the store — one script over a million keys held it for 5.6 s. The
+// copy is still of one moment for the records: every write of a record
+// (a unit of work's commit, Create, Put, Delete, Update) increments the
+// prefix's write generation in the same step, and Export keeps its
+// pages only when the generation it read before the first page is the
+// one after the last, so no record changed in between (and SCAN then
+// returned each record key, which existed throughout, at least once).
+// Otherwise it reads again, at most exportAttempts times. Claims and
+// inbox entries are not records (a dedupe claim taken, a request
+// accepted or a lease renewed meanwhile does not count): the copy holds
+// them as they were at some moment of the read.
 func (s *Store) Export(ctx context.Context) ([]dump.Entry, error) {
-	raw, err := s.eval(ctx, exportScript, nil, globEscape(s.prefix)+"*").Slice()
-	if err != nil {
-		return nil, mapErr(err)
+	for range exportAttempts {
+		before, err := s.generation(ctx)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := s.exportPages(ctx)
+		if err != nil {
+			return nil, err
+		}
+		after, err := s.generation(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if before == after {
+			return s.entries(raw)
+		}
 	}
-	if len(raw)%3 != 0 {
-		return nil, fmt.Errorf("redis export: a reply of %d items is not key/value/ttl triples", len(raw))
+	return nil, &bot.Error{Code: bot.EUNAVAILABLE, Err: ErrKeptChanging}
+}
+
+// generation reads the prefix's write generation (0 before any write).
+func (s *Store) generation(ctx context.Context) (int64, error) {
+	n, err := s.c.Get(ctx, s.genKey()).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
 	}
+	return n, mapErr(err)
+}
+
+func (s *Store) genKey() string { return s.prefix + "gen" }
+
+// exportPages reads every page of the prefix (exportPageScript): key,
+// value, PTTL, repeated.
+func (s *Store) exportPages(ctx context.Context) ([]any, error) {
+	var raw []any
+	cursor := "0"
+	for {
+		page, err := s.eval(ctx, exportPageScript, nil, cursor, globEscape(s.prefix)+"*", exportPage).Slice()
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		if len(page) == 0 || (len(page)-1)%3 != 0 {
+			return nil, fmt.Errorf("redis export: a page of %d items is not a cursor and key/value/ttl triples", len(page))
+		}
+		next, _ := page[0].(string)
+		raw = append(raw, page[1:]...)
+		if s.exportPageHook != nil {
+			s.exportPageHook()
+		}
+		if next == "0" || next == "" {
+			return raw, nil
+		}
+		cursor = next
+	}
+}
+
+// entries turns Export's triples into dump entries.
+func (s *Store) entries(raw []any) ([]dump.Entry, error) {
 	out := make([]dump.Entry, 0, len(raw)/3)
 	seen := make(map[string]bool, len(raw)/3) // SCAN may return a key twice
 	for i := 0; i < len(raw); i += 3 {

@@ -2,10 +2,12 @@ package redis
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/xunji-bot/xunji/bot"
 	"github.com/xunji-bot/xunji/bot/bottest"
 	"github.com/xunji-bot/xunji/storage/dump"
 )
@@ -105,5 +107,108 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 func TestGlobEscape(t *testing.T) {
 	if got := globEscape(`a*b?[c]\`); got != `a\*b\?\[c\]\\` {
 		t.Errorf("globEscape = %q", got)
+	}
+}
+
+// Every way a record is written moves the write generation Export
+// checks; claims and inbox entries do not.
+func TestRecordWritesMoveTheWriteGeneration(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, testPrefix())
+	gen := func() int64 {
+		t.Helper()
+		n, err := s.generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	writes := []struct {
+		name string
+		fn   func() error
+	}{
+		{"Create", func() error { return s.Create(ctx, "things", "a", []byte(`{"v":1}`)) }},
+		{"Put", func() error { return s.Put(ctx, "things", "a", []byte(`{"v":2}`)) }},
+		{"Update", func() error {
+			return s.Update(ctx, "things", "a", func([]byte) ([]byte, error) { return []byte(`{"v":3}`), nil })
+		}},
+		{"Commit", func() error {
+			return s.Commit(ctx, &bot.Commit{Writes: []bot.Write{{Kind: bot.WritePut, Coll: "things", ID: "b", Doc: []byte(`{}`)}}})
+		}},
+		{"Delete", func() error { return s.Delete(ctx, "things", "a") }},
+	}
+	for _, w := range writes {
+		before := gen()
+		if err := w.fn(); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		if after := gen(); after != before+1 {
+			t.Errorf("%s: generation %d → %d, want one more", w.name, before, after)
+		}
+	}
+	before := gen()
+	if _, err := s.Claim(ctx, "event:slack:X", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	op := bot.InboxOp{Coll: bot.CollInbox, ID: "event:slack:Y", Doc: []byte(`{}`), Claim: "event:slack:Y", ClaimTTL: time.Hour}
+	if _, err := s.Enqueue(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	if after := gen(); after != before {
+		t.Errorf("a claim and an inbox entry moved the generation %d → %d", before, after)
+	}
+}
+
+// Export reads the store a page at a time; a record written while it
+// reads makes it read again, and what it returns is the store after
+// that write; a store that changes during every attempt gets an error
+// rather than a copy of no moment.
+func TestExportReadsAgainWhenARecordChangesMeanwhile(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, testPrefix())
+	for i := range 3 * exportPage {
+		if err := s.Create(ctx, "clues", fmt.Sprintf("XS-2026-%04d", i+1), []byte(`{"status":"open"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pages, writes := 0, 0
+	s.exportPageHook = func() {
+		pages++
+		if pages == 2 && writes == 0 {
+			writes++
+			if err := s.Put(ctx, "clues", "XS-2026-0001", []byte(`{"status":"closed"}`)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	entries, err := s.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages < 4 {
+		t.Errorf("%d pages read for %d records, want several per attempt", pages, 3*exportPage)
+	}
+	found := 0
+	for _, e := range entries {
+		if e.Kind == dump.KindDoc && e.Coll == "clues" {
+			found++
+			if e.Key == "XS-2026-0001" && string(e.Data) != `{"status":"closed"}` {
+				t.Errorf("the record changed during the first attempt is %s, want the change", e.Data)
+			}
+		}
+	}
+	if found != 3*exportPage {
+		t.Errorf("%d records exported, want %d", found, 3*exportPage)
+	}
+
+	n := 0
+	s.exportPageHook = func() {
+		n++
+		if err := s.Put(ctx, "clues", "XS-2026-0002", fmt.Appendf(nil, `{"n":%d}`, n)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := s.Export(ctx); !errors.Is(err, ErrKeptChanging) || bot.ErrorCode(err) != bot.EUNAVAILABLE {
+		t.Errorf("Export of a store that never stops changing: %v, want EUNAVAILABLE wrapping ErrKeptChanging", err)
 	}
 }

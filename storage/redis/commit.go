@@ -19,6 +19,8 @@ var _ bot.TxStore = (*Store)(nil)
 // step (a script runs alone on the server). ARGV[1] is the number of
 // checks, each three values (kind, key index, expected), then the number
 // of writes, each five (kind, key index, index key index, value, member).
+// KEYS[1] is the store's write generation, incremented by a commit that
+// writes (see Export).
 //
 // Checks: 'd' a document, expected '-' absent, '*' present, otherwise the
 // SHA-1 of its value; 'e' the same for an inbox entry, whose key holding
@@ -52,6 +54,7 @@ for i = 1, n do
 end
 local m = tonumber(ARGV[a])
 a = a + 1
+if m > 0 then redis.call('INCR', KEYS[1]) end
 for i = 1, m do
 	local kind, key, idx, val, member = ARGV[a], KEYS[tonumber(ARGV[a+1])], tonumber(ARGV[a+2]), ARGV[a+3], ARGV[a+4]
 	a = a + 5
@@ -76,8 +79,8 @@ return 1
 // pipeline (it is on every request's path). ECONFLICT when a value the
 // unit read has changed.
 func (s *Store) Commit(ctx context.Context, c *bot.Commit) error {
-	var keys []string
-	index := map[string]int{}
+	keys := []string{s.genKey()} // KEYS[1]: the write generation (see Export)
+	index := map[string]int{s.genKey(): 1}
 	key := func(k string) int {
 		if i, ok := index[k]; ok {
 			return i

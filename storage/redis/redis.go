@@ -7,6 +7,8 @@
 //	{prefix}seq:{name}       string   NextSeq counter (INCR)
 //	{prefix}claim:{key}      string   Claim marker ("1") with a PX expiry
 //	{prefix}claim:{id}       string   an inbox entry (bot.CollInbox), see below
+//	{prefix}gen              string   write generation: incremented by every
+//	                                  write of a record (see Export)
 //
 // The durable inbox's entries live in the claims' keyspace: the document
 // inbox/{id} is kept at the key of claim {id}. The inbox names a
@@ -75,28 +77,32 @@ const (
 )
 
 // createScript creates the document only if absent and indexes it in the
-// same atomic step. KEYS: doc, idx. ARGV: document, id.
+// same atomic step. KEYS: doc, idx, write generation (see Export).
+// ARGV: document, id.
 var createScript = newScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
 	redis.call('ZADD', KEYS[2], 0, ARGV[2])
+	redis.call('INCR', KEYS[3])
 	return 1
 end
 return 0
 `)
 
-// putScript writes the document and indexes it. KEYS: doc, idx. ARGV:
-// document, id.
+// putScript writes the document and indexes it. KEYS: doc, idx, write
+// generation. ARGV: document, id.
 var putScript = newScript(`
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
+redis.call('INCR', KEYS[3])
 return 1
 `)
 
-// deleteScript removes the document and its index entry. KEYS: doc, idx.
-// ARGV: id.
+// deleteScript removes the document and its index entry. KEYS: doc, idx,
+// write generation. ARGV: id.
 var deleteScript = newScript(`
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('INCR', KEYS[3])
 return 1
 `)
 
@@ -145,6 +151,8 @@ type Store struct {
 	prefix   string
 	replicas int
 	wait     time.Duration
+	// exportPageHook, when set (tests), runs after each page Export reads.
+	exportPageHook func()
 }
 
 var (
@@ -524,7 +532,7 @@ func (s *Store) Create(ctx context.Context, coll, id string, doc []byte) error {
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	n, err := s.evalWrite(ctx, createScript, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Int()
+	n, err := s.evalWrite(ctx, createScript, []string{s.docKey(coll, id), s.idxKey(coll), s.genKey()}, doc, id).Int()
 	if err != nil {
 		return mapErr(err)
 	}
@@ -564,6 +572,7 @@ func (s *Store) Update(ctx context.Context, coll, id string, fn func(current []b
 				p.Set(ctx, key, next, 0)
 				// Idempotent; repairs the index should it ever drift.
 				p.ZAdd(ctx, s.idxKey(coll), redis.Z{Member: id})
+				p.Incr(ctx, s.genKey()) // see Export
 				return nil
 			})
 			if err == nil && s.replicas > 0 {
@@ -610,7 +619,7 @@ func (s *Store) Put(ctx context.Context, coll, id string, doc []byte) error {
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	return mapErr(s.evalWrite(ctx, putScript, []string{s.docKey(coll, id), s.idxKey(coll)}, doc, id).Err())
+	return mapErr(s.evalWrite(ctx, putScript, []string{s.docKey(coll, id), s.idxKey(coll), s.genKey()}, doc, id).Err())
 }
 
 // Delete removes coll/id; deleting a missing document is not an error.
@@ -618,7 +627,7 @@ func (s *Store) Delete(ctx context.Context, coll, id string) error {
 	if err := checkColl(coll); err != nil {
 		return err
 	}
-	return mapErr(s.evalWrite(ctx, deleteScript, []string{s.docKey(coll, id), s.idxKey(coll)}, id).Err())
+	return mapErr(s.evalWrite(ctx, deleteScript, []string{s.docKey(coll, id), s.idxKey(coll), s.genKey()}, id).Err())
 }
 
 // List returns every document of coll in ascending id (byte) order. It is

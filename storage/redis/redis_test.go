@@ -107,10 +107,13 @@ func TestKeyLayout(t *testing.T) {
 	if ttl, err := c.PTTL(ctx, prefix+"claim:evt").Result(); err != nil || ttl <= 0 || ttl > time.Hour {
 		t.Errorf("claim key ttl = %v, %v; want (0, 1h]", ttl, err)
 	}
+	if got, err := c.Get(ctx, prefix+"gen").Result(); err != nil || got != "1" {
+		t.Errorf("write generation = %q, %v; want 1 after one record written", got, err)
+	}
 	// Nothing escapes the prefix.
 	keys, err := c.Keys(ctx, prefix+"*").Result()
-	if err != nil || len(keys) != 4 {
-		t.Errorf("keys under prefix = %v, %v; want 4", keys, err)
+	if err != nil || len(keys) != 5 {
+		t.Errorf("keys under prefix = %v, %v; want 5", keys, err)
 	}
 }
 
